@@ -1,0 +1,1 @@
+//! Tyr: the Rust DRM driver for Arm Mali CSF GPUs, speaking the Panthor uAPI.

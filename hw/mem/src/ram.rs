@@ -1,0 +1,315 @@
+//! The RAM itself: a memfd mapped once into this process, plus the frame allocator.
+
+use std::ops::Range;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::frames::FrameBitmap;
+use crate::{MemError, PhysAddr, Result, FRAME_SHIFT, FRAME_SIZE};
+
+/// How the physical address space is laid out.
+#[derive(Clone, Debug)]
+pub struct RamConfig {
+    /// Size of the physical address space that RAM spans, starting at PA 0. A multiple of [`FRAME_SIZE`].
+    pub size: u64,
+    /// Ranges inside `[0, size)` that are not RAM (the SoC's peripheral window): every access to them fails and their
+    /// frames are never allocated.
+    pub holes: Vec<Range<PhysAddr>>,
+    /// RAM that exists and can be accessed but is never handed out by the allocator (boot firmware, PA 0).
+    pub reserved: Vec<Range<PhysAddr>>,
+}
+
+impl RamConfig {
+    /// The RK3588 peripheral window (`0xF000_0000..0x1_0000_0000`), which holds the Mali at `0xFB00_0000`.
+    pub const RK3588_PERIPHERAL_WINDOW: Range<PhysAddr> = 0xF000_0000..0x1_0000_0000;
+
+    /// A layout with `size` bytes of address space, the RK3588 peripheral window as a hole (where it falls inside
+    /// `size`) and the first frame reserved, so that PA 0 is never handed out (0 means "no translation" to io-pgtable).
+    pub fn rk3588(size: u64) -> Self {
+        let w = Self::RK3588_PERIPHERAL_WINDOW;
+        let holes = if size > w.start { vec![w.start..w.end.min(size)] } else { Vec::new() };
+        Self { size, holes, reserved: vec![0..FRAME_SIZE] }
+    }
+}
+
+impl Default for RamConfig {
+    /// 4 GiB of address space, laid out as [`RamConfig::rk3588`].
+    fn default() -> Self {
+        Self::rk3588(4 << 30)
+    }
+}
+
+/// Allocation figures, for tests and tools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RamStats {
+    /// Frames the allocator can hand out at all (RAM minus holes and reserved ranges).
+    pub usable_frames: u64,
+    /// Frames currently free.
+    pub free_frames: u64,
+}
+
+/// The system RAM.
+///
+/// # Invariants
+/// * `base` points to a live shared mapping of `memfd`, `size` bytes long, that stays mapped for the life of `self`
+///   (owned by `map`).
+/// * `size` is a non-zero multiple of [`FRAME_SIZE`]; every range in `holes` and `reserved` is frame-aligned and lies
+///   inside `[0, size)`.
+pub struct Ram {
+    memfd: memfd::Memfd,
+    /// Owns the mapping `base` points into; unmapped when `Ram` drops.
+    _map: memmap2::MmapRaw,
+    base: *mut u8,
+    size: u64,
+    holes: Vec<Range<PhysAddr>>,
+    reserved: Vec<Range<PhysAddr>>,
+    usable_frames: u64,
+    frames: Mutex<FrameBitmap>,
+}
+
+// SAFETY: the mapping is shared memory that is only ever accessed through atomics or raw copies (never through Rust
+// references to plain data), so handing `Ram` to, and sharing it between, threads is sound.
+unsafe impl Send for Ram {}
+// SAFETY: see `Send` above; the allocator state is behind a mutex.
+unsafe impl Sync for Ram {}
+
+impl Ram {
+    /// Creates RAM laid out as `cfg`. Nothing is materialised until touched.
+    pub fn new(cfg: RamConfig) -> Result<Self> {
+        if cfg.size == 0 || cfg.size % FRAME_SIZE != 0 {
+            return Err(MemError::Config("size must be a non-zero multiple of 4 KiB"));
+        }
+        if usize::try_from(cfg.size).is_err() {
+            return Err(MemError::Config("size does not fit this host's address space"));
+        }
+        for r in cfg.holes.iter().chain(&cfg.reserved) {
+            if r.start % FRAME_SIZE != 0 || r.end % FRAME_SIZE != 0 || r.start >= r.end || r.end > cfg.size {
+                return Err(MemError::Config("holes and reserved ranges must be non-empty, frame-aligned and inside RAM"));
+            }
+        }
+        let memfd = memfd::MemfdOptions::new()
+            .close_on_exec(true)
+            .allow_sealing(true)
+            .create("tyr-system-ram")
+            .map_err(|e| MemError::Io(std::io::Error::other(e)))?;
+        memfd.as_file().set_len(cfg.size)?;
+        // The size is fixed for good: a client that maps RAM can never make our mapping fault by truncating it.
+        memfd
+            .add_seals(&[memfd::FileSeal::SealShrink, memfd::FileSeal::SealGrow, memfd::FileSeal::SealSeal])
+            .map_err(|e| MemError::Io(std::io::Error::other(e)))?;
+        let map = memmap2::MmapOptions::new().len(cfg.size as usize).map_raw(memfd.as_file())?;
+        let base = map.as_mut_ptr();
+
+        let nframes = cfg.size >> FRAME_SHIFT;
+        let mut frames = FrameBitmap::new(nframes);
+        for r in cfg.holes.iter().chain(&cfg.reserved) {
+            frames.mark_used(r.start >> FRAME_SHIFT, (r.end - r.start) >> FRAME_SHIFT);
+        }
+        let usable_frames = frames.free();
+        Ok(Self {
+            memfd,
+            _map: map,
+            base,
+            size: cfg.size,
+            holes: cfg.holes,
+            reserved: cfg.reserved,
+            usable_frames,
+            frames: Mutex::new(frames),
+        })
+    }
+
+    /// Size of the physical address space RAM spans (holes included).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The memfd backing RAM: file offset `pa` holds physical address `pa`, so a client can `mmap` a frame run.
+    pub fn memfd(&self) -> BorrowedFd<'_> {
+        self.memfd.as_file().as_fd()
+    }
+
+    /// Whether `[pa, pa + len)` is entirely RAM.
+    #[inline]
+    pub fn contains(&self, pa: PhysAddr, len: u64) -> bool {
+        match pa.checked_add(len) {
+            Some(end) if end <= self.size => self.holes.iter().all(|h| end <= h.start || pa >= h.end),
+            _ => false,
+        }
+    }
+
+    /// Checks `[pa, pa + len)` and returns a pointer to its first byte.
+    #[inline]
+    fn ptr(&self, pa: PhysAddr, len: u64) -> Result<*mut u8> {
+        if !self.contains(pa, len) {
+            return Err(MemError::OutOfRange { pa, len });
+        }
+        // SAFETY: `pa + len <= size` was just checked and `base` maps `size` bytes (type invariant), so the offset
+        // stays inside the mapping.
+        Ok(unsafe { self.base.add(pa as usize) })
+    }
+
+    /// A view of `count` naturally aligned 64-bit words at `pa`, for code that walks tables in RAM (page tables, ring
+    /// buffers). Stores through it are single-copy atomic, like the 64-bit stores a CPU or GPU makes.
+    #[inline]
+    pub fn u64_slice(&self, pa: PhysAddr, count: usize) -> Result<&[AtomicU64]> {
+        if pa % 8 != 0 {
+            return Err(MemError::Misaligned { pa, align: 8 });
+        }
+        let p = self.ptr(pa, count as u64 * 8)?;
+        // SAFETY: the range is inside the live mapping (checked by `ptr`) and 8-byte aligned (the mapping is
+        // page-aligned and `pa` is a multiple of 8). `AtomicU64` has the layout of `u64`, and every access to RAM goes
+        // through atomics or raw copies, never through references to plain data, so the shared view is sound. The
+        // mapping lives as long as `self`, which bounds the returned lifetime.
+        Ok(unsafe { core::slice::from_raw_parts(p as *const AtomicU64, count) })
+    }
+
+    /// The 512 64-bit entries of the 4 KiB frame at `pa`, which must be frame-aligned.
+    #[inline]
+    pub fn frame_u64s(&self, pa: PhysAddr) -> Result<&[AtomicU64; 512]> {
+        if pa % FRAME_SIZE != 0 {
+            return Err(MemError::Misaligned { pa, align: FRAME_SIZE });
+        }
+        let s = self.u64_slice(pa, 512)?;
+        Ok(s.try_into().expect("u64_slice returned 512 entries"))
+    }
+
+    /// Copies `buf.len()` bytes from RAM at `pa` into `buf`.
+    pub fn read(&self, pa: PhysAddr, buf: &mut [u8]) -> Result<()> {
+        let p = self.ptr(pa, buf.len() as u64)?;
+        // SAFETY: `p..p + buf.len()` is inside the mapping (checked) and cannot overlap `buf`, which is ordinary process
+        // memory outside the RAM mapping's allocation. A raw copy never forms a reference to RAM.
+        unsafe { core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len()) };
+        Ok(())
+    }
+
+    /// Copies `buf` into RAM at `pa`.
+    pub fn write(&self, pa: PhysAddr, buf: &[u8]) -> Result<()> {
+        let p = self.ptr(pa, buf.len() as u64)?;
+        // SAFETY: as in `read`, with the direction reversed.
+        unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), p, buf.len()) };
+        Ok(())
+    }
+
+    /// Sets `len` bytes at `pa` to `byte`.
+    pub fn fill(&self, pa: PhysAddr, len: u64, byte: u8) -> Result<()> {
+        let p = self.ptr(pa, len)?;
+        // SAFETY: the range is inside the mapping (checked by `ptr`).
+        unsafe { core::ptr::write_bytes(p, byte, len as usize) };
+        Ok(())
+    }
+
+    /// Zeroes `len` bytes at `pa`.
+    pub fn zero(&self, pa: PhysAddr, len: u64) -> Result<()> {
+        self.fill(pa, len, 0)
+    }
+
+    /// Hands out one frame. Its contents are whatever was last written there (zero if never touched).
+    pub fn alloc_frame(&self) -> Result<PhysAddr> {
+        self.frames.lock().alloc_one().map(|f| f << FRAME_SHIFT).ok_or(MemError::OutOfMemory { count: 1 })
+    }
+
+    /// Hands out `count` physically contiguous frames, the first aligned to `align` bytes (a power of two, at least
+    /// [`FRAME_SIZE`]).
+    pub fn alloc_frames(&self, count: u64, align: u64) -> Result<PhysAddr> {
+        if !align.is_power_of_two() || align < FRAME_SIZE {
+            return Err(MemError::Misaligned { pa: 0, align });
+        }
+        self.frames
+            .lock()
+            .alloc_run(count, align >> FRAME_SHIFT)
+            .map(|f| f << FRAME_SHIFT)
+            .ok_or(MemError::OutOfMemory { count })
+    }
+
+    /// Returns one frame to the allocator.
+    pub fn free_frame(&self, pa: PhysAddr) -> Result<()> {
+        self.free_frames(pa, 1)
+    }
+
+    /// Returns `count` frames starting at `pa`. Every one of them must be allocated; otherwise nothing is freed.
+    pub fn free_frames(&self, pa: PhysAddr, count: u64) -> Result<()> {
+        if pa % FRAME_SIZE != 0 {
+            return Err(MemError::Misaligned { pa, align: FRAME_SIZE });
+        }
+        let len = count.checked_mul(FRAME_SIZE).ok_or(MemError::OutOfRange { pa, len: u64::MAX })?;
+        if !self.contains(pa, len) {
+            return Err(MemError::OutOfRange { pa, len });
+        }
+        let first = pa >> FRAME_SHIFT;
+        let mut frames = self.frames.lock();
+        if let Some(f) = (first..first + count).find(|&f| !frames.is_used(f)) {
+            return Err(MemError::NotAllocated { pa: f << FRAME_SHIFT });
+        }
+        // Reserved frames are RAM and marked used from start-up, but were never handed out: refuse them.
+        if let Some(r) = self.reserved.iter().find(|r| pa < r.end && pa + len > r.start) {
+            return Err(MemError::NotAllocated { pa: r.start.max(pa) });
+        }
+        frames.release(first, count);
+        Ok(())
+    }
+
+    /// Allocation figures.
+    pub fn stats(&self) -> RamStats {
+        RamStats { usable_frames: self.usable_frames, free_frames: self.frames.lock().free() }
+    }
+}
+
+/// Scalar little-endian accessors, generated per width.
+macro_rules! scalar_accessors {
+    ($($read:ident, $write:ident, $t:ty, $atomic:ty;)*) => {
+        impl Ram {
+            $(
+                #[doc = concat!("Reads a little-endian `", stringify!($t), "` at `pa`; single-copy atomic when naturally aligned.")]
+                #[inline]
+                pub fn $read(&self, pa: PhysAddr) -> Result<$t> {
+                    let p = self.ptr(pa, size_of::<$t>() as u64)?;
+                    if pa % size_of::<$t>() as u64 == 0 {
+                        // SAFETY: in bounds (checked by `ptr`) and naturally aligned (the mapping is page-aligned);
+                        // the atomic type has the layout of the integer and RAM is only accessed through atomics or
+                        // raw copies.
+                        let v = unsafe { &*(p as *const $atomic) }.load(Ordering::Relaxed);
+                        Ok(<$t>::from_le(v))
+                    } else {
+                        let mut b = [0u8; size_of::<$t>()];
+                        self.read(pa, &mut b)?;
+                        Ok(<$t>::from_le_bytes(b))
+                    }
+                }
+
+                #[doc = concat!("Writes a little-endian `", stringify!($t), "` at `pa`; single-copy atomic when naturally aligned.")]
+                #[inline]
+                pub fn $write(&self, pa: PhysAddr, v: $t) -> Result<()> {
+                    let p = self.ptr(pa, size_of::<$t>() as u64)?;
+                    if pa % size_of::<$t>() as u64 == 0 {
+                        // SAFETY: as in the read accessor.
+                        unsafe { &*(p as *const $atomic) }.store(v.to_le(), Ordering::Relaxed);
+                        Ok(())
+                    } else {
+                        self.write(pa, &v.to_le_bytes())
+                    }
+                }
+            )*
+        }
+    };
+}
+
+scalar_accessors! {
+    read_u8, write_u8, u8, AtomicU8;
+    read_u16, write_u16, u16, AtomicU16;
+    read_u32, write_u32, u32, AtomicU32;
+    read_u64, write_u64, u64, AtomicU64;
+}
+
+impl core::fmt::Debug for Ram {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let s = self.stats();
+        f.debug_struct("Ram")
+            .field("size", &format_args!("{:#x}", self.size))
+            .field("holes", &self.holes)
+            .field("usable_frames", &s.usable_frames)
+            .field("free_frames", &s.free_frames)
+            .finish()
+    }
+}

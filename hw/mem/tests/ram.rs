@@ -1,0 +1,114 @@
+//! Behaviour of the modelled system RAM.
+
+use hw_mem::{MemError, Ram, RamConfig, FRAME_SIZE};
+
+fn small() -> Ram {
+    Ram::new(RamConfig { size: 64 << 20, holes: vec![0x100_0000..0x110_0000], reserved: vec![0..0x1000] }).unwrap()
+}
+
+#[test]
+fn default_layout_is_4gib_with_the_rk3588_peripheral_hole() {
+    let ram = Ram::new(RamConfig::default()).unwrap();
+    assert_eq!(ram.size(), 4 << 30);
+    assert!(ram.contains(0xEFFF_F000, 0x1000));
+    assert!(!ram.contains(0xFB00_0000, 4), "the Mali's MMIO window is not RAM");
+    assert!(!ram.contains(0xEFFF_F000, 0x2000), "an access straddling into the hole is refused");
+    let s = ram.stats();
+    assert_eq!(s.usable_frames, ((4u64 << 30) - (0x1000_0000) - FRAME_SIZE) / FRAME_SIZE);
+    assert_eq!(s.free_frames, s.usable_frames);
+}
+
+#[test]
+fn scalar_accessors_are_little_endian() {
+    let ram = small();
+    ram.write_u64(0x2000, 0x0102_0304_0506_0708).unwrap();
+    assert_eq!(ram.read_u8(0x2000).unwrap(), 0x08);
+    assert_eq!(ram.read_u16(0x2000).unwrap(), 0x0708);
+    assert_eq!(ram.read_u32(0x2004).unwrap(), 0x0102_0304);
+    let mut b = [0u8; 8];
+    ram.read(0x2000, &mut b).unwrap();
+    assert_eq!(b, [8, 7, 6, 5, 4, 3, 2, 1]);
+    // Unaligned scalars work too (as byte copies).
+    ram.write_u32(0x3003, 0xdead_beef).unwrap();
+    assert_eq!(ram.read_u32(0x3003).unwrap(), 0xdead_beef);
+    assert_eq!(ram.read_u8(0x3006).unwrap(), 0xde);
+}
+
+#[test]
+fn accesses_outside_ram_are_errors_not_panics() {
+    let ram = small();
+    assert!(matches!(ram.read_u32(64 << 20), Err(MemError::OutOfRange { .. })));
+    assert!(matches!(ram.read_u64((64 << 20) - 4), Err(MemError::OutOfRange { .. })));
+    assert!(matches!(ram.write_u8(0x100_0800, 1), Err(MemError::OutOfRange { .. })));
+    assert!(matches!(ram.read(u64::MAX - 2, &mut [0; 8]), Err(MemError::OutOfRange { .. })));
+    assert!(matches!(ram.write(0xff_f000, &[0; 0x2000]), Err(MemError::OutOfRange { .. })));
+    assert!(matches!(ram.frame_u64s(0x2008), Err(MemError::Misaligned { .. })));
+    assert!(matches!(ram.u64_slice(0x2004, 1), Err(MemError::Misaligned { .. })));
+    assert!(matches!(ram.zero(0x3ff_f000, 0x2000), Err(MemError::OutOfRange { .. })));
+}
+
+#[test]
+fn frames_never_come_from_holes_or_reserved_ranges() {
+    let ram = small();
+    let mut got = Vec::new();
+    while let Ok(pa) = ram.alloc_frame() {
+        assert!(pa >= FRAME_SIZE, "PA 0 is reserved");
+        assert!(!(0x100_0000..0x110_0000).contains(&pa), "{pa:#x} is in the hole");
+        got.push(pa);
+    }
+    assert_eq!(got.len() as u64, ram.stats().usable_frames);
+    assert!(matches!(ram.alloc_frame(), Err(MemError::OutOfMemory { count: 1 })));
+    ram.free_frame(got[10]).unwrap();
+    assert_eq!(ram.alloc_frame().unwrap(), got[10]);
+}
+
+#[test]
+fn contiguous_runs_are_aligned_and_disjoint() {
+    let ram = small();
+    let a = ram.alloc_frames(512, 2 << 20).unwrap();
+    let b = ram.alloc_frames(512, 2 << 20).unwrap();
+    assert_eq!(a % (2 << 20), 0);
+    assert_eq!(b % (2 << 20), 0);
+    assert!(a + (2 << 20) <= b || b + (2 << 20) <= a);
+    let c = ram.alloc_frames(3, FRAME_SIZE).unwrap();
+    assert!(c + 3 * FRAME_SIZE <= a.min(b) || c >= a.max(b) + (2 << 20) || (c >= a + (2 << 20) && c + 0x3000 <= b));
+    // A run can never span the hole.
+    let big = ram.alloc_frames(0x200, FRAME_SIZE).unwrap();
+    assert!(big + 0x20_0000 <= 0x100_0000 || big >= 0x110_0000);
+    assert!(matches!(ram.alloc_frames(1 << 20, FRAME_SIZE), Err(MemError::OutOfMemory { .. })));
+    assert!(matches!(ram.alloc_frames(1, 0x1800), Err(MemError::Misaligned { .. })));
+}
+
+#[test]
+fn bad_frees_change_nothing() {
+    let ram = small();
+    let a = ram.alloc_frames(4, FRAME_SIZE).unwrap();
+    let before = ram.stats();
+    assert!(matches!(ram.free_frames(a, 5), Err(MemError::NotAllocated { .. })));
+    assert!(matches!(ram.free_frame(0), Err(MemError::NotAllocated { pa: 0 })));
+    assert!(matches!(ram.free_frame(a + 1), Err(MemError::Misaligned { .. })));
+    assert!(matches!(ram.free_frame(0x100_0000), Err(MemError::OutOfRange { .. })));
+    assert_eq!(ram.stats(), before);
+    ram.free_frames(a, 4).unwrap();
+    assert!(matches!(ram.free_frame(a), Err(MemError::NotAllocated { .. })), "double free is refused");
+    assert_eq!(ram.stats().free_frames, before.free_frames + 4);
+}
+
+#[test]
+fn the_memfd_shows_the_same_bytes_at_file_offset_pa() {
+    use std::os::fd::AsRawFd;
+    let ram = small();
+    ram.write_u32(0x5000, 0x1234_5678).unwrap();
+    let file = std::fs::File::open(format!("/proc/self/fd/{}", ram.memfd().as_raw_fd())).unwrap();
+    // SAFETY: the memfd is sealed against shrinking, so the mapping cannot be truncated under us.
+    let map = unsafe { memmap2::MmapOptions::new().offset(0x5000).len(0x1000).map(&file) }.unwrap();
+    assert_eq!(&map[..4], &0x1234_5678u32.to_le_bytes());
+}
+
+#[test]
+fn bad_configurations_are_refused() {
+    assert!(matches!(Ram::new(RamConfig { size: 0, holes: vec![], reserved: vec![] }), Err(MemError::Config(_))));
+    assert!(matches!(Ram::new(RamConfig { size: 0x1800, holes: vec![], reserved: vec![] }), Err(MemError::Config(_))));
+    let bad_hole = RamConfig { size: 1 << 20, holes: vec![0x800..0x2000], reserved: vec![] };
+    assert!(matches!(Ram::new(bad_hole), Err(MemError::Config(_))));
+}
