@@ -78,7 +78,7 @@ unsafe impl Sync for Ram {}
 impl Ram {
     /// Creates RAM laid out as `cfg`. Nothing is materialised until touched.
     pub fn new(cfg: RamConfig) -> Result<Self> {
-        if cfg.size == 0 || cfg.size % FRAME_SIZE != 0 {
+        if cfg.size == 0 || !cfg.size.is_multiple_of(FRAME_SIZE) {
             return Err(MemError::Config("size must be a non-zero multiple of 4 KiB"));
         }
         if usize::try_from(cfg.size).is_err() {
@@ -86,7 +86,9 @@ impl Ram {
         }
         for r in cfg.holes.iter().chain(&cfg.reserved) {
             if r.start % FRAME_SIZE != 0 || r.end % FRAME_SIZE != 0 || r.start >= r.end || r.end > cfg.size {
-                return Err(MemError::Config("holes and reserved ranges must be non-empty, frame-aligned and inside RAM"));
+                return Err(MemError::Config(
+                    "holes and reserved ranges must be non-empty, frame-aligned and inside RAM",
+                ));
             }
         }
         let memfd = memfd::MemfdOptions::new()
@@ -154,7 +156,7 @@ impl Ram {
     /// buffers). Stores through it are single-copy atomic, like the 64-bit stores a CPU or GPU makes.
     #[inline]
     pub fn u64_slice(&self, pa: PhysAddr, count: usize) -> Result<&[AtomicU64]> {
-        if pa % 8 != 0 {
+        if !pa.is_multiple_of(8) {
             return Err(MemError::Misaligned { pa, align: 8 });
         }
         let p = self.ptr(pa, count as u64 * 8)?;
@@ -168,7 +170,7 @@ impl Ram {
     /// The 512 64-bit entries of the 4 KiB frame at `pa`, which must be frame-aligned.
     #[inline]
     pub fn frame_u64s(&self, pa: PhysAddr) -> Result<&[AtomicU64; 512]> {
-        if pa % FRAME_SIZE != 0 {
+        if !pa.is_multiple_of(FRAME_SIZE) {
             return Err(MemError::Misaligned { pa, align: FRAME_SIZE });
         }
         let s = self.u64_slice(pa, 512)?;
@@ -230,7 +232,7 @@ impl Ram {
 
     /// Returns `count` frames starting at `pa`. Every one of them must be allocated; otherwise nothing is freed.
     pub fn free_frames(&self, pa: PhysAddr, count: u64) -> Result<()> {
-        if pa % FRAME_SIZE != 0 {
+        if !pa.is_multiple_of(FRAME_SIZE) {
             return Err(MemError::Misaligned { pa, align: FRAME_SIZE });
         }
         let len = count.checked_mul(FRAME_SIZE).ok_or(MemError::OutOfRange { pa, len: u64::MAX })?;

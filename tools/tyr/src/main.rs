@@ -1,1 +1,55 @@
-fn main() {}
+//! `tyr`: the project's command-line tool.
+//!
+//! Subcommands replay the reference vectors (`tyr replay pgtable|gpuvm FILE`) and, as the stack grows, inspect and drive
+//! the modelled board and the Tyr driver.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "tyr", version, about = "Tyr (Arm Mali / Panthor) GPU VM stack on a modelled RK3588")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay a reference-vector script and print what the kernel's own code prints for it.
+    Replay {
+        #[command(subcommand)]
+        kind: ReplayKind,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReplayKind {
+    /// An io-pgtable ARM LPAE stage-1 script (`tests/vectors/pgtable/*.script`).
+    Pgtable {
+        /// Parse the whole script, then time every map/unmap under one clock pair and print `ops=N ns_per_op=X ...`
+        /// instead of the transcript.
+        #[arg(long)]
+        time: bool,
+        /// The script to replay.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match cli.command {
+        Command::Replay { kind: ReplayKind::Pgtable { time, file } } => tyr_cli::replay::pgtable::run_file(&file, time),
+    };
+    match res {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tyr: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Where page-table pages come from (`io_pgtable_cfg::alloc` / `free`).
+
+use std::sync::Arc;
+
+use hw_mem::{PhysAddr, Ram, FRAME_SIZE};
+
+use crate::error::{code::ENOMEM, Result};
+
+/// Supplies and takes back 4 KiB page-table pages in RAM.
+///
+/// The page table zeroes every page it is handed before use, so an allocator may return dirty frames.
+pub trait PtAlloc {
+    /// A frame for a new table.
+    fn alloc_pt(&mut self, ram: &Ram) -> Result<PhysAddr>;
+    /// Takes back a table page that is no longer referenced by the table.
+    fn free_pt(&mut self, ram: &Ram, pa: PhysAddr);
+}
+
+/// Allocates table pages straight from the RAM's frame allocator and returns them there.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RamPtAlloc;
+
+impl PtAlloc for RamPtAlloc {
+    fn alloc_pt(&mut self, ram: &Ram) -> Result<PhysAddr> {
+        ram.alloc_frame().map_err(|_| ENOMEM)
+    }
+
+    fn free_pt(&mut self, ram: &Ram, pa: PhysAddr) {
+        // The table only frees pages it was given, so this cannot fail; a failure would be a table-corruption bug and
+        // leaking the frame is the safe reaction.
+        let _ = ram.free_frame(pa);
+    }
+}
+
+/// Pages reserved before an operation and consumed by it without allocating — Panthor's `rsvd_page_tables`.
+///
+/// A VM_BIND reserves, in the ioctl, the worst-case number of table pages its range can need
+/// ([`ReservedPtPool::pages_needed`]); the bind job then maps with this pool as the table's allocator and cannot fail
+/// for lack of memory. An empty pool refuses with `ENOMEM` instead of allocating. Freed tables go straight back to RAM;
+/// pages left over are returned by [`ReservedPtPool::release`] or when the pool drops.
+///
+/// # Invariants
+/// Every frame in `pages` was allocated from `ram` by [`ReservedPtPool::reserve`] and is owned by the pool.
+#[derive(Debug)]
+pub struct ReservedPtPool {
+    ram: Arc<Ram>,
+    pages: Vec<PhysAddr>,
+}
+
+impl ReservedPtPool {
+    /// An empty pool over `ram`.
+    pub fn new(ram: Arc<Ram>) -> Self {
+        Self { ram, pages: Vec::new() }
+    }
+
+    /// Reserves `count` more frames now. On failure the pool is as it was.
+    pub fn reserve(&mut self, count: usize) -> Result {
+        self.pages.try_reserve(count).map_err(|_| ENOMEM)?;
+        let before = self.pages.len();
+        for _ in 0..count {
+            match self.ram.alloc_frame() {
+                Ok(pa) => self.pages.push(pa),
+                Err(_) => {
+                    for pa in self.pages.drain(before..) {
+                        let _ = self.ram.free_frame(pa);
+                    }
+                    return Err(ENOMEM);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Pages still held.
+    pub fn remaining(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// The most table pages a map of `[iova, iova + size)` can need in a 4-level, 4 KiB-granule table whose root exists:
+    /// one per L1, L2 and L3 table the range touches (what Panthor's `panthor_vm_op_ctx_prealloc_pts` counts).
+    pub fn pages_needed(iova: u64, size: u64) -> usize {
+        if size == 0 {
+            return 0;
+        }
+        let last = iova.saturating_add(size - 1);
+        let span = |shift: u32| ((last >> shift) - (iova >> shift) + 1) as usize;
+        // L3 tables: one per 2 MiB; L2 tables: one per 1 GiB; L1 tables: one per 512 GiB.
+        span(21) + span(30) + span(39)
+    }
+
+    /// Gives the unused pages back to RAM.
+    pub fn release(&mut self) {
+        for pa in self.pages.drain(..) {
+            let _ = self.ram.free_frame(pa);
+        }
+    }
+}
+
+impl Drop for ReservedPtPool {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl PtAlloc for ReservedPtPool {
+    fn alloc_pt(&mut self, _ram: &Ram) -> Result<PhysAddr> {
+        self.pages.pop().ok_or(ENOMEM)
+    }
+
+    fn free_pt(&mut self, ram: &Ram, pa: PhysAddr) {
+        let _ = ram.free_frame(pa);
+    }
+}
+
+impl<A: PtAlloc + ?Sized> PtAlloc for &mut A {
+    fn alloc_pt(&mut self, ram: &Ram) -> Result<PhysAddr> {
+        (**self).alloc_pt(ram)
+    }
+
+    fn free_pt(&mut self, ram: &Ram, pa: PhysAddr) {
+        (**self).free_pt(ram, pa)
+    }
+}
+
+const _: () = assert!(FRAME_SIZE == 4096, "the ARM LPAE 4K format needs 4 KiB frames");

@@ -1,0 +1,3 @@
+//! Library side of the `tyr` tool, so that tests drive exactly what the binary runs.
+
+pub mod replay;

@@ -1,0 +1,9 @@
+//! Replays of the reference-vector scripts (`tests/vectors/`, format in `spec/vectors.md`).
+//!
+//! Each replayer parses a whole script first (reporting the line of any syntax error), then runs it against the real
+//! `kernel` code and renders the transcript exactly as the kernel's C code printed it.
+
+pub mod pgtable;
+mod script;
+
+pub use script::{ParseError, ReplayError};
