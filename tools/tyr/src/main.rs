@@ -35,12 +35,20 @@ enum ReplayKind {
         /// The script to replay.
         file: PathBuf,
     },
+    /// Every vector set under DIR (`pgtable/`, ...): replay each script, compare with its `.expected`, print one summary
+    /// line per set. Fails if any transcript differs.
+    All {
+        /// The vectors directory.
+        #[arg(default_value = "tests/vectors")]
+        dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
         Command::Replay { kind: ReplayKind::Pgtable { time, file } } => tyr_cli::replay::pgtable::run_file(&file, time),
+        Command::Replay { kind: ReplayKind::All { dir } } => return replay_all(&dir),
     };
     match res {
         Ok(out) => {
@@ -51,5 +59,26 @@ fn main() -> ExitCode {
             eprintln!("tyr: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn replay_all(dir: &std::path::Path) -> ExitCode {
+    let mut ok = true;
+    for set in tyr_cli::replay::sets::SETS {
+        match tyr_cli::replay::sets::run_set(set, dir) {
+            Ok(r) => {
+                print!("{}", r.summary());
+                ok &= r.passed();
+            }
+            Err(e) => {
+                eprintln!("tyr: {}: {e}", set.name);
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

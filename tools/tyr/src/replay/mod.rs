@@ -5,5 +5,6 @@
 
 pub mod pgtable;
 mod script;
+pub mod sets;
 
 pub use script::{ParseError, ReplayError};
