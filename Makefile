@@ -1,12 +1,14 @@
 # tyr — entry points. `make run` and `make test` are all a new user needs (see README.md).
 
 CARGO ?= cargo
-# Debian packages the targets need, installed once and only when missing (none yet: Rust alone builds everything so far).
-DEB_PACKAGES ?=
+# Debian packages the targets need, installed once and only when missing: libclang for bindgen (the tyr uAPI).
+DEB_PACKAGES ?= libclang-dev
+# The kernel's own uAPI headers (Debian linux-libc-dev 6.12 from bookworm-backports), unpacked into the build tree.
+UAPI_HEADER := build/uapi/usr/include/drm/panthor_drm.h
 VECTORS := tests/vectors
 TYR := target/release/tyr
 
-.PHONY: all run test lint fmt clippy unit bench doc deps clean
+.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers clean
 
 all: run
 
@@ -38,8 +40,14 @@ bench: deps
 doc: deps
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
 
-## deps: install the Debian packages in DEB_PACKAGES that are missing (guarded: a second run does nothing).
-deps:
+## uapi-headers: fetch the kernel's uAPI headers for bindgen (does nothing once they are there).
+uapi-headers: $(UAPI_HEADER)
+
+$(UAPI_HEADER):
+	scripts/fetch-uapi-headers.sh
+
+## deps: install missing Debian packages (guarded: a second run does nothing) and fetch the uAPI headers.
+deps: $(UAPI_HEADER)
 	@missing=""; \
 	for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

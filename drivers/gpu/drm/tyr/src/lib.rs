@@ -3,4 +3,5 @@
 //! The driver reaches the GPU only through MMIO, IRQs and RAM, as on silicon. So far it holds the page-table side of
 //! the VM code ([`vm::pgtable`]): how Panthor splits a range into io-pgtable calls.
 
+pub mod uapi;
 pub mod vm;
