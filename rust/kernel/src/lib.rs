@@ -7,10 +7,14 @@
 //! * [`io_pgtable`] — the io-pgtable ARM LPAE stage-1 format (4 KiB granule) with the kernel's `map_pages`,
 //!   `unmap_pages` and `iova_to_phys`, writing descriptors into the modelled system RAM (`hw-mem`), which the GPU model's
 //!   MMU reads independently.
+//! * [`uaccess`] — `UserPtr`/`UserSlice`: copies from and to the calling process that fail with `EFAULT` on a bad
+//!   pointer, as `copy_from_user` does; [`transmute`] marks the types that may be copied.
 //!
 //! Physical memory is the modelled RK3588 RAM ([`hw_mem::Ram`]); nothing in this crate knows about the Mali model.
 
 pub mod error;
 pub mod io_pgtable;
+pub mod transmute;
+pub mod uaccess;
 
 pub use error::{code, Error, Result};

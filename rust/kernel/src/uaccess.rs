@@ -1,0 +1,257 @@
+//! Access to the memory of the process that made a system call (`kernel::uaccess`).
+//!
+//! In the kernel, `copy_from_user`/`copy_to_user` fault-check every access and return `-EFAULT` for a bad pointer. Here
+//! the "user" is the calling process itself (a Rust test, or a C client through the drm-shim), so a bad pointer would
+//! crash the process if dereferenced. Every copy therefore goes through `process_vm_readv`/`process_vm_writev` on our
+//! own pid: the host kernel checks the user range and reports `EFAULT` for unmapped memory or a write to a read-only
+//! page, exactly as `copy_*_user` would. No Rust reference to user memory is ever formed.
+//!
+//! As upstream, a [`UserSlice`] is read once, front to back, through a [`UserSliceReader`], and written through a
+//! [`UserSliceWriter`], which makes double-fetch bugs hard to write.
+
+use core::mem::{size_of, MaybeUninit};
+
+use crate::error::code::EFAULT;
+use crate::error::Result;
+use crate::transmute::{AsBytes, FromBytes};
+
+/// An address in the calling process, as an ioctl argument carries it (`__u64` in the uAPI).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct UserPtr(pub usize);
+
+impl UserPtr {
+    /// Wraps a uAPI `u64` pointer field. Values beyond the host's address width cannot be valid.
+    pub fn from_u64(v: u64) -> Result<Self> {
+        usize::try_from(v).map(UserPtr).map_err(|_| EFAULT)
+    }
+
+    /// Whether the pointer is null.
+    pub fn is_null(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// Copies `len` bytes between this process's local buffer `local` and user address `user`; `write` selects the
+/// direction (local → user). Fails with `EFAULT` unless every byte was transferred.
+fn copy(local: *mut u8, user: usize, len: usize, write: bool) -> Result {
+    if len == 0 {
+        return Ok(());
+    }
+    if user.checked_add(len).is_none() || len > isize::MAX as usize {
+        return Err(EFAULT);
+    }
+    let liov = libc::iovec { iov_base: local.cast(), iov_len: len };
+    let riov = libc::iovec { iov_base: user as *mut libc::c_void, iov_len: len };
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    // SAFETY: `liov` describes `len` bytes of a local buffer the caller owns for the duration of the call (valid for
+    // writes when reading from the user); the remote range is only accessed by the host kernel, which checks it and
+    // fails with EFAULT instead of faulting this process.
+    let n = unsafe {
+        if write {
+            libc::process_vm_writev(pid, &liov, 1, &riov, 1, 0)
+        } else {
+            libc::process_vm_readv(pid, &liov, 1, &riov, 1, 0)
+        }
+    };
+    if n < 0 || n as usize != len {
+        return Err(EFAULT);
+    }
+    Ok(())
+}
+
+/// A range of the caller's memory an ioctl may read and/or write.
+#[derive(Clone, Copy, Debug)]
+pub struct UserSlice {
+    ptr: UserPtr,
+    length: usize,
+}
+
+impl UserSlice {
+    /// The `length` bytes at `ptr`. Nothing is checked until an access.
+    pub fn new(ptr: UserPtr, length: usize) -> Self {
+        Self { ptr, length }
+    }
+
+    /// Reads the whole slice into a freshly allocated vector (fallibly: `ENOMEM` if it cannot be had).
+    pub fn read_all(self) -> Result<Vec<u8>> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(self.length).map_err(|_| crate::error::code::ENOMEM)?;
+        v.resize(self.length, 0);
+        self.reader().read_slice(&mut v)?;
+        Ok(v)
+    }
+
+    /// A reader from the start of the slice.
+    pub fn reader(self) -> UserSliceReader {
+        UserSliceReader { ptr: self.ptr.0, length: self.length }
+    }
+
+    /// A writer from the start of the slice.
+    pub fn writer(self) -> UserSliceWriter {
+        UserSliceWriter { ptr: self.ptr.0, length: self.length }
+    }
+
+    /// A reader and a writer over the same range, for in/out arguments.
+    pub fn reader_writer(self) -> (UserSliceReader, UserSliceWriter) {
+        (self.reader(), self.writer())
+    }
+}
+
+/// Reads a [`UserSlice`] front to back.
+///
+/// # Invariants
+/// `ptr..ptr + length` is what is left to read.
+#[derive(Debug)]
+pub struct UserSliceReader {
+    ptr: usize,
+    length: usize,
+}
+
+impl UserSliceReader {
+    /// Bytes left.
+    pub fn len(&self) -> usize {
+        self.length
+    }
+
+    /// Whether nothing is left.
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    /// Skips `n` bytes; `EFAULT` if fewer are left.
+    pub fn skip(&mut self, n: usize) -> Result {
+        self.length = self.length.checked_sub(n).ok_or(EFAULT)?;
+        self.ptr = self.ptr.wrapping_add(n);
+        Ok(())
+    }
+
+    /// Fills `out` from the slice; `EFAULT` if fewer bytes are left or the memory is not readable. On failure the
+    /// reader does not advance.
+    pub fn read_slice(&mut self, out: &mut [u8]) -> Result {
+        if out.len() > self.length {
+            return Err(EFAULT);
+        }
+        copy(out.as_mut_ptr(), self.ptr, out.len(), false)?;
+        self.skip(out.len())
+    }
+
+    /// Reads one `T`.
+    pub fn read<T: FromBytes>(&mut self) -> Result<T> {
+        let mut v = MaybeUninit::<T>::uninit();
+        if size_of::<T>() > self.length {
+            return Err(EFAULT);
+        }
+        copy(v.as_mut_ptr().cast(), self.ptr, size_of::<T>(), false)?;
+        self.skip(size_of::<T>())?;
+        // SAFETY: all `size_of::<T>()` bytes were written by the copy, and `T: FromBytes` accepts any bit pattern.
+        Ok(unsafe { v.assume_init() })
+    }
+}
+
+/// Writes a [`UserSlice`] front to back.
+///
+/// # Invariants
+/// `ptr..ptr + length` is what is left to write.
+#[derive(Debug)]
+pub struct UserSliceWriter {
+    ptr: usize,
+    length: usize,
+}
+
+impl UserSliceWriter {
+    /// Bytes left.
+    pub fn len(&self) -> usize {
+        self.length
+    }
+
+    /// Whether nothing is left.
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    /// Writes `data`; `EFAULT` if fewer bytes are left or the memory is not writable. On failure the writer does not
+    /// advance (bytes may have been partly written, as with `copy_to_user`).
+    pub fn write_slice(&mut self, data: &[u8]) -> Result {
+        if data.len() > self.length {
+            return Err(EFAULT);
+        }
+        copy(data.as_ptr().cast_mut(), self.ptr, data.len(), true)?;
+        self.length -= data.len();
+        self.ptr = self.ptr.wrapping_add(data.len());
+        Ok(())
+    }
+
+    /// Writes one `T`.
+    pub fn write<T: AsBytes>(&mut self, v: &T) -> Result {
+        // SAFETY: `T: AsBytes` has every byte initialised, so viewing it as `size_of::<T>()` bytes is sound.
+        let bytes = unsafe { core::slice::from_raw_parts((v as *const T).cast::<u8>(), size_of::<T>()) };
+        self.write_slice(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ptr_of<T>(v: &T) -> UserPtr {
+        UserPtr(v as *const T as usize)
+    }
+
+    #[test]
+    fn reads_and_writes_the_callers_memory() {
+        let src: [u32; 3] = [1, 2, 3];
+        let mut r = UserSlice::new(ptr_of(&src), 12).reader();
+        assert_eq!(r.read::<u32>().unwrap(), 1);
+        assert_eq!(r.read::<u64>().unwrap(), 2 | (3 << 32));
+        assert!(r.is_empty());
+        let mut dst = [0u16; 2];
+        // A pointer with write provenance, exposed to the host kernel that writes through it.
+        let mut w = UserSlice::new(UserPtr(dst.as_mut_ptr() as usize), 4).writer();
+        w.write(&0xbeefu16).unwrap();
+        w.write_slice(&[0x34, 0x12]).unwrap();
+        assert_eq!(dst, [0xbeef, 0x1234]);
+    }
+
+    #[test]
+    fn unmapped_and_null_pointers_are_efault() {
+        let mut buf = [0u8; 8];
+        assert_eq!(UserSlice::new(UserPtr(0), 8).reader().read_slice(&mut buf), Err(EFAULT));
+        assert_eq!(UserSlice::new(UserPtr(0x10), 4).reader().read::<u32>(), Err(EFAULT));
+        assert_eq!(UserSlice::new(UserPtr(usize::MAX - 3), 8).writer().write(&1u64), Err(EFAULT));
+        assert_eq!(UserPtr::from_u64(u64::MAX).map(|p| p.is_null()), Ok(false));
+    }
+
+    #[test]
+    fn reading_past_the_slice_is_efault_and_does_not_advance() {
+        let src = [7u8; 4];
+        let mut r = UserSlice::new(ptr_of(&src), 4).reader();
+        assert_eq!(r.read::<u64>(), Err(EFAULT));
+        assert_eq!(r.len(), 4);
+        assert_eq!(r.skip(5), Err(EFAULT));
+        assert_eq!(r.read::<u32>().unwrap(), 0x0707_0707);
+        assert!(UserSlice::new(ptr_of(&src), 8).writer().write_slice(&[0; 9]).is_err());
+    }
+
+    #[test]
+    fn writing_to_read_only_memory_is_efault() {
+        // SAFETY: a fresh anonymous read-only mapping, unmapped at the end of the test.
+        let p = unsafe {
+            libc::mmap(core::ptr::null_mut(), 4096, libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+        };
+        assert_ne!(p, libc::MAP_FAILED);
+        let s = UserSlice::new(UserPtr(p as usize), 4096);
+        assert_eq!(s.writer().write(&1u32), Err(EFAULT));
+        assert_eq!(s.reader().read::<u32>(), Ok(0));
+        // SAFETY: `p` is the mapping made above.
+        unsafe { libc::munmap(p, 4096) };
+        assert_eq!(s.reader().read::<u32>(), Err(EFAULT), "after munmap the range is gone");
+    }
+
+    #[test]
+    fn read_all_copies_the_whole_slice() {
+        let src = *b"panthor";
+        assert_eq!(UserSlice::new(ptr_of(&src), 7).read_all().unwrap(), b"panthor");
+        assert_eq!(UserSlice::new(UserPtr(8), 7).read_all(), Err(EFAULT));
+    }
+}
