@@ -1,5 +1,33 @@
 //! Register-level model of the Arm Mali-G610 MP4 GPU found on RK3588 boards.
 //!
-//! Filled in by the hardware-model work: the register file, IRQ lines, the MMU (address spaces, TLB and an
-//! ARMv8 long-descriptor walker written independently of `kernel::io_pgtable`) and the CSF interfaces. It depends only on
-//! `hw-mem`, never on `kernel` or `tyr`.
+//! * [`Mali`] is the device: the register file of GPU_CONTROL, the JOB and MMU IRQ blocks and 8 address spaces, reached
+//!   by 32-bit MMIO at offsets from the GPU's base ([`Mali::read32`], [`Mali::write32`]); unknown or misaligned offsets
+//!   are [`BusError`]s, counted in [`BusStats`], never panics.
+//! * Three level-triggered [`IrqLine`]s (job, mmu, gpu), each high while its block's STAT is non-zero; a handler thread
+//!   blocks on one with [`IrqLine::wait_asserted`].
+//! * The MMU ([`mmu`]): per AS a TLB that really caches, an ARMv8 long-descriptor walker written from the architecture
+//!   rules (independent of `kernel::io_pgtable`), LOCK/UNLOCK/FLUSH_PT/FLUSH_MEM/UPDATE and fault reporting. The GPU-side
+//!   memory port ([`Mali::gpu_read`], [`Mali::gpu_write`], ...) is how everything the GPU does touches memory.
+//! * The MCU ([`csf`]) modelled natively: it publishes the CSF interfaces through AS 0 and answers the global REQ/ACK
+//!   protocol on doorbells.
+//! * Time is explicit ([`Mali::advance`], [`Mali::run_until_idle`]) or follows real time on a [`ModelThread`].
+//!
+//! Depends only on `hw-mem`, never on `kernel` or `tyr`.
+
+mod config;
+pub mod csf;
+mod device;
+mod error;
+mod irq;
+pub mod mmu;
+pub mod regs;
+mod thread;
+
+pub use config::{GpuIds, MaliConfig, Timing};
+pub use device::Mali;
+pub use error::{BusError, BusStats, PortError};
+pub use irq::{IrqKind, IrqLine, IrqRegs};
+pub use thread::ModelThread;
+
+/// Address spaces present on the G610 (AS_PRESENT = 0xFF).
+pub const AS_COUNT: usize = 8;

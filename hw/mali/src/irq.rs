@@ -1,0 +1,179 @@
+//! Interrupt blocks (RAWSTAT/CLEAR/MASK/STAT) and the level-triggered lines they drive.
+
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+/// One interrupt block's state: raw sources and the enable mask (spec `mali-g610.md` §3).
+///
+/// STAT is not stored: it is always `rawstat & mask`, so the line can never disagree with the registers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IrqRegs {
+    /// Raw sources.
+    pub rawstat: u32,
+    /// Enable mask.
+    pub mask: u32,
+}
+
+impl IrqRegs {
+    /// STAT: the enabled, pending sources.
+    pub fn stat(&self) -> u32 {
+        self.rawstat & self.mask
+    }
+
+    /// A source fires (hardware side, or a RAWSTAT write, which forces bits on but never clears them).
+    pub fn raise(&mut self, bits: u32) {
+        self.rawstat |= bits;
+    }
+
+    /// CLEAR written: each 1 clears that RAWSTAT bit, except bits in `sticky`.
+    pub fn clear(&mut self, bits: u32, sticky: u32) {
+        self.rawstat &= !(bits & !sticky);
+    }
+}
+
+/// Which of the GPU's three interrupt outputs (names as the device tree's `interrupt-names`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IrqKind {
+    /// `job`: the JOB IRQ block (CSF global and CSG events).
+    Job,
+    /// `mmu`: the MMU IRQ block (address-space faults).
+    Mmu,
+    /// `gpu`: the GPU IRQ block (reset, power, cache flush, GPU faults).
+    Gpu,
+}
+
+impl IrqKind {
+    /// All three, in device-tree order.
+    pub const ALL: [IrqKind; 3] = [IrqKind::Job, IrqKind::Mmu, IrqKind::Gpu];
+
+    /// The device tree's `interrupt-names` entry.
+    pub fn name(self) -> &'static str {
+        match self {
+            IrqKind::Job => "job",
+            IrqKind::Mmu => "mmu",
+            IrqKind::Gpu => "gpu",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            IrqKind::Job => 0,
+            IrqKind::Mmu => 1,
+            IrqKind::Gpu => 2,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct LineState {
+    level: bool,
+    /// Number of low→high transitions, so a waiter can tell a new assertion from an old one.
+    rises: u64,
+}
+
+/// A level-triggered interrupt line: high while its block's STAT is non-zero.
+///
+/// A handler thread blocks in [`IrqLine::wait_asserted`] (a condition variable, no polling); the model drives the level
+/// after every change of RAWSTAT or MASK.
+#[derive(Debug)]
+pub struct IrqLine {
+    kind: IrqKind,
+    state: Mutex<LineState>,
+    cv: Condvar,
+}
+
+impl IrqLine {
+    /// A line, initially low.
+    pub fn new(kind: IrqKind) -> Self {
+        Self { kind, state: Mutex::new(LineState::default()), cv: Condvar::new() }
+    }
+
+    /// Which output this is.
+    pub fn kind(&self) -> IrqKind {
+        self.kind
+    }
+
+    /// Whether the line is high now.
+    pub fn is_asserted(&self) -> bool {
+        self.state.lock().level
+    }
+
+    /// How many times the line went from low to high since it was created.
+    pub fn rise_count(&self) -> u64 {
+        self.state.lock().rises
+    }
+
+    /// Drives the line (model side).
+    pub(crate) fn set_level(&self, level: bool) {
+        let mut s = self.state.lock();
+        if level && !s.level {
+            s.rises += 1;
+        }
+        let changed = s.level != level;
+        s.level = level;
+        drop(s);
+        if changed && level {
+            self.cv.notify_all();
+        }
+    }
+
+    /// Blocks until the line is high or `timeout` passes; returns whether it is high.
+    pub fn wait_asserted(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut s = self.state.lock();
+        while !s.level {
+            match deadline {
+                Some(d) => {
+                    if self.cv.wait_until(&mut s, d).timed_out() {
+                        return s.level;
+                    }
+                }
+                None => self.cv.wait(&mut s),
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn stat_is_rawstat_and_mask() {
+        let r = IrqRegs { rawstat: 0b1011, mask: 0b0110 };
+        assert_eq!(r.stat(), 0b0010);
+    }
+
+    #[test]
+    fn clear_spares_sticky_bits() {
+        let mut r = IrqRegs { rawstat: 0b111, mask: 0 };
+        r.clear(0b111, 0b100);
+        assert_eq!(r.rawstat, 0b100);
+    }
+
+    #[test]
+    fn wait_returns_at_once_when_line_is_already_high() {
+        let l = IrqLine::new(IrqKind::Gpu);
+        l.set_level(true);
+        assert!(l.wait_asserted(Duration::ZERO));
+        assert_eq!(l.rise_count(), 1);
+    }
+
+    #[test]
+    fn wait_times_out_on_a_low_line() {
+        let l = IrqLine::new(IrqKind::Mmu);
+        assert!(!l.wait_asserted(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn waiter_thread_wakes_when_line_rises() {
+        let l = Arc::new(IrqLine::new(IrqKind::Job));
+        let l2 = l.clone();
+        let t = std::thread::spawn(move || l2.wait_asserted(Duration::from_secs(30)));
+        l.set_level(true);
+        assert!(t.join().unwrap());
+    }
+}
