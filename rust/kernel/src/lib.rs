@@ -3,6 +3,7 @@
 //! Each module mirrors the Linux kernel's Rust abstraction (or the C subsystem under it) of the same name, with the same
 //! semantics, so that a reader who knows `rust/kernel/` finds things where they expect them:
 //!
+//! * [`drm`] — DRM core services: ioctl dispatch with the core's argument rules.
 //! * [`error`] — errno-style [`error::Error`] and [`error::Result`], the only error type at the uAPI edge.
 //! * [`io_pgtable`] — the io-pgtable ARM LPAE stage-1 format (4 KiB granule) with the kernel's `map_pages`,
 //!   `unmap_pages` and `iova_to_phys`, writing descriptors into the modelled system RAM (`hw-mem`), which the GPU model's
@@ -12,6 +13,7 @@
 //!
 //! Physical memory is the modelled RK3588 RAM ([`hw_mem::Ram`]); nothing in this crate knows about the Mali model.
 
+pub mod drm;
 pub mod error;
 pub mod io_pgtable;
 pub mod transmute;
