@@ -136,6 +136,29 @@ impl UserSliceReader {
         self.skip(out.len())
     }
 
+    /// Fills `out`, which may be uninitialised (a vector's spare capacity), from the slice; on success every byte of
+    /// `out` is initialised. Same errors as [`UserSliceReader::read_slice`].
+    pub fn read_raw(&mut self, out: &mut [MaybeUninit<u8>]) -> Result {
+        if out.len() > self.length {
+            return Err(EFAULT);
+        }
+        copy(out.as_mut_ptr().cast(), self.ptr, out.len(), false)?;
+        self.skip(out.len())
+    }
+
+    /// Whether the next `n` bytes are all zero (`check_zeroed_user`); consumes them. `EFAULT` if they cannot be read.
+    pub fn is_zeroed(&mut self, mut n: usize) -> Result<bool> {
+        let mut chunk = [0u8; 256];
+        let mut zero = true;
+        while n > 0 {
+            let k = n.min(chunk.len());
+            self.read_slice(&mut chunk[..k])?;
+            zero &= chunk[..k].iter().all(|&b| b == 0);
+            n -= k;
+        }
+        Ok(zero)
+    }
+
     /// Reads one `T`.
     pub fn read<T: FromBytes>(&mut self) -> Result<T> {
         let mut v = MaybeUninit::<T>::uninit();
@@ -246,6 +269,18 @@ mod tests {
         // SAFETY: `p` is the mapping made above.
         unsafe { libc::munmap(p, 4096) };
         assert_eq!(s.reader().read::<u32>(), Err(EFAULT), "after munmap the range is gone");
+    }
+
+    #[test]
+    fn is_zeroed_checks_and_consumes() {
+        let src = [0u8, 0, 0, 1, 0];
+        let mut r = UserSlice::new(ptr_of(&src), 5).reader();
+        assert_eq!(r.is_zeroed(3), Ok(true));
+        assert_eq!(r.is_zeroed(2), Ok(false));
+        assert!(r.is_empty());
+        let big = vec![0u8; 1000];
+        assert_eq!(UserSlice::new(ptr_of(&big[0]), 1000).reader().is_zeroed(1000), Ok(true));
+        assert_eq!(UserSlice::new(UserPtr(16), 8).reader().is_zeroed(8), Err(EFAULT));
     }
 
     #[test]

@@ -1,0 +1,242 @@
+//! Extensible user objects: how Panthor reads arrays of uAPI structs and writes DEV_QUERY payloads whose size may
+//! differ between the client's header and the driver's (`panthor_get_uobj_array()`, `panthor_set_uobj()` and the
+//! kernel's `copy_struct_from_user()`; spec/panthor-uapi.md §2.2–2.3).
+//!
+//! Every struct that travels this way has a minimum size — the end of its last mandatory field — below which a client
+//! is refused ([`UObj::MIN_SIZE`], Panthor's `PANTHOR_UOBJ_DECL`).
+
+use core::mem::{size_of, MaybeUninit};
+
+use kernel::error::code::{E2BIG, EFAULT, EINVAL, ENOMEM};
+use kernel::error::Result;
+use kernel::transmute::{AsBytes, FromBytes};
+use kernel::uaccess::{UserPtr, UserSlice};
+
+use crate::uapi::*;
+
+kernel::impl_uapi_pod!(
+    drm_panthor_obj_array,
+    drm_panthor_sync_op,
+    drm_panthor_dev_query,
+    drm_panthor_gpu_info,
+    drm_panthor_csif_info,
+    drm_panthor_timestamp_info,
+    drm_panthor_group_priorities_info,
+    drm_panthor_mmu_info,
+    drm_panthor_vm_create,
+    drm_panthor_vm_destroy,
+    drm_panthor_vm_bind_op,
+    drm_panthor_vm_bind,
+    drm_panthor_vm_get_state,
+    drm_panthor_bo_create,
+    drm_panthor_bo_mmap_offset,
+    drm_panthor_bo_set_label,
+    drm_panthor_set_user_mmio_offset,
+    drm_panthor_bo_sync_op,
+    drm_panthor_bo_sync,
+    drm_panthor_bo_query_info,
+    drm_panthor_queue_create,
+    drm_panthor_group_create,
+    drm_panthor_group_destroy,
+    drm_panthor_queue_submit,
+    drm_panthor_group_submit,
+    drm_panthor_group_get_state,
+    drm_panthor_tiler_heap_create,
+    drm_panthor_tiler_heap_destroy,
+);
+
+/// A uAPI struct exchanged with a size the client chooses.
+pub trait UObj: FromBytes + AsBytes {
+    /// Offset of the end of the last mandatory field: a client may not pass less.
+    const MIN_SIZE: usize;
+}
+
+macro_rules! uobj {
+    ($($t:ty => $min:expr),* $(,)?) => {
+        $(impl UObj for $t { const MIN_SIZE: usize = $min; })*
+    };
+}
+
+uobj! {
+    drm_panthor_sync_op => 16,
+    drm_panthor_vm_bind_op => 48,
+    drm_panthor_queue_create => 8,
+    drm_panthor_queue_submit => 40,
+    drm_panthor_bo_sync_op => 24,
+    drm_panthor_gpu_info => 96,
+    drm_panthor_csif_info => 24,
+    drm_panthor_timestamp_info => 16,
+    drm_panthor_group_priorities_info => 4,
+    drm_panthor_mmu_info => 8,
+}
+
+/// A `T` with every byte zero.
+fn zeroed<T: FromBytes>() -> T {
+    // SAFETY: `T: FromBytes` accepts every bit pattern, all-zero included.
+    unsafe { MaybeUninit::<T>::zeroed().assume_init() }
+}
+
+/// `copy_struct_from_user()`: reads a `T` from a user struct of `usize_` bytes at `ptr`. A shorter one is
+/// zero-extended; a longer one is accepted only if every byte past `size_of::<T>()` is zero (`E2BIG` otherwise, checked
+/// before the rest is copied, as the kernel does); a fault is `EFAULT`.
+pub fn copy_struct_from_user<T: FromBytes + AsBytes>(ptr: UserPtr, usize_: usize) -> Result<T> {
+    let ksize = size_of::<T>();
+    let size = ksize.min(usize_);
+    if usize_ > ksize {
+        let tail = UserPtr(ptr.0.checked_add(ksize).ok_or(EFAULT)?);
+        if !UserSlice::new(tail, usize_ - ksize).reader().is_zeroed(usize_ - ksize)? {
+            return Err(E2BIG);
+        }
+    }
+    let mut v = zeroed::<T>();
+    // SAFETY: `T: AsBytes` has no padding, so its `ksize` bytes may be viewed and overwritten as raw bytes, and
+    // `T: FromBytes` keeps whatever the copy writes valid.
+    let bytes = unsafe { core::slice::from_raw_parts_mut((&mut v as *mut T).cast::<u8>(), ksize) };
+    UserSlice::new(ptr, size).reader().read_slice(&mut bytes[..size])?;
+    Ok(v)
+}
+
+/// `panthor_get_uobj_array()`: the `count` elements of `stride` bytes at `array`, each read as a `T`.
+///
+/// `count == 0` reads nothing (no stride check); `stride < T::MIN_SIZE` is `EINVAL`; an allocation the kernel's
+/// `kvmalloc` would refuse (over `INT_MAX` bytes) or that fails is `ENOMEM`; then elements are copied in bulk when the
+/// stride equals the kernel size, or one by one through [`copy_struct_from_user`].
+pub fn get_uobj_array<T: UObj>(arr: &drm_panthor_obj_array) -> Result<Vec<T>> {
+    let count = arr.count as usize;
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let stride = arr.stride as usize;
+    if stride < T::MIN_SIZE {
+        return Err(EINVAL);
+    }
+    let ksize = size_of::<T>();
+    let total = count.checked_mul(ksize).filter(|&t| t <= i32::MAX as usize).ok_or(ENOMEM)?;
+    let mut out: Vec<T> = Vec::new();
+    out.try_reserve_exact(count).map_err(|_| ENOMEM)?;
+    let base = UserPtr::from_u64(arr.array)?;
+    if stride == ksize {
+        let spare = out.spare_capacity_mut();
+        // SAFETY: the spare capacity holds `count` uninitialised `T`s, i.e. `total` bytes; viewing them as
+        // uninitialised bytes is always sound.
+        let raw = unsafe { core::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<MaybeUninit<u8>>(), total) };
+        UserSlice::new(base, total).reader().read_raw(raw)?;
+        // SAFETY: `read_raw` initialised all `total` bytes, and `T: FromBytes` accepts any bit pattern.
+        unsafe { out.set_len(count) };
+    } else {
+        for i in 0..count {
+            let p = i.checked_mul(stride).and_then(|off| base.0.checked_add(off)).ok_or(EFAULT)?;
+            out.push(copy_struct_from_user::<T>(UserPtr(p), stride)?);
+        }
+    }
+    Ok(out)
+}
+
+/// `panthor_set_uobj()`: writes `value` to a user buffer of `usize_` bytes at `ptr`, the way DEV_QUERY answers.
+///
+/// `usize_ < T::MIN_SIZE` is `EINVAL`; `min(usize_, size_of::<T>())` bytes are copied; a larger user buffer has its
+/// tail zeroed; any fault is `EFAULT`.
+pub fn set_uobj<T: UObj>(ptr: UserPtr, usize_: usize, value: &T) -> Result {
+    if usize_ < T::MIN_SIZE {
+        return Err(EINVAL);
+    }
+    let ksize = size_of::<T>();
+    // SAFETY: `T: AsBytes` has every byte initialised.
+    let bytes = unsafe { core::slice::from_raw_parts((value as *const T).cast::<u8>(), ksize) };
+    let mut w = UserSlice::new(ptr, usize_).writer();
+    w.write_slice(&bytes[..ksize.min(usize_)])?;
+    let mut rest = usize_.saturating_sub(ksize);
+    let zeros = [0u8; 256];
+    while rest > 0 {
+        let k = rest.min(zeros.len());
+        w.write_slice(&zeros[..k]).map_err(|_| EFAULT)?;
+        rest -= k;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arr<T>(v: &[T], stride: usize) -> drm_panthor_obj_array {
+        drm_panthor_obj_array {
+            stride: stride as u32,
+            count: (v.len() * size_of::<T>() / stride) as u32,
+            array: v.as_ptr() as u64,
+        }
+    }
+
+    fn sync(flags: u32, handle: u32, point: u64) -> drm_panthor_sync_op {
+        drm_panthor_sync_op { flags, handle, timeline_value: point }
+    }
+
+    #[test]
+    fn same_stride_is_one_bulk_copy() {
+        let ops = [sync(1, 2, 3), sync(4, 5, 6)];
+        assert_eq!(get_uobj_array::<drm_panthor_sync_op>(&arr(&ops, 16)).unwrap(), ops);
+    }
+
+    #[test]
+    fn an_empty_array_is_not_even_stride_checked() {
+        let a = drm_panthor_obj_array { stride: 1, count: 0, array: 0 };
+        assert!(get_uobj_array::<drm_panthor_vm_bind_op>(&a).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_stride_below_the_minimum_is_einval() {
+        let a = drm_panthor_obj_array { stride: 47, count: 1, array: 0x1000 };
+        assert_eq!(get_uobj_array::<drm_panthor_vm_bind_op>(&a), Err(EINVAL));
+    }
+
+    #[test]
+    fn larger_elements_need_zero_tails() {
+        // Two 24-byte elements: 16 bytes of sync_op + 8 bytes from a "newer header".
+        let mut raw = [0u64; 6];
+        raw[0] = 7 | (8 << 32);
+        raw[1] = 9;
+        raw[3] = 10 | (11 << 32);
+        raw[4] = 12;
+        let got = get_uobj_array::<drm_panthor_sync_op>(&arr(&raw, 24)).unwrap();
+        assert_eq!(got, [sync(7, 8, 9), sync(10, 11, 12)]);
+        raw[5] = 1;
+        assert_eq!(get_uobj_array::<drm_panthor_sync_op>(&arr(&raw, 24)), Err(E2BIG));
+    }
+
+    #[test]
+    fn shorter_elements_are_zero_extended() {
+        // timestamp_info's minimum (16) is below its size (56), as for a client built against the 1.1 header.
+        let raw = [1u64, 2, 3, 4];
+        let got = get_uobj_array::<drm_panthor_timestamp_info>(&arr(&raw, 16)).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[1].timestamp_frequency, got[1].current_timestamp, got[1].flags), (3, 4, 0));
+    }
+
+    #[test]
+    fn bad_array_pointers_are_efault() {
+        let a = drm_panthor_obj_array { stride: 16, count: 2, array: 8 };
+        assert_eq!(get_uobj_array::<drm_panthor_sync_op>(&a), Err(EFAULT));
+        let a = drm_panthor_obj_array { stride: 24, count: 2, array: 8 };
+        assert_eq!(get_uobj_array::<drm_panthor_sync_op>(&a), Err(EFAULT));
+    }
+
+    #[test]
+    fn absurd_counts_are_enomem_without_touching_memory() {
+        let a = drm_panthor_obj_array { stride: 48, count: u32::MAX, array: 0x1000 };
+        assert_eq!(get_uobj_array::<drm_panthor_vm_bind_op>(&a), Err(ENOMEM));
+    }
+
+    #[test]
+    fn set_uobj_truncates_zero_fills_and_checks_the_minimum() {
+        let info = drm_panthor_gpu_info { gpu_id: 0xa867_0005, gpu_features: 0x1234, ..Default::default() };
+        let mut small = [0xffu8; 96];
+        set_uobj(UserPtr(small.as_mut_ptr() as usize), 96, &info).unwrap();
+        assert_eq!(&small[..4], &0xa867_0005u32.to_le_bytes());
+        let mut big = [0xffu8; 128];
+        set_uobj(UserPtr(big.as_mut_ptr() as usize), 128, &info).unwrap();
+        assert_eq!(&big[104..112], &0x1234u64.to_le_bytes());
+        assert!(big[112..].iter().all(|&b| b == 0), "the tail past the kernel struct is zeroed");
+        assert_eq!(set_uobj(UserPtr(big.as_mut_ptr() as usize), 95, &info), Err(EINVAL));
+        assert_eq!(set_uobj(UserPtr(16), 112, &info), Err(EFAULT));
+    }
+}
