@@ -162,7 +162,7 @@ mod tests {
     fn arr<T>(v: &[T], stride: usize) -> drm_panthor_obj_array {
         drm_panthor_obj_array {
             stride: stride as u32,
-            count: (v.len() * size_of::<T>() / stride) as u32,
+            count: (core::mem::size_of_val(v) / stride) as u32,
             array: v.as_ptr() as u64,
         }
     }
