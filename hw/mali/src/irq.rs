@@ -1,5 +1,6 @@
 //! Interrupt blocks (RAWSTAT/CLEAR/MASK/STAT) and the level-triggered lines they drive.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
@@ -70,6 +71,8 @@ struct LineState {
     level: bool,
     /// Number of low→high transitions, so a waiter can tell a new assertion from an old one.
     rises: u64,
+    /// Bumped by [`IrqLine::kick_waiters`] to release blocked waiters (a handler thread being stopped).
+    kicks: u64,
 }
 
 /// A level-triggered interrupt line: high while its block's STAT is non-zero.
@@ -118,11 +121,30 @@ impl IrqLine {
         }
     }
 
-    /// Blocks until the line is high or `timeout` passes; returns whether it is high.
+    /// Releases every thread blocked in [`IrqLine::wait_asserted`] (it returns the current level, normally `false`).
+    pub fn kick_waiters(&self) {
+        self.state.lock().kicks += 1;
+        self.cv.notify_all();
+    }
+
+    /// Blocks until the line is high, `timeout` passes or [`IrqLine::kick_waiters`] is called; returns whether the line
+    /// is high.
     pub fn wait_asserted(&self, timeout: Duration) -> bool {
+        self.wait_inner(timeout, None)
+    }
+
+    /// Like [`IrqLine::wait_asserted`], but also returns once `cancel` is set and the waiters are kicked. The flag is
+    /// checked under the line's lock, so setting it and then calling [`IrqLine::kick_waiters`] can never be missed.
+    pub fn wait_asserted_unless(&self, timeout: Duration, cancel: &AtomicBool) -> bool {
+        self.wait_inner(timeout, Some(cancel))
+    }
+
+    fn wait_inner(&self, timeout: Duration, cancel: Option<&AtomicBool>) -> bool {
         let deadline = Instant::now().checked_add(timeout);
         let mut s = self.state.lock();
-        while !s.level {
+        let kicks = s.kicks;
+        let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Acquire));
+        while !s.level && s.kicks == kicks && !cancelled() {
             match deadline {
                 Some(d) => {
                     if self.cv.wait_until(&mut s, d).timed_out() {
@@ -132,7 +154,7 @@ impl IrqLine {
                 None => self.cv.wait(&mut s),
             }
         }
-        true
+        s.level
     }
 }
 
@@ -166,6 +188,17 @@ mod tests {
     fn wait_times_out_on_a_low_line() {
         let l = IrqLine::new(IrqKind::Mmu);
         assert!(!l.wait_asserted(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn cancelled_waiter_returns_with_the_line_low() {
+        let l = Arc::new(IrqLine::new(IrqKind::Job));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (l2, c2) = (l.clone(), cancel.clone());
+        let t = std::thread::spawn(move || l2.wait_asserted_unless(Duration::from_secs(3600), &c2));
+        cancel.store(true, Ordering::Release);
+        l.kick_waiters();
+        assert!(!t.join().unwrap());
     }
 
     #[test]
