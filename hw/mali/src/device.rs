@@ -694,6 +694,30 @@ fn write_irq(r: &mut IrqRegs, off: u32, v: u32, sticky: u32) -> Write {
     Write::Done
 }
 
+/// One line of [`Mali::register_dump`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegValue {
+    /// Register name (per-AS registers as `AS<n>_<NAME>`).
+    pub name: String,
+    /// Offset from the MMIO base.
+    pub offset: u32,
+    /// Whether it is a 64-bit LO/HI pair.
+    pub is64: bool,
+    /// The value read; `None` for a write-only register.
+    pub value: Option<u64>,
+}
+
+impl std::fmt::Display for RegValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#07x}  {:<28}", self.offset, self.name)?;
+        match (self.value, self.is64) {
+            (None, _) => write!(f, "(write-only)"),
+            (Some(v), true) => write!(f, "{v:#018x}"),
+            (Some(v), false) => write!(f, "{v:#010x}"),
+        }
+    }
+}
+
 /// The Mali-G610 model: one per board, shared as `Arc<Mali>` between the driver's MMIO path, its IRQ threads, the model
 /// thread and GPU-side users of the memory port.
 pub struct Mali {
@@ -934,7 +958,11 @@ impl Mali {
     /// Reads like [`Self::gpu_read`], but an access stalled by a locked region waits (on a condition variable) for the
     /// unlock, up to `timeout`. The unlock needs the clock to move: a model thread, or another thread stepping it.
     pub fn gpu_read_wait(&self, as_nr: usize, va: u64, buf: &mut [u8], timeout: Duration) -> Result<(), PortError> {
-        let deadline = Instant::now() + timeout;
+        // A timeout too large to represent means "no timeout"; a century is as good.
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .or_else(|| Instant::now().checked_add(Duration::from_secs(100 * 365 * 86_400)))
+            .unwrap_or_else(Instant::now);
         let len = buf.len();
         loop {
             let mut g = self.lock();
@@ -950,6 +978,35 @@ impl Mali {
     }
 
     // ---- introspection for tests and tools ----
+
+    /// Every register of a block, as a bring-up engineer reads them: GPU_CONTROL, JOB and MMU IRQ blocks and the USER
+    /// page from [`crate::regs::REGISTERS`], then each present AS. Write-only registers are listed without a value.
+    /// Reading has no side effects.
+    pub fn register_dump(&self) -> Vec<RegValue> {
+        let mut st = self.lock();
+        let mut out = Vec::new();
+        let mut read = |st: &mut State, name: String, offset: u32, reg: &crate::regs::Reg| {
+            let value = match reg.access {
+                crate::regs::Access::Wo => None,
+                _ => {
+                    let lo = st.read32(offset).ok();
+                    let hi = if reg.is64 { st.read32(offset + 4).ok() } else { Some(0) };
+                    lo.zip(hi).map(|(lo, hi)| u64::from(hi) << 32 | u64::from(lo))
+                }
+            };
+            out.push(RegValue { name, offset, is64: reg.is64, value });
+        };
+        for reg in crate::regs::REGISTERS {
+            read(&mut st, reg.name.to_string(), reg.offset, reg);
+        }
+        for n in 0..AS_COUNT {
+            for reg in crate::regs::AS_REGISTERS {
+                let offset = mmu::AS_BASE + n as u32 * mmu::AS_STRIDE + reg.offset;
+                read(&mut st, format!("AS{n}_{}", &reg.name[3..]), offset, reg);
+            }
+        }
+        out
+    }
 
     /// Number of translations AS `as_nr`'s TLB holds (0 for an absent AS).
     pub fn tlb_len(&self, as_nr: usize) -> usize {

@@ -24,7 +24,7 @@ pub mod regs;
 mod thread;
 
 pub use config::{GpuIds, MaliConfig, Timing};
-pub use device::Mali;
+pub use device::{Mali, RegValue};
 pub use error::{BusError, BusStats, PortError};
 pub use irq::{IrqKind, IrqLine, IrqRegs};
 pub use thread::ModelThread;

@@ -329,3 +329,17 @@ fn waiting_thread_wakes_on_reset_completion_from_the_model_thread() {
 fn job_irq_glb_bit_is_bit_31() {
     assert_eq!(job_irq::GLB, 0x8000_0000);
 }
+
+#[test]
+fn register_dump_of_a_fresh_model_lists_ids_and_address_spaces() {
+    let r = rig();
+    let dump = r.gpu.register_dump();
+    let find = |n: &str| dump.iter().find(|d| d.name == n).unwrap_or_else(|| panic!("{n} missing"));
+    assert_eq!(find("GPU_ID").value, Some(0xA867_0005));
+    assert_eq!(find("SHADER_PRESENT").value, Some(0x5_0005));
+    assert_eq!(find("GPU_COMMAND").value, None);
+    assert_eq!(find("AS7_STATUS").value, Some(0));
+    assert_eq!(find("AS0_TRANSCFG").offset, 0x2430);
+    assert!(find("GPU_ID").to_string().contains("0xa8670005"));
+    assert_eq!(r.gpu.bus_stats(), hw_mali::BusStats::default(), "dumping is not a bus error");
+}

@@ -24,7 +24,7 @@ pub enum FaultClass {
     TranstabBus,
     /// The leaf's access flag is clear.
     AccessFlag,
-    /// The VA is outside the input range ([`MmuFault::level`] is 0), or an output/table address is beyond the PA size.
+    /// The VA is outside the input range set by TRANSCFG.INA_BITS (reported at level 0: code 0xE0).
     AddressSizeIn,
     /// A table or output address is beyond the PA size.
     AddressSizeOut,
