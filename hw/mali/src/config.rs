@@ -39,7 +39,7 @@ pub struct GpuIds {
     pub tiler_present: u64,
     /// L2_PRESENT.
     pub l2_present: u64,
-    /// STACK_PRESENT [kbase].
+    /// STACK_PRESENT \[kbase\].
     pub stack_present: u64,
     /// GPU_REVID.
     pub gpu_revid: u32,

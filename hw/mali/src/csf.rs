@@ -18,7 +18,7 @@ pub const SHARED_SIZE: u64 = 0x1_0000;
 /// MCU VA of the model's read-only, executable "code" section (exercises RO/EX mappings in the driver's loader).
 pub const CODE_VA: u64 = 0x0100_0000;
 
-/// Offsets inside the shared section (spec §3, the [kbase] default strides).
+/// Offsets inside the shared section (spec §3, the \[kbase\] default strides).
 pub mod layout {
     /// Global control block.
     pub const GLB_CONTROL: u64 = 0x0;

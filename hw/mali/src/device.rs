@@ -41,7 +41,7 @@ const fn std_domain(present: u32) -> DomainRegs {
     }
 }
 
-/// The four power domains: shader, tiler, L2 (spec §4.7) and core stacks ([kbase] layout at 0xE00).
+/// The four power domains: shader, tiler, L2 (spec §4.7) and core stacks (\[kbase\] layout at 0xE00).
 const DOMAINS: [DomainRegs; 4] = [
     std_domain(gpu::SHADER_PRESENT),
     std_domain(gpu::TILER_PRESENT),
@@ -128,7 +128,7 @@ pub(crate) struct State {
     notify: bool,
 }
 
-/// COHERENCY_PROTOCOL after reset: NONE (31). The reset value is not documented (spec §4 [?]); NONE is what the model
+/// COHERENCY_PROTOCOL after reset: NONE (31). The reset value is not documented (spec §4 \[?\]); NONE is what the model
 /// behaves as regardless, and what Panthor writes on RK3588.
 const COHERENCY_NONE: u32 = 31;
 

@@ -122,17 +122,17 @@ pub mod gpu {
     pub const MCU_CONTROL: u32 = 0x700;
     /// MCU_STATUS.
     pub const MCU_STATUS: u32 = 0x704;
-    /// STACK_PRESENT (64-bit) [kbase].
+    /// STACK_PRESENT (64-bit) \[kbase\].
     pub const STACK_PRESENT: u32 = 0xE00;
-    /// STACK_READY (64-bit) [kbase].
+    /// STACK_READY (64-bit) \[kbase\].
     pub const STACK_READY: u32 = 0xE10;
-    /// STACK_PWRON (64-bit) [kbase].
+    /// STACK_PWRON (64-bit) \[kbase\].
     pub const STACK_PWRON: u32 = 0xE20;
-    /// STACK_PWROFF (64-bit) [kbase].
+    /// STACK_PWROFF (64-bit) \[kbase\].
     pub const STACK_PWROFF: u32 = 0xE30;
-    /// STACK_PWRTRANS (64-bit) [kbase].
+    /// STACK_PWRTRANS (64-bit) \[kbase\].
     pub const STACK_PWRTRANS: u32 = 0xE40;
-    /// CSF_CONFIG [kbase] (then SHADER_CONFIG, TILER_CONFIG, L2_MMU_CONFIG at +4 each).
+    /// CSF_CONFIG \[kbase\] (then SHADER_CONFIG, TILER_CONFIG, L2_MMU_CONFIG at +4 each).
     pub const CSF_CONFIG: u32 = 0xF00;
 
     /// Offset of a power domain's READY register from its PRESENT register.
@@ -163,7 +163,7 @@ pub mod gpu_irq {
     pub const POWER_CHANGED_ALL: u32 = 1 << 10;
     /// A GPU_COMMAND FLUSH_CACHES finished.
     pub const CLEAN_CACHES_COMPLETED: u32 = 1 << 17;
-    /// Mirrors the doorbell line; cannot be cleared through GPU_IRQ_CLEAR [kbase].
+    /// Mirrors the doorbell line; cannot be cleared through GPU_IRQ_CLEAR \[kbase\].
     pub const DOORBELL_MIRROR: u32 = 1 << 18;
     /// The MCU needs attention.
     pub const MCU_STATUS_CHANGED: u32 = 1 << 19;

@@ -14,9 +14,9 @@ bitflags! {
         const TABLE_OR_PAGE = 1 << 1;
         /// Bit 5: NS (ignored by the GPU).
         const NS = 1 << 5;
-        /// Bit 6: AP[1], unprivileged access (ignored by the GPU).
+        /// Bit 6: AP\[1\], unprivileged access (ignored by the GPU).
         const AP_UNPRIV = 1 << 6;
-        /// Bit 7: AP[2], read-only.
+        /// Bit 7: AP\[2\], read-only.
         const AP_RO = 1 << 7;
         /// Bit 10: the access flag.
         const AF = 1 << 10;
@@ -32,9 +32,9 @@ bitflags! {
         const PXN_TABLE = 1 << 59;
         /// Bit 60: UXNTable/XNTable: nothing below is executable.
         const XN_TABLE = 1 << 60;
-        /// Bit 61: APTable[0]: no unprivileged access below (ignored, like AP[1]).
+        /// Bit 61: APTable\[0\]: no unprivileged access below (ignored, like AP\[1\]).
         const AP_TABLE_NO_UNPRIV = 1 << 61;
-        /// Bit 62: APTable[1]: everything below is read-only.
+        /// Bit 62: APTable\[1\]: everything below is read-only.
         const AP_TABLE_RO = 1 << 62;
         /// Bit 63: NSTable (ignored).
         const NS_TABLE = 1 << 63;

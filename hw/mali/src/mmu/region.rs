@@ -22,7 +22,7 @@ impl Region {
     }
 
     /// Decodes an AS_LOCKADDR value: SIZE (bits 5:0) = log2(bytes) − 1, BASE = bits 63:12. Base bits below the region
-    /// size are ignored, as the hardware does; SIZE values under the 32 KiB minimum lock 32 KiB [inf: the minimum is a
+    /// size are ignored, as the hardware does; SIZE values under the 32 KiB minimum lock 32 KiB \[inf: the minimum is a
     /// hardware property, so a smaller request can only round up].
     pub fn from_lockaddr(lockaddr: u64) -> Self {
         let log2 = ((lockaddr & 0x3F) as u32 + 1).max(LOCK_REGION_MIN_LOG2);

@@ -52,7 +52,7 @@ pub struct Translation {
     pub pa_base: u64,
     /// Level of the leaf (1..=3).
     pub level: u8,
-    /// Writes and atomics are refused (AP[2] on the leaf, or APTable[1] on a table above it).
+    /// Writes and atomics are refused (AP\[2\] on the leaf, or APTable\[1\] on a table above it).
     pub read_only: bool,
     /// Instruction fetches are refused (XN on the leaf, XNTable above it, or WXN on a writable page).
     pub no_exec: bool,
@@ -74,7 +74,7 @@ impl Translation {
     }
 
     /// Permission check for one access: write/atomic to read-only and fetch from no-exec are PERMISSION faults at the
-    /// leaf's level. Reads are always allowed (AP[1] is ignored by the GPU, spec §10.4).
+    /// leaf's level. Reads are always allowed (AP\[1\] is ignored by the GPU, spec §10.4).
     pub fn check(&self, access: AccessType) -> Result<(), MmuFault> {
         let denied = match access {
             AccessType::Write | AccessType::Atomic => self.read_only,
