@@ -219,3 +219,25 @@ fn full_space_lockaddr_flushes_everything() {
     r.lock_and(1, 0x3F, as_command::FLUSH_MEM);
     assert_eq!(r.gpu.gpu_read_u32(1, VA).unwrap(), 0x2222_2222);
 }
+
+#[test]
+fn panthor_atomic_update_sequence_shows_the_new_mapping() {
+    // Generation C (spec §9.8): LOCK, edit PTEs, GPU FLUSH_CACHES 0x23304, UNLOCK.
+    let (r, root) = cached();
+    r.w64(as_reg(1, mmu::LOCKADDR), VA | 0xE);
+    r.as_cmd(1, as_command::LOCK);
+    remap(&r, root, VA, 0x22);
+    r.w32(hw_mali::regs::gpu::GPU_COMMAND, 0x23304);
+    r.gpu.run_until_idle();
+    r.as_cmd(1, as_command::UNLOCK);
+    assert_eq!(r.gpu.gpu_read_u32(1, VA).unwrap(), 0x2222_2222);
+}
+
+#[test]
+fn panthor_disable_sequence_makes_every_access_fault() {
+    // Spec §9.7: TRANSTAB 0, MEMATTR 0, TRANSCFG UNMAPPED, UPDATE.
+    let (r, _) = cached();
+    r.enable_as_with(1, 0, 0, hw_mali::regs::transcfg::ADRMODE_UNMAPPED);
+    assert!(matches!(r.gpu.gpu_read_u32(1, VA), Err(PortError::Fault { .. })));
+    assert_eq!(r.faultstatus(1) & 0xFF, 0xC0);
+}
