@@ -8,6 +8,8 @@
 //! * [`io_pgtable`] — the io-pgtable ARM LPAE stage-1 format (4 KiB granule) with the kernel's `map_pages`,
 //!   `unmap_pages` and `iova_to_phys`, writing descriptors into the modelled system RAM (`hw-mem`), which the GPU model's
 //!   MMU reads independently.
+//! * [`io`], [`irq`], [`platform`] — register windows over the platform's MMIO bus, level-triggered IRQ lines with
+//!   threaded handlers, and platform devices: the only way a driver reaches hardware.
 //! * [`uaccess`] — `UserPtr`/`UserSlice`: copies from and to the calling process that fail with `EFAULT` on a bad
 //!   pointer, as `copy_from_user` does; [`transmute`] marks the types that may be copied.
 //!
@@ -15,7 +17,10 @@
 
 pub mod drm;
 pub mod error;
+pub mod io;
 pub mod io_pgtable;
+pub mod irq;
+pub mod platform;
 pub mod transmute;
 pub mod uaccess;
 

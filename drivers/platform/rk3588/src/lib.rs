@@ -1,0 +1,117 @@
+//! The modelled RK3588 as the kernel sees it: what the device tree (`rk3588-base.dtsi`, node `gpu@fb000000`) and the
+//! interconnect provide on a real board.
+//!
+//! This is the one place that knows both sides: it implements `kernel::io::MmioBus` over the board's bus and
+//! `kernel::irq::IrqLine` over its interrupt lines, and describes the GPU as a `kernel::platform::Device`. Drivers
+//! (`tyr`) only ever see the kernel types, so they reach the model exactly as they would reach silicon.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hw_board::Board;
+use hw_mali::{IrqKind, ModelThread};
+use hw_mem::PhysAddr;
+use kernel::error::code::{EIO, ENOMEM};
+use kernel::error::Result;
+use kernel::io::MmioBus;
+use kernel::irq::IrqLine;
+use kernel::platform::{Device, Resource};
+
+/// The GPU's `reg` window: base and size from `rk3588-base.dtsi`.
+pub const GPU_BASE: PhysAddr = 0xfb00_0000;
+/// Size of the GPU's register window.
+pub const GPU_SIZE: usize = 0x20_0000;
+/// The GPU node's `compatible` strings.
+pub const GPU_COMPATIBLE: [&str; 2] = ["rockchip,rk3588-mali", "arm,mali-valhall-csf"];
+
+/// The board's interconnect as a kernel MMIO bus.
+struct Bus(Arc<Board>);
+
+impl MmioBus for Bus {
+    fn read32(&self, pa: PhysAddr) -> Result<u32> {
+        self.0.io().read32(pa).map_err(|_| EIO)
+    }
+
+    fn write32(&self, pa: PhysAddr, v: u32) -> Result {
+        self.0.io().write32(pa, v).map_err(|_| EIO)
+    }
+}
+
+/// One of the board's interrupt lines.
+struct Line(Arc<Board>, IrqKind);
+
+impl IrqLine for Line {
+    fn is_asserted(&self) -> bool {
+        self.0.irq(self.1).is_asserted()
+    }
+
+    fn wait_asserted(&self, timeout: Duration) -> bool {
+        self.0.irq(self.1).wait_asserted(timeout)
+    }
+}
+
+/// A powered-up RK3588: the board, its running GPU clock, and the GPU as a platform device.
+pub struct Rk3588 {
+    board: Arc<Board>,
+    gpu: Device,
+    _clock: ModelThread,
+}
+
+impl Rk3588 {
+    /// Builds the board (4 GiB of RAM), starts the GPU model's clock, and describes the GPU node.
+    pub fn new() -> Result<Self> {
+        let board = Arc::new(Board::rk3588().map_err(|_| ENOMEM)?);
+        let clock = board.start_model_thread().map_err(|_| ENOMEM)?;
+        let bus: Arc<dyn MmioBus> = Arc::new(Bus(board.clone()));
+        let irqs = [("job", IrqKind::Job), ("mmu", IrqKind::Mmu), ("gpu", IrqKind::Gpu)]
+            .into_iter()
+            .map(|(n, k)| (n.to_string(), Arc::new(Line(board.clone(), k)) as Arc<dyn IrqLine>))
+            .collect();
+        let gpu = Device::new(
+            "fb000000.gpu",
+            GPU_COMPATIBLE.iter().map(|s| s.to_string()).collect(),
+            vec![Resource { base: GPU_BASE, size: GPU_SIZE, bus }],
+            irqs,
+            board.ram().clone(),
+        );
+        Ok(Self { board, gpu, _clock: clock })
+    }
+
+    /// The GPU platform device, for the driver's probe.
+    pub fn gpu(&self) -> &Device {
+        &self.gpu
+    }
+
+    /// The board itself, for tools that inspect the hardware directly (register dumps), never for drivers.
+    pub fn board(&self) -> &Arc<Board> {
+        &self.board
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gpu_node_reads_the_g610_id_through_the_kernel_io_path() {
+        let soc = Rk3588::new().unwrap();
+        let dev = soc.gpu();
+        assert!(dev.is_compatible("arm,mali-valhall-csf"));
+        let io = dev.ioremap_resource(0).unwrap();
+        assert_eq!(io.read32(0x000).unwrap(), 0xa867_0005, "GPU_ID");
+        assert_eq!(io.read32(0x014).unwrap(), 0x2830, "MMU_FEATURES");
+        assert!(dev.irq_by_name("mmu").is_ok());
+        assert!(dev.irq_by_name("nope").is_err());
+        assert!(dev.ioremap_resource(1).is_err());
+    }
+
+    #[test]
+    fn a_bad_register_access_is_eio_not_a_crash() {
+        let soc = Rk3588::new().unwrap();
+        let io = soc.gpu().ioremap_resource(0).unwrap();
+        // 0x5000 is inside the window but no register of the G610 lives there: the bus reports it.
+        assert_eq!(io.read32(0x5000), Err(EIO));
+        assert_eq!(io.write32(0x5000, 1), Err(EIO));
+        assert!(soc.board().io().stats().unmapped >= 2);
+    }
+}

@@ -1,0 +1,82 @@
+//! Platform devices (`kernel::platform`): a device described by the board, with its register windows and IRQ lines.
+//!
+//! On the modelled RK3588 the board glue (`rk3588-platform`) plays the device tree: it builds the `gpu@fb000000`
+//! device with its `reg` window and its `job`, `mmu` and `gpu` interrupts, over the board's bus and RAM.
+
+use std::sync::Arc;
+
+use hw_mem::{PhysAddr, Ram};
+
+use crate::error::code::{ENODEV, ENXIO};
+use crate::error::Result;
+use crate::io::{IoMem, MmioBus};
+use crate::irq::IrqLine;
+
+/// A register window of a device (`struct resource`, IORESOURCE_MEM).
+#[derive(Clone)]
+pub struct Resource {
+    /// Physical base address.
+    pub base: PhysAddr,
+    /// Size in bytes.
+    pub size: usize,
+    /// The bus it sits on.
+    pub bus: Arc<dyn MmioBus>,
+}
+
+/// A platform device.
+pub struct Device {
+    name: String,
+    compatible: Vec<String>,
+    mem: Vec<Resource>,
+    irqs: Vec<(String, Arc<dyn IrqLine>)>,
+    ram: Arc<Ram>,
+}
+
+impl Device {
+    /// A device named `name` (e.g. `fb000000.gpu`) with `compatible` strings, register windows, named IRQs, and the
+    /// system RAM it can DMA to.
+    pub fn new(
+        name: impl Into<String>,
+        compatible: Vec<String>,
+        mem: Vec<Resource>,
+        irqs: Vec<(String, Arc<dyn IrqLine>)>,
+        ram: Arc<Ram>,
+    ) -> Self {
+        Self { name: name.into(), compatible, mem, irqs, ram }
+    }
+
+    /// The device name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the device is compatible with `c` (driver matching).
+    pub fn is_compatible(&self, c: &str) -> bool {
+        self.compatible.iter().any(|x| x == c)
+    }
+
+    /// Maps register window `index` (`devm_platform_ioremap_resource`); `ENXIO` if there is none.
+    pub fn ioremap_resource(&self, index: usize) -> Result<IoMem> {
+        let r = self.mem.get(index).ok_or(ENXIO)?;
+        IoMem::new(r.bus.clone(), r.base, r.size)
+    }
+
+    /// The IRQ line named `name` (`platform_get_irq_byname`); `ENXIO` if there is none.
+    pub fn irq_by_name(&self, name: &str) -> Result<Arc<dyn IrqLine>> {
+        self.irqs.iter().find(|(n, _)| n == name).map(|(_, l)| l.clone()).ok_or(ENXIO)
+    }
+
+    /// The system RAM the device reaches by DMA.
+    pub fn ram(&self) -> &Arc<Ram> {
+        &self.ram
+    }
+
+    /// `ENODEV` unless the device is compatible with one of `ids` (`of_match_table`).
+    pub fn match_ids(&self, ids: &[&str]) -> Result {
+        if ids.iter().any(|id| self.is_compatible(id)) {
+            Ok(())
+        } else {
+            Err(ENODEV)
+        }
+    }
+}
