@@ -6,7 +6,7 @@ DEB_PACKAGES ?= libclang-dev
 # The kernel's own uAPI headers (Debian linux-libc-dev 6.12 from bookworm-backports), unpacked into the build tree.
 UAPI_HEADER := build/uapi/usr/include/drm/panthor_drm.h
 VECTORS := tests/vectors
-TYR := target/release/tyr
+TYR := $(or $(CARGO_TARGET_DIR),target)/release/tyr
 
 .PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers clean
 
