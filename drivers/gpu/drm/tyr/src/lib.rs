@@ -4,6 +4,9 @@
 //! generated from the kernel's header), Panthor's extensible user-object rules ([`uobj`]) and the page-table side of
 //! the VM code ([`vm::pgtable`]): how Panthor splits a range into io-pgtable calls.
 
+pub mod driver;
+pub mod gpu;
+pub mod regs;
 pub mod uapi;
 pub mod uobj;
 pub mod vm;

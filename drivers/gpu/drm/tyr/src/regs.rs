@@ -1,0 +1,97 @@
+//! Mali CSF register offsets and fields the driver uses (spec/mali-g610.md §3–§6). Data only, no logic.
+
+/// GPU_CONTROL block (offset 0).
+pub mod gpu {
+    /// GPU_ID.
+    pub const ID: usize = 0x000;
+    /// L2_FEATURES.
+    pub const L2_FEATURES: usize = 0x004;
+    /// CORE_FEATURES.
+    pub const CORE_FEATURES: usize = 0x008;
+    /// TILER_FEATURES.
+    pub const TILER_FEATURES: usize = 0x00c;
+    /// MEM_FEATURES.
+    pub const MEM_FEATURES: usize = 0x010;
+    /// MMU_FEATURES: VA bits 7:0, PA bits 15:8.
+    pub const MMU_FEATURES: usize = 0x014;
+    /// AS_PRESENT.
+    pub const AS_PRESENT: usize = 0x018;
+    /// CSF_ID.
+    pub const CSF_ID: usize = 0x01c;
+    /// GPU IRQ block base (RAWSTAT +0, CLEAR +4, MASK +8, STAT +0xc).
+    pub const IRQ_BASE: usize = 0x020;
+    /// GPU_COMMAND.
+    pub const COMMAND: usize = 0x030;
+    /// GPU_STATUS.
+    pub const STATUS: usize = 0x034;
+    /// GPU_FEATURES (64-bit).
+    pub const GPU_FEATURES: usize = 0x060;
+    /// THREAD_MAX_THREADS.
+    pub const THREAD_MAX_THREADS: usize = 0x0a0;
+    /// THREAD_MAX_WORKGROUP_SIZE.
+    pub const THREAD_MAX_WORKGROUP_SIZE: usize = 0x0a4;
+    /// THREAD_MAX_BARRIER_SIZE.
+    pub const THREAD_MAX_BARRIER_SIZE: usize = 0x0a8;
+    /// THREAD_FEATURES.
+    pub const THREAD_FEATURES: usize = 0x0ac;
+    /// TEXTURE_FEATURES_0 (four consecutive words).
+    pub const TEXTURE_FEATURES: usize = 0x0b0;
+    /// SHADER_PRESENT (64-bit).
+    pub const SHADER_PRESENT: usize = 0x100;
+    /// TILER_PRESENT (64-bit).
+    pub const TILER_PRESENT: usize = 0x110;
+    /// L2_PRESENT (64-bit).
+    pub const L2_PRESENT: usize = 0x120;
+    /// L2_READY (64-bit).
+    pub const L2_READY: usize = 0x160;
+    /// L2_PWRON (64-bit).
+    pub const L2_PWRON: usize = 0x1a0;
+    /// L2_PWRTRANS (64-bit).
+    pub const L2_PWRTRANS: usize = 0x220;
+    /// GPU_REVID.
+    pub const REVID: usize = 0x280;
+    /// COHERENCY_FEATURES.
+    pub const COHERENCY_FEATURES: usize = 0x300;
+    /// COHERENCY_PROTOCOL (Tyr/kbase: COHERENCY_ENABLE).
+    pub const COHERENCY_PROTOCOL: usize = 0x304;
+
+    /// GPU IRQ bits.
+    pub mod irq {
+        /// A GPU fault was recorded.
+        pub const FAULT: u32 = 1 << 0;
+        /// A GPU fault in protected mode.
+        pub const PROTM_FAULT: u32 = 1 << 1;
+        /// A reset finished.
+        pub const RESET_COMPLETED: u32 = 1 << 8;
+        /// A cache flush finished.
+        pub const CLEAN_CACHES_COMPLETED: u32 = 1 << 17;
+        /// What Panthor enables: 0x0002_0103.
+        pub const PANTHOR_MASK: u32 = FAULT | PROTM_FAULT | RESET_COMPLETED | CLEAN_CACHES_COMPLETED;
+    }
+
+    /// GPU_COMMAND values.
+    pub mod command {
+        /// Soft reset: stop the external bus interfaces, then reset.
+        pub const SOFT_RESET: u32 = 0x101;
+    }
+
+    /// COHERENCY_PROTOCOL value for "no coherency" (what Panthor writes on RK3588).
+    pub const COHERENCY_NONE: u32 = 31;
+}
+
+/// JOB_CONTROL IRQ block base.
+pub const JOB_IRQ_BASE: usize = 0x1000;
+/// MMU_CONTROL IRQ block base.
+pub const MMU_IRQ_BASE: usize = 0x2000;
+
+/// Offsets inside an IRQ block.
+pub mod irq {
+    /// Raw status.
+    pub const RAWSTAT: usize = 0x0;
+    /// Write 1s to clear.
+    pub const CLEAR: usize = 0x4;
+    /// Enable mask.
+    pub const MASK: usize = 0x8;
+    /// RAWSTAT & MASK.
+    pub const STAT: usize = 0xc;
+}
