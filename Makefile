@@ -12,10 +12,12 @@ TYR := $(or $(CARGO_TARGET_DIR),target)/release/tyr
 
 all: run
 
-## run: build the `tyr` tool and replay every reference vector set, one summary line per set.
+## run: build the `tyr` tool, replay every reference vector set (one summary line per set), then boot the modelled
+## RK3588 and probe its GPU with the driver.
 run: deps
 	$(CARGO) build --release --locked -p tyr-cli
 	$(TYR) replay all $(VECTORS)
+	$(TYR) info
 
 ## test: formatting, clippy with warnings as errors, then every crate's tests (what CI runs).
 test: deps lint unit

@@ -1,3 +1,4 @@
 //! Library side of the `tyr` tool, so that tests drive exactly what the binary runs.
 
+pub mod info;
 pub mod replay;

@@ -17,6 +17,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Boot the modelled RK3588, probe the GPU with the Tyr driver, and print what Panthor logs at probe.
+    Info,
     /// Replay a reference-vector script and print what the kernel's own code prints for it.
     Replay {
         #[command(subcommand)]
@@ -47,6 +49,7 @@ enum ReplayKind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
+        Command::Info => tyr_cli::info::run(),
         Command::Replay { kind: ReplayKind::Pgtable { time, file } } => tyr_cli::replay::pgtable::run_file(&file, time),
         Command::Replay { kind: ReplayKind::All { dir } } => return replay_all(&dir),
     };
