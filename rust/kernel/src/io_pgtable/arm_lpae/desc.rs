@@ -121,14 +121,32 @@ pub(crate) const fn paddr_to_pte(paddr: PhysAddr) -> Pte {
     (paddr | (paddr >> (48 - 12))) & ADDR_MASK
 }
 
-/// The leaf attributes for IOMMU `prot` flags in a stage-1 table, without the type bits.
+/// The leaf attributes for IOMMU `prot` flags in a stage-1 table, without the type bits. Flags above `PRIV` mean
+/// nothing to the format and are ignored, as in the kernel; the six that matter index a table built at compile time.
+#[inline]
 pub(crate) fn prot_to_pte(p: u32) -> PteAttrs {
-    let mut a = PteAttrs::NG;
+    PteAttrs::from_bits_retain(PROT_TO_PTE[(p & 0x3f) as usize])
+}
+
+/// [`prot_to_pte_slow`] for every combination of the six IOMMU prot flags.
+static PROT_TO_PTE: [u64; 64] = {
+    let mut t = [0u64; 64];
+    let mut p = 0;
+    while p < 64 {
+        t[p] = prot_to_pte_slow(p as u32).bits();
+        p += 1;
+    }
+    t
+};
+
+/// `arm_lpae_prot_to_pte` for stage 1, rule by rule.
+const fn prot_to_pte_slow(p: u32) -> PteAttrs {
+    let mut a = PteAttrs::NG.bits();
     if p & prot::WRITE == 0 && p & prot::READ != 0 {
-        a |= PteAttrs::AP_RDONLY;
+        a |= PteAttrs::AP_RDONLY.bits();
     }
     if p & prot::PRIV == 0 {
-        a |= PteAttrs::AP_UNPRIV;
+        a |= PteAttrs::AP_UNPRIV.bits();
     }
     let idx = if p & prot::MMIO != 0 {
         MAIR_IDX_DEV
@@ -137,13 +155,13 @@ pub(crate) fn prot_to_pte(p: u32) -> PteAttrs {
     } else {
         MAIR_IDX_NC
     };
-    a |= PteAttrs::from_bits_retain(idx << ATTRINDX_SHIFT);
+    a |= idx << ATTRINDX_SHIFT;
     // Shareability follows CACHE alone, even when MMIO overrode the memory type.
-    a |= if p & prot::CACHE != 0 { PteAttrs::SH_IS } else { PteAttrs::SH_OS };
+    a |= if p & prot::CACHE != 0 { PteAttrs::SH_IS.bits() } else { PteAttrs::SH_OS.bits() };
     if p & prot::NOEXEC != 0 {
-        a |= PteAttrs::XN;
+        a |= PteAttrs::XN.bits();
     }
-    a | PteAttrs::AF
+    PteAttrs::from_bits_retain(a | PteAttrs::AF.bits())
 }
 
 /// MAIR attribute encodings (`ARM_LPAE_MAIR_ATTR_*`).
@@ -204,6 +222,14 @@ mod tests {
         assert_eq!(leaf(READ | WRITE | MMIO | CACHE) & 0x1c, MAIR_IDX_DEV << 2);
         assert_eq!(leaf(READ | WRITE | MMIO | CACHE) & 0x300, 0x300);
         assert_eq!(leaf(READ | WRITE | MMIO) & 0x300, 0x200);
+    }
+
+    #[test]
+    fn the_table_agrees_with_the_rules_and_ignores_unknown_flags() {
+        for p in 0..64 {
+            assert_eq!(prot_to_pte(p), prot_to_pte_slow(p));
+        }
+        assert_eq!(prot_to_pte(READ | WRITE | 0x100), prot_to_pte(READ | WRITE));
     }
 
     #[test]

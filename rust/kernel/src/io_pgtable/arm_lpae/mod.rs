@@ -129,6 +129,9 @@ pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
     tcr: Tcr,
     mair: u64,
     tables_live: usize,
+    /// The last-level table the previous update walked to, keyed by the IOVA bits above it: consecutive calls in the
+    /// same 2 MiB skip the upper levels. Dropped whenever any table is freed, so it only ever names a live table.
+    walk_cache: Option<(usize, PhysAddr)>,
     alloc: A,
     flush: F,
 }
@@ -174,7 +177,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
         }
         fence(Ordering::Release);
         let geom = Geometry { start_level, pgd_bits };
-        Ok(Self { ram, cfg, geom, pgd, tcr, mair: mair_value(), tables_live: 1, alloc, flush })
+        Ok(Self { ram, cfg, geom, pgd, tcr, mair: mair_value(), tables_live: 1, walk_cache: None, alloc, flush })
     }
 
     /// The configuration after the kernel's restrictions.
@@ -287,6 +290,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             alloc: &mut self.alloc,
             flush: &mut self.flush,
             tables_live: &mut self.tables_live,
+            walk_cache: &mut self.walk_cache,
         }
     }
 }
@@ -330,6 +334,7 @@ struct Updater<'a, A, F> {
     alloc: &'a mut A,
     flush: &'a mut F,
     tables_live: &'a mut usize,
+    walk_cache: &'a mut Option<(usize, PhysAddr)>,
 }
 
 impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
@@ -352,6 +357,7 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
 
     /// Frees the table at `lvl` and every table below it (`__arm_lpae_free_pgtable`).
     fn free_pgtable(&mut self, lvl: u32, table: PhysAddr) {
+        *self.walk_cache = None;
         if lvl < MAX_LEVELS - 1 {
             if let Ok(ptes) = self.ram.frame_u64s(table) {
                 for e in &ptes[..self.geom.entries(lvl)] {
@@ -366,16 +372,36 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
         *self.tables_live -= 1;
     }
 
+    /// Where a walk for a `pgsize` entry at `iova` may start: the cached last-level table when it covers `iova`, the
+    /// root otherwise. Skipping the upper levels changes nothing observable: a cached table is live, so every entry
+    /// above it is the table entry the full walk would follow.
+    #[inline]
+    fn start(&self, iova: usize, pgsize: usize) -> (PhysAddr, u32) {
+        const LAST: u32 = MAX_LEVELS - 1;
+        match *self.walk_cache {
+            Some((key, table)) if pgsize == block_size(LAST) && key == iova >> lvl_shift(LAST - 1) => (table, LAST),
+            _ => (self.pgd, self.geom.start_level),
+        }
+    }
+
+    /// Caches `table` when it is a last-level table reached below the root.
+    #[inline]
+    fn remember(&mut self, iova: usize, lvl: u32, table: PhysAddr) {
+        if lvl == MAX_LEVELS - 1 && lvl != self.geom.start_level {
+            *self.walk_cache = Some((iova >> lvl_shift(lvl - 1), table));
+        }
+    }
+
     /// `__arm_lpae_map` from the root: descends to the level whose entries are `pgsize` bytes, creating tables on the
     /// way, then writes up to `pgcount` leaves in that one table.
     fn map(&mut self, iova: usize, paddr: PhysAddr, pgsize: usize, pgcount: usize, attrs: Pte) -> Result<usize> {
         let ram = self.ram;
-        let mut table = self.pgd;
-        let mut lvl = self.geom.start_level;
+        let (mut table, mut lvl) = self.start(iova, pgsize);
         loop {
             let ptes = ram.frame_u64s(table).map_err(|_| EFAULT)?;
             let idx = self.geom.idx(iova, lvl);
             if pgsize == block_size(lvl) {
+                self.remember(iova, lvl, table);
                 let n = pgcount.min(PTES_PER_TABLE - idx);
                 self.init_ptes(ptes, table, iova, idx, lvl, n, paddr, attrs)?;
                 return Ok(n * pgsize);
@@ -448,8 +474,8 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
     /// `__arm_lpae_unmap` from the root.
     fn unmap(&mut self, iova: usize, pgsize: usize, pgcount: usize, mut gather: Option<&mut IotlbGather>) -> usize {
         let ram = self.ram;
-        let mut table = self.pgd;
-        for lvl in self.geom.start_level..MAX_LEVELS {
+        let (mut table, start) = self.start(iova, pgsize);
+        for lvl in start..MAX_LEVELS {
             let Ok(ptes) = ram.frame_u64s(table) else { return 0 };
             let idx = self.geom.idx(iova, lvl);
             let pte = ptes[idx].load(Ordering::Relaxed);
@@ -458,6 +484,7 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
                 return 0;
             }
             if pgsize == block_size(lvl) {
+                self.remember(iova, lvl, table);
                 let n = pgcount.min(PTES_PER_TABLE - idx);
                 let mut cleared = 0;
                 for (i, e) in ptes[idx..idx + n].iter().enumerate() {
