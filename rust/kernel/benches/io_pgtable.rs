@@ -142,6 +142,19 @@ fn peer_map(m: &mut IdMap<El1And0>, w: &Workload, flags: El1Attributes) {
     }
 }
 
+/// Runs `setup` then `run` `iters` times and returns the time spent in `run` only (setup and drop are not timed).
+fn timed<S>(iters: u64, mut setup: impl FnMut() -> S, mut run: impl FnMut(&mut S)) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let mut state = setup();
+        let t = Instant::now();
+        run(&mut state);
+        total += t.elapsed();
+        drop(state);
+    }
+    total
+}
+
 fn bench(c: &mut Criterion) {
     let ram = Arc::new(Ram::new(RamConfig::default()).unwrap());
     for w in workloads() {
@@ -149,54 +162,26 @@ fn bench(c: &mut Criterion) {
         g.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
         g.throughput(Throughput::Elements(w.units));
         g.bench_function(BenchmarkId::new("map", "tyr"), |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let mut pt = fresh_table(&ram, &w);
-                    let t = Instant::now();
-                    our_map(&mut pt, &w);
-                    total += t.elapsed();
-                }
-                total
-            })
+            b.iter_custom(|iters| timed(iters, || fresh_table(&ram, &w), |pt| our_map(pt, &w)))
         });
         g.bench_function(BenchmarkId::new("map", "aarch64-paging"), |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let mut m = peer_new();
-                    let t = Instant::now();
-                    peer_map(&mut m, &w, peer_flags());
-                    total += t.elapsed();
-                }
-                total
-            })
+            b.iter_custom(|iters| timed(iters, peer_new, |m| peer_map(m, &w, peer_flags())))
         });
         g.bench_function(BenchmarkId::new("unmap", "tyr"), |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let mut pt = fresh_table(&ram, &w);
-                    our_map(&mut pt, &w);
-                    let t = Instant::now();
-                    our_unmap(&mut pt, &w);
-                    total += t.elapsed();
-                }
-                total
-            })
+            let setup = || {
+                let mut pt = fresh_table(&ram, &w);
+                our_map(&mut pt, &w);
+                pt
+            };
+            b.iter_custom(|iters| timed(iters, setup, |pt| our_unmap(pt, &w)))
         });
         g.bench_function(BenchmarkId::new("unmap", "aarch64-paging"), |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let mut m = peer_new();
-                    peer_map(&mut m, &w, peer_flags());
-                    let t = Instant::now();
-                    peer_map(&mut m, &w, El1Attributes::empty());
-                    total += t.elapsed();
-                }
-                total
-            })
+            let setup = || {
+                let mut m = peer_new();
+                peer_map(&mut m, &w, peer_flags());
+                m
+            };
+            b.iter_custom(|iters| timed(iters, setup, |m| peer_map(m, &w, El1Attributes::empty())))
         });
         g.finish();
     }
