@@ -15,12 +15,16 @@
 //!
 //! Physical memory is the modelled RK3588 RAM ([`hw_mem::Ram`]); nothing in this crate knows about the Mali model.
 
+pub mod alloc;
+pub mod dma_fence;
+pub mod dma_resv;
 pub mod drm;
 pub mod error;
 pub mod io;
 pub mod io_pgtable;
 pub mod irq;
 pub mod platform;
+pub mod sync;
 pub mod transmute;
 pub mod uaccess;
 

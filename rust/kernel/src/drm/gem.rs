@@ -1,0 +1,258 @@
+//! GEM objects (`drivers/gpu/drm/drm_gem.c`, `drm_gem_shmem_helper.c`, `rust/kernel/drm/gem/`).
+//!
+//! A [`GemObject`] is the part of a buffer object every driver shares: its size, its backing frames in system RAM
+//! (allocated on first [`GemObject::get_pages`], as shmem pages are), its reservation object — its own, or one shared
+//! with a VM for VM-exclusive objects — and the **gpuva lock**, the mutex over the list of vm_bos that GPUVM keeps on
+//! the object. A driver's object type embeds one and says so with [`IntoGemObject`]; objects are refcounted with
+//! `Arc`, and a per-file [`HandleTable`] maps handles to them.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use hw_mem::{PhysAddr, Ram, FRAME_SIZE};
+
+use crate::alloc;
+use crate::dma_resv::DmaResv;
+use crate::error::code::{EINVAL, ENOENT, ENOMEM, ENOSPC};
+use crate::error::Result;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The vm_bos of an object, as GPUVM links them (`drm_gem_object::gpuva.list`). Entries are type-erased because the
+/// object does not know the VM types that map it; GPUVM downcasts them to its own `GpuVmBo<T>`.
+#[derive(Default)]
+pub struct GpuvaList {
+    pub(crate) vm_bos: Vec<Arc<dyn Any + Send + Sync>>,
+}
+
+impl GpuvaList {
+    /// Number of vm_bos linked (including any waiting for deferred cleanup).
+    pub fn len(&self) -> usize {
+        self.vm_bos.len()
+    }
+
+    /// Whether no vm_bo is linked.
+    pub fn is_empty(&self) -> bool {
+        self.vm_bos.is_empty()
+    }
+}
+
+/// A GEM object (`struct drm_gem_object` + the shmem helper's pages).
+///
+/// # Invariants
+/// `pages`, once set, holds `size / FRAME_SIZE` frames allocated from `ram`, freed when the object drops.
+pub struct GemObject {
+    id: u64,
+    size: u64,
+    ram: Option<Arc<Ram>>,
+    pages: Mutex<Option<Vec<PhysAddr>>>,
+    resv: Arc<DmaResv>,
+    gpuva: Mutex<GpuvaList>,
+}
+
+impl GemObject {
+    /// A new object of `size` bytes (a non-zero multiple of 4 KiB) with its own resv. Its frames come from `ram` on
+    /// first [`Self::get_pages`]; an object without RAM can be mapped in a VA space but has no pages.
+    pub fn new(size: u64, ram: Option<Arc<Ram>>) -> Result<Self> {
+        Self::with_resv(size, ram, DmaResv::new()?)
+    }
+
+    /// A new object sharing `resv` (a VM-exclusive object shares its VM's resv, Panthor's `exclusive_vm_id`).
+    pub fn with_resv(size: u64, ram: Option<Arc<Ram>>, resv: Arc<DmaResv>) -> Result<Self> {
+        if size == 0 || !size.is_multiple_of(FRAME_SIZE) {
+            return Err(EINVAL);
+        }
+        Ok(GemObject {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            size,
+            ram,
+            pages: Mutex::new(None),
+            resv,
+            gpuva: Mutex::new(GpuvaList::default()),
+        })
+    }
+
+    /// A process-unique id (for logs and tools).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The reservation object.
+    pub fn resv(&self) -> &Arc<DmaResv> {
+        &self.resv
+    }
+
+    /// Takes the gpuva lock (`drm_gem_gpuva_lock`): the mutex over the object's vm_bo list.
+    pub fn gpuva_lock(&self) -> MutexGuard<'_, GpuvaList> {
+        self.gpuva.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The backing frames, allocating them on first use (`drm_gem_shmem_get_pages`). `ENOMEM` when RAM is exhausted,
+    /// `ENOSPC` for an object created without RAM. A failure allocates nothing.
+    pub fn get_pages(&self) -> Result<Vec<PhysAddr>> {
+        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = pages.as_ref() {
+            let mut v = alloc::try_vec(p.len())?;
+            v.extend_from_slice(p);
+            return Ok(v);
+        }
+        let ram = self.ram.as_ref().ok_or(ENOSPC)?;
+        let n = (self.size / FRAME_SIZE) as usize;
+        let mut frames = alloc::try_vec(n)?;
+        let mut copy = alloc::try_vec(n)?;
+        for _ in 0..n {
+            match ram.alloc_frame() {
+                Ok(pa) => frames.push(pa),
+                Err(_) => {
+                    for pa in frames {
+                        let _ = ram.free_frame(pa);
+                    }
+                    return Err(ENOMEM);
+                }
+            }
+        }
+        for pa in &frames {
+            // Fresh shmem pages read as zero.
+            let _ = ram.zero(*pa, FRAME_SIZE);
+        }
+        copy.extend_from_slice(&frames);
+        *pages = Some(frames);
+        Ok(copy)
+    }
+
+    /// Whether the backing frames are allocated.
+    pub fn has_pages(&self) -> bool {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+    }
+}
+
+impl Drop for GemObject {
+    fn drop(&mut self) {
+        if let (Some(ram), Some(pages)) = (&self.ram, self.pages.get_mut().ok().and_then(|p| p.take())) {
+            for pa in pages {
+                let _ = ram.free_frame(pa);
+            }
+        }
+    }
+}
+
+/// A driver's GEM object type: anything that embeds a [`GemObject`] (`IntoGEMObject` in the kernel's Rust).
+pub trait IntoGemObject: Send + Sync + 'static {
+    /// The embedded GEM object.
+    fn gem(&self) -> &GemObject;
+}
+
+impl IntoGemObject for GemObject {
+    fn gem(&self) -> &GemObject {
+        self
+    }
+}
+
+/// A file's GEM handles (`drm_file::object_idr`): handle numbers from 1, each holding a reference.
+pub struct HandleTable<O> {
+    handles: Mutex<BTreeMap<u32, Arc<O>>>,
+}
+
+impl<O> Default for HandleTable<O> {
+    fn default() -> Self {
+        HandleTable { handles: Mutex::new(BTreeMap::new()) }
+    }
+}
+
+impl<O> HandleTable<O> {
+    fn map(&self) -> MutexGuard<'_, BTreeMap<u32, Arc<O>>> {
+        self.handles.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Creates a handle for `obj` (`drm_gem_handle_create`): the lowest free number from 1.
+    pub fn create(&self, obj: &Arc<O>) -> Result<u32> {
+        let mut m = self.map();
+        let mut h = 1u32;
+        for k in m.keys() {
+            if *k != h {
+                break;
+            }
+            h = h.checked_add(1).ok_or(ENOSPC)?;
+        }
+        // A B-tree insert allocates a node at most: count it as an allocation point.
+        alloc::check()?;
+        m.insert(h, obj.clone());
+        Ok(h)
+    }
+
+    /// The object behind `handle` (`drm_gem_object_lookup`); `ENOENT` if none.
+    pub fn lookup(&self, handle: u32) -> Result<Arc<O>> {
+        self.map().get(&handle).cloned().ok_or(ENOENT)
+    }
+
+    /// Deletes `handle` (`drm_gem_handle_delete`), dropping its reference; `ENOENT` if none.
+    pub fn delete(&self, handle: u32) -> Result {
+        self.map().remove(&handle).map(drop).ok_or(ENOENT)
+    }
+
+    /// Number of live handles.
+    pub fn len(&self) -> usize {
+        self.map().len()
+    }
+
+    /// Whether there is no handle.
+    pub fn is_empty(&self) -> bool {
+        self.map().is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hw_mem::RamConfig;
+
+    #[test]
+    fn size_must_be_whole_pages() {
+        assert_eq!(GemObject::new(0, None).err(), Some(EINVAL));
+        assert_eq!(GemObject::new(0x1001, None).err(), Some(EINVAL));
+    }
+
+    #[test]
+    fn pages_come_from_ram_once_and_return_on_drop() {
+        let ram = Arc::new(Ram::new(RamConfig::rk3588(16 << 20)).unwrap());
+        let free = ram.stats().free_frames;
+        let obj = GemObject::new(0x3000, Some(ram.clone())).unwrap();
+        assert!(!obj.has_pages());
+        let p = obj.get_pages().unwrap();
+        assert_eq!(p.len(), 3);
+        assert_eq!(obj.get_pages().unwrap(), p);
+        assert_eq!(ram.stats().free_frames, free - 3);
+        drop(obj);
+        assert_eq!(ram.stats().free_frames, free);
+    }
+
+    #[test]
+    fn handles_are_lowest_free_and_hold_references() {
+        let t = HandleTable::default();
+        let o = Arc::new(GemObject::new(0x1000, None).unwrap());
+        assert_eq!(t.create(&o).unwrap(), 1);
+        assert_eq!(t.create(&o).unwrap(), 2);
+        assert_eq!(Arc::strong_count(&o), 3);
+        t.delete(1).unwrap();
+        assert_eq!(t.delete(1), Err(ENOENT));
+        assert_eq!(t.create(&o).unwrap(), 1);
+        assert!(Arc::ptr_eq(&t.lookup(2).unwrap(), &o));
+        assert_eq!(t.lookup(9).err(), Some(ENOENT));
+    }
+
+    #[test]
+    fn resv_is_own_or_shared() {
+        let a = GemObject::new(0x1000, None).unwrap();
+        let b = GemObject::with_resv(0x1000, None, a.resv().clone()).unwrap();
+        let c = GemObject::new(0x1000, None).unwrap();
+        assert!(Arc::ptr_eq(a.resv(), b.resv()));
+        assert!(!Arc::ptr_eq(a.resv(), c.resv()));
+    }
+}

@@ -1,0 +1,372 @@
+//! `GpuVa` (`struct drm_gpuva`) and the step operations `OpMap`, `OpUnmap`, `OpRemap` with their tokens.
+//!
+//! A step receives one operation and must apply it to the VA tree through the operation's own method — the only way
+//! to obtain the token the step returns. The lifetime `'op` is invariant and chosen by `sm_map`/`sm_unmap`, so a
+//! token from another operation does not type-check: a driver cannot forget to apply an op, nor apply it twice.
+
+use core::marker::PhantomData;
+use core::ops::Range;
+
+use super::tree::{Node, Tree};
+use super::{DriverGpuVm, ObjectOf, VmBoRef};
+use crate::alloc;
+use crate::drm::gem::IntoGemObject;
+use crate::error::Result;
+
+/// One mapping of the VA space.
+///
+/// # Invariants
+/// While in the tree, `data` is `Some`, the node's key equals `addr`, and `vm_bo` (if any) counts this VA in its
+/// `va_count`.
+pub struct GpuVa<T: DriverGpuVm> {
+    addr: u64,
+    range: u64,
+    offset: u64,
+    flags: u32,
+    vm_bo: Option<VmBoRef<T>>,
+    data: Option<T::VaData>,
+}
+
+impl<T: DriverGpuVm> GpuVa<T> {
+    fn empty() -> Self {
+        GpuVa { addr: 0, range: 0, offset: 0, flags: 0, vm_bo: None, data: None }
+    }
+
+    /// First address.
+    pub fn addr(&self) -> u64 {
+        self.addr
+    }
+
+    /// Length in bytes.
+    pub fn range(&self) -> u64 {
+        self.range
+    }
+
+    /// One past the last address.
+    pub fn end(&self) -> u64 {
+        self.addr + self.range
+    }
+
+    /// `addr..end`.
+    pub fn va_range(&self) -> Range<u64> {
+        self.addr..self.end()
+    }
+
+    /// Offset into the GEM object (meaningless for a null mapping).
+    pub fn gem_offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The driver's flags for this VA (`drm_gpuva::flags`).
+    pub fn flags(&self) -> u32 {
+        self.flags
+    }
+
+    /// The vm_bo, or `None` for a null (sparse) mapping.
+    pub fn vm_bo(&self) -> Option<&VmBoRef<T>> {
+        self.vm_bo.as_ref()
+    }
+
+    /// The GEM object, or `None` for a null mapping.
+    pub fn obj(&self) -> Option<&ObjectOf<T>> {
+        self.vm_bo.as_ref().map(|b| &**b.obj())
+    }
+
+    /// The driver's data, set when the VA was inserted.
+    pub fn data(&self) -> Option<&T::VaData> {
+        self.data.as_ref()
+    }
+
+    /// Whether `self` maps `obj` (pointer identity of the GEM object).
+    pub(super) fn same_obj(&self, other: Option<&VmBoRef<T>>) -> bool {
+        match (&self.vm_bo, other) {
+            (Some(a), Some(b)) => core::ptr::eq(a.obj().gem(), b.obj().gem()),
+            _ => false,
+        }
+    }
+}
+
+/// A pre-allocated VA node (`GpuVaAlloc` upstream): allocated in the ioctl path so that inserting it in a step
+/// allocates nothing.
+pub struct GpuVaAlloc<T: DriverGpuVm>(Box<Node<GpuVa<T>>>);
+
+impl<T: DriverGpuVm> GpuVaAlloc<T> {
+    /// Allocates one node; `ENOMEM` on failure.
+    pub fn new() -> Result<Self> {
+        Ok(GpuVaAlloc(alloc::try_box(Node::new(0, GpuVa::empty()))?))
+    }
+
+    /// Fills the node for `[addr, addr + range)` and links it to `vm_bo` (counted under the object's gpuva lock).
+    fn fill(
+        mut self,
+        addr: u64,
+        range: u64,
+        offset: u64,
+        flags: u32,
+        vm_bo: Option<VmBoRef<T>>,
+        data: T::VaData,
+    ) -> Box<Node<GpuVa<T>>> {
+        if let Some(bo) = &vm_bo {
+            let _gpuva = bo.obj().gem().gpuva_lock();
+            bo.va_count.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
+        }
+        self.0.key = addr;
+        self.0.val = GpuVa { addr, range, offset, flags, vm_bo, data: Some(data) };
+        self.0
+    }
+}
+
+/// A VA taken out of the tree by a step, already unlinked from its vm_bo. Its node can be reused as a
+/// [`GpuVaAlloc`] and its driver data taken back.
+pub struct RemovedVa<T: DriverGpuVm> {
+    node: Box<Node<GpuVa<T>>>,
+    addr: u64,
+    range: u64,
+    offset: u64,
+}
+
+impl<T: DriverGpuVm> RemovedVa<T> {
+    fn take(tree: &mut Tree<GpuVa<T>>, key: u64) -> Self {
+        let mut node = match tree.remove(key) {
+            Some(n) => n,
+            // The op was built from this very key with the tree borrowed mutably ever since.
+            None => unreachable!("GPUVM op refers to a VA that is not in the tree"),
+        };
+        if let Some(bo) = node.val.vm_bo.take() {
+            let gpuva = bo.obj().gem().gpuva_lock();
+            bo.va_count.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
+            drop(gpuva);
+            // May drop the last reference: the vm_bo goes to the deferred list, without allocating.
+            drop(bo);
+        }
+        let (addr, range, offset) = (node.val.addr, node.val.range, node.val.offset);
+        RemovedVa { node, addr, range, offset }
+    }
+
+    /// The range the VA covered.
+    pub fn va_range(&self) -> Range<u64> {
+        self.addr..self.addr + self.range
+    }
+
+    /// The object offset it had.
+    pub fn gem_offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Takes the driver data back and recycles the node.
+    pub fn into_parts(mut self) -> (Option<T::VaData>, GpuVaAlloc<T>) {
+        let data = self.node.val.data.take();
+        (data, GpuVaAlloc(self.node))
+    }
+}
+
+/// Marks a type as tied to one operation by an invariant lifetime.
+type Invariant<'op> = PhantomData<fn(&'op ()) -> &'op ()>;
+
+/// Proof that an [`OpMap`] was applied.
+pub struct OpMapped<'op, T>(Invariant<'op>, PhantomData<*const T>);
+/// Proof that an [`OpUnmap`] was applied.
+pub struct OpUnmapped<'op, T>(Invariant<'op>, PhantomData<*const T>);
+/// Proof that an [`OpRemap`] was applied.
+pub struct OpRemapped<'op, T>(Invariant<'op>, PhantomData<*const T>);
+
+/// What the request wants mapped (`struct drm_gpuvm_map_req`).
+pub struct OpMapRequest<'a, T: DriverGpuVm> {
+    /// First address.
+    pub addr: u64,
+    /// Length in bytes.
+    pub range: u64,
+    /// Offset into the object.
+    pub gem_offset: u64,
+    /// The vm_bo to map, `None` for a null mapping.
+    pub vm_bo: Option<&'a VmBoRef<T>>,
+    /// Driver flags stored in the new VA.
+    pub flags: u32,
+}
+
+/// A map step (`struct drm_gpuva_op_map`).
+pub struct OpMap<'op, T: DriverGpuVm> {
+    pub(super) addr: u64,
+    pub(super) range: u64,
+    pub(super) offset: u64,
+    pub(super) flags: u32,
+    pub(super) vm_bo: Option<&'op VmBoRef<T>>,
+    pub(super) tree: &'op mut Tree<GpuVa<T>>,
+    pub(super) _op: Invariant<'op>,
+}
+
+impl<'op, T: DriverGpuVm> OpMap<'op, T> {
+    /// First address.
+    pub fn addr(&self) -> u64 {
+        self.addr
+    }
+
+    /// Length.
+    pub fn range(&self) -> u64 {
+        self.range
+    }
+
+    /// Object offset.
+    pub fn gem_offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The vm_bo mapped, `None` for a null mapping.
+    pub fn vm_bo(&self) -> Option<&'op VmBoRef<T>> {
+        self.vm_bo
+    }
+
+    /// The object mapped.
+    pub fn obj(&self) -> Option<&'op ObjectOf<T>> {
+        self.vm_bo.map(|b| &**b.obj())
+    }
+
+    /// Inserts the new VA (`drm_gpuva_map` + `drm_gpuva_link`), using a pre-allocated node.
+    pub fn insert(self, va: GpuVaAlloc<T>, data: T::VaData) -> OpMapped<'op, T> {
+        let node = va.fill(self.addr, self.range, self.offset, self.flags, self.vm_bo.cloned(), data);
+        if self.tree.insert(node).is_err() {
+            // `sm_map` emitted this map after every overlapping VA was removed by ops whose tokens prove it.
+            unreachable!("GPUVM map over a live VA");
+        }
+        OpMapped(PhantomData, PhantomData)
+    }
+}
+
+/// An unmap step (`struct drm_gpuva_op_unmap`).
+pub struct OpUnmap<'op, T: DriverGpuVm> {
+    pub(super) key: u64,
+    pub(super) keep: bool,
+    pub(super) tree: &'op mut Tree<GpuVa<T>>,
+    pub(super) _op: Invariant<'op>,
+}
+
+impl<'op, T: DriverGpuVm> OpUnmap<'op, T> {
+    /// The VA going away.
+    pub fn va(&self) -> &GpuVa<T> {
+        match self.tree.get(self.key) {
+            Some(n) => &n.val,
+            None => unreachable!("GPUVM op refers to a VA that is not in the tree"),
+        }
+    }
+
+    /// Whether the pages stay the same (a map of the same object at the same offset replaces it).
+    pub fn keep(&self) -> bool {
+        self.keep
+    }
+
+    /// Removes the VA from the tree and unlinks it from its vm_bo (`drm_gpuva_unmap` + `drm_gpuva_unlink`).
+    pub fn remove(self) -> (OpUnmapped<'op, T>, RemovedVa<T>) {
+        let removed = RemovedVa::take(self.tree, self.key);
+        (OpUnmapped(PhantomData, PhantomData), removed)
+    }
+}
+
+/// The part of a split VA that survives a remap: `[addr, addr + range)` at object offset `gem_offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RemapPart {
+    /// First address.
+    pub addr: u64,
+    /// Length.
+    pub range: u64,
+    /// Object offset.
+    pub gem_offset: u64,
+}
+
+/// What an [`OpRemap::remap`] leaves to the driver.
+pub struct RemapLeftovers<T: DriverGpuVm> {
+    /// The VA that was split, out of the tree and unlinked.
+    pub removed: RemovedVa<T>,
+    /// The node not needed (a remap with only one side), to reuse or drop.
+    pub unused: Option<GpuVaAlloc<T>>,
+}
+
+/// A remap step (`struct drm_gpuva_op_remap`): a VA split into `prev` and/or `next`, the middle going away.
+pub struct OpRemap<'op, T: DriverGpuVm> {
+    pub(super) key: u64,
+    pub(super) prev: Option<RemapPart>,
+    pub(super) next: Option<RemapPart>,
+    pub(super) keep: bool,
+    pub(super) tree: &'op mut Tree<GpuVa<T>>,
+    pub(super) _op: Invariant<'op>,
+}
+
+impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
+    /// The VA being split.
+    pub fn unmap_va(&self) -> &GpuVa<T> {
+        match self.tree.get(self.key) {
+            Some(n) => &n.val,
+            None => unreachable!("GPUVM op refers to a VA that is not in the tree"),
+        }
+    }
+
+    /// The surviving head, if any.
+    pub fn prev(&self) -> Option<RemapPart> {
+        self.prev
+    }
+
+    /// The surviving tail, if any.
+    pub fn next(&self) -> Option<RemapPart> {
+        self.next
+    }
+
+    /// Whether the pages stay the same.
+    pub fn keep(&self) -> bool {
+        self.keep
+    }
+
+    /// The range whose page-table entries go away (`drm_gpuva_op_remap_to_unmap_range`): from the end of `prev` (or
+    /// the old start) to the start of `next` (or the old end).
+    pub fn unmap_range(&self) -> Range<u64> {
+        let va = self.unmap_va();
+        let start = self.prev.map_or(va.addr(), |p| p.addr + p.range);
+        let end = self.next.map_or(va.end(), |n| n.addr);
+        start..end
+    }
+
+    /// Applies the remap (`drm_gpuva_remap` + link of the parts + unlink of the old VA): the parts take the old VA's
+    /// vm_bo and flags, `vas[0]`/`data[0]` serve `prev` and `vas[1]`/`data[1]` serve `next`. The parts are linked
+    /// before the old VA is unlinked, so the vm_bo never sees its count reach zero in between.
+    pub fn remap(self, vas: [GpuVaAlloc<T>; 2], data: [T::VaData; 2]) -> (OpRemapped<'op, T>, RemapLeftovers<T>) {
+        let (old_bo, flags) = {
+            let va = self.unmap_va();
+            (va.vm_bo.clone(), va.flags)
+        };
+        let [prev_va, next_va] = vas;
+        let [prev_data, next_data] = data;
+        let mut unused = None;
+        let prev = match self.prev {
+            Some(p) => Some(prev_va.fill(p.addr, p.range, p.gem_offset, flags, old_bo.clone(), prev_data)),
+            None => {
+                unused = Some(prev_va);
+                None
+            }
+        };
+        let next = match self.next {
+            Some(n) => Some(next_va.fill(n.addr, n.range, n.gem_offset, flags, old_bo.clone(), next_data)),
+            None => {
+                unused = Some(next_va);
+                None
+            }
+        };
+        drop(old_bo);
+        let removed = RemovedVa::take(self.tree, self.key);
+        for node in [prev, next].into_iter().flatten() {
+            if self.tree.insert(node).is_err() {
+                unreachable!("GPUVM remap part overlaps a live VA");
+            }
+        }
+        (OpRemapped(PhantomData, PhantomData), RemapLeftovers { removed, unused })
+    }
+}
+
+impl<T: DriverGpuVm> Node<GpuVa<T>> {
+    /// The driver data of the VA in this node.
+    pub(super) fn val_data_mut(&mut self) -> Option<&mut T::VaData> {
+        self.val.data.as_mut()
+    }
+
+    /// Takes the vm_bo reference out (tear-down).
+    pub(super) fn val_vm_bo_take(&mut self) -> Option<VmBoRef<T>> {
+        self.val.vm_bo.take()
+    }
+}

@@ -1,0 +1,282 @@
+//! Wound/wait mutexes (`Documentation/locking/ww-mutex-design.rst`, wait-die flavour as `reservation_ww_class`
+//! is not; both are deadlock-free, wait-die needs no wounding of sleeping owners).
+//!
+//! Every acquire context gets a stamp from a global counter when it is created: a lower stamp is older. A context that
+//! finds a lock held by an *older* context returns `EDEADLK` at once ("dies"): the caller must drop every lock it holds
+//! in that context and sleep on the contended one with [`WwMutex::lock_slow`], then take the others again. A context
+//! that finds a lock held by a *younger* one waits. Waits therefore only ever go from older to younger contexts, so no
+//! cycle — no deadlock — can form, whatever order the locks are taken in.
+//!
+//! A lock taken without a context ([`WwMutex::lock`]) waits unconditionally, like `ww_mutex_lock(lock, NULL)`.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use crate::error::code::{EALREADY, EDEADLK, EINVAL};
+use crate::error::Result;
+
+static NEXT_STAMP: AtomicU64 = AtomicU64::new(1);
+
+/// The stamp that marks a lock held without an acquire context: older than nobody, so contexts wait for it.
+const NO_CTX: u64 = u64::MAX;
+
+/// An acquire context (`struct ww_acquire_ctx`): the identity and age of one multi-lock transaction.
+///
+/// # Invariants
+/// `stamp` is unique among all contexts ever created and never equal to the no-context stamp.
+#[derive(Debug)]
+pub struct WwAcquireCtx {
+    stamp: u64,
+    held: usize,
+    /// Set while the context must back off: after `EDEADLK` it may take no lock but the contended one, slowly.
+    contended: bool,
+}
+
+impl WwAcquireCtx {
+    /// Starts a transaction (`ww_acquire_init`).
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        WwAcquireCtx { stamp: NEXT_STAMP.fetch_add(1, Ordering::Relaxed), held: 0, contended: false }
+    }
+
+    /// How many locks this context holds.
+    pub fn held(&self) -> usize {
+        self.held
+    }
+
+    /// The stamp: lower is older.
+    pub fn stamp(&self) -> u64 {
+        self.stamp
+    }
+}
+
+impl Drop for WwAcquireCtx {
+    fn drop(&mut self) {
+        // `ww_acquire_fini` with locks still held is a bug the kernel warns about; the owners of the locks (the
+        // guards, `DmaResv` users) unlock them, and here we only note it in debug builds.
+        debug_assert!(
+            self.held == 0 || std::thread::panicking(),
+            "acquire context dropped with {} locks held",
+            self.held
+        );
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Stamp of the owning context (`NO_CTX` for a context-less owner); `None` when unlocked.
+    owner: Option<u64>,
+}
+
+/// A wound/wait mutex protecting a `T`.
+///
+/// The lock state is explicit rather than tied to a guard's lifetime, because a multi-lock transaction holds a
+/// changing set of locks: [`WwMutex::lock_ctx`] records the context as owner and [`WwMutex::unlock_ctx`] releases it.
+/// The data is reached through [`WwMutex::get_mut_locked`], which checks that the given context owns the lock.
+///
+/// # Invariants
+/// `data` is only accessed by the thread of the context (or guard) recorded as owner in `state`.
+pub struct WwMutex<T> {
+    state: Mutex<State>,
+    cond: Condvar,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the data is only reached by the lock owner (type invariant), so sharing the mutex shares `T` with one
+// thread at a time: `T: Send` suffices, as for `std::sync::Mutex`.
+unsafe impl<T: Send> Sync for WwMutex<T> {}
+// SAFETY: moving the mutex moves the `T`.
+unsafe impl<T: Send> Send for WwMutex<T> {}
+
+impl<T> WwMutex<T> {
+    /// A new, unlocked mutex.
+    pub fn new(data: T) -> Self {
+        WwMutex { state: Mutex::new(State::default()), cond: Condvar::new(), data: UnsafeCell::new(data) }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the inner std mutex cannot leave `State` inconsistent (single-field writes).
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Locks within `ctx` (`ww_mutex_lock`): `Ok` when taken; `EDEADLK` when an older context holds it (back off:
+    /// unlock everything held in `ctx`, then [`WwMutex::lock_slow`] this one); `EALREADY` when `ctx` holds it already;
+    /// `EINVAL` when `ctx` is backing off and this is not the slow-path lock.
+    pub fn lock_ctx(&self, ctx: &mut WwAcquireCtx) -> Result {
+        if ctx.contended {
+            return Err(EINVAL);
+        }
+        let mut st = self.state();
+        loop {
+            match st.owner {
+                None => {
+                    st.owner = Some(ctx.stamp);
+                    ctx.held += 1;
+                    return Ok(());
+                }
+                Some(o) if o == ctx.stamp => return Err(EALREADY),
+                Some(o) if o < ctx.stamp => {
+                    ctx.contended = true;
+                    return Err(EDEADLK);
+                }
+                // Held by a younger context or by a context-less owner: wait for it.
+                Some(_) => st = self.cond.wait(st).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+    }
+
+    /// The back-off path (`ww_mutex_lock_slow`): after `EDEADLK`, with no other lock held in `ctx`, sleeps until the
+    /// lock is free and takes it. `EINVAL` if `ctx` still holds locks.
+    pub fn lock_slow(&self, ctx: &mut WwAcquireCtx) -> Result {
+        if ctx.held != 0 {
+            return Err(EINVAL);
+        }
+        let mut st = self.state();
+        while st.owner.is_some() {
+            st = self.cond.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        st.owner = Some(ctx.stamp);
+        ctx.held += 1;
+        ctx.contended = false;
+        Ok(())
+    }
+
+    /// Unlocks a lock held by `ctx`; `EINVAL` if `ctx` does not hold it.
+    pub fn unlock_ctx(&self, ctx: &mut WwAcquireCtx) -> Result {
+        let mut st = self.state();
+        if st.owner != Some(ctx.stamp) {
+            return Err(EINVAL);
+        }
+        st.owner = None;
+        ctx.held -= 1;
+        drop(st);
+        self.cond.notify_all();
+        Ok(())
+    }
+
+    /// Whether `ctx` holds this lock.
+    pub fn is_held_by(&self, ctx: &WwAcquireCtx) -> bool {
+        self.state().owner == Some(ctx.stamp)
+    }
+
+    /// Whether anyone holds this lock.
+    pub fn is_locked(&self) -> bool {
+        self.state().owner.is_some()
+    }
+
+    /// The data, for the holder `ctx`; `EINVAL` if `ctx` does not hold the lock.
+    pub fn get_mut_locked<'a>(&'a self, ctx: &'a mut WwAcquireCtx) -> Result<&'a mut T> {
+        if !self.is_held_by(ctx) {
+            return Err(EINVAL);
+        }
+        // SAFETY: `ctx` owns the lock (just checked) and is borrowed mutably for `'a`, so no other access through this
+        // context can alias, and no other context can own the lock until `ctx` unlocks it, which needs `&mut ctx`.
+        Ok(unsafe { &mut *self.data.get() })
+    }
+
+    /// Locks without a context (`ww_mutex_lock(lock, NULL)`), waiting as long as it takes.
+    pub fn lock(&self) -> WwMutexGuard<'_, T> {
+        let mut st = self.state();
+        while st.owner.is_some() {
+            st = self.cond.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        st.owner = Some(NO_CTX);
+        WwMutexGuard { mutex: self }
+    }
+
+    /// Locks without a context if free (`ww_mutex_trylock`).
+    pub fn try_lock(&self) -> Option<WwMutexGuard<'_, T>> {
+        let mut st = self.state();
+        if st.owner.is_some() {
+            return None;
+        }
+        st.owner = Some(NO_CTX);
+        Some(WwMutexGuard { mutex: self })
+    }
+
+    /// Mutable access without locking, through a unique reference.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+}
+
+/// A lock held without an acquire context; unlocks when dropped.
+///
+/// # Invariants
+/// `mutex` is locked with the no-context stamp, on behalf of this guard.
+pub struct WwMutexGuard<'a, T> {
+    mutex: &'a WwMutex<T>,
+}
+
+impl<'a, T> WwMutexGuard<'a, T> {
+    /// The mutex this guard holds.
+    pub fn mutex(&self) -> &'a WwMutex<T> {
+        self.mutex
+    }
+}
+
+impl<T> core::ops::Deref for WwMutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock (type invariant), and shared access through `&self` cannot alias the
+        // mutable access `deref_mut` gives through `&mut self`.
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T> core::ops::DerefMut for WwMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the lock (type invariant) and is borrowed mutably.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T> Drop for WwMutexGuard<'_, T> {
+    fn drop(&mut self) {
+        let mut st = self.mutex.state();
+        st.owner = None;
+        drop(st);
+        self.mutex.cond.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn younger_context_dies_on_lock_held_by_older() {
+        let m = WwMutex::new(0);
+        let mut old = WwAcquireCtx::new();
+        let mut young = WwAcquireCtx::new();
+        m.lock_ctx(&mut old).unwrap();
+        assert_eq!(m.lock_ctx(&mut young), Err(EDEADLK));
+        // Backing off, the young context may take nothing but the slow path.
+        assert_eq!(WwMutex::new(1).lock_ctx(&mut young), Err(EINVAL));
+        assert_eq!(m.lock_ctx(&mut old), Err(EALREADY));
+        m.unlock_ctx(&mut old).unwrap();
+        m.lock_slow(&mut young).unwrap();
+        *m.get_mut_locked(&mut young).unwrap() = 5;
+        m.unlock_ctx(&mut young).unwrap();
+        assert_eq!(*m.lock(), 5);
+    }
+
+    #[test]
+    fn data_is_refused_to_a_context_that_does_not_hold_the_lock() {
+        let m = WwMutex::new(0);
+        let mut a = WwAcquireCtx::new();
+        assert!(m.get_mut_locked(&mut a).is_err());
+        assert_eq!(m.unlock_ctx(&mut a), Err(EINVAL));
+    }
+
+    #[test]
+    fn guard_unlocks_on_drop() {
+        let m = WwMutex::new(0);
+        {
+            let _g = m.lock();
+            assert!(m.try_lock().is_none());
+        }
+        assert!(m.try_lock().is_some());
+    }
+}
