@@ -37,6 +37,19 @@ enum ReplayKind {
         /// The script to replay.
         file: PathBuf,
     },
+    /// A GPUVM script (`tests/vectors/gpuvm/*.script`): the steps `sm_map`/`sm_unmap` hand to the driver, and the VA
+    /// list after every command (or only at `dump` with `--no-list`).
+    Gpuvm {
+        /// Print the VA list only at `dump` (every vector but `basic` was printed this way).
+        #[arg(long)]
+        no_list: bool,
+        /// Parse the whole script, then time every map/unmap under one clock pair and print `ops=N ns_per_op=X ...`
+        /// instead of the transcript.
+        #[arg(long)]
+        time: bool,
+        /// The script to replay.
+        file: PathBuf,
+    },
     /// Every vector set under DIR (`pgtable/`, ...): replay each script, compare with its `.expected`, print one summary
     /// line per set. Fails if any transcript differs.
     All {
@@ -51,6 +64,9 @@ fn main() -> ExitCode {
     let res = match cli.command {
         Command::Info => tyr_cli::info::run(),
         Command::Replay { kind: ReplayKind::Pgtable { time, file } } => tyr_cli::replay::pgtable::run_file(&file, time),
+        Command::Replay { kind: ReplayKind::Gpuvm { no_list, time, file } } => {
+            tyr_cli::replay::gpuvm::run_file(&file, !no_list, time)
+        }
         Command::Replay { kind: ReplayKind::All { dir } } => return replay_all(&dir),
     };
     match res {

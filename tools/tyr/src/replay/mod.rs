@@ -3,6 +3,7 @@
 //! Each replayer parses a whole script first (reporting the line of any syntax error), then runs it against the real
 //! `kernel` code and renders the transcript exactly as the kernel's C code printed it.
 
+pub mod gpuvm;
 pub mod pgtable;
 mod script;
 pub mod sets;

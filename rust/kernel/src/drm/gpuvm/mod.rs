@@ -37,8 +37,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use pinned_init::{pin_data, try_pin_init, InPlaceInit};
 
 pub use va::{
-    GpuVa, GpuVaAlloc, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped, RemapLeftovers,
-    RemapPart, RemovedVa,
+    GpuVa, GpuVaAlloc, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped, RemapPart, RemovedVa,
+    VaPrealloc,
 };
 pub use vm_bo::{GpuVmBo, VmBoRef};
 

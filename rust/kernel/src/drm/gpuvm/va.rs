@@ -11,6 +11,7 @@ use super::tree::{Node, Tree};
 use super::{DriverGpuVm, ObjectOf, VmBoRef};
 use crate::alloc;
 use crate::drm::gem::IntoGemObject;
+use crate::error::code::{EINVAL, ENOMEM};
 use crate::error::Result;
 
 /// One mapping of the VA space.
@@ -272,14 +273,6 @@ pub struct RemapPart {
     pub gem_offset: u64,
 }
 
-/// What an [`OpRemap::remap`] leaves to the driver.
-pub struct RemapLeftovers<T: DriverGpuVm> {
-    /// The VA that was split, out of the tree and unlinked.
-    pub removed: RemovedVa<T>,
-    /// The node not needed (a remap with only one side), to reuse or drop.
-    pub unused: Option<GpuVaAlloc<T>>,
-}
-
 /// A remap step (`struct drm_gpuva_op_remap`): a VA split into `prev` and/or `next`, the middle going away.
 pub struct OpRemap<'op, T: DriverGpuVm> {
     pub(super) key: u64,
@@ -323,39 +316,100 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
         start..end
     }
 
-    /// Applies the remap (`drm_gpuva_remap` + link of the parts + unlink of the old VA): the parts take the old VA's
-    /// vm_bo and flags, `vas[0]`/`data[0]` serve `prev` and `vas[1]`/`data[1]` serve `next`. The parts are linked
-    /// before the old VA is unlinked, so the vm_bo never sees its count reach zero in between.
-    pub fn remap(self, vas: [GpuVaAlloc<T>; 2], data: [T::VaData; 2]) -> (OpRemapped<'op, T>, RemapLeftovers<T>) {
+    /// How many new VAs the remap needs: one per surviving part.
+    pub fn vas_needed(&self) -> usize {
+        usize::from(self.prev.is_some()) + usize::from(self.next.is_some())
+    }
+
+    /// Applies the remap (`drm_gpuva_remap` + link of the parts + unlink of the old VA), taking the nodes of the
+    /// surviving parts from `pool`: they get the old VA's vm_bo and flags, and `prev_data`/`next_data` (dropped for a
+    /// part that does not exist). The parts are linked before the old VA is unlinked, so the vm_bo's count never
+    /// touches zero in between. `ENOMEM`, with nothing changed, if `pool` holds fewer than [`Self::vas_needed`] nodes
+    /// — the pre-allocation bug this guards against crashed Panthor once.
+    pub fn remap(
+        self,
+        pool: &mut VaPrealloc<T>,
+        prev_data: T::VaData,
+        next_data: T::VaData,
+    ) -> Result<(OpRemapped<'op, T>, RemovedVa<T>)> {
+        if pool.len() < self.vas_needed() {
+            return Err(ENOMEM);
+        }
         let (old_bo, flags) = {
             let va = self.unmap_va();
             (va.vm_bo.clone(), va.flags)
         };
-        let [prev_va, next_va] = vas;
-        let [prev_data, next_data] = data;
-        let mut unused = None;
-        let prev = match self.prev {
-            Some(p) => Some(prev_va.fill(p.addr, p.range, p.gem_offset, flags, old_bo.clone(), prev_data)),
-            None => {
-                unused = Some(prev_va);
-                None
+        let mut parts = [None, None];
+        for (slot, (part, data)) in parts.iter_mut().zip([(self.prev, prev_data), (self.next, next_data)]) {
+            if let (Some(p), Some(va)) = (part, part.and_then(|_| pool.take())) {
+                *slot = Some(va.fill(p.addr, p.range, p.gem_offset, flags, old_bo.clone(), data));
             }
-        };
-        let next = match self.next {
-            Some(n) => Some(next_va.fill(n.addr, n.range, n.gem_offset, flags, old_bo.clone(), next_data)),
-            None => {
-                unused = Some(next_va);
-                None
-            }
-        };
+        }
         drop(old_bo);
         let removed = RemovedVa::take(self.tree, self.key);
-        for node in [prev, next].into_iter().flatten() {
+        for node in parts.into_iter().flatten() {
             if self.tree.insert(node).is_err() {
                 unreachable!("GPUVM remap part overlaps a live VA");
             }
         }
-        (OpRemapped(PhantomData, PhantomData), RemapLeftovers { removed, unused })
+        Ok((OpRemapped(PhantomData, PhantomData), removed))
+    }
+}
+
+/// Pre-allocated VA nodes for one bind op (Tyr's `VmOpResources` slots): allocated in the ioctl, taken by the steps.
+/// At most three are ever needed: a map needs the new VA plus the two parts of a VA it splits, an unmap the two
+/// parts of a VA it splits.
+pub struct VaPrealloc<T: DriverGpuVm> {
+    slots: [Option<GpuVaAlloc<T>>; 3],
+}
+
+impl<T: DriverGpuVm> VaPrealloc<T> {
+    /// Allocates `n` (at most 3) nodes; `EINVAL` for more, `ENOMEM` on failure (nothing kept).
+    pub fn new(n: usize) -> Result<Self> {
+        if n > 3 {
+            return Err(EINVAL);
+        }
+        let mut p = VaPrealloc { slots: [None, None, None] };
+        for slot in p.slots.iter_mut().take(n) {
+            *slot = Some(GpuVaAlloc::new()?);
+        }
+        Ok(p)
+    }
+
+    /// Enough for any `sm_map`: 3.
+    pub fn for_map() -> Result<Self> {
+        Self::new(3)
+    }
+
+    /// Enough for any `sm_unmap`: 2.
+    pub fn for_unmap() -> Result<Self> {
+        Self::new(2)
+    }
+
+    /// Nodes left.
+    pub fn len(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+
+    /// Whether no node is left.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes one node.
+    pub fn take(&mut self) -> Option<GpuVaAlloc<T>> {
+        self.slots.iter_mut().find_map(|s| s.take())
+    }
+
+    /// Gives a node back (a recycled [`RemovedVa`] node, say); returns it if the pool is full.
+    pub fn put(&mut self, va: GpuVaAlloc<T>) -> core::result::Result<(), GpuVaAlloc<T>> {
+        match self.slots.iter_mut().find(|s| s.is_none()) {
+            Some(s) => {
+                *s = Some(va);
+                Ok(())
+            }
+            None => Err(va),
+        }
     }
 }
 
