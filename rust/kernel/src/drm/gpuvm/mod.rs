@@ -42,7 +42,7 @@ pub use va::{
 };
 pub use vm_bo::{GpuVmBo, VmBoRef};
 
-use crate::alloc;
+use crate::alloc::{self, fault::NoAllocSection};
 use crate::dma_fence::DmaFence;
 use crate::dma_resv::{DmaResv, DmaResvUsage, Exec, ResvHeld};
 use crate::drm::gem::IntoGemObject;
@@ -467,6 +467,9 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             return Err(EINVAL);
         }
         let req_end = addr + range;
+        // In immediate mode the steps run in the fence-signalling path: any allocation through `kernel::alloc` there
+        // fails and is counted (`dma_fence_begin_signalling` lockdep annotation in the kernel).
+        let _signalling = NoAllocSection::begin();
         let CoreState { data, tree } = self.state_mut();
         let mut cur = first_intersecting(tree, addr, req_end);
         while let Some(key) = cur {
@@ -527,6 +530,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             return Err(EINVAL);
         }
         let req_end = addr + range;
+        let _signalling = NoAllocSection::begin();
         let CoreState { data, tree } = self.state_mut();
         let mut cur = first_intersecting(tree, addr, req_end);
         while let Some(key) = cur {
