@@ -29,7 +29,7 @@ fn threads_binding_shared_objects_into_several_vms_finish_with_consistent_extobj
     for t in 0..THREADS {
         let (vms, objs, tx) = (vms.clone(), objs.clone(), tx.clone());
         thread::spawn(move || {
-            let mut rng = 0xdead_beef_u64 ^ (t as u64 + 1) * 0x9e37_79b9;
+            let mut rng = 0xdead_beef_u64 ^ ((t as u64 + 1) * 0x9e37_79b9);
             let mut next = move || {
                 rng ^= rng << 13;
                 rng ^= rng >> 7;
