@@ -67,6 +67,8 @@ impl Drop for WwAcquireCtx {
 struct State {
     /// Stamp of the owning context (`NO_CTX` for a context-less owner); `None` when unlocked.
     owner: Option<u64>,
+    /// Threads sleeping on the condition variable: an unlock only wakes (a futex syscall) when there are any.
+    waiters: usize,
 }
 
 /// A wound/wait mutex protecting a `T`.
@@ -100,6 +102,24 @@ impl<T> WwMutex<T> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Sleeps until the next unlock.
+    fn wait<'a>(&'a self, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        st.waiters += 1;
+        let mut st = self.cond.wait(st).unwrap_or_else(|e| e.into_inner());
+        st.waiters -= 1;
+        st
+    }
+
+    /// Releases the lock held in `st` and wakes the sleepers, if any.
+    fn release(&self, mut st: MutexGuard<'_, State>) {
+        st.owner = None;
+        let wake = st.waiters > 0;
+        drop(st);
+        if wake {
+            self.cond.notify_all();
+        }
+    }
+
     /// Locks within `ctx` (`ww_mutex_lock`): `Ok` when taken; `EDEADLK` when an older context holds it (back off:
     /// unlock everything held in `ctx`, then [`WwMutex::lock_slow`] this one); `EALREADY` when `ctx` holds it already;
     /// `EINVAL` when `ctx` is backing off and this is not the slow-path lock.
@@ -121,7 +141,7 @@ impl<T> WwMutex<T> {
                     return Err(EDEADLK);
                 }
                 // Held by a younger context or by a context-less owner: wait for it.
-                Some(_) => st = self.cond.wait(st).unwrap_or_else(|e| e.into_inner()),
+                Some(_) => st = self.wait(st),
             }
         }
     }
@@ -134,7 +154,7 @@ impl<T> WwMutex<T> {
         }
         let mut st = self.state();
         while st.owner.is_some() {
-            st = self.cond.wait(st).unwrap_or_else(|e| e.into_inner());
+            st = self.wait(st);
         }
         st.owner = Some(ctx.stamp);
         ctx.held += 1;
@@ -144,14 +164,12 @@ impl<T> WwMutex<T> {
 
     /// Unlocks a lock held by `ctx`; `EINVAL` if `ctx` does not hold it.
     pub fn unlock_ctx(&self, ctx: &mut WwAcquireCtx) -> Result {
-        let mut st = self.state();
+        let st = self.state();
         if st.owner != Some(ctx.stamp) {
             return Err(EINVAL);
         }
-        st.owner = None;
         ctx.held -= 1;
-        drop(st);
-        self.cond.notify_all();
+        self.release(st);
         Ok(())
     }
 
@@ -179,7 +197,7 @@ impl<T> WwMutex<T> {
     pub fn lock(&self) -> WwMutexGuard<'_, T> {
         let mut st = self.state();
         while st.owner.is_some() {
-            st = self.cond.wait(st).unwrap_or_else(|e| e.into_inner());
+            st = self.wait(st);
         }
         st.owner = Some(NO_CTX);
         WwMutexGuard { mutex: self }
@@ -234,10 +252,7 @@ impl<T> core::ops::DerefMut for WwMutexGuard<'_, T> {
 
 impl<T> Drop for WwMutexGuard<'_, T> {
     fn drop(&mut self) {
-        let mut st = self.mutex.state();
-        st.owner = None;
-        drop(st);
-        self.mutex.cond.notify_all();
+        self.mutex.release(self.mutex.state());
     }
 }
 

@@ -100,7 +100,7 @@ pub struct ReplayVm;
 /// What the steps of one `sm_map`/`sm_unmap` get: where to print (nothing when timing) and the pre-allocated VAs.
 pub struct StepCtx<'a> {
     out: Option<&'a mut String>,
-    pool: VaPrealloc<ReplayVm>,
+    pool: &'a mut VaPrealloc<ReplayVm>,
 }
 
 fn obj_name(id: Option<u32>) -> String {
@@ -164,16 +164,18 @@ impl DriverGpuVm for ReplayVm {
                 u8::from(op.keep())
             );
         }
-        let (done, removed) = op.remap(&mut ctx.pool, (), ())?;
+        let (done, removed) = op.remap(ctx.pool, (), ())?;
         let _ = ctx.pool.put(removed.into_parts().1);
         Ok(done)
     }
 }
 
-/// The replay's state: the VM and the objects created so far.
+/// The replay's state: the VM, the objects created so far, and the driver's cache of VA nodes (topped up before each
+/// bind, outside the steps; nodes freed by unmaps go back into it).
 pub struct Replay {
     core: Option<GpuVmCore<ReplayVm>>,
     objs: HashMap<u32, Arc<GemObject>>,
+    pool: VaPrealloc<ReplayVm>,
 }
 
 /// Objects are never backed by RAM here; their size only has to cover every offset a script uses.
@@ -192,7 +194,7 @@ impl Default for Replay {
 impl Replay {
     /// No VM yet.
     pub fn new() -> Self {
-        Replay { core: None, objs: HashMap::new() }
+        Replay { core: None, objs: HashMap::new(), pool: VaPrealloc::empty() }
     }
 
     /// The VM, once `init` ran.
@@ -221,8 +223,9 @@ impl Replay {
                     None => None,
                     Some(id) => Some(self.vm_bo(id)?),
                 };
-                let core = self.core_mut()?;
-                let mut ctx = StepCtx { out, pool: VaPrealloc::for_map().map_err(setup)? };
+                self.pool.top_up(3).map_err(setup)?;
+                let core = self.core.as_mut().ok_or_else(|| ReplayError::Setup("map before init".into()))?;
+                let mut ctx = StepCtx { out, pool: &mut self.pool };
                 let req = OpMapRequest { addr, range, gem_offset: offset, vm_bo: bo.as_ref(), flags: 0 };
                 let res = core.sm_map(req, &mut ctx);
                 drop(bo);
@@ -230,8 +233,9 @@ impl Replay {
                 Ok(res)
             }
             Command::Unmap { addr, range } => {
-                let core = self.core_mut()?;
-                let mut ctx = StepCtx { out, pool: VaPrealloc::for_unmap().map_err(setup)? };
+                self.pool.top_up(2).map_err(setup)?;
+                let core = self.core.as_mut().ok_or_else(|| ReplayError::Setup("unmap before init".into()))?;
+                let mut ctx = StepCtx { out, pool: &mut self.pool };
                 let res = core.sm_unmap(addr, range, &mut ctx);
                 core.deferred_cleanup();
                 Ok(res)

@@ -479,8 +479,8 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             };
             let (va_addr, va_end, va_off) = (va.addr(), va.end(), va.gem_offset());
             let same_obj = va.same_obj(vm_bo);
-            cur = tree.ceil(key + 1).map(|n| n.key).filter(|k| *k < req_end);
-            let mut stop = va_end >= req_end;
+            let stop = va_end >= req_end;
+            cur = if stop { None } else { tree.ceil(key + 1).map(|n| n.key).filter(|k| *k < req_end) };
             if va_addr == addr {
                 let keep = same_obj && va_off == gem_offset;
                 if va_end <= req_end {
@@ -511,11 +511,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
                         gem_offset: va_off.wrapping_add(req_end - va_addr),
                     };
                     step_remap(data, tree, key, None, Some(next), keep, ctx)?;
-                    stop = true;
                 }
-            }
-            if stop {
-                break;
             }
         }
         let op = OpMap { addr, range, offset: gem_offset, flags, vm_bo, tree, _op: PhantomData };
@@ -539,7 +535,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
                 None => break,
             };
             let (va_addr, va_end, va_off) = (va.addr(), va.end(), va.gem_offset());
-            cur = tree.ceil(key + 1).map(|n| n.key).filter(|k| *k < req_end);
+            cur = if va_end >= req_end { None } else { tree.ceil(key + 1).map(|n| n.key).filter(|k| *k < req_end) };
             let prev = (va_addr < addr).then(|| RemapPart { addr: va_addr, range: addr - va_addr, gem_offset: va_off });
             let next = (va_end > req_end).then(|| RemapPart {
                 addr: req_end,
@@ -576,12 +572,10 @@ impl<T: DriverGpuVm> Drop for GpuVmCore<T> {
 
 /// The key of the first VA intersecting `[addr, end)`.
 fn first_intersecting<T: DriverGpuVm>(tree: &Tree<GpuVa<T>>, addr: u64, end: u64) -> Option<u64> {
-    if let Some(n) = tree.floor(addr) {
-        if n.val.end() > addr {
-            return Some(n.key);
-        }
+    match tree.neighbours(addr) {
+        (Some(n), _) if n.val.end() > addr => Some(n.key),
+        (_, next) => next.map(|n| n.key).filter(|k| *k < end),
     }
-    tree.ceil(addr).map(|n| n.key).filter(|k| *k < end)
 }
 
 fn step_unmap<T: DriverGpuVm>(

@@ -73,24 +73,33 @@ fn rebalance<V>(mut n: Box<Node<V>>) -> Box<Node<V>> {
     }
 }
 
-fn insert<V>(link: Link<V>, node: Box<Node<V>>) -> (Box<Node<V>>, Option<Box<Node<V>>>) {
-    match link {
-        None => (node, None),
-        Some(mut n) => {
-            let rejected = if node.key < n.key {
-                let (sub, rej) = insert(n.left.take(), node);
-                n.left = Some(sub);
-                rej
-            } else if node.key > n.key {
-                let (sub, rej) = insert(n.right.take(), node);
-                n.right = Some(sub);
-                rej
-            } else {
-                return (n, Some(node));
-            };
-            (rebalance(n), rejected)
+/// Rebalances the subtree at `link` after one of its children changed height; returns whether its own height
+/// changed, so callers above can stop as soon as nothing changes.
+fn fix<V>(link: &mut Link<V>) -> bool {
+    match link.take() {
+        Some(n) => {
+            let old = n.height;
+            let n = rebalance(n);
+            let changed = n.height != old;
+            *link = Some(n);
+            changed
         }
+        None => false,
     }
+}
+
+/// Inserts `node` below `link`: `Ok(grew)` or the node back if its key exists.
+fn insert<V>(link: &mut Link<V>, node: Box<Node<V>>) -> Result<bool, Box<Node<V>>> {
+    let Some(n) = link.as_mut() else {
+        *link = Some(node);
+        return Ok(true);
+    };
+    let grew = match node.key.cmp(&n.key) {
+        core::cmp::Ordering::Less => insert(&mut n.left, node)?,
+        core::cmp::Ordering::Greater => insert(&mut n.right, node)?,
+        core::cmp::Ordering::Equal => return Err(node),
+    };
+    Ok(grew && fix(link))
 }
 
 /// Removes the smallest node of a non-empty subtree: (rest of the subtree, the node).
@@ -105,33 +114,29 @@ fn remove_min<V>(mut n: Box<Node<V>>) -> (Link<V>, Box<Node<V>>) {
     }
 }
 
-fn remove<V>(link: &mut Link<V>, key: u64) -> Option<Box<Node<V>>> {
+/// Removes the node with `key` below `link`: the node and whether the subtree shrank.
+fn remove<V>(link: &mut Link<V>, key: u64) -> Option<(Box<Node<V>>, bool)> {
     let n = link.as_mut()?;
-    let removed = if key < n.key {
-        remove(&mut n.left, key)
-    } else if key > n.key {
-        remove(&mut n.right, key)
-    } else {
-        let mut gone = link.take()?;
-        *link = match (gone.left.take(), gone.right.take()) {
-            (None, r) => r,
-            (l, None) => l,
-            (l, Some(r)) => {
-                let (rest, mut succ) = remove_min(r);
-                succ.left = l;
-                succ.right = rest;
-                Some(rebalance(succ))
-            }
-        };
-        gone.height = 1;
-        return Some(gone);
-    };
-    if removed.is_some() {
-        if let Some(n) = link.take() {
-            *link = Some(rebalance(n));
+    let (removed, shrank) = match key.cmp(&n.key) {
+        core::cmp::Ordering::Less => remove(&mut n.left, key)?,
+        core::cmp::Ordering::Greater => remove(&mut n.right, key)?,
+        core::cmp::Ordering::Equal => {
+            let mut gone = link.take()?;
+            *link = match (gone.left.take(), gone.right.take()) {
+                (None, r) => r,
+                (l, None) => l,
+                (l, Some(r)) => {
+                    let (rest, mut succ) = remove_min(r);
+                    succ.left = l;
+                    succ.right = rest;
+                    Some(rebalance(succ))
+                }
+            };
+            gone.height = 1;
+            return Some((gone, true));
         }
-    }
-    removed
+    };
+    Some((removed, shrank && fix(link)))
 }
 
 /// The tree. `len` counts its nodes.
@@ -157,24 +162,16 @@ impl<V> Tree<V> {
 
     /// Inserts `node`; gives it back if a node with its key exists.
     pub(crate) fn insert(&mut self, node: Box<Node<V>>) -> Result<(), Box<Node<V>>> {
-        let (root, rejected) = insert(self.root.take(), node);
-        self.root = Some(root);
-        match rejected {
-            Some(n) => Err(n),
-            None => {
-                self.len += 1;
-                Ok(())
-            }
-        }
+        insert(&mut self.root, node)?;
+        self.len += 1;
+        Ok(())
     }
 
     /// Removes and returns the node with `key`.
     pub(crate) fn remove(&mut self, key: u64) -> Option<Box<Node<V>>> {
-        let n = remove(&mut self.root, key);
-        if n.is_some() {
-            self.len -= 1;
-        }
-        n
+        let (n, _) = remove(&mut self.root, key)?;
+        self.len -= 1;
+        Some(n)
     }
 
     /// The node with `key`.
@@ -215,6 +212,21 @@ impl<V> Tree<V> {
             }
         }
         best
+    }
+
+    /// In one descent: the node with the greatest key `<= key` and the one with the smallest key `> key`.
+    pub(crate) fn neighbours(&self, key: u64) -> (Option<&Node<V>>, Option<&Node<V>>) {
+        let (mut cur, mut lo, mut hi) = (self.root.as_deref(), None, None);
+        while let Some(n) = cur {
+            if n.key <= key {
+                lo = Some(n);
+                cur = n.right.as_deref();
+            } else {
+                hi = Some(n);
+                cur = n.left.as_deref();
+            }
+        }
+        (lo, hi)
     }
 
     /// The node with the smallest key `>= key`.
@@ -327,6 +339,9 @@ mod tests {
                 for q in 0..66 {
                     prop_assert_eq!(t.floor(q).map(|n| n.key), m.range(..=q).next_back().copied());
                     prop_assert_eq!(t.ceil(q).map(|n| n.key), m.range(q..).next().copied());
+                    let (lo, hi) = t.neighbours(q);
+                    prop_assert_eq!(lo.map(|n| n.key), m.range(..=q).next_back().copied());
+                    prop_assert_eq!(hi.map(|n| n.key), m.range(q + 1..).next().copied());
                 }
             }
         }

@@ -364,6 +364,11 @@ pub struct VaPrealloc<T: DriverGpuVm> {
 }
 
 impl<T: DriverGpuVm> VaPrealloc<T> {
+    /// A pool holding nothing (to be filled with [`Self::top_up`]).
+    pub fn empty() -> Self {
+        VaPrealloc { slots: [None, None, None] }
+    }
+
     /// Allocates `n` (at most 3) nodes; `EINVAL` for more, `ENOMEM` on failure (nothing kept).
     pub fn new(n: usize) -> Result<Self> {
         if n > 3 {
@@ -374,6 +379,20 @@ impl<T: DriverGpuVm> VaPrealloc<T> {
             *slot = Some(GpuVaAlloc::new()?);
         }
         Ok(p)
+    }
+
+    /// Allocates nodes until `n` (at most 3) are held, keeping any already there (a driver's per-VM node cache
+    /// refilled in the ioctl). `ENOMEM` on failure, with the nodes allocated so far kept.
+    pub fn top_up(&mut self, n: usize) -> Result {
+        if n > 3 {
+            return Err(EINVAL);
+        }
+        while self.len() < n {
+            let va = GpuVaAlloc::new()?;
+            // Cannot be full: fewer than `n <= 3` slots are taken.
+            let _ = self.put(va);
+        }
+        Ok(())
     }
 
     /// Enough for any `sm_map`: 3.
