@@ -46,8 +46,12 @@ fn threads_binding_shared_objects_into_several_vms_finish_with_consistent_extobj
                 let obj_resv = objs[o].resv().clone();
                 let mut exec = core.exec_lock(1, &[&obj_resv]).unwrap();
                 let bo = core.obtain(&objs[o], o as u32, &mut exec).unwrap();
-                let mut c =
-                    Ctx { steps: Vec::new(), pool: VaPrealloc::for_map().unwrap(), nodes_used: 0, alloc_in_step: None };
+                let mut c = Ctx {
+                    steps: Vec::new(),
+                    pool: VaPrealloc::for_map(core.vm()).unwrap(),
+                    nodes_used: 0,
+                    alloc_in_step: None,
+                };
                 if next() % 3 == 0 {
                     core.sm_unmap(slot * 0x10000, 0x10000, &mut c).unwrap();
                 } else {

@@ -52,7 +52,8 @@ fn bind_map(
             Some((o, id)) => Some(obtain(vm, o, id)?),
             None => None,
         };
-        let mut ctx = Ctx { steps: Vec::new(), pool: VaPrealloc::for_map()?, nodes_used: 0, alloc_in_step: None };
+        let mut ctx =
+            Ctx { steps: Vec::new(), pool: VaPrealloc::for_map(vm.vm())?, nodes_used: 0, alloc_in_step: None };
         vm.sm_map(OpMapRequest { addr, range, gem_offset: off, vm_bo: bo.as_ref(), flags: 0 }, &mut ctx)
     })();
     vm.deferred_cleanup();
@@ -60,7 +61,7 @@ fn bind_map(
 }
 
 fn bind_unmap(vm: &mut GpuVmCore<TestVm>, addr: u64, range: u64) -> Result {
-    let mut ctx = Ctx { steps: Vec::new(), pool: VaPrealloc::for_unmap()?, nodes_used: 0, alloc_in_step: None };
+    let mut ctx = Ctx { steps: Vec::new(), pool: VaPrealloc::for_unmap(vm.vm())?, nodes_used: 0, alloc_in_step: None };
     vm.sm_unmap(addr, range, &mut ctx)?;
     vm.deferred_cleanup();
     Ok(())

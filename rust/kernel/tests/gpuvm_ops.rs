@@ -189,7 +189,7 @@ fn a_remap_without_enough_preallocated_nodes_fails_before_changing_anything() {
     let (mut vm, _r) = new_vm(0..G, 0..0);
     map(&mut vm, 0x1000, 0x3000, None, 0).unwrap();
     // Panthor once pre-allocated one node for an unmap; splitting a VA in three needs two.
-    let mut ctx = Ctx::new(1);
+    let mut ctx = Ctx::new(vm.vm(), 1);
     assert_eq!(vm.sm_unmap(0x2000, 0x1000, &mut ctx).err(), Some(ENOMEM));
     assert_eq!(vas(&vm), [(0x1000, 0x3000, None, 0)]);
 }
@@ -199,7 +199,7 @@ fn steps_run_in_a_no_allocation_section() {
     let (mut vm, _r) = new_vm(0..G, 0..0);
     vm.data().allocate_in_step = true;
     let before = kernel::alloc::fault::violations();
-    let mut ctx = Ctx::new(3);
+    let mut ctx = Ctx::new(vm.vm(), 3);
     vm.sm_map(
         kernel::drm::gpuvm::OpMapRequest { addr: 0x1000, range: 0x1000, gem_offset: 0, vm_bo: None, flags: 0 },
         &mut ctx,

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use kernel::dma_resv::ResvHeld;
 use kernel::drm::gem::GemObject;
 use kernel::drm::gpuvm::{
-    DriverGpuVm, GpuVm, GpuVmCore, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped, RemapPart,
-    VaPrealloc, VmBoRef,
+    DriverGpuVm, GpuVm, GpuVmCore, GpuVmRef, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped,
+    RemapPart, VaPrealloc, VmBoRef,
 };
 use kernel::drm::Driver;
 use kernel::error::code::ENOMEM;
@@ -58,9 +58,9 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// A context with `n` pre-allocated nodes.
-    pub fn new(n: usize) -> Self {
-        Ctx { steps: Vec::new(), pool: VaPrealloc::new(n).unwrap(), nodes_used: 0, alloc_in_step: None }
+    /// A context with `n` pre-allocated nodes for `vm`.
+    pub fn new(vm: &GpuVmRef<TestVm>, n: usize) -> Self {
+        Ctx { steps: Vec::new(), pool: VaPrealloc::new(vm, n).unwrap(), nodes_used: 0, alloc_in_step: None }
     }
 }
 
@@ -143,14 +143,14 @@ pub fn map(
     bo: Option<&VmBoRef<TestVm>>,
     off: u64,
 ) -> Result<Vec<Step>> {
-    let mut ctx = Ctx::new(3);
+    let mut ctx = Ctx::new(core.vm(), 3);
     core.sm_map(OpMapRequest { addr, range, gem_offset: off, vm_bo: bo, flags: 0 }, &mut ctx)?;
     Ok(ctx.steps)
 }
 
 /// `sm_unmap` with a fresh 2-node pool; returns the steps.
 pub fn unmap(core: &mut GpuVmCore<TestVm>, addr: u64, range: u64) -> Result<Vec<Step>> {
-    let mut ctx = Ctx::new(2);
+    let mut ctx = Ctx::new(core.vm(), 2);
     core.sm_unmap(addr, range, &mut ctx)?;
     Ok(ctx.steps)
 }

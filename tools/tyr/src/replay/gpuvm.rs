@@ -175,7 +175,7 @@ impl DriverGpuVm for ReplayVm {
 pub struct Replay {
     core: Option<GpuVmCore<ReplayVm>>,
     objs: HashMap<u32, Arc<GemObject>>,
-    pool: VaPrealloc<ReplayVm>,
+    pool: Option<VaPrealloc<ReplayVm>>,
 }
 
 /// Objects are never backed by RAM here; their size only has to cover every offset a script uses.
@@ -194,7 +194,7 @@ impl Default for Replay {
 impl Replay {
     /// No VM yet.
     pub fn new() -> Self {
-        Replay { core: None, objs: HashMap::new(), pool: VaPrealloc::empty() }
+        Replay { core: None, objs: HashMap::new(), pool: None }
     }
 
     /// The VM, once `init` ran.
@@ -211,11 +211,14 @@ impl Replay {
         match *cmd {
             Command::Init { start, range, reserve } => {
                 // Drop the old VM first so its vm_bos go before the new one is built.
+                self.pool = None;
                 self.core = None;
                 let r_obj = Arc::new(GemObject::new(0x1000, None).map_err(setup)?);
                 let end = start.checked_add(range).ok_or_else(|| ReplayError::Setup("init range overflows".into()))?;
                 let reserve = reserve.map_or(0..0, |(off, len)| off..off.saturating_add(len));
-                self.core = Some(GpuVm::new("replay", &r_obj, start..end, reserve, ReplayVm).map_err(setup)?);
+                let core = GpuVm::new("replay", &r_obj, start..end, reserve, ReplayVm).map_err(setup)?;
+                self.pool = Some(VaPrealloc::empty(core.vm()));
+                self.core = Some(core);
                 Ok(Ok(()))
             }
             Command::Map { addr, range, obj, offset } => {
@@ -223,9 +226,11 @@ impl Replay {
                     None => None,
                     Some(id) => Some(self.vm_bo(id)?),
                 };
-                self.pool.top_up(3).map_err(setup)?;
-                let core = self.core.as_mut().ok_or_else(|| ReplayError::Setup("map before init".into()))?;
-                let mut ctx = StepCtx { out, pool: &mut self.pool };
+                let (Some(core), Some(pool)) = (self.core.as_mut(), self.pool.as_mut()) else {
+                    return Err(ReplayError::Setup("map before init".into()));
+                };
+                pool.top_up(3).map_err(setup)?;
+                let mut ctx = StepCtx { out, pool };
                 let req = OpMapRequest { addr, range, gem_offset: offset, vm_bo: bo.as_ref(), flags: 0 };
                 let res = core.sm_map(req, &mut ctx);
                 drop(bo);
@@ -233,9 +238,11 @@ impl Replay {
                 Ok(res)
             }
             Command::Unmap { addr, range } => {
-                self.pool.top_up(2).map_err(setup)?;
-                let core = self.core.as_mut().ok_or_else(|| ReplayError::Setup("unmap before init".into()))?;
-                let mut ctx = StepCtx { out, pool: &mut self.pool };
+                let (Some(core), Some(pool)) = (self.core.as_mut(), self.pool.as_mut()) else {
+                    return Err(ReplayError::Setup("unmap before init".into()));
+                };
+                pool.top_up(2).map_err(setup)?;
+                let mut ctx = StepCtx { out, pool };
                 let res = core.sm_unmap(addr, range, &mut ctx);
                 core.deferred_cleanup();
                 Ok(res)

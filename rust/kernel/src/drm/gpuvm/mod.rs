@@ -24,7 +24,7 @@
 //!
 //! [`GemObject::gpuva_lock`]: crate::drm::gem::GemObject::gpuva_lock
 
-mod tree;
+mod btree;
 mod va;
 mod vm_bo;
 
@@ -32,6 +32,7 @@ use core::cell::UnsafeCell;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ops::Range;
 use core::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pinned_init::{pin_data, try_pin_init, InPlaceInit};
@@ -47,9 +48,9 @@ use crate::dma_fence::DmaFence;
 use crate::dma_resv::{DmaResv, DmaResvUsage, Exec, ResvHeld};
 use crate::drm::gem::IntoGemObject;
 use crate::drm::Driver;
-use crate::error::code::EINVAL;
+use crate::error::code::{EINVAL, ENOMEM};
 use crate::error::{Error, Result};
-use tree::Tree;
+use btree::{NodePool, Tree, TreeMut};
 
 /// The GEM object type of a VM: the driver's, never declared a second time.
 pub type ObjectOf<T> = <<T as DriverGpuVm>::Driver as Driver>::Object;
@@ -100,6 +101,23 @@ pub(crate) struct ResvLists<T: DriverGpuVm> {
     pub(crate) evict: Vec<Arc<GpuVmBo<T>>>,
 }
 
+/// The VM's reserve of VA-tree nodes, filled in the ioctl path and drawn on by the steps.
+///
+/// # Invariants
+/// `reserved` is the sum of the reservations of live [`VaPrealloc`]s of this VM.
+pub(crate) struct Spare<T: DriverGpuVm> {
+    pool: NodePool<GpuVa<T>>,
+    reserved: usize,
+}
+
+impl<T: DriverGpuVm> Spare<T> {
+    /// Tree nodes that `inserts` insertions may need in a tree of about `height` levels (one level of margin for a
+    /// tree that grows between the reservation and the bind).
+    pub(crate) fn nodes_for(height: usize, inserts: usize) -> usize {
+        (0..inserts).map(|i| height + 2 + i).sum()
+    }
+}
+
 /// vm_bos whose last reference dropped, waiting for [`GpuVm::deferred_cleanup`].
 ///
 /// # Invariants
@@ -127,6 +145,9 @@ pub struct GpuVm<T: DriverGpuVm> {
     core: UnsafeCell<CoreState<T>>,
     lists: UnsafeCell<ResvLists<T>>,
     deferred: Mutex<Deferred<T>>,
+    spare: Mutex<Spare<T>>,
+    /// The VA tree's height after the last change, readable without the core (for reservations).
+    height_hint: AtomicUsize,
     /// vm_bos and VAs point back at the VM: it is constructed in place and never moves (`drm_gpuvm_init` on
     /// embedded memory, upstream).
     #[pin]
@@ -193,9 +214,11 @@ impl<T: DriverGpuVm> GpuVm<T> {
             reserve,
             resv: r_obj.gem().resv().clone(),
             r_obj: r_obj.clone(),
-            core: UnsafeCell::new(CoreState { data, tree: Tree::default() }),
+            core: UnsafeCell::new(CoreState { data, tree: Tree::new()? }),
             lists: UnsafeCell::new(ResvLists { extobj: Vec::new(), evict: Vec::new() }),
             deferred: Mutex::new(Deferred { list: Vec::new(), live: 0 }),
+            spare: Mutex::new(Spare { pool: NodePool::default(), reserved: 0 }),
+            height_hint: AtomicUsize::new(1),
             _pin: PhantomPinned,
         }? Error))?;
         Ok(GpuVmCore { vm, _not_clone: PhantomData })
@@ -296,6 +319,37 @@ impl<T: DriverGpuVm> GpuVm<T> {
         let mut d = self.deferred();
         debug_assert!(d.list.len() < d.list.capacity(), "deferred slot missing");
         d.list.push(bo);
+    }
+
+    fn spare(&self) -> MutexGuard<'_, Spare<T>> {
+        self.spare.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The VA tree's height after the last change (for sizing reservations outside the core).
+    pub fn height_hint(&self) -> usize {
+        self.height_hint.load(Ordering::Relaxed)
+    }
+
+    /// Reserves `n` more tree nodes and refills the reserve to cover every reservation, allocating (the ioctl path
+    /// of [`VaPrealloc`]). On failure nothing more is reserved; nodes allocated before the failure stay as spares.
+    pub(crate) fn reserve_tree_nodes(&self, n: usize) -> Result {
+        let mut sp = self.spare();
+        while sp.pool.len() < sp.reserved + n {
+            sp.pool.add(NodePool::alloc_node()?);
+        }
+        sp.reserved += n;
+        Ok(())
+    }
+
+    /// Releases a reservation (the nodes stay as spares).
+    pub(crate) fn release_tree_nodes(&self, n: usize) {
+        let mut sp = self.spare();
+        sp.reserved = sp.reserved.saturating_sub(n);
+    }
+
+    /// Tree nodes in the reserve.
+    pub fn spare_tree_nodes(&self) -> usize {
+        self.spare().pool.len()
     }
 
     /// Number of vm_bos waiting for [`Self::deferred_cleanup`].
@@ -411,6 +465,14 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         unsafe { &mut *self.vm.core.get() }
     }
 
+    /// The core state and the shared VM at once (the steps need both: the tree and the node reserve).
+    fn parts(&mut self) -> (&mut CoreState<T>, &GpuVm<T>) {
+        let vm: &GpuVm<T> = &self.vm;
+        // SAFETY: this is the unique core handle (type invariant), borrowed mutably for as long as the returned
+        // reference lives; the shared part of the VM is only read, or mutated through its own locks.
+        (unsafe { &mut *vm.core.get() }, vm)
+    }
+
     /// A counted reference to the VM (for vm_bos, jobs, ...).
     pub fn vm(&self) -> &GpuVmRef<T> {
         &self.vm
@@ -469,8 +531,14 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         let req_end = addr + range;
         // In immediate mode the steps run in the fence-signalling path: any allocation through `kernel::alloc` there
         // fails and is counted (`dma_fence_begin_signalling` lockdep annotation in the kernel).
+        let (CoreState { data, tree }, vm) = self.parts();
+        let mut spare = vm.spare();
+        // Reserve check before any step: three insertions at most (new VA, prev, next).
+        if spare.pool.len() < tree.nodes_needed(3) {
+            return Err(ENOMEM);
+        }
+        let pool = &mut spare.pool;
         let _signalling = NoAllocSection::begin();
-        let CoreState { data, tree } = self.state_mut();
         let mut cur = first_intersecting(tree, addr, req_end);
         while let Some(key) = cur {
             let va = match tree.get(key) {
@@ -484,11 +552,11 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             if va_addr == addr {
                 let keep = same_obj && va_off == gem_offset;
                 if va_end <= req_end {
-                    step_unmap(data, tree, key, keep, ctx)?;
+                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
                 } else {
                     let next =
                         RemapPart { addr: req_end, range: va_end - req_end, gem_offset: va_off.wrapping_add(range) };
-                    step_remap(data, tree, key, None, Some(next), keep, ctx)?;
+                    step_remap(data, TreeMut { tree, pool }, key, None, Some(next), keep, ctx)?;
                 }
             } else if va_addr < addr {
                 let head = addr - va_addr;
@@ -499,23 +567,26 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
                     range: va_end - req_end,
                     gem_offset: va_off.wrapping_add(head).wrapping_add(range),
                 });
-                step_remap(data, tree, key, Some(prev), next, keep, ctx)?;
+                step_remap(data, TreeMut { tree, pool }, key, Some(prev), next, keep, ctx)?;
             } else {
                 let keep = same_obj && va_off == gem_offset.wrapping_add(va_addr - addr);
                 if va_end <= req_end {
-                    step_unmap(data, tree, key, keep, ctx)?;
+                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
                 } else {
                     let next = RemapPart {
                         addr: req_end,
                         range: va_end - req_end,
                         gem_offset: va_off.wrapping_add(req_end - va_addr),
                     };
-                    step_remap(data, tree, key, None, Some(next), keep, ctx)?;
+                    step_remap(data, TreeMut { tree, pool }, key, None, Some(next), keep, ctx)?;
                 }
             }
         }
-        let op = OpMap { addr, range, offset: gem_offset, flags, vm_bo, tree, _op: PhantomData };
-        data.sm_step_map(op, ctx).map(drop)
+        let op =
+            OpMap { addr, range, offset: gem_offset, flags, vm_bo, tree: TreeMut { tree, pool }, _op: PhantomData };
+        let res = data.sm_step_map(op, ctx).map(drop);
+        vm.height_hint.store(tree.height(), Ordering::Relaxed);
+        res
     }
 
     /// Unmaps `[addr, addr + range)` (`drm_gpuvm_sm_unmap`): each VA inside goes with an unmap, each VA straddling an
@@ -526,8 +597,14 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             return Err(EINVAL);
         }
         let req_end = addr + range;
+        let (CoreState { data, tree }, vm) = self.parts();
+        let mut spare = vm.spare();
+        // Reserve check before any step: two insertions at most (prev and next of a VA split in three).
+        if spare.pool.len() < tree.nodes_needed(2) {
+            return Err(ENOMEM);
+        }
+        let pool = &mut spare.pool;
         let _signalling = NoAllocSection::begin();
-        let CoreState { data, tree } = self.state_mut();
         let mut cur = first_intersecting(tree, addr, req_end);
         while let Some(key) = cur {
             let va = match tree.get(key) {
@@ -543,11 +620,12 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
                 gem_offset: va_off.wrapping_add(req_end - va_addr),
             });
             if prev.is_some() || next.is_some() {
-                step_remap(data, tree, key, prev, next, false, ctx)?;
+                step_remap(data, TreeMut { tree, pool }, key, prev, next, false, ctx)?;
             } else {
-                step_unmap(data, tree, key, false, ctx)?;
+                step_unmap(data, TreeMut { tree, pool }, key, false, ctx)?;
             }
         }
+        vm.height_hint.store(tree.height(), Ordering::Relaxed);
         Ok(())
     }
 }
@@ -556,16 +634,15 @@ impl<T: DriverGpuVm> Drop for GpuVmCore<T> {
     fn drop(&mut self) {
         // Tearing the VM down (`drm_gpuvm_destroy` expects an empty tree; Panthor unmaps everything first): unlink
         // every VA left so the vm_bos they reference, which reference the VM, can go.
-        let mut gone = Vec::new();
-        self.state_mut().tree.drain(&mut |node| gone.push(node));
-        for mut node in gone {
+        let (state, vm) = self.parts();
+        let mut spare = vm.spare();
+        state.tree.drain(&mut spare.pool, &mut |mut node| {
             if let Some(bo) = node.val_vm_bo_take() {
-                let g = bo.obj().gem().gpuva_lock();
                 bo.va_count.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
-                drop(g);
                 drop(bo);
             }
-        }
+        });
+        drop(spare);
         self.vm.deferred_cleanup();
     }
 }
@@ -580,7 +657,7 @@ fn first_intersecting<T: DriverGpuVm>(tree: &Tree<GpuVa<T>>, addr: u64, end: u64
 
 fn step_unmap<T: DriverGpuVm>(
     data: &mut T,
-    tree: &mut Tree<GpuVa<T>>,
+    tree: TreeMut<'_, GpuVa<T>>,
     key: u64,
     keep: bool,
     ctx: &mut T::SmContext<'_>,
@@ -591,7 +668,7 @@ fn step_unmap<T: DriverGpuVm>(
 #[allow(clippy::too_many_arguments)]
 fn step_remap<T: DriverGpuVm>(
     data: &mut T,
-    tree: &mut Tree<GpuVa<T>>,
+    tree: TreeMut<'_, GpuVa<T>>,
     key: u64,
     prev: Option<RemapPart>,
     next: Option<RemapPart>,

@@ -7,8 +7,9 @@
 use core::marker::PhantomData;
 use core::ops::Range;
 
-use super::tree::{Node, Tree};
+use super::btree::{Node, TreeMut};
 use super::{DriverGpuVm, ObjectOf, VmBoRef};
+use super::{GpuVmRef, Spare};
 use crate::alloc;
 use crate::drm::gem::IntoGemObject;
 use crate::error::code::{EINVAL, ENOMEM};
@@ -108,7 +109,7 @@ impl<T: DriverGpuVm> GpuVaAlloc<T> {
         data: T::VaData,
     ) -> Box<Node<GpuVa<T>>> {
         if let Some(bo) = &vm_bo {
-            let _gpuva = bo.obj().gem().gpuva_lock();
+            // The vm_bo's VA list is kept as its length, an atomic: linking needs no lock (`drm_gpuva_link`).
             bo.va_count.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
         }
         self.0.key = addr;
@@ -127,16 +128,14 @@ pub struct RemovedVa<T: DriverGpuVm> {
 }
 
 impl<T: DriverGpuVm> RemovedVa<T> {
-    fn take(tree: &mut Tree<GpuVa<T>>, key: u64) -> Self {
+    fn take(tree: &mut TreeMut<'_, GpuVa<T>>, key: u64) -> Self {
         let mut node = match tree.remove(key) {
             Some(n) => n,
             // The op was built from this very key with the tree borrowed mutably ever since.
             None => unreachable!("GPUVM op refers to a VA that is not in the tree"),
         };
         if let Some(bo) = node.val.vm_bo.take() {
-            let gpuva = bo.obj().gem().gpuva_lock();
             bo.va_count.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
-            drop(gpuva);
             // May drop the last reference: the vm_bo goes to the deferred list, without allocating.
             drop(bo);
         }
@@ -192,7 +191,7 @@ pub struct OpMap<'op, T: DriverGpuVm> {
     pub(super) offset: u64,
     pub(super) flags: u32,
     pub(super) vm_bo: Option<&'op VmBoRef<T>>,
-    pub(super) tree: &'op mut Tree<GpuVa<T>>,
+    pub(super) tree: TreeMut<'op, GpuVa<T>>,
     pub(super) _op: Invariant<'op>,
 }
 
@@ -223,7 +222,7 @@ impl<'op, T: DriverGpuVm> OpMap<'op, T> {
     }
 
     /// Inserts the new VA (`drm_gpuva_map` + `drm_gpuva_link`), using a pre-allocated node.
-    pub fn insert(self, va: GpuVaAlloc<T>, data: T::VaData) -> OpMapped<'op, T> {
+    pub fn insert(mut self, va: GpuVaAlloc<T>, data: T::VaData) -> OpMapped<'op, T> {
         let node = va.fill(self.addr, self.range, self.offset, self.flags, self.vm_bo.cloned(), data);
         if self.tree.insert(node).is_err() {
             // `sm_map` emitted this map after every overlapping VA was removed by ops whose tokens prove it.
@@ -237,7 +236,7 @@ impl<'op, T: DriverGpuVm> OpMap<'op, T> {
 pub struct OpUnmap<'op, T: DriverGpuVm> {
     pub(super) key: u64,
     pub(super) keep: bool,
-    pub(super) tree: &'op mut Tree<GpuVa<T>>,
+    pub(super) tree: TreeMut<'op, GpuVa<T>>,
     pub(super) _op: Invariant<'op>,
 }
 
@@ -256,8 +255,8 @@ impl<'op, T: DriverGpuVm> OpUnmap<'op, T> {
     }
 
     /// Removes the VA from the tree and unlinks it from its vm_bo (`drm_gpuva_unmap` + `drm_gpuva_unlink`).
-    pub fn remove(self) -> (OpUnmapped<'op, T>, RemovedVa<T>) {
-        let removed = RemovedVa::take(self.tree, self.key);
+    pub fn remove(mut self) -> (OpUnmapped<'op, T>, RemovedVa<T>) {
+        let removed = RemovedVa::take(&mut self.tree, self.key);
         (OpUnmapped(PhantomData, PhantomData), removed)
     }
 }
@@ -279,7 +278,7 @@ pub struct OpRemap<'op, T: DriverGpuVm> {
     pub(super) prev: Option<RemapPart>,
     pub(super) next: Option<RemapPart>,
     pub(super) keep: bool,
-    pub(super) tree: &'op mut Tree<GpuVa<T>>,
+    pub(super) tree: TreeMut<'op, GpuVa<T>>,
     pub(super) _op: Invariant<'op>,
 }
 
@@ -327,7 +326,7 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
     /// touches zero in between. `ENOMEM`, with nothing changed, if `pool` holds fewer than [`Self::vas_needed`] nodes
     /// — the pre-allocation bug this guards against crashed Panthor once.
     pub fn remap(
-        self,
+        mut self,
         pool: &mut VaPrealloc<T>,
         prev_data: T::VaData,
         next_data: T::VaData,
@@ -346,7 +345,7 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
             }
         }
         drop(old_bo);
-        let removed = RemovedVa::take(self.tree, self.key);
+        let removed = RemovedVa::take(&mut self.tree, self.key);
         for node in parts.into_iter().flatten() {
             if self.tree.insert(node).is_err() {
                 unreachable!("GPUVM remap part overlaps a live VA");
@@ -356,33 +355,46 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
     }
 }
 
-/// Pre-allocated VA nodes for one bind op (Tyr's `VmOpResources` slots): allocated in the ioctl, taken by the steps.
-/// At most three are ever needed: a map needs the new VA plus the two parts of a VA it splits, an unmap the two
-/// parts of a VA it splits.
+/// Pre-allocated nodes for one bind op (Tyr's `VmOpResources` slots): VA nodes, and a reservation of VA-tree
+/// nodes in the VM's reserve (the kernel's maple tree is pre-allocated the same way, `mas_preallocate`). Allocated
+/// in the ioctl, taken by the steps. At most three VA nodes are ever needed: a map needs the new VA plus the two
+/// parts of a VA it splits, an unmap the two parts of a VA it splits.
+///
+/// # Invariants
+/// `tree_nodes` nodes of `vm`'s reserve are counted as reserved by this pool, and released when it drops.
 pub struct VaPrealloc<T: DriverGpuVm> {
+    vm: GpuVmRef<T>,
     slots: [Option<GpuVaAlloc<T>>; 3],
+    tree_nodes: usize,
 }
 
 impl<T: DriverGpuVm> VaPrealloc<T> {
-    /// A pool holding nothing (to be filled with [`Self::top_up`]).
-    pub fn empty() -> Self {
-        VaPrealloc { slots: [None, None, None] }
+    /// A pool for `vm` holding nothing yet (to be filled with [`Self::top_up`]).
+    pub fn empty(vm: &GpuVmRef<T>) -> Self {
+        VaPrealloc { vm: vm.clone(), slots: [None, None, None], tree_nodes: 0 }
     }
 
-    /// Allocates `n` (at most 3) nodes; `EINVAL` for more, `ENOMEM` on failure (nothing kept).
-    pub fn new(n: usize) -> Result<Self> {
-        if n > 3 {
-            return Err(EINVAL);
-        }
-        let mut p = VaPrealloc { slots: [None, None, None] };
-        for slot in p.slots.iter_mut().take(n) {
-            *slot = Some(GpuVaAlloc::new()?);
-        }
+    /// Allocates `n` (at most 3) VA nodes and reserves the tree nodes their insertion may need; `EINVAL` for more
+    /// than 3, `ENOMEM` on failure.
+    pub fn new(vm: &GpuVmRef<T>, n: usize) -> Result<Self> {
+        let mut p = Self::empty(vm);
+        p.top_up(n)?;
         Ok(p)
     }
 
-    /// Allocates nodes until `n` (at most 3) are held, keeping any already there (a driver's per-VM node cache
-    /// refilled in the ioctl). `ENOMEM` on failure, with the nodes allocated so far kept.
+    /// Enough for any `sm_map`: 3.
+    pub fn for_map(vm: &GpuVmRef<T>) -> Result<Self> {
+        Self::new(vm, 3)
+    }
+
+    /// Enough for any `sm_unmap`: 2.
+    pub fn for_unmap(vm: &GpuVmRef<T>) -> Result<Self> {
+        Self::new(vm, 2)
+    }
+
+    /// Allocates VA nodes until `n` (at most 3) are held, keeping any already there (a driver's per-VM node cache
+    /// refilled in the ioctl), and tops the tree-node reservation up to what `n` insertions may need. `ENOMEM` on
+    /// failure, with what was allocated so far kept.
     pub fn top_up(&mut self, n: usize) -> Result {
         if n > 3 {
             return Err(EINVAL);
@@ -392,35 +404,36 @@ impl<T: DriverGpuVm> VaPrealloc<T> {
             // Cannot be full: fewer than `n <= 3` slots are taken.
             let _ = self.put(va);
         }
+        // Steps draw nodes from the reserve without touching reservations: refill it to everything reserved (ours
+        // included) every time, and grow ours if the tree grew.
+        let want = Spare::<T>::nodes_for(self.vm.height_hint(), n);
+        let extra = want.saturating_sub(self.tree_nodes);
+        self.vm.reserve_tree_nodes(extra)?;
+        self.tree_nodes += extra;
         Ok(())
     }
 
-    /// Enough for any `sm_map`: 3.
-    pub fn for_map() -> Result<Self> {
-        Self::new(3)
+    /// The VM this pool reserves in.
+    pub fn vm(&self) -> &GpuVmRef<T> {
+        &self.vm
     }
 
-    /// Enough for any `sm_unmap`: 2.
-    pub fn for_unmap() -> Result<Self> {
-        Self::new(2)
-    }
-
-    /// Nodes left.
+    /// VA nodes left.
     pub fn len(&self) -> usize {
         self.slots.iter().filter(|s| s.is_some()).count()
     }
 
-    /// Whether no node is left.
+    /// Whether no VA node is left.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Takes one node.
+    /// Takes one VA node.
     pub fn take(&mut self) -> Option<GpuVaAlloc<T>> {
         self.slots.iter_mut().find_map(|s| s.take())
     }
 
-    /// Gives a node back (a recycled [`RemovedVa`] node, say); returns it if the pool is full.
+    /// Gives a VA node back (a recycled [`RemovedVa`] node, say); returns it if the pool is full.
     pub fn put(&mut self, va: GpuVaAlloc<T>) -> core::result::Result<(), GpuVaAlloc<T>> {
         match self.slots.iter_mut().find(|s| s.is_none()) {
             Some(s) => {
@@ -429,6 +442,12 @@ impl<T: DriverGpuVm> VaPrealloc<T> {
             }
             None => Err(va),
         }
+    }
+}
+
+impl<T: DriverGpuVm> Drop for VaPrealloc<T> {
+    fn drop(&mut self) {
+        self.vm.release_tree_nodes(self.tree_nodes);
     }
 }
 

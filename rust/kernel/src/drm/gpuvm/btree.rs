@@ -1,0 +1,566 @@
+//! The VA tree: a B+-tree keyed by start address whose nodes come from a reserve, so that the fence-signalling path
+//! never allocates.
+//!
+//! GPUVM's VAs never overlap, so the only VA that can contain an address is the one with the greatest start at or
+//! below it: a tree keyed by start answers every question the interval tree of `drm_gpuvm.c` answers, in O(log n).
+//! A B+-tree keeps 16 keys per node in one array, so a lookup touches a handful of cache lines where a binary tree
+//! touches one per level — what matters at 10^5–10^6 live VAs.
+//!
+//! VA nodes are boxed and owned by the caller until inserted ([`super::GpuVaAlloc`]), and come back out on removal.
+//! Tree nodes are taken from a [`NodePool`] that the driver fills in the ioctl (as the kernel's maple tree is
+//! filled by `mas_preallocate`), and return to it when a node empties: inserting and removing never allocate. A node
+//! that empties is unlinked; nodes that merely shrink are not merged (routing stays correct, since separators only
+//! bound their subtrees), so the height is bounded by the logarithm of the peak size.
+
+/// One VA node, owning its value.
+pub(crate) struct Node<V> {
+    pub(crate) key: u64,
+    pub(crate) val: V,
+}
+
+impl<V> Node<V> {
+    /// A detached node.
+    pub(crate) fn new(key: u64, val: V) -> Self {
+        Node { key, val }
+    }
+}
+
+/// Entries per leaf, children per internal node.
+const B: usize = 16;
+/// Height bound for the fixed-size iteration stack: each extra level needs at least 8x more insertions (a full
+/// node splits in two halves of 8), so 24 levels cover 2^64 insertions.
+const MAX_HEIGHT: usize = 24;
+
+enum Slots<V> {
+    Leaf([Option<Box<Node<V>>>; B]),
+    Internal([Option<Box<BNode<V>>>; B]),
+}
+
+/// A tree node. In a leaf, `keys[..len]` are the entries' keys, ascending. In an internal node, child `i` holds keys
+/// `>= keys[i]` (for `i > 0`) and `< keys[i + 1]`; `keys[0]` is a lower bound kept only for splits.
+pub(crate) struct BNode<V> {
+    len: usize,
+    keys: [u64; B],
+    slots: Slots<V>,
+}
+
+impl<V> BNode<V> {
+    fn blank() -> Self {
+        BNode { len: 0, keys: [0; B], slots: Slots::Internal([const { None }; B]) }
+    }
+
+    /// The child to follow for `key` in an internal node.
+    fn route(&self, key: u64) -> usize {
+        let mut i = 1;
+        while i < self.len && self.keys[i] <= key {
+            i += 1;
+        }
+        i - 1
+    }
+}
+
+/// Spare tree nodes (an intrusive free list through the first child slot: pushing and popping never allocate).
+pub(crate) struct NodePool<V> {
+    head: Option<Box<BNode<V>>>,
+    count: usize,
+}
+
+impl<V> Default for NodePool<V> {
+    fn default() -> Self {
+        NodePool { head: None, count: 0 }
+    }
+}
+
+impl<V> NodePool<V> {
+    /// Nodes held.
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Adds a freshly allocated node.
+    pub(crate) fn add(&mut self, n: Box<BNode<V>>) {
+        self.push(n);
+    }
+
+    /// Allocates one node (fallibly, through `kernel::alloc`).
+    pub(crate) fn alloc_node() -> Result<Box<BNode<V>>, crate::alloc::AllocError> {
+        crate::alloc::try_box(BNode::blank())
+    }
+
+    fn push(&mut self, mut n: Box<BNode<V>>) {
+        n.len = 0;
+        n.slots = Slots::Internal([const { None }; B]);
+        if let Slots::Internal(c) = &mut n.slots {
+            c[0] = self.head.take();
+        }
+        self.head = Some(n);
+        self.count += 1;
+    }
+
+    fn pop(&mut self, leaf: bool) -> Box<BNode<V>> {
+        let mut n = match self.head.take() {
+            Some(n) => n,
+            // Callers check the reserve before starting (`Tree::nodes_needed`); reaching this is a bug in that
+            // accounting, and a fresh node keeps the tree consistent rather than corrupting it.
+            None => {
+                debug_assert!(false, "VA tree node reserve exhausted");
+                let mut n = Box::new(BNode::blank());
+                if leaf {
+                    n.slots = Slots::Leaf([const { None }; B]);
+                }
+                return n;
+            }
+        };
+        if let Slots::Internal(c) = &mut n.slots {
+            self.head = c[0].take();
+        }
+        self.count -= 1;
+        if leaf {
+            n.slots = Slots::Leaf([const { None }; B]);
+        }
+        n
+    }
+}
+
+/// What a node slot holds: an entry in a leaf, a child in an internal node.
+enum Item<V> {
+    Val(Box<Node<V>>),
+    Child(Box<BNode<V>>),
+}
+
+/// Puts `(key, item)` at `at` in a node with room.
+fn put<V>(n: &mut BNode<V>, at: usize, key: u64, item: Item<V>) {
+    let len = n.len;
+    n.keys.copy_within(at..len, at + 1);
+    n.keys[at] = key;
+    match (&mut n.slots, item) {
+        (Slots::Leaf(v), Item::Val(x)) => {
+            v[at..=len].rotate_right(1);
+            v[at] = Some(x);
+        }
+        (Slots::Internal(c), Item::Child(x)) => {
+            c[at..=len].rotate_right(1);
+            c[at] = Some(x);
+        }
+        _ => unreachable!("entry put in an internal node or child in a leaf"),
+    }
+    n.len += 1;
+}
+
+/// A node split off by an insertion: the new right sibling's lower bound and the sibling.
+type Split<V> = Option<(u64, Box<BNode<V>>)>;
+
+/// Puts `(key, item)` at `at`, splitting a full node in two halves: returns the new right half and its lower bound.
+fn put_or_split<V>(n: &mut BNode<V>, at: usize, key: u64, item: Item<V>, pool: &mut NodePool<V>) -> Split<V> {
+    if n.len < B {
+        put(n, at, key, item);
+        return None;
+    }
+    let half = B / 2;
+    let mut right = pool.pop(matches!(n.slots, Slots::Leaf(_)));
+    right.keys[..B - half].copy_from_slice(&n.keys[half..]);
+    match (&mut n.slots, &mut right.slots) {
+        (Slots::Leaf(a), Slots::Leaf(b)) => b.iter_mut().zip(a[half..].iter_mut()).for_each(|(d, s)| *d = s.take()),
+        (Slots::Internal(a), Slots::Internal(b)) => {
+            b.iter_mut().zip(a[half..].iter_mut()).for_each(|(d, s)| *d = s.take())
+        }
+        _ => unreachable!("split into a node of the other kind"),
+    }
+    n.len = half;
+    right.len = B - half;
+    if at <= half {
+        put(n, at, key, item);
+    } else {
+        put(&mut right, at - half, key, item);
+    }
+    Some((right.keys[0], right))
+}
+
+/// Inserts into the subtree at `n`; on a split, returns the new right sibling and its lower bound.
+fn insert<V>(n: &mut BNode<V>, node: Box<Node<V>>, pool: &mut NodePool<V>) -> Result<Split<V>, Box<Node<V>>> {
+    let key = node.key;
+    if let Slots::Internal(_) = n.slots {
+        let i = n.route(key);
+        let Slots::Internal(children) = &mut n.slots else { unreachable!() };
+        let Some(child) = children[i].as_deref_mut() else { return Err(node) };
+        let Some((skey, sib)) = insert(child, node, pool)? else { return Ok(None) };
+        return Ok(put_or_split(n, i + 1, skey, Item::Child(sib), pool));
+    }
+    let pos = n.keys[..n.len].partition_point(|k| *k < key);
+    if pos < n.len && n.keys[pos] == key {
+        return Err(node);
+    }
+    Ok(put_or_split(n, pos, key, Item::Val(node), pool))
+}
+
+/// Removes `key` from the subtree at `n`, freeing children that empty.
+fn remove<V>(n: &mut BNode<V>, key: u64, pool: &mut NodePool<V>) -> Option<Box<Node<V>>> {
+    let len = n.len;
+    let i = n.route(key);
+    match &mut n.slots {
+        Slots::Leaf(vals) => {
+            let pos = n.keys[..len].partition_point(|k| *k < key);
+            if pos == len || n.keys[pos] != key {
+                return None;
+            }
+            let v = vals[pos].take();
+            n.keys.copy_within(pos + 1..len, pos);
+            vals[pos..len].rotate_left(1);
+            n.len -= 1;
+            v
+        }
+        Slots::Internal(children) => {
+            let child = children[i].as_deref_mut()?;
+            let v = remove(child, key, pool)?;
+            if child.len == 0 {
+                if let Some(c) = children[i].take() {
+                    pool.push(c);
+                }
+                n.keys.copy_within(i + 1..len, i);
+                children[i..len].rotate_left(1);
+                n.len -= 1;
+            }
+            Some(v)
+        }
+    }
+}
+
+fn floor<V>(n: &BNode<V>, key: u64) -> Option<&Node<V>> {
+    match &n.slots {
+        Slots::Leaf(vals) => {
+            let pos = n.keys[..n.len].partition_point(|k| *k <= key);
+            pos.checked_sub(1).and_then(|p| vals[p].as_deref())
+        }
+        Slots::Internal(children) => {
+            (0..=n.route(key)).rev().find_map(|i| children[i].as_deref().and_then(|c| floor(c, key)))
+        }
+    }
+}
+
+fn ceil<V>(n: &BNode<V>, key: u64) -> Option<&Node<V>> {
+    match &n.slots {
+        Slots::Leaf(vals) => {
+            let pos = n.keys[..n.len].partition_point(|k| *k < key);
+            vals.get(pos).filter(|_| pos < n.len).and_then(|v| v.as_deref())
+        }
+        Slots::Internal(children) => {
+            (n.route(key)..n.len).find_map(|i| children[i].as_deref().and_then(|c| ceil(c, key)))
+        }
+    }
+}
+
+/// The tree. `len` counts its entries; `height` its levels (1 for a lone leaf).
+pub(crate) struct Tree<V> {
+    root: Box<BNode<V>>,
+    len: usize,
+    height: usize,
+}
+
+impl<V> Tree<V> {
+    /// An empty tree: one empty leaf (allocated here, at VM creation).
+    pub(crate) fn new() -> Result<Self, crate::alloc::AllocError> {
+        let mut root = NodePool::alloc_node()?;
+        root.slots = Slots::Leaf([const { None }; B]);
+        Ok(Tree { root, len: 0, height: 1 })
+    }
+
+    /// Number of entries.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Levels.
+    pub(crate) fn height(&self) -> usize {
+        self.height
+    }
+
+    /// Tree nodes that `inserts` insertions (with any removals in between) may take from the pool, worst case: each
+    /// splits a node per level and may add a root level.
+    pub(crate) fn nodes_needed(&self, inserts: usize) -> usize {
+        (0..inserts).map(|i| self.height + 1 + i).sum()
+    }
+
+    /// Inserts `node`, taking split nodes from `pool`; gives it back if its key exists.
+    pub(crate) fn insert(&mut self, node: Box<Node<V>>, pool: &mut NodePool<V>) -> Result<(), Box<Node<V>>> {
+        if let Some((skey, sib)) = insert(&mut self.root, node, pool)? {
+            let old = core::mem::replace(&mut self.root, pool.pop(false));
+            self.root.keys[0] = old.keys[0];
+            self.root.keys[1] = skey;
+            if let Slots::Internal(c) = &mut self.root.slots {
+                c[0] = Some(old);
+                c[1] = Some(sib);
+            }
+            self.root.len = 2;
+            self.height += 1;
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Removes and returns the entry with `key`, returning emptied nodes to `pool`.
+    pub(crate) fn remove(&mut self, key: u64, pool: &mut NodePool<V>) -> Option<Box<Node<V>>> {
+        let v = remove(&mut self.root, key, pool)?;
+        self.len -= 1;
+        // Collapse a root left with one child (or none: an emptied tree becomes a lone leaf again).
+        while matches!(self.root.slots, Slots::Internal(_)) && self.root.len <= 1 {
+            let child = match &mut self.root.slots {
+                Slots::Internal(c) if self.root.len == 1 => c[0].take(),
+                _ => None,
+            };
+            match child {
+                Some(child) => {
+                    let old = core::mem::replace(&mut self.root, child);
+                    pool.push(old);
+                    self.height -= 1;
+                }
+                None => {
+                    self.root.len = 0;
+                    self.root.slots = Slots::Leaf([const { None }; B]);
+                    self.height = 1;
+                }
+            }
+        }
+        Some(v)
+    }
+
+    /// The entry with `key`.
+    pub(crate) fn get(&self, key: u64) -> Option<&Node<V>> {
+        let mut n = &*self.root;
+        loop {
+            match &n.slots {
+                Slots::Leaf(vals) => {
+                    let pos = n.keys[..n.len].partition_point(|k| *k < key);
+                    return vals[..n.len].get(pos).filter(|_| n.keys[pos] == key).and_then(|v| v.as_deref());
+                }
+                Slots::Internal(c) => n = c[n.route(key)].as_deref()?,
+            }
+        }
+    }
+
+    /// The entry with `key`, mutably.
+    pub(crate) fn get_mut(&mut self, key: u64) -> Option<&mut Node<V>> {
+        let mut n = &mut *self.root;
+        loop {
+            let i = n.route(key);
+            let len = n.len;
+            match &mut n.slots {
+                Slots::Leaf(vals) => {
+                    let pos = n.keys[..len].partition_point(|k| *k < key);
+                    if pos < len && n.keys[pos] == key {
+                        return vals[pos].as_deref_mut();
+                    }
+                    return None;
+                }
+                Slots::Internal(c) => n = c[i].as_deref_mut()?,
+            }
+        }
+    }
+
+    /// The entry with the greatest key `<= key`.
+    pub(crate) fn floor(&self, key: u64) -> Option<&Node<V>> {
+        floor(&self.root, key)
+    }
+
+    /// The entry with the smallest key `>= key`.
+    pub(crate) fn ceil(&self, key: u64) -> Option<&Node<V>> {
+        ceil(&self.root, key)
+    }
+
+    /// The entry with the greatest key `<= key` and the one with the smallest key `> key`.
+    pub(crate) fn neighbours(&self, key: u64) -> (Option<&Node<V>>, Option<&Node<V>>) {
+        (self.floor(key), key.checked_add(1).and_then(|k| self.ceil(k)))
+    }
+
+    /// In-order iteration (no allocation: the path lives in a fixed array).
+    pub(crate) fn iter(&self) -> Iter<'_, V> {
+        let mut it = Iter { stack: [(None, 0); MAX_HEIGHT], depth: 0 };
+        it.stack[0] = (Some(&*self.root), 0);
+        it.depth = 1;
+        it
+    }
+
+    /// Detaches every entry, in order, handing each to `f`, and returns the nodes below the root to `pool` (VM
+    /// teardown). The root stays, as an empty leaf.
+    pub(crate) fn drain(&mut self, pool: &mut NodePool<V>, f: &mut impl FnMut(Box<Node<V>>)) {
+        fn go<V>(n: &mut BNode<V>, pool: &mut NodePool<V>, f: &mut impl FnMut(Box<Node<V>>)) {
+            let len = n.len;
+            match &mut n.slots {
+                Slots::Leaf(vals) => vals[..len].iter_mut().filter_map(Option::take).for_each(&mut *f),
+                Slots::Internal(c) => {
+                    for mut child in c[..len].iter_mut().filter_map(Option::take) {
+                        go(&mut child, pool, f);
+                        pool.push(child);
+                    }
+                }
+            }
+            n.len = 0;
+        }
+        go(&mut self.root, pool, f);
+        self.root.slots = Slots::Leaf([const { None }; B]);
+        self.len = 0;
+        self.height = 1;
+    }
+
+    /// Checks ordering, routing bounds and counts (tests).
+    #[cfg(test)]
+    pub(crate) fn check(&self) -> usize {
+        fn go<V>(
+            n: &BNode<V>,
+            lo: Option<u64>,
+            hi: Option<u64>,
+            depth: usize,
+            leaf_depth: &mut Option<usize>,
+        ) -> usize {
+            assert!(n.len <= B);
+            match &n.slots {
+                Slots::Leaf(vals) => {
+                    assert_eq!(*leaf_depth.get_or_insert(depth), depth, "leaves at different depths");
+                    for (i, (&k, v)) in n.keys[..n.len].iter().zip(vals).enumerate() {
+                        assert!(lo.is_none_or(|lo| k >= lo) && hi.is_none_or(|hi| k < hi));
+                        assert!(i == 0 || n.keys[i - 1] < k);
+                        assert_eq!(v.as_ref().map(|v| v.key), Some(k));
+                    }
+                    assert!(vals[n.len..].iter().all(Option::is_none));
+                    n.len
+                }
+                Slots::Internal(c) => {
+                    assert!(n.len >= 1);
+                    (0..n.len)
+                        .map(|i| {
+                            let clo = if i == 0 { lo } else { Some(n.keys[i]) };
+                            let chi = if i + 1 < n.len { Some(n.keys[i + 1]) } else { hi };
+                            let child = c[i].as_deref().expect("child");
+                            assert!(child.len > 0, "empty child kept");
+                            go(child, clo, chi, depth + 1, leaf_depth)
+                        })
+                        .sum()
+                }
+            }
+        }
+        let mut leaf_depth = None;
+        let c = go(&self.root, None, None, 1, &mut leaf_depth);
+        assert_eq!(c, self.len);
+        assert_eq!(leaf_depth, Some(self.height));
+        c
+    }
+}
+
+/// A tree with the node reserve its changes draw on: what a step operation holds.
+pub(crate) struct TreeMut<'a, V> {
+    pub(crate) tree: &'a mut Tree<V>,
+    pub(crate) pool: &'a mut NodePool<V>,
+}
+
+impl<V> TreeMut<'_, V> {
+    /// The entry with `key`.
+    pub(crate) fn get(&self, key: u64) -> Option<&Node<V>> {
+        self.tree.get(key)
+    }
+
+    /// Inserts, drawing split nodes from the reserve.
+    pub(crate) fn insert(&mut self, node: Box<Node<V>>) -> Result<(), Box<Node<V>>> {
+        self.tree.insert(node, self.pool)
+    }
+
+    /// Removes, returning emptied nodes to the reserve.
+    pub(crate) fn remove(&mut self, key: u64) -> Option<Box<Node<V>>> {
+        self.tree.remove(key, self.pool)
+    }
+}
+
+/// In-order iterator over a [`Tree`].
+pub(crate) struct Iter<'a, V> {
+    stack: [(Option<&'a BNode<V>>, usize); MAX_HEIGHT],
+    depth: usize,
+}
+
+impl<'a, V> Iterator for Iter<'a, V> {
+    type Item = &'a Node<V>;
+
+    fn next(&mut self) -> Option<&'a Node<V>> {
+        while self.depth > 0 {
+            let (n, i) = self.stack[self.depth - 1];
+            let n = n?;
+            if i >= n.len {
+                self.depth -= 1;
+                continue;
+            }
+            self.stack[self.depth - 1].1 += 1;
+            match &n.slots {
+                Slots::Leaf(vals) => return vals[i].as_deref(),
+                Slots::Internal(c) => {
+                    if self.depth < MAX_HEIGHT {
+                        self.stack[self.depth] = (c[i].as_deref(), 0);
+                        self.depth += 1;
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    fn pool(n: usize) -> NodePool<()> {
+        let mut p = NodePool::default();
+        for _ in 0..n {
+            p.add(NodePool::alloc_node().unwrap());
+        }
+        p
+    }
+
+    proptest! {
+        #[test]
+        fn tree_matches_a_btreeset(ops in proptest::collection::vec((any::<bool>(), 0u64..400), 0..600)) {
+            let mut t = Tree::new().unwrap();
+            let mut p = pool(0);
+            let mut m = BTreeSet::new();
+            for (ins, k) in ops {
+                if ins {
+                    let need = t.nodes_needed(1);
+                    while p.len() < need {
+                        p.add(NodePool::alloc_node().unwrap());
+                    }
+                    prop_assert_eq!(t.insert(Box::new(Node::new(k, ())), &mut p).is_ok(), m.insert(k));
+                } else {
+                    prop_assert_eq!(t.remove(k, &mut p).map(|n| n.key), m.take(&k));
+                }
+                t.check();
+            }
+            let keys: Vec<u64> = t.iter().map(|n| n.key).collect();
+            prop_assert_eq!(keys, m.iter().copied().collect::<Vec<_>>());
+            for q in 0..402 {
+                prop_assert_eq!(t.floor(q).map(|n| n.key), m.range(..=q).next_back().copied());
+                prop_assert_eq!(t.ceil(q).map(|n| n.key), m.range(q..).next().copied());
+                prop_assert_eq!(t.get(q).map(|n| n.key), m.get(&q).copied());
+                prop_assert_eq!(t.get_mut(q).map(|n| n.key), m.get(&q).copied());
+            }
+        }
+    }
+
+    #[test]
+    fn ascending_inserts_then_removals_return_every_node() {
+        let mut t = Tree::new().unwrap();
+        let mut p = pool(0);
+        for k in 0..5000u64 {
+            while p.len() < t.nodes_needed(1) {
+                p.add(NodePool::alloc_node().unwrap());
+            }
+            assert!(t.insert(Box::new(Node::new(k, ())), &mut p).is_ok());
+        }
+        t.check();
+        assert!(t.height() >= 3);
+        let before = p.len();
+        for k in (0..5000u64).rev() {
+            assert_eq!(t.remove(k, &mut p).map(|n| n.key), Some(k));
+        }
+        t.check();
+        assert_eq!((t.len(), t.height()), (0, 1));
+        assert!(p.len() > before);
+    }
+}
