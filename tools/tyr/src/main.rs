@@ -24,6 +24,34 @@ enum Command {
         #[command(subcommand)]
         kind: ReplayKind,
     },
+    /// Print a synthetic, seeded GPUVM workload as a script for `tyr replay gpuvm --no-list --time`.
+    Gen {
+        #[command(subcommand)]
+        kind: GenKind,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenKind {
+    /// `COUNT` disjoint maps in random order, then their unmaps in another order (COUNT VAs live at the peak).
+    Disjoint {
+        /// Number of maps (and of unmaps).
+        count: usize,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// `COUNT` random overlapping maps and unmaps inside a window of `--window` pages.
+    Overlap {
+        /// Number of commands.
+        count: usize,
+        /// Window size in 4 KiB pages.
+        #[arg(long, default_value_t = 20_000)]
+        window: u64,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -68,6 +96,12 @@ fn main() -> ExitCode {
             tyr_cli::replay::gpuvm::run_file(&file, !no_list, time)
         }
         Command::Replay { kind: ReplayKind::All { dir } } => return replay_all(&dir),
+        Command::Gen { kind: GenKind::Disjoint { count, seed } } => {
+            Ok(tyr_cli::replay::workload::to_script(&tyr_cli::replay::workload::disjoint(count, seed)))
+        }
+        Command::Gen { kind: GenKind::Overlap { count, window, seed } } => {
+            Ok(tyr_cli::replay::workload::to_script(&tyr_cli::replay::workload::overlap(count, window, seed)))
+        }
     };
     match res {
         Ok(out) => {

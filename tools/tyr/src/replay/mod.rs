@@ -7,5 +7,6 @@ pub mod gpuvm;
 pub mod pgtable;
 mod script;
 pub mod sets;
+pub mod workload;
 
 pub use script::{ParseError, ReplayError};

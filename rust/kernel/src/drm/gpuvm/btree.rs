@@ -225,26 +225,64 @@ fn remove<V>(n: &mut BNode<V>, key: u64, pool: &mut NodePool<V>) -> Option<Box<N
     }
 }
 
-fn floor<V>(n: &BNode<V>, key: u64) -> Option<&Node<V>> {
-    match &n.slots {
-        Slots::Leaf(vals) => {
-            let pos = n.keys[..n.len].partition_point(|k| *k <= key);
-            pos.checked_sub(1).and_then(|p| vals[p].as_deref())
+/// The entry with the greatest key `<= key` below `n`, in one descent: the nearest subtree left of the path is
+/// remembered, and its last entry is the answer when the leaf reached holds none (no node is ever empty).
+fn floor<V>(mut n: &BNode<V>, key: u64) -> Option<&Node<V>> {
+    let mut left: Option<&BNode<V>> = None;
+    loop {
+        match &n.slots {
+            Slots::Internal(c) => {
+                let i = n.route(key);
+                if i > 0 {
+                    left = c[i - 1].as_deref();
+                }
+                n = c[i].as_deref()?;
+            }
+            Slots::Leaf(vals) => {
+                let pos = n.keys[..n.len].partition_point(|k| *k <= key);
+                if pos > 0 {
+                    return vals[pos - 1].as_deref();
+                }
+                break;
+            }
         }
-        Slots::Internal(children) => {
-            (0..=n.route(key)).rev().find_map(|i| children[i].as_deref().and_then(|c| floor(c, key)))
+    }
+    let mut n = left?;
+    loop {
+        let last = n.len.checked_sub(1)?;
+        match &n.slots {
+            Slots::Internal(c) => n = c[last].as_deref()?,
+            Slots::Leaf(vals) => return vals[last].as_deref(),
         }
     }
 }
 
-fn ceil<V>(n: &BNode<V>, key: u64) -> Option<&Node<V>> {
-    match &n.slots {
-        Slots::Leaf(vals) => {
-            let pos = n.keys[..n.len].partition_point(|k| *k < key);
-            vals.get(pos).filter(|_| pos < n.len).and_then(|v| v.as_deref())
+/// The entry with the smallest key `>= key` below `n`, in one descent (as [`floor`], mirrored).
+fn ceil<V>(mut n: &BNode<V>, key: u64) -> Option<&Node<V>> {
+    let mut right: Option<&BNode<V>> = None;
+    loop {
+        match &n.slots {
+            Slots::Internal(c) => {
+                let i = n.route(key);
+                if i + 1 < n.len {
+                    right = c[i + 1].as_deref();
+                }
+                n = c[i].as_deref()?;
+            }
+            Slots::Leaf(vals) => {
+                let pos = n.keys[..n.len].partition_point(|k| *k < key);
+                if pos < n.len {
+                    return vals[pos].as_deref();
+                }
+                break;
+            }
         }
-        Slots::Internal(children) => {
-            (n.route(key)..n.len).find_map(|i| children[i].as_deref().and_then(|c| ceil(c, key)))
+    }
+    let mut n = right?;
+    loop {
+        match &n.slots {
+            Slots::Internal(c) => n = c[0].as_deref()?,
+            Slots::Leaf(vals) => return vals[0].as_deref(),
         }
     }
 }
@@ -323,6 +361,49 @@ impl<V> Tree<V> {
         Some(v)
     }
 
+    /// Puts `node` in the place of the entry with `key`, in place, and returns that entry. The new key may differ
+    /// from `key` as long as the order of the tree stays what it was (no entry between the two keys, and the new key
+    /// still inside the leaf's routing bounds); otherwise, or if `key` is absent, `node` comes back untouched and
+    /// nothing changes. No node is split or freed: a remap keeping a VA's head or tail costs one descent.
+    pub(crate) fn replace(&mut self, key: u64, node: Box<Node<V>>) -> Result<Box<Node<V>>, Box<Node<V>>> {
+        let new = node.key;
+        if new < key {
+            return Err(node);
+        }
+        // The least separator to the right of the path: every key routed here must stay below it.
+        let mut bound = u64::MAX;
+        let mut n = &mut *self.root;
+        loop {
+            let i = n.route(key);
+            if i + 1 < n.len {
+                bound = bound.min(n.keys[i + 1]);
+            }
+            let len = n.len;
+            match &mut n.slots {
+                Slots::Internal(c) => match c[i].as_deref_mut() {
+                    Some(child) => n = child,
+                    None => return Err(node),
+                },
+                Slots::Leaf(vals) => {
+                    let pos = n.keys[..len].partition_point(|k| *k < key);
+                    if pos == len || n.keys[pos] != key {
+                        return Err(node);
+                    }
+                    let next = if pos + 1 < len { n.keys[pos + 1] } else { bound };
+                    if new != key && new >= next.min(bound) {
+                        return Err(node);
+                    }
+                    n.keys[pos] = new;
+                    return match vals[pos].replace(node) {
+                        Some(old) => Ok(old),
+                        // Slots below `len` are occupied (leaf invariant).
+                        None => unreachable!("empty slot inside a leaf"),
+                    };
+                }
+            }
+        }
+    }
+
     /// The entry with `key`.
     pub(crate) fn get(&self, key: u64) -> Option<&Node<V>> {
         let mut n = &*self.root;
@@ -364,11 +445,6 @@ impl<V> Tree<V> {
     /// The entry with the smallest key `>= key`.
     pub(crate) fn ceil(&self, key: u64) -> Option<&Node<V>> {
         ceil(&self.root, key)
-    }
-
-    /// The entry with the greatest key `<= key` and the one with the smallest key `> key`.
-    pub(crate) fn neighbours(&self, key: u64) -> (Option<&Node<V>>, Option<&Node<V>>) {
-        (self.floor(key), key.checked_add(1).and_then(|k| self.ceil(k)))
     }
 
     /// In-order iteration (no allocation: the path lives in a fixed array).
@@ -452,11 +528,6 @@ pub(crate) struct TreeMut<'a, V> {
 }
 
 impl<V> TreeMut<'_, V> {
-    /// The entry with `key`.
-    pub(crate) fn get(&self, key: u64) -> Option<&Node<V>> {
-        self.tree.get(key)
-    }
-
     /// Inserts, drawing split nodes from the reserve.
     pub(crate) fn insert(&mut self, node: Box<Node<V>>) -> Result<(), Box<Node<V>>> {
         self.tree.insert(node, self.pool)
@@ -540,6 +611,48 @@ mod tests {
                 prop_assert_eq!(t.get(q).map(|n| n.key), m.get(&q).copied());
                 prop_assert_eq!(t.get_mut(q).map(|n| n.key), m.get(&q).copied());
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn replace_keeps_the_tree_ordered(keys in proptest::collection::btree_set(0u64..2000, 1..300),
+                                          picks in proptest::collection::vec((any::<prop::sample::Index>(), 0u64..40), 1..50)) {
+            let mut t = Tree::new().unwrap();
+            let mut p = pool(0);
+            let mut m: BTreeSet<u64> = BTreeSet::new();
+            for &k in &keys {
+                while p.len() < t.nodes_needed(1) {
+                    p.add(NodePool::alloc_node().unwrap());
+                }
+                prop_assert!(t.insert(Box::new(Node::new(k, ())), &mut p).is_ok());
+                m.insert(k);
+            }
+            // Shrink the tree so that stale separators exist.
+            for k in keys.iter().copied().filter(|k| k % 3 == 0) {
+                t.remove(k, &mut p);
+                m.remove(&k);
+            }
+            for (ix, delta) in picks {
+                if m.is_empty() {
+                    break;
+                }
+                let k = *ix.get(&m.iter().copied().collect::<Vec<_>>());
+                let new = k + delta;
+                let fits = delta == 0 || m.range(k + 1..=new).next().is_none();
+                match t.replace(k, Box::new(Node::new(new, ()))) {
+                    Ok(old) => {
+                        prop_assert!(fits);
+                        prop_assert_eq!(old.key, k);
+                        m.remove(&k);
+                        m.insert(new);
+                    }
+                    Err(n) => prop_assert_eq!(n.key, new),
+                }
+                t.check();
+                prop_assert_eq!(t.iter().map(|n| n.key).collect::<Vec<_>>(), m.iter().copied().collect::<Vec<_>>());
+            }
+            prop_assert!(t.replace(5000, Box::new(Node::new(5000, ()))).map(|n| n.key).is_err());
         }
     }
 

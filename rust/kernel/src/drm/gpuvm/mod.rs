@@ -32,6 +32,7 @@ use core::cell::UnsafeCell;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ops::Range;
 use core::pin::Pin;
+use core::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -50,7 +51,7 @@ use crate::drm::gem::IntoGemObject;
 use crate::drm::Driver;
 use crate::error::code::{EINVAL, ENOMEM};
 use crate::error::{Error, Result};
-use btree::{NodePool, Tree, TreeMut};
+use btree::{Node, NodePool, Tree, TreeMut};
 
 /// The GEM object type of a VM: the driver's, never declared a second time.
 pub type ObjectOf<T> = <<T as DriverGpuVm>::Driver as Driver>::Object;
@@ -506,8 +507,9 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
     /// The first VA, in address order, that intersects `[addr, addr + range)` (`drm_gpuva_find_first`).
     pub fn find_first(&self, addr: u64, range: u64) -> Option<&GpuVa<T>> {
         let end = addr.checked_add(range)?;
-        let key = first_intersecting(&self.state().tree, addr, end)?;
-        self.state().tree.get(key).map(|n| &n.val)
+        let node = first_intersecting(&self.state().tree, addr, end)?;
+        // SAFETY: the node is in the tree, which `&self` keeps from changing for the returned lifetime.
+        Some(unsafe { &node.as_ref().val })
     }
 
     /// The VA that contains `addr`.
@@ -540,23 +542,23 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         let pool = &mut spare.pool;
         let _signalling = NoAllocSection::begin();
         let mut cur = first_intersecting(tree, addr, req_end);
-        while let Some(key) = cur {
-            let va = match tree.get(key) {
-                Some(n) => &n.val,
-                None => break,
-            };
-            let (va_addr, va_end, va_off) = (va.addr(), va.end(), va.gem_offset());
+        while let Some(node) = cur {
+            // SAFETY: `node` came from the tree, which is borrowed mutably here; the only nodes the steps take out
+            // of it are those they are handed, and `node` is handed to at most one step, below.
+            let va = unsafe { &node.as_ref().val };
+            let (key, va_addr, va_end, va_off) = (va.addr(), va.addr(), va.end(), va.gem_offset());
             let same_obj = va.same_obj(vm_bo);
             let stop = va_end >= req_end;
-            cur = if stop { None } else { tree.ceil(key + 1).map(|n| n.key).filter(|k| *k < req_end) };
+            // The next VA, found before this one's step changes the tree (which neither moves nor frees it).
+            cur = if stop { None } else { next_intersecting(tree, key, req_end) };
             if va_addr == addr {
                 let keep = same_obj && va_off == gem_offset;
                 if va_end <= req_end {
-                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
+                    step_unmap(data, TreeMut { tree, pool }, node, keep, ctx)?;
                 } else {
                     let next =
                         RemapPart { addr: req_end, range: va_end - req_end, gem_offset: va_off.wrapping_add(range) };
-                    step_remap(data, TreeMut { tree, pool }, key, None, Some(next), keep, ctx)?;
+                    step_remap(data, TreeMut { tree, pool }, node, None, Some(next), keep, ctx)?;
                 }
             } else if va_addr < addr {
                 let head = addr - va_addr;
@@ -567,18 +569,18 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
                     range: va_end - req_end,
                     gem_offset: va_off.wrapping_add(head).wrapping_add(range),
                 });
-                step_remap(data, TreeMut { tree, pool }, key, Some(prev), next, keep, ctx)?;
+                step_remap(data, TreeMut { tree, pool }, node, Some(prev), next, keep, ctx)?;
             } else {
                 let keep = same_obj && va_off == gem_offset.wrapping_add(va_addr - addr);
                 if va_end <= req_end {
-                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
+                    step_unmap(data, TreeMut { tree, pool }, node, keep, ctx)?;
                 } else {
                     let next = RemapPart {
                         addr: req_end,
                         range: va_end - req_end,
                         gem_offset: va_off.wrapping_add(req_end - va_addr),
                     };
-                    step_remap(data, TreeMut { tree, pool }, key, None, Some(next), keep, ctx)?;
+                    step_remap(data, TreeMut { tree, pool }, node, None, Some(next), keep, ctx)?;
                 }
             }
         }
@@ -606,13 +608,11 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         let pool = &mut spare.pool;
         let _signalling = NoAllocSection::begin();
         let mut cur = first_intersecting(tree, addr, req_end);
-        while let Some(key) = cur {
-            let va = match tree.get(key) {
-                Some(n) => &n.val,
-                None => break,
-            };
-            let (va_addr, va_end, va_off) = (va.addr(), va.end(), va.gem_offset());
-            cur = if va_end >= req_end { None } else { tree.ceil(key + 1).map(|n| n.key).filter(|k| *k < req_end) };
+        while let Some(node) = cur {
+            // SAFETY: as in `sm_map`: the tree is borrowed mutably here and `node` goes to at most one step.
+            let va = unsafe { &node.as_ref().val };
+            let (key, va_addr, va_end, va_off) = (va.addr(), va.addr(), va.end(), va.gem_offset());
+            cur = if va_end >= req_end { None } else { next_intersecting(tree, key, req_end) };
             let prev = (va_addr < addr).then(|| RemapPart { addr: va_addr, range: addr - va_addr, gem_offset: va_off });
             let next = (va_end > req_end).then(|| RemapPart {
                 addr: req_end,
@@ -620,9 +620,9 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
                 gem_offset: va_off.wrapping_add(req_end - va_addr),
             });
             if prev.is_some() || next.is_some() {
-                step_remap(data, TreeMut { tree, pool }, key, prev, next, false, ctx)?;
+                step_remap(data, TreeMut { tree, pool }, node, prev, next, false, ctx)?;
             } else {
-                step_unmap(data, TreeMut { tree, pool }, key, false, ctx)?;
+                step_unmap(data, TreeMut { tree, pool }, node, false, ctx)?;
             }
         }
         vm.height_hint.store(tree.height(), Ordering::Relaxed);
@@ -647,33 +647,48 @@ impl<T: DriverGpuVm> Drop for GpuVmCore<T> {
     }
 }
 
-/// The key of the first VA intersecting `[addr, end)`.
-fn first_intersecting<T: DriverGpuVm>(tree: &Tree<GpuVa<T>>, addr: u64, end: u64) -> Option<u64> {
-    match tree.neighbours(addr) {
-        (Some(n), _) if n.val.end() > addr => Some(n.key),
-        (_, next) => next.map(|n| n.key).filter(|k| *k < end),
+/// A VA node of the tree, pointed at while the tree is borrowed mutably by `sm_map`/`sm_unmap`.
+type VaNode<T> = NonNull<Node<GpuVa<T>>>;
+
+/// The first VA intersecting `[addr, end)`: the one starting at or below `addr` if it reaches past it, else the
+/// first one starting inside.
+fn first_intersecting<T: DriverGpuVm>(tree: &Tree<GpuVa<T>>, addr: u64, end: u64) -> Option<VaNode<T>> {
+    match tree.floor(addr) {
+        Some(n) if n.val.end() > addr => Some(NonNull::from(n)),
+        _ => next_intersecting(tree, addr, end),
     }
+}
+
+/// The first VA starting in `(after, end)`.
+fn next_intersecting<T: DriverGpuVm>(tree: &Tree<GpuVa<T>>, after: u64, end: u64) -> Option<VaNode<T>> {
+    after.checked_add(1).and_then(|k| tree.ceil(k)).filter(|n| n.key < end).map(NonNull::from)
 }
 
 fn step_unmap<T: DriverGpuVm>(
     data: &mut T,
     tree: TreeMut<'_, GpuVa<T>>,
-    key: u64,
+    va: VaNode<T>,
     keep: bool,
     ctx: &mut T::SmContext<'_>,
 ) -> Result {
-    data.sm_step_unmap(OpUnmap { key, keep, tree, _op: PhantomData }, ctx).map(drop)
+    // SAFETY: `va` is a node of `tree` (see the callers).
+    let key = unsafe { va.as_ref().key };
+    // INVARIANT: `va` is the node of `tree` with key `key`.
+    data.sm_step_unmap(OpUnmap { key, va, keep, tree, _op: PhantomData }, ctx).map(drop)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn step_remap<T: DriverGpuVm>(
     data: &mut T,
     tree: TreeMut<'_, GpuVa<T>>,
-    key: u64,
+    va: VaNode<T>,
     prev: Option<RemapPart>,
     next: Option<RemapPart>,
     keep: bool,
     ctx: &mut T::SmContext<'_>,
 ) -> Result {
-    data.sm_step_remap(OpRemap { key, prev, next, keep, tree, _op: PhantomData }, ctx).map(drop)
+    // SAFETY: `va` is a node of `tree` (see the callers).
+    let key = unsafe { va.as_ref().key };
+    // INVARIANT: `va` is the node of `tree` with key `key`.
+    data.sm_step_remap(OpRemap { key, va, prev, next, keep, tree, _op: PhantomData }, ctx).map(drop)
 }

@@ -6,6 +6,7 @@
 
 use core::marker::PhantomData;
 use core::ops::Range;
+use core::ptr::NonNull;
 
 use super::btree::{Node, TreeMut};
 use super::{DriverGpuVm, ObjectOf, VmBoRef};
@@ -129,11 +130,15 @@ pub struct RemovedVa<T: DriverGpuVm> {
 
 impl<T: DriverGpuVm> RemovedVa<T> {
     fn take(tree: &mut TreeMut<'_, GpuVa<T>>, key: u64) -> Self {
-        let mut node = match tree.remove(key) {
-            Some(n) => n,
+        match tree.remove(key) {
+            Some(n) => Self::unlinked(n),
             // The op was built from this very key with the tree borrowed mutably ever since.
             None => unreachable!("GPUVM op refers to a VA that is not in the tree"),
-        };
+        }
+    }
+
+    /// Unlinks a node already out of the tree from its vm_bo.
+    fn unlinked(mut node: Box<Node<GpuVa<T>>>) -> Self {
         if let Some(bo) = node.val.vm_bo.take() {
             bo.va_count.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
             // May drop the last reference: the vm_bo goes to the deferred list, without allocating.
@@ -233,8 +238,12 @@ impl<'op, T: DriverGpuVm> OpMap<'op, T> {
 }
 
 /// An unmap step (`struct drm_gpuva_op_unmap`).
+///
+/// # Invariants
+/// `va` points at the node of `tree` whose key is `key`.
 pub struct OpUnmap<'op, T: DriverGpuVm> {
     pub(super) key: u64,
+    pub(super) va: NonNull<Node<GpuVa<T>>>,
     pub(super) keep: bool,
     pub(super) tree: TreeMut<'op, GpuVa<T>>,
     pub(super) _op: Invariant<'op>,
@@ -243,10 +252,9 @@ pub struct OpUnmap<'op, T: DriverGpuVm> {
 impl<'op, T: DriverGpuVm> OpUnmap<'op, T> {
     /// The VA going away.
     pub fn va(&self) -> &GpuVa<T> {
-        match self.tree.get(self.key) {
-            Some(n) => &n.val,
-            None => unreachable!("GPUVM op refers to a VA that is not in the tree"),
-        }
+        // SAFETY: `va` points at the node with `key`, owned by the tree (type invariant); the tree is borrowed
+        // mutably by this op, and only this op's own `remove` (which consumes it) takes the node out.
+        unsafe { &self.va.as_ref().val }
     }
 
     /// Whether the pages stay the same (a map of the same object at the same offset replaces it).
@@ -273,8 +281,12 @@ pub struct RemapPart {
 }
 
 /// A remap step (`struct drm_gpuva_op_remap`): a VA split into `prev` and/or `next`, the middle going away.
+///
+/// # Invariants
+/// `va` points at the node of `tree` whose key is `key`.
 pub struct OpRemap<'op, T: DriverGpuVm> {
     pub(super) key: u64,
+    pub(super) va: NonNull<Node<GpuVa<T>>>,
     pub(super) prev: Option<RemapPart>,
     pub(super) next: Option<RemapPart>,
     pub(super) keep: bool,
@@ -285,10 +297,9 @@ pub struct OpRemap<'op, T: DriverGpuVm> {
 impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
     /// The VA being split.
     pub fn unmap_va(&self) -> &GpuVa<T> {
-        match self.tree.get(self.key) {
-            Some(n) => &n.val,
-            None => unreachable!("GPUVM op refers to a VA that is not in the tree"),
-        }
+        // SAFETY: `va` points at the node with `key`, owned by the tree (type invariant); the tree is borrowed
+        // mutably by this op, and only this op's own `remap` (which consumes it) takes the node out.
+        unsafe { &self.va.as_ref().val }
     }
 
     /// The surviving head, if any.
@@ -345,13 +356,41 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
             }
         }
         drop(old_bo);
-        let removed = RemovedVa::take(&mut self.tree, self.key);
-        for node in parts.into_iter().flatten() {
-            if self.tree.insert(node).is_err() {
-                unreachable!("GPUVM remap part overlaps a live VA");
+        // The surviving head has the old VA's key and the tail sits where the old VA was: put one of them in the
+        // old VA's place in the tree, in place, and insert only the other.
+        let [prev, next] = parts;
+        let (first, second) = match prev {
+            Some(p) => (Some(p), next),
+            None => (next, None),
+        };
+        let old = match first.map(|n| self.tree.tree.replace(self.key, n)) {
+            Some(Ok(old)) => old,
+            // A tail whose key would cross a stale routing bound: remove and insert.
+            Some(Err(n)) => {
+                let old = self.take_node();
+                self.insert_part(n);
+                old
             }
+            None => self.take_node(),
+        };
+        if let Some(n) = second {
+            self.insert_part(n);
         }
-        Ok((OpRemapped(PhantomData, PhantomData), removed))
+        Ok((OpRemapped(PhantomData, PhantomData), RemovedVa::unlinked(old)))
+    }
+
+    fn take_node(&mut self) -> Box<Node<GpuVa<T>>> {
+        match self.tree.remove(self.key) {
+            Some(n) => n,
+            // The op was built from this very key with the tree borrowed mutably ever since.
+            None => unreachable!("GPUVM op refers to a VA that is not in the tree"),
+        }
+    }
+
+    fn insert_part(&mut self, node: Box<Node<GpuVa<T>>>) {
+        if self.tree.insert(node).is_err() {
+            unreachable!("GPUVM remap part overlaps a live VA");
+        }
     }
 }
 

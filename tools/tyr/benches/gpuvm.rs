@@ -1,0 +1,159 @@
+//! GPUVM benchmark (issue 4): `cargo bench -p tyr-cli --bench gpuvm` (or `make bench`).
+//!
+//! Each workload (`tyr_cli::replay::workload`) runs twice in this process:
+//! - **tyr**: `kernel::drm::gpuvm` driven as `tyr replay gpuvm --time` drives it (vm_bo obtained under the VM resv,
+//!   VA nodes and tree nodes pre-allocated per bind, every step applied at once, deferred vm_bo cleanup);
+//! - **peer**: the same request semantics on `std::collections::BTreeMap` with no GPUVM machinery at all (no
+//!   objects, vm_bos, steps, pre-allocation or locks) — the floor an ordered map gives.
+//!
+//! Printed per workload: ns/op for both and their ratio, the kernel's C GPUVM figure from the issue (measured in
+//! userspace on this machine's class of hardware, not in this run) and our speed-up over it, and the heap bytes per
+//! live VA at the peak (a counting allocator wraps the system one).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Instant;
+
+use tyr_cli::replay::gpuvm::{time, Command, Replay};
+use tyr_cli::replay::workload;
+
+/// The system allocator, counting live heap bytes.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call forwards to `System` with the caller's arguments; the counter has no effect on the memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        // SAFETY: forwarded from our caller, who upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        // SAFETY: forwarded from our caller, who upholds `GlobalAlloc::dealloc`'s contract.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
+        // SAFETY: forwarded from our caller, who upholds `GlobalAlloc::realloc`'s contract.
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// The peer: VAs in a `BTreeMap` keyed by start, value `(end, object, offset)`; a map removes or trims what it
+/// covers and inserts itself, an unmap removes or trims. Returns how many steps GPUVM would have emitted.
+#[derive(Default)]
+struct Peer {
+    vas: BTreeMap<u64, (u64, Option<u32>, u64)>,
+}
+
+impl Peer {
+    fn cut(&mut self, addr: u64, end: u64) -> u64 {
+        let mut steps = 0;
+        let first = match self.vas.range(..=addr).next_back() {
+            Some((&a, &(e, _, _))) if e > addr => a,
+            _ => addr,
+        };
+        let hit: Vec<u64> = self.vas.range(first..end).map(|(&a, _)| a).collect();
+        for a in hit {
+            let Some((e, o, off)) = self.vas.remove(&a) else { continue };
+            steps += 1;
+            if a < addr {
+                self.vas.insert(a, (addr, o, off));
+            }
+            if e > end {
+                self.vas.insert(end, (e, o, off + (end - a)));
+            }
+        }
+        steps
+    }
+
+    fn exec(&mut self, c: &Command) -> u64 {
+        match *c {
+            Command::Init { .. } => {
+                self.vas.clear();
+                0
+            }
+            Command::Map { addr, range, obj, offset } => {
+                let s = self.cut(addr, addr + range);
+                self.vas.insert(addr, (addr + range, obj, offset));
+                s + 1
+            }
+            Command::Unmap { addr, range } => self.cut(addr, addr + range),
+            Command::Dump => 0,
+        }
+    }
+}
+
+fn peer_ns_per_op(cmds: &[Command]) -> f64 {
+    let mut p = Peer::default();
+    let (init, rest) = cmds.split_at(1);
+    p.exec(&init[0]);
+    let ops = rest.iter().filter(|c| matches!(c, Command::Map { .. } | Command::Unmap { .. })).count();
+    let t0 = Instant::now();
+    let mut steps = 0;
+    for c in rest {
+        steps += p.exec(c);
+    }
+    let ns = t0.elapsed().as_nanos() as f64;
+    black_box(steps);
+    ns / ops.max(1) as f64
+}
+
+/// Heap bytes per live VA after the maps of a disjoint workload (`n` VAs live), GPUVM's and the peer's.
+fn bytes_per_va(cmds: &[Command], n: usize) -> (f64, f64) {
+    let maps = &cmds[..=n];
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut r = Replay::new();
+    for c in maps {
+        let _ = black_box(r.exec(c, None));
+    }
+    let ours = (LIVE.load(Ordering::Relaxed) - before) as f64 / n as f64;
+    drop(r);
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut p = Peer::default();
+    for c in maps {
+        p.exec(c);
+    }
+    let peer = (LIVE.load(Ordering::Relaxed) - before) as f64 / n as f64;
+    drop(p);
+    (ours, peer)
+}
+
+fn best_of(runs: usize, f: impl Fn() -> f64) -> f64 {
+    (0..runs).map(|_| f()).fold(f64::INFINITY, f64::min)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this too: keep that quick.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let scale = if quick { 100 } else { 1 };
+    println!(
+        "{:<28} {:>10} {:>10} {:>7} {:>9} {:>8} {:>10} {:>10}",
+        "workload", "tyr ns/op", "peer ns/op", "ratio", "kernel C", "speedup", "B/VA tyr", "B/VA peer"
+    );
+    let cases: [(&str, Vec<Command>, Option<usize>, f64); 4] = [
+        ("disjoint 10^4 map+unmap", workload::disjoint(10_000 / scale, 1), Some(10_000 / scale), 300.0),
+        ("disjoint 10^5 map+unmap", workload::disjoint(100_000 / scale, 1), Some(100_000 / scale), 550.0),
+        ("disjoint 10^6 map+unmap", workload::disjoint(1_000_000 / scale, 1), Some(1_000_000 / scale), 1800.0),
+        ("overlap 2*10^5 in 20000 pg", workload::overlap(200_000 / scale, 20_000, 1), None, 460.0),
+    ];
+    for (name, cmds, live, kernel_c) in cases {
+        let runs = if cmds.len() > 1_000_000 { 2 } else { 5 };
+        let ours = best_of(runs, || time(&cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN));
+        let peer = best_of(runs, || peer_ns_per_op(&cmds));
+        let (b_ours, b_peer) = live.map_or((f64::NAN, f64::NAN), |n| bytes_per_va(&cmds, n));
+        println!(
+            "{name:<28} {ours:>10.1} {peer:>10.1} {:>6.2}x {kernel_c:>9.0} {:>7.2}x {b_ours:>10.0} {b_peer:>10.0}",
+            ours / peer,
+            kernel_c / ours,
+        );
+    }
+    println!("ratio = tyr/peer (same run); speedup = kernel C figure (issue 4) / tyr; B/VA = heap bytes per live VA");
+}
