@@ -23,6 +23,7 @@ pub mod error;
 pub mod io;
 pub mod io_pgtable;
 pub mod irq;
+pub mod page;
 pub mod platform;
 pub mod sync;
 pub mod transmute;

@@ -107,15 +107,23 @@ impl GemObject {
         let n = (self.size / FRAME_SIZE) as usize;
         let mut frames = alloc::try_vec(n)?;
         let mut copy = alloc::try_vec(n)?;
-        for _ in 0..n {
-            match ram.alloc_frame() {
-                Ok(pa) => frames.push(pa),
-                Err(_) => {
-                    for pa in frames {
-                        let _ = ram.free_frame(pa);
-                    }
-                    return Err(ENOMEM);
+        // Like shmem with transparent huge pages, whole 2 MiB pieces of the object get 2 MiB-aligned contiguous runs
+        // when RAM has them, so that GPU mappings can use 2 MiB blocks; the rest are single frames.
+        const HUGE: usize = 512;
+        while frames.len() < n {
+            let huge = (n - frames.len() >= HUGE).then(|| ram.alloc_frames(HUGE as u64, HUGE as u64 * FRAME_SIZE).ok());
+            let res = match huge.flatten() {
+                Some(pa) => {
+                    frames.extend((0..HUGE as u64).map(|i| pa + i * FRAME_SIZE));
+                    Ok(())
                 }
+                None => ram.alloc_frame().map(|pa| frames.push(pa)),
+            };
+            if res.is_err() {
+                for pa in frames {
+                    let _ = ram.free_frame(pa);
+                }
+                return Err(ENOMEM);
             }
         }
         for pa in &frames {

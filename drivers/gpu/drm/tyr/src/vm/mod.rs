@@ -1,6 +1,560 @@
-//! GPU virtual address spaces.
+//! GPU virtual address spaces (`panthor_mmu.c`'s `struct panthor_vm`), built on `kernel::drm::gpuvm` in immediate
+//! mode and on an ARM LPAE stage-1 page table from `kernel::io_pgtable`.
 //!
-//! Each file's VMs will be built on `kernel::drm::gpuvm` (the VA space) and `kernel::io_pgtable` (the GPU page tables);
-//! [`pgtable`] holds the piece that drives the page tables the way Panthor does.
+//! A bind goes in two halves, as in Panthor:
+//! - **prepare** ([`Vm::prepare_map`], [`Vm::prepare_map_sparse`], [`Vm::prepare_unmap`]), in the ioctl: every check
+//!   that can fail, the BO's pages pinned and turned into contiguous chunks, the vm_bo obtained under the VM resv (and
+//!   the BO's, for an external object), three VA nodes, the VA-tree nodes and the page-table pages the op can need —
+//!   all allocated here, so that
+//! - **execute** ([`Vm::execute`]), the job, cannot fail or allocate: it locks the affected region in the MMU, lets
+//!   GPUVM hand it the steps, writes the page tables in each step, and flushes and unlocks the region.
+//!
+//! A partial unmap of a region the page table holds as a 2 MiB block cannot be done in place (io-pgtable refuses to
+//! split blocks): the unmapped range is widened to the block and the surviving pieces are re-mapped with 4 KiB pages,
+//! inside the same locked region (`gpuvm.md`). A sparse mapping is a GPUVM null mapping whose pages all point at one
+//! zeroed dummy page of the VM.
 
+pub mod bind;
 pub mod pgtable;
+
+use core::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use kernel::drm::gem::IntoGemObject;
+use kernel::drm::gpuvm::{
+    DriverGpuVm, GpuVm, GpuVmBo, GpuVmCore, GpuVmRef, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap,
+    OpUnmapped, VaPrealloc, VmBoRef,
+};
+use kernel::error::code::{EINVAL, ENOMEM};
+use kernel::error::Result;
+use kernel::io_pgtable::{prot, ArmLpaeS1, Config, EntryKind, IoPageTable, ReservedPtPool, Tcr, SZ_2M, SZ_4K};
+use kernel::page::{PhysAddr, Ram};
+
+use crate::gem::{TyrDriver, TyrObject};
+use pgtable::{map_range, map_sg, unmap_range};
+
+const PAGE: u64 = SZ_4K as u64;
+const BLOCK: u64 = SZ_2M as u64;
+
+/// VM_BIND map flags (`DRM_PANTHOR_VM_BIND_OP_MAP_*`).
+pub mod map_flags {
+    /// GPU may only read.
+    pub const READONLY: u32 = 1 << 0;
+    /// GPU may not execute.
+    pub const NOEXEC: u32 = 1 << 1;
+    /// Not cached on the GPU side.
+    pub const UNCACHED: u32 = 1 << 2;
+    /// A sparse mapping: every page reads the VM's dummy page (uAPI 1.9).
+    pub const SPARSE: u32 = 1 << 3;
+}
+
+/// The io-pgtable protection of a mapping with VM_BIND `flags` (Panthor's `flags_to_prot`).
+pub fn flags_to_prot(flags: u32) -> u32 {
+    let mut p = prot::READ;
+    if flags & map_flags::READONLY == 0 {
+        p |= prot::WRITE;
+    }
+    if flags & map_flags::NOEXEC != 0 {
+        p |= prot::NOEXEC;
+    }
+    if flags & map_flags::UNCACHED == 0 {
+        p |= prot::CACHE;
+    }
+    p
+}
+
+/// What a VM asks of the MMU around page-table updates: lock the region (AS LOCK) before, flush and unlock
+/// (FLUSH_PT, UNLOCK) after. A VM that holds no address-space slot has nothing cached and the calls do nothing.
+pub trait VmMmu: Send + Sync {
+    /// Locks `[iova, iova + size)` of this VM's address space, if it has one.
+    fn lock_region(&self, iova: u64, size: u64);
+    /// Flushes the page-table caches over the locked region and unlocks it.
+    fn unlock_region(&self);
+}
+
+/// An MMU hook for a VM that is never made active (tests of the VA and page-table logic alone).
+pub struct NoMmu;
+
+impl VmMmu for NoMmu {
+    fn lock_region(&self, _iova: u64, _size: u64) {}
+    fn unlock_region(&self) {}
+}
+
+/// The VM's own part of GPUVM: the page table and the dummy page of sparse mappings.
+///
+/// # Invariants
+/// `dummy` is a frame of `ram` owned by this VM, freed when it drops.
+pub struct VmData {
+    pt: ArmLpaeS1<ReservedPtPool>,
+    ram: Arc<Ram>,
+    dummy: PhysAddr,
+}
+
+impl Drop for VmData {
+    fn drop(&mut self) {
+        let _ = self.ram.free_frame(self.dummy);
+    }
+}
+
+/// Per-VA driver data: the protection the VA was mapped with (re-used when a remap re-maps surviving pieces).
+#[derive(Clone, Copy, Debug)]
+pub struct VaInfo {
+    /// io-pgtable protection.
+    pub prot: u32,
+}
+
+/// What the steps of one op receive: the pre-allocated VA nodes, and for a map the BO chunks and protection.
+pub struct StepCtx<'a> {
+    vas: &'a mut VaPrealloc<VmData>,
+    chunks: &'a [(u64, u64)],
+    prot: u32,
+}
+
+impl VmData {
+    /// Maps `[iova, iova + size)` to the dummy page, page by page.
+    fn map_dummy(&mut self, iova: u64, size: u64, prot: u32) -> Result {
+        let mut off = 0;
+        while off < size {
+            if let Err(e) = map_range(&mut self.pt, iova + off, self.dummy, PAGE, prot) {
+                let _ = unmap_range(&mut self.pt, iova, off);
+                return Err(e);
+            }
+            off += PAGE;
+        }
+        Ok(())
+    }
+
+    /// Whether `iova` is mapped by a 2 MiB block.
+    fn in_block(&self, iova: u64) -> bool {
+        self.pt.walk(iova as usize).entries().last().is_some_and(|e| e.kind == EntryKind::Block)
+    }
+
+    /// Unmaps `range` of a VA mapped with `prot`, widening either end that falls inside a 2 MiB block to the block
+    /// and re-mapping what lies outside `range` (physically contiguous inside a block) with 4 KiB pages.
+    fn unmap_widened(&mut self, range: Range<u64>, prot: u32) -> Result {
+        let (start, end) = (range.start, range.end);
+        let head = (start % BLOCK != 0 && self.in_block(start)).then(|| {
+            let base = start & !(BLOCK - 1);
+            (base, self.pt.iova_to_phys(base as usize))
+        });
+        let tail = (end % BLOCK != 0 && self.in_block(end - 1)).then(|| (end, self.pt.iova_to_phys(end as usize)));
+        let wstart = head.map_or(start, |(b, _)| b);
+        let wend = tail.map_or(end, |(e, _)| (e + BLOCK - 1) & !(BLOCK - 1));
+        unmap_range(&mut self.pt, wstart, wend - wstart)?;
+        if let Some((base, pa)) = head {
+            map_range(&mut self.pt, base, pa, start - base, prot)?;
+        }
+        if let Some((at, pa)) = tail {
+            map_range(&mut self.pt, at, pa, wend - at, prot)?;
+        }
+        Ok(())
+    }
+}
+
+impl DriverGpuVm for VmData {
+    type Driver = TyrDriver;
+    type VaData = VaInfo;
+    type VmBoData = ();
+    type SmContext<'ctx> = StepCtx<'ctx>;
+
+    fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpMapped<'op, Self>> {
+        let va = ctx.vas.take().ok_or(ENOMEM)?;
+        let (addr, range, prot) = (op.addr(), op.range(), ctx.prot);
+        match op.vm_bo() {
+            None => self.map_dummy(addr, range, prot)?,
+            Some(_) => map_sg(&mut self.pt, addr, ctx.chunks.iter().copied(), prot)?,
+        }
+        Ok(op.insert(va, VaInfo { prot }))
+    }
+
+    fn sm_step_unmap<'op>(&mut self, op: OpUnmap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpUnmapped<'op, Self>> {
+        let r = op.va().va_range();
+        unmap_range(&mut self.pt, r.start, r.end - r.start)?;
+        let (done, removed) = op.remove();
+        let _ = ctx.vas.put(removed.into_parts().1);
+        Ok(done)
+    }
+
+    fn sm_step_remap<'op>(&mut self, op: OpRemap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpRemapped<'op, Self>> {
+        let info = op.unmap_va().data().copied().unwrap_or(VaInfo { prot: prot::READ | prot::WRITE });
+        self.unmap_widened(op.unmap_range(), info.prot)?;
+        let (done, removed) = op.remap(ctx.vas, info, info)?;
+        let _ = ctx.vas.put(removed.into_parts().1);
+        Ok(done)
+    }
+}
+
+/// What a prepared op does.
+enum OpKind {
+    Map { vm_bo: VmBoRef<VmData>, bo_offset: u64, chunks: Vec<(u64, u64)>, flags: u32 },
+    MapSparse { flags: u32 },
+    Unmap,
+}
+
+/// A bind op with everything it needs allocated: [`Vm::execute`] applies it without failing or allocating.
+pub struct PreparedOp {
+    kind: OpKind,
+    va: u64,
+    size: u64,
+    vas: VaPrealloc<VmData>,
+    pt_pages: ReservedPtPool,
+}
+
+impl PreparedOp {
+    /// The range the op changes.
+    pub fn range(&self) -> Range<u64> {
+        self.va..self.va + self.size
+    }
+
+    /// The range the op locks in the MMU: the op's range widened to 2 MiB boundaries (a block split at either end
+    /// re-maps inside them).
+    pub fn lock_range(&self) -> Range<u64> {
+        let start = self.va & !(BLOCK - 1);
+        let end = self.va.saturating_add(self.size).saturating_add(BLOCK - 1) & !(BLOCK - 1);
+        start..end.max(start)
+    }
+}
+
+/// The layout of a VM's address space (`VM_CREATE`, `panthor-uapi.md` §7.2 and §8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VaLayout {
+    /// Bits of GPU VA (`mmu_features` bits 7:0).
+    pub va_bits: u32,
+    /// Start of the kernel area; the user area is `[0, kernel_start)`.
+    pub kernel_start: u64,
+}
+
+impl VaLayout {
+    /// Computes the layout for a `VM_CREATE` asking for `user_va_range` (0: the default) from a task whose address
+    /// space is `task_size` bytes. `EINVAL` as Panthor refuses.
+    pub fn new(va_bits: u32, user_va_range: u64, task_size: u64) -> Result<VaLayout> {
+        const SZ_256M: u64 = 256 << 20;
+        if va_bits >= 64 {
+            return Err(EINVAL);
+        }
+        let full = 1u64 << va_bits;
+        if full < SZ_256M {
+            return Err(EINVAL);
+        }
+        let max_user = full - SZ_256M;
+        if user_va_range > max_user {
+            return Err(EINVAL);
+        }
+        let mut user = if user_va_range != 0 {
+            user_va_range
+        } else if task_size < full {
+            task_size
+        } else if full <= 1 << 32 {
+            full - SZ_256M
+        } else {
+            full / 2
+        };
+        user = user.min(max_user);
+        let kernel_range = prev_power_of_two(full - user);
+        Ok(VaLayout { va_bits, kernel_start: full - kernel_range })
+    }
+
+    /// The whole VA space.
+    pub fn full(&self) -> Range<u64> {
+        0..1u64 << self.va_bits
+    }
+
+    /// The kernel area.
+    pub fn kernel(&self) -> Range<u64> {
+        self.kernel_start..1u64 << self.va_bits
+    }
+}
+
+fn prev_power_of_two(x: u64) -> u64 {
+    if x == 0 {
+        0
+    } else {
+        1 << (63 - x.leading_zeros())
+    }
+}
+
+/// One GPU VM.
+///
+/// # Invariants
+/// `core` is the only [`GpuVmCore`] of `gpuvm`; its mutex is the VM's op lock.
+pub struct Vm {
+    id: u32,
+    layout: VaLayout,
+    core: Mutex<GpuVmCore<VmData>>,
+    gpuvm: GpuVmRef<VmData>,
+    ram: Arc<Ram>,
+    mmu: Arc<dyn VmMmu>,
+    unusable: AtomicBool,
+    destroyed: AtomicBool,
+}
+
+impl Vm {
+    /// Creates VM `id` with `layout`, its page table in `ram` and its TLB maintenance through `mmu`. User binds may
+    /// use `[0, kernel_start)`; the kernel area is GPUVM's kernel-reserved range.
+    pub fn new(id: u32, layout: VaLayout, ram: &Arc<Ram>, mmu: Arc<dyn VmMmu>) -> Result<Arc<Vm>> {
+        let cfg = Config { ias: layout.va_bits, ..Config::PANTHOR_RK3588 };
+        let mut root = ReservedPtPool::new(ram.clone());
+        root.reserve(1)?;
+        let pt = ArmLpaeS1::new(ram.clone(), cfg, root, kernel::io_pgtable::NoFlush)?;
+        let dummy = ram.alloc_frame().map_err(|_| ENOMEM)?;
+        // INVARIANT: `dummy` is ours from here; `VmData` frees it.
+        let data = VmData { pt, ram: ram.clone(), dummy };
+        if ram.zero(dummy, PAGE).is_err() {
+            return Err(ENOMEM);
+        }
+        let r_obj = TyrObject::resv_holder()?;
+        let core = GpuVm::new("tyr-vm", &r_obj, layout.full(), layout.kernel(), data)?;
+        let gpuvm = core.vm().clone();
+        Ok(kernel::alloc::try_arc(Vm {
+            id,
+            layout,
+            core: Mutex::new(core),
+            gpuvm,
+            ram: ram.clone(),
+            mmu,
+            unusable: AtomicBool::new(false),
+            destroyed: AtomicBool::new(false),
+        })?)
+    }
+
+    /// The VM id in its file.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The address-space layout.
+    pub fn layout(&self) -> VaLayout {
+        self.layout
+    }
+
+    /// The GPUVM (for vm_bo lookups, the resv, extobj locking).
+    pub fn gpuvm(&self) -> &GpuVmRef<VmData> {
+        &self.gpuvm
+    }
+
+    /// Whether a failed page-table update made the VM unusable (`VM_GET_STATE`).
+    pub fn is_unusable(&self) -> bool {
+        self.unusable.load(Ordering::Acquire)
+    }
+
+    /// Marks the VM unusable.
+    pub fn mark_unusable(&self) {
+        self.unusable.store(true, Ordering::Release);
+    }
+
+    /// Whether `VM_DESTROY` ran.
+    pub fn is_destroyed(&self) -> bool {
+        self.destroyed.load(Ordering::Acquire)
+    }
+
+    /// The op lock and, behind it, the VA space.
+    pub fn core(&self) -> MutexGuard<'_, GpuVmCore<VmData>> {
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The page table's root (TRANSTAB), TCR and MAIR, for programming an address space.
+    pub fn as_config(&self) -> (PhysAddr, Tcr, u64) {
+        let mut core = self.core();
+        let pt = &core.data().pt;
+        (pt.ttbr(), pt.tcr(), pt.mair())
+    }
+
+    /// The physical address `iova` translates to in this VM's page table (0 when unmapped).
+    pub fn iova_to_phys(&self, iova: u64) -> PhysAddr {
+        self.core().data().pt.iova_to_phys(iova as usize)
+    }
+
+    /// Every leaf of the page table, in IOVA order: `(iova, size, physical address, attribute bits)`.
+    pub fn leaves(&self) -> Vec<(u64, u64, PhysAddr, u64)> {
+        let mut out = Vec::new();
+        self.core()
+            .data()
+            .pt
+            .for_each_leaf(|l| out.push((l.iova as u64, l.size() as u64, l.paddr(), l.attrs().bits())));
+        out
+    }
+
+    /// Page-table pages in use, the root included.
+    pub fn tables_live(&self) -> usize {
+        self.core().data().pt.tables_live()
+    }
+
+    fn check_range(&self, va: u64, size: u64) -> Result {
+        if size == 0 || !(va | size).is_multiple_of(PAGE) || !self.gpuvm.range_valid(va, size) {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    /// Page-table pages an op can need: a map, the tables of its own range; any op, the tables of the 2 MiB blocks
+    /// at either end of the range that a split re-maps with 4 KiB pages (Panthor's `panthor_vm_op_ctx_prealloc_pts`).
+    fn pt_pages_for(kind: &OpKind, va: u64, size: u64) -> usize {
+        let edges = 2 * ReservedPtPool::pages_needed(0, BLOCK);
+        match kind {
+            OpKind::Unmap => edges,
+            _ => ReservedPtPool::pages_needed(va, size) + edges,
+        }
+    }
+
+    fn prepare(&self, kind: OpKind, va: u64, size: u64) -> Result<PreparedOp> {
+        let vas = VaPrealloc::for_map(&self.gpuvm)?;
+        let mut pt_pages = ReservedPtPool::new(self.ram.clone());
+        pt_pages.reserve(Self::pt_pages_for(&kind, va, size))?;
+        Ok(PreparedOp { kind, va, size, vas, pt_pages })
+    }
+
+    /// Prepares the map of `[va, va + size)` to `bo` at `bo_offset` with VM_BIND `flags` (no SPARSE): checks what
+    /// Panthor checks (alignment, range, BO bounds, exclusivity), pins the BO's pages and obtains the vm_bo.
+    pub fn prepare_map(
+        self: &Arc<Self>,
+        bo: &Arc<TyrObject>,
+        bo_offset: u64,
+        va: u64,
+        size: u64,
+        flags: u32,
+    ) -> Result<PreparedOp> {
+        if flags & !(map_flags::READONLY | map_flags::NOEXEC | map_flags::UNCACHED) != 0 {
+            return Err(EINVAL);
+        }
+        let bo_size = bo.gem().size();
+        if !bo_offset.is_multiple_of(PAGE) || size > bo_size || bo_offset > bo_size - size {
+            return Err(EINVAL);
+        }
+        if bo.exclusive_vm().is_some() && !self.gpuvm.is_extobj(bo) {
+            // Exclusive to this VM: shares our resv. (Exclusive to another VM means another resv: refused.)
+        } else if bo.exclusive_vm().is_some() {
+            return Err(EINVAL);
+        }
+        self.check_range(va, size)?;
+        if self.is_unusable() {
+            return Err(EINVAL);
+        }
+        let pages = bo.gem().get_pages()?;
+        let first = (bo_offset / PAGE) as usize;
+        let chunks = coalesce(&pages[first..first + (size / PAGE) as usize])?;
+        let vm_bo = {
+            let mut exec = self.gpuvm.exec_lock(1, &[bo.gem().resv()])?;
+            GpuVmBo::obtain(&self.gpuvm, bo, (), &mut exec)?
+        };
+        self.prepare(OpKind::Map { vm_bo, bo_offset, chunks, flags }, va, size)
+    }
+
+    /// Prepares a sparse map of `[va, va + size)`: every page reads the VM's dummy page. `flags` must hold SPARSE and
+    /// NOEXEC.
+    pub fn prepare_map_sparse(self: &Arc<Self>, va: u64, size: u64, flags: u32) -> Result<PreparedOp> {
+        let allowed = map_flags::READONLY | map_flags::NOEXEC | map_flags::UNCACHED | map_flags::SPARSE;
+        if flags & !allowed != 0
+            || flags & (map_flags::SPARSE | map_flags::NOEXEC) != map_flags::SPARSE | map_flags::NOEXEC
+        {
+            return Err(EINVAL);
+        }
+        self.check_range(va, size)?;
+        if self.is_unusable() {
+            return Err(EINVAL);
+        }
+        self.prepare(OpKind::MapSparse { flags }, va, size)
+    }
+
+    /// Prepares the unmap of `[va, va + size)`.
+    pub fn prepare_unmap(self: &Arc<Self>, va: u64, size: u64) -> Result<PreparedOp> {
+        self.check_range(va, size)?;
+        self.prepare(OpKind::Unmap, va, size)
+    }
+
+    /// Applies a prepared op (the bind job): the region is locked in the MMU, GPUVM's steps write the page tables,
+    /// then the region is flushed and unlocked. Nothing here allocates. A failure (which preparation rules out) marks
+    /// the VM unusable.
+    pub fn execute(&self, mut op: PreparedOp) -> Result {
+        let res = {
+            let mut core = self.core();
+            core::mem::swap(core.data().pt.alloc_mut(), &mut op.pt_pages);
+            let lock = op.lock_range();
+            self.mmu.lock_region(lock.start, lock.end - lock.start);
+            let res = match &op.kind {
+                OpKind::Map { vm_bo, bo_offset, chunks, flags } => {
+                    let mut ctx = StepCtx { vas: &mut op.vas, chunks, prot: flags_to_prot(*flags) };
+                    let req = OpMapRequest {
+                        addr: op.va,
+                        range: op.size,
+                        gem_offset: *bo_offset,
+                        vm_bo: Some(vm_bo),
+                        flags: *flags,
+                    };
+                    core.sm_map(req, &mut ctx)
+                }
+                OpKind::MapSparse { flags } => {
+                    let mut ctx = StepCtx { vas: &mut op.vas, chunks: &[], prot: flags_to_prot(*flags) };
+                    let req = OpMapRequest { addr: op.va, range: op.size, gem_offset: 0, vm_bo: None, flags: *flags };
+                    core.sm_map(req, &mut ctx)
+                }
+                OpKind::Unmap => {
+                    let mut ctx = StepCtx { vas: &mut op.vas, chunks: &[], prot: 0 };
+                    core.sm_unmap(op.va, op.size, &mut ctx)
+                }
+            };
+            self.mmu.unlock_region();
+            core::mem::swap(core.data().pt.alloc_mut(), &mut op.pt_pages);
+            res
+        };
+        if res.is_err() {
+            self.mark_unusable();
+        }
+        drop(op);
+        self.gpuvm.deferred_cleanup();
+        res
+    }
+
+    /// Unmaps everything in the user area and marks the VM destroyed (`VM_DESTROY`); BOs stay alive while other
+    /// references hold them.
+    pub fn destroy(self: &Arc<Self>) -> Result {
+        self.destroyed.store(true, Ordering::Release);
+        let user = 0..self.layout.kernel_start;
+        let op = self.prepare_unmap(user.start, user.end - user.start)?;
+        self.execute(op)
+    }
+
+    /// The VAs in address order (debugfs `gpuvas`).
+    pub fn vas(&self) -> Vec<VaView> {
+        let core = self.core();
+        core.vas()
+            .map(|v| VaView {
+                addr: v.addr(),
+                size: v.range(),
+                bo: v.vm_bo().map(|b| b.obj().clone()),
+                offset: v.gem_offset(),
+                flags: v.flags(),
+            })
+            .collect()
+    }
+}
+
+/// One VA as tools and tests see it.
+#[derive(Clone)]
+pub struct VaView {
+    /// First address.
+    pub addr: u64,
+    /// Length.
+    pub size: u64,
+    /// The BO mapped, `None` for a sparse mapping.
+    pub bo: Option<Arc<TyrObject>>,
+    /// Offset in the BO.
+    pub offset: u64,
+    /// VM_BIND map flags.
+    pub flags: u32,
+}
+
+/// Merges physically contiguous frames into `(address, length)` chunks (the BO's scatter-gather table).
+fn coalesce(frames: &[PhysAddr]) -> Result<Vec<(u64, u64)>> {
+    let mut chunks: Vec<(u64, u64)> = Vec::new();
+    for &pa in frames {
+        match chunks.last_mut() {
+            Some((start, len)) if *start + *len == pa => *len += PAGE,
+            _ => {
+                kernel::alloc::try_reserve(&mut chunks, 1)?;
+                chunks.push((pa, PAGE));
+            }
+        }
+    }
+    Ok(chunks)
+}
