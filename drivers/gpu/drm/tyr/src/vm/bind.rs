@@ -1,2 +1,183 @@
-//! VM_BIND ops: the uAPI-level checks of `panthor-uapi.md` §7.4–7.5, in Panthor's order, turning each op into a
-//! [`PreparedOp`](super::PreparedOp).
+//! A file's VMs and the uAPI side of VM_CREATE / VM_DESTROY / VM_GET_STATE / VM_BIND: the checks of
+//! `panthor-uapi.md` §7.2–7.6, in Panthor's order, each answered with Panthor's errno.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use kernel::error::code::{EBUSY, EINVAL};
+use kernel::error::{Error, Result};
+use kernel::page::Ram;
+
+use super::{map_flags, PreparedOp, VaLayout, Vm, VmMmu};
+use crate::gem::TyrObject;
+use crate::uapi::drm_panthor_vm_bind_op;
+
+/// VMs a file may have (`PANTHOR_MAX_VMS_PER_FILE`); ids are 1 to this.
+pub const MAX_VMS_PER_FILE: usize = 32;
+
+/// The op type field of `drm_panthor_vm_bind_op::flags`.
+pub mod op_type {
+    /// Mask of the type field.
+    pub const MASK: u32 = 0xF000_0000;
+    /// Map a BO (or a sparse range).
+    pub const MAP: u32 = 0;
+    /// Unmap a range.
+    pub const UNMAP: u32 = 0x1000_0000;
+    /// Only wait and signal syncobjs.
+    pub const SYNC_ONLY: u32 = 0x2000_0000;
+}
+
+/// The address space of the task a file belongs to, for the default VM_CREATE split: an x86-64 process here
+/// (`TASK_SIZE`, 2^47 − 4 KiB), which gives the same default layout as arm64 (`panthor-uapi.md` §8).
+pub const TASK_SIZE: u64 = (1 << 47) - 0x1000;
+
+/// Makes the MMU hook of a new VM (its address-space slot client).
+pub type MmuFactory = dyn Fn() -> Arc<dyn VmMmu> + Send + Sync;
+
+/// A file's VMs (`struct panthor_vm_pool`): ids from 1, lowest free first.
+pub struct VmPool {
+    ram: Arc<Ram>,
+    va_bits: u32,
+    mmu: Arc<MmuFactory>,
+    vms: Mutex<[Option<Arc<Vm>>; MAX_VMS_PER_FILE]>,
+}
+
+impl VmPool {
+    /// An empty pool creating VMs of `va_bits` bits in `ram`, each with an MMU hook from `mmu`.
+    pub fn new(ram: Arc<Ram>, va_bits: u32, mmu: Arc<MmuFactory>) -> Self {
+        VmPool { ram, va_bits, mmu, vms: Mutex::new([const { None }; MAX_VMS_PER_FILE]) }
+    }
+
+    fn slots(&self) -> MutexGuard<'_, [Option<Arc<Vm>>; MAX_VMS_PER_FILE]> {
+        self.vms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `VM_CREATE`: returns the new id and the start of its kernel area (the `user_va_range` written back).
+    /// `EINVAL` for flags or a range Panthor refuses, `EBUSY` when the file has [`MAX_VMS_PER_FILE`] VMs.
+    pub fn create(&self, flags: u32, user_va_range: u64) -> Result<(u32, u64)> {
+        if flags != 0 {
+            return Err(EINVAL);
+        }
+        let layout = VaLayout::new(self.va_bits, user_va_range, TASK_SIZE)?;
+        let mut slots = self.slots();
+        let idx = slots.iter().position(Option::is_none).ok_or(EBUSY)?;
+        let id = idx as u32 + 1;
+        slots[idx] = Some(Vm::new(id, layout, &self.ram, (self.mmu)())?);
+        Ok((id, layout.kernel_start))
+    }
+
+    /// The VM with `id`; `EINVAL` when there is none (id 0 included).
+    pub fn get(&self, id: u32) -> Result<Arc<Vm>> {
+        let idx = (id as usize).checked_sub(1).ok_or(EINVAL)?;
+        self.slots().get(idx).and_then(Clone::clone).ok_or(EINVAL)
+    }
+
+    /// `VM_DESTROY`: frees the id at once and unmaps everything; the VM lives on while groups or jobs hold it.
+    pub fn destroy(&self, id: u32, pad: u32) -> Result {
+        if pad != 0 {
+            return Err(EINVAL);
+        }
+        let vm = {
+            let mut slots = self.slots();
+            let idx = (id as usize).checked_sub(1).filter(|&i| i < MAX_VMS_PER_FILE).ok_or(EINVAL)?;
+            slots[idx].take().ok_or(EINVAL)?
+        };
+        vm.destroy()
+    }
+
+    /// `VM_GET_STATE`: 1 when unusable, else 0.
+    pub fn state(&self, id: u32) -> Result<u32> {
+        Ok(u32::from(self.get(id)?.is_unusable()))
+    }
+
+    /// Number of live VMs.
+    pub fn len(&self) -> usize {
+        self.slots().iter().flatten().count()
+    }
+
+    /// Whether the file has no VM.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Destroys every VM (file close).
+    pub fn destroy_all(&self) {
+        let all: Vec<Arc<Vm>> = self.slots().iter_mut().filter_map(Option::take).collect();
+        for vm in all {
+            let _ = vm.destroy();
+        }
+    }
+}
+
+/// Checks one op as a synchronous VM_BIND does (§7.4 steps 3.1–3.6) and prepares it: `Ok(None)` for an op that
+/// does nothing (size 0, or SYNC_ONLY). `bo` looks a handle up in the calling file.
+pub fn prepare_sync_op(
+    vm: &Arc<Vm>,
+    op: &drm_panthor_vm_bind_op,
+    bo: &impl Fn(u32) -> Option<Arc<TyrObject>>,
+) -> Result<Option<PreparedOp>> {
+    if op.syncs.count != 0 {
+        return Err(EINVAL);
+    }
+    // A zero-sized op is skipped before anything else is looked at.
+    if op.size == 0 {
+        return Ok(None);
+    }
+    prepare_op(vm, op, bo)
+}
+
+/// The checks common to synchronous and asynchronous ops (alignment, type, flags, handles, BO bounds) and the
+/// preparation.
+pub fn prepare_op(
+    vm: &Arc<Vm>,
+    op: &drm_panthor_vm_bind_op,
+    bo: &impl Fn(u32) -> Option<Arc<TyrObject>>,
+) -> Result<Option<PreparedOp>> {
+    const PAGE: u64 = 0x1000;
+    if !(op.va | op.size | op.bo_offset).is_multiple_of(PAGE) {
+        return Err(EINVAL);
+    }
+    let flags = op.flags & !op_type::MASK;
+    match op.flags & op_type::MASK {
+        op_type::MAP => {
+            let known = map_flags::READONLY | map_flags::NOEXEC | map_flags::UNCACHED | map_flags::SPARSE;
+            if flags & !known != 0 {
+                return Err(EINVAL);
+            }
+            if flags & map_flags::SPARSE != 0 {
+                if op.bo_handle != 0 || op.bo_offset != 0 {
+                    return Err(EINVAL);
+                }
+                return vm.prepare_map_sparse(op.va, op.size, flags).map(Some);
+            }
+            let obj = bo(op.bo_handle).ok_or(EINVAL)?;
+            vm.prepare_map(&obj, op.bo_offset, op.va, op.size, flags).map(Some)
+        }
+        op_type::UNMAP => {
+            if flags != 0 || op.bo_handle != 0 || op.bo_offset != 0 {
+                return Err(EINVAL);
+            }
+            vm.prepare_unmap(op.va, op.size).map(Some)
+        }
+        op_type::SYNC_ONLY => {
+            if flags != 0 || op.bo_handle != 0 || op.bo_offset != 0 || op.va != 0 || op.size != 0 {
+                return Err(EINVAL);
+            }
+            Ok(None)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// A synchronous VM_BIND of `ops` on `vm`: each op is checked, prepared and applied in turn. On failure, the index
+/// of the failing op (what Panthor writes back to `ops.count`) and the error; earlier ops stay applied.
+pub fn bind_sync(
+    vm: &Arc<Vm>,
+    ops: &[drm_panthor_vm_bind_op],
+    bo: impl Fn(u32) -> Option<Arc<TyrObject>>,
+) -> core::result::Result<(), (u32, Error)> {
+    for (i, op) in ops.iter().enumerate() {
+        let res = prepare_sync_op(vm, op, &bo).and_then(|p| p.map_or(Ok(()), |p| vm.execute(p)));
+        res.map_err(|e| (i as u32, e))?;
+    }
+    Ok(())
+}

@@ -421,9 +421,8 @@ impl Vm {
         if !bo_offset.is_multiple_of(PAGE) || size > bo_size || bo_offset > bo_size - size {
             return Err(EINVAL);
         }
-        if bo.exclusive_vm().is_some() && !self.gpuvm.is_extobj(bo) {
-            // Exclusive to this VM: shares our resv. (Exclusive to another VM means another resv: refused.)
-        } else if bo.exclusive_vm().is_some() {
+        // A BO exclusive to a VM shares that VM's resv: exclusive to another VM, it is external here — refused.
+        if bo.exclusive_vm().is_some() && self.gpuvm.is_extobj(bo) {
             return Err(EINVAL);
         }
         self.check_range(va, size)?;

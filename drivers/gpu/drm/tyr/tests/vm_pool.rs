@@ -1,0 +1,101 @@
+//! A file's VM pool and the VM_BIND op rules of `panthor-uapi.md` §7.2–7.4, below the ioctl copy-in.
+
+use std::sync::Arc;
+
+use hw_mem::{Ram, RamConfig};
+use kernel::code::{EBUSY, EINVAL};
+use tyr::gem::TyrObject;
+use tyr::uapi::drm_panthor_vm_bind_op;
+use tyr::vm::bind::{bind_sync, op_type, VmPool, MAX_VMS_PER_FILE};
+use tyr::vm::{map_flags, NoMmu, VmMmu};
+
+const K: u64 = 0x1000;
+const M: u64 = 0x10_0000;
+
+fn pool() -> (Arc<Ram>, VmPool) {
+    let ram = Arc::new(Ram::new(RamConfig::rk3588(128 * M)).unwrap());
+    let p = VmPool::new(ram.clone(), 48, Arc::new(|| Arc::new(NoMmu) as Arc<dyn VmMmu>));
+    (ram, p)
+}
+
+fn op(flags: u32, bo_handle: u32, bo_offset: u64, va: u64, size: u64) -> drm_panthor_vm_bind_op {
+    drm_panthor_vm_bind_op { flags, bo_handle, bo_offset, va, size, ..Default::default() }
+}
+
+#[test]
+fn ids_are_lowest_free_up_to_32_then_ebusy() {
+    let (_ram, p) = pool();
+    for want in 1..=MAX_VMS_PER_FILE as u32 {
+        assert_eq!(p.create(0, 0).unwrap(), (want, 0x8000_0000_0000));
+    }
+    assert_eq!(p.create(0, 0).err(), Some(EBUSY));
+    p.destroy(7, 0).unwrap();
+    assert_eq!(p.create(0, 4 << 30).unwrap(), (7, 1 << 47));
+}
+
+#[test]
+fn create_destroy_and_state_errors() {
+    let (_ram, p) = pool();
+    assert_eq!(p.create(1, 0).err(), Some(EINVAL));
+    assert_eq!(p.create(0, (1 << 48) - 256 * M + 1).err(), Some(EINVAL));
+    assert_eq!(p.destroy(0xDEADBEEF, 0).err(), Some(EINVAL));
+    assert_eq!(p.destroy(0, 0).err(), Some(EINVAL));
+    let (id, _) = p.create(0, 0).unwrap();
+    assert_eq!(p.destroy(id, 1).err(), Some(EINVAL));
+    assert_eq!(p.state(id), Ok(0));
+    p.destroy(id, 0).unwrap();
+    assert_eq!(p.state(id).err(), Some(EINVAL));
+    assert_eq!(p.destroy(id, 0).err(), Some(EINVAL));
+    assert!(p.is_empty());
+}
+
+#[test]
+fn sync_bind_checks_in_panthors_order_and_reports_the_failing_index() {
+    let (ram, p) = pool();
+    let (id, kstart) = p.create(0, 0).unwrap();
+    let vm = p.get(id).unwrap();
+    let bo = TyrObject::new(&ram, 4 * K, 0, None).unwrap();
+    let lookup = |h: u32| (h == 1).then(|| bo.clone());
+    let err = |ops: &[drm_panthor_vm_bind_op]| bind_sync(&vm, ops, lookup).err();
+    // Size 0 is skipped before any other check, even with garbage in every other field.
+    assert_eq!(err(&[op(0xFFFF_FFFF, 99, 3, 5, 0)]), None);
+    let mut with_syncs = op(0, 1, 0, 0x1000, K);
+    with_syncs.syncs.count = 1;
+    for (o, why) in [
+        (with_syncs, "syncs in a synchronous bind"),
+        (op(0, 1, 0, 0x1800, K), "unaligned va"),
+        (op(0, 2, 0, 0x1000, K), "unknown handle is EINVAL, not ENOENT"),
+        (op(1 << 4, 1, 0, 0x1000, K), "unknown map flag"),
+        (op(0, 1, 0, 0x1000, 8 * K), "larger than the BO"),
+        (op(map_flags::SPARSE | map_flags::NOEXEC, 1, 0, 0x1000, K), "sparse with a handle"),
+        (op(op_type::UNMAP, 1, 0, 0x1000, K), "unmap with a handle (vm_unbind_invalid_address)"),
+        (op(op_type::UNMAP | map_flags::READONLY, 0, 0, 0x1000, K), "unmap with a map flag"),
+        (op(op_type::SYNC_ONLY, 0, 0, 0x1000, K), "sync-only with a range"),
+        (op(0x3000_0000, 0, 0, 0x1000, K), "type 3"),
+        (op(0, 1, 0, kstart, K), "into the kernel area (vm_bind_intersect_kbo_range)"),
+        (op(0, 1, 0, u64::MAX & !(K - 1), 2 * K), "wrapping"),
+    ] {
+        assert_eq!(err(&[op(0, 1, 0, 0x10000, K), o]), Some((1, EINVAL)), "{why}");
+    }
+    // The first op of each of those calls stayed applied.
+    assert_eq!(vm.vas().len(), 1);
+    // An unmap of nothing succeeds.
+    assert_eq!(err(&[op(op_type::UNMAP, 0, 0, 0x40_0000, K)]), None);
+    // A map on an unusable VM is refused; an unmap is not.
+    vm.mark_unusable();
+    assert_eq!(err(&[op(0, 1, 0, 0x2000, K)]), Some((0, EINVAL)));
+    assert_eq!(err(&[op(op_type::UNMAP, 0, 0, 0x10000, K)]), None);
+    assert_eq!(p.state(id), Ok(1));
+}
+
+#[test]
+fn exclusive_bos_bind_only_in_their_vm() {
+    let (ram, p) = pool();
+    let (a, _) = p.create(0, 0).unwrap();
+    let (b, _) = p.create(0, 0).unwrap();
+    let (va, vb) = (p.get(a).unwrap(), p.get(b).unwrap());
+    let bo = TyrObject::new(&ram, 4 * K, 0, Some((a, va.gpuvm().resv().clone()))).unwrap();
+    assert_eq!(bind_sync(&va, &[op(0, 1, 0, 0x1000, K)], |_| Some(bo.clone())).err(), None);
+    assert_eq!(bind_sync(&vb, &[op(0, 1, 0, 0x1000, K)], |_| Some(bo.clone())).err(), Some((0, EINVAL)));
+    assert!(!va.gpuvm().is_extobj(&bo));
+}
