@@ -70,8 +70,11 @@ fn expected_pages(vm: &Vm) -> BTreeMap<u64, Option<PhysAddr>> {
     m
 }
 
-/// Asserts the page table is exactly what the VA list says.
+/// Asserts the page table is exactly what the VA list says, by the test's own page maps and by the library checker.
 fn check(vm: &Vm) {
+    if let Err(e) = tyr::vm::check::check_vm(vm) {
+        panic!("checker: {e}");
+    }
     let pt = pt_pages(vm);
     let want = expected_pages(vm);
     assert_eq!(pt.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "mapped pages differ from the VAs");

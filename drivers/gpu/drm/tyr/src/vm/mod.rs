@@ -15,6 +15,7 @@
 //! zeroed dummy page of the VM.
 
 pub mod bind;
+pub mod check;
 pub mod pgtable;
 
 use core::ops::Range;

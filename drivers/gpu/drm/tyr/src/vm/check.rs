@@ -1,0 +1,206 @@
+//! The VM half of the consistency checker: the GPUVM VA list and the page table agree.
+//!
+//! Every VA's pages are mapped, each to the frame of its BO at the VA's offset (every page of a sparse VA to the
+//! VM's one dummy page), with the permissions its flags ask for; nothing outside the VAs is mapped. Read from the
+//! page table itself, not from what the driver believes it wrote.
+
+use core::fmt;
+
+use kernel::drm::gem::IntoGemObject;
+use kernel::io_pgtable::PteAttrs;
+use kernel::page::PhysAddr;
+
+use super::{map_flags, Vm};
+
+const PAGE: u64 = 0x1000;
+
+/// A disagreement between the VA list and the page table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inconsistency {
+    /// A page is mapped where no VA is.
+    Stray {
+        /// The page.
+        iova: u64,
+    },
+    /// A VA's page is not mapped.
+    Hole {
+        /// The page.
+        iova: u64,
+    },
+    /// A page maps the wrong frame.
+    WrongFrame {
+        /// The page.
+        iova: u64,
+        /// The frame the VA says.
+        want: PhysAddr,
+        /// The frame the table holds.
+        got: PhysAddr,
+    },
+    /// A page's permissions differ from its VA's flags.
+    WrongPermissions {
+        /// The page.
+        iova: u64,
+        /// The VA's VM_BIND flags.
+        flags: u32,
+        /// The descriptor's attribute bits.
+        attrs: u64,
+    },
+    /// A BO's pages could not be read.
+    BoPages {
+        /// The VA.
+        va: u64,
+    },
+}
+
+impl fmt::Display for Inconsistency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Stray { iova } => write!(f, "{iova:#x} is mapped but lies in no VA"),
+            Self::Hole { iova } => write!(f, "{iova:#x} lies in a VA but is not mapped"),
+            Self::WrongFrame { iova, want, got } => write!(f, "{iova:#x} maps {got:#x}, its VA says {want:#x}"),
+            Self::WrongPermissions { iova, flags, attrs } => {
+                write!(f, "{iova:#x} has attributes {attrs:#x}, its VA's flags are {flags:#x}")
+            }
+            Self::BoPages { va } => write!(f, "the BO of the VA at {va:#x} has no pages"),
+        }
+    }
+}
+
+impl std::error::Error for Inconsistency {}
+
+/// Whether a leaf's attributes grant what VM_BIND `flags` ask: read-only, execute-never and cacheability.
+fn perms_match(flags: u32, attrs: u64) -> bool {
+    let a = PteAttrs::from_bits_truncate(attrs);
+    let ro = a.contains(PteAttrs::AP_RDONLY);
+    let xn = a.contains(PteAttrs::UXN);
+    let idx = (attrs >> 2) & 7;
+    ro == (flags & map_flags::READONLY != 0)
+        && xn == (flags & map_flags::NOEXEC != 0)
+        && (idx == 1) == (flags & map_flags::UNCACHED == 0)
+}
+
+/// Checks `vm`: `Ok` when the page table is exactly what the VA list says, else the first disagreement in address
+/// order.
+pub fn check_vm(vm: &Vm) -> Result<(), Inconsistency> {
+    let vas = vm.vas();
+    let leaves = vm.leaves();
+    let mut dummy: Option<PhysAddr> = None;
+    let mut li = 0;
+    // Pages of the current leaf not yet matched: (iova, pa, attrs) per page, produced lazily.
+    let mut cur: Option<(u64, u64, PhysAddr, u64)> = None;
+    let mut next_page = |cur: &mut Option<(u64, u64, PhysAddr, u64)>| -> Option<(u64, PhysAddr, u64)> {
+        loop {
+            if let Some((iova, left, pa, attrs)) = cur.as_mut() {
+                if *left > 0 {
+                    let page = (*iova, *pa, *attrs);
+                    *iova += PAGE;
+                    *pa += PAGE;
+                    *left -= PAGE;
+                    return Some(page);
+                }
+            }
+            let &(iova, size, pa, attrs) = leaves.get(li)?;
+            li += 1;
+            *cur = Some((iova, size, pa, attrs));
+        }
+    };
+    let mut pending = next_page(&mut cur);
+    for va in &vas {
+        let frames = match &va.bo {
+            Some(bo) => Some(bo.gem().get_pages().map_err(|_| Inconsistency::BoPages { va: va.addr })?),
+            None => None,
+        };
+        let mut at = va.addr;
+        while at < va.addr + va.size {
+            let Some((iova, pa, attrs)) = pending else { return Err(Inconsistency::Hole { iova: at }) };
+            if iova < at {
+                return Err(Inconsistency::Stray { iova });
+            }
+            if iova > at {
+                return Err(Inconsistency::Hole { iova: at });
+            }
+            let want = match &frames {
+                Some(f) => f.get(((va.offset + (at - va.addr)) / PAGE) as usize).copied().unwrap_or(0),
+                None => *dummy.get_or_insert(pa),
+            };
+            if pa != want {
+                return Err(Inconsistency::WrongFrame { iova, want, got: pa });
+            }
+            if !perms_match(va.flags, attrs) {
+                return Err(Inconsistency::WrongPermissions { iova, flags: va.flags, attrs });
+            }
+            at += PAGE;
+            pending = next_page(&mut cur);
+        }
+    }
+    match pending {
+        Some((iova, _, _)) => Err(Inconsistency::Stray { iova }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use kernel::io_pgtable::{prot, IoPageTable};
+    use kernel::page::Ram;
+
+    use super::super::{NoMmu, VaLayout};
+    use super::*;
+    use crate::gem::TyrObject;
+
+    fn setup() -> (Arc<Ram>, Arc<Vm>, Arc<TyrObject>) {
+        let ram = Arc::new(Ram::new(hw_mem::RamConfig::rk3588(64 << 20)).unwrap());
+        let vm = Vm::new(1, VaLayout::new(48, 0, 1 << 48).unwrap(), &ram, Arc::new(NoMmu)).unwrap();
+        let bo = TyrObject::new(&ram, 4 * PAGE, 0, None).unwrap();
+        let op = vm.prepare_map(&bo, 0, 0x10000, 4 * PAGE, 0).unwrap();
+        vm.execute(op).unwrap();
+        (ram, vm, bo)
+    }
+
+    /// Changes the page table behind GPUVM's back (table pages from RAM directly).
+    fn poke(vm: &Vm, f: impl FnOnce(&mut dyn IoPageTable, PhysAddr)) {
+        let mut core = vm.core();
+        let data = core.data();
+        data.pt.alloc_mut().reserve(4).unwrap();
+        let dummy = data.dummy;
+        f(&mut data.pt, dummy);
+    }
+
+    #[test]
+    fn a_consistent_vm_passes() {
+        let (_ram, vm, _bo) = setup();
+        assert_eq!(check_vm(&vm), Ok(()));
+    }
+
+    #[test]
+    fn a_stray_page_is_found() {
+        let (_ram, vm, _bo) = setup();
+        poke(&vm, |pt, pa| assert!(pt.map_pages(0x40000, pa, 0x1000, 1, prot::READ).1.is_ok()));
+        assert_eq!(check_vm(&vm), Err(Inconsistency::Stray { iova: 0x40000 }));
+    }
+
+    #[test]
+    fn a_hole_is_found() {
+        let (_ram, vm, _bo) = setup();
+        poke(&vm, |pt, _| assert_eq!(pt.unmap_pages(0x11000, 0x1000, 1, None), 0x1000));
+        assert_eq!(check_vm(&vm), Err(Inconsistency::Hole { iova: 0x11000 }));
+    }
+
+    #[test]
+    fn a_wrong_frame_or_permission_is_found() {
+        let (_ram, vm, bo) = setup();
+        let frames = bo.gem().get_pages().unwrap();
+        poke(&vm, |pt, _| {
+            pt.unmap_pages(0x12000, 0x1000, 1, None);
+            assert!(pt.map_pages(0x12000, frames[0], 0x1000, 1, prot::READ | prot::WRITE | prot::CACHE).1.is_ok());
+        });
+        assert_eq!(check_vm(&vm), Err(Inconsistency::WrongFrame { iova: 0x12000, want: frames[2], got: frames[0] }));
+        poke(&vm, |pt, _| {
+            pt.unmap_pages(0x12000, 0x1000, 1, None);
+            assert!(pt.map_pages(0x12000, frames[2], 0x1000, 1, prot::READ | prot::CACHE).1.is_ok());
+        });
+        assert!(matches!(check_vm(&vm), Err(Inconsistency::WrongPermissions { iova: 0x12000, .. })));
+    }
+}
