@@ -17,11 +17,13 @@
 pub mod bind;
 pub mod check;
 pub mod pgtable;
+pub mod queue;
 
 use core::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use kernel::dma_fence::DmaFence;
 use kernel::drm::gem::IntoGemObject;
 use kernel::drm::gpuvm::{
     DriverGpuVm, GpuVm, GpuVmBo, GpuVmCore, GpuVmRef, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap,
@@ -34,6 +36,7 @@ use kernel::page::{PhysAddr, Ram};
 
 use crate::gem::{TyrDriver, TyrObject};
 use pgtable::{map_range, map_sg, unmap_range};
+use queue::{BindJob, BindQueue};
 
 const PAGE: u64 = SZ_4K as u64;
 const BLOCK: u64 = SZ_2M as u64;
@@ -288,6 +291,9 @@ pub struct Vm {
     mmu: Arc<dyn VmMmu>,
     unusable: AtomicBool,
     destroyed: AtomicBool,
+    bind_queue: Arc<BindQueue>,
+    fence_ctx: u64,
+    seqno: AtomicU64,
 }
 
 impl Vm {
@@ -316,6 +322,9 @@ impl Vm {
             mmu,
             unusable: AtomicBool::new(false),
             destroyed: AtomicBool::new(false),
+            bind_queue: kernel::alloc::try_arc(BindQueue::new())?,
+            fence_ctx: DmaFence::context_alloc(),
+            seqno: AtomicU64::new(0),
         })?)
     }
 
@@ -342,6 +351,26 @@ impl Vm {
     /// Marks the VM unusable.
     pub fn mark_unusable(&self) {
         self.unusable.store(true, Ordering::Release);
+    }
+
+    /// The fence context of this VM's bind jobs.
+    pub fn bind_fence_context(&self) -> u64 {
+        self.fence_ctx
+    }
+
+    /// The next bind job's sequence number in that context.
+    pub fn next_bind_seqno(&self) -> u64 {
+        self.seqno.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Queues an asynchronous bind job behind the earlier ones.
+    pub fn submit(&self, job: BindJob) -> Result {
+        self.bind_queue.push(job)
+    }
+
+    /// Bind jobs waiting or running.
+    pub fn pending_binds(&self) -> usize {
+        self.bind_queue.pending()
     }
 
     /// Whether `VM_DESTROY` ran.
@@ -509,6 +538,8 @@ impl Vm {
     /// references hold them.
     pub fn destroy(self: &Arc<Self>) -> Result {
         self.destroyed.store(true, Ordering::Release);
+        // Bind jobs still waiting on their dependencies are cancelled.
+        self.bind_queue.stop();
         let user = 0..self.layout.kernel_start;
         let op = self.prepare_unmap(user.start, user.end - user.start)?;
         self.execute(op)

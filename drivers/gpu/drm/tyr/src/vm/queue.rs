@@ -1,0 +1,184 @@
+//! The VM bind queue (Panthor's per-VM `drm_sched` entity for VM_BIND jobs): asynchronous binds run in submission
+//! order on a worker thread, each once its dependencies have signalled; the job applies its prepared ops, which
+//! cannot fail or allocate, and signals its fence.
+//!
+//! A job is built entirely in the ioctl (ops prepared, fence created, queue slot reserved), so that handing it over
+//! and running it never allocates: the fence-signalling path of the immediate mode.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use kernel::dma_fence::DmaFence;
+use kernel::error::code::{ECANCELED, ENOMEM};
+use kernel::error::Result;
+
+use super::{PreparedOp, Vm};
+
+/// How long the worker waits on a dependency before looking at whether its queue was torn down.
+const DEP_POLL: Duration = Duration::from_millis(50);
+
+/// One VM_BIND job.
+pub struct BindJob {
+    vm: Arc<Vm>,
+    ops: Vec<PreparedOp>,
+    deps: Vec<DmaFence>,
+    done: DmaFence,
+}
+
+impl BindJob {
+    /// A job applying `ops` to `vm` once every fence in `deps` has signalled. Its fence is returned by
+    /// [`Self::fence`].
+    pub fn new(vm: &Arc<Vm>, ops: Vec<PreparedOp>, deps: Vec<DmaFence>) -> Result<BindJob> {
+        let done = DmaFence::new(vm.bind_fence_context(), vm.next_bind_seqno())?;
+        Ok(BindJob { vm: vm.clone(), ops, deps, done })
+    }
+
+    /// The fence signalled when the job has run (with an error if it failed or was cancelled).
+    pub fn fence(&self) -> &DmaFence {
+        &self.done
+    }
+
+    /// Runs the job: waits for the dependencies (giving up with `ECANCELED` if `stopped` turns true first), applies
+    /// the ops, signals the fence. A dependency signalled with an error, or an op failing, marks the VM unusable and
+    /// signals the error (Panthor: a failed bind job makes the VM unusable).
+    fn run(self, stopped: &dyn Fn() -> bool) {
+        let BindJob { vm, ops, deps, done } = self;
+        let mut res: Result = Ok(());
+        for d in &deps {
+            while d.wait_timeout(DEP_POLL).is_err() {
+                if stopped() {
+                    res = Err(ECANCELED);
+                    break;
+                }
+            }
+            if res.is_err() {
+                break;
+            }
+            if let Some(e) = d.error() {
+                res = Err(e);
+                break;
+            }
+        }
+        let _signalling = kernel::alloc::fault::NoAllocSection::begin();
+        match res {
+            Ok(()) => {
+                for op in ops {
+                    if let Err(e) = vm.execute(op) {
+                        res = Err(e);
+                        break;
+                    }
+                }
+            }
+            Err(_) => vm.mark_unusable(),
+        }
+        let _ = match res {
+            Ok(()) => done.signal(),
+            Err(e) => done.signal_error(e),
+        };
+    }
+}
+
+struct State {
+    jobs: VecDeque<BindJob>,
+    stopped: bool,
+    worker: bool,
+}
+
+/// The queue: jobs of one VM, in order.
+pub struct BindQueue {
+    state: Mutex<State>,
+    cond: Condvar,
+}
+
+impl Default for BindQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BindQueue {
+    /// An empty queue; its worker starts with the first job.
+    pub fn new() -> Self {
+        BindQueue {
+            state: Mutex::new(State { jobs: VecDeque::new(), stopped: false, worker: false }),
+            cond: Condvar::new(),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `job` behind the earlier ones (the ioctl side: this may allocate and fail with `ENOMEM`, before the
+    /// job's fence is published).
+    pub fn push(self: &Arc<Self>, job: BindJob) -> Result {
+        let mut st = self.state();
+        if st.jobs.try_reserve(1).is_err() {
+            return Err(ENOMEM);
+        }
+        if !st.worker {
+            let me = Arc::downgrade(self);
+            std::thread::Builder::new().name("tyr-vm-bind".into()).spawn(move || worker(me)).map_err(|_| ENOMEM)?;
+            st.worker = true;
+        }
+        st.jobs.push_back(job);
+        self.cond.notify_all();
+        Ok(())
+    }
+
+    /// Jobs waiting or running.
+    pub fn pending(&self) -> usize {
+        self.state().jobs.len()
+    }
+
+    /// Stops the queue: jobs still waiting on dependencies are cancelled (`ECANCELED`), later pushes are run at once
+    /// by the same rule.
+    pub fn stop(&self) {
+        self.state().stopped = true;
+        self.cond.notify_all();
+    }
+}
+
+impl Drop for BindQueue {
+    fn drop(&mut self) {
+        // Jobs still queued when the last reference goes (the worker holds only a weak one): cancel them.
+        let jobs: Vec<BindJob> = self.state().jobs.drain(..).collect();
+        for job in jobs {
+            job.run(&|| true);
+        }
+    }
+}
+
+fn worker(q: Weak<BindQueue>) {
+    loop {
+        let Some(queue) = q.upgrade() else { return };
+        let job = {
+            let mut st = queue.state();
+            loop {
+                if let Some(j) = st.jobs.pop_front() {
+                    break Some(j);
+                }
+                if st.stopped {
+                    break None;
+                }
+                let (s, timeout) = queue.cond.wait_timeout(st, DEP_POLL).unwrap_or_else(|e| e.into_inner());
+                st = s;
+                // Without a job for a while, let the queue go if nobody else holds it.
+                if timeout.timed_out() && st.jobs.is_empty() && Arc::strong_count(&queue) == 1 {
+                    break None;
+                }
+            }
+        };
+        match job {
+            Some(job) => {
+                let stopped = || queue.state().stopped;
+                job.run(&stopped);
+            }
+            None => {
+                queue.state().worker = false;
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Asynchronous binds: jobs run in order once their dependencies signal, apply everything they prepared, and
+//! signal their fence; a failed dependency makes the VM unusable; a destroyed VM cancels waiting jobs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hw_mem::{Ram, RamConfig};
+use kernel::code::{ECANCELED, EIO};
+use kernel::dma_fence::DmaFence;
+use tyr::gem::TyrObject;
+use tyr::vm::queue::BindJob;
+use tyr::vm::{NoMmu, VaLayout, Vm};
+
+const K: u64 = 0x1000;
+const LONG: Duration = Duration::from_secs(10);
+const SHORT: Duration = Duration::from_millis(100);
+
+fn setup() -> (Arc<Ram>, Arc<Vm>, Arc<TyrObject>) {
+    let ram = Arc::new(Ram::new(RamConfig::rk3588(64 << 20)).unwrap());
+    let vm = Vm::new(1, VaLayout::new(48, 0, 1 << 48).unwrap(), &ram, Arc::new(NoMmu)).unwrap();
+    let bo = TyrObject::new(&ram, 16 * K, 0, None).unwrap();
+    (ram, vm, bo)
+}
+
+fn fence() -> DmaFence {
+    DmaFence::new(DmaFence::context_alloc(), 1).unwrap()
+}
+
+#[test]
+fn a_job_waits_for_its_dependency_then_applies_and_signals() {
+    let (_ram, vm, bo) = setup();
+    let dep = fence();
+    let ops =
+        vec![vm.prepare_map(&bo, 0, 0x10000, 4 * K, 0).unwrap(), vm.prepare_map(&bo, 0, 0x20000, 4 * K, 0).unwrap()];
+    let job = BindJob::new(&vm, ops, vec![dep.clone()]).unwrap();
+    let done = job.fence().clone();
+    vm.submit(job).unwrap();
+    // A second job without dependencies still runs after the first.
+    let later = BindJob::new(&vm, vec![vm.prepare_unmap(0x10000, K).unwrap()], vec![]).unwrap();
+    let later_done = later.fence().clone();
+    vm.submit(later).unwrap();
+    assert!(done.wait_timeout(SHORT).is_err(), "ran before its dependency signalled");
+    assert!(!later_done.is_signaled());
+    assert!(vm.vas().is_empty());
+    dep.signal().unwrap();
+    done.wait_timeout(LONG).unwrap();
+    later_done.wait_timeout(LONG).unwrap();
+    assert_eq!((done.error(), later_done.error()), (None, None));
+    let vas: Vec<_> = vm.vas().iter().map(|v| (v.addr, v.size)).collect();
+    assert_eq!(vas, [(0x11000, 3 * K), (0x20000, 4 * K)]);
+    tyr::vm::check::check_vm(&vm).unwrap();
+}
+
+#[test]
+fn a_failed_dependency_makes_the_vm_unusable() {
+    let (_ram, vm, bo) = setup();
+    let dep = fence();
+    let job = BindJob::new(&vm, vec![vm.prepare_map(&bo, 0, 0x10000, K, 0).unwrap()], vec![dep.clone()]).unwrap();
+    let done = job.fence().clone();
+    vm.submit(job).unwrap();
+    dep.signal_error(EIO).unwrap();
+    done.wait_timeout(LONG).unwrap();
+    assert_eq!(done.error(), Some(EIO));
+    assert!(vm.is_unusable() && vm.vas().is_empty());
+}
+
+#[test]
+fn destroying_the_vm_cancels_jobs_still_waiting() {
+    let (_ram, vm, bo) = setup();
+    let dep = fence();
+    let job = BindJob::new(&vm, vec![vm.prepare_map(&bo, 0, 0x10000, K, 0).unwrap()], vec![dep]).unwrap();
+    let done = job.fence().clone();
+    vm.submit(job).unwrap();
+    vm.destroy().unwrap();
+    done.wait_timeout(LONG).unwrap();
+    assert_eq!(done.error(), Some(ECANCELED));
+    assert!(vm.vas().is_empty());
+}
