@@ -117,8 +117,10 @@ impl GemObject {
                     frames.extend((0..HUGE as u64).map(|i| pa + i * FRAME_SIZE));
                     Ok(())
                 }
-                None => ram.alloc_frame().map(|pa| frames.push(pa)),
+                None => ram.alloc_frame().map(|pa| frames.push(pa)).map_err(|_| ENOMEM),
             };
+            // Fault injection sees every frame allocation (`alloc_pages`), huge runs included.
+            let res = res.and_then(|()| alloc::check().map_err(|_| ENOMEM));
             if res.is_err() {
                 for pa in frames {
                     let _ = ram.free_frame(pa);

@@ -58,7 +58,8 @@ impl ReservedPtPool {
         self.pages.try_reserve(count).map_err(|_| ENOMEM)?;
         let before = self.pages.len();
         for _ in 0..count {
-            match self.ram.alloc_frame() {
+            // Frames count as allocations for fault injection, like `alloc_pages` in the kernel.
+            match crate::alloc::check().map_err(|_| ()).and_then(|()| self.ram.alloc_frame().map_err(|_| ())) {
                 Ok(pa) => self.pages.push(pa),
                 Err(_) => {
                     for pa in self.pages.drain(before..) {
