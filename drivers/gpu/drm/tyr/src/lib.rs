@@ -5,6 +5,7 @@
 //! the VM code ([`vm::pgtable`]): how Panthor splits a range into io-pgtable calls.
 
 pub mod driver;
+pub mod file;
 pub mod gem;
 pub mod gpu;
 pub mod regs;

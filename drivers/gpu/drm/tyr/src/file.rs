@@ -1,0 +1,121 @@
+//! A Tyr file (`struct panthor_file`): its GEM handles and its VMs, and the handlers of the Panthor ioctls that
+//! only need those (`BO_CREATE`, `VM_CREATE`, `VM_DESTROY`, `VM_BIND` synchronous, `VM_GET_STATE`), each checking
+//! its arguments in Panthor's order (`panthor-uapi.md` §7).
+
+use std::sync::Arc;
+
+use kernel::drm::gem::{HandleTable, IntoGemObject};
+use kernel::error::code::EINVAL;
+use kernel::error::Result;
+use kernel::page::Ram;
+
+use crate::gem::TyrObject;
+use crate::uapi::{
+    drm_panthor_bo_create, drm_panthor_vm_bind, drm_panthor_vm_bind_op, drm_panthor_vm_create, drm_panthor_vm_destroy,
+    drm_panthor_vm_get_state,
+};
+use crate::uobj::get_uobj_array;
+use crate::vm::bind::{bind_sync, MmuFactory, VmPool};
+
+/// BO_CREATE flags (`drm_panthor_bo_flags`).
+pub mod bo_flags {
+    /// The BO cannot be mapped on the CPU.
+    pub const NO_MMAP: u32 = 1 << 0;
+    /// CPU mappings are write-back cached (uAPI 1.7).
+    pub const WB_MMAP: u32 = 1 << 1;
+}
+
+/// VM_BIND flags.
+pub mod bind_flags {
+    /// The ops run as a job once their wait syncobjs signal.
+    pub const ASYNC: u32 = 1 << 0;
+}
+
+/// One open file of the device.
+pub struct TyrFile {
+    ram: Arc<Ram>,
+    objects: HandleTable<TyrObject>,
+    vms: VmPool,
+}
+
+impl TyrFile {
+    /// A new file whose BOs and page tables live in `ram`, with VMs of `va_bits` bits.
+    pub fn new(ram: Arc<Ram>, va_bits: u32, mmu: Arc<MmuFactory>) -> Self {
+        TyrFile { vms: VmPool::new(ram.clone(), va_bits, mmu), ram, objects: HandleTable::default() }
+    }
+
+    /// The file's GEM handles.
+    pub fn objects(&self) -> &HandleTable<TyrObject> {
+        &self.objects
+    }
+
+    /// The file's VMs.
+    pub fn vms(&self) -> &VmPool {
+        &self.vms
+    }
+
+    /// `BO_CREATE`.
+    pub fn bo_create(&self, args: &mut drm_panthor_bo_create) -> Result {
+        const PAGE: u64 = 0x1000;
+        if args.size == 0 || args.pad != 0 || args.flags & !(bo_flags::NO_MMAP | bo_flags::WB_MMAP) != 0 {
+            return Err(EINVAL);
+        }
+        if args.flags & bo_flags::NO_MMAP != 0 && args.flags & bo_flags::WB_MMAP != 0 {
+            return Err(EINVAL);
+        }
+        let exclusive = match args.exclusive_vm_id {
+            0 => None,
+            id => Some((id, self.vms.get(id)?.gpuvm().resv().clone())),
+        };
+        let size = args.size.checked_add(PAGE - 1).ok_or(EINVAL)? & !(PAGE - 1);
+        let bo = TyrObject::new(&self.ram, size, args.flags, exclusive)?;
+        // Panthor's BOs read as zero: allocate (and clear) the pages now, as the shmem helper does on first use.
+        bo.gem().get_pages()?;
+        args.handle = self.objects.create(&bo)?;
+        args.size = size;
+        Ok(())
+    }
+
+    /// `VM_CREATE`.
+    pub fn vm_create(&self, args: &mut drm_panthor_vm_create) -> Result {
+        let (id, kernel_start) = self.vms.create(args.flags, args.user_va_range)?;
+        args.id = id;
+        args.user_va_range = kernel_start;
+        Ok(())
+    }
+
+    /// `VM_DESTROY`.
+    pub fn vm_destroy(&self, args: &mut drm_panthor_vm_destroy) -> Result {
+        self.vms.destroy(args.id, args.pad)
+    }
+
+    /// `VM_GET_STATE`.
+    pub fn vm_get_state(&self, args: &mut drm_panthor_vm_get_state) -> Result {
+        args.state = self.vms.state(args.vm_id)?;
+        Ok(())
+    }
+
+    /// `VM_BIND` without the ASYNC flag: on failure `ops.count` is rewritten to the failing op's index.
+    pub fn vm_bind_sync(&self, args: &mut drm_panthor_vm_bind) -> Result {
+        let vm = self.vms.get(args.vm_id)?;
+        let ops: Vec<drm_panthor_vm_bind_op> = get_uobj_array(&args.ops)?;
+        match bind_sync(&vm, &ops, |h| self.objects.lookup(h).ok()) {
+            Ok(()) => Ok(()),
+            Err((i, e)) => {
+                args.ops.count = i;
+                Err(e)
+            }
+        }
+    }
+
+    /// Tears the file down (close): every VM destroyed, every handle dropped.
+    pub fn close(&self) {
+        self.vms.destroy_all();
+    }
+}
+
+impl Drop for TyrFile {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
