@@ -72,6 +72,37 @@ impl ReservedPtPool {
         Ok(())
     }
 
+    /// An empty pool that can hold `capacity` pages without allocating (a cache of spare table pages).
+    pub fn with_capacity(ram: Arc<Ram>, capacity: usize) -> Result<Self> {
+        let mut pages = Vec::new();
+        pages.try_reserve_exact(capacity).map_err(|_| ENOMEM)?;
+        Ok(Self { ram, pages })
+    }
+
+    /// Moves up to `count` pages from `from` into this pool, then reserves fresh frames for the rest; returns how
+    /// many came from `from`. On failure nothing moved and nothing was reserved.
+    pub fn refill_from(&mut self, from: &mut ReservedPtPool, count: usize) -> Result<usize> {
+        self.pages.try_reserve(count).map_err(|_| ENOMEM)?;
+        let taken = count.min(from.pages.len());
+        let fresh = count - taken;
+        self.reserve(fresh)?;
+        let at = from.pages.len() - taken;
+        self.pages.extend(from.pages.drain(at..));
+        Ok(taken)
+    }
+
+    /// Moves this pool's pages into `to` while `to` has spare capacity (never allocating), and gives the rest back
+    /// to RAM.
+    pub fn drain_into(&mut self, to: &mut ReservedPtPool) {
+        while to.pages.len() < to.pages.capacity() {
+            match self.pages.pop() {
+                Some(pa) => to.pages.push(pa),
+                None => return,
+            }
+        }
+        self.release();
+    }
+
     /// Pages still held.
     pub fn remaining(&self) -> usize {
         self.pages.len()

@@ -1,13 +1,14 @@
 //! Tyr's GEM object (`struct panthor_gem_object`): a shmem-style object in the board's RAM, with the Panthor flags,
 //! the VM it is exclusive to (sharing that VM's resv), and a label.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use kernel::dma_resv::DmaResv;
 use kernel::drm::gem::{GemObject, IntoGemObject};
 use kernel::drm::Driver;
+use kernel::error::code::EINVAL;
 use kernel::error::Result;
-use kernel::page::Ram;
+use kernel::page::{Ram, FRAME_SIZE};
 
 /// The Tyr DRM driver type: its GEM objects are [`TyrObject`]s.
 pub struct TyrDriver;
@@ -22,6 +23,8 @@ pub struct TyrObject {
     flags: u32,
     exclusive_vm: Option<u32>,
     label: Mutex<Option<String>>,
+    /// The pages as physically contiguous `(address, length)` chunks, computed once (the shmem helper's sg table).
+    sg: OnceLock<Vec<(u64, u64)>>,
 }
 
 impl TyrObject {
@@ -37,7 +40,13 @@ impl TyrObject {
             Some((id, resv)) => (Some(id), GemObject::with_resv(size, Some(ram.clone()), resv)?),
             None => (None, GemObject::new(size, Some(ram.clone()))?),
         };
-        Ok(kernel::alloc::try_arc(TyrObject { gem, flags, exclusive_vm, label: Mutex::new(None) })?)
+        Ok(kernel::alloc::try_arc(TyrObject {
+            gem,
+            flags,
+            exclusive_vm,
+            label: Mutex::new(None),
+            sg: OnceLock::new(),
+        })?)
     }
 
     /// An object with no backing pages: the resv holder of a VM (`drm_gpuvm_resv_object_alloc`).
@@ -47,7 +56,46 @@ impl TyrObject {
             flags: 0,
             exclusive_vm: None,
             label: Mutex::new(None),
+            sg: OnceLock::new(),
         })?)
+    }
+
+    /// The chunks backing `[offset, offset + size)` of the object, pinning its pages on first use
+    /// (`drm_gem_shmem_get_pages_sgt`). `EINVAL` for a range outside the object.
+    pub fn sg_range(&self, offset: u64, size: u64) -> Result<Vec<(u64, u64)>> {
+        if offset.checked_add(size).is_none_or(|end| end > self.gem.size()) {
+            return Err(EINVAL);
+        }
+        let sg = match self.sg.get() {
+            Some(sg) => sg,
+            None => {
+                let pages = self.gem.get_pages()?;
+                let mut chunks: Vec<(u64, u64)> = Vec::new();
+                for pa in pages {
+                    match chunks.last_mut() {
+                        Some((start, len)) if *start + *len == pa => *len += FRAME_SIZE,
+                        _ => kernel::alloc::try_push(&mut chunks, (pa, FRAME_SIZE))?,
+                    }
+                }
+                self.sg.get_or_init(|| chunks)
+            }
+        };
+        let mut out = Vec::new();
+        let (mut skip, mut left) = (offset, size);
+        for &(pa, len) in sg {
+            if left == 0 {
+                break;
+            }
+            if skip >= len {
+                skip -= len;
+                continue;
+            }
+            let take = (len - skip).min(left);
+            kernel::alloc::try_push(&mut out, (pa + skip, take))?;
+            left -= take;
+            skip = 0;
+        }
+        Ok(out)
     }
 
     /// The `BO_CREATE` flags.

@@ -294,7 +294,12 @@ pub struct Vm {
     bind_queue: Arc<BindQueue>,
     fence_ctx: u64,
     seqno: AtomicU64,
+    /// Spare page-table pages left over by earlier ops (Panthor draws them from a slab cache).
+    pt_cache: Mutex<ReservedPtPool>,
 }
+
+/// Spare page-table pages a VM keeps between ops.
+const PT_CACHE_PAGES: usize = 64;
 
 impl Vm {
     /// Creates VM `id` with `layout`, its page table in `ram` and its TLB maintenance through `mmu`. User binds may
@@ -325,6 +330,7 @@ impl Vm {
             bind_queue: kernel::alloc::try_arc(BindQueue::new())?,
             fence_ctx: DmaFence::context_alloc(),
             seqno: AtomicU64::new(0),
+            pt_cache: Mutex::new(ReservedPtPool::with_capacity(ram.clone(), PT_CACHE_PAGES)?),
         })?)
     }
 
@@ -430,7 +436,9 @@ impl Vm {
     fn prepare(&self, kind: OpKind, va: u64, size: u64) -> Result<PreparedOp> {
         let vas = VaPrealloc::for_map(&self.gpuvm)?;
         let mut pt_pages = ReservedPtPool::new(self.ram.clone());
-        pt_pages.reserve(Self::pt_pages_for(&kind, va, size))?;
+        let mut cache = self.pt_cache.lock().unwrap_or_else(|e| e.into_inner());
+        pt_pages.refill_from(&mut cache, Self::pt_pages_for(&kind, va, size))?;
+        drop(cache);
         Ok(PreparedOp { kind, va, size, vas, pt_pages })
     }
 
@@ -459,9 +467,7 @@ impl Vm {
         if self.is_unusable() {
             return Err(EINVAL);
         }
-        let pages = bo.gem().get_pages()?;
-        let first = (bo_offset / PAGE) as usize;
-        let chunks = coalesce(&pages[first..first + (size / PAGE) as usize])?;
+        let chunks = bo.sg_range(bo_offset, size)?;
         let vm_bo = {
             let mut exec = self.gpuvm.exec_lock(1, &[bo.gem().resv()])?;
             GpuVmBo::obtain(&self.gpuvm, bo, (), &mut exec)?
@@ -526,6 +532,8 @@ impl Vm {
             core::mem::swap(core.data().pt.alloc_mut(), &mut op.pt_pages);
             res
         };
+        // Pages the op did not use go back to the cache (within its capacity: no allocation here) or to RAM.
+        op.pt_pages.drain_into(&mut self.pt_cache.lock().unwrap_or_else(|e| e.into_inner()));
         if res.is_err() {
             self.mark_unusable();
         }
@@ -573,19 +581,4 @@ pub struct VaView {
     pub offset: u64,
     /// VM_BIND map flags.
     pub flags: u32,
-}
-
-/// Merges physically contiguous frames into `(address, length)` chunks (the BO's scatter-gather table).
-fn coalesce(frames: &[PhysAddr]) -> Result<Vec<(u64, u64)>> {
-    let mut chunks: Vec<(u64, u64)> = Vec::new();
-    for &pa in frames {
-        match chunks.last_mut() {
-            Some((start, len)) if *start + *len == pa => *len += PAGE,
-            _ => {
-                kernel::alloc::try_reserve(&mut chunks, 1)?;
-                chunks.push((pa, PAGE));
-            }
-        }
-    }
-    Ok(chunks)
 }

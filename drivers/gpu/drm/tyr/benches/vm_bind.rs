@@ -1,0 +1,155 @@
+//! VM_BIND through the driver's path against bare GPUVM + io-pgtable (issue 6): `cargo bench -p tyr --bench
+//! vm_bind`.
+//!
+//! Each iteration maps a BO and unmaps it again:
+//! - **tyr**: two synchronous `VM_BIND` calls on a file (`TyrFile::vm_bind_sync`), ops read from user memory, every
+//!   Panthor check, the BO looked up by handle, vm_bo obtained under the resvs, VA/tree/page-table pages
+//!   pre-allocated, the job applied between the MMU region-lock hooks, deferred cleanup;
+//! - **bare**: the same two changes made directly on a `GpuVmCore` whose steps write an io-pgtable (`RamPtAlloc`),
+//!   with a vm_bo obtained once — the floor those two libraries give.
+//!
+//! The issue aims at tyr ≤ 3× bare.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hw_mem::{Ram, RamConfig};
+use kernel::drm::gem::IntoGemObject;
+use kernel::drm::gpuvm::{
+    DriverGpuVm, GpuVm, GpuVmCore, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped, VaPrealloc,
+    VmBoRef,
+};
+use kernel::io_pgtable::{prot, ArmLpaeS1, Config, NoFlush, RamPtAlloc};
+use tyr::file::TyrFile;
+use tyr::gem::{TyrDriver, TyrObject};
+use tyr::uapi::{
+    drm_panthor_bo_create, drm_panthor_obj_array, drm_panthor_vm_bind, drm_panthor_vm_bind_op, drm_panthor_vm_create,
+};
+use tyr::vm::bind::op_type;
+use tyr::vm::pgtable::{map_sg, unmap_range};
+use tyr::vm::{NoMmu, VmMmu};
+
+const PROT: u32 = prot::READ | prot::WRITE | prot::CACHE;
+
+/// The bare VM: GPUVM steps writing an io-pgtable, nothing else.
+struct Bare {
+    pt: ArmLpaeS1<RamPtAlloc, NoFlush>,
+}
+
+struct BareCtx<'a> {
+    vas: &'a mut VaPrealloc<Bare>,
+    chunks: &'a [(u64, u64)],
+}
+
+impl DriverGpuVm for Bare {
+    type Driver = TyrDriver;
+    type VaData = ();
+    type VmBoData = ();
+    type SmContext<'c> = BareCtx<'c>;
+
+    fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut BareCtx<'_>) -> kernel::Result<OpMapped<'op, Self>> {
+        map_sg(&mut self.pt, op.addr(), ctx.chunks.iter().copied(), PROT)?;
+        let va = ctx.vas.take().ok_or(kernel::code::ENOMEM)?;
+        Ok(op.insert(va, ()))
+    }
+
+    fn sm_step_unmap<'op>(
+        &mut self,
+        op: OpUnmap<'op, Self>,
+        ctx: &mut BareCtx<'_>,
+    ) -> kernel::Result<OpUnmapped<'op, Self>> {
+        let r = op.va().va_range();
+        unmap_range(&mut self.pt, r.start, r.end - r.start)?;
+        let (done, removed) = op.remove();
+        let _ = ctx.vas.put(removed.into_parts().1);
+        Ok(done)
+    }
+
+    fn sm_step_remap<'op>(
+        &mut self,
+        op: OpRemap<'op, Self>,
+        ctx: &mut BareCtx<'_>,
+    ) -> kernel::Result<OpRemapped<'op, Self>> {
+        let r = op.unmap_range();
+        unmap_range(&mut self.pt, r.start, r.end - r.start)?;
+        let (done, removed) = op.remap(ctx.vas, (), ())?;
+        let _ = ctx.vas.put(removed.into_parts().1);
+        Ok(done)
+    }
+}
+
+fn coalesce(frames: &[u64]) -> Vec<(u64, u64)> {
+    let mut v: Vec<(u64, u64)> = Vec::new();
+    for &pa in frames {
+        match v.last_mut() {
+            Some((s, l)) if *s + *l == pa => *l += 0x1000,
+            _ => v.push((pa, 0x1000)),
+        }
+    }
+    v
+}
+
+fn bare_ns(ram: &Arc<Ram>, size: u64, iters: u32) -> f64 {
+    let pt = ArmLpaeS1::new(ram.clone(), Config::PANTHOR_RK3588, RamPtAlloc, NoFlush).unwrap();
+    let r_obj = TyrObject::resv_holder().unwrap();
+    let mut core: GpuVmCore<Bare> = GpuVm::new("bare", &r_obj, 0..1 << 48, 0..0, Bare { pt }).unwrap();
+    let bo = TyrObject::new(ram, size, 0, None).unwrap();
+    let chunks = coalesce(&bo.gem().get_pages().unwrap());
+    let vm_bo: VmBoRef<Bare> = {
+        let mut held = core.resv().lock();
+        core.obtain(&bo, (), &mut held).unwrap()
+    };
+    let mut vas = VaPrealloc::new(core.vm(), 3).unwrap();
+    let va = 0x4000_0000;
+    let t0 = Instant::now();
+    for _ in 0..iters {
+        vas.top_up(3).unwrap();
+        let mut ctx = BareCtx { vas: &mut vas, chunks: &chunks };
+        let req = OpMapRequest { addr: va, range: size, gem_offset: 0, vm_bo: Some(&vm_bo), flags: 0 };
+        core.sm_map(req, &mut ctx).unwrap();
+        vas.top_up(3).unwrap();
+        let mut ctx = BareCtx { vas: &mut vas, chunks: &[] };
+        core.sm_unmap(va, size, &mut ctx).unwrap();
+    }
+    let ns = t0.elapsed().as_nanos() as f64 / f64::from(iters);
+    black_box(&core);
+    ns
+}
+
+fn tyr_ns(ram: &Arc<Ram>, size: u64, iters: u32) -> f64 {
+    let file = TyrFile::new(ram.clone(), 48, Arc::new(|| Arc::new(NoMmu) as Arc<dyn VmMmu>));
+    let mut c = drm_panthor_vm_create::default();
+    file.vm_create(&mut c).unwrap();
+    let mut b = drm_panthor_bo_create { size, ..Default::default() };
+    file.bo_create(&mut b).unwrap();
+    let va = 0x4000_0000;
+    let map = [drm_panthor_vm_bind_op { bo_handle: b.handle, va, size, ..Default::default() }];
+    let unmap = [drm_panthor_vm_bind_op { flags: op_type::UNMAP, va, size, ..Default::default() }];
+    let args = |ops: &[drm_panthor_vm_bind_op; 1]| drm_panthor_vm_bind {
+        vm_id: c.id,
+        flags: 0,
+        ops: drm_panthor_obj_array { stride: 48, count: 1, array: ops.as_ptr() as u64 },
+    };
+    let t0 = Instant::now();
+    for _ in 0..iters {
+        file.vm_bind_sync(&mut args(&map)).unwrap();
+        file.vm_bind_sync(&mut args(&unmap)).unwrap();
+    }
+    t0.elapsed().as_nanos() as f64 / f64::from(iters)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a plain build of the target (`cargo test --benches`) runs a short pass.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let ram = Arc::new(Ram::new(RamConfig::rk3588(512 << 20)).unwrap());
+    println!("{:<22} {:>12} {:>12} {:>8}", "VM_BIND map+unmap", "tyr ns", "bare ns", "ratio");
+    for (name, size, iters) in [("4 KiB BO", 0x1000u64, 20_000u32), ("2 MiB BO", 0x20_0000, 5_000)] {
+        let iters = if quick { iters / 100 } else { iters };
+        let best = |f: &dyn Fn() -> f64| (0..5).map(|_| f()).fold(f64::INFINITY, f64::min);
+        let ours = best(&|| tyr_ns(&ram, size, iters));
+        let bare = best(&|| bare_ns(&ram, size, iters));
+        println!("{name:<22} {ours:>12.0} {bare:>12.0} {:>7.2}x", ours / bare);
+    }
+    println!("ratio = tyr / bare (same run); the issue aims at <= 3x");
+}
