@@ -212,6 +212,32 @@ impl UserSliceWriter {
     }
 }
 
+/// This process's pid, cached (every copy needs it and `getpid` is a system call), and forgotten in a forked child
+/// so that the child copies from its own memory.
+fn own_pid() -> libc::pid_t {
+    use std::sync::atomic::{AtomicI32, Ordering};
+    use std::sync::Once;
+    static PID: AtomicI32 = AtomicI32::new(0);
+    static ATFORK: Once = Once::new();
+    extern "C" fn forget() {
+        PID.store(0, Ordering::Relaxed);
+    }
+    ATFORK.call_once(|| {
+        // SAFETY: `forget` is a valid `extern "C"` function that only stores to an atomic (async-signal-safe, as a
+        // fork child handler must be); registering it has no other precondition.
+        unsafe { libc::pthread_atfork(None, None, Some(forget)) };
+    });
+    match PID.load(Ordering::Relaxed) {
+        0 => {
+            // SAFETY: getpid has no preconditions.
+            let pid = unsafe { libc::getpid() };
+            PID.store(pid, Ordering::Relaxed);
+            pid
+        }
+        pid => pid,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,31 +313,5 @@ mod tests {
         let src = *b"panthor";
         assert_eq!(UserSlice::new(ptr_of(&src), 7).read_all().unwrap(), b"panthor");
         assert_eq!(UserSlice::new(UserPtr(8), 7).read_all(), Err(EFAULT));
-    }
-}
-
-/// This process's pid, cached (every copy needs it and `getpid` is a system call), and forgotten in a forked child
-/// so that the child copies from its own memory.
-fn own_pid() -> libc::pid_t {
-    use std::sync::atomic::{AtomicI32, Ordering};
-    use std::sync::Once;
-    static PID: AtomicI32 = AtomicI32::new(0);
-    static ATFORK: Once = Once::new();
-    extern "C" fn forget() {
-        PID.store(0, Ordering::Relaxed);
-    }
-    ATFORK.call_once(|| {
-        // SAFETY: `forget` is a valid `extern "C"` function that only stores to an atomic (async-signal-safe, as a
-        // fork child handler must be); registering it has no other precondition.
-        unsafe { libc::pthread_atfork(None, None, Some(forget)) };
-    });
-    match PID.load(Ordering::Relaxed) {
-        0 => {
-            // SAFETY: getpid has no preconditions.
-            let pid = unsafe { libc::getpid() };
-            PID.store(pid, Ordering::Relaxed);
-            pid
-        }
-        pid => pid,
     }
 }
