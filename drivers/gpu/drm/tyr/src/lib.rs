@@ -8,6 +8,7 @@ pub mod driver;
 pub mod file;
 pub mod gem;
 pub mod gpu;
+pub mod mmu;
 pub mod regs;
 pub mod uapi;
 pub mod uobj;

@@ -68,13 +68,41 @@ pub fn flags_to_prot(flags: u32) -> u32 {
     p
 }
 
-/// What a VM asks of the MMU around page-table updates: lock the region (AS LOCK) before, flush and unlock
-/// (FLUSH_PT, UNLOCK) after. A VM that holds no address-space slot has nothing cached and the calls do nothing.
+/// A GPU page fault in a VM's address space, as the MMU interrupt reported it (`mali-g610.md` §6.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MmuFault {
+    /// The address space that faulted.
+    pub as_nr: u32,
+    /// The faulting GPU VA.
+    pub addr: u64,
+    /// AS_FAULTSTATUS bits 7:0 (e.g. 0xC0 | level for a translation fault, 0xC8 | level for a permission fault).
+    pub exception_type: u32,
+    /// AS_FAULTSTATUS bits 9:8: 0 atomic, 1 execute, 2 read, 3 write.
+    pub access_type: u32,
+    /// AS_FAULTSTATUS bits 31:16.
+    pub source_id: u32,
+}
+
+/// What a VM asks of the MMU (its address-space slot client, [`crate::mmu::AsClient`]): an address-space slot while
+/// the GPU runs work on it, and around page-table updates the region lock (AS LOCK) before and the flush (FLUSH_PT,
+/// which also unlocks) after. A VM that holds no slot has nothing cached and the lock calls do nothing.
 pub trait VmMmu: Send + Sync {
     /// Locks `[iova, iova + size)` of this VM's address space, if it has one.
     fn lock_region(&self, iova: u64, size: u64);
     /// Flushes the page-table caches over the locked region and unlocks it.
     fn unlock_region(&self);
+    /// Where faults in this VM's address space are reported.
+    fn set_fault_handler(&self, _f: Box<dyn Fn(MmuFault) + Send + Sync>) {}
+    /// Takes (or keeps) a slot programmed with the root table `transtab` and `memattr`; returns its number.
+    fn activate(self: Arc<Self>, _transtab: PhysAddr, _memattr: u64) -> Result<u32> {
+        Err(kernel::error::code::ENODEV)
+    }
+    /// One user of the slot fewer.
+    fn idle(&self) {}
+    /// The slot held, if any.
+    fn as_nr(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// An MMU hook for a VM that is never made active (tests of the VA and page-table logic alone).
@@ -296,6 +324,8 @@ pub struct Vm {
     seqno: AtomicU64,
     /// Spare page-table pages left over by earlier ops (Panthor draws them from a slab cache).
     pt_cache: Mutex<ReservedPtPool>,
+    /// The last GPU fault reported for this VM's address space.
+    fault: Mutex<Option<MmuFault>>,
 }
 
 /// Spare page-table pages a VM keeps between ops.
@@ -318,7 +348,7 @@ impl Vm {
         let r_obj = TyrObject::resv_holder()?;
         let core = GpuVm::new("tyr-vm", &r_obj, layout.full(), layout.kernel(), data)?;
         let gpuvm = core.vm().clone();
-        Ok(kernel::alloc::try_arc(Vm {
+        let vm = kernel::alloc::try_arc(Vm {
             id,
             layout,
             core: Mutex::new(core),
@@ -331,7 +361,17 @@ impl Vm {
             fence_ctx: DmaFence::context_alloc(),
             seqno: AtomicU64::new(0),
             pt_cache: Mutex::new(ReservedPtPool::with_capacity(ram.clone(), PT_CACHE_PAGES)?),
-        })?)
+            fault: Mutex::new(None),
+        })?;
+        // A GPU fault marks the VM unusable (issue 6) and is kept for VM_GET_STATE and tools.
+        let weak = Arc::downgrade(&vm);
+        vm.mmu.set_fault_handler(Box::new(move |f| {
+            if let Some(vm) = weak.upgrade() {
+                *vm.fault.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+                vm.mark_unusable();
+            }
+        }));
+        Ok(vm)
     }
 
     /// The VM id in its file.
@@ -357,6 +397,28 @@ impl Vm {
     /// Marks the VM unusable.
     pub fn mark_unusable(&self) {
         self.unusable.store(true, Ordering::Release);
+    }
+
+    /// Makes the VM active on the GPU (`panthor_vm_active`): an address-space slot programmed with this VM's page
+    /// table. `EBUSY` when every slot is held by an active VM, `ENODEV` without an MMU.
+    pub fn activate(&self) -> Result<u32> {
+        let (ttbr, _, mair) = self.as_config();
+        self.mmu.clone().activate(ttbr, crate::mmu::mair_to_memattr(mair))
+    }
+
+    /// The GPU no longer runs work on this VM (`panthor_vm_idle`); its slot may be reused.
+    pub fn idle(&self) {
+        self.mmu.idle()
+    }
+
+    /// The address-space slot the VM holds, if any.
+    pub fn as_nr(&self) -> Option<u32> {
+        self.mmu.as_nr()
+    }
+
+    /// The last GPU page fault in this VM, if any.
+    pub fn last_fault(&self) -> Option<MmuFault> {
+        *self.fault.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The fence context of this VM's bind jobs.

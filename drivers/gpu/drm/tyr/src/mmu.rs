@@ -1,0 +1,378 @@
+//! The GPU MMU as Panthor drives it (`panthor_mmu.c`): address-space slots, their programming, the region lock
+//! around page-table updates, and the MMU fault interrupt (`mali-g610.md` §6 and §9.6–9.10).
+//!
+//! AS 0 belongs to the MCU; user VMs get the lowest free of the other slots, or, when none is free, the slot of the
+//! least recently idle VM that is not active (its AS is disabled first); with every slot held by an active VM,
+//! activation fails with `EBUSY`. A VM keeps its slot while idle, so re-activating it is free. A page-table change on
+//! a VM holding a slot is bracketed by LOCK (before) and FLUSH_PT (after, which flushes the region's translations and
+//! unlocks it); a VM without a slot has nothing cached and skips both.
+
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use kernel::error::code::{EBUSY, EINVAL, ETIMEDOUT};
+use kernel::error::Result;
+use kernel::io::IoMem;
+use kernel::irq::IrqReturn;
+use kernel::page::PhysAddr;
+
+use crate::regs::{irq, MMU_IRQ_BASE};
+use crate::vm::{MmuFault, VmMmu};
+
+/// Number of address spaces of the G610.
+pub const AS_COUNT: usize = 8;
+
+/// Per-AS registers, at `0x2400 + n * 0x40`.
+pub mod as_reg {
+    /// Base of AS `n`'s registers.
+    pub const fn base(n: usize) -> usize {
+        0x2400 + n * 0x40
+    }
+    /// Root table address.
+    pub const TRANSTAB: usize = 0x00;
+    /// Memory attributes, one byte per AttrIndx.
+    pub const MEMATTR: usize = 0x08;
+    /// Lock region.
+    pub const LOCKADDR: usize = 0x10;
+    /// Command.
+    pub const COMMAND: usize = 0x18;
+    /// Fault status.
+    pub const FAULTSTATUS: usize = 0x1c;
+    /// Faulting address.
+    pub const FAULTADDRESS: usize = 0x20;
+    /// Status: bit 0 set while a command runs.
+    pub const STATUS: usize = 0x28;
+    /// Translation configuration.
+    pub const TRANSCFG: usize = 0x30;
+    /// AS_STATUS: a command is being processed.
+    pub const STATUS_ACTIVE: u32 = 1 << 0;
+}
+
+/// AS_COMMAND values.
+pub mod as_cmd {
+    /// Make TRANSTAB/MEMATTR/TRANSCFG live.
+    pub const UPDATE: u32 = 1;
+    /// Lock the region in LOCKADDR.
+    pub const LOCK: u32 = 2;
+    /// Flush the locked region's translations and unlock.
+    pub const UNLOCK: u32 = 3;
+    /// Clean+invalidate L2, flush the region's translations, unlock.
+    pub const FLUSH_PT: u32 = 4;
+    /// Also clean+invalidate L1s, then as FLUSH_PT.
+    pub const FLUSH_MEM: u32 = 5;
+}
+
+/// AS_TRANSCFG of an enabled AS on RK3588: AARCH64_4K, INA_BITS(55 − 48), PTW_MEMATTR write-back, PTW_RA.
+pub const TRANSCFG_ENABLED: u64 = 0x0000_0000_4200_01C6;
+/// AS_TRANSCFG of a disabled AS: ADRMODE UNMAPPED.
+pub const TRANSCFG_UNMAPPED: u64 = 0x1;
+/// MMU_IRQ_MASK Panthor enables: the page-fault bits.
+pub const MMU_IRQ_FAULTS: u32 = 0xffff;
+
+/// Panthor's `mair_to_memattr`: the io-pgtable MAIR turned into AS_MEMATTR bytes for a non-coherent GPU.
+pub fn mair_to_memattr(mair: u64) -> u64 {
+    let mut memattr = 0u64;
+    for i in 0..8 {
+        let byte = (mair >> (8 * i)) & 0xff;
+        let (inner, outer) = (byte & 0xf, byte >> 4);
+        // Write-back iff the outer nibble is write-back (bit 2 and allocate bits 1:0) and the inner one cacheable.
+        let outer_wb = outer & 0x4 != 0 && outer & 0x3 != 0;
+        let attr = if outer_wb && inner & 0x4 != 0 {
+            // Memory type WB (2 << 6), explicit allocate (3 << 2), inner R/W allocate from the MAIR byte, coherency 0.
+            (2 << 6) | (3 << 2) | (inner & 0x3)
+        } else {
+            // Non-cacheable with explicit no-allocate.
+            (1 << 6) | (3 << 2)
+        };
+        memattr |= attr << (8 * i);
+    }
+    memattr
+}
+
+/// AS_LOCKADDR for `[start, start + size)`: the smallest naturally aligned power-of-two region covering it, at
+/// least 32 KiB (`lock_region`). 0 for an empty range (no lock).
+pub fn lockaddr(start: u64, size: u64) -> u64 {
+    if size == 0 {
+        return 0;
+    }
+    let end = start.saturating_add(size - 1);
+    // Position of the highest bit that differs between the first and last byte, at least 15.
+    let width = (64 - (start ^ end).leading_zeros()).max(15) as u64;
+    let base = start & !((1u64 << (width - 1)) - 1);
+    (base & !0xfff) | (width - 1)
+}
+
+/// How long an AS command may keep AS_STATUS.ACTIVE set (Panthor: 100 ms).
+const AS_TIMEOUT: Duration = Duration::from_millis(100);
+
+struct Slot {
+    owner: Weak<AsClient>,
+    active: usize,
+    last_idle: u64,
+    locked: bool,
+}
+
+struct State {
+    slots: [Option<Slot>; AS_COUNT],
+    tick: u64,
+    faulty: u32,
+}
+
+/// The MMU: the slot table and the registers.
+pub struct Mmu {
+    io: IoMem,
+    present: u32,
+    state: Mutex<State>,
+}
+
+impl Mmu {
+    /// The MMU of a GPU whose AS_PRESENT is `present`, driven through `io`; masks are set by the caller (probe).
+    pub fn new(io: IoMem, present: u32) -> Arc<Mmu> {
+        Arc::new(Mmu {
+            io,
+            present,
+            state: Mutex::new(State { slots: [const { None }; AS_COUNT], tick: 0, faulty: 0 }),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new client (one per VM): no slot until [`AsClient::activate`].
+    pub fn client(self: &Arc<Self>) -> Arc<AsClient> {
+        Arc::new(AsClient { mmu: self.clone(), slot: Mutex::new(None), fault: Mutex::new(None) })
+    }
+
+    fn wait_idle(&self, n: usize) -> Result {
+        self.io
+            .poll32(
+                as_reg::base(n) + as_reg::STATUS,
+                |s| s & as_reg::STATUS_ACTIVE == 0,
+                Duration::from_micros(10),
+                AS_TIMEOUT,
+            )
+            .map(drop)
+            .map_err(|_| ETIMEDOUT)
+    }
+
+    fn command(&self, n: usize, cmd: u32) -> Result {
+        self.wait_idle(n)?;
+        self.io.write32(as_reg::base(n) + as_reg::COMMAND, cmd)
+    }
+
+    fn enable(&self, n: usize, transtab: PhysAddr, memattr: u64, transcfg: u64) -> Result {
+        let b = as_reg::base(n);
+        self.io.write64(b + as_reg::TRANSTAB, transtab)?;
+        self.io.write64(b + as_reg::MEMATTR, memattr)?;
+        self.io.write64(b + as_reg::TRANSCFG, transcfg)?;
+        self.command(n, as_cmd::UPDATE)?;
+        self.wait_idle(n)
+    }
+
+    fn disable(&self, n: usize) -> Result {
+        // Flush what the AS may have cached (Tyr: FLUSH_PT then FLUSH_MEM over the whole space), then unmap it.
+        let b = as_reg::base(n);
+        self.io.write64(b + as_reg::LOCKADDR, 0x3f)?;
+        self.command(n, as_cmd::LOCK)?;
+        self.command(n, as_cmd::FLUSH_MEM)?;
+        self.io.write64(b + as_reg::TRANSTAB, 0)?;
+        self.io.write64(b + as_reg::MEMATTR, 0)?;
+        self.io.write64(b + as_reg::TRANSCFG, TRANSCFG_UNMAPPED)?;
+        self.command(n, as_cmd::UPDATE)?;
+        self.wait_idle(n)
+    }
+
+    /// The MMU interrupt handler (`panthor_mmu_irq_handler`): for each faulting AS, lowest first, reads and
+    /// decodes the fault, masks that AS's bit, reports the fault to the VM holding the slot and disables the AS.
+    pub fn handle_irq(&self) -> IrqReturn {
+        let Ok(stat) = self.io.read32(MMU_IRQ_BASE + irq::STAT) else { return IrqReturn::None };
+        let pending = stat & MMU_IRQ_FAULTS;
+        if pending == 0 {
+            return IrqReturn::None;
+        }
+        let _ = self.io.write32(MMU_IRQ_BASE + irq::CLEAR, pending);
+        for n in 0..AS_COUNT {
+            if pending & (1 << n) == 0 {
+                continue;
+            }
+            let b = as_reg::base(n);
+            let status = self.io.read32(b + as_reg::FAULTSTATUS).unwrap_or(0);
+            let addr = self.io.read64(b + as_reg::FAULTADDRESS).unwrap_or(0);
+            let fault = MmuFault {
+                as_nr: n as u32,
+                addr,
+                exception_type: status & 0xff,
+                access_type: (status >> 8) & 0x3,
+                source_id: status >> 16,
+            };
+            let owner = {
+                let mut st = self.state();
+                st.faulty |= 1 << n;
+                let _ = self.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty);
+                st.slots[n].as_ref().and_then(|s| s.owner.upgrade())
+            };
+            let _ = self.disable(n);
+            if let Some(client) = owner {
+                client.report(fault);
+            }
+        }
+        IrqReturn::Handled
+    }
+
+    /// Slots in use and the VM activity behind them: `(slot, active count)`.
+    pub fn slots(&self) -> Vec<(u32, usize)> {
+        let st = self.state();
+        st.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as u32, s.active))).collect()
+    }
+}
+
+/// Where an address space's faults go.
+type FaultHandler = Box<dyn Fn(MmuFault) + Send + Sync>;
+
+/// One VM's view of the MMU: its slot, if it holds one.
+pub struct AsClient {
+    mmu: Arc<Mmu>,
+    slot: Mutex<Option<usize>>,
+    fault: Mutex<Option<FaultHandler>>,
+}
+
+impl AsClient {
+    fn slot(&self) -> MutexGuard<'_, Option<usize>> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The slot held, if any.
+    pub fn as_nr(&self) -> Option<u32> {
+        self.slot().map(|n| n as u32)
+    }
+
+    /// Makes the VM active (`panthor_vm_active`): keeps or gets a slot, programs it with `transtab` (root table),
+    /// `memattr` and the enabled TRANSCFG, and counts one more user. `EBUSY` when every user slot is held by an
+    /// active VM.
+    pub fn activate(self: &Arc<Self>, transtab: PhysAddr, memattr: u64) -> Result<u32> {
+        let mmu = &self.mmu;
+        let mut st = mmu.state();
+        let mut mine = self.slot();
+        if let Some(n) = *mine {
+            if let Some(s) = st.slots[n].as_mut() {
+                s.active += 1;
+                return Ok(n as u32);
+            }
+        }
+        let usable = |n: usize| mmu.present & (1 << n) != 0;
+        let free = (1..AS_COUNT).find(|&n| usable(n) && st.slots[n].is_none());
+        let n = match free {
+            Some(n) => n,
+            None => {
+                let victim = (1..AS_COUNT)
+                    .filter(|&n| usable(n))
+                    .filter_map(|n| st.slots[n].as_ref().map(|s| (n, s)))
+                    .filter(|(_, s)| s.active == 0 && !s.locked)
+                    .min_by_key(|(_, s)| s.last_idle)
+                    .map(|(n, _)| n)
+                    .ok_or(EBUSY)?;
+                if let Some(old) = st.slots[victim].take().and_then(|s| s.owner.upgrade()) {
+                    *old.slot() = None;
+                }
+                mmu.disable(victim)?;
+                victim
+            }
+        };
+        if st.faulty & (1 << n) != 0 {
+            // A slot that faulted: clear its interrupt and unmask it again (§9.6).
+            st.faulty &= !(1 << n);
+            mmu.io.write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n)?;
+            mmu.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty)?;
+        }
+        mmu.enable(n, transtab, memattr, TRANSCFG_ENABLED)?;
+        st.slots[n] = Some(Slot { owner: Arc::downgrade(self), active: 1, last_idle: 0, locked: false });
+        *mine = Some(n);
+        Ok(n as u32)
+    }
+
+    /// One user fewer (`panthor_vm_idle`); at zero the slot may be taken by another VM.
+    pub fn idle(&self) {
+        let mut st = self.mmu.state();
+        st.tick += 1;
+        let tick = st.tick;
+        if let Some(n) = *self.slot() {
+            if let Some(s) = st.slots[n].as_mut() {
+                s.active = s.active.saturating_sub(1);
+                s.last_idle = tick;
+            }
+        }
+    }
+
+    /// Gives the slot up and disables the AS (VM destruction).
+    pub fn release(&self) {
+        let mut st = self.mmu.state();
+        if let Some(n) = self.slot().take() {
+            st.slots[n] = None;
+            let _ = self.mmu.disable(n);
+        }
+    }
+
+    fn report(&self, f: MmuFault) {
+        if let Some(cb) = self.fault.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            cb(f);
+        }
+    }
+}
+
+impl Drop for AsClient {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl VmMmu for AsClient {
+    fn lock_region(&self, iova: u64, size: u64) {
+        let mut st = self.mmu.state();
+        let Some(n) = *self.slot() else { return };
+        if let Some(s) = st.slots[n].as_mut() {
+            s.locked = true;
+        }
+        let region = lockaddr(iova, size);
+        if region == 0 {
+            return;
+        }
+        let _ = self.mmu.io.write64(as_reg::base(n) + as_reg::LOCKADDR, region);
+        let _ = self.mmu.command(n, as_cmd::LOCK);
+        let _ = self.mmu.wait_idle(n);
+    }
+
+    fn unlock_region(&self) {
+        let mut st = self.mmu.state();
+        let Some(n) = *self.slot() else { return };
+        let locked = st.slots[n].as_mut().map(|s| core::mem::replace(&mut s.locked, false)).unwrap_or(false);
+        if locked {
+            let _ = self.mmu.command(n, as_cmd::FLUSH_PT);
+            let _ = self.mmu.wait_idle(n);
+        }
+    }
+
+    fn set_fault_handler(&self, f: Box<dyn Fn(MmuFault) + Send + Sync>) {
+        *self.fault.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+    }
+
+    fn activate(self: Arc<Self>, transtab: PhysAddr, memattr: u64) -> Result<u32> {
+        AsClient::activate(&self, transtab, memattr)
+    }
+
+    fn idle(&self) {
+        AsClient::idle(self)
+    }
+
+    fn as_nr(&self) -> Option<u32> {
+        AsClient::as_nr(self)
+    }
+}
+
+/// `EINVAL` for an AS number the GPU does not have.
+pub fn check_as(present: u32, n: u32) -> Result {
+    if n as usize >= AS_COUNT || present & (1 << n) == 0 {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
