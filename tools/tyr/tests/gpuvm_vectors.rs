@@ -65,3 +65,23 @@ fn timed_replay_reports_ops_first() {
     let want = src.lines().filter(|l| l.starts_with("map ") || l.starts_with("unmap ")).count();
     assert_eq!(ops, want, "{out}");
 }
+
+/// `tyr replay all` (what `make run` prints) covers every vector directory, and each set passes.
+#[test]
+fn replay_all_covers_every_vector_directory() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors");
+    let mut dirs: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    dirs.sort();
+    let mut sets: Vec<String> = tyr_cli::replay::sets::SETS.iter().map(|s| s.name.to_string()).collect();
+    sets.sort();
+    assert_eq!(sets, dirs);
+    for set in tyr_cli::replay::sets::SETS {
+        let r = tyr_cli::replay::sets::run_set(set, &root).unwrap();
+        assert!(r.passed(), "{}", r.summary());
+    }
+}
