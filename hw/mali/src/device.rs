@@ -67,13 +67,21 @@ struct Domain {
 /// Something that completes later.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Event {
-    Power { domain: usize, bits: u64, on: bool },
-    Reset { keep_power: bool },
+    Power {
+        domain: usize,
+        bits: u64,
+        on: bool,
+    },
+    Reset {
+        keep_power: bool,
+    },
     CacheFlush,
     AsCommand(usize),
     McuStart,
     McuStop,
     Doorbell(u32),
+    /// The MCU's idle timer (of the given generation) expired.
+    McuIdle(u64),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -274,6 +282,7 @@ impl State {
                 self.mcu.stop();
             }
             Event::Doorbell(i) => crate::csf::doorbell(self, i),
+            Event::McuIdle(gen) => crate::csf::idle_timer_expired(self, gen),
         }
     }
 
