@@ -44,14 +44,11 @@ fn map_rw(ram: &Ram, va: u64, len: u64) -> u64 {
 }
 
 fn wait_as_idle(b: &Board, n: u32) {
-    // AS commands have no completion IRQ: like Panthor's readl_poll_timeout, poll AS_STATUS with a deadline while the
-    // model thread completes the command after its latency.
+    // AS commands have no completion IRQ: like Panthor's readl_poll_timeout, check AS_STATUS until a deadline — but
+    // sleeping on the model's condition variable between checks, woken when the model thread completes the command.
     let status = reg(mmu::AS_BASE + n * mmu::AS_STRIDE + mmu::STATUS);
-    let deadline = std::time::Instant::now() + WAIT;
-    while b.io().read32(status).unwrap() & mmu::STATUS_ACTIVE != 0 {
-        assert!(std::time::Instant::now() < deadline, "AS_ACTIVE stuck");
-        std::thread::yield_now();
-    }
+    let idle = b.gpu().wait_until(WAIT, || b.io().read32(status).unwrap() & mmu::STATUS_ACTIVE == 0);
+    assert!(idle, "AS_ACTIVE stuck");
 }
 
 #[test]

@@ -5,8 +5,14 @@
 //! shared section at [`SHARED_VA`] and made AS 0 live before it starts the MCU. The group/stream (CSG/CS) interfaces are
 //! published with their real counts and layouts and their requests are acknowledged; executing command streams is
 //! outside this module.
+//!
+//! Global requests served on doorbell 0: HALT (level, 0→1 edge), CFG_PROGRESS_TIMER / CFG_ALLOC_EN /
+//! CFG_POWEROFF_TIMER (latched, see [`GlbLatched`]), PING, COUNTER_EN and IDLE_EN (levels), and the toggles the model
+//! has nothing behind (PROTM_ENTER, PERFCNT_*, FWCFG_UPDATE), all acknowledged by copying `req` into `ack`. With
+//! IDLE_EN on, every doorbell restarts the idle timer; when it expires the MCU raises the GLB IDLE event. The progress
+//! and power-off timers are latched only: they act on running streams and shader power, which later issues model.
 
-use crate::device::State;
+use crate::device::{Event, State};
 use crate::error::PortError;
 use crate::mmu::AccessType;
 use crate::regs::{job_irq, mcu};
@@ -75,6 +81,8 @@ pub mod glb {
     pub const PERFCNT_SIZE: u64 = 0x18;
     /// Control: instrumentation features.
     pub const INSTR_FEATURES: u64 = 0x1C;
+    /// Bytes of the control block Panthor reads.
+    pub const CONTROL_SIZE: u64 = 0x20;
     /// Input/output: req / ack.
     pub const REQ: u64 = 0x00;
     /// Input: ack_irq_mask.
@@ -91,6 +99,27 @@ pub mod glb {
     pub const CORE_EN_MASK: u64 = 0x18;
     /// Input: idle_timer.
     pub const IDLE_TIMER: u64 = 0x80;
+    /// Output: ack (the same word offset as `req` in the input page).
+    pub const ACK: u64 = 0x00;
+    /// Input: perfcnt_as.
+    pub const PERFCNT_AS: u64 = 0x24;
+    /// Input: perfcnt_base (u64).
+    pub const PERFCNT_BASE: u64 = 0x28;
+    /// Input: perfcnt_extract.
+    pub const PERFCNT_EXTRACT: u64 = 0x30;
+    /// Input: perfcnt_config; then _csg_select, _fw_enable, _csg_enable, _csf_enable, _shader_enable, _tiler_enable,
+    /// _mmu_l2_enable at +4 each (up to 0x5C).
+    pub const PERFCNT_CONFIG: u64 = 0x40;
+    /// Input: perfcnt_mmu_l2_enable, the last perf-counter word.
+    pub const PERFCNT_MMU_L2_ENABLE: u64 = 0x5C;
+    /// Output: perfcnt_status.
+    pub const PERFCNT_STATUS: u64 = 0x14;
+    /// Output: perfcnt_insert.
+    pub const PERFCNT_INSERT: u64 = 0x18;
+    /// Bytes of the input page the interface defines (up to `idle_timer`).
+    pub const INPUT_SIZE: u64 = 0x84;
+    /// Bytes of the output page the interface defines (up to `perfcnt_insert`).
+    pub const OUTPUT_SIZE: u64 = 0x1C;
 
     /// req bit 0: HALT (level, never acknowledged through `ack`).
     pub const HALT: u32 = 1 << 0;
@@ -100,14 +129,45 @@ pub mod glb {
     pub const CFG_ALLOC_EN: u32 = 1 << 2;
     /// req bit 3: latch `poweroff_timer`.
     pub const CFG_POWEROFF_TIMER: u32 = 1 << 3;
-    /// req bit 7: COUNTER_EN (level).
+    /// req bit 4: PROTM_ENTER (toggle; acknowledged, protected mode is not modelled).
+    pub const PROTM_ENTER: u32 = 1 << 4;
+    /// req bit 5: PERFCNT_EN (acknowledged, counters are not modelled).
+    pub const PERFCNT_EN: u32 = 1 << 5;
+    /// req bit 6: PERFCNT_SAMPLE (toggle; acknowledged).
+    pub const PERFCNT_SAMPLE: u32 = 1 << 6;
+    /// req bit 7: COUNTER_EN (level): timestamp propagation to the cores.
     pub const COUNTER_EN: u32 = 1 << 7;
     /// req bit 8: PING.
     pub const PING: u32 = 1 << 8;
-    /// req bit 10: IDLE_EN (level).
+    /// req bit 9: FWCFG_UPDATE (toggle; acknowledged).
+    pub const FWCFG_UPDATE: u32 = 1 << 9;
+    /// req bit 10: IDLE_EN (level): report GLB IDLE after `idle_timer` of idleness.
     pub const IDLE_EN: u32 = 1 << 10;
+    /// req bit 12: SLEEP (outside the request mask; ignored).
+    pub const SLEEP: u32 = 1 << 12;
+    /// Event bit 26: IDLE. The MCU toggles it in `ack`; the host acknowledges by copying it into `req`.
+    pub const IDLE: u32 = 1 << 26;
     /// Request bits (10:0) (`GLB_REQ_MASK`).
     pub const REQ_MASK: u32 = 0x7FF;
+    /// Event bits (26:20) (`GLB_EVT_MASK`).
+    pub const EVT_MASK: u32 = 0x07F0_0000;
+    /// What Panthor writes to `ack_irq_mask` at init: CFG_ALLOC_EN | PING | CFG_PROGRESS_TIMER | CFG_POWEROFF_TIMER |
+    /// IDLE_EN | IDLE.
+    pub const PANTHOR_ACK_IRQ_MASK: u32 = 0x0400_050E;
+
+    /// Timer words (`idle_timer`, `poweroff_timer`): bits 30:0 count units of [`TIMER_UNIT`] ticks.
+    pub const TIMER_COUNT_MASK: u32 = 0x7FFF_FFFF;
+    /// Timer words: bit 31 set = the ticks are GPU cycles, clear = system (arch) timer ticks.
+    pub const TIMER_SOURCE_GPU: u32 = 1 << 31;
+    /// Ticks per unit of a timer word's count.
+    pub const TIMER_UNIT: u64 = 1024;
+
+    /// `halt_status`: halted cleanly.
+    pub const HALT_STATUS_OK: u32 = 0;
+    /// `halt_status`: the firmware panicked.
+    pub const HALT_STATUS_PANIC: u32 = 0x4E;
+    /// `halt_status`: the firmware's watchdog fired.
+    pub const HALT_STATUS_WATCHDOG: u32 = 0x4F;
 }
 
 /// Word offsets of a CSG interface (spec §6.1).
@@ -134,12 +194,60 @@ pub mod csg {
     pub const DOORBELL: u64 = 0x08;
     /// Output: status_state (bit 0 = IDLE).
     pub const STATUS_STATE: u64 = 0x18;
+    /// Output: ack (the same word offset as `req`).
+    pub const ACK: u64 = 0x00;
+    /// Input: cs_irq_ack; output (same offset): cs_irq_req.
+    pub const CS_IRQ: u64 = 0x0C;
+    /// Input: allow_compute (u64).
+    pub const ALLOW_COMPUTE: u64 = 0x20;
+    /// Input: allow_fragment (u64).
+    pub const ALLOW_FRAGMENT: u64 = 0x28;
+    /// Input: allow_other (tiler mask).
+    pub const ALLOW_OTHER: u64 = 0x30;
+    /// Input: endpoint_req.
+    pub const ENDPOINT_REQ: u64 = 0x34;
+    /// Input: suspend_buf (u64, MCU VA).
+    pub const SUSPEND_BUF: u64 = 0x40;
+    /// Input: protm_suspend_buf (u64, MCU VA).
+    pub const PROTM_SUSPEND_BUF: u64 = 0x48;
+    /// Input: config (the AS of the group's VM).
+    pub const CONFIG: u64 = 0x50;
+    /// Input: iter_trace_config.
+    pub const ITER_TRACE_CONFIG: u64 = 0x54;
+    /// Output: status_endpoint_current.
+    pub const STATUS_ENDPOINT_CURRENT: u64 = 0x10;
+    /// Output: status_endpoint_req.
+    pub const STATUS_ENDPOINT_REQ: u64 = 0x14;
+    /// Output: resource_dep.
+    pub const RESOURCE_DEP: u64 = 0x1C;
+    /// Bytes of the input page the interface defines (up to `iter_trace_config`).
+    pub const INPUT_SIZE: u64 = 0x58;
+    /// Bytes of the output page the interface defines (up to `resource_dep`).
+    pub const OUTPUT_SIZE: u64 = 0x20;
+    /// Bytes of the control block Panthor reads.
+    pub const CONTROL_SIZE: u64 = 0x1C;
     /// req bits 2:0: STATE (0 TERMINATE, 1 START, 2 SUSPEND, 3 RESUME).
     pub const STATE_MASK: u32 = 0x7;
+    /// STATE: terminate.
+    pub const STATE_TERMINATE: u32 = 0;
+    /// STATE: start.
+    pub const STATE_START: u32 = 1;
+    /// STATE: suspend.
+    pub const STATE_SUSPEND: u32 = 2;
+    /// STATE: resume.
+    pub const STATE_RESUME: u32 = 3;
     /// req bit 4: ENDPOINT_CONFIG (toggle).
     pub const ENDPOINT_CONFIG: u32 = 1 << 4;
     /// req bit 5: STATUS_UPDATE (toggle).
     pub const STATUS_UPDATE: u32 = 1 << 5;
+    /// Event bit 28: SYNC_UPDATE.
+    pub const SYNC_UPDATE: u32 = 1 << 28;
+    /// Event bit 29: IDLE.
+    pub const IDLE: u32 = 1 << 29;
+    /// Event bit 30: DOORBELL (defined, unused by Panthor).
+    pub const DOORBELL_EVENT: u32 = 1 << 30;
+    /// Event bit 31: PROGRESS_TIMER_EVENT.
+    pub const PROGRESS_TIMER_EVENT: u32 = 1 << 31;
     /// The request bits the MCU acknowledges by copying.
     pub const REQ_MASK: u32 = STATE_MASK | ENDPOINT_CONFIG | STATUS_UPDATE;
 }
@@ -156,6 +264,107 @@ pub mod cs {
     pub const REQ: u64 = 0x00;
     /// The request bits the MCU acknowledges by copying: STATE 2:0, EXTRACT_EVENT 4, IDLE_* 11:8.
     pub const REQ_MASK: u32 = 0xF17;
+
+    /// Output: ack (the same word offset as `req`).
+    pub const ACK: u64 = 0x00;
+    /// Input: config (priority 3:0, doorbell id 15:8).
+    pub const CONFIG: u64 = 0x04;
+    /// Input: ack_irq_mask.
+    pub const ACK_IRQ_MASK: u64 = 0x0C;
+    /// Input: ringbuf_base (u64, GPU VA in the group's VM).
+    pub const RINGBUF_BASE: u64 = 0x10;
+    /// Input: ringbuf_size.
+    pub const RINGBUF_SIZE: u64 = 0x18;
+    /// Input: heap_start (u64).
+    pub const HEAP_START: u64 = 0x20;
+    /// Input: heap_end (u64).
+    pub const HEAP_END: u64 = 0x28;
+    /// Input: ringbuf_input (u64, MCU VA of the user-I/O input page).
+    pub const RINGBUF_INPUT: u64 = 0x30;
+    /// Input: ringbuf_output (u64, MCU VA of the user-I/O output page).
+    pub const RINGBUF_OUTPUT: u64 = 0x38;
+    /// Input: instr_config.
+    pub const INSTR_CONFIG: u64 = 0x40;
+    /// Input: instrbuf_size.
+    pub const INSTRBUF_SIZE: u64 = 0x44;
+    /// Input: instrbuf_base (u64).
+    pub const INSTRBUF_BASE: u64 = 0x48;
+    /// Input: instrbuf_offset_ptr (u64).
+    pub const INSTRBUF_OFFSET_PTR: u64 = 0x50;
+    /// Output: status_cmd_ptr (u64).
+    pub const STATUS_CMD_PTR: u64 = 0x40;
+    /// Output: status_wait.
+    pub const STATUS_WAIT: u64 = 0x48;
+    /// Output: status_req_resource.
+    pub const STATUS_REQ_RESOURCE: u64 = 0x4C;
+    /// Output: status_wait_sync_ptr (u64).
+    pub const STATUS_WAIT_SYNC_PTR: u64 = 0x50;
+    /// Output: status_wait_sync_value (low word).
+    pub const STATUS_WAIT_SYNC_VALUE: u64 = 0x58;
+    /// Output: status_scoreboards.
+    pub const STATUS_SCOREBOARDS: u64 = 0x5C;
+    /// Output: status_blocked_reason (3:0).
+    pub const STATUS_BLOCKED_REASON: u64 = 0x60;
+    /// Output: status_wait_sync_value_hi.
+    pub const STATUS_WAIT_SYNC_VALUE_HI: u64 = 0x64;
+    /// Output: fault.
+    pub const FAULT_WORD: u64 = 0x80;
+    /// Output: fatal.
+    pub const FATAL_WORD: u64 = 0x84;
+    /// Output: fault_info (u64).
+    pub const FAULT_INFO: u64 = 0x88;
+    /// Output: fatal_info (u64).
+    pub const FATAL_INFO: u64 = 0x90;
+    /// Output: heap_vt_start.
+    pub const HEAP_VT_START: u64 = 0xC0;
+    /// Output: heap_vt_end.
+    pub const HEAP_VT_END: u64 = 0xC4;
+    /// Output: heap_frag_end.
+    pub const HEAP_FRAG_END: u64 = 0xCC;
+    /// Output: heap_address (u64).
+    pub const HEAP_ADDRESS: u64 = 0xD0;
+    /// Bytes of the input page the interface defines (up to `instrbuf_offset_ptr`).
+    pub const INPUT_SIZE: u64 = 0x58;
+    /// Bytes of the output page the interface defines (up to `heap_address`).
+    pub const OUTPUT_SIZE: u64 = 0xD8;
+    /// Bytes of the control block Panthor reads.
+    pub const CONTROL_SIZE: u64 = 0x0C;
+
+    /// req bits 2:0: STATE.
+    pub const STATE_MASK: u32 = 0x7;
+    /// STATE: stop.
+    pub const STATE_STOP: u32 = 0;
+    /// STATE: start.
+    pub const STATE_START: u32 = 1;
+    /// req bit 4: EXTRACT_EVENT.
+    pub const EXTRACT_EVENT: u32 = 1 << 4;
+    /// req bit 8: IDLE_SYNC_WAIT (config level).
+    pub const IDLE_SYNC_WAIT: u32 = 1 << 8;
+    /// req bit 9: IDLE_PROTM_PENDING (config level).
+    pub const IDLE_PROTM_PENDING: u32 = 1 << 9;
+    /// req bit 10: IDLE_EMPTY (config level).
+    pub const IDLE_EMPTY: u32 = 1 << 10;
+    /// req bit 11: IDLE_RESOURCE_REQ (config level).
+    pub const IDLE_RESOURCE_REQ: u32 = 1 << 11;
+    /// Event bit 26: TILER_OOM.
+    pub const TILER_OOM: u32 = 1 << 26;
+    /// Event bit 27: PROTM_PENDING.
+    pub const PROTM_PENDING: u32 = 1 << 27;
+    /// Event bit 30: FATAL.
+    pub const FATAL: u32 = 1 << 30;
+    /// Event bit 31: FAULT.
+    pub const FAULT: u32 = 1 << 31;
+
+    /// Control `features` bits 7:0: work registers − 1.
+    pub const FEATURES_WORK_REGS_MASK: u32 = 0xFF;
+    /// Control `features` bits 15:8: scoreboard entries.
+    pub const FEATURES_SCOREBOARDS_SHIFT: u32 = 8;
+    /// Control `features` bit 16: the CS can run compute work.
+    pub const FEATURES_COMPUTE: u32 = 1 << 16;
+    /// Control `features` bit 17: fragment work.
+    pub const FEATURES_FRAGMENT: u32 = 1 << 17;
+    /// Control `features` bit 18: tiler work.
+    pub const FEATURES_TILER: u32 = 1 << 18;
 }
 
 /// MCU VA of the control block of CSG `i`.
@@ -202,6 +411,12 @@ pub struct GlbLatched {
     pub idle_timer: u32,
     /// PING requests answered.
     pub pings: u64,
+    /// COUNTER_EN as last served (timestamp propagation to the cores).
+    pub counter_en: bool,
+    /// IDLE_EN as last served: the MCU reports GLB IDLE once `idle_timer` passes without work.
+    pub idle_en: bool,
+    /// GLB IDLE events the MCU has reported.
+    pub idle_reports: u64,
 }
 
 /// The MCU's own state.
@@ -215,13 +430,69 @@ pub(crate) struct Mcu {
     csg_state: [u32; values::GROUP_NUM as usize],
     /// Rings of doorbells 1.. (per-CSG doorbells), counted until stream execution exists.
     pub(crate) cs_doorbells: u64,
+    /// Generation of the idle timer: an expiry whose generation is stale was cancelled by later activity.
+    idle_gen: u64,
 }
 
 impl Mcu {
     pub(crate) fn stop(&mut self) {
         self.running = false;
         self.halt_seen = false;
+        self.idle_gen += 1;
     }
+}
+
+/// Nanoseconds a timer word (`idle_timer`, `poweroff_timer`; spec §4.1) stands for: count × 1024 ticks of the GPU
+/// cycle counter (bit 31 set) or of the system timer. `None` for a zero count, which the model takes as "never"
+/// [model: Panthor's conversion never yields 0].
+pub fn timer_ns(word: u32, timestamp_hz: u64, gpu_clock_hz: u64) -> Option<u64> {
+    let count = u64::from(word & glb::TIMER_COUNT_MASK);
+    let hz = if word & glb::TIMER_SOURCE_GPU != 0 { gpu_clock_hz } else { timestamp_hz };
+    if count == 0 || hz == 0 {
+        return None;
+    }
+    let ns = u128::from(count * glb::TIMER_UNIT) * 1_000_000_000 / u128::from(hz);
+    Some(u64::try_from(ns).unwrap_or(u64::MAX).max(1))
+}
+
+/// Work reached the MCU (a doorbell): restart the idle timer if IDLE_EN is on. Any expiry already scheduled is now
+/// stale.
+fn arm_idle_timer(st: &mut State) {
+    st.mcu.idle_gen += 1;
+    if !st.mcu.latched.idle_en {
+        return;
+    }
+    if let Some(ns) = timer_ns(st.mcu.latched.idle_timer, st.cfg.timestamp_hz, st.cfg.gpu_clock_hz) {
+        let gen = st.mcu.idle_gen;
+        st.schedule(ns, Event::McuIdle(gen));
+    }
+}
+
+/// The idle timer of generation `gen` expired. With no stream execution every resident group is idle, so a live
+/// timer reports GLB IDLE: the MCU toggles `ack.IDLE` (unless the previous report is still unacknowledged) and raises
+/// JOB IRQ GLB when `ack_irq_mask` asks for it.
+pub(crate) fn idle_timer_expired(st: &mut State, gen: u64) {
+    if !st.mcu.running || gen != st.mcu.idle_gen || !st.mcu.latched.idle_en {
+        return;
+    }
+    if report_idle(st).is_err() {
+        st.mcu.running = false;
+        st.mcu_status = mcu::STATUS_FATAL;
+    }
+}
+
+fn report_idle(st: &mut State) -> Result<(), PortError> {
+    let req = rd(st, GLB_INPUT_VA + glb::REQ)?;
+    let ack = rd(st, GLB_OUTPUT_VA + glb::ACK)?;
+    if (req ^ ack) & glb::IDLE != 0 {
+        return Ok(());
+    }
+    wr(st, GLB_OUTPUT_VA + glb::ACK, ack ^ glb::IDLE)?;
+    st.mcu.latched.idle_reports += 1;
+    if rd(st, GLB_INPUT_VA + glb::ACK_IRQ_MASK)? & glb::IDLE != 0 {
+        st.job_irq.raise(job_irq::GLB);
+    }
+    Ok(())
 }
 
 fn rd(st: &mut State, va: u64) -> Result<u32, PortError> {
@@ -305,6 +576,8 @@ pub(crate) fn doorbell(st: &mut State, i: u32) {
     if served.is_err() {
         st.mcu.running = false;
         st.mcu_status = mcu::STATUS_FATAL;
+    } else if st.mcu.running {
+        arm_idle_timer(st);
     }
 }
 
@@ -346,6 +619,8 @@ fn serve_global(st: &mut State) -> Result<(), PortError> {
     if pending & glb::PING != 0 {
         st.mcu.latched.pings += 1;
     }
+    st.mcu.latched.counter_en = req & glb::COUNTER_EN != 0;
+    st.mcu.latched.idle_en = req & glb::IDLE_EN != 0;
     let new_ack = (ack & !mask) | (req & mask);
     if new_ack != ack {
         wr(st, GLB_OUTPUT_VA + glb::REQ, new_ack)?;
@@ -452,6 +727,15 @@ mod tests {
         let (_, last_out) = cs_iface(values::GROUP_NUM - 1, values::STREAM_NUM - 1);
         assert!(last_out + layout::IFACE_SLOT / 2 <= SHARED_VA + SHARED_SIZE);
         assert!(cs_control_va(values::GROUP_NUM - 1, values::STREAM_NUM - 1) + 0xC <= SHARED_VA + layout::IFACE_BASE);
+    }
+
+    #[test]
+    fn timer_words_convert_with_their_tick_source() {
+        // Panthor's 800 µs idle timer at 24 MHz: 19 units of 1024 ticks.
+        assert_eq!(timer_ns(19, 24_000_000, 198_000_000), Some(810_666));
+        assert_eq!(timer_ns(glb::TIMER_SOURCE_GPU | 198, 24_000_000, 198_000_000), Some(1_024_000));
+        assert_eq!(timer_ns(0, 24_000_000, 198_000_000), None);
+        assert_eq!(timer_ns(glb::TIMER_SOURCE_GPU, 24_000_000, 198_000_000), None);
     }
 
     #[test]

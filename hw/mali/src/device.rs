@@ -67,13 +67,21 @@ struct Domain {
 /// Something that completes later.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Event {
-    Power { domain: usize, bits: u64, on: bool },
-    Reset { keep_power: bool },
+    Power {
+        domain: usize,
+        bits: u64,
+        on: bool,
+    },
+    Reset {
+        keep_power: bool,
+    },
     CacheFlush,
     AsCommand(usize),
     McuStart,
     McuStop,
     Doorbell(u32),
+    /// The MCU's idle timer (of the given generation) expired.
+    McuIdle(u64),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -124,8 +132,11 @@ pub(crate) struct State {
     pub(crate) spaces: Vec<AddressSpace>,
     stats: BusStats,
     pub(crate) mcu: Mcu,
-    /// Something waiters on [`Mali::wake`] care about changed (an event was scheduled, a lock was released).
+    /// Something waiters on [`Mali::wake`] care about changed (an event was scheduled or fired, a register written).
     notify: bool,
+    /// Bumped whenever an event fires or a register is written, so [`Mali::wait_until`] can tell "changed" from
+    /// "spurious wake-up".
+    generation: u64,
 }
 
 /// COHERENCY_PROTOCOL after reset: NONE (31). The reset value is not documented (spec §4 \[?\]); NONE is what the model
@@ -193,6 +204,7 @@ impl State {
             stats: BusStats::default(),
             mcu: Mcu::default(),
             notify: false,
+            generation: 0,
             cfg,
         }
     }
@@ -240,6 +252,8 @@ impl State {
     }
 
     fn fire(&mut self, ev: Event) {
+        self.generation += 1;
+        self.notify = true;
         match ev {
             Event::Power { domain, bits, on } => {
                 let d = &mut self.domains[domain];
@@ -274,6 +288,7 @@ impl State {
                 self.mcu.stop();
             }
             Event::Doorbell(i) => crate::csf::doorbell(self, i),
+            Event::McuIdle(gen) => crate::csf::idle_timer_expired(self, gen),
         }
     }
 
@@ -570,6 +585,9 @@ impl State {
     }
 
     fn write32(&mut self, off: u32, v: u32) -> Result<(), BusError> {
+        // A write may satisfy what a thread in `Mali::wait_until` waits for.
+        self.generation += 1;
+        self.notify = true;
         if !off.is_multiple_of(4) {
             self.stats.misaligned += 1;
             return Err(BusError::Misaligned { offset: off });
@@ -853,6 +871,46 @@ impl Mali {
         let mut st = self.lock();
         let target = st.now.saturating_add(ns);
         st.advance_to(target);
+    }
+
+    /// Moves the clock to the next pending deadline and completes everything due then; returns the new time, or
+    /// `None` (clock unchanged) when nothing is pending. Events due at the same instant complete in the order they were
+    /// started, so a sequence of steps is the same on every run.
+    pub fn step(&self) -> Option<u64> {
+        let mut st = self.lock();
+        let at = st.next_event()?;
+        st.advance_to(at);
+        Some(st.now)
+    }
+
+    /// Blocks until `cond` holds or `timeout` passes; returns whether it holds. Between checks the caller sleeps on
+    /// the model's condition variable, woken when an operation completes or a register is written, so nothing polls.
+    /// Something must move the clock meanwhile (a [`crate::ModelThread`], or another thread stepping); with a manual
+    /// clock and no one stepping, it simply times out. `cond` typically reads registers; it runs without the model's
+    /// lock held.
+    pub fn wait_until(&self, timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        loop {
+            // Due events fire here (real-time clock), so `cond` sees them.
+            let seen = self.lock().generation;
+            if cond() {
+                return true;
+            }
+            let mut st = self.state.lock();
+            while st.generation == seen {
+                let timed_out = match deadline {
+                    Some(d) => self.wake.wait_until(&mut st, d).timed_out(),
+                    None => {
+                        self.wake.wait(&mut st);
+                        false
+                    }
+                };
+                if timed_out {
+                    drop(st);
+                    return cond();
+                }
+            }
+        }
     }
 
     /// Completes every pending operation (and any they start), moving the clock to the last one.

@@ -10,6 +10,7 @@
 //!   memory port ([`Mali::gpu_read`], [`Mali::gpu_write`], ...) is how everything the GPU does touches memory.
 //! * The MCU ([`csf`]) modelled natively: it publishes the CSF interfaces through AS 0 and answers the global REQ/ACK
 //!   protocol on doorbells.
+//! * [`regmap`] names the blocks of the MMIO window and the bit fields of every register, for dumps and tools.
 //! * Time is explicit ([`Mali::advance`], [`Mali::run_until_idle`]) or follows real time on a [`ModelThread`].
 //!
 //! Depends only on `hw-mem`, never on `kernel` or `tyr`.
@@ -20,6 +21,7 @@ mod device;
 mod error;
 mod irq;
 pub mod mmu;
+pub mod regmap;
 pub mod regs;
 mod thread;
 

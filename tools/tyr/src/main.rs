@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod hw;
+
 #[derive(Parser)]
 #[command(name = "tyr", version, about = "Tyr (Arm Mali / Panthor) GPU VM stack on a modelled RK3588")]
 struct Cli {
@@ -19,6 +21,11 @@ struct Cli {
 enum Command {
     /// Boot the modelled RK3588, probe the GPU with the Tyr driver, and print what Panthor logs at probe.
     Info,
+    /// Look at the modelled hardware directly (no driver): `tyr hw regs [--json]`.
+    Hw {
+        #[command(subcommand)]
+        cmd: hw::HwCommand,
+    },
     /// Replay a reference-vector script and print what the kernel's own code prints for it.
     Replay {
         #[command(subcommand)]
@@ -91,6 +98,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
         Command::Info => tyr_cli::info::run(),
+        Command::Hw { cmd } => hw::run(cmd),
         Command::Replay { kind: ReplayKind::Pgtable { time, file } } => tyr_cli::replay::pgtable::run_file(&file, time),
         Command::Replay { kind: ReplayKind::Gpuvm { no_list, time, file } } => {
             tyr_cli::replay::gpuvm::run_file(&file, !no_list, time)
