@@ -113,7 +113,7 @@ fn main() -> ExitCode {
     };
     match res {
         Ok(out) => {
-            print!("{out}");
+            emit(&out);
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -128,7 +128,7 @@ fn replay_all(dir: &std::path::Path) -> ExitCode {
     for set in tyr_cli::replay::sets::SETS {
         match tyr_cli::replay::sets::run_set(set, dir) {
             Ok(r) => {
-                print!("{}", r.summary());
+                emit(&r.summary());
                 ok &= r.passed();
             }
             Err(e) => {
@@ -141,5 +141,14 @@ fn replay_all(dir: &std::path::Path) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Writes to stdout; a reader that went away (`tyr ... | head`) ends the output quietly instead of panicking.
+fn emit(s: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if out.write_all(s.as_bytes()).and_then(|()| out.flush()).is_err() {
+        std::process::exit(0);
     }
 }
