@@ -326,6 +326,8 @@ pub struct Vm {
     pt_cache: Mutex<ReservedPtPool>,
     /// The last GPU fault reported for this VM's address space.
     fault: Mutex<Option<MmuFault>>,
+    /// Spare VA nodes left over by earlier ops.
+    va_cache: Mutex<VaPrealloc<VmData>>,
 }
 
 /// Spare page-table pages a VM keeps between ops.
@@ -348,6 +350,7 @@ impl Vm {
         let r_obj = TyrObject::resv_holder()?;
         let core = GpuVm::new("tyr-vm", &r_obj, layout.full(), layout.kernel(), data)?;
         let gpuvm = core.vm().clone();
+        let gpuvm2 = gpuvm.clone();
         let vm = kernel::alloc::try_arc(Vm {
             id,
             layout,
@@ -362,6 +365,7 @@ impl Vm {
             seqno: AtomicU64::new(0),
             pt_cache: Mutex::new(ReservedPtPool::with_capacity(ram.clone(), PT_CACHE_PAGES)?),
             fault: Mutex::new(None),
+            va_cache: Mutex::new(VaPrealloc::empty(&gpuvm2)),
         })?;
         // A GPU fault marks the VM unusable (issue 6) and is kept for VM_GET_STATE and tools.
         let weak = Arc::downgrade(&vm);
@@ -496,7 +500,16 @@ impl Vm {
     }
 
     fn prepare(&self, kind: OpKind, va: u64, size: u64) -> Result<PreparedOp> {
-        let vas = VaPrealloc::for_map(&self.gpuvm)?;
+        // VA nodes left over by earlier ops first (a slab cache in the kernel), then fresh ones.
+        let mut vas = VaPrealloc::empty(&self.gpuvm);
+        {
+            let mut cache = self.va_cache.lock().unwrap_or_else(|e| e.into_inner());
+            while let Some(node) = cache.take() {
+                // Cannot be full: both hold at most three.
+                let _ = vas.put(node);
+            }
+        }
+        vas.top_up(3)?;
         let mut pt_pages = ReservedPtPool::new(self.ram.clone());
         let mut cache = self.pt_cache.lock().unwrap_or_else(|e| e.into_inner());
         pt_pages.refill_from(&mut cache, Self::pt_pages_for(&kind, va, size))?;
@@ -596,6 +609,15 @@ impl Vm {
         };
         // Pages the op did not use go back to the cache (within its capacity: no allocation here) or to RAM.
         op.pt_pages.drain_into(&mut self.pt_cache.lock().unwrap_or_else(|e| e.into_inner()));
+        {
+            // Unused VA nodes (and those the steps freed) back to the cache: fixed slots, no allocation.
+            let mut cache = self.va_cache.lock().unwrap_or_else(|e| e.into_inner());
+            while let Some(node) = op.vas.take() {
+                if cache.put(node).is_err() {
+                    break;
+                }
+            }
+        }
         if res.is_err() {
             self.mark_unusable();
         }
