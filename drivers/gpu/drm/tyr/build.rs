@@ -1,4 +1,5 @@
-//! Generates the Panthor uAPI types from the kernel's own headers with bindgen.
+//! Generates the Panthor uAPI types from the kernel's own headers with bindgen (the DRM core's `drm.h` types are
+//! generated once, in `kernel::uapi`).
 //!
 //! The headers are Debian's `linux-libc-dev` 6.12 (bookworm-backports), which `make` puts under `build/uapi` via
 //! `scripts/fetch-uapi-headers.sh`; `TYR_UAPI_INCLUDE` points elsewhere. The two structs that grew after 6.12
@@ -42,8 +43,6 @@ fn main() {
         .clang_arg(format!("-I{}", include.display()))
         .allowlist_type("drm_panthor_.*")
         .allowlist_var("DRM_PANTHOR_.*")
-        .allowlist_type("drm_(version|gem_close|get_cap|prime_handle|syncobj_.*|set_client_cap)")
-        .allowlist_var("DRM_(CAP|CLIENT_CAP|SYNCOBJ|COMMAND|IOCTL_BASE|CLOEXEC|RDWR).*")
         .default_enum_style(bindgen::EnumVariation::ModuleConsts)
         .derive_default(true)
         .derive_debug(true)

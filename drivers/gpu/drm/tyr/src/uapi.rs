@@ -21,6 +21,10 @@ mod bindings {
 }
 
 pub use bindings::*;
+// Both headers' bindings define the fixed-width aliases; they are the same types, name the driver's copy.
+pub use bindings::{__u32, __u64};
+/// The DRM core part of the uAPI (`drm.h`), generated once in the `kernel` crate.
+pub use kernel::uapi::*;
 
 /// The driver version Tyr reports in `DRM_IOCTL_VERSION` (major 1, minor = Panthor feature level).
 pub const DRIVER_MAJOR: i32 = 1;
@@ -202,46 +206,11 @@ pub struct drm_panthor_bo_query_info {
     pub pad: u32,
 }
 
-/// Ioctl command numbers, as `_IOC(dir, 'd', nr, size)` builds them.
+/// Ioctl command numbers, as `_IOC(dir, 'd', nr, size)` builds them: the DRM core's and Panthor's.
 pub mod ioctl {
     use super::*;
     use core::mem::size_of;
-
-    /// `_IOC_WRITE`: user → kernel.
-    pub const IOC_WRITE: u32 = 1;
-    /// `_IOC_READ`: kernel → user.
-    pub const IOC_READ: u32 = 2;
-    /// The DRM ioctl type byte, `'d'`.
-    pub const DRM_IOCTL_TYPE: u32 = b'd' as u32;
-
-    /// `_IOC(dir, 'd', nr, size)`.
-    pub const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
-        (dir << 30) | ((size as u32) << 16) | (DRM_IOCTL_TYPE << 8) | nr
-    }
-    /// `DRM_IOWR(nr, type)`.
-    pub const fn iowr(nr: u32, size: usize) -> u32 {
-        ioc(IOC_READ | IOC_WRITE, nr, size)
-    }
-    /// `DRM_IOW(nr, type)`.
-    pub const fn iow(nr: u32, size: usize) -> u32 {
-        ioc(IOC_WRITE, nr, size)
-    }
-    /// The direction bits of a command.
-    pub const fn dir(cmd: u32) -> u32 {
-        cmd >> 30
-    }
-    /// The size field of a command.
-    pub const fn size(cmd: u32) -> usize {
-        ((cmd >> 16) & 0x3fff) as usize
-    }
-    /// The number field of a command.
-    pub const fn nr(cmd: u32) -> u32 {
-        cmd & 0xff
-    }
-    /// The type byte of a command.
-    pub const fn type_(cmd: u32) -> u32 {
-        (cmd >> 8) & 0xff
-    }
+    pub use kernel::uapi::ioctl::*;
 
     const fn panthor(id: u32, size: usize) -> u32 {
         iowr(DRM_COMMAND_BASE + id, size)
@@ -278,23 +247,4 @@ pub mod ioctl {
     pub const DRM_IOCTL_PANTHOR_BO_SYNC: u32 = panthor(DRM_PANTHOR_BO_SYNC, size_of::<drm_panthor_bo_sync>());
     pub const DRM_IOCTL_PANTHOR_BO_QUERY_INFO: u32 =
         panthor(DRM_PANTHOR_BO_QUERY_INFO, size_of::<drm_panthor_bo_query_info>());
-
-    pub const DRM_IOCTL_VERSION: u32 = iowr(0x00, size_of::<drm_version>());
-    pub const DRM_IOCTL_GEM_CLOSE: u32 = iow(0x09, size_of::<drm_gem_close>());
-    pub const DRM_IOCTL_GET_CAP: u32 = iowr(0x0c, size_of::<drm_get_cap>());
-    pub const DRM_IOCTL_SET_CLIENT_CAP: u32 = iow(0x0d, size_of::<drm_set_client_cap>());
-    pub const DRM_IOCTL_PRIME_HANDLE_TO_FD: u32 = iowr(0x2d, size_of::<drm_prime_handle>());
-    pub const DRM_IOCTL_PRIME_FD_TO_HANDLE: u32 = iowr(0x2e, size_of::<drm_prime_handle>());
-    pub const DRM_IOCTL_SYNCOBJ_CREATE: u32 = iowr(0xbf, size_of::<drm_syncobj_create>());
-    pub const DRM_IOCTL_SYNCOBJ_DESTROY: u32 = iowr(0xc0, size_of::<drm_syncobj_destroy>());
-    pub const DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD: u32 = iowr(0xc1, size_of::<drm_syncobj_handle>());
-    pub const DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE: u32 = iowr(0xc2, size_of::<drm_syncobj_handle>());
-    pub const DRM_IOCTL_SYNCOBJ_WAIT: u32 = iowr(0xc3, size_of::<drm_syncobj_wait>());
-    pub const DRM_IOCTL_SYNCOBJ_RESET: u32 = iowr(0xc4, size_of::<drm_syncobj_array>());
-    pub const DRM_IOCTL_SYNCOBJ_SIGNAL: u32 = iowr(0xc5, size_of::<drm_syncobj_array>());
-    pub const DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT: u32 = iowr(0xca, size_of::<drm_syncobj_timeline_wait>());
-    pub const DRM_IOCTL_SYNCOBJ_QUERY: u32 = iowr(0xcb, size_of::<drm_syncobj_timeline_array>());
-    pub const DRM_IOCTL_SYNCOBJ_TRANSFER: u32 = iowr(0xcc, size_of::<drm_syncobj_transfer>());
-    pub const DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL: u32 = iowr(0xcd, size_of::<drm_syncobj_timeline_array>());
-    pub const DRM_IOCTL_SYNCOBJ_EVENTFD: u32 = iowr(0xcf, size_of::<drm_syncobj_eventfd>());
 }
