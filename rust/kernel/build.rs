@@ -28,6 +28,8 @@ fn main() {
         .clang_arg(format!("-I{}", include.display()))
         .allowlist_type("drm_(version|gem_close|get_cap|prime_handle|syncobj_.*|set_client_cap)")
         .allowlist_var("DRM_(CAP|CLIENT_CAP|SYNCOBJ|COMMAND|IOCTL_BASE|CLOEXEC|RDWR|PRIME).*")
+        // drm_version has a hole after version_patchlevel: name it, so every byte of the struct is a field.
+        .explicit_padding(true)
         .derive_default(true)
         .derive_debug(true)
         .derive_partialeq(true)

@@ -45,6 +45,8 @@ pub mod code {
         EEXIST = 17, "File exists.";
         ENODEV = 19, "No such device.";
         EINVAL = 22, "Invalid argument.";
+        ENFILE = 23, "File table overflow.";
+        EMFILE = 24, "Too many open files.";
         ENOSPC = 28, "No space left on device.";
         EPIPE = 32, "Broken pipe.";
         EDOM = 33, "Math argument out of domain of func.";

@@ -27,6 +27,7 @@ pub mod irq;
 pub mod page;
 pub mod platform;
 pub mod sync;
+pub mod time;
 pub mod transmute;
 pub mod uaccess;
 pub mod uapi;

@@ -15,6 +15,11 @@ mod bindings {
 
 pub use bindings::*;
 
+/// `DRM_CLOEXEC` (`O_CLOEXEC` on Linux; the header defines it through fcntl.h, which bindgen cannot follow).
+pub const DRM_CLOEXEC: u32 = 0o2_000_000;
+/// `DRM_RDWR` (`O_RDWR`).
+pub const DRM_RDWR: u32 = 2;
+
 /// Ioctl command numbers, as `_IOC(dir, 'd', nr, size)` builds them.
 pub mod ioctl {
     use super::*;

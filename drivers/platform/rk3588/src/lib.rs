@@ -50,6 +50,9 @@ impl IrqLine for Line {
     }
 }
 
+/// `clock-frequency` of the RK3588's arch timer (the system counter).
+pub const ARCH_TIMER_HZ: u64 = 24_000_000;
+
 /// A powered-up RK3588: the board, its running GPU clock, and the GPU as a platform device.
 pub struct Rk3588 {
     board: Arc<Board>,
@@ -61,6 +64,8 @@ impl Rk3588 {
     /// Builds the board (4 GiB of RAM), starts the GPU model's clock, and describes the GPU node.
     pub fn new() -> Result<Self> {
         let board = Arc::new(Board::rk3588().map_err(|_| ENOMEM)?);
+        // The arch timer node: the system counter the GPU's TIMESTAMP also counts (24 MHz on RK3588).
+        kernel::time::set_arch_timer_rate(ARCH_TIMER_HZ);
         let clock = board.start_model_thread().map_err(|_| ENOMEM)?;
         let bus: Arc<dyn MmioBus> = Arc::new(Bus(board.clone()));
         let irqs = [("job", IrqKind::Job), ("mmu", IrqKind::Mmu), ("gpu", IrqKind::Gpu)]

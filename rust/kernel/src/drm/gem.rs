@@ -207,6 +207,18 @@ impl<O> HandleTable<O> {
         self.map().remove(&handle).map(drop).ok_or(ENOENT)
     }
 
+    /// The lowest handle of this table that refers to `obj` (`drm_prime_lookup_buf_handle`), if any.
+    pub fn find(&self, obj: &Arc<O>) -> Option<u32> {
+        self.map().iter().find(|(_, o)| Arc::ptr_eq(o, obj)).map(|(h, _)| *h)
+    }
+
+    /// Drops every handle (`drm_gem_release` on file close).
+    pub fn clear(&self) {
+        let all = core::mem::take(&mut *self.map());
+        // The references are dropped outside the lock: releasing an object may take other locks.
+        drop(all);
+    }
+
     /// Number of live handles.
     pub fn len(&self) -> usize {
         self.map().len()

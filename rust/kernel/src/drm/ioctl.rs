@@ -70,6 +70,8 @@ pub struct Caller {
     pub master: bool,
     /// The process has CAP_SYS_ADMIN.
     pub sys_admin: bool,
+    /// The process has CAP_SYS_NICE (drivers gate high scheduling priorities on it).
+    pub sys_nice: bool,
 }
 
 /// The kernel-side copy of an ioctl argument, as a handler sees it.
@@ -110,7 +112,7 @@ pub struct IoctlDesc<C: ?Sized> {
     /// Name, for logs and tracing.
     pub name: &'static str,
     /// The handler.
-    pub func: fn(&mut C, &mut IoctlData) -> Result,
+    pub func: fn(&C, &mut IoctlData) -> Result,
 }
 
 /// The two tables `drm_ioctl()` looks in: the DRM core's, by number, and the driver's, by `nr - DRM_COMMAND_BASE`.
@@ -150,7 +152,7 @@ fn permit(flags: IoctlFlags, caller: Caller) -> Result {
 }
 
 /// Runs ioctl `cmd` with argument pointer `arg` for `ctx` as the DRM core does (`drm_ioctl`).
-pub fn dispatch<C: ?Sized>(tables: &IoctlTables<'_, C>, ctx: &mut C, caller: Caller, cmd: u32, arg: UserPtr) -> Result {
+pub fn dispatch<C: ?Sized>(tables: &IoctlTables<'_, C>, ctx: &C, caller: Caller, cmd: u32, arg: UserPtr) -> Result {
     if ioc_type(cmd) != DRM_IOCTL_BASE {
         return Err(ENOTTY);
     }
@@ -190,7 +192,7 @@ mod tests {
 
     #[derive(Default)]
     struct Ctx {
-        seen: Vec<Arg>,
+        seen: std::sync::Mutex<Vec<Arg>>,
     }
 
     const fn iowr(nr: u32, size: usize) -> u32 {
@@ -201,9 +203,9 @@ mod tests {
     }
 
     /// Records the argument, writes `a + 1` into `b`, and fails with EEXIST when `a == 99`.
-    fn bump(ctx: &mut Ctx, d: &mut IoctlData) -> Result {
+    fn bump(ctx: &Ctx, d: &mut IoctlData) -> Result {
         let arg = d.get::<Arg>()?;
-        ctx.seen.push(*arg);
+        ctx.seen.lock().unwrap().push(*arg);
         arg.b = arg.a + 1;
         if arg.a == 99 {
             return Err(EEXIST);
@@ -218,9 +220,10 @@ mod tests {
     const CORE: [IoctlDesc<Ctx>; 1] =
         [IoctlDesc { cmd: iow(0x09, 16), flags: IoctlFlags::RENDER_ALLOW, name: "W_ONLY", func: bump }];
     const TABLES: IoctlTables<'static, Ctx> = IoctlTables { core: &CORE, driver: &DRIVER };
-    const RENDER: Caller = Caller { render_node: true, authenticated: false, master: false, sys_admin: false };
+    const RENDER: Caller =
+        Caller { render_node: true, authenticated: false, master: false, sys_admin: false, sys_nice: false };
 
-    fn call(ctx: &mut Ctx, cmd: u32, buf: &mut [u8]) -> Result {
+    fn call(ctx: &Ctx, cmd: u32, buf: &mut [u8]) -> Result {
         dispatch(&TABLES, ctx, RENDER, cmd, UserPtr(buf.as_mut_ptr() as usize))
     }
 
@@ -230,88 +233,88 @@ mod tests {
 
     #[test]
     fn exact_size_round_trips() {
-        let mut ctx = Ctx::default();
+        let ctx = Ctx::default();
         let mut buf = bytes(5, 0, 7);
-        call(&mut ctx, iowr(0x40, 16), &mut buf).unwrap();
+        call(&ctx, iowr(0x40, 16), &mut buf).unwrap();
         assert_eq!(buf, bytes(5, 6, 7));
     }
 
     #[test]
     fn a_shorter_caller_struct_is_zero_extended_and_truncated_back() {
-        let mut ctx = Ctx::default();
+        let ctx = Ctx::default();
         let mut buf = [bytes(5, 0, 7), vec![0xaa; 8]].concat();
-        call(&mut ctx, iowr(0x40, 4), &mut buf).unwrap();
-        assert_eq!(ctx.seen[0], Arg { a: 5, b: 0, c: 0 });
+        call(&ctx, iowr(0x40, 4), &mut buf).unwrap();
+        assert_eq!(ctx.seen.lock().unwrap()[0], Arg { a: 5, b: 0, c: 0 });
         assert_eq!(buf, [bytes(5, 0, 7), vec![0xaa; 8]].concat(), "only 4 bytes go back, unchanged");
     }
 
     #[test]
     fn a_longer_caller_struct_is_accepted_and_its_tail_comes_back_unchanged() {
-        let mut ctx = Ctx::default();
+        let ctx = Ctx::default();
         let mut buf = [bytes(1, 0, 2), vec![0x5a; 8]].concat();
-        call(&mut ctx, iowr(0x40, 24), &mut buf).unwrap();
+        call(&ctx, iowr(0x40, 24), &mut buf).unwrap();
         assert_eq!(buf, [bytes(1, 2, 2), vec![0x5a; 8]].concat());
     }
 
     #[test]
     fn fields_written_before_a_failure_are_copied_back() {
-        let mut ctx = Ctx::default();
+        let ctx = Ctx::default();
         let mut buf = bytes(99, 0, 0);
-        assert_eq!(call(&mut ctx, iowr(0x40, 16), &mut buf), Err(EEXIST));
+        assert_eq!(call(&ctx, iowr(0x40, 16), &mut buf), Err(EEXIST));
         assert_eq!(buf, bytes(99, 100, 0));
     }
 
     #[test]
     fn a_bad_argument_pointer_is_efault_and_the_handler_never_runs() {
-        let mut ctx = Ctx::default();
-        assert_eq!(dispatch(&TABLES, &mut ctx, RENDER, iowr(0x40, 16), UserPtr(0x8)), Err(EFAULT));
-        assert!(ctx.seen.is_empty());
+        let ctx = Ctx::default();
+        assert_eq!(dispatch(&TABLES, &ctx, RENDER, iowr(0x40, 16), UserPtr(0x8)), Err(EFAULT));
+        assert!(ctx.seen.lock().unwrap().is_empty());
     }
 
     #[test]
     fn unknown_numbers_and_foreign_types() {
-        let mut ctx = Ctx::default();
+        let ctx = Ctx::default();
         let mut buf = bytes(0, 0, 0);
-        assert_eq!(call(&mut ctx, iowr(0x42, 16), &mut buf), Err(EINVAL), "past the driver table");
-        assert_eq!(call(&mut ctx, iowr(0x9f, 16), &mut buf), Err(EINVAL));
-        assert_eq!(call(&mut ctx, iowr(0x0a, 16), &mut buf), Err(EINVAL), "core number without handler");
-        assert_eq!(call(&mut ctx, (iowr(0x40, 16) & !0xff00) | (u32::from(b'e') << 8), &mut buf), Err(ENOTTY));
-        assert!(ctx.seen.is_empty());
+        assert_eq!(call(&ctx, iowr(0x42, 16), &mut buf), Err(EINVAL), "past the driver table");
+        assert_eq!(call(&ctx, iowr(0x9f, 16), &mut buf), Err(EINVAL));
+        assert_eq!(call(&ctx, iowr(0x0a, 16), &mut buf), Err(EINVAL), "core number without handler");
+        assert_eq!(call(&ctx, (iowr(0x40, 16) & !0xff00) | (u32::from(b'e') << 8), &mut buf), Err(ENOTTY));
+        assert!(ctx.seen.lock().unwrap().is_empty());
     }
 
     #[test]
     fn render_nodes_need_render_allow_and_the_argument_still_goes_back() {
-        let mut ctx = Ctx::default();
+        let ctx = Ctx::default();
         let mut buf = bytes(3, 9, 0);
         // The caller only asked for output: the kernel buffer starts zeroed and is copied back as such.
         let read_only_cmd = iowr(0x41, 16) & !IOC_IN;
-        assert_eq!(call(&mut ctx, read_only_cmd, &mut buf), Err(EACCES));
+        assert_eq!(call(&ctx, read_only_cmd, &mut buf), Err(EACCES));
         assert_eq!(buf, bytes(0, 0, 0));
         let primary = Caller { render_node: false, ..RENDER };
         let mut buf = bytes(3, 0, 0);
-        dispatch(&TABLES, &mut ctx, primary, iowr(0x41, 16), UserPtr(buf.as_mut_ptr() as usize)).unwrap();
+        dispatch(&TABLES, &ctx, primary, iowr(0x41, 16), UserPtr(buf.as_mut_ptr() as usize)).unwrap();
         assert_eq!(buf, bytes(3, 4, 0));
     }
 
     #[test]
     fn write_only_ioctls_copy_nothing_back() {
-        let mut ctx = Ctx::default();
+        let ctx = Ctx::default();
         let mut buf = bytes(7, 0, 0);
-        call(&mut ctx, iow(0x09, 16), &mut buf).unwrap();
-        assert_eq!(ctx.seen[0].a, 7);
+        call(&ctx, iow(0x09, 16), &mut buf).unwrap();
+        assert_eq!(ctx.seen.lock().unwrap()[0].a, 7);
         assert_eq!(buf, bytes(7, 0, 0));
     }
 
     #[test]
     fn a_fault_on_copy_back_replaces_the_result() {
-        let mut ctx = Ctx::default();
+        let ctx = Ctx::default();
         // SAFETY: a fresh anonymous read-only mapping, unmapped below.
         let p = unsafe {
             libc::mmap(core::ptr::null_mut(), 4096, libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
         };
         assert_ne!(p, libc::MAP_FAILED);
-        assert_eq!(dispatch(&TABLES, &mut ctx, RENDER, iowr(0x40, 16), UserPtr(p as usize)), Err(EFAULT));
-        assert_eq!(ctx.seen.len(), 1, "the handler ran; only the copy-back failed");
+        assert_eq!(dispatch(&TABLES, &ctx, RENDER, iowr(0x40, 16), UserPtr(p as usize)), Err(EFAULT));
+        assert_eq!(ctx.seen.lock().unwrap().len(), 1, "the handler ran; only the copy-back failed");
         // SAFETY: `p` is the mapping made above.
         unsafe { libc::munmap(p, 4096) };
     }

@@ -1,13 +1,19 @@
 //! DRM core services (`drivers/gpu/drm/` and `rust/kernel/drm/`).
 //!
+//! * [`device`], [`file`] — a DRM device and its open files: per-file GEM handles, the core ioctls (VERSION,
+//!   GET_CAP, GEM_CLOSE, PRIME), the GEM fake-offset space for mmap.
+//! * [`prime`] — dma-buf export and import as real file descriptors.
 //! * [`ioctl`] — ioctl dispatch with the DRM core's argument-size, permission and copy-back rules.
 //! * [`driver`] — the `Driver` trait: a driver's types as the core sees them.
 //! * [`gem`] — GEM objects: size, backing frames, resv, the gpuva lock, per-file handles.
 //! * [`gpuvm`] — the GPU VA manager in immediate mode: `GpuVm`, `GpuVmCore`, `GpuVa`, `GpuVmBo`, `sm_map`/`sm_unmap`.
 
+pub mod device;
 pub mod driver;
+pub mod file;
 pub mod gem;
 pub mod gpuvm;
 pub mod ioctl;
+pub(crate) mod prime;
 
 pub use driver::Driver;

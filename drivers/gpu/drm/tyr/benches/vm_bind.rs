@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hw_mem::{Ram, RamConfig};
-use kernel::drm::gem::IntoGemObject;
+use kernel::drm::gem::{HandleTable, IntoGemObject};
 use kernel::drm::gpuvm::{
     DriverGpuVm, GpuVm, GpuVmCore, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped, VaPrealloc,
     VmBoRef,
@@ -122,7 +122,8 @@ fn tyr_ns(ram: &Arc<Ram>, size: u64, iters: u32) -> f64 {
     let mut c = drm_panthor_vm_create::default();
     file.vm_create(&mut c).unwrap();
     let mut b = drm_panthor_bo_create { size, ..Default::default() };
-    file.bo_create(&mut b).unwrap();
+    let objects = HandleTable::default();
+    file.bo_create(&objects, &mut b).unwrap();
     let va = 0x4000_0000;
     let map = [drm_panthor_vm_bind_op { bo_handle: b.handle, va, size, ..Default::default() }];
     let unmap = [drm_panthor_vm_bind_op { flags: op_type::UNMAP, va, size, ..Default::default() }];
@@ -133,8 +134,8 @@ fn tyr_ns(ram: &Arc<Ram>, size: u64, iters: u32) -> f64 {
     };
     let t0 = Instant::now();
     for _ in 0..iters {
-        file.vm_bind_sync(&mut args(&map)).unwrap();
-        file.vm_bind_sync(&mut args(&unmap)).unwrap();
+        file.vm_bind_sync(&objects, &mut args(&map)).unwrap();
+        file.vm_bind_sync(&objects, &mut args(&unmap)).unwrap();
     }
     t0.elapsed().as_nanos() as f64 / f64::from(iters)
 }

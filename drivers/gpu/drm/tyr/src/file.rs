@@ -2,6 +2,7 @@
 //! only need those (`BO_CREATE`, `VM_CREATE`, `VM_DESTROY`, `VM_BIND` synchronous, `VM_GET_STATE`), each checking
 //! its arguments in Panthor's order (`panthor-uapi.md` §7).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use kernel::drm::gem::{HandleTable, IntoGemObject};
@@ -31,22 +32,40 @@ pub mod bind_flags {
     pub const ASYNC: u32 = 1 << 0;
 }
 
-/// One open file of the device.
+/// `DRM_PANTHOR_USER_MMIO_OFFSET_64BIT`: where a 64-bit client's user MMIO page lives in the file's mmap space.
+pub const USER_MMIO_OFFSET_64BIT: u64 = 1 << 56;
+/// `DRM_PANTHOR_USER_MMIO_OFFSET_32BIT`: the same for a 32-bit client (below the 44-bit `off_t` limit of mmap2).
+pub const USER_MMIO_OFFSET_32BIT: u64 = 1 << 43;
+
+/// The driver's part of one open file (`struct panthor_file`); its GEM handles are the DRM file's and are passed in.
 pub struct TyrFile {
     ram: Arc<Ram>,
-    objects: HandleTable<TyrObject>,
     vms: VmPool,
+    user_mmio_offset: AtomicU64,
 }
 
 impl TyrFile {
     /// A new file whose BOs and page tables live in `ram`, with VMs of `va_bits` bits.
     pub fn new(ram: Arc<Ram>, va_bits: u32, mmu: Arc<MmuFactory>) -> Self {
-        TyrFile { vms: VmPool::new(ram.clone(), va_bits, mmu), ram, objects: HandleTable::default() }
+        TyrFile {
+            vms: VmPool::new(ram.clone(), va_bits, mmu),
+            ram,
+            user_mmio_offset: AtomicU64::new(USER_MMIO_OFFSET_64BIT),
+        }
     }
 
-    /// The file's GEM handles.
-    pub fn objects(&self) -> &HandleTable<TyrObject> {
-        &self.objects
+    /// Start of the user MMIO range in this file's mmap offsets (`SET_USER_MMIO_OFFSET`, default 64-bit).
+    pub fn user_mmio_offset(&self) -> u64 {
+        self.user_mmio_offset.load(Ordering::Relaxed)
+    }
+
+    /// `SET_USER_MMIO_OFFSET`: only the 32-bit and 64-bit values are valid.
+    pub fn set_user_mmio_offset(&self, offset: u64) -> Result {
+        if offset != USER_MMIO_OFFSET_32BIT && offset != USER_MMIO_OFFSET_64BIT {
+            return Err(EINVAL);
+        }
+        self.user_mmio_offset.store(offset, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The file's VMs.
@@ -55,7 +74,7 @@ impl TyrFile {
     }
 
     /// `BO_CREATE`.
-    pub fn bo_create(&self, args: &mut drm_panthor_bo_create) -> Result {
+    pub fn bo_create(&self, objects: &HandleTable<TyrObject>, args: &mut drm_panthor_bo_create) -> Result {
         const PAGE: u64 = 0x1000;
         if args.size == 0 || args.pad != 0 || args.flags & !(bo_flags::NO_MMAP | bo_flags::WB_MMAP) != 0 {
             return Err(EINVAL);
@@ -71,7 +90,7 @@ impl TyrFile {
         let bo = TyrObject::new(&self.ram, size, args.flags, exclusive)?;
         // Panthor's BOs read as zero: allocate (and clear) the pages now, as the shmem helper does on first use.
         bo.gem().get_pages()?;
-        args.handle = self.objects.create(&bo)?;
+        args.handle = objects.create(&bo)?;
         args.size = size;
         Ok(())
     }
@@ -96,10 +115,10 @@ impl TyrFile {
     }
 
     /// `VM_BIND` without the ASYNC flag: on failure `ops.count` is rewritten to the failing op's index.
-    pub fn vm_bind_sync(&self, args: &mut drm_panthor_vm_bind) -> Result {
+    pub fn vm_bind_sync(&self, objects: &HandleTable<TyrObject>, args: &mut drm_panthor_vm_bind) -> Result {
         let vm = self.vms.get(args.vm_id)?;
         let ops: Vec<drm_panthor_vm_bind_op> = get_uobj_array(&args.ops)?;
-        match bind_sync(&vm, &ops, |h| self.objects.lookup(h).ok()) {
+        match bind_sync(&vm, &ops, |h| objects.lookup(h).ok()) {
             Ok(()) => Ok(()),
             Err((i, e)) => {
                 args.ops.count = i;
@@ -108,7 +127,7 @@ impl TyrFile {
         }
     }
 
-    /// Tears the file down (close): every VM destroyed, every handle dropped.
+    /// Tears the file down (close): every VM destroyed.
     pub fn close(&self) {
         self.vms.destroy_all();
     }

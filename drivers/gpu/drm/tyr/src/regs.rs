@@ -50,6 +50,12 @@ pub mod gpu {
     pub const L2_PWRTRANS: usize = 0x220;
     /// GPU_REVID.
     pub const REVID: usize = 0x280;
+    /// TIMESTAMP_OFFSET (64-bit, RW): added to the system counter to form TIMESTAMP.
+    pub const TIMESTAMP_OFFSET: usize = 0x088;
+    /// CYCLE_COUNT (64-bit counter, read HI/LO/HI).
+    pub const CYCLE_COUNT: usize = 0x090;
+    /// TIMESTAMP (64-bit counter, read HI/LO/HI).
+    pub const TIMESTAMP: usize = 0x098;
     /// COHERENCY_FEATURES.
     pub const COHERENCY_FEATURES: usize = 0x300;
     /// COHERENCY_PROTOCOL (Tyr/kbase: COHERENCY_ENABLE).

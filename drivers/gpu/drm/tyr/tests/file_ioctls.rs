@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use hw_mem::{Ram, RamConfig};
 use kernel::code::{EFAULT, EINVAL};
-use kernel::drm::gem::IntoGemObject;
+use kernel::drm::gem::{HandleTable, IntoGemObject};
 use tyr::file::{bo_flags, TyrFile};
+use tyr::gem::TyrObject;
 use tyr::uapi::{
     drm_panthor_bo_create, drm_panthor_obj_array, drm_panthor_vm_bind, drm_panthor_vm_bind_op, drm_panthor_vm_create,
     drm_panthor_vm_destroy, drm_panthor_vm_get_state,
@@ -16,25 +17,50 @@ use tyr::vm::{NoMmu, VmMmu};
 
 const K: u64 = 0x1000;
 
-fn file() -> (Arc<Ram>, TyrFile) {
-    let ram = Arc::new(Ram::new(RamConfig::rk3588(64 << 20)).unwrap());
-    let f = TyrFile::new(ram.clone(), 48, Arc::new(|| Arc::new(NoMmu) as Arc<dyn VmMmu>));
-    (ram, f)
+/// A driver file with its DRM file's handle table beside it.
+struct F {
+    f: TyrFile,
+    objects: HandleTable<TyrObject>,
 }
 
-fn bo_create(f: &TyrFile, size: u64, flags: u32, vm: u32) -> kernel::Result<drm_panthor_bo_create> {
+impl core::ops::Deref for F {
+    type Target = TyrFile;
+    fn deref(&self) -> &TyrFile {
+        &self.f
+    }
+}
+
+impl F {
+    fn objects(&self) -> &HandleTable<TyrObject> {
+        &self.objects
+    }
+    fn bo_create(&self, a: &mut drm_panthor_bo_create) -> kernel::Result {
+        self.f.bo_create(&self.objects, a)
+    }
+    fn vm_bind_sync(&self, a: &mut drm_panthor_vm_bind) -> kernel::Result {
+        self.f.vm_bind_sync(&self.objects, a)
+    }
+}
+
+fn file() -> (Arc<Ram>, F) {
+    let ram = Arc::new(Ram::new(RamConfig::rk3588(64 << 20)).unwrap());
+    let f = TyrFile::new(ram.clone(), 48, Arc::new(|| Arc::new(NoMmu) as Arc<dyn VmMmu>));
+    (ram, F { f, objects: HandleTable::default() })
+}
+
+fn bo_create(f: &F, size: u64, flags: u32, vm: u32) -> kernel::Result<drm_panthor_bo_create> {
     let mut a = drm_panthor_bo_create { size, flags, exclusive_vm_id: vm, ..Default::default() };
     f.bo_create(&mut a).map(|()| a)
 }
 
-fn vm_create(f: &TyrFile) -> u32 {
+fn vm_create(f: &F) -> u32 {
     let mut a = drm_panthor_vm_create::default();
     f.vm_create(&mut a).unwrap();
     assert_eq!(a.user_va_range, 0x8000_0000_0000);
     a.id
 }
 
-fn bind(f: &TyrFile, vm: u32, ops: &[drm_panthor_vm_bind_op]) -> (kernel::Result, u32) {
+fn bind(f: &F, vm: u32, ops: &[drm_panthor_vm_bind_op]) -> (kernel::Result, u32) {
     let mut a = drm_panthor_vm_bind {
         vm_id: vm,
         flags: 0,

@@ -1,0 +1,119 @@
+//! Tyr as a DRM device: the probed GPU behind a `kernel::drm::device::Device`, opened as files whose ioctls reach
+//! [`crate::ioctl`] (`panthor_drm_driver` in `panthor_drv.c`).
+
+use std::sync::Arc;
+
+use kernel::drm::device::{Device, DeviceDriver, DriverFeatures, DriverInfo};
+use kernel::drm::file::File;
+use kernel::drm::ioctl::{Caller, IoctlDesc};
+use kernel::error::code::EINVAL;
+use kernel::error::Result;
+use kernel::irq::Registration;
+use kernel::page::Ram;
+use kernel::platform;
+
+use crate::driver::TyrDevice;
+use crate::file::TyrFile;
+use crate::gem::{TyrDriver, TyrObject};
+use crate::mmu::Mmu;
+use crate::uapi::{
+    drm_panthor_csif_info, drm_panthor_gpu_info, DRIVER_DESC, DRIVER_MAJOR, DRIVER_MINOR, DRIVER_NAME,
+    DRIVER_PATCHLEVEL,
+};
+use crate::vm::VmMmu;
+
+/// A Tyr DRM device.
+pub type TyrDrmDevice = Device<TyrDriver>;
+/// An open Tyr DRM file.
+pub type TyrDrmFile = File<TyrDriver>;
+
+/// The device's data: the probed GPU and the services every file shares.
+pub struct TyrData {
+    hw: TyrDevice,
+    ram: Arc<Ram>,
+    mmu: Arc<Mmu>,
+    csif_info: drm_panthor_csif_info,
+    va_bits: u32,
+    _mmu_irq: Registration,
+}
+
+impl TyrData {
+    /// The probed GPU.
+    pub fn hw(&self) -> &TyrDevice {
+        &self.hw
+    }
+
+    /// System RAM, where BOs and page tables live.
+    pub fn ram(&self) -> &Arc<Ram> {
+        &self.ram
+    }
+
+    /// The address-space slot manager.
+    pub fn mmu(&self) -> &Arc<Mmu> {
+        &self.mmu
+    }
+
+    /// What DEV_QUERY GPU_INFO reports.
+    pub fn gpu_info(&self) -> &drm_panthor_gpu_info {
+        self.hw.gpu_info()
+    }
+
+    /// What DEV_QUERY CSIF_INFO reports.
+    pub fn csif_info(&self) -> &drm_panthor_csif_info {
+        &self.csif_info
+    }
+}
+
+/// Probes `pdev` and registers the DRM device (`panthor_probe` → `panthor_device_init` → `drm_dev_register`).
+pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
+    let hw = TyrDevice::probe(pdev)?;
+    let mmu = Mmu::new(hw.iomem().clone(), hw.gpu_info().as_present);
+    let m = mmu.clone();
+    let mmu_irq = Registration::new("mmu", pdev.irq_by_name("mmu")?, move || m.handle_irq())?;
+    let va_bits = hw.gpu_info().mmu_features & 0xff;
+    let data = TyrData {
+        ram: pdev.ram().clone(),
+        csif_info: drm_panthor_csif_info::default(),
+        hw,
+        mmu,
+        va_bits,
+        _mmu_irq: mmu_irq,
+    };
+    Device::new(data)
+}
+
+/// A render-node client without privileges (what `open("/dev/dri/renderD128")` gives).
+pub const RENDER_CLIENT: Caller =
+    Caller { render_node: true, authenticated: false, master: false, sys_admin: false, sys_nice: false };
+
+impl DeviceDriver for TyrDriver {
+    type Data = TyrData;
+    type File = TyrFile;
+    const INFO: DriverInfo = DriverInfo {
+        major: DRIVER_MAJOR,
+        minor: DRIVER_MINOR,
+        patchlevel: DRIVER_PATCHLEVEL,
+        name: DRIVER_NAME,
+        desc: DRIVER_DESC,
+        date: "0",
+    };
+    const FEATURES: DriverFeatures = DriverFeatures::GEM
+        .union(DriverFeatures::RENDER)
+        .union(DriverFeatures::SYNCOBJ)
+        .union(DriverFeatures::SYNCOBJ_TIMELINE);
+    const IOCTLS: &'static [IoctlDesc<File<Self>>] = &crate::ioctl::IOCTLS;
+
+    fn open(dev: &Arc<Device<Self>>) -> Result<TyrFile> {
+        let d = dev.data();
+        let mmu = d.mmu.clone();
+        Ok(TyrFile::new(d.ram.clone(), d.va_bits, Arc::new(move || mmu.client() as Arc<dyn VmMmu>)))
+    }
+
+    /// Panthor refuses to export a BO that is private to a VM (it shares the VM's resv).
+    fn may_export(obj: &TyrObject) -> Result {
+        if obj.exclusive_vm().is_some() {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+}

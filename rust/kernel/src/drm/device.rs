@@ -1,0 +1,213 @@
+//! A DRM device (`struct drm_device`): the driver's per-device data, the fake-offset space GEM objects are mapped
+//! through (`drm_vma_offset_manager`), and the PRIME exports of its objects.
+//!
+//! Files are opened on a device with [`File::open`](super::file::File::open); ioctls reach the driver through
+//! [`File::ioctl`](super::file::File::ioctl), which looks in the DRM core's table first (`drm_ioctls[]`) and then in
+//! [`DeviceDriver::IOCTLS`].
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use super::driver::Driver;
+use super::file::File;
+use super::gem::IntoGemObject;
+use super::ioctl::IoctlDesc;
+use super::prime::PrimeExports;
+use crate::alloc;
+use crate::error::code::{ENOSPC, ENXIO};
+use crate::error::Result;
+
+/// What `DRM_IOCTL_VERSION` reports (`struct drm_driver`'s name, desc, date and version fields).
+#[derive(Clone, Copy, Debug)]
+pub struct DriverInfo {
+    /// Major version.
+    pub major: i32,
+    /// Minor version (for Panthor, the uAPI feature level).
+    pub minor: i32,
+    /// Patch level.
+    pub patchlevel: i32,
+    /// Driver name, the string clients match on.
+    pub name: &'static str,
+    /// Human-readable description.
+    pub desc: &'static str,
+    /// Date string; current kernels report `"0"`.
+    pub date: &'static str,
+}
+
+bitflags::bitflags! {
+    /// `enum drm_driver_feature`, the subset a render-only driver uses.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct DriverFeatures: u32 {
+        /// `DRIVER_GEM`.
+        const GEM = 1 << 0;
+        /// `DRIVER_RENDER`: the device has a render node.
+        const RENDER = 1 << 3;
+        /// `DRIVER_SYNCOBJ`.
+        const SYNCOBJ = 1 << 5;
+        /// `DRIVER_SYNCOBJ_TIMELINE`.
+        const SYNCOBJ_TIMELINE = 1 << 6;
+    }
+}
+
+/// The parts of `struct drm_driver` the device and file layer need, beyond the GEM object type of [`Driver`].
+pub trait DeviceDriver: Driver + Sized {
+    /// Per-device driver data (`drm_device` embedded in the driver's device struct).
+    type Data: Send + Sync + 'static;
+    /// Per-file driver data (`drm_file::driver_priv`).
+    type File: Send + Sync + 'static;
+    /// Identity reported by `DRM_IOCTL_VERSION`.
+    const INFO: DriverInfo;
+    /// Driver features.
+    const FEATURES: DriverFeatures;
+    /// The driver's ioctls, index `i` for number `DRM_COMMAND_BASE + i`.
+    const IOCTLS: &'static [IoctlDesc<File<Self>>];
+
+    /// `drm_driver::open`: per-file setup.
+    fn open(dev: &Arc<Device<Self>>) -> Result<Self::File>;
+
+    /// `drm_gem_object_funcs::export`'s check: may `obj` become a dma-buf? (Panthor refuses objects private to a VM.)
+    fn may_export(_obj: &Self::Object) -> Result {
+        Ok(())
+    }
+}
+
+/// Start of the GEM fake-offset space (`DRM_FILE_PAGE_OFFSET_START` × 4 KiB on 64-bit: 4 GiB).
+pub const MMAP_OFFSET_START: u64 = 0x1_0000_0000;
+/// Size of the fake-offset space in bytes (`DRM_FILE_PAGE_OFFSET_SIZE` × 4 KiB: 64 TiB).
+pub const MMAP_OFFSET_SIZE: u64 = 0x4000_0000_0000;
+
+/// The fake-offset space (`drm_vma_offset_manager`): each object that asked for one owns `[offset, offset + size)`.
+pub(crate) struct MmapOffsets<O> {
+    /// Start → (size, object, the object's GEM id). Entries of freed objects are reclaimed lazily.
+    nodes: BTreeMap<u64, (u64, Weak<O>, u64)>,
+}
+
+impl<O: IntoGemObject> MmapOffsets<O> {
+    fn new() -> Self {
+        MmapOffsets { nodes: BTreeMap::new() }
+    }
+
+    fn reclaim(&mut self) {
+        self.nodes.retain(|_, (_, w, _)| w.strong_count() > 0);
+    }
+
+    /// The offset of `obj`, allocating one first-fit if it has none (`drm_gem_create_mmap_offset`, idempotent).
+    fn offset_of(&mut self, obj: &Arc<O>) -> Result<u64> {
+        let id = obj.gem().id();
+        if let Some((start, _)) = self.nodes.iter().find(|(_, (_, w, i))| *i == id && w.strong_count() > 0) {
+            return Ok(*start);
+        }
+        self.reclaim();
+        let size = obj.gem().size();
+        let mut at = MMAP_OFFSET_START;
+        for (&start, &(len, _, _)) in &self.nodes {
+            if start - at >= size {
+                break;
+            }
+            at = start + len;
+        }
+        if at + size > MMAP_OFFSET_START + MMAP_OFFSET_SIZE {
+            return Err(ENOSPC);
+        }
+        alloc::check()?;
+        self.nodes.insert(at, (size, Arc::downgrade(obj), id));
+        Ok(at)
+    }
+
+    /// The live object whose node starts exactly at `offset` (`drm_vma_offset_exact_lookup_locked` with the caller's
+    /// page count checked by the caller).
+    fn lookup(&self, offset: u64) -> Option<Arc<O>> {
+        self.nodes.get(&offset).and_then(|(_, w, _)| w.upgrade())
+    }
+}
+
+/// A DRM device.
+///
+/// # Invariants
+/// `offsets` and `prime` only hold objects created by this device's driver.
+pub struct Device<T: DeviceDriver> {
+    data: T::Data,
+    offsets: Mutex<MmapOffsets<T::Object>>,
+    pub(crate) prime: Mutex<PrimeExports<T::Object>>,
+    unplugged: AtomicBool,
+}
+
+impl<T: DeviceDriver> Device<T> {
+    /// Registers a device around the driver's probed `data` (`drm_dev_alloc` + `drm_dev_register`).
+    pub fn new(data: T::Data) -> Result<Arc<Self>> {
+        alloc::try_arc(Device {
+            data,
+            offsets: Mutex::new(MmapOffsets::new()),
+            prime: Mutex::new(PrimeExports::new()),
+            unplugged: AtomicBool::new(false),
+        })
+        .map_err(Into::into)
+    }
+
+    /// The driver's per-device data.
+    pub fn data(&self) -> &T::Data {
+        &self.data
+    }
+
+    /// Marks the device gone (`drm_dev_unplug`): every later ioctl fails with `ENODEV`.
+    pub fn unplug(&self) {
+        self.unplugged.store(true, Ordering::Release);
+        self.prime().clear();
+    }
+
+    /// Whether [`Device::unplug`] ran.
+    pub fn is_unplugged(&self) -> bool {
+        self.unplugged.load(Ordering::Acquire)
+    }
+
+    /// Number of dma-bufs of this device some descriptor still refers to.
+    pub fn dma_buf_count(&self) -> usize {
+        let mut p = self.prime();
+        p.reap();
+        p.len()
+    }
+
+    fn offsets(&self) -> MutexGuard<'_, MmapOffsets<T::Object>> {
+        self.offsets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn prime(&self) -> MutexGuard<'_, PrimeExports<T::Object>> {
+        self.prime.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The fake mmap offset of `obj` (`drm_gem_create_mmap_offset` + `drm_vma_node_offset_addr`): allocated on first
+    /// use, the same value afterwards, released with the object.
+    pub fn mmap_offset(&self, obj: &Arc<T::Object>) -> Result<u64> {
+        self.offsets().offset_of(obj)
+    }
+
+    /// The live object whose fake offset is exactly `offset`; `ENXIO` if none (the file layer reports `EINVAL`).
+    pub(crate) fn mmap_object(&self, offset: u64) -> Result<Arc<T::Object>> {
+        self.offsets().lookup(offset).ok_or(ENXIO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drm::gem::GemObject;
+
+    #[test]
+    fn offsets_are_first_fit_from_4g_stable_and_reclaimed() {
+        let mut m = MmapOffsets::<GemObject>::new();
+        let a = Arc::new(GemObject::new(0x3000, None).unwrap());
+        let b = Arc::new(GemObject::new(0x1000, None).unwrap());
+        let oa = m.offset_of(&a).unwrap();
+        assert_eq!(oa, MMAP_OFFSET_START);
+        assert_eq!(m.offset_of(&a).unwrap(), oa, "idempotent");
+        let ob = m.offset_of(&b).unwrap();
+        assert_eq!(ob, MMAP_OFFSET_START + 0x3000);
+        assert!(Arc::ptr_eq(&m.lookup(ob).unwrap(), &b));
+        assert!(m.lookup(ob + 0x1000).is_none());
+        drop(a);
+        assert!(m.lookup(oa).is_none(), "a freed object's offset finds nothing");
+        let c = Arc::new(GemObject::new(0x2000, None).unwrap());
+        assert_eq!(m.offset_of(&c).unwrap(), MMAP_OFFSET_START, "the hole is reused");
+    }
+}

@@ -1,0 +1,167 @@
+//! PRIME: GEM objects shared between files as dma-buf file descriptors (`drm_prime.c`).
+//!
+//! A dma-buf here is a real file descriptor of this process — an empty memfd named `tyr-dmabuf` — so that clients
+//! pass it around, `dup` it, send it over sockets and close it like any other fd. The device keeps one descriptor of
+//! its own per export together with a reference on the object, as the dma-buf's file holds the GEM object in the
+//! kernel. An export lives as long as some descriptor of the client still refers to that file: before every export
+//! and import the device looks through `/proc/self/fd` and releases the exports nobody holds any more.
+//!
+//! Objects are found again by the identity of the file (device and inode numbers from `fstat`), so any descriptor of
+//! the same dma-buf imports the same object. A descriptor that is not one of this device's dma-bufs is `EINVAL`, one
+//! that is not open at all `EBADF`, as upstream.
+
+use std::fs;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+
+use crate::alloc;
+use crate::error::code::{EBADF, EINVAL, EMFILE, ENFILE, ENOMEM};
+use crate::error::{Error, Result};
+
+/// `(st_dev, st_ino)` of an open file.
+type FileKey = (u64, u64);
+
+fn key_of(fd: RawFd) -> Option<FileKey> {
+    let mut st = core::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `fstat` writes a full `struct stat` into the buffer on success and touches nothing else; an invalid
+    // `fd` only makes it fail with EBADF.
+    let r = unsafe { libc::fstat(fd, st.as_mut_ptr()) };
+    if r != 0 {
+        return None;
+    }
+    // SAFETY: `fstat` succeeded, so the struct is initialised.
+    let st = unsafe { st.assume_init() };
+    Some((st.st_dev, st.st_ino))
+}
+
+fn last_os_error() -> Error {
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(libc::EMFILE) => EMFILE,
+        Some(libc::ENFILE) => ENFILE,
+        _ => ENOMEM,
+    }
+}
+
+struct Export<O> {
+    own: OwnedFd,
+    key: FileKey,
+    obj: Arc<O>,
+}
+
+/// The device's dma-bufs.
+pub(crate) struct PrimeExports<O> {
+    exports: Vec<Export<O>>,
+}
+
+impl<O> PrimeExports<O> {
+    pub(crate) fn new() -> Self {
+        PrimeExports { exports: Vec::new() }
+    }
+
+    /// Drops every export (device teardown).
+    pub(crate) fn clear(&mut self) {
+        self.exports.clear();
+    }
+
+    /// Number of live exports.
+    pub(crate) fn len(&self) -> usize {
+        self.exports.len()
+    }
+
+    /// Releases the exports no descriptor of the process refers to besides the device's own (the dma-buf's last
+    /// `fput`).
+    pub(crate) fn reap(&mut self) {
+        if self.exports.is_empty() {
+            return;
+        }
+        let mut held: Vec<FileKey> = Vec::new();
+        if let Ok(dir) = fs::read_dir("/proc/self/fd") {
+            for e in dir.flatten() {
+                let Some(fd) = e.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()) else { continue };
+                if self.exports.iter().any(|x| x.own.as_raw_fd() == fd) {
+                    continue;
+                }
+                if let Some(k) = key_of(fd) {
+                    held.push(k);
+                }
+            }
+        } else {
+            // Without /proc the device cannot tell; keep everything rather than break an import.
+            return;
+        }
+        self.exports.retain(|x| held.contains(&x.key));
+    }
+
+    /// A new descriptor for `obj`'s dma-buf, creating the dma-buf on first export (`drm_gem_prime_handle_to_fd`).
+    pub(crate) fn export(&mut self, obj: &Arc<O>, cloexec: bool) -> Result<RawFd> {
+        self.reap();
+        let i = match self.exports.iter().position(|x| Arc::ptr_eq(&x.obj, obj)) {
+            Some(i) => i,
+            None => {
+                self.exports.try_reserve(1).map_err(|_| ENOMEM)?;
+                alloc::check()?;
+                // SAFETY: the name is a NUL-terminated string; memfd_create has no other memory effects.
+                let fd = unsafe { libc::memfd_create(c"tyr-dmabuf".as_ptr(), libc::MFD_CLOEXEC) };
+                if fd < 0 {
+                    return Err(last_os_error());
+                }
+                // SAFETY: `fd` was just returned by memfd_create and is owned by nobody else.
+                let own = unsafe { OwnedFd::from_raw_fd(fd) };
+                let key = key_of(own.as_raw_fd()).ok_or(ENOMEM)?;
+                self.exports.push(Export { own, key, obj: obj.clone() });
+                self.exports.len() - 1
+            }
+        };
+        let cmd = if cloexec { libc::F_DUPFD_CLOEXEC } else { libc::F_DUPFD };
+        // SAFETY: duplicating a descriptor the device owns; the new one belongs to the caller.
+        let fd = unsafe { libc::fcntl(self.exports[i].own.as_raw_fd(), cmd, 0) };
+        if fd < 0 {
+            return Err(last_os_error());
+        }
+        Ok(fd)
+    }
+
+    /// The object behind the dma-buf `fd` (`drm_gem_prime_fd_to_handle`): `EBADF` if `fd` is not open, `EINVAL` if
+    /// it is not one of this device's dma-bufs.
+    pub(crate) fn import(&mut self, fd: RawFd) -> Result<Arc<O>> {
+        let key = key_of(fd).ok_or(EBADF)?;
+        self.reap();
+        self.exports.iter().find(|x| x.key == key).map(|x| x.obj.clone()).ok_or(EINVAL)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(fd: RawFd) {
+        // SAFETY: closing a descriptor the test owns.
+        unsafe { libc::close(fd) };
+    }
+
+    #[test]
+    fn export_import_round_trip_and_release_on_last_close() {
+        let mut p = PrimeExports::new();
+        let a = Arc::new(7u32);
+        let fd = p.export(&a, true).unwrap();
+        let fd2 = p.export(&a, false).unwrap();
+        assert_ne!(fd, fd2);
+        assert_eq!(p.len(), 1, "one dma-buf per object");
+        assert!(Arc::ptr_eq(&p.import(fd2).unwrap(), &a));
+        close(fd);
+        assert!(Arc::ptr_eq(&p.import(fd2).unwrap(), &a), "still held by the second fd");
+        close(fd2);
+        p.reap();
+        assert_eq!(p.len(), 0);
+        assert_eq!(Arc::strong_count(&a), 1, "the export's reference went with the last fd");
+    }
+
+    #[test]
+    fn foreign_and_closed_descriptors() {
+        let mut p = PrimeExports::<u32>::new();
+        let f = std::fs::File::open("/proc/self/status").unwrap();
+        assert_eq!(p.import(f.as_raw_fd()).err(), Some(EINVAL));
+        assert_eq!(p.import(-1).err(), Some(EBADF));
+        assert_eq!(p.import(1 << 20).err(), Some(EBADF));
+    }
+}
