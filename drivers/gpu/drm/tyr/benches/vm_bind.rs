@@ -2,8 +2,8 @@
 //! vm_bind`.
 //!
 //! Each iteration maps a BO and unmaps it again:
-//! - **tyr**: two synchronous `VM_BIND` calls on a file (`TyrFile::vm_bind_sync`), ops read from user memory, every
-//!   Panthor check, the BO looked up by handle, vm_bo obtained under the resvs, VA/tree/page-table pages
+//! - **tyr**: two synchronous `VM_BIND` ioctls on a render-node file of the probed device (`File::ioctl`: the DRM
+//!   core's dispatch and argument copies), ops read from user memory, every Panthor check, the BO looked up by handle, vm_bo obtained under the resvs, VA/tree/page-table pages
 //!   pre-allocated, the job applied between the MMU region-lock hooks, deferred cleanup;
 //! - **bare**: the same two changes made directly on a `GpuVmCore` whose steps write an io-pgtable (`RamPtAlloc`),
 //!   with a vm_bo obtained once — the floor those two libraries give.
@@ -15,20 +15,22 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hw_mem::{Ram, RamConfig};
-use kernel::drm::gem::{HandleTable, IntoGemObject};
+use kernel::drm::gem::IntoGemObject;
 use kernel::drm::gpuvm::{
     DriverGpuVm, GpuVm, GpuVmCore, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped, VaPrealloc,
     VmBoRef,
 };
 use kernel::io_pgtable::{prot, ArmLpaeS1, Config, NoFlush, RamPtAlloc};
-use tyr::file::TyrFile;
+use kernel::uaccess::UserPtr;
+use rk3588_platform::Rk3588;
+use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::gem::{TyrDriver, TyrObject};
+use tyr::uapi::ioctl::{DRM_IOCTL_PANTHOR_BO_CREATE, DRM_IOCTL_PANTHOR_VM_BIND, DRM_IOCTL_PANTHOR_VM_CREATE};
 use tyr::uapi::{
     drm_panthor_bo_create, drm_panthor_obj_array, drm_panthor_vm_bind, drm_panthor_vm_bind_op, drm_panthor_vm_create,
 };
 use tyr::vm::bind::op_type;
 use tyr::vm::pgtable::{map_sg, unmap_range};
-use tyr::vm::{NoMmu, VmMmu};
 
 const PROT: u32 = prot::READ | prot::WRITE | prot::CACHE;
 
@@ -117,13 +119,13 @@ fn bare_ns(ram: &Arc<Ram>, size: u64, iters: u32) -> f64 {
     ns
 }
 
-fn tyr_ns(ram: &Arc<Ram>, size: u64, iters: u32) -> f64 {
-    let file = TyrFile::new(ram.clone(), 48, Arc::new(|| Arc::new(NoMmu) as Arc<dyn VmMmu>));
+fn tyr_ns(dev: &Arc<TyrDrmDevice>, size: u64, iters: u32) -> f64 {
+    let file = TyrDrmFile::open(dev, RENDER_CLIENT).unwrap();
+    let call = |cmd: u32, arg: usize| file.ioctl(cmd, UserPtr(arg)).unwrap();
     let mut c = drm_panthor_vm_create::default();
-    file.vm_create(&mut c).unwrap();
+    call(DRM_IOCTL_PANTHOR_VM_CREATE, &mut c as *mut _ as usize);
     let mut b = drm_panthor_bo_create { size, ..Default::default() };
-    let objects = HandleTable::default();
-    file.bo_create(&objects, &mut b).unwrap();
+    call(DRM_IOCTL_PANTHOR_BO_CREATE, &mut b as *mut _ as usize);
     let va = 0x4000_0000;
     let map = [drm_panthor_vm_bind_op { bo_handle: b.handle, va, size, ..Default::default() }];
     let unmap = [drm_panthor_vm_bind_op { flags: op_type::UNMAP, va, size, ..Default::default() }];
@@ -132,10 +134,11 @@ fn tyr_ns(ram: &Arc<Ram>, size: u64, iters: u32) -> f64 {
         flags: 0,
         ops: drm_panthor_obj_array { stride: 48, count: 1, array: ops.as_ptr() as u64 },
     };
+    let (mut m, mut u) = (args(&map), args(&unmap));
     let t0 = Instant::now();
     for _ in 0..iters {
-        file.vm_bind_sync(&objects, &mut args(&map)).unwrap();
-        file.vm_bind_sync(&objects, &mut args(&unmap)).unwrap();
+        call(DRM_IOCTL_PANTHOR_VM_BIND, &mut m as *mut _ as usize);
+        call(DRM_IOCTL_PANTHOR_VM_BIND, &mut u as *mut _ as usize);
     }
     t0.elapsed().as_nanos() as f64 / f64::from(iters)
 }
@@ -144,11 +147,13 @@ fn main() {
     // `cargo bench` passes `--bench`; a plain build of the target (`cargo test --benches`) runs a short pass.
     let quick = !std::env::args().any(|a| a == "--bench");
     let ram = Arc::new(Ram::new(RamConfig::rk3588(512 << 20)).unwrap());
+    let soc = Rk3588::new().unwrap();
+    let dev = probe(soc.gpu()).unwrap();
     println!("{:<22} {:>12} {:>12} {:>8}", "VM_BIND map+unmap", "tyr ns", "bare ns", "ratio");
     for (name, size, iters) in [("4 KiB BO", 0x1000u64, 20_000u32), ("2 MiB BO", 0x20_0000, 5_000)] {
         let iters = if quick { iters / 100 } else { iters };
         let best = |f: &dyn Fn() -> f64| (0..5).map(|_| f()).fold(f64::INFINITY, f64::min);
-        let ours = best(&|| tyr_ns(&ram, size, iters));
+        let ours = best(&|| tyr_ns(&dev, size, iters));
         let bare = best(&|| bare_ns(&ram, size, iters));
         println!("{name:<22} {ours:>12.0} {bare:>12.0} {:>7.2}x", ours / bare);
     }
