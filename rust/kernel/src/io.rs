@@ -44,6 +44,11 @@ impl IoMem {
         self.size
     }
 
+    /// Physical address of the window's first register (the resource start, for `io_remap_pfn_range`).
+    pub fn phys_base(&self) -> PhysAddr {
+        self.base
+    }
+
     fn pa(&self, off: usize, width: usize) -> Result<PhysAddr> {
         if !off.is_multiple_of(width) || off.checked_add(width).is_none_or(|end| end > self.size) {
             return Err(EINVAL);

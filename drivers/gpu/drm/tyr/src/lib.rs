@@ -13,6 +13,7 @@ pub mod file;
 pub mod gem;
 pub mod gpu;
 pub mod ioctl;
+pub mod mmap;
 pub mod mmu;
 pub mod query;
 pub mod regs;

@@ -351,3 +351,44 @@ fn an_unplugged_device_refuses_ioctls_and_opens() {
     assert_eq!(ioctl(&f, DRM_IOCTL_GET_CAP, &mut c), Err(ENODEV));
     assert_eq!(TyrDrmFile::open(&s.dev, RENDER_CLIENT).err(), Some(ENODEV));
 }
+
+#[test]
+fn mmap_grants_bo_runs_and_the_flush_id_page_by_panthors_rules() {
+    use tyr::mmap::{mmap, CacheMode, CpuMapping, MmapRequest};
+    let s = setup();
+    let f = s.open();
+    let h = bo_create(&f, 2 * K, bo_flags::WB_MMAP);
+    let wc = bo_create(&f, K, 0);
+    let off = |h: u32| {
+        let mut m = drm_panthor_bo_mmap_offset { handle: h, ..Default::default() };
+        ioctl(&f, DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, &mut m).unwrap();
+        m.offset
+    };
+    let req = |offset, len| MmapRequest { offset, len, write: true, exec: false, shared: true };
+    let Ok(CpuMapping::Bo { obj, runs, cache }) = mmap(&f, req(off(h), 2 * K)) else { panic!("BO mapping refused") };
+    assert_eq!(cache, CacheMode::WriteBack);
+    assert_eq!(runs.iter().map(|r| r.1).sum::<u64>(), 2 * K);
+    // The runs are the BO's own pages: what the CPU writes there, the BO holds.
+    let ram = s.dev.data().ram();
+    ram.write(runs[0].0, b"cpu").unwrap();
+    let first = obj.sg_range(0, K).unwrap()[0].0;
+    let mut b = [0u8; 3];
+    ram.read(first, &mut b).unwrap();
+    assert_eq!(&b, b"cpu");
+    let Ok(CpuMapping::Bo { cache, .. }) = mmap(&f, req(off(wc), 100)) else { panic!("short length") };
+    assert_eq!(cache, CacheMode::WriteCombine, "no WB_MMAP: write-combined on a non-coherent GPU");
+    assert_eq!(mmap(&f, MmapRequest { shared: false, ..req(off(h), K) }).err(), Some(EINVAL), "MAP_PRIVATE");
+    assert_eq!(mmap(&f, req(off(h), 3 * K)).err(), Some(EINVAL), "longer than the BO");
+
+    let ro = |offset, len| MmapRequest { offset, len, write: false, exec: false, shared: true };
+    let Ok(CpuMapping::FlushId { phys }) = mmap(&f, ro(1 << 56, K)) else { panic!("flush id page refused") };
+    assert_eq!(phys, 0xfb01_0000);
+    assert_eq!(mmap(&f, req(1 << 56, K)).err(), Some(EINVAL), "writable");
+    assert_eq!(mmap(&f, MmapRequest { exec: true, ..ro(1 << 56, K) }).err(), Some(EINVAL), "executable");
+    assert_eq!(mmap(&f, ro(1 << 56, 2 * K)).err(), Some(EINVAL), "two pages");
+    assert_eq!(mmap(&f, ro((1 << 56) + K, K)).err(), Some(EINVAL), "past the only page");
+    assert_eq!(mmap(&f, MmapRequest { shared: false, ..ro(1 << 56, K) }).err(), Some(EINVAL), "private");
+    let mut m = drm_panthor_set_user_mmio_offset { offset: 1 << 43 };
+    ioctl(&f, DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, &mut m).unwrap();
+    assert!(matches!(mmap(&f, ro(1 << 43, K)), Ok(CpuMapping::FlushId { .. })));
+}
