@@ -30,11 +30,22 @@ use crate::uapi::{
 /// `kmalloc_array` buffers, so a count whose array is larger fails with `ENOMEM` before the pointer is looked at.
 const KMALLOC_MAX_SIZE: usize = 4 << 20;
 
+/// `kmalloc_array(count, size_of::<T>())`: a vector with room for `count` `T`s, `ENOMEM` beyond what kmalloc gives.
+fn kmalloc_array<T>(count: u32) -> Result<Vec<T>> {
+    kmalloc_size_check::<T>(count)?;
+    Ok(alloc::try_vec(count as usize)?)
+}
+
+/// `ENOMEM` if an array of `count` `T`s is larger than kmalloc gives.
+fn kmalloc_size_check<T>(count: u32) -> Result {
+    (count as usize).checked_mul(size_of::<T>()).filter(|&b| b <= KMALLOC_MAX_SIZE).map(drop).ok_or(ENOMEM)
+}
+
 /// Copies `count` `T`s from user address `ptr` (`kmalloc_array` + `copy_from_user`): `ENOMEM`, then `EFAULT`.
 fn read_array<T: FromBytes>(ptr: u64, count: u32) -> Result<Vec<T>> {
+    let mut v: Vec<T> = kmalloc_array(count)?;
     let count = count as usize;
-    let bytes = count.checked_mul(size_of::<T>()).filter(|&b| b <= KMALLOC_MAX_SIZE).ok_or(ENOMEM)?;
-    let mut v: Vec<T> = alloc::try_vec(count)?;
+    let bytes = count * size_of::<T>();
     let spare = v.spare_capacity_mut();
     // SAFETY: `spare` is the vector's uninitialised capacity, at least `count` elements, i.e. `bytes` bytes; viewing
     // uninitialised memory as `MaybeUninit<u8>` is always allowed, and the borrow of `v` is exclusive.
@@ -49,7 +60,7 @@ fn read_array<T: FromBytes>(ptr: u64, count: u32) -> Result<Vec<T>> {
 /// Reads `count` points, or zeros when `ptr` is null (upstream treats a null points array as all binary).
 fn read_points(ptr: u64, count: u32) -> Result<Vec<u64>> {
     if ptr == 0 {
-        let mut v = alloc::try_vec(count as usize)?;
+        let mut v = kmalloc_array(count)?;
         v.resize(count as usize, 0);
         return Ok(v);
     }
@@ -59,6 +70,8 @@ fn read_points(ptr: u64, count: u32) -> Result<Vec<u64>> {
 /// `drm_syncobj_array_find`: the handle array, then the syncobjs (`ENOMEM`, `EFAULT`, `ENOENT`).
 fn find_array(table: &SyncobjTable, handles: u64, count: u32) -> Result<Vec<Arc<Syncobj>>> {
     let handles = read_array::<u32>(handles, count)?;
+    // Upstream's array of syncobj pointers is a second kmalloc_array, 8 bytes an entry.
+    kmalloc_size_check::<Arc<Syncobj>>(count)?;
     table.lookup_many(&handles)
 }
 
