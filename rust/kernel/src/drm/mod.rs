@@ -7,6 +7,7 @@
 //! * [`driver`] — the `Driver` trait: a driver's types as the core sees them.
 //! * [`gem`] — GEM objects: size, backing frames, resv, the gpuva lock, per-file handles.
 //! * [`gpuvm`] — the GPU VA manager in immediate mode: `GpuVm`, `GpuVmCore`, `GpuVa`, `GpuVmBo`, `sm_map`/`sm_unmap`.
+//! * [`syncobj`] — DRM sync objects, binary and timeline, their per-file handle table and the core SYNCOBJ ioctls.
 
 pub mod device;
 pub mod driver;
@@ -14,6 +15,7 @@ pub mod file;
 pub mod gem;
 pub mod gpuvm;
 pub mod ioctl;
-pub(crate) mod prime;
+pub mod prime;
+pub mod syncobj;
 
 pub use driver::Driver;
