@@ -1,31 +1,48 @@
 //! An open DRM file (`struct drm_file`): its GEM handles, the driver's per-file data, and the ioctl entry point
-//! with the DRM core's own ioctls (`drm_ioctls[]` in `drm_ioctl.c`): VERSION, GET_CAP, GEM_CLOSE and PRIME.
+//! with the DRM core's own ioctls (`drm_ioctls[]` in `drm_ioctl.c`): VERSION, GET_CAP, GEM_CLOSE, PRIME and the
+//! SYNCOBJ family (handed to [`super::syncobj::ioctl`]).
 
 use std::sync::Arc;
 
 use super::device::{Device, DeviceDriver, DriverFeatures, DriverInfo};
 use super::gem::{HandleTable, IntoGemObject};
 use super::ioctl::{dispatch, Caller, IoctlData, IoctlDesc, IoctlFlags, IoctlTables};
+use super::syncobj::ioctl as syncobj_ioctl;
+use super::syncobj::SyncobjTable;
 use crate::alloc;
 use crate::error::code::{EACCES, EINVAL, ENODEV, EOPNOTSUPP};
 use crate::error::Result;
 use crate::uaccess::{UserPtr, UserSlice};
-use crate::uapi::ioctl::{
-    DRM_IOCTL_GEM_CLOSE, DRM_IOCTL_GET_CAP, DRM_IOCTL_PRIME_FD_TO_HANDLE, DRM_IOCTL_PRIME_HANDLE_TO_FD,
-    DRM_IOCTL_VERSION,
-};
+use crate::uapi::ioctl::*;
 use crate::uapi::{
     drm_gem_close, drm_get_cap, drm_prime_handle, drm_version, DRM_CAP_PRIME, DRM_CAP_SYNCOBJ,
     DRM_CAP_SYNCOBJ_TIMELINE, DRM_CAP_TIMESTAMP_MONOTONIC, DRM_CLOEXEC, DRM_PRIME_CAP_EXPORT, DRM_PRIME_CAP_IMPORT,
     DRM_RDWR,
 };
+use crate::uapi::{
+    drm_syncobj_array, drm_syncobj_create, drm_syncobj_destroy, drm_syncobj_timeline_array, drm_syncobj_timeline_wait,
+    drm_syncobj_transfer, drm_syncobj_wait,
+};
 
-crate::impl_uapi_pod!(drm_version, drm_gem_close, drm_get_cap, drm_prime_handle);
+crate::impl_uapi_pod!(
+    drm_version,
+    drm_gem_close,
+    drm_get_cap,
+    drm_prime_handle,
+    drm_syncobj_create,
+    drm_syncobj_destroy,
+    drm_syncobj_wait,
+    drm_syncobj_timeline_wait,
+    drm_syncobj_array,
+    drm_syncobj_timeline_array,
+    drm_syncobj_transfer,
+);
 
 /// An open file of a DRM device.
 pub struct File<T: DeviceDriver> {
     dev: Arc<Device<T>>,
     objects: HandleTable<T::Object>,
+    syncobjs: SyncobjTable,
     caller: Caller,
     data: T::File,
 }
@@ -37,7 +54,13 @@ impl<T: DeviceDriver> File<T> {
             return Err(ENODEV);
         }
         let data = T::open(dev)?;
-        Ok(alloc::try_arc(File { dev: dev.clone(), objects: HandleTable::default(), caller, data })?)
+        Ok(alloc::try_arc(File {
+            dev: dev.clone(),
+            objects: HandleTable::default(),
+            syncobjs: SyncobjTable::new(),
+            caller,
+            data,
+        })?)
     }
 
     /// The device.
@@ -53,6 +76,11 @@ impl<T: DeviceDriver> File<T> {
     /// The file's GEM handles.
     pub fn objects(&self) -> &HandleTable<T::Object> {
         &self.objects
+    }
+
+    /// The file's syncobj handles.
+    pub fn syncobjs(&self) -> &SyncobjTable {
+        &self.syncobjs
     }
 
     /// Who opened the file (node type, master, capabilities).
@@ -119,7 +147,58 @@ impl<T: DeviceDriver> CoreIoctls for T {
             name: "PRIME_FD_TO_HANDLE",
             func: prime_fd_to_handle::<T>,
         },
+        syncobj_entry(DRM_IOCTL_SYNCOBJ_CREATE, "SYNCOBJ_CREATE", syncobj_create::<T>),
+        syncobj_entry(DRM_IOCTL_SYNCOBJ_DESTROY, "SYNCOBJ_DESTROY", syncobj_destroy::<T>),
+        syncobj_entry(DRM_IOCTL_SYNCOBJ_WAIT, "SYNCOBJ_WAIT", syncobj_wait::<T>),
+        syncobj_entry(DRM_IOCTL_SYNCOBJ_RESET, "SYNCOBJ_RESET", syncobj_reset::<T>),
+        syncobj_entry(DRM_IOCTL_SYNCOBJ_SIGNAL, "SYNCOBJ_SIGNAL", syncobj_signal::<T>),
+        syncobj_entry(DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, "SYNCOBJ_TIMELINE_WAIT", syncobj_timeline_wait::<T>),
+        syncobj_entry(DRM_IOCTL_SYNCOBJ_QUERY, "SYNCOBJ_QUERY", syncobj_query::<T>),
+        syncobj_entry(DRM_IOCTL_SYNCOBJ_TRANSFER, "SYNCOBJ_TRANSFER", syncobj_transfer::<T>),
+        syncobj_entry(DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, "SYNCOBJ_TIMELINE_SIGNAL", syncobj_timeline_signal::<T>),
     ];
+}
+
+const fn syncobj_entry<T: DeviceDriver>(
+    cmd: u32,
+    name: &'static str,
+    func: fn(&File<T>, &mut IoctlData) -> Result,
+) -> IoctlDesc<File<T>> {
+    IoctlDesc { cmd, flags: IoctlFlags::RENDER_ALLOW, name, func }
+}
+
+/// The syncobj ioctls need `DRIVER_SYNCOBJ` (and the timeline ones `DRIVER_SYNCOBJ_TIMELINE`), else `EOPNOTSUPP`.
+fn syncobj_feature<T: DeviceDriver>(timeline: bool) -> Result {
+    let need = if timeline { DriverFeatures::SYNCOBJ_TIMELINE } else { DriverFeatures::SYNCOBJ };
+    if T::FEATURES.contains(need) {
+        Ok(())
+    } else {
+        Err(EOPNOTSUPP)
+    }
+}
+
+macro_rules! syncobj_handlers {
+    ($($name:ident => $func:path, $arg:ty, $timeline:expr;)*) => {
+        $(
+            fn $name<T: DeviceDriver>(f: &File<T>, d: &mut IoctlData) -> Result {
+                let args = d.get::<$arg>()?;
+                syncobj_feature::<T>($timeline)?;
+                $func(&f.syncobjs, args)
+            }
+        )*
+    };
+}
+
+syncobj_handlers! {
+    syncobj_create => syncobj_ioctl::create, drm_syncobj_create, false;
+    syncobj_destroy => syncobj_ioctl::destroy, drm_syncobj_destroy, false;
+    syncobj_wait => syncobj_ioctl::wait, drm_syncobj_wait, false;
+    syncobj_reset => syncobj_ioctl::reset, drm_syncobj_array, false;
+    syncobj_signal => syncobj_ioctl::signal, drm_syncobj_array, false;
+    syncobj_timeline_wait => syncobj_ioctl::timeline_wait, drm_syncobj_timeline_wait, true;
+    syncobj_query => syncobj_ioctl::query, drm_syncobj_timeline_array, true;
+    syncobj_transfer => syncobj_ioctl::transfer, drm_syncobj_transfer, true;
+    syncobj_timeline_signal => syncobj_ioctl::timeline_signal, drm_syncobj_timeline_array, true;
 }
 
 /// Copies `value` out the way `drm_copy_field` does: `*len` becomes the string's length whatever the caller gave,

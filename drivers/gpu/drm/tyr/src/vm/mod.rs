@@ -15,6 +15,7 @@
 //! zeroed dummy page of the VM.
 
 pub mod bind;
+pub mod bind_async;
 pub mod check;
 pub mod pgtable;
 pub mod queue;
@@ -438,6 +439,21 @@ impl Vm {
     /// Queues an asynchronous bind job behind the earlier ones.
     pub fn submit(&self, job: BindJob) -> Result {
         self.bind_queue.push(job)
+    }
+
+    /// Reserves room for `n` bind jobs so that [`Self::submit_reserved`] cannot fail (before the point of no return).
+    pub fn reserve_binds(&self, n: usize) -> Result {
+        self.bind_queue.reserve(n)
+    }
+
+    /// Gives back `n` reserved slots that will not be used.
+    pub fn unreserve_binds(&self, n: usize) {
+        self.bind_queue.unreserve(n)
+    }
+
+    /// Queues a bind job in a reserved slot: after the point of no return, neither allocates nor fails.
+    pub fn submit_reserved(&self, job: BindJob) {
+        self.bind_queue.push_reserved(job)
     }
 
     /// Bind jobs waiting or running.

@@ -83,6 +83,8 @@ struct State {
     jobs: VecDeque<BindJob>,
     stopped: bool,
     worker: bool,
+    /// Slots promised by [`BindQueue::reserve`] and not yet used: `jobs` has room for them on top of its length.
+    reserved: usize,
 }
 
 /// The queue: jobs of one VM, in order.
@@ -101,7 +103,7 @@ impl BindQueue {
     /// An empty queue; its worker starts with the first job.
     pub fn new() -> Self {
         BindQueue {
-            state: Mutex::new(State { jobs: VecDeque::new(), stopped: false, worker: false }),
+            state: Mutex::new(State { jobs: VecDeque::new(), stopped: false, worker: false, reserved: 0 }),
             cond: Condvar::new(),
         }
     }
@@ -113,8 +115,17 @@ impl BindQueue {
     /// Queues `job` behind the earlier ones (the ioctl side: this may allocate and fail with `ENOMEM`, before the
     /// job's fence is published).
     pub fn push(self: &Arc<Self>, job: BindJob) -> Result {
+        self.reserve(1)?;
+        self.push_reserved(job);
+        Ok(())
+    }
+
+    /// Makes sure the next `n` [`Self::push_reserved`] calls cannot fail: room in the queue and a running worker
+    /// (the ioctl side, before the point of no return). `ENOMEM` reserves nothing.
+    pub fn reserve(self: &Arc<Self>, n: usize) -> Result {
         let mut st = self.state();
-        if st.jobs.try_reserve(1).is_err() {
+        let want = st.reserved.checked_add(n).ok_or(ENOMEM)?;
+        if st.jobs.try_reserve(want).is_err() {
             return Err(ENOMEM);
         }
         if !st.worker {
@@ -122,9 +133,24 @@ impl BindQueue {
             std::thread::Builder::new().name("tyr-vm-bind".into()).spawn(move || worker(me)).map_err(|_| ENOMEM)?;
             st.worker = true;
         }
+        st.reserved = want;
+        Ok(())
+    }
+
+    /// Gives back `n` slots of [`Self::reserve`] that will not be used (the ioctl failed before submitting).
+    pub fn unreserve(&self, n: usize) {
+        let mut st = self.state();
+        st.reserved = st.reserved.saturating_sub(n);
+    }
+
+    /// Queues `job` in a slot taken by [`Self::reserve`]: neither allocates nor fails.
+    ///
+    /// Without a reservation the job still queues, but the queue may have to grow.
+    pub fn push_reserved(&self, job: BindJob) {
+        let mut st = self.state();
+        st.reserved = st.reserved.saturating_sub(1);
         st.jobs.push_back(job);
         self.cond.notify_all();
-        Ok(())
     }
 
     /// Jobs waiting or running.
