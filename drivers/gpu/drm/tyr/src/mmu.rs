@@ -21,6 +21,8 @@ use crate::vm::{MmuFault, VmMmu};
 
 /// Number of address spaces of the G610.
 pub const AS_COUNT: usize = 8;
+/// The address space the MCU's VM always gets (`panthor_vm_active`: `vm->for_mcu` → AS 0).
+pub const MCU_AS: usize = 0;
 
 /// Per-AS registers, at `0x2400 + n * 0x40`.
 pub mod as_reg {
@@ -141,7 +143,13 @@ impl Mmu {
 
     /// A new client (one per VM): no slot until [`AsClient::activate`].
     pub fn client(self: &Arc<Self>) -> Arc<AsClient> {
-        Arc::new(AsClient { mmu: self.clone(), slot: Mutex::new(None), fault: Mutex::new(None) })
+        Arc::new(AsClient { mmu: self.clone(), fixed: None, slot: Mutex::new(None), fault: Mutex::new(None) })
+    }
+
+    /// The client of the MCU's VM: activating it always programs [`MCU_AS`], which user clients never take. Only one
+    /// MCU client can hold AS 0 at a time (`EBUSY` for a second); it gives the slot back on [`AsClient::release`].
+    pub fn mcu_client(self: &Arc<Self>) -> Arc<AsClient> {
+        Arc::new(AsClient { mmu: self.clone(), fixed: Some(MCU_AS), slot: Mutex::new(None), fault: Mutex::new(None) })
     }
 
     fn wait_idle(&self, n: usize) -> Result {
@@ -233,6 +241,8 @@ type FaultHandler = Box<dyn Fn(MmuFault) + Send + Sync>;
 /// One VM's view of the MMU: its slot, if it holds one.
 pub struct AsClient {
     mmu: Arc<Mmu>,
+    /// The one slot this client may hold (the MCU's AS 0), or `None` for a user VM's client.
+    fixed: Option<usize>,
     slot: Mutex<Option<usize>>,
     fault: Mutex<Option<FaultHandler>>,
 }
@@ -262,9 +272,12 @@ impl AsClient {
         }
         let usable = |n: usize| mmu.present & (1 << n) != 0;
         let free = (1..AS_COUNT).find(|&n| usable(n) && st.slots[n].is_none());
-        let n = match free {
-            Some(n) => n,
-            None => {
+        let n = match (self.fixed, free) {
+            (Some(n), _) if !usable(n) => return Err(EINVAL),
+            (Some(n), _) if st.slots[n].is_some() => return Err(EBUSY),
+            (Some(n), _) => n,
+            (None, Some(n)) => n,
+            (None, None) => {
                 let victim = (1..AS_COUNT)
                     .filter(|&n| usable(n))
                     .filter_map(|n| st.slots[n].as_ref().map(|s| (n, s)))
