@@ -330,3 +330,120 @@ impl Interfaces {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hw_mali::csf::{self as model, values, SHARED_VA};
+    use hw_mem::{Ram, RamConfig};
+    use std::sync::Arc;
+
+    /// A 64 KiB shared section holding the control blocks the model's MCU publishes at boot.
+    fn published() -> SharedMem {
+        let ram = Arc::new(Ram::new(RamConfig::rk3588(1 << 22)).unwrap());
+        let pages = (0..16).map(|_| ram.alloc_frame().unwrap()).collect();
+        let mem = SharedMem::from_frames(ram, pages, SHARED_VA as u32);
+        let off = |va: u64| va - SHARED_VA;
+        let w = |va: u64, v: u32| mem.write_u32(off(va), v).unwrap();
+        w(SHARED_VA + glb::VERSION, values::GLB_VERSION);
+        w(SHARED_VA + glb::INPUT_VA, model::GLB_INPUT_VA as u32);
+        w(SHARED_VA + glb::OUTPUT_VA, model::GLB_OUTPUT_VA as u32);
+        w(SHARED_VA + glb::GROUP_NUM, values::GROUP_NUM);
+        w(SHARED_VA + glb::GROUP_STRIDE, model::layout::GROUP_STRIDE as u32);
+        w(SHARED_VA + glb::INSTR_FEATURES, 0x5);
+        for i in 0..values::GROUP_NUM {
+            let c = model::csg_control_va(i);
+            let (input, output) = model::csg_iface(i);
+            w(c + csg::INPUT_VA, input as u32);
+            w(c + csg::OUTPUT_VA, output as u32);
+            w(c + csg::SUSPEND_SIZE, values::SUSPEND_SIZE);
+            w(c + csg::PROTM_SUSPEND_SIZE, values::PROTM_SUSPEND_SIZE);
+            w(c + csg::STREAM_NUM, values::STREAM_NUM);
+            w(c + csg::STREAM_STRIDE, model::layout::STREAM_STRIDE as u32);
+            for j in 0..values::STREAM_NUM {
+                let s = model::cs_control_va(i, j);
+                let (input, output) = model::cs_iface(i, j);
+                w(s + cs::FEATURES, values::CS_FEATURES);
+                w(s + cs::INPUT_VA, input as u32);
+                w(s + cs::OUTPUT_VA, output as u32);
+            }
+        }
+        mem
+    }
+
+    fn poke(mem: &SharedMem, va: u64, v: u32) {
+        mem.write_u32(va - SHARED_VA, v).unwrap();
+    }
+
+    #[test]
+    fn the_models_interfaces_give_the_g610_csif_info() {
+        let ifaces = discover(&published()).unwrap();
+        let c = ifaces.csif_info();
+        assert_eq!((c.csg_slot_count, c.cs_slot_count, c.cs_reg_count, c.scoreboard_slot_count), (8, 8, 96, 8));
+        assert_eq!(c.unpreserved_cs_reg_count, 4);
+        assert_eq!(ifaces.glb.instr_features, 0x5, "read from interface 1.1.0 on");
+        let (input, _) = model::cs_iface(7, 7);
+        assert_eq!(ifaces.csgs[7].streams[7].pages.input, input - SHARED_VA);
+    }
+
+    #[test]
+    fn instr_features_is_not_read_before_interface_1_1() {
+        let mem = published();
+        poke(&mem, SHARED_VA + glb::VERSION, 0x0100_0000);
+        assert_eq!(discover(&mem).unwrap().glb.instr_features, 0);
+    }
+
+    #[test]
+    fn version_0_means_the_firmware_did_not_boot() {
+        let mem = published();
+        poke(&mem, SHARED_VA + glb::VERSION, 0);
+        assert_eq!(discover(&mem), Err(EINVAL));
+    }
+
+    #[test]
+    fn interface_pages_outside_the_section_are_einval() {
+        let mem = published();
+        poke(&mem, SHARED_VA + glb::INPUT_VA, 0x0300_0000);
+        assert_eq!(discover(&mem), Err(EINVAL));
+        let mem = published();
+        poke(&mem, model::csg_control_va(3) + csg::OUTPUT_VA, (SHARED_VA + 0xfff0) as u32);
+        assert_eq!(discover(&mem), Err(EINVAL), "the page runs past the end");
+        let mem = published();
+        poke(&mem, model::cs_control_va(2, 5) + cs::INPUT_VA, 0);
+        assert_eq!(discover(&mem), Err(EINVAL));
+    }
+
+    #[test]
+    fn group_and_stream_counts_out_of_range_are_einval() {
+        for n in [0u32, 2, 32] {
+            let mem = published();
+            poke(&mem, SHARED_VA + glb::GROUP_NUM, n);
+            assert_eq!(discover(&mem), Err(EINVAL), "group_num {n}");
+        }
+        for n in [0u32, 7, 33] {
+            let mem = published();
+            poke(&mem, model::csg_control_va(0) + csg::STREAM_NUM, n);
+            assert_eq!(discover(&mem), Err(EINVAL), "stream_num {n}");
+        }
+    }
+
+    #[test]
+    fn a_stride_that_leaves_the_section_is_einval() {
+        let mem = published();
+        poke(&mem, SHARED_VA + glb::GROUP_STRIDE, 0x4000_0000);
+        assert_eq!(discover(&mem), Err(EINVAL));
+    }
+
+    #[test]
+    fn groups_or_streams_that_differ_from_the_first_are_einval() {
+        let mem = published();
+        poke(&mem, model::csg_control_va(5) + csg::SUSPEND_SIZE, 0x4000);
+        assert_eq!(discover(&mem), Err(EINVAL));
+        let mem = published();
+        poke(&mem, model::cs_control_va(0, 3) + cs::FEATURES, 0x0007_0810);
+        assert_eq!(discover(&mem), Err(EINVAL));
+        let mem = published();
+        poke(&mem, model::cs_control_va(6, 0) + cs::FEATURES, 0x0007_0810);
+        assert_eq!(discover(&mem), Err(EINVAL));
+    }
+}

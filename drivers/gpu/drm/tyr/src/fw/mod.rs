@@ -111,7 +111,7 @@ impl McuVm {
             let op = vm.prepare_map(&bo, 0, u64::from(s.va.start), s.size(), section_map_flags(s.flags))?;
             vm.execute(op)?;
             if s.va.start == image::SHARED_REGION_START {
-                shared = Some(Arc::new(SharedMem::new(ram.clone(), bo.gem().get_pages()?, s.va.start)));
+                shared = Some(kernel::alloc::try_arc(SharedMem::of_bo(ram.clone(), bo.clone(), s.va.start)?)?);
             }
             let name = String::from_utf8_lossy(s.name).trim_end_matches('\0').to_string();
             kernel::alloc::try_push(&mut sections, LoadedSection { va: s.va.clone(), flags: s.flags, name, bo })?;

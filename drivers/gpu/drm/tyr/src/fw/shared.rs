@@ -5,25 +5,36 @@
 
 use std::sync::Arc;
 
+use kernel::drm::gem::IntoGemObject;
 use kernel::error::code::{EINVAL, EIO};
 use kernel::error::Result;
 use kernel::page::{PhysAddr, Ram, FRAME_SIZE};
 
+use crate::gem::TyrObject;
+
 /// The CPU view of a section of MCU memory.
 ///
 /// # Invariants
-/// `pages` are the frames backing `[mcu_va, mcu_va + pages.len() * FRAME_SIZE)`, kept alive by whoever owns the
-/// section's BO for as long as this view exists.
+/// `pages` are the frames backing `[mcu_va, mcu_va + pages.len() * FRAME_SIZE)`; `_bo` (the section's BO) keeps them
+/// allocated for as long as this view exists, so a late user (the JOB IRQ handler) never writes a freed frame.
 pub struct SharedMem {
     ram: Arc<Ram>,
     pages: Vec<PhysAddr>,
     mcu_va: u32,
+    _bo: Option<Arc<TyrObject>>,
 }
 
 impl SharedMem {
-    /// A view of the section at MCU VA `mcu_va` backed by `pages` of `ram`.
-    pub fn new(ram: Arc<Ram>, pages: Vec<PhysAddr>, mcu_va: u32) -> Self {
-        Self { ram, pages, mcu_va }
+    /// A view of `bo`, mapped at MCU VA `mcu_va`, whose pages are in `ram` (Panthor's `vmap` of a SHARED section).
+    pub fn of_bo(ram: Arc<Ram>, bo: Arc<TyrObject>, mcu_va: u32) -> Result<Self> {
+        let pages = bo.gem().get_pages()?;
+        Ok(Self { ram, pages, mcu_va, _bo: Some(bo) })
+    }
+
+    /// A view of frames the caller keeps allocated (tests).
+    #[cfg(test)]
+    pub(crate) fn from_frames(ram: Arc<Ram>, pages: Vec<PhysAddr>, mcu_va: u32) -> Self {
+        Self { ram, pages, mcu_va, _bo: None }
     }
 
     /// Size of the section in bytes.
@@ -94,7 +105,7 @@ mod tests {
         // Two frames out of order, as a BO's pages can be.
         let a = ram.alloc_frame().unwrap();
         let b = ram.alloc_frame().unwrap();
-        SharedMem::new(ram, vec![b, a], 0x0400_0000)
+        SharedMem::from_frames(ram, vec![b, a], 0x0400_0000)
     }
 
     #[test]
