@@ -5,6 +5,7 @@
 //!
 //! * [`drm`] — DRM core services: ioctl dispatch with the core's argument rules.
 //! * [`error`] — errno-style [`error::Error`] and [`error::Result`], the only error type at the uAPI edge.
+//! * [`firmware`] — `request_firmware`: named images the platform installed for a device (`ENOENT` when missing).
 //! * [`io_pgtable`] — the io-pgtable ARM LPAE stage-1 format (4 KiB granule) with the kernel's `map_pages`,
 //!   `unmap_pages` and `iova_to_phys`, writing descriptors into the modelled system RAM (`hw-mem`), which the GPU model's
 //!   MMU reads independently.
@@ -21,6 +22,7 @@ pub mod dma_fence;
 pub mod dma_resv;
 pub mod drm;
 pub mod error;
+pub mod firmware;
 pub mod io;
 pub mod io_pgtable;
 pub mod irq;

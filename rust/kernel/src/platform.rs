@@ -1,7 +1,8 @@
 //! Platform devices (`kernel::platform`): a device described by the board, with its register windows and IRQ lines.
 //!
 //! On the modelled RK3588 the board glue (`rk3588-platform`) plays the device tree: it builds the `gpu@fb000000`
-//! device with its `reg` window and its `job`, `mmu` and `gpu` interrupts, over the board's bus and RAM.
+//! device with its `reg` window and its `job`, `mmu` and `gpu` interrupts, over the board's bus and RAM, and installs the
+//! firmware images the device's driver requests.
 
 use std::sync::Arc;
 
@@ -30,6 +31,8 @@ pub struct Device {
     mem: Vec<Resource>,
     irqs: Vec<(String, Arc<dyn IrqLine>)>,
     ram: Arc<Ram>,
+    /// Firmware images installed for this device, by the name drivers request ([`crate::firmware`]).
+    firmware: Vec<(String, Arc<[u8]>)>,
 }
 
 impl Device {
@@ -42,7 +45,7 @@ impl Device {
         irqs: Vec<(String, Arc<dyn IrqLine>)>,
         ram: Arc<Ram>,
     ) -> Self {
-        Self { name: name.into(), compatible, mem, irqs, ram }
+        Self { name: name.into(), compatible, mem, irqs, ram, firmware: Vec::new() }
     }
 
     /// The device name.
@@ -69,6 +72,26 @@ impl Device {
     /// The system RAM the device reaches by DMA.
     pub fn ram(&self) -> &Arc<Ram> {
         &self.ram
+    }
+
+    /// Installs the firmware image `data` under `name` (what `/lib/firmware/<name>` holds on a real system), replacing
+    /// any image already installed under that name.
+    pub fn add_firmware(&mut self, name: impl Into<String>, data: Vec<u8>) {
+        let name = name.into();
+        self.firmware.retain(|(n, _)| *n != name);
+        self.firmware.push((name, data.into()));
+    }
+
+    /// Uninstalls the firmware image `name`; returns whether there was one.
+    pub fn remove_firmware(&mut self, name: &str) -> bool {
+        let before = self.firmware.len();
+        self.firmware.retain(|(n, _)| n != name);
+        self.firmware.len() != before
+    }
+
+    /// The firmware image installed under `name`, for [`crate::firmware::request_firmware`].
+    pub(crate) fn firmware_blob(&self, name: &str) -> Option<Arc<[u8]>> {
+        self.firmware.iter().find(|(n, _)| n == name).map(|(_, d)| d.clone())
     }
 
     /// `ENODEV` unless the device is compatible with one of `ids` (`of_match_table`).

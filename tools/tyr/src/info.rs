@@ -2,6 +2,7 @@
 
 use rk3588_platform::Rk3588;
 use tyr::driver::TyrDevice;
+use tyr::fw::firmware_name;
 
 use crate::replay::ReplayError;
 
@@ -12,11 +13,15 @@ pub fn run() -> Result<String, ReplayError> {
     Ok(render(soc.gpu().name(), &dev))
 }
 
-/// The report: Panthor's three probe lines (`panthor_gpu_init_info`), then the memory layout.
+/// The report: Panthor's three probe lines (`panthor_gpu_init_info`), then the memory layout, then the firmware: the
+/// image loaded and Panthor's interface line (`panthor_fw_init_ifaces`).
 pub fn render(name: &str, dev: &TyrDevice) -> String {
     let i = dev.gpu_info();
     let id = dev.gpu_id();
-    format!(
+    let fw = dev.fw();
+    let img = fw.image_version();
+    let glb = fw.interfaces().glb;
+    let mut out = format!(
         "{name}: {} id {:#x} major {:#x} minor {:#x} status {:#x}\n\
          {name}: Features: L2:{:#x} Tiler:{:#x} Mem:{:#x} MMU:{:#x} AS:{:#x}\n\
          {name}: shader_present={:#x} l2_present={:#x} tiler_present={:#x}\n\
@@ -37,7 +42,20 @@ pub fn render(name: &str, dev: &TyrDevice) -> String {
         i.mmu_features & 0xff,
         (i.mmu_features >> 8) & 0xff,
         i.csf_id,
-    )
+    );
+    out.push_str(&format!(
+        "{name}: Firmware {} v{}.{} hash {:#x}, {} sections\n\
+         {name}: CSF FW using interface v{}, Features {:#x} Instrumentation features {:#x}\n",
+        firmware_name(&id),
+        img.major,
+        img.minor,
+        img.version_hash,
+        fw.sections().len(),
+        glb.version,
+        glb.features,
+        glb.instr_features,
+    ));
+    out
 }
 
 #[cfg(test)]
@@ -50,5 +68,13 @@ mod tests {
         assert_eq!(lines.next(), Some("fb000000.gpu: Features: L2:0x7120306 Tiler:0x809 Mem:0x301 MMU:0x2830 AS:0xff"));
         assert_eq!(lines.next(), Some("fb000000.gpu: shader_present=0x50005 l2_present=0x1 tiler_present=0x1"));
         assert_eq!(lines.next(), Some("fb000000.gpu: va_bits=48 pa_bits=40 csf_id=0x40a0412"));
+        assert_eq!(
+            lines.next(),
+            Some("fb000000.gpu: Firmware arm/mali/arch10.8/mali_csffw.bin v0.0 hash 0x74797200, 2 sections")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("fb000000.gpu: CSF FW using interface v1.1.0, Features 0x0 Instrumentation features 0x0")
+        );
     }
 }

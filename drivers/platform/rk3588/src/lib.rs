@@ -24,6 +24,9 @@ pub const GPU_SIZE: usize = 0x20_0000;
 /// The GPU node's `compatible` strings.
 pub const GPU_COMPATIBLE: [&str; 2] = ["rockchip,rk3588-mali", "arm,mali-valhall-csf"];
 
+/// Where Panthor looks for the G610's CSF firmware (`arm/mali/arch<major>.<minor>/mali_csffw.bin`, GPU arch 10.8).
+pub const GPU_FIRMWARE: &str = "arm/mali/arch10.8/mali_csffw.bin";
+
 /// The board's interconnect as a kernel MMIO bus.
 struct Bus(Arc<Board>);
 
@@ -61,8 +64,15 @@ pub struct Rk3588 {
 }
 
 impl Rk3588 {
-    /// Builds the board (4 GiB of RAM), starts the GPU model's clock, and describes the GPU node.
+    /// Builds the board (4 GiB of RAM), starts the GPU model's clock, describes the GPU node and installs the model's
+    /// CSF firmware ([`hw_mali::csf::firmware_image`]) as [`GPU_FIRMWARE`].
     pub fn new() -> Result<Self> {
+        Self::with_gpu_firmware(Some(hw_mali::csf::firmware_image()))
+    }
+
+    /// Like [`Rk3588::new`], with `image` installed as the GPU firmware instead of the model's own (`None`: no
+    /// firmware installed at all), to exercise the driver's handling of a missing or malformed image.
+    pub fn with_gpu_firmware(image: Option<Vec<u8>>) -> Result<Self> {
         let board = Arc::new(Board::rk3588().map_err(|_| ENOMEM)?);
         // The arch timer node: the system counter the GPU's TIMESTAMP also counts (24 MHz on RK3588).
         kernel::time::set_arch_timer_rate(ARCH_TIMER_HZ);
@@ -72,13 +82,16 @@ impl Rk3588 {
             .into_iter()
             .map(|(n, k)| (n.to_string(), Arc::new(Line(board.clone(), k)) as Arc<dyn IrqLine>))
             .collect();
-        let gpu = Device::new(
+        let mut gpu = Device::new(
             "fb000000.gpu",
             GPU_COMPATIBLE.iter().map(|s| s.to_string()).collect(),
             vec![Resource { base: GPU_BASE, size: GPU_SIZE, bus }],
             irqs,
             board.ram().clone(),
         );
+        if let Some(image) = image {
+            gpu.add_firmware(GPU_FIRMWARE, image);
+        }
         Ok(Self { board, gpu, _clock: clock })
     }
 
@@ -108,6 +121,15 @@ mod tests {
         assert!(dev.irq_by_name("mmu").is_ok());
         assert!(dev.irq_by_name("nope").is_err());
         assert!(dev.ioremap_resource(1).is_err());
+    }
+
+    #[test]
+    fn the_gpu_node_carries_the_csf_firmware_panthor_requests() {
+        let soc = Rk3588::new().unwrap();
+        let fw = kernel::firmware::request_firmware(soc.gpu(), "arm/mali/arch10.8/mali_csffw.bin").unwrap();
+        assert_eq!(fw.data(), &hw_mali::csf::firmware_image()[..]);
+        let bare = Rk3588::with_gpu_firmware(None).unwrap();
+        assert_eq!(kernel::firmware::request_firmware(bare.gpu(), GPU_FIRMWARE).err(), Some(kernel::code::ENOENT));
     }
 
     #[test]

@@ -3,7 +3,12 @@
 //!
 //! Order: match the device, map its registers, read the ID and feature registers, program the GPU/MMU/JOB IRQ masks,
 //! select no coherency, soft-reset (waiting for RESET_COMPLETED on the GPU IRQ line, falling back to RAWSTAT as Panthor
-//! does), and power up the L2. Firmware loading and the MCU come with the CSF work.
+//! does), power up the L2, register the MMU and JOB interrupt handlers, then load the CSF firmware and boot the MCU
+//! ([`crate::fw`]): MCU VM in AS 0, MCU_CONTROL AUTO, interface discovery, global init.
+//!
+//! Teardown is the reverse, by drop order: the firmware goes first (GLB HALT, MCU stopped, AS 0 disabled), then the
+//! interrupt handlers are unregistered, then every interrupt is masked. A probe that fails part-way unwinds the same
+//! way through the guards it already holds.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,12 +16,16 @@ use std::time::Duration;
 use kernel::error::code::{ENODEV, ENXIO, ETIMEDOUT};
 use kernel::error::Result;
 use kernel::io::IoMem;
-use kernel::irq::IrqLine;
+use kernel::irq::{IrqLine, Registration};
+use kernel::page::Ram;
 use kernel::platform;
 
+use crate::fw::job_irq::JobIrq;
+use crate::fw::Firmware;
 use crate::gpu::{read_gpu_info, GpuId};
+use crate::mmu::Mmu;
 use crate::regs::{gpu, irq, JOB_IRQ_BASE, MMU_IRQ_BASE};
-use crate::uapi::drm_panthor_gpu_info;
+use crate::uapi::{drm_panthor_csif_info, drm_panthor_gpu_info};
 
 /// Device-tree compatibles this driver binds to (Panthor's `dt_match`).
 pub const OF_MATCH: [&str; 1] = ["arm,mali-valhall-csf"];
@@ -29,24 +38,47 @@ const POWER_POLL: Duration = Duration::from_micros(100);
 /// MMU IRQ mask Panthor enables: one page-fault bit per AS (0..15).
 const MMU_IRQ_MASK: u32 = 0xffff;
 
+/// Masks every interrupt block when dropped (`panthor_*_irq_suspend`), so a torn-down or half-probed device raises
+/// nothing.
+struct IrqsSuspended {
+    io: IoMem,
+}
+
+impl Drop for IrqsSuspended {
+    fn drop(&mut self) {
+        for block in [JOB_IRQ_BASE, MMU_IRQ_BASE, gpu::IRQ_BASE] {
+            let _ = self.io.write32(block + irq::MASK, 0);
+        }
+    }
+}
+
 /// A probed Tyr device.
+///
+/// # Invariants
+/// Fields drop in declaration order: the firmware (halting and stopping the MCU, releasing AS 0) before the IRQ
+/// handlers it relies on, and those before the interrupts are masked.
 pub struct TyrDevice {
+    fw: Firmware,
+    _job_irq_handler: Registration,
+    _mmu_irq_handler: Registration,
+    _irqs: IrqsSuspended,
+    mmu: Arc<Mmu>,
+    ram: Arc<Ram>,
     iomem: IoMem,
     gpu_info: drm_panthor_gpu_info,
-    gpu_irq: Arc<dyn IrqLine>,
-    _job_irq: Arc<dyn IrqLine>,
-    _mmu_irq: Arc<dyn IrqLine>,
 }
 
 impl TyrDevice {
     /// Probes `pdev`.
     ///
     /// Errors: `ENODEV` for a device that is not a Mali CSF GPU or reports GPU_ID 0, `ENXIO` for a missing register
-    /// window or IRQ, `EIO` for a bus error, `ETIMEDOUT` if the reset or the L2 power-up never completes.
+    /// window or IRQ, `EIO` for a bus error or an MCU that reports FATAL, `ETIMEDOUT` if the reset, the L2 power-up,
+    /// the MCU boot or the global init never completes, `ENOENT` when the firmware is not installed and `EINVAL` when
+    /// it is malformed (see [`Firmware::load`]).
     pub fn probe(pdev: &platform::Device) -> Result<Self> {
         pdev.match_ids(&OF_MATCH)?;
         let iomem = pdev.ioremap_resource(0)?;
-        let (job_irq, mmu_irq, gpu_irq) =
+        let (job_line, mmu_line, gpu_line) =
             (pdev.irq_by_name("job")?, pdev.irq_by_name("mmu")?, pdev.irq_by_name("gpu")?);
         let gpu_info = read_gpu_info(&iomem)?;
         if gpu_info.gpu_id == 0 {
@@ -56,14 +88,31 @@ impl TyrDevice {
         if gpu_info.as_present == 0 {
             return Err(ENXIO);
         }
-        let dev = Self { iomem, gpu_info, gpu_irq, _job_irq: job_irq, _mmu_irq: mmu_irq };
-        dev.irq_resume(gpu::IRQ_BASE, gpu::irq::PANTHOR_MASK)?;
-        dev.irq_resume(MMU_IRQ_BASE, MMU_IRQ_MASK)?;
-        dev.irq_resume(JOB_IRQ_BASE, 0)?;
-        dev.iomem.write32(gpu::COHERENCY_PROTOCOL, gpu::COHERENCY_NONE)?;
-        dev.soft_reset()?;
-        dev.l2_power_on()?;
-        Ok(dev)
+        let irqs = IrqsSuspended { io: iomem.clone() };
+        irq_resume(&iomem, gpu::IRQ_BASE, gpu::irq::PANTHOR_MASK)?;
+        irq_resume(&iomem, MMU_IRQ_BASE, MMU_IRQ_MASK)?;
+        irq_resume(&iomem, JOB_IRQ_BASE, 0)?;
+        iomem.write32(gpu::COHERENCY_PROTOCOL, gpu::COHERENCY_NONE)?;
+        soft_reset(&iomem, &*gpu_line)?;
+        l2_power_on(&iomem, gpu_info.l2_present as u32)?;
+
+        let mmu = Mmu::new(iomem.clone(), gpu_info.as_present);
+        let m = mmu.clone();
+        let mmu_irq_handler = Registration::new("mmu", mmu_line, move || m.handle_irq())?;
+        let job_irq = kernel::alloc::try_arc(JobIrq::new(iomem.clone()))?;
+        let j = job_irq.clone();
+        let job_irq_handler = Registration::new("job", job_line, move || j.handle_irq())?;
+        let fw = Firmware::load(pdev, &iomem, &mmu, &job_irq, &gpu_info)?;
+        Ok(Self {
+            fw,
+            _job_irq_handler: job_irq_handler,
+            _mmu_irq_handler: mmu_irq_handler,
+            _irqs: irqs,
+            mmu,
+            ram: pdev.ram().clone(),
+            iomem,
+            gpu_info,
+        })
     }
 
     /// What DEV_QUERY GPU_INFO reports.
@@ -81,32 +130,51 @@ impl TyrDevice {
         &self.iomem
     }
 
-    /// `panthor_irq_resume`: clear, then unmask.
-    fn irq_resume(&self, block: usize, mask: u32) -> Result {
-        self.iomem.write32(block + irq::CLEAR, mask)?;
-        self.iomem.write32(block + irq::MASK, mask)
+    /// The system RAM the GPU reaches (where BOs and page tables live).
+    pub fn ram(&self) -> &Arc<Ram> {
+        &self.ram
     }
 
-    /// `panthor_gpu_soft_reset`: clear RESET_COMPLETED, issue SOFT_RESET, wait for the IRQ; on timeout succeed anyway
-    /// if RAWSTAT shows the reset finished.
-    fn soft_reset(&self) -> Result {
-        let done = gpu::irq::RESET_COMPLETED;
-        self.iomem.write32(gpu::IRQ_BASE + irq::CLEAR, done)?;
-        self.iomem.write32(gpu::COMMAND, gpu::command::SOFT_RESET)?;
-        self.gpu_irq.wait_asserted(RESET_TIMEOUT);
-        if self.iomem.read32(gpu::IRQ_BASE + irq::RAWSTAT)? & done == 0 {
-            return Err(ETIMEDOUT);
-        }
-        self.iomem.write32(gpu::IRQ_BASE + irq::CLEAR, done)
+    /// The MMU: address-space slots for user VMs (AS 0 is the MCU's) and the fault handler.
+    pub fn mmu(&self) -> &Arc<Mmu> {
+        &self.mmu
     }
 
-    /// `panthor_gpu_block_power_on` for the L2 (mask = L2_PRESENT): wait for no transition, request power, wait for
-    /// READY.
-    fn l2_power_on(&self) -> Result {
-        let mask = self.gpu_info.l2_present as u32;
-        self.iomem.poll32(gpu::L2_PWRTRANS, |v| v & mask == 0, POWER_POLL, POWER_TIMEOUT)?;
-        self.iomem.write32(gpu::L2_PWRON, mask)?;
-        self.iomem.poll32(gpu::L2_READY, |v| v & mask == mask, POWER_POLL, POWER_TIMEOUT)?;
-        Ok(())
+    /// The loaded firmware and the running MCU.
+    pub fn fw(&self) -> &Firmware {
+        &self.fw
     }
+
+    /// What DEV_QUERY CSIF_INFO reports.
+    pub fn csif_info(&self) -> drm_panthor_csif_info {
+        self.fw.csif_info()
+    }
+}
+
+/// `panthor_irq_resume`: clear, then unmask.
+fn irq_resume(io: &IoMem, block: usize, mask: u32) -> Result {
+    io.write32(block + irq::CLEAR, mask)?;
+    io.write32(block + irq::MASK, mask)
+}
+
+/// `panthor_gpu_soft_reset`: clear RESET_COMPLETED, issue SOFT_RESET, wait for the IRQ; on timeout succeed anyway
+/// if RAWSTAT shows the reset finished.
+fn soft_reset(io: &IoMem, gpu_irq: &dyn IrqLine) -> Result {
+    let done = gpu::irq::RESET_COMPLETED;
+    io.write32(gpu::IRQ_BASE + irq::CLEAR, done)?;
+    io.write32(gpu::COMMAND, gpu::command::SOFT_RESET)?;
+    gpu_irq.wait_asserted(RESET_TIMEOUT);
+    if io.read32(gpu::IRQ_BASE + irq::RAWSTAT)? & done == 0 {
+        return Err(ETIMEDOUT);
+    }
+    io.write32(gpu::IRQ_BASE + irq::CLEAR, done)
+}
+
+/// `panthor_gpu_block_power_on` for the L2 (mask = L2_PRESENT): wait for no transition, request power, wait for
+/// READY.
+fn l2_power_on(io: &IoMem, mask: u32) -> Result {
+    io.poll32(gpu::L2_PWRTRANS, |v| v & mask == 0, POWER_POLL, POWER_TIMEOUT)?;
+    io.write32(gpu::L2_PWRON, mask)?;
+    io.poll32(gpu::L2_READY, |v| v & mask == mask, POWER_POLL, POWER_TIMEOUT)?;
+    Ok(())
 }

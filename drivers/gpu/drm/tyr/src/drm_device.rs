@@ -8,7 +8,6 @@ use kernel::drm::file::File;
 use kernel::drm::ioctl::{Caller, IoctlDesc};
 use kernel::error::code::EINVAL;
 use kernel::error::Result;
-use kernel::irq::Registration;
 use kernel::page::Ram;
 use kernel::platform;
 
@@ -30,11 +29,8 @@ pub type TyrDrmFile = File<TyrDriver>;
 /// The device's data: the probed GPU and the services every file shares.
 pub struct TyrData {
     hw: TyrDevice,
-    ram: Arc<Ram>,
-    mmu: Arc<Mmu>,
     csif_info: drm_panthor_csif_info,
     va_bits: u32,
-    _mmu_irq: Registration,
 }
 
 impl TyrData {
@@ -45,12 +41,12 @@ impl TyrData {
 
     /// System RAM, where BOs and page tables live.
     pub fn ram(&self) -> &Arc<Ram> {
-        &self.ram
+        self.hw.ram()
     }
 
     /// The address-space slot manager.
     pub fn mmu(&self) -> &Arc<Mmu> {
-        &self.mmu
+        self.hw.mmu()
     }
 
     /// What DEV_QUERY GPU_INFO reports.
@@ -64,21 +60,12 @@ impl TyrData {
     }
 }
 
-/// Probes `pdev` and registers the DRM device (`panthor_probe` → `panthor_device_init` → `drm_dev_register`).
+/// Probes `pdev` (reset, L2, firmware and MCU boot, IRQs) and registers the DRM device (`panthor_probe` →
+/// `panthor_device_init` → `drm_dev_register`).
 pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
     let hw = TyrDevice::probe(pdev)?;
-    let mmu = Mmu::new(hw.iomem().clone(), hw.gpu_info().as_present);
-    let m = mmu.clone();
-    let mmu_irq = Registration::new("mmu", pdev.irq_by_name("mmu")?, move || m.handle_irq())?;
     let va_bits = hw.gpu_info().mmu_features & 0xff;
-    let data = TyrData {
-        ram: pdev.ram().clone(),
-        csif_info: drm_panthor_csif_info::default(),
-        hw,
-        mmu,
-        va_bits,
-        _mmu_irq: mmu_irq,
-    };
+    let data = TyrData { csif_info: hw.csif_info(), hw, va_bits };
     Device::new(data)
 }
 
@@ -105,8 +92,8 @@ impl DeviceDriver for TyrDriver {
 
     fn open(dev: &Arc<Device<Self>>) -> Result<TyrFile> {
         let d = dev.data();
-        let mmu = d.mmu.clone();
-        Ok(TyrFile::new(d.ram.clone(), d.va_bits, Arc::new(move || mmu.client() as Arc<dyn VmMmu>)))
+        let mmu = d.mmu().clone();
+        Ok(TyrFile::new(d.ram().clone(), d.va_bits, Arc::new(move || mmu.client() as Arc<dyn VmMmu>)))
     }
 
     /// Panthor refuses to export a BO that is private to a VM (it shares the VM's resv).

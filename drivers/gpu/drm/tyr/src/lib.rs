@@ -2,14 +2,17 @@
 //!
 //! The driver reaches the GPU only through MMIO, IRQs and RAM, as on silicon:
 //!
-//! * [`driver`] probes the GPU; [`drm_device`] registers it as a DRM device whose files dispatch [`ioctl`]'s table;
-//! * [`file`] holds a client's VMs and the BO/VM ioctls, [`query`] DEV_QUERY, [`gem`] the buffer objects;
+//! * [`driver`] probes the GPU, loading the CSF firmware and booting the MCU ([`fw`]); [`drm_device`] registers it
+//!   as a DRM device whose files dispatch [`ioctl`]'s table;
+//! * [`file`] holds a client's VMs and the BO/VM ioctls, [`query`] DEV_QUERY, [`mmap`] CPU mappings, [`gem`] the
+//!   buffer objects;
 //! * [`vm`] builds each VM on GpuVm + io-pgtable, [`mmu`] manages the address-space slots and MMU faults;
 //! * [`uapi`] is generated from the kernel's header, [`uobj`] holds Panthor's extensible user-object rules.
 
 pub mod driver;
 pub mod drm_device;
 pub mod file;
+pub mod fw;
 pub mod gem;
 pub mod gpu;
 pub mod ioctl;

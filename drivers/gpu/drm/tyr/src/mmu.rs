@@ -1,7 +1,8 @@
 //! The GPU MMU as Panthor drives it (`panthor_mmu.c`): address-space slots, their programming, the region lock
 //! around page-table updates, and the MMU fault interrupt (`mali-g610.md` §6 and §9.6–9.10).
 //!
-//! AS 0 belongs to the MCU; user VMs get the lowest free of the other slots, or, when none is free, the slot of the
+//! AS 0 belongs to the MCU: only the client from [`Mmu::mcu_client`] (the MCU VM's) takes it, and never loses it to
+//! another VM. User VMs get the lowest free of the other slots, or, when none is free, the slot of the
 //! least recently idle VM that is not active (its AS is disabled first); with every slot held by an active VM,
 //! activation fails with `EBUSY`. A VM keeps its slot while idle, so re-activating it is free. A page-table change on
 //! a VM holding a slot is bracketed by LOCK (before) and FLUSH_PT (after, which flushes the region's translations and
@@ -21,6 +22,8 @@ use crate::vm::{MmuFault, VmMmu};
 
 /// Number of address spaces of the G610.
 pub const AS_COUNT: usize = 8;
+/// The address space the MCU's VM always gets (`panthor_vm_active`: `vm->for_mcu` → AS 0).
+pub const MCU_AS: usize = 0;
 
 /// Per-AS registers, at `0x2400 + n * 0x40`.
 pub mod as_reg {
@@ -141,7 +144,13 @@ impl Mmu {
 
     /// A new client (one per VM): no slot until [`AsClient::activate`].
     pub fn client(self: &Arc<Self>) -> Arc<AsClient> {
-        Arc::new(AsClient { mmu: self.clone(), slot: Mutex::new(None), fault: Mutex::new(None) })
+        Arc::new(AsClient { mmu: self.clone(), fixed: None, slot: Mutex::new(None), fault: Mutex::new(None) })
+    }
+
+    /// The client of the MCU's VM: activating it always programs [`MCU_AS`], which user clients never take. Only one
+    /// MCU client can hold AS 0 at a time (`EBUSY` for a second); it gives the slot back on [`AsClient::release`].
+    pub fn mcu_client(self: &Arc<Self>) -> Arc<AsClient> {
+        Arc::new(AsClient { mmu: self.clone(), fixed: Some(MCU_AS), slot: Mutex::new(None), fault: Mutex::new(None) })
     }
 
     fn wait_idle(&self, n: usize) -> Result {
@@ -233,6 +242,8 @@ type FaultHandler = Box<dyn Fn(MmuFault) + Send + Sync>;
 /// One VM's view of the MMU: its slot, if it holds one.
 pub struct AsClient {
     mmu: Arc<Mmu>,
+    /// The one slot this client may hold (the MCU's AS 0), or `None` for a user VM's client.
+    fixed: Option<usize>,
     slot: Mutex<Option<usize>>,
     fault: Mutex<Option<FaultHandler>>,
 }
@@ -262,9 +273,12 @@ impl AsClient {
         }
         let usable = |n: usize| mmu.present & (1 << n) != 0;
         let free = (1..AS_COUNT).find(|&n| usable(n) && st.slots[n].is_none());
-        let n = match free {
-            Some(n) => n,
-            None => {
+        let n = match (self.fixed, free) {
+            (Some(n), _) if !usable(n) => return Err(EINVAL),
+            (Some(n), _) if st.slots[n].is_some() => return Err(EBUSY),
+            (Some(n), _) => n,
+            (None, Some(n)) => n,
+            (None, None) => {
                 let victim = (1..AS_COUNT)
                     .filter(|&n| usable(n))
                     .filter_map(|n| st.slots[n].as_ref().map(|s| (n, s)))
@@ -375,4 +389,70 @@ pub fn check_as(present: u32, n: u32) -> Result {
         return Err(EINVAL);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kernel::io::MmioBus;
+
+    /// Registers that read as 0 (every AS idle) and remember the last value written.
+    #[derive(Default)]
+    struct Regs(Mutex<std::collections::BTreeMap<u64, u32>>);
+
+    impl MmioBus for Regs {
+        fn read32(&self, pa: u64) -> Result<u32> {
+            Ok(*self.0.lock().unwrap().get(&pa).unwrap_or(&0) & !as_reg::STATUS_ACTIVE)
+        }
+        fn write32(&self, pa: u64, v: u32) -> Result {
+            self.0.lock().unwrap().insert(pa, v);
+            Ok(())
+        }
+    }
+
+    fn mmu() -> (Arc<Regs>, Arc<Mmu>) {
+        let regs = Arc::new(Regs::default());
+        let io = IoMem::new(regs.clone(), 0, 0x4000).unwrap();
+        (regs, Mmu::new(io, 0xff))
+    }
+
+    fn transtab(regs: &Regs, n: usize) -> u32 {
+        *regs.0.lock().unwrap().get(&((as_reg::base(n) + as_reg::TRANSTAB) as u64)).unwrap_or(&0)
+    }
+
+    #[test]
+    fn the_mcu_client_gets_as_0_and_user_clients_never_do() {
+        let (regs, mmu) = mmu();
+        let user = mmu.client();
+        assert_eq!(AsClient::activate(&user, 0x1000, 0).unwrap(), 1);
+        let mcu = mmu.mcu_client();
+        assert_eq!(AsClient::activate(&mcu, 0x2000, 0).unwrap(), 0);
+        assert_eq!(transtab(&regs, 0), 0x2000);
+        assert_eq!(mmu.slots(), [(0, 1), (1, 1)]);
+    }
+
+    #[test]
+    fn a_second_mcu_client_is_ebusy_until_the_first_releases_as_0() {
+        let (regs, mmu) = mmu();
+        let first = mmu.mcu_client();
+        AsClient::activate(&first, 0x2000, 0).unwrap();
+        let second = mmu.mcu_client();
+        assert_eq!(AsClient::activate(&second, 0x3000, 0).err(), Some(EBUSY));
+        first.release();
+        assert_eq!(transtab(&regs, 0), 0, "released: AS 0 disabled");
+        let transcfg = regs.0.lock().unwrap().get(&((as_reg::base(0) + as_reg::TRANSCFG) as u64)).copied();
+        assert_eq!(transcfg, Some(TRANSCFG_UNMAPPED as u32));
+        assert_eq!(AsClient::activate(&second, 0x3000, 0).unwrap(), 0);
+    }
+
+    #[test]
+    fn user_clients_fill_slots_1_to_7_around_the_mcu() {
+        let (_regs, mmu) = mmu();
+        let mcu = mmu.mcu_client();
+        AsClient::activate(&mcu, 0x2000, 0).unwrap();
+        let users: Vec<_> = (0..7).map(|_| mmu.client()).collect();
+        let slots: Vec<u32> = users.iter().map(|c| AsClient::activate(c, 0x1000, 0).unwrap()).collect();
+        assert_eq!(slots, [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(AsClient::activate(&mmu.client(), 0x1000, 0).err(), Some(EBUSY), "AS 0 is never a victim");
+    }
 }

@@ -60,6 +60,30 @@ pub mod gpu {
     pub const COHERENCY_FEATURES: usize = 0x300;
     /// COHERENCY_PROTOCOL (Tyr/kbase: COHERENCY_ENABLE).
     pub const COHERENCY_PROTOCOL: usize = 0x304;
+    /// MCU_CONTROL: what the MCU should do (bits 1:0, [`mcu`]).
+    pub const MCU_CONTROL: usize = 0x700;
+    /// MCU_STATUS: what the MCU is doing (bits 1:0, [`mcu`]).
+    pub const MCU_STATUS: usize = 0x704;
+
+    /// MCU_CONTROL and MCU_STATUS values (`mali-g610.md` §4.8).
+    pub mod mcu {
+        /// MCU_CONTROL: stop the MCU.
+        pub const CONTROL_DISABLE: u32 = 0;
+        /// MCU_CONTROL: run.
+        pub const CONTROL_ENABLE: u32 = 1;
+        /// MCU_CONTROL: run, and reboot after a fast reset by itself (what Panthor writes to boot).
+        pub const CONTROL_AUTO: u32 = 2;
+        /// MCU_STATUS: stopped.
+        pub const STATUS_DISABLED: u32 = 0;
+        /// MCU_STATUS: running.
+        pub const STATUS_ENABLED: u32 = 1;
+        /// MCU_STATUS: halted itself in an orderly way (after a GLB HALT request).
+        pub const STATUS_HALT: u32 = 2;
+        /// MCU_STATUS: hit an error it cannot continue from.
+        pub const STATUS_FATAL: u32 = 3;
+        /// The field both registers use.
+        pub const MASK: u32 = 3;
+    }
 
     /// GPU IRQ bits.
     pub mod irq {
@@ -89,6 +113,25 @@ pub mod gpu {
 pub const JOB_IRQ_BASE: usize = 0x1000;
 /// MMU_CONTROL IRQ block base.
 pub const MMU_IRQ_BASE: usize = 0x2000;
+
+/// JOB IRQ bits (`mali-g610.md` §5): bit `i` < 31 is CSG slot `i`, bit 31 the global interface.
+pub mod job_irq {
+    /// The global interface needs attention (and, before boot, "the MCU booted").
+    pub const GLB: u32 = 1 << 31;
+    /// Every bit: what Panthor clears and unmasks when it starts the MCU.
+    pub const ALL: u32 = 0xffff_ffff;
+}
+
+/// Doorbell pages (`CSF_DOORBELL(i)`): ring doorbell `i` by writing 1 at `doorbell(i)`.
+pub mod doorbell {
+    /// The global doorbell (`CSF_GLB_DOORBELL_ID`).
+    pub const GLB: usize = 0;
+
+    /// Offset of doorbell `i`'s register: one 64 KiB page each from 0x8_0000.
+    pub const fn offset(i: usize) -> usize {
+        0x8_0000 + i * 0x1_0000
+    }
+}
 
 /// Offsets inside an IRQ block.
 pub mod irq {

@@ -165,8 +165,11 @@ pub fn bind_async(
     Ok(())
 }
 
-/// The timeline signals as the three arrays [`add_points`] takes.
-fn timeline_points(signals: &[Signal], jobs: &[BindJob]) -> Result<(Vec<Arc<Syncobj>>, Vec<DmaFence>, Vec<u64>)> {
+/// The three arrays [`add_points`] takes: syncobjs, fences, points.
+type Points = (Vec<Arc<Syncobj>>, Vec<DmaFence>, Vec<u64>);
+
+/// The timeline signals as [`Points`].
+fn timeline_points(signals: &[Signal], jobs: &[BindJob]) -> Result<Points> {
     let n = signals.iter().filter(|x| x.timeline).count();
     let mut objs = try_vec(n)?;
     let mut fences = try_vec(n)?;

@@ -338,7 +338,22 @@ impl Vm {
     /// Creates VM `id` with `layout`, its page table in `ram` and its TLB maintenance through `mmu`. User binds may
     /// use `[0, kernel_start)`; the kernel area is GPUVM's kernel-reserved range.
     pub fn new(id: u32, layout: VaLayout, ram: &Arc<Ram>, mmu: Arc<dyn VmMmu>) -> Result<Arc<Vm>> {
-        let cfg = Config { ias: layout.va_bits, ..Config::PANTHOR_RK3588 };
+        Self::create(id, layout, layout.va_bits, ram, mmu)
+    }
+
+    /// Creates the MCU's VM (`panthor_vm_create` with `for_mcu`): VA `0..4 GiB`, since the MCU (a Cortex-M7) only
+    /// addresses 4 GiB, with no kernel-reserved range, over a page table of the GPU's `gpu_va_bits` input size, because
+    /// AS 0 walks it with the same TRANSCFG as every other AS. Its id is 0, which no file VM uses.
+    pub fn new_mcu(gpu_va_bits: u32, ram: &Arc<Ram>, mmu: Arc<dyn VmMmu>) -> Result<Arc<Vm>> {
+        if gpu_va_bits < 32 {
+            return Err(EINVAL);
+        }
+        let layout = VaLayout { va_bits: 32, kernel_start: 1 << 32 };
+        Self::create(0, layout, gpu_va_bits, ram, mmu)
+    }
+
+    fn create(id: u32, layout: VaLayout, pt_ias: u32, ram: &Arc<Ram>, mmu: Arc<dyn VmMmu>) -> Result<Arc<Vm>> {
+        let cfg = Config { ias: pt_ias, ..Config::PANTHOR_RK3588 };
         let mut root = ReservedPtPool::new(ram.clone());
         root.reserve(1)?;
         let pt = ArmLpaeS1::new(ram.clone(), cfg, root, kernel::io_pgtable::NoFlush)?;

@@ -1,0 +1,239 @@
+//! The global interface and the REQ/ACK protocol on it (`spec/csf.md` §4–§5; Panthor's `panthor_fw_toggle_reqs`,
+//! `panthor_fw_update_reqs`, `panthor_fw_glb_wait_acks`, `panthor_fw_init_global_iface`, `panthor_fw_halt_mcu`).
+//!
+//! The host owns `req` (input page) and the MCU owns `ack` (output page). Every change to `req` goes through one lock
+//! (Panthor's `glb_iface->lock`), because both the JOB IRQ handler and the rest of the driver update it, and there is
+//! no atomic read-modify-write on this memory.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use kernel::error::code::{EINVAL, EIO, ETIMEDOUT};
+use kernel::error::Result;
+use kernel::io::IoMem;
+
+use super::iface::{glb, GlbInfo};
+use super::job_irq::JobIrq;
+use super::shared::SharedMem;
+use crate::regs::{doorbell, gpu};
+
+/// How long a global request may stay unacknowledged (Panthor's PING / CSG-update timeout: 100 ms).
+pub const ACK_TIMEOUT: Duration = Duration::from_millis(100);
+/// Halt: MCU_STATUS polled every 10 µs for up to 100 ms (`panthor_fw_halt_mcu`).
+const HALT_POLL: Duration = Duration::from_micros(10);
+const HALT_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// Power-off timer Panthor programs (`PWROFF_HYSTERESIS_US`).
+pub const POWEROFF_TIMER_US: u32 = 10_000;
+/// Idle timer Panthor programs (`IDLE_HYSTERESIS_US`).
+pub const IDLE_TIMER_US: u32 = 800;
+/// Progress timer Panthor programs: 5 × 500 × 1024 × 1024 GPU cycles, in units of 1024 (`PROGRESS_TIMEOUT_CYCLES`).
+pub const PROGRESS_TIMER: u32 = 2_560_000;
+/// The acks that raise the JOB IRQ (Panthor's init: CFG_ALLOC_EN | PING | CFG_PROGRESS_TIMER | CFG_POWEROFF_TIMER |
+/// IDLE_EN | IDLE).
+pub const ACK_IRQ_MASK: u32 =
+    glb::CFG_ALLOC_EN | glb::PING | glb::CFG_PROGRESS_TIMER | glb::CFG_POWEROFF_TIMER | glb::IDLE_EN | glb::IDLE;
+/// The toggle requests of the global init.
+const INIT_TOGGLES: u32 = glb::CFG_ALLOC_EN | glb::CFG_POWEROFF_TIMER | glb::CFG_PROGRESS_TIMER;
+/// The level requests of the global init (COUNTER_EN since uAPI 1.6, which Tyr implements).
+const INIT_LEVELS: u32 = glb::IDLE_EN | glb::COUNTER_EN;
+
+/// `panthor_fw_conv_timeout`: `us` microseconds as a firmware timer word counting 1024-tick units of a `rate_hz`
+/// architected timer, rounded up and saturated to the 31-bit field.
+pub fn conv_timeout(us: u32, rate_hz: u64) -> u32 {
+    let units = (u64::from(us) * rate_hz).div_ceil(1_000_000 << 10);
+    units.min(u64::from(glb::TIMER_VAL_MASK)) as u32
+}
+
+/// What the global init wrote, so callers and tests can compare it with what the MCU latched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GlbConfig {
+    /// `core_en_mask` (SHADER_PRESENT).
+    pub core_en_mask: u64,
+    /// `poweroff_timer`.
+    pub poweroff_timer: u32,
+    /// `progress_timer`.
+    pub progress_timer: u32,
+    /// `idle_timer`.
+    pub idle_timer: u32,
+    /// `ack_irq_mask`.
+    pub ack_irq_mask: u32,
+}
+
+impl GlbConfig {
+    /// Panthor's values for a GPU whose SHADER_PRESENT is `shader_present`, with the firmware's timers counting the
+    /// architected timer of `timer_hz` (`arch_timer_get_cntfrq()`; 24 MHz on RK3588).
+    pub fn panthor(shader_present: u64, timer_hz: u64) -> Self {
+        Self {
+            core_en_mask: shader_present,
+            poweroff_timer: conv_timeout(POWEROFF_TIMER_US, timer_hz),
+            progress_timer: PROGRESS_TIMER,
+            idle_timer: conv_timeout(IDLE_TIMER_US, timer_hz),
+            ack_irq_mask: ACK_IRQ_MASK,
+        }
+    }
+}
+
+/// The global interface of a booted MCU.
+pub struct GlobalIface {
+    mem: Arc<SharedMem>,
+    io: IoMem,
+    info: GlbInfo,
+    /// Serialises every update of `req`.
+    req_lock: Mutex<()>,
+}
+
+impl GlobalIface {
+    /// The interface `info` discovered in `mem`, with doorbells rung through `io`.
+    pub fn new(mem: Arc<SharedMem>, io: IoMem, info: GlbInfo) -> Self {
+        Self { mem, io, info, req_lock: Mutex::new(()) }
+    }
+
+    /// What the MCU published.
+    pub fn info(&self) -> &GlbInfo {
+        &self.info
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ()> {
+        self.req_lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn input(&self, off: u64) -> u64 {
+        self.info.pages.input + off
+    }
+
+    fn output(&self, off: u64) -> u64 {
+        self.info.pages.output + off
+    }
+
+    /// The host's `req` word.
+    pub fn req(&self) -> Result<u32> {
+        self.mem.read_u32(self.input(glb::REQ))
+    }
+
+    /// The MCU's `ack` word.
+    pub fn ack(&self) -> Result<u32> {
+        self.mem.read_u32(self.output(glb::ACK))
+    }
+
+    /// The MCU's `halt_status` word.
+    pub fn halt_status(&self) -> Result<u32> {
+        self.mem.read_u32(self.output(glb::HALT_STATUS))
+    }
+
+    /// Requests the toggle requests `mask`: each bit of `req` becomes the opposite of `ack`'s.
+    pub fn toggle_reqs(&self, mask: u32) -> Result {
+        let _g = self.lock();
+        let (req, ack) = (self.req()?, self.ack()?);
+        self.mem.write_u32(self.input(glb::REQ), ((ack ^ mask) & mask) | (req & !mask))
+    }
+
+    /// Sets the level fields `mask` of `req` to `val`, leaving the other bits alone.
+    pub fn update_reqs(&self, val: u32, mask: u32) -> Result {
+        let _g = self.lock();
+        let req = self.req()?;
+        self.mem.write_u32(self.input(glb::REQ), (req & !mask) | (val & mask))
+    }
+
+    /// Whether every request in `mask` is acknowledged (`ack` equals `req` there).
+    pub fn acked(&self, mask: u32) -> Result<bool> {
+        Ok((self.req()? ^ self.ack()?) & mask == 0)
+    }
+
+    /// Rings the global doorbell: the MCU re-reads `req`.
+    pub fn ring(&self) -> Result {
+        self.io.write32(doorbell::offset(doorbell::GLB), 1)
+    }
+
+    /// Waits until every request in `mask` is acknowledged; `ETIMEDOUT` after `timeout`. HALT is refused (`EINVAL`):
+    /// the MCU never acknowledges it through `ack`.
+    pub fn wait_acks(&self, irq: &JobIrq, mask: u32, timeout: Duration) -> Result {
+        if mask & glb::HALT != 0 {
+            return Err(EINVAL);
+        }
+        let mut failed = None;
+        let ok = irq.wait_until(timeout, || match self.acked(mask) {
+            Ok(a) => a,
+            Err(e) => {
+                failed = Some(e);
+                true
+            }
+        });
+        match (failed, ok) {
+            (Some(e), _) => Err(e),
+            (None, true) => Ok(()),
+            (None, false) => Err(ETIMEDOUT),
+        }
+    }
+
+    /// The global init (`panthor_fw_init_global_iface`): program `cfg`, set IDLE_EN and COUNTER_EN, toggle the three
+    /// CFG requests, ring doorbell 0, and — unlike Panthor, which does not wait — wait for the MCU to acknowledge
+    /// them, so probe fails cleanly on a firmware that does not answer.
+    pub fn init(&self, irq: &JobIrq, cfg: &GlbConfig) -> Result {
+        {
+            let _g = self.lock();
+            self.mem.write_u64(self.input(glb::CORE_EN_MASK), cfg.core_en_mask)?;
+            self.mem.write_u32(self.input(glb::POWEROFF_TIMER), cfg.poweroff_timer)?;
+            self.mem.write_u32(self.input(glb::PROGRESS_TIMER), cfg.progress_timer)?;
+            self.mem.write_u32(self.input(glb::IDLE_TIMER), cfg.idle_timer)?;
+            self.mem.write_u32(self.input(glb::ACK_IRQ_MASK), cfg.ack_irq_mask)?;
+        }
+        self.update_reqs(INIT_LEVELS, INIT_LEVELS)?;
+        self.toggle_reqs(INIT_TOGGLES)?;
+        self.ring()?;
+        self.wait_acks(irq, INIT_TOGGLES | INIT_LEVELS, ACK_TIMEOUT)
+    }
+
+    /// Acknowledges the global events the MCU raised (copies their `ack` bits into `req`), as Panthor's
+    /// `sched_process_global_irq_locked` does; returns the events. Only IDLE is defined to matter, and it will feed the
+    /// scheduler's tick once there is one.
+    pub fn process_events(&self) -> Result<u32> {
+        let _g = self.lock();
+        let (req, ack) = (self.req()?, self.ack()?);
+        let evts = (req ^ ack) & glb::EVT_MASK;
+        if evts != 0 {
+            self.mem.write_u32(self.input(glb::REQ), (req & !evts) | (ack & evts))?;
+        }
+        Ok(evts)
+    }
+
+    /// The watchdog ping (`panthor_fw_ping_work`): toggle PING, ring, wait for the ack.
+    pub fn ping(&self, irq: &JobIrq) -> Result {
+        self.toggle_reqs(glb::PING)?;
+        self.ring()?;
+        self.wait_acks(irq, glb::PING, ACK_TIMEOUT)
+    }
+
+    /// Halts the MCU gracefully (`panthor_fw_halt_mcu` + `panthor_fw_wait_mcu_halted`): set HALT, ring, wait for
+    /// MCU_STATUS HALT (`ETIMEDOUT`), and require `halt_status` OK (`EIO` for a panic or watchdog halt).
+    pub fn halt(&self) -> Result {
+        self.update_reqs(glb::HALT, glb::HALT)?;
+        self.ring()?;
+        self.io.poll32(gpu::MCU_STATUS, |s| s & gpu::mcu::MASK == gpu::mcu::STATUS_HALT, HALT_POLL, HALT_TIMEOUT)?;
+        if self.halt_status()? != 0 {
+            return Err(EIO);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panthors_timers_at_24_mhz() {
+        // csf.md §4.4: conv(10 000 µs) and conv(800 µs) with a 24 MHz arch timer.
+        let cfg = GlbConfig::panthor(0x50005, 24_000_000);
+        assert_eq!((cfg.poweroff_timer, cfg.idle_timer, cfg.progress_timer), (235, 19, 2_560_000));
+        assert_eq!(cfg.ack_irq_mask, 0x0400_050e);
+    }
+
+    #[test]
+    fn timer_conversion_rounds_up_and_saturates() {
+        assert_eq!(conv_timeout(1, 1_024_000_000), 1);
+        assert_eq!(conv_timeout(1, 1_024_000_001), 2);
+        assert_eq!(conv_timeout(0, 24_000_000), 0);
+        assert_eq!(conv_timeout(u32::MAX, u64::from(u32::MAX)), glb::TIMER_VAL_MASK);
+    }
+}

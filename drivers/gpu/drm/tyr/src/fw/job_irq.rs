@@ -1,0 +1,123 @@
+//! The JOB interrupt as the firmware code needs it (`panthor_job_irq_handler`, `spec/csf.md` §8.2): before boot the
+//! GLB bit means "the MCU booted"; afterwards it means the global interface has acks or events, which the handler
+//! acknowledges. Every JOB IRQ wakes the REQ/ACK waiters (Panthor's `fw->req_waitqueue`). CSG bits are accumulated for
+//! the scheduler, which is not written yet.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use kernel::io::IoMem;
+use kernel::irq::IrqReturn;
+
+use super::global::GlobalIface;
+use crate::regs::{irq, job_irq, JOB_IRQ_BASE};
+
+/// How long a waiter sleeps before looking at the condition again without an interrupt. Panthor sleeps until the
+/// timeout; re-checking also notices state the MCU changes without raising the IRQ (an ack outside `ack_irq_mask`,
+/// MCU_STATUS going FATAL) well before the deadline.
+const RECHECK: Duration = Duration::from_millis(1);
+
+#[derive(Default)]
+struct State {
+    /// The GLB bit was seen since the last [`JobIrq::start_boot`].
+    booted: bool,
+    /// CSG slot bits seen and not yet taken by the scheduler.
+    csg_events: u32,
+    /// Bumped on every interrupt, so a waiter can tell "woken" from "spurious".
+    seq: u64,
+}
+
+/// The JOB IRQ handler's state and the wait queue it wakes.
+pub struct JobIrq {
+    io: IoMem,
+    state: Mutex<State>,
+    wake: Condvar,
+    /// The global interface, once discovered: its events are acknowledged from the handler.
+    glb: Mutex<Option<Arc<GlobalIface>>>,
+}
+
+impl JobIrq {
+    /// A handler for the JOB IRQ block of `io`.
+    pub fn new(io: IoMem) -> Self {
+        Self { io, state: Mutex::new(State::default()), wake: Condvar::new(), glb: Mutex::new(None) }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn glb(&self) -> MutexGuard<'_, Option<Arc<GlobalIface>>> {
+        self.glb.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The handler: reads STAT, clears what it read, records it and wakes the waiters. `IrqReturn::None` when STAT
+    /// is 0 (not ours).
+    pub fn handle_irq(&self) -> IrqReturn {
+        let Ok(stat) = self.io.read32(JOB_IRQ_BASE + irq::STAT) else { return IrqReturn::None };
+        if stat == 0 {
+            return IrqReturn::None;
+        }
+        let _ = self.io.write32(JOB_IRQ_BASE + irq::CLEAR, stat);
+        let was_booted = {
+            let mut st = self.state();
+            let was = st.booted;
+            if stat & job_irq::GLB != 0 {
+                st.booted = true;
+            }
+            st.csg_events |= stat & !job_irq::GLB;
+            was
+        };
+        if was_booted && stat & job_irq::GLB != 0 {
+            if let Some(glb) = self.glb().clone() {
+                // A failed access to the shared section leaves the events pending; nothing else to do from here.
+                let _ = glb.process_events();
+            }
+        }
+        let mut st = self.state();
+        st.seq += 1;
+        drop(st);
+        self.wake.notify_all();
+        IrqReturn::Handled
+    }
+
+    /// Forgets an earlier boot: the next GLB interrupt means "booted" again (`ptdev->fw->booted = false`).
+    pub fn start_boot(&self) {
+        self.state().booted = false;
+    }
+
+    /// Whether the MCU signalled its boot since [`Self::start_boot`].
+    pub fn booted(&self) -> bool {
+        self.state().booted
+    }
+
+    /// Hands the handler the global interface whose events it acknowledges (`None`: stop touching it).
+    pub fn set_glb(&self, glb: Option<Arc<GlobalIface>>) {
+        *self.glb() = glb;
+    }
+
+    /// Takes the CSG slot bits seen so far.
+    pub fn take_csg_events(&self) -> u32 {
+        core::mem::take(&mut self.state().csg_events)
+    }
+
+    /// Sleeps until `cond` holds or `timeout` passes, woken by every JOB IRQ; returns whether it holds (checked once
+    /// more at the deadline, as `panthor_fw_wait_acks` does).
+    pub fn wait_until(&self, timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let seen = self.state().seq;
+            if cond() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return cond();
+            }
+            let st = self.state();
+            if st.seq == seen {
+                let slice = (deadline - now).min(RECHECK);
+                drop(self.wake.wait_timeout(st, slice).unwrap_or_else(|e| e.into_inner()));
+            }
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! CSF firmware: loading the image into the MCU's VM, booting the MCU, discovering the interfaces it publishes and
+//! the global-interface handshake (`panthor_fw.c`; `spec/csf.md` §2–§5, §8).
+//!
+//! [`Firmware::load`] runs in probe after the L2 is powered:
+//! 1. `request_firmware("arm/mali/arch<major>.<minor>/mali_csffw.bin")` and parse it ([`image`]);
+//! 2. create the MCU VM (VA 0..4 GiB), allocate one BO per section, copy its data, zero the rest of ZERO sections, and
+//!    map it at its VA with the section's permissions (no WR → read-only, no EX → no-exec, cache mode ≠ cached →
+//!    uncached); keep a CPU view of the shared section ([`shared`]);
+//! 3. make the VM live in AS 0, unmask the JOB IRQ, write MCU_CONTROL AUTO and wait for the GLB interrupt;
+//! 4. discover the interfaces ([`iface`]) and run the global init ([`global`]), waiting for its acks.
+//!
+//! Teardown is RAII, in reverse: dropping a [`Firmware`] halts the MCU through GLB HALT, masks the JOB IRQ and stops
+//! the MCU (MCU_CONTROL DISABLE), then disables AS 0 and frees the sections. A load that fails part-way unwinds
+//! the steps it completed the same way.
+
+pub mod global;
+pub mod iface;
+pub mod image;
+pub mod job_irq;
+pub mod shared;
+
+use core::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kernel::drm::gem::IntoGemObject;
+use kernel::error::code::{EINVAL, EIO, ETIMEDOUT};
+use kernel::error::Result;
+use kernel::firmware::request_firmware;
+use kernel::io::IoMem;
+use kernel::page::Ram;
+use kernel::platform;
+
+use crate::gem::TyrObject;
+use crate::gpu::GpuId;
+use crate::mmu::{AsClient, Mmu, MCU_AS};
+use crate::regs::{gpu, irq, job_irq as job_bits, JOB_IRQ_BASE};
+use crate::uapi::{drm_panthor_csif_info, drm_panthor_gpu_info};
+use crate::vm::{map_flags, Vm, VmMmu};
+use global::{GlbConfig, GlobalIface};
+use iface::{IfaceVersion, Interfaces};
+use image::{CacheMode, Image, Section, SectionFlags};
+use job_irq::JobIrq;
+use shared::SharedMem;
+
+/// How long the MCU may take to boot (`panthor_fw_start`: 1 s).
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(1);
+/// MCU_STATUS polling when stopping the MCU (`panthor_fw_stop`: every 10 µs, up to 100 ms).
+const STOP_POLL: Duration = Duration::from_micros(10);
+const STOP_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// The firmware file Panthor requests for a GPU (`arm/mali/arch<arch major>.<arch minor>/mali_csffw.bin`).
+pub fn firmware_name(id: &GpuId) -> String {
+    format!("arm/mali/arch{}.{}/mali_csffw.bin", id.arch_major, id.arch_minor)
+}
+
+/// The VM_BIND map flags a section is mapped with (`panthor_fw_load_section_entry`).
+pub fn section_map_flags(flags: SectionFlags) -> u32 {
+    let mut f = 0;
+    if !flags.writable() {
+        f |= map_flags::READONLY;
+    }
+    if !flags.executable() {
+        f |= map_flags::NOEXEC;
+    }
+    if flags.cache_mode() != CacheMode::Cached {
+        f |= map_flags::UNCACHED;
+    }
+    f
+}
+
+/// One section as loaded in the MCU VM.
+pub struct LoadedSection {
+    /// MCU VAs it occupies.
+    pub va: Range<u32>,
+    /// Its image flags.
+    pub flags: SectionFlags,
+    /// Its name from the image.
+    pub name: String,
+    /// The memory behind it.
+    pub bo: Arc<TyrObject>,
+}
+
+/// The image's identity (header fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageVersion {
+    /// Image major version.
+    pub major: u8,
+    /// Image minor version.
+    pub minor: u8,
+    /// The image's version hash.
+    pub version_hash: u32,
+}
+
+/// The MCU's VM with the sections mapped. Dropping it disables AS 0 and frees the sections.
+struct McuVm {
+    vm: Arc<Vm>,
+    client: Arc<AsClient>,
+    sections: Vec<LoadedSection>,
+    shared: Arc<SharedMem>,
+}
+
+impl McuVm {
+    fn load(img: &Image<'_>, ram: &Arc<Ram>, mmu: &Arc<Mmu>, va_bits: u32) -> Result<Self> {
+        let client = mmu.mcu_client();
+        let vm = Vm::new_mcu(va_bits, ram, client.clone() as Arc<dyn VmMmu>)?;
+        let mut sections = Vec::new();
+        let mut shared = None;
+        for s in img.sections.iter().filter(|s| !s.va.is_empty()) {
+            let bo = load_section(s, ram)?;
+            let op = vm.prepare_map(&bo, 0, u64::from(s.va.start), s.size(), section_map_flags(s.flags))?;
+            vm.execute(op)?;
+            if s.va.start == image::SHARED_REGION_START {
+                shared = Some(kernel::alloc::try_arc(SharedMem::of_bo(ram.clone(), bo.clone(), s.va.start)?)?);
+            }
+            let name = String::from_utf8_lossy(s.name).trim_end_matches('\0').to_string();
+            kernel::alloc::try_push(&mut sections, LoadedSection { va: s.va.clone(), flags: s.flags, name, bo })?;
+        }
+        // The parser guarantees a non-empty shared section.
+        let shared = shared.ok_or(EINVAL)?;
+        let mcu_vm = Self { vm, client, sections, shared };
+        // `panthor_vm_active` on the MCU VM: AS 0, before the MCU starts.
+        if mcu_vm.vm.activate()? != MCU_AS as u32 {
+            return Err(EINVAL);
+        }
+        Ok(mcu_vm)
+    }
+}
+
+impl Drop for McuVm {
+    fn drop(&mut self) {
+        self.vm.idle();
+        self.client.release();
+    }
+}
+
+/// A BO holding section `s`: its data, then zeroes (fresh pages read as zero; ZERO sections are cleared explicitly,
+/// as Panthor's `panthor_fw_init_section_mem` does, so a reload would also start clean).
+fn load_section(s: &Section<'_>, ram: &Arc<Ram>) -> Result<Arc<TyrObject>> {
+    let bo = TyrObject::new(ram, s.size(), 0, None)?;
+    let page = kernel::page::FRAME_SIZE;
+    for (i, pa) in bo.gem().get_pages()?.into_iter().enumerate() {
+        let start = i as u64 * page;
+        let data = s.data.get(start as usize..).unwrap_or(&[]);
+        let n = data.len().min(page as usize);
+        if s.flags.zero() {
+            ram.zero(pa + n as u64, page - n as u64).map_err(|_| EIO)?;
+        }
+        if n > 0 {
+            ram.write(pa, &data[..n]).map_err(|_| EIO)?;
+        }
+    }
+    Ok(bo)
+}
+
+/// The MCU started by [`McuRun::start`]. Dropping it masks the JOB IRQ and stops the MCU (`panthor_fw_stop`).
+struct McuRun {
+    io: IoMem,
+    irq: Arc<JobIrq>,
+}
+
+impl McuRun {
+    /// `panthor_fw_start`: unmask the JOB IRQ, MCU_CONTROL ← AUTO, wait for the GLB interrupt (or RAWSTAT's GLB bit at
+    /// the deadline), then require MCU_STATUS ENABLED. `ETIMEDOUT` if the MCU never signals, `EIO` if it reports FATAL.
+    fn start(io: &IoMem, job: &Arc<JobIrq>) -> Result<Self> {
+        job.start_boot();
+        // From here on the MCU may run: dropping the guard stops it.
+        let run = Self { io: io.clone(), irq: job.clone() };
+        io.write32(JOB_IRQ_BASE + irq::CLEAR, job_bits::ALL)?;
+        io.write32(JOB_IRQ_BASE + irq::MASK, job_bits::ALL)?;
+        io.write32(gpu::MCU_CONTROL, gpu::mcu::CONTROL_AUTO)?;
+        let status = || io.read32(gpu::MCU_STATUS).map(|s| s & gpu::mcu::MASK);
+        job.wait_until(BOOT_TIMEOUT, || job.booted() || status() == Ok(gpu::mcu::STATUS_FATAL));
+        let signalled = job.booted() || io.read32(JOB_IRQ_BASE + irq::RAWSTAT)? & job_bits::GLB != 0;
+        match status()? {
+            gpu::mcu::STATUS_ENABLED if signalled => Ok(run),
+            gpu::mcu::STATUS_FATAL => Err(EIO),
+            _ => Err(ETIMEDOUT),
+        }
+    }
+}
+
+impl Drop for McuRun {
+    fn drop(&mut self) {
+        // The handler must not touch the shared section once it goes away.
+        self.irq.set_glb(None);
+        let _ = self.io.write32(JOB_IRQ_BASE + irq::MASK, 0);
+        let _ = self.io.write32(gpu::MCU_CONTROL, gpu::mcu::CONTROL_DISABLE);
+        let _ = self.io.poll32(
+            gpu::MCU_STATUS,
+            |s| s & gpu::mcu::MASK == gpu::mcu::STATUS_DISABLED,
+            STOP_POLL,
+            STOP_TIMEOUT,
+        );
+    }
+}
+
+/// The loaded firmware and the running MCU.
+///
+/// # Invariants
+/// The MCU runs from `mcu_vm`'s sections through AS 0 for as long as `run` lives; fields drop in declaration order,
+/// so the MCU is stopped (`run`) before AS 0 is disabled and the sections freed (`mcu_vm`).
+pub struct Firmware {
+    glb: Arc<GlobalIface>,
+    ifaces: Interfaces,
+    image: ImageVersion,
+    glb_config: GlbConfig,
+    irq: Arc<JobIrq>,
+    run: McuRun,
+    mcu_vm: McuVm,
+}
+
+impl Firmware {
+    /// Loads the firmware for `pdev` and boots the MCU (see the module documentation). The JOB IRQ handler behind `irq`
+    /// must already be registered, and the MMU's IRQ handler too (a fault of the MCU lands in AS 0).
+    ///
+    /// Errors: `ENOENT` for a missing image, `EINVAL` for a malformed one or for interfaces that do not validate,
+    /// `ENOMEM`, `ETIMEDOUT` when the MCU does not boot or acknowledge the global init, `EIO` when it reports FATAL.
+    pub fn load(
+        pdev: &platform::Device,
+        io: &IoMem,
+        mmu: &Arc<Mmu>,
+        irq: &Arc<JobIrq>,
+        gpu_info: &drm_panthor_gpu_info,
+    ) -> Result<Self> {
+        let fw = request_firmware(pdev, &firmware_name(&GpuId::decode(gpu_info.gpu_id)))?;
+        let img = Image::parse(fw.data())?;
+        let image = ImageVersion { major: img.major, minor: img.minor, version_hash: img.version_hash };
+        let mcu_vm = McuVm::load(&img, pdev.ram(), mmu, gpu_info.mmu_features & 0xff)?;
+        let run = McuRun::start(io, irq)?;
+        let ifaces = iface::discover(&mcu_vm.shared)?;
+        let glb = kernel::alloc::try_arc(GlobalIface::new(mcu_vm.shared.clone(), io.clone(), ifaces.glb))?;
+        irq.set_glb(Some(glb.clone()));
+        let glb_config = GlbConfig::panthor(gpu_info.shader_present, kernel::time::arch_timer_rate());
+        let fw = Self { glb, ifaces, image, glb_config, irq: irq.clone(), run, mcu_vm };
+        // From here a failure unwinds through `Drop`: halt, stop, release AS 0.
+        fw.glb.init(&fw.irq, &fw.glb_config)?;
+        Ok(fw)
+    }
+
+    /// What DEV_QUERY CSIF_INFO reports, from what the MCU published.
+    pub fn csif_info(&self) -> drm_panthor_csif_info {
+        self.ifaces.csif_info()
+    }
+
+    /// The global interface version the MCU published.
+    pub fn glb_version(&self) -> IfaceVersion {
+        self.ifaces.glb.version
+    }
+
+    /// The image's header identity.
+    pub fn image_version(&self) -> ImageVersion {
+        self.image
+    }
+
+    /// Every interface discovered.
+    pub fn interfaces(&self) -> &Interfaces {
+        &self.ifaces
+    }
+
+    /// The global interface (requests, doorbell, halt).
+    pub fn glb(&self) -> &Arc<GlobalIface> {
+        &self.glb
+    }
+
+    /// What the global init programmed.
+    pub fn glb_config(&self) -> &GlbConfig {
+        &self.glb_config
+    }
+
+    /// The JOB IRQ state the firmware waits on.
+    pub fn job_irq(&self) -> &Arc<JobIrq> {
+        &self.irq
+    }
+
+    /// The kernel's view of the shared section.
+    pub fn shared(&self) -> &Arc<SharedMem> {
+        &self.mcu_vm.shared
+    }
+
+    /// The MCU's VM (AS 0), where kernel objects shared with the MCU are mapped.
+    pub fn vm(&self) -> &Arc<Vm> {
+        &self.mcu_vm.vm
+    }
+
+    /// The sections loaded, in image order.
+    pub fn sections(&self) -> &[LoadedSection] {
+        &self.mcu_vm.sections
+    }
+
+    /// Halts the MCU through GLB HALT (`panthor_fw_halt_mcu`); nothing to do if it is already halted. The MCU stays
+    /// halted until the firmware is dropped (which stops it).
+    pub fn halt(&self) -> Result {
+        let status = self.run.io.read32(gpu::MCU_STATUS)? & gpu::mcu::MASK;
+        if status == gpu::mcu::STATUS_HALT {
+            return Ok(());
+        }
+        self.glb.halt()
+    }
+}
+
+impl Drop for Firmware {
+    fn drop(&mut self) {
+        // A failed halt (a hung or crashed MCU) still ends in the stop `run` does when it drops.
+        let _ = self.halt();
+    }
+}
