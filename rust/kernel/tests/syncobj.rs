@@ -648,3 +648,60 @@ proptest! {
         }
     }
 }
+
+// ---- signalling path and concurrency ----
+
+#[test]
+fn signalling_timeline_points_with_blocked_waiters_does_not_allocate() {
+    let t = std::sync::Arc::new(SyncobjTable::new());
+    let (tl, bin) = (create(&t, 0), create(&t, 0));
+    let obj = t.lookup(tl).unwrap();
+    let fs: Vec<DmaFence> = (1..=5)
+        .map(|p| {
+            let f = fence();
+            obj.add_point(f.clone(), p).unwrap();
+            f
+        })
+        .collect();
+    transfer(&t, tl, 3, bin, 0, 0).unwrap();
+    let t1 = t.clone();
+    let w1 = spawn(move || tl_wait(&t1, &[tl], &[5], in_ms(60_000), 0));
+    let t2 = t.clone();
+    let w2 = spawn(move || wait(&t2, &[bin, bin], in_ms(60_000), WAIT_ALL));
+    assert!(w1.recv_timeout(EARLY).is_err() && w2.recv_timeout(EARLY).is_err());
+    let before = fault::violations();
+    for f in fs.iter().rev() {
+        f.signal().unwrap();
+    }
+    assert_eq!(fault::violations(), before, "a chain or wait callback allocated in the signalling path");
+    assert_eq!(w1.recv_timeout(BOUND).expect("timeline waiter not woken"), Ok(0));
+    assert_eq!(w2.recv_timeout(BOUND).expect("binary waiter not woken"), Ok(u32::MAX));
+}
+
+#[test]
+fn concurrent_multi_object_signals_and_waits_do_not_deadlock() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let t = std::sync::Arc::new(SyncobjTable::new());
+    let (a, b) = (create(&t, 0), create(&t, 0));
+    let next = std::sync::Arc::new(AtomicU64::new(1));
+    let mut done = Vec::new();
+    for i in 0..4 {
+        let (t, next) = (t.clone(), next.clone());
+        done.push(spawn(move || {
+            for _ in 0..200 {
+                let p = next.fetch_add(1, Ordering::Relaxed);
+                // Opposite orders from different threads: the lock order must not depend on the array order.
+                let hs = if i % 2 == 0 { [a, b] } else { [b, a] };
+                tl_signal(&t, &hs, &[p, p]).unwrap();
+                let _ = tl_wait(&t, &hs, &[p, p], in_ms(1_000), WAIT_ALL | WAIT_FOR_SUBMIT);
+            }
+        }));
+    }
+    for d in done {
+        d.recv_timeout(BOUND).expect("threads deadlocked (or panicked)");
+    }
+    // Every point was signalled, so each timeline's signalled prefix is its head, whatever order points landed in.
+    let submitted = query(&t, &[a, b], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED).unwrap();
+    assert_eq!(submitted, vec![800, 800]);
+    assert_eq!(tl_wait(&t, &[a, b], &[800, 800], 0, WAIT_ALL), Ok(0));
+}
