@@ -586,6 +586,8 @@ enum Op {
     Signal { k: usize },
     /// Submit a signalled point through TIMELINE_SIGNAL.
     SignalPoint { gap: u64 },
+    /// TIMELINE_SIGNAL with random allocation failures: on `ENOMEM` the timeline must be as before.
+    SignalPointFaulty { gap: u64, seed: u64 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -593,6 +595,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (1u64..4).prop_map(|gap| Op::Submit { gap }),
         3 => any::<usize>().prop_map(|k| Op::Signal { k }),
         1 => (1u64..4).prop_map(|gap| Op::SignalPoint { gap }),
+        1 => (1u64..4, any::<u64>()).prop_map(|(gap, seed)| Op::SignalPointFaulty { gap, seed }),
     ]
 }
 
@@ -627,6 +630,16 @@ proptest! {
                 Op::SignalPoint { gap } => {
                     tl_signal(&t, &[h], &[last + gap]).unwrap();
                     model.push((last + gap, true));
+                }
+                Op::SignalPointFaulty { gap, seed } => {
+                    let r = {
+                        let _g = fault::fail_random(3, seed);
+                        tl_signal(&t, &[h], &[last + gap])
+                    };
+                    match r {
+                        Ok(()) => model.push((last + gap, true)),
+                        Err(e) => prop_assert_eq!(e, ENOMEM),
+                    }
                 }
             }
             let prefix = model.iter().take_while(|m| m.1).last().map_or(0, |m| m.0);
