@@ -586,6 +586,8 @@ enum Op {
     Signal { k: usize },
     /// Submit a signalled point through TIMELINE_SIGNAL.
     SignalPoint { gap: u64 },
+    /// TIMELINE_SIGNAL with random allocation failures: on `ENOMEM` the timeline must be as before.
+    SignalPointFaulty { gap: u64, seed: u64 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -593,6 +595,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (1u64..4).prop_map(|gap| Op::Submit { gap }),
         3 => any::<usize>().prop_map(|k| Op::Signal { k }),
         1 => (1u64..4).prop_map(|gap| Op::SignalPoint { gap }),
+        1 => (1u64..4, any::<u64>()).prop_map(|(gap, seed)| Op::SignalPointFaulty { gap, seed }),
     ]
 }
 
@@ -628,6 +631,16 @@ proptest! {
                     tl_signal(&t, &[h], &[last + gap]).unwrap();
                     model.push((last + gap, true));
                 }
+                Op::SignalPointFaulty { gap, seed } => {
+                    let r = {
+                        let _g = fault::fail_random(3, seed);
+                        tl_signal(&t, &[h], &[last + gap])
+                    };
+                    match r {
+                        Ok(()) => model.push((last + gap, true)),
+                        Err(e) => prop_assert_eq!(e, ENOMEM),
+                    }
+                }
             }
             let prefix = model.iter().take_while(|m| m.1).last().map_or(0, |m| m.0);
             prop_assert_eq!(query(&t, &[h], 0).unwrap(), vec![prefix]);
@@ -647,4 +660,95 @@ proptest! {
             }
         }
     }
+}
+
+// ---- signalling path and concurrency ----
+
+#[test]
+fn signalling_timeline_points_with_blocked_waiters_does_not_allocate() {
+    let t = std::sync::Arc::new(SyncobjTable::new());
+    let (tl, bin) = (create(&t, 0), create(&t, 0));
+    let obj = t.lookup(tl).unwrap();
+    let fs: Vec<DmaFence> = (1..=5)
+        .map(|p| {
+            let f = fence();
+            obj.add_point(f.clone(), p).unwrap();
+            f
+        })
+        .collect();
+    transfer(&t, tl, 3, bin, 0, 0).unwrap();
+    let t1 = t.clone();
+    let w1 = spawn(move || tl_wait(&t1, &[tl], &[5], in_ms(60_000), 0));
+    let t2 = t.clone();
+    let w2 = spawn(move || wait(&t2, &[bin, bin], in_ms(60_000), WAIT_ALL));
+    assert!(w1.recv_timeout(EARLY).is_err() && w2.recv_timeout(EARLY).is_err());
+    let before = fault::violations();
+    for f in fs.iter().rev() {
+        f.signal().unwrap();
+    }
+    assert_eq!(fault::violations(), before, "a chain or wait callback allocated in the signalling path");
+    assert_eq!(w1.recv_timeout(BOUND).expect("timeline waiter not woken"), Ok(0));
+    assert_eq!(w2.recv_timeout(BOUND).expect("binary waiter not woken"), Ok(u32::MAX));
+}
+
+#[test]
+fn concurrent_multi_object_signals_and_waits_do_not_deadlock() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let t = std::sync::Arc::new(SyncobjTable::new());
+    let (a, b) = (create(&t, 0), create(&t, 0));
+    let next = std::sync::Arc::new(AtomicU64::new(1));
+    let mut done = Vec::new();
+    for i in 0..4 {
+        let (t, next) = (t.clone(), next.clone());
+        done.push(spawn(move || {
+            for _ in 0..200 {
+                let p = next.fetch_add(1, Ordering::Relaxed);
+                // Opposite orders from different threads: the lock order must not depend on the array order.
+                let hs = if i % 2 == 0 { [a, b] } else { [b, a] };
+                tl_signal(&t, &hs, &[p, p]).unwrap();
+                let _ = tl_wait(&t, &hs, &[p, p], in_ms(1_000), WAIT_ALL | WAIT_FOR_SUBMIT);
+            }
+        }));
+    }
+    for d in done {
+        d.recv_timeout(BOUND).expect("threads deadlocked (or panicked)");
+    }
+    // Every point was signalled, so each timeline's signalled prefix is its head, whatever order points landed in.
+    let submitted = query(&t, &[a, b], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED).unwrap();
+    assert_eq!(submitted, vec![800, 800]);
+    assert_eq!(tl_wait(&t, &[a, b], &[800, 800], 0, WAIT_ALL), Ok(0));
+}
+
+// ---- through the DRM core's dispatcher ----
+
+struct File(SyncobjTable);
+
+impl ioctl::SyncobjFile for File {
+    fn syncobjs(&self) -> &SyncobjTable {
+        &self.0
+    }
+}
+
+#[test]
+fn the_core_table_entries_run_the_handlers_on_a_render_node() {
+    use kernel::drm::ioctl::{dispatch, Caller, IoctlTables};
+    use kernel::uaccess::UserPtr;
+    use kernel::uapi::ioctl::{iowr, DRM_IOCTL_SYNCOBJ_CREATE, DRM_IOCTL_SYNCOBJ_SIGNAL};
+
+    let core = ioctl::ioctl_descs::<File>();
+    let tables = IoctlTables { core: &core, driver: &[] };
+    let mut file = File(SyncobjTable::new());
+    let render = Caller { render_node: true, ..Caller::default() };
+    let mut c = drm_syncobj_create { handle: 0, flags: 0 };
+    dispatch(&tables, &mut file, render, DRM_IOCTL_SYNCOBJ_CREATE, UserPtr(&mut c as *mut _ as usize)).unwrap();
+    assert_eq!(c.handle, 1);
+    let handles = [c.handle];
+    let mut s = array(&handles);
+    dispatch(&tables, &mut file, render, DRM_IOCTL_SYNCOBJ_SIGNAL, UserPtr(&mut s as *mut _ as usize)).unwrap();
+    // A pre-deadline client passes the 32-byte wait struct: zero-extended, and first_signaled comes back.
+    let mut w = wait_args(&handles, 0, 0);
+    w.first_signaled = 7;
+    let old_wait = iowr(0xc3, 32);
+    dispatch(&tables, &mut file, render, old_wait, UserPtr(&mut w as *mut _ as usize)).unwrap();
+    assert_eq!(w.first_signaled, 0);
 }

@@ -10,7 +10,7 @@
 //! is how signalled points are garbage-collected. `prev_seqno` keeps the value it had when the node was made, as
 //! upstream, because QUERY reports it.
 
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -128,8 +128,11 @@ struct Link {
 }
 
 thread_local! {
-    /// Links whose composite is due, pushed while this thread is already signalling composites.
-    static DUE: RefCell<Option<Arc<Link>>> = const { RefCell::new(None) };
+    /// Top of this thread's stack of links whose composite is due (an `Arc::into_raw` pointer, null when empty),
+    /// pushed while the thread is already signalling composites. A raw pointer rather than an `Option<Arc<_>>`
+    /// because a thread-local that needs `Drop` registers a destructor on first use, and glibc allocates for that:
+    /// the first chain signal on a thread would allocate in the signalling path.
+    static DUE: Cell<*const Link> = const { Cell::new(core::ptr::null()) };
     static DRAINING: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -142,30 +145,45 @@ impl Drop for DrainGuard {
     }
 }
 
+fn push_due(link: Arc<Link>) {
+    let below = DUE.get();
+    let below = (!below.is_null()).then(|| {
+        // SAFETY: a non-null `DUE` is a pointer from `Arc::into_raw` (below or in `pop_due`) whose reference was
+        // moved into `DUE`; taking it back out here transfers that reference.
+        unsafe { Arc::from_raw(below) }
+    });
+    *link.next.lock().unwrap_or_else(|e| e.into_inner()) = below;
+    DUE.set(Arc::into_raw(link));
+}
+
+fn pop_due() -> Option<Arc<Link>> {
+    let top = DUE.get();
+    if top.is_null() {
+        return None;
+    }
+    // SAFETY: as in `push_due`: `top` came from `Arc::into_raw` and `DUE` owned that reference, which we take.
+    let top = unsafe { Arc::from_raw(top) };
+    let below = top.next.lock().unwrap_or_else(|e| e.into_inner()).take();
+    DUE.set(below.map_or(core::ptr::null(), Arc::into_raw));
+    Some(top)
+}
+
 /// One dependency of `link` has signalled. Runs in fence callbacks, so it must not allocate (it moves `Arc`s only).
 ///
 /// Signalling a composite runs the callbacks of the next point's composite, and so on: a long chain signalled from
 /// its oldest point would recurse once per point. Instead, composites that become due while this thread is already
-/// signalling one are pushed on a thread-local stack and signalled by the outermost call, one after another.
+/// signalling one are pushed on a thread-local stack and signalled by the outermost call, one after another
+/// (upstream defers the same work to an irq_work for the same reason).
 fn arrive(link: Arc<Link>) {
     if link.pending.fetch_sub(1, Ordering::AcqRel) != 1 {
         return;
     }
-    DUE.with(|due| {
-        let mut due = due.borrow_mut();
-        *link.next.lock().unwrap_or_else(|e| e.into_inner()) = due.take();
-        *due = Some(link);
-    });
+    push_due(link);
     if DRAINING.replace(true) {
         return;
     }
     let _guard = DrainGuard;
-    while let Some(link) = DUE.with(|due| {
-        let mut due = due.borrow_mut();
-        let top = due.take()?;
-        *due = top.next.lock().unwrap_or_else(|e| e.into_inner()).take();
-        Some(top)
-    }) {
+    while let Some(link) = pop_due() {
         // A composite is signalled by its link alone, once: an error here would be a broken invariant, and the
         // signalling path has nowhere to report it.
         let _ = link.composite.signal();

@@ -6,8 +6,9 @@
 //! pointer is `EFAULT`. Unlike upstream, an ioctl that fails changes no syncobj: everything that can fail (lookups,
 //! copies, allocations) is done before the first syncobj is touched.
 //!
-//! HANDLE_TO_FD, FD_TO_HANDLE and EVENTFD are not here yet; they fit the same shape (a handler over the table, with
-//! [`SyncobjTable::insert`] for imports).
+//! [`ioctl_descs`] turns the handlers into entries of the DRM core's ioctl table for any file context that has a
+//! [`SyncobjFile`] table. HANDLE_TO_FD, FD_TO_HANDLE and EVENTFD are not here yet; they fit the same shape (a handler
+//! over the table, with [`SyncobjTable::insert`] for imports, and one more entry in [`ioctl_descs`]).
 
 use core::mem::{size_of, MaybeUninit};
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use super::wait::find_slot_wait;
 use super::{add_points, signalled_fence, stub, wait_many, CreateFlags, QueryFlags, Syncobj, SyncobjTable, WaitFlags};
 use crate::alloc;
 use crate::dma_fence::DmaFence;
+use crate::drm::ioctl::{IoctlData, IoctlDesc, IoctlFlags};
 use crate::error::code::{EINVAL, ENOMEM};
 use crate::error::Result;
 use crate::transmute::FromBytes;
@@ -215,9 +217,85 @@ pub fn transfer(table: &SyncobjTable, args: &mut drm_syncobj_transfer) -> Result
     }
 }
 
+// Each is `#[repr(C)]` with only integer fields and explicit `pad` fields, so no implicit padding (sizes checked in
+// the tests against the spec's table).
+crate::impl_uapi_pod!(
+    drm_syncobj_create,
+    drm_syncobj_destroy,
+    drm_syncobj_wait,
+    drm_syncobj_timeline_wait,
+    drm_syncobj_array,
+    drm_syncobj_timeline_array,
+    drm_syncobj_transfer,
+);
+
+/// A DRM file context as the SYNCOBJ ioctls see it: something that owns the file's syncobj handles.
+pub trait SyncobjFile {
+    /// The file's syncobj handle table.
+    fn syncobjs(&self) -> &SyncobjTable;
+}
+
+macro_rules! syncobj_descs {
+    ($($cmd:ident => $handler:ident($ty:ty),)*) => {
+        /// The DRM core's SYNCOBJ entries for [`IoctlTables::core`](crate::drm::ioctl::IoctlTables::core), each
+        /// `DRM_RENDER_ALLOW` as upstream (`drm_ioctls[]` in `drm_ioctl.c`).
+        pub fn ioctl_descs<C: SyncobjFile>() -> [IoctlDesc<C>; 9] {
+            [$(
+                IoctlDesc {
+                    cmd: crate::uapi::ioctl::$cmd,
+                    flags: IoctlFlags::RENDER_ALLOW,
+                    name: stringify!($cmd),
+                    func: |ctx: &mut C, data: &mut IoctlData| $handler(ctx.syncobjs(), data.get::<$ty>()?),
+                },
+            )*]
+        }
+    };
+}
+
+syncobj_descs! {
+    DRM_IOCTL_SYNCOBJ_CREATE => create(drm_syncobj_create),
+    DRM_IOCTL_SYNCOBJ_DESTROY => destroy(drm_syncobj_destroy),
+    DRM_IOCTL_SYNCOBJ_WAIT => wait(drm_syncobj_wait),
+    DRM_IOCTL_SYNCOBJ_RESET => reset(drm_syncobj_array),
+    DRM_IOCTL_SYNCOBJ_SIGNAL => signal(drm_syncobj_array),
+    DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT => timeline_wait(drm_syncobj_timeline_wait),
+    DRM_IOCTL_SYNCOBJ_QUERY => query(drm_syncobj_timeline_array),
+    DRM_IOCTL_SYNCOBJ_TRANSFER => transfer(drm_syncobj_transfer),
+    DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL => timeline_signal(drm_syncobj_timeline_array),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::uapi::ioctl::*;
+
+    #[test]
+    fn commands_and_sizes_match_the_spec_table() {
+        let table = [
+            (DRM_IOCTL_SYNCOBJ_CREATE, 0xC00864BF, size_of::<drm_syncobj_create>(), 8),
+            (DRM_IOCTL_SYNCOBJ_DESTROY, 0xC00864C0, size_of::<drm_syncobj_destroy>(), 8),
+            (DRM_IOCTL_SYNCOBJ_WAIT, 0xC02864C3, size_of::<drm_syncobj_wait>(), 40),
+            (DRM_IOCTL_SYNCOBJ_RESET, 0xC01064C4, size_of::<drm_syncobj_array>(), 16),
+            (DRM_IOCTL_SYNCOBJ_SIGNAL, 0xC01064C5, size_of::<drm_syncobj_array>(), 16),
+            (DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, 0xC03064CA, size_of::<drm_syncobj_timeline_wait>(), 48),
+            (DRM_IOCTL_SYNCOBJ_QUERY, 0xC01864CB, size_of::<drm_syncobj_timeline_array>(), 24),
+            (DRM_IOCTL_SYNCOBJ_TRANSFER, 0xC02064CC, size_of::<drm_syncobj_transfer>(), 32),
+            (DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, 0xC01864CD, size_of::<drm_syncobj_timeline_array>(), 24),
+        ];
+        for (cmd, spec, size, spec_size) in table {
+            assert_eq!(cmd, spec, "{cmd:#x}");
+            assert_eq!(size, spec_size, "{cmd:#x}");
+        }
+        struct F(SyncobjTable);
+        impl SyncobjFile for F {
+            fn syncobjs(&self) -> &SyncobjTable {
+                &self.0
+            }
+        }
+        let descs = ioctl_descs::<F>();
+        assert!(descs.iter().all(|d| d.flags == IoctlFlags::RENDER_ALLOW));
+        assert_eq!(descs.map(|d| d.cmd), table.map(|t| t.0));
+    }
 
     #[test]
     fn oversized_arrays_are_enomem_before_the_pointer_is_read() {

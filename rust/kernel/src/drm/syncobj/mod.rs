@@ -3,9 +3,9 @@
 //! A [`Syncobj`] is used in one of two ways:
 //!
 //! * **binary**: it holds at most one fence, replaced wholesale ([`Syncobj::replace_fence`]) and waited on as a whole;
-//! * **timeline**: each submitted point appends a chain node ([`Syncobj::add_point`], see [`chain`]), and point `n`
-//!   is done once every point `<= n` is. Point 0 always means "the current fence", which on a timeline is the newest
-//!   chain node.
+//! * **timeline**: each submitted point appends a chain node ([`Syncobj::add_point`], as `dma-fence-chain.c`), and
+//!   point `n` is done once every point `<= n` is. Point 0 always means "the current fence", which on a timeline is
+//!   the newest chain node.
 //!
 //! Waiting ([`wait_many`]) blocks on a condition variable woken by fence callbacks and, with
 //! [`WaitFlags::WAIT_FOR_SUBMIT`], by the syncobj itself when a fence arrives. Per-file handles live in a
