@@ -24,19 +24,8 @@ use crate::uapi::{
     drm_syncobj_transfer, drm_syncobj_wait,
 };
 
-crate::impl_uapi_pod!(
-    drm_version,
-    drm_gem_close,
-    drm_get_cap,
-    drm_prime_handle,
-    drm_syncobj_create,
-    drm_syncobj_destroy,
-    drm_syncobj_wait,
-    drm_syncobj_timeline_wait,
-    drm_syncobj_array,
-    drm_syncobj_timeline_array,
-    drm_syncobj_transfer,
-);
+// The syncobj structs are marked in `syncobj::ioctl`.
+crate::impl_uapi_pod!(drm_version, drm_gem_close, drm_get_cap, drm_prime_handle);
 
 /// An open file of a DRM device.
 pub struct File<T: DeviceDriver> {
