@@ -737,18 +737,18 @@ fn the_core_table_entries_run_the_handlers_on_a_render_node() {
 
     let core = ioctl::ioctl_descs::<File>();
     let tables = IoctlTables { core: &core, driver: &[] };
-    let mut file = File(SyncobjTable::new());
+    let file = File(SyncobjTable::new());
     let render = Caller { render_node: true, ..Caller::default() };
     let mut c = drm_syncobj_create { handle: 0, flags: 0 };
-    dispatch(&tables, &mut file, render, DRM_IOCTL_SYNCOBJ_CREATE, UserPtr(&mut c as *mut _ as usize)).unwrap();
+    dispatch(&tables, &file, render, DRM_IOCTL_SYNCOBJ_CREATE, UserPtr(&mut c as *mut _ as usize)).unwrap();
     assert_eq!(c.handle, 1);
     let handles = [c.handle];
     let mut s = array(&handles);
-    dispatch(&tables, &mut file, render, DRM_IOCTL_SYNCOBJ_SIGNAL, UserPtr(&mut s as *mut _ as usize)).unwrap();
+    dispatch(&tables, &file, render, DRM_IOCTL_SYNCOBJ_SIGNAL, UserPtr(&mut s as *mut _ as usize)).unwrap();
     // A pre-deadline client passes the 32-byte wait struct: zero-extended, and first_signaled comes back.
     let mut w = wait_args(&handles, 0, 0);
     w.first_signaled = 7;
     let old_wait = iowr(0xc3, 32);
-    dispatch(&tables, &mut file, render, old_wait, UserPtr(&mut w as *mut _ as usize)).unwrap();
+    dispatch(&tables, &file, render, old_wait, UserPtr(&mut w as *mut _ as usize)).unwrap();
     assert_eq!(w.first_signaled, 0);
 }

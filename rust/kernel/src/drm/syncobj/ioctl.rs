@@ -245,7 +245,7 @@ macro_rules! syncobj_descs {
                     cmd: crate::uapi::ioctl::$cmd,
                     flags: IoctlFlags::RENDER_ALLOW,
                     name: stringify!($cmd),
-                    func: |ctx: &mut C, data: &mut IoctlData| $handler(ctx.syncobjs(), data.get::<$ty>()?),
+                    func: |ctx: &C, data: &mut IoctlData| $handler(ctx.syncobjs(), data.get::<$ty>()?),
                 },
             )*]
         }
