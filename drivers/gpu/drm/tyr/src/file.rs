@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use kernel::drm::gem::{HandleTable, IntoGemObject};
+use kernel::drm::syncobj::SyncobjTable;
 use kernel::error::code::EINVAL;
 use kernel::error::Result;
 use kernel::page::Ram;
@@ -17,6 +18,7 @@ use crate::uapi::{
 };
 use crate::uobj::get_uobj_array;
 use crate::vm::bind::{bind_sync, MmuFactory, VmPool};
+use crate::vm::bind_async::bind_async;
 
 /// BO_CREATE flags (`drm_panthor_bo_flags`).
 pub mod bo_flags {
@@ -125,6 +127,19 @@ impl TyrFile {
                 Err(e)
             }
         }
+    }
+
+    /// `VM_BIND` with the ASYNC flag (§7.5): the ops become bind jobs that wait for and signal `syncobjs`; a failure
+    /// changes nothing, and `ops.count` is never rewritten.
+    pub fn vm_bind_async(
+        &self,
+        objects: &HandleTable<TyrObject>,
+        syncobjs: &SyncobjTable,
+        args: &mut drm_panthor_vm_bind,
+    ) -> Result {
+        let vm = self.vms.get(args.vm_id)?;
+        let ops: Vec<drm_panthor_vm_bind_op> = get_uobj_array(&args.ops)?;
+        bind_async(&vm, &ops, |h| objects.lookup(h).ok(), syncobjs)
     }
 
     /// Tears the file down (close): every VM destroyed.

@@ -71,8 +71,7 @@ fn vm_bind(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     let args: &mut drm_panthor_vm_bind = d.get()?;
     // Only bit 0 of `flags` is read (§2.1).
     if args.flags & crate::file::bind_flags::ASYNC != 0 {
-        // Asynchronous binds need the file's syncobjs, which land next.
-        return Err(EOPNOTSUPP);
+        return f.data().vm_bind_async(f.objects(), f.syncobjs(), args);
     }
     f.data().vm_bind_sync(f.objects(), args)
 }
