@@ -1,16 +1,114 @@
-//! `tyr info`: boot the modelled board, probe the GPU, and report it the way Panthor's probe logs it.
+//! `tyr info`: boot the modelled board, probe the GPU, report it the way Panthor's probe logs it, then open a
+//! render node and print what a client learns from DRM_IOCTL_VERSION and every DEV_QUERY.
 
+use kernel::transmute::{AsBytes, FromBytes};
+use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
 use tyr::driver::TyrDevice;
+use tyr::drm_device::{probe, TyrDrmFile, RENDER_CLIENT};
 use tyr::fw::firmware_name;
+use tyr::gpu::GpuId;
+use tyr::uapi::ioctl::{DRM_IOCTL_PANTHOR_DEV_QUERY, DRM_IOCTL_VERSION};
+use tyr::uapi::*;
 
 use crate::replay::ReplayError;
 
 /// Probes a fresh board and renders the report.
 pub fn run() -> Result<String, ReplayError> {
     let soc = Rk3588::new().map_err(|e| ReplayError::Setup(format!("board: {e}")))?;
-    let dev = TyrDevice::probe(soc.gpu()).map_err(|e| ReplayError::Setup(format!("probe: {e}")))?;
-    Ok(render(soc.gpu().name(), &dev))
+    let dev = probe(soc.gpu()).map_err(|e| ReplayError::Setup(format!("probe: {e}")))?;
+    let mut out = render(soc.gpu().name(), dev.data().hw());
+    let file = TyrDrmFile::open(&dev, RENDER_CLIENT).map_err(|e| ReplayError::Setup(format!("open: {e}")))?;
+    out.push_str(&queries(&file).map_err(|e| ReplayError::Setup(format!("DEV_QUERY: {e}")))?);
+    Ok(out)
+}
+
+fn ioctl<T: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
+    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
+}
+
+fn dev_query<T: AsBytes + FromBytes + Default>(f: &TyrDrmFile, kind: u32) -> kernel::Result<T> {
+    let mut out = T::default();
+    let mut q = drm_panthor_dev_query { type_: kind, size: size_of::<T>() as u32, pointer: &mut out as *mut T as u64 };
+    ioctl(f, DRM_IOCTL_PANTHOR_DEV_QUERY, &mut q)?;
+    Ok(out)
+}
+
+/// What a client sees through the uAPI: the driver's identity and the five DEV_QUERY payloads, decoded.
+pub fn queries(f: &TyrDrmFile) -> kernel::Result<String> {
+    let mut name = [0u8; 32];
+    let mut desc = [0u8; 64];
+    let mut v = drm_version {
+        name_len: name.len() as _,
+        name: name.as_mut_ptr().cast(),
+        desc_len: desc.len() as _,
+        desc: desc.as_mut_ptr().cast(),
+        ..Default::default()
+    };
+    ioctl(f, DRM_IOCTL_VERSION, &mut v)?;
+    let text = |b: &[u8], n: u64| String::from_utf8_lossy(&b[..(n as usize).min(b.len())]).into_owned();
+    let gpu: drm_panthor_gpu_info = dev_query(f, 0)?;
+    let csif: drm_panthor_csif_info = dev_query(f, 1)?;
+    let ts: drm_panthor_timestamp_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO)?;
+    let prio: drm_panthor_group_priorities_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO)?;
+    let mmu: drm_panthor_mmu_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_MMU_INFO)?;
+
+    let id = GpuId::decode(gpu.gpu_id);
+    let cores = gpu.shader_present.count_ones();
+    let coherency = match gpu.selected_coherency {
+        DRM_PANTHOR_GPU_COHERENCY_ACE_LITE => "ACE-Lite",
+        DRM_PANTHOR_GPU_COHERENCY_ACE => "ACE",
+        _ => "none",
+    };
+    let prios: Vec<&str> = ["low", "medium", "high", "realtime"]
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| prio.allowed_mask & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    let sizes: Vec<String> = (12..40)
+        .filter(|b| mmu.page_size_bitmap & (1u64 << b) != 0)
+        .map(|b| if b >= 20 { format!("{} MiB", 1u64 << (b - 20)) } else { format!("{} KiB", 1u64 << (b - 10)) })
+        .collect();
+    Ok(format!(
+        "render node: {} {}.{}.{} \"{}\"\n\
+         GPU_INFO: {} r{}p{} status {:#x} (gpu_id {:#x}), csf_id {:#x}, {} shader cores (present {:#x}), \
+         {} L2, {} tiler, AS {:#x}, {}-bit VA, coherency {}\n\
+         CSIF_INFO: {} CSG slots, {} CS per group, {} CS registers ({} kept by the kernel), {} scoreboards\n\
+         TIMESTAMP_INFO: {} Hz, timestamp {:#x}, offset {:#x}\n\
+         GROUP_PRIORITIES_INFO: {} (mask {:#x})\n\
+         MMU_INFO: page sizes {} (bitmap {:#x})\n",
+        text(&name, v.name_len),
+        v.version_major,
+        v.version_minor,
+        v.version_patchlevel,
+        text(&desc, v.desc_len),
+        id.model_name(),
+        id.version_major,
+        id.version_minor,
+        id.version_status,
+        gpu.gpu_id,
+        gpu.csf_id,
+        cores,
+        gpu.shader_present,
+        gpu.l2_present.count_ones(),
+        gpu.tiler_present.count_ones(),
+        gpu.as_present,
+        gpu.mmu_features & 0xff,
+        coherency,
+        csif.csg_slot_count,
+        csif.cs_slot_count,
+        csif.cs_reg_count,
+        csif.unpreserved_cs_reg_count,
+        csif.scoreboard_slot_count,
+        ts.timestamp_frequency,
+        ts.current_timestamp,
+        ts.timestamp_offset,
+        prios.join(", "),
+        prio.allowed_mask,
+        sizes.join(", "),
+        mmu.page_size_bitmap,
+    ))
 }
 
 /// The report: Panthor's three probe lines (`panthor_gpu_init_info`), then the memory layout, then the firmware: the
@@ -76,5 +174,15 @@ mod tests {
             lines.next(),
             Some("fb000000.gpu: CSF FW using interface v1.1.0, Features 0x0 Instrumentation features 0x0")
         );
+        assert_eq!(lines.next(), Some("render node: panthor 1.9.0 \"Panthor DRM driver\""));
+        let gpu = lines.next().unwrap();
+        assert!(gpu.starts_with("GPU_INFO: Mali-G610 r0p0 status 0x5 (gpu_id 0xa8670005), csf_id 0x40a0412, 4 shader"));
+        assert_eq!(
+            lines.next(),
+            Some("CSIF_INFO: 8 CSG slots, 8 CS per group, 96 CS registers (4 kept by the kernel), 8 scoreboards")
+        );
+        assert!(lines.next().unwrap().starts_with("TIMESTAMP_INFO: 24000000 Hz, timestamp 0x"));
+        assert_eq!(lines.next(), Some("GROUP_PRIORITIES_INFO: low, medium (mask 0x3)"));
+        assert_eq!(lines.next(), Some("MMU_INFO: page sizes 4 KiB, 2 MiB (bitmap 0x201000)"));
     }
 }
