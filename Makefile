@@ -1,14 +1,20 @@
 # tyr — entry points. `make run` and `make test` are all a new user needs (see README.md).
 
 CARGO ?= cargo
-# Debian packages the targets need, installed once and only when missing: libclang for bindgen (the tyr uAPI).
-DEB_PACKAGES ?= libclang-dev
+# Debian packages the targets need, installed once and only when missing: libclang for bindgen (the tyr uAPI), libdrm and
+# pkg-config for the C test clients in tests/igt.
+DEB_PACKAGES ?= libclang-dev libdrm-dev pkg-config
 # The kernel's own uAPI headers (Debian linux-libc-dev 6.12 from bookworm-backports), unpacked into the build tree.
 UAPI_HEADER := build/uapi/usr/include/drm/panthor_drm.h
 VECTORS := tests/vectors
 TYR := $(or $(CARGO_TARGET_DIR),target)/release/tyr
 
-.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers clean
+.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports clean
+
+# Our C ports of the IGT panthor tests (tests/igt), built against libdrm and the kernel's uAPI header.
+IGT_PORTS := panthor_query panthor_gem panthor_vm panthor_group
+IGT_BIN := build/igt
+IGT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Itests/igt -Ibuild/uapi/usr/include
 
 all: run
 
@@ -58,5 +64,13 @@ deps: $(UAPI_HEADER)
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
+## igt-ports: build the C ports of the IGT panthor tests into build/igt.
+igt-ports: deps $(addprefix $(IGT_BIN)/,$(IGT_PORTS))
+
+$(IGT_BIN)/%: tests/igt/%.c tests/igt/lib/igt_lite.c tests/igt/lib/igt_lite.h $(UAPI_HEADER)
+	@mkdir -p $(IGT_BIN)
+	$(CC) $(IGT_CFLAGS) $$(pkg-config --cflags libdrm) -o $@ $< tests/igt/lib/igt_lite.c $$(pkg-config --libs libdrm)
+
 clean:
 	$(CARGO) clean
+	rm -rf $(IGT_BIN)

@@ -1,4 +1,5 @@
 //! Library side of the `tyr` tool, so that tests drive exactly what the binary runs.
 
+pub mod igt;
 pub mod info;
 pub mod replay;

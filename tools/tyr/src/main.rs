@@ -31,6 +31,16 @@ enum Command {
         #[command(subcommand)]
         kind: ReplayKind,
     },
+    /// Run IGT-style test binaries through the drm-shim (`LD_PRELOAD`), one process each, and print a table of their
+    /// subtests and a `N passed, N failed, N skipped` line. Fails if any subtest failed.
+    Igt {
+        /// The shim library.
+        #[arg(long, default_value = "target/release/libtyr_drm_shim.so")]
+        shim: PathBuf,
+        /// The test binaries.
+        #[arg(required = true)]
+        binaries: Vec<PathBuf>,
+    },
     /// Print a synthetic, seeded GPUVM workload as a script for `tyr replay gpuvm --no-list --time`.
     Gen {
         #[command(subcommand)]
@@ -104,6 +114,7 @@ fn main() -> ExitCode {
             tyr_cli::replay::gpuvm::run_file(&file, !no_list, time)
         }
         Command::Replay { kind: ReplayKind::All { dir } } => return replay_all(&dir),
+        Command::Igt { shim, binaries } => return igt(&shim, &binaries),
         Command::Gen { kind: GenKind::Disjoint { count, seed } } => {
             Ok(tyr_cli::replay::workload::to_script(&tyr_cli::replay::workload::disjoint(count, seed)))
         }
@@ -115,6 +126,23 @@ fn main() -> ExitCode {
         Ok(out) => {
             emit(&out);
             ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tyr: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn igt(shim: &std::path::Path, binaries: &[PathBuf]) -> ExitCode {
+    match tyr_cli::igt::run_all(shim, binaries) {
+        Ok(results) => {
+            emit(&tyr_cli::igt::report(&results));
+            if results.iter().any(|r| matches!(r.outcome, tyr_cli::igt::Outcome::Fail(_))) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("tyr: {e}");
