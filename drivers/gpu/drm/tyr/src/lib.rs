@@ -16,6 +16,7 @@ pub mod fw;
 pub mod gem;
 pub mod gpu;
 pub mod ioctl;
+pub mod kbo;
 pub mod mmap;
 pub mod mmu;
 pub mod query;

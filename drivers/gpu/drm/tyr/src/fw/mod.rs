@@ -110,6 +110,8 @@ impl McuVm {
             let bo = load_section(s, ram)?;
             let op = vm.prepare_map(&bo, 0, u64::from(s.va.start), s.size(), section_map_flags(s.flags))?;
             vm.execute(op)?;
+            // Kernel BOs the MCU reads are allocated around the sections that sit in the auto-VA area.
+            vm.reserve_kernel_va(u64::from(s.va.start), s.size())?;
             if s.va.start == image::SHARED_REGION_START {
                 shared = Some(kernel::alloc::try_arc(SharedMem::of_bo(ram.clone(), bo.clone(), s.va.start)?)?);
             }

@@ -21,6 +21,7 @@ pub mod pgtable;
 pub mod queue;
 
 use core::ops::Range;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -30,7 +31,7 @@ use kernel::drm::gpuvm::{
     DriverGpuVm, GpuVm, GpuVmBo, GpuVmCore, GpuVmRef, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap,
     OpUnmapped, VaPrealloc, VmBoRef,
 };
-use kernel::error::code::{EINVAL, ENOMEM};
+use kernel::error::code::{EBUSY, EINVAL, ENOMEM};
 use kernel::error::Result;
 use kernel::io_pgtable::{prot, ArmLpaeS1, Config, EntryKind, IoPageTable, ReservedPtPool, Tcr, SZ_2M, SZ_4K};
 use kernel::page::{PhysAddr, Ram};
@@ -329,16 +330,23 @@ pub struct Vm {
     fault: Mutex<Option<MmuFault>>,
     /// Spare VA nodes left over by earlier ops.
     va_cache: Mutex<VaPrealloc<VmData>>,
+    /// Where kernel BOs get their VAs (`kernel_auto_va`), and what is allocated there (start → end).
+    auto_va: Range<u64>,
+    kva: Mutex<BTreeMap<u64, u64>>,
 }
+
+/// The MCU VM's kernel auto-VA area (`CSF_MCU_SHARED_REGION_START`, 64 MiB): the shared firmware section sits at its
+/// start, and the kernel BOs the MCU reads (suspend buffers, queue user-I/O pages) are allocated after it.
+pub const MCU_AUTO_VA: Range<u64> = 0x0400_0000..0x0800_0000;
 
 /// Spare page-table pages a VM keeps between ops.
 const PT_CACHE_PAGES: usize = 64;
 
 impl Vm {
     /// Creates VM `id` with `layout`, its page table in `ram` and its TLB maintenance through `mmu`. User binds may
-    /// use `[0, kernel_start)`; the kernel area is GPUVM's kernel-reserved range.
+    /// use `[0, kernel_start)`; the kernel area `[kernel_start, 2^va_bits)` is for kernel BOs.
     pub fn new(id: u32, layout: VaLayout, ram: &Arc<Ram>, mmu: Arc<dyn VmMmu>) -> Result<Arc<Vm>> {
-        Self::create(id, layout, layout.va_bits, ram, mmu)
+        Self::create(id, layout, layout.va_bits, layout.kernel(), ram, mmu)
     }
 
     /// Creates the MCU's VM (`panthor_vm_create` with `for_mcu`): VA `0..4 GiB`, since the MCU (a Cortex-M7) only
@@ -349,10 +357,17 @@ impl Vm {
             return Err(EINVAL);
         }
         let layout = VaLayout { va_bits: 32, kernel_start: 1 << 32 };
-        Self::create(0, layout, gpu_va_bits, ram, mmu)
+        Self::create(0, layout, gpu_va_bits, MCU_AUTO_VA, ram, mmu)
     }
 
-    fn create(id: u32, layout: VaLayout, pt_ias: u32, ram: &Arc<Ram>, mmu: Arc<dyn VmMmu>) -> Result<Arc<Vm>> {
+    fn create(
+        id: u32,
+        layout: VaLayout,
+        pt_ias: u32,
+        auto_va: Range<u64>,
+        ram: &Arc<Ram>,
+        mmu: Arc<dyn VmMmu>,
+    ) -> Result<Arc<Vm>> {
         let cfg = Config { ias: pt_ias, ..Config::PANTHOR_RK3588 };
         let mut root = ReservedPtPool::new(ram.clone());
         root.reserve(1)?;
@@ -364,7 +379,9 @@ impl Vm {
             return Err(ENOMEM);
         }
         let r_obj = TyrObject::resv_holder()?;
-        let core = GpuVm::new("tyr-vm", &r_obj, layout.full(), layout.kernel(), data)?;
+        // As Panthor: GPUVM spans the whole VA space; the kernel area is kept from user binds by `check_user_range`
+        // and handed out to kernel BOs by `kva`.
+        let core = GpuVm::new("tyr-vm", &r_obj, layout.full(), 0..0, data)?;
         let gpuvm = core.vm().clone();
         let gpuvm2 = gpuvm.clone();
         let vm = kernel::alloc::try_arc(Vm {
@@ -382,6 +399,8 @@ impl Vm {
             pt_cache: Mutex::new(ReservedPtPool::with_capacity(ram.clone(), PT_CACHE_PAGES)?),
             fault: Mutex::new(None),
             va_cache: Mutex::new(VaPrealloc::empty(&gpuvm2)),
+            auto_va,
+            kva: Mutex::new(BTreeMap::new()),
         })?;
         // A GPU fault marks the VM unusable (issue 6) and is kept for VM_GET_STATE and tools.
         let weak = Arc::downgrade(&vm);
@@ -520,6 +539,16 @@ impl Vm {
         Ok(())
     }
 
+    /// A user bind's range: valid for GPUVM and entirely below the kernel area (a MAP reaching into it is refused,
+    /// as the IGT subtest `vm_bind_intersect_kbo_range` requires; so is an UNMAP).
+    fn check_user_range(&self, va: u64, size: u64) -> Result {
+        self.check_range(va, size)?;
+        if va + size > self.layout.kernel_start {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
     /// Page-table pages an op can need: a map, the tables of its own range; any op, the tables of the 2 MiB blocks
     /// at either end of the range that a split re-maps with 4 KiB pages (Panthor's `panthor_vm_op_ctx_prealloc_pts`).
     fn pt_pages_for(kind: &OpKind, va: u64, size: u64) -> usize {
@@ -551,6 +580,30 @@ impl Vm {
     /// Prepares the map of `[va, va + size)` to `bo` at `bo_offset` with VM_BIND `flags` (no SPARSE): checks what
     /// Panthor checks (alignment, range, BO bounds, exclusivity), pins the BO's pages and obtains the vm_bo.
     pub fn prepare_map(
+        self: &Arc<Self>,
+        bo: &Arc<TyrObject>,
+        bo_offset: u64,
+        va: u64,
+        size: u64,
+        flags: u32,
+    ) -> Result<PreparedOp> {
+        self.check_user_range(va, size)?;
+        self.prepare_map_any(bo, bo_offset, va, size, flags)
+    }
+
+    /// Prepares the map of a kernel BO (ring buffers, sync objects, firmware sections) anywhere in the VA space,
+    /// the kernel area included.
+    pub fn prepare_map_kernel(
+        self: &Arc<Self>,
+        bo: &Arc<TyrObject>,
+        va: u64,
+        size: u64,
+        flags: u32,
+    ) -> Result<PreparedOp> {
+        self.prepare_map_any(bo, 0, va, size, flags)
+    }
+
+    fn prepare_map_any(
         self: &Arc<Self>,
         bo: &Arc<TyrObject>,
         bo_offset: u64,
@@ -590,7 +643,7 @@ impl Vm {
         {
             return Err(EINVAL);
         }
-        self.check_range(va, size)?;
+        self.check_user_range(va, size)?;
         if self.is_unusable() {
             return Err(EINVAL);
         }
@@ -599,8 +652,66 @@ impl Vm {
 
     /// Prepares the unmap of `[va, va + size)`.
     pub fn prepare_unmap(self: &Arc<Self>, va: u64, size: u64) -> Result<PreparedOp> {
+        self.check_user_range(va, size)?;
+        self.prepare(OpKind::Unmap, va, size)
+    }
+
+    /// Prepares the unmap of a kernel BO's range (anywhere in the VA space).
+    pub fn prepare_unmap_kernel(self: &Arc<Self>, va: u64, size: u64) -> Result<PreparedOp> {
         self.check_range(va, size)?;
         self.prepare(OpKind::Unmap, va, size)
+    }
+
+    /// Allocates `size` bytes (a multiple of 4 KiB) of the VM's kernel auto-VA area, first fit, aligned to `align`
+    /// (a power of two; `panthor_vm_alloc_va` with `PANTHOR_VM_KERNEL_AUTO_VA`). `ENOMEM` when it is full.
+    pub fn alloc_kernel_va(&self, size: u64, align: u64) -> Result<u64> {
+        if size == 0 || !size.is_multiple_of(PAGE) || !align.is_power_of_two() {
+            return Err(EINVAL);
+        }
+        let mut kva = self.kva.lock().unwrap_or_else(|e| e.into_inner());
+        let area = self.auto_va.clone();
+        let mut at = area.start.next_multiple_of(align.max(PAGE));
+        for (&start, &end) in kva.iter() {
+            if end <= at {
+                continue;
+            }
+            if start >= at && start - at >= size {
+                break;
+            }
+            at = end.next_multiple_of(align.max(PAGE));
+        }
+        if at.checked_add(size).is_none_or(|e| e > area.end) {
+            return Err(ENOMEM);
+        }
+        kernel::alloc::check()?;
+        kva.insert(at, at + size);
+        Ok(at)
+    }
+
+    /// Reserves the fixed range `[va, va + size)` of the kernel auto-VA area (a firmware section at its own VA);
+    /// ranges outside the area need no reservation. `EBUSY` if it overlaps an allocation.
+    pub fn reserve_kernel_va(&self, va: u64, size: u64) -> Result {
+        let end = va.checked_add(size).ok_or(EINVAL)?;
+        if end <= self.auto_va.start || va >= self.auto_va.end {
+            return Ok(());
+        }
+        let mut kva = self.kva.lock().unwrap_or_else(|e| e.into_inner());
+        if kva.range(..end).next_back().is_some_and(|(_, &e)| e > va) {
+            return Err(EBUSY);
+        }
+        kernel::alloc::check()?;
+        kva.insert(va, end);
+        Ok(())
+    }
+
+    /// Gives back the kernel VA range that starts at `va`.
+    pub fn free_kernel_va(&self, va: u64) {
+        self.kva.lock().unwrap_or_else(|e| e.into_inner()).remove(&va);
+    }
+
+    /// The kernel auto-VA area.
+    pub fn kernel_va_area(&self) -> Range<u64> {
+        self.auto_va.clone()
     }
 
     /// Applies a prepared op (the bind job): the region is locked in the MMU, GPUVM's steps write the page tables,
