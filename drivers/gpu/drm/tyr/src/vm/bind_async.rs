@@ -11,56 +11,21 @@
 
 use std::sync::Arc;
 
-use kernel::alloc::{try_push, try_vec};
+use kernel::alloc::try_vec;
 use kernel::dma_fence::DmaFence;
 use kernel::dma_resv::DmaResvUsage;
-use kernel::drm::syncobj::{add_points, Syncobj, SyncobjTable};
-use kernel::error::code::{EINVAL, ENOENT};
+use kernel::drm::syncobj::SyncobjTable;
+use kernel::error::code::EINVAL;
 use kernel::error::Result;
 
 use super::bind::{op_type, prepare_op};
 use super::queue::BindJob;
 use super::{PreparedOp, Vm};
 use crate::gem::TyrObject;
+use crate::sync::SubmitSyncs;
+pub use crate::sync::{check_sync_op, sync_flags};
 use crate::uapi::{drm_panthor_sync_op, drm_panthor_vm_bind_op};
 use crate::uobj::get_uobj_array;
-
-/// `drm_panthor_sync_op::flags` fields.
-pub mod sync_flags {
-    /// Handle type field.
-    pub const HANDLE_TYPE_MASK: u32 = 0xff;
-    /// Binary syncobj.
-    pub const SYNCOBJ: u32 = 0;
-    /// Timeline syncobj.
-    pub const TIMELINE_SYNCOBJ: u32 = 1;
-    /// Signal (else wait).
-    pub const SIGNAL: u32 = 1 << 31;
-}
-
-/// The field checks shared by wait and signal ops (§7.5 step 4).
-fn check_sync_op(s: &drm_panthor_sync_op) -> Result<bool> {
-    if s.flags & !(sync_flags::HANDLE_TYPE_MASK | sync_flags::SIGNAL) != 0 {
-        return Err(EINVAL);
-    }
-    let timeline = match s.flags & sync_flags::HANDLE_TYPE_MASK {
-        sync_flags::SYNCOBJ => false,
-        sync_flags::TIMELINE_SYNCOBJ => true,
-        _ => return Err(EINVAL),
-    };
-    if !timeline && s.timeline_value != 0 {
-        return Err(EINVAL);
-    }
-    Ok(timeline)
-}
-
-/// A signal target: the syncobj, the timeline point (0 for binary) and the job that signals it last.
-struct Signal {
-    handle: u32,
-    point: u64,
-    obj: Arc<Syncobj>,
-    timeline: bool,
-    job: usize,
-}
 
 /// An asynchronous VM_BIND of `ops` on `vm`; `bo` looks a GEM handle up in the calling file, `syncobjs` is its
 /// syncobj table.
@@ -71,7 +36,8 @@ pub fn bind_async(
     syncobjs: &SyncobjTable,
 ) -> Result {
     // Step 3: check and prepare every op, copy its sync ops.
-    let mut prepared: Vec<(Option<PreparedOp>, Vec<drm_panthor_sync_op>)> = try_vec(ops.len())?;
+    let mut prepared: Vec<Option<PreparedOp>> = try_vec(ops.len())?;
+    let mut syncs: Vec<Vec<drm_panthor_sync_op>> = try_vec(ops.len())?;
     for op in ops {
         if vm.is_destroyed() || vm.is_unusable() {
             return Err(EINVAL);
@@ -80,56 +46,26 @@ pub fn bind_async(
         if op.flags & op_type::MASK == op_type::SYNC_ONLY && op.syncs.count == 0 {
             return Err(EINVAL);
         }
-        let syncs: Vec<drm_panthor_sync_op> = get_uobj_array(&op.syncs)?;
-        prepared.push((p, syncs));
+        syncs.push(get_uobj_array(&op.syncs)?);
+        prepared.push(p);
     }
 
-    // Step 4: signal ops of all ops, in order. `signal_ops` keeps every one (for the waits of later jobs),
-    // `signals` one entry per (handle, point) with the last job that signals it (what the syncobj ends up with).
-    let mut signal_ops: Vec<(u32, u64, usize)> = Vec::new();
-    let mut signals: Vec<Signal> = Vec::new();
-    for (job, (_, syncs)) in prepared.iter().enumerate() {
-        for s in syncs.iter().filter(|s| s.flags & sync_flags::SIGNAL != 0) {
-            let timeline = check_sync_op(s)?;
-            let obj = syncobjs.lookup(s.handle).map_err(|_| EINVAL)?;
-            try_push(&mut signal_ops, (s.handle, s.timeline_value, job))?;
-            match signals.iter_mut().find(|x| x.handle == s.handle && x.point == s.timeline_value) {
-                Some(x) => x.job = job,
-                None => {
-                    try_push(&mut signals, Signal { handle: s.handle, point: s.timeline_value, obj, timeline, job })?
-                }
-            }
-        }
-    }
+    // Step 4: signal ops of all ops.
+    let targets = SubmitSyncs::collect_signals(&syncs, syncobjs)?;
 
     // Step 5: wait ops, job by job. The jobs' fences exist from here on; nobody sees them before the point of no
     // return.
     let mut jobs: Vec<BindJob> = try_vec(prepared.len())?;
-    for (i, (op, syncs)) in prepared.into_iter().enumerate() {
-        let mut deps: Vec<DmaFence> = Vec::new();
-        for s in syncs.iter().filter(|s| s.flags & sync_flags::SIGNAL == 0) {
-            check_sync_op(s)?;
-            let earlier = signal_ops
-                .iter()
-                .filter(|&&(h, p, j)| h == s.handle && p == s.timeline_value && j < i)
-                .map(|&(_, _, j)| j)
-                .max();
-            let fence = match earlier {
-                // The latest earlier job of this ioctl that signals the same point.
-                Some(j) => jobs[j].fence().clone(),
-                None => {
-                    let obj = syncobjs.lookup(s.handle).map_err(|_| ENOENT)?;
-                    // No wait-for-submit: a point not there yet is an error now.
-                    obj.find_fence(s.timeline_value).map_err(|_| EINVAL)?
-                }
-            };
-            try_push(&mut deps, fence)?;
-        }
+    let mut fences: Vec<DmaFence> = try_vec(prepared.len())?;
+    for (i, op) in prepared.into_iter().enumerate() {
+        let deps = targets.wait_fences(i, &syncs[i], &fences, syncobjs)?;
         let mut job_ops = Vec::new();
         if let Some(p) = op {
-            try_push(&mut job_ops, p)?;
+            kernel::alloc::try_push(&mut job_ops, p)?;
         }
-        jobs.push(BindJob::new(vm, job_ops, deps)?);
+        let job = BindJob::new(vm, job_ops, deps)?;
+        fences.push(job.fence().clone());
+        jobs.push(job);
     }
 
     // Reservations: queue slots, fence slots in every resv the VM covers, and the timeline points.
@@ -137,8 +73,7 @@ pub fn bind_async(
     let reserved = jobs.len();
     let publish = || -> Result<kernel::dma_resv::Exec> {
         let exec = vm.gpuvm().exec_lock(jobs.len(), &[])?;
-        let (objs, fences, points) = timeline_points(&signals, &jobs)?;
-        add_points(&objs, &fences, &points)?;
+        targets.add_timeline_points(&fences)?;
         Ok(exec)
     };
     let mut exec = match publish() {
@@ -156,28 +91,9 @@ pub fn bind_async(
         let _ = vm.gpuvm().resv_add_fence(&mut exec, job.fence(), DmaResvUsage::Bookkeep, DmaResvUsage::Bookkeep);
     }
     drop(exec);
-    for x in signals.iter().filter(|x| !x.timeline) {
-        x.obj.replace_fence(Some(jobs[x.job].fence().clone()));
-    }
+    targets.publish_binary(&fences);
     for job in jobs {
         vm.submit_reserved(job);
     }
     Ok(())
-}
-
-/// The three arrays [`add_points`] takes: syncobjs, fences, points.
-type Points = (Vec<Arc<Syncobj>>, Vec<DmaFence>, Vec<u64>);
-
-/// The timeline signals as [`Points`].
-fn timeline_points(signals: &[Signal], jobs: &[BindJob]) -> Result<Points> {
-    let n = signals.iter().filter(|x| x.timeline).count();
-    let mut objs = try_vec(n)?;
-    let mut fences = try_vec(n)?;
-    let mut points = try_vec(n)?;
-    for x in signals.iter().filter(|x| x.timeline) {
-        objs.push(x.obj.clone());
-        fences.push(jobs[x.job].fence().clone());
-        points.push(x.point);
-    }
-    Ok((objs, fences, points))
 }
