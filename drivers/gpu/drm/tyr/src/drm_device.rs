@@ -15,6 +15,7 @@ use crate::driver::TyrDevice;
 use crate::file::TyrFile;
 use crate::gem::{TyrDriver, TyrObject};
 use crate::mmu::Mmu;
+use crate::sched::Scheduler;
 use crate::uapi::{
     drm_panthor_csif_info, drm_panthor_gpu_info, DRIVER_DESC, DRIVER_MAJOR, DRIVER_MINOR, DRIVER_NAME,
     DRIVER_PATCHLEVEL,
@@ -28,12 +29,25 @@ pub type TyrDrmFile = File<TyrDriver>;
 
 /// The device's data: the probed GPU and the services every file shares.
 pub struct TyrData {
+    sched: Arc<Scheduler>,
     hw: TyrDevice,
     csif_info: drm_panthor_csif_info,
     va_bits: u32,
 }
 
+impl Drop for TyrData {
+    fn drop(&mut self) {
+        // The scheduler stops (and terminates resident groups) while the MCU still runs.
+        self.sched.shutdown();
+    }
+}
+
 impl TyrData {
+    /// The scheduler.
+    pub fn sched(&self) -> &Arc<Scheduler> {
+        &self.sched
+    }
+
     /// The probed GPU.
     pub fn hw(&self) -> &TyrDevice {
         &self.hw
@@ -65,7 +79,8 @@ impl TyrData {
 pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
     let hw = TyrDevice::probe(pdev)?;
     let va_bits = hw.gpu_info().mmu_features & 0xff;
-    let data = TyrData { csif_info: hw.csif_info(), hw, va_bits };
+    let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram())?;
+    let data = TyrData { sched, csif_info: hw.csif_info(), hw, va_bits };
     Device::new(data)
 }
 
@@ -93,7 +108,8 @@ impl DeviceDriver for TyrDriver {
     fn open(dev: &Arc<Device<Self>>) -> Result<TyrFile> {
         let d = dev.data();
         let mmu = d.mmu().clone();
-        Ok(TyrFile::new(d.ram().clone(), d.va_bits, Arc::new(move || mmu.client() as Arc<dyn VmMmu>)))
+        Ok(TyrFile::new(d.ram().clone(), d.va_bits, Arc::new(move || mmu.client() as Arc<dyn VmMmu>))
+            .with_scheduler(d.sched.clone()))
     }
 
     /// Panthor refuses to export a BO that is private to a VM (it shares the VM's resv).

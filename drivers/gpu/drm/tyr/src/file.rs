@@ -12,6 +12,8 @@ use kernel::error::Result;
 use kernel::page::Ram;
 
 use crate::gem::TyrObject;
+use crate::sched::group::GroupPool;
+use crate::sched::Scheduler;
 use crate::uapi::{
     drm_panthor_bo_create, drm_panthor_vm_bind, drm_panthor_vm_bind_op, drm_panthor_vm_create, drm_panthor_vm_destroy,
     drm_panthor_vm_get_state,
@@ -44,6 +46,8 @@ pub struct TyrFile {
     ram: Arc<Ram>,
     vms: VmPool,
     user_mmio_offset: AtomicU64,
+    groups: GroupPool,
+    sched: Option<Arc<Scheduler>>,
 }
 
 impl TyrFile {
@@ -53,7 +57,25 @@ impl TyrFile {
             vms: VmPool::new(ram.clone(), va_bits, mmu),
             ram,
             user_mmio_offset: AtomicU64::new(USER_MMIO_OFFSET_64BIT),
+            groups: GroupPool::default(),
+            sched: None,
         }
+    }
+
+    /// The same file with groups run by `sched` (a file of a probed device; without one, GROUP_* fail).
+    pub fn with_scheduler(mut self, sched: Arc<Scheduler>) -> Self {
+        self.sched = Some(sched);
+        self
+    }
+
+    /// The file's groups.
+    pub fn groups(&self) -> &GroupPool {
+        &self.groups
+    }
+
+    /// The scheduler its groups run on.
+    pub fn scheduler(&self) -> Option<&Arc<Scheduler>> {
+        self.sched.as_ref()
     }
 
     /// Start of the user MMIO range in this file's mmap offsets (`SET_USER_MMIO_OFFSET`, default 64-bit).
@@ -142,8 +164,13 @@ impl TyrFile {
         bind_async(&vm, &ops, |h| objects.lookup(h).ok(), syncobjs)
     }
 
-    /// Tears the file down (close): every VM destroyed.
+    /// Tears the file down (close): every group destroyed, then every VM.
     pub fn close(&self) {
+        for g in self.groups.drain() {
+            if let Some(s) = &self.sched {
+                s.destroy_group(&g);
+            }
+        }
         self.vms.destroy_all();
     }
 }

@@ -11,6 +11,8 @@ use kernel::uaccess::{UserPtr, UserSlice};
 use crate::drm_device::TyrDrmFile;
 use crate::file::bo_flags;
 use crate::query::{dev_query, QuerySource};
+use crate::sched::group::{GroupCtx, MAX_QUEUES};
+use crate::sched::Scheduler;
 use crate::uapi::ioctl::*;
 use crate::uapi::*;
 use crate::uobj::get_uobj_array;
@@ -31,10 +33,10 @@ pub static IOCTLS: [IoctlDesc<TyrDrmFile>; 17] = [
     entry(DRM_IOCTL_PANTHOR_VM_GET_STATE, "VM_GET_STATE", vm_get_state),
     entry(DRM_IOCTL_PANTHOR_BO_CREATE, "BO_CREATE", bo_create),
     entry(DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, "BO_MMAP_OFFSET", bo_mmap_offset),
-    entry(DRM_IOCTL_PANTHOR_GROUP_CREATE, "GROUP_CREATE", scheduler_pending),
-    entry(DRM_IOCTL_PANTHOR_GROUP_DESTROY, "GROUP_DESTROY", scheduler_pending),
-    entry(DRM_IOCTL_PANTHOR_GROUP_SUBMIT, "GROUP_SUBMIT", scheduler_pending),
-    entry(DRM_IOCTL_PANTHOR_GROUP_GET_STATE, "GROUP_GET_STATE", scheduler_pending),
+    entry(DRM_IOCTL_PANTHOR_GROUP_CREATE, "GROUP_CREATE", group_create),
+    entry(DRM_IOCTL_PANTHOR_GROUP_DESTROY, "GROUP_DESTROY", group_destroy),
+    entry(DRM_IOCTL_PANTHOR_GROUP_SUBMIT, "GROUP_SUBMIT", group_submit),
+    entry(DRM_IOCTL_PANTHOR_GROUP_GET_STATE, "GROUP_GET_STATE", group_get_state),
     entry(DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, "TILER_HEAP_CREATE", scheduler_pending),
     entry(DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, "TILER_HEAP_DESTROY", scheduler_pending),
     entry(DRM_IOCTL_PANTHOR_BO_SET_LABEL, "BO_SET_LABEL", bo_set_label),
@@ -164,7 +166,66 @@ fn bo_query_info(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     Ok(())
 }
 
-/// GROUP_* and TILER_HEAP_* belong to the scheduler, which is not built yet: they fail without touching anything.
+fn sched(f: &TyrDrmFile) -> Result<&std::sync::Arc<Scheduler>> {
+    f.data().scheduler().ok_or(EOPNOTSUPP)
+}
+
+fn group_create(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
+    let args: &mut drm_panthor_group_create = d.get()?;
+    if args.queues.count == 0 || args.queues.count > MAX_QUEUES {
+        return Err(EINVAL);
+    }
+    let queues: Vec<drm_panthor_queue_create> = get_uobj_array(&args.queues)?;
+    let sched = sched(f)?;
+    let caller = f.caller();
+    let (suspend_size, protm_suspend_size) = sched.suspend_sizes();
+    let ctx = GroupCtx {
+        ram: sched.ram(),
+        mcu_vm: sched.mcu_vm(),
+        gpu: f.device().data().gpu_info(),
+        csif: sched.csif(),
+        suspend_size,
+        protm_suspend_size,
+        high_priority_allowed: caller.master || caller.sys_nice,
+    };
+    let pool = f.data().groups();
+    let (handle, group) = pool.create(&ctx, args, &queues, |id| f.data().vms().get(id))?;
+    if let Err(e) = sched.add_group(&group) {
+        let _ = pool.remove(handle);
+        return Err(e);
+    }
+    args.group_handle = handle;
+    Ok(())
+}
+
+fn group_destroy(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
+    let args: &mut drm_panthor_group_destroy = d.get()?;
+    if args.pad != 0 {
+        return Err(EINVAL);
+    }
+    let g = f.data().groups().remove(args.group_handle)?;
+    sched(f)?.destroy_group(&g);
+    Ok(())
+}
+
+fn group_submit(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
+    let args: &mut drm_panthor_group_submit = d.get()?;
+    crate::sched::submit::group_submit(sched(f)?, f.data().groups(), f.syncobjs(), args)
+}
+
+fn group_get_state(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
+    let args: &mut drm_panthor_group_get_state = d.get()?;
+    if args.pad != 0 {
+        return Err(EINVAL);
+    }
+    let g = f.data().groups().get(args.group_handle)?;
+    let (state, fatal_queues) = g.report();
+    *args = drm_panthor_group_get_state { state, fatal_queues, ..Default::default() };
+    Ok(())
+}
+
+/// TILER_HEAP_* need heap chunks and the tiler OOM path, which are not built yet: they fail without touching
+/// anything.
 fn scheduler_pending(_f: &TyrDrmFile, _d: &mut IoctlData) -> Result {
     Err(EOPNOTSUPP)
 }

@@ -21,6 +21,7 @@ pub mod mmap;
 pub mod mmu;
 pub mod query;
 pub mod regs;
+pub mod sched;
 pub mod sync;
 pub mod uapi;
 pub mod uobj;

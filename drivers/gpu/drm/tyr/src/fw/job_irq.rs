@@ -1,7 +1,7 @@
 //! The JOB interrupt as the firmware code needs it (`panthor_job_irq_handler`, `spec/csf.md` §8.2): before boot the
 //! GLB bit means "the MCU booted"; afterwards it means the global interface has acks or events, which the handler
 //! acknowledges. Every JOB IRQ wakes the REQ/ACK waiters (Panthor's `fw->req_waitqueue`). CSG bits are accumulated for
-//! the scheduler, which is not written yet.
+//! the scheduler (`crate::sched`), which it wakes.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -34,12 +34,23 @@ pub struct JobIrq {
     wake: Condvar,
     /// The global interface, once discovered: its events are acknowledged from the handler.
     glb: Mutex<Option<Arc<GlobalIface>>>,
+    /// Told about CSG bits as they arrive (the scheduler's wake-up); must not allocate or block.
+    csg_notify: Mutex<Option<CsgNotify>>,
 }
+
+/// What the handler calls when CSG slot bits arrive.
+pub type CsgNotify = Arc<dyn Fn() + Send + Sync>;
 
 impl JobIrq {
     /// A handler for the JOB IRQ block of `io`.
     pub fn new(io: IoMem) -> Self {
-        Self { io, state: Mutex::new(State::default()), wake: Condvar::new(), glb: Mutex::new(None) }
+        Self {
+            io,
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+            glb: Mutex::new(None),
+            csg_notify: Mutex::new(None),
+        }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -77,6 +88,12 @@ impl JobIrq {
         st.seq += 1;
         drop(st);
         self.wake.notify_all();
+        if stat & !job_irq::GLB != 0 {
+            let notify = self.csg_notify.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some(n) = notify {
+                n();
+            }
+        }
         IrqReturn::Handled
     }
 
@@ -93,6 +110,11 @@ impl JobIrq {
     /// Hands the handler the global interface whose events it acknowledges (`None`: stop touching it).
     pub fn set_glb(&self, glb: Option<Arc<GlobalIface>>) {
         *self.glb() = glb;
+    }
+
+    /// Sets who is told when CSG slot bits arrive (`None`: nobody).
+    pub fn set_csg_notify(&self, notify: Option<CsgNotify>) {
+        *self.csg_notify.lock().unwrap_or_else(|e| e.into_inner()) = notify;
     }
 
     /// Takes the CSG slot bits seen so far.

@@ -1,0 +1,246 @@
+//! Scheduling groups (`struct panthor_group`) and a file's group handles (`struct panthor_group_pool`):
+//! GROUP_CREATE's checks in Panthor's order (`panthor-uapi.md` §7.8), the kernel buffers a group owns, and the state
+//! GROUP_GET_STATE reports.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use kernel::error::code::{EACCES, EBUSY, EINVAL};
+use kernel::error::Result;
+use kernel::page::Ram;
+
+use super::queue::Queue;
+use crate::kbo::KernelBo;
+use crate::uapi::{drm_panthor_csif_info, drm_panthor_gpu_info, drm_panthor_group_create, drm_panthor_queue_create};
+use crate::vm::{map_flags, Vm};
+
+/// Groups a file may have (`MAX_GROUPS_PER_POOL`); handles are 1 to this.
+pub const MAX_GROUPS_PER_FILE: u32 = 128;
+/// Queues a group may have (`MAX_CS_PER_CSG`).
+pub const MAX_QUEUES: u32 = 32;
+/// Highest group priority (`PANTHOR_GROUP_PRIORITY_REALTIME`).
+pub const MAX_PRIORITY: u8 = 3;
+/// GROUP_GET_STATE flags.
+pub mod state_flags {
+    /// A job timed out.
+    pub const TIMEDOUT: u32 = 1 << 0;
+    /// A queue hit a fatal fault.
+    pub const FATAL_FAULT: u32 = 1 << 1;
+    /// Timed out because of another group.
+    pub const INNOCENT: u32 = 1 << 2;
+}
+
+/// What the scheduler tracks of a group.
+#[derive(Default)]
+pub struct GroupState {
+    /// The CSG slot it occupies.
+    pub slot: Option<u32>,
+    /// It was started on a slot once (later starts are RESUMEs).
+    pub started: bool,
+    /// A job timed out.
+    pub timed_out: bool,
+    /// Queues that hit a fatal fault.
+    pub fatal_queues: u32,
+    /// GROUP_DESTROY ran (or its file closed).
+    pub destroyed: bool,
+    /// The group was terminated; nothing more runs.
+    pub terminated: bool,
+}
+
+/// A scheduling group.
+pub struct Group {
+    /// The VM its queues run in.
+    pub vm: Arc<Vm>,
+    /// Its queues.
+    pub queues: Vec<Queue>,
+    /// Group priority (0–3).
+    pub priority: u8,
+    /// Cores it may use.
+    pub compute_core_mask: u64,
+    /// Fragment cores it may use.
+    pub fragment_core_mask: u64,
+    /// Tiler units it may use.
+    pub tiler_core_mask: u64,
+    /// Most compute cores it uses at once.
+    pub max_compute_cores: u8,
+    /// Most fragment cores.
+    pub max_fragment_cores: u8,
+    /// Most tiler units.
+    pub max_tiler_cores: u8,
+    /// One 64-bit sync object per queue (16 bytes each), in the group's VM.
+    pub syncobjs: KernelBo,
+    /// The firmware's suspend buffer for the group, in the MCU VM.
+    pub suspend: KernelBo,
+    /// The protected-mode suspend buffer, in the MCU VM.
+    pub protm_suspend: KernelBo,
+    state: Mutex<GroupState>,
+}
+
+impl Group {
+    /// The scheduler's view of the group.
+    pub fn state(&self) -> MutexGuard<'_, GroupState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// GPU VA of queue `q`'s sync object.
+    pub fn sync_va(&self, q: usize) -> u64 {
+        self.syncobjs.va() + 16 * q as u64
+    }
+
+    /// Queue `q`'s sync object: (seqno, status).
+    pub fn sync_object(&self, q: usize) -> Result<(u64, u32)> {
+        Ok((self.syncobjs.read_u64(16 * q as u64)?, self.syncobjs.read_u32(16 * q as u64 + 8)?))
+    }
+
+    /// Whether jobs can still be submitted (`group_can_run`): not timed out, no fatal queue, not destroyed.
+    pub fn can_run(&self) -> bool {
+        let st = self.state();
+        !st.timed_out && st.fatal_queues == 0 && !st.destroyed && !st.terminated
+    }
+
+    /// GROUP_GET_STATE's `(state, fatal_queues)`.
+    pub fn report(&self) -> (u32, u32) {
+        let st = self.state();
+        let mut s = 0;
+        if st.timed_out {
+            s |= state_flags::TIMEDOUT;
+        }
+        if st.fatal_queues != 0 {
+            s |= state_flags::FATAL_FAULT;
+        }
+        (s, st.fatal_queues)
+    }
+
+    /// Whether any queue has work waiting or in flight.
+    pub fn busy(&self) -> bool {
+        self.queues.iter().any(Queue::busy)
+    }
+}
+
+/// The device facts and services GROUP_CREATE needs.
+pub struct GroupCtx<'a> {
+    /// System RAM.
+    pub ram: &'a Arc<Ram>,
+    /// The MCU VM (suspend buffers and user-I/O pages go there).
+    pub mcu_vm: &'a Arc<Vm>,
+    /// GPU_INFO (core masks).
+    pub gpu: &'a drm_panthor_gpu_info,
+    /// CSIF_INFO (slot counts).
+    pub csif: &'a drm_panthor_csif_info,
+    /// The firmware's suspend buffer sizes.
+    pub suspend_size: u32,
+    /// The firmware's protected-mode suspend buffer size.
+    pub protm_suspend_size: u32,
+    /// The caller may use HIGH and REALTIME.
+    pub high_priority_allowed: bool,
+}
+
+/// A file's groups.
+#[derive(Default)]
+pub struct GroupPool {
+    groups: Mutex<BTreeMap<u32, Arc<Group>>>,
+}
+
+fn mask_ok(mask: u64, present: u64, max: u8) -> bool {
+    mask & !present == 0 && mask.count_ones() >= u32::from(max)
+}
+
+impl GroupPool {
+    fn map(&self) -> MutexGuard<'_, BTreeMap<u32, Arc<Group>>> {
+        self.groups.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// GROUP_CREATE after the queue array was copied; `vm` looks a VM id up in the file. Returns the handle and the
+    /// group.
+    pub fn create(
+        &self,
+        ctx: &GroupCtx<'_>,
+        args: &drm_panthor_group_create,
+        queues: &[drm_panthor_queue_create],
+        vm: impl Fn(u32) -> Result<Arc<Vm>>,
+    ) -> Result<(u32, Arc<Group>)> {
+        if args.priority > MAX_PRIORITY {
+            return Err(EINVAL);
+        }
+        if args.priority >= 2 && !ctx.high_priority_allowed {
+            return Err(EACCES);
+        }
+        if args.pad != 0 {
+            return Err(EINVAL);
+        }
+        if !mask_ok(args.compute_core_mask, ctx.gpu.shader_present, args.max_compute_cores)
+            || !mask_ok(args.fragment_core_mask, ctx.gpu.shader_present, args.max_fragment_cores)
+            || !mask_ok(args.tiler_core_mask, ctx.gpu.tiler_present, args.max_tiler_cores)
+        {
+            return Err(EINVAL);
+        }
+        if queues.len() as u32 > ctx.csif.cs_slot_count {
+            return Err(EINVAL);
+        }
+        let vm = vm(args.vm_id).map_err(|_| EINVAL)?;
+        let flags = map_flags::NOEXEC | map_flags::UNCACHED;
+        let suspend = KernelBo::new(ctx.ram, ctx.mcu_vm, u64::from(ctx.suspend_size), flags, 0x1000, None)?;
+        let protm_suspend = KernelBo::new(ctx.ram, ctx.mcu_vm, u64::from(ctx.protm_suspend_size), flags, 0x1000, None)?;
+        let syncobjs = KernelBo::new(ctx.ram, &vm, 16 * queues.len() as u64, flags, 0x1000, None)?;
+        // The handle is taken before the queues are checked, as Panthor does; a failure below gives it back.
+        let mut map = self.map();
+        let handle = (1..=MAX_GROUPS_PER_FILE).find(|h| !map.contains_key(h)).ok_or(EBUSY)?;
+        let mut qs = Vec::new();
+        qs.try_reserve(queues.len()).map_err(|_| kernel::error::code::ENOMEM)?;
+        for (i, q) in queues.iter().enumerate() {
+            if q.pad != [0; 3] {
+                return Err(EINVAL);
+            }
+            if !q.ringbuf_size.is_power_of_two() || !(0x1000..=0x1_0000).contains(&q.ringbuf_size) {
+                return Err(EINVAL);
+            }
+            if q.priority > 15 {
+                return Err(EINVAL);
+            }
+            qs.push(Queue::new(ctx.ram, &vm, ctx.mcu_vm, i as u32, q.priority, q.ringbuf_size)?);
+        }
+        let group = kernel::alloc::try_arc(Group {
+            vm,
+            queues: qs,
+            priority: args.priority,
+            compute_core_mask: args.compute_core_mask,
+            fragment_core_mask: args.fragment_core_mask,
+            tiler_core_mask: args.tiler_core_mask,
+            max_compute_cores: args.max_compute_cores,
+            max_fragment_cores: args.max_fragment_cores,
+            max_tiler_cores: args.max_tiler_cores,
+            syncobjs,
+            suspend,
+            protm_suspend,
+            state: Mutex::new(GroupState::default()),
+        })?;
+        kernel::alloc::check()?;
+        map.insert(handle, group.clone());
+        Ok((handle, group))
+    }
+
+    /// The group behind `handle`; `EINVAL` if none.
+    pub fn get(&self, handle: u32) -> Result<Arc<Group>> {
+        self.map().get(&handle).cloned().ok_or(EINVAL)
+    }
+
+    /// Takes `handle` out of the pool (GROUP_DESTROY); `EINVAL` if none.
+    pub fn remove(&self, handle: u32) -> Result<Arc<Group>> {
+        self.map().remove(&handle).ok_or(EINVAL)
+    }
+
+    /// Takes every group out (file close).
+    pub fn drain(&self) -> Vec<Arc<Group>> {
+        core::mem::take(&mut *self.map()).into_values().collect()
+    }
+
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.map().len()
+    }
+
+    /// Whether the pool is empty.
+    pub fn is_empty(&self) -> bool {
+        self.map().is_empty()
+    }
+}

@@ -1,0 +1,496 @@
+//! The scheduler (`panthor_sched.c`): groups on CSG slots, jobs on queue rings, completion from the queues' sync
+//! objects, faults and timeouts (`spec/csf.md` §6–§11).
+//!
+//! One worker thread owns every slot. Ioctls only build jobs (fences, dependencies, reservations) and kick it; the
+//! JOB interrupt kicks it too. Each round the worker:
+//!
+//! 1. handles the CSG interrupts of resident groups (§8.2): acknowledges SYNC_UPDATE / IDLE / PROGRESS_TIMER and the
+//!    CS events (FATAL marks the queue fatal; FAULT and TILER_OOM are acknowledged and the CS resumed), signals every
+//!    job whose seqno the queue's sync object has reached, and ends with a GLB doorbell;
+//! 2. marks the groups whose VM faulted (every queue fatal) and those whose oldest job is past its deadline (timed
+//!    out), and terminates them: CSG TERMINATE, CS STOP, sync objects set failed, remaining fences failed;
+//! 3. writes to the rings the jobs whose dependencies have signalled, while there is room (`queue_run_job`), and
+//!    rings the doorbell of resident groups;
+//! 4. ticks: runnable groups take free slots in priority order; when none is free, an idle resident group is
+//!    suspended for them, and a busy one that has had its slot for a full tick slice is rotated out (SUSPEND, later
+//!    RESUME) when a group of at least its priority waits.
+//!
+//! Not modelled yet: tiler heap growth (TILER_OOM is answered with no new chunk), protected mode, GPU reset.
+
+pub mod group;
+pub mod iface;
+pub mod queue;
+pub mod submit;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use kernel::error::code::{ECANCELED, EINVAL, ETIMEDOUT};
+use kernel::error::{Error, Result};
+use kernel::io::IoMem;
+use kernel::page::Ram;
+
+use crate::fw::job_irq::JobIrq;
+use crate::fw::Firmware;
+use crate::regs::doorbell;
+use crate::uapi::drm_panthor_csif_info;
+use crate::vm::Vm;
+use group::Group;
+use iface::{cs_in, cs_out, cs_req, csg_in, csg_out, csg_req, Iface, GLB_DOORBELL};
+
+/// Panthor's job timeout (`JOB_TIMEOUT_MS`).
+pub const JOB_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a CSG request may stay unacknowledged (`CSG_SLOT_UPDATE_TIMEOUT`... Panthor's 100 ms).
+pub const CSG_ACK_TIMEOUT: Duration = Duration::from_millis(100);
+/// The tick slice a busy group keeps its slot before it may be rotated out.
+pub const TICK: Duration = Duration::from_millis(10);
+/// How long the worker sleeps with nothing to do before looking again.
+const IDLE_POLL: Duration = Duration::from_millis(50);
+
+/// One CSG slot's interfaces.
+struct SlotIface {
+    csg: Iface,
+    cs: Vec<Iface>,
+}
+
+struct Inner {
+    /// Resident group of each slot, and since when.
+    slots: Vec<Option<(Arc<Group>, Instant)>>,
+    /// Every live group, in creation order.
+    groups: Vec<Arc<Group>>,
+    job_timeout: Duration,
+}
+
+/// The device's scheduler.
+pub struct Scheduler {
+    io: IoMem,
+    ram: Arc<Ram>,
+    mcu_vm: Arc<Vm>,
+    irq: Arc<JobIrq>,
+    glb: Iface,
+    slots: Vec<SlotIface>,
+    csif: drm_panthor_csif_info,
+    suspend_size: u32,
+    protm_suspend_size: u32,
+    inner: Mutex<Inner>,
+    kicked: Mutex<bool>,
+    wake: Condvar,
+    stop: AtomicBool,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Scheduler {
+    /// The scheduler of the device whose MCU runs `fw`; its worker starts at once. [`Self::shutdown`] stops it.
+    pub fn new(fw: &Firmware, io: &IoMem, ram: &Arc<Ram>) -> Result<Arc<Scheduler>> {
+        let ifaces = fw.interfaces();
+        let mem = fw.shared().clone();
+        let csif = fw.csif_info();
+        let mut slots = Vec::new();
+        for csg in ifaces.csgs.iter().take(csif.csg_slot_count as usize) {
+            let cs = csg.streams.iter().map(|s| Iface::new(mem.clone(), s.pages)).collect();
+            kernel::alloc::try_push(&mut slots, SlotIface { csg: Iface::new(mem.clone(), csg.pages), cs })?;
+        }
+        let first = ifaces.csgs.first().ok_or(EINVAL)?;
+        let sched = kernel::alloc::try_arc(Scheduler {
+            io: io.clone(),
+            ram: ram.clone(),
+            mcu_vm: fw.vm().clone(),
+            irq: fw.job_irq().clone(),
+            glb: Iface::new(mem, ifaces.glb.pages),
+            csif,
+            suspend_size: first.suspend_size,
+            protm_suspend_size: first.protm_suspend_size,
+            inner: Mutex::new(Inner {
+                slots: (0..slots.len()).map(|_| None).collect(),
+                groups: Vec::new(),
+                job_timeout: JOB_TIMEOUT,
+            }),
+            slots,
+            kicked: Mutex::new(false),
+            wake: Condvar::new(),
+            stop: AtomicBool::new(false),
+            worker: Mutex::new(None),
+        })?;
+        let weak = Arc::downgrade(&sched);
+        let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            if let Some(s) = weak.upgrade() {
+                s.kick();
+            }
+        });
+        sched.irq.set_csg_notify(Some(notify));
+        let weak = Arc::downgrade(&sched);
+        let handle = std::thread::Builder::new()
+            .name("tyr-sched".into())
+            .spawn(move || worker(weak))
+            .map_err(|_| kernel::error::code::ENOMEM)?;
+        *sched.worker.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        Ok(sched)
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the worker (new work, an interrupt, a dependency signalled). Allocates nothing.
+    pub fn kick(&self) {
+        *self.kicked.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.wake.notify_all();
+    }
+
+    /// What GROUP_CREATE needs from the device.
+    pub fn csif(&self) -> &drm_panthor_csif_info {
+        &self.csif
+    }
+
+    /// The firmware's per-group suspend buffer sizes (normal, protected).
+    pub fn suspend_sizes(&self) -> (u32, u32) {
+        (self.suspend_size, self.protm_suspend_size)
+    }
+
+    /// RAM and the MCU VM, where group buffers are allocated.
+    pub fn mcu_vm(&self) -> &Arc<Vm> {
+        &self.mcu_vm
+    }
+
+    /// System RAM.
+    pub fn ram(&self) -> &Arc<Ram> {
+        &self.ram
+    }
+
+    /// Sets how long a job may run (Panthor: 5 s); for tests of the timeout path.
+    pub fn set_job_timeout(&self, t: Duration) {
+        self.inner().job_timeout = t;
+    }
+
+    /// The current job timeout.
+    pub fn job_timeout(&self) -> Duration {
+        self.inner().job_timeout
+    }
+
+    /// Starts tracking a new group (GROUP_CREATE).
+    pub fn add_group(&self, g: &Arc<Group>) -> Result {
+        let mut inner = self.inner();
+        kernel::alloc::try_push(&mut inner.groups, g.clone())?;
+        Ok(())
+    }
+
+    /// GROUP_DESTROY (or file close): the group stops taking jobs; the worker terminates it.
+    pub fn destroy_group(&self, g: &Arc<Group>) {
+        g.state().destroyed = true;
+        self.kick();
+    }
+
+    /// The slot `g` occupies, if any.
+    pub fn slot_of(&self, g: &Group) -> Option<u32> {
+        g.state().slot
+    }
+
+    /// Stops the worker and terminates every resident group (device teardown).
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::Release);
+        self.kick();
+        if let Some(h) = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = h.join();
+        }
+        self.irq.set_csg_notify(None);
+        let mut inner = self.inner();
+        for s in 0..inner.slots.len() {
+            if inner.slots[s].is_some() {
+                let _ = self.evict(&mut inner, s, true);
+            }
+        }
+        for g in core::mem::take(&mut inner.groups) {
+            fail_group(&g, ECANCELED);
+        }
+    }
+
+    fn ring_doorbell(&self, i: usize) {
+        let _ = self.io.write32(doorbell::offset(i), 1);
+    }
+
+    /// Toggles slot `s`'s GLB doorbell bit and rings doorbell 0.
+    fn glb_doorbell(&self, s: usize) -> Result {
+        self.glb.toggle(GLB_DOORBELL, GLB_DOORBELL, 1 << s)?;
+        self.ring_doorbell(doorbell::GLB);
+        Ok(())
+    }
+
+    fn wait_csg_acks(&self, s: usize, mask: u32) -> Result {
+        let csg = &self.slots[s].csg;
+        let ok = self.irq.wait_until(CSG_ACK_TIMEOUT, || csg.acked(csg_in::REQ, csg_out::ACK, mask).unwrap_or(false));
+        if ok {
+            Ok(())
+        } else {
+            Err(ETIMEDOUT)
+        }
+    }
+
+    /// One round of the worker (see the module documentation).
+    fn run_once(&self) {
+        let mut inner = self.inner();
+        let bits = self.irq.take_csg_events();
+        for s in 0..inner.slots.len() {
+            if bits & (1 << s) != 0 {
+                self.process_csg_irq(&mut inner, s);
+            }
+        }
+        let now = Instant::now();
+        for g in inner.groups.clone() {
+            let mut st = g.state();
+            if st.terminated {
+                continue;
+            }
+            if g.vm.is_unusable() && st.fatal_queues == 0 {
+                st.fatal_queues = (1u32 << g.queues.len()) - 1;
+            }
+            if g.queues.iter().any(|q| q.timed_out(now)) {
+                st.timed_out = true;
+            }
+        }
+        // Terminate what can no longer run.
+        for g in inner.groups.clone() {
+            let (dead, slot) = {
+                let st = g.state();
+                (st.destroyed || st.timed_out || st.fatal_queues != 0, st.slot)
+            };
+            if !dead || g.state().terminated {
+                continue;
+            }
+            match slot {
+                Some(s) => {
+                    let _ = self.evict(&mut inner, s as usize, true);
+                }
+                None => terminate_off_slot(&g),
+            }
+        }
+        inner.groups.retain(|g| !(g.state().destroyed && g.state().terminated));
+        // Jobs whose dependencies are done go to the rings.
+        let timeout = inner.job_timeout;
+        for g in inner.groups.clone() {
+            if !g.can_run() {
+                continue;
+            }
+            let mut ran = 0;
+            for (i, q) in g.queues.iter().enumerate() {
+                ran += q.run_ready(g.sync_va(i), timeout).unwrap_or(0);
+            }
+            if ran > 0 {
+                if let Some(s) = g.state().slot {
+                    self.ring_doorbell(s as usize + 1);
+                }
+            }
+        }
+        self.tick(&mut inner);
+    }
+
+    /// `process_csg_irq` for slot `s`.
+    fn process_csg_irq(&self, inner: &mut Inner, s: usize) {
+        let Some((g, _)) = inner.slots[s].clone() else { return };
+        let slot = &self.slots[s];
+        let csg = &slot.csg;
+        let (Ok(cs_req_bits), Ok(cs_ack_bits)) = (csg.output(csg_out::CS_IRQ_REQ), csg.input(csg_in::CS_IRQ_ACK))
+        else {
+            return;
+        };
+        let _ = csg.set_input(csg_in::CS_IRQ_ACK, cs_req_bits);
+        let events = csg.ack_events(csg_in::REQ, csg_out::ACK, csg_req::EVT_MASK).unwrap_or(0);
+        let mut resume = 0u32;
+        for (j, cs) in slot.cs.iter().enumerate().take(g.queues.len()) {
+            if (cs_req_bits ^ cs_ack_bits) & (1 << j) == 0 {
+                continue;
+            }
+            let ev = cs.ack_events(cs_in::REQ, cs_out::ACK, cs_req::EVT_MASK).unwrap_or(0);
+            if ev & cs_req::FATAL != 0 {
+                g.state().fatal_queues |= 1 << j;
+            }
+            if ev & cs_req::TILER_OOM != 0 {
+                // No heap to grow it with: a zero chunk lets the firmware fall back.
+                let _ = cs.set_input64(cs_in::HEAP_START, 0);
+                let _ = cs.set_input64(cs_in::HEAP_END, 0);
+            }
+            if ev & (cs_req::FAULT | cs_req::TILER_OOM) != 0 {
+                resume |= 1 << j;
+            }
+        }
+        if events & csg_req::PROGRESS_TIMER_EVENT != 0 {
+            g.state().timed_out = true;
+        }
+        // Completion is read from memory whatever the event: SYNC_UPDATE is the usual one.
+        for (i, q) in g.queues.iter().enumerate() {
+            if let Ok((seqno, status)) = g.sync_object(i) {
+                q.complete(seqno, status);
+            }
+        }
+        if resume != 0 {
+            let _ = csg.toggle(csg_in::DOORBELL_REQ, csg_out::DOORBELL_ACK, resume);
+        }
+        let _ = self.glb_doorbell(s);
+    }
+
+    /// Binds `g` to free slot `s` and starts (or resumes) it.
+    fn bind_and_start(&self, inner: &mut Inner, s: usize, g: &Arc<Group>, prio: u32) -> Result {
+        let as_nr = g.vm.activate()?;
+        let slot = &self.slots[s];
+        let res = (|| -> Result {
+            for (j, q) in g.queues.iter().enumerate() {
+                let cs = slot.cs.get(j).ok_or(EINVAL)?;
+                q.sync_extract()?;
+                cs.set_input64(cs_in::RINGBUF_BASE, q.ring.va())?;
+                cs.set_input(cs_in::RINGBUF_SIZE, q.ring.size() as u32)?;
+                cs.set_input64(cs_in::RINGBUF_INPUT, q.input_va())?;
+                cs.set_input64(cs_in::RINGBUF_OUTPUT, q.output_va())?;
+                cs.set_input(cs_in::CONFIG, u32::from(q.priority) | ((s as u32 + 1) << 8))?;
+                cs.set_input(cs_in::ACK_IRQ_MASK, 0xffff_ffff)?;
+                let start = cs_req::STATE_START | cs_req::EXTRACT_EVENT | cs_req::IDLE_SYNC_WAIT | cs_req::IDLE_EMPTY;
+                let mask = cs_req::STATE_MASK | cs_req::EXTRACT_EVENT | cs_req::IDLE_SYNC_WAIT | cs_req::IDLE_EMPTY;
+                cs.update(cs_in::REQ, start, mask)?;
+            }
+            let csg = &slot.csg;
+            csg.set_input64(csg_in::ALLOW_COMPUTE, g.compute_core_mask)?;
+            csg.set_input64(csg_in::ALLOW_FRAGMENT, g.fragment_core_mask)?;
+            csg.set_input(csg_in::ALLOW_OTHER, g.tiler_core_mask as u32)?;
+            let ep = u32::from(g.max_compute_cores)
+                | u32::from(g.max_fragment_cores) << 8
+                | u32::from(g.max_tiler_cores) << 16
+                | prio << 28;
+            csg.set_input(csg_in::ENDPOINT_REQ, ep)?;
+            csg.set_input(csg_in::CONFIG, as_nr)?;
+            csg.set_input64(csg_in::SUSPEND_BUF, g.suspend.va())?;
+            csg.set_input64(csg_in::PROTM_SUSPEND_BUF, g.protm_suspend.va())?;
+            csg.set_input(csg_in::ACK_IRQ_MASK, 0xffff_ffff)?;
+            let queues = (1u32 << g.queues.len()) - 1;
+            csg.toggle(csg_in::DOORBELL_REQ, csg_out::DOORBELL_ACK, queues)?;
+            let state = if g.state().started { csg_req::STATE_RESUME } else { csg_req::STATE_START };
+            csg.update(csg_in::REQ, state, csg_req::STATE_MASK)?;
+            csg.toggle(csg_in::REQ, csg_out::ACK, csg_req::ENDPOINT_CONFIG)?;
+            self.glb_doorbell(s)?;
+            self.wait_csg_acks(s, csg_req::STATE_MASK | csg_req::ENDPOINT_CONFIG)
+        })();
+        match res {
+            Ok(()) => {
+                let mut st = g.state();
+                st.slot = Some(s as u32);
+                st.started = true;
+                drop(st);
+                inner.slots[s] = Some((g.clone(), Instant::now()));
+                Ok(())
+            }
+            Err(e) => {
+                // The firmware did not take the group: it cannot run (Panthor would reset the GPU).
+                g.vm.idle();
+                g.state().timed_out = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes the group off slot `s`: SUSPEND (it will RESUME later) or TERMINATE (for good; its fences fail).
+    fn evict(&self, inner: &mut Inner, s: usize, terminate: bool) -> Result {
+        let Some((g, _)) = inner.slots[s].clone() else { return Ok(()) };
+        let slot = &self.slots[s];
+        let state = if terminate { csg_req::STATE_TERMINATE } else { csg_req::STATE_SUSPEND };
+        let res = slot
+            .csg
+            .update(csg_in::REQ, state, csg_req::STATE_MASK)
+            .and_then(|()| self.glb_doorbell(s))
+            .and_then(|()| self.wait_csg_acks(s, csg_req::STATE_MASK));
+        // Whatever the firmware reported last still counts.
+        self.process_csg_irq(inner, s);
+        for cs in slot.cs.iter().take(g.queues.len()) {
+            let _ = cs.update(cs_in::REQ, cs_req::STATE_STOP, cs_req::STATE_MASK);
+        }
+        inner.slots[s] = None;
+        g.state().slot = None;
+        g.vm.idle();
+        if terminate || res.is_err() {
+            terminate_off_slot(&g);
+        }
+        res
+    }
+
+    /// Gives free slots to runnable groups, highest priority first, suspending idle groups or rotating busy ones out
+    /// when slots run short.
+    fn tick(&self, inner: &mut Inner) {
+        let mut runnable: Vec<Arc<Group>> = inner
+            .groups
+            .iter()
+            .filter(|g| g.can_run() && g.state().slot.is_none() && g.queues.iter().any(|q| q.has_in_flight()))
+            .cloned()
+            .collect();
+        // Stable: creation order within a priority.
+        runnable.sort_by_key(|g| core::cmp::Reverse(g.priority));
+        let now = Instant::now();
+        for g in runnable {
+            let free = inner.slots.iter().position(Option::is_none);
+            let slot = match free {
+                Some(s) => Some(s),
+                None => {
+                    // An idle resident group gives its slot up first; else the busy one that has run longest, if
+                    // its priority is not above the waiter's and its slice is over.
+                    let idle = (0..inner.slots.len()).find(|&s| {
+                        inner.slots[s].as_ref().is_some_and(|(r, _)| !r.queues.iter().any(|q| q.has_in_flight()))
+                    });
+                    let victim = idle.or_else(|| {
+                        (0..inner.slots.len())
+                            .filter_map(|s| inner.slots[s].as_ref().map(|(r, since)| (s, r.priority, *since)))
+                            .filter(|&(_, p, since)| p <= g.priority && now.duration_since(since) >= TICK)
+                            .min_by_key(|&(_, p, since)| (p, since))
+                            .map(|(s, _, _)| s)
+                    });
+                    match victim {
+                        Some(s) => self.evict(inner, s, false).ok().map(|()| s),
+                        None => None,
+                    }
+                }
+            };
+            let Some(s) = slot else { break };
+            let prio = 0xf_u32.saturating_sub(inner.slots.iter().filter(|x| x.is_some()).count() as u32);
+            let _ = self.bind_and_start(inner, s, &g, prio);
+        }
+    }
+}
+
+/// A terminated group's queues: sync objects marked failed at their last seqno, jobs failed.
+fn terminate_off_slot(g: &Arc<Group>) {
+    let err: Error = {
+        let mut st = g.state();
+        st.terminated = true;
+        if st.fatal_queues != 0 {
+            EINVAL
+        } else if st.timed_out {
+            ETIMEDOUT
+        } else {
+            ECANCELED
+        }
+    };
+    for (i, q) in g.queues.iter().enumerate() {
+        let _ = g.syncobjs.write_u64(16 * i as u64, q.last_written_seqno());
+        let _ = g.syncobjs.write_u32(16 * i as u64 + 8, !0);
+    }
+    fail_group(g, err);
+}
+
+fn fail_group(g: &Arc<Group>, err: Error) {
+    for q in &g.queues {
+        q.fail_all(err);
+    }
+}
+
+fn worker(sched: Weak<Scheduler>) {
+    loop {
+        let Some(s) = sched.upgrade() else { return };
+        if s.stop.load(Ordering::Acquire) {
+            return;
+        }
+        s.run_once();
+        let busy = s.inner().groups.iter().any(|g| g.busy());
+        let wait = if busy { TICK } else { IDLE_POLL };
+        let mut kicked = s.kicked.lock().unwrap_or_else(|e| e.into_inner());
+        if !*kicked {
+            kicked = s.wake.wait_timeout(kicked, wait).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        *kicked = false;
+    }
+}

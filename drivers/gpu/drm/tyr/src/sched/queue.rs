@@ -1,0 +1,302 @@
+//! A group's queue (`struct panthor_queue`): its ring buffer in the group's VM, its user-I/O pages in the MCU VM, its
+//! fence context, and its jobs — waiting for dependencies or ring space, then in flight until the queue's sync object
+//! in GPU memory reaches their sequence number (`spec/csf.md` §7.3, §9).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use kernel::dma_fence::DmaFence;
+use kernel::error::code::EINVAL;
+use kernel::error::{Error, Result};
+use kernel::page::Ram;
+
+use crate::kbo::KernelBo;
+use crate::vm::{map_flags, Vm};
+
+/// Bytes one job takes in the ring: Panthor's preamble of 11 instructions, NOP-padded to 16 (`cs-isa.md` §9).
+pub const JOB_RING_BYTES: u64 = 128;
+/// User-I/O input page: `insert` (u64).
+const IO_INSERT: u64 = 0x0;
+/// User-I/O input page: `extract` (u64).
+const IO_EXTRACT_IN: u64 = 0x8;
+/// User-I/O output page (4 KiB further): `extract` (u64, MCU-written).
+const IO_EXTRACT_OUT: u64 = 0x1000;
+/// Size of a queue's user-I/O BO: input page and output page.
+const IO_SIZE: u64 = 0x2000;
+
+/// One submitted job (`struct panthor_job`).
+pub struct Job {
+    /// Its sequence number in the queue's fence context.
+    pub seqno: u64,
+    /// Signalled when the queue's sync object reaches `seqno`.
+    pub fence: DmaFence,
+    /// GPU VA and size of the user's command stream (both 0 for a sync-only job).
+    pub stream_addr: u64,
+    /// Bytes of the user's stream.
+    pub stream_size: u32,
+    /// The flush id the stream was built against (0: always flush).
+    pub latest_flush: u32,
+    /// Fences to wait for before the job goes to the ring.
+    pub deps: Vec<DmaFence>,
+    /// Ring position after the job, once written.
+    ring_end: u64,
+    /// When the job times out, once written.
+    deadline: Option<Instant>,
+}
+
+impl Job {
+    /// A job (not yet written to any ring).
+    pub fn new(seqno: u64, fence: DmaFence, stream_addr: u64, stream_size: u32, latest_flush: u32) -> Job {
+        Job { seqno, fence, stream_addr, stream_size, latest_flush, deps: Vec::new(), ring_end: 0, deadline: None }
+    }
+
+    /// Whether every dependency has signalled; the first error among them, if any.
+    fn deps_done(&self) -> (bool, Option<Error>) {
+        let done = self.deps.iter().all(DmaFence::is_signaled);
+        (done, self.deps.iter().find_map(DmaFence::error))
+    }
+}
+
+struct State {
+    /// Jobs waiting for their dependencies or for ring space, in submission order.
+    pending: VecDeque<Job>,
+    /// Jobs written to the ring and not yet completed, in order.
+    in_flight: VecDeque<Job>,
+    /// The fence of the last job submitted (what a size-0 submit hands out).
+    last_fence: Option<DmaFence>,
+    /// The next seqno to give out.
+    next_seqno: u64,
+}
+
+/// One queue of a group.
+pub struct Queue {
+    /// Its index in the group.
+    pub index: u32,
+    /// Its priority (0–15, CS `config` 3:0).
+    pub priority: u8,
+    /// The ring buffer, in the group's VM (NOEXEC | UNCACHED).
+    pub ring: KernelBo,
+    /// The user-I/O pages, in the MCU VM.
+    pub io: KernelBo,
+    /// The queue's fence context.
+    pub fence_ctx: u64,
+    state: Mutex<State>,
+}
+
+impl Queue {
+    /// Allocates queue `index` of a group on `vm`: a `ring_size`-byte ring there and the user-I/O pages in `mcu_vm`.
+    pub fn new(
+        ram: &Arc<Ram>,
+        vm: &Arc<Vm>,
+        mcu_vm: &Arc<Vm>,
+        index: u32,
+        priority: u8,
+        ring_size: u32,
+    ) -> Result<Queue> {
+        let flags = map_flags::NOEXEC | map_flags::UNCACHED;
+        let ring = KernelBo::new(ram, vm, u64::from(ring_size), flags, u64::from(ring_size), None)?;
+        let io = KernelBo::new(ram, mcu_vm, IO_SIZE, flags, 0x1000, None)?;
+        Ok(Queue {
+            index,
+            priority,
+            ring,
+            io,
+            fence_ctx: DmaFence::context_alloc(),
+            state: Mutex::new(State {
+                pending: VecDeque::new(),
+                in_flight: VecDeque::new(),
+                last_fence: None,
+                next_seqno: 1,
+            }),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new job's fence with the queue's next seqno (in the ioctl, before the point of no return; seqnos given
+    /// out by a failed ioctl are skipped, which fence ordering allows).
+    pub fn new_fence(&self) -> Result<(u64, DmaFence)> {
+        let mut st = self.state();
+        let seqno = st.next_seqno;
+        let fence = DmaFence::new(self.fence_ctx, seqno)?;
+        st.next_seqno += 1;
+        Ok((seqno, fence))
+    }
+
+    /// Room for `n` more pending jobs, so that [`Self::push`] cannot fail.
+    pub fn reserve(&self, n: usize) -> Result {
+        self.state().pending.try_reserve(n).map_err(|_| kernel::error::code::ENOMEM)
+    }
+
+    /// Queues `job` (after the point of no return; room was reserved).
+    pub fn push(&self, job: Job) {
+        let mut st = self.state();
+        st.last_fence = Some(job.fence.clone());
+        st.pending.push_back(job);
+    }
+
+    /// The fence of the last job submitted, for a sync-only submit.
+    pub fn last_fence(&self) -> Option<DmaFence> {
+        self.state().last_fence.clone()
+    }
+
+    /// Whether jobs are waiting or in flight.
+    pub fn busy(&self) -> bool {
+        let st = self.state();
+        !st.pending.is_empty() || !st.in_flight.is_empty()
+    }
+
+    /// Whether jobs are in flight.
+    pub fn has_in_flight(&self) -> bool {
+        !self.state().in_flight.is_empty()
+    }
+
+    /// The ring's input `insert` and output `extract` positions.
+    pub fn positions(&self) -> Result<(u64, u64)> {
+        Ok((self.io.read_u64(IO_INSERT)?, self.io.read_u64(IO_EXTRACT_OUT)?))
+    }
+
+    /// Makes the CS resume where it stopped (`input.extract ← output.extract`), before a start or a submission.
+    pub fn sync_extract(&self) -> Result {
+        let extract = self.io.read_u64(IO_EXTRACT_OUT)?;
+        self.io.write_u64(IO_EXTRACT_IN, extract)
+    }
+
+    /// MCU VA of the user-I/O input page.
+    pub fn input_va(&self) -> u64 {
+        self.io.va()
+    }
+
+    /// MCU VA of the user-I/O output page.
+    pub fn output_va(&self) -> u64 {
+        self.io.va() + IO_EXTRACT_OUT
+    }
+
+    /// `queue_run_job` for every pending job whose dependencies have signalled, in order, while the ring has room:
+    /// writes the preamble, publishes `insert`. A job whose dependency failed is not run: its fence signals with
+    /// that error. `sync_va` is the queue's sync object in the group's VM. Returns how many jobs went to the ring.
+    pub fn run_ready(&self, sync_va: u64, timeout: std::time::Duration) -> Result<usize> {
+        let mut st = self.state();
+        let mut ran = 0;
+        while let Some(job) = st.pending.front() {
+            let (done, err) = job.deps_done();
+            if !done {
+                break;
+            }
+            if let Some(e) = err {
+                let job = st.pending.pop_front().ok_or(EINVAL)?;
+                let _ = job.fence.signal_error(e);
+                continue;
+            }
+            let insert = self.io.read_u64(IO_INSERT)?;
+            let oldest = st.in_flight.front().map_or(insert, |j| j.ring_end - JOB_RING_BYTES);
+            if insert - oldest + JOB_RING_BYTES > self.ring.size() {
+                break;
+            }
+            let words = preamble(job, sync_va);
+            let mut bytes = [0u8; JOB_RING_BYTES as usize];
+            for (i, w) in words.iter().enumerate() {
+                bytes[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
+            }
+            let size = self.ring.size();
+            let at = insert % size;
+            let first = (size - at).min(JOB_RING_BYTES) as usize;
+            self.ring.write(at, &bytes[..first])?;
+            if first < bytes.len() {
+                self.ring.write(0, &bytes[first..])?;
+            }
+            let mut job = st.pending.pop_front().ok_or(EINVAL)?;
+            job.ring_end = insert + JOB_RING_BYTES;
+            job.deadline = Some(Instant::now() + timeout);
+            self.sync_extract()?;
+            self.io.write_u64(IO_INSERT, job.ring_end)?;
+            st.in_flight.push_back(job);
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// Signals the in-flight jobs the sync object (`seqno`, `status`) says are done; a non-zero status fails them.
+    pub fn complete(&self, seqno: u64, status: u32) {
+        let mut st = self.state();
+        while st.in_flight.front().is_some_and(|j| j.seqno <= seqno) {
+            if let Some(job) = st.in_flight.pop_front() {
+                let _ = if status == 0 { job.fence.signal() } else { job.fence.signal_error(EINVAL) };
+            }
+        }
+    }
+
+    /// Whether the oldest in-flight job is past its deadline.
+    pub fn timed_out(&self, now: Instant) -> bool {
+        self.state().in_flight.front().and_then(|j| j.deadline).is_some_and(|d| now >= d)
+    }
+
+    /// Fails every job, in flight or pending, with `err` (the group was terminated).
+    pub fn fail_all(&self, err: Error) {
+        let jobs = {
+            let mut guard = self.state();
+            let st = &mut *guard;
+            let mut jobs = core::mem::take(&mut st.in_flight);
+            jobs.append(&mut st.pending);
+            jobs
+        };
+        for j in jobs {
+            let _ = j.fence.signal_error(err);
+        }
+    }
+
+    /// The seqno the last job written to the ring carries (what Panthor writes into the sync object when it
+    /// terminates a group).
+    pub fn last_written_seqno(&self) -> u64 {
+        let st = self.state();
+        st.in_flight.back().map_or(0, |j| j.seqno)
+    }
+}
+
+/// Panthor's ring preamble for `job` (`prepare_job_instrs`, `cs-isa.md` §9, no profiling): flush, call the user
+/// stream, wait for everything, add 1 to the queue's 64-bit sync object at `sync_va`, error barrier, NOP padding.
+pub fn preamble(job: &Job, sync_va: u64) -> [u64; 16] {
+    const VA48: u64 = (1 << 48) - 1;
+    let mut w = [0u64; 16];
+    // MOVE32 r94 ← latest_flush.
+    w[0] = 0x025E_0000_0000_0000 | u64::from(job.latest_flush);
+    // FLUSH_CACHE2: L2 clean+invalidate, LSC clean+invalidate, other invalidate; flush id in r94; signal slot 0.
+    w[1] = 0x2400_5E00_0000_0233;
+    // MOVE48 d92 ← stream address; MOVE32 r94 ← stream size.
+    w[2] = 0x015C_0000_0000_0000 | (job.stream_addr & VA48);
+    w[3] = 0x025E_0000_0000_0000 | u64::from(job.stream_size);
+    // WAIT for the flush (scoreboard entry 0).
+    w[4] = 0x0300_0000_0001_0000;
+    // CALL d92, r94.
+    w[5] = 0x2000_5C5E_0000_0000;
+    // MOVE48 d92 ← the queue's sync object; MOVE48 d94 ← 1.
+    w[6] = 0x015C_0000_0000_0000 | (sync_va & VA48);
+    w[7] = 0x015E_0000_0000_0001;
+    // WAIT for every scoreboard entry.
+    w[8] = 0x0300_0000_00FF_0000;
+    // SYNC_ADD64 system scope with error propagation: [d92] += d94.
+    w[9] = 0x3300_5C5E_0000_0001;
+    // ERROR_BARRIER; the rest are NOPs.
+    w[10] = 0x2F00_0000_0000_0000;
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preamble_for_igts_job_matches_the_spec() {
+        let f = DmaFence::new(DmaFence::context_alloc(), 1).unwrap();
+        let job = Job::new(1, f, 0x100_0000, 56, 0);
+        let w = preamble(&job, 0x8000_0000_1000);
+        assert_eq!(w[0], 0x025E_0000_0000_0000);
+        assert_eq!(w[2], 0x015C_0000_0100_0000);
+        assert_eq!(w[3], 0x025E_0000_0000_0038);
+        assert_eq!(w[6], 0x015C_8000_0000_1000);
+        assert_eq!(&w[11..], &[0; 5]);
+    }
+}
