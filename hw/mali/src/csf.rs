@@ -3,14 +3,19 @@
 //!
 //! Every MCU access to interface memory goes through AS 0 (the MCU's VM), as on silicon: the driver must have mapped the
 //! shared section at [`SHARED_VA`] and made AS 0 live before it starts the MCU. The group/stream (CSG/CS) interfaces are
-//! published with their real counts and layouts and their requests are acknowledged; executing command streams is
-//! outside this module.
+//! published with their real counts and layouts; [`streams`] (re-exported here) runs them: CSG STATE, ENDPOINT_CONFIG
+//! and STATUS_UPDATE requests, CS START/STOP, ring execution through the group's AS with the interpreter in
+//! [`crate::cs`], and the CS/CSG events (FAULT, FATAL, TILER_OOM, SYNC_UPDATE, IDLE) with their JOB IRQ bits.
 //!
 //! Global requests served on doorbell 0: HALT (level, 0→1 edge), CFG_PROGRESS_TIMER / CFG_ALLOC_EN /
 //! CFG_POWEROFF_TIMER (latched, see [`GlbLatched`]), PING, COUNTER_EN and IDLE_EN (levels), and the toggles the model
 //! has nothing behind (PROTM_ENTER, PERFCNT_*, FWCFG_UPDATE), all acknowledged by copying `req` into `ack`. With
 //! IDLE_EN on, every doorbell restarts the idle timer; when it expires the MCU raises the GLB IDLE event. The progress
 //! and power-off timers are latched only: they act on running streams and shader power, which later issues model.
+
+mod streams;
+
+pub use streams::{CsgLatched, EXEC_BATCH_INSTRS, EXEC_BATCH_NS, SAVE_STRIDE};
 
 use crate::device::{Event, State};
 use crate::error::PortError;
@@ -426,9 +431,9 @@ pub(crate) struct Mcu {
     /// HALT was 1 at the last doorbell (a 0→1 edge halts).
     halt_seen: bool,
     pub(crate) latched: GlbLatched,
-    /// Acknowledged CSG state per slot.
-    csg_state: [u32; values::GROUP_NUM as usize],
-    /// Rings of doorbells 1.. (per-CSG doorbells), counted until stream execution exists.
+    /// CSG and CS slots at run time.
+    pub(crate) exec: streams::Exec,
+    /// Rings of doorbells 1.. (per-CSG doorbells) that reached the running MCU.
     pub(crate) cs_doorbells: u64,
     /// Generation of the idle timer: an expiry whose generation is stale was cancelled by later activity.
     idle_gen: u64,
@@ -439,6 +444,7 @@ impl Mcu {
         self.running = false;
         self.halt_seen = false;
         self.idle_gen += 1;
+        self.exec.stop();
     }
 }
 
@@ -468,11 +474,15 @@ fn arm_idle_timer(st: &mut State) {
     }
 }
 
-/// The idle timer of generation `gen` expired. With no stream execution every resident group is idle, so a live
-/// timer reports GLB IDLE: the MCU toggles `ack.IDLE` (unless the previous report is still unacknowledged) and raises
+/// The idle timer of generation `gen` expired. If some stream still has work the timer simply restarts; otherwise
+/// the MCU reports GLB IDLE: it toggles `ack.IDLE` (unless the previous report is still unacknowledged) and raises
 /// JOB IRQ GLB when `ack_irq_mask` asks for it.
 pub(crate) fn idle_timer_expired(st: &mut State, gen: u64) {
     if !st.mcu.running || gen != st.mcu.idle_gen || !st.mcu.latched.idle_en {
+        return;
+    }
+    if st.mcu.exec.any_work() {
+        arm_idle_timer(st);
         return;
     }
     if report_idle(st).is_err() {
@@ -571,6 +581,7 @@ pub(crate) fn doorbell(st: &mut State, i: u32) {
         serve_global(st)
     } else {
         st.mcu.cs_doorbells += 1;
+        streams::doorbell(st, i);
         Ok(())
     };
     if served.is_err() {
@@ -590,9 +601,7 @@ fn serve_global(st: &mut State) -> Result<(), PortError> {
     let halt = req & glb::HALT != 0;
     if halt && !st.mcu.halt_seen {
         st.mcu.halt_seen = true;
-        for s in &mut st.mcu.csg_state {
-            *s = 0;
-        }
+        st.mcu.exec.stop();
         wr(st, GLB_OUTPUT_VA + glb::HALT_STATUS, 0)?;
         st.mcu.running = false;
         st.mcu_status = mcu::STATUS_HALT;
@@ -644,38 +653,62 @@ fn serve_global(st: &mut State) -> Result<(), PortError> {
     Ok(())
 }
 
-/// Acknowledges CSG `i`'s requests and its streams'; returns whether a JOB IRQ for the slot is due.
+/// Serves CSG `i` (its GLB doorbell bit differed): STATE, ENDPOINT_CONFIG, the per-CS doorbell bits, STATUS_UPDATE,
+/// then acknowledges by copying `req` into `ack`; returns whether a JOB IRQ for the slot is due.
 fn serve_csg(st: &mut State, i: u32) -> Result<bool, PortError> {
     let (input, output) = csg_iface(i);
     let req = rd(st, input + csg::REQ)?;
     let ack = rd(st, output + csg::REQ)?;
     let irq_mask = rd(st, input + csg::ACK_IRQ_MASK)?;
-    if (req ^ ack) & csg::STATUS_UPDATE != 0 {
-        // No stream executes yet, so a resident group is always idle.
-        wr(st, output + csg::STATUS_STATE, 1)?;
+    if (req ^ ack) & csg::STATE_MASK != 0 {
+        streams::csg_state(st, i, req & csg::STATE_MASK)?;
+    } else if (req ^ ack) & csg::ENDPOINT_CONFIG != 0 {
+        streams::latch_endpoint(st, i)?;
     }
-    st.mcu.csg_state[i as usize] = req & csg::STATE_MASK;
 
     let db_req = rd(st, input + csg::DOORBELL)?;
     let db_ack = rd(st, output + csg::DOORBELL)?;
-    let streams = (1u32 << values::STREAM_NUM) - 1;
-    let ring = (db_req ^ db_ack) & streams;
+    let streams_mask = (1u32 << values::STREAM_NUM) - 1;
+    let ring = (db_req ^ db_ack) & streams_mask;
     for j in 0..values::STREAM_NUM {
         if ring & (1 << j) != 0 {
             let (cin, cout) = cs_iface(i, j);
             let creq = rd(st, cin + cs::REQ)?;
             let cack = rd(st, cout + cs::REQ)?;
             wr(st, cout + cs::REQ, (cack & !cs::REQ_MASK) | (creq & cs::REQ_MASK))?;
+            streams::cs_doorbell_bit(st, i, j)?;
         }
     }
     if ring != 0 {
-        wr(st, output + csg::DOORBELL, (db_ack & !streams) | (db_req & streams))?;
+        wr(st, output + csg::DOORBELL, (db_ack & !streams_mask) | (db_req & streams_mask))?;
     }
-    let new_ack = (ack & !csg::REQ_MASK) | (req & csg::REQ_MASK);
-    if new_ack != ack {
+    if (req ^ ack) & csg::STATUS_UPDATE != 0 {
+        streams::publish_csg_status(st, i)?;
+    }
+    // Events the MCU raised meanwhile (ack toggles) must survive the copy: re-read ack, copy only request bits.
+    let ack_now = rd(st, output + csg::REQ)?;
+    let new_ack = (ack_now & !csg::REQ_MASK) | (req & csg::REQ_MASK);
+    if new_ack != ack_now {
         wr(st, output + csg::REQ, new_ack)?;
     }
-    Ok((new_ack ^ ack) & irq_mask != 0)
+    Ok((new_ack ^ ack) & irq_mask & csg::REQ_MASK != 0)
+}
+
+/// One execution batch of generation `gen` (an [`Event::CsExec`]). An interface the MCU cannot reach through AS 0
+/// stops it with MCU_STATUS FATAL, as for the global interface.
+pub(crate) fn exec_batch(st: &mut State, gen: u64) {
+    if !st.mcu.running {
+        return;
+    }
+    if streams::batch(st, gen).is_err() {
+        st.mcu.running = false;
+        st.mcu_status = mcu::STATUS_FATAL;
+    }
+}
+
+/// See [`crate::Mali::inject_tiler_oom`].
+pub(crate) fn tiler_oom(st: &mut State, i: u32, j: u32) -> bool {
+    st.mcu.running && streams::tiler_oom(st, i, j).unwrap_or(false)
 }
 
 /// The firmware image the model ships in place of `arm/mali/arch10.8/mali_csffw.bin` (spec §2): one SHARED|ZERO|RD|WR

@@ -82,6 +82,8 @@ pub(crate) enum Event {
     Doorbell(u32),
     /// The MCU's idle timer (of the given generation) expired.
     McuIdle(u64),
+    /// A batch of command-stream execution (of the given generation) is due.
+    CsExec(u64),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -128,7 +130,7 @@ pub(crate) struct State {
     flushes_pending: u32,
     mcu_control: u32,
     pub(crate) mcu_status: u32,
-    latest_flush_id: u32,
+    pub(crate) latest_flush_id: u32,
     pub(crate) spaces: Vec<AddressSpace>,
     stats: BusStats,
     pub(crate) mcu: Mcu,
@@ -289,18 +291,19 @@ impl State {
             }
             Event::Doorbell(i) => crate::csf::doorbell(self, i),
             Event::McuIdle(gen) => crate::csf::idle_timer_expired(self, gen),
+            Event::CsExec(gen) => crate::csf::exec_batch(self, gen),
         }
     }
 
-    fn bump_flush_id(&mut self) {
+    pub(crate) fn bump_flush_id(&mut self) {
         self.latest_flush_id = self.latest_flush_id.wrapping_add(1).max(1);
     }
 
-    fn timestamp(&self) -> u64 {
+    pub(crate) fn timestamp(&self) -> u64 {
         scale(self.now, self.cfg.timestamp_hz).wrapping_add(self.timestamp_offset)
     }
 
-    fn cycle_count(&self) -> u64 {
+    pub(crate) fn cycle_count(&self) -> u64 {
         let running = self.cycles_since.map_or(0, |t| scale(self.now - t, self.cfg.gpu_clock_hz));
         self.cycles_accumulated.wrapping_add(running)
     }
@@ -1079,5 +1082,29 @@ impl Mali {
     /// How many times a per-CSG doorbell (1..) reached the running MCU.
     pub fn cs_doorbell_rings(&self) -> u64 {
         self.state.lock().mcu.cs_doorbells
+    }
+
+    /// What CSG slot `i` latched (state, AS, endpoint request and priority, core masks, suspend buffer); `None` for a
+    /// slot that does not exist.
+    pub fn csg_latched(&self, i: u32) -> Option<crate::csf::CsgLatched> {
+        self.state.lock().mcu.exec.latched(i as usize)
+    }
+
+    /// The 96 registers of CS `j` of CSG slot `i` (introspection for tests and tools; a driver reads them only through
+    /// what the stream stores).
+    pub fn cs_registers(&self, i: u32, j: u32) -> Option<[u32; crate::cs::REG_COUNT]> {
+        self.state.lock().mcu.exec.regs(i as usize, j as usize)
+    }
+
+    /// Execution batches run so far (see [`crate::csf::EXEC_BATCH_NS`]).
+    pub fn cs_exec_batches(&self) -> u64 {
+        self.state.lock().mcu.exec.batches
+    }
+
+    /// Makes CS `j` of CSG slot `i` report TILER_OOM now, as the firmware does when a tiler heap runs out: the heap_*
+    /// output words are filled from the stream's heap context and counters, the event is raised with its IRQ, and the
+    /// stream waits for the host's acknowledgement and doorbell bit. Returns whether a running stream took the event.
+    pub fn inject_tiler_oom(&self, i: u32, j: u32) -> bool {
+        crate::csf::tiler_oom(&mut self.lock(), i, j)
     }
 }

@@ -16,6 +16,7 @@
 //! Depends only on `hw-mem`, never on `kernel` or `tyr`.
 
 mod config;
+pub mod cs;
 pub mod csf;
 mod device;
 mod error;

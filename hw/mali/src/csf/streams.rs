@@ -1,0 +1,742 @@
+//! CSG slots and their CS slots at run time: what the MCU latches from the group and stream interfaces, when streams
+//! run, and how their progress, blocking and faults reach the host (spec `csf.md` §6, §7, §9, §11, §12).
+//!
+//! Execution is event driven. Anything that may give a stream work (a CSG START/RESUME, a CS START, a CSG doorbell
+//! bit, a per-CSG doorbell, a completed SYNC_ADD/SET) schedules one [`Event::CsExec`] batch [`EXEC_BATCH_NS`] later,
+//! unless one is already pending. A batch runs every stream that has work for at most [`EXEC_BATCH_INSTRS`]
+//! instructions each, retires outstanding asynchronous operations, reports events, and schedules the next batch only
+//! while some stream still has work. A stream blocked in SYNC_WAIT is not run again until a sync object was written
+//! by some stream or the host rang a doorbell (the "sync epoch" moved), so waiting costs nothing; a stream in an
+//! infinite loop costs one bounded batch per [`EXEC_BATCH_NS`] of model time and never starves the model thread.
+//!
+//! State across SUSPEND/RESUME lives where silicon keeps it: in the group's suspend buffer (MCU VA `suspend_buf`,
+//! through AS 0), one [`SAVE_STRIDE`]-byte record per CS, so a group resumed in another slot continues exactly where
+//! it stopped. A group suspended with no suspend buffer (0) keeps its streams in the slot instead \[model\].
+
+use super::{cs, cs_iface, csg, csg_iface, rd, values, wr};
+use crate::cs::exception;
+use crate::cs::exec::{CsError, CsMemory, Frame, Machine, MemError, Ring, Stop, SyncWait, MAX_FRAMES};
+use crate::cs::{REG_COUNT, SB_COUNT};
+use crate::device::{Event, State};
+use crate::error::PortError;
+use crate::mmu::AccessType;
+use crate::regs::{job_irq, mmu};
+
+/// Model time one execution batch takes.
+pub const EXEC_BATCH_NS: u64 = 1_000;
+/// Instructions each stream may execute per batch.
+pub const EXEC_BATCH_INSTRS: u32 = 256;
+/// Bytes of a group's suspend buffer each CS's saved state occupies (8 × 1 KiB = the published `suspend_size`).
+pub const SAVE_STRIDE: u64 = 0x400;
+/// First word of a saved CS record.
+const SAVE_MAGIC: u32 = 0x5459_4353; // "SCYT"
+
+const CSGS: usize = values::GROUP_NUM as usize;
+const STREAMS: usize = values::STREAM_NUM as usize;
+
+/// Why a started stream is not running.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Run {
+    /// Has (or may have) instructions to run.
+    #[default]
+    Ready,
+    /// The ring is drained; waits for a doorbell.
+    Empty,
+    /// WAIT on busy scoreboard entries (retired at the end of the batch).
+    Scoreboard(u8),
+    /// SYNC_WAIT not satisfied at sync epoch `epoch`.
+    Sync { wait: SyncWait, epoch: u64 },
+    /// An access stalled on a locked MMU region.
+    Stalled,
+}
+
+/// An event the host must acknowledge before the stream continues.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Halt {
+    #[default]
+    None,
+    /// CS FAULT: continues once `req.FAULT == ack.FAULT` and the CS's doorbell bit is toggled.
+    Fault,
+    /// CS FATAL: stopped until the CS is restarted or the group terminated.
+    Fatal,
+    /// TILER_OOM: continues like a FAULT, on `req.TILER_OOM == ack.TILER_OOM`.
+    Oom,
+}
+
+/// One CS slot.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Stream {
+    started: bool,
+    run: Run,
+    halt: Halt,
+    ring: Ring,
+    input_va: u64,
+    output_va: u64,
+    doorbell: u32,
+    machine: Machine,
+}
+
+impl Stream {
+    fn has_work(&self, epoch: u64) -> bool {
+        if !self.started || self.halt != Halt::None {
+            return false;
+        }
+        match self.run {
+            Run::Ready | Run::Scoreboard(_) | Run::Stalled => true,
+            Run::Sync { epoch: e, .. } => e != epoch,
+            Run::Empty => false,
+        }
+    }
+}
+
+/// What a CSG slot latched at START/RESUME and ENDPOINT_CONFIG, for tests and tools.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CsgLatched {
+    /// Acknowledged STATE (0 TERMINATE, 1 START, 2 SUSPEND, 3 RESUME).
+    pub state: u32,
+    /// The group runs (START or RESUME acknowledged).
+    pub running: bool,
+    /// The AS its streams use (`config`).
+    pub as_nr: u32,
+    /// `endpoint_req` at the last START/RESUME or ENDPOINT_CONFIG.
+    pub endpoint_req: u32,
+    /// Priority (`endpoint_req` bits 31:28).
+    pub priority: u32,
+    /// `allow_compute`, `allow_fragment`, `allow_other`.
+    pub allow: [u64; 3],
+    /// `suspend_buf` (MCU VA).
+    pub suspend_buf: u64,
+}
+
+/// One CSG slot.
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    latched: CsgLatched,
+    /// Ran instructions since the last IDLE report.
+    busy: bool,
+    /// A SYNC_ADD/SET completed in this batch.
+    sync_update: bool,
+    streams: Vec<Stream>,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Self {
+            latched: CsgLatched::default(),
+            busy: false,
+            sync_update: false,
+            streams: vec![Stream::default(); STREAMS],
+        }
+    }
+}
+
+/// The execution side of the MCU.
+#[derive(Clone, Debug)]
+pub(crate) struct Exec {
+    groups: Vec<Group>,
+    /// Generation of the batch event: a stale one (after an MCU stop) is ignored.
+    gen: u64,
+    scheduled: bool,
+    /// Bumped by every completed SYNC_ADD/SET and every doorbell: sync waits re-check when it moved.
+    epoch: u64,
+    /// Batches run, for tests.
+    pub(crate) batches: u64,
+}
+
+impl Default for Exec {
+    fn default() -> Self {
+        Self { groups: vec![Group::default(); CSGS], gen: 0, scheduled: false, epoch: 0, batches: 0 }
+    }
+}
+
+impl Exec {
+    /// The MCU stopped (halt, reset, MCU_CONTROL DISABLE): every slot is empty, any pending batch is stale.
+    pub(crate) fn stop(&mut self) {
+        self.groups = vec![Group::default(); CSGS];
+        self.gen += 1;
+        self.scheduled = false;
+    }
+
+    /// Whether any stream of a running group has work.
+    pub(crate) fn any_work(&self) -> bool {
+        self.groups.iter().any(|g| g.latched.running && g.streams.iter().any(|s| s.has_work(self.epoch)))
+    }
+
+    pub(crate) fn latched(&self, i: usize) -> Option<CsgLatched> {
+        self.groups.get(i).map(|g| g.latched)
+    }
+
+    pub(crate) fn regs(&self, i: usize, j: usize) -> Option<[u32; REG_COUNT]> {
+        self.groups.get(i)?.streams.get(j).map(|s| s.machine.regs)
+    }
+}
+
+// ---- memory helpers ---------------------------------------------------------------------------------------------
+
+fn rd64(st: &mut State, va: u64) -> Result<u64, PortError> {
+    Ok(u64::from(rd(st, va)?) | u64::from(rd(st, va + 4)?) << 32)
+}
+
+fn wr64(st: &mut State, va: u64, v: u64) -> Result<(), PortError> {
+    wr(st, va, v as u32)?;
+    wr(st, va + 4, (v >> 32) as u32)
+}
+
+/// The memory port of a stream: every access through its group's AS.
+struct Port<'a> {
+    st: &'a mut State,
+    as_nr: usize,
+}
+
+impl Port<'_> {
+    fn err(&self, e: PortError, va: u64) -> MemError {
+        match e {
+            PortError::Fault { va, fault, .. } => MemError::Mmu { va, code: fault.exception_type() },
+            PortError::AsFaulted { as_nr } => {
+                // The AS translates nothing until its recorded fault is cleared; report that fault's type again.
+                let status = self.st.spaces.get(as_nr).and_then(|s| s.read_reg(mmu::FAULTSTATUS)).unwrap_or(0);
+                MemError::Mmu { va, code: status as u8 }
+            }
+            PortError::Stalled { va, .. } => MemError::Stalled { va },
+            PortError::BusFault { .. } => MemError::Bus { va },
+            PortError::NoSuchAs(_) => MemError::NoAs,
+            PortError::TimedOut => MemError::Stalled { va },
+        }
+    }
+}
+
+impl CsMemory for Port<'_> {
+    fn read(&mut self, va: u64, buf: &mut [u8]) -> Result<(), MemError> {
+        let len = buf.len();
+        let r = self.st.access(self.as_nr, va, len, AccessType::Read, |ram, pa, r| ram.read(pa, &mut buf[r]));
+        r.map_err(|e| self.err(e, va))
+    }
+
+    fn write(&mut self, va: u64, data: &[u8]) -> Result<(), MemError> {
+        let r = self.st.access(self.as_nr, va, data.len(), AccessType::Write, |ram, pa, r| ram.write(pa, &data[r]));
+        r.map_err(|e| self.err(e, va))
+    }
+
+    fn atomic_check(&mut self, va: u64) -> Result<(), MemError> {
+        let r = self.st.translate(self.as_nr, va, AccessType::Atomic);
+        r.map(|_| ()).map_err(|e| self.err(e, va))
+    }
+
+    fn timestamp(&self) -> u64 {
+        self.st.timestamp()
+    }
+
+    fn cycles(&self) -> u64 {
+        self.st.cycle_count()
+    }
+
+    fn latest_flush_id(&self) -> u32 {
+        self.st.latest_flush_id
+    }
+
+    fn flushed(&mut self) {
+        self.st.bump_flush_id();
+    }
+}
+
+// ---- events to the host -----------------------------------------------------------------------------------------
+
+/// Toggles CSG `i`'s event `bit` in `ack` (unless the previous one is unacknowledged) and raises the CSG's JOB IRQ
+/// bit if `ack_irq_mask` asks for it.
+fn csg_event(st: &mut State, i: u32, bit: u32) -> Result<(), PortError> {
+    let (input, output) = csg_iface(i);
+    let req = rd(st, input + csg::REQ)?;
+    let ack = rd(st, output + csg::ACK)?;
+    if (req ^ ack) & bit == 0 {
+        wr(st, output + csg::ACK, ack ^ bit)?;
+    }
+    if rd(st, input + csg::ACK_IRQ_MASK)? & bit != 0 {
+        st.job_irq.raise(job_irq::csg(i));
+    }
+    Ok(())
+}
+
+/// CS event (`csf.md` §7.5): toggle the CS `ack` bit, flag the CS in the CSG's `cs_irq_req`, raise the JOB IRQ.
+fn cs_event(st: &mut State, i: u32, j: u32, bit: u32) -> Result<(), PortError> {
+    let (cin, cout) = cs_iface(i, j);
+    let req = rd(st, cin + cs::REQ)?;
+    let ack = rd(st, cout + cs::ACK)?;
+    if (req ^ ack) & bit == 0 {
+        wr(st, cout + cs::ACK, ack ^ bit)?;
+    }
+    let (gin, gout) = csg_iface(i);
+    let irq_req = rd(st, gout + csg::CS_IRQ)?;
+    let irq_ack = rd(st, gin + csg::CS_IRQ)?;
+    if (irq_req ^ irq_ack) & (1 << j) == 0 {
+        wr(st, gout + csg::CS_IRQ, irq_req ^ (1 << j))?;
+    }
+    if rd(st, cin + cs::ACK_IRQ_MASK)? & bit != 0 {
+        st.job_irq.raise(job_irq::csg(i));
+    }
+    Ok(())
+}
+
+/// Reports a FAULT or FATAL of CS `j` of CSG `i` and halts the stream until the host deals with it.
+fn report(st: &mut State, i: u32, j: u32, e: CsError) -> Result<(), PortError> {
+    let (_, cout) = cs_iface(i, j);
+    let (bit, word, info) =
+        if e.fatal { (cs::FATAL, cs::FATAL_WORD, cs::FATAL_INFO) } else { (cs::FAULT, cs::FAULT_WORD, cs::FAULT_INFO) };
+    wr(st, cout + word, u32::from(e.code))?;
+    wr64(st, cout + info, e.info)?;
+    wr64(st, cout + cs::STATUS_CMD_PTR, e.pc)?;
+    let s = &mut st.mcu.exec.groups[i as usize].streams[j as usize];
+    if e.fatal {
+        s.halt = Halt::Fatal;
+    } else {
+        s.halt = Halt::Fault;
+        s.machine.recover_from_fault(e.fetch);
+    }
+    s.run = Run::Ready;
+    let output_va = s.output_va;
+    let pos = s.machine.pos;
+    if output_va != 0 {
+        // The extract the fault is attributed to (Panthor matches it against job ring ranges).
+        let _ = wr64(st, output_va, pos);
+    }
+    cs_event(st, i, j, bit)
+}
+
+fn config_fault(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
+    let pc = 0;
+    report(st, i, j, CsError { fatal: true, code: exception::CS_CONFIG_FAULT, info: 0, pc, fetch: false })
+}
+
+// ---- status -----------------------------------------------------------------------------------------------------
+
+/// Publishes CS `j`'s status words (`csf.md` §7.2).
+fn publish_cs_status(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
+    let s = &st.mcu.exec.groups[i as usize].streams[j as usize];
+    let (_, cout) = cs_iface(i, j);
+    let pc = s.machine.pc(&s.ring);
+    let busy = u32::from(s.machine.busy_entries());
+    let resource = u32::from(s.machine.req_resource);
+    let (wait, blocked, sync) = match (s.started, s.run) {
+        (true, Run::Scoreboard(mask)) => (u32::from(mask) | 8 << 16, 1, None),
+        (true, Run::Sync { wait, .. }) => {
+            let w = wait.cond << 24 | u32::from(wait.wide) << 30 | 1 << 31;
+            (w, 3, Some(wait))
+        }
+        _ => (0, 0, None),
+    };
+    wr64(st, cout + cs::STATUS_CMD_PTR, pc)?;
+    wr(st, cout + cs::STATUS_WAIT, wait)?;
+    wr(st, cout + cs::STATUS_REQ_RESOURCE, resource)?;
+    wr(st, cout + cs::STATUS_SCOREBOARDS, busy)?;
+    wr(st, cout + cs::STATUS_BLOCKED_REASON, blocked)?;
+    let (ptr, value) = sync.map_or((0, 0), |w| (w.ptr, w.value));
+    wr64(st, cout + cs::STATUS_WAIT_SYNC_PTR, ptr)?;
+    wr(st, cout + cs::STATUS_WAIT_SYNC_VALUE, value as u32)?;
+    wr(st, cout + cs::STATUS_WAIT_SYNC_VALUE_HI, (value >> 32) as u32)
+}
+
+/// STATUS_UPDATE: every CS's status and the CSG's `status_state` (bit 0 IDLE: no stream has work).
+pub(crate) fn publish_csg_status(st: &mut State, i: u32) -> Result<(), PortError> {
+    for j in 0..values::STREAM_NUM {
+        publish_cs_status(st, i, j)?;
+    }
+    let epoch = st.mcu.exec.epoch;
+    let g = &st.mcu.exec.groups[i as usize];
+    let idle = !g.latched.running || !g.streams.iter().any(|s| s.has_work(epoch));
+    let (_, output) = csg_iface(i);
+    wr(st, output + csg::STATUS_STATE, u32::from(idle))
+}
+
+// ---- suspend buffer ---------------------------------------------------------------------------------------------
+
+fn save_words(s: &Stream) -> Vec<u32> {
+    let m = &s.machine;
+    let mut w = vec![SAVE_MAGIC];
+    w.extend_from_slice(&m.regs);
+    let push64 = |w: &mut Vec<u32>, v: u64| w.extend_from_slice(&[v as u32, (v >> 32) as u32]);
+    push64(&mut w, m.pos);
+    w.push(m.frames.len() as u32);
+    for k in 0..MAX_FRAMES - 1 {
+        let f = m.frames.get(k).copied().unwrap_or_default();
+        push64(&mut w, f.start);
+        push64(&mut w, f.ip);
+        push64(&mut w, f.end);
+    }
+    w.extend_from_slice(&m.sb);
+    w.extend_from_slice(&[u32::from(m.sb_endpoint), u32::from(m.sb_other), u32::from(m.error)]);
+    push64(&mut w, m.heap_ctx);
+    w.extend_from_slice(&m.heap_counts);
+    w.push(u32::from(m.req_resource));
+    push64(&mut w, m.progress);
+    push64(&mut w, m.oom_handler.0);
+    w.push(m.oom_handler.1);
+    push64(&mut w, m.runs);
+    w.push(match s.halt {
+        Halt::None => 0,
+        Halt::Fault => 1,
+        Halt::Fatal => 2,
+        Halt::Oom => 3,
+    });
+    w
+}
+
+fn load_words(w: &[u32]) -> Option<(Machine, Halt)> {
+    let mut it = w.iter().copied();
+    let mut next = || it.next();
+    if next()? != SAVE_MAGIC {
+        return None;
+    }
+    let mut m = Machine::default();
+    for r in m.regs.iter_mut() {
+        *r = next()?;
+    }
+    let next64 = |n: &mut dyn FnMut() -> Option<u32>| Some(u64::from(n()?) | u64::from(n()?) << 32);
+    m.pos = next64(&mut next)?;
+    let depth = next()? as usize;
+    for k in 0..MAX_FRAMES - 1 {
+        let f = Frame { start: next64(&mut next)?, ip: next64(&mut next)?, end: next64(&mut next)? };
+        if k < depth {
+            m.frames.push(f);
+        }
+    }
+    for e in m.sb.iter_mut() {
+        *e = next()?;
+    }
+    let sel = |v: u32| (v as usize % SB_COUNT) as u8;
+    m.sb_endpoint = sel(next()?);
+    m.sb_other = sel(next()?);
+    m.error = next()? != 0;
+    m.heap_ctx = next64(&mut next)?;
+    for c in m.heap_counts.iter_mut() {
+        *c = next()?;
+    }
+    m.req_resource = next()? as u8;
+    m.progress = next64(&mut next)?;
+    m.oom_handler = (next64(&mut next)?, next()?);
+    m.runs = next64(&mut next)?;
+    let halt = match next()? {
+        0 => Halt::None,
+        1 => Halt::Fault,
+        3 => Halt::Oom,
+        _ => Halt::Fatal,
+    };
+    Some((m, halt))
+}
+
+fn save(st: &mut State, i: u32) -> Result<(), PortError> {
+    let buf = st.mcu.exec.groups[i as usize].latched.suspend_buf;
+    for j in 0..STREAMS {
+        let words = save_words(&st.mcu.exec.groups[i as usize].streams[j]);
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let va = buf + j as u64 * SAVE_STRIDE;
+        st.access(0, va, bytes.len(), AccessType::Write, |ram, pa, r| ram.write(pa, &bytes[r]))?;
+    }
+    Ok(())
+}
+
+/// Restores each CS from the suspend buffer; a record that is not the model's (never saved, or overwritten) leaves a
+/// fresh stream.
+fn restore(st: &mut State, i: u32) -> Result<(), PortError> {
+    let buf = st.mcu.exec.groups[i as usize].latched.suspend_buf;
+    for j in 0..STREAMS {
+        let mut bytes = vec![0u8; SAVE_STRIDE as usize];
+        let va = buf + j as u64 * SAVE_STRIDE;
+        st.access(0, va, bytes.len(), AccessType::Read, |ram, pa, r| ram.read(pa, &mut bytes[r]))?;
+        let words: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let s = &mut st.mcu.exec.groups[i as usize].streams[j];
+        *s = Stream::default();
+        if let Some((m, halt)) = load_words(&words) {
+            s.machine = m;
+            s.halt = halt;
+        }
+    }
+    Ok(())
+}
+
+// ---- requests from the host -------------------------------------------------------------------------------------
+
+/// CSG `i`'s STATE request changed to `state` (`csf.md` §6).
+pub(crate) fn csg_state(st: &mut State, i: u32, state: u32) -> Result<(), PortError> {
+    let (input, _) = csg_iface(i);
+    let g = i as usize;
+    match state {
+        csg::STATE_START | csg::STATE_RESUME => {
+            latch_config(st, i)?;
+            latch_endpoint(st, i)?;
+            let buf = st.mcu.exec.groups[g].latched.suspend_buf;
+            if state == csg::STATE_START {
+                st.mcu.exec.groups[g].streams = vec![Stream::default(); STREAMS];
+            } else if buf != 0 && restore(st, i).is_err() {
+                // An unreadable suspend buffer: the streams start afresh (the MMU fault is on record in AS 0).
+                st.mcu.exec.groups[g].streams = vec![Stream::default(); STREAMS];
+            }
+            st.mcu.exec.groups[g].latched.running = true;
+            st.mcu.exec.groups[g].busy = false;
+            for j in 0..values::STREAM_NUM {
+                cs_level(st, i, j)?;
+            }
+        }
+        csg::STATE_SUSPEND => {
+            if st.mcu.exec.groups[g].latched.running {
+                publish_csg_status(st, i)?;
+                let buf = rd64(st, input + csg::SUSPEND_BUF)?;
+                st.mcu.exec.groups[g].latched.suspend_buf = buf;
+                // A suspend buffer the MCU cannot write loses the streams' state, as on silicon. Without one
+                // (`suspend_buf` 0, never the case with Panthor) the slot keeps the state itself [model].
+                if buf != 0 {
+                    let _ = save(st, i);
+                }
+            }
+            let grp = &mut st.mcu.exec.groups[g];
+            grp.latched.running = false;
+            for s in &mut grp.streams {
+                s.started = false;
+            }
+        }
+        _ => {
+            // TERMINATE (and undefined values): the slot's streams are discarded.
+            let latched = st.mcu.exec.groups[g].latched;
+            st.mcu.exec.groups[g] = Group::default();
+            st.mcu.exec.groups[g].latched = CsgLatched { running: false, ..latched };
+        }
+    }
+    st.mcu.exec.groups[g].latched.state = state;
+    kick(st);
+    Ok(())
+}
+
+fn latch_config(st: &mut State, i: u32) -> Result<(), PortError> {
+    let (input, _) = csg_iface(i);
+    let as_nr = rd(st, input + csg::CONFIG)?;
+    let allow = [
+        rd64(st, input + csg::ALLOW_COMPUTE)?,
+        rd64(st, input + csg::ALLOW_FRAGMENT)?,
+        u64::from(rd(st, input + csg::ALLOW_OTHER)?),
+    ];
+    let suspend_buf = rd64(st, input + csg::SUSPEND_BUF)?;
+    let l = &mut st.mcu.exec.groups[i as usize].latched;
+    l.as_nr = as_nr;
+    l.allow = allow;
+    l.suspend_buf = suspend_buf;
+    Ok(())
+}
+
+/// ENDPOINT_CONFIG (and START/RESUME): latch `endpoint_req` and its priority.
+pub(crate) fn latch_endpoint(st: &mut State, i: u32) -> Result<(), PortError> {
+    let (input, _) = csg_iface(i);
+    let ep = rd(st, input + csg::ENDPOINT_REQ)?;
+    let l = &mut st.mcu.exec.groups[i as usize].latched;
+    l.endpoint_req = ep;
+    l.priority = ep >> 28;
+    Ok(())
+}
+
+/// CSG `i`'s doorbell bit for CS `j` was toggled: follow the CS's STATE level, resume it after an acknowledged FAULT
+/// or TILER_OOM, and look for new ring contents.
+pub(crate) fn cs_doorbell_bit(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
+    cs_level(st, i, j)?;
+    let (cin, cout) = cs_iface(i, j);
+    let req = rd(st, cin + cs::REQ)?;
+    let ack = rd(st, cout + cs::ACK)?;
+    let s = &mut st.mcu.exec.groups[i as usize].streams[j as usize];
+    match s.halt {
+        Halt::Fault if (req ^ ack) & cs::FAULT == 0 => s.halt = Halt::None,
+        Halt::Oom if (req ^ ack) & cs::TILER_OOM == 0 => s.halt = Halt::None,
+        _ => {}
+    }
+    if s.run == Run::Empty {
+        s.run = Run::Ready;
+    }
+    st.mcu.exec.epoch += 1;
+    kick(st);
+    Ok(())
+}
+
+/// Starts or stops CS `j` to match its `req` STATE level (only inside a running group). The level, not an ack
+/// difference, decides: Panthor writes STOP without a doorbell when it evicts a group, and START again when it
+/// re-binds it.
+fn cs_level(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
+    let (cin, _) = cs_iface(i, j);
+    let want = rd(st, cin + cs::REQ)? & cs::STATE_MASK == cs::STATE_START;
+    let g = &st.mcu.exec.groups[i as usize];
+    let started = g.streams[j as usize].started;
+    if want && !started && g.latched.running {
+        start_cs(st, i, j)?;
+    } else if !want && started {
+        st.mcu.exec.groups[i as usize].streams[j as usize].started = false;
+    }
+    Ok(())
+}
+
+/// CS START (`csf.md` §7.3/§7.4): latch the ring and user-I/O pages, take `extract` from the input page (\[kbase\]
+/// EXTRACT_INIT) unless the stream is inside a called buffer (a resumed stream keeps its position).
+fn start_cs(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
+    let (cin, _) = cs_iface(i, j);
+    let base = rd64(st, cin + cs::RINGBUF_BASE)?;
+    let size = u64::from(rd(st, cin + cs::RINGBUF_SIZE)?);
+    let input_va = rd64(st, cin + cs::RINGBUF_INPUT)?;
+    let output_va = rd64(st, cin + cs::RINGBUF_OUTPUT)?;
+    let config = rd(st, cin + cs::CONFIG)?;
+    {
+        let s = &mut st.mcu.exec.groups[i as usize].streams[j as usize];
+        s.started = true;
+        s.run = Run::Ready;
+        s.ring = Ring { base, size, insert: 0 };
+        s.input_va = input_va;
+        s.output_va = output_va;
+        s.doorbell = (config >> 8) & 0xFF;
+    }
+    let valid = size.is_power_of_two() && size >= 8 && base % 8 == 0 && input_va % 8 == 0 && output_va % 8 == 0;
+    if !valid || input_va == 0 || output_va == 0 {
+        return config_fault(st, i, j);
+    }
+    let at_ring = st.mcu.exec.groups[i as usize].streams[j as usize].machine.frames.is_empty();
+    if at_ring {
+        match rd64(st, input_va + 8) {
+            Ok(extract) => st.mcu.exec.groups[i as usize].streams[j as usize].machine.pos = extract,
+            Err(_) => return config_fault(st, i, j),
+        }
+    }
+    let pos = st.mcu.exec.groups[i as usize].streams[j as usize].machine.pos;
+    if wr64(st, output_va, pos).is_err() {
+        return config_fault(st, i, j);
+    }
+    kick(st);
+    Ok(())
+}
+
+/// Doorbell `k` ≥ 1: every started CS whose `config` names it re-reads `insert`; sync waits are re-evaluated (the host
+/// may have written a sync object).
+pub(crate) fn doorbell(st: &mut State, k: u32) {
+    for g in &mut st.mcu.exec.groups {
+        if !g.latched.running {
+            continue;
+        }
+        for s in &mut g.streams {
+            if s.started && s.doorbell == k && s.run == Run::Empty {
+                s.run = Run::Ready;
+            }
+        }
+    }
+    st.mcu.exec.epoch += 1;
+    kick(st);
+}
+
+// ---- execution --------------------------------------------------------------------------------------------------
+
+/// Schedules a batch if none is pending and some stream has work.
+pub(crate) fn kick(st: &mut State) {
+    if st.mcu.exec.scheduled || !st.mcu.exec.any_work() {
+        return;
+    }
+    st.mcu.exec.scheduled = true;
+    let gen = st.mcu.exec.gen;
+    st.schedule(EXEC_BATCH_NS, Event::CsExec(gen));
+}
+
+/// One batch (the [`Event::CsExec`] of generation `gen`).
+pub(crate) fn batch(st: &mut State, gen: u64) -> Result<(), PortError> {
+    if gen != st.mcu.exec.gen {
+        return Ok(());
+    }
+    st.mcu.exec.scheduled = false;
+    st.mcu.exec.batches += 1;
+    for i in 0..values::GROUP_NUM {
+        if !st.mcu.exec.groups[i as usize].latched.running {
+            continue;
+        }
+        for j in 0..values::STREAM_NUM {
+            run_stream(st, i, j)?;
+        }
+    }
+    let epoch = st.mcu.exec.epoch;
+    for i in 0..values::GROUP_NUM {
+        let g = &mut st.mcu.exec.groups[i as usize];
+        if !g.latched.running {
+            continue;
+        }
+        for s in &mut g.streams {
+            s.machine.retire_all();
+            if matches!(s.run, Run::Scoreboard(_)) {
+                s.run = Run::Ready;
+            }
+        }
+        let sync_update = std::mem::take(&mut g.sync_update);
+        let idle_now = g.busy && !g.streams.iter().any(|s| s.has_work(epoch));
+        if idle_now {
+            g.busy = false;
+        }
+        if sync_update {
+            csg_event(st, i, csg::SYNC_UPDATE)?;
+        }
+        if idle_now {
+            csg_event(st, i, csg::IDLE)?;
+        }
+    }
+    kick(st);
+    Ok(())
+}
+
+fn run_stream(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
+    let epoch = st.mcu.exec.epoch;
+    let g = &st.mcu.exec.groups[i as usize];
+    let as_nr = g.latched.as_nr as usize;
+    let s = &g.streams[j as usize];
+    if !s.has_work(epoch) {
+        return Ok(());
+    }
+    let (input_va, output_va, mut ring) = (s.input_va, s.output_va, s.ring);
+    ring.insert = match rd64(st, input_va) {
+        Ok(v) => v,
+        Err(_) => return config_fault(st, i, j),
+    };
+    let mut m = std::mem::take(&mut st.mcu.exec.groups[i as usize].streams[j as usize].machine);
+    let out = m.run(&mut Port { st, as_nr }, &ring, EXEC_BATCH_INSTRS);
+    let pos = m.pos;
+    let epoch = st.mcu.exec.epoch + u64::from(out.sync_updated);
+    st.mcu.exec.epoch = epoch;
+    let g = &mut st.mcu.exec.groups[i as usize];
+    g.busy |= out.executed > 0;
+    g.sync_update |= out.sync_updated;
+    let s = &mut g.streams[j as usize];
+    s.machine = m;
+    s.ring = ring;
+    s.run = match out.stop {
+        Stop::Budget | Stop::Error(_) => Run::Ready,
+        Stop::Empty => Run::Empty,
+        Stop::Scoreboard(mask) => Run::Scoreboard(mask),
+        Stop::Sync(wait) => Run::Sync { wait, epoch },
+        Stop::Stalled => Run::Stalled,
+    };
+    if let Stop::Error(e) = out.stop {
+        return report(st, i, j, e);
+    }
+    if wr64(st, output_va, pos).is_err() {
+        return config_fault(st, i, j);
+    }
+    let active = u32::from(st.mcu.exec.groups[i as usize].streams[j as usize].has_work(epoch));
+    if wr(st, output_va + 8, active).is_err() {
+        return config_fault(st, i, j);
+    }
+    Ok(())
+}
+
+/// Raises TILER_OOM on CS `j` of CSG `i` as the firmware does when a tiler heap runs out (`csf.md` §7.5, §11): the
+/// heap_* outputs are filled from the stream's HEAP_SET context and HEAP_OPERATION counters and the stream waits
+/// until the host acknowledges the event and toggles the CS's doorbell bit. Returns whether the stream was running.
+pub(crate) fn tiler_oom(st: &mut State, i: u32, j: u32) -> Result<bool, PortError> {
+    let Some(s) = st.mcu.exec.groups.get(i as usize).and_then(|g| g.streams.get(j as usize)) else {
+        return Ok(false);
+    };
+    if !s.started || s.halt != Halt::None {
+        return Ok(false);
+    }
+    let (ctx, counts) = (s.machine.heap_ctx, s.machine.heap_counts);
+    let (_, cout) = cs_iface(i, j);
+    wr(st, cout + cs::HEAP_VT_START, counts[0])?;
+    wr(st, cout + cs::HEAP_VT_END, counts[1])?;
+    wr(st, cout + cs::HEAP_FRAG_END, counts[2])?;
+    wr64(st, cout + cs::HEAP_ADDRESS, ctx)?;
+    st.mcu.exec.groups[i as usize].streams[j as usize].halt = Halt::Oom;
+    cs_event(st, i, j, cs::TILER_OOM)?;
+    Ok(true)
+}
