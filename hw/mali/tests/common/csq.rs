@@ -62,8 +62,10 @@ impl Gpu {
         for off in (0..SHARED_SIZE).step_by(4096) {
             pt0.page(SHARED_VA + off, frame_of(&r.ram, 0), RW_CACHED | XN | PXN);
         }
-        for off in (0..16 * 0x2000u64).step_by(4096) {
+        for off in (0..64 * 0x2000u64).step_by(4096) {
             pt0.page(IO_VA + off, frame_of(&r.ram, 0), RW_CACHED | XN | PXN);
+        }
+        for off in (0..8 * 0x2000u64).step_by(4096) {
             pt0.page(SUSPEND_VA + off, frame_of(&r.ram, 0), RW_CACHED | XN | PXN);
         }
         r.enable_as(0, pt0.root);
@@ -332,6 +334,13 @@ pub mod op {
     }
     pub fn store_state(addr: u64, state: u64, offset: i16) -> u64 {
         40 << 56 | addr << 40 | state << 32 | u64::from(offset as u16)
+    }
+    pub fn heap_set(addr: u64) -> u64 {
+        48 << 56 | addr << 40
+    }
+    /// 0 vertex/tiler started, 1 vertex/tiler completed, 3 fragment completed.
+    pub fn heap_op(operation: u64) -> u64 {
+        49 << 56 | operation << 32
     }
     pub fn sync_add64(addr: u64, data: u64, propagate: bool) -> u64 {
         51 << 56 | addr << 40 | data << 32 | u64::from(propagate)
