@@ -600,3 +600,37 @@ fn tiler_oom_reports_the_heap_and_waits_for_the_host() {
     t.settle();
     assert_eq!(regs(&t)[9], 1);
 }
+
+// ---- robustness --------------------------------------------------------------------------------------------------
+
+/// Arbitrary instruction words (biased towards defined opcodes, with registers pointing at mapped and unmapped
+/// memory) never panic the model, never stop the MCU and never keep it busy beyond bounded batches.
+#[test]
+fn random_streams_never_panic_or_hang_the_model() {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..64 {
+        let t = one_queue();
+        let mut ring = vec![move48(0, RESULT_VA), move48(2, RO_VA), move48(4, SYNC_VA), move48(6, CODE_VA)];
+        ring.extend((0..120).map(|_| {
+            let w = next();
+            let op = (w >> 56) % 56;
+            // Mostly small register numbers so operands name the pairs set above.
+            (w & 0x0000_0000_FFFF_FFFF)
+                | op << 56
+                | ((w >> 48) % 12) << 48
+                | ((w >> 40) % 8) << 40
+                | ((w >> 32) % 8) << 32
+        }));
+        t.code(CODE_VA, &ring);
+        t.submit(0, 0, &ring);
+        t.r.gpu.advance(100 * EXEC_BATCH_NS);
+        assert_eq!(t.r.r32(hw_mali::regs::gpu::MCU_STATUS), hw_mali::regs::mcu::STATUS_ENABLED);
+        assert!(t.r.gpu.cs_exec_batches() <= 101);
+    }
+}
