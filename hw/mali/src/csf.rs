@@ -3,7 +3,7 @@
 //!
 //! Every MCU access to interface memory goes through AS 0 (the MCU's VM), as on silicon: the driver must have mapped the
 //! shared section at [`SHARED_VA`] and made AS 0 live before it starts the MCU. The group/stream (CSG/CS) interfaces are
-//! published with their real counts and layouts; [`streams`] (re-exported here) runs them: CSG STATE, ENDPOINT_CONFIG
+//! published with their real counts and layouts; the private `streams` module runs them: CSG STATE, ENDPOINT_CONFIG
 //! and STATUS_UPDATE requests, CS START/STOP, ring execution through the group's AS with the interpreter in
 //! [`crate::cs`], and the CS/CSG events (FAULT, FATAL, TILER_OOM, SYNC_UPDATE, IDLE) with their JOB IRQ bits.
 //!

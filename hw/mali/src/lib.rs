@@ -8,8 +8,9 @@
 //! * The MMU ([`mmu`]): per AS a TLB that really caches, an ARMv8 long-descriptor walker written from the architecture
 //!   rules (independent of `kernel::io_pgtable`), LOCK/UNLOCK/FLUSH_PT/FLUSH_MEM/UPDATE and fault reporting. The GPU-side
 //!   memory port ([`Mali::gpu_read`], [`Mali::gpu_write`], ...) is how everything the GPU does touches memory.
-//! * The MCU ([`csf`]) modelled natively: it publishes the CSF interfaces through AS 0 and answers the global REQ/ACK
-//!   protocol on doorbells.
+//! * The MCU ([`csf`]) modelled natively: it publishes the CSF interfaces through AS 0, answers the global, CSG and CS
+//!   REQ/ACK protocols on doorbells, and runs each started CS's ring through its group's AS with the v10
+//!   command-stream interpreter in [`cs`] (no shaders: RUN_* work is validated and completes at once).
 //! * [`regmap`] names the blocks of the MMIO window and the bit fields of every register, for dumps and tools.
 //! * Time is explicit ([`Mali::advance`], [`Mali::run_until_idle`]) or follows real time on a [`ModelThread`].
 //!

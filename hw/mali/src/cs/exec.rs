@@ -329,7 +329,7 @@ impl Machine {
                 if busy != 0 {
                     return Flow::Block(Stop::Scoreboard(busy));
                 }
-                self.progress += u64::from(progress);
+                self.progress = self.progress.wrapping_add(u64::from(progress));
             }
             Instr::SetSbEntry { endpoint, other } => {
                 self.sb_endpoint = endpoint;
@@ -488,15 +488,15 @@ impl Machine {
                 if let Some(s) = self.issue(sb) {
                     return Flow::Block(s);
                 }
-                self.runs += 1;
-                self.progress += (word >> 32) & 1;
+                self.runs = self.runs.wrapping_add(1);
+                self.progress = self.progress.wrapping_add((word >> 32) & 1);
             }
             Instr::FinishTiling { progress } => {
                 let sb = Async { signal: Some(self.sb_endpoint), wait: 0 };
                 if let Some(s) = self.issue(sb) {
                     return Flow::Block(s);
                 }
-                self.progress += u64::from(progress);
+                self.progress = self.progress.wrapping_add(u64::from(progress));
             }
             Instr::FinishFragment { sb, increment, .. } => {
                 if let Some(s) = self.issue(sb) {

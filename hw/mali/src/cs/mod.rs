@@ -1,6 +1,6 @@
 //! The command-stream front end of a CS: a v10 instruction decoder and interpreter (spec `cs-isa.md`).
 //!
-//! * [`decode`] turns a 64-bit instruction word into an [`Instr`], rejecting what v10 does not have.
+//! * [`decode()`] turns a 64-bit instruction word into an [`Instr`], rejecting what v10 does not have.
 //! * `exec` holds one stream's machine state (96 registers, call stack of [`MAX_FRAMES`] frames including the ring,
 //!   8 scoreboard entries, error state, heap/progress/resource latches) and runs a bounded batch of instructions
 //!   against a memory port that goes through the group's address space, so the TLB, the page-table walker and MMU

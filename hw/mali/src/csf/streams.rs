@@ -580,6 +580,11 @@ fn start_cs(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
         let s = &mut st.mcu.exec.groups[i as usize].streams[j as usize];
         s.started = true;
         s.run = Run::Ready;
+        // A START re-programs the CS: an earlier FATAL no longer holds it (a FAULT or TILER_OOM restored from the
+        // suspend buffer still waits for its acknowledgement).
+        if s.halt == Halt::Fatal {
+            s.halt = Halt::None;
+        }
         s.ring = Ring { base, size, insert: 0 };
         s.input_va = input_va;
         s.output_va = output_va;

@@ -2,6 +2,8 @@
 //! long-descriptor rules (deliberately not `kernel::io_pgtable`).
 #![allow(dead_code)]
 
+pub mod csq;
+
 use std::sync::Arc;
 
 use hw_mali::regs::{as_command, mmu};
