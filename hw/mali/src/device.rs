@@ -230,7 +230,16 @@ impl State {
 
     /// Moves the clock to `target`, firing every event due on the way, in deadline order.
     fn advance_to(&mut self, target: u64) {
+        self.advance_bounded(target, usize::MAX);
+    }
+
+    /// [`Self::advance_to`] firing at most `budget` events; returns whether it reached `target`.
+    fn advance_bounded(&mut self, target: u64, mut budget: usize) -> bool {
         loop {
+            if budget == 0 {
+                return false;
+            }
+            budget -= 1;
             let due = self
                 .events
                 .iter()
@@ -244,12 +253,19 @@ impl State {
             self.fire(e.ev);
         }
         self.now = self.now.max(target);
+        true
     }
 
+    /// Brings model time up to real time. The work done per call is bounded: when the host cannot keep up (a stream
+    /// looping forever schedules a batch every microsecond of model time), the model's clock slips — it runs slower
+    /// than real time, like a slower GPU — instead of every MMIO access trying to catch up forever.
     fn sync_time(&mut self) {
+        const EVENTS_PER_SYNC: usize = 64;
         if let Clock::RealTime { origin, at_origin } = self.clock {
             let elapsed = u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            self.advance_to(at_origin.saturating_add(elapsed));
+            if !self.advance_bounded(at_origin.saturating_add(elapsed), EVENTS_PER_SYNC) {
+                self.clock = Clock::RealTime { origin: Instant::now(), at_origin: self.now };
+            }
         }
     }
 

@@ -267,7 +267,6 @@ fn a_stream_on_unmapped_memory_makes_its_queue_fatal() {
 }
 
 #[test]
-#[ignore = "TEMP: needs the model's bounded execution of an endless stream"]
 fn a_job_that_never_completes_times_out() {
     let t = setup();
     t.dev.data().sched().set_job_timeout(Duration::from_millis(300));

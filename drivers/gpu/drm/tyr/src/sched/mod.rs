@@ -230,6 +230,12 @@ impl Scheduler {
     /// One round of the worker (see the module documentation).
     fn run_once(&self) {
         let mut inner = self.inner();
+        for g in &inner.groups {
+            let mut st = g.state();
+            if !st.terminated && g.vm.is_unusable() && st.fatal_queues == 0 {
+                st.fatal_queues = (1u32 << g.queues.len()) - 1;
+            }
+        }
         let bits = self.irq.take_csg_events();
         for s in 0..inner.slots.len() {
             if bits & (1 << s) != 0 {
@@ -241,9 +247,6 @@ impl Scheduler {
             let mut st = g.state();
             if st.terminated {
                 continue;
-            }
-            if g.vm.is_unusable() && st.fatal_queues == 0 {
-                st.fatal_queues = (1u32 << g.queues.len()) - 1;
             }
             if g.queues.iter().any(|q| q.timed_out(now)) {
                 st.timed_out = true;
@@ -304,6 +307,12 @@ impl Scheduler {
             let ev = cs.ack_events(cs_in::REQ, cs_out::ACK, cs_req::EVT_MASK).unwrap_or(0);
             if ev & cs_req::FATAL != 0 {
                 g.state().fatal_queues |= 1 << j;
+            }
+            if ev & cs_req::FAULT != 0 && is_mmu_fault(cs.output(cs_out::FAULT).unwrap_or(0)) {
+                // The MMU IRQ reports the same fault for the VM; Panthor then makes every queue of the group
+                // fatal (§11). Doing it here, before the jobs below complete, keeps GROUP_GET_STATE in step with
+                // the fences whichever interrupt is handled first.
+                g.state().fatal_queues |= (1u32 << g.queues.len()) - 1;
             }
             if ev & cs_req::TILER_OOM != 0 {
                 // No heap to grow it with: a zero chunk lets the firmware fall back.
@@ -450,6 +459,12 @@ impl Scheduler {
             let _ = self.bind_and_start(inner, s, &g, prio);
         }
     }
+}
+
+/// Whether a CS fault word carries an MMU exception (0xC0..0xEF: translation, permission, access flag, address
+/// size and memory attribute faults, `mali-g610.md` §8).
+fn is_mmu_fault(fault: u32) -> bool {
+    (0xc0..=0xef).contains(&(fault & 0xff))
 }
 
 /// A terminated group's queues: sync objects marked failed at their last seqno, jobs failed.
