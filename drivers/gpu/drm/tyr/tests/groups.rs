@@ -261,8 +261,7 @@ fn a_stream_on_unmapped_memory_makes_its_queue_fatal() {
     t.submit(h, job(0x10_0000, 8), out, 0).unwrap();
     let fence = t.out_fence(out);
     fence.wait_timeout(Duration::from_secs(5)).unwrap();
-    assert_eq!(fence.error(), Some(EINVAL));
-    assert_eq!(t.state(h), Ok((2, 1)), "FATAL_FAULT on queue 0");
+    assert_eq!((fence.error(), t.state(h)), (Some(EINVAL), Ok((2, 1))), "EINVAL fence; FATAL_FAULT on queue 0");
     assert_eq!(t.submit(h, job(0x10_0000, 8), out, 0), Err(EINVAL), "a faulted group takes no more jobs");
 }
 

@@ -19,6 +19,9 @@ use crate::regs::{doorbell, gpu};
 
 /// How long a global request may stay unacknowledged (Panthor's PING / CSG-update timeout: 100 ms).
 pub const ACK_TIMEOUT: Duration = Duration::from_millis(100);
+/// What Tyr actually waits: the modelled MCU is a thread sharing the host's CPUs, so under load an ack may miss
+/// Panthor's 100 ms without the firmware being dead (there is no GPU reset to recover with yet).
+pub const ACK_GRACE: Duration = Duration::from_secs(2);
 /// Halt: MCU_STATUS polled every 10 µs for up to 100 ms (`panthor_fw_halt_mcu`).
 const HALT_POLL: Duration = Duration::from_micros(10);
 const HALT_TIMEOUT: Duration = Duration::from_millis(100);
@@ -181,7 +184,7 @@ impl GlobalIface {
         self.update_reqs(INIT_LEVELS, INIT_LEVELS)?;
         self.toggle_reqs(INIT_TOGGLES)?;
         self.ring()?;
-        self.wait_acks(irq, INIT_TOGGLES | INIT_LEVELS, ACK_TIMEOUT)
+        self.wait_acks(irq, INIT_TOGGLES | INIT_LEVELS, ACK_GRACE)
     }
 
     /// Acknowledges the global events the MCU raised (copies their `ack` bits into `req`), as Panthor's
@@ -201,7 +204,7 @@ impl GlobalIface {
     pub fn ping(&self, irq: &JobIrq) -> Result {
         self.toggle_reqs(glb::PING)?;
         self.ring()?;
-        self.wait_acks(irq, glb::PING, ACK_TIMEOUT)
+        self.wait_acks(irq, glb::PING, ACK_GRACE)
     }
 
     /// Halts the MCU gracefully (`panthor_fw_halt_mcu` + `panthor_fw_wait_mcu_halted`): set HALT, ring, wait for
