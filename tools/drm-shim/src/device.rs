@@ -61,6 +61,9 @@ pub fn device() -> kernel::Result<&'static Booted> {
             return Ok(d);
         }
     }
+    if generation > 0 {
+        occupy_inherited_stacks();
+    }
     let soc = Rk3588::new()?;
     let dev = probe(soc.gpu())?;
     let d: &'static Booted = Box::leak(Box::new(Booted { soc, dev, generation }));
@@ -253,11 +256,46 @@ pub fn unmap_range(start: usize, end: usize) {
     drop(gone);
 }
 
+/// Threads the process had when it last forked (counted in the prepare handler).
+static THREADS_AT_FORK: AtomicUsize = AtomicUsize::new(0);
+
+/// Stacks glibc keeps for reuse, at most (`stack_cache_maxsize` is 40 MiB; Rust's threads take 2 MiB each).
+const STACK_CACHE_SLOTS: usize = 24;
+
+/// Keeps the stacks of the parent's threads from being reused by the child's model threads.
+///
+/// The model and driver wait on `parking_lot` condvars. A parent thread parked at the moment of `fork` stays linked
+/// in `parking_lot`'s global wait queue in the child, through a record in its TLS, which glibc keeps at the top of
+/// the thread's stack. The child's glibc puts the dead threads' stacks in its stack cache, so a new thread of the
+/// same stack size would get the same TLS address, link the same record again and make the queue a cycle (an
+/// endless loop in the next notify). Before booting its own board, the child therefore starts idle threads of
+/// Rust's default stack size that block forever and take every stack the cache could hand out.
+fn occupy_inherited_stacks() {
+    let n = THREADS_AT_FORK.load(Ordering::Acquire).saturating_sub(1) + STACK_CACHE_SLOTS;
+    for _ in 0..n {
+        let idle = std::thread::Builder::new().name("tyr-shim-idle".into()).spawn(|| loop {
+            // SAFETY: pause has no preconditions; it only returns after a signal handler ran.
+            unsafe { libc::pause() };
+        });
+        if idle.is_err() {
+            break;
+        }
+    }
+}
+
+/// This process's thread count (`num_threads`, field 20 of `/proc/self/stat`).
+fn thread_count() -> usize {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name (field 2) may hold spaces; fields after it are counted from its closing parenthesis.
+    stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(17)?.parse().ok()).unwrap_or(1)
+}
+
 /// Installs the fork handlers once: the tables and the boot lock are held across `fork` so the child never inherits
 /// them locked by a thread that does not exist there, and the child starts a new generation.
 fn install_fork_handlers() {
     static ONCE: Once = Once::new();
     extern "C" fn prepare() {
+        THREADS_AT_FORK.store(thread_count(), Ordering::Release);
         // SAFETY: raw lock/unlock pairs are matched in `parent` and `child`; the order (boot, then tables) is the
         // order every other path takes them in.
         unsafe {

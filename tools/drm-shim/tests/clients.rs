@@ -59,27 +59,45 @@ fn compile(name: &str) -> PathBuf {
     exe
 }
 
-/// Runs client `name` under the shim (killed after 30 s), returning its output.
+/// Runs client `name` under the shim, returning its output. The client runs in a process group of its own that is
+/// killed after 30 s, and again once it has exited, so that a hung fork child can neither stall nor outlive the test;
+/// output goes through files, which a leftover child cannot hold open the way it would a pipe.
 fn run_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
     let so = shim();
     let exe = compile(name);
+    let out_path = exe.with_extension(format!("{}.out", std::process::id()));
+    let err_path = exe.with_extension(format!("{}.err", std::process::id()));
     let mut child = Command::new(&exe)
         .args(args)
         .env("LD_PRELOAD", so)
         .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .process_group(0)
         .spawn()
         .expect("spawn client");
+    let pgid = child.id() as i32;
     let start = Instant::now();
-    while child.try_wait().expect("wait client").is_none() {
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            break;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait client") {
+            break st;
         }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().expect("client output")
+        if start.elapsed() > Duration::from_secs(30) {
+            // SAFETY: signalling the process group this test created.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            break child.wait().unwrap_or(std::process::ExitStatus::from_raw(9));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    // SAFETY: as above; the group may already be empty.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    let stdout = std::fs::read(&out_path).unwrap_or_default();
+    let stderr = std::fs::read(&err_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    let _ = std::fs::remove_file(&err_path);
+    Output { status, stdout, stderr }
 }
 
 /// Runs client `name` under the shim and asserts it succeeded; returns its stdout.
@@ -98,4 +116,44 @@ fn run(name: &str, args: &[&str]) -> String {
 #[test]
 fn render_node_version_is_panthor_1_9() {
     assert_eq!(run("version", &[]), "panthor 1.9.0\n");
+}
+
+#[test]
+fn nodes_and_sysfs_describe_a_panthor_platform_device() {
+    assert_eq!(
+        run("discovery", &[]),
+        "/dev/dri/renderD128 226:128\n/dev/dri/card0 226:0\n\
+         /dev/dri/by-path\n/dev/dri/card0\n/dev/dri/renderD128\n\
+         subsystem platform\ndevice /sys/devices/platform/fb000000.gpu\ndriver panthor\nfd /dev/dri/card0\n"
+    );
+}
+
+#[test]
+fn bo_mappings_share_the_bo_bytes_and_keep_it_alive() {
+    assert_eq!(run("bo_mmap", &[]), "ok\n");
+}
+
+#[test]
+fn bad_pointers_fds_and_commands_are_errnos_and_dups_share_the_file() {
+    assert_eq!(run("errors", &[]), "ok\n");
+}
+
+#[test]
+fn fork_child_gets_a_fresh_device_and_parent_keeps_its_own() {
+    assert_eq!(run("fork", &[]), "ok\n");
+}
+
+#[test]
+fn threads_issue_ioctls_concurrently() {
+    assert_eq!(run("threads", &[]), "ok\n");
+}
+
+#[test]
+fn trace_names_each_ioctl_and_its_result() {
+    let out = run_with("errors", &[], &[("TYR_SHIM_LOG", "1")]);
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("open(\"/dev/dri/renderD128\", 0x80002) = 3"), "{log}");
+    assert!(log.contains("DRM_IOCTL_VERSION, 0x10) = -1 EFAULT"), "{log}");
+    assert!(log.contains("DRM_IOCTL_PANTHOR_BO_CREATE"), "{log}");
 }
