@@ -34,6 +34,17 @@ int main(void)
 	/* The remaining mapping keeps the BO alive, as a VMA does. */
 	CHECK(b[4096] == (unsigned char)(4096 * 7 + 1));
 	CHECK(munmap(b, bo.size) == 0);
+
+	/* The LATEST_FLUSH_ID page: shared, one page, read-only (Mesa maps it at device creation). */
+	volatile __u32 *flush = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, DRM_PANTHOR_USER_FLUSH_ID_MMIO_OFFSET);
+	CHECK(flush != MAP_FAILED);
+	printf("flush id %u\n", *flush);
+	CHECK(munmap((void *)flush, 4096) == 0);
+	CHECK(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, DRM_PANTHOR_USER_FLUSH_ID_MMIO_OFFSET) ==
+		      MAP_FAILED &&
+	      errno == EINVAL);
+	CHECK(mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, DRM_PANTHOR_USER_FLUSH_ID_MMIO_OFFSET) == MAP_FAILED &&
+	      errno == EINVAL);
 	CHECK(close(fd) == 0);
 	puts("ok");
 	return 0;
