@@ -312,6 +312,8 @@ fn install_fork_handlers() {
     }
     extern "C" fn child() {
         GENERATION.fetch_add(1, Ordering::AcqRel);
+        // The child's device, when it boots one, has no master yet.
+        MASTER_TAKEN.store(false, Ordering::Release);
         // SAFETY: the child's only thread is the one that ran `prepare`, so it owns both locks.
         unsafe {
             TABLES.raw().unlock();

@@ -1,8 +1,10 @@
 /* What libdrm's drmGetDevices2 and IGT's drm_open_driver look at before any ioctl. */
+#define _GNU_SOURCE /* statx */
 #include "common.h"
 #include <dirent.h>
 #include <limits.h>
 #include <sys/sysmacros.h>
+#include <sys/stat.h>
 
 static void check_node(const char *path, unsigned minor)
 {
@@ -69,6 +71,25 @@ int main(void)
 	path[n] = 0;
 	printf("fd %s\n", path);
 	CHECK(close(fd) == 0);
+	/* statx, and a directory descriptor for openat/fdopendir (as udev and Rust's std walk directories). */
+	struct statx sx;
+	CHECK(statx(AT_FDCWD, "/dev/dri/renderD128", 0, STATX_BASIC_STATS, &sx) == 0);
+	CHECK(S_ISCHR(sx.stx_mode) && sx.stx_rdev_major == 226 && sx.stx_rdev_minor == 128);
+	int dfd = open("/dev/dri", O_RDONLY | O_DIRECTORY);
+	CHECK(dfd >= 0);
+	CHECK(fstatat(dfd, "card0", &st, 0) == 0 && S_ISCHR(st.st_mode) && minor(st.st_rdev) == 0);
+	int rfd = openat(dfd, "renderD128", O_RDWR);
+	CHECK(rfd >= 0);
+	check_version(rfd);
+	CHECK(close(rfd) == 0);
+	d = fdopendir(dfd);
+	CHECK(d != NULL);
+	int entries = 0;
+	while ((e = readdir(d)))
+		entries++;
+	CHECK(entries == 5);
+	CHECK(closedir(d) == 0);
+
 	/* Everything else is the host's. */
 	CHECK(stat("/dev/null", &st) == 0 && major(st.st_rdev) == 1);
 	return 0;
