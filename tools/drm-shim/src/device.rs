@@ -1,0 +1,328 @@
+//! The process's Panthor device and what refers to it: the booted board, the table of descriptors that are open
+//! DRM files (or fake directories), and the CPU mappings of BOs.
+//!
+//! # Fork
+//! The model's threads do not survive `fork`, and neither does anything the driver was waiting on, so a child
+//! never touches its parent's device. A `pthread_atfork` child handler bumps the *generation*; the first open in
+//! the child boots a fresh board and probes it again. Descriptors and mappings the child inherited belong to the
+//! old generation: their ioctls and mmaps fail with `ENODEV` (the device is gone, as after an unplug), closing or
+//! unmapping them works, and the objects they refer to are forgotten rather than dropped, because dropping would run
+//! driver code against a device whose threads are gone. The parent's state is untouched.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Once};
+
+use kernel::drm::ioctl::Caller;
+use lock_api::RawMutex as _;
+use parking_lot::Mutex;
+use rk3588_platform::Rk3588;
+use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::gem::TyrObject;
+
+use crate::vfs::Minor;
+
+/// The generation of the device state: bumped in every fork child.
+static GENERATION: AtomicU32 = AtomicU32::new(0);
+
+fn generation() -> u32 {
+    GENERATION.load(Ordering::Acquire)
+}
+
+/// A booted board with Tyr probed on it, for one generation. Leaked: it lives as long as the process (statics are
+/// never dropped), and a fork child must never drop its parent's.
+pub struct Booted {
+    soc: Rk3588,
+    dev: Arc<TyrDrmDevice>,
+    generation: u32,
+}
+
+impl Booted {
+    /// The DRM device.
+    pub fn dev(&self) -> &Arc<TyrDrmDevice> {
+        &self.dev
+    }
+
+    /// The platform device's name (for traces).
+    pub fn name(&self) -> &str {
+        self.soc.gpu().name()
+    }
+}
+
+static BOOT: Mutex<Option<&'static Booted>> = Mutex::new(None);
+
+/// The device of this generation, booting the board and probing the driver on first use.
+pub fn device() -> kernel::Result<&'static Booted> {
+    install_fork_handlers();
+    let mut b = BOOT.lock();
+    let generation = generation();
+    if let Some(d) = *b {
+        if d.generation == generation {
+            return Ok(d);
+        }
+    }
+    if generation > 0 {
+        occupy_inherited_stacks();
+    }
+    let soc = Rk3588::new()?;
+    let dev = probe(soc.gpu())?;
+    let d: &'static Booted = Box::leak(Box::new(Booted { soc, dev, generation }));
+    crate::trace::line(format_args!("booted {} (generation {generation})", d.name()));
+    *b = Some(d);
+    Ok(d)
+}
+
+/// An open DRM file, shared by every descriptor that refers to it (`dup`, as the kernel's `struct file`).
+pub struct DrmOpen {
+    /// The driver's file.
+    pub file: Arc<TyrDrmFile>,
+    /// Which node was opened.
+    pub minor: Minor,
+    /// `(st_dev, st_ino)` of the real descriptor standing for it, to tell a reused descriptor number from ours.
+    pub key: (u64, u64),
+    /// Whether this file holds the DRM master (the first primary-node open while there is none).
+    master: bool,
+    generation: u32,
+}
+
+static MASTER_TAKEN: AtomicBool = AtomicBool::new(false);
+
+impl DrmOpen {
+    /// Opens `minor` on this generation's device as the node's client kind, with `key` the identity of the real
+    /// descriptor that will stand for it.
+    pub fn open(minor: Minor, key: (u64, u64)) -> kernel::Result<Arc<DrmOpen>> {
+        let d = device()?;
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let (caller, master) = match minor {
+            Minor::Render128 => (Caller { sys_admin: root, sys_nice: root, ..RENDER_CLIENT }, false),
+            Minor::Card0 => {
+                // `drm_master_open`: a primary client becomes master when the minor has none.
+                let master = !MASTER_TAKEN.swap(true, Ordering::AcqRel);
+                let caller =
+                    Caller { render_node: false, authenticated: true, master, sys_admin: root, sys_nice: root };
+                (caller, master)
+            }
+        };
+        let file = TyrDrmFile::open(d.dev(), caller).inspect_err(|_| {
+            if master {
+                MASTER_TAKEN.store(false, Ordering::Release);
+            }
+        })?;
+        Ok(Arc::new(DrmOpen { file, minor, key, master, generation: d.generation }))
+    }
+
+    /// Whether the file belongs to this process's current device (not inherited across fork).
+    pub fn is_current(&self) -> bool {
+        self.generation == generation()
+    }
+}
+
+impl Drop for DrmOpen {
+    fn drop(&mut self) {
+        if self.master && self.is_current() {
+            MASTER_TAKEN.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// What a tracked descriptor is.
+#[derive(Clone)]
+pub enum Tracked {
+    /// An open DRM node.
+    Drm(Arc<DrmOpen>),
+    /// A fake directory opened with `open(O_DIRECTORY)`/`opendir`, by canonical path.
+    Dir(Arc<str>),
+}
+
+/// Releases a value that may belong to an earlier generation: dropped normally when current, forgotten otherwise
+/// (see the module docs).
+fn release(t: Tracked) {
+    match t {
+        Tracked::Drm(d) if !d.is_current() => core::mem::forget(d),
+        t => drop(t),
+    }
+}
+
+struct Tables {
+    fds: HashMap<i32, Tracked>,
+    maps: Vec<Mapping>,
+}
+
+/// Count of tracked descriptors and mappings, so that the common case (a process's ordinary files) skips the lock.
+static TRACKED: AtomicUsize = AtomicUsize::new(0);
+static TABLES: Mutex<Option<Tables>> = Mutex::new(None);
+
+fn with_tables<R>(f: impl FnOnce(&mut Tables) -> R) -> R {
+    let mut g = TABLES.lock();
+    let t = g.get_or_insert_with(|| Tables { fds: HashMap::new(), maps: Vec::new() });
+    let r = f(t);
+    TRACKED.store(t.fds.len() + t.maps.len(), Ordering::Release);
+    r
+}
+
+fn anything_tracked() -> bool {
+    TRACKED.load(Ordering::Acquire) != 0
+}
+
+/// Starts tracking `fd` as `t`; whatever `fd` was tracked as before is released (outside the lock).
+pub fn track(fd: i32, t: Tracked) {
+    if let Some(old) = with_tables(|tb| tb.fds.insert(fd, t)) {
+        release(old);
+    }
+}
+
+/// What `fd` is tracked as, if anything.
+pub fn lookup(fd: i32) -> Option<Tracked> {
+    if !anything_tracked() {
+        return None;
+    }
+    with_tables(|tb| tb.fds.get(&fd).cloned())
+}
+
+/// Stops tracking `fd` (it was closed, or its number was reused behind the shim's back) and releases what it
+/// referred to outside the lock: the last descriptor of a DRM file closes the file.
+pub fn untrack(fd: i32) -> bool {
+    if !anything_tracked() {
+        return false;
+    }
+    match with_tables(|tb| tb.fds.remove(&fd)) {
+        Some(t) => {
+            release(t);
+            true
+        }
+        None => false,
+    }
+}
+
+/// A CPU mapping the shim made on a DRM descriptor. Holds the BO, as a VMA does, until the last page of it is
+/// unmapped.
+pub struct Mapping {
+    /// First address.
+    pub start: usize,
+    /// One past the last address.
+    pub end: usize,
+    /// The BO shown (none for the flush-ID page).
+    pub obj: Option<Arc<TyrObject>>,
+    generation: u32,
+}
+
+impl Mapping {
+    /// A mapping of this generation.
+    pub fn new(start: usize, len: usize, obj: Option<Arc<TyrObject>>) -> Self {
+        Mapping { start, end: start + len, obj, generation: generation() }
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        if self.generation != generation() {
+            core::mem::forget(self.obj.take());
+        }
+    }
+}
+
+/// Records a new mapping.
+pub fn add_mapping(m: Mapping) {
+    with_tables(|tb| tb.maps.push(m));
+}
+
+/// Forgets whatever the shim had mapped in `[start, end)` (after `munmap`, or a `MAP_FIXED` mapping over it); pieces
+/// outside the range stay recorded. The BOs no longer mapped are released outside the lock.
+pub fn unmap_range(start: usize, end: usize) {
+    if !anything_tracked() || start >= end {
+        return;
+    }
+    let gone: Vec<Mapping> = with_tables(|tb| {
+        let mut gone = Vec::new();
+        let mut keep = Vec::with_capacity(tb.maps.len());
+        for mut m in tb.maps.drain(..) {
+            if m.end <= start || m.start >= end {
+                keep.push(m);
+                continue;
+            }
+            if m.start < start {
+                keep.push(Mapping { start: m.start, end: start, obj: m.obj.clone(), generation: m.generation });
+            }
+            if m.end > end {
+                keep.push(Mapping { start: end, end: m.end, obj: m.obj.clone(), generation: m.generation });
+            }
+            m.end = m.start;
+            gone.push(m);
+        }
+        tb.maps = keep;
+        gone
+    });
+    drop(gone);
+}
+
+/// Threads the process had when it last forked (counted in the prepare handler).
+static THREADS_AT_FORK: AtomicUsize = AtomicUsize::new(0);
+
+/// Stacks glibc keeps for reuse, at most (`stack_cache_maxsize` is 40 MiB; Rust's threads take 2 MiB each).
+const STACK_CACHE_SLOTS: usize = 24;
+
+/// Keeps the stacks of the parent's threads from being reused by the child's model threads.
+///
+/// The model and driver wait on `parking_lot` condvars. A parent thread parked at the moment of `fork` stays linked
+/// in `parking_lot`'s global wait queue in the child, through a record in its TLS, which glibc keeps at the top of
+/// the thread's stack. The child's glibc puts the dead threads' stacks in its stack cache, so a new thread of the
+/// same stack size would get the same TLS address, link the same record again and make the queue a cycle (an
+/// endless loop in the next notify). Before booting its own board, the child therefore starts idle threads of
+/// Rust's default stack size that block forever and take every stack the cache could hand out.
+fn occupy_inherited_stacks() {
+    let n = THREADS_AT_FORK.load(Ordering::Acquire).saturating_sub(1) + STACK_CACHE_SLOTS;
+    for _ in 0..n {
+        let idle = std::thread::Builder::new().name("tyr-shim-idle".into()).spawn(|| loop {
+            // SAFETY: pause has no preconditions; it only returns after a signal handler ran.
+            unsafe { libc::pause() };
+        });
+        if idle.is_err() {
+            break;
+        }
+    }
+}
+
+/// This process's thread count (`num_threads`, field 20 of `/proc/self/stat`).
+fn thread_count() -> usize {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name (field 2) may hold spaces; fields after it are counted from its closing parenthesis.
+    stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(17)?.parse().ok()).unwrap_or(1)
+}
+
+/// Installs the fork handlers once: the tables and the boot lock are held across `fork` so the child never inherits
+/// them locked by a thread that does not exist there, and the child starts a new generation.
+fn install_fork_handlers() {
+    static ONCE: Once = Once::new();
+    extern "C" fn prepare() {
+        THREADS_AT_FORK.store(thread_count(), Ordering::Release);
+        // SAFETY: raw lock/unlock pairs are matched in `parent` and `child`; the order (boot, then tables) is the
+        // order every other path takes them in.
+        unsafe {
+            BOOT.raw().lock();
+            TABLES.raw().lock();
+        }
+    }
+    extern "C" fn parent() {
+        // SAFETY: `prepare` locked both in this thread just before fork.
+        unsafe {
+            TABLES.raw().unlock();
+            BOOT.raw().unlock();
+        }
+    }
+    extern "C" fn child() {
+        GENERATION.fetch_add(1, Ordering::AcqRel);
+        // The child's device, when it boots one, has no master yet.
+        MASTER_TAKEN.store(false, Ordering::Release);
+        // SAFETY: the child's only thread is the one that ran `prepare`, so it owns both locks.
+        unsafe {
+            TABLES.raw().unlock();
+            BOOT.raw().unlock();
+        }
+    }
+    ONCE.call_once(|| {
+        // SAFETY: the handlers are valid `extern "C"` functions for the life of the process (the shim is never
+        // unloaded: it is preloaded).
+        unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+    });
+}

@@ -1,0 +1,53 @@
+//! `libtyr_drm_shim.so`: loaded with `LD_PRELOAD`, it shows unmodified C programs (IGT's panthor tests, libdrm's
+//! device enumeration, Mesa) a Panthor device — `/dev/dri/card0`, `/dev/dri/renderD128` and the sysfs entries that
+//! describe them — backed by Tyr probed on the modelled RK3588, with no kernel driver.
+//!
+//! # Use
+//! `LD_PRELOAD=target/debug/libtyr_drm_shim.so program`; `TYR_SHIM_LOG=1` traces every call the shim answers (with
+//! ioctls by name and their result) on stderr. Everything else reaches libc untouched.
+//!
+//! # What is interposed
+//! * Paths (`open`, `open64`, `openat`, `openat64`, `__open_2`, `__open64_2`, `__openat_2`, `__openat64_2`,
+//!   `fopen`, `fopen64`, the `stat`/`lstat`/`fstatat`/`statx` family with the 64-bit and pre-2.33 `__xstat` names,
+//!   `readlink`, `readlinkat`, `realpath`, `__realpath_chk`, `canonicalize_file_name`, `access`, `faccessat`,
+//!   `opendir`, `fdopendir`, `readdir`, `readdir64`, `rewinddir`, `dirfd`, `closedir`): the fake tree in `vfs` —
+//!   `/dev/dri` (nodes are character devices 226:0 and 226:128), `/sys/dev/char/226:N`, `/sys/class/drm/...`, the
+//!   platform device `/sys/devices/platform/fb000000.gpu` (`uevent` with `DRIVER=panthor`, `OF_COMPATIBLE_*`,
+//!   `MODALIAS`; `driver` → `.../drivers/panthor`; `subsystem` → `/sys/bus/platform`). Fake files are read through
+//!   real descriptors (memfds holding their contents).
+//! * Descriptors (`close`, `dup`, `dup2`, `dup3`, `fcntl`/`fcntl64` `F_DUPFD*`, `ioctl`, `fstat`): opening a node
+//!   gives a real memfd standing for a new DRM file (card0 a primary client, the first one master; renderD128 a
+//!   render client); `ioctl` on it is `File::ioctl`, the driver's whole DRM ioctl path, with errors as `-1`/errno;
+//!   dups share the file, and closing the last descriptor closes it. `/proc/self/fd/N` reads back as the node path.
+//! * Memory (`mmap`, `mmap64`, `munmap`): BO offsets map the BO's RAM runs from the RAM memfd into one reservation,
+//!   so the program, the driver and the GPU model share the bytes; the flush-ID offset maps a read-only page with
+//!   LATEST_FLUSH_ID. A mapping holds its BO until its last page is unmapped.
+//!
+//! # Threads, fork, recursion, panics
+//! One lock guards the descriptor and mapping tables and is never held across a driver call. A thread-local guard
+//! sends every libc call made while the shim runs (by the shim, the driver or the model) straight to libc. Every
+//! entry point catches panics (`EIO`). For `fork`, see `device`: a child boots a board of its own on its first
+//! open; descriptors it inherited answer `ENODEV`.
+//!
+//! # Modules
+//! * `vfs`: the fake nodes, directories, links and sysfs attributes, as data.
+//! * `device`: the board booted on first open (once per process, again in a fork child), the table of DRM
+//!   descriptors and the BO mappings.
+//! * `fs` and `drm`: what the shim answers for each call; `interpose` holds the exported libc entry points.
+//! * `ffi`: the re-entrancy guard and panic barrier every entry point goes through; `real`: libc's own entry
+//!   points.
+//! * `trace`: `TYR_SHIM_LOG=1` traces every call the shim answers on stderr.
+
+// Unit tests build without the exported entry points (a test binary must not interpose its own libc calls), which
+// leaves their helpers unused there.
+#![cfg_attr(test, allow(dead_code))]
+
+mod device;
+mod drm;
+mod ffi;
+mod fs;
+#[cfg(not(test))]
+mod interpose;
+mod real;
+mod trace;
+mod vfs;

@@ -1,0 +1,111 @@
+//! `TYR_SHIM_LOG=1`: one line on stderr per call the shim handles, with ioctls by name.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use kernel::drm::ioctl::{ioc_nr, ioc_type, DRM_COMMAND_BASE, DRM_COMMAND_END, DRM_IOCTL_BASE};
+
+/// Whether tracing is on (`TYR_SHIM_LOG` set to anything but empty or `0`).
+pub fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("TYR_SHIM_LOG").is_some_and(|v| !v.is_empty() && v != "0"))
+}
+
+/// Writes one trace line (with the pid, so forked children can be told apart), when tracing is on.
+pub fn line(args: fmt::Arguments<'_>) {
+    if !enabled() {
+        return;
+    }
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    let s = format!("tyr-shim[{pid}]: {args}\n");
+    // One write(2) per line keeps lines from different threads whole; a failed trace write is not worth reporting.
+    // SAFETY: `s` is a live buffer of `s.len()` bytes.
+    let _ = unsafe { libc::write(2, s.as_ptr().cast(), s.len()) };
+}
+
+/// Traces a call and its result (`= value` or `= -1 ENAME`).
+macro_rules! call {
+    ($outcome:expr, $($fmt:tt)*) => {
+        if $crate::trace::enabled() {
+            $crate::trace::line(format_args!("{} = {}", format_args!($($fmt)*), $crate::trace::Shown(&$outcome)));
+        }
+    };
+}
+pub(crate) use call;
+
+/// Displays an [`crate::ffi::Outcome`] as strace does.
+pub struct Shown<'a, R>(pub &'a crate::ffi::Outcome<R>);
+
+impl<R: fmt::Debug> fmt::Display for Shown<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            crate::ffi::Outcome::Pass => write!(f, "(passed to libc)"),
+            crate::ffi::Outcome::Done(r) => write!(f, "{r:?}"),
+            crate::ffi::Outcome::Fail(e) => write!(f, "-1 {}", errno_name(*e)),
+        }
+    }
+}
+
+/// `EINVAL` for 22, and so on.
+pub fn errno_name(e: i32) -> String {
+    kernel::error::Error::from_errno(-e).name().map(str::to_string).unwrap_or_else(|| format!("errno {e}"))
+}
+
+/// The DRM core ioctls by number (`drm_ioctls[]` in `drm_ioctl.c`), as far as Panthor clients use them.
+const CORE: &[(u32, &str)] = &[
+    (0x00, "VERSION"),
+    (0x01, "GET_UNIQUE"),
+    (0x02, "GET_MAGIC"),
+    (0x09, "GEM_CLOSE"),
+    (0x0a, "GEM_FLINK"),
+    (0x0b, "GEM_OPEN"),
+    (0x0c, "GET_CAP"),
+    (0x0d, "SET_CLIENT_CAP"),
+    (0x1e, "SET_MASTER"),
+    (0x1f, "DROP_MASTER"),
+    (0x2d, "PRIME_HANDLE_TO_FD"),
+    (0x2e, "PRIME_FD_TO_HANDLE"),
+    (0xbf, "SYNCOBJ_CREATE"),
+    (0xc0, "SYNCOBJ_DESTROY"),
+    (0xc1, "SYNCOBJ_HANDLE_TO_FD"),
+    (0xc2, "SYNCOBJ_FD_TO_HANDLE"),
+    (0xc3, "SYNCOBJ_WAIT"),
+    (0xc4, "SYNCOBJ_RESET"),
+    (0xc5, "SYNCOBJ_SIGNAL"),
+    (0xca, "SYNCOBJ_TIMELINE_WAIT"),
+    (0xcb, "SYNCOBJ_QUERY"),
+    (0xcc, "SYNCOBJ_TRANSFER"),
+    (0xcd, "SYNCOBJ_TIMELINE_SIGNAL"),
+    (0xcf, "SYNCOBJ_EVENTFD"),
+];
+
+/// The name of ioctl `cmd`: `DRM_IOCTL_<core name>`, `DRM_IOCTL_PANTHOR_<name>` from the driver's own table, or the
+/// raw number.
+pub fn ioctl_name(cmd: u32) -> String {
+    let nr = ioc_nr(cmd);
+    if ioc_type(cmd) == DRM_IOCTL_BASE {
+        if (DRM_COMMAND_BASE..DRM_COMMAND_END).contains(&nr) {
+            if let Some(d) = tyr::ioctl::IOCTLS.get((nr - DRM_COMMAND_BASE) as usize) {
+                return format!("DRM_IOCTL_PANTHOR_{}", d.name);
+            }
+        } else if let Some((_, n)) = CORE.iter().find(|(c, _)| *c == nr) {
+            return format!("DRM_IOCTL_{n}");
+        }
+    }
+    format!("{cmd:#x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tyr::uapi::ioctl::{DRM_IOCTL_PANTHOR_BO_CREATE, DRM_IOCTL_SYNCOBJ_WAIT, DRM_IOCTL_VERSION};
+
+    #[test]
+    fn ioctls_are_named_from_the_core_and_driver_tables() {
+        assert_eq!(ioctl_name(DRM_IOCTL_VERSION), "DRM_IOCTL_VERSION");
+        assert_eq!(ioctl_name(DRM_IOCTL_SYNCOBJ_WAIT), "DRM_IOCTL_SYNCOBJ_WAIT");
+        assert_eq!(ioctl_name(DRM_IOCTL_PANTHOR_BO_CREATE), "DRM_IOCTL_PANTHOR_BO_CREATE");
+        assert_eq!(ioctl_name(0x5401), "0x5401");
+    }
+}

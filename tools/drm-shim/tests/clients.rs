@@ -1,0 +1,160 @@
+//! Unmodified-style C clients (only libc and the kernel's uAPI headers) run with `LD_PRELOAD=libtyr_drm_shim.so`:
+//! what each sees of the Panthor device.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// `<target>/<profile>`, from this test binary's path (`<target>/<profile>/deps/clients-…`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent().and_then(Path::parent).expect("<target>/<profile>/deps").to_path_buf()
+}
+
+/// Builds the shim (a `cdylib` is not built for integration tests) with the same cargo, target dir and profile
+/// that built this test, and returns its path.
+fn shim() -> &'static Path {
+    static SO: OnceLock<PathBuf> = OnceLock::new();
+    SO.get_or_init(|| {
+        let profile = profile_dir();
+        let target = profile.parent().expect("<target>");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "-p", "tyr-drm-shim", "--target-dir"]).arg(target);
+        if profile.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let st = cmd.status().expect("run cargo build");
+        assert!(st.success(), "cargo build -p tyr-drm-shim failed");
+        let so = profile.join("libtyr_drm_shim.so");
+        assert!(so.exists(), "{} missing after the build", so.display());
+        so
+    })
+}
+
+fn uapi_include() -> PathBuf {
+    std::env::var_os("TYR_UAPI_INCLUDE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../build/uapi/usr/include"))
+}
+
+/// Compiles `tests/c/<name>.c` with the system C compiler.
+fn compile(name: &str) -> PathBuf {
+    let src_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c");
+    let out_dir = profile_dir().join("drm-shim-clients");
+    std::fs::create_dir_all(&out_dir).expect("client output dir");
+    let exe = out_dir.join(name);
+    let out = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-std=gnu11", "-O1", "-g", "-Wall", "-Werror", "-pthread", "-I"])
+        .arg(uapi_include())
+        .arg("-I")
+        .arg(&src_dir)
+        .arg(src_dir.join(format!("{name}.c")))
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("run cc");
+    assert!(out.status.success(), "cc {name}.c:\n{}", String::from_utf8_lossy(&out.stderr));
+    exe
+}
+
+/// Runs client `name` under the shim, returning its output. The client runs in a process group of its own that is
+/// killed after 30 s, and again once it has exited, so that a hung fork child can neither stall nor outlive the test;
+/// output goes through files, which a leftover child cannot hold open the way it would a pipe.
+fn run_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let so = shim();
+    let exe = compile(name);
+    let out_path = exe.with_extension(format!("{}.out", std::process::id()));
+    let err_path = exe.with_extension(format!("{}.err", std::process::id()));
+    let mut child = Command::new(&exe)
+        .args(args)
+        .env("LD_PRELOAD", so)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .process_group(0)
+        .spawn()
+        .expect("spawn client");
+    let pgid = child.id() as i32;
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait client") {
+            break st;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            // SAFETY: signalling the process group this test created.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            break child.wait().unwrap_or(std::process::ExitStatus::from_raw(9));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    // SAFETY: as above; the group may already be empty.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    let stdout = std::fs::read(&out_path).unwrap_or_default();
+    let stderr = std::fs::read(&err_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    let _ = std::fs::remove_file(&err_path);
+    Output { status, stdout, stderr }
+}
+
+/// Runs client `name` under the shim and asserts it succeeded; returns its stdout.
+fn run(name: &str, args: &[&str]) -> String {
+    let out = run_with(name, args, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}\nstdout:\n{stdout}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn render_node_version_is_panthor_1_9() {
+    assert_eq!(run("version", &[]), "panthor 1.9.0\n");
+}
+
+#[test]
+fn nodes_and_sysfs_describe_a_panthor_platform_device() {
+    assert_eq!(
+        run("discovery", &[]),
+        "/dev/dri/renderD128 226:128\n/dev/dri/card0 226:0\n\
+         /dev/dri/by-path\n/dev/dri/card0\n/dev/dri/renderD128\n\
+         subsystem platform\ndevice /sys/devices/platform/fb000000.gpu\ndriver panthor\nfd /dev/dri/card0\n"
+    );
+}
+
+#[test]
+fn bo_mappings_share_the_bo_bytes_and_keep_it_alive() {
+    let out = run("bo_mmap", &[]);
+    assert!(out.starts_with("flush id ") && out.ends_with("\nok\n"), "{out}");
+}
+
+#[test]
+fn bad_pointers_fds_and_commands_are_errnos_and_dups_share_the_file() {
+    assert_eq!(run("errors", &[]), "ok\n");
+}
+
+#[test]
+fn fork_child_gets_a_fresh_device_and_parent_keeps_its_own() {
+    assert_eq!(run("fork", &[]), "ok\n");
+}
+
+#[test]
+fn threads_issue_ioctls_concurrently() {
+    assert_eq!(run("threads", &[]), "ok\n");
+}
+
+#[test]
+fn trace_names_each_ioctl_and_its_result() {
+    let out = run_with("errors", &[], &[("TYR_SHIM_LOG", "1")]);
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("open(\"/dev/dri/renderD128\", 0x80002) = 3"), "{log}");
+    assert!(log.contains("DRM_IOCTL_VERSION, 0x10) = -1 EFAULT"), "{log}");
+    assert!(log.contains("DRM_IOCTL_PANTHOR_BO_CREATE"), "{log}");
+}
