@@ -485,11 +485,21 @@ pub(crate) fn idle_timer_expired(st: &mut State, gen: u64) {
         arm_idle_timer(st);
         return;
     }
-    if report_idle(st).is_err() {
-        st.mcu.running = false;
-        st.mcu_status = mcu::STATUS_FATAL;
+    match report_idle(st) {
+        Ok(()) => {}
+        // The interface page is in a region the host has LOCKed: the MCU's access waits for the unlock.
+        Err(PortError::Stalled { .. }) => st.schedule(STALL_RETRY_NS, Event::McuIdle(gen)),
+        Err(_) => {
+            st.mcu.running = false;
+            st.mcu_status = mcu::STATUS_FATAL;
+        }
     }
 }
+
+/// How long a stalled MCU access waits before it is tried again (model time). Accesses to a LOCKed region wait for
+/// the unlock (`mali-g610.md` §6: "GPU accesses to it wait until unlocked"); the MCU's work is event-driven, so it
+/// is re-run once the host has had time to finish its page-table update.
+const STALL_RETRY_NS: u64 = 1_000;
 
 fn report_idle(st: &mut State) -> Result<(), PortError> {
     let req = rd(st, GLB_INPUT_VA + glb::REQ)?;
@@ -565,6 +575,7 @@ pub(crate) fn start(st: &mut State) {
             st.mcu_status = mcu::STATUS_ENABLED;
             st.job_irq.raise(job_irq::GLB);
         }
+        Err(PortError::Stalled { .. }) => st.schedule(STALL_RETRY_NS, Event::McuStart),
         Err(_) => {
             st.mcu.running = false;
             st.mcu_status = mcu::STATUS_FATAL;
@@ -584,11 +595,15 @@ pub(crate) fn doorbell(st: &mut State, i: u32) {
         streams::doorbell(st, i);
         Ok(())
     };
-    if served.is_err() {
-        st.mcu.running = false;
-        st.mcu_status = mcu::STATUS_FATAL;
-    } else if st.mcu.running {
-        arm_idle_timer(st);
+    match served {
+        // Serving is idempotent (requests are re-read, acks copied from them): run it again after the unlock.
+        Err(PortError::Stalled { .. }) => st.schedule(STALL_RETRY_NS, Event::Doorbell(i)),
+        Err(_) => {
+            st.mcu.running = false;
+            st.mcu_status = mcu::STATUS_FATAL;
+        }
+        Ok(()) if st.mcu.running => arm_idle_timer(st),
+        Ok(()) => {}
     }
 }
 
@@ -700,9 +715,13 @@ pub(crate) fn exec_batch(st: &mut State, gen: u64) {
     if !st.mcu.running {
         return;
     }
-    if streams::batch(st, gen).is_err() {
-        st.mcu.running = false;
-        st.mcu_status = mcu::STATUS_FATAL;
+    match streams::batch(st, gen) {
+        Ok(_) => {}
+        Err(PortError::Stalled { .. }) => st.schedule(STALL_RETRY_NS, Event::CsExec(gen)),
+        Err(_) => {
+            st.mcu.running = false;
+            st.mcu_status = mcu::STATUS_FATAL;
+        }
     }
 }
 

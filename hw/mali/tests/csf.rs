@@ -5,7 +5,7 @@ mod common;
 use common::pte::*;
 use common::*;
 use hw_mali::csf::{self, glb, values, GLB_INPUT_VA, GLB_OUTPUT_VA, SHARED_SIZE, SHARED_VA};
-use hw_mali::regs::{block, gpu, irq, job_irq, mcu};
+use hw_mali::regs::{as_command, block, gpu, irq, job_irq, mcu, mmu};
 use hw_mali::{IrqKind, PortError};
 
 const JOB_RAWSTAT: u32 = block::JOB_CONTROL + irq::RAWSTAT;
@@ -219,4 +219,27 @@ fn soft_reset_stops_the_mcu() {
     r.w32(gpu::GPU_COMMAND, 0x101);
     r.gpu.run_until_idle();
     assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_DISABLED);
+}
+
+#[test]
+fn a_doorbell_served_while_the_host_locks_the_shared_section_waits_for_the_unlock() {
+    // The host edits the MCU VM's page tables (LOCK over a 2 MiB region holding the shared section) while the MCU
+    // has a PING to serve: the MCU's interface accesses stall until UNLOCK instead of killing the MCU.
+    let r = booted();
+    wr(&r, GLB_INPUT_VA + glb::ACK_IRQ_MASK, 0x0400_050E);
+    let req = rd(&r, GLB_INPUT_VA + glb::REQ);
+    let ack = rd(&r, GLB_OUTPUT_VA + glb::REQ);
+    wr(&r, GLB_INPUT_VA + glb::REQ, ((ack ^ glb::PING) & glb::PING) | (req & !glb::PING));
+    r.w64(as_reg(0, mmu::LOCKADDR), SHARED_VA | 20);
+    r.as_cmd_nowait(0, as_command::LOCK);
+    r.w32(block::DOORBELL_BASE, 1);
+    for _ in 0..200 {
+        r.gpu.step();
+    }
+    assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_ENABLED, "a stalled access is not fatal");
+    assert_eq!(r.gpu.mcu_latched().pings, 0, "the ping waits for the unlock");
+    r.w32(as_reg(0, mmu::COMMAND), as_command::UNLOCK);
+    r.gpu.run_until_idle();
+    assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_ENABLED);
+    assert_eq!(r.gpu.mcu_latched().pings, 1);
 }

@@ -80,6 +80,19 @@ impl Rig {
         assert_eq!(self.r32(as_reg(n, mmu::STATUS)) & mmu::STATUS_ACTIVE, 0);
     }
 
+    /// Issues an AS command and lets only it complete (steps the clock until AS_STATUS is idle), leaving other
+    /// events pending.
+    pub fn as_cmd_nowait(&self, n: usize, cmd: u32) {
+        self.w32(as_reg(n, mmu::COMMAND), cmd);
+        for _ in 0..64 {
+            if self.r32(as_reg(n, mmu::STATUS)) & mmu::STATUS_ACTIVE == 0 {
+                return;
+            }
+            self.gpu.step();
+        }
+        panic!("AS {n} command {cmd} never completed");
+    }
+
     /// Programs AS `n` the way Panthor enables it and makes it live.
     pub fn enable_as(&self, n: usize, root: u64) {
         self.enable_as_with(n, root, MEMATTR, TRANSCFG);

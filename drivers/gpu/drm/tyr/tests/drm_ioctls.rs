@@ -18,8 +18,9 @@ use tyr::uapi::*;
 const K: u64 = 0x1000;
 
 struct Setup {
-    _soc: Rk3588,
     dev: Arc<TyrDrmDevice>,
+    /// Dropped last: the device's teardown still talks to the board.
+    _soc: Rk3588,
 }
 
 fn setup() -> Setup {

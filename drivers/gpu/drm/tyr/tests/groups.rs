@@ -17,10 +17,11 @@ use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
 
 struct T {
-    _soc: Rk3588,
     dev: Arc<TyrDrmDevice>,
     f: Arc<TyrDrmFile>,
     vm: u32,
+    /// Dropped last: the device's teardown still talks to the board.
+    _soc: Rk3588,
 }
 
 fn ioctl<A: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut A) -> kernel::Result {
@@ -280,4 +281,26 @@ fn a_job_that_never_completes_times_out() {
     assert_eq!(fence.error(), Some(ETIMEDOUT));
     assert_eq!(t.state(h), Ok((1, 0)), "TIMEDOUT");
     assert_eq!(t.submit(h, job(0x100_0000, 8), out, 0), Err(EINVAL), "a timed-out group takes no more jobs");
+}
+
+#[test]
+fn a_group_destroyed_unused_does_not_disturb_the_next_one() {
+    // IGT's panthor_group runs group_create (create, destroy, VM destroy) and then group_submit in one process.
+    let t = setup();
+    let qs = [queue(0, 4096)];
+    let h = t.create(&mut t.args(&qs)).unwrap();
+    ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut drm_panthor_group_destroy { group_handle: h, pad: 0 }).unwrap();
+    ioctl(&t.f, DRM_IOCTL_PANTHOR_VM_DESTROY, &mut drm_panthor_vm_destroy { id: t.vm, pad: 0 }).unwrap();
+    let mut vm = drm_panthor_vm_create::default();
+    ioctl(&t.f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).unwrap();
+    let t = T { vm: vm.id, ..t };
+    let h = t.create(&mut t.args(&qs)).unwrap();
+    t.bo_at(0x100_0000, &IGT_STREAM);
+    let target = t.bo_at(0x100_1000, &[]);
+    let out = t.syncobj();
+    t.submit(h, job(0x100_0000, 56), out, 0).unwrap();
+    let fence = t.out_fence(out);
+    fence.wait_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!((fence.error(), t.read_bo_u32(target)), (None, 0xDEAD_BEEF));
+    assert_eq!(t.dev.data().sched().late_acks(), 0);
 }

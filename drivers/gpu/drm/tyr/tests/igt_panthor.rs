@@ -21,8 +21,9 @@ const KB: u64 = 0x400;
 const M: u64 = 0x10_0000;
 
 struct Igt {
-    _soc: Rk3588,
     fd: Arc<TyrDrmFile>,
+    /// Dropped last: the device's teardown still talks to the board.
+    _soc: Rk3588,
 }
 
 fn open() -> Igt {

@@ -22,10 +22,11 @@ use tyr::vm::bind_async::sync_flags;
 const K: u64 = 0x1000;
 
 struct T {
-    _soc: Rk3588,
     f: Arc<TyrDrmFile>,
     vm: u32,
     bo: u32,
+    /// Dropped last: the device's teardown still talks to the board.
+    _soc: Rk3588,
 }
 
 fn ioctl<A: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut A) -> kernel::Result {
