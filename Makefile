@@ -8,8 +8,9 @@ DEB_PACKAGES ?= libclang-dev libdrm-dev pkg-config
 UAPI_HEADER := build/uapi/usr/include/drm/panthor_drm.h
 VECTORS := tests/vectors
 TYR := $(or $(CARGO_TARGET_DIR),target)/release/tyr
+SHIM := $(or $(CARGO_TARGET_DIR),target)/release/libtyr_drm_shim.so
 
-.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports clean
+.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports igt-suite igt shim clean
 
 # Our C ports of the IGT panthor tests (tests/igt), built against libdrm and the kernel's uAPI header.
 IGT_PORTS := panthor_query panthor_gem panthor_vm panthor_group
@@ -18,15 +19,34 @@ IGT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Itests/igt -Ibuild/uapi/usr/
 
 all: run
 
-## run: build the `tyr` tool, replay every reference vector set (one summary line per set), then boot the modelled
-## RK3588 and probe its GPU with the driver.
-run: deps
-	$(CARGO) build --release --locked -p tyr-cli
+## run: build everything, replay every reference vector set (one summary line per set), boot the modelled RK3588 and
+## print the device as a client sees it, then run our IGT panthor ports as unmodified C programs through the drm-shim
+## (one line per subtest, then `N passed, N failed, N skipped`).
+run: deps shim igt-ports
+	@echo "== reference vectors: the kernel's own C output, replayed byte for byte"
 	$(TYR) replay all $(VECTORS)
+	@echo "== the modelled RK3588, probed by Tyr (what Panthor logs, then VERSION and DEV_QUERY through a render node)"
 	$(TYR) info
+	@echo "== IGT panthor tests (our C ports) through LD_PRELOAD=$(SHIM)"
+	$(TYR) igt --shim $(SHIM) $(addprefix $(IGT_BIN)/,$(IGT_PORTS))
 
-## test: formatting, clippy with warnings as errors, then every crate's tests (what CI runs).
-test: deps lint unit
+## test: formatting, clippy with warnings as errors, every crate's tests, then the IGT ports through the shim (what CI
+## runs).
+test: deps lint unit igt-suite
+
+## shim: the `tyr` tool and the drm-shim library, release builds.
+shim: deps
+	$(CARGO) build --release --locked -p tyr-cli -p tyr-drm-shim
+
+## igt-suite: our IGT panthor ports through the shim; fails if any subtest fails.
+igt-suite: shim igt-ports
+	$(TYR) igt --shim $(SHIM) $(addprefix $(IGT_BIN)/,$(IGT_PORTS))
+
+## igt: the real IGT panthor tests from an IGT build directory (IGT_BUILD=<dir>, built from IGT's own sources) through
+## the shim, with a pass/fail/skip table per subtest.
+igt: shim
+	@test -n "$(IGT_BUILD)" || { echo "usage: make igt IGT_BUILD=<igt build directory>" >&2; exit 2; }
+	$(TYR) igt --shim $(SHIM) $$(find $(IGT_BUILD)/tests -maxdepth 2 -type f -name 'panthor_*' -perm -u+x | sort)
 
 ## lint: `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
 lint: deps
