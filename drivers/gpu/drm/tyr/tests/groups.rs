@@ -304,3 +304,122 @@ fn a_group_destroyed_unused_does_not_disturb_the_next_one() {
     assert_eq!((fence.error(), t.read_bo_u32(target)), (None, 0xDEAD_BEEF));
     assert_eq!(t.dev.data().sched().late_acks(), 0);
 }
+
+/// A stream that adds 1 to the u32 at `counter` (LOAD, ADD_IMMEDIATE32, STORE, WAIT).
+fn increment(counter: u64) -> [u64; 5] {
+    [
+        0x0144_0000_0000_0000 | counter, // MOVE48 d68 <- counter
+        0x1446_4400_0001_0000,           // LOAD_MULTIPLE r70 <- [d68], mask 1
+        0x0300_0000_00FF_0000,           // WAIT all
+        0x1046_4600_0000_0001,           // ADD_IMMEDIATE32 r70 <- r70 + 1
+        0x1546_4400_0001_0000,           // STORE_MULTIPLE [d68] <- r70, mask 1
+    ]
+}
+
+#[test]
+fn more_groups_than_slots_all_complete_their_jobs() {
+    let t = setup();
+    let slots = t.dev.data().sched().csif().csg_slot_count as usize;
+    let groups = slots + 4;
+    // One counter page per group, and a stream per group incrementing it, then a WAIT.
+    let mut work = Vec::new();
+    for i in 0..groups {
+        let counter = 0x200_0000 + (i as u64) * 0x1000;
+        let counter_bo = t.bo_at(counter, &[]);
+        let stream_va = 0x300_0000 + (i as u64) * 0x1000;
+        let mut words = increment(counter).to_vec();
+        words.push(0x0300_0000_00FF_0000);
+        t.bo_at(stream_va, &words);
+        let qs = [queue(0, 4096)];
+        let h = t.create(&mut t.args(&qs)).unwrap();
+        work.push((h, stream_va, counter_bo));
+    }
+    let rounds = 6;
+    let mut outs = Vec::new();
+    for _ in 0..rounds {
+        for &(h, stream_va, _) in &work {
+            let out = t.syncobj();
+            t.submit(h, job(stream_va, 48), out, 0).unwrap();
+            outs.push(t.out_fence(out));
+        }
+    }
+    for f in &outs {
+        f.wait_timeout(Duration::from_secs(20)).unwrap();
+        assert_eq!(f.error(), None);
+    }
+    for &(h, _, counter_bo) in &work {
+        assert_eq!(t.read_bo_u32(counter_bo), rounds, "group {h}: every job ran exactly once");
+        assert_eq!(t.state(h), Ok((0, 0)));
+    }
+}
+
+#[test]
+fn a_faulting_group_leaves_the_others_running() {
+    // The faulting group's VM is marked faulty, which stops every group on that VM (as in Panthor); a group on
+    // another VM carries on.
+    let t0 = setup();
+    let qs = [queue(0, 4096)];
+    let bad = t0.create(&mut t0.args(&qs)).unwrap();
+    let mut vm = drm_panthor_vm_create::default();
+    ioctl(&t0.f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).unwrap();
+    let t = T { vm: vm.id, ..t0 };
+    let good = t.create(&mut t.args(&qs)).unwrap();
+    let counter = t.bo_at(0x200_0000, &[]);
+    let mut words = increment(0x200_0000).to_vec();
+    words.push(0x0300_0000_00FF_0000);
+    t.bo_at(0x300_0000, &words);
+    let out_bad = t.syncobj();
+    t.submit(bad, job(0x10_0000, 8), out_bad, 0).unwrap();
+    let mut fences = Vec::new();
+    for _ in 0..3 {
+        let out = t.syncobj();
+        t.submit(good, job(0x300_0000, 48), out, 0).unwrap();
+        fences.push(t.out_fence(out));
+    }
+    let bad_fence = t.out_fence(out_bad);
+    bad_fence.wait_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(bad_fence.error(), Some(EINVAL));
+    for f in &fences {
+        f.wait_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(f.error(), None);
+    }
+    assert_eq!(t.state(bad), Ok((2, 1)));
+    assert_eq!(t.state(good), Ok((0, 0)));
+    assert_eq!(t.read_bo_u32(counter), 3);
+    let vm = t.f.data().vms().get(t.vm).unwrap();
+    assert!(vm.vas().iter().any(|v| v.addr == 0x200_0000), "the VM's mappings are untouched");
+}
+
+#[test]
+fn many_queues_many_jobs_in_flight() {
+    let t = setup();
+    let nq = 4usize;
+    let qs: Vec<_> = (0..nq).map(|q| queue(q as u8, 4096)).collect();
+    let h = t.create(&mut t.args(&qs)).unwrap();
+    let mut counters = Vec::new();
+    for q in 0..nq {
+        let c = 0x200_0000 + q as u64 * 0x1000;
+        counters.push(t.bo_at(c, &[]));
+        let mut words = increment(c).to_vec();
+        words.push(0x0300_0000_00FF_0000);
+        t.bo_at(0x300_0000 + q as u64 * 0x1000, &words);
+    }
+    // 40 jobs per queue: more than a 4 KiB ring holds at once (32), so some wait for ring space.
+    let jobs = 40;
+    let mut last = Vec::new();
+    for _ in 0..jobs {
+        for q in 0..nq {
+            let out = t.syncobj();
+            let j = drm_panthor_queue_submit { queue_index: q as u32, ..job(0x300_0000 + q as u64 * 0x1000, 48) };
+            t.submit(h, j, out, 0).unwrap();
+            last.push(t.out_fence(out));
+        }
+    }
+    for f in &last {
+        f.wait_timeout(Duration::from_secs(20)).unwrap();
+        assert_eq!(f.error(), None);
+    }
+    for c in counters {
+        assert_eq!(t.read_bo_u32(c), jobs);
+    }
+}
