@@ -12,6 +12,7 @@ use crate::drm_device::TyrDrmFile;
 use crate::file::bo_flags;
 use crate::query::{dev_query, QuerySource};
 use crate::sched::group::{GroupCtx, MAX_QUEUES};
+use crate::sched::heap::HeapPool;
 use crate::sched::Scheduler;
 use crate::uapi::ioctl::*;
 use crate::uapi::*;
@@ -37,8 +38,8 @@ pub static IOCTLS: [IoctlDesc<TyrDrmFile>; 17] = [
     entry(DRM_IOCTL_PANTHOR_GROUP_DESTROY, "GROUP_DESTROY", group_destroy),
     entry(DRM_IOCTL_PANTHOR_GROUP_SUBMIT, "GROUP_SUBMIT", group_submit),
     entry(DRM_IOCTL_PANTHOR_GROUP_GET_STATE, "GROUP_GET_STATE", group_get_state),
-    entry(DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, "TILER_HEAP_CREATE", scheduler_pending),
-    entry(DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, "TILER_HEAP_DESTROY", scheduler_pending),
+    entry(DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, "TILER_HEAP_CREATE", tiler_heap_create),
+    entry(DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, "TILER_HEAP_DESTROY", tiler_heap_destroy),
     entry(DRM_IOCTL_PANTHOR_BO_SET_LABEL, "BO_SET_LABEL", bo_set_label),
     entry(DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, "SET_USER_MMIO_OFFSET", set_user_mmio_offset),
     entry(DRM_IOCTL_PANTHOR_BO_SYNC, "BO_SYNC", bo_sync),
@@ -224,8 +225,27 @@ fn group_get_state(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     Ok(())
 }
 
-/// TILER_HEAP_* need heap chunks and the tiler OOM path, which are not built yet: they fail without touching
-/// anything.
-fn scheduler_pending(_f: &TyrDrmFile, _d: &mut IoctlData) -> Result {
-    Err(EOPNOTSUPP)
+fn tiler_heap_create(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
+    let args: &mut drm_panthor_tiler_heap_create = d.get()?;
+    let vm = f.data().vms().get(args.vm_id).map_err(|_| EINVAL)?;
+    let mut heaps = vm.heaps();
+    if heaps.is_none() {
+        *heaps = Some(HeapPool::new(f.device().data().ram(), &vm)?);
+    }
+    let pool = heaps.as_mut().ok_or(EINVAL)?;
+    let info = pool.create(&vm, args.initial_chunk_count, args.chunk_size, args.max_chunks, args.target_in_flight)?;
+    args.handle = args.vm_id << 16 | info.id;
+    args.tiler_heap_ctx_gpu_va = info.ctx_va;
+    args.first_heap_chunk_gpu_va = info.first_chunk_va;
+    Ok(())
+}
+
+fn tiler_heap_destroy(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
+    let args: &mut drm_panthor_tiler_heap_destroy = d.get()?;
+    if args.pad != 0 {
+        return Err(EINVAL);
+    }
+    let vm = f.data().vms().get(args.handle >> 16).map_err(|_| EINVAL)?;
+    let mut heaps = vm.heaps();
+    heaps.as_mut().ok_or(ENOENT)?.destroy(args.handle & 0xffff)
 }

@@ -112,6 +112,14 @@ pub mod cs_out {
     pub const FAULT_INFO: u64 = 0x88;
     /// `fatal_info` (u64).
     pub const FATAL_INFO: u64 = 0x90;
+    /// `heap_vt_start`: vertex/tiler jobs started on the heap.
+    pub const HEAP_VT_START: u64 = 0xc0;
+    /// `heap_vt_end`: vertex/tiler jobs completed.
+    pub const HEAP_VT_END: u64 = 0xc4;
+    /// `heap_frag_end`: fragment jobs completed.
+    pub const HEAP_FRAG_END: u64 = 0xcc;
+    /// `heap_address` (u64): the heap context of the OOM.
+    pub const HEAP_ADDRESS: u64 = 0xd0;
 }
 
 /// CS `req`/`ack` bits.

@@ -18,6 +18,7 @@
 //! Not modelled yet: tiler heap growth (TILER_OOM is answered with no new chunk), protected mode, GPU reset.
 
 pub mod group;
+pub mod heap;
 pub mod iface;
 pub mod queue;
 pub mod submit;
@@ -330,9 +331,14 @@ impl Scheduler {
                 g.state().fatal_queues |= (1u32 << g.queues.len()) - 1;
             }
             if ev & cs_req::TILER_OOM != 0 {
-                // No heap to grow it with: a zero chunk lets the firmware fall back.
-                let _ = cs.set_input64(cs_in::HEAP_START, 0);
-                let _ = cs.set_input64(cs_in::HEAP_END, 0);
+                match grow_heap(&g, cs) {
+                    Ok(chunk) => {
+                        let _ = cs.set_input64(cs_in::HEAP_START, chunk);
+                        let _ = cs.set_input64(cs_in::HEAP_END, chunk);
+                    }
+                    // A heap the firmware names that does not exist: the queue cannot go on.
+                    Err(_) => g.state().fatal_queues |= 1 << j,
+                }
             }
             if ev & (cs_req::FAULT | cs_req::TILER_OOM) != 0 {
                 resume |= 1 << j;
@@ -473,6 +479,24 @@ impl Scheduler {
             let prio = 0xf_u32.saturating_sub(inner.slots.iter().filter(|x| x.is_some()).count() as u32);
             let _ = self.bind_and_start(inner, s, &g, prio);
         }
+    }
+}
+
+/// The tiler-OOM worker (`group_process_tiler_oom`): grows the heap the firmware names by one chunk, or answers
+/// with no chunk (0) when the heap is busy, full, or memory ran out, so that the firmware falls back (waits for
+/// fragments or runs the exception handler). `EINVAL` for a heap context that is not one of the VM's.
+fn grow_heap(g: &Group, cs: &Iface) -> Result<u64> {
+    let vt_start = cs.output(cs_out::HEAP_VT_START)?;
+    let vt_end = cs.output(cs_out::HEAP_VT_END)?;
+    let frag_end = cs.output(cs_out::HEAP_FRAG_END)?;
+    let ctx = cs.output64(cs_out::HEAP_ADDRESS)?;
+    let mut heaps = g.vm.heaps();
+    let pool = heaps.as_mut().ok_or(EINVAL)?;
+    match pool.grow(&g.vm, ctx, vt_start.wrapping_sub(frag_end), vt_end.wrapping_sub(frag_end)) {
+        Ok(Ok(chunk)) => Ok(chunk),
+        Ok(Err(_)) => Ok(0),
+        Err(e) if e == kernel::error::code::ENOMEM => Ok(0),
+        Err(e) => Err(e),
     }
 }
 

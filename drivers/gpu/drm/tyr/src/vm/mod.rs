@@ -333,6 +333,9 @@ pub struct Vm {
     /// Where kernel BOs get their VAs (`kernel_auto_va`), and what is allocated there (start → end).
     auto_va: Range<u64>,
     kva: Mutex<BTreeMap<u64, u64>>,
+    /// The VM's tiler heaps, created by the first TILER_HEAP_CREATE; dropped by [`Vm::destroy`] (its BOs hold the
+    /// VM, so it cannot wait for the VM's drop).
+    heaps: Mutex<Option<crate::sched::heap::HeapPool>>,
 }
 
 /// The MCU VM's kernel auto-VA area (`CSF_MCU_SHARED_REGION_START`, 64 MiB): the shared firmware section sits at its
@@ -401,6 +404,7 @@ impl Vm {
             va_cache: Mutex::new(VaPrealloc::empty(&gpuvm2)),
             auto_va,
             kva: Mutex::new(BTreeMap::new()),
+            heaps: Mutex::new(None),
         })?;
         // A GPU fault marks the VM unusable (issue 6) and is kept for VM_GET_STATE and tools.
         let weak = Arc::downgrade(&vm);
@@ -709,6 +713,11 @@ impl Vm {
         self.kva.lock().unwrap_or_else(|e| e.into_inner()).remove(&va);
     }
 
+    /// The VM's tiler heap pool, if a heap was ever created.
+    pub fn heaps(&self) -> MutexGuard<'_, Option<crate::sched::heap::HeapPool>> {
+        self.heaps.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The kernel auto-VA area.
     pub fn kernel_va_area(&self) -> Range<u64> {
         self.auto_va.clone()
@@ -772,6 +781,9 @@ impl Vm {
     /// references hold them.
     pub fn destroy(self: &Arc<Self>) -> Result {
         self.destroyed.store(true, Ordering::Release);
+        // The heaps go with the VM (`panthor_heap_pool_destroy`): their chunks are unmapped here.
+        let heaps = self.heaps().take();
+        drop(heaps);
         // Bind jobs still waiting on their dependencies are cancelled.
         self.bind_queue.stop();
         let user = 0..self.layout.kernel_start;
