@@ -9,7 +9,7 @@ UAPI_HEADER := build/uapi/usr/include/drm/panthor_drm.h
 VECTORS := tests/vectors
 TYR := $(or $(CARGO_TARGET_DIR),target)/release/tyr
 
-.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports clean
+.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports fuzz clean
 
 # Our C ports of the IGT panthor tests (tests/igt), built against libdrm and the kernel's uAPI header.
 IGT_PORTS := panthor_query panthor_gem panthor_vm panthor_group
@@ -35,6 +35,14 @@ lint: deps
 
 unit: deps
 	$(CARGO) test --workspace --locked
+
+## fuzz: the long ioctl fuzz run (issue 9): FUZZ_SEEDS seeds of FUZZ_ITERATIONS steps each on 3 files, checking after
+## every call; `make test` runs a short fixed-seed budget (tools/tyr/tests/fuzz.rs). A failure prints a minimised script.
+FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
+FUZZ_ITERATIONS ?= 20000
+fuzz: deps
+	$(CARGO) build --release --locked -p tyr-cli
+	for s in $(FUZZ_SEEDS); do $(TYR) fuzz --seed $$s --iterations $(FUZZ_ITERATIONS) --files 3 || exit 1; done
 
 ## fmt: format the tree.
 fmt:

@@ -203,6 +203,8 @@ impl Baseline {
     pub fn check(&self, files: &[&TyrDrmFile], dev: &TyrDrmDevice, timeout: Duration) -> Result<Verdict, CheckError> {
         let deadline = Instant::now() + timeout;
         loop {
+            // Dma-bufs whose last descriptor is gone release their objects when reaped.
+            dev.dma_buf_count();
             let (verdict, owned) = check_files_owned(files)?;
             let s = dev.data().ram().stats();
             let allocated = s.usable_frames - s.free_frames;
