@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use kernel::code::EFAULT;
 use kernel::drm::gem::IntoGemObject;
-use kernel::drm::ioctl::ioc_size;
+use kernel::drm::ioctl::{ioc_size, IOC_IN};
 use kernel::error::Error;
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
@@ -324,11 +324,15 @@ fn open_fds() -> Vec<i32> {
 
 /// Whether a failed `step` may have changed state: a synchronous VM_BIND keeps the ops before the failing one
 /// (§7.4, it writes their number back), and a handler that succeeded before the copy-back faulted on a read-only
-/// argument keeps its effect, as in `drm_ioctl` (§1.2: the copy-back fault replaces the result).
+/// (or, with nothing to read, any unwritable) argument keeps its effect, as in `drm_ioctl` (§1.2: the copy-back fault
+/// replaces the result).
 pub fn failure_may_change_state(step: &Step, out: &Outcome) -> bool {
     let Step::Ioctl(c) = step else { return true };
     let Err(e) = out.result else { return false };
-    if e == EFAULT && c.arg == PtrKind::ReadOnly {
+    // The handler ran when nothing had to be read (no write direction, or size 0) or the argument was readable;
+    // only the copy-back then faulted.
+    let nothing_read = c.cmd & IOC_IN == 0 || ioc_size(c.cmd) == 0;
+    if e == EFAULT && c.arg != PtrKind::Valid && (c.arg == PtrKind::ReadOnly || nothing_read) {
         return true;
     }
     if errno::known(c.cmd).is_some_and(|k| k.cmd == DRM_IOCTL_PANTHOR_VM_BIND) {
