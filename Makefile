@@ -10,7 +10,7 @@ VECTORS := tests/vectors
 TYR := $(or $(CARGO_TARGET_DIR),target)/release/tyr
 SHIM := $(or $(CARGO_TARGET_DIR),target)/release/libtyr_drm_shim.so
 
-.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports igt-suite igt shim clean
+.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports igt-suite igt shim fuzz clean
 
 # Our C ports of the IGT panthor tests (tests/igt), built against libdrm and the kernel's uAPI header.
 IGT_PORTS := panthor_query panthor_gem panthor_vm panthor_group
@@ -55,6 +55,14 @@ lint: deps
 
 unit: deps
 	$(CARGO) test --workspace --locked
+
+## fuzz: the long ioctl fuzz run (issue 9): FUZZ_SEEDS seeds of FUZZ_ITERATIONS steps each on 3 files, checking after
+## every call; `make test` runs a short fixed-seed budget (tools/tyr/tests/fuzz.rs). A failure prints a minimised script.
+FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
+FUZZ_ITERATIONS ?= 20000
+fuzz: deps
+	$(CARGO) build --release --locked -p tyr-cli
+	for s in $(FUZZ_SEEDS); do $(TYR) fuzz --seed $$s --iterations $(FUZZ_ITERATIONS) --files 3 || exit 1; done
 
 ## fmt: format the tree.
 fmt:

@@ -252,6 +252,15 @@ impl Ram {
         Ok(())
     }
 
+    /// Whether the frame holding `pa` is allocated (handed out and not yet freed), for consistency checkers that
+    /// account for every frame. Holes, reserved frames and addresses outside RAM are not allocated.
+    pub fn is_allocated(&self, pa: PhysAddr) -> bool {
+        if !self.contains(pa & !(FRAME_SIZE - 1), FRAME_SIZE) || self.reserved.iter().any(|r| r.contains(&pa)) {
+            return false;
+        }
+        self.frames.lock().is_used(pa >> FRAME_SHIFT)
+    }
+
     /// Allocation figures.
     pub fn stats(&self) -> RamStats {
         RamStats { usable_frames: self.usable_frames, free_frames: self.frames.lock().free() }

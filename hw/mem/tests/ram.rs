@@ -112,3 +112,15 @@ fn bad_configurations_are_refused() {
     let bad_hole = RamConfig { size: 1 << 20, holes: vec![0x800..0x2000], reserved: vec![] };
     assert!(matches!(Ram::new(bad_hole), Err(MemError::Config(_))));
 }
+
+#[test]
+fn is_allocated_follows_alloc_and_free() {
+    let ram = small();
+    let a = ram.alloc_frame().unwrap();
+    assert!(ram.is_allocated(a));
+    assert!(ram.is_allocated(a + 0x123), "any byte of the frame");
+    ram.free_frame(a).unwrap();
+    assert!(!ram.is_allocated(a));
+    assert!(!ram.is_allocated(0), "reserved frames were never handed out");
+    assert!(!ram.is_allocated(!0xfff), "outside RAM");
+}

@@ -280,3 +280,24 @@ fn walk_reports_every_level_and_the_leaf_kind() {
     assert_eq!(w.entries()[2].pte, 0x0060_0000_0040_0e41);
     assert_eq!(pt.iova_to_phys(0x40_0000), 0);
 }
+
+#[test]
+fn every_live_table_is_reachable_and_freed_tables_are_not() {
+    let mut pt = table();
+    assert_eq!(pt.map_pages(0x40_0000, 0x10_0000, SZ_4K, 2, RW), (2 * SZ_4K, Ok(())));
+    assert_eq!(pt.map_pages(1 << 40, 0x10_0000, SZ_4K, 1, RW), (SZ_4K, Ok(())));
+    let tables = |pt: &ArmLpaeS1| {
+        let mut v = Vec::new();
+        pt.for_each_table(|pa| v.push(pa));
+        v
+    };
+    let t = tables(&pt);
+    assert_eq!(t.len(), pt.tables_live());
+    assert_eq!(t[0], pt.ttbr(), "the root first");
+    let mut sorted = t.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), t.len(), "no table page is referenced twice");
+    assert_eq!(pt.unmap_pages(1 << 40, SZ_4K, 1, None), SZ_4K);
+    assert_eq!(tables(&pt).len(), pt.tables_live());
+}

@@ -1,5 +1,7 @@
 //! Library side of the `tyr` tool, so that tests drive exactly what the binary runs.
 
+pub mod check;
+pub mod fuzz;
 pub mod igt;
 pub mod info;
 pub mod replay;

@@ -41,6 +41,39 @@ enum Command {
         #[arg(required = true)]
         binaries: Vec<PathBuf>,
     },
+    /// Fuzz every ioctl a render node accepts (several files at once), checking after each call that nothing panicked,
+    /// the errno is one the spec allows, the consistency checker passes and a failed call changed nothing. A failure is
+    /// minimised and printed as a script for `--replay`.
+    Fuzz {
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Steps to run.
+        #[arg(long, default_value_t = 10_000)]
+        iterations: u64,
+        /// Files open at once.
+        #[arg(long, default_value_t = 3)]
+        files: usize,
+        /// Replays the minimiser may spend on a failure.
+        #[arg(long, default_value_t = 300)]
+        minimise_budget: usize,
+        /// Replay a script (a printed failure) instead of generating.
+        #[arg(long)]
+        replay: Option<PathBuf>,
+    },
+    /// Boot the board, run a small scripted workload (or `--seed`'s fuzz steps) and print the consistency checker's
+    /// verdict.
+    Check {
+        /// Run this fuzz seed's steps instead of the scripted workload.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Steps of the fuzz seed.
+        #[arg(long, default_value_t = 1000)]
+        iterations: u64,
+        /// Files open at once for the fuzz seed.
+        #[arg(long, default_value_t = 3)]
+        files: usize,
+    },
     /// Print a synthetic, seeded GPUVM workload as a script for `tyr replay gpuvm --no-list --time`.
     Gen {
         #[command(subcommand)]
@@ -115,6 +148,25 @@ fn main() -> ExitCode {
         }
         Command::Replay { kind: ReplayKind::All { dir } } => return replay_all(&dir),
         Command::Igt { shim, binaries } => return igt(&shim, &binaries),
+        Command::Fuzz { seed, iterations, files, minimise_budget, replay } => {
+            return fuzz(seed, iterations, files, minimise_budget, replay.as_deref())
+        }
+        Command::Check { seed, iterations, files } => {
+            let res = match seed {
+                None => tyr_cli::check::scripted(),
+                Some(seed) => tyr_cli::check::seeded(seed, iterations, files),
+            };
+            return match res {
+                Ok(out) => {
+                    emit(&out);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("tyr check: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Gen { kind: GenKind::Disjoint { count, seed } } => {
             Ok(tyr_cli::replay::workload::to_script(&tyr_cli::replay::workload::disjoint(count, seed)))
         }
@@ -129,6 +181,44 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("tyr: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn fuzz(seed: u64, iterations: u64, files: usize, budget: usize, replay: Option<&std::path::Path>) -> ExitCode {
+    use tyr_cli::fuzz;
+    let res = match replay {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| fuzz::FuzzError::Boot(format!("{}: {e}", path.display())))
+            .and_then(|t| fuzz::script::parse(&t))
+            .and_then(|steps| fuzz::replay(&steps, files)),
+        None => {
+            let bar = indicatif::ProgressBar::new(iterations);
+            if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} ioctl steps {per_sec} eta {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let opts = fuzz::Options { seed, iterations, files, minimise_budget: budget };
+            let res = fuzz::run(opts, &mut |n| {
+                if n % 64 == 0 {
+                    bar.set_position(n)
+                }
+            });
+            bar.finish_and_clear();
+            res
+        }
+    };
+    match res {
+        Ok(stats) => {
+            emit(&format!("seed {seed}: {stats}"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tyr fuzz: {e}");
             ExitCode::FAILURE
         }
     }

@@ -219,6 +219,11 @@ impl<O> HandleTable<O> {
         drop(all);
     }
 
+    /// Every handle and its object, in handle order (debugfs `gem_names`; checkers and snapshots).
+    pub fn handles(&self) -> Vec<(u32, Arc<O>)> {
+        self.map().iter().map(|(h, o)| (*h, o.clone())).collect()
+    }
+
     /// Number of live handles.
     pub fn len(&self) -> usize {
         self.map().len()
@@ -267,6 +272,7 @@ mod tests {
         assert_eq!(t.create(&o).unwrap(), 1);
         assert!(Arc::ptr_eq(&t.lookup(2).unwrap(), &o));
         assert_eq!(t.lookup(9).err(), Some(ENOENT));
+        assert_eq!(t.handles().iter().map(|(h, _)| *h).collect::<Vec<_>>(), [1, 2]);
     }
 
     #[test]

@@ -108,6 +108,11 @@ impl ReservedPtPool {
         self.pages.len()
     }
 
+    /// The frames held, for consistency checkers that account for every frame.
+    pub fn pages(&self) -> &[PhysAddr] {
+        &self.pages
+    }
+
     /// The most table pages a map of `[iova, iova + size)` can need in a 4-level, 4 KiB-granule table whose root exists:
     /// one per L1, L2 and L3 table the range touches (what Panthor's `panthor_vm_op_ctx_prealloc_pts` counts).
     pub fn pages_needed(iova: u64, size: u64) -> usize {

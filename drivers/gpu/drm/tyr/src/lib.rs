@@ -9,6 +9,7 @@
 //! * [`vm`] builds each VM on GpuVm + io-pgtable, [`mmu`] manages the address-space slots and MMU faults;
 //! * [`uapi`] is generated from the kernel's header, [`uobj`] holds Panthor's extensible user-object rules.
 
+pub mod check;
 pub mod driver;
 pub mod drm_device;
 pub mod file;

@@ -65,6 +65,12 @@ impl SyncobjTable {
         Ok(objs)
     }
 
+    /// Every handle and its syncobj, in handle order (for checkers and snapshots).
+    pub fn handles(&self) -> Vec<(u32, Arc<Syncobj>)> {
+        let slots = self.slots();
+        slots.iter().enumerate().filter_map(|(i, s)| s.clone().map(|o| (i as u32 + 1, o))).collect()
+    }
+
     /// Removes `handle` (`drm_syncobj_destroy`); the syncobj lives on while others hold it. `EINVAL` for an unknown
     /// handle, which is what SYNCOBJ_DESTROY returns (unlike the lookups' `ENOENT`).
     pub fn destroy(&self, handle: u32) -> Result {
@@ -96,6 +102,7 @@ mod tests {
         t.destroy(3).unwrap();
         t.destroy(2).unwrap();
         assert_eq!(t.create(CreateFlags::empty()), Ok(2));
+        assert_eq!(t.handles().iter().map(|(h, _)| *h).collect::<Vec<_>>(), [1, 2]);
     }
 
     #[test]

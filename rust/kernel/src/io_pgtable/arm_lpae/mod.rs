@@ -264,6 +264,26 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
         self.leaves_under(self.pgd, self.geom.start_level, 0, &mut f);
     }
 
+    /// Calls `f` with the physical address of every table page reachable from the root, the root included (what
+    /// [`Self::tables_live`] should count: a checker compares the two to find leaked or lost tables).
+    pub fn for_each_table(&self, mut f: impl FnMut(PhysAddr)) {
+        self.tables_under(self.pgd, self.geom.start_level, &mut f);
+    }
+
+    fn tables_under(&self, table: PhysAddr, lvl: u32, f: &mut impl FnMut(PhysAddr)) {
+        f(table);
+        let Ok(ptes) = self.ram.frame_u64s(table) else { return };
+        if lvl >= MAX_LEVELS - 1 {
+            return;
+        }
+        for e in &ptes[..self.geom.entries(lvl)] {
+            let pte = e.load(Ordering::Relaxed);
+            if pte != 0 && !is_leaf(pte, lvl) {
+                self.tables_under(pte_to_paddr(pte), lvl + 1, f);
+            }
+        }
+    }
+
     fn leaves_under(&self, table: PhysAddr, lvl: u32, base: usize, f: &mut impl FnMut(Leaf)) {
         let Ok(ptes) = self.ram.frame_u64s(table) else { return };
         for (i, e) in ptes[..self.geom.entries(lvl)].iter().enumerate() {

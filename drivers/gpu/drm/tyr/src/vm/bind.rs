@@ -76,12 +76,20 @@ impl VmPool {
         if pad != 0 {
             return Err(EINVAL);
         }
-        let vm = {
+        let idx = (id as usize).checked_sub(1).filter(|&i| i < MAX_VMS_PER_FILE).ok_or(EINVAL)?;
+        let vm = self.slots()[idx].clone().ok_or(EINVAL)?;
+        // The unmap of everything is prepared before the id goes, so that ENOMEM leaves the VM as it was (upstream
+        // frees the id first and only WARNs when the unmap fails, `panthor_vm_pool_destroy_vm`).
+        let op = vm.prepare_destroy()?;
+        {
             let mut slots = self.slots();
-            let idx = (id as usize).checked_sub(1).filter(|&i| i < MAX_VMS_PER_FILE).ok_or(EINVAL)?;
-            slots[idx].take().ok_or(EINVAL)?
-        };
-        vm.destroy()
+            // Destroyed (and maybe re-created) by a concurrent call in between: not ours to destroy any more.
+            if !slots[idx].as_ref().is_some_and(|v| Arc::ptr_eq(v, &vm)) {
+                return Err(EINVAL);
+            }
+            slots[idx] = None;
+        }
+        vm.destroy_prepared(op)
     }
 
     /// `VM_GET_STATE`: 1 when unusable, else 0.

@@ -2,15 +2,20 @@
 //!
 //! Every VA's pages are mapped, each to the frame of its BO at the VA's offset (every page of a sparse VA to the
 //! VM's one dummy page), with the permissions its flags ask for; nothing outside the VAs is mapped. Read from the
-//! page table itself, not from what the driver believes it wrote.
+//! page table itself, not from what the driver believes it wrote. Beyond the mappings: every table page the page
+//! table counts is reachable from its root (no table page leaks), each VA's vm_bo counts exactly the VAs that name
+//! it, is on the extobj list exactly when its BO is external, and [`check_vm_frames`] reports the frames the VM owns
+//! so that a device-level checker ([`crate::check`]) can account for every frame in RAM.
 
 use core::fmt;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use kernel::drm::gem::IntoGemObject;
 use kernel::io_pgtable::PteAttrs;
 use kernel::page::PhysAddr;
 
-use super::{map_flags, Vm};
+use super::{map_flags, VaView, Vm};
 
 const PAGE: u64 = 0x1000;
 
@@ -50,6 +55,27 @@ pub enum Inconsistency {
         /// The VA.
         va: u64,
     },
+    /// The page table counts more (or fewer) table pages than its root reaches, or reaches one twice.
+    TableLeak {
+        /// Table pages counted live.
+        live: usize,
+        /// Distinct table pages reachable from the root.
+        reachable: usize,
+    },
+    /// A vm_bo's VA count differs from the number of VAs naming it.
+    VmBoCount {
+        /// The first VA naming the vm_bo.
+        va: u64,
+        /// VAs naming it.
+        want: usize,
+        /// Its count.
+        got: usize,
+    },
+    /// A vm_bo's extobj flag or extobj-list membership disagrees with whether its BO shares the VM's resv.
+    ExtObj {
+        /// The first VA naming the vm_bo.
+        va: u64,
+    },
 }
 
 impl fmt::Display for Inconsistency {
@@ -62,6 +88,13 @@ impl fmt::Display for Inconsistency {
                 write!(f, "{iova:#x} has attributes {attrs:#x}, its VA's flags are {flags:#x}")
             }
             Self::BoPages { va } => write!(f, "the BO of the VA at {va:#x} has no pages"),
+            Self::TableLeak { live, reachable } => {
+                write!(f, "{live} table pages live but {reachable} distinct ones reachable from the root")
+            }
+            Self::VmBoCount { va, want, got } => {
+                write!(f, "the vm_bo of the VA at {va:#x} counts {got} VAs, {want} name it")
+            }
+            Self::ExtObj { va } => write!(f, "the vm_bo of the VA at {va:#x} is wrongly on or off the extobj list"),
         }
     }
 }
@@ -79,11 +112,99 @@ fn perms_match(flags: u32, attrs: u64) -> bool {
         && (idx == 1) == (flags & map_flags::UNCACHED == 0)
 }
 
+/// The frames a VM owns, as [`check_vm_frames`] found them.
+#[derive(Clone, Default)]
+pub struct VmFrames {
+    /// Table pages reachable from the root, the root first.
+    pub tables: Vec<PhysAddr>,
+    /// Spare table pages the VM keeps for later ops.
+    pub spare: Vec<PhysAddr>,
+    /// The dummy page of sparse mappings.
+    pub dummy: PhysAddr,
+    /// The VAs, in address order.
+    pub vas: Vec<VaView>,
+}
+
+/// One consistent view of a VM, read under its op lock (an asynchronous bind job cannot run in between).
+struct Snapshot {
+    vas: Vec<VaView>,
+    /// Per VA: (vm_bo identity, its VA count, its extobj flag), `None` for a sparse VA.
+    vm_bos: Vec<Option<(usize, usize, bool)>>,
+    leaves: Vec<(u64, u64, PhysAddr, u64)>,
+    frames: VmFrames,
+    tables_live: usize,
+}
+
+fn snapshot(vm: &Vm) -> Snapshot {
+    let spare = vm.pt_cache.lock().unwrap_or_else(|e| e.into_inner()).pages().to_vec();
+    let mut core = vm.core();
+    let mut vas = Vec::new();
+    let mut vm_bos = Vec::new();
+    for v in core.vas() {
+        vas.push(VaView {
+            addr: v.addr(),
+            size: v.range(),
+            bo: v.vm_bo().map(|b| b.obj().clone()),
+            offset: v.gem_offset(),
+            flags: v.flags(),
+        });
+        vm_bos.push(v.vm_bo().map(|b| {
+            let b = b.as_arc();
+            (Arc::as_ptr(b) as usize, b.va_count(), b.is_extobj())
+        }));
+    }
+    let data = core.data();
+    let mut leaves = Vec::new();
+    data.pt.for_each_leaf(|l| leaves.push((l.iova as u64, l.size() as u64, l.paddr(), l.attrs().bits())));
+    let mut tables = Vec::new();
+    data.pt.for_each_table(|pa| tables.push(pa));
+    let frames = VmFrames { tables, spare, dummy: data.dummy, vas: Vec::new() };
+    let tables_live = data.pt.tables_live();
+    Snapshot { vas, vm_bos, leaves, frames, tables_live }
+}
+
 /// Checks `vm`: `Ok` when the page table is exactly what the VA list says, else the first disagreement in address
 /// order.
 pub fn check_vm(vm: &Vm) -> Result<(), Inconsistency> {
-    let vas = vm.vas();
-    let leaves = vm.leaves();
+    check_vm_frames(vm).map(drop)
+}
+
+/// Checks `vm` as [`check_vm`] does, then its table pages and vm_bos; returns the frames it owns and its VAs.
+pub fn check_vm_frames(vm: &Vm) -> Result<VmFrames, Inconsistency> {
+    // The extobj list first: a vm_bo that is mapped when the VAs are read was obtained (and listed) before.
+    let extobjs: Vec<usize> = {
+        let mut guard = vm.gpuvm().resv().lock();
+        vm.gpuvm().extobjs(&mut guard).map(|v| v.iter().map(|b| Arc::as_ptr(b) as usize).collect()).unwrap_or_default()
+    };
+    let Snapshot { vas, vm_bos, leaves, mut frames, tables_live } = snapshot(vm);
+    let mut distinct = frames.tables.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() != tables_live || frames.tables.len() != tables_live {
+        return Err(Inconsistency::TableLeak { live: tables_live, reachable: distinct.len() });
+    }
+    check_mappings(&vas, &leaves)?;
+    let mut named: HashMap<usize, (u64, usize, usize, bool)> = HashMap::new();
+    for (va, b) in vas.iter().zip(&vm_bos) {
+        if let Some((id, count, extobj)) = *b {
+            named.entry(id).or_insert((va.addr, 0, count, extobj)).1 += 1;
+            let external = va.bo.as_ref().is_some_and(|bo| !Arc::ptr_eq(bo.gem().resv(), vm.gpuvm().resv()));
+            if external != extobj || extobj != extobjs.contains(&id) {
+                return Err(Inconsistency::ExtObj { va: va.addr });
+            }
+        }
+    }
+    for (va, want, got, _) in named.into_values() {
+        if want != got {
+            return Err(Inconsistency::VmBoCount { va, want, got });
+        }
+    }
+    frames.vas = vas;
+    Ok(frames)
+}
+
+/// The mapping half: the leaves are exactly what the VAs say.
+fn check_mappings(vas: &[VaView], leaves: &[(u64, u64, PhysAddr, u64)]) -> Result<(), Inconsistency> {
     let mut dummy: Option<PhysAddr> = None;
     let mut li = 0;
     // Pages of the current leaf not yet matched: (iova, pa, attrs) per page, produced lazily.
@@ -105,7 +226,7 @@ pub fn check_vm(vm: &Vm) -> Result<(), Inconsistency> {
         }
     };
     let mut pending = next_page(&mut cur);
-    for va in &vas {
+    for va in vas {
         let frames = match &va.bo {
             Some(bo) => Some(bo.gem().get_pages().map_err(|_| Inconsistency::BoPages { va: va.addr })?),
             None => None,
@@ -172,6 +293,25 @@ mod tests {
     fn a_consistent_vm_passes() {
         let (_ram, vm, _bo) = setup();
         assert_eq!(check_vm(&vm), Ok(()));
+        let frames = check_vm_frames(&vm).unwrap();
+        assert_eq!(frames.tables.len(), vm.tables_live());
+        assert_eq!(frames.vas.len(), 1);
+    }
+
+    #[test]
+    fn a_leaked_table_page_is_found() {
+        let (_ram, vm, _bo) = setup();
+        // A table that maps nothing is dropped from the tree when its last entry goes, but here the table's entry
+        // is cleared behind its back: the page is still counted live and no longer reachable.
+        {
+            let mut core = vm.core();
+            let pt = &core.data().pt;
+            let w = pt.walk(0x10000);
+            let l2_table = w.entries()[1].pte & 0x0000_ffff_ffff_f000;
+            pt.ram().write_u64(l2_table + 8 * w.entries()[2].index as u64, 0).unwrap();
+        }
+        let live = vm.tables_live();
+        assert_eq!(check_vm_frames(&vm).err(), Some(Inconsistency::TableLeak { live, reachable: live - 1 }));
     }
 
     #[test]

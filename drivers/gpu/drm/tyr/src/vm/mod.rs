@@ -780,14 +780,24 @@ impl Vm {
     /// Unmaps everything in the user area and marks the VM destroyed (`VM_DESTROY`); BOs stay alive while other
     /// references hold them.
     pub fn destroy(self: &Arc<Self>) -> Result {
+        let op = self.prepare_destroy()?;
+        self.destroy_prepared(op)
+    }
+
+    /// The fallible half of [`Self::destroy`]: prepares the unmap of the whole user area, changing nothing.
+    pub fn prepare_destroy(self: &Arc<Self>) -> Result<PreparedOp> {
+        let user = 0..self.layout.kernel_start;
+        self.prepare_unmap(user.start, user.end - user.start)
+    }
+
+    /// The other half: marks the VM destroyed, cancels the bind jobs still waiting, and applies `op`.
+    pub fn destroy_prepared(&self, op: PreparedOp) -> Result {
         self.destroyed.store(true, Ordering::Release);
         // The heaps go with the VM (`panthor_heap_pool_destroy`): their chunks are unmapped here.
         let heaps = self.heaps().take();
         drop(heaps);
         // Bind jobs still waiting on their dependencies are cancelled.
         self.bind_queue.stop();
-        let user = 0..self.layout.kernel_start;
-        let op = self.prepare_unmap(user.start, user.end - user.start)?;
         self.execute(op)
     }
 

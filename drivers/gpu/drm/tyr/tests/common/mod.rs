@@ -1,0 +1,77 @@
+//! Helpers shared by the reliability tests (checker, allocation sweeps, stress, isolation): a booted board, render
+//! files, and the ioctls called through `File::ioctl` with real user pointers.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use kernel::transmute::{AsBytes, FromBytes};
+use kernel::uaccess::UserPtr;
+use rk3588_platform::Rk3588;
+use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::uapi::ioctl::*;
+use tyr::uapi::*;
+use tyr::vm::bind::op_type;
+
+pub const K: u64 = 0x1000;
+pub const M: u64 = 0x10_0000;
+
+/// A booted board with the Tyr device probed.
+pub struct Board {
+    pub soc: Rk3588,
+    pub dev: Arc<TyrDrmDevice>,
+}
+
+impl Board {
+    pub fn boot() -> Board {
+        let soc = Rk3588::new().unwrap();
+        let dev = probe(soc.gpu()).unwrap();
+        Board { soc, dev }
+    }
+
+    pub fn open(&self) -> Arc<TyrDrmFile> {
+        TyrDrmFile::open(&self.dev, RENDER_CLIENT).unwrap()
+    }
+}
+
+pub fn ioctl<T: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
+    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
+}
+
+pub fn try_bo_create(f: &TyrDrmFile, size: u64, exclusive_vm_id: u32) -> kernel::Result<u32> {
+    let mut a = drm_panthor_bo_create { size, exclusive_vm_id, ..Default::default() };
+    ioctl(f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut a).map(|()| a.handle)
+}
+
+pub fn bo_create(f: &TyrDrmFile, size: u64) -> u32 {
+    try_bo_create(f, size, 0).unwrap()
+}
+
+pub fn vm_create(f: &TyrDrmFile) -> u32 {
+    let mut a = drm_panthor_vm_create::default();
+    ioctl(f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut a).unwrap();
+    a.id
+}
+
+pub fn gem_close(f: &TyrDrmFile, handle: u32) -> kernel::Result {
+    let mut a = drm_gem_close { handle, pad: 0 };
+    ioctl(f, DRM_IOCTL_GEM_CLOSE, &mut a)
+}
+
+pub fn arr<E>(v: &[E]) -> drm_panthor_obj_array {
+    drm_panthor_obj_array { stride: size_of::<E>() as u32, count: v.len() as u32, array: v.as_ptr() as u64 }
+}
+
+pub fn map_op(bo: u32, bo_offset: u64, va: u64, size: u64, flags: u32) -> drm_panthor_vm_bind_op {
+    drm_panthor_vm_bind_op { flags: op_type::MAP | flags, bo_handle: bo, bo_offset, va, size, ..Default::default() }
+}
+
+pub fn unmap_op(va: u64, size: u64) -> drm_panthor_vm_bind_op {
+    drm_panthor_vm_bind_op { flags: op_type::UNMAP, va, size, ..Default::default() }
+}
+
+/// A synchronous VM_BIND of `ops`.
+pub fn bind(f: &TyrDrmFile, vm: u32, ops: &[drm_panthor_vm_bind_op]) -> kernel::Result {
+    let mut a = drm_panthor_vm_bind { vm_id: vm, flags: 0, ops: arr(ops) };
+    ioctl(f, DRM_IOCTL_PANTHOR_VM_BIND, &mut a)
+}

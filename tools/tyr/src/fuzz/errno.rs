@@ -1,0 +1,107 @@
+//! Which errnos each ioctl may return, from `panthor-uapi.md` (§1.2 core rules, §2.2 object arrays, §7 per ioctl,
+//! §11 DRM core). `EFAULT` is allowed everywhere (any pointer, the argument's included, may be bad) and so is
+//! `ENOMEM` where a user-chosen size or count decides an allocation (an object array, a BO, a dma-buf).
+
+use kernel::code::*;
+use kernel::drm::ioctl::{ioc_nr, ioc_size, ioc_type, DRM_IOCTL_BASE};
+use kernel::error::Error;
+use tyr::uapi::ioctl::*;
+
+/// One ioctl the fuzzer knows.
+pub struct Known {
+    /// The kernel's command.
+    pub cmd: u32,
+    /// Its name.
+    pub name: &'static str,
+    /// What it may fail with, beyond `EFAULT`.
+    pub allowed: &'static [Error],
+}
+
+/// Every ioctl a render node is offered: Panthor's seventeen and the DRM core's.
+pub static KNOWN: &[Known] = &[
+    Known { cmd: DRM_IOCTL_PANTHOR_DEV_QUERY, name: "DEV_QUERY", allowed: &[EINVAL, E2BIG] },
+    Known { cmd: DRM_IOCTL_PANTHOR_VM_CREATE, name: "VM_CREATE", allowed: &[EINVAL, EBUSY, ENOMEM] },
+    Known { cmd: DRM_IOCTL_PANTHOR_VM_DESTROY, name: "VM_DESTROY", allowed: &[EINVAL] },
+    Known { cmd: DRM_IOCTL_PANTHOR_VM_BIND, name: "VM_BIND", allowed: &[EINVAL, ENOENT, E2BIG, ENOMEM] },
+    Known { cmd: DRM_IOCTL_PANTHOR_VM_GET_STATE, name: "VM_GET_STATE", allowed: &[EINVAL] },
+    Known { cmd: DRM_IOCTL_PANTHOR_BO_CREATE, name: "BO_CREATE", allowed: &[EINVAL, ENOMEM] },
+    Known { cmd: DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, name: "BO_MMAP_OFFSET", allowed: &[EINVAL, ENOENT, EPERM] },
+    // §7.8–§7.11.
+    Known {
+        cmd: DRM_IOCTL_PANTHOR_GROUP_CREATE,
+        name: "GROUP_CREATE",
+        allowed: &[EINVAL, EACCES, EBUSY, E2BIG, ENOMEM],
+    },
+    Known { cmd: DRM_IOCTL_PANTHOR_GROUP_DESTROY, name: "GROUP_DESTROY", allowed: &[EINVAL] },
+    Known { cmd: DRM_IOCTL_PANTHOR_GROUP_SUBMIT, name: "GROUP_SUBMIT", allowed: &[EINVAL, ENOENT, E2BIG, ENOMEM] },
+    Known { cmd: DRM_IOCTL_PANTHOR_GROUP_GET_STATE, name: "GROUP_GET_STATE", allowed: &[EINVAL] },
+    Known { cmd: DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, name: "TILER_HEAP_CREATE", allowed: &[EINVAL, EBUSY, ENOMEM] },
+    Known { cmd: DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, name: "TILER_HEAP_DESTROY", allowed: &[EINVAL, ENOENT] },
+    Known { cmd: DRM_IOCTL_PANTHOR_BO_SET_LABEL, name: "BO_SET_LABEL", allowed: &[EINVAL, ENOENT, E2BIG] },
+    Known { cmd: DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, name: "SET_USER_MMIO_OFFSET", allowed: &[EINVAL] },
+    Known { cmd: DRM_IOCTL_PANTHOR_BO_SYNC, name: "BO_SYNC", allowed: &[EINVAL, ENOENT, E2BIG, ENOMEM] },
+    Known { cmd: DRM_IOCTL_PANTHOR_BO_QUERY_INFO, name: "BO_QUERY_INFO", allowed: &[ENOENT] },
+    Known { cmd: DRM_IOCTL_VERSION, name: "VERSION", allowed: &[] },
+    Known { cmd: DRM_IOCTL_GEM_CLOSE, name: "GEM_CLOSE", allowed: &[EINVAL] },
+    Known { cmd: DRM_IOCTL_GET_CAP, name: "GET_CAP", allowed: &[EOPNOTSUPP] },
+    // Not offered to render nodes (no DRM_RENDER_ALLOW) or not implemented by this DRM core: EACCES / EINVAL.
+    Known { cmd: DRM_IOCTL_SET_CLIENT_CAP, name: "SET_CLIENT_CAP", allowed: &[EACCES, EINVAL] },
+    Known { cmd: DRM_IOCTL_PRIME_HANDLE_TO_FD, name: "PRIME_HANDLE_TO_FD", allowed: &[EINVAL, ENOENT, ENOMEM, EMFILE] },
+    Known { cmd: DRM_IOCTL_PRIME_FD_TO_HANDLE, name: "PRIME_FD_TO_HANDLE", allowed: &[EBADF, EINVAL, ENOMEM] },
+    Known { cmd: DRM_IOCTL_SYNCOBJ_CREATE, name: "SYNCOBJ_CREATE", allowed: &[EINVAL] },
+    Known { cmd: DRM_IOCTL_SYNCOBJ_DESTROY, name: "SYNCOBJ_DESTROY", allowed: &[EINVAL] },
+    Known { cmd: DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, name: "SYNCOBJ_HANDLE_TO_FD", allowed: &[EINVAL, ENOENT] },
+    Known { cmd: DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, name: "SYNCOBJ_FD_TO_HANDLE", allowed: &[EINVAL, EBADF] },
+    Known { cmd: DRM_IOCTL_SYNCOBJ_WAIT, name: "SYNCOBJ_WAIT", allowed: &[EINVAL, ENOENT, ETIME, ENOMEM] },
+    Known { cmd: DRM_IOCTL_SYNCOBJ_RESET, name: "SYNCOBJ_RESET", allowed: &[EINVAL, ENOENT, ENOMEM] },
+    Known { cmd: DRM_IOCTL_SYNCOBJ_SIGNAL, name: "SYNCOBJ_SIGNAL", allowed: &[EINVAL, ENOENT, ENOMEM] },
+    Known {
+        cmd: DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT,
+        name: "SYNCOBJ_TIMELINE_WAIT",
+        allowed: &[EINVAL, ENOENT, ETIME, ENOMEM],
+    },
+    Known { cmd: DRM_IOCTL_SYNCOBJ_QUERY, name: "SYNCOBJ_QUERY", allowed: &[EINVAL, ENOENT, ENOMEM] },
+    // ETIME: a WAIT_FOR_SUBMIT source with no fence gives up after 10 s (`drm_syncobj_find_fence`).
+    Known { cmd: DRM_IOCTL_SYNCOBJ_TRANSFER, name: "SYNCOBJ_TRANSFER", allowed: &[EINVAL, ENOENT, ENOMEM, ETIME] },
+    Known {
+        cmd: DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL,
+        name: "SYNCOBJ_TIMELINE_SIGNAL",
+        allowed: &[EINVAL, ENOENT, ENOMEM],
+    },
+    Known { cmd: DRM_IOCTL_SYNCOBJ_EVENTFD, name: "SYNCOBJ_EVENTFD", allowed: &[EINVAL, EBADF, ENOENT] },
+];
+
+/// The known ioctl `cmd` names by its number, if any.
+pub fn known(cmd: u32) -> Option<&'static Known> {
+    if ioc_type(cmd) != DRM_IOCTL_BASE {
+        return None;
+    }
+    KNOWN.iter().find(|k| ioc_nr(k.cmd) == ioc_nr(cmd))
+}
+
+/// A printable name for `cmd`.
+pub fn name(cmd: u32) -> String {
+    match known(cmd) {
+        Some(k) if k.cmd == cmd => k.name.to_string(),
+        Some(k) => format!("{}(size {})", k.name, ioc_size(cmd)),
+        None => format!("ioctl {cmd:#010x}"),
+    }
+}
+
+/// Whether `cmd` may fail with `e` (§1.2: a foreign type byte is `ENOTTY`, a number without a handler `EINVAL`).
+pub fn allowed(cmd: u32, e: Error) -> bool {
+    if e == EFAULT {
+        return true;
+    }
+    if ioc_type(cmd) != DRM_IOCTL_BASE {
+        return e == ENOTTY;
+    }
+    match known(cmd) {
+        Some(k) => {
+            // A caller struct shorter than a handler's type needs cannot happen (the kernel buffer is at least the
+            // kernel's size), so the size field only changes what is copied: the same errnos apply.
+            k.allowed.contains(&e)
+        }
+        None => e == EINVAL,
+    }
+}

@@ -1,0 +1,146 @@
+//! Steps as text, one per line, for printing a failing case and replaying it (`tyr fuzz --replay FILE`):
+//!
+//! ```text
+//! ioctl f=0 cmd=0xc0186443 arg=valid:2a000000... buf=valid:00... link=arg+16>0 # VM_BIND
+//! mmap f=1 off=0x100000000 len=0x1000 w=1 shared=1
+//! closefds
+//! reopen f=0
+//! ```
+
+use super::call::{Buf, Call, Link, Loc, PtrKind, Step};
+use super::errno;
+use super::FuzzError;
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+fn kind(k: PtrKind) -> String {
+    match k {
+        PtrKind::Valid => "valid".into(),
+        PtrKind::ReadOnly => "ro".into(),
+        PtrKind::Unmapped => "unmapped".into(),
+        PtrKind::Null => "null".into(),
+        PtrKind::Wild(a) => format!("wild@{a:#x}"),
+    }
+}
+
+fn parse_kind(s: &str) -> Option<PtrKind> {
+    Some(match s {
+        "valid" => PtrKind::Valid,
+        "ro" => PtrKind::ReadOnly,
+        "unmapped" => PtrKind::Unmapped,
+        "null" => PtrKind::Null,
+        w => PtrKind::Wild(num(w.strip_prefix("wild@")?)?),
+    })
+}
+
+fn num(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// One step as a line.
+pub fn line(step: &Step) -> String {
+    match step {
+        Step::Ioctl(c) => {
+            let mut s = format!("ioctl f={} cmd={:#010x} arg={}:{}", c.file, c.cmd, kind(c.arg), hex(&c.bytes));
+            for b in &c.bufs {
+                s += &format!(" buf={}:{}", kind(b.ptr), hex(&b.bytes));
+            }
+            for l in &c.links {
+                let at = match l.at {
+                    Loc::Arg => "arg".to_string(),
+                    Loc::Buf(i) => format!("buf{i}"),
+                };
+                s += &format!(" link={at}+{}>{}", l.offset, l.buf);
+            }
+            s + &format!(" # {}", errno::name(c.cmd))
+        }
+        Step::Mmap { file, offset, len, write, shared } => {
+            format!("mmap f={file} off={offset:#x} len={len:#x} w={} shared={}", u8::from(*write), u8::from(*shared))
+        }
+        Step::CloseFds => "closefds".into(),
+        Step::Reopen { file } => format!("reopen f={file}"),
+    }
+}
+
+/// Steps as a script.
+pub fn print(steps: &[Step]) -> String {
+    steps.iter().map(|s| line(s) + "\n").collect()
+}
+
+/// Parses a script (blank lines and `#` comments skipped).
+pub fn parse(text: &str) -> Result<Vec<Step>, FuzzError> {
+    let mut out = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let l = raw.split('#').next().unwrap_or("").trim();
+        if l.is_empty() {
+            continue;
+        }
+        let bad = || FuzzError::Script { line: n + 1, text: raw.to_string() };
+        let mut words = l.split_whitespace();
+        let op = words.next().ok_or_else(bad)?;
+        let kv: Vec<(&str, &str)> = words.map(|w| w.split_once('=').ok_or_else(bad)).collect::<Result<_, _>>()?;
+        let get = |k: &str| kv.iter().find(|(x, _)| *x == k).map(|(_, v)| *v);
+        let getn = |k: &str| get(k).and_then(num).ok_or_else(bad);
+        out.push(match op {
+            "closefds" => Step::CloseFds,
+            "reopen" => Step::Reopen { file: getn("f")? as usize },
+            "mmap" => Step::Mmap {
+                file: getn("f")? as usize,
+                offset: getn("off")?,
+                len: getn("len")?,
+                write: getn("w")? != 0,
+                shared: getn("shared")? != 0,
+            },
+            "ioctl" => {
+                let ptr_bytes = |v: &str| -> Option<(PtrKind, Vec<u8>)> {
+                    let (k, h) = v.split_once(':')?;
+                    Some((parse_kind(k)?, unhex(h)?))
+                };
+                let (arg, bytes) = ptr_bytes(get("arg").ok_or_else(bad)?).ok_or_else(bad)?;
+                let mut c = Call {
+                    file: getn("f")? as usize,
+                    cmd: getn("cmd")? as u32,
+                    arg,
+                    bytes,
+                    bufs: vec![],
+                    links: vec![],
+                };
+                for (k, v) in &kv {
+                    match *k {
+                        "buf" => {
+                            let (ptr, bytes) = ptr_bytes(v).ok_or_else(bad)?;
+                            c.bufs.push(Buf { ptr, bytes });
+                        }
+                        "link" => {
+                            let (at, rest) = v.split_once('+').ok_or_else(bad)?;
+                            let (off, buf) = rest.split_once('>').ok_or_else(bad)?;
+                            let at = match at {
+                                "arg" => Loc::Arg,
+                                b => Loc::Buf(b.strip_prefix("buf").and_then(|i| i.parse().ok()).ok_or_else(bad)?),
+                            };
+                            let offset = off.parse().map_err(|_| bad())?;
+                            let buf = buf.parse().map_err(|_| bad())?;
+                            c.links.push(Link { at, offset, buf });
+                        }
+                        _ => {}
+                    }
+                }
+                Step::Ioctl(c)
+            }
+            _ => return Err(bad()),
+        });
+    }
+    Ok(out)
+}
