@@ -259,11 +259,13 @@ impl State {
     /// Brings model time up to real time. The work done per call is bounded: when the host cannot keep up (a stream
     /// looping forever schedules a batch every microsecond of model time), the model's clock slips — it runs slower
     /// than real time, like a slower GPU — instead of every MMIO access trying to catch up forever.
-    fn sync_time(&mut self) {
-        const EVENTS_PER_SYNC: usize = 64;
+    /// `budget` bounds the events fired: the model thread catches up in large steps, a register access from the
+    /// driver in small ones, so that busy command streams (a batch every microsecond) do not make every MMIO access
+    /// pay for interpreting them.
+    fn sync_time(&mut self, budget: usize) {
         if let Clock::RealTime { origin, at_origin } = self.clock {
             let elapsed = u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            if !self.advance_bounded(at_origin.saturating_add(elapsed), EVENTS_PER_SYNC) {
+            if !self.advance_bounded(at_origin.saturating_add(elapsed), budget) {
                 self.clock = Clock::RealTime { origin: Instant::now(), at_origin: self.now };
             }
         }
@@ -811,8 +813,17 @@ impl Mali {
     }
 
     fn lock(&self) -> Locked<'_> {
+        self.lock_budget(Self::ACCESS_EVENTS)
+    }
+
+    /// Events a register access fires at most while catching up with real time.
+    const ACCESS_EVENTS: usize = 4;
+    /// Events the model thread fires at most per round.
+    const THREAD_EVENTS: usize = 64;
+
+    fn lock_budget(&self, budget: usize) -> Locked<'_> {
         let mut st = self.state.lock();
-        st.sync_time();
+        st.sync_time(budget);
         Locked { mali: self, st }
     }
 
@@ -959,7 +970,7 @@ impl Mali {
     pub(crate) fn run_realtime(&self, stop: &AtomicBool) {
         loop {
             // Fires what is due; dropping the guard drives the lines.
-            drop(self.lock());
+            drop(self.lock_budget(Self::THREAD_EVENTS));
             let mut st = self.state.lock();
             if stop.load(Ordering::Acquire) {
                 return;

@@ -423,3 +423,46 @@ fn many_queues_many_jobs_in_flight() {
         assert_eq!(t.read_bo_u32(c), jobs);
     }
 }
+
+#[test]
+fn a_higher_priority_group_gets_a_slot_from_busy_low_priority_ones() {
+    let t = setup();
+    let slots = t.dev.data().sched().csif().csg_slot_count as usize;
+    // Every slot busy with a LOW group looping forever (their jobs would only end at the job timeout).
+    t.dev.data().sched().set_job_timeout(Duration::from_secs(60));
+    t.bo_at(0x100_0000, &[0x1600_0000_6000_FFFF]);
+    let qs = [queue(0, 4096)];
+    let mut loops = Vec::new();
+    for _ in 0..slots {
+        let mut a = t.args(&qs);
+        a.priority = 0;
+        let h = t.create(&mut a).unwrap();
+        let out = t.syncobj();
+        t.submit(h, job(0x100_0000, 8), out, 0).unwrap();
+        loops.push((h, t.out_fence(out)));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    // A MEDIUM group with real work: it must run long before the loops time out.
+    let mut words = increment(0x200_0000).to_vec();
+    words.push(0x0300_0000_00FF_0000);
+    t.bo_at(0x300_0000, &words);
+    let counter = t.bo_at(0x200_0000, &[]);
+    let mut a = t.args(&qs);
+    a.priority = 1;
+    let h = t.create(&mut a).unwrap();
+    let out = t.syncobj();
+    let t0 = std::time::Instant::now();
+    t.submit(h, job(0x300_0000, 48), out, 0).unwrap();
+    let f = t.out_fence(out);
+    f.wait_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(f.error(), None);
+    assert!(t0.elapsed() < Duration::from_secs(2), "waited {:?} for a slot", t0.elapsed());
+    assert_eq!(t.read_bo_u32(counter), 1);
+    let killed: Vec<_> =
+        loops.iter().filter(|(_, f)| f.is_signaled()).map(|(h, f)| (*h, f.error(), t.state(*h))).collect();
+    assert!(killed.is_empty(), "the low-priority groups were suspended, not killed: {killed:?}");
+    for (h, _) in loops {
+        ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut drm_panthor_group_destroy { group_handle: h, pad: 0 })
+            .unwrap();
+    }
+}
