@@ -15,6 +15,9 @@ use tyr::file::bo_flags;
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
 
+mod common;
+use common::ioctl;
+
 const K: u64 = 0x1000;
 
 struct Setup {
@@ -33,10 +36,6 @@ impl Setup {
     fn open(&self) -> Arc<TyrDrmFile> {
         TyrDrmFile::open(&self.dev, RENDER_CLIENT).unwrap()
     }
-}
-
-fn ioctl<T: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
-    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
 }
 
 fn bo_create(f: &TyrDrmFile, size: u64, flags: u32) -> u32 {

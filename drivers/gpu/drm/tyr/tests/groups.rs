@@ -9,12 +9,13 @@ use std::time::Duration;
 use kernel::code::{EACCES, EBUSY, EINVAL, ETIMEDOUT};
 use kernel::drm::gem::IntoGemObject;
 use kernel::drm::ioctl::Caller;
-use kernel::transmute::{AsBytes, FromBytes};
-use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
-use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::drm_device::{TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
+
+mod common;
+use common::ioctl;
 
 struct T {
     dev: Arc<TyrDrmDevice>,
@@ -24,17 +25,9 @@ struct T {
     _soc: Rk3588,
 }
 
-fn ioctl<A: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut A) -> kernel::Result {
-    f.ioctl(cmd, UserPtr(arg as *mut A as usize))
-}
-
 fn setup() -> T {
-    let soc = Rk3588::new().unwrap();
-    let dev = probe(soc.gpu()).unwrap();
-    let f = TyrDrmFile::open(&dev, RENDER_CLIENT).unwrap();
-    let mut vm = drm_panthor_vm_create::default();
-    ioctl(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).unwrap();
-    T { _soc: soc, dev, f, vm: vm.id }
+    let (soc, dev, f, vm) = common::probed_with_vm();
+    T { _soc: soc, dev, f, vm }
 }
 
 fn queue(priority: u8, ringbuf_size: u32) -> drm_panthor_queue_create {

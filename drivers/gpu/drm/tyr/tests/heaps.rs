@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use kernel::code::{EBUSY, EINVAL, ENOENT};
 use kernel::drm::gem::IntoGemObject;
-use kernel::transmute::{AsBytes, FromBytes};
-use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
-use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::drm_device::{TyrDrmDevice, TyrDrmFile};
 use tyr::sched::heap::chunk_ref;
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
+
+mod common;
+use common::ioctl;
 
 const K: u32 = 0x400;
 
@@ -24,17 +25,9 @@ struct T {
     soc: Rk3588,
 }
 
-fn ioctl<A: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut A) -> kernel::Result {
-    f.ioctl(cmd, UserPtr(arg as *mut A as usize))
-}
-
 fn setup() -> T {
-    let soc = Rk3588::new().unwrap();
-    let dev = probe(soc.gpu()).unwrap();
-    let f = TyrDrmFile::open(&dev, RENDER_CLIENT).unwrap();
-    let mut vm = drm_panthor_vm_create::default();
-    ioctl(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).unwrap();
-    T { dev, f, vm: vm.id, soc }
+    let (soc, dev, f, vm) = common::probed_with_vm();
+    T { dev, f, vm, soc }
 }
 
 impl T {

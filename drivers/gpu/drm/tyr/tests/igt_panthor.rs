@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use kernel::code::{EINVAL, ENOENT};
 use kernel::drm::gem::IntoGemObject;
-use kernel::transmute::{AsBytes, FromBytes};
-use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
 use tyr::drm_device::{probe, TyrDrmFile, RENDER_CLIENT};
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
+
+mod common;
+use common::ioctl;
 use tyr::vm::bind::op_type;
 use tyr::vm::map_flags;
 
@@ -31,10 +32,6 @@ fn open() -> Igt {
     let dev = probe(soc.gpu()).unwrap();
     let fd = TyrDrmFile::open(&dev, RENDER_CLIENT).unwrap();
     Igt { _soc: soc, fd }
-}
-
-fn ioctl<T: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
-    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
 }
 
 impl Igt {

@@ -9,13 +9,14 @@ use kernel::code::{EINVAL, ENOENT, ETIME};
 use kernel::dma_fence::DmaFence;
 use kernel::dma_resv::DmaResvUsage;
 use kernel::drm::gem::IntoGemObject;
-use kernel::transmute::{AsBytes, FromBytes};
-use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
-use tyr::drm_device::{probe, TyrDrmFile, RENDER_CLIENT};
+use tyr::drm_device::TyrDrmFile;
 use tyr::file::bind_flags;
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
+
+mod common;
+use common::ioctl;
 use tyr::vm::bind::op_type;
 use tyr::vm::bind_async::sync_flags;
 
@@ -29,19 +30,11 @@ struct T {
     _soc: Rk3588,
 }
 
-fn ioctl<A: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut A) -> kernel::Result {
-    f.ioctl(cmd, UserPtr(arg as *mut A as usize))
-}
-
 fn setup() -> T {
-    let soc = Rk3588::new().unwrap();
-    let dev = probe(soc.gpu()).unwrap();
-    let f = TyrDrmFile::open(&dev, RENDER_CLIENT).unwrap();
-    let mut vm = drm_panthor_vm_create::default();
-    ioctl(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).unwrap();
+    let (soc, _dev, f, vm) = common::probed_with_vm();
     let mut bo = drm_panthor_bo_create { size: 16 * K, ..Default::default() };
     ioctl(&f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut bo).unwrap();
-    T { _soc: soc, f, vm: vm.id, bo: bo.handle }
+    T { _soc: soc, f, vm, bo: bo.handle }
 }
 
 fn wait(handle: u32) -> drm_panthor_sync_op {

@@ -1,5 +1,5 @@
-//! Helpers shared by the reliability tests (checker, allocation sweeps, stress, isolation): a booted board, render
-//! files, and the ioctls called through `File::ioctl` with real user pointers.
+//! Helpers shared by the ioctl-level integration tests: a booted board, render files, and the ioctls called through
+//! `File::ioctl` with real user pointers.
 
 #![allow(dead_code)]
 
@@ -18,15 +18,16 @@ pub const M: u64 = 0x10_0000;
 
 /// A booted board with the Tyr device probed.
 pub struct Board {
-    pub soc: Rk3588,
     pub dev: Arc<TyrDrmDevice>,
+    /// Dropped last: the device's teardown still talks to the board.
+    pub soc: Rk3588,
 }
 
 impl Board {
     pub fn boot() -> Board {
         let soc = Rk3588::new().unwrap();
         let dev = probe(soc.gpu()).unwrap();
-        Board { soc, dev }
+        Board { dev, soc }
     }
 
     pub fn open(&self) -> Arc<TyrDrmFile> {
@@ -34,6 +35,15 @@ impl Board {
     }
 }
 
+/// A fresh board, the probed device, a render-node file on it and a VM with default arguments.
+pub fn probed_with_vm() -> (Rk3588, Arc<TyrDrmDevice>, Arc<TyrDrmFile>, u32) {
+    let b = Board::boot();
+    let f = b.open();
+    let vm = vm_create(&f);
+    (b.soc, b.dev, f, vm)
+}
+
+/// `ioctl(fd, cmd, arg)` on `f` with `arg`'s address as the user pointer.
 pub fn ioctl<T: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
     f.ioctl(cmd, UserPtr(arg as *mut T as usize))
 }
