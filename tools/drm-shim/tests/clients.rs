@@ -134,6 +134,13 @@ fn bo_mappings_share_the_bo_bytes_and_keep_it_alive() {
     assert!(out.starts_with("flush id ") && out.ends_with("\nok\n"), "{out}");
 }
 
+/// IGT's `panthor_gem` `bo_mmap_offset` compares the offset with 0 as an `int`: a fresh device's first BO must not
+/// sit at exactly 4 GiB, the start of the fake-offset space (the firmware's BOs hold the first offsets).
+#[test]
+fn bo_offsets_are_taken_at_create_and_the_first_is_not_4g() {
+    assert_eq!(run("mmap_offset", &[]), "ok\n");
+}
+
 #[test]
 fn bad_pointers_fds_and_commands_are_errnos_and_dups_share_the_file() {
     assert_eq!(run("errors", &[]), "ok\n");

@@ -77,31 +77,48 @@ pub const MMAP_OFFSET_START: u64 = 0x1_0000_0000;
 /// Size of the fake-offset space in bytes (`DRM_FILE_PAGE_OFFSET_SIZE` × 4 KiB: 64 TiB).
 pub const MMAP_OFFSET_SIZE: u64 = 0x4000_0000_0000;
 
-/// The fake-offset space (`drm_vma_offset_manager`): each object that asked for one owns `[offset, offset + size)`.
-pub(crate) struct MmapOffsets<O> {
-    /// Start → (size, object, the object's GEM id). Entries of freed objects are reclaimed lazily.
-    nodes: BTreeMap<u64, (u64, Weak<O>, u64)>,
+/// The fake-offset space of a device (`drm_vma_offset_manager`): each object that has one owns
+/// `[offset, offset + size)`.
+///
+/// It exists before the driver's probe (`drm_dev_alloc` → `drm_gem_init` runs before `panthor_device_init`), so the
+/// objects a driver creates for itself while probing take their offsets from it too: the shmem helper gives every
+/// object its offset when it creates it (`__drm_gem_shmem_create` calls `drm_gem_create_mmap_offset`), not when a
+/// client first asks.
+pub struct VmaOffsetManager<O> {
+    nodes: Mutex<OffsetNodes<O>>,
 }
 
-impl<O: IntoGemObject> MmapOffsets<O> {
-    fn new() -> Self {
-        MmapOffsets { nodes: BTreeMap::new() }
+/// Start → (size, object, the object's GEM id). Entries of freed objects are reclaimed lazily.
+type OffsetNodes<O> = BTreeMap<u64, (u64, Weak<O>, u64)>;
+
+impl<O: IntoGemObject> Default for VmaOffsetManager<O> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<O: IntoGemObject> VmaOffsetManager<O> {
+    /// An empty space over `[MMAP_OFFSET_START, MMAP_OFFSET_START + MMAP_OFFSET_SIZE)`.
+    pub fn new() -> Self {
+        VmaOffsetManager { nodes: Mutex::new(BTreeMap::new()) }
     }
 
-    fn reclaim(&mut self) {
-        self.nodes.retain(|_, (_, w, _)| w.strong_count() > 0);
+    fn nodes(&self) -> MutexGuard<'_, OffsetNodes<O>> {
+        self.nodes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The offset of `obj`, allocating one first-fit if it has none (`drm_gem_create_mmap_offset`, idempotent).
-    fn offset_of(&mut self, obj: &Arc<O>) -> Result<u64> {
+    /// The offset of `obj`, allocating one first-fit from the bottom if it has none (`drm_gem_create_mmap_offset`
+    /// then `drm_vma_node_offset_addr`; idempotent, as the kernel's). `ENOSPC` when no hole is large enough.
+    pub fn create_offset(&self, obj: &Arc<O>) -> Result<u64> {
+        let mut nodes = self.nodes();
         let id = obj.gem().id();
-        if let Some((start, _)) = self.nodes.iter().find(|(_, (_, w, i))| *i == id && w.strong_count() > 0) {
+        if let Some((start, _)) = nodes.iter().find(|(_, (_, w, i))| *i == id && w.strong_count() > 0) {
             return Ok(*start);
         }
-        self.reclaim();
+        nodes.retain(|_, (_, w, _)| w.strong_count() > 0);
         let size = obj.gem().size();
         let mut at = MMAP_OFFSET_START;
-        for (&start, &(len, _, _)) in &self.nodes {
+        for (&start, &(len, _, _)) in nodes.iter() {
             if start - at >= size {
                 break;
             }
@@ -111,14 +128,14 @@ impl<O: IntoGemObject> MmapOffsets<O> {
             return Err(ENOSPC);
         }
         alloc::check()?;
-        self.nodes.insert(at, (size, Arc::downgrade(obj), id));
+        nodes.insert(at, (size, Arc::downgrade(obj), id));
         Ok(at)
     }
 
     /// The live object whose node starts exactly at `offset` (`drm_vma_offset_exact_lookup_locked` with the caller's
     /// page count checked by the caller).
     fn lookup(&self, offset: u64) -> Option<Arc<O>> {
-        self.nodes.get(&offset).and_then(|(_, w, _)| w.upgrade())
+        self.nodes().get(&offset).and_then(|(_, w, _)| w.upgrade())
     }
 }
 
@@ -128,17 +145,24 @@ impl<O: IntoGemObject> MmapOffsets<O> {
 /// `offsets` and `prime` only hold objects created by this device's driver.
 pub struct Device<T: DeviceDriver> {
     data: T::Data,
-    offsets: Mutex<MmapOffsets<T::Object>>,
+    offsets: Arc<VmaOffsetManager<T::Object>>,
     pub(crate) prime: Mutex<PrimeExports<T::Object>>,
     unplugged: AtomicBool,
 }
 
 impl<T: DeviceDriver> Device<T> {
-    /// Registers a device around the driver's probed `data` (`drm_dev_alloc` + `drm_dev_register`).
+    /// Registers a device around the driver's probed `data` (`drm_dev_alloc` + `drm_dev_register`), with a fresh
+    /// fake-offset space.
     pub fn new(data: T::Data) -> Result<Arc<Self>> {
+        Self::with_offsets(data, alloc::try_arc(VmaOffsetManager::new())?)
+    }
+
+    /// Registers a device around `data` whose objects already took their fake offsets from `offsets` while the
+    /// driver probed (the space `drm_dev_alloc` set up before the driver's probe ran).
+    pub fn with_offsets(data: T::Data, offsets: Arc<VmaOffsetManager<T::Object>>) -> Result<Arc<Self>> {
         alloc::try_arc(Device {
             data,
-            offsets: Mutex::new(MmapOffsets::new()),
+            offsets,
             prime: Mutex::new(PrimeExports::new()),
             unplugged: AtomicBool::new(false),
         })
@@ -168,23 +192,24 @@ impl<T: DeviceDriver> Device<T> {
         p.len()
     }
 
-    fn offsets(&self) -> MutexGuard<'_, MmapOffsets<T::Object>> {
-        self.offsets.lock().unwrap_or_else(|e| e.into_inner())
+    /// The device's fake-offset space.
+    pub fn offsets(&self) -> &Arc<VmaOffsetManager<T::Object>> {
+        &self.offsets
     }
 
     pub(crate) fn prime(&self) -> MutexGuard<'_, PrimeExports<T::Object>> {
         self.prime.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The fake mmap offset of `obj` (`drm_gem_create_mmap_offset` + `drm_vma_node_offset_addr`): allocated on first
-    /// use, the same value afterwards, released with the object.
+    /// The fake mmap offset of `obj` (`drm_gem_create_mmap_offset` + `drm_vma_node_offset_addr`): allocated if `obj`
+    /// has none yet, the same value afterwards, released with the object.
     pub fn mmap_offset(&self, obj: &Arc<T::Object>) -> Result<u64> {
-        self.offsets().offset_of(obj)
+        self.offsets.create_offset(obj)
     }
 
     /// The live object whose fake offset is exactly `offset`; `ENXIO` if none (the file layer reports `EINVAL`).
     pub(crate) fn mmap_object(&self, offset: u64) -> Result<Arc<T::Object>> {
-        self.offsets().lookup(offset).ok_or(ENXIO)
+        self.offsets.lookup(offset).ok_or(ENXIO)
     }
 }
 
@@ -195,19 +220,19 @@ mod tests {
 
     #[test]
     fn offsets_are_first_fit_from_4g_stable_and_reclaimed() {
-        let mut m = MmapOffsets::<GemObject>::new();
+        let m = VmaOffsetManager::<GemObject>::new();
         let a = Arc::new(GemObject::new(0x3000, None).unwrap());
         let b = Arc::new(GemObject::new(0x1000, None).unwrap());
-        let oa = m.offset_of(&a).unwrap();
+        let oa = m.create_offset(&a).unwrap();
         assert_eq!(oa, MMAP_OFFSET_START);
-        assert_eq!(m.offset_of(&a).unwrap(), oa, "idempotent");
-        let ob = m.offset_of(&b).unwrap();
+        assert_eq!(m.create_offset(&a).unwrap(), oa, "idempotent");
+        let ob = m.create_offset(&b).unwrap();
         assert_eq!(ob, MMAP_OFFSET_START + 0x3000);
         assert!(Arc::ptr_eq(&m.lookup(ob).unwrap(), &b));
         assert!(m.lookup(ob + 0x1000).is_none());
         drop(a);
         assert!(m.lookup(oa).is_none(), "a freed object's offset finds nothing");
         let c = Arc::new(GemObject::new(0x2000, None).unwrap());
-        assert_eq!(m.offset_of(&c).unwrap(), MMAP_OFFSET_START, "the hole is reused");
+        assert_eq!(m.create_offset(&c).unwrap(), MMAP_OFFSET_START, "the hole is reused");
     }
 }

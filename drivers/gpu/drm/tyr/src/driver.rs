@@ -22,6 +22,7 @@ use kernel::platform;
 
 use crate::fw::job_irq::JobIrq;
 use crate::fw::Firmware;
+use crate::gem::Offsets;
 use crate::gpu::{read_gpu_info, GpuId};
 use crate::mmu::Mmu;
 use crate::regs::{gpu, irq, JOB_IRQ_BASE, MMU_IRQ_BASE};
@@ -64,6 +65,7 @@ pub struct TyrDevice {
     _irqs: IrqsSuspended,
     mmu: Arc<Mmu>,
     ram: Arc<Ram>,
+    offsets: Arc<Offsets>,
     iomem: IoMem,
     gpu_info: drm_panthor_gpu_info,
 }
@@ -102,7 +104,10 @@ impl TyrDevice {
         let job_irq = kernel::alloc::try_arc(JobIrq::new(iomem.clone()))?;
         let j = job_irq.clone();
         let job_irq_handler = Registration::new("job", job_line, move || j.handle_irq())?;
-        let fw = Firmware::load(pdev, &iomem, &mmu, &job_irq, &gpu_info)?;
+        // The fake-offset space of the DRM device this GPU becomes: `drm_dev_alloc` sets it up before
+        // `panthor_device_init`, so the firmware's BOs take the first offsets.
+        let offsets = kernel::alloc::try_arc(Offsets::new())?;
+        let fw = Firmware::load(pdev, &iomem, &mmu, &job_irq, &gpu_info, &offsets)?;
         Ok(Self {
             fw,
             _job_irq_handler: job_irq_handler,
@@ -110,6 +115,7 @@ impl TyrDevice {
             _irqs: irqs,
             mmu,
             ram: pdev.ram().clone(),
+            offsets,
             iomem,
             gpu_info,
         })
@@ -118,6 +124,11 @@ impl TyrDevice {
     /// What DEV_QUERY GPU_INFO reports.
     pub fn gpu_info(&self) -> &drm_panthor_gpu_info {
         &self.gpu_info
+    }
+
+    /// The fake-offset space the device's BOs take their mmap offsets from (the firmware's are there already).
+    pub fn offsets(&self) -> &Arc<Offsets> {
+        &self.offsets
     }
 
     /// The decoded GPU_ID.

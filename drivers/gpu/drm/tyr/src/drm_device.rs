@@ -80,8 +80,9 @@ pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
     let hw = TyrDevice::probe(pdev)?;
     let va_bits = hw.gpu_info().mmu_features & 0xff;
     let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram())?;
+    let offsets = hw.offsets().clone();
     let data = TyrData { sched, csif_info: hw.csif_info(), hw, va_bits };
-    Device::new(data)
+    Device::with_offsets(data, offsets)
 }
 
 /// A render-node client without privileges (what `open("/dev/dri/renderD128")` gives).
@@ -109,7 +110,8 @@ impl DeviceDriver for TyrDriver {
         let d = dev.data();
         let mmu = d.mmu().clone();
         Ok(TyrFile::new(d.ram().clone(), d.va_bits, Arc::new(move || mmu.client() as Arc<dyn VmMmu>))
-            .with_scheduler(d.sched.clone()))
+            .with_scheduler(d.sched.clone())
+            .with_offsets(dev.offsets().clone()))
     }
 
     /// Panthor refuses to export a BO that is private to a VM (it shares the VM's resv).

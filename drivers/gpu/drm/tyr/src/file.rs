@@ -11,7 +11,7 @@ use kernel::error::code::EINVAL;
 use kernel::error::Result;
 use kernel::page::Ram;
 
-use crate::gem::TyrObject;
+use crate::gem::{Offsets, TyrObject};
 use crate::sched::group::GroupPool;
 use crate::sched::Scheduler;
 use crate::uapi::{
@@ -48,6 +48,7 @@ pub struct TyrFile {
     user_mmio_offset: AtomicU64,
     groups: GroupPool,
     sched: Option<Arc<Scheduler>>,
+    offsets: Option<Arc<Offsets>>,
 }
 
 impl TyrFile {
@@ -59,12 +60,20 @@ impl TyrFile {
             user_mmio_offset: AtomicU64::new(USER_MMIO_OFFSET_64BIT),
             groups: GroupPool::default(),
             sched: None,
+            offsets: None,
         }
     }
 
     /// The same file with groups run by `sched` (a file of a probed device; without one, GROUP_* fail).
     pub fn with_scheduler(mut self, sched: Arc<Scheduler>) -> Self {
         self.sched = Some(sched);
+        self
+    }
+
+    /// The same file with its BOs taking their fake offsets from `offsets`, the device's, when they are created
+    /// (`drm_gem_shmem_create`). Without it, BOs get an offset only when BO_MMAP_OFFSET asks for one.
+    pub fn with_offsets(mut self, offsets: Arc<Offsets>) -> Self {
+        self.offsets = Some(offsets);
         self
     }
 
@@ -111,7 +120,10 @@ impl TyrFile {
             id => Some((id, self.vms.get(id)?.gpuvm().resv().clone())),
         };
         let size = args.size.checked_add(PAGE - 1).ok_or(EINVAL)? & !(PAGE - 1);
-        let bo = TyrObject::new(&self.ram, size, args.flags, exclusive)?;
+        let bo = match &self.offsets {
+            Some(offsets) => TyrObject::create(offsets, &self.ram, size, args.flags, exclusive)?,
+            None => TyrObject::new(&self.ram, size, args.flags, exclusive)?,
+        };
         // Panthor's BOs read as zero: allocate (and clear) the pages now, as the shmem helper does on first use.
         bo.gem().get_pages()?;
         args.handle = objects.create(&bo)?;

@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use kernel::dma_resv::DmaResv;
+use kernel::drm::device::VmaOffsetManager;
 use kernel::drm::gem::{GemObject, IntoGemObject};
 use kernel::drm::Driver;
 use kernel::error::code::EINVAL;
@@ -16,6 +17,9 @@ pub struct TyrDriver;
 impl Driver for TyrDriver {
     type Object = TyrObject;
 }
+
+/// The DRM device's fake-offset space, as Tyr's objects live in it.
+pub type Offsets = VmaOffsetManager<TyrObject>;
 
 /// A buffer object.
 pub struct TyrObject {
@@ -47,6 +51,21 @@ impl TyrObject {
             label: Mutex::new(None),
             sg: OnceLock::new(),
         })?)
+    }
+
+    /// A new object as [`TyrObject::new`], with its fake mmap offset taken from `offsets` at once: Panthor's BOs,
+    /// the ones clients create and the ones the driver creates for itself, are shmem objects, and
+    /// `drm_gem_shmem_create` gives each its offset when it creates it. The offset goes back with the object.
+    pub fn create(
+        offsets: &Offsets,
+        ram: &Arc<Ram>,
+        size: u64,
+        flags: u32,
+        exclusive: Option<(u32, Arc<DmaResv>)>,
+    ) -> Result<Arc<TyrObject>> {
+        let bo = Self::new(ram, size, flags, exclusive)?;
+        offsets.create_offset(&bo)?;
+        Ok(bo)
     }
 
     /// An object with no backing pages: the resv holder of a VM (`drm_gpuvm_resv_object_alloc`).

@@ -182,6 +182,7 @@ fn group_create(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     let (suspend_size, protm_suspend_size) = sched.suspend_sizes();
     let ctx = GroupCtx {
         ram: sched.ram(),
+        offsets: Some(f.device().offsets()),
         mcu_vm: sched.mcu_vm(),
         gpu: f.device().data().gpu_info(),
         csif: sched.csif(),

@@ -11,7 +11,7 @@ use kernel::error::code::{EINVAL, EIO};
 use kernel::error::Result;
 use kernel::page::{PhysAddr, Ram, FRAME_SIZE};
 
-use crate::gem::TyrObject;
+use crate::gem::{Offsets, TyrObject};
 use crate::vm::Vm;
 
 /// A BO mapped at a kernel VA of one VM.
@@ -29,8 +29,11 @@ pub struct KernelBo {
 
 impl KernelBo {
     /// Allocates a zeroed BO of `size` bytes (rounded up to 4 KiB) and maps it with VM_BIND map `flags` at an
-    /// automatically chosen kernel VA of `vm` aligned to `align`, or at `fixed_va`.
+    /// automatically chosen kernel VA of `vm` aligned to `align`, or at `fixed_va`. The BO takes a fake offset from
+    /// `offsets`, the device's, as every shmem object does (`panthor_kernel_bo_create` → `drm_gem_shmem_create`);
+    /// `None` outside a DRM device.
     pub fn new(
+        offsets: Option<&Offsets>,
         ram: &Arc<Ram>,
         vm: &Arc<Vm>,
         size: u64,
@@ -39,7 +42,10 @@ impl KernelBo {
         fixed_va: Option<u64>,
     ) -> Result<KernelBo> {
         let size = size.checked_next_multiple_of(FRAME_SIZE).ok_or(EINVAL)?;
-        let bo = TyrObject::new(ram, size, 0, None)?;
+        let bo = match offsets {
+            Some(offsets) => TyrObject::create(offsets, ram, size, 0, None)?,
+            None => TyrObject::new(ram, size, 0, None)?,
+        };
         let pages = bo.gem().get_pages()?;
         for &pa in &pages {
             ram.zero(pa, FRAME_SIZE).map_err(|_| EIO)?;

@@ -23,8 +23,8 @@ fn kernel_bos_get_kernel_vas_and_give_them_back() {
     let area = vm.kernel_va_area();
     assert_eq!(area, 0x8000_0000_0000..1 << 48);
     let flags = map_flags::NOEXEC | map_flags::UNCACHED;
-    let a = KernelBo::new(&ram, &vm, 3 * K, flags, K, None).unwrap();
-    let b = KernelBo::new(&ram, &vm, K, flags, 64 * K, None).unwrap();
+    let a = KernelBo::new(None, &ram, &vm, 3 * K, flags, K, None).unwrap();
+    let b = KernelBo::new(None, &ram, &vm, K, flags, 64 * K, None).unwrap();
     assert_eq!(a.va(), area.start);
     assert_eq!(b.va(), area.start + 64 * K, "aligned");
     a.write_u64(K - 4, 0x1122_3344_5566_7788).unwrap();
@@ -36,9 +36,9 @@ fn kernel_bos_get_kernel_vas_and_give_them_back() {
     let a_va = a.va();
     drop(a);
     assert_eq!(vm.iova_to_phys(a_va), 0, "unmapped on drop");
-    let c = KernelBo::new(&ram, &vm, K, flags, K, None).unwrap();
+    let c = KernelBo::new(None, &ram, &vm, K, flags, K, None).unwrap();
     assert_eq!(c.va(), a_va, "first fit reuses the freed range");
-    assert_eq!(KernelBo::new(&ram, &vm, K, flags, K, Some(c.va())).err(), Some(EBUSY));
+    assert_eq!(KernelBo::new(None, &ram, &vm, K, flags, K, Some(c.va())).err(), Some(EBUSY));
 }
 
 #[test]

@@ -31,7 +31,7 @@ use kernel::io::IoMem;
 use kernel::page::Ram;
 use kernel::platform;
 
-use crate::gem::TyrObject;
+use crate::gem::{Offsets, TyrObject};
 use crate::gpu::GpuId;
 use crate::mmu::{AsClient, Mmu, MCU_AS};
 use crate::regs::{gpu, irq, job_irq as job_bits, JOB_IRQ_BASE};
@@ -101,13 +101,13 @@ struct McuVm {
 }
 
 impl McuVm {
-    fn load(img: &Image<'_>, ram: &Arc<Ram>, mmu: &Arc<Mmu>, va_bits: u32) -> Result<Self> {
+    fn load(img: &Image<'_>, ram: &Arc<Ram>, offsets: &Offsets, mmu: &Arc<Mmu>, va_bits: u32) -> Result<Self> {
         let client = mmu.mcu_client();
         let vm = Vm::new_mcu(va_bits, ram, client.clone() as Arc<dyn VmMmu>)?;
         let mut sections = Vec::new();
         let mut shared = None;
         for s in img.sections.iter().filter(|s| !s.va.is_empty()) {
-            let bo = load_section(s, ram)?;
+            let bo = load_section(s, ram, offsets)?;
             let op = vm.prepare_map(&bo, 0, u64::from(s.va.start), s.size(), section_map_flags(s.flags))?;
             vm.execute(op)?;
             // Kernel BOs the MCU reads are allocated around the sections that sit in the auto-VA area.
@@ -136,10 +136,11 @@ impl Drop for McuVm {
     }
 }
 
-/// A BO holding section `s`: its data, then zeroes (fresh pages read as zero; ZERO sections are cleared explicitly,
+/// A BO holding section `s` (with its fake offset in the device's space, as every shmem object: Panthor allocates
+/// sections with `panthor_kernel_bo_create`): its data, then zeroes (fresh pages read as zero; ZERO sections are cleared explicitly,
 /// as Panthor's `panthor_fw_init_section_mem` does, so a reload would also start clean).
-fn load_section(s: &Section<'_>, ram: &Arc<Ram>) -> Result<Arc<TyrObject>> {
-    let bo = TyrObject::new(ram, s.size(), 0, None)?;
+fn load_section(s: &Section<'_>, ram: &Arc<Ram>, offsets: &Offsets) -> Result<Arc<TyrObject>> {
+    let bo = TyrObject::create(offsets, ram, s.size(), 0, None)?;
     let page = kernel::page::FRAME_SIZE;
     for (i, pa) in bo.gem().get_pages()?.into_iter().enumerate() {
         let start = i as u64 * page;
@@ -224,11 +225,12 @@ impl Firmware {
         mmu: &Arc<Mmu>,
         irq: &Arc<JobIrq>,
         gpu_info: &drm_panthor_gpu_info,
+        offsets: &Offsets,
     ) -> Result<Self> {
         let fw = request_firmware(pdev, &firmware_name(&GpuId::decode(gpu_info.gpu_id)))?;
         let img = Image::parse(fw.data())?;
         let image = ImageVersion { major: img.major, minor: img.minor, version_hash: img.version_hash };
-        let mcu_vm = McuVm::load(&img, pdev.ram(), mmu, gpu_info.mmu_features & 0xff)?;
+        let mcu_vm = McuVm::load(&img, pdev.ram(), offsets, mmu, gpu_info.mmu_features & 0xff)?;
         let run = McuRun::start(io, irq)?;
         let ifaces = iface::discover(&mcu_vm.shared)?;
         let glb = kernel::alloc::try_arc(GlobalIface::new(mcu_vm.shared.clone(), io.clone(), ifaces.glb))?;

@@ -10,6 +10,7 @@ use kernel::error::Result;
 use kernel::page::Ram;
 
 use super::queue::Queue;
+use crate::gem::Offsets;
 use crate::kbo::KernelBo;
 use crate::uapi::{drm_panthor_csif_info, drm_panthor_gpu_info, drm_panthor_group_create, drm_panthor_queue_create};
 use crate::vm::{map_flags, Vm};
@@ -121,6 +122,8 @@ impl Group {
 pub struct GroupCtx<'a> {
     /// System RAM.
     pub ram: &'a Arc<Ram>,
+    /// The device's fake-offset space, where the group's kernel BOs take their offsets (`None` outside a device).
+    pub offsets: Option<&'a Offsets>,
     /// The MCU VM (suspend buffers and user-I/O pages go there).
     pub mcu_vm: &'a Arc<Vm>,
     /// GPU_INFO (core masks).
@@ -179,9 +182,11 @@ impl GroupPool {
         }
         let vm = vm(args.vm_id).map_err(|_| EINVAL)?;
         let flags = map_flags::NOEXEC | map_flags::UNCACHED;
-        let suspend = KernelBo::new(ctx.ram, ctx.mcu_vm, u64::from(ctx.suspend_size), flags, 0x1000, None)?;
-        let protm_suspend = KernelBo::new(ctx.ram, ctx.mcu_vm, u64::from(ctx.protm_suspend_size), flags, 0x1000, None)?;
-        let syncobjs = KernelBo::new(ctx.ram, &vm, 16 * queues.len() as u64, flags, 0x1000, None)?;
+        let suspend =
+            KernelBo::new(ctx.offsets, ctx.ram, ctx.mcu_vm, u64::from(ctx.suspend_size), flags, 0x1000, None)?;
+        let protm_suspend =
+            KernelBo::new(ctx.offsets, ctx.ram, ctx.mcu_vm, u64::from(ctx.protm_suspend_size), flags, 0x1000, None)?;
+        let syncobjs = KernelBo::new(ctx.offsets, ctx.ram, &vm, 16 * queues.len() as u64, flags, 0x1000, None)?;
         // The handle is taken before the queues are checked, as Panthor does; a failure below gives it back.
         let mut map = self.map();
         let handle = (1..=MAX_GROUPS_PER_FILE).find(|h| !map.contains_key(h)).ok_or(EBUSY)?;
@@ -197,7 +202,7 @@ impl GroupPool {
             if q.priority > 15 {
                 return Err(EINVAL);
             }
-            qs.push(Queue::new(ctx.ram, &vm, ctx.mcu_vm, i as u32, q.priority, q.ringbuf_size)?);
+            qs.push(Queue::new(ctx.offsets, ctx.ram, &vm, ctx.mcu_vm, i as u32, q.priority, q.ringbuf_size)?);
         }
         let group = kernel::alloc::try_arc(Group {
             vm,

@@ -11,6 +11,7 @@ use kernel::error::code::EINVAL;
 use kernel::error::{Error, Result};
 use kernel::page::Ram;
 
+use crate::gem::Offsets;
 use crate::kbo::KernelBo;
 use crate::vm::{map_flags, Vm};
 
@@ -87,6 +88,7 @@ pub struct Queue {
 impl Queue {
     /// Allocates queue `index` of a group on `vm`: a `ring_size`-byte ring there and the user-I/O pages in `mcu_vm`.
     pub fn new(
+        offsets: Option<&Offsets>,
         ram: &Arc<Ram>,
         vm: &Arc<Vm>,
         mcu_vm: &Arc<Vm>,
@@ -95,8 +97,8 @@ impl Queue {
         ring_size: u32,
     ) -> Result<Queue> {
         let flags = map_flags::NOEXEC | map_flags::UNCACHED;
-        let ring = KernelBo::new(ram, vm, u64::from(ring_size), flags, u64::from(ring_size), None)?;
-        let io = KernelBo::new(ram, mcu_vm, IO_SIZE, flags, 0x1000, None)?;
+        let ring = KernelBo::new(offsets, ram, vm, u64::from(ring_size), flags, u64::from(ring_size), None)?;
+        let io = KernelBo::new(offsets, ram, mcu_vm, IO_SIZE, flags, 0x1000, None)?;
         Ok(Queue {
             index,
             priority,
