@@ -92,6 +92,8 @@ pub enum Step {
 
 /// Little-endian field writers over an argument's bytes.
 pub trait Fields {
+    /// Writes a byte at `off` (growing the bytes if needed).
+    fn put8(&mut self, off: usize, v: u8);
     /// Writes a u32 at `off` (growing the bytes if needed).
     fn put32(&mut self, off: usize, v: u32);
     /// Writes a u64 at `off` (growing the bytes if needed).
@@ -101,6 +103,13 @@ pub trait Fields {
 }
 
 impl Fields for Vec<u8> {
+    fn put8(&mut self, off: usize, v: u8) {
+        if self.len() < off + 1 {
+            self.resize(off + 1, 0);
+        }
+        self[off] = v;
+    }
+
     fn put32(&mut self, off: usize, v: u32) {
         if self.len() < off + 4 {
             self.resize(off + 4, 0);

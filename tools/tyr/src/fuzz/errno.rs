@@ -24,7 +24,8 @@ pub static KNOWN: &[Known] = &[
     Known { cmd: DRM_IOCTL_PANTHOR_VM_DESTROY, name: "VM_DESTROY", allowed: &[EINVAL] },
     Known { cmd: DRM_IOCTL_PANTHOR_VM_BIND, name: "VM_BIND", allowed: &[EINVAL, ENOENT, E2BIG, ENOMEM] },
     Known { cmd: DRM_IOCTL_PANTHOR_VM_GET_STATE, name: "VM_GET_STATE", allowed: &[EINVAL] },
-    Known { cmd: DRM_IOCTL_PANTHOR_BO_CREATE, name: "BO_CREATE", allowed: &[EINVAL, ENOMEM] },
+    // ENOSPC: the fake-offset space, which every shmem object takes a range of at creation, is full.
+    Known { cmd: DRM_IOCTL_PANTHOR_BO_CREATE, name: "BO_CREATE", allowed: &[EINVAL, ENOMEM, ENOSPC] },
     Known { cmd: DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, name: "BO_MMAP_OFFSET", allowed: &[EINVAL, ENOENT, EPERM] },
     // §7.8–§7.11.
     Known {
@@ -35,7 +36,11 @@ pub static KNOWN: &[Known] = &[
     Known { cmd: DRM_IOCTL_PANTHOR_GROUP_DESTROY, name: "GROUP_DESTROY", allowed: &[EINVAL] },
     Known { cmd: DRM_IOCTL_PANTHOR_GROUP_SUBMIT, name: "GROUP_SUBMIT", allowed: &[EINVAL, ENOENT, E2BIG, ENOMEM] },
     Known { cmd: DRM_IOCTL_PANTHOR_GROUP_GET_STATE, name: "GROUP_GET_STATE", allowed: &[EINVAL] },
-    Known { cmd: DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, name: "TILER_HEAP_CREATE", allowed: &[EINVAL, EBUSY, ENOMEM] },
+    Known {
+        cmd: DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE,
+        name: "TILER_HEAP_CREATE",
+        allowed: &[EINVAL, EBUSY, ENOMEM, ENOSPC],
+    },
     Known { cmd: DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, name: "TILER_HEAP_DESTROY", allowed: &[EINVAL, ENOENT] },
     Known { cmd: DRM_IOCTL_PANTHOR_BO_SET_LABEL, name: "BO_SET_LABEL", allowed: &[EINVAL, ENOENT, E2BIG] },
     Known { cmd: DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, name: "SET_USER_MMIO_OFFSET", allowed: &[EINVAL] },

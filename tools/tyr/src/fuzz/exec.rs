@@ -147,6 +147,11 @@ impl Executor {
         })
     }
 
+    /// Waits for the scheduler's asynchronous teardown of destroyed groups.
+    pub fn settle(&self) {
+        self.dev.data().sched().settle(Duration::from_secs(5));
+    }
+
     /// Panics counted so far, process-wide.
     pub fn panics() -> u64 {
         PANICS.load(Ordering::SeqCst)
@@ -163,6 +168,7 @@ impl Executor {
                 vms: vms_of(f).iter().map(|v| v.id()).collect(),
                 syncobjs: f.syncobjs().handles().into_iter().map(|(h, _)| h).collect(),
                 offsets: offs.clone(),
+                groups: f.data().groups().handles(),
             })
             .collect();
         View { files, fds: self.fds.clone() }

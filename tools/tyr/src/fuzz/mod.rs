@@ -142,6 +142,8 @@ impl fmt::Display for Stats {
 fn step_checked(ex: &mut Executor, step: &Step, stats: &mut Stats) -> Result<(), Finding> {
     let before = ex.snapshots();
     let out = ex.run(step).map_err(Finding::Panic)?;
+    // Destroyed groups are torn down by the scheduler's worker: let that finish inside the step that caused it.
+    ex.settle();
     stats.steps += 1;
     if let Step::Ioctl(c) = step {
         stats.ioctls += 1;

@@ -189,7 +189,7 @@ impl Baseline {
     /// Captures the baseline of `dev`, which must have no file open and no object alive outside it.
     pub fn capture(dev: &TyrDrmDevice) -> Baseline {
         let s = dev.data().ram().stats();
-        Baseline { device_frames: s.usable_frames - s.free_frames }
+        Baseline { device_frames: s.usable_frames - s.free_frames - mcu_pt_frames(dev) }
     }
 
     /// Frames the device itself holds.
@@ -208,7 +208,9 @@ impl Baseline {
             let (verdict, owned) = check_files_owned(files)?;
             let s = dev.data().ram().stats();
             let allocated = s.usable_frames - s.free_frames;
-            let accounted = self.device_frames + owned.len() as u64;
+            // The MCU VM's page tables grow with the kernel BOs groups put there (and stay, as io-pgtable keeps
+            // emptied tables): the device's own frames are the baseline plus whatever tables it holds now.
+            let accounted = self.device_frames + mcu_pt_frames(dev) + owned.len() as u64;
             if allocated == accounted {
                 return Ok(verdict);
             }
@@ -218,6 +220,11 @@ impl Baseline {
             std::thread::yield_now();
         }
     }
+}
+
+/// Page-table frames of the device's MCU VM.
+fn mcu_pt_frames(dev: &TyrDrmDevice) -> u64 {
+    dev.data().hw().fw().vm().pt_frames() as u64
 }
 
 /// One VM as a snapshot sees it.

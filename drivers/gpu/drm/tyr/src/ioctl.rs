@@ -12,7 +12,7 @@ use crate::drm_device::TyrDrmFile;
 use crate::file::bo_flags;
 use crate::query::{dev_query, QuerySource};
 use crate::sched::group::{GroupCtx, MAX_QUEUES};
-use crate::sched::heap::HeapPool;
+use crate::sched::heap::{check_create_args, HeapPool};
 use crate::sched::Scheduler;
 use crate::uapi::ioctl::*;
 use crate::uapi::*;
@@ -229,12 +229,26 @@ fn group_get_state(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
 fn tiler_heap_create(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     let args: &mut drm_panthor_tiler_heap_create = d.get()?;
     let vm = f.data().vms().get(args.vm_id).map_err(|_| EINVAL)?;
+    // Panthor creates the VM's pool before it looks at the arguments; checking them first keeps a refused call from
+    // leaving a pool behind (the pool is a kernel BO no client sees, so only that side effect differs).
+    check_create_args(args.initial_chunk_count, args.chunk_size, args.max_chunks)?;
     let mut heaps = vm.heaps();
-    if heaps.is_none() {
-        *heaps = Some(HeapPool::new(f.device().data().ram(), &vm)?);
+    let fresh = heaps.is_none();
+    if fresh {
+        *heaps = Some(HeapPool::new(Some(f.device().offsets().clone()), f.device().data().ram(), &vm)?);
     }
     let pool = heaps.as_mut().ok_or(EINVAL)?;
-    let info = pool.create(&vm, args.initial_chunk_count, args.chunk_size, args.max_chunks, args.target_in_flight)?;
+    let created = pool.create(&vm, args.initial_chunk_count, args.chunk_size, args.max_chunks, args.target_in_flight);
+    let info = match created {
+        Ok(info) => info,
+        Err(e) => {
+            // A pool made by this call goes again: a failed call leaves the VM as it was.
+            if fresh {
+                *heaps = None;
+            }
+            return Err(e);
+        }
+    };
     args.handle = args.vm_id << 16 | info.id;
     args.tiler_heap_ctx_gpu_va = info.ctx_va;
     args.first_heap_chunk_gpu_va = info.first_chunk_va;

@@ -239,6 +239,11 @@ impl GroupPool {
         core::mem::take(&mut *self.map()).into_values().collect()
     }
 
+    /// Every handle, in order.
+    pub fn handles(&self) -> Vec<u32> {
+        self.map().keys().copied().collect()
+    }
+
     /// Number of groups.
     pub fn len(&self) -> usize {
         self.map().len()

@@ -12,6 +12,7 @@ use kernel::error::code::{EBUSY, EINVAL, ENOMEM};
 use kernel::error::Result;
 use kernel::page::Ram;
 
+use crate::gem::Offsets;
 use crate::kbo::KernelBo;
 use crate::vm::{map_flags, Vm};
 
@@ -37,6 +38,7 @@ struct Heap {
 
 /// A VM's heaps.
 pub struct HeapPool {
+    offsets: Option<Arc<Offsets>>,
     ram: Arc<Ram>,
     contexts: KernelBo,
     heaps: BTreeMap<u32, Heap>,
@@ -62,8 +64,14 @@ pub enum GrowRefusal {
     Full,
 }
 
-fn new_chunk(ram: &Arc<Ram>, vm: &Arc<Vm>, size: u32, next: Option<u64>) -> Result<KernelBo> {
-    let bo = KernelBo::new(ram, vm, u64::from(size), map_flags::NOEXEC, 0x1000, None)?;
+fn new_chunk(
+    offsets: Option<&Offsets>,
+    ram: &Arc<Ram>,
+    vm: &Arc<Vm>,
+    size: u32,
+    next: Option<u64>,
+) -> Result<KernelBo> {
+    let bo = KernelBo::new(offsets, ram, vm, u64::from(size), map_flags::NOEXEC, 0x1000, None)?;
     // The header is zero (fresh BO) but for the link to the previous chunk.
     if let Some(n) = next {
         bo.write_u64(0, n)?;
@@ -72,13 +80,27 @@ fn new_chunk(ram: &Arc<Ram>, vm: &Arc<Vm>, size: u32, next: Option<u64>) -> Resu
 }
 
 impl HeapPool {
-    /// The pool of `vm` (`panthor_heap_pool_create`): the context BO, zeroed.
-    pub fn new(ram: &Arc<Ram>, vm: &Arc<Vm>) -> Result<HeapPool> {
+    /// The pool of `vm` (`panthor_heap_pool_create`): the context BO, zeroed. Its BOs take fake offsets in
+    /// `offsets` as every shmem object does.
+    pub fn new(offsets: Option<Arc<Offsets>>, ram: &Arc<Ram>, vm: &Arc<Vm>) -> Result<HeapPool> {
         let size = (u64::from(MAX_HEAPS) * CTX_STRIDE).next_multiple_of(0x1000);
-        let contexts = KernelBo::new(ram, vm, size, map_flags::NOEXEC, 0x1000, None)?;
-        Ok(HeapPool { ram: ram.clone(), contexts, heaps: BTreeMap::new() })
+        let contexts = KernelBo::new(offsets.as_deref(), ram, vm, size, map_flags::NOEXEC, 0x1000, None)?;
+        Ok(HeapPool { offsets, ram: ram.clone(), contexts, heaps: BTreeMap::new() })
     }
+}
 
+/// TILER_HEAP_CREATE's argument checks (`EINVAL`), which need no pool.
+pub fn check_create_args(initial_chunk_count: u32, chunk_size: u32, max_chunks: u32) -> Result {
+    if initial_chunk_count == 0 || initial_chunk_count > max_chunks {
+        return Err(EINVAL);
+    }
+    if !chunk_size.is_multiple_of(0x1000) || !CHUNK_SIZES.contains(&chunk_size) {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+impl HeapPool {
     /// TILER_HEAP_CREATE's checks after the VM lookup, then the chunks and the id.
     pub fn create(
         &mut self,
@@ -88,17 +110,12 @@ impl HeapPool {
         max_chunks: u32,
         target_in_flight: u32,
     ) -> Result<HeapInfo> {
-        if initial_chunk_count == 0 || initial_chunk_count > max_chunks {
-            return Err(EINVAL);
-        }
-        if !chunk_size.is_multiple_of(0x1000) || !CHUNK_SIZES.contains(&chunk_size) {
-            return Err(EINVAL);
-        }
+        check_create_args(initial_chunk_count, chunk_size, max_chunks)?;
         let mut chunks: Vec<KernelBo> = Vec::new();
         chunks.try_reserve(initial_chunk_count as usize).map_err(|_| ENOMEM)?;
         for _ in 0..initial_chunk_count {
             let next = chunks.last().map(|c| chunk_ref(c.va(), chunk_size));
-            chunks.push(new_chunk(&self.ram, vm, chunk_size, next)?);
+            chunks.push(new_chunk(self.offsets.as_deref(), &self.ram, vm, chunk_size, next)?);
         }
         chunks.reverse();
         let id = (0..MAX_HEAPS).find(|i| !self.heaps.contains_key(i)).ok_or(EBUSY)?;
@@ -133,7 +150,7 @@ impl HeapPool {
         renderpasses_in_flight: u32,
         pending_frag_count: u32,
     ) -> Result<core::result::Result<u64, GrowRefusal>> {
-        let ram = self.ram.clone();
+        let (ram, offsets) = (self.ram.clone(), self.offsets.clone());
         let heap = self.heap_of(ctx_va)?;
         let count = heap.chunks.len() as u32;
         if renderpasses_in_flight > heap.target_in_flight || (pending_frag_count > 0 && count >= heap.max_chunks) {
@@ -143,7 +160,7 @@ impl HeapPool {
             return Ok(Err(GrowRefusal::Full));
         }
         heap.chunks.try_reserve(1).map_err(|_| ENOMEM)?;
-        let chunk = new_chunk(&ram, vm, heap.chunk_size, None)?;
+        let chunk = new_chunk(offsets.as_deref(), &ram, vm, heap.chunk_size, None)?;
         let r = chunk_ref(chunk.va(), heap.chunk_size);
         heap.chunks.insert(0, chunk);
         Ok(Ok(r))

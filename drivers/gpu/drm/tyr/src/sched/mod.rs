@@ -189,6 +189,23 @@ impl Scheduler {
         self.kick();
     }
 
+    /// Waits (up to `timeout`) until every destroyed group has been terminated and its buffers released — the
+    /// asynchronous part of GROUP_DESTROY and file close. For tools and tests that compare state between calls;
+    /// `false` on timeout.
+    pub fn settle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if !self.inner().groups.iter().any(|g| g.state().destroyed) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            self.kick();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// The slot `g` occupies, if any.
     pub fn slot_of(&self, g: &Group) -> Option<u32> {
         g.state().slot

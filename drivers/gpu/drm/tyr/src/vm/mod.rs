@@ -536,6 +536,12 @@ impl Vm {
         self.core().data().pt.tables_live()
     }
 
+    /// Frames the VM holds for page tables: live tables and spare pages kept for later ops.
+    pub fn pt_frames(&self) -> usize {
+        let live = self.tables_live();
+        live + self.pt_cache.lock().unwrap_or_else(|e| e.into_inner()).pages().len()
+    }
+
     fn check_range(&self, va: u64, size: u64) -> Result {
         if size == 0 || !(va | size).is_multiple_of(PAGE) || !self.gpuvm.range_valid(va, size) {
             return Err(EINVAL);
