@@ -5,3 +5,4 @@ pub mod fuzz;
 pub mod igt;
 pub mod info;
 pub mod replay;
+pub mod views;

@@ -33,7 +33,9 @@ use kernel::drm::gpuvm::{
 };
 use kernel::error::code::{EBUSY, EINVAL, ENOMEM};
 use kernel::error::Result;
-use kernel::io_pgtable::{prot, ArmLpaeS1, Config, EntryKind, IoPageTable, ReservedPtPool, Tcr, SZ_2M, SZ_4K};
+use kernel::io_pgtable::{
+    prot, ArmLpaeS1, Config, EntryKind, IoPageTable, PtStats, ReservedPtPool, Tcr, Visit, SZ_2M, SZ_4K,
+};
 use kernel::page::{PhysAddr, Ram};
 
 use crate::gem::{TyrDriver, TyrObject};
@@ -534,6 +536,29 @@ impl Vm {
     /// Page-table pages in use, the root included.
     pub fn tables_live(&self) -> usize {
         self.core().data().pt.tables_live()
+    }
+
+    /// Table pages per level and leaves per size (the statistics half of `tyr vm`).
+    pub fn pt_stats(&self) -> PtStats {
+        self.core().data().pt.stats()
+    }
+
+    /// Every non-empty page-table entry over `range`, level by level in IOVA order (`tyr pgtable`), read under the
+    /// op lock so that no bind runs in between.
+    pub fn pt_entries(&self, range: Range<u64>) -> Vec<Visit> {
+        let mut out = Vec::new();
+        self.core().data().pt.visit(range.start as usize..range.end as usize, |v| out.push(v));
+        out
+    }
+
+    /// The physical address of the root table (AS TRANSTAB).
+    pub fn pt_root(&self) -> PhysAddr {
+        self.core().data().pt.ttbr()
+    }
+
+    /// The dummy page every sparse mapping reads.
+    pub fn dummy_page(&self) -> PhysAddr {
+        self.core().data().dummy
     }
 
     fn check_range(&self, va: u64, size: u64) -> Result {
