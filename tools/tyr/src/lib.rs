@@ -4,5 +4,7 @@ pub mod check;
 pub mod fuzz;
 pub mod igt;
 pub mod info;
+pub mod log;
 pub mod replay;
+pub mod trace;
 pub mod views;

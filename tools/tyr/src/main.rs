@@ -100,6 +100,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a DRM client through the drm-shim with tracing on and print a timeline: ioctls with result and duration,
+    /// bind jobs and their GPUVM ops, AS commands and TLB flushes, IRQs, faults and job submissions, then a summary.
+    /// Without a command, traces the demo workload of `tyr vm` in this process.
+    Trace {
+        /// The shim library.
+        #[arg(long, default_value = "target/release/libtyr_drm_shim.so")]
+        shim: PathBuf,
+        /// What to trace, as `TYR_LOG`/`RUST_LOG` filters it (e.g. `debug,tyr::gpuvm=trace`).
+        #[arg(long, default_value = "debug,tyr::gpuvm=trace")]
+        filter: String,
+        /// Print the timeline rows as JSON instead.
+        #[arg(long)]
+        json: bool,
+        /// The client and its arguments (after `--`).
+        #[arg(last = true)]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Print a synthetic, seeded GPUVM workload as a script for `tyr replay gpuvm --no-list --time`.
     Gen {
         #[command(subcommand)]
@@ -211,6 +228,7 @@ enum ReplayKind {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    tyr_cli::log::init_from_env();
     let res = match cli.command {
         Command::Info => tyr_cli::info::run(),
         Command::Hw { cmd } => hw::run(cmd),
@@ -239,6 +257,7 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::Trace { shim, filter, json, command } => return trace(&shim, &filter, json, &command),
         Command::Vm { state, json } => return view(vm_view(&state, json)),
         Command::Pgtable { vm, file, range, state, json } => {
             return view(pgtable_view(vm, file, range.as_deref(), &state, json))
@@ -295,6 +314,32 @@ fn fuzz(seed: u64, iterations: u64, files: usize, budget: usize, replay: Option<
         }
         Err(e) => {
             eprintln!("tyr fuzz: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn trace(shim: &std::path::Path, filter: &str, json: bool, command: &[std::ffi::OsString]) -> ExitCode {
+    use tyr_cli::trace;
+    let res = if command.is_empty() {
+        trace::run_demo(filter).map(|t| (t, None))
+    } else {
+        trace::run_command(shim, filter, command).map(|(t, s)| (t, Some(s)))
+    };
+    match res {
+        Ok((text, status)) => {
+            let rows = trace::rows(&text);
+            emit(&if json { format!("{:#}\n", trace::rows_json(&rows)) } else { trace::render(&rows) });
+            match status {
+                Some(s) if !s.success() => {
+                    eprintln!("tyr trace: the command exited with {s}");
+                    ExitCode::FAILURE
+                }
+                _ => ExitCode::SUCCESS,
+            }
+        }
+        Err(e) => {
+            eprintln!("tyr trace: {e}");
             ExitCode::FAILURE
         }
     }

@@ -197,6 +197,7 @@ impl DriverGpuVm for VmData {
     fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpMapped<'op, Self>> {
         let va = ctx.vas.take().ok_or(ENOMEM)?;
         let (addr, range, prot) = (op.addr(), op.range(), ctx.prot);
+        tracing::trace!(target: "tyr::gpuvm", va = addr, size = range, sparse = op.vm_bo().is_none(), "sm_step_map");
         match op.vm_bo() {
             None => self.map_dummy(addr, range, prot)?,
             Some(_) => map_sg(&mut self.pt, addr, ctx.chunks.iter().copied(), prot)?,
@@ -206,6 +207,7 @@ impl DriverGpuVm for VmData {
 
     fn sm_step_unmap<'op>(&mut self, op: OpUnmap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpUnmapped<'op, Self>> {
         let r = op.va().va_range();
+        tracing::trace!(target: "tyr::gpuvm", va = r.start, size = r.end - r.start, "sm_step_unmap");
         unmap_range(&mut self.pt, r.start, r.end - r.start)?;
         let (done, removed) = op.remove();
         let _ = ctx.vas.put(removed.into_parts().1);
@@ -214,6 +216,8 @@ impl DriverGpuVm for VmData {
 
     fn sm_step_remap<'op>(&mut self, op: OpRemap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpRemapped<'op, Self>> {
         let info = op.unmap_va().data().copied().unwrap_or(VaInfo { prot: prot::READ | prot::WRITE });
+        let r = op.unmap_range();
+        tracing::trace!(target: "tyr::gpuvm", va = r.start, size = r.end - r.start, "sm_step_remap");
         self.unmap_widened(op.unmap_range(), info.prot)?;
         let (done, removed) = op.remap(ctx.vas, info, info)?;
         let _ = ctx.vas.put(removed.into_parts().1);
@@ -226,6 +230,17 @@ enum OpKind {
     Map { vm_bo: VmBoRef<VmData>, bo_offset: u64, chunks: Vec<(u64, u64)>, flags: u32 },
     MapSparse { flags: u32 },
     Unmap,
+}
+
+impl OpKind {
+    /// The op's name in traces.
+    fn name(&self) -> &'static str {
+        match self {
+            OpKind::Map { .. } => "map",
+            OpKind::MapSparse { .. } => "map_sparse",
+            OpKind::Unmap => "unmap",
+        }
+    }
 }
 
 /// A bind op with everything it needs allocated: [`Vm::execute`] applies it without failing or allocating.
@@ -752,6 +767,15 @@ impl Vm {
     /// then the region is flushed and unlocked. Nothing here allocates. A failure (which preparation rules out) marks
     /// the VM unusable.
     pub fn execute(&self, mut op: PreparedOp) -> Result {
+        let span = tracing::debug_span!(
+            "vm_bind_op",
+            vm = self.id,
+            op = op.kind.name(),
+            va = op.va,
+            size = op.size,
+            result = tracing::field::Empty
+        );
+        let _entered = span.enter();
         let res = {
             let mut core = self.core();
             core::mem::swap(core.data().pt.alloc_mut(), &mut op.pt_pages);
@@ -794,7 +818,9 @@ impl Vm {
                 }
             }
         }
-        if res.is_err() {
+        if let Err(e) = res {
+            span.record("result", e.to_errno());
+            tracing::warn!(vm = self.id, "bind op failed: VM unusable");
             self.mark_unusable();
         }
         drop(op);
