@@ -1,5 +1,6 @@
 //! Library side of the `tyr` tool, so that tests drive exactly what the binary runs.
 
+pub mod bench;
 pub mod check;
 pub mod fuzz;
 pub mod igt;

@@ -117,6 +117,16 @@ enum Command {
         #[arg(last = true)]
         command: Vec<std::ffi::OsString>,
     },
+    /// Assemble the rows the benchmarks wrote (`make bench` runs them with `TYR_BENCH_OUT=DIR`) into a Markdown report
+    /// — our figure, the peer's from the same run, the ratio — and an SVG plot next to it.
+    Bench {
+        /// Where the benchmarks wrote their rows.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+        /// The report; the plot goes beside it with the extension `.svg`.
+        #[arg(long, default_value = "target/bench-report.md")]
+        out: PathBuf,
+    },
     /// Print a synthetic, seeded GPUVM workload as a script for `tyr replay gpuvm --no-list --time`.
     Gen {
         #[command(subcommand)]
@@ -258,6 +268,16 @@ fn main() -> ExitCode {
             };
         }
         Command::Trace { shim, filter, json, command } => return trace(&shim, &filter, json, &command),
+        Command::Bench { dir, out } => match tyr_cli::bench::run(&dir, &out) {
+            Ok(md) => {
+                emit(&md);
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => {
+                eprintln!("tyr bench: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
         Command::Vm { state, json } => return view(vm_view(&state, json)),
         Command::Pgtable { vm, file, range, state, json } => {
             return view(pgtable_view(vm, file, range.as_deref(), &state, json))
