@@ -68,9 +68,14 @@ fuzz: deps
 fmt:
 	$(CARGO) fmt --all
 
-## bench: every crate's benchmarks; each prints our figure, the peer's from the same run, and the ratio.
+## bench: every crate's benchmarks (each prints our figure, the peer's from the same run, and the ratio), then
+## `tyr bench` gathers their rows into target/bench-report.md and target/bench-report.svg.
+BENCH_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 bench: deps
-	$(CARGO) bench --workspace --locked
+	$(CARGO) build --release --locked -p tyr-cli
+	rm -rf $(BENCH_DIR)/bench
+	TYR_BENCH_OUT=$(BENCH_DIR)/bench $(CARGO) bench --workspace --locked
+	$(TYR) bench --dir $(BENCH_DIR)/bench --out $(BENCH_DIR)/bench-report.md
 
 ## doc: API docs, warnings as errors.
 doc: deps

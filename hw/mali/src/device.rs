@@ -656,6 +656,7 @@ impl State {
     fn write_as(&mut self, n: usize, r: u32, v: u32) -> Write {
         let Some(space) = self.spaces.get_mut(n) else { return Write::Hole };
         if r == mmu::COMMAND {
+            tracing::debug!(target: "hw_mali::mmu", as_nr = n, command = mmu_command_name(v & 0xFF), "AS_COMMAND");
             match space.begin_command(v & 0xFF) {
                 CommandStart::Started => {
                     let delay = self.cfg.timing.as_command_ns;
@@ -681,6 +682,7 @@ impl State {
         match space.translate(&self.ram, &self.walker, va, access, 0) {
             Ok(t) => Ok(t.pa_of(va)),
             Err(TranslateError::Fault(fault)) => {
+                tracing::warn!(target: "hw_mali::mmu", as_nr, va, ?access, ?fault, "translation fault");
                 self.mmu_irq.raise(1 << as_nr);
                 Err(PortError::Fault { as_nr, va, fault })
             }
@@ -1133,5 +1135,19 @@ impl Mali {
     /// stream waits for the host's acknowledgement and doorbell bit. Returns whether a running stream took the event.
     pub fn inject_tiler_oom(&self, i: u32, j: u32) -> bool {
         crate::csf::tiler_oom(&mut self.lock(), i, j)
+    }
+}
+
+/// AS_COMMAND codes by name, for traces.
+fn mmu_command_name(cmd: u32) -> &'static str {
+    use crate::regs::as_command::*;
+    match cmd {
+        NOP => "NOP",
+        UPDATE => "UPDATE",
+        LOCK => "LOCK",
+        UNLOCK => "UNLOCK",
+        FLUSH_PT => "FLUSH_PT",
+        FLUSH_MEM => "FLUSH_MEM",
+        _ => "?",
     }
 }

@@ -112,6 +112,7 @@ impl IrqLine {
         let mut s = self.state.lock();
         if level && !s.level {
             s.rises += 1;
+            tracing::debug!(target: "hw_mali::irq", line = self.kind.name(), "IRQ raised");
         }
         let changed = s.level != level;
         s.level = level;

@@ -15,6 +15,16 @@
 //! * Time is explicit ([`Mali::advance`], [`Mali::run_until_idle`]) or follows real time on a [`ModelThread`].
 //!
 //! Depends only on `hw-mem`, never on `kernel` or `tyr`.
+//!
+//! # The layer
+//! The bottom of the stack (`ARCHITECTURE.md`): what the driver would find on silicon. It is the second, independent
+//! reader of the page tables (rule 2) — its walker is written from the architecture rules, not from
+//! `kernel::io_pgtable` — and it keeps time explicitly (rule 7).
+//!
+//! # Tracing
+//! `tracing` events: every AS_COMMAND write (target `hw_mali::mmu`, with the AS and the command's name), every
+//! translation fault, and every rising edge of an IRQ line (target `hw_mali::irq`). They join the driver's spans in
+//! `tyr trace`'s timeline.
 
 mod config;
 pub mod cs;

@@ -202,6 +202,7 @@ fn report() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
         .join("criterion");
+    record_reset();
     println!("\nio_pgtable: ns per unit (mean), ours vs aarch64-paging in this run, and the kernel's C (issue 3)");
     println!(
         "{:<16} {:<6} {:>5} {:>12} {:>12} {:>10} {:>10} {:>10}",
@@ -217,6 +218,9 @@ fn report() {
                 (Some(a), Some(b)) => format!("{:.2}x", a / b),
                 _ => "-".to_string(),
             };
+            if let (Some(o), Some(p)) = (ours, peer) {
+                record(w.name, op, w.unit, None, o, p, "aarch64-paging");
+            }
             println!(
                 "{:<16} {:<6} {:>5} {:>12} {:>12} {:>10} {:>10} {:>10}",
                 w.name,
@@ -237,4 +241,30 @@ fn main() {
     bench(&mut c);
     c.final_summary();
     report();
+}
+
+/// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/io_pgtable.jsonl` (nothing when the variable is unset):
+/// `x` is the row's position on a plot's x axis (live VAs), `ours`/`peer` the figures of this run.
+fn record(workload: &str, op: &str, unit: &str, x: Option<f64>, ours: f64, peer: f64, peer_name: &str) {
+    use std::io::Write as _;
+    let Some(dir) = std::env::var_os("TYR_BENCH_OUT") else { return };
+    let _ = std::fs::create_dir_all(&dir);
+    let num = |v: f64| if v.is_finite() { format!("{v}") } else { "null".to_string() };
+    let line = format!(
+        "{{\"bench\":\"io_pgtable\",\"workload\":{workload:?},\"op\":{op:?},\"unit\":{unit:?},\"x\":{},\"ours\":{},\"peer\":{},\"peer_name\":{peer_name:?}}}\n",
+        x.map_or("null".to_string(), num),
+        num(ours),
+        num(peer)
+    );
+    let path = std::path::Path::new(&dir).join("io_pgtable.jsonl");
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = f.write_all(line.as_bytes());
+    }
+}
+
+/// Starts this bench's rows afresh.
+fn record_reset() {
+    if let Some(dir) = std::env::var_os("TYR_BENCH_OUT") {
+        let _ = std::fs::remove_file(std::path::Path::new(&dir).join("io_pgtable.jsonl"));
+    }
 }

@@ -4,7 +4,7 @@
 //! already-signalled fence), waiters block on a condition variable with a timeout, and callbacks run in the signalling
 //! thread. Signalling happens in the fence-signalling critical path, so it must not allocate: callbacks are boxed
 //! when they are *added* (the fallible part, outside the path), and [`DmaFence::signal`] runs them inside an
-//! [`alloc::fault::NoAllocSection`](crate::alloc::fault::NoAllocSection) so that a callback that tries to allocate is
+//! [`crate::alloc::fault::NoAllocSection`] so that a callback that tries to allocate is
 //! caught by tests.
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -37,6 +37,9 @@
 //! * `ffi`: the re-entrancy guard and panic barrier every entry point goes through; `real`: libc's own entry
 //!   points.
 //! * `trace`: `TYR_SHIM_LOG=1` traces every call the shim answers on stderr.
+//! * `log`: `TYR_LOG` installs a `tracing` subscriber, so the spans of the driver, the kernel layer and the model
+//!   (ioctls, bind jobs and ops, AS commands, IRQs, faults) are seen; with `TYR_TRACE_FILE` as JSON lines for
+//!   `tyr trace`.
 
 // Unit tests build without the exported entry points (a test binary must not interpose its own libc calls), which
 // leaves their helpers unused there.
@@ -48,6 +51,7 @@ mod ffi;
 mod fs;
 #[cfg(not(test))]
 mod interpose;
+mod log;
 mod real;
 mod trace;
 mod vfs;

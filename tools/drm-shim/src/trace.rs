@@ -11,8 +11,17 @@ pub fn enabled() -> bool {
     *ON.get_or_init(|| std::env::var_os("TYR_SHIM_LOG").is_some_and(|v| !v.is_empty() && v != "0"))
 }
 
-/// Writes one trace line (with the pid, so forked children can be told apart), when tracing is on.
+/// Whether a `tracing` subscriber (`TYR_LOG`) wants the shim's calls as events (target `tyr_shim`).
+pub fn traced() -> bool {
+    tracing::enabled!(target: "tyr_shim", tracing::Level::DEBUG)
+}
+
+/// Writes one trace line (with the pid, so forked children can be told apart), when tracing is on; and hands it to
+/// the `tracing` subscriber as an event when one wants it.
 pub fn line(args: fmt::Arguments<'_>) {
+    if traced() {
+        tracing::debug!(target: "tyr_shim", "{args}");
+    }
     if !enabled() {
         return;
     }
@@ -27,7 +36,7 @@ pub fn line(args: fmt::Arguments<'_>) {
 /// Traces a call and its result (`= value` or `= -1 ENAME`).
 macro_rules! call {
     ($outcome:expr, $($fmt:tt)*) => {
-        if $crate::trace::enabled() {
+        if $crate::trace::enabled() || $crate::trace::traced() {
             $crate::trace::line(format_args!("{} = {}", format_args!($($fmt)*), $crate::trace::Shown(&$outcome)));
         }
     };

@@ -138,6 +138,7 @@ fn main() {
         "{:<28} {:>10} {:>10} {:>7} {:>9} {:>8} {:>10} {:>10}",
         "workload", "tyr ns/op", "peer ns/op", "ratio", "kernel C", "speedup", "B/VA tyr", "B/VA peer"
     );
+    record_reset();
     let cases: [(&str, Vec<Command>, Option<usize>, f64); 4] = [
         ("disjoint 10^4 map+unmap", workload::disjoint(10_000 / scale, 1), Some(10_000 / scale), 300.0),
         ("disjoint 10^5 map+unmap", workload::disjoint(100_000 / scale, 1), Some(100_000 / scale), 550.0),
@@ -149,6 +150,7 @@ fn main() {
         let ours = best_of(runs, || time(&cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN));
         let peer = best_of(runs, || peer_ns_per_op(&cmds));
         let (b_ours, b_peer) = live.map_or((f64::NAN, f64::NAN), |n| bytes_per_va(&cmds, n));
+        record(name, "map+unmap", "op", live.map(|n| n as f64), ours, peer, "BTreeMap");
         println!(
             "{name:<28} {ours:>10.1} {peer:>10.1} {:>6.2}x {kernel_c:>9.0} {:>7.2}x {b_ours:>10.0} {b_peer:>10.0}",
             ours / peer,
@@ -156,4 +158,30 @@ fn main() {
         );
     }
     println!("ratio = tyr/peer (same run); speedup = kernel C figure (issue 4) / tyr; B/VA = heap bytes per live VA");
+}
+
+/// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/gpuvm.jsonl` (nothing when the variable is unset):
+/// `x` is the row's position on a plot's x axis (live VAs), `ours`/`peer` the figures of this run.
+fn record(workload: &str, op: &str, unit: &str, x: Option<f64>, ours: f64, peer: f64, peer_name: &str) {
+    use std::io::Write as _;
+    let Some(dir) = std::env::var_os("TYR_BENCH_OUT") else { return };
+    let _ = std::fs::create_dir_all(&dir);
+    let num = |v: f64| if v.is_finite() { format!("{v}") } else { "null".to_string() };
+    let line = format!(
+        "{{\"bench\":\"gpuvm\",\"workload\":{workload:?},\"op\":{op:?},\"unit\":{unit:?},\"x\":{},\"ours\":{},\"peer\":{},\"peer_name\":{peer_name:?}}}\n",
+        x.map_or("null".to_string(), num),
+        num(ours),
+        num(peer)
+    );
+    let path = std::path::Path::new(&dir).join("gpuvm.jsonl");
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = f.write_all(line.as_bytes());
+    }
+}
+
+/// Starts this bench's rows afresh.
+fn record_reset() {
+    if let Some(dir) = std::env::var_os("TYR_BENCH_OUT") {
+        let _ = std::fs::remove_file(std::path::Path::new(&dir).join("gpuvm.jsonl"));
+    }
 }

@@ -1,7 +1,11 @@
 //! Library side of the `tyr` tool, so that tests drive exactly what the binary runs.
 
+pub mod bench;
 pub mod check;
 pub mod fuzz;
 pub mod igt;
 pub mod info;
+pub mod log;
 pub mod replay;
+pub mod trace;
+pub mod views;

@@ -74,11 +74,110 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         files: usize,
     },
+    /// Every VM's VA list as debugfs `gpuvas` prints it, and its page-table figures (tables per level, 4K pages, 2M
+    /// blocks), on the scripted demo workload or the state a fuzz seed's steps left.
+    Vm {
+        #[command(flatten)]
+        state: StateArgs,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The page-table walk of one VM, level by level: table entries, blocks, and runs of contiguous 4K pages.
+    Pgtable {
+        /// The VM id.
+        #[arg(long, default_value_t = 1)]
+        vm: u32,
+        /// The file (by index) holding the VM.
+        #[arg(long, default_value_t = 0)]
+        file: usize,
+        /// Only entries meeting `START..END` (hex with 0x, or decimal).
+        #[arg(long)]
+        range: Option<String>,
+        #[command(flatten)]
+        state: StateArgs,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a DRM client through the drm-shim with tracing on and print a timeline: ioctls with result and duration,
+    /// bind jobs and their GPUVM ops, AS commands and TLB flushes, IRQs, faults and job submissions, then a summary.
+    /// Without a command, traces the demo workload of `tyr vm` in this process.
+    Trace {
+        /// The shim library.
+        #[arg(long, default_value = "target/release/libtyr_drm_shim.so")]
+        shim: PathBuf,
+        /// What to trace, as `TYR_LOG`/`RUST_LOG` filters it (e.g. `debug,tyr::gpuvm=trace`).
+        #[arg(long, default_value = "debug,tyr::gpuvm=trace")]
+        filter: String,
+        /// Print the timeline rows as JSON instead.
+        #[arg(long)]
+        json: bool,
+        /// The client and its arguments (after `--`).
+        #[arg(last = true)]
+        command: Vec<std::ffi::OsString>,
+    },
+    /// Assemble the rows the benchmarks wrote (`make bench` runs them with `TYR_BENCH_OUT=DIR`) into a Markdown report
+    /// — our figure, the peer's from the same run, the ratio — and an SVG plot next to it.
+    Bench {
+        /// Where the benchmarks wrote their rows.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+        /// The report; the plot goes beside it with the extension `.svg`.
+        #[arg(long, default_value = "target/bench-report.md")]
+        out: PathBuf,
+    },
     /// Print a synthetic, seeded GPUVM workload as a script for `tyr replay gpuvm --no-list --time`.
     Gen {
         #[command(subcommand)]
         kind: GenKind,
     },
+}
+
+/// Which device state `tyr vm` and `tyr pgtable` show.
+#[derive(clap::Args)]
+struct StateArgs {
+    /// Show the state fuzz seed N's steps leave instead of the scripted demo workload.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Steps of the fuzz seed.
+    #[arg(long, default_value_t = 1000)]
+    iterations: u64,
+    /// Files open at once for the fuzz seed.
+    #[arg(long, default_value_t = 3)]
+    files: usize,
+}
+
+impl StateArgs {
+    fn session(&self) -> Result<tyr_cli::views::Session, tyr_cli::views::ViewError> {
+        match self.seed {
+            None => tyr_cli::views::Session::demo(),
+            Some(seed) => tyr_cli::views::Session::fuzz_seed(seed, self.iterations, self.files),
+        }
+    }
+}
+
+fn vm_view(state: &StateArgs, json: bool) -> Result<String, tyr_cli::views::ViewError> {
+    let s = state.session()?;
+    Ok(if json { format!("{:#}\n", tyr_cli::views::vm_json(&s)) } else { tyr_cli::views::vm_report(&s) })
+}
+
+fn pgtable_view(
+    vm: u32,
+    file: usize,
+    range: Option<&str>,
+    state: &StateArgs,
+    json: bool,
+) -> Result<String, tyr_cli::views::ViewError> {
+    use tyr_cli::views;
+    let range = range.map(views::parse_range).transpose()?.unwrap_or(0..u64::MAX);
+    let s = state.session()?;
+    let vm = s.vm(file, vm)?;
+    Ok(if json {
+        format!("{:#}\n", views::pgtable_json(&vm, file, range))
+    } else {
+        views::pgtable_report(&vm, file, range)
+    })
 }
 
 #[derive(Subcommand)]
@@ -139,6 +238,7 @@ enum ReplayKind {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    tyr_cli::log::init_from_env();
     let res = match cli.command {
         Command::Info => tyr_cli::info::run(),
         Command::Hw { cmd } => hw::run(cmd),
@@ -166,6 +266,21 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             };
+        }
+        Command::Trace { shim, filter, json, command } => return trace(&shim, &filter, json, &command),
+        Command::Bench { dir, out } => match tyr_cli::bench::run(&dir, &out) {
+            Ok(md) => {
+                emit(&md);
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => {
+                eprintln!("tyr bench: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Command::Vm { state, json } => return view(vm_view(&state, json)),
+        Command::Pgtable { vm, file, range, state, json } => {
+            return view(pgtable_view(vm, file, range.as_deref(), &state, json))
         }
         Command::Gen { kind: GenKind::Disjoint { count, seed } } => {
             Ok(tyr_cli::replay::workload::to_script(&tyr_cli::replay::workload::disjoint(count, seed)))
@@ -219,6 +334,45 @@ fn fuzz(seed: u64, iterations: u64, files: usize, budget: usize, replay: Option<
         }
         Err(e) => {
             eprintln!("tyr fuzz: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn trace(shim: &std::path::Path, filter: &str, json: bool, command: &[std::ffi::OsString]) -> ExitCode {
+    use tyr_cli::trace;
+    let res = if command.is_empty() {
+        trace::run_demo(filter).map(|t| (t, None))
+    } else {
+        trace::run_command(shim, filter, command).map(|(t, s)| (t, Some(s)))
+    };
+    match res {
+        Ok((text, status)) => {
+            let rows = trace::rows(&text);
+            emit(&if json { format!("{:#}\n", trace::rows_json(&rows)) } else { trace::render(&rows) });
+            match status {
+                Some(s) if !s.success() => {
+                    eprintln!("tyr trace: the command exited with {s}");
+                    ExitCode::FAILURE
+                }
+                _ => ExitCode::SUCCESS,
+            }
+        }
+        Err(e) => {
+            eprintln!("tyr trace: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn view(res: Result<String, tyr_cli::views::ViewError>) -> ExitCode {
+    match res {
+        Ok(out) => {
+            emit(&out);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tyr: {e}");
             ExitCode::FAILURE
         }
     }

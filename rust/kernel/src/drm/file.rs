@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::device::{Device, DeviceDriver, DriverFeatures, DriverInfo};
 use super::gem::{HandleTable, IntoGemObject};
-use super::ioctl::{dispatch, Caller, IoctlData, IoctlDesc, IoctlFlags, IoctlTables};
+use super::ioctl::{dispatch, ioc_nr, ioc_type, Caller, IoctlData, IoctlDesc, IoctlFlags, IoctlTables, DRM_IOCTL_BASE};
 use super::syncobj::ioctl as syncobj_ioctl;
 use super::syncobj::SyncobjTable;
 use crate::alloc;
@@ -84,7 +84,24 @@ impl<T: DeviceDriver> File<T> {
             return Err(ENODEV);
         }
         let tables = IoctlTables { core: <T as CoreIoctls>::CORE, driver: T::IOCTLS };
-        dispatch(&tables, self, self.caller, cmd, arg)
+        // One span per ioctl (what `tyr trace` shows as a timeline row); its name is looked up only when some
+        // subscriber wants the span.
+        let span =
+            tracing::debug_span!("ioctl", ioctl = tracing::field::Empty, cmd = cmd, result = tracing::field::Empty);
+        if !span.is_disabled() {
+            let name =
+                if ioc_type(cmd) == DRM_IOCTL_BASE { tables.lookup(ioc_nr(cmd)).map_or("?", |d| d.name) } else { "?" };
+            span.record("ioctl", name);
+        }
+        let _entered = span.enter();
+        let res = dispatch(&tables, self, self.caller, cmd, arg);
+        if !span.is_disabled() {
+            match res {
+                Ok(()) => span.record("result", 0),
+                Err(e) => span.record("result", e.to_errno()),
+            };
+        }
+        res
     }
 
     /// The object a CPU mapping of `len` bytes at the fake offset `offset` shows (`drm_gem_mmap` up to the driver's

@@ -125,7 +125,7 @@ pub struct IoctlTables<'a, C: ?Sized> {
 
 impl<C: ?Sized> IoctlTables<'_, C> {
     /// Finds the entry for `nr`: `EINVAL` when there is none.
-    fn lookup(&self, nr: u32) -> Result<&IoctlDesc<C>> {
+    pub fn lookup(&self, nr: u32) -> Result<&IoctlDesc<C>> {
         if (DRM_COMMAND_BASE..DRM_COMMAND_END).contains(&nr) {
             self.driver.get((nr - DRM_COMMAND_BASE) as usize).ok_or(EINVAL)
         } else {

@@ -1,6 +1,6 @@
 //! DRM core services (`drivers/gpu/drm/` and `rust/kernel/drm/`).
 //!
-//! * [`device`], [`file`] — a DRM device and its open files: per-file GEM handles, the core ioctls (VERSION,
+//! * [`device`], [`mod@file`] — a DRM device and its open files: per-file GEM handles, the core ioctls (VERSION,
 //!   GET_CAP, GEM_CLOSE, PRIME), the GEM fake-offset space for mmap.
 //! * [`prime`] — dma-buf export and import as real file descriptors.
 //! * [`ioctl`] — ioctl dispatch with the DRM core's argument-size, permission and copy-back rules.

@@ -14,7 +14,7 @@ mod alloc;
 mod arm_lpae;
 
 pub use alloc::{PtAlloc, RamPtAlloc, ReservedPtPool};
-pub use arm_lpae::{ArmLpaeS1, EntryKind, Leaf, Pte, PteAttrs, Tcr, Walk, WalkEntry};
+pub use arm_lpae::{ArmLpaeS1, EntryKind, Leaf, PtStats, Pte, PteAttrs, Tcr, Visit, Walk, WalkEntry};
 
 use hw_mem::PhysAddr;
 

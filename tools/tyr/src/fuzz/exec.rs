@@ -179,6 +179,11 @@ impl Executor {
         self.files.iter().map(|f| FileSnapshot::take(f)).collect()
     }
 
+    /// The open files (for views of the state a run left: `tyr vm --seed`).
+    pub fn files(&self) -> &[Arc<TyrDrmFile>] {
+        &self.files
+    }
+
     /// Runs the consistency checker over every file.
     pub fn check(&self) -> Result<(), String> {
         let files: Vec<&TyrDrmFile> = self.files.iter().map(|f| &**f).collect();

@@ -249,6 +249,19 @@ pub struct Options {
     pub minimise_budget: usize,
 }
 
+/// Runs seed `seed`'s first `iterations` generated steps on `files` files without checking them, and hands back the
+/// executor holding the state they left (what `tyr vm --seed` and `tyr pgtable --seed` show).
+pub fn state_after(seed: u64, iterations: u64, files: usize) -> Result<exec::Executor, FuzzError> {
+    let mut ex = Executor::new(files)?;
+    let mut g = gen::Gen::new(seed);
+    for _ in 0..iterations {
+        let step = g.next(&ex.view());
+        // A panic is the fuzzer's finding, not a view's: the state is shown as the step left it.
+        let _ = ex.run(&step);
+    }
+    Ok(ex)
+}
+
 /// Fuzzes: `progress` is called after every step with the number done. On a finding, the minimised failure.
 pub fn run(opts: Options, progress: &mut dyn FnMut(u64)) -> Result<Stats, FuzzError> {
     let mut ex = Executor::new(opts.files)?;

@@ -149,13 +149,41 @@ fn main() {
     let ram = Arc::new(Ram::new(RamConfig::rk3588(512 << 20)).unwrap());
     let soc = Rk3588::new().unwrap();
     let dev = probe(soc.gpu()).unwrap();
+    record_reset();
     println!("{:<22} {:>12} {:>12} {:>8}", "VM_BIND map+unmap", "tyr ns", "bare ns", "ratio");
     for (name, size, iters) in [("4 KiB BO", 0x1000u64, 20_000u32), ("2 MiB BO", 0x20_0000, 5_000)] {
         let iters = if quick { iters / 100 } else { iters };
         let best = |f: &dyn Fn() -> f64| (0..5).map(|_| f()).fold(f64::INFINITY, f64::min);
         let ours = best(&|| tyr_ns(&dev, size, iters));
         let bare = best(&|| bare_ns(&ram, size, iters));
+        record(name, "VM_BIND map+unmap", "iteration", None, ours, bare, "bare GPUVM + io-pgtable");
         println!("{name:<22} {ours:>12.0} {bare:>12.0} {:>7.2}x", ours / bare);
     }
     println!("ratio = tyr / bare (same run); the issue aims at <= 3x");
+}
+
+/// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/vm_bind.jsonl` (nothing when the variable is unset):
+/// `x` is the row's position on a plot's x axis (live VAs), `ours`/`peer` the figures of this run.
+fn record(workload: &str, op: &str, unit: &str, x: Option<f64>, ours: f64, peer: f64, peer_name: &str) {
+    use std::io::Write as _;
+    let Some(dir) = std::env::var_os("TYR_BENCH_OUT") else { return };
+    let _ = std::fs::create_dir_all(&dir);
+    let num = |v: f64| if v.is_finite() { format!("{v}") } else { "null".to_string() };
+    let line = format!(
+        "{{\"bench\":\"vm_bind\",\"workload\":{workload:?},\"op\":{op:?},\"unit\":{unit:?},\"x\":{},\"ours\":{},\"peer\":{},\"peer_name\":{peer_name:?}}}\n",
+        x.map_or("null".to_string(), num),
+        num(ours),
+        num(peer)
+    );
+    let path = std::path::Path::new(&dir).join("vm_bind.jsonl");
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = f.write_all(line.as_bytes());
+    }
+}
+
+/// Starts this bench's rows afresh.
+fn record_reset() {
+    if let Some(dir) = std::env::var_os("TYR_BENCH_OUT") {
+        let _ = std::fs::remove_file(std::path::Path::new(&dir).join("vm_bind.jsonl"));
+    }
 }

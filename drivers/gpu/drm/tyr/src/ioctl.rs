@@ -212,6 +212,8 @@ fn group_destroy(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
 
 fn group_submit(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     let args: &mut drm_panthor_group_submit = d.get()?;
+    let _span =
+        tracing::debug_span!("group_submit", group = args.group_handle, jobs = args.queue_submits.count).entered();
     crate::sched::submit::group_submit(sched(f)?, f.data().groups(), f.syncobjs(), args)
 }
 

@@ -4,10 +4,22 @@
 //!
 //! * [`driver`] probes the GPU, loading the CSF firmware and booting the MCU ([`fw`]); [`drm_device`] registers it
 //!   as a DRM device whose files dispatch [`ioctl`]'s table;
-//! * [`file`] holds a client's VMs and the BO/VM ioctls, [`query`] DEV_QUERY, [`mmap`] CPU mappings, [`gem`] the
+//! * [`mod@file`] holds a client's VMs and the BO/VM ioctls, [`query`] DEV_QUERY, [`mmap`] CPU mappings, [`gem`] the
 //!   buffer objects;
 //! * [`vm`] builds each VM on GpuVm + io-pgtable, [`mmu`] manages the address-space slots and MMU faults;
 //! * [`uapi`] is generated from the kernel's header, [`uobj`] holds Panthor's extensible user-object rules.
+//!
+//! # The layer
+//! The only layer that knows Mali (`ARCHITECTURE.md`, rule 1): it uses `kernel` for everything else and reaches the
+//! model only through MMIO, IRQs and RAM. A bind follows *The path of one VM_BIND(MAP)*: checks and pre-allocation in
+//! the ioctl (rule 4, immediate mode), then [`vm::Vm::execute`] under the AS region lock with the TLB flush after.
+//! [`check`] and [`vm::check`] verify the result against the page table itself.
+//!
+//! # Tracing
+//! `tracing` spans: `vm_bind_op` per executed op ([`vm::Vm::execute`], with op kind, range and errno), `bind_job` per
+//! asynchronous bind job, `group_submit` per GROUP_SUBMIT; events for each GPUVM step (target `tyr::gpuvm`, at
+//! trace level), the AS region lock and TLB flush ([`mmu`]) and each MMU fault. Off unless a subscriber is
+//! installed (`TYR_LOG` in the `tyr` tool and the shim).
 
 pub mod check;
 pub mod driver;

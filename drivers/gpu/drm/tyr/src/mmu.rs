@@ -215,6 +215,14 @@ impl Mmu {
                 access_type: (status >> 8) & 0x3,
                 source_id: status >> 16,
             };
+            tracing::warn!(
+                as_nr = n,
+                addr,
+                exception_type = fault.exception_type,
+                access_type = fault.access_type,
+                source_id = fault.source_id,
+                "MMU fault"
+            );
             let owner = {
                 let mut st = self.state();
                 st.faulty |= 1 << n;
@@ -351,6 +359,7 @@ impl VmMmu for AsClient {
         if region == 0 {
             return;
         }
+        tracing::debug!(as_nr = n, iova, size, region, "AS lock region");
         let _ = self.mmu.io.write64(as_reg::base(n) + as_reg::LOCKADDR, region);
         let _ = self.mmu.command(n, as_cmd::LOCK);
         let _ = self.mmu.wait_idle(n);
@@ -361,6 +370,7 @@ impl VmMmu for AsClient {
         let Some(n) = *self.slot() else { return };
         let locked = st.slots[n].as_mut().map(|s| core::mem::replace(&mut s.locked, false)).unwrap_or(false);
         if locked {
+            tracing::debug!(as_nr = n, "TLB flush (FLUSH_PT, unlocks)");
             let _ = self.mmu.command(n, as_cmd::FLUSH_PT);
             let _ = self.mmu.wait_idle(n);
         }

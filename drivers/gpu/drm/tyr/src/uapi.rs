@@ -17,6 +17,8 @@
 mod bindings {
     #![allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code, missing_docs)]
     #![allow(clippy::all, clippy::undocumented_unsafe_blocks)]
+    // The header's kernel-doc comments are copied verbatim ("the [128k:8M] range", `<...>`): not rustdoc markup.
+    #![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags, rustdoc::bare_urls)]
     include!(concat!(env!("OUT_DIR"), "/uapi_bindings.rs"));
 }
 

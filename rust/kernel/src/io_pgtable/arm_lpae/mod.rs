@@ -109,6 +109,59 @@ impl Leaf {
     }
 }
 
+/// One non-empty entry met by [`ArmLpaeS1::visit`], in IOVA order, a table entry before what lies under it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Visit {
+    /// Level of the table holding the entry (0–3).
+    pub level: u32,
+    /// Index of the entry in its table.
+    pub index: usize,
+    /// Physical address of the table holding the entry.
+    pub table: PhysAddr,
+    /// First IOVA the entry covers.
+    pub iova: usize,
+    /// Bytes the entry covers (a table entry: all that its next-level table can map).
+    pub size: usize,
+    /// The descriptor.
+    pub pte: Pte,
+    /// How the walker reads it: [`EntryKind::Table`], [`EntryKind::Block`] or [`EntryKind::Page`].
+    pub kind: EntryKind,
+}
+
+impl Visit {
+    /// For a table entry, the next-level table; for a leaf, the physical address it maps.
+    pub fn paddr(&self) -> PhysAddr {
+        pte_to_paddr(self.pte)
+    }
+}
+
+/// What a page table holds, level by level (the figures of `tyr vm` and `tyr pgtable`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PtStats {
+    /// Table pages at each level (0–3), the root included at its level.
+    pub tables: [usize; MAX_LEVELS as usize],
+    /// 4 KiB pages mapped (level-3 leaves).
+    pub pages_4k: usize,
+    /// 2 MiB blocks mapped (level-2 leaves).
+    pub blocks_2m: usize,
+    /// 1 GiB blocks mapped (level-1 leaves).
+    pub blocks_1g: usize,
+}
+
+impl PtStats {
+    /// Table pages at every level.
+    pub fn tables_total(&self) -> usize {
+        self.tables.iter().sum()
+    }
+
+    /// Bytes mapped by the leaves.
+    pub fn mapped_bytes(&self) -> u64 {
+        self.pages_4k as u64 * SZ_4K as u64
+            + self.blocks_2m as u64 * SZ_2M as u64
+            + self.blocks_1g as u64 * SZ_1G as u64
+    }
+}
+
 /// An ARM LPAE stage-1 page table with a 4 KiB granule, its tables in [`Ram`].
 ///
 /// `A` supplies table pages (the kernel's `cfg->alloc`/`free`); `F` receives TLB maintenance requests (the kernel's
@@ -298,6 +351,60 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
                 self.leaves_under(pte_to_paddr(pte), lvl + 1, iova, f);
             }
         }
+    }
+
+    /// Calls `f` for every non-empty entry whose IOVA span meets `range`, in IOVA order, each table entry before the
+    /// entries of the table it points to: the one walk behind `tyr pgtable`'s dump and [`Self::stats`].
+    pub fn visit(&self, range: core::ops::Range<usize>, mut f: impl FnMut(Visit)) {
+        if range.start < range.end {
+            self.visit_under(self.pgd, self.geom.start_level, 0, &range, &mut f);
+        }
+    }
+
+    fn visit_under(
+        &self,
+        table: PhysAddr,
+        lvl: u32,
+        base: usize,
+        range: &core::ops::Range<usize>,
+        f: &mut impl FnMut(Visit),
+    ) {
+        let Ok(ptes) = self.ram.frame_u64s(table) else { return };
+        let size = block_size(lvl);
+        for (index, e) in ptes[..self.geom.entries(lvl)].iter().enumerate() {
+            let iova = base + (index << lvl_shift(lvl));
+            if iova >= range.end || iova.saturating_add(size) <= range.start {
+                continue;
+            }
+            let pte = e.load(Ordering::Relaxed);
+            if pte == 0 {
+                continue;
+            }
+            let leaf = is_leaf(pte, lvl);
+            let kind = match (leaf, lvl == MAX_LEVELS - 1) {
+                (true, true) => EntryKind::Page,
+                (true, false) => EntryKind::Block,
+                (false, _) => EntryKind::Table,
+            };
+            f(Visit { level: lvl, index, table, iova, size, pte, kind });
+            if !leaf && lvl < MAX_LEVELS - 1 {
+                self.visit_under(pte_to_paddr(pte), lvl + 1, iova, range, f);
+            }
+        }
+    }
+
+    /// Table pages per level and leaves per size over the whole table.
+    pub fn stats(&self) -> PtStats {
+        let mut s = PtStats::default();
+        s.tables[self.geom.start_level as usize] = 1;
+        self.visit(0..usize::MAX, |v| match (v.kind, v.level) {
+            (EntryKind::Table, l) => s.tables[l as usize + 1] += 1,
+            (EntryKind::Page, _) => s.pages_4k += 1,
+            (EntryKind::Block, 2) => s.blocks_2m += 1,
+            (EntryKind::Block, _) => s.blocks_1g += 1,
+            (EntryKind::Invalid, _) => {}
+        });
+        s
     }
 
     /// Splits `self` into the parts an update needs, so the hot paths borrow fields instead of cloning the `Arc`.

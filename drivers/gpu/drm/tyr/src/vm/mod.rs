@@ -33,7 +33,9 @@ use kernel::drm::gpuvm::{
 };
 use kernel::error::code::{EBUSY, EINVAL, ENOMEM};
 use kernel::error::Result;
-use kernel::io_pgtable::{prot, ArmLpaeS1, Config, EntryKind, IoPageTable, ReservedPtPool, Tcr, SZ_2M, SZ_4K};
+use kernel::io_pgtable::{
+    prot, ArmLpaeS1, Config, EntryKind, IoPageTable, PtStats, ReservedPtPool, Tcr, Visit, SZ_2M, SZ_4K,
+};
 use kernel::page::{PhysAddr, Ram};
 
 use crate::gem::{TyrDriver, TyrObject};
@@ -195,6 +197,7 @@ impl DriverGpuVm for VmData {
     fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpMapped<'op, Self>> {
         let va = ctx.vas.take().ok_or(ENOMEM)?;
         let (addr, range, prot) = (op.addr(), op.range(), ctx.prot);
+        tracing::trace!(target: "tyr::gpuvm", va = addr, size = range, sparse = op.vm_bo().is_none(), "sm_step_map");
         match op.vm_bo() {
             None => self.map_dummy(addr, range, prot)?,
             Some(_) => map_sg(&mut self.pt, addr, ctx.chunks.iter().copied(), prot)?,
@@ -204,6 +207,7 @@ impl DriverGpuVm for VmData {
 
     fn sm_step_unmap<'op>(&mut self, op: OpUnmap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpUnmapped<'op, Self>> {
         let r = op.va().va_range();
+        tracing::trace!(target: "tyr::gpuvm", va = r.start, size = r.end - r.start, "sm_step_unmap");
         unmap_range(&mut self.pt, r.start, r.end - r.start)?;
         let (done, removed) = op.remove();
         let _ = ctx.vas.put(removed.into_parts().1);
@@ -212,6 +216,8 @@ impl DriverGpuVm for VmData {
 
     fn sm_step_remap<'op>(&mut self, op: OpRemap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpRemapped<'op, Self>> {
         let info = op.unmap_va().data().copied().unwrap_or(VaInfo { prot: prot::READ | prot::WRITE });
+        let r = op.unmap_range();
+        tracing::trace!(target: "tyr::gpuvm", va = r.start, size = r.end - r.start, "sm_step_remap");
         self.unmap_widened(op.unmap_range(), info.prot)?;
         let (done, removed) = op.remap(ctx.vas, info, info)?;
         let _ = ctx.vas.put(removed.into_parts().1);
@@ -224,6 +230,17 @@ enum OpKind {
     Map { vm_bo: VmBoRef<VmData>, bo_offset: u64, chunks: Vec<(u64, u64)>, flags: u32 },
     MapSparse { flags: u32 },
     Unmap,
+}
+
+impl OpKind {
+    /// The op's name in traces.
+    fn name(&self) -> &'static str {
+        match self {
+            OpKind::Map { .. } => "map",
+            OpKind::MapSparse { .. } => "map_sparse",
+            OpKind::Unmap => "unmap",
+        }
+    }
 }
 
 /// A bind op with everything it needs allocated: [`Vm::execute`] applies it without failing or allocating.
@@ -542,6 +559,29 @@ impl Vm {
         live + self.pt_cache.lock().unwrap_or_else(|e| e.into_inner()).pages().len()
     }
 
+    /// Table pages per level and leaves per size (the statistics half of `tyr vm`).
+    pub fn pt_stats(&self) -> PtStats {
+        self.core().data().pt.stats()
+    }
+
+    /// Every non-empty page-table entry over `range`, level by level in IOVA order (`tyr pgtable`), read under the
+    /// op lock so that no bind runs in between.
+    pub fn pt_entries(&self, range: Range<u64>) -> Vec<Visit> {
+        let mut out = Vec::new();
+        self.core().data().pt.visit(range.start as usize..range.end as usize, |v| out.push(v));
+        out
+    }
+
+    /// The physical address of the root table (AS TRANSTAB).
+    pub fn pt_root(&self) -> PhysAddr {
+        self.core().data().pt.ttbr()
+    }
+
+    /// The dummy page every sparse mapping reads.
+    pub fn dummy_page(&self) -> PhysAddr {
+        self.core().data().dummy
+    }
+
     fn check_range(&self, va: u64, size: u64) -> Result {
         if size == 0 || !(va | size).is_multiple_of(PAGE) || !self.gpuvm.range_valid(va, size) {
             return Err(EINVAL);
@@ -733,6 +773,15 @@ impl Vm {
     /// then the region is flushed and unlocked. Nothing here allocates. A failure (which preparation rules out) marks
     /// the VM unusable.
     pub fn execute(&self, mut op: PreparedOp) -> Result {
+        let span = tracing::debug_span!(
+            "vm_bind_op",
+            vm = self.id,
+            op = op.kind.name(),
+            va = op.va,
+            size = op.size,
+            result = tracing::field::Empty
+        );
+        let _entered = span.enter();
         let res = {
             let mut core = self.core();
             core::mem::swap(core.data().pt.alloc_mut(), &mut op.pt_pages);
@@ -775,7 +824,9 @@ impl Vm {
                 }
             }
         }
-        if res.is_err() {
+        if let Err(e) = res {
+            span.record("result", e.to_errno());
+            tracing::warn!(vm = self.id, "bind op failed: VM unusable");
             self.mark_unusable();
         }
         drop(op);

@@ -44,6 +44,15 @@ impl BindJob {
     /// signals the error (Panthor: a failed bind job makes the VM unusable).
     fn run(self, stopped: &dyn Fn() -> bool) {
         let BindJob { vm, ops, deps, done } = self;
+        let span = tracing::debug_span!(
+            "bind_job",
+            vm = vm.id(),
+            ops = ops.len(),
+            deps = deps.len(),
+            seqno = done.seqno(),
+            result = tracing::field::Empty
+        );
+        let _entered = span.enter();
         let mut res: Result = Ok(());
         for d in &deps {
             while d.wait_timeout(DEP_POLL).is_err() {
@@ -71,6 +80,9 @@ impl BindJob {
                 }
             }
             Err(_) => vm.mark_unusable(),
+        }
+        if let Err(e) = res {
+            span.record("result", e.to_errno());
         }
         let _ = match res {
             Ok(()) => done.signal(),
