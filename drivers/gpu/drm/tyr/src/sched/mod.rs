@@ -332,6 +332,7 @@ impl Scheduler {
         };
         let _ = csg.set_input(csg_in::CS_IRQ_ACK, cs_req_bits);
         let events = csg.ack_events(csg_in::REQ, csg_out::ACK, csg_req::EVT_MASK).unwrap_or(0);
+        tracing::debug!(target: "tyr::sched", slot = s, events, cs_irqs = cs_req_bits ^ cs_ack_bits, "csg irq");
         let mut resume = 0u32;
         for (j, cs) in slot.cs.iter().enumerate().take(g.queues.len()) {
             if (cs_req_bits ^ cs_ack_bits) & (1 << j) == 0 {
@@ -378,6 +379,7 @@ impl Scheduler {
 
     /// Binds `g` to free slot `s` and starts (or resumes) it.
     fn bind_and_start(&self, inner: &mut Inner, s: usize, g: &Arc<Group>, prio: u32) -> Result {
+        let _span = tracing::debug_span!(target: "tyr::sched", "csg_start", slot = s, vm = g.vm.id(), prio).entered();
         let as_nr = g.vm.activate()?;
         let slot = &self.slots[s];
         let res = (|| -> Result {
@@ -436,6 +438,7 @@ impl Scheduler {
     /// Takes the group off slot `s`: SUSPEND (it will RESUME later) or TERMINATE (for good; its fences fail).
     fn evict(&self, inner: &mut Inner, s: usize, terminate: bool) -> Result {
         let Some((g, _)) = inner.slots[s].clone() else { return Ok(()) };
+        let _span = tracing::debug_span!(target: "tyr::sched", "csg_evict", slot = s, terminate).entered();
         let slot = &self.slots[s];
         let state = if terminate { csg_req::STATE_TERMINATE } else { csg_req::STATE_SUSPEND };
         let res = slot

@@ -211,6 +211,7 @@ impl Queue {
                 self.ring.write(0, &bytes[first..])?;
             }
             let mut job = st.pending.pop_front().ok_or(EINVAL)?;
+            tracing::debug!(target: "tyr::sched", queue = self.index, seqno = job.seqno, ring = insert, "job to ring");
             job.ring_end = insert + JOB_RING_BYTES;
             job.deadline = Some(Instant::now() + timeout);
             self.sync_extract()?;
@@ -226,6 +227,7 @@ impl Queue {
         let mut st = self.state();
         while st.in_flight.front().is_some_and(|j| j.seqno <= seqno) {
             if let Some(job) = st.in_flight.pop_front() {
+                tracing::debug!(target: "tyr::sched", queue = self.index, seqno = job.seqno, status, "job done");
                 let _ = if status == 0 { job.fence.signal() } else { job.fence.signal_error(EINVAL) };
             }
         }
