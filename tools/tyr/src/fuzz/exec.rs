@@ -12,7 +12,7 @@ use kernel::drm::ioctl::{ioc_size, IOC_IN};
 use kernel::error::Error;
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
-use tyr::check::{check_files, vms_of, Baseline, FileSnapshot};
+use tyr::check::{check_files, vms_of, Baseline, CheckError, FileSnapshot};
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::mmap::{mmap, MmapRequest};
 use tyr::uapi::ioctl::*;
@@ -187,7 +187,20 @@ impl Executor {
     /// Runs the consistency checker over every file.
     pub fn check(&self) -> Result<(), String> {
         let files: Vec<&TyrDrmFile> = self.files.iter().map(|f| &**f).collect();
-        check_files(&files).map(drop).map_err(|e| e.to_string())
+        let mut tries = 0;
+        loop {
+            match check_files(&files) {
+                Ok(_) => return Ok(()),
+                // The check reads each VM under its lock but RAM's allocator afterwards: an asynchronous bind job
+                // that frees a table in between makes a frame look free. A real use-after-free stays; a race does
+                // not survive a fresh look once the job is done.
+                Err(CheckError::FreeFrame { .. }) if tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
     }
 
     /// Closes everything and checks that RAM returns to the device's baseline (no frame leaked).

@@ -208,8 +208,8 @@ impl Baseline {
             let (verdict, owned) = check_files_owned(files)?;
             let s = dev.data().ram().stats();
             let allocated = s.usable_frames - s.free_frames;
-            // The MCU VM's page tables grow with the kernel BOs groups put there (and stay, as io-pgtable keeps
-            // emptied tables): the device's own frames are the baseline plus whatever tables it holds now.
+            // The MCU VM grows with the groups' kernel BOs (and its tables stay, as io-pgtable keeps emptied
+            // tables): the device's own frames are the baseline plus whatever that VM holds now.
             let accounted = self.device_frames + mcu_pt_frames(dev) + owned.len() as u64;
             if allocated == accounted {
                 return Ok(verdict);
@@ -222,9 +222,20 @@ impl Baseline {
     }
 }
 
-/// Page-table frames of the device's MCU VM.
+/// Frames of the device's MCU VM: its page tables and the BOs mapped there (firmware sections, and the suspend
+/// buffers and queue user-I/O pages of live groups), each BO counted once.
 fn mcu_pt_frames(dev: &TyrDrmDevice) -> u64 {
-    dev.data().hw().fw().vm().pt_frames() as u64
+    let vm = dev.data().hw().fw().vm();
+    let mut seen = std::collections::BTreeSet::new();
+    let bo_frames: u64 = vm
+        .vas()
+        .iter()
+        .filter_map(|v| v.bo.as_ref())
+        .filter(|bo| seen.insert(bo.gem().id()))
+        .filter(|bo| bo.gem().has_pages())
+        .map(|bo| bo.gem().size() / kernel::page::FRAME_SIZE)
+        .sum();
+    vm.pt_frames() as u64 + bo_frames
 }
 
 /// One VM as a snapshot sees it.

@@ -60,6 +60,9 @@ impl KernelBo {
         let mapped = vm.prepare_map_kernel(&bo, va, size, flags).and_then(|op| vm.execute(op));
         if let Err(e) = mapped {
             vm.free_kernel_va(va);
+            // A vm_bo obtained for the map and dropped on the way out waits on the deferred list; this is not the
+            // signalling path, so release it (and the BO) now.
+            vm.gpuvm().deferred_cleanup();
             return Err(e);
         }
         Ok(KernelBo { vm: vm.clone(), bo, ram: ram.clone(), pages, va, size })

@@ -119,6 +119,50 @@ fn every_allocation_failure_is_enomem_and_changes_nothing() {
         let mut a = drm_panthor_bo_set_label { handle: bo, pad: 0, label: label.as_ptr() as u64 };
         ioctl(&f, DRM_IOCTL_PANTHOR_BO_SET_LABEL, &mut a)
     });
+    let group = std::cell::Cell::new(0);
+    let qs = [drm_panthor_queue_create { priority: 0, ringbuf_size: 4096, ..Default::default() }];
+    run("GROUP_CREATE", &[&f], &|| {
+        let mut a = drm_panthor_group_create {
+            queues: arr(&qs),
+            max_compute_cores: 1,
+            max_fragment_cores: 1,
+            max_tiler_cores: 1,
+            priority: 1,
+            compute_core_mask: 1,
+            fragment_core_mask: 1,
+            tiler_core_mask: 1,
+            vm_id: vm,
+            ..Default::default()
+        };
+        ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut a).map(|()| group.set(a.group_handle))
+    });
+    run("GROUP_SUBMIT signalling a syncobj", &[&f], &|| {
+        let s = [drm_panthor_sync_op { flags: sync_flags::SIGNAL, handle: sync, timeline_value: 0 }];
+        let subs = [drm_panthor_queue_submit {
+            queue_index: 0,
+            stream_size: 8,
+            stream_addr: 0x10_0000,
+            syncs: arr(&s),
+            ..Default::default()
+        }];
+        let mut a = drm_panthor_group_submit { group_handle: group.get(), pad: 0, queue_submits: arr(&subs) };
+        ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut a)
+    });
+    run("TILER_HEAP_CREATE (first heap of the VM)", &[&f], &|| {
+        let mut a = drm_panthor_tiler_heap_create {
+            vm_id: vm,
+            initial_chunk_count: 2,
+            chunk_size: 0x2_0000,
+            max_chunks: 4,
+            target_in_flight: 1,
+            ..Default::default()
+        };
+        ioctl(&f, DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, &mut a)
+    });
+    // The group (whose job faulted on purpose: nothing is mapped at its stream) goes before the VM.
+    let mut d = drm_panthor_group_destroy { group_handle: group.get(), pad: 0 };
+    ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut d).unwrap();
+    b.dev.data().sched().settle(Duration::from_secs(5));
     run("VM_DESTROY with mappings", &[&f], &|| {
         let mut a = drm_panthor_vm_destroy { id: vm, pad: 0 };
         ioctl(&f, DRM_IOCTL_PANTHOR_VM_DESTROY, &mut a)
