@@ -1,5 +1,6 @@
 //! Concurrency stress (issue 9): threads on several files bind, unbind, create and close BOs, look up CPU mappings
-//! (`tyr::mmap::mmap`) and drive syncobjs, on private BOs and on one external BO shared by every file through PRIME.
+//! (`tyr::mmap::mmap`), drive syncobjs and submit GPU jobs to a group of their file, on private BOs and on one
+//! external BO shared by every file through PRIME.
 //! Bounded by a deadline (a deadlock fails the test instead of hanging it); at quiescence every VM holds exactly what
 //! its threads last mapped (no lost update), the checker passes and the frame accounting is exact.
 //!
@@ -26,6 +27,8 @@ const THREADS: usize = 8;
 const FILES: usize = 3;
 const OPS: usize = 1500;
 const SLOTS: u64 = 8;
+/// Where each file's NOP stream is mapped, below every thread's window.
+const STREAM_VA: u64 = 0x100_0000;
 
 /// A tiny xorshift, seeded per thread, so that runs are reproducible.
 struct Rng(u64);
@@ -40,7 +43,7 @@ impl Rng {
 }
 
 /// One thread's work; returns what its window should hold at the end: slot → (GEM id, size), and its op count.
-fn worker(t: usize, f: Arc<TyrDrmFile>, vm: u32, shared: u32) -> (BTreeMap<u64, (u64, u64)>, usize) {
+fn worker(t: usize, f: Arc<TyrDrmFile>, vm: u32, shared: u32, group: u32) -> (BTreeMap<u64, (u64, u64)>, usize) {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t as u64 + 1));
     let base = 0x1000_0000 * (t as u64 + 1);
     let mut want: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
@@ -51,7 +54,7 @@ fn worker(t: usize, f: Arc<TyrDrmFile>, vm: u32, shared: u32) -> (BTreeMap<u64, 
         let slot = rng.next(SLOTS);
         let va = base + slot * 2 * M;
         ops += 1;
-        match rng.next(8) {
+        match rng.next(9) {
             0 | 1 => {
                 let size = (1 + rng.next(16)) * K;
                 let h = bo_create(&f, size);
@@ -90,6 +93,34 @@ fn worker(t: usize, f: Arc<TyrDrmFile>, vm: u32, shared: u32) -> (BTreeMap<u64, 
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_SIGNAL, &mut a).unwrap();
                 let mut w = drm_syncobj_wait { handles: hs.as_ptr() as u64, count_handles: 1, ..Default::default() };
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_WAIT, &mut w).unwrap();
+                let mut d = drm_syncobj_destroy { handle: c.handle, pad: 0 };
+                ioctl(&f, DRM_IOCTL_SYNCOBJ_DESTROY, &mut d).unwrap();
+            }
+            7 => {
+                // A GPU job (a NOP stream) on the file's group, signalling a syncobj, waited for.
+                let mut c = drm_syncobj_create { handle: 0, flags: 0 };
+                ioctl(&f, DRM_IOCTL_SYNCOBJ_CREATE, &mut c).unwrap();
+                let s = [drm_panthor_sync_op { flags: sync_flags::SIGNAL, handle: c.handle, timeline_value: 0 }];
+                let subs = [drm_panthor_queue_submit {
+                    queue_index: 0,
+                    stream_size: 8,
+                    stream_addr: STREAM_VA,
+                    syncs: arr(&s),
+                    ..Default::default()
+                }];
+                let mut a = drm_panthor_group_submit { group_handle: group, pad: 0, queue_submits: arr(&subs) };
+                ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut a).unwrap();
+                let hs = [c.handle];
+                let deadline = kernel::time::ktime_get_ns() + 10_000_000_000;
+                let mut w = drm_syncobj_wait {
+                    handles: hs.as_ptr() as u64,
+                    count_handles: 1,
+                    timeout_nsec: deadline as i64,
+                    ..Default::default()
+                };
+                ioctl(&f, DRM_IOCTL_SYNCOBJ_WAIT, &mut w).unwrap();
+                let fence = f.syncobjs().lookup(c.handle).unwrap().fence().unwrap();
+                assert_eq!(fence.error(), None, "the GPU job completed");
                 let mut d = drm_syncobj_destroy { handle: c.handle, pad: 0 };
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_DESTROY, &mut d).unwrap();
             }
@@ -142,11 +173,37 @@ fn threads_on_several_files_lose_no_update_and_leave_everything_consistent() {
     // SAFETY: the descriptor PRIME_HANDLE_TO_FD gave this test.
     unsafe { libc::close(p.fd) };
 
+    // Per file: a zeroed BO (a NOP stream) at STREAM_VA and a group with one queue.
+    let groups: Vec<u32> = files
+        .iter()
+        .zip(&vms)
+        .map(|(f, &vm)| {
+            let h = bo_create(f, 4 * K);
+            bind(f, vm, &[map_op(h, 0, STREAM_VA, 4 * K, 0)]).unwrap();
+            let qs = [drm_panthor_queue_create { priority: 0, ringbuf_size: 0x1_0000, ..Default::default() }];
+            let mut g = drm_panthor_group_create {
+                queues: arr(&qs),
+                max_compute_cores: 1,
+                max_fragment_cores: 1,
+                max_tiler_cores: 1,
+                priority: 1,
+                compute_core_mask: 1,
+                fragment_core_mask: 1,
+                tiler_core_mask: 1,
+                vm_id: vm,
+                ..Default::default()
+            };
+            ioctl(f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut g).unwrap();
+            g.group_handle
+        })
+        .collect();
+
     let (tx, rx) = mpsc::channel();
     for t in 0..THREADS {
         let (f, vm, sh, tx) = (files[t % FILES].clone(), vms[t % FILES], shared[t % FILES], tx.clone());
+        let group = groups[t % FILES];
         std::thread::spawn(move || {
-            let r = worker(t, f, vm, sh);
+            let r = worker(t, f, vm, sh, group);
             let _ = tx.send((t, r));
         });
     }
@@ -161,8 +218,14 @@ fn threads_on_several_files_lose_no_update_and_leave_everything_consistent() {
     // No lost update: each VM holds exactly its threads' last mappings.
     for (i, f) in files.iter().enumerate() {
         let vm = vms_of(f).into_iter().next().unwrap();
-        let got: Vec<(u64, u64, u64)> =
-            vm.vas().into_iter().map(|v| (v.addr, v.size, v.bo.map(|b| b.gem().id()).unwrap_or(0))).collect();
+        // The threads' windows only: the stream BO sits below them, the group's kernel BOs above the user area.
+        let windows = 0x1000_0000..vm.kernel_va_area().start;
+        let got: Vec<(u64, u64, u64)> = vm
+            .vas()
+            .into_iter()
+            .filter(|v| windows.contains(&v.addr))
+            .map(|v| (v.addr, v.size, v.bo.map(|b| b.gem().id()).unwrap_or(0)))
+            .collect();
         let mut want = Vec::new();
         for (t, (slots, _)) in &results {
             if t % FILES == i {
