@@ -23,6 +23,63 @@ pub fn run() -> Result<String, ReplayError> {
     Ok(out)
 }
 
+/// Probes a fresh board and renders what a client learns from VERSION and DEV_QUERY as one JSON document.
+pub fn run_json() -> Result<String, ReplayError> {
+    let soc = Rk3588::new().map_err(|e| ReplayError::Setup(format!("board: {e}")))?;
+    let dev = probe(soc.gpu()).map_err(|e| ReplayError::Setup(format!("probe: {e}")))?;
+    let file = TyrDrmFile::open(&dev, RENDER_CLIENT).map_err(|e| ReplayError::Setup(format!("open: {e}")))?;
+    let v = queries_json(&file).map_err(|e| ReplayError::Setup(format!("DEV_QUERY: {e}")))?;
+    Ok(format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))
+}
+
+/// VERSION and the five DEV_QUERY payloads as JSON, every field under its uAPI name.
+pub fn queries_json(f: &TyrDrmFile) -> kernel::Result<serde_json::Value> {
+    let mut name = [0u8; 32];
+    let mut desc = [0u8; 64];
+    let mut v = drm_version {
+        name_len: name.len() as _,
+        name: name.as_mut_ptr().cast(),
+        desc_len: desc.len() as _,
+        desc: desc.as_mut_ptr().cast(),
+        ..Default::default()
+    };
+    ioctl(f, DRM_IOCTL_VERSION, &mut v)?;
+    let text = |b: &[u8], n: u64| String::from_utf8_lossy(&b[..(n as usize).min(b.len())]).into_owned();
+    let g: drm_panthor_gpu_info = dev_query(f, 0)?;
+    let c: drm_panthor_csif_info = dev_query(f, 1)?;
+    let t: drm_panthor_timestamp_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO)?;
+    let p: drm_panthor_group_priorities_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO)?;
+    let m: drm_panthor_mmu_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_MMU_INFO)?;
+    Ok(serde_json::json!({
+        "version": {
+            "name": text(&name, v.name_len), "desc": text(&desc, v.desc_len),
+            "major": v.version_major, "minor": v.version_minor, "patchlevel": v.version_patchlevel,
+        },
+        "gpu_info": {
+            "gpu_id": g.gpu_id, "gpu_rev": g.gpu_rev, "csf_id": g.csf_id, "l2_features": g.l2_features,
+            "tiler_features": g.tiler_features, "mem_features": g.mem_features, "mmu_features": g.mmu_features,
+            "thread_features": g.thread_features, "max_threads": g.max_threads,
+            "thread_max_workgroup_size": g.thread_max_workgroup_size,
+            "thread_max_barrier_size": g.thread_max_barrier_size, "coherency_features": g.coherency_features,
+            "texture_features": g.texture_features, "as_present": g.as_present,
+            "selected_coherency": g.selected_coherency, "shader_present": g.shader_present,
+            "l2_present": g.l2_present, "tiler_present": g.tiler_present, "core_features": g.core_features,
+            "gpu_features": g.gpu_features,
+        },
+        "csif_info": {
+            "csg_slot_count": c.csg_slot_count, "cs_slot_count": c.cs_slot_count, "cs_reg_count": c.cs_reg_count,
+            "scoreboard_slot_count": c.scoreboard_slot_count,
+            "unpreserved_cs_reg_count": c.unpreserved_cs_reg_count,
+        },
+        "timestamp_info": {
+            "timestamp_frequency": t.timestamp_frequency, "current_timestamp": t.current_timestamp,
+            "timestamp_offset": t.timestamp_offset,
+        },
+        "group_priorities_info": { "allowed_mask": p.allowed_mask },
+        "mmu_info": { "page_size_bitmap": m.page_size_bitmap },
+    }))
+}
+
 fn ioctl<T: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
     f.ioctl(cmd, UserPtr(arg as *mut T as usize))
 }
@@ -184,5 +241,16 @@ mod tests {
         assert!(lines.next().unwrap().starts_with("TIMESTAMP_INFO: 24000000 Hz, timestamp 0x"));
         assert_eq!(lines.next(), Some("GROUP_PRIORITIES_INFO: low, medium (mask 0x3)"));
         assert_eq!(lines.next(), Some("MMU_INFO: page sizes 4 KiB, 2 MiB (bitmap 0x201000)"));
+    }
+
+    #[test]
+    fn info_json_carries_the_same_payloads() {
+        let v: serde_json::Value = serde_json::from_str(&super::run_json().unwrap()).unwrap();
+        assert_eq!(v["version"]["name"], "panthor");
+        assert_eq!(v["version"]["minor"], 9);
+        assert_eq!(v["gpu_info"]["gpu_id"], 0xa867_0005u32);
+        assert_eq!(v["csif_info"]["csg_slot_count"], 8);
+        assert_eq!(v["timestamp_info"]["timestamp_frequency"], 24_000_000);
+        assert_eq!(v["mmu_info"]["page_size_bitmap"], 0x20_1000);
     }
 }

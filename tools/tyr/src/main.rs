@@ -20,7 +20,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Boot the modelled RK3588, probe the GPU with the Tyr driver, and print what Panthor logs at probe.
-    Info,
+    Info {
+        /// Print one JSON document (VERSION and every DEV_QUERY payload, field by field) instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// Look at the modelled hardware directly (no driver): `tyr hw regs [--json]`.
     Hw {
         #[command(subcommand)]
@@ -240,7 +244,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tyr_cli::log::init_from_env();
     let res = match cli.command {
-        Command::Info => tyr_cli::info::run(),
+        Command::Info { json: false } => tyr_cli::info::run(),
+        Command::Info { json: true } => tyr_cli::info::run_json(),
         Command::Hw { cmd } => hw::run(cmd),
         Command::Replay { kind: ReplayKind::Pgtable { time, file } } => tyr_cli::replay::pgtable::run_file(&file, time),
         Command::Replay { kind: ReplayKind::Gpuvm { no_list, time, file } } => {
