@@ -97,6 +97,8 @@ struct State {
     worker: bool,
     /// Slots promised by [`BindQueue::reserve`] and not yet used: `jobs` has room for them on top of its length.
     reserved: usize,
+    /// A job taken off `jobs` by the worker and not finished yet.
+    running: bool,
 }
 
 /// The queue: jobs of one VM, in order.
@@ -115,7 +117,13 @@ impl BindQueue {
     /// An empty queue; its worker starts with the first job.
     pub fn new() -> Self {
         BindQueue {
-            state: Mutex::new(State { jobs: VecDeque::new(), stopped: false, worker: false, reserved: 0 }),
+            state: Mutex::new(State {
+                jobs: VecDeque::new(),
+                stopped: false,
+                worker: false,
+                reserved: 0,
+                running: false,
+            }),
             cond: Condvar::new(),
         }
     }
@@ -167,7 +175,8 @@ impl BindQueue {
 
     /// Jobs waiting or running.
     pub fn pending(&self) -> usize {
-        self.state().jobs.len()
+        let st = self.state();
+        st.jobs.len() + usize::from(st.running)
     }
 
     /// Stops the queue: jobs still waiting on dependencies are cancelled (`ECANCELED`), later pushes are run at once
@@ -195,6 +204,7 @@ fn worker(q: Weak<BindQueue>) {
             let mut st = queue.state();
             loop {
                 if let Some(j) = st.jobs.pop_front() {
+                    st.running = true;
                     break Some(j);
                 }
                 if st.stopped {
@@ -212,6 +222,7 @@ fn worker(q: Weak<BindQueue>) {
             Some(job) => {
                 let stopped = || queue.state().stopped;
                 job.run(&stopped);
+                queue.state().running = false;
             }
             None => {
                 queue.state().worker = false;
