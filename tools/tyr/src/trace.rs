@@ -381,9 +381,31 @@ mod tests {
         assert_eq!(parse_duration_ns("2s"), Some(2e9));
     }
 
+    /// Runs in a child process of the test binary (see below): writes the demo's trace to `TYR_TRACE_DEMO_OUT`.
+    #[test]
+    #[ignore = "run by the_demo_timeline_... in a child process"]
+    fn demo_capture_child() {
+        if let Some(out) = std::env::var_os("TYR_TRACE_DEMO_OUT") {
+            std::fs::write(out, run_demo("debug,tyr::gpuvm=trace").unwrap()).unwrap();
+        }
+    }
+
     #[test]
     fn the_demo_timeline_shows_ioctls_bind_ops_gpuvm_steps_and_their_results() {
-        let rows = rows(&run_demo("debug,tyr::gpuvm=trace").unwrap());
+        // The capture uses a thread-local subscriber; other tests of this binary run the same callsites on their
+        // threads at the same time, which can leave tracing's per-callsite interest cache saying "nobody listens".
+        // `tyr trace` itself runs in its own process with a global subscriber, so the capture runs in one too.
+        let out = std::env::temp_dir().join(format!("tyr-trace-demo-{}.json", std::process::id()));
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "trace::tests::demo_capture_child", "--ignored", "--test-threads=1"])
+            .env("TYR_TRACE_DEMO_OUT", &out)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let json = std::fs::read_to_string(&out).unwrap();
+        let _ = std::fs::remove_file(&out);
+        let rows = rows(&json);
         let ioctls: Vec<&Row> = rows.iter().filter(|r| r.kind == RowKind::Span && r.name == "ioctl").collect();
         let names: Vec<&str> = ioctls.iter().map(|r| r.fields["ioctl"].as_str().unwrap()).collect();
         assert_eq!(names, ["VM_CREATE", "BO_CREATE", "BO_CREATE", "VM_BIND"]);
@@ -393,7 +415,9 @@ mod tests {
         let ops: Vec<&Row> = rows.iter().filter(|r| r.name == "vm_bind_op" && r.fields["vm"] == 1).collect();
         assert_eq!(ops.len(), 5);
         assert!(ops.iter().all(|r| r.depth == 1));
-        assert!(rows.iter().any(|r| r.name == "sm_step_remap" && r.depth == 2));
+        let steps: Vec<(&str, usize)> =
+            rows.iter().filter(|r| r.name.starts_with("sm_step")).map(|r| (r.name.as_str(), r.depth)).collect();
+        assert!(rows.iter().any(|r| r.name == "sm_step_remap" && r.depth == 2), "{steps:?}");
         let text = render(&rows);
         assert!(text.contains("ioctl VM_BIND = 0"), "{text}");
         assert!(text.contains("bind op map_sparse [0x1000000, 0x1008000) vm 1"), "{text}");
