@@ -316,6 +316,9 @@ impl FileSnapshot {
             if a.pending || b.pending {
                 continue;
             }
+            // A GPU fault makes a VM unusable whenever a job of it faults, whatever call is in progress: that one
+            // transition is not the call's doing.
+            let b = &VmSnapshot { unusable: b.unusable && a.unusable, ..b.clone() };
             if a != b {
                 return Some(format!("VM {id} changed: {a:?} -> {b:?}"));
             }
