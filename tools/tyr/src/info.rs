@@ -1,11 +1,13 @@
 //! `tyr info`: boot the modelled board, probe the GPU, report it the way Panthor's probe logs it, then open a
 //! render node and print what a client learns from DRM_IOCTL_VERSION and every DEV_QUERY.
 
+use std::sync::Arc;
+
 use kernel::transmute::{AsBytes, FromBytes};
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
 use tyr::driver::TyrDevice;
-use tyr::drm_device::{probe, TyrDrmFile, RENDER_CLIENT};
+use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::fw::firmware_name;
 use tyr::gpu::GpuId;
 use tyr::uapi::ioctl::{DRM_IOCTL_PANTHOR_DEV_QUERY, DRM_IOCTL_VERSION};
@@ -13,48 +15,74 @@ use tyr::uapi::*;
 
 use crate::replay::ReplayError;
 
-/// Probes a fresh board and renders the report.
-pub fn run() -> Result<String, ReplayError> {
+/// Boots a fresh board, probes the GPU and opens a render node on it.
+fn boot() -> Result<(Rk3588, Arc<TyrDrmDevice>, Arc<TyrDrmFile>), ReplayError> {
     let soc = Rk3588::new().map_err(|e| ReplayError::Setup(format!("board: {e}")))?;
     let dev = probe(soc.gpu()).map_err(|e| ReplayError::Setup(format!("probe: {e}")))?;
-    let mut out = render(soc.gpu().name(), dev.data().hw());
     let file = TyrDrmFile::open(&dev, RENDER_CLIENT).map_err(|e| ReplayError::Setup(format!("open: {e}")))?;
+    Ok((soc, dev, file))
+}
+
+/// Probes a fresh board and renders the report.
+pub fn run() -> Result<String, ReplayError> {
+    let (soc, dev, file) = boot()?;
+    let mut out = render(soc.gpu().name(), dev.data().hw());
     out.push_str(&queries(&file).map_err(|e| ReplayError::Setup(format!("DEV_QUERY: {e}")))?);
     Ok(out)
 }
 
 /// Probes a fresh board and renders what a client learns from VERSION and DEV_QUERY as one JSON document.
 pub fn run_json() -> Result<String, ReplayError> {
-    let soc = Rk3588::new().map_err(|e| ReplayError::Setup(format!("board: {e}")))?;
-    let dev = probe(soc.gpu()).map_err(|e| ReplayError::Setup(format!("probe: {e}")))?;
-    let file = TyrDrmFile::open(&dev, RENDER_CLIENT).map_err(|e| ReplayError::Setup(format!("open: {e}")))?;
+    let (_soc, _dev, file) = boot()?;
     let v = queries_json(&file).map_err(|e| ReplayError::Setup(format!("DEV_QUERY: {e}")))?;
     Ok(format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))
 }
 
+/// What a client learns through the uAPI: the driver's identity (VERSION) and the five DEV_QUERY payloads.
+struct ClientView {
+    name: String,
+    desc: String,
+    version: (i32, i32, i32),
+    gpu: drm_panthor_gpu_info,
+    csif: drm_panthor_csif_info,
+    ts: drm_panthor_timestamp_info,
+    prio: drm_panthor_group_priorities_info,
+    mmu: drm_panthor_mmu_info,
+}
+
+impl ClientView {
+    /// Asks `f` as a client would.
+    fn fetch(f: &TyrDrmFile) -> kernel::Result<ClientView> {
+        let mut name = [0u8; 32];
+        let mut desc = [0u8; 64];
+        let mut v = drm_version {
+            name_len: name.len() as _,
+            name: name.as_mut_ptr().cast(),
+            desc_len: desc.len() as _,
+            desc: desc.as_mut_ptr().cast(),
+            ..Default::default()
+        };
+        ioctl(f, DRM_IOCTL_VERSION, &mut v)?;
+        let text = |b: &[u8], n: u64| String::from_utf8_lossy(&b[..(n as usize).min(b.len())]).into_owned();
+        Ok(ClientView {
+            name: text(&name, v.name_len),
+            desc: text(&desc, v.desc_len),
+            version: (v.version_major, v.version_minor, v.version_patchlevel),
+            gpu: dev_query(f, 0)?,
+            csif: dev_query(f, 1)?,
+            ts: dev_query(f, DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO)?,
+            prio: dev_query(f, DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO)?,
+            mmu: dev_query(f, DRM_PANTHOR_DEV_QUERY_MMU_INFO)?,
+        })
+    }
+}
+
 /// VERSION and the five DEV_QUERY payloads as JSON, every field under its uAPI name.
 pub fn queries_json(f: &TyrDrmFile) -> kernel::Result<serde_json::Value> {
-    let mut name = [0u8; 32];
-    let mut desc = [0u8; 64];
-    let mut v = drm_version {
-        name_len: name.len() as _,
-        name: name.as_mut_ptr().cast(),
-        desc_len: desc.len() as _,
-        desc: desc.as_mut_ptr().cast(),
-        ..Default::default()
-    };
-    ioctl(f, DRM_IOCTL_VERSION, &mut v)?;
-    let text = |b: &[u8], n: u64| String::from_utf8_lossy(&b[..(n as usize).min(b.len())]).into_owned();
-    let g: drm_panthor_gpu_info = dev_query(f, 0)?;
-    let c: drm_panthor_csif_info = dev_query(f, 1)?;
-    let t: drm_panthor_timestamp_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO)?;
-    let p: drm_panthor_group_priorities_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO)?;
-    let m: drm_panthor_mmu_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_MMU_INFO)?;
+    let ClientView { name, desc, version: (major, minor, patchlevel), gpu: g, csif: c, ts: t, prio: p, mmu: m } =
+        ClientView::fetch(f)?;
     Ok(serde_json::json!({
-        "version": {
-            "name": text(&name, v.name_len), "desc": text(&desc, v.desc_len),
-            "major": v.version_major, "minor": v.version_minor, "patchlevel": v.version_patchlevel,
-        },
+        "version": { "name": name, "desc": desc, "major": major, "minor": minor, "patchlevel": patchlevel },
         "gpu_info": {
             "gpu_id": g.gpu_id, "gpu_rev": g.gpu_rev, "csf_id": g.csf_id, "l2_features": g.l2_features,
             "tiler_features": g.tiler_features, "mem_features": g.mem_features, "mmu_features": g.mmu_features,
@@ -93,23 +121,8 @@ fn dev_query<T: AsBytes + FromBytes + Default>(f: &TyrDrmFile, kind: u32) -> ker
 
 /// What a client sees through the uAPI: the driver's identity and the five DEV_QUERY payloads, decoded.
 pub fn queries(f: &TyrDrmFile) -> kernel::Result<String> {
-    let mut name = [0u8; 32];
-    let mut desc = [0u8; 64];
-    let mut v = drm_version {
-        name_len: name.len() as _,
-        name: name.as_mut_ptr().cast(),
-        desc_len: desc.len() as _,
-        desc: desc.as_mut_ptr().cast(),
-        ..Default::default()
-    };
-    ioctl(f, DRM_IOCTL_VERSION, &mut v)?;
-    let text = |b: &[u8], n: u64| String::from_utf8_lossy(&b[..(n as usize).min(b.len())]).into_owned();
-    let gpu: drm_panthor_gpu_info = dev_query(f, 0)?;
-    let csif: drm_panthor_csif_info = dev_query(f, 1)?;
-    let ts: drm_panthor_timestamp_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO)?;
-    let prio: drm_panthor_group_priorities_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO)?;
-    let mmu: drm_panthor_mmu_info = dev_query(f, DRM_PANTHOR_DEV_QUERY_MMU_INFO)?;
-
+    let ClientView { name, desc, version: (major, minor, patchlevel), gpu, csif, ts, prio, mmu } =
+        ClientView::fetch(f)?;
     let id = GpuId::decode(gpu.gpu_id);
     let cores = gpu.shader_present.count_ones();
     let coherency = match gpu.selected_coherency {
@@ -135,11 +148,11 @@ pub fn queries(f: &TyrDrmFile) -> kernel::Result<String> {
          TIMESTAMP_INFO: {} Hz, timestamp {:#x}, offset {:#x}\n\
          GROUP_PRIORITIES_INFO: {} (mask {:#x})\n\
          MMU_INFO: page sizes {} (bitmap {:#x})\n",
-        text(&name, v.name_len),
-        v.version_major,
-        v.version_minor,
-        v.version_patchlevel,
-        text(&desc, v.desc_len),
+        name,
+        major,
+        minor,
+        patchlevel,
+        desc,
         id.model_name(),
         id.version_major,
         id.version_minor,
