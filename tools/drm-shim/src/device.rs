@@ -64,7 +64,7 @@ pub fn device() -> kernel::Result<&'static Booted> {
     if generation > 0 {
         occupy_inherited_stacks();
     }
-    crate::log::init_from_env();
+    kernel::trace::init_from_env();
     let soc = Rk3588::new()?;
     let dev = probe(soc.gpu())?;
     let d: &'static Booted = Box::leak(Box::new(Booted { soc, dev, generation }));

@@ -51,7 +51,6 @@ mod ffi;
 mod fs;
 #[cfg(not(test))]
 mod interpose;
-mod log;
 mod real;
 mod trace;
 mod vfs;

@@ -5,7 +5,6 @@ pub mod check;
 pub mod fuzz;
 pub mod igt;
 pub mod info;
-pub mod log;
 pub mod replay;
 pub mod trace;
 pub mod views;

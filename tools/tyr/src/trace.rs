@@ -350,19 +350,9 @@ impl std::io::Write for Buffer {
 
 /// Runs the demo workload of `tyr vm` in this process under a JSON subscriber with `filter`; returns its records.
 pub fn run_demo(filter: &str) -> Result<String, TraceError> {
-    use tracing_subscriber::fmt::format::FmtSpan;
     let buf = Buffer::default();
     let writer = buf.clone();
-    let sub = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_timer(tracing_subscriber::fmt::time::Uptime::default())
-        .with_thread_ids(true)
-        .json()
-        .with_span_list(true)
-        .with_current_span(true)
-        .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
-        .with_writer(move || writer.clone())
-        .finish();
+    let sub = kernel::trace::json_subscriber(filter, move || writer.clone());
     let session = tracing::subscriber::with_default(sub, crate::views::Session::demo)?;
     drop(session);
     let bytes = buf.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
