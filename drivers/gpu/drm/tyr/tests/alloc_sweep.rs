@@ -122,18 +122,7 @@ fn every_allocation_failure_is_enomem_and_changes_nothing() {
     let group = std::cell::Cell::new(0);
     let qs = [drm_panthor_queue_create { priority: 0, ringbuf_size: 4096, ..Default::default() }];
     run("GROUP_CREATE", &[&f], &|| {
-        let mut a = drm_panthor_group_create {
-            queues: arr(&qs),
-            max_compute_cores: 1,
-            max_fragment_cores: 1,
-            max_tiler_cores: 1,
-            priority: 1,
-            compute_core_mask: 1,
-            fragment_core_mask: 1,
-            tiler_core_mask: 1,
-            vm_id: vm,
-            ..Default::default()
-        };
+        let mut a = simple_group(&qs, vm);
         ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut a).map(|()| group.set(a.group_handle))
     });
     run("GROUP_SUBMIT signalling a syncobj", &[&f], &|| {

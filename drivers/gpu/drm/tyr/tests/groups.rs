@@ -37,18 +37,7 @@ fn queue(priority: u8, ringbuf_size: u32) -> drm_panthor_queue_create {
 impl T {
     /// IGT's `group_create_simple` arguments for `queues`.
     fn args(&self, queues: &[drm_panthor_queue_create]) -> drm_panthor_group_create {
-        drm_panthor_group_create {
-            queues: drm_panthor_obj_array { stride: 8, count: queues.len() as u32, array: queues.as_ptr() as u64 },
-            max_compute_cores: 1,
-            max_fragment_cores: 1,
-            max_tiler_cores: 1,
-            priority: 1,
-            compute_core_mask: 1,
-            fragment_core_mask: 1,
-            tiler_core_mask: 1,
-            vm_id: self.vm,
-            ..Default::default()
-        }
+        common::simple_group(queues, self.vm)
     }
 
     fn create(&self, a: &mut drm_panthor_group_create) -> kernel::Result<u32> {

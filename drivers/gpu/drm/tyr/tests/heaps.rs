@@ -125,18 +125,7 @@ fn tiler_oom_grows_the_heap_by_one_chunk() {
     let heap = t.create(1, 128 * K, 4).unwrap();
     // A queue whose stream latches the heap context (HEAP_SET) and then keeps running.
     let qs = [drm_panthor_queue_create { priority: 0, ringbuf_size: 4096, ..Default::default() }];
-    let mut g = drm_panthor_group_create {
-        queues: drm_panthor_obj_array { stride: 8, count: 1, array: qs.as_ptr() as u64 },
-        max_compute_cores: 1,
-        max_fragment_cores: 1,
-        max_tiler_cores: 1,
-        priority: 1,
-        compute_core_mask: 1,
-        fragment_core_mask: 1,
-        tiler_core_mask: 1,
-        vm_id: t.vm,
-        ..Default::default()
-    };
+    let mut g = common::simple_group(&qs, t.vm);
     ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut g).unwrap();
     let mut b = drm_panthor_bo_create { size: 4096, ..Default::default() };
     ioctl(&t.f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut b).unwrap();

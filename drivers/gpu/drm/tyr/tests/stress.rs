@@ -181,18 +181,7 @@ fn threads_on_several_files_lose_no_update_and_leave_everything_consistent() {
             let h = bo_create(f, 4 * K);
             bind(f, vm, &[map_op(h, 0, STREAM_VA, 4 * K, 0)]).unwrap();
             let qs = [drm_panthor_queue_create { priority: 0, ringbuf_size: 0x1_0000, ..Default::default() }];
-            let mut g = drm_panthor_group_create {
-                queues: arr(&qs),
-                max_compute_cores: 1,
-                max_fragment_cores: 1,
-                max_tiler_cores: 1,
-                priority: 1,
-                compute_core_mask: 1,
-                fragment_core_mask: 1,
-                tiler_core_mask: 1,
-                vm_id: vm,
-                ..Default::default()
-            };
+            let mut g = simple_group(&qs, vm);
             ioctl(f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut g).unwrap();
             g.group_handle
         })

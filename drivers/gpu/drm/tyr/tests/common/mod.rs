@@ -43,6 +43,23 @@ pub fn probed_with_vm() -> (Rk3588, Arc<TyrDrmDevice>, Arc<TyrDrmFile>, u32) {
     (b.soc, b.dev, f, vm)
 }
 
+/// IGT's `group_create_simple` arguments: `queues` in VM `vm`, priority MEDIUM, one core of each kind (the lowest
+/// present one on the G610).
+pub fn simple_group(queues: &[drm_panthor_queue_create], vm: u32) -> drm_panthor_group_create {
+    drm_panthor_group_create {
+        queues: arr(queues),
+        max_compute_cores: 1,
+        max_fragment_cores: 1,
+        max_tiler_cores: 1,
+        priority: 1,
+        compute_core_mask: 1,
+        fragment_core_mask: 1,
+        tiler_core_mask: 1,
+        vm_id: vm,
+        ..Default::default()
+    }
+}
+
 /// `ioctl(fd, cmd, arg)` on `f` with `arg`'s address as the user pointer.
 pub fn ioctl<T: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
     f.ioctl(cmd, UserPtr(arg as *mut T as usize))
