@@ -145,14 +145,19 @@ fn bo_sync(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     let ops: Vec<drm_panthor_bo_sync_op> = get_uobj_array(&args.ops)?;
     for op in &ops {
         let bo = f.objects().lookup(op.handle).map_err(|_| ENOENT)?;
+        // `panthor_gem_sync`'s order: the range first, then the type.
+        let end = op.offset.checked_add(op.size).ok_or(EINVAL)?;
+        if end > bo.gem().size() {
+            return Err(EINVAL);
+        }
         if op.type_ != DRM_PANTHOR_BO_SYNC_CPU_CACHE_FLUSH
             && op.type_ != DRM_PANTHOR_BO_SYNC_CPU_CACHE_FLUSH_AND_INVALIDATE
         {
             return Err(EINVAL);
         }
         // The modelled RAM is coherent between the CPU and the GPU: there is no CPU cache line to clean or
-        // invalidate, so a valid op has nothing left to do once its BO has pages.
-        bo.gem().get_pages()?;
+        // invalidate. Pages are not allocated for the op either: a BO without pages has nothing to sync, and
+        // upstream returns early for it.
     }
     Ok(())
 }

@@ -341,6 +341,13 @@ fn bo_label_query_sync_and_user_mmio_offset() {
     assert_eq!(sync(&[drm_panthor_bo_sync_op { handle: h, type_: 1, offset: 0, size: K }]), Ok(()));
     assert_eq!(sync(&[drm_panthor_bo_sync_op { handle: h, type_: 2, offset: 0, size: K }]), Err(EINVAL));
     assert_eq!(sync(&[drm_panthor_bo_sync_op { handle: 42, type_: 0, offset: 0, size: K }]), Err(ENOENT));
+    // The range is checked before the type, and must lie inside the BO (`panthor_gem_sync`).
+    let op = |offset, size, type_| drm_panthor_bo_sync_op { handle: h, type_, offset, size };
+    assert_eq!(sync(&[op(K, 0, 0)]), Ok(()), "an empty range at the end is fine");
+    assert_eq!(sync(&[op(K, 1, 0)]), Err(EINVAL), "one byte past the end");
+    assert_eq!(sync(&[op(u64::MAX, 2, 0)]), Err(EINVAL), "offset + size wraps");
+    assert_eq!(sync(&[op(0, 2 * K, 7)]), Err(EINVAL), "out of range and a bad type");
+    assert_eq!(sync(&[op(0, K, 0), op(0, 2 * K, 0)]), Err(EINVAL), "the second op fails");
 
     let mut m = drm_panthor_set_user_mmio_offset { offset: 1 << 43 };
     ioctl(&f, DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, &mut m).unwrap();
