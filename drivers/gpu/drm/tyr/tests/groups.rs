@@ -337,8 +337,7 @@ fn more_groups_than_slots_all_complete_their_jobs() {
 
 #[test]
 fn a_faulting_group_leaves_the_others_running() {
-    // The faulting group's VM is marked faulty, which stops every group on that VM (as in Panthor); a group on
-    // another VM carries on.
+    // The fault kills the groups resident on the faulting VM (as in Panthor); a group on another VM carries on.
     let t0 = setup();
     let qs = [queue(0, 4096)];
     let bad = t0.create(&mut t0.args(&qs)).unwrap();

@@ -126,7 +126,9 @@ impl Scheduler {
                 s.kick();
             }
         });
-        sched.irq.set_csg_notify(Some(notify));
+        sched.irq.set_csg_notify(Some(notify.clone()));
+        // A handled MMU fault forces a round at once (`panthor_sched_report_mmu_fault`).
+        sched.mcu_vm.set_fault_notify(Some(notify));
         let weak = Arc::downgrade(&sched);
         let handle = std::thread::Builder::new()
             .name("tyr-sched".into())
@@ -219,6 +221,7 @@ impl Scheduler {
             let _ = h.join();
         }
         self.irq.set_csg_notify(None);
+        self.mcu_vm.set_fault_notify(None);
         let mut inner = self.inner();
         for s in 0..inner.slots.len() {
             if inner.slots[s].is_some() {
@@ -263,15 +266,12 @@ impl Scheduler {
     /// One round of the worker (see the module documentation).
     fn run_once(&self) {
         let mut inner = self.inner();
-        for g in &inner.groups {
-            let mut st = g.state();
-            if !st.terminated && g.vm.is_unusable() && st.fatal_queues == 0 {
-                st.fatal_queues = (1u32 << g.queues.len()) - 1;
-            }
-        }
         let bits = self.irq.take_csg_events();
         for s in 0..inner.slots.len() {
-            if bits & (1 << s) != 0 {
+            // A resident group whose VM has an unhandled fault has its interrupts processed whatever the events
+            // (`tick_ctx_init`): that is where it turns fatal.
+            let faulted = inner.slots[s].as_ref().is_some_and(|(g, _)| g.vm.has_unhandled_faults());
+            if bits & (1 << s) != 0 || faulted {
                 self.process_csg_irq(&mut inner, s);
             }
         }
@@ -339,14 +339,14 @@ impl Scheduler {
                 continue;
             }
             let ev = cs.ack_events(cs_in::REQ, cs_out::ACK, cs_req::EVT_MASK).unwrap_or(0);
+            if ev & (cs_req::FATAL | cs_req::FAULT) != 0 {
+                // A stream fault may come from a page fault the MMU interrupt thread has not handled yet: handle it
+                // now, so that the VM's fault is flagged (and the AS disabled) before any job below signals,
+                // whichever interrupt thread runs first.
+                g.vm.sync_faults();
+            }
             if ev & cs_req::FATAL != 0 {
                 g.state().fatal_queues |= 1 << j;
-            }
-            if ev & cs_req::FAULT != 0 && is_mmu_fault(cs.output(cs_out::FAULT).unwrap_or(0)) {
-                // The MMU IRQ reports the same fault for the VM; Panthor then makes every queue of the group
-                // fatal (§11). Doing it here, before the jobs below complete, keeps GROUP_GET_STATE in step with
-                // the fences whichever interrupt is handled first.
-                g.state().fatal_queues |= (1u32 << g.queues.len()) - 1;
             }
             if ev & cs_req::TILER_OOM != 0 {
                 match grow_heap(&g, cs) {
@@ -364,6 +364,15 @@ impl Scheduler {
         }
         if events & csg_req::PROGRESS_TIMER_EVENT != 0 {
             g.state().timed_out = true;
+        }
+        if g.vm.has_unhandled_faults() {
+            // The group is resident on a VM whose AS faulted (and was disabled): no queue reported FATAL, so every
+            // queue is flagged (`tick_ctx_init`). Done before the jobs below complete, so that GROUP_GET_STATE is
+            // final by the time a fence of the group signals.
+            let mut st = g.state();
+            if st.fatal_queues == 0 {
+                st.fatal_queues = (1u32 << g.queues.len()) - 1;
+            }
         }
         // Completion is read from memory whatever the event: SYNC_UPDATE is the usual one.
         for (i, q) in g.queues.iter().enumerate() {
@@ -518,12 +527,6 @@ fn grow_heap(g: &Group, cs: &Iface) -> Result<u64> {
         Err(e) if e == kernel::error::code::ENOMEM => Ok(0),
         Err(e) => Err(e),
     }
-}
-
-/// Whether a CS fault word carries an MMU exception (0xC0..0xEF: translation, permission, access flag, address
-/// size and memory attribute faults, `mali-g610.md` §8).
-fn is_mmu_fault(fault: u32) -> bool {
-    (0xc0..=0xef).contains(&(fault & 0xff))
 }
 
 /// A terminated group's queues: sync objects marked failed at their last seqno, jobs failed.
