@@ -213,9 +213,14 @@ fn igt_group_submit_stores_deadbeef_and_signals_the_syncobj() {
     t.out_fence(out2).wait_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(t.read_bo_u32(target), 0xDEAD_BEEF);
     assert_eq!(g.sync_object(0).unwrap(), (2, 0));
+    // An empty submit is a job of its own (its own fence), done as soon as the queue's last job is.
     let out3 = t.syncobj();
     t.submit(h, job(0, 0), out3, 0).unwrap();
-    assert!(t.out_fence(out3).ptr_eq(&t.out_fence(out2)));
+    let f3 = t.out_fence(out3);
+    assert!(!f3.ptr_eq(&t.out_fence(out2)));
+    f3.wait_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(f3.error(), None);
+    assert_eq!(g.sync_object(0).unwrap(), (2, 0), "it took no seqno of the GPU's sync object");
 }
 
 #[test]

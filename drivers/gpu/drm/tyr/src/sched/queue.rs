@@ -1,6 +1,11 @@
 //! A group's queue (`struct panthor_queue`): its ring buffer in the group's VM, its user-I/O pages in the MCU VM, its
-//! fence context, and its jobs — waiting for dependencies or ring space, then in flight until the queue's sync object
+//! fence contexts, and its jobs — waiting for dependencies or ring space, then in flight until the queue's sync object
 //! in GPU memory reaches their sequence number (`spec/csf.md` §7.3, §9).
+//!
+//! Jobs leave the pending list in submission order, each once all its dependencies have signalled (as drm_sched
+//! runs a job); a dependency's error does not stop the job (drm_sched does not propagate it). An empty job (stream
+//! size 0) writes nothing to the ring: like `queue_run_job`, it takes the fate of the last job written before it —
+//! it completes with that job, or at once (with that job's error, if any) when that job is already done.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -52,10 +57,14 @@ impl Job {
         Job { seqno, fence, stream_addr, stream_size, latest_flush, deps: Vec::new(), ring_end: 0, deadline: None }
     }
 
-    /// Whether every dependency has signalled; the first error among them, if any.
-    fn deps_done(&self) -> (bool, Option<Error>) {
-        let done = self.deps.iter().all(DmaFence::is_signaled);
-        (done, self.deps.iter().find_map(DmaFence::error))
+    /// Whether every dependency has signalled.
+    fn deps_done(&self) -> bool {
+        self.deps.iter().all(DmaFence::is_signaled)
+    }
+
+    /// An empty job (stream size 0): nothing goes to the ring.
+    fn is_empty(&self) -> bool {
+        self.stream_size == 0
     }
 }
 
@@ -64,10 +73,12 @@ struct State {
     pending: VecDeque<Job>,
     /// Jobs written to the ring and not yet completed, in order.
     in_flight: VecDeque<Job>,
-    /// The fence of the last job submitted (what a size-0 submit hands out).
-    last_fence: Option<DmaFence>,
+    /// The fence of the last job written to the ring (`queue->fence_ctx.last_fence`), which an empty job follows.
+    last_run: Option<DmaFence>,
     /// The next seqno to give out.
     next_seqno: u64,
+    /// The next seqno of an empty job's fence, in [`Queue::empty_fence_ctx`].
+    next_empty_seqno: u64,
 }
 
 /// One queue of a group.
@@ -82,6 +93,8 @@ pub struct Queue {
     pub io: KernelBo,
     /// The queue's fence context.
     pub fence_ctx: u64,
+    /// The fence context of its empty jobs, which take no seqno of the GPU's sync object.
+    pub empty_fence_ctx: u64,
     state: Mutex<State>,
 }
 
@@ -105,11 +118,13 @@ impl Queue {
             ring,
             io,
             fence_ctx: DmaFence::context_alloc(),
+            empty_fence_ctx: DmaFence::context_alloc(),
             state: Mutex::new(State {
                 pending: VecDeque::new(),
                 in_flight: VecDeque::new(),
-                last_fence: None,
+                last_run: None,
                 next_seqno: 1,
+                next_empty_seqno: 1,
             }),
         })
     }
@@ -128,6 +143,15 @@ impl Queue {
         Ok((seqno, fence))
     }
 
+    /// The fence of a new empty job (in the ioctl, before the point of no return). Empty jobs leave the queue in
+    /// order, so their fences signal in seqno order.
+    pub fn new_empty_fence(&self) -> Result<DmaFence> {
+        let mut st = self.state();
+        let fence = DmaFence::new(self.empty_fence_ctx, st.next_empty_seqno)?;
+        st.next_empty_seqno += 1;
+        Ok(fence)
+    }
+
     /// Room for `n` more pending jobs, so that [`Self::push`] cannot fail.
     pub fn reserve(&self, n: usize) -> Result {
         self.state().pending.try_reserve(n).map_err(|_| kernel::error::code::ENOMEM)
@@ -135,14 +159,7 @@ impl Queue {
 
     /// Queues `job` (after the point of no return; room was reserved).
     pub fn push(&self, job: Job) {
-        let mut st = self.state();
-        st.last_fence = Some(job.fence.clone());
-        st.pending.push_back(job);
-    }
-
-    /// The fence of the last job submitted, for a sync-only submit.
-    pub fn last_fence(&self) -> Option<DmaFence> {
-        self.state().last_fence.clone()
+        self.state().pending.push_back(job);
     }
 
     /// Whether jobs are waiting or in flight.
@@ -178,19 +195,32 @@ impl Queue {
     }
 
     /// `queue_run_job` for every pending job whose dependencies have signalled, in order, while the ring has room:
-    /// writes the preamble, publishes `insert`. A job whose dependency failed is not run: its fence signals with
-    /// that error. `sync_va` is the queue's sync object in the group's VM. Returns how many jobs went to the ring.
+    /// writes the preamble, publishes `insert`. An empty job follows the last job written (see the module
+    /// documentation). `sync_va` is the queue's sync object in the group's VM. Returns how many jobs went to the
+    /// ring.
     pub fn run_ready(&self, sync_va: u64, timeout: std::time::Duration) -> Result<usize> {
         let mut st = self.state();
         let mut ran = 0;
         while let Some(job) = st.pending.front() {
-            let (done, err) = job.deps_done();
-            if !done {
+            if !job.deps_done() {
                 break;
             }
-            if let Some(e) = err {
-                let job = st.pending.pop_front().ok_or(EINVAL)?;
-                let _ = job.fence.signal_error(e);
+            if job.is_empty() {
+                let mut job = st.pending.pop_front().ok_or(EINVAL)?;
+                match st.in_flight.back() {
+                    Some(last) => {
+                        // Completes (or fails) with the job it follows.
+                        job.seqno = last.seqno;
+                        job.ring_end = last.ring_end;
+                        st.in_flight.push_back(job);
+                    }
+                    None => {
+                        let _ = match st.last_run.as_ref().and_then(DmaFence::error) {
+                            Some(e) => job.fence.signal_error(e),
+                            None => job.fence.signal(),
+                        };
+                    }
+                }
                 continue;
             }
             let insert = self.io.read_u64(IO_INSERT)?;
@@ -216,6 +246,7 @@ impl Queue {
             job.deadline = Some(Instant::now() + timeout);
             self.sync_extract()?;
             self.io.write_u64(IO_INSERT, job.ring_end)?;
+            st.last_run = Some(job.fence.clone());
             st.in_flight.push_back(job);
             ran += 1;
         }

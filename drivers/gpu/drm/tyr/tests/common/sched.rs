@@ -113,6 +113,15 @@ impl Client {
         c.handle
     }
 
+    /// A binary syncobj holding a fence nothing signals but the returned handle: a dependency the test releases
+    /// itself (as another driver's fence would be released).
+    pub fn gated_syncobj(&self) -> (u32, kernel::dma_fence::DmaFence) {
+        let h = self.syncobj();
+        let fence = kernel::dma_fence::DmaFence::new(kernel::dma_fence::DmaFence::context_alloc(), 1).unwrap();
+        self.f.syncobjs().lookup(h).unwrap().replace_fence(Some(fence.clone()));
+        (h, fence)
+    }
+
     /// SYNCOBJ_SIGNAL of binary syncobj `h`.
     pub fn signal(&self, h: u32) {
         let hs = [h];
