@@ -375,6 +375,21 @@ impl AsClient {
         Ok(n as u32)
     }
 
+    /// Whether [`Self::activate`] would find a slot now: the client holds one, or a usable user slot is free or held
+    /// by an idle VM that no page-table update has locked.
+    pub fn can_activate(&self) -> bool {
+        let st = self.mmu.state();
+        if self.slot().is_some_and(|n| st.slots[n].is_some()) {
+            return true;
+        }
+        match self.fixed {
+            Some(n) => self.mmu.present & (1 << n) != 0 && st.slots[n].is_none(),
+            None => (1..AS_COUNT).filter(|&n| self.mmu.present & (1 << n) != 0).any(|n| {
+                st.slots[n].as_ref().is_none_or(|s| s.active == 0 && !s.locked)
+            }),
+        }
+    }
+
     /// Whether a fault in this client's AS is still unhandled (`panthor_vm_has_unhandled_faults`).
     pub fn has_unhandled_faults(&self) -> bool {
         self.unhandled_fault.load(Ordering::Acquire)
@@ -468,6 +483,10 @@ impl VmMmu for AsClient {
 
     fn has_unhandled_faults(&self) -> bool {
         AsClient::has_unhandled_faults(self)
+    }
+
+    fn can_activate(&self) -> bool {
+        AsClient::can_activate(self)
     }
 
     fn sync_faults(&self) {

@@ -113,6 +113,10 @@ pub trait VmMmu: Send + Sync {
     }
     /// Handles now any fault the MMU raised and its interrupt thread has not handled yet.
     fn sync_faults(&self) {}
+    /// Whether [`VmMmu::activate`] would find a slot now.
+    fn can_activate(&self) -> bool {
+        false
+    }
     /// Sets who the MMU tells, device-wide, after it handled faults (the scheduler).
     fn set_fault_notify(&self, _f: Option<Arc<dyn Fn() + Send + Sync>>) {}
 }
@@ -468,6 +472,12 @@ impl Vm {
     /// the MMU interrupt, cleared when the VM is next activated on its faulted slot.
     pub fn has_unhandled_faults(&self) -> bool {
         self.mmu.has_unhandled_faults()
+    }
+
+    /// Whether [`Vm::activate`] would find an address space now (it holds one, or one is free or held by an idle
+    /// VM).
+    pub fn can_activate(&self) -> bool {
+        self.mmu.can_activate()
     }
 
     /// Handles at once any fault the MMU raised and its interrupt thread has not handled yet.

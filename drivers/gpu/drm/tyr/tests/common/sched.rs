@@ -27,6 +27,19 @@ pub fn store(va: u64, value: u32) -> [u64; 4] {
     [0x0144_0000_0000_0000 | va, 0x0246_0000_0000_0000 | u64::from(value), 0x1546_4400_0001_0000, 0x0300_0000_00FF_0000]
 }
 
+/// A stream that adds 1 to the u32 at `counter` and waits for the store (MOVE48, LOAD_MULTIPLE, WAIT,
+/// ADD_IMMEDIATE32, STORE_MULTIPLE, WAIT): 48 bytes.
+pub fn increment(counter: u64) -> [u64; 6] {
+    [
+        0x0144_0000_0000_0000 | counter,
+        0x1446_4400_0001_0000,
+        0x0300_0000_00FF_0000,
+        0x1046_4600_0000_0001,
+        0x1546_4400_0001_0000,
+        0x0300_0000_00FF_0000,
+    ]
+}
+
 /// A stream that branches to itself forever (BRANCH ALWAYS, offset -1).
 pub const LOOP: [u64; 1] = [0x1600_0000_6000_FFFF];
 
