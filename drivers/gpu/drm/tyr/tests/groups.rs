@@ -452,3 +452,48 @@ fn a_higher_priority_group_gets_a_slot_from_busy_low_priority_ones() {
             .unwrap();
     }
 }
+
+#[test]
+fn high_and_realtime_groups_preempt_busy_low_priority_ones_every_time() {
+    use common::sched::{store, Client, LOOP};
+    let b = common::Board::boot();
+    // HIGH and REALTIME need CAP_SYS_NICE (or DRM master): a plain render client is refused.
+    let plain = Client::new(&b.dev, b.open());
+    assert_eq!(plain.try_group(2), Err(EACCES));
+    assert_eq!(plain.try_group(3), Err(EACCES));
+    let nice = Caller { sys_nice: true, ..RENDER_CLIENT };
+    let c = Client::new(&b.dev, TyrDrmFile::open(&b.dev, nice).unwrap());
+    b.dev.data().sched().set_job_timeout(Duration::from_secs(120));
+    let slots = b.dev.data().sched().csif().csg_slot_count as usize;
+    // Every slot busy with a LOW group looping forever.
+    c.bo_at(0x100_0000, &LOOP);
+    let loops: Vec<(u32, u32)> = (0..slots)
+        .map(|_| {
+            let g = c.group(0);
+            let out = c.syncobj();
+            c.submit(g, 0x100_0000, 8, &[], out).unwrap();
+            (g, out)
+        })
+        .collect();
+    let target = c.bo_at(0x100_1000, &[]);
+    let stream = c.bo_at(0x100_2000, &[]);
+    let (high, rt) = (c.group(2), c.group(3));
+    for round in 0..6u32 {
+        for (g, name) in [(high, "HIGH"), (rt, "REALTIME")] {
+            let value = (g << 16) | round;
+            c.write(stream, &store(0x100_1000, value));
+            let out = c.syncobj();
+            c.submit(g, 0x100_2000, 32, &[], out).unwrap();
+            c.wait(out, 10_000).unwrap_or_else(|e| panic!("round {round}: the {name} job did not complete: {e:?}"));
+            assert_eq!(c.fence_error(out), None, "round {round}, {name}");
+            assert_eq!(c.read_u32(target, 0), value, "round {round}, {name}");
+        }
+    }
+    for &(g, out) in &loops {
+        assert_eq!(c.wait(out, 0), Err(kernel::code::ETIME), "LOW group {g} was suspended, not killed");
+        assert_eq!(c.state(g), (0, 0));
+    }
+    for (g, _) in loops {
+        c.destroy_group(g);
+    }
+}

@@ -4,16 +4,23 @@
 //! One worker thread owns every slot. Ioctls only build jobs (fences, dependencies, reservations) and kick it; the
 //! JOB interrupt kicks it too. Each round the worker:
 //!
-//! 1. handles the CSG interrupts of resident groups (§8.2): acknowledges SYNC_UPDATE / IDLE / PROGRESS_TIMER and the
-//!    CS events (FATAL marks the queue fatal; FAULT and TILER_OOM are acknowledged and the CS resumed), signals every
-//!    job whose seqno the queue's sync object has reached, and ends with a GLB doorbell;
-//! 2. marks the groups whose VM faulted (every queue fatal) and those whose oldest job is past its deadline (timed
-//!    out), and terminates them: CSG TERMINATE, CS STOP, sync objects set failed, remaining fences failed;
-//! 3. writes to the rings the jobs whose dependencies have signalled, while there is room (`queue_run_job`), and
-//!    rings the doorbell of resident groups;
-//! 4. ticks: runnable groups take free slots in priority order; when none is free, an idle resident group is
-//!    suspended for them, and a busy one that has had its slot for a full tick slice is rotated out (SUSPEND, later
-//!    RESUME) when a group of at least its priority waits.
+//! 1. handles the CSG interrupts of resident groups (§8.2), and those of every resident group whose VM has an
+//!    unhandled GPU fault: acknowledges SYNC_UPDATE / IDLE / PROGRESS_TIMER and the CS events (a CS FAULT or FATAL
+//!    first has the MMU handle any fault it has raised, so that the VM is flagged before a job signals; FATAL marks
+//!    the queue fatal; FAULT and TILER_OOM are acknowledged and the CS resumed), makes every queue of a group on a
+//!    faulted VM fatal if none is yet (`tick_ctx_init`), signals every job whose seqno the queue's sync object has
+//!    reached, and ends with a GLB doorbell;
+//! 2. marks the groups whose oldest job is past its deadline (timed out), and terminates those that can no longer
+//!    run: CSG TERMINATE, CS STOP, sync objects set failed, remaining fences failed;
+//! 3. writes to the rings the jobs whose dependencies have signalled, while there is room (`queue_run_job`; an
+//!    empty job writes nothing and follows the last job written), and rings the doorbell of resident groups;
+//! 4. ticks: runnable groups take free slots in priority order, and an address space for their VM; when no slot
+//!    (or no AS) is free, an idle resident group is suspended for them, a busy one of lower priority is, and a busy
+//!    one of the same priority that has had its slot for a full tick slice is rotated out (SUSPEND, later RESUME).
+//!    A group whose VM finds no AS waits for a later round.
+//!
+//! A GPU fault does not make the VM unusable (`panthor_vm_is_unusable` reflects failed binds only): the groups
+//! resident on it turn fatal, and the VM's next activation clears the fault, so new groups on it run.
 //!
 //! Not modelled yet: tiler heap growth (TILER_OOM is answered with no new chunk), protected mode, GPU reset.
 
