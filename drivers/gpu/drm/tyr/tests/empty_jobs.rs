@@ -90,14 +90,18 @@ fn dependency_errors_are_not_propagated_but_the_last_jobs_error_is() {
     // resident on the faulting VM).
     let d = c.other_vm();
     let bad = d.group(1);
-    let (out_bad, out_empty) = (c.syncobj(), c.syncobj());
-    d.submit(bad, 0x10_0000, 8, &[], out_bad).unwrap();
+    let (out_bad, out_empty) = (d.syncobj(), d.syncobj());
+    // Held back until both are queued: the group takes no job once it is fatal.
+    let (gate, fence) = d.gated_syncobj();
+    d.submit(bad, 0x10_0000, 8, &[gate], out_bad).unwrap();
     d.submit(bad, 0, 0, &[], out_empty).unwrap();
-    c.wait(out_empty, LONG_MS).unwrap();
-    assert_eq!(c.fence_error(out_empty), Some(EINVAL));
-    c.wait(out_bad, LONG_MS).unwrap();
-    assert_eq!(c.fence_error(out_bad), Some(EINVAL));
+    fence.signal().unwrap();
+    d.wait(out_empty, LONG_MS).unwrap();
+    assert_eq!(d.fence_error(out_empty), Some(EINVAL));
+    d.wait(out_bad, LONG_MS).unwrap();
+    assert_eq!(d.fence_error(out_bad), Some(EINVAL));
     // And an empty job on another group waiting for that failed job: the error stays with the failed job.
+    // (Both VMs are the same file's, so the syncobj is at hand.)
     let out = c.syncobj();
     c.submit(g, 0, 0, &[out_bad], out).unwrap();
     c.wait(out, LONG_MS).unwrap();
