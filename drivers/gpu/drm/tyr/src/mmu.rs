@@ -384,9 +384,9 @@ impl AsClient {
         }
         match self.fixed {
             Some(n) => self.mmu.present & (1 << n) != 0 && st.slots[n].is_none(),
-            None => (1..AS_COUNT).filter(|&n| self.mmu.present & (1 << n) != 0).any(|n| {
-                st.slots[n].as_ref().is_none_or(|s| s.active == 0 && !s.locked)
-            }),
+            None => (1..AS_COUNT)
+                .filter(|&n| self.mmu.present & (1 << n) != 0)
+                .any(|n| st.slots[n].as_ref().is_none_or(|s| s.active == 0 && !s.locked)),
         }
     }
 

@@ -527,9 +527,11 @@ impl Scheduler {
         let resident = |s: usize| inner.slots[s].as_ref().map(|(r, since)| (s, r, *since));
         let candidates = (0..inner.slots.len()).filter_map(resident).filter(|(s, r, _)| {
             !alone_on_vm
-                || !inner.slots.iter().enumerate().any(|(o, x)| {
-                    o != *s && x.as_ref().is_some_and(|(other, _)| Arc::ptr_eq(&other.vm, &r.vm))
-                })
+                || !inner
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .any(|(o, x)| o != *s && x.as_ref().is_some_and(|(other, _)| Arc::ptr_eq(&other.vm, &r.vm)))
         });
         let candidates: Vec<(usize, &Arc<Group>, Instant)> = candidates.collect();
         let idle = candidates.iter().find(|(_, r, _)| !r.queues.iter().any(|q| q.has_in_flight()));

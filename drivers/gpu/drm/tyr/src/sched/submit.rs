@@ -65,11 +65,8 @@ pub fn group_submit(
     for (i, s) in submits.iter().enumerate() {
         let q = s.queue_index as usize;
         let deps = targets.wait_fences(i, &syncs[i], &fences, syncobjs)?;
-        let (seqno, fence) = if s.stream_size == 0 {
-            (0, group.queues[q].new_empty_fence()?)
-        } else {
-            group.queues[q].new_fence()?
-        };
+        let (seqno, fence) =
+            if s.stream_size == 0 { (0, group.queues[q].new_empty_fence()?) } else { group.queues[q].new_fence()? };
         let mut job = Job::new(seqno, fence.clone(), s.stream_addr, s.stream_size, s.latest_flush);
         job.deps = deps;
         fences.push(fence);
