@@ -497,3 +497,35 @@ fn high_and_realtime_groups_preempt_busy_low_priority_ones_every_time() {
         c.destroy_group(g);
     }
 }
+
+#[test]
+fn a_job_waiting_off_slot_is_not_timed_out() {
+    use common::sched::{store, Client, LOOP};
+    let b = common::Board::boot();
+    let c = Client::new(&b.dev, b.open());
+    b.dev.data().sched().set_job_timeout(Duration::from_millis(400));
+    let slots = b.dev.data().sched().csif().csg_slot_count as usize;
+    // Every slot held by a MEDIUM group looping until its timer runs out.
+    c.bo_at(0x100_0000, &LOOP);
+    let loops: Vec<(u32, u32)> = (0..slots)
+        .map(|_| {
+            let g = c.group(1);
+            let out = c.syncobj();
+            c.submit(g, 0x100_0000, 8, &[], out).unwrap();
+            (g, out)
+        })
+        .collect();
+    // A LOW group cannot take a slot from them: its job waits off-slot, its timer not running.
+    let target = c.bo_at(0x100_1000, &[]);
+    c.bo_at(0x100_2000, &store(0x100_1000, 0x7777));
+    let low = c.group(0);
+    let out = c.syncobj();
+    c.submit(low, 0x100_2000, 32, &[], out).unwrap();
+    for &(g, out) in &loops {
+        c.wait(out, 10_000).unwrap();
+        assert_eq!((c.fence_error(out), c.state(g)), (Some(ETIMEDOUT), (1, 0)), "the loops time out");
+    }
+    c.wait(out, 10_000).unwrap();
+    assert_eq!(c.fence_error(out), None, "the job that waited for a slot ran: its timer only started on the slot");
+    assert_eq!((c.read_u32(target, 0), c.state(low)), (0x7777, (0, 0)));
+}

@@ -10,7 +10,8 @@
 //!    the queue fatal; FAULT and TILER_OOM are acknowledged and the CS resumed), makes every queue of a group on a
 //!    faulted VM fatal if none is yet (`tick_ctx_init`), signals every job whose seqno the queue's sync object has
 //!    reached, and ends with a GLB doorbell;
-//! 2. marks the groups whose oldest job is past its deadline (timed out), and terminates those that can no longer
+//! 2. marks the groups with a queue whose job timer ran out (timed out; the timer only runs while the group is on a
+//!    slot and starts over at every completion), and terminates those that can no longer
 //!    run: CSG TERMINATE, CS STOP, sync objects set failed, remaining fences failed;
 //! 3. writes to the rings the jobs whose dependencies have signalled, while there is room (`queue_run_job`; an
 //!    empty job writes nothing and follows the last job written), and rings the doorbell of resident groups;
@@ -316,8 +317,9 @@ impl Scheduler {
                 continue;
             }
             let mut ran = 0;
+            let resident = g.state().slot.is_some();
             for (i, q) in g.queues.iter().enumerate() {
-                ran += q.run_ready(g.sync_va(i), timeout).unwrap_or(0);
+                ran += q.run_ready(g.sync_va(i), timeout, resident).unwrap_or(0);
             }
             if ran > 0 {
                 if let Some(s) = g.state().slot {
@@ -439,6 +441,10 @@ impl Scheduler {
                 st.slot = Some(s as u32);
                 st.started = true;
                 drop(st);
+                let now = Instant::now();
+                for q in &g.queues {
+                    q.resume_timeout(now);
+                }
                 inner.slots[s] = Some((g.clone(), Instant::now()));
                 Ok(())
             }
@@ -469,6 +475,10 @@ impl Scheduler {
         }
         inner.slots[s] = None;
         g.state().slot = None;
+        let now = Instant::now();
+        for q in &g.queues {
+            q.suspend_timeout(now);
+        }
         g.vm.idle();
         if terminate || res.is_err() {
             terminate_off_slot(&g);
