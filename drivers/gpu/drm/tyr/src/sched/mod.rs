@@ -11,8 +11,8 @@
 //!    faulted VM fatal if none is yet (`tick_ctx_init`), signals every job whose seqno the queue's sync object has
 //!    reached, and ends with a GLB doorbell;
 //! 2. marks the groups with a queue whose job timer ran out (timed out; the timer only runs while the group is on a
-//!    slot and starts over at every completion), and terminates those that can no longer
-//!    run: CSG TERMINATE, CS STOP, sync objects set failed, remaining fences failed;
+//!    slot and starts over at every completion), and terminates those that can no longer run: CSG TERMINATE, CS
+//!    STOP, sync objects set failed, remaining fences failed;
 //! 3. writes to the rings the jobs whose dependencies have signalled, while there is room (`queue_run_job`; an
 //!    empty job writes nothing and follows the last job written), and rings the doorbell of resident groups;
 //! 4. ticks: runnable groups take free slots in priority order, and an address space for their VM; when no slot
