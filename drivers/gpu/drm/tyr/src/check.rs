@@ -293,7 +293,8 @@ impl FileSnapshot {
     }
 
     /// The first difference from `later` that a call cannot explain by asynchronous work already queued (a VM with
-    /// bind jobs pending in either snapshot may change its VAs and become unusable), or `None`.
+    /// bind jobs pending in either snapshot may change its VAs and become unusable), or `None`. A GPU fault changes
+    /// none of it (it does not make a VM unusable).
     pub fn diff(&self, later: &FileSnapshot) -> Option<String> {
         if self.handles != later.handles {
             return Some(format!("GEM handles changed: {:?} -> {:?}", self.handles, later.handles));
@@ -316,9 +317,6 @@ impl FileSnapshot {
             if a.pending || b.pending {
                 continue;
             }
-            // A GPU fault makes a VM unusable whenever a job of it faults, whatever call is in progress: that one
-            // transition is not the call's doing.
-            let b = &VmSnapshot { unusable: b.unusable && a.unusable, ..b.clone() };
             if a != b {
                 return Some(format!("VM {id} changed: {a:?} -> {b:?}"));
             }

@@ -7,7 +7,13 @@
 //! activation fails with `EBUSY`. A VM keeps its slot while idle, so re-activating it is free. A page-table change on
 //! a VM holding a slot is bracketed by LOCK (before) and FLUSH_PT (after, which flushes the region's translations and
 //! unlocks it); a VM without a slot has nothing cached and skips both.
+//!
+//! A page fault (`panthor_mmu_irq_handler`) is acknowledged, masks its AS's interrupt, flags the VM holding the slot
+//! as having an unhandled fault, disables the AS (which stops every job on it) and is reported to the scheduler. The
+//! VM stays usable: the next activation that finds it idle on its faulted slot (`panthor_vm_active`) clears the
+//! fault, unmasks the interrupt and programs the AS again.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -121,11 +127,17 @@ struct State {
     faulty: u32,
 }
 
+/// Who is told that a fault was handled (the scheduler's kick, `panthor_sched_report_mmu_fault`).
+type FaultNotify = Arc<dyn Fn() + Send + Sync>;
+
 /// The MMU: the slot table and the registers.
 pub struct Mmu {
     io: IoMem,
     present: u32,
     state: Mutex<State>,
+    /// Serialises [`Mmu::handle_irq`] between the interrupt thread and callers that need a fault settled now.
+    irq: Mutex<()>,
+    notify: Mutex<Option<FaultNotify>>,
 }
 
 impl Mmu {
@@ -135,7 +147,14 @@ impl Mmu {
             io,
             present,
             state: Mutex::new(State { slots: [const { None }; AS_COUNT], tick: 0, faulty: 0 }),
+            irq: Mutex::new(()),
+            notify: Mutex::new(None),
         })
+    }
+
+    /// Sets (or, with `None`, clears) who is told after the interrupt handler handled faults.
+    pub fn set_fault_notify(&self, f: Option<FaultNotify>) {
+        *self.notify.lock().unwrap_or_else(|e| e.into_inner()) = f;
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -144,13 +163,25 @@ impl Mmu {
 
     /// A new client (one per VM): no slot until [`AsClient::activate`].
     pub fn client(self: &Arc<Self>) -> Arc<AsClient> {
-        Arc::new(AsClient { mmu: self.clone(), fixed: None, slot: Mutex::new(None), fault: Mutex::new(None) })
+        Arc::new(AsClient {
+            mmu: self.clone(),
+            fixed: None,
+            slot: Mutex::new(None),
+            fault: Mutex::new(None),
+            unhandled_fault: AtomicBool::new(false),
+        })
     }
 
     /// The client of the MCU's VM: activating it always programs [`MCU_AS`], which user clients never take. Only one
     /// MCU client can hold AS 0 at a time (`EBUSY` for a second); it gives the slot back on [`AsClient::release`].
     pub fn mcu_client(self: &Arc<Self>) -> Arc<AsClient> {
-        Arc::new(AsClient { mmu: self.clone(), fixed: Some(MCU_AS), slot: Mutex::new(None), fault: Mutex::new(None) })
+        Arc::new(AsClient {
+            mmu: self.clone(),
+            fixed: Some(MCU_AS),
+            slot: Mutex::new(None),
+            fault: Mutex::new(None),
+            unhandled_fault: AtomicBool::new(false),
+        })
     }
 
     fn wait_idle(&self, n: usize) -> Result {
@@ -193,14 +224,18 @@ impl Mmu {
     }
 
     /// The MMU interrupt handler (`panthor_mmu_irq_handler`): for each faulting AS, lowest first, reads and
-    /// decodes the fault, masks that AS's bit, reports the fault to the VM holding the slot and disables the AS.
+    /// decodes the fault, clears and masks that AS's interrupt, flags the VM holding the slot (unhandled fault) and
+    /// disables the AS — all under the slot lock, so that no activation interleaves — then records the fault with
+    /// the VM and, once every AS is done, tells the scheduler. Also called outside the interrupt thread, by whoever
+    /// needs a fault that was raised to be handled now ([`AsClient::sync_faults`]): calls are serialised, and a fault
+    /// is handled once.
     pub fn handle_irq(&self) -> IrqReturn {
+        let _irq = self.irq.lock().unwrap_or_else(|e| e.into_inner());
         let Ok(stat) = self.io.read32(MMU_IRQ_BASE + irq::STAT) else { return IrqReturn::None };
         let pending = stat & MMU_IRQ_FAULTS;
         if pending == 0 {
             return IrqReturn::None;
         }
-        let _ = self.io.write32(MMU_IRQ_BASE + irq::CLEAR, pending);
         for n in 0..AS_COUNT {
             if pending & (1 << n) == 0 {
                 continue;
@@ -226,13 +261,23 @@ impl Mmu {
             let owner = {
                 let mut st = self.state();
                 st.faulty |= 1 << n;
+                let _ = self.io.write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n);
                 let _ = self.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty);
-                st.slots[n].as_ref().and_then(|s| s.owner.upgrade())
+                let owner = st.slots[n].as_ref().and_then(|s| s.owner.upgrade());
+                if let Some(o) = &owner {
+                    o.unhandled_fault.store(true, Ordering::Release);
+                }
+                // Disabling the AS kills the jobs on it.
+                let _ = self.disable(n);
+                owner
             };
-            let _ = self.disable(n);
             if let Some(client) = owner {
                 client.report(fault);
             }
+        }
+        let notify = self.notify.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(f) = notify {
+            f();
         }
         IrqReturn::Handled
     }
@@ -254,6 +299,8 @@ pub struct AsClient {
     fixed: Option<usize>,
     slot: Mutex<Option<usize>>,
     fault: Mutex<Option<FaultHandler>>,
+    /// A fault in this client's AS has not been handled by re-programming the AS (`vm->unhandled_fault`).
+    unhandled_fault: AtomicBool,
 }
 
 impl AsClient {
@@ -268,39 +315,51 @@ impl AsClient {
 
     /// Makes the VM active (`panthor_vm_active`): keeps or gets a slot, programs it with `transtab` (root table),
     /// `memattr` and the enabled TRANSCFG, and counts one more user. `EBUSY` when every user slot is held by an
-    /// active VM.
+    /// active VM. A VM that is idle on a slot that faulted has its fault cleared: the AS's interrupt is cleared and
+    /// unmasked and the AS programmed again (while another user keeps it active, the slot stays as it is).
     pub fn activate(self: &Arc<Self>, transtab: PhysAddr, memattr: u64) -> Result<u32> {
         let mmu = &self.mmu;
         let mut st = mmu.state();
         let mut mine = self.slot();
-        if let Some(n) = *mine {
-            if let Some(s) = st.slots[n].as_mut() {
-                s.active += 1;
-                return Ok(n as u32);
-            }
-        }
-        let usable = |n: usize| mmu.present & (1 << n) != 0;
-        let free = (1..AS_COUNT).find(|&n| usable(n) && st.slots[n].is_none());
-        let n = match (self.fixed, free) {
-            (Some(n), _) if !usable(n) => return Err(EINVAL),
-            (Some(n), _) if st.slots[n].is_some() => return Err(EBUSY),
-            (Some(n), _) => n,
-            (None, Some(n)) => n,
-            (None, None) => {
-                let victim = (1..AS_COUNT)
-                    .filter(|&n| usable(n))
-                    .filter_map(|n| st.slots[n].as_ref().map(|s| (n, s)))
-                    .filter(|(_, s)| s.active == 0 && !s.locked)
-                    .min_by_key(|(_, s)| s.last_idle)
-                    .map(|(n, _)| n)
-                    .ok_or(EBUSY)?;
-                if let Some(old) = st.slots[victim].take().and_then(|s| s.owner.upgrade()) {
-                    *old.slot() = None;
+        let held = (*mine).filter(|&n| st.slots[n].is_some());
+        let n = match held {
+            Some(n) => {
+                let faulty = st.faulty & (1 << n) != 0;
+                if let Some(s) = st.slots[n].as_mut() {
+                    if s.active > 0 || !faulty {
+                        s.active += 1;
+                        return Ok(n as u32);
+                    }
                 }
-                mmu.disable(victim)?;
-                victim
+                n
+            }
+            None => {
+                let usable = |n: usize| mmu.present & (1 << n) != 0;
+                let free = (1..AS_COUNT).find(|&n| usable(n) && st.slots[n].is_none());
+                match (self.fixed, free) {
+                    (Some(n), _) if !usable(n) => return Err(EINVAL),
+                    (Some(n), _) if st.slots[n].is_some() => return Err(EBUSY),
+                    (Some(n), _) => n,
+                    (None, Some(n)) => n,
+                    (None, None) => {
+                        let victim = (1..AS_COUNT)
+                            .filter(|&n| usable(n))
+                            .filter_map(|n| st.slots[n].as_ref().map(|s| (n, s)))
+                            .filter(|(_, s)| s.active == 0 && !s.locked)
+                            .min_by_key(|(_, s)| s.last_idle)
+                            .map(|(n, _)| n)
+                            .ok_or(EBUSY)?;
+                        if let Some(old) = st.slots[victim].take().and_then(|s| s.owner.upgrade()) {
+                            *old.slot() = None;
+                        }
+                        mmu.disable(victim)?;
+                        victim
+                    }
+                }
             }
         };
+        // Re-activated: the fault is handled (`vm->unhandled_fault = false`).
+        self.unhandled_fault.store(false, Ordering::Release);
         if st.faulty & (1 << n) != 0 {
             // A slot that faulted: clear its interrupt and unmask it again (§9.6).
             st.faulty &= !(1 << n);
@@ -308,9 +367,39 @@ impl AsClient {
             mmu.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty)?;
         }
         mmu.enable(n, transtab, memattr, TRANSCFG_ENABLED)?;
-        st.slots[n] = Some(Slot { owner: Arc::downgrade(self), active: 1, last_idle: 0, locked: false });
+        match st.slots[n].as_mut() {
+            Some(s) if held.is_some() => s.active = 1,
+            _ => st.slots[n] = Some(Slot { owner: Arc::downgrade(self), active: 1, last_idle: 0, locked: false }),
+        }
         *mine = Some(n);
         Ok(n as u32)
+    }
+
+    /// Whether [`Self::activate`] would find a slot now: the client holds one, or a usable user slot is free or held
+    /// by an idle VM that no page-table update has locked.
+    pub fn can_activate(&self) -> bool {
+        let st = self.mmu.state();
+        if self.slot().is_some_and(|n| st.slots[n].is_some()) {
+            return true;
+        }
+        match self.fixed {
+            Some(n) => self.mmu.present & (1 << n) != 0 && st.slots[n].is_none(),
+            None => (1..AS_COUNT)
+                .filter(|&n| self.mmu.present & (1 << n) != 0)
+                .any(|n| st.slots[n].as_ref().is_none_or(|s| s.active == 0 && !s.locked)),
+        }
+    }
+
+    /// Whether a fault in this client's AS is still unhandled (`panthor_vm_has_unhandled_faults`).
+    pub fn has_unhandled_faults(&self) -> bool {
+        self.unhandled_fault.load(Ordering::Acquire)
+    }
+
+    /// Handles at once any fault the MMU has raised and the interrupt thread has not handled yet, so that what a
+    /// fault changes is settled before the caller goes on (the scheduler, before it signals the jobs of a stream
+    /// that reported a fault).
+    pub fn sync_faults(&self) {
+        let _ = self.mmu.handle_irq();
     }
 
     /// One user fewer (`panthor_vm_idle`); at zero the slot may be taken by another VM.
@@ -391,6 +480,22 @@ impl VmMmu for AsClient {
     fn as_nr(&self) -> Option<u32> {
         AsClient::as_nr(self)
     }
+
+    fn has_unhandled_faults(&self) -> bool {
+        AsClient::has_unhandled_faults(self)
+    }
+
+    fn can_activate(&self) -> bool {
+        AsClient::can_activate(self)
+    }
+
+    fn sync_faults(&self) {
+        AsClient::sync_faults(self)
+    }
+
+    fn set_fault_notify(&self, f: Option<Arc<dyn Fn() + Send + Sync>>) {
+        self.mmu.set_fault_notify(f)
+    }
 }
 
 /// `EINVAL` for an AS number the GPU does not have.
@@ -464,5 +569,41 @@ mod tests {
         let slots: Vec<u32> = users.iter().map(|c| AsClient::activate(c, 0x1000, 0).unwrap()).collect();
         assert_eq!(slots, [1, 2, 3, 4, 5, 6, 7]);
         assert_eq!(AsClient::activate(&mmu.client(), 0x1000, 0).err(), Some(EBUSY), "AS 0 is never a victim");
+    }
+
+    fn reg(regs: &Regs, off: usize) -> u32 {
+        *regs.0.lock().unwrap().get(&(off as u64)).unwrap_or(&0)
+    }
+
+    #[test]
+    fn a_fault_flags_the_client_until_it_is_activated_again_and_leaves_other_users_alone() {
+        let (regs, mmu) = mmu();
+        let notified = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let n2 = notified.clone();
+        mmu.set_fault_notify(Some(Arc::new(move || {
+            n2.fetch_add(1, Ordering::Relaxed);
+        })));
+        let a = mmu.client();
+        assert_eq!(AsClient::activate(&a, 0x1000, 0).unwrap(), 1);
+        regs.write32((MMU_IRQ_BASE + irq::STAT) as u64, 1 << 1).unwrap();
+        assert_eq!(mmu.handle_irq(), IrqReturn::Handled);
+        assert!(a.has_unhandled_faults());
+        assert_eq!(notified.load(Ordering::Relaxed), 1, "the scheduler was told");
+        assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::CLEAR), 1 << 1, "acknowledged");
+        assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::MASK), MMU_IRQ_FAULTS & !(1 << 1), "masked until re-enabled");
+        assert_eq!(reg(&regs, as_reg::base(1) + as_reg::TRANSCFG), TRANSCFG_UNMAPPED as u32, "the AS is disabled");
+        // Still active: a second user leaves the slot as it is.
+        assert_eq!(AsClient::activate(&a, 0x1000, 0).unwrap(), 1);
+        assert!(a.has_unhandled_faults());
+        a.idle();
+        a.idle();
+        // Idle on its faulted slot: the next activation clears the fault and programs the AS again.
+        regs.write32((MMU_IRQ_BASE + irq::CLEAR) as u64, 0).unwrap();
+        assert_eq!(AsClient::activate(&a, 0x1000, 0).unwrap(), 1);
+        assert!(!a.has_unhandled_faults());
+        assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::CLEAR), 1 << 1);
+        assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::MASK), MMU_IRQ_FAULTS);
+        assert_eq!(reg(&regs, as_reg::base(1) + as_reg::TRANSCFG), TRANSCFG_ENABLED as u32);
+        assert_eq!(mmu.slots(), [(1, 1)]);
     }
 }

@@ -213,9 +213,14 @@ fn igt_group_submit_stores_deadbeef_and_signals_the_syncobj() {
     t.out_fence(out2).wait_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(t.read_bo_u32(target), 0xDEAD_BEEF);
     assert_eq!(g.sync_object(0).unwrap(), (2, 0));
+    // An empty submit is a job of its own (its own fence), done as soon as the queue's last job is.
     let out3 = t.syncobj();
     t.submit(h, job(0, 0), out3, 0).unwrap();
-    assert!(t.out_fence(out3).ptr_eq(&t.out_fence(out2)));
+    let f3 = t.out_fence(out3);
+    assert!(!f3.ptr_eq(&t.out_fence(out2)));
+    f3.wait_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(f3.error(), None);
+    assert_eq!(g.sync_object(0).unwrap(), (2, 0), "it took no seqno of the GPU's sync object");
 }
 
 #[test]
@@ -337,8 +342,7 @@ fn more_groups_than_slots_all_complete_their_jobs() {
 
 #[test]
 fn a_faulting_group_leaves_the_others_running() {
-    // The faulting group's VM is marked faulty, which stops every group on that VM (as in Panthor); a group on
-    // another VM carries on.
+    // The fault kills the groups resident on the faulting VM (as in Panthor); a group on another VM carries on.
     let t0 = setup();
     let qs = [queue(0, 4096)];
     let bad = t0.create(&mut t0.args(&qs)).unwrap();
@@ -423,7 +427,6 @@ fn a_higher_priority_group_gets_a_slot_from_busy_low_priority_ones() {
         t.submit(h, job(0x100_0000, 8), out, 0).unwrap();
         loops.push((h, t.out_fence(out)));
     }
-    std::thread::sleep(Duration::from_millis(50));
     // A MEDIUM group with real work: it must run long before the loops time out.
     let mut words = increment(0x200_0000).to_vec();
     words.push(0x0300_0000_00FF_0000);
@@ -447,4 +450,81 @@ fn a_higher_priority_group_gets_a_slot_from_busy_low_priority_ones() {
         ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut drm_panthor_group_destroy { group_handle: h, pad: 0 })
             .unwrap();
     }
+}
+
+#[test]
+fn high_and_realtime_groups_preempt_busy_low_priority_ones_every_time() {
+    use common::sched::{store, Client, LOOP};
+    let b = common::Board::boot();
+    // HIGH and REALTIME need CAP_SYS_NICE (or DRM master): a plain render client is refused.
+    let plain = Client::new(&b.dev, b.open());
+    assert_eq!(plain.try_group(2), Err(EACCES));
+    assert_eq!(plain.try_group(3), Err(EACCES));
+    let nice = Caller { sys_nice: true, ..RENDER_CLIENT };
+    let c = Client::new(&b.dev, TyrDrmFile::open(&b.dev, nice).unwrap());
+    b.dev.data().sched().set_job_timeout(Duration::from_secs(120));
+    let slots = b.dev.data().sched().csif().csg_slot_count as usize;
+    // Every slot busy with a LOW group looping forever.
+    c.bo_at(0x100_0000, &LOOP);
+    let loops: Vec<(u32, u32)> = (0..slots)
+        .map(|_| {
+            let g = c.group(0);
+            let out = c.syncobj();
+            c.submit(g, 0x100_0000, 8, &[], out).unwrap();
+            (g, out)
+        })
+        .collect();
+    let target = c.bo_at(0x100_1000, &[]);
+    let stream = c.bo_at(0x100_2000, &[]);
+    let (high, rt) = (c.group(2), c.group(3));
+    for round in 0..6u32 {
+        for (g, name) in [(high, "HIGH"), (rt, "REALTIME")] {
+            let value = (g << 16) | round;
+            c.write(stream, &store(0x100_1000, value));
+            let out = c.syncobj();
+            c.submit(g, 0x100_2000, 32, &[], out).unwrap();
+            c.wait(out, 10_000).unwrap_or_else(|e| panic!("round {round}: the {name} job did not complete: {e:?}"));
+            assert_eq!(c.fence_error(out), None, "round {round}, {name}");
+            assert_eq!(c.read_u32(target, 0), value, "round {round}, {name}");
+        }
+    }
+    for &(g, out) in &loops {
+        assert_eq!(c.wait(out, 0), Err(kernel::code::ETIME), "LOW group {g} was suspended, not killed");
+        assert_eq!(c.state(g), (0, 0));
+    }
+    for (g, _) in loops {
+        c.destroy_group(g);
+    }
+}
+
+#[test]
+fn a_job_waiting_off_slot_is_not_timed_out() {
+    use common::sched::{store, Client, LOOP};
+    let b = common::Board::boot();
+    let c = Client::new(&b.dev, b.open());
+    b.dev.data().sched().set_job_timeout(Duration::from_millis(400));
+    let slots = b.dev.data().sched().csif().csg_slot_count as usize;
+    // Every slot held by a MEDIUM group looping until its timer runs out.
+    c.bo_at(0x100_0000, &LOOP);
+    let loops: Vec<(u32, u32)> = (0..slots)
+        .map(|_| {
+            let g = c.group(1);
+            let out = c.syncobj();
+            c.submit(g, 0x100_0000, 8, &[], out).unwrap();
+            (g, out)
+        })
+        .collect();
+    // A LOW group cannot take a slot from them: its job waits off-slot, its timer not running.
+    let target = c.bo_at(0x100_1000, &[]);
+    c.bo_at(0x100_2000, &store(0x100_1000, 0x7777));
+    let low = c.group(0);
+    let out = c.syncobj();
+    c.submit(low, 0x100_2000, 32, &[], out).unwrap();
+    for &(g, out) in &loops {
+        c.wait(out, 10_000).unwrap();
+        assert_eq!((c.fence_error(out), c.state(g)), (Some(ETIMEDOUT), (1, 0)), "the loops time out");
+    }
+    c.wait(out, 10_000).unwrap();
+    assert_eq!(c.fence_error(out), None, "the job that waited for a slot ran: its timer only started on the slot");
+    assert_eq!((c.read_u32(target, 0), c.state(low)), (0x7777, (0, 0)));
 }

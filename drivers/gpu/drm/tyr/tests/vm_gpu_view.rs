@@ -94,12 +94,19 @@ fn the_gpu_sees_the_bos_bytes_with_the_binds_permissions_and_faults_after_unmap(
     ram.read(frames[2] + 8, &mut w).unwrap();
     assert_eq!(u32::from_le_bytes(w), 0xdead_beef);
     assert!(matches!(s.mali().gpu_write_u32(n, 0x20000, 1), Err(PortError::Fault { .. })));
-    // The faulted AS was disabled by the interrupt handler and the VM marked: wait for the handler thread.
+    // The faulted AS was disabled by the interrupt handler and the VM flagged: wait for the handler thread.
     wait_for(|| vm.last_fault().is_some());
     let f = vm.last_fault().unwrap();
     assert_eq!((f.as_nr as usize, f.addr, f.access_type), (n, 0x20000, 3));
     assert_eq!(f.exception_type & 0xF8, 0xC8, "a permission fault");
-    assert!(vm.is_unusable());
+    assert!(vm.has_unhandled_faults(), "an unhandled fault until the VM is activated again");
+    assert!(!vm.is_unusable(), "a GPU fault does not make the VM unusable (panthor_vm_is_unusable)");
+    assert!(s.mali().gpu_read_u32(n, 0x10008).is_err(), "the disabled AS translates nothing");
+    // Idle, then active again on its slot: the fault is cleared and the AS programmed again.
+    vm.idle();
+    assert_eq!(vm.activate().unwrap() as usize, n);
+    assert!(!vm.has_unhandled_faults());
+    assert_eq!(s.mali().gpu_read_u32(n, 0x10008).unwrap(), 0xdead_beef);
 }
 
 #[test]

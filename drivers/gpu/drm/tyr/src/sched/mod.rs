@@ -4,16 +4,24 @@
 //! One worker thread owns every slot. Ioctls only build jobs (fences, dependencies, reservations) and kick it; the
 //! JOB interrupt kicks it too. Each round the worker:
 //!
-//! 1. handles the CSG interrupts of resident groups (§8.2): acknowledges SYNC_UPDATE / IDLE / PROGRESS_TIMER and the
-//!    CS events (FATAL marks the queue fatal; FAULT and TILER_OOM are acknowledged and the CS resumed), signals every
-//!    job whose seqno the queue's sync object has reached, and ends with a GLB doorbell;
-//! 2. marks the groups whose VM faulted (every queue fatal) and those whose oldest job is past its deadline (timed
-//!    out), and terminates them: CSG TERMINATE, CS STOP, sync objects set failed, remaining fences failed;
-//! 3. writes to the rings the jobs whose dependencies have signalled, while there is room (`queue_run_job`), and
-//!    rings the doorbell of resident groups;
-//! 4. ticks: runnable groups take free slots in priority order; when none is free, an idle resident group is
-//!    suspended for them, and a busy one that has had its slot for a full tick slice is rotated out (SUSPEND, later
-//!    RESUME) when a group of at least its priority waits.
+//! 1. handles the CSG interrupts of resident groups (§8.2), and those of every resident group whose VM has an
+//!    unhandled GPU fault: acknowledges SYNC_UPDATE / IDLE / PROGRESS_TIMER and the CS events (a CS FAULT or FATAL
+//!    first has the MMU handle any fault it has raised, so that the VM is flagged before a job signals; FATAL marks
+//!    the queue fatal; FAULT and TILER_OOM are acknowledged and the CS resumed), makes every queue of a group on a
+//!    faulted VM fatal if none is yet (`tick_ctx_init`), signals every job whose seqno the queue's sync object has
+//!    reached, and ends with a GLB doorbell;
+//! 2. marks the groups with a queue whose job timer ran out (timed out; the timer only runs while the group is on a
+//!    slot and starts over at every completion), and terminates those that can no longer run: CSG TERMINATE, CS
+//!    STOP, sync objects set failed, remaining fences failed;
+//! 3. writes to the rings the jobs whose dependencies have signalled, while there is room (`queue_run_job`; an
+//!    empty job writes nothing and follows the last job written), and rings the doorbell of resident groups;
+//! 4. ticks: runnable groups take free slots in priority order, and an address space for their VM; when no slot
+//!    (or no AS) is free, an idle resident group is suspended for them, a busy one of lower priority is, and a busy
+//!    one of the same priority that has had its slot for a full tick slice is rotated out (SUSPEND, later RESUME).
+//!    A group whose VM finds no AS waits for a later round.
+//!
+//! A GPU fault does not make the VM unusable (`panthor_vm_is_unusable` reflects failed binds only): the groups
+//! resident on it turn fatal, and the VM's next activation clears the fault, so new groups on it run.
 //!
 //! Not modelled yet: tiler heap growth (TILER_OOM is answered with no new chunk), protected mode, GPU reset.
 
@@ -126,7 +134,9 @@ impl Scheduler {
                 s.kick();
             }
         });
-        sched.irq.set_csg_notify(Some(notify));
+        sched.irq.set_csg_notify(Some(notify.clone()));
+        // A handled MMU fault forces a round at once (`panthor_sched_report_mmu_fault`).
+        sched.mcu_vm.set_fault_notify(Some(notify));
         let weak = Arc::downgrade(&sched);
         let handle = std::thread::Builder::new()
             .name("tyr-sched".into())
@@ -219,6 +229,7 @@ impl Scheduler {
             let _ = h.join();
         }
         self.irq.set_csg_notify(None);
+        self.mcu_vm.set_fault_notify(None);
         let mut inner = self.inner();
         for s in 0..inner.slots.len() {
             if inner.slots[s].is_some() {
@@ -263,15 +274,12 @@ impl Scheduler {
     /// One round of the worker (see the module documentation).
     fn run_once(&self) {
         let mut inner = self.inner();
-        for g in &inner.groups {
-            let mut st = g.state();
-            if !st.terminated && g.vm.is_unusable() && st.fatal_queues == 0 {
-                st.fatal_queues = (1u32 << g.queues.len()) - 1;
-            }
-        }
         let bits = self.irq.take_csg_events();
         for s in 0..inner.slots.len() {
-            if bits & (1 << s) != 0 {
+            // A resident group whose VM has an unhandled fault has its interrupts processed whatever the events
+            // (`tick_ctx_init`): that is where it turns fatal.
+            let faulted = inner.slots[s].as_ref().is_some_and(|(g, _)| g.vm.has_unhandled_faults());
+            if bits & (1 << s) != 0 || faulted {
                 self.process_csg_irq(&mut inner, s);
             }
         }
@@ -309,8 +317,9 @@ impl Scheduler {
                 continue;
             }
             let mut ran = 0;
+            let resident = g.state().slot.is_some();
             for (i, q) in g.queues.iter().enumerate() {
-                ran += q.run_ready(g.sync_va(i), timeout).unwrap_or(0);
+                ran += q.run_ready(g.sync_va(i), timeout, resident).unwrap_or(0);
             }
             if ran > 0 {
                 if let Some(s) = g.state().slot {
@@ -339,14 +348,14 @@ impl Scheduler {
                 continue;
             }
             let ev = cs.ack_events(cs_in::REQ, cs_out::ACK, cs_req::EVT_MASK).unwrap_or(0);
+            if ev & (cs_req::FATAL | cs_req::FAULT) != 0 {
+                // A stream fault may come from a page fault the MMU interrupt thread has not handled yet: handle it
+                // now, so that the VM's fault is flagged (and the AS disabled) before any job below signals,
+                // whichever interrupt thread runs first.
+                g.vm.sync_faults();
+            }
             if ev & cs_req::FATAL != 0 {
                 g.state().fatal_queues |= 1 << j;
-            }
-            if ev & cs_req::FAULT != 0 && is_mmu_fault(cs.output(cs_out::FAULT).unwrap_or(0)) {
-                // The MMU IRQ reports the same fault for the VM; Panthor then makes every queue of the group
-                // fatal (§11). Doing it here, before the jobs below complete, keeps GROUP_GET_STATE in step with
-                // the fences whichever interrupt is handled first.
-                g.state().fatal_queues |= (1u32 << g.queues.len()) - 1;
             }
             if ev & cs_req::TILER_OOM != 0 {
                 match grow_heap(&g, cs) {
@@ -364,6 +373,15 @@ impl Scheduler {
         }
         if events & csg_req::PROGRESS_TIMER_EVENT != 0 {
             g.state().timed_out = true;
+        }
+        if g.vm.has_unhandled_faults() {
+            // The group is resident on a VM whose AS faulted (and was disabled): no queue reported FATAL, so every
+            // queue is flagged (`tick_ctx_init`). Done before the jobs below complete, so that GROUP_GET_STATE is
+            // final by the time a fence of the group signals.
+            let mut st = g.state();
+            if st.fatal_queues == 0 {
+                st.fatal_queues = (1u32 << g.queues.len()) - 1;
+            }
         }
         // Completion is read from memory whatever the event: SYNC_UPDATE is the usual one.
         for (i, q) in g.queues.iter().enumerate() {
@@ -423,6 +441,10 @@ impl Scheduler {
                 st.slot = Some(s as u32);
                 st.started = true;
                 drop(st);
+                let now = Instant::now();
+                for q in &g.queues {
+                    q.resume_timeout(now);
+                }
                 inner.slots[s] = Some((g.clone(), Instant::now()));
                 Ok(())
             }
@@ -453,6 +475,10 @@ impl Scheduler {
         }
         inner.slots[s] = None;
         g.state().slot = None;
+        let now = Instant::now();
+        for q in &g.queues {
+            q.suspend_timeout(now);
+        }
         g.vm.idle();
         if terminate || res.is_err() {
             terminate_off_slot(&g);
@@ -460,8 +486,13 @@ impl Scheduler {
         res
     }
 
-    /// Gives free slots to runnable groups, highest priority first, suspending idle groups or rotating busy ones out
-    /// when slots run short.
+    /// Gives free slots to runnable groups, highest priority first (`tick_work`). A group whose VM has no resident
+    /// group needs an address space as well: when the MMU has none to give (every user AS held by a VM with a
+    /// resident group), a resident group alone on its VM is evicted for it, which idles that VM and frees its AS
+    /// (`panthor_vm_idle`, the AS LRU); with no such victim the group waits for a later round, as Panthor's tick
+    /// skips groups whose VM does not fit. When slots run short, an idle resident group gives its slot up first,
+    /// then a busy one of lower priority, then a busy one of the same priority that has had its slot for a full
+    /// tick slice (rotation).
     fn tick(&self, inner: &mut Inner) {
         let mut runnable: Vec<Arc<Group>> = inner
             .groups
@@ -473,32 +504,56 @@ impl Scheduler {
         runnable.sort_by_key(|g| core::cmp::Reverse(g.priority));
         let now = Instant::now();
         for g in runnable {
-            let free = inner.slots.iter().position(Option::is_none);
-            let slot = match free {
-                Some(s) => Some(s),
-                None => {
-                    // An idle resident group gives its slot up first; else the busy one that has run longest, if
-                    // its priority is not above the waiter's and its slice is over.
-                    let idle = (0..inner.slots.len()).find(|&s| {
-                        inner.slots[s].as_ref().is_some_and(|(r, _)| !r.queues.iter().any(|q| q.has_in_flight()))
-                    });
-                    let victim = idle.or_else(|| {
-                        (0..inner.slots.len())
-                            .filter_map(|s| inner.slots[s].as_ref().map(|(r, since)| (s, r.priority, *since)))
-                            .filter(|&(_, p, since)| p <= g.priority && now.duration_since(since) >= TICK)
-                            .min_by_key(|&(_, p, since)| (p, since))
-                            .map(|(s, _, _)| s)
-                    });
-                    match victim {
+            let vm_resident = inner.slots.iter().flatten().any(|(r, _)| Arc::ptr_eq(&r.vm, &g.vm));
+            let needs_as = !vm_resident && !g.vm.can_activate();
+            let slot = if needs_as {
+                match Self::victim(inner, &g, now, true) {
+                    Some(s) => self.evict(inner, s, false).ok().map(|()| s),
+                    // No AS for this group's VM this round; a group on a VM that has one may still fit.
+                    None => continue,
+                }
+            } else {
+                match inner.slots.iter().position(Option::is_none) {
+                    Some(s) => Some(s),
+                    None => match Self::victim(inner, &g, now, false) {
                         Some(s) => self.evict(inner, s, false).ok().map(|()| s),
-                        None => None,
-                    }
+                        // Groups further down the list find no victim either.
+                        None => break,
+                    },
                 }
             };
-            let Some(s) = slot else { break };
+            let Some(s) = slot else { continue };
             let prio = 0xf_u32.saturating_sub(inner.slots.iter().filter(|x| x.is_some()).count() as u32);
+            // An activation that finds no AS after all (a bind holds the idle one locked) leaves the group
+            // runnable for the next round.
             let _ = self.bind_and_start(inner, s, &g, prio);
         }
+    }
+
+    /// The resident group to evict for `g`: an idle one first; else the busy one of lowest priority below `g`'s;
+    /// else the one of `g`'s priority that has had its slot longest, once that is a full tick slice. With
+    /// `alone_on_vm`, only groups that are the last resident group of their VM (evicting them frees an AS).
+    fn victim(inner: &Inner, g: &Group, now: Instant, alone_on_vm: bool) -> Option<usize> {
+        let resident = |s: usize| inner.slots[s].as_ref().map(|(r, since)| (s, r, *since));
+        let candidates = (0..inner.slots.len()).filter_map(resident).filter(|(s, r, _)| {
+            !alone_on_vm
+                || !inner
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .any(|(o, x)| o != *s && x.as_ref().is_some_and(|(other, _)| Arc::ptr_eq(&other.vm, &r.vm)))
+        });
+        let candidates: Vec<(usize, &Arc<Group>, Instant)> = candidates.collect();
+        let idle = candidates.iter().find(|(_, r, _)| !r.queues.iter().any(|q| q.has_in_flight()));
+        idle.or_else(|| {
+            candidates
+                .iter()
+                .filter(|(_, r, since)| {
+                    r.priority < g.priority || (r.priority == g.priority && now.duration_since(*since) >= TICK)
+                })
+                .min_by_key(|(_, r, since)| (r.priority, *since))
+        })
+        .map(|(s, _, _)| *s)
     }
 }
 
@@ -518,12 +573,6 @@ fn grow_heap(g: &Group, cs: &Iface) -> Result<u64> {
         Err(e) if e == kernel::error::code::ENOMEM => Ok(0),
         Err(e) => Err(e),
     }
-}
-
-/// Whether a CS fault word carries an MMU exception (0xC0..0xEF: translation, permission, access flag, address
-/// size and memory attribute faults, `mali-g610.md` §8).
-fn is_mmu_fault(fault: u32) -> bool {
-    (0xc0..=0xef).contains(&(fault & 0xff))
 }
 
 /// A terminated group's queues: sync objects marked failed at their last seqno, jobs failed.

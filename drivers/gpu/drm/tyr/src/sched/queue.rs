@@ -1,10 +1,15 @@
 //! A group's queue (`struct panthor_queue`): its ring buffer in the group's VM, its user-I/O pages in the MCU VM, its
-//! fence context, and its jobs — waiting for dependencies or ring space, then in flight until the queue's sync object
+//! fence contexts, and its jobs — waiting for dependencies or ring space, then in flight until the queue's sync object
 //! in GPU memory reaches their sequence number (`spec/csf.md` §7.3, §9).
+//!
+//! Jobs leave the pending list in submission order, each once all its dependencies have signalled (as drm_sched
+//! runs a job); a dependency's error does not stop the job (drm_sched does not propagate it). An empty job (stream
+//! size 0) writes nothing to the ring: like `queue_run_job`, it takes the fate of the last job written before it —
+//! it completes with that job, or at once (with that job's error, if any) when that job is already done.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use kernel::dma_fence::DmaFence;
 use kernel::error::code::EINVAL;
@@ -42,20 +47,76 @@ pub struct Job {
     pub deps: Vec<DmaFence>,
     /// Ring position after the job, once written.
     ring_end: u64,
-    /// When the job times out, once written.
-    deadline: Option<Instant>,
 }
 
 impl Job {
     /// A job (not yet written to any ring).
     pub fn new(seqno: u64, fence: DmaFence, stream_addr: u64, stream_size: u32, latest_flush: u32) -> Job {
-        Job { seqno, fence, stream_addr, stream_size, latest_flush, deps: Vec::new(), ring_end: 0, deadline: None }
+        Job { seqno, fence, stream_addr, stream_size, latest_flush, deps: Vec::new(), ring_end: 0 }
     }
 
-    /// Whether every dependency has signalled; the first error among them, if any.
-    fn deps_done(&self) -> (bool, Option<Error>) {
-        let done = self.deps.iter().all(DmaFence::is_signaled);
-        (done, self.deps.iter().find_map(DmaFence::error))
+    /// Whether every dependency has signalled.
+    fn deps_done(&self) -> bool {
+        self.deps.iter().all(DmaFence::is_signaled)
+    }
+
+    /// An empty job (stream size 0): nothing goes to the ring.
+    fn is_empty(&self) -> bool {
+        self.stream_size == 0
+    }
+}
+
+/// The queue's job timer (`queue->timeout`): it runs while the queue has jobs in flight and its group is on a CSG
+/// slot, keeps what is left while the group is off-slot, and starts over whenever a job completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Timer {
+    /// Nothing in flight.
+    Stopped,
+    /// Fires at this instant.
+    Running(Instant),
+    /// The group is off-slot: this much is left.
+    Suspended(Duration),
+}
+
+impl Timer {
+    /// A job went to the ring: a stopped timer starts with `timeout`, running now if the group is `resident`.
+    fn job_written(self, now: Instant, timeout: Duration, resident: bool) -> Timer {
+        match self {
+            Timer::Stopped if resident => Timer::Running(now + timeout),
+            Timer::Stopped => Timer::Suspended(timeout),
+            t => t,
+        }
+    }
+
+    /// Jobs completed: the full `timeout` again while others are in flight (`more`), else stopped.
+    fn progress(self, now: Instant, timeout: Duration, more: bool) -> Timer {
+        match self {
+            _ if !more => Timer::Stopped,
+            Timer::Suspended(_) => Timer::Suspended(timeout),
+            _ => Timer::Running(now + timeout),
+        }
+    }
+
+    /// The group left its slot.
+    fn suspend(self, now: Instant) -> Timer {
+        match self {
+            Timer::Running(d) => Timer::Suspended(d.saturating_duration_since(now)),
+            t => t,
+        }
+    }
+
+    /// The group is on a slot again (`in_flight`: jobs are in flight).
+    fn resume(self, now: Instant, in_flight: bool) -> Timer {
+        match self {
+            Timer::Suspended(_) if !in_flight => Timer::Stopped,
+            Timer::Suspended(left) => Timer::Running(now + left),
+            t => t,
+        }
+    }
+
+    /// Whether it ran out.
+    fn expired(self, now: Instant) -> bool {
+        matches!(self, Timer::Running(d) if now >= d)
     }
 }
 
@@ -64,10 +125,15 @@ struct State {
     pending: VecDeque<Job>,
     /// Jobs written to the ring and not yet completed, in order.
     in_flight: VecDeque<Job>,
-    /// The fence of the last job submitted (what a size-0 submit hands out).
-    last_fence: Option<DmaFence>,
+    /// The fence of the last job written to the ring (`queue->fence_ctx.last_fence`), which an empty job follows.
+    last_run: Option<DmaFence>,
     /// The next seqno to give out.
     next_seqno: u64,
+    /// The next seqno of an empty job's fence, in [`Queue::empty_fence_ctx`].
+    next_empty_seqno: u64,
+    timer: Timer,
+    /// The job timeout the timer was last started with.
+    timeout: Duration,
 }
 
 /// One queue of a group.
@@ -82,6 +148,8 @@ pub struct Queue {
     pub io: KernelBo,
     /// The queue's fence context.
     pub fence_ctx: u64,
+    /// The fence context of its empty jobs, which take no seqno of the GPU's sync object.
+    pub empty_fence_ctx: u64,
     state: Mutex<State>,
 }
 
@@ -105,11 +173,15 @@ impl Queue {
             ring,
             io,
             fence_ctx: DmaFence::context_alloc(),
+            empty_fence_ctx: DmaFence::context_alloc(),
             state: Mutex::new(State {
                 pending: VecDeque::new(),
                 in_flight: VecDeque::new(),
-                last_fence: None,
+                last_run: None,
                 next_seqno: 1,
+                next_empty_seqno: 1,
+                timer: Timer::Stopped,
+                timeout: Duration::ZERO,
             }),
         })
     }
@@ -128,6 +200,15 @@ impl Queue {
         Ok((seqno, fence))
     }
 
+    /// The fence of a new empty job (in the ioctl, before the point of no return). Empty jobs leave the queue in
+    /// order, so their fences signal in seqno order.
+    pub fn new_empty_fence(&self) -> Result<DmaFence> {
+        let mut st = self.state();
+        let fence = DmaFence::new(self.empty_fence_ctx, st.next_empty_seqno)?;
+        st.next_empty_seqno += 1;
+        Ok(fence)
+    }
+
     /// Room for `n` more pending jobs, so that [`Self::push`] cannot fail.
     pub fn reserve(&self, n: usize) -> Result {
         self.state().pending.try_reserve(n).map_err(|_| kernel::error::code::ENOMEM)
@@ -135,14 +216,7 @@ impl Queue {
 
     /// Queues `job` (after the point of no return; room was reserved).
     pub fn push(&self, job: Job) {
-        let mut st = self.state();
-        st.last_fence = Some(job.fence.clone());
-        st.pending.push_back(job);
-    }
-
-    /// The fence of the last job submitted, for a sync-only submit.
-    pub fn last_fence(&self) -> Option<DmaFence> {
-        self.state().last_fence.clone()
+        self.state().pending.push_back(job);
     }
 
     /// Whether jobs are waiting or in flight.
@@ -178,19 +252,34 @@ impl Queue {
     }
 
     /// `queue_run_job` for every pending job whose dependencies have signalled, in order, while the ring has room:
-    /// writes the preamble, publishes `insert`. A job whose dependency failed is not run: its fence signals with
-    /// that error. `sync_va` is the queue's sync object in the group's VM. Returns how many jobs went to the ring.
-    pub fn run_ready(&self, sync_va: u64, timeout: std::time::Duration) -> Result<usize> {
+    /// writes the preamble, publishes `insert`. An empty job follows the last job written (see the module
+    /// documentation). `sync_va` is the queue's sync object in the group's VM. A job written starts the queue's
+    /// timer of `timeout` if none runs (`queue_resume_timeout`); off-slot (`resident` false) the timer waits for the
+    /// group to be bound. Returns how many jobs went to the ring.
+    pub fn run_ready(&self, sync_va: u64, timeout: Duration, resident: bool) -> Result<usize> {
         let mut st = self.state();
+        st.timeout = timeout;
         let mut ran = 0;
         while let Some(job) = st.pending.front() {
-            let (done, err) = job.deps_done();
-            if !done {
+            if !job.deps_done() {
                 break;
             }
-            if let Some(e) = err {
-                let job = st.pending.pop_front().ok_or(EINVAL)?;
-                let _ = job.fence.signal_error(e);
+            if job.is_empty() {
+                let mut job = st.pending.pop_front().ok_or(EINVAL)?;
+                match st.in_flight.back() {
+                    Some(last) => {
+                        // Completes (or fails) with the job it follows.
+                        job.seqno = last.seqno;
+                        job.ring_end = last.ring_end;
+                        st.in_flight.push_back(job);
+                    }
+                    None => {
+                        let _ = match st.last_run.as_ref().and_then(DmaFence::error) {
+                            Some(e) => job.fence.signal_error(e),
+                            None => job.fence.signal(),
+                        };
+                    }
+                }
                 continue;
             }
             let insert = self.io.read_u64(IO_INSERT)?;
@@ -213,9 +302,10 @@ impl Queue {
             let mut job = st.pending.pop_front().ok_or(EINVAL)?;
             tracing::debug!(target: "tyr::sched", queue = self.index, seqno = job.seqno, ring = insert, "job to ring");
             job.ring_end = insert + JOB_RING_BYTES;
-            job.deadline = Some(Instant::now() + timeout);
+            st.timer = st.timer.job_written(Instant::now(), timeout, resident);
             self.sync_extract()?;
             self.io.write_u64(IO_INSERT, job.ring_end)?;
+            st.last_run = Some(job.fence.clone());
             st.in_flight.push_back(job);
             ran += 1;
         }
@@ -223,19 +313,38 @@ impl Queue {
     }
 
     /// Signals the in-flight jobs the sync object (`seqno`, `status`) says are done; a non-zero status fails them.
+    /// Progress starts the timer over (`queue_check_job_completion`); with nothing left in flight it stops.
     pub fn complete(&self, seqno: u64, status: u32) {
         let mut st = self.state();
+        let mut progress = false;
         while st.in_flight.front().is_some_and(|j| j.seqno <= seqno) {
             if let Some(job) = st.in_flight.pop_front() {
                 tracing::debug!(target: "tyr::sched", queue = self.index, seqno = job.seqno, status, "job done");
                 let _ = if status == 0 { job.fence.signal() } else { job.fence.signal_error(EINVAL) };
+                progress = true;
             }
+        }
+        if progress {
+            st.timer = st.timer.progress(Instant::now(), st.timeout, !st.in_flight.is_empty());
         }
     }
 
-    /// Whether the oldest in-flight job is past its deadline.
+    /// Whether the queue's timer ran out.
     pub fn timed_out(&self, now: Instant) -> bool {
-        self.state().in_flight.front().and_then(|j| j.deadline).is_some_and(|d| now >= d)
+        self.state().timer.expired(now)
+    }
+
+    /// The group left its slot: the timer keeps what is left (`queue_suspend_timeout`).
+    pub fn suspend_timeout(&self, now: Instant) {
+        let mut st = self.state();
+        st.timer = st.timer.suspend(now);
+    }
+
+    /// The group is on a slot again: the timer runs on from what was left (`queue_resume_timeout`).
+    pub fn resume_timeout(&self, now: Instant) {
+        let mut st = self.state();
+        let in_flight = !st.in_flight.is_empty();
+        st.timer = st.timer.resume(now, in_flight);
     }
 
     /// Fails every job, in flight or pending, with `err` (the group was terminated).
@@ -245,6 +354,7 @@ impl Queue {
             let st = &mut *guard;
             let mut jobs = core::mem::take(&mut st.in_flight);
             jobs.append(&mut st.pending);
+            st.timer = Timer::Stopped;
             jobs
         };
         for j in jobs {
@@ -291,6 +401,32 @@ pub fn preamble(job: &Job, sync_va: u64) -> [u64; 16] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_job_timer_runs_only_on_a_slot_and_starts_over_on_progress() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let to = ms(100);
+        // Written off-slot: nothing runs until the group is bound, however long it waits.
+        let t = Timer::Stopped.job_written(t0, to, false);
+        assert_eq!(t, Timer::Suspended(to));
+        assert!(!t.expired(t0 + ms(10_000)));
+        let t = t.resume(t0 + ms(10_000), true);
+        assert_eq!(t, Timer::Running(t0 + ms(10_100)));
+        // Evicted after 60 ms on the slot: 40 ms left, kept off-slot, spent after the next bind.
+        let t = t.suspend(t0 + ms(10_060));
+        assert_eq!(t, Timer::Suspended(ms(40)));
+        let t = t.resume(t0 + ms(20_000), true);
+        assert!(!t.expired(t0 + ms(20_039)) && t.expired(t0 + ms(20_040)));
+        // A completion with more in flight starts it over; the last one stops it.
+        assert_eq!(t.progress(t0 + ms(20_030), to, true), Timer::Running(t0 + ms(20_130)));
+        assert_eq!(t.progress(t0 + ms(20_030), to, false), Timer::Stopped);
+        assert_eq!(Timer::Suspended(ms(5)).progress(t0, to, true), Timer::Suspended(to));
+        // Written on the slot while running: the timer keeps its deadline; a bind with nothing in flight stops it.
+        assert_eq!(Timer::Running(t0).job_written(t0 + ms(50), to, true), Timer::Running(t0));
+        assert_eq!(Timer::Stopped.job_written(t0, to, true), Timer::Running(t0 + to));
+        assert_eq!(Timer::Suspended(ms(5)).resume(t0, false), Timer::Stopped);
+    }
 
     #[test]
     fn the_preamble_for_igts_job_matches_the_spec() {

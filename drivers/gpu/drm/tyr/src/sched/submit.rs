@@ -58,40 +58,27 @@ pub fn group_submit(
     let group = group.ok_or(EINVAL)?;
 
     let targets = SubmitSyncs::collect_signals(&syncs, syncobjs)?;
-    // Jobs, with their fences and dependencies. A size-0 submit is no job: its fence is the queue's last one.
-    let mut jobs: Vec<Option<(usize, Job)>> = try_vec(submits.len())?;
+    // Jobs, with their fences and dependencies. A size-0 submit is an empty job: it waits for its dependencies like
+    // any other and then follows the queue's last job (`queue_run_job`); its fence takes no GPU seqno.
+    let mut jobs: Vec<(usize, Job)> = try_vec(submits.len())?;
     let mut fences: Vec<DmaFence> = try_vec(submits.len())?;
-    let mut last: Vec<Option<DmaFence>> = group.queues.iter().map(|q| q.last_fence()).collect();
     for (i, s) in submits.iter().enumerate() {
         let q = s.queue_index as usize;
         let deps = targets.wait_fences(i, &syncs[i], &fences, syncobjs)?;
-        if s.stream_size == 0 {
-            let f = match &last[q] {
-                Some(f) => f.clone(),
-                None => {
-                    let f = DmaFence::new(DmaFence::context_alloc(), 1)?;
-                    let _ = f.signal();
-                    f
-                }
-            };
-            fences.push(f);
-            jobs.push(None);
-            continue;
-        }
-        let (seqno, fence) = group.queues[q].new_fence()?;
+        let (seqno, fence) =
+            if s.stream_size == 0 { (0, group.queues[q].new_empty_fence()?) } else { group.queues[q].new_fence()? };
         let mut job = Job::new(seqno, fence.clone(), s.stream_addr, s.stream_size, s.latest_flush);
         job.deps = deps;
-        last[q] = Some(fence.clone());
         fences.push(fence);
-        jobs.push(Some((q, job)));
+        jobs.push((q, job));
     }
 
     // Reservations: room in each queue, wake-ups on unsignalled dependencies, resv fence slots, timeline points.
     for (q, queue) in group.queues.iter().enumerate() {
-        let n = jobs.iter().flatten().filter(|(jq, _)| *jq == q).count();
+        let n = jobs.iter().filter(|(jq, _)| *jq == q).count();
         queue.reserve(n)?;
     }
-    for (_, job) in jobs.iter().flatten() {
+    for (_, job) in &jobs {
         for d in &job.deps {
             let weak = Arc::downgrade(sched);
             // ENOENT: already signalled, nothing to wait for. A callback left behind by a later failure only kicks.
@@ -111,12 +98,12 @@ pub fn group_submit(
 
     // Point of no return.
     let _no_alloc = kernel::alloc::fault::NoAllocSection::begin();
-    for (_, job) in jobs.iter().flatten() {
+    for (_, job) in &jobs {
         let _ = group.vm.gpuvm().resv_add_fence(&mut exec, &job.fence, DmaResvUsage::Bookkeep, DmaResvUsage::Bookkeep);
     }
     drop(exec);
     targets.publish_binary(&fences);
-    for (q, job) in jobs.into_iter().flatten() {
+    for (q, job) in jobs {
         group.queues[q].push(job);
     }
     drop(_no_alloc);

@@ -107,6 +107,18 @@ pub trait VmMmu: Send + Sync {
     fn as_nr(&self) -> Option<u32> {
         None
     }
+    /// Whether a fault in this VM's address space has not been handled by re-activating it.
+    fn has_unhandled_faults(&self) -> bool {
+        false
+    }
+    /// Handles now any fault the MMU raised and its interrupt thread has not handled yet.
+    fn sync_faults(&self) {}
+    /// Whether [`VmMmu::activate`] would find a slot now.
+    fn can_activate(&self) -> bool {
+        false
+    }
+    /// Sets who the MMU tells, device-wide, after it handled faults (the scheduler).
+    fn set_fault_notify(&self, _f: Option<Arc<dyn Fn() + Send + Sync>>) {}
 }
 
 /// An MMU hook for a VM that is never made active (tests of the VA and page-table logic alone).
@@ -423,12 +435,13 @@ impl Vm {
             kva: Mutex::new(BTreeMap::new()),
             heaps: Mutex::new(None),
         })?;
-        // A GPU fault marks the VM unusable (issue 6) and is kept for VM_GET_STATE and tools.
+        // A GPU fault is kept for tools. It does not make the VM unusable (`panthor_vm_is_unusable` reflects failed
+        // binds only): the MMU flags it as an unhandled fault, which the scheduler turns into fatal groups and the
+        // VM's next activation clears.
         let weak = Arc::downgrade(&vm);
         vm.mmu.set_fault_handler(Box::new(move |f| {
             if let Some(vm) = weak.upgrade() {
                 *vm.fault.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
-                vm.mark_unusable();
             }
         }));
         Ok(vm)
@@ -449,9 +462,32 @@ impl Vm {
         &self.gpuvm
     }
 
-    /// Whether a failed page-table update made the VM unusable (`VM_GET_STATE`).
+    /// Whether a failed asynchronous bind or page-table update made the VM unusable (`VM_GET_STATE`,
+    /// `panthor_vm_is_unusable`). A GPU fault does not.
     pub fn is_unusable(&self) -> bool {
         self.unusable.load(Ordering::Acquire)
+    }
+
+    /// Whether a GPU fault in this VM's address space is still unhandled (`panthor_vm_has_unhandled_faults`): set by
+    /// the MMU interrupt, cleared when the VM is next activated on its faulted slot.
+    pub fn has_unhandled_faults(&self) -> bool {
+        self.mmu.has_unhandled_faults()
+    }
+
+    /// Whether [`Vm::activate`] would find an address space now (it holds one, or one is free or held by an idle
+    /// VM).
+    pub fn can_activate(&self) -> bool {
+        self.mmu.can_activate()
+    }
+
+    /// Handles at once any fault the MMU raised and its interrupt thread has not handled yet.
+    pub fn sync_faults(&self) {
+        self.mmu.sync_faults()
+    }
+
+    /// Sets who the MMU tells, device-wide, after it handled faults (the scheduler's kick).
+    pub fn set_fault_notify(&self, f: Option<Arc<dyn Fn() + Send + Sync>>) {
+        self.mmu.set_fault_notify(f)
     }
 
     /// Marks the VM unusable.

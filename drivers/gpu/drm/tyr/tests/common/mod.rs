@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod sched;
+
 use std::sync::Arc;
 
 use kernel::transmute::{AsBytes, FromBytes};
