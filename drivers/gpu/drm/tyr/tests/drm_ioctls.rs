@@ -6,11 +6,10 @@ use std::os::fd::RawFd;
 use std::sync::Arc;
 
 use kernel::code::{E2BIG, EACCES, EBADF, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, EOPNOTSUPP, EPERM};
-use kernel::drm::ioctl::Caller;
 use kernel::transmute::{AsBytes, FromBytes};
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
-use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, PRIMARY_CLIENT, RENDER_CLIENT};
 use tyr::file::bo_flags;
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
@@ -96,7 +95,7 @@ fn unknown_commands_follow_the_core_rules() {
     let mut buf = [0u64; 4];
     let p = UserPtr(buf.as_mut_ptr() as usize);
     assert_eq!(f.ioctl(iowr(0x40 + 17, 16), p), Err(EINVAL), "past Panthor's table");
-    assert_eq!(f.ioctl(iowr(0x01, 16), p), Err(EINVAL), "a core number without a handler");
+    assert_eq!(f.ioctl(iowr(0x03, 16), p), Err(EINVAL), "a core number without a handler");
     assert_eq!(f.ioctl((3 << 30) | (16 << 16) | (u32::from(b'x') << 8), p), Err(ENOTTY));
 }
 
@@ -256,7 +255,8 @@ fn dev_query_sizes_and_payloads() {
     let (r, prio) = query::<drm_panthor_group_priorities_info>(&f, 3);
     r.unwrap();
     assert_eq!(prio.allowed_mask, 0x3, "an unprivileged client gets LOW and MEDIUM");
-    let master = TyrDrmFile::open(&s.dev, Caller { render_node: false, master: true, ..RENDER_CLIENT }).unwrap();
+    // The first primary-node file of the device is its master.
+    let master = TyrDrmFile::open(&s.dev, PRIMARY_CLIENT).unwrap();
     let (r, prio) = query::<drm_panthor_group_priorities_info>(&master, 3);
     r.unwrap();
     assert_eq!(prio.allowed_mask, 0xf);
