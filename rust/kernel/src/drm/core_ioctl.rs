@@ -17,7 +17,15 @@ use crate::uapi::{
     drm_auth, drm_client, drm_gem_flink, drm_gem_open, drm_set_client_name, drm_set_version, drm_unique,
 };
 
-crate::impl_uapi_pod!(drm_auth, drm_client, drm_gem_flink, drm_gem_open, drm_set_client_name, drm_set_version, drm_unique);
+crate::impl_uapi_pod!(
+    drm_auth,
+    drm_client,
+    drm_gem_flink,
+    drm_gem_open,
+    drm_set_client_name,
+    drm_set_version,
+    drm_unique
+);
 
 /// `overflowuid`: what GET_CLIENT reports as the uid.
 const OVERFLOW_UID: u64 = 65534;

@@ -10,7 +10,9 @@ use super::auth::{NodeType, Opener};
 use super::core_ioctl as core;
 use super::device::{Device, DeviceDriver, DriverFeatures, DriverInfo};
 use super::gem::{HandleTable, IntoGemObject};
-use super::ioctl::{dispatch, ioc_nr, ioc_type, Caller, IoctlData, IoctlDesc, IoctlFlags, IoctlTables, DRM_IOCTL_BASE};
+use super::ioctl::{
+    dispatch_with, ioc_nr, ioc_type, Caller, IoctlData, IoctlDesc, IoctlFlags, IoctlTables, DRM_IOCTL_BASE,
+};
 use super::syncobj::ioctl as syncobj_ioctl;
 use super::syncobj::SyncobjTable;
 use crate::alloc;
@@ -136,7 +138,9 @@ impl<T: DeviceDriver> File<T> {
             span.record("ioctl", name);
         }
         let _entered = span.enter();
-        let res = dispatch(&tables, self, self.caller(), cmd, arg);
+        // `drm_ioctl_kernel` checks the unplug again after the copy-in, then the permission of that moment.
+        let caller = || if self.dev.is_unplugged() { Err(ENODEV) } else { Ok(self.caller()) };
+        let res = dispatch_with(&tables, self, caller, cmd, arg);
         if !span.is_disabled() {
             match res {
                 Ok(()) => span.record("result", 0),

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use kernel::drm::auth::Opener;
 use kernel::drm::device::{Device, DeviceDriver, DriverFeatures, DriverInfo};
 use kernel::drm::file::File;
-use kernel::drm::auth::Opener;
 use kernel::drm::ioctl::IoctlDesc;
 use kernel::error::code::EINVAL;
 use kernel::error::Result;
