@@ -154,6 +154,8 @@ pub struct Device<T: DeviceDriver> {
     unique: OnceLock<String>,
     /// GEM global names (`object_name_idr`), from 1.
     names: Mutex<BTreeMap<u32, Weak<T::Object>>>,
+    /// The open files, by id: a name lasts while some file holds a handle to its object.
+    files: Mutex<BTreeMap<u64, Weak<File<T>>>>,
     unplugged: AtomicBool,
 }
 
@@ -174,6 +176,7 @@ impl<T: DeviceDriver> Device<T> {
             auth: Auth::default(),
             unique: OnceLock::new(),
             names: Mutex::new(BTreeMap::new()),
+            files: Mutex::new(BTreeMap::new()),
             unplugged: AtomicBool::new(false),
         })
         .map_err(Into::into)
@@ -222,9 +225,34 @@ impl<T: DeviceDriver> Device<T> {
         Ok(name)
     }
 
-    /// The live object named `name` (`drm_gem_open_ioctl`'s lookup); `ENOENT` if none.
+    /// The object named `name` (`drm_gem_open_ioctl`'s lookup); `ENOENT` if none. Upstream removes a name when
+    /// the object's last handle goes (`drm_gem_object_handle_free`); here a name whose object no file holds a
+    /// handle to any more is removed when it is next looked up.
     pub(crate) fn open_name(&self, name: u32) -> Result<Arc<T::Object>> {
-        self.names().get(&name).and_then(Weak::upgrade).ok_or(ENOENT)
+        let mut names = self.names();
+        let obj = names.get(&name).and_then(Weak::upgrade).ok_or(ENOENT)?;
+        let files: Vec<Arc<File<T>>> = self.files().values().filter_map(Weak::upgrade).collect();
+        if files.iter().any(|f| f.objects().find(&obj).is_some()) {
+            return Ok(obj);
+        }
+        names.remove(&name);
+        Err(ENOENT)
+    }
+
+    fn files(&self) -> MutexGuard<'_, BTreeMap<u64, Weak<File<T>>>> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records an open file (for the name rule of [`Device::open_name`]).
+    pub(crate) fn add_file(&self, id: u64, file: Weak<File<T>>) -> Result {
+        alloc::check()?;
+        self.files().insert(id, file);
+        Ok(())
+    }
+
+    /// Forgets a file being released.
+    pub(crate) fn remove_file(&self, id: u64) {
+        self.files().remove(&id);
     }
 
     /// Marks the device gone (`drm_dev_unplug`): every later ioctl fails with `ENODEV`.

@@ -67,7 +67,9 @@ impl<T: DeviceDriver> File<T> {
             data,
         };
         // On failure the file is dropped here, which releases its state in the device again.
-        Ok(alloc::try_arc(file)?)
+        let file = alloc::try_arc(file)?;
+        dev.add_file(id, Arc::downgrade(&file))?;
+        Ok(file)
     }
 
     /// The file's id, unique in the process.
@@ -171,6 +173,7 @@ impl<T: DeviceDriver> Drop for File<T> {
         // master goes too if the file held it (`drm_master_release`).
         self.objects.clear();
         self.dev.auth.release(self.id);
+        self.dev.remove_file(self.id);
     }
 }
 

@@ -634,16 +634,22 @@ fn a_second_primary_client_authenticates_through_the_masters_magic() {
     assert_eq!(ioctl(&other, DRM_IOCTL_GEM_OPEN, &mut drm_gem_open { name: 9, ..Default::default() }), Err(ENOENT));
     assert_eq!(ioctl(&render, DRM_IOCTL_GEM_OPEN, &mut op.clone()), Err(EACCES), "not RENDER_ALLOW");
 
-    // The name goes when the object does.
+    // The name goes with the object's last handle, even while a dma-buf keeps the object alive.
+    let mut exp = drm_prime_handle { handle: h, flags: 0, fd: -1 };
+    ioctl(&master, DRM_IOCTL_PRIME_HANDLE_TO_FD, &mut exp).unwrap();
     let mut c = drm_gem_close { handle: h, pad: 0 };
     ioctl(&master, DRM_IOCTL_GEM_CLOSE, &mut c).unwrap();
-    for handle in [op.handle, op2.handle] {
+    let mut op3 = drm_gem_open { name: fl.name, ..Default::default() };
+    ioctl(&other, DRM_IOCTL_GEM_OPEN, &mut op3).unwrap();
+    for handle in [op.handle, op2.handle, op3.handle] {
         ioctl(&other, DRM_IOCTL_GEM_CLOSE, &mut drm_gem_close { handle, pad: 0 }).unwrap();
     }
-    assert_eq!(
-        ioctl(&other, DRM_IOCTL_GEM_OPEN, &mut drm_gem_open { name: fl.name, ..Default::default() }),
-        Err(ENOENT)
-    );
+    let mut gone = drm_gem_open { name: fl.name, ..Default::default() };
+    assert_eq!(ioctl(&other, DRM_IOCTL_GEM_OPEN, &mut gone), Err(ENOENT));
+    let mut imp = drm_prime_handle { fd: exp.fd, ..Default::default() };
+    ioctl(&other, DRM_IOCTL_PRIME_FD_TO_HANDLE, &mut imp).unwrap();
+    assert_eq!(ioctl(&other, DRM_IOCTL_GEM_OPEN, &mut gone), Err(ENOENT), "a lost name does not come back");
+    close(exp.fd);
 }
 
 #[test]
