@@ -48,22 +48,14 @@ pub(crate) fn not_yet<T: DeviceDriver>(_f: &File<T>, _d: &mut IoctlData) -> Resu
     Err(EINVAL)
 }
 
-/// The `drm_mode_*`, CRTC sequence and lease ioctls: each checks `DRIVER_MODESET` first and answers `EOPNOTSUPP`
-/// without one.
+/// The `drm_mode_*`, CRTC sequence and lease ioctls: each checks `DRIVER_MODESET` first (before any argument,
+/// CLOSEFB's `pad` included) and answers `EOPNOTSUPP` without one.
 pub(crate) fn modeset_only<T: DeviceDriver>(_f: &File<T>, _d: &mut IoctlData) -> Result {
     Err(EOPNOTSUPP)
 }
 
 /// `drm_wait_vblank_ioctl`: `EOPNOTSUPP` on a device without vblank support.
 pub(crate) fn no_vblank<T: DeviceDriver>(_f: &File<T>, _d: &mut IoctlData) -> Result {
-    Err(EOPNOTSUPP)
-}
-
-/// `drm_mode_closefb_ioctl`: a nonzero `pad` is `EINVAL`, then no modesetting → `EOPNOTSUPP`.
-pub(crate) fn closefb<T: DeviceDriver>(_f: &File<T>, d: &mut IoctlData) -> Result {
-    if d.bytes()[4..8] != [0; 4] {
-        return Err(EINVAL);
-    }
     Err(EOPNOTSUPP)
 }
 

@@ -277,7 +277,7 @@ impl<T: DeviceDriver> CoreIoctls for T {
         def(DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, RENDER, "SYNCOBJ_TIMELINE_SIGNAL", syncobj_timeline_signal::<T>),
         def(nr::iowr(0xce, 104), NONE, "MODE_GETFB2", core::modeset_only::<T>),
         def(DRM_IOCTL_SYNCOBJ_EVENTFD, RENDER, "SYNCOBJ_EVENTFD", core::not_yet::<T>),
-        def(nr::iowr(0xd0, 8), NONE, "MODE_CLOSEFB", core::closefb::<T>),
+        def(nr::iowr(0xd0, 8), NONE, "MODE_CLOSEFB", core::modeset_only::<T>),
         def(DRM_IOCTL_SET_CLIENT_NAME, RENDER, "SET_CLIENT_NAME", core::set_client_name::<T>),
         def(DRM_IOCTL_GEM_CHANGE_HANDLE, RENDER, "GEM_CHANGE_HANDLE", core::invalid_op::<T>),
     ];
