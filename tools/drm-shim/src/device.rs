@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 
-use kernel::drm::auth::{NodeType, Opener};
+use kernel::drm::auth::{as_task, Capabilities, NodeType, Opener};
+use kernel::uaccess::UserPtr;
 use lock_api::RawMutex as _;
 use parking_lot::Mutex;
 use rk3588_platform::Rk3588;
@@ -114,15 +115,21 @@ fn effective_caps() -> u64 {
     u64::from(data[0].effective) | (u64::from(data[1].effective) << 32)
 }
 
-/// Who opens `minor` now: the node and the caller's CAP_SYS_ADMIN and CAP_SYS_NICE, which the DRM core samples
-/// for the new file (root is authenticated from the start; the device decides who is master).
-fn opener(minor: Minor) -> Opener {
+/// The calling thread's CAP_SYS_ADMIN and CAP_SYS_NICE.
+fn capabilities() -> Capabilities {
     let caps = effective_caps();
+    Capabilities { sys_admin: caps & (1 << CAP_SYS_ADMIN) != 0, sys_nice: caps & (1 << CAP_SYS_NICE) != 0 }
+}
+
+/// Who opens `minor` now: the node and the caller's capabilities, which the DRM core samples for the new file
+/// (root is authenticated from the start; the device decides who is master).
+fn opener(minor: Minor) -> Opener {
+    let caps = capabilities();
     let node = match minor {
         Minor::Card0 => NodeType::Primary,
         Minor::Render128 => NodeType::Render,
     };
-    Opener { node, sys_admin: caps & (1 << CAP_SYS_ADMIN) != 0, sys_nice: caps & (1 << CAP_SYS_NICE) != 0 }
+    Opener { node, sys_admin: caps.sys_admin, sys_nice: caps.sys_nice }
 }
 
 impl DrmOpen {
@@ -132,6 +139,12 @@ impl DrmOpen {
         let d = device()?;
         let file = TyrDrmFile::open(d.dev(), opener(minor))?;
         Ok(Arc::new(DrmOpen { file, minor, key, generation: d.generation }))
+    }
+
+    /// `ioctl` on the file as the calling thread: its capabilities now, not the opener's, are what `capable()`
+    /// checks see (`DRM_ROOT_ONLY`, SET/DROP_MASTER, Panthor's priorities).
+    pub fn ioctl(&self, cmd: u32, arg: UserPtr) -> kernel::Result {
+        as_task(capabilities(), || self.file.ioctl(cmd, arg))
     }
 
     /// Whether the file belongs to this process's current device (not inherited across fork).

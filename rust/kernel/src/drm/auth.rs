@@ -44,6 +44,40 @@ impl Opener {
     pub const PRIMARY: Opener = Opener { node: NodeType::Primary, sys_admin: false, sys_nice: false };
 }
 
+/// Capabilities of the task making a call (what `capable()` looks at in `current`'s credentials).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// CAP_SYS_ADMIN.
+    pub sys_admin: bool,
+    /// CAP_SYS_NICE.
+    pub sys_nice: bool,
+}
+
+std::thread_local! {
+    /// The capabilities of the call this thread is making, while [`as_task`] runs it.
+    static CURRENT: core::cell::Cell<Option<Capabilities>> = const { core::cell::Cell::new(None) };
+}
+
+/// Runs `f` as a task holding `caps`: the permission checks made during it (`DRM_ROOT_ONLY`, SET/DROP_MASTER's
+/// CAP_SYS_ADMIN rule, a driver's CAP_SYS_NICE check) see these, as the kernel checks the calling task's
+/// credentials at the time of the call rather than the opener's. Outside it, a file's calls use the capabilities
+/// its opener had.
+pub fn as_task<R>(caps: Capabilities, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Capabilities>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CURRENT.with(|c| c.replace(Some(caps))));
+    f()
+}
+
+/// The capabilities of the current call: those [`as_task`] set, else `opener`'s.
+pub(crate) fn current_caps(opener: Opener) -> Capabilities {
+    CURRENT.with(|c| c.get()).unwrap_or(Capabilities { sys_admin: opener.sys_admin, sys_nice: opener.sys_nice })
+}
+
 /// `DRM_IF_MAJOR`: the DRM interface version `SET_VERSION` reports.
 pub const DRM_IF_MAJOR: i32 = 1;
 /// `DRM_IF_MINOR`.
@@ -177,14 +211,15 @@ impl Auth {
         s.collect();
     }
 
-    /// The permission view of file `id` now (`drm_ioctl_permit`'s inputs).
+    /// The permission view of file `id` now (`drm_ioctl_permit`'s inputs), with the current call's capabilities.
     pub(crate) fn caller(&self, id: u64, opener: Opener) -> Caller {
+        let caps = current_caps(opener);
         let base = Caller {
             render_node: opener.node == NodeType::Render,
             authenticated: false,
             master: false,
-            sys_admin: opener.sys_admin,
-            sys_nice: opener.sys_nice,
+            sys_admin: caps.sys_admin,
+            sys_nice: caps.sys_nice,
         };
         if base.render_node {
             // Render clients have no master and pass DRM_AUTH whatever their flag says.
@@ -363,6 +398,22 @@ mod tests {
         assert!(a.caller(3, Opener::PRIMARY).master);
         a.open(4, ROOT_PRIMARY).unwrap();
         assert!(a.authenticated(4) && !a.caller(4, ROOT_PRIMARY).master, "root is authenticated, not master");
+    }
+
+    #[test]
+    fn capabilities_are_the_calling_tasks() {
+        let a = Auth::default();
+        a.open(1, ROOT_PRIMARY).unwrap();
+        assert!(a.caller(1, ROOT_PRIMARY).sys_admin);
+        let none = Capabilities::default();
+        let inner = as_task(none, || {
+            let nested = as_task(Capabilities { sys_nice: true, ..none }, || a.caller(1, ROOT_PRIMARY));
+            assert!(nested.sys_nice && !nested.sys_admin);
+            a.caller(1, ROOT_PRIMARY)
+        });
+        assert!(!inner.sys_admin && !inner.sys_nice, "root dropped its capabilities after the open");
+        assert!(inner.authenticated, "authentication was decided at open");
+        assert!(a.caller(1, ROOT_PRIMARY).sys_admin, "restored after the call");
     }
 
     #[test]

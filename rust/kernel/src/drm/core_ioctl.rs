@@ -104,12 +104,12 @@ pub(crate) fn auth_magic<T: DeviceDriver>(f: &File<T>, d: &mut IoctlData) -> Res
 
 /// `drm_setmaster_ioctl`.
 pub(crate) fn set_master<T: DeviceDriver>(f: &File<T>, _d: &mut IoctlData) -> Result {
-    f.device().auth.set_master(f.id(), f.opener().sys_admin)
+    f.device().auth.set_master(f.id(), f.caller().sys_admin)
 }
 
 /// `drm_dropmaster_ioctl`.
 pub(crate) fn drop_master<T: DeviceDriver>(f: &File<T>, _d: &mut IoctlData) -> Result {
-    f.device().auth.drop_master(f.id(), f.opener().sys_admin)
+    f.device().auth.drop_master(f.id(), f.caller().sys_admin)
 }
 
 /// `drm_getclient`: index 0 describes the caller (libva reads `auth` from it); any other index is `EINVAL`.

@@ -116,9 +116,9 @@ impl<T: DeviceDriver> File<T> {
         &self.syncobjs
     }
 
-    /// What the permission checks see now: node, capabilities, and the device's view of whether the file is
-    /// authenticated and the current master (`drm_is_current_master`), which change with SET/DROP_MASTER and
-    /// AUTH_MAGIC.
+    /// What the permission checks see now: node, the calling task's capabilities ([`super::auth::as_task`], else
+    /// the opener's), and the device's view of whether the file is authenticated and the current master
+    /// (`drm_is_current_master`), which change with SET/DROP_MASTER and AUTH_MAGIC.
     pub fn caller(&self) -> Caller {
         self.dev.auth.caller(self.id, self.opener)
     }

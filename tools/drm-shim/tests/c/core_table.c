@@ -212,6 +212,11 @@ int main(void)
 		CHECK(ioctl(root, DRM_IOCTL_SET_UNIQUE, &u) == -1 && errno == EINVAL); /* drm_invalid_op */
 		struct drm_block blk = { 0 };
 		CHECK(ioctl(root, DRM_IOCTL_BLOCK, &blk) == 0); /* drm_noop */
+		/* capable() looks at the caller now: dropping CAP_SYS_ADMIN after the open loses ROOT_ONLY, but the
+		 * file stays authenticated (decided at open). */
+		CHECK(set_caps(initial & ~(1u << CAP_SYS_ADMIN)) == 0);
+		CHECK(ioctl(root, DRM_IOCTL_BLOCK, &blk) == -1 && errno == EACCES);
+		CHECK(ioctl(root, DRM_IOCTL_GET_CLIENT, &cl) == 0 && cl.auth == 1);
 		CHECK(close(root) == 0);
 		puts("root rules checked");
 	}
