@@ -202,7 +202,8 @@ impl<T: DeviceDriver> Device<T> {
         self.names.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The global name of `obj`, allocated (lowest free from 1) if it has none (`drm_gem_flink_ioctl`).
+    /// The global name of `obj`, allocated (lowest free from 1) if it has none (`drm_gem_flink_ioctl`; the caller
+    /// holds a handle to `obj`).
     pub(crate) fn flink(&self, obj: &Arc<T::Object>) -> Result<u32> {
         let mut names = self.names();
         names.retain(|_, w| w.strong_count() > 0);
@@ -225,18 +226,22 @@ impl<T: DeviceDriver> Device<T> {
         Ok(name)
     }
 
-    /// The object named `name` (`drm_gem_open_ioctl`'s lookup); `ENOENT` if none. Upstream removes a name when
-    /// the object's last handle goes (`drm_gem_object_handle_free`); here a name whose object no file holds a
-    /// handle to any more is removed when it is next looked up.
+    /// The object named `name` (`drm_gem_open_ioctl`'s lookup); `ENOENT` if none.
     pub(crate) fn open_name(&self, name: u32) -> Result<Arc<T::Object>> {
-        let mut names = self.names();
-        let obj = names.get(&name).and_then(Weak::upgrade).ok_or(ENOENT)?;
-        let files: Vec<Arc<File<T>>> = self.files().values().filter_map(Weak::upgrade).collect();
-        if files.iter().any(|f| f.objects().find(&obj).is_some()) {
-            return Ok(obj);
+        self.names().get(&name).and_then(Weak::upgrade).ok_or(ENOENT)
+    }
+
+    /// Removes the names of objects no open file holds a handle to any more (`drm_gem_object_handle_free` when an
+    /// object's handle count reaches zero). Called after a handle goes: GEM_CLOSE, and a file's release.
+    pub(crate) fn release_names(&self) {
+        if self.names().is_empty() {
+            return;
         }
-        names.remove(&name);
-        Err(ENOENT)
+        // The files are collected first and dropped after the names lock is released: dropping the last reference
+        // to a file releases it, which comes back here.
+        let files: Vec<Arc<File<T>>> = self.files().values().filter_map(Weak::upgrade).collect();
+        self.names().retain(|_, w| w.upgrade().is_some_and(|o| files.iter().any(|f| f.objects().find(&o).is_some())));
+        drop(files);
     }
 
     fn files(&self) -> MutexGuard<'_, BTreeMap<u64, Weak<File<T>>>> {

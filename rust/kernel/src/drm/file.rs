@@ -174,6 +174,7 @@ impl<T: DeviceDriver> Drop for File<T> {
         self.objects.clear();
         self.dev.auth.release(self.id);
         self.dev.remove_file(self.id);
+        self.dev.release_names();
     }
 }
 
@@ -346,7 +347,9 @@ fn gem_close<T: DeviceDriver>(f: &File<T>, d: &mut IoctlData) -> Result {
         return Err(EOPNOTSUPP);
     }
     // `drm_gem_handle_delete` reports an unknown handle as EINVAL; `pad` is not looked at.
-    f.objects.delete(a.handle).map_err(|_| EINVAL)
+    f.objects.delete(a.handle).map_err(|_| EINVAL)?;
+    f.dev.release_names();
+    Ok(())
 }
 
 fn get_cap<T: DeviceDriver>(_f: &File<T>, d: &mut IoctlData) -> Result {
