@@ -1,5 +1,6 @@
 //! Generates the DRM core uAPI (`include/uapi/drm/drm.h`) with bindgen, for the core ioctls the `drm` module serves
-//! (VERSION, GET_CAP, GEM_CLOSE, PRIME, SYNCOBJ_*).
+//! (the whole core table: VERSION, GET_CAP, the master and
+//! authentication ioctls, GEM, PRIME, SYNCOBJ_*).
 //!
 //! The header is Debian's `linux-libc-dev` 6.12 (bookworm-backports), which `make` unpacks under `build/uapi` via
 //! `scripts/fetch-uapi-headers.sh`; `TYR_UAPI_INCLUDE` points elsewhere.
@@ -26,7 +27,9 @@ fn main() {
     let bindings = bindgen::Builder::default()
         .header_contents("drm_uapi.h", "#include <drm/drm.h>\n")
         .clang_arg(format!("-I{}", include.display()))
-        .allowlist_type("drm_(version|gem_close|get_cap|prime_handle|syncobj_.*|set_client_cap)")
+        .allowlist_type(
+            "drm_(version|gem_close|gem_flink|gem_open|get_cap|prime_handle|syncobj_.*|set_client_cap|unique|auth|client|stats|set_version)",
+        )
         .allowlist_var("DRM_(CAP|CLIENT_CAP|SYNCOBJ|COMMAND|IOCTL_BASE|CLOEXEC|RDWR|PRIME).*")
         // drm_version has a hole after version_patchlevel: name it, so every byte of the struct is a field.
         .explicit_padding(true)

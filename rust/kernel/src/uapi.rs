@@ -22,6 +22,26 @@ pub const DRM_CLOEXEC: u32 = 0o2_000_000;
 /// `DRM_RDWR` (`O_RDWR`).
 pub const DRM_RDWR: u32 = 2;
 
+/// `struct drm_set_client_name` (Linux 6.13, newer than the bindgen header): a client's name for fdinfo.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct drm_set_client_name {
+    /// Length of the name, without a NUL.
+    pub name_len: u64,
+    /// User pointer to the name.
+    pub name: u64,
+}
+
+/// `struct drm_gem_change_handle` (Linux 6.18, newer than the bindgen header).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct drm_gem_change_handle {
+    /// Current handle of the object.
+    pub handle: u32,
+    /// Handle to move it to.
+    pub new_handle: u32,
+}
+
 /// Ioctl command numbers, as `_IOC(dir, 'd', nr, size)` builds them.
 pub mod ioctl {
     use super::*;
@@ -41,6 +61,14 @@ pub mod ioctl {
     /// `DRM_IOWR(nr, type)`.
     pub const fn iowr(nr: u32, size: usize) -> u32 {
         ioc(IOC_READ | IOC_WRITE, nr, size)
+    }
+    /// `DRM_IOR(nr, type)`.
+    pub const fn ior(nr: u32, size: usize) -> u32 {
+        ioc(IOC_READ, nr, size)
+    }
+    /// `DRM_IO(nr)`.
+    pub const fn io(nr: u32) -> u32 {
+        ioc(0, nr, 0)
     }
     /// `DRM_IOW(nr, type)`.
     pub const fn iow(nr: u32, size: usize) -> u32 {
@@ -64,9 +92,20 @@ pub mod ioctl {
     }
 
     pub const DRM_IOCTL_VERSION: u32 = iowr(0x00, size_of::<drm_version>());
+    pub const DRM_IOCTL_GET_UNIQUE: u32 = iowr(0x01, size_of::<drm_unique>());
+    pub const DRM_IOCTL_GET_MAGIC: u32 = ior(0x02, size_of::<drm_auth>());
+    pub const DRM_IOCTL_GET_CLIENT: u32 = iowr(0x05, size_of::<drm_client>());
+    pub const DRM_IOCTL_GET_STATS: u32 = ior(0x06, size_of::<drm_stats>());
+    pub const DRM_IOCTL_SET_VERSION: u32 = iowr(0x07, size_of::<drm_set_version>());
     pub const DRM_IOCTL_GEM_CLOSE: u32 = iow(0x09, size_of::<drm_gem_close>());
+    pub const DRM_IOCTL_GEM_FLINK: u32 = iowr(0x0a, size_of::<drm_gem_flink>());
+    pub const DRM_IOCTL_GEM_OPEN: u32 = iowr(0x0b, size_of::<drm_gem_open>());
     pub const DRM_IOCTL_GET_CAP: u32 = iowr(0x0c, size_of::<drm_get_cap>());
     pub const DRM_IOCTL_SET_CLIENT_CAP: u32 = iow(0x0d, size_of::<drm_set_client_cap>());
+    pub const DRM_IOCTL_SET_UNIQUE: u32 = iow(0x10, size_of::<drm_unique>());
+    pub const DRM_IOCTL_AUTH_MAGIC: u32 = iow(0x11, size_of::<drm_auth>());
+    pub const DRM_IOCTL_SET_MASTER: u32 = io(0x1e);
+    pub const DRM_IOCTL_DROP_MASTER: u32 = io(0x1f);
     pub const DRM_IOCTL_PRIME_HANDLE_TO_FD: u32 = iowr(0x2d, size_of::<drm_prime_handle>());
     pub const DRM_IOCTL_PRIME_FD_TO_HANDLE: u32 = iowr(0x2e, size_of::<drm_prime_handle>());
     pub const DRM_IOCTL_SYNCOBJ_CREATE: u32 = iowr(0xbf, size_of::<drm_syncobj_create>());
@@ -81,4 +120,6 @@ pub mod ioctl {
     pub const DRM_IOCTL_SYNCOBJ_TRANSFER: u32 = iowr(0xcc, size_of::<drm_syncobj_transfer>());
     pub const DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL: u32 = iowr(0xcd, size_of::<drm_syncobj_timeline_array>());
     pub const DRM_IOCTL_SYNCOBJ_EVENTFD: u32 = iowr(0xcf, size_of::<drm_syncobj_eventfd>());
+    pub const DRM_IOCTL_SET_CLIENT_NAME: u32 = iowr(0xd1, size_of::<drm_set_client_name>());
+    pub const DRM_IOCTL_GEM_CHANGE_HANDLE: u32 = iowr(0xd2, size_of::<drm_gem_change_handle>());
 }

@@ -10,14 +10,15 @@
 //! driver code against a device whose threads are gone. The parent's state is untouched.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 
-use kernel::drm::ioctl::Caller;
+use kernel::drm::auth::{as_task, Capabilities, NodeType, Opener};
+use kernel::uaccess::UserPtr;
 use lock_api::RawMutex as _;
 use parking_lot::Mutex;
 use rk3588_platform::Rk3588;
-use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile};
 use tyr::gem::TyrObject;
 
 use crate::vfs::Minor;
@@ -81,49 +82,74 @@ pub struct DrmOpen {
     pub minor: Minor,
     /// `(st_dev, st_ino)` of the real descriptor standing for it, to tell a reused descriptor number from ours.
     pub key: (u64, u64),
-    /// Whether this file holds the DRM master (the first primary-node open while there is none).
-    master: bool,
     generation: u32,
 }
 
-static MASTER_TAKEN: AtomicBool = AtomicBool::new(false);
+/// `CAP_SYS_ADMIN`.
+const CAP_SYS_ADMIN: u32 = 21;
+/// `CAP_SYS_NICE`.
+const CAP_SYS_NICE: u32 = 23;
+
+/// The calling thread's effective capability set (`capget`), empty if it cannot be read.
+fn effective_caps() -> u64 {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    // _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set.
+    let mut hdr = Header { version: 0x2008_0522, pid: 0 };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget reads `hdr` and writes two `Data` records, the layout the v3 header promises.
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr as *mut Header, data.as_mut_ptr()) };
+    if r != 0 {
+        return 0;
+    }
+    u64::from(data[0].effective) | (u64::from(data[1].effective) << 32)
+}
+
+/// The calling thread's CAP_SYS_ADMIN and CAP_SYS_NICE.
+fn capabilities() -> Capabilities {
+    let caps = effective_caps();
+    Capabilities { sys_admin: caps & (1 << CAP_SYS_ADMIN) != 0, sys_nice: caps & (1 << CAP_SYS_NICE) != 0 }
+}
+
+/// Who opens `minor` now: the node and the caller's capabilities, which the DRM core samples for the new file
+/// (root is authenticated from the start; the device decides who is master).
+fn opener(minor: Minor) -> Opener {
+    let caps = capabilities();
+    let node = match minor {
+        Minor::Card0 => NodeType::Primary,
+        Minor::Render128 => NodeType::Render,
+    };
+    Opener { node, sys_admin: caps.sys_admin, sys_nice: caps.sys_nice }
+}
 
 impl DrmOpen {
-    /// Opens `minor` on this generation's device as the node's client kind, with `key` the identity of the real
-    /// descriptor that will stand for it.
+    /// Opens `minor` on this generation's device (a new DRM file, as every `open` of a node gives), with `key` the
+    /// identity of the real descriptor that will stand for it.
     pub fn open(minor: Minor, key: (u64, u64)) -> kernel::Result<Arc<DrmOpen>> {
         let d = device()?;
-        // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
-        let (caller, master) = match minor {
-            Minor::Render128 => (Caller { sys_admin: root, sys_nice: root, ..RENDER_CLIENT }, false),
-            Minor::Card0 => {
-                // `drm_master_open`: a primary client becomes master when the minor has none.
-                let master = !MASTER_TAKEN.swap(true, Ordering::AcqRel);
-                let caller =
-                    Caller { render_node: false, authenticated: true, master, sys_admin: root, sys_nice: root };
-                (caller, master)
-            }
-        };
-        let file = TyrDrmFile::open(d.dev(), caller).inspect_err(|_| {
-            if master {
-                MASTER_TAKEN.store(false, Ordering::Release);
-            }
-        })?;
-        Ok(Arc::new(DrmOpen { file, minor, key, master, generation: d.generation }))
+        let file = TyrDrmFile::open(d.dev(), opener(minor))?;
+        Ok(Arc::new(DrmOpen { file, minor, key, generation: d.generation }))
+    }
+
+    /// `ioctl` on the file as the calling thread: its capabilities now, not the opener's, are what `capable()`
+    /// checks see (`DRM_ROOT_ONLY`, SET/DROP_MASTER, Panthor's priorities).
+    pub fn ioctl(&self, cmd: u32, arg: UserPtr) -> kernel::Result {
+        as_task(capabilities(), || self.file.ioctl(cmd, arg))
     }
 
     /// Whether the file belongs to this process's current device (not inherited across fork).
     pub fn is_current(&self) -> bool {
         self.generation == generation()
-    }
-}
-
-impl Drop for DrmOpen {
-    fn drop(&mut self) {
-        if self.master && self.is_current() {
-            MASTER_TAKEN.store(false, Ordering::Release);
-        }
     }
 }
 
@@ -313,8 +339,6 @@ fn install_fork_handlers() {
     }
     extern "C" fn child() {
         GENERATION.fetch_add(1, Ordering::AcqRel);
-        // The child's device, when it boots one, has no master yet.
-        MASTER_TAKEN.store(false, Ordering::Release);
         // SAFETY: the child's only thread is the one that ran `prepare`, so it owns both locks.
         unsafe {
             TABLES.raw().unlock();

@@ -34,7 +34,7 @@ pub fn ioctl(fd: c_int, req: u64, arg: *mut c_void) -> Outcome<c_int> {
     let out = if !d.is_current() {
         Outcome::Fail(libc::ENODEV)
     } else {
-        match d.file.ioctl(cmd, UserPtr(arg as usize)) {
+        match d.ioctl(cmd, UserPtr(arg as usize)) {
             Ok(()) => Outcome::Done(0),
             Err(e) => Outcome::Fail(-e.to_errno()),
         }

@@ -106,7 +106,8 @@ fn open_dir(path: &str, flags: c_int) -> Outcome<c_int> {
 }
 
 /// The absolute path `path` names relative to `dirfd`: itself when absolute, joined to a fake directory's path when
-/// `dirfd` is one, `None` otherwise (relative to the working directory or to a real directory: never fake).
+/// `dirfd` is one, `/proc/self/fd/N` for a number relative to an open `/proc/self/fd` (or `/proc/<pid>/fd`), `None`
+/// otherwise (relative to the working directory or to another real directory: never fake).
 pub fn at_path(dirfd: c_int, path: Option<&str>) -> Option<String> {
     let path = path?;
     if path.starts_with('/') {
@@ -114,13 +115,72 @@ pub fn at_path(dirfd: c_int, path: Option<&str>) -> Option<String> {
     }
     match lookup(dirfd) {
         Some(Tracked::Dir(d)) => Some(format!("{d}/{path}")),
-        _ => None,
+        Some(Tracked::Drm(_)) => None,
+        // Only a descriptor number can name one of ours there, so other names never cost the readlink.
+        None if dirfd >= 0 && !path.is_empty() && path.bytes().all(|b| b.is_ascii_digit()) => {
+            let dir = real_link(&format!("/proc/self/fd/{dirfd}"))?;
+            proc_fd_number(&format!("{dir}/{path}")).map(|_| format!("/proc/self/fd/{path}"))
+        }
+        None => None,
+    }
+}
+
+/// What the real symbolic link `path` points to.
+fn real_link(path: &str) -> Option<String> {
+    let c = CString::new(path).ok()?;
+    let mut buf = [0u8; 256];
+    // SAFETY: `c` is NUL-terminated and `buf` has the length passed.
+    let n = unsafe { real::readlinkat(libc::AT_FDCWD, c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let n = usize::try_from(n).ok().filter(|&n| n < buf.len())?;
+    String::from_utf8(buf[..n].to_vec()).ok()
+}
+
+/// The descriptor number `N` of `/proc/self/fd/N`, `/proc/thread-self/fd/N` or `/proc/<own pid>/fd/N`.
+fn proc_fd_number(path: &str) -> Option<c_int> {
+    let rest = path.strip_prefix("/proc/")?;
+    let (who, n) = rest.split_once("/fd/")?;
+    // SAFETY: getpid has no preconditions.
+    let own = who == "self" || who == "thread-self" || who.parse::<i32>().ok() == Some(unsafe { libc::getpid() });
+    if !own || n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
+}
+
+/// What `/proc/self/fd/N` leads to when `N` is a live descriptor of the shim; a number whose real descriptor is no
+/// longer ours (closed behind the shim's back) is forgotten and `None`.
+fn proc_fd_tracked(path: &str) -> Option<Tracked> {
+    let fd = proc_fd_number(path)?;
+    match lookup(fd)? {
+        Tracked::Drm(d) if fd_key(fd) != Some(d.key) => {
+            device::untrack(fd);
+            None
+        }
+        t => Some(t),
+    }
+}
+
+/// `open("/proc/self/fd/N")` of one of the shim's descriptors opens what it stands for again, as the kernel opens
+/// the node behind the link: for a DRM node a **new** DRM file (its own handles, and the master and authentication
+/// state any new open of that node gets), for a fake directory a new directory descriptor.
+fn open_again(t: Tracked, flags: c_int) -> Outcome<c_int> {
+    if flags & (libc::O_CREAT | libc::O_EXCL) == libc::O_CREAT | libc::O_EXCL {
+        return Outcome::Fail(libc::EEXIST);
+    }
+    match t {
+        Tracked::Drm(d) => open_node(d.minor, flags),
+        Tracked::Dir(p) => open_dir(&p, flags),
     }
 }
 
 /// `open`/`openat` of `path` (already made absolute). `reopen` performs the real open of a rewritten path.
 pub fn open(path: Option<&str>, flags: c_int, reopen: impl FnOnce(*const c_char) -> c_int) -> Outcome<c_int> {
     let Some(p) = path else { return Outcome::Pass };
+    if let Some(t) = proc_fd_tracked(p) {
+        let out = open_again(t, flags);
+        trace::call!(out, "open({p:?}, {flags:#x})");
+        return out;
+    }
     let out = match vfs::resolve(p, flags & libc::O_NOFOLLOW == 0) {
         Resolved::Untouched => return Outcome::Pass,
         Resolved::Error(e) => Outcome::Fail(e),
@@ -158,6 +218,21 @@ pub fn stat_path(
     restat: impl FnOnce(*const c_char) -> c_int,
 ) -> Outcome<c_int> {
     let Some(p) = path else { return Outcome::Pass };
+    if follow {
+        // `/proc/self/fd/N` is a link to the node: stat follows it.
+        match proc_fd_tracked(p) {
+            Some(Tracked::Drm(d)) => {
+                fill(&FakeStat::of_minor(d.minor));
+                trace::line(format_args!("stat({p:?}) = fake node"));
+                return Outcome::Done(0);
+            }
+            Some(Tracked::Dir(dir)) => {
+                fill(&FakeStat::of(&dir, &Node::Dir));
+                return Outcome::Done(0);
+            }
+            None => {}
+        }
+    }
     let out = match vfs::resolve(p, follow) {
         Resolved::Untouched => return Outcome::Pass,
         Resolved::Error(e) => Outcome::Fail(e),
@@ -191,10 +266,7 @@ pub fn stat_fd(fd: c_int) -> Option<FakeStat> {
 
 /// What `/proc/self/fd/N` shows for a tracked descriptor.
 fn proc_fd_target(path: &str) -> Option<String> {
-    // SAFETY: getpid has no preconditions.
-    let pid = unsafe { libc::getpid() };
-    let rest = path.strip_prefix("/proc/self/fd/").or_else(|| path.strip_prefix(&format!("/proc/{pid}/fd/")))?;
-    match lookup(rest.parse().ok()?)? {
+    match proc_fd_tracked(path)? {
         Tracked::Drm(d) => Some(d.minor.dev_path().to_string()),
         Tracked::Dir(p) => Some(p.to_string()),
     }

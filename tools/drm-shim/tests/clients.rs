@@ -165,3 +165,14 @@ fn trace_names_each_ioctl_and_its_result() {
     assert!(log.contains("DRM_IOCTL_VERSION, 0x10) = -1 EFAULT"), "{log}");
     assert!(log.contains("DRM_IOCTL_PANTHOR_BO_CREATE"), "{log}");
 }
+
+#[test]
+fn every_core_ioctl_number_answers_as_upstream_on_card0_and_render_descriptors() {
+    let out = run("core_table", &[]);
+    assert!(out.ends_with("ok\n"), "{out}");
+}
+
+#[test]
+fn reopening_through_proc_self_fd_gives_a_new_drm_file() {
+    assert_eq!(run("reopen", &[]), "ok\n");
+}

@@ -7,15 +7,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
+use super::auth::Auth;
 use super::driver::Driver;
 use super::file::File;
 use super::gem::IntoGemObject;
 use super::ioctl::IoctlDesc;
 use super::prime::PrimeExports;
 use crate::alloc;
-use crate::error::code::{ENOSPC, ENXIO};
+use crate::error::code::{ENOENT, ENOSPC, ENXIO};
 use crate::error::Result;
 
 /// What `DRM_IOCTL_VERSION` reports (`struct drm_driver`'s name, desc, date and version fields).
@@ -142,11 +143,19 @@ impl<O: IntoGemObject> VmaOffsetManager<O> {
 /// A DRM device.
 ///
 /// # Invariants
-/// `offsets` and `prime` only hold objects created by this device's driver.
+/// `offsets`, `prime` and `names` only hold objects created by this device's driver.
 pub struct Device<T: DeviceDriver> {
     data: T::Data,
     offsets: Arc<VmaOffsetManager<T::Object>>,
     pub(crate) prime: Mutex<PrimeExports<T::Object>>,
+    /// Master and authentication state of the device's files (`master_mutex` and what it guards).
+    pub(crate) auth: Auth,
+    /// `drm_device::unique`: the parent device's name.
+    unique: OnceLock<String>,
+    /// GEM global names (`object_name_idr`), from 1.
+    names: Mutex<BTreeMap<u32, Weak<T::Object>>>,
+    /// The open files, by id: a name lasts while some file holds a handle to its object.
+    files: Mutex<BTreeMap<u64, Weak<File<T>>>>,
     unplugged: AtomicBool,
 }
 
@@ -164,6 +173,10 @@ impl<T: DeviceDriver> Device<T> {
             data,
             offsets,
             prime: Mutex::new(PrimeExports::new()),
+            auth: Auth::default(),
+            unique: OnceLock::new(),
+            names: Mutex::new(BTreeMap::new()),
+            files: Mutex::new(BTreeMap::new()),
             unplugged: AtomicBool::new(false),
         })
         .map_err(Into::into)
@@ -172,6 +185,79 @@ impl<T: DeviceDriver> Device<T> {
     /// The driver's per-device data.
     pub fn data(&self) -> &T::Data {
         &self.data
+    }
+
+    /// Sets the unique name (`drm_dev_set_unique`; `drm_dev_init` uses the parent device's name, e.g.
+    /// `fb000000.gpu` for a platform device). Only the first call has an effect.
+    pub fn set_unique(&self, name: &str) {
+        let _ = self.unique.set(name.to_string());
+    }
+
+    /// The unique name ([`Device::set_unique`]), empty if never set.
+    pub fn unique(&self) -> &str {
+        self.unique.get().map_or("", String::as_str)
+    }
+
+    fn names(&self) -> MutexGuard<'_, BTreeMap<u32, Weak<T::Object>>> {
+        self.names.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The global name of `obj`, allocated (lowest free from 1) if it has none (`drm_gem_flink_ioctl`; the caller
+    /// holds a handle to `obj`).
+    pub(crate) fn flink(&self, obj: &Arc<T::Object>) -> Result<u32> {
+        let mut names = self.names();
+        names.retain(|_, w| w.strong_count() > 0);
+        let id = obj.gem().id();
+        if let Some((n, _)) = names.iter().find(|(_, w)| w.upgrade().is_some_and(|o| o.gem().id() == id)) {
+            return Ok(*n);
+        }
+        let mut name = 1u32;
+        for k in names.keys() {
+            if *k != name {
+                break;
+            }
+            name = name.checked_add(1).ok_or(ENOSPC)?;
+        }
+        if name > i32::MAX as u32 {
+            return Err(ENOSPC);
+        }
+        alloc::check()?;
+        names.insert(name, Arc::downgrade(obj));
+        Ok(name)
+    }
+
+    /// The object named `name` (`drm_gem_open_ioctl`'s lookup); `ENOENT` if none.
+    pub(crate) fn open_name(&self, name: u32) -> Result<Arc<T::Object>> {
+        self.names().get(&name).and_then(Weak::upgrade).ok_or(ENOENT)
+    }
+
+    /// Removes the names of objects no open file holds a handle to any more (`drm_gem_object_handle_free` when an
+    /// object's handle count reaches zero). Called after a handle goes: GEM_CLOSE, and a file's release.
+    pub(crate) fn release_names(&self) {
+        if self.names().is_empty() {
+            return;
+        }
+        // The files are collected first and dropped after the names lock is released: dropping the last reference
+        // to a file releases it, which comes back here.
+        let files: Vec<Arc<File<T>>> = self.files().values().filter_map(Weak::upgrade).collect();
+        self.names().retain(|_, w| w.upgrade().is_some_and(|o| files.iter().any(|f| f.objects().find(&o).is_some())));
+        drop(files);
+    }
+
+    fn files(&self) -> MutexGuard<'_, BTreeMap<u64, Weak<File<T>>>> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records an open file (for the name rule of [`Device::open_name`]).
+    pub(crate) fn add_file(&self, id: u64, file: Weak<File<T>>) -> Result {
+        alloc::check()?;
+        self.files().insert(id, file);
+        Ok(())
+    }
+
+    /// Forgets a file being released.
+    pub(crate) fn remove_file(&self, id: u64) {
+        self.files().remove(&id);
     }
 
     /// Marks the device gone (`drm_dev_unplug`): every later ioctl fails with `ENODEV`.

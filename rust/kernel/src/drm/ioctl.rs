@@ -9,7 +9,8 @@
 //!   the *caller's* size when both commands carry the write/read direction: a shorter caller struct is zero-extended,
 //!   a longer one is read and written back unchanged beyond the kernel's size (no `E2BIG` at this level);
 //! * permissions (`DRM_ROOT_ONLY`, `DRM_AUTH`, `DRM_MASTER`, render nodes needing `DRM_RENDER_ALLOW`) are checked
-//!   after the copy-in and fail with `EACCES`;
+//!   after the copy-in and fail with `EACCES` (`drm_ioctl_permit`); a bad argument pointer is therefore `EFAULT`
+//!   even for a call the caller may not make, and an empty slot `EINVAL` before either;
 //! * `out` bytes are copied back whatever the handler returned, so fields written before a failure are visible; a
 //!   fault in that copy replaces the result with `EFAULT`.
 
@@ -153,6 +154,20 @@ fn permit(flags: IoctlFlags, caller: Caller) -> Result {
 
 /// Runs ioctl `cmd` with argument pointer `arg` for `ctx` as the DRM core does (`drm_ioctl`).
 pub fn dispatch<C: ?Sized>(tables: &IoctlTables<'_, C>, ctx: &C, caller: Caller, cmd: u32, arg: UserPtr) -> Result {
+    dispatch_with(tables, ctx, || Ok(caller), cmd, arg)
+}
+
+/// [`dispatch`] with the caller's permission view taken after the copy-in, where `drm_ioctl_kernel` looks at it:
+/// `caller` may fail (`ENODEV` for a device unplugged meanwhile), and sees the master and authentication state of
+/// that moment. Order: type (`ENOTTY`), table lookup and empty slots (`EINVAL`), copy-in (`EFAULT`), `caller` and
+/// `drm_ioctl_permit` (`EACCES`), the handler, then the copy-out whatever the result.
+pub fn dispatch_with<C: ?Sized>(
+    tables: &IoctlTables<'_, C>,
+    ctx: &C,
+    caller: impl FnOnce() -> Result<Caller>,
+    cmd: u32,
+    arg: UserPtr,
+) -> Result {
     if ioc_type(cmd) != DRM_IOCTL_BASE {
         return Err(ENOTTY);
     }
@@ -169,7 +184,7 @@ pub fn dispatch<C: ?Sized>(tables: &IoctlTables<'_, C>, ctx: &C, caller: Caller,
     let user = UserSlice::new(arg, user_size);
     user.reader().read_slice(&mut data.bytes()[..in_size])?;
 
-    let res = permit(desc.flags, caller).and_then(|()| (desc.func)(ctx, &mut data));
+    let res = caller().and_then(|c| permit(desc.flags, c)).and_then(|()| (desc.func)(ctx, &mut data));
     if out_size > 0 {
         user.writer().write_slice(&data.bytes()[..out_size]).map_err(|_| EFAULT)?;
     }
@@ -179,7 +194,7 @@ pub fn dispatch<C: ?Sized>(tables: &IoctlTables<'_, C>, ctx: &C, caller: Caller,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::code::{EEXIST, EFAULT};
+    use crate::error::code::{EEXIST, EFAULT, ENODEV};
 
     #[repr(C)]
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -294,6 +309,41 @@ mod tests {
         let mut buf = bytes(3, 0, 0);
         dispatch(&TABLES, &ctx, primary, iowr(0x41, 16), UserPtr(buf.as_mut_ptr() as usize)).unwrap();
         assert_eq!(buf, bytes(3, 4, 0));
+    }
+
+    #[test]
+    fn upstream_order_empty_slot_then_copy_in_then_permission() {
+        let ctx = Ctx::default();
+        let bad = UserPtr(0x8);
+        assert_eq!(dispatch(&TABLES, &ctx, RENDER, iowr(0x0a, 16), bad), Err(EINVAL), "empty slot before the copy");
+        assert_eq!(dispatch(&TABLES, &ctx, RENDER, iowr(0x41, 16), bad), Err(EFAULT), "copy-in before the permit");
+        let mut buf = bytes(3, 0, 0);
+        assert_eq!(call(&ctx, iowr(0x41, 16), &mut buf), Err(EACCES));
+        assert!(ctx.seen.lock().unwrap().is_empty(), "no handler ran");
+    }
+
+    #[test]
+    fn the_caller_is_asked_after_the_copy_in_and_its_failure_still_copies_back() {
+        let ctx = Ctx::default();
+        let asked = core::cell::Cell::new(false);
+        let bad = UserPtr(0x8);
+        let r = dispatch_with(
+            &TABLES,
+            &ctx,
+            || {
+                asked.set(true);
+                Ok(RENDER)
+            },
+            iowr(0x40, 16),
+            bad,
+        );
+        assert_eq!(r, Err(EFAULT));
+        assert!(!asked.get(), "a failed copy-in never reaches drm_ioctl_kernel");
+        let mut buf = bytes(4, 9, 0);
+        let r = dispatch_with(&TABLES, &ctx, || Err(ENODEV), iowr(0x40, 16), UserPtr(buf.as_mut_ptr() as usize));
+        assert_eq!(r, Err(ENODEV));
+        assert_eq!(buf, bytes(4, 9, 0), "the unchanged argument went back");
+        assert!(ctx.seen.lock().unwrap().is_empty());
     }
 
     #[test]

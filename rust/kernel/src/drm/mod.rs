@@ -1,7 +1,8 @@
 //! DRM core services (`drivers/gpu/drm/` and `rust/kernel/drm/`).
 //!
-//! * [`device`], [`mod@file`] — a DRM device and its open files: per-file GEM handles, the core ioctls (VERSION,
-//!   GET_CAP, GEM_CLOSE, PRIME), the GEM fake-offset space for mmap.
+//! * [`auth`] — DRM master and client authentication: who is master, magic tokens, `DRM_AUTH`.
+//! * [`device`], [`mod@file`] — a DRM device and its open files: per-file GEM handles, the whole core ioctl
+//!   table (`drm_ioctls[]`), the GEM fake-offset space for mmap.
 //! * [`prime`] — dma-buf export and import as real file descriptors.
 //! * [`ioctl`] — ioctl dispatch with the DRM core's argument-size, permission and copy-back rules.
 //! * [`driver`] — the `Driver` trait: a driver's types as the core sees them.
@@ -9,6 +10,8 @@
 //! * [`gpuvm`] — the GPU VA manager in immediate mode: `GpuVm`, `GpuVmCore`, `GpuVa`, `GpuVmBo`, `sm_map`/`sm_unmap`.
 //! * [`syncobj`] — DRM sync objects, binary and timeline, their per-file handle table and the core SYNCOBJ ioctls.
 
+pub mod auth;
+mod core_ioctl;
 pub mod device;
 pub mod driver;
 pub mod file;

@@ -10,7 +10,7 @@ int main(void)
 	CHECK(ioctl(-1, DRM_IOCTL_VERSION, &v) == -1 && errno == EBADF);
 	/* A driver number past Panthor's table, and a core number with no handler: EINVAL (drm_ioctl). */
 	CHECK(ioctl(fd, DRM_IOWR(DRM_COMMAND_BASE + 0x50, struct drm_version), &v) == -1 && errno == EINVAL);
-	CHECK(ioctl(fd, DRM_IOWR(0x3f, struct drm_version), &v) == -1 && errno == EINVAL);
+	CHECK(ioctl(fd, DRM_IOWR(0x3e, struct drm_version), &v) == -1 && errno == EINVAL);
 	/* Not a DRM ioctl at all. */
 	CHECK(ioctl(fd, _IOWR('x', 1, int), &v) == -1 && errno == ENOTTY);
 	/* A bad pointer inside a valid struct. */

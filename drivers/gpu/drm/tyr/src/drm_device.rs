@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use kernel::drm::auth::Opener;
 use kernel::drm::device::{Device, DeviceDriver, DriverFeatures, DriverInfo};
 use kernel::drm::file::File;
-use kernel::drm::ioctl::{Caller, IoctlDesc};
+use kernel::drm::ioctl::IoctlDesc;
 use kernel::error::code::EINVAL;
 use kernel::error::Result;
 use kernel::page::Ram;
@@ -82,12 +83,16 @@ pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
     let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram())?;
     let offsets = hw.offsets().clone();
     let data = TyrData { sched, csif_info: hw.csif_info(), hw, va_bits };
-    Device::with_offsets(data, offsets)
+    let dev = Device::with_offsets(data, offsets)?;
+    // `drm_dev_init` names the device after its parent: the platform device (`fb000000.gpu`).
+    dev.set_unique(pdev.name());
+    Ok(dev)
 }
 
 /// A render-node client without privileges (what `open("/dev/dri/renderD128")` gives).
-pub const RENDER_CLIENT: Caller =
-    Caller { render_node: true, authenticated: false, master: false, sys_admin: false, sys_nice: false };
+pub const RENDER_CLIENT: Opener = Opener::RENDER;
+/// A primary-node client without privileges (what `open("/dev/dri/card0")` gives): master if it is the first.
+pub const PRIMARY_CLIENT: Opener = Opener::PRIMARY;
 
 impl DeviceDriver for TyrDriver {
     type Data = TyrData;

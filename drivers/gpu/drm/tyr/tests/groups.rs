@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use kernel::code::{EACCES, EBUSY, EINVAL, ETIMEDOUT};
 use kernel::drm::gem::IntoGemObject;
-use kernel::drm::ioctl::Caller;
 use rk3588_platform::Rk3588;
-use tyr::drm_device::{TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::drm_device::{TyrDrmDevice, TyrDrmFile, PRIMARY_CLIENT};
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
 
@@ -76,7 +75,8 @@ fn group_create_checks_in_panthors_order() {
     assert_eq!(t.create(&mut t.args(&nine)), Err(EINVAL), "more queues than CS slots");
     assert!(t.f.data().groups().is_empty(), "failures leave no group");
 
-    let master = TyrDrmFile::open(&t.dev, Caller { render_node: false, master: true, ..RENDER_CLIENT }).unwrap();
+    // The first primary-node file of the device is its master.
+    let master = TyrDrmFile::open(&t.dev, PRIMARY_CLIENT).unwrap();
     let mut vm = drm_panthor_vm_create::default();
     ioctl(&master, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).unwrap();
     let mut high = drm_panthor_group_create { priority: 3, vm_id: vm.id, ..good };
