@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kernel::code::{EACCES, EBUSY, EINVAL, ETIMEDOUT};
+use kernel::drm::auth::Opener;
 use kernel::drm::gem::IntoGemObject;
 use rk3588_platform::Rk3588;
-use tyr::drm_device::{TyrDrmDevice, TyrDrmFile, PRIMARY_CLIENT};
+use tyr::drm_device::{TyrDrmDevice, TyrDrmFile, PRIMARY_CLIENT, RENDER_CLIENT};
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
 
@@ -460,7 +461,7 @@ fn high_and_realtime_groups_preempt_busy_low_priority_ones_every_time() {
     let plain = Client::new(&b.dev, b.open());
     assert_eq!(plain.try_group(2), Err(EACCES));
     assert_eq!(plain.try_group(3), Err(EACCES));
-    let nice = Caller { sys_nice: true, ..RENDER_CLIENT };
+    let nice = Opener { sys_nice: true, ..RENDER_CLIENT };
     let c = Client::new(&b.dev, TyrDrmFile::open(&b.dev, nice).unwrap());
     b.dev.data().sched().set_job_timeout(Duration::from_secs(120));
     let slots = b.dev.data().sched().csif().csg_slot_count as usize;
