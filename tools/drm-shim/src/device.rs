@@ -115,6 +115,17 @@ fn effective_caps() -> u64 {
     u64::from(data[0].effective) | (u64::from(data[1].effective) << 32)
 }
 
+/// `CAP_FOWNER`.
+const CAP_FOWNER: u32 = 3;
+
+/// Whether the calling thread may change the mode of a file root owns (`inode_owner_or_capable`): its fsuid is 0
+/// or it has CAP_FOWNER. The fake nodes, like devtmpfs and sysfs ones, belong to root.
+pub fn owns_root_files() -> bool {
+    // SAFETY: setfsuid(-1) changes nothing and returns the current fsuid.
+    let fsuid = unsafe { libc::setfsuid(u32::MAX) };
+    fsuid == 0 || effective_caps() & (1 << CAP_FOWNER) != 0
+}
+
 /// The calling thread's CAP_SYS_ADMIN and CAP_SYS_NICE.
 fn capabilities() -> Capabilities {
     let caps = effective_caps();

@@ -369,6 +369,24 @@ pub fn access(path: Option<&str>, mode: c_int, reaccess: impl FnOnce(*const c_ch
     out
 }
 
+/// `chmod`: a fake node takes the new permission bits when the caller may change a root-owned file's mode, else
+/// `EPERM`; real paths go to libc (`rechmod`).
+pub fn chmod(path: Option<&str>, mode: u32, rechmod: impl FnOnce(*const c_char) -> c_int) -> Outcome<c_int> {
+    let Some(p) = path else { return Outcome::Pass };
+    let out = match vfs::resolve(p, true) {
+        Resolved::Untouched => return Outcome::Pass,
+        Resolved::Error(e) => Outcome::Fail(e),
+        Resolved::Real(r) => with_c(&r, |c| check(rechmod(c))),
+        Resolved::Fake(..) if !device::owns_root_files() => Outcome::Fail(libc::EPERM),
+        Resolved::Fake(c, _) => {
+            vfs::set_mode(&c, mode);
+            Outcome::Done(0)
+        }
+    };
+    trace::call!(out, "chmod({p:?}, {mode:#o})");
+    out
+}
+
 /// A fake directory stream. `opendir` hands out a pointer to one as the `DIR *`; [`DIRS`] knows which pointers are
 /// ours.
 struct FakeDir {

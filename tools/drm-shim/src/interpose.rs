@@ -662,6 +662,40 @@ pub unsafe extern "C" fn faccessat(dirfd: c_int, path: *const c_char, mode: c_in
     )
 }
 
+/// `chmod(2)`: fake nodes keep the new permission bits (root or CAP_FOWNER only, as for a root-owned node).
+///
+/// # Safety
+/// As for libc's `chmod`.
+#[no_mangle]
+pub unsafe extern "C" fn chmod(path: *const c_char, mode: mode_t) -> c_int {
+    intercept(
+        -1,
+        // SAFETY: the caller's arguments, passed on unchanged.
+        || unsafe { real::chmod(path, mode) },
+        // SAFETY: `path` is NULL or NUL-terminated; `c` a rewritten NUL-terminated path.
+        || fs::chmod(unsafe { c_str(path) }, mode, |c| unsafe { real::chmod(c, mode) }),
+    )
+}
+
+/// `fchmodat(2)`.
+///
+/// # Safety
+/// As for libc's `fchmodat`.
+#[no_mangle]
+pub unsafe extern "C" fn fchmodat(dirfd: c_int, path: *const c_char, mode: mode_t, flags: c_int) -> c_int {
+    intercept(
+        -1,
+        // SAFETY: the caller's arguments, passed on unchanged.
+        || unsafe { real::fchmodat(dirfd, path, mode, flags) },
+        || {
+            // SAFETY: `path` is NULL or NUL-terminated.
+            let abs = fs::at_path(dirfd, unsafe { c_str(path) });
+            // SAFETY: `c` is a rewritten NUL-terminated path.
+            fs::chmod(abs.as_deref(), mode, |c| unsafe { real::fchmodat(libc::AT_FDCWD, c, mode, flags) })
+        },
+    )
+}
+
 // ---- directories -----------------------------------------------------------------------------------------------
 
 /// `opendir(3)`: fake directories list their fake entries.

@@ -56,6 +56,8 @@ real! {
     fstatat(dirfd: c_int, path: *const c_char, buf: *mut libc::stat, flags: c_int) -> c_int, fail -1;
     statx(dirfd: c_int, path: *const c_char, flags: c_int, mask: c_uint, buf: *mut libc::statx) -> c_int, fail -1;
     access(path: *const c_char, mode: c_int) -> c_int, fail -1;
+    chmod(path: *const c_char, mode: mode_t) -> c_int, fail -1;
+    fchmodat(dirfd: c_int, path: *const c_char, mode: mode_t, flags: c_int) -> c_int, fail -1;
     faccessat(dirfd: c_int, path: *const c_char, mode: c_int, flags: c_int) -> c_int, fail -1;
     readlinkat(dirfd: c_int, path: *const c_char, buf: *mut c_char, len: size_t) -> ssize_t, fail -1;
     realpath(path: *const c_char, out: *mut c_char) -> *mut c_char, fail core::ptr::null_mut();

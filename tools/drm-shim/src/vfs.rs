@@ -234,6 +234,25 @@ pub fn inode(path: &str) -> u64 {
     path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3)) | (1 << 40)
 }
 
+/// Permission bits set with `chmod` on fake nodes, by canonical path (the process's view: a real node's mode is
+/// global, but only this process sees these nodes).
+static MODES: parking_lot::Mutex<Vec<(String, u32)>> = parking_lot::Mutex::new(Vec::new());
+
+/// The permission bits `chmod` gave the fake node at canonical `path`, if any.
+fn chmodded(path: &str) -> Option<u32> {
+    MODES.lock().iter().find(|(p, _)| p == path).map(|&(_, m)| m)
+}
+
+/// Sets the permission bits (`mode & 07777`) of the fake node at canonical `path`, as `chmod` does.
+pub fn set_mode(path: &str, mode: u32) {
+    let perm = mode & 0o7777;
+    let mut modes = MODES.lock();
+    match modes.iter_mut().find(|(p, _)| p == path) {
+        Some(e) => e.1 = perm,
+        None => modes.push((path.to_string(), perm)),
+    }
+}
+
 /// What `stat` reports for a fake node.
 #[derive(Clone, Copy, Debug)]
 pub struct FakeStat {
@@ -259,6 +278,10 @@ impl FakeStat {
             Node::File(_) => (libc::S_IFREG | 0o444, (0, 0), 4096),
             Node::Link(t) => (libc::S_IFLNK | 0o777, (0, 0), t.len() as i64),
             Node::Chr(m) => (libc::S_IFCHR | 0o666, (DRM_MAJOR, m.number()), 0),
+        };
+        let mode = match chmodded(path) {
+            Some(perm) => (mode & libc::S_IFMT) | perm,
+            None => mode,
         };
         FakeStat { mode, ino: inode(path), rdev, dev, size }
     }
@@ -301,6 +324,18 @@ impl FakeStat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chmod_changes_the_permission_bits_and_keeps_the_type() {
+        let path = "/sys/devices/platform/fb000000.gpu/chmod-test";
+        let before = FakeStat::of(path, &Node::Chr(Minor::Card0));
+        assert_eq!(before.mode, libc::S_IFCHR | 0o666);
+        set_mode(path, libc::S_IFREG | 0o4640);
+        assert_eq!(FakeStat::of(path, &Node::Chr(Minor::Card0)).mode, libc::S_IFCHR | 0o4640);
+        set_mode(path, 0o600);
+        assert_eq!(FakeStat::of(path, &Node::Chr(Minor::Card0)).mode, libc::S_IFCHR | 0o600);
+        assert_eq!(FakeStat::of("/dev/dri/renderD128", &Node::Chr(Minor::Render128)).mode, libc::S_IFCHR | 0o666);
+    }
 
     fn fake(p: &str, follow: bool) -> String {
         match resolve(p, follow) {
