@@ -3,7 +3,7 @@
 //!
 //! A binary that dies in the middle of a subtest (a signal, or an exit with a subtest started but not reported) has
 //! that subtest counted as a failure, with the reason; one that exits 77 before any subtest had no device, and its
-//! subtests are skips, as IGT's runner counts them.
+//! subtests are skips, as IGT's runner counts them. A binary without subtests counts as one result, `(binary)`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -79,17 +79,19 @@ pub fn parse(binary: &str, stdout: &str, status: Option<i32>, signal: Option<i32
         };
         out.push(SubtestResult { binary: binary.to_string(), subtest: name, outcome: Outcome::Fail(why), secs: 0.0 });
     }
-    if out.is_empty() && status != Some(77) && status != Some(0) {
-        let why = match signal {
-            Some(s) => format!("killed by signal {s} before any subtest"),
-            None => format!("exited {} before any subtest", status.unwrap_or(-1)),
+    if out.is_empty() && status != Some(77) {
+        // A binary without subtests (IGT's `igt_simple_main`) reports itself: exit 0 after its `SUCCESS` line.
+        let outcome = match (signal, status) {
+            (None, Some(0)) => Outcome::Pass,
+            (Some(s), _) => Outcome::Fail(format!("killed by signal {s} before any subtest")),
+            (None, c) => Outcome::Fail(format!("exited {} before any subtest", c.unwrap_or(-1))),
         };
-        out.push(SubtestResult {
-            binary: binary.to_string(),
-            subtest: "(binary)".to_string(),
-            outcome: Outcome::Fail(why),
-            secs: 0.0,
-        });
+        let secs = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("SUCCESS ("))
+            .and_then(|t| t.trim_end_matches(')').trim_end_matches('s').parse().ok())
+            .unwrap_or(0.0);
+        out.push(SubtestResult { binary: binary.to_string(), subtest: "(binary)".to_string(), outcome, secs });
     }
     out
 }
@@ -160,6 +162,11 @@ mod tests {
         assert!(parse("t", "", Some(77), None).is_empty(), "no device: nothing to count but the skips printed");
         let dead = parse("t", "", Some(1), None);
         assert_eq!(dead[0].outcome, Outcome::Fail("exited 1 before any subtest".into()));
+        let simple = parse("t", "Opened device: /dev/dri/card0\nSUCCESS (0.002s)\n", Some(0), None);
+        assert_eq!(
+            (simple[0].subtest.as_str(), simple[0].outcome.clone(), simple[0].secs),
+            ("(binary)", Outcome::Pass, 0.002)
+        );
         let failed = parse("t", "Subtest x: FAIL (0.010s)\n", Some(1), None);
         assert_eq!(failed[0].outcome, Outcome::Fail("FAIL".into()));
     }
