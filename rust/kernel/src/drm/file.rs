@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::device::{Device, DeviceDriver, DriverFeatures, DriverInfo};
 use super::gem::{HandleTable, IntoGemObject};
 use super::ioctl::{dispatch, ioc_nr, ioc_type, Caller, IoctlData, IoctlDesc, IoctlFlags, IoctlTables, DRM_IOCTL_BASE};
+use super::syncobj::fd as syncobj_fd;
 use super::syncobj::ioctl as syncobj_ioctl;
 use super::syncobj::SyncobjTable;
 use crate::alloc;
@@ -155,6 +156,8 @@ impl<T: DeviceDriver> CoreIoctls for T {
         },
         syncobj_entry(DRM_IOCTL_SYNCOBJ_CREATE, "SYNCOBJ_CREATE", syncobj_create::<T>),
         syncobj_entry(DRM_IOCTL_SYNCOBJ_DESTROY, "SYNCOBJ_DESTROY", syncobj_destroy::<T>),
+        syncobj_entry(syncobj_fd::DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, "SYNCOBJ_HANDLE_TO_FD", syncobj_handle_to_fd::<T>),
+        syncobj_entry(syncobj_fd::DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, "SYNCOBJ_FD_TO_HANDLE", syncobj_fd_to_handle::<T>),
         syncobj_entry(DRM_IOCTL_SYNCOBJ_WAIT, "SYNCOBJ_WAIT", syncobj_wait::<T>),
         syncobj_entry(DRM_IOCTL_SYNCOBJ_RESET, "SYNCOBJ_RESET", syncobj_reset::<T>),
         syncobj_entry(DRM_IOCTL_SYNCOBJ_SIGNAL, "SYNCOBJ_SIGNAL", syncobj_signal::<T>),
@@ -162,6 +165,7 @@ impl<T: DeviceDriver> CoreIoctls for T {
         syncobj_entry(DRM_IOCTL_SYNCOBJ_QUERY, "SYNCOBJ_QUERY", syncobj_query::<T>),
         syncobj_entry(DRM_IOCTL_SYNCOBJ_TRANSFER, "SYNCOBJ_TRANSFER", syncobj_transfer::<T>),
         syncobj_entry(DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, "SYNCOBJ_TIMELINE_SIGNAL", syncobj_timeline_signal::<T>),
+        syncobj_entry(DRM_IOCTL_SYNCOBJ_EVENTFD, "SYNCOBJ_EVENTFD", syncobj_eventfd::<T>),
     ];
 }
 
@@ -198,6 +202,8 @@ macro_rules! syncobj_handlers {
 syncobj_handlers! {
     syncobj_create => syncobj_ioctl::create, drm_syncobj_create, false;
     syncobj_destroy => syncobj_ioctl::destroy, drm_syncobj_destroy, false;
+    syncobj_handle_to_fd => syncobj_fd::handle_to_fd_ioctl, syncobj_fd::drm_syncobj_handle, false;
+    syncobj_fd_to_handle => syncobj_fd::fd_to_handle_ioctl, syncobj_fd::drm_syncobj_handle, false;
     syncobj_wait => syncobj_ioctl::wait, drm_syncobj_wait, false;
     syncobj_reset => syncobj_ioctl::reset, drm_syncobj_array, false;
     syncobj_signal => syncobj_ioctl::signal, drm_syncobj_array, false;
@@ -205,6 +211,7 @@ syncobj_handlers! {
     syncobj_query => syncobj_ioctl::query, drm_syncobj_timeline_array, true;
     syncobj_transfer => syncobj_ioctl::transfer, drm_syncobj_transfer, true;
     syncobj_timeline_signal => syncobj_ioctl::timeline_signal, drm_syncobj_timeline_array, true;
+    syncobj_eventfd => syncobj_fd::eventfd_ioctl, crate::uapi::drm_syncobj_eventfd, true;
 }
 
 /// Copies `value` out the way `drm_copy_field` does: `*len` becomes the string's length whatever the caller gave,

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::alloc;
-use crate::dma_fence::{CallbackId, DmaFence};
+use crate::dma_fence::{CallbackId, DmaFence, FenceNames};
 use crate::error::code::{EINVAL, ENOENT};
 use crate::error::Result;
 
@@ -213,7 +213,7 @@ pub(crate) fn prepare(prev: Option<Slot>, fence: DmaFence, point: u64) -> Result
         Some(Slot::Chain(p)) => (DmaFence::context_alloc(), point.max(p.seqno), 0),
         _ => (DmaFence::context_alloc(), point, 0),
     };
-    let composite = DmaFence::new(context, seqno)?;
+    let composite = DmaFence::with_names(context, seqno, FenceNames::CHAIN)?;
     // One arrival per dependency, plus one held until registration is complete so the composite cannot signal
     // half-built.
     let deps = 1 + usize::from(prev.is_some());
