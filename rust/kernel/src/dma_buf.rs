@@ -150,8 +150,9 @@ fn usage_rw(write: bool) -> DmaResvUsage {
     }
 }
 
-/// `dma_resv_get_singleton`: the unsignalled fences of at least `usage` as one fence: none, the one, or an array.
-fn singleton(resv: &DmaResv, usage: DmaResvUsage) -> Result<Option<DmaFence>> {
+/// `dma_resv_get_singleton`: the unsignalled fences of at least `usage` as one fence: none, the one, or an array
+/// (returned with its fences).
+fn singleton(resv: &DmaResv, usage: DmaResvUsage) -> Result<Option<(DmaFence, Vec<DmaFence>)>> {
     let mut g = resv.lock();
     let mut fences: Vec<DmaFence> = Vec::new();
     crate::alloc::try_reserve(&mut fences, g.fences().len())?;
@@ -159,8 +160,8 @@ fn singleton(resv: &DmaResv, usage: DmaResvUsage) -> Result<Option<DmaFence>> {
     drop(g);
     match fences.len() {
         0 => Ok(None),
-        1 => Ok(fences.pop()),
-        _ => crate::sync_file::fence_array(&fences).map(Some),
+        1 => Ok(Some((fences[0].clone(), fences))),
+        _ => Ok(Some((crate::sync_file::fence_array(&fences)?, fences))),
     }
 }
 
@@ -172,15 +173,14 @@ fn export_sync_file(buf: &DmaBuf, arg: UserPtr) -> Result {
         return Err(EINVAL);
     }
     let resv = buf.resv.upgrade().ok_or(EINVAL)?;
-    let fence = match singleton(&resv, usage_rw(a.flags & DMA_BUF_SYNC_WRITE != 0))? {
-        Some(f) => f,
+    let fd = match singleton(&resv, usage_rw(a.flags & DMA_BUF_SYNC_WRITE != 0))? {
+        Some((fence, fences)) => SyncFile::create_fd_unwrapped(fence, fences)?,
         None => {
             let stub = DmaFence::with_names(DmaFence::context_alloc(), 0, FenceNames::STUB)?;
             stub.signal()?;
-            stub
+            SyncFile::create_fd(&stub)?
         }
     };
-    let fd = SyncFile::create_fd(&fence)?;
     a.fd = fd;
     if let Err(e) = UserSlice::new(arg, size_of::<dma_buf_sync_file>()).writer().write(&a) {
         // SAFETY: the descriptor was made above and never handed out (upstream installs it after the copy).

@@ -112,6 +112,11 @@ impl SyncFile {
         Self::install(Self::new(fence.clone(), fences, [0; 32])?)
     }
 
+    /// A sync_file of the array `fence` built over `fences` (by [`fence_array`]), which FILE_INFO lists.
+    pub(crate) fn create_fd_unwrapped(fence: DmaFence, fences: Vec<DmaFence>) -> Result<RawFd> {
+        Self::install(Self::new(fence, fences, [0; 32])?)
+    }
+
     fn install(file: Arc<SyncFile>) -> Result<RawFd> {
         let fence = file.fence.clone();
         anon_file::install(AnonObject::SyncFile(file), Some(&fence))

@@ -23,11 +23,8 @@ fn at<T>(v: &mut T) -> UserPtr {
 
 fn info(fd: RawFd, out: &mut [sync_fence_info]) -> Result<sync_file_info> {
     let file = SyncFile::from_fd(fd).expect("a sync_file");
-    let mut i = sync_file_info {
-        num_fences: out.len() as u32,
-        sync_fence_info: out.as_mut_ptr() as u64,
-        ..Default::default()
-    };
+    let mut i =
+        sync_file_info { num_fences: out.len() as u32, sync_fence_info: out.as_mut_ptr() as u64, ..Default::default() };
     ioctl(&file, SYNC_IOC_FILE_INFO, at(&mut i))?;
     Ok(i)
 }

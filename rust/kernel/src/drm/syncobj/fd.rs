@@ -137,4 +137,3 @@ pub fn eventfd_ioctl(table: &SyncobjTable, args: &mut drm_syncobj_eventfd) -> Re
     let entry = EventfdEntry::new(args.fd, args.point, available)?;
     obj.add_eventfd(entry)
 }
-

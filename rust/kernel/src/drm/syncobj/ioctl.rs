@@ -13,8 +13,8 @@ use core::mem::{size_of, MaybeUninit};
 use std::sync::Arc;
 
 use super::chain::Slot;
-use super::wait::find_slot_wait;
 use super::fd::{drm_syncobj_handle, eventfd_ioctl, fd_to_handle_ioctl, handle_to_fd_ioctl};
+use super::wait::find_slot_wait;
 use super::{add_points, signalled_fence, stub, wait_many, CreateFlags, QueryFlags, Syncobj, SyncobjTable, WaitFlags};
 use crate::alloc;
 use crate::dma_fence::DmaFence;
@@ -255,8 +255,8 @@ macro_rules! syncobj_descs {
 use super::fd::{DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD};
 use crate::uapi::ioctl::{
     DRM_IOCTL_SYNCOBJ_CREATE, DRM_IOCTL_SYNCOBJ_DESTROY, DRM_IOCTL_SYNCOBJ_EVENTFD, DRM_IOCTL_SYNCOBJ_QUERY,
-    DRM_IOCTL_SYNCOBJ_RESET, DRM_IOCTL_SYNCOBJ_SIGNAL, DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT,
-    DRM_IOCTL_SYNCOBJ_TRANSFER, DRM_IOCTL_SYNCOBJ_WAIT,
+    DRM_IOCTL_SYNCOBJ_RESET, DRM_IOCTL_SYNCOBJ_SIGNAL, DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL,
+    DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, DRM_IOCTL_SYNCOBJ_TRANSFER, DRM_IOCTL_SYNCOBJ_WAIT,
 };
 
 syncobj_descs! {
