@@ -18,7 +18,9 @@
 //! # Fork
 //! The registry remembers the process it belongs to. In a fork child the inherited entries are forgotten, never
 //! dropped (they refer to objects whose fences the parent's threads signal), so an inherited descriptor answers
-//! as a foreign file would.
+//! as a foreign file would. A program that forks while other threads run should hold the registries across the
+//! fork ([`fork_prepare`], [`fork_parent`], [`fork_child`]), so the child never inherits one locked by a thread it
+//! does not have.
 
 use std::fs;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -218,6 +220,31 @@ pub fn live() -> usize {
     let entries = entries(&mut g);
     reap(entries);
     entries.len()
+}
+
+type ForkGuards = (MutexGuard<'static, Option<Registry>>, MutexGuard<'static, Option<crate::dma_buf::Registry>>);
+
+thread_local! {
+    /// The registry locks held by the forking thread between [`fork_prepare`] and [`fork_parent`]/[`fork_child`].
+    static FORK_HELD: core::cell::RefCell<Option<ForkGuards>> = const { core::cell::RefCell::new(None) };
+}
+
+/// `pthread_atfork` prepare handler: locks this module's and [`crate::dma_buf`]'s registries in the forking thread.
+pub fn fork_prepare() {
+    let a = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    let b = crate::dma_buf::registry_lock();
+    FORK_HELD.with(|h| *h.borrow_mut() = Some((a, b)));
+}
+
+/// `pthread_atfork` parent handler: unlocks what [`fork_prepare`] locked.
+pub fn fork_parent() {
+    FORK_HELD.with(|h| drop(h.borrow_mut().take()));
+}
+
+/// `pthread_atfork` child handler: unlocks what [`fork_prepare`] locked; the next use of a registry in the child
+/// forgets the inherited entries.
+pub fn fork_child() {
+    FORK_HELD.with(|h| drop(h.borrow_mut().take()));
 }
 
 #[cfg(test)]

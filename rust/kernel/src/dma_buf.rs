@@ -83,7 +83,8 @@ impl DmaBuf {
     }
 }
 
-struct Registry {
+/// The dma-buf registry (locked across `fork` by [`crate::anon_file::fork_prepare`]).
+pub(crate) struct Registry {
     pid: libc::pid_t,
     bufs: Vec<Arc<DmaBuf>>,
 }
@@ -91,8 +92,13 @@ struct Registry {
 static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
+/// The registry's lock, without the fork check.
+pub(crate) fn registry_lock() -> MutexGuard<'static, Option<Registry>> {
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn registry() -> MutexGuard<'static, Option<Registry>> {
-    let mut g = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = registry_lock();
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() };
     match g.as_mut() {

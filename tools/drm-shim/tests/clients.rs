@@ -165,3 +165,8 @@ fn trace_names_each_ioctl_and_its_result() {
     assert!(log.contains("DRM_IOCTL_VERSION, 0x10) = -1 EFAULT"), "{log}");
     assert!(log.contains("DRM_IOCTL_PANTHOR_BO_CREATE"), "{log}");
 }
+
+#[test]
+fn syncobj_fds_sync_files_eventfds_and_dma_buf_sync_files() {
+    assert_eq!(run("sync_files", &[]), "sync files ok\n");
+}
