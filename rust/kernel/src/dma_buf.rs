@@ -48,7 +48,7 @@ crate::impl_uapi_pod!(dma_buf_sync, dma_buf_sync_file);
 /// `DMA_BUF_SYNC_READ`.
 pub const DMA_BUF_SYNC_READ: u32 = 1 << 0;
 /// `DMA_BUF_SYNC_WRITE`.
-pub const DMA_BUF_SYNC_WRITE: u32 = 2 << 0;
+pub const DMA_BUF_SYNC_WRITE: u32 = 1 << 1;
 /// `DMA_BUF_SYNC_RW`.
 pub const DMA_BUF_SYNC_RW: u32 = DMA_BUF_SYNC_READ | DMA_BUF_SYNC_WRITE;
 /// `DMA_BUF_SYNC_END`.

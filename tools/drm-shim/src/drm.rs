@@ -1,4 +1,5 @@
-//! How the shim answers for DRM descriptors: ioctl, mmap, close and the dup family.
+//! How the shim answers for DRM descriptors: ioctl, mmap, close and the dup family; and for the ioctls of the other
+//! descriptors the kernel hands out (sync_files, dma-bufs).
 
 use core::ffi::{c_int, c_void};
 use std::os::fd::AsRawFd;

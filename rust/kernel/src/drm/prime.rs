@@ -8,7 +8,8 @@
 //!
 //! Objects are found again by the identity of the file (device and inode numbers from `fstat`), so any descriptor of
 //! the same dma-buf imports the same object. A descriptor that is not one of this device's dma-bufs is `EINVAL`, one
-//! that is not open at all `EBADF`, as upstream.
+//! that is not open at all `EBADF`, as upstream. While an export lives, its descriptors also answer the dma-buf
+//! ioctls of [`crate::dma_buf`] (EXPORT/IMPORT_SYNC_FILE over the object's resv).
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;

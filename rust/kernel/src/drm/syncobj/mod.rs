@@ -9,7 +9,8 @@
 //!
 //! Waiting ([`wait_many`]) blocks on a condition variable woken by fence callbacks and, with
 //! [`WaitFlags::WAIT_FOR_SUBMIT`], by the syncobj itself when a fence arrives. Per-file handles live in a
-//! [`SyncobjTable`]; the DRM core's SYNCOBJ ioctls are in [`ioctl`].
+//! [`SyncobjTable`]; the DRM core's SYNCOBJ ioctls are in [`ioctl`], those that turn syncobjs into descriptors
+//! (syncobj files, sync_files) and back, and SYNCOBJ_EVENTFD, in [`fd`].
 
 mod chain;
 mod eventfd;
@@ -75,8 +76,8 @@ struct State {
     eventfds: Vec<Arc<eventfd::EventfdEntry>>,
 }
 
-/// A DRM sync object (`struct drm_syncobj`). Shared with [`Arc`]: handles in several tables (and, later, sync-object
-/// fds) refer to the same object.
+/// A DRM sync object (`struct drm_syncobj`). Shared with [`Arc`]: handles in several tables and syncobj files
+/// ([`fd`]) refer to the same object.
 pub struct Syncobj {
     state: Mutex<State>,
 }
