@@ -112,7 +112,8 @@ impl SyncFile {
         Self::install(Self::new(fence.clone(), fences, [0; 32])?)
     }
 
-    /// A sync_file of the array `fence` built over `fences` (by [`fence_array`]), which FILE_INFO lists.
+    /// A sync_file of `fence`, a container (an array from [`fence_array`], a timeline chain node) whose unwrapped
+    /// `fences` FILE_INFO lists.
     pub(crate) fn create_fd_unwrapped(fence: DmaFence, fences: Vec<DmaFence>) -> Result<RawFd> {
         Self::install(Self::new(fence, fences, [0; 32])?)
     }

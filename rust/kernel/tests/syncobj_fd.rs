@@ -533,3 +533,39 @@ fn a_6_12_client_passes_the_16_byte_handle_struct_and_the_point_reads_as_zero() 
         close(fd);
     }
 }
+
+#[test]
+fn a_timeline_points_sync_file_lists_the_unsignalled_fences_up_to_it() {
+    let t = SyncobjTable::new();
+    let tl = create(&t, 0);
+    let f = [fence(), fence(), fence()];
+    let obj = t.lookup(tl).unwrap();
+    for (i, x) in f.iter().enumerate() {
+        obj.add_point(x.clone(), i as u64 + 1).unwrap();
+    }
+    f[0].signal().unwrap();
+    let flags = sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE | sfd::HANDLE_TO_FD_FLAGS_TIMELINE;
+    let p2 = to_fd(&t, tl, flags, 2).unwrap();
+    let listed = SyncFile::from_fd(p2).unwrap().fences().to_vec();
+    assert_eq!(listed.len(), 1, "point 1 signalled and is walked past");
+    assert!(listed[0].ptr_eq(&f[1]));
+    let p3 = to_fd(&t, tl, flags, 3).unwrap();
+    let listed = SyncFile::from_fd(p3).unwrap().fences().to_vec();
+    assert_eq!(listed.len(), 2);
+    assert!(listed[0].ptr_eq(&f[2]) && listed[1].ptr_eq(&f[1]));
+    // The file's own fence is the chain node: names as dma_fence_chain's.
+    assert_eq!(SyncFile::get_fence(p3).unwrap().names(), kernel::dma_fence::FenceNames::CHAIN);
+    f[1].signal_error(EIO).unwrap();
+    assert!(becomes_readable(p2));
+    // Without an array FILE_INFO reports the chain node's status, which carries no error (as dma_fence_chain's);
+    // with one, the first non-positive fence status: the failed point's.
+    assert_eq!(status(p2), 1);
+    let mut out =
+        [sync_file::sync_fence_info { obj_name: [0; 32], driver_name: [0; 32], status: 0, flags: 0, timestamp_ns: 0 }];
+    let mut i = sync_file_info { num_fences: 1, sync_fence_info: out.as_mut_ptr() as u64, ..Default::default() };
+    sync_file::ioctl(&SyncFile::from_fd(p2).unwrap(), SYNC_IOC_FILE_INFO, UserPtr(&mut i as *mut _ as usize)).unwrap();
+    assert_eq!((i.status, out[0].status), (-libc::EIO, -libc::EIO));
+    for fd in [p2, p3] {
+        close(fd);
+    }
+}

@@ -255,6 +255,29 @@ pub(crate) fn walk(node: &ChainNode) -> Option<Slot> {
     }
 }
 
+/// The fences `slot` stands for (`dma_fence_unwrap_for_each` over a chain), newest first: a plain fence itself; a
+/// chain node's own fence, then those of the earlier points that have not signalled (walking splices the signalled
+/// ones out, as [`walk`] does).
+pub(crate) fn unwrap(slot: &Slot) -> Result<Vec<DmaFence>> {
+    let mut out = Vec::new();
+    let mut cur = slot.clone();
+    loop {
+        match cur {
+            Slot::Plain(f) => {
+                alloc::try_push(&mut out, f)?;
+                return Ok(out);
+            }
+            Slot::Chain(node) => {
+                alloc::try_push(&mut out, node.fence.clone())?;
+                match walk(&node) {
+                    Some(prev) => cur = prev,
+                    None => return Ok(out),
+                }
+            }
+        }
+    }
+}
+
 /// Finds what to wait on for timeline point `seqno` given the syncobj's current `head` (`dma_fence_chain_find_seqno`):
 /// the oldest node of the head's context that covers `seqno`. Point 0 is the head itself. `EINVAL` if `seqno` was
 /// not submitted yet (or `head` is not a chain); `Ok(None)` if the point is known to have signalled already and its

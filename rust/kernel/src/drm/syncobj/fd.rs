@@ -9,7 +9,7 @@
 use std::os::fd::RawFd;
 
 use super::eventfd::EventfdEntry;
-use super::{SyncobjTable, WaitFlags};
+use super::{chain, stub, SyncobjTable, WaitFlags};
 use crate::anon_file::{self, AnonObject};
 use crate::error::code::EINVAL;
 use crate::error::Result;
@@ -57,11 +57,15 @@ fn handle_to_fd(table: &SyncobjTable, handle: u32) -> Result<RawFd> {
     anon_file::install(AnonObject::Syncobj(obj), None)
 }
 
-/// `drm_syncobj_export_sync_file`: `ENOENT` for an unknown handle, `EINVAL` if there is no fence for `point`.
+/// `drm_syncobj_export_sync_file`: `ENOENT` for an unknown handle, `EINVAL` if there is no fence for `point`. A
+/// timeline point's sync_file lists (FILE_INFO) the fences of that point and of the earlier unsignalled ones, as
+/// unwrapping the chain node upstream does; a point already collected gives a signalled stub.
 fn export_sync_file(table: &SyncobjTable, handle: u32, point: u64) -> Result<RawFd> {
     let obj = table.lookup(handle)?;
-    let fence = obj.find_fence(point)?;
-    SyncFile::create_fd(&fence)
+    match obj.find_slot(point)? {
+        Some(slot) => SyncFile::create_fd_unwrapped(slot.fence().clone(), chain::unwrap(&slot)?),
+        None => SyncFile::create_fd(&stub()?),
+    }
 }
 
 /// DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD: `EINVAL` for `pad`, unknown flags, or (without `EXPORT_SYNC_FILE`) a point given
