@@ -569,3 +569,77 @@ fn a_timeline_points_sync_file_lists_the_unsignalled_fences_up_to_it() {
         close(fd);
     }
 }
+
+// ---- allocation failures leave everything as it was ----
+
+/// Runs `op` failing its `n`-th allocation for n = 0, 1, … until it succeeds; every failure must be `ENOMEM` and
+/// pass `unchanged`. Returns how many allocations could fail.
+fn sweep<R>(mut op: impl FnMut() -> Result<R, kernel::Error>, unchanged: impl Fn()) -> u64 {
+    use kernel::alloc::fault;
+    for n in 0.. {
+        let r = {
+            let _f = fault::fail_nth(n);
+            op()
+        };
+        match r {
+            Ok(_) => return n,
+            Err(e) => {
+                assert_eq!(e, kernel::code::ENOMEM, "allocation {n}");
+                unchanged();
+            }
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn failed_allocations_change_no_syncobj_and_register_nothing() {
+    let t = SyncobjTable::new();
+    let (src, dst) = (create(&t, 0), create(&t, 0));
+    let f = fence();
+    t.lookup(src).unwrap().replace_fence(Some(f.clone()));
+    let before = t.lookup(dst).unwrap().fence();
+    assert!(before.is_none());
+    let flags = sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE;
+    let n = sweep(|| to_fd(&t, src, flags, 0), || {});
+    assert!(n > 0, "export allocates");
+    let sync = to_fd(&t, src, flags, 0).unwrap();
+    let iflags = sfd::FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE | sfd::FD_TO_HANDLE_FLAGS_TIMELINE;
+    sweep(|| from_fd(&t, sync, dst, iflags, 4), || assert!(t.lookup(dst).unwrap().fence().is_none()));
+    assert_eq!(t.lookup(dst).unwrap().query(kernel::drm::syncobj::QueryFlags::LAST_SUBMITTED), 4);
+    // SYNCOBJ_EVENTFD: a failed registration never fires.
+    let efd = eventfd();
+    sweep(|| register_eventfd(&t, src, 0, efd, 0), || {});
+    f.signal().unwrap();
+    assert_eq!(eventfd_read(efd), Some(1), "exactly the one registration that succeeded");
+    // FD_TO_HANDLE of a syncobj file: no handle on failure.
+    let obj_fd = to_fd(&t, src, 0, 0).unwrap();
+    let b = SyncobjTable::new();
+    sweep(|| from_fd(&b, obj_fd, 0, 0, 0), || assert!(b.handles().is_empty()));
+    assert_eq!(b.handles().len(), 1);
+    for fd in [sync, efd, obj_fd] {
+        close(fd);
+    }
+}
+
+#[test]
+fn failed_allocations_in_merge_and_dma_buf_import_change_nothing() {
+    let (a, b) = (fence(), fence());
+    let (fa, fb) = (SyncFile::create_fd(&a).unwrap(), SyncFile::create_fd(&b).unwrap());
+    let file = SyncFile::from_fd(fa).unwrap();
+    let mut m = sync_merge_data { fd2: fb, ..Default::default() };
+    sweep(|| sync_file::ioctl(&file, SYNC_IOC_MERGE, UserPtr(&mut m as *mut _ as usize)), || {});
+    assert!(m.fence >= 0);
+    let resv = DmaResv::new().unwrap();
+    let (buf, _reg) = dmabuf(&resv);
+    let mut imp = dma_buf_sync_file { flags: dma_buf::DMA_BUF_SYNC_WRITE, fd: m.fence };
+    let cmd = DMA_BUF_IOCTL_IMPORT_SYNC_FILE;
+    sweep(
+        || dma_buf::file_ioctl(buf.as_raw_fd(), cmd, UserPtr(&mut imp as *mut _ as usize)).unwrap(),
+        || assert_eq!(resv.lock().fences().len(), 0),
+    );
+    assert_eq!(resv.lock().fences().len(), 2, "both fences of the merge");
+    for fd in [fa, fb, m.fence] {
+        close(fd);
+    }
+}

@@ -11,7 +11,7 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
-use super::chain;
+use super::chain::{self, Slot};
 use super::State;
 use crate::alloc;
 use crate::error::code::{EBADF, EINVAL, ENOENT};
@@ -60,32 +60,35 @@ impl EventfdEntry {
     }
 }
 
-/// `syncobj_eventfd_entry_func` for every entry on the list: those whose point now has a fence leave it. Called
-/// with the syncobj locked, at registration and whenever the fence changes. An entry whose fence callback cannot be
-/// allocated stays on the list and is tried again at the next change.
-pub(crate) fn fence_changed(st: &mut State) {
-    let Some(head) = st.fence.clone() else { return };
-    st.eventfds.retain(|e| {
-        let fence = match chain::find_seqno(head.clone(), e.point) {
-            Err(_) => return true,
-            Ok(Some(slot)) => slot.fence().clone(),
-            Ok(None) => match super::stub() {
-                Ok(s) => s,
-                Err(_) => return true,
-            },
-        };
-        if e.available {
+/// `syncobj_eventfd_entry_func` for one entry against the current fence `head`: `Ok(false)` if its point has no
+/// fence yet (the entry stays on the list), `Ok(true)` once it fired or moved into a callback on the point's fence.
+/// `ENOMEM` if that callback could not be allocated (nothing fired, nothing registered).
+pub(crate) fn attach(head: Option<&Slot>, e: &Arc<EventfdEntry>) -> Result<bool> {
+    let Some(head) = head else { return Ok(false) };
+    let fence = match chain::find_seqno(head.clone(), e.point) {
+        Err(_) => return Ok(false),
+        Ok(Some(slot)) => slot.fence().clone(),
+        Ok(None) => super::stub()?,
+    };
+    if e.available {
+        e.signal();
+        return Ok(true);
+    }
+    let entry = e.clone();
+    match fence.add_callback(move |_| entry.signal()) {
+        Ok(_) => Ok(true),
+        Err(err) if err == ENOENT => {
             e.signal();
-            return false;
+            Ok(true)
         }
-        let entry = e.clone();
-        match fence.add_callback(move |_| entry.signal()) {
-            Ok(_) => false,
-            Err(err) if err == ENOENT => {
-                e.signal();
-                false
-            }
-            Err(_) => true,
-        }
-    });
+        Err(err) => Err(err),
+    }
+}
+
+/// Runs [`attach`] for every entry on the list after the fence changed (with the syncobj locked): those whose point
+/// now has a fence leave it. This path cannot fail, so an entry whose callback cannot be allocated stays on the list
+/// and is tried again at the next change (upstream's callbacks are preallocated and cannot fail).
+pub(crate) fn fence_changed(st: &mut State) {
+    let head = st.fence.clone();
+    st.eventfds.retain(|e| !matches!(attach(head.as_ref(), e), Ok(true)));
 }

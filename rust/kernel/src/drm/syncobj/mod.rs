@@ -168,11 +168,12 @@ impl Syncobj {
     }
 
     /// Registers an eventfd entry (`drm_syncobj_add_eventfd`): it fires or moves to a fence callback at once if the
-    /// point has a fence, else waits on the list.
+    /// point has a fence, else waits on the list. `ENOMEM` registers nothing.
     fn add_eventfd(&self, entry: Arc<eventfd::EventfdEntry>) -> Result {
         let mut st = self.state();
-        alloc::try_push(&mut st.eventfds, entry)?;
-        eventfd::fence_changed(&mut st);
+        if !eventfd::attach(st.fence.as_ref(), &entry)? {
+            alloc::try_push(&mut st.eventfds, entry)?;
+        }
         Ok(())
     }
 
