@@ -137,9 +137,11 @@ fn registry() -> MutexGuard<'static, Option<Registry>> {
     g
 }
 
+/// The entries of a registry locked by [`registry`] (which always leaves it `Some`).
 fn entries<'a>(g: &'a mut MutexGuard<'static, Option<Registry>>) -> &'a mut Vec<Entry> {
-    // `registry()` always leaves `Some`.
-    &mut g.get_or_insert_with(|| Registry { pid: 0, entries: Vec::new() }).entries
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    &mut g.get_or_insert_with(|| Registry { pid, entries: Vec::new() }).entries
 }
 
 /// Releases the files no descriptor of the process refers to any more.

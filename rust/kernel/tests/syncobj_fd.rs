@@ -643,3 +643,26 @@ fn failed_allocations_in_merge_and_dma_buf_import_change_nothing() {
         close(fd);
     }
 }
+
+#[test]
+fn signalling_what_sync_files_and_eventfds_wait_on_allocates_nothing() {
+    use kernel::alloc::fault;
+    let t = SyncobjTable::new();
+    let tl = create(&t, 0);
+    let obj = t.lookup(tl).unwrap();
+    let f = [fence(), fence()];
+    obj.add_point(f[0].clone(), 1).unwrap();
+    obj.add_point(f[1].clone(), 2).unwrap();
+    let efd = eventfd();
+    register_eventfd(&t, tl, 2, efd, 0).unwrap();
+    let flags = sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE | sfd::HANDLE_TO_FD_FLAGS_TIMELINE;
+    let sync = to_fd(&t, tl, flags, 2).unwrap();
+    let before = fault::violations();
+    f[1].signal().unwrap();
+    f[0].signal().unwrap();
+    assert_eq!(fault::violations(), before, "an allocation in the fence-signalling path");
+    assert!(readable_now(sync));
+    assert_eq!(eventfd_read(efd), Some(1));
+    close(sync);
+    close(efd);
+}
