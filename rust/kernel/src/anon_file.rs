@@ -1,19 +1,20 @@
 //! Kernel objects that user space holds as real file descriptors of this process (`anon_inode_getfile`): sync_files
 //! and syncobj files.
 //!
-//! Each such file is the read end of a pipe. The kernel side keeps the write end and a read end of its own, so the
-//! pipe never loses its last reader (a write can never raise `SIGPIPE`) and its inode stays allocated, which makes
-//! `(st_dev, st_ino)` from `fstat` a stable identity: any descriptor of the file (`dup`, `SCM_RIGHTS`, `fork`) finds
-//! the object again. An eventfd could not do this, since every eventfd shares one anonymous inode.
+//! Each such file is the read end of a pipe whose write end the kernel side keeps. The write end keeps the pipe's
+//! inode allocated, which makes `(st_dev, st_ino)` from `fstat` a stable identity while the file lives: any
+//! descriptor of the file (`dup`, `SCM_RIGHTS`, `fork`) finds the object again. An eventfd could not do this, since
+//! every eventfd shares one anonymous inode.
 //!
 //! What `poll` reports is the pipe's: readable once one byte was written. A sync_file gets that byte from a callback
-//! on its fence (registered when the file is made, so the fence-signalling path only does one `write(2)` of a
-//! preallocated byte, never an allocation); a syncobj file gets it at creation, because upstream's syncobj file has
-//! no `poll` and so always reports the default mask (readable).
+//! on its fence (registered when the file is made, so the fence-signalling path only does a `write(2)` of one byte
+//! from the stack, never an allocation); a syncobj file gets it at creation, because upstream's syncobj file has no
+//! `poll` and so always reports the default mask (readable).
 //!
-//! A file lives as long as some descriptor of the process other than the kernel side's own refers to it: before each
-//! new file is made, `/proc/self/fd` is looked through and the files nobody holds are released (the file's last
-//! `fput`), as [`crate::drm::prime`] does for dma-bufs.
+//! A file lives as long as some descriptor of it is open anywhere (the file's last `fput`): once none is, the pipe
+//! has no reader left and its write end polls `POLLERR`. Before each new file is made the kernel side releases the
+//! files in that state. Descriptors in flight in a socket message or held by a child process count, as they do
+//! upstream.
 //!
 //! # Fork
 //! The registry remembers the process it belongs to. In a fork child the inherited entries are forgotten, never
@@ -23,7 +24,7 @@
 //! does not have.
 
 use std::fs;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -87,16 +88,42 @@ pub enum AnonObject {
 }
 
 /// Writes the one byte that makes the file readable. Runs in fence callbacks: no allocation, never blocks (the
-/// write end is non-blocking and the pipe holds at most this byte).
+/// write end is non-blocking and the pipe holds at most this byte). A file whose readers are all gone makes the
+/// write fail with `EPIPE` and raise `SIGPIPE` at this thread; the signal is blocked around the write and the one it
+/// raised taken back, so the calling thread and the process never see it.
 fn make_readable(writer: &OwnedFd) {
     let byte = 1u8;
+    let mut pipe_set = core::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    let mut old = core::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigemptyset/sigaddset initialise the set; pthread_sigmask writes the old mask into `old`.
+    let masked = unsafe {
+        libc::sigemptyset(pipe_set.as_mut_ptr());
+        libc::sigaddset(pipe_set.as_mut_ptr(), libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, pipe_set.as_ptr(), old.as_mut_ptr()) == 0
+    };
     // SAFETY: writes one byte from a live local to a descriptor the entry owns.
-    unsafe { libc::write(writer.as_raw_fd(), (&byte as *const u8).cast(), 1) };
+    let r = unsafe { libc::write(writer.as_raw_fd(), (&byte as *const u8).cast(), 1) };
+    if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EPIPE) {
+        let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: takes the SIGPIPE this write left pending on this thread (blocked above), without waiting.
+        unsafe { libc::sigtimedwait(pipe_set.as_ptr(), core::ptr::null_mut(), &zero) };
+    }
+    if masked {
+        // SAFETY: restores the mask saved above.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, old.as_ptr(), core::ptr::null_mut()) };
+    }
+}
+
+/// Whether some descriptor still refers to the pipe whose write end is `writer` (no reader left: `POLLERR`).
+fn has_readers(writer: &OwnedFd) -> bool {
+    let mut p = libc::pollfd { fd: writer.as_raw_fd(), events: libc::POLLOUT, revents: 0 };
+    // SAFETY: one valid pollfd, zero timeout.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    !(n == 1 && p.revents & libc::POLLERR != 0)
 }
 
 struct Entry {
     key: FileKey,
-    reader: OwnedFd,
     writer: Arc<OwnedFd>,
     obj: AnonObject,
     /// The fence callback that makes a sync_file readable, while it has not run.
@@ -144,14 +171,9 @@ fn entries<'a>(g: &'a mut MutexGuard<'static, Option<Registry>>) -> &'a mut Vec<
     &mut g.get_or_insert_with(|| Registry { pid, entries: Vec::new() }).entries
 }
 
-/// Releases the files no descriptor of the process refers to any more.
+/// Releases the files no descriptor refers to any more.
 fn reap(entries: &mut Vec<Entry>) {
-    if entries.is_empty() {
-        return;
-    }
-    let own = |fd: RawFd| entries.iter().any(|e| e.reader.as_raw_fd() == fd || e.writer.as_raw_fd() == fd);
-    let Some(held) = held_keys(own) else { return };
-    entries.retain(|e| held.contains(&e.key));
+    entries.retain(|e| has_readers(&e.writer));
     LIVE.store(entries.len(), Ordering::Relaxed);
 }
 
@@ -180,11 +202,6 @@ pub(crate) fn install(obj: AnonObject, fence: Option<&DmaFence>) -> Result<RawFd
     let (reader, writer) = pipe()?;
     let writer = crate::alloc::try_arc(writer)?;
     let key = key_of(reader.as_raw_fd()).ok_or(ENOMEM)?;
-    // SAFETY: duplicating a descriptor we own; the new one belongs to the caller.
-    let user = unsafe { libc::fcntl(reader.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
-    if user < 0 {
-        return Err(last_os_error());
-    }
     let mut callback = None;
     match fence {
         Some(f) => {
@@ -192,18 +209,15 @@ pub(crate) fn install(obj: AnonObject, fence: Option<&DmaFence>) -> Result<RawFd
             match f.add_callback(move |_| make_readable(&w)) {
                 Ok(id) => callback = Some((f.clone(), id)),
                 Err(e) if e == ENOENT => make_readable(&writer),
-                Err(e) => {
-                    // SAFETY: closing the descriptor made above, not yet handed out.
-                    unsafe { libc::close(user) };
-                    return Err(e);
-                }
+                // Dropping `reader` and `writer` closes the pipe: nothing was handed out.
+                Err(e) => return Err(e),
             }
         }
         None => make_readable(&writer),
     }
-    entries.push(Entry { key, reader, writer, obj, callback });
+    entries.push(Entry { key, writer, obj, callback });
     LIVE.store(entries.len(), Ordering::Relaxed);
-    Ok(user)
+    Ok(reader.into_raw_fd())
 }
 
 /// The object behind `fd`, if it is one of these files; `None` for any other descriptor, open or not.
@@ -216,7 +230,7 @@ pub fn lookup(fd: RawFd) -> Option<AnonObject> {
     entries(&mut g).iter().find(|e| e.key == key).map(|e| e.obj.clone())
 }
 
-/// Number of live files (after releasing the unheld ones), for tests and checkers.
+/// Number of live files (after releasing those no descriptor refers to), for tests and checkers.
 pub fn live() -> usize {
     let mut g = registry();
     let entries = entries(&mut g);

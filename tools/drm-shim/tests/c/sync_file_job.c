@@ -126,6 +126,12 @@ int main(void)
 	CHECK(ioctl(ph.fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &ex) == 0);
 	CHECK(readable_within(ex.fd, 0) && sync_file_status(ex.fd, NULL) == 1);
 
+	/* A sync_file closed before its fence signals: the kernel side's write finds no reader, and the SIGPIPE that
+	 * raises must not reach this process (whose default action would kill it). */
+	int doomed = syncobj_to_fd(fd, out, DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE);
+	CHECK(doomed >= 0);
+	close(doomed);
+
 	/* Queue 1 releases queue 0: the job ends, and every view of its fence says so. */
 	submit(fd, group, 1, STREAM_B_VA, sizeof(set_stream), out_b);
 	CHECK(readable_within(sync, GENEROUS_MS));
