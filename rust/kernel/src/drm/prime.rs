@@ -74,7 +74,6 @@ impl<O: IntoGemObject> PrimeExports<O> {
     /// A new descriptor for `obj`'s dma-buf, creating the dma-buf on first export (`drm_gem_prime_handle_to_fd`).
     /// The dma-buf answers the sync_file ioctls of [`crate::dma_buf`] over the object's resv.
     pub(crate) fn export(&mut self, obj: &Arc<O>, cloexec: bool) -> Result<RawFd> {
-        self.reap();
         let i = match self.exports.iter().position(|x| Arc::ptr_eq(&x.obj, obj)) {
             Some(i) => i,
             None => {
@@ -99,6 +98,10 @@ impl<O: IntoGemObject> PrimeExports<O> {
         if fd < 0 {
             return Err(last_os_error());
         }
+        // Released only now, after the caller's descriptor exists: the descriptors the device closes here are never
+        // the number handed out (as upstream, whose released dma-buf files are not in the caller's table), and the
+        // export just used is held by `fd`.
+        self.reap();
         Ok(fd)
     }
 }
