@@ -28,6 +28,8 @@ pub struct CallbackId(u64);
 struct State {
     signalled: bool,
     error: Option<Error>,
+    /// CLOCK_MONOTONIC nanoseconds at signalling (`fence->timestamp`).
+    timestamp_ns: i64,
     callbacks: Vec<(u64, FenceCallback)>,
     next_cb: u64,
 }
@@ -35,8 +37,29 @@ struct State {
 struct Inner {
     context: u64,
     seqno: u64,
+    names: FenceNames,
     state: Mutex<State>,
     cond: Condvar,
+}
+
+/// What `dma_fence_ops.get_driver_name` and `get_timeline_name` report for a fence (sync_file FILE_INFO shows them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FenceNames {
+    /// The driver name.
+    pub driver: &'static str,
+    /// The timeline name.
+    pub timeline: &'static str,
+}
+
+impl FenceNames {
+    /// The names of fences made with [`DmaFence::new`]: the driver's job and VM_BIND fences.
+    pub const DRIVER: FenceNames = FenceNames { driver: "tyr", timeline: "tyr" };
+    /// `dma_fence_stub_ops` (`dma_fence_get_stub`, `dma_fence_allocate_private_stub`).
+    pub const STUB: FenceNames = FenceNames { driver: "stub", timeline: "stub" };
+    /// `dma_fence_array_ops`.
+    pub const ARRAY: FenceNames = FenceNames { driver: "dma_fence_array", timeline: "unbound" };
+    /// `dma_fence_chain_ops`.
+    pub const CHAIN: FenceNames = FenceNames { driver: "dma_fence_chain", timeline: "unbound" };
 }
 
 /// A reference to a DMA fence; clones share the fence (`dma_fence_get`).
@@ -55,11 +78,17 @@ impl DmaFence {
         NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// A new unsignalled fence on `context` with sequence number `seqno`.
+    /// A new unsignalled fence on `context` with sequence number `seqno`, named [`FenceNames::DRIVER`].
     pub fn new(context: u64, seqno: u64) -> Result<Self> {
+        Self::with_names(context, seqno, FenceNames::DRIVER)
+    }
+
+    /// A new unsignalled fence with the driver and timeline names `names`.
+    pub fn with_names(context: u64, seqno: u64, names: FenceNames) -> Result<Self> {
         Ok(DmaFence(alloc::try_arc(Inner {
             context,
             seqno,
+            names,
             state: Mutex::new(State::default()),
             cond: Condvar::new(),
         })?))
@@ -77,6 +106,27 @@ impl DmaFence {
     /// The sequence number within its context.
     pub fn seqno(&self) -> u64 {
         self.0.seqno
+    }
+
+    /// The driver and timeline names.
+    pub fn names(&self) -> FenceNames {
+        self.0.names
+    }
+
+    /// `dma_fence_get_status`: 0 while unsignalled, then 1, or the (negative) errno it signalled with.
+    pub fn status(&self) -> i32 {
+        let st = self.state();
+        match (st.signalled, st.error) {
+            (false, _) => 0,
+            (true, None) => 1,
+            (true, Some(e)) => e.to_errno(),
+        }
+    }
+
+    /// `dma_fence_timestamp`: when the fence signalled (CLOCK_MONOTONIC ns), `None` while it has not.
+    pub fn timestamp_ns(&self) -> Option<i64> {
+        let st = self.state();
+        st.signalled.then_some(st.timestamp_ns)
     }
 
     /// Whether both references are the same fence.
@@ -114,6 +164,7 @@ impl DmaFence {
             }
             st.signalled = true;
             st.error = error;
+            st.timestamp_ns = crate::drm::syncobj::ktime_get_ns();
             // `take` moves the vector out and leaves an empty one: no allocation.
             core::mem::take(&mut st.callbacks)
         };
@@ -230,8 +281,22 @@ mod tests {
         let seen = Arc::new(Mutex::new(None));
         let s = seen.clone();
         f.add_callback(move |e| *s.lock().unwrap() = e).unwrap();
+        assert_eq!(f.status(), 0);
+        assert_eq!(f.timestamp_ns(), None);
+        let before = crate::drm::syncobj::ktime_get_ns();
         f.signal_error(crate::error::code::ECANCELED).unwrap();
         assert_eq!(*seen.lock().unwrap(), Some(crate::error::code::ECANCELED));
         assert_eq!(f.error(), Some(crate::error::code::ECANCELED));
+        assert_eq!(f.status(), -libc::ECANCELED);
+        assert!(f.timestamp_ns().unwrap() >= before);
+    }
+
+    #[test]
+    fn status_of_a_good_fence_and_names() {
+        let f = DmaFence::with_names(1, 1, FenceNames::STUB).unwrap();
+        assert_eq!(f.names(), FenceNames::STUB);
+        assert_eq!(DmaFence::new(1, 1).unwrap().names(), FenceNames::DRIVER);
+        f.signal().unwrap();
+        assert_eq!(f.status(), 1);
     }
 }

@@ -30,6 +30,8 @@
 //! root of every timeline `tyr trace` draws. Nothing is printed unless a subscriber is installed (`TYR_LOG`).
 
 pub mod alloc;
+pub mod anon_file;
+pub mod dma_buf;
 pub mod dma_fence;
 pub mod dma_resv;
 pub mod drm;
@@ -41,6 +43,7 @@ pub mod irq;
 pub mod page;
 pub mod platform;
 pub mod sync;
+pub mod sync_file;
 pub mod time;
 pub mod trace;
 pub mod transmute;

@@ -340,8 +340,11 @@ fn install_fork_handlers() {
             BOOT.raw().lock();
             TABLES.raw().lock();
         }
+        // The kernel's registries of sync_files, syncobj files and dma-bufs, after the shim's own locks.
+        kernel::anon_file::fork_prepare();
     }
     extern "C" fn parent() {
+        kernel::anon_file::fork_parent();
         // SAFETY: `prepare` locked both in this thread just before fork.
         unsafe {
             TABLES.raw().unlock();
@@ -350,6 +353,7 @@ fn install_fork_handlers() {
     }
     extern "C" fn child() {
         GENERATION.fetch_add(1, Ordering::AcqRel);
+        kernel::anon_file::fork_child();
         // SAFETY: the child's only thread is the one that ran `prepare`, so it owns both locks.
         unsafe {
             TABLES.raw().unlock();

@@ -1,4 +1,5 @@
-//! How the shim answers for DRM descriptors: ioctl, mmap, close and the dup family.
+//! How the shim answers for DRM descriptors: ioctl, mmap, close and the dup family; and for the ioctls of the other
+//! descriptors the kernel hands out (sync_files, dma-bufs).
 
 use core::ffi::{c_int, c_void};
 use std::os::fd::AsRawFd;
@@ -26,9 +27,10 @@ fn drm_of(fd: c_int) -> Option<Arc<DrmOpen>> {
     Some(d)
 }
 
-/// `ioctl` on a DRM descriptor: the whole DRM ioctl path of the driver (`drm_ioctl`).
+/// `ioctl` on a DRM descriptor: the whole DRM ioctl path of the driver (`drm_ioctl`). On the kernel's other files
+/// (sync_files, dma-bufs) their own ioctls; anything else is libc's.
 pub fn ioctl(fd: c_int, req: u64, arg: *mut c_void) -> Outcome<c_int> {
-    let Some(d) = drm_of(fd) else { return Outcome::Pass };
+    let Some(d) = drm_of(fd) else { return file_ioctl(fd, req, arg) };
     // The kernel's ioctl command is an `unsigned int`; glibc passes the caller's `unsigned long` through.
     let cmd = req as u32;
     let out = if !d.is_current() {
@@ -40,6 +42,19 @@ pub fn ioctl(fd: c_int, req: u64, arg: *mut c_void) -> Outcome<c_int> {
         }
     };
     trace::call!(out, "ioctl({fd}, {}, {arg:?})", trace::ioctl_name(cmd));
+    out
+}
+
+/// `ioctl` on a sync_file or dma-buf the kernel handed out (`sync_file_ioctl`, `dma_buf_ioctl`); `Pass` for any
+/// other descriptor, including syncobj files, which have no ioctls (the real pipe answers `ENOTTY` as upstream).
+fn file_ioctl(fd: c_int, req: u64, arg: *mut c_void) -> Outcome<c_int> {
+    let cmd = req as u32;
+    let out = match kernel::dma_buf::file_ioctl(fd, cmd, UserPtr(arg as usize)) {
+        None => return Outcome::Pass,
+        Some(Ok(())) => Outcome::Done(0),
+        Some(Err(e)) => Outcome::Fail(-e.to_errno()),
+    };
+    trace::call!(out, "ioctl({fd}, {cmd:#x}, {arg:?})");
     out
 }
 

@@ -257,11 +257,12 @@ pub unsafe extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
     fcntl_with(fd, cmd, arg, real::fcntl64)
 }
 
-/// `ioctl(2)`: on a DRM descriptor, the driver's ioctl entry point.
+/// `ioctl(2)`: on a DRM descriptor, the driver's ioctl entry point; on a sync_file or dma-buf the kernel handed
+/// out, that file's ioctls.
 ///
 /// # Safety
-/// As for libc's `ioctl`. For DRM descriptors `arg` is only ever accessed through checked copies, so a bad pointer
-/// is `EFAULT`.
+/// As for libc's `ioctl`. For the shim's descriptors `arg` is only ever accessed through checked copies, so a bad
+/// pointer is `EFAULT`.
 #[no_mangle]
 pub unsafe extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: *mut c_void) -> c_int {
     // SAFETY: the caller's arguments, passed on unchanged.

@@ -184,3 +184,13 @@ fn chmod_of_a_node_changes_its_mode_for_the_owner_only() {
     let out = run("chmod", &[]);
     assert!(out == "root ok\n" || out == "non-root ok\n", "{out}");
 }
+
+#[test]
+fn syncobj_fds_sync_files_eventfds_and_dma_buf_sync_files() {
+    assert_eq!(run("sync_files", &[]), "sync files ok\n");
+}
+
+#[test]
+fn a_gpu_jobs_out_syncobj_as_a_sync_file_becomes_readable_when_the_job_ends() {
+    assert_eq!(run("sync_file_job", &[]), "job sync file ok\n");
+}

@@ -42,12 +42,6 @@ pub(crate) fn invalid_op<T: DeviceDriver>(_f: &File<T>, _d: &mut IoctlData) -> R
     Err(EINVAL)
 }
 
-/// Placeholder for a core number whose handler is not in this tree yet (SYNCOBJ_HANDLE_TO_FD, FD_TO_HANDLE,
-/// EVENTFD): the entry carries upstream's flags, and the call fails as `drm_invalid_op` would.
-pub(crate) fn not_yet<T: DeviceDriver>(_f: &File<T>, _d: &mut IoctlData) -> Result {
-    Err(EINVAL)
-}
-
 /// The `drm_mode_*`, CRTC sequence and lease ioctls: each checks `DRIVER_MODESET` first (before any argument,
 /// CLOSEFB's `pad` included) and answers `EOPNOTSUPP` without one.
 pub(crate) fn modeset_only<T: DeviceDriver>(_f: &File<T>, _d: &mut IoctlData) -> Result {

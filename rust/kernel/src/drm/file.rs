@@ -13,6 +13,7 @@ use super::gem::{HandleTable, IntoGemObject};
 use super::ioctl::{
     dispatch_with, ioc_nr, ioc_type, Caller, IoctlData, IoctlDesc, IoctlFlags, IoctlTables, DRM_IOCTL_BASE,
 };
+use super::syncobj::fd as syncobj_fd;
 use super::syncobj::ioctl as syncobj_ioctl;
 use super::syncobj::SyncobjTable;
 use crate::alloc;
@@ -263,8 +264,8 @@ impl<T: DeviceDriver> CoreIoctls for T {
         def(nr::iowr(0xbe, 4), NONE, "MODE_DESTROYPROPBLOB", core::modeset_only::<T>),
         def(DRM_IOCTL_SYNCOBJ_CREATE, RENDER, "SYNCOBJ_CREATE", syncobj_create::<T>),
         def(DRM_IOCTL_SYNCOBJ_DESTROY, RENDER, "SYNCOBJ_DESTROY", syncobj_destroy::<T>),
-        def(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, RENDER, "SYNCOBJ_HANDLE_TO_FD", core::not_yet::<T>),
-        def(DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, RENDER, "SYNCOBJ_FD_TO_HANDLE", core::not_yet::<T>),
+        def(syncobj_fd::DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, RENDER, "SYNCOBJ_HANDLE_TO_FD", syncobj_handle_to_fd::<T>),
+        def(syncobj_fd::DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, RENDER, "SYNCOBJ_FD_TO_HANDLE", syncobj_fd_to_handle::<T>),
         def(DRM_IOCTL_SYNCOBJ_WAIT, RENDER, "SYNCOBJ_WAIT", syncobj_wait::<T>),
         def(DRM_IOCTL_SYNCOBJ_RESET, RENDER, "SYNCOBJ_RESET", syncobj_reset::<T>),
         def(DRM_IOCTL_SYNCOBJ_SIGNAL, RENDER, "SYNCOBJ_SIGNAL", syncobj_signal::<T>),
@@ -277,7 +278,7 @@ impl<T: DeviceDriver> CoreIoctls for T {
         def(DRM_IOCTL_SYNCOBJ_TRANSFER, RENDER, "SYNCOBJ_TRANSFER", syncobj_transfer::<T>),
         def(DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, RENDER, "SYNCOBJ_TIMELINE_SIGNAL", syncobj_timeline_signal::<T>),
         def(nr::iowr(0xce, 104), NONE, "MODE_GETFB2", core::modeset_only::<T>),
-        def(DRM_IOCTL_SYNCOBJ_EVENTFD, RENDER, "SYNCOBJ_EVENTFD", core::not_yet::<T>),
+        def(DRM_IOCTL_SYNCOBJ_EVENTFD, RENDER, "SYNCOBJ_EVENTFD", syncobj_eventfd::<T>),
         def(nr::iowr(0xd0, 8), NONE, "MODE_CLOSEFB", core::modeset_only::<T>),
         def(DRM_IOCTL_SET_CLIENT_NAME, RENDER, "SET_CLIENT_NAME", core::set_client_name::<T>),
         def(DRM_IOCTL_GEM_CHANGE_HANDLE, RENDER, "GEM_CHANGE_HANDLE", core::invalid_op::<T>),
@@ -309,6 +310,8 @@ macro_rules! syncobj_handlers {
 syncobj_handlers! {
     syncobj_create => syncobj_ioctl::create, drm_syncobj_create, false;
     syncobj_destroy => syncobj_ioctl::destroy, drm_syncobj_destroy, false;
+    syncobj_handle_to_fd => syncobj_fd::handle_to_fd_ioctl, syncobj_fd::drm_syncobj_handle, false;
+    syncobj_fd_to_handle => syncobj_fd::fd_to_handle_ioctl, syncobj_fd::drm_syncobj_handle, false;
     syncobj_wait => syncobj_ioctl::wait, drm_syncobj_wait, false;
     syncobj_reset => syncobj_ioctl::reset, drm_syncobj_array, false;
     syncobj_signal => syncobj_ioctl::signal, drm_syncobj_array, false;
@@ -316,6 +319,7 @@ syncobj_handlers! {
     syncobj_query => syncobj_ioctl::query, drm_syncobj_timeline_array, true;
     syncobj_transfer => syncobj_ioctl::transfer, drm_syncobj_transfer, true;
     syncobj_timeline_signal => syncobj_ioctl::timeline_signal, drm_syncobj_timeline_array, true;
+    syncobj_eventfd => syncobj_fd::eventfd_ioctl, crate::uapi::drm_syncobj_eventfd, true;
 }
 
 /// Copies `value` out the way `drm_copy_field` does: `*len` becomes the string's length whatever the caller gave,

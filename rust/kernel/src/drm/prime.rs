@@ -8,41 +8,22 @@
 //!
 //! Objects are found again by the identity of the file (device and inode numbers from `fstat`), so any descriptor of
 //! the same dma-buf imports the same object. A descriptor that is not one of this device's dma-bufs is `EINVAL`, one
-//! that is not open at all `EBADF`, as upstream.
+//! that is not open at all `EBADF`, as upstream. While an export lives, its descriptors also answer the dma-buf
+//! ioctls of [`crate::dma_buf`] (EXPORT/IMPORT_SYNC_FILE over the object's resv).
 
-use std::fs;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
+use super::gem::IntoGemObject;
 use crate::alloc;
-use crate::error::code::{EBADF, EINVAL, EMFILE, ENFILE, ENOMEM};
-use crate::error::{Error, Result};
-
-/// `(st_dev, st_ino)` of an open file.
-type FileKey = (u64, u64);
-
-fn key_of(fd: RawFd) -> Option<FileKey> {
-    let mut st = core::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: `fstat` writes a full `struct stat` into the buffer on success and touches nothing else; an invalid
-    // `fd` only makes it fail with EBADF.
-    let r = unsafe { libc::fstat(fd, st.as_mut_ptr()) };
-    if r != 0 {
-        return None;
-    }
-    // SAFETY: `fstat` succeeded, so the struct is initialised.
-    let st = unsafe { st.assume_init() };
-    Some((st.st_dev, st.st_ino))
-}
-
-fn last_os_error() -> Error {
-    match std::io::Error::last_os_error().raw_os_error() {
-        Some(libc::EMFILE) => EMFILE,
-        Some(libc::ENFILE) => ENFILE,
-        _ => ENOMEM,
-    }
-}
+use crate::anon_file::{held_keys, key_of, last_os_error, FileKey};
+use crate::dma_buf::{self, Registration};
+use crate::error::code::{EBADF, EINVAL, ENOMEM};
+use crate::error::Result;
 
 struct Export<O> {
+    /// Unregisters the dma-buf's sync_file ioctls; declared first so it goes before the descriptor closes.
+    _ioctls: Registration,
     own: OwnedFd,
     key: FileKey,
     obj: Arc<O>,
@@ -74,27 +55,25 @@ impl<O> PrimeExports<O> {
         if self.exports.is_empty() {
             return;
         }
-        let mut held: Vec<FileKey> = Vec::new();
-        if let Ok(dir) = fs::read_dir("/proc/self/fd") {
-            for e in dir.flatten() {
-                let Some(fd) = e.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()) else { continue };
-                if self.exports.iter().any(|x| x.own.as_raw_fd() == fd) {
-                    continue;
-                }
-                if let Some(k) = key_of(fd) {
-                    held.push(k);
-                }
-            }
-        } else {
-            // Without /proc the device cannot tell; keep everything rather than break an import.
-            return;
-        }
+        let own = |fd: RawFd| self.exports.iter().any(|x| x.own.as_raw_fd() == fd);
+        // Without /proc the device cannot tell; keep everything rather than break an import.
+        let Some(held) = held_keys(own) else { return };
         self.exports.retain(|x| held.contains(&x.key));
     }
 
-    /// A new descriptor for `obj`'s dma-buf, creating the dma-buf on first export (`drm_gem_prime_handle_to_fd`).
-    pub(crate) fn export(&mut self, obj: &Arc<O>, cloexec: bool) -> Result<RawFd> {
+    /// The object behind the dma-buf `fd` (`drm_gem_prime_fd_to_handle`): `EBADF` if `fd` is not open, `EINVAL` if
+    /// it is not one of this device's dma-bufs.
+    pub(crate) fn import(&mut self, fd: RawFd) -> Result<Arc<O>> {
+        let key = key_of(fd).ok_or(EBADF)?;
         self.reap();
+        self.exports.iter().find(|x| x.key == key).map(|x| x.obj.clone()).ok_or(EINVAL)
+    }
+}
+
+impl<O: IntoGemObject> PrimeExports<O> {
+    /// A new descriptor for `obj`'s dma-buf, creating the dma-buf on first export (`drm_gem_prime_handle_to_fd`).
+    /// The dma-buf answers the sync_file ioctls of [`crate::dma_buf`] over the object's resv.
+    pub(crate) fn export(&mut self, obj: &Arc<O>, cloexec: bool) -> Result<RawFd> {
         let i = match self.exports.iter().position(|x| Arc::ptr_eq(&x.obj, obj)) {
             Some(i) => i,
             None => {
@@ -108,7 +87,8 @@ impl<O> PrimeExports<O> {
                 // SAFETY: `fd` was just returned by memfd_create and is owned by nobody else.
                 let own = unsafe { OwnedFd::from_raw_fd(fd) };
                 let key = key_of(own.as_raw_fd()).ok_or(ENOMEM)?;
-                self.exports.push(Export { own, key, obj: obj.clone() });
+                let ioctls = dma_buf::register(key, obj.gem().resv())?;
+                self.exports.push(Export { _ioctls: ioctls, own, key, obj: obj.clone() });
                 self.exports.len() - 1
             }
         };
@@ -118,15 +98,11 @@ impl<O> PrimeExports<O> {
         if fd < 0 {
             return Err(last_os_error());
         }
-        Ok(fd)
-    }
-
-    /// The object behind the dma-buf `fd` (`drm_gem_prime_fd_to_handle`): `EBADF` if `fd` is not open, `EINVAL` if
-    /// it is not one of this device's dma-bufs.
-    pub(crate) fn import(&mut self, fd: RawFd) -> Result<Arc<O>> {
-        let key = key_of(fd).ok_or(EBADF)?;
+        // Released only now, after the caller's descriptor exists: the descriptors the device closes here are never
+        // the number handed out (as upstream, whose released dma-buf files are not in the caller's table), and the
+        // export just used is held by `fd`.
         self.reap();
-        self.exports.iter().find(|x| x.key == key).map(|x| x.obj.clone()).ok_or(EINVAL)
+        Ok(fd)
     }
 }
 
@@ -142,7 +118,7 @@ mod tests {
     #[test]
     fn export_import_round_trip_and_release_on_last_close() {
         let mut p = PrimeExports::new();
-        let a = Arc::new(7u32);
+        let a = Arc::new(crate::drm::gem::GemObject::new(0x1000, None).unwrap());
         let fd = p.export(&a, true).unwrap();
         let fd2 = p.export(&a, false).unwrap();
         assert_ne!(fd, fd2);
@@ -158,7 +134,7 @@ mod tests {
 
     #[test]
     fn foreign_and_closed_descriptors() {
-        let mut p = PrimeExports::<u32>::new();
+        let mut p = PrimeExports::<crate::drm::gem::GemObject>::new();
         let f = std::fs::File::open("/proc/self/status").unwrap();
         assert_eq!(p.import(f.as_raw_fd()).err(), Some(EINVAL));
         assert_eq!(p.import(-1).err(), Some(EBADF));

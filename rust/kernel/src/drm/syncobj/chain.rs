@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::alloc;
-use crate::dma_fence::{CallbackId, DmaFence};
+use crate::dma_fence::{CallbackId, DmaFence, FenceNames};
 use crate::error::code::{EINVAL, ENOENT};
 use crate::error::Result;
 
@@ -213,7 +213,7 @@ pub(crate) fn prepare(prev: Option<Slot>, fence: DmaFence, point: u64) -> Result
         Some(Slot::Chain(p)) => (DmaFence::context_alloc(), point.max(p.seqno), 0),
         _ => (DmaFence::context_alloc(), point, 0),
     };
-    let composite = DmaFence::new(context, seqno)?;
+    let composite = DmaFence::with_names(context, seqno, FenceNames::CHAIN)?;
     // One arrival per dependency, plus one held until registration is complete so the composite cannot signal
     // half-built.
     let deps = 1 + usize::from(prev.is_some());
@@ -252,6 +252,29 @@ pub(crate) fn walk(node: &ChainNode) -> Option<Slot> {
             Some(unsignalled) => return Some(unsignalled.clone()),
         };
         *prev = replacement;
+    }
+}
+
+/// The fences `slot` stands for (`dma_fence_unwrap_for_each` over a chain), newest first: a plain fence itself; a
+/// chain node's own fence, then those of the earlier points that have not signalled (walking splices the signalled
+/// ones out, as [`walk`] does).
+pub(crate) fn unwrap(slot: &Slot) -> Result<Vec<DmaFence>> {
+    let mut out = Vec::new();
+    let mut cur = slot.clone();
+    loop {
+        match cur {
+            Slot::Plain(f) => {
+                alloc::try_push(&mut out, f)?;
+                return Ok(out);
+            }
+            Slot::Chain(node) => {
+                alloc::try_push(&mut out, node.fence.clone())?;
+                match walk(&node) {
+                    Some(prev) => cur = prev,
+                    None => return Ok(out),
+                }
+            }
+        }
     }
 }
 

@@ -6,14 +6,14 @@
 //! pointer is `EFAULT`. Unlike upstream, an ioctl that fails changes no syncobj: everything that can fail (lookups,
 //! copies, allocations) is done before the first syncobj is touched.
 //!
-//! [`ioctl_descs`] turns the handlers into entries of the DRM core's ioctl table for any file context that has a
-//! [`SyncobjFile`] table. HANDLE_TO_FD, FD_TO_HANDLE and EVENTFD are not here yet; they fit the same shape (a handler
-//! over the table, with [`SyncobjTable::insert`] for imports, and one more entry in [`ioctl_descs`]).
+//! [`ioctl_descs`] turns the handlers (these and the descriptor ones of [`super::fd`]) into entries of the DRM core's
+//! ioctl table for any file context that has a [`SyncobjFile`] table.
 
 use core::mem::{size_of, MaybeUninit};
 use std::sync::Arc;
 
 use super::chain::Slot;
+use super::fd::{drm_syncobj_handle, eventfd_ioctl, fd_to_handle_ioctl, handle_to_fd_ioctl};
 use super::wait::find_slot_wait;
 use super::{add_points, signalled_fence, stub, wait_many, CreateFlags, QueryFlags, Syncobj, SyncobjTable, WaitFlags};
 use crate::alloc;
@@ -24,8 +24,8 @@ use crate::error::Result;
 use crate::transmute::FromBytes;
 use crate::uaccess::{UserPtr, UserSlice};
 use crate::uapi::{
-    drm_syncobj_array, drm_syncobj_create, drm_syncobj_destroy, drm_syncobj_timeline_array, drm_syncobj_timeline_wait,
-    drm_syncobj_transfer, drm_syncobj_wait,
+    drm_syncobj_array, drm_syncobj_create, drm_syncobj_destroy, drm_syncobj_eventfd, drm_syncobj_timeline_array,
+    drm_syncobj_timeline_wait, drm_syncobj_transfer, drm_syncobj_wait,
 };
 
 /// The largest `kmalloc` (`KMALLOC_MAX_SIZE`: order-10 pages of 4 KiB). Upstream copies user arrays into
@@ -239,10 +239,10 @@ macro_rules! syncobj_descs {
     ($($cmd:ident => $handler:ident($ty:ty),)*) => {
         /// The DRM core's SYNCOBJ entries for [`IoctlTables::core`](crate::drm::ioctl::IoctlTables::core), each
         /// `DRM_RENDER_ALLOW` as upstream (`drm_ioctls[]` in `drm_ioctl.c`).
-        pub fn ioctl_descs<C: SyncobjFile>() -> [IoctlDesc<C>; 9] {
+        pub fn ioctl_descs<C: SyncobjFile>() -> [IoctlDesc<C>; 12] {
             [$(
                 IoctlDesc {
-                    cmd: crate::uapi::ioctl::$cmd,
+                    cmd: $cmd,
                     flags: IoctlFlags::RENDER_ALLOW,
                     name: stringify!($cmd),
                     func: |ctx: &C, data: &mut IoctlData| $handler(ctx.syncobjs(), data.get::<$ty>()?),
@@ -252,9 +252,18 @@ macro_rules! syncobj_descs {
     };
 }
 
+use super::fd::{DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD};
+use crate::uapi::ioctl::{
+    DRM_IOCTL_SYNCOBJ_CREATE, DRM_IOCTL_SYNCOBJ_DESTROY, DRM_IOCTL_SYNCOBJ_EVENTFD, DRM_IOCTL_SYNCOBJ_QUERY,
+    DRM_IOCTL_SYNCOBJ_RESET, DRM_IOCTL_SYNCOBJ_SIGNAL, DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL,
+    DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, DRM_IOCTL_SYNCOBJ_TRANSFER, DRM_IOCTL_SYNCOBJ_WAIT,
+};
+
 syncobj_descs! {
     DRM_IOCTL_SYNCOBJ_CREATE => create(drm_syncobj_create),
     DRM_IOCTL_SYNCOBJ_DESTROY => destroy(drm_syncobj_destroy),
+    DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD => handle_to_fd_ioctl(drm_syncobj_handle),
+    DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE => fd_to_handle_ioctl(drm_syncobj_handle),
     DRM_IOCTL_SYNCOBJ_WAIT => wait(drm_syncobj_wait),
     DRM_IOCTL_SYNCOBJ_RESET => reset(drm_syncobj_array),
     DRM_IOCTL_SYNCOBJ_SIGNAL => signal(drm_syncobj_array),
@@ -262,18 +271,21 @@ syncobj_descs! {
     DRM_IOCTL_SYNCOBJ_QUERY => query(drm_syncobj_timeline_array),
     DRM_IOCTL_SYNCOBJ_TRANSFER => transfer(drm_syncobj_transfer),
     DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL => timeline_signal(drm_syncobj_timeline_array),
+    DRM_IOCTL_SYNCOBJ_EVENTFD => eventfd_ioctl(drm_syncobj_eventfd),
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::uapi::ioctl::*;
 
     #[test]
     fn commands_and_sizes_match_the_spec_table() {
         let table = [
             (DRM_IOCTL_SYNCOBJ_CREATE, 0xC00864BF, size_of::<drm_syncobj_create>(), 8),
             (DRM_IOCTL_SYNCOBJ_DESTROY, 0xC00864C0, size_of::<drm_syncobj_destroy>(), 8),
+            // Newest upstream's struct has `point` (24 bytes); 6.12's 16-byte command is zero-extended.
+            (DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, 0xC01864C1, size_of::<drm_syncobj_handle>(), 24),
+            (DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, 0xC01864C2, size_of::<drm_syncobj_handle>(), 24),
             (DRM_IOCTL_SYNCOBJ_WAIT, 0xC02864C3, size_of::<drm_syncobj_wait>(), 40),
             (DRM_IOCTL_SYNCOBJ_RESET, 0xC01064C4, size_of::<drm_syncobj_array>(), 16),
             (DRM_IOCTL_SYNCOBJ_SIGNAL, 0xC01064C5, size_of::<drm_syncobj_array>(), 16),
@@ -281,6 +293,7 @@ mod tests {
             (DRM_IOCTL_SYNCOBJ_QUERY, 0xC01864CB, size_of::<drm_syncobj_timeline_array>(), 24),
             (DRM_IOCTL_SYNCOBJ_TRANSFER, 0xC02064CC, size_of::<drm_syncobj_transfer>(), 32),
             (DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, 0xC01864CD, size_of::<drm_syncobj_timeline_array>(), 24),
+            (DRM_IOCTL_SYNCOBJ_EVENTFD, 0xC01864CF, size_of::<drm_syncobj_eventfd>(), 24),
         ];
         for (cmd, spec, size, spec_size) in table {
             assert_eq!(cmd, spec, "{cmd:#x}");

@@ -9,9 +9,12 @@
 //!
 //! Waiting ([`wait_many`]) blocks on a condition variable woken by fence callbacks and, with
 //! [`WaitFlags::WAIT_FOR_SUBMIT`], by the syncobj itself when a fence arrives. Per-file handles live in a
-//! [`SyncobjTable`]; the DRM core's SYNCOBJ ioctls are in [`ioctl`].
+//! [`SyncobjTable`]; the DRM core's SYNCOBJ ioctls are in [`ioctl`], those that turn syncobjs into descriptors
+//! (syncobj files, sync_files) and back, and SYNCOBJ_EVENTFD, in [`fd`].
 
 mod chain;
+mod eventfd;
+pub mod fd;
 pub mod ioctl;
 mod table;
 mod wait;
@@ -20,7 +23,7 @@ use core::ops::Deref;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::alloc;
-use crate::dma_fence::DmaFence;
+use crate::dma_fence::{DmaFence, FenceNames};
 use crate::error::code::EINVAL;
 use crate::error::Result;
 
@@ -49,7 +52,7 @@ bitflags::bitflags! {
 
 /// A new fence that has already signalled (`dma_fence_allocate_private_stub`).
 fn signalled_fence() -> Result<DmaFence> {
-    let f = DmaFence::new(DmaFence::context_alloc(), 0)?;
+    let f = DmaFence::with_names(DmaFence::context_alloc(), 0, FenceNames::STUB)?;
     f.signal()?;
     Ok(f)
 }
@@ -69,10 +72,12 @@ struct State {
     fence: Option<Slot>,
     /// WAIT_FOR_SUBMIT waiters still looking for a fence (`cb_list`).
     waiters: Vec<Arc<SubmitWait>>,
+    /// SYNCOBJ_EVENTFD registrations still looking for a fence (`ev_fd_list`).
+    eventfds: Vec<Arc<eventfd::EventfdEntry>>,
 }
 
-/// A DRM sync object (`struct drm_syncobj`). Shared with [`Arc`]: handles in several tables (and, later, sync-object
-/// fds) refer to the same object.
+/// A DRM sync object (`struct drm_syncobj`). Shared with [`Arc`]: handles in several tables and syncobj files
+/// ([`fd`]) refer to the same object.
 pub struct Syncobj {
     state: Mutex<State>,
 }
@@ -84,7 +89,7 @@ impl Syncobj {
             true => Some(Slot::Plain(signalled_fence()?)),
             false => None,
         };
-        Ok(alloc::try_arc(Syncobj { state: Mutex::new(State { fence, waiters: Vec::new() }) })?)
+        Ok(alloc::try_arc(Syncobj { state: Mutex::new(State { fence, waiters: Vec::new(), eventfds: Vec::new() }) })?)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -162,6 +167,16 @@ impl Syncobj {
         Ok(w)
     }
 
+    /// Registers an eventfd entry (`drm_syncobj_add_eventfd`): it fires or moves to a fence callback at once if the
+    /// point has a fence, else waits on the list. `ENOMEM` registers nothing.
+    fn add_eventfd(&self, entry: Arc<eventfd::EventfdEntry>) -> Result {
+        let mut st = self.state();
+        if !eventfd::attach(st.fence.as_ref(), &entry)? {
+            alloc::try_push(&mut st.eventfds, entry)?;
+        }
+        Ok(())
+    }
+
     /// Takes `w` off the waiter list if it is still there (`drm_syncobj_remove_wait`).
     fn remove_waiter(&self, w: &Arc<SubmitWait>) {
         self.state().waiters.retain(|x| !Arc::ptr_eq(x, w));
@@ -171,6 +186,7 @@ impl Syncobj {
 /// The fence changed: hand it to every waiter whose point is now submitted (`syncobj_wait_syncobj_func`). Called
 /// with the state locked; allocates nothing.
 fn fence_changed(st: &mut State) {
+    eventfd::fence_changed(st);
     let Some(head) = st.fence.clone() else { return };
     st.waiters.retain(|w| match chain::find_seqno(head.clone(), w.point()) {
         Ok(found) => {
