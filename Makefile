@@ -43,10 +43,14 @@ igt-suite: shim igt-ports
 	$(TYR) igt --shim $(SHIM) $(addprefix $(IGT_BIN)/,$(IGT_PORTS))
 
 ## igt: the real IGT panthor tests from an IGT build directory (IGT_BUILD=<dir>, built from IGT's own sources) through
-## the shim, with a pass/fail/skip table per subtest.
+## the shim, with a pass/fail/skip table per subtest; also IGT's driver-independent DRM core, syncobj and sw_sync tests
+## (IGT_CORE_TESTS) for those the build has.
+IGT_CORE_TESTS ?= core_getversion core_auth core_setmaster core_setmaster_vs_auth syncobj_basic syncobj_wait \
+	syncobj_timeline syncobj_eventfd sw_sync
 igt: shim
 	@test -n "$(IGT_BUILD)" || { echo "usage: make igt IGT_BUILD=<igt build directory>" >&2; exit 2; }
-	$(TYR) igt --shim $(SHIM) $$(find $(IGT_BUILD)/tests -maxdepth 2 -type f -name 'panthor_*' -perm -u+x | sort)
+	$(TYR) igt --shim $(SHIM) $$(find $(IGT_BUILD)/tests -maxdepth 2 -type f -name 'panthor_*' -perm -u+x | sort) \
+		$$(for t in $(IGT_CORE_TESTS); do test -x $(IGT_BUILD)/tests/$$t && echo $(IGT_BUILD)/tests/$$t; done)
 
 ## lint: `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
 lint: deps

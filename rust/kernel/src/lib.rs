@@ -42,6 +42,7 @@ pub mod io_pgtable;
 pub mod irq;
 pub mod page;
 pub mod platform;
+pub mod sw_sync;
 pub mod sync;
 pub mod sync_file;
 pub mod time;

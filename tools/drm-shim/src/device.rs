@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 
 use kernel::drm::auth::{as_task, Capabilities, NodeType, Opener};
+use kernel::sw_sync::SwSyncTimeline;
 use kernel::uaccess::UserPtr;
 use lock_api::RawMutex as _;
 use parking_lot::Mutex;
@@ -171,6 +172,32 @@ pub enum Tracked {
     Drm(Arc<DrmOpen>),
     /// A fake directory opened with `open(O_DIRECTORY)`/`opendir`, by canonical path.
     Dir(Arc<str>),
+    /// An open sw_sync timeline, shared by every descriptor that refers to it.
+    SwSync(Arc<SwSyncOpen>),
+}
+
+/// An open of debugfs `sync/sw_sync`: a software sync timeline, released (its pending fences signalled with ENOENT)
+/// when its last descriptor closes.
+pub struct SwSyncOpen {
+    /// The timeline.
+    pub timeline: SwSyncTimeline,
+    /// `(st_dev, st_ino)` of the real descriptor standing for it.
+    pub key: (u64, u64),
+    generation: u32,
+}
+
+impl SwSyncOpen {
+    /// A new timeline named after the calling process (`get_task_comm`), for the descriptor with identity `key`.
+    pub fn open(key: (u64, u64)) -> kernel::Result<Arc<SwSyncOpen>> {
+        let comm = std::fs::read_to_string("/proc/thread-self/comm").unwrap_or_default();
+        let timeline = SwSyncTimeline::new(comm.trim_end_matches('\n'))?;
+        Ok(Arc::new(SwSyncOpen { timeline, key, generation: generation() }))
+    }
+
+    /// Whether the timeline belongs to this process (not inherited across fork: its fences live in the parent).
+    pub fn is_current(&self) -> bool {
+        self.generation == generation()
+    }
 }
 
 /// Releases a value that may belong to an earlier generation: dropped normally when current, forgotten otherwise
@@ -178,6 +205,7 @@ pub enum Tracked {
 fn release(t: Tracked) {
     match t {
         Tracked::Drm(d) if !d.is_current() => core::mem::forget(d),
+        Tracked::SwSync(t) if !t.is_current() => core::mem::forget(t),
         t => drop(t),
     }
 }

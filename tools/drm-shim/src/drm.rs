@@ -8,7 +8,7 @@ use std::sync::Arc;
 use kernel::uaccess::UserPtr;
 use tyr::mmap::{mmap as drm_mmap, CpuMapping, MmapRequest, USER_PAGE_OFFSET};
 
-use crate::device::{self, add_mapping, lookup, track, untrack, DrmOpen, Mapping, Tracked};
+use crate::device::{self, add_mapping, lookup, track, untrack, DrmOpen, Mapping, SwSyncOpen, Tracked};
 use crate::ffi::{errno, Outcome};
 use crate::fs::fd_key;
 use crate::real;
@@ -30,6 +30,9 @@ fn drm_of(fd: c_int) -> Option<Arc<DrmOpen>> {
 /// `ioctl` on a DRM descriptor: the whole DRM ioctl path of the driver (`drm_ioctl`). On the kernel's other files
 /// (sync_files, dma-bufs) their own ioctls; anything else is libc's.
 pub fn ioctl(fd: c_int, req: u64, arg: *mut c_void) -> Outcome<c_int> {
+    if let Some(t) = sw_sync_of(fd) {
+        return sw_sync_ioctl(fd, &t, req, arg);
+    }
     let Some(d) = drm_of(fd) else { return file_ioctl(fd, req, arg) };
     // The kernel's ioctl command is an `unsigned int`; glibc passes the caller's `unsigned long` through.
     let cmd = req as u32;
@@ -42,6 +45,32 @@ pub fn ioctl(fd: c_int, req: u64, arg: *mut c_void) -> Outcome<c_int> {
         }
     };
     trace::call!(out, "ioctl({fd}, {}, {arg:?})", trace::ioctl_name(cmd));
+    out
+}
+
+/// The sw_sync timeline behind `fd`, if `fd` is one of the shim's (a reused number is forgotten, as for DRM files).
+fn sw_sync_of(fd: c_int) -> Option<Arc<SwSyncOpen>> {
+    let Some(Tracked::SwSync(t)) = lookup(fd) else { return None };
+    if fd_key(fd) != Some(t.key) {
+        untrack(fd);
+        return None;
+    }
+    Some(t)
+}
+
+/// `sw_sync_ioctl`: CREATE_FENCE and INC on the timeline; a timeline inherited across fork answers `ENODEV` (its
+/// fences and their waiters stayed with the parent).
+fn sw_sync_ioctl(fd: c_int, t: &SwSyncOpen, req: u64, arg: *mut c_void) -> Outcome<c_int> {
+    let cmd = req as u32;
+    let out = if !t.is_current() {
+        Outcome::Fail(libc::ENODEV)
+    } else {
+        match t.timeline.ioctl(cmd, UserPtr(arg as usize)) {
+            Ok(()) => Outcome::Done(0),
+            Err(e) => Outcome::Fail(-e.to_errno()),
+        }
+    };
+    trace::call!(out, "ioctl({fd}, sw_sync {cmd:#x}, {arg:?})");
     out
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
-use crate::device::{self, lookup, track, DrmOpen, Tracked};
+use crate::device::{self, lookup, track, DrmOpen, SwSyncOpen, Tracked};
 use crate::ffi::{errno, Outcome};
 use crate::real;
 use crate::trace;
@@ -68,6 +68,25 @@ fn open_node(m: Minor, flags: c_int) -> Outcome<c_int> {
     }
 }
 
+/// Opens debugfs `sync/sw_sync`: a real descriptor (a memfd) that stands for a new software sync timeline.
+fn open_sw_sync(flags: c_int) -> Outcome<c_int> {
+    let fd = match memfd("tyr-sw_sync", flags) {
+        Ok(fd) => fd,
+        Err(e) => return Outcome::Fail(e),
+    };
+    match fd_key(fd).ok_or(libc::EBADF).and_then(|key| SwSyncOpen::open(key).map_err(|e| -e.to_errno())) {
+        Ok(t) => {
+            track(fd, Tracked::SwSync(t));
+            Outcome::Done(fd)
+        }
+        Err(e) => {
+            // SAFETY: `fd` is the memfd made above, owned here.
+            unsafe { real::close(fd) };
+            Outcome::Fail(e)
+        }
+    }
+}
+
 /// Opens a fake sysfs attribute: a memfd holding its contents, positioned at the start.
 fn open_file(path: &str, contents: &str, flags: c_int) -> Outcome<c_int> {
     if flags & libc::O_ACCMODE != libc::O_RDONLY {
@@ -115,7 +134,7 @@ pub fn at_path(dirfd: c_int, path: Option<&str>) -> Option<String> {
     }
     match lookup(dirfd) {
         Some(Tracked::Dir(d)) => Some(format!("{d}/{path}")),
-        Some(Tracked::Drm(_)) => None,
+        Some(Tracked::Drm(_) | Tracked::SwSync(_)) => None,
         // Only a descriptor number can name one of ours there, so other names never cost the readlink.
         None if dirfd >= 0 && !path.is_empty() && path.bytes().all(|b| b.is_ascii_digit()) => {
             let dir = real_link(&format!("/proc/self/fd/{dirfd}"))?;
@@ -156,6 +175,10 @@ fn proc_fd_tracked(path: &str) -> Option<Tracked> {
             device::untrack(fd);
             None
         }
+        Tracked::SwSync(t) if fd_key(fd) != Some(t.key) => {
+            device::untrack(fd);
+            None
+        }
         t => Some(t),
     }
 }
@@ -170,6 +193,8 @@ fn open_again(t: Tracked, flags: c_int) -> Outcome<c_int> {
     match t {
         Tracked::Drm(d) => open_node(d.minor, flags),
         Tracked::Dir(p) => open_dir(&p, flags),
+        // Opening the debugfs file again makes another timeline.
+        Tracked::SwSync(_) => open_sw_sync(flags),
     }
 }
 
@@ -191,6 +216,7 @@ pub fn open(path: Option<&str>, flags: c_int, reopen: impl FnOnce(*const c_char)
             } else {
                 match node {
                     Node::Chr(m) => open_node(*m, flags),
+                    Node::SwSync => open_sw_sync(flags),
                     Node::File(s) => open_file(&c, s, flags),
                     Node::Dir => open_dir(&c, flags),
                     Node::Link(_) => Outcome::Fail(libc::ELOOP),
@@ -230,6 +256,10 @@ pub fn stat_path(
                 fill(&FakeStat::of(&dir, &Node::Dir));
                 return Outcome::Done(0);
             }
+            Some(Tracked::SwSync(_)) => {
+                fill(&FakeStat::of(vfs::SW_SYNC_PATH, &Node::SwSync));
+                return Outcome::Done(0);
+            }
             None => {}
         }
     }
@@ -259,6 +289,13 @@ pub fn stat_fd(fd: c_int) -> Option<FakeStat> {
             FakeStat::of_minor(d.minor)
         }
         Tracked::Dir(p) => FakeStat::of(&p, &Node::Dir),
+        Tracked::SwSync(t) => {
+            if fd_key(fd) != Some(t.key) {
+                device::untrack(fd);
+                return None;
+            }
+            FakeStat::of(vfs::SW_SYNC_PATH, &Node::SwSync)
+        }
     };
     trace::line(format_args!("fstat({fd}) = fake mode {:#o}", st.mode));
     Some(st)
@@ -269,6 +306,7 @@ fn proc_fd_target(path: &str) -> Option<String> {
     match proc_fd_tracked(path)? {
         Tracked::Drm(d) => Some(d.minor.dev_path().to_string()),
         Tracked::Dir(p) => Some(p.to_string()),
+        Tracked::SwSync(_) => Some(vfs::SW_SYNC_PATH.to_string()),
     }
 }
 

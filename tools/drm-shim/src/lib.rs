@@ -10,15 +10,20 @@
 //! * Paths (`open`, `open64`, `openat`, `openat64`, `__open_2`, `__open64_2`, `__openat_2`, `__openat64_2`,
 //!   `fopen`, `fopen64`, the `stat`/`lstat`/`fstatat`/`statx` family with the 64-bit and pre-2.33 `__xstat` names,
 //!   `readlink`, `readlinkat`, `realpath`, `__realpath_chk`, `canonicalize_file_name`, `access`, `faccessat`,
-//!   `opendir`, `fdopendir`, `readdir`, `readdir64`, `rewinddir`, `dirfd`, `closedir`): the fake tree in `vfs` —
+//!   `chmod`, `fchmodat`, `opendir`, `fdopendir`, `readdir`, `readdir64`, `rewinddir`, `dirfd`, `closedir`): the fake tree in `vfs` —
 //!   `/dev/dri` (nodes are character devices 226:0 and 226:128), `/sys/dev/char/226:N`, `/sys/class/drm/...`, the
 //!   platform device `/sys/devices/platform/fb000000.gpu` (`uevent` with `DRIVER=panthor`, `OF_COMPATIBLE_*`,
-//!   `MODALIAS`; `driver` → `.../drivers/panthor`; `subsystem` → `/sys/bus/platform`). Fake files are read through
-//!   real descriptors (memfds holding their contents).
+//!   `MODALIAS`; `driver` → `.../drivers/panthor`; `subsystem` → `/sys/bus/platform`), and debugfs `sync/sw_sync` (each
+//!   open a software sync timeline, `kernel::sw_sync`). Fake files are read through real descriptors (memfds holding
+//!   their contents); `chmod` by root changes a fake node's permission bits.
 //! * Descriptors (`close`, `dup`, `dup2`, `dup3`, `fcntl`/`fcntl64` `F_DUPFD*`, `ioctl`, `fstat`): opening a node
 //!   gives a real memfd standing for a new DRM file (card0 a primary client, the first one master; renderD128 a
 //!   render client); `ioctl` on it is `File::ioctl`, the driver's whole DRM ioctl path, with errors as `-1`/errno;
-//!   dups share the file, and closing the last descriptor closes it. `/proc/self/fd/N` reads back as the node path.
+//!   dups share the file, and closing the last descriptor closes it. `/proc/self/fd/N` reads back as the node path,
+//!   and opening it opens the node again (a new DRM file). The descriptors the kernel side hands out (dma-bufs,
+//!   sync_files, syncobj files) are real descriptors; `ioctl` on a sync_file, dma-buf or sw_sync timeline reaches its
+//!   kernel-crate handler, and `poll`/`select`/`epoll` work on them unchanged (a sync_file is readable once its
+//!   fence has signalled).
 //! * Memory (`mmap`, `mmap64`, `munmap`): BO offsets map the BO's RAM runs from the RAM memfd into one reservation,
 //!   so the program, the driver and the GPU model share the bytes; the flush-ID offset maps a read-only page with
 //!   LATEST_FLUSH_ID. A mapping holds its BO until its last page is unmapped.

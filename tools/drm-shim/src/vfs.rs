@@ -61,7 +61,12 @@ pub enum Node {
     Link(String),
     /// A DRM character device.
     Chr(Minor),
+    /// debugfs `sync/sw_sync`: each open is a new software sync timeline (`kernel::sw_sync`).
+    SwSync,
 }
+
+/// Where debugfs shows the software sync timeline (`CONFIG_SW_SYNC`), which test suites use as a fence producer.
+pub const SW_SYNC_PATH: &str = "/sys/kernel/debug/sync/sw_sync";
 
 fn tree() -> &'static BTreeMap<String, Node> {
     static TREE: OnceLock<BTreeMap<String, Node>> = OnceLock::new();
@@ -95,6 +100,8 @@ fn build() -> BTreeMap<String, Node> {
     add(&format!("{GPU_SYSFS}/driver"), Node::Link("../../../bus/platform/drivers/panthor".into()));
     add(&format!("{GPU_SYSFS}/subsystem"), Node::Link("../../../bus/platform".into()));
     add("/sys/bus/platform/drivers/panthor", Node::Dir);
+    add("/sys/kernel/debug/sync", Node::Dir);
+    add(SW_SYNC_PATH, Node::SwSync);
     add(
         "/sys/bus/platform/drivers/panthor/fb000000.gpu",
         Node::Link("../../../../devices/platform/fb000000.gpu".into()),
@@ -188,7 +195,7 @@ pub fn resolve(path: &str, follow_last: bool) -> Resolved {
                     rest.push_front(part.to_string());
                 }
             }
-            Some(Node::File(_) | Node::Chr(_)) if rest.iter().any(|r| !r.is_empty()) => {
+            Some(Node::File(_) | Node::Chr(_) | Node::SwSync) if rest.iter().any(|r| !r.is_empty()) => {
                 return Resolved::Error(libc::ENOTDIR)
             }
             Some(_) => {}
@@ -223,6 +230,7 @@ pub fn list(dir: &str) -> Vec<(String, u8, u64)> {
                 Node::File(_) => libc::DT_REG,
                 Node::Link(_) => libc::DT_LNK,
                 Node::Chr(_) => libc::DT_CHR,
+                Node::SwSync => libc::DT_REG,
             };
             Some((name.to_string(), ty, inode(p)))
         })
@@ -271,13 +279,21 @@ pub struct FakeStat {
 impl FakeStat {
     /// The stat of fake node `n` at canonical path `path`.
     pub fn of(path: &str, n: &Node) -> Self {
-        let dev = if path.starts_with("/dev") { (0, 5) } else { (0, 22) };
+        let dev = if path.starts_with("/dev") {
+            (0, 5)
+        } else if path.starts_with("/sys/kernel/debug") {
+            (0, 7)
+        } else {
+            (0, 22)
+        };
         let (mode, rdev, size) = match n {
             Node::Dir => (libc::S_IFDIR | 0o755, (0, 0), 0),
             // sysfs attributes report a page, whatever they hold.
             Node::File(_) => (libc::S_IFREG | 0o444, (0, 0), 4096),
             Node::Link(t) => (libc::S_IFLNK | 0o777, (0, 0), t.len() as i64),
             Node::Chr(m) => (libc::S_IFCHR | 0o666, (DRM_MAJOR, m.number()), 0),
+            // debugfs_create_file("sw_sync", 0644, ...).
+            Node::SwSync => (libc::S_IFREG | 0o644, (0, 0), 0),
         };
         let mode = match chmodded(path) {
             Some(perm) => (mode & libc::S_IFMT) | perm,

@@ -194,3 +194,10 @@ fn syncobj_fds_sync_files_eventfds_and_dma_buf_sync_files() {
 fn a_gpu_jobs_out_syncobj_as_a_sync_file_becomes_readable_when_the_job_ends() {
     assert_eq!(run("sync_file_job", &[]), "job sync file ok\n");
 }
+
+/// debugfs `sync/sw_sync`: fences at chosen timeline points as sync_files, INC signalling them in order, import
+/// into a DRM syncobj, ENOENT when the last descriptor of the timeline closes.
+#[test]
+fn sw_sync_timelines_produce_sync_files_that_signal_as_the_timeline_advances() {
+    assert_eq!(run("sw_sync", &[]), "sw_sync ok\n");
+}
