@@ -3,7 +3,8 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use kernel::drm::ioctl::{ioc_nr, ioc_type, DRM_COMMAND_BASE, DRM_COMMAND_END, DRM_IOCTL_BASE};
+use kernel::drm::ioctl::{ioc_nr, DRM_COMMAND_BASE, DRM_COMMAND_END};
+use tyr::drm_device::TyrDrmFile;
 
 /// Whether tracing is on (`TYR_SHIM_LOG` set to anything but empty or `0`).
 pub fn enabled() -> bool {
@@ -61,48 +62,14 @@ pub fn errno_name(e: i32) -> String {
     kernel::error::Error::from_errno(-e).name().map(str::to_string).unwrap_or_else(|| format!("errno {e}"))
 }
 
-/// The DRM core ioctls by number (`drm_ioctls[]` in `drm_ioctl.c`), as far as Panthor clients use them.
-const CORE: &[(u32, &str)] = &[
-    (0x00, "VERSION"),
-    (0x01, "GET_UNIQUE"),
-    (0x02, "GET_MAGIC"),
-    (0x09, "GEM_CLOSE"),
-    (0x0a, "GEM_FLINK"),
-    (0x0b, "GEM_OPEN"),
-    (0x0c, "GET_CAP"),
-    (0x0d, "SET_CLIENT_CAP"),
-    (0x1e, "SET_MASTER"),
-    (0x1f, "DROP_MASTER"),
-    (0x2d, "PRIME_HANDLE_TO_FD"),
-    (0x2e, "PRIME_FD_TO_HANDLE"),
-    (0xbf, "SYNCOBJ_CREATE"),
-    (0xc0, "SYNCOBJ_DESTROY"),
-    (0xc1, "SYNCOBJ_HANDLE_TO_FD"),
-    (0xc2, "SYNCOBJ_FD_TO_HANDLE"),
-    (0xc3, "SYNCOBJ_WAIT"),
-    (0xc4, "SYNCOBJ_RESET"),
-    (0xc5, "SYNCOBJ_SIGNAL"),
-    (0xca, "SYNCOBJ_TIMELINE_WAIT"),
-    (0xcb, "SYNCOBJ_QUERY"),
-    (0xcc, "SYNCOBJ_TRANSFER"),
-    (0xcd, "SYNCOBJ_TIMELINE_SIGNAL"),
-    (0xcf, "SYNCOBJ_EVENTFD"),
-];
-
-/// The name of ioctl `cmd`: `DRM_IOCTL_<core name>`, `DRM_IOCTL_PANTHOR_<name>` from the driver's own table, or the
-/// raw number.
+/// The name of ioctl `cmd`: `DRM_IOCTL_PANTHOR_<name>` for the driver's numbers, `DRM_IOCTL_<name>` for the DRM
+/// core's (both from the tables the driver dispatches through), or the raw number.
 pub fn ioctl_name(cmd: u32) -> String {
-    let nr = ioc_nr(cmd);
-    if ioc_type(cmd) == DRM_IOCTL_BASE {
-        if (DRM_COMMAND_BASE..DRM_COMMAND_END).contains(&nr) {
-            if let Some(d) = tyr::ioctl::IOCTLS.get((nr - DRM_COMMAND_BASE) as usize) {
-                return format!("DRM_IOCTL_PANTHOR_{}", d.name);
-            }
-        } else if let Some((_, n)) = CORE.iter().find(|(c, _)| *c == nr) {
-            return format!("DRM_IOCTL_{n}");
-        }
+    match TyrDrmFile::ioctl_name(cmd) {
+        Some(n) if (DRM_COMMAND_BASE..DRM_COMMAND_END).contains(&ioc_nr(cmd)) => format!("DRM_IOCTL_PANTHOR_{n}"),
+        Some(n) => format!("DRM_IOCTL_{n}"),
+        None => format!("{cmd:#x}"),
     }
-    format!("{cmd:#x}")
 }
 
 #[cfg(test)]
@@ -116,5 +83,7 @@ mod tests {
         assert_eq!(ioctl_name(DRM_IOCTL_SYNCOBJ_WAIT), "DRM_IOCTL_SYNCOBJ_WAIT");
         assert_eq!(ioctl_name(DRM_IOCTL_PANTHOR_BO_CREATE), "DRM_IOCTL_PANTHOR_BO_CREATE");
         assert_eq!(ioctl_name(0x5401), "0x5401");
+        assert_eq!(ioctl_name(kernel::uapi::ioctl::DRM_IOCTL_GET_MAGIC), "DRM_IOCTL_GET_MAGIC");
+        assert_eq!(ioctl_name(0xc040_64a0), "DRM_IOCTL_MODE_GETRESOURCES");
     }
 }

@@ -124,6 +124,16 @@ impl<T: DeviceDriver> File<T> {
         self.dev.auth.caller(self.id, self.opener)
     }
 
+    /// The name of DRM ioctl `cmd` in the core's table or the driver's (`VERSION`, `SYNCOBJ_WAIT`, the driver's own
+    /// names), `None` for a command of another type or a number neither table has.
+    pub fn ioctl_name(cmd: u32) -> Option<&'static str> {
+        if ioc_type(cmd) != DRM_IOCTL_BASE {
+            return None;
+        }
+        let tables = IoctlTables { core: <T as CoreIoctls>::CORE, driver: T::IOCTLS };
+        tables.lookup(ioc_nr(cmd)).ok().map(|d| d.name)
+    }
+
     /// `drm_ioctl()`: `ENODEV` on an unplugged device, then dispatch through the core's table and the driver's with
     /// the core's argument rules ([`dispatch`]).
     pub fn ioctl(&self, cmd: u32, arg: UserPtr) -> Result {
@@ -136,9 +146,7 @@ impl<T: DeviceDriver> File<T> {
         let span =
             tracing::debug_span!("ioctl", ioctl = tracing::field::Empty, cmd = cmd, result = tracing::field::Empty);
         if !span.is_disabled() {
-            let name =
-                if ioc_type(cmd) == DRM_IOCTL_BASE { tables.lookup(ioc_nr(cmd)).map_or("?", |d| d.name) } else { "?" };
-            span.record("ioctl", name);
+            span.record("ioctl", Self::ioctl_name(cmd).unwrap_or("?"));
         }
         let _entered = span.enter();
         // `drm_ioctl_kernel` checks the unplug again after the copy-in, then the permission of that moment.
