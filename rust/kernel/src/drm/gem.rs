@@ -49,7 +49,7 @@ pub struct GemObject {
     ram: Option<Arc<Ram>>,
     pages: Mutex<Option<Vec<PhysAddr>>>,
     resv: Arc<DmaResv>,
-    gpuva: Mutex<GpuvaList>,
+    gpuva: crate::sync::Mutex<GpuvaList>,
 }
 
 impl GemObject {
@@ -70,7 +70,7 @@ impl GemObject {
             ram,
             pages: Mutex::new(None),
             resv,
-            gpuva: Mutex::new(GpuvaList::default()),
+            gpuva: crate::sync::Mutex::new(GpuvaList::default(), &crate::sync::lockdep::GEM_GPUVA_CLASS),
         })
     }
 
@@ -91,7 +91,7 @@ impl GemObject {
 
     /// Takes the gpuva lock (`drm_gem_gpuva_lock`): the mutex over the object's vm_bo list.
     pub fn gpuva_lock(&self) -> MutexGuard<'_, GpuvaList> {
-        self.gpuva.lock().unwrap_or_else(|e| e.into_inner())
+        self.gpuva.lock()
     }
 
     /// The backing frames, allocating them on first use (`drm_gem_shmem_get_pages`). `ENOMEM` when RAM is exhausted,
