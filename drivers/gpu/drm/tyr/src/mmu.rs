@@ -261,14 +261,23 @@ impl Mmu {
             let owner = {
                 let mut st = self.state();
                 st.faulty |= 1 << n;
-                let _ = self.io.write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n);
-                let _ = self.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty);
+                let acked = self
+                    .io
+                    .write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n)
+                    .and_then(|()| self.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty));
+                if let Err(e) = acked {
+                    // The interrupt stays raised and is seen again by the next pass; nothing else depends on it.
+                    tracing::error!(as_nr = n, errno = e.to_errno(), "MMU fault: acknowledging the interrupt failed");
+                }
                 let owner = st.slots[n].as_ref().and_then(|s| s.owner.upgrade());
                 if let Some(o) = &owner {
                     o.unhandled_fault.store(true, Ordering::Release);
                 }
-                // Disabling the AS kills the jobs on it.
-                let _ = self.disable(n);
+                // Disabling the AS kills the jobs on it. If the AS does not answer, the fault stays unhandled: the VM
+                // is flagged and the scheduler told below, as for a disable that worked.
+                if let Err(e) = self.disable(n) {
+                    tracing::error!(as_nr = n, errno = e.to_errno(), "MMU fault: disabling the AS failed");
+                }
                 owner
             };
             if let Some(client) = owner {
@@ -399,7 +408,10 @@ impl AsClient {
     /// fault changes is settled before the caller goes on (the scheduler, before it signals the jobs of a stream
     /// that reported a fault).
     pub fn sync_faults(&self) {
-        let _ = self.mmu.handle_irq();
+        // Whether there was anything to handle does not matter to the caller: either way none is pending now.
+        if self.mmu.handle_irq() == IrqReturn::Handled {
+            tracing::trace!("MMU faults handled synchronously");
+        }
     }
 
     /// One user fewer (`panthor_vm_idle`); at zero the slot may be taken by another VM.
@@ -415,13 +427,28 @@ impl AsClient {
         }
     }
 
-    /// Gives the slot up and disables the AS (VM destruction).
+    /// Gives the slot up and disables the AS (VM destruction). A disable that fails leaves the slot free anyway:
+    /// the next activation that takes it programs it from scratch.
     pub fn release(&self) {
         let mut st = self.mmu.state();
         if let Some(n) = self.slot().take() {
             st.slots[n] = None;
-            let _ = self.mmu.disable(n);
+            if let Err(e) = self.mmu.disable(n) {
+                tracing::error!(as_nr = n, errno = e.to_errno(), "releasing the AS: disabling it failed");
+            }
         }
+    }
+
+    /// Disables the AS after a page-table update it did not complete (the AS half of `panthor_vm_declare_unusable`,
+    /// `panthor_mmu_as_disable`): every job on it stops, and the region lock is forgotten. The client keeps the slot,
+    /// as Panthor's VM keeps its `as.id`, so a scheduled group never sees the slot handed to another VM.
+    pub fn disable_after_failed_update(&self) -> Result {
+        let mut st = self.mmu.state();
+        let Some(n) = *self.slot() else { return Ok(()) };
+        if let Some(s) = st.slots[n].as_mut() {
+            s.locked = false;
+        }
+        self.mmu.disable(n)
     }
 
     fn report(&self, f: MmuFault) {
@@ -438,31 +465,36 @@ impl Drop for AsClient {
 }
 
 impl VmMmu for AsClient {
-    fn lock_region(&self, iova: u64, size: u64) {
+    fn lock_region(&self, iova: u64, size: u64) -> Result {
         let mut st = self.mmu.state();
-        let Some(n) = *self.slot() else { return };
+        let Some(n) = *self.slot() else { return Ok(()) };
         if let Some(s) = st.slots[n].as_mut() {
             s.locked = true;
         }
         let region = lockaddr(iova, size);
         if region == 0 {
-            return;
+            return Ok(());
         }
         tracing::debug!(as_nr = n, iova, size, region, "AS lock region");
-        let _ = self.mmu.io.write64(as_reg::base(n) + as_reg::LOCKADDR, region);
-        let _ = self.mmu.command(n, as_cmd::LOCK);
-        let _ = self.mmu.wait_idle(n);
+        self.mmu.io.write64(as_reg::base(n) + as_reg::LOCKADDR, region)?;
+        self.mmu.command(n, as_cmd::LOCK)?;
+        self.mmu.wait_idle(n)
     }
 
-    fn unlock_region(&self) {
+    fn unlock_region(&self) -> Result {
         let mut st = self.mmu.state();
-        let Some(n) = *self.slot() else { return };
+        let Some(n) = *self.slot() else { return Ok(()) };
         let locked = st.slots[n].as_mut().map(|s| core::mem::replace(&mut s.locked, false)).unwrap_or(false);
         if locked {
             tracing::debug!(as_nr = n, "TLB flush (FLUSH_PT, unlocks)");
-            let _ = self.mmu.command(n, as_cmd::FLUSH_PT);
-            let _ = self.mmu.wait_idle(n);
+            self.mmu.command(n, as_cmd::FLUSH_PT)?;
+            self.mmu.wait_idle(n)?;
         }
+        Ok(())
+    }
+
+    fn disable_after_failed_update(&self) -> Result {
+        AsClient::disable_after_failed_update(self)
     }
 
     fn set_fault_handler(&self, f: Box<dyn Fn(MmuFault) + Send + Sync>) {
