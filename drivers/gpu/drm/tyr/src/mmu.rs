@@ -543,13 +543,15 @@ mod tests {
     use super::*;
     use kernel::io::MmioBus;
 
-    /// Registers that read as 0 (every AS idle) and remember the last value written.
+    /// Registers that remember the last value written and read every AS as idle, unless `.1` makes every AS hang
+    /// (AS_STATUS.ACTIVE stuck).
     #[derive(Default)]
-    struct Regs(Mutex<std::collections::BTreeMap<u64, u32>>);
+    struct Regs(Mutex<std::collections::BTreeMap<u64, u32>>, AtomicBool);
 
     impl MmioBus for Regs {
         fn read32(&self, pa: u64) -> Result<u32> {
-            Ok(*self.0.lock().unwrap().get(&pa).unwrap_or(&0) & !as_reg::STATUS_ACTIVE)
+            let v = *self.0.lock().unwrap().get(&pa).unwrap_or(&0) & !as_reg::STATUS_ACTIVE;
+            Ok(if self.1.load(Ordering::Relaxed) { v | as_reg::STATUS_ACTIVE } else { v })
         }
         fn write32(&self, pa: u64, v: u32) -> Result {
             self.0.lock().unwrap().insert(pa, v);
@@ -637,5 +639,40 @@ mod tests {
         assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::MASK), MMU_IRQ_FAULTS);
         assert_eq!(reg(&regs, as_reg::base(1) + as_reg::TRANSCFG), TRANSCFG_ENABLED as u32);
         assert_eq!(mmu.slots(), [(1, 1)]);
+    }
+
+    #[test]
+    fn an_as_that_does_not_answer_fails_the_update_which_then_disables_it_and_forgets_the_lock() {
+        let (regs, mmu) = mmu();
+        let a = mmu.client();
+        assert_eq!(AsClient::activate(&a, 0x1000, 0).unwrap(), 1);
+        regs.1.store(true, Ordering::Relaxed);
+        assert_eq!(VmMmu::lock_region(&*a, 0x10_0000, 0x1000), Err(ETIMEDOUT));
+        regs.1.store(false, Ordering::Relaxed);
+        a.disable_after_failed_update().unwrap();
+        assert_eq!(reg(&regs, as_reg::base(1) + as_reg::TRANSCFG), TRANSCFG_UNMAPPED as u32, "the AS is disabled");
+        assert_eq!(a.as_nr(), Some(1), "the VM keeps its slot number");
+        a.idle();
+        // Every other user slot busy: the idle slot 1, no longer locked by the failed update, is the victim.
+        let others: Vec<_> = (2..AS_COUNT).map(|_| mmu.client()).collect();
+        for c in &others {
+            AsClient::activate(c, 0x2000, 0).unwrap();
+        }
+        assert_eq!(AsClient::activate(&mmu.client(), 0x3000, 0).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_flush_the_as_does_not_take_is_an_error() {
+        let (regs, mmu) = mmu();
+        let a = mmu.client();
+        AsClient::activate(&a, 0x1000, 0).unwrap();
+        VmMmu::lock_region(&*a, 0x10_0000, 0x1000).unwrap();
+        regs.1.store(true, Ordering::Relaxed);
+        assert_eq!(VmMmu::unlock_region(&*a), Err(ETIMEDOUT));
+        regs.1.store(false, Ordering::Relaxed);
+        // Without a slot there is nothing to lock or flush.
+        let b = mmu.client();
+        assert_eq!(VmMmu::lock_region(&*b, 0, 0x1000), Ok(()));
+        assert_eq!(VmMmu::unlock_region(&*b), Ok(()));
     }
 }

@@ -234,7 +234,11 @@ impl DriverGpuVm for VmData {
         Ok(op.insert(va, VaInfo { prot }))
     }
 
-    fn sm_step_unmap<'op>(&mut self, op: OpUnmap<'op, Self>, ctx: &mut PtUpdateContext<'_>) -> Result<OpUnmapped<'op, Self>> {
+    fn sm_step_unmap<'op>(
+        &mut self,
+        op: OpUnmap<'op, Self>,
+        ctx: &mut PtUpdateContext<'_>,
+    ) -> Result<OpUnmapped<'op, Self>> {
         let r = op.va().va_range();
         tracing::trace!(target: "tyr::gpuvm", va = r.start, size = r.end - r.start, "sm_step_unmap");
         unmap_range(&mut self.pt, r.start, r.end - r.start)?;
@@ -243,7 +247,11 @@ impl DriverGpuVm for VmData {
         Ok(done)
     }
 
-    fn sm_step_remap<'op>(&mut self, op: OpRemap<'op, Self>, ctx: &mut PtUpdateContext<'_>) -> Result<OpRemapped<'op, Self>> {
+    fn sm_step_remap<'op>(
+        &mut self,
+        op: OpRemap<'op, Self>,
+        ctx: &mut PtUpdateContext<'_>,
+    ) -> Result<OpRemapped<'op, Self>> {
         let info = op.unmap_va().data().copied().unwrap_or(VaInfo { prot: prot::READ | prot::WRITE });
         let r = op.unmap_range();
         tracing::trace!(target: "tyr::gpuvm", va = r.start, size = r.end - r.start, "sm_step_remap");

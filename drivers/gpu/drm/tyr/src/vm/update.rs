@@ -84,3 +84,109 @@ impl Drop for PtUpdateContext<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use hw_mem::{Ram, RamConfig};
+    use kernel::error::code::ETIMEDOUT;
+
+    use super::*;
+    use crate::gem::TyrObject;
+    use crate::vm::{VaLayout, VmMmu};
+
+    /// An MMU whose LOCK or FLUSH_PT can be made to fail, recording the commands it got.
+    #[derive(Default)]
+    struct ScriptedMmu {
+        fail_lock: bool,
+        fail_flush: bool,
+        calls: Mutex<Vec<&'static str>>,
+    }
+
+    impl ScriptedMmu {
+        fn note(&self, what: &'static str, fail: bool) -> Result {
+            self.calls.lock().unwrap().push(what);
+            if fail {
+                Err(ETIMEDOUT)
+            } else {
+                Ok(())
+            }
+        }
+
+        fn calls(&self) -> Vec<&'static str> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    impl VmMmu for ScriptedMmu {
+        fn lock_region(&self, _iova: u64, _size: u64) -> Result {
+            self.note("lock", self.fail_lock)
+        }
+        fn unlock_region(&self) -> Result {
+            self.note("flush", self.fail_flush)
+        }
+        fn disable_after_failed_update(&self) -> Result {
+            self.note("disable", false)
+        }
+    }
+
+    fn setup(mmu: ScriptedMmu) -> (Arc<Ram>, Arc<ScriptedMmu>, Arc<Vm>) {
+        let ram = Arc::new(Ram::new(RamConfig::rk3588(32 << 20)).unwrap());
+        let mmu = Arc::new(mmu);
+        let vm = Vm::new(1, VaLayout::new(48, 0, 1 << 48).unwrap(), &ram, mmu.clone()).unwrap();
+        (ram, mmu, vm)
+    }
+
+    #[test]
+    fn an_op_is_bracketed_by_one_lock_and_one_flush() {
+        let (ram, mmu, vm) = setup(ScriptedMmu::default());
+        let bo = TyrObject::new(&ram, 0x4000, 0, None).unwrap();
+        vm.execute(vm.prepare_map(&bo, 0, 0x10_0000, 0x4000, 0).unwrap()).unwrap();
+        vm.execute(vm.prepare_unmap(0x10_0000, 0x1000).unwrap()).unwrap();
+        assert_eq!(mmu.calls(), ["lock", "flush", "lock", "flush"]);
+        assert!(!vm.is_unusable());
+        assert_eq!(vm.leaves().len(), 3);
+    }
+
+    #[test]
+    fn a_lock_that_fails_changes_nothing_and_makes_the_vm_unusable_with_its_as_disabled() {
+        let (ram, mmu, vm) = setup(ScriptedMmu { fail_lock: true, ..Default::default() });
+        let bo = TyrObject::new(&ram, 0x4000, 0, None).unwrap();
+        let op = vm.prepare_map(&bo, 0, 0x10_0000, 0x4000, 0).unwrap();
+        assert_eq!(vm.execute(op), Err(ETIMEDOUT));
+        assert_eq!(mmu.calls(), ["lock", "disable"], "no flush of a region never locked");
+        assert!(vm.is_unusable());
+        assert!(vm.leaves().is_empty(), "no page-table change outside a locked region");
+        assert!(vm.vas().is_empty());
+    }
+
+    #[test]
+    fn a_flush_that_fails_makes_the_vm_unusable_with_its_as_disabled() {
+        let (ram, mmu, vm) = setup(ScriptedMmu { fail_flush: true, ..Default::default() });
+        let bo = TyrObject::new(&ram, 0x4000, 0, None).unwrap();
+        let op = vm.prepare_map(&bo, 0, 0x10_0000, 0x4000, 0).unwrap();
+        assert_eq!(vm.execute(op), Err(ETIMEDOUT));
+        assert_eq!(mmu.calls(), ["lock", "flush", "disable"]);
+        assert!(vm.is_unusable());
+    }
+
+    #[test]
+    fn dropping_the_context_flushes_once_and_handles_a_failure() {
+        let (_ram, mmu, vm) = setup(ScriptedMmu { fail_flush: true, ..Default::default() });
+        let mut vas = VaPrealloc::empty(vm.gpuvm());
+        {
+            let ctx = PtUpdateContext::new(&vm, 0..0x1000, &mut vas, &[], 0).unwrap();
+            assert_eq!(ctx.region(), 0..0x1000);
+        }
+        assert_eq!(mmu.calls(), ["lock", "flush", "disable"]);
+        assert!(vm.is_unusable());
+
+        let (_ram, mmu, vm) = setup(ScriptedMmu::default());
+        let mut vas = VaPrealloc::empty(vm.gpuvm());
+        let ctx = PtUpdateContext::new(&vm, 0..0x1000, &mut vas, &[], 0).unwrap();
+        assert_eq!(ctx.finish(), Ok(()));
+        assert_eq!(mmu.calls(), ["lock", "flush"], "finish flushed; the drop after it did not flush again");
+        assert!(!vm.is_unusable());
+    }
+}
