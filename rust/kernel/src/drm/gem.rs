@@ -47,7 +47,7 @@ pub struct GemObject {
     id: u64,
     size: u64,
     ram: Option<Arc<Ram>>,
-    pages: Mutex<Option<Vec<PhysAddr>>>,
+    pages: crate::sync::Mutex<Option<Vec<PhysAddr>>>,
     resv: Arc<DmaResv>,
     gpuva: crate::sync::Mutex<GpuvaList>,
 }
@@ -68,7 +68,7 @@ impl GemObject {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             size,
             ram,
-            pages: Mutex::new(None),
+            pages: crate::sync::Mutex::new(None, &crate::sync::lockdep::GEM_PAGES_CLASS),
             resv,
             gpuva: crate::sync::Mutex::new(GpuvaList::default(), &crate::sync::lockdep::GEM_GPUVA_CLASS),
         })
@@ -97,7 +97,7 @@ impl GemObject {
     /// The backing frames, allocating them on first use (`drm_gem_shmem_get_pages`). `ENOMEM` when RAM is exhausted,
     /// `ENOSPC` for an object created without RAM. A failure allocates nothing.
     pub fn get_pages(&self) -> Result<Vec<PhysAddr>> {
-        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pages = self.pages.lock();
         if let Some(p) = pages.as_ref() {
             let mut v = alloc::try_vec(p.len())?;
             v.extend_from_slice(p);
@@ -139,13 +139,13 @@ impl GemObject {
 
     /// Whether the backing frames are allocated.
     pub fn has_pages(&self) -> bool {
-        self.pages.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+        self.pages.lock().is_some()
     }
 }
 
 impl Drop for GemObject {
     fn drop(&mut self) {
-        if let (Some(ram), Some(pages)) = (&self.ram, self.pages.get_mut().ok().and_then(|p| p.take())) {
+        if let (Some(ram), Some(pages)) = (&self.ram, self.pages.get_mut().take()) {
             for pa in pages {
                 let _ = ram.free_frame(pa);
             }

@@ -3,7 +3,7 @@
 //! stack needs).
 //!
 //! Every lock of [`crate::sync`] belongs to a [`LockClass`]. A class that is also taken around fence waits or memory
-//! allocation (the reservation ww-mutex, the GEM gpuva lock) is *signalling-unsafe*: taking it between the point of
+//! allocation (the reservation ww-mutex, the GEM gpuva lock, a GEM object's pages lock) is *signalling-unsafe*: taking it between the point of
 //! no return of a job and the signal of its fence could wait for that very fence, which the kernel's lockdep reports
 //! as a circular dependency through the `dma_fence_map` annotation. Here the rule is checked directly: a
 //! [`SignallingSection`] marks the path, and a blocking acquisition of a signalling-unsafe class inside it is a
@@ -62,6 +62,10 @@ pub static RESV_CLASS: LockClass = LockClass::signalling_unsafe("reservation_ww_
 
 /// A GEM object's gpuva lock (`drm_gem_object::gpuva.lock`): taken with the resv held and while allocating vm_bos.
 pub static GEM_GPUVA_CLASS: LockClass = LockClass::signalling_unsafe("drm_gem_object_gpuva_lock");
+
+/// A GEM object's backing-pages lock: pages are allocated under it (upstream the shmem helper does this under the
+/// object's resv, so it is signalling-unsafe for the same reason).
+pub static GEM_PAGES_CLASS: LockClass = LockClass::signalling_unsafe("drm_gem_shmem_pages_lock");
 
 /// The class of a [`crate::sync::Mutex`] made with `Default`.
 pub static MUTEX_CLASS: LockClass = LockClass::new("mutex");
