@@ -93,6 +93,7 @@ pub mod fault {
     //! injection armed.
 
     use std::cell::Cell;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     #[derive(Clone, Copy, Debug)]
     enum Mode {
@@ -116,9 +117,14 @@ pub mod fault {
         static VIOLATIONS: Cell<u64> = const { Cell::new(0) };
     }
 
+    /// Violations of every thread (a worker thread's signalling path included).
+    static GLOBAL_VIOLATIONS: AtomicU64 = AtomicU64::new(0);
+
     pub(super) fn should_fail() -> bool {
         if NO_ALLOC_DEPTH.get() > 0 {
             VIOLATIONS.set(VIOLATIONS.get() + 1);
+            GLOBAL_VIOLATIONS.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(target: "lockdep", "allocation inside a no-allocation (fence-signalling) section");
             return true;
         }
         let n = SEEN.get();
@@ -225,6 +231,12 @@ pub mod fault {
     pub fn violations() -> u64 {
         VIOLATIONS.get()
     }
+
+    /// How many allocation points any thread of the process reached inside a [`NoAllocSection`] so far: what a test
+    /// asserts on when the section runs on a worker thread.
+    pub fn global_violations() -> u64 {
+        GLOBAL_VIOLATIONS.load(Ordering::Relaxed)
+    }
 }
 
 #[cfg(test)]
@@ -280,6 +292,7 @@ mod tests {
             assert!(try_box(1).is_err());
         }
         assert_eq!(fault::violations(), before + 1);
+        assert!(fault::global_violations() > 0);
         assert!(try_box(1).is_ok());
     }
 

@@ -3,15 +3,15 @@
 //! A fence is signalled exactly once (a second [`DmaFence::signal`] is `EINVAL`, as `dma_fence_signal` returns for an
 //! already-signalled fence), waiters block on a condition variable with a timeout, and callbacks run in the signalling
 //! thread. Signalling happens in the fence-signalling critical path, so it must not allocate: callbacks are boxed
-//! when they are *added* (the fallible part, outside the path), and [`DmaFence::signal`] runs them inside an
-//! [`crate::alloc::fault::NoAllocSection`] so that a callback that tries to allocate is
-//! caught by tests.
+//! when they are *added* (the fallible part, outside the path), and [`DmaFence::signal`] runs them inside a
+//! [`crate::sync::SignallingSection`] (as `dma_fence_signal` is annotated with `dma_fence_begin_signalling`), so that
+//! a callback that tries to allocate, or to take a resv or gpuva lock, is caught by tests.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::alloc::{self, fault::NoAllocSection};
+use crate::alloc;
 use crate::error::code::{EINVAL, ENOENT, ETIMEDOUT};
 use crate::error::{Error, Result};
 
@@ -156,7 +156,7 @@ impl DmaFence {
     }
 
     fn signal_inner(&self, error: Option<Error>) -> Result {
-        let _no_alloc = NoAllocSection::begin();
+        let _signalling = crate::sync::dma_fence_begin_signalling();
         let callbacks = {
             let mut st = self.state();
             if st.signalled {
@@ -273,6 +273,18 @@ mod tests {
         .unwrap();
         f.signal().unwrap();
         assert_eq!(alloc::fault::violations(), before + 1);
+    }
+
+    #[test]
+    #[cfg_attr(not(debug_assertions), ignore = "the lock check is compiled in debug builds only")]
+    fn a_callback_that_takes_a_resv_lock_is_caught() {
+        let f = DmaFence::new(1, 1).unwrap();
+        let resv = crate::dma_resv::DmaResv::new().unwrap();
+        let before = crate::sync::lockdep::violations();
+        f.add_callback(move |_| drop(resv.lock())).unwrap();
+        f.signal().unwrap();
+        assert_eq!(crate::sync::lockdep::violations(), before + 1);
+        assert_eq!(crate::sync::lockdep::last_violation(), Some("reservation_ww_class_mutex"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::alloc;
 use crate::dma_fence::DmaFence;
 use crate::error::code::{EALREADY, EDEADLK, EINVAL, ENOSPC};
 use crate::error::Result;
+use crate::sync::lockdep::RESV_CLASS;
 use crate::sync::{WwAcquireCtx, WwMutex, WwMutexGuard};
 
 /// How a fence uses the buffer (`enum dma_resv_usage`), ordered from strongest to weakest.
@@ -93,7 +94,7 @@ pub struct DmaResv {
 impl DmaResv {
     /// A new resv, fallibly allocated.
     pub fn new() -> Result<Arc<Self>> {
-        Ok(alloc::try_arc(DmaResv { lock: WwMutex::new(ResvFences::default()) })?)
+        Ok(alloc::try_arc(DmaResv { lock: WwMutex::with_class(ResvFences::default(), &RESV_CLASS) })?)
     }
 
     /// Locks without an acquire context (`dma_resv_lock(obj, NULL)`).

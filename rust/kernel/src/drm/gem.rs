@@ -47,9 +47,9 @@ pub struct GemObject {
     id: u64,
     size: u64,
     ram: Option<Arc<Ram>>,
-    pages: Mutex<Option<Vec<PhysAddr>>>,
+    pages: crate::sync::Mutex<Option<Vec<PhysAddr>>>,
     resv: Arc<DmaResv>,
-    gpuva: Mutex<GpuvaList>,
+    gpuva: crate::sync::Mutex<GpuvaList>,
 }
 
 impl GemObject {
@@ -68,9 +68,9 @@ impl GemObject {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             size,
             ram,
-            pages: Mutex::new(None),
+            pages: crate::sync::Mutex::new(None, &crate::sync::lockdep::GEM_PAGES_CLASS),
             resv,
-            gpuva: Mutex::new(GpuvaList::default()),
+            gpuva: crate::sync::Mutex::new(GpuvaList::default(), &crate::sync::lockdep::GEM_GPUVA_CLASS),
         })
     }
 
@@ -91,13 +91,13 @@ impl GemObject {
 
     /// Takes the gpuva lock (`drm_gem_gpuva_lock`): the mutex over the object's vm_bo list.
     pub fn gpuva_lock(&self) -> MutexGuard<'_, GpuvaList> {
-        self.gpuva.lock().unwrap_or_else(|e| e.into_inner())
+        self.gpuva.lock()
     }
 
     /// The backing frames, allocating them on first use (`drm_gem_shmem_get_pages`). `ENOMEM` when RAM is exhausted,
     /// `ENOSPC` for an object created without RAM. A failure allocates nothing.
     pub fn get_pages(&self) -> Result<Vec<PhysAddr>> {
-        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pages = self.pages.lock();
         if let Some(p) = pages.as_ref() {
             let mut v = alloc::try_vec(p.len())?;
             v.extend_from_slice(p);
@@ -139,13 +139,13 @@ impl GemObject {
 
     /// Whether the backing frames are allocated.
     pub fn has_pages(&self) -> bool {
-        self.pages.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+        self.pages.lock().is_some()
     }
 }
 
 impl Drop for GemObject {
     fn drop(&mut self) {
-        if let (Some(ram), Some(pages)) = (&self.ram, self.pages.get_mut().ok().and_then(|p| p.take())) {
+        if let (Some(ram), Some(pages)) = (&self.ram, self.pages.get_mut().take()) {
             for pa in pages {
                 let _ = ram.free_frame(pa);
             }

@@ -13,6 +13,7 @@ use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+use super::lockdep::{self, LockClass};
 use crate::error::code::{EALREADY, EDEADLK, EINVAL};
 use crate::error::Result;
 
@@ -80,6 +81,7 @@ struct State {
 /// # Invariants
 /// `data` is only accessed by the thread of the context (or guard) recorded as owner in `state`.
 pub struct WwMutex<T> {
+    class: &'static LockClass,
     state: Mutex<State>,
     cond: Condvar,
     data: UnsafeCell<T>,
@@ -92,9 +94,19 @@ unsafe impl<T: Send> Sync for WwMutex<T> {}
 unsafe impl<T: Send> Send for WwMutex<T> {}
 
 impl<T> WwMutex<T> {
-    /// A new, unlocked mutex.
+    /// A new, unlocked mutex of the generic ww-mutex class.
     pub fn new(data: T) -> Self {
-        WwMutex { state: Mutex::new(State::default()), cond: Condvar::new(), data: UnsafeCell::new(data) }
+        Self::with_class(data, &lockdep::WW_MUTEX_CLASS)
+    }
+
+    /// A new, unlocked mutex of `class` (`ww_mutex_init` with its `ww_class`), checked by [`lockdep`].
+    pub fn with_class(data: T, class: &'static LockClass) -> Self {
+        WwMutex { class, state: Mutex::new(State::default()), cond: Condvar::new(), data: UnsafeCell::new(data) }
+    }
+
+    /// The lock class.
+    pub fn class(&self) -> &'static LockClass {
+        self.class
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -127,6 +139,7 @@ impl<T> WwMutex<T> {
         if ctx.contended {
             return Err(EINVAL);
         }
+        lockdep::lock_acquire(self.class);
         let mut st = self.state();
         loop {
             match st.owner {
@@ -152,6 +165,7 @@ impl<T> WwMutex<T> {
         if ctx.held != 0 {
             return Err(EINVAL);
         }
+        lockdep::lock_acquire(self.class);
         let mut st = self.state();
         while st.owner.is_some() {
             st = self.wait(st);
@@ -195,6 +209,7 @@ impl<T> WwMutex<T> {
 
     /// Locks without a context (`ww_mutex_lock(lock, NULL)`), waiting as long as it takes.
     pub fn lock(&self) -> WwMutexGuard<'_, T> {
+        lockdep::lock_acquire(self.class);
         let mut st = self.state();
         while st.owner.is_some() {
             st = self.wait(st);

@@ -261,14 +261,23 @@ impl Mmu {
             let owner = {
                 let mut st = self.state();
                 st.faulty |= 1 << n;
-                let _ = self.io.write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n);
-                let _ = self.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty);
+                let acked = self
+                    .io
+                    .write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n)
+                    .and_then(|()| self.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty));
+                if let Err(e) = acked {
+                    // The interrupt stays raised and is seen again by the next pass; nothing else depends on it.
+                    tracing::error!(as_nr = n, errno = e.to_errno(), "MMU fault: acknowledging the interrupt failed");
+                }
                 let owner = st.slots[n].as_ref().and_then(|s| s.owner.upgrade());
                 if let Some(o) = &owner {
                     o.unhandled_fault.store(true, Ordering::Release);
                 }
-                // Disabling the AS kills the jobs on it.
-                let _ = self.disable(n);
+                // Disabling the AS kills the jobs on it. If the AS does not answer, the fault stays unhandled: the VM
+                // is flagged and the scheduler told below, as for a disable that worked.
+                if let Err(e) = self.disable(n) {
+                    tracing::error!(as_nr = n, errno = e.to_errno(), "MMU fault: disabling the AS failed");
+                }
                 owner
             };
             if let Some(client) = owner {
@@ -399,7 +408,10 @@ impl AsClient {
     /// fault changes is settled before the caller goes on (the scheduler, before it signals the jobs of a stream
     /// that reported a fault).
     pub fn sync_faults(&self) {
-        let _ = self.mmu.handle_irq();
+        // Whether there was anything to handle does not matter to the caller: either way none is pending now.
+        if self.mmu.handle_irq() == IrqReturn::Handled {
+            tracing::trace!("MMU faults handled synchronously");
+        }
     }
 
     /// One user fewer (`panthor_vm_idle`); at zero the slot may be taken by another VM.
@@ -415,13 +427,28 @@ impl AsClient {
         }
     }
 
-    /// Gives the slot up and disables the AS (VM destruction).
+    /// Gives the slot up and disables the AS (VM destruction). A disable that fails leaves the slot free anyway:
+    /// the next activation that takes it programs it from scratch.
     pub fn release(&self) {
         let mut st = self.mmu.state();
         if let Some(n) = self.slot().take() {
             st.slots[n] = None;
-            let _ = self.mmu.disable(n);
+            if let Err(e) = self.mmu.disable(n) {
+                tracing::error!(as_nr = n, errno = e.to_errno(), "releasing the AS: disabling it failed");
+            }
         }
+    }
+
+    /// Disables the AS after a page-table update it did not complete (the AS half of `panthor_vm_declare_unusable`,
+    /// `panthor_mmu_as_disable`): every job on it stops, and the region lock is forgotten. The client keeps the slot,
+    /// as Panthor's VM keeps its `as.id`, so a scheduled group never sees the slot handed to another VM.
+    pub fn disable_after_failed_update(&self) -> Result {
+        let mut st = self.mmu.state();
+        let Some(n) = *self.slot() else { return Ok(()) };
+        if let Some(s) = st.slots[n].as_mut() {
+            s.locked = false;
+        }
+        self.mmu.disable(n)
     }
 
     fn report(&self, f: MmuFault) {
@@ -438,31 +465,36 @@ impl Drop for AsClient {
 }
 
 impl VmMmu for AsClient {
-    fn lock_region(&self, iova: u64, size: u64) {
+    fn lock_region(&self, iova: u64, size: u64) -> Result {
         let mut st = self.mmu.state();
-        let Some(n) = *self.slot() else { return };
+        let Some(n) = *self.slot() else { return Ok(()) };
         if let Some(s) = st.slots[n].as_mut() {
             s.locked = true;
         }
         let region = lockaddr(iova, size);
         if region == 0 {
-            return;
+            return Ok(());
         }
         tracing::debug!(as_nr = n, iova, size, region, "AS lock region");
-        let _ = self.mmu.io.write64(as_reg::base(n) + as_reg::LOCKADDR, region);
-        let _ = self.mmu.command(n, as_cmd::LOCK);
-        let _ = self.mmu.wait_idle(n);
+        self.mmu.io.write64(as_reg::base(n) + as_reg::LOCKADDR, region)?;
+        self.mmu.command(n, as_cmd::LOCK)?;
+        self.mmu.wait_idle(n)
     }
 
-    fn unlock_region(&self) {
+    fn unlock_region(&self) -> Result {
         let mut st = self.mmu.state();
-        let Some(n) = *self.slot() else { return };
+        let Some(n) = *self.slot() else { return Ok(()) };
         let locked = st.slots[n].as_mut().map(|s| core::mem::replace(&mut s.locked, false)).unwrap_or(false);
         if locked {
             tracing::debug!(as_nr = n, "TLB flush (FLUSH_PT, unlocks)");
-            let _ = self.mmu.command(n, as_cmd::FLUSH_PT);
-            let _ = self.mmu.wait_idle(n);
+            self.mmu.command(n, as_cmd::FLUSH_PT)?;
+            self.mmu.wait_idle(n)?;
         }
+        Ok(())
+    }
+
+    fn disable_after_failed_update(&self) -> Result {
+        AsClient::disable_after_failed_update(self)
     }
 
     fn set_fault_handler(&self, f: Box<dyn Fn(MmuFault) + Send + Sync>) {
@@ -511,13 +543,15 @@ mod tests {
     use super::*;
     use kernel::io::MmioBus;
 
-    /// Registers that read as 0 (every AS idle) and remember the last value written.
+    /// Registers that remember the last value written and read every AS as idle, unless `.1` makes every AS hang
+    /// (AS_STATUS.ACTIVE stuck).
     #[derive(Default)]
-    struct Regs(Mutex<std::collections::BTreeMap<u64, u32>>);
+    struct Regs(Mutex<std::collections::BTreeMap<u64, u32>>, AtomicBool);
 
     impl MmioBus for Regs {
         fn read32(&self, pa: u64) -> Result<u32> {
-            Ok(*self.0.lock().unwrap().get(&pa).unwrap_or(&0) & !as_reg::STATUS_ACTIVE)
+            let v = *self.0.lock().unwrap().get(&pa).unwrap_or(&0) & !as_reg::STATUS_ACTIVE;
+            Ok(if self.1.load(Ordering::Relaxed) { v | as_reg::STATUS_ACTIVE } else { v })
         }
         fn write32(&self, pa: u64, v: u32) -> Result {
             self.0.lock().unwrap().insert(pa, v);
@@ -605,5 +639,40 @@ mod tests {
         assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::MASK), MMU_IRQ_FAULTS);
         assert_eq!(reg(&regs, as_reg::base(1) + as_reg::TRANSCFG), TRANSCFG_ENABLED as u32);
         assert_eq!(mmu.slots(), [(1, 1)]);
+    }
+
+    #[test]
+    fn an_as_that_does_not_answer_fails_the_update_which_then_disables_it_and_forgets_the_lock() {
+        let (regs, mmu) = mmu();
+        let a = mmu.client();
+        assert_eq!(AsClient::activate(&a, 0x1000, 0).unwrap(), 1);
+        regs.1.store(true, Ordering::Relaxed);
+        assert_eq!(VmMmu::lock_region(&*a, 0x10_0000, 0x1000), Err(ETIMEDOUT));
+        regs.1.store(false, Ordering::Relaxed);
+        a.disable_after_failed_update().unwrap();
+        assert_eq!(reg(&regs, as_reg::base(1) + as_reg::TRANSCFG), TRANSCFG_UNMAPPED as u32, "the AS is disabled");
+        assert_eq!(a.as_nr(), Some(1), "the VM keeps its slot number");
+        a.idle();
+        // Every other user slot busy: the idle slot 1, no longer locked by the failed update, is the victim.
+        let others: Vec<_> = (2..AS_COUNT).map(|_| mmu.client()).collect();
+        for c in &others {
+            AsClient::activate(c, 0x2000, 0).unwrap();
+        }
+        assert_eq!(AsClient::activate(&mmu.client(), 0x3000, 0).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_flush_the_as_does_not_take_is_an_error() {
+        let (regs, mmu) = mmu();
+        let a = mmu.client();
+        AsClient::activate(&a, 0x1000, 0).unwrap();
+        VmMmu::lock_region(&*a, 0x10_0000, 0x1000).unwrap();
+        regs.1.store(true, Ordering::Relaxed);
+        assert_eq!(VmMmu::unlock_region(&*a), Err(ETIMEDOUT));
+        regs.1.store(false, Ordering::Relaxed);
+        // Without a slot there is nothing to lock or flush.
+        let b = mmu.client();
+        assert_eq!(VmMmu::lock_region(&*b, 0, 0x1000), Ok(()));
+        assert_eq!(VmMmu::unlock_region(&*b), Ok(()));
     }
 }

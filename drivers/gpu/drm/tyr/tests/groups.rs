@@ -222,6 +222,8 @@ fn igt_group_submit_stores_deadbeef_and_signals_the_syncobj() {
     f3.wait_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(f3.error(), None);
     assert_eq!(g.sync_object(0).unwrap(), (2, 0), "it took no seqno of the GPU's sync object");
+    // The job-done path signalled three fences without a resv/gpuva lock or an allocation.
+    common::assert_signalling_clean();
 }
 
 #[test]

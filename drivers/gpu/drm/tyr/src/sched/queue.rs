@@ -313,8 +313,10 @@ impl Queue {
     }
 
     /// Signals the in-flight jobs the sync object (`seqno`, `status`) says are done; a non-zero status fails them.
-    /// Progress starts the timer over (`queue_check_job_completion`); with nothing left in flight it stops.
+    /// Progress starts the timer over (`queue_check_job_completion`); with nothing left in flight it stops. The whole
+    /// path is a fence-signalling section: it neither allocates nor takes a resv or gpuva lock.
     pub fn complete(&self, seqno: u64, status: u32) {
+        let _signalling = kernel::sync::dma_fence_begin_signalling();
         let mut st = self.state();
         let mut progress = false;
         while st.in_flight.front().is_some_and(|j| j.seqno <= seqno) {

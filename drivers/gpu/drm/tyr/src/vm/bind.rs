@@ -111,7 +111,12 @@ impl VmPool {
     pub fn destroy_all(&self) {
         let all: Vec<Arc<Vm>> = self.slots().iter_mut().filter_map(Option::take).collect();
         for vm in all {
-            let _ = vm.destroy();
+            // The file is going away: nobody is left to tell. The VM stays referenced by whatever still holds it,
+            // marked destroyed, its queue stopped; an unmap that could not be prepared (ENOMEM) leaves its mappings
+            // to be freed with it.
+            if let Err(e) = vm.destroy() {
+                tracing::warn!(vm = vm.id(), errno = e.to_errno(), "file close: VM destroy failed");
+            }
         }
     }
 }

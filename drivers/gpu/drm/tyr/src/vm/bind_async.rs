@@ -87,8 +87,13 @@ pub fn bind_async(
     // Point of no return.
     let _no_alloc = kernel::alloc::fault::NoAllocSection::begin();
     for job in &jobs {
-        // Slots were reserved by `exec_lock`: this cannot fail.
-        let _ = vm.gpuvm().resv_add_fence(&mut exec, job.fence(), DmaResvUsage::Bookkeep, DmaResvUsage::Bookkeep);
+        // Slots were reserved by `exec_lock`, so this cannot fail; were it to (a resv bug), the job still runs and
+        // signals, only its fence is missing from the resv, which is reported.
+        if let Err(e) =
+            vm.gpuvm().resv_add_fence(&mut exec, job.fence(), DmaResvUsage::Bookkeep, DmaResvUsage::Bookkeep)
+        {
+            tracing::error!(vm = vm.id(), errno = e.to_errno(), "bind job fence not added to the VM resv");
+        }
     }
     drop(exec);
     targets.publish_binary(&fences);

@@ -6,8 +6,13 @@
 //!   that can fail, the BO's pages pinned and turned into contiguous chunks, the vm_bo obtained under the VM resv (and
 //!   the BO's, for an external object), three VA nodes, the VA-tree nodes and the page-table pages the op can need —
 //!   all allocated here, so that
-//! - **execute** ([`Vm::execute`]), the job, cannot fail or allocate: it locks the affected region in the MMU, lets
-//!   GPUVM hand it the steps, writes the page tables in each step, and flushes and unlocks the region.
+//! - **execute** ([`Vm::apply`] in a bind job, [`Vm::execute`] for a synchronous bind), cannot fail or allocate: it
+//!   opens a [`update::PtUpdateContext`], which locks the affected region in the MMU, lets GPUVM hand it the steps,
+//!   writes the page tables in each step, and flushes and unlocks the region when the context ends.
+//!
+//! The vm_bos an op releases are freed afterwards ([`Vm::deferred_cleanup`], `drm_gpuvm_bo_deferred_cleanup`), which
+//! takes the VM resv and the BO's gpuva lock: a bind job does it after its fence has signalled, never in the
+//! fence-signalling path (Panthor frees the op context from its job-cleanup path, after `drm_sched` signalled).
 //!
 //! A partial unmap of a region the page table holds as a 2 MiB block cannot be done in place (io-pgtable refuses to
 //! split blocks): the unmapped range is widened to the block and the surviving pieces are re-mapped with 4 KiB pages,
@@ -19,6 +24,7 @@ pub mod bind_async;
 pub mod check;
 pub mod pgtable;
 pub mod queue;
+pub mod update;
 
 use core::ops::Range;
 use std::collections::BTreeMap;
@@ -41,6 +47,7 @@ use kernel::page::{PhysAddr, Ram};
 use crate::gem::{TyrDriver, TyrObject};
 use pgtable::{map_range, map_sg, unmap_range};
 use queue::{BindJob, BindQueue};
+use update::PtUpdateContext;
 
 const PAGE: u64 = SZ_4K as u64;
 const BLOCK: u64 = SZ_2M as u64;
@@ -91,10 +98,17 @@ pub struct MmuFault {
 /// the GPU runs work on it, and around page-table updates the region lock (AS LOCK) before and the flush (FLUSH_PT,
 /// which also unlocks) after. A VM that holds no slot has nothing cached and the lock calls do nothing.
 pub trait VmMmu: Send + Sync {
-    /// Locks `[iova, iova + size)` of this VM's address space, if it has one.
-    fn lock_region(&self, iova: u64, size: u64);
-    /// Flushes the page-table caches over the locked region and unlocks it.
-    fn unlock_region(&self);
+    /// Locks `[iova, iova + size)` of this VM's address space, if it has one. An error when the AS did not take
+    /// the command (`ETIMEDOUT`).
+    fn lock_region(&self, iova: u64, size: u64) -> Result;
+    /// Flushes the page-table caches over the locked region and unlocks it. An error when the AS did not take the
+    /// command.
+    fn unlock_region(&self) -> Result;
+    /// Disables the AS after a LOCK or FLUSH that failed, which stops the jobs on it (`panthor_mmu_as_disable` from
+    /// `panthor_vm_declare_unusable`).
+    fn disable_after_failed_update(&self) -> Result {
+        Ok(())
+    }
     /// Where faults in this VM's address space are reported.
     fn set_fault_handler(&self, _f: Box<dyn Fn(MmuFault) + Send + Sync>) {}
     /// Takes (or keeps) a slot programmed with the root table `transtab` and `memattr`; returns its number.
@@ -125,8 +139,12 @@ pub trait VmMmu: Send + Sync {
 pub struct NoMmu;
 
 impl VmMmu for NoMmu {
-    fn lock_region(&self, _iova: u64, _size: u64) {}
-    fn unlock_region(&self) {}
+    fn lock_region(&self, _iova: u64, _size: u64) -> Result {
+        Ok(())
+    }
+    fn unlock_region(&self) -> Result {
+        Ok(())
+    }
 }
 
 /// The VM's own part of GPUVM: the page table and the dummy page of sparse mappings.
@@ -141,7 +159,9 @@ pub struct VmData {
 
 impl Drop for VmData {
     fn drop(&mut self) {
-        let _ = self.ram.free_frame(self.dummy);
+        if self.ram.free_frame(self.dummy).is_err() {
+            tracing::error!(frame = self.dummy, "VM dummy page: freeing it failed, the frame is leaked");
+        }
     }
 }
 
@@ -152,20 +172,17 @@ pub struct VaInfo {
     pub prot: u32,
 }
 
-/// What the steps of one op receive: the pre-allocated VA nodes, and for a map the BO chunks and protection.
-pub struct StepCtx<'a> {
-    vas: &'a mut VaPrealloc<VmData>,
-    chunks: &'a [(u64, u64)],
-    prot: u32,
-}
-
 impl VmData {
     /// Maps `[iova, iova + size)` to the dummy page, page by page.
     fn map_dummy(&mut self, iova: u64, size: u64, prot: u32) -> Result {
         let mut off = 0;
         while off < size {
             if let Err(e) = map_range(&mut self.pt, iova + off, self.dummy, PAGE, prot) {
-                let _ = unmap_range(&mut self.pt, iova, off);
+                // Only what this call mapped is removed, which cannot fail; if it did, the caller's failure already
+                // makes the VM unusable.
+                if let Err(r) = unmap_range(&mut self.pt, iova, off) {
+                    tracing::error!(iova, size = off, errno = r.to_errno(), "sparse map rollback failed");
+                }
                 return Err(e);
             }
             off += PAGE;
@@ -204,9 +221,9 @@ impl DriverGpuVm for VmData {
     type Driver = TyrDriver;
     type VaData = VaInfo;
     type VmBoData = ();
-    type SmContext<'ctx> = StepCtx<'ctx>;
+    type SmContext<'ctx> = PtUpdateContext<'ctx>;
 
-    fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpMapped<'op, Self>> {
+    fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut PtUpdateContext<'_>) -> Result<OpMapped<'op, Self>> {
         let va = ctx.vas.take().ok_or(ENOMEM)?;
         let (addr, range, prot) = (op.addr(), op.range(), ctx.prot);
         tracing::trace!(target: "tyr::gpuvm", va = addr, size = range, sparse = op.vm_bo().is_none(), "sm_step_map");
@@ -217,22 +234,30 @@ impl DriverGpuVm for VmData {
         Ok(op.insert(va, VaInfo { prot }))
     }
 
-    fn sm_step_unmap<'op>(&mut self, op: OpUnmap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpUnmapped<'op, Self>> {
+    fn sm_step_unmap<'op>(
+        &mut self,
+        op: OpUnmap<'op, Self>,
+        ctx: &mut PtUpdateContext<'_>,
+    ) -> Result<OpUnmapped<'op, Self>> {
         let r = op.va().va_range();
         tracing::trace!(target: "tyr::gpuvm", va = r.start, size = r.end - r.start, "sm_step_unmap");
         unmap_range(&mut self.pt, r.start, r.end - r.start)?;
         let (done, removed) = op.remove();
-        let _ = ctx.vas.put(removed.into_parts().1);
+        ctx.keep_va(removed.into_parts().1);
         Ok(done)
     }
 
-    fn sm_step_remap<'op>(&mut self, op: OpRemap<'op, Self>, ctx: &mut StepCtx<'_>) -> Result<OpRemapped<'op, Self>> {
+    fn sm_step_remap<'op>(
+        &mut self,
+        op: OpRemap<'op, Self>,
+        ctx: &mut PtUpdateContext<'_>,
+    ) -> Result<OpRemapped<'op, Self>> {
         let info = op.unmap_va().data().copied().unwrap_or(VaInfo { prot: prot::READ | prot::WRITE });
         let r = op.unmap_range();
         tracing::trace!(target: "tyr::gpuvm", va = r.start, size = r.end - r.start, "sm_step_remap");
         self.unmap_widened(op.unmap_range(), info.prot)?;
         let (done, removed) = op.remap(ctx.vas, info, info)?;
-        let _ = ctx.vas.put(removed.into_parts().1);
+        ctx.keep_va(removed.into_parts().1);
         Ok(done)
     }
 }
@@ -651,8 +676,11 @@ impl Vm {
         {
             let mut cache = self.va_cache.lock().unwrap_or_else(|e| e.into_inner());
             while let Some(node) = cache.take() {
-                // Cannot be full: both hold at most three.
-                let _ = vas.put(node);
+                // Both hold at most three, so `vas` is never full here; were it, the spare node would just be freed.
+                if let Err(spare) = vas.put(node) {
+                    drop(spare);
+                    break;
+                }
             }
         }
         vas.top_up(3)?;
@@ -805,10 +833,12 @@ impl Vm {
         self.auto_va.clone()
     }
 
-    /// Applies a prepared op (the bind job): the region is locked in the MMU, GPUVM's steps write the page tables,
-    /// then the region is flushed and unlocked. Nothing here allocates. A failure (which preparation rules out) marks
-    /// the VM unusable.
-    pub fn execute(&self, mut op: PreparedOp) -> Result {
+    /// Applies a prepared op in the fence-signalling path (the bind job): a [`PtUpdateContext`] locks the region in
+    /// the MMU, GPUVM's steps write the page tables, the context flushes and unlocks the region. Nothing here
+    /// allocates or takes a resv or gpuva lock; the vm_bos the op released wait for [`Self::deferred_cleanup`], which
+    /// the caller runs once it has signalled. A failure (which preparation rules out, but for an MMU that does not
+    /// answer) marks the VM unusable.
+    pub fn apply(&self, mut op: PreparedOp) -> Result {
         let span = tracing::debug_span!(
             "vm_bind_op",
             vm = self.id,
@@ -821,31 +851,34 @@ impl Vm {
         let res = {
             let mut core = self.core();
             core::mem::swap(core.data().pt.alloc_mut(), &mut op.pt_pages);
-            let lock = op.lock_range();
-            self.mmu.lock_region(lock.start, lock.end - lock.start);
-            let res = match &op.kind {
-                OpKind::Map { vm_bo, bo_offset, chunks, flags } => {
-                    let mut ctx = StepCtx { vas: &mut op.vas, chunks, prot: flags_to_prot(*flags) };
-                    let req = OpMapRequest {
-                        addr: op.va,
-                        range: op.size,
-                        gem_offset: *bo_offset,
-                        vm_bo: Some(vm_bo),
-                        flags: *flags,
-                    };
-                    core.sm_map(req, &mut ctx)
-                }
-                OpKind::MapSparse { flags } => {
-                    let mut ctx = StepCtx { vas: &mut op.vas, chunks: &[], prot: flags_to_prot(*flags) };
-                    let req = OpMapRequest { addr: op.va, range: op.size, gem_offset: 0, vm_bo: None, flags: *flags };
-                    core.sm_map(req, &mut ctx)
-                }
-                OpKind::Unmap => {
-                    let mut ctx = StepCtx { vas: &mut op.vas, chunks: &[], prot: 0 };
-                    core.sm_unmap(op.va, op.size, &mut ctx)
-                }
+            let (chunks, prot): (&[(u64, u64)], u32) = match &op.kind {
+                OpKind::Map { chunks, flags, .. } => (chunks, flags_to_prot(*flags)),
+                OpKind::MapSparse { flags } => (&[], flags_to_prot(*flags)),
+                OpKind::Unmap => (&[], 0),
             };
-            self.mmu.unlock_region();
+            let res = PtUpdateContext::new(self, op.lock_range(), &mut op.vas, chunks, prot).and_then(|mut ctx| {
+                let res = match &op.kind {
+                    OpKind::Map { vm_bo, bo_offset, flags, .. } => {
+                        let req = OpMapRequest {
+                            addr: op.va,
+                            range: op.size,
+                            gem_offset: *bo_offset,
+                            vm_bo: Some(vm_bo),
+                            flags: *flags,
+                        };
+                        core.sm_map(req, &mut ctx)
+                    }
+                    OpKind::MapSparse { flags } => {
+                        let req =
+                            OpMapRequest { addr: op.va, range: op.size, gem_offset: 0, vm_bo: None, flags: *flags };
+                        core.sm_map(req, &mut ctx)
+                    }
+                    OpKind::Unmap => core.sm_unmap(op.va, op.size, &mut ctx),
+                };
+                // The flush runs whatever the steps did: a half-applied op must not stay cached either.
+                let flushed = ctx.finish();
+                res.and(flushed)
+            });
             core::mem::swap(core.data().pt.alloc_mut(), &mut op.pt_pages);
             res
         };
@@ -855,7 +888,9 @@ impl Vm {
             // Unused VA nodes (and those the steps freed) back to the cache: fixed slots, no allocation.
             let mut cache = self.va_cache.lock().unwrap_or_else(|e| e.into_inner());
             while let Some(node) = op.vas.take() {
-                if cache.put(node).is_err() {
+                if let Err(spare) = cache.put(node) {
+                    // The cache is full: the node is freed (freeing is allowed while signalling).
+                    drop(spare);
                     break;
                 }
             }
@@ -865,9 +900,33 @@ impl Vm {
             tracing::warn!(vm = self.id, "bind op failed: VM unusable");
             self.mark_unusable();
         }
-        drop(op);
-        self.gpuvm.deferred_cleanup();
         res
+    }
+
+    /// Applies a prepared op outside any fence-signalling path (a synchronous bind, kernel BOs, VM destruction):
+    /// [`Self::apply`], then [`Self::deferred_cleanup`] at once (`panthor_vm_exec_op` followed by
+    /// `panthor_vm_cleanup_op_ctx`).
+    pub fn execute(&self, op: PreparedOp) -> Result {
+        let res = self.apply(op);
+        self.deferred_cleanup();
+        res
+    }
+
+    /// Frees the vm_bos whose last reference the applied ops dropped (`drm_gpuvm_bo_deferred_cleanup`). Takes the VM
+    /// resv and the BOs' gpuva locks: never call it inside a fence-signalling section.
+    pub fn deferred_cleanup(&self) {
+        self.gpuvm.deferred_cleanup();
+    }
+
+    /// Handles a LOCK or FLUSH_PT that failed during a page-table update (`panthor_vm_declare_unusable`): the VM is
+    /// marked unusable, so later binds and jobs on it fail, and its AS is disabled, which stops the jobs running on
+    /// it. Reported with the command that failed.
+    fn update_failed(&self, command: &'static str, e: kernel::error::Error) {
+        tracing::error!(vm = self.id, command, errno = e.to_errno(), "MMU command failed: VM unusable, AS disabled");
+        self.mark_unusable();
+        if let Err(d) = self.mmu.disable_after_failed_update() {
+            tracing::error!(vm = self.id, errno = d.to_errno(), "disabling the AS after a failed update failed too");
+        }
     }
 
     /// Unmaps everything in the user area and marks the VM destroyed (`VM_DESTROY`); BOs stay alive while other

@@ -73,8 +73,11 @@ pub fn map_range(pt: &mut (impl IoPageTable + ?Sized), iova: u64, paddr: u64, si
 }
 
 fn rollback(pt: &mut (impl IoPageTable + ?Sized), start: u64, end: u64) {
-    // Panthor warns if this fails; it cannot, since it only removes what the same call just mapped.
-    let _ = unmap_range(pt, start, end - start);
+    // Panthor warns if this fails; it cannot, since it only removes what the same call just mapped. The caller
+    // returns the map's error either way (and a failed op makes the VM unusable).
+    if let Err(e) = unmap_range(pt, start, end - start) {
+        tracing::error!(iova = start, size = end - start, errno = e.to_errno(), "map rollback failed");
+    }
 }
 
 /// Unmaps `size` bytes from `iova`.

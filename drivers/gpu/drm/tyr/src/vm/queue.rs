@@ -3,7 +3,11 @@
 //! cannot fail or allocate, and signals its fence.
 //!
 //! A job is built entirely in the ioctl (ops prepared, fence created, queue slot reserved), so that handing it over
-//! and running it never allocates: the fence-signalling path of the immediate mode.
+//! and running it never allocates: the fence-signalling path of the immediate mode. From the point of no return
+//! (its dependencies have signalled) to the signal of its fence the job runs inside a
+//! [`kernel::sync::SignallingSection`], so an allocation or a resv/gpuva lock taken there is caught; the vm_bos its
+//! ops released are freed after the signal, outside the section ([`Vm::deferred_cleanup`], as Panthor's job cleanup
+//! frees its op context after `drm_sched` signalled).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
@@ -69,25 +73,36 @@ impl BindJob {
                 break;
             }
         }
-        let _signalling = kernel::alloc::fault::NoAllocSection::begin();
+        let signalling = kernel::sync::dma_fence_begin_signalling();
         match res {
             Ok(()) => {
                 for op in ops {
-                    if let Err(e) = vm.execute(op) {
+                    if let Err(e) = vm.apply(op) {
                         res = Err(e);
                         break;
                     }
                 }
             }
-            Err(_) => vm.mark_unusable(),
+            Err(_) => {
+                vm.mark_unusable();
+                // Dropped here, so that the vm_bos they hold reach the deferred list before the cleanup below.
+                drop(ops);
+            }
         }
         if let Err(e) = res {
             span.record("result", e.to_errno());
         }
-        let _ = match res {
+        let signalled = match res {
             Ok(()) => done.signal(),
             Err(e) => done.signal_error(e),
         };
+        if signalled.is_err() {
+            // Only this job signals its fence, once: a second signal would be a driver bug.
+            tracing::error!(vm = vm.id(), seqno = done.seqno(), "bind job fence was already signalled");
+        }
+        drop(signalling);
+        // Out of the signalling path: the vm_bos the ops released are unlinked and freed (VM resv, gpuva locks).
+        vm.deferred_cleanup();
     }
 }
 

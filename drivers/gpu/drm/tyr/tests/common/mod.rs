@@ -104,3 +104,10 @@ pub fn bind(f: &TyrDrmFile, vm: u32, ops: &[drm_panthor_vm_bind_op]) -> kernel::
     let mut a = drm_panthor_vm_bind { vm_id: vm, flags: 0, ops: arr(ops) };
     ioctl(f, DRM_IOCTL_PANTHOR_VM_BIND, &mut a)
 }
+
+/// Asserts that no fence-signalling section of this test process — worker threads included — took a resv or gpuva
+/// lock or reached an allocation point (no test in a binary that calls this breaks the rule on purpose).
+pub fn assert_signalling_clean() {
+    assert_eq!(kernel::sync::lockdep::global_violations(), 0, "a resv/gpuva lock was taken while signalling");
+    assert_eq!(kernel::alloc::fault::global_violations(), 0, "an allocation was reached while signalling");
+}

@@ -1,0 +1,230 @@
+//! A lockdep-like check of the fence-signalling critical path (`dma_fence_begin_signalling()` /
+//! `dma_fence_end_signalling()` and the lock classes of `kernel/locking/lockdep.c`, reduced to the one rule this
+//! stack needs).
+//!
+//! Every lock of [`crate::sync`] belongs to a [`LockClass`]. A class that is also taken around fence waits or memory
+//! allocation (the reservation ww-mutex, the GEM gpuva lock, a GEM object's pages lock) is *signalling-unsafe*: taking it between the point of
+//! no return of a job and the signal of its fence could wait for that very fence, which the kernel's lockdep reports
+//! as a circular dependency through the `dma_fence_map` annotation. Here the rule is checked directly: a
+//! [`SignallingSection`] marks the path, and a blocking acquisition of a signalling-unsafe class inside it is a
+//! violation. The section also is an [`crate::alloc::fault::NoAllocSection`], so allocating inside it is caught as
+//! well (`fs_reclaim` in lockdep's terms).
+//!
+//! A violation is recorded, per thread ([`violations`]) and process-wide ([`global_violations`], for paths that
+//! run on worker threads), and logged; tests assert on the counters. Recording rather than panicking keeps a worker
+//! thread alive, so that a test sees a count instead of a fence that never signals.
+//!
+//! The check is compiled in debug builds (tests included) only: in a release build [`lock_acquire`] is empty, as
+//! lockdep is compiled out of a production kernel.
+//!
+//! Trylocks are not checked, as lockdep adds no dependency for them: a trylock cannot wait.
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::alloc::fault::NoAllocSection;
+
+/// Whether the check is compiled in: debug builds and tests.
+pub const ENABLED: bool = cfg!(debug_assertions);
+
+/// A lock class (`struct lock_class_key`): every lock of the class obeys the same rules.
+#[derive(Debug)]
+pub struct LockClass {
+    name: &'static str,
+    signalling_unsafe: bool,
+}
+
+impl LockClass {
+    /// A class named `name` that may be taken anywhere, the fence-signalling path included.
+    pub const fn new(name: &'static str) -> Self {
+        LockClass { name, signalling_unsafe: false }
+    }
+
+    /// A class named `name` that must never be taken inside a [`SignallingSection`].
+    pub const fn signalling_unsafe(name: &'static str) -> Self {
+        LockClass { name, signalling_unsafe: true }
+    }
+
+    /// The class name, as violations report it.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Whether taking the class while signalling is a violation.
+    pub fn is_signalling_unsafe(&self) -> bool {
+        self.signalling_unsafe
+    }
+}
+
+/// Reservation objects' ww-mutex (`reservation_ww_class`): taken around fence waits and allocations.
+pub static RESV_CLASS: LockClass = LockClass::signalling_unsafe("reservation_ww_class_mutex");
+
+/// A GEM object's gpuva lock (`drm_gem_object::gpuva.lock`): taken with the resv held and while allocating vm_bos.
+pub static GEM_GPUVA_CLASS: LockClass = LockClass::signalling_unsafe("drm_gem_object_gpuva_lock");
+
+/// A GEM object's backing-pages lock: pages are allocated under it (upstream the shmem helper does this under the
+/// object's resv, so it is signalling-unsafe for the same reason).
+pub static GEM_PAGES_CLASS: LockClass = LockClass::signalling_unsafe("drm_gem_shmem_pages_lock");
+
+/// The class of a [`crate::sync::Mutex`] made with `Default`.
+pub static MUTEX_CLASS: LockClass = LockClass::new("mutex");
+
+/// The class of a [`crate::sync::WwMutex`] created without one.
+pub static WW_MUTEX_CLASS: LockClass = LockClass::new("ww_mutex");
+
+thread_local! {
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    static VIOLATIONS: Cell<u64> = const { Cell::new(0) };
+    static LAST: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
+
+static GLOBAL_VIOLATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// The fence-signalling critical path of the calling thread, from [`dma_fence_begin_signalling`] until dropped
+/// (`dma_fence_end_signalling`). Sections nest.
+#[must_use = "the section ends when the guard drops"]
+pub struct SignallingSection {
+    _no_alloc: NoAllocSection,
+    /// The section belongs to the thread that began it.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl SignallingSection {
+    /// Enters the signalling path on this thread.
+    pub fn begin() -> Self {
+        if ENABLED {
+            DEPTH.set(DEPTH.get() + 1);
+        }
+        SignallingSection { _no_alloc: NoAllocSection::begin(), _not_send: PhantomData }
+    }
+}
+
+impl Drop for SignallingSection {
+    fn drop(&mut self) {
+        if ENABLED {
+            DEPTH.set(DEPTH.get() - 1);
+        }
+    }
+}
+
+/// Begins a fence-signalling section (`dma_fence_begin_signalling`); it ends when the guard drops.
+pub fn dma_fence_begin_signalling() -> SignallingSection {
+    SignallingSection::begin()
+}
+
+/// Whether the calling thread is inside a [`SignallingSection`] (always `false` when the check is compiled out).
+pub fn in_signalling_section() -> bool {
+    ENABLED && DEPTH.get() > 0
+}
+
+/// Notes a blocking acquisition of a lock of `class` (`lock_acquire`): a violation if the class is
+/// signalling-unsafe and the thread is inside a [`SignallingSection`].
+#[inline]
+pub fn lock_acquire(class: &'static LockClass) {
+    if ENABLED && class.signalling_unsafe && DEPTH.get() > 0 {
+        record(class);
+    }
+}
+
+#[cold]
+fn record(class: &'static LockClass) {
+    VIOLATIONS.set(VIOLATIONS.get() + 1);
+    LAST.set(Some(class.name));
+    GLOBAL_VIOLATIONS.fetch_add(1, Ordering::Relaxed);
+    tracing::error!(target: "lockdep", class = class.name, "lock taken inside a fence-signalling section");
+}
+
+/// Violations this thread recorded so far.
+pub fn violations() -> u64 {
+    VIOLATIONS.get()
+}
+
+/// The class of this thread's latest violation.
+pub fn last_violation() -> Option<&'static str> {
+    LAST.get()
+}
+
+/// Violations recorded by every thread of the process so far (worker threads included).
+pub fn global_violations() -> u64 {
+    GLOBAL_VIOLATIONS.load(Ordering::Relaxed)
+}
+
+#[cfg(all(test, debug_assertions))]
+mod tests {
+    use super::*;
+    use crate::alloc;
+    use crate::dma_resv::DmaResv;
+    use crate::sync::Mutex;
+
+    #[test]
+    fn taking_the_resv_lock_inside_a_signalling_section_is_caught() {
+        let resv = DmaResv::new().unwrap();
+        let before = violations();
+        {
+            let _s = dma_fence_begin_signalling();
+            assert!(in_signalling_section());
+            drop(resv.lock());
+        }
+        assert_eq!(violations(), before + 1);
+        assert_eq!(last_violation(), Some("reservation_ww_class_mutex"));
+        assert!(!in_signalling_section());
+    }
+
+    #[test]
+    fn a_resv_class_lock_taken_in_an_acquire_context_inside_a_section_is_caught() {
+        let m = crate::sync::WwMutex::with_class(0, &RESV_CLASS);
+        let mut ctx = crate::sync::WwAcquireCtx::new();
+        let before = violations();
+        let global = global_violations();
+        {
+            let _s = dma_fence_begin_signalling();
+            m.lock_ctx(&mut ctx).unwrap();
+        }
+        m.unlock_ctx(&mut ctx).unwrap();
+        assert_eq!(violations(), before + 1);
+        assert!(global_violations() > global);
+    }
+
+    #[test]
+    fn the_same_locks_outside_a_section_and_trylocks_inside_are_fine() {
+        let resv = DmaResv::new().unwrap();
+        let before = violations();
+        drop(resv.lock());
+        {
+            let _s = dma_fence_begin_signalling();
+            let m = crate::sync::WwMutex::with_class(0, &RESV_CLASS);
+            assert!(m.try_lock().is_some());
+            // A class that is safe to take while signalling.
+            static SAFE: LockClass = LockClass::new("safe");
+            drop(Mutex::new(1, &SAFE).lock());
+        }
+        assert_eq!(violations(), before);
+    }
+
+    #[test]
+    fn the_gpuva_lock_class_is_caught_and_sections_nest() {
+        let m = Mutex::new((), &GEM_GPUVA_CLASS);
+        let before = violations();
+        {
+            let _outer = dma_fence_begin_signalling();
+            {
+                let _inner = dma_fence_begin_signalling();
+            }
+            assert!(in_signalling_section(), "the outer section is still open");
+            drop(m.lock());
+        }
+        assert_eq!(violations(), before + 1);
+        assert_eq!(last_violation(), Some("drm_gem_object_gpuva_lock"));
+    }
+
+    #[test]
+    fn allocating_inside_a_signalling_section_is_caught() {
+        let before = alloc::fault::violations();
+        {
+            let _s = dma_fence_begin_signalling();
+            assert!(alloc::try_box(1u8).is_err());
+        }
+        assert_eq!(alloc::fault::violations(), before + 1);
+    }
+}

@@ -1,0 +1,51 @@
+//! A mutex with a lock class (`struct mutex` with its `lock_class_key`): `std::sync::Mutex` whose every blocking
+//! acquisition is checked by [`super::lockdep`].
+
+use std::sync::MutexGuard;
+
+use super::lockdep::{self, LockClass};
+
+/// A mutex over a `T` whose locks belong to a [`LockClass`].
+pub struct Mutex<T> {
+    inner: std::sync::Mutex<T>,
+    class: &'static LockClass,
+}
+
+impl<T> Mutex<T> {
+    /// A new, unlocked mutex of `class`.
+    pub const fn new(data: T, class: &'static LockClass) -> Self {
+        Mutex { inner: std::sync::Mutex::new(data), class }
+    }
+
+    /// Locks, waiting as long as it takes (`mutex_lock`). A panic of an earlier holder does not poison the data for
+    /// later ones: as in the kernel, the data is whatever the holder left.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        lockdep::lock_acquire(self.class);
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Locks if free (`mutex_trylock`); not checked, as a trylock cannot wait.
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        match self.inner.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// The class of this mutex.
+    pub fn class(&self) -> &'static LockClass {
+        self.class
+    }
+
+    /// Mutable access without locking, through a unique reference.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default(), &lockdep::MUTEX_CLASS)
+    }
+}
