@@ -135,7 +135,7 @@ impl<T: DeviceDriver> File<T> {
     }
 
     /// `drm_ioctl()`: `ENODEV` on an unplugged device, then dispatch through the core's table and the driver's with
-    /// the core's argument rules ([`dispatch`]).
+    /// the core's argument rules ([`dispatch_with`]).
     pub fn ioctl(&self, cmd: u32, arg: UserPtr) -> Result {
         if self.dev.is_unplugged() {
             return Err(ENODEV);
