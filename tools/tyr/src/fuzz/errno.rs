@@ -55,8 +55,8 @@ pub static KNOWN: &[Known] = &[
     Known { cmd: DRM_IOCTL_GEM_CLOSE, name: "GEM_CLOSE", allowed: &[EINVAL] },
     Known { cmd: DRM_IOCTL_GET_CAP, name: "GET_CAP", allowed: &[EOPNOTSUPP] },
     // Not offered to render nodes (no DRM_RENDER_ALLOW) or not implemented by this DRM core: EACCES / EINVAL.
-    // `drm_setclientcap`: every capability it knows needs DRIVER_MODESET (EOPNOTSUPP), any other is EINVAL.
-    Known { cmd: DRM_IOCTL_SET_CLIENT_CAP, name: "SET_CLIENT_CAP", allowed: &[EACCES, EINVAL, EOPNOTSUPP] },
+    // `drm_setclientcap` on a driver without DRIVER_MODESET: EOPNOTSUPP before it looks at the capability.
+    Known { cmd: DRM_IOCTL_SET_CLIENT_CAP, name: "SET_CLIENT_CAP", allowed: &[EACCES, EOPNOTSUPP] },
     // The master and authentication ioctls (`drm_auth.c`, `drm_ioctl.c`, `drm_gem.c`): EACCES from
     // `drm_ioctl_permit` on a render file (none is DRM_RENDER_ALLOW), without DRM_AUTH's authentication, without
     // DRM_MASTER's current master, or from `drm_master_check_perm` (SET/DROP_MASTER by a file that never was master).

@@ -211,6 +211,11 @@ impl Executor {
         PANICS.load(Ordering::SeqCst)
     }
 
+    /// Number of descriptors the run tracks now.
+    pub fn tracked_fds(&self) -> usize {
+        self.tracked.list().len()
+    }
+
     /// What the files hold, for the generator.
     pub fn view(&self) -> View {
         let files = self

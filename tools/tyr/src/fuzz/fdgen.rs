@@ -46,9 +46,17 @@ impl Gen {
                 let fd = v.fds[self.rng.gen_range(0..n)].0;
                 Some(Step::CloseFd { fd: if self.chance(0.05) { self.rng.gen_range(-1..64) } else { fd } })
             }
-            10..=12 if v.fds.iter().filter(|x| x.1 == FdKind::Eventfd).count() < 4 => Some(Step::Eventfd),
-            13..=59 => {
-                let sync_file = pick < 38;
+            10..=16 if v.fds.iter().filter(|x| x.1 == FdKind::Eventfd).count() < 4 => Some(Step::Eventfd),
+            // On a sync_file or a dma-buf when the run holds one (now and then on any descriptor).
+            17..=69 => {
+                let has = |k: FdKind| v.fds.iter().any(|x| x.1 == k);
+                let sync_file = match (has(FdKind::SyncFile), has(FdKind::DmaBuf)) {
+                    (true, true) => pick < 43,
+                    (true, false) => true,
+                    (false, true) => false,
+                    (false, false) if pick < 20 => pick < 19,
+                    (false, false) => return None,
+                };
                 let kind = if sync_file { FdKind::SyncFile } else { FdKind::DmaBuf };
                 let fd = self.fd_of(v, kind);
                 let mut call = Call {
@@ -161,23 +169,29 @@ impl Gen {
     pub(super) fn syncobj_fd_call(&mut self, c: &mut Call, v: &View, me: &FileView, other: &FileView) -> u32 {
         let point = |g: &mut Gen| if g.chance(0.9) { g.rng.gen_range(0..4) } else { g.rng.gen() };
         let flags = |g: &mut Gen| match g.rng.gen_range(0..10) {
-            0..=3 => 0,
-            4..=6 => 1,
-            7 => 3,
-            8 => 2,
-            _ => g.rng.gen(),
+            0..=4 => 0,
+            5..=7 => 1,
+            8 => 3,
+            _ => [2, g.rng.gen()][g.rng.gen_range(0..2)],
         };
         c.bytes = vec![0; 24];
-        match self.rng.gen_range(0..3) {
-            0 => {
+        match self.rng.gen_range(0..4) {
+            0..=1 => {
                 c.bytes.put32(0, self.handle(&me.syncobjs, &other.syncobjs));
-                c.bytes.put32(4, flags(self));
+                let f = match self.rng.gen_range(0..10) {
+                    0..=3 => 0,
+                    4..=6 => 1,
+                    7 => 3,
+                    8 => 2,
+                    _ => self.rng.gen(),
+                };
+                c.bytes.put32(4, f);
                 c.bytes.put32(8, self.rng.gen());
                 c.bytes.put32(12, self.pad());
                 c.bytes.put64(16, point(self));
                 DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD
             }
-            1 => {
+            2 => {
                 let f = flags(self);
                 let import = f & 1 != 0;
                 let handle = if import { self.handle(&me.syncobjs, &other.syncobjs) } else { self.rng.gen() };

@@ -133,7 +133,7 @@ impl Gen {
         match self.rng.gen_range(0..200) {
             0 => return Step::Reopen { file },
             1..=2 => return Step::CloseFds,
-            9..=40 => {
+            9..=50 => {
                 let pick = self.rng.gen_range(0..100);
                 if let Some(step) = self.fd_step(v, pick) {
                     return step;
@@ -158,7 +158,7 @@ impl Gen {
         let bos: Vec<u32> = me.bos.iter().map(|b| b.0).collect();
         let obos: Vec<u32> = other.bos.iter().map(|b| b.0).collect();
         let mut c = Call { file, cmd: 0, arg: self.ptr_kind(), bytes: Vec::new(), bufs: Vec::new(), links: Vec::new() };
-        let which = self.rng.gen_range(0..106);
+        let which = self.rng.gen_range(0..116);
         let cmd = match which {
             0..=11 => {
                 self.vm_bind(&mut c, me, other, &bos, &obos);
@@ -388,8 +388,8 @@ impl Gen {
                 c.bytes.put32(28, self.pad());
                 DRM_IOCTL_SYNCOBJ_TRANSFER
             }
-            92..=95 => self.syncobj_fd_call(&mut c, v, me, other),
-            96..=99 => {
+            92..=105 => self.syncobj_fd_call(&mut c, v, me, other),
+            106..=109 => {
                 // Mostly on the primary file, where they are allowed.
                 if let Some(p) = v.files.iter().position(|f| f.primary).filter(|_| self.chance(0.8)) {
                     c.file = p;

@@ -125,6 +125,8 @@ pub struct Stats {
     pub per_ioctl: BTreeMap<String, (u64, u64)>,
     /// Per errno: count.
     pub errnos: BTreeMap<String, u64>,
+    /// The most descriptors the run held at once (tracked: handed out by calls, or eventfds it made).
+    pub peak_fds: usize,
 }
 
 impl fmt::Display for Stats {
@@ -134,6 +136,7 @@ impl fmt::Display for Stats {
             "{} steps, {} ioctls, {} consistency checks: 0 panics, 0 checker failures, 0 bad errnos, 0 state changes by failed calls, no frame or descriptor leaked",
             self.steps, self.ioctls, self.checks
         )?;
+        writeln!(f, "  at most {} descriptors held at once", self.peak_fds)?;
         for (name, (ok, err)) in &self.per_ioctl {
             writeln!(f, "  {name:<26} {ok:>7} ok {err:>7} failed")?;
         }
@@ -149,6 +152,7 @@ fn step_checked(ex: &mut Executor, step: &Step, stats: &mut Stats) -> Result<(),
     // Destroyed groups are torn down by the scheduler's worker: let that finish inside the step that caused it.
     ex.settle();
     stats.steps += 1;
+    stats.peak_fds = stats.peak_fds.max(ex.tracked_fds());
     let checked = match step {
         Step::Ioctl(c) => {
             // Figures per ioctl number (callers' size variants together; unknown numbers as one line).
