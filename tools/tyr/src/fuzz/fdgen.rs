@@ -70,7 +70,8 @@ impl Gen {
                 call.cmd = if sync_file { self.sync_file_call(&mut call, v) } else { self.dma_buf_call(&mut call, v) };
                 if self.chance(0.04) {
                     // Another number, size or direction with the same type byte: ENOTTY.
-                    call.cmd ^= 1 << self.rng.gen_range(0..32);
+                    let bit = [self.rng.gen_range(0..8), self.rng.gen_range(16..32)][self.rng.gen_range(0..2)];
+                    call.cmd ^= 1 << bit;
                 }
                 let want = ioc_size(call.cmd);
                 if call.bytes.len() < want {
