@@ -128,6 +128,10 @@ enum Target {
 pub struct Snapshot {
     files: Vec<FileSnapshot>,
     auth: Vec<(bool, bool)>,
+    /// Per GEM id a file holds: the fences in its reservation object (what DMA_BUF_IOCTL_IMPORT_SYNC_FILE adds).
+    resv: std::collections::BTreeMap<u64, usize>,
+    /// The names of the tracked dma-bufs (DMA_BUF_SET_NAME).
+    names: Vec<(i32, String)>,
     fds: Vec<FdId>,
 }
 
@@ -136,6 +140,12 @@ impl Snapshot {
     pub fn diff(&self, later: &Snapshot) -> Option<String> {
         if let Some(d) = self.files.iter().zip(&later.files).find_map(|(a, b)| a.diff(b)) {
             return Some(d);
+        }
+        if self.resv != later.resv {
+            return Some(format!("reservation fences changed: {:?} -> {:?}", self.resv, later.resv));
+        }
+        if self.names != later.names {
+            return Some(format!("dma-buf names changed: {:?} -> {:?}", self.names, later.names));
         }
         if self.auth != later.auth {
             return Some(format!("(authenticated, master) of the files changed: {:?} -> {:?}", self.auth, later.auth));
@@ -246,6 +256,18 @@ impl Executor {
                     let c = f.caller();
                     (c.authenticated, c.master)
                 })
+                .collect(),
+            resv: self
+                .files
+                .iter()
+                .flat_map(|f| f.objects().handles())
+                .map(|(_, o)| (o.gem().id(), o.gem().resv().lock().fences().len()))
+                .collect(),
+            names: self
+                .tracked
+                .list()
+                .iter()
+                .filter_map(|&(fd, _)| Some((fd, kernel::dma_buf::lookup(fd)?.name())))
                 .collect(),
             fds: fds::open_ids(),
         }
