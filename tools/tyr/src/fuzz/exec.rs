@@ -112,6 +112,8 @@ pub struct Outcome {
     pub result: Result<(), Error>,
     /// The argument bytes afterwards (when the argument was readable).
     pub arg_after: Option<Vec<u8>>,
+    /// A call that hands out a descriptor succeeded but wrote another number than the descriptor it made.
+    pub wrong_fd: Option<String>,
 }
 
 /// Where an ioctl goes.
@@ -363,22 +365,22 @@ impl Executor {
             Step::FdIoctl { fd, call } => self.ioctl(call, Target::Fd(*fd)),
             Step::CloseFd { fd } => {
                 self.tracked.close(*fd);
-                Outcome { result: Ok(()), arg_after: None }
+                Outcome { result: Ok(()), arg_after: None, wrong_fd: None }
             }
             Step::Eventfd => {
                 if let Some(fd) = fds::eventfd() {
                     self.tracked.add(fd, FdKind::Eventfd);
                 }
-                Outcome { result: Ok(()), arg_after: None }
+                Outcome { result: Ok(()), arg_after: None, wrong_fd: None }
             }
             Step::Mmap { file, offset, len, write, shared } => {
                 let f = &self.files[*file % self.files.len()];
                 let req = MmapRequest { offset: *offset, len: *len, write: *write, exec: false, shared: *shared };
-                Outcome { result: mmap(f, req).map(drop), arg_after: None }
+                Outcome { result: mmap(f, req).map(drop), arg_after: None, wrong_fd: None }
             }
             Step::CloseFds => {
                 self.tracked.close_all();
-                Outcome { result: Ok(()), arg_after: None }
+                Outcome { result: Ok(()), arg_after: None, wrong_fd: None }
             }
             Step::Reopen { file } => {
                 let i = *file % self.files.len();
@@ -387,7 +389,7 @@ impl Executor {
                     self.files[i] = f;
                     self.offsets[i].clear();
                 });
-                Outcome { result, arg_after: None }
+                Outcome { result, arg_after: None, wrong_fd: None }
             }
         }
     }
@@ -437,16 +439,16 @@ impl Executor {
         // The new descriptor of a call that hands one out is found in /proc rather than in the argument: an export
         // whose copy-back faults still made it (as `drm_ioctl` would: the fd is installed before the copy-back),
         // which the caller never learns, and it is closed like the others.
+        // (Whether it makes a dma-buf, and where it writes the descriptor's number.)
         let hands_out = match target {
             Target::File(_) => errno::known(c.cmd)
                 .filter(|k| k.cmd == DRM_IOCTL_PRIME_HANDLE_TO_FD || k.cmd == DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD)
-                .map(|k| k.cmd == DRM_IOCTL_PRIME_HANDLE_TO_FD),
-            Target::Fd(_) => errno::fd_known(c.cmd)
-                .filter(|k| {
-                    k.cmd == kernel::sync_file::SYNC_IOC_MERGE
-                        || k.cmd == kernel::dma_buf::DMA_BUF_IOCTL_EXPORT_SYNC_FILE
-                })
-                .map(|_| false),
+                .map(|k| (k.cmd == DRM_IOCTL_PRIME_HANDLE_TO_FD, 8)),
+            Target::Fd(_) => match c.cmd {
+                kernel::sync_file::SYNC_IOC_MERGE => Some((false, 36)),
+                kernel::dma_buf::DMA_BUF_IOCTL_EXPORT_SYNC_FILE => Some((false, 4)),
+                _ => None,
+            },
         };
         let fds_before = if hands_out.is_some() { fds::open_ids() } else { Vec::new() };
         let result = match target {
@@ -458,10 +460,9 @@ impl Executor {
                 Err(EBADF)
             }),
         };
-        if let Some(dma_buf) = hands_out {
-            if let Some((fd, kind)) = fds::handed_out(&fds::new_since(&fds_before), dma_buf) {
-                self.tracked.add(fd, kind);
-            }
+        let made = hands_out.and_then(|(dma_buf, _)| fds::handed_out(&fds::new_since(&fds_before), dma_buf));
+        if let Some((fd, kind)) = made {
+            self.tracked.add(fd, kind);
         }
         let arg_after = arg_region.as_ref().map(|r| {
             let mut v = vec![0u8; arg.len()];
@@ -477,7 +478,16 @@ impl Executor {
                 }
             }
         }
-        Outcome { result, arg_after }
+        // A success with a writable argument whose copy-back reaches the field reports the descriptor it made.
+        let wrong_fd = match (result, c.arg, &arg_after, hands_out) {
+            (Ok(()), PtrKind::Valid, Some(after), Some((_, off))) if ioc_size(c.cmd) >= off + 4 => {
+                let written = after.get32(off) as i32;
+                (made.map(|m| m.0) != Some(written))
+                    .then(|| format!("{} wrote descriptor {written}, but the new one is {made:?}", errno::name(c.cmd)))
+            }
+            _ => None,
+        };
+        Outcome { result, arg_after, wrong_fd }
     }
 }
 

@@ -171,6 +171,9 @@ fn step_checked(ex: &mut Executor, step: &Step, stats: &mut Stats) -> Result<(),
         }
         _ => None,
     };
+    if let Some(m) = out.wrong_fd {
+        return Err(Finding::Checker(m));
+    }
     if let Some((name, family, cmd, allowed)) = checked {
         stats.ioctls += 1;
         let e = stats.per_ioctl.entry(family.to_string()).or_default();
