@@ -282,6 +282,7 @@ impl Executor {
 
     /// Runs the consistency checker over every file.
     pub fn check(&self) -> Result<(), String> {
+        self.check_fds()?;
         let files: Vec<&TyrDrmFile> = self.files.iter().map(|f| &**f).collect();
         let mut tries = 0;
         loop {
@@ -297,6 +298,42 @@ impl Executor {
                 Err(e) => return Err(e.to_string()),
             }
         }
+    }
+
+    /// The tracked descriptors against the kernel's registries: every open dma-buf, sync_file and syncobj file is
+    /// still found from its descriptor (nothing released while a descriptor holds it), and a sync_file polls readable
+    /// exactly when its fence has signalled (never before; after, once the fence's callback has run).
+    fn check_fds(&self) -> Result<(), String> {
+        use kernel::anon_file::{lookup, AnonObject};
+        for &(fd, kind) in self.tracked.list() {
+            let found = match kind {
+                FdKind::DmaBuf => kernel::dma_buf::lookup(fd).is_some(),
+                FdKind::SyncobjFile => matches!(lookup(fd), Some(AnonObject::Syncobj(_))),
+                FdKind::SyncFile => matches!(lookup(fd), Some(AnonObject::SyncFile(_))),
+                FdKind::Eventfd => true,
+            };
+            if !found {
+                return Err(format!("descriptor {fd} ({kind:?}) is open but its kernel object is gone"));
+            }
+            let Some(file) = kernel::sync_file::SyncFile::from_fd(fd) else { continue };
+            let deadline = std::time::Instant::now() + Duration::from_secs(1);
+            loop {
+                // Read the fence first: a readable file whose fence was unsignalled just before is a bug.
+                let signalled = file.fence().is_signaled();
+                let readable = fds::readable(fd);
+                if readable && !signalled {
+                    return Err(format!("sync_file {fd} polls readable before its fence signalled"));
+                }
+                if readable == signalled {
+                    break;
+                }
+                if std::time::Instant::now() >= deadline {
+                    return Err(format!("sync_file {fd}: its fence signalled but the file never became readable"));
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        Ok(())
     }
 
     /// Closes everything and checks that RAM returns to the device's baseline (no frame leaked), that no dma-buf

@@ -83,6 +83,14 @@ pub fn is_kernel_pipe_end(fd: RawFd) -> bool {
     fl >= 0 && fl & libc::O_ACCMODE == libc::O_WRONLY && link(fd).starts_with("pipe:")
 }
 
+/// Whether `fd` polls readable now.
+pub fn readable(fd: RawFd) -> bool {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd, zero timeout.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n == 1 && p.revents & libc::POLLIN != 0
+}
+
 /// A fresh eventfd (close-on-exec, counter 0).
 pub fn eventfd() -> Option<RawFd> {
     // SAFETY: eventfd has no memory effects; it returns a new descriptor or -1.
