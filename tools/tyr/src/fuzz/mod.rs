@@ -1,14 +1,16 @@
 //! `tyr fuzz`: a structure-aware ioctl fuzzer for the Tyr render node (issue 9).
 //!
 //! A seeded [`gen::Gen`] produces [`call::Step`]s from what the files hold; the [`exec::Executor`] runs them on a
-//! booted board through `File::ioctl` and `tyr::mmap::mmap` on several files at once. After every step: no panic
-//! (on any thread), the errno is one the spec allows for that ioctl ([`errno`]), the consistency checker passes
-//! ([`tyr::check`]), and a failed call left every file's observable state as it was ([`tyr::check::FileSnapshot`]).
-//! Every descriptor a call hands out is tracked ([`fds`]) and closed by a step or at the end. At the end every file
-//! is closed and RAM must be back at the device's baseline, no dma-buf, sync_file or syncobj file may be left, and
-//! the process must hold as many descriptors as when the run began. A failing run is minimised
-//! (delta debugging over the steps, each candidate replayed on a fresh board) and printed as a script
-//! ([`script`]) that `tyr fuzz --replay` runs again.
+//! booted board through `File::ioctl` and `tyr::mmap::mmap` on several files at once (render files, and with two or
+//! more one primary-node file, the master), and runs the sync_file and dma-buf ioctls on the descriptors calls hand
+//! out. After every step: no panic (on any thread), the errno is one the spec allows for that ioctl ([`errno`]), the
+//! consistency checker passes ([`tyr::check`]), every tracked descriptor's kernel object is still registered, and a
+//! failed call left every file's observable state, the master state, reservation fences, dma-buf names and the
+//! descriptor table as they were ([`exec::Snapshot`]). Every descriptor a call hands out is tracked ([`fds`]) and
+//! closed by a step or at the end. At the end every file is closed and RAM must be back at the device's baseline, no
+//! dma-buf, sync_file or syncobj file may be left, and the process must hold as many descriptors as when the run
+//! began. A failing run is minimised (delta debugging over the steps, each candidate replayed on a fresh board) and
+//! printed as a script ([`script`]) that `tyr fuzz --replay` runs again.
 
 pub mod call;
 pub mod errno;
@@ -271,7 +273,7 @@ pub struct Options {
     pub seed: u64,
     /// Steps to run.
     pub iterations: u64,
-    /// Files open at once.
+    /// Files open at once (with two or more, the last is a primary-node file, the others render files).
     pub files: usize,
     /// Replays the minimiser may spend.
     pub minimise_budget: usize,

@@ -160,3 +160,33 @@ pub fn parse(text: &str) -> Result<Vec<Step>, FuzzError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptor_steps_round_trip_with_negative_numbers() {
+        let call = Call {
+            file: 0,
+            cmd: kernel::sync_file::SYNC_IOC_MERGE,
+            arg: PtrKind::ReadOnly,
+            bytes: vec![0x66, 0, 0xff],
+            bufs: vec![Buf { ptr: PtrKind::Valid, bytes: vec![1, 2] }],
+            links: vec![Link { at: Loc::Arg, offset: 48, buf: 0 }],
+        };
+        let steps = vec![
+            Step::FdIoctl { fd: -1, call: call.clone() },
+            Step::FdIoctl { fd: 17, call },
+            Step::Eventfd,
+            Step::CloseFd { fd: -7 },
+            Step::CloseFd { fd: 12 },
+            Step::CloseFds,
+        ];
+        let text = print(&steps);
+        assert!(text.contains("fdioctl fd=-1 cmd=") && text.contains("# SYNC_IOC_MERGE"), "{text}");
+        assert_eq!(parse(&text).unwrap(), steps);
+        assert!(parse("closefd fd=x").is_err());
+        assert!(parse("fdioctl cmd=0x1 arg=valid:").is_err(), "fdioctl needs fd=");
+    }
+}
