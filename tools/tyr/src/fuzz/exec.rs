@@ -336,6 +336,19 @@ impl Executor {
         Ok(())
     }
 
+    /// After every tracked descriptor was closed: no dma-buf and no sync_file or syncobj file may be left, since
+    /// only descriptors keep them (the kernel side holds none of its own that would).
+    pub fn check_released(&self) -> Result<(), String> {
+        let (anon, bufs) = (kernel::anon_file::live(), self.dev.dma_buf_count());
+        if anon != self.anon_base || bufs != 0 {
+            return Err(format!(
+                "with every descriptor closed, {anon} anonymous files live (started with {}) and {bufs} dma-bufs",
+                self.anon_base
+            ));
+        }
+        Ok(())
+    }
+
     /// Closes everything and checks that RAM returns to the device's baseline (no frame leaked), that no dma-buf
     /// and no sync_file or syncobj file is left, and that the process holds as many descriptors as before the run.
     pub fn finish(mut self) -> Result<(), String> {

@@ -173,6 +173,9 @@ fn step_checked(ex: &mut Executor, step: &Step, stats: &mut Stats) -> Result<(),
         }
         _ => None,
     };
+    if matches!(step, Step::CloseFds) {
+        ex.check_released().map_err(Finding::Leak)?;
+    }
     if let Some(m) = out.wrong_fd {
         return Err(Finding::Checker(m));
     }
