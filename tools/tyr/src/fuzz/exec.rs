@@ -566,3 +566,33 @@ pub fn failure_may_change_state(step: &Step, out: &Outcome) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap() -> Snapshot {
+        Snapshot { files: vec![], auth: vec![], resv: Default::default(), names: vec![], fds: fds::open_ids() }
+    }
+
+    #[test]
+    fn a_new_descriptor_is_a_change_but_the_kernel_sides_pipe_end_is_not() {
+        let before = snap();
+        let mut p = [0; 2];
+        // SAFETY: `p` has room for the two descriptors pipe2 writes.
+        assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let diff = before.diff(&snap()).expect("the read end is new");
+        // Other tests run beside this one: look for these two numbers only.
+        let listed: Vec<String> =
+            diff.trim_start_matches("new descriptors [").trim_end_matches(']').split(", ").map(String::from).collect();
+        assert!(listed.contains(&p[0].to_string()), "{diff}");
+        assert!(!listed.contains(&p[1].to_string()), "{diff}");
+        let mut changed = snap();
+        changed.auth = vec![(true, false)];
+        assert!(snap().diff(&changed).is_some_and(|d| d.contains("master")));
+        for fd in p {
+            // SAFETY: the pipe made above.
+            unsafe { libc::close(fd) };
+        }
+    }
+}
