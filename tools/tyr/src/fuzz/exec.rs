@@ -170,6 +170,8 @@ pub struct Executor {
     primary: Vec<bool>,
     tracked: Tracked,
     offsets: Vec<Vec<u64>>,
+    names: Vec<u32>,
+    magics: Vec<u32>,
     dev: Arc<TyrDrmDevice>,
     baseline: Baseline,
     /// Descriptors open, and anonymous files live, once the board and files were up.
@@ -199,6 +201,8 @@ impl Executor {
             files,
             primary,
             tracked: Tracked::default(),
+            names: Vec::new(),
+            magics: Vec::new(),
             dev,
             baseline,
             fd_base: fds::open_ids().len(),
@@ -244,7 +248,7 @@ impl Executor {
                 primary,
             })
             .collect();
-        View { files, fds: self.tracked.list().to_vec() }
+        View { files, fds: self.tracked.list().to_vec(), names: self.names.clone(), magics: self.magics.clone() }
     }
 
     /// What a failed call must not change.
@@ -525,6 +529,20 @@ impl Executor {
                 let o = u64::from_le_bytes(after[8..16].try_into().unwrap_or_default());
                 if !self.offsets[file].contains(&o) {
                     self.offsets[file].push(o);
+                }
+            }
+            // GEM names and magics the device handed out, for GEM_OPEN and AUTH_MAGIC to name (the newest few).
+            let seen = match c.cmd {
+                DRM_IOCTL_GEM_FLINK => Some((&mut self.names, after.get32(4))),
+                DRM_IOCTL_GET_MAGIC => Some((&mut self.magics, after.get32(0))),
+                _ => None,
+            };
+            if let Some((list, v)) = seen {
+                if !list.contains(&v) {
+                    if list.len() >= 8 {
+                        list.remove(0);
+                    }
+                    list.push(v);
                 }
             }
         }

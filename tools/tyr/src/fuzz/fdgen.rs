@@ -226,11 +226,16 @@ impl Gen {
     }
 
     /// The master, authentication, client and GEM-name ioctls.
-    pub(super) fn master_call(&mut self, c: &mut Call, bos: &[u32], obos: &[u32]) -> u32 {
+    pub(super) fn master_call(&mut self, c: &mut Call, v: &View, bos: &[u32], obos: &[u32]) -> u32 {
         match self.rng.gen_range(0..24) {
             0..=2 => DRM_IOCTL_GET_MAGIC,
             3..=5 => {
-                c.bytes.put32(0, if self.chance(0.8) { self.rng.gen_range(0..4) } else { self.rng.gen() });
+                let magic = match self.pick(&v.magics) {
+                    Some(m) if self.chance(0.7) => m,
+                    _ if self.chance(0.7) => self.rng.gen_range(0..4),
+                    _ => self.rng.gen(),
+                };
+                c.bytes.put32(0, magic);
                 DRM_IOCTL_AUTH_MAGIC
             }
             6..=7 => DRM_IOCTL_SET_MASTER,
@@ -245,7 +250,12 @@ impl Gen {
                 DRM_IOCTL_GEM_FLINK
             }
             15..=17 => {
-                c.bytes.put32(0, if self.chance(0.8) { self.rng.gen_range(0..6) } else { self.rng.gen() });
+                let name = match self.pick(&v.names) {
+                    Some(n) if self.chance(0.7) => n,
+                    _ if self.chance(0.7) => self.rng.gen_range(0..6),
+                    _ => self.rng.gen(),
+                };
+                c.bytes.put32(0, name);
                 c.bytes.put32(4, self.rng.gen());
                 DRM_IOCTL_GEM_OPEN
             }
@@ -299,6 +309,7 @@ mod tests {
         let v = View {
             files: vec![FileView::default(), FileView { primary: true, ..Default::default() }],
             fds: vec![(40, FdKind::SyncFile), (41, FdKind::DmaBuf), (42, FdKind::Eventfd)],
+            ..Default::default()
         };
         let (mut on_sync, mut on_dmabuf, mut closes) = (0, 0, 0);
         for _ in 0..2000 {

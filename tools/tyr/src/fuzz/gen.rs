@@ -37,6 +37,10 @@ pub struct View {
     pub files: Vec<FileView>,
     /// The descriptors the run tracks, and their kinds.
     pub fds: Vec<(i32, FdKind)>,
+    /// GEM names GEM_FLINK returned.
+    pub names: Vec<u32>,
+    /// Magics GET_MAGIC returned.
+    pub magics: Vec<u32>,
 }
 
 const K: u64 = 0x1000;
@@ -395,7 +399,7 @@ impl Gen {
                     c.file = p;
                 }
                 let bos: Vec<u32> = v.files[c.file].bos.iter().map(|b| b.0).collect();
-                self.master_call(&mut c, &bos, &obos)
+                self.master_call(&mut c, v, &bos, &obos)
             }
             _ => {
                 // Any number, any size, any direction, any type byte.
