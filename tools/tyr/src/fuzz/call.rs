@@ -1,5 +1,6 @@
 //! What the fuzzer runs: [`Step`]s — an ioctl with its argument bytes and the user buffers it points to, a CPU
-//! mapping lookup, closing exported descriptors, or re-opening a file — with every value literal, so that a step list
+//! mapping lookup, an ioctl on a descriptor calls handed out, making an eventfd,
+//! closing descriptors, or re-opening a file — with every value literal, so that a step list
 //! is a replayable script ([`super::script`]).
 
 /// How a user pointer is made.
@@ -81,7 +82,21 @@ pub enum Step {
         /// `MAP_SHARED`.
         shared: bool,
     },
-    /// Closes every descriptor PRIME handed out so far.
+    /// An ioctl on descriptor `fd` instead of a DRM file (the sync_file and dma-buf ioctls); `call.file` is unused.
+    FdIoctl {
+        /// The descriptor, as a number (one the run tracks, or any other).
+        fd: i32,
+        /// The call.
+        call: Call,
+    },
+    /// Closes descriptor `fd` if the run tracks it (else nothing).
+    CloseFd {
+        /// The descriptor.
+        fd: i32,
+    },
+    /// Makes an eventfd the run tracks (for SYNCOBJ_EVENTFD).
+    Eventfd,
+    /// Closes every descriptor the run tracks.
     CloseFds,
     /// Closes the file (tearing down its VMs, handles and syncobjs) and opens a fresh one in its place.
     Reopen {

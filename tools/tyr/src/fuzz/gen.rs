@@ -11,6 +11,7 @@ use tyr::uapi::ioctl::*;
 
 use super::call::{Buf, Call, Fields, Link, Loc, PtrKind, Step};
 use super::errno::KNOWN;
+use super::fds::FdKind;
 
 /// What one file holds now, as the generator sees it.
 #[derive(Clone, Debug, Default)]
@@ -25,6 +26,8 @@ pub struct FileView {
     pub offsets: Vec<u64>,
     /// Group handles.
     pub groups: Vec<u32>,
+    /// A primary-node file (the others are render files).
+    pub primary: bool,
 }
 
 /// What every file holds, and the descriptors PRIME handed out.
@@ -32,8 +35,12 @@ pub struct FileView {
 pub struct View {
     /// Per file.
     pub files: Vec<FileView>,
-    /// Open dma-buf descriptors.
-    pub fds: Vec<i32>,
+    /// The descriptors the run tracks, and their kinds.
+    pub fds: Vec<(i32, FdKind)>,
+    /// GEM names GEM_FLINK returned.
+    pub names: Vec<u32>,
+    /// Magics GET_MAGIC returned.
+    pub magics: Vec<u32>,
 }
 
 const K: u64 = 0x1000;
@@ -41,7 +48,7 @@ const M: u64 = 0x10_0000;
 
 /// A seeded step generator.
 pub struct Gen {
-    rng: Pcg64,
+    pub(super) rng: Pcg64,
 }
 
 impl Gen {
@@ -50,16 +57,16 @@ impl Gen {
         Gen { rng: Pcg64::seed_from_u64(seed) }
     }
 
-    fn chance(&mut self, p: f64) -> bool {
+    pub(super) fn chance(&mut self, p: f64) -> bool {
         self.rng.gen_bool(p)
     }
 
-    fn pick<T: Copy>(&mut self, v: &[T]) -> Option<T> {
+    pub(super) fn pick<T: Copy>(&mut self, v: &[T]) -> Option<T> {
         (!v.is_empty()).then(|| v[self.rng.gen_range(0..v.len())])
     }
 
     /// A handle: mostly one this file holds, sometimes another file's (isolation), a boundary value or garbage.
-    fn handle(&mut self, own: &[u32], others: &[u32]) -> u32 {
+    pub(super) fn handle(&mut self, own: &[u32], others: &[u32]) -> u32 {
         match self.rng.gen_range(0..20) {
             0..=13 => self.pick(own).unwrap_or(1),
             14..=15 => self.pick(others).unwrap_or(2),
@@ -70,7 +77,7 @@ impl Gen {
         }
     }
 
-    fn ptr_kind(&mut self) -> PtrKind {
+    pub(super) fn ptr_kind(&mut self) -> PtrKind {
         match self.rng.gen_range(0..40) {
             0 => PtrKind::Null,
             1 => PtrKind::Unmapped,
@@ -94,7 +101,7 @@ impl Gen {
         }
     }
 
-    fn pad(&mut self) -> u32 {
+    pub(super) fn pad(&mut self) -> u32 {
         if self.chance(0.05) {
             self.rng.gen_range(1..u32::MAX)
         } else {
@@ -130,6 +137,12 @@ impl Gen {
         match self.rng.gen_range(0..200) {
             0 => return Step::Reopen { file },
             1..=2 => return Step::CloseFds,
+            9..=50 => {
+                let pick = self.rng.gen_range(0..100);
+                if let Some(step) = self.fd_step(v, pick) {
+                    return step;
+                }
+            }
             3..=8 => {
                 let offset = match self.pick(&v.files[file].offsets) {
                     Some(o) if self.chance(0.8) => o,
@@ -149,7 +162,7 @@ impl Gen {
         let bos: Vec<u32> = me.bos.iter().map(|b| b.0).collect();
         let obos: Vec<u32> = other.bos.iter().map(|b| b.0).collect();
         let mut c = Call { file, cmd: 0, arg: self.ptr_kind(), bytes: Vec::new(), bufs: Vec::new(), links: Vec::new() };
-        let which = self.rng.gen_range(0..100);
+        let which = self.rng.gen_range(0..116);
         let cmd = match which {
             0..=11 => {
                 self.vm_bind(&mut c, me, other, &bos, &obos);
@@ -303,10 +316,7 @@ impl Gen {
             68..=70 => {
                 c.bytes.put32(0, self.rng.gen());
                 c.bytes.put32(4, 0);
-                let fd = match self.pick(&v.fds) {
-                    Some(fd) if self.chance(0.8) => fd,
-                    _ => [-1, 0, 1, 2, 1000, self.rng.gen()][self.rng.gen_range(0..6)],
-                };
+                let fd = self.fd_of(v, FdKind::DmaBuf);
                 c.bytes.put32(8, fd as u32);
                 DRM_IOCTL_PRIME_FD_TO_HANDLE
             }
@@ -382,16 +392,14 @@ impl Gen {
                 c.bytes.put32(28, self.pad());
                 DRM_IOCTL_SYNCOBJ_TRANSFER
             }
-            92..=93 => {
-                let k = [
-                    DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD,
-                    DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE,
-                    DRM_IOCTL_SYNCOBJ_EVENTFD,
-                    DRM_IOCTL_SET_CLIENT_CAP,
-                ][self.rng.gen_range(0..4)];
-                c.bytes = vec![0; ioc_size(k)];
-                c.bytes.put32(0, self.handle(&me.syncobjs, &other.syncobjs));
-                k
+            92..=105 => self.syncobj_fd_call(&mut c, v, me, other),
+            106..=109 => {
+                // Mostly on the primary file, where they are allowed.
+                if let Some(p) = v.files.iter().position(|f| f.primary).filter(|_| self.chance(0.8)) {
+                    c.file = p;
+                }
+                let bos: Vec<u32> = v.files[c.file].bos.iter().map(|b| b.0).collect();
+                self.master_call(&mut c, v, &bos, &obos)
             }
             _ => {
                 // Any number, any size, any direction, any type byte.
@@ -421,7 +429,7 @@ impl Gen {
     }
 
     /// Adds a buffer holding `bytes` and points `at + offset` to it.
-    fn link(&mut self, c: &mut Call, at: Loc, offset: usize, bytes: Vec<u8>) -> usize {
+    pub(super) fn link(&mut self, c: &mut Call, at: Loc, offset: usize, bytes: Vec<u8>) -> usize {
         let ptr = self.ptr_kind();
         c.bufs.push(Buf { ptr, bytes });
         let buf = c.bufs.len() - 1;

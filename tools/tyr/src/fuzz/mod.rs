@@ -1,16 +1,22 @@
 //! `tyr fuzz`: a structure-aware ioctl fuzzer for the Tyr render node (issue 9).
 //!
 //! A seeded [`gen::Gen`] produces [`call::Step`]s from what the files hold; the [`exec::Executor`] runs them on a
-//! booted board through `File::ioctl` and `tyr::mmap::mmap` on several files at once. After every step: no panic
-//! (on any thread), the errno is one the spec allows for that ioctl ([`errno`]), the consistency checker passes
-//! ([`tyr::check`]), and a failed call left every file's observable state as it was ([`tyr::check::FileSnapshot`]).
-//! At the end every file is closed and RAM must be back at the device's baseline. A failing run is minimised
-//! (delta debugging over the steps, each candidate replayed on a fresh board) and printed as a script
-//! ([`script`]) that `tyr fuzz --replay` runs again.
+//! booted board through `File::ioctl` and `tyr::mmap::mmap` on several files at once (render files, and with two or
+//! more one primary-node file, the master), and runs the sync_file and dma-buf ioctls on the descriptors calls hand
+//! out. After every step: no panic (on any thread), the errno is one the spec allows for that ioctl ([`errno`]), the
+//! consistency checker passes ([`tyr::check`]), every tracked descriptor's kernel object is still registered, and a
+//! failed call left every file's observable state, the master state, reservation fences, dma-buf names and the
+//! descriptor table as they were ([`exec::Snapshot`]). Every descriptor a call hands out is tracked ([`fds`]) and
+//! closed by a step or at the end. At the end every file is closed and RAM must be back at the device's baseline, no
+//! dma-buf, sync_file or syncobj file may be left, and the process must hold as many descriptors as when the run
+//! began. A failing run is minimised (delta debugging over the steps, each candidate replayed on a fresh board) and
+//! printed as a script ([`script`]) that `tyr fuzz --replay` runs again.
 
 pub mod call;
 pub mod errno;
 pub mod exec;
+pub mod fdgen;
+pub mod fds;
 pub mod gen;
 pub mod script;
 
@@ -60,7 +66,7 @@ pub enum Finding {
         /// The difference.
         diff: String,
     },
-    /// Frames were not all returned once every file was closed.
+    /// Frames, descriptors, dma-bufs or anonymous files were not all returned once every file was closed.
     Leak(String),
 }
 
@@ -121,15 +127,18 @@ pub struct Stats {
     pub per_ioctl: BTreeMap<String, (u64, u64)>,
     /// Per errno: count.
     pub errnos: BTreeMap<String, u64>,
+    /// The most descriptors the run held at once (tracked: handed out by calls, or eventfds it made).
+    pub peak_fds: usize,
 }
 
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} steps, {} ioctls, {} consistency checks: 0 panics, 0 checker failures, 0 bad errnos, 0 state changes by failed calls, no frame leaked",
+            "{} steps, {} ioctls, {} consistency checks: 0 panics, 0 checker failures, 0 bad errnos, 0 state changes by failed calls, no frame or descriptor leaked",
             self.steps, self.ioctls, self.checks
         )?;
+        writeln!(f, "  at most {} descriptors held at once", self.peak_fds)?;
         for (name, (ok, err)) in &self.per_ioctl {
             writeln!(f, "  {name:<26} {ok:>7} ok {err:>7} failed")?;
         }
@@ -140,28 +149,49 @@ impl fmt::Display for Stats {
 
 /// Runs `step` on `ex` and checks it.
 fn step_checked(ex: &mut Executor, step: &Step, stats: &mut Stats) -> Result<(), Finding> {
-    let before = ex.snapshots();
+    let before = ex.snapshot();
     let out = ex.run(step).map_err(Finding::Panic)?;
     // Destroyed groups are torn down by the scheduler's worker: let that finish inside the step that caused it.
     ex.settle();
     stats.steps += 1;
-    if let Step::Ioctl(c) = step {
+    stats.peak_fds = stats.peak_fds.max(ex.tracked_fds());
+    let checked = match step {
+        Step::Ioctl(c) => {
+            // Figures per ioctl number (callers' size variants together; unknown numbers as one line).
+            let family = errno::known(c.cmd).map_or("(unknown number or type)", |k| k.name);
+            let primary = ex.is_primary(c.file);
+            Some((
+                errno::name(c.cmd),
+                family,
+                c.cmd,
+                Box::new(move |cmd, e| errno::allowed(cmd, e, primary)) as Allowed,
+            ))
+        }
+        Step::FdIoctl { call, .. } => {
+            let family = errno::fd_known(call.cmd).map_or("(unknown fd ioctl)", |k| k.name);
+            Some((errno::fd_name(call.cmd), family, call.cmd, Box::new(errno::fd_allowed) as Allowed))
+        }
+        _ => None,
+    };
+    if matches!(step, Step::CloseFds) {
+        ex.check_released().map_err(Finding::Leak)?;
+    }
+    if let Some(m) = out.wrong_fd {
+        return Err(Finding::Checker(m));
+    }
+    if let Some((name, family, cmd, allowed)) = checked {
         stats.ioctls += 1;
-        let name = errno::name(c.cmd);
-        // Figures per ioctl number (callers' size variants together; unknown numbers as one line).
-        let family = errno::known(c.cmd).map_or("(unknown number or type)", |k| k.name);
         let e = stats.per_ioctl.entry(family.to_string()).or_default();
         match out.result {
             Ok(()) => e.0 += 1,
             Err(err) => {
                 e.1 += 1;
                 *stats.errnos.entry(format!("{err:?}")).or_default() += 1;
-                if !errno::allowed(c.cmd, err) {
+                if !allowed(cmd, err) {
                     return Err(Finding::Errno { ioctl: name, errno: format!("{err:?}") });
                 }
                 if !failure_may_change_state(step, &out) {
-                    let after = ex.snapshots();
-                    if let Some(diff) = before.iter().zip(&after).find_map(|(a, b)| a.diff(b)) {
+                    if let Some(diff) = before.diff(&ex.snapshot()) {
                         return Err(Finding::Changed { ioctl: name, diff });
                     }
                 }
@@ -172,6 +202,9 @@ fn step_checked(ex: &mut Executor, step: &Step, stats: &mut Stats) -> Result<(),
     stats.checks += 1;
     Ok(())
 }
+
+/// Whether an ioctl may fail with an errno.
+type Allowed = Box<dyn Fn(u32, kernel::error::Error) -> bool>;
 
 /// Runs `steps` on a fresh board with `files` files; the first finding, if any, with the index of its step
 /// (`steps.len()` for a leak at the end).
@@ -243,7 +276,7 @@ pub struct Options {
     pub seed: u64,
     /// Steps to run.
     pub iterations: u64,
-    /// Files open at once.
+    /// Files open at once (with two or more, the last is a primary-node file, the others render files).
     pub files: usize,
     /// Replays the minimiser may spend.
     pub minimise_budget: usize,

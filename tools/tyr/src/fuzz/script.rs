@@ -3,6 +3,9 @@
 //! ```text
 //! ioctl f=0 cmd=0xc0186443 arg=valid:2a000000... buf=valid:00... link=arg+16>0 # VM_BIND
 //! mmap f=1 off=0x100000000 len=0x1000 w=1 shared=1
+//! fdioctl fd=12 cmd=0xc0303e03 arg=valid:00... # SYNC_IOC_MERGE
+//! eventfd
+//! closefd fd=12
 //! closefds
 //! reopen f=0
 //! ```
@@ -45,30 +48,37 @@ fn parse_kind(s: &str) -> Option<PtrKind> {
 fn num(s: &str) -> Option<u64> {
     match s.strip_prefix("0x") {
         Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse().ok(),
+        // Descriptors may be negative (`fd=-1`).
+        None => s.parse::<u64>().ok().or_else(|| s.parse::<i64>().ok().map(|v| v as u64)),
     }
+}
+
+/// An ioctl's command, argument, buffers and links as words.
+fn call_words(c: &Call) -> String {
+    let mut s = format!("cmd={:#010x} arg={}:{}", c.cmd, kind(c.arg), hex(&c.bytes));
+    for b in &c.bufs {
+        s += &format!(" buf={}:{}", kind(b.ptr), hex(&b.bytes));
+    }
+    for l in &c.links {
+        let at = match l.at {
+            Loc::Arg => "arg".to_string(),
+            Loc::Buf(i) => format!("buf{i}"),
+        };
+        s += &format!(" link={at}+{}>{}", l.offset, l.buf);
+    }
+    s
 }
 
 /// One step as a line.
 pub fn line(step: &Step) -> String {
     match step {
-        Step::Ioctl(c) => {
-            let mut s = format!("ioctl f={} cmd={:#010x} arg={}:{}", c.file, c.cmd, kind(c.arg), hex(&c.bytes));
-            for b in &c.bufs {
-                s += &format!(" buf={}:{}", kind(b.ptr), hex(&b.bytes));
-            }
-            for l in &c.links {
-                let at = match l.at {
-                    Loc::Arg => "arg".to_string(),
-                    Loc::Buf(i) => format!("buf{i}"),
-                };
-                s += &format!(" link={at}+{}>{}", l.offset, l.buf);
-            }
-            s + &format!(" # {}", errno::name(c.cmd))
-        }
+        Step::Ioctl(c) => format!("ioctl f={} {} # {}", c.file, call_words(c), errno::name(c.cmd)),
+        Step::FdIoctl { fd, call } => format!("fdioctl fd={fd} {} # {}", call_words(call), errno::fd_name(call.cmd)),
         Step::Mmap { file, offset, len, write, shared } => {
             format!("mmap f={file} off={offset:#x} len={len:#x} w={} shared={}", u8::from(*write), u8::from(*shared))
         }
+        Step::CloseFd { fd } => format!("closefd fd={fd}"),
+        Step::Eventfd => "eventfd".into(),
         Step::CloseFds => "closefds".into(),
         Step::Reopen { file } => format!("reopen f={file}"),
     }
@@ -95,6 +105,8 @@ pub fn parse(text: &str) -> Result<Vec<Step>, FuzzError> {
         let getn = |k: &str| get(k).and_then(num).ok_or_else(bad);
         out.push(match op {
             "closefds" => Step::CloseFds,
+            "eventfd" => Step::Eventfd,
+            "closefd" => Step::CloseFd { fd: getn("fd")? as i64 as i32 },
             "reopen" => Step::Reopen { file: getn("f")? as usize },
             "mmap" => Step::Mmap {
                 file: getn("f")? as usize,
@@ -103,14 +115,14 @@ pub fn parse(text: &str) -> Result<Vec<Step>, FuzzError> {
                 write: getn("w")? != 0,
                 shared: getn("shared")? != 0,
             },
-            "ioctl" => {
+            "ioctl" | "fdioctl" => {
                 let ptr_bytes = |v: &str| -> Option<(PtrKind, Vec<u8>)> {
                     let (k, h) = v.split_once(':')?;
                     Some((parse_kind(k)?, unhex(h)?))
                 };
                 let (arg, bytes) = ptr_bytes(get("arg").ok_or_else(bad)?).ok_or_else(bad)?;
                 let mut c = Call {
-                    file: getn("f")? as usize,
+                    file: if op == "ioctl" { getn("f")? as usize } else { 0 },
                     cmd: getn("cmd")? as u32,
                     arg,
                     bytes,
@@ -137,10 +149,44 @@ pub fn parse(text: &str) -> Result<Vec<Step>, FuzzError> {
                         _ => {}
                     }
                 }
-                Step::Ioctl(c)
+                if op == "ioctl" {
+                    Step::Ioctl(c)
+                } else {
+                    Step::FdIoctl { fd: getn("fd")? as i64 as i32, call: c }
+                }
             }
             _ => return Err(bad()),
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptor_steps_round_trip_with_negative_numbers() {
+        let call = Call {
+            file: 0,
+            cmd: kernel::sync_file::SYNC_IOC_MERGE,
+            arg: PtrKind::ReadOnly,
+            bytes: vec![0x66, 0, 0xff],
+            bufs: vec![Buf { ptr: PtrKind::Valid, bytes: vec![1, 2] }],
+            links: vec![Link { at: Loc::Arg, offset: 48, buf: 0 }],
+        };
+        let steps = vec![
+            Step::FdIoctl { fd: -1, call: call.clone() },
+            Step::FdIoctl { fd: 17, call },
+            Step::Eventfd,
+            Step::CloseFd { fd: -7 },
+            Step::CloseFd { fd: 12 },
+            Step::CloseFds,
+        ];
+        let text = print(&steps);
+        assert!(text.contains("fdioctl fd=-1 cmd=") && text.contains("# SYNC_IOC_MERGE"), "{text}");
+        assert_eq!(parse(&text).unwrap(), steps);
+        assert!(parse("closefd fd=x").is_err());
+        assert!(parse("fdioctl cmd=0x1 arg=valid:").is_err(), "fdioctl needs fd=");
+    }
 }

@@ -1,0 +1,212 @@
+//! The descriptors a fuzz run holds: what the calls handed out (dma-bufs from PRIME_HANDLE_TO_FD, syncobj files and
+//! sync_files from SYNCOBJ_HANDLE_TO_FD, sync_files from SYNC_IOC_MERGE and DMA_BUF_IOCTL_EXPORT_SYNC_FILE) and the
+//! eventfds the fuzzer made for SYNCOBJ_EVENTFD, and how a call's new descriptor is told apart from those the kernel
+//! side opened for itself in the same call.
+//!
+//! A descriptor is identified by its number and its file's identity (`fstat`'s device and inode), because a call
+//! may close a number and reuse it at once (a reaped pipe end or dma-buf becoming the new file): comparing numbers
+//! alone would miss the new descriptor.
+
+use std::os::fd::RawFd;
+
+use kernel::anon_file::{key_of, FileKey};
+
+/// At most this many descriptors are tracked; the oldest is closed to make room (the generator closes some before
+/// that, so a long run holds a bounded number of descriptors).
+pub const MAX_TRACKED: usize = 48;
+
+/// What kind of file a tracked descriptor refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FdKind {
+    /// A dma-buf (PRIME export).
+    DmaBuf,
+    /// A syncobj file (SYNCOBJ_HANDLE_TO_FD without flags).
+    SyncobjFile,
+    /// A sync_file.
+    SyncFile,
+    /// An eventfd the fuzzer made.
+    Eventfd,
+}
+
+/// An open descriptor and the identity of its file.
+pub type FdId = (RawFd, FileKey);
+
+/// Every descriptor open in this process, with its file's identity.
+pub fn open_ids() -> Vec<FdId> {
+    let listed: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
+        .unwrap_or_default();
+    // The listing's own directory descriptor is closed by now: `key_of` leaves it out.
+    listed.into_iter().filter_map(|fd| Some((fd, key_of(fd)?))).collect()
+}
+
+/// The descriptors open now that were not open (as the same file) in `before`.
+pub fn new_since(before: &[FdId]) -> Vec<FdId> {
+    open_ids().into_iter().filter(|id| !before.contains(id)).collect()
+}
+
+/// What `/proc/self/fd/N` names.
+fn link(fd: RawFd) -> String {
+    std::fs::read_link(format!("/proc/self/fd/{fd}")).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Whether `fd` is open for reading only (the caller's end of an anonymous file's pipe; the kernel side keeps the
+/// write end).
+fn read_only(fd: RawFd) -> bool {
+    // SAFETY: F_GETFL only queries the descriptor's status flags.
+    let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    fl >= 0 && fl & libc::O_ACCMODE == libc::O_RDONLY
+}
+
+/// The descriptor a call handed the caller, among the descriptors `new` that appeared during it, for a call that
+/// makes a dma-buf (`dma_buf` true) or an anonymous file. A first export also opens the device's own descriptor of
+/// the dma-buf before the caller's duplicate (the lowest free number, so the caller's is the higher); an anonymous
+/// file's pipe has its write end on the kernel side.
+pub fn handed_out(new: &[FdId], dma_buf: bool) -> Option<(RawFd, FdKind)> {
+    if dma_buf {
+        let fd = new.iter().map(|x| x.0).filter(|&fd| link(fd).contains("tyr-dmabuf")).max()?;
+        return Some((fd, FdKind::DmaBuf));
+    }
+    new.iter().map(|x| x.0).find(|&fd| link(fd).starts_with("pipe:") && read_only(fd)).map(|fd| {
+        let kind = match kernel::anon_file::lookup(fd) {
+            Some(kernel::anon_file::AnonObject::Syncobj(_)) => FdKind::SyncobjFile,
+            _ => FdKind::SyncFile,
+        };
+        (fd, kind)
+    })
+}
+
+/// Whether `fd` is the write end of a pipe: the kernel side's half of a sync_file or syncobj file.
+pub fn is_kernel_pipe_end(fd: RawFd) -> bool {
+    // SAFETY: F_GETFL only queries the descriptor's status flags.
+    let fl = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    fl >= 0 && fl & libc::O_ACCMODE == libc::O_WRONLY && link(fd).starts_with("pipe:")
+}
+
+/// Whether `fd` polls readable now.
+pub fn readable(fd: RawFd) -> bool {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd, zero timeout.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n == 1 && p.revents & libc::POLLIN != 0
+}
+
+/// A fresh eventfd (close-on-exec, counter 0).
+pub fn eventfd() -> Option<RawFd> {
+    // SAFETY: eventfd has no memory effects; it returns a new descriptor or -1.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    (fd >= 0).then_some(fd)
+}
+
+/// Whether `fd` is open.
+pub fn is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only queries the descriptor table.
+    fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1
+}
+
+/// The tracked descriptors, oldest first.
+#[derive(Debug, Default)]
+pub struct Tracked {
+    fds: Vec<(RawFd, FdKind)>,
+}
+
+impl Tracked {
+    /// The tracked descriptors.
+    pub fn list(&self) -> &[(RawFd, FdKind)] {
+        &self.fds
+    }
+
+    /// Tracks `fd` (closing the oldest first when [`MAX_TRACKED`] are held).
+    pub fn add(&mut self, fd: RawFd, kind: FdKind) {
+        if self.fds.iter().any(|x| x.0 == fd) {
+            return;
+        }
+        if self.fds.len() >= MAX_TRACKED {
+            let (old, _) = self.fds.remove(0);
+            close(old);
+        }
+        self.fds.push((fd, kind));
+    }
+
+    /// Closes `fd` if it is tracked (an untracked number, which a replayed or minimised script may name, is left
+    /// alone: it may be anyone's). Whether it was.
+    pub fn close(&mut self, fd: RawFd) -> bool {
+        match self.fds.iter().position(|x| x.0 == fd) {
+            Some(i) => {
+                self.fds.remove(i);
+                close(fd);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Closes every tracked descriptor.
+    pub fn close_all(&mut self) {
+        for (fd, _) in self.fds.drain(..) {
+            close(fd);
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.close_all();
+    }
+}
+
+fn close(fd: RawFd) {
+    // SAFETY: a descriptor this run was handed (or made) and tracks; closed once, as it leaves the list.
+    unsafe { libc::close(fd) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pipe() -> (RawFd, RawFd) {
+        let mut p = [0; 2];
+        // SAFETY: `p` has room for the two descriptors pipe2 writes.
+        assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        (p[0], p[1])
+    }
+
+    #[test]
+    fn a_reused_number_counts_as_new_and_the_callers_pipe_end_is_found() {
+        let (r, w) = pipe();
+        let before = open_ids();
+        // The same numbers, now another pipe's ends (as a call that reaps a file and makes a new one may leave them).
+        let (r2, w2) = pipe();
+        // SAFETY: dup2 onto descriptors this test owns; the originals are closed by it.
+        unsafe {
+            assert_eq!(libc::dup2(r2, r), r);
+            assert_eq!(libc::dup2(w2, w), w);
+        }
+        close(r2);
+        close(w2);
+        // Other tests run beside this one: look at these two numbers only.
+        let new: Vec<FdId> = new_since(&before).into_iter().filter(|x| x.0 == r || x.0 == w).collect();
+        assert_eq!(new.len(), 2, "same numbers, another file: new");
+        assert!(is_kernel_pipe_end(w) && !is_kernel_pipe_end(r));
+        // Not one of the kernel's anonymous files, but the read end is what a call would have handed out.
+        assert_eq!(handed_out(&new, false), Some((r, FdKind::SyncFile)));
+        assert_eq!(handed_out(&new, true), None, "no dma-buf among them");
+        close(r);
+        close(w);
+    }
+
+    #[test]
+    fn tracking_is_bounded_and_closes_only_what_it_tracks() {
+        let mut t = Tracked::default();
+        let first = eventfd().unwrap();
+        t.add(first, FdKind::Eventfd);
+        for _ in 0..MAX_TRACKED + 3 {
+            t.add(eventfd().unwrap(), FdKind::Eventfd);
+        }
+        assert_eq!(t.list().len(), MAX_TRACKED);
+        // The first one's number may come back for a later eventfd, but not at the head of the list.
+        assert_ne!(t.list()[0].0, first, "the oldest went to make room");
+        let last = t.list().last().unwrap().0;
+        assert!(!t.close(-1) && t.close(last) && !t.list().iter().any(|x| x.0 == last));
+    }
+}
