@@ -112,7 +112,7 @@ impl DmaResv {
     }
 }
 
-/// Keeps [`ResvHeld`] closed: only this module's lock holders implement [`private::Sealed`].
+/// Keeps [`ResvHeld`] closed: only this module's lock holders implement `private::Sealed`.
 mod private {
     /// The supertrait outside code cannot name, so cannot implement.
     pub trait Sealed {}
