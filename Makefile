@@ -10,7 +10,7 @@ VECTORS := tests/vectors
 TYR := $(or $(CARGO_TARGET_DIR),target)/release/tyr
 SHIM := $(or $(CARGO_TARGET_DIR),target)/release/libtyr_drm_shim.so
 
-.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports igt-suite igt shim fuzz clean
+.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports igt-suite igt shim fuzz asan clean
 
 # Our C ports of the IGT panthor tests (tests/igt), built against libdrm and the kernel's uAPI header.
 IGT_PORTS := panthor_query panthor_gem panthor_vm panthor_group
@@ -67,6 +67,16 @@ FUZZ_ITERATIONS ?= 20000
 fuzz: deps
 	$(CARGO) build --release --locked -p tyr-cli
 	for s in $(FUZZ_SEEDS); do $(TYR) fuzz --seed $$s --iterations $(FUZZ_ITERATIONS) --files 3 || exit 1; done
+
+## asan: the kernel crate's tests (GPUVM, io-pgtable, uaccess, resv, syncobj), hw-mem's and the drm-shim's (C clients
+## built with -fsanitize=address, the shim preloaded after the ASan runtime) under AddressSanitizer and LeakSanitizer.
+## Needs the nightly toolchain; builds into its own target directory. Not part of `make test` (see README.md).
+NIGHTLY_CARGO ?= cargo +nightly
+ASAN_DIR ?= $(or $(CARGO_TARGET_DIR),target)/asan
+ASAN_TRIPLE ?= x86_64-unknown-linux-gnu
+asan: deps
+	RUSTFLAGS=-Zsanitizer=address CARGO_TARGET_DIR=$(ASAN_DIR) $(NIGHTLY_CARGO) test --locked \
+		--target $(ASAN_TRIPLE) -p kernel -p hw-mem -p tyr-drm-shim --lib --tests
 
 ## fmt: format the tree.
 fmt:

@@ -14,6 +14,7 @@
 //! Callers never hold a plain reference or raw pointer into RAM; the only views handed out are slices of atomics
 //! ([`Ram::u64_slice`]), which stay sound while other threads (or the GPU model) access the same memory.
 
+mod atomic_copy;
 mod error;
 mod frames;
 mod ram;

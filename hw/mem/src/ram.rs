@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use parking_lot::Mutex;
 
+use crate::atomic_copy;
 use crate::frames::FrameBitmap;
 use crate::{MemError, PhysAddr, Result, FRAME_SHIFT, FRAME_SIZE};
 
@@ -69,8 +70,8 @@ pub struct Ram {
     frames: Mutex<FrameBitmap>,
 }
 
-// SAFETY: the mapping is shared memory that is only ever accessed through atomics or raw copies (never through Rust
-// references to plain data), so handing `Ram` to, and sharing it between, threads is sound.
+// SAFETY: the mapping is shared memory that is only ever accessed through atomics (the copies in `atomic_copy` too;
+// never through Rust references to plain data), so handing `Ram` to, and sharing it between, threads is sound.
 unsafe impl Send for Ram {}
 // SAFETY: see `Send` above; the allocator state is behind a mutex.
 unsafe impl Sync for Ram {}
@@ -162,7 +163,7 @@ impl Ram {
         let p = self.ptr(pa, count as u64 * 8)?;
         // SAFETY: the range is inside the live mapping (checked by `ptr`) and 8-byte aligned (the mapping is
         // page-aligned and `pa` is a multiple of 8). `AtomicU64` has the layout of `u64`, and every access to RAM goes
-        // through atomics or raw copies, never through references to plain data, so the shared view is sound. The
+        // through atomics (copies included), never through references to plain data, so the shared view is sound. The
         // mapping lives as long as `self`, which bounds the returned lifetime.
         Ok(unsafe { core::slice::from_raw_parts(p as *const AtomicU64, count) })
     }
@@ -180,9 +181,9 @@ impl Ram {
     /// Copies `buf.len()` bytes from RAM at `pa` into `buf`.
     pub fn read(&self, pa: PhysAddr, buf: &mut [u8]) -> Result<()> {
         let p = self.ptr(pa, buf.len() as u64)?;
-        // SAFETY: `p..p + buf.len()` is inside the mapping (checked) and cannot overlap `buf`, which is ordinary process
-        // memory outside the RAM mapping's allocation. A raw copy never forms a reference to RAM.
-        unsafe { core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len()) };
+        // SAFETY: `p..p + buf.len()` is inside the mapping (checked), which lives as long as `self` and is only accessed
+        // through atomics (type invariant); `buf` is ordinary memory, so it cannot overlap RAM.
+        unsafe { atomic_copy::read(p, buf) };
         Ok(())
     }
 
@@ -190,15 +191,15 @@ impl Ram {
     pub fn write(&self, pa: PhysAddr, buf: &[u8]) -> Result<()> {
         let p = self.ptr(pa, buf.len() as u64)?;
         // SAFETY: as in `read`, with the direction reversed.
-        unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), p, buf.len()) };
+        unsafe { atomic_copy::write(p, buf) };
         Ok(())
     }
 
     /// Sets `len` bytes at `pa` to `byte`.
     pub fn fill(&self, pa: PhysAddr, len: u64, byte: u8) -> Result<()> {
         let p = self.ptr(pa, len)?;
-        // SAFETY: the range is inside the mapping (checked by `ptr`).
-        unsafe { core::ptr::write_bytes(p, byte, len as usize) };
+        // SAFETY: the range is inside the mapping (checked by `ptr`), only accessed through atomics (type invariant).
+        unsafe { atomic_copy::fill(p, len as usize, byte) };
         Ok(())
     }
 
@@ -279,7 +280,7 @@ macro_rules! scalar_accessors {
                     if pa % size_of::<$t>() as u64 == 0 {
                         // SAFETY: in bounds (checked by `ptr`) and naturally aligned (the mapping is page-aligned);
                         // the atomic type has the layout of the integer and RAM is only accessed through atomics or
-                        // raw copies.
+                        // the atomic copies.
                         let v = unsafe { &*(p as *const $atomic) }.load(Ordering::Relaxed);
                         Ok(<$t>::from_le(v))
                     } else {

@@ -43,7 +43,7 @@ pub struct dma_buf_sync_file {
     pub fd: i32,
 }
 
-crate::impl_uapi_pod!(dma_buf_sync, dma_buf_sync_file);
+crate::impl_uapi_pod!(dma_buf_sync { flags }, dma_buf_sync_file { flags, fd },);
 
 /// `DMA_BUF_SYNC_READ`.
 pub const DMA_BUF_SYNC_READ: u32 = 1 << 0;

@@ -113,9 +113,45 @@ impl DmaResv {
     }
 }
 
+/// Keeps [`ResvHeld`] closed: only this module's lock holders implement `private::Sealed`.
+mod private {
+    /// The supertrait outside code cannot name, so cannot implement.
+    pub trait Sealed {}
+}
+
 /// Proof that a resv is held by the caller: a [`ResvGuard`] or an [`Exec`] context that locked it. What
 /// `dma_resv_assert_held` checks at runtime in the kernel is checked here against the proof.
-pub trait ResvHeld {
+///
+/// The trait is sealed: a `true` from [`ResvHeld::holds`] hands out `&mut` access to what the resv guards (GPUVM's
+/// extobj and evict lists), so only the two holders the lock itself creates may answer it. Outside code cannot
+/// forge a holder:
+///
+/// ```compile_fail,E0277
+/// use kernel::dma_resv::{DmaResv, ResvHeld};
+///
+/// struct Forged;
+///
+/// impl ResvHeld for Forged {
+///     fn holds(&self, _resv: &DmaResv) -> bool {
+///         true
+///     }
+/// }
+/// ```
+///
+/// while the real holders are accepted wherever a proof is asked for:
+///
+/// ```
+/// use kernel::dma_resv::{DmaResv, Exec, ResvHeld};
+///
+/// let resv = DmaResv::new().unwrap();
+/// let guard = resv.lock();
+/// assert!(guard.holds(&resv));
+/// drop(guard);
+/// let mut exec = Exec::new();
+/// exec.lock(&resv).unwrap();
+/// assert!(exec.holds(&resv));
+/// ```
+pub trait ResvHeld: private::Sealed {
     /// Whether `resv` is locked by this holder.
     fn holds(&self, resv: &DmaResv) -> bool;
 }
@@ -137,6 +173,8 @@ impl ResvGuard<'_> {
         &mut self.guard
     }
 }
+
+impl private::Sealed for ResvGuard<'_> {}
 
 impl ResvHeld for ResvGuard<'_> {
     fn holds(&self, resv: &DmaResv) -> bool {
@@ -258,6 +296,8 @@ impl Exec {
         }
     }
 }
+
+impl private::Sealed for Exec {}
 
 impl ResvHeld for Exec {
     fn holds(&self, resv: &DmaResv) -> bool {

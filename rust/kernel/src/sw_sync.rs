@@ -30,7 +30,7 @@ pub struct sw_sync_create_fence_data {
     /// Out: the new sync_file descriptor.
     pub fence: i32,
 }
-crate::impl_uapi_pod!(sw_sync_create_fence_data);
+crate::impl_uapi_pod!(sw_sync_create_fence_data { value, name, fence });
 
 /// `SW_SYNC_IOC_MAGIC`.
 pub const SW_SYNC_IOC_MAGIC: u32 = b'W' as u32;

@@ -77,7 +77,12 @@ pub struct sync_set_deadline {
     pub pad: u64,
 }
 
-crate::impl_uapi_pod!(sync_merge_data, sync_fence_info, sync_file_info, sync_set_deadline);
+crate::impl_uapi_pod!(
+    sync_merge_data { name, fd2, fence, flags, pad },
+    sync_fence_info { obj_name, driver_name, status, flags, timestamp_ns },
+    sync_file_info { name, status, flags, num_fences, pad, sync_fence_info },
+    sync_set_deadline { deadline_ns, pad },
+);
 
 /// `SYNC_IOC_MAGIC`.
 pub const SYNC_IOC_MAGIC: u32 = b'>' as u32;

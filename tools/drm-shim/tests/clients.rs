@@ -12,16 +12,30 @@ fn profile_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("<target>/<profile>/deps").to_path_buf()
 }
 
-/// Builds the shim (a `cdylib` is not built for integration tests) with the same cargo, target dir and profile
-/// that built this test, and returns its path.
+/// Whether this run is under AddressSanitizer (`make asan` sets `RUSTFLAGS=-Zsanitizer=address`): the shim is then
+/// instrumented too, and the C clients must carry the ASan runtime it calls into.
+fn asan() -> bool {
+    std::env::var("RUSTFLAGS").is_ok_and(|f| f.contains("sanitizer=address"))
+}
+
+/// Builds the shim (a `cdylib` is not built for integration tests) with the same cargo, target dir, target and
+/// profile that built this test, and returns its path.
 fn shim() -> &'static Path {
     static SO: OnceLock<PathBuf> = OnceLock::new();
     SO.get_or_init(|| {
         let profile = profile_dir();
-        let target = profile.parent().expect("<target>");
+        let mut target = profile.parent().expect("<target>");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "tyr-drm-shim", "--target-dir"]).arg(target);
+        cmd.args(["build", "-p", "tyr-drm-shim"]);
+        // A build with `--target <triple>` (the sanitizer run) puts profiles under `<target>/<triple>/`, inside the
+        // directory cargo marks with CACHEDIR.TAG.
+        if target.parent().is_some_and(|t| t.join("CACHEDIR.TAG").exists()) {
+            let triple = target.file_name().and_then(|t| t.to_str()).expect("<target>/<triple>");
+            cmd.args(["--target", triple]);
+            target = target.parent().expect("<target>");
+        }
+        cmd.arg("--target-dir").arg(target);
         if profile.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
@@ -31,6 +45,24 @@ fn shim() -> &'static Path {
         assert!(so.exists(), "{} missing after the build", so.display());
         so
     })
+}
+
+/// `LD_PRELOAD` for a client: the shim, after the C compiler's ASan runtime under [`asan`] (the runtime must come
+/// first in the library list, and an instrumented shim needs it loaded).
+fn preload(so: &Path) -> std::ffi::OsString {
+    let mut list = std::ffi::OsString::new();
+    if asan() {
+        static RT: OnceLock<std::ffi::OsString> = OnceLock::new();
+        list.push(RT.get_or_init(|| {
+            let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+            let out = Command::new(cc).arg("-print-file-name=libasan.so").output().expect("run cc");
+            assert!(out.status.success(), "cc -print-file-name=libasan.so failed");
+            String::from_utf8_lossy(&out.stdout).trim().into()
+        }));
+        list.push(":");
+    }
+    list.push(so);
+    list
 }
 
 fn uapi_include() -> PathBuf {
@@ -46,7 +78,9 @@ fn compile(name: &str) -> PathBuf {
     std::fs::create_dir_all(&out_dir).expect("client output dir");
     let exe = out_dir.join(name);
     let out = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-std=gnu11", "-O1", "-g", "-Wall", "-Werror", "-pthread", "-I"])
+        .args(["-std=gnu11", "-O1", "-g", "-Wall", "-Werror", "-pthread"])
+        .args(asan().then_some("-fsanitize=address"))
+        .arg("-I")
         .arg(uapi_include())
         .arg("-I")
         .arg(&src_dir)
@@ -70,7 +104,7 @@ fn run_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let err_path = exe.with_extension(format!("{}.err", std::process::id()));
     let mut child = Command::new(&exe)
         .args(args)
-        .env("LD_PRELOAD", so)
+        .env("LD_PRELOAD", preload(so))
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).expect("stdout file"))

@@ -18,13 +18,13 @@ use crate::uapi::{
 };
 
 crate::impl_uapi_pod!(
-    drm_auth,
-    drm_client,
-    drm_gem_flink,
-    drm_gem_open,
-    drm_set_client_name,
-    drm_set_version,
-    drm_unique
+    drm_auth { magic },
+    drm_client { idx, auth, pid, uid, magic, iocs },
+    drm_gem_flink { handle, name },
+    drm_gem_open { name, handle, size },
+    drm_set_client_name { name_len, name },
+    drm_set_version { drm_di_major, drm_di_minor, drm_dd_major, drm_dd_minor },
+    drm_unique { unique_len, unique },
 );
 
 /// `overflowuid`: what GET_CLIENT reports as the uid.

@@ -32,7 +32,23 @@ use crate::uapi::{
 };
 
 // The syncobj structs are marked in `syncobj::ioctl`.
-crate::impl_uapi_pod!(drm_version, drm_gem_close, drm_get_cap, drm_prime_handle);
+crate::impl_uapi_pod!(
+    drm_version {
+        version_major,
+        version_minor,
+        version_patchlevel,
+        __bindgen_padding_0,
+        name_len,
+        name,
+        date_len,
+        date,
+        desc_len,
+        desc
+    },
+    drm_gem_close { handle, pad },
+    drm_get_cap { capability, value },
+    drm_prime_handle { handle, flags, fd },
+);
 
 /// Source of file ids (the key of a file's master and authentication state in its device).
 static NEXT_FILE_ID: AtomicU64 = AtomicU64::new(1);

@@ -203,7 +203,7 @@ mod tests {
         b: u32,
         c: u64,
     }
-    crate::impl_uapi_pod!(Arg);
+    crate::impl_uapi_pod!(Arg { a, b, c },);
 
     #[derive(Default)]
     struct Ctx {

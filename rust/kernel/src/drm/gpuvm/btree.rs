@@ -97,19 +97,12 @@ impl<V> NodePool<V> {
         self.count += 1;
     }
 
+    /// Takes a spare node. Never allocates: [`Tree::insert`], the only caller, checks before changing anything that
+    /// the pool covers every node the insertion can take.
     fn pop(&mut self, leaf: bool) -> Box<BNode<V>> {
         let mut n = match self.head.take() {
             Some(n) => n,
-            // Callers check the reserve before starting (`Tree::nodes_needed`); reaching this is a bug in that
-            // accounting, and a fresh node keeps the tree consistent rather than corrupting it.
-            None => {
-                debug_assert!(false, "VA tree node reserve exhausted");
-                let mut n = Box::new(BNode::blank());
-                if leaf {
-                    n.slots = Slots::Leaf([const { None }; B]);
-                }
-                return n;
-            }
+            None => unreachable!("VA tree node reserve checked by Tree::insert"),
         };
         if let Slots::Internal(c) = &mut n.slots {
             self.head = c[0].take();
@@ -318,8 +311,14 @@ impl<V> Tree<V> {
         (0..inserts).map(|i| self.height + 1 + i).sum()
     }
 
-    /// Inserts `node`, taking split nodes from `pool`; gives it back if its key exists.
+    /// Inserts `node`, taking split nodes from `pool`; gives it back, with nothing changed, if its key exists or if
+    /// `pool` holds fewer nodes than the insertion may take ([`Self::nodes_needed`]`(1)`): a tree change never
+    /// allocates, not even when a caller's reserve accounting is wrong.
     pub(crate) fn insert(&mut self, node: Box<Node<V>>, pool: &mut NodePool<V>) -> Result<(), Box<Node<V>>> {
+        // One split per level plus a new root at most: with that many spares every `pop` below finds one.
+        if pool.len() < self.nodes_needed(1) {
+            return Err(node);
+        }
         if let Some((skey, sib)) = insert(&mut self.root, node, pool)? {
             let old = core::mem::replace(&mut self.root, pool.pop(false));
             self.root.keys[0] = old.keys[0];
@@ -364,12 +363,19 @@ impl<V> Tree<V> {
     /// Puts `node` in the place of the entry with `key`, in place, and returns that entry. The new key may differ
     /// from `key` as long as the order of the tree stays what it was (no entry between the two keys, and the new key
     /// still inside the leaf's routing bounds); otherwise, or if `key` is absent, `node` comes back untouched and
-    /// nothing changes. No node is split or freed: a remap keeping a VA's head or tail costs one descent.
+    /// nothing changes. No node is split or freed. (Tests; the remap uses [`Self::slot`], which lets it read the old
+    /// entry on the same descent.)
+    #[cfg(test)]
     pub(crate) fn replace(&mut self, key: u64, node: Box<Node<V>>) -> Result<Box<Node<V>>, Box<Node<V>>> {
-        let new = node.key;
-        if new < key {
-            return Err(node);
+        match self.slot(key, node.key) {
+            Some(s) if s.fits => Ok(s.put(node)),
+            _ => Err(node),
         }
+    }
+
+    /// The place of the entry with `key`, in one descent, and whether an entry keyed `new` could take it without
+    /// changing the order of the tree (see [`Self::replace`]). `None` if `key` is absent.
+    pub(crate) fn slot(&mut self, key: u64, new: u64) -> Option<EntrySlot<'_, V>> {
         // The least separator to the right of the path: every key routed here must stay below it.
         let mut bound = u64::MAX;
         let mut n = &mut *self.root;
@@ -380,25 +386,16 @@ impl<V> Tree<V> {
             }
             let len = n.len;
             match &mut n.slots {
-                Slots::Internal(c) => match c[i].as_deref_mut() {
-                    Some(child) => n = child,
-                    None => return Err(node),
-                },
+                Slots::Internal(c) => n = c[i].as_deref_mut()?,
                 Slots::Leaf(vals) => {
                     let pos = n.keys[..len].partition_point(|k| *k < key);
                     if pos == len || n.keys[pos] != key {
-                        return Err(node);
+                        return None;
                     }
                     let next = if pos + 1 < len { n.keys[pos + 1] } else { bound };
-                    if new != key && new >= next.min(bound) {
-                        return Err(node);
-                    }
-                    n.keys[pos] = new;
-                    return match vals[pos].replace(node) {
-                        Some(old) => Ok(old),
-                        // Slots below `len` are occupied (leaf invariant).
-                        None => unreachable!("empty slot inside a leaf"),
-                    };
+                    let fits = new == key || (new > key && new < next.min(bound));
+                    let (key, entry) = (&mut n.keys[pos], vals[pos].as_mut()?);
+                    return Some(EntrySlot { key, entry, fits });
                 }
             }
         }
@@ -518,6 +515,28 @@ impl<V> Tree<V> {
         assert_eq!(c, self.len);
         assert_eq!(leaf_depth, Some(self.height));
         c
+    }
+}
+
+/// The place of one entry in a leaf ([`Tree::slot`]): the entry, readable, and the means to put another in its place.
+pub(crate) struct EntrySlot<'a, V> {
+    key: &'a mut u64,
+    entry: &'a mut Box<Node<V>>,
+    /// Whether the key asked about can take this place.
+    pub(crate) fits: bool,
+}
+
+impl<V> EntrySlot<'_, V> {
+    /// The entry in this place.
+    pub(crate) fn entry(&self) -> &Node<V> {
+        self.entry
+    }
+
+    /// Puts `node` in this place, returning the entry that was there. Only for a node whose key [`Self::fits`].
+    pub(crate) fn put(self, node: Box<Node<V>>) -> Box<Node<V>> {
+        debug_assert!(self.fits);
+        *self.key = node.key;
+        core::mem::replace(self.entry, node)
     }
 }
 
@@ -654,6 +673,25 @@ mod tests {
             }
             prop_assert!(t.replace(5000, Box::new(Node::new(5000, ()))).map(|n| n.key).is_err());
         }
+    }
+
+    #[test]
+    fn an_insert_without_enough_spares_changes_nothing() {
+        let mut t = Tree::new().unwrap();
+        let mut p = pool(t.nodes_needed(1));
+        for k in 0..B as u64 {
+            assert!(t.insert(Box::new(Node::new(k, ())), &mut p).is_ok());
+        }
+        // The leaf is full: the next insertion would split it and add a root, two nodes; give it one.
+        let mut short = pool(1);
+        let back = t.insert(Box::new(Node::new(100, ())), &mut short).map(|_| ()).unwrap_err();
+        assert_eq!(back.key, 100);
+        assert_eq!((t.len(), t.height(), short.len()), (B, 1, 1));
+        assert_eq!(t.check(), B);
+        // Even a key that fits without a split is refused without the worst-case reserve.
+        let mut empty = pool(0);
+        assert!(t.insert(Box::new(Node::new(200, ())), &mut empty).is_err());
+        assert_eq!(t.len(), B);
     }
 
     #[test]

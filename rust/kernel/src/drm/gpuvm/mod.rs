@@ -32,7 +32,6 @@ use core::cell::UnsafeCell;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ops::Range;
 use core::pin::Pin;
-use core::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -64,8 +63,70 @@ pub type ObjectOf<T> = <<T as DriverGpuVm>::Driver as Driver>::Object;
 pub trait DriverGpuVm: Sized + Send + 'static {
     /// The DRM driver; the VM's GEM object type is its [`Driver::Object`].
     type Driver: Driver;
-    /// Per-VA driver data.
-    type VaData: Send + 'static;
+    /// Per-VA driver data. `Sync` because [`GpuVmCore`] hands out `&VaData` through `&self` ([`GpuVmCore::vas`],
+    /// [`GpuVa::data`]) and a shared core handle (behind a driver's `RwLock`, or `&GpuVmCore` sent to a scoped thread)
+    /// lets several threads read it at once. Data that is not `Sync` is refused:
+    ///
+    /// ```compile_fail,E0277
+    /// # use kernel::drm::gem::GemObject;
+    /// # use kernel::drm::gpuvm::{DriverGpuVm, OpMap, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped};
+    /// # use kernel::drm::Driver;
+    /// # struct D;
+    /// # impl Driver for D {
+    /// #     type Object = GemObject;
+    /// # }
+    /// struct Vm;
+    ///
+    /// impl DriverGpuVm for Vm {
+    ///     type Driver = D;
+    ///     // `Cell` is `Send` but not `Sync`: two threads sharing the core could race on it.
+    ///     type VaData = core::cell::Cell<u64>;
+    ///     type VmBoData = ();
+    ///     type SmContext<'ctx> = ();
+    /// #   fn sm_step_map<'op>(&mut self, _: OpMap<'op, Self>, _: &mut ()) -> kernel::Result<OpMapped<'op, Self>> {
+    /// #       unimplemented!()
+    /// #   }
+    /// #   fn sm_step_unmap<'op>(&mut self, _: OpUnmap<'op, Self>, _: &mut ()) -> kernel::Result<OpUnmapped<'op, Self>> {
+    /// #       unimplemented!()
+    /// #   }
+    /// #   fn sm_step_remap<'op>(&mut self, _: OpRemap<'op, Self>, _: &mut ()) -> kernel::Result<OpRemapped<'op, Self>> {
+    /// #       unimplemented!()
+    /// #   }
+    /// }
+    /// ```
+    ///
+    /// while the same driver with `Sync` data builds, and its core can be shared:
+    ///
+    /// ```
+    /// # use kernel::drm::gem::GemObject;
+    /// # use kernel::drm::gpuvm::{DriverGpuVm, GpuVmCore, OpMap, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped};
+    /// # use kernel::drm::Driver;
+    /// # struct D;
+    /// # impl Driver for D {
+    /// #     type Object = GemObject;
+    /// # }
+    /// struct Vm;
+    ///
+    /// impl DriverGpuVm for Vm {
+    ///     type Driver = D;
+    ///     type VaData = core::sync::atomic::AtomicU64;
+    ///     type VmBoData = ();
+    ///     type SmContext<'ctx> = ();
+    /// #   fn sm_step_map<'op>(&mut self, _: OpMap<'op, Self>, _: &mut ()) -> kernel::Result<OpMapped<'op, Self>> {
+    /// #       unimplemented!()
+    /// #   }
+    /// #   fn sm_step_unmap<'op>(&mut self, _: OpUnmap<'op, Self>, _: &mut ()) -> kernel::Result<OpUnmapped<'op, Self>> {
+    /// #       unimplemented!()
+    /// #   }
+    /// #   fn sm_step_remap<'op>(&mut self, _: OpRemap<'op, Self>, _: &mut ()) -> kernel::Result<OpRemapped<'op, Self>> {
+    /// #       unimplemented!()
+    /// #   }
+    /// }
+    ///
+    /// fn shared<T: Sync>() {}
+    /// shared::<GpuVmCore<Vm>>();
+    /// ```
+    type VaData: Send + Sync + 'static;
     /// Per-vm_bo driver data.
     type VmBoData: Send + Sync + 'static;
     /// What the steps of one `sm_map`/`sm_unmap` receive besides the op (the driver's op context: pre-allocated VAs,
@@ -507,9 +568,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
     /// The first VA, in address order, that intersects `[addr, addr + range)` (`drm_gpuva_find_first`).
     pub fn find_first(&self, addr: u64, range: u64) -> Option<&GpuVa<T>> {
         let end = addr.checked_add(range)?;
-        let node = first_intersecting(&self.state().tree, addr, end)?;
-        // SAFETY: the node is in the tree, which `&self` keeps from changing for the returned lifetime.
-        Some(unsafe { &node.as_ref().val })
+        first_intersecting(&self.state().tree, addr, end).map(|n| &n.val)
     }
 
     /// The VA that contains `addr`.
@@ -541,24 +600,22 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         }
         let pool = &mut spare.pool;
         let _signalling = NoAllocSection::begin();
-        let mut cur = first_intersecting(tree, addr, req_end);
-        while let Some(node) = cur {
-            // SAFETY: `node` came from the tree, which is borrowed mutably here; the only nodes the steps take out
-            // of it are those they are handed, and `node` is handed to at most one step, below.
-            let va = unsafe { &node.as_ref().val };
-            let (key, va_addr, va_end, va_off) = (va.addr(), va.addr(), va.end(), va.gem_offset());
-            let same_obj = va.same_obj(vm_bo);
+        // The walk holds no reference into the tree across a step: each VA is read into a `VaSnap` (plain values)
+        // while the tree is borrowed shared, the step is handed the VA's key, and the next VA is found before the step
+        // changes the tree (a step only removes or splits its own VA, below the next one's start).
+        let mut cur = first_intersecting(tree, addr, req_end).map(|n| VaSnap::of(&n.val, vm_bo));
+        while let Some(VaSnap { addr: va_addr, end: va_end, offset: va_off, same_obj }) = cur {
+            let key = va_addr;
             let stop = va_end >= req_end;
-            // The next VA, found before this one's step changes the tree (which neither moves nor frees it).
-            cur = if stop { None } else { next_intersecting(tree, key, req_end) };
+            cur = if stop { None } else { next_intersecting(tree, key, req_end).map(|n| VaSnap::of(&n.val, vm_bo)) };
             if va_addr == addr {
                 let keep = same_obj && va_off == gem_offset;
                 if va_end <= req_end {
-                    step_unmap(data, TreeMut { tree, pool }, node, keep, ctx)?;
+                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
                 } else {
                     let next =
                         RemapPart { addr: req_end, range: va_end - req_end, gem_offset: va_off.wrapping_add(range) };
-                    step_remap(data, TreeMut { tree, pool }, node, None, Some(next), keep, ctx)?;
+                    step_remap(data, TreeMut { tree, pool }, key, None, Some(next), keep, ctx)?;
                 }
             } else if va_addr < addr {
                 let head = addr - va_addr;
@@ -569,18 +626,18 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
                     range: va_end - req_end,
                     gem_offset: va_off.wrapping_add(head).wrapping_add(range),
                 });
-                step_remap(data, TreeMut { tree, pool }, node, Some(prev), next, keep, ctx)?;
+                step_remap(data, TreeMut { tree, pool }, key, Some(prev), next, keep, ctx)?;
             } else {
                 let keep = same_obj && va_off == gem_offset.wrapping_add(va_addr - addr);
                 if va_end <= req_end {
-                    step_unmap(data, TreeMut { tree, pool }, node, keep, ctx)?;
+                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
                 } else {
                     let next = RemapPart {
                         addr: req_end,
                         range: va_end - req_end,
                         gem_offset: va_off.wrapping_add(req_end - va_addr),
                     };
-                    step_remap(data, TreeMut { tree, pool }, node, None, Some(next), keep, ctx)?;
+                    step_remap(data, TreeMut { tree, pool }, key, None, Some(next), keep, ctx)?;
                 }
             }
         }
@@ -607,12 +664,15 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         }
         let pool = &mut spare.pool;
         let _signalling = NoAllocSection::begin();
-        let mut cur = first_intersecting(tree, addr, req_end);
-        while let Some(node) = cur {
-            // SAFETY: as in `sm_map`: the tree is borrowed mutably here and `node` goes to at most one step.
-            let va = unsafe { &node.as_ref().val };
-            let (key, va_addr, va_end, va_off) = (va.addr(), va.addr(), va.end(), va.gem_offset());
-            cur = if va_end >= req_end { None } else { next_intersecting(tree, key, req_end) };
+        // As in `sm_map`: plain values across the steps, never a reference into the tree.
+        let mut cur = first_intersecting(tree, addr, req_end).map(|n| VaSnap::of(&n.val, None));
+        while let Some(VaSnap { addr: va_addr, end: va_end, offset: va_off, .. }) = cur {
+            let key = va_addr;
+            cur = if va_end >= req_end {
+                None
+            } else {
+                next_intersecting(tree, key, req_end).map(|n| VaSnap::of(&n.val, None))
+            };
             let prev = (va_addr < addr).then(|| RemapPart { addr: va_addr, range: addr - va_addr, gem_offset: va_off });
             let next = (va_end > req_end).then(|| RemapPart {
                 addr: req_end,
@@ -620,9 +680,9 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
                 gem_offset: va_off.wrapping_add(req_end - va_addr),
             });
             if prev.is_some() || next.is_some() {
-                step_remap(data, TreeMut { tree, pool }, node, prev, next, false, ctx)?;
+                step_remap(data, TreeMut { tree, pool }, key, prev, next, false, ctx)?;
             } else {
-                step_unmap(data, TreeMut { tree, pool }, node, false, ctx)?;
+                step_unmap(data, TreeMut { tree, pool }, key, false, ctx)?;
             }
         }
         vm.height_hint.store(tree.height(), Ordering::Relaxed);
@@ -647,48 +707,59 @@ impl<T: DriverGpuVm> Drop for GpuVmCore<T> {
     }
 }
 
-/// A VA node of the tree, pointed at while the tree is borrowed mutably by `sm_map`/`sm_unmap`.
-type VaNode<T> = NonNull<Node<GpuVa<T>>>;
+/// What the `sm_map`/`sm_unmap` walks need of a VA, copied out of the tree so that no reference into it is held
+/// while a step changes it.
+struct VaSnap {
+    addr: u64,
+    end: u64,
+    offset: u64,
+    /// Whether the VA maps the request's object.
+    same_obj: bool,
+}
+
+impl VaSnap {
+    fn of<T: DriverGpuVm>(va: &GpuVa<T>, req: Option<&VmBoRef<T>>) -> Self {
+        VaSnap { addr: va.addr(), end: va.end(), offset: va.gem_offset(), same_obj: va.same_obj(req) }
+    }
+}
 
 /// The first VA intersecting `[addr, end)`: the one starting at or below `addr` if it reaches past it, else the
 /// first one starting inside.
-fn first_intersecting<T: DriverGpuVm>(tree: &Tree<GpuVa<T>>, addr: u64, end: u64) -> Option<VaNode<T>> {
+fn first_intersecting<T: DriverGpuVm>(tree: &Tree<GpuVa<T>>, addr: u64, end: u64) -> Option<&Node<GpuVa<T>>> {
     match tree.floor(addr) {
-        Some(n) if n.val.end() > addr => Some(NonNull::from(n)),
+        Some(n) if n.val.end() > addr => Some(n),
         _ => next_intersecting(tree, addr, end),
     }
 }
 
 /// The first VA starting in `(after, end)`.
-fn next_intersecting<T: DriverGpuVm>(tree: &Tree<GpuVa<T>>, after: u64, end: u64) -> Option<VaNode<T>> {
-    after.checked_add(1).and_then(|k| tree.ceil(k)).filter(|n| n.key < end).map(NonNull::from)
+fn next_intersecting<T: DriverGpuVm>(tree: &Tree<GpuVa<T>>, after: u64, end: u64) -> Option<&Node<GpuVa<T>>> {
+    after.checked_add(1).and_then(|k| tree.ceil(k)).filter(|n| n.key < end)
 }
 
+/// Hands the VA with key `key` (in `tree`, see the callers) to the driver's unmap step.
 fn step_unmap<T: DriverGpuVm>(
     data: &mut T,
     tree: TreeMut<'_, GpuVa<T>>,
-    va: VaNode<T>,
+    key: u64,
     keep: bool,
     ctx: &mut T::SmContext<'_>,
 ) -> Result {
-    // SAFETY: `va` is a node of `tree` (see the callers).
-    let key = unsafe { va.as_ref().key };
-    // INVARIANT: `va` is the node of `tree` with key `key`.
-    data.sm_step_unmap(OpUnmap { key, va, keep, tree, _op: PhantomData }, ctx).map(drop)
+    let op = OpUnmap::new(tree, key, keep);
+    data.sm_step_unmap(op, ctx).map(drop)
 }
 
+/// Hands the VA with key `key` (in `tree`, see the callers) to the driver's remap step.
 #[allow(clippy::too_many_arguments)]
 fn step_remap<T: DriverGpuVm>(
     data: &mut T,
     tree: TreeMut<'_, GpuVa<T>>,
-    va: VaNode<T>,
+    key: u64,
     prev: Option<RemapPart>,
     next: Option<RemapPart>,
     keep: bool,
     ctx: &mut T::SmContext<'_>,
 ) -> Result {
-    // SAFETY: `va` is a node of `tree` (see the callers).
-    let key = unsafe { va.as_ref().key };
-    // INVARIANT: `va` is the node of `tree` with key `key`.
-    data.sm_step_remap(OpRemap { key, va, prev, next, keep, tree, _op: PhantomData }, ctx).map(drop)
+    let op = OpRemap::new(tree, key, prev, next, keep);
+    data.sm_step_remap(op, ctx).map(drop)
 }

@@ -6,7 +6,6 @@
 
 use core::marker::PhantomData;
 use core::ops::Range;
-use core::ptr::NonNull;
 
 use super::btree::{Node, TreeMut};
 use super::{DriverGpuVm, ObjectOf, VmBoRef};
@@ -230,31 +229,48 @@ impl<'op, T: DriverGpuVm> OpMap<'op, T> {
     pub fn insert(mut self, va: GpuVaAlloc<T>, data: T::VaData) -> OpMapped<'op, T> {
         let node = va.fill(self.addr, self.range, self.offset, self.flags, self.vm_bo.cloned(), data);
         if self.tree.insert(node).is_err() {
-            // `sm_map` emitted this map after every overlapping VA was removed by ops whose tokens prove it.
-            unreachable!("GPUVM map over a live VA");
+            // `sm_map` emitted this map after every overlapping VA was removed by ops whose tokens prove it, and checked
+            // before the first step that the node reserve covers three insertions.
+            unreachable!("GPUVM map over a live VA or past the node reserve");
         }
         OpMapped(PhantomData, PhantomData)
     }
 }
 
+/// The VA with `key` in `tree`, which an op's invariant guarantees is there.
+fn op_va<'a, T: DriverGpuVm>(tree: &'a TreeMut<'_, GpuVa<T>>, key: u64) -> &'a GpuVa<T> {
+    match tree.tree.get(key) {
+        Some(n) => &n.val,
+        // The op was built from this very key with the tree borrowed mutably ever since.
+        None => unreachable!("GPUVM op refers to a VA that is not in the tree"),
+    }
+}
+
 /// An unmap step (`struct drm_gpuva_op_unmap`).
 ///
+/// The op names its VA by key, not by pointer: it holds the tree mutably, so the VA is looked up when asked for and
+/// no reference into the tree outlives a change to it.
+///
 /// # Invariants
-/// `va` points at the node of `tree` whose key is `key`.
+/// `tree` holds a VA whose key is `key`.
 pub struct OpUnmap<'op, T: DriverGpuVm> {
-    pub(super) key: u64,
-    pub(super) va: NonNull<Node<GpuVa<T>>>,
-    pub(super) keep: bool,
-    pub(super) tree: TreeMut<'op, GpuVa<T>>,
-    pub(super) _op: Invariant<'op>,
+    key: u64,
+    keep: bool,
+    tree: TreeMut<'op, GpuVa<T>>,
+    _op: Invariant<'op>,
 }
 
 impl<'op, T: DriverGpuVm> OpUnmap<'op, T> {
+    /// The unmap of the VA with `key`, which must be in `tree`.
+    pub(super) fn new(tree: TreeMut<'op, GpuVa<T>>, key: u64, keep: bool) -> Self {
+        debug_assert!(tree.tree.get(key).is_some());
+        // INVARIANT: the callers (`sm_map`/`sm_unmap`) pass the key of a VA they just read from `tree`.
+        OpUnmap { key, keep, tree, _op: PhantomData }
+    }
+
     /// The VA going away.
     pub fn va(&self) -> &GpuVa<T> {
-        // SAFETY: `va` points at the node with `key`, owned by the tree (type invariant); the tree is borrowed
-        // mutably by this op, and only this op's own `remove` (which consumes it) takes the node out.
-        unsafe { &self.va.as_ref().val }
+        op_va(&self.tree, self.key)
     }
 
     /// Whether the pages stay the same (a map of the same object at the same offset replaces it).
@@ -280,26 +296,37 @@ pub struct RemapPart {
     pub gem_offset: u64,
 }
 
-/// A remap step (`struct drm_gpuva_op_remap`): a VA split into `prev` and/or `next`, the middle going away.
+/// A remap step (`struct drm_gpuva_op_remap`): a VA split into `prev` and/or `next`, the middle going away. Like
+/// [`OpUnmap`], it names the VA by key.
 ///
 /// # Invariants
-/// `va` points at the node of `tree` whose key is `key`.
+/// `tree` holds a VA whose key is `key`.
 pub struct OpRemap<'op, T: DriverGpuVm> {
-    pub(super) key: u64,
-    pub(super) va: NonNull<Node<GpuVa<T>>>,
-    pub(super) prev: Option<RemapPart>,
-    pub(super) next: Option<RemapPart>,
-    pub(super) keep: bool,
-    pub(super) tree: TreeMut<'op, GpuVa<T>>,
-    pub(super) _op: Invariant<'op>,
+    key: u64,
+    prev: Option<RemapPart>,
+    next: Option<RemapPart>,
+    keep: bool,
+    tree: TreeMut<'op, GpuVa<T>>,
+    _op: Invariant<'op>,
 }
 
 impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
+    /// The remap of the VA with `key`, which must be in `tree`.
+    pub(super) fn new(
+        tree: TreeMut<'op, GpuVa<T>>,
+        key: u64,
+        prev: Option<RemapPart>,
+        next: Option<RemapPart>,
+        keep: bool,
+    ) -> Self {
+        debug_assert!(tree.tree.get(key).is_some());
+        // INVARIANT: the callers (`sm_map`/`sm_unmap`) pass the key of a VA they just read from `tree`.
+        OpRemap { key, prev, next, keep, tree, _op: PhantomData }
+    }
+
     /// The VA being split.
     pub fn unmap_va(&self) -> &GpuVa<T> {
-        // SAFETY: `va` points at the node with `key`, owned by the tree (type invariant); the tree is borrowed
-        // mutably by this op, and only this op's own `remap` (which consumes it) takes the node out.
-        unsafe { &self.va.as_ref().val }
+        op_va(&self.tree, self.key)
     }
 
     /// The surviving head, if any.
@@ -345,33 +372,37 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
         if pool.len() < self.vas_needed() {
             return Err(ENOMEM);
         }
-        let (old_bo, flags) = {
-            let va = self.unmap_va();
-            (va.vm_bo.clone(), va.flags)
+        // The surviving head has the old VA's key and the tail sits where the old VA was: one of them takes the old
+        // VA's place in the tree, in place, and only the other is inserted. One descent finds that place and reads
+        // the old VA's vm_bo and flags for the parts.
+        let Some(first_key) = self.prev.or(self.next).map(|p| p.addr) else {
+            let old = self.take_node();
+            return Ok((OpRemapped(PhantomData, PhantomData), RemovedVa::unlinked(old)));
         };
+        let Some(slot) = self.tree.tree.slot(self.key, first_key) else {
+            // The op was built from this very key with the tree borrowed mutably ever since.
+            unreachable!("GPUVM op refers to a VA that is not in the tree");
+        };
+        let (old_bo, flags) = (&slot.entry().val.vm_bo, slot.entry().val.flags);
         let mut parts = [None, None];
-        for (slot, (part, data)) in parts.iter_mut().zip([(self.prev, prev_data), (self.next, next_data)]) {
+        for (part_slot, (part, data)) in parts.iter_mut().zip([(self.prev, prev_data), (self.next, next_data)]) {
             if let (Some(p), Some(va)) = (part, part.and_then(|_| pool.take())) {
-                *slot = Some(va.fill(p.addr, p.range, p.gem_offset, flags, old_bo.clone(), data));
+                *part_slot = Some(va.fill(p.addr, p.range, p.gem_offset, flags, old_bo.clone(), data));
             }
         }
-        drop(old_bo);
-        // The surviving head has the old VA's key and the tail sits where the old VA was: put one of them in the
-        // old VA's place in the tree, in place, and insert only the other.
         let [prev, next] = parts;
         let (first, second) = match prev {
-            Some(p) => (Some(p), next),
-            None => (next, None),
+            Some(p) => (p, next),
+            // `first_key` came from `next` alone, which the pool check above guaranteed a node for.
+            None => (next.unwrap_or_else(|| unreachable!("remap part without a node")), None),
         };
-        let old = match first.map(|n| self.tree.tree.replace(self.key, n)) {
-            Some(Ok(old)) => old,
+        let old = if slot.fits {
+            slot.put(first)
+        } else {
             // A tail whose key would cross a stale routing bound: remove and insert.
-            Some(Err(n)) => {
-                let old = self.take_node();
-                self.insert_part(n);
-                old
-            }
-            None => self.take_node(),
+            let old = self.take_node();
+            self.insert_part(first);
+            old
         };
         if let Some(n) = second {
             self.insert_part(n);

@@ -34,7 +34,10 @@ pub struct drm_syncobj_handle {
     pub point: u64,
 }
 
-crate::impl_uapi_pod!(drm_syncobj_handle, drm_syncobj_eventfd);
+crate::impl_uapi_pod!(
+    drm_syncobj_handle { handle, flags, fd, pad, point },
+    drm_syncobj_eventfd { handle, flags, point, fd, pad },
+);
 
 /// DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD with the newest struct.
 pub const DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD: u32 = iowr(0xc1, core::mem::size_of::<drm_syncobj_handle>());

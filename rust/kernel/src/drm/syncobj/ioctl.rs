@@ -220,13 +220,22 @@ pub fn transfer(table: &SyncobjTable, args: &mut drm_syncobj_transfer) -> Result
 // Each is `#[repr(C)]` with only integer fields and explicit `pad` fields, so no implicit padding (sizes checked in
 // the tests against the spec's table).
 crate::impl_uapi_pod!(
-    drm_syncobj_create,
-    drm_syncobj_destroy,
-    drm_syncobj_wait,
-    drm_syncobj_timeline_wait,
-    drm_syncobj_array,
-    drm_syncobj_timeline_array,
-    drm_syncobj_transfer,
+    drm_syncobj_create { handle, flags },
+    drm_syncobj_destroy { handle, pad },
+    drm_syncobj_wait { handles, timeout_nsec, count_handles, flags, first_signaled, pad, deadline_nsec },
+    drm_syncobj_timeline_wait {
+        handles,
+        points,
+        timeout_nsec,
+        count_handles,
+        flags,
+        first_signaled,
+        pad,
+        deadline_nsec
+    },
+    drm_syncobj_array { handles, count_handles, pad },
+    drm_syncobj_timeline_array { handles, points, count_handles, flags },
+    drm_syncobj_transfer { src_handle, dst_handle, src_point, dst_point, flags, pad },
 );
 
 /// A DRM file context as the SYNCOBJ ioctls see it: something that owns the file's syncobj handles.
