@@ -66,7 +66,7 @@ pub fn device() -> kernel::Result<&'static Booted> {
     if generation > 0 {
         occupy_inherited_stacks();
     }
-    kernel::trace::init_from_env();
+    tyr_trace_setup::init_from_env();
     let soc = Rk3588::new()?;
     let dev = probe(soc.gpu())?;
     let d: &'static Booted = Box::leak(Box::new(Booted { soc, dev, generation }));

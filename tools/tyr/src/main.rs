@@ -242,7 +242,7 @@ enum ReplayKind {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    kernel::trace::init_from_env();
+    tyr_trace_setup::init_from_env();
     let res = match cli.command {
         Command::Info { json: false } => tyr_cli::info::run(),
         Command::Info { json: true } => tyr_cli::info::run_json(),

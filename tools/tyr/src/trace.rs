@@ -352,7 +352,7 @@ impl std::io::Write for Buffer {
 pub fn run_demo(filter: &str) -> Result<String, TraceError> {
     let buf = Buffer::default();
     let writer = buf.clone();
-    let sub = kernel::trace::json_subscriber(filter, move || writer.clone());
+    let sub = tyr_trace_setup::json_subscriber(filter, move || writer.clone());
     let session = tracing::subscriber::with_default(sub, crate::views::Session::demo)?;
     drop(session);
     let bytes = buf.0.lock().unwrap_or_else(|e| e.into_inner()).clone();

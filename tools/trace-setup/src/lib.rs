@@ -3,7 +3,9 @@
 //! JSON lines are appended to the file named by `TYR_TRACE_FILE` — the format `tyr trace` reads back. Without
 //! `TYR_LOG` nothing is installed and every span and event costs one relaxed load.
 //!
-//! Both processes that host the stack install it the same way: the `tyr` tool and the drm-shim.
+//! Both processes that host the stack install it the same way: the `tyr` tool and the drm-shim. The libraries (the
+//! kernel crate, the driver, the model) only emit records through `tracing`; this crate, not theirs, carries the
+//! subscriber, as the kernel keeps tracefs out of drivers.
 
 use std::sync::Mutex;
 
