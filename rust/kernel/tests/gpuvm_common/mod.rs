@@ -86,7 +86,7 @@ impl DriverGpuVm for TestVm {
 
     fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut Ctx) -> Result<OpMapped<'op, Self>> {
         check_fail(self, ctx)?;
-        ctx.steps.push(Step::Map((op.addr(), op.range(), op.vm_bo().map(|b| *b.data()), op.gem_offset())));
+        ctx.steps.push(Step::Map((op.addr(), op.length(), op.vm_bo().map(|b| *b.data()), op.gem_offset())));
         let va = ctx.pool.take().ok_or(ENOMEM)?;
         ctx.nodes_used += 1;
         let tag = op_tag(op.addr());
@@ -96,19 +96,29 @@ impl DriverGpuVm for TestVm {
     fn sm_step_unmap<'op>(&mut self, op: OpUnmap<'op, Self>, ctx: &mut Ctx) -> Result<OpUnmapped<'op, Self>> {
         check_fail(self, ctx)?;
         let va = op.va();
-        ctx.steps.push(Step::Unmap((va.addr(), va.range(), va.vm_bo().map(|b| *b.data()), va.gem_offset()), op.keep()));
-        Ok(op.remove().0)
+        ctx.steps
+            .push(Step::Unmap((va.addr(), va.length(), va.vm_bo().map(|b| *b.data()), va.gem_offset()), op.keep()));
+        let (done, removed) = op.remove();
+        // Recycle the node: a later remap of the same call takes two.
+        let _ = ctx.pool.put(removed.into_parts().1);
+        Ok(done)
     }
 
     fn sm_step_remap<'op>(&mut self, op: OpRemap<'op, Self>, ctx: &mut Ctx) -> Result<OpRemapped<'op, Self>> {
         check_fail(self, ctx)?;
-        let va = op.unmap_va();
+        let va = op.va_to_unmap();
         let obj = va.vm_bo().map(|b| *b.data());
-        let old = (va.addr(), va.range(), obj, va.gem_offset());
+        let old = (va.addr(), va.length(), obj, va.gem_offset());
         ctx.steps.push(Step::Remap(part(op.prev(), obj), part(op.next(), obj), old, op.keep()));
         ctx.nodes_used += op.vas_needed();
         let (prev_tag, next_tag) = (op.prev().map_or(0, |p| op_tag(p.addr)), op.next().map_or(0, |n| op_tag(n.addr)));
-        Ok(op.remap(&mut ctx.pool, prev_tag, next_tag)?.0)
+        let allocs = ctx.pool.take_pair().ok_or(ENOMEM)?;
+        let (done, ret) = op.remap(allocs, prev_tag, next_tag);
+        let _ = ctx.pool.put(ret.unmapped_va.into_parts().1);
+        if let Some(unused) = ret.unused_va {
+            let _ = ctx.pool.put(unused);
+        }
+        Ok(done)
     }
 }
 
@@ -157,7 +167,7 @@ pub fn unmap(core: &mut GpuVmCore<TestVm>, addr: u64, range: u64) -> Result<Vec<
 
 /// The VA list.
 pub fn vas(core: &GpuVmCore<TestVm>) -> Vec<Va> {
-    core.vas().map(|va| (va.addr(), va.range(), va.vm_bo().map(|b| *b.data()), va.gem_offset())).collect()
+    core.vas().map(|va| (va.addr(), va.length(), va.vm_bo().map(|b| *b.data()), va.gem_offset())).collect()
 }
 
 /// Whether a held resv proof holds the VM resv (re-exported for tests).

@@ -225,7 +225,7 @@ impl DriverGpuVm for VmData {
 
     fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut PtUpdateContext<'_>) -> Result<OpMapped<'op, Self>> {
         let va = ctx.vas.take().ok_or(ENOMEM)?;
-        let (addr, range, prot) = (op.addr(), op.range(), ctx.prot);
+        let (addr, range, prot) = (op.addr(), op.length(), ctx.prot);
         tracing::trace!(target: "tyr::gpuvm", va = addr, size = range, sparse = op.vm_bo().is_none(), "sm_step_map");
         match op.vm_bo() {
             None => self.map_dummy(addr, range, prot)?,
@@ -239,7 +239,7 @@ impl DriverGpuVm for VmData {
         op: OpUnmap<'op, Self>,
         ctx: &mut PtUpdateContext<'_>,
     ) -> Result<OpUnmapped<'op, Self>> {
-        let r = op.va().va_range();
+        let r = op.va().range();
         tracing::trace!(target: "tyr::gpuvm", va = r.start, size = r.end - r.start, "sm_step_unmap");
         unmap_range(&mut self.pt, r.start, r.end - r.start)?;
         let (done, removed) = op.remove();
@@ -252,12 +252,17 @@ impl DriverGpuVm for VmData {
         op: OpRemap<'op, Self>,
         ctx: &mut PtUpdateContext<'_>,
     ) -> Result<OpRemapped<'op, Self>> {
-        let info = op.unmap_va().data().copied().unwrap_or(VaInfo { prot: prot::READ | prot::WRITE });
+        let info = op.va_to_unmap().data().copied().unwrap_or(VaInfo { prot: prot::READ | prot::WRITE });
         let r = op.unmap_range();
         tracing::trace!(target: "tyr::gpuvm", va = r.start, size = r.end - r.start, "sm_step_remap");
+        // The nodes first: nothing is touched if they are missing (they never are: every bind pre-allocates them).
+        let allocs = ctx.vas.take_pair().ok_or(ENOMEM)?;
         self.unmap_widened(op.unmap_range(), info.prot)?;
-        let (done, removed) = op.remap(ctx.vas, info, info)?;
-        ctx.keep_va(removed.into_parts().1);
+        let (done, ret) = op.remap(allocs, info, info);
+        ctx.keep_va(ret.unmapped_va.into_parts().1);
+        if let Some(unused) = ret.unused_va {
+            ctx.keep_va(unused);
+        }
         Ok(done)
     }
 }
@@ -959,7 +964,7 @@ impl Vm {
         core.vas()
             .map(|v| VaView {
                 addr: v.addr(),
-                size: v.range(),
+                size: v.length(),
                 bo: v.vm_bo().map(|b| b.obj().clone()),
                 offset: v.gem_offset(),
                 flags: v.flags(),
