@@ -40,6 +40,24 @@ fn map_into_the_middle_of_a_va_remaps_both_sides_then_maps() {
 }
 
 #[test]
+fn remap_hands_back_the_unmapped_va_and_the_node_no_part_needed() {
+    let (mut vm, _r) = new_vm(0..G, 0..0);
+    let (o1, o2) = (new_obj(), new_obj());
+    let (b1, b2) = (obtain(&vm, &o1, 1).unwrap(), obtain(&vm, &o2, 2).unwrap());
+    map(&mut vm, 0x1000, 0x3000, Some(&b1), 0).unwrap();
+    // Split in the middle: both parts survive, both nodes are used.
+    let ctx = map_ctx(&mut vm, 0x2000, 0x1000, Some(&b2), 0).unwrap();
+    assert_eq!(ctx.remap_rets, [(0x1000..0x4000, Some(op_tag(0x1000)), false)]);
+    // A map over the tail of [0x1000, 0x2000) keeps only `prev`: one node of the two comes back unused.
+    let ctx = map_ctx(&mut vm, 0x1800, 0x800, Some(&b2), 0).unwrap();
+    assert_eq!(ctx.remap_rets, [(0x1000..0x2000, Some(op_tag(0x1000)), true)]);
+    assert_eq!(ctx.pool.len(), 3 - 1, "the unused and the unmapped node went back; the map took one");
+    // The surviving parts carry the data the driver gave them.
+    assert_eq!(vm.find(0x1000, 0x800).and_then(|v| v.data()).copied(), Some(op_tag(0x1000)));
+    assert_eq!(vm.find(0x1000, 0x800).map(|v| v.range()), Some(0x1000..0x1800));
+}
+
+#[test]
 fn remapping_the_same_object_at_the_same_offset_sets_keep() {
     let (mut vm, _r) = new_vm(0..G, 0..0);
     let o = new_obj();

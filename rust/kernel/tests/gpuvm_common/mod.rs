@@ -55,12 +55,21 @@ pub struct Ctx {
     pub nodes_used: usize,
     /// The result of the in-step allocation attempt, if made.
     pub alloc_in_step: Option<bool>,
+    /// What each remap handed back: the range of the VA it took out, its driver data, and whether a node of the two
+    /// came back unused.
+    pub remap_rets: Vec<(std::ops::Range<u64>, Option<u64>, bool)>,
 }
 
 impl Ctx {
     /// A context with `n` pre-allocated nodes for `vm`.
     pub fn new(vm: &GpuVmRef<TestVm>, n: usize) -> Self {
-        Ctx { steps: Vec::new(), pool: VaPrealloc::new(vm, n).unwrap(), nodes_used: 0, alloc_in_step: None }
+        Ctx {
+            steps: Vec::new(),
+            pool: VaPrealloc::new(vm, n).unwrap(),
+            nodes_used: 0,
+            alloc_in_step: None,
+            remap_rets: Vec::new(),
+        }
     }
 }
 
@@ -114,7 +123,10 @@ impl DriverGpuVm for TestVm {
         let (prev_tag, next_tag) = (op.prev().map_or(0, |p| op_tag(p.addr)), op.next().map_or(0, |n| op_tag(n.addr)));
         let allocs = ctx.pool.take_pair().ok_or(ENOMEM)?;
         let (done, ret) = op.remap(allocs, prev_tag, next_tag);
-        let _ = ctx.pool.put(ret.unmapped_va.into_parts().1);
+        let range = ret.unmapped_va.range();
+        let (data, node) = ret.unmapped_va.into_parts();
+        ctx.remap_rets.push((range, data, ret.unused_va.is_some()));
+        let _ = ctx.pool.put(node);
         if let Some(unused) = ret.unused_va {
             let _ = ctx.pool.put(unused);
         }
@@ -156,6 +168,19 @@ pub fn map(
     let mut ctx = Ctx::new(core.vm(), 3);
     core.sm_map(OpMapRequest { addr, range, gem_offset: off, vm_bo: bo, flags: 0 }, &mut ctx)?;
     Ok(ctx.steps)
+}
+
+/// `sm_map` with a fresh 3-node pool; returns the whole context (steps and what the remaps handed back).
+pub fn map_ctx(
+    core: &mut GpuVmCore<TestVm>,
+    addr: u64,
+    range: u64,
+    bo: Option<&VmBoRef<TestVm>>,
+    off: u64,
+) -> Result<Ctx> {
+    let mut ctx = Ctx::new(core.vm(), 3);
+    core.sm_map(OpMapRequest { addr, range, gem_offset: off, vm_bo: bo, flags: 0 }, &mut ctx)?;
+    Ok(ctx)
 }
 
 /// `sm_unmap` with a fresh 2-node pool; returns the steps.
