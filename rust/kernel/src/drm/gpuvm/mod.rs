@@ -25,6 +25,7 @@
 //! [`GemObject::gpuva_lock`]: crate::drm::gem::GemObject::gpuva_lock
 
 mod btree;
+mod reserve;
 mod sm_ops;
 mod va;
 mod vm_bo;
@@ -33,8 +34,8 @@ use core::cell::UnsafeCell;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ops::Range;
 use core::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
 
 use pinned_init::{pin_data, try_pin_init, InPlaceInit};
 
@@ -52,6 +53,7 @@ use crate::drm::Driver;
 use crate::error::code::EINVAL;
 use crate::error::{Error, Result};
 use btree::{NodePool, Tree};
+use reserve::{Deferred, Spare};
 use sm_ops::first_intersecting;
 
 /// The GEM object type of a VM: the driver's, never declared a second time.
@@ -165,33 +167,6 @@ pub(crate) struct ResvLists<T: DriverGpuVm> {
     pub(crate) evict: Vec<Arc<GpuVmBo<T>>>,
 }
 
-/// The VM's reserve of VA-tree nodes, filled in the ioctl path and drawn on by the steps.
-///
-/// # Invariants
-/// `reserved` is the sum of the reservations of live [`VaPrealloc`]s of this VM.
-pub(crate) struct Spare<T: DriverGpuVm> {
-    pool: NodePool<GpuVa<T>>,
-    reserved: usize,
-}
-
-impl<T: DriverGpuVm> Spare<T> {
-    /// Tree nodes that `inserts` insertions may need in a tree of about `height` levels (one level of margin for a
-    /// tree that grows between the reservation and the bind).
-    pub(crate) fn nodes_for(height: usize, inserts: usize) -> usize {
-        (0..inserts).map(|i| height + 2 + i).sum()
-    }
-}
-
-/// vm_bos whose last reference dropped, waiting for [`GpuVm::deferred_cleanup`].
-///
-/// # Invariants
-/// `list.capacity() >= live`, where `live` counts the vm_bos of this VM not yet cleaned up; so pushing any of them
-/// never allocates.
-struct Deferred<T: DriverGpuVm> {
-    list: Vec<Arc<GpuVmBo<T>>>,
-    live: usize,
-}
-
 /// A DRM GPU VA space (`struct drm_gpuvm`), refcounted; see the [module documentation](self).
 ///
 /// # Invariants
@@ -227,27 +202,6 @@ unsafe impl<T: DriverGpuVm> Send for GpuVm<T> where ObjectOf<T>: Send + Sync {}
 
 /// A reference to a VM (`ARef<GpuVm<T>>`).
 pub type GpuVmRef<T> = Pin<Arc<GpuVm<T>>>;
-
-/// Reserves one slot on the deferred list for a new vm_bo; released unless committed.
-pub(crate) struct DeferredSlot<'a, T: DriverGpuVm> {
-    vm: &'a GpuVm<T>,
-    committed: bool,
-}
-
-impl<T: DriverGpuVm> DeferredSlot<'_, T> {
-    /// The vm_bo was created: keep the slot.
-    pub(crate) fn commit(mut self) {
-        self.committed = true;
-    }
-}
-
-impl<T: DriverGpuVm> Drop for DeferredSlot<'_, T> {
-    fn drop(&mut self) {
-        if !self.committed {
-            self.vm.deferred().live -= 1;
-        }
-    }
-}
 
 impl<T: DriverGpuVm> GpuVm<T> {
     /// Creates a VM over `[range.start, range.end)` with `reserve_range` kept for the kernel (empty for none), its
@@ -374,91 +328,6 @@ impl<T: DriverGpuVm> GpuVm<T> {
         let mut v = alloc::try_vec(lists.evict.len())?;
         v.extend(lists.evict.iter().cloned());
         Ok(v)
-    }
-
-    fn deferred(&self) -> MutexGuard<'_, Deferred<T>> {
-        self.deferred.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Makes room on the deferred list for one more vm_bo.
-    pub(crate) fn reserve_deferred_slot(&self) -> Result<DeferredSlot<'_, T>> {
-        let mut d = self.deferred();
-        let want = (d.live + 1).saturating_sub(d.list.len());
-        alloc::try_reserve(&mut d.list, want)?;
-        d.live += 1;
-        Ok(DeferredSlot { vm: self, committed: false })
-    }
-
-    /// Queues a vm_bo whose last reference dropped. Never allocates: its slot was reserved at creation.
-    pub(crate) fn defer(&self, bo: Arc<GpuVmBo<T>>) {
-        let mut d = self.deferred();
-        debug_assert!(d.list.len() < d.list.capacity(), "deferred slot missing");
-        d.list.push(bo);
-    }
-
-    fn spare(&self) -> MutexGuard<'_, Spare<T>> {
-        self.spare.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The VA tree's height after the last change (for sizing reservations outside the core).
-    pub fn height_hint(&self) -> usize {
-        self.height_hint.load(Ordering::Relaxed)
-    }
-
-    /// Reserves `n` more tree nodes and refills the reserve to cover every reservation, allocating (the ioctl path
-    /// of [`VaPrealloc`]). On failure nothing more is reserved; nodes allocated before the failure stay as spares.
-    pub(crate) fn reserve_tree_nodes(&self, n: usize) -> Result {
-        let mut sp = self.spare();
-        while sp.pool.len() < sp.reserved + n {
-            sp.pool.add(NodePool::alloc_node()?);
-        }
-        sp.reserved += n;
-        Ok(())
-    }
-
-    /// Releases a reservation (the nodes stay as spares).
-    pub(crate) fn release_tree_nodes(&self, n: usize) {
-        let mut sp = self.spare();
-        sp.reserved = sp.reserved.saturating_sub(n);
-    }
-
-    /// Tree nodes in the reserve.
-    pub fn spare_tree_nodes(&self) -> usize {
-        self.spare().pool.len()
-    }
-
-    /// Number of vm_bos waiting for [`Self::deferred_cleanup`].
-    pub fn deferred_len(&self) -> usize {
-        self.deferred().list.len()
-    }
-
-    /// Frees the vm_bos whose last reference dropped (`drm_gpuvm_bo_deferred_cleanup`): unlinks each from its
-    /// object's gpuva list and from the extobj/evict lists. Takes the VM resv itself, so it must not be called with
-    /// that resv held.
-    pub fn deferred_cleanup(&self) {
-        loop {
-            // Pop under the leaf mutex, then work without it: the list keeps its capacity (the invariant).
-            let Some(bo) = self.deferred().list.pop() else { break };
-            {
-                let mut list = bo.obj().gem().gpuva_lock();
-                if let Some(pos) = list
-                    .vm_bos
-                    .iter()
-                    .position(|e| core::ptr::eq(Arc::as_ptr(e) as *const u8, Arc::as_ptr(&bo) as *const u8))
-                {
-                    drop(list.vm_bos.swap_remove(pos));
-                }
-            }
-            if bo.is_extobj() || bo.is_evicted() {
-                let mut g = self.resv.lock();
-                if let Ok(lists) = self.resv_lists(&mut g) {
-                    lists.extobj.retain(|b| !Arc::ptr_eq(b, &bo));
-                    lists.evict.retain(|b| !Arc::ptr_eq(b, &bo));
-                }
-            }
-            self.deferred().live -= 1;
-            drop(bo);
-        }
     }
 
     /// Locks the VM resv, the resv of every external object and `extra` in one transaction (`drm_gpuvm_exec_lock`,

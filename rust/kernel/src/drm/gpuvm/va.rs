@@ -8,8 +8,9 @@ use core::marker::PhantomData;
 use core::ops::Range;
 
 use super::btree::{Node, TreeMut};
+use super::reserve::Spare;
+use super::GpuVmRef;
 use super::{DriverGpuVm, ObjectOf, VmBoRef};
-use super::{GpuVmRef, Spare};
 use crate::alloc;
 use crate::drm::gem::IntoGemObject;
 use crate::error::code::EINVAL;
