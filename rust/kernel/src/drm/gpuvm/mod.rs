@@ -10,8 +10,9 @@
 //! the driver's [`DriverGpuVm`] callbacks as it is computed, and the driver applies it at once — to the tree, through
 //! the op's own method, and to the page tables. That happens in the bind job, on the fence-signalling path, so the
 //! steps must not allocate: the driver pre-allocates [`GpuVaAlloc`]s (three for a map, two for an unmap cover the
-//! worst case) and obtains its [`VmBoRef`] in the ioctl. A vm_bo whose last reference drops in a step goes to a
-//! deferred list, freed by [`GpuVm::deferred_cleanup`] outside the path.
+//! worst case, given that each remap is handed two and the nodes that [`OpRemap::remap`] and [`OpUnmap::remove`]
+//! give back are recycled into the pool) and obtains its [`VmBoRef`] in the ioctl. A vm_bo whose last reference
+//! drops in a step goes to a deferred list, freed by [`GpuVm::deferred_cleanup`] outside the path.
 //!
 //! Op order and `keep` flags follow `__drm_gpuvm_sm_map()` and `__drm_gpuvm_sm_unmap()` exactly; `spec/gpuvm.md` has
 //! the table, and the reference vectors were printed by the C code.
