@@ -87,7 +87,7 @@ impl<T: DriverGpuVm> GpuVm<T> {
     }
 
     /// The VA tree's height after the last change (for sizing reservations outside the core).
-    pub fn height_hint(&self) -> usize {
+    pub(crate) fn height_hint(&self) -> usize {
         self.height_hint.load(Ordering::Relaxed)
     }
 
@@ -106,11 +106,6 @@ impl<T: DriverGpuVm> GpuVm<T> {
     pub(crate) fn release_tree_nodes(&self, n: usize) {
         let mut sp = self.spare();
         sp.reserved = sp.reserved.saturating_sub(n);
-    }
-
-    /// Tree nodes in the reserve.
-    pub fn spare_tree_nodes(&self) -> usize {
-        self.spare().pool.len()
     }
 
     /// Number of vm_bos waiting for [`Self::deferred_cleanup`].
