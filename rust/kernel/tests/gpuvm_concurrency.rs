@@ -51,6 +51,7 @@ fn threads_binding_shared_objects_into_several_vms_finish_with_consistent_extobj
                     pool: VaPrealloc::for_map(core.vm()).unwrap(),
                     nodes_used: 0,
                     alloc_in_step: None,
+                    remap_rets: Vec::new(),
                 };
                 if next() % 3 == 0 {
                     core.sm_unmap(slot * 0x10000, 0x10000, &mut c).unwrap();

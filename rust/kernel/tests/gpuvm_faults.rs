@@ -52,8 +52,13 @@ fn bind_map(
             Some((o, id)) => Some(obtain(vm, o, id)?),
             None => None,
         };
-        let mut ctx =
-            Ctx { steps: Vec::new(), pool: VaPrealloc::for_map(vm.vm())?, nodes_used: 0, alloc_in_step: None };
+        let mut ctx = Ctx {
+            steps: Vec::new(),
+            pool: VaPrealloc::for_map(vm.vm())?,
+            nodes_used: 0,
+            alloc_in_step: None,
+            remap_rets: Vec::new(),
+        };
         vm.sm_map(OpMapRequest { addr, range, gem_offset: off, vm_bo: bo.as_ref(), flags: 0 }, &mut ctx)
     })();
     vm.deferred_cleanup();
@@ -61,7 +66,13 @@ fn bind_map(
 }
 
 fn bind_unmap(vm: &mut GpuVmCore<TestVm>, addr: u64, range: u64) -> Result {
-    let mut ctx = Ctx { steps: Vec::new(), pool: VaPrealloc::for_unmap(vm.vm())?, nodes_used: 0, alloc_in_step: None };
+    let mut ctx = Ctx {
+        steps: Vec::new(),
+        pool: VaPrealloc::for_unmap(vm.vm())?,
+        nodes_used: 0,
+        alloc_in_step: None,
+        remap_rets: Vec::new(),
+    };
     vm.sm_unmap(addr, range, &mut ctx)?;
     vm.deferred_cleanup();
     Ok(())

@@ -9,7 +9,7 @@ use gpuvm_common::*;
 use kernel::dma_fence::DmaFence;
 use kernel::dma_resv::DmaResvUsage;
 use kernel::drm::gem::GemObject;
-use kernel::drm::gpuvm::{GpuVm, GpuVmBo};
+use kernel::drm::gpuvm::{GpuVaAlloc, GpuVm, GpuVmBo, OpMapRequest, VaPrealloc};
 use kernel::error::code::{EINVAL, ENOMEM};
 
 const G: u64 = 1 << 32;
@@ -37,6 +37,24 @@ fn map_into_the_middle_of_a_va_remaps_both_sides_then_maps() {
         vas(&vm),
         [(0x1000, 0x1000, Some(1), 0), (0x2000, 0x1000, Some(2), 0), (0x3000, 0x1000, Some(1), 0x2000)]
     );
+}
+
+#[test]
+fn remap_hands_back_the_unmapped_va_and_the_node_no_part_needed() {
+    let (mut vm, _r) = new_vm(0..G, 0..0);
+    let (o1, o2) = (new_obj(), new_obj());
+    let (b1, b2) = (obtain(&vm, &o1, 1).unwrap(), obtain(&vm, &o2, 2).unwrap());
+    map(&mut vm, 0x1000, 0x3000, Some(&b1), 0).unwrap();
+    // Split in the middle: both parts survive, both nodes are used.
+    let ctx = map_ctx(&mut vm, 0x2000, 0x1000, Some(&b2), 0).unwrap();
+    assert_eq!(ctx.remap_rets, [(0x1000..0x4000, Some(op_tag(0x1000)), false)]);
+    // A map over the tail of [0x1000, 0x2000) keeps only `prev`: one node of the two comes back unused.
+    let ctx = map_ctx(&mut vm, 0x1800, 0x800, Some(&b2), 0).unwrap();
+    assert_eq!(ctx.remap_rets, [(0x1000..0x2000, Some(op_tag(0x1000)), true)]);
+    assert_eq!(ctx.pool.len(), 3 - 1, "the unused and the unmapped node went back; the map took one");
+    // The surviving parts carry the data the driver gave them.
+    assert_eq!(vm.find(0x1000, 0x800).and_then(|v| v.data()).copied(), Some(op_tag(0x1000)));
+    assert_eq!(vm.find(0x1000, 0x800).map(|v| v.range()), Some(0x1000..0x1800));
 }
 
 #[test]
@@ -300,4 +318,26 @@ fn vm_range_and_reserve_are_checked_at_creation() {
     assert_eq!(GpuVm::new("t", &r, 0x1000..0x2000, 0..0x1000, TestVm::default()).err(), Some(EINVAL));
     let vm = GpuVm::new("t", &r, 0x1000..0x3000, 0x2000..0x3000, TestVm::default()).unwrap();
     assert_eq!((vm.va_start(), vm.va_length(), vm.kernel_reserved()), (0x1000, 0x2000, Some(0x2000..0x3000)));
+}
+
+#[test]
+fn a_map_without_reserved_tree_nodes_is_refused_before_any_step() {
+    let (mut vm, _r) = new_vm(0..G, 0..0);
+    let o = new_obj();
+    let b = obtain(&vm, &o, 1).unwrap();
+    // VA nodes alone, allocated outside a `VaPrealloc`: the tree nodes their insertion may need were never reserved.
+    let mut pool = VaPrealloc::empty(vm.vm());
+    for _ in 0..3 {
+        assert!(pool.put(GpuVaAlloc::new().unwrap()).is_ok());
+    }
+    let mut ctx = Ctx::new(vm.vm(), 0);
+    ctx.pool = pool;
+    let req = OpMapRequest { addr: 0x1000, range: 0x1000, gem_offset: 0, vm_bo: Some(&b), flags: 0 };
+    assert_eq!(vm.sm_map(req, &mut ctx), Err(ENOMEM));
+    assert!(ctx.steps.is_empty() && vas(&vm).is_empty() && b.va_count() == 0);
+    // Topped up (which reserves the tree nodes), the same map goes through.
+    ctx.pool.top_up(3).unwrap();
+    let req = OpMapRequest { addr: 0x1000, range: 0x1000, gem_offset: 0, vm_bo: Some(&b), flags: 0 };
+    vm.sm_map(req, &mut ctx).unwrap();
+    assert_eq!(vas(&vm), [(0x1000, 0x1000, Some(1), 0)]);
 }

@@ -55,12 +55,21 @@ pub struct Ctx {
     pub nodes_used: usize,
     /// The result of the in-step allocation attempt, if made.
     pub alloc_in_step: Option<bool>,
+    /// What each remap handed back: the range of the VA it took out, its driver data, and whether a node of the two
+    /// came back unused.
+    pub remap_rets: Vec<(std::ops::Range<u64>, Option<u64>, bool)>,
 }
 
 impl Ctx {
     /// A context with `n` pre-allocated nodes for `vm`.
     pub fn new(vm: &GpuVmRef<TestVm>, n: usize) -> Self {
-        Ctx { steps: Vec::new(), pool: VaPrealloc::new(vm, n).unwrap(), nodes_used: 0, alloc_in_step: None }
+        Ctx {
+            steps: Vec::new(),
+            pool: VaPrealloc::new(vm, n).unwrap(),
+            nodes_used: 0,
+            alloc_in_step: None,
+            remap_rets: Vec::new(),
+        }
     }
 }
 
@@ -86,7 +95,7 @@ impl DriverGpuVm for TestVm {
 
     fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut Ctx) -> Result<OpMapped<'op, Self>> {
         check_fail(self, ctx)?;
-        ctx.steps.push(Step::Map((op.addr(), op.range(), op.vm_bo().map(|b| *b.data()), op.gem_offset())));
+        ctx.steps.push(Step::Map((op.addr(), op.length(), op.vm_bo().map(|b| *b.data()), op.gem_offset())));
         let va = ctx.pool.take().ok_or(ENOMEM)?;
         ctx.nodes_used += 1;
         let tag = op_tag(op.addr());
@@ -96,19 +105,32 @@ impl DriverGpuVm for TestVm {
     fn sm_step_unmap<'op>(&mut self, op: OpUnmap<'op, Self>, ctx: &mut Ctx) -> Result<OpUnmapped<'op, Self>> {
         check_fail(self, ctx)?;
         let va = op.va();
-        ctx.steps.push(Step::Unmap((va.addr(), va.range(), va.vm_bo().map(|b| *b.data()), va.gem_offset()), op.keep()));
-        Ok(op.remove().0)
+        ctx.steps
+            .push(Step::Unmap((va.addr(), va.length(), va.vm_bo().map(|b| *b.data()), va.gem_offset()), op.keep()));
+        let (done, removed) = op.remove();
+        // Recycle the node: a later remap of the same call takes two.
+        let _ = ctx.pool.put(removed.into_parts().1);
+        Ok(done)
     }
 
     fn sm_step_remap<'op>(&mut self, op: OpRemap<'op, Self>, ctx: &mut Ctx) -> Result<OpRemapped<'op, Self>> {
         check_fail(self, ctx)?;
-        let va = op.unmap_va();
+        let va = op.va_to_unmap();
         let obj = va.vm_bo().map(|b| *b.data());
-        let old = (va.addr(), va.range(), obj, va.gem_offset());
+        let old = (va.addr(), va.length(), obj, va.gem_offset());
         ctx.steps.push(Step::Remap(part(op.prev(), obj), part(op.next(), obj), old, op.keep()));
         ctx.nodes_used += op.vas_needed();
         let (prev_tag, next_tag) = (op.prev().map_or(0, |p| op_tag(p.addr)), op.next().map_or(0, |n| op_tag(n.addr)));
-        Ok(op.remap(&mut ctx.pool, prev_tag, next_tag)?.0)
+        let allocs = ctx.pool.take_pair().ok_or(ENOMEM)?;
+        let (done, ret) = op.remap(allocs, prev_tag, next_tag);
+        let range = ret.unmapped_va.range();
+        let (data, node) = ret.unmapped_va.into_parts();
+        ctx.remap_rets.push((range, data, ret.unused_va.is_some()));
+        let _ = ctx.pool.put(node);
+        if let Some(unused) = ret.unused_va {
+            let _ = ctx.pool.put(unused);
+        }
+        Ok(done)
     }
 }
 
@@ -148,6 +170,19 @@ pub fn map(
     Ok(ctx.steps)
 }
 
+/// `sm_map` with a fresh 3-node pool; returns the whole context (steps and what the remaps handed back).
+pub fn map_ctx(
+    core: &mut GpuVmCore<TestVm>,
+    addr: u64,
+    range: u64,
+    bo: Option<&VmBoRef<TestVm>>,
+    off: u64,
+) -> Result<Ctx> {
+    let mut ctx = Ctx::new(core.vm(), 3);
+    core.sm_map(OpMapRequest { addr, range, gem_offset: off, vm_bo: bo, flags: 0 }, &mut ctx)?;
+    Ok(ctx)
+}
+
 /// `sm_unmap` with a fresh 2-node pool; returns the steps.
 pub fn unmap(core: &mut GpuVmCore<TestVm>, addr: u64, range: u64) -> Result<Vec<Step>> {
     let mut ctx = Ctx::new(core.vm(), 2);
@@ -157,7 +192,7 @@ pub fn unmap(core: &mut GpuVmCore<TestVm>, addr: u64, range: u64) -> Result<Vec<
 
 /// The VA list.
 pub fn vas(core: &GpuVmCore<TestVm>) -> Vec<Va> {
-    core.vas().map(|va| (va.addr(), va.range(), va.vm_bo().map(|b| *b.data()), va.gem_offset())).collect()
+    core.vas().map(|va| (va.addr(), va.length(), va.vm_bo().map(|b| *b.data()), va.gem_offset())).collect()
 }
 
 /// Whether a held resv proof holds the VM resv (re-exported for tests).

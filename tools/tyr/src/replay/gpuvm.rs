@@ -108,7 +108,7 @@ fn obj_name(id: Option<u32>) -> String {
 }
 
 fn va_str(va: &GpuVa<ReplayVm>) -> String {
-    format!("[{:#x},{:#x},{},{:#x}]", va.addr(), va.range(), obj_name(va.vm_bo().map(|b| *b.data())), va.gem_offset())
+    format!("[{:#x},{:#x},{},{:#x}]", va.addr(), va.length(), obj_name(va.vm_bo().map(|b| *b.data())), va.gem_offset())
 }
 
 fn part_str(p: Option<RemapPart>, obj: Option<u32>) -> String {
@@ -128,7 +128,7 @@ impl DriverGpuVm for ReplayVm {
     fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut StepCtx<'_>) -> kernel::Result<OpMapped<'op, Self>> {
         if let Some(out) = ctx.out.as_deref_mut() {
             let obj = obj_name(op.vm_bo().map(|b| *b.data()));
-            let _ = writeln!(out, "map [{:#x},{:#x},{obj},{:#x}]", op.addr(), op.range(), op.gem_offset());
+            let _ = writeln!(out, "map [{:#x},{:#x},{obj},{:#x}]", op.addr(), op.length(), op.gem_offset());
         }
         let va = ctx.pool.take().ok_or(ENOMEM)?;
         Ok(op.insert(va, ()))
@@ -154,18 +154,22 @@ impl DriverGpuVm for ReplayVm {
         ctx: &mut StepCtx<'_>,
     ) -> kernel::Result<OpRemapped<'op, Self>> {
         if let Some(out) = ctx.out.as_deref_mut() {
-            let obj = op.unmap_va().vm_bo().map(|b| *b.data());
+            let obj = op.va_to_unmap().vm_bo().map(|b| *b.data());
             let _ = writeln!(
                 out,
                 "remap prev={} next={} unmap={} keep={}",
                 part_str(op.prev(), obj),
                 part_str(op.next(), obj),
-                va_str(op.unmap_va()),
+                va_str(op.va_to_unmap()),
                 u8::from(op.keep())
             );
         }
-        let (done, removed) = op.remap(ctx.pool, (), ())?;
-        let _ = ctx.pool.put(removed.into_parts().1);
+        let allocs = ctx.pool.take_pair().ok_or(ENOMEM)?;
+        let (done, ret) = op.remap(allocs, (), ());
+        let _ = ctx.pool.put(ret.unmapped_va.into_parts().1);
+        if let Some(unused) = ret.unused_va {
+            let _ = ctx.pool.put(unused);
+        }
         Ok(done)
     }
 }

@@ -61,7 +61,7 @@ impl DriverGpuVm for Bare {
         op: OpUnmap<'op, Self>,
         ctx: &mut BareCtx<'_>,
     ) -> kernel::Result<OpUnmapped<'op, Self>> {
-        let r = op.va().va_range();
+        let r = op.va().range();
         unmap_range(&mut self.pt, r.start, r.end - r.start)?;
         let (done, removed) = op.remove();
         let _ = ctx.vas.put(removed.into_parts().1);
@@ -73,10 +73,14 @@ impl DriverGpuVm for Bare {
         op: OpRemap<'op, Self>,
         ctx: &mut BareCtx<'_>,
     ) -> kernel::Result<OpRemapped<'op, Self>> {
+        let allocs = ctx.vas.take_pair().ok_or(kernel::code::ENOMEM)?;
         let r = op.unmap_range();
         unmap_range(&mut self.pt, r.start, r.end - r.start)?;
-        let (done, removed) = op.remap(ctx.vas, (), ())?;
-        let _ = ctx.vas.put(removed.into_parts().1);
+        let (done, ret) = op.remap(allocs, (), ());
+        let _ = ctx.vas.put(ret.unmapped_va.into_parts().1);
+        if let Some(unused) = ret.unused_va {
+            let _ = ctx.vas.put(unused);
+        }
         Ok(done)
     }
 }

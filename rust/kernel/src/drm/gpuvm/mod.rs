@@ -10,8 +10,9 @@
 //! the driver's [`DriverGpuVm`] callbacks as it is computed, and the driver applies it at once — to the tree, through
 //! the op's own method, and to the page tables. That happens in the bind job, on the fence-signalling path, so the
 //! steps must not allocate: the driver pre-allocates [`GpuVaAlloc`]s (three for a map, two for an unmap cover the
-//! worst case) and obtains its [`VmBoRef`] in the ioctl. A vm_bo whose last reference drops in a step goes to a
-//! deferred list, freed by [`GpuVm::deferred_cleanup`] outside the path.
+//! worst case, given that each remap is handed two and the nodes that [`OpRemap::remap`] and [`OpUnmap::remove`]
+//! give back are recycled into the pool) and obtains its [`VmBoRef`] in the ioctl. A vm_bo whose last reference
+//! drops in a step goes to a deferred list, freed by [`GpuVm::deferred_cleanup`] outside the path.
 //!
 //! Op order and `keep` flags follow `__drm_gpuvm_sm_map()` and `__drm_gpuvm_sm_unmap()` exactly; `spec/gpuvm.md` has
 //! the table, and the reference vectors were printed by the C code.
@@ -25,6 +26,8 @@
 //! [`GemObject::gpuva_lock`]: crate::drm::gem::GemObject::gpuva_lock
 
 mod btree;
+mod reserve;
+mod sm_ops;
 mod va;
 mod vm_bo;
 
@@ -32,25 +35,27 @@ use core::cell::UnsafeCell;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ops::Range;
 use core::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
 
 use pinned_init::{pin_data, try_pin_init, InPlaceInit};
 
 pub use va::{
-    GpuVa, GpuVaAlloc, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped, RemapPart, RemovedVa,
-    VaPrealloc,
+    GpuVa, GpuVaAlloc, GpuVaRemoved, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapRet, OpRemapped, OpUnmap,
+    OpUnmapped, RemapPart, VaPrealloc,
 };
 pub use vm_bo::{GpuVmBo, VmBoRef};
 
-use crate::alloc::{self, fault::NoAllocSection};
+use crate::alloc;
 use crate::dma_fence::DmaFence;
 use crate::dma_resv::{DmaResv, DmaResvUsage, Exec, ResvHeld};
 use crate::drm::gem::IntoGemObject;
 use crate::drm::Driver;
-use crate::error::code::{EINVAL, ENOMEM};
+use crate::error::code::EINVAL;
 use crate::error::{Error, Result};
-use btree::{Node, NodePool, Tree, TreeMut};
+use btree::{NodePool, Tree};
+use reserve::{Deferred, Spare};
+use sm_ops::first_intersecting;
 
 /// The GEM object type of a VM: the driver's, never declared a second time.
 pub type ObjectOf<T> = <<T as DriverGpuVm>::Driver as Driver>::Object;
@@ -163,33 +168,6 @@ pub(crate) struct ResvLists<T: DriverGpuVm> {
     pub(crate) evict: Vec<Arc<GpuVmBo<T>>>,
 }
 
-/// The VM's reserve of VA-tree nodes, filled in the ioctl path and drawn on by the steps.
-///
-/// # Invariants
-/// `reserved` is the sum of the reservations of live [`VaPrealloc`]s of this VM.
-pub(crate) struct Spare<T: DriverGpuVm> {
-    pool: NodePool<GpuVa<T>>,
-    reserved: usize,
-}
-
-impl<T: DriverGpuVm> Spare<T> {
-    /// Tree nodes that `inserts` insertions may need in a tree of about `height` levels (one level of margin for a
-    /// tree that grows between the reservation and the bind).
-    pub(crate) fn nodes_for(height: usize, inserts: usize) -> usize {
-        (0..inserts).map(|i| height + 2 + i).sum()
-    }
-}
-
-/// vm_bos whose last reference dropped, waiting for [`GpuVm::deferred_cleanup`].
-///
-/// # Invariants
-/// `list.capacity() >= live`, where `live` counts the vm_bos of this VM not yet cleaned up; so pushing any of them
-/// never allocates.
-struct Deferred<T: DriverGpuVm> {
-    list: Vec<Arc<GpuVmBo<T>>>,
-    live: usize,
-}
-
 /// A DRM GPU VA space (`struct drm_gpuvm`), refcounted; see the [module documentation](self).
 ///
 /// # Invariants
@@ -225,27 +203,6 @@ unsafe impl<T: DriverGpuVm> Send for GpuVm<T> where ObjectOf<T>: Send + Sync {}
 
 /// A reference to a VM (`ARef<GpuVm<T>>`).
 pub type GpuVmRef<T> = Pin<Arc<GpuVm<T>>>;
-
-/// Reserves one slot on the deferred list for a new vm_bo; released unless committed.
-pub(crate) struct DeferredSlot<'a, T: DriverGpuVm> {
-    vm: &'a GpuVm<T>,
-    committed: bool,
-}
-
-impl<T: DriverGpuVm> DeferredSlot<'_, T> {
-    /// The vm_bo was created: keep the slot.
-    pub(crate) fn commit(mut self) {
-        self.committed = true;
-    }
-}
-
-impl<T: DriverGpuVm> Drop for DeferredSlot<'_, T> {
-    fn drop(&mut self) {
-        if !self.committed {
-            self.vm.deferred().live -= 1;
-        }
-    }
-}
 
 impl<T: DriverGpuVm> GpuVm<T> {
     /// Creates a VM over `[range.start, range.end)` with `reserve_range` kept for the kernel (empty for none), its
@@ -347,6 +304,17 @@ impl<T: DriverGpuVm> GpuVm<T> {
         Ok(unsafe { &mut *self.lists.get() })
     }
 
+    /// Finds or creates the vm_bo of `obj` in this VM (`drm_gpuvm_bo_obtain`, upstream's `GpuVm::obtain`); see
+    /// [`GpuVmBo::obtain`].
+    pub fn obtain(
+        self: &Pin<Arc<Self>>,
+        obj: &Arc<ObjectOf<T>>,
+        data: T::VmBoData,
+        held: &mut impl ResvHeld,
+    ) -> Result<VmBoRef<T>> {
+        GpuVmBo::obtain(self, obj, data, held)
+    }
+
     /// The vm_bos on the extobj list, for a holder of the VM resv.
     pub fn extobjs(&self, held: &mut impl ResvHeld) -> Result<Vec<Arc<GpuVmBo<T>>>> {
         let lists = self.resv_lists(held)?;
@@ -361,91 +329,6 @@ impl<T: DriverGpuVm> GpuVm<T> {
         let mut v = alloc::try_vec(lists.evict.len())?;
         v.extend(lists.evict.iter().cloned());
         Ok(v)
-    }
-
-    fn deferred(&self) -> MutexGuard<'_, Deferred<T>> {
-        self.deferred.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Makes room on the deferred list for one more vm_bo.
-    pub(crate) fn reserve_deferred_slot(&self) -> Result<DeferredSlot<'_, T>> {
-        let mut d = self.deferred();
-        let want = (d.live + 1).saturating_sub(d.list.len());
-        alloc::try_reserve(&mut d.list, want)?;
-        d.live += 1;
-        Ok(DeferredSlot { vm: self, committed: false })
-    }
-
-    /// Queues a vm_bo whose last reference dropped. Never allocates: its slot was reserved at creation.
-    pub(crate) fn defer(&self, bo: Arc<GpuVmBo<T>>) {
-        let mut d = self.deferred();
-        debug_assert!(d.list.len() < d.list.capacity(), "deferred slot missing");
-        d.list.push(bo);
-    }
-
-    fn spare(&self) -> MutexGuard<'_, Spare<T>> {
-        self.spare.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The VA tree's height after the last change (for sizing reservations outside the core).
-    pub fn height_hint(&self) -> usize {
-        self.height_hint.load(Ordering::Relaxed)
-    }
-
-    /// Reserves `n` more tree nodes and refills the reserve to cover every reservation, allocating (the ioctl path
-    /// of [`VaPrealloc`]). On failure nothing more is reserved; nodes allocated before the failure stay as spares.
-    pub(crate) fn reserve_tree_nodes(&self, n: usize) -> Result {
-        let mut sp = self.spare();
-        while sp.pool.len() < sp.reserved + n {
-            sp.pool.add(NodePool::alloc_node()?);
-        }
-        sp.reserved += n;
-        Ok(())
-    }
-
-    /// Releases a reservation (the nodes stay as spares).
-    pub(crate) fn release_tree_nodes(&self, n: usize) {
-        let mut sp = self.spare();
-        sp.reserved = sp.reserved.saturating_sub(n);
-    }
-
-    /// Tree nodes in the reserve.
-    pub fn spare_tree_nodes(&self) -> usize {
-        self.spare().pool.len()
-    }
-
-    /// Number of vm_bos waiting for [`Self::deferred_cleanup`].
-    pub fn deferred_len(&self) -> usize {
-        self.deferred().list.len()
-    }
-
-    /// Frees the vm_bos whose last reference dropped (`drm_gpuvm_bo_deferred_cleanup`): unlinks each from its
-    /// object's gpuva list and from the extobj/evict lists. Takes the VM resv itself, so it must not be called with
-    /// that resv held.
-    pub fn deferred_cleanup(&self) {
-        loop {
-            // Pop under the leaf mutex, then work without it: the list keeps its capacity (the invariant).
-            let Some(bo) = self.deferred().list.pop() else { break };
-            {
-                let mut list = bo.obj().gem().gpuva_lock();
-                if let Some(pos) = list
-                    .vm_bos
-                    .iter()
-                    .position(|e| core::ptr::eq(Arc::as_ptr(e) as *const u8, Arc::as_ptr(&bo) as *const u8))
-                {
-                    drop(list.vm_bos.swap_remove(pos));
-                }
-            }
-            if bo.is_extobj() || bo.is_evicted() {
-                let mut g = self.resv.lock();
-                if let Ok(lists) = self.resv_lists(&mut g) {
-                    lists.extobj.retain(|b| !Arc::ptr_eq(b, &bo));
-                    lists.evict.retain(|b| !Arc::ptr_eq(b, &bo));
-                }
-            }
-            self.deferred().live -= 1;
-            drop(bo);
-        }
     }
 
     /// Locks the VM resv, the resv of every external object and `extra` in one transaction (`drm_gpuvm_exec_lock`,
@@ -545,9 +428,9 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         &mut self.state_mut().data
     }
 
-    /// Finds or creates the vm_bo of `obj` in this VM ([`GpuVmBo::obtain`]).
+    /// Finds or creates the vm_bo of `obj` in this VM ([`GpuVm::obtain`]).
     pub fn obtain(&self, obj: &Arc<ObjectOf<T>>, data: T::VmBoData, held: &mut impl ResvHeld) -> Result<VmBoRef<T>> {
-        GpuVmBo::obtain(&self.vm, obj, data, held)
+        self.vm.obtain(obj, data, held)
     }
 
     /// Number of VAs (the kernel-reserved node not counted).
@@ -562,7 +445,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
 
     /// The VA that exactly covers `[addr, addr + range)` (`drm_gpuva_find`).
     pub fn find(&self, addr: u64, range: u64) -> Option<&GpuVa<T>> {
-        self.state().tree.get(addr).map(|n| &n.val).filter(|va| va.range() == range)
+        self.state().tree.get(addr).map(|n| &n.val).filter(|va| va.length() == range)
     }
 
     /// The first VA, in address order, that intersects `[addr, addr + range)` (`drm_gpuva_find_first`).
@@ -579,114 +462,6 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
     /// The driver's data of a VA, mutably.
     pub fn va_data_mut(&mut self, addr: u64) -> Option<&mut T::VaData> {
         self.state_mut().tree.get_mut(addr).and_then(|n| n.val_data_mut())
-    }
-
-    /// Maps `req` (`drm_gpuvm_sm_map`): hands the driver, in the kernel's order, at most one leading remap, the
-    /// unmaps of every VA inside the request, at most one trailing remap, then the map. `EINVAL` (and no step) for an
-    /// invalid range or a vm_bo of another VM; a step's error stops the walk with earlier steps applied.
-    pub fn sm_map(&mut self, req: OpMapRequest<'_, T>, ctx: &mut T::SmContext<'_>) -> Result {
-        let OpMapRequest { addr, range, gem_offset, vm_bo, flags } = req;
-        if !self.range_valid(addr, range) || vm_bo.is_some_and(|b| !core::ptr::eq(&**b.vm(), &*self.vm)) {
-            return Err(EINVAL);
-        }
-        let req_end = addr + range;
-        // In immediate mode the steps run in the fence-signalling path: any allocation through `kernel::alloc` there
-        // fails and is counted (`dma_fence_begin_signalling` lockdep annotation in the kernel).
-        let (CoreState { data, tree }, vm) = self.parts();
-        let mut spare = vm.spare();
-        // Reserve check before any step: three insertions at most (new VA, prev, next).
-        if spare.pool.len() < tree.nodes_needed(3) {
-            return Err(ENOMEM);
-        }
-        let pool = &mut spare.pool;
-        let _signalling = NoAllocSection::begin();
-        // The walk holds no reference into the tree across a step: each VA is read into a `VaSnap` (plain values)
-        // while the tree is borrowed shared, the step is handed the VA's key, and the next VA is found before the step
-        // changes the tree (a step only removes or splits its own VA, below the next one's start).
-        let mut cur = first_intersecting(tree, addr, req_end).map(|n| VaSnap::of(&n.val, vm_bo));
-        while let Some(VaSnap { addr: va_addr, end: va_end, offset: va_off, same_obj }) = cur {
-            let key = va_addr;
-            let stop = va_end >= req_end;
-            cur = if stop { None } else { next_intersecting(tree, key, req_end).map(|n| VaSnap::of(&n.val, vm_bo)) };
-            if va_addr == addr {
-                let keep = same_obj && va_off == gem_offset;
-                if va_end <= req_end {
-                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
-                } else {
-                    let next =
-                        RemapPart { addr: req_end, range: va_end - req_end, gem_offset: va_off.wrapping_add(range) };
-                    step_remap(data, TreeMut { tree, pool }, key, None, Some(next), keep, ctx)?;
-                }
-            } else if va_addr < addr {
-                let head = addr - va_addr;
-                let keep = same_obj && va_off.wrapping_add(head) == gem_offset;
-                let prev = RemapPart { addr: va_addr, range: head, gem_offset: va_off };
-                let next = (va_end > req_end).then(|| RemapPart {
-                    addr: req_end,
-                    range: va_end - req_end,
-                    gem_offset: va_off.wrapping_add(head).wrapping_add(range),
-                });
-                step_remap(data, TreeMut { tree, pool }, key, Some(prev), next, keep, ctx)?;
-            } else {
-                let keep = same_obj && va_off == gem_offset.wrapping_add(va_addr - addr);
-                if va_end <= req_end {
-                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
-                } else {
-                    let next = RemapPart {
-                        addr: req_end,
-                        range: va_end - req_end,
-                        gem_offset: va_off.wrapping_add(req_end - va_addr),
-                    };
-                    step_remap(data, TreeMut { tree, pool }, key, None, Some(next), keep, ctx)?;
-                }
-            }
-        }
-        let op =
-            OpMap { addr, range, offset: gem_offset, flags, vm_bo, tree: TreeMut { tree, pool }, _op: PhantomData };
-        let res = data.sm_step_map(op, ctx).map(drop);
-        vm.height_hint.store(tree.height(), Ordering::Relaxed);
-        res
-    }
-
-    /// Unmaps `[addr, addr + range)` (`drm_gpuvm_sm_unmap`): each VA inside goes with an unmap, each VA straddling an
-    /// edge is split with a remap (`keep` is always false). A range holding no VA emits nothing. `EINVAL` (and no
-    /// step) for an invalid range.
-    pub fn sm_unmap(&mut self, addr: u64, range: u64, ctx: &mut T::SmContext<'_>) -> Result {
-        if !self.range_valid(addr, range) {
-            return Err(EINVAL);
-        }
-        let req_end = addr + range;
-        let (CoreState { data, tree }, vm) = self.parts();
-        let mut spare = vm.spare();
-        // Reserve check before any step: two insertions at most (prev and next of a VA split in three).
-        if spare.pool.len() < tree.nodes_needed(2) {
-            return Err(ENOMEM);
-        }
-        let pool = &mut spare.pool;
-        let _signalling = NoAllocSection::begin();
-        // As in `sm_map`: plain values across the steps, never a reference into the tree.
-        let mut cur = first_intersecting(tree, addr, req_end).map(|n| VaSnap::of(&n.val, None));
-        while let Some(VaSnap { addr: va_addr, end: va_end, offset: va_off, .. }) = cur {
-            let key = va_addr;
-            cur = if va_end >= req_end {
-                None
-            } else {
-                next_intersecting(tree, key, req_end).map(|n| VaSnap::of(&n.val, None))
-            };
-            let prev = (va_addr < addr).then(|| RemapPart { addr: va_addr, range: addr - va_addr, gem_offset: va_off });
-            let next = (va_end > req_end).then(|| RemapPart {
-                addr: req_end,
-                range: va_end - req_end,
-                gem_offset: va_off.wrapping_add(req_end - va_addr),
-            });
-            if prev.is_some() || next.is_some() {
-                step_remap(data, TreeMut { tree, pool }, key, prev, next, false, ctx)?;
-            } else {
-                step_unmap(data, TreeMut { tree, pool }, key, false, ctx)?;
-            }
-        }
-        vm.height_hint.store(tree.height(), Ordering::Relaxed);
-        Ok(())
     }
 }
 
@@ -705,61 +480,4 @@ impl<T: DriverGpuVm> Drop for GpuVmCore<T> {
         drop(spare);
         self.vm.deferred_cleanup();
     }
-}
-
-/// What the `sm_map`/`sm_unmap` walks need of a VA, copied out of the tree so that no reference into it is held
-/// while a step changes it.
-struct VaSnap {
-    addr: u64,
-    end: u64,
-    offset: u64,
-    /// Whether the VA maps the request's object.
-    same_obj: bool,
-}
-
-impl VaSnap {
-    fn of<T: DriverGpuVm>(va: &GpuVa<T>, req: Option<&VmBoRef<T>>) -> Self {
-        VaSnap { addr: va.addr(), end: va.end(), offset: va.gem_offset(), same_obj: va.same_obj(req) }
-    }
-}
-
-/// The first VA intersecting `[addr, end)`: the one starting at or below `addr` if it reaches past it, else the
-/// first one starting inside.
-fn first_intersecting<T: DriverGpuVm>(tree: &Tree<GpuVa<T>>, addr: u64, end: u64) -> Option<&Node<GpuVa<T>>> {
-    match tree.floor(addr) {
-        Some(n) if n.val.end() > addr => Some(n),
-        _ => next_intersecting(tree, addr, end),
-    }
-}
-
-/// The first VA starting in `(after, end)`.
-fn next_intersecting<T: DriverGpuVm>(tree: &Tree<GpuVa<T>>, after: u64, end: u64) -> Option<&Node<GpuVa<T>>> {
-    after.checked_add(1).and_then(|k| tree.ceil(k)).filter(|n| n.key < end)
-}
-
-/// Hands the VA with key `key` (in `tree`, see the callers) to the driver's unmap step.
-fn step_unmap<T: DriverGpuVm>(
-    data: &mut T,
-    tree: TreeMut<'_, GpuVa<T>>,
-    key: u64,
-    keep: bool,
-    ctx: &mut T::SmContext<'_>,
-) -> Result {
-    let op = OpUnmap::new(tree, key, keep);
-    data.sm_step_unmap(op, ctx).map(drop)
-}
-
-/// Hands the VA with key `key` (in `tree`, see the callers) to the driver's remap step.
-#[allow(clippy::too_many_arguments)]
-fn step_remap<T: DriverGpuVm>(
-    data: &mut T,
-    tree: TreeMut<'_, GpuVa<T>>,
-    key: u64,
-    prev: Option<RemapPart>,
-    next: Option<RemapPart>,
-    keep: bool,
-    ctx: &mut T::SmContext<'_>,
-) -> Result {
-    let op = OpRemap::new(tree, key, prev, next, keep);
-    data.sm_step_remap(op, ctx).map(drop)
 }

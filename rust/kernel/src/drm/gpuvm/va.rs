@@ -8,11 +8,12 @@ use core::marker::PhantomData;
 use core::ops::Range;
 
 use super::btree::{Node, TreeMut};
+use super::reserve::Spare;
+use super::GpuVmRef;
 use super::{DriverGpuVm, ObjectOf, VmBoRef};
-use super::{GpuVmRef, Spare};
 use crate::alloc;
 use crate::drm::gem::IntoGemObject;
-use crate::error::code::{EINVAL, ENOMEM};
+use crate::error::code::EINVAL;
 use crate::error::Result;
 
 /// One mapping of the VA space.
@@ -39,8 +40,8 @@ impl<T: DriverGpuVm> GpuVa<T> {
         self.addr
     }
 
-    /// Length in bytes.
-    pub fn range(&self) -> u64 {
+    /// Length in bytes (`drm_gpuva::va.range`).
+    pub fn length(&self) -> u64 {
         self.range
     }
 
@@ -49,8 +50,8 @@ impl<T: DriverGpuVm> GpuVa<T> {
         self.addr + self.range
     }
 
-    /// `addr..end`.
-    pub fn va_range(&self) -> Range<u64> {
+    /// The addresses the VA covers, `addr..end`.
+    pub fn range(&self) -> Range<u64> {
         self.addr..self.end()
     }
 
@@ -120,14 +121,14 @@ impl<T: DriverGpuVm> GpuVaAlloc<T> {
 
 /// A VA taken out of the tree by a step, already unlinked from its vm_bo. Its node can be reused as a
 /// [`GpuVaAlloc`] and its driver data taken back.
-pub struct RemovedVa<T: DriverGpuVm> {
+pub struct GpuVaRemoved<T: DriverGpuVm> {
     node: Box<Node<GpuVa<T>>>,
     addr: u64,
     range: u64,
     offset: u64,
 }
 
-impl<T: DriverGpuVm> RemovedVa<T> {
+impl<T: DriverGpuVm> GpuVaRemoved<T> {
     fn take(tree: &mut TreeMut<'_, GpuVa<T>>, key: u64) -> Self {
         match tree.remove(key) {
             Some(n) => Self::unlinked(n),
@@ -144,12 +145,17 @@ impl<T: DriverGpuVm> RemovedVa<T> {
             drop(bo);
         }
         let (addr, range, offset) = (node.val.addr, node.val.range, node.val.offset);
-        RemovedVa { node, addr, range, offset }
+        GpuVaRemoved { node, addr, range, offset }
     }
 
     /// The range the VA covered.
-    pub fn va_range(&self) -> Range<u64> {
+    pub fn range(&self) -> Range<u64> {
         self.addr..self.addr + self.range
+    }
+
+    /// Its length in bytes.
+    pub fn length(&self) -> u64 {
+        self.range
     }
 
     /// The object offset it had.
@@ -205,9 +211,14 @@ impl<'op, T: DriverGpuVm> OpMap<'op, T> {
         self.addr
     }
 
-    /// Length.
-    pub fn range(&self) -> u64 {
+    /// Length in bytes.
+    pub fn length(&self) -> u64 {
         self.range
+    }
+
+    /// The addresses to map, `addr..addr + length`.
+    pub fn range(&self) -> Range<u64> {
+        self.addr..self.addr + self.range
     }
 
     /// Object offset.
@@ -279,8 +290,8 @@ impl<'op, T: DriverGpuVm> OpUnmap<'op, T> {
     }
 
     /// Removes the VA from the tree and unlinks it from its vm_bo (`drm_gpuva_unmap` + `drm_gpuva_unlink`).
-    pub fn remove(mut self) -> (OpUnmapped<'op, T>, RemovedVa<T>) {
-        let removed = RemovedVa::take(&mut self.tree, self.key);
+    pub fn remove(mut self) -> (OpUnmapped<'op, T>, GpuVaRemoved<T>) {
+        let removed = GpuVaRemoved::take(&mut self.tree, self.key);
         (OpUnmapped(PhantomData, PhantomData), removed)
     }
 }
@@ -324,8 +335,8 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
         OpRemap { key, prev, next, keep, tree, _op: PhantomData }
     }
 
-    /// The VA being split.
-    pub fn unmap_va(&self) -> &GpuVa<T> {
+    /// The VA being split (`drm_gpuva_op_remap::unmap->va`).
+    pub fn va_to_unmap(&self) -> &GpuVa<T> {
         op_va(&self.tree, self.key)
     }
 
@@ -347,7 +358,7 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
     /// The range whose page-table entries go away (`drm_gpuva_op_remap_to_unmap_range`): from the end of `prev` (or
     /// the old start) to the start of `next` (or the old end).
     pub fn unmap_range(&self) -> Range<u64> {
-        let va = self.unmap_va();
+        let va = self.va_to_unmap();
         let start = self.prev.map_or(va.addr(), |p| p.addr + p.range);
         let end = self.next.map_or(va.end(), |n| n.addr);
         start..end
@@ -358,43 +369,54 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
         usize::from(self.prev.is_some()) + usize::from(self.next.is_some())
     }
 
-    /// Applies the remap (`drm_gpuva_remap` + link of the parts + unlink of the old VA), taking the nodes of the
-    /// surviving parts from `pool`: they get the old VA's vm_bo and flags, and `prev_data`/`next_data` (dropped for a
-    /// part that does not exist). The parts are linked before the old VA is unlinked, so the vm_bo's count never
-    /// touches zero in between. `ENOMEM`, with nothing changed, if `pool` holds fewer than [`Self::vas_needed`] nodes
-    /// — the pre-allocation bug this guards against crashed Panthor once.
+    /// Applies the remap (`drm_gpuva_remap` + link of the parts + unlink of the old VA), giving the surviving parts
+    /// the nodes in `va_alloc` (the first for `prev`, the second for `next`; a node whose part does not exist comes
+    /// back in [`OpRemapRet::unused_va`]): they get the old VA's vm_bo and flags, and `prev_data`/`next_data` (dropped
+    /// for a part that does not exist). The parts are linked before the old VA is unlinked, so the vm_bo's count never
+    /// touches zero in between. Cannot fail: the nodes are the caller's, and the tree nodes the insertions need were
+    /// reserved before the first step.
     pub fn remap(
         mut self,
-        pool: &mut VaPrealloc<T>,
+        va_alloc: [GpuVaAlloc<T>; 2],
         prev_data: T::VaData,
         next_data: T::VaData,
-    ) -> Result<(OpRemapped<'op, T>, RemovedVa<T>)> {
-        if pool.len() < self.vas_needed() {
-            return Err(ENOMEM);
-        }
+    ) -> (OpRemapped<'op, T>, OpRemapRet<T>) {
+        let [va1, va2] = va_alloc;
         // The surviving head has the old VA's key and the tail sits where the old VA was: one of them takes the old
         // VA's place in the tree, in place, and only the other is inserted. One descent finds that place and reads
         // the old VA's vm_bo and flags for the parts.
         let Some(first_key) = self.prev.or(self.next).map(|p| p.addr) else {
+            // Neither part survives: `sm_map`/`sm_unmap` emit an unmap then, never such a remap; handled anyway.
             let old = self.take_node();
-            return Ok((OpRemapped(PhantomData, PhantomData), RemovedVa::unlinked(old)));
+            let ret = OpRemapRet { unmapped_va: GpuVaRemoved::unlinked(old), unused_va: Some(va1) };
+            drop(va2);
+            return (OpRemapped(PhantomData, PhantomData), ret);
         };
         let Some(slot) = self.tree.tree.slot(self.key, first_key) else {
             // The op was built from this very key with the tree borrowed mutably ever since.
             unreachable!("GPUVM op refers to a VA that is not in the tree");
         };
         let (old_bo, flags) = (&slot.entry().val.vm_bo, slot.entry().val.flags);
-        let mut parts = [None, None];
-        for (part_slot, (part, data)) in parts.iter_mut().zip([(self.prev, prev_data), (self.next, next_data)]) {
-            if let (Some(p), Some(va)) = (part, part.and_then(|_| pool.take())) {
-                *part_slot = Some(va.fill(p.addr, p.range, p.gem_offset, flags, old_bo.clone(), data));
+        let mut unused_va = None;
+        let prev = match self.prev {
+            Some(p) => Some(va1.fill(p.addr, p.range, p.gem_offset, flags, old_bo.clone(), prev_data)),
+            None => {
+                unused_va = Some(va1);
+                None
             }
-        }
-        let [prev, next] = parts;
-        let (first, second) = match prev {
-            Some(p) => (p, next),
-            // `first_key` came from `next` alone, which the pool check above guaranteed a node for.
-            None => (next.unwrap_or_else(|| unreachable!("remap part without a node")), None),
+        };
+        let next = match self.next {
+            Some(n) => Some(va2.fill(n.addr, n.range, n.gem_offset, flags, old_bo.clone(), next_data)),
+            None => {
+                unused_va = Some(va2);
+                None
+            }
+        };
+        let (first, second) = match (prev, next) {
+            (Some(p), n) => (p, n),
+            (None, Some(n)) => (n, None),
+            // `first_key` came from `prev` or `next`, so one of them was filled.
+            (None, None) => unreachable!("remap with a first key but no part"),
         };
         let old = if slot.fits {
             slot.put(first)
@@ -407,7 +429,7 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
         if let Some(n) = second {
             self.insert_part(n);
         }
-        Ok((OpRemapped(PhantomData, PhantomData), RemovedVa::unlinked(old)))
+        (OpRemapped(PhantomData, PhantomData), OpRemapRet { unmapped_va: GpuVaRemoved::unlinked(old), unused_va })
     }
 
     fn take_node(&mut self) -> Box<Node<GpuVa<T>>> {
@@ -423,6 +445,14 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
             unreachable!("GPUVM remap part overlaps a live VA");
         }
     }
+}
+
+/// What [`OpRemap::remap`] hands back (`OpRemapRet` upstream).
+pub struct OpRemapRet<T: DriverGpuVm> {
+    /// The VA the remap took out of the tree, already unlinked from its vm_bo.
+    pub unmapped_va: GpuVaRemoved<T>,
+    /// The node of `va_alloc` that no surviving part needed, if only one part survives.
+    pub unused_va: Option<GpuVaAlloc<T>>,
 }
 
 /// Pre-allocated nodes for one bind op (Tyr's `VmOpResources` slots): VA nodes, and a reservation of VA-tree
@@ -503,7 +533,15 @@ impl<T: DriverGpuVm> VaPrealloc<T> {
         self.slots.iter_mut().find_map(|s| s.take())
     }
 
-    /// Gives a VA node back (a recycled [`RemovedVa`] node, say); returns it if the pool is full.
+    /// Takes two VA nodes, for [`OpRemap::remap`]; `None`, with the pool unchanged, if fewer are left.
+    pub fn take_pair(&mut self) -> Option<[GpuVaAlloc<T>; 2]> {
+        if self.len() < 2 {
+            return None;
+        }
+        Some([self.take()?, self.take()?])
+    }
+
+    /// Gives a VA node back (a recycled [`GpuVaRemoved`] node, say); returns it if the pool is full.
     pub fn put(&mut self, va: GpuVaAlloc<T>) -> core::result::Result<(), GpuVaAlloc<T>> {
         match self.slots.iter_mut().find(|s| s.is_none()) {
             Some(s) => {

@@ -143,7 +143,7 @@ fn snapshot(vm: &Vm) -> Snapshot {
     for v in core.vas() {
         vas.push(VaView {
             addr: v.addr(),
-            size: v.range(),
+            size: v.length(),
             bo: v.vm_bo().map(|b| b.obj().clone()),
             offset: v.gem_offset(),
             flags: v.flags(),

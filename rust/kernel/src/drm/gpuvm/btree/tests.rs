@@ -1,0 +1,124 @@
+//! Unit and property tests of the VA tree against `std::collections::BTreeSet`.
+
+use super::*;
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+
+fn pool(n: usize) -> NodePool<()> {
+    let mut p = NodePool::default();
+    for _ in 0..n {
+        p.add(NodePool::alloc_node().unwrap());
+    }
+    p
+}
+
+proptest! {
+    #[test]
+    fn tree_matches_a_btreeset(ops in proptest::collection::vec((any::<bool>(), 0u64..400), 0..600)) {
+        let mut t = Tree::new().unwrap();
+        let mut p = pool(0);
+        let mut m = BTreeSet::new();
+        for (ins, k) in ops {
+            if ins {
+                let need = t.nodes_needed(1);
+                while p.len() < need {
+                    p.add(NodePool::alloc_node().unwrap());
+                }
+                prop_assert_eq!(t.insert(Box::new(Node::new(k, ())), &mut p).is_ok(), m.insert(k));
+            } else {
+                prop_assert_eq!(t.remove(k, &mut p).map(|n| n.key), m.take(&k));
+            }
+            t.check();
+        }
+        let keys: Vec<u64> = t.iter().map(|n| n.key).collect();
+        prop_assert_eq!(keys, m.iter().copied().collect::<Vec<_>>());
+        for q in 0..402 {
+            prop_assert_eq!(t.floor(q).map(|n| n.key), m.range(..=q).next_back().copied());
+            prop_assert_eq!(t.ceil(q).map(|n| n.key), m.range(q..).next().copied());
+            prop_assert_eq!(t.get(q).map(|n| n.key), m.get(&q).copied());
+            prop_assert_eq!(t.get_mut(q).map(|n| n.key), m.get(&q).copied());
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn replace_keeps_the_tree_ordered(keys in proptest::collection::btree_set(0u64..2000, 1..300),
+                                      picks in proptest::collection::vec((any::<prop::sample::Index>(), 0u64..40), 1..50)) {
+        let mut t = Tree::new().unwrap();
+        let mut p = pool(0);
+        let mut m: BTreeSet<u64> = BTreeSet::new();
+        for &k in &keys {
+            while p.len() < t.nodes_needed(1) {
+                p.add(NodePool::alloc_node().unwrap());
+            }
+            prop_assert!(t.insert(Box::new(Node::new(k, ())), &mut p).is_ok());
+            m.insert(k);
+        }
+        // Shrink the tree so that stale separators exist.
+        for k in keys.iter().copied().filter(|k| k % 3 == 0) {
+            t.remove(k, &mut p);
+            m.remove(&k);
+        }
+        for (ix, delta) in picks {
+            if m.is_empty() {
+                break;
+            }
+            let k = *ix.get(&m.iter().copied().collect::<Vec<_>>());
+            let new = k + delta;
+            let fits = delta == 0 || m.range(k + 1..=new).next().is_none();
+            match t.replace(k, Box::new(Node::new(new, ()))) {
+                Ok(old) => {
+                    prop_assert!(fits);
+                    prop_assert_eq!(old.key, k);
+                    m.remove(&k);
+                    m.insert(new);
+                }
+                Err(n) => prop_assert_eq!(n.key, new),
+            }
+            t.check();
+            prop_assert_eq!(t.iter().map(|n| n.key).collect::<Vec<_>>(), m.iter().copied().collect::<Vec<_>>());
+        }
+        prop_assert!(t.replace(5000, Box::new(Node::new(5000, ()))).map(|n| n.key).is_err());
+    }
+}
+
+#[test]
+fn an_insert_without_enough_spares_changes_nothing() {
+    let mut t = Tree::new().unwrap();
+    let mut p = pool(t.nodes_needed(1));
+    for k in 0..B as u64 {
+        assert!(t.insert(Box::new(Node::new(k, ())), &mut p).is_ok());
+    }
+    // The leaf is full: the next insertion would split it and add a root, two nodes; give it one.
+    let mut short = pool(1);
+    let back = t.insert(Box::new(Node::new(100, ())), &mut short).map(|_| ()).unwrap_err();
+    assert_eq!(back.key, 100);
+    assert_eq!((t.len(), t.height(), short.len()), (B, 1, 1));
+    assert_eq!(t.check(), B);
+    // Even a key that fits without a split is refused without the worst-case reserve.
+    let mut empty = pool(0);
+    assert!(t.insert(Box::new(Node::new(200, ())), &mut empty).is_err());
+    assert_eq!(t.len(), B);
+}
+
+#[test]
+fn ascending_inserts_then_removals_return_every_node() {
+    let mut t = Tree::new().unwrap();
+    let mut p = pool(0);
+    for k in 0..5000u64 {
+        while p.len() < t.nodes_needed(1) {
+            p.add(NodePool::alloc_node().unwrap());
+        }
+        assert!(t.insert(Box::new(Node::new(k, ())), &mut p).is_ok());
+    }
+    t.check();
+    assert!(t.height() >= 3);
+    let before = p.len();
+    for k in (0..5000u64).rev() {
+        assert_eq!(t.remove(k, &mut p).map(|n| n.key), Some(k));
+    }
+    t.check();
+    assert_eq!((t.len(), t.height()), (0, 1));
+    assert!(p.len() > before);
+}
