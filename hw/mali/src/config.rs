@@ -1,6 +1,6 @@
 //! What the modelled GPU reports about itself and how long its operations take.
 
-/// The read-only identity and feature registers (spec `mali-g610.md` §2).
+/// The read-only identity and feature registers (`Documentation/hardware.md#identity-registers`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GpuIds {
     /// GPU_ID.

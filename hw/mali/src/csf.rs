@@ -1,5 +1,5 @@
 //! The MCU, modelled natively: the firmware image it "runs", the CSF shared interface it publishes in memory and the
-//! global REQ/ACK protocol it answers (spec `csf.md` §2–§8).
+//! global REQ/ACK protocol it answers (`Documentation/hardware.md#firmware-image`).
 //!
 //! Every MCU access to interface memory goes through AS 0 (the MCU's VM), as on silicon: the driver must have mapped the
 //! shared section at [`SHARED_VA`] and made AS 0 live before it starts the MCU. The group/stream (CSG/CS) interfaces are
@@ -497,7 +497,7 @@ pub(crate) fn idle_timer_expired(st: &mut State, gen: u64) {
 }
 
 /// How long a stalled MCU access waits before it is tried again (model time). Accesses to a LOCKed region wait for
-/// the unlock (`mali-g610.md` §6: "GPU accesses to it wait until unlocked"); the MCU's work is event-driven, so it
+/// the unlock (`Documentation/hardware.md#mmu_control-and-address-spaces`: "GPU accesses to it wait until unlocked"); the MCU's work is event-driven, so it
 /// is re-run once the host has had time to finish its page-table update.
 const STALL_RETRY_NS: u64 = 1_000;
 

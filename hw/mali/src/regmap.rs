@@ -1,5 +1,5 @@
 //! The register map as a bring-up engineer reads it: the blocks of the MMIO window and the bit fields of each register,
-//! as data (spec `mali-g610.md` §3–§6). [`decode`] is the one piece of logic: it splits a value along a field table.
+//! as data (`Documentation/hardware.md#register-map`). [`decode`] is the one piece of logic: it splits a value along a field table.
 //!
 //! Offsets and codes live in [`crate::regs`]; this module only names what the bits of a value mean, so that dumps and
 //! tools (`tyr hw regs`) print `arch_major=10` rather than a bare `0xa8670005`.

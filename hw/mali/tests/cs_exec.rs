@@ -1,5 +1,5 @@
 //! Command streams executed by the native MCU, driven as a driver drives them: CSG/CS programming in the shared section,
-//! rings and BOs in the group's AS, doorbells over MMIO, results read back from RAM (`csf.md` §6–§12, `cs-isa.md`).
+//! rings and BOs in the group's AS, doorbells over MMIO, results read back from RAM (`Documentation/hardware.md#csg-and-cs-interfaces`, `Documentation/hardware.md#cs-instructions`).
 //! Time is stepped explicitly; nothing sleeps.
 
 mod common;
@@ -38,7 +38,7 @@ fn regs(t: &Gpu) -> [u32; 96] {
 
 // ---- the IGT job -------------------------------------------------------------------------------------------------
 
-/// `panthor_group@group_submit` end to end (`cs-isa.md` §9–§10, `csf.md` §10): the exact preamble and stream words,
+/// `panthor_group@group_submit` end to end (`Documentation/hardware.md#panthors-ring-preamble`, `Documentation/hardware.md#a-submission-end-to-end`): the exact preamble and stream words,
 /// 0xDEADBEEF in the result BO, the queue's sync object signalled, extract = insert = 128, SYNC_UPDATE + JOB IRQ 0.
 #[test]
 fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
@@ -393,7 +393,7 @@ fn a_cs_with_an_unusable_ring_is_fatal_with_a_config_fault() {
 
 // ---- blocking and scheduling -------------------------------------------------------------------------------------
 
-/// Panthor's tick reads the blocked state after a STATUS_UPDATE (`csf.md` §7.2).
+/// Panthor's tick reads the blocked state after a STATUS_UPDATE (`Documentation/hardware.md#csg-and-cs-interfaces`).
 fn status_update(t: &Gpu, g: u32) {
     let state = t.rd(csf::csg_iface(g).0 + csg::REQ) & csg::STATE_MASK;
     t.csg_request(g, state, csg::STATUS_UPDATE, 0);

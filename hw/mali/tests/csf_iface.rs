@@ -1,4 +1,4 @@
-//! The CSF interfaces as Panthor discovers them (counts, strides, layouts, `csf.md` §3, §6, §7) and the global requests
+//! The CSF interfaces as Panthor discovers them (counts, strides, layouts, `Documentation/hardware.md#interface-discovery`) and the global requests
 //! beyond boot: COUNTER_EN, the idle timer and its GLB IDLE event, CSG state changes and CS starts, JOB IRQ bits. Time is
 //! stepped explicitly; nothing sleeps.
 
@@ -123,7 +123,7 @@ fn published_interfaces_pass_panthors_discovery_checks() {
     }
 }
 
-/// The CSIF_INFO Panthor derives (`csf.md` §3) is the real G610's: 8 CSG slots, 8 CS, 96 registers, 8 scoreboards.
+/// The CSIF_INFO Panthor derives (`Documentation/hardware.md#interface-discovery`) is the real G610's: 8 CSG slots, 8 CS, 96 registers, 8 scoreboards.
 #[test]
 fn derived_csif_info_matches_the_real_g610() {
     let r = booted();
@@ -177,7 +177,7 @@ fn interface_blocks_are_disjoint_and_large_enough_for_their_fields() {
 }
 
 /// A slow reset zeroes the shared section; the restarted MCU must publish the same blocks at the same VAs (Panthor
-/// keeps its pointers, `csf.md` §4.5).
+/// keeps its pointers, `Documentation/hardware.md#global-interface`).
 #[test]
 fn control_blocks_are_republished_identically_after_a_slow_reset() {
     let r = booted();

@@ -1,6 +1,6 @@
 //! The page-table walker: translates one VA of an address space by reading its tables from RAM.
 //!
-//! Written from the VMSAv8-64 stage-1 rules as `mali-g610.md` §10 states them (4 KiB granule, up to four levels,
+//! Written from the VMSAv8-64 stage-1 rules as `Documentation/hardware.md#mmu-translation` states them (4 KiB granule, up to four levels,
 //! table/block/page descriptors, hierarchical table permissions, access flag, AttrIndx → MEMATTR). It is deliberately
 //! independent of `kernel::io_pgtable`: the two are held against each other by tests.
 //!

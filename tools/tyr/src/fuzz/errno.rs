@@ -1,5 +1,5 @@
-//! Which errnos each ioctl may return, from `panthor-uapi.md` (§1.2 core rules, §2.2 object arrays, §7 per ioctl,
-//! §11 DRM core). `EFAULT` is allowed everywhere (any pointer, the argument's included, may be bad) and so is
+//! Which errnos each ioctl may return, from `Documentation/uapi.md` (the DRM core's own
+//! checks, object arrays, the per-ioctl checks and the DRM core ioctls). `EFAULT` is allowed everywhere (any pointer, the argument's included, may be bad) and so is
 //! `ENOMEM` where a user-chosen size or count decides an allocation (an object array, a BO, a dma-buf).
 
 use kernel::code::*;

@@ -1,5 +1,5 @@
 //! The generator: from a seed, structure-aware steps — each ioctl's argument laid out field by field (spec
-//! `panthor-uapi.md` §6, §11), with values drawn mostly from what the files hold now (their handles, VM ids, syncobjs,
+//! `Documentation/uapi.md#struct-layouts`), with values drawn mostly from what the files hold now (their handles, VM ids, syncobjs,
 //! mmap offsets, exported descriptors), else from each field's boundaries, another file's handles, or garbage; user
 //! pointers valid, null, unmapped, read-only or wild; sizes, strides, pads and flags valid or not.
 
@@ -535,7 +535,7 @@ impl Gen {
 }
 
 impl Gen {
-    /// GROUP_* and TILER_HEAP_*, field by field (`panthor-uapi.md` §6.5, §6.6), now and then plain garbage.
+    /// GROUP_* and TILER_HEAP_*, field by field (`Documentation/uapi.md#struct-layouts`), now and then plain garbage.
     fn group_call(&mut self, c: &mut Call, me: &FileView, other: &FileView) -> u32 {
         if self.chance(0.05) {
             let k = [

@@ -1,4 +1,4 @@
-//! `tyr fuzz`: a structure-aware ioctl fuzzer for the Tyr render node (issue 9).
+//! `tyr fuzz`: a structure-aware ioctl fuzzer for the Tyr render node.
 //!
 //! A seeded [`gen::Gen`] produces [`call::Step`]s from what the files hold; the [`exec::Executor`] runs them on a
 //! booted board through `File::ioctl` and `tyr::mmap::mmap` on several files at once (render files, and with two or

@@ -1,4 +1,4 @@
-//! Probe: bringing the GPU up the way Panthor does (spec/mali-g610.md §9.1–§9.4), through `kernel::io` and
+//! Probe: bringing the GPU up the way Panthor does (`Documentation/hardware.md#driver-sequences`), through `kernel::io` and
 //! `kernel::irq` only.
 //!
 //! Order: match the device, map its registers, read the ID and feature registers, program the GPU/MMU/JOB IRQ masks,

@@ -1,6 +1,6 @@
 //! A Tyr file (`struct panthor_file`): its GEM handles and its VMs, and the handlers of the Panthor ioctls that
 //! only need those (`BO_CREATE`, `VM_CREATE`, `VM_DESTROY`, `VM_BIND` synchronous, `VM_GET_STATE`), each checking
-//! its arguments in Panthor's order (`panthor-uapi.md` §7).
+//! its arguments in Panthor's order (`Documentation/uapi.md#per-ioctl-checks`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The Panthor ioctl table (`panthor_drm_driver_ioctls[]`) and its handlers: each takes the DRM file and the kernel
-//! copy of the argument, checks it in Panthor's order (`panthor-uapi.md` §7) and calls into the file, the VMs or the
+//! copy of the argument, checks it in Panthor's order (`Documentation/uapi.md#per-ioctl-checks`) and calls into the file, the VMs or the
 //! device.
 
 use kernel::drm::gem::IntoGemObject;

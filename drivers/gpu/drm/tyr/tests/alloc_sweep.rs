@@ -1,4 +1,4 @@
-//! Allocation-failure sweeps (issue 9): for each uAPI operation, the 1st, 2nd, … allocation point it reaches is made
+//! Allocation-failure sweeps: for each uAPI operation, the 1st, 2nd, … allocation point it reaches is made
 //! to fail in turn (`kernel::alloc::fault::fail_nth`) until the operation succeeds. Every failure must be `ENOMEM` and
 //! leave everything as it was: every file's snapshot (handles, syncobjs, VMs and VAs) unchanged, the consistency
 //! checker passing, and exact frame accounting (no frame leaked, none freed twice).

@@ -1,4 +1,4 @@
-//! Asynchronous VM_BIND through the ioctl path (`panthor-uapi.md` §7.5), with syncobjs created, signalled and waited
+//! Asynchronous VM_BIND through the ioctl path (`Documentation/uapi.md#asynchronous-vm_bind`), with syncobjs created, signalled and waited
 //! on through the DRM core's SYNCOBJ ioctls: a bind waiting on an unsignalled syncobj does not happen until it is
 //! signalled, and its out-syncobjs signal after; every check fails with Panthor's errno and changes nothing.
 

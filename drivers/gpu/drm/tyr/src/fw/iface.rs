@@ -1,4 +1,4 @@
-//! The interfaces the MCU publishes in the shared section (`spec/csf.md` §3, §4.1, §6.1, §7.1) and their discovery
+//! The interfaces the MCU publishes in the shared section (`Documentation/hardware.md#interface-discovery`) and their discovery
 //! (`panthor_fw_init_ifaces`, `panthor_init_csg_iface`, `panthor_init_cs_iface`).
 //!
 //! Layouts are data: word offsets per block. Discovery reads the control blocks once after boot, validates them in
@@ -248,7 +248,7 @@ fn control_at(mem: &SharedMem, base: u64, index: u32, stride: u32, size: u64) ->
     Ok(off)
 }
 
-/// Reads and validates every control block (`csf.md` §3), in Panthor's order; `EINVAL` for a firmware that did not
+/// Reads and validates every control block (`Documentation/hardware.md#interface-discovery`), in Panthor's order; `EINVAL` for a firmware that did not
 /// publish its interfaces (version 0) or published inconsistent ones.
 pub fn discover(mem: &SharedMem) -> Result<Interfaces> {
     let c = control_at(mem, glb::CONTROL, 0, 0, glb::CONTROL_SIZE)?;

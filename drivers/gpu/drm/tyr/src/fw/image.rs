@@ -1,4 +1,4 @@
-//! The CSF firmware image format (`spec/csf.md` §2; Panthor's `panthor_fw_load` / `panthor_fw_load_entry`, upstream
+//! The CSF firmware image format (`Documentation/hardware.md#firmware-image`; Panthor's `panthor_fw_load` / `panthor_fw_load_entry`, upstream
 //! Tyr's `fw/parser.rs`): a 20-byte header, then entries, of which the IFACE entries describe the memory sections the
 //! MCU runs from.
 //!
@@ -163,7 +163,7 @@ pub struct Image<'a> {
 }
 
 impl<'a> Image<'a> {
-    /// Parses `bytes`. `EINVAL` for anything malformed (see the module documentation and `csf.md` §2), including an
+    /// Parses `bytes`. `EINVAL` for anything malformed (see the module documentation and `Documentation/hardware.md#firmware-image`), including an
     /// image without a non-empty SHARED section at [`SHARED_REGION_START`] and sections that overlap.
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
         let r = Reader(bytes);

@@ -1,5 +1,5 @@
 //! The scheduler (`panthor_sched.c`): groups on CSG slots, jobs on queue rings, completion from the queues' sync
-//! objects, faults and timeouts (`spec/csf.md` §6–§11).
+//! objects, faults and timeouts (`Documentation/hardware.md#csg-and-cs-interfaces`).
 //!
 //! One worker thread owns every slot. Ioctls only build jobs (fences, dependencies, reservations) and kick it; the
 //! JOB interrupt kicks it too. Each round the worker:

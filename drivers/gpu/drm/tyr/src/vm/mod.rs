@@ -16,7 +16,7 @@
 //!
 //! A partial unmap of a region the page table holds as a 2 MiB block cannot be done in place (io-pgtable refuses to
 //! split blocks): the unmapped range is widened to the block and the surviving pieces are re-mapped with 4 KiB pages,
-//! inside the same locked region (`gpuvm.md`). A sparse mapping is a GPUVM null mapping whose pages all point at one
+//! inside the same locked region (`Documentation/design.md#gpuvm`). A sparse mapping is a GPUVM null mapping whose pages all point at one
 //! zeroed dummy page of the VM.
 
 pub mod bind;
@@ -79,7 +79,7 @@ pub fn flags_to_prot(flags: u32) -> u32 {
     p
 }
 
-/// A GPU page fault in a VM's address space, as the MMU interrupt reported it (`mali-g610.md` §6.7).
+/// A GPU page fault in a VM's address space, as the MMU interrupt reported it (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MmuFault {
     /// The address space that faulted.
@@ -304,7 +304,7 @@ impl PreparedOp {
     }
 }
 
-/// The layout of a VM's address space (`VM_CREATE`, `panthor-uapi.md` §7.2 and §8).
+/// The layout of a VM's address space (`VM_CREATE`, `Documentation/uapi.md#vm_create`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VaLayout {
     /// Bits of GPU VA (`mmu_features` bits 7:0).
