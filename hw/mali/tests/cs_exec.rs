@@ -55,7 +55,7 @@ fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
     t.code(STREAM_VA, &stream);
     let ring = preamble(0, STREAM_VA, 56, SYNC_VA);
     let expected_prefix = [0x025E_0000_0000_0000, 0x2400_5E00_0000_0233, 0x015C_0000_0100_0000, 0x025E_0000_0000_0038];
-    assert_eq!(ring[..4], expected_prefix, "preamble encoder matches the spec's words");
+    assert_eq!(ring[..4], expected_prefix, "preamble encoder matches the documented words");
     assert_eq!(ring[4..6], [0x0300_0000_0001_0000, 0x2000_5C5E_0000_0000]);
     assert_eq!(ring[7..11], [0x015E_0000_0000_0001, 0x0300_0000_00FF_0000, 0x3300_5C5E_0000_0001, 0x2F00 << 48]);
     assert_eq!(t.submit(0, 0, &ring), (0, 128));
@@ -72,7 +72,7 @@ fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
     assert_ne!(t.csg_events(0, csg::SYNC_UPDATE), 0, "SYNC_UPDATE raised");
     assert_ne!(t.r.r32(JOB_RAWSTAT) & job_irq::csg(0), 0);
 
-    // Panthor's tick: STATUS_UPDATE then the idle test of §7.2.
+    // Panthor's tick: STATUS_UPDATE then the idle test of `Documentation/hardware.md#csg-and-cs-interfaces`.
     t.ack_csg_events(0, csg::SYNC_UPDATE | csg::IDLE);
     t.csg_request(0, csg::STATE_START, csg::STATUS_UPDATE, 0);
     assert_eq!(t.cs_out(0, 0, cs::STATUS_BLOCKED_REASON), 0);

@@ -141,7 +141,7 @@ fn derived_csif_info_matches_the_real_g610() {
 }
 
 /// Every control block, input page and output page of all 1 + 8 + 64 interfaces lies inside the shared section, is
-/// large enough for every field the spec defines, and overlaps no other.
+/// large enough for every field the interface defines, and overlaps no other.
 #[test]
 fn interface_blocks_are_disjoint_and_large_enough_for_their_fields() {
     let r = booted();
@@ -172,7 +172,7 @@ fn interface_blocks_are_disjoint_and_large_enough_for_their_fields() {
     for w in spans.windows(2) {
         assert!(w[0].0 + w[0].1 <= w[1].0, "{} overlaps {}", w[0].2, w[1].2);
     }
-    // The model's own allocation: each CSG/CS half-slot holds the largest page the spec defines.
+    // The model's own allocation: each CSG/CS half-slot holds the largest page the interface defines.
     assert!(csf::layout::IFACE_SLOT / 2 >= cs::OUTPUT_SIZE.max(cs::INPUT_SIZE).max(csg::INPUT_SIZE));
 }
 

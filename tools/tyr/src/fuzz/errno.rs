@@ -32,7 +32,7 @@ pub static KNOWN: &[Known] = &[
     // ENOSPC: the fake-offset space, which every shmem object takes a range of at creation, is full.
     Known { cmd: DRM_IOCTL_PANTHOR_BO_CREATE, name: "BO_CREATE", allowed: &[EINVAL, ENOMEM, ENOSPC] },
     Known { cmd: DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, name: "BO_MMAP_OFFSET", allowed: &[EINVAL, ENOENT, EPERM] },
-    // §7.8–§7.11.
+    // `Documentation/uapi.md#group_create`.
     Known {
         cmd: DRM_IOCTL_PANTHOR_GROUP_CREATE,
         name: "GROUP_CREATE",
@@ -152,7 +152,7 @@ pub fn name(cmd: u32) -> String {
     }
 }
 
-/// Whether `cmd` may fail with `e` on a render file, or on a primary file (`primary`) (§1.2: a foreign type byte is
+/// Whether `cmd` may fail with `e` on a render file, or on a primary file (`primary`) (`Documentation/uapi.md#drm-core-ioctl-path`: a foreign type byte is
 /// `ENOTTY`, a number without a handler `EINVAL`, a core number without `DRM_RENDER_ALLOW` `EACCES` on a render
 /// file; on a primary file the core numbers this list does not name answer as a driver without modesetting or dumb
 /// buffers does: `EOPNOTSUPP`, `ENOSYS`, or `EACCES` for DRM_MASTER / DRM_ROOT_ONLY / DRM_AUTH).

@@ -163,7 +163,7 @@ impl TyrFile {
         }
     }
 
-    /// `VM_BIND` with the ASYNC flag (§7.5): the ops become bind jobs that wait for and signal `syncobjs`; a failure
+    /// `VM_BIND` with the ASYNC flag (`Documentation/uapi.md#asynchronous-vm_bind`): the ops become bind jobs that wait for and signal `syncobjs`; a failure
     /// changes nothing, and `ops.count` is never rewritten.
     pub fn vm_bind_async(
         &self,

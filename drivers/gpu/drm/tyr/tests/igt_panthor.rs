@@ -1,5 +1,5 @@
 //! In-process equivalents of the IGT `panthor_query`, `panthor_gem` and `panthor_vm` subtests (`Documentation/uapi.md#per-ioctl-checks`
-//! §12, mainline and the pending sparse series), through `File::ioctl` on the probed model exactly as IGT's helpers
+//! `Documentation/uapi.md#per-ioctl-checks`, mainline and the pending sparse series), through `File::ioctl` on the probed model exactly as IGT's helpers
 //! call it. Where IGT only checks return codes, these also check the VM afterwards: the VA list against the page
 //! tables (`check_vm`), and what the VA list must be.
 

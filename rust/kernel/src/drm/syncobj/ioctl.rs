@@ -218,7 +218,7 @@ pub fn transfer(table: &SyncobjTable, args: &mut drm_syncobj_transfer) -> Result
 }
 
 // Each is `#[repr(C)]` with only integer fields and explicit `pad` fields, so no implicit padding (sizes checked in
-// the tests against the spec's table).
+// the tests against the table in `Documentation/uapi.md#drm-core-ioctls`).
 crate::impl_uapi_pod!(
     drm_syncobj_create { handle, flags },
     drm_syncobj_destroy { handle, pad },

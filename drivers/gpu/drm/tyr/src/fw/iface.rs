@@ -128,7 +128,7 @@ pub mod cs {
     pub const OUTPUT_SIZE: u64 = 0xd8;
 }
 
-/// Bounds Panthor puts on the counts (`MAX_CSGS`, `MAX_CS_PER_CSG`) and the floors the spec states.
+/// Bounds Panthor puts on the counts (`MAX_CSGS`, `MAX_CS_PER_CSG`) and the floors `Documentation/hardware.md#interface-discovery` states.
 const GROUP_NUM: core::ops::RangeInclusive<u32> = 3..=31;
 const STREAM_NUM: core::ops::RangeInclusive<u32> = 8..=32;
 /// Registers the firmware may clobber in every CS (`CSF_UNPRESERVED_REG_COUNT`).

@@ -4,7 +4,7 @@
 //! One worker thread owns every slot. Ioctls only build jobs (fences, dependencies, reservations) and kick it; the
 //! JOB interrupt kicks it too. Each round the worker:
 //!
-//! 1. handles the CSG interrupts of resident groups (§8.2), and those of every resident group whose VM has an
+//! 1. handles the CSG interrupts of resident groups (`Documentation/hardware.md#doorbells-and-the-job-irq`), and those of every resident group whose VM has an
 //!    unhandled GPU fault: acknowledges SYNC_UPDATE / IDLE / PROGRESS_TIMER and the CS events (a CS FAULT or FATAL
 //!    first has the MMU handle any fault it has raised, so that the VM is flagged before a job signals; FATAL marks
 //!    the queue fatal; FAULT and TILER_OOM are acknowledged and the CS resumed), makes every queue of a group on a

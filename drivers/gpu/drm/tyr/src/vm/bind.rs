@@ -121,7 +121,7 @@ impl VmPool {
     }
 }
 
-/// Checks one op as a synchronous VM_BIND does (§7.4 steps 3.1–3.6) and prepares it: `Ok(None)` for an op that
+/// Checks one op as a synchronous VM_BIND does (`Documentation/uapi.md#vm_bind`) and prepares it: `Ok(None)` for an op that
 /// does nothing (size 0, or SYNC_ONLY). `bo` looks a handle up in the calling file.
 pub fn prepare_sync_op(
     vm: &Arc<Vm>,
