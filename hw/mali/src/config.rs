@@ -50,7 +50,8 @@ pub struct GpuIds {
 }
 
 impl GpuIds {
-    /// An RK3588 Mali-G610 MP4, as read from silicon (three sources agree, `Documentation/hardware.md#identity-registers`).
+    /// An RK3588 Mali-G610 MP4, as read from silicon (three sources agree,
+    /// `Documentation/hardware.md#identity-registers`).
     pub const G610_MP4: GpuIds = GpuIds {
         gpu_id: 0xA867_0005,
         l2_features: 0x0712_0306,

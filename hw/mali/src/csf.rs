@@ -52,7 +52,8 @@ pub mod layout {
     pub const IFACE_SLOT: u64 = 0x200;
 }
 
-/// Counts and identity values the model publishes (those of a real G610, `Documentation/hardware.md#interface-discovery`).
+/// Counts and identity values the model publishes (those of a real G610,
+/// `Documentation/hardware.md#interface-discovery`).
 pub mod values {
     /// Interface version 1.1.0 (so Panthor reads `instr_features`).
     pub const GLB_VERSION: u32 = 0x0101_0000;
@@ -448,8 +449,9 @@ impl Mcu {
     }
 }
 
-/// Nanoseconds a timer word (`idle_timer`, `poweroff_timer`; `Documentation/hardware.md#global-interface`) stands for: count × 1024 ticks of the GPU
-/// cycle counter (bit 31 set) or of the system timer. `None` for a zero count, which the model takes as "never"
+/// Nanoseconds a timer word (`idle_timer`, `poweroff_timer`; `Documentation/hardware.md#global-interface`) stands for:
+/// count × 1024 ticks of the GPU cycle counter (bit 31 set) or of the system timer. `None` for a zero count, which the
+/// model takes as "never"
 /// [model: Panthor's conversion never yields 0].
 pub fn timer_ns(word: u32, timestamp_hz: u64, gpu_clock_hz: u64) -> Option<u64> {
     let count = u64::from(word & glb::TIMER_COUNT_MASK);
@@ -497,8 +499,8 @@ pub(crate) fn idle_timer_expired(st: &mut State, gen: u64) {
 }
 
 /// How long a stalled MCU access waits before it is tried again (model time). Accesses to a LOCKed region wait for
-/// the unlock (`Documentation/hardware.md#mmu_control-and-address-spaces`: "GPU accesses to it wait until unlocked"); the MCU's work is event-driven, so it
-/// is re-run once the host has had time to finish its page-table update.
+/// the unlock (`Documentation/hardware.md#mmu_control-and-address-spaces`: "GPU accesses to it wait until unlocked");
+/// the MCU's work is event-driven, so it is re-run once the host has had time to finish its page-table update.
 const STALL_RETRY_NS: u64 = 1_000;
 
 fn report_idle(st: &mut State) -> Result<(), PortError> {
@@ -730,8 +732,9 @@ pub(crate) fn tiler_oom(st: &mut State, i: u32, j: u32) -> bool {
     st.mcu.running && streams::tiler_oom(st, i, j).unwrap_or(false)
 }
 
-/// The firmware image the model ships in place of `arm/mali/arch10.8/mali_csffw.bin` (`Documentation/hardware.md#firmware-image`): one SHARED|ZERO|RD|WR
-/// section of [`SHARED_SIZE`] bytes at [`SHARED_VA`] with no data, and one cached RD|EX "code" section of one page at
+/// The firmware image the model ships in place of `arm/mali/arch10.8/mali_csffw.bin`
+/// (`Documentation/hardware.md#firmware-image`): one SHARED|ZERO|RD|WR section of [`SHARED_SIZE`] bytes at
+/// [`SHARED_VA`] with no data, and one cached RD|EX "code" section of one page at
 /// [`CODE_VA`] carrying a short marker, so that a loader exercises read-only and executable mappings.
 pub fn firmware_image() -> Vec<u8> {
     const MAGIC: u32 = 0xC3F1_3A6E;

@@ -1,5 +1,6 @@
 //! The register map as a bring-up engineer reads it: the blocks of the MMIO window and the bit fields of each register,
-//! as data (`Documentation/hardware.md#register-map`). [`decode`] is the one piece of logic: it splits a value along a field table.
+//! as data (`Documentation/hardware.md#register-map`). [`decode`] is the one piece of logic: it splits a value along a
+//! field table.
 //!
 //! Offsets and codes live in [`crate::regs`]; this module only names what the bits of a value mean, so that dumps and
 //! tools (`tyr hw regs`) print `arch_major=10` rather than a bare `0xa8670005`.
@@ -26,7 +27,8 @@ impl Block {
     }
 }
 
-/// The blocks the G610 decodes, in address order (`Documentation/hardware.md#register-map`). PWR_CONTROL (arch ≥ 14) and IPA control are absent.
+/// The blocks the G610 decodes, in address order (`Documentation/hardware.md#register-map`). PWR_CONTROL (arch ≥ 14)
+/// and IPA control are absent.
 pub static BLOCKS: &[Block] = &[
     Block {
         name: "GPU_CONTROL",
@@ -273,7 +275,8 @@ pub static JOB_IRQ: &[Field] = &[
     flag("GLB", 31),
 ];
 
-/// MMU IRQ bits (`Documentation/hardware.md#mmu_control-and-address-spaces`): a page fault in each present address space.
+/// MMU IRQ bits (`Documentation/hardware.md#mmu_control-and-address-spaces`): a page fault in each present address
+/// space.
 pub static MMU_IRQ: &[Field] = &[
     flag("AS0", 0),
     flag("AS1", 1),

@@ -1,8 +1,8 @@
 //! The Mali-G610 register map as data: block bases, register offsets, field layouts and command codes.
 //!
 //! Offsets are relative to the GPU's MMIO base (`0xFB00_0000` on RK3588). Every register is a 32-bit little-endian word; a
-//! "64-bit" register is a LO word at `+0` and a HI word at `+4` (`Documentation/hardware.md#register-map`). Nothing in this module has
-//! behaviour: the register file ([`crate::Mali`]) interprets these numbers.
+//! "64-bit" register is a LO word at `+0` and a HI word at `+4` (`Documentation/hardware.md#register-map`). Nothing in
+//! this module has behaviour: the register file ([`crate::Mali`]) interprets these numbers.
 
 /// Block bases and sizes inside the 2 MiB MMIO window (`Documentation/hardware.md#register-map`).
 pub mod block {

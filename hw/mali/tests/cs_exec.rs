@@ -1,6 +1,7 @@
 //! Command streams executed by the native MCU, driven as a driver drives them: CSG/CS programming in the shared section,
-//! rings and BOs in the group's AS, doorbells over MMIO, results read back from RAM (`Documentation/hardware.md#csg-and-cs-interfaces`, `Documentation/hardware.md#cs-instructions`).
-//! Time is stepped explicitly; nothing sleeps.
+//! rings and BOs in the group's AS, doorbells over MMIO, results read back from RAM
+//! (`Documentation/hardware.md#csg-and-cs-interfaces`, `Documentation/hardware.md#cs-instructions`). Time is stepped
+//! explicitly; nothing sleeps.
 
 mod common;
 
@@ -38,8 +39,9 @@ fn regs(t: &Gpu) -> [u32; 96] {
 
 // ---- the IGT job -------------------------------------------------------------------------------------------------
 
-/// `panthor_group@group_submit` end to end (`Documentation/hardware.md#panthors-ring-preamble`, `Documentation/hardware.md#a-submission-end-to-end`): the exact preamble and stream words,
-/// 0xDEADBEEF in the result BO, the queue's sync object signalled, extract = insert = 128, SYNC_UPDATE + JOB IRQ 0.
+/// `panthor_group@group_submit` end to end (`Documentation/hardware.md#panthors-ring-preamble`,
+/// `Documentation/hardware.md#a-submission-end-to-end`): the exact preamble and stream words, 0xDEADBEEF in the result
+/// BO, the queue's sync object signalled, extract = insert = 128, SYNC_UPDATE + JOB IRQ 0.
 #[test]
 fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
     let t = one_queue();

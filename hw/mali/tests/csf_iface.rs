@@ -1,6 +1,6 @@
-//! The CSF interfaces as Panthor discovers them (counts, strides, layouts, `Documentation/hardware.md#interface-discovery`) and the global requests
-//! beyond boot: COUNTER_EN, the idle timer and its GLB IDLE event, CSG state changes and CS starts, JOB IRQ bits. Time is
-//! stepped explicitly; nothing sleeps.
+//! The CSF interfaces as Panthor discovers them (counts, strides, layouts,
+//! `Documentation/hardware.md#interface-discovery`) and the global requests beyond boot: COUNTER_EN, the idle timer and
+//! its GLB IDLE event, CSG state changes and CS starts, JOB IRQ bits. Time is stepped explicitly; nothing sleeps.
 
 mod common;
 
@@ -123,7 +123,8 @@ fn published_interfaces_pass_panthors_discovery_checks() {
     }
 }
 
-/// The CSIF_INFO Panthor derives (`Documentation/hardware.md#interface-discovery`) is the real G610's: 8 CSG slots, 8 CS, 96 registers, 8 scoreboards.
+/// The CSIF_INFO Panthor derives (`Documentation/hardware.md#interface-discovery`) is the real G610's: 8 CSG slots, 8
+/// CS, 96 registers, 8 scoreboards.
 #[test]
 fn derived_csif_info_matches_the_real_g610() {
     let r = booted();

@@ -17,7 +17,8 @@ use proptest::prelude::*;
 
 const SLOT: u64 = SZ_2M as u64;
 
-/// Leaf attributes per the documented table (`Documentation/hardware.md#page-table-format`), computed independently of the crate.
+/// Leaf attributes per the documented table (`Documentation/hardware.md#page-table-format`), computed independently of
+/// the crate.
 fn attrs(prot: u32) -> u64 {
     let mut a = 0x800 | 0x400; // nG, AF
     a |= if prot & CACHE != 0 { 0x300 } else { 0x200 };

@@ -1,6 +1,7 @@
 //! The DRM core SYNCOBJ ioctls as a client sees them: argument structs from `kernel::uapi`, arrays passed as real
-//! pointers into this process (read and written through `uaccess`), every errno of the table in (`Documentation/uapi.md#per-ioctl-checks`
-//! `Documentation/uapi.md#drm-core-ioctls`), real threads for the blocking waits, and allocation failures that must leave every syncobj as it was.
+//! pointers into this process (read and written through `uaccess`), every errno of the table in
+//! (`Documentation/uapi.md#per-ioctl-checks` `Documentation/uapi.md#drm-core-ioctls`), real threads for the blocking
+//! waits, and allocation failures that must leave every syncobj as it was.
 //!
 //! Blocking tests bound every wait with a channel timeout, so a lost wake-up fails instead of hanging.
 

@@ -6,9 +6,9 @@
 //! - **peer**: the same request semantics on `std::collections::BTreeMap` with no GPUVM machinery at all (no
 //!   objects, vm_bos, steps, pre-allocation or locks) — the floor an ordered map gives.
 //!
-//! Printed per workload: ns/op for both and their ratio, the kernel's C GPUVM figure (`Documentation/testing.md#benchmarks`, measured in
-//! userspace on this machine's class of hardware, not in this run) and our speed-up over it, and the heap bytes per
-//! live VA at the peak (a counting allocator wraps the system one).
+//! Printed per workload: ns/op for both and their ratio, the kernel's C GPUVM figure
+//! (`Documentation/testing.md#benchmarks`, measured in userspace on this machine's class of hardware, not in this run)
+//! and our speed-up over it, and the heap bytes per live VA at the peak (a counting allocator wraps the system one).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;

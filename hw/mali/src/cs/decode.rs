@@ -128,9 +128,10 @@ pub enum RunKind {
 
 /// One decoded v10 instruction.
 ///
-/// Field names are those of the encoding tables in `Documentation/hardware.md#encodings` (`dst`/`src`/`addr`/`data`/`len`/`base`/`value` are
-/// register indices, `addr` always an even pair; `sb` the scoreboard fields; `offset` in bytes for memory operands and in
-/// instructions for BRANCH), so the fields carry no separate docs.
+/// Field names are those of the encoding tables in `Documentation/hardware.md#encodings`
+/// (`dst`/`src`/`addr`/`data`/`len`/`base`/`value` are register indices, `addr` always an even pair; `sb` the
+/// scoreboard fields; `offset` in bytes for memory operands and in instructions for BRANCH), so the fields carry no
+/// separate docs.
 #[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Instr {
@@ -242,7 +243,8 @@ fn always_async(w: u64) -> Result<Async, DecodeError> {
     Ok(Async { signal: Some(signal_slot(w)?), wait: wait_mask(w) })
 }
 
-/// Scoreboard fields of an instruction that is asynchronous only with a non-zero wait mask (`Documentation/hardware.md#encodings`).
+/// Scoreboard fields of an instruction that is asynchronous only with a non-zero wait mask
+/// (`Documentation/hardware.md#encodings`).
 fn async_if_waiting(w: u64) -> Result<Async, DecodeError> {
     let wait = wait_mask(w);
     let signal = if wait != 0 { Some(signal_slot(w)?) } else { None };

@@ -46,7 +46,8 @@ pub(crate) trait CsMemory {
     fn flushed(&mut self);
 }
 
-/// A fault or fatal error raised by a stream, delivered through the CS interface (`Documentation/hardware.md#csg-and-cs-interfaces`).
+/// A fault or fatal error raised by a stream, delivered through the CS interface
+/// (`Documentation/hardware.md#csg-and-cs-interfaces`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CsError {
     /// FATAL (the stream cannot continue) rather than FAULT (it continues once the host acknowledges).
@@ -78,7 +79,8 @@ pub(crate) enum Stop {
     Error(CsError),
 }
 
-/// A SYNC_WAIT the stream is blocked on, as `status_wait*` report it (`Documentation/hardware.md#csg-and-cs-interfaces`).
+/// A SYNC_WAIT the stream is blocked on, as `status_wait*` report it
+/// (`Documentation/hardware.md#csg-and-cs-interfaces`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SyncWait {
     /// GPU VA of the sync object.
@@ -130,7 +132,8 @@ pub(crate) struct Frame {
     pub end: u64,
 }
 
-/// The architectural state of one CS that survives between batches, suspends and jobs (`Documentation/hardware.md#machine-state`).
+/// The architectural state of one CS that survives between batches, suspends and jobs
+/// (`Documentation/hardware.md#machine-state`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Machine {
     /// r0..r95.
@@ -389,7 +392,8 @@ impl Machine {
                     return Flow::Block(fatal(exception::CS_CALL_STACK_OVERFLOW, pc, pc));
                 }
                 // The ring position stays on the CALL while the callee runs, so `extract` stays inside the current
-                // job's range (`Documentation/hardware.md#faults-timeouts-and-heap-oom`); it moves past the CALL when the callee returns.
+                // job's range (`Documentation/hardware.md#faults-timeouts-and-heap-oom`); it moves past the CALL when
+                // the callee returns.
                 if let Some(f) = self.frames.last_mut() {
                     f.ip = f.ip.wrapping_add(8);
                 }

@@ -256,7 +256,8 @@ fn csg_event(st: &mut State, i: u32, bit: u32) -> Result<(), PortError> {
     Ok(())
 }
 
-/// CS event (`Documentation/hardware.md#csg-and-cs-interfaces`): toggle the CS `ack` bit, flag the CS in the CSG's `cs_irq_req`, raise the JOB IRQ.
+/// CS event (`Documentation/hardware.md#csg-and-cs-interfaces`): toggle the CS `ack` bit, flag the CS in the CSG's
+/// `cs_irq_req`, raise the JOB IRQ.
 fn cs_event(st: &mut State, i: u32, j: u32, bit: u32) -> Result<(), PortError> {
     let (cin, cout) = cs_iface(i, j);
     let req = rd(st, cin + cs::REQ)?;
@@ -567,8 +568,9 @@ fn cs_level(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     Ok(())
 }
 
-/// CS START (`Documentation/hardware.md#csg-and-cs-interfaces`): latch the ring and user-I/O pages, take `extract` from the input page (\[kbase\]
-/// EXTRACT_INIT) unless the stream is inside a called buffer (a resumed stream keeps its position).
+/// CS START (`Documentation/hardware.md#csg-and-cs-interfaces`): latch the ring and user-I/O pages, take `extract` from
+/// the input page (\[kbase\] EXTRACT_INIT) unless the stream is inside a called buffer (a resumed stream keeps its
+/// position).
 fn start_cs(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let (cin, _) = cs_iface(i, j);
     let base = rd64(st, cin + cs::RINGBUF_BASE)?;
@@ -725,9 +727,10 @@ fn run_stream(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     Ok(())
 }
 
-/// Raises TILER_OOM on CS `j` of CSG `i` as the firmware does when a tiler heap runs out (`Documentation/hardware.md#csg-and-cs-interfaces`): the
-/// heap_* outputs are filled from the stream's HEAP_SET context and HEAP_OPERATION counters and the stream waits
-/// until the host acknowledges the event and toggles the CS's doorbell bit. Returns whether the stream was running.
+/// Raises TILER_OOM on CS `j` of CSG `i` as the firmware does when a tiler heap runs out
+/// (`Documentation/hardware.md#csg-and-cs-interfaces`): the heap_* outputs are filled from the stream's HEAP_SET
+/// context and HEAP_OPERATION counters and the stream waits until the host acknowledges the event and toggles the CS's
+/// doorbell bit. Returns whether the stream was running.
 pub(crate) fn tiler_oom(st: &mut State, i: u32, j: u32) -> Result<bool, PortError> {
     let Some(s) = st.mcu.exec.groups.get(i as usize).and_then(|g| g.streams.get(j as usize)) else {
         return Ok(false);

@@ -1,5 +1,6 @@
 //! The ARMv8 stage-1 long-descriptor *format* (4 KiB granule): descriptor bits as a typed value, levels, and the memory
-//! attribute bytes of AS_MEMATTR. Written from the Arm ARM rules summarised in `Documentation/hardware.md#mmu-translation`; no walking here.
+//! attribute bytes of AS_MEMATTR. Written from the Arm ARM rules summarised in
+//! `Documentation/hardware.md#mmu-translation`; no walking here.
 
 use bitflags::bitflags;
 

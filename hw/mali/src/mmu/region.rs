@@ -1,4 +1,5 @@
-//! Naturally aligned power-of-two VA regions and the AS_LOCKADDR encoding (`Documentation/hardware.md#mmu_control-and-address-spaces`).
+//! Naturally aligned power-of-two VA regions and the AS_LOCKADDR encoding
+//! (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 
 /// Smallest region the hardware locks: 32 KiB (a 64-byte line of PTEs = 8 pages; `AS_LOCK_REGION_MIN_SIZE`).
 pub const LOCK_REGION_MIN_LOG2: u32 = 15;

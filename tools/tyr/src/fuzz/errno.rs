@@ -1,6 +1,7 @@
 //! Which errnos each ioctl may return, from `Documentation/uapi.md` (the DRM core's own
-//! checks, object arrays, the per-ioctl checks and the DRM core ioctls). `EFAULT` is allowed everywhere (any pointer, the argument's included, may be bad) and so is
-//! `ENOMEM` where a user-chosen size or count decides an allocation (an object array, a BO, a dma-buf).
+//! checks, object arrays, the per-ioctl checks and the DRM core ioctls). `EFAULT` is allowed everywhere (any pointer,
+//! the argument's included, may be bad) and so is `ENOMEM` where a user-chosen size or count decides an allocation (an
+//! object array, a BO, a dma-buf).
 
 use kernel::code::*;
 use kernel::dma_buf::{
@@ -152,10 +153,11 @@ pub fn name(cmd: u32) -> String {
     }
 }
 
-/// Whether `cmd` may fail with `e` on a render file, or on a primary file (`primary`) (`Documentation/uapi.md#drm-core-ioctl-path`: a foreign type byte is
-/// `ENOTTY`, a number without a handler `EINVAL`, a core number without `DRM_RENDER_ALLOW` `EACCES` on a render
-/// file; on a primary file the core numbers this list does not name answer as a driver without modesetting or dumb
-/// buffers does: `EOPNOTSUPP`, `ENOSYS`, or `EACCES` for DRM_MASTER / DRM_ROOT_ONLY / DRM_AUTH).
+/// Whether `cmd` may fail with `e` on a render file, or on a primary file (`primary`)
+/// (`Documentation/uapi.md#drm-core-ioctl-path`: a foreign type byte is `ENOTTY`, a number without a handler `EINVAL`,
+/// a core number without `DRM_RENDER_ALLOW` `EACCES` on a render file; on a primary file the core numbers this list
+/// does not name answer as a driver without modesetting or dumb buffers does: `EOPNOTSUPP`, `ENOSYS`, or `EACCES` for
+/// DRM_MASTER / DRM_ROOT_ONLY / DRM_AUTH).
 pub fn allowed(cmd: u32, e: Error, primary: bool) -> bool {
     if e == EFAULT {
         return true;

@@ -163,8 +163,8 @@ impl TyrFile {
         }
     }
 
-    /// `VM_BIND` with the ASYNC flag (`Documentation/uapi.md#asynchronous-vm_bind`): the ops become bind jobs that wait for and signal `syncobjs`; a failure
-    /// changes nothing, and `ops.count` is never rewritten.
+    /// `VM_BIND` with the ASYNC flag (`Documentation/uapi.md#asynchronous-vm_bind`): the ops become bind jobs that wait
+    /// for and signal `syncobjs`; a failure changes nothing, and `ops.count` is never rewritten.
     pub fn vm_bind_async(
         &self,
         objects: &HandleTable<TyrObject>,

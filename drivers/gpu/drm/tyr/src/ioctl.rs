@@ -1,6 +1,6 @@
 //! The Panthor ioctl table (`panthor_drm_driver_ioctls[]`) and its handlers: each takes the DRM file and the kernel
-//! copy of the argument, checks it in Panthor's order (`Documentation/uapi.md#per-ioctl-checks`) and calls into the file, the VMs or the
-//! device.
+//! copy of the argument, checks it in Panthor's order (`Documentation/uapi.md#per-ioctl-checks`) and calls into the
+//! file, the VMs or the device.
 
 use kernel::drm::gem::IntoGemObject;
 use kernel::drm::ioctl::{IoctlData, IoctlDesc, IoctlFlags};

@@ -370,7 +370,8 @@ impl AsClient {
         // Re-activated: the fault is handled (`vm->unhandled_fault = false`).
         self.unhandled_fault.store(false, Ordering::Release);
         if st.faulty & (1 << n) != 0 {
-            // A slot that faulted: clear its interrupt and unmask it again (`Documentation/hardware.md#driver-sequences`).
+            // A slot that faulted: clear its interrupt and unmask it again
+            // (`Documentation/hardware.md#driver-sequences`).
             st.faulty &= !(1 << n);
             mmu.io.write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n)?;
             mmu.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty)?;

@@ -1,4 +1,5 @@
-//! Mali CSF register offsets and fields the driver uses (`Documentation/hardware.md#register-map`). Data only, no logic.
+//! Mali CSF register offsets and fields the driver uses (`Documentation/hardware.md#register-map`). Data only, no
+//! logic.
 
 /// GPU_CONTROL block (offset 0).
 pub mod gpu {

@@ -72,8 +72,8 @@ fn every_allocation_failure_is_enomem_and_changes_nothing() {
         let mut a = drm_panthor_bo_mmap_offset { handle: bo, ..Default::default() };
         ioctl(&f, DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, &mut a)
     });
-    // One op per synchronous VM_BIND: with several, a failure keeps the ops before it (`Documentation/uapi.md#vm_bind`, `ops.count` says how
-    // many), which is a change by design.
+    // One op per synchronous VM_BIND: with several, a failure keeps the ops before it (`Documentation/uapi.md#vm_bind`,
+    // `ops.count` says how many), which is a change by design.
     run("VM_BIND map", &[&f], &|| bind(&f, vm, &[map_op(bo, 0, 0x10_0000, 12 * K, 0)]));
     run("VM_BIND map 2 MiB blocks", &[&f], &|| bind(&f, vm, &[map_op(big, 0, 2 * M, 4 * M, 0)]));
     run("VM_BIND unmap splitting a block", &[&f], &|| bind(&f, vm, &[unmap_op(3 * M + 4 * K, 8 * K)]));

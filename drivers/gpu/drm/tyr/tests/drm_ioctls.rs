@@ -1,6 +1,7 @@
 //! The whole ioctl path on the modelled RK3588: probe, open render-node files, and call `File::ioctl` with the real
 //! command numbers and real user pointers, as the drm-shim will. Covers the DRM core ioctls (VERSION, GET_CAP,
-//! GEM_CLOSE, PRIME), DEV_QUERY, the BO ioctls and the mmap lookup, each with the errnos `Documentation/uapi.md#per-ioctl-checks` lists.
+//! GEM_CLOSE, PRIME), DEV_QUERY, the BO ioctls and the mmap lookup, each with the errnos
+//! `Documentation/uapi.md#per-ioctl-checks` lists.
 
 use std::os::fd::RawFd;
 use std::sync::Arc;

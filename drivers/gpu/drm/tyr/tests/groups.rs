@@ -175,7 +175,8 @@ impl T {
     }
 }
 
-/// IGT's `group_submit` stream (`Documentation/hardware.md#the-igt-group_submit-stream`): store 0xDEADBEEF at 0x100_1000, wait, flush, wait.
+/// IGT's `group_submit` stream (`Documentation/hardware.md#the-igt-group_submit-stream`): store 0xDEADBEEF at
+/// 0x100_1000, wait, flush, wait.
 const IGT_STREAM: [u64; 7] = [
     0x0144_0000_0100_1000,
     0x0246_0000_DEAD_BEEF,

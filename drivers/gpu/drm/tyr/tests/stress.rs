@@ -5,7 +5,8 @@
 //! its threads last mapped (no lost update), the checker passes and the frame accounting is exact.
 //!
 //! loom: the resv/ww-acquire and fence-callback code is built on `std::sync` directly and has no `loom` seam; fitting
-//! it under loom would mean restructuring the kernel crate's primitives, which is out of scope for a stress test, so it is skipped.
+//! it under loom would mean restructuring the kernel crate's primitives, which is out of scope for a stress test, so it
+//! is skipped.
 
 mod common;
 

@@ -1,6 +1,7 @@
-//! Asynchronous VM_BIND through the ioctl path (`Documentation/uapi.md#asynchronous-vm_bind`), with syncobjs created, signalled and waited
-//! on through the DRM core's SYNCOBJ ioctls: a bind waiting on an unsignalled syncobj does not happen until it is
-//! signalled, and its out-syncobjs signal after; every check fails with Panthor's errno and changes nothing.
+//! Asynchronous VM_BIND through the ioctl path (`Documentation/uapi.md#asynchronous-vm_bind`), with syncobjs created,
+//! signalled and waited on through the DRM core's SYNCOBJ ioctls: a bind waiting on an unsignalled syncobj does not
+//! happen until it is signalled, and its out-syncobjs signal after; every check fails with Panthor's errno and changes
+//! nothing.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,9 +2,9 @@
 //!
 //! Each handler takes the file's [`SyncobjTable`] and the kernel copy of the argument struct, as the DRM core's
 //! dispatcher hands it over, and checks its arguments in upstream's order so that every errno matches
-//! (`Documentation/uapi.md#drm-core-ioctls`). Handle and point arrays are read from the caller's memory through [`UserSlice`], so a bad
-//! pointer is `EFAULT`. Unlike upstream, an ioctl that fails changes no syncobj: everything that can fail (lookups,
-//! copies, allocations) is done before the first syncobj is touched.
+//! (`Documentation/uapi.md#drm-core-ioctls`). Handle and point arrays are read from the caller's memory through
+//! [`UserSlice`], so a bad pointer is `EFAULT`. Unlike upstream, an ioctl that fails changes no syncobj: everything
+//! that can fail (lookups, copies, allocations) is done before the first syncobj is touched.
 //!
 //! [`ioctl_descs`] turns the handlers (these and the descriptor ones of [`super::fd`]) into entries of the DRM core's
 //! ioctl table for any file context that has a [`SyncobjFile`] table.

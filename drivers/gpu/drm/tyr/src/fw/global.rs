@@ -1,5 +1,6 @@
-//! The global interface and the REQ/ACK protocol on it (`Documentation/hardware.md#global-interface`; Panthor's `panthor_fw_toggle_reqs`,
-//! `panthor_fw_update_reqs`, `panthor_fw_glb_wait_acks`, `panthor_fw_init_global_iface`, `panthor_fw_halt_mcu`).
+//! The global interface and the REQ/ACK protocol on it (`Documentation/hardware.md#global-interface`; Panthor's
+//! `panthor_fw_toggle_reqs`, `panthor_fw_update_reqs`, `panthor_fw_glb_wait_acks`, `panthor_fw_init_global_iface`,
+//! `panthor_fw_halt_mcu`).
 //!
 //! The host owns `req` (input page) and the MCU owns `ack` (output page). Every change to `req` goes through one lock
 //! (Panthor's `glb_iface->lock`), because both the JOB IRQ handler and the rest of the driver update it, and there is

@@ -20,7 +20,8 @@ use crate::gem::Offsets;
 use crate::kbo::KernelBo;
 use crate::vm::{map_flags, Vm};
 
-/// Bytes one job takes in the ring: Panthor's preamble of 11 instructions, NOP-padded to 16 (`Documentation/hardware.md#panthors-ring-preamble`).
+/// Bytes one job takes in the ring: Panthor's preamble of 11 instructions, NOP-padded to 16
+/// (`Documentation/hardware.md#panthors-ring-preamble`).
 pub const JOB_RING_BYTES: u64 = 128;
 /// User-I/O input page: `insert` (u64).
 const IO_INSERT: u64 = 0x0;
@@ -372,8 +373,9 @@ impl Queue {
     }
 }
 
-/// Panthor's ring preamble for `job` (`prepare_job_instrs`, `Documentation/hardware.md#panthors-ring-preamble`, no profiling): flush, call the user
-/// stream, wait for everything, add 1 to the queue's 64-bit sync object at `sync_va`, error barrier, NOP padding.
+/// Panthor's ring preamble for `job` (`prepare_job_instrs`, `Documentation/hardware.md#panthors-ring-preamble`, no
+/// profiling): flush, call the user stream, wait for everything, add 1 to the queue's 64-bit sync object at `sync_va`,
+/// error barrier, NOP padding.
 pub fn preamble(job: &Job, sync_va: u64) -> [u64; 16] {
     const VA48: u64 = (1 << 48) - 1;
     let mut w = [0u64; 16];

@@ -121,8 +121,8 @@ impl VmPool {
     }
 }
 
-/// Checks one op as a synchronous VM_BIND does (`Documentation/uapi.md#vm_bind`) and prepares it: `Ok(None)` for an op that
-/// does nothing (size 0, or SYNC_ONLY). `bo` looks a handle up in the calling file.
+/// Checks one op as a synchronous VM_BIND does (`Documentation/uapi.md#vm_bind`) and prepares it: `Ok(None)` for an op
+/// that does nothing (size 0, or SYNC_ONLY). `bo` looks a handle up in the calling file.
 pub fn prepare_sync_op(
     vm: &Arc<Vm>,
     op: &drm_panthor_vm_bind_op,
