@@ -203,7 +203,7 @@ fn report() {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
         .join("criterion");
     record_reset();
-    println!("\nio_pgtable: ns per unit (mean), ours vs aarch64-paging in this run, and the kernel's C (measured earlier)");
+    println!("\nio_pgtable: ns per unit (mean), ours vs aarch64-paging in this run, and the kernel's C");
     println!(
         "{:<16} {:<6} {:>5} {:>12} {:>12} {:>10} {:>10} {:>10}",
         "workload", "op", "unit", "tyr", "aarch64-pg", "peer/tyr", "kernel-C", "C/tyr"

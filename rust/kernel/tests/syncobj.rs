@@ -27,6 +27,9 @@ const BOUND: Duration = Duration::from_secs(30);
 const EARLY: Duration = Duration::from_millis(50);
 /// An address nothing is mapped at.
 const BAD_PTR: u64 = 0x10;
+/// More allocation points than any operation here reaches: an allocation-failure sweep past it fails instead of
+/// spinning forever.
+const SWEEP_LIMIT: u64 = 10_000;
 
 fn ptr<T>(v: &[T]) -> u64 {
     v.as_ptr() as u64
@@ -179,6 +182,7 @@ fn create_under_allocation_failure_creates_nothing() {
         }
         assert_eq!(r, Err(ENOMEM));
         n += 1;
+        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
     }
     assert!(n >= 2);
 }
@@ -401,6 +405,7 @@ fn signal_under_allocation_failure_signals_none() {
             assert_eq!(wait(&t, &[h], 0, 0), Err(EINVAL), "failure {n} signalled {h}");
         }
         n += 1;
+        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
     }
     assert!(n >= 4, "handles, syncobj array and one fence per syncobj");
     assert_eq!(wait(&t, &hs, 0, WAIT_ALL), Ok(0));
@@ -452,6 +457,7 @@ fn timeline_signal_under_allocation_failure_adds_no_point_anywhere() {
         assert_eq!(r, Err(ENOMEM));
         assert_eq!(query(&t, &[a, b], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![1, 0]), "failure {n}");
         n += 1;
+        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
     }
     assert!(n >= 6);
     assert_eq!(query(&t, &[a, b], 0), Ok(vec![3, 5]));
@@ -572,6 +578,7 @@ fn transfer_under_allocation_failure_leaves_the_destination_unchanged() {
         assert_eq!(r, Err(ENOMEM));
         assert_eq!(query(&t, &[dst], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![1]), "failure {n}");
         n += 1;
+        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
     }
     assert!(n >= 2);
     assert_eq!(query(&t, &[dst], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![2]));

@@ -17,10 +17,13 @@ use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
 use tyr::vm::bind_async::sync_flags;
 
+/// More allocation points than any uAPI operation reaches: past it a sweep fails instead of spinning forever.
+const SWEEP_LIMIT: u64 = 10_000;
+
 /// Sweeps `op` on `files`; returns the number of allocation points it reaches when nothing fails.
 fn sweep(b: &Board, base: &Baseline, files: &[&Arc<TyrDrmFile>], name: &str, op: &dyn Fn() -> kernel::Result) -> u64 {
     let refs: Vec<&TyrDrmFile> = files.iter().map(|f| &***f).collect();
-    for n in 0.. {
+    for n in 0..SWEEP_LIMIT {
         let before: Vec<FileSnapshot> = refs.iter().map(|f| FileSnapshot::take(f)).collect();
         let res = {
             let _g = fault::fail_nth(n);
@@ -41,7 +44,7 @@ fn sweep(b: &Board, base: &Baseline, files: &[&Arc<TyrDrmFile>], name: &str, op:
             }
         }
     }
-    unreachable!()
+    panic!("{name}: still ENOMEM after {SWEEP_LIMIT} allocation points: the operation never succeeds")
 }
 
 #[test]
