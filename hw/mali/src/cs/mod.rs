@@ -13,10 +13,10 @@
 //!   read through the MMU to check they are mapped, and the work then completes at once on the endpoint scoreboard
 //!   entry. FINISH_TILING / FINISH_FRAGMENT / HEAP_OPERATION only count; HEAP_SET latches the heap context.
 //! * Asynchronous operations (LOAD/STORE_MULTIPLE, FLUSH_CACHE2, SYNC_ADD/SET with a wait mask, STORE_STATE, RUN_*)
-//! take effect when issued (operands are read at issue, `Documentation/hardware.md#semantics`) and occupy their
-//! scoreboard entry until
-//!   the end of the batch, so a WAIT on that entry yields the stream for one batch. An asynchronous instruction whose
-//!   wait mask names a busy entry stalls the stream instead of being deferred — a stricter but correct ordering.
+//!   take effect when issued (operands are read at issue, `Documentation/hardware.md#semantics`) and occupy their
+//!   scoreboard entry until the end of the batch, so a WAIT on that entry yields the stream for one batch. An
+//!   asynchronous instruction whose wait mask names a busy entry stalls the stream instead of being deferred — a
+//!   stricter but correct ordering.
 //! * Caches are coherent in the model: FLUSH_CACHE2 only advances LATEST_FLUSH_ID (when a flush is needed: a flush
 //!   ID of 0, or the current ID).
 //! * PROGRESS_WAIT, PROT_REGION and TRACE_POINT complete without effect (no cross-queue progress tracking, no
