@@ -60,8 +60,9 @@ lint: deps
 unit: deps
 	$(CARGO) test --workspace --locked
 
-## fuzz: the long ioctl fuzz run (issue 9): FUZZ_SEEDS seeds of FUZZ_ITERATIONS steps each on 3 files, checking after
-## every call; `make test` runs a short fixed-seed budget (tools/tyr/tests/fuzz.rs). A failure prints a minimised script.
+## fuzz: the long ioctl fuzz run (`Documentation/testing.md#fuzzing`): FUZZ_SEEDS seeds of FUZZ_ITERATIONS steps each on
+## 3 files, checking after every call; `make test` runs a short fixed-seed budget (tools/tyr/tests/fuzz.rs). A failure
+## prints a minimised script.
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
 FUZZ_ITERATIONS ?= 20000
 fuzz: deps

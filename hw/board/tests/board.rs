@@ -102,5 +102,12 @@ fn irq_handler_thread_runs_on_the_line_and_its_clear_drops_it() {
 fn stopping_an_idle_handler_thread_returns_promptly() {
     let b = board();
     let h = b.spawn_irq_handler(IrqKind::Mmu, || {}).unwrap();
-    drop(h);
+    // Stop it on another thread, so that a stop that never returns fails the test instead of hanging it.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let stopper = std::thread::spawn(move || {
+        drop(h);
+        let _ = done_tx.send(());
+    });
+    done_rx.recv_timeout(Duration::from_secs(5)).expect("stopping an idle handler thread did not return within 5 s");
+    stopper.join().unwrap();
 }

@@ -1,6 +1,6 @@
 //! What the modelled GPU reports about itself and how long its operations take.
 
-/// The read-only identity and feature registers (spec `mali-g610.md` §2).
+/// The read-only identity and feature registers (`Documentation/hardware.md#identity-registers`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GpuIds {
     /// GPU_ID.
@@ -50,7 +50,8 @@ pub struct GpuIds {
 }
 
 impl GpuIds {
-    /// An RK3588 Mali-G610 MP4, as read from silicon (three sources agree, spec §2).
+    /// An RK3588 Mali-G610 MP4, as read from silicon (three sources agree,
+    /// `Documentation/hardware.md#identity-registers`).
     pub const G610_MP4: GpuIds = GpuIds {
         gpu_id: 0xA867_0005,
         l2_features: 0x0712_0306,

@@ -1,5 +1,5 @@
 //! The MCU, modelled natively: the firmware image it "runs", the CSF shared interface it publishes in memory and the
-//! global REQ/ACK protocol it answers (spec `csf.md` §2–§8).
+//! global REQ/ACK protocol it answers (`Documentation/hardware.md#firmware-image`).
 //!
 //! Every MCU access to interface memory goes through AS 0 (the MCU's VM), as on silicon: the driver must have mapped the
 //! shared section at [`SHARED_VA`] and made AS 0 live before it starts the MCU. The group/stream (CSG/CS) interfaces are
@@ -29,7 +29,7 @@ pub const SHARED_SIZE: u64 = 0x1_0000;
 /// MCU VA of the model's read-only, executable "code" section (exercises RO/EX mappings in the driver's loader).
 pub const CODE_VA: u64 = 0x0100_0000;
 
-/// Offsets inside the shared section (spec §3, the \[kbase\] default strides).
+/// Offsets inside the shared section (`Documentation/hardware.md#interface-discovery`, the \[kbase\] default strides).
 pub mod layout {
     /// Global control block.
     pub const GLB_CONTROL: u64 = 0x0;
@@ -52,7 +52,8 @@ pub mod layout {
     pub const IFACE_SLOT: u64 = 0x200;
 }
 
-/// Counts and identity values the model publishes (those of a real G610, spec §3).
+/// Counts and identity values the model publishes (those of a real G610,
+/// `Documentation/hardware.md#interface-discovery`).
 pub mod values {
     /// Interface version 1.1.0 (so Panthor reads `instr_features`).
     pub const GLB_VERSION: u32 = 0x0101_0000;
@@ -68,7 +69,7 @@ pub mod values {
     pub const PROTM_SUSPEND_SIZE: u32 = 0x2000;
 }
 
-/// Word offsets of the global interface (spec §4.1).
+/// Word offsets of the global interface (`Documentation/hardware.md#global-interface`).
 pub mod glb {
     /// Control: version.
     pub const VERSION: u64 = 0x00;
@@ -175,7 +176,7 @@ pub mod glb {
     pub const HALT_STATUS_WATCHDOG: u32 = 0x4F;
 }
 
-/// Word offsets of a CSG interface (spec §6.1).
+/// Word offsets of a CSG interface (`Documentation/hardware.md#csg-and-cs-interfaces`).
 pub mod csg {
     /// Control: features.
     pub const FEATURES: u64 = 0x00;
@@ -257,7 +258,7 @@ pub mod csg {
     pub const REQ_MASK: u32 = STATE_MASK | ENDPOINT_CONFIG | STATUS_UPDATE;
 }
 
-/// Word offsets of a CS interface (spec §7.1).
+/// Word offsets of a CS interface (`Documentation/hardware.md#csg-and-cs-interfaces`).
 pub mod cs {
     /// Control: features.
     pub const FEATURES: u64 = 0x00;
@@ -448,8 +449,9 @@ impl Mcu {
     }
 }
 
-/// Nanoseconds a timer word (`idle_timer`, `poweroff_timer`; spec §4.1) stands for: count × 1024 ticks of the GPU
-/// cycle counter (bit 31 set) or of the system timer. `None` for a zero count, which the model takes as "never"
+/// Nanoseconds a timer word (`idle_timer`, `poweroff_timer`; `Documentation/hardware.md#global-interface`) stands for:
+/// count × 1024 ticks of the GPU cycle counter (bit 31 set) or of the system timer. `None` for a zero count, which the
+/// model takes as "never"
 /// [model: Panthor's conversion never yields 0].
 pub fn timer_ns(word: u32, timestamp_hz: u64, gpu_clock_hz: u64) -> Option<u64> {
     let count = u64::from(word & glb::TIMER_COUNT_MASK);
@@ -497,8 +499,8 @@ pub(crate) fn idle_timer_expired(st: &mut State, gen: u64) {
 }
 
 /// How long a stalled MCU access waits before it is tried again (model time). Accesses to a LOCKed region wait for
-/// the unlock (`mali-g610.md` §6: "GPU accesses to it wait until unlocked"); the MCU's work is event-driven, so it
-/// is re-run once the host has had time to finish its page-table update.
+/// the unlock (`Documentation/hardware.md#mmu_control-and-address-spaces`: "GPU accesses to it wait until unlocked");
+/// the MCU's work is event-driven, so it is re-run once the host has had time to finish its page-table update.
 const STALL_RETRY_NS: u64 = 1_000;
 
 fn report_idle(st: &mut State) -> Result<(), PortError> {
@@ -531,7 +533,7 @@ fn va32(va: u64) -> u32 {
     va as u32
 }
 
-/// Publishes every control block (spec §3) through AS 0.
+/// Publishes every control block (`Documentation/hardware.md#interface-discovery`) through AS 0.
 fn publish(st: &mut State) -> Result<(), PortError> {
     let c = SHARED_VA + layout::GLB_CONTROL;
     wr(st, c + glb::VERSION, values::GLB_VERSION)?;
@@ -730,8 +732,9 @@ pub(crate) fn tiler_oom(st: &mut State, i: u32, j: u32) -> bool {
     st.mcu.running && streams::tiler_oom(st, i, j).unwrap_or(false)
 }
 
-/// The firmware image the model ships in place of `arm/mali/arch10.8/mali_csffw.bin` (spec §2): one SHARED|ZERO|RD|WR
-/// section of [`SHARED_SIZE`] bytes at [`SHARED_VA`] with no data, and one cached RD|EX "code" section of one page at
+/// The firmware image the model ships in place of `arm/mali/arch10.8/mali_csffw.bin`
+/// (`Documentation/hardware.md#firmware-image`): one SHARED|ZERO|RD|WR section of [`SHARED_SIZE`] bytes at
+/// [`SHARED_VA`] with no data, and one cached RD|EX "code" section of one page at
 /// [`CODE_VA`] carrying a short marker, so that a loader exercises read-only and executable mappings.
 pub fn firmware_image() -> Vec<u8> {
     const MAGIC: u32 = 0xC3F1_3A6E;

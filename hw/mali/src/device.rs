@@ -41,7 +41,8 @@ const fn std_domain(present: u32) -> DomainRegs {
     }
 }
 
-/// The four power domains: shader, tiler, L2 (spec §4.7) and core stacks (\[kbase\] layout at 0xE00).
+/// The four power domains: shader, tiler, L2 (`Documentation/hardware.md#gpu_control`) and core stacks (\[kbase\]
+/// layout at 0xE00).
 const DOMAINS: [DomainRegs; 4] = [
     std_domain(gpu::SHADER_PRESENT),
     std_domain(gpu::TILER_PRESENT),
@@ -141,8 +142,9 @@ pub(crate) struct State {
     generation: u64,
 }
 
-/// COHERENCY_PROTOCOL after reset: NONE (31). The reset value is not documented (spec §4 \[?\]); NONE is what the model
-/// behaves as regardless, and what Panthor writes on RK3588.
+/// COHERENCY_PROTOCOL after reset: NONE (31). The reset value is not documented
+/// (`Documentation/hardware.md#gpu_control` \[?\]); NONE is what the model behaves as regardless, and what Panthor
+/// writes on RK3588.
 const COHERENCY_NONE: u32 = 31;
 
 fn half(v: u64, hi: bool) -> u32 {
@@ -328,8 +330,9 @@ impl State {
 
     // ---- reset ---------------------------------------------------------------------------------------------------
 
-    /// Spec §11: power domains off (unless a fast reset), MCU disabled, AS registers and TLBs cleared, faults cleared,
-    /// RAWSTATs cleared but RESET_COMPLETED raised; the three MASKs and TIMESTAMP_OFFSET survive.
+    /// `Documentation/hardware.md#model-choices`: power domains off (unless a fast reset), MCU disabled, AS registers
+    /// and TLBs cleared, faults cleared, RAWSTATs cleared but RESET_COMPLETED raised; the three MASKs and
+    /// TIMESTAMP_OFFSET survive.
     fn finish_reset(&mut self, keep_power: bool) {
         self.resetting = false;
         self.notify = true;
@@ -851,7 +854,8 @@ impl Mali {
         self.lock().write32(offset, value)
     }
 
-    /// A 64-bit register read as the LO word then the HI word (the hardware has no 64-bit MMIO; spec §3).
+    /// A 64-bit register read as the LO word then the HI word (the hardware has no 64-bit MMIO;
+    /// `Documentation/hardware.md#register-map`).
     pub fn read64(&self, offset: u32) -> Result<u64, BusError> {
         let mut st = self.lock();
         if !offset.is_multiple_of(8) {

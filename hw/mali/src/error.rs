@@ -30,7 +30,7 @@ pub struct BusStats {
     pub misaligned: u64,
     /// Writes to read-only registers (ignored).
     pub ignored_writes: u64,
-    /// AS_COMMAND writes dropped because the AS was still busy (a driver bug the spec asks to count).
+    /// AS_COMMAND writes dropped because the AS was still busy (a driver bug the model counts).
     pub dropped_as_commands: u64,
     /// GPU_COMMAND writes ignored because a reset was in progress.
     pub commands_during_reset: u64,

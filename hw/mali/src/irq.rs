@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-/// One interrupt block's state: raw sources and the enable mask (spec `mali-g610.md` §3).
+/// One interrupt block's state: raw sources and the enable mask (`Documentation/hardware.md#register-map`).
 ///
 /// STAT is not stored: it is always `rawstat & mask`, so the line can never disagree with the registers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

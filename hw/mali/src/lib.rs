@@ -17,9 +17,9 @@
 //! Depends only on `hw-mem`, never on `kernel` or `tyr`.
 //!
 //! # The layer
-//! The bottom of the stack (`ARCHITECTURE.md`): what the driver would find on silicon. It is the second, independent
-//! reader of the page tables (rule 2) — its walker is written from the architecture rules, not from
-//! `kernel::io_pgtable` — and it keeps time explicitly (rule 7).
+//! The bottom of the stack (`Documentation/design.md`, `Documentation/layers.md`): what the driver would find on
+//! silicon. It is the second, independent reader of the page tables (rule 2) — its walker is written from the
+//! architecture rules, not from `kernel::io_pgtable` — and it keeps time explicitly (rule 7).
 //!
 //! # Tracing
 //! `tracing` events: every AS_COMMAND write (target `hw_mali::mmu`, with the AS and the command's name), every

@@ -1,5 +1,6 @@
 //! The register map as a bring-up engineer reads it: the blocks of the MMIO window and the bit fields of each register,
-//! as data (spec `mali-g610.md` §3–§6). [`decode`] is the one piece of logic: it splits a value along a field table.
+//! as data (`Documentation/hardware.md#register-map`). [`decode`] is the one piece of logic: it splits a value along a
+//! field table.
 //!
 //! Offsets and codes live in [`crate::regs`]; this module only names what the bits of a value mean, so that dumps and
 //! tools (`tyr hw regs`) print `arch_major=10` rather than a bare `0xa8670005`.
@@ -26,7 +27,8 @@ impl Block {
     }
 }
 
-/// The blocks the G610 decodes, in address order (spec §3). PWR_CONTROL (arch ≥ 14) and IPA control are absent.
+/// The blocks the G610 decodes, in address order (`Documentation/hardware.md#register-map`). PWR_CONTROL (arch ≥ 14)
+/// and IPA control are absent.
 pub static BLOCKS: &[Block] = &[
     Block {
         name: "GPU_CONTROL",
@@ -159,7 +161,7 @@ const fn flag(name: &'static str, bit: u8) -> Field {
 
 use FieldKind::{Addr, Dec, Enum, Hex, Log2};
 
-/// GPU_ID (spec §4.1).
+/// GPU_ID (`Documentation/hardware.md#gpu_control`).
 pub static GPU_ID: &[Field] = &[
     f("version_status", 0, 4, Dec),
     f("version_minor", 4, 8, Dec),
@@ -201,7 +203,7 @@ pub static CSF_ID: &[Field] = &[
     f("cshw_major", 26, 6, Dec),
 ];
 
-/// GPU IRQ bits (RAWSTAT/MASK/STATUS, spec §4.3).
+/// GPU IRQ bits (RAWSTAT/MASK/STATUS, `Documentation/hardware.md#gpu_control`).
 pub static GPU_IRQ: &[Field] = &[
     flag("FAULT", 0),
     flag("PROTM_FAULT", 1),
@@ -213,7 +215,7 @@ pub static GPU_IRQ: &[Field] = &[
     flag("MCU_STATUS_CHANGED", 19),
 ];
 
-/// GPU_STATUS (spec §4.5).
+/// GPU_STATUS (`Documentation/hardware.md#gpu_control`).
 pub static GPU_STATUS: &[Field] = &[
     flag("ACTIVE", 0),
     flag("PWR_ACTIVE", 1),
@@ -227,7 +229,7 @@ pub static GPU_STATUS: &[Field] = &[
 /// Access types of GPU_FAULTSTATUS and AS_FAULTSTATUS bits 9:8.
 pub static ACCESS_TYPES: &[(u64, &str)] = &[(0, "ATOMIC"), (1, "EXECUTE"), (2, "READ"), (3, "WRITE")];
 
-/// GPU_FAULTSTATUS (spec §4.6).
+/// GPU_FAULTSTATUS (`Documentation/hardware.md#gpu_control`).
 pub static GPU_FAULTSTATUS: &[Field] = &[
     f("exception_type", 0, 8, Hex),
     f("access_type", 8, 2, Enum(ACCESS_TYPES)),
@@ -253,14 +255,14 @@ pub static COHERENCY_FEATURES: &[Field] = &[flag("ACE_LITE", 0), flag("ACE", 1)]
 /// COHERENCY_PROTOCOL.
 pub static COHERENCY_PROTOCOL: &[Field] = &[f("protocol", 0, 5, Enum(&[(0, "ACE_LITE"), (1, "ACE"), (31, "NONE")]))];
 
-/// MCU_CONTROL (spec §4.8).
+/// MCU_CONTROL (`Documentation/hardware.md#gpu_control`).
 pub static MCU_CONTROL: &[Field] = &[f("req", 0, 2, Enum(&[(0, "DISABLE"), (1, "ENABLE"), (2, "AUTO")]))];
 
-/// MCU_STATUS (spec §4.8).
+/// MCU_STATUS (`Documentation/hardware.md#gpu_control`).
 pub static MCU_STATUS: &[Field] =
     &[f("status", 0, 2, Enum(&[(0, "DISABLED"), (1, "ENABLED"), (2, "HALT"), (3, "FATAL")]))];
 
-/// JOB IRQ bits (spec §5): CSG slots 0..7 (the G610's eight) and the global interface.
+/// JOB IRQ bits (`Documentation/hardware.md#job_control`): CSG slots 0..7 (the G610's eight) and the global interface.
 pub static JOB_IRQ: &[Field] = &[
     flag("CSG0", 0),
     flag("CSG1", 1),
@@ -273,7 +275,8 @@ pub static JOB_IRQ: &[Field] = &[
     flag("GLB", 31),
 ];
 
-/// MMU IRQ bits (spec §6.1): a page fault in each present address space.
+/// MMU IRQ bits (`Documentation/hardware.md#mmu_control-and-address-spaces`): a page fault in each present address
+/// space.
 pub static MMU_IRQ: &[Field] = &[
     flag("AS0", 0),
     flag("AS1", 1),
@@ -288,7 +291,7 @@ pub static MMU_IRQ: &[Field] = &[
 /// AS_TRANSTAB: the root table PA (bits 3:0 are ignored).
 pub static AS_TRANSTAB: &[Field] = &[f("base", 4, 44, Addr)];
 
-/// AS_MEMATTR: one attribute byte per AttrIndx (spec §6.5).
+/// AS_MEMATTR: one attribute byte per AttrIndx (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 pub static AS_MEMATTR: &[Field] = &[
     f("attr0", 0, 8, Hex),
     f("attr1", 8, 8, Hex),
@@ -300,10 +303,10 @@ pub static AS_MEMATTR: &[Field] = &[
     f("attr7", 56, 8, Hex),
 ];
 
-/// AS_LOCKADDR (spec §6.6): region of 2^(size+1) bytes at base.
+/// AS_LOCKADDR (`Documentation/hardware.md#mmu_control-and-address-spaces`): region of 2^(size+1) bytes at base.
 pub static AS_LOCKADDR: &[Field] = &[f("size", 0, 6, Dec), f("base", 12, 52, Addr)];
 
-/// AS_FAULTSTATUS (spec §6.7).
+/// AS_FAULTSTATUS (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 pub static AS_FAULTSTATUS: &[Field] = &[
     f("exception_type", 0, 8, Hex),
     f("access_type", 8, 2, Enum(ACCESS_TYPES)),
@@ -311,10 +314,10 @@ pub static AS_FAULTSTATUS: &[Field] = &[
     f("source_id", 16, 16, Hex),
 ];
 
-/// AS_STATUS (spec §6.8).
+/// AS_STATUS (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 pub static AS_STATUS: &[Field] = &[flag("ACTIVE", 0), flag("ACTIVE_INT", 1)];
 
-/// AS_TRANSCFG (spec §6.4).
+/// AS_TRANSCFG (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 pub static AS_TRANSCFG: &[Field] = &[
     f("adrmode", 0, 4, Enum(&[(0, "LEGACY"), (1, "UNMAPPED"), (2, "IDENTITY"), (6, "AARCH64_4K"), (8, "AARCH64_64K")])),
     f("ina_bits", 6, 5, Dec),

@@ -1,10 +1,10 @@
 //! The Mali-G610 register map as data: block bases, register offsets, field layouts and command codes.
 //!
 //! Offsets are relative to the GPU's MMIO base (`0xFB00_0000` on RK3588). Every register is a 32-bit little-endian word; a
-//! "64-bit" register is a LO word at `+0` and a HI word at `+4` (spec `mali-g610.md` §3). Nothing in this module has
-//! behaviour: the register file ([`crate::Mali`]) interprets these numbers.
+//! "64-bit" register is a LO word at `+0` and a HI word at `+4` (`Documentation/hardware.md#register-map`). Nothing in
+//! this module has behaviour: the register file ([`crate::Mali`]) interprets these numbers.
 
-/// Block bases and sizes inside the 2 MiB MMIO window (spec §3).
+/// Block bases and sizes inside the 2 MiB MMIO window (`Documentation/hardware.md#register-map`).
 pub mod block {
     /// GPU_CONTROL: IDs, GPU IRQ, commands, power, MCU control.
     pub const GPU_CONTROL: u32 = 0x0_0000;
@@ -36,7 +36,7 @@ pub mod irq {
     pub const STAT: u32 = 0xC;
 }
 
-/// GPU_CONTROL register offsets (spec §4).
+/// GPU_CONTROL register offsets (`Documentation/hardware.md#gpu_control`).
 pub mod gpu {
     /// GPU_ID.
     pub const GPU_ID: u32 = 0x000;
@@ -149,7 +149,7 @@ pub mod gpu {
     pub const PWR_KEY_UNLOCK: u32 = 0x2968_A819;
 }
 
-/// GPU IRQ bits (spec §4.3).
+/// GPU IRQ bits (`Documentation/hardware.md#gpu_control`).
 pub mod gpu_irq {
     /// A GPU fault was recorded in GPU_FAULTSTATUS/ADDRESS.
     pub const FAULT: u32 = 1 << 0;
@@ -178,7 +178,7 @@ pub mod gpu_irq {
         | MCU_STATUS_CHANGED;
 }
 
-/// GPU_COMMAND encoding (spec §4.4): code in bits 7:0, payload from bit 8.
+/// GPU_COMMAND encoding (`Documentation/hardware.md#gpu_control`): code in bits 7:0, payload from bit 8.
 pub mod gpu_command {
     /// Mask of the command code.
     pub const CODE_MASK: u32 = 0xFF;
@@ -206,7 +206,7 @@ pub mod gpu_command {
     pub const RESET_HARD: u32 = 2;
 }
 
-/// GPU_STATUS bits (spec §4.5).
+/// GPU_STATUS bits (`Documentation/hardware.md#gpu_control`).
 pub mod gpu_status {
     /// The GPU is busy (a reset, flush or MCU work is in progress).
     pub const ACTIVE: u32 = 1 << 0;
@@ -218,7 +218,7 @@ pub mod gpu_status {
     pub const CYCLE_COUNT_ACTIVE: u32 = 1 << 6;
 }
 
-/// MCU_CONTROL / MCU_STATUS values (spec §4.8).
+/// MCU_CONTROL / MCU_STATUS values (`Documentation/hardware.md#gpu_control`).
 pub mod mcu {
     /// MCU_CONTROL: stop the MCU.
     pub const CONTROL_DISABLE: u32 = 0;
@@ -236,7 +236,7 @@ pub mod mcu {
     pub const STATUS_FATAL: u32 = 3;
 }
 
-/// JOB IRQ bits (spec §5).
+/// JOB IRQ bits (`Documentation/hardware.md#job_control`).
 pub mod job_irq {
     /// The global interface needs attention.
     pub const GLB: u32 = 1 << 31;
@@ -246,7 +246,7 @@ pub mod job_irq {
     }
 }
 
-/// MMU_CONTROL and the per-AS registers (spec §6).
+/// MMU_CONTROL and the per-AS registers (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 pub mod mmu {
     /// Base of the MMU IRQ block (RAWSTAT/CLEAR/MASK/STATUS, see [`super::irq`]).
     pub const IRQ_BASE: u32 = 0x2000;
@@ -282,7 +282,7 @@ pub mod mmu {
     pub const STATUS_ACTIVE: u32 = 1 << 0;
 }
 
-/// AS_COMMAND codes (spec §6.3).
+/// AS_COMMAND codes (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 pub mod as_command {
     /// Nothing.
     pub const NOP: u32 = 0;
@@ -298,7 +298,7 @@ pub mod as_command {
     pub const FLUSH_MEM: u32 = 5;
 }
 
-/// AS_TRANSCFG fields (spec §6.4).
+/// AS_TRANSCFG fields (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 pub mod transcfg {
     /// ADRMODE, bits 3:0.
     pub const ADRMODE_MASK: u64 = 0xF;

@@ -1,6 +1,7 @@
 //! Command streams executed by the native MCU, driven as a driver drives them: CSG/CS programming in the shared section,
-//! rings and BOs in the group's AS, doorbells over MMIO, results read back from RAM (`csf.md` §6–§12, `cs-isa.md`).
-//! Time is stepped explicitly; nothing sleeps.
+//! rings and BOs in the group's AS, doorbells over MMIO, results read back from RAM
+//! (`Documentation/hardware.md#csg-and-cs-interfaces`, `Documentation/hardware.md#cs-instructions`). Time is stepped
+//! explicitly; nothing sleeps.
 
 mod common;
 
@@ -38,8 +39,9 @@ fn regs(t: &Gpu) -> [u32; 96] {
 
 // ---- the IGT job -------------------------------------------------------------------------------------------------
 
-/// `panthor_group@group_submit` end to end (`cs-isa.md` §9–§10, `csf.md` §10): the exact preamble and stream words,
-/// 0xDEADBEEF in the result BO, the queue's sync object signalled, extract = insert = 128, SYNC_UPDATE + JOB IRQ 0.
+/// `panthor_group@group_submit` end to end (`Documentation/hardware.md#panthors-ring-preamble`,
+/// `Documentation/hardware.md#a-submission-end-to-end`): the exact preamble and stream words, 0xDEADBEEF in the result
+/// BO, the queue's sync object signalled, extract = insert = 128, SYNC_UPDATE + JOB IRQ 0.
 #[test]
 fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
     let t = one_queue();
@@ -55,7 +57,7 @@ fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
     t.code(STREAM_VA, &stream);
     let ring = preamble(0, STREAM_VA, 56, SYNC_VA);
     let expected_prefix = [0x025E_0000_0000_0000, 0x2400_5E00_0000_0233, 0x015C_0000_0100_0000, 0x025E_0000_0000_0038];
-    assert_eq!(ring[..4], expected_prefix, "preamble encoder matches the spec's words");
+    assert_eq!(ring[..4], expected_prefix, "preamble encoder matches the documented words");
     assert_eq!(ring[4..6], [0x0300_0000_0001_0000, 0x2000_5C5E_0000_0000]);
     assert_eq!(ring[7..11], [0x015E_0000_0000_0001, 0x0300_0000_00FF_0000, 0x3300_5C5E_0000_0001, 0x2F00 << 48]);
     assert_eq!(t.submit(0, 0, &ring), (0, 128));
@@ -72,7 +74,7 @@ fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
     assert_ne!(t.csg_events(0, csg::SYNC_UPDATE), 0, "SYNC_UPDATE raised");
     assert_ne!(t.r.r32(JOB_RAWSTAT) & job_irq::csg(0), 0);
 
-    // Panthor's tick: STATUS_UPDATE then the idle test of §7.2.
+    // Panthor's tick: STATUS_UPDATE then the idle test of `Documentation/hardware.md#csg-and-cs-interfaces`.
     t.ack_csg_events(0, csg::SYNC_UPDATE | csg::IDLE);
     t.csg_request(0, csg::STATE_START, csg::STATUS_UPDATE, 0);
     assert_eq!(t.cs_out(0, 0, cs::STATUS_BLOCKED_REASON), 0);
@@ -393,7 +395,7 @@ fn a_cs_with_an_unusable_ring_is_fatal_with_a_config_fault() {
 
 // ---- blocking and scheduling -------------------------------------------------------------------------------------
 
-/// Panthor's tick reads the blocked state after a STATUS_UPDATE (`csf.md` §7.2).
+/// Panthor's tick reads the blocked state after a STATUS_UPDATE (`Documentation/hardware.md#csg-and-cs-interfaces`).
 fn status_update(t: &Gpu, g: u32) {
     let state = t.rd(csf::csg_iface(g).0 + csg::REQ) & csg::STATE_MASK;
     t.csg_request(g, state, csg::STATUS_UPDATE, 0);

@@ -1,6 +1,6 @@
-//! The CSF interfaces as Panthor discovers them (counts, strides, layouts, `csf.md` §3, §6, §7) and the global requests
-//! beyond boot: COUNTER_EN, the idle timer and its GLB IDLE event, CSG state changes and CS starts, JOB IRQ bits. Time is
-//! stepped explicitly; nothing sleeps.
+//! The CSF interfaces as Panthor discovers them (counts, strides, layouts,
+//! `Documentation/hardware.md#interface-discovery`) and the global requests beyond boot: COUNTER_EN, the idle timer and
+//! its GLB IDLE event, CSG state changes and CS starts, JOB IRQ bits. Time is stepped explicitly; nothing sleeps.
 
 mod common;
 
@@ -123,7 +123,8 @@ fn published_interfaces_pass_panthors_discovery_checks() {
     }
 }
 
-/// The CSIF_INFO Panthor derives (`csf.md` §3) is the real G610's: 8 CSG slots, 8 CS, 96 registers, 8 scoreboards.
+/// The CSIF_INFO Panthor derives (`Documentation/hardware.md#interface-discovery`) is the real G610's: 8 CSG slots, 8
+/// CS, 96 registers, 8 scoreboards.
 #[test]
 fn derived_csif_info_matches_the_real_g610() {
     let r = booted();
@@ -141,7 +142,7 @@ fn derived_csif_info_matches_the_real_g610() {
 }
 
 /// Every control block, input page and output page of all 1 + 8 + 64 interfaces lies inside the shared section, is
-/// large enough for every field the spec defines, and overlaps no other.
+/// large enough for every field the interface defines, and overlaps no other.
 #[test]
 fn interface_blocks_are_disjoint_and_large_enough_for_their_fields() {
     let r = booted();
@@ -172,12 +173,12 @@ fn interface_blocks_are_disjoint_and_large_enough_for_their_fields() {
     for w in spans.windows(2) {
         assert!(w[0].0 + w[0].1 <= w[1].0, "{} overlaps {}", w[0].2, w[1].2);
     }
-    // The model's own allocation: each CSG/CS half-slot holds the largest page the spec defines.
+    // The model's own allocation: each CSG/CS half-slot holds the largest page the interface defines.
     assert!(csf::layout::IFACE_SLOT / 2 >= cs::OUTPUT_SIZE.max(cs::INPUT_SIZE).max(csg::INPUT_SIZE));
 }
 
 /// A slow reset zeroes the shared section; the restarted MCU must publish the same blocks at the same VAs (Panthor
-/// keeps its pointers, `csf.md` §4.5).
+/// keeps its pointers, `Documentation/hardware.md#global-interface`).
 #[test]
 fn control_blocks_are_republished_identically_after_a_slow_reset() {
     let r = booted();

@@ -1,6 +1,6 @@
-//! Every MMU fault class at every level it can occur (`mali-g610.md` §10.5), each read back the way Panthor's handler
-//! reads it: AS_FAULTSTATUS (exception type, access type), AS_FAULTADDRESS, the AS's MMU IRQ bit, and the AS refusing
-//! further translation until MMU_IRQ_CLEAR. Tables are built by hand in RAM for each case.
+//! Every MMU fault class at every level it can occur (`Documentation/hardware.md#mmu-translation`), each read back the
+//! way Panthor's handler reads it: AS_FAULTSTATUS (exception type, access type), AS_FAULTADDRESS, the AS's MMU IRQ bit,
+//! and the AS refusing further translation until MMU_IRQ_CLEAR. Tables are built by hand in RAM for each case.
 
 mod common;
 

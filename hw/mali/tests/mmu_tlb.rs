@@ -222,7 +222,7 @@ fn full_space_lockaddr_flushes_everything() {
 
 #[test]
 fn panthor_atomic_update_sequence_shows_the_new_mapping() {
-    // Generation C (spec §9.8): LOCK, edit PTEs, GPU FLUSH_CACHES 0x23304, UNLOCK.
+    // Generation C (`Documentation/hardware.md#driver-sequences`): LOCK, edit PTEs, GPU FLUSH_CACHES 0x23304, UNLOCK.
     let (r, root) = cached();
     r.w64(as_reg(1, mmu::LOCKADDR), VA | 0xE);
     r.as_cmd(1, as_command::LOCK);
@@ -235,7 +235,7 @@ fn panthor_atomic_update_sequence_shows_the_new_mapping() {
 
 #[test]
 fn panthor_disable_sequence_makes_every_access_fault() {
-    // Spec §9.7: TRANSTAB 0, MEMATTR 0, TRANSCFG UNMAPPED, UPDATE.
+    // `Documentation/hardware.md#driver-sequences`: TRANSTAB 0, MEMATTR 0, TRANSCFG UNMAPPED, UPDATE.
     let (r, _) = cached();
     r.enable_as_with(1, 0, 0, hw_mali::regs::transcfg::ADRMODE_UNMAPPED);
     assert!(matches!(r.gpu.gpu_read_u32(1, VA), Err(PortError::Fault { .. })));

@@ -11,8 +11,9 @@ use hw_mali::regs::{irq, mmu};
 use hw_mali::PortError;
 use proptest::prelude::*;
 
-/// The drivers' encoding (spec §6.6): region log2 = max(15, index of the highest bit that differs between start and
-/// end − 1, plus one); SIZE = log2 − 1; base with the bits below the region cleared (Tyr) or below SIZE only (Panthor).
+/// The drivers' encoding (`Documentation/hardware.md#mmu_control-and-address-spaces`): region log2 = max(15, index of
+/// the highest bit that differs between start and end − 1, plus one); SIZE = log2 − 1; base with the bits below the
+/// region cleared (Tyr) or below SIZE only (Panthor).
 fn encode(start: u64, len: u64, panthor: bool) -> u64 {
     let last = start + len - 1;
     let log2 = (64 - (start ^ last).leading_zeros()).max(15);

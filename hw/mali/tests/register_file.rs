@@ -1,6 +1,6 @@
-//! The whole register file, register by register from the map's own tables: reset values as the spec gives them,
-//! read-only / write-only / read-write behaviour, W1C on every bit of the three IRQ blocks, and power sequencing of
-//! every domain. No driver.
+//! The whole register file, register by register from the map's own tables: reset values as `Documentation/hardware.md`
+//! gives them, read-only / write-only / read-write behaviour, W1C on every bit of the three IRQ blocks, and power
+//! sequencing of every domain. No driver.
 
 mod common;
 
@@ -8,7 +8,8 @@ use common::*;
 use hw_mali::regs::{block, gpu, gpu_irq, gpu_status, irq, mmu, Access, AS_REGISTERS, REGISTERS};
 use hw_mali::Timing;
 
-/// Power-on value of every readable register (`mali-g610.md` §2, §4, §11; \[inf\] zeros where the spec says so).
+/// Power-on value of every readable register (`Documentation/hardware.md#identity-registers`; \[inf\] zeros where the
+/// documentation says so).
 const RESET: &[(&str, u64)] = &[
     ("GPU_ID", 0xA867_0005),
     ("L2_FEATURES", 0x0712_0306),

@@ -1,6 +1,6 @@
 //! io-pgtable ARM LPAE S1 map/unmap cost, per page or block, against the `aarch64-paging` crate on the same workloads
 //! in the same run, and against the kernel's own C (`io-pgtable-arm.c` built in userspace) as measured on this
-//! machine (figures from issue 3).
+//! machine (figures recorded in `Documentation/testing.md#benchmarks`).
 //!
 //! Workloads (map and unmap timed separately; setup and teardown are outside the timed part):
 //! * `1g-4k-per-call`: 1 GiB as 4 KiB pages, one `map_pages` call per page;
@@ -35,8 +35,8 @@ struct Workload {
     calls: Vec<(usize, u64, usize, usize)>,
     units: u64,
     unit: &'static str,
-    /// The kernel C figures from issue 3 (ns per unit), the fast end of each range it gives: map, unmap (None where
-    /// the issue gives none).
+    /// The kernel C figures (`Documentation/testing.md#benchmarks`, ns per unit), the fast end of each measured range:
+    /// map, unmap (None where none was measured).
     kernel_c: (Option<f64>, Option<f64>),
 }
 
@@ -203,7 +203,7 @@ fn report() {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
         .join("criterion");
     record_reset();
-    println!("\nio_pgtable: ns per unit (mean), ours vs aarch64-paging in this run, and the kernel's C (issue 3)");
+    println!("\nio_pgtable: ns per unit (mean), ours vs aarch64-paging in this run, and the kernel's C");
     println!(
         "{:<16} {:<6} {:>5} {:>12} {:>12} {:>10} {:>10} {:>10}",
         "workload", "op", "unit", "tyr", "aarch64-pg", "peer/tyr", "kernel-C", "C/tyr"

@@ -18,11 +18,11 @@
 //! Physical memory is the modelled RK3588 RAM ([`hw_mem::Ram`]); nothing in this crate knows about the Mali model.
 //!
 //! # The layer
-//! In the stack (`ARCHITECTURE.md`, the diagram and *Rules of the house*) this crate sits between the driver and the
-//! hardware: `tyr` uses it, and it uses only `hw-mem`. It carries the two halves of rule 3 — GPUVM with
-//! `sm_map`/`sm_unmap` and their steps, io-pgtable with `map_pages`/`unmap_pages`/`iova_to_phys` — and rule 6's
-//! hostile uAPI edge ([`uaccess`], [`drm::ioctl`]). Its io-pgtable is one of the two independent readers of the page
-//! tables (rule 2); the model's walker is the other.
+//! In the stack (`Documentation/design.md`, the diagram and its numbered rules) this crate sits between the driver and
+//! the hardware: `tyr` uses it, and it uses only `hw-mem`. It carries the two halves of rule 3 — GPUVM with
+//! `sm_map`/`sm_unmap` and their steps, io-pgtable with `map_pages`/`unmap_pages`/`iova_to_phys` — and rule 6's hostile
+//! uAPI edge ([`uaccess`], [`drm::ioctl`]). Its io-pgtable is one of the two independent readers of the page tables
+//! (rule 2); the model's walker is the other.
 //!
 //! # Tracing
 //! [`drm::file::File::ioctl`] opens a `tracing` span per ioctl (`ioctl`, with the ioctl's name and its errno), the

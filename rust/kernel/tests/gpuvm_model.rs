@@ -1,7 +1,8 @@
 //! Property tests: random sm_map/sm_unmap sequences (with and without a kernel-reserved range, with null objects)
 //! against a naive interval map. After every call the VA list equals the model, VAs never overlap, the steps have the
-//! spec's shape and order, keep flags say exactly "same object at the same offset", and a map never needs more than
-//! three new VAs nor an unmap more than two (the pools are that small, so needing more would fail the call).
+//! documented shape and order (`Documentation/design.md#gpuvm`), keep flags say exactly "same object at the same
+//! offset", and a map never needs more than three new VAs nor an unmap more than two (the pools are that small, so
+//! needing more would fail the call).
 
 mod gpuvm_common;
 

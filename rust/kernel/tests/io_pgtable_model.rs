@@ -1,5 +1,5 @@
 //! Property tests: random `map_pages`/`unmap_pages` calls on [`ArmLpaeS1`] against a small independent model of the
-//! kernel's rules, written from the spec rather than from the implementation.
+//! kernel's rules, written from `Documentation/hardware.md#page-table-format` rather than from the implementation.
 //!
 //! The model keeps what matters for observable behaviour: per 2 MiB slot, either a block or a (possibly empty) page
 //! table with its pages; which L1/L2 tables exist. After every call the table's leaves (address, level, descriptor),
@@ -17,7 +17,8 @@ use proptest::prelude::*;
 
 const SLOT: u64 = SZ_2M as u64;
 
-/// Leaf attributes per the spec's table (spec/arm-lpae.md), computed independently of the crate.
+/// Leaf attributes per the documented table (`Documentation/hardware.md#page-table-format`), computed independently of
+/// the crate.
 fn attrs(prot: u32) -> u64 {
     let mut a = 0x800 | 0x400; // nG, AF
     a |= if prot & CACHE != 0 { 0x300 } else { 0x200 };

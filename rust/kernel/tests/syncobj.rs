@@ -1,6 +1,7 @@
 //! The DRM core SYNCOBJ ioctls as a client sees them: argument structs from `kernel::uapi`, arrays passed as real
-//! pointers into this process (read and written through `uaccess`), every errno of the spec table (panthor-uapi.md
-//! §11), real threads for the blocking waits, and allocation failures that must leave every syncobj as it was.
+//! pointers into this process (read and written through `uaccess`), every errno of the table in
+//! (`Documentation/uapi.md#per-ioctl-checks` `Documentation/uapi.md#drm-core-ioctls`), real threads for the blocking
+//! waits, and allocation failures that must leave every syncobj as it was.
 //!
 //! Blocking tests bound every wait with a channel timeout, so a lost wake-up fails instead of hanging.
 
@@ -26,6 +27,9 @@ const BOUND: Duration = Duration::from_secs(30);
 const EARLY: Duration = Duration::from_millis(50);
 /// An address nothing is mapped at.
 const BAD_PTR: u64 = 0x10;
+/// More allocation points than any operation here reaches: an allocation-failure sweep past it fails instead of
+/// spinning forever.
+const SWEEP_LIMIT: u64 = 10_000;
 
 fn ptr<T>(v: &[T]) -> u64 {
     v.as_ptr() as u64
@@ -178,6 +182,7 @@ fn create_under_allocation_failure_creates_nothing() {
         }
         assert_eq!(r, Err(ENOMEM));
         n += 1;
+        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
     }
     assert!(n >= 2);
 }
@@ -400,6 +405,7 @@ fn signal_under_allocation_failure_signals_none() {
             assert_eq!(wait(&t, &[h], 0, 0), Err(EINVAL), "failure {n} signalled {h}");
         }
         n += 1;
+        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
     }
     assert!(n >= 4, "handles, syncobj array and one fence per syncobj");
     assert_eq!(wait(&t, &hs, 0, WAIT_ALL), Ok(0));
@@ -451,6 +457,7 @@ fn timeline_signal_under_allocation_failure_adds_no_point_anywhere() {
         assert_eq!(r, Err(ENOMEM));
         assert_eq!(query(&t, &[a, b], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![1, 0]), "failure {n}");
         n += 1;
+        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
     }
     assert!(n >= 6);
     assert_eq!(query(&t, &[a, b], 0), Ok(vec![3, 5]));
@@ -571,6 +578,7 @@ fn transfer_under_allocation_failure_leaves_the_destination_unchanged() {
         assert_eq!(r, Err(ENOMEM));
         assert_eq!(query(&t, &[dst], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![1]), "failure {n}");
         n += 1;
+        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
     }
     assert!(n >= 2);
     assert_eq!(query(&t, &[dst], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![2]));

@@ -1,5 +1,5 @@
 //! The fake part of the file system: `/dev/dri`, and the sysfs entries through which libdrm, libudev and Mesa learn
-//! that the nodes belong to a `panthor` platform device (spec `igt-discovery.md`).
+//! that the nodes belong to a `panthor` platform device (`Documentation/testing.md#igt-through-the-shim`).
 //!
 //! The tree is data: a map from absolute path to [`Node`]. [`resolve`] walks a path through it lexically, following
 //! the fake symlinks; a path that leaves the fake tree through a link (`.../subsystem` → `/sys/bus/platform`) comes

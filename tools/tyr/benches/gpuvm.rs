@@ -1,4 +1,4 @@
-//! GPUVM benchmark (issue 4): `cargo bench -p tyr-cli --bench gpuvm` (or `make bench`).
+//! GPUVM benchmark: `cargo bench -p tyr-cli --bench gpuvm` (or `make bench`).
 //!
 //! Each workload (`tyr_cli::replay::workload`) runs twice in this process:
 //! - **tyr**: `kernel::drm::gpuvm` driven as `tyr replay gpuvm --time` drives it (vm_bo obtained under the VM resv,
@@ -6,9 +6,9 @@
 //! - **peer**: the same request semantics on `std::collections::BTreeMap` with no GPUVM machinery at all (no
 //!   objects, vm_bos, steps, pre-allocation or locks) — the floor an ordered map gives.
 //!
-//! Printed per workload: ns/op for both and their ratio, the kernel's C GPUVM figure from the issue (measured in
-//! userspace on this machine's class of hardware, not in this run) and our speed-up over it, and the heap bytes per
-//! live VA at the peak (a counting allocator wraps the system one).
+//! Printed per workload: ns/op for both and their ratio, the kernel's C GPUVM figure
+//! (`Documentation/testing.md#benchmarks`, measured in userspace on this machine's class of hardware, not in this run)
+//! and our speed-up over it, and the heap bytes per live VA at the peak (a counting allocator wraps the system one).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
@@ -157,7 +157,7 @@ fn main() {
             kernel_c / ours,
         );
     }
-    println!("ratio = tyr/peer (same run); speedup = kernel C figure (issue 4) / tyr; B/VA = heap bytes per live VA");
+    println!("ratio = tyr/peer (same run); speedup = kernel C figure / tyr; B/VA = heap bytes per live VA");
 }
 
 /// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/gpuvm.jsonl` (nothing when the variable is unset):

@@ -106,7 +106,7 @@ pub fn run_all(shim: &Path, binaries: &[PathBuf]) -> Result<Vec<SubtestResult>, 
     for bin in binaries {
         let out = Command::new(bin)
             .env("LD_PRELOAD", &shim)
-            // Keep IGT from looking elsewhere than the card walk (igt-discovery.md).
+            // Keep IGT from looking elsewhere than the card walk (`Documentation/testing.md#igt-through-the-shim`).
             .env_remove("IGT_DEVICE")
             .env_remove("IGT_FORCE_DRIVER")
             .output()

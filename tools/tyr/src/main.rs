@@ -46,7 +46,7 @@ enum Command {
         binaries: Vec<PathBuf>,
     },
     /// Fuzz every ioctl a render node accepts (several files at once), checking after each call that nothing panicked,
-    /// the errno is one the spec allows, the consistency checker passes and a failed call changed nothing. A failure is
+    /// the errno is one upstream allows, the consistency checker passes and a failed call changed nothing. A failure is
     /// minimised and printed as a script for `--replay`.
     Fuzz {
         /// Seed of the generator.

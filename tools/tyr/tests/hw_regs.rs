@@ -1,5 +1,5 @@
 //! `tyr hw regs`: the binary prints the register file of a freshly reset G610 as a bring-up engineer reads it, in text
-//! and in JSON, with the values the spec gives for RK3588 (`mali-g610.md` §2, §4, §11).
+//! and in JSON, with the values documented for RK3588 (`Documentation/hardware.md#identity-registers`).
 
 use std::process::Command;
 

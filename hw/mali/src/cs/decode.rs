@@ -1,9 +1,9 @@
-//! Decoding one 64-bit v10 instruction word into an [`Instr`] (spec `cs-isa.md` §2–§4, Mesa `v10.xml`).
+//! Decoding one 64-bit v10 instruction word into an [`Instr`] (`Documentation/hardware.md#encodings`, Mesa `v10.xml`).
 //!
 //! The decoder is the only place that knows bit positions. It validates what can be validated without machine state:
 //! the opcode exists on v10, register indices are below [`REG_COUNT`], 64-bit operands name an even register, enum fields
 //! hold defined values, and scoreboard slots exist. Unused bits are ignored (Mesa packs them as 0; what silicon does with
-//! them is unknown, `cs-isa.md` §2).
+//! them is unknown, `Documentation/hardware.md#encodings`).
 
 /// Work registers of a v10 CS (CS features 7:0 + 1).
 pub const REG_COUNT: usize = 96;
@@ -19,7 +19,7 @@ pub enum DecodeError {
     /// The opcode is not defined on v10.
     #[error("opcode {0} is not defined on v10")]
     Undefined(u8),
-    /// The opcode exists from v12 on but not on v10 (`cs-isa.md` §11).
+    /// The opcode exists from v12 on but not on v10 (`Documentation/hardware.md#not-in-v10`).
     #[error("opcode {0} exists only from v12 on")]
     AbsentOnV10(u8),
     /// A register index is 96 or more.
@@ -38,7 +38,7 @@ pub enum DecodeError {
     },
 }
 
-/// Comparison conditions (`CS Condition`, `cs-isa.md` §6).
+/// Comparison conditions (`CS Condition`, `Documentation/hardware.md#encodings`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cond {
     /// ≤ (0).
@@ -100,7 +100,7 @@ pub struct Async {
     pub wait: u8,
 }
 
-/// Width of a sync object (`csf.md` §9.1).
+/// Width of a sync object (`Documentation/hardware.md#sync-objects-in-gpu-memory`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Width {
     /// 32-bit seqno at +0, status at +4.
@@ -128,9 +128,10 @@ pub enum RunKind {
 
 /// One decoded v10 instruction.
 ///
-/// Field names are those of the encoding tables in `cs-isa.md` §4 (`dst`/`src`/`addr`/`data`/`len`/`base`/`value` are
-/// register indices, `addr` always an even pair; `sb` the scoreboard fields; `offset` in bytes for memory operands and in
-/// instructions for BRANCH), so the fields carry no separate docs.
+/// Field names are those of the encoding tables in `Documentation/hardware.md#encodings`
+/// (`dst`/`src`/`addr`/`data`/`len`/`base`/`value` are register indices, `addr` always an even pair; `sb` the
+/// scoreboard fields; `offset` in bytes for memory operands and in instructions for BRANCH), so the fields carry no
+/// separate docs.
 #[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Instr {
@@ -242,7 +243,8 @@ fn always_async(w: u64) -> Result<Async, DecodeError> {
     Ok(Async { signal: Some(signal_slot(w)?), wait: wait_mask(w) })
 }
 
-/// Scoreboard fields of an instruction that is asynchronous only with a non-zero wait mask (`cs-isa.md` §3).
+/// Scoreboard fields of an instruction that is asynchronous only with a non-zero wait mask
+/// (`Documentation/hardware.md#encodings`).
 fn async_if_waiting(w: u64) -> Result<Async, DecodeError> {
     let wait = wait_mask(w);
     let signal = if wait != 0 { Some(signal_slot(w)?) } else { None };

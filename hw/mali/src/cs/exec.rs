@@ -1,4 +1,4 @@
-//! The machine state of one CS and the interpreter loop (spec `cs-isa.md` §1, §5, §8).
+//! The machine state of one CS and the interpreter loop (`Documentation/hardware.md#machine-state`).
 //!
 //! [`Machine::run`] executes at most a budget of instructions and stops early when the stream blocks (scoreboard or
 //! sync wait, a stalled memory access), runs out of ring, or faults. Blocking never advances the instruction pointer:
@@ -46,12 +46,13 @@ pub(crate) trait CsMemory {
     fn flushed(&mut self);
 }
 
-/// A fault or fatal error raised by a stream, delivered through the CS interface (`csf.md` §7.5).
+/// A fault or fatal error raised by a stream, delivered through the CS interface
+/// (`Documentation/hardware.md#csg-and-cs-interfaces`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CsError {
     /// FATAL (the stream cannot continue) rather than FAULT (it continues once the host acknowledges).
     pub fatal: bool,
-    /// Exception type (`mali-g610.md` §8).
+    /// Exception type (`Documentation/hardware.md#exception-codes`).
     pub code: u8,
     /// `fault_info`/`fatal_info`: the faulting data address, or the instruction's address.
     pub info: u64,
@@ -78,7 +79,8 @@ pub(crate) enum Stop {
     Error(CsError),
 }
 
-/// A SYNC_WAIT the stream is blocked on, as `status_wait*` report it (`csf.md` §7.2).
+/// A SYNC_WAIT the stream is blocked on, as `status_wait*` report it
+/// (`Documentation/hardware.md#csg-and-cs-interfaces`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SyncWait {
     /// GPU VA of the sync object.
@@ -130,7 +132,8 @@ pub(crate) struct Frame {
     pub end: u64,
 }
 
-/// The architectural state of one CS that survives between batches, suspends and jobs (`cs-isa.md` §1).
+/// The architectural state of one CS that survives between batches, suspends and jobs
+/// (`Documentation/hardware.md#machine-state`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Machine {
     /// r0..r95.
@@ -389,7 +392,8 @@ impl Machine {
                     return Flow::Block(fatal(exception::CS_CALL_STACK_OVERFLOW, pc, pc));
                 }
                 // The ring position stays on the CALL while the callee runs, so `extract` stays inside the current
-                // job's range (`csf.md` §12.4); it moves past the CALL when the callee returns.
+                // job's range (`Documentation/hardware.md#faults-timeouts-and-heap-oom`); it moves past the CALL when
+                // the callee returns.
                 if let Some(f) = self.frames.last_mut() {
                     f.ip = f.ip.wrapping_add(8);
                 }

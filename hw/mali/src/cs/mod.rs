@@ -1,4 +1,5 @@
-//! The command-stream front end of a CS: a v10 instruction decoder and interpreter (spec `cs-isa.md`).
+//! The command-stream front end of a CS: a v10 instruction decoder and interpreter
+//! (`Documentation/hardware.md#cs-instructions`).
 //!
 //! * [`decode()`] turns a 64-bit instruction word into an [`Instr`], rejecting what v10 does not have.
 //! * `exec` holds one stream's machine state (96 registers, call stack of [`MAX_FRAMES`] frames including the ring,
@@ -12,18 +13,19 @@
 //!   read through the MMU to check they are mapped, and the work then completes at once on the endpoint scoreboard
 //!   entry. FINISH_TILING / FINISH_FRAGMENT / HEAP_OPERATION only count; HEAP_SET latches the heap context.
 //! * Asynchronous operations (LOAD/STORE_MULTIPLE, FLUSH_CACHE2, SYNC_ADD/SET with a wait mask, STORE_STATE, RUN_*)
-//!   take effect when issued (operands are read at issue, `cs-isa.md` §5.4) and occupy their scoreboard entry until
-//!   the end of the batch, so a WAIT on that entry yields the stream for one batch. An asynchronous instruction whose
-//!   wait mask names a busy entry stalls the stream instead of being deferred — a stricter but correct ordering.
+//!   take effect when issued (operands are read at issue, `Documentation/hardware.md#semantics`) and occupy their
+//!   scoreboard entry until the end of the batch, so a WAIT on that entry yields the stream for one batch. An
+//!   asynchronous instruction whose wait mask names a busy entry stalls the stream instead of being deferred — a
+//!   stricter but correct ordering.
 //! * Caches are coherent in the model: FLUSH_CACHE2 only advances LATEST_FLUSH_ID (when a flush is needed: a flush
 //!   ID of 0, or the current ID).
 //! * PROGRESS_WAIT, PROT_REGION and TRACE_POINT complete without effect (no cross-queue progress tracking, no
 //!   protected mode — as in Panthor).
 //!
-//! Faults (`cs-isa.md` §8) are FATAL when the stream cannot continue at a defined point (undefined instruction or
-//! field, CALL stack overflow, bad branch/CALL target, bus error) and FAULT otherwise (MMU faults with their
-//! translation/permission code and VA, CS_INHERIT_FAULT, misaligned data) — the split follows \[kbase\]'s CS_FATAL and
-//! CS_FAULT exception lists.
+//! Faults (`Documentation/hardware.md#stream-faults`) are FATAL when the stream cannot continue at a defined point
+//! (undefined instruction or field, CALL stack overflow, bad branch/CALL target, bus error) and FAULT otherwise (MMU
+//! faults with their translation/permission code and VA, CS_INHERIT_FAULT, misaligned data) — the split follows
+//! \[kbase\]'s CS_FATAL and CS_FAULT exception lists.
 
 pub mod decode;
 pub(crate) mod exec;
@@ -31,7 +33,8 @@ pub(crate) mod exec;
 pub use decode::{decode, Async, Cond, DecodeError, Instr, RunKind, Width, REG_COUNT, SB_COUNT};
 pub use exec::MAX_FRAMES;
 
-/// CS exception types the interpreter reports (`mali-g610.md` §8); MMU faults carry the MMU's own code (0xC0..).
+/// CS exception types the interpreter reports (`Documentation/hardware.md#exception-codes`); MMU faults carry the MMU's
+/// own code (0xC0..).
 pub mod exception {
     /// CS_CONFIG_FAULT: the CS interface was programmed with an unusable ring or I/O page.
     pub const CS_CONFIG_FAULT: u8 = 0x40;

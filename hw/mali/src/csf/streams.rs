@@ -1,5 +1,5 @@
 //! CSG slots and their CS slots at run time: what the MCU latches from the group and stream interfaces, when streams
-//! run, and how their progress, blocking and faults reach the host (spec `csf.md` §6, §7, §9, §11, §12).
+//! run, and how their progress, blocking and faults reach the host (`Documentation/hardware.md#csg-and-cs-interfaces`).
 //!
 //! Execution is event driven. Anything that may give a stream work (a CSG START/RESUME, a CS START, a CSG doorbell
 //! bit, a per-CSG doorbell, a completed SYNC_ADD/SET) schedules one [`Event::CsExec`] batch [`EXEC_BATCH_NS`] later,
@@ -256,7 +256,8 @@ fn csg_event(st: &mut State, i: u32, bit: u32) -> Result<(), PortError> {
     Ok(())
 }
 
-/// CS event (`csf.md` §7.5): toggle the CS `ack` bit, flag the CS in the CSG's `cs_irq_req`, raise the JOB IRQ.
+/// CS event (`Documentation/hardware.md#csg-and-cs-interfaces`): toggle the CS `ack` bit, flag the CS in the CSG's
+/// `cs_irq_req`, raise the JOB IRQ.
 fn cs_event(st: &mut State, i: u32, j: u32, bit: u32) -> Result<(), PortError> {
     let (cin, cout) = cs_iface(i, j);
     let req = rd(st, cin + cs::REQ)?;
@@ -308,7 +309,7 @@ fn config_fault(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
 
 // ---- status -----------------------------------------------------------------------------------------------------
 
-/// Publishes CS `j`'s status words (`csf.md` §7.2).
+/// Publishes CS `j`'s status words (`Documentation/hardware.md#csg-and-cs-interfaces`).
 fn publish_cs_status(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let s = &st.mcu.exec.groups[i as usize].streams[j as usize];
     let (_, cout) = cs_iface(i, j);
@@ -454,7 +455,7 @@ fn restore(st: &mut State, i: u32) -> Result<(), PortError> {
 
 // ---- requests from the host -------------------------------------------------------------------------------------
 
-/// CSG `i`'s STATE request changed to `state` (`csf.md` §6).
+/// CSG `i`'s STATE request changed to `state` (`Documentation/hardware.md#csg-and-cs-interfaces`).
 pub(crate) fn csg_state(st: &mut State, i: u32, state: u32) -> Result<(), PortError> {
     let (input, _) = csg_iface(i);
     let g = i as usize;
@@ -567,8 +568,9 @@ fn cs_level(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     Ok(())
 }
 
-/// CS START (`csf.md` §7.3/§7.4): latch the ring and user-I/O pages, take `extract` from the input page (\[kbase\]
-/// EXTRACT_INIT) unless the stream is inside a called buffer (a resumed stream keeps its position).
+/// CS START (`Documentation/hardware.md#csg-and-cs-interfaces`): latch the ring and user-I/O pages, take `extract` from
+/// the input page (\[kbase\] EXTRACT_INIT) unless the stream is inside a called buffer (a resumed stream keeps its
+/// position).
 fn start_cs(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let (cin, _) = cs_iface(i, j);
     let base = rd64(st, cin + cs::RINGBUF_BASE)?;
@@ -725,9 +727,10 @@ fn run_stream(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     Ok(())
 }
 
-/// Raises TILER_OOM on CS `j` of CSG `i` as the firmware does when a tiler heap runs out (`csf.md` §7.5, §11): the
-/// heap_* outputs are filled from the stream's HEAP_SET context and HEAP_OPERATION counters and the stream waits
-/// until the host acknowledges the event and toggles the CS's doorbell bit. Returns whether the stream was running.
+/// Raises TILER_OOM on CS `j` of CSG `i` as the firmware does when a tiler heap runs out
+/// (`Documentation/hardware.md#csg-and-cs-interfaces`): the heap_* outputs are filled from the stream's HEAP_SET
+/// context and HEAP_OPERATION counters and the stream waits until the host acknowledges the event and toggles the CS's
+/// doorbell bit. Returns whether the stream was running.
 pub(crate) fn tiler_oom(st: &mut State, i: u32, j: u32) -> Result<bool, PortError> {
     let Some(s) = st.mcu.exec.groups.get(i as usize).and_then(|g| g.streams.get(j as usize)) else {
         return Ok(false);

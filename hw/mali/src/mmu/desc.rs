@@ -1,5 +1,6 @@
 //! The ARMv8 stage-1 long-descriptor *format* (4 KiB granule): descriptor bits as a typed value, levels, and the memory
-//! attribute bytes of AS_MEMATTR. Written from the Arm ARM rules summarised in `mali-g610.md` §10; no walking here.
+//! attribute bytes of AS_MEMATTR. Written from the Arm ARM rules summarised in
+//! `Documentation/hardware.md#mmu-translation`; no walking here.
 
 use bitflags::bitflags;
 
@@ -60,7 +61,7 @@ pub const fn level_index(va: u64, level: u8) -> usize {
 /// Bits 47:12 of a descriptor: the output address of a page or the next table.
 const OA_MASK: u64 = 0x0000_FFFF_FFFF_F000;
 
-/// What a descriptor is, at the level it was read from (spec §10.3).
+/// What a descriptor is, at the level it was read from (`Documentation/hardware.md#mmu-translation`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DescKind {
     /// Bit 0 clear, or an encoding the level does not allow (block at L0, 0b01 at L3).
@@ -111,7 +112,7 @@ impl Descriptor {
     }
 }
 
-/// Memory type of an AS_MEMATTR byte (bits 7:6, spec §6.5).
+/// Memory type of an AS_MEMATTR byte (bits 7:6, `Documentation/hardware.md#mmu_control-and-address-spaces`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemType {
     /// 0: shared.

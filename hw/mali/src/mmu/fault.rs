@@ -1,4 +1,5 @@
-//! MMU faults: the exception classes, access types and the AS_FAULTSTATUS encoding (spec §6.7, §10.5).
+//! MMU faults: the exception classes, access types and the AS_FAULTSTATUS encoding
+//! (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 
 /// The kind of access that was being translated (AS_FAULTSTATUS bits 9:8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

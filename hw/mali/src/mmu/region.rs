@@ -1,4 +1,5 @@
-//! Naturally aligned power-of-two VA regions and the AS_LOCKADDR encoding (spec §6.6).
+//! Naturally aligned power-of-two VA regions and the AS_LOCKADDR encoding
+//! (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 
 /// Smallest region the hardware locks: 32 KiB (a 64-byte line of PTEs = 8 pages; `AS_LOCK_REGION_MIN_SIZE`).
 pub const LOCK_REGION_MIN_LOG2: u32 = 15;
@@ -61,7 +62,7 @@ mod tests {
 
     #[test]
     fn panthor_lockaddr_table_decodes_to_the_locked_regions() {
-        // Spec §9.9: (LOCKADDR, base, log2 size).
+        // `Documentation/hardware.md#driver-sequences`: (LOCKADDR, base, log2 size).
         let rows: &[(u64, u64, u32)] = &[
             (0xE, 0, 15),
             (0x20_0014, 0x20_0000, 21),

@@ -1,11 +1,12 @@
 //! The page-table walker: translates one VA of an address space by reading its tables from RAM.
 //!
-//! Written from the VMSAv8-64 stage-1 rules as `mali-g610.md` §10 states them (4 KiB granule, up to four levels,
-//! table/block/page descriptors, hierarchical table permissions, access flag, AttrIndx → MEMATTR). It is deliberately
-//! independent of `kernel::io_pgtable`: the two are held against each other by tests.
+//! Written from the VMSAv8-64 stage-1 rules as `Documentation/hardware.md#mmu-translation` states them (4 KiB granule,
+//! up to four levels, table/block/page descriptors, hierarchical table permissions, access flag, AttrIndx → MEMATTR).
+//! It is deliberately independent of `kernel::io_pgtable`: the two are held against each other by tests.
 //!
-//! Fault priority (§10.5): input size → walk (address size / bus / translation, level by level) → access flag → memory
-//! attribute. Permission is checked per access by [`Translation::check`], so that a cached translation enforces it too.
+//! Fault priority (`Documentation/hardware.md#mmu-translation`): input size → walk (address size / bus / translation,
+//! level by level) → access flag → memory attribute. Permission is checked per access by [`Translation::check`], so
+//! that a cached translation enforces it too.
 
 use hw_mem::Ram;
 
@@ -74,7 +75,8 @@ impl Translation {
     }
 
     /// Permission check for one access: write/atomic to read-only and fetch from no-exec are PERMISSION faults at the
-    /// leaf's level. Reads are always allowed (AP\[1\] is ignored by the GPU, spec §10.4).
+    /// leaf's level. Reads are always allowed (AP\[1\] is ignored by the GPU,
+    /// `Documentation/hardware.md#mmu-translation`).
     pub fn check(&self, access: AccessType) -> Result<(), MmuFault> {
         let denied = match access {
             AccessType::Write | AccessType::Atomic => self.read_only,
@@ -110,8 +112,9 @@ impl Walker {
 
     /// Translates `va` under `cfg`, reading tables from `ram`.
     pub fn walk(&self, ram: &Ram, cfg: &WalkConfig, va: u64) -> Result<Translation, MmuFault> {
-        // An AS that is not in AArch64 4K mode translates nothing. UNMAPPED has no documented code (§10.5 [?]); like
-        // the spec's suggestion, every such access is a level-0 translation fault.
+        // An AS that is not in AArch64 4K mode translates nothing. UNMAPPED has no documented code
+        // (`Documentation/hardware.md#mmu-translation` [?]); like the documented model choice, every such access is a
+        // level-0 translation fault.
         if cfg.adrmode() != transcfg::ADRMODE_AARCH64_4K {
             return Err(MmuFault::new(FaultClass::Translation, 0));
         }

@@ -1,7 +1,8 @@
 //! A driver-shaped harness for command-stream tests: the MCU booted with AS 0 mapping the shared section, user-I/O
 //! pages and suspend buffers (the MCU VM), AS 1 as the group's VM with rings, a stream BO, a result BO, a sync-object
 //! BO and a read-only page; CSG/CS programming as Panthor's `csg_slot_prog_locked`/`cs_slot_prog_locked` do it
-//! (`csf.md` §6.2, §7.4), and instruction encoders written from `cs-isa.md` §4.
+//! (`Documentation/hardware.md#csg-and-cs-interfaces`), and instruction encoders written from
+//! `Documentation/hardware.md#encodings`.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -28,7 +29,7 @@ pub const SUSPEND_VA: u64 = 0x0600_0000;
 /// GPU VA of the rings in the group's AS: queue slot `k` at `RING_VA + k·RING_SIZE`.
 pub const RING_VA: u64 = 0x0080_0000;
 pub const RING_SIZE: u64 = 0x1000;
-/// IGT's stream and result BOs (`cs-isa.md` §10).
+/// IGT's stream and result BOs (`Documentation/hardware.md#the-igt-group_submit-stream`).
 pub const STREAM_VA: u64 = 0x100_0000;
 pub const RESULT_VA: u64 = 0x100_1000;
 /// More user-stream space (4 pages).
@@ -166,7 +167,7 @@ impl Gpu {
         self.rd64(Self::io(g, q).0)
     }
 
-    /// `cs_slot_prog_locked` (`csf.md` §7.4) with doorbell `g + 1`.
+    /// `cs_slot_prog_locked` (`Documentation/hardware.md#csg-and-cs-interfaces`) with doorbell `g + 1`.
     pub fn program_cs(&self, g: u32, q: u32) {
         let (cin, _) = csf::cs_iface(g, q);
         let (io_in, io_out) = Self::io(g, q);
@@ -202,7 +203,8 @@ impl Gpu {
         self.r.gpu.advance(DOORBELL_NS);
     }
 
-    /// `csg_slot_prog_locked` + START for queues `0..queues` (`csf.md` §6.2, §10 step 4).
+    /// `csg_slot_prog_locked` + START for queues `0..queues` (`Documentation/hardware.md#csg-and-cs-interfaces` step
+    /// 4).
     pub fn start_group(&self, g: u32, queues: u32) {
         self.program_group(g, queues);
         self.csg_request(g, csg::STATE_START, csg::ENDPOINT_CONFIG, (1 << queues) - 1);
@@ -254,8 +256,9 @@ impl Gpu {
         let (input, output) = csf::csg_iface(g);
         (self.rd(input + csg::REQ) ^ self.rd(output + csg::ACK)) & bits
     }
-    /// Panthor's CS event handling (`csf.md` §7.5, §8.2): `cs_irq_ack ← cs_irq_req`, acknowledge `bits` (copy ack into
-    /// req), toggle the CS's CSG doorbell bit and the GLB doorbell bit, ring doorbell 0.
+    /// Panthor's CS event handling (`Documentation/hardware.md#csg-and-cs-interfaces`): `cs_irq_ack ← cs_irq_req`,
+    /// acknowledge `bits` (copy ack into req), toggle the CS's CSG doorbell bit and the GLB doorbell bit, ring doorbell
+    /// 0.
     pub fn ack_cs_events(&self, g: u32, q: u32, bits: u32) {
         let (gin, gout) = csf::csg_iface(g);
         self.wr(gin + csg::CS_IRQ, self.rd(gout + csg::CS_IRQ));
@@ -275,7 +278,7 @@ impl Gpu {
     }
 }
 
-/// Instruction encoders (`cs-isa.md` §4).
+/// Instruction encoders (`Documentation/hardware.md#encodings`).
 pub mod op {
     pub const NOP: u64 = 0;
     pub const ERROR_BARRIER: u64 = 47 << 56;
@@ -352,7 +355,8 @@ pub mod op {
         53 << 56 | addr << 40 | data << 32 | cond << 28
     }
 
-    /// Panthor's ring preamble without profiling (`cs-isa.md` §9): 11 instructions NOP-padded to 16.
+    /// Panthor's ring preamble without profiling (`Documentation/hardware.md#panthors-ring-preamble`): 11 instructions
+    /// NOP-padded to 16.
     pub fn preamble(latest_flush: u32, stream: u64, size: u32, sync: u64) -> Vec<u64> {
         let mut v = vec![
             move32(94, latest_flush),

@@ -1,6 +1,7 @@
-//! Which errnos each ioctl may return, from `panthor-uapi.md` (§1.2 core rules, §2.2 object arrays, §7 per ioctl,
-//! §11 DRM core). `EFAULT` is allowed everywhere (any pointer, the argument's included, may be bad) and so is
-//! `ENOMEM` where a user-chosen size or count decides an allocation (an object array, a BO, a dma-buf).
+//! Which errnos each ioctl may return, from `Documentation/uapi.md` (the DRM core's own
+//! checks, object arrays, the per-ioctl checks and the DRM core ioctls). `EFAULT` is allowed everywhere (any pointer,
+//! the argument's included, may be bad) and so is `ENOMEM` where a user-chosen size or count decides an allocation (an
+//! object array, a BO, a dma-buf).
 
 use kernel::code::*;
 use kernel::dma_buf::{
@@ -32,7 +33,7 @@ pub static KNOWN: &[Known] = &[
     // ENOSPC: the fake-offset space, which every shmem object takes a range of at creation, is full.
     Known { cmd: DRM_IOCTL_PANTHOR_BO_CREATE, name: "BO_CREATE", allowed: &[EINVAL, ENOMEM, ENOSPC] },
     Known { cmd: DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, name: "BO_MMAP_OFFSET", allowed: &[EINVAL, ENOENT, EPERM] },
-    // §7.8–§7.11.
+    // `Documentation/uapi.md#group_create`.
     Known {
         cmd: DRM_IOCTL_PANTHOR_GROUP_CREATE,
         name: "GROUP_CREATE",
@@ -152,10 +153,11 @@ pub fn name(cmd: u32) -> String {
     }
 }
 
-/// Whether `cmd` may fail with `e` on a render file, or on a primary file (`primary`) (§1.2: a foreign type byte is
-/// `ENOTTY`, a number without a handler `EINVAL`, a core number without `DRM_RENDER_ALLOW` `EACCES` on a render
-/// file; on a primary file the core numbers this list does not name answer as a driver without modesetting or dumb
-/// buffers does: `EOPNOTSUPP`, `ENOSYS`, or `EACCES` for DRM_MASTER / DRM_ROOT_ONLY / DRM_AUTH).
+/// Whether `cmd` may fail with `e` on a render file, or on a primary file (`primary`)
+/// (`Documentation/uapi.md#drm-core-ioctl-path`: a foreign type byte is `ENOTTY`, a number without a handler `EINVAL`,
+/// a core number without `DRM_RENDER_ALLOW` `EACCES` on a render file; on a primary file the core numbers this list
+/// does not name answer as a driver without modesetting or dumb buffers does: `EOPNOTSUPP`, `ENOSYS`, or `EACCES` for
+/// DRM_MASTER / DRM_ROOT_ONLY / DRM_AUTH).
 pub fn allowed(cmd: u32, e: Error, primary: bool) -> bool {
     if e == EFAULT {
         return true;

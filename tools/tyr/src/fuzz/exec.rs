@@ -560,9 +560,9 @@ impl Executor {
 }
 
 /// Whether a failed `step` may have changed state: a synchronous VM_BIND keeps the ops before the failing one
-/// (§7.4, it writes their number back), and a handler that succeeded before the copy-back faulted on a read-only
-/// (or, with nothing to read, any unwritable) argument keeps its effect, as in `drm_ioctl` (§1.2: the copy-back fault
-/// replaces the result).
+/// (`Documentation/uapi.md#vm_bind`, it writes their number back), and a handler that succeeded before the copy-back
+/// faulted on a read-only (or, with nothing to read, any unwritable) argument keeps its effect, as in `drm_ioctl`
+/// (`Documentation/uapi.md#drm-core-ioctl-path`: the copy-back fault replaces the result).
 pub fn failure_may_change_state(step: &Step, out: &Outcome) -> bool {
     let c = match step {
         Step::Ioctl(c) => c,

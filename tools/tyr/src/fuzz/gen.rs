@@ -1,7 +1,7 @@
-//! The generator: from a seed, structure-aware steps — each ioctl's argument laid out field by field (spec
-//! `panthor-uapi.md` §6, §11), with values drawn mostly from what the files hold now (their handles, VM ids, syncobjs,
-//! mmap offsets, exported descriptors), else from each field's boundaries, another file's handles, or garbage; user
-//! pointers valid, null, unmapped, read-only or wild; sizes, strides, pads and flags valid or not.
+//! The generator: from a seed, structure-aware steps — each ioctl's argument laid out field by field (
+//! `Documentation/uapi.md#struct-layouts`), with values drawn mostly from what the files hold now (their handles, VM
+//! ids, syncobjs, mmap offsets, exported descriptors), else from each field's boundaries, another file's handles, or
+//! garbage; user pointers valid, null, unmapped, read-only or wild; sizes, strides, pads and flags valid or not.
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
@@ -414,7 +414,8 @@ impl Gen {
                 cmd
             }
         };
-        // Sometimes the caller's struct is shorter or longer than the kernel's (§1.2).
+        // Sometimes the caller's struct is shorter or longer than the kernel's
+        // (`Documentation/uapi.md#drm-core-ioctl-path`).
         c.cmd = match self.rng.gen_range(0..30) {
             0 => (cmd & 0xc000_ffff) | ((self.rng.gen_range(0..ioc_size(cmd).max(1)) as u32) << 16),
             1 => (cmd & 0xc000_ffff) | (((ioc_size(cmd) + 8 * self.rng.gen_range(1..8)) as u32) << 16),
@@ -535,7 +536,7 @@ impl Gen {
 }
 
 impl Gen {
-    /// GROUP_* and TILER_HEAP_*, field by field (`panthor-uapi.md` §6.5, §6.6), now and then plain garbage.
+    /// GROUP_* and TILER_HEAP_*, field by field (`Documentation/uapi.md#struct-layouts`), now and then plain garbage.
     fn group_call(&mut self, c: &mut Call, me: &FileView, other: &FileView) -> u32 {
         if self.chance(0.05) {
             let k = [

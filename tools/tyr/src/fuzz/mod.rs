@@ -1,16 +1,16 @@
-//! `tyr fuzz`: a structure-aware ioctl fuzzer for the Tyr render node (issue 9).
+//! `tyr fuzz`: a structure-aware ioctl fuzzer for the Tyr render node.
 //!
 //! A seeded [`gen::Gen`] produces [`call::Step`]s from what the files hold; the [`exec::Executor`] runs them on a
 //! booted board through `File::ioctl` and `tyr::mmap::mmap` on several files at once (render files, and with two or
 //! more one primary-node file, the master), and runs the sync_file and dma-buf ioctls on the descriptors calls hand
-//! out. After every step: no panic (on any thread), the errno is one the spec allows for that ioctl ([`errno`]), the
-//! consistency checker passes ([`tyr::check`]), every tracked descriptor's kernel object is still registered, and a
-//! failed call left every file's observable state, the master state, reservation fences, dma-buf names and the
-//! descriptor table as they were ([`exec::Snapshot`]). Every descriptor a call hands out is tracked ([`fds`]) and
-//! closed by a step or at the end. At the end every file is closed and RAM must be back at the device's baseline, no
-//! dma-buf, sync_file or syncobj file may be left, and the process must hold as many descriptors as when the run
-//! began. A failing run is minimised (delta debugging over the steps, each candidate replayed on a fresh board) and
-//! printed as a script ([`script`]) that `tyr fuzz --replay` runs again.
+//! out. After every step: no panic (on any thread), the errno is one `Documentation/uapi.md` allows for that ioctl
+//! ([`errno`]), the consistency checker passes ([`tyr::check`]), every tracked descriptor's kernel object is still
+//! registered, and a failed call left every file's observable state, the master state, reservation fences, dma-buf
+//! names and the descriptor table as they were ([`exec::Snapshot`]). Every descriptor a call hands out is tracked
+//! ([`fds`]) and closed by a step or at the end. At the end every file is closed and RAM must be back at the device's
+//! baseline, no dma-buf, sync_file or syncobj file may be left, and the process must hold as many descriptors as when
+//! the run began. A failing run is minimised (delta debugging over the steps, each candidate replayed on a fresh board)
+//! and printed as a script ([`script`]) that `tyr fuzz --replay` runs again.
 
 pub mod call;
 pub mod errno;
@@ -50,7 +50,7 @@ pub enum FuzzError {
 pub enum Finding {
     /// A panic, on the calling thread or another.
     Panic(String),
-    /// An errno the spec does not list for this ioctl.
+    /// An errno the documentation does not list for this ioctl.
     Errno {
         /// The ioctl.
         ioctl: String,
@@ -85,7 +85,7 @@ impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Finding::Panic(m) => write!(f, "panic: {m}"),
-            Finding::Errno { ioctl, errno } => write!(f, "{ioctl} returned {errno}, which the spec does not allow"),
+            Finding::Errno { ioctl, errno } => write!(f, "{ioctl} returned {errno}, which upstream does not allow"),
             Finding::Checker(m) => write!(f, "consistency checker: {m}"),
             Finding::Changed { ioctl, diff } => write!(f, "{ioctl} failed but changed state: {diff}"),
             Finding::Leak(m) => write!(f, "after closing every file: {m}"),

@@ -1,5 +1,5 @@
 //! `tyr replay gpuvm`: a VA space driven through `kernel::drm::gpuvm` as an immediate-mode driver drives it, printed
-//! as the kernel's `drm_gpuvm.c` printed the reference vectors (`spec/vectors.md`, gpuvm section).
+//! as the kernel's `drm_gpuvm.c` printed the reference vectors (`Documentation/testing.md#reference-vectors`).
 //!
 //! Each `map` goes the way of a VM_BIND in Panthor: the object's vm_bo is obtained under the VM resv, three VA nodes
 //! are pre-allocated, `sm_map` hands the steps to the driver, which prints and applies each one at once, then the
@@ -386,7 +386,7 @@ pub fn run_file(path: &Path, list: bool, timed: bool) -> Result<String, ReplayEr
 }
 
 /// Replays a reference vector in the mode its `.expected` was printed in: `basic` in list mode, every other one
-/// (`random-*`, `disjoint-*`) with `--no-list` (`spec/vectors.md`).
+/// (`random-*`, `disjoint-*`) with `--no-list` (`Documentation/testing.md#reference-vectors`).
 pub fn run_vector(path: &Path) -> Result<String, ReplayError> {
     run_file(path, vector_uses_list_mode(path), false)
 }

@@ -1,4 +1,4 @@
-//! Replays of the reference-vector scripts (`tests/vectors/`, format in `spec/vectors.md`).
+//! Replays of the reference-vector scripts (`tests/vectors/`, format in `Documentation/testing.md#reference-vectors`).
 //!
 //! Each replayer parses a whole script first (reporting the line of any syntax error), then runs it against the real
 //! `kernel` code and renders the transcript exactly as the kernel's C code printed it.

@@ -16,7 +16,8 @@ pub struct VectorSet {
 /// Every vector set this tool can replay.
 pub const SETS: &[VectorSet] = &[
     VectorSet { name: "pgtable", replay: |p| super::pgtable::run_file(p, false) },
-    // `basic` was printed in list mode, every other gpuvm vector with `--no-list` (`spec/vectors.md`).
+    // `basic` was printed in list mode, every other gpuvm vector with `--no-list`
+    // (`Documentation/testing.md#reference-vectors`).
     VectorSet { name: "gpuvm", replay: super::gpuvm::run_vector },
 ];
 

@@ -1,6 +1,6 @@
 //! Synthetic GPUVM workloads for benchmarks (`tyr gen gpuvm`, `cargo bench -p tyr-cli --bench gpuvm`): the two
-//! shapes issue 4 compares with the kernel's C GPUVM, built from a seed so that every run and every machine sees the
-//! same commands.
+//! shapes the benchmark compares with the kernel's C GPUVM, built from a seed so that every run and every machine sees
+//! the same commands.
 //!
 //! - **disjoint**: `n` maps of 1–15 pages at distinct 64 KiB-spaced slots in random order (so `n` VAs are live at the
 //!   peak), then the unmap of each, in another random order. Objects 1–16, offset = address − VA start, as in the

@@ -1,4 +1,4 @@
-//! GPU job submission on the modelled RK3588 (issue 8): `cargo bench -p tyr --bench submit`.
+//! GPU job submission on the modelled RK3588: `cargo bench -p tyr --bench submit`.
 //!
 //! - **latency**: GROUP_SUBMIT of a one-instruction stream (NOP) signalling a syncobj, then SYNCOBJ_WAIT on it — the
 //!   whole path: ioctl, job creation, ring write, doorbell, the model's MCU and CS interpreter, SYNC_UPDATE, the JOB

@@ -1,5 +1,5 @@
-//! VM_BIND through the driver's path against bare GPUVM + io-pgtable (issue 6): `cargo bench -p tyr --bench
-//! vm_bind`.
+//! VM_BIND through the driver's path against bare GPUVM + io-pgtable (target: tyr ≤ 3× bare):
+//! `cargo bench -p tyr --bench vm_bind`.
 //!
 //! Each iteration maps a BO and unmaps it again:
 //! - **tyr**: two synchronous `VM_BIND` ioctls on a render-node file of the probed device (`File::ioctl`: the DRM
@@ -8,7 +8,7 @@
 //! - **bare**: the same two changes made directly on a `GpuVmCore` whose steps write an io-pgtable (`RamPtAlloc`),
 //!   with a vm_bo obtained once — the floor those two libraries give.
 //!
-//! The issue aims at tyr ≤ 3× bare.
+//! The target is tyr ≤ 3× bare.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -163,7 +163,7 @@ fn main() {
         record(name, "VM_BIND map+unmap", "iteration", None, ours, bare, "bare GPUVM + io-pgtable");
         println!("{name:<22} {ours:>12.0} {bare:>12.0} {:>7.2}x", ours / bare);
     }
-    println!("ratio = tyr / bare (same run); the issue aims at <= 3x");
+    println!("ratio = tyr / bare (same run); the target is <= 3x");
 }
 
 /// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/vm_bind.jsonl` (nothing when the variable is unset):

@@ -1,5 +1,5 @@
-//! Probe: bringing the GPU up the way Panthor does (spec/mali-g610.md §9.1–§9.4), through `kernel::io` and
-//! `kernel::irq` only.
+//! Probe: bringing the GPU up the way Panthor does (`Documentation/hardware.md#driver-sequences`), through `kernel::io`
+//! and `kernel::irq` only.
 //!
 //! Order: match the device, map its registers, read the ID and feature registers, program the GPU/MMU/JOB IRQ masks,
 //! select no coherency, soft-reset (waiting for RESET_COMPLETED on the GPU IRQ line, falling back to RAWSTAT as Panthor

@@ -1,6 +1,6 @@
 //! A Tyr file (`struct panthor_file`): its GEM handles and its VMs, and the handlers of the Panthor ioctls that
 //! only need those (`BO_CREATE`, `VM_CREATE`, `VM_DESTROY`, `VM_BIND` synchronous, `VM_GET_STATE`), each checking
-//! its arguments in Panthor's order (`panthor-uapi.md` §7).
+//! its arguments in Panthor's order (`Documentation/uapi.md#per-ioctl-checks`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -163,8 +163,8 @@ impl TyrFile {
         }
     }
 
-    /// `VM_BIND` with the ASYNC flag (§7.5): the ops become bind jobs that wait for and signal `syncobjs`; a failure
-    /// changes nothing, and `ops.count` is never rewritten.
+    /// `VM_BIND` with the ASYNC flag (`Documentation/uapi.md#asynchronous-vm_bind`): the ops become bind jobs that wait
+    /// for and signal `syncobjs`; a failure changes nothing, and `ops.count` is never rewritten.
     pub fn vm_bind_async(
         &self,
         objects: &HandleTable<TyrObject>,

@@ -1,6 +1,6 @@
 //! The Panthor ioctl table (`panthor_drm_driver_ioctls[]`) and its handlers: each takes the DRM file and the kernel
-//! copy of the argument, checks it in Panthor's order (`panthor-uapi.md` §7) and calls into the file, the VMs or the
-//! device.
+//! copy of the argument, checks it in Panthor's order (`Documentation/uapi.md#per-ioctl-checks`) and calls into the
+//! file, the VMs or the device.
 
 use kernel::drm::gem::IntoGemObject;
 use kernel::drm::ioctl::{IoctlData, IoctlDesc, IoctlFlags};
@@ -72,7 +72,7 @@ fn vm_get_state(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
 
 fn vm_bind(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     let args: &mut drm_panthor_vm_bind = d.get()?;
-    // Only bit 0 of `flags` is read (§2.1).
+    // Only bit 0 of `flags` is read (`Documentation/uapi.md#panthor-conventions`).
     if args.flags & crate::file::bind_flags::ASYNC != 0 {
         return f.data().vm_bind_async(f.objects(), f.syncobjs(), args);
     }

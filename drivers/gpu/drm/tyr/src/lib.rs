@@ -10,9 +10,10 @@
 //! * [`uapi`] is generated from the kernel's header, [`uobj`] holds Panthor's extensible user-object rules.
 //!
 //! # The layer
-//! The only layer that knows Mali (`ARCHITECTURE.md`, rule 1): it uses `kernel` for everything else and reaches the
-//! model only through MMIO, IRQs and RAM. A bind follows *The path of one VM_BIND(MAP)*: checks and pre-allocation in
-//! the ioctl (rule 4, immediate mode), then [`vm::Vm::execute`] under the AS region lock with the TLB flush after.
+//! The only layer that knows Mali (`Documentation/design.md` rule 1, `Documentation/layers.md`): it uses `kernel` for
+//! everything else and reaches the model only through MMIO, IRQs and RAM. A bind follows the path of one VM_BIND
+//! (`Documentation/design.md#the-path-of-one-vm_bind`): checks and pre-allocation in the ioctl (rule 4, immediate
+//! mode), then [`vm::Vm::execute`] under the AS region lock with the TLB flush after.
 //! [`check`] and [`vm::check`] verify the result against the page table itself.
 //!
 //! # Tracing

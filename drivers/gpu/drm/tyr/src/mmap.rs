@@ -1,4 +1,4 @@
-//! CPU mappings of a Tyr file (`panthor_mmap`, spec `panthor-uapi.md` §9): the GEM fake-offset range maps BOs, the
+//! CPU mappings of a Tyr file (`panthor_mmap`, `Documentation/uapi.md#mmap`): the GEM fake-offset range maps BOs, the
 //! range from the file's user MMIO offset maps the LATEST_FLUSH_ID page.
 //!
 //! The result says what backs the mapping — RAM runs of a BO with their CPU cache mode, or the GPU's USER register

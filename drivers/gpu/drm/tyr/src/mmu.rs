@@ -1,5 +1,5 @@
 //! The GPU MMU as Panthor drives it (`panthor_mmu.c`): address-space slots, their programming, the region lock
-//! around page-table updates, and the MMU fault interrupt (`mali-g610.md` §6 and §9.6–9.10).
+//! around page-table updates, and the MMU fault interrupt (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 //!
 //! AS 0 belongs to the MCU: only the client from [`Mmu::mcu_client`] (the MCU VM's) takes it, and never loses it to
 //! another VM. User VMs get the lowest free of the other slots, or, when none is free, the slot of the
@@ -370,7 +370,8 @@ impl AsClient {
         // Re-activated: the fault is handled (`vm->unhandled_fault = false`).
         self.unhandled_fault.store(false, Ordering::Release);
         if st.faulty & (1 << n) != 0 {
-            // A slot that faulted: clear its interrupt and unmask it again (§9.6).
+            // A slot that faulted: clear its interrupt and unmask it again
+            // (`Documentation/hardware.md#driver-sequences`).
             st.faulty &= !(1 << n);
             mmu.io.write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n)?;
             mmu.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty)?;

@@ -1,4 +1,4 @@
-//! `DEV_QUERY` (`panthor_ioctl_dev_query`, spec `panthor-uapi.md` §7.1): GPU_INFO, CSIF_INFO, TIMESTAMP_INFO,
+//! `DEV_QUERY` (`panthor_ioctl_dev_query`, `Documentation/uapi.md#dev_query`): GPU_INFO, CSIF_INFO, TIMESTAMP_INFO,
 //! GROUP_PRIORITIES_INFO and MMU_INFO.
 
 use std::time::Instant;

@@ -1,4 +1,5 @@
-//! Mali CSF register offsets and fields the driver uses (spec/mali-g610.md §3–§6). Data only, no logic.
+//! Mali CSF register offsets and fields the driver uses (`Documentation/hardware.md#register-map`). Data only, no
+//! logic.
 
 /// GPU_CONTROL block (offset 0).
 pub mod gpu {
@@ -65,7 +66,7 @@ pub mod gpu {
     /// MCU_STATUS: what the MCU is doing (bits 1:0, [`mcu`]).
     pub const MCU_STATUS: usize = 0x704;
 
-    /// MCU_CONTROL and MCU_STATUS values (`mali-g610.md` §4.8).
+    /// MCU_CONTROL and MCU_STATUS values (`Documentation/hardware.md#gpu_control`).
     pub mod mcu {
         /// MCU_CONTROL: stop the MCU.
         pub const CONTROL_DISABLE: u32 = 0;
@@ -114,7 +115,7 @@ pub const JOB_IRQ_BASE: usize = 0x1000;
 /// MMU_CONTROL IRQ block base.
 pub const MMU_IRQ_BASE: usize = 0x2000;
 
-/// JOB IRQ bits (`mali-g610.md` §5): bit `i` < 31 is CSG slot `i`, bit 31 the global interface.
+/// JOB IRQ bits (`Documentation/hardware.md#job_control`): bit `i` < 31 is CSG slot `i`, bit 31 the global interface.
 pub mod job_irq {
     /// The global interface needs attention (and, before boot, "the MCU booted").
     pub const GLB: u32 = 1 << 31;

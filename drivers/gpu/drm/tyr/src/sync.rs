@@ -1,5 +1,5 @@
 //! The syncobj side of a job-creating ioctl (`struct panthor_submit_ctx`): what asynchronous VM_BIND and
-//! GROUP_SUBMIT share (`panthor-uapi.md` §7.5 steps 4–6, §7.9 step 4).
+//! GROUP_SUBMIT share (`Documentation/uapi.md#asynchronous-vm_bind` and `#group_submit`).
 //!
 //! 1. [`SubmitSyncs::collect_signals`]: the signal ops of every job, in order, checked and looked up (unknown handle →
 //!    `EINVAL`); one target per (handle, point), owned by the last job that signals it.

@@ -1,6 +1,6 @@
 //! Extensible user objects: how Panthor reads arrays of uAPI structs and writes DEV_QUERY payloads whose size may
 //! differ between the client's header and the driver's (`panthor_get_uobj_array()`, `panthor_set_uobj()` and the
-//! kernel's `copy_struct_from_user()`; spec/panthor-uapi.md §2.2–2.3).
+//! kernel's `copy_struct_from_user()`; `Documentation/uapi.md#panthor-conventions`).
 //!
 //! Every struct that travels this way has a minimum size — the end of its last mandatory field — below which a client
 //! is refused ([`UObj::MIN_SIZE`], Panthor's `PANTHOR_UOBJ_DECL`).

@@ -47,6 +47,8 @@ fn assert_quiet(soc: &Rk3588) {
     }
 }
 
+/// Polls `cond` until it holds, failing after 5 s with `what`. For state the driver's IRQ handler thread sets, which
+/// offers nothing to block on; model state is waited for with `Mali::wait_until`.
 fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !cond() {
@@ -176,7 +178,10 @@ fn a_glb_idle_event_is_acknowledged_by_the_job_irq_handler() {
     let soc = Rk3588::new().unwrap();
     let _dev = TyrDevice::probe(soc.gpu()).unwrap();
     // IDLE_EN is on with an ~800 µs idle timer: the MCU reports IDLE, the handler copies ack.IDLE into req.
-    wait_for("an IDLE report", || mali(&soc).mcu_latched().idle_reports >= 1);
+    assert!(
+        mali(&soc).wait_until(Duration::from_secs(5), || mali(&soc).mcu_latched().idle_reports >= 1),
+        "no IDLE report within 5 s"
+    );
     wait_for("the IDLE acknowledgement", || {
         let req = as0_word(&soc, GLB_INPUT_VA + glb::REQ);
         let ack = as0_word(&soc, GLB_OUTPUT_VA + glb::ACK);

@@ -1,4 +1,4 @@
-//! Groups through the ioctl path (`panthor-uapi.md` §7.8–§7.10): GROUP_CREATE's checks in Panthor's order, the
+//! Groups through the ioctl path (`Documentation/uapi.md#group_create`): GROUP_CREATE's checks in Panthor's order, the
 //! buffers a group gets (sync objects and rings in its VM's kernel area, suspend buffers and user-I/O pages in the
 //! MCU VM), GROUP_DESTROY and GROUP_GET_STATE, and what the scheduler does with a job: the CSG slot it binds, and a
 //! job the GPU never completes timing out into a TIMEDOUT group with failed fences.
@@ -175,7 +175,8 @@ impl T {
     }
 }
 
-/// IGT's `group_submit` stream (`cs-isa.md` §10): store 0xDEADBEEF at 0x100_1000, wait, flush, wait.
+/// IGT's `group_submit` stream (`Documentation/hardware.md#the-igt-group_submit-stream`): store 0xDEADBEEF at
+/// 0x100_1000, wait, flush, wait.
 const IGT_STREAM: [u64; 7] = [
     0x0144_0000_0100_1000,
     0x0246_0000_DEAD_BEEF,

@@ -1,4 +1,4 @@
-//! Tiler heaps through the ioctl path (`panthor-uapi.md` §6.6, §7.11): TILER_HEAP_CREATE's checks, the handle
+//! Tiler heaps through the ioctl path (`Documentation/uapi.md#tiler-heaps`): TILER_HEAP_CREATE's checks, the handle
 //! encoding, the chunk list the GPU walks (headers linking `(va & !0xfff) | size >> 12`), TILER_HEAP_DESTROY's
 //! errnos, and the heap growing by one chunk when the firmware reports TILER_OOM for a running stream.
 

@@ -1,7 +1,8 @@
-//! In-process equivalents of the IGT `panthor_query`, `panthor_gem` and `panthor_vm` subtests (`panthor-uapi.md`
-//! §12, mainline and the pending sparse series), through `File::ioctl` on the probed model exactly as IGT's helpers
-//! call it. Where IGT only checks return codes, these also check the VM afterwards: the VA list against the page
-//! tables (`check_vm`), and what the VA list must be.
+//! In-process equivalents of the IGT `panthor_query`, `panthor_gem` and `panthor_vm` subtests
+//! (`Documentation/uapi.md#per-ioctl-checks` `Documentation/uapi.md#per-ioctl-checks`, mainline and the pending sparse
+//! series), through `File::ioctl` on the probed model exactly as IGT's helpers call it. Where IGT only checks return
+//! codes, these also check the VM afterwards: the VA list against the page tables (`check_vm`), and what the VA list
+//! must be.
 
 use std::sync::Arc;
 

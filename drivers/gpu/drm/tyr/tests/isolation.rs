@@ -1,4 +1,4 @@
-//! Isolation between files and between VMs (issue 9): handles, VM ids and syncobjs are per file and can never be
+//! Isolation between files and between VMs: handles, VM ids and syncobjs are per file and can never be
 //! named from another; a GPU access outside a VM's mappings faults and never reaches another VM's memory (checked
 //! through the modelled GPU's memory port); a BO freed while mapped elsewhere lives until its last mapping goes; and a
 //! file closed while an asynchronous bind is waiting tears down cleanly.

@@ -13,7 +13,8 @@ use kernel::io_pgtable::{ArmLpaeS1, Config, IoPageTable};
 use proptest::prelude::*;
 use tyr::vm::pgtable::{map_range, unmap_range};
 
-/// AS_MEMATTR and AS_TRANSCFG as Panthor programs them for an enabled AS on RK3588 (spec/mali-g610.md).
+/// AS_MEMATTR and AS_TRANSCFG as Panthor programs them for an enabled AS on RK3588
+/// (`Documentation/hardware.md#register-map`).
 const MEMATTR: u64 = 0x8F8F_8F8F_8C4C_8F4C;
 const TRANSCFG: u64 = 0x4200_01C6;
 const AS: usize = 3;

@@ -11,7 +11,7 @@ fn probe_reports_the_g610_as_panthor_does() {
     let soc = Rk3588::new().unwrap();
     let dev = TyrDevice::probe(soc.gpu()).unwrap();
     let i = dev.gpu_info();
-    // spec/mali-g610.md §2: what an RK3588 reports.
+    // `Documentation/hardware.md#identity-registers`: what an RK3588 reports.
     assert_eq!(i.gpu_id, 0xa867_0005);
     assert_eq!((i.l2_features, i.tiler_features, i.mem_features, i.mmu_features), (0x0712_0306, 0x809, 0x301, 0x2830));
     assert_eq!((i.as_present, i.csf_id), (0xff, 0x040a_0412));

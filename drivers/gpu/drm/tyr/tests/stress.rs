@@ -1,11 +1,12 @@
-//! Concurrency stress (issue 9): threads on several files bind, unbind, create and close BOs, look up CPU mappings
+//! Concurrency stress: threads on several files bind, unbind, create and close BOs, look up CPU mappings
 //! (`tyr::mmap::mmap`), drive syncobjs and submit GPU jobs to a group of their file, on private BOs and on one
 //! external BO shared by every file through PRIME.
 //! Bounded by a deadline (a deadlock fails the test instead of hanging it); at quiescence every VM holds exactly what
 //! its threads last mapped (no lost update), the checker passes and the frame accounting is exact.
 //!
 //! loom: the resv/ww-acquire and fence-callback code is built on `std::sync` directly and has no `loom` seam; fitting
-//! it under loom would mean restructuring the kernel crate's primitives, which the issue rules out, so it is skipped.
+//! it under loom would mean restructuring the kernel crate's primitives, which is out of scope for a stress test, so it
+//! is skipped.
 
 mod common;
 

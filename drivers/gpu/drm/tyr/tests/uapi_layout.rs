@@ -1,5 +1,5 @@
-//! The uAPI layouts and ioctl numbers, checked against spec/panthor-uapi.md (§4, §6, §11): what a C client compiled
-//! against the real header puts in memory.
+//! The uAPI layouts and ioctl numbers, checked against `Documentation/uapi.md` (ioctl table, struct layouts, DRM core
+//! ioctls): what a C client compiled against the real header puts in memory.
 
 use core::mem::{offset_of, size_of};
 

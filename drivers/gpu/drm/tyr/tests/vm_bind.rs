@@ -164,7 +164,8 @@ fn allocation_failures_while_preparing_leave_the_vm_as_it_was() {
     map(&vm, &b, 0, 0x10000, 16 * K).unwrap();
     let before = (pt_pages(&vm), vm.vas().len(), ram.stats().free_frames);
     let mut failed = 0;
-    for n in 0.. {
+    let mut succeeded = false;
+    for n in 0..10_000 {
         let guard = kernel::alloc::fault::fail_nth(n);
         let res = vm.prepare_map(&b, 4 * K, 0x12000, 8 * K, 0);
         drop(guard);
@@ -177,10 +178,12 @@ fn allocation_failures_while_preparing_leave_the_vm_as_it_was() {
             }
             Ok(op) => {
                 vm.execute(op).unwrap();
+                succeeded = true;
                 break;
             }
         }
     }
+    assert!(succeeded, "still ENOMEM after 10 000 allocation points: the operation never succeeds");
     assert!(failed > 0, "no allocation point was reached");
     check(&vm);
 }

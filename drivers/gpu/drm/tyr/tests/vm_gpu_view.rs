@@ -95,7 +95,7 @@ fn the_gpu_sees_the_bos_bytes_with_the_binds_permissions_and_faults_after_unmap(
     assert_eq!(u32::from_le_bytes(w), 0xdead_beef);
     assert!(matches!(s.mali().gpu_write_u32(n, 0x20000, 1), Err(PortError::Fault { .. })));
     // The faulted AS was disabled by the interrupt handler and the VM flagged: wait for the handler thread.
-    wait_for(|| vm.last_fault().is_some());
+    wait_for("the MMU interrupt handler to report the fault", || vm.last_fault().is_some());
     let f = vm.last_fault().unwrap();
     assert_eq!((f.as_nr as usize, f.addr, f.access_type), (n, 0x20000, 3));
     assert_eq!(f.exception_type & 0xF8, 0xC8, "a permission fault");
@@ -127,7 +127,7 @@ fn an_unmap_on_an_active_vm_reaches_the_tlb() {
     ram.read(frames[6], &mut want).unwrap();
     assert_eq!(s.mali().gpu_read_u32(n, 2 * M + 6 * K).unwrap(), u32::from_le_bytes(want));
     assert!(matches!(s.mali().gpu_read_u32(n, 2 * M + 5 * K), Err(PortError::Fault { .. })));
-    wait_for(|| vm.last_fault().is_some());
+    wait_for("the MMU interrupt handler to report the fault", || vm.last_fault().is_some());
     assert_eq!(vm.last_fault().unwrap().exception_type & 0xF8, 0xC0, "a translation fault");
 }
 
@@ -151,10 +151,12 @@ fn slots_are_reused_lru_and_ebusy_when_all_are_active() {
     assert_eq!(s.dev.mmu().slots(), [(0, 1)], "dropped VMs give their slots back; AS 0 stays the MCU's");
 }
 
-fn wait_for(cond: impl Fn() -> bool) {
+/// Polls `cond` until it holds, failing after 5 s with `what`: the driver's IRQ handler thread sets what the tests
+/// wait for, and it offers nothing to block on.
+fn wait_for(what: &str, cond: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !cond() {
-        assert!(Instant::now() < deadline, "timed out");
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(1));
     }
 }

@@ -1,4 +1,4 @@
-//! A file's VM pool and the VM_BIND op rules of `panthor-uapi.md` §7.2–7.4, below the ioctl copy-in.
+//! A file's VM pool and the VM_BIND op rules of `Documentation/uapi.md#vm_create`, below the ioctl copy-in.
 
 use std::sync::Arc;
 

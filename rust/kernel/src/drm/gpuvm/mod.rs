@@ -14,8 +14,8 @@
 //! give back are recycled into the pool) and obtains its [`VmBoRef`] in the ioctl. A vm_bo whose last reference
 //! drops in a step goes to a deferred list, freed by [`GpuVm::deferred_cleanup`] outside the path.
 //!
-//! Op order and `keep` flags follow `__drm_gpuvm_sm_map()` and `__drm_gpuvm_sm_unmap()` exactly; `spec/gpuvm.md` has
-//! the table, and the reference vectors were printed by the C code.
+//! Op order and `keep` flags follow `__drm_gpuvm_sm_map()` and `__drm_gpuvm_sm_unmap()` exactly;
+//! `Documentation/design.md#gpuvm` has the table, and the reference vectors were printed by the C code.
 //!
 //! # Locking
 //! * the VA tree and driver data: `&mut GpuVmCore` (the driver keeps the core behind its own VM lock);

@@ -2,9 +2,9 @@
 //!
 //! Each handler takes the file's [`SyncobjTable`] and the kernel copy of the argument struct, as the DRM core's
 //! dispatcher hands it over, and checks its arguments in upstream's order so that every errno matches
-//! (`panthor-uapi.md` §11). Handle and point arrays are read from the caller's memory through [`UserSlice`], so a bad
-//! pointer is `EFAULT`. Unlike upstream, an ioctl that fails changes no syncobj: everything that can fail (lookups,
-//! copies, allocations) is done before the first syncobj is touched.
+//! (`Documentation/uapi.md#drm-core-ioctls`). Handle and point arrays are read from the caller's memory through
+//! [`UserSlice`], so a bad pointer is `EFAULT`. Unlike upstream, an ioctl that fails changes no syncobj: everything
+//! that can fail (lookups, copies, allocations) is done before the first syncobj is touched.
 //!
 //! [`ioctl_descs`] turns the handlers (these and the descriptor ones of [`super::fd`]) into entries of the DRM core's
 //! ioctl table for any file context that has a [`SyncobjFile`] table.
@@ -218,7 +218,7 @@ pub fn transfer(table: &SyncobjTable, args: &mut drm_syncobj_transfer) -> Result
 }
 
 // Each is `#[repr(C)]` with only integer fields and explicit `pad` fields, so no implicit padding (sizes checked in
-// the tests against the spec's table).
+// the tests against the table in `Documentation/uapi.md#drm-core-ioctls`).
 crate::impl_uapi_pod!(
     drm_syncobj_create { handle, flags },
     drm_syncobj_destroy { handle, pad },

@@ -1,5 +1,6 @@
-//! The global interface and the REQ/ACK protocol on it (`spec/csf.md` §4–§5; Panthor's `panthor_fw_toggle_reqs`,
-//! `panthor_fw_update_reqs`, `panthor_fw_glb_wait_acks`, `panthor_fw_init_global_iface`, `panthor_fw_halt_mcu`).
+//! The global interface and the REQ/ACK protocol on it (`Documentation/hardware.md#global-interface`; Panthor's
+//! `panthor_fw_toggle_reqs`, `panthor_fw_update_reqs`, `panthor_fw_glb_wait_acks`, `panthor_fw_init_global_iface`,
+//! `panthor_fw_halt_mcu`).
 //!
 //! The host owns `req` (input page) and the MCU owns `ack` (output page). Every change to `req` goes through one lock
 //! (Panthor's `glb_iface->lock`), because both the JOB IRQ handler and the rest of the driver update it, and there is
@@ -226,7 +227,7 @@ mod tests {
 
     #[test]
     fn panthors_timers_at_24_mhz() {
-        // csf.md §4.4: conv(10 000 µs) and conv(800 µs) with a 24 MHz arch timer.
+        // `Documentation/hardware.md#global-interface`: conv(10 000 µs) and conv(800 µs) with a 24 MHz arch timer.
         let cfg = GlbConfig::panthor(0x50005, 24_000_000);
         assert_eq!((cfg.poweroff_timer, cfg.idle_timer, cfg.progress_timer), (235, 19, 2_560_000));
         assert_eq!(cfg.ack_irq_mask, 0x0400_050e);

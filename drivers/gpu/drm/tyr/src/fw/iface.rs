@@ -1,5 +1,5 @@
-//! The interfaces the MCU publishes in the shared section (`spec/csf.md` §3, §4.1, §6.1, §7.1) and their discovery
-//! (`panthor_fw_init_ifaces`, `panthor_init_csg_iface`, `panthor_init_cs_iface`).
+//! The interfaces the MCU publishes in the shared section (`Documentation/hardware.md#interface-discovery`) and their
+//! discovery (`panthor_fw_init_ifaces`, `panthor_init_csg_iface`, `panthor_init_cs_iface`).
 //!
 //! Layouts are data: word offsets per block. Discovery reads the control blocks once after boot, validates them in
 //! Panthor's order, and records where each interface's input and output pages live as offsets in the section.
@@ -128,7 +128,8 @@ pub mod cs {
     pub const OUTPUT_SIZE: u64 = 0xd8;
 }
 
-/// Bounds Panthor puts on the counts (`MAX_CSGS`, `MAX_CS_PER_CSG`) and the floors the spec states.
+/// Bounds Panthor puts on the counts (`MAX_CSGS`, `MAX_CS_PER_CSG`) and the floors
+/// `Documentation/hardware.md#interface-discovery` states.
 const GROUP_NUM: core::ops::RangeInclusive<u32> = 3..=31;
 const STREAM_NUM: core::ops::RangeInclusive<u32> = 8..=32;
 /// Registers the firmware may clobber in every CS (`CSF_UNPRESERVED_REG_COUNT`).
@@ -248,8 +249,8 @@ fn control_at(mem: &SharedMem, base: u64, index: u32, stride: u32, size: u64) ->
     Ok(off)
 }
 
-/// Reads and validates every control block (`csf.md` §3), in Panthor's order; `EINVAL` for a firmware that did not
-/// publish its interfaces (version 0) or published inconsistent ones.
+/// Reads and validates every control block (`Documentation/hardware.md#interface-discovery`), in Panthor's order;
+/// `EINVAL` for a firmware that did not publish its interfaces (version 0) or published inconsistent ones.
 pub fn discover(mem: &SharedMem) -> Result<Interfaces> {
     let c = control_at(mem, glb::CONTROL, 0, 0, glb::CONTROL_SIZE)?;
     let version = IfaceVersion(mem.read_u32(c + glb::VERSION)?);

@@ -1,6 +1,6 @@
-//! The CSF firmware image format (`spec/csf.md` §2; Panthor's `panthor_fw_load` / `panthor_fw_load_entry`, upstream
-//! Tyr's `fw/parser.rs`): a 20-byte header, then entries, of which the IFACE entries describe the memory sections the
-//! MCU runs from.
+//! The CSF firmware image format (`Documentation/hardware.md#firmware-image`; Panthor's `panthor_fw_load` /
+//! `panthor_fw_load_entry`, upstream Tyr's `fw/parser.rs`): a 20-byte header, then entries, of which the IFACE entries
+//! describe the memory sections the MCU runs from.
 //!
 //! Parsing only reads the image: every field is bounds-checked and every malformed case is `EINVAL`, never a panic.
 //! Where Panthor and upstream Tyr differ, this follows Tyr (the stricter): non-zero header padding is refused.
@@ -163,8 +163,9 @@ pub struct Image<'a> {
 }
 
 impl<'a> Image<'a> {
-    /// Parses `bytes`. `EINVAL` for anything malformed (see the module documentation and `csf.md` §2), including an
-    /// image without a non-empty SHARED section at [`SHARED_REGION_START`] and sections that overlap.
+    /// Parses `bytes`. `EINVAL` for anything malformed (see the module documentation and
+    /// `Documentation/hardware.md#firmware-image`), including an image without a non-empty SHARED section at
+    /// [`SHARED_REGION_START`] and sections that overlap.
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
         let r = Reader(bytes);
         if r.u32(0)? != MAGIC {

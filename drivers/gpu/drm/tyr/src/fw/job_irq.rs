@@ -1,7 +1,8 @@
-//! The JOB interrupt as the firmware code needs it (`panthor_job_irq_handler`, `spec/csf.md` §8.2): before boot the
-//! GLB bit means "the MCU booted"; afterwards it means the global interface has acks or events, which the handler
-//! acknowledges. Every JOB IRQ wakes the REQ/ACK waiters (Panthor's `fw->req_waitqueue`). CSG bits are accumulated for
-//! the scheduler (`crate::sched`), which it wakes.
+//! The JOB interrupt as the firmware code needs it (`panthor_job_irq_handler`,
+//! `Documentation/hardware.md#doorbells-and-the-job-irq`): before boot the GLB bit means "the MCU booted"; afterwards
+//! it means the global interface has acks or events, which the handler acknowledges. Every JOB IRQ wakes the REQ/ACK
+//! waiters (Panthor's `fw->req_waitqueue`). CSG bits are accumulated for the scheduler (`crate::sched`), which it
+//! wakes.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

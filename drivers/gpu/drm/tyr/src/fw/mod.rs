@@ -1,5 +1,5 @@
 //! CSF firmware: loading the image into the MCU's VM, booting the MCU, discovering the interfaces it publishes and
-//! the global-interface handshake (`panthor_fw.c`; `spec/csf.md` §2–§5, §8).
+//! the global-interface handshake (`panthor_fw.c`; `Documentation/hardware.md#firmware-image`).
 //!
 //! [`Firmware::load`] runs in probe after the L2 is powered:
 //! 1. `request_firmware("arm/mali/arch<major>.<minor>/mali_csffw.bin")` and parse it ([`image`]);

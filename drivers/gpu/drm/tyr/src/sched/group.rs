@@ -1,6 +1,6 @@
 //! Scheduling groups (`struct panthor_group`) and a file's group handles (`struct panthor_group_pool`):
-//! GROUP_CREATE's checks in Panthor's order (`panthor-uapi.md` §7.8), the kernel buffers a group owns, and the state
-//! GROUP_GET_STATE reports.
+//! GROUP_CREATE's checks in Panthor's order (`Documentation/uapi.md#group_create`), the kernel buffers a group owns,
+//! and the state GROUP_GET_STATE reports.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -1,4 +1,4 @@
-//! Tiler heaps (`panthor_heap.c`, `panthor-uapi.md` §6.6 and §7.11): per VM, a pool of up to 128 heap contexts in
+//! Tiler heaps (`panthor_heap.c`, `Documentation/uapi.md#tiler-heaps`): per VM, a pool of up to 128 heap contexts in
 //! one kernel BO, each heap a list of chunks in the VM's kernel area, grown when the firmware reports TILER_OOM.
 //!
 //! Facts the GPU relies on: a heap context is 32 bytes, zeroed by the driver, one per L2 cache line (64 bytes on the

@@ -1,5 +1,6 @@
-//! The CSG and CS interfaces as the scheduler drives them (`spec/csf.md` §5–§7): word offsets, request bits, and the
-//! REQ/ACK helpers (toggle requests, masked level updates, event acknowledgement) over the shared section.
+//! The CSG and CS interfaces as the scheduler drives them (`Documentation/hardware.md#global-interface`): word offsets,
+//! request bits, and the REQ/ACK helpers (toggle requests, masked level updates, event acknowledgement) over the shared
+//! section.
 
 use std::sync::Arc;
 

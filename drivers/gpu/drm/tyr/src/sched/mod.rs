@@ -1,15 +1,15 @@
 //! The scheduler (`panthor_sched.c`): groups on CSG slots, jobs on queue rings, completion from the queues' sync
-//! objects, faults and timeouts (`spec/csf.md` §6–§11).
+//! objects, faults and timeouts (`Documentation/hardware.md#csg-and-cs-interfaces`).
 //!
 //! One worker thread owns every slot. Ioctls only build jobs (fences, dependencies, reservations) and kick it; the
 //! JOB interrupt kicks it too. Each round the worker:
 //!
-//! 1. handles the CSG interrupts of resident groups (§8.2), and those of every resident group whose VM has an
-//!    unhandled GPU fault: acknowledges SYNC_UPDATE / IDLE / PROGRESS_TIMER and the CS events (a CS FAULT or FATAL
-//!    first has the MMU handle any fault it has raised, so that the VM is flagged before a job signals; FATAL marks
-//!    the queue fatal; FAULT and TILER_OOM are acknowledged and the CS resumed), makes every queue of a group on a
-//!    faulted VM fatal if none is yet (`tick_ctx_init`), signals every job whose seqno the queue's sync object has
-//!    reached, and ends with a GLB doorbell;
+//! 1. handles the CSG interrupts of resident groups (`Documentation/hardware.md#doorbells-and-the-job-irq`), and those
+//!    of every resident group whose VM has an unhandled GPU fault: acknowledges SYNC_UPDATE / IDLE / PROGRESS_TIMER and
+//!    the CS events (a CS FAULT or FATAL first has the MMU handle any fault it has raised, so that the VM is flagged
+//!    before a job signals; FATAL marks the queue fatal; FAULT and TILER_OOM are acknowledged and the CS resumed),
+//!    makes every queue of a group on a faulted VM fatal if none is yet (`tick_ctx_init`), signals every job whose
+//!    seqno the queue's sync object has reached, and ends with a GLB doorbell;
 //! 2. marks the groups with a queue whose job timer ran out (timed out; the timer only runs while the group is on a
 //!    slot and starts over at every completion), and terminates those that can no longer run: CSG TERMINATE, CS
 //!    STOP, sync objects set failed, remaining fences failed;

@@ -1,6 +1,6 @@
 //! A group's queue (`struct panthor_queue`): its ring buffer in the group's VM, its user-I/O pages in the MCU VM, its
 //! fence contexts, and its jobs — waiting for dependencies or ring space, then in flight until the queue's sync object
-//! in GPU memory reaches their sequence number (`spec/csf.md` §7.3, §9).
+//! in GPU memory reaches their sequence number (`Documentation/hardware.md#csg-and-cs-interfaces`).
 //!
 //! Jobs leave the pending list in submission order, each once all its dependencies have signalled (as drm_sched
 //! runs a job); a dependency's error does not stop the job (drm_sched does not propagate it). An empty job (stream
@@ -20,7 +20,8 @@ use crate::gem::Offsets;
 use crate::kbo::KernelBo;
 use crate::vm::{map_flags, Vm};
 
-/// Bytes one job takes in the ring: Panthor's preamble of 11 instructions, NOP-padded to 16 (`cs-isa.md` §9).
+/// Bytes one job takes in the ring: Panthor's preamble of 11 instructions, NOP-padded to 16
+/// (`Documentation/hardware.md#panthors-ring-preamble`).
 pub const JOB_RING_BYTES: u64 = 128;
 /// User-I/O input page: `insert` (u64).
 const IO_INSERT: u64 = 0x0;
@@ -372,8 +373,9 @@ impl Queue {
     }
 }
 
-/// Panthor's ring preamble for `job` (`prepare_job_instrs`, `cs-isa.md` §9, no profiling): flush, call the user
-/// stream, wait for everything, add 1 to the queue's 64-bit sync object at `sync_va`, error barrier, NOP padding.
+/// Panthor's ring preamble for `job` (`prepare_job_instrs`, `Documentation/hardware.md#panthors-ring-preamble`, no
+/// profiling): flush, call the user stream, wait for everything, add 1 to the queue's 64-bit sync object at `sync_va`,
+/// error barrier, NOP padding.
 pub fn preamble(job: &Job, sync_va: u64) -> [u64; 16] {
     const VA48: u64 = (1 << 48) - 1;
     let mut w = [0u64; 16];

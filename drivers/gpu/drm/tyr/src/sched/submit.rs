@@ -1,7 +1,7 @@
-//! GROUP_SUBMIT (`panthor_ioctl_group_submit` + `panthor_job_create`, `panthor-uapi.md` §7.9): every queue submit
-//! becomes a job on its queue; syncobj waits become the job's dependencies and signals get the job's fence before the
-//! ioctl returns. Everything that can fail happens before the point of no return; after it the jobs are queued, their
-//! fences added to the VM's resvs, the binary syncobjs updated and the scheduler kicked.
+//! GROUP_SUBMIT (`panthor_ioctl_group_submit` + `panthor_job_create`, `Documentation/uapi.md#group_submit`): every
+//! queue submit becomes a job on its queue; syncobj waits become the job's dependencies and signals get the job's fence
+//! before the ioctl returns. Everything that can fail happens before the point of no return; after it the jobs are
+//! queued, their fences added to the VM's resvs, the binary syncobjs updated and the scheduler kicked.
 
 use std::sync::Arc;
 

@@ -1,5 +1,5 @@
 //! A file's VMs and the uAPI side of VM_CREATE / VM_DESTROY / VM_GET_STATE / VM_BIND: the checks of
-//! `panthor-uapi.md` §7.2–7.6, in Panthor's order, each answered with Panthor's errno.
+//! `Documentation/uapi.md#vm_create`, in Panthor's order, each answered with Panthor's errno.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -27,7 +27,7 @@ pub mod op_type {
 }
 
 /// The address space of the task a file belongs to, for the default VM_CREATE split: an x86-64 process here
-/// (`TASK_SIZE`, 2^47 − 4 KiB), which gives the same default layout as arm64 (`panthor-uapi.md` §8).
+/// (`TASK_SIZE`, 2^47 − 4 KiB), which gives the same default layout as arm64 (`Documentation/uapi.md#gpu-va-layout`).
 pub const TASK_SIZE: u64 = (1 << 47) - 0x1000;
 
 /// Makes the MMU hook of a new VM (its address-space slot client).
@@ -121,8 +121,8 @@ impl VmPool {
     }
 }
 
-/// Checks one op as a synchronous VM_BIND does (§7.4 steps 3.1–3.6) and prepares it: `Ok(None)` for an op that
-/// does nothing (size 0, or SYNC_ONLY). `bo` looks a handle up in the calling file.
+/// Checks one op as a synchronous VM_BIND does (`Documentation/uapi.md#vm_bind`) and prepares it: `Ok(None)` for an op
+/// that does nothing (size 0, or SYNC_ONLY). `bo` looks a handle up in the calling file.
 pub fn prepare_sync_op(
     vm: &Arc<Vm>,
     op: &drm_panthor_vm_bind_op,

@@ -1,5 +1,5 @@
-//! Asynchronous VM_BIND (`panthor_ioctl_vm_bind_async`, spec `panthor-uapi.md` §7.5): every op becomes a bind job
-//! that waits for its wait syncobjs and signals its signal syncobjs.
+//! Asynchronous VM_BIND (`panthor_ioctl_vm_bind_async`, `Documentation/uapi.md#asynchronous-vm_bind`): every op becomes
+//! a bind job that waits for its wait syncobjs and signals its signal syncobjs.
 //!
 //! Everything that can fail happens first, in this order: each op is checked and prepared (GpuVas, vm_bo and
 //! page-table pages allocated now — immediate mode), its sync ops copied; then the signal ops of all ops are checked

@@ -5,7 +5,8 @@ use core::ops::Range;
 use kernel::error::code::EINVAL;
 use kernel::error::Result;
 
-/// The layout of a VM's address space (`VM_CREATE`, `panthor-uapi.md` §7.2 and §8).
+/// The layout of a VM's address space (`VM_CREATE`: `Documentation/uapi.md#vm_create` and
+/// `Documentation/uapi.md#gpu-va-layout`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VaLayout {
     /// Bits of GPU VA (`mmu_features` bits 7:0).

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use kernel::error::Result;
 use kernel::page::PhysAddr;
 
-/// A GPU page fault in a VM's address space, as the MMU interrupt reported it (`mali-g610.md` §6.7).
+/// A GPU page fault in a VM's address space, as the MMU interrupt reported it
+/// (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MmuFault {
     /// The address space that faulted.

@@ -16,8 +16,8 @@
 //!
 //! A partial unmap of a region the page table holds as a 2 MiB block cannot be done in place (io-pgtable refuses to
 //! split blocks): the unmapped range is widened to the block and the surviving pieces are re-mapped with 4 KiB pages,
-//! inside the same locked region (`gpuvm.md`). A sparse mapping is a GPUVM null mapping whose pages all point at one
-//! zeroed dummy page of the VM.
+//! inside the same locked region (`Documentation/design.md#gpuvm`). A sparse mapping is a GPUVM null mapping whose
+//! pages all point at one zeroed dummy page of the VM.
 
 pub mod bind;
 pub mod bind_async;

@@ -21,8 +21,8 @@ pub struct Client {
     pub vm: u32,
 }
 
-/// A stream that stores the 32-bit `value` at `va`, then waits for the store (`cs-isa.md` §10: MOVE48, MOVE32,
-/// STORE_MULTIPLE, WAIT).
+/// A stream that stores the 32-bit `value` at `va`, then waits for the store
+/// (`Documentation/hardware.md#the-igt-group_submit-stream`: MOVE48, MOVE32, STORE_MULTIPLE, WAIT).
 pub fn store(va: u64, value: u32) -> [u64; 4] {
     [0x0144_0000_0000_0000 | va, 0x0246_0000_0000_0000 | u64::from(value), 0x1546_4400_0001_0000, 0x0300_0000_00FF_0000]
 }
