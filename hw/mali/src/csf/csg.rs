@@ -80,6 +80,7 @@ pub const PROGRESS_TIMER_EVENT: u32 = 1 << 31;
 pub const REQ_MASK: u32 = STATE_MASK | ENDPOINT_CONFIG | STATUS_UPDATE;
 
 use super::*;
+use crate::fields::CsgReq;
 
 /// Serves CSG `i` (its GLB doorbell bit differed): STATE, ENDPOINT_CONFIG, the per-CS doorbell bits, STATUS_UPDATE,
 /// then acknowledges by copying `req` into `ack`; returns whether a JOB IRQ for the slot is due.
@@ -88,8 +89,8 @@ pub(super) fn serve_csg(st: &mut State, i: u32) -> Result<bool, PortError> {
     let req = rd(st, input + csg::REQ)?;
     let ack = rd(st, output + csg::REQ)?;
     let irq_mask = rd(st, input + csg::ACK_IRQ_MASK)?;
-    if (req ^ ack) & csg::STATE_MASK != 0 {
-        streams::csg_state(st, i, req & csg::STATE_MASK)?;
+    if CsgReq(req).state() != CsgReq(ack).state() {
+        streams::csg_state(st, i, CsgReq(req).state())?;
     } else if (req ^ ack) & csg::ENDPOINT_CONFIG != 0 {
         streams::latch_endpoint(st, i)?;
     }

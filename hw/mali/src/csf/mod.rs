@@ -24,6 +24,7 @@ pub use streams::{CsgLatched, EXEC_BATCH_INSTRS, EXEC_BATCH_NS, SAVE_STRIDE};
 
 use crate::device::{Event, State};
 use crate::error::PortError;
+use crate::fields::TimerWord;
 use crate::mmu::AccessType;
 use crate::regs::{job_irq, mcu};
 
@@ -153,8 +154,9 @@ impl Mcu {
 /// cycle counter (bit 31 set) or of the system timer. `None` for a zero count, which the model takes as "never"
 /// [model: Panthor's conversion never yields 0].
 pub fn timer_ns(word: u32, timestamp_hz: u64, gpu_clock_hz: u64) -> Option<u64> {
-    let count = u64::from(word & glb::TIMER_COUNT_MASK);
-    let hz = if word & glb::TIMER_SOURCE_GPU != 0 { gpu_clock_hz } else { timestamp_hz };
+    let word = TimerWord(word);
+    let count = u64::from(word.count());
+    let hz = if word.source_gpu() != 0 { gpu_clock_hz } else { timestamp_hz };
     if count == 0 || hz == 0 {
         return None;
     }

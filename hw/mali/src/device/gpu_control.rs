@@ -3,6 +3,7 @@
 
 use super::mmio::read_irq;
 use super::*;
+use crate::fields::{GpuCommand, GpuFaultStatus};
 
 impl State {
     /// Spec §11: power domains off (unless a fast reset), MCU disabled, AS registers and TLBs cleared, faults cleared,
@@ -190,16 +191,16 @@ impl State {
             self.stats.commands_during_reset += 1;
             return;
         }
-        let payload = v >> 8;
-        match v & gpu_command::CODE_MASK {
+        let cmd = GpuCommand(v);
+        match cmd.code() {
             gpu_command::RESET => {
                 self.resetting = true;
-                let keep_power = payload & 0xF == gpu_command::RESET_FAST;
+                let keep_power = cmd.reset_kind() == gpu_command::RESET_FAST;
                 let delay = self.cfg.timing.reset_ns;
                 self.schedule(delay, Event::Reset { keep_power });
             }
             gpu_command::TIME => {
-                if payload & 1 != 0 {
+                if cmd.time_start() != 0 {
                     self.cycles_since.get_or_insert(self.now);
                 } else if let Some(t) = self.cycles_since.take() {
                     self.cycles_accumulated =
@@ -235,8 +236,11 @@ impl State {
     pub(super) fn gpu_bus_fault(&mut self, pa: u64, access: AccessType) {
         if self.gpu_fault_status == 0 {
             const GPU_BUS_FAULT: u32 = 0x80;
-            const ADDRESS_VALID: u32 = 1 << 10;
-            self.gpu_fault_status = GPU_BUS_FAULT | (access as u32) << 8 | ADDRESS_VALID;
+            self.gpu_fault_status = GpuFaultStatus::default()
+                .set_exception_type(GPU_BUS_FAULT)
+                .set_access_type(access as u32)
+                .set_address_valid(1)
+                .0;
             self.gpu_fault_address = pa;
             self.gpu_irq.raise(gpu_irq::FAULT);
         }

@@ -2,6 +2,7 @@
 //! the AS register file with its commands and translations.
 
 use super::*;
+use crate::fields::{AsCommand, MmuIrq};
 
 impl State {
     pub(super) fn as_block(off: u32) -> Option<(usize, u32)> {
@@ -57,8 +58,9 @@ impl State {
         } else if (mmu::IRQ_BASE..mmu::IRQ_BASE + 0x10).contains(&off) {
             let w = write_irq(&mut self.mmu_irq, off - mmu::IRQ_BASE, v, 0);
             if off - mmu::IRQ_BASE == irq::CLEAR {
+                let page_fault = MmuIrq(v).page_fault();
                 for (n, s) in self.spaces.iter_mut().enumerate() {
-                    if v & (1 << n) != 0 {
+                    if page_fault & (1 << n) != 0 {
                         s.clear_fault();
                     }
                 }
@@ -93,8 +95,8 @@ impl State {
     pub(super) fn write_as(&mut self, n: usize, r: u32, v: u32) -> Write {
         let Some(space) = self.spaces.get_mut(n) else { return Write::Hole };
         if r == mmu::COMMAND {
-            tracing::debug!(target: "hw_mali::mmu", as_nr = n, command = mmu_command_name(v & 0xFF), "AS_COMMAND");
-            match space.begin_command(v & 0xFF) {
+            tracing::debug!(target: "hw_mali::mmu", as_nr = n, command = mmu_command_name(AsCommand(v).code()), "AS_COMMAND");
+            match space.begin_command(AsCommand(v).code()) {
                 CommandStart::Started => {
                     let delay = self.cfg.timing.as_command_ns;
                     self.schedule(delay, Event::AsCommand(n));
