@@ -217,3 +217,71 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use hw_mem::{Ram, RamConfig};
+
+    use super::*;
+    use crate::io_pgtable::{prot, Config, IoPageTable};
+
+    fn table() -> ArmLpaeS1 {
+        let ram = Arc::new(Ram::new(RamConfig::rk3588(64 << 20)).unwrap());
+        let cfg = Config { pgsize_bitmap: SZ_4K | SZ_2M | SZ_1G, ias: 48, oas: 48, coherent_walk: true };
+        ArmLpaeS1::with_ram(ram, cfg).unwrap()
+    }
+
+    #[test]
+    fn visit_reads_only_the_entries_meeting_the_range() {
+        let mut pt = table();
+        // Pages at 1 MiB and 3 MiB + 4 KiB, a block at 4 MiB.
+        assert!(pt.map_pages(0x10_0000, 0x100_0000, SZ_4K, 1, prot::READ).1.is_ok());
+        assert!(pt.map_pages(0x30_1000, 0x101_0000, SZ_4K, 1, prot::READ).1.is_ok());
+        assert!(pt.map_pages(0x40_0000, 0x120_0000, SZ_2M, 1, prot::READ).1.is_ok());
+        let mut seen = Vec::new();
+        pt.visit(0x30_0000..0x40_0001, |v| seen.push((v.level, v.iova, v.kind)));
+        assert_eq!(
+            seen,
+            [
+                (0, 0, EntryKind::Table),
+                (1, 0, EntryKind::Table),
+                (2, 0x20_0000, EntryKind::Table),
+                (3, 0x30_1000, EntryKind::Page),
+                (2, 0x40_0000, EntryKind::Block),
+            ]
+        );
+        let mut leaves = Vec::new();
+        pt.for_each_leaf(|l| leaves.push((l.iova, l.size())));
+        assert_eq!(leaves, [(0x10_0000, SZ_4K), (0x30_1000, SZ_4K), (0x40_0000, SZ_2M)]);
+        let mut tables = 0;
+        pt.for_each_table(|_| tables += 1);
+        assert_eq!(tables, pt.tables_live());
+        assert_eq!(pt.stats().tables_total(), pt.tables_live());
+    }
+
+    #[test]
+    fn walk_uses_the_low_ias_bits_and_stops_at_an_empty_entry() {
+        let mut pt = table();
+        assert!(pt.map_pages(0x7000, 0x200_0000, SZ_4K, 1, prot::READ).1.is_ok());
+        let w = pt.walk(0x7123);
+        assert_eq!(w.phys, 0x200_0123);
+        assert_eq!(w.entries().len(), 4);
+        assert_eq!(pt.walk(0x7123 | 1 << 48).phys, 0x200_0123, "bits above ias select nothing");
+        let miss = pt.walk(0x8000);
+        assert_eq!((miss.phys, miss.entries().last().map(|e| e.kind)), (0, Some(EntryKind::Invalid)));
+        assert!(pt.walk(usize::MAX).entries().len() <= MAX_LEVELS as usize);
+    }
+
+    #[test]
+    fn a_reserved_entry_at_level_3_is_not_a_table() {
+        let mut pt = table();
+        assert!(pt.map_pages(0x7000, 0x200_0000, SZ_4K, 1, prot::READ).1.is_ok());
+        let l3 = pt.walk(0x7000).entries()[2].pte.paddr();
+        // Corrupt the neighbouring level-3 entry into a block-type descriptor, which level 3 reserves.
+        pt.ram().frame_u64s(l3).unwrap()[8].store(0x300_0001, Ordering::Relaxed);
+        assert_eq!(pt.walk(0x8000).entries()[3].kind, EntryKind::Invalid);
+        assert_eq!(pt.stats().pages_4k, 1, "stats neither count nor descend into it");
+    }
+}
