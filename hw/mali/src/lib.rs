@@ -11,6 +11,7 @@
 //! * The MCU ([`csf`]) modelled natively: it publishes the CSF interfaces through AS 0, answers the global, CSG and CS
 //!   REQ/ACK protocols on doorbells, and runs each started CS's ring through its group's AS with the v10
 //!   command-stream interpreter in [`cs`] (no shaders: RUN_* work is validated and completes at once).
+//! * [`fields`] gives the registers whose bits the model decodes named fields ([`register_fields!`]).
 //! * [`regmap`] names the blocks of the MMIO window and the bit fields of every register, for dumps and tools.
 //! * Time is explicit ([`Mali::advance`], [`Mali::run_until_idle`]) or follows real time on a [`ModelThread`].
 //!
@@ -26,11 +27,13 @@
 //! translation fault, and every rising edge of an IRQ line (target `hw_mali::irq`). They join the driver's spans in
 //! `tyr trace`'s timeline.
 
+mod bitfield;
 mod config;
 pub mod cs;
 pub mod csf;
 mod device;
 mod error;
+pub mod fields;
 mod irq;
 pub mod mmu;
 pub mod regmap;

@@ -208,7 +208,7 @@ proptest! {
                 }
             }
             let mut leaves = Vec::new();
-            pt.for_each_leaf(|l| leaves.push((l.iova, l.level, l.pte)));
+            pt.for_each_leaf(|l| leaves.push((l.iova, l.level, l.pte.bits())));
             prop_assert_eq!(leaves, m.leaves(), "after {:?}", op);
             prop_assert_eq!(pt.tables_live(), m.tables_live(), "after {:?}", op);
             prop_assert_eq!(ram.stats().free_frames + pt.tables_live() as u64, free0, "table pages leaked or double-freed");

@@ -364,7 +364,7 @@ pub fn walk_lines(entries: &[Visit], dummy: u64) -> Vec<WalkLine> {
                 && last.index.1 + 1 == v.index
                 && last.iova + last.size == v.iova as u64
                 && (last.paddr + last.size == v.paddr() || (last.paddr == dummy && v.paddr() == dummy))
-                && attrs(last.pte) == attrs(v.pte)
+                && attrs(last.pte) == attrs(v.pte.bits())
             {
                 last.index.1 = v.index;
                 last.size += v.size as u64;
@@ -378,7 +378,7 @@ pub fn walk_lines(entries: &[Visit], dummy: u64) -> Vec<WalkLine> {
             size: v.size as u64,
             kind: v.kind,
             paddr: v.paddr(),
-            pte: v.pte,
+            pte: v.pte.bits(),
         });
     }
     out

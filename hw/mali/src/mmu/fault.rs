@@ -1,6 +1,8 @@
 //! MMU faults: the exception classes, access types and the AS_FAULTSTATUS encoding
 //! (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 
+use crate::fields::AsFaultStatus;
+
 /// The kind of access that was being translated (AS_FAULTSTATUS bits 9:8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AccessType {
@@ -65,13 +67,18 @@ impl MmuFault {
 
     /// The AS_FAULTSTATUS word for this fault on an access of `access` type from requester `source_id`.
     pub fn faultstatus(&self, access: AccessType, source_id: u16) -> u32 {
-        u32::from(self.exception_type()) | (access as u32) << 8 | u32::from(source_id) << 16
+        AsFaultStatus::default()
+            .set_exception_type(self.exception_type().into())
+            .set_access_type(access as u32)
+            .set_source_id(source_id.into())
+            .0
     }
 }
 
 /// The fault a decoded AS_FAULTSTATUS word describes: (exception type, access type, source id).
 pub fn decode_faultstatus(status: u32) -> (u8, u32, u16) {
-    ((status & 0xFF) as u8, (status >> 8) & 3, (status >> 16) as u16)
+    let s = AsFaultStatus(status);
+    (s.exception_type() as u8, s.access_type(), s.source_id() as u16)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Naturally aligned power-of-two VA regions and the AS_LOCKADDR encoding
 //! (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 
+use crate::fields::AsLockaddr;
+
 /// Smallest region the hardware locks: 32 KiB (a 64-byte line of PTEs = 8 pages; `AS_LOCK_REGION_MIN_SIZE`).
 pub const LOCK_REGION_MIN_LOG2: u32 = 15;
 
@@ -26,8 +28,9 @@ impl Region {
     /// size are ignored, as the hardware does; SIZE values under the 32 KiB minimum lock 32 KiB \[inf: the minimum is a
     /// hardware property, so a smaller request can only round up].
     pub fn from_lockaddr(lockaddr: u64) -> Self {
-        let log2 = ((lockaddr & 0x3F) as u32 + 1).max(LOCK_REGION_MIN_LOG2);
-        Self::containing(lockaddr & !0xFFF, log2)
+        let la = AsLockaddr(lockaddr);
+        let log2 = (la.size() as u32 + 1).max(LOCK_REGION_MIN_LOG2);
+        Self::containing(la.base() << 12, log2)
     }
 
     /// First address.

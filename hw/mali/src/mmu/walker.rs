@@ -12,6 +12,7 @@ use hw_mem::Ram;
 
 use super::desc::{level_index, level_shift, memattr_type, DescBits, DescKind, Descriptor, MemType};
 use super::fault::{AccessType, FaultClass, MmuFault};
+use crate::fields::AsTranscfg;
 use crate::regs::transcfg;
 
 /// The configuration an address space translates with: what UPDATE latched from its registers.
@@ -28,12 +29,12 @@ pub struct WalkConfig {
 impl WalkConfig {
     /// ADRMODE (TRANSCFG bits 3:0).
     pub fn adrmode(&self) -> u64 {
-        self.transcfg & transcfg::ADRMODE_MASK
+        AsTranscfg(self.transcfg).adrmode()
     }
 
     /// Width of the input address: min(hardware VA bits, 55 − INA_BITS) (Tyr's rule).
     pub fn input_bits(&self, hw_va_bits: u32) -> u32 {
-        let ina = ((self.transcfg >> transcfg::INA_BITS_SHIFT) & transcfg::INA_BITS_MASK) as u32;
+        let ina = AsTranscfg(self.transcfg).ina_bits() as u32;
         hw_va_bits.min(55 - ina)
     }
 

@@ -153,10 +153,10 @@ fn run_one(pt: &mut ArmLpaeS1, c: &Command, out: &mut String) -> std::fmt::Resul
             for e in w.entries() {
                 let (pte, what) = match e.kind {
                     // Table addresses depend on allocation order, so the vectors mask them out.
-                    EntryKind::Table => (e.pte & !ADDR_BITS, "|tbl table"),
-                    EntryKind::Block => (e.pte, " block"),
-                    EntryKind::Page => (e.pte, " page"),
-                    EntryKind::Invalid => (e.pte, " none"),
+                    EntryKind::Table => (e.pte.bits() & !ADDR_BITS, "|tbl table"),
+                    EntryKind::Block => (e.pte.bits(), " block"),
+                    EntryKind::Page => (e.pte.bits(), " page"),
+                    EntryKind::Invalid => (e.pte.bits(), " none"),
                 };
                 writeln!(out, "  L{}[{}] pte={pte:#018x}{what}", e.level, e.index)?;
             }

@@ -1,12 +1,7 @@
 //! The ARM LPAE (VMSAv8-64 long-descriptor) format with a 4 KiB granule: descriptor bits, levels, and how the kernel
 //! turns IOMMU prot flags into leaf attributes (`arm_lpae_prot_to_pte` in `drivers/iommu/io-pgtable-arm.c`).
 
-use hw_mem::PhysAddr;
-
 use crate::io_pgtable::prot;
-
-/// A descriptor as stored in a table.
-pub type Pte = u64;
 
 /// The deepest level; it holds pages, never tables.
 pub(crate) const MAX_LEVELS: u32 = 4;
@@ -18,16 +13,16 @@ pub(crate) const BITS_PER_LEVEL: u32 = 9;
 pub(crate) const PTES_PER_TABLE: usize = 1 << BITS_PER_LEVEL;
 
 /// Descriptor type field, bits [1:0].
-pub(crate) const TYPE_MASK: Pte = 0b11;
+pub(crate) const TYPE_MASK: u64 = 0b11;
 /// Block descriptor (levels 1 and 2).
-pub(crate) const TYPE_BLOCK: Pte = 0b01;
+pub(crate) const TYPE_BLOCK: u64 = 0b01;
 /// Table descriptor (levels 0–2) or page descriptor (level 3).
-pub(crate) const TYPE_TABLE: Pte = 0b11;
+pub(crate) const TYPE_TABLE: u64 = 0b11;
 /// Page descriptor (level 3).
-pub(crate) const TYPE_PAGE: Pte = 0b11;
+pub(crate) const TYPE_PAGE: u64 = 0b11;
 
 /// Output address bits [47:12].
-pub(crate) const ADDR_MASK: Pte = ((1 << 48) - 1) & !((1 << GRANULE_SHIFT) - 1);
+pub(crate) const ADDR_MASK: u64 = ((1 << 48) - 1) & !((1 << GRANULE_SHIFT) - 1);
 
 /// AttrIndx, bits [4:2]: index into MAIR.
 pub(crate) const ATTRINDX_SHIFT: u32 = 2;
@@ -90,35 +85,6 @@ pub(crate) const fn lvl_shift(lvl: u32) -> u32 {
 #[inline]
 pub(crate) const fn block_size(lvl: u32) -> usize {
     1 << lvl_shift(lvl)
-}
-
-/// The type field of `pte`.
-#[inline]
-pub(crate) const fn pte_type(pte: Pte) -> Pte {
-    pte & TYPE_MASK
-}
-
-/// Whether `pte` is a leaf at `lvl`: a page at level 3, a block above it (`iopte_leaf`).
-#[inline]
-pub(crate) const fn is_leaf(pte: Pte, lvl: u32) -> bool {
-    if lvl == MAX_LEVELS - 1 {
-        pte_type(pte) == TYPE_PAGE
-    } else {
-        pte_type(pte) == TYPE_BLOCK
-    }
-}
-
-/// The output address field of a descriptor (`iopte_to_paddr` for a 4 KiB granule).
-#[inline]
-pub(crate) const fn pte_to_paddr(pte: Pte) -> PhysAddr {
-    pte & ADDR_MASK
-}
-
-/// Places `paddr` in the address field (`paddr_to_iopte`): bits [51:48] of a 52-bit address would fold into [15:12];
-/// with at most 48 output bits that contributes nothing, and bits outside [47:12] are dropped.
-#[inline]
-pub(crate) const fn paddr_to_pte(paddr: PhysAddr) -> Pte {
-    (paddr | (paddr >> (48 - 12))) & ADDR_MASK
 }
 
 /// The leaf attributes for IOMMU `prot` flags in a stage-1 table, without the type bits. Flags above `PRIV` mean
@@ -243,15 +209,5 @@ mod tests {
         assert_eq!(block_size(2), 2 << 20);
         assert_eq!(block_size(1), 1 << 30);
         assert_eq!(lvl_shift(0), 39);
-    }
-
-    #[test]
-    fn address_field_keeps_bits_47_to_12_only() {
-        assert_eq!(paddr_to_pte(0xff_ffff_f123), 0xff_ffff_f000);
-        assert_eq!(pte_to_paddr(0x0060_00ab_cdef_0f47), 0xab_cdef_0000);
-        assert!(is_leaf(TYPE_PAGE, 3));
-        assert!(!is_leaf(TYPE_TABLE, 2));
-        assert!(is_leaf(TYPE_BLOCK, 2));
-        assert!(!is_leaf(TYPE_BLOCK, 3), "a block-type entry at level 3 is reserved, not a leaf");
     }
 }

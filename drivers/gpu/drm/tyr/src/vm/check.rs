@@ -307,7 +307,7 @@ mod tests {
             let mut core = vm.core();
             let pt = &core.data().pt;
             let w = pt.walk(0x10000);
-            let l2_table = w.entries()[1].pte & 0x0000_ffff_ffff_f000;
+            let l2_table = w.entries()[1].pte.paddr();
             pt.ram().write_u64(l2_table + 8 * w.entries()[2].index as u64, 0).unwrap();
         }
         let live = vm.tables_live();

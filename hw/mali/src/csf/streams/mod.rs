@@ -17,10 +17,16 @@ use super::{cs, cs_iface, csg, csg_iface, rd, values, wr};
 use crate::cs::exception;
 use crate::cs::exec::{CsError, CsMemory, Frame, Machine, MemError, Ring, Stop, SyncWait, MAX_FRAMES};
 use crate::cs::{REG_COUNT, SB_COUNT};
+mod events;
+mod suspend;
+
 use crate::device::{Event, State};
 use crate::error::PortError;
 use crate::mmu::AccessType;
 use crate::regs::{job_irq, mmu};
+pub(crate) use events::publish_csg_status;
+use events::{config_fault, cs_event, csg_event, report};
+use suspend::{restore, save};
 
 /// Model time one execution batch takes.
 pub const EXEC_BATCH_NS: u64 = 1_000;
@@ -239,220 +245,6 @@ impl CsMemory for Port<'_> {
     }
 }
 
-// ---- events to the host -----------------------------------------------------------------------------------------
-
-/// Toggles CSG `i`'s event `bit` in `ack` (unless the previous one is unacknowledged) and raises the CSG's JOB IRQ
-/// bit if `ack_irq_mask` asks for it.
-fn csg_event(st: &mut State, i: u32, bit: u32) -> Result<(), PortError> {
-    let (input, output) = csg_iface(i);
-    let req = rd(st, input + csg::REQ)?;
-    let ack = rd(st, output + csg::ACK)?;
-    if (req ^ ack) & bit == 0 {
-        wr(st, output + csg::ACK, ack ^ bit)?;
-    }
-    if rd(st, input + csg::ACK_IRQ_MASK)? & bit != 0 {
-        st.job_irq.raise(job_irq::csg(i));
-    }
-    Ok(())
-}
-
-/// CS event (`Documentation/hardware.md#csg-and-cs-interfaces`): toggle the CS `ack` bit, flag the CS in the CSG's
-/// `cs_irq_req`, raise the JOB IRQ.
-fn cs_event(st: &mut State, i: u32, j: u32, bit: u32) -> Result<(), PortError> {
-    let (cin, cout) = cs_iface(i, j);
-    let req = rd(st, cin + cs::REQ)?;
-    let ack = rd(st, cout + cs::ACK)?;
-    if (req ^ ack) & bit == 0 {
-        wr(st, cout + cs::ACK, ack ^ bit)?;
-    }
-    let (gin, gout) = csg_iface(i);
-    let irq_req = rd(st, gout + csg::CS_IRQ)?;
-    let irq_ack = rd(st, gin + csg::CS_IRQ)?;
-    if (irq_req ^ irq_ack) & (1 << j) == 0 {
-        wr(st, gout + csg::CS_IRQ, irq_req ^ (1 << j))?;
-    }
-    if rd(st, cin + cs::ACK_IRQ_MASK)? & bit != 0 {
-        st.job_irq.raise(job_irq::csg(i));
-    }
-    Ok(())
-}
-
-/// Reports a FAULT or FATAL of CS `j` of CSG `i` and halts the stream until the host deals with it.
-fn report(st: &mut State, i: u32, j: u32, e: CsError) -> Result<(), PortError> {
-    let (_, cout) = cs_iface(i, j);
-    let (bit, word, info) =
-        if e.fatal { (cs::FATAL, cs::FATAL_WORD, cs::FATAL_INFO) } else { (cs::FAULT, cs::FAULT_WORD, cs::FAULT_INFO) };
-    wr(st, cout + word, u32::from(e.code))?;
-    wr64(st, cout + info, e.info)?;
-    wr64(st, cout + cs::STATUS_CMD_PTR, e.pc)?;
-    let s = &mut st.mcu.exec.groups[i as usize].streams[j as usize];
-    if e.fatal {
-        s.halt = Halt::Fatal;
-    } else {
-        s.halt = Halt::Fault;
-        s.machine.recover_from_fault(e.fetch);
-    }
-    s.run = Run::Ready;
-    let output_va = s.output_va;
-    let pos = s.machine.pos;
-    if output_va != 0 {
-        // The extract the fault is attributed to (Panthor matches it against job ring ranges).
-        let _ = wr64(st, output_va, pos);
-    }
-    cs_event(st, i, j, bit)
-}
-
-fn config_fault(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
-    let pc = 0;
-    report(st, i, j, CsError { fatal: true, code: exception::CS_CONFIG_FAULT, info: 0, pc, fetch: false })
-}
-
-// ---- status -----------------------------------------------------------------------------------------------------
-
-/// Publishes CS `j`'s status words (`Documentation/hardware.md#csg-and-cs-interfaces`).
-fn publish_cs_status(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
-    let s = &st.mcu.exec.groups[i as usize].streams[j as usize];
-    let (_, cout) = cs_iface(i, j);
-    let pc = s.machine.pc(&s.ring);
-    let busy = u32::from(s.machine.busy_entries());
-    let resource = u32::from(s.machine.req_resource);
-    let (wait, blocked, sync) = match (s.started, s.run) {
-        (true, Run::Scoreboard(mask)) => (u32::from(mask) | 8 << 16, 1, None),
-        (true, Run::Sync { wait, .. }) => {
-            let w = wait.cond << 24 | u32::from(wait.wide) << 30 | 1 << 31;
-            (w, 3, Some(wait))
-        }
-        _ => (0, 0, None),
-    };
-    wr64(st, cout + cs::STATUS_CMD_PTR, pc)?;
-    wr(st, cout + cs::STATUS_WAIT, wait)?;
-    wr(st, cout + cs::STATUS_REQ_RESOURCE, resource)?;
-    wr(st, cout + cs::STATUS_SCOREBOARDS, busy)?;
-    wr(st, cout + cs::STATUS_BLOCKED_REASON, blocked)?;
-    let (ptr, value) = sync.map_or((0, 0), |w| (w.ptr, w.value));
-    wr64(st, cout + cs::STATUS_WAIT_SYNC_PTR, ptr)?;
-    wr(st, cout + cs::STATUS_WAIT_SYNC_VALUE, value as u32)?;
-    wr(st, cout + cs::STATUS_WAIT_SYNC_VALUE_HI, (value >> 32) as u32)
-}
-
-/// STATUS_UPDATE: every CS's status and the CSG's `status_state` (bit 0 IDLE: no stream has work).
-pub(crate) fn publish_csg_status(st: &mut State, i: u32) -> Result<(), PortError> {
-    for j in 0..values::STREAM_NUM {
-        publish_cs_status(st, i, j)?;
-    }
-    let epoch = st.mcu.exec.epoch;
-    let g = &st.mcu.exec.groups[i as usize];
-    let idle = !g.latched.running || !g.streams.iter().any(|s| s.has_work(epoch));
-    let (_, output) = csg_iface(i);
-    wr(st, output + csg::STATUS_STATE, u32::from(idle))
-}
-
-// ---- suspend buffer ---------------------------------------------------------------------------------------------
-
-fn save_words(s: &Stream) -> Vec<u32> {
-    let m = &s.machine;
-    let mut w = vec![SAVE_MAGIC];
-    w.extend_from_slice(&m.regs);
-    let push64 = |w: &mut Vec<u32>, v: u64| w.extend_from_slice(&[v as u32, (v >> 32) as u32]);
-    push64(&mut w, m.pos);
-    w.push(m.frames.len() as u32);
-    for k in 0..MAX_FRAMES - 1 {
-        let f = m.frames.get(k).copied().unwrap_or_default();
-        push64(&mut w, f.start);
-        push64(&mut w, f.ip);
-        push64(&mut w, f.end);
-    }
-    w.extend_from_slice(&m.sb);
-    w.extend_from_slice(&[u32::from(m.sb_endpoint), u32::from(m.sb_other), u32::from(m.error)]);
-    push64(&mut w, m.heap_ctx);
-    w.extend_from_slice(&m.heap_counts);
-    w.push(u32::from(m.req_resource));
-    push64(&mut w, m.progress);
-    push64(&mut w, m.oom_handler.0);
-    w.push(m.oom_handler.1);
-    push64(&mut w, m.runs);
-    w.push(match s.halt {
-        Halt::None => 0,
-        Halt::Fault => 1,
-        Halt::Fatal => 2,
-        Halt::Oom => 3,
-    });
-    w
-}
-
-fn load_words(w: &[u32]) -> Option<(Machine, Halt)> {
-    let mut it = w.iter().copied();
-    let mut next = || it.next();
-    if next()? != SAVE_MAGIC {
-        return None;
-    }
-    let mut m = Machine::default();
-    for r in m.regs.iter_mut() {
-        *r = next()?;
-    }
-    let next64 = |n: &mut dyn FnMut() -> Option<u32>| Some(u64::from(n()?) | u64::from(n()?) << 32);
-    m.pos = next64(&mut next)?;
-    let depth = next()? as usize;
-    for k in 0..MAX_FRAMES - 1 {
-        let f = Frame { start: next64(&mut next)?, ip: next64(&mut next)?, end: next64(&mut next)? };
-        if k < depth {
-            m.frames.push(f);
-        }
-    }
-    for e in m.sb.iter_mut() {
-        *e = next()?;
-    }
-    let sel = |v: u32| (v as usize % SB_COUNT) as u8;
-    m.sb_endpoint = sel(next()?);
-    m.sb_other = sel(next()?);
-    m.error = next()? != 0;
-    m.heap_ctx = next64(&mut next)?;
-    for c in m.heap_counts.iter_mut() {
-        *c = next()?;
-    }
-    m.req_resource = next()? as u8;
-    m.progress = next64(&mut next)?;
-    m.oom_handler = (next64(&mut next)?, next()?);
-    m.runs = next64(&mut next)?;
-    let halt = match next()? {
-        0 => Halt::None,
-        1 => Halt::Fault,
-        3 => Halt::Oom,
-        _ => Halt::Fatal,
-    };
-    Some((m, halt))
-}
-
-fn save(st: &mut State, i: u32) -> Result<(), PortError> {
-    let buf = st.mcu.exec.groups[i as usize].latched.suspend_buf;
-    for j in 0..STREAMS {
-        let words = save_words(&st.mcu.exec.groups[i as usize].streams[j]);
-        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        let va = buf + j as u64 * SAVE_STRIDE;
-        st.access(0, va, bytes.len(), AccessType::Write, |ram, pa, r| ram.write(pa, &bytes[r]))?;
-    }
-    Ok(())
-}
-
-/// Restores each CS from the suspend buffer; a record that is not the model's (never saved, or overwritten) leaves a
-/// fresh stream.
-fn restore(st: &mut State, i: u32) -> Result<(), PortError> {
-    let buf = st.mcu.exec.groups[i as usize].latched.suspend_buf;
-    for j in 0..STREAMS {
-        let mut bytes = vec![0u8; SAVE_STRIDE as usize];
-        let va = buf + j as u64 * SAVE_STRIDE;
-        st.access(0, va, bytes.len(), AccessType::Read, |ram, pa, r| ram.read(pa, &mut bytes[r]))?;
-        let words: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        let s = &mut st.mcu.exec.groups[i as usize].streams[j];
-        *s = Stream::default();
-        if let Some((m, halt)) = load_words(&words) {
-            s.machine = m;
-            s.halt = halt;
-        }
-    }
-    Ok(())
-}
-
 // ---- requests from the host -------------------------------------------------------------------------------------
 
 /// CSG `i`'s STATE request changed to `state` (`Documentation/hardware.md#csg-and-cs-interfaces`).
@@ -568,9 +360,8 @@ fn cs_level(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     Ok(())
 }
 
-/// CS START (`Documentation/hardware.md#csg-and-cs-interfaces`): latch the ring and user-I/O pages, take `extract` from
-/// the input page (\[kbase\] EXTRACT_INIT) unless the stream is inside a called buffer (a resumed stream keeps its
-/// position).
+/// CS START (`Documentation/hardware.md#csg-and-cs-interfaces`): latch the ring and user-I/O pages, take `extract` from the input page (\[kbase\]
+/// EXTRACT_INIT) unless the stream is inside a called buffer (a resumed stream keeps its position).
 fn start_cs(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let (cin, _) = cs_iface(i, j);
     let base = rd64(st, cin + cs::RINGBUF_BASE)?;
@@ -727,10 +518,9 @@ fn run_stream(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     Ok(())
 }
 
-/// Raises TILER_OOM on CS `j` of CSG `i` as the firmware does when a tiler heap runs out
-/// (`Documentation/hardware.md#csg-and-cs-interfaces`): the heap_* outputs are filled from the stream's HEAP_SET
-/// context and HEAP_OPERATION counters and the stream waits until the host acknowledges the event and toggles the CS's
-/// doorbell bit. Returns whether the stream was running.
+/// Raises TILER_OOM on CS `j` of CSG `i` as the firmware does when a tiler heap runs out (`Documentation/hardware.md#faults-timeouts-and-heap-oom`): the
+/// heap_* outputs are filled from the stream's HEAP_SET context and HEAP_OPERATION counters and the stream waits
+/// until the host acknowledges the event and toggles the CS's doorbell bit. Returns whether the stream was running.
 pub(crate) fn tiler_oom(st: &mut State, i: u32, j: u32) -> Result<bool, PortError> {
     let Some(s) = st.mcu.exec.groups.get(i as usize).and_then(|g| g.streams.get(j as usize)) else {
         return Ok(false);

@@ -1,0 +1,235 @@
+//! Map and unmap: the [`Updater`], the mutable view of an [`ArmLpaeS1`] that `__arm_lpae_map`, `arm_lpae_init_pte`,
+//! `__arm_lpae_unmap` and `__arm_lpae_free_pgtable` work through, with its cache of the last-level table last walked.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hw_mem::{PhysAddr, Ram};
+
+use super::desc::{block_size, lvl_shift, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_TABLE};
+use super::{ArmLpaeS1, Geometry, Pte};
+use crate::error::code::{EEXIST, EFAULT, EINVAL};
+use crate::error::Result;
+use crate::io_pgtable::{FlushOps, IotlbGather, PtAlloc, SZ_4K};
+
+impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
+    /// Splits `self` into the parts an update needs, so the hot paths borrow fields instead of cloning the `Arc`.
+    pub(super) fn updater(&mut self) -> Updater<'_, A, F> {
+        Updater {
+            ram: &self.ram,
+            geom: self.geom,
+            coherent: self.cfg.coherent_walk,
+            pgd: self.pgd,
+            alloc: &mut self.alloc,
+            flush: &mut self.flush,
+            tables_live: &mut self.tables_live,
+            walk_cache: &mut self.walk_cache,
+        }
+    }
+}
+
+/// The mutable view of an [`ArmLpaeS1`] that map and unmap work through.
+pub(super) struct Updater<'a, A, F> {
+    ram: &'a Ram,
+    geom: Geometry,
+    coherent: bool,
+    pgd: PhysAddr,
+    alloc: &'a mut A,
+    flush: &'a mut F,
+    tables_live: &'a mut usize,
+    walk_cache: &'a mut Option<(usize, PhysAddr)>,
+}
+
+impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
+    /// Where the kernel cleans CPU caches over freshly written entries so a non-coherent walker sees them
+    /// (`__arm_lpae_sync_pte`). The modelled RAM is coherent, so there is nothing to clean; the call stays at the
+    /// kernel's places to keep the structure (and a future cost model) honest.
+    #[inline(always)]
+    fn sync_ptes(&self, _table: PhysAddr, _first: usize, _count: usize) {}
+
+    /// A zeroed table page from the allocator, counted live.
+    fn alloc_table(&mut self) -> Result<PhysAddr> {
+        let pa = self.alloc.alloc_pt(self.ram)?;
+        if self.ram.zero(pa, SZ_4K as u64).is_err() {
+            self.alloc.free_pt(self.ram, pa);
+            return Err(EFAULT);
+        }
+        *self.tables_live += 1;
+        Ok(pa)
+    }
+
+    /// Frees the table at `lvl` and every table below it (`__arm_lpae_free_pgtable`).
+    pub(super) fn free_pgtable(&mut self, lvl: u32, table: PhysAddr) {
+        *self.walk_cache = None;
+        if lvl < MAX_LEVELS - 1 {
+            if let Ok(ptes) = self.ram.frame_u64s(table) {
+                for e in &ptes[..self.geom.entries(lvl)] {
+                    let pte = Pte::from_bits(e.load(Ordering::Relaxed));
+                    if pte.is_table(lvl) {
+                        self.free_pgtable(lvl + 1, pte.paddr());
+                    }
+                }
+            }
+        }
+        self.alloc.free_pt(self.ram, table);
+        *self.tables_live -= 1;
+    }
+
+    /// Where a walk for a `pgsize` entry at `iova` may start: the cached last-level table when it covers `iova`, the
+    /// root otherwise. Skipping the upper levels changes nothing observable: a cached table is live, so every entry
+    /// above it is the table entry the full walk would follow.
+    #[inline]
+    fn start(&self, iova: usize, pgsize: usize) -> (PhysAddr, u32) {
+        const LAST: u32 = MAX_LEVELS - 1;
+        match *self.walk_cache {
+            Some((key, table)) if pgsize == block_size(LAST) && key == iova >> lvl_shift(LAST - 1) => (table, LAST),
+            _ => (self.pgd, self.geom.start_level),
+        }
+    }
+
+    /// Caches `table` when it is a last-level table reached below the root.
+    #[inline]
+    fn remember(&mut self, iova: usize, lvl: u32, table: PhysAddr) {
+        if lvl == MAX_LEVELS - 1 && lvl != self.geom.start_level {
+            *self.walk_cache = Some((iova >> lvl_shift(lvl - 1), table));
+        }
+    }
+
+    /// `__arm_lpae_map` from the root: descends to the level whose entries are `pgsize` bytes, creating tables on the
+    /// way, then writes up to `pgcount` leaves in that one table.
+    pub(super) fn map(
+        &mut self,
+        iova: usize,
+        paddr: PhysAddr,
+        pgsize: usize,
+        pgcount: usize,
+        attrs: PteAttrs,
+    ) -> Result<usize> {
+        let ram = self.ram;
+        let (mut table, mut lvl) = self.start(iova, pgsize);
+        loop {
+            let ptes = ram.frame_u64s(table).map_err(|_| EFAULT)?;
+            let idx = self.geom.idx(iova, lvl);
+            if pgsize == block_size(lvl) {
+                self.remember(iova, lvl, table);
+                let n = pgcount.min(PTES_PER_TABLE - idx);
+                self.init_ptes(ptes, table, iova, idx, lvl, n, paddr, attrs)?;
+                return Ok(n * pgsize);
+            }
+            // No tables below the last level: `pgsize` matched no level (e.g. several bits set).
+            if lvl >= MAX_LEVELS - 1 {
+                return Err(EINVAL);
+            }
+            let mut pte = Pte::from_bits(ptes[idx].load(Ordering::Relaxed));
+            if pte.is_empty() {
+                let next = self.alloc_table()?;
+                // arm_lpae_install_table(): with a non-coherent walk, the new entry is marked synced so later walks
+                // skip the sync.
+                pte = Pte::table(next, !self.coherent);
+                // Release: the zeroed table must be visible before the entry that points at it (`dma_wmb`).
+                ptes[idx].store(pte.bits(), Ordering::Release);
+                self.sync_ptes(table, idx, 1);
+            } else if pte.is_leaf(lvl) {
+                // A block is in the way: the caller must unmap first.
+                return Err(EEXIST);
+            } else if !self.coherent && !pte.attrs().contains(PteAttrs::SW_SYNC) {
+                self.sync_ptes(table, idx, 1);
+            }
+            table = pte.paddr();
+            lvl += 1;
+        }
+    }
+
+    /// `arm_lpae_init_pte`: refuses if any target entry already holds a leaf (checking in order, and removing any
+    /// next-level table met before it, as the kernel does), then writes `n` leaves.
+    #[allow(clippy::too_many_arguments)]
+    fn init_ptes(
+        &mut self,
+        ptes: &[AtomicU64; PTES_PER_TABLE],
+        table: PhysAddr,
+        iova: usize,
+        idx: usize,
+        lvl: u32,
+        n: usize,
+        paddr: PhysAddr,
+        attrs: PteAttrs,
+    ) -> Result {
+        let sz = block_size(lvl);
+        let targets = &ptes[idx..idx + n];
+        for (i, e) in targets.iter().enumerate() {
+            let old = Pte::from_bits(e.load(Ordering::Relaxed));
+            if old.is_leaf(lvl) {
+                return Err(EEXIST);
+            }
+            if old.type_bits() == TYPE_TABLE {
+                // A block replaces a whole next-level table: unmap it (and everything under it) first.
+                e.store(0, Ordering::Relaxed);
+                self.sync_ptes(table, idx + i, 1);
+                self.flush.tlb_flush_walk(iova + i * sz, sz, SZ_4K);
+                self.free_pgtable(lvl + 1, old.paddr());
+            }
+        }
+        let mut pte = Pte::leaf(paddr, lvl, attrs);
+        for e in targets {
+            e.store(pte.bits(), Ordering::Relaxed);
+            pte = pte.advanced(sz as u64);
+        }
+        self.sync_ptes(table, idx, n);
+        Ok(())
+    }
+
+    /// `__arm_lpae_unmap` from the root.
+    pub(super) fn unmap(
+        &mut self,
+        iova: usize,
+        pgsize: usize,
+        pgcount: usize,
+        mut gather: Option<&mut IotlbGather>,
+    ) -> usize {
+        let ram = self.ram;
+        let (mut table, start) = self.start(iova, pgsize);
+        for lvl in start..MAX_LEVELS {
+            let Ok(ptes) = ram.frame_u64s(table) else { return 0 };
+            let idx = self.geom.idx(iova, lvl);
+            let pte = Pte::from_bits(ptes[idx].load(Ordering::Relaxed));
+            if pte.is_empty() {
+                // Upstream: WARN and -ENOENT through size_t; nothing was unmapped either way.
+                return 0;
+            }
+            if pgsize == block_size(lvl) {
+                self.remember(iova, lvl, table);
+                let n = pgcount.min(PTES_PER_TABLE - idx);
+                let mut cleared = 0;
+                for (i, e) in ptes[idx..idx + n].iter().enumerate() {
+                    let pte = Pte::from_bits(e.load(Ordering::Relaxed));
+                    if pte.is_empty() {
+                        break;
+                    }
+                    if !pte.is_leaf(lvl) {
+                        // A table where a leaf of this size would sit: the whole table goes.
+                        e.store(0, Ordering::Relaxed);
+                        self.sync_ptes(table, idx + i, 1);
+                        self.flush.tlb_flush_walk(iova + i * pgsize, pgsize, SZ_4K);
+                        self.free_pgtable(lvl + 1, pte.paddr());
+                    }
+                    cleared += 1;
+                }
+                for e in &ptes[idx..idx + cleared] {
+                    e.store(0, Ordering::Relaxed);
+                }
+                self.sync_ptes(table, idx, cleared);
+                if let Some(g) = gather.as_deref_mut() {
+                    for j in 0..cleared {
+                        self.flush.tlb_add_page(g, iova + j * pgsize, pgsize);
+                    }
+                }
+                return cleared * pgsize;
+            }
+            if pte.is_leaf(lvl) {
+                // Current upstream refuses to split a larger leaf ("Unmap of a partial large IOPTE is not allowed").
+                return 0;
+            }
+            table = pte.paddr();
+        }
+        0
+    }
+}
