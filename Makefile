@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only OR MIT
 # tyr — entry points. `make run` and `make test` are all a new user needs (see README.md).
 
 CARGO ?= cargo

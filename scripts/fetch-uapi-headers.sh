@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR MIT
 # Puts the kernel's own uAPI headers (drm/drm.h, drm/panthor_drm.h) from Debian's linux-libc-dev 6.12 (bookworm-backports)
 # under build/uapi/usr/include, for bindgen in drivers/gpu/drm/tyr/build.rs. The system's headers and apt configuration
 # are left alone: backports is enabled only in a private apt configuration under build/apt, pointing at the same Debian

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Generates the DRM core uAPI (`include/uapi/drm/drm.h`) with bindgen, for the core ioctls the `drm` module serves
 //! (the whole core table: VERSION, GET_CAP, the master and
 //! authentication ioctls, GEM, PRIME, SYNCOBJ_*).
@@ -9,7 +10,8 @@ use std::env;
 use std::path::PathBuf;
 
 fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let include = env::var_os("TYR_UAPI_INCLUDE")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest.join("../../build/uapi/usr/include"));
@@ -43,5 +45,7 @@ fn main() {
         .generate()
         .expect("bindgen could not parse drm/drm.h");
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("drm_uapi.rs");
-    bindings.write_to_file(&out).expect("writing the generated bindings");
+    bindings
+        .write_to_file(&out)
+        .expect("writing the generated bindings");
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The modelled RK3588 board: system RAM plus the Mali-G610 at its MMIO base and its three IRQ lines.
 //!
 //! * [`Board`] owns the RAM ([`hw_mem::Ram`], shared as `Arc<Ram>`) and the GPU ([`hw_mali::Mali`]) at
@@ -40,9 +41,24 @@ pub struct IrqSpec {
 
 /// The GPU node's interrupts, in `interrupt-names` order; all `IRQ_TYPE_LEVEL_HIGH`.
 pub const GPU_IRQS: [IrqSpec; 3] = [
-    IrqSpec { kind: IrqKind::Job, name: "job", spi: 92, intid: 124 },
-    IrqSpec { kind: IrqKind::Mmu, name: "mmu", spi: 93, intid: 125 },
-    IrqSpec { kind: IrqKind::Gpu, name: "gpu", spi: 94, intid: 126 },
+    IrqSpec {
+        kind: IrqKind::Job,
+        name: "job",
+        spi: 92,
+        intid: 124,
+    },
+    IrqSpec {
+        kind: IrqKind::Mmu,
+        name: "mmu",
+        spi: 93,
+        intid: 125,
+    },
+    IrqSpec {
+        kind: IrqKind::Gpu,
+        name: "gpu",
+        spi: 94,
+        intid: 126,
+    },
 ];
 
 /// A bus error seen by the CPU.
@@ -136,7 +152,10 @@ impl Io {
 
     /// Bus-error counters.
     pub fn stats(&self) -> IoStats {
-        IoStats { unmapped: self.unmapped.load(Ordering::Relaxed), misaligned: self.misaligned.load(Ordering::Relaxed) }
+        IoStats {
+            unmapped: self.unmapped.load(Ordering::Relaxed),
+            misaligned: self.misaligned.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -162,10 +181,16 @@ impl Board {
     pub fn new(cfg: BoardConfig) -> Result<Self, MemError> {
         let ram = Arc::new(Ram::new(cfg.ram)?);
         if ram.contains(MALI_BASE, 1) || ram.contains(MALI_BASE + MALI_SIZE - 1, 1) {
-            return Err(MemError::Config("RAM overlaps the Mali MMIO window at 0xFB00_0000"));
+            return Err(MemError::Config(
+                "RAM overlaps the Mali MMIO window at 0xFB00_0000",
+            ));
         }
         let gpu = Mali::new(ram.clone(), cfg.mali);
-        let io = Io { gpu: gpu.clone(), unmapped: AtomicU64::new(0), misaligned: AtomicU64::new(0) };
+        let io = Io {
+            gpu: gpu.clone(),
+            unmapped: AtomicU64::new(0),
+            misaligned: AtomicU64::new(0),
+        };
         Ok(Self { ram, gpu, io })
     }
 
@@ -196,7 +221,10 @@ impl Board {
 
     /// The GPU's interrupt line called `name` ("job", "mmu", "gpu"), like `platform_get_irq_byname`.
     pub fn irq_byname(&self, name: &str) -> Option<&IrqLine> {
-        GPU_IRQS.iter().find(|s| s.name == name).map(|s| self.irq(s.kind))
+        GPU_IRQS
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| self.irq(s.kind))
     }
 
     /// Starts the model's own thread (its clock then follows real time). Dropping the handle stops it.
@@ -215,16 +243,25 @@ impl Board {
         let gpu = self.gpu.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
-        let handle = std::thread::Builder::new().name(format!("irq-{}", kind.name())).spawn(move || {
-            let line = gpu.irq_line(kind);
-            while !s.load(Ordering::Acquire) {
-                // The timeout only bounds a single wait; stopping sets the flag and kicks the waiter, so nothing polls.
-                if line.wait_asserted_unless(Duration::from_secs(3600), &s) && !s.load(Ordering::Acquire) {
-                    handler();
+        let handle = std::thread::Builder::new()
+            .name(format!("irq-{}", kind.name()))
+            .spawn(move || {
+                let line = gpu.irq_line(kind);
+                while !s.load(Ordering::Acquire) {
+                    // The timeout only bounds a single wait; stopping sets the flag and kicks the waiter, so nothing polls.
+                    if line.wait_asserted_unless(Duration::from_secs(3600), &s)
+                        && !s.load(Ordering::Acquire)
+                    {
+                        handler();
+                    }
                 }
-            }
-        })?;
-        Ok(IrqHandlerThread { gpu: self.gpu.clone(), kind, stop, handle: Some(handle) })
+            })?;
+        Ok(IrqHandlerThread {
+            gpu: self.gpu.clone(),
+            kind,
+            stop,
+            handle: Some(handle),
+        })
     }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The board as a driver sees it: MMIO by physical address, bus errors, IRQ lines by name, handler threads.
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -15,13 +16,21 @@ fn board() -> Board {
 #[test]
 fn gpu_id_reads_at_the_mali_base() {
     let b = board();
-    assert_eq!(b.io().read32(MALI_BASE + u64::from(gpu::GPU_ID)).unwrap(), 0xA867_0005);
+    assert_eq!(
+        b.io().read32(MALI_BASE + u64::from(gpu::GPU_ID)).unwrap(),
+        0xA867_0005
+    );
 }
 
 #[test]
 fn read64_combines_lo_and_hi_words() {
     let b = board();
-    assert_eq!(b.io().read64(MALI_BASE + u64::from(gpu::SHADER_PRESENT)).unwrap(), 0x5_0005);
+    assert_eq!(
+        b.io()
+            .read64(MALI_BASE + u64::from(gpu::SHADER_PRESENT))
+            .unwrap(),
+        0x5_0005
+    );
 }
 
 #[test]
@@ -36,23 +45,54 @@ fn write64_reaches_both_halves_of_a_register() {
 #[test]
 fn address_outside_every_device_is_a_counted_bus_error() {
     let b = board();
-    assert_eq!(b.io().read32(0xFA00_0000), Err(IoError::Unmapped { pa: 0xFA00_0000 }));
-    assert_eq!(b.io().write32(MALI_BASE + 0x20_0000, 0), Err(IoError::Unmapped { pa: MALI_BASE + 0x20_0000 }));
-    assert_eq!(b.io().stats(), IoStats { unmapped: 2, misaligned: 0 });
+    assert_eq!(
+        b.io().read32(0xFA00_0000),
+        Err(IoError::Unmapped { pa: 0xFA00_0000 })
+    );
+    assert_eq!(
+        b.io().write32(MALI_BASE + 0x20_0000, 0),
+        Err(IoError::Unmapped {
+            pa: MALI_BASE + 0x20_0000
+        })
+    );
+    assert_eq!(
+        b.io().stats(),
+        IoStats {
+            unmapped: 2,
+            misaligned: 0
+        }
+    );
 }
 
 #[test]
 fn hole_inside_the_mali_window_is_a_counted_bus_error() {
     let b = board();
-    assert_eq!(b.io().read32(MALI_BASE + 0x3000), Err(IoError::Unmapped { pa: MALI_BASE + 0x3000 }));
+    assert_eq!(
+        b.io().read32(MALI_BASE + 0x3000),
+        Err(IoError::Unmapped {
+            pa: MALI_BASE + 0x3000
+        })
+    );
     assert_eq!(b.io().stats().unmapped, 1);
 }
 
 #[test]
 fn misaligned_accesses_are_counted_bus_errors() {
     let b = board();
-    assert_eq!(b.io().read32(MALI_BASE + 2), Err(IoError::Misaligned { pa: MALI_BASE + 2, width: 32 }));
-    assert_eq!(b.io().read64(MALI_BASE + 4), Err(IoError::Misaligned { pa: MALI_BASE + 4, width: 64 }));
+    assert_eq!(
+        b.io().read32(MALI_BASE + 2),
+        Err(IoError::Misaligned {
+            pa: MALI_BASE + 2,
+            width: 32
+        })
+    );
+    assert_eq!(
+        b.io().read64(MALI_BASE + 4),
+        Err(IoError::Misaligned {
+            pa: MALI_BASE + 4,
+            width: 64
+        })
+    );
     assert_eq!(b.io().stats().misaligned, 2);
 }
 
@@ -90,9 +130,14 @@ fn irq_handler_thread_runs_on_the_line_and_its_clear_drops_it() {
         .unwrap();
     let _model = b.start_model_thread().unwrap();
     let base = MALI_BASE + u64::from(gpu::IRQ_BASE);
-    b.io().write32(base + u64::from(irq::MASK), gpu_irq::RESET_COMPLETED).unwrap();
-    b.io().write32(MALI_BASE + u64::from(gpu::GPU_COMMAND), 0x101).unwrap();
-    rx.recv_timeout(Duration::from_secs(30)).expect("handler ran");
+    b.io()
+        .write32(base + u64::from(irq::MASK), gpu_irq::RESET_COMPLETED)
+        .unwrap();
+    b.io()
+        .write32(MALI_BASE + u64::from(gpu::GPU_COMMAND), 0x101)
+        .unwrap();
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("handler ran");
     drop(handler);
     assert_eq!(seen.load(Ordering::SeqCst), gpu_irq::RESET_COMPLETED);
     assert!(!b.irq(IrqKind::Gpu).is_asserted());
@@ -108,6 +153,8 @@ fn stopping_an_idle_handler_thread_returns_promptly() {
         drop(h);
         let _ = done_tx.send(());
     });
-    done_rx.recv_timeout(Duration::from_secs(5)).expect("stopping an idle handler thread did not return within 5 s");
+    done_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("stopping an idle handler thread did not return within 5 s");
     stopper.join().unwrap();
 }

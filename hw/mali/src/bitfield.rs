@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! [`register_fields!`]: typed views of a register word with named bit fields, so the model reads `cmd.code()` where
 //! it would otherwise write `v & 0xFF`.
 //!
@@ -101,7 +102,11 @@ mod tests {
         let w = Wide(u64::MAX).set_mid(0);
         assert_eq!(w.0, !0xFFF0);
         assert_eq!(w.top(), 1);
-        assert_eq!(Wide(0).set_mid(0x1_2345).mid(), 0x345, "bits beyond the field are dropped");
+        assert_eq!(
+            Wide(0).set_mid(0x1_2345).mid(),
+            0x345,
+            "bits beyond the field are dropped"
+        );
         assert_eq!(Wide(0).set_mid(0xABC).0, 0xABC0);
         assert_eq!(Wide(0).set_all(7).all(), 7);
         assert_eq!(Wide(0).set_top(1).0, 1 << 63);
@@ -109,6 +114,9 @@ mod tests {
 
     #[test]
     fn debug_names_every_field() {
-        assert_eq!(format!("{:?}", Wide(0xAB0)), "Wide { all: 0xab0, top: 0x0, mid: 0xab }");
+        assert_eq!(
+            format!("{:?}", Wide(0xAB0)),
+            "Wide { all: 0xab0, top: 0x0, mid: 0xab }"
+        );
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! What the modelled GPU reports about itself and how long its operations take.
 
 /// The read-only identity and feature registers (`Documentation/hardware.md#identity-registers`).
@@ -120,8 +121,14 @@ impl Timing {
     };
 
     /// Everything completes inside the register write that starts it (no model thread or stepping needed).
-    pub const INSTANT: Timing =
-        Timing { power_ns: 0, reset_ns: 0, cache_flush_ns: 0, as_command_ns: 0, mcu_boot_ns: 0, doorbell_ns: 0 };
+    pub const INSTANT: Timing = Timing {
+        power_ns: 0,
+        reset_ns: 0,
+        cache_flush_ns: 0,
+        as_command_ns: 0,
+        mcu_boot_ns: 0,
+        doorbell_ns: 0,
+    };
 }
 
 impl Default for Timing {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Errors the model reports: bus errors on MMIO, and GPU memory-port failures.
 
 use crate::mmu::{MmuFault, Region};

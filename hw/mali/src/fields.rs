@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Typed views of the registers whose fields the model decodes or composes, declared with
 //! [`crate::register_fields!`]. Offsets and command codes stay in [`crate::regs`]; these name the bits inside a word.
 
@@ -113,9 +114,15 @@ mod tests {
     #[test]
     fn gpu_command_fields_decode_panthors_commands() {
         // Soft reset 0x101, hard reset 0x201, TIME start 0x103.
-        assert_eq!((GpuCommand(0x101).code(), GpuCommand(0x101).reset_kind()), (gpu_command::RESET, 1));
+        assert_eq!(
+            (GpuCommand(0x101).code(), GpuCommand(0x101).reset_kind()),
+            (gpu_command::RESET, 1)
+        );
         assert_eq!(GpuCommand(0x201).reset_kind(), gpu_command::RESET_HARD);
-        assert_eq!((GpuCommand(0x103).code(), GpuCommand(0x103).time_start()), (gpu_command::TIME, 1));
+        assert_eq!(
+            (GpuCommand(0x103).code(), GpuCommand(0x103).time_start()),
+            (gpu_command::TIME, 1)
+        );
         assert_eq!(GpuCommand(0x3).time_start(), 0);
     }
 
@@ -124,14 +131,23 @@ mod tests {
         let t = AsTranscfg(transcfg::PANTHOR_ENABLED);
         assert_eq!(t.adrmode(), transcfg::ADRMODE_AARCH64_4K);
         assert_eq!(t.ina_bits(), 7);
-        assert_eq!((t.disable_hier_ap(), t.disable_af_fault(), t.wxn()), (0, 0, 0));
+        assert_eq!(
+            (t.disable_hier_ap(), t.disable_af_fault(), t.wxn()),
+            (0, 0, 0)
+        );
     }
 
     #[test]
     fn fault_status_round_trips() {
-        let s = AsFaultStatus::default().set_exception_type(0xCB).set_access_type(3).set_source_id(0xBEEF);
+        let s = AsFaultStatus::default()
+            .set_exception_type(0xCB)
+            .set_access_type(3)
+            .set_source_id(0xBEEF);
         assert_eq!(s.0, 0xBEEF_03CB);
-        assert_eq!((s.exception_type(), s.access_type(), s.source_id()), (0xCB, 3, 0xBEEF));
+        assert_eq!(
+            (s.exception_type(), s.access_type(), s.source_id()),
+            (0xCB, 3, 0xBEEF)
+        );
     }
 
     #[test]

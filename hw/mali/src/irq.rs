@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Interrupt blocks (RAWSTAT/CLEAR/MASK/STAT) and the level-triggered lines they drive.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -89,7 +90,11 @@ pub struct IrqLine {
 impl IrqLine {
     /// A line, initially low.
     pub fn new(kind: IrqKind) -> Self {
-        Self { kind, state: Mutex::new(LineState::default()), cv: Condvar::new() }
+        Self {
+            kind,
+            state: Mutex::new(LineState::default()),
+            cv: Condvar::new(),
+        }
     }
 
     /// Which output this is.
@@ -166,13 +171,19 @@ mod tests {
 
     #[test]
     fn stat_is_rawstat_and_mask() {
-        let r = IrqRegs { rawstat: 0b1011, mask: 0b0110 };
+        let r = IrqRegs {
+            rawstat: 0b1011,
+            mask: 0b0110,
+        };
         assert_eq!(r.stat(), 0b0010);
     }
 
     #[test]
     fn clear_spares_sticky_bits() {
-        let mut r = IrqRegs { rawstat: 0b111, mask: 0 };
+        let mut r = IrqRegs {
+            rawstat: 0b111,
+            mask: 0,
+        };
         r.clear(0b111, 0b100);
         assert_eq!(r.rawstat, 0b100);
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Register-level model of the Arm Mali-G610 MP4 GPU found on RK3588 boards.
 //!
 //! * [`Mali`] is the device: the register file of GPU_CONTROL, the JOB and MMU IRQ blocks and 8 address spaces, reached

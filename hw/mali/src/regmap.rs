@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The register map as a bring-up engineer reads it: the blocks of the MMIO window and the bit fields of each register,
 //! as data (`Documentation/hardware.md#register-map`). [`decode`] is the one piece of logic: it splits a value along a
 //! field table.
@@ -48,7 +49,12 @@ pub static BLOCKS: &[Block] = &[
         size: 0x1000,
         summary: "MMU IRQ block; address space n at 0x2400 + 0x40·n",
     },
-    Block { name: "USER", base: block::USER, size: 0x1000, summary: "LATEST_FLUSH_ID (user-mappable, read-only)" },
+    Block {
+        name: "USER",
+        base: block::USER,
+        size: 0x1000,
+        summary: "LATEST_FLUSH_ID (user-mappable, read-only)",
+    },
     Block {
         name: "DOORBELL",
         base: block::DOORBELL_BASE,
@@ -95,7 +101,11 @@ pub struct Field {
 impl Field {
     /// The bits of the field, in place.
     pub fn mask(&self) -> u64 {
-        let w = if self.width >= 64 { u64::MAX } else { (1u64 << self.width) - 1 };
+        let w = if self.width >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.width) - 1
+        };
         w << self.lsb
     }
 
@@ -141,7 +151,11 @@ pub fn decode(fields: &[Field], value: u64) -> Vec<Decoded> {
         .iter()
         .map(|f| {
             let v = f.extract(value);
-            Decoded { field: *f, value: v, text: f.render(v) }
+            Decoded {
+                field: *f,
+                value: v,
+                text: f.render(v),
+            }
         })
         .collect()
 }
@@ -152,11 +166,21 @@ pub fn unnamed_bits(fields: &[Field], value: u64) -> u64 {
 }
 
 const fn f(name: &'static str, lsb: u8, width: u8, kind: FieldKind) -> Field {
-    Field { name, lsb, width, kind }
+    Field {
+        name,
+        lsb,
+        width,
+        kind,
+    }
 }
 
 const fn flag(name: &'static str, bit: u8) -> Field {
-    Field { name, lsb: bit, width: 1, kind: FieldKind::Flag }
+    Field {
+        name,
+        lsb: bit,
+        width: 1,
+        kind: FieldKind::Flag,
+    }
 }
 
 use FieldKind::{Addr, Dec, Enum, Hex, Log2};
@@ -187,8 +211,11 @@ pub static CORE_FEATURES: &[Field] = &[f("core_variant", 0, 8, Dec)];
 pub static TILER_FEATURES: &[Field] = &[f("bin_size", 0, 6, Log2), f("max_levels", 8, 4, Dec)];
 
 /// MEM_FEATURES (`l2_slices` is the slice count − 1).
-pub static MEM_FEATURES: &[Field] =
-    &[flag("coherent_core_group", 0), flag("coherent_super_group", 1), f("l2_slices", 8, 4, Dec)];
+pub static MEM_FEATURES: &[Field] = &[
+    flag("coherent_core_group", 0),
+    flag("coherent_super_group", 1),
+    f("l2_slices", 8, 4, Dec),
+];
 
 /// MMU_FEATURES.
 pub static MMU_FEATURES: &[Field] = &[f("va_bits", 0, 8, Dec), f("pa_bits", 8, 8, Dec)];
@@ -227,7 +254,8 @@ pub static GPU_STATUS: &[Field] = &[
 ];
 
 /// Access types of GPU_FAULTSTATUS and AS_FAULTSTATUS bits 9:8.
-pub static ACCESS_TYPES: &[(u64, &str)] = &[(0, "ATOMIC"), (1, "EXECUTE"), (2, "READ"), (3, "WRITE")];
+pub static ACCESS_TYPES: &[(u64, &str)] =
+    &[(0, "ATOMIC"), (1, "EXECUTE"), (2, "READ"), (3, "WRITE")];
 
 /// GPU_FAULTSTATUS (`Documentation/hardware.md#gpu_control`).
 pub static GPU_FAULTSTATUS: &[Field] = &[
@@ -245,7 +273,17 @@ pub static L2_CONFIG: &[Field] = &[f("cache_size", 16, 8, Log2), f("hash_functio
 /// THREAD_FEATURES.
 pub static THREAD_FEATURES: &[Field] = &[
     f("max_registers", 0, 22, Dec),
-    f("implementation_technology", 22, 2, Enum(&[(0, "UNSPECIFIED"), (1, "SILICON"), (2, "FPGA"), (3, "MODEL")])),
+    f(
+        "implementation_technology",
+        22,
+        2,
+        Enum(&[
+            (0, "UNSPECIFIED"),
+            (1, "SILICON"),
+            (2, "FPGA"),
+            (3, "MODEL"),
+        ]),
+    ),
     f("max_task_queue", 24, 8, Dec),
 ];
 
@@ -253,14 +291,28 @@ pub static THREAD_FEATURES: &[Field] = &[
 pub static COHERENCY_FEATURES: &[Field] = &[flag("ACE_LITE", 0), flag("ACE", 1)];
 
 /// COHERENCY_PROTOCOL.
-pub static COHERENCY_PROTOCOL: &[Field] = &[f("protocol", 0, 5, Enum(&[(0, "ACE_LITE"), (1, "ACE"), (31, "NONE")]))];
+pub static COHERENCY_PROTOCOL: &[Field] = &[f(
+    "protocol",
+    0,
+    5,
+    Enum(&[(0, "ACE_LITE"), (1, "ACE"), (31, "NONE")]),
+)];
 
 /// MCU_CONTROL (`Documentation/hardware.md#gpu_control`).
-pub static MCU_CONTROL: &[Field] = &[f("req", 0, 2, Enum(&[(0, "DISABLE"), (1, "ENABLE"), (2, "AUTO")]))];
+pub static MCU_CONTROL: &[Field] = &[f(
+    "req",
+    0,
+    2,
+    Enum(&[(0, "DISABLE"), (1, "ENABLE"), (2, "AUTO")]),
+)];
 
 /// MCU_STATUS (`Documentation/hardware.md#gpu_control`).
-pub static MCU_STATUS: &[Field] =
-    &[f("status", 0, 2, Enum(&[(0, "DISABLED"), (1, "ENABLED"), (2, "HALT"), (3, "FATAL")]))];
+pub static MCU_STATUS: &[Field] = &[f(
+    "status",
+    0,
+    2,
+    Enum(&[(0, "DISABLED"), (1, "ENABLED"), (2, "HALT"), (3, "FATAL")]),
+)];
 
 /// JOB IRQ bits (`Documentation/hardware.md#job_control`): CSG slots 0..7 (the G610's eight) and the global interface.
 pub static JOB_IRQ: &[Field] = &[
@@ -319,12 +371,37 @@ pub static AS_STATUS: &[Field] = &[flag("ACTIVE", 0), flag("ACTIVE_INT", 1)];
 
 /// AS_TRANSCFG (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 pub static AS_TRANSCFG: &[Field] = &[
-    f("adrmode", 0, 4, Enum(&[(0, "LEGACY"), (1, "UNMAPPED"), (2, "IDENTITY"), (6, "AARCH64_4K"), (8, "AARCH64_64K")])),
+    f(
+        "adrmode",
+        0,
+        4,
+        Enum(&[
+            (0, "LEGACY"),
+            (1, "UNMAPPED"),
+            (2, "IDENTITY"),
+            (6, "AARCH64_4K"),
+            (8, "AARCH64_64K"),
+        ]),
+    ),
     f("ina_bits", 6, 5, Dec),
     f("outa_bits", 14, 5, Dec),
     flag("sl_concat", 22),
-    f("ptw_memattr", 24, 2, Enum(&[(0, "INVALID"), (1, "NON_CACHEABLE"), (2, "WRITE_BACK")])),
-    f("ptw_sh", 28, 2, Enum(&[(0, "NON_SHAREABLE"), (2, "OUTER_SHAREABLE"), (3, "INNER_SHAREABLE")])),
+    f(
+        "ptw_memattr",
+        24,
+        2,
+        Enum(&[(0, "INVALID"), (1, "NON_CACHEABLE"), (2, "WRITE_BACK")]),
+    ),
+    f(
+        "ptw_sh",
+        28,
+        2,
+        Enum(&[
+            (0, "NON_SHAREABLE"),
+            (2, "OUTER_SHAREABLE"),
+            (3, "INNER_SHAREABLE"),
+        ]),
+    ),
     flag("ptw_ra", 30),
     flag("disable_hier_ap", 33),
     flag("disable_af_fault", 34),
@@ -370,11 +447,16 @@ pub fn fields_at(offset: u32) -> &'static [Field] {
     if let Some(r) = crate::regs::REGISTERS.iter().find(|r| r.offset == offset) {
         return fields_of(r.name);
     }
-    let Some(rel) = offset.checked_sub(mmu::AS_BASE) else { return &[] };
+    let Some(rel) = offset.checked_sub(mmu::AS_BASE) else {
+        return &[];
+    };
     if rel >= mmu::AS_SLOTS * mmu::AS_STRIDE {
         return &[];
     }
-    crate::regs::AS_REGISTERS.iter().find(|r| r.offset == rel % mmu::AS_STRIDE).map_or(&[], |r| fields_of(r.name))
+    crate::regs::AS_REGISTERS
+        .iter()
+        .find(|r| r.offset == rel % mmu::AS_STRIDE)
+        .map_or(&[], |r| fields_of(r.name))
 }
 
 #[cfg(test)]
@@ -383,7 +465,11 @@ mod tests {
     use crate::regs::{AS_REGISTERS, REGISTERS};
 
     fn all_tables() -> Vec<(&'static str, &'static [Field])> {
-        REGISTERS.iter().chain(AS_REGISTERS).map(|r| (r.name, fields_of(r.name))).collect()
+        REGISTERS
+            .iter()
+            .chain(AS_REGISTERS)
+            .map(|r| (r.name, fields_of(r.name)))
+            .collect()
     }
 
     #[test]
@@ -392,7 +478,12 @@ mod tests {
             let width = if reg.is64 { 64 } else { 32 };
             let mut seen = 0u64;
             for fl in fields_of(reg.name) {
-                assert!(fl.width >= 1 && u32::from(fl.lsb) + u32::from(fl.width) <= width, "{}.{}", reg.name, fl.name);
+                assert!(
+                    fl.width >= 1 && u32::from(fl.lsb) + u32::from(fl.width) <= width,
+                    "{}.{}",
+                    reg.name,
+                    fl.name
+                );
                 assert_eq!(seen & fl.mask(), 0, "{}.{} overlaps", reg.name, fl.name);
                 seen |= fl.mask();
             }
@@ -402,20 +493,42 @@ mod tests {
     #[test]
     fn registers_with_bit_fields_have_tables() {
         let tables = all_tables();
-        for name in
-            ["GPU_ID", "CSF_ID", "GPU_IRQ_RAWSTAT", "MCU_STATUS", "JOB_IRQ_STATUS", "MMU_IRQ_MASK", "AS_TRANSCFG"]
-        {
-            assert!(tables.iter().any(|(n, t)| *n == name && !t.is_empty()), "{name} has no field table");
+        for name in [
+            "GPU_ID",
+            "CSF_ID",
+            "GPU_IRQ_RAWSTAT",
+            "MCU_STATUS",
+            "JOB_IRQ_STATUS",
+            "MMU_IRQ_MASK",
+            "AS_TRANSCFG",
+        ] {
+            assert!(
+                tables.iter().any(|(n, t)| *n == name && !t.is_empty()),
+                "{name} has no field table"
+            );
         }
-        assert!(fields_of("TIMESTAMP").is_empty(), "a counter is a plain number");
+        assert!(
+            fields_of("TIMESTAMP").is_empty(),
+            "a counter is a plain number"
+        );
     }
 
     #[test]
     fn gpu_id_decodes_to_arch_10_8_product_7() {
         let d = decode(GPU_ID, 0xA867_0005);
         let get = |n: &str| d.iter().find(|x| x.field.name == n).unwrap().value;
-        assert_eq!((get("arch_major"), get("arch_minor"), get("arch_rev")), (10, 8, 6));
-        assert_eq!((get("product_major"), get("version_major"), get("version_status")), (7, 0, 5));
+        assert_eq!(
+            (get("arch_major"), get("arch_minor"), get("arch_rev")),
+            (10, 8, 6)
+        );
+        assert_eq!(
+            (
+                get("product_major"),
+                get("version_major"),
+                get("version_status")
+            ),
+            (7, 0, 5)
+        );
     }
 
     #[test]
@@ -430,7 +543,10 @@ mod tests {
 
     #[test]
     fn l2_line_size_reads_as_a_power_of_two() {
-        assert_eq!(L2_FEATURES[0].render(L2_FEATURES[0].extract(0x0712_0306)), "2^6 (64)");
+        assert_eq!(
+            L2_FEATURES[0].render(L2_FEATURES[0].extract(0x0712_0306)),
+            "2^6 (64)"
+        );
     }
 
     #[test]
@@ -447,7 +563,10 @@ mod tests {
 
     #[test]
     fn per_as_offsets_find_their_tables() {
-        assert_eq!(fields_at(mmu::AS_BASE + 3 * mmu::AS_STRIDE + mmu::TRANSCFG), AS_TRANSCFG);
+        assert_eq!(
+            fields_at(mmu::AS_BASE + 3 * mmu::AS_STRIDE + mmu::TRANSCFG),
+            AS_TRANSCFG
+        );
         assert_eq!(fields_at(crate::regs::gpu::GPU_ID), GPU_ID);
         assert!(fields_at(0x1_2345).is_empty());
     }

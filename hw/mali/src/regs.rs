@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The Mali-G610 register map as data: block bases, register offsets, field layouts and command codes.
 //!
 //! Offsets are relative to the GPU's MMIO base (`0xFB00_0000` on RK3588). Every register is a 32-bit little-endian word; a
@@ -351,11 +352,21 @@ pub struct Reg {
 }
 
 const fn r(name: &'static str, offset: u32, access: Access) -> Reg {
-    Reg { name, offset, access, is64: false }
+    Reg {
+        name,
+        offset,
+        access,
+        is64: false,
+    }
 }
 
 const fn r64(name: &'static str, offset: u32, access: Access) -> Reg {
-    Reg { name, offset, access, is64: true }
+    Reg {
+        name,
+        offset,
+        access,
+        is64: true,
+    }
 }
 
 use Access::{Ro, Rw, Wo};
@@ -388,7 +399,11 @@ pub static REGISTERS: &[Reg] = &[
     r64("CYCLE_COUNT", gpu::CYCLE_COUNT, Ro),
     r64("TIMESTAMP", gpu::TIMESTAMP, Ro),
     r("THREAD_MAX_THREADS", gpu::THREAD_MAX_THREADS, Ro),
-    r("THREAD_MAX_WORKGROUP_SIZE", gpu::THREAD_MAX_WORKGROUP_SIZE, Ro),
+    r(
+        "THREAD_MAX_WORKGROUP_SIZE",
+        gpu::THREAD_MAX_WORKGROUP_SIZE,
+        Ro,
+    ),
     r("THREAD_MAX_BARRIER_SIZE", gpu::THREAD_MAX_BARRIER_SIZE, Ro),
     r("THREAD_FEATURES", gpu::THREAD_FEATURES, Ro),
     r("TEXTURE_FEATURES_0", gpu::TEXTURE_FEATURES_0, Ro),
@@ -408,10 +423,18 @@ pub static REGISTERS: &[Reg] = &[
     r64("TILER_PWROFF", gpu::TILER_PRESENT + gpu::PWR_OFF_DELTA, Wo),
     r64("L2_PWROFF", gpu::L2_PRESENT + gpu::PWR_OFF_DELTA, Wo),
     r64("SHADER_PWRTRANS", gpu::SHADER_PWRTRANS, Ro),
-    r64("TILER_PWRTRANS", gpu::TILER_PRESENT + gpu::PWR_TRANS_DELTA, Ro),
+    r64(
+        "TILER_PWRTRANS",
+        gpu::TILER_PRESENT + gpu::PWR_TRANS_DELTA,
+        Ro,
+    ),
     r64("L2_PWRTRANS", gpu::L2_PRESENT + gpu::PWR_TRANS_DELTA, Ro),
     r64("SHADER_PWRACTIVE", gpu::SHADER_PWRACTIVE, Ro),
-    r64("TILER_PWRACTIVE", gpu::TILER_PRESENT + gpu::PWR_ACTIVE_DELTA, Ro),
+    r64(
+        "TILER_PWRACTIVE",
+        gpu::TILER_PRESENT + gpu::PWR_ACTIVE_DELTA,
+        Ro,
+    ),
     r64("L2_PWRACTIVE", gpu::L2_PRESENT + gpu::PWR_ACTIVE_DELTA, Ro),
     r("GPU_REVID", gpu::GPU_REVID, Ro),
     r("ASN_HASH_0", gpu::ASN_HASH_0, Rw),
@@ -462,13 +485,23 @@ mod tests {
     #[test]
     fn register_table_is_sorted_and_word_aligned() {
         for w in REGISTERS.windows(2) {
-            assert!(w[0].offset < w[1].offset, "{} before {}", w[0].name, w[1].name);
+            assert!(
+                w[0].offset < w[1].offset,
+                "{} before {}",
+                w[0].name,
+                w[1].name
+            );
         }
-        assert!(REGISTERS.iter().chain(AS_REGISTERS).all(|r| r.offset % 4 == 0));
+        assert!(REGISTERS
+            .iter()
+            .chain(AS_REGISTERS)
+            .all(|r| r.offset % 4 == 0));
     }
 
     #[test]
     fn as_register_table_fits_in_one_as_block() {
-        assert!(AS_REGISTERS.iter().all(|r| r.offset + if r.is64 { 8 } else { 4 } <= mmu::AS_STRIDE));
+        assert!(AS_REGISTERS
+            .iter()
+            .all(|r| r.offset + if r.is64 { 8 } else { 4 } <= mmu::AS_STRIDE));
     }
 }

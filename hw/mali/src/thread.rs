@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The model's own thread: runs the clock against real time so that timed operations complete, and IRQs rise, without
 //! anyone stepping the model (what a driver running "as on silicon" needs).
 
@@ -24,9 +25,15 @@ impl ModelThread {
         mali.start_realtime();
         let stop = Arc::new(AtomicBool::new(false));
         let (m, s) = (mali.clone(), stop.clone());
-        let handle = std::thread::Builder::new().name("mali-model".into()).spawn(move || m.run_realtime(&s));
+        let handle = std::thread::Builder::new()
+            .name("mali-model".into())
+            .spawn(move || m.run_realtime(&s));
         match handle {
-            Ok(h) => Ok(Self { mali: mali.clone(), stop, handle: Some(h) }),
+            Ok(h) => Ok(Self {
+                mali: mali.clone(),
+                stop,
+                handle: Some(h),
+            }),
             Err(e) => {
                 mali.stop_realtime();
                 Err(e)

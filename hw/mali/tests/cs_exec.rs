@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Command streams executed by the native MCU, driven as a driver drives them: CSG/CS programming in the shared section,
 //! rings and BOs in the group's AS, doorbells over MMIO, results read back from RAM
 //! (`Documentation/hardware.md#csg-and-cs-interfaces`, `Documentation/hardware.md#cs-instructions`). Time is stepped
@@ -23,7 +24,11 @@ fn one_queue() -> Gpu {
 /// the model settle.
 fn run_job(t: &Gpu, stream: &[u64]) {
     t.code(CODE_VA, stream);
-    t.submit(0, 0, &preamble(0, CODE_VA, 8 * stream.len() as u32, SYNC_VA));
+    t.submit(
+        0,
+        0,
+        &preamble(0, CODE_VA, 8 * stream.len() as u32, SYNC_VA),
+    );
     t.settle();
 }
 
@@ -56,10 +61,27 @@ fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
     ];
     t.code(STREAM_VA, &stream);
     let ring = preamble(0, STREAM_VA, 56, SYNC_VA);
-    let expected_prefix = [0x025E_0000_0000_0000, 0x2400_5E00_0000_0233, 0x015C_0000_0100_0000, 0x025E_0000_0000_0038];
-    assert_eq!(ring[..4], expected_prefix, "preamble encoder matches the documented words");
+    let expected_prefix = [
+        0x025E_0000_0000_0000,
+        0x2400_5E00_0000_0233,
+        0x015C_0000_0100_0000,
+        0x025E_0000_0000_0038,
+    ];
+    assert_eq!(
+        ring[..4],
+        expected_prefix,
+        "preamble encoder matches the documented words"
+    );
     assert_eq!(ring[4..6], [0x0300_0000_0001_0000, 0x2000_5C5E_0000_0000]);
-    assert_eq!(ring[7..11], [0x015E_0000_0000_0001, 0x0300_0000_00FF_0000, 0x3300_5C5E_0000_0001, 0x2F00 << 48]);
+    assert_eq!(
+        ring[7..11],
+        [
+            0x015E_0000_0000_0001,
+            0x0300_0000_00FF_0000,
+            0x3300_5C5E_0000_0001,
+            0x2F00 << 48
+        ]
+    );
     assert_eq!(t.submit(0, 0, &ring), (0, 128));
     t.settle();
 
@@ -70,7 +92,10 @@ fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
     assert_eq!(t.output_extract(0, 0), 128);
     let r = regs(&t);
     assert_eq!((r[68], r[69], r[70]), (0x0100_1000, 0, 0));
-    assert_eq!((u64::from(r[92]) | u64::from(r[93]) << 32, r[94], r[95]), (SYNC_VA, 1, 0));
+    assert_eq!(
+        (u64::from(r[92]) | u64::from(r[93]) << 32, r[94], r[95]),
+        (SYNC_VA, 1, 0)
+    );
     assert_ne!(t.csg_events(0, csg::SYNC_UPDATE), 0, "SYNC_UPDATE raised");
     assert_ne!(t.r.r32(JOB_RAWSTAT) & job_irq::csg(0), 0);
 
@@ -79,14 +104,26 @@ fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
     t.csg_request(0, csg::STATE_START, csg::STATUS_UPDATE, 0);
     assert_eq!(t.cs_out(0, 0, cs::STATUS_BLOCKED_REASON), 0);
     assert_eq!(t.cs_out(0, 0, cs::STATUS_SCOREBOARDS), 0);
-    assert_eq!(t.rd(csf::csg_iface(0).1 + csg::STATUS_STATE) & 1, 1, "group idle");
+    assert_eq!(
+        t.rd(csf::csg_iface(0).1 + csg::STATUS_STATE) & 1,
+        1,
+        "group idle"
+    );
 }
 
 #[test]
 fn second_job_on_the_same_queue_bumps_the_seqno_and_keeps_registers() {
     let t = one_queue();
     run_job(&t, &[move32(10, 7)]);
-    run_job(&t, &[add32(10, 10, 5), move48(20, RESULT_VA), stm(10, 20, 1, 0), wait(0xFF)]);
+    run_job(
+        &t,
+        &[
+            add32(10, 10, 5),
+            move48(20, RESULT_VA),
+            stm(10, 20, 1, 0),
+            wait(0xFF),
+        ],
+    );
     assert_eq!(t.mem32(RESULT_VA), 12, "r10 persisted across jobs");
     assert_eq!(t.mem64(SYNC_VA), 2);
     assert_eq!(t.output_extract(0, 0), 256);
@@ -117,10 +154,18 @@ fn moves_and_immediate_adds_set_registers() {
         ],
     );
     let r = regs(&t);
-    assert_eq!((r[2], r[3]), (0x5678_9ABC, 0x1234), "MOVE48 clears the upper 16 bits of the pair");
+    assert_eq!(
+        (r[2], r[3]),
+        (0x5678_9ABC, 0x1234),
+        "MOVE48 clears the upper 16 bits of the pair"
+    );
     assert_eq!(r[5], 1, "ADD_IMMEDIATE32 wraps");
     assert_eq!((r[8], r[9]), (0, 1), "ADD_IMMEDIATE64 carries");
-    assert_eq!((r[10], r[11]), (0xFFFF_FFFE, 0), "negative immediate is sign-extended");
+    assert_eq!(
+        (r[10], r[11]),
+        (0xFFFF_FFFE, 0),
+        "negative immediate is sign-extended"
+    );
     assert_eq!(r[12], 1, "UMIN32 is unsigned");
 }
 
@@ -142,7 +187,11 @@ fn load_and_store_multiple_pair_register_i_with_word_i() {
         ],
     );
     let r = regs(&t);
-    assert_eq!((r[20], r[21], r[22], r[23]), (0x100, 0x101, 0, 0x103), "holes skip words and registers");
+    assert_eq!(
+        (r[20], r[21], r[22], r[23]),
+        (0x100, 0x101, 0, 0x103),
+        "holes skip words and registers"
+    );
     assert_eq!(t.mem32(RESULT_VA + 0x20), 0x100);
     assert_eq!(t.mem32(RESULT_VA + 0x24), 0x101);
     assert_eq!(t.mem32(RESULT_VA + 0x28), 0, "masked-out word untouched");
@@ -229,9 +278,19 @@ fn flush_cache2_advances_latest_flush_id_unless_already_satisfied() {
 #[test]
 fn store_state_writes_the_gpu_timestamp() {
     let t = one_queue();
-    run_ring(&t, &[move48(0, RESULT_VA), store_state(0, 0, 8), store_state(0, 3, 16)]);
+    run_ring(
+        &t,
+        &[
+            move48(0, RESULT_VA),
+            store_state(0, 0, 8),
+            store_state(0, 3, 16),
+        ],
+    );
     let ts = t.mem64(RESULT_VA + 8);
-    assert!(ts > 0 && ts <= t.r.r64(hw_mali::regs::gpu::TIMESTAMP), "timestamp {ts}");
+    assert!(
+        ts > 0 && ts <= t.r.r64(hw_mali::regs::gpu::TIMESTAMP),
+        "timestamp {ts}"
+    );
     assert_eq!(t.mem32(RESULT_VA + 16), 0, "error status");
 }
 
@@ -239,7 +298,16 @@ fn store_state_writes_the_gpu_timestamp() {
 fn scoreboard_entries_are_busy_until_the_batch_ends() {
     let t = one_queue();
     // STORE_MULTIPLE on "other" entry 5, then WAIT only on it: the WAIT yields once.
-    run_ring(&t, &[set_sb_entry(0, 5), move48(0, RESULT_VA), stm(0, 0, 1, 0), wait(1 << 5), move32(9, 1)]);
+    run_ring(
+        &t,
+        &[
+            set_sb_entry(0, 5),
+            move48(0, RESULT_VA),
+            stm(0, 0, 1, 0),
+            wait(1 << 5),
+            move32(9, 1),
+        ],
+    );
     assert_eq!(regs(&t)[9], 1);
     assert_eq!(t.output_extract(0, 0), 40);
 }
@@ -247,7 +315,15 @@ fn scoreboard_entries_are_busy_until_the_batch_ends() {
 #[test]
 fn run_compute_reads_its_shader_descriptor_and_completes() {
     let t = one_queue();
-    run_ring(&t, &[move48(16, STREAM_VA), run_compute(0), wait(0xFF), move32(9, 1)]);
+    run_ring(
+        &t,
+        &[
+            move48(16, STREAM_VA),
+            run_compute(0),
+            wait(0xFF),
+            move32(9, 1),
+        ],
+    );
     assert_eq!(regs(&t)[9], 1);
     assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
 }
@@ -310,9 +386,21 @@ fn call_length_must_be_a_multiple_of_eight_and_jump_needs_a_buffer() {
 fn jump_replaces_the_current_buffer() {
     let t = one_queue();
     t.code(CODE_VA + 0x100, &[move32(7, 7)]);
-    run_job(&t, &[move48(0, CODE_VA + 0x100), move32(2, 8), jump(0, 2), move32(7, 99)]);
+    run_job(
+        &t,
+        &[
+            move48(0, CODE_VA + 0x100),
+            move32(2, 8),
+            jump(0, 2),
+            move32(7, 99),
+        ],
+    );
     assert_eq!(regs(&t)[7], 7);
-    assert_eq!(t.mem64(SYNC_VA), 1, "returned to the ring after the jumped-to buffer");
+    assert_eq!(
+        t.mem64(SYNC_VA),
+        1,
+        "returned to the ring after the jumped-to buffer"
+    );
 }
 
 #[test]
@@ -326,13 +414,28 @@ fn fetch_from_an_unmapped_ring_faults_in_the_group_as() {
     t.wr64(io_in, 8);
     t.ring_doorbell(1);
     t.settle();
-    assert_ne!(t.r.r32(MMU_RAWSTAT) & (1 << GROUP_AS), 0, "MMU IRQ for the group's AS");
-    assert_eq!(t.r.r32(common::as_reg(GROUP_AS, mmu::FAULTSTATUS)) & 0xF8, 0xC0, "translation fault");
-    assert_eq!(t.r.r64(common::as_reg(GROUP_AS, mmu::FAULTADDRESS)), UNMAPPED_VA);
+    assert_ne!(
+        t.r.r32(MMU_RAWSTAT) & (1 << GROUP_AS),
+        0,
+        "MMU IRQ for the group's AS"
+    );
+    assert_eq!(
+        t.r.r32(common::as_reg(GROUP_AS, mmu::FAULTSTATUS)) & 0xF8,
+        0xC0,
+        "translation fault"
+    );
+    assert_eq!(
+        t.r.r64(common::as_reg(GROUP_AS, mmu::FAULTADDRESS)),
+        UNMAPPED_VA
+    );
     assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
     assert_eq!(t.cs_out(0, 0, cs::FAULT_WORD) & 0xF8, 0xC0);
     assert_eq!(t.cs_out64(0, 0, cs::FAULT_INFO), UNMAPPED_VA);
-    assert_eq!(t.output_extract(0, 0), 0, "the fetch is retried once acknowledged");
+    assert_eq!(
+        t.output_extract(0, 0),
+        0,
+        "the fetch is retried once acknowledged"
+    );
 }
 
 /// A store to a read-only page: permission fault in the group's AS and a CS FAULT; once the host clears the MMU fault
@@ -341,14 +444,30 @@ fn fetch_from_an_unmapped_ring_faults_in_the_group_as() {
 #[test]
 fn store_to_a_read_only_page_faults_and_fails_the_job_sync_object() {
     let t = one_queue();
-    run_job(&t, &[move48(0, RO_VA), move32(2, 1), stm(2, 0, 1, 0), wait(0xFF), move32(3, 3)]);
-    assert_eq!(t.r.r32(common::as_reg(GROUP_AS, mmu::FAULTSTATUS)) & 0xFF, 0xCB, "permission fault, level 3");
+    run_job(
+        &t,
+        &[
+            move48(0, RO_VA),
+            move32(2, 1),
+            stm(2, 0, 1, 0),
+            wait(0xFF),
+            move32(3, 3),
+        ],
+    );
+    assert_eq!(
+        t.r.r32(common::as_reg(GROUP_AS, mmu::FAULTSTATUS)) & 0xFF,
+        0xCB,
+        "permission fault, level 3"
+    );
     assert_eq!(t.r.r64(common::as_reg(GROUP_AS, mmu::FAULTADDRESS)), RO_VA);
     assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
     assert_eq!(t.cs_out(0, 0, cs::FAULT_WORD), 0xCB);
     assert_eq!(t.cs_out64(0, 0, cs::FAULT_INFO), RO_VA);
     let extract = t.output_extract(0, 0);
-    assert!(extract < 128, "extract {extract} stays inside the faulting job");
+    assert!(
+        extract < 128,
+        "extract {extract} stays inside the faulting job"
+    );
     assert_eq!(t.mem64(SYNC_VA), 0, "halted until acknowledged");
 
     t.r.w32(MMU_CLEAR, 1 << GROUP_AS);
@@ -369,17 +488,27 @@ fn misaligned_sync_object_is_a_data_fault() {
     let t = one_queue();
     run_ring(&t, &[move48(0, SYNC_VA + 4), sync_add64(0, 0, false)]);
     assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
-    assert_eq!(t.cs_out(0, 0, cs::FAULT_WORD), u32::from(exception::DATA_INVALID_FAULT));
+    assert_eq!(
+        t.cs_out(0, 0, cs::FAULT_WORD),
+        u32::from(exception::DATA_INVALID_FAULT)
+    );
 }
 
 #[test]
 fn run_compute_without_a_shader_descriptor_is_a_data_fault() {
     let t = one_queue();
     run_ring(&t, &[run_compute(0)]);
-    assert_eq!(t.cs_out(0, 0, cs::FAULT_WORD), u32::from(exception::DATA_INVALID_FAULT));
+    assert_eq!(
+        t.cs_out(0, 0, cs::FAULT_WORD),
+        u32::from(exception::DATA_INVALID_FAULT)
+    );
     let t = one_queue();
     run_ring(&t, &[move48(16, UNMAPPED_VA), run_compute(0)]);
-    assert_eq!(t.cs_out(0, 0, cs::FAULT_WORD) & 0xF8, 0xC0, "descriptor read through the MMU");
+    assert_eq!(
+        t.cs_out(0, 0, cs::FAULT_WORD) & 0xF8,
+        0xC0,
+        "descriptor read through the MMU"
+    );
 }
 
 #[test]
@@ -390,7 +519,10 @@ fn a_cs_with_an_unusable_ring_is_fatal_with_a_config_fault() {
     t.wr(cin + cs::RINGBUF_SIZE, 3000);
     t.csg_request(0, csg::STATE_START, csg::ENDPOINT_CONFIG, 1);
     assert_ne!(t.cs_events(0, 0, cs::FATAL), 0);
-    assert_eq!(t.cs_out(0, 0, cs::FATAL_WORD), u32::from(exception::CS_CONFIG_FAULT));
+    assert_eq!(
+        t.cs_out(0, 0, cs::FATAL_WORD),
+        u32::from(exception::CS_CONFIG_FAULT)
+    );
 }
 
 // ---- blocking and scheduling -------------------------------------------------------------------------------------
@@ -430,10 +562,22 @@ fn sync_wait_blocks_until_another_groups_sync_add() {
     assert_eq!((w >> 30) & 1, 1, "64-bit");
     assert_eq!(t.cs_out64(0, 0, cs::STATUS_WAIT_SYNC_PTR), SYNC_VA + 0x80);
     assert_eq!(t.cs_out(0, 0, cs::STATUS_WAIT_SYNC_VALUE), 0);
-    assert_eq!(t.rd(csf::csg_iface(0).1 + csg::STATUS_STATE) & 1, 1, "a sync-blocked group is idle");
+    assert_eq!(
+        t.rd(csf::csg_iface(0).1 + csg::STATUS_STATE) & 1,
+        1,
+        "a sync-blocked group is idle"
+    );
 
     // Group 1 signals: group 0 runs on without any host involvement.
-    t.submit(1, 0, &[move48(0, SYNC_VA + 0x80), move48(2, 1), sync_add64(0, 2, false)]);
+    t.submit(
+        1,
+        0,
+        &[
+            move48(0, SYNC_VA + 0x80),
+            move48(2, 1),
+            sync_add64(0, 2, false),
+        ],
+    );
     t.settle();
     assert_eq!(t.mem32(RESULT_VA), 0x600D);
     status_update(&t, 0);
@@ -443,7 +587,15 @@ fn sync_wait_blocks_until_another_groups_sync_add() {
 #[test]
 fn sync_wait_on_a_host_written_object_resumes_on_a_doorbell() {
     let t = one_queue();
-    run_ring(&t, &[move48(0, SYNC_VA + 0x80), move32(2, 2), sync_wait32(0, 2, 2), move32(9, 1)]);
+    run_ring(
+        &t,
+        &[
+            move48(0, SYNC_VA + 0x80),
+            move32(2, 2),
+            sync_wait32(0, 2, 2),
+            move32(9, 1),
+        ],
+    );
     assert_eq!(regs(&t)[9], 0);
     // Blocked streams cost nothing: no batch runs while the model clock moves on.
     let batches = t.r.gpu.cs_exec_batches();
@@ -464,9 +616,19 @@ fn sync_wait_in_inherit_mode_takes_the_producers_error() {
     let t = one_queue();
     t.set32(SYNC_VA + 0x80, 1);
     t.set32(SYNC_VA + 0x84, 1); // failed
-    run_ring(&t, &[move48(0, SYNC_VA + 0x80), move32(2, 0), sync_wait32(0, 2, 1)]);
+    run_ring(
+        &t,
+        &[
+            move48(0, SYNC_VA + 0x80),
+            move32(2, 0),
+            sync_wait32(0, 2, 1),
+        ],
+    );
     assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
-    assert_eq!(t.cs_out(0, 0, cs::FAULT_WORD), u32::from(exception::CS_INHERIT_FAULT));
+    assert_eq!(
+        t.cs_out(0, 0, cs::FAULT_WORD),
+        u32::from(exception::CS_INHERIT_FAULT)
+    );
     assert_eq!(t.cs_out64(0, 0, cs::FAULT_INFO), SYNC_VA + 0x80);
 }
 
@@ -476,10 +638,22 @@ fn an_endless_loop_does_not_starve_other_groups_or_the_model() {
     t.start_group(0, 1);
     t.start_group(1, 1);
     t.submit(0, 0, &[branch(0, 6, -1)]);
-    t.submit(1, 0, &[move48(0, RESULT_VA), move32(2, 0xBEEF), stm(2, 0, 1, 0), wait(0xFF)]);
+    t.submit(
+        1,
+        0,
+        &[
+            move48(0, RESULT_VA),
+            move32(2, 0xBEEF),
+            stm(2, 0, 1, 0),
+            wait(0xFF),
+        ],
+    );
     t.r.gpu.advance(20 * EXEC_BATCH_NS);
     assert_eq!(t.mem32(RESULT_VA), 0xBEEF, "group 1 progressed");
-    assert!(t.r.gpu.next_event_ns().is_some(), "the looping stream keeps being scheduled, one batch at a time");
+    assert!(
+        t.r.gpu.next_event_ns().is_some(),
+        "the looping stream keeps being scheduled, one batch at a time"
+    );
     assert!(t.r.gpu.cs_exec_batches() <= 21);
     assert_eq!(t.output_extract(0, 0), 0, "the loop never retires");
     // Suspending the looping group stops it.
@@ -495,13 +669,19 @@ fn csg_start_latches_endpoint_priority_and_as() {
     let t = one_queue();
     let l = t.r.gpu.csg_latched(0).unwrap();
     assert!(l.running);
-    assert_eq!((l.state, l.as_nr, l.endpoint_req, l.priority), (csg::STATE_START, 1, 0xF001_0101, 15));
+    assert_eq!(
+        (l.state, l.as_nr, l.endpoint_req, l.priority),
+        (csg::STATE_START, 1, 0xF001_0101, 15)
+    );
     assert_eq!(l.allow, [1, 1, 1]);
     let (input, output) = csf::csg_iface(0);
     t.wr(input + csg::ENDPOINT_REQ, 0x3001_0101);
     t.csg_request(0, csg::STATE_START, csg::ENDPOINT_CONFIG, 0);
     assert_eq!(t.r.gpu.csg_latched(0).unwrap().priority, 3);
-    assert_eq!(t.rd(output + csg::ACK) & csg::ENDPOINT_CONFIG, t.rd(input + csg::REQ) & csg::ENDPOINT_CONFIG);
+    assert_eq!(
+        t.rd(output + csg::ACK) & csg::ENDPOINT_CONFIG,
+        t.rd(input + csg::REQ) & csg::ENDPOINT_CONFIG
+    );
 }
 
 #[test]
@@ -513,7 +693,10 @@ fn csg_state_requests_are_acknowledged_with_the_slots_job_irq() {
         t.csg_request(0, state, 0, 0);
         assert_eq!(t.rd(output + csg::ACK) & csg::STATE_MASK, state);
         assert_eq!(t.r.r32(JOB_RAWSTAT), job_irq::csg(0), "state {state}");
-        assert_eq!(t.r.gpu.csg_latched(0).unwrap().running, state == csg::STATE_RESUME);
+        assert_eq!(
+            t.r.gpu.csg_latched(0).unwrap().running,
+            state == csg::STATE_RESUME
+        );
     }
 }
 
@@ -538,7 +721,11 @@ fn suspend_and_resume_in_another_slot_keep_registers_and_position() {
     let extract = t.output_extract(0, 0);
     t.csg_request(0, csg::STATE_SUSPEND, 0, 0);
     assert!(!t.r.gpu.csg_latched(0).unwrap().running);
-    assert_eq!(t.rd(SUSPEND_VA), 0x5459_4353, "the CS record is in the suspend buffer");
+    assert_eq!(
+        t.rd(SUSPEND_VA),
+        0x5459_4353,
+        "the CS record is in the suspend buffer"
+    );
     // Panthor stops the CS (no doorbell) and unbinds; the slot is reused later for the resume in slot 3.
     let (cin, _) = csf::cs_iface(0, 0);
     t.wr(cin + cs::REQ, t.rd(cin + cs::REQ) & !cs::STATE_MASK);
@@ -589,7 +776,16 @@ fn events_outside_the_ack_irq_mask_raise_no_job_irq() {
 #[test]
 fn tiler_oom_reports_the_heap_and_waits_for_the_host() {
     let t = one_queue();
-    run_ring(&t, &[move48(0, 0xABC0_0000), heap_set(0), heap_op(0), heap_op(0), heap_op(1)]);
+    run_ring(
+        &t,
+        &[
+            move48(0, 0xABC0_0000),
+            heap_set(0),
+            heap_op(0),
+            heap_op(0),
+            heap_op(1),
+        ],
+    );
     assert!(t.r.gpu.inject_tiler_oom(0, 0));
     assert_ne!(t.cs_events(0, 0, cs::TILER_OOM), 0);
     assert_eq!(t.cs_out(0, 0, cs::HEAP_VT_START), 2);
@@ -618,7 +814,12 @@ fn random_streams_never_panic_or_hang_the_model() {
     };
     for _ in 0..64 {
         let t = one_queue();
-        let mut ring = vec![move48(0, RESULT_VA), move48(2, RO_VA), move48(4, SYNC_VA), move48(6, CODE_VA)];
+        let mut ring = vec![
+            move48(0, RESULT_VA),
+            move48(2, RO_VA),
+            move48(4, SYNC_VA),
+            move48(6, CODE_VA),
+        ];
         ring.extend((0..120).map(|_| {
             let w = next();
             let op = (w >> 56) % 56;
@@ -632,7 +833,10 @@ fn random_streams_never_panic_or_hang_the_model() {
         t.code(CODE_VA, &ring);
         t.submit(0, 0, &ring);
         t.r.gpu.advance(100 * EXEC_BATCH_NS);
-        assert_eq!(t.r.r32(hw_mali::regs::gpu::MCU_STATUS), hw_mali::regs::mcu::STATUS_ENABLED);
+        assert_eq!(
+            t.r.r32(hw_mali::regs::gpu::MCU_STATUS),
+            hw_mali::regs::mcu::STATUS_ENABLED
+        );
         assert!(t.r.gpu.cs_exec_batches() <= 101);
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The native MCU: boot, interface discovery through AS 0, and the global REQ/ACK protocol on doorbell 0.
 
 mod common;
@@ -45,7 +46,11 @@ fn wr(r: &Rig, va: u64, v: u32) {
 fn toggle_and_ring(r: &Rig, bits: u32) {
     let req = rd(r, GLB_INPUT_VA + glb::REQ);
     let ack = rd(r, GLB_OUTPUT_VA + glb::REQ);
-    wr(r, GLB_INPUT_VA + glb::REQ, ((ack ^ bits) & bits) | (req & !bits));
+    wr(
+        r,
+        GLB_INPUT_VA + glb::REQ,
+        ((ack ^ bits) & bits) | (req & !bits),
+    );
     r.w32(block::DOORBELL_BASE, 1);
     r.gpu.run_until_idle();
 }
@@ -55,7 +60,11 @@ fn mcu_start_reports_enabled_and_raises_the_glb_job_irq() {
     let r = with_shared_section();
     r.w32(JOB_MASK, 0xFFFF_FFFF);
     r.w32(gpu::MCU_CONTROL, mcu::CONTROL_AUTO);
-    assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_DISABLED, "booting takes time");
+    assert_eq!(
+        r.r32(gpu::MCU_STATUS),
+        mcu::STATUS_DISABLED,
+        "booting takes time"
+    );
     r.gpu.run_until_idle();
     assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_ENABLED);
     assert_eq!(r.r32(JOB_RAWSTAT), job_irq::GLB);
@@ -100,7 +109,11 @@ fn mcu_start_without_a_shared_section_mapping_is_fatal() {
     r.gpu.run_until_idle();
     assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_FATAL);
     assert_eq!(r.r32(JOB_RAWSTAT), 0);
-    assert_eq!(r.faultaddress(0), SHARED_VA, "the MCU's failed access is on record in AS 0");
+    assert_eq!(
+        r.faultaddress(0),
+        SHARED_VA,
+        "the MCU's failed access is on record in AS 0"
+    );
 }
 
 #[test]
@@ -108,7 +121,10 @@ fn ping_is_acknowledged_with_a_glb_irq() {
     let r = booted();
     wr(&r, GLB_INPUT_VA + glb::ACK_IRQ_MASK, 0x0400_050E);
     toggle_and_ring(&r, glb::PING);
-    let (req, ack) = (rd(&r, GLB_INPUT_VA + glb::REQ), rd(&r, GLB_OUTPUT_VA + glb::REQ));
+    let (req, ack) = (
+        rd(&r, GLB_INPUT_VA + glb::REQ),
+        rd(&r, GLB_OUTPUT_VA + glb::REQ),
+    );
     assert_eq!(req & glb::PING, ack & glb::PING);
     assert_eq!(r.r32(JOB_RAWSTAT), job_irq::GLB);
     assert_eq!(r.gpu.mcu_latched().pings, 1);
@@ -119,7 +135,10 @@ fn ack_outside_the_irq_mask_raises_no_irq() {
     let r = booted();
     wr(&r, GLB_INPUT_VA + glb::ACK_IRQ_MASK, 0);
     toggle_and_ring(&r, glb::PING);
-    assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::REQ) & glb::PING, rd(&r, GLB_INPUT_VA + glb::REQ) & glb::PING);
+    assert_eq!(
+        rd(&r, GLB_OUTPUT_VA + glb::REQ) & glb::PING,
+        rd(&r, GLB_INPUT_VA + glb::REQ) & glb::PING
+    );
     assert_eq!(r.r32(JOB_RAWSTAT), 0);
 }
 
@@ -132,11 +151,26 @@ fn global_init_latches_timers_and_core_mask() {
     wr(&r, GLB_INPUT_VA + glb::IDLE_TIMER, 19);
     let req = rd(&r, GLB_INPUT_VA + glb::REQ) | glb::IDLE_EN;
     wr(&r, GLB_INPUT_VA + glb::REQ, req);
-    toggle_and_ring(&r, glb::CFG_ALLOC_EN | glb::CFG_POWEROFF_TIMER | glb::CFG_PROGRESS_TIMER);
+    toggle_and_ring(
+        &r,
+        glb::CFG_ALLOC_EN | glb::CFG_POWEROFF_TIMER | glb::CFG_PROGRESS_TIMER,
+    );
     let l = r.gpu.mcu_latched();
-    assert_eq!((l.core_en_mask, l.poweroff_timer, l.progress_timer, l.idle_timer), (0x5_0005, 235, 2_560_000, 19));
+    assert_eq!(
+        (
+            l.core_en_mask,
+            l.poweroff_timer,
+            l.progress_timer,
+            l.idle_timer
+        ),
+        (0x5_0005, 235, 2_560_000, 19)
+    );
     let mask = glb::REQ_MASK & !glb::HALT;
-    assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::REQ) & mask, rd(&r, GLB_INPUT_VA + glb::REQ) & mask, "all requests acked");
+    assert_eq!(
+        rd(&r, GLB_OUTPUT_VA + glb::REQ) & mask,
+        rd(&r, GLB_INPUT_VA + glb::REQ) & mask,
+        "all requests acked"
+    );
 }
 
 #[test]
@@ -185,7 +219,10 @@ fn csg_start_is_acknowledged_on_its_glb_doorbell_bit() {
     r.w32(block::DOORBELL_BASE, 1);
     r.gpu.run_until_idle();
     assert_eq!(rd(&r, output + csf::csg::REQ) & 0x17, 0x11);
-    assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::DOORBELL) & 4, rd(&r, GLB_INPUT_VA + glb::DOORBELL) & 4);
+    assert_eq!(
+        rd(&r, GLB_OUTPUT_VA + glb::DOORBELL) & 4,
+        rd(&r, GLB_INPUT_VA + glb::DOORBELL) & 4
+    );
     assert_eq!(r.r32(JOB_RAWSTAT), job_irq::csg(2));
 }
 
@@ -210,7 +247,10 @@ fn csg_doorbells_reach_the_running_mcu() {
 fn mcu_reads_interface_memory_through_as0_only() {
     let r = booted();
     // Nothing is mapped in AS 1: the interface VA means nothing there.
-    assert!(matches!(r.gpu.gpu_read_u32(1, SHARED_VA), Err(PortError::Fault { .. })));
+    assert!(matches!(
+        r.gpu.gpu_read_u32(1, SHARED_VA),
+        Err(PortError::Fault { .. })
+    ));
 }
 
 #[test]
@@ -229,15 +269,27 @@ fn a_doorbell_served_while_the_host_locks_the_shared_section_waits_for_the_unloc
     wr(&r, GLB_INPUT_VA + glb::ACK_IRQ_MASK, 0x0400_050E);
     let req = rd(&r, GLB_INPUT_VA + glb::REQ);
     let ack = rd(&r, GLB_OUTPUT_VA + glb::REQ);
-    wr(&r, GLB_INPUT_VA + glb::REQ, ((ack ^ glb::PING) & glb::PING) | (req & !glb::PING));
+    wr(
+        &r,
+        GLB_INPUT_VA + glb::REQ,
+        ((ack ^ glb::PING) & glb::PING) | (req & !glb::PING),
+    );
     r.w64(as_reg(0, mmu::LOCKADDR), SHARED_VA | 20);
     r.as_cmd_nowait(0, as_command::LOCK);
     r.w32(block::DOORBELL_BASE, 1);
     for _ in 0..200 {
         r.gpu.step();
     }
-    assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_ENABLED, "a stalled access is not fatal");
-    assert_eq!(r.gpu.mcu_latched().pings, 0, "the ping waits for the unlock");
+    assert_eq!(
+        r.r32(gpu::MCU_STATUS),
+        mcu::STATUS_ENABLED,
+        "a stalled access is not fatal"
+    );
+    assert_eq!(
+        r.gpu.mcu_latched().pings,
+        0,
+        "the ping waits for the unlock"
+    );
     r.w32(as_reg(0, mmu::COMMAND), as_command::UNLOCK);
     r.gpu.run_until_idle();
     assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_ENABLED);

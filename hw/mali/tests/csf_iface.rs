@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The CSF interfaces as Panthor discovers them (counts, strides, layouts,
 //! `Documentation/hardware.md#interface-discovery`) and the global requests beyond boot: COUNTER_EN, the idle timer and
 //! its GLB IDLE event, CSG state changes and CS starts, JOB IRQ bits. Time is stepped explicitly; nothing sleeps.
@@ -6,7 +7,9 @@ mod common;
 
 use common::pte::*;
 use common::*;
-use hw_mali::csf::{self, cs, csg, glb, values, GLB_INPUT_VA, GLB_OUTPUT_VA, SHARED_SIZE, SHARED_VA};
+use hw_mali::csf::{
+    self, cs, csg, glb, values, GLB_INPUT_VA, GLB_OUTPUT_VA, SHARED_SIZE, SHARED_VA,
+};
 use hw_mali::regs::{block, gpu, irq, job_irq, mcu};
 use hw_mali::Timing;
 
@@ -67,16 +70,27 @@ fn glb_update(r: &Rig, mask: u32, value: u32) {
 fn glb_toggle(r: &Rig, bits: u32) {
     let req = rd(r, GLB_INPUT_VA + glb::REQ);
     let ack = rd(r, GLB_OUTPUT_VA + glb::ACK);
-    wr(r, GLB_INPUT_VA + glb::REQ, ((ack ^ bits) & bits) | (req & !bits));
+    wr(
+        r,
+        GLB_INPUT_VA + glb::REQ,
+        ((ack ^ bits) & bits) | (req & !bits),
+    );
 }
 
 /// Panthor's `panthor_fw_init_global_iface` with an idle timer: IRQ mask, timers, IDLE_EN, the three CFG toggles,
 /// doorbell 0 — and the doorbell served.
 fn global_init(r: &Rig, idle_timer: u32) {
-    wr(r, GLB_INPUT_VA + glb::ACK_IRQ_MASK, glb::PANTHOR_ACK_IRQ_MASK);
+    wr(
+        r,
+        GLB_INPUT_VA + glb::ACK_IRQ_MASK,
+        glb::PANTHOR_ACK_IRQ_MASK,
+    );
     wr(r, GLB_INPUT_VA + glb::IDLE_TIMER, idle_timer);
     glb_update(r, glb::IDLE_EN, glb::IDLE_EN);
-    glb_toggle(r, glb::CFG_ALLOC_EN | glb::CFG_POWEROFF_TIMER | glb::CFG_PROGRESS_TIMER);
+    glb_toggle(
+        r,
+        glb::CFG_ALLOC_EN | glb::CFG_POWEROFF_TIMER | glb::CFG_PROGRESS_TIMER,
+    );
     ring(r, 0);
     r.gpu.advance(DOORBELL_NS);
     r.w32(JOB_CLEAR, 0xFFFF_FFFF);
@@ -106,20 +120,45 @@ fn published_interfaces_pass_panthors_discovery_checks() {
     for i in 0..group_num {
         let stream_num = csg_word(i, csg::STREAM_NUM);
         assert!((8..=32).contains(&stream_num), "CSG {i}");
-        assert!(in_section(csg_word(i, csg::INPUT_VA)) && in_section(csg_word(i, csg::OUTPUT_VA)), "CSG {i}");
-        for off in [csg::FEATURES, csg::SUSPEND_SIZE, csg::PROTM_SUSPEND_SIZE, csg::STREAM_NUM] {
-            assert_eq!(csg_word(i, off), csg_word(0, off), "CSG {i} word {off:#x} differs from CSG 0");
+        assert!(
+            in_section(csg_word(i, csg::INPUT_VA)) && in_section(csg_word(i, csg::OUTPUT_VA)),
+            "CSG {i}"
+        );
+        for off in [
+            csg::FEATURES,
+            csg::SUSPEND_SIZE,
+            csg::PROTM_SUSPEND_SIZE,
+            csg::STREAM_NUM,
+        ] {
+            assert_eq!(
+                csg_word(i, off),
+                csg_word(0, off),
+                "CSG {i} word {off:#x} differs from CSG 0"
+            );
         }
         let stride = u64::from(csg_word(i, csg::STREAM_STRIDE));
         let cs_ctl = csg0 + u64::from(i) * group_stride + 0x40;
         for j in 0..stream_num {
             let w = |off: u64| rd(&r, cs_ctl + u64::from(j) * stride + off);
-            assert!(in_section(w(cs::INPUT_VA)) && in_section(w(cs::OUTPUT_VA)), "CS {i}/{j}");
-            assert_eq!(w(cs::FEATURES), rd(&r, csg0 + 0x40 + cs::FEATURES), "CS {i}/{j} features");
+            assert!(
+                in_section(w(cs::INPUT_VA)) && in_section(w(cs::OUTPUT_VA)),
+                "CS {i}/{j}"
+            );
+            assert_eq!(
+                w(cs::FEATURES),
+                rd(&r, csg0 + 0x40 + cs::FEATURES),
+                "CS {i}/{j} features"
+            );
         }
     }
-    for size in [csg_word(0, csg::SUSPEND_SIZE), csg_word(0, csg::PROTM_SUSPEND_SIZE)] {
-        assert!(size > 0 && size % 4096 == 0, "suspend sizes size kernel BOs: {size:#x}");
+    for size in [
+        csg_word(0, csg::SUSPEND_SIZE),
+        csg_word(0, csg::PROTM_SUSPEND_SIZE),
+    ] {
+        assert!(
+            size > 0 && size % 4096 == 0,
+            "suspend sizes size kernel BOs: {size:#x}"
+        );
     }
 }
 
@@ -134,9 +173,16 @@ fn derived_csif_info_matches_the_real_g610() {
     let features = rd(&r, csf::cs_control_va(0, 0) + cs::FEATURES);
     let cs_reg_count = (features & cs::FEATURES_WORK_REGS_MASK) + 1;
     let scoreboards = (features >> cs::FEATURES_SCOREBOARDS_SHIFT) & 0xFF;
-    assert_eq!((csg_slot_count, cs_slot_count, cs_reg_count, scoreboards), (8, 8, 96, 8));
+    assert_eq!(
+        (csg_slot_count, cs_slot_count, cs_reg_count, scoreboards),
+        (8, 8, 96, 8)
+    );
     let kinds = cs::FEATURES_COMPUTE | cs::FEATURES_FRAGMENT | cs::FEATURES_TILER;
-    assert_eq!(features & kinds, kinds, "every CS takes compute, fragment and tiler work");
+    assert_eq!(
+        features & kinds,
+        kinds,
+        "every CS takes compute, fragment and tiler work"
+    );
     assert_eq!(rd(&r, SHARED_VA + glb::GROUP_STRIDE), 0x100);
     assert_eq!(rd(&r, csf::csg_control_va(0) + csg::STREAM_STRIDE), 0xC);
 }
@@ -148,33 +194,65 @@ fn interface_blocks_are_disjoint_and_large_enough_for_their_fields() {
     let r = booted();
     let mut spans: Vec<(u64, u64, String)> = vec![
         (SHARED_VA, glb::CONTROL_SIZE, "GLB control".into()),
-        (u64::from(rd(&r, SHARED_VA + glb::INPUT_VA)), glb::INPUT_SIZE, "GLB input".into()),
-        (u64::from(rd(&r, SHARED_VA + glb::OUTPUT_VA)), glb::OUTPUT_SIZE, "GLB output".into()),
+        (
+            u64::from(rd(&r, SHARED_VA + glb::INPUT_VA)),
+            glb::INPUT_SIZE,
+            "GLB input".into(),
+        ),
+        (
+            u64::from(rd(&r, SHARED_VA + glb::OUTPUT_VA)),
+            glb::OUTPUT_SIZE,
+            "GLB output".into(),
+        ),
     ];
     for i in 0..values::GROUP_NUM {
         let c = csf::csg_control_va(i);
         // The CSG control block extends to the end of its CS control blocks (they sit inside its stride).
         let csg_ctl = csf::cs_control_va(i, values::STREAM_NUM - 1) + cs::CONTROL_SIZE - c;
         spans.push((c, csg_ctl, format!("CSG {i} control")));
-        spans.push((u64::from(rd(&r, c + csg::INPUT_VA)), csg::INPUT_SIZE, format!("CSG {i} input")));
-        spans.push((u64::from(rd(&r, c + csg::OUTPUT_VA)), csg::OUTPUT_SIZE, format!("CSG {i} output")));
-        assert!(csg_ctl <= u64::from(rd(&r, SHARED_VA + glb::GROUP_STRIDE)), "CS controls fit in the group stride");
+        spans.push((
+            u64::from(rd(&r, c + csg::INPUT_VA)),
+            csg::INPUT_SIZE,
+            format!("CSG {i} input"),
+        ));
+        spans.push((
+            u64::from(rd(&r, c + csg::OUTPUT_VA)),
+            csg::OUTPUT_SIZE,
+            format!("CSG {i} output"),
+        ));
+        assert!(
+            csg_ctl <= u64::from(rd(&r, SHARED_VA + glb::GROUP_STRIDE)),
+            "CS controls fit in the group stride"
+        );
         for j in 0..values::STREAM_NUM {
             let cc = csf::cs_control_va(i, j);
-            spans.push((u64::from(rd(&r, cc + cs::INPUT_VA)), cs::INPUT_SIZE, format!("CS {i}/{j} input")));
-            spans.push((u64::from(rd(&r, cc + cs::OUTPUT_VA)), cs::OUTPUT_SIZE, format!("CS {i}/{j} output")));
+            spans.push((
+                u64::from(rd(&r, cc + cs::INPUT_VA)),
+                cs::INPUT_SIZE,
+                format!("CS {i}/{j} input"),
+            ));
+            spans.push((
+                u64::from(rd(&r, cc + cs::OUTPUT_VA)),
+                cs::OUTPUT_SIZE,
+                format!("CS {i}/{j} output"),
+            ));
         }
     }
     assert_eq!(spans.len(), 3 + 8 * 3 + 64 * 2);
     spans.sort();
     for (va, len, name) in &spans {
-        assert!(*va >= SHARED_VA && va + len <= SHARED_VA + SHARED_SIZE, "{name} outside the shared section");
+        assert!(
+            *va >= SHARED_VA && va + len <= SHARED_VA + SHARED_SIZE,
+            "{name} outside the shared section"
+        );
     }
     for w in spans.windows(2) {
         assert!(w[0].0 + w[0].1 <= w[1].0, "{} overlaps {}", w[0].2, w[1].2);
     }
     // The model's own allocation: each CSG/CS half-slot holds the largest page the interface defines.
-    assert!(csf::layout::IFACE_SLOT / 2 >= cs::OUTPUT_SIZE.max(cs::INPUT_SIZE).max(csg::INPUT_SIZE));
+    assert!(
+        csf::layout::IFACE_SLOT / 2 >= cs::OUTPUT_SIZE.max(cs::INPUT_SIZE).max(csg::INPUT_SIZE)
+    );
 }
 
 /// A slow reset zeroes the shared section; the restarted MCU must publish the same blocks at the same VAs (Panthor
@@ -184,7 +262,9 @@ fn control_blocks_are_republished_identically_after_a_slow_reset() {
     let r = booted();
     let mut before = vec![0u8; 0x2000];
     r.gpu.gpu_read(0, SHARED_VA, &mut before).unwrap();
-    r.gpu.gpu_write(0, SHARED_VA, &vec![0u8; SHARED_SIZE as usize]).unwrap();
+    r.gpu
+        .gpu_write(0, SHARED_VA, &vec![0u8; SHARED_SIZE as usize])
+        .unwrap();
     r.w32(gpu::GPU_COMMAND, 0x101);
     r.gpu.run_until_idle();
     assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_DISABLED);
@@ -204,7 +284,11 @@ fn counter_enable_is_a_level_the_mcu_follows_and_acknowledges() {
     ring(&r, 0);
     r.gpu.run_until_idle();
     assert!(r.gpu.mcu_latched().counter_en);
-    assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::ACK) & glb::COUNTER_EN, glb::COUNTER_EN, "level acknowledged by copy");
+    assert_eq!(
+        rd(&r, GLB_OUTPUT_VA + glb::ACK) & glb::COUNTER_EN,
+        glb::COUNTER_EN,
+        "level acknowledged by copy"
+    );
     glb_update(&r, glb::COUNTER_EN, 0);
     ring(&r, 0);
     r.gpu.run_until_idle();
@@ -215,7 +299,11 @@ fn counter_enable_is_a_level_the_mcu_follows_and_acknowledges() {
 #[test]
 fn doorbell_is_served_only_after_its_latency() {
     let r = booted();
-    wr(&r, GLB_INPUT_VA + glb::ACK_IRQ_MASK, glb::PANTHOR_ACK_IRQ_MASK);
+    wr(
+        &r,
+        GLB_INPUT_VA + glb::ACK_IRQ_MASK,
+        glb::PANTHOR_ACK_IRQ_MASK,
+    );
     glb_toggle(&r, glb::PING);
     ring(&r, 0);
     r.gpu.advance(DOORBELL_NS - 1);
@@ -233,7 +321,10 @@ fn unhandled_toggles_are_acknowledged_without_side_effects() {
     glb_toggle(&r, toggles);
     ring(&r, 0);
     r.gpu.run_until_idle();
-    assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::ACK) & toggles, rd(&r, GLB_INPUT_VA + glb::REQ) & toggles);
+    assert_eq!(
+        rd(&r, GLB_OUTPUT_VA + glb::ACK) & toggles,
+        rd(&r, GLB_INPUT_VA + glb::REQ) & toggles
+    );
     assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_ENABLED);
 }
 
@@ -261,7 +352,10 @@ fn a_doorbell_restarts_the_idle_timer() {
     ring(&r, 1); // work for CSG slot 0
     r.gpu.advance(DOORBELL_NS);
     r.gpu.advance(IDLE_NS - 1);
-    assert!(!glb_idle_pending(&r), "the first period was cut short by the doorbell");
+    assert!(
+        !glb_idle_pending(&r),
+        "the first period was cut short by the doorbell"
+    );
     r.gpu.advance(1);
     assert!(glb_idle_pending(&r));
 }
@@ -290,7 +384,11 @@ fn an_unacknowledged_idle_event_is_not_reported_twice() {
 #[test]
 fn no_idle_event_without_idle_en() {
     let r = booted();
-    wr(&r, GLB_INPUT_VA + glb::ACK_IRQ_MASK, glb::PANTHOR_ACK_IRQ_MASK);
+    wr(
+        &r,
+        GLB_INPUT_VA + glb::ACK_IRQ_MASK,
+        glb::PANTHOR_ACK_IRQ_MASK,
+    );
     wr(&r, GLB_INPUT_VA + glb::IDLE_TIMER, IDLE_TIMER_800US);
     glb_toggle(&r, glb::PING);
     ring(&r, 0);
@@ -305,7 +403,11 @@ fn no_idle_event_without_idle_en() {
 fn idle_event_outside_ack_irq_mask_raises_no_irq() {
     let r = booted();
     global_init(&r, IDLE_TIMER_800US);
-    wr(&r, GLB_INPUT_VA + glb::ACK_IRQ_MASK, glb::PANTHOR_ACK_IRQ_MASK & !glb::IDLE);
+    wr(
+        &r,
+        GLB_INPUT_VA + glb::ACK_IRQ_MASK,
+        glb::PANTHOR_ACK_IRQ_MASK & !glb::IDLE,
+    );
     r.gpu.run_until_idle();
     assert!(glb_idle_pending(&r));
     assert_eq!(r.r32(JOB_RAWSTAT), 0);
@@ -319,7 +421,10 @@ fn halt_cancels_the_idle_timer() {
     ring(&r, 0);
     r.gpu.run_until_idle();
     assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_HALT);
-    assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::HALT_STATUS), glb::HALT_STATUS_OK);
+    assert_eq!(
+        rd(&r, GLB_OUTPUT_VA + glb::HALT_STATUS),
+        glb::HALT_STATUS_OK
+    );
     assert_eq!(r.gpu.mcu_latched().idle_reports, 0);
 }
 
@@ -343,10 +448,18 @@ fn csg_request(r: &Rig, i: u32, state: u32, toggles: u32) {
     let req = rd(r, input + csg::REQ);
     let ack = rd(r, output + csg::ACK);
     let req = (req & !csg::STATE_MASK) | state;
-    wr(r, input + csg::REQ, ((ack ^ toggles) & toggles) | (req & !toggles));
+    wr(
+        r,
+        input + csg::REQ,
+        ((ack ^ toggles) & toggles) | (req & !toggles),
+    );
     let db = rd(r, GLB_INPUT_VA + glb::DOORBELL);
     let db_ack = rd(r, GLB_OUTPUT_VA + glb::DOORBELL);
-    wr(r, GLB_INPUT_VA + glb::DOORBELL, (db & !(1 << i)) | (!db_ack & (1 << i)));
+    wr(
+        r,
+        GLB_INPUT_VA + glb::DOORBELL,
+        (db & !(1 << i)) | (!db_ack & (1 << i)),
+    );
     ring(r, 0);
     r.gpu.advance(DOORBELL_NS);
 }
@@ -355,7 +468,12 @@ fn csg_request(r: &Rig, i: u32, state: u32, toggles: u32) {
 fn csg_state_changes_are_acknowledged_in_order() {
     let r = booted();
     let (_, output) = csf::csg_iface(1);
-    for state in [csg::STATE_START, csg::STATE_SUSPEND, csg::STATE_RESUME, csg::STATE_TERMINATE] {
+    for state in [
+        csg::STATE_START,
+        csg::STATE_SUSPEND,
+        csg::STATE_RESUME,
+        csg::STATE_TERMINATE,
+    ] {
         r.w32(JOB_CLEAR, 0xFFFF_FFFF);
         csg_request(&r, 1, state, 0);
         assert_eq!(rd(&r, output + csg::ACK) & csg::STATE_MASK, state);
@@ -370,7 +488,10 @@ fn csg_status_update_reports_an_idle_group() {
     csg_request(&r, 0, csg::STATE_START, csg::STATUS_UPDATE);
     assert_eq!(rd(&r, output + csg::STATUS_STATE) & 1, 1);
     let (input, _) = csf::csg_iface(0);
-    assert_eq!(rd(&r, output + csg::ACK) & csg::STATUS_UPDATE, rd(&r, input + csg::REQ) & csg::STATUS_UPDATE);
+    assert_eq!(
+        rd(&r, output + csg::ACK) & csg::STATUS_UPDATE,
+        rd(&r, input + csg::REQ) & csg::STATUS_UPDATE
+    );
 }
 
 #[test]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Every MMU fault class at every level it can occur (`Documentation/hardware.md#mmu-translation`), each read back the
 //! way Panthor's handler reads it: AS_FAULTSTATUS (exception type, access type), AS_FAULTADDRESS, the AS's MMU IRQ bit,
 //! and the AS refusing further translation until MMU_IRQ_CLEAR. Tables are built by hand in RAM for each case.
@@ -43,7 +44,12 @@ fn cases() -> Vec<Case> {
     use AccessType::*;
     vec![
         // Translation: an invalid descriptor at each level; a block where the level forbids one.
-        Case { name: "invalid L0", build: |_| STD, access: Read, code: 0xC0 },
+        Case {
+            name: "invalid L0",
+            build: |_| STD,
+            access: Read,
+            code: 0xC0,
+        },
         Case {
             name: "invalid L1",
             build: |pt| {
@@ -230,10 +236,20 @@ fn cases() -> Vec<Case> {
             code: 0xD3,
         },
         // A mode that translates nothing: UNMAPPED, and the 64 KiB granule the model does not implement.
-        Case { name: "UNMAPPED adrmode", build: |_| (MEMATTR, transcfg::ADRMODE_UNMAPPED), access: Write, code: 0xC0 },
+        Case {
+            name: "UNMAPPED adrmode",
+            build: |_| (MEMATTR, transcfg::ADRMODE_UNMAPPED),
+            access: Write,
+            code: 0xC0,
+        },
         Case {
             name: "AArch64 64K adrmode",
-            build: |_| (MEMATTR, (TRANSCFG & !transcfg::ADRMODE_MASK) | transcfg::ADRMODE_AARCH64_64K),
+            build: |_| {
+                (
+                    MEMATTR,
+                    (TRANSCFG & !transcfg::ADRMODE_MASK) | transcfg::ADRMODE_AARCH64_64K,
+                )
+            },
             access: Read,
             code: 0xC0,
         },
@@ -260,16 +276,47 @@ fn every_fault_class_reports_its_code_access_level_and_address() {
         r.enable_as_with(AS, pt.root, memattr, transcfg);
 
         let err = access_at(&r, VA, case.access).expect_err(case.name);
-        assert!(matches!(err, PortError::Fault { as_nr: AS, va: VA, .. }), "{}: {err:?}", case.name);
+        assert!(
+            matches!(
+                err,
+                PortError::Fault {
+                    as_nr: AS,
+                    va: VA,
+                    ..
+                }
+            ),
+            "{}: {err:?}",
+            case.name
+        );
         let status = r.faultstatus(AS);
         assert_eq!(status & 0xFF, case.code, "{}: exception type", case.name);
-        assert_eq!((status >> 8) & 3, case.access as u32, "{}: access type", case.name);
-        assert_eq!(r.faultaddress(AS), VA, "{}: the faulting VA, not page-aligned", case.name);
-        assert_eq!(r.r32(mmu::IRQ_BASE + irq::RAWSTAT), 1 << AS, "{}: only this AS's bit", case.name);
+        assert_eq!(
+            (status >> 8) & 3,
+            case.access as u32,
+            "{}: access type",
+            case.name
+        );
+        assert_eq!(
+            r.faultaddress(AS),
+            VA,
+            "{}: the faulting VA, not page-aligned",
+            case.name
+        );
+        assert_eq!(
+            r.r32(mmu::IRQ_BASE + irq::RAWSTAT),
+            1 << AS,
+            "{}: only this AS's bit",
+            case.name
+        );
         assert_eq!(r.r32(mmu::IRQ_BASE + irq::STAT), 1 << AS, "{}", case.name);
 
         // Stopped until cleared: even a different, otherwise harmless access is refused.
-        assert_eq!(r.gpu.gpu_read_u32(AS, VA + 0x10), Err(PortError::AsFaulted { as_nr: AS }), "{}", case.name);
+        assert_eq!(
+            r.gpu.gpu_read_u32(AS, VA + 0x10),
+            Err(PortError::AsFaulted { as_nr: AS }),
+            "{}",
+            case.name
+        );
         r.w32(mmu::IRQ_BASE + irq::CLEAR, 1 << AS);
         assert_eq!(r.r32(mmu::IRQ_BASE + irq::RAWSTAT), 0, "{}", case.name);
         assert!(
@@ -282,7 +329,12 @@ fn every_fault_class_reports_its_code_access_level_and_address() {
 
 #[test]
 fn input_beyond_ina_bits_is_address_size_fault_in_for_every_access() {
-    for access in [AccessType::Read, AccessType::Write, AccessType::Execute, AccessType::Atomic] {
+    for access in [
+        AccessType::Read,
+        AccessType::Write,
+        AccessType::Execute,
+        AccessType::Atomic,
+    ] {
         let r = rig();
         let pt = Pt::new(&r.ram);
         r.enable_as(AS, pt.root);
@@ -295,7 +347,11 @@ fn input_beyond_ina_bits_is_address_size_fault_in_for_every_access() {
             AccessType::Atomic => r.gpu.gpu_translate(AS, va, access).map(|_| ()),
         };
         assert!(res.is_err());
-        assert_eq!(r.faultstatus(AS) & 0x3FF, 0xE0 | (access as u32) << 8, "{access:?}");
+        assert_eq!(
+            r.faultstatus(AS) & 0x3FF,
+            0xE0 | (access as u32) << 8,
+            "{access:?}"
+        );
         assert_eq!(r.faultaddress(AS), va);
     }
 }
@@ -311,5 +367,9 @@ fn a_faulting_access_in_one_as_leaves_the_others_translating() {
     assert!(r.gpu.gpu_read_u32(AS, VA).is_err());
     assert_eq!(r.gpu.gpu_read_u32(1, VA).unwrap(), 0x5A5A_5A5A);
     assert_eq!(r.r32(mmu::IRQ_BASE + irq::RAWSTAT), 1 << AS);
-    assert_eq!(r.r32(mmu::IRQ_BASE + irq::RAWSTAT) & 0xFFFF_0000, 0, "bits 31:16 are never raised");
+    assert_eq!(
+        r.r32(mmu::IRQ_BASE + irq::RAWSTAT) & 0xFFFF_0000,
+        0,
+        "bits 31:16 are never raised"
+    );
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! TLB and AS-command behaviour: what a driver sees when it does, or forgets, its MMU maintenance.
 
 mod common;
@@ -30,7 +31,11 @@ fn remap(r: &Rig, root: u64, va: u64, byte: u8) {
 fn stale_translation_survives_a_pte_change_without_flush() {
     let (r, root) = cached();
     remap(&r, root, VA, 0x22);
-    assert_eq!(r.gpu.gpu_read_u32(1, VA).unwrap(), 0x1111_1111, "the TLB still holds the old page");
+    assert_eq!(
+        r.gpu.gpu_read_u32(1, VA).unwrap(),
+        0x1111_1111,
+        "the TLB still holds the old page"
+    );
 }
 
 #[test]
@@ -110,13 +115,22 @@ fn unmapped_page_stays_readable_until_flushed() {
     Pt { ram: &r.ram, root }.set(VA, 3, 0);
     assert!(r.gpu.gpu_read_u32(1, VA).is_ok());
     r.lock_and(1, VA | 0xE, as_command::FLUSH_PT);
-    assert!(matches!(r.gpu.gpu_read_u32(1, VA), Err(PortError::Fault { .. })));
+    assert!(matches!(
+        r.gpu.gpu_read_u32(1, VA),
+        Err(PortError::Fault { .. })
+    ));
 }
 
 #[test]
 fn tlb_is_bounded_and_evicts() {
     let ram = std::sync::Arc::new(hw_mem::Ram::new(hw_mem::RamConfig::default()).unwrap());
-    let gpu = hw_mali::Mali::new(ram.clone(), MaliConfig { tlb_entries: 4, ..MaliConfig::default() });
+    let gpu = hw_mali::Mali::new(
+        ram.clone(),
+        MaliConfig {
+            tlb_entries: 4,
+            ..MaliConfig::default()
+        },
+    );
     let r = Rig { ram, gpu };
     let pt = Pt::new(&r.ram);
     for i in 0..8u64 {
@@ -152,7 +166,10 @@ fn command_written_while_busy_is_dropped_and_counted() {
     r.w32(as_reg(1, mmu::COMMAND), as_command::FLUSH_PT); // not waiting for idle: dropped
     r.gpu.run_until_idle();
     assert_eq!(r.gpu.bus_stats().dropped_as_commands, 1);
-    assert!(matches!(r.gpu.gpu_read_u32(1, VA), Err(PortError::Stalled { .. })), "the region is still locked");
+    assert!(
+        matches!(r.gpu.gpu_read_u32(1, VA), Err(PortError::Stalled { .. })),
+        "the region is still locked"
+    );
 }
 
 #[test]
@@ -162,7 +179,10 @@ fn locked_region_stalls_accesses_inside_it_only() {
     remap(&r, root, outside, 0x33);
     r.w64(as_reg(1, mmu::LOCKADDR), VA | 0xE);
     r.as_cmd(1, as_command::LOCK);
-    assert!(matches!(r.gpu.gpu_read_u32(1, VA + 0x7FFC), Err(PortError::Stalled { .. })));
+    assert!(matches!(
+        r.gpu.gpu_read_u32(1, VA + 0x7FFC),
+        Err(PortError::Stalled { .. })
+    ));
     assert_eq!(r.gpu.gpu_read_u32(1, outside).unwrap(), 0x3333_3333);
     r.as_cmd(1, as_command::UNLOCK);
     assert_eq!(r.gpu.gpu_read_u32(1, VA).unwrap(), 0x1111_1111);
@@ -175,7 +195,10 @@ fn gpu_cache_flush_does_not_unlock_an_address_space() {
     r.as_cmd(1, as_command::LOCK);
     r.w32(hw_mali::regs::gpu::GPU_COMMAND, 0x23304);
     r.gpu.run_until_idle();
-    assert!(matches!(r.gpu.gpu_read_u32(1, VA), Err(PortError::Stalled { .. })));
+    assert!(matches!(
+        r.gpu.gpu_read_u32(1, VA),
+        Err(PortError::Stalled { .. })
+    ));
 }
 
 #[test]
@@ -187,7 +210,8 @@ fn stalled_access_resumes_when_the_model_thread_completes_the_unlock() {
     let gpu = r.gpu.clone();
     let reader = std::thread::spawn(move || {
         let mut b = [0u8; 4];
-        gpu.gpu_read_wait(1, VA, &mut b, Duration::from_secs(30)).map(|_| u32::from_le_bytes(b))
+        gpu.gpu_read_wait(1, VA, &mut b, Duration::from_secs(30))
+            .map(|_| u32::from_le_bytes(b))
     });
     let _t = hw_mali::ModelThread::spawn(&r.gpu).unwrap();
     r.w32(as_reg(1, mmu::COMMAND), as_command::FLUSH_PT);
@@ -200,7 +224,10 @@ fn soft_reset_drops_cached_translations_and_unconfigures_the_as() {
     r.w32(hw_mali::regs::gpu::GPU_COMMAND, 0x101);
     r.gpu.run_until_idle();
     assert_eq!(r.gpu.tlb_len(1), 0);
-    assert!(matches!(r.gpu.gpu_read_u32(1, VA), Err(PortError::Fault { .. })));
+    assert!(matches!(
+        r.gpu.gpu_read_u32(1, VA),
+        Err(PortError::Fault { .. })
+    ));
 }
 
 #[test]
@@ -238,6 +265,9 @@ fn panthor_disable_sequence_makes_every_access_fault() {
     // `Documentation/hardware.md#driver-sequences`: TRANSTAB 0, MEMATTR 0, TRANSCFG UNMAPPED, UPDATE.
     let (r, _) = cached();
     r.enable_as_with(1, 0, 0, hw_mali::regs::transcfg::ADRMODE_UNMAPPED);
-    assert!(matches!(r.gpu.gpu_read_u32(1, VA), Err(PortError::Fault { .. })));
+    assert!(matches!(
+        r.gpu.gpu_read_u32(1, VA),
+        Err(PortError::Fault { .. })
+    ));
     assert_eq!(r.faultstatus(1) & 0xFF, 0xC0);
 }

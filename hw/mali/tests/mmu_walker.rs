@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The walker, seen through the memory port and the fault registers, against page tables built by hand in RAM.
 
 mod common;
@@ -33,7 +34,12 @@ fn page_descriptor_translates_and_reads_memory() {
     r.ram.write_u32(f + 0x10, 0xDEAD_BEEF).unwrap();
     pt.page(VA, f, RW_CACHED);
     assert_eq!(r.gpu.gpu_read_u32(1, VA + 0x10).unwrap(), 0xDEAD_BEEF);
-    assert_eq!(r.gpu.gpu_translate(1, VA + 0x123, AccessType::Read).unwrap(), f + 0x123);
+    assert_eq!(
+        r.gpu
+            .gpu_translate(1, VA + 0x123, AccessType::Read)
+            .unwrap(),
+        f + 0x123
+    );
 }
 
 #[test]
@@ -42,7 +48,9 @@ fn write_through_the_port_lands_in_the_mapped_frame() {
     let pt = Pt { ram: &r.ram, root };
     let f = frame_of(&r.ram, 0);
     pt.page(VA, f, RW_CACHED);
-    r.gpu.gpu_write_u64(1, VA + 8, 0x1122_3344_5566_7788).unwrap();
+    r.gpu
+        .gpu_write_u64(1, VA + 8, 0x1122_3344_5566_7788)
+        .unwrap();
     assert_eq!(r.ram.read_u64(f + 8).unwrap(), 0x1122_3344_5566_7788);
 }
 
@@ -64,7 +72,10 @@ fn level2_block_maps_2mib() {
     let pt = Pt { ram: &r.ram, root };
     let pa = r.ram.alloc_frames(512, 2 << 20).unwrap();
     pt.block2m(0x20_0000, pa, RW_CACHED);
-    assert_eq!(r.gpu.gpu_translate(1, 0x3F_F123, AccessType::Read).unwrap(), pa + 0x1F_F123);
+    assert_eq!(
+        r.gpu.gpu_translate(1, 0x3F_F123, AccessType::Read).unwrap(),
+        pa + 0x1F_F123
+    );
 }
 
 #[test]
@@ -72,7 +83,12 @@ fn level1_block_maps_1gib() {
     let (r, root) = setup();
     let pt = Pt { ram: &r.ram, root };
     pt.block1g(0x40_0000_0000, 0x4000_0000, RW_CACHED);
-    assert_eq!(r.gpu.gpu_translate(1, 0x40_0123_4567, AccessType::Read).unwrap(), 0x4123_4567);
+    assert_eq!(
+        r.gpu
+            .gpu_translate(1, 0x40_0123_4567, AccessType::Read)
+            .unwrap(),
+        0x4123_4567
+    );
 }
 
 #[test]
@@ -107,7 +123,10 @@ fn block_at_level0_is_a_translation_fault() {
     let (r, root) = setup();
     let pt = Pt { ram: &r.ram, root };
     pt.set(0, 0, BLOCK | RW_CACHED);
-    assert_eq!(fault_of(r.gpu.gpu_read_u32(1, 0).unwrap_err()), MmuFault::new(FaultClass::Translation, 0));
+    assert_eq!(
+        fault_of(r.gpu.gpu_read_u32(1, 0).unwrap_err()),
+        MmuFault::new(FaultClass::Translation, 0)
+    );
 }
 
 #[test]
@@ -115,7 +134,10 @@ fn block_encoding_at_level3_is_a_translation_fault() {
     let (r, root) = setup();
     let pt = Pt { ram: &r.ram, root };
     pt.set(VA, 3, frame_of(&r.ram, 0) | BLOCK | RW_CACHED);
-    assert_eq!(fault_of(r.gpu.gpu_read_u32(1, VA).unwrap_err()), MmuFault::new(FaultClass::Translation, 3));
+    assert_eq!(
+        fault_of(r.gpu.gpu_read_u32(1, VA).unwrap_err()),
+        MmuFault::new(FaultClass::Translation, 3)
+    );
 }
 
 #[test]
@@ -124,11 +146,23 @@ fn write_to_read_only_page_is_permission_fault_with_write_access() {
     let pt = Pt { ram: &r.ram, root };
     let f = frame_of(&r.ram, 7);
     pt.page(VA, f, RW_CACHED | AP_RO); // 0xFC7
-    assert_eq!(r.gpu.gpu_read_u32(1, VA).unwrap(), 0x0707_0707, "reads are allowed");
+    assert_eq!(
+        r.gpu.gpu_read_u32(1, VA).unwrap(),
+        0x0707_0707,
+        "reads are allowed"
+    );
     let e = r.gpu.gpu_write_u32(1, VA, 0).unwrap_err();
     assert_eq!(fault_of(e), MmuFault::new(FaultClass::Permission, 3));
-    assert_eq!(r.faultstatus(1) & 0x3FF, 0x3CB, "PERM_FAULT_3, access WRITE");
-    assert_eq!(r.ram.read_u32(f).unwrap(), 0x0707_0707, "the write did not happen");
+    assert_eq!(
+        r.faultstatus(1) & 0x3FF,
+        0x3CB,
+        "PERM_FAULT_3, access WRITE"
+    );
+    assert_eq!(
+        r.ram.read_u32(f).unwrap(),
+        0x0707_0707,
+        "the write did not happen"
+    );
 }
 
 #[test]
@@ -169,7 +203,10 @@ fn clear_access_flag_is_access_flag_fault() {
     let (r, root) = setup();
     let pt = Pt { ram: &r.ram, root };
     pt.page(VA, frame_of(&r.ram, 0), RW_CACHED & !AF); // 0xB47
-    assert_eq!(fault_of(r.gpu.gpu_read_u32(1, VA).unwrap_err()), MmuFault::new(FaultClass::AccessFlag, 3));
+    assert_eq!(
+        fault_of(r.gpu.gpu_read_u32(1, VA).unwrap_err()),
+        MmuFault::new(FaultClass::AccessFlag, 3)
+    );
     assert_eq!(r.faultstatus(1) & 0xFF, 0xDB);
 }
 
@@ -188,7 +225,10 @@ fn attr_index_selecting_a_fault_memattr_byte_is_memory_attribute_fault() {
     let pt = Pt::new(&r.ram);
     pt.page(VA, frame_of(&r.ram, 0), RW_CACHED); // AttrIndx 1
     r.enable_as_with(2, pt.root, MEMATTR | 0xC0 << 8, TRANSCFG);
-    assert_eq!(fault_of(r.gpu.gpu_read_u32(2, VA).unwrap_err()), MmuFault::new(FaultClass::MemAttr, 3));
+    assert_eq!(
+        fault_of(r.gpu.gpu_read_u32(2, VA).unwrap_err()),
+        MmuFault::new(FaultClass::MemAttr, 3)
+    );
     assert_eq!(r.faultstatus(2) & 0xFF, 0xEB);
 }
 
@@ -205,7 +245,10 @@ fn output_address_beyond_40_bits_is_address_size_fault_out() {
     let (r, root) = setup();
     let pt = Pt { ram: &r.ram, root };
     pt.page(VA, 1 << 40, RW_CACHED);
-    assert_eq!(fault_of(r.gpu.gpu_read_u32(1, VA).unwrap_err()), MmuFault::new(FaultClass::AddressSizeOut, 3));
+    assert_eq!(
+        fault_of(r.gpu.gpu_read_u32(1, VA).unwrap_err()),
+        MmuFault::new(FaultClass::AddressSizeOut, 3)
+    );
     assert_eq!(r.faultstatus(1) & 0xFF, 0xE7);
 }
 
@@ -215,7 +258,10 @@ fn table_in_unbacked_memory_is_a_transtab_bus_fault() {
     let pt = Pt { ram: &r.ram, root };
     // L0 entry points at an L1 table inside the MMIO hole: reading it fails on the bus.
     pt.set(VA, 0, 0xF800_0000 | TABLE);
-    assert_eq!(fault_of(r.gpu.gpu_read_u32(1, VA).unwrap_err()), MmuFault::new(FaultClass::TranstabBus, 1));
+    assert_eq!(
+        fault_of(r.gpu.gpu_read_u32(1, VA).unwrap_err()),
+        MmuFault::new(FaultClass::TranstabBus, 1)
+    );
     assert_eq!(r.faultstatus(1) & 0xFF, 0xD1);
 }
 
@@ -224,9 +270,14 @@ fn read_only_table_makes_everything_below_read_only() {
     let (r, root) = setup();
     let pt = Pt { ram: &r.ram, root };
     let a = pt.entry_addr(VA, 3, AP_TABLE_RO);
-    r.ram.write_u64(a, frame_of(&r.ram, 0) | PAGE | RW_CACHED).unwrap();
+    r.ram
+        .write_u64(a, frame_of(&r.ram, 0) | PAGE | RW_CACHED)
+        .unwrap();
     r.gpu.gpu_read_u32(1, VA).unwrap();
-    assert_eq!(fault_of(r.gpu.gpu_write_u32(1, VA, 1).unwrap_err()), MmuFault::new(FaultClass::Permission, 3));
+    assert_eq!(
+        fault_of(r.gpu.gpu_write_u32(1, VA, 1).unwrap_err()),
+        MmuFault::new(FaultClass::Permission, 3)
+    );
 }
 
 #[test]
@@ -234,9 +285,14 @@ fn xn_table_makes_everything_below_non_executable() {
     let (r, root) = setup();
     let pt = Pt { ram: &r.ram, root };
     let a = pt.entry_addr(VA, 3, XN_TABLE);
-    r.ram.write_u64(a, frame_of(&r.ram, 0) | PAGE | RW_CACHED).unwrap();
+    r.ram
+        .write_u64(a, frame_of(&r.ram, 0) | PAGE | RW_CACHED)
+        .unwrap();
     let mut b = [0u8; 4];
-    assert_eq!(fault_of(r.gpu.gpu_fetch(1, VA, &mut b).unwrap_err()), MmuFault::new(FaultClass::Permission, 3));
+    assert_eq!(
+        fault_of(r.gpu.gpu_fetch(1, VA, &mut b).unwrap_err()),
+        MmuFault::new(FaultClass::Permission, 3)
+    );
 }
 
 #[test]
@@ -245,7 +301,10 @@ fn unmapped_adrmode_faults_every_access() {
     let pt = Pt::new(&r.ram);
     pt.page(VA, frame_of(&r.ram, 0), RW_CACHED);
     r.enable_as_with(3, pt.root, MEMATTR, transcfg::ADRMODE_UNMAPPED);
-    assert_eq!(fault_of(r.gpu.gpu_read_u32(3, VA).unwrap_err()), MmuFault::new(FaultClass::Translation, 0));
+    assert_eq!(
+        fault_of(r.gpu.gpu_read_u32(3, VA).unwrap_err()),
+        MmuFault::new(FaultClass::Translation, 0)
+    );
 }
 
 #[test]
@@ -256,7 +315,10 @@ fn registers_written_without_update_are_not_used() {
     r.w64(as_reg(4, mmu::TRANSTAB), pt.root);
     r.w64(as_reg(4, mmu::MEMATTR), MEMATTR);
     r.w64(as_reg(4, mmu::TRANSCFG), TRANSCFG);
-    assert!(r.gpu.gpu_read_u32(4, VA).is_err(), "the AS still has its reset configuration");
+    assert!(
+        r.gpu.gpu_read_u32(4, VA).is_err(),
+        "the AS still has its reset configuration"
+    );
 }
 
 #[test]
@@ -274,7 +336,10 @@ fn faulted_address_space_stops_translating_until_cleared() {
     let pt = Pt { ram: &r.ram, root };
     r.gpu.gpu_read_u32(1, VA).unwrap_err();
     pt.page(VA, frame_of(&r.ram, 9), RW_CACHED);
-    assert_eq!(r.gpu.gpu_read_u32(1, VA), Err(PortError::AsFaulted { as_nr: 1 }));
+    assert_eq!(
+        r.gpu.gpu_read_u32(1, VA),
+        Err(PortError::AsFaulted { as_nr: 1 })
+    );
     r.w32(mmu::IRQ_BASE + irq::CLEAR, 1 << 1);
     assert_eq!(r.gpu.gpu_read_u32(1, VA).unwrap(), 0x0909_0909);
 }
@@ -294,9 +359,15 @@ fn second_fault_before_clear_keeps_the_first_fault_record() {
 fn gpu_status_reports_page_fault_while_a_fault_is_pending() {
     let (r, _) = setup();
     r.gpu.gpu_read_u32(1, VA).unwrap_err();
-    assert_ne!(r.r32(hw_mali::regs::gpu::GPU_STATUS) & hw_mali::regs::gpu_status::PAGE_FAULT, 0);
+    assert_ne!(
+        r.r32(hw_mali::regs::gpu::GPU_STATUS) & hw_mali::regs::gpu_status::PAGE_FAULT,
+        0
+    );
     r.w32(mmu::IRQ_BASE + irq::CLEAR, 1 << 1);
-    assert_eq!(r.r32(hw_mali::regs::gpu::GPU_STATUS) & hw_mali::regs::gpu_status::PAGE_FAULT, 0);
+    assert_eq!(
+        r.r32(hw_mali::regs::gpu::GPU_STATUS) & hw_mali::regs::gpu_status::PAGE_FAULT,
+        0
+    );
 }
 
 #[test]
@@ -304,7 +375,10 @@ fn translation_into_unbacked_memory_is_a_gpu_bus_fault() {
     let (r, root) = setup();
     let pt = Pt { ram: &r.ram, root };
     pt.page(VA, 0xF800_0000, RW_CACHED);
-    assert_eq!(r.gpu.gpu_read_u32(1, VA + 4), Err(PortError::BusFault { pa: 0xF800_0004 }));
+    assert_eq!(
+        r.gpu.gpu_read_u32(1, VA + 4),
+        Err(PortError::BusFault { pa: 0xF800_0004 })
+    );
     let gpu = hw_mali::regs::gpu::GPU_FAULTSTATUS;
     assert_eq!(r.r32(gpu) & 0xFF, 0x80);
     assert_eq!(r.r64(hw_mali::regs::gpu::GPU_FAULTADDRESS), 0xF800_0004);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Property tests: LOCKADDR encoding against the drivers' rule, and the walker against a plain map of pages.
 
 mod common;
@@ -19,7 +20,11 @@ fn encode(start: u64, len: u64, panthor: bool) -> u64 {
     let log2 = (64 - (start ^ last).leading_zeros()).max(15);
     let size = u64::from(log2 - 1);
     let keep = if panthor { size } else { u64::from(log2) };
-    let base = if keep >= 64 { 0 } else { start & !((1u64 << keep) - 1) };
+    let base = if keep >= 64 {
+        0
+    } else {
+        start & !((1u64 << keep) - 1)
+    };
     (base & !0xFFF) | size
 }
 
@@ -59,7 +64,8 @@ struct Leaf {
 
 fn arb_pages() -> impl Strategy<Value = Vec<(u64, u64, bool, bool)>> {
     // VAs spread over a few L0/L1/L2 slots so the tables branch; PAs anywhere below 40 bits.
-    let vpn = (0u64..4, 0u64..4, 0u64..4, 0u64..512).prop_map(|(a, b, c, d)| a << 27 | b << 18 | c << 9 | d);
+    let vpn = (0u64..4, 0u64..4, 0u64..4, 0u64..512)
+        .prop_map(|(a, b, c, d)| a << 27 | b << 18 | c << 9 | d);
     prop::collection::vec((vpn, 1u64..(1 << 28), any::<bool>(), any::<bool>()), 1..40)
 }
 
@@ -134,7 +140,10 @@ fn arb_offset() -> impl Strategy<Value = u32> {
 fn arb_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         arb_offset().prop_map(Op::Read),
-        (arb_offset(), prop_oneof![any::<u32>(), 0u32..8, Just(0x101u32), Just(2u32)])
+        (
+            arb_offset(),
+            prop_oneof![any::<u32>(), 0u32..8, Just(0x101u32), Just(2u32)]
+        )
             .prop_map(|(o, v)| Op::Write(o, v)),
         (0u64..50_000).prop_map(Op::Advance),
         (0usize..10, any::<u64>(), any::<bool>()).prop_map(|(a, va, w)| Op::Port(a, va, w)),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Register-level behaviour of GPU_CONTROL, the IRQ blocks, power, reset, cache flush and time, with no driver.
 
 mod common;
@@ -62,7 +63,10 @@ fn rawstat_write_forces_bits_on_and_clear_removes_them() {
     let r = rig();
     r.w32(GPU_RAWSTAT, gpu_irq::RESET_COMPLETED | gpu_irq::FAULT);
     r.w32(GPU_RAWSTAT, 0);
-    assert_eq!(r.r32(GPU_RAWSTAT), gpu_irq::RESET_COMPLETED | gpu_irq::FAULT);
+    assert_eq!(
+        r.r32(GPU_RAWSTAT),
+        gpu_irq::RESET_COMPLETED | gpu_irq::FAULT
+    );
     r.w32(GPU_CLEAR, gpu_irq::FAULT);
     assert_eq!(r.r32(GPU_RAWSTAT), gpu_irq::RESET_COMPLETED);
 }
@@ -85,7 +89,10 @@ fn status_is_rawstat_masked_and_drives_the_line() {
 fn line_stays_high_until_every_status_bit_is_cleared() {
     let r = rig();
     r.w32(GPU_MASK, 0xFFFF_FFFF);
-    r.w32(GPU_RAWSTAT, gpu_irq::FAULT | gpu_irq::CLEAN_CACHES_COMPLETED);
+    r.w32(
+        GPU_RAWSTAT,
+        gpu_irq::FAULT | gpu_irq::CLEAN_CACHES_COMPLETED,
+    );
     r.w32(GPU_CLEAR, gpu_irq::FAULT);
     assert!(r.gpu.irq_line(IrqKind::Gpu).is_asserted());
     r.w32(GPU_CLEAR, gpu_irq::CLEAN_CACHES_COMPLETED);
@@ -103,9 +110,16 @@ fn doorbell_mirror_cannot_be_cleared() {
 #[test]
 fn job_and_mmu_blocks_have_the_same_irq_semantics() {
     let r = rig();
-    for (base, kind) in [(block::JOB_CONTROL, IrqKind::Job), (mmu::IRQ_BASE, IrqKind::Mmu)] {
+    for (base, kind) in [
+        (block::JOB_CONTROL, IrqKind::Job),
+        (mmu::IRQ_BASE, IrqKind::Mmu),
+    ] {
         r.w32(base + irq::MASK, 0xFFFF_FFFF);
-        assert_eq!(r.r32(base + irq::MASK), 0xFFFF_FFFF, "masks store all 32 bits");
+        assert_eq!(
+            r.r32(base + irq::MASK),
+            0xFFFF_FFFF,
+            "masks store all 32 bits"
+        );
         r.w32(base + irq::RAWSTAT, 1);
         assert_eq!(r.r32(base + irq::STAT), 1);
         assert!(r.gpu.irq_line(kind).is_asserted());
@@ -117,9 +131,18 @@ fn job_and_mmu_blocks_have_the_same_irq_semantics() {
 #[test]
 fn unknown_offset_is_a_counted_bus_error() {
     let r = rig();
-    assert_eq!(r.gpu.read32(0x0F80), Err(BusError::Unmapped { offset: 0x0F80 }));
-    assert_eq!(r.gpu.write32(0x3000, 1), Err(BusError::Unmapped { offset: 0x3000 }));
-    assert_eq!(r.gpu.read32(0x40_0000), Err(BusError::Unmapped { offset: 0x40_0000 }));
+    assert_eq!(
+        r.gpu.read32(0x0F80),
+        Err(BusError::Unmapped { offset: 0x0F80 })
+    );
+    assert_eq!(
+        r.gpu.write32(0x3000, 1),
+        Err(BusError::Unmapped { offset: 0x3000 })
+    );
+    assert_eq!(
+        r.gpu.read32(0x40_0000),
+        Err(BusError::Unmapped { offset: 0x40_0000 })
+    );
     let s = r.gpu.bus_stats();
     assert_eq!((s.unmapped_reads, s.unmapped_writes), (2, 1));
 }
@@ -128,7 +151,10 @@ fn unknown_offset_is_a_counted_bus_error() {
 fn misaligned_access_is_a_counted_bus_error() {
     let r = rig();
     assert_eq!(r.gpu.read32(0x2), Err(BusError::Misaligned { offset: 0x2 }));
-    assert_eq!(r.gpu.read64(0x104), Err(BusError::Misaligned { offset: 0x104 }));
+    assert_eq!(
+        r.gpu.read64(0x104),
+        Err(BusError::Misaligned { offset: 0x104 })
+    );
     assert_eq!(r.gpu.bus_stats().misaligned, 2);
 }
 
@@ -136,7 +162,12 @@ fn misaligned_access_is_a_counted_bus_error() {
 fn absent_address_spaces_are_holes() {
     let r = rig();
     assert!(r.gpu.read32(as_reg(7, mmu::STATUS)).is_ok());
-    assert_eq!(r.gpu.read32(as_reg(8, mmu::STATUS)), Err(BusError::Unmapped { offset: as_reg(8, mmu::STATUS) }));
+    assert_eq!(
+        r.gpu.read32(as_reg(8, mmu::STATUS)),
+        Err(BusError::Unmapped {
+            offset: as_reg(8, mmu::STATUS)
+        })
+    );
 }
 
 #[test]
@@ -169,7 +200,10 @@ fn power_transition_completion_raises_power_changed_irqs() {
     let r = rig();
     r.w32(L2_PWRON, 1);
     r.gpu.run_until_idle();
-    assert_eq!(r.r32(GPU_RAWSTAT), gpu_irq::POWER_CHANGED_SINGLE | gpu_irq::POWER_CHANGED_ALL);
+    assert_eq!(
+        r.r32(GPU_RAWSTAT),
+        gpu_irq::POWER_CHANGED_SINGLE | gpu_irq::POWER_CHANGED_ALL
+    );
 }
 
 #[test]
@@ -321,7 +355,10 @@ fn waiting_thread_wakes_on_reset_completion_from_the_model_thread() {
     r.w32(GPU_MASK, gpu_irq::RESET_COMPLETED);
     let _t = hw_mali::ModelThread::spawn(&r.gpu).unwrap();
     r.w32(gpu::GPU_COMMAND, 0x101);
-    assert!(r.gpu.irq_line(IrqKind::Gpu).wait_asserted(std::time::Duration::from_secs(10)));
+    assert!(r
+        .gpu
+        .irq_line(IrqKind::Gpu)
+        .wait_asserted(std::time::Duration::from_secs(10)));
     assert_eq!(r.r32(GPU_STAT), gpu_irq::RESET_COMPLETED);
 }
 
@@ -334,12 +371,20 @@ fn job_irq_glb_bit_is_bit_31() {
 fn register_dump_of_a_fresh_model_lists_ids_and_address_spaces() {
     let r = rig();
     let dump = r.gpu.register_dump();
-    let find = |n: &str| dump.iter().find(|d| d.name == n).unwrap_or_else(|| panic!("{n} missing"));
+    let find = |n: &str| {
+        dump.iter()
+            .find(|d| d.name == n)
+            .unwrap_or_else(|| panic!("{n} missing"))
+    };
     assert_eq!(find("GPU_ID").value, Some(0xA867_0005));
     assert_eq!(find("SHADER_PRESENT").value, Some(0x5_0005));
     assert_eq!(find("GPU_COMMAND").value, None);
     assert_eq!(find("AS7_STATUS").value, Some(0));
     assert_eq!(find("AS0_TRANSCFG").offset, 0x2430);
     assert!(find("GPU_ID").to_string().contains("0xa8670005"));
-    assert_eq!(r.gpu.bus_stats(), hw_mali::BusStats::default(), "dumping is not a bus error");
+    assert_eq!(
+        r.gpu.bus_stats(),
+        hw_mali::BusStats::default(),
+        "dumping is not a bus error"
+    );
 }

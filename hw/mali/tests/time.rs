@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Model time: explicit stepping is deterministic, and waiting on the model uses its condition variable with a timeout
 //! (no sleeps, no polling loops) whether a model thread or another thread moves the clock.
 
@@ -22,12 +23,20 @@ fn step_completes_one_deadline_at_a_time() {
     r.w32(gpu::GPU_COMMAND, 0x304); // FLUSH_CACHES, 1 µs
     assert_eq!(r.gpu.next_event_ns(), Some(Timing::DEFAULT.cache_flush_ns));
     assert_eq!(r.gpu.step(), Some(1_000));
-    assert_eq!(r.r32(GPU_RAWSTAT), gpu_irq::CLEAN_CACHES_COMPLETED, "the flush is done, the power-up is not");
+    assert_eq!(
+        r.r32(GPU_RAWSTAT),
+        gpu_irq::CLEAN_CACHES_COMPLETED,
+        "the flush is done, the power-up is not"
+    );
     assert_eq!(r.r64(L2_READY), 0);
     assert_eq!(r.gpu.step(), Some(2_000));
     assert_eq!(r.r64(L2_READY), 1);
     assert_eq!(r.gpu.step(), None);
-    assert_eq!(r.gpu.now_ns(), 2_000, "an empty step leaves the clock alone");
+    assert_eq!(
+        r.gpu.now_ns(),
+        2_000,
+        "an empty step leaves the clock alone"
+    );
 }
 
 #[test]
@@ -37,7 +46,11 @@ fn events_due_at_the_same_instant_complete_in_one_step() {
     r.w32(as_reg(2, mmu::COMMAND), as_command::UPDATE);
     assert_eq!(r.gpu.step(), Some(Timing::DEFAULT.as_command_ns));
     assert_eq!(r.r32(as_reg(1, mmu::STATUS)), 0);
-    assert_eq!(r.r32(as_reg(2, mmu::STATUS)), 0, "both were due, both completed in the one step");
+    assert_eq!(
+        r.r32(as_reg(2, mmu::STATUS)),
+        0,
+        "both were due, both completed in the one step"
+    );
 }
 
 /// The same register traffic gives the same sequence of (time, RAWSTAT) on every run.
@@ -66,7 +79,9 @@ fn wait_until_returns_when_the_model_thread_completes_a_reset() {
     let r = rig();
     let _thread = ModelThread::spawn(&r.gpu).unwrap();
     r.w32(gpu::GPU_COMMAND, 0x101);
-    assert!(r.gpu.wait_until(WAIT, || r.r32(GPU_RAWSTAT) & gpu_irq::RESET_COMPLETED != 0));
+    assert!(r
+        .gpu
+        .wait_until(WAIT, || r.r32(GPU_RAWSTAT) & gpu_irq::RESET_COMPLETED != 0));
 }
 
 #[test]
@@ -74,7 +89,10 @@ fn wait_until_polls_as_status_without_spinning() {
     let r = rig();
     let _thread = ModelThread::spawn(&r.gpu).unwrap();
     r.w32(as_reg(0, mmu::COMMAND), as_command::UPDATE);
-    assert!(r.gpu.wait_until(WAIT, || r.r32(as_reg(0, mmu::STATUS)) & mmu::STATUS_ACTIVE == 0));
+    assert!(r
+        .gpu
+        .wait_until(WAIT, || r.r32(as_reg(0, mmu::STATUS)) & mmu::STATUS_ACTIVE
+            == 0));
 }
 
 #[test]
@@ -92,7 +110,9 @@ fn wait_until_sees_a_register_written_by_another_thread() {
     let r = rig();
     let gpu = Arc::clone(&r.gpu);
     let writer = std::thread::spawn(move || gpu.write32(gpu::L2_CONFIG, 0x0012_0000).unwrap());
-    assert!(r.gpu.wait_until(WAIT, || r.r32(gpu::L2_CONFIG) == 0x0012_0000));
+    assert!(r
+        .gpu
+        .wait_until(WAIT, || r.r32(gpu::L2_CONFIG) == 0x0012_0000));
     writer.join().unwrap();
 }
 
@@ -100,7 +120,11 @@ fn wait_until_sees_a_register_written_by_another_thread() {
 fn wait_until_times_out_when_nothing_moves_the_clock() {
     let r = rig();
     r.w32(gpu::GPU_COMMAND, 0x101);
-    assert!(!r.gpu.wait_until(Duration::from_millis(20), || r.r32(GPU_RAWSTAT) & gpu_irq::RESET_COMPLETED != 0));
+    assert!(!r
+        .gpu
+        .wait_until(Duration::from_millis(20), || r.r32(GPU_RAWSTAT)
+            & gpu_irq::RESET_COMPLETED
+            != 0));
     assert_eq!(r.gpu.now_ns(), 0, "a manual clock does not move by itself");
 }
 
@@ -111,7 +135,9 @@ fn dropping_the_model_thread_returns_to_manual_time() {
     drop(thread);
     let t = r.gpu.now_ns();
     r.w32(L2_PWRON, 1);
-    assert!(!r.gpu.wait_until(Duration::from_millis(20), || r.r64(L2_READY) == 1));
+    assert!(!r
+        .gpu
+        .wait_until(Duration::from_millis(20), || r.r64(L2_READY) == 1));
     assert_eq!(r.gpu.now_ns(), t);
     r.gpu.run_until_idle();
     assert_eq!(r.r64(L2_READY), 1);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Copies between RAM and ordinary memory made only of relaxed atomic accesses to RAM, as `vm-memory` does for guest
 //! memory: the GPU model and the driver touch the same bytes from other threads with atomics, so a plain
 //! `copy_nonoverlapping` or `write_bytes` on RAM would be a data race. The aligned middle of a range moves a 64-bit
@@ -33,8 +34,8 @@ pub(crate) unsafe fn read(src: *const u8, dst: &mut [u8]) {
     for (i, d) in dst_words.chunks_exact_mut(WORD).enumerate() {
         // SAFETY: `src_words` is 8-aligned (`split`) and word `i` lies inside the range (caller); only atomic accesses
         // touch RAM (caller).
-        let w =
-            unsafe { AtomicU64::from_ptr(src_words.add(i * WORD).cast::<u64>().cast_mut()) }.load(Ordering::Relaxed);
+        let w = unsafe { AtomicU64::from_ptr(src_words.add(i * WORD).cast::<u64>().cast_mut()) }
+            .load(Ordering::Relaxed);
         d.copy_from_slice(&w.to_ne_bytes());
     }
     // SAFETY: still inside the range: `head + words * WORD <= len`.
@@ -62,7 +63,8 @@ pub(crate) unsafe fn write(dst: *mut u8, src: &[u8]) {
     for (i, s) in src_words.chunks_exact(WORD).enumerate() {
         let w = u64::from_ne_bytes(s.try_into().expect("chunks_exact yields whole words"));
         // SAFETY: `dst_words` is 8-aligned (`split`) and word `i` lies inside the range (caller).
-        unsafe { AtomicU64::from_ptr(dst_words.add(i * WORD).cast::<u64>()) }.store(w, Ordering::Relaxed);
+        unsafe { AtomicU64::from_ptr(dst_words.add(i * WORD).cast::<u64>()) }
+            .store(w, Ordering::Relaxed);
     }
     // SAFETY: still inside the range.
     let dst_tail = unsafe { dst_words.add(words * WORD) };
@@ -87,7 +89,8 @@ pub(crate) unsafe fn fill(dst: *mut u8, len: usize, byte: u8) {
     let dst_words = unsafe { dst.add(head) };
     for i in 0..words {
         // SAFETY: 8-aligned (`split`) and inside the range (caller).
-        unsafe { AtomicU64::from_ptr(dst_words.add(i * WORD).cast::<u64>()) }.store(w, Ordering::Relaxed);
+        unsafe { AtomicU64::from_ptr(dst_words.add(i * WORD).cast::<u64>()) }
+            .store(w, Ordering::Relaxed);
     }
     let tail = len - head - words * WORD;
     // SAFETY: still inside the range.
@@ -107,7 +110,9 @@ mod tests {
     fn every_alignment_and_length_copies_exactly() {
         let mut ram = vec![0u64; 8];
         let base = ram.as_mut_ptr().cast::<u8>();
-        let pattern: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37).wrapping_add(1)).collect();
+        let pattern: Vec<u8> = (0..64u8)
+            .map(|i| i.wrapping_mul(37).wrapping_add(1))
+            .collect();
         for off in 0..16 {
             for len in 0..40 {
                 // SAFETY: `off + len <= 56 < 64`, inside `ram`, touched only through these functions here.
@@ -116,9 +121,15 @@ mod tests {
                     write(base.add(off), &pattern[..len]);
                     let mut out = vec![0u8; 64];
                     read(base, &mut out);
-                    assert!(out[..off].iter().all(|&b| b == 0xee), "head clobbered at {off}/{len}");
+                    assert!(
+                        out[..off].iter().all(|&b| b == 0xee),
+                        "head clobbered at {off}/{len}"
+                    );
                     assert_eq!(&out[off..off + len], &pattern[..len], "{off}/{len}");
-                    assert!(out[off + len..].iter().all(|&b| b == 0xee), "tail clobbered at {off}/{len}");
+                    assert!(
+                        out[off + len..].iter().all(|&b| b == 0xee),
+                        "tail clobbered at {off}/{len}"
+                    );
                     fill(base.add(off), len, 0x5a);
                     let mut back = vec![0u8; len];
                     read(base.add(off), &mut back);

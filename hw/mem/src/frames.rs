@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The physical frame allocator: one bit per 4 KiB frame.
 //!
 //! Single frames are taken lowest-first from a search hint, so recently freed (and therefore host-resident) frames are
@@ -26,7 +27,12 @@ impl FrameBitmap {
         if tail != 0 {
             words[nwords - 1] = !0u64 << tail;
         }
-        Self { words, nframes, free: nframes, hint: 0 }
+        Self {
+            words,
+            nframes,
+            free: nframes,
+            hint: 0,
+        }
     }
 
     /// Number of free frames.
@@ -51,7 +57,10 @@ impl FrameBitmap {
 
     /// Takes the lowest free frame.
     pub(crate) fn alloc_one(&mut self) -> Option<u64> {
-        let (i, w) = self.words[self.hint..].iter().enumerate().find(|(_, w)| **w != !0)?;
+        let (i, w) = self.words[self.hint..]
+            .iter()
+            .enumerate()
+            .find(|(_, w)| **w != !0)?;
         let i = i + self.hint;
         let bit = (!*w).trailing_zeros() as u64;
         self.words[i] |= 1 << bit;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! System RAM of the modelled RK3588.
 //!
 //! This is the one memory that both the Tyr driver (through `kernel`) and the Mali-G610 model touch: page tables, buffer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The RAM itself: a memfd mapped once into this process, plus the frame allocator.
 
 use std::ops::Range;
@@ -30,8 +31,16 @@ impl RamConfig {
     /// `size`) and the first frame reserved, so that PA 0 is never handed out (0 means "no translation" to io-pgtable).
     pub fn rk3588(size: u64) -> Self {
         let w = Self::RK3588_PERIPHERAL_WINDOW;
-        let holes = if size > w.start { vec![w.start..w.end.min(size)] } else { Vec::new() };
-        Self { size, holes, reserved: vec![0..FRAME_SIZE] }
+        let holes = if size > w.start {
+            vec![w.start..w.end.min(size)]
+        } else {
+            Vec::new()
+        };
+        Self {
+            size,
+            holes,
+            reserved: vec![0..FRAME_SIZE],
+        }
     }
 }
 
@@ -80,13 +89,21 @@ impl Ram {
     /// Creates RAM laid out as `cfg`. Nothing is materialised until touched.
     pub fn new(cfg: RamConfig) -> Result<Self> {
         if cfg.size == 0 || !cfg.size.is_multiple_of(FRAME_SIZE) {
-            return Err(MemError::Config("size must be a non-zero multiple of 4 KiB"));
+            return Err(MemError::Config(
+                "size must be a non-zero multiple of 4 KiB",
+            ));
         }
         if usize::try_from(cfg.size).is_err() {
-            return Err(MemError::Config("size does not fit this host's address space"));
+            return Err(MemError::Config(
+                "size does not fit this host's address space",
+            ));
         }
         for r in cfg.holes.iter().chain(&cfg.reserved) {
-            if r.start % FRAME_SIZE != 0 || r.end % FRAME_SIZE != 0 || r.start >= r.end || r.end > cfg.size {
+            if r.start % FRAME_SIZE != 0
+                || r.end % FRAME_SIZE != 0
+                || r.start >= r.end
+                || r.end > cfg.size
+            {
                 return Err(MemError::Config(
                     "holes and reserved ranges must be non-empty, frame-aligned and inside RAM",
                 ));
@@ -100,9 +117,15 @@ impl Ram {
         memfd.as_file().set_len(cfg.size)?;
         // The size is fixed for good: a client that maps RAM can never make our mapping fault by truncating it.
         memfd
-            .add_seals(&[memfd::FileSeal::SealShrink, memfd::FileSeal::SealGrow, memfd::FileSeal::SealSeal])
+            .add_seals(&[
+                memfd::FileSeal::SealShrink,
+                memfd::FileSeal::SealGrow,
+                memfd::FileSeal::SealSeal,
+            ])
             .map_err(|e| MemError::Io(std::io::Error::other(e)))?;
-        let map = memmap2::MmapOptions::new().len(cfg.size as usize).map_raw(memfd.as_file())?;
+        let map = memmap2::MmapOptions::new()
+            .len(cfg.size as usize)
+            .map_raw(memfd.as_file())?;
         let base = map.as_mut_ptr();
 
         let nframes = cfg.size >> FRAME_SHIFT;
@@ -137,7 +160,9 @@ impl Ram {
     #[inline]
     pub fn contains(&self, pa: PhysAddr, len: u64) -> bool {
         match pa.checked_add(len) {
-            Some(end) if end <= self.size => self.holes.iter().all(|h| end <= h.start || pa >= h.end),
+            Some(end) if end <= self.size => {
+                self.holes.iter().all(|h| end <= h.start || pa >= h.end)
+            }
             _ => false,
         }
     }
@@ -172,7 +197,10 @@ impl Ram {
     #[inline]
     pub fn frame_u64s(&self, pa: PhysAddr) -> Result<&[AtomicU64; 512]> {
         if !pa.is_multiple_of(FRAME_SIZE) {
-            return Err(MemError::Misaligned { pa, align: FRAME_SIZE });
+            return Err(MemError::Misaligned {
+                pa,
+                align: FRAME_SIZE,
+            });
         }
         let s = self.u64_slice(pa, 512)?;
         Ok(s.try_into().expect("u64_slice returned 512 entries"))
@@ -210,7 +238,11 @@ impl Ram {
 
     /// Hands out one frame. Its contents are whatever was last written there (zero if never touched).
     pub fn alloc_frame(&self) -> Result<PhysAddr> {
-        self.frames.lock().alloc_one().map(|f| f << FRAME_SHIFT).ok_or(MemError::OutOfMemory { count: 1 })
+        self.frames
+            .lock()
+            .alloc_one()
+            .map(|f| f << FRAME_SHIFT)
+            .ok_or(MemError::OutOfMemory { count: 1 })
     }
 
     /// Hands out `count` physically contiguous frames, the first aligned to `align` bytes (a power of two, at least
@@ -234,20 +266,33 @@ impl Ram {
     /// Returns `count` frames starting at `pa`. Every one of them must be allocated; otherwise nothing is freed.
     pub fn free_frames(&self, pa: PhysAddr, count: u64) -> Result<()> {
         if !pa.is_multiple_of(FRAME_SIZE) {
-            return Err(MemError::Misaligned { pa, align: FRAME_SIZE });
+            return Err(MemError::Misaligned {
+                pa,
+                align: FRAME_SIZE,
+            });
         }
-        let len = count.checked_mul(FRAME_SIZE).ok_or(MemError::OutOfRange { pa, len: u64::MAX })?;
+        let len = count
+            .checked_mul(FRAME_SIZE)
+            .ok_or(MemError::OutOfRange { pa, len: u64::MAX })?;
         if !self.contains(pa, len) {
             return Err(MemError::OutOfRange { pa, len });
         }
         let first = pa >> FRAME_SHIFT;
         let mut frames = self.frames.lock();
         if let Some(f) = (first..first + count).find(|&f| !frames.is_used(f)) {
-            return Err(MemError::NotAllocated { pa: f << FRAME_SHIFT });
+            return Err(MemError::NotAllocated {
+                pa: f << FRAME_SHIFT,
+            });
         }
         // Reserved frames are RAM and marked used from start-up, but were never handed out: refuse them.
-        if let Some(r) = self.reserved.iter().find(|r| pa < r.end && pa + len > r.start) {
-            return Err(MemError::NotAllocated { pa: r.start.max(pa) });
+        if let Some(r) = self
+            .reserved
+            .iter()
+            .find(|r| pa < r.end && pa + len > r.start)
+        {
+            return Err(MemError::NotAllocated {
+                pa: r.start.max(pa),
+            });
         }
         frames.release(first, count);
         Ok(())
@@ -256,7 +301,9 @@ impl Ram {
     /// Whether the frame holding `pa` is allocated (handed out and not yet freed), for consistency checkers that
     /// account for every frame. Holes, reserved frames and addresses outside RAM are not allocated.
     pub fn is_allocated(&self, pa: PhysAddr) -> bool {
-        if !self.contains(pa & !(FRAME_SIZE - 1), FRAME_SIZE) || self.reserved.iter().any(|r| r.contains(&pa)) {
+        if !self.contains(pa & !(FRAME_SIZE - 1), FRAME_SIZE)
+            || self.reserved.iter().any(|r| r.contains(&pa))
+        {
             return false;
         }
         self.frames.lock().is_used(pa >> FRAME_SHIFT)
@@ -264,7 +311,10 @@ impl Ram {
 
     /// Allocation figures.
     pub fn stats(&self) -> RamStats {
-        RamStats { usable_frames: self.usable_frames, free_frames: self.frames.lock().free() }
+        RamStats {
+            usable_frames: self.usable_frames,
+            free_frames: self.frames.lock().free(),
+        }
     }
 }
 

@@ -1,9 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Behaviour of the modelled system RAM.
 
 use hw_mem::{MemError, Ram, RamConfig, FRAME_SIZE};
 
 fn small() -> Ram {
-    Ram::new(RamConfig { size: 64 << 20, holes: vec![0x100_0000..0x110_0000], reserved: vec![0..0x1000] }).unwrap()
+    Ram::new(RamConfig {
+        size: 64 << 20,
+        holes: vec![0x100_0000..0x110_0000],
+        reserved: vec![0..0x1000],
+    })
+    .unwrap()
 }
 
 #[test]
@@ -11,10 +17,19 @@ fn default_layout_is_4gib_with_the_rk3588_peripheral_hole() {
     let ram = Ram::new(RamConfig::default()).unwrap();
     assert_eq!(ram.size(), 4 << 30);
     assert!(ram.contains(0xEFFF_F000, 0x1000));
-    assert!(!ram.contains(0xFB00_0000, 4), "the Mali's MMIO window is not RAM");
-    assert!(!ram.contains(0xEFFF_F000, 0x2000), "an access straddling into the hole is refused");
+    assert!(
+        !ram.contains(0xFB00_0000, 4),
+        "the Mali's MMIO window is not RAM"
+    );
+    assert!(
+        !ram.contains(0xEFFF_F000, 0x2000),
+        "an access straddling into the hole is refused"
+    );
     let s = ram.stats();
-    assert_eq!(s.usable_frames, ((4u64 << 30) - (0x1000_0000) - FRAME_SIZE) / FRAME_SIZE);
+    assert_eq!(
+        s.usable_frames,
+        ((4u64 << 30) - (0x1000_0000) - FRAME_SIZE) / FRAME_SIZE
+    );
     assert_eq!(s.free_frames, s.usable_frames);
 }
 
@@ -37,14 +52,38 @@ fn scalar_accessors_are_little_endian() {
 #[test]
 fn accesses_outside_ram_are_errors_not_panics() {
     let ram = small();
-    assert!(matches!(ram.read_u32(64 << 20), Err(MemError::OutOfRange { .. })));
-    assert!(matches!(ram.read_u64((64 << 20) - 4), Err(MemError::OutOfRange { .. })));
-    assert!(matches!(ram.write_u8(0x100_0800, 1), Err(MemError::OutOfRange { .. })));
-    assert!(matches!(ram.read(u64::MAX - 2, &mut [0; 8]), Err(MemError::OutOfRange { .. })));
-    assert!(matches!(ram.write(0xff_f000, &[0; 0x2000]), Err(MemError::OutOfRange { .. })));
-    assert!(matches!(ram.frame_u64s(0x2008), Err(MemError::Misaligned { .. })));
-    assert!(matches!(ram.u64_slice(0x2004, 1), Err(MemError::Misaligned { .. })));
-    assert!(matches!(ram.zero(0x3ff_f000, 0x2000), Err(MemError::OutOfRange { .. })));
+    assert!(matches!(
+        ram.read_u32(64 << 20),
+        Err(MemError::OutOfRange { .. })
+    ));
+    assert!(matches!(
+        ram.read_u64((64 << 20) - 4),
+        Err(MemError::OutOfRange { .. })
+    ));
+    assert!(matches!(
+        ram.write_u8(0x100_0800, 1),
+        Err(MemError::OutOfRange { .. })
+    ));
+    assert!(matches!(
+        ram.read(u64::MAX - 2, &mut [0; 8]),
+        Err(MemError::OutOfRange { .. })
+    ));
+    assert!(matches!(
+        ram.write(0xff_f000, &[0; 0x2000]),
+        Err(MemError::OutOfRange { .. })
+    ));
+    assert!(matches!(
+        ram.frame_u64s(0x2008),
+        Err(MemError::Misaligned { .. })
+    ));
+    assert!(matches!(
+        ram.u64_slice(0x2004, 1),
+        Err(MemError::Misaligned { .. })
+    ));
+    assert!(matches!(
+        ram.zero(0x3ff_f000, 0x2000),
+        Err(MemError::OutOfRange { .. })
+    ));
 }
 
 #[test]
@@ -53,11 +92,17 @@ fn frames_never_come_from_holes_or_reserved_ranges() {
     let mut got = Vec::new();
     while let Ok(pa) = ram.alloc_frame() {
         assert!(pa >= FRAME_SIZE, "PA 0 is reserved");
-        assert!(!(0x100_0000..0x110_0000).contains(&pa), "{pa:#x} is in the hole");
+        assert!(
+            !(0x100_0000..0x110_0000).contains(&pa),
+            "{pa:#x} is in the hole"
+        );
         got.push(pa);
     }
     assert_eq!(got.len() as u64, ram.stats().usable_frames);
-    assert!(matches!(ram.alloc_frame(), Err(MemError::OutOfMemory { count: 1 })));
+    assert!(matches!(
+        ram.alloc_frame(),
+        Err(MemError::OutOfMemory { count: 1 })
+    ));
     ram.free_frame(got[10]).unwrap();
     assert_eq!(ram.alloc_frame().unwrap(), got[10]);
 }
@@ -71,12 +116,22 @@ fn contiguous_runs_are_aligned_and_disjoint() {
     assert_eq!(b % (2 << 20), 0);
     assert!(a + (2 << 20) <= b || b + (2 << 20) <= a);
     let c = ram.alloc_frames(3, FRAME_SIZE).unwrap();
-    assert!(c + 3 * FRAME_SIZE <= a.min(b) || c >= a.max(b) + (2 << 20) || (c >= a + (2 << 20) && c + 0x3000 <= b));
+    assert!(
+        c + 3 * FRAME_SIZE <= a.min(b)
+            || c >= a.max(b) + (2 << 20)
+            || (c >= a + (2 << 20) && c + 0x3000 <= b)
+    );
     // A run can never span the hole.
     let big = ram.alloc_frames(0x200, FRAME_SIZE).unwrap();
     assert!(big + 0x20_0000 <= 0x100_0000 || big >= 0x110_0000);
-    assert!(matches!(ram.alloc_frames(1 << 20, FRAME_SIZE), Err(MemError::OutOfMemory { .. })));
-    assert!(matches!(ram.alloc_frames(1, 0x1800), Err(MemError::Misaligned { .. })));
+    assert!(matches!(
+        ram.alloc_frames(1 << 20, FRAME_SIZE),
+        Err(MemError::OutOfMemory { .. })
+    ));
+    assert!(matches!(
+        ram.alloc_frames(1, 0x1800),
+        Err(MemError::Misaligned { .. })
+    ));
 }
 
 #[test]
@@ -84,13 +139,28 @@ fn bad_frees_change_nothing() {
     let ram = small();
     let a = ram.alloc_frames(4, FRAME_SIZE).unwrap();
     let before = ram.stats();
-    assert!(matches!(ram.free_frames(a, 5), Err(MemError::NotAllocated { .. })));
-    assert!(matches!(ram.free_frame(0), Err(MemError::NotAllocated { pa: 0 })));
-    assert!(matches!(ram.free_frame(a + 1), Err(MemError::Misaligned { .. })));
-    assert!(matches!(ram.free_frame(0x100_0000), Err(MemError::OutOfRange { .. })));
+    assert!(matches!(
+        ram.free_frames(a, 5),
+        Err(MemError::NotAllocated { .. })
+    ));
+    assert!(matches!(
+        ram.free_frame(0),
+        Err(MemError::NotAllocated { pa: 0 })
+    ));
+    assert!(matches!(
+        ram.free_frame(a + 1),
+        Err(MemError::Misaligned { .. })
+    ));
+    assert!(matches!(
+        ram.free_frame(0x100_0000),
+        Err(MemError::OutOfRange { .. })
+    ));
     assert_eq!(ram.stats(), before);
     ram.free_frames(a, 4).unwrap();
-    assert!(matches!(ram.free_frame(a), Err(MemError::NotAllocated { .. })), "double free is refused");
+    assert!(
+        matches!(ram.free_frame(a), Err(MemError::NotAllocated { .. })),
+        "double free is refused"
+    );
     assert_eq!(ram.stats().free_frames, before.free_frames + 4);
 }
 
@@ -101,15 +171,39 @@ fn the_memfd_shows_the_same_bytes_at_file_offset_pa() {
     ram.write_u32(0x5000, 0x1234_5678).unwrap();
     let file = std::fs::File::open(format!("/proc/self/fd/{}", ram.memfd().as_raw_fd())).unwrap();
     // SAFETY: the memfd is sealed against shrinking, so the mapping cannot be truncated under us.
-    let map = unsafe { memmap2::MmapOptions::new().offset(0x5000).len(0x1000).map(&file) }.unwrap();
+    let map = unsafe {
+        memmap2::MmapOptions::new()
+            .offset(0x5000)
+            .len(0x1000)
+            .map(&file)
+    }
+    .unwrap();
     assert_eq!(&map[..4], &0x1234_5678u32.to_le_bytes());
 }
 
 #[test]
 fn bad_configurations_are_refused() {
-    assert!(matches!(Ram::new(RamConfig { size: 0, holes: vec![], reserved: vec![] }), Err(MemError::Config(_))));
-    assert!(matches!(Ram::new(RamConfig { size: 0x1800, holes: vec![], reserved: vec![] }), Err(MemError::Config(_))));
-    let bad_hole = RamConfig { size: 1 << 20, holes: vec![0x800..0x2000], reserved: vec![] };
+    assert!(matches!(
+        Ram::new(RamConfig {
+            size: 0,
+            holes: vec![],
+            reserved: vec![]
+        }),
+        Err(MemError::Config(_))
+    ));
+    assert!(matches!(
+        Ram::new(RamConfig {
+            size: 0x1800,
+            holes: vec![],
+            reserved: vec![]
+        }),
+        Err(MemError::Config(_))
+    ));
+    let bad_hole = RamConfig {
+        size: 1 << 20,
+        holes: vec![0x800..0x2000],
+        reserved: vec![],
+    };
     assert!(matches!(Ram::new(bad_hole), Err(MemError::Config(_))));
 }
 
@@ -121,7 +215,10 @@ fn is_allocated_follows_alloc_and_free() {
     assert!(ram.is_allocated(a + 0x123), "any byte of the frame");
     ram.free_frame(a).unwrap();
     assert!(!ram.is_allocated(a));
-    assert!(!ram.is_allocated(0), "reserved frames were never handed out");
+    assert!(
+        !ram.is_allocated(0),
+        "reserved frames were never handed out"
+    );
     assert!(!ram.is_allocated(!0xfff), "outside RAM");
 }
 
@@ -147,7 +244,10 @@ fn copies_never_tear_aligned_words_written_concurrently() {
         for _ in 0..2000 {
             ram.read(pa, &mut buf).unwrap();
             for w in buf.chunks_exact(8) {
-                assert!(w.iter().all(|&b| b == w[0]) && (w[0] == 0 || w[0] == 0xff), "torn word {w:02x?}");
+                assert!(
+                    w.iter().all(|&b| b == w[0]) && (w[0] == 0 || w[0] == 0xff),
+                    "torn word {w:02x?}"
+                );
             }
         }
         stop.store(true, Ordering::Relaxed);

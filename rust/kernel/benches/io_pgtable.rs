@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! io-pgtable ARM LPAE S1 map/unmap cost, per page or block, against the `aarch64-paging` crate on the same workloads
 //! in the same run, and against the kernel's own C (`io-pgtable-arm.c` built in userspace) as measured on this
 //! machine (figures recorded in `Documentation/testing.md#benchmarks`).
@@ -24,7 +25,9 @@ use aarch64_paging::paging::{Constraints, El1And0, MemoryRegion};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use hw_mem::{Ram, RamConfig};
 use kernel::io_pgtable::prot::{CACHE, READ, WRITE};
-use kernel::io_pgtable::{ArmLpaeS1, Config, IoPageTable, NoFlush, ReservedPtPool, SZ_1G, SZ_2M, SZ_4K};
+use kernel::io_pgtable::{
+    ArmLpaeS1, Config, IoPageTable, NoFlush, ReservedPtPool, SZ_1G, SZ_2M, SZ_4K,
+};
 
 const PROT: u32 = READ | WRITE | CACHE;
 const SCATTERED: usize = 65_536;
@@ -46,14 +49,18 @@ fn workloads() -> Vec<Workload> {
     vec![
         Workload {
             name: "1g-4k-per-call",
-            calls: (0..pages).map(|i| (base + i * SZ_4K, (base + i * SZ_4K) as u64, SZ_4K, 1)).collect(),
+            calls: (0..pages)
+                .map(|i| (base + i * SZ_4K, (base + i * SZ_4K) as u64, SZ_4K, 1))
+                .collect(),
             units: pages as u64,
             unit: "page",
             kernel_c: (Some(23.0), Some(18.0)),
         },
         Workload {
             name: "1g-4k-panthor",
-            calls: (0..pages / 512).map(|i| (base + i * SZ_2M, (base + i * SZ_2M) as u64, SZ_4K, 512)).collect(),
+            calls: (0..pages / 512)
+                .map(|i| (base + i * SZ_2M, (base + i * SZ_2M) as u64, SZ_4K, 512))
+                .collect(),
             units: pages as u64,
             unit: "page",
             kernel_c: (Some(6.5), None),
@@ -62,14 +69,19 @@ fn workloads() -> Vec<Workload> {
             // Starts 2 MiB into a 1 GiB region so that neither side can use a 1 GiB block; ours needs two calls (one
             // per L2 table), the peer one range.
             name: "1g-2m-blocks",
-            calls: vec![(base + SZ_2M, (base + SZ_2M) as u64, SZ_2M, 511), (2 * SZ_1G, (2 * SZ_1G) as u64, SZ_2M, 1)],
+            calls: vec![
+                (base + SZ_2M, (base + SZ_2M) as u64, SZ_2M, 511),
+                (2 * SZ_1G, (2 * SZ_1G) as u64, SZ_2M, 1),
+            ],
             units: 512,
             unit: "block",
             kernel_c: (Some(5.0), None),
         },
         Workload {
             name: "scattered-4k",
-            calls: (0..SCATTERED).map(|i| (base + i * SZ_2M, (base + i * SZ_2M) as u64, SZ_4K, 1)).collect(),
+            calls: (0..SCATTERED)
+                .map(|i| (base + i * SZ_2M, (base + i * SZ_2M) as u64, SZ_4K, 1))
+                .collect(),
             units: SCATTERED as u64,
             unit: "page",
             kernel_c: (Some(1500.0), Some(100.0)),
@@ -78,7 +90,10 @@ fn workloads() -> Vec<Workload> {
 }
 
 fn tables_needed(w: &Workload) -> usize {
-    w.calls.iter().map(|&(iova, _, pgsize, n)| ReservedPtPool::pages_needed(iova as u64, (pgsize * n) as u64)).sum()
+    w.calls
+        .iter()
+        .map(|&(iova, _, pgsize, n)| ReservedPtPool::pages_needed(iova as u64, (pgsize * n) as u64))
+        .sum()
 }
 
 type Ours = ArmLpaeS1<ReservedPtPool, NoFlush>;
@@ -88,7 +103,9 @@ fn fresh_table(ram: &Arc<Ram>, w: &Workload) -> Ours {
     pool.reserve(1).unwrap();
     let mut pt = ArmLpaeS1::new(ram.clone(), Config::PANTHOR_RK3588, pool, NoFlush).unwrap();
     // Worst case per call; shared tables make the real need smaller. Not timed.
-    pt.alloc_mut().reserve(tables_needed(w).min(200_000)).unwrap();
+    pt.alloc_mut()
+        .reserve(tables_needed(w).min(200_000))
+        .unwrap();
     pt
 }
 
@@ -138,7 +155,8 @@ fn peer_map(m: &mut IdMap<El1And0>, w: &Workload, flags: El1Attributes) {
         }
     }
     for (start, end) in ranges {
-        m.map_range_with_constraints(&MemoryRegion::new(start, end), flags, c).expect("peer map");
+        m.map_range_with_constraints(&MemoryRegion::new(start, end), flags, c)
+            .expect("peer map");
     }
 }
 
@@ -159,7 +177,9 @@ fn bench(c: &mut Criterion) {
     let ram = Arc::new(Ram::new(RamConfig::default()).unwrap());
     for w in workloads() {
         let mut g = c.benchmark_group(format!("io_pgtable/{}", w.name));
-        g.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(2));
         g.throughput(Throughput::Elements(w.units));
         g.bench_function(BenchmarkId::new("map", "tyr"), |b| {
             b.iter_custom(|iters| timed(iters, || fresh_table(&ram, &w), |pt| our_map(pt, &w)))
@@ -189,7 +209,11 @@ fn bench(c: &mut Criterion) {
 
 /// Mean ns per iteration of one benchmark, from criterion's own estimates.
 fn mean_ns(root: &Path, group: &str, func: &str, param: &str) -> Option<f64> {
-    let p = root.join(group.replace('/', "_")).join(func).join(param).join("new/estimates.json");
+    let p = root
+        .join(group.replace('/', "_"))
+        .join(func)
+        .join(param)
+        .join("new/estimates.json");
     let s = std::fs::read_to_string(p).ok()?;
     let i = s.find("\"mean\"")?;
     let rest = &s[i..];
@@ -203,7 +227,9 @@ fn report() {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
         .join("criterion");
     record_reset();
-    println!("\nio_pgtable: ns per unit (mean), ours vs aarch64-paging in this run, and the kernel's C");
+    println!(
+        "\nio_pgtable: ns per unit (mean), ours vs aarch64-paging in this run, and the kernel's C"
+    );
     println!(
         "{:<16} {:<6} {:>5} {:>12} {:>12} {:>10} {:>10} {:>10}",
         "workload", "op", "unit", "tyr", "aarch64-pg", "peer/tyr", "kernel-C", "C/tyr"
@@ -245,11 +271,27 @@ fn main() {
 
 /// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/io_pgtable.jsonl` (nothing when the variable is unset):
 /// `x` is the row's position on a plot's x axis (live VAs), `ours`/`peer` the figures of this run.
-fn record(workload: &str, op: &str, unit: &str, x: Option<f64>, ours: f64, peer: f64, peer_name: &str) {
+fn record(
+    workload: &str,
+    op: &str,
+    unit: &str,
+    x: Option<f64>,
+    ours: f64,
+    peer: f64,
+    peer_name: &str,
+) {
     use std::io::Write as _;
-    let Some(dir) = std::env::var_os("TYR_BENCH_OUT") else { return };
+    let Some(dir) = std::env::var_os("TYR_BENCH_OUT") else {
+        return;
+    };
     let _ = std::fs::create_dir_all(&dir);
-    let num = |v: f64| if v.is_finite() { format!("{v}") } else { "null".to_string() };
+    let num = |v: f64| {
+        if v.is_finite() {
+            format!("{v}")
+        } else {
+            "null".to_string()
+        }
+    };
     let line = format!(
         "{{\"bench\":\"io_pgtable\",\"workload\":{workload:?},\"op\":{op:?},\"unit\":{unit:?},\"x\":{},\"ours\":{},\"peer\":{},\"peer_name\":{peer_name:?}}}\n",
         x.map_or("null".to_string(), num),
@@ -257,7 +299,11 @@ fn record(workload: &str, op: &str, unit: &str, x: Option<f64>, ours: f64, peer:
         num(peer)
     );
     let path = std::path::Path::new(&dir).join("io_pgtable.jsonl");
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
         let _ = f.write_all(line.as_bytes());
     }
 }

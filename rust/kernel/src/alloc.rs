@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Fallible allocation with fault injection (`rust/kernel/alloc/` and the kernel's `failslab`/`fail_page_alloc`).
 //!
 //! Every allocation `kernel` makes on behalf of a driver goes through this module ([`try_box`], [`try_arc`],
@@ -42,7 +43,9 @@ impl std::error::Error for AllocError {}
 /// collection that grows).
 #[inline]
 pub fn check() -> Result<(), AllocError> {
-    fault::should_fail().then_some(()).map_or(Ok(()), |()| Err(AllocError))
+    fault::should_fail()
+        .then_some(())
+        .map_or(Ok(()), |()| Err(AllocError))
 }
 
 /// `Box::new`, fallible.
@@ -157,7 +160,11 @@ pub mod fault {
 
     impl FaultGuard {
         fn arm(mode: Mode) -> Self {
-            let g = FaultGuard { mode: MODE.get(), seen: SEEN.get(), failed: FAILED.get() };
+            let g = FaultGuard {
+                mode: MODE.get(),
+                seen: SEEN.get(),
+                failed: FAILED.get(),
+            };
             MODE.set(mode);
             SEEN.set(0);
             FAILED.set(0);
@@ -200,7 +207,10 @@ pub mod fault {
 
     /// Makes each allocation point fail with probability `1/one_in` (deterministic for a `seed`).
     pub fn fail_random(one_in: u64, seed: u64) -> FaultGuard {
-        FaultGuard::arm(Mode::Random { one_in: one_in.max(1), state: seed | 1 })
+        FaultGuard::arm(Mode::Random {
+            one_in: one_in.max(1),
+            state: seed | 1,
+        })
     }
 
     /// A section of code that must not allocate (the fence-signalling critical path). Allocation points reached

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Kernel objects that user space holds as real file descriptors of this process (`anon_inode_getfile`): sync_files
 //! and syncobj files.
 //!
@@ -67,7 +68,9 @@ pub(crate) fn held_keys(own: impl Fn(RawFd) -> bool) -> Option<Vec<FileKey>> {
     let dir = fs::read_dir("/proc/self/fd").ok()?;
     let mut held = Vec::new();
     for e in dir.flatten() {
-        let Some(fd) = e.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()) else { continue };
+        let Some(fd) = e.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()) else {
+            continue;
+        };
         if own(fd) {
             continue;
         }
@@ -104,7 +107,10 @@ fn make_readable(writer: &OwnedFd) {
     // SAFETY: writes one byte from a live local to a descriptor the entry owns.
     let r = unsafe { libc::write(writer.as_raw_fd(), (&byte as *const u8).cast(), 1) };
     if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EPIPE) {
-        let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let zero = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // SAFETY: takes the SIGPIPE this write left pending on this thread (blocked above), without waiting.
         unsafe { libc::sigtimedwait(pipe_set.as_ptr(), core::ptr::null_mut(), &zero) };
     }
@@ -116,7 +122,11 @@ fn make_readable(writer: &OwnedFd) {
 
 /// Whether some descriptor still refers to the pipe whose write end is `writer` (no reader left: `POLLERR`).
 fn has_readers(writer: &OwnedFd) -> bool {
-    let mut p = libc::pollfd { fd: writer.as_raw_fd(), events: libc::POLLOUT, revents: 0 };
+    let mut p = libc::pollfd {
+        fd: writer.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
     // SAFETY: one valid pollfd, zero timeout.
     let n = unsafe { libc::poll(&mut p, 1, 0) };
     !(n == 1 && p.revents & libc::POLLERR != 0)
@@ -159,7 +169,12 @@ fn registry() -> MutexGuard<'static, Option<Registry>> {
             r.pid = pid;
             LIVE.store(0, Ordering::Relaxed);
         }
-        None => *g = Some(Registry { pid, entries: Vec::new() }),
+        None => {
+            *g = Some(Registry {
+                pid,
+                entries: Vec::new(),
+            })
+        }
     }
     g
 }
@@ -168,7 +183,12 @@ fn registry() -> MutexGuard<'static, Option<Registry>> {
 fn entries<'a>(g: &'a mut MutexGuard<'static, Option<Registry>>) -> &'a mut Vec<Entry> {
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() };
-    &mut g.get_or_insert_with(|| Registry { pid, entries: Vec::new() }).entries
+    &mut g
+        .get_or_insert_with(|| Registry {
+            pid,
+            entries: Vec::new(),
+        })
+        .entries
 }
 
 /// Releases the files no descriptor refers to any more.
@@ -215,7 +235,12 @@ pub(crate) fn install(obj: AnonObject, fence: Option<&DmaFence>) -> Result<RawFd
         }
         None => make_readable(&writer),
     }
-    entries.push(Entry { key, writer, obj, callback });
+    entries.push(Entry {
+        key,
+        writer,
+        obj,
+        callback,
+    });
     LIVE.store(entries.len(), Ordering::Relaxed);
     Ok(reader.into_raw_fd())
 }
@@ -227,7 +252,10 @@ pub fn lookup(fd: RawFd) -> Option<AnonObject> {
     }
     let key = key_of(fd)?;
     let mut g = registry();
-    entries(&mut g).iter().find(|e| e.key == key).map(|e| e.obj.clone())
+    entries(&mut g)
+        .iter()
+        .find(|e| e.key == key)
+        .map(|e| e.obj.clone())
 }
 
 /// Number of live files (after releasing those no descriptor refers to), for tests and checkers.
@@ -238,7 +266,10 @@ pub fn live() -> usize {
     entries.len()
 }
 
-type ForkGuards = (MutexGuard<'static, Option<Registry>>, MutexGuard<'static, Option<crate::dma_buf::Registry>>);
+type ForkGuards = (
+    MutexGuard<'static, Option<Registry>>,
+    MutexGuard<'static, Option<crate::dma_buf::Registry>>,
+);
 
 thread_local! {
     /// The registry locks held by the forking thread between [`fork_prepare`] and [`fork_parent`]/[`fork_child`].
@@ -274,7 +305,11 @@ mod tests {
     }
 
     fn readable(fd: RawFd) -> bool {
-        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd, zero timeout.
         let n = unsafe { libc::poll(&mut p, 1, 0) };
         n == 1 && p.revents & libc::POLLIN != 0
@@ -286,7 +321,10 @@ mod tests {
         let fd = install(AnonObject::Syncobj(obj.clone()), None).unwrap();
         // SAFETY: dup of a descriptor the test owns.
         let fd2 = unsafe { libc::dup(fd) };
-        assert!(readable(fd), "a syncobj file polls readable, as upstream's default mask");
+        assert!(
+            readable(fd),
+            "a syncobj file polls readable, as upstream's default mask"
+        );
         // SAFETY: fcntl F_GETFD on an open descriptor.
         assert!(unsafe { libc::fcntl(fd, libc::F_GETFD) } & libc::FD_CLOEXEC != 0);
         match lookup(fd2) {
@@ -298,7 +336,11 @@ mod tests {
         assert!(lookup(fd2).is_some(), "still held by the dup");
         close(fd2);
         let _ = live();
-        assert_eq!(Arc::strong_count(&obj), 1, "the file's reference went with the last descriptor");
+        assert_eq!(
+            Arc::strong_count(&obj),
+            1,
+            "the file's reference went with the last descriptor"
+        );
     }
 
     #[test]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The sync_file side of dma-bufs (`drivers/dma-buf/dma-buf.c`): `DMA_BUF_IOCTL_EXPORT_SYNC_FILE`,
 //! `DMA_BUF_IOCTL_IMPORT_SYNC_FILE`, `DMA_BUF_IOCTL_SYNC` and `DMA_BUF_SET_NAME` on the dma-buf descriptors PRIME
 //! hands out ([`crate::drm::prime`]).
@@ -108,7 +109,12 @@ fn registry() -> MutexGuard<'static, Option<Registry>> {
             r.pid = pid;
             LIVE.store(0, Ordering::Relaxed);
         }
-        None => *g = Some(Registry { pid, bufs: Vec::new() }),
+        None => {
+            *g = Some(Registry {
+                pid,
+                bufs: Vec::new(),
+            })
+        }
     }
     g
 }
@@ -128,7 +134,11 @@ impl Drop for Registration {
 
 /// Registers the dma-buf whose file is `key`, over `resv`.
 pub fn register(key: FileKey, resv: &Arc<DmaResv>) -> Result<Registration> {
-    let buf = crate::alloc::try_arc(DmaBuf { key, resv: Arc::downgrade(resv), name: Mutex::new([0; 32]) })?;
+    let buf = crate::alloc::try_arc(DmaBuf {
+        key,
+        resv: Arc::downgrade(resv),
+        name: Mutex::new([0; 32]),
+    })?;
     let mut g = registry();
     let r = g.as_mut().ok_or(EINVAL)?;
     crate::alloc::try_push(&mut r.bufs, buf)?;
@@ -174,7 +184,9 @@ fn singleton(resv: &DmaResv, usage: DmaResvUsage) -> Result<Option<(DmaFence, Ve
 /// `dma_buf_export_sync_file`: `EFAULT`, `EINVAL` for flags beyond `RW` or neither; a sync_file of the fences a
 /// reader (`READ`) or writer (`WRITE`) would wait for, a signalled stub when there are none.
 fn export_sync_file(buf: &DmaBuf, arg: UserPtr) -> Result {
-    let mut a: dma_buf_sync_file = UserSlice::new(arg, size_of::<dma_buf_sync_file>()).reader().read()?;
+    let mut a: dma_buf_sync_file = UserSlice::new(arg, size_of::<dma_buf_sync_file>())
+        .reader()
+        .read()?;
     if a.flags & !DMA_BUF_SYNC_RW != 0 || a.flags & DMA_BUF_SYNC_RW == 0 {
         return Err(EINVAL);
     }
@@ -188,7 +200,10 @@ fn export_sync_file(buf: &DmaBuf, arg: UserPtr) -> Result {
         }
     };
     a.fd = fd;
-    if let Err(e) = UserSlice::new(arg, size_of::<dma_buf_sync_file>()).writer().write(&a) {
+    if let Err(e) = UserSlice::new(arg, size_of::<dma_buf_sync_file>())
+        .writer()
+        .write(&a)
+    {
         // SAFETY: the descriptor was made above and never handed out (upstream installs it after the copy).
         unsafe { libc::close(fd) };
         return Err(e);
@@ -199,12 +214,18 @@ fn export_sync_file(buf: &DmaBuf, arg: UserPtr) -> Result {
 /// `dma_buf_import_sync_file`: `EFAULT`, `EINVAL` for flags beyond `RW` or neither, `EINVAL` if `fd` is not a
 /// sync_file; each of its fences joins the resv as a writer (`WRITE`) or reader, all or none.
 fn import_sync_file(buf: &DmaBuf, arg: UserPtr) -> Result {
-    let a: dma_buf_sync_file = UserSlice::new(arg, size_of::<dma_buf_sync_file>()).reader().read()?;
+    let a: dma_buf_sync_file = UserSlice::new(arg, size_of::<dma_buf_sync_file>())
+        .reader()
+        .read()?;
     if a.flags & !DMA_BUF_SYNC_RW != 0 || a.flags & DMA_BUF_SYNC_RW == 0 {
         return Err(EINVAL);
     }
     let file = SyncFile::from_fd(a.fd).ok_or(EINVAL)?;
-    let usage = if a.flags & DMA_BUF_SYNC_WRITE != 0 { DmaResvUsage::Write } else { DmaResvUsage::Read };
+    let usage = if a.flags & DMA_BUF_SYNC_WRITE != 0 {
+        DmaResvUsage::Write
+    } else {
+        DmaResvUsage::Read
+    };
     let resv = buf.resv.upgrade().ok_or(EINVAL)?;
     let fences = file.fences();
     if fences.is_empty() {
@@ -221,7 +242,9 @@ fn import_sync_file(buf: &DmaBuf, arg: UserPtr) -> Result {
 /// `DMA_BUF_IOCTL_SYNC`: `EFAULT`; `EINVAL` for unknown flags or neither READ nor WRITE. CPU access needs no cache
 /// maintenance here, so the rest is a no-op.
 fn sync(arg: UserPtr) -> Result {
-    let s: dma_buf_sync = UserSlice::new(arg, size_of::<dma_buf_sync>()).reader().read()?;
+    let s: dma_buf_sync = UserSlice::new(arg, size_of::<dma_buf_sync>())
+        .reader()
+        .read()?;
     if s.flags & !(u64::from(DMA_BUF_SYNC_RW) | DMA_BUF_SYNC_END) != 0 {
         return Err(EINVAL);
     }
@@ -237,7 +260,9 @@ fn set_name(buf: &DmaBuf, arg: UserPtr) -> Result {
     let mut name = [0u8; DMA_BUF_NAME_LEN];
     for (i, slot) in name.iter_mut().enumerate() {
         let mut b = [0u8; 1];
-        UserSlice::new(UserPtr(arg.0.checked_add(i).ok_or(EFAULT)?), 1).reader().read_slice(&mut b)?;
+        UserSlice::new(UserPtr(arg.0.checked_add(i).ok_or(EFAULT)?), 1)
+            .reader()
+            .read_slice(&mut b)?;
         if b[0] == 0 {
             *buf.name.lock().unwrap_or_else(|e| e.into_inner()) = name;
             return Ok(());

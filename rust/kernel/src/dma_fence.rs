@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! DMA fences (`drivers/dma-buf/dma-fence.c`): a one-shot completion signal that jobs, resvs and syncobjs share.
 //!
 //! A fence is signalled exactly once (a second [`DmaFence::signal`] is `EINVAL`, as `dma_fence_signal` returns for an
@@ -53,13 +54,25 @@ pub struct FenceNames {
 
 impl FenceNames {
     /// The names of fences made with [`DmaFence::new`]: the driver's job and VM_BIND fences.
-    pub const DRIVER: FenceNames = FenceNames { driver: "tyr", timeline: "tyr" };
+    pub const DRIVER: FenceNames = FenceNames {
+        driver: "tyr",
+        timeline: "tyr",
+    };
     /// `dma_fence_stub_ops` (`dma_fence_get_stub`, `dma_fence_allocate_private_stub`).
-    pub const STUB: FenceNames = FenceNames { driver: "stub", timeline: "stub" };
+    pub const STUB: FenceNames = FenceNames {
+        driver: "stub",
+        timeline: "stub",
+    };
     /// `dma_fence_array_ops`.
-    pub const ARRAY: FenceNames = FenceNames { driver: "dma_fence_array", timeline: "unbound" };
+    pub const ARRAY: FenceNames = FenceNames {
+        driver: "dma_fence_array",
+        timeline: "unbound",
+    };
     /// `dma_fence_chain_ops`.
-    pub const CHAIN: FenceNames = FenceNames { driver: "dma_fence_chain", timeline: "unbound" };
+    pub const CHAIN: FenceNames = FenceNames {
+        driver: "dma_fence_chain",
+        timeline: "unbound",
+    };
 }
 
 /// A reference to a DMA fence; clones share the fence (`dma_fence_get`).
@@ -68,7 +81,13 @@ pub struct DmaFence(Arc<Inner>);
 
 impl core::fmt::Debug for DmaFence {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "DmaFence({}:{}, signalled={})", self.0.context, self.0.seqno, self.is_signaled())
+        write!(
+            f,
+            "DmaFence({}:{}, signalled={})",
+            self.0.context,
+            self.0.seqno,
+            self.is_signaled()
+        )
     }
 }
 
@@ -177,7 +196,10 @@ impl DmaFence {
 
     /// Adds a callback run when the fence signals (`dma_fence_add_callback`). The allocation happens here, outside
     /// the signalling path. `ENOENT` if the fence has already signalled (the callback is not run), as the kernel's.
-    pub fn add_callback(&self, cb: impl FnOnce(Option<Error>) + Send + 'static) -> Result<CallbackId> {
+    pub fn add_callback(
+        &self,
+        cb: impl FnOnce(Option<Error>) + Send + 'static,
+    ) -> Result<CallbackId> {
         let cb: FenceCallback = alloc::try_box(cb)?;
         let mut st = self.state();
         if st.signalled {
@@ -215,7 +237,12 @@ impl DmaFence {
                 },
                 None => Duration::from_secs(3600),
             };
-            st = self.0.cond.wait_timeout(st, left).unwrap_or_else(|e| e.into_inner()).0;
+            st = self
+                .0
+                .cond
+                .wait_timeout(st, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         Ok(())
     }
@@ -276,7 +303,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(not(debug_assertions), ignore = "the lock check is compiled in debug builds only")]
+    #[cfg_attr(
+        not(debug_assertions),
+        ignore = "the lock check is compiled in debug builds only"
+    )]
     fn a_callback_that_takes_a_resv_lock_is_caught() {
         let f = DmaFence::new(1, 1).unwrap();
         let resv = crate::dma_resv::DmaResv::new().unwrap();
@@ -284,7 +314,10 @@ mod tests {
         f.add_callback(move |_| drop(resv.lock())).unwrap();
         f.signal().unwrap();
         assert_eq!(crate::sync::lockdep::violations(), before + 1);
-        assert_eq!(crate::sync::lockdep::last_violation(), Some("reservation_ww_class_mutex"));
+        assert_eq!(
+            crate::sync::lockdep::last_violation(),
+            Some("reservation_ww_class_mutex")
+        );
     }
 
     #[test]

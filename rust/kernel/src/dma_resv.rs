@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Reservation objects (`drivers/dma-buf/dma-resv.c`) and multi-object locking (`drivers/gpu/drm/drm_exec.c`).
 //!
 //! A [`DmaResv`] is a ww-mutex over a list of fences, each with a [`DmaResvUsage`]. Several resvs are locked together
@@ -47,7 +48,11 @@ impl ResvFences {
     /// instead of taking a slot, as in the kernel. `ENOSPC` if no slot was reserved (a driver bug in the kernel,
     /// where it is a `WARN`).
     pub fn add(&mut self, fence: &DmaFence, usage: DmaResvUsage) -> Result {
-        if let Some(slot) = self.fences.iter_mut().find(|(f, _)| f.context() == fence.context()) {
+        if let Some(slot) = self
+            .fences
+            .iter_mut()
+            .find(|(f, _)| f.context() == fence.context())
+        {
             *slot = (fence.clone(), usage.min(slot.1));
             return Ok(());
         }
@@ -61,7 +66,10 @@ impl ResvFences {
 
     /// Fences whose usage is at least as strong as `usage` (`dma_resv_for_each_fence`), unsignalled or not.
     pub fn iter(&self, usage: DmaResvUsage) -> impl Iterator<Item = &DmaFence> {
-        self.fences.iter().filter(move |(_, u)| *u <= usage).map(|(f, _)| f)
+        self.fences
+            .iter()
+            .filter(move |(_, u)| *u <= usage)
+            .map(|(f, _)| f)
     }
 
     /// Whether every fence of at least `usage` has signalled (`dma_resv_test_signaled`).
@@ -94,12 +102,17 @@ pub struct DmaResv {
 impl DmaResv {
     /// A new resv, fallibly allocated.
     pub fn new() -> Result<Arc<Self>> {
-        Ok(alloc::try_arc(DmaResv { lock: WwMutex::with_class(ResvFences::default(), &RESV_CLASS) })?)
+        Ok(alloc::try_arc(DmaResv {
+            lock: WwMutex::with_class(ResvFences::default(), &RESV_CLASS),
+        })?)
     }
 
     /// Locks without an acquire context (`dma_resv_lock(obj, NULL)`).
     pub fn lock(&self) -> ResvGuard<'_> {
-        ResvGuard { resv: self, guard: self.lock.lock() }
+        ResvGuard {
+            resv: self,
+            guard: self.lock.lock(),
+        }
     }
 
     /// Whether anybody holds the lock.
@@ -204,7 +217,12 @@ impl Default for Exec {
 impl Exec {
     /// A new, empty transaction (`drm_exec_init`).
     pub fn new() -> Self {
-        Exec { ctx: WwAcquireCtx::new(), locked: Vec::new(), contended: None, retries: 0 }
+        Exec {
+            ctx: WwAcquireCtx::new(),
+            locked: Vec::new(),
+            contended: None,
+            retries: 0,
+        }
     }
 
     /// Locks `resv` in this transaction (`drm_exec_lock_obj`). Locking one already held is a no-op. On `EDEADLK` every
@@ -347,8 +365,12 @@ mod tests {
         let ctx = DmaFence::context_alloc();
         let mut g = r.lock();
         g.fences().reserve(1).unwrap();
-        g.fences().add(&DmaFence::new(ctx, 1).unwrap(), DmaResvUsage::Read).unwrap();
-        g.fences().add(&DmaFence::new(ctx, 2).unwrap(), DmaResvUsage::Read).unwrap();
+        g.fences()
+            .add(&DmaFence::new(ctx, 1).unwrap(), DmaResvUsage::Read)
+            .unwrap();
+        g.fences()
+            .add(&DmaFence::new(ctx, 2).unwrap(), DmaResvUsage::Read)
+            .unwrap();
         assert_eq!(g.fences().len(), 1);
     }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Kernel errors: a negative errno, as the kernel's `kernel::error::Error` carries it.
 //!
 //! Functions that can fail return [`Result`]; at the uAPI edge the errno is what the caller of an ioctl sees. The

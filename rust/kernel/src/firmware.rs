@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Firmware loading (`kernel::firmware`, `request_firmware` in `drivers/base/firmware_loader/`).
 //!
 //! On a real system the loader looks the name up under `/lib/firmware`. Here the platform plays that role: the board
@@ -36,14 +37,20 @@ impl Firmware {
 
 impl core::fmt::Debug for Firmware {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Firmware").field("name", &self.name).field("size", &self.data.len()).finish()
+        f.debug_struct("Firmware")
+            .field("name", &self.name)
+            .field("size", &self.data.len())
+            .finish()
     }
 }
 
 /// Loads the firmware `name` for `dev` (`request_firmware`); `ENOENT` when no such image is installed.
 pub fn request_firmware(dev: &platform::Device, name: &str) -> Result<Firmware> {
     let data = dev.firmware_blob(name).ok_or(ENOENT)?;
-    Ok(Firmware { name: name.to_string(), data })
+    Ok(Firmware {
+        name: name.to_string(),
+        data,
+    })
 }
 
 #[cfg(test)]
@@ -61,14 +68,20 @@ mod tests {
         let mut dev = device();
         dev.add_firmware("vendor/fw.bin", vec![1, 2, 3]);
         let fw = request_firmware(&dev, "vendor/fw.bin").unwrap();
-        assert_eq!((fw.name(), fw.data(), fw.size()), ("vendor/fw.bin", &[1u8, 2, 3][..], 3));
+        assert_eq!(
+            (fw.name(), fw.data(), fw.size()),
+            ("vendor/fw.bin", &[1u8, 2, 3][..], 3)
+        );
     }
 
     #[test]
     fn a_missing_image_is_enoent() {
         let mut dev = device();
         dev.add_firmware("vendor/fw.bin", vec![1]);
-        assert_eq!(request_firmware(&dev, "vendor/other.bin").err(), Some(ENOENT));
+        assert_eq!(
+            request_firmware(&dev, "vendor/other.bin").err(),
+            Some(ENOENT)
+        );
     }
 
     #[test]

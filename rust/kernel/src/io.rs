@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Memory-mapped I/O (`kernel::io`): how a driver reaches its device's registers.
 //!
 //! The platform provides an [`MmioBus`] (on the modelled RK3588, the board's interconnect); a driver maps a
@@ -92,7 +93,13 @@ impl IoMem {
 
     /// `readl_poll_timeout`: reads `off` until `cond` holds, sleeping `sleep` between reads, for at most `timeout`.
     /// Returns the last value read, or `ETIMEDOUT` (after one last read, as the kernel macro does).
-    pub fn poll32(&self, off: usize, cond: impl Fn(u32) -> bool, sleep: Duration, timeout: Duration) -> Result<u32> {
+    pub fn poll32(
+        &self,
+        off: usize,
+        cond: impl Fn(u32) -> bool,
+        sleep: Duration,
+        timeout: Duration,
+    ) -> Result<u32> {
         let deadline = Instant::now() + timeout;
         loop {
             let v = self.read32(off)?;
@@ -166,8 +173,14 @@ mod tests {
         let io = IoMem::new(Arc::new(FakeBus::default()), 0x1f00, 0x200).unwrap();
         assert_eq!(io.read32(0x100), Err(EIO));
         let t = Duration::from_millis(2);
-        assert_eq!(io.poll32(0, |v| v == 1, Duration::from_micros(100), t), Err(ETIMEDOUT));
+        assert_eq!(
+            io.poll32(0, |v| v == 1, Duration::from_micros(100), t),
+            Err(ETIMEDOUT)
+        );
         io.write32(0, 1).unwrap();
-        assert_eq!(io.poll32(0, |v| v == 1, Duration::from_micros(100), t), Ok(1));
+        assert_eq!(
+            io.poll32(0, |v| v == 1, Duration::from_micros(100), t),
+            Ok(1)
+        );
     }
 }

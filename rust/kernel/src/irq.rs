@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Interrupts (`kernel::irq`): level-triggered lines and threaded handlers.
 //!
 //! The platform provides [`IrqLine`]s (on the modelled board, the Mali's job, mmu and gpu lines, asserted while the
@@ -62,7 +63,10 @@ impl Registration {
                 }
             })
             .map_err(|_| ENOMEM)?;
-        Ok(Self { stop, thread: Some(thread) })
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
     }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The kernel services Tyr builds on, rendered in userspace.
 //!
 //! Each module mirrors the Linux kernel's Rust abstraction (or the C subsystem under it) of the same name, with the same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Platform devices (`kernel::platform`): a device described by the board, with its register windows and IRQ lines.
 //!
 //! On the modelled RK3588 the board glue (`rk3588-platform`) plays the device tree: it builds the `gpu@fb000000`
@@ -45,7 +46,14 @@ impl Device {
         irqs: Vec<(String, Arc<dyn IrqLine>)>,
         ram: Arc<Ram>,
     ) -> Self {
-        Self { name: name.into(), compatible, mem, irqs, ram, firmware: Vec::new() }
+        Self {
+            name: name.into(),
+            compatible,
+            mem,
+            irqs,
+            ram,
+            firmware: Vec::new(),
+        }
     }
 
     /// The device name.
@@ -66,7 +74,11 @@ impl Device {
 
     /// The IRQ line named `name` (`platform_get_irq_byname`); `ENXIO` if there is none.
     pub fn irq_by_name(&self, name: &str) -> Result<Arc<dyn IrqLine>> {
-        self.irqs.iter().find(|(n, _)| n == name).map(|(_, l)| l.clone()).ok_or(ENXIO)
+        self.irqs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, l)| l.clone())
+            .ok_or(ENXIO)
     }
 
     /// The system RAM the device reaches by DMA.
@@ -91,7 +103,10 @@ impl Device {
 
     /// The firmware image installed under `name`, for [`crate::firmware::request_firmware`].
     pub(crate) fn firmware_blob(&self, name: &str) -> Option<Arc<[u8]>> {
-        self.firmware.iter().find(|(n, _)| n == name).map(|(_, d)| d.clone())
+        self.firmware
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d.clone())
     }
 
     /// `ENODEV` unless the device is compatible with one of `ids` (`of_match_table`).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The software sync timeline (`drivers/dma-buf/sw_sync.c`, debugfs `sync/sw_sync`): a test device whose opener
 //! creates fences at chosen points of a 32-bit timeline and signals them by advancing it. Test suites (IGT's
 //! `sw_sync`, `syncobj_wait`, `syncobj_timeline`, `syncobj_eventfd`) use it as a fence producer they control.
@@ -90,8 +91,14 @@ impl SwSyncTimeline {
         let timeline = intern(name)?;
         Ok(SwSyncTimeline {
             context: DmaFence::context_alloc(),
-            names: FenceNames { driver: DRIVER_NAME, timeline },
-            state: Mutex::new(State { value: 0, pending: Vec::new() }),
+            names: FenceNames {
+                driver: DRIVER_NAME,
+                timeline,
+            },
+            state: Mutex::new(State {
+                value: 0,
+                pending: Vec::new(),
+            }),
         })
     }
 
@@ -203,7 +210,10 @@ mod tests {
         let t = tl();
         let f3 = t.create_fence(3).unwrap();
         let f1 = t.create_fence(1).unwrap();
-        assert!(t.create_fence(3).unwrap().ptr_eq(&f3), "a pending point's fence is shared");
+        assert!(
+            t.create_fence(3).unwrap().ptr_eq(&f3),
+            "a pending point's fence is shared"
+        );
         assert_eq!(t.pending(), 2);
         t.inc(1);
         assert!(f1.is_signaled() && !f3.is_signaled());
@@ -213,8 +223,17 @@ mod tests {
         assert!(f3.is_signaled());
         assert_eq!((t.value(), t.pending()), (3, 0));
         let past = t.create_fence(2).unwrap();
-        assert!(past.is_signaled() && t.pending() == 0, "a passed point is signalled at once");
-        assert_eq!(past.names(), FenceNames { driver: "sw_sync", timeline: "test" });
+        assert!(
+            past.is_signaled() && t.pending() == 0,
+            "a passed point is signalled at once"
+        );
+        assert_eq!(
+            past.names(),
+            FenceNames {
+                driver: "sw_sync",
+                timeline: "test"
+            }
+        );
         assert_eq!(past.seqno(), 2);
         assert_eq!(past.context(), f3.context(), "one context per timeline");
     }
@@ -223,7 +242,10 @@ mod tests {
     fn seqnos_compare_on_a_wrapping_32_bit_timeline() {
         assert!(is_later(1, 0) && !is_later(0, 0) && !is_later(0, 1));
         assert!(is_later(0, u32::MAX), "0 comes after 0xffffffff");
-        assert!(!is_later(0x8000_0001, 0), "more than INT_MAX ahead reads as behind");
+        assert!(
+            !is_later(0x8000_0001, 0),
+            "more than INT_MAX ahead reads as behind"
+        );
         let t = tl();
         t.inc(u32::MAX - 1);
         let f = t.create_fence(1).unwrap();
@@ -243,24 +265,39 @@ mod tests {
         t.inc(1);
         drop(t);
         assert_eq!((done.is_signaled(), done.error()), (true, None));
-        assert_eq!((pending.is_signaled(), pending.error()), (true, Some(ENOENT)));
+        assert_eq!(
+            (pending.is_signaled(), pending.error()),
+            (true, Some(ENOENT))
+        );
     }
 
     #[test]
     fn ioctls_create_sync_files_and_reject_unknown_commands() {
         let t = tl();
-        let mut d = sw_sync_create_fence_data { value: 2, ..Default::default() };
-        t.ioctl(SW_SYNC_IOC_CREATE_FENCE, UserPtr(&mut d as *mut _ as usize)).unwrap();
+        let mut d = sw_sync_create_fence_data {
+            value: 2,
+            ..Default::default()
+        };
+        t.ioctl(SW_SYNC_IOC_CREATE_FENCE, UserPtr(&mut d as *mut _ as usize))
+            .unwrap();
         assert!(d.fence >= 0);
         let f = SyncFile::get_fence(d.fence).expect("a sync_file");
         assert_eq!(f.seqno(), 2);
         let inc = 2u32;
-        t.ioctl(SW_SYNC_IOC_INC, UserPtr(&inc as *const _ as usize)).unwrap();
+        t.ioctl(SW_SYNC_IOC_INC, UserPtr(&inc as *const _ as usize))
+            .unwrap();
         assert!(f.is_signaled());
         assert_eq!(t.ioctl(SW_SYNC_IOC_INC, UserPtr(8)), Err(EFAULT));
         assert_eq!(t.ioctl(SW_SYNC_IOC_CREATE_FENCE, UserPtr(8)), Err(EFAULT));
-        assert_eq!(t.ioctl(SW_SYNC_IOC_INC & !0xff | 7, UserPtr(0)), Err(ENOTTY));
-        assert_eq!(t.ioctl(SW_SYNC_IOC_INC + (1 << 16), UserPtr(0)), Err(ENOTTY), "the size is part of the command");
+        assert_eq!(
+            t.ioctl(SW_SYNC_IOC_INC & !0xff | 7, UserPtr(0)),
+            Err(ENOTTY)
+        );
+        assert_eq!(
+            t.ioctl(SW_SYNC_IOC_INC + (1 << 16), UserPtr(0)),
+            Err(ENOTTY),
+            "the size is part of the command"
+        );
         close(d.fence);
     }
 
@@ -269,7 +306,8 @@ mod tests {
         let t = tl();
         let f = t.create_fence(0x7fff_fff0).unwrap();
         let inc = u32::MAX;
-        t.ioctl(SW_SYNC_IOC_INC, UserPtr(&inc as *const _ as usize)).unwrap();
+        t.ioctl(SW_SYNC_IOC_INC, UserPtr(&inc as *const _ as usize))
+            .unwrap();
         assert!(f.is_signaled(), "the first INT_MAX step passes it");
         assert_eq!(t.value(), u32::MAX);
     }

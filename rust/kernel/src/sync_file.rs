@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Sync files (`drivers/dma-buf/sync_file.c`): a fence handed to user space as a file descriptor that polls
 //! readable once the fence signals, with the `SYNC_IOC_*` ioctls of `include/uapi/linux/sync_file.h`.
 //!
@@ -78,9 +79,28 @@ pub struct sync_set_deadline {
 }
 
 crate::impl_uapi_pod!(
-    sync_merge_data { name, fd2, fence, flags, pad },
-    sync_fence_info { obj_name, driver_name, status, flags, timestamp_ns },
-    sync_file_info { name, status, flags, num_fences, pad, sync_fence_info },
+    sync_merge_data {
+        name,
+        fd2,
+        fence,
+        flags,
+        pad
+    },
+    sync_fence_info {
+        obj_name,
+        driver_name,
+        status,
+        flags,
+        timestamp_ns
+    },
+    sync_file_info {
+        name,
+        status,
+        flags,
+        num_fences,
+        pad,
+        sync_fence_info
+    },
     sync_set_deadline { deadline_ns, pad },
 );
 
@@ -108,7 +128,11 @@ pub struct SyncFile {
 
 impl SyncFile {
     fn new(fence: DmaFence, fences: Vec<DmaFence>, user_name: [u8; 32]) -> Result<Arc<Self>> {
-        Ok(alloc::try_arc(SyncFile { fence, fences, user_name })?)
+        Ok(alloc::try_arc(SyncFile {
+            fence,
+            fences,
+            user_name,
+        })?)
     }
 
     /// `sync_file_create` and `fd_install`: a new sync_file holding `fence`, as a close-on-exec descriptor.
@@ -158,7 +182,13 @@ impl SyncFile {
             return self.user_name;
         }
         let n = self.fence.names();
-        let s = format!("{}-{}{}-{}", n.driver, n.timeline, self.fence.context(), self.fence.seqno() as i64);
+        let s = format!(
+            "{}-{}{}-{}",
+            n.driver,
+            n.timeline,
+            self.fence.context(),
+            self.fence.seqno() as i64
+        );
         c_name(s.as_bytes())
     }
 }
@@ -173,7 +203,11 @@ fn one(fence: &DmaFence) -> Result<Vec<DmaFence>> {
 /// `strscpy` into a 32-byte field: at most 31 bytes, stopping at a NUL, zero-filled after.
 fn c_name(src: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
-    let len = src.iter().position(|&b| b == 0).unwrap_or(src.len()).min(31);
+    let len = src
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(src.len())
+        .min(31);
     out[..len].copy_from_slice(&src[..len]);
     out
 }
@@ -188,7 +222,9 @@ pub(crate) fn fence_array(fences: &[DmaFence]) -> Result<DmaFence> {
     }
     fn arrive(c: &Countdown, error: Option<Error>) {
         if let Some(e) = error {
-            let _ = c.error.compare_exchange(0, e.to_errno(), Ordering::AcqRel, Ordering::Acquire);
+            let _ = c
+                .error
+                .compare_exchange(0, e.to_errno(), Ordering::AcqRel, Ordering::Acquire);
         }
         if c.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
             let _ = match c.error.load(Ordering::Acquire) {
@@ -199,7 +235,11 @@ pub(crate) fn fence_array(fences: &[DmaFence]) -> Result<DmaFence> {
     }
     let array = DmaFence::with_names(DmaFence::context_alloc(), 1, FenceNames::ARRAY)?;
     // One extra count held while registering, so the array cannot signal half-way through.
-    let c = alloc::try_arc(Countdown { pending: AtomicUsize::new(fences.len() + 1), error: AtomicI32::new(0), array })?;
+    let c = alloc::try_arc(Countdown {
+        pending: AtomicUsize::new(fences.len() + 1),
+        error: AtomicI32::new(0),
+        array,
+    })?;
     let mut ids = alloc::try_vec(fences.len())?;
     for f in fences {
         let c2 = c.clone();
@@ -226,7 +266,11 @@ fn unwrap_merge(a: &[DmaFence], b: &[DmaFence]) -> Result<(DmaFence, Vec<DmaFenc
     let mut pending: Vec<DmaFence> = alloc::try_vec(a.len() + b.len())?;
     pending.extend(a.iter().chain(b).filter(|f| !f.is_signaled()).cloned());
     // Latest seqno first within a context, then keep the first of each context.
-    pending.sort_by(|x, y| x.context().cmp(&y.context()).then(y.seqno().cmp(&x.seqno())));
+    pending.sort_by(|x, y| {
+        x.context()
+            .cmp(&y.context())
+            .then(y.seqno().cmp(&x.seqno()))
+    });
     pending.dedup_by(|later, first| later.context() == first.context());
     match pending.len() {
         0 => {
@@ -256,7 +300,10 @@ fn merge(file: &Arc<SyncFile>, arg: UserPtr) -> Result {
     let merged = SyncFile::new(fence, fences, c_name(&data.name))?;
     let fd = SyncFile::install(merged)?;
     data.fence = fd;
-    if let Err(e) = user(arg, size_of::<sync_merge_data>()).writer().write(&data) {
+    if let Err(e) = user(arg, size_of::<sync_merge_data>())
+        .writer()
+        .write(&data)
+    {
         // SAFETY: the descriptor was made above and never handed out (upstream installs it only after the copy).
         unsafe { libc::close(fd) };
         return Err(e);
@@ -296,7 +343,11 @@ fn file_info(file: &SyncFile, arg: UserPtr) -> Result {
                 info.status = status;
             }
         }
-        let mut w = user(UserPtr::from_u64(info.sync_fence_info)?, count * size_of::<sync_fence_info>()).writer();
+        let mut w = user(
+            UserPtr::from_u64(info.sync_fence_info)?,
+            count * size_of::<sync_fence_info>(),
+        )
+        .writer();
         for i in &out {
             w.write(i)?;
         }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Time (`include/linux/timekeeping.h`, `arch_timer`): the kernel's clocks as the host's, and the rate of the SoC's
 //! architected timer, which the platform sets at boot.
 
@@ -6,11 +7,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 static ARCH_TIMER_RATE: AtomicU64 = AtomicU64::new(0);
 
 fn clock_ns(clock: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `clock_gettime` writes one `timespec` into the valid local; the clock ids used here always exist on
     // Linux, so it cannot fail.
     unsafe { libc::clock_gettime(clock, &mut ts) };
-    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
 }
 
 /// `ktime_get_ns()`: CLOCK_MONOTONIC in nanoseconds.

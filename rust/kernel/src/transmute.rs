@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Types that can be copied to and from raw bytes (`kernel::transmute`): what may cross the user/kernel boundary.
 
 /// Types for which every bit pattern of their size is a valid value, so they can be read from untrusted bytes.

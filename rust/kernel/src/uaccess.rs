@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Access to the memory of the process that made a system call (`kernel::uaccess`).
 //!
 //! In the kernel, `copy_from_user`/`copy_to_user` fault-check every access and return `-EFAULT` for a bad pointer. Here
@@ -40,8 +41,14 @@ fn copy(local: *mut u8, user: usize, len: usize, write: bool) -> Result {
     if user.checked_add(len).is_none() || len > isize::MAX as usize {
         return Err(EFAULT);
     }
-    let liov = libc::iovec { iov_base: local.cast(), iov_len: len };
-    let riov = libc::iovec { iov_base: user as *mut libc::c_void, iov_len: len };
+    let liov = libc::iovec {
+        iov_base: local.cast(),
+        iov_len: len,
+    };
+    let riov = libc::iovec {
+        iov_base: user as *mut libc::c_void,
+        iov_len: len,
+    };
     let pid = own_pid();
     // SAFETY: `liov` describes `len` bytes of a local buffer the caller owns for the duration of the call (valid for
     // writes when reading from the user); the remote range is only accessed by the host kernel, which checks it and
@@ -75,7 +82,8 @@ impl UserSlice {
     /// Reads the whole slice into a freshly allocated vector (fallibly: `ENOMEM` if it cannot be had).
     pub fn read_all(self) -> Result<Vec<u8>> {
         let mut v = Vec::new();
-        v.try_reserve_exact(self.length).map_err(|_| crate::error::code::ENOMEM)?;
+        v.try_reserve_exact(self.length)
+            .map_err(|_| crate::error::code::ENOMEM)?;
         v.resize(self.length, 0);
         self.reader().read_slice(&mut v)?;
         Ok(v)
@@ -83,12 +91,18 @@ impl UserSlice {
 
     /// A reader from the start of the slice.
     pub fn reader(self) -> UserSliceReader {
-        UserSliceReader { ptr: self.ptr.0, length: self.length }
+        UserSliceReader {
+            ptr: self.ptr.0,
+            length: self.length,
+        }
     }
 
     /// A writer from the start of the slice.
     pub fn writer(self) -> UserSliceWriter {
-        UserSliceWriter { ptr: self.ptr.0, length: self.length }
+        UserSliceWriter {
+            ptr: self.ptr.0,
+            length: self.length,
+        }
     }
 
     /// A reader and a writer over the same range, for in/out arguments.
@@ -207,7 +221,8 @@ impl UserSliceWriter {
     /// Writes one `T`.
     pub fn write<T: AsBytes>(&mut self, v: &T) -> Result {
         // SAFETY: `T: AsBytes` has every byte initialised, so viewing it as `size_of::<T>()` bytes is sound.
-        let bytes = unsafe { core::slice::from_raw_parts((v as *const T).cast::<u8>(), size_of::<T>()) };
+        let bytes =
+            unsafe { core::slice::from_raw_parts((v as *const T).cast::<u8>(), size_of::<T>()) };
         self.write_slice(bytes)
     }
 }
@@ -264,9 +279,20 @@ mod tests {
     #[test]
     fn unmapped_and_null_pointers_are_efault() {
         let mut buf = [0u8; 8];
-        assert_eq!(UserSlice::new(UserPtr(0), 8).reader().read_slice(&mut buf), Err(EFAULT));
-        assert_eq!(UserSlice::new(UserPtr(0x10), 4).reader().read::<u32>(), Err(EFAULT));
-        assert_eq!(UserSlice::new(UserPtr(usize::MAX - 3), 8).writer().write(&1u64), Err(EFAULT));
+        assert_eq!(
+            UserSlice::new(UserPtr(0), 8).reader().read_slice(&mut buf),
+            Err(EFAULT)
+        );
+        assert_eq!(
+            UserSlice::new(UserPtr(0x10), 4).reader().read::<u32>(),
+            Err(EFAULT)
+        );
+        assert_eq!(
+            UserSlice::new(UserPtr(usize::MAX - 3), 8)
+                .writer()
+                .write(&1u64),
+            Err(EFAULT)
+        );
         assert_eq!(UserPtr::from_u64(u64::MAX).map(|p| p.is_null()), Ok(false));
     }
 
@@ -278,14 +304,24 @@ mod tests {
         assert_eq!(r.len(), 4);
         assert_eq!(r.skip(5), Err(EFAULT));
         assert_eq!(r.read::<u32>().unwrap(), 0x0707_0707);
-        assert!(UserSlice::new(ptr_of(&src), 8).writer().write_slice(&[0; 9]).is_err());
+        assert!(UserSlice::new(ptr_of(&src), 8)
+            .writer()
+            .write_slice(&[0; 9])
+            .is_err());
     }
 
     #[test]
     fn writing_to_read_only_memory_is_efault() {
         // SAFETY: a fresh anonymous read-only mapping, unmapped at the end of the test.
         let p = unsafe {
-            libc::mmap(core::ptr::null_mut(), 4096, libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+            libc::mmap(
+                core::ptr::null_mut(),
+                4096,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
         };
         assert_ne!(p, libc::MAP_FAILED);
         let s = UserSlice::new(UserPtr(p as usize), 4096);
@@ -293,7 +329,11 @@ mod tests {
         assert_eq!(s.reader().read::<u32>(), Ok(0));
         // SAFETY: `p` is the mapping made above.
         unsafe { libc::munmap(p, 4096) };
-        assert_eq!(s.reader().read::<u32>(), Err(EFAULT), "after munmap the range is gone");
+        assert_eq!(
+            s.reader().read::<u32>(),
+            Err(EFAULT),
+            "after munmap the range is gone"
+        );
     }
 
     #[test]
@@ -304,14 +344,25 @@ mod tests {
         assert_eq!(r.is_zeroed(2), Ok(false));
         assert!(r.is_empty());
         let big = vec![0u8; 1000];
-        assert_eq!(UserSlice::new(ptr_of(&big[0]), 1000).reader().is_zeroed(1000), Ok(true));
-        assert_eq!(UserSlice::new(UserPtr(16), 8).reader().is_zeroed(8), Err(EFAULT));
+        assert_eq!(
+            UserSlice::new(ptr_of(&big[0]), 1000)
+                .reader()
+                .is_zeroed(1000),
+            Ok(true)
+        );
+        assert_eq!(
+            UserSlice::new(UserPtr(16), 8).reader().is_zeroed(8),
+            Err(EFAULT)
+        );
     }
 
     #[test]
     fn read_all_copies_the_whole_slice() {
         let src = *b"panthor";
-        assert_eq!(UserSlice::new(ptr_of(&src), 7).read_all().unwrap(), b"panthor");
+        assert_eq!(
+            UserSlice::new(ptr_of(&src), 7).read_all().unwrap(),
+            b"panthor"
+        );
         assert_eq!(UserSlice::new(UserPtr(8), 7).read_all(), Err(EFAULT));
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Many threads creating and binding shared (external) objects into several VMs, locking each bind with `exec_lock`
 //! (VM resv + every extobj resv, the new object's in a random position), finish without deadlock and leave the extobj
 //! lists consistent with the mappings. Bounded by a timeout on a channel; no sleeps.
@@ -22,8 +23,11 @@ const SLOTS: u64 = 32;
 
 #[test]
 fn threads_binding_shared_objects_into_several_vms_finish_with_consistent_extobj_lists() {
-    let vms: Arc<Vec<Mutex<GpuVmCore<TestVm>>>> =
-        Arc::new((0..VMS).map(|_| Mutex::new(new_vm(0..1 << 32, 0..0).0)).collect());
+    let vms: Arc<Vec<Mutex<GpuVmCore<TestVm>>>> = Arc::new(
+        (0..VMS)
+            .map(|_| Mutex::new(new_vm(0..1 << 32, 0..0).0))
+            .collect(),
+    );
     let objs: Arc<Vec<Arc<GemObject>>> = Arc::new((0..OBJS).map(|_| new_obj()).collect());
     let (tx, rx) = mpsc::channel();
     for t in 0..THREADS {
@@ -66,7 +70,13 @@ fn threads_binding_shared_objects_into_several_vms_finish_with_consistent_extobj
                     core.sm_map(req, &mut c).unwrap();
                 }
                 let fence = DmaFence::new(ctx, seq).unwrap();
-                core.resv_add_fence(&mut exec, &fence, DmaResvUsage::Bookkeep, DmaResvUsage::Bookkeep).unwrap();
+                core.resv_add_fence(
+                    &mut exec,
+                    &fence,
+                    DmaResvUsage::Bookkeep,
+                    DmaResvUsage::Bookkeep,
+                )
+                .unwrap();
                 drop(bo);
                 drop(exec);
                 core.deferred_cleanup();
@@ -76,17 +86,27 @@ fn threads_binding_shared_objects_into_several_vms_finish_with_consistent_extobj
         });
     }
     for _ in 0..THREADS {
-        rx.recv_timeout(Duration::from_secs(120)).expect("bind threads deadlocked (or panicked)");
+        rx.recv_timeout(Duration::from_secs(120))
+            .expect("bind threads deadlocked (or panicked)");
     }
     for core in vms.iter() {
         let core = core.lock().unwrap();
-        let mapped: std::collections::BTreeSet<u32> = vas(&core).iter().filter_map(|v| v.2).collect();
+        let mapped: std::collections::BTreeSet<u32> =
+            vas(&core).iter().filter_map(|v| v.2).collect();
         let mut g = core.resv().lock();
-        let ext: std::collections::BTreeSet<u32> = core.extobjs(&mut g).unwrap().iter().map(|b| *b.data()).collect();
+        let ext: std::collections::BTreeSet<u32> = core
+            .extobjs(&mut g)
+            .unwrap()
+            .iter()
+            .map(|b| *b.data())
+            .collect();
         // Every object still mapped is on the extobj list, and nothing else is (unmapped pairs were cleaned up).
         assert_eq!(ext, mapped);
         for b in core.extobjs(&mut g).unwrap() {
-            assert_eq!(b.va_count(), vas(&core).iter().filter(|v| v.2 == Some(*b.data())).count());
+            assert_eq!(
+                b.va_count(),
+                vas(&core).iter().filter(|v| v.2 == Some(*b.data())).count()
+            );
         }
     }
     for o in objs.iter() {

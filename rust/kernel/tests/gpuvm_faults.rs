@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Fault injection: failing each allocation point in turn during obtain, a map bind and an unmap bind leaves the VA
 //! list, every object's vm_bo list, the extobj list, the deferred list and the refcounts exactly as before.
 
@@ -26,7 +27,10 @@ struct Snapshot {
 fn snapshot(vm: &GpuVmCore<TestVm>, objs: &[Arc<GemObject>]) -> Snapshot {
     let mut g = vm.resv().lock();
     let ext = vm.extobjs(&mut g).unwrap();
-    let mut vm_bo_refs: Vec<_> = ext.iter().map(|b| (*b.data(), b.refcount(), b.va_count())).collect();
+    let mut vm_bo_refs: Vec<_> = ext
+        .iter()
+        .map(|b| (*b.data(), b.refcount(), b.va_count()))
+        .collect();
     vm_bo_refs.sort();
     Snapshot {
         vas: vas(vm),
@@ -59,7 +63,16 @@ fn bind_map(
             alloc_in_step: None,
             remap_rets: Vec::new(),
         };
-        vm.sm_map(OpMapRequest { addr, range, gem_offset: off, vm_bo: bo.as_ref(), flags: 0 }, &mut ctx)
+        vm.sm_map(
+            OpMapRequest {
+                addr,
+                range,
+                gem_offset: off,
+                vm_bo: bo.as_ref(),
+                flags: 0,
+            },
+            &mut ctx,
+        )
     })();
     vm.deferred_cleanup();
     res
@@ -100,7 +113,10 @@ fn each_allocation_fails_cleanly(f: impl Fn(&mut GpuVmCore<TestVm>, &[Arc<GemObj
         f(&mut vm, &objs).unwrap();
         g.allocations()
     };
-    assert!(points > 0, "the operation allocates nothing: nothing to inject");
+    assert!(
+        points > 0,
+        "the operation allocates nothing: nothing to inject"
+    );
     for n in 0..points {
         let (mut vm, objs) = setup();
         let before = snapshot(&vm, &objs);
@@ -109,7 +125,11 @@ fn each_allocation_fails_cleanly(f: impl Fn(&mut GpuVmCore<TestVm>, &[Arc<GemObj
             f(&mut vm, &objs)
         };
         assert_eq!(res, Err(ENOMEM), "allocation point {n} of {points}");
-        assert_eq!(snapshot(&vm, &objs), before, "allocation point {n} of {points} left state changed");
+        assert_eq!(
+            snapshot(&vm, &objs),
+            before,
+            "allocation point {n} of {points} left state changed"
+        );
     }
 }
 
@@ -125,7 +145,9 @@ fn a_map_bind_that_splits_a_va_fails_cleanly_at_every_allocation() {
 
 #[test]
 fn a_map_bind_of_a_known_object_fails_cleanly_at_every_allocation() {
-    each_allocation_fails_cleanly(|vm, objs| bind_map(vm, Some((&objs[0], 0)), 0x21000, 0x10000, 0x1000));
+    each_allocation_fails_cleanly(|vm, objs| {
+        bind_map(vm, Some((&objs[0], 0)), 0x21000, 0x10000, 0x1000)
+    });
 }
 
 #[test]
@@ -154,7 +176,13 @@ fn random_failures_over_a_long_run_never_leave_partial_state() {
             if which == 4 {
                 bind_unmap(&mut vm, addr, range)
             } else {
-                bind_map(&mut vm, Some((&objs[which], which as u32)), addr, range, addr)
+                bind_map(
+                    &mut vm,
+                    Some((&objs[which], which as u32)),
+                    addr,
+                    range,
+                    addr,
+                )
             }
         };
         if res.is_err() {
@@ -162,5 +190,8 @@ fn random_failures_over_a_long_run_never_leave_partial_state() {
             assert_eq!(snapshot(&vm, &objs), before, "op {i}");
         }
     }
-    assert!(failures > 100, "too few injected failures ({failures}) to mean anything");
+    assert!(
+        failures > 100,
+        "too few injected failures ({failures}) to mean anything"
+    );
 }

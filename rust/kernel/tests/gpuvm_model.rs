@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Property tests: random sm_map/sm_unmap sequences (with and without a kernel-reserved range, with null objects)
 //! against a naive interval map. After every call the VA list equals the model, VAs never overlap, the steps have the
 //! documented shape and order (`Documentation/design.md#gpuvm`), keep flags say exactly "same object at the same
@@ -21,7 +22,11 @@ const PAGES: u64 = 64;
 type Model = BTreeMap<u64, (u64, Option<u32>, u64)>;
 
 fn model_cut(m: &mut Model, addr: u64, end: u64) {
-    let hit: Vec<u64> = m.iter().filter(|(s, (e, _, _))| **s < end && *e > addr).map(|(s, _)| *s).collect();
+    let hit: Vec<u64> = m
+        .iter()
+        .filter(|(s, (e, _, _))| **s < end && *e > addr)
+        .map(|(s, _)| *s)
+        .collect();
     for s in hit {
         let (e, obj, off) = m.remove(&s).unwrap();
         if s < addr {
@@ -34,13 +39,23 @@ fn model_cut(m: &mut Model, addr: u64, end: u64) {
 }
 
 fn model_vas(m: &Model) -> Vec<Va> {
-    m.iter().map(|(s, (e, obj, off))| (*s, e - s, *obj, *off)).collect()
+    m.iter()
+        .map(|(s, (e, obj, off))| (*s, e - s, *obj, *off))
+        .collect()
 }
 
 #[derive(Clone, Debug)]
 enum Op {
-    Map { page: u64, pages: u64, obj: Option<u32>, off_pages: u64 },
-    Unmap { page: u64, pages: u64 },
+    Map {
+        page: u64,
+        pages: u64,
+        obj: Option<u32>,
+        off_pages: u64,
+    },
+    Unmap {
+        page: u64,
+        pages: u64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -71,31 +86,47 @@ fn check_shape(steps: &[Step], is_map: bool) {
                     assert_eq!(i, 0, "a remap keeping a head must come first: {steps:?}");
                 }
                 if next.is_some() {
-                    assert_eq!(i, body.len() - 1, "a remap keeping a tail must come last: {steps:?}");
+                    assert_eq!(
+                        i,
+                        body.len() - 1,
+                        "a remap keeping a tail must come last: {steps:?}"
+                    );
                 }
                 *va
             }
         };
-        assert!(last_addr.is_none_or(|a| a < va.0), "steps out of address order: {steps:?}");
+        assert!(
+            last_addr.is_none_or(|a| a < va.0),
+            "steps out of address order: {steps:?}"
+        );
         last_addr = Some(va.0);
     }
 }
 
 fn run(ops: Vec<Op>, reserve: bool) {
-    let reserve_range = if reserve { BASE + 20 * PAGE..BASE + 24 * PAGE } else { 0..0 };
+    let reserve_range = if reserve {
+        BASE + 20 * PAGE..BASE + 24 * PAGE
+    } else {
+        0..0
+    };
     let (mut vm, _r) = new_vm(BASE..BASE + PAGES * PAGE, reserve_range.clone());
     let objs: Vec<_> = (0..4).map(|_| new_obj()).collect();
     let mut model = Model::new();
     for op in ops {
         let (addr, range) = match op {
-            Op::Map { page, pages, .. } | Op::Unmap { page, pages } => (BASE + page * PAGE, pages * PAGE),
+            Op::Map { page, pages, .. } | Op::Unmap { page, pages } => {
+                (BASE + page * PAGE, pages * PAGE)
+            }
         };
         let end = addr + range;
         let valid = end <= BASE + PAGES * PAGE
-            && (reserve_range.is_empty() || end <= reserve_range.start || addr >= reserve_range.end);
+            && (reserve_range.is_empty()
+                || end <= reserve_range.start
+                || addr >= reserve_range.end);
         match op {
             Op::Map { obj, off_pages, .. } => {
-                let bo: Option<VmBoRef<TestVm>> = obj.map(|id| obtain(&vm, &objs[id as usize], id).unwrap());
+                let bo: Option<VmBoRef<TestVm>> =
+                    obj.map(|id| obtain(&vm, &objs[id as usize], id).unwrap());
                 let off = off_pages * PAGE;
                 let res = map(&mut vm, addr, range, bo.as_ref(), off);
                 drop(bo);
@@ -111,8 +142,13 @@ fn run(ops: Vec<Op>, reserve: bool) {
                             Step::Unmap(va, keep) | Step::Remap(_, _, va, keep) => (*va, *keep),
                             Step::Map(_) => continue,
                         };
-                        let same = va.2.is_some() && va.2 == obj && va.3.wrapping_sub(va.0) == off.wrapping_sub(addr);
-                        assert_eq!(keep, same, "keep of {s:?} for map {addr:#x}+{range:#x} {obj:?}@{off:#x}");
+                        let same = va.2.is_some()
+                            && va.2 == obj
+                            && va.3.wrapping_sub(va.0) == off.wrapping_sub(addr);
+                        assert_eq!(
+                            keep, same,
+                            "keep of {s:?} for map {addr:#x}+{range:#x} {obj:?}@{off:#x}"
+                        );
                     }
                     model_cut(&mut model, addr, end);
                     model.insert(addr, (end, obj, off));
@@ -126,18 +162,27 @@ fn run(ops: Vec<Op>, reserve: bool) {
                 } else {
                     let steps = res.unwrap();
                     check_shape(&steps, false);
-                    assert!(steps.iter().all(|s| matches!(s, Step::Unmap(_, false) | Step::Remap(_, _, _, false))));
+                    assert!(steps
+                        .iter()
+                        .all(|s| matches!(s, Step::Unmap(_, false) | Step::Remap(_, _, _, false))));
                     model_cut(&mut model, addr, end);
                 }
             }
         }
         let got = vas(&vm);
         assert_eq!(got, model_vas(&model));
-        assert!(got.windows(2).all(|w| w[0].0 + w[0].1 <= w[1].0), "overlap in {got:?}");
+        assert!(
+            got.windows(2).all(|w| w[0].0 + w[0].1 <= w[1].0),
+            "overlap in {got:?}"
+        );
         // Every vm_bo counts exactly the VAs of its object.
         for (id, o) in objs.iter().enumerate() {
             let n = got.iter().filter(|v| v.2 == Some(id as u32)).count();
-            let bo_count: usize = if n == 0 { 0 } else { obtain(&vm, o, id as u32).unwrap().va_count() };
+            let bo_count: usize = if n == 0 {
+                0
+            } else {
+                obtain(&vm, o, id as u32).unwrap().va_count()
+            };
             assert_eq!(bo_count, n);
         }
         vm.deferred_cleanup();

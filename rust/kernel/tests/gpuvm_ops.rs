@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! GPUVM behaviour, one rule per test: op order and keep flags, range validity, vm_bo lifetime (deferred cleanup),
 //! extobj lists, exec locking, validate, and what a failing step leaves behind.
 
@@ -35,7 +36,11 @@ fn map_into_the_middle_of_a_va_remaps_both_sides_then_maps() {
     );
     assert_eq!(
         vas(&vm),
-        [(0x1000, 0x1000, Some(1), 0), (0x2000, 0x1000, Some(2), 0), (0x3000, 0x1000, Some(1), 0x2000)]
+        [
+            (0x1000, 0x1000, Some(1), 0),
+            (0x2000, 0x1000, Some(2), 0),
+            (0x3000, 0x1000, Some(1), 0x2000)
+        ]
     );
 }
 
@@ -47,14 +52,30 @@ fn remap_hands_back_the_unmapped_va_and_the_node_no_part_needed() {
     map(&mut vm, 0x1000, 0x3000, Some(&b1), 0).unwrap();
     // Split in the middle: both parts survive, both nodes are used.
     let ctx = map_ctx(&mut vm, 0x2000, 0x1000, Some(&b2), 0).unwrap();
-    assert_eq!(ctx.remap_rets, [(0x1000..0x4000, Some(op_tag(0x1000)), false)]);
+    assert_eq!(
+        ctx.remap_rets,
+        [(0x1000..0x4000, Some(op_tag(0x1000)), false)]
+    );
     // A map over the tail of [0x1000, 0x2000) keeps only `prev`: one node of the two comes back unused.
     let ctx = map_ctx(&mut vm, 0x1800, 0x800, Some(&b2), 0).unwrap();
-    assert_eq!(ctx.remap_rets, [(0x1000..0x2000, Some(op_tag(0x1000)), true)]);
-    assert_eq!(ctx.pool.len(), 3 - 1, "the unused and the unmapped node went back; the map took one");
+    assert_eq!(
+        ctx.remap_rets,
+        [(0x1000..0x2000, Some(op_tag(0x1000)), true)]
+    );
+    assert_eq!(
+        ctx.pool.len(),
+        3 - 1,
+        "the unused and the unmapped node went back; the map took one"
+    );
     // The surviving parts carry the data the driver gave them.
-    assert_eq!(vm.find(0x1000, 0x800).and_then(|v| v.data()).copied(), Some(op_tag(0x1000)));
-    assert_eq!(vm.find(0x1000, 0x800).map(|v| v.range()), Some(0x1000..0x1800));
+    assert_eq!(
+        vm.find(0x1000, 0x800).and_then(|v| v.data()).copied(),
+        Some(op_tag(0x1000))
+    );
+    assert_eq!(
+        vm.find(0x1000, 0x800).map(|v| v.range()),
+        Some(0x1000..0x1800)
+    );
 }
 
 #[test]
@@ -67,10 +88,16 @@ fn remapping_the_same_object_at_the_same_offset_sets_keep() {
     assert!(matches!(steps[0], Step::Remap(_, _, _, true)), "{steps:?}");
     // The same object at another offset does not keep.
     let steps = map(&mut vm, 0x21000, 0x1000, Some(&b), 0x9000).unwrap();
-    assert_eq!(steps[0], Step::Unmap((0x21000, 0x1000, Some(5), 0x1000), false));
+    assert_eq!(
+        steps[0],
+        Step::Unmap((0x21000, 0x1000, Some(5), 0x1000), false)
+    );
     // An exact replacement by the same object and offset keeps.
     let steps = map(&mut vm, 0x21000, 0x1000, Some(&b), 0x9000).unwrap();
-    assert_eq!(steps[0], Step::Unmap((0x21000, 0x1000, Some(5), 0x9000), true));
+    assert_eq!(
+        steps[0],
+        Step::Unmap((0x21000, 0x1000, Some(5), 0x9000), true)
+    );
 }
 
 #[test]
@@ -93,9 +120,19 @@ fn unmap_across_several_vas_splits_the_edges_and_drops_the_middle() {
     assert_eq!(
         steps,
         [
-            Step::Remap(Some((0x10000, 0x2000, Some(3), 0)), None, (0x10000, 0x4000, Some(3), 0), false),
+            Step::Remap(
+                Some((0x10000, 0x2000, Some(3), 0)),
+                None,
+                (0x10000, 0x4000, Some(3), 0),
+                false
+            ),
             Step::Unmap((0x14000, 0x4000, Some(3), 0x4000), false),
-            Step::Remap(None, Some((0x1a000, 0x2000, Some(3), 0xa000)), (0x18000, 0x4000, Some(3), 0x8000), false),
+            Step::Remap(
+                None,
+                Some((0x1a000, 0x2000, Some(3), 0xa000)),
+                (0x18000, 0x4000, Some(3), 0x8000),
+                false
+            ),
         ]
     );
 }
@@ -112,10 +149,23 @@ fn invalid_ranges_are_einval_and_change_nothing() {
     let o = new_obj();
     let b = obtain(&vm, &o, 1).unwrap();
     map(&mut vm, 0x2000, 0x1000, Some(&b), 0).unwrap();
-    for (addr, range) in [(0, 0x2000), (G - 0x1000, 0x2000), (u64::MAX - 0xfff, 0x2000), (0x7000, 0x2000), (0x3000, 0)]
-    {
-        assert_eq!(map(&mut vm, addr, range, Some(&b), 0).err(), Some(EINVAL), "map {addr:#x}+{range:#x}");
-        assert_eq!(unmap(&mut vm, addr, range).err(), Some(EINVAL), "unmap {addr:#x}+{range:#x}");
+    for (addr, range) in [
+        (0, 0x2000),
+        (G - 0x1000, 0x2000),
+        (u64::MAX - 0xfff, 0x2000),
+        (0x7000, 0x2000),
+        (0x3000, 0),
+    ] {
+        assert_eq!(
+            map(&mut vm, addr, range, Some(&b), 0).err(),
+            Some(EINVAL),
+            "map {addr:#x}+{range:#x}"
+        );
+        assert_eq!(
+            unmap(&mut vm, addr, range).err(),
+            Some(EINVAL),
+            "unmap {addr:#x}+{range:#x}"
+        );
     }
     assert_eq!(vas(&vm), [(0x2000, 0x1000, Some(1), 0)]);
 }
@@ -126,7 +176,10 @@ fn a_vm_bo_of_another_vm_is_refused() {
     let (b, _rb) = new_vm(0..G, 0..0);
     let o = new_obj();
     let bo = obtain(&b, &o, 1).unwrap();
-    assert_eq!(map(&mut a, 0x1000, 0x1000, Some(&bo), 0).err(), Some(EINVAL));
+    assert_eq!(
+        map(&mut a, 0x1000, 0x1000, Some(&bo), 0).err(),
+        Some(EINVAL)
+    );
 }
 
 #[test]
@@ -199,7 +252,10 @@ fn a_failing_step_stops_the_walk_with_earlier_steps_applied() {
     map(&mut vm, 0x3000, 0x1000, None, 0).unwrap();
     vm.data().fail_step = Some(1);
     assert_eq!(unmap(&mut vm, 0, 0x10000).err(), Some(ENOMEM));
-    assert_eq!(vas(&vm), [(0x2000, 0x1000, None, 0), (0x3000, 0x1000, None, 0)]);
+    assert_eq!(
+        vas(&vm),
+        [(0x2000, 0x1000, None, 0), (0x3000, 0x1000, None, 0)]
+    );
 }
 
 #[test]
@@ -219,7 +275,13 @@ fn steps_run_in_a_no_allocation_section() {
     let before = kernel::alloc::fault::violations();
     let mut ctx = Ctx::new(vm.vm(), 3);
     vm.sm_map(
-        kernel::drm::gpuvm::OpMapRequest { addr: 0x1000, range: 0x1000, gem_offset: 0, vm_bo: None, flags: 0 },
+        kernel::drm::gpuvm::OpMapRequest {
+            addr: 0x1000,
+            range: 0x1000,
+            gem_offset: 0,
+            vm_bo: None,
+            flags: 0,
+        },
         &mut ctx,
     )
     .unwrap();
@@ -234,7 +296,10 @@ fn an_object_sharing_the_vm_resv_is_not_external() {
     let shared = new_obj();
     assert!(!vm.is_extobj(&private));
     assert!(vm.is_extobj(&shared));
-    let (bp, bs) = (obtain(&vm, &private, 1).unwrap(), obtain(&vm, &shared, 2).unwrap());
+    let (bp, bs) = (
+        obtain(&vm, &private, 1).unwrap(),
+        obtain(&vm, &shared, 2).unwrap(),
+    );
     assert!(!bp.is_extobj() && bs.is_extobj());
     let mut g = vm.resv().lock();
     let ext = vm.extobjs(&mut g).unwrap();
@@ -251,13 +316,23 @@ fn an_object_sharing_the_vm_resv_is_not_external() {
 fn exec_lock_takes_the_vm_and_every_extobj_resv_and_fences_them_all() {
     let (vm, _r) = new_vm(0..G, 0..0);
     let objs: Vec<_> = (0..4).map(|_| new_obj()).collect();
-    let bos: Vec<_> = objs.iter().enumerate().map(|(i, o)| obtain(&vm, o, i as u32).unwrap()).collect();
+    let bos: Vec<_> = objs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| obtain(&vm, o, i as u32).unwrap())
+        .collect();
     let fence = DmaFence::new(DmaFence::context_alloc(), 1).unwrap();
     {
         let mut exec = vm.exec_lock(1, &[]).unwrap();
         assert_eq!(exec.locked().len(), 5);
         assert!(objs.iter().all(|o| o.resv().is_locked()));
-        vm.resv_add_fence(&mut exec, &fence, DmaResvUsage::Bookkeep, DmaResvUsage::Bookkeep).unwrap();
+        vm.resv_add_fence(
+            &mut exec,
+            &fence,
+            DmaResvUsage::Bookkeep,
+            DmaResvUsage::Bookkeep,
+        )
+        .unwrap();
     }
     assert!(!vm.resv().is_locked() && objs.iter().all(|o| !o.resv().is_locked()));
     for o in &objs {
@@ -266,7 +341,11 @@ fn exec_lock_takes_the_vm_and_every_extobj_resv_and_fences_them_all() {
         assert!(!g.fences().test_signaled(DmaResvUsage::Bookkeep));
     }
     fence.signal().unwrap();
-    assert!(objs.iter().all(|o| o.resv().lock().fences().test_signaled(DmaResvUsage::Bookkeep)));
+    assert!(objs.iter().all(|o| o
+        .resv()
+        .lock()
+        .fences()
+        .test_signaled(DmaResvUsage::Bookkeep)));
     drop(bos);
 }
 
@@ -302,7 +381,10 @@ fn dropping_the_core_unlinks_every_va_and_frees_the_vm_bos() {
     let weak = Arc::downgrade(&unsafe_free_vm_ref(&vm));
     drop(vm);
     assert!(o.gpuva_lock().is_empty());
-    assert!(weak.upgrade().is_none(), "the VM outlived its core and its VAs");
+    assert!(
+        weak.upgrade().is_none(),
+        "the VM outlived its core and its VAs"
+    );
 }
 
 /// A plain `Arc` view of the VM for a weak reference (the VM is pinned in its `Arc`; we only downgrade it).
@@ -314,10 +396,19 @@ fn unsafe_free_vm_ref(vm: &kernel::drm::gpuvm::GpuVmCore<TestVm>) -> Arc<GpuVm<T
 #[test]
 fn vm_range_and_reserve_are_checked_at_creation() {
     let r = new_obj();
-    assert_eq!(GpuVm::new("t", &r, 0x1000..0x1000, 0..0, TestVm::default()).err(), Some(EINVAL));
-    assert_eq!(GpuVm::new("t", &r, 0x1000..0x2000, 0..0x1000, TestVm::default()).err(), Some(EINVAL));
+    assert_eq!(
+        GpuVm::new("t", &r, 0x1000..0x1000, 0..0, TestVm::default()).err(),
+        Some(EINVAL)
+    );
+    assert_eq!(
+        GpuVm::new("t", &r, 0x1000..0x2000, 0..0x1000, TestVm::default()).err(),
+        Some(EINVAL)
+    );
     let vm = GpuVm::new("t", &r, 0x1000..0x3000, 0x2000..0x3000, TestVm::default()).unwrap();
-    assert_eq!((vm.va_start(), vm.va_length(), vm.kernel_reserved()), (0x1000, 0x2000, Some(0x2000..0x3000)));
+    assert_eq!(
+        (vm.va_start(), vm.va_length(), vm.kernel_reserved()),
+        (0x1000, 0x2000, Some(0x2000..0x3000))
+    );
 }
 
 #[test]
@@ -332,12 +423,24 @@ fn a_map_without_reserved_tree_nodes_is_refused_before_any_step() {
     }
     let mut ctx = Ctx::new(vm.vm(), 0);
     ctx.pool = pool;
-    let req = OpMapRequest { addr: 0x1000, range: 0x1000, gem_offset: 0, vm_bo: Some(&b), flags: 0 };
+    let req = OpMapRequest {
+        addr: 0x1000,
+        range: 0x1000,
+        gem_offset: 0,
+        vm_bo: Some(&b),
+        flags: 0,
+    };
     assert_eq!(vm.sm_map(req, &mut ctx), Err(ENOMEM));
     assert!(ctx.steps.is_empty() && vas(&vm).is_empty() && b.va_count() == 0);
     // Topped up (which reserves the tree nodes), the same map goes through.
     ctx.pool.top_up(3).unwrap();
-    let req = OpMapRequest { addr: 0x1000, range: 0x1000, gem_offset: 0, vm_bo: Some(&b), flags: 0 };
+    let req = OpMapRequest {
+        addr: 0x1000,
+        range: 0x1000,
+        gem_offset: 0,
+        vm_bo: Some(&b),
+        flags: 0,
+    };
     vm.sm_map(req, &mut ctx).unwrap();
     assert_eq!(vas(&vm), [(0x1000, 0x1000, Some(1), 0)]);
 }

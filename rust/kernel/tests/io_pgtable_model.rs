@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Property tests: random `map_pages`/`unmap_pages` calls on [`ArmLpaeS1`] against a small independent model of the
 //! kernel's rules, written from `Documentation/hardware.md#page-table-format` rather than from the implementation.
 //!
@@ -56,7 +57,13 @@ struct Model {
 
 impl Model {
     fn tables_live(&self) -> usize {
-        1 + self.l1.len() + self.l2.len() + self.slots.values().filter(|s| matches!(s, Slot::Table(_))).count()
+        1 + self.l1.len()
+            + self.l2.len()
+            + self
+                .slots
+                .values()
+                .filter(|s| matches!(s, Slot::Table(_)))
+                .count()
     }
 
     fn leaves(&self) -> Vec<(usize, u32, u64)> {
@@ -65,7 +72,11 @@ impl Model {
             match slot {
                 Slot::Block(pte) => v.push(((s * SLOT) as usize, 2, *pte)),
                 Slot::Table(pages) => {
-                    v.extend(pages.iter().map(|(&i, &pte)| ((s * SLOT + i * 4096) as usize, 3, pte)));
+                    v.extend(
+                        pages
+                            .iter()
+                            .map(|(&i, &pte)| ((s * SLOT + i * 4096) as usize, 3, pte)),
+                    );
                 }
             }
         }
@@ -75,14 +86,21 @@ impl Model {
     fn lookup(&self, iova: u64) -> u64 {
         match self.slots.get(&(iova / SLOT)) {
             Some(Slot::Block(pte)) => (pte & 0xffff_ffff_f000 & !(SLOT - 1)) | (iova % SLOT),
-            Some(Slot::Table(p)) => {
-                p.get(&((iova % SLOT) / 4096)).map_or(0, |pte| (pte & 0xffff_ffff_f000) | (iova & 0xfff))
-            }
+            Some(Slot::Table(p)) => p
+                .get(&((iova % SLOT) / 4096))
+                .map_or(0, |pte| (pte & 0xffff_ffff_f000) | (iova & 0xfff)),
             None => 0,
         }
     }
 
-    fn map(&mut self, iova: u64, pa: u64, pgsize: usize, n: usize, prot: u32) -> (usize, Result<(), Error>) {
+    fn map(
+        &mut self,
+        iova: u64,
+        pa: u64,
+        pgsize: usize,
+        n: usize,
+        prot: u32,
+    ) -> (usize, Result<(), Error>) {
         if iova >> 48 != 0 || pa >> 40 != 0 {
             return (0, Err(ERANGE));
         }
@@ -97,8 +115,13 @@ impl Model {
         if pgsize == SZ_4K {
             let idx = (iova % SLOT) / 4096;
             let cnt = (n as u64).min(512 - idx);
-            let slot = self.slots.entry(slot0).or_insert_with(|| Slot::Table(BTreeMap::new()));
-            let Slot::Table(pages) = slot else { return (0, Err(EEXIST)) };
+            let slot = self
+                .slots
+                .entry(slot0)
+                .or_insert_with(|| Slot::Table(BTreeMap::new()));
+            let Slot::Table(pages) = slot else {
+                return (0, Err(EEXIST));
+            };
             if (idx..idx + cnt).any(|i| pages.contains_key(&i)) {
                 return (0, Err(EEXIST));
             }
@@ -120,7 +143,8 @@ impl Model {
                 }
             }
             for i in 0..cnt {
-                self.slots.insert(slot0 + i, Slot::Block((pa + i * SLOT) | a | 1));
+                self.slots
+                    .insert(slot0 + i, Slot::Block((pa + i * SLOT) | a | 1));
             }
             ((cnt * SLOT) as usize, Ok(()))
         }
@@ -143,7 +167,9 @@ impl Model {
             return cleared * SZ_2M;
         }
         let idx = (iova % SLOT) / 4096;
-        let Some(Slot::Table(pages)) = self.slots.get_mut(&slot0) else { return 0 };
+        let Some(Slot::Table(pages)) = self.slots.get_mut(&slot0) else {
+            return 0;
+        };
         let cnt = (n as u64).min(512 - idx);
         let mut cleared = 0;
         for i in idx..idx + cnt {
@@ -158,20 +184,41 @@ impl Model {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Map { iova: u64, pa: u64, big: bool, n: usize, prot: u32 },
-    Unmap { iova: u64, big: bool, n: usize },
+    Map {
+        iova: u64,
+        pa: u64,
+        big: bool,
+        n: usize,
+        prot: u32,
+    },
+    Unmap {
+        iova: u64,
+        big: bool,
+        n: usize,
+    },
 }
 
 /// IOVAs that collide often: a 16 MiB window at 0, one across the 1 GiB boundary, one across 512 GiB.
 fn iova(big: bool) -> impl Strategy<Value = u64> {
     let align = if big { SLOT } else { 4096 };
-    (prop_oneof![Just(0u64), Just((1 << 30) - (8 << 20)), Just((1 << 39) - (8 << 20))], 0..(16u64 << 20))
+    (
+        prop_oneof![
+            Just(0u64),
+            Just((1 << 30) - (8 << 20)),
+            Just((1 << 39) - (8 << 20))
+        ],
+        0..(16u64 << 20),
+    )
         .prop_map(move |(base, off)| (base + off) / align * align)
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let prot =
-        prop_oneof![Just(READ | WRITE | CACHE), Just(READ), Just(READ | WRITE | NOEXEC), Just(READ | MMIO | PRIV)];
+    let prot = prop_oneof![
+        Just(READ | WRITE | CACHE),
+        Just(READ),
+        Just(READ | WRITE | NOEXEC),
+        Just(READ | MMIO | PRIV)
+    ];
     prop_oneof![
         3 => any::<bool>().prop_flat_map(move |big| {
             (iova(big), 0..(1u64 << 28), if big { 1..5usize } else { 1..700usize }, prot.clone())

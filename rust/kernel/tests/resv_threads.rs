@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Real threads against ww-mutex resvs and fences: locking the same resvs in opposite orders backs off instead of
 //! deadlocking, and fence waits wake on signal. Each test is bounded by a timeout on a channel: a deadlock fails the
 //! test instead of hanging it. No sleeps.
@@ -24,7 +25,8 @@ fn run_bounded(n: usize, f: impl Fn(usize) + Send + Sync + 'static) {
         });
     }
     for _ in 0..n {
-        rx.recv_timeout(BOUND).expect("threads deadlocked (or panicked)");
+        rx.recv_timeout(BOUND)
+            .expect("threads deadlocked (or panicked)");
     }
 }
 
@@ -33,7 +35,11 @@ fn two_threads_locking_the_same_resvs_in_opposite_orders_finish() {
     let resvs: Arc<Vec<Arc<DmaResv>>> = Arc::new((0..2).map(|_| DmaResv::new().unwrap()).collect());
     let inside = Arc::new(AtomicUsize::new(0));
     run_bounded(2, move |i| {
-        let order: Vec<_> = if i == 0 { resvs.to_vec() } else { resvs.iter().rev().cloned().collect() };
+        let order: Vec<_> = if i == 0 {
+            resvs.to_vec()
+        } else {
+            resvs.iter().rev().cloned().collect()
+        };
         for _ in 0..2000 {
             let mut exec = Exec::new();
             exec.lock_all(&order).unwrap();
@@ -55,7 +61,10 @@ fn many_threads_locking_random_subsets_finish_and_fence_every_resv() {
             rng ^= rng << 13;
             rng ^= rng >> 7;
             rng ^= rng << 17;
-            let mut set: Vec<_> = (0..8).filter(|b| rng >> b & 1 == 1).map(|b| r2[b].clone()).collect();
+            let mut set: Vec<_> = (0..8)
+                .filter(|b| rng >> b & 1 == 1)
+                .map(|b| r2[b].clone())
+                .collect();
             let n = set.len().max(1);
             set.rotate_left((rng >> 8) as usize % n);
             let mut exec = Exec::new();
@@ -103,5 +112,8 @@ fn callbacks_run_in_the_signalling_thread_exactly_once_under_racing_signals() {
             w.fetch_add(1, Ordering::SeqCst);
         }
     });
-    assert_eq!((hits.load(Ordering::SeqCst), wins.load(Ordering::SeqCst)), (1, 1));
+    assert_eq!(
+        (hits.load(Ordering::SeqCst), wins.load(Ordering::SeqCst)),
+        (1, 1)
+    );
 }

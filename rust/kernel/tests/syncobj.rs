@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The DRM core SYNCOBJ ioctls as a client sees them: argument structs from `kernel::uapi`, arrays passed as real
 //! pointers into this process (read and written through `uaccess`), every errno of the table in
 //! (`Documentation/uapi.md#per-ioctl-checks` `Documentation/uapi.md#drm-core-ioctls`), real threads for the blocking
@@ -14,10 +15,12 @@ use kernel::code::{EFAULT, EINVAL, ENOENT, ENOMEM, ETIME};
 use kernel::dma_fence::DmaFence;
 use kernel::drm::syncobj::{ioctl, ktime_get_ns, QueryFlags, SyncobjTable};
 use kernel::uapi::{
-    drm_syncobj_array, drm_syncobj_create, drm_syncobj_destroy, drm_syncobj_timeline_array, drm_syncobj_timeline_wait,
-    drm_syncobj_transfer, drm_syncobj_wait, DRM_SYNCOBJ_CREATE_SIGNALED, DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED,
-    DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL as WAIT_ALL, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE as WAIT_AVAILABLE,
-    DRM_SYNCOBJ_WAIT_FLAGS_WAIT_DEADLINE as WAIT_DEADLINE, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT as WAIT_FOR_SUBMIT,
+    drm_syncobj_array, drm_syncobj_create, drm_syncobj_destroy, drm_syncobj_timeline_array,
+    drm_syncobj_timeline_wait, drm_syncobj_transfer, drm_syncobj_wait, DRM_SYNCOBJ_CREATE_SIGNALED,
+    DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL as WAIT_ALL,
+    DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE as WAIT_AVAILABLE,
+    DRM_SYNCOBJ_WAIT_FLAGS_WAIT_DEADLINE as WAIT_DEADLINE,
+    DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT as WAIT_FOR_SUBMIT,
 };
 use proptest::prelude::*;
 
@@ -66,12 +69,23 @@ fn wait_args(handles: &[u32], timeout_nsec: i64, flags: u32) -> drm_syncobj_wait
     }
 }
 
-fn wait(t: &SyncobjTable, handles: &[u32], timeout_nsec: i64, flags: u32) -> Result<u32, kernel::Error> {
+fn wait(
+    t: &SyncobjTable,
+    handles: &[u32],
+    timeout_nsec: i64,
+    flags: u32,
+) -> Result<u32, kernel::Error> {
     let mut a = wait_args(handles, timeout_nsec, flags);
     ioctl::wait(t, &mut a).map(|()| a.first_signaled)
 }
 
-fn tl_wait(t: &SyncobjTable, handles: &[u32], points: &[u64], timeout: i64, flags: u32) -> Result<u32, kernel::Error> {
+fn tl_wait(
+    t: &SyncobjTable,
+    handles: &[u32],
+    points: &[u64],
+    timeout: i64,
+    flags: u32,
+) -> Result<u32, kernel::Error> {
     let mut a = drm_syncobj_timeline_wait {
         handles: ptr(handles),
         points: ptr(points),
@@ -86,7 +100,11 @@ fn tl_wait(t: &SyncobjTable, handles: &[u32], points: &[u64], timeout: i64, flag
 }
 
 fn array(handles: &[u32]) -> drm_syncobj_array {
-    drm_syncobj_array { handles: ptr(handles), count_handles: handles.len() as u32, pad: 0 }
+    drm_syncobj_array {
+        handles: ptr(handles),
+        count_handles: handles.len() as u32,
+        pad: 0,
+    }
 }
 
 fn signal(t: &SyncobjTable, handles: &[u32]) -> Result<(), kernel::Error> {
@@ -122,7 +140,14 @@ fn transfer(
     dst_point: u64,
     flags: u32,
 ) -> Result<(), kernel::Error> {
-    let mut a = drm_syncobj_transfer { src_handle: src, dst_handle: dst, src_point, dst_point, flags, pad: 0 };
+    let mut a = drm_syncobj_transfer {
+        src_handle: src,
+        dst_handle: dst,
+        src_point,
+        dst_point,
+        flags,
+        pad: 0,
+    };
     ioctl::transfer(t, &mut a)
 }
 
@@ -145,7 +170,10 @@ fn spawn<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> mpsc::Rec
 #[test]
 fn create_rejects_unknown_flags_and_hands_out_handles_from_one() {
     let t = SyncobjTable::new();
-    let mut a = drm_syncobj_create { handle: 77, flags: 2 };
+    let mut a = drm_syncobj_create {
+        handle: 77,
+        flags: 2,
+    };
     assert_eq!(ioctl::create(&t, &mut a), Err(EINVAL));
     assert_eq!(a.handle, 77, "nothing written on failure");
     assert_eq!(create(&t, 0), 1);
@@ -158,11 +186,26 @@ fn create_rejects_unknown_flags_and_hands_out_handles_from_one() {
 fn destroy_checks_pad_then_handle_and_frees_the_handle_for_reuse() {
     let t = SyncobjTable::new();
     let h = create(&t, 0);
-    assert_eq!(ioctl::destroy(&t, &mut drm_syncobj_destroy { handle: h, pad: 1 }), Err(EINVAL));
-    assert_eq!(ioctl::destroy(&t, &mut drm_syncobj_destroy { handle: h + 1, pad: 0 }), Err(EINVAL));
+    assert_eq!(
+        ioctl::destroy(&t, &mut drm_syncobj_destroy { handle: h, pad: 1 }),
+        Err(EINVAL)
+    );
+    assert_eq!(
+        ioctl::destroy(
+            &t,
+            &mut drm_syncobj_destroy {
+                handle: h + 1,
+                pad: 0
+            }
+        ),
+        Err(EINVAL)
+    );
     ioctl::destroy(&t, &mut drm_syncobj_destroy { handle: h, pad: 0 }).unwrap();
     assert_eq!(wait(&t, &[h], 0, 0), Err(ENOENT));
-    assert_eq!(ioctl::destroy(&t, &mut drm_syncobj_destroy { handle: h, pad: 0 }), Err(EINVAL));
+    assert_eq!(
+        ioctl::destroy(&t, &mut drm_syncobj_destroy { handle: h, pad: 0 }),
+        Err(EINVAL)
+    );
     assert_eq!(create(&t, 0), h);
 }
 
@@ -171,7 +214,10 @@ fn create_under_allocation_failure_creates_nothing() {
     let t = SyncobjTable::new();
     let mut n = 0;
     loop {
-        let mut a = drm_syncobj_create { handle: 0, flags: DRM_SYNCOBJ_CREATE_SIGNALED };
+        let mut a = drm_syncobj_create {
+            handle: 0,
+            flags: DRM_SYNCOBJ_CREATE_SIGNALED,
+        };
         let r = {
             let _g = fault::fail_nth(n);
             ioctl::create(&t, &mut a)
@@ -182,7 +228,10 @@ fn create_under_allocation_failure_creates_nothing() {
         }
         assert_eq!(r, Err(ENOMEM));
         n += 1;
-        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
+        assert!(
+            n < SWEEP_LIMIT,
+            "still ENOMEM after {n} allocation points: the operation never succeeds"
+        );
     }
     assert!(n >= 2);
 }
@@ -193,28 +242,47 @@ fn create_under_allocation_failure_creates_nothing() {
 fn wait_checks_flags_then_count_then_handles() {
     let t = SyncobjTable::new();
     let h = create(&t, DRM_SYNCOBJ_CREATE_SIGNALED);
-    assert_eq!(wait(&t, &[h], 0, WAIT_AVAILABLE), Err(EINVAL), "AVAILABLE is timeline-only");
+    assert_eq!(
+        wait(&t, &[h], 0, WAIT_AVAILABLE),
+        Err(EINVAL),
+        "AVAILABLE is timeline-only"
+    );
     assert_eq!(wait(&t, &[h], 0, 0x10), Err(EINVAL));
     let mut a = wait_args(&[], 0, 0);
     a.handles = BAD_PTR;
     a.first_signaled = 9;
-    assert_eq!(ioctl::wait(&t, &mut a), Ok(()), "6.12: an empty wait succeeds without reading");
+    assert_eq!(
+        ioctl::wait(&t, &mut a),
+        Ok(()),
+        "6.12: an empty wait succeeds without reading"
+    );
     assert_eq!(a.first_signaled, 9);
     let mut a = wait_args(&[h], 0, 0);
     a.handles = BAD_PTR;
     a.count_handles = u32::MAX;
-    assert_eq!(ioctl::wait(&t, &mut a), Err(ENOMEM), "more than kmalloc gives, before the pointer is read");
+    assert_eq!(
+        ioctl::wait(&t, &mut a),
+        Err(ENOMEM),
+        "more than kmalloc gives, before the pointer is read"
+    );
     a.count_handles = 1;
     assert_eq!(ioctl::wait(&t, &mut a), Err(EFAULT));
     assert_eq!(wait(&t, &[h, 42], 0, 0), Err(ENOENT));
-    assert_eq!(wait(&t, &[h], 0, WAIT_ALL | WAIT_FOR_SUBMIT | WAIT_DEADLINE), Ok(0));
+    assert_eq!(
+        wait(&t, &[h], 0, WAIT_ALL | WAIT_FOR_SUBMIT | WAIT_DEADLINE),
+        Ok(0)
+    );
 }
 
 #[test]
 fn wait_on_an_empty_syncobj_is_einval_without_for_submit_and_etime_with_it() {
     let t = SyncobjTable::new();
     let (s, e) = (create(&t, DRM_SYNCOBJ_CREATE_SIGNALED), create(&t, 0));
-    assert_eq!(wait(&t, &[s, e], 0, 0), Err(EINVAL), "checked for every syncobj before anything is waited on");
+    assert_eq!(
+        wait(&t, &[s, e], 0, 0),
+        Err(EINVAL),
+        "checked for every syncobj before anything is waited on"
+    );
     assert_eq!(wait(&t, &[e], in_ms(20), WAIT_FOR_SUBMIT), Err(ETIME));
     assert_eq!(wait(&t, &[e, s], 0, WAIT_FOR_SUBMIT), Ok(1));
 }
@@ -228,7 +296,10 @@ fn wait_times_out_with_etime_and_leaves_first_signaled_alone() {
     a.first_signaled = 5;
     let start = std::time::Instant::now();
     assert_eq!(ioctl::wait(&t, &mut a), Err(ETIME));
-    assert!(start.elapsed() >= Duration::from_millis(25), "returned before the timeout");
+    assert!(
+        start.elapsed() >= Duration::from_millis(25),
+        "returned before the timeout"
+    );
     assert_eq!(a.first_signaled, 5);
     assert_eq!(wait(&t, &[h], -1, 0), Err(ETIME), "a past timeout polls");
 }
@@ -241,7 +312,10 @@ fn binary_wait_blocks_until_another_thread_signals() {
     t.lookup(h).unwrap().replace_fence(Some(f.clone()));
     let t2 = t.clone();
     let rx = spawn(move || wait(&t2, &[h], in_ms(60_000), 0));
-    assert!(rx.recv_timeout(EARLY).is_err(), "returned before the fence signalled");
+    assert!(
+        rx.recv_timeout(EARLY).is_err(),
+        "returned before the fence signalled"
+    );
     f.signal().unwrap();
     assert_eq!(rx.recv_timeout(BOUND).expect("waiter not woken"), Ok(0));
 }
@@ -264,12 +338,21 @@ fn wait_any_returns_the_one_that_signalled_and_wait_all_needs_every_one() {
     let all = spawn(move || wait(&t2, &h2, in_ms(60_000), WAIT_ALL));
     assert!(any.recv_timeout(EARLY).is_err());
     fs[2].signal().unwrap();
-    assert_eq!(any.recv_timeout(BOUND).expect("any-waiter not woken"), Ok(2));
+    assert_eq!(
+        any.recv_timeout(BOUND).expect("any-waiter not woken"),
+        Ok(2)
+    );
     fs[0].signal().unwrap();
-    assert!(all.recv_timeout(EARLY).is_err(), "WAIT_ALL returned with one fence pending");
+    assert!(
+        all.recv_timeout(EARLY).is_err(),
+        "WAIT_ALL returned with one fence pending"
+    );
     fs[1].signal().unwrap();
     // Upstream reports, for WAIT_ALL, the first syncobj already signalled when the wait started: none here.
-    assert_eq!(all.recv_timeout(BOUND).expect("all-waiter not woken"), Ok(u32::MAX));
+    assert_eq!(
+        all.recv_timeout(BOUND).expect("all-waiter not woken"),
+        Ok(u32::MAX)
+    );
     assert_eq!(wait(&t, &hs, 0, WAIT_ALL), Ok(0));
 }
 
@@ -282,7 +365,10 @@ fn wait_for_submit_blocks_until_a_fence_is_submitted_then_until_it_signals() {
     assert!(rx.recv_timeout(EARLY).is_err(), "returned with no fence");
     let f = fence();
     t.lookup(h).unwrap().replace_fence(Some(f.clone()));
-    assert!(rx.recv_timeout(EARLY).is_err(), "returned before the submitted fence signalled");
+    assert!(
+        rx.recv_timeout(EARLY).is_err(),
+        "returned before the submitted fence signalled"
+    );
     f.signal().unwrap();
     assert_eq!(rx.recv_timeout(BOUND).expect("waiter not woken"), Ok(0));
 }
@@ -309,10 +395,24 @@ fn timeline_wait_checks_flags_count_handles_then_points() {
     };
     assert_eq!(ioctl::timeline_wait(&t, &mut a), Err(EFAULT));
     a.points = 0;
-    assert_eq!(ioctl::timeline_wait(&t, &mut a), Ok(()), "null points: point 0");
-    assert_eq!(tl_wait(&t, &[h], &[4], 0, 0), Err(EINVAL), "point 4 not submitted");
-    assert_eq!(tl_wait(&t, &[h], &[4], in_ms(10), WAIT_FOR_SUBMIT), Err(ETIME));
-    assert_eq!(tl_wait(&t, &[h], &[2], 0, WAIT_ALL | WAIT_AVAILABLE | WAIT_DEADLINE), Ok(0));
+    assert_eq!(
+        ioctl::timeline_wait(&t, &mut a),
+        Ok(()),
+        "null points: point 0"
+    );
+    assert_eq!(
+        tl_wait(&t, &[h], &[4], 0, 0),
+        Err(EINVAL),
+        "point 4 not submitted"
+    );
+    assert_eq!(
+        tl_wait(&t, &[h], &[4], in_ms(10), WAIT_FOR_SUBMIT),
+        Err(ETIME)
+    );
+    assert_eq!(
+        tl_wait(&t, &[h], &[2], 0, WAIT_ALL | WAIT_AVAILABLE | WAIT_DEADLINE),
+        Ok(0)
+    );
 }
 
 #[test]
@@ -330,7 +430,10 @@ fn timeline_wait_blocks_until_every_earlier_point_signalled() {
     let t2 = t.clone();
     let rx = spawn(move || tl_wait(&t2, &[h], &[2], in_ms(60_000), 0));
     fs[1].signal().unwrap();
-    assert!(rx.recv_timeout(EARLY).is_err(), "point 2 done but point 1 is not");
+    assert!(
+        rx.recv_timeout(EARLY).is_err(),
+        "point 2 done but point 1 is not"
+    );
     fs[0].signal().unwrap();
     assert_eq!(rx.recv_timeout(BOUND).expect("waiter not woken"), Ok(0));
     assert!(!is_signalled(&t, h, 3));
@@ -367,10 +470,30 @@ fn reset_and_signal_check_pad_count_and_handles() {
     let t = SyncobjTable::new();
     let h = create(&t, 0);
     for f in [ioctl::reset, ioctl::signal] {
-        assert_eq!(f(&t, &mut drm_syncobj_array { handles: ptr(&[h]), count_handles: 1, pad: 1 }), Err(EINVAL));
+        assert_eq!(
+            f(
+                &t,
+                &mut drm_syncobj_array {
+                    handles: ptr(&[h]),
+                    count_handles: 1,
+                    pad: 1
+                }
+            ),
+            Err(EINVAL)
+        );
         assert_eq!(f(&t, &mut array(&[])), Err(EINVAL));
         assert_eq!(f(&t, &mut array(&[h, 5])), Err(ENOENT));
-        assert_eq!(f(&t, &mut drm_syncobj_array { handles: BAD_PTR, count_handles: 1, pad: 0 }), Err(EFAULT));
+        assert_eq!(
+            f(
+                &t,
+                &mut drm_syncobj_array {
+                    handles: BAD_PTR,
+                    count_handles: 1,
+                    pad: 0
+                }
+            ),
+            Err(EFAULT)
+        );
     }
     signal(&t, &[h]).unwrap();
     assert_eq!(wait(&t, &[h], 0, 0), Ok(0));
@@ -402,10 +525,17 @@ fn signal_under_allocation_failure_signals_none() {
         }
         assert_eq!(r, Err(ENOMEM));
         for &h in &hs {
-            assert_eq!(wait(&t, &[h], 0, 0), Err(EINVAL), "failure {n} signalled {h}");
+            assert_eq!(
+                wait(&t, &[h], 0, 0),
+                Err(EINVAL),
+                "failure {n} signalled {h}"
+            );
         }
         n += 1;
-        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
+        assert!(
+            n < SWEEP_LIMIT,
+            "still ENOMEM after {n} allocation points: the operation never succeeds"
+        );
     }
     assert!(n >= 4, "handles, syncobj array and one fence per syncobj");
     assert_eq!(wait(&t, &hs, 0, WAIT_ALL), Ok(0));
@@ -429,13 +559,27 @@ fn reset_wakes_nothing_and_a_later_signal_wakes_a_submit_waiter() {
 fn timeline_signal_checks_flags_count_handles_then_points() {
     let t = SyncobjTable::new();
     let h = create(&t, 0);
-    let mut a = drm_syncobj_timeline_array { handles: ptr(&[h]), points: ptr(&[1u64]), count_handles: 1, flags: 1 };
+    let mut a = drm_syncobj_timeline_array {
+        handles: ptr(&[h]),
+        points: ptr(&[1u64]),
+        count_handles: 1,
+        flags: 1,
+    };
     assert_eq!(ioctl::timeline_signal(&t, &mut a), Err(EINVAL));
     assert_eq!(tl_signal(&t, &[], &[]), Err(EINVAL));
     assert_eq!(tl_signal(&t, &[h, 3], &[1, 1]), Err(ENOENT));
-    let mut a = drm_syncobj_timeline_array { handles: ptr(&[h]), points: BAD_PTR, count_handles: 1, flags: 0 };
+    let mut a = drm_syncobj_timeline_array {
+        handles: ptr(&[h]),
+        points: BAD_PTR,
+        count_handles: 1,
+        flags: 0,
+    };
     assert_eq!(ioctl::timeline_signal(&t, &mut a), Err(EFAULT));
-    assert_eq!(query(&t, &[h], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![0]), "nothing added by failures");
+    assert_eq!(
+        query(&t, &[h], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED),
+        Ok(vec![0]),
+        "nothing added by failures"
+    );
     tl_signal(&t, &[h], &[7]).unwrap();
     assert_eq!(query(&t, &[h], 0), Ok(vec![7]));
 }
@@ -455,9 +599,16 @@ fn timeline_signal_under_allocation_failure_adds_no_point_anywhere() {
             break;
         }
         assert_eq!(r, Err(ENOMEM));
-        assert_eq!(query(&t, &[a, b], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![1, 0]), "failure {n}");
+        assert_eq!(
+            query(&t, &[a, b], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED),
+            Ok(vec![1, 0]),
+            "failure {n}"
+        );
         n += 1;
-        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
+        assert!(
+            n < SWEEP_LIMIT,
+            "still ENOMEM after {n} allocation points: the operation never succeeds"
+        );
     }
     assert!(n >= 6);
     assert_eq!(query(&t, &[a, b], 0), Ok(vec![3, 5]));
@@ -472,9 +623,18 @@ fn query_checks_flags_count_handles_and_output_pointer() {
     assert_eq!(query(&t, &[h], 2), Err(EINVAL));
     assert_eq!(query(&t, &[], 0), Err(EINVAL));
     assert_eq!(query(&t, &[h, 8], 0), Err(ENOENT));
-    let mut a = drm_syncobj_timeline_array { handles: ptr(&[h]), points: BAD_PTR, count_handles: 1, flags: 0 };
+    let mut a = drm_syncobj_timeline_array {
+        handles: ptr(&[h]),
+        points: BAD_PTR,
+        count_handles: 1,
+        flags: 0,
+    };
     assert_eq!(ioctl::query(&t, &mut a), Err(EFAULT));
-    assert_eq!(query(&t, &[h], 0), Ok(vec![0]), "a syncobj without a timeline reads 0");
+    assert_eq!(
+        query(&t, &[h], 0),
+        Ok(vec![0]),
+        "a syncobj without a timeline reads 0"
+    );
 }
 
 #[test]
@@ -490,7 +650,10 @@ fn query_after_out_of_order_signalling_reports_the_signalled_prefix() {
             f
         })
         .collect();
-    assert_eq!(query(&t, &[h], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![8]));
+    assert_eq!(
+        query(&t, &[h], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED),
+        Ok(vec![8])
+    );
     fs[3].signal().unwrap();
     fs[1].signal().unwrap();
     assert_eq!(query(&t, &[h], 0), Ok(vec![0]));
@@ -507,16 +670,38 @@ fn query_after_out_of_order_signalling_reports_the_signalled_prefix() {
 fn transfer_checks_pad_then_destination_then_source_then_fence() {
     let t = SyncobjTable::new();
     let (src, dst) = (create(&t, 0), create(&t, 0));
-    let mut a = drm_syncobj_transfer { src_handle: src, dst_handle: dst, src_point: 0, dst_point: 0, flags: 0, pad: 1 };
+    let mut a = drm_syncobj_transfer {
+        src_handle: src,
+        dst_handle: dst,
+        src_point: 0,
+        dst_point: 0,
+        flags: 0,
+        pad: 1,
+    };
     assert_eq!(ioctl::transfer(&t, &mut a), Err(EINVAL));
     assert_eq!(transfer(&t, 99, 0, 98, 0, 0), Err(ENOENT));
     assert_eq!(transfer(&t, 99, 0, dst, 0, 0), Err(ENOENT));
-    assert_eq!(transfer(&t, src, 0, dst, 0, 0), Err(EINVAL), "source has no fence");
+    assert_eq!(
+        transfer(&t, src, 0, dst, 0, 0),
+        Err(EINVAL),
+        "source has no fence"
+    );
     tl_signal(&t, &[src], &[1]).unwrap();
-    assert_eq!(transfer(&t, src, 2, dst, 0, 0), Err(EINVAL), "point 2 not submitted");
+    assert_eq!(
+        transfer(&t, src, 2, dst, 0, 0),
+        Err(EINVAL),
+        "point 2 not submitted"
+    );
     assert_eq!(transfer(&t, src, 2, dst, 5, 0), Err(EINVAL));
-    assert_eq!(query(&t, &[dst], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![0]));
-    assert_eq!(wait(&t, &[dst], 0, 0), Err(EINVAL), "failed transfers left the destination empty");
+    assert_eq!(
+        query(&t, &[dst], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED),
+        Ok(vec![0])
+    );
+    assert_eq!(
+        wait(&t, &[dst], 0, 0),
+        Err(EINVAL),
+        "failed transfers left the destination empty"
+    );
 }
 
 #[test]
@@ -526,7 +711,10 @@ fn transfer_binary_to_timeline_and_back() {
     let f = fence();
     t.lookup(bin).unwrap().replace_fence(Some(f.clone()));
     transfer(&t, bin, 0, tl, 3, 0).unwrap();
-    assert_eq!(query(&t, &[tl], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![3]));
+    assert_eq!(
+        query(&t, &[tl], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED),
+        Ok(vec![3])
+    );
     assert!(!is_signalled(&t, tl, 3));
     // Timeline point 3 into a binary syncobj: its fence is the point's.
     transfer(&t, tl, 3, out, 0, 0).unwrap();
@@ -554,7 +742,10 @@ fn transfer_for_submit_waits_for_the_source_point() {
     let (src, dst) = (create(&t, 0), create(&t, 0));
     let t2 = t.clone();
     let rx = spawn(move || transfer(&t2, src, 4, dst, 0, WAIT_FOR_SUBMIT));
-    assert!(rx.recv_timeout(EARLY).is_err(), "returned before point 4 was submitted");
+    assert!(
+        rx.recv_timeout(EARLY).is_err(),
+        "returned before point 4 was submitted"
+    );
     tl_signal(&t, &[src], &[4]).unwrap();
     assert_eq!(rx.recv_timeout(BOUND).expect("transfer not woken"), Ok(()));
     assert_eq!(wait(&t, &[dst], 0, 0), Ok(0));
@@ -576,12 +767,22 @@ fn transfer_under_allocation_failure_leaves_the_destination_unchanged() {
             break;
         }
         assert_eq!(r, Err(ENOMEM));
-        assert_eq!(query(&t, &[dst], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![1]), "failure {n}");
+        assert_eq!(
+            query(&t, &[dst], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED),
+            Ok(vec![1]),
+            "failure {n}"
+        );
         n += 1;
-        assert!(n < SWEEP_LIMIT, "still ENOMEM after {n} allocation points: the operation never succeeds");
+        assert!(
+            n < SWEEP_LIMIT,
+            "still ENOMEM after {n} allocation points: the operation never succeeds"
+        );
     }
     assert!(n >= 2);
-    assert_eq!(query(&t, &[dst], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), Ok(vec![2]));
+    assert_eq!(
+        query(&t, &[dst], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED),
+        Ok(vec![2])
+    );
 }
 
 // ---- model ----
@@ -694,9 +895,19 @@ fn signalling_timeline_points_with_blocked_waiters_does_not_allocate() {
     for f in fs.iter().rev() {
         f.signal().unwrap();
     }
-    assert_eq!(fault::violations(), before, "a chain or wait callback allocated in the signalling path");
-    assert_eq!(w1.recv_timeout(BOUND).expect("timeline waiter not woken"), Ok(0));
-    assert_eq!(w2.recv_timeout(BOUND).expect("binary waiter not woken"), Ok(u32::MAX));
+    assert_eq!(
+        fault::violations(),
+        before,
+        "a chain or wait callback allocated in the signalling path"
+    );
+    assert_eq!(
+        w1.recv_timeout(BOUND).expect("timeline waiter not woken"),
+        Ok(0)
+    );
+    assert_eq!(
+        w2.recv_timeout(BOUND).expect("binary waiter not woken"),
+        Ok(u32::MAX)
+    );
 }
 
 #[test]
@@ -719,7 +930,8 @@ fn concurrent_multi_object_signals_and_waits_do_not_deadlock() {
         }));
     }
     for d in done {
-        d.recv_timeout(BOUND).expect("threads deadlocked (or panicked)");
+        d.recv_timeout(BOUND)
+            .expect("threads deadlocked (or panicked)");
     }
     // Every point was signalled, so each timeline's signalled prefix is its head, whatever order points landed in.
     let submitted = query(&t, &[a, b], DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED).unwrap();
@@ -744,19 +956,49 @@ fn the_core_table_entries_run_the_handlers_on_a_render_node() {
     use kernel::uapi::ioctl::{iowr, DRM_IOCTL_SYNCOBJ_CREATE, DRM_IOCTL_SYNCOBJ_SIGNAL};
 
     let core = ioctl::ioctl_descs::<File>();
-    let tables = IoctlTables { core: &core, driver: &[] };
+    let tables = IoctlTables {
+        core: &core,
+        driver: &[],
+    };
     let file = File(SyncobjTable::new());
-    let render = Caller { render_node: true, ..Caller::default() };
-    let mut c = drm_syncobj_create { handle: 0, flags: 0 };
-    dispatch(&tables, &file, render, DRM_IOCTL_SYNCOBJ_CREATE, UserPtr(&mut c as *mut _ as usize)).unwrap();
+    let render = Caller {
+        render_node: true,
+        ..Caller::default()
+    };
+    let mut c = drm_syncobj_create {
+        handle: 0,
+        flags: 0,
+    };
+    dispatch(
+        &tables,
+        &file,
+        render,
+        DRM_IOCTL_SYNCOBJ_CREATE,
+        UserPtr(&mut c as *mut _ as usize),
+    )
+    .unwrap();
     assert_eq!(c.handle, 1);
     let handles = [c.handle];
     let mut s = array(&handles);
-    dispatch(&tables, &file, render, DRM_IOCTL_SYNCOBJ_SIGNAL, UserPtr(&mut s as *mut _ as usize)).unwrap();
+    dispatch(
+        &tables,
+        &file,
+        render,
+        DRM_IOCTL_SYNCOBJ_SIGNAL,
+        UserPtr(&mut s as *mut _ as usize),
+    )
+    .unwrap();
     // A pre-deadline client passes the 32-byte wait struct: zero-extended, and first_signaled comes back.
     let mut w = wait_args(&handles, 0, 0);
     w.first_signaled = 7;
     let old_wait = iowr(0xc3, 32);
-    dispatch(&tables, &file, render, old_wait, UserPtr(&mut w as *mut _ as usize)).unwrap();
+    dispatch(
+        &tables,
+        &file,
+        render,
+        old_wait,
+        UserPtr(&mut w as *mut _ as usize),
+    )
+    .unwrap();
     assert_eq!(w.first_signaled, 0);
 }

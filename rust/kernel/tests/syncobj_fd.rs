@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Syncobjs and descriptors as a client sees them: SYNCOBJ_HANDLE_TO_FD / FD_TO_HANDLE (syncobj files and
 //! sync_files, with the timeline-point forms), SYNCOBJ_EVENTFD, the sync_file ioctls on the exported descriptors,
 //! and the dma-buf EXPORT/IMPORT_SYNC_FILE ioctls, each with upstream's errnos.
@@ -9,14 +10,21 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 
 use kernel::code::{EBADF, EINVAL, EIO, ENOENT, ENOTTY};
-use kernel::dma_buf::{self, dma_buf_sync_file, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_IOCTL_IMPORT_SYNC_FILE};
+use kernel::dma_buf::{
+    self, dma_buf_sync_file, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_IOCTL_IMPORT_SYNC_FILE,
+};
 use kernel::dma_fence::DmaFence;
 use kernel::dma_resv::{DmaResv, DmaResvUsage};
 use kernel::drm::syncobj::fd::{self as sfd, drm_syncobj_handle};
 use kernel::drm::syncobj::{ioctl, SyncobjTable};
-use kernel::sync_file::{self, sync_file_info, sync_merge_data, SyncFile, SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE};
+use kernel::sync_file::{
+    self, sync_file_info, sync_merge_data, SyncFile, SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE,
+};
 use kernel::uaccess::UserPtr;
-use kernel::uapi::{drm_syncobj_create, drm_syncobj_eventfd, drm_syncobj_wait, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE};
+use kernel::uapi::{
+    drm_syncobj_create, drm_syncobj_eventfd, drm_syncobj_wait,
+    DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE,
+};
 
 /// A `poll` timeout that never expires on a working kernel, however slow the machine.
 const GENEROUS_MS: i32 = 30_000;
@@ -38,7 +46,11 @@ fn close(fd: RawFd) {
 
 /// Polls `fd` for `events` for up to `ms` milliseconds; the returned events.
 fn poll(fd: RawFd, events: i16, ms: i32) -> i16 {
-    let mut p = libc::pollfd { fd, events, revents: 0 };
+    let mut p = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
     // SAFETY: one valid pollfd.
     let n = unsafe { libc::poll(&mut p, 1, ms) };
     assert!(n >= 0);
@@ -54,19 +66,42 @@ fn becomes_readable(fd: RawFd) -> bool {
 }
 
 fn to_fd(t: &SyncobjTable, handle: u32, flags: u32, point: u64) -> Result<RawFd, kernel::Error> {
-    let mut a = drm_syncobj_handle { handle, flags, fd: -1, pad: 0, point };
+    let mut a = drm_syncobj_handle {
+        handle,
+        flags,
+        fd: -1,
+        pad: 0,
+        point,
+    };
     sfd::handle_to_fd_ioctl(t, &mut a).map(|()| a.fd)
 }
 
-fn from_fd(t: &SyncobjTable, fd: RawFd, handle: u32, flags: u32, point: u64) -> Result<u32, kernel::Error> {
-    let mut a = drm_syncobj_handle { handle, flags, fd, pad: 0, point };
+fn from_fd(
+    t: &SyncobjTable,
+    fd: RawFd,
+    handle: u32,
+    flags: u32,
+    point: u64,
+) -> Result<u32, kernel::Error> {
+    let mut a = drm_syncobj_handle {
+        handle,
+        flags,
+        fd,
+        pad: 0,
+        point,
+    };
     sfd::fd_to_handle_ioctl(t, &mut a).map(|()| a.handle)
 }
 
 fn status(fd: RawFd) -> i32 {
     let file = SyncFile::from_fd(fd).unwrap();
     let mut i = sync_file_info::default();
-    sync_file::ioctl(&file, SYNC_IOC_FILE_INFO, UserPtr(&mut i as *mut _ as usize)).unwrap();
+    sync_file::ioctl(
+        &file,
+        SYNC_IOC_FILE_INFO,
+        UserPtr(&mut i as *mut _ as usize),
+    )
+    .unwrap();
     i.status
 }
 
@@ -94,8 +129,20 @@ fn eventfd_read(fd: RawFd) -> Option<u64> {
     (n == 8).then_some(v)
 }
 
-fn register_eventfd(t: &SyncobjTable, handle: u32, point: u64, fd: RawFd, flags: u32) -> Result<(), kernel::Error> {
-    let mut a = drm_syncobj_eventfd { handle, flags, point, fd, pad: 0 };
+fn register_eventfd(
+    t: &SyncobjTable,
+    handle: u32,
+    point: u64,
+    fd: RawFd,
+    flags: u32,
+) -> Result<(), kernel::Error> {
+    let mut a = drm_syncobj_eventfd {
+        handle,
+        flags,
+        point,
+        fd,
+        pad: 0,
+    };
     sfd::eventfd_ioctl(t, &mut a)
 }
 
@@ -107,14 +154,19 @@ fn a_syncobj_file_imports_as_the_same_syncobj_on_another_file() {
     let h = create(&a, 0);
     let fd = to_fd(&a, h, 0, 0).unwrap();
     // SAFETY: F_GETFD on an open descriptor.
-    assert!(unsafe { libc::fcntl(fd, libc::F_GETFD) } & libc::FD_CLOEXEC != 0, "always close-on-exec");
+    let fd_flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    assert!(fd_flags & libc::FD_CLOEXEC != 0, "always close-on-exec");
     let hb = from_fd(&b, fd, 0, 0, 0).unwrap();
     assert!(Arc::ptr_eq(&a.lookup(h).unwrap(), &b.lookup(hb).unwrap()));
     let f = fence();
     b.lookup(hb).unwrap().replace_fence(Some(f.clone()));
     assert_eq!(wait(&a, &[h], 0), Err(kernel::code::ETIME));
     f.signal().unwrap();
-    assert_eq!(wait(&a, &[h], 0), Ok(()), "signalled through one file, seen through the other");
+    assert_eq!(
+        wait(&a, &[h], 0),
+        Ok(()),
+        "signalled through one file, seen through the other"
+    );
     // Importing twice gives a second handle to the same object, as the IDR upstream does.
     let hb2 = from_fd(&b, fd, 0, 0, 0).unwrap();
     assert_ne!(hb, hb2);
@@ -132,7 +184,10 @@ fn a_syncobj_lives_through_its_file_after_every_handle_is_gone() {
     assert!(weak.upgrade().is_some(), "the file holds it");
     let b = SyncobjTable::new();
     let hb = from_fd(&b, fd, 0, 0, 0).unwrap();
-    assert!(Arc::ptr_eq(&weak.upgrade().unwrap(), &b.lookup(hb).unwrap()));
+    assert!(Arc::ptr_eq(
+        &weak.upgrade().unwrap(),
+        &b.lookup(hb).unwrap()
+    ));
     b.destroy(hb).unwrap();
     close(fd);
     // The next file made releases the ones nobody holds.
@@ -145,12 +200,27 @@ fn a_syncobj_lives_through_its_file_after_every_handle_is_gone() {
 fn handle_to_fd_errnos() {
     let t = SyncobjTable::new();
     let h = create(&t, 1);
-    let mut a = drm_syncobj_handle { handle: h, pad: 1, ..Default::default() };
+    let mut a = drm_syncobj_handle {
+        handle: h,
+        pad: 1,
+        ..Default::default()
+    };
     assert_eq!(sfd::handle_to_fd_ioctl(&t, &mut a), Err(EINVAL));
     assert_eq!(to_fd(&t, h, 4, 0), Err(EINVAL), "unknown flag");
-    assert_eq!(to_fd(&t, 99, 0, 0), Err(EINVAL), "unknown handle of a plain export is EINVAL");
-    assert_eq!(to_fd(&t, 99, sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, 0), Err(ENOENT));
-    assert_eq!(to_fd(&t, h, sfd::HANDLE_TO_FD_FLAGS_TIMELINE, 3), Err(EINVAL), "a point needs a sync_file");
+    assert_eq!(
+        to_fd(&t, 99, 0, 0),
+        Err(EINVAL),
+        "unknown handle of a plain export is EINVAL"
+    );
+    assert_eq!(
+        to_fd(&t, 99, sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, 0),
+        Err(ENOENT)
+    );
+    assert_eq!(
+        to_fd(&t, h, sfd::HANDLE_TO_FD_FLAGS_TIMELINE, 3),
+        Err(EINVAL),
+        "a point needs a sync_file"
+    );
     // Without TIMELINE the point field is not read at all.
     let fd = to_fd(&t, h, 0, 3).unwrap();
     close(fd);
@@ -162,19 +232,41 @@ fn handle_to_fd_errnos() {
 fn fd_to_handle_errnos() {
     let t = SyncobjTable::new();
     let h = create(&t, 1);
-    let mut a = drm_syncobj_handle { pad: 1, ..Default::default() };
+    let mut a = drm_syncobj_handle {
+        pad: 1,
+        ..Default::default()
+    };
     assert_eq!(sfd::fd_to_handle_ioctl(&t, &mut a), Err(EINVAL));
     assert_eq!(from_fd(&t, 0, 0, 4, 0), Err(EINVAL), "unknown flag");
     let not_ours = std::fs::File::open("/proc/self/status").unwrap();
-    assert_eq!(from_fd(&t, not_ours.as_raw_fd(), 0, 0, 0), Err(EINVAL), "not a syncobj file");
-    assert_eq!(from_fd(&t, -1, 0, 0, 0), Err(EINVAL), "not open: EINVAL too (fdget fails)");
+    assert_eq!(
+        from_fd(&t, not_ours.as_raw_fd(), 0, 0, 0),
+        Err(EINVAL),
+        "not a syncobj file"
+    );
+    assert_eq!(
+        from_fd(&t, -1, 0, 0, 0),
+        Err(EINVAL),
+        "not open: EINVAL too (fdget fails)"
+    );
     let sync = to_fd(&t, h, sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, 0).unwrap();
-    assert_eq!(from_fd(&t, sync, 0, 0, 0), Err(EINVAL), "a sync_file is not a syncobj file");
+    assert_eq!(
+        from_fd(&t, sync, 0, 0, 0),
+        Err(EINVAL),
+        "a sync_file is not a syncobj file"
+    );
     let obj_fd = to_fd(&t, h, 0, 0).unwrap();
     let flags = sfd::FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE;
-    assert_eq!(from_fd(&t, obj_fd, h, flags, 0), Err(EINVAL), "a syncobj file is not a sync_file");
+    assert_eq!(
+        from_fd(&t, obj_fd, h, flags, 0),
+        Err(EINVAL),
+        "a syncobj file is not a sync_file"
+    );
     assert_eq!(from_fd(&t, sync, 99, flags, 0), Err(ENOENT));
-    assert_eq!(from_fd(&t, obj_fd, 0, sfd::FD_TO_HANDLE_FLAGS_TIMELINE, 2), Err(EINVAL));
+    assert_eq!(
+        from_fd(&t, obj_fd, 0, sfd::FD_TO_HANDLE_FLAGS_TIMELINE, 2),
+        Err(EINVAL)
+    );
     close(sync);
     close(obj_fd);
 }
@@ -185,7 +277,11 @@ fn fd_to_handle_errnos() {
 fn export_sync_file_polls_readable_when_the_syncobj_fence_signals() {
     let t = SyncobjTable::new();
     let h = create(&t, 0);
-    assert_eq!(to_fd(&t, h, sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, 0), Err(EINVAL), "no fence: EINVAL");
+    assert_eq!(
+        to_fd(&t, h, sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, 0),
+        Err(EINVAL),
+        "no fence: EINVAL"
+    );
     let f = fence();
     t.lookup(h).unwrap().replace_fence(Some(f.clone()));
     let fd = to_fd(&t, h, sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, 0).unwrap();
@@ -253,8 +349,16 @@ fn merged_sync_files_of_two_syncobjs() {
     t.lookup(b).unwrap().replace_fence(Some(fb.clone()));
     let xa = to_fd(&t, a, sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, 0).unwrap();
     let xb = to_fd(&t, b, sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, 0).unwrap();
-    let mut m = sync_merge_data { fd2: xb, ..Default::default() };
-    sync_file::ioctl(&SyncFile::from_fd(xa).unwrap(), SYNC_IOC_MERGE, UserPtr(&mut m as *mut _ as usize)).unwrap();
+    let mut m = sync_merge_data {
+        fd2: xb,
+        ..Default::default()
+    };
+    sync_file::ioctl(
+        &SyncFile::from_fd(xa).unwrap(),
+        SYNC_IOC_MERGE,
+        UserPtr(&mut m as *mut _ as usize),
+    )
+    .unwrap();
     fa.signal().unwrap();
     assert!(!readable_now(m.fence));
     fb.signal().unwrap();
@@ -269,10 +373,19 @@ fn other_ioctls_on_a_sync_file_are_enotty() {
     let t = SyncobjTable::new();
     let h = create(&t, 1);
     let fd = to_fd(&t, h, sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, 0).unwrap();
-    assert_eq!(dma_buf::file_ioctl(fd, 0x3e00, UserPtr(0)), Some(Err(ENOTTY)));
-    assert!(dma_buf::file_ioctl(fd, 0x6400, UserPtr(0)).is_none(), "not a sync_file command: not ours");
+    assert_eq!(
+        dma_buf::file_ioctl(fd, 0x3e00, UserPtr(0)),
+        Some(Err(ENOTTY))
+    );
+    assert!(
+        dma_buf::file_ioctl(fd, 0x6400, UserPtr(0)).is_none(),
+        "not a sync_file command: not ours"
+    );
     let obj_fd = to_fd(&t, h, 0, 0).unwrap();
-    assert!(dma_buf::file_ioctl(obj_fd, SYNC_IOC_FILE_INFO, UserPtr(0)).is_none(), "a syncobj file has no ioctls");
+    assert!(
+        dma_buf::file_ioctl(obj_fd, SYNC_IOC_FILE_INFO, UserPtr(0)).is_none(),
+        "a syncobj file has no ioctls"
+    );
     close(fd);
     close(obj_fd);
 }
@@ -306,7 +419,11 @@ fn eventfd_wait_available_fires_when_the_point_is_submitted() {
     obj.add_point(fence(), 1).unwrap();
     assert_eq!(eventfd_read(efd), None, "point 1 is not point 2");
     obj.add_point(fence(), 2).unwrap();
-    assert_eq!(eventfd_read(efd), Some(1), "submitted (unsignalled) is enough");
+    assert_eq!(
+        eventfd_read(efd),
+        Some(1),
+        "submitted (unsignalled) is enough"
+    );
     // Already there at registration: fires at once; two registrations count twice.
     register_eventfd(&t, h, 1, efd, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE).unwrap();
     register_eventfd(&t, h, 2, efd, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE).unwrap();
@@ -329,13 +446,25 @@ fn eventfd_errnos() {
     let t = SyncobjTable::new();
     let h = create(&t, 0);
     let efd = eventfd();
-    assert_eq!(register_eventfd(&t, h, 0, efd, 2), Err(EINVAL), "flags beyond WAIT_AVAILABLE");
-    let mut a = drm_syncobj_eventfd { handle: h, fd: efd, pad: 1, ..Default::default() };
+    assert_eq!(
+        register_eventfd(&t, h, 0, efd, 2),
+        Err(EINVAL),
+        "flags beyond WAIT_AVAILABLE"
+    );
+    let mut a = drm_syncobj_eventfd {
+        handle: h,
+        fd: efd,
+        pad: 1,
+        ..Default::default()
+    };
     assert_eq!(sfd::eventfd_ioctl(&t, &mut a), Err(EINVAL));
     assert_eq!(register_eventfd(&t, 99, 0, efd, 0), Err(ENOENT));
     assert_eq!(register_eventfd(&t, h, 0, -1, 0), Err(EBADF));
     let not_eventfd = std::fs::File::open("/proc/self/status").unwrap();
-    assert_eq!(register_eventfd(&t, h, 0, not_eventfd.as_raw_fd(), 0), Err(EINVAL));
+    assert_eq!(
+        register_eventfd(&t, h, 0, not_eventfd.as_raw_fd(), 0),
+        Err(EINVAL)
+    );
     close(efd);
 }
 
@@ -362,9 +491,13 @@ fn epoll_sees_the_eventfd() {
     let efd = eventfd();
     // SAFETY: plain epoll calls on descriptors the test owns.
     let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-    let mut ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 7 };
+    let mut ev = libc::epoll_event {
+        events: libc::EPOLLIN as u32,
+        u64: 7,
+    };
     // SAFETY: as above.
-    assert_eq!(unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, efd, &mut ev) }, 0);
+    let added = unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, efd, &mut ev) };
+    assert_eq!(added, 0);
     register_eventfd(&t, h, 0, efd, 0).unwrap();
     let f = fence();
     t.lookup(h).unwrap().replace_fence(Some(f.clone()));
@@ -373,7 +506,8 @@ fn epoll_sees_the_eventfd() {
     assert_eq!(unsafe { libc::epoll_wait(ep, out.as_mut_ptr(), 1, 0) }, 0);
     let signaller = std::thread::spawn(move || f.signal().unwrap());
     // SAFETY: as above.
-    assert_eq!(unsafe { libc::epoll_wait(ep, out.as_mut_ptr(), 1, GENEROUS_MS) }, 1);
+    let ready = unsafe { libc::epoll_wait(ep, out.as_mut_ptr(), 1, GENEROUS_MS) };
+    assert_eq!(ready, 1);
     signaller.join().unwrap();
     let got = out[0].u64;
     assert_eq!(got, 7);
@@ -396,7 +530,9 @@ fn dmabuf(resv: &Arc<DmaResv>) -> (std::fs::File, dma_buf::Registration) {
 
 fn dmabuf_ioctl(fd: RawFd, cmd: u32, flags: u32, sync_fd: RawFd) -> Result<RawFd, kernel::Error> {
     let mut a = dma_buf_sync_file { flags, fd: sync_fd };
-    dma_buf::file_ioctl(fd, cmd, UserPtr(&mut a as *mut _ as usize)).expect("a dma-buf").map(|()| a.fd)
+    dma_buf::file_ioctl(fd, cmd, UserPtr(&mut a as *mut _ as usize))
+        .expect("a dma-buf")
+        .map(|()| a.fd)
 }
 
 #[test]
@@ -413,11 +549,27 @@ fn dma_buf_export_reads_implicit_fences_only() {
     }
     let fd = buf.as_raw_fd();
     for bad in [0, 4, 5] {
-        assert_eq!(dmabuf_ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, bad, -1), Err(EINVAL), "flags {bad}");
+        assert_eq!(
+            dmabuf_ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, bad, -1),
+            Err(EINVAL),
+            "flags {bad}"
+        );
     }
     // To read, wait for the writer; to write, for the reader too. Never for the BOOKKEEP job fence.
-    let for_read = dmabuf_ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, dma_buf::DMA_BUF_SYNC_READ, -1).unwrap();
-    let for_write = dmabuf_ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, dma_buf::DMA_BUF_SYNC_WRITE, -1).unwrap();
+    let for_read = dmabuf_ioctl(
+        fd,
+        DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
+        dma_buf::DMA_BUF_SYNC_READ,
+        -1,
+    )
+    .unwrap();
+    let for_write = dmabuf_ioctl(
+        fd,
+        DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
+        dma_buf::DMA_BUF_SYNC_WRITE,
+        -1,
+    )
+    .unwrap();
     assert!(SyncFile::get_fence(for_read).unwrap().ptr_eq(&writer));
     assert_eq!(SyncFile::from_fd(for_write).unwrap().fences().len(), 2);
     writer.signal().unwrap();
@@ -426,7 +578,13 @@ fn dma_buf_export_reads_implicit_fences_only() {
     reader.signal().unwrap();
     assert!(becomes_readable(for_write));
     // Only the job fence is left: it is BOOKKEEP, so an export is a signalled stub.
-    let stub = dmabuf_ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, dma_buf::DMA_BUF_SYNC_RW, -1).unwrap();
+    let stub = dmabuf_ioctl(
+        fd,
+        DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
+        dma_buf::DMA_BUF_SYNC_RW,
+        -1,
+    )
+    .unwrap();
     assert!(readable_now(stub));
     assert!(!job.is_signaled());
     for f in [for_read, for_write, stub] {
@@ -444,17 +602,42 @@ fn dma_buf_import_adds_the_sync_file_fences_with_the_asked_usage() {
     let f = fence();
     t.lookup(h).unwrap().replace_fence(Some(f.clone()));
     let sync = to_fd(&t, h, sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, 0).unwrap();
-    assert_eq!(dmabuf_ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, 0, sync), Err(EINVAL));
-    assert_eq!(dmabuf_ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, 8, sync), Err(EINVAL));
-    assert_eq!(dmabuf_ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, 1, buf.as_raw_fd()), Err(EINVAL), "not a sync_file");
+    assert_eq!(
+        dmabuf_ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, 0, sync),
+        Err(EINVAL)
+    );
+    assert_eq!(
+        dmabuf_ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, 8, sync),
+        Err(EINVAL)
+    );
+    assert_eq!(
+        dmabuf_ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, 1, buf.as_raw_fd()),
+        Err(EINVAL),
+        "not a sync_file"
+    );
     assert_eq!(resv.lock().fences().len(), 0, "failed imports add nothing");
-    dmabuf_ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, dma_buf::DMA_BUF_SYNC_READ, sync).unwrap();
+    dmabuf_ioctl(
+        fd,
+        DMA_BUF_IOCTL_IMPORT_SYNC_FILE,
+        dma_buf::DMA_BUF_SYNC_READ,
+        sync,
+    )
+    .unwrap();
     {
         let mut g = resv.lock();
         assert!(g.fences().iter(DmaResvUsage::Read).any(|x| x.ptr_eq(&f)));
-        assert!(!g.fences().iter(DmaResvUsage::Write).any(|x| x.ptr_eq(&f)), "a reader, not a writer");
+        assert!(
+            !g.fences().iter(DmaResvUsage::Write).any(|x| x.ptr_eq(&f)),
+            "a reader, not a writer"
+        );
     }
-    let for_write = dmabuf_ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, dma_buf::DMA_BUF_SYNC_WRITE, -1).unwrap();
+    let for_write = dmabuf_ioctl(
+        fd,
+        DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
+        dma_buf::DMA_BUF_SYNC_WRITE,
+        -1,
+    )
+    .unwrap();
     assert!(SyncFile::get_fence(for_write).unwrap().ptr_eq(&f));
     close(sync);
     close(for_write);
@@ -466,25 +649,52 @@ fn dma_buf_sync_and_set_name() {
     let (buf, _reg) = dmabuf(&resv);
     let fd = buf.as_raw_fd();
     let mut s = dma_buf::dma_buf_sync { flags: 1 | 4 };
-    assert_eq!(dma_buf::file_ioctl(fd, dma_buf::DMA_BUF_IOCTL_SYNC, UserPtr(&mut s as *mut _ as usize)), Some(Ok(())));
+    assert_eq!(
+        dma_buf::file_ioctl(
+            fd,
+            dma_buf::DMA_BUF_IOCTL_SYNC,
+            UserPtr(&mut s as *mut _ as usize)
+        ),
+        Some(Ok(()))
+    );
     s.flags = 4;
     assert_eq!(
-        dma_buf::file_ioctl(fd, dma_buf::DMA_BUF_IOCTL_SYNC, UserPtr(&mut s as *mut _ as usize)),
+        dma_buf::file_ioctl(
+            fd,
+            dma_buf::DMA_BUF_IOCTL_SYNC,
+            UserPtr(&mut s as *mut _ as usize)
+        ),
         Some(Err(EINVAL))
     );
     s.flags = 8 | 1;
     assert_eq!(
-        dma_buf::file_ioctl(fd, dma_buf::DMA_BUF_IOCTL_SYNC, UserPtr(&mut s as *mut _ as usize)),
+        dma_buf::file_ioctl(
+            fd,
+            dma_buf::DMA_BUF_IOCTL_SYNC,
+            UserPtr(&mut s as *mut _ as usize)
+        ),
         Some(Err(EINVAL))
     );
     let name = c"scanout";
-    let r = dma_buf::file_ioctl(fd, dma_buf::DMA_BUF_SET_NAME_B, UserPtr(name.as_ptr() as usize));
+    let r = dma_buf::file_ioctl(
+        fd,
+        dma_buf::DMA_BUF_SET_NAME_B,
+        UserPtr(name.as_ptr() as usize),
+    );
     assert_eq!(r, Some(Ok(())));
     assert_eq!(dma_buf::lookup(fd).unwrap().name(), "scanout");
     let long = [b'x'; 40];
-    let r = dma_buf::file_ioctl(fd, dma_buf::DMA_BUF_SET_NAME_B, UserPtr(long.as_ptr() as usize));
+    let r = dma_buf::file_ioctl(
+        fd,
+        dma_buf::DMA_BUF_SET_NAME_B,
+        UserPtr(long.as_ptr() as usize),
+    );
     assert_eq!(r, Some(Err(EINVAL)));
-    assert_eq!(dma_buf::lookup(fd).unwrap().name(), "scanout", "a failed SET_NAME changes nothing");
+    assert_eq!(
+        dma_buf::lookup(fd).unwrap().name(),
+        "scanout",
+        "a failed SET_NAME changes nothing"
+    );
 }
 
 // ---- through the DRM core's dispatcher ----
@@ -503,9 +713,15 @@ fn a_6_12_client_passes_the_16_byte_handle_struct_and_the_point_reads_as_zero() 
     use kernel::uapi::ioctl::{iowr, DRM_IOCTL_SYNCOBJ_EVENTFD};
 
     let core = ioctl::ioctl_descs::<File>();
-    let tables = IoctlTables { core: &core, driver: &[] };
+    let tables = IoctlTables {
+        core: &core,
+        driver: &[],
+    };
     let file = File(SyncobjTable::new());
-    let render = Caller { render_node: true, ..Caller::default() };
+    let render = Caller {
+        render_node: true,
+        ..Caller::default()
+    };
     let h = create(&file.0, 1);
     /// 6.12's `struct drm_syncobj_handle`.
     #[repr(C)]
@@ -515,19 +731,71 @@ fn a_6_12_client_passes_the_16_byte_handle_struct_and_the_point_reads_as_zero() 
         fd: i32,
         pad: u32,
     }
-    let mut old = Old { handle: h, flags: sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE, fd: -1, pad: 0 };
-    dispatch(&tables, &file, render, iowr(0xc1, 16), UserPtr(&mut old as *mut _ as usize)).unwrap();
+    let mut old = Old {
+        handle: h,
+        flags: sfd::HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE,
+        fd: -1,
+        pad: 0,
+    };
+    dispatch(
+        &tables,
+        &file,
+        render,
+        iowr(0xc1, 16),
+        UserPtr(&mut old as *mut _ as usize),
+    )
+    .unwrap();
     assert!(readable_now(old.fd));
     let sync = old.fd;
-    let mut old = Old { handle: h, flags: 0, fd: -1, pad: 0 };
-    dispatch(&tables, &file, render, iowr(0xc1, 16), UserPtr(&mut old as *mut _ as usize)).unwrap();
+    let mut old = Old {
+        handle: h,
+        flags: 0,
+        fd: -1,
+        pad: 0,
+    };
+    dispatch(
+        &tables,
+        &file,
+        render,
+        iowr(0xc1, 16),
+        UserPtr(&mut old as *mut _ as usize),
+    )
+    .unwrap();
     let obj_fd = old.fd;
-    let mut back = Old { handle: 0, flags: 0, fd: obj_fd, pad: 0 };
-    dispatch(&tables, &file, render, iowr(0xc2, 16), UserPtr(&mut back as *mut _ as usize)).unwrap();
-    assert!(Arc::ptr_eq(&file.0.lookup(back.handle).unwrap(), &file.0.lookup(h).unwrap()));
+    let mut back = Old {
+        handle: 0,
+        flags: 0,
+        fd: obj_fd,
+        pad: 0,
+    };
+    dispatch(
+        &tables,
+        &file,
+        render,
+        iowr(0xc2, 16),
+        UserPtr(&mut back as *mut _ as usize),
+    )
+    .unwrap();
+    assert!(Arc::ptr_eq(
+        &file.0.lookup(back.handle).unwrap(),
+        &file.0.lookup(h).unwrap()
+    ));
     let efd = eventfd();
-    let mut e = drm_syncobj_eventfd { handle: h, flags: 0, point: 0, fd: efd, pad: 0 };
-    dispatch(&tables, &file, render, DRM_IOCTL_SYNCOBJ_EVENTFD, UserPtr(&mut e as *mut _ as usize)).unwrap();
+    let mut e = drm_syncobj_eventfd {
+        handle: h,
+        flags: 0,
+        point: 0,
+        fd: efd,
+        pad: 0,
+    };
+    dispatch(
+        &tables,
+        &file,
+        render,
+        DRM_IOCTL_SYNCOBJ_EVENTFD,
+        UserPtr(&mut e as *mut _ as usize),
+    )
+    .unwrap();
     assert_eq!(eventfd_read(efd), Some(1));
     for fd in [sync, obj_fd, efd] {
         close(fd);
@@ -554,16 +822,33 @@ fn a_timeline_points_sync_file_lists_the_unsignalled_fences_up_to_it() {
     assert_eq!(listed.len(), 2);
     assert!(listed[0].ptr_eq(&f[2]) && listed[1].ptr_eq(&f[1]));
     // The file's own fence is the chain node: names as dma_fence_chain's.
-    assert_eq!(SyncFile::get_fence(p3).unwrap().names(), kernel::dma_fence::FenceNames::CHAIN);
+    assert_eq!(
+        SyncFile::get_fence(p3).unwrap().names(),
+        kernel::dma_fence::FenceNames::CHAIN
+    );
     f[1].signal_error(EIO).unwrap();
     assert!(becomes_readable(p2));
     // Without an array FILE_INFO reports the chain node's status, which carries no error (as dma_fence_chain's);
     // with one, the first non-positive fence status: the failed point's.
     assert_eq!(status(p2), 1);
-    let mut out =
-        [sync_file::sync_fence_info { obj_name: [0; 32], driver_name: [0; 32], status: 0, flags: 0, timestamp_ns: 0 }];
-    let mut i = sync_file_info { num_fences: 1, sync_fence_info: out.as_mut_ptr() as u64, ..Default::default() };
-    sync_file::ioctl(&SyncFile::from_fd(p2).unwrap(), SYNC_IOC_FILE_INFO, UserPtr(&mut i as *mut _ as usize)).unwrap();
+    let mut out = [sync_file::sync_fence_info {
+        obj_name: [0; 32],
+        driver_name: [0; 32],
+        status: 0,
+        flags: 0,
+        timestamp_ns: 0,
+    }];
+    let mut i = sync_file_info {
+        num_fences: 1,
+        sync_fence_info: out.as_mut_ptr() as u64,
+        ..Default::default()
+    };
+    sync_file::ioctl(
+        &SyncFile::from_fd(p2).unwrap(),
+        SYNC_IOC_FILE_INFO,
+        UserPtr(&mut i as *mut _ as usize),
+    )
+    .unwrap();
     assert_eq!((i.status, out[0].status), (-libc::EIO, -libc::EIO));
     for fd in [p2, p3] {
         close(fd);
@@ -607,17 +892,32 @@ fn failed_allocations_change_no_syncobj_and_register_nothing() {
     assert!(n > 0, "export allocates");
     let sync = to_fd(&t, src, flags, 0).unwrap();
     let iflags = sfd::FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE | sfd::FD_TO_HANDLE_FLAGS_TIMELINE;
-    sweep(|| from_fd(&t, sync, dst, iflags, 4), || assert!(t.lookup(dst).unwrap().fence().is_none()));
-    assert_eq!(t.lookup(dst).unwrap().query(kernel::drm::syncobj::QueryFlags::LAST_SUBMITTED), 4);
+    sweep(
+        || from_fd(&t, sync, dst, iflags, 4),
+        || assert!(t.lookup(dst).unwrap().fence().is_none()),
+    );
+    assert_eq!(
+        t.lookup(dst)
+            .unwrap()
+            .query(kernel::drm::syncobj::QueryFlags::LAST_SUBMITTED),
+        4
+    );
     // SYNCOBJ_EVENTFD: a failed registration never fires.
     let efd = eventfd();
     sweep(|| register_eventfd(&t, src, 0, efd, 0), || {});
     f.signal().unwrap();
-    assert_eq!(eventfd_read(efd), Some(1), "exactly the one registration that succeeded");
+    assert_eq!(
+        eventfd_read(efd),
+        Some(1),
+        "exactly the one registration that succeeded"
+    );
     // FD_TO_HANDLE of a syncobj file: no handle on failure.
     let obj_fd = to_fd(&t, src, 0, 0).unwrap();
     let b = SyncobjTable::new();
-    sweep(|| from_fd(&b, obj_fd, 0, 0, 0), || assert!(b.handles().is_empty()));
+    sweep(
+        || from_fd(&b, obj_fd, 0, 0, 0),
+        || assert!(b.handles().is_empty()),
+    );
     assert_eq!(b.handles().len(), 1);
     for fd in [sync, efd, obj_fd] {
         close(fd);
@@ -627,14 +927,26 @@ fn failed_allocations_change_no_syncobj_and_register_nothing() {
 #[test]
 fn failed_allocations_in_merge_and_dma_buf_import_change_nothing() {
     let (a, b) = (fence(), fence());
-    let (fa, fb) = (SyncFile::create_fd(&a).unwrap(), SyncFile::create_fd(&b).unwrap());
+    let (fa, fb) = (
+        SyncFile::create_fd(&a).unwrap(),
+        SyncFile::create_fd(&b).unwrap(),
+    );
     let file = SyncFile::from_fd(fa).unwrap();
-    let mut m = sync_merge_data { fd2: fb, ..Default::default() };
-    sweep(|| sync_file::ioctl(&file, SYNC_IOC_MERGE, UserPtr(&mut m as *mut _ as usize)), || {});
+    let mut m = sync_merge_data {
+        fd2: fb,
+        ..Default::default()
+    };
+    sweep(
+        || sync_file::ioctl(&file, SYNC_IOC_MERGE, UserPtr(&mut m as *mut _ as usize)),
+        || {},
+    );
     assert!(m.fence >= 0);
     let resv = DmaResv::new().unwrap();
     let (buf, _reg) = dmabuf(&resv);
-    let mut imp = dma_buf_sync_file { flags: dma_buf::DMA_BUF_SYNC_WRITE, fd: m.fence };
+    let mut imp = dma_buf_sync_file {
+        flags: dma_buf::DMA_BUF_SYNC_WRITE,
+        fd: m.fence,
+    };
     let cmd = DMA_BUF_IOCTL_IMPORT_SYNC_FILE;
     sweep(
         || dma_buf::file_ioctl(buf.as_raw_fd(), cmd, UserPtr(&mut imp as *mut _ as usize)).unwrap(),
@@ -662,7 +974,11 @@ fn signalling_what_sync_files_and_eventfds_wait_on_allocates_nothing() {
     let before = fault::violations();
     f[1].signal().unwrap();
     f[0].signal().unwrap();
-    assert_eq!(fault::violations(), before, "an allocation in the fence-signalling path");
+    assert_eq!(
+        fault::violations(),
+        before,
+        "an allocation in the fence-signalling path"
+    );
     assert!(readable_now(sync));
     assert_eq!(eventfd_read(efd), Some(1));
     close(sync);

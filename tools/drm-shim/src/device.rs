@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The process's Panthor device and what refers to it: the booted board, the table of descriptors that are open
 //! DRM files (or fake directories), and the CPU mappings of BOs.
 //!
@@ -69,8 +70,15 @@ pub fn device() -> kernel::Result<&'static Booted> {
     tyr_trace_setup::init_from_env();
     let soc = Rk3588::new()?;
     let dev = probe(soc.gpu())?;
-    let d: &'static Booted = Box::leak(Box::new(Booted { soc, dev, generation }));
-    crate::trace::line(format_args!("booted {} (generation {generation})", d.name()));
+    let d: &'static Booted = Box::leak(Box::new(Booted {
+        soc,
+        dev,
+        generation,
+    }));
+    crate::trace::line(format_args!(
+        "booted {} (generation {generation})",
+        d.name()
+    ));
     *b = Some(d);
     Ok(d)
 }
@@ -106,7 +114,10 @@ fn effective_caps() -> u64 {
         inheritable: u32,
     }
     // _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set.
-    let mut hdr = Header { version: 0x2008_0522, pid: 0 };
+    let mut hdr = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
     let mut data = [Data::default(); 2];
     // SAFETY: capget reads `hdr` and writes two `Data` records, the layout the v3 header promises.
     let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr as *mut Header, data.as_mut_ptr()) };
@@ -130,7 +141,10 @@ pub fn owns_root_files() -> bool {
 /// The calling thread's CAP_SYS_ADMIN and CAP_SYS_NICE.
 fn capabilities() -> Capabilities {
     let caps = effective_caps();
-    Capabilities { sys_admin: caps & (1 << CAP_SYS_ADMIN) != 0, sys_nice: caps & (1 << CAP_SYS_NICE) != 0 }
+    Capabilities {
+        sys_admin: caps & (1 << CAP_SYS_ADMIN) != 0,
+        sys_nice: caps & (1 << CAP_SYS_NICE) != 0,
+    }
 }
 
 /// Who opens `minor` now: the node and the caller's capabilities, which the DRM core samples for the new file
@@ -141,7 +155,11 @@ fn opener(minor: Minor) -> Opener {
         Minor::Card0 => NodeType::Primary,
         Minor::Render128 => NodeType::Render,
     };
-    Opener { node, sys_admin: caps.sys_admin, sys_nice: caps.sys_nice }
+    Opener {
+        node,
+        sys_admin: caps.sys_admin,
+        sys_nice: caps.sys_nice,
+    }
 }
 
 impl DrmOpen {
@@ -150,7 +168,12 @@ impl DrmOpen {
     pub fn open(minor: Minor, key: (u64, u64)) -> kernel::Result<Arc<DrmOpen>> {
         let d = device()?;
         let file = TyrDrmFile::open(d.dev(), opener(minor))?;
-        Ok(Arc::new(DrmOpen { file, minor, key, generation: d.generation }))
+        Ok(Arc::new(DrmOpen {
+            file,
+            minor,
+            key,
+            generation: d.generation,
+        }))
     }
 
     /// `ioctl` on the file as the calling thread: its capabilities now, not the opener's, are what `capable()`
@@ -191,7 +214,11 @@ impl SwSyncOpen {
     pub fn open(key: (u64, u64)) -> kernel::Result<Arc<SwSyncOpen>> {
         let comm = std::fs::read_to_string("/proc/thread-self/comm").unwrap_or_default();
         let timeline = SwSyncTimeline::new(comm.trim_end_matches('\n'))?;
-        Ok(Arc::new(SwSyncOpen { timeline, key, generation: generation() }))
+        Ok(Arc::new(SwSyncOpen {
+            timeline,
+            key,
+            generation: generation(),
+        }))
     }
 
     /// Whether the timeline belongs to this process (not inherited across fork: its fences live in the parent).
@@ -221,7 +248,10 @@ static TABLES: Mutex<Option<Tables>> = Mutex::new(None);
 
 fn with_tables<R>(f: impl FnOnce(&mut Tables) -> R) -> R {
     let mut g = TABLES.lock();
-    let t = g.get_or_insert_with(|| Tables { fds: HashMap::new(), maps: Vec::new() });
+    let t = g.get_or_insert_with(|| Tables {
+        fds: HashMap::new(),
+        maps: Vec::new(),
+    });
     let r = f(t);
     TRACKED.store(t.fds.len() + t.maps.len(), Ordering::Release);
     r
@@ -276,7 +306,12 @@ pub struct Mapping {
 impl Mapping {
     /// A mapping of this generation.
     pub fn new(start: usize, len: usize, obj: Option<Arc<TyrObject>>) -> Self {
-        Mapping { start, end: start + len, obj, generation: generation() }
+        Mapping {
+            start,
+            end: start + len,
+            obj,
+            generation: generation(),
+        }
     }
 }
 
@@ -308,10 +343,20 @@ pub fn unmap_range(start: usize, end: usize) {
                 continue;
             }
             if m.start < start {
-                keep.push(Mapping { start: m.start, end: start, obj: m.obj.clone(), generation: m.generation });
+                keep.push(Mapping {
+                    start: m.start,
+                    end: start,
+                    obj: m.obj.clone(),
+                    generation: m.generation,
+                });
             }
             if m.end > end {
-                keep.push(Mapping { start: end, end: m.end, obj: m.obj.clone(), generation: m.generation });
+                keep.push(Mapping {
+                    start: end,
+                    end: m.end,
+                    obj: m.obj.clone(),
+                    generation: m.generation,
+                });
             }
             m.end = m.start;
             gone.push(m);
@@ -339,10 +384,12 @@ const STACK_CACHE_SLOTS: usize = 24;
 fn occupy_inherited_stacks() {
     let n = THREADS_AT_FORK.load(Ordering::Acquire).saturating_sub(1) + STACK_CACHE_SLOTS;
     for _ in 0..n {
-        let idle = std::thread::Builder::new().name("tyr-shim-idle".into()).spawn(|| loop {
-            // SAFETY: pause has no preconditions; it only returns after a signal handler ran.
-            unsafe { libc::pause() };
-        });
+        let idle = std::thread::Builder::new()
+            .name("tyr-shim-idle".into())
+            .spawn(|| loop {
+                // SAFETY: pause has no preconditions; it only returns after a signal handler ran.
+                unsafe { libc::pause() };
+            });
         if idle.is_err() {
             break;
         }
@@ -353,7 +400,9 @@ fn occupy_inherited_stacks() {
 fn thread_count() -> usize {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // The command name (field 2) may hold spaces; fields after it are counted from its closing parenthesis.
-    stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(17)?.parse().ok()).unwrap_or(1)
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(17)?.parse().ok())
+        .unwrap_or(1)
 }
 
 /// Installs the fork handlers once: the tables and the boot lock are held across `fork` so the child never inherits

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! How the shim answers for DRM descriptors: ioctl, mmap, close and the dup family; and for the ioctls of the other
 //! descriptors the kernel hands out (sync_files, dma-bufs).
 
@@ -8,7 +9,9 @@ use std::sync::Arc;
 use kernel::uaccess::UserPtr;
 use tyr::mmap::{mmap as drm_mmap, CpuMapping, MmapRequest, USER_PAGE_OFFSET};
 
-use crate::device::{self, add_mapping, lookup, track, untrack, DrmOpen, Mapping, SwSyncOpen, Tracked};
+use crate::device::{
+    self, add_mapping, lookup, track, untrack, DrmOpen, Mapping, SwSyncOpen, Tracked,
+};
 use crate::ffi::{errno, Outcome};
 use crate::fs::fd_key;
 use crate::real;
@@ -19,7 +22,9 @@ const PAGE: usize = 4096;
 /// The DRM file behind `fd`, if `fd` is a DRM descriptor of the shim. A tracked number whose real descriptor is no
 /// longer ours (closed behind the shim's back and reused) is forgotten.
 fn drm_of(fd: c_int) -> Option<Arc<DrmOpen>> {
-    let Some(Tracked::Drm(d)) = lookup(fd) else { return None };
+    let Some(Tracked::Drm(d)) = lookup(fd) else {
+        return None;
+    };
     if fd_key(fd) != Some(d.key) {
         untrack(fd);
         return None;
@@ -33,7 +38,9 @@ pub fn ioctl(fd: c_int, req: u64, arg: *mut c_void) -> Outcome<c_int> {
     if let Some(t) = sw_sync_of(fd) {
         return sw_sync_ioctl(fd, &t, req, arg);
     }
-    let Some(d) = drm_of(fd) else { return file_ioctl(fd, req, arg) };
+    let Some(d) = drm_of(fd) else {
+        return file_ioctl(fd, req, arg);
+    };
     // The kernel's ioctl command is an `unsigned int`; glibc passes the caller's `unsigned long` through.
     let cmd = req as u32;
     let out = if !d.is_current() {
@@ -50,7 +57,9 @@ pub fn ioctl(fd: c_int, req: u64, arg: *mut c_void) -> Outcome<c_int> {
 
 /// The sw_sync timeline behind `fd`, if `fd` is one of the shim's (a reused number is forgotten, as for DRM files).
 fn sw_sync_of(fd: c_int) -> Option<Arc<SwSyncOpen>> {
-    let Some(Tracked::SwSync(t)) = lookup(fd) else { return None };
+    let Some(Tracked::SwSync(t)) = lookup(fd) else {
+        return None;
+    };
     if fd_key(fd) != Some(t.key) {
         untrack(fd);
         return None;
@@ -94,7 +103,11 @@ pub fn close(fd: c_int) -> Outcome<c_int> {
     }
     // SAFETY: plain close of the caller's descriptor.
     let r = unsafe { real::close(fd) };
-    let out = if r < 0 { Outcome::Fail(errno()) } else { Outcome::Done(r) };
+    let out = if r < 0 {
+        Outcome::Fail(errno())
+    } else {
+        Outcome::Done(r)
+    };
     trace::call!(out, "close({fd})");
     out
 }
@@ -122,17 +135,40 @@ fn round_up(len: usize) -> usize {
 
 /// `mmap` on a DRM descriptor (`panthor_mmap`): a BO's RAM runs mapped from the RAM memfd into one reservation, or a
 /// read-only page holding LATEST_FLUSH_ID.
-pub fn mmap(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: c_int, off: i64) -> Outcome<*mut c_void> {
+pub fn mmap(
+    addr: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    off: i64,
+) -> Outcome<*mut c_void> {
     if flags & libc::MAP_ANONYMOUS != 0 || fd < 0 {
         return Outcome::Pass;
     }
-    let Some(d) = drm_of(fd) else { return Outcome::Pass };
-    let out = if !d.is_current() { Outcome::Fail(libc::ENODEV) } else { map(&d, addr, len, prot, flags, off) };
-    trace::call!(out, "mmap({addr:?}, {len:#x}, {prot:#x}, {flags:#x}, {fd}, {off:#x})");
+    let Some(d) = drm_of(fd) else {
+        return Outcome::Pass;
+    };
+    let out = if !d.is_current() {
+        Outcome::Fail(libc::ENODEV)
+    } else {
+        map(&d, addr, len, prot, flags, off)
+    };
+    trace::call!(
+        out,
+        "mmap({addr:?}, {len:#x}, {prot:#x}, {flags:#x}, {fd}, {off:#x})"
+    );
     out
 }
 
-fn map(d: &DrmOpen, addr: *mut c_void, len: usize, prot: c_int, flags: c_int, off: i64) -> Outcome<*mut c_void> {
+fn map(
+    d: &DrmOpen,
+    addr: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    off: i64,
+) -> Outcome<*mut c_void> {
     let map_type = flags & 0x0f;
     let req = MmapRequest {
         offset: off as u64,
@@ -153,7 +189,16 @@ fn map(d: &DrmOpen, addr: *mut c_void, len: usize, prot: c_int, flags: c_int, of
     let reserve = |p: c_int| {
         // SAFETY: an anonymous private mapping at the caller's hint (or fixed address, as the caller asked: replacing
         // what was there is what the caller's MAP_FIXED means).
-        unsafe { real::mmap(addr, total, p, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | placement, -1, 0) }
+        unsafe {
+            real::mmap(
+                addr,
+                total,
+                p,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | placement,
+                -1,
+                0,
+            )
+        }
     };
     match granted {
         CpuMapping::Bo { obj, runs, .. } => {
@@ -195,7 +240,14 @@ fn map(d: &DrmOpen, addr: *mut c_void, len: usize, prot: c_int, flags: c_int, of
         CpuMapping::FlushId { .. } => {
             // A snapshot of LATEST_FLUSH_ID: an older value than the register's only makes the kernel flush caches
             // it could have skipped, never skip one it needs.
-            let id = d.file.device().data().hw().iomem().read32(USER_PAGE_OFFSET as usize).unwrap_or(0);
+            let id = d
+                .file
+                .device()
+                .data()
+                .hw()
+                .iomem()
+                .read32(USER_PAGE_OFFSET as usize)
+                .unwrap_or(0);
             let page = reserve(libc::PROT_READ | libc::PROT_WRITE);
             if page == libc::MAP_FAILED {
                 return Outcome::Fail(errno());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The FFI edge: the per-thread re-entrancy guard, errno, and [`intercept`], which every interposed function goes
 //! through so that no panic crosses into C and the shim's own libc calls never recurse into the shim.
 
@@ -61,9 +62,15 @@ pub(crate) enum Outcome<R> {
 /// Runs `body` for an interposed call, inside the re-entrancy guard and `catch_unwind`: a panic becomes `fail` with
 /// `EIO`. Calls made while this thread is already inside the shim, and calls `body` passes on, go to `real`
 /// (outside the guard, so a signal handler interrupting a blocking libc call still sees the shim).
-pub(crate) fn intercept<R>(fail: R, real: impl FnOnce() -> R, body: impl FnOnce() -> Outcome<R>) -> R {
+pub(crate) fn intercept<R>(
+    fail: R,
+    real: impl FnOnce() -> R,
+    body: impl FnOnce() -> Outcome<R>,
+) -> R {
     let outcome = {
-        let Some(_inside) = Inside::enter() else { return real() };
+        let Some(_inside) = Inside::enter() else {
+            return real();
+        };
         catch_unwind(AssertUnwindSafe(body)).unwrap_or(Outcome::Fail(libc::EIO))
     };
     match outcome {

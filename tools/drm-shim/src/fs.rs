@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! How the shim answers for paths and descriptors: opening nodes and fake files, stat, links, directory listings.
 //! The `extern "C"` entry points in [`crate::interpose`] only unpack arguments and call these.
 
@@ -37,7 +38,11 @@ fn check(r: c_int) -> Outcome<c_int> {
 /// A fresh memfd named `name` to stand for something fake, close-on-exec when `flags` asks for it.
 fn memfd(name: &str, flags: c_int) -> Result<c_int, i32> {
     let name = CString::new(name).map_err(|_| libc::EINVAL)?;
-    let mfd = if flags & libc::O_CLOEXEC != 0 { libc::MFD_CLOEXEC } else { 0 };
+    let mfd = if flags & libc::O_CLOEXEC != 0 {
+        libc::MFD_CLOEXEC
+    } else {
+        0
+    };
     // SAFETY: `name` is NUL-terminated; memfd_create has no other precondition.
     let fd = unsafe { libc::memfd_create(name.as_ptr(), mfd) };
     if fd < 0 {
@@ -54,7 +59,9 @@ fn open_node(m: Minor, flags: c_int) -> Outcome<c_int> {
         Ok(fd) => fd,
         Err(e) => return Outcome::Fail(e),
     };
-    let opened = fd_key(fd).ok_or(libc::EBADF).and_then(|key| DrmOpen::open(m, key).map_err(|e| -e.to_errno()));
+    let opened = fd_key(fd)
+        .ok_or(libc::EBADF)
+        .and_then(|key| DrmOpen::open(m, key).map_err(|e| -e.to_errno()));
     match opened {
         Ok(d) => {
             track(fd, Tracked::Drm(d));
@@ -74,7 +81,10 @@ fn open_sw_sync(flags: c_int) -> Outcome<c_int> {
         Ok(fd) => fd,
         Err(e) => return Outcome::Fail(e),
     };
-    match fd_key(fd).ok_or(libc::EBADF).and_then(|key| SwSyncOpen::open(key).map_err(|e| -e.to_errno())) {
+    match fd_key(fd)
+        .ok_or(libc::EBADF)
+        .and_then(|key| SwSyncOpen::open(key).map_err(|e| -e.to_errno()))
+    {
         Ok(t) => {
             track(fd, Tracked::SwSync(t));
             Outcome::Done(fd)
@@ -149,7 +159,14 @@ fn real_link(path: &str) -> Option<String> {
     let c = CString::new(path).ok()?;
     let mut buf = [0u8; 256];
     // SAFETY: `c` is NUL-terminated and `buf` has the length passed.
-    let n = unsafe { real::readlinkat(libc::AT_FDCWD, c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let n = unsafe {
+        real::readlinkat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
     let n = usize::try_from(n).ok().filter(|&n| n < buf.len())?;
     String::from_utf8(buf[..n].to_vec()).ok()
 }
@@ -159,7 +176,9 @@ fn proc_fd_number(path: &str) -> Option<c_int> {
     let rest = path.strip_prefix("/proc/")?;
     let (who, n) = rest.split_once("/fd/")?;
     // SAFETY: getpid has no preconditions.
-    let own = who == "self" || who == "thread-self" || who.parse::<i32>().ok() == Some(unsafe { libc::getpid() });
+    let own = who == "self"
+        || who == "thread-self"
+        || who.parse::<i32>().ok() == Some(unsafe { libc::getpid() });
     if !own || n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -199,7 +218,11 @@ fn open_again(t: Tracked, flags: c_int) -> Outcome<c_int> {
 }
 
 /// `open`/`openat` of `path` (already made absolute). `reopen` performs the real open of a rewritten path.
-pub fn open(path: Option<&str>, flags: c_int, reopen: impl FnOnce(*const c_char) -> c_int) -> Outcome<c_int> {
+pub fn open(
+    path: Option<&str>,
+    flags: c_int,
+    reopen: impl FnOnce(*const c_char) -> c_int,
+) -> Outcome<c_int> {
     let Some(p) = path else { return Outcome::Pass };
     if let Some(t) = proc_fd_tracked(p) {
         let out = open_again(t, flags);
@@ -383,7 +406,9 @@ pub fn realpath(path: Option<&str>, out: *mut c_char) -> Outcome<*mut c_char> {
                 // SAFETY: `c` is NUL-terminated and `buf` is PATH_MAX bytes.
                 let p = unsafe { real::realpath(c.as_ptr(), buf.as_mut_ptr()) };
                 // SAFETY: on success `buf` holds a NUL-terminated path.
-                (!p.is_null()).then(|| unsafe { crate::ffi::c_str(buf.as_ptr()) }.map(str::to_string)).flatten()
+                (!p.is_null())
+                    .then(|| unsafe { crate::ffi::c_str(buf.as_ptr()) }.map(str::to_string))
+                    .flatten()
             });
             // Where the host lacks the real directory (no sysfs), the lexical path still names it.
             c_out(canon.as_deref().unwrap_or(&r), out)
@@ -394,13 +419,19 @@ pub fn realpath(path: Option<&str>, out: *mut c_char) -> Outcome<*mut c_char> {
 }
 
 /// `access`: fake nodes exist; sysfs attributes and directories are not writable.
-pub fn access(path: Option<&str>, mode: c_int, reaccess: impl FnOnce(*const c_char) -> c_int) -> Outcome<c_int> {
+pub fn access(
+    path: Option<&str>,
+    mode: c_int,
+    reaccess: impl FnOnce(*const c_char) -> c_int,
+) -> Outcome<c_int> {
     let Some(p) = path else { return Outcome::Pass };
     let out = match vfs::resolve(p, true) {
         Resolved::Untouched => return Outcome::Pass,
         Resolved::Error(e) => Outcome::Fail(e),
         Resolved::Real(r) => with_c(&r, |c| check(reaccess(c))),
-        Resolved::Fake(_, Node::File(_) | Node::Dir) if mode & libc::W_OK != 0 => Outcome::Fail(libc::EACCES),
+        Resolved::Fake(_, Node::File(_) | Node::Dir) if mode & libc::W_OK != 0 => {
+            Outcome::Fail(libc::EACCES)
+        }
         Resolved::Fake(..) => Outcome::Done(0),
     };
     trace::call!(out, "access({p:?}, {mode:#o})");
@@ -409,7 +440,11 @@ pub fn access(path: Option<&str>, mode: c_int, reaccess: impl FnOnce(*const c_ch
 
 /// `chmod`: a fake node takes the new permission bits when the caller may change a root-owned file's mode, else
 /// `EPERM`; real paths go to libc (`rechmod`).
-pub fn chmod(path: Option<&str>, mode: u32, rechmod: impl FnOnce(*const c_char) -> c_int) -> Outcome<c_int> {
+pub fn chmod(
+    path: Option<&str>,
+    mode: u32,
+    rechmod: impl FnOnce(*const c_char) -> c_int,
+) -> Outcome<c_int> {
     let Some(p) = path else { return Outcome::Pass };
     let out = match vfs::resolve(p, true) {
         Resolved::Untouched => return Outcome::Pass,
@@ -439,11 +474,19 @@ static DIR_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// Opens a directory stream over fake directory `path` (canonical), on tracked descriptor `fd`.
 fn fake_dir(path: &str, fd: c_int) -> *mut libc::DIR {
-    let mut entries = vec![(".".to_string(), libc::DT_DIR, vfs::inode(path)), ("..".to_string(), libc::DT_DIR, 2)];
+    let mut entries = vec![
+        (".".to_string(), libc::DT_DIR, vfs::inode(path)),
+        ("..".to_string(), libc::DT_DIR, 2),
+    ];
     entries.extend(vfs::list(path));
     // SAFETY: `dirent64` is plain old data; all-zero is valid.
     let ent = unsafe { core::mem::zeroed() };
-    let p = Box::into_raw(Box::new(FakeDir { ent, entries, pos: 0, fd })) as usize;
+    let p = Box::into_raw(Box::new(FakeDir {
+        ent,
+        entries,
+        pos: 0,
+        fd,
+    })) as usize;
     let mut d = DIRS.lock();
     d.push(p);
     DIR_COUNT.store(d.len(), Ordering::Release);
@@ -496,7 +539,9 @@ pub fn readdir(dir: *mut libc::DIR) -> Outcome<*mut libc::dirent64> {
     // SAFETY: `dir` is one of ours (registered), a live `FakeDir` from `Box::into_raw`; the caller owns the stream,
     // and streams are not shared between threads without the caller's own locking (POSIX).
     let d = unsafe { &mut *(dir as *mut FakeDir) };
-    let Some((name, ty, ino)) = d.entries.get(d.pos) else { return Outcome::Done(core::ptr::null_mut()) };
+    let Some((name, ty, ino)) = d.entries.get(d.pos) else {
+        return Outcome::Done(core::ptr::null_mut());
+    };
     d.pos += 1;
     let n = name.len().min(d.ent.d_name.len() - 1);
     d.ent.d_ino = *ino;
@@ -556,7 +601,9 @@ pub fn fopen(
     mode: Option<&str>,
     refopen: impl FnOnce(*const c_char) -> *mut libc::FILE,
 ) -> Outcome<*mut libc::FILE> {
-    let (Some(p), Some(m)) = (path, mode) else { return Outcome::Pass };
+    let (Some(p), Some(m)) = (path, mode) else {
+        return Outcome::Pass;
+    };
     let r = match vfs::resolve(p, true) {
         Resolved::Untouched => return Outcome::Pass,
         Resolved::Real(r) => {

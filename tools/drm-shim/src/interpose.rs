@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The exported libc entry points. Each unpacks its arguments and goes through [`intercept`]: calls the shim does not
 //! answer for (ordinary paths and descriptors, and every call the shim itself makes) reach libc unchanged.
 //!
@@ -38,7 +39,9 @@ unsafe fn open_at(dirfd: c_int, path: *const c_char, flags: c_int, mode: mode_t)
             // SAFETY: `path` is NULL or NUL-terminated (caller's contract).
             let abs = fs::at_path(dirfd, unsafe { c_str(path) });
             // SAFETY: `c` is a NUL-terminated rewritten path.
-            fs::open(abs.as_deref(), flags, |c| unsafe { real::openat64(libc::AT_FDCWD, c, flags, mode) })
+            fs::open(abs.as_deref(), flags, |c| unsafe {
+                real::openat64(libc::AT_FDCWD, c, flags, mode)
+            })
         },
     )
 }
@@ -68,7 +71,12 @@ pub unsafe extern "C" fn open64(path: *const c_char, flags: c_int, mode: mode_t)
 /// # Safety
 /// As for libc's `openat`.
 #[no_mangle]
-pub unsafe extern "C" fn openat(dirfd: c_int, path: *const c_char, flags: c_int, mode: mode_t) -> c_int {
+pub unsafe extern "C" fn openat(
+    dirfd: c_int,
+    path: *const c_char,
+    flags: c_int,
+    mode: mode_t,
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { open_at(dirfd, path, flags, mode) }
 }
@@ -78,7 +86,12 @@ pub unsafe extern "C" fn openat(dirfd: c_int, path: *const c_char, flags: c_int,
 /// # Safety
 /// As for libc's `openat64`.
 #[no_mangle]
-pub unsafe extern "C" fn openat64(dirfd: c_int, path: *const c_char, flags: c_int, mode: mode_t) -> c_int {
+pub unsafe extern "C" fn openat64(
+    dirfd: c_int,
+    path: *const c_char,
+    flags: c_int,
+    mode: mode_t,
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { open_at(dirfd, path, flags, mode) }
 }
@@ -133,8 +146,14 @@ pub unsafe extern "C" fn fopen(path: *const c_char, mode: *const c_char) -> *mut
         core::ptr::null_mut(),
         // SAFETY: the caller's arguments, passed on unchanged.
         || unsafe { real::fopen(path, mode) },
-        // SAFETY: NULL or NUL-terminated strings (caller's contract); `c` is a rewritten NUL-terminated path.
-        || fs::fopen(unsafe { c_str(path) }, unsafe { c_str(mode) }, |c| unsafe { real::fopen(c, mode) }),
+        || {
+            // SAFETY: `path` is NULL or NUL-terminated (the caller's contract).
+            let path = unsafe { c_str(path) };
+            // SAFETY: `mode` is NULL or NUL-terminated (the caller's contract).
+            let mode_str = unsafe { c_str(mode) };
+            // SAFETY: `c` is a rewritten NUL-terminated path; `mode` is the caller's.
+            fs::fopen(path, mode_str, |c| unsafe { real::fopen(c, mode) })
+        },
     )
 }
 
@@ -148,8 +167,14 @@ pub unsafe extern "C" fn fopen64(path: *const c_char, mode: *const c_char) -> *m
         core::ptr::null_mut(),
         // SAFETY: the caller's arguments, passed on unchanged.
         || unsafe { real::fopen64(path, mode) },
-        // SAFETY: NULL or NUL-terminated strings (caller's contract); `c` is a rewritten NUL-terminated path.
-        || fs::fopen(unsafe { c_str(path) }, unsafe { c_str(mode) }, |c| unsafe { real::fopen64(c, mode) }),
+        || {
+            // SAFETY: `path` is NULL or NUL-terminated (the caller's contract).
+            let path = unsafe { c_str(path) };
+            // SAFETY: `mode` is NULL or NUL-terminated (the caller's contract).
+            let mode_str = unsafe { c_str(mode) };
+            // SAFETY: `c` is a rewritten NUL-terminated path; `mode` is the caller's.
+            fs::fopen(path, mode_str, |c| unsafe { real::fopen64(c, mode) })
+        },
     )
 }
 
@@ -222,7 +247,12 @@ pub unsafe extern "C" fn dup3(fd: c_int, new: c_int, flags: c_int) -> c_int {
     )
 }
 
-fn fcntl_with(fd: c_int, cmd: c_int, arg: c_ulong, f: unsafe fn(c_int, c_int, c_ulong) -> c_int) -> c_int {
+fn fcntl_with(
+    fd: c_int,
+    cmd: c_int,
+    arg: c_ulong,
+    f: unsafe fn(c_int, c_int, c_ulong) -> c_int,
+) -> c_int {
     intercept(
         -1,
         // SAFETY: the caller's arguments, passed on unchanged to libc's fcntl.
@@ -266,7 +296,11 @@ pub unsafe extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: *mut c_void) -> c_int {
     // SAFETY: the caller's arguments, passed on unchanged.
-    intercept(-1, || unsafe { real::ioctl(fd, req, arg) }, || drm::ioctl(fd, req, arg))
+    intercept(
+        -1,
+        || unsafe { real::ioctl(fd, req, arg) },
+        || drm::ioctl(fd, req, arg),
+    )
 }
 
 // ---- memory ----------------------------------------------------------------------------------------------------
@@ -474,7 +508,12 @@ pub unsafe extern "C" fn __fxstat64(_ver: c_int, fd: c_int, buf: *mut libc::stat
 /// # Safety
 /// As for libc's `fstatat`.
 #[no_mangle]
-pub unsafe extern "C" fn fstatat(dirfd: c_int, path: *const c_char, buf: *mut libc::stat, flags: c_int) -> c_int {
+pub unsafe extern "C" fn fstatat(
+    dirfd: c_int,
+    path: *const c_char,
+    buf: *mut libc::stat,
+    flags: c_int,
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { stat_at(dirfd, path, buf, flags) }
 }
@@ -484,7 +523,12 @@ pub unsafe extern "C" fn fstatat(dirfd: c_int, path: *const c_char, buf: *mut li
 /// # Safety
 /// As for libc's `fstatat64`.
 #[no_mangle]
-pub unsafe extern "C" fn fstatat64(dirfd: c_int, path: *const c_char, buf: *mut libc::stat, flags: c_int) -> c_int {
+pub unsafe extern "C" fn fstatat64(
+    dirfd: c_int,
+    path: *const c_char,
+    buf: *mut libc::stat,
+    flags: c_int,
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { stat_at(dirfd, path, buf, flags) }
 }
@@ -580,7 +624,12 @@ pub unsafe extern "C" fn readlink(path: *const c_char, buf: *mut c_char, len: si
 /// # Safety
 /// As for libc's `readlinkat`.
 #[no_mangle]
-pub unsafe extern "C" fn readlinkat(dirfd: c_int, path: *const c_char, buf: *mut c_char, len: size_t) -> ssize_t {
+pub unsafe extern "C" fn readlinkat(
+    dirfd: c_int,
+    path: *const c_char,
+    buf: *mut c_char,
+    len: size_t,
+) -> ssize_t {
     intercept(
         -1,
         // SAFETY: the caller's arguments, passed on unchanged.
@@ -589,7 +638,9 @@ pub unsafe extern "C" fn readlinkat(dirfd: c_int, path: *const c_char, buf: *mut
             // SAFETY: `path` is NULL or NUL-terminated.
             let abs = fs::at_path(dirfd, unsafe { c_str(path) });
             // SAFETY: `c` is a rewritten NUL-terminated path; `buf` has `len` bytes (caller's contract).
-            fs::readlink(abs.as_deref(), buf, len, |c| unsafe { real::readlinkat(libc::AT_FDCWD, c, buf, len) })
+            fs::readlink(abs.as_deref(), buf, len, |c| unsafe {
+                real::readlinkat(libc::AT_FDCWD, c, buf, len)
+            })
         },
     )
 }
@@ -614,7 +665,11 @@ pub unsafe extern "C" fn realpath(path: *const c_char, out: *mut c_char) -> *mut
 /// # Safety
 /// As for libc's `__realpath_chk`; `out` has `PATH_MAX` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn __realpath_chk(path: *const c_char, out: *mut c_char, _len: size_t) -> *mut c_char {
+pub unsafe extern "C" fn __realpath_chk(
+    path: *const c_char,
+    out: *mut c_char,
+    _len: size_t,
+) -> *mut c_char {
     // SAFETY: forwarded contract.
     unsafe { realpath(path, out) }
 }
@@ -639,8 +694,12 @@ pub unsafe extern "C" fn access(path: *const c_char, mode: c_int) -> c_int {
         -1,
         // SAFETY: the caller's arguments, passed on unchanged.
         || unsafe { real::access(path, mode) },
-        // SAFETY: `path` is NULL or NUL-terminated; `c` a rewritten NUL-terminated path.
-        || fs::access(unsafe { c_str(path) }, mode, |c| unsafe { real::access(c, mode) }),
+        || {
+            // SAFETY: `path` is NULL or NUL-terminated (the caller's contract).
+            let path = unsafe { c_str(path) };
+            // SAFETY: `c` is a rewritten NUL-terminated path; the other arguments are the caller's.
+            fs::access(path, mode, |c| unsafe { real::access(c, mode) })
+        },
     )
 }
 
@@ -649,7 +708,12 @@ pub unsafe extern "C" fn access(path: *const c_char, mode: c_int) -> c_int {
 /// # Safety
 /// As for libc's `faccessat`.
 #[no_mangle]
-pub unsafe extern "C" fn faccessat(dirfd: c_int, path: *const c_char, mode: c_int, flags: c_int) -> c_int {
+pub unsafe extern "C" fn faccessat(
+    dirfd: c_int,
+    path: *const c_char,
+    mode: c_int,
+    flags: c_int,
+) -> c_int {
     intercept(
         -1,
         // SAFETY: the caller's arguments, passed on unchanged.
@@ -658,7 +722,9 @@ pub unsafe extern "C" fn faccessat(dirfd: c_int, path: *const c_char, mode: c_in
             // SAFETY: `path` is NULL or NUL-terminated.
             let abs = fs::at_path(dirfd, unsafe { c_str(path) });
             // SAFETY: `c` is a rewritten NUL-terminated path.
-            fs::access(abs.as_deref(), mode, |c| unsafe { real::faccessat(libc::AT_FDCWD, c, mode, flags) })
+            fs::access(abs.as_deref(), mode, |c| unsafe {
+                real::faccessat(libc::AT_FDCWD, c, mode, flags)
+            })
         },
     )
 }
@@ -673,8 +739,12 @@ pub unsafe extern "C" fn chmod(path: *const c_char, mode: mode_t) -> c_int {
         -1,
         // SAFETY: the caller's arguments, passed on unchanged.
         || unsafe { real::chmod(path, mode) },
-        // SAFETY: `path` is NULL or NUL-terminated; `c` a rewritten NUL-terminated path.
-        || fs::chmod(unsafe { c_str(path) }, mode, |c| unsafe { real::chmod(c, mode) }),
+        || {
+            // SAFETY: `path` is NULL or NUL-terminated (the caller's contract).
+            let path = unsafe { c_str(path) };
+            // SAFETY: `c` is a rewritten NUL-terminated path; the other arguments are the caller's.
+            fs::chmod(path, mode, |c| unsafe { real::chmod(c, mode) })
+        },
     )
 }
 
@@ -683,7 +753,12 @@ pub unsafe extern "C" fn chmod(path: *const c_char, mode: mode_t) -> c_int {
 /// # Safety
 /// As for libc's `fchmodat`.
 #[no_mangle]
-pub unsafe extern "C" fn fchmodat(dirfd: c_int, path: *const c_char, mode: mode_t, flags: c_int) -> c_int {
+pub unsafe extern "C" fn fchmodat(
+    dirfd: c_int,
+    path: *const c_char,
+    mode: mode_t,
+    flags: c_int,
+) -> c_int {
     intercept(
         -1,
         // SAFETY: the caller's arguments, passed on unchanged.
@@ -692,7 +767,9 @@ pub unsafe extern "C" fn fchmodat(dirfd: c_int, path: *const c_char, mode: mode_
             // SAFETY: `path` is NULL or NUL-terminated.
             let abs = fs::at_path(dirfd, unsafe { c_str(path) });
             // SAFETY: `c` is a rewritten NUL-terminated path.
-            fs::chmod(abs.as_deref(), mode, |c| unsafe { real::fchmodat(libc::AT_FDCWD, c, mode, flags) })
+            fs::chmod(abs.as_deref(), mode, |c| unsafe {
+                real::fchmodat(libc::AT_FDCWD, c, mode, flags)
+            })
         },
     )
 }
@@ -721,7 +798,11 @@ pub unsafe extern "C" fn opendir(path: *const c_char) -> *mut DIR {
 #[no_mangle]
 pub unsafe extern "C" fn fdopendir(fd: c_int) -> *mut DIR {
     // SAFETY: the caller's argument, passed on unchanged.
-    intercept(core::ptr::null_mut(), || unsafe { real::fdopendir(fd) }, || fs::fdopendir(fd))
+    intercept(
+        core::ptr::null_mut(),
+        || unsafe { real::fdopendir(fd) },
+        || fs::fdopendir(fd),
+    )
 }
 
 /// `readdir(3)`.
@@ -749,7 +830,11 @@ pub unsafe extern "C" fn readdir(dir: *mut DIR) -> *mut libc::dirent {
 #[no_mangle]
 pub unsafe extern "C" fn readdir64(dir: *mut DIR) -> *mut libc::dirent64 {
     // SAFETY: the caller's argument, passed on unchanged.
-    intercept(core::ptr::null_mut(), || unsafe { real::readdir64(dir) }, || fs::readdir(dir))
+    intercept(
+        core::ptr::null_mut(),
+        || unsafe { real::readdir64(dir) },
+        || fs::readdir(dir),
+    )
 }
 
 /// `closedir(3)`.
@@ -769,7 +854,11 @@ pub unsafe extern "C" fn closedir(dir: *mut DIR) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn rewinddir(dir: *mut DIR) {
     // SAFETY: the caller's argument, passed on unchanged.
-    intercept((), || unsafe { real::rewinddir(dir) }, || fs::rewinddir(dir))
+    intercept(
+        (),
+        || unsafe { real::rewinddir(dir) },
+        || fs::rewinddir(dir),
+    )
 }
 
 /// `dirfd(3)`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `libtyr_drm_shim.so`: loaded with `LD_PRELOAD`, it shows unmodified C programs (IGT's panthor tests, libdrm's
 //! device enumeration, Mesa) a Panthor device — `/dev/dri/card0`, `/dev/dri/renderD128` and the sysfs entries that
 //! describe them — backed by Tyr probed on the modelled RK3588, with no kernel driver.

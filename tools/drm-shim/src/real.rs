@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The real libc entry points the shim stands in front of, found once with `dlsym(RTLD_NEXT, name)`.
 //!
 //! Every interposed function that is not about a fake path or a DRM descriptor ends in one of these, so the host sees

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `TYR_SHIM_LOG=1`: one line on stderr per call the shim handles, with ioctls by name.
 
 use std::fmt;
@@ -59,14 +60,19 @@ impl<R: fmt::Debug> fmt::Display for Shown<'_, R> {
 
 /// `EINVAL` for 22, and so on.
 pub fn errno_name(e: i32) -> String {
-    kernel::error::Error::from_errno(-e).name().map(str::to_string).unwrap_or_else(|| format!("errno {e}"))
+    kernel::error::Error::from_errno(-e)
+        .name()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("errno {e}"))
 }
 
 /// The name of ioctl `cmd`: `DRM_IOCTL_PANTHOR_<name>` for the driver's numbers, `DRM_IOCTL_<name>` for the DRM
 /// core's (both from the tables the driver dispatches through), or the raw number.
 pub fn ioctl_name(cmd: u32) -> String {
     match TyrDrmFile::ioctl_name(cmd) {
-        Some(n) if (DRM_COMMAND_BASE..DRM_COMMAND_END).contains(&ioc_nr(cmd)) => format!("DRM_IOCTL_PANTHOR_{n}"),
+        Some(n) if (DRM_COMMAND_BASE..DRM_COMMAND_END).contains(&ioc_nr(cmd)) => {
+            format!("DRM_IOCTL_PANTHOR_{n}")
+        }
         Some(n) => format!("DRM_IOCTL_{n}"),
         None => format!("{cmd:#x}"),
     }
@@ -75,15 +81,23 @@ pub fn ioctl_name(cmd: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tyr::uapi::ioctl::{DRM_IOCTL_PANTHOR_BO_CREATE, DRM_IOCTL_SYNCOBJ_WAIT, DRM_IOCTL_VERSION};
+    use tyr::uapi::ioctl::{
+        DRM_IOCTL_PANTHOR_BO_CREATE, DRM_IOCTL_SYNCOBJ_WAIT, DRM_IOCTL_VERSION,
+    };
 
     #[test]
     fn ioctls_are_named_from_the_core_and_driver_tables() {
         assert_eq!(ioctl_name(DRM_IOCTL_VERSION), "DRM_IOCTL_VERSION");
         assert_eq!(ioctl_name(DRM_IOCTL_SYNCOBJ_WAIT), "DRM_IOCTL_SYNCOBJ_WAIT");
-        assert_eq!(ioctl_name(DRM_IOCTL_PANTHOR_BO_CREATE), "DRM_IOCTL_PANTHOR_BO_CREATE");
+        assert_eq!(
+            ioctl_name(DRM_IOCTL_PANTHOR_BO_CREATE),
+            "DRM_IOCTL_PANTHOR_BO_CREATE"
+        );
         assert_eq!(ioctl_name(0x5401), "0x5401");
-        assert_eq!(ioctl_name(kernel::uapi::ioctl::DRM_IOCTL_GET_MAGIC), "DRM_IOCTL_GET_MAGIC");
+        assert_eq!(
+            ioctl_name(kernel::uapi::ioctl::DRM_IOCTL_GET_MAGIC),
+            "DRM_IOCTL_GET_MAGIC"
+        );
         assert_eq!(ioctl_name(0xc040_64a0), "DRM_IOCTL_MODE_GETRESOURCES");
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The fake part of the file system: `/dev/dri`, and the sysfs entries through which libdrm, libudev and Mesa learn
 //! that the nodes belong to a `panthor` platform device (`Documentation/testing.md#igt-through-the-shim`).
 //!
@@ -82,12 +83,17 @@ fn build() -> BTreeMap<String, Node> {
     add("/dev/dri", Node::Dir);
     add("/dev/dri/by-path", Node::Dir);
     add("/sys/class/drm", Node::Dir);
-    add("/sys/class/drm/version", Node::File("drm 1.1.0 20060810\n".into()));
+    add(
+        "/sys/class/drm/version",
+        Node::File("drm 1.1.0 20060810\n".into()),
+    );
     add(GPU_SYSFS, Node::Dir);
     add(&format!("{GPU_SYSFS}/drm"), Node::Dir);
     // Upstream's platform uevent (`of_device_uevent`): what libdrm's drmParsePlatformDeviceInfo parses.
-    let mut uevent =
-        format!("DRIVER=panthor\nOF_NAME=gpu\nOF_FULLNAME=/gpu@fb000000\nOF_COMPATIBLE_N={}\n", compat.len());
+    let mut uevent = format!(
+        "DRIVER=panthor\nOF_NAME=gpu\nOF_FULLNAME=/gpu@fb000000\nOF_COMPATIBLE_N={}\n",
+        compat.len()
+    );
     let mut modalias = String::from("of:NgpuT(null)");
     for (i, c) in compat.iter().enumerate() {
         uevent.push_str(&format!("OF_COMPATIBLE_{i}={c}\n"));
@@ -96,9 +102,18 @@ fn build() -> BTreeMap<String, Node> {
     }
     uevent.push_str(&format!("MODALIAS={modalias}\n"));
     add(&format!("{GPU_SYSFS}/uevent"), Node::File(uevent));
-    add(&format!("{GPU_SYSFS}/modalias"), Node::File(format!("{modalias}\n")));
-    add(&format!("{GPU_SYSFS}/driver"), Node::Link("../../../bus/platform/drivers/panthor".into()));
-    add(&format!("{GPU_SYSFS}/subsystem"), Node::Link("../../../bus/platform".into()));
+    add(
+        &format!("{GPU_SYSFS}/modalias"),
+        Node::File(format!("{modalias}\n")),
+    );
+    add(
+        &format!("{GPU_SYSFS}/driver"),
+        Node::Link("../../../bus/platform/drivers/panthor".into()),
+    );
+    add(
+        &format!("{GPU_SYSFS}/subsystem"),
+        Node::Link("../../../bus/platform".into()),
+    );
     add("/sys/bus/platform/drivers/panthor", Node::Dir);
     add("/sys/kernel/debug/sync", Node::Dir);
     add(SW_SYNC_PATH, Node::SwSync);
@@ -110,20 +125,37 @@ fn build() -> BTreeMap<String, Node> {
         let (name, n) = (m.name(), m.number());
         add(m.dev_path(), Node::Chr(m));
         let kind = if m == Minor::Card0 { "card" } else { "render" };
-        add(&format!("/dev/dri/by-path/platform-fb000000.gpu-{kind}"), Node::Link(format!("../{name}")));
+        add(
+            &format!("/dev/dri/by-path/platform-fb000000.gpu-{kind}"),
+            Node::Link(format!("../{name}")),
+        );
         let dir = format!("{GPU_SYSFS}/drm/{name}");
         add(
             &format!("/sys/dev/char/{DRM_MAJOR}:{n}"),
             Node::Link(format!("../../devices/platform/fb000000.gpu/drm/{name}")),
         );
-        add(&format!("/sys/class/drm/{name}"), Node::Link(format!("../../devices/platform/fb000000.gpu/drm/{name}")));
-        add(&format!("{dir}/dev"), Node::File(format!("{DRM_MAJOR}:{n}\n")));
+        add(
+            &format!("/sys/class/drm/{name}"),
+            Node::Link(format!("../../devices/platform/fb000000.gpu/drm/{name}")),
+        );
+        add(
+            &format!("{dir}/dev"),
+            Node::File(format!("{DRM_MAJOR}:{n}\n")),
+        );
         add(
             &format!("{dir}/uevent"),
-            Node::File(format!("MAJOR={DRM_MAJOR}\nMINOR={n}\nDEVNAME=dri/{name}\nDEVTYPE=drm_minor\n")),
+            Node::File(format!(
+                "MAJOR={DRM_MAJOR}\nMINOR={n}\nDEVNAME=dri/{name}\nDEVTYPE=drm_minor\n"
+            )),
         );
-        add(&format!("{dir}/device"), Node::Link("../../../fb000000.gpu".into()));
-        add(&format!("{dir}/subsystem"), Node::Link("../../../../../class/drm".into()));
+        add(
+            &format!("{dir}/device"),
+            Node::Link("../../../fb000000.gpu".into()),
+        );
+        add(
+            &format!("{dir}/subsystem"),
+            Node::Link("../../../../../class/drm".into()),
+        );
         add(&dir, Node::Dir);
     }
     t
@@ -181,7 +213,9 @@ pub fn resolve(path: &str, follow_last: bool) -> Resolved {
         cur.push(c);
         let p = join(&cur);
         match t.get(&p) {
-            Some(Node::Link(target)) if follow_last || rest.iter().any(|r| !r.is_empty() && r != ".") => {
+            Some(Node::Link(target))
+                if follow_last || rest.iter().any(|r| !r.is_empty() && r != ".") =>
+            {
                 hops += 1;
                 if hops > 40 {
                     return Resolved::Error(libc::ELOOP);
@@ -195,7 +229,9 @@ pub fn resolve(path: &str, follow_last: bool) -> Resolved {
                     rest.push_front(part.to_string());
                 }
             }
-            Some(Node::File(_) | Node::Chr(_) | Node::SwSync) if rest.iter().any(|r| !r.is_empty()) => {
+            Some(Node::File(_) | Node::Chr(_) | Node::SwSync)
+                if rest.iter().any(|r| !r.is_empty()) =>
+            {
                 return Resolved::Error(libc::ENOTDIR)
             }
             Some(_) => {}
@@ -239,7 +275,9 @@ pub fn list(dir: &str) -> Vec<(String, u8, u64)> {
 
 /// A stable inode number for a fake path (FNV-1a), kept away from small numbers.
 pub fn inode(path: &str) -> u64 {
-    path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3)) | (1 << 40)
+    path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    }) | (1 << 40)
 }
 
 /// Permission bits set with `chmod` on fake nodes, by canonical path (the process's view: a real node's mode is
@@ -248,7 +286,11 @@ static MODES: parking_lot::Mutex<Vec<(String, u32)>> = parking_lot::Mutex::new(V
 
 /// The permission bits `chmod` gave the fake node at canonical `path`, if any.
 fn chmodded(path: &str) -> Option<u32> {
-    MODES.lock().iter().find(|(p, _)| p == path).map(|&(_, m)| m)
+    MODES
+        .lock()
+        .iter()
+        .find(|(p, _)| p == path)
+        .map(|&(_, m)| m)
 }
 
 /// Sets the permission bits (`mode & 07777`) of the fake node at canonical `path`, as `chmod` does.
@@ -299,7 +341,13 @@ impl FakeStat {
             Some(perm) => (mode & libc::S_IFMT) | perm,
             None => mode,
         };
-        FakeStat { mode, ino: inode(path), rdev, dev, size }
+        FakeStat {
+            mode,
+            ino: inode(path),
+            rdev,
+            dev,
+            size,
+        }
     }
 
     /// The stat of DRM node `m` (what `fstat` on an open node reports too).
@@ -314,7 +362,11 @@ impl FakeStat {
         st.st_dev = libc::makedev(self.dev.0, self.dev.1);
         st.st_ino = self.ino;
         st.st_mode = self.mode;
-        st.st_nlink = if self.mode & libc::S_IFMT == libc::S_IFDIR { 2 } else { 1 };
+        st.st_nlink = if self.mode & libc::S_IFMT == libc::S_IFDIR {
+            2
+        } else {
+            1
+        };
         st.st_rdev = libc::makedev(self.rdev.0, self.rdev.1);
         st.st_size = self.size;
         st.st_blksize = 4096;
@@ -326,7 +378,11 @@ impl FakeStat {
         *st = unsafe { core::mem::zeroed() };
         st.stx_mask = libc::STATX_BASIC_STATS;
         st.stx_blksize = 4096;
-        st.stx_nlink = if self.mode & libc::S_IFMT == libc::S_IFDIR { 2 } else { 1 };
+        st.stx_nlink = if self.mode & libc::S_IFMT == libc::S_IFDIR {
+            2
+        } else {
+            1
+        };
         st.stx_mode = self.mode as u16;
         st.stx_ino = self.ino;
         st.stx_size = self.size as u64;
@@ -347,10 +403,19 @@ mod tests {
         let before = FakeStat::of(path, &Node::Chr(Minor::Card0));
         assert_eq!(before.mode, libc::S_IFCHR | 0o666);
         set_mode(path, libc::S_IFREG | 0o4640);
-        assert_eq!(FakeStat::of(path, &Node::Chr(Minor::Card0)).mode, libc::S_IFCHR | 0o4640);
+        assert_eq!(
+            FakeStat::of(path, &Node::Chr(Minor::Card0)).mode,
+            libc::S_IFCHR | 0o4640
+        );
         set_mode(path, 0o600);
-        assert_eq!(FakeStat::of(path, &Node::Chr(Minor::Card0)).mode, libc::S_IFCHR | 0o600);
-        assert_eq!(FakeStat::of("/dev/dri/renderD128", &Node::Chr(Minor::Render128)).mode, libc::S_IFCHR | 0o666);
+        assert_eq!(
+            FakeStat::of(path, &Node::Chr(Minor::Card0)).mode,
+            libc::S_IFCHR | 0o600
+        );
+        assert_eq!(
+            FakeStat::of("/dev/dri/renderD128", &Node::Chr(Minor::Render128)).mode,
+            libc::S_IFCHR | 0o666
+        );
     }
 
     fn fake(p: &str, follow: bool) -> String {
@@ -362,24 +427,43 @@ mod tests {
 
     #[test]
     fn sysfs_char_link_leads_to_the_platform_device_uevent() {
-        assert_eq!(fake("/sys/dev/char/226:128/device/uevent", true), format!("{GPU_SYSFS}/uevent"));
-        assert_eq!(fake("/sys/dev/char/226:0/device/drm", true), format!("{GPU_SYSFS}/drm"));
-        assert!(matches!(resolve("/sys/dev/char/226:0", false), Resolved::Fake(_, Node::Link(_))));
+        assert_eq!(
+            fake("/sys/dev/char/226:128/device/uevent", true),
+            format!("{GPU_SYSFS}/uevent")
+        );
+        assert_eq!(
+            fake("/sys/dev/char/226:0/device/drm", true),
+            format!("{GPU_SYSFS}/drm")
+        );
+        assert!(matches!(
+            resolve("/sys/dev/char/226:0", false),
+            Resolved::Fake(_, Node::Link(_))
+        ));
     }
 
     #[test]
     fn subsystem_leaves_the_fake_tree_for_the_real_bus() {
-        assert!(matches!(resolve("/sys/dev/char/226:0/device/subsystem", true),
-            Resolved::Real(p) if p == "/sys/bus/platform"));
-        assert!(matches!(resolve("/sys/class/drm/card0/device/driver", true),
-            Resolved::Fake(p, Node::Dir) if p.ends_with("/panthor")));
+        assert!(
+            matches!(resolve("/sys/dev/char/226:0/device/subsystem", true),
+            Resolved::Real(p) if p == "/sys/bus/platform")
+        );
+        assert!(
+            matches!(resolve("/sys/class/drm/card0/device/driver", true),
+            Resolved::Fake(p, Node::Dir) if p.ends_with("/panthor"))
+        );
     }
 
     #[test]
     fn fake_directories_are_authoritative_and_others_are_not() {
-        assert!(matches!(resolve("/dev/dri/card1", true), Resolved::Error(libc::ENOENT)));
+        assert!(matches!(
+            resolve("/dev/dri/card1", true),
+            Resolved::Error(libc::ENOENT)
+        ));
         assert!(matches!(resolve("/dev/null", true), Resolved::Untouched));
-        assert!(matches!(resolve("/sys/dev/char/1:3", true), Resolved::Untouched));
+        assert!(matches!(
+            resolve("/sys/dev/char/1:3", true),
+            Resolved::Untouched
+        ));
         assert!(matches!(resolve("renderD128", true), Resolved::Untouched));
         let names: Vec<String> = list("/dev/dri").into_iter().map(|e| e.0).collect();
         assert_eq!(names, ["by-path", "card0", "renderD128"]);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Unmodified-style C clients (only libc and the kernel's uAPI headers) run with `LD_PRELOAD=libtyr_drm_shim.so`:
 //! what each sees of the Panthor device.
 
@@ -9,7 +10,10 @@ use std::time::{Duration, Instant};
 /// `<target>/<profile>`, from this test binary's path (`<target>/<profile>/deps/clients-…`).
 fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(Path::parent).expect("<target>/<profile>/deps").to_path_buf()
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("<target>/<profile>/deps")
+        .to_path_buf()
 }
 
 /// Whether this run is under AddressSanitizer (`make asan` sets `RUSTFLAGS=-Zsanitizer=address`): the shim is then
@@ -30,8 +34,14 @@ fn shim() -> &'static Path {
         cmd.args(["build", "-p", "tyr-drm-shim"]);
         // A build with `--target <triple>` (the sanitizer run) puts profiles under `<target>/<triple>/`, inside the
         // directory cargo marks with CACHEDIR.TAG.
-        if target.parent().is_some_and(|t| t.join("CACHEDIR.TAG").exists()) {
-            let triple = target.file_name().and_then(|t| t.to_str()).expect("<target>/<triple>");
+        if target
+            .parent()
+            .is_some_and(|t| t.join("CACHEDIR.TAG").exists())
+        {
+            let triple = target
+                .file_name()
+                .and_then(|t| t.to_str())
+                .expect("<target>/<triple>");
             cmd.args(["--target", triple]);
             target = target.parent().expect("<target>");
         }
@@ -55,8 +65,14 @@ fn preload(so: &Path) -> std::ffi::OsString {
         static RT: OnceLock<std::ffi::OsString> = OnceLock::new();
         list.push(RT.get_or_init(|| {
             let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-            let out = Command::new(cc).arg("-print-file-name=libasan.so").output().expect("run cc");
-            assert!(out.status.success(), "cc -print-file-name=libasan.so failed");
+            let out = Command::new(cc)
+                .arg("-print-file-name=libasan.so")
+                .output()
+                .expect("run cc");
+            assert!(
+                out.status.success(),
+                "cc -print-file-name=libasan.so failed"
+            );
             String::from_utf8_lossy(&out.stdout).trim().into()
         }));
         list.push(":");
@@ -68,7 +84,9 @@ fn preload(so: &Path) -> std::ffi::OsString {
 fn uapi_include() -> PathBuf {
     std::env::var_os("TYR_UAPI_INCLUDE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../build/uapi/usr/include"))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../build/uapi/usr/include")
+        })
 }
 
 /// Compiles `tests/c/<name>.c` with the system C compiler.
@@ -89,7 +107,11 @@ fn compile(name: &str) -> PathBuf {
         .arg(&exe)
         .output()
         .expect("run cc");
-    assert!(out.status.success(), "cc {name}.c:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cc {name}.c:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     exe
 }
 
@@ -121,7 +143,9 @@ fn run_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         if start.elapsed() > Duration::from_secs(30) {
             // SAFETY: signalling the process group this test created.
             unsafe { libc::kill(-pgid, libc::SIGKILL) };
-            break child.wait().unwrap_or(std::process::ExitStatus::from_raw(9));
+            break child
+                .wait()
+                .unwrap_or(std::process::ExitStatus::from_raw(9));
         }
         std::thread::sleep(Duration::from_millis(5));
     };
@@ -131,7 +155,11 @@ fn run_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let stderr = std::fs::read(&err_path).unwrap_or_default();
     let _ = std::fs::remove_file(&out_path);
     let _ = std::fs::remove_file(&err_path);
-    Output { status, stdout, stderr }
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
 }
 
 /// Runs client `name` under the shim and asserts it succeeded; returns its stdout.
@@ -165,7 +193,10 @@ fn nodes_and_sysfs_describe_a_panthor_platform_device() {
 #[test]
 fn bo_mappings_share_the_bo_bytes_and_keep_it_alive() {
     let out = run("bo_mmap", &[]);
-    assert!(out.starts_with("flush id ") && out.ends_with("\nok\n"), "{out}");
+    assert!(
+        out.starts_with("flush id ") && out.ends_with("\nok\n"),
+        "{out}"
+    );
 }
 
 /// IGT's `panthor_gem` `bo_mmap_offset` compares the offset with 0 as an `int`: a fresh device's first BO must not
@@ -195,8 +226,14 @@ fn trace_names_each_ioctl_and_its_result() {
     let out = run_with("errors", &[], &[("TYR_SHIM_LOG", "1")]);
     assert!(out.status.success());
     let log = String::from_utf8_lossy(&out.stderr);
-    assert!(log.contains("open(\"/dev/dri/renderD128\", 0x80002) = 3"), "{log}");
-    assert!(log.contains("DRM_IOCTL_VERSION, 0x10) = -1 EFAULT"), "{log}");
+    assert!(
+        log.contains("open(\"/dev/dri/renderD128\", 0x80002) = 3"),
+        "{log}"
+    );
+    assert!(
+        log.contains("DRM_IOCTL_VERSION, 0x10) = -1 EFAULT"),
+        "{log}"
+    );
     assert!(log.contains("DRM_IOCTL_PANTHOR_BO_CREATE"), "{log}");
 }
 

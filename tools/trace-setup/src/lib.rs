@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Where the stack's `tracing` records go (the role of the trace ring buffer and tracefs): `TYR_LOG` selects them
 //! like `RUST_LOG` (`TYR_LOG=debug`, `TYR_LOG=kernel=debug,hw_mali=trace`). Human-readable lines go to stderr, or
 //! JSON lines are appended to the file named by `TYR_TRACE_FILE` — the format `tyr trace` reads back. Without
@@ -16,7 +17,10 @@ use tracing_subscriber::EnvFilter;
 
 /// A subscriber writing JSON records — every span's opening and closing, with the span list — for `filter` to
 /// `writer`: what `TYR_TRACE_FILE` holds and `tyr trace` parses.
-pub fn json_subscriber<W>(filter: &str, writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
+pub fn json_subscriber<W>(
+    filter: &str,
+    writer: W,
+) -> impl tracing::Subscriber + Send + Sync + 'static
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -35,13 +39,22 @@ where
 /// Installs the subscriber `TYR_LOG` and `TYR_TRACE_FILE` ask for, once; does nothing without `TYR_LOG` or when a
 /// subscriber is already installed. A trace file that cannot be opened is reported on stderr and tracing stays off.
 pub fn init_from_env() {
-    let Some(filter) = std::env::var_os("TYR_LOG") else { return };
+    let Some(filter) = std::env::var_os("TYR_LOG") else {
+        return;
+    };
     let filter = filter.to_string_lossy();
     // An already installed subscriber wins; the error saying so is not worth reporting.
     match std::env::var_os("TYR_TRACE_FILE") {
-        Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        Some(path) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+        {
             Ok(file) => {
-                let _ = tracing::subscriber::set_global_default(json_subscriber(&filter, Mutex::new(file)));
+                let _ = tracing::subscriber::set_global_default(json_subscriber(
+                    &filter,
+                    Mutex::new(file),
+                ));
             }
             Err(e) => eprintln!("TYR_TRACE_FILE {}: {e}", path.to_string_lossy()),
         },

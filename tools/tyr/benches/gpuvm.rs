@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! GPUVM benchmark: `cargo bench -p tyr-cli --bench gpuvm` (or `make bench`).
 //!
 //! Each workload (`tyr_cli::replay::workload`) runs twice in this process:
@@ -62,7 +63,9 @@ impl Peer {
         };
         let hit: Vec<u64> = self.vas.range(first..end).map(|(&a, _)| a).collect();
         for a in hit {
-            let Some((e, o, off)) = self.vas.remove(&a) else { continue };
+            let Some((e, o, off)) = self.vas.remove(&a) else {
+                continue;
+            };
             steps += 1;
             if a < addr {
                 self.vas.insert(a, (addr, o, off));
@@ -80,7 +83,12 @@ impl Peer {
                 self.vas.clear();
                 0
             }
-            Command::Map { addr, range, obj, offset } => {
+            Command::Map {
+                addr,
+                range,
+                obj,
+                offset,
+            } => {
                 let s = self.cut(addr, addr + range);
                 self.vas.insert(addr, (addr + range, obj, offset));
                 s + 1
@@ -95,7 +103,10 @@ fn peer_ns_per_op(cmds: &[Command]) -> f64 {
     let mut p = Peer::default();
     let (init, rest) = cmds.split_at(1);
     p.exec(&init[0]);
-    let ops = rest.iter().filter(|c| matches!(c, Command::Map { .. } | Command::Unmap { .. })).count();
+    let ops = rest
+        .iter()
+        .filter(|c| matches!(c, Command::Map { .. } | Command::Unmap { .. }))
+        .count();
     let t0 = Instant::now();
     let mut steps = 0;
     for c in rest {
@@ -136,21 +147,58 @@ fn main() {
     let scale = if quick { 100 } else { 1 };
     println!(
         "{:<28} {:>10} {:>10} {:>7} {:>9} {:>8} {:>10} {:>10}",
-        "workload", "tyr ns/op", "peer ns/op", "ratio", "kernel C", "speedup", "B/VA tyr", "B/VA peer"
+        "workload",
+        "tyr ns/op",
+        "peer ns/op",
+        "ratio",
+        "kernel C",
+        "speedup",
+        "B/VA tyr",
+        "B/VA peer"
     );
     record_reset();
     let cases: [(&str, Vec<Command>, Option<usize>, f64); 4] = [
-        ("disjoint 10^4 map+unmap", workload::disjoint(10_000 / scale, 1), Some(10_000 / scale), 300.0),
-        ("disjoint 10^5 map+unmap", workload::disjoint(100_000 / scale, 1), Some(100_000 / scale), 550.0),
-        ("disjoint 10^6 map+unmap", workload::disjoint(1_000_000 / scale, 1), Some(1_000_000 / scale), 1800.0),
-        ("overlap 2*10^5 in 20000 pg", workload::overlap(200_000 / scale, 20_000, 1), None, 460.0),
+        (
+            "disjoint 10^4 map+unmap",
+            workload::disjoint(10_000 / scale, 1),
+            Some(10_000 / scale),
+            300.0,
+        ),
+        (
+            "disjoint 10^5 map+unmap",
+            workload::disjoint(100_000 / scale, 1),
+            Some(100_000 / scale),
+            550.0,
+        ),
+        (
+            "disjoint 10^6 map+unmap",
+            workload::disjoint(1_000_000 / scale, 1),
+            Some(1_000_000 / scale),
+            1800.0,
+        ),
+        (
+            "overlap 2*10^5 in 20000 pg",
+            workload::overlap(200_000 / scale, 20_000, 1),
+            None,
+            460.0,
+        ),
     ];
     for (name, cmds, live, kernel_c) in cases {
         let runs = if cmds.len() > 1_000_000 { 2 } else { 5 };
-        let ours = best_of(runs, || time(&cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN));
+        let ours = best_of(runs, || {
+            time(&cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN)
+        });
         let peer = best_of(runs, || peer_ns_per_op(&cmds));
         let (b_ours, b_peer) = live.map_or((f64::NAN, f64::NAN), |n| bytes_per_va(&cmds, n));
-        record(name, "map+unmap", "op", live.map(|n| n as f64), ours, peer, "BTreeMap");
+        record(
+            name,
+            "map+unmap",
+            "op",
+            live.map(|n| n as f64),
+            ours,
+            peer,
+            "BTreeMap",
+        );
         println!(
             "{name:<28} {ours:>10.1} {peer:>10.1} {:>6.2}x {kernel_c:>9.0} {:>7.2}x {b_ours:>10.0} {b_peer:>10.0}",
             ours / peer,
@@ -162,11 +210,27 @@ fn main() {
 
 /// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/gpuvm.jsonl` (nothing when the variable is unset):
 /// `x` is the row's position on a plot's x axis (live VAs), `ours`/`peer` the figures of this run.
-fn record(workload: &str, op: &str, unit: &str, x: Option<f64>, ours: f64, peer: f64, peer_name: &str) {
+fn record(
+    workload: &str,
+    op: &str,
+    unit: &str,
+    x: Option<f64>,
+    ours: f64,
+    peer: f64,
+    peer_name: &str,
+) {
     use std::io::Write as _;
-    let Some(dir) = std::env::var_os("TYR_BENCH_OUT") else { return };
+    let Some(dir) = std::env::var_os("TYR_BENCH_OUT") else {
+        return;
+    };
     let _ = std::fs::create_dir_all(&dir);
-    let num = |v: f64| if v.is_finite() { format!("{v}") } else { "null".to_string() };
+    let num = |v: f64| {
+        if v.is_finite() {
+            format!("{v}")
+        } else {
+            "null".to_string()
+        }
+    };
     let line = format!(
         "{{\"bench\":\"gpuvm\",\"workload\":{workload:?},\"op\":{op:?},\"unit\":{unit:?},\"x\":{},\"ours\":{},\"peer\":{},\"peer_name\":{peer_name:?}}}\n",
         x.map_or("null".to_string(), num),
@@ -174,7 +238,11 @@ fn record(workload: &str, op: &str, unit: &str, x: Option<f64>, ours: f64, peer:
         num(peer)
     );
     let path = std::path::Path::new(&dir).join("gpuvm.jsonl");
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
         let _ = f.write_all(line.as_bytes());
     }
 }

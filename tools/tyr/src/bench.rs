@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr bench`: assembles the rows every benchmark wrote to `$TYR_BENCH_OUT/*.jsonl` (`make bench` sets it) into a
 //! short Markdown report — per row our figure, the peer's from the same run and the ratio — and an SVG with two
 //! plots: GPUVM ns/op against live VAs, and io-pgtable ns/page per workload.
@@ -76,7 +77,10 @@ pub fn parse(text: &str) -> Vec<Row> {
 
 /// Reads every `*.jsonl` in `dir`, in name order.
 pub fn read_dir(dir: &Path) -> Result<Vec<Row>, BenchError> {
-    let io = |err| BenchError::Io { path: dir.to_path_buf(), err };
+    let io = |err| BenchError::Io {
+        path: dir.to_path_buf(),
+        err,
+    };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -85,7 +89,10 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Row>, BenchError> {
     paths.sort();
     let mut rows = Vec::new();
     for p in paths {
-        let text = std::fs::read_to_string(&p).map_err(|err| BenchError::Io { path: p.clone(), err })?;
+        let text = std::fs::read_to_string(&p).map_err(|err| BenchError::Io {
+            path: p.clone(),
+            err,
+        })?;
         rows.extend(parse(&text));
     }
     if rows.is_empty() {
@@ -104,9 +111,14 @@ pub fn report(rows: &[Row], svg: Option<&str>) -> String {
     let mut benches: Vec<&str> = rows.iter().map(|r| r.bench.as_str()).collect();
     benches.dedup();
     for b in benches {
-        let peer = rows.iter().find(|r| r.bench == b).map_or("peer", |r| r.peer_name.as_str());
+        let peer = rows
+            .iter()
+            .find(|r| r.bench == b)
+            .map_or("peer", |r| r.peer_name.as_str());
         writeln!(out, "\n## {b} (peer: {peer})\n").ok();
-        out.push_str("| workload | op | unit | ours ns | peer ns | ratio |\n|---|---|---|---:|---:|---:|\n");
+        out.push_str(
+            "| workload | op | unit | ours ns | peer ns | ratio |\n|---|---|---|---:|---:|---:|\n",
+        );
         for r in rows.iter().filter(|r| r.bench == b) {
             writeln!(
                 out,
@@ -122,7 +134,11 @@ pub fn report(rows: &[Row], svg: Option<&str>) -> String {
         }
     }
     if let Some(svg) = svg {
-        writeln!(out, "\n![GPUVM ns/op against live VAs; io-pgtable ns/page per workload]({svg})").ok();
+        writeln!(
+            out,
+            "\n![GPUVM ns/op against live VAs; io-pgtable ns/page per workload]({svg})"
+        )
+        .ok();
     }
     out
 }
@@ -137,11 +153,18 @@ pub fn plot(rows: &[Row]) -> Result<String, BenchError> {
         let (left, right) = root.split_horizontally(500);
 
         // GPUVM ns/op against live VAs (log x): ours and the peer's.
-        let gpuvm: Vec<&Row> = rows.iter().filter(|r| r.bench == "gpuvm" && r.x.is_some()).collect();
+        let gpuvm: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.bench == "gpuvm" && r.x.is_some())
+            .collect();
         let xs = |f: &dyn Fn(&Row) -> f64| gpuvm.iter().map(|r| f(r)).collect::<Vec<f64>>();
-        let (xmin, xmax) =
-            xs(&|r| r.x.unwrap_or(1.0)).iter().fold((f64::MAX, 1.0f64), |(a, b), &x| (a.min(x), b.max(x)));
-        let ymax = xs(&|r| r.ours.max(r.peer)).iter().fold(1.0f64, |a, &b| a.max(b)) * 1.15;
+        let (xmin, xmax) = xs(&|r| r.x.unwrap_or(1.0))
+            .iter()
+            .fold((f64::MAX, 1.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+        let ymax = xs(&|r| r.ours.max(r.peer))
+            .iter()
+            .fold(1.0f64, |a, &b| a.max(b))
+            * 1.15;
         let mut c = ChartBuilder::on(&left)
             .caption("GPUVM map+unmap: ns/op vs live VAs", ("sans-serif", 18))
             .margin(12)
@@ -149,22 +172,37 @@ pub fn plot(rows: &[Row]) -> Result<String, BenchError> {
             .y_label_area_size(56)
             .build_cartesian_2d((xmin.min(xmax) * 0.8..xmax * 1.25).log_scale(), 0.0..ymax)
             .map_err(|x| e(&x))?;
-        c.configure_mesh().x_desc("live VAs").y_desc("ns/op").draw().map_err(|x| e(&x))?;
-        let peer = gpuvm.first().map_or("peer".to_string(), |r| r.peer_name.clone());
-        for (name, color, f) in
-            [("tyr", BLUE, (|r: &Row| r.ours) as fn(&Row) -> f64), (peer.as_str(), RED, |r: &Row| r.peer)]
-        {
+        c.configure_mesh()
+            .x_desc("live VAs")
+            .y_desc("ns/op")
+            .draw()
+            .map_err(|x| e(&x))?;
+        let peer = gpuvm
+            .first()
+            .map_or("peer".to_string(), |r| r.peer_name.clone());
+        for (name, color, f) in [
+            ("tyr", BLUE, (|r: &Row| r.ours) as fn(&Row) -> f64),
+            (peer.as_str(), RED, |r: &Row| r.peer),
+        ] {
             let pts: Vec<(f64, f64)> = gpuvm.iter().map(|r| (r.x.unwrap_or(1.0), f(r))).collect();
             c.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
                 .map_err(|x| e(&x))?
                 .label(name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
-            c.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(|x| e(&x))?;
+            c.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                .map_err(|x| e(&x))?;
         }
-        c.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(|x| e(&x))?;
+        c.configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE)
+            .draw()
+            .map_err(|x| e(&x))?;
 
         // io-pgtable ns/page per workload (map), ours and aarch64-paging side by side.
-        let pg: Vec<&Row> = rows.iter().filter(|r| r.bench == "io_pgtable" && r.op == "map").collect();
+        let pg: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.bench == "io_pgtable" && r.op == "map")
+            .collect();
         let ymax = pg.iter().map(|r| r.ours.max(r.peer)).fold(1.0f64, f64::max) * 1.15;
         let n = pg.len().max(1) as i32;
         let mut c = ChartBuilder::on(&right)
@@ -188,7 +226,9 @@ pub fn plot(rows: &[Row]) -> Result<String, BenchError> {
             .y_desc("ns per unit")
             .draw()
             .map_err(|x| e(&x))?;
-        let peer = pg.first().map_or("peer".to_string(), |r| r.peer_name.clone());
+        let peer = pg
+            .first()
+            .map_or("peer".to_string(), |r| r.peer_name.clone());
         for (k, name, color) in [(0, "tyr", BLUE), (1, peer.as_str(), RED)] {
             c.draw_series(pg.iter().enumerate().map(|(i, r)| {
                 let v = if k == 0 { r.ours } else { r.peer };
@@ -199,7 +239,11 @@ pub fn plot(rows: &[Row]) -> Result<String, BenchError> {
             .label(name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
         }
-        c.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(|x| e(&x))?;
+        c.configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE)
+            .draw()
+            .map_err(|x| e(&x))?;
         root.present().map_err(|x| e(&x))?;
     }
     Ok(svg)
@@ -210,9 +254,16 @@ pub fn run(dir: &Path, out: &Path) -> Result<String, BenchError> {
     let rows = read_dir(dir)?;
     let svg_path = out.with_extension("svg");
     let svg = plot(&rows)?;
-    let write = |p: &Path, s: &str| std::fs::write(p, s).map_err(|err| BenchError::Io { path: p.to_path_buf(), err });
+    let write = |p: &Path, s: &str| {
+        std::fs::write(p, s).map_err(|err| BenchError::Io {
+            path: p.to_path_buf(),
+            err,
+        })
+    };
     write(&svg_path, &svg)?;
-    let name = svg_path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let name = svg_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
     let md = report(&rows, name.as_deref());
     write(out, &md)?;
     Ok(md)
@@ -239,8 +290,14 @@ not a row"#;
     fn the_report_has_our_figure_the_peers_and_the_ratio_per_row() {
         let md = report(&parse(ROWS), Some("bench-report.svg"));
         assert!(md.contains("## gpuvm (peer: BTreeMap)"), "{md}");
-        assert!(md.contains("| disjoint 10^4 | map+unmap | op | 300.0 | 150.0 | 2.00x |"), "{md}");
-        assert!(md.contains("| 4k-1g | map | page | 20.0 | 40.0 | 0.50x |"), "{md}");
+        assert!(
+            md.contains("| disjoint 10^4 | map+unmap | op | 300.0 | 150.0 | 2.00x |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 4k-1g | map | page | 20.0 | 40.0 | 0.50x |"),
+            "{md}"
+        );
         assert!(md.contains("](bench-report.svg)"));
     }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr hw`: look at the modelled hardware directly, as a board bring-up engineer with a bus probe would.
 //!
 //! `tyr hw regs` builds a fresh RK3588 board, soft-resets the GPU through MMIO (GPU_COMMAND 0x101, the model clock
@@ -31,7 +32,11 @@ pub fn run(cmd: HwCommand) -> Result<String, ReplayError> {
     match cmd {
         HwCommand::Regs { json, power_on } => {
             let snap = snapshot(!power_on)?;
-            Ok(if json { render_json(&snap) } else { render_text(&snap) })
+            Ok(if json {
+                render_json(&snap)
+            } else {
+                render_text(&snap)
+            })
         }
     }
 }
@@ -68,9 +73,11 @@ fn snapshot(reset: bool) -> Result<Snapshot, ReplayError> {
     if reset {
         // Panthor's soft reset: clear RESET_COMPLETED, issue SOFT_RESET, wait for the reset to finish. The model's clock
         // is stepped (deterministically) instead of waiting on the IRQ line.
-        io.write32(pa(gpu::IRQ_BASE + irq::CLEAR), 0xFFFF_FFFF).map_err(setup("GPU_IRQ_CLEAR"))?;
+        io.write32(pa(gpu::IRQ_BASE + irq::CLEAR), 0xFFFF_FFFF)
+            .map_err(setup("GPU_IRQ_CLEAR"))?;
         let soft_reset = gpu_command::RESET | gpu_command::RESET_SOFT << 8;
-        io.write32(pa(gpu::GPU_COMMAND), soft_reset).map_err(setup("GPU_COMMAND"))?;
+        io.write32(pa(gpu::GPU_COMMAND), soft_reset)
+            .map_err(setup("GPU_COMMAND"))?;
         board.gpu().run_until_idle();
     }
 
@@ -78,10 +85,16 @@ fn snapshot(reset: bool) -> Result<Snapshot, ReplayError> {
         if reg.access == Access::Wo {
             return Ok(None);
         }
-        let v = if reg.is64 { io.read64(pa(offset)) } else { io.read32(pa(offset)).map(u64::from) };
-        v.map(Some).map_err(|e| ReplayError::Setup(format!("{}: {e}", reg.name)))
+        let v = if reg.is64 {
+            io.read64(pa(offset))
+        } else {
+            io.read32(pa(offset)).map(u64::from)
+        };
+        v.map(Some)
+            .map_err(|e| ReplayError::Setup(format!("{}: {e}", reg.name)))
     };
-    let mut blocks: Vec<(&'static Block, Vec<Row>)> = regmap::BLOCKS.iter().map(|b| (b, Vec::new())).collect();
+    let mut blocks: Vec<(&'static Block, Vec<Row>)> =
+        regmap::BLOCKS.iter().map(|b| (b, Vec::new())).collect();
     let mut push = |row: Row| {
         if let Some((_, rows)) = blocks.iter_mut().find(|(b, _)| b.contains(row.offset)) {
             rows.push(row);
@@ -99,7 +112,9 @@ fn snapshot(reset: bool) -> Result<Snapshot, ReplayError> {
             address_space: None,
         });
     }
-    let as_present = io.read32(pa(gpu::AS_PRESENT)).map_err(setup("AS_PRESENT"))?;
+    let as_present = io
+        .read32(pa(gpu::AS_PRESENT))
+        .map_err(setup("AS_PRESENT"))?;
     for n in (0..mmu::AS_SLOTS).filter(|n| as_present & (1 << n) != 0) {
         for reg in regs::AS_REGISTERS {
             let offset = mmu::AS_BASE + n * mmu::AS_STRIDE + reg.offset;
@@ -187,14 +202,25 @@ fn value_text(row: &Row) -> String {
 fn render_text(s: &Snapshot) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let state = if s.after_reset { "after GPU_COMMAND SOFT_RESET (0x101)" } else { "at power-on" };
+    let state = if s.after_reset {
+        "after GPU_COMMAND SOFT_RESET (0x101)"
+    } else {
+        "at power-on"
+    };
     let _ = writeln!(
         out,
         "Mali-G610 MP4 register file, RK3588 gpu@{MALI_BASE:x}, {state}, model time {} ns",
         s.model_time_ns
     );
     for (b, rows) in &s.blocks {
-        let _ = writeln!(out, "\n{} @ {:#07x}..{:#07x}  ({})", b.name, b.base, b.base + b.size, b.summary);
+        let _ = writeln!(
+            out,
+            "\n{} @ {:#07x}..{:#07x}  ({})",
+            b.name,
+            b.base,
+            b.base + b.size,
+            b.summary
+        );
         if b.base == block::DOORBELL_BASE {
             let first = rows.first().map_or(0, |r| r.offset);
             let last = rows.last().map_or(0, |r| r.offset);
@@ -215,8 +241,15 @@ fn render_text(s: &Snapshot) -> String {
                     let _ = writeln!(out, "  AS{n} @ {:#06x}", mmu::AS_BASE + n * mmu::AS_STRIDE);
                 }
             }
-            let indent = if row.address_space.is_some() { "    " } else { "  " };
-            let decoded = row.value.map(|v| decode_line(row.fields, v)).unwrap_or_default();
+            let indent = if row.address_space.is_some() {
+                "    "
+            } else {
+                "  "
+            };
+            let decoded = row
+                .value
+                .map(|v| decode_line(row.fields, v))
+                .unwrap_or_default();
             let line = format!(
                 "{indent}{:#07x}  {:<26} {} {:>2}  {:<18}  {decoded}",
                 row.offset,
@@ -229,7 +262,12 @@ fn render_text(s: &Snapshot) -> String {
         }
     }
     let absent = mmu::AS_SLOTS as usize
-        - s.blocks.iter().flat_map(|(_, r)| r).filter_map(|r| r.address_space).max().map_or(0, |m| m as usize + 1);
+        - s.blocks
+            .iter()
+            .flat_map(|(_, r)| r)
+            .filter_map(|r| r.address_space)
+            .max()
+            .map_or(0, |m| m as usize + 1);
     if absent > 0 {
         let _ = writeln!(out, "\n{absent} address-space slots beyond AS_PRESENT are not decoded (bus error on access)");
     }

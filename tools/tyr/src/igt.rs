@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr igt`: run IGT-style test binaries (our ports in `tests/igt`, or the real IGT panthor tests from an IGT build)
 //! through the drm-shim, one process each, and summarise their `Subtest NAME: RESULT (secs)` lines.
 //!
@@ -48,26 +49,44 @@ pub struct SubtestResult {
 }
 
 /// Parses one binary's stdout and exit status into subtest results.
-pub fn parse(binary: &str, stdout: &str, status: Option<i32>, signal: Option<i32>) -> Vec<SubtestResult> {
+pub fn parse(
+    binary: &str,
+    stdout: &str,
+    status: Option<i32>,
+    signal: Option<i32>,
+) -> Vec<SubtestResult> {
     let mut out = Vec::new();
     let mut started: Option<String> = None;
     for line in stdout.lines() {
         if let Some(name) = line.strip_prefix("Starting subtest: ") {
             started = Some(name.trim().to_string());
         } else if let Some(rest) = line.strip_prefix("Subtest ") {
-            let Some((name, tail)) = rest.split_once(": ") else { continue };
+            let Some((name, tail)) = rest.split_once(": ") else {
+                continue;
+            };
             let mut words = tail.split_whitespace();
             let result = words.next().unwrap_or("");
             let secs = words
                 .next()
-                .and_then(|s| s.trim_start_matches('(').trim_end_matches(')').trim_end_matches('s').parse().ok())
+                .and_then(|s| {
+                    s.trim_start_matches('(')
+                        .trim_end_matches(')')
+                        .trim_end_matches('s')
+                        .parse()
+                        .ok()
+                })
                 .unwrap_or(0.0);
             let outcome = match result {
                 "SUCCESS" => Outcome::Pass,
                 "SKIP" => Outcome::Skip,
                 other => Outcome::Fail(other.to_string()),
             };
-            out.push(SubtestResult { binary: binary.to_string(), subtest: name.to_string(), outcome, secs });
+            out.push(SubtestResult {
+                binary: binary.to_string(),
+                subtest: name.to_string(),
+                outcome,
+                secs,
+            });
             started = None;
         }
     }
@@ -77,7 +96,12 @@ pub fn parse(binary: &str, stdout: &str, status: Option<i32>, signal: Option<i32
             (None, Some(c)) => format!("exited {c} without a result"),
             _ => "no result".to_string(),
         };
-        out.push(SubtestResult { binary: binary.to_string(), subtest: name, outcome: Outcome::Fail(why), secs: 0.0 });
+        out.push(SubtestResult {
+            binary: binary.to_string(),
+            subtest: name,
+            outcome: Outcome::Fail(why),
+            secs: 0.0,
+        });
     }
     if out.is_empty() && status != Some(77) {
         // A binary without subtests (IGT's `igt_simple_main`) reports itself: exit 0 after its `SUCCESS` line.
@@ -91,7 +115,12 @@ pub fn parse(binary: &str, stdout: &str, status: Option<i32>, signal: Option<i32
             .find_map(|l| l.strip_prefix("SUCCESS ("))
             .and_then(|t| t.trim_end_matches(')').trim_end_matches('s').parse().ok())
             .unwrap_or(0.0);
-        out.push(SubtestResult { binary: binary.to_string(), subtest: "(binary)".to_string(), outcome, secs });
+        out.push(SubtestResult {
+            binary: binary.to_string(),
+            subtest: "(binary)".to_string(),
+            outcome,
+            secs,
+        });
     }
     out
 }
@@ -101,7 +130,9 @@ pub fn run_all(shim: &Path, binaries: &[PathBuf]) -> Result<Vec<SubtestResult>, 
     if !shim.is_file() {
         return Err(IgtError::NoShim(shim.to_path_buf()));
     }
-    let shim = shim.canonicalize().map_err(|e| IgtError::Spawn(shim.to_path_buf(), e))?;
+    let shim = shim
+        .canonicalize()
+        .map_err(|e| IgtError::Spawn(shim.to_path_buf(), e))?;
     let mut all = Vec::new();
     for bin in binaries {
         let out = Command::new(bin)
@@ -111,10 +142,18 @@ pub fn run_all(shim: &Path, binaries: &[PathBuf]) -> Result<Vec<SubtestResult>, 
             .env_remove("IGT_FORCE_DRIVER")
             .output()
             .map_err(|e| IgtError::Spawn(bin.clone(), e))?;
-        let name = bin.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = bin
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let stdout = String::from_utf8_lossy(&out.stdout);
         use std::os::unix::process::ExitStatusExt;
-        all.extend(parse(&name, &stdout, out.status.code(), out.status.signal()));
+        all.extend(parse(
+            &name,
+            &stdout,
+            out.status.code(),
+            out.status.signal(),
+        ));
     }
     Ok(all)
 }
@@ -122,7 +161,11 @@ pub fn run_all(shim: &Path, binaries: &[PathBuf]) -> Result<Vec<SubtestResult>, 
 /// The table (one line per subtest) and the summary line `N passed, N failed, N skipped`.
 pub fn report(results: &[SubtestResult]) -> String {
     let mut s = String::new();
-    let width = results.iter().map(|r| r.binary.len() + r.subtest.len() + 1).max().unwrap_or(0);
+    let width = results
+        .iter()
+        .map(|r| r.binary.len() + r.subtest.len() + 1)
+        .max()
+        .unwrap_or(0);
     let mut per_binary: BTreeMap<&str, (u32, u32, u32)> = BTreeMap::new();
     for r in results {
         let name = format!("{}:{}", r.binary, r.subtest);
@@ -139,7 +182,9 @@ pub fn report(results: &[SubtestResult]) -> String {
             Outcome::Skip => e.2 += 1,
         }
     }
-    let (p, f, k) = per_binary.values().fold((0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+    let (p, f, k) = per_binary
+        .values()
+        .fold((0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
     let _ = writeln!(s, "{p} passed, {f} failed, {k} skipped");
     s
 }
@@ -150,21 +195,40 @@ mod tests {
 
     #[test]
     fn results_crashes_and_missing_devices_are_counted() {
-        let out = "Opened device: /dev/dri/card0\nStarting subtest: a\nSubtest a: SUCCESS (0.001s)\n\
+        let out =
+            "Opened device: /dev/dri/card0\nStarting subtest: a\nSubtest a: SUCCESS (0.001s)\n\
                    Starting subtest: b\nSubtest b: SKIP (0.000s)\nStarting subtest: c\n";
         let r = parse("t", out, None, Some(11));
         assert_eq!(r.len(), 3);
         assert_eq!((r[0].outcome.clone(), r[0].secs), (Outcome::Pass, 0.001));
         assert_eq!(r[1].outcome, Outcome::Skip);
         assert_eq!(r[2].outcome, Outcome::Fail("killed by signal 11".into()));
-        assert_eq!(report(&r).lines().last(), Some("1 passed, 1 failed, 1 skipped"));
-
-        assert!(parse("t", "", Some(77), None).is_empty(), "no device: nothing to count but the skips printed");
-        let dead = parse("t", "", Some(1), None);
-        assert_eq!(dead[0].outcome, Outcome::Fail("exited 1 before any subtest".into()));
-        let simple = parse("t", "Opened device: /dev/dri/card0\nSUCCESS (0.002s)\n", Some(0), None);
         assert_eq!(
-            (simple[0].subtest.as_str(), simple[0].outcome.clone(), simple[0].secs),
+            report(&r).lines().last(),
+            Some("1 passed, 1 failed, 1 skipped")
+        );
+
+        assert!(
+            parse("t", "", Some(77), None).is_empty(),
+            "no device: nothing to count but the skips printed"
+        );
+        let dead = parse("t", "", Some(1), None);
+        assert_eq!(
+            dead[0].outcome,
+            Outcome::Fail("exited 1 before any subtest".into())
+        );
+        let simple = parse(
+            "t",
+            "Opened device: /dev/dri/card0\nSUCCESS (0.002s)\n",
+            Some(0),
+            None,
+        );
+        assert_eq!(
+            (
+                simple[0].subtest.as_str(),
+                simple[0].outcome.clone(),
+                simple[0].secs
+            ),
             ("(binary)", Outcome::Pass, 0.002)
         );
         let failed = parse("t", "Subtest x: FAIL (0.010s)\n", Some(1), None);

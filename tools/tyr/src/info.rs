@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr info`: boot the modelled board, probe the GPU, report it the way Panthor's probe logs it, then open a
 //! render node and print what a client learns from DRM_IOCTL_VERSION and every DEV_QUERY.
 
@@ -19,7 +20,8 @@ use crate::replay::ReplayError;
 fn boot() -> Result<(Rk3588, Arc<TyrDrmDevice>, Arc<TyrDrmFile>), ReplayError> {
     let soc = Rk3588::new().map_err(|e| ReplayError::Setup(format!("board: {e}")))?;
     let dev = probe(soc.gpu()).map_err(|e| ReplayError::Setup(format!("probe: {e}")))?;
-    let file = TyrDrmFile::open(&dev, RENDER_CLIENT).map_err(|e| ReplayError::Setup(format!("open: {e}")))?;
+    let file = TyrDrmFile::open(&dev, RENDER_CLIENT)
+        .map_err(|e| ReplayError::Setup(format!("open: {e}")))?;
     Ok((soc, dev, file))
 }
 
@@ -35,7 +37,10 @@ pub fn run() -> Result<String, ReplayError> {
 pub fn run_json() -> Result<String, ReplayError> {
     let (_soc, _dev, file) = boot()?;
     let v = queries_json(&file).map_err(|e| ReplayError::Setup(format!("DEV_QUERY: {e}")))?;
-    Ok(format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))
+    Ok(format!(
+        "{}\n",
+        serde_json::to_string_pretty(&v).unwrap_or_default()
+    ))
 }
 
 /// What a client learns through the uAPI: the driver's identity (VERSION) and the five DEV_QUERY payloads.
@@ -63,7 +68,9 @@ impl ClientView {
             ..Default::default()
         };
         ioctl(f, DRM_IOCTL_VERSION, &mut v)?;
-        let text = |b: &[u8], n: u64| String::from_utf8_lossy(&b[..(n as usize).min(b.len())]).into_owned();
+        let text = |b: &[u8], n: u64| {
+            String::from_utf8_lossy(&b[..(n as usize).min(b.len())]).into_owned()
+        };
         Ok(ClientView {
             name: text(&name, v.name_len),
             desc: text(&desc, v.desc_len),
@@ -79,8 +86,16 @@ impl ClientView {
 
 /// VERSION and the five DEV_QUERY payloads as JSON, every field under its uAPI name.
 pub fn queries_json(f: &TyrDrmFile) -> kernel::Result<serde_json::Value> {
-    let ClientView { name, desc, version: (major, minor, patchlevel), gpu: g, csif: c, ts: t, prio: p, mmu: m } =
-        ClientView::fetch(f)?;
+    let ClientView {
+        name,
+        desc,
+        version: (major, minor, patchlevel),
+        gpu: g,
+        csif: c,
+        ts: t,
+        prio: p,
+        mmu: m,
+    } = ClientView::fetch(f)?;
     Ok(serde_json::json!({
         "version": { "name": name, "desc": desc, "major": major, "minor": minor, "patchlevel": patchlevel },
         "gpu_info": {
@@ -114,15 +129,27 @@ fn ioctl<T: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kerne
 
 fn dev_query<T: AsBytes + FromBytes + Default>(f: &TyrDrmFile, kind: u32) -> kernel::Result<T> {
     let mut out = T::default();
-    let mut q = drm_panthor_dev_query { type_: kind, size: size_of::<T>() as u32, pointer: &mut out as *mut T as u64 };
+    let mut q = drm_panthor_dev_query {
+        type_: kind,
+        size: size_of::<T>() as u32,
+        pointer: &mut out as *mut T as u64,
+    };
     ioctl(f, DRM_IOCTL_PANTHOR_DEV_QUERY, &mut q)?;
     Ok(out)
 }
 
 /// What a client sees through the uAPI: the driver's identity and the five DEV_QUERY payloads, decoded.
 pub fn queries(f: &TyrDrmFile) -> kernel::Result<String> {
-    let ClientView { name, desc, version: (major, minor, patchlevel), gpu, csif, ts, prio, mmu } =
-        ClientView::fetch(f)?;
+    let ClientView {
+        name,
+        desc,
+        version: (major, minor, patchlevel),
+        gpu,
+        csif,
+        ts,
+        prio,
+        mmu,
+    } = ClientView::fetch(f)?;
     let id = GpuId::decode(gpu.gpu_id);
     let cores = gpu.shader_present.count_ones();
     let coherency = match gpu.selected_coherency {
@@ -138,7 +165,13 @@ pub fn queries(f: &TyrDrmFile) -> kernel::Result<String> {
         .collect();
     let sizes: Vec<String> = (12..40)
         .filter(|b| mmu.page_size_bitmap & (1u64 << b) != 0)
-        .map(|b| if b >= 20 { format!("{} MiB", 1u64 << (b - 20)) } else { format!("{} KiB", 1u64 << (b - 10)) })
+        .map(|b| {
+            if b >= 20 {
+                format!("{} MiB", 1u64 << (b - 20))
+            } else {
+                format!("{} KiB", 1u64 << (b - 10))
+            }
+        })
         .collect();
     Ok(format!(
         "render node: {} {}.{}.{} \"{}\"\n\
@@ -232,10 +265,22 @@ mod tests {
     fn info_prints_panthors_probe_lines_for_the_g610() {
         let out = super::run().unwrap();
         let mut lines = out.lines();
-        assert_eq!(lines.next(), Some("fb000000.gpu: mali-g610 id 0xa867 major 0x0 minor 0x0 status 0x5"));
-        assert_eq!(lines.next(), Some("fb000000.gpu: Features: L2:0x7120306 Tiler:0x809 Mem:0x301 MMU:0x2830 AS:0xff"));
-        assert_eq!(lines.next(), Some("fb000000.gpu: shader_present=0x50005 l2_present=0x1 tiler_present=0x1"));
-        assert_eq!(lines.next(), Some("fb000000.gpu: va_bits=48 pa_bits=40 csf_id=0x40a0412"));
+        assert_eq!(
+            lines.next(),
+            Some("fb000000.gpu: mali-g610 id 0xa867 major 0x0 minor 0x0 status 0x5")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("fb000000.gpu: Features: L2:0x7120306 Tiler:0x809 Mem:0x301 MMU:0x2830 AS:0xff")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("fb000000.gpu: shader_present=0x50005 l2_present=0x1 tiler_present=0x1")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("fb000000.gpu: va_bits=48 pa_bits=40 csf_id=0x40a0412")
+        );
         assert_eq!(
             lines.next(),
             Some("fb000000.gpu: Firmware arm/mali/arch10.8/mali_csffw.bin v0.0 hash 0x74797200, 2 sections")
@@ -244,16 +289,30 @@ mod tests {
             lines.next(),
             Some("fb000000.gpu: CSF FW using interface v1.1.0, Features 0x0 Instrumentation features 0x0")
         );
-        assert_eq!(lines.next(), Some("render node: panthor 1.9.0 \"Panthor DRM driver\""));
+        assert_eq!(
+            lines.next(),
+            Some("render node: panthor 1.9.0 \"Panthor DRM driver\"")
+        );
         let gpu = lines.next().unwrap();
-        assert!(gpu.starts_with("GPU_INFO: Mali-G610 r0p0 status 0x5 (gpu_id 0xa8670005), csf_id 0x40a0412, 4 shader"));
+        assert!(gpu.starts_with(
+            "GPU_INFO: Mali-G610 r0p0 status 0x5 (gpu_id 0xa8670005), csf_id 0x40a0412, 4 shader"
+        ));
         assert_eq!(
             lines.next(),
             Some("CSIF_INFO: 8 CSG slots, 8 CS per group, 96 CS registers (4 kept by the kernel), 8 scoreboards")
         );
-        assert!(lines.next().unwrap().starts_with("TIMESTAMP_INFO: 24000000 Hz, timestamp 0x"));
-        assert_eq!(lines.next(), Some("GROUP_PRIORITIES_INFO: low, medium (mask 0x3)"));
-        assert_eq!(lines.next(), Some("MMU_INFO: page sizes 4 KiB, 2 MiB (bitmap 0x201000)"));
+        assert!(lines
+            .next()
+            .unwrap()
+            .starts_with("TIMESTAMP_INFO: 24000000 Hz, timestamp 0x"));
+        assert_eq!(
+            lines.next(),
+            Some("GROUP_PRIORITIES_INFO: low, medium (mask 0x3)")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("MMU_INFO: page sizes 4 KiB, 2 MiB (bitmap 0x201000)")
+        );
     }
 
     #[test]

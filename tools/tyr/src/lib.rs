@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Library side of the `tyr` tool, so that tests drive exactly what the binary runs.
 
 pub mod bench;

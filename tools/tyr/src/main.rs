@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr`: the project's command-line tool.
 //!
 //! Subcommands replay the reference vectors (`tyr replay pgtable|gpuvm FILE`) and, as the stack grows, inspect and drive
@@ -11,7 +12,11 @@ use clap::{Parser, Subcommand};
 mod hw;
 
 #[derive(Parser)]
-#[command(name = "tyr", version, about = "Tyr (Arm Mali / Panthor) GPU VM stack on a modelled RK3588")]
+#[command(
+    name = "tyr",
+    version,
+    about = "Tyr (Arm Mali / Panthor) GPU VM stack on a modelled RK3588"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -163,7 +168,11 @@ impl StateArgs {
 
 fn vm_view(state: &StateArgs, json: bool) -> Result<String, tyr_cli::views::ViewError> {
     let s = state.session()?;
-    Ok(if json { format!("{:#}\n", tyr_cli::views::vm_json(&s)) } else { tyr_cli::views::vm_report(&s) })
+    Ok(if json {
+        format!("{:#}\n", tyr_cli::views::vm_json(&s))
+    } else {
+        tyr_cli::views::vm_report(&s)
+    })
 }
 
 fn pgtable_view(
@@ -174,7 +183,10 @@ fn pgtable_view(
     json: bool,
 ) -> Result<String, tyr_cli::views::ViewError> {
     use tyr_cli::views;
-    let range = range.map(views::parse_range).transpose()?.unwrap_or(0..u64::MAX);
+    let range = range
+        .map(views::parse_range)
+        .transpose()?
+        .unwrap_or(0..u64::MAX);
     let s = state.session()?;
     let vm = s.vm(file, vm)?;
     Ok(if json {
@@ -247,16 +259,33 @@ fn main() -> ExitCode {
         Command::Info { json: false } => tyr_cli::info::run(),
         Command::Info { json: true } => tyr_cli::info::run_json(),
         Command::Hw { cmd } => hw::run(cmd),
-        Command::Replay { kind: ReplayKind::Pgtable { time, file } } => tyr_cli::replay::pgtable::run_file(&file, time),
-        Command::Replay { kind: ReplayKind::Gpuvm { no_list, time, file } } => {
-            tyr_cli::replay::gpuvm::run_file(&file, !no_list, time)
-        }
-        Command::Replay { kind: ReplayKind::All { dir } } => return replay_all(&dir),
+        Command::Replay {
+            kind: ReplayKind::Pgtable { time, file },
+        } => tyr_cli::replay::pgtable::run_file(&file, time),
+        Command::Replay {
+            kind:
+                ReplayKind::Gpuvm {
+                    no_list,
+                    time,
+                    file,
+                },
+        } => tyr_cli::replay::gpuvm::run_file(&file, !no_list, time),
+        Command::Replay {
+            kind: ReplayKind::All { dir },
+        } => return replay_all(&dir),
         Command::Igt { shim, binaries } => return igt(&shim, &binaries),
-        Command::Fuzz { seed, iterations, files, minimise_budget, replay } => {
-            return fuzz(seed, iterations, files, minimise_budget, replay.as_deref())
-        }
-        Command::Check { seed, iterations, files } => {
+        Command::Fuzz {
+            seed,
+            iterations,
+            files,
+            minimise_budget,
+            replay,
+        } => return fuzz(seed, iterations, files, minimise_budget, replay.as_deref()),
+        Command::Check {
+            seed,
+            iterations,
+            files,
+        } => {
             let res = match seed {
                 None => tyr_cli::check::scripted(),
                 Some(seed) => tyr_cli::check::seeded(seed, iterations, files),
@@ -272,7 +301,12 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Command::Trace { shim, filter, json, command } => return trace(&shim, &filter, json, &command),
+        Command::Trace {
+            shim,
+            filter,
+            json,
+            command,
+        } => return trace(&shim, &filter, json, &command),
         Command::Bench { dir, out } => match tyr_cli::bench::run(&dir, &out) {
             Ok(md) => {
                 emit(&md);
@@ -284,15 +318,28 @@ fn main() -> ExitCode {
             }
         },
         Command::Vm { state, json } => return view(vm_view(&state, json)),
-        Command::Pgtable { vm, file, range, state, json } => {
-            return view(pgtable_view(vm, file, range.as_deref(), &state, json))
-        }
-        Command::Gen { kind: GenKind::Disjoint { count, seed } } => {
-            Ok(tyr_cli::replay::workload::to_script(&tyr_cli::replay::workload::disjoint(count, seed)))
-        }
-        Command::Gen { kind: GenKind::Overlap { count, window, seed } } => {
-            Ok(tyr_cli::replay::workload::to_script(&tyr_cli::replay::workload::overlap(count, window, seed)))
-        }
+        Command::Pgtable {
+            vm,
+            file,
+            range,
+            state,
+            json,
+        } => return view(pgtable_view(vm, file, range.as_deref(), &state, json)),
+        Command::Gen {
+            kind: GenKind::Disjoint { count, seed },
+        } => Ok(tyr_cli::replay::workload::to_script(
+            &tyr_cli::replay::workload::disjoint(count, seed),
+        )),
+        Command::Gen {
+            kind:
+                GenKind::Overlap {
+                    count,
+                    window,
+                    seed,
+                },
+        } => Ok(tyr_cli::replay::workload::to_script(
+            &tyr_cli::replay::workload::overlap(count, window, seed),
+        )),
     };
     match res {
         Ok(out) => {
@@ -306,7 +353,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn fuzz(seed: u64, iterations: u64, files: usize, budget: usize, replay: Option<&std::path::Path>) -> ExitCode {
+fn fuzz(
+    seed: u64,
+    iterations: u64,
+    files: usize,
+    budget: usize,
+    replay: Option<&std::path::Path>,
+) -> ExitCode {
     use tyr_cli::fuzz;
     let res = match replay {
         Some(path) => std::fs::read_to_string(path)
@@ -319,10 +372,17 @@ fn fuzz(seed: u64, iterations: u64, files: usize, budget: usize, replay: Option<
                 bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
             }
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} ioctl steps {per_sec} eta {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} ioctl steps {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let opts = fuzz::Options { seed, iterations, files, minimise_budget: budget };
+            let opts = fuzz::Options {
+                seed,
+                iterations,
+                files,
+                minimise_budget: budget,
+            };
             let res = fuzz::run(opts, &mut |n| {
                 if n % 64 == 0 {
                     bar.set_position(n)
@@ -344,7 +404,12 @@ fn fuzz(seed: u64, iterations: u64, files: usize, budget: usize, replay: Option<
     }
 }
 
-fn trace(shim: &std::path::Path, filter: &str, json: bool, command: &[std::ffi::OsString]) -> ExitCode {
+fn trace(
+    shim: &std::path::Path,
+    filter: &str,
+    json: bool,
+    command: &[std::ffi::OsString],
+) -> ExitCode {
     use tyr_cli::trace;
     let res = if command.is_empty() {
         trace::run_demo(filter).map(|t| (t, None))
@@ -354,7 +419,11 @@ fn trace(shim: &std::path::Path, filter: &str, json: bool, command: &[std::ffi::
     match res {
         Ok((text, status)) => {
             let rows = trace::rows(&text);
-            emit(&if json { format!("{:#}\n", trace::rows_json(&rows)) } else { trace::render(&rows) });
+            emit(&if json {
+                format!("{:#}\n", trace::rows_json(&rows))
+            } else {
+                trace::render(&rows)
+            });
             match status {
                 Some(s) if !s.success() => {
                     eprintln!("tyr trace: the command exited with {s}");
@@ -387,7 +456,10 @@ fn igt(shim: &std::path::Path, binaries: &[PathBuf]) -> ExitCode {
     match tyr_cli::igt::run_all(shim, binaries) {
         Ok(results) => {
             emit(&tyr_cli::igt::report(&results));
-            if results.iter().any(|r| matches!(r.outcome, tyr_cli::igt::Outcome::Fail(_))) {
+            if results
+                .iter()
+                .any(|r| matches!(r.outcome, tyr_cli::igt::Outcome::Fail(_)))
+            {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
@@ -425,7 +497,11 @@ fn replay_all(dir: &std::path::Path) -> ExitCode {
 fn emit(s: &str) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    if out.write_all(s.as_bytes()).and_then(|()| out.flush()).is_err() {
+    if out
+        .write_all(s.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
         std::process::exit(0);
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr trace -- <command>`: runs a DRM client through the drm-shim with `TYR_LOG` set and the shim writing JSON
 //! lines to a file (`TYR_TRACE_FILE`), then renders them as a timeline — ioctls with their result and duration, the
 //! bind jobs and GPUVM ops under them, AS commands (TLB locks and flushes), IRQ lines, faults and job submissions — and
@@ -81,16 +82,27 @@ fn parse_secs(s: &str) -> f64 {
 /// `12.3µs` → 12300.
 fn parse_duration_ns(s: &str) -> Option<f64> {
     let s = s.trim();
-    let (num, mult) = [("ns", 1.0), ("µs", 1e3), ("us", 1e3), ("ms", 1e6), ("s", 1e9)]
-        .iter()
-        .find_map(|(u, m)| s.strip_suffix(u).map(|n| (n, *m)))?;
+    let (num, mult) = [
+        ("ns", 1.0),
+        ("µs", 1e3),
+        ("us", 1e3),
+        ("ms", 1e6),
+        ("s", 1e9),
+    ]
+    .iter()
+    .find_map(|(u, m)| s.strip_suffix(u).map(|n| (n, *m)))?;
     num.trim().parse::<f64>().ok().map(|v| v * mult)
 }
 
 fn thread_of(v: &Value) -> u64 {
     v["threadId"]
         .as_str()
-        .and_then(|t| t.trim_start_matches("ThreadId(").trim_end_matches(')').parse().ok())
+        .and_then(|t| {
+            t.trim_start_matches("ThreadId(")
+                .trim_end_matches(')')
+                .parse()
+                .ok()
+        })
         .unwrap_or(0)
 }
 
@@ -99,17 +111,25 @@ pub fn rows(jsonl: &str) -> Vec<Row> {
     let mut out: Vec<Row> = Vec::new();
     let mut stacks: HashMap<u64, Vec<usize>> = HashMap::new();
     for line in jsonl.lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
         let thread = thread_of(&v);
         let stack = stacks.entry(thread).or_default();
         let message = v["fields"]["message"].as_str().unwrap_or("");
         let spans = v["spans"].as_array().cloned().unwrap_or_default();
         let fields_of = |span: &Value| -> Map<String, Value> {
             span.as_object()
-                .map(|o| o.iter().filter(|(k, _)| *k != "name").map(|(k, v)| (k.clone(), v.clone())).collect())
+                .map(|o| {
+                    o.iter()
+                        .filter(|(k, _)| *k != "name")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
-        let span_record = matches!(message, "new" | "close") && v["fields"].as_object().is_some_and(|f| f.len() <= 3);
+        let span_record = matches!(message, "new" | "close")
+            && v["fields"].as_object().is_some_and(|f| f.len() <= 3);
         // A span's own records carry it as `span`, its parents as `spans`; an event's `spans` is its whole scope.
         if span_record && message == "new" {
             let span = &v["span"];
@@ -131,7 +151,9 @@ pub fn rows(jsonl: &str) -> Vec<Row> {
             if v["span"].is_object() {
                 out[i].fields = fields_of(&v["span"]);
             }
-            out[i].busy_ns = v["fields"]["time.busy"].as_str().and_then(parse_duration_ns);
+            out[i].busy_ns = v["fields"]["time.busy"]
+                .as_str()
+                .and_then(parse_duration_ns);
         } else {
             let mut fields = v["fields"].as_object().cloned().unwrap_or_default();
             fields.remove("message");
@@ -172,7 +194,9 @@ fn duration(ns: f64) -> String {
 fn errno_name(v: &Value) -> String {
     match v.as_i64() {
         Some(0) => "0".into(),
-        Some(e) => kernel::error::Error::from_errno(e as i32).name().map_or(e.to_string(), |n| format!("-{n}")),
+        Some(e) => kernel::error::Error::from_errno(e as i32)
+            .name()
+            .map_or(e.to_string(), |n| format!("-{n}")),
         None => "?".into(),
     }
 }
@@ -181,7 +205,10 @@ fn errno_name(v: &Value) -> String {
 fn describe(r: &Row) -> String {
     let f = &r.fields;
     let rest = |skip: &[&str]| -> String {
-        f.iter().filter(|(k, _)| !skip.contains(&k.as_str())).map(|(k, v)| format!(" {k}={}", hex_or(v))).collect()
+        f.iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .map(|(k, v)| format!(" {k}={}", hex_or(v)))
+            .collect()
     };
     match (r.kind, r.name.as_str()) {
         (RowKind::Span, "ioctl") => {
@@ -191,20 +218,39 @@ fn describe(r: &Row) -> String {
         }
         (RowKind::Span, "vm_bind_op") => {
             let op = f.get("op").and_then(Value::as_str).unwrap_or("?");
-            let (va, size) = (f.get("va").and_then(Value::as_u64), f.get("size").and_then(Value::as_u64));
+            let (va, size) = (
+                f.get("va").and_then(Value::as_u64),
+                f.get("size").and_then(Value::as_u64),
+            );
             let range = match (va, size) {
                 (Some(va), Some(size)) => format!("[{va:#x}, {:#x})", va + size),
                 _ => "?".into(),
             };
-            let res = f.get("result").map_or(String::new(), |e| format!(" = {}", errno_name(e)));
-            format!("bind op {op} {range} vm {}{res}", f.get("vm").map_or("?".into(), hex_or))
+            let res = f
+                .get("result")
+                .map_or(String::new(), |e| format!(" = {}", errno_name(e)));
+            format!(
+                "bind op {op} {range} vm {}{res}",
+                f.get("vm").map_or("?".into(), hex_or)
+            )
         }
         (RowKind::Span, name) => format!("{name}{}", rest(&[])),
         (RowKind::Event, m) if m.starts_with("sm_step_") => {
-            let (va, size) = (f.get("va").and_then(Value::as_u64), f.get("size").and_then(Value::as_u64));
-            let sparse = if f.get("sparse") == Some(&Value::Bool(true)) { " (sparse)" } else { "" };
+            let (va, size) = (
+                f.get("va").and_then(Value::as_u64),
+                f.get("size").and_then(Value::as_u64),
+            );
+            let sparse = if f.get("sparse") == Some(&Value::Bool(true)) {
+                " (sparse)"
+            } else {
+                ""
+            };
             match (va, size) {
-                (Some(va), Some(size)) => format!("GPUVM {} [{va:#x}, {:#x}){sparse}", &m["sm_".len()..], va + size),
+                (Some(va), Some(size)) => format!(
+                    "GPUVM {} [{va:#x}, {:#x}){sparse}",
+                    &m["sm_".len()..],
+                    va + size
+                ),
                 _ => format!("GPUVM {m}"),
             }
         }
@@ -214,10 +260,17 @@ fn describe(r: &Row) -> String {
             f.get("command").and_then(Value::as_str).unwrap_or("?")
         ),
         (RowKind::Event, "IRQ raised") => {
-            format!("IRQ {} raised", f.get("line").and_then(Value::as_str).unwrap_or("?"))
+            format!(
+                "IRQ {} raised",
+                f.get("line").and_then(Value::as_str).unwrap_or("?")
+            )
         }
         (RowKind::Event, msg) => {
-            let lvl = if matches!(r.level.as_str(), "WARN" | "ERROR") { "!! " } else { "" };
+            let lvl = if matches!(r.level.as_str(), "WARN" | "ERROR") {
+                "!! "
+            } else {
+                ""
+            };
             format!("{lvl}{msg}{}", rest(&[]))
         }
     }
@@ -226,7 +279,12 @@ fn describe(r: &Row) -> String {
 /// Renders rows as a timeline and a summary.
 pub fn render(rows: &[Row]) -> String {
     let mut out = String::new();
-    writeln!(out, "{:>12}  {:>3}  {:<80} {:>10}", "time", "thr", "what", "busy").ok();
+    writeln!(
+        out,
+        "{:>12}  {:>3}  {:<80} {:>10}",
+        "time", "thr", "what", "busy"
+    )
+    .ok();
     for r in rows {
         // The shim's own line per ioctl repeats the kernel's ioctl span.
         if r.target == "tyr_shim" && r.name.starts_with("ioctl(") {
@@ -234,7 +292,13 @@ pub fn render(rows: &[Row]) -> String {
         }
         let what = format!("{}{}", "  ".repeat(r.depth), describe(r));
         let busy = r.busy_ns.map_or(String::new(), duration);
-        writeln!(out, "{:>10.3}ms  {:>3}  {what:<80} {busy:>10}", r.t * 1e3, r.thread).ok();
+        writeln!(
+            out,
+            "{:>10.3}ms  {:>3}  {what:<80} {busy:>10}",
+            r.t * 1e3,
+            r.thread
+        )
+        .ok();
     }
     out.push_str(&summary(rows));
     out
@@ -249,37 +313,66 @@ pub fn summary(rows: &[Row]) -> String {
         let f = &r.fields;
         match (r.kind, r.name.as_str()) {
             (RowKind::Span, "ioctl") => {
-                let e = ioctls.entry(f.get("ioctl").and_then(Value::as_str).unwrap_or("?").to_string()).or_default();
+                let e = ioctls
+                    .entry(
+                        f.get("ioctl")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                            .to_string(),
+                    )
+                    .or_default();
                 e.0 += 1;
-                e.1 += u64::from(f.get("result").and_then(Value::as_i64).is_some_and(|r| r != 0));
+                e.1 += u64::from(
+                    f.get("result")
+                        .and_then(Value::as_i64)
+                        .is_some_and(|r| r != 0),
+                );
                 e.2 += r.busy_ns.unwrap_or(0.0);
             }
             (RowKind::Span, "vm_bind_op") => {
                 *counts
-                    .entry(format!("bind ops ({})", f.get("op").and_then(Value::as_str).unwrap_or("?")))
+                    .entry(format!(
+                        "bind ops ({})",
+                        f.get("op").and_then(Value::as_str).unwrap_or("?")
+                    ))
                     .or_default() += 1
             }
-            (RowKind::Span, "bind_job") => *counts.entry("async bind jobs".into()).or_default() += 1,
-            (RowKind::Span, "group_submit") => *counts.entry("group submits".into()).or_default() += 1,
+            (RowKind::Span, "bind_job") => {
+                *counts.entry("async bind jobs".into()).or_default() += 1
+            }
+            (RowKind::Span, "group_submit") => {
+                *counts.entry("group submits".into()).or_default() += 1
+            }
             (RowKind::Event, "AS_COMMAND") => {
                 let c = f.get("command").and_then(Value::as_str).unwrap_or("?");
                 *counts.entry(format!("AS commands ({c})")).or_default() += 1;
             }
-            (RowKind::Event, m) if m.starts_with("TLB flush") => *counts.entry("TLB flushes".into()).or_default() += 1,
+            (RowKind::Event, m) if m.starts_with("TLB flush") => {
+                *counts.entry("TLB flushes".into()).or_default() += 1
+            }
             (RowKind::Event, "IRQ raised") => {
                 let l = f.get("line").and_then(Value::as_str).unwrap_or("?");
                 *counts.entry(format!("IRQs raised ({l})")).or_default() += 1;
             }
-            (RowKind::Event, m) if m.contains("fault") => *counts.entry("faults".into()).or_default() += 1,
+            (RowKind::Event, m) if m.contains("fault") => {
+                *counts.entry("faults".into()).or_default() += 1
+            }
             (RowKind::Event, m) if m.starts_with("sm_step_") => {
-                *counts.entry(format!("GPUVM steps ({})", &m["sm_step_".len()..])).or_default() += 1
+                *counts
+                    .entry(format!("GPUVM steps ({})", &m["sm_step_".len()..]))
+                    .or_default() += 1
             }
             _ => {}
         }
     }
     let mut out = String::from("\nsummary\n");
     for (name, (n, failed, ns)) in &ioctls {
-        writeln!(out, "  ioctl {name:<24} {n:>6} calls {failed:>5} failed {:>10} mean", duration(ns / *n as f64)).ok();
+        writeln!(
+            out,
+            "  ioctl {name:<24} {n:>6} calls {failed:>5} failed {:>10} mean",
+            duration(ns / *n as f64)
+        )
+        .ok();
     }
     for (what, n) in &counts {
         writeln!(out, "  {what:<30} {n:>6}").ok();
@@ -318,7 +411,10 @@ pub fn run_command(
     let shim = std::fs::canonicalize(shim).map_err(|_| TraceError::NoShim(shim.to_path_buf()))?;
     let path = std::env::temp_dir().join(format!("tyr-trace-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&path);
-    let name = cmd.first().map(|c| c.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = cmd
+        .first()
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let status = std::process::Command::new(&cmd[0])
         .args(&cmd[1..])
         .env("LD_PRELOAD", &shim)
@@ -340,7 +436,10 @@ struct Buffer(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Buffer {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(b);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(b);
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -387,7 +486,12 @@ mod tests {
         // `tyr trace` itself runs in its own process with a global subscriber, so the capture runs in one too.
         let out = std::env::temp_dir().join(format!("tyr-trace-demo-{}.json", std::process::id()));
         let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "trace::tests::demo_capture_child", "--ignored", "--test-threads=1"])
+            .args([
+                "--exact",
+                "trace::tests::demo_capture_child",
+                "--ignored",
+                "--test-threads=1",
+            ])
             .env("TYR_TRACE_DEMO_OUT", &out)
             .stdout(std::process::Stdio::null())
             .status()
@@ -396,21 +500,42 @@ mod tests {
         let json = std::fs::read_to_string(&out).unwrap();
         let _ = std::fs::remove_file(&out);
         let rows = rows(&json);
-        let ioctls: Vec<&Row> = rows.iter().filter(|r| r.kind == RowKind::Span && r.name == "ioctl").collect();
-        let names: Vec<&str> = ioctls.iter().map(|r| r.fields["ioctl"].as_str().unwrap()).collect();
+        let ioctls: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.kind == RowKind::Span && r.name == "ioctl")
+            .collect();
+        let names: Vec<&str> = ioctls
+            .iter()
+            .map(|r| r.fields["ioctl"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["VM_CREATE", "BO_CREATE", "BO_CREATE", "VM_BIND"]);
-        assert!(ioctls.iter().all(|r| r.fields["result"] == 0 && r.busy_ns.is_some()));
+        assert!(ioctls
+            .iter()
+            .all(|r| r.fields["result"] == 0 && r.busy_ns.is_some()));
         // The bind's five ops nest under the VM_BIND span, their GPUVM steps under them.
         // (The probe's binds of firmware sections in the MCU's VM 0 come first, outside any ioctl.)
-        let ops: Vec<&Row> = rows.iter().filter(|r| r.name == "vm_bind_op" && r.fields["vm"] == 1).collect();
+        let ops: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.name == "vm_bind_op" && r.fields["vm"] == 1)
+            .collect();
         assert_eq!(ops.len(), 5);
         assert!(ops.iter().all(|r| r.depth == 1));
-        let steps: Vec<(&str, usize)> =
-            rows.iter().filter(|r| r.name.starts_with("sm_step")).map(|r| (r.name.as_str(), r.depth)).collect();
-        assert!(rows.iter().any(|r| r.name == "sm_step_remap" && r.depth == 2), "{steps:?}");
+        let steps: Vec<(&str, usize)> = rows
+            .iter()
+            .filter(|r| r.name.starts_with("sm_step"))
+            .map(|r| (r.name.as_str(), r.depth))
+            .collect();
+        assert!(
+            rows.iter()
+                .any(|r| r.name == "sm_step_remap" && r.depth == 2),
+            "{steps:?}"
+        );
         let text = render(&rows);
         assert!(text.contains("ioctl VM_BIND = 0"), "{text}");
-        assert!(text.contains("bind op map_sparse [0x1000000, 0x1008000) vm 1"), "{text}");
+        assert!(
+            text.contains("bind op map_sparse [0x1000000, 0x1008000) vm 1"),
+            "{text}"
+        );
         assert!(text.contains("bind ops (unmap)"), "{text}");
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr vm` and `tyr pgtable`: what a kernel developer reads from debugfs on a board (`gpuvas`, the MMU's page
 //! tables), on a device that has state — a scripted demo workload ([`Session::demo`]) or the state a fuzz seed's
 //! steps left ([`Session::fuzz_seed`]).
@@ -80,8 +81,14 @@ pub mod demo {
     pub const SPARSE_SIZE: u64 = 0x8000;
 }
 
-fn ioctl<T: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut T, what: &str) -> Result<(), ViewError> {
-    f.ioctl(cmd, UserPtr(arg as *mut T as usize)).map_err(|e| ViewError::Setup(format!("{what}: {e:?}")))
+fn ioctl<T: AsBytes + FromBytes>(
+    f: &TyrDrmFile,
+    cmd: u32,
+    arg: &mut T,
+    what: &str,
+) -> Result<(), ViewError> {
+    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
+        .map_err(|e| ViewError::Setup(format!("{what}: {e:?}")))
 }
 
 impl Session {
@@ -91,12 +98,19 @@ impl Session {
         use demo::*;
         let soc = Rk3588::new().map_err(|e| ViewError::Setup(format!("board: {e:?}")))?;
         let dev = probe(soc.gpu()).map_err(|e| ViewError::Setup(format!("probe: {e:?}")))?;
-        let f = TyrDrmFile::open(&dev, RENDER_CLIENT).map_err(|e| ViewError::Setup(format!("open: {e:?}")))?;
+        let f = TyrDrmFile::open(&dev, RENDER_CLIENT)
+            .map_err(|e| ViewError::Setup(format!("open: {e:?}")))?;
         let mut vm = drm_panthor_vm_create::default();
         ioctl(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm, "VM_CREATE")?;
-        let mut small = drm_panthor_bo_create { size: SMALL_SIZE, ..Default::default() };
+        let mut small = drm_panthor_bo_create {
+            size: SMALL_SIZE,
+            ..Default::default()
+        };
         ioctl(&f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut small, "BO_CREATE")?;
-        let mut big = drm_panthor_bo_create { size: BIG_SIZE, ..Default::default() };
+        let mut big = drm_panthor_bo_create {
+            size: BIG_SIZE,
+            ..Default::default()
+        };
         ioctl(&f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut big, "BO_CREATE")?;
         let map = |bo: u32, va: u64, size: u64, flags: u32| drm_panthor_vm_bind_op {
             flags: op_type::MAP | flags,
@@ -108,18 +122,41 @@ impl Session {
         let ops = [
             map(small.handle, SMALL_VA, SMALL_SIZE, 0),
             map(big.handle, BIG_VA, BIG_SIZE, map_flags::NOEXEC),
-            drm_panthor_vm_bind_op { flags: op_type::UNMAP, va: HOLE.0, size: HOLE.1, ..Default::default() },
-            map(small.handle, SMALL_VA + 0x8_0000, SMALL_SIZE, map_flags::READONLY | map_flags::NOEXEC),
-            map(0, SPARSE_VA, SPARSE_SIZE, map_flags::SPARSE | map_flags::NOEXEC),
+            drm_panthor_vm_bind_op {
+                flags: op_type::UNMAP,
+                va: HOLE.0,
+                size: HOLE.1,
+                ..Default::default()
+            },
+            map(
+                small.handle,
+                SMALL_VA + 0x8_0000,
+                SMALL_SIZE,
+                map_flags::READONLY | map_flags::NOEXEC,
+            ),
+            map(
+                0,
+                SPARSE_VA,
+                SPARSE_SIZE,
+                map_flags::SPARSE | map_flags::NOEXEC,
+            ),
         ];
         let arr = drm_panthor_obj_array {
             stride: size_of::<drm_panthor_vm_bind_op>() as u32,
             count: ops.len() as u32,
             array: ops.as_ptr() as u64,
         };
-        let mut b = drm_panthor_vm_bind { vm_id: vm.id, flags: 0, ops: arr };
+        let mut b = drm_panthor_vm_bind {
+            vm_id: vm.id,
+            flags: 0,
+            ops: arr,
+        };
         ioctl(&f, DRM_IOCTL_PANTHOR_VM_BIND, &mut b, "VM_BIND")?;
-        Ok(Session::Demo { files: vec![f], _dev: dev, soc })
+        Ok(Session::Demo {
+            files: vec![f],
+            _dev: dev,
+            soc,
+        })
     }
 
     /// Boots a board and runs `iterations` steps of fuzz seed `seed` on `files` files.
@@ -145,7 +182,10 @@ impl Session {
 
     /// VM `id` of file `file`.
     pub fn vm(&self, file: usize, id: u32) -> Result<Arc<Vm>, ViewError> {
-        self.files().get(file).and_then(|f| f.data().vms().get(id).ok()).ok_or(ViewError::NoVm { file, vm: id })
+        self.files()
+            .get(file)
+            .and_then(|f| f.data().vms().get(id).ok())
+            .ok_or(ViewError::NoVm { file, vm: id })
     }
 }
 
@@ -189,8 +229,16 @@ pub fn flag_names(flags: u32) -> String {
 /// A leaf's permissions as a person reads them: `rw`/`ro`, `x`/`xn`, and the memory type of its MAIR index.
 pub fn attr_names(pte: u64) -> String {
     let a = PteAttrs::from_bits_truncate(pte);
-    let rw = if a.contains(PteAttrs::AP_RDONLY) { "ro" } else { "rw" };
-    let x = if a.intersects(PteAttrs::XN) { "xn" } else { "x" };
+    let rw = if a.contains(PteAttrs::AP_RDONLY) {
+        "ro"
+    } else {
+        "rw"
+    };
+    let x = if a.intersects(PteAttrs::XN) {
+        "xn"
+    } else {
+        "x"
+    };
     let mem = match (pte >> 2) & 7 {
         0 => "device",
         1 => "cached",
@@ -202,7 +250,12 @@ pub fn attr_names(pte: u64) -> String {
 }
 
 fn size_name(bytes: u64) -> String {
-    const UNITS: [(u64, &str); 4] = [(1 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
+    const UNITS: [(u64, &str); 4] = [
+        (1 << 40, "T"),
+        (1 << 30, "G"),
+        (1 << 20, "M"),
+        (1 << 10, "K"),
+    ];
     for (u, n) in UNITS {
         if bytes >= u && bytes.is_multiple_of(u) {
             return format!("{}{n}", bytes / u);
@@ -245,7 +298,11 @@ pub fn vm_report(s: &Session) -> String {
         for vm in vms_of(f) {
             let layout = vm.layout();
             let full = vm.gpuvm().va_range();
-            let state = if vm.is_unusable() { "unusable" } else { "usable" };
+            let state = if vm.is_unusable() {
+                "unusable"
+            } else {
+                "usable"
+            };
             let as_nr = vm.as_nr().map_or("none".into(), |n| n.to_string());
             let vas = vm.vas();
             writeln!(
@@ -256,8 +313,21 @@ pub fn vm_report(s: &Session) -> String {
                 vm.pending_binds()
             )
             .ok();
-            writeln!(out, "DRM GPU VA space ({}) [0x{:016x};0x{:016x}]", vm.gpuvm().name(), full.start, full.end).ok();
-            writeln!(out, "Kernel area [0x{:016x};0x{:016x}]", layout.kernel().start, layout.kernel().end).ok();
+            writeln!(
+                out,
+                "DRM GPU VA space ({}) [0x{:016x};0x{:016x}]",
+                vm.gpuvm().name(),
+                full.start,
+                full.end
+            )
+            .ok();
+            writeln!(
+                out,
+                "Kernel area [0x{:016x};0x{:016x}]",
+                layout.kernel().start,
+                layout.kernel().end
+            )
+            .ok();
             out.push('\n');
             out.push_str(
                 " VAs | start              | range              | end                | object             | object offset      | flags\n",
@@ -363,7 +433,8 @@ pub fn walk_lines(entries: &[Visit], dummy: u64) -> Vec<WalkLine> {
                 && last.kind == EntryKind::Page
                 && last.index.1 + 1 == v.index
                 && last.iova + last.size == v.iova as u64
-                && (last.paddr + last.size == v.paddr() || (last.paddr == dummy && v.paddr() == dummy))
+                && (last.paddr + last.size == v.paddr()
+                    || (last.paddr == dummy && v.paddr() == dummy))
                 && attrs(last.pte) == attrs(v.pte.bits())
             {
                 last.index.1 = v.index;
@@ -407,13 +478,31 @@ pub fn pgtable_report(vm: &Vm, file: usize, range: Range<u64>) -> String {
             EntryKind::Block => format!("block  -> 0x{:010x}  {}", l.paddr, attr_names(l.pte)),
             EntryKind::Page => {
                 let n = l.size / 0x1000;
-                let what = if n == 1 { "page ".to_string() } else { format!("{n} pages") };
-                let sparse = if l.paddr == dummy { " (dummy page)" } else { "" };
-                format!("{what} -> 0x{:010x}  {}{sparse}", l.paddr, attr_names(l.pte))
+                let what = if n == 1 {
+                    "page ".to_string()
+                } else {
+                    format!("{n} pages")
+                };
+                let sparse = if l.paddr == dummy {
+                    " (dummy page)"
+                } else {
+                    ""
+                };
+                format!(
+                    "{what} -> 0x{:010x}  {}{sparse}",
+                    l.paddr,
+                    attr_names(l.pte)
+                )
             }
             EntryKind::Invalid => "invalid".into(),
         };
-        writeln!(out, "{indent}{idx:<14} 0x{:016x} +{:<5} {what}", l.iova, size_name(l.size)).ok();
+        writeln!(
+            out,
+            "{indent}{idx:<14} 0x{:016x} +{:<5} {what}",
+            l.iova,
+            size_name(l.size)
+        )
+        .ok();
     }
     writeln!(out, "{}", stats_line(&stats)).ok();
     out
@@ -464,14 +553,28 @@ mod tests {
     fn the_demo_vm_lists_its_vas_as_gpuvas_does_with_a_block_and_a_sparse_range() {
         let s = Session::demo().unwrap();
         let out = vm_report(&s);
-        assert!(out.contains("DRM GPU VA space (tyr-vm) [0x0000000000000000;0x0001000000000000]"), "{out}");
+        assert!(
+            out.contains("DRM GPU VA space (tyr-vm) [0x0000000000000000;0x0001000000000000]"),
+            "{out}"
+        );
         // The big BO's two blocks, split around the hole: [0x400000, 0x601000) and [0x603000, 0x800000).
-        assert!(out.contains("| 0x0000000000400000 | 0x0000000000201000 | 0x0000000000601000 |"), "{out}");
-        assert!(out.contains("| 0x0000000000603000 | 0x00000000001fd000 | 0x0000000000800000 |"), "{out}");
-        assert!(out.contains("| 0x0000000001000000 | 0x0000000000008000 | 0x0000000001008000 | 0x0000000000000000"));
+        assert!(
+            out.contains("| 0x0000000000400000 | 0x0000000000201000 | 0x0000000000601000 |"),
+            "{out}"
+        );
+        assert!(
+            out.contains("| 0x0000000000603000 | 0x00000000001fd000 | 0x0000000000800000 |"),
+            "{out}"
+        );
+        assert!(out.contains(
+            "| 0x0000000001000000 | 0x0000000000008000 | 0x0000000001008000 | 0x0000000000000000"
+        ));
         assert!(out.contains("noexec,sparse"), "{out}");
         let stats = s.vm(0, 1).unwrap().pt_stats();
-        assert_eq!(stats.blocks_2m, 1, "the first block survives, the second was split");
+        assert_eq!(
+            stats.blocks_2m, 1,
+            "the first block survives, the second was split"
+        );
         // 16 + 16 small-BO pages, 0x201 + 0x1fd pages around the hole... minus the first block's 512, 8 sparse.
         assert_eq!(stats.pages_4k, 16 + 16 + 1 + 0x1fd + 8);
         assert_eq!(stats.tables, [1, 1, 1, 3]);
@@ -485,13 +588,25 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         assert!(lines[1].starts_with("L0[0]"), "{out}");
         // Eight sparse pages all read the one dummy page: one line.
-        let dummy: Vec<&&str> = lines.iter().filter(|l| l.contains("(dummy page)")).collect();
+        let dummy: Vec<&&str> = lines
+            .iter()
+            .filter(|l| l.contains("(dummy page)"))
+            .collect();
         assert_eq!(dummy.len(), 1, "{out}");
-        assert!(dummy[0].contains("L3[0..=7]") && dummy[0].contains("8 pages"), "{out}");
+        assert!(
+            dummy[0].contains("L3[0..=7]") && dummy[0].contains("8 pages"),
+            "{out}"
+        );
         let out = pgtable_report(&vm, 0, demo::BIG_VA..demo::BIG_VA + demo::BIG_SIZE);
         assert!(out.contains("block  ->"), "{out}");
-        assert!(out.contains("L3[0..=0] ") || out.contains("L3[0] "), "{out}");
-        assert!(out.contains("L3[3..=511]"), "the pages after the hole fold into one line: {out}");
+        assert!(
+            out.contains("L3[0..=0] ") || out.contains("L3[0] "),
+            "{out}"
+        );
+        assert!(
+            out.contains("L3[3..=511]"),
+            "the pages after the hole fold into one line: {out}"
+        );
     }
 
     #[test]
@@ -501,6 +616,10 @@ mod tests {
         assert_eq!(v["vms"][0]["vas"].as_array().unwrap().len(), 5);
         assert_eq!(v["vms"][0]["page_table"]["blocks_2m"], 1);
         let p = pgtable_json(&s.vm(0, 1).unwrap(), 0, 0..1 << 48);
-        assert!(p["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "block"));
+        assert!(p["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "block"));
     }
 }

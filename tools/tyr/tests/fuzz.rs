@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A short fixed-seed fuzz budget (`make test`): the ioctl fuzzer runs its seeds to the end with no panic, no
 //! disallowed errno, no checker failure, no state change by a failed call, no frame, descriptor, dma-buf or
 //! anonymous file leaked; it reaches the descriptor, sync_file, dma-buf and master paths with calls that succeed;
@@ -14,7 +15,14 @@ const SEEDS: [u64; 2] = [7, 2026];
 const ITERATIONS: u64 = 600;
 
 fn ioctl(file: usize, cmd: u32, bytes: Vec<u8>) -> Step {
-    Step::Ioctl(Call { file, cmd, arg: PtrKind::Valid, bytes, bufs: vec![], links: vec![] })
+    Step::Ioctl(Call {
+        file,
+        cmd,
+        arg: PtrKind::Valid,
+        bytes,
+        bufs: vec![],
+        links: vec![],
+    })
 }
 
 /// A syncobj file (or a dma-buf) that some descriptor besides the tracked one still refers to shows at the end.
@@ -37,7 +45,9 @@ fn a_descriptor_left_open_is_a_leak() {
     // SAFETY: duplicates a descriptor this process holds; the copy is closed below.
     let dup = unsafe { libc::dup(fds[0].0) };
     assert!(dup >= 0);
-    let err = ex.finish().expect_err("a syncobj file still open must be reported");
+    let err = ex
+        .finish()
+        .expect_err("a syncobj file still open must be reported");
     assert!(err.contains("1 anonymous files live"), "{err}");
     // SAFETY: the duplicate made above.
     unsafe { libc::close(dup) };
@@ -48,12 +58,20 @@ fn a_descriptor_left_open_is_a_leak() {
 fn fixed_seeds_run_clean_and_scripts_replay() {
     let mut ok = std::collections::BTreeMap::<String, u64>::new();
     for seed in SEEDS {
-        let opts = Options { seed, iterations: ITERATIONS, files: 3, minimise_budget: 30 };
+        let opts = Options {
+            seed,
+            iterations: ITERATIONS,
+            files: 3,
+            minimise_budget: 30,
+        };
         match fuzz::run(opts, &mut |_| {}) {
             Ok(stats) => {
                 assert_eq!(stats.steps, ITERATIONS);
                 assert!(stats.ioctls > ITERATIONS * 8 / 10, "{stats}");
-                assert!(stats.per_ioctl.len() >= 40, "every ioctl family is reached: {stats}");
+                assert!(
+                    stats.per_ioctl.len() >= 40,
+                    "every ioctl family is reached: {stats}"
+                );
                 assert!(stats.peak_fds <= MAX_TRACKED, "{stats}");
                 for (name, (n, _)) in stats.per_ioctl {
                     *ok.entry(name).or_default() += n;
@@ -72,7 +90,10 @@ fn fixed_seeds_run_clean_and_scripts_replay() {
         "DMA_BUF_EXPORT_SYNC_FILE",
         "GET_MAGIC",
     ] {
-        assert!(ok.get(name).is_some_and(|&n| n > 0), "{name} never succeeded: {ok:?}");
+        assert!(
+            ok.get(name).is_some_and(|&n| n > 0),
+            "{name} never succeeded: {ok:?}"
+        );
     }
 
     let mut ex = Executor::new(2).unwrap();
@@ -84,7 +105,10 @@ fn fixed_seeds_run_clean_and_scripts_replay() {
         steps.push(s);
     }
     ex.finish().unwrap();
-    assert!(steps.iter().any(|s| matches!(s, Step::FdIoctl { .. })), "descriptor steps are in the script");
+    assert!(
+        steps.iter().any(|s| matches!(s, Step::FdIoctl { .. })),
+        "descriptor steps are in the script"
+    );
     let text = script::print(&steps);
     assert_eq!(script::parse(&text).unwrap(), steps);
     let a = fuzz::replay(&steps, 2).unwrap_or_else(|e| panic!("{e}"));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr hw regs`: the binary prints the register file of a freshly reset G610 as a bring-up engineer reads it, in text
 //! and in JSON, with the values documented for RK3588 (`Documentation/hardware.md#identity-registers`).
 
@@ -7,8 +8,15 @@ use hw_board::hw_mali::regs::{self, Access};
 use serde_json::Value;
 
 fn tyr(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_tyr")).args(args).output().expect("run tyr");
-    assert!(out.status.success(), "tyr {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_tyr"))
+        .args(args)
+        .output()
+        .expect("run tyr");
+    assert!(
+        out.status.success(),
+        "tyr {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
@@ -17,20 +25,35 @@ fn json(args: &[&str]) -> Value {
 }
 
 fn registers(doc: &Value) -> Vec<&Value> {
-    doc["blocks"].as_array().unwrap().iter().flat_map(|b| b["registers"].as_array().unwrap()).collect()
+    doc["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["registers"].as_array().unwrap())
+        .collect()
 }
 
 fn reg<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    registers(doc).into_iter().find(|r| r["name"] == name).unwrap_or_else(|| panic!("{name} missing"))
+    registers(doc)
+        .into_iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("{name} missing"))
 }
 
 fn value(doc: &Value, name: &str) -> u64 {
-    reg(doc, name)["value"].as_u64().unwrap_or_else(|| panic!("{name} has no value"))
+    reg(doc, name)["value"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{name} has no value"))
 }
 
 fn field(doc: &Value, reg_name: &str, field: &str) -> String {
     let r = reg(doc, reg_name);
-    let f = r["fields"].as_array().unwrap().iter().find(|f| f["name"] == field).expect("field");
+    let f = r["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == field)
+        .expect("field");
     f["text"].as_str().unwrap().to_string()
 }
 
@@ -42,8 +65,19 @@ fn text_groups_registers_by_block_in_address_order() {
         .filter(|l| !l.starts_with(' ') && l.contains(" @ 0x"))
         .map(|l| l.split(' ').next().unwrap())
         .collect();
-    assert_eq!(heads, ["GPU_CONTROL", "JOB_CONTROL", "MMU_CONTROL", "USER", "DOORBELL"]);
-    assert!(out.starts_with("Mali-G610 MP4 register file, RK3588 gpu@fb000000, after GPU_COMMAND SOFT_RESET"));
+    assert_eq!(
+        heads,
+        [
+            "GPU_CONTROL",
+            "JOB_CONTROL",
+            "MMU_CONTROL",
+            "USER",
+            "DOORBELL"
+        ]
+    );
+    assert!(out.starts_with(
+        "Mali-G610 MP4 register file, RK3588 gpu@fb000000, after GPU_COMMAND SOFT_RESET"
+    ));
     assert!(out.contains("bus errors while reading: 0"));
 }
 
@@ -58,9 +92,15 @@ fn text_shows_ids_with_decoded_fields() {
     };
     let id = line("GPU_ID");
     assert!(id.contains("0xa8670005"), "{id}");
-    assert!(id.contains("arch_major=10 arch_minor=8 arch_rev=6 product_major=7"), "{id}");
+    assert!(
+        id.contains("arch_major=10 arch_minor=8 arch_rev=6 product_major=7"),
+        "{id}"
+    );
     assert!(line("MMU_FEATURES").contains("pa_bits=40 va_bits=48"));
-    assert!(line("GPU_IRQ_RAWSTAT").ends_with("RESET_COMPLETED"), "a reset leaves RESET_COMPLETED raised");
+    assert!(
+        line("GPU_IRQ_RAWSTAT").ends_with("RESET_COMPLETED"),
+        "a reset leaves RESET_COMPLETED raised"
+    );
     assert!(line("MCU_STATUS").ends_with("status=DISABLED"));
     assert!(line("COHERENCY_PROTOCOL").ends_with("protocol=NONE"));
     assert!(line("GPU_COMMAND").contains("(write-only)"));
@@ -71,7 +111,10 @@ fn text_shows_ids_with_decoded_fields() {
 fn text_lists_the_eight_present_address_spaces_only() {
     let out = tyr(&["hw", "regs"]);
     for n in 0..8 {
-        assert!(out.contains(&format!("  AS{n} @ {:#06x}", 0x2400 + 0x40 * n)), "AS{n} heading");
+        assert!(
+            out.contains(&format!("  AS{n} @ {:#06x}", 0x2400 + 0x40 * n)),
+            "AS{n} heading"
+        );
         assert!(out.contains(&format!("AS{n}_TRANSCFG")));
     }
     assert!(!out.contains("AS8_"));
@@ -82,19 +125,41 @@ fn json_lists_every_register_of_the_map_at_its_offset() {
     let doc = json(&["hw", "regs", "--json"]);
     for r in regs::REGISTERS {
         let j = reg(&doc, r.name);
-        assert_eq!(j["offset"].as_u64(), Some(u64::from(r.offset)), "{}", r.name);
-        assert_eq!(j["width"].as_u64(), Some(if r.is64 { 64 } else { 32 }), "{}", r.name);
-        assert_eq!(j["value"].is_null(), r.access == Access::Wo, "{}: only write-only registers lack a value", r.name);
+        assert_eq!(
+            j["offset"].as_u64(),
+            Some(u64::from(r.offset)),
+            "{}",
+            r.name
+        );
+        assert_eq!(
+            j["width"].as_u64(),
+            Some(if r.is64 { 64 } else { 32 }),
+            "{}",
+            r.name
+        );
+        assert_eq!(
+            j["value"].is_null(),
+            r.access == Access::Wo,
+            "{}: only write-only registers lack a value",
+            r.name
+        );
     }
     for n in 0..8u32 {
         for r in regs::AS_REGISTERS {
             let name = format!("AS{n}_{}", &r.name[3..]);
             let j = reg(&doc, &name);
-            assert_eq!(j["offset"].as_u64(), Some(u64::from(0x2400 + 0x40 * n + r.offset)), "{name}");
+            assert_eq!(
+                j["offset"].as_u64(),
+                Some(u64::from(0x2400 + 0x40 * n + r.offset)),
+                "{name}"
+            );
             assert_eq!(j["address_space"].as_u64(), Some(u64::from(n)));
         }
     }
-    let doorbells = registers(&doc).into_iter().filter(|r| r["name"].as_str().unwrap().starts_with("DOORBELL")).count();
+    let doorbells = registers(&doc)
+        .into_iter()
+        .filter(|r| r["name"].as_str().unwrap().starts_with("DOORBELL"))
+        .count();
     assert_eq!(doorbells, 24);
     assert_eq!(doc["bus_errors"].as_u64(), Some(0));
 }
@@ -106,7 +171,12 @@ fn json_registers_sit_inside_their_block() {
         let (base, size) = (b["base"].as_u64().unwrap(), b["size"].as_u64().unwrap());
         for r in b["registers"].as_array().unwrap() {
             let off = r["offset"].as_u64().unwrap();
-            assert!((base..base + size).contains(&off), "{} outside {}", r["name"], b["name"]);
+            assert!(
+                (base..base + size).contains(&off),
+                "{} outside {}",
+                r["name"],
+                b["name"]
+            );
         }
     }
 }
@@ -141,13 +211,19 @@ fn json_values_are_the_rk3588_reset_values() {
     ];
     for &(name, v) in expect {
         assert_eq!(value(&doc, name), v, "{name}");
-        assert_eq!(reg(&doc, name)["value_hex"].as_str(), Some(format!("{v:#x}").as_str()));
+        assert_eq!(
+            reg(&doc, name)["value_hex"].as_str(),
+            Some(format!("{v:#x}").as_str())
+        );
     }
     assert_eq!(field(&doc, "GPU_ID", "arch_major"), "10");
     assert_eq!(field(&doc, "THREAD_FEATURES", "max_task_queue"), "4");
     assert_eq!(doc["state"], "soft-reset");
     assert_eq!(doc["mmio_base"].as_u64(), Some(0xFB00_0000));
-    assert!(doc["model_time_ns"].as_u64().unwrap() > 0, "the reset took model time");
+    assert!(
+        doc["model_time_ns"].as_u64().unwrap() > 0,
+        "the reset took model time"
+    );
 }
 
 #[test]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Every pgtable reference vector replays byte-identical to what the kernel's own io-pgtable-arm.c printed.
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,11 @@ fn assert_same(name: &str, got: &str, want: &str) {
         return;
     }
     let (g, w): (Vec<_>, Vec<_>) = (got.lines().collect(), want.lines().collect());
-    let i = g.iter().zip(&w).position(|(a, b)| a != b).unwrap_or(g.len().min(w.len()));
+    let i = g
+        .iter()
+        .zip(&w)
+        .position(|(a, b)| a != b)
+        .unwrap_or(g.len().min(w.len()));
     panic!(
         "{name}: transcript differs at line {}:\n  got:  {:?}\n  want: {:?}\n(got {} lines, want {})",
         i + 1,
@@ -33,7 +38,11 @@ fn assert_same(name: &str, got: &str, want: &str) {
 #[test]
 fn every_pgtable_vector_replays_byte_identical() {
     let all = vectors();
-    assert!(all.len() >= 4, "expected the basic and random pgtable vectors, found {}", all.len());
+    assert!(
+        all.len() >= 4,
+        "expected the basic and random pgtable vectors, found {}",
+        all.len()
+    );
     for script in all {
         let expected = std::fs::read_to_string(script.with_extension("expected")).unwrap();
         let got = tyr_cli::replay::pgtable::run_file(&script, false).unwrap();
@@ -43,25 +52,41 @@ fn every_pgtable_vector_replays_byte_identical() {
 
 #[test]
 fn the_binary_prints_the_same_transcript() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/pgtable/basic.script");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/pgtable/basic.script");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tyr"))
         .args(["replay", "pgtable"])
         .arg(&script)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let want = std::fs::read_to_string(script.with_extension("expected")).unwrap();
-    assert_same("tyr replay pgtable basic", &String::from_utf8(out.stdout).unwrap(), &want);
+    assert_same(
+        "tyr replay pgtable basic",
+        &String::from_utf8(out.stdout).unwrap(),
+        &want,
+    );
 }
 
 #[test]
 fn timed_replay_reports_ops_first() {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/pgtable/random-21.script");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/pgtable/random-21.script");
     let out = tyr_cli::replay::pgtable::run_file(&script, true).unwrap();
     let fields: Vec<&str> = out.split_whitespace().collect();
-    assert!(fields[0].starts_with("ops=") && fields[1].starts_with("ns_per_op="), "{out}");
+    assert!(
+        fields[0].starts_with("ops=") && fields[1].starts_with("ns_per_op="),
+        "{out}"
+    );
     let ops: usize = fields[0]["ops=".len()..].parse().unwrap();
     let src = std::fs::read_to_string(&script).unwrap();
-    let want = src.lines().filter(|l| l.starts_with("map ") || l.starts_with("unmap ")).count();
+    let want = src
+        .lines()
+        .filter(|l| l.starts_with("map ") || l.starts_with("unmap "))
+        .count();
     assert_eq!(ops, want, "{out}");
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Generates the Panthor uAPI types from the kernel's own headers with bindgen (the DRM core's `drm.h` types are
 //! generated once, in `kernel::uapi`).
 //!
@@ -22,7 +23,8 @@ impl bindgen::callbacks::ParseCallbacks for Rename {
 }
 
 fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let include = env::var_os("TYR_UAPI_INCLUDE")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest.join("../../../../build/uapi/usr/include"));
@@ -36,10 +38,16 @@ fn main() {
         );
     }
     println!("cargo:rerun-if-changed={}", header.display());
-    println!("cargo:rerun-if-changed={}", include.join("drm/drm.h").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        include.join("drm/drm.h").display()
+    );
 
     let bindings = bindgen::Builder::default()
-        .header_contents("uapi.h", "#include <drm/drm.h>\n#include <drm/panthor_drm.h>\n")
+        .header_contents(
+            "uapi.h",
+            "#include <drm/drm.h>\n#include <drm/panthor_drm.h>\n",
+        )
         .clang_arg(format!("-I{}", include.display()))
         .allowlist_type("drm_panthor_.*")
         .allowlist_var("DRM_PANTHOR_.*")
@@ -54,6 +62,9 @@ fn main() {
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
         .generate()
         .expect("bindgen could not parse the uAPI headers");
-    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("uapi_bindings.rs");
-    bindings.write_to_file(&out).expect("writing the generated bindings");
+    let out =
+        PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("uapi_bindings.rs");
+    bindings
+        .write_to_file(&out)
+        .expect("writing the generated bindings");
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The modelled RK3588 as the kernel sees it: what the device tree (`rk3588-base.dtsi`, node `gpu@fb000000`) and the
 //! interconnect provide on a real board.
 //!
@@ -78,21 +79,38 @@ impl Rk3588 {
         kernel::time::set_arch_timer_rate(ARCH_TIMER_HZ);
         let clock = board.start_model_thread().map_err(|_| ENOMEM)?;
         let bus: Arc<dyn MmioBus> = Arc::new(Bus(board.clone()));
-        let irqs = [("job", IrqKind::Job), ("mmu", IrqKind::Mmu), ("gpu", IrqKind::Gpu)]
-            .into_iter()
-            .map(|(n, k)| (n.to_string(), Arc::new(Line(board.clone(), k)) as Arc<dyn IrqLine>))
-            .collect();
+        let irqs = [
+            ("job", IrqKind::Job),
+            ("mmu", IrqKind::Mmu),
+            ("gpu", IrqKind::Gpu),
+        ]
+        .into_iter()
+        .map(|(n, k)| {
+            (
+                n.to_string(),
+                Arc::new(Line(board.clone(), k)) as Arc<dyn IrqLine>,
+            )
+        })
+        .collect();
         let mut gpu = Device::new(
             "fb000000.gpu",
             GPU_COMPATIBLE.iter().map(|s| s.to_string()).collect(),
-            vec![Resource { base: GPU_BASE, size: GPU_SIZE, bus }],
+            vec![Resource {
+                base: GPU_BASE,
+                size: GPU_SIZE,
+                bus,
+            }],
             irqs,
             board.ram().clone(),
         );
         if let Some(image) = image {
             gpu.add_firmware(GPU_FIRMWARE, image);
         }
-        Ok(Self { board, gpu, _clock: clock })
+        Ok(Self {
+            board,
+            gpu,
+            _clock: clock,
+        })
     }
 
     /// The GPU platform device, for the driver's probe.
@@ -126,10 +144,14 @@ mod tests {
     #[test]
     fn the_gpu_node_carries_the_csf_firmware_panthor_requests() {
         let soc = Rk3588::new().unwrap();
-        let fw = kernel::firmware::request_firmware(soc.gpu(), "arm/mali/arch10.8/mali_csffw.bin").unwrap();
+        let fw = kernel::firmware::request_firmware(soc.gpu(), "arm/mali/arch10.8/mali_csffw.bin")
+            .unwrap();
         assert_eq!(fw.data(), &hw_mali::csf::firmware_image()[..]);
         let bare = Rk3588::with_gpu_firmware(None).unwrap();
-        assert_eq!(kernel::firmware::request_firmware(bare.gpu(), GPU_FIRMWARE).err(), Some(kernel::code::ENOENT));
+        assert_eq!(
+            kernel::firmware::request_firmware(bare.gpu(), GPU_FIRMWARE).err(),
+            Some(kernel::code::ENOENT)
+        );
     }
 
     #[test]

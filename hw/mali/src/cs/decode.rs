@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Decoding one 64-bit v10 instruction word into an [`Instr`] (`Documentation/hardware.md#encodings`, Mesa `v10.xml`).
 //!
 //! The decoder is the only place that knows bit positions. It validates what can be validated without machine state:
@@ -148,7 +149,12 @@ pub enum Instr {
     /// FINISH_TILING (9).
     FinishTiling { progress: bool },
     /// FINISH_FRAGMENT (11).
-    FinishFragment { sb: Async, first: Reg, last: Reg, increment: bool },
+    FinishFragment {
+        sb: Async,
+        first: Reg,
+        last: Reg,
+        increment: bool,
+    },
     /// ADD_IMMEDIATE32 (16).
     AddImm32 { dst: Reg, src: Reg, imm: i32 },
     /// ADD_IMMEDIATE64 (17).
@@ -156,9 +162,19 @@ pub enum Instr {
     /// COMPARE_SELECT32 in its v10 form UMIN32 (18).
     Umin32 { dst: Reg, a: Reg, b: Reg },
     /// LOAD_MULTIPLE (20).
-    LoadMultiple { base: Reg, addr: Reg, mask: u16, offset: i16 },
+    LoadMultiple {
+        base: Reg,
+        addr: Reg,
+        mask: u16,
+        offset: i16,
+    },
     /// STORE_MULTIPLE (21).
-    StoreMultiple { base: Reg, addr: Reg, mask: u16, offset: i16 },
+    StoreMultiple {
+        base: Reg,
+        addr: Reg,
+        mask: u16,
+        offset: i16,
+    },
     /// BRANCH (22): offset in instructions from the next one.
     Branch { value: Reg, cond: Cond, offset: i16 },
     /// SET_SB_ENTRY (23).
@@ -174,15 +190,46 @@ pub enum Instr {
     /// REQ_RESOURCE (34).
     ReqResource { mask: u8 },
     /// FLUSH_CACHE2 (36).
-    FlushCache2 { sb: Async, flush_id: Reg, l2: u8, lsc: u8, other: u8 },
+    FlushCache2 {
+        sb: Async,
+        flush_id: Reg,
+        l2: u8,
+        lsc: u8,
+        other: u8,
+    },
     /// SYNC_ADD32/64 (37/51).
-    SyncAdd { width: Width, sb: Async, addr: Reg, data: Reg, propagate: bool, scope: u8 },
+    SyncAdd {
+        width: Width,
+        sb: Async,
+        addr: Reg,
+        data: Reg,
+        propagate: bool,
+        scope: u8,
+    },
     /// SYNC_SET32/64 (38/52).
-    SyncSet { width: Width, sb: Async, addr: Reg, data: Reg, propagate: bool, scope: u8 },
+    SyncSet {
+        width: Width,
+        sb: Async,
+        addr: Reg,
+        data: Reg,
+        propagate: bool,
+        scope: u8,
+    },
     /// SYNC_WAIT32/64 (39/53).
-    SyncWait { width: Width, addr: Reg, data: Reg, cond: Cond, reject: bool },
+    SyncWait {
+        width: Width,
+        addr: Reg,
+        data: Reg,
+        cond: Cond,
+        reject: bool,
+    },
     /// STORE_STATE (40).
-    StoreState { sb: Async, addr: Reg, state: u8, offset: i16 },
+    StoreState {
+        sb: Async,
+        addr: Reg,
+        state: u8,
+        offset: i16,
+    },
     /// PROT_REGION (41).
     ProtRegion { size: u16 },
     /// PROGRESS_STORE (42).
@@ -240,14 +287,21 @@ fn signal_slot(w: u64) -> Result<u8, DecodeError> {
 
 /// Scoreboard fields of an instruction that is always asynchronous.
 fn always_async(w: u64) -> Result<Async, DecodeError> {
-    Ok(Async { signal: Some(signal_slot(w)?), wait: wait_mask(w) })
+    Ok(Async {
+        signal: Some(signal_slot(w)?),
+        wait: wait_mask(w),
+    })
 }
 
 /// Scoreboard fields of an instruction that is asynchronous only with a non-zero wait mask
 /// (`Documentation/hardware.md#encodings`).
 fn async_if_waiting(w: u64) -> Result<Async, DecodeError> {
     let wait = wait_mask(w);
-    let signal = if wait != 0 { Some(signal_slot(w)?) } else { None };
+    let signal = if wait != 0 {
+        Some(signal_slot(w)?)
+    } else {
+        None
+    };
     Ok(Async { signal, wait })
 }
 
@@ -270,8 +324,17 @@ fn sync_wait(w: u64, width: Width) -> Result<Instr, DecodeError> {
         Width::W64 => pair(bits(w, 39, 32))?,
     };
     let c = bits(w, 31, 28);
-    let cond = Cond::from_bits(c).ok_or(DecodeError::BadField { field: "condition", value: c })?;
-    Ok(Instr::SyncWait { width, addr, data, cond, reject: bits(w, 0, 0) != 0 })
+    let cond = Cond::from_bits(c).ok_or(DecodeError::BadField {
+        field: "condition",
+        value: c,
+    })?;
+    Ok(Instr::SyncWait {
+        width,
+        addr,
+        data,
+        cond,
+        reject: bits(w, 0, 0) != 0,
+    })
 }
 
 /// Decodes one instruction word.
@@ -279,9 +342,18 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
     let op = (w >> 56) as u8;
     Ok(match op {
         0 => Instr::Nop,
-        1 => Instr::Move48 { dst: pair(bits(w, 55, 48))?, imm: w & 0xFFFF_FFFF_FFFF },
-        2 => Instr::Move32 { dst: reg(bits(w, 55, 48))?, imm: w as u32 },
-        3 => Instr::Wait { mask: wait_mask(w), progress: bits(w, 32, 32) != 0 },
+        1 => Instr::Move48 {
+            dst: pair(bits(w, 55, 48))?,
+            imm: w & 0xFFFF_FFFF_FFFF,
+        },
+        2 => Instr::Move32 {
+            dst: reg(bits(w, 55, 48))?,
+            imm: w as u32,
+        },
+        3 => Instr::Wait {
+            mask: wait_mask(w),
+            progress: bits(w, 32, 32) != 0,
+        },
         4 | 5 | 6 | 7 | 8 | 44 => {
             let kind = match op {
                 4 => RunKind::Compute,
@@ -310,16 +382,30 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
             }
             Instr::Run { kind, word: w }
         }
-        9 => Instr::FinishTiling { progress: bits(w, 32, 32) != 0 },
+        9 => Instr::FinishTiling {
+            progress: bits(w, 32, 32) != 0,
+        },
         11 => Instr::FinishFragment {
             sb: async_if_waiting(w)?,
             first: pair(bits(w, 47, 40))?,
             last: pair(bits(w, 39, 32))?,
             increment: bits(w, 0, 0) != 0,
         },
-        16 => Instr::AddImm32 { dst: reg(bits(w, 55, 48))?, src: reg(bits(w, 47, 40))?, imm: w as u32 as i32 },
-        17 => Instr::AddImm64 { dst: pair(bits(w, 55, 48))?, src: pair(bits(w, 47, 40))?, imm: w as u32 as i32 },
-        18 => Instr::Umin32 { dst: reg(bits(w, 55, 48))?, a: reg(bits(w, 47, 40))?, b: reg(bits(w, 39, 32))? },
+        16 => Instr::AddImm32 {
+            dst: reg(bits(w, 55, 48))?,
+            src: reg(bits(w, 47, 40))?,
+            imm: w as u32 as i32,
+        },
+        17 => Instr::AddImm64 {
+            dst: pair(bits(w, 55, 48))?,
+            src: pair(bits(w, 47, 40))?,
+            imm: w as u32 as i32,
+        },
+        18 => Instr::Umin32 {
+            dst: reg(bits(w, 55, 48))?,
+            a: reg(bits(w, 47, 40))?,
+            b: reg(bits(w, 39, 32))?,
+        },
         20 | 21 => {
             let base = bits(w, 55, 48);
             let mask = bits(w, 31, 16) as u16;
@@ -329,24 +415,47 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
             }
             let (base, addr, offset) = (reg(base)?, pair(bits(w, 47, 40))?, w as u16 as i16);
             if op == 20 {
-                Instr::LoadMultiple { base, addr, mask, offset }
+                Instr::LoadMultiple {
+                    base,
+                    addr,
+                    mask,
+                    offset,
+                }
             } else {
-                Instr::StoreMultiple { base, addr, mask, offset }
+                Instr::StoreMultiple {
+                    base,
+                    addr,
+                    mask,
+                    offset,
+                }
             }
         }
         22 => {
             let c = bits(w, 31, 28);
             // v10's condition field is 3 bits (30:28); bit 31 belongs to v12's wider field.
-            let cond = Cond::from_bits(c).ok_or(DecodeError::BadField { field: "branch condition", value: c })?;
-            Instr::Branch { value: reg(bits(w, 47, 40))?, cond, offset: w as u16 as i16 }
+            let cond = Cond::from_bits(c).ok_or(DecodeError::BadField {
+                field: "branch condition",
+                value: c,
+            })?;
+            Instr::Branch {
+                value: reg(bits(w, 47, 40))?,
+                cond,
+                offset: w as u16 as i16,
+            }
         }
         23 => {
             let (endpoint, other) = (bits(w, 3, 0), bits(w, 7, 4));
             field("endpoint entry", endpoint, (endpoint as usize) < SB_COUNT)?;
             field("other entry", other, (other as usize) < SB_COUNT)?;
-            Instr::SetSbEntry { endpoint: endpoint as u8, other: other as u8 }
+            Instr::SetSbEntry {
+                endpoint: endpoint as u8,
+                other: other as u8,
+            }
         }
-        24 => Instr::ProgressWait { src: pair(bits(w, 47, 40))?, queue: bits(w, 4, 0) as u8 },
+        24 => Instr::ProgressWait {
+            src: pair(bits(w, 47, 40))?,
+            queue: bits(w, 4, 0) as u8,
+        },
         25 => Instr::SetExceptionHandler {
             addr: pair(bits(w, 47, 40))?,
             len: reg(bits(w, 39, 32))?,
@@ -360,7 +469,9 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                 Instr::Jump { addr, len }
             }
         }
-        34 => Instr::ReqResource { mask: bits(w, 3, 0) as u8 },
+        34 => Instr::ReqResource {
+            mask: bits(w, 3, 0) as u8,
+        },
         36 => {
             let (l2, lsc, other) = (bits(w, 3, 0), bits(w, 7, 4), bits(w, 11, 8));
             field("L2 flush mode", l2, matches!(l2, 0 | 1 | 3))?;
@@ -378,9 +489,23 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
             let width = if op < 50 { Width::W32 } else { Width::W64 };
             let (sb, addr, data, propagate, scope) = sync_fields(w, width)?;
             if op == 37 || op == 51 {
-                Instr::SyncAdd { width, sb, addr, data, propagate, scope }
+                Instr::SyncAdd {
+                    width,
+                    sb,
+                    addr,
+                    data,
+                    propagate,
+                    scope,
+                }
             } else {
-                Instr::SyncSet { width, sb, addr, data, propagate, scope }
+                Instr::SyncSet {
+                    width,
+                    sb,
+                    addr,
+                    data,
+                    propagate,
+                    scope,
+                }
             }
         }
         39 => sync_wait(w, Width::W32)?,
@@ -392,16 +517,27 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
             offset: w as u16 as i16,
         },
         41 => Instr::ProtRegion { size: w as u16 },
-        42 => Instr::ProgressStore { src: pair(bits(w, 47, 40))? },
-        43 => Instr::ProgressLoad { dst: pair(bits(w, 55, 48))? },
+        42 => Instr::ProgressStore {
+            src: pair(bits(w, 47, 40))?,
+        },
+        43 => Instr::ProgressLoad {
+            dst: pair(bits(w, 55, 48))?,
+        },
         47 => Instr::ErrorBarrier,
-        48 => Instr::HeapSet { addr: pair(bits(w, 47, 40))? },
+        48 => Instr::HeapSet {
+            addr: pair(bits(w, 47, 40))?,
+        },
         49 => {
             let o = bits(w, 33, 32);
             field("heap operation", o, o != 2)?;
-            Instr::HeapOperation { sb: async_if_waiting(w)?, op: o as u8 }
+            Instr::HeapOperation {
+                sb: async_if_waiting(w)?,
+                op: o as u8,
+            }
         }
-        50 => Instr::TracePoint { sb: async_if_waiting(w)? },
+        50 => Instr::TracePoint {
+            sb: async_if_waiting(w)?,
+        },
         12 | 19 | 26 | 27 | 28 | 30 | 31 => return Err(DecodeError::AbsentOnV10(op)),
         _ => return Err(DecodeError::Undefined(op)),
     })
@@ -413,19 +549,49 @@ mod tests {
 
     #[test]
     fn panthor_preamble_words_decode() {
-        assert_eq!(decode(0x025E_0000_0000_0000), Ok(Instr::Move32 { dst: 94, imm: 0 }));
+        assert_eq!(
+            decode(0x025E_0000_0000_0000),
+            Ok(Instr::Move32 { dst: 94, imm: 0 })
+        );
         assert_eq!(
             decode(0x2400_5E00_0000_0233),
-            Ok(Instr::FlushCache2 { sb: Async { signal: Some(0), wait: 0 }, flush_id: 94, l2: 3, lsc: 3, other: 2 })
+            Ok(Instr::FlushCache2 {
+                sb: Async {
+                    signal: Some(0),
+                    wait: 0
+                },
+                flush_id: 94,
+                l2: 3,
+                lsc: 3,
+                other: 2
+            })
         );
-        assert_eq!(decode(0x015C_0000_0100_0000), Ok(Instr::Move48 { dst: 92, imm: 0x100_0000 }));
-        assert_eq!(decode(0x0300_0000_0001_0000), Ok(Instr::Wait { mask: 1, progress: false }));
-        assert_eq!(decode(0x2000_5C5E_0000_0000), Ok(Instr::Call { addr: 92, len: 94 }));
+        assert_eq!(
+            decode(0x015C_0000_0100_0000),
+            Ok(Instr::Move48 {
+                dst: 92,
+                imm: 0x100_0000
+            })
+        );
+        assert_eq!(
+            decode(0x0300_0000_0001_0000),
+            Ok(Instr::Wait {
+                mask: 1,
+                progress: false
+            })
+        );
+        assert_eq!(
+            decode(0x2000_5C5E_0000_0000),
+            Ok(Instr::Call { addr: 92, len: 94 })
+        );
         assert_eq!(
             decode(0x3300_5C5E_0000_0001),
             Ok(Instr::SyncAdd {
                 width: Width::W64,
-                sb: Async { signal: None, wait: 0 },
+                sb: Async {
+                    signal: None,
+                    wait: 0
+                },
                 addr: 92,
                 data: 94,
                 propagate: true,
@@ -433,7 +599,15 @@ mod tests {
             })
         );
         assert_eq!(decode(0x2F00_0000_0000_0000), Ok(Instr::ErrorBarrier));
-        assert_eq!(decode(0x1546_4400_0001_0000), Ok(Instr::StoreMultiple { base: 70, addr: 68, mask: 1, offset: 0 }));
+        assert_eq!(
+            decode(0x1546_4400_0001_0000),
+            Ok(Instr::StoreMultiple {
+                base: 70,
+                addr: 68,
+                mask: 1,
+                offset: 0
+            })
+        );
     }
 
     #[test]
@@ -451,7 +625,13 @@ mod tests {
         assert_eq!(decode(0x0260 << 48), Err(DecodeError::BadRegister(96)));
         assert_eq!(decode(0x0145 << 48), Err(DecodeError::BadPair(0x45)));
         // LOAD_MULTIPLE r90 with mask bit 6 touches r96.
-        assert_eq!(decode(0x145A_4400_0040_0000), Err(DecodeError::BadRegister(96)));
-        assert!(decode(0x1600_0000_7000_0000).is_err(), "branch condition 7 is undefined");
+        assert_eq!(
+            decode(0x145A_4400_0040_0000),
+            Err(DecodeError::BadRegister(96))
+        );
+        assert!(
+            decode(0x1600_0000_7000_0000).is_err(),
+            "branch condition 7 is undefined"
+        );
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The machine state of one CS and the interpreter loop (`Documentation/hardware.md#machine-state`).
 //!
 //! [`Machine::run`] executes at most a budget of instructions and stops early when the stream blocks (scoreboard or
@@ -218,7 +219,10 @@ impl Machine {
 
     /// Bitmask of scoreboard entries with outstanding operations.
     pub fn busy_entries(&self) -> u8 {
-        self.sb.iter().enumerate().fold(0, |m, (i, &c)| if c != 0 { m | 1 << i } else { m })
+        self.sb
+            .iter()
+            .enumerate()
+            .fold(0, |m, (i, &c)| if c != 0 { m | 1 << i } else { m })
     }
 
     /// Every outstanding asynchronous operation completes (the model performs them at issue; see the module docs).
@@ -262,7 +266,11 @@ impl Machine {
 
     /// Runs at most `budget` instructions.
     pub fn run(&mut self, mem: &mut dyn CsMemory, ring: &Ring, budget: u32) -> Outcome {
-        let mut out = Outcome { executed: 0, stop: Stop::Budget, sync_updated: false };
+        let mut out = Outcome {
+            executed: 0,
+            stop: Stop::Budget,
+            sync_updated: false,
+        };
         while out.executed < budget {
             // Leaving finished buffers.
             if let Some(f) = self.frames.last() {
@@ -319,13 +327,24 @@ impl Machine {
         None
     }
 
-    fn exec(&mut self, instr: Instr, pc: u64, mem: &mut dyn CsMemory, ring: &Ring, synced: &mut bool) -> Flow {
+    fn exec(
+        &mut self,
+        instr: Instr,
+        pc: u64,
+        mem: &mut dyn CsMemory,
+        ring: &Ring,
+        synced: &mut bool,
+    ) -> Flow {
         match instr {
             Instr::Nop => {}
             Instr::Move48 { dst, imm } => self.set_d(dst, imm),
             Instr::Move32 { dst, imm } => self.regs[usize::from(dst)] = imm,
-            Instr::AddImm32 { dst, src, imm } => self.regs[usize::from(dst)] = self.r(src).wrapping_add(imm as u32),
-            Instr::AddImm64 { dst, src, imm } => self.set_d(dst, self.d(src).wrapping_add(i64::from(imm) as u64)),
+            Instr::AddImm32 { dst, src, imm } => {
+                self.regs[usize::from(dst)] = self.r(src).wrapping_add(imm as u32)
+            }
+            Instr::AddImm64 { dst, src, imm } => {
+                self.set_d(dst, self.d(src).wrapping_add(i64::from(imm) as u64))
+            }
             Instr::Umin32 { dst, a, b } => self.regs[usize::from(dst)] = self.r(a).min(self.r(b)),
             Instr::Wait { mask, progress } => {
                 let busy = self.busy_entries() & mask;
@@ -338,13 +357,27 @@ impl Machine {
                 self.sb_endpoint = endpoint;
                 self.sb_other = other;
             }
-            Instr::LoadMultiple { base, addr, mask, offset } | Instr::StoreMultiple { base, addr, mask, offset } => {
+            Instr::LoadMultiple {
+                base,
+                addr,
+                mask,
+                offset,
+            }
+            | Instr::StoreMultiple {
+                base,
+                addr,
+                mask,
+                offset,
+            } => {
                 let load = matches!(instr, Instr::LoadMultiple { .. });
                 let a = self.d(addr).wrapping_add(sext16(offset));
                 if !a.is_multiple_of(4) {
                     return Flow::Block(fault(exception::DATA_INVALID_FAULT, a, pc));
                 }
-                if let Some(s) = self.issue(Async { signal: Some(self.sb_other), wait: 0 }) {
+                if let Some(s) = self.issue(Async {
+                    signal: Some(self.sb_other),
+                    wait: 0,
+                }) {
                     return Flow::Block(s);
                 }
                 for i in 0..16u8 {
@@ -355,7 +388,8 @@ impl Machine {
                     let r = usize::from(base + i);
                     let res = if load {
                         let mut b = [0u8; 4];
-                        mem.read(va, &mut b).map(|()| self.regs[r] = u32::from_le_bytes(b))
+                        mem.read(va, &mut b)
+                            .map(|()| self.regs[r] = u32::from_le_bytes(b))
                     } else {
                         mem.write(va, &self.regs[r].to_le_bytes())
                     };
@@ -365,7 +399,11 @@ impl Machine {
                     }
                 }
             }
-            Instr::Branch { value, cond, offset } => {
+            Instr::Branch {
+                value,
+                cond,
+                offset,
+            } => {
                 if cond == Cond::Always || cond.holds(self.r(value) as i32, 0) {
                     let delta = 8i64 * (1 + i64::from(offset));
                     return self.branch(delta, pc, ring);
@@ -379,7 +417,11 @@ impl Machine {
                 if len % 8 != 0 {
                     return Flow::Block(fatal(exception::CS_INSTR_INVALID, pc, pc));
                 }
-                let frame = Frame { start: target, ip: target, end: target.wrapping_add(len) };
+                let frame = Frame {
+                    start: target,
+                    ip: target,
+                    end: target.wrapping_add(len),
+                };
                 if matches!(instr, Instr::Jump { .. }) {
                     // Mesa's decoder refuses a JUMP in frame 0: the ring cannot be replaced.
                     let Some(f) = self.frames.last_mut() else {
@@ -400,7 +442,13 @@ impl Machine {
                 self.frames.push(frame);
                 return Flow::Moved;
             }
-            Instr::FlushCache2 { sb, flush_id, l2, lsc, other } => {
+            Instr::FlushCache2 {
+                sb,
+                flush_id,
+                l2,
+                lsc,
+                other,
+            } => {
                 let id = self.r(flush_id);
                 if let Some(s) = self.issue(sb) {
                     return Flow::Block(s);
@@ -411,8 +459,22 @@ impl Machine {
                     mem.flushed();
                 }
             }
-            Instr::SyncAdd { width, sb, addr, data, propagate, .. }
-            | Instr::SyncSet { width, sb, addr, data, propagate, .. } => {
+            Instr::SyncAdd {
+                width,
+                sb,
+                addr,
+                data,
+                propagate,
+                ..
+            }
+            | Instr::SyncSet {
+                width,
+                sb,
+                addr,
+                data,
+                propagate,
+                ..
+            } => {
                 let add = matches!(instr, Instr::SyncAdd { .. });
                 let va = self.d(addr);
                 let (value, status_off, align) = match width {
@@ -434,7 +496,13 @@ impl Machine {
                 }
                 *synced = true;
             }
-            Instr::SyncWait { width, addr, data, cond, reject } => {
+            Instr::SyncWait {
+                width,
+                addr,
+                data,
+                cond,
+                reject,
+            } => {
                 let va = self.d(addr);
                 let (reference, align, len) = match width {
                     Width::W32 => (u64::from(self.r(data)), 4, 8),
@@ -449,18 +517,31 @@ impl Machine {
                 }
                 let (value, status) = match width {
                     Width::W32 => (u64::from(le32(&obj, 0)), le32(&obj, 4)),
-                    Width::W64 => (u64::from(le32(&obj, 0)) | u64::from(le32(&obj, 4)) << 32, le32(&obj, 8)),
+                    Width::W64 => (
+                        u64::from(le32(&obj, 0)) | u64::from(le32(&obj, 4)) << 32,
+                        le32(&obj, 8),
+                    ),
                 };
                 if !cond.holds(value, reference) {
                     let wide = width == Width::W64;
-                    return Flow::Block(Stop::Sync(SyncWait { ptr: va, value: reference, cond: cond.bits(), wide }));
+                    return Flow::Block(Stop::Sync(SyncWait {
+                        ptr: va,
+                        value: reference,
+                        cond: cond.bits(),
+                        wide,
+                    }));
                 }
                 if status != 0 && !reject {
                     // Inherit mode: the waiter takes the producer's error.
                     return Flow::Block(fault(exception::CS_INHERIT_FAULT, va, pc));
                 }
             }
-            Instr::StoreState { sb, addr, state, offset } => {
+            Instr::StoreState {
+                sb,
+                addr,
+                state,
+                offset,
+            } => {
                 let va = self.d(addr).wrapping_add(sext16(offset));
                 if !va.is_multiple_of(4) {
                     return Flow::Block(fault(exception::DATA_INVALID_FAULT, va, pc));
@@ -485,7 +566,10 @@ impl Machine {
             }
             Instr::ErrorBarrier => self.error = false,
             Instr::Run { kind, word } => {
-                let sb = Async { signal: Some(self.sb_endpoint), wait: 0 };
+                let sb = Async {
+                    signal: Some(self.sb_endpoint),
+                    wait: 0,
+                };
                 if let Err(stop) = self.validate_run(kind, word, mem, pc) {
                     return Flow::Block(stop);
                 }
@@ -496,7 +580,10 @@ impl Machine {
                 self.progress = self.progress.wrapping_add((word >> 32) & 1);
             }
             Instr::FinishTiling { progress } => {
-                let sb = Async { signal: Some(self.sb_endpoint), wait: 0 };
+                let sb = Async {
+                    signal: Some(self.sb_endpoint),
+                    wait: 0,
+                };
                 if let Some(s) = self.issue(sb) {
                     return Flow::Block(s);
                 }
@@ -549,7 +636,11 @@ impl Machine {
                 // Inside the ring's window: not past `insert`, not into bytes the ring has already reused.
                 let oldest = ring.insert.saturating_sub(ring.size);
                 if target > ring.insert || target < oldest {
-                    return Flow::Block(fatal(exception::INSTR_INVALID_PC, ring.base.wrapping_add(delta as u64), pc));
+                    return Flow::Block(fatal(
+                        exception::INSTR_INVALID_PC,
+                        ring.base.wrapping_add(delta as u64),
+                        pc,
+                    ));
                 }
                 self.pos = target;
             }
@@ -598,7 +689,13 @@ impl Machine {
 
     /// RUN_* reads the descriptors its staging registers point at, through the MMU, and checks the mandatory ones
     /// are present; no shader runs (see the module docs).
-    fn validate_run(&self, kind: RunKind, word: u64, mem: &mut dyn CsMemory, pc: u64) -> Result<(), Stop> {
+    fn validate_run(
+        &self,
+        kind: RunKind,
+        word: u64,
+        mem: &mut dyn CsMemory,
+        pc: u64,
+    ) -> Result<(), Stop> {
         let sel = |shift: u32| ((word >> shift) & 3) as u8 * 2;
         // (staging pair, bytes to read, mandatory)
         let mut descs: Vec<(Reg, usize, bool)> = Vec::new();
@@ -635,11 +732,23 @@ fn le32(b: &[u8], at: usize) -> u32 {
 }
 
 fn fault(code: u8, info: u64, pc: u64) -> Stop {
-    Stop::Error(CsError { fatal: false, code, info, pc, fetch: false })
+    Stop::Error(CsError {
+        fatal: false,
+        code,
+        info,
+        pc,
+        fetch: false,
+    })
 }
 
 fn fatal(code: u8, info: u64, pc: u64) -> Stop {
-    Stop::Error(CsError { fatal: true, code, info, pc, fetch: false })
+    Stop::Error(CsError {
+        fatal: true,
+        code,
+        info,
+        pc,
+        fetch: false,
+    })
 }
 
 /// A refused memory access: MMU faults are recoverable CS FAULTs carrying the MMU's exception type and the VA; a bus

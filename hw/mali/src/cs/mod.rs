@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The command-stream front end of a CS: a v10 instruction decoder and interpreter
 //! (`Documentation/hardware.md#cs-instructions`).
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A CS interface (`Documentation/hardware.md#csg-and-cs-interfaces`): its word offsets and request bits.
 
 /// Control: features.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A CSG interface (`Documentation/hardware.md#csg-and-cs-interfaces`): its word offsets and request bits, and how the MCU serves a group's requests.
 
 /// Control: features.
@@ -104,12 +105,20 @@ pub(super) fn serve_csg(st: &mut State, i: u32) -> Result<bool, PortError> {
             let (cin, cout) = cs_iface(i, j);
             let creq = rd(st, cin + cs::REQ)?;
             let cack = rd(st, cout + cs::REQ)?;
-            wr(st, cout + cs::REQ, (cack & !cs::REQ_MASK) | (creq & cs::REQ_MASK))?;
+            wr(
+                st,
+                cout + cs::REQ,
+                (cack & !cs::REQ_MASK) | (creq & cs::REQ_MASK),
+            )?;
             streams::cs_doorbell_bit(st, i, j)?;
         }
     }
     if ring != 0 {
-        wr(st, output + csg::DOORBELL, (db_ack & !streams_mask) | (db_req & streams_mask))?;
+        wr(
+            st,
+            output + csg::DOORBELL,
+            (db_ack & !streams_mask) | (db_req & streams_mask),
+        )?;
     }
     if (req ^ ack) & csg::STATUS_UPDATE != 0 {
         streams::publish_csg_status(st, i)?;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The global interface (`Documentation/hardware.md#global-interface`): its word offsets and request bits, and the MCU's side of the global REQ/ACK
 //! protocol served on doorbell 0, with the idle timer.
 
@@ -115,7 +116,11 @@ pub(super) fn arm_idle_timer(st: &mut State) {
     if !st.mcu.latched.idle_en {
         return;
     }
-    if let Some(ns) = timer_ns(st.mcu.latched.idle_timer, st.cfg.timestamp_hz, st.cfg.gpu_clock_hz) {
+    if let Some(ns) = timer_ns(
+        st.mcu.latched.idle_timer,
+        st.cfg.timestamp_hz,
+        st.cfg.gpu_clock_hz,
+    ) {
         let gen = st.mcu.idle_gen;
         st.schedule(ns, Event::McuIdle(gen));
     }
@@ -199,7 +204,11 @@ pub(super) fn serve_global(st: &mut State) -> Result<(), PortError> {
     if new_ack != ack {
         wr(st, GLB_OUTPUT_VA + glb::REQ, new_ack)?;
     }
-    let mut job_bits = if (new_ack ^ ack) & irq_mask != 0 { job_irq::GLB } else { 0 };
+    let mut job_bits = if (new_ack ^ ack) & irq_mask != 0 {
+        job_irq::GLB
+    } else {
+        0
+    };
 
     // Per-CSG doorbells: serve every slot whose bit differs, then acknowledge the bits.
     let db_req = rd(st, GLB_INPUT_VA + glb::DOORBELL)?;
@@ -212,7 +221,11 @@ pub(super) fn serve_global(st: &mut State) -> Result<(), PortError> {
         }
     }
     if ring != 0 {
-        wr(st, GLB_OUTPUT_VA + glb::DOORBELL, (db_ack & !slots) | (db_req & slots))?;
+        wr(
+            st,
+            GLB_OUTPUT_VA + glb::DOORBELL,
+            (db_ack & !slots) | (db_req & slots),
+        )?;
     }
     st.job_irq.raise(job_bits);
     Ok(())

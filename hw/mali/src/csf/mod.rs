@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The MCU, modelled natively: the firmware image it "runs", the CSF shared interface it publishes in memory and the
 //! global REQ/ACK protocol it answers (`Documentation/hardware.md#csf-firmware-and-interfaces`).
 //!
@@ -156,7 +157,11 @@ impl Mcu {
 pub fn timer_ns(word: u32, timestamp_hz: u64, gpu_clock_hz: u64) -> Option<u64> {
     let word = TimerWord(word);
     let count = u64::from(word.count());
-    let hz = if word.source_gpu() != 0 { gpu_clock_hz } else { timestamp_hz };
+    let hz = if word.source_gpu() != 0 {
+        gpu_clock_hz
+    } else {
+        timestamp_hz
+    };
     if count == 0 || hz == 0 {
         return None;
     }
@@ -171,13 +176,17 @@ const STALL_RETRY_NS: u64 = 1_000;
 
 fn rd(st: &mut State, va: u64) -> Result<u32, PortError> {
     let mut b = [0u8; 4];
-    st.access(0, va, 4, AccessType::Read, |ram, pa, r| ram.read(pa, &mut b[r]))?;
+    st.access(0, va, 4, AccessType::Read, |ram, pa, r| {
+        ram.read(pa, &mut b[r])
+    })?;
     Ok(u32::from_le_bytes(b))
 }
 
 fn wr(st: &mut State, va: u64, v: u32) -> Result<(), PortError> {
     let b = v.to_le_bytes();
-    st.access(0, va, 4, AccessType::Write, |ram, pa, r| ram.write(pa, &b[r]))
+    st.access(0, va, 4, AccessType::Write, |ram, pa, r| {
+        ram.write(pa, &b[r])
+    })
 }
 
 fn va32(va: u64) -> u32 {
@@ -298,7 +307,13 @@ pub fn firmware_image() -> Vec<u8> {
 
     // (flags, va_start, va_end, has data, name); entry = word + 5 u32 + name, names padded to 4 bytes.
     let sections: [(u32, u64, u64, bool, &[u8]); 2] = [
-        (RD | WR | SHARED | ZERO, SHARED_VA, SHARED_VA + SHARED_SIZE, false, b"shared\0\0"),
+        (
+            RD | WR | SHARED | ZERO,
+            SHARED_VA,
+            SHARED_VA + SHARED_SIZE,
+            false,
+            b"shared\0\0",
+        ),
         (RD | EX | CACHED, CODE_VA, CODE_VA + 0x1000, true, b"code"),
     ];
     let entries_len: usize = sections.iter().map(|s| 24 + s.4.len()).sum();
@@ -311,7 +326,11 @@ pub fn firmware_image() -> Vec<u8> {
     out.extend_from_slice(&((HEADER + entries_len) as u32).to_le_bytes());
     for (flags, va_start, va_end, has_data, name) in sections {
         let size = (24 + name.len()) as u32;
-        let (ds, de) = if has_data { (data_start, data_start + marker.len() as u32) } else { (0, 0) };
+        let (ds, de) = if has_data {
+            (data_start, data_start + marker.len() as u32)
+        } else {
+            (0, 0)
+        };
         out.extend_from_slice(&(size << 8).to_le_bytes()); // type 0 = IFACE
         for w in [flags, va_start as u32, va_end as u32, ds, de] {
             out.extend_from_slice(&w.to_le_bytes());
@@ -330,16 +349,25 @@ mod tests {
     fn interface_pages_fit_in_the_shared_section() {
         let (_, last_out) = cs_iface(values::GROUP_NUM - 1, values::STREAM_NUM - 1);
         assert!(last_out + layout::IFACE_SLOT / 2 <= SHARED_VA + SHARED_SIZE);
-        assert!(cs_control_va(values::GROUP_NUM - 1, values::STREAM_NUM - 1) + 0xC <= SHARED_VA + layout::IFACE_BASE);
+        assert!(
+            cs_control_va(values::GROUP_NUM - 1, values::STREAM_NUM - 1) + 0xC
+                <= SHARED_VA + layout::IFACE_BASE
+        );
     }
 
     #[test]
     fn timer_words_convert_with_their_tick_source() {
         // Panthor's 800 µs idle timer at 24 MHz: 19 units of 1024 ticks.
         assert_eq!(timer_ns(19, 24_000_000, 198_000_000), Some(810_666));
-        assert_eq!(timer_ns(glb::TIMER_SOURCE_GPU | 198, 24_000_000, 198_000_000), Some(1_024_000));
+        assert_eq!(
+            timer_ns(glb::TIMER_SOURCE_GPU | 198, 24_000_000, 198_000_000),
+            Some(1_024_000)
+        );
         assert_eq!(timer_ns(0, 24_000_000, 198_000_000), None);
-        assert_eq!(timer_ns(glb::TIMER_SOURCE_GPU, 24_000_000, 198_000_000), None);
+        assert_eq!(
+            timer_ns(glb::TIMER_SOURCE_GPU, 24_000_000, 198_000_000),
+            None
+        );
     }
 
     #[test]

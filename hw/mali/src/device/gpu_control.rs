@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! GPU_CONTROL: reset, power domains (shader cores, tiler, L2, stacks), GPU_COMMAND, MCU_CONTROL and the
 //! GPU-level fault registers.
 
@@ -33,7 +34,9 @@ impl State {
         self.coherency_protocol = COHERENCY_NONE;
         self.impl_config = [0; 4];
         if let Some(t) = self.cycles_since.take() {
-            self.cycles_accumulated = self.cycles_accumulated.wrapping_add(scale(self.now - t, self.cfg.gpu_clock_hz));
+            self.cycles_accumulated = self
+                .cycles_accumulated
+                .wrapping_add(scale(self.now - t, self.cfg.gpu_clock_hz));
         }
         self.mcu_control = mcu::CONTROL_DISABLE;
         self.mcu_status = mcu::STATUS_DISABLED;
@@ -100,7 +103,9 @@ impl State {
             gpu::MMU_FEATURES => ids.mmu_features,
             gpu::AS_PRESENT => ids.as_present,
             gpu::CSF_ID => ids.csf_id,
-            o if (gpu::IRQ_BASE..gpu::IRQ_BASE + 0x10).contains(&o) => read_irq(&self.gpu_irq, o - gpu::IRQ_BASE),
+            o if (gpu::IRQ_BASE..gpu::IRQ_BASE + 0x10).contains(&o) => {
+                read_irq(&self.gpu_irq, o - gpu::IRQ_BASE)
+            }
             gpu::GPU_COMMAND | gpu::PWR_KEY => 0,
             gpu::GPU_STATUS => self.gpu_status(),
             gpu::GPU_FAULTSTATUS => self.gpu_fault_status,
@@ -167,7 +172,11 @@ impl State {
                         return Write::Done;
                     }
                 }
-                return if self.read_gpu(o).is_some() { Write::ReadOnly } else { Write::Hole };
+                return if self.read_gpu(o).is_some() {
+                    Write::ReadOnly
+                } else {
+                    Write::Hole
+                };
             }
         }
         Write::Done
@@ -203,8 +212,9 @@ impl State {
                 if cmd.time_start() != 0 {
                     self.cycles_since.get_or_insert(self.now);
                 } else if let Some(t) = self.cycles_since.take() {
-                    self.cycles_accumulated =
-                        self.cycles_accumulated.wrapping_add(scale(self.now - t, self.cfg.gpu_clock_hz));
+                    self.cycles_accumulated = self
+                        .cycles_accumulated
+                        .wrapping_add(scale(self.now - t, self.cfg.gpu_clock_hz));
                 }
             }
             gpu_command::FLUSH_CACHES => {

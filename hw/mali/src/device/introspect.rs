@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Introspection for tests and tools: register dumps, TLB sizes, the MCU's latched state, fault injection.
 
 use super::*;
@@ -14,11 +15,21 @@ impl Mali {
                 crate::regs::Access::Wo => None,
                 _ => {
                     let lo = st.read32(offset).ok();
-                    let hi = if reg.is64 { st.read32(offset + 4).ok() } else { Some(0) };
-                    lo.zip(hi).map(|(lo, hi)| u64::from(hi) << 32 | u64::from(lo))
+                    let hi = if reg.is64 {
+                        st.read32(offset + 4).ok()
+                    } else {
+                        Some(0)
+                    };
+                    lo.zip(hi)
+                        .map(|(lo, hi)| u64::from(hi) << 32 | u64::from(lo))
                 }
             };
-            out.push(RegValue { name, offset, is64: reg.is64, value });
+            out.push(RegValue {
+                name,
+                offset,
+                is64: reg.is64,
+                value,
+            });
         };
         for reg in crate::regs::REGISTERS {
             read(&mut st, reg.name.to_string(), reg.offset, reg);
@@ -34,7 +45,11 @@ impl Mali {
 
     /// Number of translations AS `as_nr`'s TLB holds (0 for an absent AS).
     pub fn tlb_len(&self, as_nr: usize) -> usize {
-        self.state.lock().spaces.get(as_nr).map_or(0, |s| s.tlb().len())
+        self.state
+            .lock()
+            .spaces
+            .get(as_nr)
+            .map_or(0, |s| s.tlb().len())
     }
 
     /// What the MCU latched from the global interface (timers, core mask, pings answered).

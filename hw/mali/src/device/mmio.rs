@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! MMIO dispatch: decoding 32-bit reads and writes to the GPU_CONTROL, JOB/MMU IRQ, AS and doorbell blocks, and
 //! the AS register file with its commands and translations.
 
@@ -93,7 +94,9 @@ impl State {
     }
 
     pub(super) fn write_as(&mut self, n: usize, r: u32, v: u32) -> Write {
-        let Some(space) = self.spaces.get_mut(n) else { return Write::Hole };
+        let Some(space) = self.spaces.get_mut(n) else {
+            return Write::Hole;
+        };
         if r == mmu::COMMAND {
             tracing::debug!(target: "hw_mali::mmu", as_nr = n, command = mmu_command_name(AsCommand(v).code()), "AS_COMMAND");
             match space.begin_command(AsCommand(v).code()) {
@@ -116,8 +119,16 @@ impl State {
     // ---- GPU memory port -----------------------------------------------------------------------------------------
 
     /// Translates one VA for an access; a new MMU fault raises the AS's MMU IRQ bit.
-    pub(crate) fn translate(&mut self, as_nr: usize, va: u64, access: AccessType) -> Result<u64, PortError> {
-        let space = self.spaces.get_mut(as_nr).ok_or(PortError::NoSuchAs(as_nr))?;
+    pub(crate) fn translate(
+        &mut self,
+        as_nr: usize,
+        va: u64,
+        access: AccessType,
+    ) -> Result<u64, PortError> {
+        let space = self
+            .spaces
+            .get_mut(as_nr)
+            .ok_or(PortError::NoSuchAs(as_nr))?;
         match space.translate(&self.ram, &self.walker, va, access, 0) {
             Ok(t) => Ok(t.pa_of(va)),
             Err(TranslateError::Fault(fault)) => {

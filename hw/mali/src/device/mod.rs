@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The device: register file, timed operations, IRQ lines and the GPU memory port, behind one lock.
 //!
 //! Time is explicit. Every timed operation (power transition, reset, cache flush, AS command, MCU boot, doorbell) is an
@@ -159,7 +160,11 @@ fn half(v: u64, hi: bool) -> u32 {
 }
 
 fn set_half(reg: &mut u64, hi: bool, v: u32) {
-    *reg = if hi { (*reg & 0xFFFF_FFFF) | u64::from(v) << 32 } else { (*reg & !0xFFFF_FFFF) | u64::from(v) };
+    *reg = if hi {
+        (*reg & 0xFFFF_FFFF) | u64::from(v) << 32
+    } else {
+        (*reg & !0xFFFF_FFFF) | u64::from(v)
+    };
 }
 
 fn scale(ns: u64, hz: u64) -> u64 {
@@ -177,9 +182,19 @@ impl State {
     fn new(ram: Arc<Ram>, cfg: MaliConfig) -> Self {
         let ids = &cfg.ids;
         let walker = Walker::new(ids.va_bits(), ids.pa_bits());
-        let presents = [ids.shader_present, ids.tiler_present, ids.l2_present, ids.stack_present];
-        let domains = presents.map(|present| Domain { present, ..Domain::default() });
-        let spaces = (0..AS_COUNT).map(|_| AddressSpace::new(cfg.tlb_entries)).collect();
+        let presents = [
+            ids.shader_present,
+            ids.tiler_present,
+            ids.l2_present,
+            ids.stack_present,
+        ];
+        let domains = presents.map(|present| Domain {
+            present,
+            ..Domain::default()
+        });
+        let spaces = (0..AS_COUNT)
+            .map(|_| AddressSpace::new(cfg.tlb_entries))
+            .collect();
         Self {
             ram,
             walker,
@@ -226,7 +241,11 @@ impl State {
         }
         self.seq += 1;
         self.notify = true;
-        self.events.push(Scheduled { at: self.now.saturating_add(delay), seq: self.seq, ev });
+        self.events.push(Scheduled {
+            at: self.now.saturating_add(delay),
+            seq: self.seq,
+            ev,
+        });
     }
 
     fn next_event(&self) -> Option<u64> {
@@ -271,7 +290,10 @@ impl State {
         if let Clock::RealTime { origin, at_origin } = self.clock {
             let elapsed = u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX);
             if !self.advance_bounded(at_origin.saturating_add(elapsed), budget) {
-                self.clock = Clock::RealTime { origin: Instant::now(), at_origin: self.now };
+                self.clock = Clock::RealTime {
+                    origin: Instant::now(),
+                    at_origin: self.now,
+                };
             }
         }
     }
@@ -327,7 +349,9 @@ impl State {
     }
 
     pub(crate) fn cycle_count(&self) -> u64 {
-        let running = self.cycles_since.map_or(0, |t| scale(self.now - t, self.cfg.gpu_clock_hz));
+        let running = self
+            .cycles_since
+            .map_or(0, |t| scale(self.now - t, self.cfg.gpu_clock_hz));
         self.cycles_accumulated.wrapping_add(running)
     }
 }
@@ -367,7 +391,9 @@ pub struct Mali {
 
 impl std::fmt::Debug for Mali {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mali").field("now_ns", &self.now_ns()).finish_non_exhaustive()
+        f.debug_struct("Mali")
+            .field("now_ns", &self.now_ns())
+            .finish_non_exhaustive()
     }
 }
 
@@ -555,7 +581,10 @@ impl Mali {
     pub(crate) fn start_realtime(&self) {
         let mut st = self.state.lock();
         let at_origin = st.now;
-        st.clock = Clock::RealTime { origin: Instant::now(), at_origin };
+        st.clock = Clock::RealTime {
+            origin: Instant::now(),
+            at_origin,
+        };
     }
 
     pub(crate) fn stop_realtime(&self) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! One address space: its registers, the configuration UPDATE made live, its lock, its fault state and its TLB.
 //!
 //! Timing lives in the device ([`crate::Mali`]): it calls [`AddressSpace::begin_command`] when AS_COMMAND is written and
@@ -67,7 +68,11 @@ pub struct AddressSpace {
 }
 
 fn set_half(reg: &mut u64, hi: bool, v: u32) {
-    *reg = if hi { (*reg & 0xFFFF_FFFF) | u64::from(v) << 32 } else { (*reg & !0xFFFF_FFFF) | u64::from(v) };
+    *reg = if hi {
+        (*reg & 0xFFFF_FFFF) | u64::from(v) << 32
+    } else {
+        (*reg & !0xFFFF_FFFF) | u64::from(v)
+    };
 }
 
 fn half(reg: u64, hi: bool) -> u32 {
@@ -100,7 +105,10 @@ impl AddressSpace {
     pub fn reset(&mut self) {
         let mut tlb = std::mem::replace(&mut self.tlb, Tlb::new(1));
         tlb.flush_all();
-        *self = Self { tlb, ..Self::new(1) };
+        *self = Self {
+            tlb,
+            ..Self::new(1)
+        };
     }
 
     /// Reads the register at `off` inside the AS block; `None` for a hole.
@@ -156,26 +164,41 @@ impl AddressSpace {
             return CommandStart::DroppedBusy;
         }
         match code {
-            as_command::UPDATE | as_command::UNLOCK | as_command::FLUSH_PT | as_command::FLUSH_MEM => {}
+            as_command::UPDATE
+            | as_command::UNLOCK
+            | as_command::FLUSH_PT
+            | as_command::FLUSH_MEM => {}
             as_command::LOCK => self.locked = Some(Region::from_lockaddr(self.lockaddr)),
             _ => return CommandStart::Ignored,
         }
-        self.pending = Some(Pending { code, lockaddr: self.lockaddr });
+        self.pending = Some(Pending {
+            code,
+            lockaddr: self.lockaddr,
+        });
         CommandStart::Started
     }
 
     /// Finishes the active command (no-op when none is active).
     pub fn complete_command(&mut self) -> Completed {
-        let Some(p) = self.pending.take() else { return Completed::Plain };
+        let Some(p) = self.pending.take() else {
+            return Completed::Plain;
+        };
         match p.code {
             as_command::UPDATE => {
-                self.live = WalkConfig { transtab: self.transtab, memattr: self.memattr, transcfg: self.transcfg };
+                self.live = WalkConfig {
+                    transtab: self.transtab,
+                    memattr: self.memattr,
+                    transcfg: self.transcfg,
+                };
                 self.tlb.flush_all();
                 Completed::Plain
             }
             as_command::UNLOCK | as_command::FLUSH_PT | as_command::FLUSH_MEM => {
                 // The flush acts on the locked region; without a lock, on the region LOCKADDR held at issue [inf].
-                let region = self.locked.take().unwrap_or_else(|| Region::from_lockaddr(p.lockaddr));
+                let region = self
+                    .locked
+                    .take()
+                    .unwrap_or_else(|| Region::from_lockaddr(p.lockaddr));
                 self.tlb.flush_region(&region);
                 if p.code == as_command::UNLOCK {
                     Completed::Plain
@@ -236,16 +259,25 @@ impl AddressSpace {
         let t = match self.tlb.lookup(va) {
             Some(t) => t,
             None => {
-                let t = walker.walk(ram, &self.live, va).map_err(|f| self.fault(f, access, va, source_id))?;
+                let t = walker
+                    .walk(ram, &self.live, va)
+                    .map_err(|f| self.fault(f, access, va, source_id))?;
                 self.tlb.insert(t);
                 t
             }
         };
-        t.check(access).map_err(|f| self.fault(f, access, va, source_id))?;
+        t.check(access)
+            .map_err(|f| self.fault(f, access, va, source_id))?;
         Ok(t)
     }
 
-    fn fault(&mut self, f: MmuFault, access: AccessType, va: u64, source_id: u16) -> TranslateError {
+    fn fault(
+        &mut self,
+        f: MmuFault,
+        access: AccessType,
+        va: u64,
+        source_id: u16,
+    ) -> TranslateError {
         self.faultstatus = f.faultstatus(access, source_id);
         self.faultaddress = va;
         self.fault_pending = true;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The ARMv8 stage-1 long-descriptor *format* (4 KiB granule): descriptor bits as a typed value, levels, and the memory
 //! attribute bytes of AS_MEMATTR. Written from the Arm ARM rules summarised in
 //! `Documentation/hardware.md#mmu-translation`; no walking here.
@@ -142,7 +143,10 @@ mod tests {
     #[test]
     fn spec_example_va_indexes() {
         let va = 0x7F12_3456_7ABC;
-        assert_eq!([0, 1, 2, 3].map(|l| level_index(va, l)), [254, 72, 418, 359]);
+        assert_eq!(
+            [0, 1, 2, 3].map(|l| level_index(va, l)),
+            [254, 72, 418, 359]
+        );
     }
 
     #[test]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! MMU faults: the exception classes, access types and the AS_FAULTSTATUS encoding
 //! (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 
@@ -78,7 +79,11 @@ impl MmuFault {
 /// The fault a decoded AS_FAULTSTATUS word describes: (exception type, access type, source id).
 pub fn decode_faultstatus(status: u32) -> (u8, u32, u16) {
     let s = AsFaultStatus(status);
-    (s.exception_type() as u8, s.access_type(), s.source_id() as u16)
+    (
+        s.exception_type() as u8,
+        s.access_type(),
+        s.source_id() as u16,
+    )
 }
 
 #[cfg(test)]
@@ -87,12 +92,30 @@ mod tests {
 
     #[test]
     fn exception_codes_match_the_spec_table() {
-        assert_eq!(MmuFault::new(FaultClass::Translation, 3).exception_type(), 0xC3);
-        assert_eq!(MmuFault::new(FaultClass::Permission, 2).exception_type(), 0xCA);
-        assert_eq!(MmuFault::new(FaultClass::TranstabBus, 1).exception_type(), 0xD1);
-        assert_eq!(MmuFault::new(FaultClass::AccessFlag, 3).exception_type(), 0xDB);
-        assert_eq!(MmuFault::new(FaultClass::AddressSizeIn, 0).exception_type(), 0xE0);
-        assert_eq!(MmuFault::new(FaultClass::AddressSizeOut, 2).exception_type(), 0xE6);
+        assert_eq!(
+            MmuFault::new(FaultClass::Translation, 3).exception_type(),
+            0xC3
+        );
+        assert_eq!(
+            MmuFault::new(FaultClass::Permission, 2).exception_type(),
+            0xCA
+        );
+        assert_eq!(
+            MmuFault::new(FaultClass::TranstabBus, 1).exception_type(),
+            0xD1
+        );
+        assert_eq!(
+            MmuFault::new(FaultClass::AccessFlag, 3).exception_type(),
+            0xDB
+        );
+        assert_eq!(
+            MmuFault::new(FaultClass::AddressSizeIn, 0).exception_type(),
+            0xE0
+        );
+        assert_eq!(
+            MmuFault::new(FaultClass::AddressSizeOut, 2).exception_type(),
+            0xE6
+        );
         assert_eq!(MmuFault::new(FaultClass::MemAttr, 3).exception_type(), 0xEB);
     }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Naturally aligned power-of-two VA regions and the AS_LOCKADDR encoding
 //! (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 
@@ -20,7 +21,11 @@ impl Region {
     /// The region of `2^size_log2` bytes that contains `va` (`size_log2` is clamped to 64).
     pub fn containing(va: u64, size_log2: u32) -> Self {
         let size_log2 = size_log2.min(64);
-        let base = if size_log2 >= 64 { 0 } else { va & !((1u64 << size_log2) - 1) };
+        let base = if size_log2 >= 64 {
+            0
+        } else {
+            va & !((1u64 << size_log2) - 1)
+        };
         Self { base, size_log2 }
     }
 

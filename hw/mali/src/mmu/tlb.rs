@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A per-address-space TLB: a bounded cache of [`Translation`]s with least-recently-used eviction.
 //!
 //! It really caches: once a translation is in, a later PTE edit is not seen until UNLOCK / FLUSH_PT / FLUSH_MEM over a
@@ -30,7 +31,13 @@ impl Tlb {
     /// An empty TLB holding up to `capacity` translations (at least 1).
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
-        Self { entries: Vec::with_capacity(capacity), capacity, tick: 0, hits: 0, misses: 0 }
+        Self {
+            entries: Vec::with_capacity(capacity),
+            capacity,
+            tick: 0,
+            hits: 0,
+            misses: 0,
+        }
     }
 
     /// The cached translation covering `va`, if any (counts as a use).
@@ -53,13 +60,23 @@ impl Tlb {
     /// Caches `t`, evicting the least recently used entry when full.
     pub fn insert(&mut self, t: Translation) {
         self.tick += 1;
-        self.entries.retain(|e| !(e.t.covers(t.va_base) || t.covers(e.t.va_base)));
+        self.entries
+            .retain(|e| !(e.t.covers(t.va_base) || t.covers(e.t.va_base)));
         if self.entries.len() >= self.capacity {
-            if let Some(i) = self.entries.iter().enumerate().min_by_key(|(_, e)| e.last_use).map(|(i, _)| i) {
+            if let Some(i) = self
+                .entries
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, e)| e.last_use)
+                .map(|(i, _)| i)
+            {
                 self.entries.swap_remove(i);
             }
         }
-        self.entries.push(Entry { t, last_use: self.tick });
+        self.entries.push(Entry {
+            t,
+            last_use: self.tick,
+        });
     }
 
     /// Drops everything.
@@ -69,7 +86,8 @@ impl Tlb {
 
     /// Drops every translation that overlaps `region`, and nothing else.
     pub fn flush_region(&mut self, region: &Region) {
-        self.entries.retain(|e| !region.overlaps(&Region::containing(e.t.va_base, e.t.size_log2)));
+        self.entries
+            .retain(|e| !region.overlaps(&Region::containing(e.t.va_base, e.t.size_log2)));
     }
 
     /// Number of cached translations.
@@ -138,7 +156,11 @@ mod tests {
     #[test]
     fn region_flush_inside_a_block_drops_the_block() {
         let mut t = Tlb::new(8);
-        t.insert(Translation { size_log2: 21, level: 2, ..page(0x20_0000, 0x4000_0000) });
+        t.insert(Translation {
+            size_log2: 21,
+            level: 2,
+            ..page(0x20_0000, 0x4000_0000)
+        });
         t.flush_region(&Region::containing(0x30_0000, 15));
         assert!(t.is_empty());
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The page-table walker: translates one VA of an address space by reading its tables from RAM.
 //!
 //! Written from the VMSAv8-64 stage-1 rules as `Documentation/hardware.md#mmu-translation` states them (4 KiB granule,
@@ -10,7 +11,9 @@
 
 use hw_mem::Ram;
 
-use super::desc::{level_index, level_shift, memattr_type, DescBits, DescKind, Descriptor, MemType};
+use super::desc::{
+    level_index, level_shift, memattr_type, DescBits, DescKind, Descriptor, MemType,
+};
 use super::fault::{AccessType, FaultClass, MmuFault};
 use crate::fields::AsTranscfg;
 use crate::regs::transcfg;
@@ -104,7 +107,10 @@ pub struct Walker {
 impl Walker {
     /// A walker for a GPU with these address widths.
     pub fn new(va_bits: u32, pa_bits: u32) -> Self {
-        Self { va_bits: va_bits.min(48), pa_bits: pa_bits.min(48) }
+        Self {
+            va_bits: va_bits.min(48),
+            pa_bits: pa_bits.min(48),
+        }
     }
 
     fn beyond_pa(&self, pa: u64) -> bool {
@@ -136,7 +142,9 @@ impl Walker {
                 return Err(MmuFault::new(FaultClass::AddressSizeOut, level));
             }
             let entry_pa = table + 8 * level_index(va, level) as u64;
-            let raw = ram.read_u64(entry_pa).map_err(|_| MmuFault::new(FaultClass::TranstabBus, level))?;
+            let raw = ram
+                .read_u64(entry_pa)
+                .map_err(|_| MmuFault::new(FaultClass::TranstabBus, level))?;
             let desc = Descriptor(raw);
             let bits = desc.bits();
             match desc.kind(level) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A driver-shaped harness for command-stream tests: the MCU booted with AS 0 mapping the shared section, user-I/O
 //! pages and suspend buffers (the MCU VM), AS 1 as the group's VM with rings, a stream BO, a result BO, a sync-object
 //! BO and a read-only page; CSG/CS programming as Panthor's `csg_slot_prog_locked`/`cs_slot_prog_locked` do it
@@ -81,7 +82,15 @@ impl Gpu {
         for k in 0..16 {
             map(RING_VA + k * RING_SIZE, RW_CACHED | XN | PXN);
         }
-        for va in [STREAM_VA, RESULT_VA, SYNC_VA, CODE_VA, CODE_VA + 0x1000, CODE_VA + 0x2000, CODE_VA + 0x3000] {
+        for va in [
+            STREAM_VA,
+            RESULT_VA,
+            SYNC_VA,
+            CODE_VA,
+            CODE_VA + 0x1000,
+            CODE_VA + 0x2000,
+            CODE_VA + 0x3000,
+        ] {
             map(va, RW_CACHED | XN | PXN);
         }
         map(RO_VA, RW_CACHED | AP_RO | XN | PXN);
@@ -135,7 +144,8 @@ impl Gpu {
     }
 
     pub fn ring_doorbell(&self, i: u32) {
-        self.r.w32(block::DOORBELL_BASE + i * block::DOORBELL_STRIDE, 1);
+        self.r
+            .w32(block::DOORBELL_BASE + i * block::DOORBELL_STRIDE, 1);
     }
 
     /// Runs the model until nothing is pending (bounded: a test with an endless stream must use `advance`).
@@ -195,10 +205,16 @@ impl Gpu {
         }
         let req = (self.rd(input + csg::REQ) & !csg::STATE_MASK) | state;
         let ack = self.rd(output + csg::ACK);
-        self.wr(input + csg::REQ, ((ack ^ toggles) & toggles) | (req & !toggles));
+        self.wr(
+            input + csg::REQ,
+            ((ack ^ toggles) & toggles) | (req & !toggles),
+        );
         let db = self.rd(GLB_INPUT_VA + glb::DOORBELL);
         let db_ack = self.rd(GLB_OUTPUT_VA + glb::DOORBELL);
-        self.wr(GLB_INPUT_VA + glb::DOORBELL, (db & !(1 << g)) | (!db_ack & (1 << g)));
+        self.wr(
+            GLB_INPUT_VA + glb::DOORBELL,
+            (db & !(1 << g)) | (!db_ack & (1 << g)),
+        );
         self.ring_doorbell(0);
         self.r.gpu.advance(DOORBELL_NS);
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Test helpers: a model on fresh RAM, MMIO shorthands, and a hand-written page-table encoder built from the ARM
 //! long-descriptor rules (deliberately not `kernel::io_pgtable`).
 #![allow(dead_code)]
@@ -42,7 +43,13 @@ pub struct Rig {
 
 pub fn rig_with(timing: Timing) -> Rig {
     let ram = Arc::new(Ram::new(RamConfig::default()).expect("ram"));
-    let gpu = Mali::new(ram.clone(), MaliConfig { timing, ..MaliConfig::default() });
+    let gpu = Mali::new(
+        ram.clone(),
+        MaliConfig {
+            timing,
+            ..MaliConfig::default()
+        },
+    );
     Rig { ram, gpu }
 }
 
@@ -74,7 +81,11 @@ impl Rig {
 
     /// Issues an AS command and completes it (waits for AS_STATUS idle by stepping the clock).
     pub fn as_cmd(&self, n: usize, cmd: u32) {
-        assert_eq!(self.r32(as_reg(n, mmu::STATUS)) & mmu::STATUS_ACTIVE, 0, "AS {n} busy before command");
+        assert_eq!(
+            self.r32(as_reg(n, mmu::STATUS)) & mmu::STATUS_ACTIVE,
+            0,
+            "AS {n} busy before command"
+        );
         self.w32(as_reg(n, mmu::COMMAND), cmd);
         self.gpu.run_until_idle();
         assert_eq!(self.r32(as_reg(n, mmu::STATUS)) & mmu::STATUS_ACTIVE, 0);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! DRM master and client authentication (`drivers/gpu/drm/drm_auth.c`, and the parts of `drm_file.c` that set a
 //! new file's state).
 //!
@@ -39,9 +40,17 @@ pub struct Opener {
 
 impl Opener {
     /// An unprivileged opener of a render node.
-    pub const RENDER: Opener = Opener { node: NodeType::Render, sys_admin: false, sys_nice: false };
+    pub const RENDER: Opener = Opener {
+        node: NodeType::Render,
+        sys_admin: false,
+        sys_nice: false,
+    };
     /// An unprivileged opener of a primary node.
-    pub const PRIMARY: Opener = Opener { node: NodeType::Primary, sys_admin: false, sys_nice: false };
+    pub const PRIMARY: Opener = Opener {
+        node: NodeType::Primary,
+        sys_admin: false,
+        sys_nice: false,
+    };
 }
 
 /// Capabilities of the task making a call (what `capable()` looks at in `current`'s credentials).
@@ -75,7 +84,10 @@ pub fn as_task<R>(caps: Capabilities, f: impl FnOnce() -> R) -> R {
 
 /// The capabilities of the current call: those [`as_task`] set, else `opener`'s.
 pub(crate) fn current_caps(opener: Opener) -> Capabilities {
-    CURRENT.with(|c| c.get()).unwrap_or(Capabilities { sys_admin: opener.sys_admin, sys_nice: opener.sys_nice })
+    CURRENT.with(|c| c.get()).unwrap_or(Capabilities {
+        sys_admin: opener.sys_admin,
+        sys_nice: opener.sys_nice,
+    })
 }
 
 /// `DRM_IF_MAJOR`: the DRM interface version `SET_VERSION` reports.
@@ -141,7 +153,8 @@ impl State {
     /// Drops master objects no file and not the device refer to (`drm_master_put` reaching zero).
     fn collect(&mut self) {
         let (files, current) = (&self.files, self.current);
-        self.masters.retain(|m, _| current == Some(*m) || files.values().any(|f| f.master == Some(*m)));
+        self.masters
+            .retain(|m, _| current == Some(*m) || files.values().any(|f| f.master == Some(*m)));
     }
 
     /// `drm_master_check_perm`: a file that was master may take or drop it again from its opening process;
@@ -227,7 +240,11 @@ impl Auth {
         }
         let s = self.lock();
         match s.files.get(&id) {
-            Some(f) => Caller { authenticated: f.authenticated, master: s.is_current(f), ..base },
+            Some(f) => Caller {
+                authenticated: f.authenticated,
+                master: s.is_current(f),
+                ..base
+            },
             None => base,
         }
     }
@@ -262,7 +279,11 @@ impl Auth {
     pub(crate) fn auth_magic(&self, id: u64, magic: u32) -> Result {
         let mut s = self.lock();
         let m = s.file(id)?.master.ok_or(EINVAL)?;
-        let slot = s.masters.get_mut(&m).and_then(|m| m.magics.get_mut(&magic)).ok_or(EINVAL)?;
+        let slot = s
+            .masters
+            .get_mut(&m)
+            .and_then(|m| m.magics.get_mut(&magic))
+            .ok_or(EINVAL)?;
         let target = slot.take().ok_or(EINVAL)?;
         if let Some(t) = s.files.get_mut(&target) {
             t.authenticated = true;
@@ -315,7 +336,8 @@ impl Auth {
         let mut s = self.lock();
         let m = s.file(id)?.master.ok_or(EINVAL)?;
         let mut name = String::new();
-        name.try_reserve_exact(unique.len()).map_err(|_| crate::error::code::ENOMEM)?;
+        name.try_reserve_exact(unique.len())
+            .map_err(|_| crate::error::code::ENOMEM)?;
         name.push_str(unique);
         s.masters.get_mut(&m).ok_or(EINVAL)?.unique = Some(name);
         Ok(())
@@ -331,7 +353,10 @@ impl Auth {
 mod tests {
     use super::*;
 
-    const ROOT_PRIMARY: Opener = Opener { sys_admin: true, ..Opener::PRIMARY };
+    const ROOT_PRIMARY: Opener = Opener {
+        sys_admin: true,
+        ..Opener::PRIMARY
+    };
 
     #[test]
     fn the_first_primary_opener_is_master_and_others_share_its_master() {
@@ -345,7 +370,10 @@ mod tests {
         assert!(!c2.master && !c2.authenticated);
         let c3 = a.caller(3, Opener::RENDER);
         assert!(c3.render_node && !c3.master);
-        assert!(a.caller(4, ROOT_PRIMARY).sys_admin, "an unknown file still reports its capabilities");
+        assert!(
+            a.caller(4, ROOT_PRIMARY).sys_admin,
+            "an unknown file still reports its capabilities"
+        );
     }
 
     #[test]
@@ -361,10 +389,18 @@ mod tests {
         assert_eq!(a.auth_magic(1, 99), Err(EINVAL));
         a.auth_magic(1, m2).unwrap();
         assert!(a.authenticated(2) && !a.authenticated(3));
-        assert_eq!(a.auth_magic(1, m2), Err(EINVAL), "a magic authenticates once");
+        assert_eq!(
+            a.auth_magic(1, m2),
+            Err(EINVAL),
+            "a magic authenticates once"
+        );
         a.release(3);
         a.open(4, Opener::PRIMARY).unwrap();
-        assert_eq!(a.get_magic(4).unwrap(), 2, "a closed file's magic is free again");
+        assert_eq!(
+            a.get_magic(4).unwrap(),
+            2,
+            "a closed file's magic is free again"
+        );
     }
 
     #[test]
@@ -372,9 +408,17 @@ mod tests {
         let a = Auth::default();
         a.open(1, Opener::PRIMARY).unwrap();
         a.open(2, Opener::PRIMARY).unwrap();
-        assert_eq!(a.drop_master(2, false), Err(EACCES), "never master, no CAP_SYS_ADMIN");
+        assert_eq!(
+            a.drop_master(2, false),
+            Err(EACCES),
+            "never master, no CAP_SYS_ADMIN"
+        );
         assert_eq!(a.set_master(2, false), Err(EACCES));
-        assert_eq!(a.set_master(2, true), Err(EBUSY), "root, but the device has a master");
+        assert_eq!(
+            a.set_master(2, true),
+            Err(EBUSY),
+            "root, but the device has a master"
+        );
         a.set_master(1, false).unwrap();
         a.drop_master(1, false).unwrap();
         assert_eq!(a.drop_master(1, false), Err(EINVAL), "no longer master");
@@ -384,7 +428,10 @@ mod tests {
         assert_eq!(a.set_master(1, false), Err(EBUSY));
         a.release(2);
         a.set_master(1, false).unwrap();
-        assert!(a.caller(1, Opener::PRIMARY).master, "the old master object comes back");
+        assert!(
+            a.caller(1, Opener::PRIMARY).master,
+            "the old master object comes back"
+        );
     }
 
     #[test]
@@ -393,11 +440,17 @@ mod tests {
         a.open(1, Opener::PRIMARY).unwrap();
         a.open(2, Opener::PRIMARY).unwrap();
         a.release(1);
-        assert!(!a.caller(2, Opener::PRIMARY).master, "sharing files do not inherit the master");
+        assert!(
+            !a.caller(2, Opener::PRIMARY).master,
+            "sharing files do not inherit the master"
+        );
         a.open(3, Opener::PRIMARY).unwrap();
         assert!(a.caller(3, Opener::PRIMARY).master);
         a.open(4, ROOT_PRIMARY).unwrap();
-        assert!(a.authenticated(4) && !a.caller(4, ROOT_PRIMARY).master, "root is authenticated, not master");
+        assert!(
+            a.authenticated(4) && !a.caller(4, ROOT_PRIMARY).master,
+            "root is authenticated, not master"
+        );
     }
 
     #[test]
@@ -407,13 +460,25 @@ mod tests {
         assert!(a.caller(1, ROOT_PRIMARY).sys_admin);
         let none = Capabilities::default();
         let inner = as_task(none, || {
-            let nested = as_task(Capabilities { sys_nice: true, ..none }, || a.caller(1, ROOT_PRIMARY));
+            let nested = as_task(
+                Capabilities {
+                    sys_nice: true,
+                    ..none
+                },
+                || a.caller(1, ROOT_PRIMARY),
+            );
             assert!(nested.sys_nice && !nested.sys_admin);
             a.caller(1, ROOT_PRIMARY)
         });
-        assert!(!inner.sys_admin && !inner.sys_nice, "root dropped its capabilities after the open");
+        assert!(
+            !inner.sys_admin && !inner.sys_nice,
+            "root dropped its capabilities after the open"
+        );
         assert!(inner.authenticated, "authentication was decided at open");
-        assert!(a.caller(1, ROOT_PRIMARY).sys_admin, "restored after the call");
+        assert!(
+            a.caller(1, ROOT_PRIMARY).sys_admin,
+            "restored after the call"
+        );
     }
 
     #[test]
@@ -423,7 +488,11 @@ mod tests {
         a.open(2, Opener::PRIMARY).unwrap();
         assert_eq!(a.unique(2), None);
         a.set_busid(1, "fb000000.gpu").unwrap();
-        assert_eq!(a.unique(2).as_deref(), Some("fb000000.gpu"), "shared with the master's files");
+        assert_eq!(
+            a.unique(2).as_deref(),
+            Some("fb000000.gpu"),
+            "shared with the master's files"
+        );
         a.release(1);
         a.open(3, Opener::PRIMARY).unwrap();
         assert_eq!(a.unique(3), None, "a new master object starts without one");

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The DRM core's ioctl handlers beyond VERSION, GET_CAP, GEM_CLOSE, PRIME and SYNCOBJ (those are in
 //! [`super::file`]): the master and authentication ioctls (`drm_auth.c`), the informational ones of `drm_ioctl.c`,
 //! GEM global names (`drm_gem.c`), and what the modesetting and dumb-buffer numbers answer on a driver without
@@ -14,16 +15,29 @@ use crate::error::code::{EINVAL, ENOSYS, EOPNOTSUPP};
 use crate::error::Result;
 use crate::uaccess::{UserPtr, UserSlice};
 use crate::uapi::{
-    drm_auth, drm_client, drm_gem_flink, drm_gem_open, drm_set_client_name, drm_set_version, drm_unique,
+    drm_auth, drm_client, drm_gem_flink, drm_gem_open, drm_set_client_name, drm_set_version,
+    drm_unique,
 };
 
 crate::impl_uapi_pod!(
     drm_auth { magic },
-    drm_client { idx, auth, pid, uid, magic, iocs },
+    drm_client {
+        idx,
+        auth,
+        pid,
+        uid,
+        magic,
+        iocs
+    },
     drm_gem_flink { handle, name },
     drm_gem_open { name, handle, size },
     drm_set_client_name { name_len, name },
-    drm_set_version { drm_di_major, drm_di_minor, drm_dd_major, drm_dd_minor },
+    drm_set_version {
+        drm_di_major,
+        drm_di_minor,
+        drm_dd_major,
+        drm_dd_minor
+    },
     drm_unique { unique_len, unique },
 );
 
@@ -77,7 +91,9 @@ pub(crate) fn get_unique<T: DeviceDriver>(f: &File<T>, d: &mut IoctlData) -> Res
     let unique = f.device().auth.unique(f.id()).unwrap_or_default();
     let len = unique.len() as u64;
     if u.unique_len >= len {
-        UserSlice::new(UserPtr(u.unique as usize), unique.len()).writer().write_slice(unique.as_bytes())?;
+        UserSlice::new(UserPtr(u.unique as usize), unique.len())
+            .writer()
+            .write_slice(unique.as_bytes())?;
     }
     u.unique_len = len;
     Ok(())
@@ -133,7 +149,10 @@ pub(crate) fn set_version<T: DeviceDriver>(f: &File<T>, d: &mut IoctlData) -> Re
     let info = T::INFO;
     let res = (|| {
         if sv.drm_di_major != -1 {
-            if sv.drm_di_major != DRM_IF_MAJOR || sv.drm_di_minor < 0 || sv.drm_di_minor > DRM_IF_MINOR {
+            if sv.drm_di_major != DRM_IF_MAJOR
+                || sv.drm_di_minor < 0
+                || sv.drm_di_minor > DRM_IF_MINOR
+            {
                 return Err(EINVAL);
             }
             if sv.drm_di_minor >= 1 {
@@ -141,7 +160,9 @@ pub(crate) fn set_version<T: DeviceDriver>(f: &File<T>, d: &mut IoctlData) -> Re
             }
         }
         if sv.drm_dd_major != -1
-            && (sv.drm_dd_major != info.major || sv.drm_dd_minor < 0 || sv.drm_dd_minor > info.minor)
+            && (sv.drm_dd_major != info.major
+                || sv.drm_dd_minor < 0
+                || sv.drm_dd_minor > info.minor)
         {
             return Err(EINVAL);
         }

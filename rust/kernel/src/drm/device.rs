@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A DRM device (`struct drm_device`): the driver's per-device data, the fake-offset space GEM objects are mapped
 //! through (`drm_vma_offset_manager`), and the PRIME exports of its objects.
 //!
@@ -101,7 +102,9 @@ impl<O: IntoGemObject> Default for VmaOffsetManager<O> {
 impl<O: IntoGemObject> VmaOffsetManager<O> {
     /// An empty space over `[MMAP_OFFSET_START, MMAP_OFFSET_START + MMAP_OFFSET_SIZE)`.
     pub fn new() -> Self {
-        VmaOffsetManager { nodes: Mutex::new(BTreeMap::new()) }
+        VmaOffsetManager {
+            nodes: Mutex::new(BTreeMap::new()),
+        }
     }
 
     fn nodes(&self) -> MutexGuard<'_, OffsetNodes<O>> {
@@ -113,7 +116,10 @@ impl<O: IntoGemObject> VmaOffsetManager<O> {
     pub fn create_offset(&self, obj: &Arc<O>) -> Result<u64> {
         let mut nodes = self.nodes();
         let id = obj.gem().id();
-        if let Some((start, _)) = nodes.iter().find(|(_, (_, w, i))| *i == id && w.strong_count() > 0) {
+        if let Some((start, _)) = nodes
+            .iter()
+            .find(|(_, (_, w, i))| *i == id && w.strong_count() > 0)
+        {
             return Ok(*start);
         }
         nodes.retain(|_, (_, w, _)| w.strong_count() > 0);
@@ -168,7 +174,10 @@ impl<T: DeviceDriver> Device<T> {
 
     /// Registers a device around `data` whose objects already took their fake offsets from `offsets` while the
     /// driver probed (the space `drm_dev_alloc` set up before the driver's probe ran).
-    pub fn with_offsets(data: T::Data, offsets: Arc<VmaOffsetManager<T::Object>>) -> Result<Arc<Self>> {
+    pub fn with_offsets(
+        data: T::Data,
+        offsets: Arc<VmaOffsetManager<T::Object>>,
+    ) -> Result<Arc<Self>> {
         alloc::try_arc(Device {
             data,
             offsets,
@@ -208,7 +217,10 @@ impl<T: DeviceDriver> Device<T> {
         let mut names = self.names();
         names.retain(|_, w| w.strong_count() > 0);
         let id = obj.gem().id();
-        if let Some((n, _)) = names.iter().find(|(_, w)| w.upgrade().is_some_and(|o| o.gem().id() == id)) {
+        if let Some((n, _)) = names
+            .iter()
+            .find(|(_, w)| w.upgrade().is_some_and(|o| o.gem().id() == id))
+        {
             return Ok(*n);
         }
         let mut name = 1u32;
@@ -228,7 +240,10 @@ impl<T: DeviceDriver> Device<T> {
 
     /// The object named `name` (`drm_gem_open_ioctl`'s lookup); `ENOENT` if none.
     pub(crate) fn open_name(&self, name: u32) -> Result<Arc<T::Object>> {
-        self.names().get(&name).and_then(Weak::upgrade).ok_or(ENOENT)
+        self.names()
+            .get(&name)
+            .and_then(Weak::upgrade)
+            .ok_or(ENOENT)
     }
 
     /// Removes the names of objects no open file holds a handle to any more (`drm_gem_object_handle_free` when an
@@ -240,7 +255,10 @@ impl<T: DeviceDriver> Device<T> {
         // The files are collected first and dropped after the names lock is released: dropping the last reference
         // to a file releases it, which comes back here.
         let files: Vec<Arc<File<T>>> = self.files().values().filter_map(Weak::upgrade).collect();
-        self.names().retain(|_, w| w.upgrade().is_some_and(|o| files.iter().any(|f| f.objects().find(&o).is_some())));
+        self.names().retain(|_, w| {
+            w.upgrade()
+                .is_some_and(|o| files.iter().any(|f| f.objects().find(&o).is_some()))
+        });
         drop(files);
     }
 
@@ -317,8 +335,15 @@ mod tests {
         assert!(Arc::ptr_eq(&m.lookup(ob).unwrap(), &b));
         assert!(m.lookup(ob + 0x1000).is_none());
         drop(a);
-        assert!(m.lookup(oa).is_none(), "a freed object's offset finds nothing");
+        assert!(
+            m.lookup(oa).is_none(),
+            "a freed object's offset finds nothing"
+        );
         let c = Arc::new(GemObject::new(0x2000, None).unwrap());
-        assert_eq!(m.create_offset(&c).unwrap(), MMAP_OFFSET_START, "the hole is reused");
+        assert_eq!(
+            m.create_offset(&c).unwrap(),
+            MMAP_OFFSET_START,
+            "the hole is reused"
+        );
     }
 }

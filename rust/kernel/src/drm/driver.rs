@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! DRM drivers (`struct drm_driver`, `rust/kernel/drm/driver.rs`): what the core needs to know about a driver's types.
 
 use super::gem::IntoGemObject;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! An open DRM file (`struct drm_file`): its GEM handles, the driver's per-file data, and the ioctl entry point
 //! with the DRM core's own table (`drm_ioctls[]` in `drm_ioctl.c`): every core number upstream defines, with
 //! upstream's permission flags, for a driver without modesetting. The handlers beyond VERSION, GET_CAP, GEM_CLOSE,
@@ -11,7 +12,8 @@ use super::core_ioctl as core;
 use super::device::{Device, DeviceDriver, DriverFeatures, DriverInfo};
 use super::gem::{HandleTable, IntoGemObject};
 use super::ioctl::{
-    dispatch_with, ioc_nr, ioc_type, Caller, IoctlData, IoctlDesc, IoctlFlags, IoctlTables, DRM_IOCTL_BASE,
+    dispatch_with, ioc_nr, ioc_type, Caller, IoctlData, IoctlDesc, IoctlFlags, IoctlTables,
+    DRM_IOCTL_BASE,
 };
 use super::syncobj::fd as syncobj_fd;
 use super::syncobj::ioctl as syncobj_ioctl;
@@ -23,12 +25,12 @@ use crate::uaccess::{UserPtr, UserSlice};
 use crate::uapi::ioctl::{self as nr, *};
 use crate::uapi::{
     drm_gem_close, drm_get_cap, drm_prime_handle, drm_version, DRM_CAP_PRIME, DRM_CAP_SYNCOBJ,
-    DRM_CAP_SYNCOBJ_TIMELINE, DRM_CAP_TIMESTAMP_MONOTONIC, DRM_CLOEXEC, DRM_PRIME_CAP_EXPORT, DRM_PRIME_CAP_IMPORT,
-    DRM_RDWR,
+    DRM_CAP_SYNCOBJ_TIMELINE, DRM_CAP_TIMESTAMP_MONOTONIC, DRM_CLOEXEC, DRM_PRIME_CAP_EXPORT,
+    DRM_PRIME_CAP_IMPORT, DRM_RDWR,
 };
 use crate::uapi::{
-    drm_syncobj_array, drm_syncobj_create, drm_syncobj_destroy, drm_syncobj_timeline_array, drm_syncobj_timeline_wait,
-    drm_syncobj_transfer, drm_syncobj_wait,
+    drm_syncobj_array, drm_syncobj_create, drm_syncobj_destroy, drm_syncobj_timeline_array,
+    drm_syncobj_timeline_wait, drm_syncobj_transfer, drm_syncobj_wait,
 };
 
 // The syncobj structs are marked in `syncobj::ioctl`.
@@ -101,7 +103,10 @@ impl<T: DeviceDriver> File<T> {
 
     /// The name the client gave itself with SET_CLIENT_NAME (`drm_file::client_name`), if any.
     pub fn client_name(&self) -> Option<String> {
-        self.client_name.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.client_name
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) fn set_client_name(&self, name: Option<String>) {
@@ -146,7 +151,10 @@ impl<T: DeviceDriver> File<T> {
         if ioc_type(cmd) != DRM_IOCTL_BASE {
             return None;
         }
-        let tables = IoctlTables { core: <T as CoreIoctls>::CORE, driver: T::IOCTLS };
+        let tables = IoctlTables {
+            core: <T as CoreIoctls>::CORE,
+            driver: T::IOCTLS,
+        };
         tables.lookup(ioc_nr(cmd)).ok().map(|d| d.name)
     }
 
@@ -156,17 +164,30 @@ impl<T: DeviceDriver> File<T> {
         if self.dev.is_unplugged() {
             return Err(ENODEV);
         }
-        let tables = IoctlTables { core: <T as CoreIoctls>::CORE, driver: T::IOCTLS };
+        let tables = IoctlTables {
+            core: <T as CoreIoctls>::CORE,
+            driver: T::IOCTLS,
+        };
         // One span per ioctl (what `tyr trace` shows as a timeline row); its name is looked up only when some
         // subscriber wants the span.
-        let span =
-            tracing::debug_span!("ioctl", ioctl = tracing::field::Empty, cmd = cmd, result = tracing::field::Empty);
+        let span = tracing::debug_span!(
+            "ioctl",
+            ioctl = tracing::field::Empty,
+            cmd = cmd,
+            result = tracing::field::Empty
+        );
         if !span.is_disabled() {
             span.record("ioctl", Self::ioctl_name(cmd).unwrap_or("?"));
         }
         let _entered = span.enter();
         // `drm_ioctl_kernel` checks the unplug again after the copy-in, then the permission of that moment.
-        let caller = || if self.dev.is_unplugged() { Err(ENODEV) } else { Ok(self.caller()) };
+        let caller = || {
+            if self.dev.is_unplugged() {
+                Err(ENODEV)
+            } else {
+                Ok(self.caller())
+            }
+        };
         let res = dispatch_with(&tables, self, caller, cmd, arg);
         if !span.is_disabled() {
             match res {
@@ -214,7 +235,9 @@ const RENDER: IoctlFlags = IoctlFlags::RENDER_ALLOW;
 const NONE: IoctlFlags = IoctlFlags::empty();
 const AUTH: IoctlFlags = IoctlFlags::AUTH;
 const MASTER: IoctlFlags = IoctlFlags::MASTER;
-const ROOT_MASTER: IoctlFlags = IoctlFlags::AUTH.union(IoctlFlags::MASTER).union(IoctlFlags::ROOT_ONLY);
+const ROOT_MASTER: IoctlFlags = IoctlFlags::AUTH
+    .union(IoctlFlags::MASTER)
+    .union(IoctlFlags::ROOT_ONLY);
 
 /// One table entry: the kernel's own command (direction and size, as `drm.h` defines it), flags, name, handler.
 const fn def<T: DeviceDriver>(
@@ -223,7 +246,12 @@ const fn def<T: DeviceDriver>(
     name: &'static str,
     func: fn(&File<T>, &mut IoctlData) -> Result,
 ) -> IoctlDesc<File<T>> {
-    IoctlDesc { cmd, flags, name, func }
+    IoctlDesc {
+        cmd,
+        flags,
+        name,
+        func,
+    }
 }
 
 impl<T: DeviceDriver> CoreIoctls for T {
@@ -311,7 +339,11 @@ impl<T: DeviceDriver> CoreIoctls for T {
 
 /// The syncobj ioctls need `DRIVER_SYNCOBJ` (and the timeline ones `DRIVER_SYNCOBJ_TIMELINE`), else `EOPNOTSUPP`.
 fn syncobj_feature<T: DeviceDriver>(timeline: bool) -> Result {
-    let need = if timeline { DriverFeatures::SYNCOBJ_TIMELINE } else { DriverFeatures::SYNCOBJ };
+    let need = if timeline {
+        DriverFeatures::SYNCOBJ_TIMELINE
+    } else {
+        DriverFeatures::SYNCOBJ
+    };
     if T::FEATURES.contains(need) {
         Ok(())
     } else {
@@ -355,7 +387,9 @@ fn copy_field(len: &mut u64, ptr: u64, value: &str) -> Result {
         return Ok(());
     }
     let n = (given as usize).min(value.len());
-    UserSlice::new(UserPtr::from_u64(ptr)?, n).writer().write_slice(&value.as_bytes()[..n])
+    UserSlice::new(UserPtr::from_u64(ptr)?, n)
+        .writer()
+        .write_slice(&value.as_bytes()[..n])
 }
 
 fn version<T: DeviceDriver>(_f: &File<T>, d: &mut IoctlData) -> Result {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! GEM objects (`drivers/gpu/drm/drm_gem.c`, `drm_gem_shmem_helper.c`, `rust/kernel/drm/gem/`).
 //!
 //! A [`GemObject`] is the part of a buffer object every driver shares: its size, its backing frames in system RAM
@@ -70,7 +71,10 @@ impl GemObject {
             ram,
             pages: crate::sync::Mutex::new(None, &crate::sync::lockdep::GEM_PAGES_CLASS),
             resv,
-            gpuva: crate::sync::Mutex::new(GpuvaList::default(), &crate::sync::lockdep::GEM_GPUVA_CLASS),
+            gpuva: crate::sync::Mutex::new(
+                GpuvaList::default(),
+                &crate::sync::lockdep::GEM_GPUVA_CLASS,
+            ),
         })
     }
 
@@ -111,13 +115,17 @@ impl GemObject {
         // when RAM has them, so that GPU mappings can use 2 MiB blocks; the rest are single frames.
         const HUGE: usize = 512;
         while frames.len() < n {
-            let huge = (n - frames.len() >= HUGE).then(|| ram.alloc_frames(HUGE as u64, HUGE as u64 * FRAME_SIZE).ok());
+            let huge = (n - frames.len() >= HUGE)
+                .then(|| ram.alloc_frames(HUGE as u64, HUGE as u64 * FRAME_SIZE).ok());
             let res = match huge.flatten() {
                 Some(pa) => {
                     frames.extend((0..HUGE as u64).map(|i| pa + i * FRAME_SIZE));
                     Ok(())
                 }
-                None => ram.alloc_frame().map(|pa| frames.push(pa)).map_err(|_| ENOMEM),
+                None => ram
+                    .alloc_frame()
+                    .map(|pa| frames.push(pa))
+                    .map_err(|_| ENOMEM),
             };
             // Fault injection sees every frame allocation (`alloc_pages`), huge runs included.
             let res = res.and_then(|()| alloc::check().map_err(|_| ENOMEM));
@@ -172,7 +180,9 @@ pub struct HandleTable<O> {
 
 impl<O> Default for HandleTable<O> {
     fn default() -> Self {
-        HandleTable { handles: Mutex::new(BTreeMap::new()) }
+        HandleTable {
+            handles: Mutex::new(BTreeMap::new()),
+        }
     }
 }
 
@@ -209,7 +219,10 @@ impl<O> HandleTable<O> {
 
     /// The lowest handle of this table that refers to `obj` (`drm_prime_lookup_buf_handle`), if any.
     pub fn find(&self, obj: &Arc<O>) -> Option<u32> {
-        self.map().iter().find(|(_, o)| Arc::ptr_eq(o, obj)).map(|(h, _)| *h)
+        self.map()
+            .iter()
+            .find(|(_, o)| Arc::ptr_eq(o, obj))
+            .map(|(h, _)| *h)
     }
 
     /// Drops every handle (`drm_gem_release` on file close).
@@ -272,7 +285,10 @@ mod tests {
         assert_eq!(t.create(&o).unwrap(), 1);
         assert!(Arc::ptr_eq(&t.lookup(2).unwrap(), &o));
         assert_eq!(t.lookup(9).err(), Some(ENOENT));
-        assert_eq!(t.handles().iter().map(|(h, _)| *h).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(
+            t.handles().iter().map(|(h, _)| *h).collect::<Vec<_>>(),
+            [1, 2]
+        );
     }
 
     #[test]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! DRM ioctl dispatch with the DRM core's argument rules (`drm_ioctl()` and `drm_ioctl_kernel()` in
 //! `drivers/gpu/drm/drm_ioctl.c`).
 //!
@@ -128,7 +129,9 @@ impl<C: ?Sized> IoctlTables<'_, C> {
     /// Finds the entry for `nr`: `EINVAL` when there is none.
     pub fn lookup(&self, nr: u32) -> Result<&IoctlDesc<C>> {
         if (DRM_COMMAND_BASE..DRM_COMMAND_END).contains(&nr) {
-            self.driver.get((nr - DRM_COMMAND_BASE) as usize).ok_or(EINVAL)
+            self.driver
+                .get((nr - DRM_COMMAND_BASE) as usize)
+                .ok_or(EINVAL)
         } else {
             self.core.iter().find(|d| ioc_nr(d.cmd) == nr).ok_or(EINVAL)
         }
@@ -153,7 +156,13 @@ fn permit(flags: IoctlFlags, caller: Caller) -> Result {
 }
 
 /// Runs ioctl `cmd` with argument pointer `arg` for `ctx` as the DRM core does (`drm_ioctl`).
-pub fn dispatch<C: ?Sized>(tables: &IoctlTables<'_, C>, ctx: &C, caller: Caller, cmd: u32, arg: UserPtr) -> Result {
+pub fn dispatch<C: ?Sized>(
+    tables: &IoctlTables<'_, C>,
+    ctx: &C,
+    caller: Caller,
+    cmd: u32,
+    arg: UserPtr,
+) -> Result {
     dispatch_with(tables, ctx, || Ok(caller), cmd, arg)
 }
 
@@ -173,20 +182,33 @@ pub fn dispatch_with<C: ?Sized>(
     }
     let desc = tables.lookup(ioc_nr(cmd))?;
     let user_size = ioc_size(cmd);
-    let in_size = if cmd & desc.cmd & IOC_IN != 0 { user_size } else { 0 };
-    let out_size = if cmd & desc.cmd & IOC_OUT != 0 { user_size } else { 0 };
+    let in_size = if cmd & desc.cmd & IOC_IN != 0 {
+        user_size
+    } else {
+        0
+    };
+    let out_size = if cmd & desc.cmd & IOC_OUT != 0 {
+        user_size
+    } else {
+        0
+    };
     let ksize = in_size.max(out_size).max(ioc_size(desc.cmd));
 
     let mut buf = Vec::new();
-    buf.try_reserve_exact(ksize.div_ceil(8)).map_err(|_| ENOMEM)?;
+    buf.try_reserve_exact(ksize.div_ceil(8))
+        .map_err(|_| ENOMEM)?;
     buf.resize(ksize.div_ceil(8), 0u64);
     let mut data = IoctlData { buf, len: ksize };
     let user = UserSlice::new(arg, user_size);
     user.reader().read_slice(&mut data.bytes()[..in_size])?;
 
-    let res = caller().and_then(|c| permit(desc.flags, c)).and_then(|()| (desc.func)(ctx, &mut data));
+    let res = caller()
+        .and_then(|c| permit(desc.flags, c))
+        .and_then(|()| (desc.func)(ctx, &mut data));
     if out_size > 0 {
-        user.writer().write_slice(&data.bytes()[..out_size]).map_err(|_| EFAULT)?;
+        user.writer()
+            .write_slice(&data.bytes()[..out_size])
+            .map_err(|_| EFAULT)?;
     }
     res
 }
@@ -229,17 +251,45 @@ mod tests {
     }
 
     const DRIVER: [IoctlDesc<Ctx>; 2] = [
-        IoctlDesc { cmd: iowr(0x40, 16), flags: IoctlFlags::RENDER_ALLOW, name: "BUMP", func: bump },
-        IoctlDesc { cmd: iowr(0x41, 16), flags: IoctlFlags::empty(), name: "PRIMARY_ONLY", func: bump },
+        IoctlDesc {
+            cmd: iowr(0x40, 16),
+            flags: IoctlFlags::RENDER_ALLOW,
+            name: "BUMP",
+            func: bump,
+        },
+        IoctlDesc {
+            cmd: iowr(0x41, 16),
+            flags: IoctlFlags::empty(),
+            name: "PRIMARY_ONLY",
+            func: bump,
+        },
     ];
-    const CORE: [IoctlDesc<Ctx>; 1] =
-        [IoctlDesc { cmd: iow(0x09, 16), flags: IoctlFlags::RENDER_ALLOW, name: "W_ONLY", func: bump }];
-    const TABLES: IoctlTables<'static, Ctx> = IoctlTables { core: &CORE, driver: &DRIVER };
-    const RENDER: Caller =
-        Caller { render_node: true, authenticated: false, master: false, sys_admin: false, sys_nice: false };
+    const CORE: [IoctlDesc<Ctx>; 1] = [IoctlDesc {
+        cmd: iow(0x09, 16),
+        flags: IoctlFlags::RENDER_ALLOW,
+        name: "W_ONLY",
+        func: bump,
+    }];
+    const TABLES: IoctlTables<'static, Ctx> = IoctlTables {
+        core: &CORE,
+        driver: &DRIVER,
+    };
+    const RENDER: Caller = Caller {
+        render_node: true,
+        authenticated: false,
+        master: false,
+        sys_admin: false,
+        sys_nice: false,
+    };
 
     fn call(ctx: &Ctx, cmd: u32, buf: &mut [u8]) -> Result {
-        dispatch(&TABLES, ctx, RENDER, cmd, UserPtr(buf.as_mut_ptr() as usize))
+        dispatch(
+            &TABLES,
+            ctx,
+            RENDER,
+            cmd,
+            UserPtr(buf.as_mut_ptr() as usize),
+        )
     }
 
     fn bytes(a: u32, b: u32, c: u64) -> Vec<u8> {
@@ -260,7 +310,11 @@ mod tests {
         let mut buf = [bytes(5, 0, 7), vec![0xaa; 8]].concat();
         call(&ctx, iowr(0x40, 4), &mut buf).unwrap();
         assert_eq!(ctx.seen.lock().unwrap()[0], Arg { a: 5, b: 0, c: 0 });
-        assert_eq!(buf, [bytes(5, 0, 7), vec![0xaa; 8]].concat(), "only 4 bytes go back, unchanged");
+        assert_eq!(
+            buf,
+            [bytes(5, 0, 7), vec![0xaa; 8]].concat(),
+            "only 4 bytes go back, unchanged"
+        );
     }
 
     #[test]
@@ -282,7 +336,10 @@ mod tests {
     #[test]
     fn a_bad_argument_pointer_is_efault_and_the_handler_never_runs() {
         let ctx = Ctx::default();
-        assert_eq!(dispatch(&TABLES, &ctx, RENDER, iowr(0x40, 16), UserPtr(0x8)), Err(EFAULT));
+        assert_eq!(
+            dispatch(&TABLES, &ctx, RENDER, iowr(0x40, 16), UserPtr(0x8)),
+            Err(EFAULT)
+        );
         assert!(ctx.seen.lock().unwrap().is_empty());
     }
 
@@ -290,10 +347,25 @@ mod tests {
     fn unknown_numbers_and_foreign_types() {
         let ctx = Ctx::default();
         let mut buf = bytes(0, 0, 0);
-        assert_eq!(call(&ctx, iowr(0x42, 16), &mut buf), Err(EINVAL), "past the driver table");
+        assert_eq!(
+            call(&ctx, iowr(0x42, 16), &mut buf),
+            Err(EINVAL),
+            "past the driver table"
+        );
         assert_eq!(call(&ctx, iowr(0x9f, 16), &mut buf), Err(EINVAL));
-        assert_eq!(call(&ctx, iowr(0x0a, 16), &mut buf), Err(EINVAL), "core number without handler");
-        assert_eq!(call(&ctx, (iowr(0x40, 16) & !0xff00) | (u32::from(b'e') << 8), &mut buf), Err(ENOTTY));
+        assert_eq!(
+            call(&ctx, iowr(0x0a, 16), &mut buf),
+            Err(EINVAL),
+            "core number without handler"
+        );
+        assert_eq!(
+            call(
+                &ctx,
+                (iowr(0x40, 16) & !0xff00) | (u32::from(b'e') << 8),
+                &mut buf
+            ),
+            Err(ENOTTY)
+        );
         assert!(ctx.seen.lock().unwrap().is_empty());
     }
 
@@ -305,9 +377,19 @@ mod tests {
         let read_only_cmd = iowr(0x41, 16) & !IOC_IN;
         assert_eq!(call(&ctx, read_only_cmd, &mut buf), Err(EACCES));
         assert_eq!(buf, bytes(0, 0, 0));
-        let primary = Caller { render_node: false, ..RENDER };
+        let primary = Caller {
+            render_node: false,
+            ..RENDER
+        };
         let mut buf = bytes(3, 0, 0);
-        dispatch(&TABLES, &ctx, primary, iowr(0x41, 16), UserPtr(buf.as_mut_ptr() as usize)).unwrap();
+        dispatch(
+            &TABLES,
+            &ctx,
+            primary,
+            iowr(0x41, 16),
+            UserPtr(buf.as_mut_ptr() as usize),
+        )
+        .unwrap();
         assert_eq!(buf, bytes(3, 4, 0));
     }
 
@@ -315,8 +397,16 @@ mod tests {
     fn upstream_order_empty_slot_then_copy_in_then_permission() {
         let ctx = Ctx::default();
         let bad = UserPtr(0x8);
-        assert_eq!(dispatch(&TABLES, &ctx, RENDER, iowr(0x0a, 16), bad), Err(EINVAL), "empty slot before the copy");
-        assert_eq!(dispatch(&TABLES, &ctx, RENDER, iowr(0x41, 16), bad), Err(EFAULT), "copy-in before the permit");
+        assert_eq!(
+            dispatch(&TABLES, &ctx, RENDER, iowr(0x0a, 16), bad),
+            Err(EINVAL),
+            "empty slot before the copy"
+        );
+        assert_eq!(
+            dispatch(&TABLES, &ctx, RENDER, iowr(0x41, 16), bad),
+            Err(EFAULT),
+            "copy-in before the permit"
+        );
         let mut buf = bytes(3, 0, 0);
         assert_eq!(call(&ctx, iowr(0x41, 16), &mut buf), Err(EACCES));
         assert!(ctx.seen.lock().unwrap().is_empty(), "no handler ran");
@@ -338,9 +428,18 @@ mod tests {
             bad,
         );
         assert_eq!(r, Err(EFAULT));
-        assert!(!asked.get(), "a failed copy-in never reaches drm_ioctl_kernel");
+        assert!(
+            !asked.get(),
+            "a failed copy-in never reaches drm_ioctl_kernel"
+        );
         let mut buf = bytes(4, 9, 0);
-        let r = dispatch_with(&TABLES, &ctx, || Err(ENODEV), iowr(0x40, 16), UserPtr(buf.as_mut_ptr() as usize));
+        let r = dispatch_with(
+            &TABLES,
+            &ctx,
+            || Err(ENODEV),
+            iowr(0x40, 16),
+            UserPtr(buf.as_mut_ptr() as usize),
+        );
         assert_eq!(r, Err(ENODEV));
         assert_eq!(buf, bytes(4, 9, 0), "the unchanged argument went back");
         assert!(ctx.seen.lock().unwrap().is_empty());
@@ -360,11 +459,25 @@ mod tests {
         let ctx = Ctx::default();
         // SAFETY: a fresh anonymous read-only mapping, unmapped below.
         let p = unsafe {
-            libc::mmap(core::ptr::null_mut(), 4096, libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+            libc::mmap(
+                core::ptr::null_mut(),
+                4096,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
         };
         assert_ne!(p, libc::MAP_FAILED);
-        assert_eq!(dispatch(&TABLES, &ctx, RENDER, iowr(0x40, 16), UserPtr(p as usize)), Err(EFAULT));
-        assert_eq!(ctx.seen.lock().unwrap().len(), 1, "the handler ran; only the copy-back failed");
+        assert_eq!(
+            dispatch(&TABLES, &ctx, RENDER, iowr(0x40, 16), UserPtr(p as usize)),
+            Err(EFAULT)
+        );
+        assert_eq!(
+            ctx.seen.lock().unwrap().len(),
+            1,
+            "the handler ran; only the copy-back failed"
+        );
         // SAFETY: `p` is the mapping made above.
         unsafe { libc::munmap(p, 4096) };
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! DRM core services (`drivers/gpu/drm/` and `rust/kernel/drm/`).
 //!
 //! * [`auth`] — DRM master and client authentication: who is master, magic tokens, `DRM_AUTH`.

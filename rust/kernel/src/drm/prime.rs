@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! PRIME: GEM objects shared between files as dma-buf file descriptors (`drm_prime.c`).
 //!
 //! A dma-buf here is a real file descriptor of this process — an empty memfd named `tyr-dmabuf` — so that clients
@@ -36,7 +37,9 @@ pub(crate) struct PrimeExports<O> {
 
 impl<O> PrimeExports<O> {
     pub(crate) fn new() -> Self {
-        PrimeExports { exports: Vec::new() }
+        PrimeExports {
+            exports: Vec::new(),
+        }
     }
 
     /// Drops every export (device teardown).
@@ -66,7 +69,11 @@ impl<O> PrimeExports<O> {
     pub(crate) fn import(&mut self, fd: RawFd) -> Result<Arc<O>> {
         let key = key_of(fd).ok_or(EBADF)?;
         self.reap();
-        self.exports.iter().find(|x| x.key == key).map(|x| x.obj.clone()).ok_or(EINVAL)
+        self.exports
+            .iter()
+            .find(|x| x.key == key)
+            .map(|x| x.obj.clone())
+            .ok_or(EINVAL)
     }
 }
 
@@ -88,11 +95,20 @@ impl<O: IntoGemObject> PrimeExports<O> {
                 let own = unsafe { OwnedFd::from_raw_fd(fd) };
                 let key = key_of(own.as_raw_fd()).ok_or(ENOMEM)?;
                 let ioctls = dma_buf::register(key, obj.gem().resv())?;
-                self.exports.push(Export { _ioctls: ioctls, own, key, obj: obj.clone() });
+                self.exports.push(Export {
+                    _ioctls: ioctls,
+                    own,
+                    key,
+                    obj: obj.clone(),
+                });
                 self.exports.len() - 1
             }
         };
-        let cmd = if cloexec { libc::F_DUPFD_CLOEXEC } else { libc::F_DUPFD };
+        let cmd = if cloexec {
+            libc::F_DUPFD_CLOEXEC
+        } else {
+            libc::F_DUPFD
+        };
         // SAFETY: duplicating a descriptor the device owns; the new one belongs to the caller.
         let fd = unsafe { libc::fcntl(self.exports[i].own.as_raw_fd(), cmd, 0) };
         if fd < 0 {
@@ -125,11 +141,18 @@ mod tests {
         assert_eq!(p.len(), 1, "one dma-buf per object");
         assert!(Arc::ptr_eq(&p.import(fd2).unwrap(), &a));
         close(fd);
-        assert!(Arc::ptr_eq(&p.import(fd2).unwrap(), &a), "still held by the second fd");
+        assert!(
+            Arc::ptr_eq(&p.import(fd2).unwrap(), &a),
+            "still held by the second fd"
+        );
         close(fd2);
         p.reap();
         assert_eq!(p.len(), 0);
-        assert_eq!(Arc::strong_count(&a), 1, "the export's reference went with the last fd");
+        assert_eq!(
+            Arc::strong_count(&a),
+            1,
+            "the export's reference went with the last fd"
+        );
     }
 
     #[test]

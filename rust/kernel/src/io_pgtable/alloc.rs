@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Where page-table pages come from (`io_pgtable_cfg::alloc` / `free`).
 
 use std::sync::Arc;
@@ -50,7 +51,10 @@ pub struct ReservedPtPool {
 impl ReservedPtPool {
     /// An empty pool over `ram`.
     pub fn new(ram: Arc<Ram>) -> Self {
-        Self { ram, pages: Vec::new() }
+        Self {
+            ram,
+            pages: Vec::new(),
+        }
     }
 
     /// Reserves `count` more frames now. On failure the pool is as it was.
@@ -59,7 +63,10 @@ impl ReservedPtPool {
         let before = self.pages.len();
         for _ in 0..count {
             // Frames count as allocations for fault injection, like `alloc_pages` in the kernel.
-            match crate::alloc::check().map_err(|_| ()).and_then(|()| self.ram.alloc_frame().map_err(|_| ())) {
+            match crate::alloc::check()
+                .map_err(|_| ())
+                .and_then(|()| self.ram.alloc_frame().map_err(|_| ()))
+            {
                 Ok(pa) => self.pages.push(pa),
                 Err(_) => {
                     for pa in self.pages.drain(before..) {
@@ -159,4 +166,7 @@ impl<A: PtAlloc + ?Sized> PtAlloc for &mut A {
     }
 }
 
-const _: () = assert!(FRAME_SIZE == 4096, "the ARM LPAE 4K format needs 4 KiB frames");
+const _: () = assert!(
+    FRAME_SIZE == 4096,
+    "the ARM LPAE 4K format needs 4 KiB frames"
+);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! IOMMU page tables: the `io-pgtable` library of `drivers/iommu/`, as Panthor and Tyr use it.
 //!
 //! [`IoPageTable`] is the operations table (`struct io_pgtable_ops`): [`IoPageTable::map_pages`],
@@ -14,7 +15,9 @@ mod alloc;
 mod arm_lpae;
 
 pub use alloc::{PtAlloc, RamPtAlloc, ReservedPtPool};
-pub use arm_lpae::{ArmLpaeS1, EntryKind, Leaf, PtStats, Pte, PteAttrs, Tcr, Visit, Walk, WalkEntry};
+pub use arm_lpae::{
+    ArmLpaeS1, EntryKind, Leaf, PtStats, Pte, PteAttrs, Tcr, Visit, Walk, WalkEntry,
+};
 
 use hw_mem::PhysAddr;
 
@@ -59,7 +62,12 @@ pub struct Config {
 
 impl Config {
     /// What Panthor uses on an RK3588 Mali-G610: 48-bit VA, 40-bit PA, 4K|2M pages, non-coherent walk.
-    pub const PANTHOR_RK3588: Config = Config { pgsize_bitmap: SZ_4K | SZ_2M, ias: 48, oas: 40, coherent_walk: false };
+    pub const PANTHOR_RK3588: Config = Config {
+        pgsize_bitmap: SZ_4K | SZ_2M,
+        ias: 48,
+        oas: 40,
+        coherent_walk: false,
+    };
 }
 
 /// An IOTLB gather: the range of IOVAs whose TLB entries a batch of unmaps invalidated (`struct iommu_iotlb_gather`).
@@ -118,11 +126,24 @@ pub trait IoPageTable {
     ///
     /// Errors: `EINVAL` (bad `pgsize`, or neither READ nor WRITE), `ERANGE` (`iova` beyond `ias` or `paddr` beyond
     /// `oas`), `EEXIST` (a leaf is already there), `ENOMEM` (no table page).
-    fn map_pages(&mut self, iova: usize, paddr: PhysAddr, pgsize: usize, pgcount: usize, prot: u32) -> (usize, Result);
+    fn map_pages(
+        &mut self,
+        iova: usize,
+        paddr: PhysAddr,
+        pgsize: usize,
+        pgcount: usize,
+        prot: u32,
+    ) -> (usize, Result);
 
     /// Unmaps up to `pgcount` pages of `pgsize` bytes from `iova`, with the same table-boundary rule, and returns the
     /// number of bytes unmapped: fewer than asked when a hole, or a larger leaf that would have to be split, stops it.
-    fn unmap_pages(&mut self, iova: usize, pgsize: usize, pgcount: usize, gather: Option<&mut IotlbGather>) -> usize;
+    fn unmap_pages(
+        &mut self,
+        iova: usize,
+        pgsize: usize,
+        pgcount: usize,
+        gather: Option<&mut IotlbGather>,
+    ) -> usize;
 
     /// The physical address `iova` translates to, or 0 if it is not mapped.
     fn iova_to_phys(&self, iova: usize) -> PhysAddr;

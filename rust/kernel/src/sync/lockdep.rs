@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A lockdep-like check of the fence-signalling critical path (`dma_fence_begin_signalling()` /
 //! `dma_fence_end_signalling()` and the lock classes of `kernel/locking/lockdep.c`, reduced to the one rule this
 //! stack needs).
@@ -38,12 +39,18 @@ pub struct LockClass {
 impl LockClass {
     /// A class named `name` that may be taken anywhere, the fence-signalling path included.
     pub const fn new(name: &'static str) -> Self {
-        LockClass { name, signalling_unsafe: false }
+        LockClass {
+            name,
+            signalling_unsafe: false,
+        }
     }
 
     /// A class named `name` that must never be taken inside a [`SignallingSection`].
     pub const fn signalling_unsafe(name: &'static str) -> Self {
-        LockClass { name, signalling_unsafe: true }
+        LockClass {
+            name,
+            signalling_unsafe: true,
+        }
     }
 
     /// The class name, as violations report it.
@@ -96,7 +103,10 @@ impl SignallingSection {
         if ENABLED {
             DEPTH.set(DEPTH.get() + 1);
         }
-        SignallingSection { _no_alloc: NoAllocSection::begin(), _not_send: PhantomData }
+        SignallingSection {
+            _no_alloc: NoAllocSection::begin(),
+            _not_send: PhantomData,
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Synchronisation primitives (`rust/kernel/sync/`): the wound/wait mutex that reservation objects are built on, a
 //! mutex with a lock class, and the lockdep-like check of the fence-signalling path.
 //!

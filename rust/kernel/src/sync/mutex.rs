@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A mutex with a lock class (`struct mutex` with its `lock_class_key`): `std::sync::Mutex` whose every blocking
 //! acquisition is checked by [`super::lockdep`].
 
@@ -14,7 +15,10 @@ pub struct Mutex<T> {
 impl<T> Mutex<T> {
     /// A new, unlocked mutex of `class`.
     pub const fn new(data: T, class: &'static LockClass) -> Self {
-        Mutex { inner: std::sync::Mutex::new(data), class }
+        Mutex {
+            inner: std::sync::Mutex::new(data),
+            class,
+        }
     }
 
     /// Locks, waiting as long as it takes (`mutex_lock`). A panic of an earlier holder does not poison the data for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Wound/wait mutexes (`Documentation/locking/ww-mutex-design.rst`, wait-die flavour as `reservation_ww_class`
 //! is not; both are deadlock-free, wait-die needs no wounding of sleeping owners).
 //!
@@ -38,7 +39,11 @@ impl WwAcquireCtx {
     /// Starts a transaction (`ww_acquire_init`).
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
-        WwAcquireCtx { stamp: NEXT_STAMP.fetch_add(1, Ordering::Relaxed), held: 0, contended: false }
+        WwAcquireCtx {
+            stamp: NEXT_STAMP.fetch_add(1, Ordering::Relaxed),
+            held: 0,
+            contended: false,
+        }
     }
 
     /// How many locks this context holds.
@@ -101,7 +106,12 @@ impl<T> WwMutex<T> {
 
     /// A new, unlocked mutex of `class` (`ww_mutex_init` with its `ww_class`), checked by [`lockdep`].
     pub fn with_class(data: T, class: &'static LockClass) -> Self {
-        WwMutex { class, state: Mutex::new(State::default()), cond: Condvar::new(), data: UnsafeCell::new(data) }
+        WwMutex {
+            class,
+            state: Mutex::new(State::default()),
+            cond: Condvar::new(),
+            data: UnsafeCell::new(data),
+        }
     }
 
     /// The lock class.

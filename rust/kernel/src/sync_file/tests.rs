@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 use super::*;
 use crate::error::code::{ECANCELED, EFAULT, EIO};
 
@@ -6,7 +7,11 @@ fn fence() -> DmaFence {
 }
 
 fn readable(fd: RawFd) -> bool {
-    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
     // SAFETY: one valid pollfd, zero timeout.
     let n = unsafe { libc::poll(&mut p, 1, 0) };
     n == 1 && p.revents & libc::POLLIN != 0
@@ -23,19 +28,32 @@ fn at<T>(v: &mut T) -> UserPtr {
 
 fn info(fd: RawFd, out: &mut [sync_fence_info]) -> Result<sync_file_info> {
     let file = SyncFile::from_fd(fd).expect("a sync_file");
-    let mut i =
-        sync_file_info { num_fences: out.len() as u32, sync_fence_info: out.as_mut_ptr() as u64, ..Default::default() };
+    let mut i = sync_file_info {
+        num_fences: out.len() as u32,
+        sync_fence_info: out.as_mut_ptr() as u64,
+        ..Default::default()
+    };
     ioctl(&file, SYNC_IOC_FILE_INFO, at(&mut i))?;
     Ok(i)
 }
 
 fn blank() -> sync_fence_info {
-    sync_fence_info { obj_name: [0; 32], driver_name: [0; 32], status: 7, flags: 7, timestamp_ns: 7 }
+    sync_fence_info {
+        obj_name: [0; 32],
+        driver_name: [0; 32],
+        status: 7,
+        flags: 7,
+        timestamp_ns: 7,
+    }
 }
 
 fn merge_fds(a: RawFd, b: RawFd, name: &str) -> Result<RawFd> {
     let file = SyncFile::from_fd(a).expect("a sync_file");
-    let mut m = sync_merge_data { fd2: b, fence: -1, ..Default::default() };
+    let mut m = sync_merge_data {
+        fd2: b,
+        fence: -1,
+        ..Default::default()
+    };
     m.name[..name.len()].copy_from_slice(name.as_bytes());
     ioctl(&file, SYNC_IOC_MERGE, at(&mut m))?;
     Ok(m.fence)
@@ -104,15 +122,31 @@ fn file_info_argument_errors() {
     let f = fence();
     let fd = SyncFile::create_fd(&f).unwrap();
     let file = SyncFile::from_fd(fd).unwrap();
-    let mut i = sync_file_info { flags: 1, ..Default::default() };
+    let mut i = sync_file_info {
+        flags: 1,
+        ..Default::default()
+    };
     assert_eq!(ioctl(&file, SYNC_IOC_FILE_INFO, at(&mut i)), Err(EINVAL));
-    let mut i = sync_file_info { pad: 1, ..Default::default() };
+    let mut i = sync_file_info {
+        pad: 1,
+        ..Default::default()
+    };
     assert_eq!(ioctl(&file, SYNC_IOC_FILE_INFO, at(&mut i)), Err(EINVAL));
     assert_eq!(ioctl(&file, SYNC_IOC_FILE_INFO, UserPtr(16)), Err(EFAULT));
-    let mut i = sync_file_info { num_fences: 1, sync_fence_info: 16, ..Default::default() };
+    let mut i = sync_file_info {
+        num_fences: 1,
+        sync_fence_info: 16,
+        ..Default::default()
+    };
     assert_eq!(ioctl(&file, SYNC_IOC_FILE_INFO, at(&mut i)), Err(EFAULT));
-    assert_eq!(ioctl(&file, SYNC_IOC_FILE_INFO - 1, at(&mut i)), Err(ENOTTY));
-    let mut d = sync_set_deadline { deadline_ns: 5, pad: 1 };
+    assert_eq!(
+        ioctl(&file, SYNC_IOC_FILE_INFO - 1, at(&mut i)),
+        Err(ENOTTY)
+    );
+    let mut d = sync_set_deadline {
+        deadline_ns: 5,
+        pad: 1,
+    };
     assert_eq!(ioctl(&file, SYNC_IOC_SET_DEADLINE, at(&mut d)), Err(EINVAL));
     d.pad = 0;
     assert_eq!(ioctl(&file, SYNC_IOC_SET_DEADLINE, at(&mut d)), Ok(()));
@@ -122,7 +156,10 @@ fn file_info_argument_errors() {
 #[test]
 fn merge_waits_for_both_and_reports_the_first_error() {
     let (a, b) = (fence(), fence());
-    let (fa, fb) = (SyncFile::create_fd(&a).unwrap(), SyncFile::create_fd(&b).unwrap());
+    let (fa, fb) = (
+        SyncFile::create_fd(&a).unwrap(),
+        SyncFile::create_fd(&b).unwrap(),
+    );
     let m = merge_fds(fa, fb, "both").unwrap();
     let i = info(m, &mut []).unwrap();
     assert_eq!((i.status, i.num_fences, cstr(&i.name)), (0, 2, "both"));
@@ -130,7 +167,10 @@ fn merge_waits_for_both_and_reports_the_first_error() {
     assert!(!readable(m));
     let mut out = [blank(), blank()];
     let i = info(m, &mut out).unwrap();
-    assert_eq!(i.status, 0, "the first non-positive status: a is still active");
+    assert_eq!(
+        i.status, 0,
+        "the first non-positive status: a is still active"
+    );
     a.signal().unwrap();
     assert!(readable(m));
     assert_eq!(info(m, &mut []).unwrap().status, -libc::EIO);
@@ -150,19 +190,33 @@ fn merge_waits_for_both_and_reports_the_first_error() {
 #[test]
 fn merge_drops_signalled_fences_and_keeps_the_latest_per_context() {
     let ctx = DmaFence::context_alloc();
-    let (early, late) = (DmaFence::new(ctx, 1).unwrap(), DmaFence::new(ctx, 2).unwrap());
+    let (early, late) = (
+        DmaFence::new(ctx, 1).unwrap(),
+        DmaFence::new(ctx, 2).unwrap(),
+    );
     let done = fence();
     done.signal_error(EIO).unwrap();
     let fds = [early.clone(), late.clone(), done].map(|f| SyncFile::create_fd(&f).unwrap());
     let m = merge_fds(fds[0], fds[1], "").unwrap();
-    assert!(SyncFile::get_fence(m).unwrap().ptr_eq(&late), "one context left: that fence itself");
+    assert!(
+        SyncFile::get_fence(m).unwrap().ptr_eq(&late),
+        "one context left: that fence itself"
+    );
     let m2 = merge_fds(m, fds[2], "x").unwrap();
     let i = info(m2, &mut []).unwrap();
-    assert_eq!((i.num_fences, i.status), (1, 0), "the signalled (failed) fence is dropped, as upstream");
+    assert_eq!(
+        (i.num_fences, i.status),
+        (1, 0),
+        "the signalled (failed) fence is dropped, as upstream"
+    );
     let done_fd = fds[2];
     let both_done = merge_fds(done_fd, done_fd, "").unwrap();
     let i = info(both_done, &mut []).unwrap();
-    assert_eq!((i.num_fences, i.status), (1, 1), "nothing pending: a signalled stub");
+    assert_eq!(
+        (i.num_fences, i.status),
+        (1, 1),
+        "nothing pending: a signalled stub"
+    );
     assert!(cstr(&i.name).starts_with("stub-stub"));
     assert!(readable(both_done));
     for fd in fds.into_iter().chain([m, m2, both_done]) {
@@ -175,14 +229,28 @@ fn merge_argument_errors() {
     let f = fence();
     let fd = SyncFile::create_fd(&f).unwrap();
     let file = SyncFile::from_fd(fd).unwrap();
-    let mut m = sync_merge_data { fd2: fd, flags: 1, ..Default::default() };
+    let mut m = sync_merge_data {
+        fd2: fd,
+        flags: 1,
+        ..Default::default()
+    };
     assert_eq!(ioctl(&file, SYNC_IOC_MERGE, at(&mut m)), Err(EINVAL));
-    let mut m = sync_merge_data { fd2: fd, pad: 1, ..Default::default() };
+    let mut m = sync_merge_data {
+        fd2: fd,
+        pad: 1,
+        ..Default::default()
+    };
     assert_eq!(ioctl(&file, SYNC_IOC_MERGE, at(&mut m)), Err(EINVAL));
     let not_sync = std::fs::File::open("/proc/self/status").unwrap();
-    let mut m = sync_merge_data { fd2: std::os::fd::AsRawFd::as_raw_fd(&not_sync), ..Default::default() };
+    let mut m = sync_merge_data {
+        fd2: std::os::fd::AsRawFd::as_raw_fd(&not_sync),
+        ..Default::default()
+    };
     assert_eq!(ioctl(&file, SYNC_IOC_MERGE, at(&mut m)), Err(ENOENT));
-    let mut m = sync_merge_data { fd2: -1, ..Default::default() };
+    let mut m = sync_merge_data {
+        fd2: -1,
+        ..Default::default()
+    };
     assert_eq!(ioctl(&file, SYNC_IOC_MERGE, at(&mut m)), Err(ENOENT));
     assert_eq!(ioctl(&file, SYNC_IOC_MERGE, UserPtr(16)), Err(EFAULT));
     close(fd);
@@ -191,7 +259,10 @@ fn merge_argument_errors() {
 #[test]
 fn signalling_a_sync_files_fence_allocates_nothing() {
     let (a, b) = (fence(), fence());
-    let fds = [SyncFile::create_fd(&a).unwrap(), SyncFile::create_fd(&b).unwrap()];
+    let fds = [
+        SyncFile::create_fd(&a).unwrap(),
+        SyncFile::create_fd(&b).unwrap(),
+    ];
     let m = merge_fds(fds[0], fds[1], "").unwrap();
     let before = alloc::fault::violations();
     a.signal().unwrap();

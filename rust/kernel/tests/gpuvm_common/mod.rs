@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A recording immediate-mode driver for the GPUVM integration tests: every step is logged and applied at once, the
 //! VA nodes it takes are counted.
 
@@ -8,8 +9,8 @@ use std::sync::Arc;
 use kernel::dma_resv::ResvHeld;
 use kernel::drm::gem::GemObject;
 use kernel::drm::gpuvm::{
-    DriverGpuVm, GpuVm, GpuVmCore, GpuVmRef, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped,
-    RemapPart, VaPrealloc, VmBoRef,
+    DriverGpuVm, GpuVm, GpuVmCore, GpuVmRef, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped,
+    OpUnmap, OpUnmapped, RemapPart, VaPrealloc, VmBoRef,
 };
 use kernel::drm::Driver;
 use kernel::error::code::ENOMEM;
@@ -93,34 +94,66 @@ impl DriverGpuVm for TestVm {
     type VmBoData = u32;
     type SmContext<'ctx> = Ctx;
 
-    fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut Ctx) -> Result<OpMapped<'op, Self>> {
+    fn sm_step_map<'op>(
+        &mut self,
+        op: OpMap<'op, Self>,
+        ctx: &mut Ctx,
+    ) -> Result<OpMapped<'op, Self>> {
         check_fail(self, ctx)?;
-        ctx.steps.push(Step::Map((op.addr(), op.length(), op.vm_bo().map(|b| *b.data()), op.gem_offset())));
+        ctx.steps.push(Step::Map((
+            op.addr(),
+            op.length(),
+            op.vm_bo().map(|b| *b.data()),
+            op.gem_offset(),
+        )));
         let va = ctx.pool.take().ok_or(ENOMEM)?;
         ctx.nodes_used += 1;
         let tag = op_tag(op.addr());
         Ok(op.insert(va, tag))
     }
 
-    fn sm_step_unmap<'op>(&mut self, op: OpUnmap<'op, Self>, ctx: &mut Ctx) -> Result<OpUnmapped<'op, Self>> {
+    fn sm_step_unmap<'op>(
+        &mut self,
+        op: OpUnmap<'op, Self>,
+        ctx: &mut Ctx,
+    ) -> Result<OpUnmapped<'op, Self>> {
         check_fail(self, ctx)?;
         let va = op.va();
-        ctx.steps
-            .push(Step::Unmap((va.addr(), va.length(), va.vm_bo().map(|b| *b.data()), va.gem_offset()), op.keep()));
+        ctx.steps.push(Step::Unmap(
+            (
+                va.addr(),
+                va.length(),
+                va.vm_bo().map(|b| *b.data()),
+                va.gem_offset(),
+            ),
+            op.keep(),
+        ));
         let (done, removed) = op.remove();
         // Recycle the node: a later remap of the same call takes two.
         let _ = ctx.pool.put(removed.into_parts().1);
         Ok(done)
     }
 
-    fn sm_step_remap<'op>(&mut self, op: OpRemap<'op, Self>, ctx: &mut Ctx) -> Result<OpRemapped<'op, Self>> {
+    fn sm_step_remap<'op>(
+        &mut self,
+        op: OpRemap<'op, Self>,
+        ctx: &mut Ctx,
+    ) -> Result<OpRemapped<'op, Self>> {
         check_fail(self, ctx)?;
         let va = op.va_to_unmap();
         let obj = va.vm_bo().map(|b| *b.data());
         let old = (va.addr(), va.length(), obj, va.gem_offset());
-        ctx.steps.push(Step::Remap(part(op.prev(), obj), part(op.next(), obj), old, op.keep()));
+        ctx.steps.push(Step::Remap(
+            part(op.prev(), obj),
+            part(op.next(), obj),
+            old,
+            op.keep(),
+        ));
         ctx.nodes_used += op.vas_needed();
-        let (prev_tag, next_tag) = (op.prev().map_or(0, |p| op_tag(p.addr)), op.next().map_or(0, |n| op_tag(n.addr)));
+        let (prev_tag, next_tag) = (
+            op.prev().map_or(0, |p| op_tag(p.addr)),
+            op.next().map_or(0, |n| op_tag(n.addr)),
+        );
         let allocs = ctx.pool.take_pair().ok_or(ENOMEM)?;
         let (done, ret) = op.remap(allocs, prev_tag, next_tag);
         let range = ret.unmapped_va.range();
@@ -140,7 +173,10 @@ pub fn op_tag(addr: u64) -> u64 {
 }
 
 /// A VM over `range`, with `reserve` kept for the kernel, and its resv object.
-pub fn new_vm(range: std::ops::Range<u64>, reserve: std::ops::Range<u64>) -> (GpuVmCore<TestVm>, Arc<GemObject>) {
+pub fn new_vm(
+    range: std::ops::Range<u64>,
+    reserve: std::ops::Range<u64>,
+) -> (GpuVmCore<TestVm>, Arc<GemObject>) {
     let r_obj = Arc::new(GemObject::new(0x1000, None).unwrap());
     let core = GpuVm::new("test", &r_obj, range, reserve, TestVm::default()).unwrap();
     (core, r_obj)
@@ -166,7 +202,16 @@ pub fn map(
     off: u64,
 ) -> Result<Vec<Step>> {
     let mut ctx = Ctx::new(core.vm(), 3);
-    core.sm_map(OpMapRequest { addr, range, gem_offset: off, vm_bo: bo, flags: 0 }, &mut ctx)?;
+    core.sm_map(
+        OpMapRequest {
+            addr,
+            range,
+            gem_offset: off,
+            vm_bo: bo,
+            flags: 0,
+        },
+        &mut ctx,
+    )?;
     Ok(ctx.steps)
 }
 
@@ -179,7 +224,16 @@ pub fn map_ctx(
     off: u64,
 ) -> Result<Ctx> {
     let mut ctx = Ctx::new(core.vm(), 3);
-    core.sm_map(OpMapRequest { addr, range, gem_offset: off, vm_bo: bo, flags: 0 }, &mut ctx)?;
+    core.sm_map(
+        OpMapRequest {
+            addr,
+            range,
+            gem_offset: off,
+            vm_bo: bo,
+            flags: 0,
+        },
+        &mut ctx,
+    )?;
     Ok(ctx)
 }
 
@@ -192,7 +246,16 @@ pub fn unmap(core: &mut GpuVmCore<TestVm>, addr: u64, range: u64) -> Result<Vec<
 
 /// The VA list.
 pub fn vas(core: &GpuVmCore<TestVm>) -> Vec<Va> {
-    core.vas().map(|va| (va.addr(), va.length(), va.vm_bo().map(|b| *b.data()), va.gem_offset())).collect()
+    core.vas()
+        .map(|va| {
+            (
+                va.addr(),
+                va.length(),
+                va.vm_bo().map(|b| *b.data()),
+                va.gem_offset(),
+            )
+        })
+        .collect()
 }
 
 /// Whether a held resv proof holds the VM resv (re-exported for tests).

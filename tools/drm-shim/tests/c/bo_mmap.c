@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /* igt_panthor_bo_create_mapped, twice over the same BO. */
 #include "common.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /* chmod on the fake nodes, as IGT's core_setmaster does before dropping root: the owner (root, or a holder of
  * CAP_FOWNER) changes the permission bits and stat shows them; anyone else gets EPERM and nothing changes; a real
  * path still reaches libc. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
 /* Shared helpers for the drm-shim C clients: only libc and the kernel uAPI headers. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * Every DRM core ioctl number on real descriptors of renderD128, of card0 as the first opener (the master) and of
  * card0 as a second, unauthenticated opener; then the magic and master flow. Runs without CAP_SYS_ADMIN and

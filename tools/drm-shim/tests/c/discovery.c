@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /* What libdrm's drmGetDevices2 and IGT's drm_open_driver look at before any ioctl. */
 #define _GNU_SOURCE /* statx */
 #include "common.h"

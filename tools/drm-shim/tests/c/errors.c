@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /* Bad arguments are errnos, never a crash. */
 #include "common.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /* IGT forks subtests: the child gets a device of its own; the parent's is untouched. */
 #include "common.h"
 #include <sys/wait.h>

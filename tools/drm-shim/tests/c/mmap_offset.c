@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * IGT panthor_gem bo_mmap_offset: the first BO of a fresh device must have an mmap offset whose low 32 bits are not
  * zero, because IGT compares it with igt_assert_neq(), an int comparison. The DRM fake-offset space starts at 4 GiB;

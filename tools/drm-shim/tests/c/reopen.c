@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * Re-opening a DRM descriptor through /proc/self/fd/N, as IGT's drm_reopen_driver does: the kernel opens the node
  * again, so the new descriptor is a new DRM file with its own handles and its own master state.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /* The software sync timeline (debugfs sync/sw_sync) through the shim, as IGT's sw_sync and syncobj tests drive it:
  * fences at chosen points are sync_files that become readable when INC passes them, import into DRM syncobjs, and
  * signal with ENOENT when the timeline is closed. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * What Mesa's WSI does with a GPU job's out-syncobj: export it as a sync_file and hand it on. Queue 0's job blocks
  * in SYNC_WAIT32 on a word in a BO until queue 1's job sets it, so the test decides when the job ends: before, the

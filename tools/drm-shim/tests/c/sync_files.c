@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * Syncobj files, sync_files and dma-buf sync_file ioctls as Mesa's WSI and IGT's syncobj / sync_file tests use them:
  * a syncobj shared between a card0 and a renderD128 file through a syncobj fd, sync_file export/import between

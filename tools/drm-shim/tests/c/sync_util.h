@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
 /* Helpers for the sync_file / syncobj-fd clients: the uAPI beyond Debian's 6.12 headers and small wrappers. */
 #include "common.h"
 #include <poll.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 /* Threads issuing ioctls at once, on one shared descriptor and on descriptors of their own. */
 #include "common.h"
 #include <pthread.h>

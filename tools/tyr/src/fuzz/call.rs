@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! What the fuzzer runs: [`Step`]s — an ioctl with its argument bytes and the user buffers it points to, a CPU
 //! mapping lookup, an ioctl on a descriptor calls handed out, making an eventfd,
 //! closing descriptors, or re-opening a file — with every value literal, so that a step list
@@ -140,6 +141,7 @@ impl Fields for Vec<u8> {
     }
 
     fn get32(&self, off: usize) -> u32 {
-        self.get(off..off + 4).map_or(0, |b| u32::from_le_bytes(b.try_into().unwrap_or_default()))
+        self.get(off..off + 4)
+            .map_or(0, |b| u32::from_le_bytes(b.try_into().unwrap_or_default()))
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The executor: a booted board with several render files, running [`Step`]s through the real entry points
 //! (`File::ioctl` with user pointers into this process, `tyr::mmap::mmap`), and the checks after each one.
 
@@ -67,7 +68,13 @@ impl Region {
         };
         assert_ne!(base, libc::MAP_FAILED, "mmap for a fuzz buffer");
         // SAFETY: the last page of the mapping just made.
-        unsafe { libc::mprotect(base.cast::<u8>().add(pages * PAGE).cast(), PAGE, libc::PROT_NONE) };
+        unsafe {
+            libc::mprotect(
+                base.cast::<u8>().add(pages * PAGE).cast(),
+                PAGE,
+                libc::PROT_NONE,
+            )
+        };
         Region { base, len }
     }
 
@@ -140,22 +147,40 @@ pub struct Snapshot {
 impl Snapshot {
     /// The first difference from `later`, if any.
     pub fn diff(&self, later: &Snapshot) -> Option<String> {
-        if let Some(d) = self.files.iter().zip(&later.files).find_map(|(a, b)| a.diff(b)) {
+        if let Some(d) = self
+            .files
+            .iter()
+            .zip(&later.files)
+            .find_map(|(a, b)| a.diff(b))
+        {
             return Some(d);
         }
         if self.resv != later.resv {
-            return Some(format!("reservation fences changed: {:?} -> {:?}", self.resv, later.resv));
+            return Some(format!(
+                "reservation fences changed: {:?} -> {:?}",
+                self.resv, later.resv
+            ));
         }
         if self.names != later.names {
-            return Some(format!("dma-buf names changed: {:?} -> {:?}", self.names, later.names));
+            return Some(format!(
+                "dma-buf names changed: {:?} -> {:?}",
+                self.names, later.names
+            ));
         }
         if self.auth != later.auth {
-            return Some(format!("(authenticated, master) of the files changed: {:?} -> {:?}", self.auth, later.auth));
+            return Some(format!(
+                "(authenticated, master) of the files changed: {:?} -> {:?}",
+                self.auth, later.auth
+            ));
         }
         // A write-only pipe end is the kernel side's half of an anonymous file, which it releases lazily (a merged
         // sync_file whose copy-back faulted was closed on the caller's side and waits for the next reap).
-        let new: Vec<i32> =
-            later.fds.iter().filter(|x| !self.fds.contains(x) && !fds::is_kernel_pipe_end(x.0)).map(|x| x.0).collect();
+        let new: Vec<i32> = later
+            .fds
+            .iter()
+            .filter(|x| !self.fds.contains(x) && !fds::is_kernel_pipe_end(x.0))
+            .map(|x| x.0)
+            .collect();
         if !new.is_empty() {
             return Some(format!("new descriptors {new:?}"));
         }
@@ -240,7 +265,12 @@ impl Executor {
             .zip(&self.offsets)
             .zip(&self.primary)
             .map(|((f, offs), &primary)| FileView {
-                bos: f.objects().handles().into_iter().map(|(h, o)| (h, o.gem().size())).collect(),
+                bos: f
+                    .objects()
+                    .handles()
+                    .into_iter()
+                    .map(|(h, o)| (h, o.gem().size()))
+                    .collect(),
                 vms: vms_of(f).iter().map(|v| v.id()).collect(),
                 syncobjs: f.syncobjs().handles().into_iter().map(|(h, _)| h).collect(),
                 offsets: offs.clone(),
@@ -248,7 +278,12 @@ impl Executor {
                 primary,
             })
             .collect();
-        View { files, fds: self.tracked.list().to_vec(), names: self.names.clone(), magics: self.magics.clone() }
+        View {
+            files,
+            fds: self.tracked.list().to_vec(),
+            names: self.names.clone(),
+            magics: self.magics.clone(),
+        }
     }
 
     /// What a failed call must not change.
@@ -317,22 +352,30 @@ impl Executor {
                 FdKind::Eventfd => true,
             };
             if !found {
-                return Err(format!("descriptor {fd} ({kind:?}) is open but its kernel object is gone"));
+                return Err(format!(
+                    "descriptor {fd} ({kind:?}) is open but its kernel object is gone"
+                ));
             }
-            let Some(file) = kernel::sync_file::SyncFile::from_fd(fd) else { continue };
+            let Some(file) = kernel::sync_file::SyncFile::from_fd(fd) else {
+                continue;
+            };
             let deadline = std::time::Instant::now() + Duration::from_secs(1);
             loop {
                 // Read the fence first: a readable file whose fence was unsignalled just before is a bug.
                 let signalled = file.fence().is_signaled();
                 let readable = fds::readable(fd);
                 if readable && !signalled {
-                    return Err(format!("sync_file {fd} polls readable before its fence signalled"));
+                    return Err(format!(
+                        "sync_file {fd} polls readable before its fence signalled"
+                    ));
                 }
                 if readable == signalled {
                     break;
                 }
                 if std::time::Instant::now() >= deadline {
-                    return Err(format!("sync_file {fd}: its fence signalled but the file never became readable"));
+                    return Err(format!(
+                        "sync_file {fd}: its fence signalled but the file never became readable"
+                    ));
                 }
                 std::thread::sleep(Duration::from_millis(1));
             }
@@ -358,13 +401,19 @@ impl Executor {
     pub fn finish(mut self) -> Result<(), String> {
         self.tracked.close_all();
         self.files.clear();
-        self.baseline.check(&[], &self.dev, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+        self.baseline
+            .check(&[], &self.dev, Duration::from_secs(5))
+            .map_err(|e| e.to_string())?;
         // What the files held goes with them, but a job's fence may still hold a syncobj (and the eventfds waiting
         // on it) until the scheduler lets go: look again until the deadline.
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         loop {
             self.settle();
-            let (anon, bufs, open) = (kernel::anon_file::live(), self.dev.dma_buf_count(), fds::open_ids());
+            let (anon, bufs, open) = (
+                kernel::anon_file::live(),
+                self.dev.dma_buf_count(),
+                fds::open_ids(),
+            );
             if anon == self.anon_base && bufs == 0 && open.len() == self.fd_base {
                 return Ok(());
             }
@@ -372,7 +421,8 @@ impl Executor {
                 let names: Vec<String> = open
                     .iter()
                     .map(|(fd, _)| {
-                        let l = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap_or_default();
+                        let l =
+                            std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap_or_default();
                         format!("{fd}:{}", l.display())
                     })
                     .collect();
@@ -419,31 +469,67 @@ impl Executor {
             Step::FdIoctl { fd, call } => self.ioctl(call, Target::Fd(*fd)),
             Step::CloseFd { fd } => {
                 self.tracked.close(*fd);
-                Outcome { result: Ok(()), arg_after: None, wrong_fd: None }
+                Outcome {
+                    result: Ok(()),
+                    arg_after: None,
+                    wrong_fd: None,
+                }
             }
             Step::Eventfd => {
                 if let Some(fd) = fds::eventfd() {
                     self.tracked.add(fd, FdKind::Eventfd);
                 }
-                Outcome { result: Ok(()), arg_after: None, wrong_fd: None }
+                Outcome {
+                    result: Ok(()),
+                    arg_after: None,
+                    wrong_fd: None,
+                }
             }
-            Step::Mmap { file, offset, len, write, shared } => {
+            Step::Mmap {
+                file,
+                offset,
+                len,
+                write,
+                shared,
+            } => {
                 let f = &self.files[*file % self.files.len()];
-                let req = MmapRequest { offset: *offset, len: *len, write: *write, exec: false, shared: *shared };
-                Outcome { result: mmap(f, req).map(drop), arg_after: None, wrong_fd: None }
+                let req = MmapRequest {
+                    offset: *offset,
+                    len: *len,
+                    write: *write,
+                    exec: false,
+                    shared: *shared,
+                };
+                Outcome {
+                    result: mmap(f, req).map(drop),
+                    arg_after: None,
+                    wrong_fd: None,
+                }
             }
             Step::CloseFds => {
                 self.tracked.close_all();
-                Outcome { result: Ok(()), arg_after: None, wrong_fd: None }
+                Outcome {
+                    result: Ok(()),
+                    arg_after: None,
+                    wrong_fd: None,
+                }
             }
             Step::Reopen { file } => {
                 let i = *file % self.files.len();
-                let opener = if self.primary[i] { PRIMARY_CLIENT } else { RENDER_CLIENT };
+                let opener = if self.primary[i] {
+                    PRIMARY_CLIENT
+                } else {
+                    RENDER_CLIENT
+                };
                 let result = TyrDrmFile::open(&self.dev, opener).map(|f| {
                     self.files[i] = f;
                     self.offsets[i].clear();
                 });
-                Outcome { result, arg_after: None, wrong_fd: None }
+                Outcome {
+                    result,
+                    arg_after: None,
+                    wrong_fd: None,
+                }
             }
         }
     }
@@ -453,12 +539,20 @@ impl Executor {
         let regions: Vec<Option<Region>> = c
             .bufs
             .iter()
-            .map(|b| matches!(b.ptr, PtrKind::Valid | PtrKind::ReadOnly).then(|| Region::new(b.bytes.len())))
+            .map(|b| {
+                matches!(b.ptr, PtrKind::Valid | PtrKind::ReadOnly)
+                    .then(|| Region::new(b.bytes.len()))
+            })
             .collect();
         let arg_len = c.bytes.len().max(ioc_size(c.cmd));
-        let arg_region = matches!(c.arg, PtrKind::Valid | PtrKind::ReadOnly).then(|| Region::new(arg_len));
-        let addrs: Vec<usize> =
-            c.bufs.iter().zip(&regions).map(|(b, r)| self.addr(b.ptr, r.as_ref(), b.bytes.len())).collect();
+        let arg_region =
+            matches!(c.arg, PtrKind::Valid | PtrKind::ReadOnly).then(|| Region::new(arg_len));
+        let addrs: Vec<usize> = c
+            .bufs
+            .iter()
+            .zip(&regions)
+            .map(|(b, r)| self.addr(b.ptr, r.as_ref(), b.bytes.len()))
+            .collect();
         let mut contents: Vec<Vec<u8>> = c.bufs.iter().map(|b: &Buf| b.bytes.clone()).collect();
         let mut arg = c.bytes.clone();
         arg.resize(arg_len, 0);
@@ -476,7 +570,13 @@ impl Executor {
         for ((b, r), data) in c.bufs.iter().zip(&regions).zip(&contents) {
             if let Some(r) = r {
                 // SAFETY: `r.data(len)..+len` lies inside the region's writable pages (made for this length).
-                unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), r.data(data.len()) as *mut u8, data.len()) };
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        data.as_ptr(),
+                        r.data(data.len()) as *mut u8,
+                        data.len(),
+                    )
+                };
                 if b.ptr == PtrKind::ReadOnly {
                     r.protect_read_only();
                 }
@@ -484,7 +584,13 @@ impl Executor {
         }
         if let Some(r) = &arg_region {
             // SAFETY: as above, for the argument.
-            unsafe { core::ptr::copy_nonoverlapping(arg.as_ptr(), r.data(arg.len()) as *mut u8, arg.len()) };
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    arg.as_ptr(),
+                    r.data(arg.len()) as *mut u8,
+                    arg.len(),
+                )
+            };
             if c.arg == PtrKind::ReadOnly {
                 r.protect_read_only();
             }
@@ -496,7 +602,9 @@ impl Executor {
         // (Whether it makes a dma-buf, and where it writes the descriptor's number.)
         let hands_out = match target {
             Target::File(_) => errno::known(c.cmd)
-                .filter(|k| k.cmd == DRM_IOCTL_PRIME_HANDLE_TO_FD || k.cmd == DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD)
+                .filter(|k| {
+                    k.cmd == DRM_IOCTL_PRIME_HANDLE_TO_FD || k.cmd == DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD
+                })
                 .map(|k| (k.cmd == DRM_IOCTL_PRIME_HANDLE_TO_FD, 8)),
             Target::Fd(_) => match c.cmd {
                 kernel::sync_file::SYNC_IOC_MERGE => Some((false, 36)),
@@ -504,24 +612,37 @@ impl Executor {
                 _ => None,
             },
         };
-        let fds_before = if hands_out.is_some() { fds::open_ids() } else { Vec::new() };
+        let fds_before = if hands_out.is_some() {
+            fds::open_ids()
+        } else {
+            Vec::new()
+        };
         let result = match target {
             Target::File(file) => self.files[file].ioctl(c.cmd, UserPtr(ptr)),
             // Not a sync_file or dma-buf: what the real ioctl answers for a pipe, memfd or eventfd, or a closed fd.
-            Target::Fd(fd) => kernel::dma_buf::file_ioctl(fd, c.cmd, UserPtr(ptr)).unwrap_or(if fds::is_open(fd) {
-                Err(ENOTTY)
-            } else {
-                Err(EBADF)
-            }),
+            Target::Fd(fd) => kernel::dma_buf::file_ioctl(fd, c.cmd, UserPtr(ptr)).unwrap_or(
+                if fds::is_open(fd) {
+                    Err(ENOTTY)
+                } else {
+                    Err(EBADF)
+                },
+            ),
         };
-        let made = hands_out.and_then(|(dma_buf, _)| fds::handed_out(&fds::new_since(&fds_before), dma_buf));
+        let made = hands_out
+            .and_then(|(dma_buf, _)| fds::handed_out(&fds::new_since(&fds_before), dma_buf));
         if let Some((fd, kind)) = made {
             self.tracked.add(fd, kind);
         }
         let arg_after = arg_region.as_ref().map(|r| {
             let mut v = vec![0u8; arg.len()];
             // SAFETY: reading back the argument region, which is readable (valid or read-only).
-            unsafe { core::ptr::copy_nonoverlapping(r.data(arg.len()) as *const u8, v.as_mut_ptr(), v.len()) };
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    r.data(arg.len()) as *const u8,
+                    v.as_mut_ptr(),
+                    v.len(),
+                )
+            };
             v
         });
         if let (Ok(()), Some(after), Target::File(file)) = (result, &arg_after, target) {
@@ -550,12 +671,20 @@ impl Executor {
         let wrong_fd = match (result, c.arg, &arg_after, hands_out) {
             (Ok(()), PtrKind::Valid, Some(after), Some((_, off))) if ioc_size(c.cmd) >= off + 4 => {
                 let written = after.get32(off) as i32;
-                (made.map(|m| m.0) != Some(written))
-                    .then(|| format!("{} wrote descriptor {written}, but the new one is {made:?}", errno::name(c.cmd)))
+                (made.map(|m| m.0) != Some(written)).then(|| {
+                    format!(
+                        "{} wrote descriptor {written}, but the new one is {made:?}",
+                        errno::name(c.cmd)
+                    )
+                })
             }
             _ => None,
         };
-        Outcome { result, arg_after, wrong_fd }
+        Outcome {
+            result,
+            arg_after,
+            wrong_fd,
+        }
     }
 }
 
@@ -590,7 +719,13 @@ mod tests {
     use super::*;
 
     fn snap() -> Snapshot {
-        Snapshot { files: vec![], auth: vec![], resv: Default::default(), names: vec![], fds: fds::open_ids() }
+        Snapshot {
+            files: vec![],
+            auth: vec![],
+            resv: Default::default(),
+            names: vec![],
+            fds: fds::open_ids(),
+        }
     }
 
     #[test]
@@ -601,8 +736,12 @@ mod tests {
         assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
         let diff = before.diff(&snap()).expect("the read end is new");
         // Other tests run beside this one: look for these two numbers only.
-        let listed: Vec<String> =
-            diff.trim_start_matches("new descriptors [").trim_end_matches(']').split(", ").map(String::from).collect();
+        let listed: Vec<String> = diff
+            .trim_start_matches("new descriptors [")
+            .trim_end_matches(']')
+            .split(", ")
+            .map(String::from)
+            .collect();
         assert!(listed.contains(&p[0].to_string()), "{diff}");
         assert!(!listed.contains(&p[1].to_string()), "{diff}");
         let mut changed = snap();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The generator's descriptor and master steps: SYNCOBJ_HANDLE_TO_FD / FD_TO_HANDLE in every form, SYNCOBJ_EVENTFD
 //! with real eventfds, the sync_file ioctls on tracked sync_files and the dma-buf ioctls on tracked dma-bufs, closing
 //! tracked descriptors, and the master, authentication and GEM-name ioctls (mostly on the primary file).
@@ -7,8 +8,8 @@
 use rand::Rng;
 
 use kernel::dma_buf::{
-    DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, DMA_BUF_IOCTL_SYNC, DMA_BUF_SET_NAME_A,
-    DMA_BUF_SET_NAME_B,
+    DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, DMA_BUF_IOCTL_SYNC,
+    DMA_BUF_SET_NAME_A, DMA_BUF_SET_NAME_B,
 };
 use kernel::drm::ioctl::{ioc_size, ioc_type};
 use kernel::drm::syncobj::fd::{DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD};
@@ -44,9 +45,17 @@ impl Gen {
             // Close one: more often the more are held, so a run holds a bounded number.
             0..=9 if n > 0 && (pick < 3 || n > MAX_TRACKED / 2) => {
                 let fd = v.fds[self.rng.gen_range(0..n)].0;
-                Some(Step::CloseFd { fd: if self.chance(0.05) { self.rng.gen_range(-1..64) } else { fd } })
+                Some(Step::CloseFd {
+                    fd: if self.chance(0.05) {
+                        self.rng.gen_range(-1..64)
+                    } else {
+                        fd
+                    },
+                })
             }
-            10..=16 if v.fds.iter().filter(|x| x.1 == FdKind::Eventfd).count() < 4 => Some(Step::Eventfd),
+            10..=16 if v.fds.iter().filter(|x| x.1 == FdKind::Eventfd).count() < 4 => {
+                Some(Step::Eventfd)
+            }
             // On a sync_file or a dma-buf when the run holds one (now and then on any descriptor).
             17..=69 => {
                 let has = |k: FdKind| v.fds.iter().any(|x| x.1 == k);
@@ -57,7 +66,11 @@ impl Gen {
                     (false, false) if pick < 20 => pick < 19,
                     (false, false) => return None,
                 };
-                let kind = if sync_file { FdKind::SyncFile } else { FdKind::DmaBuf };
+                let kind = if sync_file {
+                    FdKind::SyncFile
+                } else {
+                    FdKind::DmaBuf
+                };
                 let fd = self.fd_of(v, kind);
                 let mut call = Call {
                     file: 0,
@@ -67,10 +80,15 @@ impl Gen {
                     bufs: Vec::new(),
                     links: Vec::new(),
                 };
-                call.cmd = if sync_file { self.sync_file_call(&mut call, v) } else { self.dma_buf_call(&mut call, v) };
+                call.cmd = if sync_file {
+                    self.sync_file_call(&mut call, v)
+                } else {
+                    self.dma_buf_call(&mut call, v)
+                };
                 if self.chance(0.04) {
                     // Another number, size or direction with the same type byte: ENOTTY.
-                    let bit = [self.rng.gen_range(0..8), self.rng.gen_range(16..32)][self.rng.gen_range(0..2)];
+                    let bit = [self.rng.gen_range(0..8), self.rng.gen_range(16..32)]
+                        [self.rng.gen_range(0..2)];
                     call.cmd ^= 1 << bit;
                 }
                 let want = ioc_size(call.cmd);
@@ -86,7 +104,11 @@ impl Gen {
     fn sync_file_call(&mut self, c: &mut Call, v: &View) -> u32 {
         match self.rng.gen_range(0..10) {
             0..=3 => {
-                let name: &[u8] = if self.chance(0.9) { b"fuzz-merge\0" } else { &[b'm'; 32] };
+                let name: &[u8] = if self.chance(0.9) {
+                    b"fuzz-merge\0"
+                } else {
+                    &[b'm'; 32]
+                };
                 c.bytes = name.to_vec();
                 c.bytes.resize(32, 0);
                 c.bytes.put32(32, self.fd_of(v, FdKind::SyncFile) as u32);
@@ -111,14 +133,25 @@ impl Gen {
                 if self.chance(0.1) {
                     c.bytes.put64(48, 0);
                 } else {
-                    self.link(c, Loc::Arg, 48, vec![0xa5; FENCE_INFO * num.min(8) as usize]);
+                    self.link(
+                        c,
+                        Loc::Arg,
+                        48,
+                        vec![0xa5; FENCE_INFO * num.min(8) as usize],
+                    );
                 }
                 SYNC_IOC_FILE_INFO
             }
             _ => {
                 let now = kernel::time::ktime_get_ns() as u64;
-                c.bytes
-                    .put64(0, if self.chance(0.8) { now + self.rng.gen_range(0..1_000_000) } else { self.rng.gen() });
+                c.bytes.put64(
+                    0,
+                    if self.chance(0.8) {
+                        now + self.rng.gen_range(0..1_000_000)
+                    } else {
+                        self.rng.gen()
+                    },
+                );
                 c.bytes.put64(8, u64::from(self.pad()));
                 SYNC_IOC_SET_DEADLINE
             }
@@ -167,8 +200,20 @@ impl Gen {
     }
 
     /// SYNCOBJ_HANDLE_TO_FD, FD_TO_HANDLE and EVENTFD, field by field.
-    pub(super) fn syncobj_fd_call(&mut self, c: &mut Call, v: &View, me: &FileView, other: &FileView) -> u32 {
-        let point = |g: &mut Gen| if g.chance(0.9) { g.rng.gen_range(0..4) } else { g.rng.gen() };
+    pub(super) fn syncobj_fd_call(
+        &mut self,
+        c: &mut Call,
+        v: &View,
+        me: &FileView,
+        other: &FileView,
+    ) -> u32 {
+        let point = |g: &mut Gen| {
+            if g.chance(0.9) {
+                g.rng.gen_range(0..4)
+            } else {
+                g.rng.gen()
+            }
+        };
         let flags = |g: &mut Gen| match g.rng.gen_range(0..10) {
             0..=4 => 0,
             5..=7 => 1,
@@ -195,10 +240,18 @@ impl Gen {
             2 => {
                 let f = flags(self);
                 let import = f & 1 != 0;
-                let handle = if import { self.handle(&me.syncobjs, &other.syncobjs) } else { self.rng.gen() };
+                let handle = if import {
+                    self.handle(&me.syncobjs, &other.syncobjs)
+                } else {
+                    self.rng.gen()
+                };
                 c.bytes.put32(0, handle);
                 c.bytes.put32(4, f);
-                let kind = if import { FdKind::SyncFile } else { FdKind::SyncobjFile };
+                let kind = if import {
+                    FdKind::SyncFile
+                } else {
+                    FdKind::SyncobjFile
+                };
                 c.bytes.put32(8, self.fd_of(v, kind) as u32);
                 c.bytes.put32(12, self.pad());
                 c.bytes.put64(16, point(self));
@@ -241,7 +294,14 @@ impl Gen {
             6..=7 => DRM_IOCTL_SET_MASTER,
             8..=9 => DRM_IOCTL_DROP_MASTER,
             10..=11 => {
-                c.bytes.put32(0, if self.chance(0.8) { 0 } else { self.rng.gen_range(0..3) });
+                c.bytes.put32(
+                    0,
+                    if self.chance(0.8) {
+                        0
+                    } else {
+                        self.rng.gen_range(0..3)
+                    },
+                );
                 DRM_IOCTL_GET_CLIENT
             }
             12..=14 => {
@@ -260,20 +320,35 @@ impl Gen {
                 DRM_IOCTL_GEM_OPEN
             }
             18 => {
-                let len = if self.chance(0.8) { self.rng.gen_range(0..40) } else { self.rng.gen() };
+                let len = if self.chance(0.8) {
+                    self.rng.gen_range(0..40)
+                } else {
+                    self.rng.gen()
+                };
                 c.bytes.put64(0, len);
                 self.link(c, Loc::Arg, 8, vec![0; 32]);
                 DRM_IOCTL_GET_UNIQUE
             }
             19 => {
                 for off in [0, 8] {
-                    c.bytes.put32(off, [-1i32, 1, 2, 0][self.rng.gen_range(0..4)] as u32);
-                    c.bytes.put32(off + 4, [-1i32, 0, 1, 4, 99][self.rng.gen_range(0..5)] as u32);
+                    c.bytes
+                        .put32(off, [-1i32, 1, 2, 0][self.rng.gen_range(0..4)] as u32);
+                    c.bytes.put32(
+                        off + 4,
+                        [-1i32, 0, 1, 4, 99][self.rng.gen_range(0..5)] as u32,
+                    );
                 }
                 DRM_IOCTL_SET_VERSION
             }
             20 => {
-                c.bytes.put64(0, if self.chance(0.8) { self.rng.gen_range(0..8) } else { self.rng.gen() });
+                c.bytes.put64(
+                    0,
+                    if self.chance(0.8) {
+                        self.rng.gen_range(0..8)
+                    } else {
+                        self.rng.gen()
+                    },
+                );
                 c.bytes.put64(8, self.rng.gen_range(0..2));
                 DRM_IOCTL_SET_CLIENT_CAP
             }
@@ -283,7 +358,11 @@ impl Gen {
                     1 => vec![b'c'; 65],
                     _ => b"fuzz-client".to_vec(),
                 };
-                let len = if self.chance(0.8) { name.len() as u64 } else { self.rng.gen_range(0..80) };
+                let len = if self.chance(0.8) {
+                    name.len() as u64
+                } else {
+                    self.rng.gen_range(0..80)
+                };
                 c.bytes.put64(0, len);
                 self.link(c, Loc::Arg, 8, name);
                 DRM_IOCTL_SET_CLIENT_NAME
@@ -307,8 +386,18 @@ mod tests {
     fn descriptor_steps_name_tracked_descriptors_of_the_right_kind() {
         let mut g = Gen::new(5);
         let v = View {
-            files: vec![FileView::default(), FileView { primary: true, ..Default::default() }],
-            fds: vec![(40, FdKind::SyncFile), (41, FdKind::DmaBuf), (42, FdKind::Eventfd)],
+            files: vec![
+                FileView::default(),
+                FileView {
+                    primary: true,
+                    ..Default::default()
+                },
+            ],
+            fds: vec![
+                (40, FdKind::SyncFile),
+                (41, FdKind::DmaBuf),
+                (42, FdKind::Eventfd),
+            ],
             ..Default::default()
         };
         let (mut on_sync, mut on_dmabuf, mut closes) = (0, 0, 0);
@@ -327,6 +416,9 @@ mod tests {
                 _ => {}
             }
         }
-        assert!(on_sync > 50 && on_dmabuf > 50 && closes > 5, "{on_sync} {on_dmabuf} {closes}");
+        assert!(
+            on_sync > 50 && on_dmabuf > 50 && closes > 5,
+            "{on_sync} {on_dmabuf} {closes}"
+        );
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The descriptors a fuzz run holds: what the calls handed out (dma-bufs from PRIME_HANDLE_TO_FD, syncobj files and
 //! sync_files from SYNCOBJ_HANDLE_TO_FD, sync_files from SYNC_IOC_MERGE and DMA_BUF_IOCTL_EXPORT_SYNC_FILE) and the
 //! eventfds the fuzzer made for SYNCOBJ_EVENTFD, and how a call's new descriptor is told apart from those the kernel
@@ -34,20 +35,31 @@ pub type FdId = (RawFd, FileKey);
 /// Every descriptor open in this process, with its file's identity.
 pub fn open_ids() -> Vec<FdId> {
     let listed: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
         .unwrap_or_default();
     // The listing's own directory descriptor is closed by now: `key_of` leaves it out.
-    listed.into_iter().filter_map(|fd| Some((fd, key_of(fd)?))).collect()
+    listed
+        .into_iter()
+        .filter_map(|fd| Some((fd, key_of(fd)?)))
+        .collect()
 }
 
 /// The descriptors open now that were not open (as the same file) in `before`.
 pub fn new_since(before: &[FdId]) -> Vec<FdId> {
-    open_ids().into_iter().filter(|id| !before.contains(id)).collect()
+    open_ids()
+        .into_iter()
+        .filter(|id| !before.contains(id))
+        .collect()
 }
 
 /// What `/proc/self/fd/N` names.
 fn link(fd: RawFd) -> String {
-    std::fs::read_link(format!("/proc/self/fd/{fd}")).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
+    std::fs::read_link(format!("/proc/self/fd/{fd}"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Whether `fd` is open for reading only (the caller's end of an anonymous file's pipe; the kernel side keeps the
@@ -64,16 +76,23 @@ fn read_only(fd: RawFd) -> bool {
 /// file's pipe has its write end on the kernel side.
 pub fn handed_out(new: &[FdId], dma_buf: bool) -> Option<(RawFd, FdKind)> {
     if dma_buf {
-        let fd = new.iter().map(|x| x.0).filter(|&fd| link(fd).contains("tyr-dmabuf")).max()?;
+        let fd = new
+            .iter()
+            .map(|x| x.0)
+            .filter(|&fd| link(fd).contains("tyr-dmabuf"))
+            .max()?;
         return Some((fd, FdKind::DmaBuf));
     }
-    new.iter().map(|x| x.0).find(|&fd| link(fd).starts_with("pipe:") && read_only(fd)).map(|fd| {
-        let kind = match kernel::anon_file::lookup(fd) {
-            Some(kernel::anon_file::AnonObject::Syncobj(_)) => FdKind::SyncobjFile,
-            _ => FdKind::SyncFile,
-        };
-        (fd, kind)
-    })
+    new.iter()
+        .map(|x| x.0)
+        .find(|&fd| link(fd).starts_with("pipe:") && read_only(fd))
+        .map(|fd| {
+            let kind = match kernel::anon_file::lookup(fd) {
+                Some(kernel::anon_file::AnonObject::Syncobj(_)) => FdKind::SyncobjFile,
+                _ => FdKind::SyncFile,
+            };
+            (fd, kind)
+        })
 }
 
 /// Whether `fd` is the write end of a pipe: the kernel side's half of a sync_file or syncobj file.
@@ -85,7 +104,11 @@ pub fn is_kernel_pipe_end(fd: RawFd) -> bool {
 
 /// Whether `fd` polls readable now.
 pub fn readable(fd: RawFd) -> bool {
-    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
     // SAFETY: one valid pollfd, zero timeout.
     let n = unsafe { libc::poll(&mut p, 1, 0) };
     n == 1 && p.revents & libc::POLLIN != 0
@@ -185,7 +208,10 @@ mod tests {
         close(r2);
         close(w2);
         // Other tests run beside this one: look at these two numbers only.
-        let new: Vec<FdId> = new_since(&before).into_iter().filter(|x| x.0 == r || x.0 == w).collect();
+        let new: Vec<FdId> = new_since(&before)
+            .into_iter()
+            .filter(|x| x.0 == r || x.0 == w)
+            .collect();
         assert_eq!(new.len(), 2, "same numbers, another file: new");
         assert!(is_kernel_pipe_end(w) && !is_kernel_pipe_end(r));
         // Not one of the kernel's anonymous files, but the read end is what a call would have handed out.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The generator: from a seed, structure-aware steps — each ioctl's argument laid out field by field (
 //! `Documentation/uapi.md#struct-layouts`), with values drawn mostly from what the files hold now (their handles, VM
 //! ids, syncobjs, mmap offsets, exported descriptors), else from each field's boundaries, another file's handles, or
@@ -54,7 +55,9 @@ pub struct Gen {
 impl Gen {
     /// The generator for `seed`.
     pub fn new(seed: u64) -> Gen {
-        Gen { rng: Pcg64::seed_from_u64(seed) }
+        Gen {
+            rng: Pcg64::seed_from_u64(seed),
+        }
     }
 
     pub(super) fn chance(&mut self, p: f64) -> bool {
@@ -152,8 +155,18 @@ impl Gen {
                         _ => self.rng.gen(),
                     },
                 };
-                let len = if self.chance(0.8) { K * self.rng.gen_range(1..4) } else { self.rng.gen() };
-                return Step::Mmap { file, offset, len, write: self.chance(0.5), shared: self.chance(0.9) };
+                let len = if self.chance(0.8) {
+                    K * self.rng.gen_range(1..4)
+                } else {
+                    self.rng.gen()
+                };
+                return Step::Mmap {
+                    file,
+                    offset,
+                    len,
+                    write: self.chance(0.5),
+                    shared: self.chance(0.9),
+                };
             }
             _ => {}
         }
@@ -161,7 +174,14 @@ impl Gen {
         let other = &v.files[(file + 1) % nfiles];
         let bos: Vec<u32> = me.bos.iter().map(|b| b.0).collect();
         let obos: Vec<u32> = other.bos.iter().map(|b| b.0).collect();
-        let mut c = Call { file, cmd: 0, arg: self.ptr_kind(), bytes: Vec::new(), bufs: Vec::new(), links: Vec::new() };
+        let mut c = Call {
+            file,
+            cmd: 0,
+            arg: self.ptr_kind(),
+            bytes: Vec::new(),
+            bufs: Vec::new(),
+            links: Vec::new(),
+        };
         let which = self.rng.gen_range(0..116);
         let cmd = match which {
             0..=11 => {
@@ -176,9 +196,17 @@ impl Gen {
                     _ => self.rng.gen_range(1..9 * K),
                 };
                 c.bytes.put64(0, size);
-                let flags = if self.chance(0.9) { self.rng.gen_range(0..3) } else { self.rng.gen() };
+                let flags = if self.chance(0.9) {
+                    self.rng.gen_range(0..3)
+                } else {
+                    self.rng.gen()
+                };
                 c.bytes.put32(8, flags);
-                let excl = if self.chance(0.7) { 0 } else { self.handle(&me.vms, &other.vms) };
+                let excl = if self.chance(0.7) {
+                    0
+                } else {
+                    self.handle(&me.vms, &other.vms)
+                };
                 c.bytes.put32(12, excl);
                 c.bytes.put32(16, self.rng.gen());
                 c.bytes.put32(20, self.pad());
@@ -243,7 +271,14 @@ impl Gen {
                 let mut ops = Vec::new();
                 for i in 0..n.min(4) as usize {
                     ops.put32(i * 24, self.handle(&bos, &obos));
-                    ops.put32(i * 24 + 4, if self.chance(0.9) { self.rng.gen_range(0..2) } else { self.rng.gen() });
+                    ops.put32(
+                        i * 24 + 4,
+                        if self.chance(0.9) {
+                            self.rng.gen_range(0..2)
+                        } else {
+                            self.rng.gen()
+                        },
+                    );
                     ops.put64(i * 24 + 8, self.span());
                     ops.put64(i * 24 + 16, self.span());
                 }
@@ -256,7 +291,11 @@ impl Gen {
                 DRM_IOCTL_PANTHOR_BO_QUERY_INFO
             }
             46..=49 => {
-                let ty = if self.chance(0.9) { self.rng.gen_range(0..5) } else { self.rng.gen() };
+                let ty = if self.chance(0.9) {
+                    self.rng.gen_range(0..5)
+                } else {
+                    self.rng.gen()
+                };
                 c.bytes.put32(0, ty);
                 let size = match self.rng.gen_range(0..6) {
                     0 => 0,
@@ -281,7 +320,11 @@ impl Gen {
                 let mut name = vec![0u8; 32];
                 name[0] = 1;
                 for (off, i) in [(16usize, 24usize), (32, 40), (48, 56)] {
-                    let len = if self.chance(0.8) { self.rng.gen_range(0..32) } else { self.rng.gen() };
+                    let len = if self.chance(0.8) {
+                        self.rng.gen_range(0..32)
+                    } else {
+                        self.rng.gen()
+                    };
                     c.bytes.put64(off, len);
                     if self.chance(0.2) {
                         c.bytes.put64(i, 0);
@@ -297,7 +340,11 @@ impl Gen {
                 DRM_IOCTL_GEM_CLOSE
             }
             62..=63 => {
-                let cap = if self.chance(0.8) { self.rng.gen_range(0..0x20) } else { self.rng.gen() };
+                let cap = if self.chance(0.8) {
+                    self.rng.gen_range(0..0x20)
+                } else {
+                    self.rng.gen()
+                };
                 c.bytes.put64(0, cap);
                 DRM_IOCTL_GET_CAP
             }
@@ -322,7 +369,11 @@ impl Gen {
             }
             71..=75 => {
                 c.bytes.put32(0, self.rng.gen());
-                let flags = if self.chance(0.9) { self.rng.gen_range(0..2) } else { self.rng.gen() };
+                let flags = if self.chance(0.9) {
+                    self.rng.gen_range(0..2)
+                } else {
+                    self.rng.gen()
+                };
                 c.bytes.put32(4, flags);
                 DRM_IOCTL_SYNCOBJ_CREATE
             }
@@ -343,10 +394,18 @@ impl Gen {
                 }
                 // Absolute CLOCK_MONOTONIC: in the past (a poll) or at most 2 ms ahead, never long enough to hang.
                 let now = kernel::time::ktime_get_ns() as u64;
-                let timeout = if self.chance(0.7) { 0 } else { now + self.rng.gen_range(0..2_000_000) };
+                let timeout = if self.chance(0.7) {
+                    0
+                } else {
+                    now + self.rng.gen_range(0..2_000_000)
+                };
                 c.bytes.put64(t_off, timeout);
                 c.bytes.put32(n_off, n);
-                let flags = if self.chance(0.9) { self.rng.gen_range(0..16) } else { self.rng.gen() };
+                let flags = if self.chance(0.9) {
+                    self.rng.gen_range(0..16)
+                } else {
+                    self.rng.gen()
+                };
                 c.bytes.put32(f_off, flags);
                 if timeline {
                     DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT
@@ -372,7 +431,11 @@ impl Gen {
                         let pts = self.points_buf(n);
                         self.link(&mut c, Loc::Arg, 8, pts);
                         c.bytes.put32(16, n);
-                        let flags = if self.chance(0.8) { 0 } else { self.rng.gen_range(0..4) };
+                        let flags = if self.chance(0.8) {
+                            0
+                        } else {
+                            self.rng.gen_range(0..4)
+                        };
                         c.bytes.put32(20, flags);
                         if k == 2 {
                             DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL
@@ -388,14 +451,26 @@ impl Gen {
                 c.bytes.put64(8, self.rng.gen_range(0..4));
                 c.bytes.put64(16, self.rng.gen_range(0..4));
                 // Never WAIT_FOR_SUBMIT (bit 1): on a syncobj with no fence it blocks for 10 s before ETIME.
-                c.bytes.put32(24, if self.chance(0.9) { 0 } else { self.rng.gen::<u32>() & !2 });
+                c.bytes.put32(
+                    24,
+                    if self.chance(0.9) {
+                        0
+                    } else {
+                        self.rng.gen::<u32>() & !2
+                    },
+                );
                 c.bytes.put32(28, self.pad());
                 DRM_IOCTL_SYNCOBJ_TRANSFER
             }
             92..=105 => self.syncobj_fd_call(&mut c, v, me, other),
             106..=109 => {
                 // Mostly on the primary file, where they are allowed.
-                if let Some(p) = v.files.iter().position(|f| f.primary).filter(|_| self.chance(0.8)) {
+                if let Some(p) = v
+                    .files
+                    .iter()
+                    .position(|f| f.primary)
+                    .filter(|_| self.chance(0.8))
+                {
                     c.file = p;
                 }
                 let bos: Vec<u32> = v.files[c.file].bos.iter().map(|b| b.0).collect();
@@ -410,7 +485,9 @@ impl Gen {
                     2 => k ^ (u32::from(self.rng.gen_range(1..=255u8)) << 8),
                     _ => k & !(if self.chance(0.5) { IOC_IN } else { IOC_OUT }),
                 };
-                c.bytes = (0..ioc_size(cmd).max(ioc_size(k))).map(|_| self.rng.gen()).collect();
+                c.bytes = (0..ioc_size(cmd).max(ioc_size(k)))
+                    .map(|_| self.rng.gen())
+                    .collect();
                 cmd
             }
         };
@@ -418,7 +495,10 @@ impl Gen {
         // (`Documentation/uapi.md#drm-core-ioctl-path`).
         c.cmd = match self.rng.gen_range(0..30) {
             0 => (cmd & 0xc000_ffff) | ((self.rng.gen_range(0..ioc_size(cmd).max(1)) as u32) << 16),
-            1 => (cmd & 0xc000_ffff) | (((ioc_size(cmd) + 8 * self.rng.gen_range(1..8)) as u32) << 16),
+            1 => {
+                (cmd & 0xc000_ffff)
+                    | (((ioc_size(cmd) + 8 * self.rng.gen_range(1..8)) as u32) << 16)
+            }
             _ if c.cmd != 0 => c.cmd,
             _ => cmd,
         };
@@ -440,7 +520,15 @@ impl Gen {
 
     /// Writes an obj_array `{stride, count, array}` at `at + offset`, the array holding `elems` (laid out with the
     /// kernel's element size) re-laid at `stride`.
-    fn obj_array(&mut self, c: &mut Call, at: Loc, offset: usize, stride: u32, count: u32, elems: Vec<u8>) -> usize {
+    fn obj_array(
+        &mut self,
+        c: &mut Call,
+        at: Loc,
+        offset: usize,
+        stride: u32,
+        count: u32,
+        elems: Vec<u8>,
+    ) -> usize {
         let target: &mut Vec<u8> = match at {
             Loc::Arg => &mut c.bytes,
             Loc::Buf(i) => &mut c.bufs[i].bytes,
@@ -462,13 +550,27 @@ impl Gen {
     fn points_buf(&mut self, n: u32) -> Vec<u8> {
         let mut b = Vec::new();
         for i in 0..n.min(4) as usize {
-            b.put64(i * 8, if self.chance(0.9) { self.rng.gen_range(0..4) } else { self.rng.gen() });
+            b.put64(
+                i * 8,
+                if self.chance(0.9) {
+                    self.rng.gen_range(0..4)
+                } else {
+                    self.rng.gen()
+                },
+            );
         }
         b
     }
 
     /// VM_BIND: synchronous or asynchronous, 1–3 ops of any type, with sync ops on the file's syncobjs.
-    fn vm_bind(&mut self, c: &mut Call, me: &FileView, other: &FileView, bos: &[u32], obos: &[u32]) {
+    fn vm_bind(
+        &mut self,
+        c: &mut Call,
+        me: &FileView,
+        other: &FileView,
+        bos: &[u32],
+        obos: &[u32],
+    ) {
         c.bytes.put32(0, self.handle(&me.vms, &other.vms));
         let asynchronous = self.chance(0.4);
         let flags = match self.rng.gen_range(0..20) {
@@ -496,14 +598,39 @@ impl Gen {
                 f = self.rng.gen();
             }
             let (bo, size) = match me.bos.get(self.rng.gen_range(0..me.bos.len().max(1))) {
-                Some(&(h, s)) if ty == 0 && f & 8 == 0 => (h, if self.chance(0.7) { s } else { self.span() }),
-                _ => (if ty == 0 && f & 8 == 0 { self.handle(bos, obos) } else { 0 }, self.span()),
+                Some(&(h, s)) if ty == 0 && f & 8 == 0 => {
+                    (h, if self.chance(0.7) { s } else { self.span() })
+                }
+                _ => (
+                    if ty == 0 && f & 8 == 0 {
+                        self.handle(bos, obos)
+                    } else {
+                        0
+                    },
+                    self.span(),
+                ),
             };
-            let bo = if self.chance(0.05) { self.handle(bos, obos) } else { bo };
+            let bo = if self.chance(0.05) {
+                self.handle(bos, obos)
+            } else {
+                bo
+            };
             let off = if self.chance(0.8) { 0 } else { self.span() };
-            let va = if self.chance(0.7) { self.rng.gen_range(0..64) * 64 * K } else { self.span() };
-            let size = if ty == 0x2000_0000 && self.chance(0.8) { 0 } else { size };
-            let va = if ty == 0x2000_0000 && self.chance(0.8) { 0 } else { va };
+            let va = if self.chance(0.7) {
+                self.rng.gen_range(0..64) * 64 * K
+            } else {
+                self.span()
+            };
+            let size = if ty == 0x2000_0000 && self.chance(0.8) {
+                0
+            } else {
+                size
+            };
+            let va = if ty == 0x2000_0000 && self.chance(0.8) {
+                0
+            } else {
+                va
+            };
             let ops = &mut c.bufs[ops_buf].bytes;
             ops.put32(base, f);
             ops.put32(base + 4, bo);
@@ -513,7 +640,11 @@ impl Gen {
             ops.put64(base + 40, 0);
             ops.resize(base + stride.clamp(48, 64) as usize, 0);
             if asynchronous || self.chance(0.05) {
-                let ns = if ty == 0x2000_0000 { self.rng.gen_range(1..3) } else { self.rng.gen_range(0..3) };
+                let ns = if ty == 0x2000_0000 {
+                    self.rng.gen_range(1..3)
+                } else {
+                    self.rng.gen_range(0..3)
+                };
                 let mut syncs = Vec::new();
                 for j in 0..ns as usize {
                     let timeline = self.chance(0.4);
@@ -524,10 +655,21 @@ impl Gen {
                     }
                     syncs.put32(j * 16, sf);
                     syncs.put32(j * 16 + 4, self.handle(&me.syncobjs, &other.syncobjs));
-                    syncs.put64(j * 16 + 8, if timeline { self.rng.gen_range(1..6) } else { 0 });
+                    syncs.put64(
+                        j * 16 + 8,
+                        if timeline {
+                            self.rng.gen_range(1..6)
+                        } else {
+                            0
+                        },
+                    );
                 }
                 let sstride = self.stride(16, 16);
-                let sstride = if sstride == 0 || sstride > 64 { 16 } else { sstride };
+                let sstride = if sstride == 0 || sstride > 64 {
+                    16
+                } else {
+                    sstride
+                };
                 let relaid = relay(&syncs, 16, sstride as usize);
                 self.obj_array(c, Loc::Buf(ops_buf), base + 32, sstride, ns, relaid);
             }
@@ -555,7 +697,11 @@ impl Gen {
                 let n = self.count(3);
                 let mut qs = Vec::new();
                 for i in 0..n.min(3) as usize {
-                    qs.push(if self.chance(0.9) { self.rng.gen_range(0..16) } else { self.rng.gen() });
+                    qs.push(if self.chance(0.9) {
+                        self.rng.gen_range(0..16)
+                    } else {
+                        self.rng.gen()
+                    });
                     qs.extend_from_slice(&[0, 0, if self.chance(0.05) { 1 } else { 0 }]);
                     let ring: u32 = match self.rng.gen_range(0..10) {
                         0 => self.rng.gen(),
@@ -565,16 +711,35 @@ impl Gen {
                     qs.put32(i * 8 + 4, ring);
                 }
                 let stride = self.stride(8, 8);
-                let stride = if stride == 0 || stride > 32 { 8 } else { stride };
+                let stride = if stride == 0 || stride > 32 {
+                    8
+                } else {
+                    stride
+                };
                 let relaid = relay(&qs, 8, stride as usize);
                 self.obj_array(c, Loc::Arg, 0, stride, n, relaid);
                 for off in 16..19 {
-                    c.bytes.put8(off, if self.chance(0.9) { self.rng.gen_range(0..2) } else { self.rng.gen() });
+                    c.bytes.put8(
+                        off,
+                        if self.chance(0.9) {
+                            self.rng.gen_range(0..2)
+                        } else {
+                            self.rng.gen()
+                        },
+                    );
                 }
-                c.bytes.put8(19, if self.chance(0.9) { self.rng.gen_range(0..2) } else { self.rng.gen_range(0..5) });
+                c.bytes.put8(
+                    19,
+                    if self.chance(0.9) {
+                        self.rng.gen_range(0..2)
+                    } else {
+                        self.rng.gen_range(0..5)
+                    },
+                );
                 c.bytes.put32(20, self.pad());
                 for off in [24, 32, 40] {
-                    c.bytes.put64(off, if self.chance(0.9) { 1 } else { self.rng.gen() });
+                    c.bytes
+                        .put64(off, if self.chance(0.9) { 1 } else { self.rng.gen() });
                 }
                 c.bytes.put32(48, self.handle(&me.vms, &other.vms));
                 c.bytes.put32(52, self.rng.gen());
@@ -587,9 +752,23 @@ impl Gen {
                 let mut subs = Vec::new();
                 for i in 0..n.min(2) as usize {
                     let b = i * 40;
-                    subs.put32(b, if self.chance(0.9) { 0 } else { self.rng.gen_range(0..4) });
+                    subs.put32(
+                        b,
+                        if self.chance(0.9) {
+                            0
+                        } else {
+                            self.rng.gen_range(0..4)
+                        },
+                    );
                     let real = self.chance(0.7);
-                    subs.put32(b + 4, if real { 8 * self.rng.gen_range(1..4) } else { self.rng.gen_range(0..3) * 4 });
+                    subs.put32(
+                        b + 4,
+                        if real {
+                            8 * self.rng.gen_range(1..4)
+                        } else {
+                            self.rng.gen_range(0..3) * 4
+                        },
+                    );
                     let addr = match self.rng.gen_range(0..4) {
                         0 => 0,
                         1 => self.rng.gen(),
@@ -607,10 +786,25 @@ impl Gen {
                     let mut syncs = Vec::new();
                     for j in 0..ns as usize {
                         let timeline = self.chance(0.3);
-                        let sf = u32::from(timeline) | if self.chance(0.6) { 0x8000_0000 } else { 0 };
-                        syncs.put32(j * 16, if self.chance(0.03) { self.rng.gen() } else { sf });
+                        let sf =
+                            u32::from(timeline) | if self.chance(0.6) { 0x8000_0000 } else { 0 };
+                        syncs.put32(
+                            j * 16,
+                            if self.chance(0.03) {
+                                self.rng.gen()
+                            } else {
+                                sf
+                            },
+                        );
                         syncs.put32(j * 16 + 4, self.handle(&me.syncobjs, &other.syncobjs));
-                        syncs.put64(j * 16 + 8, if timeline { self.rng.gen_range(1..6) } else { 0 });
+                        syncs.put64(
+                            j * 16 + 8,
+                            if timeline {
+                                self.rng.gen_range(1..6)
+                            } else {
+                                0
+                            },
+                        );
                     }
                     self.obj_array(c, Loc::Buf(subs_buf), i * 40 + 24, 16, ns, syncs);
                 }
@@ -630,7 +824,11 @@ impl Gen {
             }
             15..=17 => {
                 c.bytes.put32(0, self.handle(&me.vms, &other.vms));
-                let initial = if self.chance(0.9) { self.rng.gen_range(0..3) } else { self.rng.gen() };
+                let initial = if self.chance(0.9) {
+                    self.rng.gen_range(0..3)
+                } else {
+                    self.rng.gen()
+                };
                 c.bytes.put32(4, initial);
                 let chunk: u32 = match self.rng.gen_range(0..8) {
                     0 => self.rng.gen(),
@@ -639,14 +837,25 @@ impl Gen {
                     _ => 0x2_0000 << self.rng.gen_range(0..2),
                 };
                 c.bytes.put32(8, chunk);
-                c.bytes.put32(12, if self.chance(0.9) { self.rng.gen_range(0..4) } else { self.rng.gen() });
+                c.bytes.put32(
+                    12,
+                    if self.chance(0.9) {
+                        self.rng.gen_range(0..4)
+                    } else {
+                        self.rng.gen()
+                    },
+                );
                 c.bytes.put32(16, self.rng.gen_range(0..4));
                 c.bytes.put32(20, self.rng.gen());
                 DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE
             }
             _ => {
                 let vm = self.handle(&me.vms, &other.vms);
-                let id = if self.chance(0.8) { self.rng.gen_range(0..4) } else { self.rng.gen::<u32>() & 0xffff };
+                let id = if self.chance(0.8) {
+                    self.rng.gen_range(0..4)
+                } else {
+                    self.rng.gen::<u32>() & 0xffff
+                };
                 c.bytes.put32(0, vm << 16 | id);
                 c.bytes.put32(4, self.pad());
                 DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr fuzz`: a structure-aware ioctl fuzzer for the Tyr render node.
 //!
 //! A seeded [`gen::Gen`] produces [`call::Step`]s from what the files hold; the [`exec::Executor`] runs them on a
@@ -74,7 +75,9 @@ impl Finding {
     /// Whether `other` is the same kind of failure (what minimisation preserves).
     fn same_kind(&self, other: &Finding) -> bool {
         match (self, other) {
-            (Finding::Errno { ioctl: a, errno: x }, Finding::Errno { ioctl: b, errno: y }) => a == b && x == y,
+            (Finding::Errno { ioctl: a, errno: x }, Finding::Errno { ioctl: b, errno: y }) => {
+                a == b && x == y
+            }
             (Finding::Changed { ioctl: a, .. }, Finding::Changed { ioctl: b, .. }) => a == b,
             _ => core::mem::discriminant(self) == core::mem::discriminant(other),
         }
@@ -85,9 +88,13 @@ impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Finding::Panic(m) => write!(f, "panic: {m}"),
-            Finding::Errno { ioctl, errno } => write!(f, "{ioctl} returned {errno}, which upstream does not allow"),
+            Finding::Errno { ioctl, errno } => {
+                write!(f, "{ioctl} returned {errno}, which upstream does not allow")
+            }
             Finding::Checker(m) => write!(f, "consistency checker: {m}"),
-            Finding::Changed { ioctl, diff } => write!(f, "{ioctl} failed but changed state: {diff}"),
+            Finding::Changed { ioctl, diff } => {
+                write!(f, "{ioctl} failed but changed state: {diff}")
+            }
             Finding::Leak(m) => write!(f, "after closing every file: {m}"),
         }
     }
@@ -109,7 +116,11 @@ pub struct Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "seed {}: {}", self.seed, self.finding)?;
-        writeln!(f, "# replay with: tyr fuzz --files {} --replay FILE", self.files)?;
+        writeln!(
+            f,
+            "# replay with: tyr fuzz --files {} --replay FILE",
+            self.files
+        )?;
         write!(f, "{}", script::print(&self.steps))
     }
 }
@@ -142,7 +153,11 @@ impl fmt::Display for Stats {
         for (name, (ok, err)) in &self.per_ioctl {
             writeln!(f, "  {name:<26} {ok:>7} ok {err:>7} failed")?;
         }
-        let errnos: Vec<String> = self.errnos.iter().map(|(e, n)| format!("{e} {n}")).collect();
+        let errnos: Vec<String> = self
+            .errnos
+            .iter()
+            .map(|(e, n)| format!("{e} {n}"))
+            .collect();
         writeln!(f, "  errnos: {}", errnos.join(", "))
     }
 }
@@ -169,7 +184,12 @@ fn step_checked(ex: &mut Executor, step: &Step, stats: &mut Stats) -> Result<(),
         }
         Step::FdIoctl { call, .. } => {
             let family = errno::fd_known(call.cmd).map_or("(unknown fd ioctl)", |k| k.name);
-            Some((errno::fd_name(call.cmd), family, call.cmd, Box::new(errno::fd_allowed) as Allowed))
+            Some((
+                errno::fd_name(call.cmd),
+                family,
+                call.cmd,
+                Box::new(errno::fd_allowed) as Allowed,
+            ))
         }
         _ => None,
     };
@@ -188,7 +208,10 @@ fn step_checked(ex: &mut Executor, step: &Step, stats: &mut Stats) -> Result<(),
                 e.1 += 1;
                 *stats.errnos.entry(format!("{err:?}")).or_default() += 1;
                 if !allowed(cmd, err) {
-                    return Err(Finding::Errno { ioctl: name, errno: format!("{err:?}") });
+                    return Err(Finding::Errno {
+                        ioctl: name,
+                        errno: format!("{err:?}"),
+                    });
                 }
                 if !failure_may_change_state(step, &out) {
                     if let Some(diff) = before.diff(&ex.snapshot()) {
@@ -211,9 +234,12 @@ type Allowed = Box<dyn Fn(u32, kernel::error::Error) -> bool>;
 pub fn replay(steps: &[Step], files: usize) -> Result<Stats, FuzzError> {
     match replay_inner(steps, files)? {
         (stats, None) => Ok(stats),
-        (_, Some((_, finding))) => {
-            Err(FuzzError::Found(Box::new(Failure { seed: 0, finding, steps: steps.to_vec(), files })))
-        }
+        (_, Some((_, finding))) => Err(FuzzError::Found(Box::new(Failure {
+            seed: 0,
+            finding,
+            steps: steps.to_vec(),
+            files,
+        }))),
     }
 }
 
@@ -250,7 +276,11 @@ pub fn minimise(steps: Vec<Step>, files: usize, finding: &Finding, budget: usize
         let mut i = 0;
         let mut progressed = false;
         while i < best.len() && tries < budget {
-            let cand: Vec<Step> = best[..i].iter().chain(best[(i + chunk).min(best.len())..].iter()).cloned().collect();
+            let cand: Vec<Step> = best[..i]
+                .iter()
+                .chain(best[(i + chunk).min(best.len())..].iter())
+                .cloned()
+                .collect();
             if let Some(at) = fails(&cand, &mut tries) {
                 // Everything after the failing step is irrelevant.
                 best = cand.into_iter().take(at + 1).collect();
@@ -322,7 +352,12 @@ pub fn run(opts: Options, progress: &mut dyn FnMut(u64)) -> Result<Stats, FuzzEr
         None => Ok(stats),
         Some(finding) => {
             let steps = minimise(steps, opts.files, &finding, opts.minimise_budget);
-            Err(FuzzError::Found(Box::new(Failure { seed: opts.seed, finding, steps, files: opts.files })))
+            Err(FuzzError::Found(Box::new(Failure {
+                seed: opts.seed,
+                finding,
+                steps,
+                files: opts.files,
+            })))
         }
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Steps as text, one per line, for printing a failing case and replaying it (`tyr fuzz --replay FILE`):
 //!
 //! ```text
@@ -22,7 +23,10 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn kind(k: PtrKind) -> String {
@@ -49,7 +53,10 @@ fn num(s: &str) -> Option<u64> {
     match s.strip_prefix("0x") {
         Some(h) => u64::from_str_radix(h, 16).ok(),
         // Descriptors may be negative (`fd=-1`).
-        None => s.parse::<u64>().ok().or_else(|| s.parse::<i64>().ok().map(|v| v as u64)),
+        None => s
+            .parse::<u64>()
+            .ok()
+            .or_else(|| s.parse::<i64>().ok().map(|v| v as u64)),
     }
 }
 
@@ -72,10 +79,29 @@ fn call_words(c: &Call) -> String {
 /// One step as a line.
 pub fn line(step: &Step) -> String {
     match step {
-        Step::Ioctl(c) => format!("ioctl f={} {} # {}", c.file, call_words(c), errno::name(c.cmd)),
-        Step::FdIoctl { fd, call } => format!("fdioctl fd={fd} {} # {}", call_words(call), errno::fd_name(call.cmd)),
-        Step::Mmap { file, offset, len, write, shared } => {
-            format!("mmap f={file} off={offset:#x} len={len:#x} w={} shared={}", u8::from(*write), u8::from(*shared))
+        Step::Ioctl(c) => format!(
+            "ioctl f={} {} # {}",
+            c.file,
+            call_words(c),
+            errno::name(c.cmd)
+        ),
+        Step::FdIoctl { fd, call } => format!(
+            "fdioctl fd={fd} {} # {}",
+            call_words(call),
+            errno::fd_name(call.cmd)
+        ),
+        Step::Mmap {
+            file,
+            offset,
+            len,
+            write,
+            shared,
+        } => {
+            format!(
+                "mmap f={file} off={offset:#x} len={len:#x} w={} shared={}",
+                u8::from(*write),
+                u8::from(*shared)
+            )
         }
         Step::CloseFd { fd } => format!("closefd fd={fd}"),
         Step::Eventfd => "eventfd".into(),
@@ -97,17 +123,26 @@ pub fn parse(text: &str) -> Result<Vec<Step>, FuzzError> {
         if l.is_empty() {
             continue;
         }
-        let bad = || FuzzError::Script { line: n + 1, text: raw.to_string() };
+        let bad = || FuzzError::Script {
+            line: n + 1,
+            text: raw.to_string(),
+        };
         let mut words = l.split_whitespace();
         let op = words.next().ok_or_else(bad)?;
-        let kv: Vec<(&str, &str)> = words.map(|w| w.split_once('=').ok_or_else(bad)).collect::<Result<_, _>>()?;
+        let kv: Vec<(&str, &str)> = words
+            .map(|w| w.split_once('=').ok_or_else(bad))
+            .collect::<Result<_, _>>()?;
         let get = |k: &str| kv.iter().find(|(x, _)| *x == k).map(|(_, v)| *v);
         let getn = |k: &str| get(k).and_then(num).ok_or_else(bad);
         out.push(match op {
             "closefds" => Step::CloseFds,
             "eventfd" => Step::Eventfd,
-            "closefd" => Step::CloseFd { fd: getn("fd")? as i64 as i32 },
-            "reopen" => Step::Reopen { file: getn("f")? as usize },
+            "closefd" => Step::CloseFd {
+                fd: getn("fd")? as i64 as i32,
+            },
+            "reopen" => Step::Reopen {
+                file: getn("f")? as usize,
+            },
             "mmap" => Step::Mmap {
                 file: getn("f")? as usize,
                 offset: getn("off")?,
@@ -122,7 +157,11 @@ pub fn parse(text: &str) -> Result<Vec<Step>, FuzzError> {
                 };
                 let (arg, bytes) = ptr_bytes(get("arg").ok_or_else(bad)?).ok_or_else(bad)?;
                 let mut c = Call {
-                    file: if op == "ioctl" { getn("f")? as usize } else { 0 },
+                    file: if op == "ioctl" {
+                        getn("f")? as usize
+                    } else {
+                        0
+                    },
                     cmd: getn("cmd")? as u32,
                     arg,
                     bytes,
@@ -140,7 +179,11 @@ pub fn parse(text: &str) -> Result<Vec<Step>, FuzzError> {
                             let (off, buf) = rest.split_once('>').ok_or_else(bad)?;
                             let at = match at {
                                 "arg" => Loc::Arg,
-                                b => Loc::Buf(b.strip_prefix("buf").and_then(|i| i.parse().ok()).ok_or_else(bad)?),
+                                b => Loc::Buf(
+                                    b.strip_prefix("buf")
+                                        .and_then(|i| i.parse().ok())
+                                        .ok_or_else(bad)?,
+                                ),
                             };
                             let offset = off.parse().map_err(|_| bad())?;
                             let buf = buf.parse().map_err(|_| bad())?;
@@ -152,7 +195,10 @@ pub fn parse(text: &str) -> Result<Vec<Step>, FuzzError> {
                 if op == "ioctl" {
                     Step::Ioctl(c)
                 } else {
-                    Step::FdIoctl { fd: getn("fd")? as i64 as i32, call: c }
+                    Step::FdIoctl {
+                        fd: getn("fd")? as i64 as i32,
+                        call: c,
+                    }
                 }
             }
             _ => return Err(bad()),
@@ -172,11 +218,21 @@ mod tests {
             cmd: kernel::sync_file::SYNC_IOC_MERGE,
             arg: PtrKind::ReadOnly,
             bytes: vec![0x66, 0, 0xff],
-            bufs: vec![Buf { ptr: PtrKind::Valid, bytes: vec![1, 2] }],
-            links: vec![Link { at: Loc::Arg, offset: 48, buf: 0 }],
+            bufs: vec![Buf {
+                ptr: PtrKind::Valid,
+                bytes: vec![1, 2],
+            }],
+            links: vec![Link {
+                at: Loc::Arg,
+                offset: 48,
+                buf: 0,
+            }],
         };
         let steps = vec![
-            Step::FdIoctl { fd: -1, call: call.clone() },
+            Step::FdIoctl {
+                fd: -1,
+                call: call.clone(),
+            },
             Step::FdIoctl { fd: 17, call },
             Step::Eventfd,
             Step::CloseFd { fd: -7 },
@@ -184,9 +240,15 @@ mod tests {
             Step::CloseFds,
         ];
         let text = print(&steps);
-        assert!(text.contains("fdioctl fd=-1 cmd=") && text.contains("# SYNC_IOC_MERGE"), "{text}");
+        assert!(
+            text.contains("fdioctl fd=-1 cmd=") && text.contains("# SYNC_IOC_MERGE"),
+            "{text}"
+        );
         assert_eq!(parse(&text).unwrap(), steps);
         assert!(parse("closefd fd=x").is_err());
-        assert!(parse("fdioctl cmd=0x1 arg=valid:").is_err(), "fdioctl needs fd=");
+        assert!(
+            parse("fdioctl cmd=0x1 arg=valid:").is_err(),
+            "fdioctl needs fd="
+        );
     }
 }

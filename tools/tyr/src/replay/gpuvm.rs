@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr replay gpuvm`: a VA space driven through `kernel::drm::gpuvm` as an immediate-mode driver drives it, printed
 //! as the kernel's `drm_gpuvm.c` printed the reference vectors (`Documentation/testing.md#reference-vectors`).
 //!
@@ -13,8 +14,8 @@ use std::time::Instant;
 
 use kernel::drm::gem::GemObject;
 use kernel::drm::gpuvm::{
-    DriverGpuVm, GpuVa, GpuVm, GpuVmCore, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped,
-    RemapPart, VaPrealloc, VmBoRef,
+    DriverGpuVm, GpuVa, GpuVm, GpuVmCore, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped,
+    OpUnmap, OpUnmapped, RemapPart, VaPrealloc, VmBoRef,
 };
 use kernel::drm::Driver;
 use kernel::error::code::ENOMEM;
@@ -63,21 +64,40 @@ pub fn parse(src: &str) -> Result<Vec<Command>, ParseError> {
 fn parse_line(l: &Line<'_>) -> Result<Command, ParseError> {
     Ok(match l.words[0] {
         "init" => match l.words.len() {
-            3 => Command::Init { start: l.num(0)?, range: l.num(1)?, reserve: None },
-            5 => Command::Init { start: l.num(0)?, range: l.num(1)?, reserve: Some((l.num(2)?, l.num(3)?)) },
+            3 => Command::Init {
+                start: l.num(0)?,
+                range: l.num(1)?,
+                reserve: None,
+            },
+            5 => Command::Init {
+                start: l.num(0)?,
+                range: l.num(1)?,
+                reserve: Some((l.num(2)?, l.num(3)?)),
+            },
             n => return Err(l.error(format!("`init` takes 2 or 4 arguments, got {}", n - 1))),
         },
         "map" => {
             l.expect_args(4)?;
             let obj = match l.words[3] {
                 "none" => None,
-                w => Some(w.parse().map_err(|_| l.error(format!("`{w}` is not an object id or `none`")))?),
+                w => Some(
+                    w.parse()
+                        .map_err(|_| l.error(format!("`{w}` is not an object id or `none`")))?,
+                ),
             };
-            Command::Map { addr: l.num(0)?, range: l.num(1)?, obj, offset: l.num(3)? }
+            Command::Map {
+                addr: l.num(0)?,
+                range: l.num(1)?,
+                obj,
+                offset: l.num(3)?,
+            }
         }
         "unmap" => {
             l.expect_args(2)?;
-            Command::Unmap { addr: l.num(0)?, range: l.num(1)? }
+            Command::Unmap {
+                addr: l.num(0)?,
+                range: l.num(1)?,
+            }
         }
         "dump" => {
             l.expect_args(0)?;
@@ -108,13 +128,27 @@ fn obj_name(id: Option<u32>) -> String {
 }
 
 fn va_str(va: &GpuVa<ReplayVm>) -> String {
-    format!("[{:#x},{:#x},{},{:#x}]", va.addr(), va.length(), obj_name(va.vm_bo().map(|b| *b.data())), va.gem_offset())
+    format!(
+        "[{:#x},{:#x},{},{:#x}]",
+        va.addr(),
+        va.length(),
+        obj_name(va.vm_bo().map(|b| *b.data())),
+        va.gem_offset()
+    )
 }
 
 fn part_str(p: Option<RemapPart>, obj: Option<u32>) -> String {
     p.map_or_else(
         || "-".to_string(),
-        |p| format!("[{:#x},{:#x},{},{:#x}]", p.addr, p.range, obj_name(obj), p.gem_offset),
+        |p| {
+            format!(
+                "[{:#x},{:#x},{},{:#x}]",
+                p.addr,
+                p.range,
+                obj_name(obj),
+                p.gem_offset
+            )
+        },
     )
 }
 
@@ -125,10 +159,20 @@ impl DriverGpuVm for ReplayVm {
     type VmBoData = u32;
     type SmContext<'ctx> = StepCtx<'ctx>;
 
-    fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut StepCtx<'_>) -> kernel::Result<OpMapped<'op, Self>> {
+    fn sm_step_map<'op>(
+        &mut self,
+        op: OpMap<'op, Self>,
+        ctx: &mut StepCtx<'_>,
+    ) -> kernel::Result<OpMapped<'op, Self>> {
         if let Some(out) = ctx.out.as_deref_mut() {
             let obj = obj_name(op.vm_bo().map(|b| *b.data()));
-            let _ = writeln!(out, "map [{:#x},{:#x},{obj},{:#x}]", op.addr(), op.length(), op.gem_offset());
+            let _ = writeln!(
+                out,
+                "map [{:#x},{:#x},{obj},{:#x}]",
+                op.addr(),
+                op.length(),
+                op.gem_offset()
+            );
         }
         let va = ctx.pool.take().ok_or(ENOMEM)?;
         Ok(op.insert(va, ()))
@@ -140,7 +184,12 @@ impl DriverGpuVm for ReplayVm {
         ctx: &mut StepCtx<'_>,
     ) -> kernel::Result<OpUnmapped<'op, Self>> {
         if let Some(out) = ctx.out.as_deref_mut() {
-            let _ = writeln!(out, "unmap {} keep={}", va_str(op.va()), u8::from(op.keep()));
+            let _ = writeln!(
+                out,
+                "unmap {} keep={}",
+                va_str(op.va()),
+                u8::from(op.keep())
+            );
         }
         let (done, removed) = op.remove();
         // Recycle the node if the pool has room; otherwise it is freed (freeing is allowed in the signalling path).
@@ -198,7 +247,11 @@ impl Default for Replay {
 impl Replay {
     /// No VM yet.
     pub fn new() -> Self {
-        Replay { core: None, objs: HashMap::new(), pool: None }
+        Replay {
+            core: None,
+            objs: HashMap::new(),
+            pool: None,
+        }
     }
 
     /// The VM, once `init` ran.
@@ -207,25 +260,43 @@ impl Replay {
     }
 
     fn core_mut(&mut self) -> Result<&mut GpuVmCore<ReplayVm>, ReplayError> {
-        self.core.as_mut().ok_or_else(|| ReplayError::Setup("map/unmap before init".into()))
+        self.core
+            .as_mut()
+            .ok_or_else(|| ReplayError::Setup("map/unmap before init".into()))
     }
 
     /// Runs one command, printing its steps into `out` if given. `Ok(Err(e))` is the kernel's answer to the request.
-    pub fn exec(&mut self, cmd: &Command, out: Option<&mut String>) -> Result<kernel::Result, ReplayError> {
+    pub fn exec(
+        &mut self,
+        cmd: &Command,
+        out: Option<&mut String>,
+    ) -> Result<kernel::Result, ReplayError> {
         match *cmd {
-            Command::Init { start, range, reserve } => {
+            Command::Init {
+                start,
+                range,
+                reserve,
+            } => {
                 // Drop the old VM first so its vm_bos go before the new one is built.
                 self.pool = None;
                 self.core = None;
                 let r_obj = Arc::new(GemObject::new(0x1000, None).map_err(setup)?);
-                let end = start.checked_add(range).ok_or_else(|| ReplayError::Setup("init range overflows".into()))?;
+                let end = start
+                    .checked_add(range)
+                    .ok_or_else(|| ReplayError::Setup("init range overflows".into()))?;
                 let reserve = reserve.map_or(0..0, |(off, len)| off..off.saturating_add(len));
-                let core = GpuVm::new("replay", &r_obj, start..end, reserve, ReplayVm).map_err(setup)?;
+                let core =
+                    GpuVm::new("replay", &r_obj, start..end, reserve, ReplayVm).map_err(setup)?;
                 self.pool = Some(VaPrealloc::empty(core.vm()));
                 self.core = Some(core);
                 Ok(Ok(()))
             }
-            Command::Map { addr, range, obj, offset } => {
+            Command::Map {
+                addr,
+                range,
+                obj,
+                offset,
+            } => {
                 let bo = match obj {
                     None => None,
                     Some(id) => Some(self.vm_bo(id)?),
@@ -235,7 +306,13 @@ impl Replay {
                 };
                 pool.top_up(3).map_err(setup)?;
                 let mut ctx = StepCtx { out, pool };
-                let req = OpMapRequest { addr, range, gem_offset: offset, vm_bo: bo.as_ref(), flags: 0 };
+                let req = OpMapRequest {
+                    addr,
+                    range,
+                    gem_offset: offset,
+                    vm_bo: bo.as_ref(),
+                    flags: 0,
+                };
                 let res = core.sm_map(req, &mut ctx);
                 drop(bo);
                 core.deferred_cleanup();
@@ -277,7 +354,11 @@ impl Replay {
             return;
         };
         let kernel = core.kernel_reserved();
-        let _ = writeln!(out, "vas {}", core.num_vas() + usize::from(kernel.is_some()));
+        let _ = writeln!(
+            out,
+            "vas {}",
+            core.num_vas() + usize::from(kernel.is_some())
+        );
         let mut kernel = kernel;
         for va in core.vas() {
             if let Some(k) = kernel.clone().filter(|k| k.start < va.addr()) {
@@ -294,9 +375,22 @@ impl Replay {
 
 fn echo(cmd: &Command) -> String {
     match *cmd {
-        Command::Init { start, range, reserve: None } => format!("> init {start:#x} {range:#x}"),
-        Command::Init { start, range, reserve: Some((o, r)) } => format!("> init {start:#x} {range:#x} {o:#x} {r:#x}"),
-        Command::Map { addr, range, obj, offset } => {
+        Command::Init {
+            start,
+            range,
+            reserve: None,
+        } => format!("> init {start:#x} {range:#x}"),
+        Command::Init {
+            start,
+            range,
+            reserve: Some((o, r)),
+        } => format!("> init {start:#x} {range:#x} {o:#x} {r:#x}"),
+        Command::Map {
+            addr,
+            range,
+            obj,
+            offset,
+        } => {
             format!("> map {addr:#x} {range:#x} {} {offset:#x}", obj_name(obj))
         }
         Command::Unmap { addr, range } => format!("> unmap {addr:#x} {range:#x}"),
@@ -349,7 +443,10 @@ impl Timing {
 /// Runs the script's leading `init`s untimed, then every later command under one clock pair, printing nothing.
 pub fn time(cmds: &[Command]) -> Result<Timing, ReplayError> {
     let mut r = Replay::new();
-    let first = cmds.iter().position(|c| !matches!(c, Command::Init { .. })).unwrap_or(cmds.len());
+    let first = cmds
+        .iter()
+        .position(|c| !matches!(c, Command::Init { .. }))
+        .unwrap_or(cmds.len());
     for c in &cmds[..first] {
         let _ = r.exec(c, None)?;
     }
@@ -364,7 +461,12 @@ pub fn time(cmds: &[Command]) -> Result<Timing, ReplayError> {
         }
     }
     let total_ns = t0.elapsed().as_nanos();
-    Ok(Timing { ops, errors, total_ns, vas: r.core().map_or(0, |c| c.num_vas()) })
+    Ok(Timing {
+        ops,
+        errors,
+        total_ns,
+        vas: r.core().map_or(0, |c| c.num_vas()),
+    })
 }
 
 /// Replays a script file: the transcript, or with `timed` the line `ops=N ns_per_op=X total_ns=T errors=E vas=V`.
@@ -404,12 +506,18 @@ mod tests {
     fn zero_offsets_echo_as_hex_and_null_objects_as_none() {
         let cmds = parse("init 0 0x10000\nmap 0x1000 0x1000 none 0\n").unwrap();
         let out = replay(&cmds, false).unwrap();
-        assert_eq!(out, "> init 0x0 0x10000\n> map 0x1000 0x1000 none 0x0\nmap [0x1000,0x1000,none,0x0]\n");
+        assert_eq!(
+            out,
+            "> init 0x0 0x10000\n> map 0x1000 0x1000 none 0x0\nmap [0x1000,0x1000,none,0x0]\n"
+        );
     }
 
     #[test]
     fn kernel_node_is_listed_in_address_order() {
-        let cmds = parse("init 0 0x10000 0x2000 0x1000\nmap 0x1000 0x1000 1 0\nmap 0x4000 0x1000 1 0\ndump\n").unwrap();
+        let cmds = parse(
+            "init 0 0x10000 0x2000 0x1000\nmap 0x1000 0x1000 1 0\nmap 0x4000 0x1000 1 0\ndump\n",
+        )
+        .unwrap();
         let out = replay(&cmds, false).unwrap();
         assert!(
             out.ends_with("vas 3\n  [0x1000,0x1000,1,0x0]\n  [0x2000,0x1000,kernel]\n  [0x4000,0x1000,1,0x0]\n"),

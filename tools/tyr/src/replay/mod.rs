@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Replays of the reference-vector scripts (`tests/vectors/`, format in `Documentation/testing.md#reference-vectors`).
 //!
 //! Each replayer parses a whole script first (reporting the line of any syntax error), then runs it against the real

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr replay pgtable`: one ARM LPAE stage-1 table (ias 48, oas 40, 4K|2M, non-coherent walk) driven with Panthor's
 //! calling convention, printed as the kernel's `io-pgtable-arm.c` printed the reference vectors.
 
@@ -54,7 +55,11 @@ fn parse_prot(line: &Line<'_>, letters: &str) -> Result<u32, ParseError> {
             'x' => prot::NOEXEC,
             'm' => prot::MMIO,
             'p' => prot::PRIV,
-            _ => return Err(line.error(format!("unknown prot letter `{c}` (expected r, w, c, x, m, p)"))),
+            _ => {
+                return Err(line.error(format!(
+                    "unknown prot letter `{c}` (expected r, w, c, x, m, p)"
+                )))
+            }
         };
         Ok(acc | bit)
     })
@@ -80,7 +85,10 @@ pub fn parse(src: &str) -> Result<Vec<Command>, ParseError> {
                 }
                 "unmap" => {
                     l.expect_args(2)?;
-                    Command::Unmap { iova: l.num(0)?, size: l.num(1)? }
+                    Command::Unmap {
+                        iova: l.num(0)?,
+                        size: l.num(1)?,
+                    }
                 }
                 "walk" => {
                     l.expect_args(1)?;
@@ -99,7 +107,8 @@ pub fn parse(src: &str) -> Result<Vec<Command>, ParseError> {
 /// The table every replay starts from: Panthor's RK3588 configuration, tables in a fresh 4 GiB RAM.
 pub fn new_table() -> Result<ArmLpaeS1, ReplayError> {
     let ram = Ram::new(RamConfig::default()).map_err(|e| ReplayError::Setup(e.to_string()))?;
-    ArmLpaeS1::with_ram(Arc::new(ram), Config::PANTHOR_RK3588).map_err(|e| ReplayError::Setup(e.to_string()))
+    ArmLpaeS1::with_ram(Arc::new(ram), Config::PANTHOR_RK3588)
+        .map_err(|e| ReplayError::Setup(e.to_string()))
 }
 
 /// Runs `cmds` on `pt` and renders the transcript.
@@ -138,7 +147,12 @@ fn run_one(pt: &mut ArmLpaeS1, c: &Command, out: &mut String) -> std::fmt::Resul
                 pt.tables_live()
             )
         }
-        Command::Map { iova, paddr, size, prot } => {
+        Command::Map {
+            iova,
+            paddr,
+            size,
+            prot,
+        } => {
             writeln!(out, "> map {iova:#x} {paddr:#x} {size:#x} prot={prot:#x}")?;
             result_line(out, map_range(pt, iova, paddr, size, prot))
         }
@@ -168,7 +182,9 @@ fn run_one(pt: &mut ArmLpaeS1, c: &Command, out: &mut String) -> std::fmt::Resul
             let mut res = Ok(());
             pt.for_each_leaf(|l| {
                 n += 1;
-                res = res.and_then(|()| writeln!(out, "L{} iova={:#x} pte={:#018x}", l.level, l.iova, l.pte));
+                res = res.and_then(|()| {
+                    writeln!(out, "L{} iova={:#x} pte={:#018x}", l.level, l.iova, l.pte)
+                });
             });
             res?;
             writeln!(out, "leaves {n}")
@@ -205,19 +221,32 @@ impl Timing {
 
 /// Runs only the map/unmap commands of `cmds` under one clock pair.
 pub fn time(pt: &mut ArmLpaeS1, cmds: &[Command]) -> Timing {
-    let ops: Vec<&Command> = cmds.iter().filter(|c| matches!(c, Command::Map { .. } | Command::Unmap { .. })).collect();
+    let ops: Vec<&Command> = cmds
+        .iter()
+        .filter(|c| matches!(c, Command::Map { .. } | Command::Unmap { .. }))
+        .collect();
     let mut errors = 0;
     let t0 = Instant::now();
     for c in &ops {
         let r = match **c {
-            Command::Map { iova, paddr, size, prot } => map_range(pt, iova, paddr, size, prot),
+            Command::Map {
+                iova,
+                paddr,
+                size,
+                prot,
+            } => map_range(pt, iova, paddr, size, prot),
             Command::Unmap { iova, size } => unmap_range(pt, iova, size),
             _ => Ok(()),
         };
         errors += usize::from(r.is_err());
     }
     let total_ns = t0.elapsed().as_nanos();
-    Timing { ops: ops.len(), total_ns, errors, tables_live: pt.tables_live() }
+    Timing {
+        ops: ops.len(),
+        total_ns,
+        errors,
+        tables_live: pt.tables_live(),
+    }
 }
 
 /// `tyr replay pgtable [--time] FILE`: the transcript, or the timing line.
@@ -247,9 +276,20 @@ mod tests {
     #[test]
     fn map_lines_echo_prot_as_a_number() {
         let cmds = parse("map 0x1000 0x80000000 0x3000 rwc\n").unwrap();
-        assert_eq!(cmds, [Command::Map { iova: 0x1000, paddr: 0x8000_0000, size: 0x3000, prot: 7 }]);
+        assert_eq!(
+            cmds,
+            [Command::Map {
+                iova: 0x1000,
+                paddr: 0x8000_0000,
+                size: 0x3000,
+                prot: 7
+            }]
+        );
         let mut pt = new_table().unwrap();
-        assert_eq!(replay(&mut pt, &cmds), "> map 0x1000 0x80000000 0x3000 prot=0x7\nok\n");
+        assert_eq!(
+            replay(&mut pt, &cmds),
+            "> map 0x1000 0x80000000 0x3000 prot=0x7\nok\n"
+        );
     }
 
     #[test]
@@ -266,7 +306,10 @@ mod tests {
     fn walk_of_an_unmapped_iova_stops_at_the_empty_entry() {
         let mut pt = new_table().unwrap();
         let out = replay(&mut pt, &parse("walk 0x1234\n").unwrap());
-        assert_eq!(out, "> walk 0x1234\nwalk iova=0x1234 phys=0x0\n  L0[0] pte=0x0000000000000000 none\n");
+        assert_eq!(
+            out,
+            "> walk 0x1234\nwalk iova=0x1234 phys=0x0\n  L0[0] pte=0x0000000000000000 none\n"
+        );
     }
 
     #[test]
@@ -276,8 +319,10 @@ mod tests {
 
     #[test]
     fn timing_counts_only_map_and_unmap() {
-        let cmds =
-            parse("info\nmap 0x1000 0x1000 0x1000 rw\nwalk 0x1000\nmap 0x1000 0x1000 0x1000 rw\ndump\n").unwrap();
+        let cmds = parse(
+            "info\nmap 0x1000 0x1000 0x1000 rw\nwalk 0x1000\nmap 0x1000 0x1000 0x1000 rw\ndump\n",
+        )
+        .unwrap();
         let mut pt = new_table().unwrap();
         let t = time(&mut pt, &cmds);
         assert_eq!((t.ops, t.errors), (2, 1));

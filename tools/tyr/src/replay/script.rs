@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! What every vector script shares: comment and blank-line rules, numbers, and errors that name the line.
 
 use std::path::PathBuf;
@@ -43,20 +44,28 @@ pub struct Line<'a> {
 impl Line<'_> {
     /// An error about this line.
     pub fn error(&self, msg: impl Into<String>) -> ParseError {
-        ParseError { line: self.no, msg: msg.into() }
+        ParseError {
+            line: self.no,
+            msg: msg.into(),
+        }
     }
 
     /// Checks that the line has exactly `n` arguments after the command word.
     pub fn expect_args(&self, n: usize) -> Result<(), ParseError> {
         if self.words.len() != n + 1 {
-            return Err(self.error(format!("`{}` takes {n} argument(s), got {}", self.words[0], self.words.len() - 1)));
+            return Err(self.error(format!(
+                "`{}` takes {n} argument(s), got {}",
+                self.words[0],
+                self.words.len() - 1
+            )));
         }
         Ok(())
     }
 
     /// Argument `i` (0-based, after the command word) as a number.
     pub fn num(&self, i: usize) -> Result<u64, ParseError> {
-        parse_num(self.words[i + 1]).ok_or_else(|| self.error(format!("`{}` is not a number", self.words[i + 1])))
+        parse_num(self.words[i + 1])
+            .ok_or_else(|| self.error(format!("`{}` is not a number", self.words[i + 1])))
     }
 }
 
@@ -67,7 +76,10 @@ pub fn command_lines(src: &str) -> impl Iterator<Item = Line<'_>> {
         if l.is_empty() || l.starts_with('#') {
             None
         } else {
-            Some(Line { no: i + 1, words: l.split_whitespace().collect() })
+            Some(Line {
+                no: i + 1,
+                words: l.split_whitespace().collect(),
+            })
         }
     })
 }
@@ -82,7 +94,10 @@ pub fn parse_num(tok: &str) -> Option<u64> {
 
 /// Reads a script file.
 pub fn read(path: &std::path::Path) -> Result<String, ReplayError> {
-    std::fs::read_to_string(path).map_err(|source| ReplayError::Io { path: path.to_owned(), source })
+    std::fs::read_to_string(path).map_err(|source| ReplayError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 #[cfg(test)]

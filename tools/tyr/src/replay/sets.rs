@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Whole vector sets: replay every script of a directory and compare with its `.expected` (what `make run` prints).
 
 use std::path::{Path, PathBuf};
@@ -15,10 +16,16 @@ pub struct VectorSet {
 
 /// Every vector set this tool can replay.
 pub const SETS: &[VectorSet] = &[
-    VectorSet { name: "pgtable", replay: |p| super::pgtable::run_file(p, false) },
+    VectorSet {
+        name: "pgtable",
+        replay: |p| super::pgtable::run_file(p, false),
+    },
     // `basic` was printed in list mode, every other gpuvm vector with `--no-list`
     // (`Documentation/testing.md#reference-vectors`).
-    VectorSet { name: "gpuvm", replay: super::gpuvm::run_vector },
+    VectorSet {
+        name: "gpuvm",
+        replay: super::gpuvm::run_vector,
+    },
 ];
 
 /// How one script fared.
@@ -51,7 +58,10 @@ pub struct SetReport {
 impl SetReport {
     /// Scripts whose transcript was byte-identical.
     pub fn identical(&self) -> usize {
-        self.scripts.iter().filter(|(_, o)| matches!(o, Outcome::Identical)).count()
+        self.scripts
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Identical))
+            .count()
     }
 
     /// Whether every script was byte-identical (and there was at least one).
@@ -64,7 +74,10 @@ impl SetReport {
         let names: Vec<String> = self
             .scripts
             .iter()
-            .map(|(p, _)| p.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned()))
+            .map(|(p, _)| {
+                p.file_stem()
+                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+            })
             .collect();
         let mut s = format!(
             "{}: {}/{} vectors byte-identical ({})\n",
@@ -77,7 +90,10 @@ impl SetReport {
             match o {
                 Outcome::Identical => {}
                 Outcome::Differs { line, got, want } => {
-                    s += &format!("  {}: line {line}: got {got:?}, want {want:?}\n", p.display());
+                    s += &format!(
+                        "  {}: line {line}: got {got:?}, want {want:?}\n",
+                        p.display()
+                    );
                 }
                 Outcome::Failed(e) => s += &format!("  {}: {e}\n", p.display()),
             }
@@ -92,14 +108,25 @@ pub fn compare(got: &str, want: &str) -> Outcome {
         return Outcome::Identical;
     }
     let (g, w): (Vec<&str>, Vec<&str>) = (got.split('\n').collect(), want.split('\n').collect());
-    let i = g.iter().zip(&w).position(|(a, b)| a != b).unwrap_or(g.len().min(w.len()));
-    Outcome::Differs { line: i + 1, got: g.get(i).map(|s| s.to_string()), want: w.get(i).map(|s| s.to_string()) }
+    let i = g
+        .iter()
+        .zip(&w)
+        .position(|(a, b)| a != b)
+        .unwrap_or(g.len().min(w.len()));
+    Outcome::Differs {
+        line: i + 1,
+        got: g.get(i).map(|s| s.to_string()),
+        want: w.get(i).map(|s| s.to_string()),
+    }
 }
 
 /// Replays every `*.script` under `root/<set.name>`.
 pub fn run_set(set: &VectorSet, root: &Path) -> Result<SetReport, ReplayError> {
     let dir = root.join(set.name);
-    let entries = std::fs::read_dir(&dir).map_err(|source| ReplayError::Io { path: dir.clone(), source })?;
+    let entries = std::fs::read_dir(&dir).map_err(|source| ReplayError::Io {
+        path: dir.clone(),
+        source,
+    })?;
     let mut scripts: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "script"))
@@ -108,7 +135,10 @@ pub fn run_set(set: &VectorSet, root: &Path) -> Result<SetReport, ReplayError> {
     let scripts = scripts
         .into_iter()
         .map(|p| {
-            let outcome = match (std::fs::read_to_string(p.with_extension("expected")), (set.replay)(&p)) {
+            let outcome = match (
+                std::fs::read_to_string(p.with_extension("expected")),
+                (set.replay)(&p),
+            ) {
                 (Err(e), _) => Outcome::Failed(format!("no expected transcript: {e}")),
                 (_, Err(e)) => Outcome::Failed(e.to_string()),
                 (Ok(want), Ok(got)) => compare(&got, &want),
@@ -116,7 +146,10 @@ pub fn run_set(set: &VectorSet, root: &Path) -> Result<SetReport, ReplayError> {
             (p, outcome)
         })
         .collect();
-    Ok(SetReport { name: set.name, scripts })
+    Ok(SetReport {
+        name: set.name,
+        scripts,
+    })
 }
 
 #[cfg(test)]
@@ -128,13 +161,19 @@ mod tests {
         assert!(matches!(compare("a\nb\n", "a\nb\n"), Outcome::Identical));
         match compare("a\nx\nc\n", "a\nb\nc\n") {
             Outcome::Differs { line, got, want } => {
-                assert_eq!((line, got.as_deref(), want.as_deref()), (2, Some("x"), Some("b")));
+                assert_eq!(
+                    (line, got.as_deref(), want.as_deref()),
+                    (2, Some("x"), Some("b"))
+                );
             }
             o => panic!("{o:?}"),
         }
         match compare("a\n", "a\nb\n") {
             Outcome::Differs { line, got, want } => {
-                assert_eq!((line, got.as_deref(), want.as_deref()), (2, Some(""), Some("b")));
+                assert_eq!(
+                    (line, got.as_deref(), want.as_deref()),
+                    (2, Some(""), Some("b"))
+                );
             }
             o => panic!("{o:?}"),
         }
@@ -154,6 +193,11 @@ mod tests {
         assert_eq!(r.identical(), 0);
         assert!(matches!(r.scripts[0].1, Outcome::Differs { line: 2, .. }));
         assert!(matches!(r.scripts[1].1, Outcome::Failed(_)));
-        assert!(r.summary().starts_with("pgtable: 0/2 vectors byte-identical (a, b)\n"), "{}", r.summary());
+        assert!(
+            r.summary()
+                .starts_with("pgtable: 0/2 vectors byte-identical (a, b)\n"),
+            "{}",
+            r.summary()
+        );
     }
 }

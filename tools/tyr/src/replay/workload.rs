@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Synthetic GPUVM workloads for benchmarks (`tyr gen gpuvm`, `cargo bench -p tyr-cli --bench gpuvm`): the two
 //! shapes the benchmark compares with the kernel's C GPUVM, built from a seed so that every run and every machine sees
 //! the same commands.
@@ -28,16 +29,28 @@ pub fn disjoint(n: usize, seed: u64) -> Vec<Command> {
     slots.shuffle(&mut rng);
     let mut sizes = vec![0u64; n];
     let mut cmds = Vec::with_capacity(2 * n + 2);
-    cmds.push(Command::Init { start: BASE, range: 0x8000_0000_0000, reserve: None });
+    cmds.push(Command::Init {
+        start: BASE,
+        range: 0x8000_0000_0000,
+        reserve: None,
+    });
     for &s in &slots {
         let addr = BASE + s * 0x10000;
         let range = rng.gen_range(1..=15) * PAGE;
         sizes[s as usize] = range;
-        cmds.push(Command::Map { addr, range, obj: Some(rng.gen_range(1..=16)), offset: addr - BASE });
+        cmds.push(Command::Map {
+            addr,
+            range,
+            obj: Some(rng.gen_range(1..=16)),
+            offset: addr - BASE,
+        });
     }
     slots.shuffle(&mut rng);
     for &s in &slots {
-        cmds.push(Command::Unmap { addr: BASE + s * 0x10000, range: sizes[s as usize] });
+        cmds.push(Command::Unmap {
+            addr: BASE + s * 0x10000,
+            range: sizes[s as usize],
+        });
     }
     cmds.push(Command::Dump);
     cmds
@@ -49,14 +62,27 @@ pub fn overlap(n: usize, window: u64, seed: u64) -> Vec<Command> {
     let window = window.max(1);
     let mut rng = Pcg64Mcg::seed_from_u64(seed);
     let mut cmds = Vec::with_capacity(n + 2);
-    cmds.push(Command::Init { start: 0, range: 1 << 48, reserve: None });
+    cmds.push(Command::Init {
+        start: 0,
+        range: 1 << 48,
+        reserve: None,
+    });
     for _ in 0..n {
         let page = rng.gen_range(0..window);
         let pages = SIZES[rng.gen_range(0..SIZES.len())].min(window - page);
         let (addr, range) = (BASE + page * PAGE, pages * PAGE);
         if rng.gen_bool(0.53) {
-            let obj = if rng.gen_bool(0.02) { None } else { Some(rng.gen_range(1..=4)) };
-            cmds.push(Command::Map { addr, range, obj, offset: rng.gen_range(0..64) * PAGE });
+            let obj = if rng.gen_bool(0.02) {
+                None
+            } else {
+                Some(rng.gen_range(1..=4))
+            };
+            cmds.push(Command::Map {
+                addr,
+                range,
+                obj,
+                offset: rng.gen_range(0..64) * PAGE,
+            });
         } else {
             cmds.push(Command::Unmap { addr, range });
         }
@@ -70,14 +96,32 @@ pub fn to_script(cmds: &[Command]) -> String {
     let mut out = String::new();
     for c in cmds {
         let _ = match *c {
-            Command::Init { start, range, reserve: None } => writeln!(out, "init {start:#x} {range:#x}"),
-            Command::Init { start, range, reserve: Some((o, r)) } => {
+            Command::Init {
+                start,
+                range,
+                reserve: None,
+            } => writeln!(out, "init {start:#x} {range:#x}"),
+            Command::Init {
+                start,
+                range,
+                reserve: Some((o, r)),
+            } => {
                 writeln!(out, "init {start:#x} {range:#x} {o:#x} {r:#x}")
             }
-            Command::Map { addr, range, obj: Some(o), offset } => {
+            Command::Map {
+                addr,
+                range,
+                obj: Some(o),
+                offset,
+            } => {
                 writeln!(out, "map {addr:#x} {range:#x} {o} {offset:#x}")
             }
-            Command::Map { addr, range, obj: None, offset } => {
+            Command::Map {
+                addr,
+                range,
+                obj: None,
+                offset,
+            } => {
                 writeln!(out, "map {addr:#x} {range:#x} none {offset:#x}")
             }
             Command::Unmap { addr, range } => writeln!(out, "unmap {addr:#x} {range:#x}"),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! GPU job submission on the modelled RK3588: `cargo bench -p tyr --bench submit`.
 //!
 //! - **latency**: GROUP_SUBMIT of a one-instruction stream (NOP) signalling a syncobj, then SYNCOBJ_WAIT on it — the
@@ -33,7 +34,11 @@ fn ioctl<A: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut A) {
 }
 
 fn arr<E>(v: &[E]) -> drm_panthor_obj_array {
-    drm_panthor_obj_array { stride: size_of::<E>() as u32, count: v.len() as u32, array: v.as_ptr() as u64 }
+    drm_panthor_obj_array {
+        stride: size_of::<E>() as u32,
+        count: v.len() as u32,
+        array: v.as_ptr() as u64,
+    }
 }
 
 const STREAM_VA: u64 = 0x100_0000;
@@ -45,18 +50,49 @@ impl Bench {
         let f = TyrDrmFile::open(&dev, RENDER_CLIENT).unwrap();
         let mut vm = drm_panthor_vm_create::default();
         ioctl(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm);
-        let mut b = drm_panthor_bo_create { size: 4096, ..Default::default() };
+        let mut b = drm_panthor_bo_create {
+            size: 4096,
+            ..Default::default()
+        };
         ioctl(&f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut b);
-        let op = [drm_panthor_vm_bind_op { bo_handle: b.handle, va: STREAM_VA, size: 4096, ..Default::default() }];
-        ioctl(&f, DRM_IOCTL_PANTHOR_VM_BIND, &mut drm_panthor_vm_bind { vm_id: vm.id, flags: 0, ops: arr(&op) });
+        let op = [drm_panthor_vm_bind_op {
+            bo_handle: b.handle,
+            va: STREAM_VA,
+            size: 4096,
+            ..Default::default()
+        }];
+        ioctl(
+            &f,
+            DRM_IOCTL_PANTHOR_VM_BIND,
+            &mut drm_panthor_vm_bind {
+                vm_id: vm.id,
+                flags: 0,
+                ops: arr(&op),
+            },
+        );
         // The BO is zeroed: its first word is a NOP, the one-instruction stream.
-        let _ = f.objects().lookup(b.handle).unwrap().gem().get_pages().unwrap();
-        Bench { f, _dev: dev, vm: vm.id, _soc: soc }
+        let _ = f
+            .objects()
+            .lookup(b.handle)
+            .unwrap()
+            .gem()
+            .get_pages()
+            .unwrap();
+        Bench {
+            f,
+            _dev: dev,
+            vm: vm.id,
+            _soc: soc,
+        }
     }
 
     fn group(&self, queues: usize) -> u32 {
         let qs: Vec<_> = (0..queues)
-            .map(|_| drm_panthor_queue_create { priority: 0, ringbuf_size: 65536, ..Default::default() })
+            .map(|_| drm_panthor_queue_create {
+                priority: 0,
+                ringbuf_size: 65536,
+                ..Default::default()
+            })
             .collect();
         let mut g = drm_panthor_group_create {
             queues: arr(&qs),
@@ -81,7 +117,11 @@ impl Bench {
     }
 
     fn submit(&self, group: u32, queue: u32, out: u32) {
-        let sync = [drm_panthor_sync_op { flags: 1 << 31, handle: out, timeline_value: 0 }];
+        let sync = [drm_panthor_sync_op {
+            flags: 1 << 31,
+            handle: out,
+            timeline_value: 0,
+        }];
         let subs = [drm_panthor_queue_submit {
             queue_index: queue,
             stream_size: 8,
@@ -89,14 +129,34 @@ impl Bench {
             syncs: arr(&sync),
             ..Default::default()
         }];
-        let mut s = drm_panthor_group_submit { group_handle: group, pad: 0, queue_submits: arr(&subs) };
+        let mut s = drm_panthor_group_submit {
+            group_handle: group,
+            pad: 0,
+            queue_submits: arr(&subs),
+        };
         ioctl(&self.f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut s);
     }
 
     fn sync_only_bind(&self, out: u32) {
-        let sync = [drm_panthor_sync_op { flags: 1 << 31, handle: out, timeline_value: 0 }];
-        let op = [drm_panthor_vm_bind_op { flags: 0x2000_0000, syncs: arr(&sync), ..Default::default() }];
-        ioctl(&self.f, DRM_IOCTL_PANTHOR_VM_BIND, &mut drm_panthor_vm_bind { vm_id: self.vm, flags: 1, ops: arr(&op) });
+        let sync = [drm_panthor_sync_op {
+            flags: 1 << 31,
+            handle: out,
+            timeline_value: 0,
+        }];
+        let op = [drm_panthor_vm_bind_op {
+            flags: 0x2000_0000,
+            syncs: arr(&sync),
+            ..Default::default()
+        }];
+        ioctl(
+            &self.f,
+            DRM_IOCTL_PANTHOR_VM_BIND,
+            &mut drm_panthor_vm_bind {
+                vm_id: self.vm,
+                flags: 1,
+                ops: arr(&op),
+            },
+        );
     }
 
     fn wait(&self, h: u32) {
@@ -139,8 +199,17 @@ fn main() {
         b.sync_only_bind(out);
         b.wait(out);
     });
-    println!("{:<40} {:>12} {:>12} {:>8}", "submit -> signalled syncobj", "GPU job", "bind job", "ratio");
-    println!("{:<40} {:>10.1}us {:>10.1}us {:>7.2}x", "latency (median)", gpu, peer, gpu / peer);
+    println!(
+        "{:<40} {:>12} {:>12} {:>8}",
+        "submit -> signalled syncobj", "GPU job", "bind job", "ratio"
+    );
+    println!(
+        "{:<40} {:>10.1}us {:>10.1}us {:>7.2}x",
+        "latency (median)",
+        gpu,
+        peer,
+        gpu / peer
+    );
 
     let rate = |submit: &dyn Fn(usize)| {
         let t0 = Instant::now();
@@ -172,7 +241,13 @@ fn main() {
         outs.iter().for_each(|&o| b.wait(o));
         jobs as f64 / t0.elapsed().as_secs_f64()
     };
-    println!("{:<40} {:>10.0}/s {:>10.0}/s {:>7.2}x", "throughput, 1 queue", one, peer_rate, one / peer_rate);
+    println!(
+        "{:<40} {:>10.0}/s {:>10.0}/s {:>7.2}x",
+        "throughput, 1 queue",
+        one,
+        peer_rate,
+        one / peer_rate
+    );
     println!(
         "{:<40} {:>10.0}/s {:>10.0}/s {:>7.2}x",
         "throughput, 4 queues of 1 group",

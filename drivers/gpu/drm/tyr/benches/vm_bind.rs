@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! VM_BIND through the driver's path against bare GPUVM + io-pgtable (target: tyr ≤ 3× bare):
 //! `cargo bench -p tyr --bench vm_bind`.
 //!
@@ -17,17 +18,20 @@ use std::time::Instant;
 use hw_mem::{Ram, RamConfig};
 use kernel::drm::gem::IntoGemObject;
 use kernel::drm::gpuvm::{
-    DriverGpuVm, GpuVm, GpuVmCore, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap, OpUnmapped, VaPrealloc,
-    VmBoRef,
+    DriverGpuVm, GpuVm, GpuVmCore, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap,
+    OpUnmapped, VaPrealloc, VmBoRef,
 };
 use kernel::io_pgtable::{prot, ArmLpaeS1, Config, NoFlush, RamPtAlloc};
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::gem::{TyrDriver, TyrObject};
-use tyr::uapi::ioctl::{DRM_IOCTL_PANTHOR_BO_CREATE, DRM_IOCTL_PANTHOR_VM_BIND, DRM_IOCTL_PANTHOR_VM_CREATE};
+use tyr::uapi::ioctl::{
+    DRM_IOCTL_PANTHOR_BO_CREATE, DRM_IOCTL_PANTHOR_VM_BIND, DRM_IOCTL_PANTHOR_VM_CREATE,
+};
 use tyr::uapi::{
-    drm_panthor_bo_create, drm_panthor_obj_array, drm_panthor_vm_bind, drm_panthor_vm_bind_op, drm_panthor_vm_create,
+    drm_panthor_bo_create, drm_panthor_obj_array, drm_panthor_vm_bind, drm_panthor_vm_bind_op,
+    drm_panthor_vm_create,
 };
 use tyr::vm::bind::op_type;
 use tyr::vm::pgtable::{map_sg, unmap_range};
@@ -50,7 +54,11 @@ impl DriverGpuVm for Bare {
     type VmBoData = ();
     type SmContext<'c> = BareCtx<'c>;
 
-    fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut BareCtx<'_>) -> kernel::Result<OpMapped<'op, Self>> {
+    fn sm_step_map<'op>(
+        &mut self,
+        op: OpMap<'op, Self>,
+        ctx: &mut BareCtx<'_>,
+    ) -> kernel::Result<OpMapped<'op, Self>> {
         map_sg(&mut self.pt, op.addr(), ctx.chunks.iter().copied(), PROT)?;
         let va = ctx.vas.take().ok_or(kernel::code::ENOMEM)?;
         Ok(op.insert(va, ()))
@@ -99,7 +107,8 @@ fn coalesce(frames: &[u64]) -> Vec<(u64, u64)> {
 fn bare_ns(ram: &Arc<Ram>, size: u64, iters: u32) -> f64 {
     let pt = ArmLpaeS1::new(ram.clone(), Config::PANTHOR_RK3588, RamPtAlloc, NoFlush).unwrap();
     let r_obj = TyrObject::resv_holder().unwrap();
-    let mut core: GpuVmCore<Bare> = GpuVm::new("bare", &r_obj, 0..1 << 48, 0..0, Bare { pt }).unwrap();
+    let mut core: GpuVmCore<Bare> =
+        GpuVm::new("bare", &r_obj, 0..1 << 48, 0..0, Bare { pt }).unwrap();
     let bo = TyrObject::new(ram, size, 0, None).unwrap();
     let chunks = coalesce(&bo.gem().get_pages().unwrap());
     let vm_bo: VmBoRef<Bare> = {
@@ -111,11 +120,23 @@ fn bare_ns(ram: &Arc<Ram>, size: u64, iters: u32) -> f64 {
     let t0 = Instant::now();
     for _ in 0..iters {
         vas.top_up(3).unwrap();
-        let mut ctx = BareCtx { vas: &mut vas, chunks: &chunks };
-        let req = OpMapRequest { addr: va, range: size, gem_offset: 0, vm_bo: Some(&vm_bo), flags: 0 };
+        let mut ctx = BareCtx {
+            vas: &mut vas,
+            chunks: &chunks,
+        };
+        let req = OpMapRequest {
+            addr: va,
+            range: size,
+            gem_offset: 0,
+            vm_bo: Some(&vm_bo),
+            flags: 0,
+        };
         core.sm_map(req, &mut ctx).unwrap();
         vas.top_up(3).unwrap();
-        let mut ctx = BareCtx { vas: &mut vas, chunks: &[] };
+        let mut ctx = BareCtx {
+            vas: &mut vas,
+            chunks: &[],
+        };
         core.sm_unmap(va, size, &mut ctx).unwrap();
     }
     let ns = t0.elapsed().as_nanos() as f64 / f64::from(iters);
@@ -128,15 +149,32 @@ fn tyr_ns(dev: &Arc<TyrDrmDevice>, size: u64, iters: u32) -> f64 {
     let call = |cmd: u32, arg: usize| file.ioctl(cmd, UserPtr(arg)).unwrap();
     let mut c = drm_panthor_vm_create::default();
     call(DRM_IOCTL_PANTHOR_VM_CREATE, &mut c as *mut _ as usize);
-    let mut b = drm_panthor_bo_create { size, ..Default::default() };
+    let mut b = drm_panthor_bo_create {
+        size,
+        ..Default::default()
+    };
     call(DRM_IOCTL_PANTHOR_BO_CREATE, &mut b as *mut _ as usize);
     let va = 0x4000_0000;
-    let map = [drm_panthor_vm_bind_op { bo_handle: b.handle, va, size, ..Default::default() }];
-    let unmap = [drm_panthor_vm_bind_op { flags: op_type::UNMAP, va, size, ..Default::default() }];
+    let map = [drm_panthor_vm_bind_op {
+        bo_handle: b.handle,
+        va,
+        size,
+        ..Default::default()
+    }];
+    let unmap = [drm_panthor_vm_bind_op {
+        flags: op_type::UNMAP,
+        va,
+        size,
+        ..Default::default()
+    }];
     let args = |ops: &[drm_panthor_vm_bind_op; 1]| drm_panthor_vm_bind {
         vm_id: c.id,
         flags: 0,
-        ops: drm_panthor_obj_array { stride: 48, count: 1, array: ops.as_ptr() as u64 },
+        ops: drm_panthor_obj_array {
+            stride: 48,
+            count: 1,
+            array: ops.as_ptr() as u64,
+        },
     };
     let (mut m, mut u) = (args(&map), args(&unmap));
     let t0 = Instant::now();
@@ -154,13 +192,27 @@ fn main() {
     let soc = Rk3588::new().unwrap();
     let dev = probe(soc.gpu()).unwrap();
     record_reset();
-    println!("{:<22} {:>12} {:>12} {:>8}", "VM_BIND map+unmap", "tyr ns", "bare ns", "ratio");
-    for (name, size, iters) in [("4 KiB BO", 0x1000u64, 20_000u32), ("2 MiB BO", 0x20_0000, 5_000)] {
+    println!(
+        "{:<22} {:>12} {:>12} {:>8}",
+        "VM_BIND map+unmap", "tyr ns", "bare ns", "ratio"
+    );
+    for (name, size, iters) in [
+        ("4 KiB BO", 0x1000u64, 20_000u32),
+        ("2 MiB BO", 0x20_0000, 5_000),
+    ] {
         let iters = if quick { iters / 100 } else { iters };
         let best = |f: &dyn Fn() -> f64| (0..5).map(|_| f()).fold(f64::INFINITY, f64::min);
         let ours = best(&|| tyr_ns(&dev, size, iters));
         let bare = best(&|| bare_ns(&ram, size, iters));
-        record(name, "VM_BIND map+unmap", "iteration", None, ours, bare, "bare GPUVM + io-pgtable");
+        record(
+            name,
+            "VM_BIND map+unmap",
+            "iteration",
+            None,
+            ours,
+            bare,
+            "bare GPUVM + io-pgtable",
+        );
         println!("{name:<22} {ours:>12.0} {bare:>12.0} {:>7.2}x", ours / bare);
     }
     println!("ratio = tyr / bare (same run); the target is <= 3x");
@@ -168,11 +220,27 @@ fn main() {
 
 /// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/vm_bind.jsonl` (nothing when the variable is unset):
 /// `x` is the row's position on a plot's x axis (live VAs), `ours`/`peer` the figures of this run.
-fn record(workload: &str, op: &str, unit: &str, x: Option<f64>, ours: f64, peer: f64, peer_name: &str) {
+fn record(
+    workload: &str,
+    op: &str,
+    unit: &str,
+    x: Option<f64>,
+    ours: f64,
+    peer: f64,
+    peer_name: &str,
+) {
     use std::io::Write as _;
-    let Some(dir) = std::env::var_os("TYR_BENCH_OUT") else { return };
+    let Some(dir) = std::env::var_os("TYR_BENCH_OUT") else {
+        return;
+    };
     let _ = std::fs::create_dir_all(&dir);
-    let num = |v: f64| if v.is_finite() { format!("{v}") } else { "null".to_string() };
+    let num = |v: f64| {
+        if v.is_finite() {
+            format!("{v}")
+        } else {
+            "null".to_string()
+        }
+    };
     let line = format!(
         "{{\"bench\":\"vm_bind\",\"workload\":{workload:?},\"op\":{op:?},\"unit\":{unit:?},\"x\":{},\"ours\":{},\"peer\":{},\"peer_name\":{peer_name:?}}}\n",
         x.map_or("null".to_string(), num),
@@ -180,7 +248,11 @@ fn record(workload: &str, op: &str, unit: &str, x: Option<f64>, ours: f64, peer:
         num(peer)
     );
     let path = std::path::Path::new(&dir).join("vm_bind.jsonl");
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
         let _ = f.write_all(line.as_bytes());
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The device half of the consistency checker: every VM of every file checked by [`crate::vm::check`], then every
 //! frame the files' objects own accounted for — each owned by exactly one BO, page table (live or spare) or VM dummy
 //! page, and allocated in RAM — and, at quiescence, RAM's free list plus those owners plus what the device itself
@@ -88,10 +89,20 @@ impl fmt::Display for CheckError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Vm { file, vm, err } => write!(f, "file {file} VM {vm}: {err}"),
-            Self::SharedFrame { pa, first, second } => write!(f, "frame {pa:#x} owned by {first:?} and {second:?}"),
-            Self::FreeFrame { pa, owner } => write!(f, "frame {pa:#x} owned by {owner:?} is free in RAM"),
-            Self::Accounting { allocated, accounted } => {
-                write!(f, "{allocated} frames allocated in RAM but {accounted} accounted for")
+            Self::SharedFrame { pa, first, second } => {
+                write!(f, "frame {pa:#x} owned by {first:?} and {second:?}")
+            }
+            Self::FreeFrame { pa, owner } => {
+                write!(f, "frame {pa:#x} owned by {owner:?} is free in RAM")
+            }
+            Self::Accounting {
+                allocated,
+                accounted,
+            } => {
+                write!(
+                    f,
+                    "{allocated} frames allocated in RAM but {accounted} accounted for"
+                )
             }
         }
     }
@@ -114,7 +125,9 @@ pub struct Verdict {
 
 /// The VMs of `f`, by id.
 pub fn vms_of(f: &TyrDrmFile) -> Vec<Arc<Vm>> {
-    (1..=MAX_VMS_PER_FILE as u32).filter_map(|id| f.data().vms().get(id).ok()).collect()
+    (1..=MAX_VMS_PER_FILE as u32)
+        .filter_map(|id| f.data().vms().get(id).ok())
+        .collect()
 }
 
 /// Checks every VM of every file in `files` and the ownership of every frame their objects hold. Objects are
@@ -124,11 +137,19 @@ pub fn check_files(files: &[&TyrDrmFile]) -> Result<Verdict, CheckError> {
     check_files_owned(files).map(|(v, _)| v)
 }
 
-fn check_files_owned(files: &[&TyrDrmFile]) -> Result<(Verdict, HashMap<PhysAddr, Owner>), CheckError> {
+fn check_files_owned(
+    files: &[&TyrDrmFile],
+) -> Result<(Verdict, HashMap<PhysAddr, Owner>), CheckError> {
     let mut verdict = Verdict::default();
     let mut owned: HashMap<PhysAddr, Owner> = HashMap::new();
-    let claim = |owned: &mut HashMap<PhysAddr, Owner>, pa: PhysAddr, owner: Owner| match owned.insert(pa, owner) {
-        Some(first) => Err(CheckError::SharedFrame { pa, first, second: owner }),
+    let claim = |owned: &mut HashMap<PhysAddr, Owner>, pa: PhysAddr, owner: Owner| match owned
+        .insert(pa, owner)
+    {
+        Some(first) => Err(CheckError::SharedFrame {
+            pa,
+            first,
+            second: owner,
+        }),
         None => Ok(()),
     };
     let mut bos: BTreeMap<u64, Arc<crate::gem::TyrObject>> = BTreeMap::new();
@@ -138,7 +159,11 @@ fn check_files_owned(files: &[&TyrDrmFile]) -> Result<(Verdict, HashMap<PhysAddr
         }
         for vm in vms_of(f) {
             let id = vm.id();
-            let frames = check_vm_frames(&vm).map_err(|err| CheckError::Vm { file: i, vm: id, err })?;
+            let frames = check_vm_frames(&vm).map_err(|err| CheckError::Vm {
+                file: i,
+                vm: id,
+                err,
+            })?;
             verdict.vms += 1;
             verdict.vas += frames.vas.len();
             for va in frames.vas {
@@ -164,7 +189,11 @@ fn check_files_owned(files: &[&TyrDrmFile]) -> Result<(Verdict, HashMap<PhysAddr
         for pa in pages {
             // A frame listed twice by one BO is as wrong as one shared by two.
             if let Some(first) = owned.insert(pa, Owner::Bo(*id)) {
-                return Err(CheckError::SharedFrame { pa, first, second: Owner::Bo(*id) });
+                return Err(CheckError::SharedFrame {
+                    pa,
+                    first,
+                    second: Owner::Bo(*id),
+                });
             }
         }
     }
@@ -189,7 +218,9 @@ impl Baseline {
     /// Captures the baseline of `dev`, which must have no file open and no object alive outside it.
     pub fn capture(dev: &TyrDrmDevice) -> Baseline {
         let s = dev.data().ram().stats();
-        Baseline { device_frames: s.usable_frames - s.free_frames - mcu_pt_frames(dev) }
+        Baseline {
+            device_frames: s.usable_frames - s.free_frames - mcu_pt_frames(dev),
+        }
     }
 
     /// Frames the device itself holds.
@@ -200,7 +231,12 @@ impl Baseline {
     /// [`check_files`], then exact accounting: allocated frames = the device's + the owned ones. Only meaningful at
     /// quiescence (no bind job pending, no object kept alive by a dma-buf), so it waits up to `timeout` for asynchronous
     /// work to settle — bind workers drop what cancelled jobs held — before reporting a mismatch.
-    pub fn check(&self, files: &[&TyrDrmFile], dev: &TyrDrmDevice, timeout: Duration) -> Result<Verdict, CheckError> {
+    pub fn check(
+        &self,
+        files: &[&TyrDrmFile],
+        dev: &TyrDrmDevice,
+        timeout: Duration,
+    ) -> Result<Verdict, CheckError> {
         let deadline = Instant::now() + timeout;
         loop {
             // Dma-bufs whose last descriptor is gone release their objects when reaped.
@@ -215,7 +251,10 @@ impl Baseline {
                 return Ok(verdict);
             }
             if Instant::now() >= deadline {
-                return Err(CheckError::Accounting { allocated, accounted });
+                return Err(CheckError::Accounting {
+                    allocated,
+                    accounted,
+                });
             }
             std::thread::yield_now();
         }
@@ -275,7 +314,15 @@ impl FileSnapshot {
             .syncobjs()
             .handles()
             .into_iter()
-            .map(|(h, s)| (h, (Arc::as_ptr(&s) as usize, s.fence().map(|x| (x.context(), x.seqno())))))
+            .map(|(h, s)| {
+                (
+                    h,
+                    (
+                        Arc::as_ptr(&s) as usize,
+                        s.fence().map(|x| (x.context(), x.seqno())),
+                    ),
+                )
+            })
             .collect();
         let vms = vms_of(f)
             .into_iter()
@@ -284,12 +331,32 @@ impl FileSnapshot {
                 let vas = vm
                     .vas()
                     .into_iter()
-                    .map(|v| (v.addr, v.size, v.bo.map(|b| b.gem().id()), v.offset, v.flags))
+                    .map(|v| {
+                        (
+                            v.addr,
+                            v.size,
+                            v.bo.map(|b| b.gem().id()),
+                            v.offset,
+                            v.flags,
+                        )
+                    })
                     .collect();
-                (vm.id(), VmSnapshot { unusable: vm.is_unusable(), pending, vas })
+                (
+                    vm.id(),
+                    VmSnapshot {
+                        unusable: vm.is_unusable(),
+                        pending,
+                        vas,
+                    },
+                )
             })
             .collect();
-        FileSnapshot { handles, syncobjs, vms, user_mmio_offset: f.data().user_mmio_offset() }
+        FileSnapshot {
+            handles,
+            syncobjs,
+            vms,
+            user_mmio_offset: f.data().user_mmio_offset(),
+        }
     }
 
     /// The first difference from `later` that a call cannot explain by asynchronous work already queued (a VM with
@@ -297,10 +364,16 @@ impl FileSnapshot {
     /// none of it (it does not make a VM unusable).
     pub fn diff(&self, later: &FileSnapshot) -> Option<String> {
         if self.handles != later.handles {
-            return Some(format!("GEM handles changed: {:?} -> {:?}", self.handles, later.handles));
+            return Some(format!(
+                "GEM handles changed: {:?} -> {:?}",
+                self.handles, later.handles
+            ));
         }
         if self.syncobjs != later.syncobjs {
-            return Some(format!("syncobjs changed: {:?} -> {:?}", self.syncobjs, later.syncobjs));
+            return Some(format!(
+                "syncobjs changed: {:?} -> {:?}",
+                self.syncobjs, later.syncobjs
+            ));
         }
         if self.user_mmio_offset != later.user_mmio_offset {
             return Some("the user MMIO offset changed".into());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Probe: bringing the GPU up the way Panthor does (`Documentation/hardware.md#driver-sequences`), through `kernel::io`
 //! and `kernel::irq` only.
 //!
@@ -80,8 +81,11 @@ impl TyrDevice {
     pub fn probe(pdev: &platform::Device) -> Result<Self> {
         pdev.match_ids(&OF_MATCH)?;
         let iomem = pdev.ioremap_resource(0)?;
-        let (job_line, mmu_line, gpu_line) =
-            (pdev.irq_by_name("job")?, pdev.irq_by_name("mmu")?, pdev.irq_by_name("gpu")?);
+        let (job_line, mmu_line, gpu_line) = (
+            pdev.irq_by_name("job")?,
+            pdev.irq_by_name("mmu")?,
+            pdev.irq_by_name("gpu")?,
+        );
         let gpu_info = read_gpu_info(&iomem)?;
         if gpu_info.gpu_id == 0 {
             // Panthor gives up on a GPU that reads as all zeroes (powered off, or not there).
@@ -184,8 +188,18 @@ fn soft_reset(io: &IoMem, gpu_irq: &dyn IrqLine) -> Result {
 /// `panthor_gpu_block_power_on` for the L2 (mask = L2_PRESENT): wait for no transition, request power, wait for
 /// READY.
 fn l2_power_on(io: &IoMem, mask: u32) -> Result {
-    io.poll32(gpu::L2_PWRTRANS, |v| v & mask == 0, POWER_POLL, POWER_TIMEOUT)?;
+    io.poll32(
+        gpu::L2_PWRTRANS,
+        |v| v & mask == 0,
+        POWER_POLL,
+        POWER_TIMEOUT,
+    )?;
     io.write32(gpu::L2_PWRON, mask)?;
-    io.poll32(gpu::L2_READY, |v| v & mask == mask, POWER_POLL, POWER_TIMEOUT)?;
+    io.poll32(
+        gpu::L2_READY,
+        |v| v & mask == mask,
+        POWER_POLL,
+        POWER_TIMEOUT,
+    )?;
     Ok(())
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Tyr as a DRM device: the probed GPU behind a `kernel::drm::device::Device`, opened as files whose ioctls reach
 //! [`crate::ioctl`] (`panthor_drm_driver` in `panthor_drv.c`).
 
@@ -18,8 +19,8 @@ use crate::gem::{TyrDriver, TyrObject};
 use crate::mmu::Mmu;
 use crate::sched::Scheduler;
 use crate::uapi::{
-    drm_panthor_csif_info, drm_panthor_gpu_info, DRIVER_DESC, DRIVER_MAJOR, DRIVER_MINOR, DRIVER_NAME,
-    DRIVER_PATCHLEVEL,
+    drm_panthor_csif_info, drm_panthor_gpu_info, DRIVER_DESC, DRIVER_MAJOR, DRIVER_MINOR,
+    DRIVER_NAME, DRIVER_PATCHLEVEL,
 };
 use crate::vm::VmMmu;
 
@@ -82,7 +83,12 @@ pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
     let va_bits = hw.gpu_info().mmu_features & 0xff;
     let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram())?;
     let offsets = hw.offsets().clone();
-    let data = TyrData { sched, csif_info: hw.csif_info(), hw, va_bits };
+    let data = TyrData {
+        sched,
+        csif_info: hw.csif_info(),
+        hw,
+        va_bits,
+    };
     let dev = Device::with_offsets(data, offsets)?;
     // `drm_dev_init` names the device after its parent: the platform device (`fb000000.gpu`).
     dev.set_unique(pdev.name());
@@ -114,9 +120,13 @@ impl DeviceDriver for TyrDriver {
     fn open(dev: &Arc<Device<Self>>) -> Result<TyrFile> {
         let d = dev.data();
         let mmu = d.mmu().clone();
-        Ok(TyrFile::new(d.ram().clone(), d.va_bits, Arc::new(move || mmu.client() as Arc<dyn VmMmu>))
-            .with_scheduler(d.sched.clone())
-            .with_offsets(dev.offsets().clone()))
+        Ok(TyrFile::new(
+            d.ram().clone(),
+            d.va_bits,
+            Arc::new(move || mmu.client() as Arc<dyn VmMmu>),
+        )
+        .with_scheduler(d.sched.clone())
+        .with_offsets(dev.offsets().clone()))
     }
 
     /// Panthor refuses to export a BO that is private to a VM (it shares the VM's resv).

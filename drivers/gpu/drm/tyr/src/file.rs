@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A Tyr file (`struct panthor_file`): its GEM handles and its VMs, and the handlers of the Panthor ioctls that
 //! only need those (`BO_CREATE`, `VM_CREATE`, `VM_DESTROY`, `VM_BIND` synchronous, `VM_GET_STATE`), each checking
 //! its arguments in Panthor's order (`Documentation/uapi.md#per-ioctl-checks`).
@@ -15,8 +16,8 @@ use crate::gem::{Offsets, TyrObject};
 use crate::sched::group::GroupPool;
 use crate::sched::Scheduler;
 use crate::uapi::{
-    drm_panthor_bo_create, drm_panthor_vm_bind, drm_panthor_vm_bind_op, drm_panthor_vm_create, drm_panthor_vm_destroy,
-    drm_panthor_vm_get_state,
+    drm_panthor_bo_create, drm_panthor_vm_bind, drm_panthor_vm_bind_op, drm_panthor_vm_create,
+    drm_panthor_vm_destroy, drm_panthor_vm_get_state,
 };
 use crate::uobj::get_uobj_array;
 use crate::vm::bind::{bind_sync, MmuFactory, VmPool};
@@ -107,9 +108,16 @@ impl TyrFile {
     }
 
     /// `BO_CREATE`.
-    pub fn bo_create(&self, objects: &HandleTable<TyrObject>, args: &mut drm_panthor_bo_create) -> Result {
+    pub fn bo_create(
+        &self,
+        objects: &HandleTable<TyrObject>,
+        args: &mut drm_panthor_bo_create,
+    ) -> Result {
         const PAGE: u64 = 0x1000;
-        if args.size == 0 || args.pad != 0 || args.flags & !(bo_flags::NO_MMAP | bo_flags::WB_MMAP) != 0 {
+        if args.size == 0
+            || args.pad != 0
+            || args.flags & !(bo_flags::NO_MMAP | bo_flags::WB_MMAP) != 0
+        {
             return Err(EINVAL);
         }
         if args.flags & bo_flags::NO_MMAP != 0 && args.flags & bo_flags::WB_MMAP != 0 {
@@ -151,7 +159,11 @@ impl TyrFile {
     }
 
     /// `VM_BIND` without the ASYNC flag: on failure `ops.count` is rewritten to the failing op's index.
-    pub fn vm_bind_sync(&self, objects: &HandleTable<TyrObject>, args: &mut drm_panthor_vm_bind) -> Result {
+    pub fn vm_bind_sync(
+        &self,
+        objects: &HandleTable<TyrObject>,
+        args: &mut drm_panthor_vm_bind,
+    ) -> Result {
         let vm = self.vms.get(args.vm_id)?;
         let ops: Vec<drm_panthor_vm_bind_op> = get_uobj_array(&args.ops)?;
         match bind_sync(&vm, &ops, |h| objects.lookup(h).ok()) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Tyr's GEM object (`struct panthor_gem_object`): a shmem-style object in the board's RAM, with the Panthor flags,
 //! the VM it is exclusive to (sharing that VM's resv), and a label.
 
@@ -41,7 +42,10 @@ impl TyrObject {
         exclusive: Option<(u32, Arc<DmaResv>)>,
     ) -> Result<Arc<TyrObject>> {
         let (exclusive_vm, gem) = match exclusive {
-            Some((id, resv)) => (Some(id), GemObject::with_resv(size, Some(ram.clone()), resv)?),
+            Some((id, resv)) => (
+                Some(id),
+                GemObject::with_resv(size, Some(ram.clone()), resv)?,
+            ),
             None => (None, GemObject::new(size, Some(ram.clone()))?),
         };
         Ok(kernel::alloc::try_arc(TyrObject {
@@ -82,7 +86,10 @@ impl TyrObject {
     /// The chunks backing `[offset, offset + size)` of the object, pinning its pages on first use
     /// (`drm_gem_shmem_get_pages_sgt`). `EINVAL` for a range outside the object.
     pub fn sg_range(&self, offset: u64, size: u64) -> Result<Vec<(u64, u64)>> {
-        if offset.checked_add(size).is_none_or(|end| end > self.gem.size()) {
+        if offset
+            .checked_add(size)
+            .is_none_or(|end| end > self.gem.size())
+        {
             return Err(EINVAL);
         }
         let sg = match self.sg.get() {

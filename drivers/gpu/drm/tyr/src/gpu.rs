@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! What the GPU reports about itself: the ID and feature registers, read once at probe, as DEV_QUERY GPU_INFO
 //! returns them (`panthor_hw.c` / `panthor_gpu.c` read order).
 
@@ -91,8 +92,14 @@ mod tests {
     #[test]
     fn the_rk3588_gpu_id_decodes_to_a_g610_r0p0() {
         let id = GpuId::decode(0xa867_0005);
-        assert_eq!((id.arch_major, id.arch_minor, id.arch_rev, id.product_major), (10, 8, 6, 7));
-        assert_eq!((id.version_major, id.version_minor, id.version_status), (0, 0, 5));
+        assert_eq!(
+            (id.arch_major, id.arch_minor, id.arch_rev, id.product_major),
+            (10, 8, 6, 7)
+        );
+        assert_eq!(
+            (id.version_major, id.version_minor, id.version_status),
+            (0, 0, 5)
+        );
         assert_eq!(id.model_name(), "Mali-G610");
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The Panthor ioctl table (`panthor_drm_driver_ioctls[]`) and its handlers: each takes the DRM file and the kernel
 //! copy of the argument, checks it in Panthor's order (`Documentation/uapi.md#per-ioctl-checks`) and calls into the
 //! file, the VMs or the device.
@@ -21,8 +22,17 @@ use crate::uobj::get_uobj_array;
 /// Longest BO label, NUL included (`PANTHOR_BO_LABEL_MAXLEN`).
 pub const BO_LABEL_MAXLEN: usize = 4096;
 
-const fn entry(cmd: u32, name: &'static str, func: fn(&TyrDrmFile, &mut IoctlData) -> Result) -> IoctlDesc<TyrDrmFile> {
-    IoctlDesc { cmd, flags: IoctlFlags::RENDER_ALLOW, name, func }
+const fn entry(
+    cmd: u32,
+    name: &'static str,
+    func: fn(&TyrDrmFile, &mut IoctlData) -> Result,
+) -> IoctlDesc<TyrDrmFile> {
+    IoctlDesc {
+        cmd,
+        flags: IoctlFlags::RENDER_ALLOW,
+        name,
+        func,
+    }
 }
 
 /// Panthor's ioctls, index `i` for number `DRM_COMMAND_BASE + i` (`enum drm_panthor_ioctl_id`).
@@ -33,17 +43,45 @@ pub static IOCTLS: [IoctlDesc<TyrDrmFile>; 17] = [
     entry(DRM_IOCTL_PANTHOR_VM_BIND, "VM_BIND", vm_bind),
     entry(DRM_IOCTL_PANTHOR_VM_GET_STATE, "VM_GET_STATE", vm_get_state),
     entry(DRM_IOCTL_PANTHOR_BO_CREATE, "BO_CREATE", bo_create),
-    entry(DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, "BO_MMAP_OFFSET", bo_mmap_offset),
+    entry(
+        DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET,
+        "BO_MMAP_OFFSET",
+        bo_mmap_offset,
+    ),
     entry(DRM_IOCTL_PANTHOR_GROUP_CREATE, "GROUP_CREATE", group_create),
-    entry(DRM_IOCTL_PANTHOR_GROUP_DESTROY, "GROUP_DESTROY", group_destroy),
+    entry(
+        DRM_IOCTL_PANTHOR_GROUP_DESTROY,
+        "GROUP_DESTROY",
+        group_destroy,
+    ),
     entry(DRM_IOCTL_PANTHOR_GROUP_SUBMIT, "GROUP_SUBMIT", group_submit),
-    entry(DRM_IOCTL_PANTHOR_GROUP_GET_STATE, "GROUP_GET_STATE", group_get_state),
-    entry(DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, "TILER_HEAP_CREATE", tiler_heap_create),
-    entry(DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, "TILER_HEAP_DESTROY", tiler_heap_destroy),
+    entry(
+        DRM_IOCTL_PANTHOR_GROUP_GET_STATE,
+        "GROUP_GET_STATE",
+        group_get_state,
+    ),
+    entry(
+        DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE,
+        "TILER_HEAP_CREATE",
+        tiler_heap_create,
+    ),
+    entry(
+        DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY,
+        "TILER_HEAP_DESTROY",
+        tiler_heap_destroy,
+    ),
     entry(DRM_IOCTL_PANTHOR_BO_SET_LABEL, "BO_SET_LABEL", bo_set_label),
-    entry(DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, "SET_USER_MMIO_OFFSET", set_user_mmio_offset),
+    entry(
+        DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET,
+        "SET_USER_MMIO_OFFSET",
+        set_user_mmio_offset,
+    ),
     entry(DRM_IOCTL_PANTHOR_BO_SYNC, "BO_SYNC", bo_sync),
-    entry(DRM_IOCTL_PANTHOR_BO_QUERY_INFO, "BO_QUERY_INFO", bo_query_info),
+    entry(
+        DRM_IOCTL_PANTHOR_BO_QUERY_INFO,
+        "BO_QUERY_INFO",
+        bo_query_info,
+    ),
 ];
 
 fn dev_query_ioctl(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
@@ -107,7 +145,9 @@ fn strndup_user(ptr: UserPtr, max: usize) -> Result<String> {
     while out.len() < max {
         let chunk = (PAGE - at % PAGE).min(max - out.len());
         let mut buf = vec![0u8; chunk];
-        UserSlice::new(UserPtr(at), chunk).reader().read_slice(&mut buf)?;
+        UserSlice::new(UserPtr(at), chunk)
+            .reader()
+            .read_slice(&mut buf)?;
         if let Some(n) = buf.iter().position(|&b| b == 0) {
             out.extend_from_slice(&buf[..n]);
             return Ok(String::from_utf8_lossy(&out).into_owned());
@@ -217,8 +257,12 @@ fn group_destroy(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
 
 fn group_submit(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     let args: &mut drm_panthor_group_submit = d.get()?;
-    let _span =
-        tracing::debug_span!("group_submit", group = args.group_handle, jobs = args.queue_submits.count).entered();
+    let _span = tracing::debug_span!(
+        "group_submit",
+        group = args.group_handle,
+        jobs = args.queue_submits.count
+    )
+    .entered();
     crate::sched::submit::group_submit(sched(f)?, f.data().groups(), f.syncobjs(), args)
 }
 
@@ -229,7 +273,11 @@ fn group_get_state(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     }
     let g = f.data().groups().get(args.group_handle)?;
     let (state, fatal_queues) = g.report();
-    *args = drm_panthor_group_get_state { state, fatal_queues, ..Default::default() };
+    *args = drm_panthor_group_get_state {
+        state,
+        fatal_queues,
+        ..Default::default()
+    };
     Ok(())
 }
 
@@ -242,10 +290,20 @@ fn tiler_heap_create(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     let mut heaps = vm.heaps();
     let fresh = heaps.is_none();
     if fresh {
-        *heaps = Some(HeapPool::new(Some(f.device().offsets().clone()), f.device().data().ram(), &vm)?);
+        *heaps = Some(HeapPool::new(
+            Some(f.device().offsets().clone()),
+            f.device().data().ram(),
+            &vm,
+        )?);
     }
     let pool = heaps.as_mut().ok_or(EINVAL)?;
-    let created = pool.create(&vm, args.initial_chunk_count, args.chunk_size, args.max_chunks, args.target_in_flight);
+    let created = pool.create(
+        &vm,
+        args.initial_chunk_count,
+        args.chunk_size,
+        args.max_chunks,
+        args.target_in_flight,
+    );
     let info = match created {
         Ok(info) => info,
         Err(e) => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Kernel BOs (`struct panthor_kernel_bo`): buffers the driver allocates for itself and maps in a VM's kernel area —
 //! ring buffers and sync objects in a group's VM, suspend buffers and queue user-I/O pages in the MCU VM — with the
 //! CPU access the driver needs (the kernel's `vmap`).
@@ -57,7 +58,9 @@ impl KernelBo {
             }
             None => vm.alloc_kernel_va(size, align)?,
         };
-        let mapped = vm.prepare_map_kernel(&bo, va, size, flags).and_then(|op| vm.execute(op));
+        let mapped = vm
+            .prepare_map_kernel(&bo, va, size, flags)
+            .and_then(|op| vm.execute(op));
         if let Err(e) = mapped {
             vm.free_kernel_va(va);
             // A vm_bo obtained for the map and dropped on the way out waits on the deferred list; this is not the
@@ -65,7 +68,14 @@ impl KernelBo {
             vm.gpuvm().deferred_cleanup();
             return Err(e);
         }
-        Ok(KernelBo { vm: vm.clone(), bo, ram: ram.clone(), pages, va, size })
+        Ok(KernelBo {
+            vm: vm.clone(),
+            bo,
+            ram: ram.clone(),
+            pages,
+            va,
+            size,
+        })
     }
 
     /// Its GPU VA in its VM.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Tyr: the Rust DRM driver for Arm Mali CSF GPUs, speaking the Panthor uAPI, on the modelled RK3588.
 //!
 //! The driver reaches the GPU only through MMIO, IRQs and RAM, as on silicon:

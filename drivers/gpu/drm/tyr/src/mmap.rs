@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! CPU mappings of a Tyr file (`panthor_mmap`, `Documentation/uapi.md#mmap`): the GEM fake-offset range maps BOs, the
 //! range from the file's user MMIO offset maps the LATEST_FLUSH_ID page.
 //!
@@ -80,7 +81,11 @@ pub fn mmap(f: &TyrDrmFile, req: MmapRequest) -> Result<CpuMapping> {
     if !req.shared || obj.flags() & bo_flags::NO_MMAP != 0 {
         return Err(EINVAL);
     }
-    let cache = if obj.flags() & bo_flags::WB_MMAP != 0 { CacheMode::WriteBack } else { CacheMode::WriteCombine };
+    let cache = if obj.flags() & bo_flags::WB_MMAP != 0 {
+        CacheMode::WriteBack
+    } else {
+        CacheMode::WriteCombine
+    };
     obj.gem().get_pages()?;
     let runs = obj.sg_range(0, len)?;
     Ok(CpuMapping::Bo { obj, runs, cache })

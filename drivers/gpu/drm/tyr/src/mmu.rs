@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The GPU MMU as Panthor drives it (`panthor_mmu.c`): address-space slots, their programming, the region lock
 //! around page-table updates, and the MMU fault interrupt (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 //!
@@ -146,7 +147,11 @@ impl Mmu {
         Arc::new(Mmu {
             io,
             present,
-            state: Mutex::new(State { slots: [const { None }; AS_COUNT], tick: 0, faulty: 0 }),
+            state: Mutex::new(State {
+                slots: [const { None }; AS_COUNT],
+                tick: 0,
+                faulty: 0,
+            }),
             irq: Mutex::new(()),
             notify: Mutex::new(None),
         })
@@ -231,7 +236,9 @@ impl Mmu {
     /// is handled once.
     pub fn handle_irq(&self) -> IrqReturn {
         let _irq = self.irq.lock().unwrap_or_else(|e| e.into_inner());
-        let Ok(stat) = self.io.read32(MMU_IRQ_BASE + irq::STAT) else { return IrqReturn::None };
+        let Ok(stat) = self.io.read32(MMU_IRQ_BASE + irq::STAT) else {
+            return IrqReturn::None;
+        };
         let pending = stat & MMU_IRQ_FAULTS;
         if pending == 0 {
             return IrqReturn::None;
@@ -264,10 +271,17 @@ impl Mmu {
                 let acked = self
                     .io
                     .write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n)
-                    .and_then(|()| self.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty));
+                    .and_then(|()| {
+                        self.io
+                            .write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty)
+                    });
                 if let Err(e) = acked {
                     // The interrupt stays raised and is seen again by the next pass; nothing else depends on it.
-                    tracing::error!(as_nr = n, errno = e.to_errno(), "MMU fault: acknowledging the interrupt failed");
+                    tracing::error!(
+                        as_nr = n,
+                        errno = e.to_errno(),
+                        "MMU fault: acknowledging the interrupt failed"
+                    );
                 }
                 let owner = st.slots[n].as_ref().and_then(|s| s.owner.upgrade());
                 if let Some(o) = &owner {
@@ -276,7 +290,11 @@ impl Mmu {
                 // Disabling the AS kills the jobs on it. If the AS does not answer, the fault stays unhandled: the VM
                 // is flagged and the scheduler told below, as for a disable that worked.
                 if let Err(e) = self.disable(n) {
-                    tracing::error!(as_nr = n, errno = e.to_errno(), "MMU fault: disabling the AS failed");
+                    tracing::error!(
+                        as_nr = n,
+                        errno = e.to_errno(),
+                        "MMU fault: disabling the AS failed"
+                    );
                 }
                 owner
             };
@@ -284,7 +302,11 @@ impl Mmu {
                 client.report(fault);
             }
         }
-        let notify = self.notify.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let notify = self
+            .notify
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         if let Some(f) = notify {
             f();
         }
@@ -294,7 +316,11 @@ impl Mmu {
     /// Slots in use and the VM activity behind them: `(slot, active count)`.
     pub fn slots(&self) -> Vec<(u32, usize)> {
         let st = self.state();
-        st.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as u32, s.active))).collect()
+        st.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i as u32, s.active)))
+            .collect()
     }
 }
 
@@ -374,12 +400,20 @@ impl AsClient {
             // (`Documentation/hardware.md#driver-sequences`).
             st.faulty &= !(1 << n);
             mmu.io.write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n)?;
-            mmu.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty)?;
+            mmu.io
+                .write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty)?;
         }
         mmu.enable(n, transtab, memattr, TRANSCFG_ENABLED)?;
         match st.slots[n].as_mut() {
             Some(s) if held.is_some() => s.active = 1,
-            _ => st.slots[n] = Some(Slot { owner: Arc::downgrade(self), active: 1, last_idle: 0, locked: false }),
+            _ => {
+                st.slots[n] = Some(Slot {
+                    owner: Arc::downgrade(self),
+                    active: 1,
+                    last_idle: 0,
+                    locked: false,
+                })
+            }
         }
         *mine = Some(n);
         Ok(n as u32)
@@ -396,7 +430,11 @@ impl AsClient {
             Some(n) => self.mmu.present & (1 << n) != 0 && st.slots[n].is_none(),
             None => (1..AS_COUNT)
                 .filter(|&n| self.mmu.present & (1 << n) != 0)
-                .any(|n| st.slots[n].as_ref().is_none_or(|s| s.active == 0 && !s.locked)),
+                .any(|n| {
+                    st.slots[n]
+                        .as_ref()
+                        .is_none_or(|s| s.active == 0 && !s.locked)
+                }),
         }
     }
 
@@ -435,7 +473,11 @@ impl AsClient {
         if let Some(n) = self.slot().take() {
             st.slots[n] = None;
             if let Err(e) = self.mmu.disable(n) {
-                tracing::error!(as_nr = n, errno = e.to_errno(), "releasing the AS: disabling it failed");
+                tracing::error!(
+                    as_nr = n,
+                    errno = e.to_errno(),
+                    "releasing the AS: disabling it failed"
+                );
             }
         }
     }
@@ -453,7 +495,12 @@ impl AsClient {
     }
 
     fn report(&self, f: MmuFault) {
-        if let Some(cb) = self.fault.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(cb) = self
+            .fault
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             cb(f);
         }
     }
@@ -477,7 +524,9 @@ impl VmMmu for AsClient {
             return Ok(());
         }
         tracing::debug!(as_nr = n, iova, size, region, "AS lock region");
-        self.mmu.io.write64(as_reg::base(n) + as_reg::LOCKADDR, region)?;
+        self.mmu
+            .io
+            .write64(as_reg::base(n) + as_reg::LOCKADDR, region)?;
         self.mmu.command(n, as_cmd::LOCK)?;
         self.mmu.wait_idle(n)
     }
@@ -485,7 +534,10 @@ impl VmMmu for AsClient {
     fn unlock_region(&self) -> Result {
         let mut st = self.mmu.state();
         let Some(n) = *self.slot() else { return Ok(()) };
-        let locked = st.slots[n].as_mut().map(|s| core::mem::replace(&mut s.locked, false)).unwrap_or(false);
+        let locked = st.slots[n]
+            .as_mut()
+            .map(|s| core::mem::replace(&mut s.locked, false))
+            .unwrap_or(false);
         if locked {
             tracing::debug!(as_nr = n, "TLB flush (FLUSH_PT, unlocks)");
             self.mmu.command(n, as_cmd::FLUSH_PT)?;
@@ -552,7 +604,11 @@ mod tests {
     impl MmioBus for Regs {
         fn read32(&self, pa: u64) -> Result<u32> {
             let v = *self.0.lock().unwrap().get(&pa).unwrap_or(&0) & !as_reg::STATUS_ACTIVE;
-            Ok(if self.1.load(Ordering::Relaxed) { v | as_reg::STATUS_ACTIVE } else { v })
+            Ok(if self.1.load(Ordering::Relaxed) {
+                v | as_reg::STATUS_ACTIVE
+            } else {
+                v
+            })
         }
         fn write32(&self, pa: u64, v: u32) -> Result {
             self.0.lock().unwrap().insert(pa, v);
@@ -567,7 +623,12 @@ mod tests {
     }
 
     fn transtab(regs: &Regs, n: usize) -> u32 {
-        *regs.0.lock().unwrap().get(&((as_reg::base(n) + as_reg::TRANSTAB) as u64)).unwrap_or(&0)
+        *regs
+            .0
+            .lock()
+            .unwrap()
+            .get(&((as_reg::base(n) + as_reg::TRANSTAB) as u64))
+            .unwrap_or(&0)
     }
 
     #[test]
@@ -590,7 +651,12 @@ mod tests {
         assert_eq!(AsClient::activate(&second, 0x3000, 0).err(), Some(EBUSY));
         first.release();
         assert_eq!(transtab(&regs, 0), 0, "released: AS 0 disabled");
-        let transcfg = regs.0.lock().unwrap().get(&((as_reg::base(0) + as_reg::TRANSCFG) as u64)).copied();
+        let transcfg = regs
+            .0
+            .lock()
+            .unwrap()
+            .get(&((as_reg::base(0) + as_reg::TRANSCFG) as u64))
+            .copied();
         assert_eq!(transcfg, Some(TRANSCFG_UNMAPPED as u32));
         assert_eq!(AsClient::activate(&second, 0x3000, 0).unwrap(), 0);
     }
@@ -601,9 +667,16 @@ mod tests {
         let mcu = mmu.mcu_client();
         AsClient::activate(&mcu, 0x2000, 0).unwrap();
         let users: Vec<_> = (0..7).map(|_| mmu.client()).collect();
-        let slots: Vec<u32> = users.iter().map(|c| AsClient::activate(c, 0x1000, 0).unwrap()).collect();
+        let slots: Vec<u32> = users
+            .iter()
+            .map(|c| AsClient::activate(c, 0x1000, 0).unwrap())
+            .collect();
         assert_eq!(slots, [1, 2, 3, 4, 5, 6, 7]);
-        assert_eq!(AsClient::activate(&mmu.client(), 0x1000, 0).err(), Some(EBUSY), "AS 0 is never a victim");
+        assert_eq!(
+            AsClient::activate(&mmu.client(), 0x1000, 0).err(),
+            Some(EBUSY),
+            "AS 0 is never a victim"
+        );
     }
 
     fn reg(regs: &Regs, off: usize) -> u32 {
@@ -620,13 +693,30 @@ mod tests {
         })));
         let a = mmu.client();
         assert_eq!(AsClient::activate(&a, 0x1000, 0).unwrap(), 1);
-        regs.write32((MMU_IRQ_BASE + irq::STAT) as u64, 1 << 1).unwrap();
+        regs.write32((MMU_IRQ_BASE + irq::STAT) as u64, 1 << 1)
+            .unwrap();
         assert_eq!(mmu.handle_irq(), IrqReturn::Handled);
         assert!(a.has_unhandled_faults());
-        assert_eq!(notified.load(Ordering::Relaxed), 1, "the scheduler was told");
-        assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::CLEAR), 1 << 1, "acknowledged");
-        assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::MASK), MMU_IRQ_FAULTS & !(1 << 1), "masked until re-enabled");
-        assert_eq!(reg(&regs, as_reg::base(1) + as_reg::TRANSCFG), TRANSCFG_UNMAPPED as u32, "the AS is disabled");
+        assert_eq!(
+            notified.load(Ordering::Relaxed),
+            1,
+            "the scheduler was told"
+        );
+        assert_eq!(
+            reg(&regs, MMU_IRQ_BASE + irq::CLEAR),
+            1 << 1,
+            "acknowledged"
+        );
+        assert_eq!(
+            reg(&regs, MMU_IRQ_BASE + irq::MASK),
+            MMU_IRQ_FAULTS & !(1 << 1),
+            "masked until re-enabled"
+        );
+        assert_eq!(
+            reg(&regs, as_reg::base(1) + as_reg::TRANSCFG),
+            TRANSCFG_UNMAPPED as u32,
+            "the AS is disabled"
+        );
         // Still active: a second user leaves the slot as it is.
         assert_eq!(AsClient::activate(&a, 0x1000, 0).unwrap(), 1);
         assert!(a.has_unhandled_faults());
@@ -638,7 +728,10 @@ mod tests {
         assert!(!a.has_unhandled_faults());
         assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::CLEAR), 1 << 1);
         assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::MASK), MMU_IRQ_FAULTS);
-        assert_eq!(reg(&regs, as_reg::base(1) + as_reg::TRANSCFG), TRANSCFG_ENABLED as u32);
+        assert_eq!(
+            reg(&regs, as_reg::base(1) + as_reg::TRANSCFG),
+            TRANSCFG_ENABLED as u32
+        );
         assert_eq!(mmu.slots(), [(1, 1)]);
     }
 
@@ -651,7 +744,11 @@ mod tests {
         assert_eq!(VmMmu::lock_region(&*a, 0x10_0000, 0x1000), Err(ETIMEDOUT));
         regs.1.store(false, Ordering::Relaxed);
         a.disable_after_failed_update().unwrap();
-        assert_eq!(reg(&regs, as_reg::base(1) + as_reg::TRANSCFG), TRANSCFG_UNMAPPED as u32, "the AS is disabled");
+        assert_eq!(
+            reg(&regs, as_reg::base(1) + as_reg::TRANSCFG),
+            TRANSCFG_UNMAPPED as u32,
+            "the AS is disabled"
+        );
         assert_eq!(a.as_nr(), Some(1), "the VM keeps its slot number");
         a.idle();
         // Every other user slot busy: the idle slot 1, no longer locked by the failed update, is the victim.

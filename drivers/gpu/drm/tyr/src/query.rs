@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `DEV_QUERY` (`panthor_ioctl_dev_query`, `Documentation/uapi.md#dev_query`): GPU_INFO, CSIF_INFO, TIMESTAMP_INFO,
 //! GROUP_PRIORITIES_INFO and MMU_INFO.
 
@@ -11,9 +12,10 @@ use kernel::uaccess::UserPtr;
 use crate::regs::gpu;
 use crate::uapi::drm_panthor_group_priority::PANTHOR_GROUP_PRIORITY_HIGH;
 use crate::uapi::{
-    drm_panthor_csif_info, drm_panthor_dev_query, drm_panthor_gpu_info, drm_panthor_group_priorities_info,
-    drm_panthor_mmu_info, drm_panthor_timestamp_info, timestamp_flags as ts,
-    DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO, DRM_PANTHOR_DEV_QUERY_MMU_INFO, DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO,
+    drm_panthor_csif_info, drm_panthor_dev_query, drm_panthor_gpu_info,
+    drm_panthor_group_priorities_info, drm_panthor_mmu_info, drm_panthor_timestamp_info,
+    timestamp_flags as ts, DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO,
+    DRM_PANTHOR_DEV_QUERY_MMU_INFO, DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO,
 };
 use crate::uapi::{drm_panthor_dev_query_type as qt, PANTHOR_GROUP_PRIORITY_REALTIME};
 use crate::uobj::{copy_struct_from_user, set_uobj};
@@ -42,7 +44,9 @@ fn payload_size(kind: u32) -> Result<usize> {
         qt::DRM_PANTHOR_DEV_QUERY_GPU_INFO => size_of::<drm_panthor_gpu_info>(),
         qt::DRM_PANTHOR_DEV_QUERY_CSIF_INFO => size_of::<drm_panthor_csif_info>(),
         DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO => size_of::<drm_panthor_timestamp_info>(),
-        DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO => size_of::<drm_panthor_group_priorities_info>(),
+        DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO => {
+            size_of::<drm_panthor_group_priorities_info>()
+        }
         DRM_PANTHOR_DEV_QUERY_MMU_INFO => size_of::<drm_panthor_mmu_info>(),
         _ => return Err(EINVAL),
     })
@@ -60,15 +64,26 @@ pub fn dev_query(src: &QuerySource<'_>, args: &mut drm_panthor_dev_query) -> Res
     match args.type_ {
         qt::DRM_PANTHOR_DEV_QUERY_GPU_INFO => set_uobj(ptr, usize_, src.gpu_info),
         qt::DRM_PANTHOR_DEV_QUERY_CSIF_INFO => set_uobj(ptr, usize_, src.csif_info),
-        DRM_PANTHOR_DEV_QUERY_MMU_INFO => {
-            set_uobj(ptr, usize_, &drm_panthor_mmu_info { page_size_bitmap: PAGE_SIZE_BITMAP })
-        }
+        DRM_PANTHOR_DEV_QUERY_MMU_INFO => set_uobj(
+            ptr,
+            usize_,
+            &drm_panthor_mmu_info {
+                page_size_bitmap: PAGE_SIZE_BITMAP,
+            },
+        ),
         DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO => {
             let mut mask = 0b11u8;
             if src.high_priority_allowed {
                 mask |= 1 << PANTHOR_GROUP_PRIORITY_HIGH | 1 << PANTHOR_GROUP_PRIORITY_REALTIME;
             }
-            set_uobj(ptr, usize_, &drm_panthor_group_priorities_info { allowed_mask: mask, pad: [0; 3] })
+            set_uobj(
+                ptr,
+                usize_,
+                &drm_panthor_group_priorities_info {
+                    allowed_mask: mask,
+                    pad: [0; 3],
+                },
+            )
         }
         _ => {
             let input: drm_panthor_timestamp_info = copy_struct_from_user(ptr, usize_)?;
@@ -81,13 +96,24 @@ pub fn dev_query(src: &QuerySource<'_>, args: &mut drm_panthor_dev_query) -> Res
 /// Samples what TIMESTAMP_INFO's `input_flags` ask for (0 meaning GPU | GPU_OFFSET | FREQ); fields not asked for are 0.
 pub fn sample_timestamps(io: &IoMem, input_flags: u32) -> Result<drm_panthor_timestamp_info> {
     let flags = input_flags;
-    let flags = if flags == 0 { ts::GPU | ts::GPU_OFFSET | ts::FREQ } else { flags };
+    let flags = if flags == 0 {
+        ts::GPU | ts::GPU_OFFSET | ts::FREQ
+    } else {
+        flags
+    };
     let cpu = flags & ts::CPU_TYPE_MASK;
-    if !matches!(cpu, ts::CPU_NONE | ts::CPU_MONOTONIC | ts::CPU_MONOTONIC_RAW) || flags & !ALL_TIMESTAMP_FLAGS != 0 {
+    if !matches!(
+        cpu,
+        ts::CPU_NONE | ts::CPU_MONOTONIC | ts::CPU_MONOTONIC_RAW
+    ) || flags & !ALL_TIMESTAMP_FLAGS != 0
+    {
         return Err(EINVAL);
     }
     // `flags` is an input: it goes back as the caller gave it.
-    let mut out = drm_panthor_timestamp_info { flags: input_flags, ..Default::default() };
+    let mut out = drm_panthor_timestamp_info {
+        flags: input_flags,
+        ..Default::default()
+    };
     if flags & ts::FREQ != 0 {
         out.timestamp_frequency = kernel::time::arch_timer_rate();
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Mali CSF register offsets and fields the driver uses (`Documentation/hardware.md#register-map`). Data only, no
 //! logic.
 
@@ -97,7 +98,8 @@ pub mod gpu {
         /// A cache flush finished.
         pub const CLEAN_CACHES_COMPLETED: u32 = 1 << 17;
         /// What Panthor enables: 0x0002_0103.
-        pub const PANTHOR_MASK: u32 = FAULT | PROTM_FAULT | RESET_COMPLETED | CLEAN_CACHES_COMPLETED;
+        pub const PANTHOR_MASK: u32 =
+            FAULT | PROTM_FAULT | RESET_COMPLETED | CLEAN_CACHES_COMPLETED;
     }
 
     /// GPU_COMMAND values.

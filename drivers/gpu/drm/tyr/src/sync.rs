@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The syncobj side of a job-creating ioctl (`struct panthor_submit_ctx`): what asynchronous VM_BIND and
 //! GROUP_SUBMIT share (`Documentation/uapi.md#asynchronous-vm_bind` and `#group_submit`).
 //!
@@ -70,7 +71,10 @@ pub struct SubmitSyncs {
 
 impl SubmitSyncs {
     /// Step 1: the signal ops of `jobs` (each job's sync ops), in order.
-    pub fn collect_signals(jobs: &[Vec<drm_panthor_sync_op>], syncobjs: &SyncobjTable) -> Result<SubmitSyncs> {
+    pub fn collect_signals(
+        jobs: &[Vec<drm_panthor_sync_op>],
+        syncobjs: &SyncobjTable,
+    ) -> Result<SubmitSyncs> {
         let mut signal_ops = Vec::new();
         let mut signals: Vec<Signal> = Vec::new();
         for (job, syncs) in jobs.iter().enumerate() {
@@ -78,16 +82,28 @@ impl SubmitSyncs {
                 let timeline = check_sync_op(s)?;
                 let obj = syncobjs.lookup(s.handle).map_err(|_| EINVAL)?;
                 try_push(&mut signal_ops, (s.handle, s.timeline_value, job))?;
-                match signals.iter_mut().find(|x| x.handle == s.handle && x.point == s.timeline_value) {
+                match signals
+                    .iter_mut()
+                    .find(|x| x.handle == s.handle && x.point == s.timeline_value)
+                {
                     Some(x) => x.job = job,
                     None => try_push(
                         &mut signals,
-                        Signal { handle: s.handle, point: s.timeline_value, obj, timeline, job },
+                        Signal {
+                            handle: s.handle,
+                            point: s.timeline_value,
+                            obj,
+                            timeline,
+                            job,
+                        },
                     )?,
                 }
             }
         }
-        Ok(SubmitSyncs { signal_ops, signals })
+        Ok(SubmitSyncs {
+            signal_ops,
+            signals,
+        })
     }
 
     /// Step 2 for job `job`: the fences its wait ops `syncs` stand for, given the fences of the jobs before it

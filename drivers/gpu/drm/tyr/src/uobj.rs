@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Extensible user objects: how Panthor reads arrays of uAPI structs and writes DEV_QUERY payloads whose size may
 //! differ between the client's header and the driver's (`panthor_get_uobj_array()`, `panthor_set_uobj()` and the
 //! kernel's `copy_struct_from_user()`; `Documentation/uapi.md#panthor-conventions`).
@@ -15,9 +16,21 @@ use kernel::uaccess::{UserPtr, UserSlice};
 use crate::uapi::*;
 
 kernel::impl_uapi_pod!(
-    drm_panthor_obj_array { stride, count, array },
-    drm_panthor_sync_op { flags, handle, timeline_value },
-    drm_panthor_dev_query { type_, size, pointer },
+    drm_panthor_obj_array {
+        stride,
+        count,
+        array
+    },
+    drm_panthor_sync_op {
+        flags,
+        handle,
+        timeline_value
+    },
+    drm_panthor_dev_query {
+        type_,
+        size,
+        pointer
+    },
     drm_panthor_gpu_info {
         gpu_id,
         gpu_rev,
@@ -61,19 +74,54 @@ kernel::impl_uapi_pod!(
     },
     drm_panthor_group_priorities_info { allowed_mask, pad },
     drm_panthor_mmu_info { page_size_bitmap },
-    drm_panthor_vm_create { flags, id, user_va_range },
+    drm_panthor_vm_create {
+        flags,
+        id,
+        user_va_range
+    },
     drm_panthor_vm_destroy { id, pad },
-    drm_panthor_vm_bind_op { flags, bo_handle, bo_offset, va, size, syncs },
+    drm_panthor_vm_bind_op {
+        flags,
+        bo_handle,
+        bo_offset,
+        va,
+        size,
+        syncs
+    },
     drm_panthor_vm_bind { vm_id, flags, ops },
     drm_panthor_vm_get_state { vm_id, state },
-    drm_panthor_bo_create { size, flags, exclusive_vm_id, handle, pad },
-    drm_panthor_bo_mmap_offset { handle, pad, offset },
+    drm_panthor_bo_create {
+        size,
+        flags,
+        exclusive_vm_id,
+        handle,
+        pad
+    },
+    drm_panthor_bo_mmap_offset {
+        handle,
+        pad,
+        offset
+    },
     drm_panthor_bo_set_label { handle, pad, label },
     drm_panthor_set_user_mmio_offset { offset },
-    drm_panthor_bo_sync_op { handle, type_, offset, size },
+    drm_panthor_bo_sync_op {
+        handle,
+        type_,
+        offset,
+        size
+    },
     drm_panthor_bo_sync { ops },
-    drm_panthor_bo_query_info { handle, extra_flags, create_flags, pad },
-    drm_panthor_queue_create { priority, pad, ringbuf_size },
+    drm_panthor_bo_query_info {
+        handle,
+        extra_flags,
+        create_flags,
+        pad
+    },
+    drm_panthor_queue_create {
+        priority,
+        pad,
+        ringbuf_size
+    },
     drm_panthor_group_create {
         queues,
         max_compute_cores,
@@ -88,9 +136,25 @@ kernel::impl_uapi_pod!(
         group_handle
     },
     drm_panthor_group_destroy { group_handle, pad },
-    drm_panthor_queue_submit { queue_index, stream_size, stream_addr, latest_flush, pad, syncs },
-    drm_panthor_group_submit { group_handle, pad, queue_submits },
-    drm_panthor_group_get_state { group_handle, state, fatal_queues, pad },
+    drm_panthor_queue_submit {
+        queue_index,
+        stream_size,
+        stream_addr,
+        latest_flush,
+        pad,
+        syncs
+    },
+    drm_panthor_group_submit {
+        group_handle,
+        pad,
+        queue_submits
+    },
+    drm_panthor_group_get_state {
+        group_handle,
+        state,
+        fatal_queues,
+        pad
+    },
     drm_panthor_tiler_heap_create {
         vm_id,
         initial_chunk_count,
@@ -143,7 +207,10 @@ pub fn copy_struct_from_user<T: FromBytes + AsBytes>(ptr: UserPtr, usize_: usize
     let size = ksize.min(usize_);
     if usize_ > ksize {
         let tail = UserPtr(ptr.0.checked_add(ksize).ok_or(EFAULT)?);
-        if !UserSlice::new(tail, usize_ - ksize).reader().is_zeroed(usize_ - ksize)? {
+        if !UserSlice::new(tail, usize_ - ksize)
+            .reader()
+            .is_zeroed(usize_ - ksize)?
+        {
             return Err(E2BIG);
         }
     }
@@ -151,7 +218,9 @@ pub fn copy_struct_from_user<T: FromBytes + AsBytes>(ptr: UserPtr, usize_: usize
     // SAFETY: `T: AsBytes` has no padding, so its `ksize` bytes may be viewed and overwritten as raw bytes, and
     // `T: FromBytes` keeps whatever the copy writes valid.
     let bytes = unsafe { core::slice::from_raw_parts_mut((&mut v as *mut T).cast::<u8>(), ksize) };
-    UserSlice::new(ptr, size).reader().read_slice(&mut bytes[..size])?;
+    UserSlice::new(ptr, size)
+        .reader()
+        .read_slice(&mut bytes[..size])?;
     Ok(v)
 }
 
@@ -170,7 +239,10 @@ pub fn get_uobj_array<T: UObj>(arr: &drm_panthor_obj_array) -> Result<Vec<T>> {
         return Err(EINVAL);
     }
     let ksize = size_of::<T>();
-    let total = count.checked_mul(ksize).filter(|&t| t <= i32::MAX as usize).ok_or(ENOMEM)?;
+    let total = count
+        .checked_mul(ksize)
+        .filter(|&t| t <= i32::MAX as usize)
+        .ok_or(ENOMEM)?;
     let mut out: Vec<T> = Vec::new();
     out.try_reserve_exact(count).map_err(|_| ENOMEM)?;
     let base = UserPtr::from_u64(arr.array)?;
@@ -178,13 +250,18 @@ pub fn get_uobj_array<T: UObj>(arr: &drm_panthor_obj_array) -> Result<Vec<T>> {
         let spare = out.spare_capacity_mut();
         // SAFETY: the spare capacity holds `count` uninitialised `T`s, i.e. `total` bytes; viewing them as
         // uninitialised bytes is always sound.
-        let raw = unsafe { core::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<MaybeUninit<u8>>(), total) };
+        let raw = unsafe {
+            core::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<MaybeUninit<u8>>(), total)
+        };
         UserSlice::new(base, total).reader().read_raw(raw)?;
         // SAFETY: `read_raw` initialised all `total` bytes, and `T: FromBytes` accepts any bit pattern.
         unsafe { out.set_len(count) };
     } else {
         for i in 0..count {
-            let p = i.checked_mul(stride).and_then(|off| base.0.checked_add(off)).ok_or(EFAULT)?;
+            let p = i
+                .checked_mul(stride)
+                .and_then(|off| base.0.checked_add(off))
+                .ok_or(EFAULT)?;
             out.push(copy_struct_from_user::<T>(UserPtr(p), stride)?);
         }
     }
@@ -227,24 +304,41 @@ mod tests {
     }
 
     fn sync(flags: u32, handle: u32, point: u64) -> drm_panthor_sync_op {
-        drm_panthor_sync_op { flags, handle, timeline_value: point }
+        drm_panthor_sync_op {
+            flags,
+            handle,
+            timeline_value: point,
+        }
     }
 
     #[test]
     fn same_stride_is_one_bulk_copy() {
         let ops = [sync(1, 2, 3), sync(4, 5, 6)];
-        assert_eq!(get_uobj_array::<drm_panthor_sync_op>(&arr(&ops, 16)).unwrap(), ops);
+        assert_eq!(
+            get_uobj_array::<drm_panthor_sync_op>(&arr(&ops, 16)).unwrap(),
+            ops
+        );
     }
 
     #[test]
     fn an_empty_array_is_not_even_stride_checked() {
-        let a = drm_panthor_obj_array { stride: 1, count: 0, array: 0 };
-        assert!(get_uobj_array::<drm_panthor_vm_bind_op>(&a).unwrap().is_empty());
+        let a = drm_panthor_obj_array {
+            stride: 1,
+            count: 0,
+            array: 0,
+        };
+        assert!(get_uobj_array::<drm_panthor_vm_bind_op>(&a)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
     fn a_stride_below_the_minimum_is_einval() {
-        let a = drm_panthor_obj_array { stride: 47, count: 1, array: 0x1000 };
+        let a = drm_panthor_obj_array {
+            stride: 47,
+            count: 1,
+            array: 0x1000,
+        };
         assert_eq!(get_uobj_array::<drm_panthor_vm_bind_op>(&a), Err(EINVAL));
     }
 
@@ -259,7 +353,10 @@ mod tests {
         let got = get_uobj_array::<drm_panthor_sync_op>(&arr(&raw, 24)).unwrap();
         assert_eq!(got, [sync(7, 8, 9), sync(10, 11, 12)]);
         raw[5] = 1;
-        assert_eq!(get_uobj_array::<drm_panthor_sync_op>(&arr(&raw, 24)), Err(E2BIG));
+        assert_eq!(
+            get_uobj_array::<drm_panthor_sync_op>(&arr(&raw, 24)),
+            Err(E2BIG)
+        );
     }
 
     #[test]
@@ -268,34 +365,63 @@ mod tests {
         let raw = [1u64, 2, 3, 4];
         let got = get_uobj_array::<drm_panthor_timestamp_info>(&arr(&raw, 16)).unwrap();
         assert_eq!(got.len(), 2);
-        assert_eq!((got[1].timestamp_frequency, got[1].current_timestamp, got[1].flags), (3, 4, 0));
+        assert_eq!(
+            (
+                got[1].timestamp_frequency,
+                got[1].current_timestamp,
+                got[1].flags
+            ),
+            (3, 4, 0)
+        );
     }
 
     #[test]
     fn bad_array_pointers_are_efault() {
-        let a = drm_panthor_obj_array { stride: 16, count: 2, array: 8 };
+        let a = drm_panthor_obj_array {
+            stride: 16,
+            count: 2,
+            array: 8,
+        };
         assert_eq!(get_uobj_array::<drm_panthor_sync_op>(&a), Err(EFAULT));
-        let a = drm_panthor_obj_array { stride: 24, count: 2, array: 8 };
+        let a = drm_panthor_obj_array {
+            stride: 24,
+            count: 2,
+            array: 8,
+        };
         assert_eq!(get_uobj_array::<drm_panthor_sync_op>(&a), Err(EFAULT));
     }
 
     #[test]
     fn absurd_counts_are_enomem_without_touching_memory() {
-        let a = drm_panthor_obj_array { stride: 48, count: u32::MAX, array: 0x1000 };
+        let a = drm_panthor_obj_array {
+            stride: 48,
+            count: u32::MAX,
+            array: 0x1000,
+        };
         assert_eq!(get_uobj_array::<drm_panthor_vm_bind_op>(&a), Err(ENOMEM));
     }
 
     #[test]
     fn set_uobj_truncates_zero_fills_and_checks_the_minimum() {
-        let info = drm_panthor_gpu_info { gpu_id: 0xa867_0005, gpu_features: 0x1234, ..Default::default() };
+        let info = drm_panthor_gpu_info {
+            gpu_id: 0xa867_0005,
+            gpu_features: 0x1234,
+            ..Default::default()
+        };
         let mut small = [0xffu8; 96];
         set_uobj(UserPtr(small.as_mut_ptr() as usize), 96, &info).unwrap();
         assert_eq!(&small[..4], &0xa867_0005u32.to_le_bytes());
         let mut big = [0xffu8; 128];
         set_uobj(UserPtr(big.as_mut_ptr() as usize), 128, &info).unwrap();
         assert_eq!(&big[104..112], &0x1234u64.to_le_bytes());
-        assert!(big[112..].iter().all(|&b| b == 0), "the tail past the kernel struct is zeroed");
-        assert_eq!(set_uobj(UserPtr(big.as_mut_ptr() as usize), 95, &info), Err(EINVAL));
+        assert!(
+            big[112..].iter().all(|&b| b == 0),
+            "the tail past the kernel struct is zeroed"
+        );
+        assert_eq!(
+            set_uobj(UserPtr(big.as_mut_ptr() as usize), 95, &info),
+            Err(EINVAL)
+        );
         assert_eq!(set_uobj(UserPtr(16), 112, &info), Err(EFAULT));
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Groups on more VMs than the GPU has user address spaces (7: AS 0 is the MCU's) all run, as in Panthor: a VM
 //! whose groups are all off their CSG slots goes on the AS LRU list (`panthor_vm_idle`) and its slot is taken by the
 //! next VM that needs one (`panthor_vm_active`); a group that needs an AS while every one is held by a VM with a
@@ -35,9 +36,14 @@ fn eight_groups_on_eight_vms_of_eight_files_all_run() {
             outs.push(out);
         }
         for (i, (c, &(g, _, target))) in clients.iter().zip(&work).enumerate() {
-            c.wait(outs[i], LONG_MS).unwrap_or_else(|e| panic!("round {round}, group {i}: {e:?}"));
+            c.wait(outs[i], LONG_MS)
+                .unwrap_or_else(|e| panic!("round {round}, group {i}: {e:?}"));
             assert_eq!(c.fence_error(outs[i]), None, "round {round}, group {i}");
-            assert_eq!(c.read_u32(target, 0), (i as u32) << 8 | round, "round {round}, group {i}");
+            assert_eq!(
+                c.read_u32(target, 0),
+                (i as u32) << 8 | round,
+                "round {round}, group {i}"
+            );
             assert_eq!(c.state(g), (0, 0));
         }
     }
@@ -49,7 +55,9 @@ fn more_groups_than_csg_slots_and_address_spaces_all_complete_every_job_once() {
     let first = Client::new(&b.dev, b.open());
     let slots = b.dev.data().sched().csif().csg_slot_count as usize;
     // Twice as many VMs as user address spaces, and two groups on some of them: more groups than CSG slots too.
-    let vms: Vec<Client> = std::iter::once(first).chain((1..14).map(|_| Client::new(&b.dev, b.open()))).collect();
+    let vms: Vec<Client> = std::iter::once(first)
+        .chain((1..14).map(|_| Client::new(&b.dev, b.open())))
+        .collect();
     let mut work = Vec::new();
     for (v, c) in vms.iter().enumerate() {
         let per_vm = if v % 3 == 0 { 2 } else { 1 };
@@ -76,7 +84,11 @@ fn more_groups_than_csg_slots_and_address_spaces_all_complete_every_job_once() {
         assert_eq!(vms[v].fence_error(out), None);
     }
     for &(v, g, _, bo) in &work {
-        assert_eq!(vms[v].read_u32(bo, 0), rounds, "VM {v}, group {g}: every job ran exactly once");
+        assert_eq!(
+            vms[v].read_u32(bo, 0),
+            rounds,
+            "VM {v}, group {g}: every job ran exactly once"
+        );
         assert_eq!(vms[v].state(g), (0, 0));
     }
 }

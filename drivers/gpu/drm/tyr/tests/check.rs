@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The device-level consistency checker on real workloads: it passes on what the driver builds through the ioctls
 //! (shared external BOs, exclusive BOs, splits of 2 MiB blocks, BOs alive only through their mappings), and the frame
 //! accounting returns to the device's baseline once every file is closed.
@@ -19,9 +20,27 @@ fn the_checker_passes_on_a_mixed_workload_and_nothing_leaks_after_close() {
     let vh = vm_create(&g);
     let shared = bo_create(&f, 4 * M);
     let private = try_bo_create(&f, 16 * K, vf).unwrap();
-    bind(&f, vf, &[map_op(shared, 0, 2 * M, 4 * M, 0), map_op(private, 0, 0x10_0000, 16 * K, map_flags::NOEXEC)])
-        .unwrap();
-    bind(&f, vf2, &[map_op(shared, 2 * M, 0x4000_0000, 2 * M, map_flags::READONLY)]).unwrap();
+    bind(
+        &f,
+        vf,
+        &[
+            map_op(shared, 0, 2 * M, 4 * M, 0),
+            map_op(private, 0, 0x10_0000, 16 * K, map_flags::NOEXEC),
+        ],
+    )
+    .unwrap();
+    bind(
+        &f,
+        vf2,
+        &[map_op(
+            shared,
+            2 * M,
+            0x4000_0000,
+            2 * M,
+            map_flags::READONLY,
+        )],
+    )
+    .unwrap();
     bind(&f, vf, &[unmap_op(3 * M + 4 * K, 8 * K)]).unwrap();
     // The shared BO, its handle closed, lives on in its mappings (and is found through them).
     gem_close(&f, shared).unwrap();
@@ -29,8 +48,16 @@ fn the_checker_passes_on_a_mixed_workload_and_nothing_leaks_after_close() {
     bind(&g, vh, &[map_op(h, 0, 0x8000, 8 * K, 0)]).unwrap();
     let v = check_files(&[&f, &g]).unwrap();
     assert_eq!((v.vms, v.bos), (3, 3));
-    assert_eq!(v.vas, 2 + 1 + 1 + 1, "the split left two pieces of the 4 MiB VA");
-    assert_eq!(base.check(&[&f, &g], &b.dev, Duration::from_secs(5)).unwrap(), v);
+    assert_eq!(
+        v.vas,
+        2 + 1 + 1 + 1,
+        "the split left two pieces of the 4 MiB VA"
+    );
+    assert_eq!(
+        base.check(&[&f, &g], &b.dev, Duration::from_secs(5))
+            .unwrap(),
+        v
+    );
     let snap = FileSnapshot::take(&f);
     assert_eq!(snap.diff(&FileSnapshot::take(&f)), None);
     drop((f, g));
@@ -43,5 +70,8 @@ fn a_snapshot_sees_a_change() {
     let f = b.open();
     let before = FileSnapshot::take(&f);
     bo_create(&f, K);
-    assert!(before.diff(&FileSnapshot::take(&f)).unwrap().contains("GEM handles"));
+    assert!(before
+        .diff(&FileSnapshot::take(&f))
+        .unwrap()
+        .contains("GEM handles"));
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Empty jobs (GROUP_SUBMIT with stream size 0), as drm_sched and `queue_run_job` treat them: such a job waits for
 //! every dependency of its submit, leaves its queue in order behind the jobs submitted before it, and then completes
 //! with the last job written to the ring (at once, with that job's error if any, when that one is already done). A
@@ -29,7 +30,11 @@ fn an_empty_job_waits_for_its_dependencies() {
         let (gate, fence) = c.gated_syncobj();
         let out = c.syncobj();
         c.submit(g, 0, 0, &[gate], out).unwrap();
-        assert_eq!(c.wait(out, SHORT_MS), Err(ETIME), "round {round}: signalled before its dependency");
+        assert_eq!(
+            c.wait(out, SHORT_MS),
+            Err(ETIME),
+            "round {round}: signalled before its dependency"
+        );
         fence.signal().unwrap();
         c.wait(out, LONG_MS).unwrap();
         assert_eq!(c.fence_error(out), None, "round {round}");
@@ -55,12 +60,20 @@ fn an_empty_job_is_ordered_after_the_queues_earlier_jobs() {
     let (out_store, out_empty) = (c.syncobj(), c.syncobj());
     c.submit(g, STREAM, 32, &[gate], out_store).unwrap();
     c.submit(g, 0, 0, &[], out_empty).unwrap();
-    assert_eq!(c.wait(out_empty, SHORT_MS), Err(ETIME), "overtook the store before it");
+    assert_eq!(
+        c.wait(out_empty, SHORT_MS),
+        Err(ETIME),
+        "overtook the store before it"
+    );
     assert_eq!(c.read_u32(target, 0), 0);
     fence.signal().unwrap();
     c.wait(out_empty, LONG_MS).unwrap();
     assert_eq!(c.fence_error(out_empty), None);
-    assert_eq!(c.read_u32(target, 0), 0xC0FF_EE00, "the store ran by the time the empty job signalled");
+    assert_eq!(
+        c.read_u32(target, 0),
+        0xC0FF_EE00,
+        "the store ran by the time the empty job signalled"
+    );
     c.wait(out_store, LONG_MS).unwrap();
 }
 
@@ -76,7 +89,11 @@ fn dependency_errors_are_not_propagated_but_the_last_jobs_error_is() {
     c.submit(g, 0, 0, &[gate], out).unwrap();
     fence.signal_error(EIO).unwrap();
     c.wait(out, LONG_MS).unwrap();
-    assert_eq!(c.fence_error(out), None, "drm_sched does not hand a dependency's error to the job");
+    assert_eq!(
+        c.fence_error(out),
+        None,
+        "drm_sched does not hand a dependency's error to the job"
+    );
     // … and a real job whose dependency failed runs.
     let (gate, fence) = c.gated_syncobj();
     let out = c.syncobj();
@@ -105,5 +122,9 @@ fn dependency_errors_are_not_propagated_but_the_last_jobs_error_is() {
     let out = c.syncobj();
     c.submit(g, 0, 0, &[out_bad], out).unwrap();
     c.wait(out, LONG_MS).unwrap();
-    assert_eq!(c.fence_error(out), None, "its queue's last job (the store) succeeded");
+    assert_eq!(
+        c.fence_error(out),
+        None,
+        "its queue's last job (the store) succeeded"
+    );
 }

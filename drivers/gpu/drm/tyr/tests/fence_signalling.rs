@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The fence-signalling path of bind jobs: from the point of no return to its fence's signal a job takes no resv or
 //! gpuva lock and allocates nothing (checked by `kernel::sync::lockdep` and the no-allocation section), and the
 //! vm_bos its ops released are freed only after the signal.
@@ -23,7 +24,13 @@ fn ram() -> Arc<Ram> {
 }
 
 fn vm(ram: &Arc<Ram>) -> Arc<Vm> {
-    Vm::new(1, VaLayout::new(48, 0, 1 << 48).unwrap(), ram, Arc::new(NoMmu)).unwrap()
+    Vm::new(
+        1,
+        VaLayout::new(48, 0, 1 << 48).unwrap(),
+        ram,
+        Arc::new(NoMmu),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -31,10 +38,16 @@ fn a_bind_job_signals_before_freeing_the_vm_bo_its_unmap_released() {
     let ram = ram();
     let vm = vm(&ram);
     let bo = TyrObject::new(&ram, 16 * K, 0, None).unwrap();
-    vm.execute(vm.prepare_map(&bo, 0, 0x10_0000, 16 * K, 0).unwrap()).unwrap();
+    vm.execute(vm.prepare_map(&bo, 0, 0x10_0000, 16 * K, 0).unwrap())
+        .unwrap();
     assert_eq!(bo.gem().gpuva_lock().len(), 1);
 
-    let unmap = BindJob::new(&vm, vec![vm.prepare_unmap(0x10_0000, 16 * K).unwrap()], vec![]).unwrap();
+    let unmap = BindJob::new(
+        &vm,
+        vec![vm.prepare_unmap(0x10_0000, 16 * K).unwrap()],
+        vec![],
+    )
+    .unwrap();
     // What the signalling thread sees when the fence signals.
     let seen: Arc<Mutex<Option<(bool, usize)>>> = Arc::default();
     let (s, v) = (seen.clone(), vm.clone());
@@ -68,15 +81,19 @@ fn a_bind_job_signals_before_freeing_the_vm_bo_its_unmap_released() {
 fn bind_jobs_that_map_remap_and_unmap_stay_clean() {
     let ram = ram();
     let vm = vm(&ram);
-    let bos: Vec<_> = (0..3).map(|_| TyrObject::new(&ram, 4 * M, 0, None).unwrap()).collect();
+    let bos: Vec<_> = (0..3)
+        .map(|_| TyrObject::new(&ram, 4 * M, 0, None).unwrap())
+        .collect();
     let mut fences = Vec::new();
     let done = Arc::new(AtomicUsize::new(0));
     let clean = Arc::new(AtomicBool::new(true));
     for round in 0..3u64 {
         let bo = &bos[round as usize];
         let ops = vec![
-            vm.prepare_map(bo, 0, 0x20_0000 * (round + 1), 4 * M, 0).unwrap(),
-            vm.prepare_unmap(0x20_0000 * (round + 1) + 0x1000, 0x3000).unwrap(),
+            vm.prepare_map(bo, 0, 0x20_0000 * (round + 1), 4 * M, 0)
+                .unwrap(),
+            vm.prepare_unmap(0x20_0000 * (round + 1) + 0x1000, 0x3000)
+                .unwrap(),
         ];
         let job = BindJob::new(&vm, ops, vec![]).unwrap();
         let (d, c) = (done.clone(), clean.clone());
@@ -96,9 +113,14 @@ fn bind_jobs_that_map_remap_and_unmap_stay_clean() {
     vm.submit(last).unwrap();
     last_fence.wait_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(last_fence.error(), None);
-    assert!(fences.iter().all(|f| f.is_signaled() && f.error().is_none()));
+    assert!(fences
+        .iter()
+        .all(|f| f.is_signaled() && f.error().is_none()));
     assert_eq!(done.load(Ordering::Relaxed), 3);
-    assert!(clean.load(Ordering::Relaxed), "every job fence signalled without error, inside a signalling section");
+    assert!(
+        clean.load(Ordering::Relaxed),
+        "every job fence signalled without error, inside a signalling section"
+    );
     assert!(!vm.is_unusable());
     for bo in &bos {
         assert_eq!(bo.gem().gpuva_lock().len(), 0);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Firmware load and MCU boot in probe, on the modelled RK3588: what the modelled MCU sees (its status, the global
 //! interface words through AS 0, what it latched), how the sections are mapped in AS 0 (through the model's own MMU),
 //! and that every failure and the teardown leave the GPU quiet: MCU stopped, AS 0 unmapped, interrupts masked.
@@ -15,8 +16,11 @@ use tyr::driver::TyrDevice;
 use tyr::fw::global::GlbConfig;
 
 /// The init requests whose ack must match req: the three CFG toggles and the IDLE_EN / COUNTER_EN levels.
-const INIT_BITS: u32 =
-    glb::CFG_ALLOC_EN | glb::CFG_POWEROFF_TIMER | glb::CFG_PROGRESS_TIMER | glb::IDLE_EN | glb::COUNTER_EN;
+const INIT_BITS: u32 = glb::CFG_ALLOC_EN
+    | glb::CFG_POWEROFF_TIMER
+    | glb::CFG_PROGRESS_TIMER
+    | glb::IDLE_EN
+    | glb::COUNTER_EN;
 /// AS 0's TRANSCFG register.
 const AS0_TRANSCFG: u32 = mmmu::AS_BASE + 0x30;
 
@@ -40,8 +44,14 @@ fn as0_word(soc: &Rk3588, va: u64) -> u32 {
 fn assert_quiet(soc: &Rk3588) {
     assert_eq!(mcu_status(soc), mcu::STATUS_DISABLED, "MCU stopped");
     let transcfg = mali(soc).read64(AS0_TRANSCFG).unwrap();
-    assert!(transcfg == 0 || transcfg == 1, "AS 0 unmapped (TRANSCFG {transcfg:#x})");
-    assert!(mali(soc).gpu_read_u32(0, SHARED_VA).is_err(), "the MCU can no longer reach the shared section");
+    assert!(
+        transcfg == 0 || transcfg == 1,
+        "AS 0 unmapped (TRANSCFG {transcfg:#x})"
+    );
+    assert!(
+        mali(soc).gpu_read_u32(0, SHARED_VA).is_err(),
+        "the MCU can no longer reach the shared section"
+    );
     for base in [block::JOB_CONTROL, mmmu::IRQ_BASE, mgpu::IRQ_BASE] {
         assert_eq!(mask(soc, base), 0, "IRQ block {base:#x} masked");
     }
@@ -62,8 +72,15 @@ fn probe_boots_the_mcu() {
     let soc = Rk3588::new().unwrap();
     let _dev = TyrDevice::probe(soc.gpu()).unwrap();
     assert_eq!(mcu_status(&soc), mcu::STATUS_ENABLED);
-    assert_eq!(mali(&soc).read32(mgpu::MCU_CONTROL).unwrap(), mcu::CONTROL_AUTO);
-    assert_eq!(mask(&soc, block::JOB_CONTROL), 0xffff_ffff, "JOB IRQ unmasked as Panthor's MCU start does");
+    assert_eq!(
+        mali(&soc).read32(mgpu::MCU_CONTROL).unwrap(),
+        mcu::CONTROL_AUTO
+    );
+    assert_eq!(
+        mask(&soc, block::JOB_CONTROL),
+        0xffff_ffff,
+        "JOB IRQ unmasked as Panthor's MCU start does"
+    );
 }
 
 #[test]
@@ -73,9 +90,15 @@ fn global_init_is_acknowledged_for_every_init_bit() {
     let req = as0_word(&soc, GLB_INPUT_VA + glb::REQ);
     let ack = as0_word(&soc, GLB_OUTPUT_VA + glb::ACK);
     assert_eq!(req & INIT_BITS, ack & INIT_BITS);
-    assert_eq!(req & (glb::IDLE_EN | glb::COUNTER_EN), glb::IDLE_EN | glb::COUNTER_EN);
+    assert_eq!(
+        req & (glb::IDLE_EN | glb::COUNTER_EN),
+        glb::IDLE_EN | glb::COUNTER_EN
+    );
     assert_eq!(req & glb::HALT, 0);
-    assert_eq!(as0_word(&soc, GLB_INPUT_VA + glb::ACK_IRQ_MASK), glb::PANTHOR_ACK_IRQ_MASK);
+    assert_eq!(
+        as0_word(&soc, GLB_INPUT_VA + glb::ACK_IRQ_MASK),
+        glb::PANTHOR_ACK_IRQ_MASK
+    );
 }
 
 #[test]
@@ -83,13 +106,34 @@ fn the_mcu_latched_what_the_driver_wrote() {
     let soc = Rk3588::new().unwrap();
     let dev = TyrDevice::probe(soc.gpu()).unwrap();
     let cfg = *dev.fw().glb_config();
-    assert_eq!(cfg, GlbConfig::panthor(0x50005, rk3588_platform::ARCH_TIMER_HZ));
+    assert_eq!(
+        cfg,
+        GlbConfig::panthor(0x50005, rk3588_platform::ARCH_TIMER_HZ)
+    );
     let l = mali(&soc).mcu_latched();
     assert_eq!(
-        (l.core_en_mask, l.poweroff_timer, l.progress_timer, l.idle_timer),
-        (cfg.core_en_mask, cfg.poweroff_timer, cfg.progress_timer, cfg.idle_timer)
+        (
+            l.core_en_mask,
+            l.poweroff_timer,
+            l.progress_timer,
+            l.idle_timer
+        ),
+        (
+            cfg.core_en_mask,
+            cfg.poweroff_timer,
+            cfg.progress_timer,
+            cfg.idle_timer
+        )
     );
-    assert_eq!((l.core_en_mask, l.poweroff_timer, l.progress_timer, l.idle_timer), (0x50005, 235, 2_560_000, 19));
+    assert_eq!(
+        (
+            l.core_en_mask,
+            l.poweroff_timer,
+            l.progress_timer,
+            l.idle_timer
+        ),
+        (0x50005, 235, 2_560_000, 19)
+    );
     assert!(l.idle_en && l.counter_en);
 }
 
@@ -99,14 +143,27 @@ fn csif_info_reports_what_the_mcu_published() {
     let dev = TyrDevice::probe(soc.gpu()).unwrap();
     let c = dev.csif_info();
     assert_eq!(
-        (c.csg_slot_count, c.cs_slot_count, c.cs_reg_count, c.scoreboard_slot_count, c.unpreserved_cs_reg_count),
+        (
+            c.csg_slot_count,
+            c.cs_slot_count,
+            c.cs_reg_count,
+            c.scoreboard_slot_count,
+            c.unpreserved_cs_reg_count
+        ),
         (8, 8, 96, 8, 4)
     );
     assert_eq!(dev.fw().glb_version().to_string(), "1.1.0");
     let ifaces = dev.fw().interfaces();
     assert_eq!(ifaces.csgs.len(), 8);
-    assert!(ifaces.csgs.iter().all(|g| g.streams.len() == 8 && g.suspend_size == 0x2000));
-    assert_eq!(ifaces.glb.pages.input, GLB_INPUT_VA - SHARED_VA, "input VA translated to the shared BO's offset");
+    assert!(ifaces
+        .csgs
+        .iter()
+        .all(|g| g.streams.len() == 8 && g.suspend_size == 0x2000));
+    assert_eq!(
+        ifaces.glb.pages.input,
+        GLB_INPUT_VA - SHARED_VA,
+        "input VA translated to the shared BO's offset"
+    );
     assert_eq!(ifaces.glb.pages.output, GLB_OUTPUT_VA - SHARED_VA);
 }
 
@@ -118,7 +175,12 @@ fn the_mcu_vm_is_32_bit_and_holds_as_0() {
     assert_eq!(vm.layout().full(), 0..1 << 32);
     assert_eq!(vm.as_nr(), Some(0));
     assert_eq!(dev.mmu().slots(), [(0, 1)]);
-    let names: Vec<&str> = dev.fw().sections().iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = dev
+        .fw()
+        .sections()
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
     assert_eq!(names, ["shared", "code"]);
 }
 
@@ -139,9 +201,13 @@ fn the_code_section_is_read_only_in_as_0() {
     let soc = Rk3588::new().unwrap();
     let dev = TyrDevice::probe(soc.gpu()).unwrap();
     let err = mali(&soc).gpu_write_u32(0, CODE_VA, 0).unwrap_err();
-    assert!(matches!(err, PortError::Fault { as_nr: 0, fault, .. } if fault.class == FaultClass::Permission));
+    assert!(
+        matches!(err, PortError::Fault { as_nr: 0, fault, .. } if fault.class == FaultClass::Permission)
+    );
     // The fault reaches the MCU VM through the MMU interrupt.
-    wait_for("the AS 0 fault report", || dev.fw().vm().last_fault().is_some());
+    wait_for("the AS 0 fault report", || {
+        dev.fw().vm().last_fault().is_some()
+    });
     assert_eq!(dev.fw().vm().last_fault().unwrap().addr, CODE_VA);
 }
 
@@ -153,7 +219,9 @@ fn the_shared_section_is_writable_but_not_executable_in_as_0() {
     mali(&soc).gpu_write_u32(0, scratch, 0x1234_5678).unwrap();
     assert_eq!(as0_word(&soc, scratch), 0x1234_5678);
     let err = mali(&soc).gpu_fetch(0, SHARED_VA, &mut [0; 4]).unwrap_err();
-    assert!(matches!(err, PortError::Fault { as_nr: 0, fault, .. } if fault.class == FaultClass::Permission));
+    assert!(
+        matches!(err, PortError::Fault { as_nr: 0, fault, .. } if fault.class == FaultClass::Permission)
+    );
 }
 
 #[test]
@@ -179,7 +247,10 @@ fn a_glb_idle_event_is_acknowledged_by_the_job_irq_handler() {
     let _dev = TyrDevice::probe(soc.gpu()).unwrap();
     // IDLE_EN is on with an ~800 µs idle timer: the MCU reports IDLE, the handler copies ack.IDLE into req.
     assert!(
-        mali(&soc).wait_until(Duration::from_secs(5), || mali(&soc).mcu_latched().idle_reports >= 1),
+        mali(&soc).wait_until(Duration::from_secs(5), || mali(&soc)
+            .mcu_latched()
+            .idle_reports
+            >= 1),
         "no IDLE report within 5 s"
     );
     wait_for("the IDLE acknowledgement", || {
@@ -195,10 +266,21 @@ fn halt_halts_the_mcu_through_the_global_interface() {
     let dev = TyrDevice::probe(soc.gpu()).unwrap();
     dev.fw().halt().unwrap();
     assert_eq!(mcu_status(&soc), mcu::STATUS_HALT);
-    assert_ne!(as0_word(&soc, GLB_INPUT_VA + glb::REQ) & glb::HALT, 0, "HALT requested in req");
-    assert_eq!(as0_word(&soc, GLB_OUTPUT_VA + glb::HALT_STATUS), glb::HALT_STATUS_OK);
+    assert_ne!(
+        as0_word(&soc, GLB_INPUT_VA + glb::REQ) & glb::HALT,
+        0,
+        "HALT requested in req"
+    );
+    assert_eq!(
+        as0_word(&soc, GLB_OUTPUT_VA + glb::HALT_STATUS),
+        glb::HALT_STATUS_OK
+    );
     dev.fw().halt().unwrap();
-    assert_eq!(mcu_status(&soc), mcu::STATUS_HALT, "halting a halted MCU changes nothing");
+    assert_eq!(
+        mcu_status(&soc),
+        mcu::STATUS_HALT,
+        "halting a halted MCU changes nothing"
+    );
 }
 
 #[test]
@@ -217,7 +299,10 @@ fn teardown_of_a_running_mcu_leaves_the_gpu_quiet() {
     drop(dev);
     assert_quiet(&soc);
     // The model saw no HALT request it did not serve: the MCU reached DISABLED without going FATAL.
-    assert_eq!(mali(&soc).read32(mgpu::MCU_CONTROL).unwrap(), mcu::CONTROL_DISABLE);
+    assert_eq!(
+        mali(&soc).read32(mgpu::MCU_CONTROL).unwrap(),
+        mcu::CONTROL_DISABLE
+    );
 }
 
 #[test]
@@ -262,6 +347,9 @@ fn an_mcu_that_cannot_reach_its_interfaces_fails_probe_and_is_stopped() {
     let soc = Rk3588::with_gpu_firmware(Some(img)).unwrap();
     let started = Instant::now();
     assert_eq!(TyrDevice::probe(soc.gpu()).err(), Some(EIO));
-    assert!(started.elapsed() < Duration::from_millis(900), "FATAL is noticed before the boot timeout");
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "FATAL is noticed before the boot timeout"
+    );
     assert_quiet(&soc);
 }

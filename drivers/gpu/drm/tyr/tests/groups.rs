@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Groups through the ioctl path (`Documentation/uapi.md#group_create`): GROUP_CREATE's checks in Panthor's order, the
 //! buffers a group gets (sync objects and rings in its VM's kernel area, suspend buffers and user-I/O pages in the
 //! MCU VM), GROUP_DESTROY and GROUP_GET_STATE, and what the scheduler does with a job: the CSG slot it binds, and a
@@ -27,11 +28,20 @@ struct T {
 
 fn setup() -> T {
     let (soc, dev, f, vm) = common::probed_with_vm();
-    T { _soc: soc, dev, f, vm }
+    T {
+        _soc: soc,
+        dev,
+        f,
+        vm,
+    }
 }
 
 fn queue(priority: u8, ringbuf_size: u32) -> drm_panthor_queue_create {
-    drm_panthor_queue_create { priority, ringbuf_size, ..Default::default() }
+    drm_panthor_queue_create {
+        priority,
+        ringbuf_size,
+        ..Default::default()
+    }
 }
 
 impl T {
@@ -45,8 +55,12 @@ impl T {
     }
 
     fn state(&self, h: u32) -> kernel::Result<(u32, u32)> {
-        let mut s = drm_panthor_group_get_state { group_handle: h, ..Default::default() };
-        ioctl(&self.f, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &mut s).map(|()| (s.state, s.fatal_queues))
+        let mut s = drm_panthor_group_get_state {
+            group_handle: h,
+            ..Default::default()
+        };
+        ioctl(&self.f, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &mut s)
+            .map(|()| (s.state, s.fatal_queues))
     }
 }
 
@@ -56,32 +70,95 @@ fn group_create_checks_in_panthors_order() {
     let q = [queue(0, 4096)];
     let good = t.args(&q);
     let cases: Vec<(&str, drm_panthor_group_create, kernel::Error)> = vec![
-        ("no queue", drm_panthor_group_create { queues: drm_panthor_obj_array::default(), ..good }, EINVAL),
-        ("priority 4", drm_panthor_group_create { priority: 4, ..good }, EINVAL),
-        ("HIGH unprivileged", drm_panthor_group_create { priority: 2, ..good }, EACCES),
+        (
+            "no queue",
+            drm_panthor_group_create {
+                queues: drm_panthor_obj_array::default(),
+                ..good
+            },
+            EINVAL,
+        ),
+        (
+            "priority 4",
+            drm_panthor_group_create {
+                priority: 4,
+                ..good
+            },
+            EINVAL,
+        ),
+        (
+            "HIGH unprivileged",
+            drm_panthor_group_create {
+                priority: 2,
+                ..good
+            },
+            EACCES,
+        ),
         ("pad", drm_panthor_group_create { pad: 1, ..good }, EINVAL),
-        ("compute mask outside shader_present", drm_panthor_group_create { compute_core_mask: 2, ..good }, EINVAL),
-        ("tiler mask outside tiler_present", drm_panthor_group_create { tiler_core_mask: 2, ..good }, EINVAL),
-        ("fewer cores than the maximum", drm_panthor_group_create { max_compute_cores: 2, ..good }, EINVAL),
-        ("unknown VM", drm_panthor_group_create { vm_id: 9, ..good }, EINVAL),
+        (
+            "compute mask outside shader_present",
+            drm_panthor_group_create {
+                compute_core_mask: 2,
+                ..good
+            },
+            EINVAL,
+        ),
+        (
+            "tiler mask outside tiler_present",
+            drm_panthor_group_create {
+                tiler_core_mask: 2,
+                ..good
+            },
+            EINVAL,
+        ),
+        (
+            "fewer cores than the maximum",
+            drm_panthor_group_create {
+                max_compute_cores: 2,
+                ..good
+            },
+            EINVAL,
+        ),
+        (
+            "unknown VM",
+            drm_panthor_group_create { vm_id: 9, ..good },
+            EINVAL,
+        ),
     ];
     for (name, mut a, err) in cases {
         assert_eq!(t.create(&mut a), Err(err), "{name}");
     }
-    for bad in [queue(0, 3000), queue(0, 2048), queue(0, 0x2_0000), queue(16, 4096)] {
+    for bad in [
+        queue(0, 3000),
+        queue(0, 2048),
+        queue(0, 0x2_0000),
+        queue(16, 4096),
+    ] {
         let qs = [bad];
         assert_eq!(t.create(&mut t.args(&qs)), Err(EINVAL), "queue {bad:?}");
     }
     let nine: Vec<_> = (0..9).map(|_| queue(0, 4096)).collect();
-    assert_eq!(t.create(&mut t.args(&nine)), Err(EINVAL), "more queues than CS slots");
+    assert_eq!(
+        t.create(&mut t.args(&nine)),
+        Err(EINVAL),
+        "more queues than CS slots"
+    );
     assert!(t.f.data().groups().is_empty(), "failures leave no group");
 
     // The first primary-node file of the device is its master.
     let master = TyrDrmFile::open(&t.dev, PRIMARY_CLIENT).unwrap();
     let mut vm = drm_panthor_vm_create::default();
     ioctl(&master, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).unwrap();
-    let mut high = drm_panthor_group_create { priority: 3, vm_id: vm.id, ..good };
-    assert_eq!(ioctl(&master, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut high), Ok(()), "REALTIME for the master");
+    let mut high = drm_panthor_group_create {
+        priority: 3,
+        vm_id: vm.id,
+        ..good
+    };
+    assert_eq!(
+        ioctl(&master, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut high),
+        Ok(()),
+        "REALTIME for the master"
+    );
 }
 
 #[test]
@@ -99,15 +176,33 @@ fn groups_get_handles_buffers_and_go_away() {
     let mcu = t.dev.data().sched().mcu_vm().kernel_va_area();
     assert!(mcu.contains(&g.suspend.va()) && mcu.contains(&g.queues[0].io.va()));
     assert_eq!(t.state(h), Ok((0, 0)));
-    let mut s = drm_panthor_group_get_state { group_handle: h, pad: 1, ..Default::default() };
-    assert_eq!(ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &mut s), Err(EINVAL));
+    let mut s = drm_panthor_group_get_state {
+        group_handle: h,
+        pad: 1,
+        ..Default::default()
+    };
+    assert_eq!(
+        ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &mut s),
+        Err(EINVAL)
+    );
     assert_eq!(t.state(77), Err(EINVAL));
 
-    let mut d = drm_panthor_group_destroy { group_handle: h, pad: 1 };
-    assert_eq!(ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut d), Err(EINVAL), "pad");
+    let mut d = drm_panthor_group_destroy {
+        group_handle: h,
+        pad: 1,
+    };
+    assert_eq!(
+        ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut d),
+        Err(EINVAL),
+        "pad"
+    );
     d.pad = 0;
     ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut d).unwrap();
-    assert_eq!(ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut d), Err(EINVAL), "gone");
+    assert_eq!(
+        ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut d),
+        Err(EINVAL),
+        "gone"
+    );
     assert_eq!(t.create(&mut t.args(&qs)), Ok(1), "the handle is reused");
 }
 
@@ -124,13 +219,25 @@ fn handles_run_out_at_128() {
 impl T {
     /// A 4 KiB BO mapped at `va` in the test's VM, holding `words`.
     fn bo_at(&self, va: u64, words: &[u64]) -> u32 {
-        let mut b = drm_panthor_bo_create { size: 4096, ..Default::default() };
+        let mut b = drm_panthor_bo_create {
+            size: 4096,
+            ..Default::default()
+        };
         ioctl(&self.f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut b).unwrap();
-        let op = [drm_panthor_vm_bind_op { bo_handle: b.handle, va, size: 4096, ..Default::default() }];
+        let op = [drm_panthor_vm_bind_op {
+            bo_handle: b.handle,
+            va,
+            size: 4096,
+            ..Default::default()
+        }];
         let mut bind = drm_panthor_vm_bind {
             vm_id: self.vm,
             flags: 0,
-            ops: drm_panthor_obj_array { stride: 48, count: 1, array: op.as_ptr() as u64 },
+            ops: drm_panthor_obj_array {
+                stride: 48,
+                count: 1,
+                array: op.as_ptr() as u64,
+            },
         };
         ioctl(&self.f, DRM_IOCTL_PANTHOR_VM_BIND, &mut bind).unwrap();
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
@@ -147,7 +254,11 @@ impl T {
     fn read_bo_u32(&self, h: u32) -> u32 {
         let bo = self.f.objects().lookup(h).unwrap();
         let mut b = [0u8; 4];
-        self.dev.data().ram().read(bo.gem().get_pages().unwrap()[0], &mut b).unwrap();
+        self.dev
+            .data()
+            .ram()
+            .read(bo.gem().get_pages().unwrap()[0], &mut b)
+            .unwrap();
         u32::from_le_bytes(b)
     }
 
@@ -158,20 +269,43 @@ impl T {
     }
 
     /// One GROUP_SUBMIT of `job` on group `h` signalling syncobj `out`.
-    fn submit(&self, h: u32, mut job: drm_panthor_queue_submit, out: u32, pad: u32) -> kernel::Result {
-        let sync = [drm_panthor_sync_op { flags: 1 << 31, handle: out, timeline_value: 0 }];
-        job.syncs = drm_panthor_obj_array { stride: 16, count: 1, array: sync.as_ptr() as u64 };
+    fn submit(
+        &self,
+        h: u32,
+        mut job: drm_panthor_queue_submit,
+        out: u32,
+        pad: u32,
+    ) -> kernel::Result {
+        let sync = [drm_panthor_sync_op {
+            flags: 1 << 31,
+            handle: out,
+            timeline_value: 0,
+        }];
+        job.syncs = drm_panthor_obj_array {
+            stride: 16,
+            count: 1,
+            array: sync.as_ptr() as u64,
+        };
         let subs = [job];
         let mut a = drm_panthor_group_submit {
             group_handle: h,
             pad,
-            queue_submits: drm_panthor_obj_array { stride: 40, count: 1, array: subs.as_ptr() as u64 },
+            queue_submits: drm_panthor_obj_array {
+                stride: 40,
+                count: 1,
+                array: subs.as_ptr() as u64,
+            },
         };
         ioctl(&self.f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut a)
     }
 
     fn out_fence(&self, out: u32) -> kernel::dma_fence::DmaFence {
-        self.f.syncobjs().lookup(out).unwrap().fence().expect("the fence is attached before the ioctl returns")
+        self.f
+            .syncobjs()
+            .lookup(out)
+            .unwrap()
+            .fence()
+            .expect("the fence is attached before the ioctl returns")
     }
 }
 
@@ -188,7 +322,12 @@ const IGT_STREAM: [u64; 7] = [
 ];
 
 fn job(addr: u64, size: u32) -> drm_panthor_queue_submit {
-    drm_panthor_queue_submit { queue_index: 0, stream_size: size, stream_addr: addr, ..Default::default() }
+    drm_panthor_queue_submit {
+        queue_index: 0,
+        stream_size: size,
+        stream_addr: addr,
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -205,14 +344,20 @@ fn igt_group_submit_stores_deadbeef_and_signals_the_syncobj() {
     assert_eq!(fence.error(), None);
     assert_eq!(t.read_bo_u32(target), 0xDEAD_BEEF);
     let g = t.f.data().groups().get(h).unwrap();
-    assert_eq!(g.sync_object(0).unwrap(), (1, 0), "the queue's sync object says job 1 is done");
+    assert_eq!(
+        g.sync_object(0).unwrap(),
+        (1, 0),
+        "the queue's sync object says job 1 is done"
+    );
     assert_eq!(t.state(h), Ok((0, 0)));
 
     // A second job on the same queue, and a sync-only submit that hands out the last fence.
     t.write_bo(target, &[0; 4]);
     let out2 = t.syncobj();
     t.submit(h, job(0x100_0000, 56), out2, 0).unwrap();
-    t.out_fence(out2).wait_timeout(Duration::from_secs(5)).unwrap();
+    t.out_fence(out2)
+        .wait_timeout(Duration::from_secs(5))
+        .unwrap();
     assert_eq!(t.read_bo_u32(target), 0xDEAD_BEEF);
     assert_eq!(g.sync_object(0).unwrap(), (2, 0));
     // An empty submit is a job of its own (its own fence), done as soon as the queue's last job is.
@@ -222,7 +367,11 @@ fn igt_group_submit_stores_deadbeef_and_signals_the_syncobj() {
     assert!(!f3.ptr_eq(&t.out_fence(out2)));
     f3.wait_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(f3.error(), None);
-    assert_eq!(g.sync_object(0).unwrap(), (2, 0), "it took no seqno of the GPU's sync object");
+    assert_eq!(
+        g.sync_object(0).unwrap(),
+        (2, 0),
+        "it took no seqno of the GPU's sync object"
+    );
     // The job-done path signalled three fences without a resv/gpuva lock or an allocation.
     common::assert_signalling_clean();
 }
@@ -235,13 +384,72 @@ fn submit_checks_change_nothing() {
     let out = t.syncobj();
     let j = job(0x10_0000, 8);
     assert_eq!(t.submit(h, j, out, 1), Err(EINVAL), "pad");
-    assert_eq!(t.submit(h, drm_panthor_queue_submit { stream_size: 0, ..j }, out, 0), Err(EINVAL), "size 0 + address");
-    assert_eq!(t.submit(h, drm_panthor_queue_submit { stream_addr: 0x10_0020, ..j }, out, 0), Err(EINVAL));
-    assert_eq!(t.submit(h, drm_panthor_queue_submit { stream_size: 12, ..j }, out, 0), Err(EINVAL));
-    assert_eq!(t.submit(h, drm_panthor_queue_submit { latest_flush: 1 << 24, ..j }, out, 0), Err(EINVAL));
-    assert_eq!(t.submit(h, drm_panthor_queue_submit { queue_index: 1, ..j }, out, 0), Err(EINVAL));
+    assert_eq!(
+        t.submit(
+            h,
+            drm_panthor_queue_submit {
+                stream_size: 0,
+                ..j
+            },
+            out,
+            0
+        ),
+        Err(EINVAL),
+        "size 0 + address"
+    );
+    assert_eq!(
+        t.submit(
+            h,
+            drm_panthor_queue_submit {
+                stream_addr: 0x10_0020,
+                ..j
+            },
+            out,
+            0
+        ),
+        Err(EINVAL)
+    );
+    assert_eq!(
+        t.submit(
+            h,
+            drm_panthor_queue_submit {
+                stream_size: 12,
+                ..j
+            },
+            out,
+            0
+        ),
+        Err(EINVAL)
+    );
+    assert_eq!(
+        t.submit(
+            h,
+            drm_panthor_queue_submit {
+                latest_flush: 1 << 24,
+                ..j
+            },
+            out,
+            0
+        ),
+        Err(EINVAL)
+    );
+    assert_eq!(
+        t.submit(
+            h,
+            drm_panthor_queue_submit {
+                queue_index: 1,
+                ..j
+            },
+            out,
+            0
+        ),
+        Err(EINVAL)
+    );
     assert_eq!(t.submit(77, j, out, 0), Err(EINVAL), "unknown group");
-    assert!(t.f.syncobjs().lookup(out).unwrap().fence().is_none(), "failed submits signal nothing");
+    assert!(
+        t.f.syncobjs().lookup(out).unwrap().fence().is_none(),
+        "failed submits signal nothing"
+    );
 }
 
 #[test]
@@ -253,14 +461,25 @@ fn a_stream_on_unmapped_memory_makes_its_queue_fatal() {
     t.submit(h, job(0x10_0000, 8), out, 0).unwrap();
     let fence = t.out_fence(out);
     fence.wait_timeout(Duration::from_secs(5)).unwrap();
-    assert_eq!((fence.error(), t.state(h)), (Some(EINVAL), Ok((2, 1))), "EINVAL fence; FATAL_FAULT on queue 0");
-    assert_eq!(t.submit(h, job(0x10_0000, 8), out, 0), Err(EINVAL), "a faulted group takes no more jobs");
+    assert_eq!(
+        (fence.error(), t.state(h)),
+        (Some(EINVAL), Ok((2, 1))),
+        "EINVAL fence; FATAL_FAULT on queue 0"
+    );
+    assert_eq!(
+        t.submit(h, job(0x10_0000, 8), out, 0),
+        Err(EINVAL),
+        "a faulted group takes no more jobs"
+    );
 }
 
 #[test]
 fn a_job_that_never_completes_times_out() {
     let t = setup();
-    t.dev.data().sched().set_job_timeout(Duration::from_millis(300));
+    t.dev
+        .data()
+        .sched()
+        .set_job_timeout(Duration::from_millis(300));
     let qs = [queue(0, 4096)];
     let h = t.create(&mut t.args(&qs)).unwrap();
     // BRANCH ALWAYS to itself.
@@ -271,7 +490,11 @@ fn a_job_that_never_completes_times_out() {
     fence.wait_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(fence.error(), Some(ETIMEDOUT));
     assert_eq!(t.state(h), Ok((1, 0)), "TIMEDOUT");
-    assert_eq!(t.submit(h, job(0x100_0000, 8), out, 0), Err(EINVAL), "a timed-out group takes no more jobs");
+    assert_eq!(
+        t.submit(h, job(0x100_0000, 8), out, 0),
+        Err(EINVAL),
+        "a timed-out group takes no more jobs"
+    );
 }
 
 #[test]
@@ -280,8 +503,21 @@ fn a_group_destroyed_unused_does_not_disturb_the_next_one() {
     let t = setup();
     let qs = [queue(0, 4096)];
     let h = t.create(&mut t.args(&qs)).unwrap();
-    ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut drm_panthor_group_destroy { group_handle: h, pad: 0 }).unwrap();
-    ioctl(&t.f, DRM_IOCTL_PANTHOR_VM_DESTROY, &mut drm_panthor_vm_destroy { id: t.vm, pad: 0 }).unwrap();
+    ioctl(
+        &t.f,
+        DRM_IOCTL_PANTHOR_GROUP_DESTROY,
+        &mut drm_panthor_group_destroy {
+            group_handle: h,
+            pad: 0,
+        },
+    )
+    .unwrap();
+    ioctl(
+        &t.f,
+        DRM_IOCTL_PANTHOR_VM_DESTROY,
+        &mut drm_panthor_vm_destroy { id: t.vm, pad: 0 },
+    )
+    .unwrap();
     let mut vm = drm_panthor_vm_create::default();
     ioctl(&t.f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).unwrap();
     let t = T { vm: vm.id, ..t };
@@ -339,7 +575,11 @@ fn more_groups_than_slots_all_complete_their_jobs() {
         assert_eq!(f.error(), None);
     }
     for &(h, _, counter_bo) in &work {
-        assert_eq!(t.read_bo_u32(counter_bo), rounds, "group {h}: every job ran exactly once");
+        assert_eq!(
+            t.read_bo_u32(counter_bo),
+            rounds,
+            "group {h}: every job ran exactly once"
+        );
         assert_eq!(t.state(h), Ok((0, 0)));
     }
 }
@@ -377,7 +617,10 @@ fn a_faulting_group_leaves_the_others_running() {
     assert_eq!(t.state(good), Ok((0, 0)));
     assert_eq!(t.read_bo_u32(counter), 3);
     let vm = t.f.data().vms().get(t.vm).unwrap();
-    assert!(vm.vas().iter().any(|v| v.addr == 0x200_0000), "the VM's mappings are untouched");
+    assert!(
+        vm.vas().iter().any(|v| v.addr == 0x200_0000),
+        "the VM's mappings are untouched"
+    );
 }
 
 #[test]
@@ -400,7 +643,10 @@ fn many_queues_many_jobs_in_flight() {
     for _ in 0..jobs {
         for q in 0..nq {
             let out = t.syncobj();
-            let j = drm_panthor_queue_submit { queue_index: q as u32, ..job(0x300_0000 + q as u64 * 0x1000, 48) };
+            let j = drm_panthor_queue_submit {
+                queue_index: q as u32,
+                ..job(0x300_0000 + q as u64 * 0x1000, 48)
+            };
             t.submit(h, j, out, 0).unwrap();
             last.push(t.out_fence(out));
         }
@@ -419,7 +665,10 @@ fn a_higher_priority_group_gets_a_slot_from_busy_low_priority_ones() {
     let t = setup();
     let slots = t.dev.data().sched().csif().csg_slot_count as usize;
     // Every slot busy with a LOW group looping forever (their jobs would only end at the job timeout).
-    t.dev.data().sched().set_job_timeout(Duration::from_secs(60));
+    t.dev
+        .data()
+        .sched()
+        .set_job_timeout(Duration::from_secs(60));
     t.bo_at(0x100_0000, &[0x1600_0000_6000_FFFF]);
     let qs = [queue(0, 4096)];
     let mut loops = Vec::new();
@@ -445,14 +694,31 @@ fn a_higher_priority_group_gets_a_slot_from_busy_low_priority_ones() {
     let f = t.out_fence(out);
     f.wait_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(f.error(), None);
-    assert!(t0.elapsed() < Duration::from_secs(2), "waited {:?} for a slot", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "waited {:?} for a slot",
+        t0.elapsed()
+    );
     assert_eq!(t.read_bo_u32(counter), 1);
-    let killed: Vec<_> =
-        loops.iter().filter(|(_, f)| f.is_signaled()).map(|(h, f)| (*h, f.error(), t.state(*h))).collect();
-    assert!(killed.is_empty(), "the low-priority groups were suspended, not killed: {killed:?}");
+    let killed: Vec<_> = loops
+        .iter()
+        .filter(|(_, f)| f.is_signaled())
+        .map(|(h, f)| (*h, f.error(), t.state(*h)))
+        .collect();
+    assert!(
+        killed.is_empty(),
+        "the low-priority groups were suspended, not killed: {killed:?}"
+    );
     for (h, _) in loops {
-        ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut drm_panthor_group_destroy { group_handle: h, pad: 0 })
-            .unwrap();
+        ioctl(
+            &t.f,
+            DRM_IOCTL_PANTHOR_GROUP_DESTROY,
+            &mut drm_panthor_group_destroy {
+                group_handle: h,
+                pad: 0,
+            },
+        )
+        .unwrap();
     }
 }
 
@@ -464,9 +730,15 @@ fn high_and_realtime_groups_preempt_busy_low_priority_ones_every_time() {
     let plain = Client::new(&b.dev, b.open());
     assert_eq!(plain.try_group(2), Err(EACCES));
     assert_eq!(plain.try_group(3), Err(EACCES));
-    let nice = Opener { sys_nice: true, ..RENDER_CLIENT };
+    let nice = Opener {
+        sys_nice: true,
+        ..RENDER_CLIENT
+    };
     let c = Client::new(&b.dev, TyrDrmFile::open(&b.dev, nice).unwrap());
-    b.dev.data().sched().set_job_timeout(Duration::from_secs(120));
+    b.dev
+        .data()
+        .sched()
+        .set_job_timeout(Duration::from_secs(120));
     let slots = b.dev.data().sched().csif().csg_slot_count as usize;
     // Every slot busy with a LOW group looping forever.
     c.bo_at(0x100_0000, &LOOP);
@@ -487,13 +759,19 @@ fn high_and_realtime_groups_preempt_busy_low_priority_ones_every_time() {
             c.write(stream, &store(0x100_1000, value));
             let out = c.syncobj();
             c.submit(g, 0x100_2000, 32, &[], out).unwrap();
-            c.wait(out, 10_000).unwrap_or_else(|e| panic!("round {round}: the {name} job did not complete: {e:?}"));
+            c.wait(out, 10_000).unwrap_or_else(|e| {
+                panic!("round {round}: the {name} job did not complete: {e:?}")
+            });
             assert_eq!(c.fence_error(out), None, "round {round}, {name}");
             assert_eq!(c.read_u32(target, 0), value, "round {round}, {name}");
         }
     }
     for &(g, out) in &loops {
-        assert_eq!(c.wait(out, 0), Err(kernel::code::ETIME), "LOW group {g} was suspended, not killed");
+        assert_eq!(
+            c.wait(out, 0),
+            Err(kernel::code::ETIME),
+            "LOW group {g} was suspended, not killed"
+        );
         assert_eq!(c.state(g), (0, 0));
     }
     for (g, _) in loops {
@@ -506,7 +784,10 @@ fn a_job_waiting_off_slot_is_not_timed_out() {
     use common::sched::{store, Client, LOOP};
     let b = common::Board::boot();
     let c = Client::new(&b.dev, b.open());
-    b.dev.data().sched().set_job_timeout(Duration::from_millis(400));
+    b.dev
+        .data()
+        .sched()
+        .set_job_timeout(Duration::from_millis(400));
     let slots = b.dev.data().sched().csif().csg_slot_count as usize;
     // Every slot held by a MEDIUM group looping until its timer runs out.
     c.bo_at(0x100_0000, &LOOP);
@@ -526,9 +807,17 @@ fn a_job_waiting_off_slot_is_not_timed_out() {
     c.submit(low, 0x100_2000, 32, &[], out).unwrap();
     for &(g, out) in &loops {
         c.wait(out, 10_000).unwrap();
-        assert_eq!((c.fence_error(out), c.state(g)), (Some(ETIMEDOUT), (1, 0)), "the loops time out");
+        assert_eq!(
+            (c.fence_error(out), c.state(g)),
+            (Some(ETIMEDOUT), (1, 0)),
+            "the loops time out"
+        );
     }
     c.wait(out, 10_000).unwrap();
-    assert_eq!(c.fence_error(out), None, "the job that waited for a slot ran: its timer only started on the slot");
+    assert_eq!(
+        c.fence_error(out),
+        None,
+        "the job that waited for a slot ran: its timer only started on the slot"
+    );
     assert_eq!((c.read_u32(target, 0), c.state(low)), (0x7777, (0, 0)));
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Tiler heaps through the ioctl path (`Documentation/uapi.md#tiler-heaps`): TILER_HEAP_CREATE's checks, the handle
 //! encoding, the chunk list the GPU walks (headers linking `(va & !0xfff) | size >> 12`), TILER_HEAP_DESTROY's
 //! errnos, and the heap growing by one chunk when the firmware reports TILER_OOM for a running stream.
@@ -31,7 +32,12 @@ fn setup() -> T {
 }
 
 impl T {
-    fn create(&self, initial: u32, chunk: u32, max: u32) -> kernel::Result<drm_panthor_tiler_heap_create> {
+    fn create(
+        &self,
+        initial: u32,
+        chunk: u32,
+        max: u32,
+    ) -> kernel::Result<drm_panthor_tiler_heap_create> {
         let mut a = drm_panthor_tiler_heap_create {
             vm_id: self.vm,
             initial_chunk_count: initial,
@@ -44,7 +50,11 @@ impl T {
     }
 
     fn destroy(&self, handle: u32, pad: u32) -> kernel::Result {
-        ioctl(&self.f, DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, &mut drm_panthor_tiler_heap_destroy { handle, pad })
+        ioctl(
+            &self.f,
+            DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY,
+            &mut drm_panthor_tiler_heap_destroy { handle, pad },
+        )
     }
 
     /// The u64 at GPU VA `va` of the test's VM, read through its page table and RAM.
@@ -61,11 +71,31 @@ impl T {
 #[test]
 fn heap_create_checks_and_the_chunk_list() {
     let t = setup();
-    assert_eq!(t.create(0, 128 * K, 4).err(), Some(EINVAL), "no initial chunk");
-    assert_eq!(t.create(5, 128 * K, 4).err(), Some(EINVAL), "more initial chunks than the maximum");
-    assert_eq!(t.create(1, 64 * K, 4).err(), Some(EINVAL), "chunk below 128 KiB");
-    assert_eq!(t.create(1, 16 * 1024 * K, 4).err(), Some(EINVAL), "chunk above 8 MiB");
-    assert_eq!(t.create(1, 128 * K + 512, 4).err(), Some(EINVAL), "not a page multiple");
+    assert_eq!(
+        t.create(0, 128 * K, 4).err(),
+        Some(EINVAL),
+        "no initial chunk"
+    );
+    assert_eq!(
+        t.create(5, 128 * K, 4).err(),
+        Some(EINVAL),
+        "more initial chunks than the maximum"
+    );
+    assert_eq!(
+        t.create(1, 64 * K, 4).err(),
+        Some(EINVAL),
+        "chunk below 128 KiB"
+    );
+    assert_eq!(
+        t.create(1, 16 * 1024 * K, 4).err(),
+        Some(EINVAL),
+        "chunk above 8 MiB"
+    );
+    assert_eq!(
+        t.create(1, 128 * K + 512, 4).err(),
+        Some(EINVAL),
+        "not a page multiple"
+    );
     let mut bad_vm = drm_panthor_tiler_heap_create {
         vm_id: 9,
         initial_chunk_count: 1,
@@ -73,7 +103,10 @@ fn heap_create_checks_and_the_chunk_list() {
         max_chunks: 1,
         ..Default::default()
     };
-    assert_eq!(ioctl(&t.f, DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, &mut bad_vm), Err(EINVAL));
+    assert_eq!(
+        ioctl(&t.f, DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, &mut bad_vm),
+        Err(EINVAL)
+    );
 
     let h = t.create(3, 256 * K, 8).unwrap();
     assert_eq!(h.handle, t.vm << 16, "heap id 0 of the VM");
@@ -85,7 +118,11 @@ fn heap_create_checks_and_the_chunk_list() {
     let mut at = h.first_heap_chunk_gpu_va;
     for _ in 0..2 {
         let next = t.gpu_u64(at);
-        assert_eq!(next & 0xfff, u64::from(256 * K) >> 12, "size in 4 KiB units");
+        assert_eq!(
+            next & 0xfff,
+            u64::from(256 * K) >> 12,
+            "size in 4 KiB units"
+        );
         at = next & !0xfff;
     }
     assert_eq!(t.gpu_u64(at), 0, "the last chunk links nothing");
@@ -97,7 +134,11 @@ fn heap_create_checks_and_the_chunk_list() {
 #[test]
 fn heap_destroy_errnos_and_reuse() {
     let t = setup();
-    assert_eq!(t.destroy(t.vm << 16, 0), Err(ENOENT), "the VM has no heap pool yet");
+    assert_eq!(
+        t.destroy(t.vm << 16, 0),
+        Err(ENOENT),
+        "the VM has no heap pool yet"
+    );
     let h = t.create(1, 128 * K, 2).unwrap();
     assert_eq!(t.destroy(h.handle, 1), Err(EINVAL), "pad");
     assert_eq!(t.destroy(9 << 16, 0), Err(EINVAL), "unknown VM");
@@ -107,7 +148,11 @@ fn heap_destroy_errnos_and_reuse() {
     let vm = t.f.data().vms().get(t.vm).unwrap();
     assert_eq!(vm.iova_to_phys(chunk), 0, "the chunks are unmapped");
     assert_eq!(t.destroy(h.handle, 0), Err(EINVAL));
-    assert_eq!(t.create(1, 128 * K, 2).unwrap().handle, h.handle, "the id is reused");
+    assert_eq!(
+        t.create(1, 128 * K, 2).unwrap().handle,
+        h.handle,
+        "the id is reused"
+    );
 }
 
 #[test]
@@ -124,16 +169,32 @@ fn tiler_oom_grows_the_heap_by_one_chunk() {
     let t = setup();
     let heap = t.create(1, 128 * K, 4).unwrap();
     // A queue whose stream latches the heap context (HEAP_SET) and then keeps running.
-    let qs = [drm_panthor_queue_create { priority: 0, ringbuf_size: 4096, ..Default::default() }];
+    let qs = [drm_panthor_queue_create {
+        priority: 0,
+        ringbuf_size: 4096,
+        ..Default::default()
+    }];
     let mut g = common::simple_group(&qs, t.vm);
     ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut g).unwrap();
-    let mut b = drm_panthor_bo_create { size: 4096, ..Default::default() };
+    let mut b = drm_panthor_bo_create {
+        size: 4096,
+        ..Default::default()
+    };
     ioctl(&t.f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut b).unwrap();
-    let op = [drm_panthor_vm_bind_op { bo_handle: b.handle, va: 0x100_0000, size: 4096, ..Default::default() }];
+    let op = [drm_panthor_vm_bind_op {
+        bo_handle: b.handle,
+        va: 0x100_0000,
+        size: 4096,
+        ..Default::default()
+    }];
     let mut bind = drm_panthor_vm_bind {
         vm_id: t.vm,
         flags: 0,
-        ops: drm_panthor_obj_array { stride: 48, count: 1, array: op.as_ptr() as u64 },
+        ops: drm_panthor_obj_array {
+            stride: 48,
+            count: 1,
+            array: op.as_ptr() as u64,
+        },
     };
     ioctl(&t.f, DRM_IOCTL_PANTHOR_VM_BIND, &mut bind).unwrap();
     let words = [
@@ -142,23 +203,48 @@ fn tiler_oom_grows_the_heap_by_one_chunk() {
         0x1600_0000_6000_FFFF,                              // BRANCH ALWAYS to itself
     ];
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let pa = t.f.objects().lookup(b.handle).unwrap().gem().get_pages().unwrap()[0];
+    let pa =
+        t.f.objects()
+            .lookup(b.handle)
+            .unwrap()
+            .gem()
+            .get_pages()
+            .unwrap()[0];
     t.dev.data().ram().write(pa, &bytes).unwrap();
-    let subs =
-        [drm_panthor_queue_submit { queue_index: 0, stream_size: 24, stream_addr: 0x100_0000, ..Default::default() }];
+    let subs = [drm_panthor_queue_submit {
+        queue_index: 0,
+        stream_size: 24,
+        stream_addr: 0x100_0000,
+        ..Default::default()
+    }];
     let mut s = drm_panthor_group_submit {
         group_handle: g.group_handle,
         pad: 0,
-        queue_submits: drm_panthor_obj_array { stride: 40, count: 1, array: subs.as_ptr() as u64 },
+        queue_submits: drm_panthor_obj_array {
+            stride: 40,
+            count: 1,
+            array: subs.as_ptr() as u64,
+        },
     };
     ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut s).unwrap();
 
     let mali = t.soc.board().gpu().clone();
     let vm = t.f.data().vms().get(t.vm).unwrap();
     // The stream must be running (its group on slot 0) before the firmware can report an OOM for it.
-    assert!(mali.wait_until(Duration::from_secs(5), || mali.inject_tiler_oom(0, 0)), "the stream never ran");
-    let grown = || vm.heaps().as_ref().and_then(|p| p.chunks(0)).map_or(0, |c| c.len());
-    assert!(mali.wait_until(Duration::from_secs(5), || grown() == 2), "the heap grew");
+    assert!(
+        mali.wait_until(Duration::from_secs(5), || mali.inject_tiler_oom(0, 0)),
+        "the stream never ran"
+    );
+    let grown = || {
+        vm.heaps()
+            .as_ref()
+            .and_then(|p| p.chunks(0))
+            .map_or(0, |c| c.len())
+    };
+    assert!(
+        mali.wait_until(Duration::from_secs(5), || grown() == 2),
+        "the heap grew"
+    );
     let chunks = vm.heaps().as_ref().unwrap().chunks(0).unwrap();
     let new = chunks[0];
     assert_ne!(vm.iova_to_phys(new), 0, "the new chunk is mapped");
@@ -169,6 +255,7 @@ fn tiler_oom_grows_the_heap_by_one_chunk() {
         let hi = mali.gpu_read_u32(0, cin + off + 4).unwrap();
         u64::from(hi) << 32 | u64::from(lo)
     };
-    assert!(mali.wait_until(Duration::from_secs(5), || rd64(0x20) == chunk_ref(new, 128 * K)));
+    assert!(mali.wait_until(Duration::from_secs(5), || rd64(0x20)
+        == chunk_ref(new, 128 * K)));
     assert_eq!(rd64(0x28), chunk_ref(new, 128 * K));
 }

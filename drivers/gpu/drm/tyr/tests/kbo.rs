@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Kernel BOs and the kernel VA area: auto-VA allocation (first fit, aligned, reused after free), fixed
 //! reservations, CPU access, and the user/kernel split that keeps user binds out of the kernel area.
 
@@ -28,9 +29,16 @@ fn kernel_bos_get_kernel_vas_and_give_them_back() {
     assert_eq!(a.va(), area.start);
     assert_eq!(b.va(), area.start + 64 * K, "aligned");
     a.write_u64(K - 4, 0x1122_3344_5566_7788).unwrap();
-    assert_eq!(a.read_u64(K - 4).unwrap(), 0x1122_3344_5566_7788, "across a page boundary");
+    assert_eq!(
+        a.read_u64(K - 4).unwrap(),
+        0x1122_3344_5566_7788,
+        "across a page boundary"
+    );
     assert_eq!(b.read_u32(0).unwrap(), 0, "zeroed");
-    assert_eq!(vm.iova_to_phys(a.va() + K), a.bo().sg_range(K, K).unwrap()[0].0);
+    assert_eq!(
+        vm.iova_to_phys(a.va() + K),
+        a.bo().sg_range(K, K).unwrap()[0].0
+    );
     let vas: Vec<u64> = vm.vas().iter().map(|v| v.addr).collect();
     assert_eq!(vas, [a.va(), b.va()]);
     let a_va = a.va();
@@ -38,7 +46,10 @@ fn kernel_bos_get_kernel_vas_and_give_them_back() {
     assert_eq!(vm.iova_to_phys(a_va), 0, "unmapped on drop");
     let c = KernelBo::new(None, &ram, &vm, K, flags, K, None).unwrap();
     assert_eq!(c.va(), a_va, "first fit reuses the freed range");
-    assert_eq!(KernelBo::new(None, &ram, &vm, K, flags, K, Some(c.va())).err(), Some(EBUSY));
+    assert_eq!(
+        KernelBo::new(None, &ram, &vm, K, flags, K, Some(c.va())).err(),
+        Some(EBUSY)
+    );
 }
 
 #[test]
@@ -47,7 +58,11 @@ fn user_binds_stay_out_of_the_kernel_area() {
     let bo = tyr::gem::TyrObject::new(&ram, 2 * K, 0, None).unwrap();
     let start = vm.kernel_va_area().start;
     assert_eq!(vm.prepare_map(&bo, 0, start, K, 0).err(), Some(EINVAL));
-    assert_eq!(vm.prepare_map(&bo, 0, start - K, 2 * K, 0).err(), Some(EINVAL), "straddling");
+    assert_eq!(
+        vm.prepare_map(&bo, 0, start - K, 2 * K, 0).err(),
+        Some(EINVAL),
+        "straddling"
+    );
     assert_eq!(vm.prepare_unmap(start, K).err(), Some(EINVAL));
     assert!(vm.prepare_map(&bo, 0, start - 2 * K, 2 * K, 0).is_ok());
 }
@@ -60,5 +75,8 @@ fn the_mcu_area_runs_out() {
     vm.reserve_kernel_va(MCU_AUTO_VA.start, 0x1_0000).unwrap();
     let size = MCU_AUTO_VA.end - MCU_AUTO_VA.start;
     assert_eq!(vm.alloc_kernel_va(size, K).err(), Some(ENOMEM));
-    assert_eq!(vm.alloc_kernel_va(size - 0x1_0000, K), Ok(MCU_AUTO_VA.start + 0x1_0000));
+    assert_eq!(
+        vm.alloc_kernel_va(size - 0x1_0000, K),
+        Ok(MCU_AUTO_VA.start + 0x1_0000)
+    );
 }

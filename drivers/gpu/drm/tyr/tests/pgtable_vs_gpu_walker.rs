@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The two independent readers of the GPU page tables agree: what `kernel::io_pgtable` writes (driven with Panthor's
 //! loops) is what the modelled Mali MMU — its own ARMv8 walker, reached through MMIO as Panthor programs it — translates,
 //! including read-only and no-exec permissions, and unmapped addresses fault on the GPU.
@@ -29,17 +30,26 @@ struct Gpu {
 
 impl Gpu {
     fn new(ram: &Arc<Ram>, ttbr: u64) -> Self {
-        let mali = Mali::new(ram.clone(), MaliConfig { timing: Timing::INSTANT, ..MaliConfig::default() });
+        let mali = Mali::new(
+            ram.clone(),
+            MaliConfig {
+                timing: Timing::INSTANT,
+                ..MaliConfig::default()
+            },
+        );
         mali.write64(as_reg(mmu::TRANSTAB), ttbr).unwrap();
         mali.write64(as_reg(mmu::MEMATTR), MEMATTR).unwrap();
         mali.write64(as_reg(mmu::TRANSCFG), TRANSCFG).unwrap();
-        mali.write32(as_reg(mmu::COMMAND), as_command::UPDATE).unwrap();
+        mali.write32(as_reg(mmu::COMMAND), as_command::UPDATE)
+            .unwrap();
         Self { mali }
     }
 
     /// Drops every cached translation after the tables changed (what Panthor's LOCK/FLUSH_PT/UNLOCK achieves).
     fn flush(&self) {
-        self.mali.write32(as_reg(mmu::COMMAND), as_command::UPDATE).unwrap();
+        self.mali
+            .write32(as_reg(mmu::COMMAND), as_command::UPDATE)
+            .unwrap();
     }
 
     /// Translates through the GPU; a fault is recorded by the MMU, so clear it for the next probe.
@@ -58,14 +68,27 @@ impl Gpu {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Map { va: u64, pa: u64, size: u64, prot: u32 },
-    Unmap { va: u64, size: u64 },
+    Map {
+        va: u64,
+        pa: u64,
+        size: u64,
+        prot: u32,
+    },
+    Unmap {
+        va: u64,
+        size: u64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     // A 64 MiB window so maps collide and 2 MiB blocks occur; PAs anywhere below 1 TiB (never dereferenced).
     let page = 4096u64;
-    let prot = prop_oneof![Just(READ | WRITE | CACHE), Just(READ), Just(READ | WRITE | NOEXEC), Just(READ | NOEXEC)];
+    let prot = prop_oneof![
+        Just(READ | WRITE | CACHE),
+        Just(READ),
+        Just(READ | WRITE | NOEXEC),
+        Just(READ | NOEXEC)
+    ];
     prop_oneof![
         3 => (0..16384u64, 0..(1u64 << 28), 1..1200u64, prop::bool::ANY, prot).prop_map(move |(v, p, n, align2m, prot)| {
             let (va, pa) = if align2m { (v / 512 * 512 * page, p / 512 * 512 * page) } else { (v * page, p * page) };
@@ -130,10 +153,20 @@ fn forgetting_the_flush_leaves_the_gpu_on_stale_translations() {
     let mut pt = ArmLpaeS1::with_ram(ram.clone(), Config::PANTHOR_RK3588).unwrap();
     let gpu = Gpu::new(&ram, pt.ttbr());
     map_range(&mut pt, 0x10_0000, 0x8000_0000, 0x1000, READ | WRITE).unwrap();
-    assert_eq!(gpu.translate(0x10_0000, AccessType::Read), Some(0x8000_0000));
+    assert_eq!(
+        gpu.translate(0x10_0000, AccessType::Read),
+        Some(0x8000_0000)
+    );
     unmap_range(&mut pt, 0x10_0000, 0x1000).unwrap();
     map_range(&mut pt, 0x10_0000, 0x9000_0000, 0x1000, READ | WRITE).unwrap();
-    assert_eq!(gpu.translate(0x10_0000, AccessType::Read), Some(0x8000_0000), "cached, as on silicon");
+    assert_eq!(
+        gpu.translate(0x10_0000, AccessType::Read),
+        Some(0x8000_0000),
+        "cached, as on silicon"
+    );
     gpu.flush();
-    assert_eq!(gpu.translate(0x10_0000, AccessType::Read), Some(0x9000_0000));
+    assert_eq!(
+        gpu.translate(0x10_0000, AccessType::Read),
+        Some(0x9000_0000)
+    );
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Concurrency stress: threads on several files bind, unbind, create and close BOs, look up CPU mappings
 //! (`tyr::mmap::mmap`), drive syncobjs and submit GPU jobs to a group of their file, on private BOs and on one
 //! external BO shared by every file through PRIME.
@@ -44,7 +45,13 @@ impl Rng {
 }
 
 /// One thread's work; returns what its window should hold at the end: slot → (GEM id, size), and its op count.
-fn worker(t: usize, f: Arc<TyrDrmFile>, vm: u32, shared: u32, group: u32) -> (BTreeMap<u64, (u64, u64)>, usize) {
+fn worker(
+    t: usize,
+    f: Arc<TyrDrmFile>,
+    vm: u32,
+    shared: u32,
+    group: u32,
+) -> (BTreeMap<u64, (u64, u64)>, usize) {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t as u64 + 1));
     let base = 0x1000_0000 * (t as u64 + 1);
     let mut want: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
@@ -65,7 +72,12 @@ fn worker(t: usize, f: Arc<TyrDrmFile>, vm: u32, shared: u32, group: u32) -> (BT
                 mine.push(h);
             }
             2 => {
-                bind(&f, vm, &[unmap_op(va, 2 * M), map_op(shared, 0, va, 4 * K, 0)]).unwrap();
+                bind(
+                    &f,
+                    vm,
+                    &[unmap_op(va, 2 * M), map_op(shared, 0, va, 4 * K, 0)],
+                )
+                .unwrap();
                 want.insert(slot, (id_of(shared), 4 * K));
             }
             3 => {
@@ -81,27 +93,57 @@ fn worker(t: usize, f: Arc<TyrDrmFile>, vm: u32, shared: u32, group: u32) -> (BT
             }
             5 => {
                 let h = *mine.last().unwrap_or(&shared);
-                let mut m = drm_panthor_bo_mmap_offset { handle: h, ..Default::default() };
+                let mut m = drm_panthor_bo_mmap_offset {
+                    handle: h,
+                    ..Default::default()
+                };
                 ioctl(&f, DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, &mut m).unwrap();
-                let req = MmapRequest { offset: m.offset, len: K, write: true, exec: false, shared: true };
+                let req = MmapRequest {
+                    offset: m.offset,
+                    len: K,
+                    write: true,
+                    exec: false,
+                    shared: true,
+                };
                 assert!(mmap(&f, req).is_ok());
             }
             6 => {
-                let mut c = drm_syncobj_create { handle: 0, flags: 0 };
+                let mut c = drm_syncobj_create {
+                    handle: 0,
+                    flags: 0,
+                };
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_CREATE, &mut c).unwrap();
                 let hs = [c.handle];
-                let mut a = drm_syncobj_array { handles: hs.as_ptr() as u64, count_handles: 1, pad: 0 };
+                let mut a = drm_syncobj_array {
+                    handles: hs.as_ptr() as u64,
+                    count_handles: 1,
+                    pad: 0,
+                };
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_SIGNAL, &mut a).unwrap();
-                let mut w = drm_syncobj_wait { handles: hs.as_ptr() as u64, count_handles: 1, ..Default::default() };
+                let mut w = drm_syncobj_wait {
+                    handles: hs.as_ptr() as u64,
+                    count_handles: 1,
+                    ..Default::default()
+                };
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_WAIT, &mut w).unwrap();
-                let mut d = drm_syncobj_destroy { handle: c.handle, pad: 0 };
+                let mut d = drm_syncobj_destroy {
+                    handle: c.handle,
+                    pad: 0,
+                };
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_DESTROY, &mut d).unwrap();
             }
             7 => {
                 // A GPU job (a NOP stream) on the file's group, signalling a syncobj, waited for.
-                let mut c = drm_syncobj_create { handle: 0, flags: 0 };
+                let mut c = drm_syncobj_create {
+                    handle: 0,
+                    flags: 0,
+                };
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_CREATE, &mut c).unwrap();
-                let s = [drm_panthor_sync_op { flags: sync_flags::SIGNAL, handle: c.handle, timeline_value: 0 }];
+                let s = [drm_panthor_sync_op {
+                    flags: sync_flags::SIGNAL,
+                    handle: c.handle,
+                    timeline_value: 0,
+                }];
                 let subs = [drm_panthor_queue_submit {
                     queue_index: 0,
                     stream_size: 8,
@@ -109,7 +151,11 @@ fn worker(t: usize, f: Arc<TyrDrmFile>, vm: u32, shared: u32, group: u32) -> (BT
                     syncs: arr(&s),
                     ..Default::default()
                 }];
-                let mut a = drm_panthor_group_submit { group_handle: group, pad: 0, queue_submits: arr(&subs) };
+                let mut a = drm_panthor_group_submit {
+                    group_handle: group,
+                    pad: 0,
+                    queue_submits: arr(&subs),
+                };
                 ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut a).unwrap();
                 let hs = [c.handle];
                 let deadline = kernel::time::ktime_get_ns() + 10_000_000_000;
@@ -122,18 +168,32 @@ fn worker(t: usize, f: Arc<TyrDrmFile>, vm: u32, shared: u32, group: u32) -> (BT
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_WAIT, &mut w).unwrap();
                 let fence = f.syncobjs().lookup(c.handle).unwrap().fence().unwrap();
                 assert_eq!(fence.error(), None, "the GPU job completed");
-                let mut d = drm_syncobj_destroy { handle: c.handle, pad: 0 };
+                let mut d = drm_syncobj_destroy {
+                    handle: c.handle,
+                    pad: 0,
+                };
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_DESTROY, &mut d).unwrap();
             }
             _ => {
                 // An asynchronous unmap of the slot signalling a syncobj, waited for before going on.
-                let mut c = drm_syncobj_create { handle: 0, flags: 0 };
+                let mut c = drm_syncobj_create {
+                    handle: 0,
+                    flags: 0,
+                };
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_CREATE, &mut c).unwrap();
-                let s = [drm_panthor_sync_op { flags: sync_flags::SIGNAL, handle: c.handle, timeline_value: 0 }];
+                let s = [drm_panthor_sync_op {
+                    flags: sync_flags::SIGNAL,
+                    handle: c.handle,
+                    timeline_value: 0,
+                }];
                 let mut op = unmap_op(va, 2 * M);
                 op.syncs = arr(&s);
                 let ops_ = [op];
-                let mut a = drm_panthor_vm_bind { vm_id: vm, flags: 1, ops: arr(&ops_) };
+                let mut a = drm_panthor_vm_bind {
+                    vm_id: vm,
+                    flags: 1,
+                    ops: arr(&ops_),
+                };
                 ioctl(&f, DRM_IOCTL_PANTHOR_VM_BIND, &mut a).unwrap();
                 let hs = [c.handle];
                 let deadline = kernel::time::ktime_get_ns() + 10_000_000_000;
@@ -145,7 +205,10 @@ fn worker(t: usize, f: Arc<TyrDrmFile>, vm: u32, shared: u32, group: u32) -> (BT
                 };
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_WAIT, &mut w).unwrap();
                 want.remove(&slot);
-                let mut d = drm_syncobj_destroy { handle: c.handle, pad: 0 };
+                let mut d = drm_syncobj_destroy {
+                    handle: c.handle,
+                    pad: 0,
+                };
                 ioctl(&f, DRM_IOCTL_SYNCOBJ_DESTROY, &mut d).unwrap();
             }
         }
@@ -161,12 +224,20 @@ fn threads_on_several_files_lose_no_update_and_leave_everything_consistent() {
     let vms: Vec<u32> = files.iter().map(|f| vm_create(f)).collect();
     // One external BO in every file, through PRIME.
     let h0 = bo_create(&files[0], 4 * K);
-    let mut p = drm_prime_handle { handle: h0, flags: 0, fd: -1 };
+    let mut p = drm_prime_handle {
+        handle: h0,
+        flags: 0,
+        fd: -1,
+    };
     ioctl(&files[0], DRM_IOCTL_PRIME_HANDLE_TO_FD, &mut p).unwrap();
     let shared: Vec<u32> = files
         .iter()
         .map(|f| {
-            let mut i = drm_prime_handle { handle: 0, flags: 0, fd: p.fd };
+            let mut i = drm_prime_handle {
+                handle: 0,
+                flags: 0,
+                fd: p.fd,
+            };
             ioctl(f, DRM_IOCTL_PRIME_FD_TO_HANDLE, &mut i).unwrap();
             i.handle
         })
@@ -181,7 +252,11 @@ fn threads_on_several_files_lose_no_update_and_leave_everything_consistent() {
         .map(|(f, &vm)| {
             let h = bo_create(f, 4 * K);
             bind(f, vm, &[map_op(h, 0, STREAM_VA, 4 * K, 0)]).unwrap();
-            let qs = [drm_panthor_queue_create { priority: 0, ringbuf_size: 0x1_0000, ..Default::default() }];
+            let qs = [drm_panthor_queue_create {
+                priority: 0,
+                ringbuf_size: 0x1_0000,
+                ..Default::default()
+            }];
             let mut g = simple_group(&qs, vm);
             ioctl(f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut g).unwrap();
             g.group_handle
@@ -190,7 +265,12 @@ fn threads_on_several_files_lose_no_update_and_leave_everything_consistent() {
 
     let (tx, rx) = mpsc::channel();
     for t in 0..THREADS {
-        let (f, vm, sh, tx) = (files[t % FILES].clone(), vms[t % FILES], shared[t % FILES], tx.clone());
+        let (f, vm, sh, tx) = (
+            files[t % FILES].clone(),
+            vms[t % FILES],
+            shared[t % FILES],
+            tx.clone(),
+        );
         let group = groups[t % FILES];
         std::thread::spawn(move || {
             let r = worker(t, f, vm, sh, group);
@@ -200,7 +280,9 @@ fn threads_on_several_files_lose_no_update_and_leave_everything_consistent() {
     drop(tx);
     let mut results = BTreeMap::new();
     for _ in 0..THREADS {
-        let (t, r) = rx.recv_timeout(Duration::from_secs(25)).expect("a worker deadlocked or panicked");
+        let (t, r) = rx
+            .recv_timeout(Duration::from_secs(25))
+            .expect("a worker deadlocked or panicked");
         results.insert(t, r);
     }
     let total_ops: usize = results.values().map(|(_, n)| n).sum();
@@ -220,7 +302,11 @@ fn threads_on_several_files_lose_no_update_and_leave_everything_consistent() {
         for (t, (slots, _)) in &results {
             if t % FILES == i {
                 let base = 0x1000_0000 * (*t as u64 + 1);
-                want.extend(slots.iter().map(|(s, (id, size))| (base + s * 2 * M, *size, *id)));
+                want.extend(
+                    slots
+                        .iter()
+                        .map(|(s, (id, size))| (base + s * 2 * M, *size, *id)),
+                );
             }
         }
         want.sort_unstable();
@@ -229,7 +315,9 @@ fn threads_on_several_files_lose_no_update_and_leave_everything_consistent() {
     let refs: Vec<&TyrDrmFile> = files.iter().map(|f| &**f).collect();
     check_files(&refs).unwrap();
     base.check(&refs, &b.dev, Duration::from_secs(5)).unwrap();
-    eprintln!("stress: {THREADS} threads x {OPS} ops ({total_ops} ops) on {FILES} files: 0 lost updates");
+    eprintln!(
+        "stress: {THREADS} threads x {OPS} ops ({total_ops} ops) on {FILES} files: 0 lost updates"
+    );
     drop(refs);
     drop(files);
     base.check(&[], &b.dev, Duration::from_secs(5)).unwrap();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The uAPI layouts and ioctl numbers, checked against `Documentation/uapi.md` (ioctl table, struct layouts, DRM core
 //! ioctls): what a C client compiled against the real header puts in memory.
 
@@ -45,9 +46,18 @@ fn dev_query_payloads() {
 fn grown_structs_extend_their_6_12_layout() {
     // The 6.12 header's gpu_info is 104 bytes with `pad0` where `selected_coherency` now sits.
     assert_eq!(size_of::<drm_panthor_gpu_info_v1_0>(), 104);
-    assert_eq!(offset_of!(drm_panthor_gpu_info_v1_0, pad0), offset_of!(drm_panthor_gpu_info, selected_coherency));
-    assert_eq!(offset_of!(drm_panthor_gpu_info_v1_0, tiler_present), offset_of!(drm_panthor_gpu_info, tiler_present));
-    assert_eq!(offset_of!(drm_panthor_gpu_info_v1_0, core_features), offset_of!(drm_panthor_gpu_info, core_features));
+    assert_eq!(
+        offset_of!(drm_panthor_gpu_info_v1_0, pad0),
+        offset_of!(drm_panthor_gpu_info, selected_coherency)
+    );
+    assert_eq!(
+        offset_of!(drm_panthor_gpu_info_v1_0, tiler_present),
+        offset_of!(drm_panthor_gpu_info, tiler_present)
+    );
+    assert_eq!(
+        offset_of!(drm_panthor_gpu_info_v1_0, core_features),
+        offset_of!(drm_panthor_gpu_info, core_features)
+    );
 }
 
 #[test]
@@ -175,14 +185,26 @@ fn enum_and_flag_values() {
     use drm_panthor_vm_bind_op_flags as op;
     assert_eq!(op::DRM_PANTHOR_VM_BIND_OP_TYPE_MASK as u32, 0xF000_0000);
     assert_eq!(op::DRM_PANTHOR_VM_BIND_OP_TYPE_UNMAP as u32, 0x1000_0000);
-    assert_eq!(op::DRM_PANTHOR_VM_BIND_OP_TYPE_SYNC_ONLY as u32, 0x2000_0000);
+    assert_eq!(
+        op::DRM_PANTHOR_VM_BIND_OP_TYPE_SYNC_ONLY as u32,
+        0x2000_0000
+    );
     assert_eq!(op::DRM_PANTHOR_VM_BIND_OP_MAP_UNCACHED as u32, 0x4);
     assert_eq!(DRM_PANTHOR_VM_BIND_OP_MAP_SPARSE, 0x8);
-    assert_eq!(drm_panthor_sync_op_flags::DRM_PANTHOR_SYNC_OP_SIGNAL as u32, 0x8000_0000);
-    assert_eq!(drm_panthor_dev_query_type::DRM_PANTHOR_DEV_QUERY_CSIF_INFO, 1);
+    assert_eq!(
+        drm_panthor_sync_op_flags::DRM_PANTHOR_SYNC_OP_SIGNAL as u32,
+        0x8000_0000
+    );
+    assert_eq!(
+        drm_panthor_dev_query_type::DRM_PANTHOR_DEV_QUERY_CSIF_INFO,
+        1
+    );
     assert_eq!(DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO, 2);
     assert_eq!(DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO, 3);
-    assert_eq!(drm_panthor_group_state_flags::DRM_PANTHOR_GROUP_STATE_FATAL_FAULT, 2);
+    assert_eq!(
+        drm_panthor_group_state_flags::DRM_PANTHOR_GROUP_STATE_FATAL_FAULT,
+        2
+    );
     assert_eq!(DRM_PANTHOR_GROUP_STATE_INNOCENT, 4);
     assert_eq!(drm_panthor_group_priority::PANTHOR_GROUP_PRIORITY_HIGH, 2);
     assert_eq!(PANTHOR_GROUP_PRIORITY_REALTIME, 3);

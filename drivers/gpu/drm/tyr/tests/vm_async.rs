@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Asynchronous binds: jobs run in order once their dependencies signal, apply everything they prepared, and
 //! signal their fence; a failed dependency makes the VM unusable; a destroyed VM cancels waiting jobs.
 
@@ -17,7 +18,13 @@ const SHORT: Duration = Duration::from_millis(100);
 
 fn setup() -> (Arc<Ram>, Arc<Vm>, Arc<TyrObject>) {
     let ram = Arc::new(Ram::new(RamConfig::rk3588(64 << 20)).unwrap());
-    let vm = Vm::new(1, VaLayout::new(48, 0, 1 << 48).unwrap(), &ram, Arc::new(NoMmu)).unwrap();
+    let vm = Vm::new(
+        1,
+        VaLayout::new(48, 0, 1 << 48).unwrap(),
+        &ram,
+        Arc::new(NoMmu),
+    )
+    .unwrap();
     let bo = TyrObject::new(&ram, 16 * K, 0, None).unwrap();
     (ram, vm, bo)
 }
@@ -30,8 +37,10 @@ fn fence() -> DmaFence {
 fn a_job_waits_for_its_dependency_then_applies_and_signals() {
     let (_ram, vm, bo) = setup();
     let dep = fence();
-    let ops =
-        vec![vm.prepare_map(&bo, 0, 0x10000, 4 * K, 0).unwrap(), vm.prepare_map(&bo, 0, 0x20000, 4 * K, 0).unwrap()];
+    let ops = vec![
+        vm.prepare_map(&bo, 0, 0x10000, 4 * K, 0).unwrap(),
+        vm.prepare_map(&bo, 0, 0x20000, 4 * K, 0).unwrap(),
+    ];
     let job = BindJob::new(&vm, ops, vec![dep.clone()]).unwrap();
     let done = job.fence().clone();
     vm.submit(job).unwrap();
@@ -39,7 +48,10 @@ fn a_job_waits_for_its_dependency_then_applies_and_signals() {
     let later = BindJob::new(&vm, vec![vm.prepare_unmap(0x10000, K).unwrap()], vec![]).unwrap();
     let later_done = later.fence().clone();
     vm.submit(later).unwrap();
-    assert!(done.wait_timeout(SHORT).is_err(), "ran before its dependency signalled");
+    assert!(
+        done.wait_timeout(SHORT).is_err(),
+        "ran before its dependency signalled"
+    );
     assert!(!later_done.is_signaled());
     assert!(vm.vas().is_empty());
     dep.signal().unwrap();
@@ -55,7 +67,12 @@ fn a_job_waits_for_its_dependency_then_applies_and_signals() {
 fn a_failed_dependency_makes_the_vm_unusable() {
     let (_ram, vm, bo) = setup();
     let dep = fence();
-    let job = BindJob::new(&vm, vec![vm.prepare_map(&bo, 0, 0x10000, K, 0).unwrap()], vec![dep.clone()]).unwrap();
+    let job = BindJob::new(
+        &vm,
+        vec![vm.prepare_map(&bo, 0, 0x10000, K, 0).unwrap()],
+        vec![dep.clone()],
+    )
+    .unwrap();
     let done = job.fence().clone();
     vm.submit(job).unwrap();
     dep.signal_error(EIO).unwrap();
@@ -68,7 +85,12 @@ fn a_failed_dependency_makes_the_vm_unusable() {
 fn destroying_the_vm_cancels_jobs_still_waiting() {
     let (_ram, vm, bo) = setup();
     let dep = fence();
-    let job = BindJob::new(&vm, vec![vm.prepare_map(&bo, 0, 0x10000, K, 0).unwrap()], vec![dep]).unwrap();
+    let job = BindJob::new(
+        &vm,
+        vec![vm.prepare_map(&bo, 0, 0x10000, K, 0).unwrap()],
+        vec![dep],
+    )
+    .unwrap();
     let done = job.fence().clone();
     vm.submit(job).unwrap();
     vm.destroy().unwrap();

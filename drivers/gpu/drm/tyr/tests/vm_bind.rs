@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The VM layer alone (no MMU slot): prepared binds applied by the job path, checked against the page table page by
 //! page, with the IGT `panthor_vm` shapes (2 MiB blocks unmapped in every way, sparse mappings) and the VA layout
 //! rules of VM_CREATE.
@@ -77,12 +78,20 @@ fn check(vm: &Vm) {
     }
     let pt = pt_pages(vm);
     let want = expected_pages(vm);
-    assert_eq!(pt.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "mapped pages differ from the VAs");
+    assert_eq!(
+        pt.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "mapped pages differ from the VAs"
+    );
     let mut dummy = None;
     for (iova, pa) in &want {
         match pa {
             Some(pa) => assert_eq!(pt[iova], *pa, "iova {iova:#x}"),
-            None => assert_eq!(*dummy.get_or_insert(pt[iova]), pt[iova], "sparse pages share one dummy page"),
+            None => assert_eq!(
+                *dummy.get_or_insert(pt[iova]),
+                pt[iova],
+                "sparse pages share one dummy page"
+            ),
         }
     }
 }
@@ -107,7 +116,10 @@ fn va_layout_follows_panthor() {
 #[test]
 fn flags_give_panthors_protection() {
     assert_eq!(flags_to_prot(0), prot::READ | prot::WRITE | prot::CACHE);
-    assert_eq!(flags_to_prot(map_flags::READONLY | map_flags::NOEXEC), prot::READ | prot::NOEXEC | prot::CACHE);
+    assert_eq!(
+        flags_to_prot(map_flags::READONLY | map_flags::NOEXEC),
+        prot::READ | prot::NOEXEC | prot::CACHE
+    );
     assert_eq!(flags_to_prot(map_flags::UNCACHED), prot::READ | prot::WRITE);
 }
 
@@ -152,7 +164,12 @@ fn bad_binds_are_refused_before_anything_changes() {
         );
     }
     assert_eq!(vm.prepare_unmap(0x1800, K).err(), Some(EINVAL));
-    assert_eq!(vm.prepare_map_sparse(0x100000, 4 * K, map_flags::SPARSE).err(), Some(EINVAL), "sparse needs NOEXEC");
+    assert_eq!(
+        vm.prepare_map_sparse(0x100000, 4 * K, map_flags::SPARSE)
+            .err(),
+        Some(EINVAL),
+        "sparse needs NOEXEC"
+    );
     assert_eq!((pt_pages(&vm), vm.vas().len(), vm.tables_live()), before);
 }
 
@@ -174,7 +191,10 @@ fn allocation_failures_while_preparing_leave_the_vm_as_it_was() {
                 assert_eq!(e, ENOMEM);
                 failed += 1;
                 vm.gpuvm().deferred_cleanup();
-                assert_eq!((pt_pages(&vm), vm.vas().len(), ram.stats().free_frames), before);
+                assert_eq!(
+                    (pt_pages(&vm), vm.vas().len(), ram.stats().free_frames),
+                    before
+                );
             }
             Ok(op) => {
                 vm.execute(op).unwrap();
@@ -183,7 +203,10 @@ fn allocation_failures_while_preparing_leave_the_vm_as_it_was() {
             }
         }
     }
-    assert!(succeeded, "still ENOMEM after 10 000 allocation points: the operation never succeeds");
+    assert!(
+        succeeded,
+        "still ENOMEM after 10 000 allocation points: the operation never succeeds"
+    );
     assert!(failed > 0, "no allocation point was reached");
     check(&vm);
 }
@@ -197,8 +220,20 @@ fn a_map_over_live_vas_replaces_them_and_the_page_table_follows() {
     map(&vm, &b, 4 * K, 0x14000, 4 * K).unwrap();
     map(&vm, &b, 0, 0x1c000, 8 * K).unwrap();
     check(&vm);
-    let vas: Vec<_> = vm.vas().iter().map(|v| (v.addr, v.size, v.offset)).collect();
-    assert_eq!(vas, [(0x10000, 0x4000, 0), (0x14000, 0x4000, 0x4000), (0x18000, 0x4000, 0x8000), (0x1c000, 0x8000, 0)]);
+    let vas: Vec<_> = vm
+        .vas()
+        .iter()
+        .map(|v| (v.addr, v.size, v.offset))
+        .collect();
+    assert_eq!(
+        vas,
+        [
+            (0x10000, 0x4000, 0),
+            (0x14000, 0x4000, 0x4000),
+            (0x18000, 0x4000, 0x8000),
+            (0x1c000, 0x8000, 0)
+        ]
+    );
 }
 
 /// One `panthor_vm` hugepage subtest: name, BO size, the map (va, size, BO offset), the unmaps (va, size).
@@ -207,13 +242,28 @@ type HugeCase = (&'static str, u64, (u64, u64, u64), &'static [(u64, u64)]);
 /// The `panthor_vm` hugepage subtests.
 const HUGE_CASES: &[HugeCase] = &[
     ("single", 2 * M, (2 * M, 2 * M, 0), &[(2 * M, 2 * M)]),
-    ("single_partial", 4 * M, (2 * M, 4 * M, 0), &[(2 * M, 4 * M)]),
+    (
+        "single_partial",
+        4 * M,
+        (2 * M, 4 * M, 0),
+        &[(2 * M, 4 * M)],
+    ),
     ("multiple", 6 * M, (2 * M, 6 * M, 0), &[(2 * M, 6 * M)]),
     ("offset", 6 * M, (2 * M, 4 * M, 2 * M), &[(2 * M, 6 * M)]),
     ("leftaligned", 4 * M, (2 * M, 4 * M, 0), &[(2 * M, 8 * K)]),
-    ("rightaligned", 4 * M, (2 * M, 4 * M, 0), &[(6 * M - 8 * K, 8 * K)]),
+    (
+        "rightaligned",
+        4 * M,
+        (2 * M, 4 * M, 0),
+        &[(6 * M - 8 * K, 8 * K)],
+    ),
     ("superset", 2 * M, (2 * M, 2 * M, 0), &[(M, 5 * M)]),
-    ("subset", 4 * M, (2 * M, 4 * M, 0), &[(3 * M, 8 * K), (4 * M + 4 * K, 8 * K)]),
+    (
+        "subset",
+        4 * M,
+        (2 * M, 4 * M, 0),
+        &[(3 * M, 8 * K), (4 * M + 4 * K, 8 * K)],
+    ),
     (
         "successive",
         6 * M,
@@ -238,7 +288,10 @@ fn hugepage_unmaps_of_every_shape_keep_the_page_table_exact() {
         let vm = vm(&ram);
         let b = bo(&ram, size);
         map(&vm, &b, off, va, len).unwrap();
-        assert!(has_block(&vm), "{name}: a 2 MiB-aligned BO maps with blocks");
+        assert!(
+            has_block(&vm),
+            "{name}: a 2 MiB-aligned BO maps with blocks"
+        );
         check(&vm);
         for &(u, l) in unmaps {
             unmap(&vm, u, l).unwrap_or_else(|e| panic!("{name}: unmap {u:#x}+{l:#x}: {e:?}"));
@@ -256,7 +309,14 @@ fn sparse_maps_read_one_dummy_page_and_split_like_any_va() {
     check(&vm);
     let b = bo(&ram, 8 * M);
     // vm_bind_sparse_remap* shapes over a [4M, 10M) sparse region.
-    for (va, size) in [(6 * M, 4 * M), (9 * M, 4 * M), (9 * M, M), (8 * M, 4 * M), (6 * M, 2 * M), (2 * M, 3 * M)] {
+    for (va, size) in [
+        (6 * M, 4 * M),
+        (9 * M, 4 * M),
+        (9 * M, M),
+        (8 * M, 4 * M),
+        (6 * M, 2 * M),
+        (2 * M, 3 * M),
+    ] {
         let vm = self::vm(&ram);
         sparse(&vm, 4 * M, 6 * M).unwrap();
         map(&vm, &b, 0, va, size).unwrap();
@@ -266,9 +326,17 @@ fn sparse_maps_read_one_dummy_page_and_split_like_any_va() {
     }
     let v = self::vm(&ram);
     sparse(&v, 512 * M, 6 * M).unwrap();
-    assert_eq!(v.prepare_unmap(512 * M, 0xFFFF_FFFF_FF80_0000).err(), Some(EINVAL));
     assert_eq!(
-        v.prepare_map_sparse(512 * M, 0xFFFF_FFFF_FF80_0000, map_flags::SPARSE | map_flags::NOEXEC).err(),
+        v.prepare_unmap(512 * M, 0xFFFF_FFFF_FF80_0000).err(),
+        Some(EINVAL)
+    );
+    assert_eq!(
+        v.prepare_map_sparse(
+            512 * M,
+            0xFFFF_FFFF_FF80_0000,
+            map_flags::SPARSE | map_flags::NOEXEC
+        )
+        .err(),
         Some(EINVAL)
     );
 }

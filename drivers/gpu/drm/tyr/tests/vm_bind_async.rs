@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Asynchronous VM_BIND through the ioctl path (`Documentation/uapi.md#asynchronous-vm_bind`), with syncobjs created,
 //! signalled and waited on through the DRM core's SYNCOBJ ioctls: a bind waiting on an unsignalled syncobj does not
 //! happen until it is signalled, and its out-syncobjs signal after; every check fails with Panthor's errno and changes
@@ -41,36 +42,67 @@ impl Drop for T {
 
 fn setup() -> T {
     let (soc, _dev, f, vm) = common::probed_with_vm();
-    let mut bo = drm_panthor_bo_create { size: 16 * K, ..Default::default() };
+    let mut bo = drm_panthor_bo_create {
+        size: 16 * K,
+        ..Default::default()
+    };
     ioctl(&f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut bo).unwrap();
-    T { _soc: soc, f, vm, bo: bo.handle }
+    T {
+        _soc: soc,
+        f,
+        vm,
+        bo: bo.handle,
+    }
 }
 
 fn wait(handle: u32) -> drm_panthor_sync_op {
-    drm_panthor_sync_op { flags: sync_flags::SYNCOBJ, handle, timeline_value: 0 }
+    drm_panthor_sync_op {
+        flags: sync_flags::SYNCOBJ,
+        handle,
+        timeline_value: 0,
+    }
 }
 fn signal(handle: u32) -> drm_panthor_sync_op {
-    drm_panthor_sync_op { flags: sync_flags::SYNCOBJ | sync_flags::SIGNAL, handle, timeline_value: 0 }
+    drm_panthor_sync_op {
+        flags: sync_flags::SYNCOBJ | sync_flags::SIGNAL,
+        handle,
+        timeline_value: 0,
+    }
 }
 fn tl(handle: u32, point: u64, sig: bool) -> drm_panthor_sync_op {
     let flags = sync_flags::TIMELINE_SYNCOBJ | if sig { sync_flags::SIGNAL } else { 0 };
-    drm_panthor_sync_op { flags, handle, timeline_value: point }
+    drm_panthor_sync_op {
+        flags,
+        handle,
+        timeline_value: point,
+    }
 }
 
 fn arr<E>(v: &[E]) -> drm_panthor_obj_array {
-    drm_panthor_obj_array { stride: size_of::<E>() as u32, count: v.len() as u32, array: v.as_ptr() as u64 }
+    drm_panthor_obj_array {
+        stride: size_of::<E>() as u32,
+        count: v.len() as u32,
+        array: v.as_ptr() as u64,
+    }
 }
 
 impl T {
     fn syncobj(&self, signaled: bool) -> u32 {
-        let mut c = drm_syncobj_create { handle: 0, flags: u32::from(signaled) };
+        let mut c = drm_syncobj_create {
+            handle: 0,
+            flags: u32::from(signaled),
+        };
         ioctl(&self.f, DRM_IOCTL_SYNCOBJ_CREATE, &mut c).unwrap();
         c.handle
     }
 
     fn signal_syncobj(&self, h: u32) {
         let hs = [h];
-        let mut a = drm_syncobj_array { handles: hs.as_ptr() as u64, count_handles: 1, pad: 0 };
+        let mut a = drm_syncobj_array {
+            handles: hs.as_ptr() as u64,
+            count_handles: 1,
+            pad: 0,
+        };
         ioctl(&self.f, DRM_IOCTL_SYNCOBJ_SIGNAL, &mut a).unwrap();
     }
 
@@ -89,7 +121,11 @@ impl T {
     }
 
     fn bind(&self, ops: &[drm_panthor_vm_bind_op]) -> (kernel::Result, u32) {
-        let mut b = drm_panthor_vm_bind { vm_id: self.vm, flags: bind_flags::ASYNC, ops: arr(ops) };
+        let mut b = drm_panthor_vm_bind {
+            vm_id: self.vm,
+            flags: bind_flags::ASYNC,
+            ops: arr(ops),
+        };
         let r = ioctl(&self.f, DRM_IOCTL_PANTHOR_VM_BIND, &mut b);
         (r, b.ops.count)
     }
@@ -101,7 +137,13 @@ impl T {
     }
 
     fn map(&self, va: u64, syncs: &[drm_panthor_sync_op]) -> drm_panthor_vm_bind_op {
-        drm_panthor_vm_bind_op { bo_handle: self.bo, va, size: K, syncs: arr(syncs), ..Default::default() }
+        drm_panthor_vm_bind_op {
+            bo_handle: self.bo,
+            va,
+            size: K,
+            syncs: arr(syncs),
+            ..Default::default()
+        }
     }
 }
 
@@ -110,12 +152,19 @@ impl T {
     fn gated_syncobj(&self) -> (u32, DmaFence) {
         let h = self.syncobj(false);
         let fence = DmaFence::new(DmaFence::context_alloc(), 1).unwrap();
-        self.f.syncobjs().lookup(h).unwrap().replace_fence(Some(fence.clone()));
+        self.f
+            .syncobjs()
+            .lookup(h)
+            .unwrap()
+            .replace_fence(Some(fence.clone()));
         (h, fence)
     }
 
     fn vm_state(&self) -> u32 {
-        let mut s = drm_panthor_vm_get_state { vm_id: self.vm, state: 9 };
+        let mut s = drm_panthor_vm_get_state {
+            vm_id: self.vm,
+            state: 9,
+        };
         ioctl(&self.f, DRM_IOCTL_PANTHOR_VM_GET_STATE, &mut s).unwrap();
         s.state
     }
@@ -134,7 +183,11 @@ fn a_bind_waits_for_its_in_syncobj_and_signals_its_out_syncobj() {
 
     fence.signal().unwrap();
     assert_eq!(t.wait_syncobj(done, 0, 5000), Ok(()));
-    assert_eq!(t.vas(), [(0x10_0000, K)], "mapped once the out-syncobj signalled");
+    assert_eq!(
+        t.vas(),
+        [(0x10_0000, K)],
+        "mapped once the out-syncobj signalled"
+    );
     assert_eq!(t.vm_state(), 0);
 }
 
@@ -143,14 +196,25 @@ fn a_dependency_failing_makes_the_vm_unusable_and_the_out_fence_carries_the_erro
     let t = setup();
     let (gate, fence) = t.gated_syncobj();
     let done = t.syncobj(false);
-    assert_eq!(t.bind(&[t.map(0x10_0000, &[wait(gate), signal(done)])]).0, Ok(()));
+    assert_eq!(
+        t.bind(&[t.map(0x10_0000, &[wait(gate), signal(done)])]).0,
+        Ok(())
+    );
     fence.signal_error(kernel::code::EIO).unwrap();
-    assert_eq!(t.wait_syncobj(done, 0, 5000), Ok(()), "signalled, with an error");
+    assert_eq!(
+        t.wait_syncobj(done, 0, 5000),
+        Ok(()),
+        "signalled, with an error"
+    );
     let out = t.f.syncobjs().lookup(done).unwrap().fence().unwrap();
     assert_eq!(out.error(), Some(kernel::code::EIO));
     assert!(t.vas().is_empty());
     assert_eq!(t.vm_state(), 1, "VM_GET_STATE reports it unusable");
-    assert_eq!(t.bind(&[t.map(0x20_0000, &[])]).0, Err(EINVAL), "an unusable VM takes no more binds");
+    assert_eq!(
+        t.bind(&[t.map(0x20_0000, &[])]).0,
+        Err(EINVAL),
+        "an unusable VM takes no more binds"
+    );
 }
 
 #[test]
@@ -161,30 +225,90 @@ fn errors_change_nothing_and_never_rewrite_the_count() {
     let ready = t.syncobj(true);
     let ok_map = |syncs: &[drm_panthor_sync_op]| t.map(0x20_0000, syncs);
     let cases: Vec<(&str, Vec<drm_panthor_sync_op>, kernel::Error)> = vec![
-        ("wait on an unknown handle", vec![wait(99), signal(done)], ENOENT),
-        ("wait on a syncobj with no fence", vec![wait(empty), signal(done)], EINVAL),
-        ("signal to an unknown handle", vec![wait(ready), signal(99)], EINVAL),
-        ("unknown sync flag", vec![drm_panthor_sync_op { flags: 1 << 8, handle: ready, timeline_value: 0 }], EINVAL),
-        ("handle type 2", vec![drm_panthor_sync_op { flags: 2, handle: ready, timeline_value: 0 }], EINVAL),
         (
-            "binary with a timeline value",
-            vec![drm_panthor_sync_op { flags: 0, handle: ready, timeline_value: 3 }],
+            "wait on an unknown handle",
+            vec![wait(99), signal(done)],
+            ENOENT,
+        ),
+        (
+            "wait on a syncobj with no fence",
+            vec![wait(empty), signal(done)],
             EINVAL,
         ),
-        ("timeline point not submitted", vec![tl(empty, 4, false)], EINVAL),
+        (
+            "signal to an unknown handle",
+            vec![wait(ready), signal(99)],
+            EINVAL,
+        ),
+        (
+            "unknown sync flag",
+            vec![drm_panthor_sync_op {
+                flags: 1 << 8,
+                handle: ready,
+                timeline_value: 0,
+            }],
+            EINVAL,
+        ),
+        (
+            "handle type 2",
+            vec![drm_panthor_sync_op {
+                flags: 2,
+                handle: ready,
+                timeline_value: 0,
+            }],
+            EINVAL,
+        ),
+        (
+            "binary with a timeline value",
+            vec![drm_panthor_sync_op {
+                flags: 0,
+                handle: ready,
+                timeline_value: 3,
+            }],
+            EINVAL,
+        ),
+        (
+            "timeline point not submitted",
+            vec![tl(empty, 4, false)],
+            EINVAL,
+        ),
     ];
     for (name, syncs, err) in cases {
         let (r, count) = t.bind(&[ok_map(&syncs), ok_map(&[])]);
         assert_eq!(r, Err(err), "{name}");
         assert_eq!(count, 2, "{name}: ops.count is not rewritten");
         assert!(t.vas().is_empty(), "{name}: nothing mapped");
-        assert_eq!(t.wait_syncobj(done, 0, 0), Err(EINVAL), "{name}: the out-syncobj got no fence");
+        assert_eq!(
+            t.wait_syncobj(done, 0, 0),
+            Err(EINVAL),
+            "{name}: the out-syncobj got no fence"
+        );
     }
-    let sync_only_empty = drm_panthor_vm_bind_op { flags: op_type::SYNC_ONLY, ..Default::default() };
-    assert_eq!(t.bind(&[sync_only_empty]).0, Err(EINVAL), "SYNC_ONLY without syncs");
-    let mut b = drm_panthor_vm_bind { vm_id: 77, flags: bind_flags::ASYNC, ops: arr::<drm_panthor_vm_bind_op>(&[]) };
-    assert_eq!(ioctl(&t.f, DRM_IOCTL_PANTHOR_VM_BIND, &mut b), Err(EINVAL), "unknown VM");
-    let unaligned = drm_panthor_vm_bind_op { bo_handle: t.bo, va: 0x800, size: K, ..Default::default() };
+    let sync_only_empty = drm_panthor_vm_bind_op {
+        flags: op_type::SYNC_ONLY,
+        ..Default::default()
+    };
+    assert_eq!(
+        t.bind(&[sync_only_empty]).0,
+        Err(EINVAL),
+        "SYNC_ONLY without syncs"
+    );
+    let mut b = drm_panthor_vm_bind {
+        vm_id: 77,
+        flags: bind_flags::ASYNC,
+        ops: arr::<drm_panthor_vm_bind_op>(&[]),
+    };
+    assert_eq!(
+        ioctl(&t.f, DRM_IOCTL_PANTHOR_VM_BIND, &mut b),
+        Err(EINVAL),
+        "unknown VM"
+    );
+    let unaligned = drm_panthor_vm_bind_op {
+        bo_handle: t.bo,
+        va: 0x800,
+        size: K,
+        ..Default::default()
+    };
     assert_eq!(t.bind(&[unaligned]).0, Err(EINVAL));
 }
 
@@ -235,7 +359,10 @@ fn allocation_failures_anywhere_in_the_ioctl_leave_everything_as_it_was() {
     t.signal_syncobj(ready);
     let (bin, tlh) = (t.syncobj(false), t.syncobj(false));
     let syncs = [wait(ready), signal(bin), tl(tlh, 3, true)];
-    let ops = [t.map(0x10_0000, &syncs), t.map(0x20_0000, &[tl(tlh, 4, true)])];
+    let ops = [
+        t.map(0x10_0000, &syncs),
+        t.map(0x20_0000, &[tl(tlh, 4, true)]),
+    ];
     let vm = t.f.data().vms().get(t.vm).unwrap();
     let mut failed = 0;
     let mut succeeded = false;
@@ -251,8 +378,14 @@ fn allocation_failures_anywhere_in_the_ioctl_leave_everything_as_it_was() {
                 vm.gpuvm().deferred_cleanup();
                 assert!(t.vas().is_empty(), "allocation {n}: nothing mapped");
                 assert_eq!(vm.pending_binds(), 0, "allocation {n}: no job queued");
-                assert!(t.f.syncobjs().lookup(bin).unwrap().fence().is_none(), "allocation {n}: binary untouched");
-                assert!(t.f.syncobjs().lookup(tlh).unwrap().fence().is_none(), "allocation {n}: no timeline point");
+                assert!(
+                    t.f.syncobjs().lookup(bin).unwrap().fence().is_none(),
+                    "allocation {n}: binary untouched"
+                );
+                assert!(
+                    t.f.syncobjs().lookup(tlh).unwrap().fence().is_none(),
+                    "allocation {n}: no timeline point"
+                );
                 assert_eq!(t.vm_state(), 0);
             }
             Ok(()) => {
@@ -261,8 +394,14 @@ fn allocation_failures_anywhere_in_the_ioctl_leave_everything_as_it_was() {
             }
         }
     }
-    assert!(succeeded, "still ENOMEM after 10 000 allocation points: the operation never succeeds");
-    assert!(failed > 5, "the sweep reached the ioctl's allocations ({failed})");
+    assert!(
+        succeeded,
+        "still ENOMEM after 10 000 allocation points: the operation never succeeds"
+    );
+    assert!(
+        failed > 5,
+        "the sweep reached the ioctl's allocations ({failed})"
+    );
     assert_eq!(t.wait_syncobj(tlh, 4, 5000), Ok(()));
     assert_eq!(t.wait_syncobj(bin, 0, 5000), Ok(()));
     assert_eq!(t.vas(), [(0x10_0000, K), (0x20_0000, K)]);

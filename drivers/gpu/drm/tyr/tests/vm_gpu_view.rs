@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Binds seen by the GPU: a VM activated in an address-space slot of the modelled RK3588, through MMIO as Panthor
 //! does, then read and written through the model's own MMU (its walker and TLB). After a bind the GPU sees exactly the
 //! BO's bytes with the bind's permissions; after an unmap the GPU faults there — so the LOCK/FLUSH_PT around every
@@ -33,7 +34,13 @@ fn setup() -> Setup {
 impl Setup {
     fn vm(&self, id: u32) -> Arc<Vm> {
         let layout = VaLayout::new(48, 0, 1 << 48).unwrap();
-        Vm::new(id, layout, self.soc.gpu().ram(), self.dev.mmu().client() as Arc<dyn VmMmu>).unwrap()
+        Vm::new(
+            id,
+            layout,
+            self.soc.gpu().ram(),
+            self.dev.mmu().client() as Arc<dyn VmMmu>,
+        )
+        .unwrap()
     }
 
     fn mali(&self) -> &Arc<Mali> {
@@ -53,14 +60,19 @@ fn unmap(vm: &Arc<Vm>, va: u64, size: u64) {
 
 fn fill(bo: &Arc<TyrObject>, ram: &hw_mem::Ram) {
     for (i, pa) in bo.gem().get_pages().unwrap().into_iter().enumerate() {
-        let page: Vec<u8> = (0..K).map(|b| (b as u8) ^ (i as u8).wrapping_mul(37)).collect();
+        let page: Vec<u8> = (0..K)
+            .map(|b| (b as u8) ^ (i as u8).wrapping_mul(37))
+            .collect();
         ram.write(pa, &page).unwrap();
     }
 }
 
 #[test]
 fn panthor_register_values() {
-    assert_eq!(mair_to_memattr(0xffff_ffff_f404_ff44), 0x8F8F_8F8F_8C4C_8F4C);
+    assert_eq!(
+        mair_to_memattr(0xffff_ffff_f404_ff44),
+        0x8F8F_8F8F_8C4C_8F4C
+    );
     assert_eq!(lockaddr(0x1000, K), 0xE);
     assert_eq!(lockaddr(0x20_0000, 2 * M), 0x20_0014);
     assert_eq!(lockaddr(0x1F_F000, 8 * K), 0x15);
@@ -77,7 +89,14 @@ fn the_gpu_sees_the_bos_bytes_with_the_binds_permissions_and_faults_after_unmap(
     let bo = TyrObject::new(&ram, 8 * K, 0, None).unwrap();
     fill(&bo, &ram);
     map(&vm, &bo, 2 * K, 0x10000, 4 * K, 0);
-    map(&vm, &bo, 0, 0x20000, 2 * K, map_flags::READONLY | map_flags::NOEXEC);
+    map(
+        &vm,
+        &bo,
+        0,
+        0x20000,
+        2 * K,
+        map_flags::READONLY | map_flags::NOEXEC,
+    );
     let n = vm.activate().unwrap() as usize;
     assert_ne!(n, 0, "AS 0 is the MCU's");
     let frames = bo.gem().get_pages().unwrap();
@@ -93,15 +112,29 @@ fn the_gpu_sees_the_bos_bytes_with_the_binds_permissions_and_faults_after_unmap(
     let mut w = [0u8; 4];
     ram.read(frames[2] + 8, &mut w).unwrap();
     assert_eq!(u32::from_le_bytes(w), 0xdead_beef);
-    assert!(matches!(s.mali().gpu_write_u32(n, 0x20000, 1), Err(PortError::Fault { .. })));
+    assert!(matches!(
+        s.mali().gpu_write_u32(n, 0x20000, 1),
+        Err(PortError::Fault { .. })
+    ));
     // The faulted AS was disabled by the interrupt handler and the VM flagged: wait for the handler thread.
-    wait_for("the MMU interrupt handler to report the fault", || vm.last_fault().is_some());
+    wait_for("the MMU interrupt handler to report the fault", || {
+        vm.last_fault().is_some()
+    });
     let f = vm.last_fault().unwrap();
     assert_eq!((f.as_nr as usize, f.addr, f.access_type), (n, 0x20000, 3));
     assert_eq!(f.exception_type & 0xF8, 0xC8, "a permission fault");
-    assert!(vm.has_unhandled_faults(), "an unhandled fault until the VM is activated again");
-    assert!(!vm.is_unusable(), "a GPU fault does not make the VM unusable (panthor_vm_is_unusable)");
-    assert!(s.mali().gpu_read_u32(n, 0x10008).is_err(), "the disabled AS translates nothing");
+    assert!(
+        vm.has_unhandled_faults(),
+        "an unhandled fault until the VM is activated again"
+    );
+    assert!(
+        !vm.is_unusable(),
+        "a GPU fault does not make the VM unusable (panthor_vm_is_unusable)"
+    );
+    assert!(
+        s.mali().gpu_read_u32(n, 0x10008).is_err(),
+        "the disabled AS translates nothing"
+    );
     // Idle, then active again on its slot: the fault is cleared and the AS programmed again.
     vm.idle();
     assert_eq!(vm.activate().unwrap() as usize, n);
@@ -125,10 +158,22 @@ fn an_unmap_on_an_active_vm_reaches_the_tlb() {
     let frames = bo.gem().get_pages().unwrap();
     let mut want = [0u8; 4];
     ram.read(frames[6], &mut want).unwrap();
-    assert_eq!(s.mali().gpu_read_u32(n, 2 * M + 6 * K).unwrap(), u32::from_le_bytes(want));
-    assert!(matches!(s.mali().gpu_read_u32(n, 2 * M + 5 * K), Err(PortError::Fault { .. })));
-    wait_for("the MMU interrupt handler to report the fault", || vm.last_fault().is_some());
-    assert_eq!(vm.last_fault().unwrap().exception_type & 0xF8, 0xC0, "a translation fault");
+    assert_eq!(
+        s.mali().gpu_read_u32(n, 2 * M + 6 * K).unwrap(),
+        u32::from_le_bytes(want)
+    );
+    assert!(matches!(
+        s.mali().gpu_read_u32(n, 2 * M + 5 * K),
+        Err(PortError::Fault { .. })
+    ));
+    wait_for("the MMU interrupt handler to report the fault", || {
+        vm.last_fault().is_some()
+    });
+    assert_eq!(
+        vm.last_fault().unwrap().exception_type & 0xF8,
+        0xC0,
+        "a translation fault"
+    );
 }
 
 #[test]
@@ -143,12 +188,20 @@ fn slots_are_reused_lru_and_ebusy_when_all_are_active() {
     vms[0].idle();
     vms[0].idle();
     vms[4].idle();
-    assert_eq!(vms[7].activate().unwrap(), 1, "the least recently idle VM loses its slot");
+    assert_eq!(
+        vms[7].activate().unwrap(),
+        1,
+        "the least recently idle VM loses its slot"
+    );
     assert_eq!(vms[0].as_nr(), None);
     assert_eq!(vms[0].activate().unwrap(), 5);
     assert_eq!(vms[4].as_nr(), None);
     drop(vms);
-    assert_eq!(s.dev.mmu().slots(), [(0, 1)], "dropped VMs give their slots back; AS 0 stays the MCU's");
+    assert_eq!(
+        s.dev.mmu().slots(),
+        [(0, 1)],
+        "dropped VMs give their slots back; AS 0 stays the MCU's"
+    );
 }
 
 /// Polls `cond` until it holds, failing after 5 s with `what`: the driver's IRQ handler thread sets what the tests

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A file's VM pool and the VM_BIND op rules of `Documentation/uapi.md#vm_create`, below the ioctl copy-in.
 
 use std::sync::Arc;
@@ -14,12 +15,23 @@ const M: u64 = 0x10_0000;
 
 fn pool() -> (Arc<Ram>, VmPool) {
     let ram = Arc::new(Ram::new(RamConfig::rk3588(128 * M)).unwrap());
-    let p = VmPool::new(ram.clone(), 48, Arc::new(|| Arc::new(NoMmu) as Arc<dyn VmMmu>));
+    let p = VmPool::new(
+        ram.clone(),
+        48,
+        Arc::new(|| Arc::new(NoMmu) as Arc<dyn VmMmu>),
+    );
     (ram, p)
 }
 
 fn op(flags: u32, bo_handle: u32, bo_offset: u64, va: u64, size: u64) -> drm_panthor_vm_bind_op {
-    drm_panthor_vm_bind_op { flags, bo_handle, bo_offset, va, size, ..Default::default() }
+    drm_panthor_vm_bind_op {
+        flags,
+        bo_handle,
+        bo_offset,
+        va,
+        size,
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -64,18 +76,40 @@ fn sync_bind_checks_in_panthors_order_and_reports_the_failing_index() {
     for (o, why) in [
         (with_syncs, "syncs in a synchronous bind"),
         (op(0, 1, 0, 0x1800, K), "unaligned va"),
-        (op(0, 2, 0, 0x1000, K), "unknown handle is EINVAL, not ENOENT"),
+        (
+            op(0, 2, 0, 0x1000, K),
+            "unknown handle is EINVAL, not ENOENT",
+        ),
         (op(1 << 4, 1, 0, 0x1000, K), "unknown map flag"),
         (op(0, 1, 0, 0x1000, 8 * K), "larger than the BO"),
-        (op(map_flags::SPARSE | map_flags::NOEXEC, 1, 0, 0x1000, K), "sparse with a handle"),
-        (op(op_type::UNMAP, 1, 0, 0x1000, K), "unmap with a handle (vm_unbind_invalid_address)"),
-        (op(op_type::UNMAP | map_flags::READONLY, 0, 0, 0x1000, K), "unmap with a map flag"),
-        (op(op_type::SYNC_ONLY, 0, 0, 0x1000, K), "sync-only with a range"),
+        (
+            op(map_flags::SPARSE | map_flags::NOEXEC, 1, 0, 0x1000, K),
+            "sparse with a handle",
+        ),
+        (
+            op(op_type::UNMAP, 1, 0, 0x1000, K),
+            "unmap with a handle (vm_unbind_invalid_address)",
+        ),
+        (
+            op(op_type::UNMAP | map_flags::READONLY, 0, 0, 0x1000, K),
+            "unmap with a map flag",
+        ),
+        (
+            op(op_type::SYNC_ONLY, 0, 0, 0x1000, K),
+            "sync-only with a range",
+        ),
         (op(0x3000_0000, 0, 0, 0x1000, K), "type 3"),
-        (op(0, 1, 0, kstart, K), "into the kernel area (vm_bind_intersect_kbo_range)"),
+        (
+            op(0, 1, 0, kstart, K),
+            "into the kernel area (vm_bind_intersect_kbo_range)",
+        ),
         (op(0, 1, 0, !(K - 1), 2 * K), "wrapping"),
     ] {
-        assert_eq!(err(&[op(0, 1, 0, 0x10000, K), o]), Some((1, EINVAL)), "{why}");
+        assert_eq!(
+            err(&[op(0, 1, 0, 0x10000, K), o]),
+            Some((1, EINVAL)),
+            "{why}"
+        );
     }
     // The first op of each of those calls stayed applied.
     assert_eq!(vm.vas().len(), 1);
@@ -95,7 +129,13 @@ fn exclusive_bos_bind_only_in_their_vm() {
     let (b, _) = p.create(0, 0).unwrap();
     let (va, vb) = (p.get(a).unwrap(), p.get(b).unwrap());
     let bo = TyrObject::new(&ram, 4 * K, 0, Some((a, va.gpuvm().resv().clone()))).unwrap();
-    assert_eq!(bind_sync(&va, &[op(0, 1, 0, 0x1000, K)], |_| Some(bo.clone())).err(), None);
-    assert_eq!(bind_sync(&vb, &[op(0, 1, 0, 0x1000, K)], |_| Some(bo.clone())).err(), Some((0, EINVAL)));
+    assert_eq!(
+        bind_sync(&va, &[op(0, 1, 0, 0x1000, K)], |_| Some(bo.clone())).err(),
+        None
+    );
+    assert_eq!(
+        bind_sync(&vb, &[op(0, 1, 0, 0x1000, K)], |_| Some(bo.clone())).err(),
+        Some((0, EINVAL))
+    );
     assert!(!va.gpuvm().is_extobj(&bo));
 }

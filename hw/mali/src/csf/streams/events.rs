@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Events to the host: CSG and CS event toggles with their JOB IRQ bits, fault reports and status publishing.
 
 use super::*;
@@ -40,8 +41,11 @@ pub(super) fn cs_event(st: &mut State, i: u32, j: u32, bit: u32) -> Result<(), P
 /// Reports a FAULT or FATAL of CS `j` of CSG `i` and halts the stream until the host deals with it.
 pub(super) fn report(st: &mut State, i: u32, j: u32, e: CsError) -> Result<(), PortError> {
     let (_, cout) = cs_iface(i, j);
-    let (bit, word, info) =
-        if e.fatal { (cs::FATAL, cs::FATAL_WORD, cs::FATAL_INFO) } else { (cs::FAULT, cs::FAULT_WORD, cs::FAULT_INFO) };
+    let (bit, word, info) = if e.fatal {
+        (cs::FATAL, cs::FATAL_WORD, cs::FATAL_INFO)
+    } else {
+        (cs::FAULT, cs::FAULT_WORD, cs::FAULT_INFO)
+    };
     wr(st, cout + word, u32::from(e.code))?;
     wr64(st, cout + info, e.info)?;
     wr64(st, cout + cs::STATUS_CMD_PTR, e.pc)?;
@@ -64,7 +68,18 @@ pub(super) fn report(st: &mut State, i: u32, j: u32, e: CsError) -> Result<(), P
 
 pub(super) fn config_fault(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let pc = 0;
-    report(st, i, j, CsError { fatal: true, code: exception::CS_CONFIG_FAULT, info: 0, pc, fetch: false })
+    report(
+        st,
+        i,
+        j,
+        CsError {
+            fatal: true,
+            code: exception::CS_CONFIG_FAULT,
+            info: 0,
+            pc,
+            fetch: false,
+        },
+    )
 }
 
 // ---- status -----------------------------------------------------------------------------------------------------
@@ -92,7 +107,11 @@ fn publish_cs_status(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let (ptr, value) = sync.map_or((0, 0), |w| (w.ptr, w.value));
     wr64(st, cout + cs::STATUS_WAIT_SYNC_PTR, ptr)?;
     wr(st, cout + cs::STATUS_WAIT_SYNC_VALUE, value as u32)?;
-    wr(st, cout + cs::STATUS_WAIT_SYNC_VALUE_HI, (value >> 32) as u32)
+    wr(
+        st,
+        cout + cs::STATUS_WAIT_SYNC_VALUE_HI,
+        (value >> 32) as u32,
+    )
 }
 
 /// STATUS_UPDATE: every CS's status and the CSG's `status_state` (bit 0 IDLE: no stream has work).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! CSG slots and their CS slots at run time: what the MCU latches from the group and stream interfaces, when streams
 //! run, and how their progress, blocking and faults reach the host (`Documentation/hardware.md#csg-and-cs-interfaces`).
 //!
@@ -15,7 +16,9 @@
 
 use super::{cs, cs_iface, csg, csg_iface, rd, values, wr};
 use crate::cs::exception;
-use crate::cs::exec::{CsError, CsMemory, Frame, Machine, MemError, Ring, Stop, SyncWait, MAX_FRAMES};
+use crate::cs::exec::{
+    CsError, CsMemory, Frame, Machine, MemError, Ring, Stop, SyncWait, MAX_FRAMES,
+};
 use crate::cs::{REG_COUNT, SB_COUNT};
 mod events;
 mod suspend;
@@ -151,7 +154,13 @@ pub(crate) struct Exec {
 
 impl Default for Exec {
     fn default() -> Self {
-        Self { groups: vec![Group::default(); CSGS], gen: 0, scheduled: false, epoch: 0, batches: 0 }
+        Self {
+            groups: vec![Group::default(); CSGS],
+            gen: 0,
+            scheduled: false,
+            epoch: 0,
+            batches: 0,
+        }
     }
 }
 
@@ -165,7 +174,9 @@ impl Exec {
 
     /// Whether any stream of a running group has work.
     pub(crate) fn any_work(&self) -> bool {
-        self.groups.iter().any(|g| g.latched.running && g.streams.iter().any(|s| s.has_work(self.epoch)))
+        self.groups
+            .iter()
+            .any(|g| g.latched.running && g.streams.iter().any(|s| s.has_work(self.epoch)))
     }
 
     pub(crate) fn latched(&self, i: usize) -> Option<CsgLatched> {
@@ -197,11 +208,22 @@ struct Port<'a> {
 impl Port<'_> {
     fn err(&self, e: PortError, va: u64) -> MemError {
         match e {
-            PortError::Fault { va, fault, .. } => MemError::Mmu { va, code: fault.exception_type() },
+            PortError::Fault { va, fault, .. } => MemError::Mmu {
+                va,
+                code: fault.exception_type(),
+            },
             PortError::AsFaulted { as_nr } => {
                 // The AS translates nothing until its recorded fault is cleared; report that fault's type again.
-                let status = self.st.spaces.get(as_nr).and_then(|s| s.read_reg(mmu::FAULTSTATUS)).unwrap_or(0);
-                MemError::Mmu { va, code: status as u8 }
+                let status = self
+                    .st
+                    .spaces
+                    .get(as_nr)
+                    .and_then(|s| s.read_reg(mmu::FAULTSTATUS))
+                    .unwrap_or(0);
+                MemError::Mmu {
+                    va,
+                    code: status as u8,
+                }
             }
             PortError::Stalled { va, .. } => MemError::Stalled { va },
             PortError::BusFault { .. } => MemError::Bus { va },
@@ -214,12 +236,22 @@ impl Port<'_> {
 impl CsMemory for Port<'_> {
     fn read(&mut self, va: u64, buf: &mut [u8]) -> Result<(), MemError> {
         let len = buf.len();
-        let r = self.st.access(self.as_nr, va, len, AccessType::Read, |ram, pa, r| ram.read(pa, &mut buf[r]));
+        let r = self
+            .st
+            .access(self.as_nr, va, len, AccessType::Read, |ram, pa, r| {
+                ram.read(pa, &mut buf[r])
+            });
         r.map_err(|e| self.err(e, va))
     }
 
     fn write(&mut self, va: u64, data: &[u8]) -> Result<(), MemError> {
-        let r = self.st.access(self.as_nr, va, data.len(), AccessType::Write, |ram, pa, r| ram.write(pa, &data[r]));
+        let r = self.st.access(
+            self.as_nr,
+            va,
+            data.len(),
+            AccessType::Write,
+            |ram, pa, r| ram.write(pa, &data[r]),
+        );
         r.map_err(|e| self.err(e, va))
     }
 
@@ -289,7 +321,10 @@ pub(crate) fn csg_state(st: &mut State, i: u32, state: u32) -> Result<(), PortEr
             // TERMINATE (and undefined values): the slot's streams are discarded.
             let latched = st.mcu.exec.groups[g].latched;
             st.mcu.exec.groups[g] = Group::default();
-            st.mcu.exec.groups[g].latched = CsgLatched { running: false, ..latched };
+            st.mcu.exec.groups[g].latched = CsgLatched {
+                running: false,
+                ..latched
+            };
         }
     }
     st.mcu.exec.groups[g].latched.state = state;
@@ -378,23 +413,40 @@ fn start_cs(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
         if s.halt == Halt::Fatal {
             s.halt = Halt::None;
         }
-        s.ring = Ring { base, size, insert: 0 };
+        s.ring = Ring {
+            base,
+            size,
+            insert: 0,
+        };
         s.input_va = input_va;
         s.output_va = output_va;
         s.doorbell = (config >> 8) & 0xFF;
     }
-    let valid = size.is_power_of_two() && size >= 8 && base % 8 == 0 && input_va % 8 == 0 && output_va % 8 == 0;
+    let valid = size.is_power_of_two()
+        && size >= 8
+        && base % 8 == 0
+        && input_va % 8 == 0
+        && output_va % 8 == 0;
     if !valid || input_va == 0 || output_va == 0 {
         return config_fault(st, i, j);
     }
-    let at_ring = st.mcu.exec.groups[i as usize].streams[j as usize].machine.frames.is_empty();
+    let at_ring = st.mcu.exec.groups[i as usize].streams[j as usize]
+        .machine
+        .frames
+        .is_empty();
     if at_ring {
         match rd64(st, input_va + 8) {
-            Ok(extract) => st.mcu.exec.groups[i as usize].streams[j as usize].machine.pos = extract,
+            Ok(extract) => {
+                st.mcu.exec.groups[i as usize].streams[j as usize]
+                    .machine
+                    .pos = extract
+            }
             Err(_) => return config_fault(st, i, j),
         }
     }
-    let pos = st.mcu.exec.groups[i as usize].streams[j as usize].machine.pos;
+    let pos = st.mcu.exec.groups[i as usize].streams[j as usize]
+        .machine
+        .pos;
     if wr64(st, output_va, pos).is_err() {
         return config_fault(st, i, j);
     }
@@ -522,7 +574,13 @@ fn run_stream(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
 /// heap_* outputs are filled from the stream's HEAP_SET context and HEAP_OPERATION counters and the stream waits
 /// until the host acknowledges the event and toggles the CS's doorbell bit. Returns whether the stream was running.
 pub(crate) fn tiler_oom(st: &mut State, i: u32, j: u32) -> Result<bool, PortError> {
-    let Some(s) = st.mcu.exec.groups.get(i as usize).and_then(|g| g.streams.get(j as usize)) else {
+    let Some(s) = st
+        .mcu
+        .exec
+        .groups
+        .get(i as usize)
+        .and_then(|g| g.streams.get(j as usize))
+    else {
         return Ok(false);
     };
     if !s.started || s.halt != Halt::None {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The suspend buffer: what a suspended group's streams save, and how a resumed group restores them.
 
 use super::*;
@@ -16,7 +17,11 @@ fn save_words(s: &Stream) -> Vec<u32> {
         push64(&mut w, f.end);
     }
     w.extend_from_slice(&m.sb);
-    w.extend_from_slice(&[u32::from(m.sb_endpoint), u32::from(m.sb_other), u32::from(m.error)]);
+    w.extend_from_slice(&[
+        u32::from(m.sb_endpoint),
+        u32::from(m.sb_other),
+        u32::from(m.error),
+    ]);
     push64(&mut w, m.heap_ctx);
     w.extend_from_slice(&m.heap_counts);
     w.push(u32::from(m.req_resource));
@@ -47,7 +52,11 @@ fn load_words(w: &[u32]) -> Option<(Machine, Halt)> {
     m.pos = next64(&mut next)?;
     let depth = next()? as usize;
     for k in 0..MAX_FRAMES - 1 {
-        let f = Frame { start: next64(&mut next)?, ip: next64(&mut next)?, end: next64(&mut next)? };
+        let f = Frame {
+            start: next64(&mut next)?,
+            ip: next64(&mut next)?,
+            end: next64(&mut next)?,
+        };
         if k < depth {
             m.frames.push(f);
         }
@@ -82,7 +91,9 @@ pub(super) fn save(st: &mut State, i: u32) -> Result<(), PortError> {
         let words = save_words(&st.mcu.exec.groups[i as usize].streams[j]);
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         let va = buf + j as u64 * SAVE_STRIDE;
-        st.access(0, va, bytes.len(), AccessType::Write, |ram, pa, r| ram.write(pa, &bytes[r]))?;
+        st.access(0, va, bytes.len(), AccessType::Write, |ram, pa, r| {
+            ram.write(pa, &bytes[r])
+        })?;
     }
     Ok(())
 }
@@ -94,8 +105,13 @@ pub(super) fn restore(st: &mut State, i: u32) -> Result<(), PortError> {
     for j in 0..STREAMS {
         let mut bytes = vec![0u8; SAVE_STRIDE as usize];
         let va = buf + j as u64 * SAVE_STRIDE;
-        st.access(0, va, bytes.len(), AccessType::Read, |ram, pa, r| ram.read(pa, &mut bytes[r]))?;
-        let words: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        st.access(0, va, bytes.len(), AccessType::Read, |ram, pa, r| {
+            ram.read(pa, &mut bytes[r])
+        })?;
+        let words: Vec<u32> = bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
         let s = &mut st.mcu.exec.groups[i as usize].streams[j];
         *s = Stream::default();
         if let Some((m, halt)) = load_words(&words) {

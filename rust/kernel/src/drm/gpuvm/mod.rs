@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! DRM GPUVM in immediate mode (`drivers/gpu/drm/drm_gpuvm.c`, `include/drm/drm_gpuvm.h`, and the Rust abstraction
 //! "rust: drm: add base GPUVM immediate mode abstraction", v3).
 //!
@@ -41,8 +42,8 @@ use std::sync::{Arc, Mutex};
 use pinned_init::{pin_data, try_pin_init, InPlaceInit};
 
 pub use va::{
-    GpuVa, GpuVaAlloc, GpuVaRemoved, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapRet, OpRemapped, OpUnmap,
-    OpUnmapped, RemapPart, VaPrealloc,
+    GpuVa, GpuVaAlloc, GpuVaRemoved, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapRet,
+    OpRemapped, OpUnmap, OpUnmapped, RemapPart, VaPrealloc,
 };
 pub use vm_bo::{GpuVmBo, VmBoRef};
 
@@ -139,7 +140,11 @@ pub trait DriverGpuVm: Sized + Send + 'static {
     type SmContext<'ctx>;
 
     /// Applies a map step (`sm_step_map`).
-    fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut Self::SmContext<'_>) -> Result<OpMapped<'op, Self>>;
+    fn sm_step_map<'op>(
+        &mut self,
+        op: OpMap<'op, Self>,
+        ctx: &mut Self::SmContext<'_>,
+    ) -> Result<OpMapped<'op, Self>>;
 
     /// Applies an unmap step (`sm_step_unmap`).
     fn sm_step_unmap<'op>(
@@ -208,7 +213,10 @@ impl<T: DriverGpuVm> GpuVm<T> {
     /// Creates a VM over `[range.start, range.end)` with `reserve_range` kept for the kernel (empty for none), its
     /// resv taken from `r_obj` (`drm_gpuvm_init` with `IMMEDIATE_MODE | RESV_PROTECTED`). Returns the unique core
     /// handle. `EINVAL` for an empty or reversed range or a reserved range outside it; `ENOMEM` on allocation failure.
-    #[expect(clippy::new_ret_no_self, reason = "the VM is reached through its unique core handle, as upstream")]
+    #[expect(
+        clippy::new_ret_no_self,
+        reason = "the VM is reached through its unique core handle, as upstream"
+    )]
     pub fn new(
         name: &'static str,
         r_obj: &Arc<ObjectOf<T>>,
@@ -222,7 +230,9 @@ impl<T: DriverGpuVm> GpuVm<T> {
         let reserve = match reserve_range.end.checked_sub(reserve_range.start) {
             None => return Err(EINVAL),
             Some(0) => None,
-            Some(_) if reserve_range.start < range.start || reserve_range.end > range.end => return Err(EINVAL),
+            Some(_) if reserve_range.start < range.start || reserve_range.end > range.end => {
+                return Err(EINVAL)
+            }
             Some(_) => Some(reserve_range),
         };
         alloc::check()?;
@@ -240,7 +250,10 @@ impl<T: DriverGpuVm> GpuVm<T> {
             height_hint: AtomicUsize::new(1),
             _pin: PhantomPinned,
         }? Error))?;
-        Ok(GpuVmCore { vm, _not_clone: PhantomData })
+        Ok(GpuVmCore {
+            vm,
+            _not_clone: PhantomData,
+        })
     }
 
     /// The name given at creation.
@@ -286,16 +299,24 @@ impl<T: DriverGpuVm> GpuVm<T> {
 
     /// Whether `[addr, addr + range)` can be mapped or unmapped (`drm_gpuvm_range_valid`, plus a non-zero range).
     pub fn range_valid(&self, addr: u64, range: u64) -> bool {
-        let Some(end) = addr.checked_add(range) else { return false };
+        let Some(end) = addr.checked_add(range) else {
+            return false;
+        };
         let r = self.va_range();
         range != 0
             && addr >= r.start
             && end <= r.end
-            && self.reserve.as_ref().is_none_or(|k| end <= k.start || addr >= k.end)
+            && self
+                .reserve
+                .as_ref()
+                .is_none_or(|k| end <= k.start || addr >= k.end)
     }
 
     /// The resv-protected lists, for a holder of the VM resv; `EINVAL` for anyone else.
-    pub(crate) fn resv_lists<'a>(&'a self, held: &'a mut impl ResvHeld) -> Result<&'a mut ResvLists<T>> {
+    pub(crate) fn resv_lists<'a>(
+        &'a self,
+        held: &'a mut impl ResvHeld,
+    ) -> Result<&'a mut ResvLists<T>> {
         if !held.holds(&self.resv) {
             return Err(EINVAL);
         }
@@ -342,7 +363,11 @@ impl<T: DriverGpuVm> GpuVm<T> {
             // `exec` without holding a borrow of the list.
             let mut i = 0;
             loop {
-                let next = self.resv_lists(exec)?.extobj.get(i).map(|bo| bo.obj().gem().resv().clone());
+                let next = self
+                    .resv_lists(exec)?
+                    .extobj
+                    .get(i)
+                    .map(|bo| bo.obj().gem().resv().clone());
                 let Some(r) = next else { break };
                 exec.lock(&r)?;
                 i += 1;
@@ -364,7 +389,11 @@ impl<T: DriverGpuVm> GpuVm<T> {
     ) -> Result {
         for i in 0..exec.locked().len() {
             let r = exec.locked()[i].clone();
-            let usage = if Arc::ptr_eq(&r, &self.resv) { private_usage } else { extobj_usage };
+            let usage = if Arc::ptr_eq(&r, &self.resv) {
+                private_usage
+            } else {
+                extobj_usage
+            };
             exec.fences(&r)?.add(fence, usage)?;
         }
         Ok(())
@@ -372,9 +401,15 @@ impl<T: DriverGpuVm> GpuVm<T> {
 
     /// Makes every evicted object resident again (`drm_gpuvm_validate`): calls `validate` for each vm_bo on the evict
     /// list, then takes it off. Stops at the first error, leaving the rest on the list.
-    pub fn validate(&self, exec: &mut Exec, mut validate: impl FnMut(&GpuVmBo<T>) -> Result) -> Result {
+    pub fn validate(
+        &self,
+        exec: &mut Exec,
+        mut validate: impl FnMut(&GpuVmBo<T>) -> Result,
+    ) -> Result {
         loop {
-            let Some(bo) = self.resv_lists(exec)?.evict.first().cloned() else { return Ok(()) };
+            let Some(bo) = self.resv_lists(exec)?.evict.first().cloned() else {
+                return Ok(());
+            };
             validate(&bo)?;
             bo.evict(exec, false)?;
         }
@@ -429,7 +464,12 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
     }
 
     /// Finds or creates the vm_bo of `obj` in this VM ([`GpuVm::obtain`]).
-    pub fn obtain(&self, obj: &Arc<ObjectOf<T>>, data: T::VmBoData, held: &mut impl ResvHeld) -> Result<VmBoRef<T>> {
+    pub fn obtain(
+        &self,
+        obj: &Arc<ObjectOf<T>>,
+        data: T::VmBoData,
+        held: &mut impl ResvHeld,
+    ) -> Result<VmBoRef<T>> {
         self.vm.obtain(obj, data, held)
     }
 
@@ -445,7 +485,11 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
 
     /// The VA that exactly covers `[addr, addr + range)` (`drm_gpuva_find`).
     pub fn find(&self, addr: u64, range: u64) -> Option<&GpuVa<T>> {
-        self.state().tree.get(addr).map(|n| &n.val).filter(|va| va.length() == range)
+        self.state()
+            .tree
+            .get(addr)
+            .map(|n| &n.val)
+            .filter(|va| va.length() == range)
     }
 
     /// The first VA, in address order, that intersects `[addr, addr + range)` (`drm_gpuva_find_first`).
@@ -456,12 +500,19 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
 
     /// The VA that contains `addr`.
     pub fn find_containing(&self, addr: u64) -> Option<&GpuVa<T>> {
-        self.state().tree.floor(addr).map(|n| &n.val).filter(|va| addr < va.end())
+        self.state()
+            .tree
+            .floor(addr)
+            .map(|n| &n.val)
+            .filter(|va| addr < va.end())
     }
 
     /// The driver's data of a VA, mutably.
     pub fn va_data_mut(&mut self, addr: u64) -> Option<&mut T::VaData> {
-        self.state_mut().tree.get_mut(addr).and_then(|n| n.val_data_mut())
+        self.state_mut()
+            .tree
+            .get_mut(addr)
+            .and_then(|n| n.val_data_mut())
     }
 }
 
@@ -473,7 +524,8 @@ impl<T: DriverGpuVm> Drop for GpuVmCore<T> {
         let mut spare = vm.spare();
         state.tree.drain(&mut spare.pool, &mut |mut node| {
             if let Some(bo) = node.val_vm_bo_take() {
-                bo.va_count.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
+                bo.va_count
+                    .fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
                 drop(bo);
             }
         });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The VM's reserves that keep the steps allocation-free: the VA-tree node reserve that [`VaPrealloc`]s fill in the
 //! ioctl path and the steps draw on, and the deferred list, whose slots are reserved when a vm_bo is created so that
 //! dropping its last reference in a step only pushes (`drm_gpuvm_bo_deferred_cleanup` frees it later).
@@ -72,7 +73,10 @@ impl<T: DriverGpuVm> GpuVm<T> {
         let want = (d.live + 1).saturating_sub(d.list.len());
         alloc::try_reserve(&mut d.list, want)?;
         d.live += 1;
-        Ok(DeferredSlot { vm: self, committed: false })
+        Ok(DeferredSlot {
+            vm: self,
+            committed: false,
+        })
     }
 
     /// Queues a vm_bo whose last reference dropped. Never allocates: its slot was reserved at creation.
@@ -119,14 +123,14 @@ impl<T: DriverGpuVm> GpuVm<T> {
     pub fn deferred_cleanup(&self) {
         loop {
             // Pop under the leaf mutex, then work without it: the list keeps its capacity (the invariant).
-            let Some(bo) = self.deferred().list.pop() else { break };
+            let Some(bo) = self.deferred().list.pop() else {
+                break;
+            };
             {
                 let mut list = bo.obj().gem().gpuva_lock();
-                if let Some(pos) = list
-                    .vm_bos
-                    .iter()
-                    .position(|e| core::ptr::eq(Arc::as_ptr(e) as *const u8, Arc::as_ptr(&bo) as *const u8))
-                {
+                if let Some(pos) = list.vm_bos.iter().position(|e| {
+                    core::ptr::eq(Arc::as_ptr(e) as *const u8, Arc::as_ptr(&bo) as *const u8)
+                }) {
                     drop(list.vm_bos.swap_remove(pos));
                 }
             }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The split/merge walks of `drm_gpuvm_sm_map()` and `drm_gpuvm_sm_unmap()`: which VAs a request touches and the
 //! step each one gets, handed to the driver one at a time ([`GpuVmCore::sm_map`], [`GpuVmCore::sm_unmap`]).
 
@@ -5,7 +6,10 @@ use core::marker::PhantomData;
 use core::sync::atomic::Ordering;
 
 use super::btree::{Node, Tree, TreeMut};
-use super::{CoreState, DriverGpuVm, GpuVa, GpuVmCore, OpMap, OpMapRequest, OpRemap, OpUnmap, RemapPart, VmBoRef};
+use super::{
+    CoreState, DriverGpuVm, GpuVa, GpuVmCore, OpMap, OpMapRequest, OpRemap, OpUnmap, RemapPart,
+    VmBoRef,
+};
 use crate::alloc::fault::NoAllocSection;
 use crate::error::code::{EINVAL, ENOMEM};
 use crate::error::Result;
@@ -15,8 +19,16 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
     /// unmaps of every VA inside the request, at most one trailing remap, then the map. `EINVAL` (and no step) for an
     /// invalid range or a vm_bo of another VM; a step's error stops the walk with earlier steps applied.
     pub fn sm_map(&mut self, req: OpMapRequest<'_, T>, ctx: &mut T::SmContext<'_>) -> Result {
-        let OpMapRequest { addr, range, gem_offset, vm_bo, flags } = req;
-        if !self.range_valid(addr, range) || vm_bo.is_some_and(|b| !core::ptr::eq(&**b.vm(), &*self.vm)) {
+        let OpMapRequest {
+            addr,
+            range,
+            gem_offset,
+            vm_bo,
+            flags,
+        } = req;
+        if !self.range_valid(addr, range)
+            || vm_bo.is_some_and(|b| !core::ptr::eq(&**b.vm(), &*self.vm))
+        {
             return Err(EINVAL);
         }
         let req_end = addr + range;
@@ -34,29 +46,62 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         // while the tree is borrowed shared, the step is handed the VA's key, and the next VA is found before the step
         // changes the tree (a step only removes or splits its own VA, below the next one's start).
         let mut cur = first_intersecting(tree, addr, req_end).map(|n| VaSnap::of(&n.val, vm_bo));
-        while let Some(VaSnap { addr: va_addr, end: va_end, offset: va_off, same_obj }) = cur {
+        while let Some(VaSnap {
+            addr: va_addr,
+            end: va_end,
+            offset: va_off,
+            same_obj,
+        }) = cur
+        {
             let key = va_addr;
             let stop = va_end >= req_end;
-            cur = if stop { None } else { next_intersecting(tree, key, req_end).map(|n| VaSnap::of(&n.val, vm_bo)) };
+            cur = if stop {
+                None
+            } else {
+                next_intersecting(tree, key, req_end).map(|n| VaSnap::of(&n.val, vm_bo))
+            };
             if va_addr == addr {
                 let keep = same_obj && va_off == gem_offset;
                 if va_end <= req_end {
                     step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
                 } else {
-                    let next =
-                        RemapPart { addr: req_end, range: va_end - req_end, gem_offset: va_off.wrapping_add(range) };
-                    step_remap(data, TreeMut { tree, pool }, key, None, Some(next), keep, ctx)?;
+                    let next = RemapPart {
+                        addr: req_end,
+                        range: va_end - req_end,
+                        gem_offset: va_off.wrapping_add(range),
+                    };
+                    step_remap(
+                        data,
+                        TreeMut { tree, pool },
+                        key,
+                        None,
+                        Some(next),
+                        keep,
+                        ctx,
+                    )?;
                 }
             } else if va_addr < addr {
                 let head = addr - va_addr;
                 let keep = same_obj && va_off.wrapping_add(head) == gem_offset;
-                let prev = RemapPart { addr: va_addr, range: head, gem_offset: va_off };
+                let prev = RemapPart {
+                    addr: va_addr,
+                    range: head,
+                    gem_offset: va_off,
+                };
                 let next = (va_end > req_end).then(|| RemapPart {
                     addr: req_end,
                     range: va_end - req_end,
                     gem_offset: va_off.wrapping_add(head).wrapping_add(range),
                 });
-                step_remap(data, TreeMut { tree, pool }, key, Some(prev), next, keep, ctx)?;
+                step_remap(
+                    data,
+                    TreeMut { tree, pool },
+                    key,
+                    Some(prev),
+                    next,
+                    keep,
+                    ctx,
+                )?;
             } else {
                 let keep = same_obj && va_off == gem_offset.wrapping_add(va_addr - addr);
                 if va_end <= req_end {
@@ -67,12 +112,27 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
                         range: va_end - req_end,
                         gem_offset: va_off.wrapping_add(req_end - va_addr),
                     };
-                    step_remap(data, TreeMut { tree, pool }, key, None, Some(next), keep, ctx)?;
+                    step_remap(
+                        data,
+                        TreeMut { tree, pool },
+                        key,
+                        None,
+                        Some(next),
+                        keep,
+                        ctx,
+                    )?;
                 }
             }
         }
-        let op =
-            OpMap { addr, range, offset: gem_offset, flags, vm_bo, tree: TreeMut { tree, pool }, _op: PhantomData };
+        let op = OpMap {
+            addr,
+            range,
+            offset: gem_offset,
+            flags,
+            vm_bo,
+            tree: TreeMut { tree, pool },
+            _op: PhantomData,
+        };
         let res = data.sm_step_map(op, ctx).map(drop);
         vm.height_hint.store(tree.height(), Ordering::Relaxed);
         res
@@ -96,14 +156,24 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         let _signalling = NoAllocSection::begin();
         // As in `sm_map`: plain values across the steps, never a reference into the tree.
         let mut cur = first_intersecting(tree, addr, req_end).map(|n| VaSnap::of(&n.val, None));
-        while let Some(VaSnap { addr: va_addr, end: va_end, offset: va_off, .. }) = cur {
+        while let Some(VaSnap {
+            addr: va_addr,
+            end: va_end,
+            offset: va_off,
+            ..
+        }) = cur
+        {
             let key = va_addr;
             cur = if va_end >= req_end {
                 None
             } else {
                 next_intersecting(tree, key, req_end).map(|n| VaSnap::of(&n.val, None))
             };
-            let prev = (va_addr < addr).then(|| RemapPart { addr: va_addr, range: addr - va_addr, gem_offset: va_off });
+            let prev = (va_addr < addr).then(|| RemapPart {
+                addr: va_addr,
+                range: addr - va_addr,
+                gem_offset: va_off,
+            });
             let next = (va_end > req_end).then(|| RemapPart {
                 addr: req_end,
                 range: va_end - req_end,
@@ -132,7 +202,12 @@ struct VaSnap {
 
 impl VaSnap {
     fn of<T: DriverGpuVm>(va: &GpuVa<T>, req: Option<&VmBoRef<T>>) -> Self {
-        VaSnap { addr: va.addr(), end: va.end(), offset: va.gem_offset(), same_obj: va.same_obj(req) }
+        VaSnap {
+            addr: va.addr(),
+            end: va.end(),
+            offset: va.gem_offset(),
+            same_obj: va.same_obj(req),
+        }
     }
 }
 
@@ -155,7 +230,10 @@ pub(super) fn next_intersecting<T: DriverGpuVm>(
     after: u64,
     end: u64,
 ) -> Option<&Node<GpuVa<T>>> {
-    after.checked_add(1).and_then(|k| tree.ceil(k)).filter(|n| n.key < end)
+    after
+        .checked_add(1)
+        .and_then(|k| tree.ceil(k))
+        .filter(|n| n.key < end)
 }
 
 /// Hands the VA with key `key` (in `tree`, see the callers) to the driver's unmap step.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `GpuVa` (`struct drm_gpuva`) and the step operations `OpMap`, `OpUnmap`, `OpRemap` with their tokens.
 //!
 //! A step receives one operation and must apply it to the VA tree through the operation's own method — the only way
@@ -32,7 +33,14 @@ pub struct GpuVa<T: DriverGpuVm> {
 
 impl<T: DriverGpuVm> GpuVa<T> {
     fn empty() -> Self {
-        GpuVa { addr: 0, range: 0, offset: 0, flags: 0, vm_bo: None, data: None }
+        GpuVa {
+            addr: 0,
+            range: 0,
+            offset: 0,
+            flags: 0,
+            vm_bo: None,
+            data: None,
+        }
     }
 
     /// First address.
@@ -111,10 +119,18 @@ impl<T: DriverGpuVm> GpuVaAlloc<T> {
     ) -> Box<Node<GpuVa<T>>> {
         if let Some(bo) = &vm_bo {
             // The vm_bo's VA list is kept as its length, an atomic: linking needs no lock (`drm_gpuva_link`).
-            bo.va_count.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
+            bo.va_count
+                .fetch_add(1, core::sync::atomic::Ordering::AcqRel);
         }
         self.0.key = addr;
-        self.0.val = GpuVa { addr, range, offset, flags, vm_bo, data: Some(data) };
+        self.0.val = GpuVa {
+            addr,
+            range,
+            offset,
+            flags,
+            vm_bo,
+            data: Some(data),
+        };
         self.0
     }
 }
@@ -140,12 +156,18 @@ impl<T: DriverGpuVm> GpuVaRemoved<T> {
     /// Unlinks a node already out of the tree from its vm_bo.
     fn unlinked(mut node: Box<Node<GpuVa<T>>>) -> Self {
         if let Some(bo) = node.val.vm_bo.take() {
-            bo.va_count.fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
+            bo.va_count
+                .fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
             // May drop the last reference: the vm_bo goes to the deferred list, without allocating.
             drop(bo);
         }
         let (addr, range, offset) = (node.val.addr, node.val.range, node.val.offset);
-        GpuVaRemoved { node, addr, range, offset }
+        GpuVaRemoved {
+            node,
+            addr,
+            range,
+            offset,
+        }
     }
 
     /// The range the VA covered.
@@ -238,7 +260,14 @@ impl<'op, T: DriverGpuVm> OpMap<'op, T> {
 
     /// Inserts the new VA (`drm_gpuva_map` + `drm_gpuva_link`), using a pre-allocated node.
     pub fn insert(mut self, va: GpuVaAlloc<T>, data: T::VaData) -> OpMapped<'op, T> {
-        let node = va.fill(self.addr, self.range, self.offset, self.flags, self.vm_bo.cloned(), data);
+        let node = va.fill(
+            self.addr,
+            self.range,
+            self.offset,
+            self.flags,
+            self.vm_bo.cloned(),
+            data,
+        );
         if self.tree.insert(node).is_err() {
             // `sm_map` emitted this map after every overlapping VA was removed by ops whose tokens prove it, and checked
             // before the first step that the node reserve covers three insertions.
@@ -276,7 +305,12 @@ impl<'op, T: DriverGpuVm> OpUnmap<'op, T> {
     pub(super) fn new(tree: TreeMut<'op, GpuVa<T>>, key: u64, keep: bool) -> Self {
         debug_assert!(tree.tree.get(key).is_some());
         // INVARIANT: the callers (`sm_map`/`sm_unmap`) pass the key of a VA they just read from `tree`.
-        OpUnmap { key, keep, tree, _op: PhantomData }
+        OpUnmap {
+            key,
+            keep,
+            tree,
+            _op: PhantomData,
+        }
     }
 
     /// The VA going away.
@@ -332,7 +366,14 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
     ) -> Self {
         debug_assert!(tree.tree.get(key).is_some());
         // INVARIANT: the callers (`sm_map`/`sm_unmap`) pass the key of a VA they just read from `tree`.
-        OpRemap { key, prev, next, keep, tree, _op: PhantomData }
+        OpRemap {
+            key,
+            prev,
+            next,
+            keep,
+            tree,
+            _op: PhantomData,
+        }
     }
 
     /// The VA being split (`drm_gpuva_op_remap::unmap->va`).
@@ -388,7 +429,10 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
         let Some(first_key) = self.prev.or(self.next).map(|p| p.addr) else {
             // Neither part survives: `sm_map`/`sm_unmap` emit an unmap then, never such a remap; handled anyway.
             let old = self.take_node();
-            let ret = OpRemapRet { unmapped_va: GpuVaRemoved::unlinked(old), unused_va: Some(va1) };
+            let ret = OpRemapRet {
+                unmapped_va: GpuVaRemoved::unlinked(old),
+                unused_va: Some(va1),
+            };
             drop(va2);
             return (OpRemapped(PhantomData, PhantomData), ret);
         };
@@ -399,14 +443,28 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
         let (old_bo, flags) = (&slot.entry().val.vm_bo, slot.entry().val.flags);
         let mut unused_va = None;
         let prev = match self.prev {
-            Some(p) => Some(va1.fill(p.addr, p.range, p.gem_offset, flags, old_bo.clone(), prev_data)),
+            Some(p) => Some(va1.fill(
+                p.addr,
+                p.range,
+                p.gem_offset,
+                flags,
+                old_bo.clone(),
+                prev_data,
+            )),
             None => {
                 unused_va = Some(va1);
                 None
             }
         };
         let next = match self.next {
-            Some(n) => Some(va2.fill(n.addr, n.range, n.gem_offset, flags, old_bo.clone(), next_data)),
+            Some(n) => Some(va2.fill(
+                n.addr,
+                n.range,
+                n.gem_offset,
+                flags,
+                old_bo.clone(),
+                next_data,
+            )),
             None => {
                 unused_va = Some(va2);
                 None
@@ -429,7 +487,13 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
         if let Some(n) = second {
             self.insert_part(n);
         }
-        (OpRemapped(PhantomData, PhantomData), OpRemapRet { unmapped_va: GpuVaRemoved::unlinked(old), unused_va })
+        (
+            OpRemapped(PhantomData, PhantomData),
+            OpRemapRet {
+                unmapped_va: GpuVaRemoved::unlinked(old),
+                unused_va,
+            },
+        )
     }
 
     fn take_node(&mut self) -> Box<Node<GpuVa<T>>> {
@@ -471,7 +535,11 @@ pub struct VaPrealloc<T: DriverGpuVm> {
 impl<T: DriverGpuVm> VaPrealloc<T> {
     /// A pool for `vm` holding nothing yet (to be filled with [`Self::top_up`]).
     pub fn empty(vm: &GpuVmRef<T>) -> Self {
-        VaPrealloc { vm: vm.clone(), slots: [None, None, None], tree_nodes: 0 }
+        VaPrealloc {
+            vm: vm.clone(),
+            slots: [None, None, None],
+            tree_nodes: 0,
+        }
     }
 
     /// Allocates `n` (at most 3) VA nodes and reserves the tree nodes their insertion may need; `EINVAL` for more

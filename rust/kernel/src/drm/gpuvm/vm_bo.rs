@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `GpuVmBo`: the (VM, GEM object) pair (`struct drm_gpuvm_bo`).
 
 use core::pin::Pin;
@@ -46,9 +47,20 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         let gem = obj.gem();
         let mut list = gem.gpuva_lock();
         for entry in &list.vm_bos {
-            if let Some(bo) = entry.clone().downcast::<GpuVmBo<T>>().ok().filter(|bo| core::ptr::eq(&*bo.vm, &**vm)) {
+            if let Some(bo) = entry
+                .clone()
+                .downcast::<GpuVmBo<T>>()
+                .ok()
+                .filter(|bo| core::ptr::eq(&*bo.vm, &**vm))
+            {
                 // `drm_gpuvm_bo_get_unless_zero`: a pair waiting for deferred cleanup cannot be revived.
-                if bo.refs.fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| (r > 0).then_some(r + 1)).is_ok() {
+                if bo
+                    .refs
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
+                        (r > 0).then_some(r + 1)
+                    })
+                    .is_ok()
+                {
                     return Ok(VmBoRef(bo));
                 }
             }

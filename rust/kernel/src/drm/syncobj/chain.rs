@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Timeline points as a chain of fences, with the semantics of `drivers/dma-buf/dma-fence-chain.c`.
 //!
 //! Each [`ChainNode`] holds the fence of one point (`fence`), a link to the previous point (`prev`), and a
@@ -81,10 +82,20 @@ impl ChainNode {
 impl Drop for ChainNode {
     fn drop(&mut self) {
         // Unlink iteratively: dropping a long chain recursively could overflow the stack.
-        let mut next = self.prev.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+        let mut next = self
+            .prev
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         while let Some(Slot::Chain(node)) = next {
             match Arc::try_unwrap(node) {
-                Ok(mut node) => next = node.prev.get_mut().unwrap_or_else(|e| e.into_inner()).take(),
+                Ok(mut node) => {
+                    next = node
+                        .prev
+                        .get_mut()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .take()
+                }
                 Err(_) => break,
             }
         }
@@ -231,7 +242,10 @@ pub(crate) fn prepare(prev: Option<Slot>, fence: DmaFence, point: u64) -> Result
         composite,
         prev: Mutex::new(prev),
     })?;
-    let mut prepared = PreparedNode { node, callbacks: [None, None] };
+    let mut prepared = PreparedNode {
+        node,
+        callbacks: [None, None],
+    };
     prepared.callbacks[0] = depend(&link, &fence)?;
     if let Some(pf) = prev_fence {
         prepared.callbacks[1] = depend(&link, &pf)?;
@@ -286,7 +300,9 @@ pub(crate) fn find_seqno(head: Slot, seqno: u64) -> Result<Option<Slot>> {
     if seqno == 0 {
         return Ok(Some(head));
     }
-    let Slot::Chain(head) = head else { return Err(EINVAL) };
+    let Slot::Chain(head) = head else {
+        return Err(EINVAL);
+    };
     if head.seqno < seqno {
         return Err(EINVAL);
     }
@@ -303,7 +319,9 @@ pub(crate) fn find_seqno(head: Slot, seqno: u64) -> Result<Option<Slot>> {
 /// The last signalled point of a timeline whose head is `head` (QUERY without `LAST_SUBMITTED`): the oldest
 /// unsignalled node of the head's context tells where the signalled prefix ends. A non-chain head reads as 0.
 pub(crate) fn last_signalled(head: Option<&Slot>) -> u64 {
-    let Some(Slot::Chain(head)) = head else { return 0 };
+    let Some(Slot::Chain(head)) = head else {
+        return 0;
+    };
     let mut last = head.clone();
     while let Some(Slot::Chain(c)) = walk(&last) {
         if c.context != head.context {
@@ -378,11 +396,16 @@ mod tests {
         let (head, f) = chain(&[2, 4, 6]);
         let head = head.unwrap();
         assert_eq!(find_seqno(head.clone(), 7).err(), Some(EINVAL));
-        let Some(Slot::Chain(n)) = find_seqno(head.clone(), 3).unwrap() else { panic!() };
+        let Some(Slot::Chain(n)) = find_seqno(head.clone(), 3).unwrap() else {
+            panic!()
+        };
         assert_eq!(n.seqno(), 4);
         f[0].signal().unwrap();
         f[1].signal().unwrap();
-        assert!(find_seqno(head.clone(), 4).unwrap().is_none(), "signalled points are collected: nothing to wait on");
+        assert!(
+            find_seqno(head.clone(), 4).unwrap().is_none(),
+            "signalled points are collected: nothing to wait on"
+        );
         assert!(find_seqno(head, 0).unwrap().is_some());
     }
 

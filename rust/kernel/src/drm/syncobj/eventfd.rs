@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! SYNCOBJ_EVENTFD (`drm_syncobj_eventfd_ioctl`): an eventfd of the caller incremented once the syncobj's fence
 //! for a point signals, or with `WAIT_AVAILABLE` once a fence for the point is there.
 //!
@@ -42,14 +43,22 @@ impl EventfdEntry {
         }
         // SAFETY: `dup` was just made and belongs to nobody else.
         let eventfd = unsafe { OwnedFd::from_raw_fd(dup) };
-        Ok(alloc::try_arc(EventfdEntry { point, available, eventfd })?)
+        Ok(alloc::try_arc(EventfdEntry {
+            point,
+            available,
+            eventfd,
+        })?)
     }
 
     /// `eventfd_signal`: adds 1 to the counter. Runs in fence callbacks: no allocation, and it does not block (a
     /// counter that cannot take one more is left alone, where the kernel saturates it with a warning).
     pub(crate) fn signal(&self) {
         let fd = self.eventfd.as_raw_fd();
-        let mut p = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd, zero timeout.
         if unsafe { libc::poll(&mut p, 1, 0) } != 1 {
             return;
@@ -90,5 +99,6 @@ pub(crate) fn attach(head: Option<&Slot>, e: &Arc<EventfdEntry>) -> Result<bool>
 /// and is tried again at the next change (upstream's callbacks are preallocated and cannot fail).
 pub(crate) fn fence_changed(st: &mut State) {
     let head = st.fence.clone();
-    st.eventfds.retain(|e| !matches!(attach(head.as_ref(), e), Ok(true)));
+    st.eventfds
+        .retain(|e| !matches!(attach(head.as_ref(), e), Ok(true)));
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Syncobjs and file descriptors (`drivers/gpu/drm/drm_syncobj.c`, newest upstream): SYNCOBJ_HANDLE_TO_FD and
 //! SYNCOBJ_FD_TO_HANDLE, as syncobj files or as sync_files (with the timeline-point forms added after 6.12), and
 //! SYNCOBJ_EVENTFD.
@@ -35,14 +36,28 @@ pub struct drm_syncobj_handle {
 }
 
 crate::impl_uapi_pod!(
-    drm_syncobj_handle { handle, flags, fd, pad, point },
-    drm_syncobj_eventfd { handle, flags, point, fd, pad },
+    drm_syncobj_handle {
+        handle,
+        flags,
+        fd,
+        pad,
+        point
+    },
+    drm_syncobj_eventfd {
+        handle,
+        flags,
+        point,
+        fd,
+        pad
+    },
 );
 
 /// DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD with the newest struct.
-pub const DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD: u32 = iowr(0xc1, core::mem::size_of::<drm_syncobj_handle>());
+pub const DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD: u32 =
+    iowr(0xc1, core::mem::size_of::<drm_syncobj_handle>());
 /// DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE with the newest struct.
-pub const DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE: u32 = iowr(0xc2, core::mem::size_of::<drm_syncobj_handle>());
+pub const DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE: u32 =
+    iowr(0xc2, core::mem::size_of::<drm_syncobj_handle>());
 
 /// HANDLE_TO_FD: export a sync_file of the syncobj's fence instead of the syncobj.
 pub const HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE: u32 = 1 << 0;
@@ -80,7 +95,11 @@ pub fn handle_to_fd_ioctl(table: &SyncobjTable, args: &mut drm_syncobj_handle) -
     if args.flags & !(HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE | HANDLE_TO_FD_FLAGS_TIMELINE) != 0 {
         return Err(EINVAL);
     }
-    let point = if args.flags & HANDLE_TO_FD_FLAGS_TIMELINE != 0 { args.point } else { 0 };
+    let point = if args.flags & HANDLE_TO_FD_FLAGS_TIMELINE != 0 {
+        args.point
+    } else {
+        0
+    };
     if args.flags & HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE != 0 {
         args.fd = export_sync_file(table, args.handle, point)?;
         return Ok(());
@@ -122,7 +141,11 @@ pub fn fd_to_handle_ioctl(table: &SyncobjTable, args: &mut drm_syncobj_handle) -
     if args.flags & !(FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE | FD_TO_HANDLE_FLAGS_TIMELINE) != 0 {
         return Err(EINVAL);
     }
-    let point = if args.flags & FD_TO_HANDLE_FLAGS_TIMELINE != 0 { args.point } else { 0 };
+    let point = if args.flags & FD_TO_HANDLE_FLAGS_TIMELINE != 0 {
+        args.point
+    } else {
+        0
+    };
     if args.flags & FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE != 0 {
         return import_sync_file(table, args.fd, args.handle, point);
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The DRM core's SYNCOBJ ioctls (`drm_syncobj_*_ioctl` in `drivers/gpu/drm/drm_syncobj.c`, 6.12).
 //!
 //! Each handler takes the file's [`SyncobjTable`] and the kernel copy of the argument struct, as the DRM core's
@@ -15,7 +16,10 @@ use std::sync::Arc;
 use super::chain::Slot;
 use super::fd::{drm_syncobj_handle, eventfd_ioctl, fd_to_handle_ioctl, handle_to_fd_ioctl};
 use super::wait::find_slot_wait;
-use super::{add_points, signalled_fence, stub, wait_many, CreateFlags, QueryFlags, Syncobj, SyncobjTable, WaitFlags};
+use super::{
+    add_points, signalled_fence, stub, wait_many, CreateFlags, QueryFlags, Syncobj, SyncobjTable,
+    WaitFlags,
+};
 use crate::alloc;
 use crate::dma_fence::DmaFence;
 use crate::drm::ioctl::{IoctlData, IoctlDesc, IoctlFlags};
@@ -24,8 +28,8 @@ use crate::error::Result;
 use crate::transmute::FromBytes;
 use crate::uaccess::{UserPtr, UserSlice};
 use crate::uapi::{
-    drm_syncobj_array, drm_syncobj_create, drm_syncobj_destroy, drm_syncobj_eventfd, drm_syncobj_timeline_array,
-    drm_syncobj_timeline_wait, drm_syncobj_transfer, drm_syncobj_wait,
+    drm_syncobj_array, drm_syncobj_create, drm_syncobj_destroy, drm_syncobj_eventfd,
+    drm_syncobj_timeline_array, drm_syncobj_timeline_wait, drm_syncobj_transfer, drm_syncobj_wait,
 };
 
 /// The largest `kmalloc` (`KMALLOC_MAX_SIZE`: order-10 pages of 4 KiB). Upstream copies user arrays into
@@ -40,7 +44,11 @@ fn kmalloc_array<T>(count: u32) -> Result<Vec<T>> {
 
 /// `ENOMEM` if an array of `count` `T`s is larger than kmalloc gives.
 fn kmalloc_size_check<T>(count: u32) -> Result {
-    (count as usize).checked_mul(size_of::<T>()).filter(|&b| b <= KMALLOC_MAX_SIZE).map(drop).ok_or(ENOMEM)
+    (count as usize)
+        .checked_mul(size_of::<T>())
+        .filter(|&b| b <= KMALLOC_MAX_SIZE)
+        .map(drop)
+        .ok_or(ENOMEM)
 }
 
 /// Copies `count` `T`s from user address `ptr` (`kmalloc_array` + `copy_from_user`): `ENOMEM`, then `EFAULT`.
@@ -51,8 +59,12 @@ fn read_array<T: FromBytes>(ptr: u64, count: u32) -> Result<Vec<T>> {
     let spare = v.spare_capacity_mut();
     // SAFETY: `spare` is the vector's uninitialised capacity, at least `count` elements, i.e. `bytes` bytes; viewing
     // uninitialised memory as `MaybeUninit<u8>` is always allowed, and the borrow of `v` is exclusive.
-    let raw = unsafe { core::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<MaybeUninit<u8>>(), bytes) };
-    UserSlice::new(UserPtr::from_u64(ptr)?, bytes).reader().read_raw(raw)?;
+    let raw = unsafe {
+        core::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<MaybeUninit<u8>>(), bytes)
+    };
+    UserSlice::new(UserPtr::from_u64(ptr)?, bytes)
+        .reader()
+        .read_raw(raw)?;
     // SAFETY: `read_raw` succeeded, so the first `count` elements are initialised, and `T: FromBytes` makes any
     // bytes a valid `T`.
     unsafe { v.set_len(count) };
@@ -116,8 +128,17 @@ fn wait_common(
 /// `ETIME` on timeout. Writes `first_signaled` on success.
 pub fn wait(table: &SyncobjTable, args: &mut drm_syncobj_wait) -> Result {
     let allowed = WaitFlags::WAIT_ALL | WaitFlags::WAIT_FOR_SUBMIT | WaitFlags::WAIT_DEADLINE;
-    let flags = WaitFlags::from_bits(args.flags).filter(|f| allowed.contains(*f)).ok_or(EINVAL)?;
-    if let Some(first) = wait_common(table, args.handles, None, args.count_handles, args.timeout_nsec, flags)? {
+    let flags = WaitFlags::from_bits(args.flags)
+        .filter(|f| allowed.contains(*f))
+        .ok_or(EINVAL)?;
+    if let Some(first) = wait_common(
+        table,
+        args.handles,
+        None,
+        args.count_handles,
+        args.timeout_nsec,
+        flags,
+    )? {
         args.first_signaled = first;
     }
     Ok(())
@@ -127,7 +148,14 @@ pub fn wait(table: &SyncobjTable, args: &mut drm_syncobj_wait) -> Result {
 /// zero) read after the handles.
 pub fn timeline_wait(table: &SyncobjTable, args: &mut drm_syncobj_timeline_wait) -> Result {
     let flags = WaitFlags::from_bits(args.flags).ok_or(EINVAL)?;
-    let first = wait_common(table, args.handles, Some(args.points), args.count_handles, args.timeout_nsec, flags)?;
+    let first = wait_common(
+        table,
+        args.handles,
+        Some(args.points),
+        args.count_handles,
+        args.timeout_nsec,
+        flags,
+    )?;
     if let Some(first) = first {
         args.first_signaled = first;
     }
@@ -204,7 +232,11 @@ pub fn transfer(table: &SyncobjTable, args: &mut drm_syncobj_transfer) -> Result
     let dst = table.lookup(args.dst_handle)?;
     let src = table.lookup(args.src_handle)?;
     // Unknown flag bits are passed through unchecked by upstream; only WAIT_FOR_SUBMIT matters.
-    let found = find_slot_wait(&src, args.src_point, WaitFlags::from_bits_truncate(args.flags))?;
+    let found = find_slot_wait(
+        &src,
+        args.src_point,
+        WaitFlags::from_bits_truncate(args.flags),
+    )?;
     let slot = match found {
         Some(slot) => slot,
         None => Slot::Plain(stub()?),
@@ -222,7 +254,15 @@ pub fn transfer(table: &SyncobjTable, args: &mut drm_syncobj_transfer) -> Result
 crate::impl_uapi_pod!(
     drm_syncobj_create { handle, flags },
     drm_syncobj_destroy { handle, pad },
-    drm_syncobj_wait { handles, timeout_nsec, count_handles, flags, first_signaled, pad, deadline_nsec },
+    drm_syncobj_wait {
+        handles,
+        timeout_nsec,
+        count_handles,
+        flags,
+        first_signaled,
+        pad,
+        deadline_nsec
+    },
     drm_syncobj_timeline_wait {
         handles,
         points,
@@ -233,9 +273,25 @@ crate::impl_uapi_pod!(
         pad,
         deadline_nsec
     },
-    drm_syncobj_array { handles, count_handles, pad },
-    drm_syncobj_timeline_array { handles, points, count_handles, flags },
-    drm_syncobj_transfer { src_handle, dst_handle, src_point, dst_point, flags, pad },
+    drm_syncobj_array {
+        handles,
+        count_handles,
+        pad
+    },
+    drm_syncobj_timeline_array {
+        handles,
+        points,
+        count_handles,
+        flags
+    },
+    drm_syncobj_transfer {
+        src_handle,
+        dst_handle,
+        src_point,
+        dst_point,
+        flags,
+        pad
+    },
 );
 
 /// A DRM file context as the SYNCOBJ ioctls see it: something that owns the file's syncobj handles.
@@ -263,9 +319,10 @@ macro_rules! syncobj_descs {
 
 use super::fd::{DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD};
 use crate::uapi::ioctl::{
-    DRM_IOCTL_SYNCOBJ_CREATE, DRM_IOCTL_SYNCOBJ_DESTROY, DRM_IOCTL_SYNCOBJ_EVENTFD, DRM_IOCTL_SYNCOBJ_QUERY,
-    DRM_IOCTL_SYNCOBJ_RESET, DRM_IOCTL_SYNCOBJ_SIGNAL, DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL,
-    DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, DRM_IOCTL_SYNCOBJ_TRANSFER, DRM_IOCTL_SYNCOBJ_WAIT,
+    DRM_IOCTL_SYNCOBJ_CREATE, DRM_IOCTL_SYNCOBJ_DESTROY, DRM_IOCTL_SYNCOBJ_EVENTFD,
+    DRM_IOCTL_SYNCOBJ_QUERY, DRM_IOCTL_SYNCOBJ_RESET, DRM_IOCTL_SYNCOBJ_SIGNAL,
+    DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, DRM_IOCTL_SYNCOBJ_TRANSFER,
+    DRM_IOCTL_SYNCOBJ_WAIT,
 };
 
 syncobj_descs! {
@@ -290,19 +347,79 @@ mod tests {
     #[test]
     fn commands_and_sizes_match_the_spec_table() {
         let table = [
-            (DRM_IOCTL_SYNCOBJ_CREATE, 0xC00864BF, size_of::<drm_syncobj_create>(), 8),
-            (DRM_IOCTL_SYNCOBJ_DESTROY, 0xC00864C0, size_of::<drm_syncobj_destroy>(), 8),
+            (
+                DRM_IOCTL_SYNCOBJ_CREATE,
+                0xC00864BF,
+                size_of::<drm_syncobj_create>(),
+                8,
+            ),
+            (
+                DRM_IOCTL_SYNCOBJ_DESTROY,
+                0xC00864C0,
+                size_of::<drm_syncobj_destroy>(),
+                8,
+            ),
             // Newest upstream's struct has `point` (24 bytes); 6.12's 16-byte command is zero-extended.
-            (DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, 0xC01864C1, size_of::<drm_syncobj_handle>(), 24),
-            (DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, 0xC01864C2, size_of::<drm_syncobj_handle>(), 24),
-            (DRM_IOCTL_SYNCOBJ_WAIT, 0xC02864C3, size_of::<drm_syncobj_wait>(), 40),
-            (DRM_IOCTL_SYNCOBJ_RESET, 0xC01064C4, size_of::<drm_syncobj_array>(), 16),
-            (DRM_IOCTL_SYNCOBJ_SIGNAL, 0xC01064C5, size_of::<drm_syncobj_array>(), 16),
-            (DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, 0xC03064CA, size_of::<drm_syncobj_timeline_wait>(), 48),
-            (DRM_IOCTL_SYNCOBJ_QUERY, 0xC01864CB, size_of::<drm_syncobj_timeline_array>(), 24),
-            (DRM_IOCTL_SYNCOBJ_TRANSFER, 0xC02064CC, size_of::<drm_syncobj_transfer>(), 32),
-            (DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, 0xC01864CD, size_of::<drm_syncobj_timeline_array>(), 24),
-            (DRM_IOCTL_SYNCOBJ_EVENTFD, 0xC01864CF, size_of::<drm_syncobj_eventfd>(), 24),
+            (
+                DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD,
+                0xC01864C1,
+                size_of::<drm_syncobj_handle>(),
+                24,
+            ),
+            (
+                DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE,
+                0xC01864C2,
+                size_of::<drm_syncobj_handle>(),
+                24,
+            ),
+            (
+                DRM_IOCTL_SYNCOBJ_WAIT,
+                0xC02864C3,
+                size_of::<drm_syncobj_wait>(),
+                40,
+            ),
+            (
+                DRM_IOCTL_SYNCOBJ_RESET,
+                0xC01064C4,
+                size_of::<drm_syncobj_array>(),
+                16,
+            ),
+            (
+                DRM_IOCTL_SYNCOBJ_SIGNAL,
+                0xC01064C5,
+                size_of::<drm_syncobj_array>(),
+                16,
+            ),
+            (
+                DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT,
+                0xC03064CA,
+                size_of::<drm_syncobj_timeline_wait>(),
+                48,
+            ),
+            (
+                DRM_IOCTL_SYNCOBJ_QUERY,
+                0xC01864CB,
+                size_of::<drm_syncobj_timeline_array>(),
+                24,
+            ),
+            (
+                DRM_IOCTL_SYNCOBJ_TRANSFER,
+                0xC02064CC,
+                size_of::<drm_syncobj_transfer>(),
+                32,
+            ),
+            (
+                DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL,
+                0xC01864CD,
+                size_of::<drm_syncobj_timeline_array>(),
+                24,
+            ),
+            (
+                DRM_IOCTL_SYNCOBJ_EVENTFD,
+                0xC01864CF,
+                size_of::<drm_syncobj_eventfd>(),
+                24,
+            ),
         ];
         for (cmd, spec, size, spec_size) in table {
             assert_eq!(cmd, spec, "{cmd:#x}");
@@ -322,7 +439,10 @@ mod tests {
     #[test]
     fn oversized_arrays_are_enomem_before_the_pointer_is_read() {
         assert_eq!(read_array::<u32>(0, u32::MAX).err(), Some(ENOMEM));
-        assert_eq!(read_array::<u64>(8, 1).err(), Some(crate::error::code::EFAULT));
+        assert_eq!(
+            read_array::<u64>(8, 1).err(),
+            Some(crate::error::code::EFAULT)
+        );
     }
 
     #[test]

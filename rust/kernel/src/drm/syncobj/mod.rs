@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! DRM sync objects (`drivers/gpu/drm/drm_syncobj.c`): a container for a fence that userspace names by handle.
 //!
 //! A [`Syncobj`] is used in one of two ways:
@@ -89,7 +90,13 @@ impl Syncobj {
             true => Some(Slot::Plain(signalled_fence()?)),
             false => None,
         };
-        Ok(alloc::try_arc(Syncobj { state: Mutex::new(State { fence, waiters: Vec::new(), eventfds: Vec::new() }) })?)
+        Ok(alloc::try_arc(Syncobj {
+            state: Mutex::new(State {
+                fence,
+                waiters: Vec::new(),
+                eventfds: Vec::new(),
+            }),
+        })?)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -126,7 +133,11 @@ impl Syncobj {
     /// does not is still added, as upstream does (with only a debug message there): the chain then restarts with the
     /// larger of the two numbers at its head, which QUERY can observe. `ENOMEM` leaves the syncobj unchanged.
     pub fn add_point(&self, fence: DmaFence, point: u64) -> Result {
-        add_points(core::slice::from_ref(&self), core::slice::from_ref(&fence), core::slice::from_ref(&point))
+        add_points(
+            core::slice::from_ref(&self),
+            core::slice::from_ref(&fence),
+            core::slice::from_ref(&point),
+        )
     }
 
     /// The slot to wait on for `point` (see [`chain::find_seqno`]); `Ok(None)` means it signalled and was collected.
@@ -188,13 +199,14 @@ impl Syncobj {
 fn fence_changed(st: &mut State) {
     eventfd::fence_changed(st);
     let Some(head) = st.fence.clone() else { return };
-    st.waiters.retain(|w| match chain::find_seqno(head.clone(), w.point()) {
-        Ok(found) => {
-            w.deliver(found);
-            false
-        }
-        Err(_) => true,
-    });
+    st.waiters
+        .retain(|w| match chain::find_seqno(head.clone(), w.point()) {
+            Ok(found) => {
+                w.deliver(found);
+                false
+            }
+            Err(_) => true,
+        });
 }
 
 /// Adds point `points[i]` with `fences[i]` to `objs[i]` for every `i`, all or nothing: `ENOMEM` changes no syncobj.
@@ -202,7 +214,11 @@ fn fence_changed(st: &mut State) {
 ///
 /// Every object involved is locked (in address order, so concurrent callers cannot deadlock) while the chain nodes
 /// are built on top of the exact current heads; only when all are built are they published.
-pub fn add_points<S: Deref<Target = Syncobj>>(objs: &[S], fences: &[DmaFence], points: &[u64]) -> Result {
+pub fn add_points<S: Deref<Target = Syncobj>>(
+    objs: &[S],
+    fences: &[DmaFence],
+    points: &[u64],
+) -> Result {
     if objs.len() != fences.len() || objs.len() != points.len() {
         return Err(EINVAL);
     }
@@ -214,7 +230,9 @@ pub fn add_points<S: Deref<Target = Syncobj>>(objs: &[S], fences: &[DmaFence], p
     order.dedup_by_key(|i| addr(*i));
     let mut which: Vec<usize> = alloc::try_vec(n)?;
     for i in 0..n {
-        let g = order.binary_search_by_key(&addr(i), |&j| addr(j)).map_err(|_| EINVAL)?;
+        let g = order
+            .binary_search_by_key(&addr(i), |&j| addr(j))
+            .map_err(|_| EINVAL)?;
         which.push(g);
     }
     let mut prepared = alloc::try_vec(n)?;

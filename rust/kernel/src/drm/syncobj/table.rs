@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Per-file syncobj handles (`file_private->syncobj_idr`).
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -68,7 +69,11 @@ impl SyncobjTable {
     /// Every handle and its syncobj, in handle order (for checkers and snapshots).
     pub fn handles(&self) -> Vec<(u32, Arc<Syncobj>)> {
         let slots = self.slots();
-        slots.iter().enumerate().filter_map(|(i, s)| s.clone().map(|o| (i as u32 + 1, o))).collect()
+        slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.clone().map(|o| (i as u32 + 1, o)))
+            .collect()
     }
 
     /// Removes `handle` (`drm_syncobj_destroy`); the syncobj lives on while others hold it. `EINVAL` for an unknown
@@ -102,7 +107,10 @@ mod tests {
         t.destroy(3).unwrap();
         t.destroy(2).unwrap();
         assert_eq!(t.create(CreateFlags::empty()), Ok(2));
-        assert_eq!(t.handles().iter().map(|(h, _)| *h).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(
+            t.handles().iter().map(|(h, _)| *h).collect::<Vec<_>>(),
+            [1, 2]
+        );
     }
 
     #[test]
@@ -130,7 +138,10 @@ mod tests {
         let t = SyncobjTable::new();
         {
             let _f = alloc::fault::fail_all();
-            assert_eq!(t.create(CreateFlags::SIGNALED), Err(crate::error::code::ENOMEM));
+            assert_eq!(
+                t.create(CreateFlags::SIGNALED),
+                Err(crate::error::code::ENOMEM)
+            );
         }
         assert_eq!(t.create(CreateFlags::empty()), Ok(1));
     }

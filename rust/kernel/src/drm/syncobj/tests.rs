@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Unit tests of [`Syncobj`], [`add_points`] and [`wait_many`].
 
 use std::sync::mpsc;
@@ -29,7 +30,11 @@ fn binary_replace_and_reset() {
     s.replace_fence(Some(f.clone()));
     assert!(s.fence().unwrap().ptr_eq(&f));
     assert!(s.find_fence(0).unwrap().ptr_eq(&f));
-    assert_eq!(s.find_fence(1).err(), Some(EINVAL), "a binary fence has no timeline points");
+    assert_eq!(
+        s.find_fence(1).err(),
+        Some(EINVAL),
+        "a binary fence has no timeline points"
+    );
     s.replace_fence(None);
     assert!(s.fence().is_none());
 }
@@ -55,7 +60,10 @@ fn timeline_point_fence_waits_for_every_earlier_point() {
     assert!(p2.is_signaled());
     assert!(!s.find_fence(3).unwrap().is_signaled());
     assert_eq!(s.find_fence(4).err(), Some(EINVAL), "not submitted yet");
-    assert!(!s.find_fence(0).unwrap().is_signaled(), "point 0 is the whole timeline");
+    assert!(
+        !s.find_fence(0).unwrap().is_signaled(),
+        "point 0 is the whole timeline"
+    );
 }
 
 #[test]
@@ -121,7 +129,10 @@ fn add_points_is_all_or_nothing_under_allocation_failure() {
         match r {
             Err(e) => {
                 assert_eq!(e, ENOMEM);
-                assert!(a.fence().unwrap().ptr_eq(&before_a), "failure {n} changed a");
+                assert!(
+                    a.fence().unwrap().ptr_eq(&before_a),
+                    "failure {n} changed a"
+                );
                 assert!(b.fence().is_none(), "failure {n} changed b");
                 n += 1;
             }
@@ -136,8 +147,14 @@ fn add_points_is_all_or_nothing_under_allocation_failure() {
 #[test]
 fn wait_without_a_fence_is_einval_unless_waiting_for_submit() {
     let s = empty();
-    assert_eq!(wait_many(std::slice::from_ref(&s), &[0], 0, WaitFlags::empty()), Err(EINVAL));
-    assert_eq!(wait_many(&[s], &[0], 0, WaitFlags::WAIT_FOR_SUBMIT), Err(ETIME));
+    assert_eq!(
+        wait_many(std::slice::from_ref(&s), &[0], 0, WaitFlags::empty()),
+        Err(EINVAL)
+    );
+    assert_eq!(
+        wait_many(&[s], &[0], 0, WaitFlags::WAIT_FOR_SUBMIT),
+        Err(ETIME)
+    );
 }
 
 #[test]
@@ -155,7 +172,10 @@ fn wait_any_returns_the_first_signalled_index() {
     f[2].signal().unwrap();
     f[1].signal().unwrap();
     assert_eq!(wait_many(&objs, &[0; 3], 0, WaitFlags::empty()), Ok(1));
-    assert_eq!(wait_many(&objs, &[0; 3], 0, WaitFlags::WAIT_ALL), Err(ETIME));
+    assert_eq!(
+        wait_many(&objs, &[0; 3], 0, WaitFlags::WAIT_ALL),
+        Err(ETIME)
+    );
     f[0].signal().unwrap();
     assert_eq!(wait_many(&objs, &[0; 3], 0, WaitFlags::WAIT_ALL), Ok(0));
 }
@@ -172,9 +192,13 @@ fn wait_blocks_until_another_thread_signals() {
         tx.send(()).unwrap();
         r
     });
-    assert!(rx.recv_timeout(Duration::from_millis(50)).is_err(), "returned before the signal");
+    assert!(
+        rx.recv_timeout(Duration::from_millis(50)).is_err(),
+        "returned before the signal"
+    );
     f.signal().unwrap();
-    rx.recv_timeout(Duration::from_secs(30)).expect("waiter not woken");
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("waiter not woken");
     assert_eq!(waiter.join().unwrap(), Ok(0));
 }
 
@@ -189,9 +213,13 @@ fn wait_for_submit_wakes_when_a_point_is_added() {
         r
     });
     s.add_point(fence(), 1).unwrap();
-    assert!(rx.recv_timeout(Duration::from_millis(50)).is_err(), "point 2 is not there yet");
+    assert!(
+        rx.recv_timeout(Duration::from_millis(50)).is_err(),
+        "point 2 is not there yet"
+    );
     s.add_point(fence(), 2).unwrap();
-    rx.recv_timeout(Duration::from_secs(30)).expect("waiter not woken");
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("waiter not woken");
     assert_eq!(waiter.join().unwrap(), Ok(0));
 }
 
@@ -201,9 +229,25 @@ fn timeout_is_etime_and_leaves_no_registration_behind() {
     let f = fence();
     s.replace_fence(Some(f.clone()));
     let start = std::time::Instant::now();
-    assert_eq!(wait_many(std::slice::from_ref(&s), &[0], in_ms(30), WaitFlags::empty()), Err(ETIME));
+    assert_eq!(
+        wait_many(
+            std::slice::from_ref(&s),
+            &[0],
+            in_ms(30),
+            WaitFlags::empty()
+        ),
+        Err(ETIME)
+    );
     assert!(start.elapsed() >= Duration::from_millis(25));
-    assert_eq!(wait_many(std::slice::from_ref(&s), &[5], in_ms(10), WaitFlags::WAIT_FOR_SUBMIT), Err(ETIME));
+    assert_eq!(
+        wait_many(
+            std::slice::from_ref(&s),
+            &[5],
+            in_ms(10),
+            WaitFlags::WAIT_FOR_SUBMIT
+        ),
+        Err(ETIME)
+    );
     assert!(s.state().waiters.is_empty());
     // The wait's fence callback was removed: signalling runs nothing that could allocate or wake a stale waiter.
     let before = alloc::fault::violations();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Waiting on several syncobjs at once (`drm_syncobj_array_wait_timeout`).
 //!
 //! The waiting thread sleeps on one [`Waker`]; what wakes it is a fence callback (a fence it waits on signalled) or
@@ -34,10 +35,15 @@ bitflags::bitflags! {
 
 /// `ktime_get_ns()`: CLOCK_MONOTONIC in nanoseconds, the clock of the syncobj wait ioctls' absolute timeouts.
 pub fn ktime_get_ns() -> i64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec.saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec)
+    ts.tv_sec
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec)
 }
 
 /// When a wait gives up.
@@ -66,7 +72,9 @@ impl Deadline {
 
     /// `d` from now.
     pub(crate) fn after(d: Duration) -> Self {
-        Instant::now().checked_add(d).map_or(Deadline::Never, Deadline::At)
+        Instant::now()
+            .checked_add(d)
+            .map_or(Deadline::Never, Deadline::At)
     }
 
     fn expired(self) -> bool {
@@ -111,7 +119,10 @@ impl Waker {
                 Deadline::Never => self.cond.wait(g).unwrap_or_else(|e| e.into_inner()),
                 Deadline::At(t) => match t.checked_duration_since(Instant::now()) {
                     Some(left) if !left.is_zero() => {
-                        self.cond.wait_timeout(g, left).unwrap_or_else(|e| e.into_inner()).0
+                        self.cond
+                            .wait_timeout(g, left)
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0
                     }
                     _ => return,
                 },
@@ -130,7 +141,11 @@ pub(crate) struct SubmitWait {
 
 impl SubmitWait {
     pub(crate) fn new(point: u64, waker: Arc<Waker>) -> Self {
-        SubmitWait { point, found: Mutex::new(None), waker }
+        SubmitWait {
+            point,
+            found: Mutex::new(None),
+            waker,
+        }
     }
 
     pub(crate) fn point(&self) -> u64 {
@@ -198,7 +213,10 @@ pub fn wait_many<S: Deref<Target = Syncobj>>(
     let all = flags.contains(WaitFlags::WAIT_ALL);
     let n = objs.len();
 
-    let mut reg = Registrations { objs, entries: alloc::try_vec(n)? };
+    let mut reg = Registrations {
+        objs,
+        entries: alloc::try_vec(n)?,
+    };
     // First pass: what is there now. A missing fence is `EINVAL` here and only here, as upstream.
     let mut first = u32::MAX;
     let mut signalled = 0;
@@ -218,7 +236,10 @@ pub fn wait_many<S: Deref<Target = Syncobj>>(
             }
             signalled += 1;
         }
-        reg.entries.push(Entry { fence: Some(fence), ..Entry::default() });
+        reg.entries.push(Entry {
+            fence: Some(fence),
+            ..Entry::default()
+        });
     }
     if signalled == n || (signalled > 0 && !all) {
         return Ok(first);

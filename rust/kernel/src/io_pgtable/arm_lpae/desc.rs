@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The ARM LPAE (VMSAv8-64 long-descriptor) format with a 4 KiB granule: descriptor bits, levels, and how the kernel
 //! turns IOMMU prot flags into leaf attributes (`arm_lpae_prot_to_pte` in `drivers/iommu/io-pgtable-arm.c`).
 
@@ -123,7 +124,11 @@ const fn prot_to_pte_slow(p: u32) -> PteAttrs {
     };
     a |= idx << ATTRINDX_SHIFT;
     // Shareability follows CACHE alone, even when MMIO overrode the memory type.
-    a |= if p & prot::CACHE != 0 { PteAttrs::SH_IS.bits() } else { PteAttrs::SH_OS.bits() };
+    a |= if p & prot::CACHE != 0 {
+        PteAttrs::SH_IS.bits()
+    } else {
+        PteAttrs::SH_OS.bits()
+    };
     if p & prot::NOEXEC != 0 {
         a |= PteAttrs::XN.bits();
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `ARM_64_LPAE_S1` with a 4 KiB granule: [`ArmLpaeS1`].
 //!
 //! The operations follow `drivers/iommu/io-pgtable-arm.c` (`arm_lpae_map_pages`, `__arm_lpae_map`,
@@ -25,7 +26,9 @@ use desc::{lvl_shift, mair_value, prot_to_pte, BITS_PER_LEVEL, GRANULE_SHIFT, MA
 pub use pte::{EntryKind, Pte};
 pub use walk::{Leaf, PtStats, Visit, Walk, WalkEntry};
 
-use super::{Config, FlushOps, IoPageTable, IotlbGather, NoFlush, PtAlloc, RamPtAlloc, SZ_1G, SZ_2M, SZ_4K};
+use super::{
+    Config, FlushOps, IoPageTable, IotlbGather, NoFlush, PtAlloc, RamPtAlloc, SZ_1G, SZ_2M, SZ_4K,
+};
 use crate::error::code::{EFAULT, EINVAL, ERANGE};
 use crate::error::Result;
 
@@ -105,7 +108,14 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
         let start_level = MAX_LEVELS - levels;
         let pgd_bits = va_bits - BITS_PER_LEVEL * (levels - 1);
         let (sh, rgn) = if cfg.coherent_walk { (3, 1) } else { (2, 0) };
-        let tcr = Tcr { ips, tg: 0, sh, orgn: rgn, irgn: rgn, tsz: (64 - cfg.ias) as u8 };
+        let tcr = Tcr {
+            ips,
+            tg: 0,
+            sh,
+            orgn: rgn,
+            irgn: rgn,
+            tsz: (64 - cfg.ias) as u8,
+        };
 
         let pgd = alloc.alloc_pt(&ram)?;
         if ram.zero(pgd, SZ_4K as u64).is_err() {
@@ -113,8 +123,22 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             return Err(EFAULT);
         }
         fence(Ordering::Release);
-        let geom = Geometry { start_level, pgd_bits };
-        Ok(Self { ram, cfg, geom, pgd, tcr, mair: mair_value(), tables_live: 1, walk_cache: None, alloc, flush })
+        let geom = Geometry {
+            start_level,
+            pgd_bits,
+        };
+        Ok(Self {
+            ram,
+            cfg,
+            geom,
+            pgd,
+            tcr,
+            mair: mair_value(),
+            tables_live: 1,
+            walk_cache: None,
+            alloc,
+            flush,
+        })
     }
 
     /// The configuration after the kernel's restrictions.
@@ -200,7 +224,14 @@ impl Geometry {
 }
 
 impl<A: PtAlloc, F: FlushOps> IoPageTable for ArmLpaeS1<A, F> {
-    fn map_pages(&mut self, iova: usize, paddr: PhysAddr, pgsize: usize, pgcount: usize, prot: u32) -> (usize, Result) {
+    fn map_pages(
+        &mut self,
+        iova: usize,
+        paddr: PhysAddr,
+        pgsize: usize,
+        pgcount: usize,
+        prot: u32,
+    ) -> (usize, Result) {
         if pgsize == 0 || pgsize & self.cfg.pgsize_bitmap != pgsize {
             return (0, Err(EINVAL));
         }
@@ -221,7 +252,13 @@ impl<A: PtAlloc, F: FlushOps> IoPageTable for ArmLpaeS1<A, F> {
         }
     }
 
-    fn unmap_pages(&mut self, iova: usize, pgsize: usize, pgcount: usize, gather: Option<&mut IotlbGather>) -> usize {
+    fn unmap_pages(
+        &mut self,
+        iova: usize,
+        pgsize: usize,
+        pgcount: usize,
+        gather: Option<&mut IotlbGather>,
+    ) -> usize {
         if pgsize == 0 || pgsize & self.cfg.pgsize_bitmap != pgsize || pgcount == 0 {
             return 0;
         }

@@ -1,9 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! [`Pte`], one descriptor of the format, with typed accessors in place of shift-and-mask on bare `u64`s, and
 //! [`EntryKind`], how a walker reads it at a given level.
 
 use hw_mem::PhysAddr;
 
-use super::desc::{PteAttrs, ADDR_MASK, GRANULE_SHIFT, MAX_LEVELS, TYPE_BLOCK, TYPE_MASK, TYPE_PAGE, TYPE_TABLE};
+use super::desc::{
+    PteAttrs, ADDR_MASK, GRANULE_SHIFT, MAX_LEVELS, TYPE_BLOCK, TYPE_MASK, TYPE_PAGE, TYPE_TABLE,
+};
 
 /// What one entry is, read at its level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,7 +120,11 @@ impl Pte {
     /// A leaf at `lvl` mapping `paddr` with `attrs` (`__arm_lpae_init_pte`).
     #[inline]
     pub(crate) const fn leaf(paddr: PhysAddr, lvl: u32, attrs: PteAttrs) -> Self {
-        let ty = if lvl == MAX_LEVELS - 1 { TYPE_PAGE } else { TYPE_BLOCK };
+        let ty = if lvl == MAX_LEVELS - 1 {
+            TYPE_PAGE
+        } else {
+            TYPE_BLOCK
+        };
         Self(attrs.bits() | ty | paddr_to_field(paddr))
     }
 
@@ -161,7 +168,10 @@ mod tests {
     #[test]
     fn address_field_keeps_bits_47_to_12_only() {
         assert_eq!(paddr_to_field(0xff_ffff_f123), 0xff_ffff_f000);
-        assert_eq!(Pte::from_bits(0x0060_00ab_cdef_0f47).paddr(), 0xab_cdef_0000);
+        assert_eq!(
+            Pte::from_bits(0x0060_00ab_cdef_0f47).paddr(),
+            0xab_cdef_0000
+        );
     }
 
     #[test]
@@ -169,9 +179,17 @@ mod tests {
         let page = Pte::from_bits(TYPE_PAGE | 0x1000);
         let block = Pte::from_bits(TYPE_BLOCK | 0x20_0000);
         assert_eq!(page.kind(3), EntryKind::Page);
-        assert_eq!(page.kind(2), EntryKind::Table, "type 0b11 above level 3 is a table");
+        assert_eq!(
+            page.kind(2),
+            EntryKind::Table,
+            "type 0b11 above level 3 is a table"
+        );
         assert_eq!(block.kind(2), EntryKind::Block);
-        assert_eq!(block.kind(3), EntryKind::Invalid, "a block-type entry at level 3 is reserved, not a leaf");
+        assert_eq!(
+            block.kind(3),
+            EntryKind::Invalid,
+            "a block-type entry at level 3 is reserved, not a leaf"
+        );
         assert_eq!(Pte::EMPTY.kind(1), EntryKind::Invalid);
         assert!(!Pte::EMPTY.is_valid() && page.is_valid() && block.is_valid());
         assert!(!block.is_table(3) && !block.is_leaf(3));
@@ -180,18 +198,30 @@ mod tests {
     #[test]
     fn constructors_place_type_address_and_attributes() {
         let t = Pte::table(0x1234_5000, true);
-        assert_eq!(t.bits(), 0x1234_5000 | TYPE_TABLE | PteAttrs::SW_SYNC.bits());
+        assert_eq!(
+            t.bits(),
+            0x1234_5000 | TYPE_TABLE | PteAttrs::SW_SYNC.bits()
+        );
         assert_eq!(Pte::table(0x1234_5000, false).bits(), 0x1234_5003);
         let l = Pte::leaf(0x40_0000, 2, PteAttrs::AF | PteAttrs::NG);
         assert_eq!(l.bits(), 0x40_0c01);
         assert_eq!(l.attrs(), PteAttrs::AF | PteAttrs::NG);
         assert_eq!(l.advanced(0x20_0000).paddr(), 0x60_0000);
-        assert_eq!(Pte::leaf(0x7000, 3, PteAttrs::empty()).kind(3), EntryKind::Page);
+        assert_eq!(
+            Pte::leaf(0x7000, 3, PteAttrs::empty()).kind(3),
+            EntryKind::Page
+        );
     }
 
     #[test]
     fn hex_formatting_shows_the_bits() {
-        assert_eq!(format!("{:#018x}", Pte::from_bits(0xf47)), "0x0000000000000f47");
-        assert_eq!(format!("{:?}", Pte::from_bits(0xf47)), "Pte(0x0000000000000f47)");
+        assert_eq!(
+            format!("{:#018x}", Pte::from_bits(0xf47)),
+            "0x0000000000000f47"
+        );
+        assert_eq!(
+            format!("{:?}", Pte::from_bits(0xf47)),
+            "Pte(0x0000000000000f47)"
+        );
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Map and unmap: the [`Updater`], the mutable view of an [`ArmLpaeS1`] that `__arm_lpae_map`, `arm_lpae_init_pte`,
 //! `__arm_lpae_unmap` and `__arm_lpae_free_pgtable` work through, with its cache of the last-level table last walked.
 
@@ -81,7 +82,11 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
     fn start(&self, iova: usize, pgsize: usize) -> (PhysAddr, u32) {
         const LAST: u32 = MAX_LEVELS - 1;
         match *self.walk_cache {
-            Some((key, table)) if pgsize == block_size(LAST) && key == iova >> lvl_shift(LAST - 1) => (table, LAST),
+            Some((key, table))
+                if pgsize == block_size(LAST) && key == iova >> lvl_shift(LAST - 1) =>
+            {
+                (table, LAST)
+            }
             _ => (self.pgd, self.geom.start_level),
         }
     }
@@ -188,7 +193,9 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
         let ram = self.ram;
         let (mut table, start) = self.start(iova, pgsize);
         for lvl in start..MAX_LEVELS {
-            let Ok(ptes) = ram.frame_u64s(table) else { return 0 };
+            let Ok(ptes) = ram.frame_u64s(table) else {
+                return 0;
+            };
             let idx = self.geom.idx(iova, lvl);
             let pte = Pte::from_bits(ptes[idx].load(Ordering::Relaxed));
             if pte.is_empty() {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Reading a table: one walker, [`ArmLpaeS1::for_each_entry`], behind the single-IOVA [`ArmLpaeS1::walk`] (and so
 //! `iova_to_phys`), the range visitor [`ArmLpaeS1::visit`] (the `tyr pgtable` dump), [`ArmLpaeS1::for_each_leaf`],
 //! [`ArmLpaeS1::for_each_table`] and [`ArmLpaeS1::stats`].
@@ -128,12 +129,27 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
     ///
     /// Like the kernel's `ARM_LPAE_LVL_IDX`, only the low `ias` bits of `iova` select entries.
     pub fn walk(&self, iova: usize) -> Walk {
-        let blank = WalkEntry { level: 0, index: 0, pte: Pte::EMPTY, kind: EntryKind::Invalid };
-        let mut w = Walk { iova, phys: 0, entries: [blank; MAX_LEVELS as usize], len: 0 };
+        let blank = WalkEntry {
+            level: 0,
+            index: 0,
+            pte: Pte::EMPTY,
+            kind: EntryKind::Invalid,
+        };
+        let mut w = Walk {
+            iova,
+            phys: 0,
+            entries: [blank; MAX_LEVELS as usize],
+            len: 0,
+        };
         let at = iova & self.geom.va_mask();
         // A one-address range meets exactly one entry per level, so at most `MAX_LEVELS` are reported.
         self.for_each_entry(at..at + 1, &mut |v: Visit| {
-            w.entries[w.len] = WalkEntry { level: v.level, index: v.index, pte: v.pte, kind: v.kind };
+            w.entries[w.len] = WalkEntry {
+                level: v.level,
+                index: v.index,
+                pte: v.pte,
+                kind: v.kind,
+            };
             w.len += 1;
             if matches!(v.kind, EntryKind::Block | EntryKind::Page) {
                 w.phys = v.pte.paddr() | (iova & (v.size - 1)) as u64;
@@ -146,7 +162,11 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
     pub fn for_each_leaf(&self, mut f: impl FnMut(Leaf)) {
         self.visit(0..usize::MAX, |v| {
             if matches!(v.kind, EntryKind::Block | EntryKind::Page) {
-                f(Leaf { iova: v.iova, level: v.level, pte: v.pte });
+                f(Leaf {
+                    iova: v.iova,
+                    level: v.level,
+                    pte: v.pte,
+                });
             }
         });
     }
@@ -196,8 +216,17 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
         }
     }
 
-    fn entries_under(&self, table: PhysAddr, lvl: u32, base: usize, range: &Range<usize>, f: &mut impl FnMut(Visit)) {
-        let Ok(ptes) = self.ram.frame_u64s(table) else { return };
+    fn entries_under(
+        &self,
+        table: PhysAddr,
+        lvl: u32,
+        base: usize,
+        range: &Range<usize>,
+        f: &mut impl FnMut(Visit),
+    ) {
+        let Ok(ptes) = self.ram.frame_u64s(table) else {
+            return;
+        };
         let shift = lvl_shift(lvl);
         let size = block_size(lvl);
         // The caller only descends into an entry that meets `range`, so `base < range.end` here.
@@ -210,7 +239,15 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             let iova = base + (index << shift);
             let pte = Pte::from_bits(e.load(Ordering::Relaxed));
             let kind = pte.kind(lvl);
-            f(Visit { level: lvl, index, table, iova, size, pte, kind });
+            f(Visit {
+                level: lvl,
+                index,
+                table,
+                iova,
+                size,
+                pte,
+                kind,
+            });
             if kind == EntryKind::Table {
                 self.entries_under(pte.paddr(), lvl + 1, iova, range, f);
             }
@@ -229,7 +266,12 @@ mod tests {
 
     fn table() -> ArmLpaeS1 {
         let ram = Arc::new(Ram::new(RamConfig::rk3588(64 << 20)).unwrap());
-        let cfg = Config { pgsize_bitmap: SZ_4K | SZ_2M | SZ_1G, ias: 48, oas: 48, coherent_walk: true };
+        let cfg = Config {
+            pgsize_bitmap: SZ_4K | SZ_2M | SZ_1G,
+            ias: 48,
+            oas: 48,
+            coherent_walk: true,
+        };
         ArmLpaeS1::with_ram(ram, cfg).unwrap()
     }
 
@@ -237,11 +279,22 @@ mod tests {
     fn visit_reads_only_the_entries_meeting_the_range() {
         let mut pt = table();
         // Pages at 1 MiB and 3 MiB + 4 KiB, a block at 4 MiB.
-        assert!(pt.map_pages(0x10_0000, 0x100_0000, SZ_4K, 1, prot::READ).1.is_ok());
-        assert!(pt.map_pages(0x30_1000, 0x101_0000, SZ_4K, 1, prot::READ).1.is_ok());
-        assert!(pt.map_pages(0x40_0000, 0x120_0000, SZ_2M, 1, prot::READ).1.is_ok());
+        assert!(pt
+            .map_pages(0x10_0000, 0x100_0000, SZ_4K, 1, prot::READ)
+            .1
+            .is_ok());
+        assert!(pt
+            .map_pages(0x30_1000, 0x101_0000, SZ_4K, 1, prot::READ)
+            .1
+            .is_ok());
+        assert!(pt
+            .map_pages(0x40_0000, 0x120_0000, SZ_2M, 1, prot::READ)
+            .1
+            .is_ok());
         let mut seen = Vec::new();
-        pt.visit(0x30_0000..0x40_0001, |v| seen.push((v.level, v.iova, v.kind)));
+        pt.visit(0x30_0000..0x40_0001, |v| {
+            seen.push((v.level, v.iova, v.kind))
+        });
         assert_eq!(
             seen,
             [
@@ -254,7 +307,10 @@ mod tests {
         );
         let mut leaves = Vec::new();
         pt.for_each_leaf(|l| leaves.push((l.iova, l.size())));
-        assert_eq!(leaves, [(0x10_0000, SZ_4K), (0x30_1000, SZ_4K), (0x40_0000, SZ_2M)]);
+        assert_eq!(
+            leaves,
+            [(0x10_0000, SZ_4K), (0x30_1000, SZ_4K), (0x40_0000, SZ_2M)]
+        );
         let mut tables = 0;
         pt.for_each_table(|_| tables += 1);
         assert_eq!(tables, pt.tables_live());
@@ -264,24 +320,41 @@ mod tests {
     #[test]
     fn walk_uses_the_low_ias_bits_and_stops_at_an_empty_entry() {
         let mut pt = table();
-        assert!(pt.map_pages(0x7000, 0x200_0000, SZ_4K, 1, prot::READ).1.is_ok());
+        assert!(pt
+            .map_pages(0x7000, 0x200_0000, SZ_4K, 1, prot::READ)
+            .1
+            .is_ok());
         let w = pt.walk(0x7123);
         assert_eq!(w.phys, 0x200_0123);
         assert_eq!(w.entries().len(), 4);
-        assert_eq!(pt.walk(0x7123 | 1 << 48).phys, 0x200_0123, "bits above ias select nothing");
+        assert_eq!(
+            pt.walk(0x7123 | 1 << 48).phys,
+            0x200_0123,
+            "bits above ias select nothing"
+        );
         let miss = pt.walk(0x8000);
-        assert_eq!((miss.phys, miss.entries().last().map(|e| e.kind)), (0, Some(EntryKind::Invalid)));
+        assert_eq!(
+            (miss.phys, miss.entries().last().map(|e| e.kind)),
+            (0, Some(EntryKind::Invalid))
+        );
         assert!(pt.walk(usize::MAX).entries().len() <= MAX_LEVELS as usize);
     }
 
     #[test]
     fn a_reserved_entry_at_level_3_is_not_a_table() {
         let mut pt = table();
-        assert!(pt.map_pages(0x7000, 0x200_0000, SZ_4K, 1, prot::READ).1.is_ok());
+        assert!(pt
+            .map_pages(0x7000, 0x200_0000, SZ_4K, 1, prot::READ)
+            .1
+            .is_ok());
         let l3 = pt.walk(0x7000).entries()[2].pte.paddr();
         // Corrupt the neighbouring level-3 entry into a block-type descriptor, which level 3 reserves.
         pt.ram().frame_u64s(l3).unwrap()[8].store(0x300_0001, Ordering::Relaxed);
         assert_eq!(pt.walk(0x8000).entries()[3].kind, EntryKind::Invalid);
-        assert_eq!(pt.stats().pages_4k, 1, "stats neither count nor descend into it");
+        assert_eq!(
+            pt.stats().pages_4k,
+            1,
+            "stats neither count nor descend into it"
+        );
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The global interface and the REQ/ACK protocol on it (`Documentation/hardware.md#global-interface`; Panthor's
 //! `panthor_fw_toggle_reqs`, `panthor_fw_update_reqs`, `panthor_fw_glb_wait_acks`, `panthor_fw_init_global_iface`,
 //! `panthor_fw_halt_mcu`).
@@ -35,8 +36,12 @@ pub const IDLE_TIMER_US: u32 = 800;
 pub const PROGRESS_TIMER: u32 = 2_560_000;
 /// The acks that raise the JOB IRQ (Panthor's init: CFG_ALLOC_EN | PING | CFG_PROGRESS_TIMER | CFG_POWEROFF_TIMER |
 /// IDLE_EN | IDLE).
-pub const ACK_IRQ_MASK: u32 =
-    glb::CFG_ALLOC_EN | glb::PING | glb::CFG_PROGRESS_TIMER | glb::CFG_POWEROFF_TIMER | glb::IDLE_EN | glb::IDLE;
+pub const ACK_IRQ_MASK: u32 = glb::CFG_ALLOC_EN
+    | glb::PING
+    | glb::CFG_PROGRESS_TIMER
+    | glb::CFG_POWEROFF_TIMER
+    | glb::IDLE_EN
+    | glb::IDLE;
 /// The toggle requests of the global init.
 const INIT_TOGGLES: u32 = glb::CFG_ALLOC_EN | glb::CFG_POWEROFF_TIMER | glb::CFG_PROGRESS_TIMER;
 /// The level requests of the global init (COUNTER_EN since uAPI 1.6, which Tyr implements).
@@ -90,7 +95,12 @@ pub struct GlobalIface {
 impl GlobalIface {
     /// The interface `info` discovered in `mem`, with doorbells rung through `io`.
     pub fn new(mem: Arc<SharedMem>, io: IoMem, info: GlbInfo) -> Self {
-        Self { mem, io, info, req_lock: Mutex::new(()) }
+        Self {
+            mem,
+            io,
+            info,
+            req_lock: Mutex::new(()),
+        }
     }
 
     /// What the MCU published.
@@ -129,14 +139,16 @@ impl GlobalIface {
     pub fn toggle_reqs(&self, mask: u32) -> Result {
         let _g = self.lock();
         let (req, ack) = (self.req()?, self.ack()?);
-        self.mem.write_u32(self.input(glb::REQ), ((ack ^ mask) & mask) | (req & !mask))
+        self.mem
+            .write_u32(self.input(glb::REQ), ((ack ^ mask) & mask) | (req & !mask))
     }
 
     /// Sets the level fields `mask` of `req` to `val`, leaving the other bits alone.
     pub fn update_reqs(&self, val: u32, mask: u32) -> Result {
         let _g = self.lock();
         let req = self.req()?;
-        self.mem.write_u32(self.input(glb::REQ), (req & !mask) | (val & mask))
+        self.mem
+            .write_u32(self.input(glb::REQ), (req & !mask) | (val & mask))
     }
 
     /// Whether every request in `mask` is acknowledged (`ack` equals `req` there).
@@ -176,11 +188,16 @@ impl GlobalIface {
     pub fn init(&self, irq: &JobIrq, cfg: &GlbConfig) -> Result {
         {
             let _g = self.lock();
-            self.mem.write_u64(self.input(glb::CORE_EN_MASK), cfg.core_en_mask)?;
-            self.mem.write_u32(self.input(glb::POWEROFF_TIMER), cfg.poweroff_timer)?;
-            self.mem.write_u32(self.input(glb::PROGRESS_TIMER), cfg.progress_timer)?;
-            self.mem.write_u32(self.input(glb::IDLE_TIMER), cfg.idle_timer)?;
-            self.mem.write_u32(self.input(glb::ACK_IRQ_MASK), cfg.ack_irq_mask)?;
+            self.mem
+                .write_u64(self.input(glb::CORE_EN_MASK), cfg.core_en_mask)?;
+            self.mem
+                .write_u32(self.input(glb::POWEROFF_TIMER), cfg.poweroff_timer)?;
+            self.mem
+                .write_u32(self.input(glb::PROGRESS_TIMER), cfg.progress_timer)?;
+            self.mem
+                .write_u32(self.input(glb::IDLE_TIMER), cfg.idle_timer)?;
+            self.mem
+                .write_u32(self.input(glb::ACK_IRQ_MASK), cfg.ack_irq_mask)?;
         }
         self.update_reqs(INIT_LEVELS, INIT_LEVELS)?;
         self.toggle_reqs(INIT_TOGGLES)?;
@@ -196,7 +213,8 @@ impl GlobalIface {
         let (req, ack) = (self.req()?, self.ack()?);
         let evts = (req ^ ack) & glb::EVT_MASK;
         if evts != 0 {
-            self.mem.write_u32(self.input(glb::REQ), (req & !evts) | (ack & evts))?;
+            self.mem
+                .write_u32(self.input(glb::REQ), (req & !evts) | (ack & evts))?;
         }
         Ok(evts)
     }
@@ -213,7 +231,12 @@ impl GlobalIface {
     pub fn halt(&self) -> Result {
         self.update_reqs(glb::HALT, glb::HALT)?;
         self.ring()?;
-        self.io.poll32(gpu::MCU_STATUS, |s| s & gpu::mcu::MASK == gpu::mcu::STATUS_HALT, HALT_POLL, HALT_TIMEOUT)?;
+        self.io.poll32(
+            gpu::MCU_STATUS,
+            |s| s & gpu::mcu::MASK == gpu::mcu::STATUS_HALT,
+            HALT_POLL,
+            HALT_TIMEOUT,
+        )?;
         if self.halt_status()? != 0 {
             return Err(EIO);
         }
@@ -229,7 +252,10 @@ mod tests {
     fn panthors_timers_at_24_mhz() {
         // `Documentation/hardware.md#global-interface`: conv(10 000 µs) and conv(800 µs) with a 24 MHz arch timer.
         let cfg = GlbConfig::panthor(0x50005, 24_000_000);
-        assert_eq!((cfg.poweroff_timer, cfg.idle_timer, cfg.progress_timer), (235, 19, 2_560_000));
+        assert_eq!(
+            (cfg.poweroff_timer, cfg.idle_timer, cfg.progress_timer),
+            (235, 19, 2_560_000)
+        );
         assert_eq!(cfg.ack_irq_mask, 0x0400_050e);
     }
 
@@ -238,6 +264,9 @@ mod tests {
         assert_eq!(conv_timeout(1, 1_024_000_000), 1);
         assert_eq!(conv_timeout(1, 1_024_000_001), 2);
         assert_eq!(conv_timeout(0, 24_000_000), 0);
-        assert_eq!(conv_timeout(u32::MAX, u64::from(u32::MAX)), glb::TIMER_VAL_MASK);
+        assert_eq!(
+            conv_timeout(u32::MAX, u64::from(u32::MAX)),
+            glb::TIMER_VAL_MASK
+        );
     }
 }

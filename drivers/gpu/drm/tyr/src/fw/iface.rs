@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The interfaces the MCU publishes in the shared section (`Documentation/hardware.md#interface-discovery`) and their
 //! discovery (`panthor_fw_init_ifaces`, `panthor_init_csg_iface`, `panthor_init_cs_iface`).
 //!
@@ -237,7 +238,10 @@ fn iface_pages(
 ) -> Result<IfacePages> {
     let input_va = mem.read_u32(control + input_va)?;
     let output_va = mem.read_u32(control + output_va)?;
-    Ok(IfacePages { input: mem.offset_of(input_va, input)?, output: mem.offset_of(output_va, output)? })
+    Ok(IfacePages {
+        input: mem.offset_of(input_va, input)?,
+        output: mem.offset_of(output_va, output)?,
+    })
 }
 
 /// Offset of a control block `base + index * stride` of `size` bytes, `EINVAL` unless it fits the section.
@@ -258,8 +262,19 @@ pub fn discover(mem: &SharedMem) -> Result<Interfaces> {
         // Panthor: "Firmware version is 0. Firmware may have failed to boot".
         return Err(EINVAL);
     }
-    let pages = iface_pages(mem, c, glb::INPUT_VA, glb::OUTPUT_VA, glb::INPUT_SIZE, glb::OUTPUT_SIZE)?;
-    let instr_features = if version >= IfaceVersion(0x0101_0000) { mem.read_u32(c + glb::INSTR_FEATURES)? } else { 0 };
+    let pages = iface_pages(
+        mem,
+        c,
+        glb::INPUT_VA,
+        glb::OUTPUT_VA,
+        glb::INPUT_SIZE,
+        glb::OUTPUT_SIZE,
+    )?;
+    let instr_features = if version >= IfaceVersion(0x0101_0000) {
+        mem.read_u32(c + glb::INSTR_FEATURES)?
+    } else {
+        0
+    };
     let glb = GlbInfo {
         version,
         features: mem.read_u32(c + glb::FEATURES)?,
@@ -274,11 +289,32 @@ pub fn discover(mem: &SharedMem) -> Result<Interfaces> {
     }
     let mut csgs: Vec<CsgInfo> = Vec::new();
     for i in 0..glb.group_num {
-        let csg = discover_csg(mem, control_at(mem, csg::CONTROL_BASE, i, glb.group_stride, csg::CONTROL_SIZE)?)?;
+        let csg = discover_csg(
+            mem,
+            control_at(
+                mem,
+                csg::CONTROL_BASE,
+                i,
+                glb.group_stride,
+                csg::CONTROL_SIZE,
+            )?,
+        )?;
         if let Some(first) = csgs.first() {
-            let same = (first.features, first.suspend_size, first.protm_suspend_size, first.stream_num)
-                == (csg.features, csg.suspend_size, csg.protm_suspend_size, csg.stream_num);
-            let same_cs = csg.streams.iter().all(|s| s.features == first.streams[0].features);
+            let same = (
+                first.features,
+                first.suspend_size,
+                first.protm_suspend_size,
+                first.stream_num,
+            ) == (
+                csg.features,
+                csg.suspend_size,
+                csg.protm_suspend_size,
+                csg.stream_num,
+            );
+            let same_cs = csg
+                .streams
+                .iter()
+                .all(|s| s.features == first.streams[0].features);
             if !same || !same_cs {
                 return Err(EINVAL);
             }
@@ -294,15 +330,38 @@ fn discover_csg(mem: &SharedMem, c: u64) -> Result<CsgInfo> {
     if !STREAM_NUM.contains(&stream_num) {
         return Err(EINVAL);
     }
-    let pages = iface_pages(mem, c, csg::INPUT_VA, csg::OUTPUT_VA, csg::INPUT_SIZE, csg::OUTPUT_SIZE)?;
+    let pages = iface_pages(
+        mem,
+        c,
+        csg::INPUT_VA,
+        csg::OUTPUT_VA,
+        csg::INPUT_SIZE,
+        csg::OUTPUT_SIZE,
+    )?;
     let mut streams: Vec<CsInfo> = Vec::new();
     for j in 0..stream_num {
-        let s = control_at(mem, c + cs::CONTROL_BASE, j, stream_stride, cs::CONTROL_SIZE)?;
+        let s = control_at(
+            mem,
+            c + cs::CONTROL_BASE,
+            j,
+            stream_stride,
+            cs::CONTROL_SIZE,
+        )?;
         let features = mem.read_u32(s + cs::FEATURES)?;
-        if streams.first().is_some_and(|first| first.features != features) {
+        if streams
+            .first()
+            .is_some_and(|first| first.features != features)
+        {
             return Err(EINVAL);
         }
-        let pages = iface_pages(mem, s, cs::INPUT_VA, cs::OUTPUT_VA, cs::INPUT_SIZE, cs::OUTPUT_SIZE)?;
+        let pages = iface_pages(
+            mem,
+            s,
+            cs::INPUT_VA,
+            cs::OUTPUT_VA,
+            cs::INPUT_SIZE,
+            cs::OUTPUT_SIZE,
+        )?;
         kernel::alloc::try_push(&mut streams, CsInfo { features, pages })?;
     }
     Ok(CsgInfo {
@@ -350,7 +409,10 @@ mod tests {
         w(SHARED_VA + glb::INPUT_VA, model::GLB_INPUT_VA as u32);
         w(SHARED_VA + glb::OUTPUT_VA, model::GLB_OUTPUT_VA as u32);
         w(SHARED_VA + glb::GROUP_NUM, values::GROUP_NUM);
-        w(SHARED_VA + glb::GROUP_STRIDE, model::layout::GROUP_STRIDE as u32);
+        w(
+            SHARED_VA + glb::GROUP_STRIDE,
+            model::layout::GROUP_STRIDE as u32,
+        );
         w(SHARED_VA + glb::INSTR_FEATURES, 0x5);
         for i in 0..values::GROUP_NUM {
             let c = model::csg_control_va(i);
@@ -380,9 +442,20 @@ mod tests {
     fn the_models_interfaces_give_the_g610_csif_info() {
         let ifaces = discover(&published()).unwrap();
         let c = ifaces.csif_info();
-        assert_eq!((c.csg_slot_count, c.cs_slot_count, c.cs_reg_count, c.scoreboard_slot_count), (8, 8, 96, 8));
+        assert_eq!(
+            (
+                c.csg_slot_count,
+                c.cs_slot_count,
+                c.cs_reg_count,
+                c.scoreboard_slot_count
+            ),
+            (8, 8, 96, 8)
+        );
         assert_eq!(c.unpreserved_cs_reg_count, 4);
-        assert_eq!(ifaces.glb.instr_features, 0x5, "read from interface 1.1.0 on");
+        assert_eq!(
+            ifaces.glb.instr_features, 0x5,
+            "read from interface 1.1.0 on"
+        );
         let (input, _) = model::cs_iface(7, 7);
         assert_eq!(ifaces.csgs[7].streams[7].pages.input, input - SHARED_VA);
     }
@@ -407,7 +480,11 @@ mod tests {
         poke(&mem, SHARED_VA + glb::INPUT_VA, 0x0300_0000);
         assert_eq!(discover(&mem), Err(EINVAL));
         let mem = published();
-        poke(&mem, model::csg_control_va(3) + csg::OUTPUT_VA, (SHARED_VA + 0xfff0) as u32);
+        poke(
+            &mem,
+            model::csg_control_va(3) + csg::OUTPUT_VA,
+            (SHARED_VA + 0xfff0) as u32,
+        );
         assert_eq!(discover(&mem), Err(EINVAL), "the page runs past the end");
         let mem = published();
         poke(&mem, model::cs_control_va(2, 5) + cs::INPUT_VA, 0);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The CSF firmware image format (`Documentation/hardware.md#firmware-image`; Panthor's `panthor_fw_load` /
 //! `panthor_fw_load_entry`, upstream Tyr's `fw/parser.rs`): a 20-byte header, then entries, of which the IFACE entries
 //! describe the memory sections the MCU runs from.
@@ -73,8 +74,13 @@ impl SectionFlags {
     /// The part of the section beyond the copied data is zero-filled.
     pub const ZERO: u32 = 1 << 31;
     /// Every bit a driver understands; anything else fails the load.
-    pub const KNOWN: u32 =
-        Self::RD | Self::WR | Self::EX | Self::CACHE_MODE_MASK | Self::PROT | Self::SHARED | Self::ZERO;
+    pub const KNOWN: u32 = Self::RD
+        | Self::WR
+        | Self::EX
+        | Self::CACHE_MODE_MASK
+        | Self::PROT
+        | Self::SHARED
+        | Self::ZERO;
 
     /// `EINVAL` if `bits` holds a flag the drivers do not know.
     pub fn from_bits(bits: u32) -> Result<Self> {
@@ -212,12 +218,19 @@ impl<'a> Image<'a> {
             off += len;
         }
         check_layout(&sections)?;
-        Ok(Self { minor, major, version_hash, sections })
+        Ok(Self {
+            minor,
+            major,
+            version_hash,
+            sections,
+        })
     }
 
     /// The shared interface section (present in every parsed image).
     pub fn shared_section(&self) -> Option<&Section<'a>> {
-        self.sections.iter().find(|s| s.va.start == SHARED_REGION_START)
+        self.sections
+            .iter()
+            .find(|s| s.va.start == SHARED_REGION_START)
     }
 }
 
@@ -238,18 +251,30 @@ fn parse_iface<'a>(file: &'a [u8], body: Reader<'a>) -> Result<Option<Section<'a
     if flags.protected() {
         return Ok(None);
     }
-    Ok(Some(Section { flags, va: va_start..va_end, data, name }))
+    Ok(Some(Section {
+        flags,
+        va: va_start..va_end,
+        data,
+        name,
+    }))
 }
 
 /// The shared section exists, is SHARED and not empty; no two non-empty sections overlap.
 fn check_layout(sections: &[Section<'_>]) -> Result {
-    let shared = sections.iter().find(|s| s.va.start == SHARED_REGION_START).ok_or(EINVAL)?;
+    let shared = sections
+        .iter()
+        .find(|s| s.va.start == SHARED_REGION_START)
+        .ok_or(EINVAL)?;
     if !shared.flags.shared() || shared.va.is_empty() {
         return Err(EINVAL);
     }
     for (i, a) in sections.iter().enumerate() {
         for b in &sections[i + 1..] {
-            if !a.va.is_empty() && !b.va.is_empty() && a.va.start < b.va.end && b.va.start < a.va.end {
+            if !a.va.is_empty()
+                && !b.va.is_empty()
+                && a.va.start < b.va.end
+                && b.va.start < a.va.end
+            {
                 return Err(EINVAL);
             }
         }
@@ -264,7 +289,10 @@ struct Reader<'a>(&'a [u8]);
 impl Reader<'_> {
     fn bytes<const N: usize>(&self, off: usize) -> Result<[u8; N]> {
         let end = off.checked_add(N).ok_or(EINVAL)?;
-        self.0.get(off..end).and_then(|b| b.try_into().ok()).ok_or(EINVAL)
+        self.0
+            .get(off..end)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(EINVAL)
     }
 
     fn u8(&self, off: usize) -> Result<u8> {
@@ -300,13 +328,24 @@ mod tests {
 
     impl Builder {
         fn new() -> Self {
-            Self { header: [MAGIC, 0, 0x1234, 0, 0], entries: Vec::new(), tail: Vec::new() }
+            Self {
+                header: [MAGIC, 0, 0x1234, 0, 0],
+                entries: Vec::new(),
+                tail: Vec::new(),
+            }
         }
 
         /// The minimal valid image: the shared section, 64 KiB, no data.
         fn valid() -> Self {
             let mut b = Self::new();
-            b.iface(RD | WR | SHARED | ZERO, SHARED_REGION_START, SHARED_REGION_START + 0x1_0000, 0, 0, b"shared");
+            b.iface(
+                RD | WR | SHARED | ZERO,
+                SHARED_REGION_START,
+                SHARED_REGION_START + 0x1_0000,
+                0,
+                0,
+                b"shared",
+            );
             b
         }
 
@@ -322,7 +361,10 @@ mod tests {
             }
             body.extend_from_slice(name);
             body.resize(body.len().next_multiple_of(4), 0);
-            self.raw_entry(((body.len() as u32 + 4) << 8) | u32::from(entry_type::IFACE), &body);
+            self.raw_entry(
+                ((body.len() as u32 + 4) << 8) | u32::from(entry_type::IFACE),
+                &body,
+            );
         }
 
         /// Offset of the first byte after the entry area, where `tail` (section data) starts.
@@ -522,17 +564,38 @@ mod tests {
     #[test]
     fn a_shared_region_section_without_the_shared_flag_or_empty_is_einval() {
         let mut b = Builder::new();
-        b.iface(RD | WR, SHARED_REGION_START, SHARED_REGION_START + 0x1000, 0, 0, b"");
+        b.iface(
+            RD | WR,
+            SHARED_REGION_START,
+            SHARED_REGION_START + 0x1000,
+            0,
+            0,
+            b"",
+        );
         assert_eq!(Image::parse(&b.build()), Err(EINVAL));
         let mut b = Builder::new();
-        b.iface(RD | WR | SHARED, SHARED_REGION_START, SHARED_REGION_START, 0, 0, b"");
+        b.iface(
+            RD | WR | SHARED,
+            SHARED_REGION_START,
+            SHARED_REGION_START,
+            0,
+            0,
+            b"",
+        );
         assert_eq!(Image::parse(&b.build()), Err(EINVAL));
     }
 
     #[test]
     fn overlapping_sections_are_einval() {
         let mut b = Builder::valid();
-        b.iface(RD, SHARED_REGION_START + 0x8000, SHARED_REGION_START + 0x2_0000, 0, 0, b"");
+        b.iface(
+            RD,
+            SHARED_REGION_START + 0x8000,
+            SHARED_REGION_START + 0x2_0000,
+            0,
+            0,
+            b"",
+        );
         assert_eq!(Image::parse(&b.build()), Err(EINVAL));
     }
 

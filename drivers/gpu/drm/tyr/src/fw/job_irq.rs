@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The JOB interrupt as the firmware code needs it (`panthor_job_irq_handler`,
 //! `Documentation/hardware.md#doorbells-and-the-job-irq`): before boot the GLB bit means "the MCU booted"; afterwards
 //! it means the global interface has acks or events, which the handler acknowledges. Every JOB IRQ wakes the REQ/ACK
@@ -65,7 +66,9 @@ impl JobIrq {
     /// The handler: reads STAT, clears what it read, records it and wakes the waiters. `IrqReturn::None` when STAT
     /// is 0 (not ours).
     pub fn handle_irq(&self) -> IrqReturn {
-        let Ok(stat) = self.io.read32(JOB_IRQ_BASE + irq::STAT) else { return IrqReturn::None };
+        let Ok(stat) = self.io.read32(JOB_IRQ_BASE + irq::STAT) else {
+            return IrqReturn::None;
+        };
         if stat == 0 {
             return IrqReturn::None;
         }
@@ -90,7 +93,11 @@ impl JobIrq {
         drop(st);
         self.wake.notify_all();
         if stat & !job_irq::GLB != 0 {
-            let notify = self.csg_notify.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let notify = self
+                .csg_notify
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             if let Some(n) = notify {
                 n();
             }
@@ -139,7 +146,11 @@ impl JobIrq {
             let st = self.state();
             if st.seq == seen {
                 let slice = (deadline - now).min(RECHECK);
-                drop(self.wake.wait_timeout(st, slice).unwrap_or_else(|e| e.into_inner()));
+                drop(
+                    self.wake
+                        .wait_timeout(st, slice)
+                        .unwrap_or_else(|e| e.into_inner()),
+                );
             }
         }
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! CSF firmware: loading the image into the MCU's VM, booting the MCU, discovering the interfaces it publishes and
 //! the global-interface handshake (`panthor_fw.c`; `Documentation/hardware.md#firmware-image`).
 //!
@@ -51,7 +52,10 @@ const STOP_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// The firmware file Panthor requests for a GPU (`arm/mali/arch<arch major>.<arch minor>/mali_csffw.bin`).
 pub fn firmware_name(id: &GpuId) -> String {
-    format!("arm/mali/arch{}.{}/mali_csffw.bin", id.arch_major, id.arch_minor)
+    format!(
+        "arm/mali/arch{}.{}/mali_csffw.bin",
+        id.arch_major, id.arch_minor
+    )
 }
 
 /// The VM_BIND map flags a section is mapped with (`panthor_fw_load_section_entry`).
@@ -101,26 +105,57 @@ struct McuVm {
 }
 
 impl McuVm {
-    fn load(img: &Image<'_>, ram: &Arc<Ram>, offsets: &Offsets, mmu: &Arc<Mmu>, va_bits: u32) -> Result<Self> {
+    fn load(
+        img: &Image<'_>,
+        ram: &Arc<Ram>,
+        offsets: &Offsets,
+        mmu: &Arc<Mmu>,
+        va_bits: u32,
+    ) -> Result<Self> {
         let client = mmu.mcu_client();
         let vm = Vm::new_mcu(va_bits, ram, client.clone() as Arc<dyn VmMmu>)?;
         let mut sections = Vec::new();
         let mut shared = None;
         for s in img.sections.iter().filter(|s| !s.va.is_empty()) {
             let bo = load_section(s, ram, offsets)?;
-            let op = vm.prepare_map(&bo, 0, u64::from(s.va.start), s.size(), section_map_flags(s.flags))?;
+            let op = vm.prepare_map(
+                &bo,
+                0,
+                u64::from(s.va.start),
+                s.size(),
+                section_map_flags(s.flags),
+            )?;
             vm.execute(op)?;
             // Kernel BOs the MCU reads are allocated around the sections that sit in the auto-VA area.
             vm.reserve_kernel_va(u64::from(s.va.start), s.size())?;
             if s.va.start == image::SHARED_REGION_START {
-                shared = Some(kernel::alloc::try_arc(SharedMem::of_bo(ram.clone(), bo.clone(), s.va.start)?)?);
+                shared = Some(kernel::alloc::try_arc(SharedMem::of_bo(
+                    ram.clone(),
+                    bo.clone(),
+                    s.va.start,
+                )?)?);
             }
-            let name = String::from_utf8_lossy(s.name).trim_end_matches('\0').to_string();
-            kernel::alloc::try_push(&mut sections, LoadedSection { va: s.va.clone(), flags: s.flags, name, bo })?;
+            let name = String::from_utf8_lossy(s.name)
+                .trim_end_matches('\0')
+                .to_string();
+            kernel::alloc::try_push(
+                &mut sections,
+                LoadedSection {
+                    va: s.va.clone(),
+                    flags: s.flags,
+                    name,
+                    bo,
+                },
+            )?;
         }
         // The parser guarantees a non-empty shared section.
         let shared = shared.ok_or(EINVAL)?;
-        let mcu_vm = Self { vm, client, sections, shared };
+        let mcu_vm = Self {
+            vm,
+            client,
+            sections,
+            shared,
+        };
         // `panthor_vm_active` on the MCU VM: AS 0, before the MCU starts.
         if mcu_vm.vm.activate()? != MCU_AS as u32 {
             return Err(EINVAL);
@@ -168,13 +203,19 @@ impl McuRun {
     fn start(io: &IoMem, job: &Arc<JobIrq>) -> Result<Self> {
         job.start_boot();
         // From here on the MCU may run: dropping the guard stops it.
-        let run = Self { io: io.clone(), irq: job.clone() };
+        let run = Self {
+            io: io.clone(),
+            irq: job.clone(),
+        };
         io.write32(JOB_IRQ_BASE + irq::CLEAR, job_bits::ALL)?;
         io.write32(JOB_IRQ_BASE + irq::MASK, job_bits::ALL)?;
         io.write32(gpu::MCU_CONTROL, gpu::mcu::CONTROL_AUTO)?;
         let status = || io.read32(gpu::MCU_STATUS).map(|s| s & gpu::mcu::MASK);
-        job.wait_until(BOOT_TIMEOUT, || job.booted() || status() == Ok(gpu::mcu::STATUS_FATAL));
-        let signalled = job.booted() || io.read32(JOB_IRQ_BASE + irq::RAWSTAT)? & job_bits::GLB != 0;
+        job.wait_until(BOOT_TIMEOUT, || {
+            job.booted() || status() == Ok(gpu::mcu::STATUS_FATAL)
+        });
+        let signalled =
+            job.booted() || io.read32(JOB_IRQ_BASE + irq::RAWSTAT)? & job_bits::GLB != 0;
         match status()? {
             gpu::mcu::STATUS_ENABLED if signalled => Ok(run),
             gpu::mcu::STATUS_FATAL => Err(EIO),
@@ -229,14 +270,31 @@ impl Firmware {
     ) -> Result<Self> {
         let fw = request_firmware(pdev, &firmware_name(&GpuId::decode(gpu_info.gpu_id)))?;
         let img = Image::parse(fw.data())?;
-        let image = ImageVersion { major: img.major, minor: img.minor, version_hash: img.version_hash };
+        let image = ImageVersion {
+            major: img.major,
+            minor: img.minor,
+            version_hash: img.version_hash,
+        };
         let mcu_vm = McuVm::load(&img, pdev.ram(), offsets, mmu, gpu_info.mmu_features & 0xff)?;
         let run = McuRun::start(io, irq)?;
         let ifaces = iface::discover(&mcu_vm.shared)?;
-        let glb = kernel::alloc::try_arc(GlobalIface::new(mcu_vm.shared.clone(), io.clone(), ifaces.glb))?;
+        let glb = kernel::alloc::try_arc(GlobalIface::new(
+            mcu_vm.shared.clone(),
+            io.clone(),
+            ifaces.glb,
+        ))?;
         irq.set_glb(Some(glb.clone()));
-        let glb_config = GlbConfig::panthor(gpu_info.shader_present, kernel::time::arch_timer_rate());
-        let fw = Self { glb, ifaces, image, glb_config, irq: irq.clone(), run, mcu_vm };
+        let glb_config =
+            GlbConfig::panthor(gpu_info.shader_present, kernel::time::arch_timer_rate());
+        let fw = Self {
+            glb,
+            ifaces,
+            image,
+            glb_config,
+            irq: irq.clone(),
+            run,
+            mcu_vm,
+        };
         // From here a failure unwinds through `Drop`: halt, stop, release AS 0.
         fw.glb.init(&fw.irq, &fw.glb_config)?;
         Ok(fw)

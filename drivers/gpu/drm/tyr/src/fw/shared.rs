@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The kernel's view of the shared interface section (Panthor keeps a `vmap` of every SHARED section): bounds-checked,
 //! little-endian 32-bit accessors by offset, and the translation of the MCU VAs the firmware publishes into offsets.
 //!
@@ -28,13 +29,23 @@ impl SharedMem {
     /// A view of `bo`, mapped at MCU VA `mcu_va`, whose pages are in `ram` (Panthor's `vmap` of a SHARED section).
     pub fn of_bo(ram: Arc<Ram>, bo: Arc<TyrObject>, mcu_va: u32) -> Result<Self> {
         let pages = bo.gem().get_pages()?;
-        Ok(Self { ram, pages, mcu_va, _bo: Some(bo) })
+        Ok(Self {
+            ram,
+            pages,
+            mcu_va,
+            _bo: Some(bo),
+        })
     }
 
     /// A view of frames the caller keeps allocated (tests).
     #[cfg(test)]
     pub(crate) fn from_frames(ram: Arc<Ram>, pages: Vec<PhysAddr>, mcu_va: u32) -> Self {
-        Self { ram, pages, mcu_va, _bo: None }
+        Self {
+            ram,
+            pages,
+            mcu_va,
+            _bo: None,
+        }
     }
 
     /// Size of the section in bytes.
@@ -130,7 +141,11 @@ mod tests {
         let m = two_page_view();
         assert_eq!(m.offset_of(0x0400_0800, 0x84), Ok(0x800));
         assert_eq!(m.offset_of(0x03ff_f000, 4), Err(EINVAL));
-        assert_eq!(m.offset_of(0x0400_1f80, 0x84), Err(EINVAL), "runs past the end");
+        assert_eq!(
+            m.offset_of(0x0400_1f80, 0x84),
+            Err(EINVAL),
+            "runs past the end"
+        );
         assert_eq!(m.offset_of(u32::MAX, 4), Err(EINVAL));
     }
 }

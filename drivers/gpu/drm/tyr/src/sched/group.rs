@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Scheduling groups (`struct panthor_group`) and a file's group handles (`struct panthor_group_pool`):
 //! GROUP_CREATE's checks in Panthor's order (`Documentation/uapi.md#group_create`), the kernel buffers a group owns,
 //! and the state GROUP_GET_STATE reports.
@@ -12,7 +13,9 @@ use kernel::page::Ram;
 use super::queue::Queue;
 use crate::gem::Offsets;
 use crate::kbo::KernelBo;
-use crate::uapi::{drm_panthor_csif_info, drm_panthor_gpu_info, drm_panthor_group_create, drm_panthor_queue_create};
+use crate::uapi::{
+    drm_panthor_csif_info, drm_panthor_gpu_info, drm_panthor_group_create, drm_panthor_queue_create,
+};
 use crate::vm::{map_flags, Vm};
 
 /// Groups a file may have (`MAX_GROUPS_PER_POOL`); handles are 1 to this.
@@ -90,7 +93,10 @@ impl Group {
 
     /// Queue `q`'s sync object: (seqno, status).
     pub fn sync_object(&self, q: usize) -> Result<(u64, u32)> {
-        Ok((self.syncobjs.read_u64(16 * q as u64)?, self.syncobjs.read_u32(16 * q as u64 + 8)?))
+        Ok((
+            self.syncobjs.read_u64(16 * q as u64)?,
+            self.syncobjs.read_u32(16 * q as u64 + 8)?,
+        ))
     }
 
     /// Whether jobs can still be submitted (`group_can_run`): not timed out, no fatal queue, not destroyed.
@@ -171,10 +177,19 @@ impl GroupPool {
         if args.pad != 0 {
             return Err(EINVAL);
         }
-        if !mask_ok(args.compute_core_mask, ctx.gpu.shader_present, args.max_compute_cores)
-            || !mask_ok(args.fragment_core_mask, ctx.gpu.shader_present, args.max_fragment_cores)
-            || !mask_ok(args.tiler_core_mask, ctx.gpu.tiler_present, args.max_tiler_cores)
-        {
+        if !mask_ok(
+            args.compute_core_mask,
+            ctx.gpu.shader_present,
+            args.max_compute_cores,
+        ) || !mask_ok(
+            args.fragment_core_mask,
+            ctx.gpu.shader_present,
+            args.max_fragment_cores,
+        ) || !mask_ok(
+            args.tiler_core_mask,
+            ctx.gpu.tiler_present,
+            args.max_tiler_cores,
+        ) {
             return Err(EINVAL);
         }
         if queues.len() as u32 > ctx.csif.cs_slot_count {
@@ -182,16 +197,41 @@ impl GroupPool {
         }
         let vm = vm(args.vm_id).map_err(|_| EINVAL)?;
         let flags = map_flags::NOEXEC | map_flags::UNCACHED;
-        let suspend =
-            KernelBo::new(ctx.offsets, ctx.ram, ctx.mcu_vm, u64::from(ctx.suspend_size), flags, 0x1000, None)?;
-        let protm_suspend =
-            KernelBo::new(ctx.offsets, ctx.ram, ctx.mcu_vm, u64::from(ctx.protm_suspend_size), flags, 0x1000, None)?;
-        let syncobjs = KernelBo::new(ctx.offsets, ctx.ram, &vm, 16 * queues.len() as u64, flags, 0x1000, None)?;
+        let suspend = KernelBo::new(
+            ctx.offsets,
+            ctx.ram,
+            ctx.mcu_vm,
+            u64::from(ctx.suspend_size),
+            flags,
+            0x1000,
+            None,
+        )?;
+        let protm_suspend = KernelBo::new(
+            ctx.offsets,
+            ctx.ram,
+            ctx.mcu_vm,
+            u64::from(ctx.protm_suspend_size),
+            flags,
+            0x1000,
+            None,
+        )?;
+        let syncobjs = KernelBo::new(
+            ctx.offsets,
+            ctx.ram,
+            &vm,
+            16 * queues.len() as u64,
+            flags,
+            0x1000,
+            None,
+        )?;
         // The handle is taken before the queues are checked, as Panthor does; a failure below gives it back.
         let mut map = self.map();
-        let handle = (1..=MAX_GROUPS_PER_FILE).find(|h| !map.contains_key(h)).ok_or(EBUSY)?;
+        let handle = (1..=MAX_GROUPS_PER_FILE)
+            .find(|h| !map.contains_key(h))
+            .ok_or(EBUSY)?;
         let mut qs = Vec::new();
-        qs.try_reserve(queues.len()).map_err(|_| kernel::error::code::ENOMEM)?;
+        qs.try_reserve(queues.len())
+            .map_err(|_| kernel::error::code::ENOMEM)?;
         for (i, q) in queues.iter().enumerate() {
             if q.pad != [0; 3] {
                 return Err(EINVAL);
@@ -202,7 +242,15 @@ impl GroupPool {
             if q.priority > 15 {
                 return Err(EINVAL);
             }
-            qs.push(Queue::new(ctx.offsets, ctx.ram, &vm, ctx.mcu_vm, i as u32, q.priority, q.ringbuf_size)?);
+            qs.push(Queue::new(
+                ctx.offsets,
+                ctx.ram,
+                &vm,
+                ctx.mcu_vm,
+                i as u32,
+                q.priority,
+                q.ringbuf_size,
+            )?);
         }
         let group = kernel::alloc::try_arc(Group {
             vm,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Tiler heaps (`panthor_heap.c`, `Documentation/uapi.md#tiler-heaps`): per VM, a pool of up to 128 heap contexts in
 //! one kernel BO, each heap a list of chunks in the VM's kernel area, grown when the firmware reports TILER_OOM.
 //!
@@ -71,7 +72,15 @@ fn new_chunk(
     size: u32,
     next: Option<u64>,
 ) -> Result<KernelBo> {
-    let bo = KernelBo::new(offsets, ram, vm, u64::from(size), map_flags::NOEXEC, 0x1000, None)?;
+    let bo = KernelBo::new(
+        offsets,
+        ram,
+        vm,
+        u64::from(size),
+        map_flags::NOEXEC,
+        0x1000,
+        None,
+    )?;
     // The header is zero (fresh BO) but for the link to the previous chunk.
     if let Some(n) = next {
         bo.write_u64(0, n)?;
@@ -84,8 +93,21 @@ impl HeapPool {
     /// `offsets` as every shmem object does.
     pub fn new(offsets: Option<Arc<Offsets>>, ram: &Arc<Ram>, vm: &Arc<Vm>) -> Result<HeapPool> {
         let size = (u64::from(MAX_HEAPS) * CTX_STRIDE).next_multiple_of(0x1000);
-        let contexts = KernelBo::new(offsets.as_deref(), ram, vm, size, map_flags::NOEXEC, 0x1000, None)?;
-        Ok(HeapPool { offsets, ram: ram.clone(), contexts, heaps: BTreeMap::new() })
+        let contexts = KernelBo::new(
+            offsets.as_deref(),
+            ram,
+            vm,
+            size,
+            map_flags::NOEXEC,
+            0x1000,
+            None,
+        )?;
+        Ok(HeapPool {
+            offsets,
+            ram: ram.clone(),
+            contexts,
+            heaps: BTreeMap::new(),
+        })
     }
 }
 
@@ -112,19 +134,41 @@ impl HeapPool {
     ) -> Result<HeapInfo> {
         check_create_args(initial_chunk_count, chunk_size, max_chunks)?;
         let mut chunks: Vec<KernelBo> = Vec::new();
-        chunks.try_reserve(initial_chunk_count as usize).map_err(|_| ENOMEM)?;
+        chunks
+            .try_reserve(initial_chunk_count as usize)
+            .map_err(|_| ENOMEM)?;
         for _ in 0..initial_chunk_count {
             let next = chunks.last().map(|c| chunk_ref(c.va(), chunk_size));
-            chunks.push(new_chunk(self.offsets.as_deref(), &self.ram, vm, chunk_size, next)?);
+            chunks.push(new_chunk(
+                self.offsets.as_deref(),
+                &self.ram,
+                vm,
+                chunk_size,
+                next,
+            )?);
         }
         chunks.reverse();
-        let id = (0..MAX_HEAPS).find(|i| !self.heaps.contains_key(i)).ok_or(EBUSY)?;
+        let id = (0..MAX_HEAPS)
+            .find(|i| !self.heaps.contains_key(i))
+            .ok_or(EBUSY)?;
         let ctx = u64::from(id) * CTX_STRIDE;
         self.contexts.write(ctx, &[0; CTX_STRIDE as usize])?;
         let first_chunk_va = chunks[0].va();
         kernel::alloc::check()?;
-        self.heaps.insert(id, Heap { chunks, chunk_size, max_chunks, target_in_flight });
-        Ok(HeapInfo { id, ctx_va: self.contexts.va() + ctx, first_chunk_va })
+        self.heaps.insert(
+            id,
+            Heap {
+                chunks,
+                chunk_size,
+                max_chunks,
+                target_in_flight,
+            },
+        );
+        Ok(HeapInfo {
+            id,
+            ctx_va: self.contexts.va() + ctx,
+            first_chunk_va,
+        })
     }
 
     /// TILER_HEAP_DESTROY of heap `id`; `EINVAL` if there is none. Its chunks are unmapped and freed.
@@ -138,7 +182,9 @@ impl HeapPool {
         if off % CTX_STRIDE != 0 || off / CTX_STRIDE >= u64::from(MAX_HEAPS) {
             return Err(EINVAL);
         }
-        self.heaps.get_mut(&((off / CTX_STRIDE) as u32)).ok_or(EINVAL)
+        self.heaps
+            .get_mut(&((off / CTX_STRIDE) as u32))
+            .ok_or(EINVAL)
     }
 
     /// `panthor_heap_grow` for the heap at `ctx_va`: a new chunk (as [`chunk_ref`]) unless too many render passes
@@ -153,7 +199,9 @@ impl HeapPool {
         let (ram, offsets) = (self.ram.clone(), self.offsets.clone());
         let heap = self.heap_of(ctx_va)?;
         let count = heap.chunks.len() as u32;
-        if renderpasses_in_flight > heap.target_in_flight || (pending_frag_count > 0 && count >= heap.max_chunks) {
+        if renderpasses_in_flight > heap.target_in_flight
+            || (pending_frag_count > 0 && count >= heap.max_chunks)
+        {
             return Ok(Err(GrowRefusal::Busy));
         }
         if count >= heap.max_chunks {
@@ -168,7 +216,9 @@ impl HeapPool {
 
     /// Chunks of heap `id`, newest first (their VAs).
     pub fn chunks(&self, id: u32) -> Option<Vec<u64>> {
-        self.heaps.get(&id).map(|h| h.chunks.iter().map(KernelBo::va).collect())
+        self.heaps
+            .get(&id)
+            .map(|h| h.chunks.iter().map(KernelBo::va).collect())
     }
 
     /// The context BO (for tests and tools).

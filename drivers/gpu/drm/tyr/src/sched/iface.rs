@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The CSG and CS interfaces as the scheduler drives them (`Documentation/hardware.md#global-interface`): word offsets,
 //! request bits, and the REQ/ACK helpers (toggle requests, masked level updates, event acknowledgement) over the shared
 //! section.

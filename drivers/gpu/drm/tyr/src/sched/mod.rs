@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The scheduler (`panthor_sched.c`): groups on CSG slots, jobs on queue rings, completion from the queues' sync
 //! objects, faults and timeouts (`Documentation/hardware.md#csg-and-cs-interfaces`).
 //!
@@ -103,8 +104,18 @@ impl Scheduler {
         let csif = fw.csif_info();
         let mut slots = Vec::new();
         for csg in ifaces.csgs.iter().take(csif.csg_slot_count as usize) {
-            let cs = csg.streams.iter().map(|s| Iface::new(mem.clone(), s.pages)).collect();
-            kernel::alloc::try_push(&mut slots, SlotIface { csg: Iface::new(mem.clone(), csg.pages), cs })?;
+            let cs = csg
+                .streams
+                .iter()
+                .map(|s| Iface::new(mem.clone(), s.pages))
+                .collect();
+            kernel::alloc::try_push(
+                &mut slots,
+                SlotIface {
+                    csg: Iface::new(mem.clone(), csg.pages),
+                    cs,
+                },
+            )?;
         }
         let first = ifaces.csgs.first().ok_or(EINVAL)?;
         let sched = kernel::alloc::try_arc(Scheduler {
@@ -278,7 +289,9 @@ impl Scheduler {
         for s in 0..inner.slots.len() {
             // A resident group whose VM has an unhandled fault has its interrupts processed whatever the events
             // (`tick_ctx_init`): that is where it turns fatal.
-            let faulted = inner.slots[s].as_ref().is_some_and(|(g, _)| g.vm.has_unhandled_faults());
+            let faulted = inner.slots[s]
+                .as_ref()
+                .is_some_and(|(g, _)| g.vm.has_unhandled_faults());
             if bits & (1 << s) != 0 || faulted {
                 self.process_csg_irq(&mut inner, s);
             }
@@ -297,7 +310,10 @@ impl Scheduler {
         for g in inner.groups.clone() {
             let (dead, slot) = {
                 let st = g.state();
-                (st.destroyed || st.timed_out || st.fatal_queues != 0, st.slot)
+                (
+                    st.destroyed || st.timed_out || st.fatal_queues != 0,
+                    st.slot,
+                )
             };
             if !dead || g.state().terminated {
                 continue;
@@ -309,7 +325,9 @@ impl Scheduler {
                 None => terminate_off_slot(&g),
             }
         }
-        inner.groups.retain(|g| !(g.state().destroyed && g.state().terminated));
+        inner
+            .groups
+            .retain(|g| !(g.state().destroyed && g.state().terminated));
         // Jobs whose dependencies are done go to the rings.
         let timeout = inner.job_timeout;
         for g in inner.groups.clone() {
@@ -332,22 +350,30 @@ impl Scheduler {
 
     /// `process_csg_irq` for slot `s`.
     fn process_csg_irq(&self, inner: &mut Inner, s: usize) {
-        let Some((g, _)) = inner.slots[s].clone() else { return };
+        let Some((g, _)) = inner.slots[s].clone() else {
+            return;
+        };
         let slot = &self.slots[s];
         let csg = &slot.csg;
-        let (Ok(cs_req_bits), Ok(cs_ack_bits)) = (csg.output(csg_out::CS_IRQ_REQ), csg.input(csg_in::CS_IRQ_ACK))
-        else {
+        let (Ok(cs_req_bits), Ok(cs_ack_bits)) = (
+            csg.output(csg_out::CS_IRQ_REQ),
+            csg.input(csg_in::CS_IRQ_ACK),
+        ) else {
             return;
         };
         let _ = csg.set_input(csg_in::CS_IRQ_ACK, cs_req_bits);
-        let events = csg.ack_events(csg_in::REQ, csg_out::ACK, csg_req::EVT_MASK).unwrap_or(0);
+        let events = csg
+            .ack_events(csg_in::REQ, csg_out::ACK, csg_req::EVT_MASK)
+            .unwrap_or(0);
         tracing::debug!(target: "tyr::sched", slot = s, events, cs_irqs = cs_req_bits ^ cs_ack_bits, "csg irq");
         let mut resume = 0u32;
         for (j, cs) in slot.cs.iter().enumerate().take(g.queues.len()) {
             if (cs_req_bits ^ cs_ack_bits) & (1 << j) == 0 {
                 continue;
             }
-            let ev = cs.ack_events(cs_in::REQ, cs_out::ACK, cs_req::EVT_MASK).unwrap_or(0);
+            let ev = cs
+                .ack_events(cs_in::REQ, cs_out::ACK, cs_req::EVT_MASK)
+                .unwrap_or(0);
             if ev & (cs_req::FATAL | cs_req::FAULT) != 0 {
                 // A stream fault may come from a page fault the MMU interrupt thread has not handled yet: handle it
                 // now, so that the VM's fault is flagged (and the AS disabled) before any job below signals,
@@ -397,7 +423,9 @@ impl Scheduler {
 
     /// Binds `g` to free slot `s` and starts (or resumes) it.
     fn bind_and_start(&self, inner: &mut Inner, s: usize, g: &Arc<Group>, prio: u32) -> Result {
-        let _span = tracing::debug_span!(target: "tyr::sched", "csg_start", slot = s, vm = g.vm.id(), prio).entered();
+        let _span =
+            tracing::debug_span!(target: "tyr::sched", "csg_start", slot = s, vm = g.vm.id(), prio)
+                .entered();
         let as_nr = g.vm.activate()?;
         let slot = &self.slots[s];
         let res = (|| -> Result {
@@ -410,8 +438,14 @@ impl Scheduler {
                 cs.set_input64(cs_in::RINGBUF_OUTPUT, q.output_va())?;
                 cs.set_input(cs_in::CONFIG, u32::from(q.priority) | ((s as u32 + 1) << 8))?;
                 cs.set_input(cs_in::ACK_IRQ_MASK, 0xffff_ffff)?;
-                let start = cs_req::STATE_START | cs_req::EXTRACT_EVENT | cs_req::IDLE_SYNC_WAIT | cs_req::IDLE_EMPTY;
-                let mask = cs_req::STATE_MASK | cs_req::EXTRACT_EVENT | cs_req::IDLE_SYNC_WAIT | cs_req::IDLE_EMPTY;
+                let start = cs_req::STATE_START
+                    | cs_req::EXTRACT_EVENT
+                    | cs_req::IDLE_SYNC_WAIT
+                    | cs_req::IDLE_EMPTY;
+                let mask = cs_req::STATE_MASK
+                    | cs_req::EXTRACT_EVENT
+                    | cs_req::IDLE_SYNC_WAIT
+                    | cs_req::IDLE_EMPTY;
                 cs.update(cs_in::REQ, start, mask)?;
             }
             let csg = &slot.csg;
@@ -429,7 +463,11 @@ impl Scheduler {
             csg.set_input(csg_in::ACK_IRQ_MASK, 0xffff_ffff)?;
             let queues = (1u32 << g.queues.len()) - 1;
             csg.toggle(csg_in::DOORBELL_REQ, csg_out::DOORBELL_ACK, queues)?;
-            let state = if g.state().started { csg_req::STATE_RESUME } else { csg_req::STATE_START };
+            let state = if g.state().started {
+                csg_req::STATE_RESUME
+            } else {
+                csg_req::STATE_START
+            };
             csg.update(csg_in::REQ, state, csg_req::STATE_MASK)?;
             csg.toggle(csg_in::REQ, csg_out::ACK, csg_req::ENDPOINT_CONFIG)?;
             self.glb_doorbell(s)?;
@@ -459,10 +497,17 @@ impl Scheduler {
 
     /// Takes the group off slot `s`: SUSPEND (it will RESUME later) or TERMINATE (for good; its fences fail).
     fn evict(&self, inner: &mut Inner, s: usize, terminate: bool) -> Result {
-        let Some((g, _)) = inner.slots[s].clone() else { return Ok(()) };
-        let _span = tracing::debug_span!(target: "tyr::sched", "csg_evict", slot = s, terminate).entered();
+        let Some((g, _)) = inner.slots[s].clone() else {
+            return Ok(());
+        };
+        let _span =
+            tracing::debug_span!(target: "tyr::sched", "csg_evict", slot = s, terminate).entered();
         let slot = &self.slots[s];
-        let state = if terminate { csg_req::STATE_TERMINATE } else { csg_req::STATE_SUSPEND };
+        let state = if terminate {
+            csg_req::STATE_TERMINATE
+        } else {
+            csg_req::STATE_SUSPEND
+        };
         let res = slot
             .csg
             .update(csg_in::REQ, state, csg_req::STATE_MASK)
@@ -497,14 +542,22 @@ impl Scheduler {
         let mut runnable: Vec<Arc<Group>> = inner
             .groups
             .iter()
-            .filter(|g| g.can_run() && g.state().slot.is_none() && g.queues.iter().any(|q| q.has_in_flight()))
+            .filter(|g| {
+                g.can_run()
+                    && g.state().slot.is_none()
+                    && g.queues.iter().any(|q| q.has_in_flight())
+            })
             .cloned()
             .collect();
         // Stable: creation order within a priority.
         runnable.sort_by_key(|g| core::cmp::Reverse(g.priority));
         let now = Instant::now();
         for g in runnable {
-            let vm_resident = inner.slots.iter().flatten().any(|(r, _)| Arc::ptr_eq(&r.vm, &g.vm));
+            let vm_resident = inner
+                .slots
+                .iter()
+                .flatten()
+                .any(|(r, _)| Arc::ptr_eq(&r.vm, &g.vm));
             let needs_as = !vm_resident && !g.vm.can_activate();
             let slot = if needs_as {
                 match Self::victim(inner, &g, now, true) {
@@ -523,7 +576,8 @@ impl Scheduler {
                 }
             };
             let Some(s) = slot else { continue };
-            let prio = 0xf_u32.saturating_sub(inner.slots.iter().filter(|x| x.is_some()).count() as u32);
+            let prio =
+                0xf_u32.saturating_sub(inner.slots.iter().filter(|x| x.is_some()).count() as u32);
             // An activation that finds no AS after all (a bind holds the idle one locked) leaves the group
             // runnable for the next round.
             let _ = self.bind_and_start(inner, s, &g, prio);
@@ -535,21 +589,26 @@ impl Scheduler {
     /// `alone_on_vm`, only groups that are the last resident group of their VM (evicting them frees an AS).
     fn victim(inner: &Inner, g: &Group, now: Instant, alone_on_vm: bool) -> Option<usize> {
         let resident = |s: usize| inner.slots[s].as_ref().map(|(r, since)| (s, r, *since));
-        let candidates = (0..inner.slots.len()).filter_map(resident).filter(|(s, r, _)| {
-            !alone_on_vm
-                || !inner
-                    .slots
-                    .iter()
-                    .enumerate()
-                    .any(|(o, x)| o != *s && x.as_ref().is_some_and(|(other, _)| Arc::ptr_eq(&other.vm, &r.vm)))
-        });
+        let candidates = (0..inner.slots.len())
+            .filter_map(resident)
+            .filter(|(s, r, _)| {
+                !alone_on_vm
+                    || !inner.slots.iter().enumerate().any(|(o, x)| {
+                        o != *s
+                            && x.as_ref()
+                                .is_some_and(|(other, _)| Arc::ptr_eq(&other.vm, &r.vm))
+                    })
+            });
         let candidates: Vec<(usize, &Arc<Group>, Instant)> = candidates.collect();
-        let idle = candidates.iter().find(|(_, r, _)| !r.queues.iter().any(|q| q.has_in_flight()));
+        let idle = candidates
+            .iter()
+            .find(|(_, r, _)| !r.queues.iter().any(|q| q.has_in_flight()));
         idle.or_else(|| {
             candidates
                 .iter()
                 .filter(|(_, r, since)| {
-                    r.priority < g.priority || (r.priority == g.priority && now.duration_since(*since) >= TICK)
+                    r.priority < g.priority
+                        || (r.priority == g.priority && now.duration_since(*since) >= TICK)
                 })
                 .min_by_key(|(_, r, since)| (r.priority, *since))
         })
@@ -567,7 +626,12 @@ fn grow_heap(g: &Group, cs: &Iface) -> Result<u64> {
     let ctx = cs.output64(cs_out::HEAP_ADDRESS)?;
     let mut heaps = g.vm.heaps();
     let pool = heaps.as_mut().ok_or(EINVAL)?;
-    match pool.grow(&g.vm, ctx, vt_start.wrapping_sub(frag_end), vt_end.wrapping_sub(frag_end)) {
+    match pool.grow(
+        &g.vm,
+        ctx,
+        vt_start.wrapping_sub(frag_end),
+        vt_end.wrapping_sub(frag_end),
+    ) {
         Ok(Ok(chunk)) => Ok(chunk),
         Ok(Err(_)) => Ok(0),
         Err(e) if e == kernel::error::code::ENOMEM => Ok(0),
@@ -612,7 +676,11 @@ fn worker(sched: Weak<Scheduler>) {
         let wait = if busy { TICK } else { IDLE_POLL };
         let mut kicked = s.kicked.lock().unwrap_or_else(|e| e.into_inner());
         if !*kicked {
-            kicked = s.wake.wait_timeout(kicked, wait).unwrap_or_else(|e| e.into_inner()).0;
+            kicked = s
+                .wake
+                .wait_timeout(kicked, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         *kicked = false;
     }

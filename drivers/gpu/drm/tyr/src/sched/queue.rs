@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A group's queue (`struct panthor_queue`): its ring buffer in the group's VM, its user-I/O pages in the MCU VM, its
 //! fence contexts, and its jobs — waiting for dependencies or ring space, then in flight until the queue's sync object
 //! in GPU memory reaches their sequence number (`Documentation/hardware.md#csg-and-cs-interfaces`).
@@ -52,8 +53,22 @@ pub struct Job {
 
 impl Job {
     /// A job (not yet written to any ring).
-    pub fn new(seqno: u64, fence: DmaFence, stream_addr: u64, stream_size: u32, latest_flush: u32) -> Job {
-        Job { seqno, fence, stream_addr, stream_size, latest_flush, deps: Vec::new(), ring_end: 0 }
+    pub fn new(
+        seqno: u64,
+        fence: DmaFence,
+        stream_addr: u64,
+        stream_size: u32,
+        latest_flush: u32,
+    ) -> Job {
+        Job {
+            seqno,
+            fence,
+            stream_addr,
+            stream_size,
+            latest_flush,
+            deps: Vec::new(),
+            ring_end: 0,
+        }
     }
 
     /// Whether every dependency has signalled.
@@ -166,7 +181,15 @@ impl Queue {
         ring_size: u32,
     ) -> Result<Queue> {
         let flags = map_flags::NOEXEC | map_flags::UNCACHED;
-        let ring = KernelBo::new(offsets, ram, vm, u64::from(ring_size), flags, u64::from(ring_size), None)?;
+        let ring = KernelBo::new(
+            offsets,
+            ram,
+            vm,
+            u64::from(ring_size),
+            flags,
+            u64::from(ring_size),
+            None,
+        )?;
         let io = KernelBo::new(offsets, ram, mcu_vm, IO_SIZE, flags, 0x1000, None)?;
         Ok(Queue {
             index,
@@ -212,7 +235,10 @@ impl Queue {
 
     /// Room for `n` more pending jobs, so that [`Self::push`] cannot fail.
     pub fn reserve(&self, n: usize) -> Result {
-        self.state().pending.try_reserve(n).map_err(|_| kernel::error::code::ENOMEM)
+        self.state()
+            .pending
+            .try_reserve(n)
+            .map_err(|_| kernel::error::code::ENOMEM)
     }
 
     /// Queues `job` (after the point of no return; room was reserved).
@@ -233,7 +259,10 @@ impl Queue {
 
     /// The ring's input `insert` and output `extract` positions.
     pub fn positions(&self) -> Result<(u64, u64)> {
-        Ok((self.io.read_u64(IO_INSERT)?, self.io.read_u64(IO_EXTRACT_OUT)?))
+        Ok((
+            self.io.read_u64(IO_INSERT)?,
+            self.io.read_u64(IO_EXTRACT_OUT)?,
+        ))
     }
 
     /// Makes the CS resume where it stopped (`input.extract ← output.extract`), before a start or a submission.
@@ -284,7 +313,10 @@ impl Queue {
                 continue;
             }
             let insert = self.io.read_u64(IO_INSERT)?;
-            let oldest = st.in_flight.front().map_or(insert, |j| j.ring_end - JOB_RING_BYTES);
+            let oldest = st
+                .in_flight
+                .front()
+                .map_or(insert, |j| j.ring_end - JOB_RING_BYTES);
             if insert - oldest + JOB_RING_BYTES > self.ring.size() {
                 break;
             }
@@ -323,12 +355,18 @@ impl Queue {
         while st.in_flight.front().is_some_and(|j| j.seqno <= seqno) {
             if let Some(job) = st.in_flight.pop_front() {
                 tracing::debug!(target: "tyr::sched", queue = self.index, seqno = job.seqno, status, "job done");
-                let _ = if status == 0 { job.fence.signal() } else { job.fence.signal_error(EINVAL) };
+                let _ = if status == 0 {
+                    job.fence.signal()
+                } else {
+                    job.fence.signal_error(EINVAL)
+                };
                 progress = true;
             }
         }
         if progress {
-            st.timer = st.timer.progress(Instant::now(), st.timeout, !st.in_flight.is_empty());
+            st.timer = st
+                .timer
+                .progress(Instant::now(), st.timeout, !st.in_flight.is_empty());
         }
     }
 
@@ -423,12 +461,24 @@ mod tests {
         let t = t.resume(t0 + ms(20_000), true);
         assert!(!t.expired(t0 + ms(20_039)) && t.expired(t0 + ms(20_040)));
         // A completion with more in flight starts it over; the last one stops it.
-        assert_eq!(t.progress(t0 + ms(20_030), to, true), Timer::Running(t0 + ms(20_130)));
+        assert_eq!(
+            t.progress(t0 + ms(20_030), to, true),
+            Timer::Running(t0 + ms(20_130))
+        );
         assert_eq!(t.progress(t0 + ms(20_030), to, false), Timer::Stopped);
-        assert_eq!(Timer::Suspended(ms(5)).progress(t0, to, true), Timer::Suspended(to));
+        assert_eq!(
+            Timer::Suspended(ms(5)).progress(t0, to, true),
+            Timer::Suspended(to)
+        );
         // Written on the slot while running: the timer keeps its deadline; a bind with nothing in flight stops it.
-        assert_eq!(Timer::Running(t0).job_written(t0 + ms(50), to, true), Timer::Running(t0));
-        assert_eq!(Timer::Stopped.job_written(t0, to, true), Timer::Running(t0 + to));
+        assert_eq!(
+            Timer::Running(t0).job_written(t0 + ms(50), to, true),
+            Timer::Running(t0)
+        );
+        assert_eq!(
+            Timer::Stopped.job_written(t0, to, true),
+            Timer::Running(t0 + to)
+        );
         assert_eq!(Timer::Suspended(ms(5)).resume(t0, false), Timer::Stopped);
     }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! GROUP_SUBMIT (`panthor_ioctl_group_submit` + `panthor_job_create`, `Documentation/uapi.md#group_submit`): every
 //! queue submit becomes a job on its queue; syncobj waits become the job's dependencies and signals get the job's fence
 //! before the ioctl returns. Everything that can fail happens before the point of no return; after it the jobs are
@@ -65,9 +66,18 @@ pub fn group_submit(
     for (i, s) in submits.iter().enumerate() {
         let q = s.queue_index as usize;
         let deps = targets.wait_fences(i, &syncs[i], &fences, syncobjs)?;
-        let (seqno, fence) =
-            if s.stream_size == 0 { (0, group.queues[q].new_empty_fence()?) } else { group.queues[q].new_fence()? };
-        let mut job = Job::new(seqno, fence.clone(), s.stream_addr, s.stream_size, s.latest_flush);
+        let (seqno, fence) = if s.stream_size == 0 {
+            (0, group.queues[q].new_empty_fence()?)
+        } else {
+            group.queues[q].new_fence()?
+        };
+        let mut job = Job::new(
+            seqno,
+            fence.clone(),
+            s.stream_addr,
+            s.stream_size,
+            s.latest_flush,
+        );
         job.deps = deps;
         fences.push(fence);
         jobs.push((q, job));
@@ -99,7 +109,12 @@ pub fn group_submit(
     // Point of no return.
     let _no_alloc = kernel::alloc::fault::NoAllocSection::begin();
     for (_, job) in &jobs {
-        let _ = group.vm.gpuvm().resv_add_fence(&mut exec, &job.fence, DmaResvUsage::Bookkeep, DmaResvUsage::Bookkeep);
+        let _ = group.vm.gpuvm().resv_add_fence(
+            &mut exec,
+            &job.fence,
+            DmaResvUsage::Bookkeep,
+            DmaResvUsage::Bookkeep,
+        );
     }
     drop(exec);
     targets.publish_binary(&fences);

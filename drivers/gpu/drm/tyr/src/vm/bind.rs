@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A file's VMs and the uAPI side of VM_CREATE / VM_DESTROY / VM_GET_STATE / VM_BIND: the checks of
 //! `Documentation/uapi.md#vm_create`, in Panthor's order, each answered with Panthor's errno.
 
@@ -44,7 +45,12 @@ pub struct VmPool {
 impl VmPool {
     /// An empty pool creating VMs of `va_bits` bits in `ram`, each with an MMU hook from `mmu`.
     pub fn new(ram: Arc<Ram>, va_bits: u32, mmu: Arc<MmuFactory>) -> Self {
-        VmPool { ram, va_bits, mmu, vms: Mutex::new([const { None }; MAX_VMS_PER_FILE]) }
+        VmPool {
+            ram,
+            va_bits,
+            mmu,
+            vms: Mutex::new([const { None }; MAX_VMS_PER_FILE]),
+        }
     }
 
     fn slots(&self) -> MutexGuard<'_, [Option<Arc<Vm>>; MAX_VMS_PER_FILE]> {
@@ -76,7 +82,10 @@ impl VmPool {
         if pad != 0 {
             return Err(EINVAL);
         }
-        let idx = (id as usize).checked_sub(1).filter(|&i| i < MAX_VMS_PER_FILE).ok_or(EINVAL)?;
+        let idx = (id as usize)
+            .checked_sub(1)
+            .filter(|&i| i < MAX_VMS_PER_FILE)
+            .ok_or(EINVAL)?;
         let vm = self.slots()[idx].clone().ok_or(EINVAL)?;
         // The unmap of everything is prepared before the id goes, so that ENOMEM leaves the VM as it was (upstream
         // frees the id first and only WARNs when the unmap fails, `panthor_vm_pool_destroy_vm`).
@@ -115,7 +124,11 @@ impl VmPool {
             // marked destroyed, its queue stopped; an unmap that could not be prepared (ENOMEM) leaves its mappings
             // to be freed with it.
             if let Err(e) = vm.destroy() {
-                tracing::warn!(vm = vm.id(), errno = e.to_errno(), "file close: VM destroy failed");
+                tracing::warn!(
+                    vm = vm.id(),
+                    errno = e.to_errno(),
+                    "file close: VM destroy failed"
+                );
             }
         }
     }
@@ -152,7 +165,8 @@ pub fn prepare_op(
     let flags = op.flags & !op_type::MASK;
     match op.flags & op_type::MASK {
         op_type::MAP => {
-            let known = map_flags::READONLY | map_flags::NOEXEC | map_flags::UNCACHED | map_flags::SPARSE;
+            let known =
+                map_flags::READONLY | map_flags::NOEXEC | map_flags::UNCACHED | map_flags::SPARSE;
             if flags & !known != 0 {
                 return Err(EINVAL);
             }
@@ -163,7 +177,8 @@ pub fn prepare_op(
                 return vm.prepare_map_sparse(op.va, op.size, flags).map(Some);
             }
             let obj = bo(op.bo_handle).ok_or(EINVAL)?;
-            vm.prepare_map(&obj, op.bo_offset, op.va, op.size, flags).map(Some)
+            vm.prepare_map(&obj, op.bo_offset, op.va, op.size, flags)
+                .map(Some)
         }
         op_type::UNMAP => {
             if flags != 0 || op.bo_handle != 0 || op.bo_offset != 0 {

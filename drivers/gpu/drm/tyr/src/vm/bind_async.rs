@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Asynchronous VM_BIND (`panthor_ioctl_vm_bind_async`, `Documentation/uapi.md#asynchronous-vm_bind`): every op becomes
 //! a bind job that waits for its wait syncobjs and signals its signal syncobjs.
 //!
@@ -89,10 +90,17 @@ pub fn bind_async(
     for job in &jobs {
         // Slots were reserved by `exec_lock`, so this cannot fail; were it to (a resv bug), the job still runs and
         // signals, only its fence is missing from the resv, which is reported.
-        if let Err(e) =
-            vm.gpuvm().resv_add_fence(&mut exec, job.fence(), DmaResvUsage::Bookkeep, DmaResvUsage::Bookkeep)
-        {
-            tracing::error!(vm = vm.id(), errno = e.to_errno(), "bind job fence not added to the VM resv");
+        if let Err(e) = vm.gpuvm().resv_add_fence(
+            &mut exec,
+            job.fence(),
+            DmaResvUsage::Bookkeep,
+            DmaResvUsage::Bookkeep,
+        ) {
+            tracing::error!(
+                vm = vm.id(),
+                errno = e.to_errno(),
+                "bind job fence not added to the VM resv"
+            );
         }
     }
     drop(exec);

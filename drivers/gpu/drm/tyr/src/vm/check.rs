@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The VM half of the consistency checker: the GPUVM VA list and the page table agree.
 //!
 //! Every VA's pages are mapped, each to the frame of its BO at the VA's offset (every page of a sparse VA to the
@@ -83,18 +84,32 @@ impl fmt::Display for Inconsistency {
         match self {
             Self::Stray { iova } => write!(f, "{iova:#x} is mapped but lies in no VA"),
             Self::Hole { iova } => write!(f, "{iova:#x} lies in a VA but is not mapped"),
-            Self::WrongFrame { iova, want, got } => write!(f, "{iova:#x} maps {got:#x}, its VA says {want:#x}"),
+            Self::WrongFrame { iova, want, got } => {
+                write!(f, "{iova:#x} maps {got:#x}, its VA says {want:#x}")
+            }
             Self::WrongPermissions { iova, flags, attrs } => {
-                write!(f, "{iova:#x} has attributes {attrs:#x}, its VA's flags are {flags:#x}")
+                write!(
+                    f,
+                    "{iova:#x} has attributes {attrs:#x}, its VA's flags are {flags:#x}"
+                )
             }
             Self::BoPages { va } => write!(f, "the BO of the VA at {va:#x} has no pages"),
             Self::TableLeak { live, reachable } => {
-                write!(f, "{live} table pages live but {reachable} distinct ones reachable from the root")
+                write!(
+                    f,
+                    "{live} table pages live but {reachable} distinct ones reachable from the root"
+                )
             }
             Self::VmBoCount { va, want, got } => {
-                write!(f, "the vm_bo of the VA at {va:#x} counts {got} VAs, {want} name it")
+                write!(
+                    f,
+                    "the vm_bo of the VA at {va:#x} counts {got} VAs, {want} name it"
+                )
             }
-            Self::ExtObj { va } => write!(f, "the vm_bo of the VA at {va:#x} is wrongly on or off the extobj list"),
+            Self::ExtObj { va } => write!(
+                f,
+                "the vm_bo of the VA at {va:#x} is wrongly on or off the extobj list"
+            ),
         }
     }
 }
@@ -136,7 +151,12 @@ struct Snapshot {
 }
 
 fn snapshot(vm: &Vm) -> Snapshot {
-    let spare = vm.pt_cache.lock().unwrap_or_else(|e| e.into_inner()).pages().to_vec();
+    let spare = vm
+        .pt_cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pages()
+        .to_vec();
     let mut core = vm.core();
     let mut vas = Vec::new();
     let mut vm_bos = Vec::new();
@@ -155,12 +175,25 @@ fn snapshot(vm: &Vm) -> Snapshot {
     }
     let data = core.data();
     let mut leaves = Vec::new();
-    data.pt.for_each_leaf(|l| leaves.push((l.iova as u64, l.size() as u64, l.paddr(), l.attrs().bits())));
+    data.pt.for_each_leaf(|l| {
+        leaves.push((l.iova as u64, l.size() as u64, l.paddr(), l.attrs().bits()))
+    });
     let mut tables = Vec::new();
     data.pt.for_each_table(|pa| tables.push(pa));
-    let frames = VmFrames { tables, spare, dummy: data.dummy, vas: Vec::new() };
+    let frames = VmFrames {
+        tables,
+        spare,
+        dummy: data.dummy,
+        vas: Vec::new(),
+    };
     let tables_live = data.pt.tables_live();
-    Snapshot { vas, vm_bos, leaves, frames, tables_live }
+    Snapshot {
+        vas,
+        vm_bos,
+        leaves,
+        frames,
+        tables_live,
+    }
 }
 
 /// Checks `vm`: `Ok` when the page table is exactly what the VA list says, else the first disagreement in address
@@ -174,21 +207,36 @@ pub fn check_vm_frames(vm: &Vm) -> Result<VmFrames, Inconsistency> {
     // The extobj list first: a vm_bo that is mapped when the VAs are read was obtained (and listed) before.
     let extobjs: Vec<usize> = {
         let mut guard = vm.gpuvm().resv().lock();
-        vm.gpuvm().extobjs(&mut guard).map(|v| v.iter().map(|b| Arc::as_ptr(b) as usize).collect()).unwrap_or_default()
+        vm.gpuvm()
+            .extobjs(&mut guard)
+            .map(|v| v.iter().map(|b| Arc::as_ptr(b) as usize).collect())
+            .unwrap_or_default()
     };
-    let Snapshot { vas, vm_bos, leaves, mut frames, tables_live } = snapshot(vm);
+    let Snapshot {
+        vas,
+        vm_bos,
+        leaves,
+        mut frames,
+        tables_live,
+    } = snapshot(vm);
     let mut distinct = frames.tables.clone();
     distinct.sort_unstable();
     distinct.dedup();
     if distinct.len() != tables_live || frames.tables.len() != tables_live {
-        return Err(Inconsistency::TableLeak { live: tables_live, reachable: distinct.len() });
+        return Err(Inconsistency::TableLeak {
+            live: tables_live,
+            reachable: distinct.len(),
+        });
     }
     check_mappings(&vas, &leaves)?;
     let mut named: HashMap<usize, (u64, usize, usize, bool)> = HashMap::new();
     for (va, b) in vas.iter().zip(&vm_bos) {
         if let Some((id, count, extobj)) = *b {
             named.entry(id).or_insert((va.addr, 0, count, extobj)).1 += 1;
-            let external = va.bo.as_ref().is_some_and(|bo| !Arc::ptr_eq(bo.gem().resv(), vm.gpuvm().resv()));
+            let external = va
+                .bo
+                .as_ref()
+                .is_some_and(|bo| !Arc::ptr_eq(bo.gem().resv(), vm.gpuvm().resv()));
             if external != extobj || extobj != extobjs.contains(&id) {
                 return Err(Inconsistency::ExtObj { va: va.addr });
             }
@@ -204,36 +252,46 @@ pub fn check_vm_frames(vm: &Vm) -> Result<VmFrames, Inconsistency> {
 }
 
 /// The mapping half: the leaves are exactly what the VAs say.
-fn check_mappings(vas: &[VaView], leaves: &[(u64, u64, PhysAddr, u64)]) -> Result<(), Inconsistency> {
+fn check_mappings(
+    vas: &[VaView],
+    leaves: &[(u64, u64, PhysAddr, u64)],
+) -> Result<(), Inconsistency> {
     let mut dummy: Option<PhysAddr> = None;
     let mut li = 0;
     // Pages of the current leaf not yet matched: (iova, pa, attrs) per page, produced lazily.
     let mut cur: Option<(u64, u64, PhysAddr, u64)> = None;
-    let mut next_page = |cur: &mut Option<(u64, u64, PhysAddr, u64)>| -> Option<(u64, PhysAddr, u64)> {
-        loop {
-            if let Some((iova, left, pa, attrs)) = cur.as_mut() {
-                if *left > 0 {
-                    let page = (*iova, *pa, *attrs);
-                    *iova += PAGE;
-                    *pa += PAGE;
-                    *left -= PAGE;
-                    return Some(page);
+    let mut next_page =
+        |cur: &mut Option<(u64, u64, PhysAddr, u64)>| -> Option<(u64, PhysAddr, u64)> {
+            loop {
+                if let Some((iova, left, pa, attrs)) = cur.as_mut() {
+                    if *left > 0 {
+                        let page = (*iova, *pa, *attrs);
+                        *iova += PAGE;
+                        *pa += PAGE;
+                        *left -= PAGE;
+                        return Some(page);
+                    }
                 }
+                let &(iova, size, pa, attrs) = leaves.get(li)?;
+                li += 1;
+                *cur = Some((iova, size, pa, attrs));
             }
-            let &(iova, size, pa, attrs) = leaves.get(li)?;
-            li += 1;
-            *cur = Some((iova, size, pa, attrs));
-        }
-    };
+        };
     let mut pending = next_page(&mut cur);
     for va in vas {
         let frames = match &va.bo {
-            Some(bo) => Some(bo.gem().get_pages().map_err(|_| Inconsistency::BoPages { va: va.addr })?),
+            Some(bo) => Some(
+                bo.gem()
+                    .get_pages()
+                    .map_err(|_| Inconsistency::BoPages { va: va.addr })?,
+            ),
             None => None,
         };
         let mut at = va.addr;
         while at < va.addr + va.size {
-            let Some((iova, pa, attrs)) = pending else { return Err(Inconsistency::Hole { iova: at }) };
+            let Some((iova, pa, attrs)) = pending else {
+                return Err(Inconsistency::Hole { iova: at });
+            };
             if iova < at {
                 return Err(Inconsistency::Stray { iova });
             }
@@ -241,14 +299,25 @@ fn check_mappings(vas: &[VaView], leaves: &[(u64, u64, PhysAddr, u64)]) -> Resul
                 return Err(Inconsistency::Hole { iova: at });
             }
             let want = match &frames {
-                Some(f) => f.get(((va.offset + (at - va.addr)) / PAGE) as usize).copied().unwrap_or(0),
+                Some(f) => f
+                    .get(((va.offset + (at - va.addr)) / PAGE) as usize)
+                    .copied()
+                    .unwrap_or(0),
                 None => *dummy.get_or_insert(pa),
             };
             if pa != want {
-                return Err(Inconsistency::WrongFrame { iova, want, got: pa });
+                return Err(Inconsistency::WrongFrame {
+                    iova,
+                    want,
+                    got: pa,
+                });
             }
             if !perms_match(va.flags, attrs) {
-                return Err(Inconsistency::WrongPermissions { iova, flags: va.flags, attrs });
+                return Err(Inconsistency::WrongPermissions {
+                    iova,
+                    flags: va.flags,
+                    attrs,
+                });
             }
             at += PAGE;
             pending = next_page(&mut cur);
@@ -273,7 +342,13 @@ mod tests {
 
     fn setup() -> (Arc<Ram>, Arc<Vm>, Arc<TyrObject>) {
         let ram = Arc::new(Ram::new(hw_mem::RamConfig::rk3588(64 << 20)).unwrap());
-        let vm = Vm::new(1, VaLayout::new(48, 0, 1 << 48).unwrap(), &ram, Arc::new(NoMmu)).unwrap();
+        let vm = Vm::new(
+            1,
+            VaLayout::new(48, 0, 1 << 48).unwrap(),
+            &ram,
+            Arc::new(NoMmu),
+        )
+        .unwrap();
         let bo = TyrObject::new(&ram, 4 * PAGE, 0, None).unwrap();
         let op = vm.prepare_map(&bo, 0, 0x10000, 4 * PAGE, 0).unwrap();
         vm.execute(op).unwrap();
@@ -308,23 +383,35 @@ mod tests {
             let pt = &core.data().pt;
             let w = pt.walk(0x10000);
             let l2_table = w.entries()[1].pte.paddr();
-            pt.ram().write_u64(l2_table + 8 * w.entries()[2].index as u64, 0).unwrap();
+            pt.ram()
+                .write_u64(l2_table + 8 * w.entries()[2].index as u64, 0)
+                .unwrap();
         }
         let live = vm.tables_live();
-        assert_eq!(check_vm_frames(&vm).err(), Some(Inconsistency::TableLeak { live, reachable: live - 1 }));
+        assert_eq!(
+            check_vm_frames(&vm).err(),
+            Some(Inconsistency::TableLeak {
+                live,
+                reachable: live - 1
+            })
+        );
     }
 
     #[test]
     fn a_stray_page_is_found() {
         let (_ram, vm, _bo) = setup();
-        poke(&vm, |pt, pa| assert!(pt.map_pages(0x40000, pa, 0x1000, 1, prot::READ).1.is_ok()));
+        poke(&vm, |pt, pa| {
+            assert!(pt.map_pages(0x40000, pa, 0x1000, 1, prot::READ).1.is_ok())
+        });
         assert_eq!(check_vm(&vm), Err(Inconsistency::Stray { iova: 0x40000 }));
     }
 
     #[test]
     fn a_hole_is_found() {
         let (_ram, vm, _bo) = setup();
-        poke(&vm, |pt, _| assert_eq!(pt.unmap_pages(0x11000, 0x1000, 1, None), 0x1000));
+        poke(&vm, |pt, _| {
+            assert_eq!(pt.unmap_pages(0x11000, 0x1000, 1, None), 0x1000)
+        });
         assert_eq!(check_vm(&vm), Err(Inconsistency::Hole { iova: 0x11000 }));
     }
 
@@ -334,13 +421,35 @@ mod tests {
         let frames = bo.gem().get_pages().unwrap();
         poke(&vm, |pt, _| {
             pt.unmap_pages(0x12000, 0x1000, 1, None);
-            assert!(pt.map_pages(0x12000, frames[0], 0x1000, 1, prot::READ | prot::WRITE | prot::CACHE).1.is_ok());
+            assert!(pt
+                .map_pages(
+                    0x12000,
+                    frames[0],
+                    0x1000,
+                    1,
+                    prot::READ | prot::WRITE | prot::CACHE
+                )
+                .1
+                .is_ok());
         });
-        assert_eq!(check_vm(&vm), Err(Inconsistency::WrongFrame { iova: 0x12000, want: frames[2], got: frames[0] }));
+        assert_eq!(
+            check_vm(&vm),
+            Err(Inconsistency::WrongFrame {
+                iova: 0x12000,
+                want: frames[2],
+                got: frames[0]
+            })
+        );
         poke(&vm, |pt, _| {
             pt.unmap_pages(0x12000, 0x1000, 1, None);
-            assert!(pt.map_pages(0x12000, frames[2], 0x1000, 1, prot::READ | prot::CACHE).1.is_ok());
+            assert!(pt
+                .map_pages(0x12000, frames[2], 0x1000, 1, prot::READ | prot::CACHE)
+                .1
+                .is_ok());
         });
-        assert!(matches!(check_vm(&vm), Err(Inconsistency::WrongPermissions { iova: 0x12000, .. })));
+        assert!(matches!(
+            check_vm(&vm),
+            Err(Inconsistency::WrongPermissions { iova: 0x12000, .. })
+        ));
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The kernel auto-VA area of a VM (`PANTHOR_VM_KERNEL_AUTO_VA`): where kernel BOs get their VAs.
 
 use core::ops::Range;
@@ -52,7 +53,10 @@ impl Vm {
 
     /// Gives back the kernel VA range that starts at `va`.
     pub fn free_kernel_va(&self, va: u64) {
-        self.kva.lock().unwrap_or_else(|e| e.into_inner()).remove(&va);
+        self.kva
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&va);
     }
 
     /// The kernel auto-VA area.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The layout of a VM's address space: the user area and the kernel area above it.
 
 use core::ops::Range;
@@ -42,7 +43,10 @@ impl VaLayout {
         };
         user = user.min(max_user);
         let kernel_range = prev_power_of_two(full - user);
-        Ok(VaLayout { va_bits, kernel_start: full - kernel_range })
+        Ok(VaLayout {
+            va_bits,
+            kernel_start: full - kernel_range,
+        })
     }
 
     /// The whole VA space.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! What a VM needs of the MMU: the fault it reports and the address-space slot client ([`VmMmu`]).
 
 use std::sync::Arc;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! GPU virtual address spaces (`panthor_mmu.c`'s `struct panthor_vm`), built on `kernel::drm::gpuvm` in immediate
 //! mode and on an ARM LPAE stage-1 page table from `kernel::io_pgtable`.
 //!
@@ -45,7 +46,9 @@ use kernel::dma_fence::DmaFence;
 use kernel::drm::gpuvm::{GpuVm, GpuVmCore, GpuVmRef, VaPrealloc};
 use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::error::Result;
-use kernel::io_pgtable::{prot, ArmLpaeS1, Config, IoPageTable, PtStats, ReservedPtPool, Tcr, Visit, SZ_2M, SZ_4K};
+use kernel::io_pgtable::{
+    prot, ArmLpaeS1, Config, IoPageTable, PtStats, ReservedPtPool, Tcr, Visit, SZ_2M, SZ_4K,
+};
 use kernel::page::{PhysAddr, Ram};
 
 use crate::gem::TyrObject;
@@ -132,7 +135,10 @@ impl Vm {
         if gpu_va_bits < 32 {
             return Err(EINVAL);
         }
-        let layout = VaLayout { va_bits: 32, kernel_start: 1 << 32 };
+        let layout = VaLayout {
+            va_bits: 32,
+            kernel_start: 1 << 32,
+        };
         Self::create(0, layout, gpu_va_bits, MCU_AUTO_VA, ram, mmu)
     }
 
@@ -144,13 +150,20 @@ impl Vm {
         ram: &Arc<Ram>,
         mmu: Arc<dyn VmMmu>,
     ) -> Result<Arc<Vm>> {
-        let cfg = Config { ias: pt_ias, ..Config::PANTHOR_RK3588 };
+        let cfg = Config {
+            ias: pt_ias,
+            ..Config::PANTHOR_RK3588
+        };
         let mut root = ReservedPtPool::new(ram.clone());
         root.reserve(1)?;
         let pt = ArmLpaeS1::new(ram.clone(), cfg, root, kernel::io_pgtable::NoFlush)?;
         let dummy = ram.alloc_frame().map_err(|_| ENOMEM)?;
         // INVARIANT: `dummy` is ours from here; `VmData` frees it.
-        let data = VmData { pt, ram: ram.clone(), dummy };
+        let data = VmData {
+            pt,
+            ram: ram.clone(),
+            dummy,
+        };
         if ram.zero(dummy, PAGE).is_err() {
             return Err(ENOMEM);
         }
@@ -243,7 +256,9 @@ impl Vm {
     /// table. `EBUSY` when every slot is held by an active VM, `ENODEV` without an MMU.
     pub fn activate(&self) -> Result<u32> {
         let (ttbr, _, mair) = self.as_config();
-        self.mmu.clone().activate(ttbr, crate::mmu::mair_to_memattr(mair))
+        self.mmu
+            .clone()
+            .activate(ttbr, crate::mmu::mair_to_memattr(mair))
     }
 
     /// The GPU no longer runs work on this VM (`panthor_vm_idle`); its slot may be reused.
@@ -321,10 +336,9 @@ impl Vm {
     /// Every leaf of the page table, in IOVA order: `(iova, size, physical address, attribute bits)`.
     pub fn leaves(&self) -> Vec<(u64, u64, PhysAddr, u64)> {
         let mut out = Vec::new();
-        self.core()
-            .data()
-            .pt
-            .for_each_leaf(|l| out.push((l.iova as u64, l.size() as u64, l.paddr(), l.attrs().bits())));
+        self.core().data().pt.for_each_leaf(|l| {
+            out.push((l.iova as u64, l.size() as u64, l.paddr(), l.attrs().bits()))
+        });
         out
     }
 
@@ -336,7 +350,12 @@ impl Vm {
     /// Frames the VM holds for page tables: live tables and spare pages kept for later ops.
     pub fn pt_frames(&self) -> usize {
         let live = self.tables_live();
-        live + self.pt_cache.lock().unwrap_or_else(|e| e.into_inner()).pages().len()
+        live + self
+            .pt_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pages()
+            .len()
     }
 
     /// Table pages per level and leaves per size (the statistics half of `tyr vm`).
@@ -348,7 +367,10 @@ impl Vm {
     /// op lock so that no bind runs in between.
     pub fn pt_entries(&self, range: Range<u64>) -> Vec<Visit> {
         let mut out = Vec::new();
-        self.core().data().pt.visit(range.start as usize..range.end as usize, |v| out.push(v));
+        self.core()
+            .data()
+            .pt
+            .visit(range.start as usize..range.end as usize, |v| out.push(v));
         out
     }
 
@@ -377,10 +399,19 @@ impl Vm {
     /// marked unusable, so later binds and jobs on it fail, and its AS is disabled, which stops the jobs running on
     /// it. Reported with the command that failed.
     fn update_failed(&self, command: &'static str, e: kernel::error::Error) {
-        tracing::error!(vm = self.id, command, errno = e.to_errno(), "MMU command failed: VM unusable, AS disabled");
+        tracing::error!(
+            vm = self.id,
+            command,
+            errno = e.to_errno(),
+            "MMU command failed: VM unusable, AS disabled"
+        );
         self.mark_unusable();
         if let Err(d) = self.mmu.disable_after_failed_update() {
-            tracing::error!(vm = self.id, errno = d.to_errno(), "disabling the AS after a failed update failed too");
+            tracing::error!(
+                vm = self.id,
+                errno = d.to_errno(),
+                "disabling the AS after a failed update failed too"
+            );
         }
     }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Bind ops in two halves (see the [module documentation](super)): the fallible, allocating `prepare_*` in the
 //! ioctl, and [`Vm::apply`]/[`Vm::execute`], which cannot fail or allocate, in the bind job.
 
@@ -16,8 +17,15 @@ use crate::gem::TyrObject;
 
 /// What a prepared op does.
 enum OpKind {
-    Map { vm_bo: VmBoRef<VmData>, bo_offset: u64, chunks: Vec<(u64, u64)>, flags: u32 },
-    MapSparse { flags: u32 },
+    Map {
+        vm_bo: VmBoRef<VmData>,
+        bo_offset: u64,
+        chunks: Vec<(u64, u64)>,
+        flags: u32,
+    },
+    MapSparse {
+        flags: u32,
+    },
     Unmap,
 }
 
@@ -102,7 +110,13 @@ impl Vm {
         let mut cache = self.pt_cache.lock().unwrap_or_else(|e| e.into_inner());
         pt_pages.refill_from(&mut cache, Self::pt_pages_for(&kind, va, size))?;
         drop(cache);
-        Ok(PreparedOp { kind, va, size, vas, pt_pages })
+        Ok(PreparedOp {
+            kind,
+            va,
+            size,
+            vas,
+            pt_pages,
+        })
     }
 
     /// Prepares the map of `[va, va + size)` to `bo` at `bo_offset` with VM_BIND `flags` (no SPARSE): checks what
@@ -159,15 +173,31 @@ impl Vm {
             let mut exec = self.gpuvm.exec_lock(1, &[bo.gem().resv()])?;
             GpuVmBo::obtain(&self.gpuvm, bo, (), &mut exec)?
         };
-        self.prepare(OpKind::Map { vm_bo, bo_offset, chunks, flags }, va, size)
+        self.prepare(
+            OpKind::Map {
+                vm_bo,
+                bo_offset,
+                chunks,
+                flags,
+            },
+            va,
+            size,
+        )
     }
 
     /// Prepares a sparse map of `[va, va + size)`: every page reads the VM's dummy page. `flags` must hold SPARSE and
     /// NOEXEC.
-    pub fn prepare_map_sparse(self: &Arc<Self>, va: u64, size: u64, flags: u32) -> Result<PreparedOp> {
-        let allowed = map_flags::READONLY | map_flags::NOEXEC | map_flags::UNCACHED | map_flags::SPARSE;
+    pub fn prepare_map_sparse(
+        self: &Arc<Self>,
+        va: u64,
+        size: u64,
+        flags: u32,
+    ) -> Result<PreparedOp> {
+        let allowed =
+            map_flags::READONLY | map_flags::NOEXEC | map_flags::UNCACHED | map_flags::SPARSE;
         if flags & !allowed != 0
-            || flags & (map_flags::SPARSE | map_flags::NOEXEC) != map_flags::SPARSE | map_flags::NOEXEC
+            || flags & (map_flags::SPARSE | map_flags::NOEXEC)
+                != map_flags::SPARSE | map_flags::NOEXEC
         {
             return Err(EINVAL);
         }
@@ -213,34 +243,46 @@ impl Vm {
                 OpKind::MapSparse { flags } => (&[], flags_to_prot(*flags)),
                 OpKind::Unmap => (&[], 0),
             };
-            let res = PtUpdateContext::new(self, op.lock_range(), &mut op.vas, chunks, prot).and_then(|mut ctx| {
-                let res = match &op.kind {
-                    OpKind::Map { vm_bo, bo_offset, flags, .. } => {
-                        let req = OpMapRequest {
-                            addr: op.va,
-                            range: op.size,
-                            gem_offset: *bo_offset,
-                            vm_bo: Some(vm_bo),
-                            flags: *flags,
-                        };
-                        core.sm_map(req, &mut ctx)
-                    }
-                    OpKind::MapSparse { flags } => {
-                        let req =
-                            OpMapRequest { addr: op.va, range: op.size, gem_offset: 0, vm_bo: None, flags: *flags };
-                        core.sm_map(req, &mut ctx)
-                    }
-                    OpKind::Unmap => core.sm_unmap(op.va, op.size, &mut ctx),
-                };
-                // The flush runs whatever the steps did: a half-applied op must not stay cached either.
-                let flushed = ctx.finish();
-                res.and(flushed)
-            });
+            let res = PtUpdateContext::new(self, op.lock_range(), &mut op.vas, chunks, prot)
+                .and_then(|mut ctx| {
+                    let res = match &op.kind {
+                        OpKind::Map {
+                            vm_bo,
+                            bo_offset,
+                            flags,
+                            ..
+                        } => {
+                            let req = OpMapRequest {
+                                addr: op.va,
+                                range: op.size,
+                                gem_offset: *bo_offset,
+                                vm_bo: Some(vm_bo),
+                                flags: *flags,
+                            };
+                            core.sm_map(req, &mut ctx)
+                        }
+                        OpKind::MapSparse { flags } => {
+                            let req = OpMapRequest {
+                                addr: op.va,
+                                range: op.size,
+                                gem_offset: 0,
+                                vm_bo: None,
+                                flags: *flags,
+                            };
+                            core.sm_map(req, &mut ctx)
+                        }
+                        OpKind::Unmap => core.sm_unmap(op.va, op.size, &mut ctx),
+                    };
+                    // The flush runs whatever the steps did: a half-applied op must not stay cached either.
+                    let flushed = ctx.finish();
+                    res.and(flushed)
+                });
             core::mem::swap(core.data().pt.alloc_mut(), &mut op.pt_pages);
             res
         };
         // Pages the op did not use go back to the cache (within its capacity: no allocation here) or to RAM.
-        op.pt_pages.drain_into(&mut self.pt_cache.lock().unwrap_or_else(|e| e.into_inner()));
+        op.pt_pages
+            .drain_into(&mut self.pt_cache.lock().unwrap_or_else(|e| e.into_inner()));
         {
             // Unused VA nodes (and those the steps freed) back to the cache: fixed slots, no allocation.
             let mut cache = self.va_cache.lock().unwrap_or_else(|e| e.into_inner());

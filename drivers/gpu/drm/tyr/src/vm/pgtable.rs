@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Mapping and unmapping ranges in a VM's page table with Panthor's calling convention.
 //!
 //! io-pgtable only maps or unmaps entries of one table per call, so Panthor (`panthor_vm_map_pages`,
@@ -18,7 +19,11 @@ pub fn get_pgsize(addr: u64, size: u64) -> (usize, usize) {
     // Distance to the next 2 MiB boundary; 0 when aligned.
     let blk_offset = addr.wrapping_neg() % sz_2m;
     if blk_offset != 0 || size < sz_2m {
-        let len = if blk_offset == 0 { size } else { blk_offset.min(size) };
+        let len = if blk_offset == 0 {
+            size
+        } else {
+            blk_offset.min(size)
+        };
         return (SZ_4K, (len / SZ_4K as u64) as usize);
     }
     let to_1g = match addr.wrapping_neg() % SZ_1G as u64 {
@@ -68,7 +73,13 @@ pub fn map_sg(
 }
 
 /// Maps `size` bytes from `iova` to the contiguous physical range at `paddr`.
-pub fn map_range(pt: &mut (impl IoPageTable + ?Sized), iova: u64, paddr: u64, size: u64, prot: u32) -> Result {
+pub fn map_range(
+    pt: &mut (impl IoPageTable + ?Sized),
+    iova: u64,
+    paddr: u64,
+    size: u64,
+    prot: u32,
+) -> Result {
     map_sg(pt, iova, [(paddr, size)], prot)
 }
 
@@ -76,7 +87,12 @@ fn rollback(pt: &mut (impl IoPageTable + ?Sized), start: u64, end: u64) {
     // Panthor warns if this fails; it cannot, since it only removes what the same call just mapped. The caller
     // returns the map's error either way (and a failed op makes the VM unusable).
     if let Err(e) = unmap_range(pt, start, end - start) {
-        tracing::error!(iova = start, size = end - start, errno = e.to_errno(), "map rollback failed");
+        tracing::error!(
+            iova = start,
+            size = end - start,
+            errno = e.to_errno(),
+            "map rollback failed"
+        );
     }
 }
 

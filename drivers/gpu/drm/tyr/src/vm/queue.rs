@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The VM bind queue (Panthor's per-VM `drm_sched` entity for VM_BIND jobs): asynchronous binds run in submission
 //! order on a worker thread, each once its dependencies have signalled; the job applies its prepared ops, which
 //! cannot fail or allocate, and signals its fence.
@@ -35,7 +36,12 @@ impl BindJob {
     /// [`Self::fence`].
     pub fn new(vm: &Arc<Vm>, ops: Vec<PreparedOp>, deps: Vec<DmaFence>) -> Result<BindJob> {
         let done = DmaFence::new(vm.bind_fence_context(), vm.next_bind_seqno())?;
-        Ok(BindJob { vm: vm.clone(), ops, deps, done })
+        Ok(BindJob {
+            vm: vm.clone(),
+            ops,
+            deps,
+            done,
+        })
     }
 
     /// The fence signalled when the job has run (with an error if it failed or was cancelled).
@@ -47,7 +53,12 @@ impl BindJob {
     /// the ops, signals the fence. A dependency signalled with an error, or an op failing, marks the VM unusable and
     /// signals the error (Panthor: a failed bind job makes the VM unusable).
     fn run(self, stopped: &dyn Fn() -> bool) {
-        let BindJob { vm, ops, deps, done } = self;
+        let BindJob {
+            vm,
+            ops,
+            deps,
+            done,
+        } = self;
         let span = tracing::debug_span!(
             "bind_job",
             vm = vm.id(),
@@ -98,7 +109,11 @@ impl BindJob {
         };
         if signalled.is_err() {
             // Only this job signals its fence, once: a second signal would be a driver bug.
-            tracing::error!(vm = vm.id(), seqno = done.seqno(), "bind job fence was already signalled");
+            tracing::error!(
+                vm = vm.id(),
+                seqno = done.seqno(),
+                "bind job fence was already signalled"
+            );
         }
         drop(signalling);
         // Out of the signalling path: the vm_bos the ops released are unlinked and freed (VM resv, gpuva locks).
@@ -165,7 +180,10 @@ impl BindQueue {
         }
         if !st.worker {
             let me = Arc::downgrade(self);
-            std::thread::Builder::new().name("tyr-vm-bind".into()).spawn(move || worker(me)).map_err(|_| ENOMEM)?;
+            std::thread::Builder::new()
+                .name("tyr-vm-bind".into())
+                .spawn(move || worker(me))
+                .map_err(|_| ENOMEM)?;
             st.worker = true;
         }
         st.reserved = want;
@@ -225,7 +243,10 @@ fn worker(q: Weak<BindQueue>) {
                 if st.stopped {
                     break None;
                 }
-                let (s, timeout) = queue.cond.wait_timeout(st, DEP_POLL).unwrap_or_else(|e| e.into_inner());
+                let (s, timeout) = queue
+                    .cond
+                    .wait_timeout(st, DEP_POLL)
+                    .unwrap_or_else(|e| e.into_inner());
                 st = s;
                 // Without a job for a while, let the queue go if nobody else holds it.
                 if timeout.timed_out() && st.jobs.is_empty() && Arc::strong_count(&queue) == 1 {

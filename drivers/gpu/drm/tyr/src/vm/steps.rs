@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The page-table half of GPUVM's steps: [`VmData`], the VM's data in GPUVM, writes the page tables in each map,
 //! unmap and remap step as GPUVM hands it over (`panthor_gpuva_sm_step_*`), splitting 2 MiB blocks where a remap
 //! cuts through one and pointing sparse mappings at the dummy page.
@@ -29,7 +30,10 @@ pub struct VmData {
 impl Drop for VmData {
     fn drop(&mut self) {
         if self.ram.free_frame(self.dummy).is_err() {
-            tracing::error!(frame = self.dummy, "VM dummy page: freeing it failed, the frame is leaked");
+            tracing::error!(
+                frame = self.dummy,
+                "VM dummy page: freeing it failed, the frame is leaked"
+            );
         }
     }
 }
@@ -50,7 +54,12 @@ impl VmData {
                 // Only what this call mapped is removed, which cannot fail; if it did, the caller's failure already
                 // makes the VM unusable.
                 if let Err(r) = unmap_range(&mut self.pt, iova, off) {
-                    tracing::error!(iova, size = off, errno = r.to_errno(), "sparse map rollback failed");
+                    tracing::error!(
+                        iova,
+                        size = off,
+                        errno = r.to_errno(),
+                        "sparse map rollback failed"
+                    );
                 }
                 return Err(e);
             }
@@ -61,7 +70,11 @@ impl VmData {
 
     /// Whether `iova` is mapped by a 2 MiB block.
     fn in_block(&self, iova: u64) -> bool {
-        self.pt.walk(iova as usize).entries().last().is_some_and(|e| e.kind == EntryKind::Block)
+        self.pt
+            .walk(iova as usize)
+            .entries()
+            .last()
+            .is_some_and(|e| e.kind == EntryKind::Block)
     }
 
     /// Unmaps `range` of a VA mapped with `prot`, widening either end that falls inside a 2 MiB block to the block
@@ -72,7 +85,8 @@ impl VmData {
             let base = start & !(BLOCK - 1);
             (base, self.pt.iova_to_phys(base as usize))
         });
-        let tail = (end % BLOCK != 0 && self.in_block(end - 1)).then(|| (end, self.pt.iova_to_phys(end as usize)));
+        let tail = (end % BLOCK != 0 && self.in_block(end - 1))
+            .then(|| (end, self.pt.iova_to_phys(end as usize)));
         let wstart = head.map_or(start, |(b, _)| b);
         let wend = tail.map_or(end, |(e, _)| (e + BLOCK - 1) & !(BLOCK - 1));
         unmap_range(&mut self.pt, wstart, wend - wstart)?;
@@ -92,7 +106,11 @@ impl DriverGpuVm for VmData {
     type VmBoData = ();
     type SmContext<'ctx> = PtUpdateContext<'ctx>;
 
-    fn sm_step_map<'op>(&mut self, op: OpMap<'op, Self>, ctx: &mut PtUpdateContext<'_>) -> Result<OpMapped<'op, Self>> {
+    fn sm_step_map<'op>(
+        &mut self,
+        op: OpMap<'op, Self>,
+        ctx: &mut PtUpdateContext<'_>,
+    ) -> Result<OpMapped<'op, Self>> {
         let va = ctx.vas.take().ok_or(ENOMEM)?;
         let (addr, range, prot) = (op.addr(), op.length(), ctx.prot);
         tracing::trace!(target: "tyr::gpuvm", va = addr, size = range, sparse = op.vm_bo().is_none(), "sm_step_map");
@@ -121,7 +139,9 @@ impl DriverGpuVm for VmData {
         op: OpRemap<'op, Self>,
         ctx: &mut PtUpdateContext<'_>,
     ) -> Result<OpRemapped<'op, Self>> {
-        let info = op.va_to_unmap().data().copied().unwrap_or(VaInfo { prot: prot::READ | prot::WRITE });
+        let info = op.va_to_unmap().data().copied().unwrap_or(VaInfo {
+            prot: prot::READ | prot::WRITE,
+        });
         let r = op.unmap_range();
         tracing::trace!(target: "tyr::gpuvm", va = r.start, size = r.end - r.start, "sm_step_remap");
         // The nodes first: nothing is touched if they are missing (they never are: every bind pre-allocates them).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The page-table update context (upstream Tyr's `PtUpdateContext`): the only way to change a VM's page table.
 //!
 //! Creating one locks the op's region in the VM's address space (AS LOCK); dropping it — or [`PtUpdateContext::finish`],
@@ -44,7 +45,14 @@ impl<'a> PtUpdateContext<'a> {
             vm.update_failed("LOCK", e);
             return Err(e);
         }
-        Ok(PtUpdateContext { vm, region, vas, chunks, prot, ended: false })
+        Ok(PtUpdateContext {
+            vm,
+            region,
+            vas,
+            chunks,
+            prot,
+            ended: false,
+        })
     }
 
     /// The region locked.
@@ -71,7 +79,10 @@ impl<'a> PtUpdateContext<'a> {
             return Ok(());
         }
         self.ended = true;
-        self.vm.mmu.unlock_region().inspect_err(|&e: &Error| self.vm.update_failed("FLUSH_PT", e))
+        self.vm
+            .mmu
+            .unlock_region()
+            .inspect_err(|&e: &Error| self.vm.update_failed("FLUSH_PT", e))
     }
 }
 
@@ -80,7 +91,11 @@ impl Drop for PtUpdateContext<'_> {
         // An update left without `finish` (an early return) still flushes and unlocks; a failure was handled by
         // `end` (VM unusable, AS disabled), so only its trace is left to write here.
         if let Err(e) = self.end() {
-            tracing::debug!(vm = self.vm.id(), errno = e.to_errno(), "update context dropped after a failed flush");
+            tracing::debug!(
+                vm = self.vm.id(),
+                errno = e.to_errno(),
+                "update context dropped after a failed flush"
+            );
         }
     }
 }
@@ -142,8 +157,10 @@ mod tests {
     fn an_op_is_bracketed_by_one_lock_and_one_flush() {
         let (ram, mmu, vm) = setup(ScriptedMmu::default());
         let bo = TyrObject::new(&ram, 0x4000, 0, None).unwrap();
-        vm.execute(vm.prepare_map(&bo, 0, 0x10_0000, 0x4000, 0).unwrap()).unwrap();
-        vm.execute(vm.prepare_unmap(0x10_0000, 0x1000).unwrap()).unwrap();
+        vm.execute(vm.prepare_map(&bo, 0, 0x10_0000, 0x4000, 0).unwrap())
+            .unwrap();
+        vm.execute(vm.prepare_unmap(0x10_0000, 0x1000).unwrap())
+            .unwrap();
         assert_eq!(mmu.calls(), ["lock", "flush", "lock", "flush"]);
         assert!(!vm.is_unusable());
         assert_eq!(vm.leaves().len(), 3);
@@ -151,19 +168,32 @@ mod tests {
 
     #[test]
     fn a_lock_that_fails_changes_nothing_and_makes_the_vm_unusable_with_its_as_disabled() {
-        let (ram, mmu, vm) = setup(ScriptedMmu { fail_lock: true, ..Default::default() });
+        let (ram, mmu, vm) = setup(ScriptedMmu {
+            fail_lock: true,
+            ..Default::default()
+        });
         let bo = TyrObject::new(&ram, 0x4000, 0, None).unwrap();
         let op = vm.prepare_map(&bo, 0, 0x10_0000, 0x4000, 0).unwrap();
         assert_eq!(vm.execute(op), Err(ETIMEDOUT));
-        assert_eq!(mmu.calls(), ["lock", "disable"], "no flush of a region never locked");
+        assert_eq!(
+            mmu.calls(),
+            ["lock", "disable"],
+            "no flush of a region never locked"
+        );
         assert!(vm.is_unusable());
-        assert!(vm.leaves().is_empty(), "no page-table change outside a locked region");
+        assert!(
+            vm.leaves().is_empty(),
+            "no page-table change outside a locked region"
+        );
         assert!(vm.vas().is_empty());
     }
 
     #[test]
     fn a_flush_that_fails_makes_the_vm_unusable_with_its_as_disabled() {
-        let (ram, mmu, vm) = setup(ScriptedMmu { fail_flush: true, ..Default::default() });
+        let (ram, mmu, vm) = setup(ScriptedMmu {
+            fail_flush: true,
+            ..Default::default()
+        });
         let bo = TyrObject::new(&ram, 0x4000, 0, None).unwrap();
         let op = vm.prepare_map(&bo, 0, 0x10_0000, 0x4000, 0).unwrap();
         assert_eq!(vm.execute(op), Err(ETIMEDOUT));
@@ -173,7 +203,10 @@ mod tests {
 
     #[test]
     fn dropping_the_context_flushes_once_and_handles_a_failure() {
-        let (_ram, mmu, vm) = setup(ScriptedMmu { fail_flush: true, ..Default::default() });
+        let (_ram, mmu, vm) = setup(ScriptedMmu {
+            fail_flush: true,
+            ..Default::default()
+        });
         let mut vas = VaPrealloc::empty(vm.gpuvm());
         {
             let ctx = PtUpdateContext::new(&vm, 0..0x1000, &mut vas, &[], 0).unwrap();
@@ -186,7 +219,11 @@ mod tests {
         let mut vas = VaPrealloc::empty(vm.gpuvm());
         let ctx = PtUpdateContext::new(&vm, 0..0x1000, &mut vas, &[], 0).unwrap();
         assert_eq!(ctx.finish(), Ok(()));
-        assert_eq!(mmu.calls(), ["lock", "flush"], "finish flushed; the drop after it did not flush again");
+        assert_eq!(
+            mmu.calls(),
+            ["lock", "flush"],
+            "finish flushed; the drop after it did not flush again"
+        );
         assert!(!vm.is_unusable());
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Helpers shared by the ioctl-level integration tests: a booted board, render files, and the ioctls called through
 //! `File::ioctl` with real user pointers.
 
@@ -68,7 +69,11 @@ pub fn ioctl<T: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> k
 }
 
 pub fn try_bo_create(f: &TyrDrmFile, size: u64, exclusive_vm_id: u32) -> kernel::Result<u32> {
-    let mut a = drm_panthor_bo_create { size, exclusive_vm_id, ..Default::default() };
+    let mut a = drm_panthor_bo_create {
+        size,
+        exclusive_vm_id,
+        ..Default::default()
+    };
     ioctl(f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut a).map(|()| a.handle)
 }
 
@@ -88,26 +93,54 @@ pub fn gem_close(f: &TyrDrmFile, handle: u32) -> kernel::Result {
 }
 
 pub fn arr<E>(v: &[E]) -> drm_panthor_obj_array {
-    drm_panthor_obj_array { stride: size_of::<E>() as u32, count: v.len() as u32, array: v.as_ptr() as u64 }
+    drm_panthor_obj_array {
+        stride: size_of::<E>() as u32,
+        count: v.len() as u32,
+        array: v.as_ptr() as u64,
+    }
 }
 
 pub fn map_op(bo: u32, bo_offset: u64, va: u64, size: u64, flags: u32) -> drm_panthor_vm_bind_op {
-    drm_panthor_vm_bind_op { flags: op_type::MAP | flags, bo_handle: bo, bo_offset, va, size, ..Default::default() }
+    drm_panthor_vm_bind_op {
+        flags: op_type::MAP | flags,
+        bo_handle: bo,
+        bo_offset,
+        va,
+        size,
+        ..Default::default()
+    }
 }
 
 pub fn unmap_op(va: u64, size: u64) -> drm_panthor_vm_bind_op {
-    drm_panthor_vm_bind_op { flags: op_type::UNMAP, va, size, ..Default::default() }
+    drm_panthor_vm_bind_op {
+        flags: op_type::UNMAP,
+        va,
+        size,
+        ..Default::default()
+    }
 }
 
 /// A synchronous VM_BIND of `ops`.
 pub fn bind(f: &TyrDrmFile, vm: u32, ops: &[drm_panthor_vm_bind_op]) -> kernel::Result {
-    let mut a = drm_panthor_vm_bind { vm_id: vm, flags: 0, ops: arr(ops) };
+    let mut a = drm_panthor_vm_bind {
+        vm_id: vm,
+        flags: 0,
+        ops: arr(ops),
+    };
     ioctl(f, DRM_IOCTL_PANTHOR_VM_BIND, &mut a)
 }
 
 /// Asserts that no fence-signalling section of this test process — worker threads included — took a resv or gpuva
 /// lock or reached an allocation point (no test in a binary that calls this breaks the rule on purpose).
 pub fn assert_signalling_clean() {
-    assert_eq!(kernel::sync::lockdep::global_violations(), 0, "a resv/gpuva lock was taken while signalling");
-    assert_eq!(kernel::alloc::fault::global_violations(), 0, "an allocation was reached while signalling");
+    assert_eq!(
+        kernel::sync::lockdep::global_violations(),
+        0,
+        "a resv/gpuva lock was taken while signalling"
+    );
+    assert_eq!(
+        kernel::alloc::fault::global_violations(),
+        0,
+        "an allocation was reached while signalling"
+    );
 }

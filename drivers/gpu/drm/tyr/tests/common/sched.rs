@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! A client of the scheduler through the ioctls: groups, BOs mapped at fixed VAs with given words, GROUP_SUBMITs
 //! that wait on and signal syncobjs, and waits through SYNCOBJ_WAIT.
 
@@ -24,7 +25,12 @@ pub struct Client {
 /// A stream that stores the 32-bit `value` at `va`, then waits for the store
 /// (`Documentation/hardware.md#the-igt-group_submit-stream`: MOVE48, MOVE32, STORE_MULTIPLE, WAIT).
 pub fn store(va: u64, value: u32) -> [u64; 4] {
-    [0x0144_0000_0000_0000 | va, 0x0246_0000_0000_0000 | u64::from(value), 0x1546_4400_0001_0000, 0x0300_0000_00FF_0000]
+    [
+        0x0144_0000_0000_0000 | va,
+        0x0246_0000_0000_0000 | u64::from(value),
+        0x1546_4400_0001_0000,
+        0x0300_0000_00FF_0000,
+    ]
 }
 
 /// A stream that adds 1 to the u32 at `counter` and waits for the store (MOVE48, LOAD_MULTIPLE, WAIT,
@@ -45,14 +51,22 @@ pub const LOOP: [u64; 1] = [0x1600_0000_6000_FFFF];
 
 /// One queue of the given ring size and priority.
 pub fn queue(priority: u8, ringbuf_size: u32) -> drm_panthor_queue_create {
-    drm_panthor_queue_create { priority, ringbuf_size, ..Default::default() }
+    drm_panthor_queue_create {
+        priority,
+        ringbuf_size,
+        ..Default::default()
+    }
 }
 
 impl Client {
     /// A client of `dev` with a new VM.
     pub fn new(dev: &Arc<TyrDrmDevice>, f: Arc<TyrDrmFile>) -> Client {
         let vm = super::vm_create(&f);
-        Client { dev: dev.clone(), f, vm }
+        Client {
+            dev: dev.clone(),
+            f,
+            vm,
+        }
     }
 
     /// The same file on another of its VMs (created here).
@@ -74,20 +88,33 @@ impl Client {
     }
 
     pub fn destroy_group(&self, h: u32) {
-        ioctl(&self.f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut drm_panthor_group_destroy { group_handle: h, pad: 0 })
-            .unwrap();
+        ioctl(
+            &self.f,
+            DRM_IOCTL_PANTHOR_GROUP_DESTROY,
+            &mut drm_panthor_group_destroy {
+                group_handle: h,
+                pad: 0,
+            },
+        )
+        .unwrap();
     }
 
     /// GROUP_GET_STATE: `(state, fatal_queues)`.
     pub fn state(&self, h: u32) -> (u32, u32) {
-        let mut s = drm_panthor_group_get_state { group_handle: h, ..Default::default() };
+        let mut s = drm_panthor_group_get_state {
+            group_handle: h,
+            ..Default::default()
+        };
         ioctl(&self.f, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &mut s).unwrap();
         (s.state, s.fatal_queues)
     }
 
     /// VM_GET_STATE: 0 usable, 1 unusable.
     pub fn vm_state(&self) -> u32 {
-        let mut s = drm_panthor_vm_get_state { vm_id: self.vm, state: !0 };
+        let mut s = drm_panthor_vm_get_state {
+            vm_id: self.vm,
+            state: !0,
+        };
         ioctl(&self.f, DRM_IOCTL_PANTHOR_VM_GET_STATE, &mut s).unwrap();
         s.state
     }
@@ -109,14 +136,22 @@ impl Client {
     pub fn write(&self, h: u32, words: &[u64]) {
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         let bo = self.f.objects().lookup(h).unwrap();
-        self.dev.data().ram().write(bo.gem().get_pages().unwrap()[0], &bytes).unwrap();
+        self.dev
+            .data()
+            .ram()
+            .write(bo.gem().get_pages().unwrap()[0], &bytes)
+            .unwrap();
     }
 
     /// The u32 at byte `off` of BO `h`.
     pub fn read_u32(&self, h: u32, off: u64) -> u32 {
         let bo = self.f.objects().lookup(h).unwrap();
         let mut b = [0u8; 4];
-        self.dev.data().ram().read(bo.gem().get_pages().unwrap()[0] + off, &mut b).unwrap();
+        self.dev
+            .data()
+            .ram()
+            .read(bo.gem().get_pages().unwrap()[0] + off, &mut b)
+            .unwrap();
         u32::from_le_bytes(b)
     }
 
@@ -130,15 +165,25 @@ impl Client {
     /// itself (as another driver's fence would be released).
     pub fn gated_syncobj(&self) -> (u32, kernel::dma_fence::DmaFence) {
         let h = self.syncobj();
-        let fence = kernel::dma_fence::DmaFence::new(kernel::dma_fence::DmaFence::context_alloc(), 1).unwrap();
-        self.f.syncobjs().lookup(h).unwrap().replace_fence(Some(fence.clone()));
+        let fence =
+            kernel::dma_fence::DmaFence::new(kernel::dma_fence::DmaFence::context_alloc(), 1)
+                .unwrap();
+        self.f
+            .syncobjs()
+            .lookup(h)
+            .unwrap()
+            .replace_fence(Some(fence.clone()));
         (h, fence)
     }
 
     /// SYNCOBJ_SIGNAL of binary syncobj `h`.
     pub fn signal(&self, h: u32) {
         let hs = [h];
-        let mut a = drm_syncobj_array { handles: hs.as_ptr() as u64, count_handles: 1, pad: 0 };
+        let mut a = drm_syncobj_array {
+            handles: hs.as_ptr() as u64,
+            count_handles: 1,
+            pad: 0,
+        };
         ioctl(&self.f, DRM_IOCTL_SYNCOBJ_SIGNAL, &mut a).unwrap();
     }
 
@@ -147,9 +192,17 @@ impl Client {
     pub fn submit(&self, h: u32, addr: u64, size: u32, waits: &[u32], out: u32) -> kernel::Result {
         let mut syncs: Vec<drm_panthor_sync_op> = waits
             .iter()
-            .map(|&w| drm_panthor_sync_op { flags: sync_flags::SYNCOBJ, handle: w, timeline_value: 0 })
+            .map(|&w| drm_panthor_sync_op {
+                flags: sync_flags::SYNCOBJ,
+                handle: w,
+                timeline_value: 0,
+            })
             .collect();
-        syncs.push(drm_panthor_sync_op { flags: sync_flags::SIGNAL, handle: out, timeline_value: 0 });
+        syncs.push(drm_panthor_sync_op {
+            flags: sync_flags::SIGNAL,
+            handle: out,
+            timeline_value: 0,
+        });
         let subs = [drm_panthor_queue_submit {
             queue_index: 0,
             stream_size: size,
@@ -157,7 +210,11 @@ impl Client {
             syncs: arr(&syncs),
             ..Default::default()
         }];
-        let mut a = drm_panthor_group_submit { group_handle: h, pad: 0, queue_submits: arr(&subs) };
+        let mut a = drm_panthor_group_submit {
+            group_handle: h,
+            pad: 0,
+            queue_submits: arr(&subs),
+        };
         ioctl(&self.f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut a)
     }
 

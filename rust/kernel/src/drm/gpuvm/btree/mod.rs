@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The VA tree: a B+-tree keyed by start address whose nodes come from a reserve, so that the fence-signalling path
 //! never allocates.
 //!
@@ -46,7 +47,11 @@ pub(crate) struct BNode<V> {
 
 impl<V> BNode<V> {
     fn blank() -> Self {
-        BNode { len: 0, keys: [0; B], slots: Slots::Internal([const { None }; B]) }
+        BNode {
+            len: 0,
+            keys: [0; B],
+            slots: Slots::Internal([const { None }; B]),
+        }
     }
 
     /// The child to follow for `key` in an internal node.
@@ -67,7 +72,10 @@ pub(crate) struct NodePool<V> {
 
 impl<V> Default for NodePool<V> {
     fn default() -> Self {
-        NodePool { head: None, count: 0 }
+        NodePool {
+            head: None,
+            count: 0,
+        }
     }
 }
 
@@ -144,7 +152,13 @@ fn put<V>(n: &mut BNode<V>, at: usize, key: u64, item: Item<V>) {
 type Split<V> = Option<(u64, Box<BNode<V>>)>;
 
 /// Puts `(key, item)` at `at`, splitting a full node in two halves: returns the new right half and its lower bound.
-fn put_or_split<V>(n: &mut BNode<V>, at: usize, key: u64, item: Item<V>, pool: &mut NodePool<V>) -> Split<V> {
+fn put_or_split<V>(
+    n: &mut BNode<V>,
+    at: usize,
+    key: u64,
+    item: Item<V>,
+    pool: &mut NodePool<V>,
+) -> Split<V> {
     if n.len < B {
         put(n, at, key, item);
         return None;
@@ -153,10 +167,14 @@ fn put_or_split<V>(n: &mut BNode<V>, at: usize, key: u64, item: Item<V>, pool: &
     let mut right = pool.pop(matches!(n.slots, Slots::Leaf(_)));
     right.keys[..B - half].copy_from_slice(&n.keys[half..]);
     match (&mut n.slots, &mut right.slots) {
-        (Slots::Leaf(a), Slots::Leaf(b)) => b.iter_mut().zip(a[half..].iter_mut()).for_each(|(d, s)| *d = s.take()),
-        (Slots::Internal(a), Slots::Internal(b)) => {
-            b.iter_mut().zip(a[half..].iter_mut()).for_each(|(d, s)| *d = s.take())
-        }
+        (Slots::Leaf(a), Slots::Leaf(b)) => b
+            .iter_mut()
+            .zip(a[half..].iter_mut())
+            .for_each(|(d, s)| *d = s.take()),
+        (Slots::Internal(a), Slots::Internal(b)) => b
+            .iter_mut()
+            .zip(a[half..].iter_mut())
+            .for_each(|(d, s)| *d = s.take()),
         _ => unreachable!("split into a node of the other kind"),
     }
     n.len = half;
@@ -170,13 +188,23 @@ fn put_or_split<V>(n: &mut BNode<V>, at: usize, key: u64, item: Item<V>, pool: &
 }
 
 /// Inserts into the subtree at `n`; on a split, returns the new right sibling and its lower bound.
-fn insert<V>(n: &mut BNode<V>, node: Box<Node<V>>, pool: &mut NodePool<V>) -> Result<Split<V>, Box<Node<V>>> {
+fn insert<V>(
+    n: &mut BNode<V>,
+    node: Box<Node<V>>,
+    pool: &mut NodePool<V>,
+) -> Result<Split<V>, Box<Node<V>>> {
     let key = node.key;
     if let Slots::Internal(_) = n.slots {
         let i = n.route(key);
-        let Slots::Internal(children) = &mut n.slots else { unreachable!() };
-        let Some(child) = children[i].as_deref_mut() else { return Err(node) };
-        let Some((skey, sib)) = insert(child, node, pool)? else { return Ok(None) };
+        let Slots::Internal(children) = &mut n.slots else {
+            unreachable!()
+        };
+        let Some(child) = children[i].as_deref_mut() else {
+            return Err(node);
+        };
+        let Some((skey, sib)) = insert(child, node, pool)? else {
+            return Ok(None);
+        };
         return Ok(put_or_split(n, i + 1, skey, Item::Child(sib), pool));
     }
     let pos = n.keys[..n.len].partition_point(|k| *k < key);
@@ -292,7 +320,11 @@ impl<V> Tree<V> {
     pub(crate) fn new() -> Result<Self, crate::alloc::AllocError> {
         let mut root = NodePool::alloc_node()?;
         root.slots = Slots::Leaf([const { None }; B]);
-        Ok(Tree { root, len: 0, height: 1 })
+        Ok(Tree {
+            root,
+            len: 0,
+            height: 1,
+        })
     }
 
     /// Number of entries.
@@ -314,7 +346,11 @@ impl<V> Tree<V> {
     /// Inserts `node`, taking split nodes from `pool`; gives it back, with nothing changed, if its key exists or if
     /// `pool` holds fewer nodes than the insertion may take ([`Self::nodes_needed`]`(1)`): a tree change never
     /// allocates, not even when a caller's reserve accounting is wrong.
-    pub(crate) fn insert(&mut self, node: Box<Node<V>>, pool: &mut NodePool<V>) -> Result<(), Box<Node<V>>> {
+    pub(crate) fn insert(
+        &mut self,
+        node: Box<Node<V>>,
+        pool: &mut NodePool<V>,
+    ) -> Result<(), Box<Node<V>>> {
         // One split per level plus a new root at most: with that many spares every `pop` below finds one.
         if pool.len() < self.nodes_needed(1) {
             return Err(node);
@@ -366,7 +402,11 @@ impl<V> Tree<V> {
     /// nothing changes. No node is split or freed. (Tests; the remap uses [`Self::slot`], which lets it read the old
     /// entry on the same descent.)
     #[cfg(test)]
-    pub(crate) fn replace(&mut self, key: u64, node: Box<Node<V>>) -> Result<Box<Node<V>>, Box<Node<V>>> {
+    pub(crate) fn replace(
+        &mut self,
+        key: u64,
+        node: Box<Node<V>>,
+    ) -> Result<Box<Node<V>>, Box<Node<V>>> {
         match self.slot(key, node.key) {
             Some(s) if s.fits => Ok(s.put(node)),
             _ => Err(node),
@@ -392,7 +432,11 @@ impl<V> Tree<V> {
                     if pos == len || n.keys[pos] != key {
                         return None;
                     }
-                    let next = if pos + 1 < len { n.keys[pos + 1] } else { bound };
+                    let next = if pos + 1 < len {
+                        n.keys[pos + 1]
+                    } else {
+                        bound
+                    };
                     let fits = new == key || (new > key && new < next.min(bound));
                     let (key, entry) = (&mut n.keys[pos], vals[pos].as_mut()?);
                     return Some(EntrySlot { key, entry, fits });
@@ -408,7 +452,10 @@ impl<V> Tree<V> {
             match &n.slots {
                 Slots::Leaf(vals) => {
                     let pos = n.keys[..n.len].partition_point(|k| *k < key);
-                    return vals[..n.len].get(pos).filter(|_| n.keys[pos] == key).and_then(|v| v.as_deref());
+                    return vals[..n.len]
+                        .get(pos)
+                        .filter(|_| n.keys[pos] == key)
+                        .and_then(|v| v.as_deref());
                 }
                 Slots::Internal(c) => n = c[n.route(key)].as_deref()?,
             }
@@ -446,7 +493,10 @@ impl<V> Tree<V> {
 
     /// In-order iteration (no allocation: the path lives in a fixed array).
     pub(crate) fn iter(&self) -> Iter<'_, V> {
-        let mut it = Iter { stack: [(None, 0); MAX_HEIGHT], depth: 0 };
+        let mut it = Iter {
+            stack: [(None, 0); MAX_HEIGHT],
+            depth: 0,
+        };
         it.stack[0] = (Some(&*self.root), 0);
         it.depth = 1;
         it
@@ -458,7 +508,10 @@ impl<V> Tree<V> {
         fn go<V>(n: &mut BNode<V>, pool: &mut NodePool<V>, f: &mut impl FnMut(Box<Node<V>>)) {
             let len = n.len;
             match &mut n.slots {
-                Slots::Leaf(vals) => vals[..len].iter_mut().filter_map(Option::take).for_each(&mut *f),
+                Slots::Leaf(vals) => vals[..len]
+                    .iter_mut()
+                    .filter_map(Option::take)
+                    .for_each(&mut *f),
                 Slots::Internal(c) => {
                     for mut child in c[..len].iter_mut().filter_map(Option::take) {
                         go(&mut child, pool, f);
@@ -487,7 +540,11 @@ impl<V> Tree<V> {
             assert!(n.len <= B);
             match &n.slots {
                 Slots::Leaf(vals) => {
-                    assert_eq!(*leaf_depth.get_or_insert(depth), depth, "leaves at different depths");
+                    assert_eq!(
+                        *leaf_depth.get_or_insert(depth),
+                        depth,
+                        "leaves at different depths"
+                    );
                     for (i, (&k, v)) in n.keys[..n.len].iter().zip(vals).enumerate() {
                         assert!(lo.is_none_or(|lo| k >= lo) && hi.is_none_or(|hi| k < hi));
                         assert!(i == 0 || n.keys[i - 1] < k);
@@ -501,7 +558,11 @@ impl<V> Tree<V> {
                     (0..n.len)
                         .map(|i| {
                             let clo = if i == 0 { lo } else { Some(n.keys[i]) };
-                            let chi = if i + 1 < n.len { Some(n.keys[i + 1]) } else { hi };
+                            let chi = if i + 1 < n.len {
+                                Some(n.keys[i + 1])
+                            } else {
+                                hi
+                            };
                             let child = c[i].as_deref().expect("child");
                             assert!(child.len > 0, "empty child kept");
                             go(child, clo, chi, depth + 1, leaf_depth)

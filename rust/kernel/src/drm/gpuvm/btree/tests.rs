@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Unit and property tests of the VA tree against `std::collections::BTreeSet`.
 
 use super::*;
@@ -92,7 +93,10 @@ fn an_insert_without_enough_spares_changes_nothing() {
     }
     // The leaf is full: the next insertion would split it and add a root, two nodes; give it one.
     let mut short = pool(1);
-    let back = t.insert(Box::new(Node::new(100, ())), &mut short).map(|_| ()).unwrap_err();
+    let back = t
+        .insert(Box::new(Node::new(100, ())), &mut short)
+        .map(|_| ())
+        .unwrap_err();
     assert_eq!(back.key, 100);
     assert_eq!((t.len(), t.height(), short.len()), (B, 1, 1));
     assert_eq!(t.check(), B);
