@@ -24,10 +24,11 @@
 //! fork ([`fork_prepare`], [`fork_parent`], [`fork_child`]), so the child never inherits one locked by a thread it
 //! does not have.
 
+use crate::sync::Mutex;
 use std::fs;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 
 use crate::dma_fence::{CallbackId, DmaFence};
 use crate::drm::syncobj::Syncobj;
@@ -158,7 +159,7 @@ static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 fn registry() -> MutexGuard<'static, Option<Registry>> {
-    let mut g = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = REGISTRY.lock();
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() };
     match g.as_mut() {
@@ -278,7 +279,7 @@ thread_local! {
 
 /// `pthread_atfork` prepare handler: locks this module's and [`crate::dma_buf`]'s registries in the forking thread.
 pub fn fork_prepare() {
-    let a = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    let a = REGISTRY.lock();
     let b = crate::dma_buf::registry_lock();
     FORK_HELD.with(|h| *h.borrow_mut() = Some((a, b)));
 }

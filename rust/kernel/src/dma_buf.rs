@@ -7,10 +7,11 @@
 //! the export lives; [`lookup`] finds it from any descriptor of the dma-buf. Entries made before a `fork` are
 //! forgotten in the child, as [`crate::anon_file`] does.
 
+use crate::sync::Mutex;
 use core::mem::size_of;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, MutexGuard, Weak};
 
 use crate::anon_file::{key_of, FileKey};
 use crate::dma_fence::{DmaFence, FenceNames};
@@ -78,7 +79,7 @@ pub struct DmaBuf {
 impl DmaBuf {
     /// The name set with `DMA_BUF_SET_NAME` (empty if none).
     pub fn name(&self) -> String {
-        let n = *self.name.lock().unwrap_or_else(|e| e.into_inner());
+        let n = *self.name.lock();
         let len = n.iter().position(|&b| b == 0).unwrap_or(n.len());
         String::from_utf8_lossy(&n[..len]).into_owned()
     }
@@ -95,7 +96,7 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 /// The registry's lock, without the fork check.
 pub(crate) fn registry_lock() -> MutexGuard<'static, Option<Registry>> {
-    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+    REGISTRY.lock()
 }
 
 fn registry() -> MutexGuard<'static, Option<Registry>> {
@@ -264,7 +265,7 @@ fn set_name(buf: &DmaBuf, arg: UserPtr) -> Result {
             .reader()
             .read_slice(&mut b)?;
         if b[0] == 0 {
-            *buf.name.lock().unwrap_or_else(|e| e.into_inner()) = name;
+            *buf.name.lock() = name;
             return Ok(());
         }
         *slot = b[0];

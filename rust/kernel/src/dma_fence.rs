@@ -8,8 +8,9 @@
 //! [`crate::sync::SignallingSection`] (as `dma_fence_signal` is annotated with `dma_fence_begin_signalling`), so that
 //! a callback that tries to allocate, or to take a resv or gpuva lock, is caught by tests.
 
+use crate::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::alloc;
@@ -114,7 +115,7 @@ impl DmaFence {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.0.state.lock()
     }
 
     /// The fence context.
@@ -325,12 +326,12 @@ mod tests {
         let f = DmaFence::new(1, 1).unwrap();
         let seen = Arc::new(Mutex::new(None));
         let s = seen.clone();
-        f.add_callback(move |e| *s.lock().unwrap() = e).unwrap();
+        f.add_callback(move |e| *s.lock() = e).unwrap();
         assert_eq!(f.status(), 0);
         assert_eq!(f.timestamp_ns(), None);
         let before = crate::drm::syncobj::ktime_get_ns();
         f.signal_error(crate::error::code::ECANCELED).unwrap();
-        assert_eq!(*seen.lock().unwrap(), Some(crate::error::code::ECANCELED));
+        assert_eq!(*seen.lock(), Some(crate::error::code::ECANCELED));
         assert_eq!(f.error(), Some(crate::error::code::ECANCELED));
         assert_eq!(f.status(), -libc::ECANCELED);
         assert!(f.timestamp_ns().unwrap() >= before);

@@ -10,8 +10,9 @@
 //! signed 32-bit number). Releasing the timeline (the last descriptor closed) signals what is still pending with
 //! `ENOENT`, as `sw_sync_debugfs_release` does.
 
+use crate::sync::Mutex;
 use std::os::fd::RawFd;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
 use crate::dma_fence::{DmaFence, FenceNames};
 use crate::error::code::{EFAULT, ENOENT, ENOMEM, ENOTTY};
@@ -53,7 +54,7 @@ pub fn is_later(a: u32, b: u32) -> bool {
 /// (the names are the openers' command names, a small set).
 fn intern(name: &str) -> Result<&'static str> {
     static NAMES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
-    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    let mut names = NAMES.lock();
     if let Some(n) = names.iter().find(|n| **n == name) {
         return Ok(n);
     }
@@ -103,7 +104,7 @@ impl SwSyncTimeline {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// The timeline's current point.

@@ -8,11 +8,12 @@
 //! records carry the span as `span` and its parents as `spans`, and `close` its `time.busy`. Spans are matched per thread with a
 //! stack, which holds because every span here is created, entered and dropped in one scope.
 
+use kernel::sync::Mutex;
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
@@ -436,10 +437,7 @@ struct Buffer(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Buffer {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(b);
+        self.0.lock().extend_from_slice(b);
         Ok(b.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -454,7 +452,7 @@ pub fn run_demo(filter: &str) -> Result<String, TraceError> {
     let sub = tyr_trace_setup::json_subscriber(filter, move || writer.clone());
     let session = tracing::subscriber::with_default(sub, crate::views::Session::demo)?;
     drop(session);
-    let bytes = buf.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let bytes = buf.0.lock().clone();
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 

@@ -10,8 +10,9 @@
 //! The state of all files of a device lives here, under one lock (the device's `master_mutex`), keyed by the file's
 //! id, so the device, not the caller, decides who is master and who is authenticated.
 
+use crate::sync::Mutex;
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
 use super::ioctl::Caller;
 use crate::alloc;
@@ -177,7 +178,7 @@ pub struct Auth {
 
 impl Auth {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// Registers file `id` opened by `opener` (`drm_file_alloc` then `drm_master_open` for a primary node): root is

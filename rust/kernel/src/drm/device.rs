@@ -6,9 +6,10 @@
 //! [`File::ioctl`](super::file::File::ioctl), which looks in the DRM core's table first (`drm_ioctls[]`) and then in
 //! [`DeviceDriver::IOCTLS`].
 
+use crate::sync::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, MutexGuard, OnceLock, Weak};
 
 use super::auth::Auth;
 use super::driver::Driver;
@@ -108,7 +109,7 @@ impl<O: IntoGemObject> VmaOffsetManager<O> {
     }
 
     fn nodes(&self) -> MutexGuard<'_, OffsetNodes<O>> {
-        self.nodes.lock().unwrap_or_else(|e| e.into_inner())
+        self.nodes.lock()
     }
 
     /// The offset of `obj`, allocating one first-fit from the bottom if it has none (`drm_gem_create_mmap_offset`
@@ -208,7 +209,7 @@ impl<T: DeviceDriver> Device<T> {
     }
 
     fn names(&self) -> MutexGuard<'_, BTreeMap<u32, Weak<T::Object>>> {
-        self.names.lock().unwrap_or_else(|e| e.into_inner())
+        self.names.lock()
     }
 
     /// The global name of `obj`, allocated (lowest free from 1) if it has none (`drm_gem_flink_ioctl`; the caller
@@ -263,7 +264,7 @@ impl<T: DeviceDriver> Device<T> {
     }
 
     fn files(&self) -> MutexGuard<'_, BTreeMap<u64, Weak<File<T>>>> {
-        self.files.lock().unwrap_or_else(|e| e.into_inner())
+        self.files.lock()
     }
 
     /// Records an open file (for the name rule of [`Device::open_name`]).
@@ -302,7 +303,7 @@ impl<T: DeviceDriver> Device<T> {
     }
 
     pub(crate) fn prime(&self) -> MutexGuard<'_, PrimeExports<T::Object>> {
-        self.prime.lock().unwrap_or_else(|e| e.into_inner())
+        self.prime.lock()
     }
 
     /// The fake mmap offset of `obj` (`drm_gem_create_mmap_offset` + `drm_vma_node_offset_addr`): allocated if `obj`

@@ -4,8 +4,9 @@
 //! upstream's permission flags, for a driver without modesetting. The handlers beyond VERSION, GET_CAP, GEM_CLOSE,
 //! PRIME and the SYNCOBJ family (handed to [`super::syncobj::ioctl`]) are in `core_ioctl`.
 
+use crate::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::auth::{NodeType, Opener};
 use super::core_ioctl as core;
@@ -103,14 +104,11 @@ impl<T: DeviceDriver> File<T> {
 
     /// The name the client gave itself with SET_CLIENT_NAME (`drm_file::client_name`), if any.
     pub fn client_name(&self) -> Option<String> {
-        self.client_name
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.client_name.lock().clone()
     }
 
     pub(crate) fn set_client_name(&self, name: Option<String>) {
-        *self.client_name.lock().unwrap_or_else(|e| e.into_inner()) = name;
+        *self.client_name.lock() = name;
     }
 
     /// Whether the file is a render-node file.

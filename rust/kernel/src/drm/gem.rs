@@ -7,10 +7,11 @@
 //! the object. A driver's object type embeds one and says so with [`IntoGemObject`]; objects are refcounted with
 //! `Arc`, and a per-file [`HandleTable`] maps handles to them.
 
+use crate::sync::Mutex;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 
 use hw_mem::{PhysAddr, Ram, FRAME_SIZE};
 
@@ -69,9 +70,9 @@ impl GemObject {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             size,
             ram,
-            pages: crate::sync::Mutex::new(None, &crate::sync::lockdep::GEM_PAGES_CLASS),
+            pages: crate::sync::Mutex::with_class(None, &crate::sync::lockdep::GEM_PAGES_CLASS),
             resv,
-            gpuva: crate::sync::Mutex::new(
+            gpuva: crate::sync::Mutex::with_class(
                 GpuvaList::default(),
                 &crate::sync::lockdep::GEM_GPUVA_CLASS,
             ),
@@ -188,7 +189,7 @@ impl<O> Default for HandleTable<O> {
 
 impl<O> HandleTable<O> {
     fn map(&self) -> MutexGuard<'_, BTreeMap<u32, Arc<O>>> {
-        self.handles.lock().unwrap_or_else(|e| e.into_inner())
+        self.handles.lock()
     }
 
     /// Creates a handle for `obj` (`drm_gem_handle_create`): the lowest free number from 1.

@@ -207,14 +207,14 @@ mod tests {
             assert!(m.try_lock().is_some());
             // A class that is safe to take while signalling.
             static SAFE: LockClass = LockClass::new("safe");
-            drop(Mutex::new(1, &SAFE).lock());
+            drop(Mutex::with_class(1, &SAFE).lock());
         }
         assert_eq!(violations(), before);
     }
 
     #[test]
     fn the_gpuva_lock_class_is_caught_and_sections_nest() {
-        let m = Mutex::new((), &GEM_GPUVA_CLASS);
+        let m = Mutex::with_class((), &GEM_GPUVA_CLASS);
         let before = violations();
         {
             let _outer = dma_fence_begin_signalling();

@@ -13,8 +13,13 @@ pub struct Mutex<T> {
 }
 
 impl<T> Mutex<T> {
+    /// A new, unlocked mutex of the general class (`mutex_init` without a class of its own).
+    pub const fn new(data: T) -> Self {
+        Self::with_class(data, &lockdep::MUTEX_CLASS)
+    }
+
     /// A new, unlocked mutex of `class`.
-    pub const fn new(data: T, class: &'static LockClass) -> Self {
+    pub const fn with_class(data: T, class: &'static LockClass) -> Self {
         Mutex {
             inner: std::sync::Mutex::new(data),
             class,
@@ -42,6 +47,11 @@ impl<T> Mutex<T> {
         self.class
     }
 
+    /// The data, consuming the mutex.
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Mutable access without locking, through a unique reference.
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut().unwrap_or_else(|e| e.into_inner())
@@ -50,6 +60,6 @@ impl<T> Mutex<T> {
 
 impl<T: Default> Default for Mutex<T> {
     fn default() -> Self {
-        Mutex::new(T::default(), &lockdep::MUTEX_CLASS)
+        Mutex::new(T::default())
     }
 }

@@ -2,7 +2,8 @@
 //! Tyr's GEM object (`struct panthor_gem_object`): a shmem-style object in the board's RAM, with the Panthor flags,
 //! the VM it is exclusive to (sharing that VM's resv), and a label.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use kernel::sync::Mutex;
+use std::sync::{Arc, OnceLock};
 
 use kernel::dma_resv::DmaResv;
 use kernel::drm::device::VmaOffsetManager;
@@ -136,12 +137,12 @@ impl TyrObject {
 
     /// The object's label (`BO_SET_LABEL`).
     pub fn label(&self) -> Option<String> {
-        self.label.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.label.lock().clone()
     }
 
     /// Sets or clears the label.
     pub fn set_label(&self, label: Option<String>) {
-        *self.label.lock().unwrap_or_else(|e| e.into_inner()) = label;
+        *self.label.lock() = label;
     }
 }
 

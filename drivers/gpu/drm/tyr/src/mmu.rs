@@ -14,8 +14,9 @@
 //! VM stays usable: the next activation that finds it idle on its faulted slot (`panthor_vm_active`) clears the
 //! fault, unmasks the interrupt and programs the AS again.
 
+use kernel::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, MutexGuard, Weak};
 use std::time::Duration;
 
 use kernel::error::code::{EBUSY, EINVAL, ETIMEDOUT};
@@ -159,11 +160,11 @@ impl Mmu {
 
     /// Sets (or, with `None`, clears) who is told after the interrupt handler handled faults.
     pub fn set_fault_notify(&self, f: Option<FaultNotify>) {
-        *self.notify.lock().unwrap_or_else(|e| e.into_inner()) = f;
+        *self.notify.lock() = f;
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// A new client (one per VM): no slot until [`AsClient::activate`].
@@ -235,7 +236,7 @@ impl Mmu {
     /// needs a fault that was raised to be handled now ([`AsClient::sync_faults`]): calls are serialised, and a fault
     /// is handled once.
     pub fn handle_irq(&self) -> IrqReturn {
-        let _irq = self.irq.lock().unwrap_or_else(|e| e.into_inner());
+        let _irq = self.irq.lock();
         let Ok(stat) = self.io.read32(MMU_IRQ_BASE + irq::STAT) else {
             return IrqReturn::None;
         };
@@ -302,11 +303,7 @@ impl Mmu {
                 client.report(fault);
             }
         }
-        let notify = self
-            .notify
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let notify = self.notify.lock().clone();
         if let Some(f) = notify {
             f();
         }
@@ -340,7 +337,7 @@ pub struct AsClient {
 
 impl AsClient {
     fn slot(&self) -> MutexGuard<'_, Option<usize>> {
-        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+        self.slot.lock()
     }
 
     /// The slot held, if any.
@@ -495,12 +492,7 @@ impl AsClient {
     }
 
     fn report(&self, f: MmuFault) {
-        if let Some(cb) = self
-            .fault
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
+        if let Some(cb) = self.fault.lock().as_ref() {
             cb(f);
         }
     }
@@ -551,7 +543,7 @@ impl VmMmu for AsClient {
     }
 
     fn set_fault_handler(&self, f: Box<dyn Fn(MmuFault) + Send + Sync>) {
-        *self.fault.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+        *self.fault.lock() = Some(f);
     }
 
     fn activate(self: Arc<Self>, transtab: PhysAddr, memattr: u64) -> Result<u32> {
@@ -603,7 +595,7 @@ mod tests {
 
     impl MmioBus for Regs {
         fn read32(&self, pa: u64) -> Result<u32> {
-            let v = *self.0.lock().unwrap().get(&pa).unwrap_or(&0) & !as_reg::STATUS_ACTIVE;
+            let v = *self.0.lock().get(&pa).unwrap_or(&0) & !as_reg::STATUS_ACTIVE;
             Ok(if self.1.load(Ordering::Relaxed) {
                 v | as_reg::STATUS_ACTIVE
             } else {
@@ -611,7 +603,7 @@ mod tests {
             })
         }
         fn write32(&self, pa: u64, v: u32) -> Result {
-            self.0.lock().unwrap().insert(pa, v);
+            self.0.lock().insert(pa, v);
             Ok(())
         }
     }
@@ -626,7 +618,6 @@ mod tests {
         *regs
             .0
             .lock()
-            .unwrap()
             .get(&((as_reg::base(n) + as_reg::TRANSTAB) as u64))
             .unwrap_or(&0)
     }
@@ -654,7 +645,6 @@ mod tests {
         let transcfg = regs
             .0
             .lock()
-            .unwrap()
             .get(&((as_reg::base(0) + as_reg::TRANSCFG) as u64))
             .copied();
         assert_eq!(transcfg, Some(TRANSCFG_UNMAPPED as u32));
@@ -680,7 +670,7 @@ mod tests {
     }
 
     fn reg(regs: &Regs, off: usize) -> u32 {
-        *regs.0.lock().unwrap().get(&(off as u64)).unwrap_or(&0)
+        *regs.0.lock().get(&(off as u64)).unwrap_or(&0)
     }
 
     #[test]

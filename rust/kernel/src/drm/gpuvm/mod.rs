@@ -37,7 +37,9 @@ use core::marker::{PhantomData, PhantomPinned};
 use core::ops::Range;
 use core::pin::Pin;
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use crate::sync::Mutex;
 
 use pinned_init::{pin_data, try_pin_init, InPlaceInit};
 

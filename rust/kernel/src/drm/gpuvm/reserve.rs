@@ -64,7 +64,7 @@ impl<T: DriverGpuVm> Drop for DeferredSlot<'_, T> {
 
 impl<T: DriverGpuVm> GpuVm<T> {
     pub(super) fn deferred(&self) -> MutexGuard<'_, Deferred<T>> {
-        self.deferred.lock().unwrap_or_else(|e| e.into_inner())
+        self.deferred.lock()
     }
 
     /// Makes room on the deferred list for one more vm_bo.
@@ -87,7 +87,7 @@ impl<T: DriverGpuVm> GpuVm<T> {
     }
 
     pub(super) fn spare(&self) -> MutexGuard<'_, Spare<T>> {
-        self.spare.lock().unwrap_or_else(|e| e.into_inner())
+        self.spare.lock()
     }
 
     /// The VA tree's height after the last change (for sizing reservations outside the core).

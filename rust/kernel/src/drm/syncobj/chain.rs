@@ -11,9 +11,10 @@
 //! is how signalled points are garbage-collected. `prev_seqno` keeps the value it had when the node was made, as
 //! upstream, because QUERY reports it.
 
+use crate::sync::Mutex;
 use core::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 
 use crate::alloc;
 use crate::dma_fence::{CallbackId, DmaFence, FenceNames};
@@ -75,27 +76,17 @@ impl ChainNode {
     }
 
     fn prev(&self) -> MutexGuard<'_, Option<Slot>> {
-        self.prev.lock().unwrap_or_else(|e| e.into_inner())
+        self.prev.lock()
     }
 }
 
 impl Drop for ChainNode {
     fn drop(&mut self) {
         // Unlink iteratively: dropping a long chain recursively could overflow the stack.
-        let mut next = self
-            .prev
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let mut next = self.prev.get_mut().take();
         while let Some(Slot::Chain(node)) = next {
             match Arc::try_unwrap(node) {
-                Ok(mut node) => {
-                    next = node
-                        .prev
-                        .get_mut()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .take()
-                }
+                Ok(mut node) => next = node.prev.get_mut().take(),
                 Err(_) => break,
             }
         }
@@ -163,7 +154,7 @@ fn push_due(link: Arc<Link>) {
         // moved into `DUE`; taking it back out here transfers that reference.
         unsafe { Arc::from_raw(below) }
     });
-    *link.next.lock().unwrap_or_else(|e| e.into_inner()) = below;
+    *link.next.lock() = below;
     DUE.set(Arc::into_raw(link));
 }
 
@@ -174,7 +165,7 @@ fn pop_due() -> Option<Arc<Link>> {
     }
     // SAFETY: as in `push_due`: `top` came from `Arc::into_raw` and `DUE` owned that reference, which we take.
     let top = unsafe { Arc::from_raw(top) };
-    let below = top.next.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let below = top.next.lock().take();
     DUE.set(below.map_or(core::ptr::null(), Arc::into_raw));
     Some(top)
 }

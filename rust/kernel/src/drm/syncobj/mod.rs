@@ -20,8 +20,9 @@ pub mod ioctl;
 mod table;
 mod wait;
 
+use crate::sync::Mutex;
 use core::ops::Deref;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, MutexGuard, OnceLock};
 
 use crate::alloc;
 use crate::dma_fence::{DmaFence, FenceNames};
@@ -100,7 +101,7 @@ impl Syncobj {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// The current fence (`drm_syncobj_fence_get`): on a timeline, the one of the newest point.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Per-file syncobj handles (`file_private->syncobj_idr`).
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use crate::sync::Mutex;
+use std::sync::{Arc, MutexGuard};
 
 use super::{CreateFlags, Syncobj};
 use crate::alloc;
@@ -25,7 +26,7 @@ impl SyncobjTable {
     }
 
     fn slots(&self) -> MutexGuard<'_, Vec<Option<Arc<Syncobj>>>> {
-        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+        self.slots.lock()
     }
 
     /// Creates a syncobj and a handle for it (`drm_syncobj_create_as_handle`). `ENOMEM` creates nothing.

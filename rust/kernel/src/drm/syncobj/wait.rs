@@ -6,8 +6,9 @@
 //! number and notify, so they allocate nothing in the signalling path; everything they need is registered by the
 //! waiter beforehand, and unregistered by [`Registrations`]'s `Drop` however the wait ends.
 
+use crate::sync::Mutex;
 use core::ops::Deref;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::chain::Slot;
@@ -95,7 +96,7 @@ pub(crate) struct Waker {
 
 impl Waker {
     fn generation(&self) -> MutexGuard<'_, u64> {
-        self.generation.lock().unwrap_or_else(|e| e.into_inner())
+        self.generation.lock()
     }
 
     /// Wakes the waiter. Called from fence callbacks and under syncobj locks: no allocation.
@@ -154,13 +155,13 @@ impl SubmitWait {
 
     /// Hands the submitted fence over and wakes the waiter. Runs under the syncobj lock: no allocation.
     pub(crate) fn deliver(&self, found: Option<Slot>) {
-        *self.found.lock().unwrap_or_else(|e| e.into_inner()) = Some(found);
+        *self.found.lock() = Some(found);
         self.waker.wake();
     }
 
     /// What was delivered, once.
     fn take(&self) -> Option<Option<Slot>> {
-        self.found.lock().unwrap_or_else(|e| e.into_inner()).take()
+        self.found.lock().take()
     }
 }
 

@@ -7,7 +7,8 @@
 //! (Panthor's `glb_iface->lock`), because both the JOB IRQ handler and the rest of the driver update it, and there is
 //! no atomic read-modify-write on this memory.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use kernel::sync::Mutex;
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use kernel::error::code::{EINVAL, EIO, ETIMEDOUT};
@@ -109,7 +110,7 @@ impl GlobalIface {
     }
 
     fn lock(&self) -> MutexGuard<'_, ()> {
-        self.req_lock.lock().unwrap_or_else(|e| e.into_inner())
+        self.req_lock.lock()
     }
 
     fn input(&self, off: u64) -> u64 {

@@ -5,7 +5,8 @@
 //! waiters (Panthor's `fw->req_waitqueue`). CSG bits are accumulated for the scheduler (`crate::sched`), which it
 //! wakes.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use kernel::sync::Mutex;
+use std::sync::{Arc, Condvar, MutexGuard};
 use std::time::{Duration, Instant};
 
 use kernel::io::IoMem;
@@ -56,11 +57,11 @@ impl JobIrq {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     fn glb(&self) -> MutexGuard<'_, Option<Arc<GlobalIface>>> {
-        self.glb.lock().unwrap_or_else(|e| e.into_inner())
+        self.glb.lock()
     }
 
     /// The handler: reads STAT, clears what it read, records it and wakes the waiters. `IrqReturn::None` when STAT
@@ -93,11 +94,7 @@ impl JobIrq {
         drop(st);
         self.wake.notify_all();
         if stat & !job_irq::GLB != 0 {
-            let notify = self
-                .csg_notify
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
+            let notify = self.csg_notify.lock().clone();
             if let Some(n) = notify {
                 n();
             }
@@ -122,7 +119,7 @@ impl JobIrq {
 
     /// Sets who is told when CSG slot bits arrive (`None`: nobody).
     pub fn set_csg_notify(&self, notify: Option<CsgNotify>) {
-        *self.csg_notify.lock().unwrap_or_else(|e| e.into_inner()) = notify;
+        *self.csg_notify.lock() = notify;
     }
 
     /// Takes the CSG slot bits seen so far.

@@ -3,8 +3,9 @@
 //! GROUP_CREATE's checks in Panthor's order (`Documentation/uapi.md#group_create`), the kernel buffers a group owns,
 //! and the state GROUP_GET_STATE reports.
 
+use kernel::sync::Mutex;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 
 use kernel::error::code::{EACCES, EBUSY, EINVAL};
 use kernel::error::Result;
@@ -83,7 +84,7 @@ pub struct Group {
 impl Group {
     /// The scheduler's view of the group.
     pub fn state(&self) -> MutexGuard<'_, GroupState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// GPU VA of queue `q`'s sync object.
@@ -156,7 +157,7 @@ fn mask_ok(mask: u64, present: u64, max: u8) -> bool {
 
 impl GroupPool {
     fn map(&self) -> MutexGuard<'_, BTreeMap<u32, Arc<Group>>> {
-        self.groups.lock().unwrap_or_else(|e| e.into_inner())
+        self.groups.lock()
     }
 
     /// GROUP_CREATE after the queue array was copied; `vm` looks a VM id up in the file. Returns the handle and the

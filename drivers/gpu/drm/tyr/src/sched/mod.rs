@@ -32,8 +32,9 @@ pub mod iface;
 pub mod queue;
 pub mod submit;
 
+use kernel::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -153,17 +154,17 @@ impl Scheduler {
             .name("tyr-sched".into())
             .spawn(move || worker(weak))
             .map_err(|_| kernel::error::code::ENOMEM)?;
-        *sched.worker.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        *sched.worker.lock() = Some(handle);
         Ok(sched)
     }
 
     fn inner(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock()
     }
 
     /// Wakes the worker (new work, an interrupt, a dependency signalled). Allocates nothing.
     pub fn kick(&self) {
-        *self.kicked.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        *self.kicked.lock() = true;
         self.wake.notify_all();
     }
 
@@ -236,7 +237,7 @@ impl Scheduler {
     pub fn shutdown(&self) {
         self.stop.store(true, Ordering::Release);
         self.kick();
-        if let Some(h) = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(h) = self.worker.lock().take() {
             let _ = h.join();
         }
         self.irq.set_csg_notify(None);
@@ -674,7 +675,7 @@ fn worker(sched: Weak<Scheduler>) {
         s.run_once();
         let busy = s.inner().groups.iter().any(|g| g.busy());
         let wait = if busy { TICK } else { IDLE_POLL };
-        let mut kicked = s.kicked.lock().unwrap_or_else(|e| e.into_inner());
+        let mut kicked = s.kicked.lock();
         if !*kicked {
             kicked = s
                 .wake

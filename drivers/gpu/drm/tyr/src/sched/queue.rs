@@ -8,8 +8,9 @@
 //! size 0) writes nothing to the ring: like `queue_run_job`, it takes the fate of the last job written before it —
 //! it completes with that job, or at once (with that job's error, if any) when that job is already done.
 
+use kernel::sync::Mutex;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 use kernel::dma_fence::DmaFence;
@@ -211,7 +212,7 @@ impl Queue {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// A new job's fence with the queue's next seqno (in the ioctl, before the point of no return; seqnos given

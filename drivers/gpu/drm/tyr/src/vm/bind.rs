@@ -2,7 +2,8 @@
 //! A file's VMs and the uAPI side of VM_CREATE / VM_DESTROY / VM_GET_STATE / VM_BIND: the checks of
 //! `Documentation/uapi.md#vm_create`, in Panthor's order, each answered with Panthor's errno.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use kernel::sync::Mutex;
+use std::sync::{Arc, MutexGuard};
 
 use kernel::error::code::{EBUSY, EINVAL};
 use kernel::error::{Error, Result};
@@ -54,7 +55,7 @@ impl VmPool {
     }
 
     fn slots(&self) -> MutexGuard<'_, [Option<Arc<Vm>>; MAX_VMS_PER_FILE]> {
-        self.vms.lock().unwrap_or_else(|e| e.into_inner())
+        self.vms.lock()
     }
 
     /// `VM_CREATE`: returns the new id and the start of its kernel area (the `user_va_range` written back).

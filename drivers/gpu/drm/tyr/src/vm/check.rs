@@ -151,12 +151,7 @@ struct Snapshot {
 }
 
 fn snapshot(vm: &Vm) -> Snapshot {
-    let spare = vm
-        .pt_cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .pages()
-        .to_vec();
+    let spare = vm.pt_cache.lock().pages().to_vec();
     let mut core = vm.core();
     let mut vas = Vec::new();
     let mut vm_bos = Vec::new();

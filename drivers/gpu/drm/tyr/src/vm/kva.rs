@@ -15,7 +15,7 @@ impl Vm {
         if size == 0 || !size.is_multiple_of(PAGE) || !align.is_power_of_two() {
             return Err(EINVAL);
         }
-        let mut kva = self.kva.lock().unwrap_or_else(|e| e.into_inner());
+        let mut kva = self.kva.lock();
         let area = self.auto_va.clone();
         let mut at = area.start.next_multiple_of(align.max(PAGE));
         for (&start, &end) in kva.iter() {
@@ -42,7 +42,7 @@ impl Vm {
         if end <= self.auto_va.start || va >= self.auto_va.end {
             return Ok(());
         }
-        let mut kva = self.kva.lock().unwrap_or_else(|e| e.into_inner());
+        let mut kva = self.kva.lock();
         if kva.range(..end).next_back().is_some_and(|(_, &e)| e > va) {
             return Err(EBUSY);
         }
@@ -53,10 +53,7 @@ impl Vm {
 
     /// Gives back the kernel VA range that starts at `va`.
     pub fn free_kernel_va(&self, va: u64) {
-        self.kva
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&va);
+        self.kva.lock().remove(&va);
     }
 
     /// The kernel auto-VA area.

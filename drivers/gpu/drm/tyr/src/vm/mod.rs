@@ -38,9 +38,10 @@ pub use ops::PreparedOp;
 pub use steps::{VaInfo, VmData};
 
 use core::ops::Range;
+use kernel::sync::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 
 use kernel::dma_fence::DmaFence;
 use kernel::drm::gpuvm::{GpuVm, GpuVmCore, GpuVmRef, VaPrealloc};
@@ -198,7 +199,7 @@ impl Vm {
         let weak = Arc::downgrade(&vm);
         vm.mmu.set_fault_handler(Box::new(move |f| {
             if let Some(vm) = weak.upgrade() {
-                *vm.fault.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+                *vm.fault.lock() = Some(f);
             }
         }));
         Ok(vm)
@@ -273,7 +274,7 @@ impl Vm {
 
     /// The last GPU page fault in this VM, if any.
     pub fn last_fault(&self) -> Option<MmuFault> {
-        *self.fault.lock().unwrap_or_else(|e| e.into_inner())
+        *self.fault.lock()
     }
 
     /// The fence context of this VM's bind jobs.
@@ -318,7 +319,7 @@ impl Vm {
 
     /// The op lock and, behind it, the VA space.
     pub fn core(&self) -> MutexGuard<'_, GpuVmCore<VmData>> {
-        self.core.lock().unwrap_or_else(|e| e.into_inner())
+        self.core.lock()
     }
 
     /// The page table's root (TRANSTAB), TCR and MAIR, for programming an address space.
@@ -350,12 +351,7 @@ impl Vm {
     /// Frames the VM holds for page tables: live tables and spare pages kept for later ops.
     pub fn pt_frames(&self) -> usize {
         let live = self.tables_live();
-        live + self
-            .pt_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pages()
-            .len()
+        live + self.pt_cache.lock().pages().len()
     }
 
     /// Table pages per level and leaves per size (the statistics half of `tyr vm`).
@@ -386,7 +382,7 @@ impl Vm {
 
     /// The VM's tiler heap pool, if a heap was ever created.
     pub fn heaps(&self) -> MutexGuard<'_, Option<crate::sched::heap::HeapPool>> {
-        self.heaps.lock().unwrap_or_else(|e| e.into_inner())
+        self.heaps.lock()
     }
 
     /// Frees the vm_bos whose last reference the applied ops dropped (`drm_gpuvm_bo_deferred_cleanup`). Takes the VM

@@ -96,7 +96,7 @@ impl Vm {
         // VA nodes left over by earlier ops first (a slab cache in the kernel), then fresh ones.
         let mut vas = VaPrealloc::empty(&self.gpuvm);
         {
-            let mut cache = self.va_cache.lock().unwrap_or_else(|e| e.into_inner());
+            let mut cache = self.va_cache.lock();
             while let Some(node) = cache.take() {
                 // Both hold at most three, so `vas` is never full here; were it, the spare node would just be freed.
                 if let Err(spare) = vas.put(node) {
@@ -107,7 +107,7 @@ impl Vm {
         }
         vas.top_up(3)?;
         let mut pt_pages = ReservedPtPool::new(self.ram.clone());
-        let mut cache = self.pt_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = self.pt_cache.lock();
         pt_pages.refill_from(&mut cache, Self::pt_pages_for(&kind, va, size))?;
         drop(cache);
         Ok(PreparedOp {
@@ -281,11 +281,10 @@ impl Vm {
             res
         };
         // Pages the op did not use go back to the cache (within its capacity: no allocation here) or to RAM.
-        op.pt_pages
-            .drain_into(&mut self.pt_cache.lock().unwrap_or_else(|e| e.into_inner()));
+        op.pt_pages.drain_into(&mut self.pt_cache.lock());
         {
             // Unused VA nodes (and those the steps freed) back to the cache: fixed slots, no allocation.
-            let mut cache = self.va_cache.lock().unwrap_or_else(|e| e.into_inner());
+            let mut cache = self.va_cache.lock();
             while let Some(node) = op.vas.take() {
                 if let Err(spare) = cache.put(node) {
                     // The cache is full: the node is freed (freeing is allowed while signalling).

@@ -10,8 +10,9 @@
 //! ops released are freed after the signal, outside the section ([`Vm::deferred_cleanup`], as Panthor's job cleanup
 //! frees its op context after `drm_sched` signalled).
 
+use kernel::sync::Mutex;
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, MutexGuard, Weak};
 use std::time::Duration;
 
 use kernel::dma_fence::DmaFence;
@@ -159,7 +160,7 @@ impl BindQueue {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// Queues `job` behind the earlier ones (the ioctl side: this may allocate and fail with `ENOMEM`, before the
