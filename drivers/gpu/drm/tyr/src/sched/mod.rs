@@ -24,7 +24,7 @@
 //! A GPU fault does not make the VM unusable (`panthor_vm_is_unusable` reflects failed binds only): the groups
 //! resident on it turn fatal, and the VM's next activation clears the fault, so new groups on it run.
 //!
-//! Not modelled yet: tiler heap growth (TILER_OOM is answered with no new chunk), protected mode, GPU reset.
+//! Tiler heaps grow on TILER_OOM by one chunk (`heap`). Not modelled yet: protected mode, GPU reset.
 
 pub mod group;
 pub mod heap;
