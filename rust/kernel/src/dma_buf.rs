@@ -24,7 +24,7 @@ use crate::uaccess::{UserPtr, UserSlice};
 /// `DMA_BUF_BASE`.
 pub const DMA_BUF_BASE: u32 = b'b' as u32;
 const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
-    (dir << 30) | ((size as u32) << 16) | (DMA_BUF_BASE << 8) | nr
+    crate::uapi::ioctl::ioc_typed(dir, DMA_BUF_BASE, nr, size)
 }
 
 /// `struct dma_buf_sync`.

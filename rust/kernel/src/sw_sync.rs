@@ -19,6 +19,7 @@ use crate::error::code::{EFAULT, ENOENT, ENOMEM, ENOTTY};
 use crate::error::Result;
 use crate::sync_file::SyncFile;
 use crate::uaccess::{UserPtr, UserSlice};
+use crate::uapi::ioctl::{ioc_typed, IOC_READ, IOC_WRITE};
 
 /// `struct sw_sync_create_fence_data` (`sw_sync.c`; 40 bytes): the point asked for, a name the kernel ignores, and
 /// the sync_file descriptor handed back.
@@ -37,10 +38,14 @@ crate::impl_uapi_pod!(sw_sync_create_fence_data { value, name, fence });
 /// `SW_SYNC_IOC_MAGIC`.
 pub const SW_SYNC_IOC_MAGIC: u32 = b'W' as u32;
 /// `SW_SYNC_IOC_CREATE_FENCE`: `_IOWR('W', 0, struct sw_sync_create_fence_data)`.
-pub const SW_SYNC_IOC_CREATE_FENCE: u32 =
-    (3 << 30) | ((size_of::<sw_sync_create_fence_data>() as u32) << 16) | (SW_SYNC_IOC_MAGIC << 8);
+pub const SW_SYNC_IOC_CREATE_FENCE: u32 = ioc_typed(
+    IOC_READ | IOC_WRITE,
+    SW_SYNC_IOC_MAGIC,
+    0,
+    size_of::<sw_sync_create_fence_data>(),
+);
 /// `SW_SYNC_IOC_INC`: `_IOW('W', 1, __u32)`.
-pub const SW_SYNC_IOC_INC: u32 = (1 << 30) | (4 << 16) | (SW_SYNC_IOC_MAGIC << 8) | 1;
+pub const SW_SYNC_IOC_INC: u32 = ioc_typed(IOC_WRITE, SW_SYNC_IOC_MAGIC, 1, size_of::<u32>());
 
 /// The driver name of sw_sync fences (`timeline_fence_get_driver_name`).
 pub const DRIVER_NAME: &str = "sw_sync";

@@ -107,7 +107,7 @@ crate::impl_uapi_pod!(
 /// `SYNC_IOC_MAGIC`.
 pub const SYNC_IOC_MAGIC: u32 = b'>' as u32;
 const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
-    (dir << 30) | ((size as u32) << 16) | (SYNC_IOC_MAGIC << 8) | nr
+    crate::uapi::ioctl::ioc_typed(dir, SYNC_IOC_MAGIC, nr, size)
 }
 /// `SYNC_IOC_MERGE`: `_IOWR('>', 3, struct sync_merge_data)`.
 pub const SYNC_IOC_MERGE: u32 = ioc(3, 3, size_of::<sync_merge_data>());

@@ -70,9 +70,14 @@ pub mod ioctl {
     /// The DRM ioctl type byte, `'d'`.
     pub const DRM_IOCTL_TYPE: u32 = b'd' as u32;
 
+    /// `_IOC(dir, ty, nr, size)` for any ioctl type byte (`'>'` for sync_files, `'b'` for dma-bufs, `'W'` for
+    /// sw_sync).
+    pub const fn ioc_typed(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
+        (dir << 30) | ((size as u32) << 16) | (ty << 8) | nr
+    }
     /// `_IOC(dir, 'd', nr, size)`.
     pub const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
-        (dir << 30) | ((size as u32) << 16) | (DRM_IOCTL_TYPE << 8) | nr
+        ioc_typed(dir, DRM_IOCTL_TYPE, nr, size)
     }
     /// `DRM_IOWR(nr, type)`.
     pub const fn iowr(nr: u32, size: usize) -> u32 {

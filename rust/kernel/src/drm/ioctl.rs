@@ -232,12 +232,7 @@ mod tests {
         seen: std::sync::Mutex<Vec<Arg>>,
     }
 
-    const fn iowr(nr: u32, size: usize) -> u32 {
-        IOC_IN | IOC_OUT | ((size as u32) << 16) | (DRM_IOCTL_BASE << 8) | nr
-    }
-    const fn iow(nr: u32, size: usize) -> u32 {
-        IOC_IN | ((size as u32) << 16) | (DRM_IOCTL_BASE << 8) | nr
-    }
+    use crate::uapi::ioctl::{iow, iowr};
 
     /// Records the argument, writes `a + 1` into `b`, and fails with EEXIST when `a == 99`.
     fn bump(ctx: &Ctx, d: &mut IoctlData) -> Result {
