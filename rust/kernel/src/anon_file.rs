@@ -121,16 +121,30 @@ fn make_readable(writer: &OwnedFd) {
     }
 }
 
-/// Whether some descriptor still refers to the pipe whose write end is `writer` (no reader left: `POLLERR`).
-fn has_readers(writer: &OwnedFd) -> bool {
+/// What `poll` reports for `fd` now (zero timeout), for `events`; 0 when nothing is ready or `poll` fails.
+fn poll_now(fd: RawFd, events: i16) -> i16 {
     let mut p = libc::pollfd {
-        fd: writer.as_raw_fd(),
-        events: libc::POLLOUT,
+        fd,
+        events,
         revents: 0,
     };
     // SAFETY: one valid pollfd, zero timeout.
     let n = unsafe { libc::poll(&mut p, 1, 0) };
-    !(n == 1 && p.revents & libc::POLLERR != 0)
+    if n == 1 {
+        p.revents
+    } else {
+        0
+    }
+}
+
+/// Whether `fd` polls readable now: for a sync_file, whether its fence has signalled.
+pub fn readable(fd: RawFd) -> bool {
+    poll_now(fd, libc::POLLIN) & libc::POLLIN != 0
+}
+
+/// Whether some descriptor still refers to the pipe whose write end is `writer` (no reader left: `POLLERR`).
+fn has_readers(writer: &OwnedFd) -> bool {
+    poll_now(writer.as_raw_fd(), libc::POLLOUT) & libc::POLLERR == 0
 }
 
 struct Entry {
@@ -303,17 +317,6 @@ mod tests {
     fn close(fd: RawFd) {
         // SAFETY: closing a descriptor the test owns.
         unsafe { libc::close(fd) };
-    }
-
-    fn readable(fd: RawFd) -> bool {
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, zero timeout.
-        let n = unsafe { libc::poll(&mut p, 1, 0) };
-        n == 1 && p.revents & libc::POLLIN != 0
     }
 
     #[test]

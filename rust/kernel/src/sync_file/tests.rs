@@ -1,20 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 use super::*;
+use crate::anon_file::readable;
 use crate::error::code::{ECANCELED, EFAULT, EIO};
 
 fn fence() -> DmaFence {
     DmaFence::new(DmaFence::context_alloc(), 1).unwrap()
-}
-
-fn readable(fd: RawFd) -> bool {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, zero timeout.
-    let n = unsafe { libc::poll(&mut p, 1, 0) };
-    n == 1 && p.revents & libc::POLLIN != 0
 }
 
 fn close(fd: RawFd) {

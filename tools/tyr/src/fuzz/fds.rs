@@ -103,16 +103,7 @@ pub fn is_kernel_pipe_end(fd: RawFd) -> bool {
 }
 
 /// Whether `fd` polls readable now.
-pub fn readable(fd: RawFd) -> bool {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, zero timeout.
-    let n = unsafe { libc::poll(&mut p, 1, 0) };
-    n == 1 && p.revents & libc::POLLIN != 0
-}
+pub use kernel::anon_file::readable;
 
 /// A fresh eventfd (close-on-exec, counter 0).
 pub fn eventfd() -> Option<RawFd> {
