@@ -8,3 +8,4 @@
 
 pub mod errno;
 pub mod pgtable;
+pub mod va_space;

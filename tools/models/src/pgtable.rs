@@ -229,6 +229,10 @@ mod tests {
         assert_eq!(m.unmap(0x1000, SZ_4K, 3), 2 * SZ_4K);
         assert_eq!(m.tables_live(), 4, "root, L1, L2 and the emptied L3 stay");
         assert_eq!(m.lookup(0x20_0123), 0x123);
-        assert_eq!(m.lookup((1 << 48) | 0x20_0123), 0x123, "iova_to_phys ignores bits above the IAS");
+        assert_eq!(
+            m.lookup((1 << 48) | 0x20_0123),
+            0x123,
+            "iova_to_phys ignores bits above the IAS"
+        );
     }
 }
