@@ -9,7 +9,7 @@ use arbitrary::Arbitrary;
 use hw_mali::regs::{block, gpu as mgpu, irq as mirq, mcu, mmu as mmmu};
 use libfuzzer_sys::fuzz_target;
 use rk3588_platform::Rk3588;
-use tyr::driver::TyrDevice;
+use tyr::drm_device::probe;
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -37,7 +37,7 @@ fuzz_target!(|input: Input| {
 
     let soc = Rk3588::with_gpu_firmware(Some(img)).expect("board");
     let gpu = soc.board().gpu().clone();
-    match TyrDevice::probe(soc.gpu()) {
+    match probe(soc.gpu()) {
         Ok(dev) => drop(dev),
         Err(e) => assert!(e.to_errno() < 0, "{e:?}"),
     }
