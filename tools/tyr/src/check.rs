@@ -11,8 +11,8 @@ use rk3588_platform::Rk3588;
 use tyr::check::{check_files, Baseline};
 use tyr::drm_device::{probe, TyrDrmFile, RENDER_CLIENT};
 use tyr::uapi::ioctl::*;
+use tyr::uapi::op_type;
 use tyr::uapi::*;
-use tyr::vm::bind::op_type;
 
 use crate::fuzz;
 

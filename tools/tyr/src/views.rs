@@ -20,9 +20,10 @@ use serde_json::{json, Value};
 use tyr::check::vms_of;
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::uapi::ioctl::*;
+use tyr::uapi::map_flags;
+use tyr::uapi::op_type;
 use tyr::uapi::*;
-use tyr::vm::bind::op_type;
-use tyr::vm::{map_flags, Vm};
+use tyr::vm::Vm;
 
 use crate::fuzz;
 

@@ -29,11 +29,11 @@ use tyr::gem::{TyrDriver, TyrObject};
 use tyr::uapi::ioctl::{
     DRM_IOCTL_PANTHOR_BO_CREATE, DRM_IOCTL_PANTHOR_VM_BIND, DRM_IOCTL_PANTHOR_VM_CREATE,
 };
+use tyr::uapi::op_type;
 use tyr::uapi::{
     drm_panthor_bo_create, drm_panthor_obj_array, drm_panthor_vm_bind, drm_panthor_vm_bind_op,
     drm_panthor_vm_create,
 };
-use tyr::vm::bind::op_type;
 use tyr::vm::pgtable::{map_sg, unmap_range};
 
 const PROT: u32 = prot::READ | prot::WRITE | prot::CACHE;

@@ -16,31 +16,13 @@ use crate::gem::{Offsets, TyrObject};
 use crate::sched::group::GroupPool;
 use crate::sched::Scheduler;
 use crate::uapi::{
-    drm_panthor_bo_create, drm_panthor_vm_bind, drm_panthor_vm_bind_op, drm_panthor_vm_create,
-    drm_panthor_vm_destroy, drm_panthor_vm_get_state,
+    bo_flags, drm_panthor_bo_create, drm_panthor_vm_bind, drm_panthor_vm_bind_op,
+    drm_panthor_vm_create, drm_panthor_vm_destroy, drm_panthor_vm_get_state,
+    DRM_PANTHOR_USER_MMIO_OFFSET_32BIT, DRM_PANTHOR_USER_MMIO_OFFSET_64BIT,
 };
 use crate::uobj::get_uobj_array;
 use crate::vm::bind::{bind_sync, MmuFactory, VmPool};
 use crate::vm::bind_async::bind_async;
-
-/// BO_CREATE flags (`drm_panthor_bo_flags`).
-pub mod bo_flags {
-    /// The BO cannot be mapped on the CPU.
-    pub const NO_MMAP: u32 = 1 << 0;
-    /// CPU mappings are write-back cached (uAPI 1.7).
-    pub const WB_MMAP: u32 = 1 << 1;
-}
-
-/// VM_BIND flags.
-pub mod bind_flags {
-    /// The ops run as a job once their wait syncobjs signal.
-    pub const ASYNC: u32 = 1 << 0;
-}
-
-/// `DRM_PANTHOR_USER_MMIO_OFFSET_64BIT`: where a 64-bit client's user MMIO page lives in the file's mmap space.
-pub const USER_MMIO_OFFSET_64BIT: u64 = 1 << 56;
-/// `DRM_PANTHOR_USER_MMIO_OFFSET_32BIT`: the same for a 32-bit client (below the 44-bit `off_t` limit of mmap2).
-pub const USER_MMIO_OFFSET_32BIT: u64 = 1 << 43;
 
 /// The driver's part of one open file (`struct panthor_file`); its GEM handles are the DRM file's and are passed in.
 pub struct TyrFile {
@@ -58,7 +40,7 @@ impl TyrFile {
         TyrFile {
             vms: VmPool::new(ram.clone(), va_bits, mmu),
             ram,
-            user_mmio_offset: AtomicU64::new(USER_MMIO_OFFSET_64BIT),
+            user_mmio_offset: AtomicU64::new(DRM_PANTHOR_USER_MMIO_OFFSET_64BIT),
             groups: GroupPool::default(),
             sched: None,
             offsets: None,
@@ -95,7 +77,9 @@ impl TyrFile {
 
     /// `SET_USER_MMIO_OFFSET`: only the 32-bit and 64-bit values are valid.
     pub fn set_user_mmio_offset(&self, offset: u64) -> Result {
-        if offset != USER_MMIO_OFFSET_32BIT && offset != USER_MMIO_OFFSET_64BIT {
+        if offset != DRM_PANTHOR_USER_MMIO_OFFSET_32BIT
+            && offset != DRM_PANTHOR_USER_MMIO_OFFSET_64BIT
+        {
             return Err(EINVAL);
         }
         self.user_mmio_offset.store(offset, Ordering::Relaxed);

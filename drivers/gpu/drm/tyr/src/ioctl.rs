@@ -10,11 +10,11 @@ use kernel::error::Result;
 use kernel::uaccess::{UserPtr, UserSlice};
 
 use crate::drm_device::TyrDrmFile;
-use crate::file::bo_flags;
 use crate::query::{dev_query, QuerySource};
 use crate::sched::group::{GroupCtx, MAX_QUEUES};
 use crate::sched::heap::{check_create_args, HeapPool};
 use crate::sched::Scheduler;
+use crate::uapi::bo_flags;
 use crate::uapi::ioctl::*;
 use crate::uapi::*;
 use crate::uobj::get_uobj_array;
@@ -111,7 +111,7 @@ fn vm_get_state(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
 fn vm_bind(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     let args: &mut drm_panthor_vm_bind = d.get()?;
     // Only bit 0 of `flags` is read (`Documentation/uapi.md#panthor-conventions`).
-    if args.flags & crate::file::bind_flags::ASYNC != 0 {
+    if args.flags & crate::uapi::bind_flags::ASYNC != 0 {
         return f.data().vm_bind_async(f.objects(), f.syncobjs(), args);
     }
     f.data().vm_bind_sync(f.objects(), args)

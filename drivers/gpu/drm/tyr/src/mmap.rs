@@ -12,8 +12,8 @@ use kernel::error::code::EINVAL;
 use kernel::error::Result;
 
 use crate::drm_device::TyrDrmFile;
-use crate::file::bo_flags;
 use crate::gem::TyrObject;
+use crate::uapi::bo_flags;
 
 /// Offset of the USER page (LATEST_FLUSH_ID) in the GPU's register window (`CSF_GPU_LATEST_FLUSH_ID`).
 pub const USER_PAGE_OFFSET: u64 = 0x1_0000;

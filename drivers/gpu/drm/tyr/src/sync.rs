@@ -18,19 +18,7 @@ use kernel::drm::syncobj::{add_points, Syncobj, SyncobjTable};
 use kernel::error::code::{EINVAL, ENOENT};
 use kernel::error::Result;
 
-use crate::uapi::drm_panthor_sync_op;
-
-/// `drm_panthor_sync_op::flags` fields.
-pub mod sync_flags {
-    /// Handle type field.
-    pub const HANDLE_TYPE_MASK: u32 = 0xff;
-    /// Binary syncobj.
-    pub const SYNCOBJ: u32 = 0;
-    /// Timeline syncobj.
-    pub const TIMELINE_SYNCOBJ: u32 = 1;
-    /// Signal (else wait).
-    pub const SIGNAL: u32 = 1 << 31;
-}
+use crate::uapi::{drm_panthor_sync_op, sync_flags};
 
 /// The field checks shared by wait and signal ops; `Ok(true)` for a timeline syncobj.
 pub fn check_sync_op(s: &drm_panthor_sync_op) -> Result<bool> {

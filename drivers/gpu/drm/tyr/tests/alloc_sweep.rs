@@ -15,8 +15,8 @@ use kernel::code::ENOMEM;
 use tyr::check::{check_files, Baseline, FileSnapshot};
 use tyr::drm_device::TyrDrmFile;
 use tyr::uapi::ioctl::*;
+use tyr::uapi::sync_flags;
 use tyr::uapi::*;
-use tyr::vm::bind_async::sync_flags;
 
 /// More allocation points than any uAPI operation reaches: past it a sweep fails instead of spinning forever.
 const SWEEP_LIMIT: u64 = 10_000;

@@ -14,7 +14,7 @@ use kernel::transmute::{AsBytes, FromBytes};
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, PRIMARY_CLIENT, RENDER_CLIENT};
-use tyr::file::bo_flags;
+use tyr::uapi::bo_flags;
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
 

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use hw_mem::{Ram, RamConfig};
 use kernel::code::{EFAULT, EINVAL};
 use kernel::drm::gem::{HandleTable, IntoGemObject};
-use tyr::file::{bo_flags, TyrFile};
+use tyr::file::TyrFile;
 use tyr::gem::TyrObject;
+use tyr::uapi::bo_flags;
+use tyr::uapi::op_type;
 use tyr::uapi::{
     drm_panthor_bo_create, drm_panthor_obj_array, drm_panthor_vm_bind, drm_panthor_vm_bind_op,
     drm_panthor_vm_create, drm_panthor_vm_destroy, drm_panthor_vm_get_state,
 };
-use tyr::vm::bind::op_type;
 use tyr::vm::{NoMmu, VmMmu};
 
 const K: u64 = 0x1000;

@@ -16,8 +16,8 @@ use tyr::uapi::*;
 
 mod common;
 use common::ioctl;
-use tyr::vm::bind::op_type;
-use tyr::vm::map_flags;
+use tyr::uapi::map_flags;
+use tyr::uapi::op_type;
 
 /// IGT's sizes are in KiB and MiB.
 const KB: u64 = 0x400;

@@ -15,8 +15,8 @@ use kernel::dma_fence::DmaFence;
 use kernel::drm::gem::IntoGemObject;
 use tyr::check::{check_files, vms_of, Baseline, FileSnapshot};
 use tyr::uapi::ioctl::*;
+use tyr::uapi::sync_flags;
 use tyr::uapi::*;
-use tyr::vm::bind_async::sync_flags;
 
 fn syncobj(f: &tyr::drm_device::TyrDrmFile) -> u32 {
     let mut c = drm_syncobj_create {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use hw_mem::{Ram, RamConfig};
 use kernel::code::{EBUSY, EINVAL, ENOMEM};
 use tyr::kbo::KernelBo;
-use tyr::vm::{map_flags, NoMmu, VaLayout, Vm, MCU_AUTO_VA};
+use tyr::uapi::map_flags;
+use tyr::vm::{NoMmu, VaLayout, Vm, MCU_AUTO_VA};
 
 const K: u64 = 0x1000;
 

@@ -22,8 +22,8 @@ use tyr::check::{check_files, vms_of, Baseline};
 use tyr::drm_device::TyrDrmFile;
 use tyr::mmap::{mmap, MmapRequest};
 use tyr::uapi::ioctl::*;
+use tyr::uapi::sync_flags;
 use tyr::uapi::*;
-use tyr::vm::bind_async::sync_flags;
 
 const THREADS: usize = 8;
 const FILES: usize = 3;

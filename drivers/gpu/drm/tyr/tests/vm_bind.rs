@@ -13,7 +13,8 @@ use kernel::io_pgtable::prot;
 use kernel::page::PhysAddr;
 use proptest::prelude::*;
 use tyr::gem::TyrObject;
-use tyr::vm::{flags_to_prot, map_flags, NoMmu, VaLayout, Vm};
+use tyr::uapi::map_flags;
+use tyr::vm::{flags_to_prot, NoMmu, VaLayout, Vm};
 
 const K: u64 = 0x1000;
 const M: u64 = 0x10_0000;

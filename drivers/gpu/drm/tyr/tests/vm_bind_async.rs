@@ -12,14 +12,14 @@ use kernel::dma_resv::DmaResvUsage;
 use kernel::drm::gem::IntoGemObject;
 use rk3588_platform::Rk3588;
 use tyr::drm_device::TyrDrmFile;
-use tyr::file::bind_flags;
+use tyr::uapi::bind_flags;
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
 
 mod common;
 use common::ioctl;
-use tyr::vm::bind::op_type;
-use tyr::vm::bind_async::sync_flags;
+use tyr::uapi::op_type;
+use tyr::uapi::sync_flags;
 
 const K: u64 = 0x1000;
 

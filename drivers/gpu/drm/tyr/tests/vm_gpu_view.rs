@@ -14,7 +14,8 @@ use rk3588_platform::Rk3588;
 use tyr::driver::TyrDevice;
 use tyr::gem::TyrObject;
 use tyr::mmu::{lockaddr, mair_to_memattr};
-use tyr::vm::{map_flags, VaLayout, Vm, VmMmu};
+use tyr::uapi::map_flags;
+use tyr::vm::{VaLayout, Vm, VmMmu};
 
 const K: u64 = 0x1000;
 const M: u64 = 0x10_0000;

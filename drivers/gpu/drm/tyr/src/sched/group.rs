@@ -14,10 +14,11 @@ use kernel::page::Ram;
 use super::queue::Queue;
 use crate::gem::Offsets;
 use crate::kbo::KernelBo;
+use crate::uapi::map_flags;
 use crate::uapi::{
     drm_panthor_csif_info, drm_panthor_gpu_info, drm_panthor_group_create, drm_panthor_queue_create,
 };
-use crate::vm::{map_flags, Vm};
+use crate::vm::Vm;
 
 /// Groups a file may have (`MAX_GROUPS_PER_POOL`); handles are 1 to this.
 pub const MAX_GROUPS_PER_FILE: u32 = 128;

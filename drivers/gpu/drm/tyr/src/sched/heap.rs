@@ -15,7 +15,8 @@ use kernel::page::Ram;
 
 use crate::gem::Offsets;
 use crate::kbo::KernelBo;
-use crate::vm::{map_flags, Vm};
+use crate::uapi::map_flags;
+use crate::vm::Vm;
 
 /// Heaps a VM may have (`MAX_HEAPS_PER_POOL`).
 pub const MAX_HEAPS: u32 = 128;

@@ -20,7 +20,8 @@ use kernel::page::Ram;
 
 use crate::gem::Offsets;
 use crate::kbo::KernelBo;
-use crate::vm::{map_flags, Vm};
+use crate::uapi::map_flags;
+use crate::vm::Vm;
 
 /// Bytes one job takes in the ring: Panthor's preamble of 11 instructions, NOP-padded to 16
 /// (`Documentation/hardware.md#panthors-ring-preamble`).

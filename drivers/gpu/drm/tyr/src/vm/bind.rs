@@ -9,24 +9,13 @@ use kernel::error::code::{EBUSY, EINVAL};
 use kernel::error::{Error, Result};
 use kernel::page::Ram;
 
-use super::{map_flags, PreparedOp, VaLayout, Vm, VmMmu};
+use super::{PreparedOp, VaLayout, Vm, VmMmu};
 use crate::gem::TyrObject;
 use crate::uapi::drm_panthor_vm_bind_op;
+use crate::uapi::{map_flags, op_type};
 
 /// VMs a file may have (`PANTHOR_MAX_VMS_PER_FILE`); ids are 1 to this.
 pub const MAX_VMS_PER_FILE: usize = 32;
-
-/// The op type field of `drm_panthor_vm_bind_op::flags`.
-pub mod op_type {
-    /// Mask of the type field.
-    pub const MASK: u32 = 0xF000_0000;
-    /// Map a BO (or a sparse range).
-    pub const MAP: u32 = 0;
-    /// Unmap a range.
-    pub const UNMAP: u32 = 0x1000_0000;
-    /// Only wait and signal syncobjs.
-    pub const SYNC_ONLY: u32 = 0x2000_0000;
-}
 
 /// The address space of the task a file belongs to, for the default VM_CREATE split: an x86-64 process here
 /// (`TASK_SIZE`, 2^47 − 4 KiB), which gives the same default layout as arm64 (`Documentation/uapi.md#gpu-va-layout`).

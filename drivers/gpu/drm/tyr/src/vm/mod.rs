@@ -53,22 +53,11 @@ use kernel::io_pgtable::{
 use kernel::page::{PhysAddr, Ram};
 
 use crate::gem::TyrObject;
+use crate::uapi::map_flags;
 use queue::{BindJob, BindQueue};
 
 const PAGE: u64 = SZ_4K as u64;
 const BLOCK: u64 = SZ_2M as u64;
-
-/// VM_BIND map flags (`DRM_PANTHOR_VM_BIND_OP_MAP_*`).
-pub mod map_flags {
-    /// GPU may only read.
-    pub const READONLY: u32 = 1 << 0;
-    /// GPU may not execute.
-    pub const NOEXEC: u32 = 1 << 1;
-    /// Not cached on the GPU side.
-    pub const UNCACHED: u32 = 1 << 2;
-    /// A sparse mapping: every page reads the VM's dummy page (uAPI 1.9).
-    pub const SPARSE: u32 = 1 << 3;
-}
 
 /// The io-pgtable protection of a mapping with VM_BIND `flags` (Panthor's `flags_to_prot`).
 pub fn flags_to_prot(flags: u32) -> u32 {

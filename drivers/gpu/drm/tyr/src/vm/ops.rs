@@ -12,8 +12,9 @@ use kernel::error::Result;
 use kernel::io_pgtable::ReservedPtPool;
 
 use super::update::PtUpdateContext;
-use super::{flags_to_prot, map_flags, Vm, VmData, BLOCK, PAGE};
+use super::{flags_to_prot, Vm, VmData, BLOCK, PAGE};
 use crate::gem::TyrObject;
+use crate::uapi::map_flags;
 
 /// What a prepared op does.
 enum OpKind {
