@@ -17,13 +17,12 @@ use kernel::transmute::{AsBytes, FromBytes};
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
 use serde_json::{json, Value};
-use tyr::check::vms_of;
+use tyr::debugfs::VmView;
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::uapi::ioctl::*;
 use tyr::uapi::map_flags;
 use tyr::uapi::op_type;
 use tyr::uapi::*;
-use tyr::vm::Vm;
 
 use crate::fuzz;
 
@@ -182,10 +181,10 @@ impl Session {
     }
 
     /// VM `id` of file `file`.
-    pub fn vm(&self, file: usize, id: u32) -> Result<Arc<Vm>, ViewError> {
+    pub fn vm(&self, file: usize, id: u32) -> Result<VmView, ViewError> {
         self.files()
             .get(file)
-            .and_then(|f| f.data().vms().get(id).ok())
+            .and_then(|f| tyr::debugfs::vm(f, id).ok())
             .ok_or(ViewError::NoVm { file, vm: id })
     }
 }
@@ -296,9 +295,9 @@ pub fn stats_line(s: &PtStats) -> String {
 pub fn vm_report(s: &Session) -> String {
     let mut out = String::new();
     for (i, f) in s.files().iter().enumerate() {
-        for vm in vms_of(f) {
-            let layout = vm.layout();
-            let full = vm.gpuvm().va_range();
+        for vm in tyr::debugfs::vms(f) {
+            let kernel = vm.kernel_area();
+            let full = vm.va_range();
             let state = if vm.is_unusable() {
                 "unusable"
             } else {
@@ -317,7 +316,7 @@ pub fn vm_report(s: &Session) -> String {
             writeln!(
                 out,
                 "DRM GPU VA space ({}) [0x{:016x};0x{:016x}]",
-                vm.gpuvm().name(),
+                vm.name(),
                 full.start,
                 full.end
             )
@@ -325,8 +324,7 @@ pub fn vm_report(s: &Session) -> String {
             writeln!(
                 out,
                 "Kernel area [0x{:016x};0x{:016x}]",
-                layout.kernel().start,
-                layout.kernel().end
+                kernel.start, kernel.end
             )
             .ok();
             out.push('\n');
@@ -371,7 +369,7 @@ pub fn vm_report(s: &Session) -> String {
 pub fn vm_json(s: &Session) -> Value {
     let mut vms = Vec::new();
     for (i, f) in s.files().iter().enumerate() {
-        for vm in vms_of(f) {
+        for vm in tyr::debugfs::vms(f) {
             let vas: Vec<Value> = vm
                 .vas()
                 .iter()
@@ -390,9 +388,9 @@ pub fn vm_json(s: &Session) -> Value {
             vms.push(json!({
                 "file": i,
                 "vm": vm.id(),
-                "name": vm.gpuvm().name(),
-                "va_space": [vm.gpuvm().va_range().start, vm.gpuvm().va_range().end],
-                "kernel_area": [vm.layout().kernel().start, vm.layout().kernel().end],
+                "name": vm.name(),
+                "va_space": [vm.va_range().start, vm.va_range().end],
+                "kernel_area": [vm.kernel_area().start, vm.kernel_area().end],
                 "unusable": vm.is_unusable(),
                 "as": vm.as_nr(),
                 "pending_binds": vm.pending_binds(),
@@ -457,7 +455,7 @@ pub fn walk_lines(entries: &[Visit], dummy: u64) -> Vec<WalkLine> {
 }
 
 /// `tyr pgtable --vm N [--range A..B]`: the walk, level by level.
-pub fn pgtable_report(vm: &Vm, file: usize, range: Range<u64>) -> String {
+pub fn pgtable_report(vm: &VmView, file: usize, range: Range<u64>) -> String {
     let stats = vm.pt_stats();
     let mut out = format!(
         "file {file} VM {}: root table 0x{:010x} (AS TRANSTAB), walk of [0x{:016x};0x{:016x}]\n",
@@ -510,7 +508,7 @@ pub fn pgtable_report(vm: &Vm, file: usize, range: Range<u64>) -> String {
 }
 
 /// `tyr pgtable --json`.
-pub fn pgtable_json(vm: &Vm, file: usize, range: Range<u64>) -> Value {
+pub fn pgtable_json(vm: &VmView, file: usize, range: Range<u64>) -> Value {
     let dummy = vm.dummy_page();
     let lines: Vec<Value> = walk_lines(&vm.pt_entries(range.clone()), dummy)
         .iter()

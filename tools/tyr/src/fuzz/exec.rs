@@ -13,7 +13,7 @@ use kernel::drm::ioctl::{ioc_size, IOC_IN};
 use kernel::error::Error;
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
-use tyr::check::{check_files, vms_of, Baseline, CheckError, FileSnapshot};
+use tyr::debugfs::{check_files, vms, Baseline, CheckError, FileSnapshot};
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, PRIMARY_CLIENT, RENDER_CLIENT};
 use tyr::mmap::{mmap, MmapRequest};
 use tyr::uapi::ioctl::*;
@@ -244,7 +244,7 @@ impl Executor {
 
     /// Waits for the scheduler's asynchronous teardown of destroyed groups.
     pub fn settle(&self) {
-        self.dev.data().sched().settle(Duration::from_secs(5));
+        tyr::debugfs::device::settle(&self.dev, Duration::from_secs(5));
     }
 
     /// Panics counted so far, process-wide.
@@ -271,10 +271,10 @@ impl Executor {
                     .into_iter()
                     .map(|(h, o)| (h, o.gem().size()))
                     .collect(),
-                vms: vms_of(f).iter().map(|v| v.id()).collect(),
+                vms: vms(f).iter().map(|v| v.id()).collect(),
                 syncobjs: f.syncobjs().handles().into_iter().map(|(h, _)| h).collect(),
                 offsets: offs.clone(),
-                groups: f.data().groups().handles(),
+                groups: tyr::debugfs::groups::handles(f),
                 primary,
             })
             .collect();

@@ -36,7 +36,7 @@ pub struct TyrFile {
 
 impl TyrFile {
     /// A new file whose BOs and page tables live in `ram`, with VMs of `va_bits` bits.
-    pub fn new(ram: Arc<Ram>, va_bits: u32, mmu: Arc<MmuFactory>) -> Self {
+    pub(crate) fn new(ram: Arc<Ram>, va_bits: u32, mmu: Arc<MmuFactory>) -> Self {
         TyrFile {
             vms: VmPool::new(ram.clone(), va_bits, mmu),
             ram,
@@ -48,35 +48,35 @@ impl TyrFile {
     }
 
     /// The same file with groups run by `sched` (a file of a probed device; without one, GROUP_* fail).
-    pub fn with_scheduler(mut self, sched: Arc<Scheduler>) -> Self {
+    pub(crate) fn with_scheduler(mut self, sched: Arc<Scheduler>) -> Self {
         self.sched = Some(sched);
         self
     }
 
     /// The same file with its BOs taking their fake offsets from `offsets`, the device's, when they are created
     /// (`drm_gem_shmem_create`). Without it, BOs get an offset only when BO_MMAP_OFFSET asks for one.
-    pub fn with_offsets(mut self, offsets: Arc<Offsets>) -> Self {
+    pub(crate) fn with_offsets(mut self, offsets: Arc<Offsets>) -> Self {
         self.offsets = Some(offsets);
         self
     }
 
     /// The file's groups.
-    pub fn groups(&self) -> &GroupPool {
+    pub(crate) fn groups(&self) -> &GroupPool {
         &self.groups
     }
 
     /// The scheduler its groups run on.
-    pub fn scheduler(&self) -> Option<&Arc<Scheduler>> {
+    pub(crate) fn scheduler(&self) -> Option<&Arc<Scheduler>> {
         self.sched.as_ref()
     }
 
     /// Start of the user MMIO range in this file's mmap offsets (`SET_USER_MMIO_OFFSET`, default 64-bit).
-    pub fn user_mmio_offset(&self) -> u64 {
+    pub(crate) fn user_mmio_offset(&self) -> u64 {
         self.user_mmio_offset.load(Ordering::Relaxed)
     }
 
     /// `SET_USER_MMIO_OFFSET`: only the 32-bit and 64-bit values are valid.
-    pub fn set_user_mmio_offset(&self, offset: u64) -> Result {
+    pub(crate) fn set_user_mmio_offset(&self, offset: u64) -> Result {
         if offset != DRM_PANTHOR_USER_MMIO_OFFSET_32BIT
             && offset != DRM_PANTHOR_USER_MMIO_OFFSET_64BIT
         {
@@ -87,12 +87,12 @@ impl TyrFile {
     }
 
     /// The file's VMs.
-    pub fn vms(&self) -> &VmPool {
+    pub(crate) fn vms(&self) -> &VmPool {
         &self.vms
     }
 
     /// `BO_CREATE`.
-    pub fn bo_create(
+    pub(crate) fn bo_create(
         &self,
         objects: &HandleTable<TyrObject>,
         args: &mut drm_panthor_bo_create,
@@ -124,7 +124,7 @@ impl TyrFile {
     }
 
     /// `VM_CREATE`.
-    pub fn vm_create(&self, args: &mut drm_panthor_vm_create) -> Result {
+    pub(crate) fn vm_create(&self, args: &mut drm_panthor_vm_create) -> Result {
         let (id, kernel_start) = self.vms.create(args.flags, args.user_va_range)?;
         args.id = id;
         args.user_va_range = kernel_start;
@@ -132,18 +132,18 @@ impl TyrFile {
     }
 
     /// `VM_DESTROY`.
-    pub fn vm_destroy(&self, args: &mut drm_panthor_vm_destroy) -> Result {
+    pub(crate) fn vm_destroy(&self, args: &mut drm_panthor_vm_destroy) -> Result {
         self.vms.destroy(args.id, args.pad)
     }
 
     /// `VM_GET_STATE`.
-    pub fn vm_get_state(&self, args: &mut drm_panthor_vm_get_state) -> Result {
+    pub(crate) fn vm_get_state(&self, args: &mut drm_panthor_vm_get_state) -> Result {
         args.state = self.vms.state(args.vm_id)?;
         Ok(())
     }
 
     /// `VM_BIND` without the ASYNC flag: on failure `ops.count` is rewritten to the failing op's index.
-    pub fn vm_bind_sync(
+    pub(crate) fn vm_bind_sync(
         &self,
         objects: &HandleTable<TyrObject>,
         args: &mut drm_panthor_vm_bind,
@@ -161,7 +161,7 @@ impl TyrFile {
 
     /// `VM_BIND` with the ASYNC flag (`Documentation/uapi.md#asynchronous-vm_bind`): the ops become bind jobs that wait
     /// for and signal `syncobjs`; a failure changes nothing, and `ops.count` is never rewritten.
-    pub fn vm_bind_async(
+    pub(crate) fn vm_bind_async(
         &self,
         objects: &HandleTable<TyrObject>,
         syncobjs: &SyncobjTable,
@@ -173,7 +173,7 @@ impl TyrFile {
     }
 
     /// Tears the file down (close): every group destroyed, then every VM.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         for g in self.groups.drain() {
             if let Some(s) = &self.sched {
                 s.destroy_group(&g);

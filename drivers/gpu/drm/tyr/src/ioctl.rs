@@ -20,7 +20,7 @@ use crate::uapi::*;
 use crate::uobj::get_uobj_array;
 
 /// Longest BO label, NUL included (`PANTHOR_BO_LABEL_MAXLEN`).
-pub const BO_LABEL_MAXLEN: usize = 4096;
+pub(crate) const BO_LABEL_MAXLEN: usize = 4096;
 
 const fn entry(
     cmd: u32,
@@ -36,7 +36,7 @@ const fn entry(
 }
 
 /// Panthor's ioctls, index `i` for number `DRM_COMMAND_BASE + i` (`enum drm_panthor_ioctl_id`).
-pub static IOCTLS: [IoctlDesc<TyrDrmFile>; 17] = [
+pub(crate) static IOCTLS: [IoctlDesc<TyrDrmFile>; 17] = [
     entry(DRM_IOCTL_PANTHOR_DEV_QUERY, "DEV_QUERY", dev_query_ioctl),
     entry(DRM_IOCTL_PANTHOR_VM_CREATE, "VM_CREATE", vm_create),
     entry(DRM_IOCTL_PANTHOR_VM_DESTROY, "VM_DESTROY", vm_destroy),

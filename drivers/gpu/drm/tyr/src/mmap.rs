@@ -61,6 +61,17 @@ pub enum CpuMapping {
     },
 }
 
+/// What a client reads from a [`CpuMapping::FlushId`] page now: the GPU's LATEST_FLUSH_ID register (0 if the read
+/// fails, which only makes the client flush caches it could have skipped).
+pub fn read_flush_id(f: &TyrDrmFile) -> u32 {
+    f.device()
+        .data()
+        .hw()
+        .iomem()
+        .read32(USER_PAGE_OFFSET as usize)
+        .unwrap_or(0)
+}
+
 /// `panthor_mmap`: checks `req` against the file and says what to map.
 pub fn mmap(f: &TyrDrmFile, req: MmapRequest) -> Result<CpuMapping> {
     if req.len == 0 || !req.offset.is_multiple_of(PAGE) {

@@ -29,59 +29,57 @@ use crate::regs::{irq, MMU_IRQ_BASE};
 use crate::vm::{MmuFault, VmMmu};
 
 /// Number of address spaces of the G610.
-pub const AS_COUNT: usize = 8;
+pub(crate) const AS_COUNT: usize = 8;
 /// The address space the MCU's VM always gets (`panthor_vm_active`: `vm->for_mcu` → AS 0).
-pub const MCU_AS: usize = 0;
+pub(crate) const MCU_AS: usize = 0;
 
 /// Per-AS registers, at `0x2400 + n * 0x40`.
-pub mod as_reg {
+pub(crate) mod as_reg {
     /// Base of AS `n`'s registers.
-    pub const fn base(n: usize) -> usize {
+    pub(crate) const fn base(n: usize) -> usize {
         0x2400 + n * 0x40
     }
     /// Root table address.
-    pub const TRANSTAB: usize = 0x00;
+    pub(crate) const TRANSTAB: usize = 0x00;
     /// Memory attributes, one byte per AttrIndx.
-    pub const MEMATTR: usize = 0x08;
+    pub(crate) const MEMATTR: usize = 0x08;
     /// Lock region.
-    pub const LOCKADDR: usize = 0x10;
+    pub(crate) const LOCKADDR: usize = 0x10;
     /// Command.
-    pub const COMMAND: usize = 0x18;
+    pub(crate) const COMMAND: usize = 0x18;
     /// Fault status.
-    pub const FAULTSTATUS: usize = 0x1c;
+    pub(crate) const FAULTSTATUS: usize = 0x1c;
     /// Faulting address.
-    pub const FAULTADDRESS: usize = 0x20;
+    pub(crate) const FAULTADDRESS: usize = 0x20;
     /// Status: bit 0 set while a command runs.
-    pub const STATUS: usize = 0x28;
+    pub(crate) const STATUS: usize = 0x28;
     /// Translation configuration.
-    pub const TRANSCFG: usize = 0x30;
+    pub(crate) const TRANSCFG: usize = 0x30;
     /// AS_STATUS: a command is being processed.
-    pub const STATUS_ACTIVE: u32 = 1 << 0;
+    pub(crate) const STATUS_ACTIVE: u32 = 1 << 0;
 }
 
 /// AS_COMMAND values.
-pub mod as_cmd {
+pub(crate) mod as_cmd {
     /// Make TRANSTAB/MEMATTR/TRANSCFG live.
-    pub const UPDATE: u32 = 1;
+    pub(crate) const UPDATE: u32 = 1;
     /// Lock the region in LOCKADDR.
-    pub const LOCK: u32 = 2;
-    /// Flush the locked region's translations and unlock.
-    pub const UNLOCK: u32 = 3;
+    pub(crate) const LOCK: u32 = 2;
     /// Clean+invalidate L2, flush the region's translations, unlock.
-    pub const FLUSH_PT: u32 = 4;
+    pub(crate) const FLUSH_PT: u32 = 4;
     /// Also clean+invalidate L1s, then as FLUSH_PT.
-    pub const FLUSH_MEM: u32 = 5;
+    pub(crate) const FLUSH_MEM: u32 = 5;
 }
 
 /// AS_TRANSCFG of an enabled AS on RK3588: AARCH64_4K, INA_BITS(55 − 48), PTW_MEMATTR write-back, PTW_RA.
-pub const TRANSCFG_ENABLED: u64 = 0x0000_0000_4200_01C6;
+pub(crate) const TRANSCFG_ENABLED: u64 = 0x0000_0000_4200_01C6;
 /// AS_TRANSCFG of a disabled AS: ADRMODE UNMAPPED.
-pub const TRANSCFG_UNMAPPED: u64 = 0x1;
+pub(crate) const TRANSCFG_UNMAPPED: u64 = 0x1;
 /// MMU_IRQ_MASK Panthor enables: the page-fault bits.
-pub const MMU_IRQ_FAULTS: u32 = 0xffff;
+pub(crate) const MMU_IRQ_FAULTS: u32 = 0xffff;
 
 /// Panthor's `mair_to_memattr`: the io-pgtable MAIR turned into AS_MEMATTR bytes for a non-coherent GPU.
-pub fn mair_to_memattr(mair: u64) -> u64 {
+pub(crate) fn mair_to_memattr(mair: u64) -> u64 {
     let mut memattr = 0u64;
     for i in 0..8 {
         let byte = (mair >> (8 * i)) & 0xff;
@@ -102,7 +100,7 @@ pub fn mair_to_memattr(mair: u64) -> u64 {
 
 /// AS_LOCKADDR for `[start, start + size)`: the smallest naturally aligned power-of-two region covering it, at
 /// least 32 KiB (`lock_region`). 0 for an empty range (no lock).
-pub fn lockaddr(start: u64, size: u64) -> u64 {
+pub(crate) fn lockaddr(start: u64, size: u64) -> u64 {
     if size == 0 {
         return 0;
     }
@@ -133,7 +131,7 @@ struct State {
 type FaultNotify = Arc<dyn Fn() + Send + Sync>;
 
 /// The MMU: the slot table and the registers.
-pub struct Mmu {
+pub(crate) struct Mmu {
     io: IoMem,
     present: u32,
     state: Mutex<State>,
@@ -144,7 +142,7 @@ pub struct Mmu {
 
 impl Mmu {
     /// The MMU of a GPU whose AS_PRESENT is `present`, driven through `io`; masks are set by the caller (probe).
-    pub fn new(io: IoMem, present: u32) -> Arc<Mmu> {
+    pub(crate) fn new(io: IoMem, present: u32) -> Arc<Mmu> {
         Arc::new(Mmu {
             io,
             present,
@@ -159,7 +157,7 @@ impl Mmu {
     }
 
     /// Sets (or, with `None`, clears) who is told after the interrupt handler handled faults.
-    pub fn set_fault_notify(&self, f: Option<FaultNotify>) {
+    pub(crate) fn set_fault_notify(&self, f: Option<FaultNotify>) {
         *self.notify.lock() = f;
     }
 
@@ -168,7 +166,7 @@ impl Mmu {
     }
 
     /// A new client (one per VM): no slot until [`AsClient::activate`].
-    pub fn client(self: &Arc<Self>) -> Arc<AsClient> {
+    pub(crate) fn client(self: &Arc<Self>) -> Arc<AsClient> {
         Arc::new(AsClient {
             mmu: self.clone(),
             fixed: None,
@@ -180,7 +178,7 @@ impl Mmu {
 
     /// The client of the MCU's VM: activating it always programs [`MCU_AS`], which user clients never take. Only one
     /// MCU client can hold AS 0 at a time (`EBUSY` for a second); it gives the slot back on [`AsClient::release`].
-    pub fn mcu_client(self: &Arc<Self>) -> Arc<AsClient> {
+    pub(crate) fn mcu_client(self: &Arc<Self>) -> Arc<AsClient> {
         Arc::new(AsClient {
             mmu: self.clone(),
             fixed: Some(MCU_AS),
@@ -235,7 +233,7 @@ impl Mmu {
     /// the VM and, once every AS is done, tells the scheduler. Also called outside the interrupt thread, by whoever
     /// needs a fault that was raised to be handled now ([`AsClient::sync_faults`]): calls are serialised, and a fault
     /// is handled once.
-    pub fn handle_irq(&self) -> IrqReturn {
+    pub(crate) fn handle_irq(&self) -> IrqReturn {
         let _irq = self.irq.lock();
         let Ok(stat) = self.io.read32(MMU_IRQ_BASE + irq::STAT) else {
             return IrqReturn::None;
@@ -311,7 +309,7 @@ impl Mmu {
     }
 
     /// Slots in use and the VM activity behind them: `(slot, active count)`.
-    pub fn slots(&self) -> Vec<(u32, usize)> {
+    pub(crate) fn slots(&self) -> Vec<(u32, usize)> {
         let st = self.state();
         st.slots
             .iter()
@@ -325,7 +323,7 @@ impl Mmu {
 type FaultHandler = Box<dyn Fn(MmuFault) + Send + Sync>;
 
 /// One VM's view of the MMU: its slot, if it holds one.
-pub struct AsClient {
+pub(crate) struct AsClient {
     mmu: Arc<Mmu>,
     /// The one slot this client may hold (the MCU's AS 0), or `None` for a user VM's client.
     fixed: Option<usize>,
@@ -341,7 +339,7 @@ impl AsClient {
     }
 
     /// The slot held, if any.
-    pub fn as_nr(&self) -> Option<u32> {
+    pub(crate) fn as_nr(&self) -> Option<u32> {
         self.slot().map(|n| n as u32)
     }
 
@@ -349,7 +347,7 @@ impl AsClient {
     /// `memattr` and the enabled TRANSCFG, and counts one more user. `EBUSY` when every user slot is held by an
     /// active VM. A VM that is idle on a slot that faulted has its fault cleared: the AS's interrupt is cleared and
     /// unmasked and the AS programmed again (while another user keeps it active, the slot stays as it is).
-    pub fn activate(self: &Arc<Self>, transtab: PhysAddr, memattr: u64) -> Result<u32> {
+    pub(crate) fn activate(self: &Arc<Self>, transtab: PhysAddr, memattr: u64) -> Result<u32> {
         let mmu = &self.mmu;
         let mut st = mmu.state();
         let mut mine = self.slot();
@@ -418,7 +416,7 @@ impl AsClient {
 
     /// Whether [`Self::activate`] would find a slot now: the client holds one, or a usable user slot is free or held
     /// by an idle VM that no page-table update has locked.
-    pub fn can_activate(&self) -> bool {
+    pub(crate) fn can_activate(&self) -> bool {
         let st = self.mmu.state();
         if self.slot().is_some_and(|n| st.slots[n].is_some()) {
             return true;
@@ -436,14 +434,14 @@ impl AsClient {
     }
 
     /// Whether a fault in this client's AS is still unhandled (`panthor_vm_has_unhandled_faults`).
-    pub fn has_unhandled_faults(&self) -> bool {
+    pub(crate) fn has_unhandled_faults(&self) -> bool {
         self.unhandled_fault.load(Ordering::Acquire)
     }
 
     /// Handles at once any fault the MMU has raised and the interrupt thread has not handled yet, so that what a
     /// fault changes is settled before the caller goes on (the scheduler, before it signals the jobs of a stream
     /// that reported a fault).
-    pub fn sync_faults(&self) {
+    pub(crate) fn sync_faults(&self) {
         // Whether there was anything to handle does not matter to the caller: either way none is pending now.
         if self.mmu.handle_irq() == IrqReturn::Handled {
             tracing::trace!("MMU faults handled synchronously");
@@ -451,7 +449,7 @@ impl AsClient {
     }
 
     /// One user fewer (`panthor_vm_idle`); at zero the slot may be taken by another VM.
-    pub fn idle(&self) {
+    pub(crate) fn idle(&self) {
         let mut st = self.mmu.state();
         st.tick += 1;
         let tick = st.tick;
@@ -465,7 +463,7 @@ impl AsClient {
 
     /// Gives the slot up and disables the AS (VM destruction). A disable that fails leaves the slot free anyway:
     /// the next activation that takes it programs it from scratch.
-    pub fn release(&self) {
+    pub(crate) fn release(&self) {
         let mut st = self.mmu.state();
         if let Some(n) = self.slot().take() {
             st.slots[n] = None;
@@ -482,7 +480,7 @@ impl AsClient {
     /// Disables the AS after a page-table update it did not complete (the AS half of `panthor_vm_declare_unusable`,
     /// `panthor_mmu_as_disable`): every job on it stops, and the region lock is forgotten. The client keeps the slot,
     /// as Panthor's VM keeps its `as.id`, so a scheduled group never sees the slot handed to another VM.
-    pub fn disable_after_failed_update(&self) -> Result {
+    pub(crate) fn disable_after_failed_update(&self) -> Result {
         let mut st = self.mmu.state();
         let Some(n) = *self.slot() else { return Ok(()) };
         if let Some(s) = st.slots[n].as_mut() {
@@ -573,14 +571,6 @@ impl VmMmu for AsClient {
     fn set_fault_notify(&self, f: Option<Arc<dyn Fn() + Send + Sync>>) {
         self.mmu.set_fault_notify(f)
     }
-}
-
-/// `EINVAL` for an AS number the GPU does not have.
-pub fn check_as(present: u32, n: u32) -> Result {
-    if n as usize >= AS_COUNT || present & (1 << n) == 0 {
-        return Err(EINVAL);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

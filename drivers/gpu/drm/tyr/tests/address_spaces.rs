@@ -53,7 +53,7 @@ fn eight_groups_on_eight_vms_of_eight_files_all_run() {
 fn more_groups_than_csg_slots_and_address_spaces_all_complete_every_job_once() {
     let b = Board::boot();
     let first = Client::new(&b.dev, b.open());
-    let slots = b.dev.data().sched().csif().csg_slot_count as usize;
+    let slots = tyr::debugfs::device::csif_info(&b.dev).csg_slot_count as usize;
     // Twice as many VMs as user address spaces, and two groups on some of them: more groups than CSG slots too.
     let vms: Vec<Client> = std::iter::once(first)
         .chain((1..14).map(|_| Client::new(&b.dev, b.open())))

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use tyr::check::{check_files, Baseline, FileSnapshot};
+use tyr::debugfs::{check_files, Baseline, FileSnapshot};
 use tyr::uapi::map_flags;
 
 #[test]

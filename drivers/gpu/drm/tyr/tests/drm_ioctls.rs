@@ -520,7 +520,7 @@ fn bo_label_query_sync_and_user_mmio_offset() {
     };
     ioctl(&f, DRM_IOCTL_PANTHOR_BO_SET_LABEL, &mut l).unwrap();
     assert_eq!(
-        f.objects().lookup(h).unwrap().label().as_deref(),
+        tyr::debugfs::gems::label(&f.objects().lookup(h).unwrap()).as_deref(),
         Some("vertex buffer")
     );
     let long = vec![b'x'; 4096];
@@ -535,14 +535,14 @@ fn bo_label_query_sync_and_user_mmio_offset() {
         Err(EFAULT)
     );
     assert_eq!(
-        f.objects().lookup(h).unwrap().label().as_deref(),
+        tyr::debugfs::gems::label(&f.objects().lookup(h).unwrap()).as_deref(),
         Some("vertex buffer"),
         "failures change nothing"
     );
     l.label = 0;
     ioctl(&f, DRM_IOCTL_PANTHOR_BO_SET_LABEL, &mut l).unwrap();
     assert_eq!(
-        f.objects().lookup(h).unwrap().label(),
+        tyr::debugfs::gems::label(&f.objects().lookup(h).unwrap()),
         None,
         "a null label clears it"
     );
@@ -646,13 +646,19 @@ fn bo_label_query_sync_and_user_mmio_offset() {
 
     let mut m = drm_panthor_set_user_mmio_offset { offset: 1 << 43 };
     ioctl(&f, DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, &mut m).unwrap();
-    assert_eq!(f.data().user_mmio_offset(), 1 << 43);
+    assert_eq!(
+        tyr::debugfs::FileSnapshot::take(&f).user_mmio_offset,
+        1 << 43
+    );
     m.offset = 1 << 44;
     assert_eq!(
         ioctl(&f, DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, &mut m),
         Err(EINVAL)
     );
-    assert_eq!(f.data().user_mmio_offset(), 1 << 43);
+    assert_eq!(
+        tyr::debugfs::FileSnapshot::take(&f).user_mmio_offset,
+        1 << 43
+    );
 }
 
 #[test]
@@ -683,7 +689,7 @@ fn sync_vm_bind_through_the_ioctl_writes_the_failing_index_back() {
         b.ops.count, 1,
         "the copy-back carries the failing op's index"
     );
-    assert_eq!(f.data().vms().get(vm.id).unwrap().vas().len(), 1);
+    assert_eq!(tyr::debugfs::vm(&f, vm.id).unwrap().vas().len(), 1);
 }
 
 #[test]
@@ -729,7 +735,7 @@ fn mmap_grants_bo_runs_and_the_flush_id_page_by_panthors_rules() {
     // The runs are the BO's own pages: what the CPU writes there, the BO holds.
     let ram = s.dev.data().ram();
     ram.write(runs[0].0, b"cpu").unwrap();
-    let first = obj.sg_range(0, K).unwrap()[0].0;
+    let first = tyr::debugfs::gems::sg_range(&obj, 0, K).unwrap()[0].0;
     let mut b = [0u8; 3];
     ram.read(first, &mut b).unwrap();
     assert_eq!(&b, b"cpu");

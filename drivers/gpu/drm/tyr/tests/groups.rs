@@ -143,7 +143,10 @@ fn group_create_checks_in_panthors_order() {
         Err(EINVAL),
         "more queues than CS slots"
     );
-    assert!(t.f.data().groups().is_empty(), "failures leave no group");
+    assert!(
+        tyr::debugfs::groups::handles(&t.f).is_empty(),
+        "failures leave no group"
+    );
 
     // The first primary-node file of the device is its master.
     let master = TyrDrmFile::open(&t.dev, PRIMARY_CLIENT).unwrap();
@@ -167,14 +170,14 @@ fn groups_get_handles_buffers_and_go_away() {
     let qs = [queue(3, 4096), queue(0, 16384)];
     let h = t.create(&mut t.args(&qs)).unwrap();
     assert_eq!(h, 1);
-    let g = t.f.data().groups().get(h).unwrap();
-    let vm = t.f.data().vms().get(t.vm).unwrap();
-    let kernel_area = vm.kernel_va_area();
-    assert!(kernel_area.contains(&g.syncobjs.va()));
-    assert!(kernel_area.contains(&g.queues[1].ring.va()));
-    assert_eq!(g.queues[1].ring.size(), 16384);
-    let mcu = t.dev.data().sched().mcu_vm().kernel_va_area();
-    assert!(mcu.contains(&g.suspend.va()) && mcu.contains(&g.queues[0].io.va()));
+    let g = tyr::debugfs::groups::group(&t.f, h).unwrap();
+    let vm = tyr::debugfs::vm(&t.f, t.vm).unwrap();
+    let kernel_area = vm.kernel_auto_va();
+    assert!(kernel_area.contains(&g.syncobjs().start));
+    assert!(kernel_area.contains(&g.ring(1).unwrap().start));
+    assert_eq!(g.ring(1).unwrap().end - g.ring(1).unwrap().start, 16384);
+    let mcu = tyr::debugfs::device::mcu_vm(&t.dev).kernel_auto_va();
+    assert!(mcu.contains(&g.suspend().start) && mcu.contains(&g.user_io(0).unwrap().start));
     assert_eq!(t.state(h), Ok((0, 0)));
     let mut s = drm_panthor_group_get_state {
         group_handle: h,
@@ -343,7 +346,7 @@ fn igt_group_submit_stores_deadbeef_and_signals_the_syncobj() {
     fence.wait_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(fence.error(), None);
     assert_eq!(t.read_bo_u32(target), 0xDEAD_BEEF);
-    let g = t.f.data().groups().get(h).unwrap();
+    let g = tyr::debugfs::groups::group(&t.f, h).unwrap();
     assert_eq!(
         g.sync_object(0).unwrap(),
         (1, 0),
@@ -476,10 +479,7 @@ fn a_stream_on_unmapped_memory_makes_its_queue_fatal() {
 #[test]
 fn a_job_that_never_completes_times_out() {
     let t = setup();
-    t.dev
-        .data()
-        .sched()
-        .set_job_timeout(Duration::from_millis(300));
+    tyr::debugfs::device::set_job_timeout(&t.dev, Duration::from_millis(300));
     let qs = [queue(0, 4096)];
     let h = t.create(&mut t.args(&qs)).unwrap();
     // BRANCH ALWAYS to itself.
@@ -529,7 +529,7 @@ fn a_group_destroyed_unused_does_not_disturb_the_next_one() {
     let fence = t.out_fence(out);
     fence.wait_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!((fence.error(), t.read_bo_u32(target)), (None, 0xDEAD_BEEF));
-    assert_eq!(t.dev.data().sched().late_acks(), 0);
+    assert_eq!(tyr::debugfs::device::late_acks(&t.dev), 0);
 }
 
 /// A stream that adds 1 to the u32 at `counter` (LOAD, ADD_IMMEDIATE32, STORE, WAIT).
@@ -546,7 +546,7 @@ fn increment(counter: u64) -> [u64; 5] {
 #[test]
 fn more_groups_than_slots_all_complete_their_jobs() {
     let t = setup();
-    let slots = t.dev.data().sched().csif().csg_slot_count as usize;
+    let slots = tyr::debugfs::device::csif_info(&t.dev).csg_slot_count as usize;
     let groups = slots + 4;
     // One counter page per group, and a stream per group incrementing it, then a WAIT.
     let mut work = Vec::new();
@@ -616,7 +616,7 @@ fn a_faulting_group_leaves_the_others_running() {
     assert_eq!(t.state(bad), Ok((2, 1)));
     assert_eq!(t.state(good), Ok((0, 0)));
     assert_eq!(t.read_bo_u32(counter), 3);
-    let vm = t.f.data().vms().get(t.vm).unwrap();
+    let vm = tyr::debugfs::vm(&t.f, t.vm).unwrap();
     assert!(
         vm.vas().iter().any(|v| v.addr == 0x200_0000),
         "the VM's mappings are untouched"
@@ -663,12 +663,9 @@ fn many_queues_many_jobs_in_flight() {
 #[test]
 fn a_higher_priority_group_gets_a_slot_from_busy_low_priority_ones() {
     let t = setup();
-    let slots = t.dev.data().sched().csif().csg_slot_count as usize;
+    let slots = tyr::debugfs::device::csif_info(&t.dev).csg_slot_count as usize;
     // Every slot busy with a LOW group looping forever (their jobs would only end at the job timeout).
-    t.dev
-        .data()
-        .sched()
-        .set_job_timeout(Duration::from_secs(60));
+    tyr::debugfs::device::set_job_timeout(&t.dev, Duration::from_secs(60));
     t.bo_at(0x100_0000, &[0x1600_0000_6000_FFFF]);
     let qs = [queue(0, 4096)];
     let mut loops = Vec::new();
@@ -735,11 +732,8 @@ fn high_and_realtime_groups_preempt_busy_low_priority_ones_every_time() {
         ..RENDER_CLIENT
     };
     let c = Client::new(&b.dev, TyrDrmFile::open(&b.dev, nice).unwrap());
-    b.dev
-        .data()
-        .sched()
-        .set_job_timeout(Duration::from_secs(120));
-    let slots = b.dev.data().sched().csif().csg_slot_count as usize;
+    tyr::debugfs::device::set_job_timeout(&b.dev, Duration::from_secs(120));
+    let slots = tyr::debugfs::device::csif_info(&b.dev).csg_slot_count as usize;
     // Every slot busy with a LOW group looping forever.
     c.bo_at(0x100_0000, &LOOP);
     let loops: Vec<(u32, u32)> = (0..slots)
@@ -784,11 +778,8 @@ fn a_job_waiting_off_slot_is_not_timed_out() {
     use common::sched::{store, Client, LOOP};
     let b = common::Board::boot();
     let c = Client::new(&b.dev, b.open());
-    b.dev
-        .data()
-        .sched()
-        .set_job_timeout(Duration::from_millis(400));
-    let slots = b.dev.data().sched().csif().csg_slot_count as usize;
+    tyr::debugfs::device::set_job_timeout(&b.dev, Duration::from_millis(400));
+    let slots = tyr::debugfs::device::csif_info(&b.dev).csg_slot_count as usize;
     // Every slot held by a MEDIUM group looping until its timer runs out.
     c.bo_at(0x100_0000, &LOOP);
     let loops: Vec<(u32, u32)> = (0..slots)

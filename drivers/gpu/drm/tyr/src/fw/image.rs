@@ -12,30 +12,30 @@ use kernel::error::code::EINVAL;
 use kernel::error::Result;
 
 /// The image magic (`CSF_FW_BINARY_HEADER_MAGIC`).
-pub const MAGIC: u32 = 0xC3F1_3A6E;
+pub(crate) const MAGIC: u32 = 0xC3F1_3A6E;
 /// The only image major version the drivers accept.
-pub const MAJOR: u8 = 0;
+pub(crate) const MAJOR: u8 = 0;
 /// Bytes of the file header.
-pub const HEADER_SIZE: usize = 20;
+pub(crate) const HEADER_SIZE: usize = 20;
 /// MCU VA of the section that must hold the shared interface (`CSF_MCU_SHARED_REGION_START`).
-pub const SHARED_REGION_START: u32 = 0x0400_0000;
+pub(crate) const SHARED_REGION_START: u32 = 0x0400_0000;
 /// Sections are mapped with 4 KiB pages; their VAs must be aligned to that.
 const PAGE: u32 = 0x1000;
 
 /// Entry types (entry word bits 7:0).
-pub mod entry_type {
+pub(crate) mod entry_type {
     /// A memory section (IFACE).
-    pub const IFACE: u8 = 0;
+    pub(crate) const IFACE: u8 = 0;
     /// Firmware configuration options.
-    pub const CONFIG: u8 = 1;
+    pub(crate) const CONFIG: u8 = 1;
     /// Unit-test hooks.
-    pub const FUTF_TEST: u8 = 2;
+    pub(crate) const FUTF_TEST: u8 = 2;
     /// Trace buffer description.
-    pub const TRACE_BUFFER: u8 = 3;
+    pub(crate) const TRACE_BUFFER: u8 = 3;
     /// Timeline metadata.
-    pub const TIMELINE_METADATA: u8 = 4;
+    pub(crate) const TIMELINE_METADATA: u8 = 4;
     /// Build information (git sha).
-    pub const BUILD_INFO_METADATA: u8 = 6;
+    pub(crate) const BUILD_INFO_METADATA: u8 = 6;
 }
 
 /// Entry word bit 31: an entry of unknown type with this bit is skipped rather than failing the load.
@@ -43,7 +43,7 @@ const ENTRY_OPTIONAL: u32 = 1 << 31;
 
 /// How a section is cached (IFACE flags bits 4:3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CacheMode {
+pub(crate) enum CacheMode {
     /// Not cached.
     None,
     /// Cached (the only mode Panthor maps as cacheable).
@@ -56,25 +56,25 @@ pub enum CacheMode {
 
 /// The flags of an IFACE entry (`CSF_FW_BINARY_IFACE_ENTRY_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct SectionFlags(u32);
+pub(crate) struct SectionFlags(u32);
 
 impl SectionFlags {
     /// The MCU may read the section.
-    pub const RD: u32 = 1 << 0;
+    pub(crate) const RD: u32 = 1 << 0;
     /// The MCU may write the section (absent: mapped read-only).
-    pub const WR: u32 = 1 << 1;
+    pub(crate) const WR: u32 = 1 << 1;
     /// The MCU may execute the section (absent: mapped no-exec).
-    pub const EX: u32 = 1 << 2;
+    pub(crate) const EX: u32 = 1 << 2;
     /// Cache mode field, bits 4:3.
-    pub const CACHE_MODE_MASK: u32 = 3 << 3;
+    pub(crate) const CACHE_MODE_MASK: u32 = 3 << 3;
     /// Protected-mode section: skipped (protected mode is not supported).
-    pub const PROT: u32 = 1 << 5;
+    pub(crate) const PROT: u32 = 1 << 5;
     /// Shared with the host: the driver keeps a CPU view of it.
-    pub const SHARED: u32 = 1 << 30;
+    pub(crate) const SHARED: u32 = 1 << 30;
     /// The part of the section beyond the copied data is zero-filled.
-    pub const ZERO: u32 = 1 << 31;
+    pub(crate) const ZERO: u32 = 1 << 31;
     /// Every bit a driver understands; anything else fails the load.
-    pub const KNOWN: u32 = Self::RD
+    pub(crate) const KNOWN: u32 = Self::RD
         | Self::WR
         | Self::EX
         | Self::CACHE_MODE_MASK
@@ -83,7 +83,7 @@ impl SectionFlags {
         | Self::ZERO;
 
     /// `EINVAL` if `bits` holds a flag the drivers do not know.
-    pub fn from_bits(bits: u32) -> Result<Self> {
+    pub(crate) fn from_bits(bits: u32) -> Result<Self> {
         if bits & !Self::KNOWN != 0 {
             return Err(EINVAL);
         }
@@ -91,7 +91,7 @@ impl SectionFlags {
     }
 
     /// The raw bits.
-    pub fn bits(self) -> u32 {
+    pub(crate) fn bits(self) -> u32 {
         self.0
     }
 
@@ -100,32 +100,32 @@ impl SectionFlags {
     }
 
     /// Whether the MCU may write the section.
-    pub fn writable(self) -> bool {
+    pub(crate) fn writable(self) -> bool {
         self.has(Self::WR)
     }
 
     /// Whether the MCU may execute the section.
-    pub fn executable(self) -> bool {
+    pub(crate) fn executable(self) -> bool {
         self.has(Self::EX)
     }
 
     /// Whether the section is protected-mode only.
-    pub fn protected(self) -> bool {
+    pub(crate) fn protected(self) -> bool {
         self.has(Self::PROT)
     }
 
     /// Whether the host keeps a view of the section.
-    pub fn shared(self) -> bool {
+    pub(crate) fn shared(self) -> bool {
         self.has(Self::SHARED)
     }
 
     /// Whether the rest of the section is zero-filled.
-    pub fn zero(self) -> bool {
+    pub(crate) fn zero(self) -> bool {
         self.has(Self::ZERO)
     }
 
     /// The cache mode.
-    pub fn cache_mode(self) -> CacheMode {
+    pub(crate) fn cache_mode(self) -> CacheMode {
         match (self.0 & Self::CACHE_MODE_MASK) >> 3 {
             0 => CacheMode::None,
             1 => CacheMode::Cached,
@@ -137,42 +137,42 @@ impl SectionFlags {
 
 /// One loadable memory section of the image.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Section<'a> {
+pub(crate) struct Section<'a> {
     /// Its flags.
-    pub flags: SectionFlags,
+    pub(crate) flags: SectionFlags,
     /// The MCU VAs it occupies (4 KiB aligned; may be empty).
-    pub va: Range<u32>,
+    pub(crate) va: Range<u32>,
     /// The bytes it starts with (at most `va`'s length); the rest is zero.
-    pub data: &'a [u8],
+    pub(crate) data: &'a [u8],
     /// Its name (the rest of the entry; may be empty).
-    pub name: &'a [u8],
+    pub(crate) name: &'a [u8],
 }
 
 impl Section<'_> {
     /// Bytes of MCU VA the section spans.
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         u64::from(self.va.end - self.va.start)
     }
 }
 
 /// A parsed firmware image.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Image<'a> {
+pub(crate) struct Image<'a> {
     /// Image minor version.
-    pub minor: u8,
+    pub(crate) minor: u8,
     /// Image major version (always [`MAJOR`]).
-    pub major: u8,
+    pub(crate) major: u8,
     /// The image's version hash.
-    pub version_hash: u32,
+    pub(crate) version_hash: u32,
     /// The loadable sections, in image order (protected-mode sections left out).
-    pub sections: Vec<Section<'a>>,
+    pub(crate) sections: Vec<Section<'a>>,
 }
 
 impl<'a> Image<'a> {
     /// Parses `bytes`. `EINVAL` for anything malformed (see the module documentation and
     /// `Documentation/hardware.md#firmware-image`), including an image without a non-empty SHARED section at
     /// [`SHARED_REGION_START`] and sections that overlap.
-    pub fn parse(bytes: &'a [u8]) -> Result<Self> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self> {
         let r = Reader(bytes);
         if r.u32(0)? != MAGIC {
             return Err(EINVAL);
@@ -227,7 +227,8 @@ impl<'a> Image<'a> {
     }
 
     /// The shared interface section (present in every parsed image).
-    pub fn shared_section(&self) -> Option<&Section<'a>> {
+    #[cfg(test)]
+    pub(crate) fn shared_section(&self) -> Option<&Section<'a>> {
         self.sections
             .iter()
             .find(|s| s.va.start == SHARED_REGION_START)

@@ -31,7 +31,7 @@ struct State {
 }
 
 /// The JOB IRQ handler's state and the wait queue it wakes.
-pub struct JobIrq {
+pub(crate) struct JobIrq {
     io: IoMem,
     state: Mutex<State>,
     wake: Condvar,
@@ -42,11 +42,11 @@ pub struct JobIrq {
 }
 
 /// What the handler calls when CSG slot bits arrive.
-pub type CsgNotify = Arc<dyn Fn() + Send + Sync>;
+pub(crate) type CsgNotify = Arc<dyn Fn() + Send + Sync>;
 
 impl JobIrq {
     /// A handler for the JOB IRQ block of `io`.
-    pub fn new(io: IoMem) -> Self {
+    pub(crate) fn new(io: IoMem) -> Self {
         Self {
             io,
             state: Mutex::new(State::default()),
@@ -66,7 +66,7 @@ impl JobIrq {
 
     /// The handler: reads STAT, clears what it read, records it and wakes the waiters. `IrqReturn::None` when STAT
     /// is 0 (not ours).
-    pub fn handle_irq(&self) -> IrqReturn {
+    pub(crate) fn handle_irq(&self) -> IrqReturn {
         let Ok(stat) = self.io.read32(JOB_IRQ_BASE + irq::STAT) else {
             return IrqReturn::None;
         };
@@ -103,33 +103,33 @@ impl JobIrq {
     }
 
     /// Forgets an earlier boot: the next GLB interrupt means "booted" again (`ptdev->fw->booted = false`).
-    pub fn start_boot(&self) {
+    pub(crate) fn start_boot(&self) {
         self.state().booted = false;
     }
 
     /// Whether the MCU signalled its boot since [`Self::start_boot`].
-    pub fn booted(&self) -> bool {
+    pub(crate) fn booted(&self) -> bool {
         self.state().booted
     }
 
     /// Hands the handler the global interface whose events it acknowledges (`None`: stop touching it).
-    pub fn set_glb(&self, glb: Option<Arc<GlobalIface>>) {
+    pub(crate) fn set_glb(&self, glb: Option<Arc<GlobalIface>>) {
         *self.glb() = glb;
     }
 
     /// Sets who is told when CSG slot bits arrive (`None`: nobody).
-    pub fn set_csg_notify(&self, notify: Option<CsgNotify>) {
+    pub(crate) fn set_csg_notify(&self, notify: Option<CsgNotify>) {
         *self.csg_notify.lock() = notify;
     }
 
     /// Takes the CSG slot bits seen so far.
-    pub fn take_csg_events(&self) -> u32 {
+    pub(crate) fn take_csg_events(&self) -> u32 {
         core::mem::take(&mut self.state().csg_events)
     }
 
     /// Sleeps until `cond` holds or `timeout` passes, woken by every JOB IRQ; returns whether it holds (checked once
     /// more at the deadline, as `panthor_fw_wait_acks` does).
-    pub fn wait_until(&self, timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    pub(crate) fn wait_until(&self, timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
             let seen = self.state().seq;

@@ -19,11 +19,11 @@ use crate::uapi::map_flags;
 use crate::vm::Vm;
 
 /// Heaps a VM may have (`MAX_HEAPS_PER_POOL`).
-pub const MAX_HEAPS: u32 = 128;
+pub(crate) const MAX_HEAPS: u32 = 128;
 /// Distance between heap contexts: 32 bytes rounded up to the G610's 64-byte L2 line.
-pub const CTX_STRIDE: u64 = 64;
+pub(crate) const CTX_STRIDE: u64 = 64;
 /// Smallest and largest chunk.
-pub const CHUNK_SIZES: core::ops::RangeInclusive<u32> = 0x2_0000..=0x80_0000;
+pub(crate) const CHUNK_SIZES: core::ops::RangeInclusive<u32> = 0x2_0000..=0x80_0000;
 
 /// The encoding of a chunk in a chunk header's `next` and in the firmware's `heap_start`/`heap_end`.
 pub fn chunk_ref(va: u64, chunk_size: u32) -> u64 {
@@ -39,7 +39,7 @@ struct Heap {
 }
 
 /// A VM's heaps.
-pub struct HeapPool {
+pub(crate) struct HeapPool {
     offsets: Option<Arc<Offsets>>,
     ram: Arc<Ram>,
     contexts: KernelBo,
@@ -48,18 +48,18 @@ pub struct HeapPool {
 
 /// What TILER_HEAP_CREATE hands back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HeapInfo {
+pub(crate) struct HeapInfo {
     /// The heap's id in its VM (0..128).
-    pub id: u32,
+    pub(crate) id: u32,
     /// GPU VA of its context.
-    pub ctx_va: u64,
+    pub(crate) ctx_va: u64,
     /// GPU VA of its first chunk.
-    pub first_chunk_va: u64,
+    pub(crate) first_chunk_va: u64,
 }
 
 /// Why a heap cannot grow (`panthor_heap_grow`'s refusals): the firmware then gets no chunk and falls back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GrowRefusal {
+pub(crate) enum GrowRefusal {
     /// Too many render passes in flight, or at the limit with fragments pending: wait for them (`EBUSY`).
     Busy,
     /// At the chunk limit (`ENOMEM`).
@@ -92,7 +92,11 @@ fn new_chunk(
 impl HeapPool {
     /// The pool of `vm` (`panthor_heap_pool_create`): the context BO, zeroed. Its BOs take fake offsets in
     /// `offsets` as every shmem object does.
-    pub fn new(offsets: Option<Arc<Offsets>>, ram: &Arc<Ram>, vm: &Arc<Vm>) -> Result<HeapPool> {
+    pub(crate) fn new(
+        offsets: Option<Arc<Offsets>>,
+        ram: &Arc<Ram>,
+        vm: &Arc<Vm>,
+    ) -> Result<HeapPool> {
         let size = (u64::from(MAX_HEAPS) * CTX_STRIDE).next_multiple_of(0x1000);
         let contexts = KernelBo::new(
             offsets.as_deref(),
@@ -113,7 +117,11 @@ impl HeapPool {
 }
 
 /// TILER_HEAP_CREATE's argument checks (`EINVAL`), which need no pool.
-pub fn check_create_args(initial_chunk_count: u32, chunk_size: u32, max_chunks: u32) -> Result {
+pub(crate) fn check_create_args(
+    initial_chunk_count: u32,
+    chunk_size: u32,
+    max_chunks: u32,
+) -> Result {
     if initial_chunk_count == 0 || initial_chunk_count > max_chunks {
         return Err(EINVAL);
     }
@@ -125,7 +133,7 @@ pub fn check_create_args(initial_chunk_count: u32, chunk_size: u32, max_chunks: 
 
 impl HeapPool {
     /// TILER_HEAP_CREATE's checks after the VM lookup, then the chunks and the id.
-    pub fn create(
+    pub(crate) fn create(
         &mut self,
         vm: &Arc<Vm>,
         initial_chunk_count: u32,
@@ -173,7 +181,7 @@ impl HeapPool {
     }
 
     /// TILER_HEAP_DESTROY of heap `id`; `EINVAL` if there is none. Its chunks are unmapped and freed.
-    pub fn destroy(&mut self, id: u32) -> Result {
+    pub(crate) fn destroy(&mut self, id: u32) -> Result {
         self.heaps.remove(&id).map(drop).ok_or(EINVAL)
     }
 
@@ -190,7 +198,7 @@ impl HeapPool {
 
     /// `panthor_heap_grow` for the heap at `ctx_va`: a new chunk (as [`chunk_ref`]) unless too many render passes
     /// are in flight or the heap is at its limit.
-    pub fn grow(
+    pub(crate) fn grow(
         &mut self,
         vm: &Arc<Vm>,
         ctx_va: u64,
@@ -216,24 +224,9 @@ impl HeapPool {
     }
 
     /// Chunks of heap `id`, newest first (their VAs).
-    pub fn chunks(&self, id: u32) -> Option<Vec<u64>> {
+    pub(crate) fn chunks(&self, id: u32) -> Option<Vec<u64>> {
         self.heaps
             .get(&id)
             .map(|h| h.chunks.iter().map(KernelBo::va).collect())
-    }
-
-    /// The context BO (for tests and tools).
-    pub fn contexts(&self) -> &KernelBo {
-        &self.contexts
-    }
-
-    /// Number of heaps.
-    pub fn len(&self) -> usize {
-        self.heaps.len()
-    }
-
-    /// Whether there is no heap.
-    pub fn is_empty(&self) -> bool {
-        self.heaps.is_empty()
     }
 }

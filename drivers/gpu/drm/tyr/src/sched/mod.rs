@@ -26,11 +26,11 @@
 //!
 //! Tiler heaps grow on TILER_OOM by one chunk (`heap`). Not modelled yet: protected mode, GPU reset.
 
-pub mod group;
-pub mod heap;
-pub mod iface;
-pub mod queue;
-pub mod submit;
+pub(crate) mod group;
+pub(crate) mod heap;
+pub(crate) mod iface;
+pub(crate) mod queue;
+pub(crate) mod submit;
 
 use kernel::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -52,15 +52,15 @@ use group::Group;
 use iface::{cs_in, cs_out, cs_req, csg_in, csg_out, csg_req, Iface, GLB_DOORBELL};
 
 /// Panthor's job timeout (`JOB_TIMEOUT_MS`).
-pub const JOB_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const JOB_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a CSG request may stay unacknowledged before Panthor gives up on the firmware (and resets the GPU).
-pub const CSG_ACK_TIMEOUT: Duration = Duration::from_millis(100);
+pub(crate) const CSG_ACK_TIMEOUT: Duration = Duration::from_millis(100);
 /// How long Tyr waits in all: the modelled MCU is a thread sharing the host's CPUs with everything else, so an ack
 /// that misses Panthor's 100 ms under load is waited for (and counted in [`Scheduler::late_acks`]) rather than taken
 /// for a dead firmware. There is no GPU reset to fall back on yet.
-pub const CSG_ACK_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const CSG_ACK_GRACE: Duration = Duration::from_secs(2);
 /// The tick slice a busy group keeps its slot before it may be rotated out.
-pub const TICK: Duration = Duration::from_millis(10);
+pub(crate) const TICK: Duration = Duration::from_millis(10);
 /// How long the worker sleeps with nothing to do before looking again.
 const IDLE_POLL: Duration = Duration::from_millis(50);
 
@@ -79,7 +79,7 @@ struct Inner {
 }
 
 /// The device's scheduler.
-pub struct Scheduler {
+pub(crate) struct Scheduler {
     io: IoMem,
     ram: Arc<Ram>,
     mcu_vm: Arc<Vm>,
@@ -99,7 +99,7 @@ pub struct Scheduler {
 
 impl Scheduler {
     /// The scheduler of the device whose MCU runs `fw`; its worker starts at once. [`Self::shutdown`] stops it.
-    pub fn new(fw: &Firmware, io: &IoMem, ram: &Arc<Ram>) -> Result<Arc<Scheduler>> {
+    pub(crate) fn new(fw: &Firmware, io: &IoMem, ram: &Arc<Ram>) -> Result<Arc<Scheduler>> {
         let ifaces = fw.interfaces();
         let mem = fw.shared().clone();
         let csif = fw.csif_info();
@@ -163,50 +163,45 @@ impl Scheduler {
     }
 
     /// Wakes the worker (new work, an interrupt, a dependency signalled). Allocates nothing.
-    pub fn kick(&self) {
+    pub(crate) fn kick(&self) {
         *self.kicked.lock() = true;
         self.wake.notify_all();
     }
 
     /// What GROUP_CREATE needs from the device.
-    pub fn csif(&self) -> &drm_panthor_csif_info {
+    pub(crate) fn csif(&self) -> &drm_panthor_csif_info {
         &self.csif
     }
 
     /// The firmware's per-group suspend buffer sizes (normal, protected).
-    pub fn suspend_sizes(&self) -> (u32, u32) {
+    pub(crate) fn suspend_sizes(&self) -> (u32, u32) {
         (self.suspend_size, self.protm_suspend_size)
     }
 
     /// RAM and the MCU VM, where group buffers are allocated.
-    pub fn mcu_vm(&self) -> &Arc<Vm> {
+    pub(crate) fn mcu_vm(&self) -> &Arc<Vm> {
         &self.mcu_vm
     }
 
     /// System RAM.
-    pub fn ram(&self) -> &Arc<Ram> {
+    pub(crate) fn ram(&self) -> &Arc<Ram> {
         &self.ram
     }
 
     /// Sets how long a job may run (Panthor: 5 s); for tests of the timeout path.
-    pub fn set_job_timeout(&self, t: Duration) {
+    pub(crate) fn set_job_timeout(&self, t: Duration) {
         self.inner().job_timeout = t;
     }
 
-    /// The current job timeout.
-    pub fn job_timeout(&self) -> Duration {
-        self.inner().job_timeout
-    }
-
     /// Starts tracking a new group (GROUP_CREATE).
-    pub fn add_group(&self, g: &Arc<Group>) -> Result {
+    pub(crate) fn add_group(&self, g: &Arc<Group>) -> Result {
         let mut inner = self.inner();
         kernel::alloc::try_push(&mut inner.groups, g.clone())?;
         Ok(())
     }
 
     /// GROUP_DESTROY (or file close): the group stops taking jobs; the worker terminates it.
-    pub fn destroy_group(&self, g: &Arc<Group>) {
+    pub(crate) fn destroy_group(&self, g: &Arc<Group>) {
         g.state().destroyed = true;
         self.kick();
     }
@@ -214,7 +209,7 @@ impl Scheduler {
     /// Waits (up to `timeout`) until every destroyed group has been terminated and its buffers released — the
     /// asynchronous part of GROUP_DESTROY and file close. For tools and tests that compare state between calls;
     /// `false` on timeout.
-    pub fn settle(&self, timeout: Duration) -> bool {
+    pub(crate) fn settle(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
             if !self.inner().groups.iter().any(|g| g.state().destroyed) {
@@ -228,13 +223,8 @@ impl Scheduler {
         }
     }
 
-    /// The slot `g` occupies, if any.
-    pub fn slot_of(&self, g: &Group) -> Option<u32> {
-        g.state().slot
-    }
-
     /// Stops the worker and terminates every resident group (device teardown).
-    pub fn shutdown(&self) {
+    pub(crate) fn shutdown(&self) {
         self.stop.store(true, Ordering::Release);
         self.kick();
         if let Some(h) = self.worker.lock().take() {
@@ -279,7 +269,7 @@ impl Scheduler {
     }
 
     /// CSG requests acknowledged only after Panthor's 100 ms.
-    pub fn late_acks(&self) -> u64 {
+    pub(crate) fn late_acks(&self) -> u64 {
         self.late_acks.load(Ordering::Relaxed)
     }
 

@@ -29,7 +29,7 @@ use crate::uobj::get_uobj_array;
 
 /// An asynchronous VM_BIND of `ops` on `vm`; `bo` looks a GEM handle up in the calling file, `syncobjs` is its
 /// syncobj table.
-pub fn bind_async(
+pub(crate) fn bind_async(
     vm: &Arc<Vm>,
     ops: &[drm_panthor_vm_bind_op],
     bo: impl Fn(u32) -> Option<Arc<TyrObject>>,

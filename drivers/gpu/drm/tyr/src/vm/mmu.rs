@@ -25,7 +25,7 @@ pub struct MmuFault {
 /// What a VM asks of the MMU (its address-space slot client, [`crate::mmu::AsClient`]): an address-space slot while
 /// the GPU runs work on it, and around page-table updates the region lock (AS LOCK) before and the flush (FLUSH_PT,
 /// which also unlocks) after. A VM that holds no slot has nothing cached and the lock calls do nothing.
-pub trait VmMmu: Send + Sync {
+pub(crate) trait VmMmu: Send + Sync {
     /// Locks `[iova, iova + size)` of this VM's address space, if it has one. An error when the AS did not take
     /// the command (`ETIMEDOUT`).
     fn lock_region(&self, iova: u64, size: u64) -> Result;
@@ -64,8 +64,10 @@ pub trait VmMmu: Send + Sync {
 }
 
 /// An MMU hook for a VM that is never made active (tests of the VA and page-table logic alone).
-pub struct NoMmu;
+#[cfg(test)]
+pub(crate) struct NoMmu;
 
+#[cfg(test)]
 impl VmMmu for NoMmu {
     fn lock_region(&self, _iova: u64, _size: u64) -> Result {
         Ok(())
