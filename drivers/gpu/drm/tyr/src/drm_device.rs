@@ -24,10 +24,7 @@ use crate::uapi::{
 };
 use crate::vm::VmMmu;
 
-/// A Tyr DRM device.
-pub type TyrDrmDevice = Device<TyrDriver>;
-/// An open Tyr DRM file.
-pub type TyrDrmFile = File<TyrDriver>;
+pub use crate::gem::{TyrDrmDevice, TyrDrmFile};
 
 /// The device's data: the probed GPU and the services every file shares.
 pub struct TyrData {

@@ -6,7 +6,8 @@ use kernel::sync::Mutex;
 use std::sync::{Arc, OnceLock};
 
 use kernel::dma_resv::DmaResv;
-use kernel::drm::device::VmaOffsetManager;
+use kernel::drm::device::{Device, VmaOffsetManager};
+use kernel::drm::file::File;
 use kernel::drm::gem::{GemObject, IntoGemObject};
 use kernel::drm::Driver;
 use kernel::error::code::EINVAL;
@@ -19,6 +20,11 @@ pub struct TyrDriver;
 impl Driver for TyrDriver {
     type Object = TyrObject;
 }
+
+/// A Tyr DRM device (the driver's device data and file type are in [`crate::drm_device`]).
+pub type TyrDrmDevice = Device<TyrDriver>;
+/// An open Tyr DRM file, as the ioctl handlers get it.
+pub type TyrDrmFile = File<TyrDriver>;
 
 /// The DRM device's fake-offset space, as Tyr's objects live in it.
 pub(crate) type Offsets = VmaOffsetManager<TyrObject>;

@@ -9,7 +9,7 @@ use kernel::error::code::{E2BIG, EINVAL, ENOENT, EOPNOTSUPP, EPERM};
 use kernel::error::Result;
 use kernel::uaccess::{UserPtr, UserSlice};
 
-use crate::drm_device::TyrDrmFile;
+use crate::gem::TyrDrmFile;
 use crate::query::{dev_query, QuerySource};
 use crate::sched::group::{GroupCtx, MAX_QUEUES};
 use crate::sched::heap::{check_create_args, HeapPool};

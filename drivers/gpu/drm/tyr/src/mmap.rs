@@ -11,7 +11,7 @@ use kernel::drm::gem::IntoGemObject;
 use kernel::error::code::EINVAL;
 use kernel::error::Result;
 
-use crate::drm_device::TyrDrmFile;
+use crate::gem::TyrDrmFile;
 use crate::gem::TyrObject;
 use crate::uapi::bo_flags;
 

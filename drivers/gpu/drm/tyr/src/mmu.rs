@@ -544,8 +544,8 @@ impl VmMmu for AsClient {
         *self.fault.lock() = Some(f);
     }
 
-    fn activate(self: Arc<Self>, transtab: PhysAddr, memattr: u64) -> Result<u32> {
-        AsClient::activate(&self, transtab, memattr)
+    fn activate(self: Arc<Self>, transtab: PhysAddr, mair: u64) -> Result<u32> {
+        AsClient::activate(&self, transtab, mair_to_memattr(mair))
     }
 
     fn idle(&self) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The JOB interrupt as the firmware code needs it (`panthor_job_irq_handler`,
 //! `Documentation/hardware.md#doorbells-and-the-job-irq`): before boot the GLB bit means "the MCU booted"; afterwards
-//! it means the global interface has acks or events, which the handler acknowledges. Every JOB IRQ wakes the REQ/ACK
+//! it means the global interface has acks or events, which the handler has acknowledged through the callback the
+//! global interface registered (this module sits below it and does not know it). Every JOB IRQ wakes the REQ/ACK
 //! waiters (Panthor's `fw->req_waitqueue`). CSG bits are accumulated for the scheduler (`crate::sched`), which it
 //! wakes.
 
@@ -12,7 +13,6 @@ use std::time::{Duration, Instant};
 use kernel::io::IoMem;
 use kernel::irq::IrqReturn;
 
-use super::global::GlobalIface;
 use crate::regs::{irq, job_irq, JOB_IRQ_BASE};
 
 /// How long a waiter sleeps before looking at the condition again without an interrupt. Panthor sleeps until the
@@ -35,14 +35,17 @@ pub(crate) struct JobIrq {
     io: IoMem,
     state: Mutex<State>,
     wake: Condvar,
-    /// The global interface, once discovered: its events are acknowledged from the handler.
-    glb: Mutex<Option<Arc<GlobalIface>>>,
+    /// Told about the GLB bit after boot (the global interface acknowledging its events), once discovered.
+    glb_notify: Mutex<Option<GlbNotify>>,
     /// Told about CSG bits as they arrive (the scheduler's wake-up); must not allocate or block.
     csg_notify: Mutex<Option<CsgNotify>>,
 }
 
 /// What the handler calls when CSG slot bits arrive.
 pub(crate) type CsgNotify = Arc<dyn Fn() + Send + Sync>;
+
+/// What the handler calls when the GLB bit arrives after boot; must not allocate or block.
+pub(crate) type GlbNotify = Arc<dyn Fn() + Send + Sync>;
 
 impl JobIrq {
     /// A handler for the JOB IRQ block of `io`.
@@ -51,17 +54,13 @@ impl JobIrq {
             io,
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
-            glb: Mutex::new(None),
+            glb_notify: Mutex::new(None),
             csg_notify: Mutex::new(None),
         }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock()
-    }
-
-    fn glb(&self) -> MutexGuard<'_, Option<Arc<GlobalIface>>> {
-        self.glb.lock()
     }
 
     /// The handler: reads STAT, clears what it read, records it and wakes the waiters. `IrqReturn::None` when STAT
@@ -84,9 +83,9 @@ impl JobIrq {
             was
         };
         if was_booted && stat & job_irq::GLB != 0 {
-            if let Some(glb) = self.glb().clone() {
-                // A failed access to the shared section leaves the events pending; nothing else to do from here.
-                let _ = glb.process_events();
+            let notify = self.glb_notify.lock().clone();
+            if let Some(n) = notify {
+                n();
             }
         }
         let mut st = self.state();
@@ -112,9 +111,9 @@ impl JobIrq {
         self.state().booted
     }
 
-    /// Hands the handler the global interface whose events it acknowledges (`None`: stop touching it).
-    pub(crate) fn set_glb(&self, glb: Option<Arc<GlobalIface>>) {
-        *self.glb() = glb;
+    /// Sets who is told when the GLB bit arrives after boot (`None`: nobody).
+    pub(crate) fn set_glb_notify(&self, notify: Option<GlbNotify>) {
+        *self.glb_notify.lock() = notify;
     }
 
     /// Sets who is told when CSG slot bits arrive (`None`: nobody).

@@ -228,7 +228,7 @@ impl McuRun {
 impl Drop for McuRun {
     fn drop(&mut self) {
         // The handler must not touch the shared section once it goes away.
-        self.irq.set_glb(None);
+        self.irq.set_glb_notify(None);
         let _ = self.io.write32(JOB_IRQ_BASE + irq::MASK, 0);
         let _ = self.io.write32(gpu::MCU_CONTROL, gpu::mcu::CONTROL_DISABLE);
         let _ = self.io.poll32(
@@ -284,7 +284,11 @@ impl Firmware {
             io.clone(),
             ifaces.glb,
         ))?;
-        irq.set_glb(Some(glb.clone()));
+        let acker = glb.clone();
+        irq.set_glb_notify(Some(kernel::alloc::try_arc(move || {
+            // A failed access to the shared section leaves the events pending; nothing else to do from here.
+            let _ = acker.process_events();
+        })?));
         let glb_config =
             GlbConfig::panthor(gpu_info.shader_present, kernel::time::arch_timer_rate());
         let fw = Self {

@@ -39,8 +39,9 @@ pub(crate) trait VmMmu: Send + Sync {
     }
     /// Where faults in this VM's address space are reported.
     fn set_fault_handler(&self, _f: Box<dyn Fn(MmuFault) + Send + Sync>) {}
-    /// Takes (or keeps) a slot programmed with the root table `transtab` and `memattr`; returns its number.
-    fn activate(self: Arc<Self>, _transtab: PhysAddr, _memattr: u64) -> Result<u32> {
+    /// Takes (or keeps) a slot programmed with the root table `transtab` and the memory attributes of the page
+    /// table's `mair` (the MMU encodes them as the slot's MEMATTR); returns its number.
+    fn activate(self: Arc<Self>, _transtab: PhysAddr, _mair: u64) -> Result<u32> {
         Err(kernel::error::code::ENODEV)
     }
     /// One user of the slot fewer.

@@ -257,9 +257,7 @@ impl Vm {
     /// table. `EBUSY` when every slot is held by an active VM, `ENODEV` without an MMU.
     pub(crate) fn activate(&self) -> Result<u32> {
         let (ttbr, _, mair) = self.as_config();
-        self.mmu
-            .clone()
-            .activate(ttbr, crate::mmu::mair_to_memattr(mair))
+        self.mmu.clone().activate(ttbr, mair)
     }
 
     /// The GPU no longer runs work on this VM (`panthor_vm_idle`); its slot may be reused.
