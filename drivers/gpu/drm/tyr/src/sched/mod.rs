@@ -615,7 +615,7 @@ fn grow_heap(g: &Group, cs: &Iface) -> Result<u64> {
     let vt_end = cs.output(cs_out::HEAP_VT_END)?;
     let frag_end = cs.output(cs_out::HEAP_FRAG_END)?;
     let ctx = cs.output64(cs_out::HEAP_ADDRESS)?;
-    let mut heaps = g.vm.heaps();
+    let mut heaps = g.heaps.lock();
     let pool = heaps.as_mut().ok_or(EINVAL)?;
     match pool.grow(
         &g.vm,
