@@ -47,6 +47,14 @@ fn eight_groups_on_eight_vms_of_eight_files_all_run() {
             assert_eq!(c.state(g), (0, 0));
         }
     }
+    // Eight VMs went through the seven user address spaces, which they keep while idle: every slot is held, AS 0 by
+    // the MCU, always active.
+    let slots = tyr::debugfs::device::as_slots(&b.dev);
+    assert_eq!(
+        slots.iter().map(|s| s.0).collect::<Vec<u32>>(),
+        (0..8).collect::<Vec<u32>>()
+    );
+    assert_eq!(slots[0], (0, 1));
 }
 
 #[test]

@@ -10,11 +10,6 @@ pub fn label(bo: &TyrObject) -> Option<String> {
     bo.label()
 }
 
-/// The BO_CREATE flags of `bo`.
-pub fn flags(bo: &TyrObject) -> u32 {
-    bo.flags()
-}
-
 /// The physical runs `(address, length)` backing `[offset, offset + size)` of `bo`, pinning its pages on first use
 /// as a mapping would; `EINVAL` for a range outside it.
 pub fn sg_range(bo: &TyrObject, offset: u64, size: u64) -> Result<Vec<(u64, u64)>> {

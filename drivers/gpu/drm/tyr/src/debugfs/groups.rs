@@ -25,11 +25,6 @@ pub fn group(f: &TyrDrmFile, handle: u32) -> Result<GroupView> {
 }
 
 impl GroupView {
-    /// Queues in the group.
-    pub fn queue_count(&self) -> usize {
-        self.0.queues.len()
-    }
-
     /// Queue `q`'s sync object, read from GPU memory: (seqno, status).
     pub fn sync_object(&self, q: usize) -> Result<(u64, u32)> {
         self.0.sync_object(q)

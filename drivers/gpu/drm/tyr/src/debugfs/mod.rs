@@ -8,7 +8,7 @@
 //! * [`device`]: the device's own state ([`DeviceInfo`]: identity and firmware; the AS slots, the CSG slots, the
 //!   MCU's VM);
 //! * [`groups`]: a file's scheduling groups and their queues ([`GroupView`]);
-//! * [`gems`]: a BO's label, flags and pages;
+//! * [`gems`]: a BO's label and pages;
 //! * [`check`]: the consistency checker, which verifies every VM's VA list against its page table and accounts for
 //!   every frame of RAM ([`check_files`], [`Baseline`], [`FileSnapshot`]);
 //! * [`pgtable`]: the driver's page-table op loop on a caller's page table, for the reference vectors.
