@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod drm;
+pub mod group;
 pub mod sched;
 
 use std::sync::Arc;
