@@ -7,7 +7,7 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use kernel::uaccess::UserPtr;
-use tyr::mmap::{mmap as drm_mmap, CpuMapping, MmapRequest, USER_PAGE_OFFSET};
+use tyr::mmap::{mmap as drm_mmap, read_flush_id, CpuMapping, MmapRequest};
 
 use crate::device::{
     self, add_mapping, lookup, track, untrack, DrmOpen, Mapping, SwSyncOpen, Tracked,
@@ -240,14 +240,7 @@ fn map(
         CpuMapping::FlushId { .. } => {
             // A snapshot of LATEST_FLUSH_ID: an older value than the register's only makes the kernel flush caches
             // it could have skipped, never skip one it needs.
-            let id = d
-                .file
-                .device()
-                .data()
-                .hw()
-                .iomem()
-                .read32(USER_PAGE_OFFSET as usize)
-                .unwrap_or(0);
+            let id = read_flush_id(&d.file);
             let page = reserve(libc::PROT_READ | libc::PROT_WRITE);
             if page == libc::MAP_FAILED {
                 return Outcome::Fail(errno());

@@ -8,11 +8,11 @@ use std::time::Duration;
 use kernel::transmute::{AsBytes, FromBytes};
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
-use tyr::check::{check_files, Baseline};
+use tyr::debugfs::{check_files, Baseline};
 use tyr::drm_device::{probe, TyrDrmFile, RENDER_CLIENT};
 use tyr::uapi::ioctl::*;
+use tyr::uapi::op_type;
 use tyr::uapi::*;
-use tyr::vm::bind::op_type;
 
 use crate::fuzz;
 
@@ -24,7 +24,7 @@ pub enum CheckError {
     Setup(String),
     /// The checker found an inconsistency.
     #[error("inconsistent: {0}")]
-    Inconsistent(#[from] tyr::check::CheckError),
+    Inconsistent(#[from] tyr::debugfs::CheckError),
     /// A fuzz run found something.
     #[error("{0}")]
     Fuzz(#[from] fuzz::FuzzError),

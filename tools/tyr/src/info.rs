@@ -7,10 +7,8 @@ use std::sync::Arc;
 use kernel::transmute::{AsBytes, FromBytes};
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
-use tyr::driver::TyrDevice;
+use tyr::debugfs::{DeviceInfo, GpuId};
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
-use tyr::fw::firmware_name;
-use tyr::gpu::GpuId;
 use tyr::uapi::ioctl::{DRM_IOCTL_PANTHOR_DEV_QUERY, DRM_IOCTL_VERSION};
 use tyr::uapi::*;
 
@@ -28,7 +26,7 @@ fn boot() -> Result<(Rk3588, Arc<TyrDrmDevice>, Arc<TyrDrmFile>), ReplayError> {
 /// Probes a fresh board and renders the report.
 pub fn run() -> Result<String, ReplayError> {
     let (soc, dev, file) = boot()?;
-    let mut out = render(soc.gpu().name(), dev.data().hw());
+    let mut out = render(soc.gpu().name(), &tyr::debugfs::device::info(&dev));
     out.push_str(&queries(&file).map_err(|e| ReplayError::Setup(format!("DEV_QUERY: {e}")))?);
     Ok(out)
 }
@@ -216,12 +214,10 @@ pub fn queries(f: &TyrDrmFile) -> kernel::Result<String> {
 
 /// The report: Panthor's three probe lines (`panthor_gpu_init_info`), then the memory layout, then the firmware: the
 /// image loaded and Panthor's interface line (`panthor_fw_init_ifaces`).
-pub fn render(name: &str, dev: &TyrDevice) -> String {
-    let i = dev.gpu_info();
-    let id = dev.gpu_id();
-    let fw = dev.fw();
-    let img = fw.image_version();
-    let glb = fw.interfaces().glb;
+pub fn render(name: &str, dev: &DeviceInfo) -> String {
+    let i = &dev.gpu_info;
+    let id = dev.gpu_id;
+    let (img_major, img_minor, img_hash) = dev.image_version;
     let mut out = format!(
         "{name}: {} id {:#x} major {:#x} minor {:#x} status {:#x}\n\
          {name}: Features: L2:{:#x} Tiler:{:#x} Mem:{:#x} MMU:{:#x} AS:{:#x}\n\
@@ -247,14 +243,14 @@ pub fn render(name: &str, dev: &TyrDevice) -> String {
     out.push_str(&format!(
         "{name}: Firmware {} v{}.{} hash {:#x}, {} sections\n\
          {name}: CSF FW using interface v{}, Features {:#x} Instrumentation features {:#x}\n",
-        firmware_name(&id),
-        img.major,
-        img.minor,
-        img.version_hash,
-        fw.sections().len(),
-        glb.version,
-        glb.features,
-        glb.instr_features,
+        dev.firmware,
+        img_major,
+        img_minor,
+        img_hash,
+        dev.sections.len(),
+        dev.glb_version,
+        dev.glb_features,
+        dev.glb_instr_features,
     ));
     out
 }

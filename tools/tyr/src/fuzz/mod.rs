@@ -5,7 +5,7 @@
 //! booted board through `File::ioctl` and `tyr::mmap::mmap` on several files at once (render files, and with two or
 //! more one primary-node file, the master), and runs the sync_file and dma-buf ioctls on the descriptors calls hand
 //! out. After every step: no panic (on any thread), the errno is one `Documentation/uapi.md` allows for that ioctl
-//! ([`errno`]), the consistency checker passes ([`tyr::check`]), every tracked descriptor's kernel object is still
+//! ([`errno`]), the consistency checker passes ([`tyr::debugfs::check`]), every tracked descriptor's kernel object is still
 //! registered, and a failed call left every file's observable state, the master state, reservation fences, dma-buf
 //! names and the descriptor table as they were ([`exec::Snapshot`]). Every descriptor a call hands out is tracked
 //! ([`fds`]) and closed by a step or at the end. At the end every file is closed and RAM must be back at the device's

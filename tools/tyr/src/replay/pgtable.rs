@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use hw_mem::{Ram, RamConfig};
 use kernel::io_pgtable::{prot, ArmLpaeS1, Config, EntryKind};
-use tyr::vm::pgtable::{map_range, unmap_range};
+use tyr::debugfs::pgtable::{map_range, unmap_range};
 
 use super::script::{self, command_lines, Line, ParseError, ReplayError};
 

@@ -15,7 +15,6 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use hw_mem::{Ram, RamConfig};
 use kernel::drm::gem::IntoGemObject;
 use kernel::drm::gpuvm::{
     DriverGpuVm, GpuVm, GpuVmCore, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapped, OpUnmap,
@@ -24,17 +23,17 @@ use kernel::drm::gpuvm::{
 use kernel::io_pgtable::{prot, ArmLpaeS1, Config, NoFlush, RamPtAlloc};
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
+use tyr::debugfs::pgtable::{map_sg, unmap_range};
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::gem::{TyrDriver, TyrObject};
 use tyr::uapi::ioctl::{
     DRM_IOCTL_PANTHOR_BO_CREATE, DRM_IOCTL_PANTHOR_VM_BIND, DRM_IOCTL_PANTHOR_VM_CREATE,
 };
+use tyr::uapi::op_type;
 use tyr::uapi::{
     drm_panthor_bo_create, drm_panthor_obj_array, drm_panthor_vm_bind, drm_panthor_vm_bind_op,
     drm_panthor_vm_create,
 };
-use tyr::vm::bind::op_type;
-use tyr::vm::pgtable::{map_sg, unmap_range};
 
 const PROT: u32 = prot::READ | prot::WRITE | prot::CACHE;
 
@@ -104,12 +103,29 @@ fn coalesce(frames: &[u64]) -> Vec<(u64, u64)> {
     v
 }
 
-fn bare_ns(ram: &Arc<Ram>, size: u64, iters: u32) -> f64 {
+/// A BO of `size` bytes made by BO_CREATE on `file`, as the driver's object.
+fn bo(file: &TyrDrmFile, size: u64) -> Arc<TyrObject> {
+    let mut b = drm_panthor_bo_create {
+        size,
+        ..Default::default()
+    };
+    file.ioctl(
+        DRM_IOCTL_PANTHOR_BO_CREATE,
+        UserPtr(&mut b as *mut _ as usize),
+    )
+    .unwrap();
+    file.objects().lookup(b.handle).unwrap()
+}
+
+fn bare_ns(dev: &Arc<TyrDrmDevice>, size: u64, iters: u32) -> f64 {
+    let file = TyrDrmFile::open(dev, RENDER_CLIENT).unwrap();
+    let ram = dev.data().ram();
     let pt = ArmLpaeS1::new(ram.clone(), Config::PANTHOR_RK3588, RamPtAlloc, NoFlush).unwrap();
-    let r_obj = TyrObject::resv_holder().unwrap();
+    // The VM's resv comes from an object of its own, as a Panthor VM's does.
+    let r_obj = bo(&file, 0x1000);
     let mut core: GpuVmCore<Bare> =
         GpuVm::new("bare", &r_obj, 0..1 << 48, 0..0, Bare { pt }).unwrap();
-    let bo = TyrObject::new(ram, size, 0, None).unwrap();
+    let bo = bo(&file, size);
     let chunks = coalesce(&bo.gem().get_pages().unwrap());
     let vm_bo: VmBoRef<Bare> = {
         let mut held = core.resv().lock();
@@ -188,7 +204,6 @@ fn tyr_ns(dev: &Arc<TyrDrmDevice>, size: u64, iters: u32) -> f64 {
 fn main() {
     // `cargo bench` passes `--bench`; a plain build of the target (`cargo test --benches`) runs a short pass.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let ram = Arc::new(Ram::new(RamConfig::rk3588(512 << 20)).unwrap());
     let soc = Rk3588::new().unwrap();
     let dev = probe(soc.gpu()).unwrap();
     record_reset();
@@ -203,7 +218,7 @@ fn main() {
         let iters = if quick { iters / 100 } else { iters };
         let best = |f: &dyn Fn() -> f64| (0..5).map(|_| f()).fold(f64::INFINITY, f64::min);
         let ours = best(&|| tyr_ns(&dev, size, iters));
-        let bare = best(&|| bare_ns(&ram, size, iters));
+        let bare = best(&|| bare_ns(&dev, size, iters));
         record(
             name,
             "VM_BIND map+unmap",

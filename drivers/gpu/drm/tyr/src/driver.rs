@@ -30,7 +30,7 @@ use crate::regs::{gpu, irq, JOB_IRQ_BASE, MMU_IRQ_BASE};
 use crate::uapi::{drm_panthor_csif_info, drm_panthor_gpu_info};
 
 /// Device-tree compatibles this driver binds to (Panthor's `dt_match`).
-pub const OF_MATCH: [&str; 1] = ["arm,mali-valhall-csf"];
+pub(crate) const OF_MATCH: [&str; 1] = ["arm,mali-valhall-csf"];
 
 /// How long a soft reset may take before Panthor looks at RAWSTAT (`panthor_gpu_soft_reset`).
 const RESET_TIMEOUT: Duration = Duration::from_millis(100);
@@ -59,7 +59,7 @@ impl Drop for IrqsSuspended {
 /// # Invariants
 /// Fields drop in declaration order: the firmware (halting and stopping the MCU, releasing AS 0) before the IRQ
 /// handlers it relies on, and those before the interrupts are masked.
-pub struct TyrDevice {
+pub(crate) struct TyrDevice {
     fw: Firmware,
     _job_irq_handler: Registration,
     _mmu_irq_handler: Registration,
@@ -78,7 +78,7 @@ impl TyrDevice {
     /// window or IRQ, `EIO` for a bus error or an MCU that reports FATAL, `ETIMEDOUT` if the reset, the L2 power-up,
     /// the MCU boot or the global init never completes, `ENOENT` when the firmware is not installed and `EINVAL` when
     /// it is malformed (see [`Firmware::load`]).
-    pub fn probe(pdev: &platform::Device) -> Result<Self> {
+    pub(crate) fn probe(pdev: &platform::Device) -> Result<Self> {
         pdev.match_ids(&OF_MATCH)?;
         let iomem = pdev.ioremap_resource(0)?;
         let (job_line, mmu_line, gpu_line) = (
@@ -126,42 +126,42 @@ impl TyrDevice {
     }
 
     /// What DEV_QUERY GPU_INFO reports.
-    pub fn gpu_info(&self) -> &drm_panthor_gpu_info {
+    pub(crate) fn gpu_info(&self) -> &drm_panthor_gpu_info {
         &self.gpu_info
     }
 
     /// The fake-offset space the device's BOs take their mmap offsets from (the firmware's are there already).
-    pub fn offsets(&self) -> &Arc<Offsets> {
+    pub(crate) fn offsets(&self) -> &Arc<Offsets> {
         &self.offsets
     }
 
     /// The decoded GPU_ID.
-    pub fn gpu_id(&self) -> GpuId {
+    pub(crate) fn gpu_id(&self) -> GpuId {
         GpuId::decode(self.gpu_info.gpu_id)
     }
 
     /// The register window.
-    pub fn iomem(&self) -> &IoMem {
+    pub(crate) fn iomem(&self) -> &IoMem {
         &self.iomem
     }
 
     /// The system RAM the GPU reaches (where BOs and page tables live).
-    pub fn ram(&self) -> &Arc<Ram> {
+    pub(crate) fn ram(&self) -> &Arc<Ram> {
         &self.ram
     }
 
     /// The MMU: address-space slots for user VMs (AS 0 is the MCU's) and the fault handler.
-    pub fn mmu(&self) -> &Arc<Mmu> {
+    pub(crate) fn mmu(&self) -> &Arc<Mmu> {
         &self.mmu
     }
 
     /// The loaded firmware and the running MCU.
-    pub fn fw(&self) -> &Firmware {
+    pub(crate) fn fw(&self) -> &Firmware {
         &self.fw
     }
 
     /// What DEV_QUERY CSIF_INFO reports.
-    pub fn csif_info(&self) -> drm_panthor_csif_info {
+    pub(crate) fn csif_info(&self) -> drm_panthor_csif_info {
         self.fw.csif_info()
     }
 }

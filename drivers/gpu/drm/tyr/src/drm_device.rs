@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Tyr as a DRM device: the probed GPU behind a `kernel::drm::device::Device`, opened as files whose ioctls reach
-//! [`crate::ioctl`] (`panthor_drm_driver` in `panthor_drv.c`).
+//! the driver's ioctl table (`panthor_drm_driver` in `panthor_drv.c`).
 
 use std::sync::Arc;
 
@@ -24,10 +24,7 @@ use crate::uapi::{
 };
 use crate::vm::VmMmu;
 
-/// A Tyr DRM device.
-pub type TyrDrmDevice = Device<TyrDriver>;
-/// An open Tyr DRM file.
-pub type TyrDrmFile = File<TyrDriver>;
+pub use crate::gem::{TyrDrmDevice, TyrDrmFile};
 
 /// The device's data: the probed GPU and the services every file shares.
 pub struct TyrData {
@@ -46,32 +43,32 @@ impl Drop for TyrData {
 
 impl TyrData {
     /// The scheduler.
-    pub fn sched(&self) -> &Arc<Scheduler> {
+    pub(crate) fn sched(&self) -> &Arc<Scheduler> {
         &self.sched
     }
 
     /// The probed GPU.
-    pub fn hw(&self) -> &TyrDevice {
+    pub(crate) fn hw(&self) -> &TyrDevice {
         &self.hw
     }
 
-    /// System RAM, where BOs and page tables live.
+    /// System RAM, where BOs and page tables live: what a CPU mapping of a BO ([`crate::mmap`]) maps.
     pub fn ram(&self) -> &Arc<Ram> {
         self.hw.ram()
     }
 
     /// The address-space slot manager.
-    pub fn mmu(&self) -> &Arc<Mmu> {
+    pub(crate) fn mmu(&self) -> &Arc<Mmu> {
         self.hw.mmu()
     }
 
     /// What DEV_QUERY GPU_INFO reports.
-    pub fn gpu_info(&self) -> &drm_panthor_gpu_info {
+    pub(crate) fn gpu_info(&self) -> &drm_panthor_gpu_info {
         self.hw.gpu_info()
     }
 
     /// What DEV_QUERY CSIF_INFO reports.
-    pub fn csif_info(&self) -> &drm_panthor_csif_info {
+    pub(crate) fn csif_info(&self) -> &drm_panthor_csif_info {
         &self.csif_info
     }
 }

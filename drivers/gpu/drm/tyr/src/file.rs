@@ -14,33 +14,17 @@ use kernel::page::Ram;
 
 use crate::gem::{Offsets, TyrObject};
 use crate::sched::group::GroupPool;
+use crate::sched::heap::{HeapSlot, HeapSlots};
 use crate::sched::Scheduler;
 use crate::uapi::{
-    drm_panthor_bo_create, drm_panthor_vm_bind, drm_panthor_vm_bind_op, drm_panthor_vm_create,
-    drm_panthor_vm_destroy, drm_panthor_vm_get_state,
+    bo_flags, drm_panthor_bo_create, drm_panthor_vm_bind, drm_panthor_vm_bind_op,
+    drm_panthor_vm_create, drm_panthor_vm_destroy, drm_panthor_vm_get_state,
+    DRM_PANTHOR_USER_MMIO_OFFSET_32BIT, DRM_PANTHOR_USER_MMIO_OFFSET_64BIT,
 };
 use crate::uobj::get_uobj_array;
 use crate::vm::bind::{bind_sync, MmuFactory, VmPool};
 use crate::vm::bind_async::bind_async;
-
-/// BO_CREATE flags (`drm_panthor_bo_flags`).
-pub mod bo_flags {
-    /// The BO cannot be mapped on the CPU.
-    pub const NO_MMAP: u32 = 1 << 0;
-    /// CPU mappings are write-back cached (uAPI 1.7).
-    pub const WB_MMAP: u32 = 1 << 1;
-}
-
-/// VM_BIND flags.
-pub mod bind_flags {
-    /// The ops run as a job once their wait syncobjs signal.
-    pub const ASYNC: u32 = 1 << 0;
-}
-
-/// `DRM_PANTHOR_USER_MMIO_OFFSET_64BIT`: where a 64-bit client's user MMIO page lives in the file's mmap space.
-pub const USER_MMIO_OFFSET_64BIT: u64 = 1 << 56;
-/// `DRM_PANTHOR_USER_MMIO_OFFSET_32BIT`: the same for a 32-bit client (below the 44-bit `off_t` limit of mmap2).
-pub const USER_MMIO_OFFSET_32BIT: u64 = 1 << 43;
+use crate::vm::Vm;
 
 /// The driver's part of one open file (`struct panthor_file`); its GEM handles are the DRM file's and are passed in.
 pub struct TyrFile {
@@ -48,54 +32,59 @@ pub struct TyrFile {
     vms: VmPool,
     user_mmio_offset: AtomicU64,
     groups: GroupPool,
+    /// Its VMs' tiler heap pools.
+    heaps: HeapSlots,
     sched: Option<Arc<Scheduler>>,
     offsets: Option<Arc<Offsets>>,
 }
 
 impl TyrFile {
     /// A new file whose BOs and page tables live in `ram`, with VMs of `va_bits` bits.
-    pub fn new(ram: Arc<Ram>, va_bits: u32, mmu: Arc<MmuFactory>) -> Self {
+    pub(crate) fn new(ram: Arc<Ram>, va_bits: u32, mmu: Arc<MmuFactory>) -> Self {
         TyrFile {
             vms: VmPool::new(ram.clone(), va_bits, mmu),
             ram,
-            user_mmio_offset: AtomicU64::new(USER_MMIO_OFFSET_64BIT),
+            user_mmio_offset: AtomicU64::new(DRM_PANTHOR_USER_MMIO_OFFSET_64BIT),
             groups: GroupPool::default(),
+            heaps: HeapSlots::default(),
             sched: None,
             offsets: None,
         }
     }
 
     /// The same file with groups run by `sched` (a file of a probed device; without one, GROUP_* fail).
-    pub fn with_scheduler(mut self, sched: Arc<Scheduler>) -> Self {
+    pub(crate) fn with_scheduler(mut self, sched: Arc<Scheduler>) -> Self {
         self.sched = Some(sched);
         self
     }
 
     /// The same file with its BOs taking their fake offsets from `offsets`, the device's, when they are created
     /// (`drm_gem_shmem_create`). Without it, BOs get an offset only when BO_MMAP_OFFSET asks for one.
-    pub fn with_offsets(mut self, offsets: Arc<Offsets>) -> Self {
+    pub(crate) fn with_offsets(mut self, offsets: Arc<Offsets>) -> Self {
         self.offsets = Some(offsets);
         self
     }
 
     /// The file's groups.
-    pub fn groups(&self) -> &GroupPool {
+    pub(crate) fn groups(&self) -> &GroupPool {
         &self.groups
     }
 
     /// The scheduler its groups run on.
-    pub fn scheduler(&self) -> Option<&Arc<Scheduler>> {
+    pub(crate) fn scheduler(&self) -> Option<&Arc<Scheduler>> {
         self.sched.as_ref()
     }
 
     /// Start of the user MMIO range in this file's mmap offsets (`SET_USER_MMIO_OFFSET`, default 64-bit).
-    pub fn user_mmio_offset(&self) -> u64 {
+    pub(crate) fn user_mmio_offset(&self) -> u64 {
         self.user_mmio_offset.load(Ordering::Relaxed)
     }
 
     /// `SET_USER_MMIO_OFFSET`: only the 32-bit and 64-bit values are valid.
-    pub fn set_user_mmio_offset(&self, offset: u64) -> Result {
-        if offset != USER_MMIO_OFFSET_32BIT && offset != USER_MMIO_OFFSET_64BIT {
+    pub(crate) fn set_user_mmio_offset(&self, offset: u64) -> Result {
+        if offset != DRM_PANTHOR_USER_MMIO_OFFSET_32BIT
+            && offset != DRM_PANTHOR_USER_MMIO_OFFSET_64BIT
+        {
             return Err(EINVAL);
         }
         self.user_mmio_offset.store(offset, Ordering::Relaxed);
@@ -103,12 +92,22 @@ impl TyrFile {
     }
 
     /// The file's VMs.
-    pub fn vms(&self) -> &VmPool {
+    pub(crate) fn vms(&self) -> &VmPool {
         &self.vms
     }
 
+    /// The heap slot of `vm` (one of this file's), made on first use.
+    pub(crate) fn heap_slot(&self, vm: &Arc<Vm>) -> Result<Arc<HeapSlot>> {
+        self.heaps.get(vm)
+    }
+
+    /// The heap slot of `vm`, if it has one.
+    pub(crate) fn find_heap_slot(&self, vm: &Arc<Vm>) -> Option<Arc<HeapSlot>> {
+        self.heaps.find(vm)
+    }
+
     /// `BO_CREATE`.
-    pub fn bo_create(
+    pub(crate) fn bo_create(
         &self,
         objects: &HandleTable<TyrObject>,
         args: &mut drm_panthor_bo_create,
@@ -140,7 +139,7 @@ impl TyrFile {
     }
 
     /// `VM_CREATE`.
-    pub fn vm_create(&self, args: &mut drm_panthor_vm_create) -> Result {
+    pub(crate) fn vm_create(&self, args: &mut drm_panthor_vm_create) -> Result {
         let (id, kernel_start) = self.vms.create(args.flags, args.user_va_range)?;
         args.id = id;
         args.user_va_range = kernel_start;
@@ -148,18 +147,24 @@ impl TyrFile {
     }
 
     /// `VM_DESTROY`.
-    pub fn vm_destroy(&self, args: &mut drm_panthor_vm_destroy) -> Result {
-        self.vms.destroy(args.id, args.pad)
+    pub(crate) fn vm_destroy(&self, args: &mut drm_panthor_vm_destroy) -> Result {
+        let vm = self.vms.get(args.id).ok();
+        let r = self.vms.destroy(args.id, args.pad);
+        // A destroyed VM's heaps go with it, whether or not its unmap worked; a refused call destroyed nothing.
+        if let Some(vm) = vm.filter(|vm| vm.is_destroyed()) {
+            self.heaps.release(&vm);
+        }
+        r
     }
 
     /// `VM_GET_STATE`.
-    pub fn vm_get_state(&self, args: &mut drm_panthor_vm_get_state) -> Result {
+    pub(crate) fn vm_get_state(&self, args: &mut drm_panthor_vm_get_state) -> Result {
         args.state = self.vms.state(args.vm_id)?;
         Ok(())
     }
 
     /// `VM_BIND` without the ASYNC flag: on failure `ops.count` is rewritten to the failing op's index.
-    pub fn vm_bind_sync(
+    pub(crate) fn vm_bind_sync(
         &self,
         objects: &HandleTable<TyrObject>,
         args: &mut drm_panthor_vm_bind,
@@ -177,7 +182,7 @@ impl TyrFile {
 
     /// `VM_BIND` with the ASYNC flag (`Documentation/uapi.md#asynchronous-vm_bind`): the ops become bind jobs that wait
     /// for and signal `syncobjs`; a failure changes nothing, and `ops.count` is never rewritten.
-    pub fn vm_bind_async(
+    pub(crate) fn vm_bind_async(
         &self,
         objects: &HandleTable<TyrObject>,
         syncobjs: &SyncobjTable,
@@ -189,13 +194,14 @@ impl TyrFile {
     }
 
     /// Tears the file down (close): every group destroyed, then every VM.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         for g in self.groups.drain() {
             if let Some(s) = &self.sched {
                 s.destroy_group(&g);
             }
         }
         self.vms.destroy_all();
+        self.heaps.release_all();
     }
 }
 

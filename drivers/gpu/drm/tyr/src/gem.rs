@@ -6,7 +6,8 @@ use kernel::sync::Mutex;
 use std::sync::{Arc, OnceLock};
 
 use kernel::dma_resv::DmaResv;
-use kernel::drm::device::VmaOffsetManager;
+use kernel::drm::device::{Device, VmaOffsetManager};
+use kernel::drm::file::File;
 use kernel::drm::gem::{GemObject, IntoGemObject};
 use kernel::drm::Driver;
 use kernel::error::code::EINVAL;
@@ -20,8 +21,13 @@ impl Driver for TyrDriver {
     type Object = TyrObject;
 }
 
+/// A Tyr DRM device (the driver's device data and file type are in [`crate::drm_device`]).
+pub type TyrDrmDevice = Device<TyrDriver>;
+/// An open Tyr DRM file, as the ioctl handlers get it.
+pub type TyrDrmFile = File<TyrDriver>;
+
 /// The DRM device's fake-offset space, as Tyr's objects live in it.
-pub type Offsets = VmaOffsetManager<TyrObject>;
+pub(crate) type Offsets = VmaOffsetManager<TyrObject>;
 
 /// A buffer object.
 pub struct TyrObject {
@@ -36,7 +42,7 @@ pub struct TyrObject {
 impl TyrObject {
     /// A new object of `size` bytes (a multiple of 4 KiB) backed by `ram`, with its own resv, or with `vm_resv` when
     /// it is exclusive to the VM `exclusive_vm` (`BO_CREATE` with `exclusive_vm_id`).
-    pub fn new(
+    pub(crate) fn new(
         ram: &Arc<Ram>,
         size: u64,
         flags: u32,
@@ -61,7 +67,7 @@ impl TyrObject {
     /// A new object as [`TyrObject::new`], with its fake mmap offset taken from `offsets` at once: Panthor's BOs,
     /// the ones clients create and the ones the driver creates for itself, are shmem objects, and
     /// `drm_gem_shmem_create` gives each its offset when it creates it. The offset goes back with the object.
-    pub fn create(
+    pub(crate) fn create(
         offsets: &Offsets,
         ram: &Arc<Ram>,
         size: u64,
@@ -74,7 +80,7 @@ impl TyrObject {
     }
 
     /// An object with no backing pages: the resv holder of a VM (`drm_gpuvm_resv_object_alloc`).
-    pub fn resv_holder() -> Result<Arc<TyrObject>> {
+    pub(crate) fn resv_holder() -> Result<Arc<TyrObject>> {
         Ok(kernel::alloc::try_arc(TyrObject {
             gem: GemObject::new(kernel::io_pgtable::SZ_4K as u64, None)?,
             flags: 0,
@@ -86,7 +92,7 @@ impl TyrObject {
 
     /// The chunks backing `[offset, offset + size)` of the object, pinning its pages on first use
     /// (`drm_gem_shmem_get_pages_sgt`). `EINVAL` for a range outside the object.
-    pub fn sg_range(&self, offset: u64, size: u64) -> Result<Vec<(u64, u64)>> {
+    pub(crate) fn sg_range(&self, offset: u64, size: u64) -> Result<Vec<(u64, u64)>> {
         if offset
             .checked_add(size)
             .is_none_or(|end| end > self.gem.size())
@@ -126,22 +132,22 @@ impl TyrObject {
     }
 
     /// The `BO_CREATE` flags.
-    pub fn flags(&self) -> u32 {
+    pub(crate) fn flags(&self) -> u32 {
         self.flags
     }
 
     /// The VM id this object is exclusive to, if any.
-    pub fn exclusive_vm(&self) -> Option<u32> {
+    pub(crate) fn exclusive_vm(&self) -> Option<u32> {
         self.exclusive_vm
     }
 
     /// The object's label (`BO_SET_LABEL`).
-    pub fn label(&self) -> Option<String> {
+    pub(crate) fn label(&self) -> Option<String> {
         self.label.lock().clone()
     }
 
     /// Sets or clears the label.
-    pub fn set_label(&self, label: Option<String>) {
+    pub(crate) fn set_label(&self, label: Option<String>) {
         *self.label.lock() = label;
     }
 }

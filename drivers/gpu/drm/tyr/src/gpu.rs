@@ -9,7 +9,7 @@ use crate::regs::gpu;
 use crate::uapi::{drm_panthor_gpu_info, DRM_PANTHOR_GPU_COHERENCY_NONE};
 
 /// Reads every register DEV_QUERY GPU_INFO reports.
-pub fn read_gpu_info(io: &IoMem) -> Result<drm_panthor_gpu_info> {
+pub(crate) fn read_gpu_info(io: &IoMem) -> Result<drm_panthor_gpu_info> {
     let mut info = drm_panthor_gpu_info {
         gpu_id: io.read32(gpu::ID)?,
         csf_id: io.read32(gpu::CSF_ID)?,

@@ -9,18 +9,18 @@ use kernel::error::code::{E2BIG, EINVAL, ENOENT, EOPNOTSUPP, EPERM};
 use kernel::error::Result;
 use kernel::uaccess::{UserPtr, UserSlice};
 
-use crate::drm_device::TyrDrmFile;
-use crate::file::bo_flags;
+use crate::gem::TyrDrmFile;
 use crate::query::{dev_query, QuerySource};
 use crate::sched::group::{GroupCtx, MAX_QUEUES};
 use crate::sched::heap::{check_create_args, HeapPool};
 use crate::sched::Scheduler;
+use crate::uapi::bo_flags;
 use crate::uapi::ioctl::*;
 use crate::uapi::*;
 use crate::uobj::get_uobj_array;
 
 /// Longest BO label, NUL included (`PANTHOR_BO_LABEL_MAXLEN`).
-pub const BO_LABEL_MAXLEN: usize = 4096;
+pub(crate) const BO_LABEL_MAXLEN: usize = 4096;
 
 const fn entry(
     cmd: u32,
@@ -36,7 +36,7 @@ const fn entry(
 }
 
 /// Panthor's ioctls, index `i` for number `DRM_COMMAND_BASE + i` (`enum drm_panthor_ioctl_id`).
-pub static IOCTLS: [IoctlDesc<TyrDrmFile>; 17] = [
+pub(crate) static IOCTLS: [IoctlDesc<TyrDrmFile>; 17] = [
     entry(DRM_IOCTL_PANTHOR_DEV_QUERY, "DEV_QUERY", dev_query_ioctl),
     entry(DRM_IOCTL_PANTHOR_VM_CREATE, "VM_CREATE", vm_create),
     entry(DRM_IOCTL_PANTHOR_VM_DESTROY, "VM_DESTROY", vm_destroy),
@@ -111,7 +111,7 @@ fn vm_get_state(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
 fn vm_bind(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     let args: &mut drm_panthor_vm_bind = d.get()?;
     // Only bit 0 of `flags` is read (`Documentation/uapi.md#panthor-conventions`).
-    if args.flags & crate::file::bind_flags::ASYNC != 0 {
+    if args.flags & crate::uapi::bind_flags::ASYNC != 0 {
         return f.data().vm_bind_async(f.objects(), f.syncobjs(), args);
     }
     f.data().vm_bind_sync(f.objects(), args)
@@ -236,7 +236,11 @@ fn group_create(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
         high_priority_allowed: caller.master || caller.sys_nice,
     };
     let pool = f.data().groups();
-    let (handle, group) = pool.create(&ctx, args, &queues, |id| f.data().vms().get(id))?;
+    let (handle, group) = pool.create(&ctx, args, &queues, |id| {
+        let vm = f.data().vms().get(id).map_err(|_| EINVAL)?;
+        let heaps = f.data().heap_slot(&vm)?;
+        Ok((vm, heaps))
+    })?;
     if let Err(e) = sched.add_group(&group) {
         let _ = pool.remove(handle);
         return Err(e);
@@ -287,7 +291,8 @@ fn tiler_heap_create(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     // Panthor creates the VM's pool before it looks at the arguments; checking them first keeps a refused call from
     // leaving a pool behind (the pool is a kernel BO no client sees, so only that side effect differs).
     check_create_args(args.initial_chunk_count, args.chunk_size, args.max_chunks)?;
-    let mut heaps = vm.heaps();
+    let slot = f.data().heap_slot(&vm)?;
+    let mut heaps = slot.lock();
     let fresh = heaps.is_none();
     if fresh {
         *heaps = Some(HeapPool::new(
@@ -326,6 +331,7 @@ fn tiler_heap_destroy(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
         return Err(EINVAL);
     }
     let vm = f.data().vms().get(args.handle >> 16).map_err(|_| EINVAL)?;
-    let mut heaps = vm.heaps();
+    let slot = f.data().find_heap_slot(&vm).ok_or(ENOENT)?;
+    let mut heaps = slot.lock();
     heaps.as_mut().ok_or(ENOENT)?.destroy(args.handle & 0xffff)
 }

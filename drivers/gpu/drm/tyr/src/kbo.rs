@@ -18,10 +18,9 @@ use crate::vm::Vm;
 /// A BO mapped at a kernel VA of one VM.
 ///
 /// # Invariants
-/// `[va, va + size)` is allocated in `vm`'s kernel VA area and mapped to `bo`'s pages, `pages` are those pages.
-pub struct KernelBo {
+/// `[va, va + size)` is allocated in `vm`'s kernel VA area and mapped to the pages `pages` of a BO the mapping holds.
+pub(crate) struct KernelBo {
     vm: Arc<Vm>,
-    bo: Arc<TyrObject>,
     ram: Arc<Ram>,
     pages: Vec<PhysAddr>,
     va: u64,
@@ -33,7 +32,7 @@ impl KernelBo {
     /// automatically chosen kernel VA of `vm` aligned to `align`, or at `fixed_va`. The BO takes a fake offset from
     /// `offsets`, the device's, as every shmem object does (`panthor_kernel_bo_create` → `drm_gem_shmem_create`);
     /// `None` outside a DRM device.
-    pub fn new(
+    pub(crate) fn new(
         offsets: Option<&Offsets>,
         ram: &Arc<Ram>,
         vm: &Arc<Vm>,
@@ -70,7 +69,6 @@ impl KernelBo {
         }
         Ok(KernelBo {
             vm: vm.clone(),
-            bo,
             ram: ram.clone(),
             pages,
             va,
@@ -79,18 +77,13 @@ impl KernelBo {
     }
 
     /// Its GPU VA in its VM.
-    pub fn va(&self) -> u64 {
+    pub(crate) fn va(&self) -> u64 {
         self.va
     }
 
     /// Its size in bytes.
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         self.size
-    }
-
-    /// The BO.
-    pub fn bo(&self) -> &Arc<TyrObject> {
-        &self.bo
     }
 
     /// The physical address of byte `off`, for an access of `len` bytes that must not cross a page.
@@ -103,7 +96,7 @@ impl KernelBo {
     }
 
     /// Copies `data` in at byte `off` (may cross pages).
-    pub fn write(&self, mut off: u64, mut data: &[u8]) -> Result {
+    pub(crate) fn write(&self, mut off: u64, mut data: &[u8]) -> Result {
         while !data.is_empty() {
             let n = (FRAME_SIZE - off % FRAME_SIZE).min(data.len() as u64);
             let pa = self.pa(off, n)?;
@@ -115,7 +108,7 @@ impl KernelBo {
     }
 
     /// Copies bytes out from byte `off` (may cross pages).
-    pub fn read(&self, mut off: u64, mut out: &mut [u8]) -> Result {
+    pub(crate) fn read(&self, mut off: u64, mut out: &mut [u8]) -> Result {
         while !out.is_empty() {
             let n = (FRAME_SIZE - off % FRAME_SIZE).min(out.len() as u64);
             let pa = self.pa(off, n)?;
@@ -128,26 +121,26 @@ impl KernelBo {
     }
 
     /// The little-endian u32 at `off`.
-    pub fn read_u32(&self, off: u64) -> Result<u32> {
+    pub(crate) fn read_u32(&self, off: u64) -> Result<u32> {
         let mut b = [0u8; 4];
         self.read(off, &mut b)?;
         Ok(u32::from_le_bytes(b))
     }
 
     /// The little-endian u64 at `off`.
-    pub fn read_u64(&self, off: u64) -> Result<u64> {
+    pub(crate) fn read_u64(&self, off: u64) -> Result<u64> {
         let mut b = [0u8; 8];
         self.read(off, &mut b)?;
         Ok(u64::from_le_bytes(b))
     }
 
     /// Writes a little-endian u32 at `off`.
-    pub fn write_u32(&self, off: u64, v: u32) -> Result {
+    pub(crate) fn write_u32(&self, off: u64, v: u32) -> Result {
         self.write(off, &v.to_le_bytes())
     }
 
     /// Writes a little-endian u64 at `off`.
-    pub fn write_u64(&self, off: u64, v: u64) -> Result {
+    pub(crate) fn write_u64(&self, off: u64, v: u64) -> Result {
         self.write(off, &v.to_le_bytes())
     }
 }

@@ -11,9 +11,9 @@ use kernel::drm::gem::IntoGemObject;
 use kernel::error::code::EINVAL;
 use kernel::error::Result;
 
-use crate::drm_device::TyrDrmFile;
-use crate::file::bo_flags;
+use crate::gem::TyrDrmFile;
 use crate::gem::TyrObject;
+use crate::uapi::bo_flags;
 
 /// Offset of the USER page (LATEST_FLUSH_ID) in the GPU's register window (`CSF_GPU_LATEST_FLUSH_ID`).
 pub const USER_PAGE_OFFSET: u64 = 0x1_0000;
@@ -59,6 +59,17 @@ pub enum CpuMapping {
         /// Its physical address.
         phys: u64,
     },
+}
+
+/// What a client reads from a [`CpuMapping::FlushId`] page now: the GPU's LATEST_FLUSH_ID register (0 if the read
+/// fails, which only makes the client flush caches it could have skipped).
+pub fn read_flush_id(f: &TyrDrmFile) -> u32 {
+    f.device()
+        .data()
+        .hw()
+        .iomem()
+        .read32(USER_PAGE_OFFSET as usize)
+        .unwrap_or(0)
 }
 
 /// `panthor_mmap`: checks `req` against the file and says what to map.

@@ -21,18 +21,18 @@ use crate::uapi::{drm_panthor_dev_query_type as qt, PANTHOR_GROUP_PRIORITY_REALT
 use crate::uobj::{copy_struct_from_user, set_uobj};
 
 /// Page sizes a VM maps with: 4 KiB pages and 2 MiB blocks (the io-pgtable `pgsize_bitmap` Panthor passes).
-pub const PAGE_SIZE_BITMAP: u64 = (1 << 12) | (1 << 21);
+pub(crate) const PAGE_SIZE_BITMAP: u64 = (1 << 12) | (1 << 21);
 
 /// What the queries report that the device knows.
-pub struct QuerySource<'a> {
+pub(crate) struct QuerySource<'a> {
     /// The probed GPU_INFO.
-    pub gpu_info: &'a drm_panthor_gpu_info,
+    pub(crate) gpu_info: &'a drm_panthor_gpu_info,
     /// The CSF interface sizes the firmware published.
-    pub csif_info: &'a drm_panthor_csif_info,
+    pub(crate) csif_info: &'a drm_panthor_csif_info,
     /// The GPU's registers (timestamps are sampled live).
-    pub iomem: &'a IoMem,
+    pub(crate) iomem: &'a IoMem,
     /// Whether the caller may use the HIGH and REALTIME priorities (CAP_SYS_NICE or DRM master).
-    pub high_priority_allowed: bool,
+    pub(crate) high_priority_allowed: bool,
 }
 
 const ALL_TIMESTAMP_FLAGS: u32 =
@@ -53,7 +53,7 @@ fn payload_size(kind: u32) -> Result<usize> {
 }
 
 /// `DEV_QUERY`: with `pointer == 0` reports the payload size; otherwise fills the caller's payload.
-pub fn dev_query(src: &QuerySource<'_>, args: &mut drm_panthor_dev_query) -> Result {
+pub(crate) fn dev_query(src: &QuerySource<'_>, args: &mut drm_panthor_dev_query) -> Result {
     let size = payload_size(args.type_)?;
     if args.pointer == 0 {
         args.size = size as u32;
@@ -94,7 +94,10 @@ pub fn dev_query(src: &QuerySource<'_>, args: &mut drm_panthor_dev_query) -> Res
 }
 
 /// Samples what TIMESTAMP_INFO's `input_flags` ask for (0 meaning GPU | GPU_OFFSET | FREQ); fields not asked for are 0.
-pub fn sample_timestamps(io: &IoMem, input_flags: u32) -> Result<drm_panthor_timestamp_info> {
+pub(crate) fn sample_timestamps(
+    io: &IoMem,
+    input_flags: u32,
+) -> Result<drm_panthor_timestamp_info> {
     let flags = input_flags;
     let flags = if flags == 0 {
         ts::GPU | ts::GPU_OFFSET | ts::FREQ

@@ -3,147 +3,143 @@
 //! logic.
 
 /// GPU_CONTROL block (offset 0).
-pub mod gpu {
+pub(crate) mod gpu {
     /// GPU_ID.
-    pub const ID: usize = 0x000;
+    pub(crate) const ID: usize = 0x000;
     /// L2_FEATURES.
-    pub const L2_FEATURES: usize = 0x004;
+    pub(crate) const L2_FEATURES: usize = 0x004;
     /// CORE_FEATURES.
-    pub const CORE_FEATURES: usize = 0x008;
+    pub(crate) const CORE_FEATURES: usize = 0x008;
     /// TILER_FEATURES.
-    pub const TILER_FEATURES: usize = 0x00c;
+    pub(crate) const TILER_FEATURES: usize = 0x00c;
     /// MEM_FEATURES.
-    pub const MEM_FEATURES: usize = 0x010;
+    pub(crate) const MEM_FEATURES: usize = 0x010;
     /// MMU_FEATURES: VA bits 7:0, PA bits 15:8.
-    pub const MMU_FEATURES: usize = 0x014;
+    pub(crate) const MMU_FEATURES: usize = 0x014;
     /// AS_PRESENT.
-    pub const AS_PRESENT: usize = 0x018;
+    pub(crate) const AS_PRESENT: usize = 0x018;
     /// CSF_ID.
-    pub const CSF_ID: usize = 0x01c;
+    pub(crate) const CSF_ID: usize = 0x01c;
     /// GPU IRQ block base (RAWSTAT +0, CLEAR +4, MASK +8, STAT +0xc).
-    pub const IRQ_BASE: usize = 0x020;
+    pub(crate) const IRQ_BASE: usize = 0x020;
     /// GPU_COMMAND.
-    pub const COMMAND: usize = 0x030;
-    /// GPU_STATUS.
-    pub const STATUS: usize = 0x034;
+    pub(crate) const COMMAND: usize = 0x030;
     /// GPU_FEATURES (64-bit).
-    pub const GPU_FEATURES: usize = 0x060;
+    pub(crate) const GPU_FEATURES: usize = 0x060;
     /// THREAD_MAX_THREADS.
-    pub const THREAD_MAX_THREADS: usize = 0x0a0;
+    pub(crate) const THREAD_MAX_THREADS: usize = 0x0a0;
     /// THREAD_MAX_WORKGROUP_SIZE.
-    pub const THREAD_MAX_WORKGROUP_SIZE: usize = 0x0a4;
+    pub(crate) const THREAD_MAX_WORKGROUP_SIZE: usize = 0x0a4;
     /// THREAD_MAX_BARRIER_SIZE.
-    pub const THREAD_MAX_BARRIER_SIZE: usize = 0x0a8;
+    pub(crate) const THREAD_MAX_BARRIER_SIZE: usize = 0x0a8;
     /// THREAD_FEATURES.
-    pub const THREAD_FEATURES: usize = 0x0ac;
+    pub(crate) const THREAD_FEATURES: usize = 0x0ac;
     /// TEXTURE_FEATURES_0 (four consecutive words).
-    pub const TEXTURE_FEATURES: usize = 0x0b0;
+    pub(crate) const TEXTURE_FEATURES: usize = 0x0b0;
     /// SHADER_PRESENT (64-bit).
-    pub const SHADER_PRESENT: usize = 0x100;
+    pub(crate) const SHADER_PRESENT: usize = 0x100;
     /// TILER_PRESENT (64-bit).
-    pub const TILER_PRESENT: usize = 0x110;
+    pub(crate) const TILER_PRESENT: usize = 0x110;
     /// L2_PRESENT (64-bit).
-    pub const L2_PRESENT: usize = 0x120;
+    pub(crate) const L2_PRESENT: usize = 0x120;
     /// L2_READY (64-bit).
-    pub const L2_READY: usize = 0x160;
+    pub(crate) const L2_READY: usize = 0x160;
     /// L2_PWRON (64-bit).
-    pub const L2_PWRON: usize = 0x1a0;
+    pub(crate) const L2_PWRON: usize = 0x1a0;
     /// L2_PWRTRANS (64-bit).
-    pub const L2_PWRTRANS: usize = 0x220;
+    pub(crate) const L2_PWRTRANS: usize = 0x220;
     /// GPU_REVID.
-    pub const REVID: usize = 0x280;
+    pub(crate) const REVID: usize = 0x280;
     /// TIMESTAMP_OFFSET (64-bit, RW): added to the system counter to form TIMESTAMP.
-    pub const TIMESTAMP_OFFSET: usize = 0x088;
+    pub(crate) const TIMESTAMP_OFFSET: usize = 0x088;
     /// CYCLE_COUNT (64-bit counter, read HI/LO/HI).
-    pub const CYCLE_COUNT: usize = 0x090;
+    pub(crate) const CYCLE_COUNT: usize = 0x090;
     /// TIMESTAMP (64-bit counter, read HI/LO/HI).
-    pub const TIMESTAMP: usize = 0x098;
+    pub(crate) const TIMESTAMP: usize = 0x098;
     /// COHERENCY_FEATURES.
-    pub const COHERENCY_FEATURES: usize = 0x300;
+    pub(crate) const COHERENCY_FEATURES: usize = 0x300;
     /// COHERENCY_PROTOCOL (Tyr/kbase: COHERENCY_ENABLE).
-    pub const COHERENCY_PROTOCOL: usize = 0x304;
+    pub(crate) const COHERENCY_PROTOCOL: usize = 0x304;
     /// MCU_CONTROL: what the MCU should do (bits 1:0, [`mcu`]).
-    pub const MCU_CONTROL: usize = 0x700;
+    pub(crate) const MCU_CONTROL: usize = 0x700;
     /// MCU_STATUS: what the MCU is doing (bits 1:0, [`mcu`]).
-    pub const MCU_STATUS: usize = 0x704;
+    pub(crate) const MCU_STATUS: usize = 0x704;
 
     /// MCU_CONTROL and MCU_STATUS values (`Documentation/hardware.md#gpu_control`).
-    pub mod mcu {
+    pub(crate) mod mcu {
         /// MCU_CONTROL: stop the MCU.
-        pub const CONTROL_DISABLE: u32 = 0;
-        /// MCU_CONTROL: run.
-        pub const CONTROL_ENABLE: u32 = 1;
+        pub(crate) const CONTROL_DISABLE: u32 = 0;
         /// MCU_CONTROL: run, and reboot after a fast reset by itself (what Panthor writes to boot).
-        pub const CONTROL_AUTO: u32 = 2;
+        pub(crate) const CONTROL_AUTO: u32 = 2;
         /// MCU_STATUS: stopped.
-        pub const STATUS_DISABLED: u32 = 0;
+        pub(crate) const STATUS_DISABLED: u32 = 0;
         /// MCU_STATUS: running.
-        pub const STATUS_ENABLED: u32 = 1;
+        pub(crate) const STATUS_ENABLED: u32 = 1;
         /// MCU_STATUS: halted itself in an orderly way (after a GLB HALT request).
-        pub const STATUS_HALT: u32 = 2;
+        pub(crate) const STATUS_HALT: u32 = 2;
         /// MCU_STATUS: hit an error it cannot continue from.
-        pub const STATUS_FATAL: u32 = 3;
+        pub(crate) const STATUS_FATAL: u32 = 3;
         /// The field both registers use.
-        pub const MASK: u32 = 3;
+        pub(crate) const MASK: u32 = 3;
     }
 
     /// GPU IRQ bits.
-    pub mod irq {
+    pub(crate) mod irq {
         /// A GPU fault was recorded.
-        pub const FAULT: u32 = 1 << 0;
+        pub(crate) const FAULT: u32 = 1 << 0;
         /// A GPU fault in protected mode.
-        pub const PROTM_FAULT: u32 = 1 << 1;
+        pub(crate) const PROTM_FAULT: u32 = 1 << 1;
         /// A reset finished.
-        pub const RESET_COMPLETED: u32 = 1 << 8;
+        pub(crate) const RESET_COMPLETED: u32 = 1 << 8;
         /// A cache flush finished.
-        pub const CLEAN_CACHES_COMPLETED: u32 = 1 << 17;
+        pub(crate) const CLEAN_CACHES_COMPLETED: u32 = 1 << 17;
         /// What Panthor enables: 0x0002_0103.
-        pub const PANTHOR_MASK: u32 =
+        pub(crate) const PANTHOR_MASK: u32 =
             FAULT | PROTM_FAULT | RESET_COMPLETED | CLEAN_CACHES_COMPLETED;
     }
 
     /// GPU_COMMAND values.
-    pub mod command {
+    pub(crate) mod command {
         /// Soft reset: stop the external bus interfaces, then reset.
-        pub const SOFT_RESET: u32 = 0x101;
+        pub(crate) const SOFT_RESET: u32 = 0x101;
     }
 
     /// COHERENCY_PROTOCOL value for "no coherency" (what Panthor writes on RK3588).
-    pub const COHERENCY_NONE: u32 = 31;
+    pub(crate) const COHERENCY_NONE: u32 = 31;
 }
 
 /// JOB_CONTROL IRQ block base.
-pub const JOB_IRQ_BASE: usize = 0x1000;
+pub(crate) const JOB_IRQ_BASE: usize = 0x1000;
 /// MMU_CONTROL IRQ block base.
-pub const MMU_IRQ_BASE: usize = 0x2000;
+pub(crate) const MMU_IRQ_BASE: usize = 0x2000;
 
 /// JOB IRQ bits (`Documentation/hardware.md#job_control`): bit `i` < 31 is CSG slot `i`, bit 31 the global interface.
-pub mod job_irq {
+pub(crate) mod job_irq {
     /// The global interface needs attention (and, before boot, "the MCU booted").
-    pub const GLB: u32 = 1 << 31;
+    pub(crate) const GLB: u32 = 1 << 31;
     /// Every bit: what Panthor clears and unmasks when it starts the MCU.
-    pub const ALL: u32 = 0xffff_ffff;
+    pub(crate) const ALL: u32 = 0xffff_ffff;
 }
 
 /// Doorbell pages (`CSF_DOORBELL(i)`): ring doorbell `i` by writing 1 at `doorbell(i)`.
-pub mod doorbell {
+pub(crate) mod doorbell {
     /// The global doorbell (`CSF_GLB_DOORBELL_ID`).
-    pub const GLB: usize = 0;
+    pub(crate) const GLB: usize = 0;
 
     /// Offset of doorbell `i`'s register: one 64 KiB page each from 0x8_0000.
-    pub const fn offset(i: usize) -> usize {
+    pub(crate) const fn offset(i: usize) -> usize {
         0x8_0000 + i * 0x1_0000
     }
 }
 
 /// Offsets inside an IRQ block.
-pub mod irq {
+pub(crate) mod irq {
     /// Raw status.
-    pub const RAWSTAT: usize = 0x0;
+    pub(crate) const RAWSTAT: usize = 0x0;
     /// Write 1s to clear.
-    pub const CLEAR: usize = 0x4;
+    pub(crate) const CLEAR: usize = 0x4;
     /// Enable mask.
-    pub const MASK: usize = 0x8;
+    pub(crate) const MASK: usize = 0x8;
     /// RAWSTAT & MASK.
-    pub const STAT: usize = 0xc;
+    pub(crate) const STAT: usize = 0xc;
 }

@@ -18,22 +18,10 @@ use kernel::drm::syncobj::{add_points, Syncobj, SyncobjTable};
 use kernel::error::code::{EINVAL, ENOENT};
 use kernel::error::Result;
 
-use crate::uapi::drm_panthor_sync_op;
-
-/// `drm_panthor_sync_op::flags` fields.
-pub mod sync_flags {
-    /// Handle type field.
-    pub const HANDLE_TYPE_MASK: u32 = 0xff;
-    /// Binary syncobj.
-    pub const SYNCOBJ: u32 = 0;
-    /// Timeline syncobj.
-    pub const TIMELINE_SYNCOBJ: u32 = 1;
-    /// Signal (else wait).
-    pub const SIGNAL: u32 = 1 << 31;
-}
+use crate::uapi::{drm_panthor_sync_op, sync_flags};
 
 /// The field checks shared by wait and signal ops; `Ok(true)` for a timeline syncobj.
-pub fn check_sync_op(s: &drm_panthor_sync_op) -> Result<bool> {
+pub(crate) fn check_sync_op(s: &drm_panthor_sync_op) -> Result<bool> {
     if s.flags & !(sync_flags::HANDLE_TYPE_MASK | sync_flags::SIGNAL) != 0 {
         return Err(EINVAL);
     }
@@ -62,7 +50,7 @@ struct Signal {
 }
 
 /// The signal targets of one ioctl's jobs.
-pub struct SubmitSyncs {
+pub(crate) struct SubmitSyncs {
     /// Every signal op as (handle, point, job), for the waits of later jobs.
     signal_ops: Vec<(u32, u64, usize)>,
     /// One entry per (handle, point).
@@ -71,7 +59,7 @@ pub struct SubmitSyncs {
 
 impl SubmitSyncs {
     /// Step 1: the signal ops of `jobs` (each job's sync ops), in order.
-    pub fn collect_signals(
+    pub(crate) fn collect_signals(
         jobs: &[Vec<drm_panthor_sync_op>],
         syncobjs: &SyncobjTable,
     ) -> Result<SubmitSyncs> {
@@ -108,7 +96,7 @@ impl SubmitSyncs {
 
     /// Step 2 for job `job`: the fences its wait ops `syncs` stand for, given the fences of the jobs before it
     /// (`earlier[j]` is job `j`'s fence).
-    pub fn wait_fences(
+    pub(crate) fn wait_fences(
         &self,
         job: usize,
         syncs: &[drm_panthor_sync_op],
@@ -138,7 +126,7 @@ impl SubmitSyncs {
 
     /// Step 3a, before the point of no return: adds every timeline point with its job's fence (`fences[j]` is job
     /// `j`'s), all or nothing.
-    pub fn add_timeline_points(&self, fences: &[DmaFence]) -> Result {
+    pub(crate) fn add_timeline_points(&self, fences: &[DmaFence]) -> Result {
         let n = self.signals.iter().filter(|x| x.timeline).count();
         let mut objs: Vec<Arc<Syncobj>> = try_vec(n)?;
         let mut fs: Vec<DmaFence> = try_vec(n)?;
@@ -152,7 +140,7 @@ impl SubmitSyncs {
     }
 
     /// Step 3b, after the point of no return: binary syncobjs take their last job's fence. Allocates nothing.
-    pub fn publish_binary(&self, fences: &[DmaFence]) {
+    pub(crate) fn publish_binary(&self, fences: &[DmaFence]) {
         for x in self.signals.iter().filter(|x| !x.timeline) {
             if let Some(f) = fences.get(x.job) {
                 x.obj.replace_fence(Some(f.clone()));

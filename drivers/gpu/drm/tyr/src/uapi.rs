@@ -121,6 +121,56 @@ pub mod timestamp_flags {
     pub const DURATION: u32 = 0x80;
 }
 
+/// BO_CREATE flags (`drm_panthor_bo_flags`).
+pub mod bo_flags {
+    /// The BO cannot be mapped on the CPU.
+    pub const NO_MMAP: u32 = 1 << 0;
+    /// CPU mappings are write-back cached (uAPI 1.7).
+    pub const WB_MMAP: u32 = 1 << 1;
+}
+
+/// VM_BIND flags.
+pub mod bind_flags {
+    /// The ops run as a job once their wait syncobjs signal.
+    pub const ASYNC: u32 = 1 << 0;
+}
+
+/// The op type field of `drm_panthor_vm_bind_op::flags`.
+pub mod op_type {
+    /// Mask of the type field.
+    pub const MASK: u32 = 0xF000_0000;
+    /// Map a BO (or a sparse range).
+    pub const MAP: u32 = 0;
+    /// Unmap a range.
+    pub const UNMAP: u32 = 0x1000_0000;
+    /// Only wait and signal syncobjs.
+    pub const SYNC_ONLY: u32 = 0x2000_0000;
+}
+
+/// VM_BIND map flags (`DRM_PANTHOR_VM_BIND_OP_MAP_*`).
+pub mod map_flags {
+    /// GPU may only read.
+    pub const READONLY: u32 = 1 << 0;
+    /// GPU may not execute.
+    pub const NOEXEC: u32 = 1 << 1;
+    /// Not cached on the GPU side.
+    pub const UNCACHED: u32 = 1 << 2;
+    /// A sparse mapping: every page reads the VM's dummy page (uAPI 1.9).
+    pub const SPARSE: u32 = 1 << 3;
+}
+
+/// `drm_panthor_sync_op::flags` fields.
+pub mod sync_flags {
+    /// Handle type field.
+    pub const HANDLE_TYPE_MASK: u32 = 0xff;
+    /// Binary syncobj.
+    pub const SYNCOBJ: u32 = 0;
+    /// Timeline syncobj.
+    pub const TIMELINE_SYNCOBJ: u32 = 1;
+    /// Signal (else wait).
+    pub const SIGNAL: u32 = 1 << 31;
+}
+
 /// `struct drm_panthor_gpu_info` as of 1.7+ (112 bytes): the 6.12 layout plus `selected_coherency` (in the former
 /// `pad0`) and `gpu_features`.
 #[repr(C)]

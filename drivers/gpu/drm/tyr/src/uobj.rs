@@ -169,7 +169,7 @@ kernel::impl_uapi_pod!(
 );
 
 /// A uAPI struct exchanged with a size the client chooses.
-pub trait UObj: FromBytes + AsBytes {
+pub(crate) trait UObj: FromBytes + AsBytes {
     /// Offset of the end of the last mandatory field: a client may not pass less.
     const MIN_SIZE: usize;
 }
@@ -202,7 +202,10 @@ fn zeroed<T: FromBytes>() -> T {
 /// `copy_struct_from_user()`: reads a `T` from a user struct of `usize_` bytes at `ptr`. A shorter one is
 /// zero-extended; a longer one is accepted only if every byte past `size_of::<T>()` is zero (`E2BIG` otherwise, checked
 /// before the rest is copied, as the kernel does); a fault is `EFAULT`.
-pub fn copy_struct_from_user<T: FromBytes + AsBytes>(ptr: UserPtr, usize_: usize) -> Result<T> {
+pub(crate) fn copy_struct_from_user<T: FromBytes + AsBytes>(
+    ptr: UserPtr,
+    usize_: usize,
+) -> Result<T> {
     let ksize = size_of::<T>();
     let size = ksize.min(usize_);
     if usize_ > ksize {
@@ -229,7 +232,7 @@ pub fn copy_struct_from_user<T: FromBytes + AsBytes>(ptr: UserPtr, usize_: usize
 /// `count == 0` reads nothing (no stride check); `stride < T::MIN_SIZE` is `EINVAL`; an allocation the kernel's
 /// `kvmalloc` would refuse (over `INT_MAX` bytes) or that fails is `ENOMEM`; then elements are copied in bulk when the
 /// stride equals the kernel size, or one by one through [`copy_struct_from_user`].
-pub fn get_uobj_array<T: UObj>(arr: &drm_panthor_obj_array) -> Result<Vec<T>> {
+pub(crate) fn get_uobj_array<T: UObj>(arr: &drm_panthor_obj_array) -> Result<Vec<T>> {
     let count = arr.count as usize;
     if count == 0 {
         return Ok(Vec::new());
@@ -272,7 +275,7 @@ pub fn get_uobj_array<T: UObj>(arr: &drm_panthor_obj_array) -> Result<Vec<T>> {
 ///
 /// `usize_ < T::MIN_SIZE` is `EINVAL`; `min(usize_, size_of::<T>())` bytes are copied; a larger user buffer has its
 /// tail zeroed; any fault is `EFAULT`.
-pub fn set_uobj<T: UObj>(ptr: UserPtr, usize_: usize, value: &T) -> Result {
+pub(crate) fn set_uobj<T: UObj>(ptr: UserPtr, usize_: usize, value: &T) -> Result {
     if usize_ < T::MIN_SIZE {
         return Err(EINVAL);
     }

@@ -47,13 +47,21 @@ fn eight_groups_on_eight_vms_of_eight_files_all_run() {
             assert_eq!(c.state(g), (0, 0));
         }
     }
+    // Eight VMs went through the seven user address spaces, which they keep while idle: every slot is held, AS 0 by
+    // the MCU, always active.
+    let slots = tyr::debugfs::device::as_slots(&b.dev);
+    assert_eq!(
+        slots.iter().map(|s| s.0).collect::<Vec<u32>>(),
+        (0..8).collect::<Vec<u32>>()
+    );
+    assert_eq!(slots[0], (0, 1));
 }
 
 #[test]
 fn more_groups_than_csg_slots_and_address_spaces_all_complete_every_job_once() {
     let b = Board::boot();
     let first = Client::new(&b.dev, b.open());
-    let slots = b.dev.data().sched().csif().csg_slot_count as usize;
+    let slots = tyr::debugfs::device::csif_info(&b.dev).csg_slot_count as usize;
     // Twice as many VMs as user address spaces, and two groups on some of them: more groups than CSG slots too.
     let vms: Vec<Client> = std::iter::once(first)
         .chain((1..14).map(|_| Client::new(&b.dev, b.open())))

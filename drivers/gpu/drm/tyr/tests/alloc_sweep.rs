@@ -12,11 +12,11 @@ use std::time::Duration;
 use common::*;
 use kernel::alloc::fault;
 use kernel::code::ENOMEM;
-use tyr::check::{check_files, Baseline, FileSnapshot};
+use tyr::debugfs::{check_files, Baseline, FileSnapshot};
 use tyr::drm_device::TyrDrmFile;
 use tyr::uapi::ioctl::*;
+use tyr::uapi::sync_flags;
 use tyr::uapi::*;
-use tyr::vm::bind_async::sync_flags;
 
 /// More allocation points than any uAPI operation reaches: past it a sweep fails instead of spinning forever.
 const SWEEP_LIMIT: u64 = 10_000;
@@ -222,7 +222,7 @@ fn every_allocation_failure_is_enomem_and_changes_nothing() {
         pad: 0,
     };
     ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut d).unwrap();
-    b.dev.data().sched().settle(Duration::from_secs(5));
+    tyr::debugfs::device::settle(&b.dev, Duration::from_secs(5));
     run("VM_DESTROY with mappings", &[&f], &|| {
         let mut a = drm_panthor_vm_destroy { id: vm, pad: 0 };
         ioctl(&f, DRM_IOCTL_PANTHOR_VM_DESTROY, &mut a)

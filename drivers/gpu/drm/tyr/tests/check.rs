@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use tyr::check::{check_files, Baseline, FileSnapshot};
-use tyr::vm::map_flags;
+use tyr::debugfs::{check_files, Baseline, FileSnapshot};
+use tyr::uapi::map_flags;
 
 #[test]
 fn the_checker_passes_on_a_mixed_workload_and_nothing_leaks_after_close() {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use kernel::code::{EBUSY, EINVAL, ENOENT};
 use kernel::drm::gem::IntoGemObject;
 use rk3588_platform::Rk3588;
+use tyr::debugfs::chunk_ref;
 use tyr::drm_device::{TyrDrmDevice, TyrDrmFile};
-use tyr::sched::heap::chunk_ref;
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
 
@@ -59,7 +59,7 @@ impl T {
 
     /// The u64 at GPU VA `va` of the test's VM, read through its page table and RAM.
     fn gpu_u64(&self, va: u64) -> u64 {
-        let vm = self.f.data().vms().get(self.vm).unwrap();
+        let vm = tyr::debugfs::vm(&self.f, self.vm).unwrap();
         let pa = vm.iova_to_phys(va);
         assert_ne!(pa, 0, "{va:#x} is mapped");
         let mut b = [0u8; 8];
@@ -110,8 +110,8 @@ fn heap_create_checks_and_the_chunk_list() {
 
     let h = t.create(3, 256 * K, 8).unwrap();
     assert_eq!(h.handle, t.vm << 16, "heap id 0 of the VM");
-    let vm = t.f.data().vms().get(t.vm).unwrap();
-    let area = vm.kernel_va_area();
+    let vm = tyr::debugfs::vm(&t.f, t.vm).unwrap();
+    let area = vm.kernel_auto_va();
     assert!(area.contains(&h.tiler_heap_ctx_gpu_va) && area.contains(&h.first_heap_chunk_gpu_va));
     assert_eq!(h.tiler_heap_ctx_gpu_va % 64, 0);
     // Walk the list the way the tiler does: 3 chunks, the last one ends it.
@@ -145,7 +145,7 @@ fn heap_destroy_errnos_and_reuse() {
     assert_eq!(t.destroy(h.handle | 5, 0), Err(EINVAL), "unknown heap");
     let chunk = h.first_heap_chunk_gpu_va;
     t.destroy(h.handle, 0).unwrap();
-    let vm = t.f.data().vms().get(t.vm).unwrap();
+    let vm = tyr::debugfs::vm(&t.f, t.vm).unwrap();
     assert_eq!(vm.iova_to_phys(chunk), 0, "the chunks are unmapped");
     assert_eq!(t.destroy(h.handle, 0), Err(EINVAL));
     assert_eq!(
@@ -153,6 +153,30 @@ fn heap_destroy_errnos_and_reuse() {
         h.handle,
         "the id is reused"
     );
+}
+
+#[test]
+fn a_destroyed_vms_heaps_go_with_it_and_its_id_starts_afresh() {
+    let t = setup();
+    let free = || t.dev.data().ram().stats().free_frames;
+    let before = free();
+    let h = t.create(2, 128 * K, 4).unwrap();
+    assert!(free() < before, "the pool and its chunks took frames");
+    let mut d = drm_panthor_vm_destroy { id: t.vm, pad: 0 };
+    ioctl(&t.f, DRM_IOCTL_PANTHOR_VM_DESTROY, &mut d).unwrap();
+    // Nothing else holds the VM: it goes, and its heaps' frames (contexts, chunks, their tables) with it.
+    assert!(free() >= before, "the heaps' frames were freed");
+    assert_eq!(t.destroy(h.handle, 0), Err(EINVAL), "no such VM any more");
+    let mut c = drm_panthor_vm_create::default();
+    ioctl(&t.f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut c).unwrap();
+    assert_eq!(c.id, t.vm, "the id is reused");
+    assert_eq!(
+        t.destroy(h.handle, 0),
+        Err(ENOENT),
+        "the new VM with that id has no heap pool"
+    );
+    assert_eq!(tyr::debugfs::vm(&t.f, c.id).unwrap().heap_chunks(0), None);
+    assert_eq!(t.create(1, 128 * K, 2).unwrap().handle, h.handle);
 }
 
 #[test]
@@ -229,23 +253,18 @@ fn tiler_oom_grows_the_heap_by_one_chunk() {
     ioctl(&t.f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut s).unwrap();
 
     let mali = t.soc.board().gpu().clone();
-    let vm = t.f.data().vms().get(t.vm).unwrap();
+    let vm = tyr::debugfs::vm(&t.f, t.vm).unwrap();
     // The stream must be running (its group on slot 0) before the firmware can report an OOM for it.
     assert!(
         mali.wait_until(Duration::from_secs(5), || mali.inject_tiler_oom(0, 0)),
         "the stream never ran"
     );
-    let grown = || {
-        vm.heaps()
-            .as_ref()
-            .and_then(|p| p.chunks(0))
-            .map_or(0, |c| c.len())
-    };
+    let grown = || vm.heap_chunks(0).map_or(0, |c| c.len());
     assert!(
         mali.wait_until(Duration::from_secs(5), || grown() == 2),
         "the heap grew"
     );
-    let chunks = vm.heaps().as_ref().unwrap().chunks(0).unwrap();
+    let chunks = vm.heap_chunks(0).unwrap();
     let new = chunks[0];
     assert_ne!(vm.iova_to_phys(new), 0, "the new chunk is mapped");
     // The firmware got it in heap_start and heap_end.

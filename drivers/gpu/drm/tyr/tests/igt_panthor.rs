@@ -16,8 +16,8 @@ use tyr::uapi::*;
 
 mod common;
 use common::ioctl;
-use tyr::vm::bind::op_type;
-use tyr::vm::map_flags;
+use tyr::uapi::map_flags;
+use tyr::uapi::op_type;
 
 /// IGT's sizes are in KiB and MiB.
 const KB: u64 = 0x400;
@@ -67,8 +67,8 @@ impl Igt {
         };
         let r = ioctl(&self.fd, DRM_IOCTL_PANTHOR_VM_BIND, &mut a);
         // Whatever happened, the page tables still say exactly what the VA list says.
-        if let Ok(v) = self.fd.data().vms().get(vm) {
-            tyr::vm::check::check_vm(&v).unwrap();
+        if let Ok(v) = tyr::debugfs::vm(&self.fd, vm) {
+            v.check().unwrap();
         }
         r
     }
@@ -113,7 +113,7 @@ impl Igt {
 
     /// The VM's mappings as `(va, size, bo offset, sparse)`.
     fn vas(&self, vm: u32) -> Vec<(u64, u64, u64, bool)> {
-        let v = self.fd.data().vms().get(vm).unwrap();
+        let v = tyr::debugfs::vm(&self.fd, vm).unwrap();
         v.vas()
             .iter()
             .map(|a| (a.addr, a.size, a.offset, a.bo.is_none()))

@@ -12,7 +12,7 @@ use hw_mem::{Ram, RamConfig};
 use kernel::io_pgtable::prot::*;
 use kernel::io_pgtable::{ArmLpaeS1, Config, IoPageTable};
 use proptest::prelude::*;
-use tyr::vm::pgtable::{map_range, unmap_range};
+use tyr::debugfs::pgtable::{map_range, unmap_range};
 
 /// AS_MEMATTR and AS_TRANSCFG as Panthor programs them for an enabled AS on RK3588
 /// (`Documentation/hardware.md#register-map`).

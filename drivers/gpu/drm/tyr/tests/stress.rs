@@ -18,12 +18,12 @@ use std::time::Duration;
 
 use common::*;
 use kernel::drm::gem::IntoGemObject;
-use tyr::check::{check_files, vms_of, Baseline};
+use tyr::debugfs::{check_files, Baseline};
 use tyr::drm_device::TyrDrmFile;
 use tyr::mmap::{mmap, MmapRequest};
 use tyr::uapi::ioctl::*;
+use tyr::uapi::sync_flags;
 use tyr::uapi::*;
-use tyr::vm::bind_async::sync_flags;
 
 const THREADS: usize = 8;
 const FILES: usize = 3;
@@ -289,9 +289,9 @@ fn threads_on_several_files_lose_no_update_and_leave_everything_consistent() {
 
     // No lost update: each VM holds exactly its threads' last mappings.
     for (i, f) in files.iter().enumerate() {
-        let vm = vms_of(f).into_iter().next().unwrap();
+        let vm = tyr::debugfs::vms(f).into_iter().next().unwrap();
         // The threads' windows only: the stream BO sits below them, the group's kernel BOs above the user area.
-        let windows = 0x1000_0000..vm.kernel_va_area().start;
+        let windows = 0x1000_0000..vm.kernel_auto_va().start;
         let got: Vec<(u64, u64, u64)> = vm
             .vas()
             .into_iter()

@@ -12,14 +12,14 @@ use kernel::dma_resv::DmaResvUsage;
 use kernel::drm::gem::IntoGemObject;
 use rk3588_platform::Rk3588;
 use tyr::drm_device::TyrDrmFile;
-use tyr::file::bind_flags;
+use tyr::uapi::bind_flags;
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
 
 mod common;
 use common::ioctl;
-use tyr::vm::bind::op_type;
-use tyr::vm::bind_async::sync_flags;
+use tyr::uapi::op_type;
+use tyr::uapi::sync_flags;
 
 const K: u64 = 0x1000;
 
@@ -131,8 +131,8 @@ impl T {
     }
 
     fn vas(&self) -> Vec<(u64, u64)> {
-        let v = self.f.data().vms().get(self.vm).unwrap();
-        tyr::vm::check::check_vm(&v).unwrap();
+        let v = tyr::debugfs::vm(&self.f, self.vm).unwrap();
+        v.check().unwrap();
         v.vas().iter().map(|a| (a.addr, a.size)).collect()
     }
 
@@ -363,7 +363,7 @@ fn allocation_failures_anywhere_in_the_ioctl_leave_everything_as_it_was() {
         t.map(0x10_0000, &syncs),
         t.map(0x20_0000, &[tl(tlh, 4, true)]),
     ];
-    let vm = t.f.data().vms().get(t.vm).unwrap();
+    let vm = tyr::debugfs::vm(&t.f, t.vm).unwrap();
     let mut failed = 0;
     let mut succeeded = false;
     for n in 0..10_000 {
@@ -375,7 +375,7 @@ fn allocation_failures_anywhere_in_the_ioctl_leave_everything_as_it_was() {
             Err(e) => {
                 assert_eq!(e, kernel::code::ENOMEM, "allocation {n}");
                 failed += 1;
-                vm.gpuvm().deferred_cleanup();
+                vm.deferred_cleanup();
                 assert!(t.vas().is_empty(), "allocation {n}: nothing mapped");
                 assert_eq!(vm.pending_binds(), 0, "allocation {n}: no job queued");
                 assert!(

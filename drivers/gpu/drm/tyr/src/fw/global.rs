@@ -20,24 +20,22 @@ use super::job_irq::JobIrq;
 use super::shared::SharedMem;
 use crate::regs::{doorbell, gpu};
 
-/// How long a global request may stay unacknowledged (Panthor's PING / CSG-update timeout: 100 ms).
-pub const ACK_TIMEOUT: Duration = Duration::from_millis(100);
 /// What Tyr actually waits: the modelled MCU is a thread sharing the host's CPUs, so under load an ack may miss
 /// Panthor's 100 ms without the firmware being dead (there is no GPU reset to recover with yet).
-pub const ACK_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const ACK_GRACE: Duration = Duration::from_secs(2);
 /// Halt: MCU_STATUS polled every 10 µs for up to 100 ms (`panthor_fw_halt_mcu`).
 const HALT_POLL: Duration = Duration::from_micros(10);
 const HALT_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// Power-off timer Panthor programs (`PWROFF_HYSTERESIS_US`).
-pub const POWEROFF_TIMER_US: u32 = 10_000;
+pub(crate) const POWEROFF_TIMER_US: u32 = 10_000;
 /// Idle timer Panthor programs (`IDLE_HYSTERESIS_US`).
-pub const IDLE_TIMER_US: u32 = 800;
+pub(crate) const IDLE_TIMER_US: u32 = 800;
 /// Progress timer Panthor programs: 5 × 500 × 1024 × 1024 GPU cycles, in units of 1024 (`PROGRESS_TIMEOUT_CYCLES`).
-pub const PROGRESS_TIMER: u32 = 2_560_000;
+pub(crate) const PROGRESS_TIMER: u32 = 2_560_000;
 /// The acks that raise the JOB IRQ (Panthor's init: CFG_ALLOC_EN | PING | CFG_PROGRESS_TIMER | CFG_POWEROFF_TIMER |
 /// IDLE_EN | IDLE).
-pub const ACK_IRQ_MASK: u32 = glb::CFG_ALLOC_EN
+pub(crate) const ACK_IRQ_MASK: u32 = glb::CFG_ALLOC_EN
     | glb::PING
     | glb::CFG_PROGRESS_TIMER
     | glb::CFG_POWEROFF_TIMER
@@ -50,30 +48,30 @@ const INIT_LEVELS: u32 = glb::IDLE_EN | glb::COUNTER_EN;
 
 /// `panthor_fw_conv_timeout`: `us` microseconds as a firmware timer word counting 1024-tick units of a `rate_hz`
 /// architected timer, rounded up and saturated to the 31-bit field.
-pub fn conv_timeout(us: u32, rate_hz: u64) -> u32 {
+pub(crate) fn conv_timeout(us: u32, rate_hz: u64) -> u32 {
     let units = (u64::from(us) * rate_hz).div_ceil(1_000_000 << 10);
     units.min(u64::from(glb::TIMER_VAL_MASK)) as u32
 }
 
 /// What the global init wrote, so callers and tests can compare it with what the MCU latched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GlbConfig {
+pub(crate) struct GlbConfig {
     /// `core_en_mask` (SHADER_PRESENT).
-    pub core_en_mask: u64,
+    pub(crate) core_en_mask: u64,
     /// `poweroff_timer`.
-    pub poweroff_timer: u32,
+    pub(crate) poweroff_timer: u32,
     /// `progress_timer`.
-    pub progress_timer: u32,
+    pub(crate) progress_timer: u32,
     /// `idle_timer`.
-    pub idle_timer: u32,
+    pub(crate) idle_timer: u32,
     /// `ack_irq_mask`.
-    pub ack_irq_mask: u32,
+    pub(crate) ack_irq_mask: u32,
 }
 
 impl GlbConfig {
     /// Panthor's values for a GPU whose SHADER_PRESENT is `shader_present`, with the firmware's timers counting the
     /// architected timer of `timer_hz` (`arch_timer_get_cntfrq()`; 24 MHz on RK3588).
-    pub fn panthor(shader_present: u64, timer_hz: u64) -> Self {
+    pub(crate) fn panthor(shader_present: u64, timer_hz: u64) -> Self {
         Self {
             core_en_mask: shader_present,
             poweroff_timer: conv_timeout(POWEROFF_TIMER_US, timer_hz),
@@ -85,7 +83,7 @@ impl GlbConfig {
 }
 
 /// The global interface of a booted MCU.
-pub struct GlobalIface {
+pub(crate) struct GlobalIface {
     mem: Arc<SharedMem>,
     io: IoMem,
     info: GlbInfo,
@@ -95,18 +93,13 @@ pub struct GlobalIface {
 
 impl GlobalIface {
     /// The interface `info` discovered in `mem`, with doorbells rung through `io`.
-    pub fn new(mem: Arc<SharedMem>, io: IoMem, info: GlbInfo) -> Self {
+    pub(crate) fn new(mem: Arc<SharedMem>, io: IoMem, info: GlbInfo) -> Self {
         Self {
             mem,
             io,
             info,
             req_lock: Mutex::new(()),
         }
-    }
-
-    /// What the MCU published.
-    pub fn info(&self) -> &GlbInfo {
-        &self.info
     }
 
     fn lock(&self) -> MutexGuard<'_, ()> {
@@ -122,22 +115,22 @@ impl GlobalIface {
     }
 
     /// The host's `req` word.
-    pub fn req(&self) -> Result<u32> {
+    pub(crate) fn req(&self) -> Result<u32> {
         self.mem.read_u32(self.input(glb::REQ))
     }
 
     /// The MCU's `ack` word.
-    pub fn ack(&self) -> Result<u32> {
+    pub(crate) fn ack(&self) -> Result<u32> {
         self.mem.read_u32(self.output(glb::ACK))
     }
 
     /// The MCU's `halt_status` word.
-    pub fn halt_status(&self) -> Result<u32> {
+    pub(crate) fn halt_status(&self) -> Result<u32> {
         self.mem.read_u32(self.output(glb::HALT_STATUS))
     }
 
     /// Requests the toggle requests `mask`: each bit of `req` becomes the opposite of `ack`'s.
-    pub fn toggle_reqs(&self, mask: u32) -> Result {
+    pub(crate) fn toggle_reqs(&self, mask: u32) -> Result {
         let _g = self.lock();
         let (req, ack) = (self.req()?, self.ack()?);
         self.mem
@@ -145,7 +138,7 @@ impl GlobalIface {
     }
 
     /// Sets the level fields `mask` of `req` to `val`, leaving the other bits alone.
-    pub fn update_reqs(&self, val: u32, mask: u32) -> Result {
+    pub(crate) fn update_reqs(&self, val: u32, mask: u32) -> Result {
         let _g = self.lock();
         let req = self.req()?;
         self.mem
@@ -153,18 +146,18 @@ impl GlobalIface {
     }
 
     /// Whether every request in `mask` is acknowledged (`ack` equals `req` there).
-    pub fn acked(&self, mask: u32) -> Result<bool> {
+    pub(crate) fn acked(&self, mask: u32) -> Result<bool> {
         Ok((self.req()? ^ self.ack()?) & mask == 0)
     }
 
     /// Rings the global doorbell: the MCU re-reads `req`.
-    pub fn ring(&self) -> Result {
+    pub(crate) fn ring(&self) -> Result {
         self.io.write32(doorbell::offset(doorbell::GLB), 1)
     }
 
     /// Waits until every request in `mask` is acknowledged; `ETIMEDOUT` after `timeout`. HALT is refused (`EINVAL`):
     /// the MCU never acknowledges it through `ack`.
-    pub fn wait_acks(&self, irq: &JobIrq, mask: u32, timeout: Duration) -> Result {
+    pub(crate) fn wait_acks(&self, irq: &JobIrq, mask: u32, timeout: Duration) -> Result {
         if mask & glb::HALT != 0 {
             return Err(EINVAL);
         }
@@ -186,7 +179,7 @@ impl GlobalIface {
     /// The global init (`panthor_fw_init_global_iface`): program `cfg`, set IDLE_EN and COUNTER_EN, toggle the three
     /// CFG requests, ring doorbell 0, and — unlike Panthor, which does not wait — wait for the MCU to acknowledge
     /// them, so probe fails cleanly on a firmware that does not answer.
-    pub fn init(&self, irq: &JobIrq, cfg: &GlbConfig) -> Result {
+    pub(crate) fn init(&self, irq: &JobIrq, cfg: &GlbConfig) -> Result {
         {
             let _g = self.lock();
             self.mem
@@ -209,7 +202,7 @@ impl GlobalIface {
     /// Acknowledges the global events the MCU raised (copies their `ack` bits into `req`), as Panthor's
     /// `sched_process_global_irq_locked` does; returns the events. Only IDLE is defined to matter, and it will feed the
     /// scheduler's tick once there is one.
-    pub fn process_events(&self) -> Result<u32> {
+    pub(crate) fn process_events(&self) -> Result<u32> {
         let _g = self.lock();
         let (req, ack) = (self.req()?, self.ack()?);
         let evts = (req ^ ack) & glb::EVT_MASK;
@@ -221,7 +214,8 @@ impl GlobalIface {
     }
 
     /// The watchdog ping (`panthor_fw_ping_work`): toggle PING, ring, wait for the ack.
-    pub fn ping(&self, irq: &JobIrq) -> Result {
+    #[cfg(test)]
+    pub(crate) fn ping(&self, irq: &JobIrq) -> Result {
         self.toggle_reqs(glb::PING)?;
         self.ring()?;
         self.wait_acks(irq, glb::PING, ACK_GRACE)
@@ -229,7 +223,7 @@ impl GlobalIface {
 
     /// Halts the MCU gracefully (`panthor_fw_halt_mcu` + `panthor_fw_wait_mcu_halted`): set HALT, ring, wait for
     /// MCU_STATUS HALT (`ETIMEDOUT`), and require `halt_status` OK (`EIO` for a panic or watchdog halt).
-    pub fn halt(&self) -> Result {
+    pub(crate) fn halt(&self) -> Result {
         self.update_reqs(glb::HALT, glb::HALT)?;
         self.ring()?;
         self.io.poll32(

@@ -12,121 +12,115 @@ use super::shared::SharedMem;
 use crate::uapi::drm_panthor_csif_info;
 
 /// Global interface layout (`struct panthor_fw_global_{control,input,output}_iface`).
-pub mod glb {
+pub(crate) mod glb {
     /// Control block offset in the shared section.
-    pub const CONTROL: u64 = 0x0;
+    pub(crate) const CONTROL: u64 = 0x0;
     /// Control: interface version (major 31:24, minor 23:16, patch 15:0).
-    pub const VERSION: u64 = 0x00;
+    pub(crate) const VERSION: u64 = 0x00;
     /// Control: features.
-    pub const FEATURES: u64 = 0x04;
+    pub(crate) const FEATURES: u64 = 0x04;
     /// Control: MCU VA of the input page.
-    pub const INPUT_VA: u64 = 0x08;
+    pub(crate) const INPUT_VA: u64 = 0x08;
     /// Control: MCU VA of the output page.
-    pub const OUTPUT_VA: u64 = 0x0c;
+    pub(crate) const OUTPUT_VA: u64 = 0x0c;
     /// Control: number of CSG slots.
-    pub const GROUP_NUM: u64 = 0x10;
+    pub(crate) const GROUP_NUM: u64 = 0x10;
     /// Control: distance between CSG control blocks.
-    pub const GROUP_STRIDE: u64 = 0x14;
+    pub(crate) const GROUP_STRIDE: u64 = 0x14;
     /// Control: perf-counter buffer size.
-    pub const PERFCNT_SIZE: u64 = 0x18;
+    pub(crate) const PERFCNT_SIZE: u64 = 0x18;
     /// Control: instrumentation features (interface ≥ 1.1.0 only).
-    pub const INSTR_FEATURES: u64 = 0x1c;
+    pub(crate) const INSTR_FEATURES: u64 = 0x1c;
 
     /// Input/output: `req` / `ack`.
-    pub const REQ: u64 = 0x00;
+    pub(crate) const REQ: u64 = 0x00;
     /// Output: `ack`.
-    pub const ACK: u64 = 0x00;
+    pub(crate) const ACK: u64 = 0x00;
     /// Input: which acks raise the JOB IRQ.
-    pub const ACK_IRQ_MASK: u64 = 0x04;
-    /// Input: `doorbell_req`; output: `doorbell_ack`.
-    pub const DOORBELL: u64 = 0x08;
+    pub(crate) const ACK_IRQ_MASK: u64 = 0x04;
     /// Input: progress timer.
-    pub const PROGRESS_TIMER: u64 = 0x10;
+    pub(crate) const PROGRESS_TIMER: u64 = 0x10;
     /// Input: power-off timer.
-    pub const POWEROFF_TIMER: u64 = 0x14;
+    pub(crate) const POWEROFF_TIMER: u64 = 0x14;
     /// Input: shader cores the firmware may use (u64).
-    pub const CORE_EN_MASK: u64 = 0x18;
+    pub(crate) const CORE_EN_MASK: u64 = 0x18;
     /// Input: idle timer.
-    pub const IDLE_TIMER: u64 = 0x80;
+    pub(crate) const IDLE_TIMER: u64 = 0x80;
     /// Output: why the MCU halted (0 OK).
-    pub const HALT_STATUS: u64 = 0x10;
+    pub(crate) const HALT_STATUS: u64 = 0x10;
 
     /// Bytes of the input page the driver uses.
-    pub const INPUT_SIZE: u64 = 0x84;
+    pub(crate) const INPUT_SIZE: u64 = 0x84;
     /// Bytes of the output page the driver uses.
-    pub const OUTPUT_SIZE: u64 = 0x1c;
+    pub(crate) const OUTPUT_SIZE: u64 = 0x1c;
     /// Bytes of the control block.
-    pub const CONTROL_SIZE: u64 = 0x20;
+    pub(crate) const CONTROL_SIZE: u64 = 0x20;
 
     /// `req`: HALT (a level, never acknowledged through `ack`).
-    pub const HALT: u32 = 1 << 0;
+    pub(crate) const HALT: u32 = 1 << 0;
     /// `req`: latch `progress_timer` (toggle).
-    pub const CFG_PROGRESS_TIMER: u32 = 1 << 1;
+    pub(crate) const CFG_PROGRESS_TIMER: u32 = 1 << 1;
     /// `req`: latch `core_en_mask` (toggle).
-    pub const CFG_ALLOC_EN: u32 = 1 << 2;
+    pub(crate) const CFG_ALLOC_EN: u32 = 1 << 2;
     /// `req`: latch `poweroff_timer` (toggle).
-    pub const CFG_POWEROFF_TIMER: u32 = 1 << 3;
+    pub(crate) const CFG_POWEROFF_TIMER: u32 = 1 << 3;
     /// `req`: timestamp propagation to the cores (level; set from uAPI 1.6).
-    pub const COUNTER_EN: u32 = 1 << 7;
+    pub(crate) const COUNTER_EN: u32 = 1 << 7;
     /// `req`: watchdog ping (toggle).
-    pub const PING: u32 = 1 << 8;
+    pub(crate) const PING: u32 = 1 << 8;
     /// `req`: report GLB IDLE after `idle_timer` (level).
-    pub const IDLE_EN: u32 = 1 << 10;
+    pub(crate) const IDLE_EN: u32 = 1 << 10;
     /// Event: the GPU went idle.
-    pub const IDLE: u32 = 1 << 26;
-    /// Request bits (`GLB_REQ_MASK`).
-    pub const REQ_MASK: u32 = 0x7ff;
+    pub(crate) const IDLE: u32 = 1 << 26;
     /// Event bits (`GLB_EVT_MASK`).
-    pub const EVT_MASK: u32 = 0x07f0_0000;
+    pub(crate) const EVT_MASK: u32 = 0x07f0_0000;
 
     /// Timer words: bits 30:0 count units of 1024 ticks.
-    pub const TIMER_VAL_MASK: u32 = 0x7fff_ffff;
-    /// Timer words: bit 31 set = ticks of the GPU cycle counter, clear = of the architected timer.
-    pub const TIMER_SOURCE_GPU_COUNTER: u32 = 1 << 31;
+    pub(crate) const TIMER_VAL_MASK: u32 = 0x7fff_ffff;
 }
 
 /// CSG interface layout (`struct panthor_fw_csg_control_iface` and the sizes of its pages).
-pub mod csg {
+pub(crate) mod csg {
     /// Control block of CSG 0; CSG `i` is `group_stride` further per slot.
-    pub const CONTROL_BASE: u64 = 0x1000;
+    pub(crate) const CONTROL_BASE: u64 = 0x1000;
     /// Control: features.
-    pub const FEATURES: u64 = 0x00;
+    pub(crate) const FEATURES: u64 = 0x00;
     /// Control: MCU VA of the input page.
-    pub const INPUT_VA: u64 = 0x04;
+    pub(crate) const INPUT_VA: u64 = 0x04;
     /// Control: MCU VA of the output page.
-    pub const OUTPUT_VA: u64 = 0x08;
+    pub(crate) const OUTPUT_VA: u64 = 0x08;
     /// Control: suspend buffer size.
-    pub const SUSPEND_SIZE: u64 = 0x0c;
+    pub(crate) const SUSPEND_SIZE: u64 = 0x0c;
     /// Control: protected-mode suspend buffer size.
-    pub const PROTM_SUSPEND_SIZE: u64 = 0x10;
+    pub(crate) const PROTM_SUSPEND_SIZE: u64 = 0x10;
     /// Control: CS slots in the group.
-    pub const STREAM_NUM: u64 = 0x14;
+    pub(crate) const STREAM_NUM: u64 = 0x14;
     /// Control: distance between CS control blocks.
-    pub const STREAM_STRIDE: u64 = 0x18;
+    pub(crate) const STREAM_STRIDE: u64 = 0x18;
     /// Bytes of the control block.
-    pub const CONTROL_SIZE: u64 = 0x1c;
+    pub(crate) const CONTROL_SIZE: u64 = 0x1c;
     /// Bytes of the input page the driver uses.
-    pub const INPUT_SIZE: u64 = 0x58;
+    pub(crate) const INPUT_SIZE: u64 = 0x58;
     /// Bytes of the output page the driver uses.
-    pub const OUTPUT_SIZE: u64 = 0x20;
+    pub(crate) const OUTPUT_SIZE: u64 = 0x20;
 }
 
 /// CS interface layout (`struct panthor_fw_cs_control_iface` and the sizes of its pages).
-pub mod cs {
+pub(crate) mod cs {
     /// CS 0's control block inside its CSG's; CS `j` is `stream_stride` further per stream.
-    pub const CONTROL_BASE: u64 = 0x40;
+    pub(crate) const CONTROL_BASE: u64 = 0x40;
     /// Control: features (bits 7:0 register count − 1, 15:8 scoreboards).
-    pub const FEATURES: u64 = 0x00;
+    pub(crate) const FEATURES: u64 = 0x00;
     /// Control: MCU VA of the input page.
-    pub const INPUT_VA: u64 = 0x04;
+    pub(crate) const INPUT_VA: u64 = 0x04;
     /// Control: MCU VA of the output page.
-    pub const OUTPUT_VA: u64 = 0x08;
+    pub(crate) const OUTPUT_VA: u64 = 0x08;
     /// Bytes of the control block.
-    pub const CONTROL_SIZE: u64 = 0x0c;
+    pub(crate) const CONTROL_SIZE: u64 = 0x0c;
     /// Bytes of the input page the driver uses.
-    pub const INPUT_SIZE: u64 = 0x58;
+    pub(crate) const INPUT_SIZE: u64 = 0x58;
     /// Bytes of the output page the driver uses.
-    pub const OUTPUT_SIZE: u64 = 0xd8;
+    pub(crate) const OUTPUT_SIZE: u64 = 0xd8;
 }
 
 /// Bounds Panthor puts on the counts (`MAX_CSGS`, `MAX_CS_PER_CSG`) and the floors
@@ -134,25 +128,25 @@ pub mod cs {
 const GROUP_NUM: core::ops::RangeInclusive<u32> = 3..=31;
 const STREAM_NUM: core::ops::RangeInclusive<u32> = 8..=32;
 /// Registers the firmware may clobber in every CS (`CSF_UNPRESERVED_REG_COUNT`).
-pub const UNPRESERVED_REG_COUNT: u32 = 4;
+pub(crate) const UNPRESERVED_REG_COUNT: u32 = 4;
 /// CSG slots Panthor can drive: one JOB IRQ bit (0..30) and one CSG priority (`MAX_CSG_PRIO` + 1) per slot.
 const MAX_CSG_SLOTS: u32 = 16;
 
 /// An interface version word (`CSF_IFACE_VERSION_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct IfaceVersion(pub u32);
+pub(crate) struct IfaceVersion(pub(crate) u32);
 
 impl IfaceVersion {
     /// Major (31:24).
-    pub fn major(self) -> u32 {
+    pub(crate) fn major(self) -> u32 {
         self.0 >> 24
     }
     /// Minor (23:16).
-    pub fn minor(self) -> u32 {
+    pub(crate) fn minor(self) -> u32 {
         (self.0 >> 16) & 0xff
     }
     /// Patch (15:0).
-    pub fn patch(self) -> u32 {
+    pub(crate) fn patch(self) -> u32 {
         self.0 & 0xffff
     }
 }
@@ -165,67 +159,67 @@ impl core::fmt::Display for IfaceVersion {
 
 /// Where one interface's pages are: offsets of its input and output page in the shared section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IfacePages {
+pub(crate) struct IfacePages {
     /// Offset of the host-written input page.
-    pub input: u64,
+    pub(crate) input: u64,
     /// Offset of the MCU-written output page.
-    pub output: u64,
+    pub(crate) output: u64,
 }
 
 /// The global interface as published.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GlbInfo {
+pub(crate) struct GlbInfo {
     /// Interface version.
-    pub version: IfaceVersion,
+    pub(crate) version: IfaceVersion,
     /// Features word (logged only).
-    pub features: u32,
+    pub(crate) features: u32,
     /// CSG slots the firmware offers.
-    pub group_num: u32,
+    pub(crate) group_num: u32,
     /// Distance between CSG control blocks.
-    pub group_stride: u32,
+    pub(crate) group_stride: u32,
     /// Perf-counter buffer size.
-    pub perfcnt_size: u32,
+    pub(crate) perfcnt_size: u32,
     /// Instrumentation features (0 before interface 1.1.0).
-    pub instr_features: u32,
+    pub(crate) instr_features: u32,
     /// Its pages.
-    pub pages: IfacePages,
+    pub(crate) pages: IfacePages,
 }
 
 /// One CSG slot's interface.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CsgInfo {
+pub(crate) struct CsgInfo {
     /// Features word.
-    pub features: u32,
+    pub(crate) features: u32,
     /// Suspend buffer size the group needs.
-    pub suspend_size: u32,
+    pub(crate) suspend_size: u32,
     /// Protected-mode suspend buffer size.
-    pub protm_suspend_size: u32,
+    pub(crate) protm_suspend_size: u32,
     /// CS slots in the group.
-    pub stream_num: u32,
+    pub(crate) stream_num: u32,
     /// Distance between CS control blocks.
-    pub stream_stride: u32,
+    pub(crate) stream_stride: u32,
     /// Its pages.
-    pub pages: IfacePages,
+    pub(crate) pages: IfacePages,
     /// Its streams' interfaces.
-    pub streams: Vec<CsInfo>,
+    pub(crate) streams: Vec<CsInfo>,
 }
 
 /// One CS slot's interface.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CsInfo {
+pub(crate) struct CsInfo {
     /// Features word.
-    pub features: u32,
+    pub(crate) features: u32,
     /// Its pages.
-    pub pages: IfacePages,
+    pub(crate) pages: IfacePages,
 }
 
 /// Everything discovered.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Interfaces {
+pub(crate) struct Interfaces {
     /// The global interface.
-    pub glb: GlbInfo,
+    pub(crate) glb: GlbInfo,
     /// One entry per CSG slot.
-    pub csgs: Vec<CsgInfo>,
+    pub(crate) csgs: Vec<CsgInfo>,
 }
 
 fn iface_pages(
@@ -255,7 +249,7 @@ fn control_at(mem: &SharedMem, base: u64, index: u32, stride: u32, size: u64) ->
 
 /// Reads and validates every control block (`Documentation/hardware.md#interface-discovery`), in Panthor's order;
 /// `EINVAL` for a firmware that did not publish its interfaces (version 0) or published inconsistent ones.
-pub fn discover(mem: &SharedMem) -> Result<Interfaces> {
+pub(crate) fn discover(mem: &SharedMem) -> Result<Interfaces> {
     let c = control_at(mem, glb::CONTROL, 0, 0, glb::CONTROL_SIZE)?;
     let version = IfaceVersion(mem.read_u32(c + glb::VERSION)?);
     if version.0 == 0 {
@@ -377,7 +371,7 @@ fn discover_csg(mem: &SharedMem, c: u64) -> Result<CsgInfo> {
 
 impl Interfaces {
     /// What DEV_QUERY CSIF_INFO reports (`panthor_fw.c` and `panthor_sched_init`).
-    pub fn csif_info(&self) -> drm_panthor_csif_info {
+    pub(crate) fn csif_info(&self) -> drm_panthor_csif_info {
         let csg0 = &self.csgs[0];
         let cs_features = csg0.streams[0].features;
         drm_panthor_csif_info {

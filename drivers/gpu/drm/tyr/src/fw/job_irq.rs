@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The JOB interrupt as the firmware code needs it (`panthor_job_irq_handler`,
 //! `Documentation/hardware.md#doorbells-and-the-job-irq`): before boot the GLB bit means "the MCU booted"; afterwards
-//! it means the global interface has acks or events, which the handler acknowledges. Every JOB IRQ wakes the REQ/ACK
+//! it means the global interface has acks or events, which the handler has acknowledged through the callback the
+//! global interface registered (this module sits below it and does not know it). Every JOB IRQ wakes the REQ/ACK
 //! waiters (Panthor's `fw->req_waitqueue`). CSG bits are accumulated for the scheduler (`crate::sched`), which it
 //! wakes.
 
@@ -12,7 +13,6 @@ use std::time::{Duration, Instant};
 use kernel::io::IoMem;
 use kernel::irq::IrqReturn;
 
-use super::global::GlobalIface;
 use crate::regs::{irq, job_irq, JOB_IRQ_BASE};
 
 /// How long a waiter sleeps before looking at the condition again without an interrupt. Panthor sleeps until the
@@ -31,27 +31,30 @@ struct State {
 }
 
 /// The JOB IRQ handler's state and the wait queue it wakes.
-pub struct JobIrq {
+pub(crate) struct JobIrq {
     io: IoMem,
     state: Mutex<State>,
     wake: Condvar,
-    /// The global interface, once discovered: its events are acknowledged from the handler.
-    glb: Mutex<Option<Arc<GlobalIface>>>,
+    /// Told about the GLB bit after boot (the global interface acknowledging its events), once discovered.
+    glb_notify: Mutex<Option<GlbNotify>>,
     /// Told about CSG bits as they arrive (the scheduler's wake-up); must not allocate or block.
     csg_notify: Mutex<Option<CsgNotify>>,
 }
 
 /// What the handler calls when CSG slot bits arrive.
-pub type CsgNotify = Arc<dyn Fn() + Send + Sync>;
+pub(crate) type CsgNotify = Arc<dyn Fn() + Send + Sync>;
+
+/// What the handler calls when the GLB bit arrives after boot; must not allocate or block.
+pub(crate) type GlbNotify = Arc<dyn Fn() + Send + Sync>;
 
 impl JobIrq {
     /// A handler for the JOB IRQ block of `io`.
-    pub fn new(io: IoMem) -> Self {
+    pub(crate) fn new(io: IoMem) -> Self {
         Self {
             io,
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
-            glb: Mutex::new(None),
+            glb_notify: Mutex::new(None),
             csg_notify: Mutex::new(None),
         }
     }
@@ -60,13 +63,9 @@ impl JobIrq {
         self.state.lock()
     }
 
-    fn glb(&self) -> MutexGuard<'_, Option<Arc<GlobalIface>>> {
-        self.glb.lock()
-    }
-
     /// The handler: reads STAT, clears what it read, records it and wakes the waiters. `IrqReturn::None` when STAT
     /// is 0 (not ours).
-    pub fn handle_irq(&self) -> IrqReturn {
+    pub(crate) fn handle_irq(&self) -> IrqReturn {
         let Ok(stat) = self.io.read32(JOB_IRQ_BASE + irq::STAT) else {
             return IrqReturn::None;
         };
@@ -84,9 +83,9 @@ impl JobIrq {
             was
         };
         if was_booted && stat & job_irq::GLB != 0 {
-            if let Some(glb) = self.glb().clone() {
-                // A failed access to the shared section leaves the events pending; nothing else to do from here.
-                let _ = glb.process_events();
+            let notify = self.glb_notify.lock().clone();
+            if let Some(n) = notify {
+                n();
             }
         }
         let mut st = self.state();
@@ -103,33 +102,33 @@ impl JobIrq {
     }
 
     /// Forgets an earlier boot: the next GLB interrupt means "booted" again (`ptdev->fw->booted = false`).
-    pub fn start_boot(&self) {
+    pub(crate) fn start_boot(&self) {
         self.state().booted = false;
     }
 
     /// Whether the MCU signalled its boot since [`Self::start_boot`].
-    pub fn booted(&self) -> bool {
+    pub(crate) fn booted(&self) -> bool {
         self.state().booted
     }
 
-    /// Hands the handler the global interface whose events it acknowledges (`None`: stop touching it).
-    pub fn set_glb(&self, glb: Option<Arc<GlobalIface>>) {
-        *self.glb() = glb;
+    /// Sets who is told when the GLB bit arrives after boot (`None`: nobody).
+    pub(crate) fn set_glb_notify(&self, notify: Option<GlbNotify>) {
+        *self.glb_notify.lock() = notify;
     }
 
     /// Sets who is told when CSG slot bits arrive (`None`: nobody).
-    pub fn set_csg_notify(&self, notify: Option<CsgNotify>) {
+    pub(crate) fn set_csg_notify(&self, notify: Option<CsgNotify>) {
         *self.csg_notify.lock() = notify;
     }
 
     /// Takes the CSG slot bits seen so far.
-    pub fn take_csg_events(&self) -> u32 {
+    pub(crate) fn take_csg_events(&self) -> u32 {
         core::mem::take(&mut self.state().csg_events)
     }
 
     /// Sleeps until `cond` holds or `timeout` passes, woken by every JOB IRQ; returns whether it holds (checked once
     /// more at the deadline, as `panthor_fw_wait_acks` does).
-    pub fn wait_until(&self, timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    pub(crate) fn wait_until(&self, timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
             let seen = self.state().seq;

@@ -14,11 +14,11 @@
 //! the MCU (MCU_CONTROL DISABLE), then disables AS 0 and frees the sections. A load that fails part-way unwinds
 //! the steps it completed the same way.
 
-pub mod global;
-pub mod iface;
-pub mod image;
-pub mod job_irq;
-pub mod shared;
+pub(crate) mod global;
+pub(crate) mod iface;
+pub(crate) mod image;
+pub(crate) mod job_irq;
+pub(crate) mod shared;
 
 use core::ops::Range;
 use std::sync::Arc;
@@ -36,8 +36,9 @@ use crate::gem::{Offsets, TyrObject};
 use crate::gpu::GpuId;
 use crate::mmu::{AsClient, Mmu, MCU_AS};
 use crate::regs::{gpu, irq, job_irq as job_bits, JOB_IRQ_BASE};
+use crate::uapi::map_flags;
 use crate::uapi::{drm_panthor_csif_info, drm_panthor_gpu_info};
-use crate::vm::{map_flags, Vm, VmMmu};
+use crate::vm::{Vm, VmMmu};
 use global::{GlbConfig, GlobalIface};
 use iface::{IfaceVersion, Interfaces};
 use image::{CacheMode, Image, Section, SectionFlags};
@@ -45,13 +46,13 @@ use job_irq::JobIrq;
 use shared::SharedMem;
 
 /// How long the MCU may take to boot (`panthor_fw_start`: 1 s).
-pub const BOOT_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const BOOT_TIMEOUT: Duration = Duration::from_secs(1);
 /// MCU_STATUS polling when stopping the MCU (`panthor_fw_stop`: every 10 µs, up to 100 ms).
 const STOP_POLL: Duration = Duration::from_micros(10);
 const STOP_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// The firmware file Panthor requests for a GPU (`arm/mali/arch<arch major>.<arch minor>/mali_csffw.bin`).
-pub fn firmware_name(id: &GpuId) -> String {
+pub(crate) fn firmware_name(id: &GpuId) -> String {
     format!(
         "arm/mali/arch{}.{}/mali_csffw.bin",
         id.arch_major, id.arch_minor
@@ -59,7 +60,7 @@ pub fn firmware_name(id: &GpuId) -> String {
 }
 
 /// The VM_BIND map flags a section is mapped with (`panthor_fw_load_section_entry`).
-pub fn section_map_flags(flags: SectionFlags) -> u32 {
+pub(crate) fn section_map_flags(flags: SectionFlags) -> u32 {
     let mut f = 0;
     if !flags.writable() {
         f |= map_flags::READONLY;
@@ -74,26 +75,26 @@ pub fn section_map_flags(flags: SectionFlags) -> u32 {
 }
 
 /// One section as loaded in the MCU VM.
-pub struct LoadedSection {
+pub(crate) struct LoadedSection {
     /// MCU VAs it occupies.
-    pub va: Range<u32>,
+    pub(crate) va: Range<u32>,
     /// Its image flags.
-    pub flags: SectionFlags,
+    pub(crate) flags: SectionFlags,
     /// Its name from the image.
-    pub name: String,
+    pub(crate) name: String,
     /// The memory behind it.
-    pub bo: Arc<TyrObject>,
+    pub(crate) bo: Arc<TyrObject>,
 }
 
 /// The image's identity (header fields).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ImageVersion {
+pub(crate) struct ImageVersion {
     /// Image major version.
-    pub major: u8,
+    pub(crate) major: u8,
     /// Image minor version.
-    pub minor: u8,
+    pub(crate) minor: u8,
     /// The image's version hash.
-    pub version_hash: u32,
+    pub(crate) version_hash: u32,
 }
 
 /// The MCU's VM with the sections mapped. Dropping it disables AS 0 and frees the sections.
@@ -227,7 +228,7 @@ impl McuRun {
 impl Drop for McuRun {
     fn drop(&mut self) {
         // The handler must not touch the shared section once it goes away.
-        self.irq.set_glb(None);
+        self.irq.set_glb_notify(None);
         let _ = self.io.write32(JOB_IRQ_BASE + irq::MASK, 0);
         let _ = self.io.write32(gpu::MCU_CONTROL, gpu::mcu::CONTROL_DISABLE);
         let _ = self.io.poll32(
@@ -244,7 +245,7 @@ impl Drop for McuRun {
 /// # Invariants
 /// The MCU runs from `mcu_vm`'s sections through AS 0 for as long as `run` lives; fields drop in declaration order,
 /// so the MCU is stopped (`run`) before AS 0 is disabled and the sections freed (`mcu_vm`).
-pub struct Firmware {
+pub(crate) struct Firmware {
     glb: Arc<GlobalIface>,
     ifaces: Interfaces,
     image: ImageVersion,
@@ -260,7 +261,7 @@ impl Firmware {
     ///
     /// Errors: `ENOENT` for a missing image, `EINVAL` for a malformed one or for interfaces that do not validate,
     /// `ENOMEM`, `ETIMEDOUT` when the MCU does not boot or acknowledge the global init, `EIO` when it reports FATAL.
-    pub fn load(
+    pub(crate) fn load(
         pdev: &platform::Device,
         io: &IoMem,
         mmu: &Arc<Mmu>,
@@ -283,7 +284,11 @@ impl Firmware {
             io.clone(),
             ifaces.glb,
         ))?;
-        irq.set_glb(Some(glb.clone()));
+        let acker = glb.clone();
+        irq.set_glb_notify(Some(kernel::alloc::try_arc(move || {
+            // A failed access to the shared section leaves the events pending; nothing else to do from here.
+            let _ = acker.process_events();
+        })?));
         let glb_config =
             GlbConfig::panthor(gpu_info.shader_present, kernel::time::arch_timer_rate());
         let fw = Self {
@@ -301,58 +306,60 @@ impl Firmware {
     }
 
     /// What DEV_QUERY CSIF_INFO reports, from what the MCU published.
-    pub fn csif_info(&self) -> drm_panthor_csif_info {
+    pub(crate) fn csif_info(&self) -> drm_panthor_csif_info {
         self.ifaces.csif_info()
     }
 
     /// The global interface version the MCU published.
-    pub fn glb_version(&self) -> IfaceVersion {
+    pub(crate) fn glb_version(&self) -> IfaceVersion {
         self.ifaces.glb.version
     }
 
     /// The image's header identity.
-    pub fn image_version(&self) -> ImageVersion {
+    pub(crate) fn image_version(&self) -> ImageVersion {
         self.image
     }
 
     /// Every interface discovered.
-    pub fn interfaces(&self) -> &Interfaces {
+    pub(crate) fn interfaces(&self) -> &Interfaces {
         &self.ifaces
     }
 
     /// The global interface (requests, doorbell, halt).
-    pub fn glb(&self) -> &Arc<GlobalIface> {
+    #[cfg(test)]
+    pub(crate) fn glb(&self) -> &Arc<GlobalIface> {
         &self.glb
     }
 
     /// What the global init programmed.
-    pub fn glb_config(&self) -> &GlbConfig {
+    #[cfg(test)]
+    pub(crate) fn glb_config(&self) -> &GlbConfig {
         &self.glb_config
     }
 
     /// The JOB IRQ state the firmware waits on.
-    pub fn job_irq(&self) -> &Arc<JobIrq> {
+    pub(crate) fn job_irq(&self) -> &Arc<JobIrq> {
         &self.irq
     }
 
     /// The kernel's view of the shared section.
-    pub fn shared(&self) -> &Arc<SharedMem> {
+    pub(crate) fn shared(&self) -> &Arc<SharedMem> {
         &self.mcu_vm.shared
     }
 
     /// The MCU's VM (AS 0), where kernel objects shared with the MCU are mapped.
-    pub fn vm(&self) -> &Arc<Vm> {
+    pub(crate) fn vm(&self) -> &Arc<Vm> {
         &self.mcu_vm.vm
     }
 
     /// The sections loaded, in image order.
-    pub fn sections(&self) -> &[LoadedSection] {
+    pub(crate) fn sections(&self) -> &[LoadedSection] {
         &self.mcu_vm.sections
     }
 
     /// Halts the MCU through GLB HALT (`panthor_fw_halt_mcu`); nothing to do if it is already halted. The MCU stays
     /// halted until the firmware is dropped (which stops it).
-    pub fn halt(&self) -> Result {
+    pub(crate) fn halt(&self) -> Result {
         let status = self.run.io.read32(gpu::MCU_STATUS)? & gpu::mcu::MASK;
         if status == gpu::mcu::STATUS_HALT {
             return Ok(());

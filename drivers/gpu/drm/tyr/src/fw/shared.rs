@@ -18,7 +18,7 @@ use crate::gem::TyrObject;
 /// # Invariants
 /// `pages` are the frames backing `[mcu_va, mcu_va + pages.len() * FRAME_SIZE)`; `_bo` (the section's BO) keeps them
 /// allocated for as long as this view exists, so a late user (the JOB IRQ handler) never writes a freed frame.
-pub struct SharedMem {
+pub(crate) struct SharedMem {
     ram: Arc<Ram>,
     pages: Vec<PhysAddr>,
     mcu_va: u32,
@@ -27,7 +27,7 @@ pub struct SharedMem {
 
 impl SharedMem {
     /// A view of `bo`, mapped at MCU VA `mcu_va`, whose pages are in `ram` (Panthor's `vmap` of a SHARED section).
-    pub fn of_bo(ram: Arc<Ram>, bo: Arc<TyrObject>, mcu_va: u32) -> Result<Self> {
+    pub(crate) fn of_bo(ram: Arc<Ram>, bo: Arc<TyrObject>, mcu_va: u32) -> Result<Self> {
         let pages = bo.gem().get_pages()?;
         Ok(Self {
             ram,
@@ -49,18 +49,13 @@ impl SharedMem {
     }
 
     /// Size of the section in bytes.
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         self.pages.len() as u64 * FRAME_SIZE
-    }
-
-    /// MCU VA of the section's first byte.
-    pub fn mcu_va(&self) -> u32 {
-        self.mcu_va
     }
 
     /// The offset of MCU VA `va` if `[va, va + len)` lies inside the section (Panthor's `iface_fw_to_cpu_addr`, which
     /// also refuses the probe otherwise); `EINVAL` if not.
-    pub fn offset_of(&self, va: u32, len: u64) -> Result<u64> {
+    pub(crate) fn offset_of(&self, va: u32, len: u64) -> Result<u64> {
         let off = u64::from(va.checked_sub(self.mcu_va).ok_or(EINVAL)?);
         self.check(off, len)?;
         Ok(off)
@@ -83,24 +78,24 @@ impl SharedMem {
     }
 
     /// The little-endian word at `off`.
-    pub fn read_u32(&self, off: u64) -> Result<u32> {
+    pub(crate) fn read_u32(&self, off: u64) -> Result<u32> {
         self.ram.read_u32(self.pa(off)?).map_err(|_| EIO)
     }
 
     /// Writes the little-endian word `v` at `off`.
-    pub fn write_u32(&self, off: u64, v: u32) -> Result {
+    pub(crate) fn write_u32(&self, off: u64, v: u32) -> Result {
         self.ram.write_u32(self.pa(off)?, v).map_err(|_| EIO)
     }
 
     /// The little-endian `u64` made of the words at `off` (low) and `off + 4` (high).
-    pub fn read_u64(&self, off: u64) -> Result<u64> {
+    pub(crate) fn read_u64(&self, off: u64) -> Result<u64> {
         let lo = self.read_u32(off)?;
         let hi = self.read_u32(off + 4)?;
         Ok(u64::from(hi) << 32 | u64::from(lo))
     }
 
     /// Writes `v` as two little-endian words, low first.
-    pub fn write_u64(&self, off: u64, v: u64) -> Result {
+    pub(crate) fn write_u64(&self, off: u64, v: u64) -> Result {
         self.write_u32(off, v as u32)?;
         self.write_u32(off + 4, (v >> 32) as u32)
     }

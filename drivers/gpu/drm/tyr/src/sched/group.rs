@@ -11,89 +11,91 @@ use kernel::error::code::{EACCES, EBUSY, EINVAL};
 use kernel::error::Result;
 use kernel::page::Ram;
 
+use super::heap::HeapSlot;
 use super::queue::Queue;
 use crate::gem::Offsets;
 use crate::kbo::KernelBo;
+use crate::uapi::map_flags;
 use crate::uapi::{
     drm_panthor_csif_info, drm_panthor_gpu_info, drm_panthor_group_create, drm_panthor_queue_create,
 };
-use crate::vm::{map_flags, Vm};
+use crate::vm::Vm;
 
 /// Groups a file may have (`MAX_GROUPS_PER_POOL`); handles are 1 to this.
-pub const MAX_GROUPS_PER_FILE: u32 = 128;
+pub(crate) const MAX_GROUPS_PER_FILE: u32 = 128;
 /// Queues a group may have (`MAX_CS_PER_CSG`).
-pub const MAX_QUEUES: u32 = 32;
+pub(crate) const MAX_QUEUES: u32 = 32;
 /// Highest group priority (`PANTHOR_GROUP_PRIORITY_REALTIME`).
-pub const MAX_PRIORITY: u8 = 3;
+pub(crate) const MAX_PRIORITY: u8 = 3;
 /// GROUP_GET_STATE flags.
-pub mod state_flags {
+pub(crate) mod state_flags {
     /// A job timed out.
-    pub const TIMEDOUT: u32 = 1 << 0;
+    pub(crate) const TIMEDOUT: u32 = 1 << 0;
     /// A queue hit a fatal fault.
-    pub const FATAL_FAULT: u32 = 1 << 1;
-    /// Timed out because of another group.
-    pub const INNOCENT: u32 = 1 << 2;
+    pub(crate) const FATAL_FAULT: u32 = 1 << 1;
 }
 
 /// What the scheduler tracks of a group.
 #[derive(Default)]
-pub struct GroupState {
+pub(crate) struct GroupState {
     /// The CSG slot it occupies.
-    pub slot: Option<u32>,
+    pub(crate) slot: Option<u32>,
     /// It was started on a slot once (later starts are RESUMEs).
-    pub started: bool,
+    pub(crate) started: bool,
     /// A job timed out.
-    pub timed_out: bool,
+    pub(crate) timed_out: bool,
     /// Queues that hit a fatal fault.
-    pub fatal_queues: u32,
+    pub(crate) fatal_queues: u32,
     /// GROUP_DESTROY ran (or its file closed).
-    pub destroyed: bool,
+    pub(crate) destroyed: bool,
     /// The group was terminated; nothing more runs.
-    pub terminated: bool,
+    pub(crate) terminated: bool,
 }
 
 /// A scheduling group.
-pub struct Group {
+pub(crate) struct Group {
     /// The VM its queues run in.
-    pub vm: Arc<Vm>,
+    pub(crate) vm: Arc<Vm>,
+    /// That VM's tiler heaps, which TILER_OOM grows.
+    pub(crate) heaps: Arc<HeapSlot>,
     /// Its queues.
-    pub queues: Vec<Queue>,
+    pub(crate) queues: Vec<Queue>,
     /// Group priority (0–3).
-    pub priority: u8,
+    pub(crate) priority: u8,
     /// Cores it may use.
-    pub compute_core_mask: u64,
+    pub(crate) compute_core_mask: u64,
     /// Fragment cores it may use.
-    pub fragment_core_mask: u64,
+    pub(crate) fragment_core_mask: u64,
     /// Tiler units it may use.
-    pub tiler_core_mask: u64,
+    pub(crate) tiler_core_mask: u64,
     /// Most compute cores it uses at once.
-    pub max_compute_cores: u8,
+    pub(crate) max_compute_cores: u8,
     /// Most fragment cores.
-    pub max_fragment_cores: u8,
+    pub(crate) max_fragment_cores: u8,
     /// Most tiler units.
-    pub max_tiler_cores: u8,
+    pub(crate) max_tiler_cores: u8,
     /// One 64-bit sync object per queue (16 bytes each), in the group's VM.
-    pub syncobjs: KernelBo,
+    pub(crate) syncobjs: KernelBo,
     /// The firmware's suspend buffer for the group, in the MCU VM.
-    pub suspend: KernelBo,
+    pub(crate) suspend: KernelBo,
     /// The protected-mode suspend buffer, in the MCU VM.
-    pub protm_suspend: KernelBo,
+    pub(crate) protm_suspend: KernelBo,
     state: Mutex<GroupState>,
 }
 
 impl Group {
     /// The scheduler's view of the group.
-    pub fn state(&self) -> MutexGuard<'_, GroupState> {
+    pub(crate) fn state(&self) -> MutexGuard<'_, GroupState> {
         self.state.lock()
     }
 
     /// GPU VA of queue `q`'s sync object.
-    pub fn sync_va(&self, q: usize) -> u64 {
+    pub(crate) fn sync_va(&self, q: usize) -> u64 {
         self.syncobjs.va() + 16 * q as u64
     }
 
     /// Queue `q`'s sync object: (seqno, status).
-    pub fn sync_object(&self, q: usize) -> Result<(u64, u32)> {
+    pub(crate) fn sync_object(&self, q: usize) -> Result<(u64, u32)> {
         Ok((
             self.syncobjs.read_u64(16 * q as u64)?,
             self.syncobjs.read_u32(16 * q as u64 + 8)?,
@@ -101,13 +103,13 @@ impl Group {
     }
 
     /// Whether jobs can still be submitted (`group_can_run`): not timed out, no fatal queue, not destroyed.
-    pub fn can_run(&self) -> bool {
+    pub(crate) fn can_run(&self) -> bool {
         let st = self.state();
         !st.timed_out && st.fatal_queues == 0 && !st.destroyed && !st.terminated
     }
 
     /// GROUP_GET_STATE's `(state, fatal_queues)`.
-    pub fn report(&self) -> (u32, u32) {
+    pub(crate) fn report(&self) -> (u32, u32) {
         let st = self.state();
         let mut s = 0;
         if st.timed_out {
@@ -120,34 +122,34 @@ impl Group {
     }
 
     /// Whether any queue has work waiting or in flight.
-    pub fn busy(&self) -> bool {
+    pub(crate) fn busy(&self) -> bool {
         self.queues.iter().any(Queue::busy)
     }
 }
 
 /// The device facts and services GROUP_CREATE needs.
-pub struct GroupCtx<'a> {
+pub(crate) struct GroupCtx<'a> {
     /// System RAM.
-    pub ram: &'a Arc<Ram>,
+    pub(crate) ram: &'a Arc<Ram>,
     /// The device's fake-offset space, where the group's kernel BOs take their offsets (`None` outside a device).
-    pub offsets: Option<&'a Offsets>,
+    pub(crate) offsets: Option<&'a Offsets>,
     /// The MCU VM (suspend buffers and user-I/O pages go there).
-    pub mcu_vm: &'a Arc<Vm>,
+    pub(crate) mcu_vm: &'a Arc<Vm>,
     /// GPU_INFO (core masks).
-    pub gpu: &'a drm_panthor_gpu_info,
+    pub(crate) gpu: &'a drm_panthor_gpu_info,
     /// CSIF_INFO (slot counts).
-    pub csif: &'a drm_panthor_csif_info,
+    pub(crate) csif: &'a drm_panthor_csif_info,
     /// The firmware's suspend buffer sizes.
-    pub suspend_size: u32,
+    pub(crate) suspend_size: u32,
     /// The firmware's protected-mode suspend buffer size.
-    pub protm_suspend_size: u32,
+    pub(crate) protm_suspend_size: u32,
     /// The caller may use HIGH and REALTIME.
-    pub high_priority_allowed: bool,
+    pub(crate) high_priority_allowed: bool,
 }
 
 /// A file's groups.
 #[derive(Default)]
-pub struct GroupPool {
+pub(crate) struct GroupPool {
     groups: Mutex<BTreeMap<u32, Arc<Group>>>,
 }
 
@@ -160,14 +162,14 @@ impl GroupPool {
         self.groups.lock()
     }
 
-    /// GROUP_CREATE after the queue array was copied; `vm` looks a VM id up in the file. Returns the handle and the
-    /// group.
-    pub fn create(
+    /// GROUP_CREATE after the queue array was copied; `vm` looks a VM id up in the file (`EINVAL` when there is
+    /// none) and gives its heap slot. Returns the handle and the group.
+    pub(crate) fn create(
         &self,
         ctx: &GroupCtx<'_>,
         args: &drm_panthor_group_create,
         queues: &[drm_panthor_queue_create],
-        vm: impl Fn(u32) -> Result<Arc<Vm>>,
+        vm: impl Fn(u32) -> Result<(Arc<Vm>, Arc<HeapSlot>)>,
     ) -> Result<(u32, Arc<Group>)> {
         if args.priority > MAX_PRIORITY {
             return Err(EINVAL);
@@ -196,7 +198,7 @@ impl GroupPool {
         if queues.len() as u32 > ctx.csif.cs_slot_count {
             return Err(EINVAL);
         }
-        let vm = vm(args.vm_id).map_err(|_| EINVAL)?;
+        let (vm, heaps) = vm(args.vm_id)?;
         let flags = map_flags::NOEXEC | map_flags::UNCACHED;
         let suspend = KernelBo::new(
             ctx.offsets,
@@ -255,6 +257,7 @@ impl GroupPool {
         }
         let group = kernel::alloc::try_arc(Group {
             vm,
+            heaps,
             queues: qs,
             priority: args.priority,
             compute_core_mask: args.compute_core_mask,
@@ -274,32 +277,22 @@ impl GroupPool {
     }
 
     /// The group behind `handle`; `EINVAL` if none.
-    pub fn get(&self, handle: u32) -> Result<Arc<Group>> {
+    pub(crate) fn get(&self, handle: u32) -> Result<Arc<Group>> {
         self.map().get(&handle).cloned().ok_or(EINVAL)
     }
 
     /// Takes `handle` out of the pool (GROUP_DESTROY); `EINVAL` if none.
-    pub fn remove(&self, handle: u32) -> Result<Arc<Group>> {
+    pub(crate) fn remove(&self, handle: u32) -> Result<Arc<Group>> {
         self.map().remove(&handle).ok_or(EINVAL)
     }
 
     /// Takes every group out (file close).
-    pub fn drain(&self) -> Vec<Arc<Group>> {
+    pub(crate) fn drain(&self) -> Vec<Arc<Group>> {
         core::mem::take(&mut *self.map()).into_values().collect()
     }
 
     /// Every handle, in order.
-    pub fn handles(&self) -> Vec<u32> {
+    pub(crate) fn handles(&self) -> Vec<u32> {
         self.map().keys().copied().collect()
-    }
-
-    /// Number of groups.
-    pub fn len(&self) -> usize {
-        self.map().len()
-    }
-
-    /// Whether the pool is empty.
-    pub fn is_empty(&self) -> bool {
-        self.map().is_empty()
     }
 }

@@ -6,8 +6,9 @@
 //! G610); a chunk starts with a 64-byte header whose first word links the next chunk as
 //! `(va & !0xfff) | (chunk_size >> 12)`, the same encoding a grown chunk is handed to the firmware in.
 
+use kernel::sync::Mutex;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use kernel::error::code::{EBUSY, EINVAL, ENOMEM};
 use kernel::error::Result;
@@ -15,18 +16,83 @@ use kernel::page::Ram;
 
 use crate::gem::Offsets;
 use crate::kbo::KernelBo;
-use crate::vm::{map_flags, Vm};
+use crate::uapi::map_flags;
+use crate::vm::Vm;
 
 /// Heaps a VM may have (`MAX_HEAPS_PER_POOL`).
-pub const MAX_HEAPS: u32 = 128;
+pub(crate) const MAX_HEAPS: u32 = 128;
 /// Distance between heap contexts: 32 bytes rounded up to the G610's 64-byte L2 line.
-pub const CTX_STRIDE: u64 = 64;
+pub(crate) const CTX_STRIDE: u64 = 64;
 /// Smallest and largest chunk.
-pub const CHUNK_SIZES: core::ops::RangeInclusive<u32> = 0x2_0000..=0x80_0000;
+pub(crate) const CHUNK_SIZES: core::ops::RangeInclusive<u32> = 0x2_0000..=0x80_0000;
 
 /// The encoding of a chunk in a chunk header's `next` and in the firmware's `heap_start`/`heap_end`.
 pub fn chunk_ref(va: u64, chunk_size: u32) -> u64 {
     (va & !0xfff) | u64::from(chunk_size >> 12)
+}
+
+/// Where a VM's heap pool lives (Panthor's `panthor_vm.heaps.pool`): empty until the VM's first TILER_HEAP_CREATE,
+/// emptied when the VM is destroyed. Shared by the file (the heap ioctls) and the VM's groups (TILER_OOM), so that
+/// the VM itself need not know about heaps: its heaps' kernel BOs hold the VM, not the reverse.
+pub(crate) type HeapSlot = Mutex<Option<HeapPool>>;
+
+/// A file's heap slots, one per VM that asked for one.
+#[derive(Default)]
+pub(crate) struct HeapSlots {
+    /// By VM id; the VM is kept as a weak reference, so that a slot is never handed to a new VM that reuses the id.
+    slots: Mutex<SlotMap>,
+}
+
+/// VM id → (the VM, its slot).
+type SlotMap = BTreeMap<u32, (Weak<Vm>, Arc<HeapSlot>)>;
+
+impl HeapSlots {
+    /// The slot of `vm`, made (empty) on first use.
+    pub(crate) fn get(&self, vm: &Arc<Vm>) -> Result<Arc<HeapSlot>> {
+        let mut slots = self.slots.lock();
+        if let Some(slot) = find(&slots, vm) {
+            return Ok(slot);
+        }
+        let slot = kernel::alloc::try_arc(Mutex::new(None))?;
+        slots.insert(vm.id(), (Arc::downgrade(vm), slot.clone()));
+        Ok(slot)
+    }
+
+    /// The slot of `vm`, if it has one.
+    pub(crate) fn find(&self, vm: &Arc<Vm>) -> Option<Arc<HeapSlot>> {
+        find(&self.slots.lock(), vm)
+    }
+
+    /// Forgets `vm`'s slot and drops its pool: the heaps go with the VM (`panthor_heap_pool_destroy` from
+    /// `panthor_vm_destroy`), their chunks and contexts unmapped from it.
+    pub(crate) fn release(&self, vm: &Arc<Vm>) {
+        let slot = {
+            let mut slots = self.slots.lock();
+            let Some(slot) = find(&slots, vm) else {
+                return;
+            };
+            slots.remove(&vm.id());
+            slot
+        };
+        let pool = slot.lock().take();
+        drop(pool);
+    }
+
+    /// Drops every pool (file close, after its VMs were destroyed).
+    pub(crate) fn release_all(&self) {
+        let all = core::mem::take(&mut *self.slots.lock());
+        for (_, (_, slot)) in all {
+            let pool = slot.lock().take();
+            drop(pool);
+        }
+    }
+}
+
+fn find(slots: &SlotMap, vm: &Arc<Vm>) -> Option<Arc<HeapSlot>> {
+    slots
+        .get(&vm.id())
+        .filter(|(w, _)| core::ptr::eq(w.as_ptr(), Arc::as_ptr(vm)))
+        .map(|(_, slot)| slot.clone())
 }
 
 struct Heap {
@@ -38,7 +104,7 @@ struct Heap {
 }
 
 /// A VM's heaps.
-pub struct HeapPool {
+pub(crate) struct HeapPool {
     offsets: Option<Arc<Offsets>>,
     ram: Arc<Ram>,
     contexts: KernelBo,
@@ -47,18 +113,18 @@ pub struct HeapPool {
 
 /// What TILER_HEAP_CREATE hands back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HeapInfo {
+pub(crate) struct HeapInfo {
     /// The heap's id in its VM (0..128).
-    pub id: u32,
+    pub(crate) id: u32,
     /// GPU VA of its context.
-    pub ctx_va: u64,
+    pub(crate) ctx_va: u64,
     /// GPU VA of its first chunk.
-    pub first_chunk_va: u64,
+    pub(crate) first_chunk_va: u64,
 }
 
 /// Why a heap cannot grow (`panthor_heap_grow`'s refusals): the firmware then gets no chunk and falls back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GrowRefusal {
+pub(crate) enum GrowRefusal {
     /// Too many render passes in flight, or at the limit with fragments pending: wait for them (`EBUSY`).
     Busy,
     /// At the chunk limit (`ENOMEM`).
@@ -91,7 +157,11 @@ fn new_chunk(
 impl HeapPool {
     /// The pool of `vm` (`panthor_heap_pool_create`): the context BO, zeroed. Its BOs take fake offsets in
     /// `offsets` as every shmem object does.
-    pub fn new(offsets: Option<Arc<Offsets>>, ram: &Arc<Ram>, vm: &Arc<Vm>) -> Result<HeapPool> {
+    pub(crate) fn new(
+        offsets: Option<Arc<Offsets>>,
+        ram: &Arc<Ram>,
+        vm: &Arc<Vm>,
+    ) -> Result<HeapPool> {
         let size = (u64::from(MAX_HEAPS) * CTX_STRIDE).next_multiple_of(0x1000);
         let contexts = KernelBo::new(
             offsets.as_deref(),
@@ -112,7 +182,11 @@ impl HeapPool {
 }
 
 /// TILER_HEAP_CREATE's argument checks (`EINVAL`), which need no pool.
-pub fn check_create_args(initial_chunk_count: u32, chunk_size: u32, max_chunks: u32) -> Result {
+pub(crate) fn check_create_args(
+    initial_chunk_count: u32,
+    chunk_size: u32,
+    max_chunks: u32,
+) -> Result {
     if initial_chunk_count == 0 || initial_chunk_count > max_chunks {
         return Err(EINVAL);
     }
@@ -124,7 +198,7 @@ pub fn check_create_args(initial_chunk_count: u32, chunk_size: u32, max_chunks: 
 
 impl HeapPool {
     /// TILER_HEAP_CREATE's checks after the VM lookup, then the chunks and the id.
-    pub fn create(
+    pub(crate) fn create(
         &mut self,
         vm: &Arc<Vm>,
         initial_chunk_count: u32,
@@ -172,7 +246,7 @@ impl HeapPool {
     }
 
     /// TILER_HEAP_DESTROY of heap `id`; `EINVAL` if there is none. Its chunks are unmapped and freed.
-    pub fn destroy(&mut self, id: u32) -> Result {
+    pub(crate) fn destroy(&mut self, id: u32) -> Result {
         self.heaps.remove(&id).map(drop).ok_or(EINVAL)
     }
 
@@ -189,7 +263,7 @@ impl HeapPool {
 
     /// `panthor_heap_grow` for the heap at `ctx_va`: a new chunk (as [`chunk_ref`]) unless too many render passes
     /// are in flight or the heap is at its limit.
-    pub fn grow(
+    pub(crate) fn grow(
         &mut self,
         vm: &Arc<Vm>,
         ctx_va: u64,
@@ -215,24 +289,9 @@ impl HeapPool {
     }
 
     /// Chunks of heap `id`, newest first (their VAs).
-    pub fn chunks(&self, id: u32) -> Option<Vec<u64>> {
+    pub(crate) fn chunks(&self, id: u32) -> Option<Vec<u64>> {
         self.heaps
             .get(&id)
             .map(|h| h.chunks.iter().map(KernelBo::va).collect())
-    }
-
-    /// The context BO (for tests and tools).
-    pub fn contexts(&self) -> &KernelBo {
-        &self.contexts
-    }
-
-    /// Number of heaps.
-    pub fn len(&self) -> usize {
-        self.heaps.len()
-    }
-
-    /// Whether there is no heap.
-    pub fn is_empty(&self) -> bool {
-        self.heaps.is_empty()
     }
 }

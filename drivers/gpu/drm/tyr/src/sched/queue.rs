@@ -20,11 +20,12 @@ use kernel::page::Ram;
 
 use crate::gem::Offsets;
 use crate::kbo::KernelBo;
-use crate::vm::{map_flags, Vm};
+use crate::uapi::map_flags;
+use crate::vm::Vm;
 
 /// Bytes one job takes in the ring: Panthor's preamble of 11 instructions, NOP-padded to 16
 /// (`Documentation/hardware.md#panthors-ring-preamble`).
-pub const JOB_RING_BYTES: u64 = 128;
+pub(crate) const JOB_RING_BYTES: u64 = 128;
 /// User-I/O input page: `insert` (u64).
 const IO_INSERT: u64 = 0x0;
 /// User-I/O input page: `extract` (u64).
@@ -35,26 +36,26 @@ const IO_EXTRACT_OUT: u64 = 0x1000;
 const IO_SIZE: u64 = 0x2000;
 
 /// One submitted job (`struct panthor_job`).
-pub struct Job {
+pub(crate) struct Job {
     /// Its sequence number in the queue's fence context.
-    pub seqno: u64,
+    pub(crate) seqno: u64,
     /// Signalled when the queue's sync object reaches `seqno`.
-    pub fence: DmaFence,
+    pub(crate) fence: DmaFence,
     /// GPU VA and size of the user's command stream (both 0 for a sync-only job).
-    pub stream_addr: u64,
+    pub(crate) stream_addr: u64,
     /// Bytes of the user's stream.
-    pub stream_size: u32,
+    pub(crate) stream_size: u32,
     /// The flush id the stream was built against (0: always flush).
-    pub latest_flush: u32,
+    pub(crate) latest_flush: u32,
     /// Fences to wait for before the job goes to the ring.
-    pub deps: Vec<DmaFence>,
+    pub(crate) deps: Vec<DmaFence>,
     /// Ring position after the job, once written.
     ring_end: u64,
 }
 
 impl Job {
     /// A job (not yet written to any ring).
-    pub fn new(
+    pub(crate) fn new(
         seqno: u64,
         fence: DmaFence,
         stream_addr: u64,
@@ -154,25 +155,25 @@ struct State {
 }
 
 /// One queue of a group.
-pub struct Queue {
+pub(crate) struct Queue {
     /// Its index in the group.
-    pub index: u32,
+    pub(crate) index: u32,
     /// Its priority (0–15, CS `config` 3:0).
-    pub priority: u8,
+    pub(crate) priority: u8,
     /// The ring buffer, in the group's VM (NOEXEC | UNCACHED).
-    pub ring: KernelBo,
+    pub(crate) ring: KernelBo,
     /// The user-I/O pages, in the MCU VM.
-    pub io: KernelBo,
+    pub(crate) io: KernelBo,
     /// The queue's fence context.
-    pub fence_ctx: u64,
+    pub(crate) fence_ctx: u64,
     /// The fence context of its empty jobs, which take no seqno of the GPU's sync object.
-    pub empty_fence_ctx: u64,
+    pub(crate) empty_fence_ctx: u64,
     state: Mutex<State>,
 }
 
 impl Queue {
     /// Allocates queue `index` of a group on `vm`: a `ring_size`-byte ring there and the user-I/O pages in `mcu_vm`.
-    pub fn new(
+    pub(crate) fn new(
         offsets: Option<&Offsets>,
         ram: &Arc<Ram>,
         vm: &Arc<Vm>,
@@ -217,7 +218,7 @@ impl Queue {
 
     /// A new job's fence with the queue's next seqno (in the ioctl, before the point of no return; seqnos given
     /// out by a failed ioctl are skipped, which fence ordering allows).
-    pub fn new_fence(&self) -> Result<(u64, DmaFence)> {
+    pub(crate) fn new_fence(&self) -> Result<(u64, DmaFence)> {
         let mut st = self.state();
         let seqno = st.next_seqno;
         let fence = DmaFence::new(self.fence_ctx, seqno)?;
@@ -227,7 +228,7 @@ impl Queue {
 
     /// The fence of a new empty job (in the ioctl, before the point of no return). Empty jobs leave the queue in
     /// order, so their fences signal in seqno order.
-    pub fn new_empty_fence(&self) -> Result<DmaFence> {
+    pub(crate) fn new_empty_fence(&self) -> Result<DmaFence> {
         let mut st = self.state();
         let fence = DmaFence::new(self.empty_fence_ctx, st.next_empty_seqno)?;
         st.next_empty_seqno += 1;
@@ -235,7 +236,7 @@ impl Queue {
     }
 
     /// Room for `n` more pending jobs, so that [`Self::push`] cannot fail.
-    pub fn reserve(&self, n: usize) -> Result {
+    pub(crate) fn reserve(&self, n: usize) -> Result {
         self.state()
             .pending
             .try_reserve(n)
@@ -243,42 +244,34 @@ impl Queue {
     }
 
     /// Queues `job` (after the point of no return; room was reserved).
-    pub fn push(&self, job: Job) {
+    pub(crate) fn push(&self, job: Job) {
         self.state().pending.push_back(job);
     }
 
     /// Whether jobs are waiting or in flight.
-    pub fn busy(&self) -> bool {
+    pub(crate) fn busy(&self) -> bool {
         let st = self.state();
         !st.pending.is_empty() || !st.in_flight.is_empty()
     }
 
     /// Whether jobs are in flight.
-    pub fn has_in_flight(&self) -> bool {
+    pub(crate) fn has_in_flight(&self) -> bool {
         !self.state().in_flight.is_empty()
     }
 
-    /// The ring's input `insert` and output `extract` positions.
-    pub fn positions(&self) -> Result<(u64, u64)> {
-        Ok((
-            self.io.read_u64(IO_INSERT)?,
-            self.io.read_u64(IO_EXTRACT_OUT)?,
-        ))
-    }
-
     /// Makes the CS resume where it stopped (`input.extract ← output.extract`), before a start or a submission.
-    pub fn sync_extract(&self) -> Result {
+    pub(crate) fn sync_extract(&self) -> Result {
         let extract = self.io.read_u64(IO_EXTRACT_OUT)?;
         self.io.write_u64(IO_EXTRACT_IN, extract)
     }
 
     /// MCU VA of the user-I/O input page.
-    pub fn input_va(&self) -> u64 {
+    pub(crate) fn input_va(&self) -> u64 {
         self.io.va()
     }
 
     /// MCU VA of the user-I/O output page.
-    pub fn output_va(&self) -> u64 {
+    pub(crate) fn output_va(&self) -> u64 {
         self.io.va() + IO_EXTRACT_OUT
     }
 
@@ -287,7 +280,12 @@ impl Queue {
     /// documentation). `sync_va` is the queue's sync object in the group's VM. A job written starts the queue's
     /// timer of `timeout` if none runs (`queue_resume_timeout`); off-slot (`resident` false) the timer waits for the
     /// group to be bound. Returns how many jobs went to the ring.
-    pub fn run_ready(&self, sync_va: u64, timeout: Duration, resident: bool) -> Result<usize> {
+    pub(crate) fn run_ready(
+        &self,
+        sync_va: u64,
+        timeout: Duration,
+        resident: bool,
+    ) -> Result<usize> {
         let mut st = self.state();
         st.timeout = timeout;
         let mut ran = 0;
@@ -349,7 +347,7 @@ impl Queue {
     /// Signals the in-flight jobs the sync object (`seqno`, `status`) says are done; a non-zero status fails them.
     /// Progress starts the timer over (`queue_check_job_completion`); with nothing left in flight it stops. The whole
     /// path is a fence-signalling section: it neither allocates nor takes a resv or gpuva lock.
-    pub fn complete(&self, seqno: u64, status: u32) {
+    pub(crate) fn complete(&self, seqno: u64, status: u32) {
         let _signalling = kernel::sync::dma_fence_begin_signalling();
         let mut st = self.state();
         let mut progress = false;
@@ -372,25 +370,25 @@ impl Queue {
     }
 
     /// Whether the queue's timer ran out.
-    pub fn timed_out(&self, now: Instant) -> bool {
+    pub(crate) fn timed_out(&self, now: Instant) -> bool {
         self.state().timer.expired(now)
     }
 
     /// The group left its slot: the timer keeps what is left (`queue_suspend_timeout`).
-    pub fn suspend_timeout(&self, now: Instant) {
+    pub(crate) fn suspend_timeout(&self, now: Instant) {
         let mut st = self.state();
         st.timer = st.timer.suspend(now);
     }
 
     /// The group is on a slot again: the timer runs on from what was left (`queue_resume_timeout`).
-    pub fn resume_timeout(&self, now: Instant) {
+    pub(crate) fn resume_timeout(&self, now: Instant) {
         let mut st = self.state();
         let in_flight = !st.in_flight.is_empty();
         st.timer = st.timer.resume(now, in_flight);
     }
 
     /// Fails every job, in flight or pending, with `err` (the group was terminated).
-    pub fn fail_all(&self, err: Error) {
+    pub(crate) fn fail_all(&self, err: Error) {
         let jobs = {
             let mut guard = self.state();
             let st = &mut *guard;
@@ -406,7 +404,7 @@ impl Queue {
 
     /// The seqno the last job written to the ring carries (what Panthor writes into the sync object when it
     /// terminates a group).
-    pub fn last_written_seqno(&self) -> u64 {
+    pub(crate) fn last_written_seqno(&self) -> u64 {
         let st = self.state();
         st.in_flight.back().map_or(0, |j| j.seqno)
     }
@@ -415,7 +413,7 @@ impl Queue {
 /// Panthor's ring preamble for `job` (`prepare_job_instrs`, `Documentation/hardware.md#panthors-ring-preamble`, no
 /// profiling): flush, call the user stream, wait for everything, add 1 to the queue's 64-bit sync object at `sync_va`,
 /// error barrier, NOP padding.
-pub fn preamble(job: &Job, sync_va: u64) -> [u64; 16] {
+pub(crate) fn preamble(job: &Job, sync_va: u64) -> [u64; 16] {
     const VA48: u64 = (1 << 48) - 1;
     let mut w = [0u64; 16];
     // MOVE32 r94 ← latest_flush.

@@ -21,7 +21,7 @@ use crate::uapi::{drm_panthor_group_submit, drm_panthor_queue_submit, drm_pantho
 use crate::uobj::get_uobj_array;
 
 /// GROUP_SUBMIT on the calling file's `groups` and `syncobjs`.
-pub fn group_submit(
+pub(crate) fn group_submit(
     sched: &Arc<Scheduler>,
     groups: &GroupPool,
     syncobjs: &SyncobjTable,

@@ -9,34 +9,23 @@ use kernel::error::code::{EBUSY, EINVAL};
 use kernel::error::{Error, Result};
 use kernel::page::Ram;
 
-use super::{map_flags, PreparedOp, VaLayout, Vm, VmMmu};
+use super::{PreparedOp, VaLayout, Vm, VmMmu};
 use crate::gem::TyrObject;
 use crate::uapi::drm_panthor_vm_bind_op;
+use crate::uapi::{map_flags, op_type};
 
 /// VMs a file may have (`PANTHOR_MAX_VMS_PER_FILE`); ids are 1 to this.
-pub const MAX_VMS_PER_FILE: usize = 32;
-
-/// The op type field of `drm_panthor_vm_bind_op::flags`.
-pub mod op_type {
-    /// Mask of the type field.
-    pub const MASK: u32 = 0xF000_0000;
-    /// Map a BO (or a sparse range).
-    pub const MAP: u32 = 0;
-    /// Unmap a range.
-    pub const UNMAP: u32 = 0x1000_0000;
-    /// Only wait and signal syncobjs.
-    pub const SYNC_ONLY: u32 = 0x2000_0000;
-}
+pub(crate) const MAX_VMS_PER_FILE: usize = 32;
 
 /// The address space of the task a file belongs to, for the default VM_CREATE split: an x86-64 process here
 /// (`TASK_SIZE`, 2^47 − 4 KiB), which gives the same default layout as arm64 (`Documentation/uapi.md#gpu-va-layout`).
-pub const TASK_SIZE: u64 = (1 << 47) - 0x1000;
+pub(crate) const TASK_SIZE: u64 = (1 << 47) - 0x1000;
 
 /// Makes the MMU hook of a new VM (its address-space slot client).
-pub type MmuFactory = dyn Fn() -> Arc<dyn VmMmu> + Send + Sync;
+pub(crate) type MmuFactory = dyn Fn() -> Arc<dyn VmMmu> + Send + Sync;
 
 /// A file's VMs (`struct panthor_vm_pool`): ids from 1, lowest free first.
-pub struct VmPool {
+pub(crate) struct VmPool {
     ram: Arc<Ram>,
     va_bits: u32,
     mmu: Arc<MmuFactory>,
@@ -45,7 +34,7 @@ pub struct VmPool {
 
 impl VmPool {
     /// An empty pool creating VMs of `va_bits` bits in `ram`, each with an MMU hook from `mmu`.
-    pub fn new(ram: Arc<Ram>, va_bits: u32, mmu: Arc<MmuFactory>) -> Self {
+    pub(crate) fn new(ram: Arc<Ram>, va_bits: u32, mmu: Arc<MmuFactory>) -> Self {
         VmPool {
             ram,
             va_bits,
@@ -60,7 +49,7 @@ impl VmPool {
 
     /// `VM_CREATE`: returns the new id and the start of its kernel area (the `user_va_range` written back).
     /// `EINVAL` for flags or a range Panthor refuses, `EBUSY` when the file has [`MAX_VMS_PER_FILE`] VMs.
-    pub fn create(&self, flags: u32, user_va_range: u64) -> Result<(u32, u64)> {
+    pub(crate) fn create(&self, flags: u32, user_va_range: u64) -> Result<(u32, u64)> {
         if flags != 0 {
             return Err(EINVAL);
         }
@@ -73,13 +62,13 @@ impl VmPool {
     }
 
     /// The VM with `id`; `EINVAL` when there is none (id 0 included).
-    pub fn get(&self, id: u32) -> Result<Arc<Vm>> {
+    pub(crate) fn get(&self, id: u32) -> Result<Arc<Vm>> {
         let idx = (id as usize).checked_sub(1).ok_or(EINVAL)?;
         self.slots().get(idx).and_then(Clone::clone).ok_or(EINVAL)
     }
 
     /// `VM_DESTROY`: frees the id at once and unmaps everything; the VM lives on while groups or jobs hold it.
-    pub fn destroy(&self, id: u32, pad: u32) -> Result {
+    pub(crate) fn destroy(&self, id: u32, pad: u32) -> Result {
         if pad != 0 {
             return Err(EINVAL);
         }
@@ -103,22 +92,24 @@ impl VmPool {
     }
 
     /// `VM_GET_STATE`: 1 when unusable, else 0.
-    pub fn state(&self, id: u32) -> Result<u32> {
+    pub(crate) fn state(&self, id: u32) -> Result<u32> {
         Ok(u32::from(self.get(id)?.is_unusable()))
     }
 
     /// Number of live VMs.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.slots().iter().flatten().count()
     }
 
     /// Whether the file has no VM.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Destroys every VM (file close).
-    pub fn destroy_all(&self) {
+    pub(crate) fn destroy_all(&self) {
         let all: Vec<Arc<Vm>> = self.slots().iter_mut().filter_map(Option::take).collect();
         for vm in all {
             // The file is going away: nobody is left to tell. The VM stays referenced by whatever still holds it,
@@ -137,7 +128,7 @@ impl VmPool {
 
 /// Checks one op as a synchronous VM_BIND does (`Documentation/uapi.md#vm_bind`) and prepares it: `Ok(None)` for an op
 /// that does nothing (size 0, or SYNC_ONLY). `bo` looks a handle up in the calling file.
-pub fn prepare_sync_op(
+pub(crate) fn prepare_sync_op(
     vm: &Arc<Vm>,
     op: &drm_panthor_vm_bind_op,
     bo: &impl Fn(u32) -> Option<Arc<TyrObject>>,
@@ -154,7 +145,7 @@ pub fn prepare_sync_op(
 
 /// The checks common to synchronous and asynchronous ops (alignment, type, flags, handles, BO bounds) and the
 /// preparation.
-pub fn prepare_op(
+pub(crate) fn prepare_op(
     vm: &Arc<Vm>,
     op: &drm_panthor_vm_bind_op,
     bo: &impl Fn(u32) -> Option<Arc<TyrObject>>,
@@ -199,7 +190,7 @@ pub fn prepare_op(
 
 /// A synchronous VM_BIND of `ops` on `vm`: each op is checked, prepared and applied in turn. On failure, the index
 /// of the failing op (what Panthor writes back to `ops.count`) and the error; earlier ops stay applied.
-pub fn bind_sync(
+pub(crate) fn bind_sync(
     vm: &Arc<Vm>,
     ops: &[drm_panthor_vm_bind_op],
     bo: impl Fn(u32) -> Option<Arc<TyrObject>>,

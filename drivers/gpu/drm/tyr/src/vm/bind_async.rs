@@ -19,18 +19,17 @@ use kernel::drm::syncobj::SyncobjTable;
 use kernel::error::code::EINVAL;
 use kernel::error::Result;
 
-use super::bind::{op_type, prepare_op};
+use super::bind::prepare_op;
 use super::queue::BindJob;
 use super::{PreparedOp, Vm};
 use crate::gem::TyrObject;
 use crate::sync::SubmitSyncs;
-pub use crate::sync::{check_sync_op, sync_flags};
-use crate::uapi::{drm_panthor_sync_op, drm_panthor_vm_bind_op};
+use crate::uapi::{drm_panthor_sync_op, drm_panthor_vm_bind_op, op_type};
 use crate::uobj::get_uobj_array;
 
 /// An asynchronous VM_BIND of `ops` on `vm`; `bo` looks a GEM handle up in the calling file, `syncobjs` is its
 /// syncobj table.
-pub fn bind_async(
+pub(crate) fn bind_async(
     vm: &Arc<Vm>,
     ops: &[drm_panthor_vm_bind_op],
     bo: impl Fn(u32) -> Option<Arc<TyrObject>>,

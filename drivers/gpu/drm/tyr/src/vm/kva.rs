@@ -11,7 +11,7 @@ use super::{Vm, PAGE};
 impl Vm {
     /// Allocates `size` bytes (a multiple of 4 KiB) of the VM's kernel auto-VA area, first fit, aligned to `align`
     /// (a power of two; `panthor_vm_alloc_va` with `PANTHOR_VM_KERNEL_AUTO_VA`). `ENOMEM` when it is full.
-    pub fn alloc_kernel_va(&self, size: u64, align: u64) -> Result<u64> {
+    pub(crate) fn alloc_kernel_va(&self, size: u64, align: u64) -> Result<u64> {
         if size == 0 || !size.is_multiple_of(PAGE) || !align.is_power_of_two() {
             return Err(EINVAL);
         }
@@ -37,7 +37,7 @@ impl Vm {
 
     /// Reserves the fixed range `[va, va + size)` of the kernel auto-VA area (a firmware section at its own VA);
     /// ranges outside the area need no reservation. `EBUSY` if it overlaps an allocation.
-    pub fn reserve_kernel_va(&self, va: u64, size: u64) -> Result {
+    pub(crate) fn reserve_kernel_va(&self, va: u64, size: u64) -> Result {
         let end = va.checked_add(size).ok_or(EINVAL)?;
         if end <= self.auto_va.start || va >= self.auto_va.end {
             return Ok(());
@@ -52,12 +52,12 @@ impl Vm {
     }
 
     /// Gives back the kernel VA range that starts at `va`.
-    pub fn free_kernel_va(&self, va: u64) {
+    pub(crate) fn free_kernel_va(&self, va: u64) {
         self.kva.lock().remove(&va);
     }
 
     /// The kernel auto-VA area.
-    pub fn kernel_va_area(&self) -> Range<u64> {
+    pub(crate) fn kernel_va_area(&self) -> Range<u64> {
         self.auto_va.clone()
     }
 }

@@ -9,17 +9,17 @@ use kernel::error::Result;
 /// The layout of a VM's address space (`VM_CREATE`: `Documentation/uapi.md#vm_create` and
 /// `Documentation/uapi.md#gpu-va-layout`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VaLayout {
+pub(crate) struct VaLayout {
     /// Bits of GPU VA (`mmu_features` bits 7:0).
-    pub va_bits: u32,
+    pub(crate) va_bits: u32,
     /// Start of the kernel area; the user area is `[0, kernel_start)`.
-    pub kernel_start: u64,
+    pub(crate) kernel_start: u64,
 }
 
 impl VaLayout {
     /// Computes the layout for a `VM_CREATE` asking for `user_va_range` (0: the default) from a task whose address
     /// space is `task_size` bytes. `EINVAL` as Panthor refuses.
-    pub fn new(va_bits: u32, user_va_range: u64, task_size: u64) -> Result<VaLayout> {
+    pub(crate) fn new(va_bits: u32, user_va_range: u64, task_size: u64) -> Result<VaLayout> {
         const SZ_256M: u64 = 256 << 20;
         if va_bits >= 64 {
             return Err(EINVAL);
@@ -50,12 +50,12 @@ impl VaLayout {
     }
 
     /// The whole VA space.
-    pub fn full(&self) -> Range<u64> {
+    pub(crate) fn full(&self) -> Range<u64> {
         0..1u64 << self.va_bits
     }
 
     /// The kernel area.
-    pub fn kernel(&self) -> Range<u64> {
+    pub(crate) fn kernel(&self) -> Range<u64> {
         self.kernel_start..1u64 << self.va_bits
     }
 }

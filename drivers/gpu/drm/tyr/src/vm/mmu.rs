@@ -25,7 +25,7 @@ pub struct MmuFault {
 /// What a VM asks of the MMU (its address-space slot client, [`crate::mmu::AsClient`]): an address-space slot while
 /// the GPU runs work on it, and around page-table updates the region lock (AS LOCK) before and the flush (FLUSH_PT,
 /// which also unlocks) after. A VM that holds no slot has nothing cached and the lock calls do nothing.
-pub trait VmMmu: Send + Sync {
+pub(crate) trait VmMmu: Send + Sync {
     /// Locks `[iova, iova + size)` of this VM's address space, if it has one. An error when the AS did not take
     /// the command (`ETIMEDOUT`).
     fn lock_region(&self, iova: u64, size: u64) -> Result;
@@ -39,8 +39,9 @@ pub trait VmMmu: Send + Sync {
     }
     /// Where faults in this VM's address space are reported.
     fn set_fault_handler(&self, _f: Box<dyn Fn(MmuFault) + Send + Sync>) {}
-    /// Takes (or keeps) a slot programmed with the root table `transtab` and `memattr`; returns its number.
-    fn activate(self: Arc<Self>, _transtab: PhysAddr, _memattr: u64) -> Result<u32> {
+    /// Takes (or keeps) a slot programmed with the root table `transtab` and the memory attributes of the page
+    /// table's `mair` (the MMU encodes them as the slot's MEMATTR); returns its number.
+    fn activate(self: Arc<Self>, _transtab: PhysAddr, _mair: u64) -> Result<u32> {
         Err(kernel::error::code::ENODEV)
     }
     /// One user of the slot fewer.
@@ -64,8 +65,10 @@ pub trait VmMmu: Send + Sync {
 }
 
 /// An MMU hook for a VM that is never made active (tests of the VA and page-table logic alone).
-pub struct NoMmu;
+#[cfg(test)]
+pub(crate) struct NoMmu;
 
+#[cfg(test)]
 impl VmMmu for NoMmu {
     fn lock_region(&self, _iova: u64, _size: u64) -> Result {
         Ok(())

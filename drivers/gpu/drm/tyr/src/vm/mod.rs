@@ -20,22 +20,24 @@
 //! inside the same locked region (`Documentation/design.md#gpuvm`). A sparse mapping is a GPUVM null mapping whose
 //! pages all point at one zeroed dummy page of the VM.
 
-pub mod bind;
-pub mod bind_async;
-pub mod check;
+pub(crate) mod bind;
+pub(crate) mod bind_async;
 mod kva;
 mod layout;
 mod mmu;
 mod ops;
-pub mod pgtable;
-pub mod queue;
+pub(crate) mod pgtable;
+pub(crate) mod queue;
 mod steps;
-pub mod update;
+pub(crate) mod update;
 
-pub use layout::VaLayout;
-pub use mmu::{MmuFault, NoMmu, VmMmu};
-pub use ops::PreparedOp;
-pub use steps::{VaInfo, VmData};
+pub(crate) use layout::VaLayout;
+pub use mmu::MmuFault;
+#[cfg(test)]
+pub(crate) use mmu::NoMmu;
+pub(crate) use mmu::VmMmu;
+pub(crate) use ops::PreparedOp;
+pub(crate) use steps::VmData;
 
 use core::ops::Range;
 use kernel::sync::Mutex;
@@ -53,25 +55,14 @@ use kernel::io_pgtable::{
 use kernel::page::{PhysAddr, Ram};
 
 use crate::gem::TyrObject;
+use crate::uapi::map_flags;
 use queue::{BindJob, BindQueue};
 
 const PAGE: u64 = SZ_4K as u64;
 const BLOCK: u64 = SZ_2M as u64;
 
-/// VM_BIND map flags (`DRM_PANTHOR_VM_BIND_OP_MAP_*`).
-pub mod map_flags {
-    /// GPU may only read.
-    pub const READONLY: u32 = 1 << 0;
-    /// GPU may not execute.
-    pub const NOEXEC: u32 = 1 << 1;
-    /// Not cached on the GPU side.
-    pub const UNCACHED: u32 = 1 << 2;
-    /// A sparse mapping: every page reads the VM's dummy page (uAPI 1.9).
-    pub const SPARSE: u32 = 1 << 3;
-}
-
 /// The io-pgtable protection of a mapping with VM_BIND `flags` (Panthor's `flags_to_prot`).
-pub fn flags_to_prot(flags: u32) -> u32 {
+pub(crate) fn flags_to_prot(flags: u32) -> u32 {
     let mut p = prot::READ;
     if flags & map_flags::READONLY == 0 {
         p |= prot::WRITE;
@@ -89,7 +80,7 @@ pub fn flags_to_prot(flags: u32) -> u32 {
 ///
 /// # Invariants
 /// `core` is the only [`GpuVmCore`] of `gpuvm`; its mutex is the VM's op lock.
-pub struct Vm {
+pub(crate) struct Vm {
     id: u32,
     layout: VaLayout,
     core: Mutex<GpuVmCore<VmData>>,
@@ -102,7 +93,7 @@ pub struct Vm {
     fence_ctx: u64,
     seqno: AtomicU64,
     /// Spare page-table pages left over by earlier ops (Panthor draws them from a slab cache).
-    pt_cache: Mutex<ReservedPtPool>,
+    pub(crate) pt_cache: Mutex<ReservedPtPool>,
     /// The last GPU fault reported for this VM's address space.
     fault: Mutex<Option<MmuFault>>,
     /// Spare VA nodes left over by earlier ops.
@@ -110,14 +101,11 @@ pub struct Vm {
     /// Where kernel BOs get their VAs (`kernel_auto_va`), and what is allocated there (start → end).
     auto_va: Range<u64>,
     kva: Mutex<BTreeMap<u64, u64>>,
-    /// The VM's tiler heaps, created by the first TILER_HEAP_CREATE; dropped by [`Vm::destroy`] (its BOs hold the
-    /// VM, so it cannot wait for the VM's drop).
-    heaps: Mutex<Option<crate::sched::heap::HeapPool>>,
 }
 
 /// The MCU VM's kernel auto-VA area (`CSF_MCU_SHARED_REGION_START`, 64 MiB): the shared firmware section sits at its
 /// start, and the kernel BOs the MCU reads (suspend buffers, queue user-I/O pages) are allocated after it.
-pub const MCU_AUTO_VA: Range<u64> = 0x0400_0000..0x0800_0000;
+pub(crate) const MCU_AUTO_VA: Range<u64> = 0x0400_0000..0x0800_0000;
 
 /// Spare page-table pages a VM keeps between ops.
 const PT_CACHE_PAGES: usize = 64;
@@ -125,14 +113,23 @@ const PT_CACHE_PAGES: usize = 64;
 impl Vm {
     /// Creates VM `id` with `layout`, its page table in `ram` and its TLB maintenance through `mmu`. User binds may
     /// use `[0, kernel_start)`; the kernel area `[kernel_start, 2^va_bits)` is for kernel BOs.
-    pub fn new(id: u32, layout: VaLayout, ram: &Arc<Ram>, mmu: Arc<dyn VmMmu>) -> Result<Arc<Vm>> {
+    pub(crate) fn new(
+        id: u32,
+        layout: VaLayout,
+        ram: &Arc<Ram>,
+        mmu: Arc<dyn VmMmu>,
+    ) -> Result<Arc<Vm>> {
         Self::create(id, layout, layout.va_bits, layout.kernel(), ram, mmu)
     }
 
     /// Creates the MCU's VM (`panthor_vm_create` with `for_mcu`): VA `0..4 GiB`, since the MCU (a Cortex-M7) only
     /// addresses 4 GiB, with no kernel-reserved range, over a page table of the GPU's `gpu_va_bits` input size, because
     /// AS 0 walks it with the same TRANSCFG as every other AS. Its id is 0, which no file VM uses.
-    pub fn new_mcu(gpu_va_bits: u32, ram: &Arc<Ram>, mmu: Arc<dyn VmMmu>) -> Result<Arc<Vm>> {
+    pub(crate) fn new_mcu(
+        gpu_va_bits: u32,
+        ram: &Arc<Ram>,
+        mmu: Arc<dyn VmMmu>,
+    ) -> Result<Arc<Vm>> {
         if gpu_va_bits < 32 {
             return Err(EINVAL);
         }
@@ -191,7 +188,6 @@ impl Vm {
             va_cache: Mutex::new(VaPrealloc::empty(&gpuvm2)),
             auto_va,
             kva: Mutex::new(BTreeMap::new()),
-            heaps: Mutex::new(None),
         })?;
         // A GPU fault is kept for tools. It does not make the VM unusable (`panthor_vm_is_unusable` reflects failed
         // binds only): the MMU flags it as an unhandled fault, which the scheduler turns into fatal groups and the
@@ -206,136 +202,136 @@ impl Vm {
     }
 
     /// The VM id in its file.
-    pub fn id(&self) -> u32 {
+    pub(crate) fn id(&self) -> u32 {
         self.id
     }
 
     /// The address-space layout.
-    pub fn layout(&self) -> VaLayout {
+    pub(crate) fn layout(&self) -> VaLayout {
         self.layout
     }
 
     /// The GPUVM (for vm_bo lookups, the resv, extobj locking).
-    pub fn gpuvm(&self) -> &GpuVmRef<VmData> {
+    pub(crate) fn gpuvm(&self) -> &GpuVmRef<VmData> {
         &self.gpuvm
     }
 
     /// Whether a failed asynchronous bind or page-table update made the VM unusable (`VM_GET_STATE`,
     /// `panthor_vm_is_unusable`). A GPU fault does not.
-    pub fn is_unusable(&self) -> bool {
+    pub(crate) fn is_unusable(&self) -> bool {
         self.unusable.load(Ordering::Acquire)
     }
 
     /// Whether a GPU fault in this VM's address space is still unhandled (`panthor_vm_has_unhandled_faults`): set by
     /// the MMU interrupt, cleared when the VM is next activated on its faulted slot.
-    pub fn has_unhandled_faults(&self) -> bool {
+    pub(crate) fn has_unhandled_faults(&self) -> bool {
         self.mmu.has_unhandled_faults()
     }
 
     /// Whether [`Vm::activate`] would find an address space now (it holds one, or one is free or held by an idle
     /// VM).
-    pub fn can_activate(&self) -> bool {
+    pub(crate) fn can_activate(&self) -> bool {
         self.mmu.can_activate()
     }
 
     /// Handles at once any fault the MMU raised and its interrupt thread has not handled yet.
-    pub fn sync_faults(&self) {
+    pub(crate) fn sync_faults(&self) {
         self.mmu.sync_faults()
     }
 
     /// Sets who the MMU tells, device-wide, after it handled faults (the scheduler's kick).
-    pub fn set_fault_notify(&self, f: Option<Arc<dyn Fn() + Send + Sync>>) {
+    pub(crate) fn set_fault_notify(&self, f: Option<Arc<dyn Fn() + Send + Sync>>) {
         self.mmu.set_fault_notify(f)
     }
 
     /// Marks the VM unusable.
-    pub fn mark_unusable(&self) {
+    pub(crate) fn mark_unusable(&self) {
         self.unusable.store(true, Ordering::Release);
     }
 
     /// Makes the VM active on the GPU (`panthor_vm_active`): an address-space slot programmed with this VM's page
     /// table. `EBUSY` when every slot is held by an active VM, `ENODEV` without an MMU.
-    pub fn activate(&self) -> Result<u32> {
+    pub(crate) fn activate(&self) -> Result<u32> {
         let (ttbr, _, mair) = self.as_config();
-        self.mmu
-            .clone()
-            .activate(ttbr, crate::mmu::mair_to_memattr(mair))
+        self.mmu.clone().activate(ttbr, mair)
     }
 
     /// The GPU no longer runs work on this VM (`panthor_vm_idle`); its slot may be reused.
-    pub fn idle(&self) {
+    pub(crate) fn idle(&self) {
         self.mmu.idle()
     }
 
     /// The address-space slot the VM holds, if any.
-    pub fn as_nr(&self) -> Option<u32> {
+    pub(crate) fn as_nr(&self) -> Option<u32> {
         self.mmu.as_nr()
     }
 
     /// The last GPU page fault in this VM, if any.
-    pub fn last_fault(&self) -> Option<MmuFault> {
+    pub(crate) fn last_fault(&self) -> Option<MmuFault> {
         *self.fault.lock()
     }
 
     /// The fence context of this VM's bind jobs.
-    pub fn bind_fence_context(&self) -> u64 {
+    pub(crate) fn bind_fence_context(&self) -> u64 {
         self.fence_ctx
     }
 
     /// The next bind job's sequence number in that context.
-    pub fn next_bind_seqno(&self) -> u64 {
+    pub(crate) fn next_bind_seqno(&self) -> u64 {
         self.seqno.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Queues an asynchronous bind job behind the earlier ones.
-    pub fn submit(&self, job: BindJob) -> Result {
+    #[cfg(test)]
+    pub(crate) fn submit(&self, job: BindJob) -> Result {
         self.bind_queue.push(job)
     }
 
     /// Reserves room for `n` bind jobs so that [`Self::submit_reserved`] cannot fail (before the point of no return).
-    pub fn reserve_binds(&self, n: usize) -> Result {
+    pub(crate) fn reserve_binds(&self, n: usize) -> Result {
         self.bind_queue.reserve(n)
     }
 
     /// Gives back `n` reserved slots that will not be used.
-    pub fn unreserve_binds(&self, n: usize) {
+    pub(crate) fn unreserve_binds(&self, n: usize) {
         self.bind_queue.unreserve(n)
     }
 
     /// Queues a bind job in a reserved slot: after the point of no return, neither allocates nor fails.
-    pub fn submit_reserved(&self, job: BindJob) {
+    pub(crate) fn submit_reserved(&self, job: BindJob) {
         self.bind_queue.push_reserved(job)
     }
 
     /// Bind jobs waiting or running.
-    pub fn pending_binds(&self) -> usize {
+    pub(crate) fn pending_binds(&self) -> usize {
         self.bind_queue.pending()
     }
 
     /// Whether `VM_DESTROY` ran.
-    pub fn is_destroyed(&self) -> bool {
+    pub(crate) fn is_destroyed(&self) -> bool {
         self.destroyed.load(Ordering::Acquire)
     }
 
     /// The op lock and, behind it, the VA space.
-    pub fn core(&self) -> MutexGuard<'_, GpuVmCore<VmData>> {
+    pub(crate) fn core(&self) -> MutexGuard<'_, GpuVmCore<VmData>> {
         self.core.lock()
     }
 
     /// The page table's root (TRANSTAB), TCR and MAIR, for programming an address space.
-    pub fn as_config(&self) -> (PhysAddr, Tcr, u64) {
+    pub(crate) fn as_config(&self) -> (PhysAddr, Tcr, u64) {
         let mut core = self.core();
         let pt = &core.data().pt;
         (pt.ttbr(), pt.tcr(), pt.mair())
     }
 
     /// The physical address `iova` translates to in this VM's page table (0 when unmapped).
-    pub fn iova_to_phys(&self, iova: u64) -> PhysAddr {
+    pub(crate) fn iova_to_phys(&self, iova: u64) -> PhysAddr {
         self.core().data().pt.iova_to_phys(iova as usize)
     }
 
     /// Every leaf of the page table, in IOVA order: `(iova, size, physical address, attribute bits)`.
-    pub fn leaves(&self) -> Vec<(u64, u64, PhysAddr, u64)> {
+    #[cfg(test)]
+    pub(crate) fn leaves(&self) -> Vec<(u64, u64, PhysAddr, u64)> {
         let mut out = Vec::new();
         self.core().data().pt.for_each_leaf(|l| {
             out.push((l.iova as u64, l.size() as u64, l.paddr(), l.attrs().bits()))
@@ -344,24 +340,24 @@ impl Vm {
     }
 
     /// Page-table pages in use, the root included.
-    pub fn tables_live(&self) -> usize {
+    pub(crate) fn tables_live(&self) -> usize {
         self.core().data().pt.tables_live()
     }
 
     /// Frames the VM holds for page tables: live tables and spare pages kept for later ops.
-    pub fn pt_frames(&self) -> usize {
+    pub(crate) fn pt_frames(&self) -> usize {
         let live = self.tables_live();
         live + self.pt_cache.lock().pages().len()
     }
 
     /// Table pages per level and leaves per size (the statistics half of `tyr vm`).
-    pub fn pt_stats(&self) -> PtStats {
+    pub(crate) fn pt_stats(&self) -> PtStats {
         self.core().data().pt.stats()
     }
 
     /// Every non-empty page-table entry over `range`, level by level in IOVA order (`tyr pgtable`), read under the
     /// op lock so that no bind runs in between.
-    pub fn pt_entries(&self, range: Range<u64>) -> Vec<Visit> {
+    pub(crate) fn pt_entries(&self, range: Range<u64>) -> Vec<Visit> {
         let mut out = Vec::new();
         self.core()
             .data()
@@ -371,23 +367,18 @@ impl Vm {
     }
 
     /// The physical address of the root table (AS TRANSTAB).
-    pub fn pt_root(&self) -> PhysAddr {
+    pub(crate) fn pt_root(&self) -> PhysAddr {
         self.core().data().pt.ttbr()
     }
 
     /// The dummy page every sparse mapping reads.
-    pub fn dummy_page(&self) -> PhysAddr {
+    pub(crate) fn dummy_page(&self) -> PhysAddr {
         self.core().data().dummy
-    }
-
-    /// The VM's tiler heap pool, if a heap was ever created.
-    pub fn heaps(&self) -> MutexGuard<'_, Option<crate::sched::heap::HeapPool>> {
-        self.heaps.lock()
     }
 
     /// Frees the vm_bos whose last reference the applied ops dropped (`drm_gpuvm_bo_deferred_cleanup`). Takes the VM
     /// resv and the BOs' gpuva locks: never call it inside a fence-signalling section.
-    pub fn deferred_cleanup(&self) {
+    pub(crate) fn deferred_cleanup(&self) {
         self.gpuvm.deferred_cleanup();
     }
 
@@ -413,30 +404,27 @@ impl Vm {
 
     /// Unmaps everything in the user area and marks the VM destroyed (`VM_DESTROY`); BOs stay alive while other
     /// references hold them.
-    pub fn destroy(self: &Arc<Self>) -> Result {
+    pub(crate) fn destroy(self: &Arc<Self>) -> Result {
         let op = self.prepare_destroy()?;
         self.destroy_prepared(op)
     }
 
     /// The fallible half of [`Self::destroy`]: prepares the unmap of the whole user area, changing nothing.
-    pub fn prepare_destroy(self: &Arc<Self>) -> Result<PreparedOp> {
+    pub(crate) fn prepare_destroy(self: &Arc<Self>) -> Result<PreparedOp> {
         let user = 0..self.layout.kernel_start;
         self.prepare_unmap(user.start, user.end - user.start)
     }
 
     /// The other half: marks the VM destroyed, cancels the bind jobs still waiting, and applies `op`.
-    pub fn destroy_prepared(&self, op: PreparedOp) -> Result {
+    pub(crate) fn destroy_prepared(&self, op: PreparedOp) -> Result {
         self.destroyed.store(true, Ordering::Release);
-        // The heaps go with the VM (`panthor_heap_pool_destroy`): their chunks are unmapped here.
-        let heaps = self.heaps().take();
-        drop(heaps);
         // Bind jobs still waiting on their dependencies are cancelled.
         self.bind_queue.stop();
         self.execute(op)
     }
 
     /// The VAs in address order (debugfs `gpuvas`).
-    pub fn vas(&self) -> Vec<VaView> {
+    pub(crate) fn vas(&self) -> Vec<VaView> {
         let core = self.core();
         core.vas()
             .map(|v| VaView {

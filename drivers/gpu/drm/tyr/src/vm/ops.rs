@@ -12,8 +12,9 @@ use kernel::error::Result;
 use kernel::io_pgtable::ReservedPtPool;
 
 use super::update::PtUpdateContext;
-use super::{flags_to_prot, map_flags, Vm, VmData, BLOCK, PAGE};
+use super::{flags_to_prot, Vm, VmData, BLOCK, PAGE};
 use crate::gem::TyrObject;
+use crate::uapi::map_flags;
 
 /// What a prepared op does.
 enum OpKind {
@@ -41,7 +42,7 @@ impl OpKind {
 }
 
 /// A bind op with everything it needs allocated: [`Vm::execute`] applies it without failing or allocating.
-pub struct PreparedOp {
+pub(crate) struct PreparedOp {
     kind: OpKind,
     va: u64,
     size: u64,
@@ -50,14 +51,9 @@ pub struct PreparedOp {
 }
 
 impl PreparedOp {
-    /// The range the op changes.
-    pub fn range(&self) -> Range<u64> {
-        self.va..self.va + self.size
-    }
-
     /// The range the op locks in the MMU: the op's range widened to 2 MiB boundaries (a block split at either end
     /// re-maps inside them).
-    pub fn lock_range(&self) -> Range<u64> {
+    pub(crate) fn lock_range(&self) -> Range<u64> {
         let start = self.va & !(BLOCK - 1);
         let end = self.va.saturating_add(self.size).saturating_add(BLOCK - 1) & !(BLOCK - 1);
         start..end.max(start)
@@ -121,7 +117,7 @@ impl Vm {
 
     /// Prepares the map of `[va, va + size)` to `bo` at `bo_offset` with VM_BIND `flags` (no SPARSE): checks what
     /// Panthor checks (alignment, range, BO bounds, exclusivity), pins the BO's pages and obtains the vm_bo.
-    pub fn prepare_map(
+    pub(crate) fn prepare_map(
         self: &Arc<Self>,
         bo: &Arc<TyrObject>,
         bo_offset: u64,
@@ -135,7 +131,7 @@ impl Vm {
 
     /// Prepares the map of a kernel BO (ring buffers, sync objects, firmware sections) anywhere in the VA space,
     /// the kernel area included.
-    pub fn prepare_map_kernel(
+    pub(crate) fn prepare_map_kernel(
         self: &Arc<Self>,
         bo: &Arc<TyrObject>,
         va: u64,
@@ -187,7 +183,7 @@ impl Vm {
 
     /// Prepares a sparse map of `[va, va + size)`: every page reads the VM's dummy page. `flags` must hold SPARSE and
     /// NOEXEC.
-    pub fn prepare_map_sparse(
+    pub(crate) fn prepare_map_sparse(
         self: &Arc<Self>,
         va: u64,
         size: u64,
@@ -209,13 +205,13 @@ impl Vm {
     }
 
     /// Prepares the unmap of `[va, va + size)`.
-    pub fn prepare_unmap(self: &Arc<Self>, va: u64, size: u64) -> Result<PreparedOp> {
+    pub(crate) fn prepare_unmap(self: &Arc<Self>, va: u64, size: u64) -> Result<PreparedOp> {
         self.check_user_range(va, size)?;
         self.prepare(OpKind::Unmap, va, size)
     }
 
     /// Prepares the unmap of a kernel BO's range (anywhere in the VA space).
-    pub fn prepare_unmap_kernel(self: &Arc<Self>, va: u64, size: u64) -> Result<PreparedOp> {
+    pub(crate) fn prepare_unmap_kernel(self: &Arc<Self>, va: u64, size: u64) -> Result<PreparedOp> {
         self.check_range(va, size)?;
         self.prepare(OpKind::Unmap, va, size)
     }
@@ -225,7 +221,7 @@ impl Vm {
     /// allocates or takes a resv or gpuva lock; the vm_bos the op released wait for [`Self::deferred_cleanup`], which
     /// the caller runs once it has signalled. A failure (which preparation rules out, but for an MMU that does not
     /// answer) marks the VM unusable.
-    pub fn apply(&self, mut op: PreparedOp) -> Result {
+    pub(crate) fn apply(&self, mut op: PreparedOp) -> Result {
         let span = tracing::debug_span!(
             "vm_bind_op",
             vm = self.id,
@@ -304,7 +300,7 @@ impl Vm {
     /// Applies a prepared op outside any fence-signalling path (a synchronous bind, kernel BOs, VM destruction):
     /// [`Self::apply`], then [`Self::deferred_cleanup`] at once (`panthor_vm_exec_op` followed by
     /// `panthor_vm_cleanup_op_ctx`).
-    pub fn execute(&self, op: PreparedOp) -> Result {
+    pub(crate) fn execute(&self, op: PreparedOp) -> Result {
         let res = self.apply(op);
         self.deferred_cleanup();
         res

@@ -14,7 +14,7 @@ use kernel::io_pgtable::{IoPageTable, SZ_1G, SZ_2M, SZ_4K};
 ///
 /// `addr` is the IOVA for an unmap and `iova | paddr` for a map, so a block is used only where both are 2 MiB aligned.
 /// The count never crosses the next table boundary: the next 2 MiB for pages, the next 1 GiB for blocks.
-pub fn get_pgsize(addr: u64, size: u64) -> (usize, usize) {
+pub(crate) fn get_pgsize(addr: u64, size: u64) -> (usize, usize) {
     let sz_2m = SZ_2M as u64;
     // Distance to the next 2 MiB boundary; 0 when aligned.
     let blk_offset = addr.wrapping_neg() % sz_2m;

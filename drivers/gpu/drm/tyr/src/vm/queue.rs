@@ -25,7 +25,7 @@ use super::{PreparedOp, Vm};
 const DEP_POLL: Duration = Duration::from_millis(50);
 
 /// One VM_BIND job.
-pub struct BindJob {
+pub(crate) struct BindJob {
     vm: Arc<Vm>,
     ops: Vec<PreparedOp>,
     deps: Vec<DmaFence>,
@@ -35,7 +35,7 @@ pub struct BindJob {
 impl BindJob {
     /// A job applying `ops` to `vm` once every fence in `deps` has signalled. Its fence is returned by
     /// [`Self::fence`].
-    pub fn new(vm: &Arc<Vm>, ops: Vec<PreparedOp>, deps: Vec<DmaFence>) -> Result<BindJob> {
+    pub(crate) fn new(vm: &Arc<Vm>, ops: Vec<PreparedOp>, deps: Vec<DmaFence>) -> Result<BindJob> {
         let done = DmaFence::new(vm.bind_fence_context(), vm.next_bind_seqno())?;
         Ok(BindJob {
             vm: vm.clone(),
@@ -46,7 +46,7 @@ impl BindJob {
     }
 
     /// The fence signalled when the job has run (with an error if it failed or was cancelled).
-    pub fn fence(&self) -> &DmaFence {
+    pub(crate) fn fence(&self) -> &DmaFence {
         &self.done
     }
 
@@ -133,7 +133,7 @@ struct State {
 }
 
 /// The queue: jobs of one VM, in order.
-pub struct BindQueue {
+pub(crate) struct BindQueue {
     state: Mutex<State>,
     cond: Condvar,
 }
@@ -146,7 +146,7 @@ impl Default for BindQueue {
 
 impl BindQueue {
     /// An empty queue; its worker starts with the first job.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         BindQueue {
             state: Mutex::new(State {
                 jobs: VecDeque::new(),
@@ -165,7 +165,8 @@ impl BindQueue {
 
     /// Queues `job` behind the earlier ones (the ioctl side: this may allocate and fail with `ENOMEM`, before the
     /// job's fence is published).
-    pub fn push(self: &Arc<Self>, job: BindJob) -> Result {
+    #[cfg(test)]
+    pub(crate) fn push(self: &Arc<Self>, job: BindJob) -> Result {
         self.reserve(1)?;
         self.push_reserved(job);
         Ok(())
@@ -173,7 +174,7 @@ impl BindQueue {
 
     /// Makes sure the next `n` [`Self::push_reserved`] calls cannot fail: room in the queue and a running worker
     /// (the ioctl side, before the point of no return). `ENOMEM` reserves nothing.
-    pub fn reserve(self: &Arc<Self>, n: usize) -> Result {
+    pub(crate) fn reserve(self: &Arc<Self>, n: usize) -> Result {
         let mut st = self.state();
         let want = st.reserved.checked_add(n).ok_or(ENOMEM)?;
         if st.jobs.try_reserve(want).is_err() {
@@ -192,7 +193,7 @@ impl BindQueue {
     }
 
     /// Gives back `n` slots of [`Self::reserve`] that will not be used (the ioctl failed before submitting).
-    pub fn unreserve(&self, n: usize) {
+    pub(crate) fn unreserve(&self, n: usize) {
         let mut st = self.state();
         st.reserved = st.reserved.saturating_sub(n);
     }
@@ -200,7 +201,7 @@ impl BindQueue {
     /// Queues `job` in a slot taken by [`Self::reserve`]: neither allocates nor fails.
     ///
     /// Without a reservation the job still queues, but the queue may have to grow.
-    pub fn push_reserved(&self, job: BindJob) {
+    pub(crate) fn push_reserved(&self, job: BindJob) {
         let mut st = self.state();
         st.reserved = st.reserved.saturating_sub(1);
         st.jobs.push_back(job);
@@ -208,14 +209,14 @@ impl BindQueue {
     }
 
     /// Jobs waiting or running.
-    pub fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         let st = self.state();
         st.jobs.len() + usize::from(st.running)
     }
 
     /// Stops the queue: jobs still waiting on dependencies are cancelled (`ECANCELED`), later pushes are run at once
     /// by the same rule.
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         self.state().stopped = true;
         self.cond.notify_all();
     }

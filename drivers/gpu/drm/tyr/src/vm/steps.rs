@@ -21,10 +21,10 @@ use crate::gem::TyrDriver;
 ///
 /// # Invariants
 /// `dummy` is a frame of `ram` owned by this VM, freed when it drops.
-pub struct VmData {
-    pub(super) pt: ArmLpaeS1<ReservedPtPool>,
+pub(crate) struct VmData {
+    pub(crate) pt: ArmLpaeS1<ReservedPtPool>,
     pub(super) ram: Arc<Ram>,
-    pub(super) dummy: PhysAddr,
+    pub(crate) dummy: PhysAddr,
 }
 
 impl Drop for VmData {
@@ -40,9 +40,9 @@ impl Drop for VmData {
 
 /// Per-VA driver data: the protection the VA was mapped with (re-used when a remap re-maps surviving pieces).
 #[derive(Clone, Copy, Debug)]
-pub struct VaInfo {
+pub(crate) struct VaInfo {
     /// io-pgtable protection.
-    pub prot: u32,
+    pub(crate) prot: u32,
 }
 
 impl VmData {

@@ -18,9 +18,8 @@ use kernel::error::{Error, Result};
 use super::{Vm, VmData};
 
 /// An open page-table update over a locked region of a VM's address space.
-pub struct PtUpdateContext<'a> {
+pub(crate) struct PtUpdateContext<'a> {
     vm: &'a Vm,
-    region: Range<u64>,
     /// VA nodes preallocated for the op's steps; the steps put back the nodes they free.
     pub(super) vas: &'a mut VaPrealloc<VmData>,
     /// The BO's physically contiguous chunks `(address, length)`, for a map of a BO.
@@ -47,17 +46,11 @@ impl<'a> PtUpdateContext<'a> {
         }
         Ok(PtUpdateContext {
             vm,
-            region,
             vas,
             chunks,
             prot,
             ended: false,
         })
-    }
-
-    /// The region locked.
-    pub fn region(&self) -> Range<u64> {
-        self.region.clone()
     }
 
     /// Puts a VA node a step freed back among the preallocated ones; when those are full, the node is freed
@@ -70,7 +63,7 @@ impl<'a> PtUpdateContext<'a> {
 
     /// Flushes and unlocks the region (FLUSH_PT) and ends the update, returning whether the flush worked. On failure
     /// the VM has been marked unusable and its AS disabled.
-    pub fn finish(mut self) -> Result {
+    pub(crate) fn finish(mut self) -> Result {
         self.end()
     }
 
@@ -208,10 +201,7 @@ mod tests {
             ..Default::default()
         });
         let mut vas = VaPrealloc::empty(vm.gpuvm());
-        {
-            let ctx = PtUpdateContext::new(&vm, 0..0x1000, &mut vas, &[], 0).unwrap();
-            assert_eq!(ctx.region(), 0..0x1000);
-        }
+        drop(PtUpdateContext::new(&vm, 0..0x1000, &mut vas, &[], 0).unwrap());
         assert_eq!(mmu.calls(), ["lock", "flush", "disable"]);
         assert!(vm.is_unusable());
 

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod drm;
+pub mod group;
 pub mod sched;
 
 use std::sync::Arc;
@@ -13,8 +15,8 @@ use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::uapi::ioctl::*;
+use tyr::uapi::op_type;
 use tyr::uapi::*;
-use tyr::vm::bind::op_type;
 
 pub const K: u64 = 0x1000;
 pub const M: u64 = 0x10_0000;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use kernel::drm::gem::IntoGemObject;
 use tyr::drm_device::{TyrDrmDevice, TyrDrmFile};
 use tyr::uapi::ioctl::*;
+use tyr::uapi::sync_flags;
 use tyr::uapi::*;
-use tyr::vm::bind_async::sync_flags;
 
 use super::{arr, ioctl, simple_group};
 

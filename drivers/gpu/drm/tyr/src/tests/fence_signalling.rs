@@ -7,14 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::gem::TyrObject;
+use crate::vm::queue::BindJob;
+use crate::vm::{NoMmu, VaLayout, Vm};
 use hw_mem::{Ram, RamConfig};
 use kernel::drm::gem::IntoGemObject;
 use kernel::sync::lockdep;
-use tyr::gem::TyrObject;
-use tyr::vm::queue::BindJob;
-use tyr::vm::{NoMmu, VaLayout, Vm};
-
-mod common;
 
 const K: u64 = 0x1000;
 const M: u64 = 0x10_0000;
@@ -74,7 +72,7 @@ fn a_bind_job_signals_before_freeing_the_vm_bo_its_unmap_released() {
     assert_eq!(vm.gpuvm().deferred_len(), 0, "freed after the signal");
     assert_eq!(bo.gem().gpuva_lock().len(), 0, "unlinked from the BO");
     assert!(vm.vas().is_empty());
-    common::assert_signalling_clean();
+    super::assert_signalling_clean();
 }
 
 #[test]
@@ -125,5 +123,5 @@ fn bind_jobs_that_map_remap_and_unmap_stay_clean() {
     for bo in &bos {
         assert_eq!(bo.gem().gpuva_lock().len(), 0);
     }
-    common::assert_signalling_clean();
+    super::assert_signalling_clean();
 }

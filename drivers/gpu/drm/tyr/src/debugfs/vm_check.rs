@@ -6,7 +6,7 @@
 //! page table itself, not from what the driver believes it wrote. Beyond the mappings: every table page the page
 //! table counts is reachable from its root (no table page leaks), each VA's vm_bo counts exactly the VAs that name
 //! it, is on the extobj list exactly when its BO is external, and [`check_vm_frames`] reports the frames the VM owns
-//! so that a device-level checker ([`crate::check`]) can account for every frame in RAM.
+//! so that a device-level checker ([`super::check`]) can account for every frame in RAM.
 
 use core::fmt;
 use std::collections::HashMap;
@@ -16,7 +16,8 @@ use kernel::drm::gem::IntoGemObject;
 use kernel::io_pgtable::PteAttrs;
 use kernel::page::PhysAddr;
 
-use super::{map_flags, VaView, Vm};
+use crate::uapi::map_flags;
+use crate::vm::{VaView, Vm};
 
 const PAGE: u64 = 0x1000;
 
@@ -129,15 +130,15 @@ fn perms_match(flags: u32, attrs: u64) -> bool {
 
 /// The frames a VM owns, as [`check_vm_frames`] found them.
 #[derive(Clone, Default)]
-pub struct VmFrames {
+pub(crate) struct VmFrames {
     /// Table pages reachable from the root, the root first.
-    pub tables: Vec<PhysAddr>,
+    pub(crate) tables: Vec<PhysAddr>,
     /// Spare table pages the VM keeps for later ops.
-    pub spare: Vec<PhysAddr>,
+    pub(crate) spare: Vec<PhysAddr>,
     /// The dummy page of sparse mappings.
-    pub dummy: PhysAddr,
+    pub(crate) dummy: PhysAddr,
     /// The VAs, in address order.
-    pub vas: Vec<VaView>,
+    pub(crate) vas: Vec<VaView>,
 }
 
 /// One consistent view of a VM, read under its op lock (an asynchronous bind job cannot run in between).
@@ -193,12 +194,12 @@ fn snapshot(vm: &Vm) -> Snapshot {
 
 /// Checks `vm`: `Ok` when the page table is exactly what the VA list says, else the first disagreement in address
 /// order.
-pub fn check_vm(vm: &Vm) -> Result<(), Inconsistency> {
+pub(crate) fn check_vm(vm: &Vm) -> Result<(), Inconsistency> {
     check_vm_frames(vm).map(drop)
 }
 
 /// Checks `vm` as [`check_vm`] does, then its table pages and vm_bos; returns the frames it owns and its VAs.
-pub fn check_vm_frames(vm: &Vm) -> Result<VmFrames, Inconsistency> {
+pub(crate) fn check_vm_frames(vm: &Vm) -> Result<VmFrames, Inconsistency> {
     // The extobj list first: a vm_bo that is mapped when the VAs are read was obtained (and listed) before.
     let extobjs: Vec<usize> = {
         let mut guard = vm.gpuvm().resv().lock();
@@ -331,9 +332,9 @@ mod tests {
     use kernel::io_pgtable::{prot, IoPageTable};
     use kernel::page::Ram;
 
-    use super::super::{NoMmu, VaLayout};
     use super::*;
     use crate::gem::TyrObject;
+    use crate::vm::{NoMmu, VaLayout};
 
     fn setup() -> (Arc<Ram>, Arc<Vm>, Arc<TyrObject>) {
         let ram = Arc::new(Ram::new(hw_mem::RamConfig::rk3588(64 << 20)).unwrap());

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Probe on the modelled RK3588: the driver brings the GPU up through MMIO and IRQs only.
 
+use crate::driver::TyrDevice;
+use crate::regs::{gpu, irq, MMU_IRQ_BASE};
 use kernel::error::code::ENODEV;
 use kernel::platform::Device;
 use rk3588_platform::Rk3588;
-use tyr::driver::TyrDevice;
-use tyr::regs::{gpu, irq, MMU_IRQ_BASE};
 
 #[test]
 fn probe_reports_the_g610_as_panthor_does() {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
-//! The device half of the consistency checker: every VM of every file checked by [`crate::vm::check`], then every
+//! The device half of the consistency checker: every VM of every file checked by the VM half ([`super::Inconsistency`]), then every
 //! frame the files' objects own accounted for — each owned by exactly one BO, page table (live or spare) or VM dummy
 //! page, and allocated in RAM — and, at quiescence, RAM's free list plus those owners plus what the device itself
 //! holds (firmware, the MCU's VM) adding up to all of RAM ([`Baseline`]).
@@ -15,10 +15,9 @@ use std::time::{Duration, Instant};
 use kernel::drm::gem::IntoGemObject;
 use kernel::page::PhysAddr;
 
+use super::vm_check::{check_vm_frames, Inconsistency};
+use super::vms::vms;
 use crate::drm_device::{TyrDrmDevice, TyrDrmFile};
-use crate::vm::bind::MAX_VMS_PER_FILE;
-use crate::vm::check::{check_vm_frames, Inconsistency};
-use crate::vm::Vm;
 
 /// Who owns a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,13 +122,6 @@ pub struct Verdict {
     pub frames: usize,
 }
 
-/// The VMs of `f`, by id.
-pub fn vms_of(f: &TyrDrmFile) -> Vec<Arc<Vm>> {
-    (1..=MAX_VMS_PER_FILE as u32)
-        .filter_map(|id| f.data().vms().get(id).ok())
-        .collect()
-}
-
 /// Checks every VM of every file in `files` and the ownership of every frame their objects hold. Objects are
 /// found through the files' handles and the VMs' mappings (a BO whose handles are gone but which is still mapped
 /// is reached through its VA).
@@ -157,9 +149,10 @@ fn check_files_owned(
         for (_, bo) in f.objects().handles() {
             bos.insert(bo.gem().id(), bo);
         }
-        for vm in vms_of(f) {
+        for vm in vms(f) {
+            let vm = &vm.vm;
             let id = vm.id();
-            let frames = check_vm_frames(&vm).map_err(|err| CheckError::Vm {
+            let frames = check_vm_frames(vm).map_err(|err| CheckError::Vm {
                 file: i,
                 vm: id,
                 err,
@@ -324,7 +317,7 @@ impl FileSnapshot {
                 )
             })
             .collect();
-        let vms = vms_of(f)
+        let vms = vms(f)
             .into_iter()
             .map(|vm| {
                 let pending = vm.pending_binds() > 0;

@@ -6,14 +6,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::gem::TyrObject;
+use crate::uapi::map_flags;
+use crate::vm::{flags_to_prot, NoMmu, VaLayout, Vm};
 use hw_mem::{Ram, RamConfig};
 use kernel::code::{EINVAL, ENOMEM};
 use kernel::drm::gem::IntoGemObject;
 use kernel::io_pgtable::prot;
 use kernel::page::PhysAddr;
 use proptest::prelude::*;
-use tyr::gem::TyrObject;
-use tyr::vm::{flags_to_prot, map_flags, NoMmu, VaLayout, Vm};
 
 const K: u64 = 0x1000;
 const M: u64 = 0x10_0000;
@@ -73,7 +74,7 @@ fn expected_pages(vm: &Vm) -> BTreeMap<u64, Option<PhysAddr>> {
 
 /// Asserts the page table is exactly what the VA list says, by the test's own page maps and by the library checker.
 fn check(vm: &Vm) {
-    if let Err(e) = tyr::vm::check::check_vm(vm) {
+    if let Err(e) = crate::debugfs::check_vm(vm) {
         panic!("checker: {e}");
     }
     let pt = pt_pages(vm);

@@ -6,14 +6,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::driver::TyrDevice;
+use crate::fw::global::GlbConfig;
 use hw_mali::csf::{glb, CODE_VA, GLB_INPUT_VA, GLB_OUTPUT_VA, SHARED_VA};
 use hw_mali::mmu::FaultClass;
 use hw_mali::regs::{block, gpu as mgpu, irq as mirq, mcu, mmu as mmmu};
 use hw_mali::{Mali, PortError};
 use kernel::code::{EINVAL, EIO, ENOENT};
 use rk3588_platform::Rk3588;
-use tyr::driver::TyrDevice;
-use tyr::fw::global::GlbConfig;
 
 /// The init requests whose ack must match req: the three CFG toggles and the IDLE_EN / COUNTER_EN levels.
 const INIT_BITS: u32 = glb::CFG_ALLOC_EN

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The check behind `fence_signalling.rs` catches what it must: the vm_bo cleanup a bind job used to run before
 //! signalling (`GpuVm::deferred_cleanup`, which takes the BO's gpuva lock) is a violation inside a signalling
-//! section. Its own test binary, since it breaks the rule on purpose and the counters are process-wide.
+//! section. It breaks the rule on purpose and the counters are process-wide, so the test runs its body in a child
+//! process (this test binary again, filtered to this one test) and the other tests' process stays clean.
 
+use std::process::Command;
 use std::sync::Arc;
 
+use crate::gem::TyrObject;
+use crate::vm::{NoMmu, VaLayout, Vm};
 use hw_mem::{Ram, RamConfig};
 use kernel::drm::gem::IntoGemObject;
 use kernel::sync::lockdep;
-use tyr::gem::TyrObject;
-use tyr::vm::{NoMmu, VaLayout, Vm};
 
 const K: u64 = 0x1000;
 
@@ -19,6 +21,35 @@ const K: u64 = 0x1000;
     ignore = "the lock check is compiled in debug builds only"
 )]
 fn deferred_cleanup_inside_a_signalling_section_is_caught() {
+    if std::env::var_os(CHILD).is_some() {
+        return violate_and_count();
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "tests::signalling_caught::deferred_cleanup_inside_a_signalling_section_is_caught",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child ran the test: {stdout}"
+    );
+}
+
+/// Set in the child process that runs [`violate_and_count`].
+const CHILD: &str = "TYR_TEST_SIGNALLING_CAUGHT_CHILD";
+
+/// The body: breaks the rule twice and checks that both are counted.
+fn violate_and_count() {
     let ram = Arc::new(Ram::new(RamConfig::rk3588(64 << 20)).unwrap());
     let vm = Vm::new(
         1,

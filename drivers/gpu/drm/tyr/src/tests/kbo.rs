@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
+use crate::kbo::KernelBo;
+use crate::uapi::map_flags;
+use crate::vm::{NoMmu, VaLayout, Vm, MCU_AUTO_VA};
 use hw_mem::{Ram, RamConfig};
 use kernel::code::{EBUSY, EINVAL, ENOMEM};
-use tyr::kbo::KernelBo;
-use tyr::vm::{map_flags, NoMmu, VaLayout, Vm, MCU_AUTO_VA};
 
 const K: u64 = 0x1000;
 
@@ -37,7 +38,7 @@ fn kernel_bos_get_kernel_vas_and_give_them_back() {
     assert_eq!(b.read_u32(0).unwrap(), 0, "zeroed");
     assert_eq!(
         vm.iova_to_phys(a.va() + K),
-        a.bo().sg_range(K, K).unwrap()[0].0
+        vm.vas()[0].bo.as_ref().unwrap().sg_range(K, K).unwrap()[0].0
     );
     let vas: Vec<u64> = vm.vas().iter().map(|v| v.addr).collect();
     assert_eq!(vas, [a.va(), b.va()]);
@@ -55,7 +56,7 @@ fn kernel_bos_get_kernel_vas_and_give_them_back() {
 #[test]
 fn user_binds_stay_out_of_the_kernel_area() {
     let (ram, vm) = setup();
-    let bo = tyr::gem::TyrObject::new(&ram, 2 * K, 0, None).unwrap();
+    let bo = crate::gem::TyrObject::new(&ram, 2 * K, 0, None).unwrap();
     let start = vm.kernel_va_area().start;
     assert_eq!(vm.prepare_map(&bo, 0, start, K, 0).err(), Some(EINVAL));
     assert_eq!(

@@ -7,14 +7,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::driver::TyrDevice;
+use crate::gem::TyrObject;
+use crate::mmu::{lockaddr, mair_to_memattr};
+use crate::uapi::map_flags;
+use crate::vm::{VaLayout, Vm, VmMmu};
 use hw_mali::{Mali, PortError};
 use kernel::code::EBUSY;
 use kernel::drm::gem::IntoGemObject;
 use rk3588_platform::Rk3588;
-use tyr::driver::TyrDevice;
-use tyr::gem::TyrObject;
-use tyr::mmu::{lockaddr, mair_to_memattr};
-use tyr::vm::{map_flags, VaLayout, Vm, VmMmu};
 
 const K: u64 = 0x1000;
 const M: u64 = 0x10_0000;

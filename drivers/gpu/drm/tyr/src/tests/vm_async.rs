@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::gem::TyrObject;
+use crate::vm::queue::BindJob;
+use crate::vm::{NoMmu, VaLayout, Vm};
 use hw_mem::{Ram, RamConfig};
 use kernel::code::{ECANCELED, EIO};
 use kernel::dma_fence::DmaFence;
-use tyr::gem::TyrObject;
-use tyr::vm::queue::BindJob;
-use tyr::vm::{NoMmu, VaLayout, Vm};
 
 const K: u64 = 0x1000;
 const LONG: Duration = Duration::from_secs(10);
@@ -60,7 +60,7 @@ fn a_job_waits_for_its_dependency_then_applies_and_signals() {
     assert_eq!((done.error(), later_done.error()), (None, None));
     let vas: Vec<_> = vm.vas().iter().map(|v| (v.addr, v.size)).collect();
     assert_eq!(vas, [(0x11000, 3 * K), (0x20000, 4 * K)]);
-    tyr::vm::check::check_vm(&vm).unwrap();
+    crate::debugfs::check_vm(&vm).unwrap();
 }
 
 #[test]

@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
+use crate::gem::TyrObject;
+use crate::uapi::drm_panthor_vm_bind_op;
+use crate::uapi::map_flags;
+use crate::uapi::op_type;
+use crate::vm::bind::{bind_sync, VmPool, MAX_VMS_PER_FILE};
+use crate::vm::{NoMmu, VmMmu};
 use hw_mem::{Ram, RamConfig};
 use kernel::code::{EBUSY, EINVAL};
-use tyr::gem::TyrObject;
-use tyr::uapi::drm_panthor_vm_bind_op;
-use tyr::vm::bind::{bind_sync, op_type, VmPool, MAX_VMS_PER_FILE};
-use tyr::vm::{map_flags, NoMmu, VmMmu};
 
 const K: u64 = 0x1000;
 const M: u64 = 0x10_0000;

@@ -4,17 +4,18 @@
 
 use std::sync::Arc;
 
-use hw_mem::{Ram, RamConfig};
-use kernel::code::{EFAULT, EINVAL};
-use kernel::drm::gem::{HandleTable, IntoGemObject};
-use tyr::file::{bo_flags, TyrFile};
-use tyr::gem::TyrObject;
-use tyr::uapi::{
+use crate::file::TyrFile;
+use crate::gem::TyrObject;
+use crate::uapi::bo_flags;
+use crate::uapi::op_type;
+use crate::uapi::{
     drm_panthor_bo_create, drm_panthor_obj_array, drm_panthor_vm_bind, drm_panthor_vm_bind_op,
     drm_panthor_vm_create, drm_panthor_vm_destroy, drm_panthor_vm_get_state,
 };
-use tyr::vm::bind::op_type;
-use tyr::vm::{NoMmu, VmMmu};
+use crate::vm::{NoMmu, VmMmu};
+use hw_mem::{Ram, RamConfig};
+use kernel::code::{EFAULT, EINVAL};
+use kernel::drm::gem::{HandleTable, IntoGemObject};
 
 const K: u64 = 0x1000;
 
@@ -173,7 +174,7 @@ fn sync_bind_rewrites_count_to_the_failing_op() {
     };
     assert_eq!(bind(&f, vm, &[unmap]), (Ok(()), 1));
     assert!(v.vas().is_empty());
-    tyr::vm::check::check_vm(&v).unwrap();
+    crate::debugfs::check_vm(&v).unwrap();
 }
 
 #[test]
