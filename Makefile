@@ -11,7 +11,7 @@ VECTORS := tests/vectors
 TYR := $(or $(CARGO_TARGET_DIR),target)/release/tyr
 SHIM := $(or $(CARGO_TARGET_DIR),target)/release/libtyr_drm_shim.so
 
-.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports igt-suite igt shim fuzz asan clean
+.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports igt-suite igt shim fuzz fuzz-tyr cargo-fuzz asan clean
 
 # Our C ports of the IGT panthor tests (tests/igt), built against libdrm and the kernel's uAPI header.
 IGT_PORTS := panthor_query panthor_gem panthor_vm panthor_group
@@ -56,17 +56,29 @@ igt: shim
 ## lint: `cargo fmt --check` and `cargo clippy --all-targets -D warnings`.
 lint: deps
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 unit: deps
 	$(CARGO) test --workspace --locked
 
-## fuzz: the long ioctl fuzz run (`Documentation/testing.md#fuzzing`): FUZZ_SEEDS seeds of FUZZ_ITERATIONS steps each on
+## fuzz: the coverage-guided libFuzzer targets under fuzz/ (`Documentation/testing.md#fuzzing`), FUZZ_SECONDS each,
+## with AddressSanitizer (nightly; installs cargo-fuzz when missing): one line per target with executions, execs/s,
+## coverage edges, new inputs and findings. FUZZ_TARGETS narrows it.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: deps cargo-fuzz
+	scripts/fuzz.sh -s $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+cargo-fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked --version 0.13.2
+
+## fuzz-tyr: the long structure-aware ioctl campaign of `tyr fuzz`: FUZZ_SEEDS seeds of FUZZ_ITERATIONS steps each on
 ## 3 files, checking after every call; `make test` runs a short fixed-seed budget (tools/tyr/tests/fuzz.rs). A failure
 ## prints a minimised script.
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
 FUZZ_ITERATIONS ?= 20000
-fuzz: deps
+fuzz-tyr: deps
 	$(CARGO) build --release --locked -p tyr-cli
 	for s in $(FUZZ_SEEDS); do $(TYR) fuzz --seed $$s --iterations $(FUZZ_ITERATIONS) --files 3 || exit 1; done
 
@@ -83,6 +95,7 @@ asan: deps
 ## fmt: format the tree.
 fmt:
 	$(CARGO) fmt --all
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
 
 ## bench: every crate's benchmarks (each prints our figure, the peer's from the same run, and the ratio), then
 ## `tyr bench` gathers their rows into target/bench-report.md and target/bench-report.svg.

@@ -26,8 +26,6 @@ use proptest::prelude::*;
 
 /// How long a test waits for a thread that should finish; only reached on failure.
 const BOUND: Duration = Duration::from_secs(30);
-/// How long a waiter is given to (wrongly) return before the event it waits for.
-const EARLY: Duration = Duration::from_millis(50);
 /// An address nothing is mapped at.
 const BAD_PTR: u64 = 0x10;
 /// More allocation points than any operation here reaches: an allocation-failure sweep past it fails instead of
@@ -154,6 +152,17 @@ fn transfer(
 /// Whether `h` at `point` has signalled, as a polling timeline wait sees it.
 fn is_signalled(t: &SyncobjTable, h: u32, point: u64) -> bool {
     tl_wait(t, &[h], &[point], 0, 0) == Ok(0)
+}
+
+/// Yields until `n` waits on `h` have registered for wake-ups and gone to sleep (`Syncobj::sleepers`), so that
+/// what the test does next is ordered after the waiter blocked; bounded so a wait that never blocks fails the test.
+fn until_asleep(t: &SyncobjTable, h: u32, n: usize) {
+    let obj = t.lookup(h).expect("handle");
+    let start = std::time::Instant::now();
+    while obj.sleepers() < n {
+        assert!(start.elapsed() < BOUND, "the waiter never went to sleep");
+        thread::yield_now();
+    }
 }
 
 /// Runs `f` on a thread and returns a receiver for its result.
@@ -312,8 +321,9 @@ fn binary_wait_blocks_until_another_thread_signals() {
     t.lookup(h).unwrap().replace_fence(Some(f.clone()));
     let t2 = t.clone();
     let rx = spawn(move || wait(&t2, &[h], in_ms(60_000), 0));
+    until_asleep(&t, h, 1);
     assert!(
-        rx.recv_timeout(EARLY).is_err(),
+        rx.try_recv().is_err(),
         "returned before the fence signalled"
     );
     f.signal().unwrap();
@@ -336,15 +346,19 @@ fn wait_any_returns_the_one_that_signalled_and_wait_all_needs_every_one() {
     let any = spawn(move || wait(&t1, &h1, in_ms(60_000), 0));
     let (t2, h2) = (t.clone(), hs.clone());
     let all = spawn(move || wait(&t2, &h2, in_ms(60_000), WAIT_ALL));
-    assert!(any.recv_timeout(EARLY).is_err());
+    for &h in &hs {
+        until_asleep(&t, h, 2);
+    }
+    assert!(any.try_recv().is_err() && all.try_recv().is_err());
     fs[2].signal().unwrap();
     assert_eq!(
         any.recv_timeout(BOUND).expect("any-waiter not woken"),
         Ok(2)
     );
     fs[0].signal().unwrap();
+    until_asleep(&t, hs[1], 1);
     assert!(
-        all.recv_timeout(EARLY).is_err(),
+        all.try_recv().is_err(),
         "WAIT_ALL returned with one fence pending"
     );
     fs[1].signal().unwrap();
@@ -362,11 +376,13 @@ fn wait_for_submit_blocks_until_a_fence_is_submitted_then_until_it_signals() {
     let h = create(&t, 0);
     let t2 = t.clone();
     let rx = spawn(move || wait(&t2, &[h], in_ms(60_000), WAIT_FOR_SUBMIT));
-    assert!(rx.recv_timeout(EARLY).is_err(), "returned with no fence");
+    until_asleep(&t, h, 1);
+    assert!(rx.try_recv().is_err(), "returned with no fence");
     let f = fence();
     t.lookup(h).unwrap().replace_fence(Some(f.clone()));
+    until_asleep(&t, h, 1);
     assert!(
-        rx.recv_timeout(EARLY).is_err(),
+        rx.try_recv().is_err(),
         "returned before the submitted fence signalled"
     );
     f.signal().unwrap();
@@ -429,11 +445,10 @@ fn timeline_wait_blocks_until_every_earlier_point_signalled() {
         .collect();
     let t2 = t.clone();
     let rx = spawn(move || tl_wait(&t2, &[h], &[2], in_ms(60_000), 0));
+    until_asleep(&t, h, 1);
     fs[1].signal().unwrap();
-    assert!(
-        rx.recv_timeout(EARLY).is_err(),
-        "point 2 done but point 1 is not"
-    );
+    until_asleep(&t, h, 1);
+    assert!(rx.try_recv().is_err(), "point 2 done but point 1 is not");
     fs[0].signal().unwrap();
     assert_eq!(rx.recv_timeout(BOUND).expect("waiter not woken"), Ok(0));
     assert!(!is_signalled(&t, h, 3));
@@ -445,8 +460,10 @@ fn wait_available_returns_once_the_point_is_submitted_even_unsignalled() {
     let h = create(&t, 0);
     let t2 = t.clone();
     let rx = spawn(move || tl_wait(&t2, &[h], &[5], in_ms(60_000), WAIT_AVAILABLE));
+    until_asleep(&t, h, 1);
     t.lookup(h).unwrap().add_point(fence(), 4).unwrap();
-    assert!(rx.recv_timeout(EARLY).is_err(), "point 5 not submitted yet");
+    until_asleep(&t, h, 1);
+    assert!(rx.try_recv().is_err(), "point 5 not submitted yet");
     t.lookup(h).unwrap().add_point(fence(), 5).unwrap();
     assert_eq!(rx.recv_timeout(BOUND).expect("waiter not woken"), Ok(0));
 }
@@ -457,8 +474,10 @@ fn timeline_wait_for_submit_on_a_point_wakes_on_timeline_signal() {
     let h = create(&t, 0);
     let t2 = t.clone();
     let rx = spawn(move || tl_wait(&t2, &[h], &[2], in_ms(60_000), WAIT_FOR_SUBMIT));
+    until_asleep(&t, h, 1);
     tl_signal(&t, &[h], &[1]).unwrap();
-    assert!(rx.recv_timeout(EARLY).is_err());
+    until_asleep(&t, h, 1);
+    assert!(rx.try_recv().is_err(), "point 2 not submitted yet");
     tl_signal(&t, &[h], &[2]).unwrap();
     assert_eq!(rx.recv_timeout(BOUND).expect("waiter not woken"), Ok(0));
 }
@@ -547,8 +566,10 @@ fn reset_wakes_nothing_and_a_later_signal_wakes_a_submit_waiter() {
     let h = create(&t, 0);
     let t2 = t.clone();
     let rx = spawn(move || wait(&t2, &[h], in_ms(60_000), WAIT_FOR_SUBMIT));
+    until_asleep(&t, h, 1);
     ioctl::reset(&t, &mut array(&[h])).unwrap();
-    assert!(rx.recv_timeout(EARLY).is_err());
+    until_asleep(&t, h, 1);
+    assert!(rx.try_recv().is_err(), "a reset woke the waiter");
     signal(&t, &[h]).unwrap();
     assert_eq!(rx.recv_timeout(BOUND).expect("waiter not woken"), Ok(0));
 }
@@ -742,8 +763,9 @@ fn transfer_for_submit_waits_for_the_source_point() {
     let (src, dst) = (create(&t, 0), create(&t, 0));
     let t2 = t.clone();
     let rx = spawn(move || transfer(&t2, src, 4, dst, 0, WAIT_FOR_SUBMIT));
+    until_asleep(&t, src, 1);
     assert!(
-        rx.recv_timeout(EARLY).is_err(),
+        rx.try_recv().is_err(),
         "returned before point 4 was submitted"
     );
     tl_signal(&t, &[src], &[4]).unwrap();
@@ -890,7 +912,10 @@ fn signalling_timeline_points_with_blocked_waiters_does_not_allocate() {
     let w1 = spawn(move || tl_wait(&t1, &[tl], &[5], in_ms(60_000), 0));
     let t2 = t.clone();
     let w2 = spawn(move || wait(&t2, &[bin, bin], in_ms(60_000), WAIT_ALL));
-    assert!(w1.recv_timeout(EARLY).is_err() && w2.recv_timeout(EARLY).is_err());
+    // Both waiters have their callbacks on the chain before anything signals (`bin` is waited on twice).
+    until_asleep(&t, tl, 1);
+    until_asleep(&t, bin, 2);
+    assert!(w1.try_recv().is_err() && w2.try_recv().is_err());
     let before = fault::violations();
     for f in fs.iter().rev() {
         f.signal().unwrap();

@@ -3,7 +3,7 @@
 //! (`Documentation/hardware.md#cs-instructions`).
 //!
 //! * [`decode()`] turns a 64-bit instruction word into an [`Instr`], rejecting what v10 does not have.
-//! * `exec` holds one stream's machine state (96 registers, call stack of [`MAX_FRAMES`] frames including the ring,
+//! * `machine` holds one stream's machine state (96 registers, call stack of [`MAX_FRAMES`] frames including the ring,
 //!   8 scoreboard entries, error state, heap/progress/resource latches) and runs a bounded batch of instructions
 //!   against a memory port that goes through the group's address space, so the TLB, the page-table walker and MMU
 //!   faults apply to every fetch, load, store and sync-object access.
@@ -30,9 +30,13 @@
 
 pub mod decode;
 pub(crate) mod exec;
+pub(crate) mod machine;
+mod multiple;
+mod run;
+mod sync;
 
 pub use decode::{decode, Async, Cond, DecodeError, Instr, RunKind, Width, REG_COUNT, SB_COUNT};
-pub use exec::MAX_FRAMES;
+pub use machine::MAX_FRAMES;
 
 /// CS exception types the interpreter reports (`Documentation/hardware.md#exception-codes`); MMU faults carry the MMU's
 /// own code (0xC0..).

@@ -16,7 +16,7 @@
 
 use super::{cs, cs_iface, csg, csg_iface, rd, values, wr};
 use crate::cs::exception;
-use crate::cs::exec::{
+use crate::cs::machine::{
     CsError, CsMemory, Frame, Machine, MemError, Ring, Stop, SyncWait, MAX_FRAMES,
 };
 use crate::cs::{REG_COUNT, SB_COUNT};

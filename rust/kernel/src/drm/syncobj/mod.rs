@@ -22,6 +22,7 @@ mod wait;
 
 use crate::sync::Mutex;
 use core::ops::Deref;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, MutexGuard, OnceLock};
 
 use crate::alloc;
@@ -82,6 +83,8 @@ struct State {
 /// ([`fd`]) refer to the same object.
 pub struct Syncobj {
     state: Mutex<State>,
+    /// Waits on this syncobj that found it unsignalled and are asleep (see [`Syncobj::sleepers`]).
+    sleepers: AtomicUsize,
 }
 
 impl Syncobj {
@@ -97,11 +100,20 @@ impl Syncobj {
                 waiters: Vec::new(),
                 eventfds: Vec::new(),
             }),
+            sleepers: AtomicUsize::new(0),
         })?)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock()
+    }
+
+    /// How many waits (SYNCOBJ_WAIT, TIMELINE_WAIT, a transfer or fd export with WAIT_FOR_SUBMIT) on this syncobj
+    /// have registered for its wake-ups, found it not yet done and gone to sleep. A wait counts from the moment its
+    /// callbacks are in place, so a signal after that point is guaranteed to take the wake-up path: tests use this to
+    /// order a signal after a waiter without sleeping, and it is what a debugfs listing of blocked waiters shows.
+    pub fn sleepers(&self) -> usize {
+        self.sleepers.load(Ordering::Acquire)
     }
 
     /// The current fence (`drm_syncobj_fence_get`): on a timeline, the one of the newest point.

@@ -192,10 +192,8 @@ fn wait_blocks_until_another_thread_signals() {
         tx.send(()).unwrap();
         r
     });
-    assert!(
-        rx.recv_timeout(Duration::from_millis(50)).is_err(),
-        "returned before the signal"
-    );
+    until_asleep(&s, 1);
+    assert!(rx.try_recv().is_err(), "returned before the signal");
     f.signal().unwrap();
     rx.recv_timeout(Duration::from_secs(30))
         .expect("waiter not woken");
@@ -212,11 +210,10 @@ fn wait_for_submit_wakes_when_a_point_is_added() {
         tx.send(()).unwrap();
         r
     });
+    until_asleep(&s, 1);
     s.add_point(fence(), 1).unwrap();
-    assert!(
-        rx.recv_timeout(Duration::from_millis(50)).is_err(),
-        "point 2 is not there yet"
-    );
+    until_asleep(&s, 1);
+    assert!(rx.try_recv().is_err(), "point 2 is not there yet");
     s.add_point(fence(), 2).unwrap();
     rx.recv_timeout(Duration::from_secs(30))
         .expect("waiter not woken");
@@ -253,4 +250,16 @@ fn timeout_is_etime_and_leaves_no_registration_behind() {
     let before = alloc::fault::violations();
     f.signal().unwrap();
     assert_eq!(alloc::fault::violations(), before);
+}
+
+/// Yields until `n` waits on `s` are asleep ([`Syncobj::sleepers`]), bounded so a wait that never blocks fails.
+fn until_asleep(s: &Syncobj, n: usize) {
+    let start = std::time::Instant::now();
+    while s.sleepers() < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the waiter never went to sleep"
+        );
+        thread::yield_now();
+    }
 }

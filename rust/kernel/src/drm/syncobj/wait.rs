@@ -8,6 +8,7 @@
 
 use crate::sync::Mutex;
 use core::ops::Deref;
+use core::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -128,6 +129,26 @@ impl Waker {
                     _ => return,
                 },
             };
+        }
+    }
+}
+
+/// Counts a sleeping wait on each of its syncobjs ([`Syncobj::sleepers`]) for as long as it lives.
+struct Asleep<'a, S: Deref<Target = Syncobj>>(&'a [S]);
+
+impl<'a, S: Deref<Target = Syncobj>> Asleep<'a, S> {
+    fn new(objs: &'a [S]) -> Self {
+        for o in objs {
+            o.sleepers.fetch_add(1, Ordering::AcqRel);
+        }
+        Asleep(objs)
+    }
+}
+
+impl<S: Deref<Target = Syncobj>> Drop for Asleep<'_, S> {
+    fn drop(&mut self) {
+        for o in self.0 {
+            o.sleepers.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }
@@ -293,6 +314,7 @@ pub fn wait_many<S: Deref<Target = Syncobj>>(
         if deadline.expired() {
             return Err(ETIME);
         }
+        let _asleep = Asleep::new(objs);
         waker.sleep(seen, deadline);
     }
 }
@@ -316,6 +338,7 @@ pub(crate) fn find_slot_wait(obj: &Syncobj, point: u64, flags: WaitFlags) -> Res
         if deadline.expired() {
             break Err(ETIME);
         }
+        let _asleep = Asleep::new(core::slice::from_ref(&obj));
         waker.sleep(seen, deadline);
     };
     obj.remove_waiter(&w);
