@@ -14,6 +14,7 @@ use kernel::page::Ram;
 
 use crate::gem::{Offsets, TyrObject};
 use crate::sched::group::GroupPool;
+use crate::sched::heap::{HeapSlot, HeapSlots};
 use crate::sched::Scheduler;
 use crate::uapi::{
     bo_flags, drm_panthor_bo_create, drm_panthor_vm_bind, drm_panthor_vm_bind_op,
@@ -23,6 +24,7 @@ use crate::uapi::{
 use crate::uobj::get_uobj_array;
 use crate::vm::bind::{bind_sync, MmuFactory, VmPool};
 use crate::vm::bind_async::bind_async;
+use crate::vm::Vm;
 
 /// The driver's part of one open file (`struct panthor_file`); its GEM handles are the DRM file's and are passed in.
 pub struct TyrFile {
@@ -30,6 +32,8 @@ pub struct TyrFile {
     vms: VmPool,
     user_mmio_offset: AtomicU64,
     groups: GroupPool,
+    /// Its VMs' tiler heap pools.
+    heaps: HeapSlots,
     sched: Option<Arc<Scheduler>>,
     offsets: Option<Arc<Offsets>>,
 }
@@ -42,6 +46,7 @@ impl TyrFile {
             ram,
             user_mmio_offset: AtomicU64::new(DRM_PANTHOR_USER_MMIO_OFFSET_64BIT),
             groups: GroupPool::default(),
+            heaps: HeapSlots::default(),
             sched: None,
             offsets: None,
         }
@@ -91,6 +96,16 @@ impl TyrFile {
         &self.vms
     }
 
+    /// The heap slot of `vm` (one of this file's), made on first use.
+    pub(crate) fn heap_slot(&self, vm: &Arc<Vm>) -> Result<Arc<HeapSlot>> {
+        self.heaps.get(vm)
+    }
+
+    /// The heap slot of `vm`, if it has one.
+    pub(crate) fn find_heap_slot(&self, vm: &Arc<Vm>) -> Option<Arc<HeapSlot>> {
+        self.heaps.find(vm)
+    }
+
     /// `BO_CREATE`.
     pub(crate) fn bo_create(
         &self,
@@ -133,7 +148,13 @@ impl TyrFile {
 
     /// `VM_DESTROY`.
     pub(crate) fn vm_destroy(&self, args: &mut drm_panthor_vm_destroy) -> Result {
-        self.vms.destroy(args.id, args.pad)
+        let vm = self.vms.get(args.id).ok();
+        let r = self.vms.destroy(args.id, args.pad);
+        // A destroyed VM's heaps go with it, whether or not its unmap worked; a refused call destroyed nothing.
+        if let Some(vm) = vm.filter(|vm| vm.is_destroyed()) {
+            self.heaps.release(&vm);
+        }
+        r
     }
 
     /// `VM_GET_STATE`.
@@ -180,6 +201,7 @@ impl TyrFile {
             }
         }
         self.vms.destroy_all();
+        self.heaps.release_all();
     }
 }
 

@@ -236,7 +236,11 @@ fn group_create(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
         high_priority_allowed: caller.master || caller.sys_nice,
     };
     let pool = f.data().groups();
-    let (handle, group) = pool.create(&ctx, args, &queues, |id| f.data().vms().get(id))?;
+    let (handle, group) = pool.create(&ctx, args, &queues, |id| {
+        let vm = f.data().vms().get(id).map_err(|_| EINVAL)?;
+        let heaps = f.data().heap_slot(&vm)?;
+        Ok((vm, heaps))
+    })?;
     if let Err(e) = sched.add_group(&group) {
         let _ = pool.remove(handle);
         return Err(e);
@@ -287,7 +291,8 @@ fn tiler_heap_create(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
     // Panthor creates the VM's pool before it looks at the arguments; checking them first keeps a refused call from
     // leaving a pool behind (the pool is a kernel BO no client sees, so only that side effect differs).
     check_create_args(args.initial_chunk_count, args.chunk_size, args.max_chunks)?;
-    let mut heaps = vm.heaps();
+    let slot = f.data().heap_slot(&vm)?;
+    let mut heaps = slot.lock();
     let fresh = heaps.is_none();
     if fresh {
         *heaps = Some(HeapPool::new(
@@ -326,6 +331,7 @@ fn tiler_heap_destroy(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
         return Err(EINVAL);
     }
     let vm = f.data().vms().get(args.handle >> 16).map_err(|_| EINVAL)?;
-    let mut heaps = vm.heaps();
+    let slot = f.data().find_heap_slot(&vm).ok_or(ENOENT)?;
+    let mut heaps = slot.lock();
     heaps.as_mut().ok_or(ENOENT)?.destroy(args.handle & 0xffff)
 }

@@ -156,6 +156,30 @@ fn heap_destroy_errnos_and_reuse() {
 }
 
 #[test]
+fn a_destroyed_vms_heaps_go_with_it_and_its_id_starts_afresh() {
+    let t = setup();
+    let free = || t.dev.data().ram().stats().free_frames;
+    let before = free();
+    let h = t.create(2, 128 * K, 4).unwrap();
+    assert!(free() < before, "the pool and its chunks took frames");
+    let mut d = drm_panthor_vm_destroy { id: t.vm, pad: 0 };
+    ioctl(&t.f, DRM_IOCTL_PANTHOR_VM_DESTROY, &mut d).unwrap();
+    // Nothing else holds the VM: it goes, and its heaps' frames (contexts, chunks, their tables) with it.
+    assert!(free() >= before, "the heaps' frames were freed");
+    assert_eq!(t.destroy(h.handle, 0), Err(EINVAL), "no such VM any more");
+    let mut c = drm_panthor_vm_create::default();
+    ioctl(&t.f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut c).unwrap();
+    assert_eq!(c.id, t.vm, "the id is reused");
+    assert_eq!(
+        t.destroy(h.handle, 0),
+        Err(ENOENT),
+        "the new VM with that id has no heap pool"
+    );
+    assert_eq!(tyr::debugfs::vm(&t.f, c.id).unwrap().heap_chunks(0), None);
+    assert_eq!(t.create(1, 128 * K, 2).unwrap().handle, h.handle);
+}
+
+#[test]
 fn a_vm_holds_128_heaps() {
     let t = setup();
     for i in 0..128 {

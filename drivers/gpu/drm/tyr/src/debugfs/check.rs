@@ -150,7 +150,7 @@ fn check_files_owned(
             bos.insert(bo.gem().id(), bo);
         }
         for vm in vms(f) {
-            let vm = &vm.0;
+            let vm = &vm.vm;
             let id = vm.id();
             let frames = check_vm_frames(vm).map_err(|err| CheckError::Vm {
                 file: i,

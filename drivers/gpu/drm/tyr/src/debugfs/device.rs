@@ -87,7 +87,7 @@ pub fn as_slots(dev: &TyrDrmDevice) -> Vec<(u32, usize)> {
 
 /// The MCU's VM (firmware sections, suspend buffers, queue user-I/O pages).
 pub fn mcu_vm(dev: &TyrDrmDevice) -> VmView {
-    VmView(dev.data().sched().mcu_vm().clone())
+    VmView::without_heaps(dev.data().sched().mcu_vm().clone())
 }
 
 /// CSG requests the firmware acknowledged only after Panthor's 100 ms.

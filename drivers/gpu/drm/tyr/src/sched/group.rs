@@ -11,6 +11,7 @@ use kernel::error::code::{EACCES, EBUSY, EINVAL};
 use kernel::error::Result;
 use kernel::page::Ram;
 
+use super::heap::HeapSlot;
 use super::queue::Queue;
 use crate::gem::Offsets;
 use crate::kbo::KernelBo;
@@ -55,6 +56,8 @@ pub(crate) struct GroupState {
 pub(crate) struct Group {
     /// The VM its queues run in.
     pub(crate) vm: Arc<Vm>,
+    /// That VM's tiler heaps, which TILER_OOM grows.
+    pub(crate) heaps: Arc<HeapSlot>,
     /// Its queues.
     pub(crate) queues: Vec<Queue>,
     /// Group priority (0–3).
@@ -159,14 +162,14 @@ impl GroupPool {
         self.groups.lock()
     }
 
-    /// GROUP_CREATE after the queue array was copied; `vm` looks a VM id up in the file. Returns the handle and the
-    /// group.
+    /// GROUP_CREATE after the queue array was copied; `vm` looks a VM id up in the file (`EINVAL` when there is
+    /// none) and gives its heap slot. Returns the handle and the group.
     pub(crate) fn create(
         &self,
         ctx: &GroupCtx<'_>,
         args: &drm_panthor_group_create,
         queues: &[drm_panthor_queue_create],
-        vm: impl Fn(u32) -> Result<Arc<Vm>>,
+        vm: impl Fn(u32) -> Result<(Arc<Vm>, Arc<HeapSlot>)>,
     ) -> Result<(u32, Arc<Group>)> {
         if args.priority > MAX_PRIORITY {
             return Err(EINVAL);
@@ -195,7 +198,7 @@ impl GroupPool {
         if queues.len() as u32 > ctx.csif.cs_slot_count {
             return Err(EINVAL);
         }
-        let vm = vm(args.vm_id).map_err(|_| EINVAL)?;
+        let (vm, heaps) = vm(args.vm_id)?;
         let flags = map_flags::NOEXEC | map_flags::UNCACHED;
         let suspend = KernelBo::new(
             ctx.offsets,
@@ -254,6 +257,7 @@ impl GroupPool {
         }
         let group = kernel::alloc::try_arc(Group {
             vm,
+            heaps,
             queues: qs,
             priority: args.priority,
             compute_core_mask: args.compute_core_mask,

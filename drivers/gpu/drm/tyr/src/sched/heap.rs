@@ -6,8 +6,9 @@
 //! G610); a chunk starts with a 64-byte header whose first word links the next chunk as
 //! `(va & !0xfff) | (chunk_size >> 12)`, the same encoding a grown chunk is handed to the firmware in.
 
+use kernel::sync::Mutex;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use kernel::error::code::{EBUSY, EINVAL, ENOMEM};
 use kernel::error::Result;
@@ -28,6 +29,70 @@ pub(crate) const CHUNK_SIZES: core::ops::RangeInclusive<u32> = 0x2_0000..=0x80_0
 /// The encoding of a chunk in a chunk header's `next` and in the firmware's `heap_start`/`heap_end`.
 pub fn chunk_ref(va: u64, chunk_size: u32) -> u64 {
     (va & !0xfff) | u64::from(chunk_size >> 12)
+}
+
+/// Where a VM's heap pool lives (Panthor's `panthor_vm.heaps.pool`): empty until the VM's first TILER_HEAP_CREATE,
+/// emptied when the VM is destroyed. Shared by the file (the heap ioctls) and the VM's groups (TILER_OOM), so that
+/// the VM itself need not know about heaps: its heaps' kernel BOs hold the VM, not the reverse.
+pub(crate) type HeapSlot = Mutex<Option<HeapPool>>;
+
+/// A file's heap slots, one per VM that asked for one.
+#[derive(Default)]
+pub(crate) struct HeapSlots {
+    /// By VM id; the VM is kept as a weak reference, so that a slot is never handed to a new VM that reuses the id.
+    slots: Mutex<SlotMap>,
+}
+
+/// VM id → (the VM, its slot).
+type SlotMap = BTreeMap<u32, (Weak<Vm>, Arc<HeapSlot>)>;
+
+impl HeapSlots {
+    /// The slot of `vm`, made (empty) on first use.
+    pub(crate) fn get(&self, vm: &Arc<Vm>) -> Result<Arc<HeapSlot>> {
+        let mut slots = self.slots.lock();
+        if let Some(slot) = find(&slots, vm) {
+            return Ok(slot);
+        }
+        let slot = kernel::alloc::try_arc(Mutex::new(None))?;
+        slots.insert(vm.id(), (Arc::downgrade(vm), slot.clone()));
+        Ok(slot)
+    }
+
+    /// The slot of `vm`, if it has one.
+    pub(crate) fn find(&self, vm: &Arc<Vm>) -> Option<Arc<HeapSlot>> {
+        find(&self.slots.lock(), vm)
+    }
+
+    /// Forgets `vm`'s slot and drops its pool: the heaps go with the VM (`panthor_heap_pool_destroy` from
+    /// `panthor_vm_destroy`), their chunks and contexts unmapped from it.
+    pub(crate) fn release(&self, vm: &Arc<Vm>) {
+        let slot = {
+            let mut slots = self.slots.lock();
+            let Some(slot) = find(&slots, vm) else {
+                return;
+            };
+            slots.remove(&vm.id());
+            slot
+        };
+        let pool = slot.lock().take();
+        drop(pool);
+    }
+
+    /// Drops every pool (file close, after its VMs were destroyed).
+    pub(crate) fn release_all(&self) {
+        let all = core::mem::take(&mut *self.slots.lock());
+        for (_, (_, slot)) in all {
+            let pool = slot.lock().take();
+            drop(pool);
+        }
+    }
+}
+
+fn find(slots: &SlotMap, vm: &Arc<Vm>) -> Option<Arc<HeapSlot>> {
+    slots
+        .get(&vm.id())
+        .filter(|(w, _)| core::ptr::eq(w.as_ptr(), Arc::as_ptr(vm)))
+        .map(|(_, slot)| slot.clone())
 }
 
 struct Heap {

@@ -25,12 +25,19 @@
 //! resident on it turn fatal, and the VM's next activation clears the fault, so new groups on it run.
 //!
 //! Tiler heaps grow on TILER_OOM by one chunk (`heap`). Not modelled yet: protected mode, GPU reset.
+//!
+//! Here: the scheduler, its worker and round; [`csg`] the slot side (interrupts, bind and start, evict, terminate),
+//! [`rotation`] the tick; [`group`], [`queue`], [`submit`], [`heap`] and [`iface`] what they work on.
 
+mod csg;
 pub(crate) mod group;
 pub(crate) mod heap;
 pub(crate) mod iface;
 pub(crate) mod queue;
+mod rotation;
 pub(crate) mod submit;
+
+use csg::{fail_group, terminate_off_slot};
 
 use kernel::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -39,7 +46,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use kernel::error::code::{ECANCELED, EINVAL, ETIMEDOUT};
-use kernel::error::{Error, Result};
+use kernel::error::Result;
 use kernel::io::IoMem;
 use kernel::page::Ram;
 
@@ -49,7 +56,7 @@ use crate::regs::doorbell;
 use crate::uapi::drm_panthor_csif_info;
 use crate::vm::Vm;
 use group::Group;
-use iface::{cs_in, cs_out, cs_req, csg_in, csg_out, csg_req, Iface, GLB_DOORBELL};
+use iface::{csg_in, csg_out, Iface, GLB_DOORBELL};
 
 /// Panthor's job timeout (`JOB_TIMEOUT_MS`).
 pub(crate) const JOB_TIMEOUT: Duration = Duration::from_secs(5);
@@ -337,322 +344,6 @@ impl Scheduler {
             }
         }
         self.tick(&mut inner);
-    }
-
-    /// `process_csg_irq` for slot `s`.
-    fn process_csg_irq(&self, inner: &mut Inner, s: usize) {
-        let Some((g, _)) = inner.slots[s].clone() else {
-            return;
-        };
-        let slot = &self.slots[s];
-        let csg = &slot.csg;
-        let (Ok(cs_req_bits), Ok(cs_ack_bits)) = (
-            csg.output(csg_out::CS_IRQ_REQ),
-            csg.input(csg_in::CS_IRQ_ACK),
-        ) else {
-            return;
-        };
-        let _ = csg.set_input(csg_in::CS_IRQ_ACK, cs_req_bits);
-        let events = csg
-            .ack_events(csg_in::REQ, csg_out::ACK, csg_req::EVT_MASK)
-            .unwrap_or(0);
-        tracing::debug!(target: "tyr::sched", slot = s, events, cs_irqs = cs_req_bits ^ cs_ack_bits, "csg irq");
-        let mut resume = 0u32;
-        for (j, cs) in slot.cs.iter().enumerate().take(g.queues.len()) {
-            if (cs_req_bits ^ cs_ack_bits) & (1 << j) == 0 {
-                continue;
-            }
-            let ev = cs
-                .ack_events(cs_in::REQ, cs_out::ACK, cs_req::EVT_MASK)
-                .unwrap_or(0);
-            if ev & (cs_req::FATAL | cs_req::FAULT) != 0 {
-                // A stream fault may come from a page fault the MMU interrupt thread has not handled yet: handle it
-                // now, so that the VM's fault is flagged (and the AS disabled) before any job below signals,
-                // whichever interrupt thread runs first.
-                g.vm.sync_faults();
-            }
-            if ev & cs_req::FATAL != 0 {
-                g.state().fatal_queues |= 1 << j;
-            }
-            if ev & cs_req::TILER_OOM != 0 {
-                match grow_heap(&g, cs) {
-                    Ok(chunk) => {
-                        let _ = cs.set_input64(cs_in::HEAP_START, chunk);
-                        let _ = cs.set_input64(cs_in::HEAP_END, chunk);
-                    }
-                    // A heap the firmware names that does not exist: the queue cannot go on.
-                    Err(_) => g.state().fatal_queues |= 1 << j,
-                }
-            }
-            if ev & (cs_req::FAULT | cs_req::TILER_OOM) != 0 {
-                resume |= 1 << j;
-            }
-        }
-        if events & csg_req::PROGRESS_TIMER_EVENT != 0 {
-            g.state().timed_out = true;
-        }
-        if g.vm.has_unhandled_faults() {
-            // The group is resident on a VM whose AS faulted (and was disabled): no queue reported FATAL, so every
-            // queue is flagged (`tick_ctx_init`). Done before the jobs below complete, so that GROUP_GET_STATE is
-            // final by the time a fence of the group signals.
-            let mut st = g.state();
-            if st.fatal_queues == 0 {
-                st.fatal_queues = (1u32 << g.queues.len()) - 1;
-            }
-        }
-        // Completion is read from memory whatever the event: SYNC_UPDATE is the usual one.
-        for (i, q) in g.queues.iter().enumerate() {
-            if let Ok((seqno, status)) = g.sync_object(i) {
-                q.complete(seqno, status);
-            }
-        }
-        if resume != 0 {
-            let _ = csg.toggle(csg_in::DOORBELL_REQ, csg_out::DOORBELL_ACK, resume);
-        }
-        let _ = self.glb_doorbell(s);
-    }
-
-    /// Binds `g` to free slot `s` and starts (or resumes) it.
-    fn bind_and_start(&self, inner: &mut Inner, s: usize, g: &Arc<Group>, prio: u32) -> Result {
-        let _span =
-            tracing::debug_span!(target: "tyr::sched", "csg_start", slot = s, vm = g.vm.id(), prio)
-                .entered();
-        let as_nr = g.vm.activate()?;
-        let slot = &self.slots[s];
-        let res = (|| -> Result {
-            for (j, q) in g.queues.iter().enumerate() {
-                let cs = slot.cs.get(j).ok_or(EINVAL)?;
-                q.sync_extract()?;
-                cs.set_input64(cs_in::RINGBUF_BASE, q.ring.va())?;
-                cs.set_input(cs_in::RINGBUF_SIZE, q.ring.size() as u32)?;
-                cs.set_input64(cs_in::RINGBUF_INPUT, q.input_va())?;
-                cs.set_input64(cs_in::RINGBUF_OUTPUT, q.output_va())?;
-                cs.set_input(cs_in::CONFIG, u32::from(q.priority) | ((s as u32 + 1) << 8))?;
-                cs.set_input(cs_in::ACK_IRQ_MASK, 0xffff_ffff)?;
-                let start = cs_req::STATE_START
-                    | cs_req::EXTRACT_EVENT
-                    | cs_req::IDLE_SYNC_WAIT
-                    | cs_req::IDLE_EMPTY;
-                let mask = cs_req::STATE_MASK
-                    | cs_req::EXTRACT_EVENT
-                    | cs_req::IDLE_SYNC_WAIT
-                    | cs_req::IDLE_EMPTY;
-                cs.update(cs_in::REQ, start, mask)?;
-            }
-            let csg = &slot.csg;
-            csg.set_input64(csg_in::ALLOW_COMPUTE, g.compute_core_mask)?;
-            csg.set_input64(csg_in::ALLOW_FRAGMENT, g.fragment_core_mask)?;
-            csg.set_input(csg_in::ALLOW_OTHER, g.tiler_core_mask as u32)?;
-            let ep = u32::from(g.max_compute_cores)
-                | u32::from(g.max_fragment_cores) << 8
-                | u32::from(g.max_tiler_cores) << 16
-                | prio << 28;
-            csg.set_input(csg_in::ENDPOINT_REQ, ep)?;
-            csg.set_input(csg_in::CONFIG, as_nr)?;
-            csg.set_input64(csg_in::SUSPEND_BUF, g.suspend.va())?;
-            csg.set_input64(csg_in::PROTM_SUSPEND_BUF, g.protm_suspend.va())?;
-            csg.set_input(csg_in::ACK_IRQ_MASK, 0xffff_ffff)?;
-            let queues = (1u32 << g.queues.len()) - 1;
-            csg.toggle(csg_in::DOORBELL_REQ, csg_out::DOORBELL_ACK, queues)?;
-            let state = if g.state().started {
-                csg_req::STATE_RESUME
-            } else {
-                csg_req::STATE_START
-            };
-            csg.update(csg_in::REQ, state, csg_req::STATE_MASK)?;
-            csg.toggle(csg_in::REQ, csg_out::ACK, csg_req::ENDPOINT_CONFIG)?;
-            self.glb_doorbell(s)?;
-            self.wait_csg_acks(s, csg_req::STATE_MASK | csg_req::ENDPOINT_CONFIG)
-        })();
-        match res {
-            Ok(()) => {
-                let mut st = g.state();
-                st.slot = Some(s as u32);
-                st.started = true;
-                drop(st);
-                let now = Instant::now();
-                for q in &g.queues {
-                    q.resume_timeout(now);
-                }
-                inner.slots[s] = Some((g.clone(), Instant::now()));
-                Ok(())
-            }
-            Err(e) => {
-                // The firmware did not take the group: it cannot run (Panthor would reset the GPU).
-                g.vm.idle();
-                g.state().timed_out = true;
-                Err(e)
-            }
-        }
-    }
-
-    /// Takes the group off slot `s`: SUSPEND (it will RESUME later) or TERMINATE (for good; its fences fail).
-    fn evict(&self, inner: &mut Inner, s: usize, terminate: bool) -> Result {
-        let Some((g, _)) = inner.slots[s].clone() else {
-            return Ok(());
-        };
-        let _span =
-            tracing::debug_span!(target: "tyr::sched", "csg_evict", slot = s, terminate).entered();
-        let slot = &self.slots[s];
-        let state = if terminate {
-            csg_req::STATE_TERMINATE
-        } else {
-            csg_req::STATE_SUSPEND
-        };
-        let res = slot
-            .csg
-            .update(csg_in::REQ, state, csg_req::STATE_MASK)
-            .and_then(|()| self.glb_doorbell(s))
-            .and_then(|()| self.wait_csg_acks(s, csg_req::STATE_MASK));
-        // Whatever the firmware reported last still counts.
-        self.process_csg_irq(inner, s);
-        for cs in slot.cs.iter().take(g.queues.len()) {
-            let _ = cs.update(cs_in::REQ, cs_req::STATE_STOP, cs_req::STATE_MASK);
-        }
-        inner.slots[s] = None;
-        g.state().slot = None;
-        let now = Instant::now();
-        for q in &g.queues {
-            q.suspend_timeout(now);
-        }
-        g.vm.idle();
-        if terminate || res.is_err() {
-            terminate_off_slot(&g);
-        }
-        res
-    }
-
-    /// Gives free slots to runnable groups, highest priority first (`tick_work`). A group whose VM has no resident
-    /// group needs an address space as well: when the MMU has none to give (every user AS held by a VM with a
-    /// resident group), a resident group alone on its VM is evicted for it, which idles that VM and frees its AS
-    /// (`panthor_vm_idle`, the AS LRU); with no such victim the group waits for a later round, as Panthor's tick
-    /// skips groups whose VM does not fit. When slots run short, an idle resident group gives its slot up first,
-    /// then a busy one of lower priority, then a busy one of the same priority that has had its slot for a full
-    /// tick slice (rotation).
-    fn tick(&self, inner: &mut Inner) {
-        let mut runnable: Vec<Arc<Group>> = inner
-            .groups
-            .iter()
-            .filter(|g| {
-                g.can_run()
-                    && g.state().slot.is_none()
-                    && g.queues.iter().any(|q| q.has_in_flight())
-            })
-            .cloned()
-            .collect();
-        // Stable: creation order within a priority.
-        runnable.sort_by_key(|g| core::cmp::Reverse(g.priority));
-        let now = Instant::now();
-        for g in runnable {
-            let vm_resident = inner
-                .slots
-                .iter()
-                .flatten()
-                .any(|(r, _)| Arc::ptr_eq(&r.vm, &g.vm));
-            let needs_as = !vm_resident && !g.vm.can_activate();
-            let slot = if needs_as {
-                match Self::victim(inner, &g, now, true) {
-                    Some(s) => self.evict(inner, s, false).ok().map(|()| s),
-                    // No AS for this group's VM this round; a group on a VM that has one may still fit.
-                    None => continue,
-                }
-            } else {
-                match inner.slots.iter().position(Option::is_none) {
-                    Some(s) => Some(s),
-                    None => match Self::victim(inner, &g, now, false) {
-                        Some(s) => self.evict(inner, s, false).ok().map(|()| s),
-                        // Groups further down the list find no victim either.
-                        None => break,
-                    },
-                }
-            };
-            let Some(s) = slot else { continue };
-            let prio =
-                0xf_u32.saturating_sub(inner.slots.iter().filter(|x| x.is_some()).count() as u32);
-            // An activation that finds no AS after all (a bind holds the idle one locked) leaves the group
-            // runnable for the next round.
-            let _ = self.bind_and_start(inner, s, &g, prio);
-        }
-    }
-
-    /// The resident group to evict for `g`: an idle one first; else the busy one of lowest priority below `g`'s;
-    /// else the one of `g`'s priority that has had its slot longest, once that is a full tick slice. With
-    /// `alone_on_vm`, only groups that are the last resident group of their VM (evicting them frees an AS).
-    fn victim(inner: &Inner, g: &Group, now: Instant, alone_on_vm: bool) -> Option<usize> {
-        let resident = |s: usize| inner.slots[s].as_ref().map(|(r, since)| (s, r, *since));
-        let candidates = (0..inner.slots.len())
-            .filter_map(resident)
-            .filter(|(s, r, _)| {
-                !alone_on_vm
-                    || !inner.slots.iter().enumerate().any(|(o, x)| {
-                        o != *s
-                            && x.as_ref()
-                                .is_some_and(|(other, _)| Arc::ptr_eq(&other.vm, &r.vm))
-                    })
-            });
-        let candidates: Vec<(usize, &Arc<Group>, Instant)> = candidates.collect();
-        let idle = candidates
-            .iter()
-            .find(|(_, r, _)| !r.queues.iter().any(|q| q.has_in_flight()));
-        idle.or_else(|| {
-            candidates
-                .iter()
-                .filter(|(_, r, since)| {
-                    r.priority < g.priority
-                        || (r.priority == g.priority && now.duration_since(*since) >= TICK)
-                })
-                .min_by_key(|(_, r, since)| (r.priority, *since))
-        })
-        .map(|(s, _, _)| *s)
-    }
-}
-
-/// The tiler-OOM worker (`group_process_tiler_oom`): grows the heap the firmware names by one chunk, or answers
-/// with no chunk (0) when the heap is busy, full, or memory ran out, so that the firmware falls back (waits for
-/// fragments or runs the exception handler). `EINVAL` for a heap context that is not one of the VM's.
-fn grow_heap(g: &Group, cs: &Iface) -> Result<u64> {
-    let vt_start = cs.output(cs_out::HEAP_VT_START)?;
-    let vt_end = cs.output(cs_out::HEAP_VT_END)?;
-    let frag_end = cs.output(cs_out::HEAP_FRAG_END)?;
-    let ctx = cs.output64(cs_out::HEAP_ADDRESS)?;
-    let mut heaps = g.vm.heaps();
-    let pool = heaps.as_mut().ok_or(EINVAL)?;
-    match pool.grow(
-        &g.vm,
-        ctx,
-        vt_start.wrapping_sub(frag_end),
-        vt_end.wrapping_sub(frag_end),
-    ) {
-        Ok(Ok(chunk)) => Ok(chunk),
-        Ok(Err(_)) => Ok(0),
-        Err(e) if e == kernel::error::code::ENOMEM => Ok(0),
-        Err(e) => Err(e),
-    }
-}
-
-/// A terminated group's queues: sync objects marked failed at their last seqno, jobs failed.
-fn terminate_off_slot(g: &Arc<Group>) {
-    let err: Error = {
-        let mut st = g.state();
-        st.terminated = true;
-        if st.fatal_queues != 0 {
-            EINVAL
-        } else if st.timed_out {
-            ETIMEDOUT
-        } else {
-            ECANCELED
-        }
-    };
-    for (i, q) in g.queues.iter().enumerate() {
-        let _ = g.syncobjs.write_u64(16 * i as u64, q.last_written_seqno());
-        let _ = g.syncobjs.write_u32(16 * i as u64 + 8, !0);
-    }
-    fail_group(g, err);
-}
-
-fn fail_group(g: &Arc<Group>, err: Error) {
-    for q in &g.queues {
-        q.fail_all(err);
     }
 }
 

@@ -92,8 +92,8 @@ fn gpu_accesses_outside_a_vms_mappings_fault_and_never_reach_another_vm() {
     let (pa, pb) = (frame(&f, ba), frame(&g, bb));
     ram.write_u32(pa, 0xaaaa_aaaa).unwrap();
     ram.write_u32(pb, 0xbbbb_bbbb).unwrap();
-    let vm_a = vms(&f).pop().unwrap().0;
-    let vm_b = vms(&g).pop().unwrap().0;
+    let vm_a = vms(&f).pop().unwrap().vm;
+    let vm_b = vms(&g).pop().unwrap().vm;
     let (na, nb) = (
         vm_a.activate().unwrap() as usize,
         vm_b.activate().unwrap() as usize,

@@ -101,9 +101,6 @@ pub(crate) struct Vm {
     /// Where kernel BOs get their VAs (`kernel_auto_va`), and what is allocated there (start → end).
     auto_va: Range<u64>,
     kva: Mutex<BTreeMap<u64, u64>>,
-    /// The VM's tiler heaps, created by the first TILER_HEAP_CREATE; dropped by [`Vm::destroy`] (its BOs hold the
-    /// VM, so it cannot wait for the VM's drop).
-    heaps: Mutex<Option<crate::sched::heap::HeapPool>>,
 }
 
 /// The MCU VM's kernel auto-VA area (`CSF_MCU_SHARED_REGION_START`, 64 MiB): the shared firmware section sits at its
@@ -191,7 +188,6 @@ impl Vm {
             va_cache: Mutex::new(VaPrealloc::empty(&gpuvm2)),
             auto_va,
             kva: Mutex::new(BTreeMap::new()),
-            heaps: Mutex::new(None),
         })?;
         // A GPU fault is kept for tools. It does not make the VM unusable (`panthor_vm_is_unusable` reflects failed
         // binds only): the MMU flags it as an unhandled fault, which the scheduler turns into fatal groups and the
@@ -380,11 +376,6 @@ impl Vm {
         self.core().data().dummy
     }
 
-    /// The VM's tiler heap pool, if a heap was ever created.
-    pub(crate) fn heaps(&self) -> MutexGuard<'_, Option<crate::sched::heap::HeapPool>> {
-        self.heaps.lock()
-    }
-
     /// Frees the vm_bos whose last reference the applied ops dropped (`drm_gpuvm_bo_deferred_cleanup`). Takes the VM
     /// resv and the BOs' gpuva locks: never call it inside a fence-signalling section.
     pub(crate) fn deferred_cleanup(&self) {
@@ -427,9 +418,6 @@ impl Vm {
     /// The other half: marks the VM destroyed, cancels the bind jobs still waiting, and applies `op`.
     pub(crate) fn destroy_prepared(&self, op: PreparedOp) -> Result {
         self.destroyed.store(true, Ordering::Release);
-        // The heaps go with the VM (`panthor_heap_pool_destroy`): their chunks are unmapped here.
-        let heaps = self.heaps().take();
-        drop(heaps);
         // Bind jobs still waiting on their dependencies are cancelled.
         self.bind_queue.stop();
         self.execute(op)

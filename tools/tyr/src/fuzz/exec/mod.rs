@@ -24,7 +24,12 @@ use super::fds::{self, FdId, FdKind, Tracked};
 use super::gen::{FileView, View};
 use super::FuzzError;
 
-const PAGE: usize = 4096;
+mod ioctl;
+mod memory;
+mod snapshot;
+
+use memory::{Hole, Region};
+pub use snapshot::Snapshot;
 
 /// Panics seen on any thread since the hook was installed (bind-queue workers included).
 static PANICS: AtomicU64 = AtomicU64::new(0);
@@ -39,77 +44,6 @@ fn install_panic_counter() {
             prev(info);
         }));
     });
-}
-
-/// Anonymous memory for one user buffer, with an unmapped guard page after it so that the kernel writing past the
-/// caller's buffer (as a too-large size field invites) faults instead of corrupting this process.
-///
-/// # Invariants
-/// `base` is a live private anonymous mapping of `len` bytes owned by this value.
-struct Region {
-    base: *mut libc::c_void,
-    len: usize,
-}
-
-impl Region {
-    fn new(data_len: usize) -> Region {
-        let pages = data_len.div_ceil(PAGE).max(1);
-        let len = (pages + 1) * PAGE;
-        // SAFETY: a fresh anonymous mapping; no existing memory is affected.
-        let base = unsafe {
-            libc::mmap(
-                core::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(base, libc::MAP_FAILED, "mmap for a fuzz buffer");
-        // SAFETY: the last page of the mapping just made.
-        unsafe {
-            libc::mprotect(
-                base.cast::<u8>().add(pages * PAGE).cast(),
-                PAGE,
-                libc::PROT_NONE,
-            )
-        };
-        Region { base, len }
-    }
-
-    /// Where `n` bytes start so that they end at the guard page.
-    fn data(&self, n: usize) -> usize {
-        self.base as usize + (self.len - PAGE) - n
-    }
-
-    fn protect_read_only(&self) {
-        // SAFETY: changes the protection of this region's own pages.
-        unsafe { libc::mprotect(self.base, self.len - PAGE, libc::PROT_READ) };
-    }
-}
-
-impl Drop for Region {
-    fn drop(&mut self) {
-        // SAFETY: the mapping is owned by this value (type invariant) and nothing refers to it any more.
-        unsafe { libc::munmap(self.base, self.len) };
-    }
-}
-
-/// An address range with nothing mapped behind it (reserved PROT_NONE, so nothing else lands there).
-struct Hole(Region);
-
-impl Hole {
-    fn new() -> Hole {
-        let r = Region::new(PAGE);
-        // SAFETY: this region's own pages.
-        unsafe { libc::mprotect(r.base, r.len, libc::PROT_NONE) };
-        Hole(r)
-    }
-
-    fn addr(&self) -> usize {
-        self.0.base as usize + 64
-    }
 }
 
 /// What one step did.
@@ -130,62 +64,6 @@ enum Target {
     File(usize),
     /// A descriptor (a sync_file's or dma-buf's ioctls).
     Fd(i32),
-}
-
-/// What a failed call must leave as it was: every file's snapshot, every primary file's master and authentication
-/// state, and the process's descriptors (a failed call hands out none; the kernel side may close some of its own).
-pub struct Snapshot {
-    files: Vec<FileSnapshot>,
-    auth: Vec<(bool, bool)>,
-    /// Per GEM id a file holds: the fences in its reservation object (what DMA_BUF_IOCTL_IMPORT_SYNC_FILE adds).
-    resv: std::collections::BTreeMap<u64, usize>,
-    /// The names of the tracked dma-bufs (DMA_BUF_SET_NAME).
-    names: Vec<(i32, String)>,
-    fds: Vec<FdId>,
-}
-
-impl Snapshot {
-    /// The first difference from `later`, if any.
-    pub fn diff(&self, later: &Snapshot) -> Option<String> {
-        if let Some(d) = self
-            .files
-            .iter()
-            .zip(&later.files)
-            .find_map(|(a, b)| a.diff(b))
-        {
-            return Some(d);
-        }
-        if self.resv != later.resv {
-            return Some(format!(
-                "reservation fences changed: {:?} -> {:?}",
-                self.resv, later.resv
-            ));
-        }
-        if self.names != later.names {
-            return Some(format!(
-                "dma-buf names changed: {:?} -> {:?}",
-                self.names, later.names
-            ));
-        }
-        if self.auth != later.auth {
-            return Some(format!(
-                "(authenticated, master) of the files changed: {:?} -> {:?}",
-                self.auth, later.auth
-            ));
-        }
-        // A write-only pipe end is the kernel side's half of an anonymous file, which it releases lazily (a merged
-        // sync_file whose copy-back faulted was closed on the caller's side and waits for the next reap).
-        let new: Vec<i32> = later
-            .fds
-            .iter()
-            .filter(|x| !self.fds.contains(x) && !fds::is_kernel_pipe_end(x.0))
-            .map(|x| x.0)
-            .collect();
-        if !new.is_empty() {
-            return Some(format!("new descriptors {new:?}"));
-        }
-        None
-    }
 }
 
 /// The board, the files (the last one a primary-node file when there are several), and the descriptors handed out.
@@ -439,15 +317,6 @@ impl Executor {
         }
     }
 
-    fn addr(&self, kind: PtrKind, region: Option<&Region>, n: usize) -> usize {
-        match kind {
-            PtrKind::Valid | PtrKind::ReadOnly => region.map_or(0, |r| r.data(n)),
-            PtrKind::Unmapped => self.hole.addr(),
-            PtrKind::Null => 0,
-            PtrKind::Wild(a) => a as usize,
-        }
-    }
-
     /// Runs one step (panics are caught and reported as `Err`).
     pub fn run(&mut self, step: &Step) -> Result<Outcome, String> {
         let before = Self::panics();
@@ -533,159 +402,6 @@ impl Executor {
             }
         }
     }
-
-    fn ioctl(&mut self, c: &Call, target: Target) -> Outcome {
-        // Lay the buffers out: addresses first, then contents with the links patched in, then protections.
-        let regions: Vec<Option<Region>> = c
-            .bufs
-            .iter()
-            .map(|b| {
-                matches!(b.ptr, PtrKind::Valid | PtrKind::ReadOnly)
-                    .then(|| Region::new(b.bytes.len()))
-            })
-            .collect();
-        let arg_len = c.bytes.len().max(ioc_size(c.cmd));
-        let arg_region =
-            matches!(c.arg, PtrKind::Valid | PtrKind::ReadOnly).then(|| Region::new(arg_len));
-        let addrs: Vec<usize> = c
-            .bufs
-            .iter()
-            .zip(&regions)
-            .map(|(b, r)| self.addr(b.ptr, r.as_ref(), b.bytes.len()))
-            .collect();
-        let mut contents: Vec<Vec<u8>> = c.bufs.iter().map(|b: &Buf| b.bytes.clone()).collect();
-        let mut arg = c.bytes.clone();
-        arg.resize(arg_len, 0);
-        for l in &c.links {
-            let a = addrs.get(l.buf).copied().unwrap_or(0) as u64;
-            match l.at {
-                Loc::Arg => arg.put64(l.offset, a),
-                Loc::Buf(i) => {
-                    if let Some(b) = contents.get_mut(i) {
-                        b.put64(l.offset, a);
-                    }
-                }
-            }
-        }
-        for ((b, r), data) in c.bufs.iter().zip(&regions).zip(&contents) {
-            if let Some(r) = r {
-                // SAFETY: `r.data(len)..+len` lies inside the region's writable pages (made for this length).
-                unsafe {
-                    core::ptr::copy_nonoverlapping(
-                        data.as_ptr(),
-                        r.data(data.len()) as *mut u8,
-                        data.len(),
-                    )
-                };
-                if b.ptr == PtrKind::ReadOnly {
-                    r.protect_read_only();
-                }
-            }
-        }
-        if let Some(r) = &arg_region {
-            // SAFETY: as above, for the argument.
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    arg.as_ptr(),
-                    r.data(arg.len()) as *mut u8,
-                    arg.len(),
-                )
-            };
-            if c.arg == PtrKind::ReadOnly {
-                r.protect_read_only();
-            }
-        }
-        let ptr = self.addr(c.arg, arg_region.as_ref(), arg.len());
-        // The new descriptor of a call that hands one out is found in /proc rather than in the argument: an export
-        // whose copy-back faults still made it (as `drm_ioctl` would: the fd is installed before the copy-back),
-        // which the caller never learns, and it is closed like the others.
-        // (Whether it makes a dma-buf, and where it writes the descriptor's number.)
-        let hands_out = match target {
-            Target::File(_) => errno::known(c.cmd)
-                .filter(|k| {
-                    k.cmd == DRM_IOCTL_PRIME_HANDLE_TO_FD || k.cmd == DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD
-                })
-                .map(|k| (k.cmd == DRM_IOCTL_PRIME_HANDLE_TO_FD, 8)),
-            Target::Fd(_) => match c.cmd {
-                kernel::sync_file::SYNC_IOC_MERGE => Some((false, 36)),
-                kernel::dma_buf::DMA_BUF_IOCTL_EXPORT_SYNC_FILE => Some((false, 4)),
-                _ => None,
-            },
-        };
-        let fds_before = if hands_out.is_some() {
-            fds::open_ids()
-        } else {
-            Vec::new()
-        };
-        let result = match target {
-            Target::File(file) => self.files[file].ioctl(c.cmd, UserPtr(ptr)),
-            // Not a sync_file or dma-buf: what the real ioctl answers for a pipe, memfd or eventfd, or a closed fd.
-            Target::Fd(fd) => kernel::dma_buf::file_ioctl(fd, c.cmd, UserPtr(ptr)).unwrap_or(
-                if fds::is_open(fd) {
-                    Err(ENOTTY)
-                } else {
-                    Err(EBADF)
-                },
-            ),
-        };
-        let made = hands_out
-            .and_then(|(dma_buf, _)| fds::handed_out(&fds::new_since(&fds_before), dma_buf));
-        if let Some((fd, kind)) = made {
-            self.tracked.add(fd, kind);
-        }
-        let arg_after = arg_region.as_ref().map(|r| {
-            let mut v = vec![0u8; arg.len()];
-            // SAFETY: reading back the argument region, which is readable (valid or read-only).
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    r.data(arg.len()) as *const u8,
-                    v.as_mut_ptr(),
-                    v.len(),
-                )
-            };
-            v
-        });
-        if let (Ok(()), Some(after), Target::File(file)) = (result, &arg_after, target) {
-            if c.cmd == DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET {
-                let o = u64::from_le_bytes(after[8..16].try_into().unwrap_or_default());
-                if !self.offsets[file].contains(&o) {
-                    self.offsets[file].push(o);
-                }
-            }
-            // GEM names and magics the device handed out, for GEM_OPEN and AUTH_MAGIC to name (the newest few).
-            let seen = match c.cmd {
-                DRM_IOCTL_GEM_FLINK => Some((&mut self.names, after.get32(4))),
-                DRM_IOCTL_GET_MAGIC => Some((&mut self.magics, after.get32(0))),
-                _ => None,
-            };
-            if let Some((list, v)) = seen {
-                if !list.contains(&v) {
-                    if list.len() >= 8 {
-                        list.remove(0);
-                    }
-                    list.push(v);
-                }
-            }
-        }
-        // A success with a writable argument whose copy-back reaches the field reports the descriptor it made.
-        let wrong_fd = match (result, c.arg, &arg_after, hands_out) {
-            (Ok(()), PtrKind::Valid, Some(after), Some((_, off))) if ioc_size(c.cmd) >= off + 4 => {
-                let written = after.get32(off) as i32;
-                (made.map(|m| m.0) != Some(written)).then(|| {
-                    format!(
-                        "{} wrote descriptor {written}, but the new one is {made:?}",
-                        errno::name(c.cmd)
-                    )
-                })
-            }
-            _ => None,
-        };
-        Outcome {
-            result,
-            arg_after,
-            wrong_fd,
-        }
-    }
 }
 
 /// Whether a failed `step` may have changed state: a synchronous VM_BIND keeps the ops before the failing one
@@ -712,44 +428,4 @@ pub fn failure_may_change_state(step: &Step, out: &Outcome) -> bool {
         return !asynchronous && out.arg_after.as_ref().is_none_or(|a| a.get32(12) != 0);
     }
     false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn snap() -> Snapshot {
-        Snapshot {
-            files: vec![],
-            auth: vec![],
-            resv: Default::default(),
-            names: vec![],
-            fds: fds::open_ids(),
-        }
-    }
-
-    #[test]
-    fn a_new_descriptor_is_a_change_but_the_kernel_sides_pipe_end_is_not() {
-        let before = snap();
-        let mut p = [0; 2];
-        // SAFETY: `p` has room for the two descriptors pipe2 writes.
-        assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-        let diff = before.diff(&snap()).expect("the read end is new");
-        // Other tests run beside this one: look for these two numbers only.
-        let listed: Vec<String> = diff
-            .trim_start_matches("new descriptors [")
-            .trim_end_matches(']')
-            .split(", ")
-            .map(String::from)
-            .collect();
-        assert!(listed.contains(&p[0].to_string()), "{diff}");
-        assert!(!listed.contains(&p[1].to_string()), "{diff}");
-        let mut changed = snap();
-        changed.auth = vec![(true, false)];
-        assert!(snap().diff(&changed).is_some_and(|d| d.contains("master")));
-        for fd in p {
-            // SAFETY: the pipe made above.
-            unsafe { libc::close(fd) };
-        }
-    }
 }
