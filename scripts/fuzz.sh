@@ -44,9 +44,11 @@ for t in "${targets[@]}"; do
 	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
 	ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | awk '{print $2}')
 	corpus=$(find "$work" -type f | wc -l)
+	# Targets that run ioctls report how many as `#ioctls N`.
+	ioctls=$(grep -oE '^#ioctls [0-9]+' "$log" | tail -1 | awk '{print $2}')
 	findings=$(find "fuzz/artifacts/$t" -type f 2>/dev/null | wc -l)
-	printf '%-14s %10s execs %7s/s  edges %5s  features %6s  new inputs %5s  findings %s\n' \
-		"$t" "$execs" "$rate" "${cov:-0}" "${ft:-0}" "$corpus" "$findings"
+	printf '%-10s %9s execs %6s/s  edges %5s  features %6s  new inputs %4s  findings %s%s\n' \
+		"$t" "$execs" "$rate" "${cov:-0}" "${ft:-0}" "$corpus" "$findings" "${ioctls:+  ioctls $ioctls}"
 	if [ "$status" -ne 0 ] || [ "$findings" -ne 0 ]; then
 		failed=1
 		grep -E 'panicked at|ERROR: |SUMMARY' "$log" | head -5 >&2 || true

@@ -66,6 +66,62 @@ pub enum Op {
     },
 }
 
+/// `DRM_PANTHOR_VM_BIND_OP_TYPE_*`, in bits 31:28 of an op's `flags`.
+pub mod op_type {
+    /// MAP.
+    pub const MAP: u32 = 0 << 28;
+    /// UNMAP.
+    pub const UNMAP: u32 = 1 << 28;
+    /// SYNC_ONLY.
+    pub const SYNC_ONLY: u32 = 2 << 28;
+    /// The type field.
+    pub const MASK: u32 = 0xf << 28;
+}
+
+/// A `drm_panthor_vm_bind_op` as a synchronous VM_BIND reads it (its syncs are empty).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawOp {
+    /// Type and mapping flags.
+    pub flags: u32,
+    /// BO handle.
+    pub bo: u32,
+    /// Offset in the BO.
+    pub offset: u64,
+    /// First VA.
+    pub va: u64,
+    /// Bytes.
+    pub size: u64,
+}
+
+impl RawOp {
+    /// The op the fields describe: `Ok(None)` for an op skipped (`size == 0`, checked before anything else),
+    /// `EINVAL` for fields no op type accepts (the range and BO checks come when the op is applied).
+    pub fn decode(&self) -> Result<Option<Op>, i32> {
+        if self.size == 0 {
+            return Ok(None);
+        }
+        match self.flags & op_type::MASK {
+            op_type::MAP => Ok(Some(Op::Map {
+                va: self.va,
+                size: self.size,
+                bo: self.bo,
+                offset: self.offset,
+                flags: self.flags & !op_type::MASK,
+            })),
+            op_type::UNMAP
+                if self.flags & !op_type::MASK == 0 && self.bo == 0 && self.offset == 0 =>
+            {
+                Ok(Some(Op::Unmap {
+                    va: self.va,
+                    size: self.size,
+                }))
+            }
+            // UNMAP with flags or a BO, SYNC_ONLY with a range (synchronous binds carry no syncs), types 3..15.
+            _ => Err(EINVAL),
+        }
+    }
+}
+
 /// The mappings of one VM, and what the model needs to validate ops: the user VA limit and the BO sizes.
 #[derive(Clone, Debug, Default)]
 pub struct VaSpace {
@@ -102,6 +158,16 @@ impl VaSpace {
     pub fn bind(&mut self, ops: &[Op]) -> Result<(), (usize, i32)> {
         for (i, op) in ops.iter().enumerate() {
             self.apply(op).map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+
+    /// Applies raw ops like a synchronous VM_BIND ([`VaSpace::bind`] after [`RawOp::decode`]).
+    pub fn bind_raw(&mut self, ops: &[RawOp]) -> Result<(), (usize, i32)> {
+        for (i, raw) in ops.iter().enumerate() {
+            if let Some(op) = raw.decode().map_err(|e| (i, e))? {
+                self.apply(&op).map_err(|e| (i, e))?;
+            }
         }
         Ok(())
     }
@@ -289,5 +355,38 @@ mod tests {
             }]),
             Err((0, EINVAL))
         );
+    }
+
+    #[test]
+    fn raw_ops_size_zero_first_then_the_type_rules() {
+        let raw = |flags, bo, size| RawOp {
+            flags,
+            bo,
+            offset: 0,
+            va: 0x10000,
+            size,
+        };
+        let mut s = space();
+        assert_eq!(
+            s.bind_raw(&[raw(3 << 28, 0, 0), raw(op_type::SYNC_ONLY, 0, 0)]),
+            Ok(())
+        );
+        assert_eq!(
+            s.bind_raw(&[raw(op_type::SYNC_ONLY, 0, PAGE)]),
+            Err((0, EINVAL))
+        );
+        assert_eq!(
+            s.bind_raw(&[raw(op_type::UNMAP, 1, PAGE)]),
+            Err((0, EINVAL))
+        );
+        assert_eq!(
+            s.bind_raw(&[raw(op_type::UNMAP | flags::NOEXEC, 0, PAGE)]),
+            Err((0, EINVAL))
+        );
+        assert_eq!(
+            s.bind_raw(&[raw(op_type::MAP, 1, PAGE), raw(op_type::UNMAP, 0, PAGE)]),
+            Ok(())
+        );
+        assert!(s.mappings().is_empty());
     }
 }

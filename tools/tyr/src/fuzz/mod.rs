@@ -162,8 +162,9 @@ impl fmt::Display for Stats {
     }
 }
 
-/// Runs `step` on `ex` and checks it.
-fn step_checked(ex: &mut Executor, step: &Step, stats: &mut Stats) -> Result<(), Finding> {
+/// Runs `step` on `ex` and checks it: no panic, an errno the documentation allows, a failed call changed nothing,
+/// the consistency checker passes, every tracked descriptor's object is still there.
+pub fn step_checked(ex: &mut Executor, step: &Step, stats: &mut Stats) -> Result<(), Finding> {
     let before = ex.snapshot();
     let out = ex.run(step).map_err(Finding::Panic)?;
     // Destroyed groups are torn down by the scheduler's worker: let that finish inside the step that caused it.

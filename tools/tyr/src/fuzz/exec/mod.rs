@@ -77,11 +77,26 @@ pub struct Executor {
     magics: Vec<u32>,
     dev: Arc<TyrDrmDevice>,
     baseline: Baseline,
-    /// Descriptors open, and anonymous files live, once the board and files were up.
-    fd_base: usize,
+    /// Descriptors open (number and file identity), and anonymous files live, once the board and files were up.
+    fd_base: Vec<fds::FdId>,
     anon_base: usize,
     hole: Hole,
     _soc: Rk3588,
+}
+
+/// Opens `nfiles` files (at least one): render files, and with two or more the last one a primary-node file.
+fn open_files(
+    dev: &Arc<TyrDrmDevice>,
+    nfiles: usize,
+) -> Result<(Vec<Arc<TyrDrmFile>>, Vec<bool>), FuzzError> {
+    let n = nfiles.max(1);
+    let primary: Vec<bool> = (0..n).map(|i| n >= 2 && i == n - 1).collect();
+    let files = primary
+        .iter()
+        .map(|&p| TyrDrmFile::open(dev, if p { PRIMARY_CLIENT } else { RENDER_CLIENT }))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| FuzzError::Boot(format!("{e:?}")))?;
+    Ok((files, primary))
 }
 
 impl Executor {
@@ -92,13 +107,7 @@ impl Executor {
         let soc = Rk3588::new().map_err(|e| FuzzError::Boot(format!("{e:?}")))?;
         let dev = probe(soc.gpu()).map_err(|e| FuzzError::Boot(format!("{e:?}")))?;
         let baseline = Baseline::capture(&dev);
-        let n = nfiles.max(1);
-        let primary: Vec<bool> = (0..n).map(|i| n >= 2 && i == n - 1).collect();
-        let files = primary
-            .iter()
-            .map(|&p| TyrDrmFile::open(&dev, if p { PRIMARY_CLIENT } else { RENDER_CLIENT }))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| FuzzError::Boot(format!("{e:?}")))?;
+        let (files, primary) = open_files(&dev, nfiles)?;
         Ok(Executor {
             offsets: vec![Vec::new(); files.len()],
             files,
@@ -108,7 +117,7 @@ impl Executor {
             magics: Vec::new(),
             dev,
             baseline,
-            fd_base: fds::open_ids().len(),
+            fd_base: fds::open_ids(),
             anon_base: kernel::anon_file::live(),
             hole: Hole::new(),
             _soc: soc,
@@ -275,8 +284,34 @@ impl Executor {
     }
 
     /// Closes everything and checks that RAM returns to the device's baseline (no frame leaked), that no dma-buf
-    /// and no sync_file or syncobj file is left, and that the process holds as many descriptors as before the run.
+    /// and no sync_file or syncobj file is left, and that every descriptor opened since the start is closed again.
     pub fn finish(mut self) -> Result<(), String> {
+        self.close_and_check()
+    }
+
+    /// Takes the process's descriptors and anonymous files as they are now as the run's starting point: for a host
+    /// process that opens descriptors of its own between runs (a fuzzing engine), called while the executor holds
+    /// none of its own, i.e. before any step or right after [`Executor::reset`].
+    pub fn rebase(&mut self) {
+        self.fd_base = fds::open_ids();
+        self.anon_base = kernel::anon_file::live();
+    }
+
+    /// [`Executor::finish`] without giving the device up: everything closed and checked, then `nfiles` files opened
+    /// afresh as [`Executor::new`] opens them, so that the next run starts from the device's baseline without booting
+    /// a board again (what a coverage-guided fuzzer needs between inputs).
+    pub fn reset(&mut self, nfiles: usize) -> Result<(), String> {
+        self.close_and_check()?;
+        let (files, primary) = open_files(&self.dev, nfiles).map_err(|e| format!("{e}"))?;
+        self.offsets = vec![Vec::new(); files.len()];
+        self.files = files;
+        self.primary = primary;
+        self.names.clear();
+        self.magics.clear();
+        Ok(())
+    }
+
+    fn close_and_check(&mut self) -> Result<(), String> {
         self.tracked.close_all();
         self.files.clear();
         self.baseline
@@ -287,16 +322,16 @@ impl Executor {
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         loop {
             self.settle();
-            let (anon, bufs, open) = (
+            let (anon, bufs, new) = (
                 kernel::anon_file::live(),
                 self.dev.dma_buf_count(),
-                fds::open_ids(),
+                fds::new_since(&self.fd_base),
             );
-            if anon == self.anon_base && bufs == 0 && open.len() == self.fd_base {
+            if anon == self.anon_base && bufs == 0 && new.is_empty() {
                 return Ok(());
             }
             if std::time::Instant::now() >= deadline {
-                let names: Vec<String> = open
+                let names: Vec<String> = new
                     .iter()
                     .map(|(fd, _)| {
                         let l =
@@ -305,11 +340,9 @@ impl Executor {
                     })
                     .collect();
                 return Err(format!(
-                    "{anon} anonymous files live (started with {}), {bufs} dma-bufs, {} descriptors open \
-                     (started with {}): {}",
+                    "{anon} anonymous files live (started with {}), {bufs} dma-bufs, descriptors opened since \
+                     the start and still open: {}",
                     self.anon_base,
-                    open.len(),
-                    self.fd_base,
                     names.join(" ")
                 ));
             }

@@ -4,7 +4,7 @@
 //! ids, syncobjs, mmap offsets, exported descriptors), else from each field's boundaries, another file's handles, or
 //! garbage; user pointers valid, null, unmapped, read-only or wild; sizes, strides, pads and flags valid or not.
 
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_pcg::Pcg64;
 
 use kernel::drm::ioctl::{ioc_size, IOC_IN, IOC_OUT};
@@ -50,17 +50,21 @@ pub struct View {
 const K: u64 = 0x1000;
 const M: u64 = 0x10_0000;
 
-/// A seeded step generator.
+/// A step generator: every choice it makes is drawn from its random source.
 pub struct Gen {
-    pub(super) rng: Pcg64,
+    pub(super) rng: Box<dyn RngCore>,
 }
 
 impl Gen {
-    /// The generator for `seed`.
+    /// The generator for `seed` (a PCG stream: the same steps on every platform).
     pub fn new(seed: u64) -> Gen {
-        Gen {
-            rng: Pcg64::seed_from_u64(seed),
-        }
+        Gen::from_rng(Box::new(Pcg64::seed_from_u64(seed)))
+    }
+
+    /// A generator whose choices come from `rng`: a coverage-guided fuzzer passes the bytes of its input, so that
+    /// mutating the input mutates the choices (`fuzz/fuzz_targets/ioctls.rs`).
+    pub fn from_rng(rng: Box<dyn RngCore>) -> Gen {
+        Gen { rng }
     }
 
     pub(super) fn chance(&mut self, p: f64) -> bool {
