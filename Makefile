@@ -74,13 +74,15 @@ cargo-fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked --version 0.13.2
 
 ## fuzz-tyr: the long structure-aware ioctl campaign of `tyr fuzz`: FUZZ_SEEDS seeds of FUZZ_ITERATIONS steps each on
-## 3 files, checking after every call; `make test` runs a short fixed-seed budget (tools/tyr/tests/fuzz.rs). A failure
-## prints a minimised script.
+## 3 files, FUZZ_JOBS seeds at a time (one process each: a seed's board, descriptors and panic count are its own),
+## checking after every call; `make test` runs a short fixed-seed budget (tools/tyr/tests/fuzz.rs). A failure prints a
+## minimised script; each seed's summary line counts its steps and ioctls (full reports in build/fuzz-tyr/).
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
 FUZZ_ITERATIONS ?= 20000
+FUZZ_JOBS ?= $(shell nproc)
 fuzz-tyr: deps
 	$(CARGO) build --release --locked -p tyr-cli
-	for s in $(FUZZ_SEEDS); do $(TYR) fuzz --seed $$s --iterations $(FUZZ_ITERATIONS) --files 3 || exit 1; done
+	scripts/fuzz-tyr.sh $(TYR) $(FUZZ_JOBS) $(FUZZ_ITERATIONS) $(FUZZ_SEEDS)
 
 ## asan: the kernel crate's tests (GPUVM, io-pgtable, uaccess, resv, syncobj), hw-mem's and the drm-shim's (C clients
 ## built with -fsanitize=address, the shim preloaded after the ASan runtime) under AddressSanitizer and LeakSanitizer.
