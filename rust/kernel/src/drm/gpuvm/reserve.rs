@@ -3,8 +3,9 @@
 //! ioctl path and the steps draw on, and the deferred list, whose slots are reserved when a vm_bo is created so that
 //! dropping its last reference in a step only pushes (`drm_gpuvm_bo_deferred_cleanup` frees it later).
 
+use core::ptr::NonNull;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, MutexGuard};
+use std::sync::MutexGuard;
 
 use super::btree::NodePool;
 #[cfg(doc)]
@@ -34,10 +35,12 @@ impl<T: DriverGpuVm> Spare<T> {
 /// vm_bos whose last reference dropped, waiting for [`GpuVm::deferred_cleanup`].
 ///
 /// # Invariants
-/// `list.capacity() >= live`, where `live` counts the vm_bos of this VM not yet cleaned up; so pushing any of them
-/// never allocates.
+/// * `list.capacity() >= live`, where `live` counts the vm_bos of this VM not yet cleaned up; so pushing any of them
+///   never allocates.
+/// * every entry is a zombie vm_bo of this VM (count zero), allocated and on no other list of the VM's but the
+///   ones `deferred_cleanup` takes it off; it is freed only by `deferred_cleanup`, after being popped.
 pub(super) struct Deferred<T: DriverGpuVm> {
-    pub(super) list: Vec<Arc<GpuVmBo<T>>>,
+    pub(super) list: Vec<NonNull<GpuVmBo<T>>>,
     pub(super) live: usize,
 }
 
@@ -79,10 +82,12 @@ impl<T: DriverGpuVm> GpuVm<T> {
         })
     }
 
-    /// Queues a vm_bo whose last reference dropped. Never allocates: its slot was reserved at creation.
-    pub(crate) fn defer(&self, bo: Arc<GpuVmBo<T>>) {
+    /// Queues a vm_bo of this VM whose last reference dropped (`drm_gpuvm_bo_defer_zombie_cleanup`). Never
+    /// allocates: its slot was reserved at creation.
+    pub(crate) fn defer(&self, bo: NonNull<GpuVmBo<T>>) {
         let mut d = self.deferred();
         debug_assert!(d.list.len() < d.list.capacity(), "deferred slot missing");
+        // INVARIANT: its count is zero and it is not freed until popped by `deferred_cleanup`.
         d.list.push(bo);
     }
 
@@ -118,31 +123,36 @@ impl<T: DriverGpuVm> GpuVm<T> {
     }
 
     /// Frees the vm_bos whose last reference dropped (`drm_gpuvm_bo_deferred_cleanup`): unlinks each from its
-    /// object's gpuva list and from the extobj/evict lists. Takes the VM resv itself, so it must not be called with
-    /// that resv held.
+    /// object's gpuva list and from the extobj/evict lists, then frees it. Takes the VM resv itself for a pair on
+    /// those lists, so it must not be called with that resv held.
     pub fn deferred_cleanup(&self) {
         loop {
             // Pop under the leaf mutex, then work without it: the list keeps its capacity (the invariant).
-            let Some(bo) = self.deferred().list.pop() else {
+            let Some(ptr) = self.deferred().list.pop() else {
                 break;
             };
+            // SAFETY: a deferred vm_bo stays allocated until freed below (`Deferred`'s invariant), and only shared
+            // references to it exist: its count is zero, and the lists hand out none for a zombie.
+            let bo = unsafe { ptr.as_ref() };
             {
-                let mut list = bo.obj().gem().gpuva_lock();
-                if let Some(pos) = list.vm_bos.iter().position(|e| {
-                    core::ptr::eq(Arc::as_ptr(e) as *const u8, Arc::as_ptr(&bo) as *const u8)
-                }) {
-                    drop(list.vm_bos.swap_remove(pos));
-                }
+                let list = bo.obj().gem().gpuva_lock();
+                // SAFETY: the object's gpuva lock, which guards its list, is held; the pair was linked there when
+                // created and only this function takes it off.
+                unsafe { list.vm_bos.remove(bo.gem_links()) };
             }
+            // A zombie's flags no longer change: only holders of a reference evict.
             if bo.is_extobj() || bo.is_evicted() {
                 let mut g = self.resv.lock();
                 if let Ok(lists) = self.resv_lists(&mut g) {
-                    lists.extobj.retain(|b| !Arc::ptr_eq(b, &bo));
-                    lists.evict.retain(|b| !Arc::ptr_eq(b, &bo));
+                    lists.extobj.retain(|b| *b != ptr);
+                    lists.evict.retain(|b| *b != ptr);
                 }
             }
+            debug_assert!(bo.va_count() == 0, "a zombie vm_bo with VAs");
             self.deferred().live -= 1;
-            drop(bo);
+            // SAFETY: the pair came from `Box::leak` in `GpuVmBo::obtain`, its count is zero and it is on no list
+            // any more: nothing refers to it. Dropping it drops its VM reference; `self` is borrowed from another.
+            drop(unsafe { Box::from_raw(ptr.as_ptr()) });
         }
     }
 }

@@ -7,8 +7,10 @@
 
 use core::marker::PhantomData;
 use core::ops::Range;
+use core::ptr::NonNull;
 
 use super::btree::{Node, TreeMut};
+use super::list::Links;
 use super::reserve::Spare;
 use super::GpuVmRef;
 use super::{DriverGpuVm, ObjectOf, VmBoRef};
@@ -20,8 +22,9 @@ use crate::error::Result;
 /// One mapping of the VA space.
 ///
 /// # Invariants
-/// While in the tree, `data` is `Some`, the node's key equals `addr`, and `vm_bo` (if any) counts this VA in its
-/// `va_count`.
+/// * While in the tree, `data` is `Some` and the node's key equals `addr`.
+/// * `link` is a live allocation owned by this VA (made with it, freed when it drops). It is on `vm_bo`'s VA list
+///   exactly when `vm_bo` is `Some`, holding this VA's `addr`, `range`, `offset` and `flags`.
 pub struct GpuVa<T: DriverGpuVm> {
     addr: u64,
     range: u64,
@@ -29,18 +32,113 @@ pub struct GpuVa<T: DriverGpuVm> {
     flags: u32,
     vm_bo: Option<VmBoRef<T>>,
     data: Option<T::VaData>,
+    link: NonNull<LinkedVa>,
+}
+
+// SAFETY: `link` is owned by the VA: reached through it only by the VA's owner (`&mut`), or, while linked, read
+// under the object's gpuva lock; every other field is `Send` when `T`'s data are.
+unsafe impl<T: DriverGpuVm> Send for GpuVa<T> where VmBoRef<T>: Send {}
+// SAFETY: `&GpuVa` reads `link` only to compare it; the entry itself is read under the gpuva lock.
+unsafe impl<T: DriverGpuVm> Sync for GpuVa<T> where VmBoRef<T>: Sync {}
+
+/// A VA as its vm_bo's VA list holds it (`drm_gpuva::gem.entry`, with what [`GpuVmBo::for_each_va`] shows of it):
+/// a small allocation of its own, made with the VA's node ([`GpuVaAlloc::new`]) and linked and unlinked under the
+/// object's gpuva lock without allocating.
+///
+/// [`GpuVmBo::for_each_va`]: super::GpuVmBo::for_each_va
+#[repr(C)]
+pub struct LinkedVa {
+    /// First, so that a pointer to the links is a pointer to the entry.
+    links: Links,
+    addr: u64,
+    range: u64,
+    offset: u64,
+    flags: u32,
+}
+
+impl LinkedVa {
+    /// First address.
+    pub fn addr(&self) -> u64 {
+        self.addr
+    }
+
+    /// Length in bytes.
+    pub fn length(&self) -> u64 {
+        self.range
+    }
+
+    /// The addresses the VA covers.
+    pub fn range(&self) -> Range<u64> {
+        self.addr..self.addr + self.range
+    }
+
+    /// Offset into the GEM object.
+    pub fn gem_offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The driver's flags of the VA.
+    pub fn flags(&self) -> u32 {
+        self.flags
+    }
 }
 
 impl<T: DriverGpuVm> GpuVa<T> {
-    fn empty() -> Self {
-        GpuVa {
+    fn empty() -> Result<Self> {
+        let link = alloc::try_box(LinkedVa {
+            links: Links::new(),
+            addr: 0,
+            range: 0,
+            offset: 0,
+            flags: 0,
+        })?;
+        // INVARIANT: the entry is owned by the VA from here, and on no list as there is no vm_bo.
+        Ok(GpuVa {
             addr: 0,
             range: 0,
             offset: 0,
             flags: 0,
             vm_bo: None,
             data: None,
+            link: NonNull::from(Box::leak(link)),
+        })
+    }
+
+    /// Links the VA to `bo` (`drm_gpuva_link`, under the object's gpuva lock as `panthor_vma_link` takes it): puts
+    /// its entry on the vm_bo's VA list, which allocates nothing. The VA must be linked to no vm_bo.
+    fn link(&mut self, bo: VmBoRef<T>) {
+        debug_assert!(self.vm_bo.is_none());
+        let l = self.link.as_ptr();
+        // SAFETY: `link` is owned by this VA, borrowed mutably, and on no list (no vm_bo: type invariant), so
+        // nobody else reads it.
+        unsafe {
+            (*l).addr = self.addr;
+            (*l).range = self.range;
+            (*l).offset = self.offset;
+            (*l).flags = self.flags;
         }
+        {
+            let _list = bo.obj().gem().gpuva_lock();
+            // SAFETY: the object's gpuva lock, which guards `bo.vas`, is held; the entry is on no list and stays
+            // allocated, in place, until `unlink` (or the VA's drop, which unlinks first) takes it off.
+            unsafe { bo.vas.push_back(self.link.cast()) };
+        }
+        // INVARIANT: linked, holding the VA's values, exactly as `vm_bo` is set.
+        self.vm_bo = Some(bo);
+    }
+
+    /// Unlinks the VA from its vm_bo, if any (`drm_gpuva_unlink_defer`): takes its entry off the vm_bo's VA list
+    /// under the object's gpuva lock and returns the VA's reference to the vm_bo, for the caller to drop after the
+    /// lock (the last one moves the pair to the deferred list).
+    fn unlink(&mut self) -> Option<VmBoRef<T>> {
+        let bo = self.vm_bo.take()?;
+        let list = bo.obj().gem().gpuva_lock();
+        // SAFETY: the object's gpuva lock is held; the entry is on `bo`'s VA list, as `vm_bo` was `Some` (type
+        // invariant).
+        unsafe { bo.vas.remove(self.link.cast()) };
+        drop(list);
+        // INVARIANT: off the list, and `vm_bo` is `None`.
+        Some(bo)
     }
 
     /// First address.
@@ -97,17 +195,26 @@ impl<T: DriverGpuVm> GpuVa<T> {
     }
 }
 
-/// A pre-allocated VA node (`GpuVaAlloc` upstream): allocated in the ioctl path so that inserting it in a step
-/// allocates nothing.
+impl<T: DriverGpuVm> Drop for GpuVa<T> {
+    fn drop(&mut self) {
+        drop(self.unlink());
+        // SAFETY: the entry is owned by this VA (type invariant), made by `Box::leak` in `empty`, and on no list
+        // any more: nothing refers to it.
+        drop(unsafe { Box::from_raw(self.link.as_ptr()) });
+    }
+}
+
+/// A pre-allocated VA node (`GpuVaAlloc` upstream), with its entry for the vm_bo's VA list: allocated in the ioctl
+/// path so that inserting and linking it in a step allocates nothing.
 pub struct GpuVaAlloc<T: DriverGpuVm>(Box<Node<GpuVa<T>>>);
 
 impl<T: DriverGpuVm> GpuVaAlloc<T> {
     /// Allocates one node; `ENOMEM` on failure.
     pub fn new() -> Result<Self> {
-        Ok(GpuVaAlloc(alloc::try_box(Node::new(0, GpuVa::empty()))?))
+        Ok(GpuVaAlloc(alloc::try_box(Node::new(0, GpuVa::empty()?))?))
     }
 
-    /// Fills the node for `[addr, addr + range)` and links it to `vm_bo` (counted under the object's gpuva lock).
+    /// Fills the node for `[addr, addr + range)` and links it to `vm_bo` (under the object's gpuva lock).
     fn fill(
         mut self,
         addr: u64,
@@ -117,20 +224,13 @@ impl<T: DriverGpuVm> GpuVaAlloc<T> {
         vm_bo: Option<VmBoRef<T>>,
         data: T::VaData,
     ) -> Box<Node<GpuVa<T>>> {
-        if let Some(bo) = &vm_bo {
-            // The vm_bo's VA list is kept as its length, an atomic: linking needs no lock (`drm_gpuva_link`).
-            bo.va_count
-                .fetch_add(1, core::sync::atomic::Ordering::AcqRel);
-        }
         self.0.key = addr;
-        self.0.val = GpuVa {
-            addr,
-            range,
-            offset,
-            flags,
-            vm_bo,
-            data: Some(data),
-        };
+        let va = &mut self.0.val;
+        (va.addr, va.range, va.offset, va.flags) = (addr, range, offset, flags);
+        va.data = Some(data);
+        if let Some(bo) = vm_bo {
+            va.link(bo);
+        }
         self.0
     }
 }
@@ -155,12 +255,9 @@ impl<T: DriverGpuVm> GpuVaRemoved<T> {
 
     /// Unlinks a node already out of the tree from its vm_bo.
     fn unlinked(mut node: Box<Node<GpuVa<T>>>) -> Self {
-        if let Some(bo) = node.val.vm_bo.take() {
-            bo.va_count
-                .fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
-            // May drop the last reference: the vm_bo goes to the deferred list, without allocating.
-            drop(bo);
-        }
+        // May drop the last reference, after the gpuva lock: the vm_bo goes to the deferred list, without
+        // allocating.
+        drop(node.val.unlink());
         let (addr, range, offset) = (node.val.addr, node.val.range, node.val.offset);
         GpuVaRemoved {
             node,
@@ -631,10 +728,5 @@ impl<T: DriverGpuVm> Node<GpuVa<T>> {
     /// The driver data of the VA in this node.
     pub(super) fn val_data_mut(&mut self) -> Option<&mut T::VaData> {
         self.val.data.as_mut()
-    }
-
-    /// Takes the vm_bo reference out (tear-down).
-    pub(super) fn val_vm_bo_take(&mut self) -> Option<VmBoRef<T>> {
-        self.val.vm_bo.take()
     }
 }
