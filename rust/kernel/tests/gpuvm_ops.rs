@@ -305,7 +305,11 @@ fn an_object_sharing_the_vm_resv_is_not_external() {
     let ext = vm.extobjs(&mut g).unwrap();
     assert_eq!(ext.len(), 1);
     assert!(ext[0].ptr_eq(&bs));
-    assert_eq!(bs.refcount(), 2, "the list itself holds none; `extobjs` hands out counted references");
+    assert_eq!(
+        bs.refcount(),
+        2,
+        "the list itself holds none; `extobjs` hands out counted references"
+    );
     drop((g, ext));
     drop(bs);
     vm.deferred_cleanup();

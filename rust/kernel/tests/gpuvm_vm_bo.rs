@@ -148,7 +148,11 @@ fn a_zombie_is_skipped_by_the_lists_and_never_revived() {
         assert_eq!(vm.evicted(&mut exec).unwrap().len(), 1);
     }
     drop(b);
-    assert_eq!(vm.deferred_len(), 1, "the last reference moved it to the deferred list");
+    assert_eq!(
+        vm.deferred_len(),
+        1,
+        "the last reference moved it to the deferred list"
+    );
     assert_eq!(o.gpuva_lock().len(), 1, "still linked until the cleanup");
     {
         let mut exec = vm.exec_lock(0, &[]).unwrap();
@@ -172,7 +176,10 @@ fn a_zombie_is_skipped_by_the_lists_and_never_revived() {
     let mut g = vm.resv().lock();
     let ext = vm.extobjs(&mut g).unwrap();
     assert!(ext.len() == 1 && ext[0].ptr_eq(&fresh));
-    assert!(vm.evicted(&mut g).unwrap().is_empty(), "the cleanup took the zombie off the evict list");
+    assert!(
+        vm.evicted(&mut g).unwrap().is_empty(),
+        "the cleanup took the zombie off the evict list"
+    );
 }
 
 #[test]

@@ -96,7 +96,9 @@ impl GemObject {
             resv,
             // INVARIANT: the list is reached only through this mutex.
             gpuva: crate::sync::Mutex::with_class(
-                GpuvaList { vm_bos: List::new() },
+                GpuvaList {
+                    vm_bos: List::new(),
+                },
                 &lockdep::GEM_GPUVA_CLASS,
             ),
         })

@@ -298,7 +298,10 @@ mod tests {
         {
             let _g = m.lock();
             let _held = lock_held(m.class());
-            assert!(alloc::try_box(1u8).is_err(), "outside any signalling section");
+            assert!(
+                alloc::try_box(1u8).is_err(),
+                "outside any signalling section"
+            );
         }
         assert_eq!(alloc::fault::violations(), before + 1);
         {

@@ -153,7 +153,9 @@ mod tests {
 
     fn ptrs(l: &List) -> Vec<*const Links> {
         // SAFETY: the test owns the list and its items; nothing else touches them.
-        unsafe { l.iter() }.map(|p| p.as_ptr() as *const _).collect()
+        unsafe { l.iter() }
+            .map(|p| p.as_ptr() as *const _)
+            .collect()
     }
 
     #[test]

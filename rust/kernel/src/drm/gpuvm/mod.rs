@@ -359,7 +359,10 @@ impl<T: DriverGpuVm> GpuVm<T> {
         let mut v = alloc::try_vec(list.len())?;
         // SAFETY: the list is borrowed from the held VM resv, and an entry stays allocated until it is taken off
         // under that resv (`ResvLists`).
-        v.extend(list.iter().filter_map(|&b| unsafe { VmBoRef::get_unless_zero(b) }));
+        v.extend(
+            list.iter()
+                .filter_map(|&b| unsafe { VmBoRef::get_unless_zero(b) }),
+        );
         Ok(v)
     }
 
