@@ -121,6 +121,7 @@ impl GemObject {
 
     /// Takes the gpuva lock (`drm_gem_gpuva_lock`): the mutex over the object's vm_bo list and its vm_bos' VA lists.
     /// Nothing may be allocated while it is held.
+    #[inline]
     pub fn gpuva_lock(&self) -> GpuvaGuard<'_> {
         let list = self.gpuva.lock();
         GpuvaGuard {

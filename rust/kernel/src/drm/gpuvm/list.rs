@@ -151,39 +151,64 @@ impl Iterator for Iter<'_> {
 mod tests {
     use super::*;
 
-    fn ptrs(l: &List) -> Vec<*const Links> {
-        // SAFETY: the test owns the list and its items; nothing else touches them.
-        unsafe { l.iter() }
-            .map(|p| p.as_ptr() as *const _)
+    /// A list that owns its items for the test: every call below meets the contracts (no other thread, the items
+    /// outlive the list, each is added while off it and removed while on it).
+    struct Owned<'a> {
+        list: List,
+        items: &'a [Links],
+    }
+
+    impl Owned<'_> {
+        fn push(&self, i: usize) {
+            // SAFETY: see `Owned`.
+            unsafe { self.list.push_back(NonNull::from(&self.items[i])) }
+        }
+
+        fn remove(&self, i: usize) {
+            // SAFETY: see `Owned`.
+            unsafe { self.list.remove(NonNull::from(&self.items[i])) }
+        }
+
+        fn order(&self) -> Vec<usize> {
+            // SAFETY: see `Owned`.
+            let it = unsafe { self.list.iter() };
+            it.map(|p| {
+                self.items
+                    .iter()
+                    .position(|i| core::ptr::eq(i, p.as_ptr()))
+                    .unwrap()
+            })
             .collect()
+        }
+
+        fn count_and_empty(&self) -> (usize, bool) {
+            // SAFETY: see `Owned`.
+            unsafe { (self.list.count(), self.list.is_empty()) }
+        }
     }
 
     #[test]
     fn push_iterate_and_remove_at_either_end_and_in_the_middle() {
         let items: Vec<Links> = (0..4).map(|_| Links::new()).collect();
-        let p: Vec<NonNull<Links>> = items.iter().map(NonNull::from).collect();
-        let raw: Vec<*const Links> = items.iter().map(|i| i as *const _).collect();
-        let l = List::new();
-        // SAFETY (every block below): the test owns the list and its items, which outlive it; each item is added
-        // once and removed only while on the list.
-        assert!(unsafe { l.is_empty() });
-        for &i in &p {
-            unsafe { l.push_back(i) };
-        }
-        assert_eq!(ptrs(&l), raw);
-        assert_eq!(unsafe { l.count() }, 4);
-        unsafe { l.remove(p[1]) };
-        assert_eq!(ptrs(&l), [raw[0], raw[2], raw[3]]);
-        unsafe { l.remove(p[0]) };
-        unsafe { l.remove(p[3]) };
-        assert_eq!(ptrs(&l), [raw[2]]);
+        let l = Owned {
+            list: List::new(),
+            items: &items,
+        };
+        assert_eq!(l.count_and_empty(), (0, true));
+        (0..4).for_each(|i| l.push(i));
+        assert_eq!(l.order(), [0, 1, 2, 3]);
+        assert_eq!(l.count_and_empty(), (4, false));
+        l.remove(1);
+        assert_eq!(l.order(), [0, 2, 3]);
+        l.remove(0);
+        l.remove(3);
+        assert_eq!(l.order(), [2]);
         // A removed item can be added again, at the end.
-        unsafe { l.push_back(p[0]) };
-        assert_eq!(ptrs(&l), [raw[2], raw[0]]);
-        unsafe { l.remove(p[2]) };
-        unsafe { l.remove(p[0]) };
-        assert!(unsafe { l.is_empty() });
-        assert_eq!(unsafe { l.count() }, 0);
+        l.push(0);
+        assert_eq!(l.order(), [2, 0]);
+        l.remove(2);
+        l.remove(0);
+        assert_eq!(l.count_and_empty(), (0, true));
         assert!(items
             .iter()
             .all(|i| i.prev.load(Relaxed).is_null() && i.next.load(Relaxed).is_null()));

@@ -6,8 +6,10 @@
 //! token from another operation does not type-check: a driver cannot forget to apply an op, nor apply it twice.
 
 use core::marker::PhantomData;
+use core::marker::PhantomPinned;
+use core::mem::MaybeUninit;
 use core::ops::Range;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
 
 use super::btree::{Node, TreeMut};
 use super::list::Links;
@@ -22,34 +24,33 @@ use crate::error::Result;
 /// One mapping of the VA space.
 ///
 /// # Invariants
-/// * While in the tree, `data` is `Some` and the node's key equals `addr`.
-/// * `link` is a live allocation owned by this VA (made with it, freed when it drops). It is on `vm_bo`'s VA list
-///   exactly when `vm_bo` is `Some`, holding this VA's `addr`, `range`, `offset` and `flags`.
+/// * `data` is initialised exactly when `has_data` is set (the pair is an `Option` laid out to keep the tree's VA
+///   node within 72 bytes); while in the tree it is, and the node's key equals `addr`.
+/// * `entry` is on `vm_bo`'s VA list exactly when `vm_bo` is `Some`; the VA is then boxed (in a tree node or a
+///   [`GpuVaRemoved`]), so its address is stable, and `addr`, `range`, `offset` and `flags` do not change.
+#[repr(C)]
 pub struct GpuVa<T: DriverGpuVm> {
+    /// The VA's entry on its vm_bo's VA list (`drm_gpuva::gem.entry`), first so that a pointer to it is a pointer to
+    /// the VA. Written by the list (neighbours linking and unlinking, under the object's gpuva lock) while the VA's
+    /// owner may hold `&mut GpuVa`: its links are atomics, and the VA is `!Unpin` (as the kernel's `Opaque` fields
+    /// are), so that a unique reference to it does not claim the entry.
+    entry: Links,
     addr: u64,
     range: u64,
     offset: u64,
     flags: u32,
+    has_data: bool,
     vm_bo: Option<VmBoRef<T>>,
-    data: Option<T::VaData>,
-    link: NonNull<LinkedVa>,
+    data: MaybeUninit<T::VaData>,
+    _pin: PhantomPinned,
 }
 
-// SAFETY: `link` is owned by the VA: reached through it only by the VA's owner (`&mut`), or, while linked, read
-// under the object's gpuva lock; every other field is `Send` when `T`'s data are.
-unsafe impl<T: DriverGpuVm> Send for GpuVa<T> where VmBoRef<T>: Send {}
-// SAFETY: `&GpuVa` reads `link` only to compare it; the entry itself is read under the gpuva lock.
-unsafe impl<T: DriverGpuVm> Sync for GpuVa<T> where VmBoRef<T>: Sync {}
-
-/// A VA as its vm_bo's VA list holds it (`drm_gpuva::gem.entry`, with what [`GpuVmBo::for_each_va`] shows of it):
-/// a small allocation of its own, made with the VA's node ([`GpuVaAlloc::new`]) and linked and unlinked under the
-/// object's gpuva lock without allocating.
+/// What [`GpuVmBo::for_each_va`] shows of a VA on a vm_bo's list: a copy of its range, offset and flags, read under
+/// the object's gpuva lock.
 ///
 /// [`GpuVmBo::for_each_va`]: super::GpuVmBo::for_each_va
-#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LinkedVa {
-    /// First, so that a pointer to the links is a pointer to the entry.
-    links: Links,
     addr: u64,
     range: u64,
     offset: u64,
@@ -57,6 +58,25 @@ pub struct LinkedVa {
 }
 
 impl LinkedVa {
+    /// The VA whose entry is `entry`.
+    ///
+    /// # Safety
+    /// `entry` is the entry of a linked `GpuVa<T>` (on a vm_bo's VA list), and the lock guarding that list is held.
+    pub(super) unsafe fn of<T: DriverGpuVm>(entry: NonNull<Links>) -> Self {
+        let va = entry.cast::<GpuVa<T>>().as_ptr();
+        // SAFETY: `entry` is the first field of a live, boxed `GpuVa<T>` (`repr(C)`), linked with a pointer to the
+        // whole VA; while it is linked these fields do not change (type invariant), and they are read one by one,
+        // without a reference to the VA, whose owner may hold one.
+        unsafe {
+            LinkedVa {
+                addr: ptr::addr_of!((*va).addr).read(),
+                range: ptr::addr_of!((*va).range).read(),
+                offset: ptr::addr_of!((*va).offset).read(),
+                flags: ptr::addr_of!((*va).flags).read(),
+            }
+        }
+    }
+
     /// First address.
     pub fn addr(&self) -> u64 {
         self.addr
@@ -84,46 +104,34 @@ impl LinkedVa {
 }
 
 impl<T: DriverGpuVm> GpuVa<T> {
-    fn empty() -> Result<Self> {
-        let link = alloc::try_box(LinkedVa {
-            links: Links::new(),
+    fn empty() -> Self {
+        GpuVa {
+            entry: Links::new(),
             addr: 0,
             range: 0,
             offset: 0,
             flags: 0,
-        })?;
-        // INVARIANT: the entry is owned by the VA from here, and on no list as there is no vm_bo.
-        Ok(GpuVa {
-            addr: 0,
-            range: 0,
-            offset: 0,
-            flags: 0,
+            has_data: false,
             vm_bo: None,
-            data: None,
-            link: NonNull::from(Box::leak(link)),
-        })
+            data: MaybeUninit::uninit(),
+            _pin: PhantomPinned,
+        }
     }
 
     /// Links the VA to `bo` (`drm_gpuva_link`, under the object's gpuva lock as `panthor_vma_link` takes it): puts
-    /// its entry on the vm_bo's VA list, which allocates nothing. The VA must be linked to no vm_bo.
+    /// its entry on the vm_bo's VA list, which allocates nothing. The VA must be boxed and linked to no vm_bo.
     fn link(&mut self, bo: VmBoRef<T>) {
         debug_assert!(self.vm_bo.is_none());
-        let l = self.link.as_ptr();
-        // SAFETY: `link` is owned by this VA, borrowed mutably, and on no list (no vm_bo: type invariant), so
-        // nobody else reads it.
-        unsafe {
-            (*l).addr = self.addr;
-            (*l).range = self.range;
-            (*l).offset = self.offset;
-            (*l).flags = self.flags;
-        }
+        // The pointer covers the whole VA, for `LinkedVa::of`.
+        let entry = NonNull::from(&mut *self).cast::<Links>();
         {
             let _list = bo.obj().gem().gpuva_lock();
-            // SAFETY: the object's gpuva lock, which guards `bo.vas`, is held; the entry is on no list and stays
-            // allocated, in place, until `unlink` (or the VA's drop, which unlinks first) takes it off.
-            unsafe { bo.vas.push_back(self.link.cast()) };
+            // SAFETY: the object's gpuva lock, which guards `bo.vas`, is held; the entry is on no list (no vm_bo:
+            // type invariant) and the VA is boxed (the caller), so it stays in place until `unlink` (or the VA's
+            // drop, which unlinks first) takes it off.
+            unsafe { bo.vas.push_back(entry) };
         }
-        // INVARIANT: linked, holding the VA's values, exactly as `vm_bo` is set.
+        // INVARIANT: linked exactly as `vm_bo` is set; the caller set the fields before.
         self.vm_bo = Some(bo);
     }
 
@@ -135,7 +143,7 @@ impl<T: DriverGpuVm> GpuVa<T> {
         let list = bo.obj().gem().gpuva_lock();
         // SAFETY: the object's gpuva lock is held; the entry is on `bo`'s VA list, as `vm_bo` was `Some` (type
         // invariant).
-        unsafe { bo.vas.remove(self.link.cast()) };
+        unsafe { bo.vas.remove(NonNull::from(&self.entry)) };
         drop(list);
         // INVARIANT: off the list, and `vm_bo` is `None`.
         Some(bo)
@@ -183,7 +191,9 @@ impl<T: DriverGpuVm> GpuVa<T> {
 
     /// The driver's data, set when the VA was inserted.
     pub fn data(&self) -> Option<&T::VaData> {
-        self.data.as_ref()
+        // SAFETY: `data` is initialised when `has_data` is set (type invariant).
+        self.has_data
+            .then(|| unsafe { self.data.assume_init_ref() })
     }
 
     /// Whether `self` maps `obj` (pointer identity of the GEM object).
@@ -195,12 +205,36 @@ impl<T: DriverGpuVm> GpuVa<T> {
     }
 }
 
+impl<T: DriverGpuVm> GpuVa<T> {
+    /// Takes the driver data out, if any.
+    fn take_data(&mut self) -> Option<T::VaData> {
+        // INVARIANT: cleared before the value is moved out, so it is read once.
+        let had = core::mem::replace(&mut self.has_data, false);
+        // SAFETY: `data` is initialised when `has_data` was set (type invariant).
+        had.then(|| unsafe { self.data.assume_init_read() })
+    }
+
+    /// Sets the driver data, dropping any there was.
+    fn set_data(&mut self, data: T::VaData) {
+        drop(self.take_data());
+        self.data.write(data);
+        // INVARIANT: just initialised.
+        self.has_data = true;
+    }
+
+    /// The driver data, mutably.
+    fn data_mut(&mut self) -> Option<&mut T::VaData> {
+        // SAFETY: `data` is initialised when `has_data` is set (type invariant).
+        self.has_data
+            .then(|| unsafe { self.data.assume_init_mut() })
+    }
+}
+
 impl<T: DriverGpuVm> Drop for GpuVa<T> {
     fn drop(&mut self) {
+        // Off the list before the memory goes.
         drop(self.unlink());
-        // SAFETY: the entry is owned by this VA (type invariant), made by `Box::leak` in `empty`, and on no list
-        // any more: nothing refers to it.
-        drop(unsafe { Box::from_raw(self.link.as_ptr()) });
+        drop(self.take_data());
     }
 }
 
@@ -211,7 +245,7 @@ pub struct GpuVaAlloc<T: DriverGpuVm>(Box<Node<GpuVa<T>>>);
 impl<T: DriverGpuVm> GpuVaAlloc<T> {
     /// Allocates one node; `ENOMEM` on failure.
     pub fn new() -> Result<Self> {
-        Ok(GpuVaAlloc(alloc::try_box(Node::new(0, GpuVa::empty()?))?))
+        Ok(GpuVaAlloc(alloc::try_box(Node::new(0, GpuVa::empty()))?))
     }
 
     /// Fills the node for `[addr, addr + range)` and links it to `vm_bo` (under the object's gpuva lock).
@@ -227,7 +261,7 @@ impl<T: DriverGpuVm> GpuVaAlloc<T> {
         self.0.key = addr;
         let va = &mut self.0.val;
         (va.addr, va.range, va.offset, va.flags) = (addr, range, offset, flags);
-        va.data = Some(data);
+        va.set_data(data);
         if let Some(bo) = vm_bo {
             va.link(bo);
         }
@@ -284,7 +318,7 @@ impl<T: DriverGpuVm> GpuVaRemoved<T> {
 
     /// Takes the driver data back and recycles the node.
     pub fn into_parts(mut self) -> (Option<T::VaData>, GpuVaAlloc<T>) {
-        let data = self.node.val.data.take();
+        let data = self.node.val.take_data();
         (data, GpuVaAlloc(self.node))
     }
 }
@@ -727,6 +761,64 @@ impl<T: DriverGpuVm> Drop for VaPrealloc<T> {
 impl<T: DriverGpuVm> Node<GpuVa<T>> {
     /// The driver data of the VA in this node.
     pub(super) fn val_data_mut(&mut self) -> Option<&mut T::VaData> {
-        self.val.data.as_mut()
+        self.val.data_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Vm;
+    struct D;
+    impl crate::drm::Driver for D {
+        type Object = crate::drm::gem::GemObject;
+    }
+    impl DriverGpuVm for Vm {
+        type Driver = D;
+        type VaData = u64;
+        type VmBoData = ();
+        type SmContext<'ctx> = ();
+        fn sm_step_map<'op>(
+            &mut self,
+            _: OpMap<'op, Self>,
+            _: &mut (),
+        ) -> Result<OpMapped<'op, Self>> {
+            unimplemented!()
+        }
+        fn sm_step_unmap<'op>(
+            &mut self,
+            _: OpUnmap<'op, Self>,
+            _: &mut (),
+        ) -> Result<OpUnmapped<'op, Self>> {
+            unimplemented!()
+        }
+        fn sm_step_remap<'op>(
+            &mut self,
+            _: OpRemap<'op, Self>,
+            _: &mut (),
+        ) -> Result<OpRemapped<'op, Self>> {
+            unimplemented!()
+        }
+    }
+
+    #[test]
+    fn a_va_node_with_u64_data_stays_within_72_bytes() {
+        // One malloc size class (80-byte chunks) with the node it replaced: the list entry costs no more memory.
+        assert!(core::mem::size_of::<Node<GpuVa<Vm>>>() <= 72);
+    }
+
+    #[test]
+    fn data_is_set_taken_once_and_dropped_with_the_va() {
+        let mut va = GpuVa::<Vm>::empty();
+        assert_eq!(va.data(), None);
+        va.set_data(7);
+        va.set_data(8);
+        assert_eq!(va.data(), Some(&8));
+        *va.data_mut().unwrap() += 1;
+        assert_eq!(va.take_data(), Some(9));
+        assert_eq!(va.take_data(), None);
+        va.set_data(1);
+        drop(va);
     }
 }

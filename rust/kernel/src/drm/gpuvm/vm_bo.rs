@@ -38,8 +38,8 @@ pub(crate) struct GemEntry {
 ///   [`GpuVm::deferred_cleanup`], after `refcount` reached zero and the pair was taken off every list.
 /// * `refcount` counts the live [`VmBoRef`]s; once it reaches zero it never rises again, and the pair sits on its
 ///   VM's deferred list until [`GpuVm::deferred_cleanup`] frees it.
-/// * `vas` holds the [`LinkedVa`] entries of the VAs that map this pair (each holding a [`VmBoRef`]); it is only
-///   accessed with the object's gpuva lock held.
+/// * `vas` holds the entries of the VAs that map this pair (each VA holding a [`VmBoRef`]); it is only accessed
+///   with the object's gpuva lock held.
 /// * `evicted` is true exactly when the pair is on the VM's evict list; both change with the VM's resv held.
 #[repr(C)]
 pub struct GpuVmBo<T: DriverGpuVm> {
@@ -63,9 +63,10 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
     /// Finds the vm_bo of (`vm`, `obj`) or creates it (`drm_gpuvm_bo_obtain_prealloc`), taking a reference. A new
     /// pair is linked on the object's gpuva list and, for an external object, on the VM's extobj list, which is why
     /// the VM's resv must be held (`held`). As upstream, the pair, its deferred slot and its extobj slot are all
-    /// allocated before the object's gpuva lock is taken, under which nothing allocates; a pair that turns out to
-    /// exist already is freed after the lock is dropped. On failure nothing changed. `EINVAL` if `held` does not
-    /// hold the VM's resv.
+    /// allocated before the object's gpuva lock is taken for linking, and nothing allocates under it; unlike
+    /// upstream, an existing pair is looked up first, so that finding one allocates nothing, and the lookup is
+    /// repeated under the lock before linking (a pair created meanwhile wins and the new one is freed after the
+    /// lock). On failure nothing changed. `EINVAL` if `held` does not hold the VM's resv.
     pub fn obtain(
         vm: &Pin<Arc<GpuVm<T>>>,
         obj: &Arc<ObjectOf<T>>,
@@ -74,6 +75,11 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
     ) -> Result<VmBoRef<T>> {
         if !held.holds(vm.resv()) {
             return Err(EINVAL);
+        }
+        let gem = obj.gem();
+        // An existing pair needs nothing allocated: look it up first (the lookup allocates nothing under the lock).
+        if let Some(found) = Self::find(&gem.gpuva_lock(), vm) {
+            return Ok(found);
         }
         let extobj = vm.is_extobj(obj);
         let lists = vm.resv_lists(held)?;
@@ -94,8 +100,8 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
             extobj,
             data,
         })?;
-        let gem = obj.gem();
         let list = gem.gpuva_lock();
+        // Looked up again: the pair may have been created while the lock was dropped.
         if let Some(found) = Self::find(&list, vm) {
             drop(list);
             // Not linked anywhere: freed as any box, its slot released by `slot`'s drop.
@@ -163,8 +169,8 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         // SAFETY: the object's gpuva lock, which guards `vas`, is held for the whole walk, and nothing is taken off
         // meanwhile (`f` only sees shared entries).
         for e in unsafe { self.vas.iter() } {
-            // SAFETY: every entry on `vas` is a live `LinkedVa` (type invariant), unchanged while it is linked.
-            f(unsafe { e.cast::<LinkedVa>().as_ref() });
+            // SAFETY: every entry on `vas` is that of a linked `GpuVa<T>` (type invariant); the lock is held.
+            f(&unsafe { LinkedVa::of::<T>(e) });
         }
     }
 
