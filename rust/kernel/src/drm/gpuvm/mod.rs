@@ -31,6 +31,7 @@ mod btree;
 pub(crate) mod list;
 mod reserve;
 mod sm_ops;
+mod steps;
 mod va;
 mod vm_bo;
 
@@ -46,10 +47,11 @@ use crate::sync::Mutex;
 
 use pinned_init::{pin_data, try_pin_init, InPlaceInit};
 
-pub use va::{
-    GpuVa, GpuVaAlloc, GpuVaRemoved, LinkedVa, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapRet,
-    OpRemapped, OpUnmap, OpUnmapped, RemapPart, VaPrealloc,
+pub use reserve::VaPrealloc;
+pub use steps::{
+    OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapRet, OpRemapped, OpUnmap, OpUnmapped, RemapPart,
 };
+pub use va::{GpuVa, GpuVaAlloc, GpuVaRemoved, LinkedVa};
 pub use vm_bo::{GpuVmBo, VmBoRef};
 
 use crate::alloc;

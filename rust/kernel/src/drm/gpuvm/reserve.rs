@@ -8,11 +8,11 @@ use std::sync::atomic::Ordering;
 use std::sync::MutexGuard;
 
 use super::btree::NodePool;
-#[cfg(doc)]
-use super::VaPrealloc;
-use super::{DriverGpuVm, GpuVa, GpuVm, GpuVmBo};
+use super::va::GpuVaAlloc;
+use super::{DriverGpuVm, GpuVa, GpuVm, GpuVmBo, GpuVmRef};
 use crate::alloc;
 use crate::drm::gem::IntoGemObject;
+use crate::error::code::EINVAL;
 use crate::error::Result;
 
 /// The VM's reserve of VA-tree nodes, filled in the ioctl path and drawn on by the steps.
@@ -154,5 +154,115 @@ impl<T: DriverGpuVm> GpuVm<T> {
             // any more: nothing refers to it. Dropping it drops its VM reference; `self` is borrowed from another.
             drop(unsafe { Box::from_raw(ptr.as_ptr()) });
         }
+    }
+}
+
+/// Pre-allocated nodes for one bind op (Tyr's `VmOpResources` slots): VA nodes, and a reservation of VA-tree
+/// nodes in the VM's reserve (the kernel's maple tree is pre-allocated the same way, `mas_preallocate`). Allocated
+/// in the ioctl, taken by the steps. At most three VA nodes are ever needed: a map needs the new VA plus the two
+/// parts of a VA it splits, an unmap the two parts of a VA it splits.
+///
+/// # Invariants
+/// `tree_nodes` nodes of `vm`'s reserve are counted as reserved by this pool, and released when it drops.
+pub struct VaPrealloc<T: DriverGpuVm> {
+    vm: GpuVmRef<T>,
+    slots: [Option<GpuVaAlloc<T>>; 3],
+    tree_nodes: usize,
+}
+
+impl<T: DriverGpuVm> VaPrealloc<T> {
+    /// A pool for `vm` holding nothing yet (to be filled with [`Self::top_up`]).
+    pub fn empty(vm: &GpuVmRef<T>) -> Self {
+        VaPrealloc {
+            vm: vm.clone(),
+            slots: [None, None, None],
+            tree_nodes: 0,
+        }
+    }
+
+    /// Allocates `n` (at most 3) VA nodes and reserves the tree nodes their insertion may need; `EINVAL` for more
+    /// than 3, `ENOMEM` on failure.
+    pub fn new(vm: &GpuVmRef<T>, n: usize) -> Result<Self> {
+        let mut p = Self::empty(vm);
+        p.top_up(n)?;
+        Ok(p)
+    }
+
+    /// Enough for any `sm_map`: 3.
+    pub fn for_map(vm: &GpuVmRef<T>) -> Result<Self> {
+        Self::new(vm, 3)
+    }
+
+    /// Enough for any `sm_unmap`: 2.
+    pub fn for_unmap(vm: &GpuVmRef<T>) -> Result<Self> {
+        Self::new(vm, 2)
+    }
+
+    /// Allocates VA nodes until `n` (at most 3) are held, keeping any already there (a driver's per-VM node cache
+    /// refilled in the ioctl), and tops the tree-node reservation up to what `n` insertions may need. `ENOMEM` on
+    /// failure, with what was allocated so far kept.
+    pub fn top_up(&mut self, n: usize) -> Result {
+        if n > 3 {
+            return Err(EINVAL);
+        }
+        while self.len() < n {
+            let va = GpuVaAlloc::new()?;
+            // Cannot be full: fewer than `n <= 3` slots are taken.
+            let _ = self.put(va);
+        }
+        // Steps draw nodes from the reserve without touching reservations: refill it to everything reserved (ours
+        // included) every time, and grow ours if the tree grew.
+        let want = Spare::<T>::nodes_for(self.vm.height_hint(), n);
+        let extra = want.saturating_sub(self.tree_nodes);
+        self.vm.reserve_tree_nodes(extra)?;
+        self.tree_nodes += extra;
+        Ok(())
+    }
+
+    /// The VM this pool reserves in.
+    pub fn vm(&self) -> &GpuVmRef<T> {
+        &self.vm
+    }
+
+    /// VA nodes left.
+    pub fn len(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+
+    /// Whether no VA node is left.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes one VA node.
+    pub fn take(&mut self) -> Option<GpuVaAlloc<T>> {
+        self.slots.iter_mut().find_map(|s| s.take())
+    }
+
+    /// Takes two VA nodes, for [`OpRemap::remap`](super::OpRemap::remap); `None`, with the pool unchanged,
+    /// if fewer are left.
+    pub fn take_pair(&mut self) -> Option<[GpuVaAlloc<T>; 2]> {
+        if self.len() < 2 {
+            return None;
+        }
+        Some([self.take()?, self.take()?])
+    }
+
+    /// Gives a VA node back (a recycled [`GpuVaRemoved`](super::GpuVaRemoved) node, say); returns it if the
+    /// pool is full.
+    pub fn put(&mut self, va: GpuVaAlloc<T>) -> core::result::Result<(), GpuVaAlloc<T>> {
+        match self.slots.iter_mut().find(|s| s.is_none()) {
+            Some(s) => {
+                *s = Some(va);
+                Ok(())
+            }
+            None => Err(va),
+        }
+    }
+}
+
+impl<T: DriverGpuVm> Drop for VaPrealloc<T> {
+    fn drop(&mut self) {
+        self.vm.release_tree_nodes(self.tree_nodes);
     }
 }
