@@ -135,7 +135,8 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
             if unsafe { e.as_ref() }.vm != id {
                 return None;
             }
-            // SAFETY: the entry names `vm`, a `GpuVm<T>`, so it is the first field of a live `GpuVmBo<T>`
+            // SAFETY: the entry names `vm`'s address. Its pair keeps its own VM alive, and no two live VMs share an
+            // address, so its VM is `vm`, a `GpuVm<T>`, and the entry is the first field of a live `GpuVmBo<T>`
             // (`GemEntry`'s invariant): the pointers are equal under `repr(C)`.
             unsafe { VmBoRef::get_unless_zero(e.cast::<GpuVmBo<T>>()) }
         })
