@@ -260,7 +260,7 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
             // The op was built from this very key with the tree borrowed mutably ever since.
             unreachable!("GPUVM op refers to a VA that is not in the tree");
         };
-        let (old_bo, flags) = (&slot.entry().val.vm_bo, slot.entry().val.flags);
+        let (old_bo, flags) = (slot.entry().val.vm_bo(), slot.entry().val.flags());
         let mut unused_va = None;
         let prev = match self.prev {
             Some(p) => Some(va1.fill(
@@ -268,7 +268,7 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
                 p.range,
                 p.gem_offset,
                 flags,
-                old_bo.clone(),
+                old_bo.cloned(),
                 prev_data,
             )),
             None => {
@@ -282,7 +282,7 @@ impl<'op, T: DriverGpuVm> OpRemap<'op, T> {
                 n.range,
                 n.gem_offset,
                 flags,
-                old_bo.clone(),
+                old_bo.cloned(),
                 next_data,
             )),
             None => {

@@ -31,9 +31,9 @@ pub struct GpuVa<T: DriverGpuVm> {
     addr: u64,
     range: u64,
     offset: u64,
-    pub(super) flags: u32,
+    flags: u32,
     has_data: bool,
-    pub(super) vm_bo: Option<VmBoRef<T>>,
+    vm_bo: Option<VmBoRef<T>>,
     data: MaybeUninit<T::VaData>,
     _pin: PhantomPinned,
 }
@@ -112,15 +112,18 @@ impl<T: DriverGpuVm> GpuVa<T> {
     }
 
     /// Links the VA to `bo` (`drm_gpuva_link`, under the object's gpuva lock as `panthor_vma_link` takes it): puts
-    /// its entry on the vm_bo's VA list, which allocates nothing. The VA must be boxed and linked to no vm_bo.
-    fn link(&mut self, bo: VmBoRef<T>) {
+    /// its entry on the vm_bo's VA list, which allocates nothing. The VA must be linked to no vm_bo.
+    ///
+    /// # Safety
+    /// The VA is boxed, and stays in its box until it is unlinked (by [`Self::unlink`] or its drop).
+    unsafe fn link(&mut self, bo: VmBoRef<T>) {
         debug_assert!(self.vm_bo.is_none());
         // The pointer covers the whole VA, for `LinkedVa::of`.
         let entry = NonNull::from(&mut *self).cast::<Links>();
         {
             let _list = bo.obj().gem().gpuva_lock();
             // SAFETY: the object's gpuva lock, which guards `bo.vas`, is held; the entry is on no list (no vm_bo:
-            // type invariant) and the VA is boxed (the caller), so it stays in place until `unlink` (or the VA's
+            // type invariant) and the VA stays in its box (the caller), in place, until `unlink` (or the VA's
             // drop, which unlinks first) takes it off.
             unsafe { bo.vas.push_back(entry) };
         }
@@ -233,11 +236,15 @@ impl<T: DriverGpuVm> Drop for GpuVa<T> {
 
 /// A pre-allocated VA node (`GpuVaAlloc` upstream), with its entry for the vm_bo's VA list: allocated in the ioctl
 /// path so that inserting and linking it in a step allocates nothing.
+///
+/// # Invariants
+/// The VA is linked to no vm_bo.
 pub struct GpuVaAlloc<T: DriverGpuVm>(Box<Node<GpuVa<T>>>);
 
 impl<T: DriverGpuVm> GpuVaAlloc<T> {
     /// Allocates one node; `ENOMEM` on failure.
     pub fn new() -> Result<Self> {
+        // INVARIANT: a new VA is linked to nothing.
         Ok(GpuVaAlloc(alloc::try_box(Node::new(0, GpuVa::empty()))?))
     }
 
@@ -256,7 +263,9 @@ impl<T: DriverGpuVm> GpuVaAlloc<T> {
         (va.addr, va.range, va.offset, va.flags) = (addr, range, offset, flags);
         va.set_data(data);
         if let Some(bo) = vm_bo {
-            va.link(bo);
+            // SAFETY: the VA is in `self.0`'s box, which only moves as a box: into the tree, or out as a
+            // `GpuVaRemoved`, which unlinks it. Not linked yet (type invariant).
+            unsafe { va.link(bo) };
         }
         self.0
     }
@@ -264,6 +273,9 @@ impl<T: DriverGpuVm> GpuVaAlloc<T> {
 
 /// A VA taken out of the tree by a step, already unlinked from its vm_bo. Its node can be reused as a
 /// [`GpuVaAlloc`] and its driver data taken back.
+///
+/// # Invariants
+/// The VA is linked to no vm_bo.
 pub struct GpuVaRemoved<T: DriverGpuVm> {
     node: Box<Node<GpuVa<T>>>,
     addr: u64,
@@ -286,6 +298,7 @@ impl<T: DriverGpuVm> GpuVaRemoved<T> {
         // allocating.
         drop(node.val.unlink());
         let (addr, range, offset) = (node.val.addr, node.val.range, node.val.offset);
+        // INVARIANT: unlinked just above.
         GpuVaRemoved {
             node,
             addr,
@@ -312,6 +325,7 @@ impl<T: DriverGpuVm> GpuVaRemoved<T> {
     /// Takes the driver data back and recycles the node.
     pub fn into_parts(mut self) -> (Option<T::VaData>, GpuVaAlloc<T>) {
         let data = self.node.val.take_data();
+        // INVARIANT: a removed VA was unlinked when it was taken out (type invariant).
         (data, GpuVaAlloc(self.node))
     }
 }
