@@ -90,8 +90,11 @@ impl List {
         let item = item.as_ptr();
         // SAFETY: `item` is on this list (caller), so it and its neighbours are alive (`push_back`'s contract).
         unsafe {
-            let prev = (*item).prev.swap(ptr::null_mut(), Relaxed);
-            let next = (*item).next.swap(ptr::null_mut(), Relaxed);
+            // Loads and stores, not swaps: the lock orders every access, so no read-modify-write is needed.
+            let prev = (*item).prev.load(Relaxed);
+            let next = (*item).next.load(Relaxed);
+            (*item).prev.store(ptr::null_mut(), Relaxed);
+            (*item).next.store(ptr::null_mut(), Relaxed);
             // INVARIANT: the neighbours (or the head's ends) now point at each other, past `item`, whose links
             // are null as it is on no list.
             if prev.is_null() {
