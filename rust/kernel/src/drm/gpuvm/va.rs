@@ -235,7 +235,9 @@ impl<T: DriverGpuVm> Drop for GpuVa<T> {
 }
 
 /// A pre-allocated VA node (`GpuVaAlloc` upstream), with its entry for the vm_bo's VA list: allocated in the ioctl
-/// path so that inserting and linking it in a step allocates nothing.
+/// path so that inserting and linking it in a step allocates nothing. The VA-tree nodes an insertion may need come
+/// from the VM's private reserve, which only a [`VaPrealloc`](super::VaPrealloc) fills; `sm_map`/`sm_unmap` check it
+/// covers the worst case before the first step (`ENOMEM` otherwise), so no step can fail for want of one.
 ///
 /// # Invariants
 /// The VA is linked to no vm_bo.
