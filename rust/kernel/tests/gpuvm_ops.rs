@@ -304,8 +304,13 @@ fn an_object_sharing_the_vm_resv_is_not_external() {
     let mut g = vm.resv().lock();
     let ext = vm.extobjs(&mut g).unwrap();
     assert_eq!(ext.len(), 1);
-    assert!(Arc::ptr_eq(&ext[0], bs.as_arc()));
-    drop(g);
+    assert!(ext[0].ptr_eq(&bs));
+    assert_eq!(
+        bs.refcount(),
+        2,
+        "the list itself holds none; `extobjs` hands out counted references"
+    );
+    drop((g, ext));
     drop(bs);
     vm.deferred_cleanup();
     let mut g = vm.resv().lock();
@@ -355,8 +360,8 @@ fn validate_walks_the_evict_list_and_clears_it() {
     let (a, b) = (new_obj(), new_obj());
     let (ba, bb) = (obtain(&vm, &a, 1).unwrap(), obtain(&vm, &b, 2).unwrap());
     let mut exec = vm.exec_lock(0, &[]).unwrap();
-    ba.as_arc().evict(&mut exec, true).unwrap();
-    bb.as_arc().evict(&mut exec, true).unwrap();
+    ba.evict(&mut exec, true).unwrap();
+    bb.evict(&mut exec, true).unwrap();
     assert_eq!(vm.evicted(&mut exec).unwrap().len(), 2);
     let mut seen = Vec::new();
     vm.validate(&mut exec, |bo: &GpuVmBo<TestVm>| {

@@ -7,8 +7,8 @@
 //! the object. A driver's object type embeds one and says so with [`IntoGemObject`]; objects are refcounted with
 //! `Arc`, and a per-file [`HandleTable`] maps handles to them.
 
-use crate::sync::Mutex;
-use std::any::Any;
+use crate::drm::gpuvm::list::List;
+use crate::sync::{lockdep, Mutex};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, MutexGuard};
@@ -22,22 +22,44 @@ use crate::error::Result;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// The vm_bos of an object, as GPUVM links them (`drm_gem_object::gpuva.list`). Entries are type-erased because the
-/// object does not know the VM types that map it; GPUVM downcasts them to its own `GpuVmBo<T>`.
-#[derive(Default)]
+/// The vm_bos of an object, as GPUVM links them (`drm_gem_object::gpuva.list`): an intrusive list through the
+/// vm_bos, which it does not own. Entries are type-erased because the object does not know the VM types that map it;
+/// each names its VM, and GPUVM recognises its own by that.
+///
+/// # Invariants
+/// Reached only through the object's gpuva lock ([`GemObject::gpuva_lock`]), which guards `vm_bos`; every entry is
+/// a live vm_bo of this object, taken off before it is freed.
 pub struct GpuvaList {
-    pub(crate) vm_bos: Vec<Arc<dyn Any + Send + Sync>>,
+    pub(crate) vm_bos: List,
 }
 
 impl GpuvaList {
     /// Number of vm_bos linked (including any waiting for deferred cleanup).
     pub fn len(&self) -> usize {
-        self.vm_bos.len()
+        // SAFETY: a `&GpuvaList` is only reachable through the object's gpuva lock, which is held (type invariant).
+        unsafe { self.vm_bos.count() }
     }
 
     /// Whether no vm_bo is linked.
     pub fn is_empty(&self) -> bool {
-        self.vm_bos.is_empty()
+        // SAFETY: as in `len`.
+        unsafe { self.vm_bos.is_empty() }
+    }
+}
+
+/// The held gpuva lock of a GEM object (`drm_gem_gpuva_lock`). Its class is signalling-safe, and nothing may be
+/// allocated while it is held: allocation points reached meanwhile fail and are counted
+/// ([`crate::sync::lockdep::lock_held`]).
+pub struct GpuvaGuard<'a> {
+    list: MutexGuard<'a, GpuvaList>,
+    _held: lockdep::LockHeld,
+}
+
+impl core::ops::Deref for GpuvaGuard<'_> {
+    type Target = GpuvaList;
+
+    fn deref(&self) -> &GpuvaList {
+        &self.list
     }
 }
 
@@ -72,9 +94,12 @@ impl GemObject {
             ram,
             pages: crate::sync::Mutex::with_class(None, &crate::sync::lockdep::GEM_PAGES_CLASS),
             resv,
+            // INVARIANT: the list is reached only through this mutex.
             gpuva: crate::sync::Mutex::with_class(
-                GpuvaList::default(),
-                &crate::sync::lockdep::GEM_GPUVA_CLASS,
+                GpuvaList {
+                    vm_bos: List::new(),
+                },
+                &lockdep::GEM_GPUVA_CLASS,
             ),
         })
     }
@@ -94,9 +119,15 @@ impl GemObject {
         &self.resv
     }
 
-    /// Takes the gpuva lock (`drm_gem_gpuva_lock`): the mutex over the object's vm_bo list.
-    pub fn gpuva_lock(&self) -> MutexGuard<'_, GpuvaList> {
-        self.gpuva.lock()
+    /// Takes the gpuva lock (`drm_gem_gpuva_lock`): the mutex over the object's vm_bo list and its vm_bos' VA lists.
+    /// Nothing may be allocated while it is held.
+    #[inline]
+    pub fn gpuva_lock(&self) -> GpuvaGuard<'_> {
+        let list = self.gpuva.lock();
+        GpuvaGuard {
+            list,
+            _held: lockdep::lock_held(self.gpuva.class()),
+        }
     }
 
     /// The backing frames, allocating them on first use (`drm_gem_shmem_get_pages`). `ENOMEM` when RAM is exhausted,
@@ -290,6 +321,23 @@ mod tests {
             t.handles().iter().map(|(h, _)| *h).collect::<Vec<_>>(),
             [1, 2]
         );
+    }
+
+    #[test]
+    #[cfg_attr(
+        not(debug_assertions),
+        ignore = "the lock check is compiled in debug builds only"
+    )]
+    fn allocating_under_the_gpuva_lock_fails_and_is_counted() {
+        let o = GemObject::new(0x1000, None).unwrap();
+        let before = alloc::fault::violations();
+        {
+            let g = o.gpuva_lock();
+            assert!(g.is_empty());
+            assert!(alloc::try_box(0u64).is_err());
+        }
+        assert_eq!(alloc::fault::violations(), before + 1);
+        assert!(alloc::try_box(0u64).is_ok(), "released");
     }
 
     #[test]

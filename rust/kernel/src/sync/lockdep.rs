@@ -4,12 +4,20 @@
 //! stack needs).
 //!
 //! Every lock of [`crate::sync`] belongs to a [`LockClass`]. A class that is also taken around fence waits or memory
-//! allocation (the reservation ww-mutex, the GEM gpuva lock, a GEM object's pages lock) is *signalling-unsafe*: taking it between the point of
-//! no return of a job and the signal of its fence could wait for that very fence, which the kernel's lockdep reports
-//! as a circular dependency through the `dma_fence_map` annotation. Here the rule is checked directly: a
+//! allocation (the reservation ww-mutex, a GEM object's pages lock) is *signalling-unsafe*: taking it between the
+//! point of no return of a job and the signal of its fence could wait for that very fence, which the kernel's lockdep
+//! reports as a circular dependency through the `dma_fence_map` annotation. Here the rule is checked directly: a
 //! [`SignallingSection`] marks the path, and a blocking acquisition of a signalling-unsafe class inside it is a
 //! violation. The section also is an [`crate::alloc::fault::NoAllocSection`], so allocating inside it is caught as
 //! well (`fs_reclaim` in lockdep's terms).
+//!
+//! A class may instead be *signalling-safe provided nothing allocates under it* ([`LockClass::no_alloc`]): the GEM
+//! gpuva lock, which upstream Panthor takes in the bind job's run (`panthor_vma_link`, `drm_gpuva_unlink_defer`).
+//! Taking it while signalling is fine; allocating (or, by the same token, waiting for a fence) while holding it is
+//! what would close the `dma_fence_map` -> lock -> `fs_reclaim` -> `dma_fence_map` cycle. The rule is checked from
+//! the other side: a holder of such a lock marks the hold with [`lock_held`], which is a
+//! [`crate::alloc::fault::NoAllocSection`] for as long as the lock is held, so an allocation point reached there
+//! fails and is counted wherever it happens, in a signalling section or not.
 //!
 //! A violation is recorded, per thread ([`violations`]) and process-wide ([`global_violations`], for paths that
 //! run on worker threads), and logged; tests assert on the counters. Recording rather than panicking keeps a worker
@@ -34,6 +42,7 @@ pub const ENABLED: bool = cfg!(debug_assertions);
 pub struct LockClass {
     name: &'static str,
     signalling_unsafe: bool,
+    no_alloc: bool,
 }
 
 impl LockClass {
@@ -42,6 +51,7 @@ impl LockClass {
         LockClass {
             name,
             signalling_unsafe: false,
+            no_alloc: false,
         }
     }
 
@@ -50,7 +60,23 @@ impl LockClass {
         LockClass {
             name,
             signalling_unsafe: true,
+            no_alloc: false,
         }
+    }
+
+    /// A class named `name` that may be taken inside a [`SignallingSection`] because nothing is ever allocated while
+    /// a lock of it is held: its holders mark the hold with [`lock_held`], under which allocating is a violation.
+    pub const fn no_alloc(name: &'static str) -> Self {
+        LockClass {
+            name,
+            signalling_unsafe: false,
+            no_alloc: true,
+        }
+    }
+
+    /// Whether allocating while holding a lock of the class is a violation.
+    pub fn forbids_alloc(&self) -> bool {
+        self.no_alloc
     }
 
     /// The class name, as violations report it.
@@ -67,8 +93,10 @@ impl LockClass {
 /// Reservation objects' ww-mutex (`reservation_ww_class`): taken around fence waits and allocations.
 pub static RESV_CLASS: LockClass = LockClass::signalling_unsafe("reservation_ww_class_mutex");
 
-/// A GEM object's gpuva lock (`drm_gem_object::gpuva.lock`): taken with the resv held and while allocating vm_bos.
-pub static GEM_GPUVA_CLASS: LockClass = LockClass::signalling_unsafe("drm_gem_object_gpuva_lock");
+/// A GEM object's gpuva lock (`drm_gem_object::gpuva.lock`): taken in the bind job's run to link and unlink VAs
+/// (`panthor_vma_link`, `drm_gpuva_unlink_defer`), so signalling-safe, and nothing may be allocated under it (vm_bos
+/// are allocated before it is taken, `drm_gpuvm_bo_obtain_prealloc`).
+pub static GEM_GPUVA_CLASS: LockClass = LockClass::no_alloc("drm_gem_object_gpuva_lock");
 
 /// A GEM object's backing-pages lock: pages are allocated under it (upstream the shmem helper does this under the
 /// object's resv, so it is signalling-unsafe for the same reason).
@@ -134,6 +162,26 @@ pub fn in_signalling_section() -> bool {
 pub fn lock_acquire(class: &'static LockClass) {
     if ENABLED && class.signalling_unsafe && DEPTH.get() > 0 {
         record(class);
+    }
+}
+
+/// The hold of a lock whose class forbids allocation ([`LockClass::no_alloc`]): from [`lock_held`] until dropped,
+/// which the holder does when it releases the lock. Allocation points reached meanwhile fail and are counted
+/// ([`crate::alloc::fault::violations`]).
+#[must_use = "the hold ends when the guard drops"]
+pub struct LockHeld {
+    _no_alloc: Option<NoAllocSection>,
+    /// The hold belongs to the thread that took the lock.
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Notes that the calling thread now holds a lock of `class` (acquired blocking or not). For a class that forbids
+/// allocation ([`LockClass::no_alloc`]) the returned hold is a no-allocation section; for any other class, and when
+/// the check is compiled out, it does nothing.
+pub fn lock_held(class: &'static LockClass) -> LockHeld {
+    LockHeld {
+        _no_alloc: (ENABLED && class.no_alloc).then(NoAllocSection::begin),
+        _not_send: PhantomData,
     }
 }
 
@@ -213,8 +261,8 @@ mod tests {
     }
 
     #[test]
-    fn the_gpuva_lock_class_is_caught_and_sections_nest() {
-        let m = Mutex::with_class((), &GEM_GPUVA_CLASS);
+    fn sections_nest() {
+        let m = Mutex::with_class((), &GEM_PAGES_CLASS);
         let before = violations();
         {
             let _outer = dma_fence_begin_signalling();
@@ -224,8 +272,61 @@ mod tests {
             assert!(in_signalling_section(), "the outer section is still open");
             drop(m.lock());
         }
+        assert!(!in_signalling_section());
         assert_eq!(violations(), before + 1);
-        assert_eq!(last_violation(), Some("drm_gem_object_gpuva_lock"));
+        assert_eq!(last_violation(), Some("drm_gem_shmem_pages_lock"));
+    }
+
+    #[test]
+    fn the_gpuva_lock_class_may_be_taken_while_signalling() {
+        let m = Mutex::with_class((), &GEM_GPUVA_CLASS);
+        let (before, allocs) = (violations(), alloc::fault::violations());
+        {
+            let _s = dma_fence_begin_signalling();
+            let _g = m.lock();
+            let _held = lock_held(m.class());
+        }
+        assert_eq!(violations(), before);
+        assert_eq!(alloc::fault::violations(), allocs);
+        assert!(!GEM_GPUVA_CLASS.is_signalling_unsafe() && GEM_GPUVA_CLASS.forbids_alloc());
+    }
+
+    #[test]
+    fn allocating_under_the_gpuva_lock_is_caught_in_a_section_or_not() {
+        let m = Mutex::with_class((), &GEM_GPUVA_CLASS);
+        let before = alloc::fault::violations();
+        {
+            let _g = m.lock();
+            let _held = lock_held(m.class());
+            assert!(
+                alloc::try_box(1u8).is_err(),
+                "outside any signalling section"
+            );
+        }
+        assert_eq!(alloc::fault::violations(), before + 1);
+        {
+            let _s = dma_fence_begin_signalling();
+            let _g = m.lock();
+            let _held = lock_held(m.class());
+            assert!(alloc::try_vec::<u8>(4).is_err());
+        }
+        assert_eq!(alloc::fault::violations(), before + 2);
+        // Released: allocating is fine again.
+        assert!(alloc::try_box(1u8).is_ok());
+        assert_eq!(alloc::fault::violations(), before + 2);
+    }
+
+    #[test]
+    fn holding_a_lock_of_another_class_forbids_nothing() {
+        static SAFE: LockClass = LockClass::new("safe");
+        let before = alloc::fault::violations();
+        {
+            let _held = lock_held(&SAFE);
+            let _resv = lock_held(&RESV_CLASS);
+            assert!(alloc::try_box(1u8).is_ok());
+        }
+        assert_eq!(alloc::fault::violations(), before);
+        assert!(!SAFE.forbids_alloc() && !RESV_CLASS.forbids_alloc());
     }
 
     #[test]

@@ -20,15 +20,18 @@
 //!
 //! # Locking
 //! * the VA tree and driver data: `&mut GpuVmCore` (the driver keeps the core behind its own VM lock);
-//! * an object's vm_bo list and each vm_bo's VA count: the object's gpuva lock ([`GemObject::gpuva_lock`]);
+//! * an object's vm_bo list and each vm_bo's VA list: the object's gpuva lock ([`GemObject::gpuva_lock`]), taken
+//!   in the steps to link and unlink VAs (as `panthor_vma_link` does), so nothing is ever allocated under it;
 //! * the extobj and evict lists: the VM's resv, proved by a [`ResvHeld`] holder;
 //! * the deferred list: an internal mutex, taken without allocating.
 //!
 //! [`GemObject::gpuva_lock`]: crate::drm::gem::GemObject::gpuva_lock
 
 mod btree;
+pub(crate) mod list;
 mod reserve;
 mod sm_ops;
+mod steps;
 mod va;
 mod vm_bo;
 
@@ -36,6 +39,7 @@ use core::cell::UnsafeCell;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ops::Range;
 use core::pin::Pin;
+use core::ptr::NonNull;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
@@ -43,10 +47,11 @@ use crate::sync::Mutex;
 
 use pinned_init::{pin_data, try_pin_init, InPlaceInit};
 
-pub use va::{
-    GpuVa, GpuVaAlloc, GpuVaRemoved, OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapRet,
-    OpRemapped, OpUnmap, OpUnmapped, RemapPart, VaPrealloc,
+pub use reserve::VaPrealloc;
+pub use steps::{
+    OpMap, OpMapRequest, OpMapped, OpRemap, OpRemapRet, OpRemapped, OpUnmap, OpUnmapped, RemapPart,
 };
+pub use va::{GpuVa, GpuVaAlloc, GpuVaRemoved, LinkedVa};
 pub use vm_bo::{GpuVmBo, VmBoRef};
 
 use crate::alloc;
@@ -169,10 +174,12 @@ struct CoreState<T: DriverGpuVm> {
     tree: Tree<GpuVa<T>>,
 }
 
-/// The lists the VM's resv guards (`RESV_PROTECTED`).
+/// The lists the VM's resv guards (`RESV_PROTECTED`). They do not own references, as upstream: an entry is a live
+/// vm_bo of this VM (possibly a zombie waiting for [`GpuVm::deferred_cleanup`], which takes it off before freeing
+/// it).
 pub(crate) struct ResvLists<T: DriverGpuVm> {
-    pub(crate) extobj: Vec<Arc<GpuVmBo<T>>>,
-    pub(crate) evict: Vec<Arc<GpuVmBo<T>>>,
+    pub(crate) extobj: Vec<NonNull<GpuVmBo<T>>>,
+    pub(crate) evict: Vec<NonNull<GpuVmBo<T>>>,
 }
 
 /// A DRM GPU VA space (`struct drm_gpuvm`), refcounted; see the [module documentation](self).
@@ -338,19 +345,26 @@ impl<T: DriverGpuVm> GpuVm<T> {
         GpuVmBo::obtain(self, obj, data, held)
     }
 
-    /// The vm_bos on the extobj list, for a holder of the VM resv.
-    pub fn extobjs(&self, held: &mut impl ResvHeld) -> Result<Vec<Arc<GpuVmBo<T>>>> {
-        let lists = self.resv_lists(held)?;
-        let mut v = alloc::try_vec(lists.extobj.len())?;
-        v.extend(lists.extobj.iter().cloned());
-        Ok(v)
+    /// The vm_bos on the extobj list, each with a new reference, for a holder of the VM resv. Zombies (pairs waiting
+    /// for deferred cleanup) are skipped, as upstream skips them.
+    pub fn extobjs(&self, held: &mut impl ResvHeld) -> Result<Vec<VmBoRef<T>>> {
+        Self::live(&self.resv_lists(held)?.extobj)
     }
 
-    /// The vm_bos on the evict list, for a holder of the VM resv.
-    pub fn evicted(&self, held: &mut impl ResvHeld) -> Result<Vec<Arc<GpuVmBo<T>>>> {
-        let lists = self.resv_lists(held)?;
-        let mut v = alloc::try_vec(lists.evict.len())?;
-        v.extend(lists.evict.iter().cloned());
+    /// The vm_bos on the evict list, each with a new reference, for a holder of the VM resv; zombies skipped.
+    pub fn evicted(&self, held: &mut impl ResvHeld) -> Result<Vec<VmBoRef<T>>> {
+        Self::live(&self.resv_lists(held)?.evict)
+    }
+
+    /// New references to the live pairs of a resv-protected list (borrowed from [`Self::resv_lists`]).
+    fn live(list: &[NonNull<GpuVmBo<T>>]) -> Result<Vec<VmBoRef<T>>> {
+        let mut v = alloc::try_vec(list.len())?;
+        // SAFETY: the list is borrowed from the held VM resv, and an entry stays allocated until it is taken off
+        // under that resv (`ResvLists`).
+        v.extend(
+            list.iter()
+                .filter_map(|&b| unsafe { VmBoRef::get_unless_zero(b) }),
+        );
         Ok(v)
     }
 
@@ -365,13 +379,16 @@ impl<T: DriverGpuVm> GpuVm<T> {
             // `exec` without holding a borrow of the list.
             let mut i = 0;
             loop {
-                let next = self
-                    .resv_lists(exec)?
-                    .extobj
-                    .get(i)
-                    .map(|bo| bo.obj().gem().resv().clone());
+                let next = self.resv_lists(exec)?.extobj.get(i).map(|bo| {
+                    // SAFETY: an entry stays allocated until taken off under the VM resv, held (`ResvLists`).
+                    let bo = unsafe { bo.as_ref() };
+                    // A zombie's object is not locked (`drm_gpuvm_prepare_objects` skips them).
+                    (!bo.is_zombie()).then(|| bo.obj().gem().resv().clone())
+                });
                 let Some(r) = next else { break };
-                exec.lock(&r)?;
+                if let Some(r) = r {
+                    exec.lock(&r)?;
+                }
                 i += 1;
             }
             extra.iter().try_for_each(|r| exec.lock(r))
@@ -402,17 +419,25 @@ impl<T: DriverGpuVm> GpuVm<T> {
     }
 
     /// Makes every evicted object resident again (`drm_gpuvm_validate`): calls `validate` for each vm_bo on the evict
-    /// list, then takes it off. Stops at the first error, leaving the rest on the list.
+    /// list, then takes it off; zombies are skipped (left for [`Self::deferred_cleanup`]). Stops at the first error,
+    /// leaving the rest on the list.
     pub fn validate(
         &self,
         exec: &mut Exec,
         mut validate: impl FnMut(&GpuVmBo<T>) -> Result,
     ) -> Result {
+        let mut i = 0;
         loop {
-            let Some(bo) = self.resv_lists(exec)?.evict.first().cloned() else {
+            let Some(&entry) = self.resv_lists(exec)?.evict.get(i) else {
                 return Ok(());
             };
+            // SAFETY: the entry is on the evict list, borrowed from the held VM resv (`ResvLists`).
+            let Some(bo) = (unsafe { VmBoRef::get_unless_zero(entry) }) else {
+                i += 1;
+                continue;
+            };
             validate(&bo)?;
+            // Takes it off the list: the next entry is now at `i`.
             bo.evict(exec, false)?;
         }
     }
@@ -524,13 +549,8 @@ impl<T: DriverGpuVm> Drop for GpuVmCore<T> {
         // every VA left so the vm_bos they reference, which reference the VM, can go.
         let (state, vm) = self.parts();
         let mut spare = vm.spare();
-        state.tree.drain(&mut spare.pool, &mut |mut node| {
-            if let Some(bo) = node.val_vm_bo_take() {
-                bo.va_count
-                    .fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
-                drop(bo);
-            }
-        });
+        // Dropping a VA unlinks it from its vm_bo (under the object's gpuva lock) and drops its reference.
+        state.tree.drain(&mut spare.pool, &mut drop);
         drop(spare);
         self.vm.deferred_cleanup();
     }

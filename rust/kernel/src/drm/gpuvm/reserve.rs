@@ -3,15 +3,16 @@
 //! ioctl path and the steps draw on, and the deferred list, whose slots are reserved when a vm_bo is created so that
 //! dropping its last reference in a step only pushes (`drm_gpuvm_bo_deferred_cleanup` frees it later).
 
+use core::ptr::NonNull;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, MutexGuard};
+use std::sync::MutexGuard;
 
 use super::btree::NodePool;
-#[cfg(doc)]
-use super::VaPrealloc;
-use super::{DriverGpuVm, GpuVa, GpuVm, GpuVmBo};
+use super::va::GpuVaAlloc;
+use super::{DriverGpuVm, GpuVa, GpuVm, GpuVmBo, GpuVmRef};
 use crate::alloc;
 use crate::drm::gem::IntoGemObject;
+use crate::error::code::EINVAL;
 use crate::error::Result;
 
 /// The VM's reserve of VA-tree nodes, filled in the ioctl path and drawn on by the steps.
@@ -34,10 +35,12 @@ impl<T: DriverGpuVm> Spare<T> {
 /// vm_bos whose last reference dropped, waiting for [`GpuVm::deferred_cleanup`].
 ///
 /// # Invariants
-/// `list.capacity() >= live`, where `live` counts the vm_bos of this VM not yet cleaned up; so pushing any of them
-/// never allocates.
+/// * `list.capacity() >= live`, where `live` counts the vm_bos of this VM not yet cleaned up; so pushing any of them
+///   never allocates.
+/// * every entry is a zombie vm_bo of this VM (count zero), allocated and on no other list of the VM's but the
+///   ones `deferred_cleanup` takes it off; it is freed only by `deferred_cleanup`, after being popped.
 pub(super) struct Deferred<T: DriverGpuVm> {
-    pub(super) list: Vec<Arc<GpuVmBo<T>>>,
+    pub(super) list: Vec<NonNull<GpuVmBo<T>>>,
     pub(super) live: usize,
 }
 
@@ -79,10 +82,12 @@ impl<T: DriverGpuVm> GpuVm<T> {
         })
     }
 
-    /// Queues a vm_bo whose last reference dropped. Never allocates: its slot was reserved at creation.
-    pub(crate) fn defer(&self, bo: Arc<GpuVmBo<T>>) {
+    /// Queues a vm_bo of this VM whose last reference dropped (`drm_gpuvm_bo_defer_zombie_cleanup`). Never
+    /// allocates: its slot was reserved at creation.
+    pub(crate) fn defer(&self, bo: NonNull<GpuVmBo<T>>) {
         let mut d = self.deferred();
         debug_assert!(d.list.len() < d.list.capacity(), "deferred slot missing");
+        // INVARIANT: its count is zero and it is not freed until popped by `deferred_cleanup`.
         d.list.push(bo);
     }
 
@@ -118,31 +123,146 @@ impl<T: DriverGpuVm> GpuVm<T> {
     }
 
     /// Frees the vm_bos whose last reference dropped (`drm_gpuvm_bo_deferred_cleanup`): unlinks each from its
-    /// object's gpuva list and from the extobj/evict lists. Takes the VM resv itself, so it must not be called with
-    /// that resv held.
+    /// object's gpuva list and from the extobj/evict lists, then frees it. Takes the VM resv itself for a pair on
+    /// those lists, so it must not be called with that resv held.
     pub fn deferred_cleanup(&self) {
         loop {
             // Pop under the leaf mutex, then work without it: the list keeps its capacity (the invariant).
-            let Some(bo) = self.deferred().list.pop() else {
+            let Some(ptr) = self.deferred().list.pop() else {
                 break;
             };
+            // SAFETY: a deferred vm_bo stays allocated until freed below (`Deferred`'s invariant), and only shared
+            // references to it exist: its count is zero, and the lists hand out none for a zombie.
+            let bo = unsafe { ptr.as_ref() };
             {
-                let mut list = bo.obj().gem().gpuva_lock();
-                if let Some(pos) = list.vm_bos.iter().position(|e| {
-                    core::ptr::eq(Arc::as_ptr(e) as *const u8, Arc::as_ptr(&bo) as *const u8)
-                }) {
-                    drop(list.vm_bos.swap_remove(pos));
-                }
+                let list = bo.obj().gem().gpuva_lock();
+                // SAFETY: the object's gpuva lock, which guards its list, is held; the pair was linked there when
+                // created and only this function takes it off.
+                unsafe { list.vm_bos.remove(bo.gem_links()) };
             }
+            // A zombie's flags no longer change: only holders of a reference evict.
             if bo.is_extobj() || bo.is_evicted() {
                 let mut g = self.resv.lock();
                 if let Ok(lists) = self.resv_lists(&mut g) {
-                    lists.extobj.retain(|b| !Arc::ptr_eq(b, &bo));
-                    lists.evict.retain(|b| !Arc::ptr_eq(b, &bo));
+                    lists.extobj.retain(|b| *b != ptr);
+                    lists.evict.retain(|b| *b != ptr);
                 }
             }
+            debug_assert!(bo.va_count() == 0, "a zombie vm_bo with VAs");
             self.deferred().live -= 1;
-            drop(bo);
+            // SAFETY: the pair came from `Box::leak` in `GpuVmBo::obtain`, its count is zero and it is on no list
+            // any more: nothing refers to it. Dropping it drops its VM reference; `self` is borrowed from another.
+            drop(unsafe { Box::from_raw(ptr.as_ptr()) });
         }
+    }
+}
+
+/// Pre-allocated nodes for one bind op (Tyr's `VmOpResources` slots): VA nodes, and a reservation of VA-tree
+/// nodes in the VM's reserve (the kernel's maple tree is pre-allocated the same way, `mas_preallocate`). Allocated
+/// in the ioctl, taken by the steps. At most three VA nodes are ever needed: a map needs the new VA plus the two
+/// parts of a VA it splits, an unmap the two parts of a VA it splits.
+///
+/// # Invariants
+/// `tree_nodes` nodes of `vm`'s reserve are counted as reserved by this pool, and released when it drops.
+pub struct VaPrealloc<T: DriverGpuVm> {
+    vm: GpuVmRef<T>,
+    slots: [Option<GpuVaAlloc<T>>; 3],
+    tree_nodes: usize,
+}
+
+impl<T: DriverGpuVm> VaPrealloc<T> {
+    /// A pool for `vm` holding nothing yet (to be filled with [`Self::top_up`]).
+    pub fn empty(vm: &GpuVmRef<T>) -> Self {
+        VaPrealloc {
+            vm: vm.clone(),
+            slots: [None, None, None],
+            tree_nodes: 0,
+        }
+    }
+
+    /// Allocates `n` (at most 3) VA nodes and reserves the tree nodes their insertion may need; `EINVAL` for more
+    /// than 3, `ENOMEM` on failure.
+    pub fn new(vm: &GpuVmRef<T>, n: usize) -> Result<Self> {
+        let mut p = Self::empty(vm);
+        p.top_up(n)?;
+        Ok(p)
+    }
+
+    /// Enough for any `sm_map`: 3.
+    pub fn for_map(vm: &GpuVmRef<T>) -> Result<Self> {
+        Self::new(vm, 3)
+    }
+
+    /// Enough for any `sm_unmap`: 2.
+    pub fn for_unmap(vm: &GpuVmRef<T>) -> Result<Self> {
+        Self::new(vm, 2)
+    }
+
+    /// Allocates VA nodes until `n` (at most 3) are held, keeping any already there (a driver's per-VM node cache
+    /// refilled in the ioctl), and tops the tree-node reservation up to what `n` insertions may need. `ENOMEM` on
+    /// failure, with what was allocated so far kept.
+    pub fn top_up(&mut self, n: usize) -> Result {
+        if n > 3 {
+            return Err(EINVAL);
+        }
+        while self.len() < n {
+            let va = GpuVaAlloc::new()?;
+            // Cannot be full: fewer than `n <= 3` slots are taken.
+            let _ = self.put(va);
+        }
+        // Steps draw nodes from the reserve without touching reservations: refill it to everything reserved (ours
+        // included) every time, and grow ours if the tree grew.
+        let want = Spare::<T>::nodes_for(self.vm.height_hint(), n);
+        let extra = want.saturating_sub(self.tree_nodes);
+        self.vm.reserve_tree_nodes(extra)?;
+        self.tree_nodes += extra;
+        Ok(())
+    }
+
+    /// The VM this pool reserves in.
+    pub fn vm(&self) -> &GpuVmRef<T> {
+        &self.vm
+    }
+
+    /// VA nodes left.
+    pub fn len(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+
+    /// Whether no VA node is left.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes one VA node.
+    pub fn take(&mut self) -> Option<GpuVaAlloc<T>> {
+        self.slots.iter_mut().find_map(|s| s.take())
+    }
+
+    /// Takes two VA nodes, for [`OpRemap::remap`](super::OpRemap::remap); `None`, with the pool unchanged,
+    /// if fewer are left.
+    pub fn take_pair(&mut self) -> Option<[GpuVaAlloc<T>; 2]> {
+        if self.len() < 2 {
+            return None;
+        }
+        Some([self.take()?, self.take()?])
+    }
+
+    /// Gives a VA node back (a recycled [`GpuVaRemoved`](super::GpuVaRemoved) node, say); returns it if the
+    /// pool is full.
+    pub fn put(&mut self, va: GpuVaAlloc<T>) -> core::result::Result<(), GpuVaAlloc<T>> {
+        match self.slots.iter_mut().find(|s| s.is_none()) {
+            Some(s) => {
+                *s = Some(va);
+                Ok(())
+            }
+            None => Err(va),
+        }
+    }
+}
+
+impl<T: DriverGpuVm> Drop for VaPrealloc<T> {
+    fn drop(&mut self) {
+        self.vm.release_tree_nodes(self.tree_nodes);
     }
 }

@@ -1,40 +1,72 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
-//! `GpuVmBo`: the (VM, GEM object) pair (`struct drm_gpuvm_bo`).
+//! `GpuVmBo`: the (VM, GEM object) pair (`struct drm_gpuvm_bo`), and `VmBoRef`, a counted reference to one
+//! (`ARef<GpuVmBo<T>>`).
 
+use core::marker::PhantomData;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::ptr::NonNull;
+use core::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use super::list::{Links, List};
+use super::va::LinkedVa;
 use super::{DriverGpuVm, GpuVm, ObjectOf};
 use crate::alloc;
 use crate::dma_resv::ResvHeld;
-use crate::drm::gem::IntoGemObject;
+use crate::drm::gem::{GpuvaList, IntoGemObject};
 use crate::error::code::EINVAL;
 use crate::error::Result;
 
-/// One GEM object as seen by one VM: found or created by [`GpuVmBo::obtain`], refcounted by [`VmBoRef`], linked on
-/// the object's gpuva list (guarded by the object's gpuva lock), on the VM's extobj list when the object is external
-/// and on its evict list when evicted (both guarded by the VM's resv).
+/// The entry of a vm_bo on its object's gpuva list, the same for every VM type: the links, and the address of the
+/// VM the vm_bo belongs to, by which GPUVM tells its own entries from other VMs'.
 ///
 /// # Invariants
-/// * `refs` counts the live [`VmBoRef`]s; once it reaches zero it never rises again, and the pair sits on its VM's
-///   deferred list until [`GpuVm::deferred_cleanup`] unlinks it.
-/// * `va_count` is only changed with the object's gpuva lock held.
+/// `vm` is the address of the `GpuVm<T>` of the `GpuVmBo<T>` that embeds this entry as its first field.
+#[repr(C)]
+pub(crate) struct GemEntry {
+    links: Links,
+    vm: usize,
+}
+
+/// One GEM object as seen by one VM: found or created by [`GpuVmBo::obtain`], refcounted by [`VmBoRef`]. It sits on
+/// the object's gpuva list (guarded by the object's gpuva lock), on the VM's extobj list when the object is external
+/// and on its evict list when evicted (both guarded by the VM's resv). None of those lists holds a reference, as
+/// upstream; and it keeps the list of its VAs, guarded by the object's gpuva lock.
+///
+/// # Invariants
+/// * It lives in a heap allocation of its own, made by [`GpuVmBo::obtain`] and freed only by
+///   [`GpuVm::deferred_cleanup`], after `refcount` reached zero and the pair was taken off every list.
+/// * `refcount` counts the live [`VmBoRef`]s; once it reaches zero it never rises again, and the pair sits on its
+///   VM's deferred list until [`GpuVm::deferred_cleanup`] frees it.
+/// * `vas` holds the entries of the VAs that map this pair (each VA holding a [`VmBoRef`]); it is only accessed
+///   with the object's gpuva lock held.
+/// * `evicted` is true exactly when the pair is on the VM's evict list; both change with the VM's resv held.
+#[repr(C)]
 pub struct GpuVmBo<T: DriverGpuVm> {
-    pub(super) vm: Pin<Arc<GpuVm<T>>>,
-    pub(super) obj: Arc<ObjectOf<T>>,
+    /// First, so that a pointer to the entry is a pointer to the pair.
+    gem_entry: GemEntry,
+    refcount: AtomicUsize,
+    pub(super) vas: List,
+    vm: Pin<Arc<GpuVm<T>>>,
+    obj: Arc<ObjectOf<T>>,
+    evicted: AtomicBool,
+    extobj: bool,
     data: T::VmBoData,
-    pub(super) refs: AtomicUsize,
-    pub(super) va_count: AtomicUsize,
-    pub(super) evicted: AtomicBool,
-    pub(super) extobj: bool,
+}
+
+/// The address of `vm`, as [`GemEntry::vm`] records it.
+fn vm_id<T: DriverGpuVm>(vm: &GpuVm<T>) -> usize {
+    vm as *const GpuVm<T> as usize
 }
 
 impl<T: DriverGpuVm> GpuVmBo<T> {
-    /// Finds the vm_bo of (`vm`, `obj`) or creates it (`drm_gpuvm_bo_obtain`), taking a reference. A new pair is
-    /// linked on the object's gpuva list and, for an external object, on the VM's extobj list, which is why the VM's
-    /// resv must be held (`held`). Everything is allocated before anything is linked: on failure nothing changed.
-    /// `EINVAL` if `held` does not hold the VM's resv.
+    /// Finds the vm_bo of (`vm`, `obj`) or creates it (`drm_gpuvm_bo_obtain_prealloc`), taking a reference. A new
+    /// pair is linked on the object's gpuva list and, for an external object, on the VM's extobj list, which is why
+    /// the VM's resv must be held (`held`). As upstream, the pair, its deferred slot and its extobj slot are all
+    /// allocated before the object's gpuva lock is taken for linking, and nothing allocates under it; unlike
+    /// upstream, an existing pair is looked up first, so that finding one allocates nothing, and the lookup is
+    /// repeated under the lock before linking (a pair created meanwhile wins and the new one is freed after the
+    /// lock). On failure nothing changed. `EINVAL` if `held` does not hold the VM's resv.
     pub fn obtain(
         vm: &Pin<Arc<GpuVm<T>>>,
         obj: &Arc<ObjectOf<T>>,
@@ -45,49 +77,69 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
             return Err(EINVAL);
         }
         let gem = obj.gem();
-        let mut list = gem.gpuva_lock();
-        for entry in &list.vm_bos {
-            if let Some(bo) = entry
-                .clone()
-                .downcast::<GpuVmBo<T>>()
-                .ok()
-                .filter(|bo| core::ptr::eq(&*bo.vm, &**vm))
-            {
-                // `drm_gpuvm_bo_get_unless_zero`: a pair waiting for deferred cleanup cannot be revived.
-                if bo
-                    .refs
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
-                        (r > 0).then_some(r + 1)
-                    })
-                    .is_ok()
-                {
-                    return Ok(VmBoRef(bo));
-                }
-            }
+        // An existing pair needs nothing allocated: look it up first (the lookup allocates nothing under the lock).
+        if let Some(found) = Self::find(&gem.gpuva_lock(), vm) {
+            return Ok(found);
         }
         let extobj = vm.is_extobj(obj);
-        alloc::try_reserve(&mut list.vm_bos, 1)?;
-        let slot = vm.reserve_deferred_slot()?;
         let lists = vm.resv_lists(held)?;
         if extobj {
             alloc::try_reserve(&mut lists.extobj, 1)?;
         }
-        let bo = alloc::try_arc(GpuVmBo {
+        let slot = vm.reserve_deferred_slot()?;
+        let new = alloc::try_box(GpuVmBo {
+            gem_entry: GemEntry {
+                links: Links::new(),
+                vm: vm_id(vm),
+            },
+            refcount: AtomicUsize::new(1),
+            vas: List::new(),
             vm: vm.clone(),
             obj: obj.clone(),
-            data,
-            refs: AtomicUsize::new(1),
-            va_count: AtomicUsize::new(0),
             evicted: AtomicBool::new(false),
             extobj,
+            data,
         })?;
-        // Point of no return: the reservations above make these pushes allocation-free.
-        slot.commit();
-        list.vm_bos.push(bo.clone());
-        if extobj {
-            lists.extobj.push(bo.clone());
+        let list = gem.gpuva_lock();
+        // Looked up again: the pair may have been created while the lock was dropped.
+        if let Some(found) = Self::find(&list, vm) {
+            drop(list);
+            // Not linked anywhere: freed as any box, its slot released by `slot`'s drop.
+            drop(new);
+            return Ok(found);
         }
-        Ok(VmBoRef(bo))
+        let new = NonNull::from(Box::leak(new));
+        // SAFETY: the object's gpuva lock is held; the new pair is on no list and stays where it is until
+        // `deferred_cleanup` takes it off before freeing it (type invariant).
+        unsafe { list.vm_bos.push_back(new.cast::<Links>()) };
+        drop(list);
+        // Point of no return: the reservations above make these allocation-free.
+        slot.commit();
+        if extobj {
+            lists.extobj.push(new);
+        }
+        // INVARIANT: the count was created as 1 for this reference.
+        Ok(VmBoRef(new, PhantomData))
+    }
+
+    /// The live vm_bo of `vm` on `list` with a new reference (`drm_gpuvm_bo_find` + `drm_gpuvm_bo_get_unless_zero`):
+    /// a pair waiting for deferred cleanup cannot be revived.
+    fn find(list: &GpuvaList, vm: &GpuVm<T>) -> Option<VmBoRef<T>> {
+        let id = vm_id(vm);
+        // SAFETY: `list` is borrowed from the held gpuva lock, which guards it, and nothing is taken off meanwhile.
+        let mut entries = unsafe { list.vm_bos.iter() };
+        entries.find_map(|e| {
+            let e = e.cast::<GemEntry>();
+            // SAFETY: every entry on an object's gpuva list is the first field of a live vm_bo (`GpuvaList`'s
+            // invariant), whose `GemEntry` layout does not depend on its VM type.
+            if unsafe { e.as_ref() }.vm != id {
+                return None;
+            }
+            // SAFETY: the entry names `vm`'s address. Its pair keeps its own VM alive, and no two live VMs share an
+            // address, so its VM is `vm`, a `GpuVm<T>`, and the entry is the first field of a live `GpuVmBo<T>`
+            // (`GemEntry`'s invariant): the pointers are equal under `repr(C)`.
+            unsafe { VmBoRef::get_unless_zero(e.cast::<GpuVmBo<T>>()) }
+        })
     }
 
     /// The VM.
@@ -110,14 +162,35 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         self.extobj
     }
 
-    /// How many VAs of the VM map this object.
-    pub fn va_count(&self) -> usize {
-        self.va_count.load(Ordering::Acquire)
+    /// Calls `f` for each VA of the VM that maps this object, in the order they were linked
+    /// (`drm_gpuvm_bo_for_each_va`), with the object's gpuva lock held: `f` must not allocate (an allocation point
+    /// reached there fails) nor take the lock again.
+    pub fn for_each_va(&self, mut f: impl FnMut(&LinkedVa)) {
+        let _list = self.obj.gem().gpuva_lock();
+        // SAFETY: the object's gpuva lock, which guards `vas`, is held for the whole walk, and nothing is taken off
+        // meanwhile (`f` only sees shared entries).
+        for e in unsafe { self.vas.iter() } {
+            // SAFETY: every entry on `vas` is that of a linked `GpuVa<T>` (type invariant); the lock is held.
+            f(&unsafe { LinkedVa::of::<T>(e) });
+        }
     }
 
-    /// Live references (for tests and debugging).
+    /// How many VAs of the VM map this object: the length of its VA list, counted under the object's gpuva lock.
+    pub fn va_count(&self) -> usize {
+        let _list = self.obj.gem().gpuva_lock();
+        // SAFETY: the object's gpuva lock, which guards `vas`, is held.
+        unsafe { self.vas.count() }
+    }
+
+    /// Live references (for tests and debugging; `kref_read`).
     pub fn refcount(&self) -> usize {
-        self.refs.load(Ordering::Acquire)
+        self.refcount.load(Ordering::Acquire)
+    }
+
+    /// Whether the last reference is gone and the pair waits for [`GpuVm::deferred_cleanup`]
+    /// (`drm_gpuvm_bo_is_zombie`).
+    pub fn is_zombie(&self) -> bool {
+        self.refcount() == 0
     }
 
     /// Whether the pair is marked evicted.
@@ -125,60 +198,103 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         self.evicted.load(Ordering::Acquire)
     }
 
+    /// The entry on the object's gpuva list.
+    pub(super) fn gem_links(&self) -> NonNull<Links> {
+        // The entry is the first field (`repr(C)`), and the pointer covers the whole pair, as the one the entry was
+        // linked with.
+        NonNull::from(self).cast()
+    }
+}
+
+/// A counted reference to a [`GpuVmBo`] (`ARef<GpuVmBo<T>>`): one atomic count per pair (`drm_gpuvm_bo::kref`).
+/// Dropping the last one never frees the pair on the spot — that may happen in the fence-signalling path, where
+/// neither the VM's resv (for the extobj and evict lists) nor the freeing of the object can be afforded — but puts
+/// it on the VM's deferred list, in a slot reserved when the pair was created, without allocating;
+/// [`GpuVm::deferred_cleanup`] unlinks and frees it later.
+///
+/// # Invariants
+/// The pointer is to a live [`GpuVmBo`] whose `refcount` counts this reference.
+pub struct VmBoRef<T: DriverGpuVm>(NonNull<GpuVmBo<T>>, PhantomData<GpuVmBo<T>>);
+
+// SAFETY: a `VmBoRef` gives shared access to a `GpuVmBo`, whose mutable state is atomic or lock-guarded, and whose
+// count it changes atomically; so it may move or be shared between threads when the pair itself may.
+unsafe impl<T: DriverGpuVm> Send for VmBoRef<T> where GpuVmBo<T>: Send + Sync {}
+// SAFETY: as above.
+unsafe impl<T: DriverGpuVm> Sync for VmBoRef<T> where GpuVmBo<T>: Send + Sync {}
+
+impl<T: DriverGpuVm> VmBoRef<T> {
+    /// A new reference to `bo`, unless its count already reached zero (`kref_get_unless_zero`).
+    ///
+    /// # Safety
+    /// `bo` is a live vm_bo, not freed while this runs (a lock that guards a list it is on is held).
+    pub(super) unsafe fn get_unless_zero(bo: NonNull<GpuVmBo<T>>) -> Option<Self> {
+        // SAFETY: `bo` is live (caller).
+        let count = &unsafe { bo.as_ref() }.refcount;
+        count
+            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |r| {
+                (r > 0).then_some(r + 1)
+            })
+            .ok()
+            // INVARIANT: the count was raised for this reference while it was not zero.
+            .map(|_| VmBoRef(bo, PhantomData))
+    }
+
+    /// The pair's address, for identity comparisons.
+    pub fn as_ptr(&self) -> *const GpuVmBo<T> {
+        self.0.as_ptr()
+    }
+
+    /// Whether two references are to the same pair.
+    pub fn ptr_eq(&self, other: &VmBoRef<T>) -> bool {
+        self.0 == other.0
+    }
+
     /// Marks the object evicted or resident in this VM (`drm_gpuvm_bo_evict`), moving the pair on or off the VM's
     /// evict list. The VM's resv and the object's must both be held by `held`; `EINVAL` otherwise.
-    pub fn evict(self: &Arc<Self>, held: &mut impl ResvHeld, evict: bool) -> Result {
-        if !held.holds(self.obj.gem().resv()) {
+    pub fn evict(&self, held: &mut impl ResvHeld, evict: bool) -> Result {
+        if !held.holds(self.obj().gem().resv()) {
             return Err(EINVAL);
         }
-        let lists = self.vm.resv_lists(held)?;
-        let pos = lists.evict.iter().position(|b| Arc::ptr_eq(b, self));
+        let me = self.0;
+        let lists = self.vm().resv_lists(held)?;
+        let pos = lists.evict.iter().position(|b| *b == me);
         match (evict, pos) {
-            (true, None) => alloc::try_push(&mut lists.evict, self.clone())?,
+            (true, None) => alloc::try_push(&mut lists.evict, me)?,
             (false, Some(p)) => drop(lists.evict.remove(p)),
             _ => {}
         }
+        // INVARIANT: set with the resv held, together with the list change.
         self.evicted.store(evict, Ordering::Release);
         Ok(())
     }
 }
 
-/// A counted reference to a [`GpuVmBo`] (`ARef<GpuVmBo<T>>`). Dropping the last one never frees the pair on the
-/// spot — that may happen in the fence-signalling path, where the object's gpuva lock cannot be taken for the
-/// unlinking — but puts it on the VM's deferred list, in a slot reserved when the pair was created, without
-/// allocating; [`GpuVm::deferred_cleanup`] frees it later.
-pub struct VmBoRef<T: DriverGpuVm>(Arc<GpuVmBo<T>>);
-
-impl<T: DriverGpuVm> VmBoRef<T> {
-    /// The shared pair, for lists and comparisons.
-    pub fn as_arc(&self) -> &Arc<GpuVmBo<T>> {
-        &self.0
-    }
-
-    /// Whether two references are to the same pair.
-    pub fn ptr_eq(&self, other: &VmBoRef<T>) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
 impl<T: DriverGpuVm> Clone for VmBoRef<T> {
     fn clone(&self) -> Self {
-        self.0.refs.fetch_add(1, Ordering::AcqRel);
-        VmBoRef(self.0.clone())
+        // `kref_get`: the count is at least one (ours), so it cannot be a zombie being revived.
+        self.refcount.fetch_add(1, Ordering::Relaxed);
+        // INVARIANT: the count was raised for the new reference.
+        VmBoRef(self.0, PhantomData)
     }
 }
 
 impl<T: DriverGpuVm> core::ops::Deref for VmBoRef<T> {
     type Target = GpuVmBo<T>;
+
     fn deref(&self) -> &GpuVmBo<T> {
-        &self.0
+        // SAFETY: the pair is live while this reference counts in it (type invariant): it is freed only after the
+        // count reached zero.
+        unsafe { self.0.as_ref() }
     }
 }
 
 impl<T: DriverGpuVm> Drop for VmBoRef<T> {
     fn drop(&mut self) {
-        if self.0.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.vm.defer(self.0.clone());
+        if self.refcount.fetch_sub(1, Ordering::Release) == 1 {
+            // Every earlier use of the pair through another reference happens before the cleanup.
+            fence(Ordering::Acquire);
+            // The pair stays live until `deferred_cleanup` has taken it off this list.
+            self.vm.defer(self.0);
         }
     }
 }

@@ -164,10 +164,10 @@ fn snapshot(vm: &Vm) -> Snapshot {
             offset: v.gem_offset(),
             flags: v.flags(),
         });
-        vm_bos.push(v.vm_bo().map(|b| {
-            let b = b.as_arc();
-            (Arc::as_ptr(b) as usize, b.va_count(), b.is_extobj())
-        }));
+        vm_bos.push(
+            v.vm_bo()
+                .map(|b| (b.as_ptr() as usize, b.va_count(), b.is_extobj())),
+        );
     }
     let data = core.data();
     let mut leaves = Vec::new();
@@ -205,7 +205,7 @@ pub(crate) fn check_vm_frames(vm: &Vm) -> Result<VmFrames, Inconsistency> {
         let mut guard = vm.gpuvm().resv().lock();
         vm.gpuvm()
             .extobjs(&mut guard)
-            .map(|v| v.iter().map(|b| Arc::as_ptr(b) as usize).collect())
+            .map(|v| v.iter().map(|b| b.as_ptr() as usize).collect())
             .unwrap_or_default()
     };
     let Snapshot {

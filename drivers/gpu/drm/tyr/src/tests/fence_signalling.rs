@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
-//! The fence-signalling path of bind jobs: from the point of no return to its fence's signal a job takes no resv or
-//! gpuva lock and allocates nothing (checked by `kernel::sync::lockdep` and the no-allocation section), and the
+//! The fence-signalling path of bind jobs: from the point of no return to its fence's signal a job takes no resv lock
+//! and allocates nothing (the BOs' gpuva locks it takes to link and unlink VAs are allowed) (checked by `kernel::sync::lockdep` and the no-allocation section), and the
 //! vm_bos its ops released are freed only after the signal.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

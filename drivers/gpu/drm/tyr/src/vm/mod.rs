@@ -12,7 +12,7 @@
 //!   writes the page tables in each step, and flushes and unlocks the region when the context ends.
 //!
 //! The vm_bos an op releases are freed afterwards ([`Vm::deferred_cleanup`], `drm_gpuvm_bo_deferred_cleanup`), which
-//! takes the VM resv and the BO's gpuva lock: a bind job does it after its fence has signalled, never in the
+//! takes the VM resv: a bind job does it after its fence has signalled, never in the
 //! fence-signalling path (Panthor frees the op context from its job-cleanup path, after `drm_sched` signalled).
 //!
 //! A partial unmap of a region the page table holds as a 2 MiB block cannot be done in place (io-pgtable refuses to

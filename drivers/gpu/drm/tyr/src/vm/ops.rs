@@ -218,7 +218,7 @@ impl Vm {
 
     /// Applies a prepared op in the fence-signalling path (the bind job): a [`PtUpdateContext`] locks the region in
     /// the MMU, GPUVM's steps write the page tables, the context flushes and unlocks the region. Nothing here
-    /// allocates or takes a resv or gpuva lock; the vm_bos the op released wait for [`Self::deferred_cleanup`], which
+    /// allocates or takes a resv lock (the steps take the BOs' gpuva locks, which is allowed); the vm_bos the op released wait for [`Self::deferred_cleanup`], which
     /// the caller runs once it has signalled. A failure (which preparation rules out, but for an MMU that does not
     /// answer) marks the VM unusable.
     pub(crate) fn apply(&self, mut op: PreparedOp) -> Result {

@@ -6,7 +6,7 @@
 //! A job is built entirely in the ioctl (ops prepared, fence created, queue slot reserved), so that handing it over
 //! and running it never allocates: the fence-signalling path of the immediate mode. From the point of no return
 //! (its dependencies have signalled) to the signal of its fence the job runs inside a
-//! [`kernel::sync::SignallingSection`], so an allocation or a resv/gpuva lock taken there is caught; the vm_bos its
+//! [`kernel::sync::SignallingSection`], so an allocation or a resv lock taken there is caught; the vm_bos its
 //! ops released are freed after the signal, outside the section ([`Vm::deferred_cleanup`], as Panthor's job cleanup
 //! frees its op context after `drm_sched` signalled).
 
