@@ -148,13 +148,9 @@ impl TyrFile {
 
     /// `VM_DESTROY`.
     pub(crate) fn vm_destroy(&self, args: &mut drm_panthor_vm_destroy) -> Result {
-        let vm = self.vms.get(args.id).ok();
-        let r = self.vms.destroy(args.id, args.pad);
-        // A destroyed VM's heaps go with it, whether or not its unmap worked; a refused call destroyed nothing.
-        if let Some(vm) = vm.filter(|vm| vm.is_destroyed()) {
-            self.heaps.release(&vm);
-        }
-        r
+        // The VM's heaps go with it, before its unmap; a refused call destroys nothing.
+        self.vms
+            .destroy(args.id, args.pad, |vm| self.heaps.release(vm))
     }
 
     /// `VM_GET_STATE`.
@@ -200,8 +196,7 @@ impl TyrFile {
                 s.destroy_group(&g);
             }
         }
-        self.vms.destroy_all();
-        self.heaps.release_all();
+        self.vms.destroy_all(|vm| self.heaps.release(vm));
     }
 }
 

@@ -64,7 +64,7 @@ impl HeapSlots {
     }
 
     /// Forgets `vm`'s slot and drops its pool: the heaps go with the VM (`panthor_heap_pool_destroy` from
-    /// `panthor_vm_destroy`), their chunks and contexts unmapped from it.
+    /// `panthor_vm_destroy`, before the VM's unmap), their chunks and contexts unmapped from it.
     pub(crate) fn release(&self, vm: &Arc<Vm>) {
         let slot = {
             let mut slots = self.slots.lock();
@@ -76,15 +76,6 @@ impl HeapSlots {
         };
         let pool = slot.lock().take();
         drop(pool);
-    }
-
-    /// Drops every pool (file close, after its VMs were destroyed).
-    pub(crate) fn release_all(&self) {
-        let all = core::mem::take(&mut *self.slots.lock());
-        for (_, (_, slot)) in all {
-            let pool = slot.lock().take();
-            drop(pool);
-        }
     }
 }
 

@@ -108,8 +108,13 @@ fn bind_jobs_that_map_remap_and_unmap_stay_clean() {
     }
     let last = BindJob::new(&vm, vec![vm.prepare_unmap(0, 1 << 40).unwrap()], vec![]).unwrap();
     let last_fence = last.fence().clone();
+    // The last job frees the vm_bos its unmap released only after its fence signals; a job behind it runs once
+    // that cleanup has returned.
+    let after = BindJob::new(&vm, vec![], vec![]).unwrap();
+    let after_fence = after.fence().clone();
     vm.submit(last).unwrap();
-    last_fence.wait_timeout(Duration::from_secs(5)).unwrap();
+    vm.submit(after).unwrap();
+    after_fence.wait_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(last_fence.error(), None);
     assert!(fences
         .iter()

@@ -8,7 +8,7 @@ use crate::uapi::drm_panthor_vm_bind_op;
 use crate::uapi::map_flags;
 use crate::uapi::op_type;
 use crate::vm::bind::{bind_sync, VmPool, MAX_VMS_PER_FILE};
-use crate::vm::{NoMmu, VmMmu};
+use crate::vm::{NoMmu, Vm, VmMmu};
 use hw_mem::{Ram, RamConfig};
 use kernel::code::{EBUSY, EINVAL};
 
@@ -43,7 +43,7 @@ fn ids_are_lowest_free_up_to_32_then_ebusy() {
         assert_eq!(p.create(0, 0).unwrap(), (want, 0x8000_0000_0000));
     }
     assert_eq!(p.create(0, 0).err(), Some(EBUSY));
-    p.destroy(7, 0).unwrap();
+    p.destroy(7, 0, |_| {}).unwrap();
     assert_eq!(p.create(0, 4 << 30).unwrap(), (7, 1 << 47));
 }
 
@@ -52,14 +52,19 @@ fn create_destroy_and_state_errors() {
     let (_ram, p) = pool();
     assert_eq!(p.create(1, 0).err(), Some(EINVAL));
     assert_eq!(p.create(0, (1 << 48) - 256 * M + 1).err(), Some(EINVAL));
-    assert_eq!(p.destroy(0xDEADBEEF, 0).err(), Some(EINVAL));
-    assert_eq!(p.destroy(0, 0).err(), Some(EINVAL));
+    let refused = |_: &Arc<Vm>| panic!("a refused destroy tears nothing down");
+    assert_eq!(p.destroy(0xDEADBEEF, 0, refused).err(), Some(EINVAL));
+    assert_eq!(p.destroy(0, 0, refused).err(), Some(EINVAL));
     let (id, _) = p.create(0, 0).unwrap();
-    assert_eq!(p.destroy(id, 1).err(), Some(EINVAL));
+    assert_eq!(p.destroy(id, 1, refused).err(), Some(EINVAL));
     assert_eq!(p.state(id), Ok(0));
-    p.destroy(id, 0).unwrap();
+    // The driver's per-VM state goes once, before the unmap: the VM is still mapped and not yet destroyed.
+    let mut torn_down = Vec::new();
+    p.destroy(id, 0, |vm| torn_down.push((vm.id(), vm.is_destroyed())))
+        .unwrap();
+    assert_eq!(torn_down, [(id, false)]);
     assert_eq!(p.state(id).err(), Some(EINVAL));
-    assert_eq!(p.destroy(id, 0).err(), Some(EINVAL));
+    assert_eq!(p.destroy(id, 0, refused).err(), Some(EINVAL));
     assert!(p.is_empty());
 }
 

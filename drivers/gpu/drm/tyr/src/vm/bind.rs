@@ -68,7 +68,9 @@ impl VmPool {
     }
 
     /// `VM_DESTROY`: frees the id at once and unmaps everything; the VM lives on while groups or jobs hold it.
-    pub(crate) fn destroy(&self, id: u32, pad: u32) -> Result {
+    /// `on_destroy` runs once the VM is committed to going, before its unmap: what the driver keeps per VM goes first
+    /// (its tiler heaps, as `panthor_vm_destroy` destroys the heap pool before it unmaps the VM).
+    pub(crate) fn destroy(&self, id: u32, pad: u32, on_destroy: impl FnOnce(&Arc<Vm>)) -> Result {
         if pad != 0 {
             return Err(EINVAL);
         }
@@ -88,6 +90,7 @@ impl VmPool {
             }
             slots[idx] = None;
         }
+        on_destroy(&vm);
         vm.destroy_prepared(op)
     }
 
@@ -108,10 +111,11 @@ impl VmPool {
         self.len() == 0
     }
 
-    /// Destroys every VM (file close).
-    pub(crate) fn destroy_all(&self) {
+    /// Destroys every VM (file close), each after `on_destroy` as in [`Self::destroy`].
+    pub(crate) fn destroy_all(&self, mut on_destroy: impl FnMut(&Arc<Vm>)) {
         let all: Vec<Arc<Vm>> = self.slots().iter_mut().filter_map(Option::take).collect();
         for vm in all {
+            on_destroy(&vm);
             // The file is going away: nobody is left to tell. The VM stays referenced by whatever still holds it,
             // marked destroyed, its queue stopped; an unmap that could not be prepared (ENOMEM) leaves its mappings
             // to be freed with it.
