@@ -9,7 +9,7 @@
 //! a callback that tries to allocate, or to take a resv or gpuva lock, is caught by tests.
 
 use crate::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -42,6 +42,8 @@ struct Inner {
     names: FenceNames,
     state: Mutex<State>,
     cond: Condvar,
+    /// Threads blocked in [`DmaFence::wait_timeout`].
+    waiters: AtomicUsize,
 }
 
 /// What `dma_fence_ops.get_driver_name` and `get_timeline_name` report for a fence (sync_file FILE_INFO shows them).
@@ -111,6 +113,7 @@ impl DmaFence {
             names,
             state: Mutex::new(State::default()),
             cond: Condvar::new(),
+            waiters: AtomicUsize::new(0),
         })?))
     }
 
@@ -152,6 +155,13 @@ impl DmaFence {
     /// Whether both references are the same fence.
     pub fn ptr_eq(&self, other: &DmaFence) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Threads blocked in [`Self::wait_timeout`] on this fence now: counted from the moment a waiter found the
+    /// fence unsignalled under its lock, so a signal after it is seen is guaranteed to take the wake-up path. For
+    /// tests ordering a signal after a waiter without sleeping, and for debugging stuck waits.
+    pub fn waiters(&self) -> usize {
+        self.0.waiters.load(Ordering::Acquire)
     }
 
     /// Whether the fence has signalled.
@@ -230,6 +240,7 @@ impl DmaFence {
     pub fn wait_timeout(&self, timeout: Duration) -> Result {
         let deadline = Instant::now().checked_add(timeout);
         let mut st = self.state();
+        let _waiting = (!st.signalled).then(|| Waiting::new(&self.0.waiters));
         while !st.signalled {
             let left = match deadline {
                 Some(d) => match d.checked_duration_since(Instant::now()) {
@@ -249,10 +260,25 @@ impl DmaFence {
     }
 }
 
+/// Counts a thread blocked in [`DmaFence::wait_timeout`] for as long as it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
 
     #[test]
     fn signals_once() {
@@ -344,5 +370,30 @@ mod tests {
         assert_eq!(DmaFence::new(1, 1).unwrap().names(), FenceNames::DRIVER);
         f.signal().unwrap();
         assert_eq!(f.status(), 1);
+    }
+
+    #[test]
+    fn a_blocked_waiter_is_counted_until_the_signal_wakes_it() {
+        let f = DmaFence::new(DmaFence::context_alloc(), 1).unwrap();
+        assert_eq!(f.waiters(), 0);
+        let f2 = f.clone();
+        let t = std::thread::spawn(move || f2.wait_timeout(Duration::from_secs(60)));
+        let start = Instant::now();
+        while f.waiters() == 0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the waiter never blocked"
+            );
+            std::thread::yield_now();
+        }
+        f.signal().unwrap();
+        assert_eq!(t.join().unwrap(), Ok(()));
+        assert_eq!(f.waiters(), 0);
+        assert_eq!(
+            f.wait_timeout(Duration::ZERO),
+            Ok(()),
+            "a signalled fence does not count its waiter"
+        );
+        assert_eq!(f.waiters(), 0);
     }
 }

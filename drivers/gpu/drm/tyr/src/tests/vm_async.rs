@@ -14,7 +14,6 @@ use kernel::dma_fence::DmaFence;
 
 const K: u64 = 0x1000;
 const LONG: Duration = Duration::from_secs(10);
-const SHORT: Duration = Duration::from_millis(100);
 
 fn setup() -> (Arc<Ram>, Arc<Vm>, Arc<TyrObject>) {
     let ram = Arc::new(Ram::new(RamConfig::rk3588(64 << 20)).unwrap());
@@ -48,10 +47,16 @@ fn a_job_waits_for_its_dependency_then_applies_and_signals() {
     let later = BindJob::new(&vm, vec![vm.prepare_unmap(0x10000, K).unwrap()], vec![]).unwrap();
     let later_done = later.fence().clone();
     vm.submit(later).unwrap();
-    assert!(
-        done.wait_timeout(SHORT).is_err(),
-        "ran before its dependency signalled"
-    );
+    // The worker is blocked on the dependency: nothing of either job can have happened.
+    let start = std::time::Instant::now();
+    while dep.waiters() == 0 {
+        assert!(
+            start.elapsed() < LONG,
+            "the bind worker never waited for the dependency"
+        );
+        std::thread::yield_now();
+    }
+    assert!(!done.is_signaled(), "ran before its dependency signalled");
     assert!(!later_done.is_signaled());
     assert!(vm.vas().is_empty());
     dep.signal().unwrap();
