@@ -28,6 +28,8 @@
 //! * Memory (`mmap`, `mmap64`, `munmap`): BO offsets map the BO's RAM runs from the RAM memfd into one reservation,
 //!   so the program, the driver and the GPU model share the bytes; the flush-ID offset maps a read-only page with
 //!   LATEST_FLUSH_ID. A mapping holds its BO until its last page is unmapped.
+//! * System memory (`sysinfo`, `sysconf(_SC_PHYS_PAGES / _SC_AVPHYS_PAGES)`): the modelled board's RAM (total and
+//!   free frames of its allocator) instead of the host's, as panvk sizes its memory heap from `sysinfo`.
 //!
 //! # Threads, fork, recursion, panics
 //! One lock guards the descriptor and mapping tables and is never held across a driver call. A thread-local guard
