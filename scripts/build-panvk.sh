@@ -25,7 +25,7 @@ suite=bookworm-backports
 # at your own risk.
 want_version=${MESA_VERSION:-25.0.7}
 prefix=$root/build/panvk
-icd=$prefix/share/vulkan/icd.d/panfrost_icd.x86_64.json
+icd=$prefix/share/vulkan/icd.d/panfrost_icd.$(uname -m).json
 stamp=$prefix/.stamp
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_version" ] && [ -f "$icd" ]; then
