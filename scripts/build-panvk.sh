@@ -28,7 +28,20 @@ prefix=$root/build/panvk
 icd=$prefix/share/vulkan/icd.d/panfrost_icd.$(uname -m).json
 stamp=$prefix/.stamp
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_version" ] && [ -f "$icd" ]; then
+# Assertions stay on (b_ndebug=false): panvk asserts on what the kernel returns in places (e.g. that an async VM_BIND
+# attached a fence to its timeline point), which makes it a stricter client of Tyr.
+meson_opts=(
+	--prefix="$prefix" --libdir=lib --buildtype=release -Db_ndebug=false
+	-Dvulkan-drivers=panfrost -Dgallium-drivers= -Dplatforms= -Dllvm=disabled
+	-Dopengl=false -Dgles1=disabled -Dgles2=disabled -Degl=disabled -Dglx=disabled -Dgbm=disabled
+	-Dglvnd=disabled -Dshared-glapi=disabled -Dvideo-codecs= -Dvulkan-layers= -Dtools= -Dbuild-tests=false
+	-Dvalgrind=disabled -Dlibunwind=disabled -Dlmsensors=disabled -Dzstd=disabled -Dexpat=disabled
+	-Dxmlconfig=disabled -Dperfetto=false -Dshader-cache=disabled -Dandroid-libbacktrace=disabled
+)
+# What a finished build was made from: the version and the options (a change of either rebuilds).
+config="$want_version ${meson_opts[*]}"
+
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$config" ] && [ -f "$icd" ]; then
 	echo "panvk ICD: $icd"
 	exit 0
 fi
@@ -86,17 +99,9 @@ if [ ! -f "$venv/.pins" ] || [ "$(cat "$venv/.pins")" != "${pins[*]}" ]; then
 fi
 export PATH=$venv/bin:$PATH
 
-# 3. Configure and build only panvk. `--wipe` when a previous configure of another version is in the way.
+# 3. Configure (afresh when the version or the options changed) and build only panvk.
 bld=$root/build/mesa-build
-meson_opts=(
-	--prefix="$prefix" --libdir=lib --buildtype=release -Db_ndebug=true
-	-Dvulkan-drivers=panfrost -Dgallium-drivers= -Dplatforms= -Dllvm=disabled
-	-Dopengl=false -Dgles1=disabled -Dgles2=disabled -Degl=disabled -Dglx=disabled -Dgbm=disabled
-	-Dglvnd=disabled -Dshared-glapi=disabled -Dvideo-codecs= -Dvulkan-layers= -Dtools= -Dbuild-tests=false
-	-Dvalgrind=disabled -Dlibunwind=disabled -Dlmsensors=disabled -Dzstd=disabled -Dexpat=disabled
-	-Dxmlconfig=disabled -Dperfetto=false -Dshader-cache=disabled -Dandroid-libbacktrace=disabled
-)
-if [ -f "$bld/.configured" ] && [ "$(cat "$bld/.configured")" = "$want_version" ]; then
+if [ -f "$bld/.configured" ] && [ "$(cat "$bld/.configured")" = "$config" ]; then
 	:
 else
 	rm -rf "$bld"
@@ -105,12 +110,12 @@ else
 		echo "build-panvk: meson setup failed; the whole log is build/mesa-configure.log" >&2
 		exit 1
 	}
-	echo "$want_version" >"$bld/.configured"
+	echo "$config" >"$bld/.configured"
 fi
 ninja -C "$bld" -j "${PANVK_JOBS:-$(nproc)}"
 rm -rf "$prefix"
 meson install -C "$bld" --quiet >/dev/null
 [ -f "$icd" ] || { echo "build-panvk: the install has no $icd" >&2; exit 1; }
-echo "$want_version" >"$stamp"
+echo "$config" >"$stamp"
 echo "build-panvk: built in $(($(date +%s) - start)) s"
 echo "panvk ICD: $icd"

@@ -87,7 +87,7 @@ static VkResult open_instance(struct vk_ctx *ctx)
 	return r;
 }
 
-static void close_ctx(struct vk_ctx *ctx)
+void vk_close_device(struct vk_ctx *ctx)
 {
 	if (ctx->dev) {
 		vkDeviceWaitIdle(ctx->dev);
@@ -95,6 +95,14 @@ static void close_ctx(struct vk_ctx *ctx)
 			vkDestroyCommandPool(ctx->dev, ctx->pool, NULL);
 		vkDestroyDevice(ctx->dev, NULL);
 	}
+	ctx->dev = VK_NULL_HANDLE;
+	ctx->pool = VK_NULL_HANDLE;
+	ctx->queue = VK_NULL_HANDLE;
+}
+
+static void close_ctx(struct vk_ctx *ctx)
+{
+	vk_close_device(ctx);
 	if (ctx->instance)
 		vkDestroyInstance(ctx->instance, NULL);
 	memset(ctx, 0, sizeof(*ctx));
@@ -114,14 +122,22 @@ static bool has_device_extension(VkPhysicalDevice pdev, const char *name)
 	return false;
 }
 
+/* Device extensions the clients use, enabled whenever the device has them. */
+static const char *const wanted_extensions[] = {
+	VK_KHR_TIMELINE_SEMAPHORE_EXTENSION_NAME,   VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME,
+	VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME,
+	VK_KHR_EXTERNAL_FENCE_FD_EXTENSION_NAME,
+};
+
 void vk_open_device(struct vk_ctx *ctx, VkQueueFlags flags)
 {
 	VkQueueFamilyProperties fam[16];
 	uint32_t nfam = 16;
 	const float prio = 1.0f;
-	const char *exts[1];
+	const char *exts[sizeof(wanted_extensions) / sizeof(wanted_extensions[0])];
 	uint32_t next = 0;
-	VkPhysicalDeviceTimelineSemaphoreFeaturesKHR timeline = {
+	bool timeline = false;
+	VkPhysicalDeviceTimelineSemaphoreFeaturesKHR timeline_features = {
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES_KHR,
 		.timelineSemaphore = VK_TRUE,
 	};
@@ -136,8 +152,12 @@ void vk_open_device(struct vk_ctx *ctx, VkQueueFlags flags)
 	}
 	vk_check_f(ctx, ctx->qfam != UINT32_MAX, "no queue family with flags 0x%x among %u", flags, nfam);
 	/* Timeline semaphores are core in 1.2; on panvk's 1.1 device they are VK_KHR_timeline_semaphore. */
-	if (has_device_extension(ctx->pdev, VK_KHR_TIMELINE_SEMAPHORE_EXTENSION_NAME))
-		exts[next++] = VK_KHR_TIMELINE_SEMAPHORE_EXTENSION_NAME;
+	for (size_t i = 0; i < sizeof(wanted_extensions) / sizeof(wanted_extensions[0]); i++) {
+		if (has_device_extension(ctx->pdev, wanted_extensions[i])) {
+			exts[next++] = wanted_extensions[i];
+			timeline |= i == 0;
+		}
+	}
 
 	const VkDeviceQueueCreateInfo qci = {
 		.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -147,7 +167,7 @@ void vk_open_device(struct vk_ctx *ctx, VkQueueFlags flags)
 	};
 	const VkDeviceCreateInfo dci = {
 		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-		.pNext = next ? &timeline : NULL,
+		.pNext = timeline ? &timeline_features : NULL,
 		.queueCreateInfoCount = 1,
 		.pQueueCreateInfos = &qci,
 		.enabledExtensionCount = next,

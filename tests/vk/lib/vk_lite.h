@@ -76,8 +76,11 @@ const char *vk_result_name(VkResult r);
 			return;                                                                          \
 	} while (0)
 
-/* Creates ctx->dev with one queue of the first family that has `flags`, its queue and a command pool. */
+/* Creates ctx->dev with one queue of the first family that has `flags`, its queue and a command pool; enables the
+ * timeline-semaphore and external memory/semaphore/fence fd extensions the device has. */
 void vk_open_device(struct vk_ctx *ctx, VkQueueFlags flags);
+/* Destroys what vk_open_device created (the harness does it after each subtest). */
+void vk_close_device(struct vk_ctx *ctx);
 
 /* A buffer bound to its own host-visible, host-coherent memory, mapped. */
 struct vk_buf {

@@ -288,3 +288,8 @@ fn sysinfo_and_sysconf_report_the_boards_ram_not_the_hosts() {
         )
     );
 }
+
+#[test]
+fn a_dma_buf_seeks_as_dma_buf_llseek_and_reports_its_size() {
+    assert_eq!(run("dma_buf_file", &[]), "ok\n");
+}
