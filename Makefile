@@ -36,8 +36,9 @@ all: run
 
 ## run: build everything, replay every reference vector set (one summary line per set), boot the modelled RK3588 and
 ## print the device as a client sees it, then run our IGT panthor ports as unmodified C programs through the drm-shim
-## (one line per subtest, then `N passed, N failed, N skipped`).
-run: deps shim igt-ports vk-clients
+## (one line per subtest, then `N passed, N failed, N skipped`), and end with the Vulkan device Mesa's panvk reports
+## through the shim (builds panvk on first use).
+run: deps shim igt-ports panvk vk-clients
 	@echo "== reference vectors: the kernel's own C output, replayed byte for byte"
 	$(TYR) replay all $(VECTORS)
 	@echo "== the modelled RK3588, probed by Tyr (what Panthor logs, then VERSION and DEV_QUERY through a render node)"

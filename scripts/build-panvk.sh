@@ -8,7 +8,7 @@
 # - the source: a private apt configuration under build/mesa-apt (the machine's Debian mirror, bookworm-backports
 #   deb-src) resolves the package; its upstream tarball (`*.orig.tar.xz`) is downloaded by apt's own helper, which
 #   checks it against the SHA-256 that the signed Sources index lists. Only the upstream tarball is used: some
-#   mirrors do not serve the `.dsc`/`.debian.tar.xz` of a backport, and Debian's patches do not touch panvk;
+#   mirrors do not serve the `.dsc`/`.debian.tar.xz` of a backport, so panvk is built as Mesa released it;
 # - meson (Debian bookworm's 1.0 is older than Mesa 25 requires), mako, PyYAML and packaging: pinned versions from
 #   PyPI, installed by pip into a virtualenv under build/mesa-venv;
 # - the C build dependencies: Debian packages, installed by `make panvk-deps` when missing.
