@@ -217,10 +217,10 @@ fn store_multiple_with_panvks_tiler_context_mask_stays_inside_the_descriptor() {
     }
     let mut ring = vec![move48(40, RESULT_VA)];
     for r in 0..16u64 {
-        let v = if r < 2 || r >= 10 {
-            0
-        } else {
+        let v = if (2..10).contains(&r) {
             0x1000 + r as u32
+        } else {
+            0
         };
         ring.push(move32(r, v));
     }
