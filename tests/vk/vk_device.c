@@ -385,7 +385,7 @@ static bool readable(int fd)
 static void external_memory_dma_buf(struct vk_ctx *ctx)
 {
 	const VkDeviceSize size = 64 << 10;
-	struct vk_ctx other;
+	struct vk_ctx *other;
 	PFN_vkGetMemoryFdKHR get_fd;
 	VkDeviceMemory mem = VK_NULL_HANDLE, imported = VK_NULL_HANDLE;
 	uint32_t *a, *b;
@@ -393,14 +393,9 @@ static void external_memory_dma_buf(struct vk_ctx *ctx)
 
 	vk_open_device(ctx, VK_QUEUE_COMPUTE_BIT);
 	vk_return_if_failed(ctx);
-	other = *ctx;
-	other.dev = VK_NULL_HANDLE;
-	vk_open_device(&other, VK_QUEUE_COMPUTE_BIT);
-	if (other.result != VK_LITE_SUCCESS) {
-		ctx->result = other.result;
-		vk_close_device(&other);
+	other = vk_open_peer(ctx, VK_QUEUE_COMPUTE_BIT);
+	if (!other)
 		return;
-	}
 	get_fd = (PFN_vkGetMemoryFdKHR)vkGetDeviceProcAddr(ctx->dev, "vkGetMemoryFdKHR");
 	vk_check(ctx, get_fd != NULL);
 
@@ -438,11 +433,11 @@ static void external_memory_dma_buf(struct vk_ctx *ctx)
 		.allocationSize = size,
 		.memoryTypeIndex = 0,
 	};
-	VkResult r = vkAllocateMemory(other.dev, &imai, NULL, &imported);
+	VkResult r = vkAllocateMemory(other->dev, &imai, NULL, &imported);
 	if (r != VK_SUCCESS)
 		close(fd); /* the import owns the fd only when it succeeds */
 	vk_check_f(ctx, r == VK_SUCCESS, "import: %s", vk_result_name(r));
-	vk_ok(ctx, vkMapMemory(other.dev, imported, 0, VK_WHOLE_SIZE, 0, (void **)&b));
+	vk_ok(ctx, vkMapMemory(other->dev, imported, 0, VK_WHOLE_SIZE, 0, (void **)&b));
 	for (uint32_t i = 0; i < size / 4; i++)
 		vk_check_f(ctx, b[i] == (0xd0000000u | i), "imported word %u: 0x%08x", i, b[i]);
 	for (uint32_t i = 0; i < size / 4; i += 1024)
@@ -450,9 +445,8 @@ static void external_memory_dma_buf(struct vk_ctx *ctx)
 	for (uint32_t i = 0; i < size / 4; i += 1024)
 		vk_check_f(ctx, a[i] == ~(0xd0000000u | i), "exporter does not see word %u written by the importer", i);
 
-	vkFreeMemory(other.dev, imported, NULL);
+	vkFreeMemory(other->dev, imported, NULL);
 	vkFreeMemory(ctx->dev, mem, NULL);
-	vk_close_device(&other);
 }
 
 /* A binary semaphore signalled by a submit and exported as a sync_file: the fd polls readable, and imported into a

@@ -100,8 +100,32 @@ void vk_close_device(struct vk_ctx *ctx)
 	ctx->queue = VK_NULL_HANDLE;
 }
 
+struct vk_ctx *vk_open_peer(struct vk_ctx *ctx, VkQueueFlags flags)
+{
+	struct vk_ctx *peer = calloc(1, sizeof(*peer));
+
+	if (!peer) {
+		vk_report(ctx, VK_LITE_FAIL, __FILE__, __LINE__, "out of memory");
+		return NULL;
+	}
+	peer->instance = ctx->instance;
+	peer->pdev = ctx->pdev;
+	peer->result = VK_LITE_SUCCESS;
+	ctx->peer = peer;
+	vk_open_device(peer, flags);
+	if (peer->result != VK_LITE_SUCCESS) {
+		ctx->result = peer->result;
+		return NULL;
+	}
+	return peer;
+}
+
 static void close_ctx(struct vk_ctx *ctx)
 {
+	if (ctx->peer) {
+		vk_close_device(ctx->peer);
+		free(ctx->peer);
+	}
 	vk_close_device(ctx);
 	if (ctx->instance)
 		vkDestroyInstance(ctx->instance, NULL);

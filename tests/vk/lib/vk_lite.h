@@ -34,6 +34,8 @@ struct vk_ctx {
 	VkQueue queue;
 	uint32_t qfam;
 	VkCommandPool pool;
+	/* A second device on the same physical device (vk_open_peer), closed with the subtest. */
+	struct vk_ctx *peer;
 	enum vk_result result;
 };
 
@@ -81,6 +83,9 @@ const char *vk_result_name(VkResult r);
 void vk_open_device(struct vk_ctx *ctx, VkQueueFlags flags);
 /* Destroys what vk_open_device created (the harness does it after each subtest). */
 void vk_close_device(struct vk_ctx *ctx);
+/* Opens ctx->peer: a second device like vk_open_device's on the same physical device; NULL (and the subtest failed)
+ * if it could not. */
+struct vk_ctx *vk_open_peer(struct vk_ctx *ctx, VkQueueFlags flags);
 
 /* A buffer bound to its own host-visible, host-coherent memory, mapped. */
 struct vk_buf {
