@@ -28,8 +28,10 @@ prefix=$root/build/panvk
 icd=$prefix/share/vulkan/icd.d/panfrost_icd.$(uname -m).json
 stamp=$prefix/.stamp
 
-# Assertions stay on (b_ndebug=false): panvk asserts on what the kernel returns in places (e.g. that an async VM_BIND
-# attached a fence to its timeline point), which makes it a stricter client of Tyr.
+# Assertions stay on (b_ndebug=false): panvk asserts on what the kernel returns in places (GROUP_DESTROY,
+# TILER_HEAP_DESTROY and VM_DESTROY succeed, GPU_INFO's THREAD_* fields are non-zero, a syncobj destroy succeeds),
+# which makes it a stricter client of Tyr. The ICD path in the stamp check below must match meson's naming
+# (`panfrost_icd.<cpu>.json`).
 meson_opts=(
 	--prefix="$prefix" --libdir=lib --buildtype=release -Db_ndebug=false
 	-Dvulkan-drivers=panfrost -Dgallium-drivers= -Dplatforms= -Dllvm=disabled
