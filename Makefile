@@ -11,29 +11,46 @@ VECTORS := tests/vectors
 TYR := $(or $(CARGO_TARGET_DIR),target)/release/tyr
 SHIM := $(or $(CARGO_TARGET_DIR),target)/release/libtyr_drm_shim.so
 
-.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports igt-suite igt shim fuzz fuzz-tyr cargo-fuzz asan clean
+.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports igt-suite igt shim fuzz fuzz-tyr \
+	cargo-fuzz asan clean panvk panvk-deps vk-clients vk-test vk-compute vk-spirv
 
 # Our C ports of the IGT panthor tests (tests/igt), built against libdrm and the kernel's uAPI header.
 IGT_PORTS := panthor_query panthor_gem panthor_vm panthor_group
 IGT_BIN := build/igt
 IGT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Itests/igt -Ibuild/uapi/usr/include
 
+# Mesa's panvk (Vulkan for Mali CSF GPUs), built by scripts/build-panvk.sh from Debian bookworm-backports' `mesa`
+# source package into build/panvk, and our headless Vulkan clients (tests/vk) that run on it through the shim. The
+# Debian packages the build and the clients need (installed once, only when missing): the Mesa build's tools and
+# libraries, a Python venv for meson, and the Vulkan loader the clients link against.
+PANVK_DEB_PACKAGES ?= bison flex g++ pkg-config zlib1g-dev libdrm-dev python3-venv libvulkan-dev
+PANVK_ICD := build/panvk/share/vulkan/icd.d/panfrost_icd.$(shell uname -m).json
+VK_TESTS := vk_device vk_external
+VK_BIN := build/vk
+VK_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Itests/vk -Ibuild/uapi/usr/include
+# A Vulkan client's environment: the loader sees panvk's ICD only and no implicit layers (the system's Mesa layers,
+# if any, stay out).
+VK_ENV := VK_DRIVER_FILES=$(abspath $(PANVK_ICD)) VK_ICD_FILENAMES=$(abspath $(PANVK_ICD)) VK_LOADER_LAYERS_DISABLE='*'
+
 all: run
 
 ## run: build everything, replay every reference vector set (one summary line per set), boot the modelled RK3588 and
 ## print the device as a client sees it, then run our IGT panthor ports as unmodified C programs through the drm-shim
-## (one line per subtest, then `N passed, N failed, N skipped`).
-run: deps shim igt-ports
+## (one line per subtest, then `N passed, N failed, N skipped`), and end with the Vulkan device Mesa's panvk reports
+## through the shim (builds panvk on first use).
+run: deps shim igt-ports panvk vk-clients
 	@echo "== reference vectors: the kernel's own C output, replayed byte for byte"
 	$(TYR) replay all $(VECTORS)
 	@echo "== the modelled RK3588, probed by Tyr (what Panthor logs, then VERSION and DEV_QUERY through a render node)"
 	$(TYR) info
 	@echo "== IGT panthor tests (our C ports) through LD_PRELOAD=$(SHIM)"
 	$(TYR) igt --shim $(SHIM) $(addprefix $(IGT_BIN)/,$(IGT_PORTS))
+	@echo "== Vulkan: Mesa's panvk through LD_PRELOAD=$(SHIM)"
+	$(VK_ENV) LD_PRELOAD=$(abspath $(SHIM)) $(VK_BIN)/vk_device --info
 
-## test: formatting, clippy with warnings as errors, every crate's tests, then the IGT ports through the shim (what CI
-## runs).
-test: deps lint unit igt-suite
+## test: formatting, clippy with warnings as errors, every crate's tests, then the IGT ports and the Vulkan clients
+## through the shim (what CI runs; builds panvk on the first run, see `panvk`).
+test: deps lint unit igt-suite vk-test
 
 ## shim: the `tyr` tool and the drm-shim library, release builds.
 shim: deps
@@ -135,6 +152,47 @@ $(IGT_BIN)/%: tests/igt/%.c tests/igt/lib/igt_lite.c tests/igt/lib/igt_lite.h $(
 	@mkdir -p $(IGT_BIN)
 	$(CC) $(IGT_CFLAGS) $$(pkg-config --cflags libdrm) -o $@ $< tests/igt/lib/igt_lite.c $$(pkg-config --libs libdrm)
 
+## panvk: Mesa's panvk from Debian's `mesa` source package into build/panvk (scripts/build-panvk.sh: the upstream
+## tarball checked against the signed Sources index, meson from PyPI in build/mesa-venv, only the Vulkan panfrost
+## driver). Prints where the ICD manifest is; a second run does nothing.
+panvk: panvk-deps
+	scripts/build-panvk.sh
+
+## panvk-deps: install the Debian packages panvk's build and the Vulkan clients need, when missing.
+panvk-deps:
+	@missing=""; \
+	for p in $(PANVK_DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+## vk-clients: build the headless Vulkan clients (tests/vk) into build/vk.
+vk-clients: deps panvk-deps $(addprefix $(VK_BIN)/,$(VK_TESTS)) $(VK_BIN)/vk_compute
+
+$(VK_BIN)/%: tests/vk/%.c tests/vk/lib/vk_lite.c tests/vk/lib/vk_lite.h $(UAPI_HEADER)
+	@mkdir -p $(VK_BIN)
+	$(CC) $(VK_CFLAGS) -o $@ $< tests/vk/lib/vk_lite.c -lvulkan
+
+$(VK_BIN)/vk_compute: tests/vk/shaders/times3.spv.h
+
+## vk-test: the Vulkan clients that need no shader execution (vk_device, vk_external) on panvk through the shim; fails if any
+## subtest fails.
+vk-test: shim panvk vk-clients
+	$(VK_ENV) $(TYR) igt --shim $(SHIM) $(addprefix $(VK_BIN)/,$(VK_TESTS))
+
+## vk-compute: fill, copy, update and a compute dispatch, every byte checked (tests/vk/vk_compute.c). Not in `make test`
+## until the model runs shaders.
+vk-compute: shim panvk vk-clients
+	$(VK_ENV) $(TYR) igt --shim $(SHIM) $(VK_BIN)/vk_compute
+
+## vk-spirv: regenerate tests/vk/shaders/*.spv.h from their GLSL (glslangValidator from Debian's glslang-tools);
+## `scripts/gen-spirv.sh --check` only compares.
+vk-spirv:
+	@command -v glslangValidator >/dev/null || $(MAKE) panvk-deps PANVK_DEB_PACKAGES=glslang-tools
+	scripts/gen-spirv.sh
+
 clean:
 	$(CARGO) clean
-	rm -rf $(IGT_BIN)
+	rm -rf $(IGT_BIN) $(VK_BIN)

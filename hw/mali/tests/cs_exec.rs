@@ -169,15 +169,19 @@ fn moves_and_immediate_adds_set_registers() {
     assert_eq!(r[12], 1, "UMIN32 is unsigned");
 }
 
+/// The mask selects registers; memory is packed (`Documentation/hardware.md#load_multiple-and-store_multiple`): with
+/// mask 0b1011 the registers base+0, base+1 and base+3 pair with the three consecutive words at the address.
 #[test]
-fn load_and_store_multiple_pair_register_i_with_word_i() {
+fn load_and_store_multiple_pack_the_selected_registers_into_consecutive_words() {
     let t = one_queue();
     for i in 0..4 {
         t.set32(STREAM_VA + 0x100 + 4 * i, 0x100 + i as u32);
     }
+    t.set32(RESULT_VA + 0x2C, 0x5A5A_5A5A);
     run_ring(
         &t,
         &[
+            move32(22, 0x2222),
             move48(0, STREAM_VA + 0x100),
             ldm(20, 0, 0b1011, 0),
             wait(0xFF),
@@ -189,13 +193,136 @@ fn load_and_store_multiple_pair_register_i_with_word_i() {
     let r = regs(&t);
     assert_eq!(
         (r[20], r[21], r[22], r[23]),
-        (0x100, 0x101, 0, 0x103),
-        "holes skip words and registers"
+        (0x100, 0x101, 0x2222, 0x102),
+        "a hole skips a register, not a word"
     );
     assert_eq!(t.mem32(RESULT_VA + 0x20), 0x100);
     assert_eq!(t.mem32(RESULT_VA + 0x24), 0x101);
-    assert_eq!(t.mem32(RESULT_VA + 0x28), 0, "masked-out word untouched");
-    assert_eq!(t.mem32(RESULT_VA + 0x2C), 0x103);
+    assert_eq!(t.mem32(RESULT_VA + 0x28), 0x102, "r23 follows r21");
+    assert_eq!(
+        t.mem32(RESULT_VA + 0x2C),
+        0x5A5A_5A5A,
+        "three registers store three words"
+    );
+}
+
+/// panvk's tiler-context init: 16 registers, r0..r1 and r10..r15 zero, stored with mask 0xFFFF at +0 and with mask
+/// 0xFC03 (the eight zero registers) at +64 and +96 of a 128-byte descriptor. Packed, the last two stores zero words
+/// 16..23 and 24..31 and nothing past the descriptor; the next descriptor is untouched.
+#[test]
+fn store_multiple_with_panvks_tiler_context_mask_stays_inside_the_descriptor() {
+    let t = one_queue();
+    for w in 0..64 {
+        t.set32(RESULT_VA + 4 * w, 0xEEEE_0000 | w as u32);
+    }
+    let mut ring = vec![move48(40, RESULT_VA)];
+    for r in 0..16u64 {
+        let v = if (2..10).contains(&r) {
+            0x1000 + r as u32
+        } else {
+            0
+        };
+        ring.push(move32(r, v));
+    }
+    ring.extend([
+        stm(0, 40, 0xFFFF, 0),
+        stm(0, 40, 0xFC03, 64),
+        stm(0, 40, 0xFC03, 96),
+        wait(0xFF),
+    ]);
+    run_ring(&t, &ring);
+    for w in 0..16u64 {
+        let want = if (2..10).contains(&w) {
+            0x1000 + w as u32
+        } else {
+            0
+        };
+        assert_eq!(t.mem32(RESULT_VA + 4 * w), want, "word {w}");
+    }
+    for w in 16..32u64 {
+        assert_eq!(t.mem32(RESULT_VA + 4 * w), 0, "word {w} zeroed");
+    }
+    for w in 32..64u64 {
+        assert_eq!(
+            t.mem32(RESULT_VA + 4 * w),
+            0xEEEE_0000 | w as u32,
+            "word {w} of the next descriptor untouched"
+        );
+    }
+}
+
+/// panvk's non-indexed indirect draw: the 4-word VkDrawIndirectCommand loaded into SR33..SR37 with mask 0b11011, so
+/// vertex count, instance count, first vertex and first instance land in SR33, SR34, SR36 and SR37; SR35 (index
+/// offset) is left alone and the word after the command is not read.
+#[test]
+fn load_multiple_with_panvks_indirect_draw_mask_reads_four_words() {
+    let t = one_queue();
+    let cmd = [3u32, 7, 11, 13, 0xBAD];
+    for (i, w) in cmd.iter().enumerate() {
+        t.set32(STREAM_VA + 0x200 + 4 * i as u64, *w);
+    }
+    run_ring(
+        &t,
+        &[
+            move32(35, 0x3535),
+            move48(0, STREAM_VA + 0x200),
+            ldm(33, 0, 0b11011, 0),
+            wait(0xFF),
+        ],
+    );
+    let r = regs(&t);
+    assert_eq!((r[33], r[34], r[35], r[36], r[37]), (3, 7, 0x3535, 11, 13));
+}
+
+/// The exception-handler save and restore of cs_builder: ranges with holes stored back to back, each at the previous
+/// offset plus 4 * popcount(mask), then loaded back into cleared registers in the same way.
+#[test]
+fn multiple_ranges_with_holes_round_trip_through_a_popcount_sized_dump() {
+    let t = one_queue();
+    // Masks over r0.. and r16..; 5 + 3 registers, so the dump is 8 words.
+    let (m0, m1) = (0b1001_0110_0001u16, 0b0101_0000_0000_0001u16);
+    let mut ring = vec![move48(80, RESULT_VA)];
+    for r in 0..32u64 {
+        ring.push(move32(r, 0xA000 + r as u32));
+    }
+    ring.extend([
+        stm(0, 80, m0.into(), 0),
+        stm(16, 80, m1.into(), 4 * m0.count_ones() as i16),
+        wait(0xFF),
+    ]);
+    for r in 0..32u64 {
+        ring.push(move32(r, 0));
+    }
+    ring.extend([
+        ldm(0, 80, m0.into(), 0),
+        ldm(16, 80, m1.into(), 4 * m0.count_ones() as i16),
+        wait(0xFF),
+    ]);
+    t.set32(RESULT_VA + 32, 0x5A5A_5A5A);
+    run_ring(&t, &ring);
+    let selected = |base: u32, m: u16| {
+        (0..16)
+            .filter(move |i| m & (1 << i) != 0)
+            .map(move |i| 0xA000 + base + i)
+    };
+    let want: Vec<u32> = selected(0, m0).chain(selected(16, m1)).collect();
+    let got: Vec<u32> = (0..8).map(|w| t.mem32(RESULT_VA + 4 * w)).collect();
+    assert_eq!(got, want, "the dump is the selected registers, packed");
+    assert_eq!(
+        t.mem32(RESULT_VA + 32),
+        0x5A5A_5A5A,
+        "nothing past the dump"
+    );
+    let r = regs(&t);
+    for i in 0..32u32 {
+        let (base, m) = if i < 16 { (0, m0) } else { (16, m1) };
+        let want = if m & (1 << (i - base)) != 0 {
+            0xA000 + i
+        } else {
+            0
+        };
+        assert_eq!(r[i as usize], want, "r{i} restored only if selected");
+    }
 }
 
 #[test]

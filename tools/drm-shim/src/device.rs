@@ -50,6 +50,16 @@ impl Booted {
     pub fn name(&self) -> &str {
         self.soc.gpu().name()
     }
+
+    /// The modelled board's system RAM as `(total, free)` bytes: every frame the board's allocator can hand out, and
+    /// those it has not (what `sysinfo` reports as `totalram`/`freeram` on the board).
+    pub fn ram_bytes(&self) -> (u64, u64) {
+        let s = self.soc.board().ram().stats();
+        (
+            s.usable_frames * hw_mem::FRAME_SIZE,
+            s.free_frames * hw_mem::FRAME_SIZE,
+        )
+    }
 }
 
 static BOOT: Mutex<Option<&'static Booted>> = Mutex::new(None);

@@ -96,6 +96,28 @@ fn file_ioctl(fd: c_int, req: u64, arg: *mut c_void) -> Outcome<c_int> {
     out
 }
 
+/// `lseek` on a dma-buf the kernel handed out, as `dma_buf_llseek`: only `SEEK_END` (giving the buffer's size) and
+/// `SEEK_SET`, both with offset 0; anything else is `EINVAL`. `Pass` for any other descriptor.
+pub fn lseek(fd: c_int, off: i64, whence: c_int) -> Outcome<i64> {
+    if kernel::dma_buf::lookup(fd).is_none() {
+        return Outcome::Pass;
+    }
+    let out = if off != 0 || (whence != libc::SEEK_END && whence != libc::SEEK_SET) {
+        Outcome::Fail(libc::EINVAL)
+    } else {
+        // The dma-buf's file is as large as the buffer (`kernel::drm::prime`).
+        // SAFETY: plain lseek of the caller's descriptor.
+        let r = unsafe { real::lseek64(fd, 0, whence) };
+        if r < 0 {
+            Outcome::Fail(errno())
+        } else {
+            Outcome::Done(r)
+        }
+    };
+    trace::call!(out, "lseek({fd}, {off}, {whence}) on a dma-buf");
+    out
+}
+
 /// `close`: the last descriptor of a DRM file closes the file.
 pub fn close(fd: c_int) -> Outcome<c_int> {
     if !untrack(fd) {
@@ -145,6 +167,16 @@ pub fn mmap(
 ) -> Outcome<*mut c_void> {
     if flags & libc::MAP_ANONYMOUS != 0 || fd < 0 {
         return Outcome::Pass;
+    }
+    if kernel::dma_buf::lookup(fd).is_some() {
+        // A dma-buf's file does not hold the buffer's bytes here; mapping one is not modelled (upstream maps the
+        // object), so refuse rather than hand out pages that are not the buffer's.
+        let out = Outcome::Fail(libc::ENODEV);
+        trace::call!(
+            out,
+            "mmap({addr:?}, {len:#x}, {prot:#x}, {flags:#x}, {fd}, {off:#x}) of a dma-buf"
+        );
+        return out;
     }
     let Some(d) = drm_of(fd) else {
         return Outcome::Pass;

@@ -24,10 +24,13 @@
 //!   and opening it opens the node again (a new DRM file). The descriptors the kernel side hands out (dma-bufs,
 //!   sync_files, syncobj files) are real descriptors; `ioctl` on a sync_file, dma-buf or sw_sync timeline reaches its
 //!   kernel-crate handler, and `poll`/`select`/`epoll` work on them unchanged (a sync_file is readable once its
-//!   fence has signalled).
+//!   fence has signalled). `lseek`/`lseek64` on a dma-buf follow `dma_buf_llseek` (`SEEK_END` gives its size).
 //! * Memory (`mmap`, `mmap64`, `munmap`): BO offsets map the BO's RAM runs from the RAM memfd into one reservation,
 //!   so the program, the driver and the GPU model share the bytes; the flush-ID offset maps a read-only page with
-//!   LATEST_FLUSH_ID. A mapping holds its BO until its last page is unmapped.
+//!   LATEST_FLUSH_ID. A mapping holds its BO until its last page is unmapped. Mapping a dma-buf is refused (`ENODEV`,
+//!   not modelled).
+//! * System memory (`sysinfo`, `sysconf(_SC_PHYS_PAGES / _SC_AVPHYS_PAGES)`): the modelled board's RAM (total and
+//!   free frames of its allocator) instead of the host's, as panvk sizes its memory heap from `sysinfo`.
 //!
 //! # Threads, fork, recursion, panics
 //! One lock guards the descriptor and mapping tables and is never held across a driver call. A thread-local guard

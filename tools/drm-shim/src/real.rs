@@ -71,4 +71,7 @@ real! {
     dirfd(dir: *mut DIR) -> c_int, fail -1;
     fopen(path: *const c_char, mode: *const c_char) -> *mut FILE, fail core::ptr::null_mut();
     fopen64(path: *const c_char, mode: *const c_char) -> *mut FILE, fail core::ptr::null_mut();
+    sysinfo(info: *mut libc::sysinfo) -> c_int, fail -1;
+    lseek64(fd: c_int, off: libc::off64_t, whence: c_int) -> libc::off64_t, fail -1;
+    sysconf(name: c_int) -> libc::c_long, fail -1;
 }

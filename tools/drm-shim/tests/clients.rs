@@ -272,3 +272,24 @@ fn a_gpu_jobs_out_syncobj_as_a_sync_file_becomes_readable_when_the_job_ends() {
 fn sw_sync_timelines_produce_sync_files_that_signal_as_the_timeline_advances() {
     assert_eq!(run("sw_sync", &[]), "sw_sync ok\n");
 }
+
+/// The board's usable RAM as its allocator counts it: 4 GiB of address space minus the RK3588 peripheral window
+/// (`0xF000_0000..0x1_0000_0000`) and the reserved frame at PA 0 (`hw_mem::RamConfig::rk3588`).
+const BOARD_RAM: u64 = 0xF000_0000 - 0x1000;
+
+#[test]
+fn sysinfo_and_sysconf_report_the_boards_ram_not_the_hosts() {
+    let out = run("sysinfo", &[]);
+    assert_eq!(
+        out,
+        format!(
+            "before open: totalram {BOARD_RAM} free<=total phys_pages*page {BOARD_RAM}\n\
+             after open: totalram {BOARD_RAM} free<=total phys_pages*page {BOARD_RAM}\n"
+        )
+    );
+}
+
+#[test]
+fn a_dma_buf_seeks_as_dma_buf_llseek_and_reports_its_size() {
+    assert_eq!(run("dma_buf_file", &[]), "ok\n");
+}

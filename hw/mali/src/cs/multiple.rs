@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! LOAD_MULTIPLE and STORE_MULTIPLE: moving up to 16 registers between the register file and memory
-//! (`Documentation/hardware.md#semantics`).
+//! (`Documentation/hardware.md#load_multiple-and-store_multiple`).
+//!
+//! The mask selects registers, the memory side is packed: the `k`-th selected register (counting set bits of the
+//! mask from bit 0) pairs with the word at `address + offset + 4 * k`, so a mask with holes moves
+//! `popcount(mask)` consecutive words.
 
 use super::decode::Reg;
 use super::exception;
@@ -9,8 +13,9 @@ use super::machine::{fault, mem_stop, sext16, CsMemory, Machine};
 use super::Async;
 
 impl Machine {
-    /// LOAD_MULTIPLE (`load`) or STORE_MULTIPLE of the registers `base + i` for every bit `i` of `mask`, at the
-    /// address `d[addr] + offset`; signals the "other" scoreboard entry of SET_SB_ENTRY.
+    /// LOAD_MULTIPLE (`load`) or STORE_MULTIPLE of the registers `base + i` for every bit `i` of `mask`, with
+    /// consecutive words from the address `d[addr] + offset` (one word per set bit, in bit order; holes in the mask
+    /// skip registers, not words); signals the "other" scoreboard entry of SET_SB_ENTRY.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn load_store_multiple(
         &mut self,
@@ -32,11 +37,9 @@ impl Machine {
         }) {
             return Flow::Block(s);
         }
-        for i in 0..16u8 {
-            if mask & (1 << i) == 0 {
-                continue;
-            }
-            let va = a.wrapping_add(4 * u64::from(i));
+        let selected = (0..16u8).filter(|i| mask & (1 << i) != 0);
+        for (k, i) in (0u64..).zip(selected) {
+            let va = a.wrapping_add(4 * k);
             let r = usize::from(base + i);
             let res = if load {
                 let mut b = [0u8; 4];

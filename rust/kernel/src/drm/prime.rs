@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! PRIME: GEM objects shared between files as dma-buf file descriptors (`drm_prime.c`).
 //!
-//! A dma-buf here is a real file descriptor of this process — an empty memfd named `tyr-dmabuf` — so that clients
-//! pass it around, `dup` it, send it over sockets and close it like any other fd. The device keeps one descriptor of
+//! A dma-buf here is a real file descriptor of this process — a memfd named `tyr-dmabuf`, as large as the object but
+//! never written (its bytes are not the object's) — so that clients pass it around, `dup` it, send it over sockets
+//! and close it like any other fd. The device keeps one descriptor of
 //! its own per export together with a reference on the object, as the dma-buf's file holds the GEM object in the
 //! kernel. An export lives as long as some descriptor of the client still refers to that file: before every export
 //! and import the device looks through `/proc/self/fd` and releases the exports nobody holds any more.
@@ -93,6 +94,13 @@ impl<O: IntoGemObject> PrimeExports<O> {
                 }
                 // SAFETY: `fd` was just returned by memfd_create and is owned by nobody else.
                 let own = unsafe { OwnedFd::from_raw_fd(fd) };
+                // The file's size is the dma-buf's (`dma_buf_getfile` sets i_size), so `fstat` and
+                // `lseek(fd, 0, SEEK_END)` report it; importers such as Mesa size the import by it. Sparse: no memory.
+                let size = libc::off_t::try_from(obj.gem().size()).map_err(|_| EINVAL)?;
+                // SAFETY: resizing the memfd this function owns.
+                if unsafe { libc::ftruncate(own.as_raw_fd(), size) } != 0 {
+                    return Err(last_os_error());
+                }
                 let key = key_of(own.as_raw_fd()).ok_or(ENOMEM)?;
                 let ioctls = dma_buf::register(key, obj.gem().resv())?;
                 self.exports.push(Export {
@@ -153,6 +161,23 @@ mod tests {
             1,
             "the export's reference went with the last fd"
         );
+    }
+
+    /// `dma_buf_getfile` gives the file the buffer's size: `fstat` and `lseek(SEEK_END)` report it (Mesa's import
+    /// sizes the buffer that way).
+    #[test]
+    fn a_dma_buf_file_is_as_large_as_its_object() {
+        let mut p = PrimeExports::new();
+        let a = Arc::new(crate::drm::gem::GemObject::new(0x5000, None).unwrap());
+        let fd = p.export(&a, true).unwrap();
+        // SAFETY: an all-zero `stat` is a valid value for fstat to overwrite.
+        let mut st: libc::stat = unsafe { core::mem::zeroed() };
+        // SAFETY: `fd` is open and `st` is writable.
+        assert_eq!(unsafe { libc::fstat(fd, &mut st) }, 0);
+        assert_eq!(st.st_size, 0x5000);
+        // SAFETY: `fd` is open.
+        assert_eq!(unsafe { libc::lseek(fd, 0, libc::SEEK_END) }, 0x5000);
+        close(fd);
     }
 
     #[test]

@@ -125,3 +125,27 @@ pub unsafe extern "C" fn ioctl(fd: c_int, req: c_ulong, arg: *mut c_void) -> c_i
         || drm::ioctl(fd, req, arg),
     )
 }
+
+/// `lseek(2)`: on a dma-buf, `dma_buf_llseek`'s rules.
+///
+/// # Safety
+/// As for libc's `lseek`.
+#[no_mangle]
+pub unsafe extern "C" fn lseek(fd: c_int, off: off_t, whence: c_int) -> off_t {
+    intercept(
+        -1,
+        // SAFETY: the caller's arguments, passed on unchanged.
+        || unsafe { real::lseek64(fd, off, whence) },
+        || drm::lseek(fd, off, whence),
+    )
+}
+
+/// `lseek64` (the same as `lseek` on 64-bit Linux).
+///
+/// # Safety
+/// As for libc's `lseek64`.
+#[no_mangle]
+pub unsafe extern "C" fn lseek64(fd: c_int, off: off_t, whence: c_int) -> off_t {
+    // SAFETY: forwarded contract.
+    unsafe { lseek(fd, off, whence) }
+}

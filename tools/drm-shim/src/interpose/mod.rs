@@ -30,3 +30,4 @@ mod links;
 mod memory;
 mod open;
 mod stat;
+mod sysinfo;
