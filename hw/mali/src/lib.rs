@@ -39,6 +39,7 @@ mod irq;
 pub mod mmu;
 pub mod regmap;
 pub mod regs;
+pub mod shader;
 mod thread;
 
 pub use config::{GpuIds, MaliConfig, Timing};
