@@ -24,6 +24,8 @@ pub(crate) mod exec;
 mod float;
 pub(crate) mod launch;
 mod program;
+#[cfg(test)]
+mod tests;
 
 pub use decode::{decode, DecodeError, Instr, Op, Src};
 pub use exec::{JOB_STEP_BUDGET, THREAD_STEP_BUDGET};

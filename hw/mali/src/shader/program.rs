@@ -104,12 +104,6 @@ impl Program {
         self.base
     }
 
-    /// Instructions fetched so far.
-    #[cfg(test)]
-    pub fn fetched(&self) -> usize {
-        self.words.len()
-    }
-
     /// The instruction at index `i`, fetching up to it if needed.
     pub fn at(&mut self, i: usize, mem: &mut dyn CsMemory) -> Fetched<'_> {
         while i >= self.words.len() && self.tail == Tail::Open {
