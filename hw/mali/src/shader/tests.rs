@@ -67,9 +67,17 @@ impl Mem {
         let mut a = va;
         while a < va + len as u64 {
             match self.pages.get(&(a & !0xFFF)) {
-                None => return Err(MemError::Mmu { va: a, code: TRANSLATION }),
+                None => {
+                    return Err(MemError::Mmu {
+                        va: a,
+                        code: TRANSLATION,
+                    })
+                }
                 Some((_, false)) if write => {
-                    return Err(MemError::Mmu { va: a, code: PERMISSION })
+                    return Err(MemError::Mmu {
+                        va: a,
+                        code: PERMISSION,
+                    })
                 }
                 _ => {}
             }
@@ -177,9 +185,16 @@ fn a_second_run_reuses_the_decoded_program_and_sees_a_changed_binary() {
     m.u32s(FAU, &[ptr(BUF)[0], ptr(BUF)[1], ptr(OUT)[0], ptr(OUT)[1]]);
     run(&mut m, &dispatch(4, 1, 4)).unwrap();
     let first = m.code_reads;
-    assert_eq!(first, 1, "one page read fetches the whole binary for every thread");
+    assert_eq!(
+        first, 1,
+        "one page read fetches the whole binary for every thread"
+    );
     run(&mut m, &dispatch(4, 1, 4)).unwrap();
-    assert_eq!(m.code_reads, first + 1, "only the check that the binary is unchanged");
+    assert_eq!(
+        m.code_reads,
+        first + 1,
+        "only the check that the binary is unchanged"
+    );
     // Same address, new binary: out[i] = global_id.x (STORE r60 instead of r5).
     let mut changed = TRIPLE;
     changed[5] = 0x7861_7C02_1800_0006; // STORE.i32.slot0.end @r60, r6, offset:0
@@ -254,9 +269,15 @@ fn arithmetic_edge_cases() {
     let r = alu_battery(0);
     assert_eq!(r[0], 2, "1 << 33 shifts by 33 mod 32");
     assert_eq!(r[1], 0xC000_0000, "arithmetic shift right by 33 mod 32");
-    assert_eq!(r[2], 0x7FFF_FFFF, "signed saturating add clamps at i32::MAX");
+    assert_eq!(
+        r[2], 0x7FFF_FFFF,
+        "signed saturating add clamps at i32::MAX"
+    );
     assert_eq!(r[3], 0x8000_0000, "plain signed add wraps");
-    assert_eq!(r[4], 2, "subnormal + subnormal kept when the SPD preserves subnormals");
+    assert_eq!(
+        r[4], 2,
+        "subnormal + subnormal kept when the SPD preserves subnormals"
+    );
     assert_eq!(r[5], 0x3F80_0000, "FMIN(NaN, 1.0) = 1.0");
     assert_eq!(r[6], 0x7F80_0000, "inf - 1 = inf");
     assert_eq!(r[7], 0x7FFF_FFFF, "F32_TO_S32(inf) saturates");
@@ -301,9 +322,15 @@ fn narrow_wide_loads_stores_and_atomics() {
     assert_eq!(m.get32(OUT), 0x0082_0000);
     // r1: 0x8433 sign-extended to 32 bits.
     assert_eq!(m.get32(OUT + 4), 0xFFFF_8433);
-    assert_eq!((m.get32(OUT + 8), m.get32(OUT + 12)), (0xAAAA_AAAA, 0xBBBB_BBBB));
+    assert_eq!(
+        (m.get32(OUT + 8), m.get32(OUT + 12)),
+        (0xAAAA_AAAA, 0xBBBB_BBBB)
+    );
     // CAS: r0:r1 (new) replaced the comparand; smin with r0 (0x00820000) kept the smaller.
-    assert_eq!((m.get32(OUT + 16), m.get32(OUT + 20)), (0x0082_0000, 0xFFFF_8433));
+    assert_eq!(
+        (m.get32(OUT + 16), m.get32(OUT + 20)),
+        (0x0082_0000, 0xFFFF_8433)
+    );
     assert_eq!(m.get32(OUT + 32), 0x0082_0000);
     assert_eq!(m.get32(OUT + 36), 6, "decremented");
     assert_eq!(m.get32(OUT + 40), 7, "ATOM1 returned the old value");
@@ -327,7 +354,10 @@ fn a_barrier_orders_the_threads_of_a_workgroup() {
     let mut m = Mem::new();
     m.spd(0);
     m.words(CODE, &ROTATE);
-    m.u32s(FAU, &[ptr(BUF)[0], ptr(BUF)[1], ptr(OUT)[0], ptr(OUT)[1], 3, 0]);
+    m.u32s(
+        FAU,
+        &[ptr(BUF)[0], ptr(BUF)[1], ptr(OUT)[0], ptr(OUT)[1], 3, 0],
+    );
     run(&mut m, &dispatch(4, 2, 6)).unwrap();
     // Without the barrier, thread 0 would read buf[1] before thread 1 wrote it.
     let out: Vec<u32> = (0..8).map(|i| m.get32(OUT + 4 * i)).collect();
@@ -350,7 +380,11 @@ fn threads_that_disagree_on_a_barrier_fault() {
     let err = run(&mut m, &dispatch(4, 1, 0)).unwrap_err();
     assert_eq!(
         err,
-        Fault::Exception { code: exception::INSTR_BARRIER_FAULT, va: CODE + 16, fatal: false }
+        Fault::Exception {
+            code: exception::INSTR_BARRIER_FAULT,
+            va: CODE + 16,
+            fatal: false
+        }
     );
 }
 
@@ -363,11 +397,21 @@ fn a_shader_that_never_ends_uses_up_its_budget() {
     let err = run_with_budgets(&dispatch(2, 1, 0), &mut m, 0, (1000, 1500)).unwrap_err();
     assert_eq!(
         err,
-        Fault::Exception { code: exception::CS_UNRECOVERABLE, va: CODE, fatal: true }
+        Fault::Exception {
+            code: exception::CS_UNRECOVERABLE,
+            va: CODE,
+            fatal: true
+        }
     );
     // The job budget catches it across threads too.
     let err = run_with_budgets(&dispatch(2, 1, 0), &mut m, 0, (1000, 1200)).unwrap_err();
-    assert!(matches!(err, Fault::Exception { code: exception::CS_UNRECOVERABLE, .. }));
+    assert!(matches!(
+        err,
+        Fault::Exception {
+            code: exception::CS_UNRECOVERABLE,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -381,7 +425,13 @@ fn faults_name_the_address() {
         let err = run(&mut m, &dispatch(1, 1, 2)).unwrap_err();
         assert_eq!(
             err,
-            Fault::Mem { err: MemError::Mmu { va: target + 8, code }, pc: CODE }
+            Fault::Mem {
+                err: MemError::Mmu {
+                    va: target + 8,
+                    code
+                },
+                pc: CODE
+            }
         );
     }
     // An instruction the model does not execute: TEX_FETCH.
@@ -391,14 +441,20 @@ fn faults_name_the_address() {
     let err = run(&mut m, &dispatch(1, 1, 0)).unwrap_err();
     assert_eq!(
         err,
-        Fault::Exception { code: exception::INSTR_INVALID_ENC, va: CODE + 8, fatal: false }
+        Fault::Exception {
+            code: exception::INSTR_INVALID_ENC,
+            va: CODE + 8,
+            fatal: false
+        }
     );
     // Running off the end of the binary into its zero padding.
     let mut m = Mem::new();
     m.spd(0);
     m.words(CODE, &[0x0091_C100_0000_0083]);
     let err = run(&mut m, &dispatch(1, 1, 0)).unwrap_err();
-    assert!(matches!(err, Fault::Exception { code: exception::INSTR_INVALID_ENC, va, .. } if va == CODE + 8));
+    assert!(
+        matches!(err, Fault::Exception { code: exception::INSTR_INVALID_ENC, va, .. } if va == CODE + 8)
+    );
 }
 
 #[test]
@@ -416,7 +472,10 @@ fn fetching_stops_at_the_page_a_thread_reaches() {
     assert_eq!(
         err,
         Fault::Mem {
-            err: MemError::Mmu { va: CODE + 0x1000, code: TRANSLATION },
+            err: MemError::Mmu {
+                va: CODE + 0x1000,
+                code: TRANSLATION
+            },
             pc: CODE + 0x1028
         }
     );
@@ -429,7 +488,13 @@ fn unusable_descriptors_are_data_faults_and_empty_grids_run_nothing() {
     // SPD of the wrong type.
     m.u32s(SPD, &[9, 0, CODE as u32, 0]);
     let err = run(&mut m, &dispatch(1, 1, 0)).unwrap_err();
-    assert!(matches!(err, Fault::Exception { code: exception::DATA_INVALID_FAULT, .. }));
+    assert!(matches!(
+        err,
+        Fault::Exception {
+            code: exception::DATA_INVALID_FAULT,
+            ..
+        }
+    ));
     // An empty grid does not look at it.
     let mut d = dispatch(1, 1, 0);
     d.size = [4, 0, 1];
@@ -439,7 +504,13 @@ fn unusable_descriptors_are_data_faults_and_empty_grids_run_nothing() {
     let mut d = dispatch(1, 1, 0);
     d.wg_size = 1023 | 1 << 10;
     let err = run(&mut m, &d).unwrap_err();
-    assert!(matches!(err, Fault::Exception { code: exception::DATA_INVALID_FAULT, .. }));
+    assert!(matches!(
+        err,
+        Fault::Exception {
+            code: exception::DATA_INVALID_FAULT,
+            ..
+        }
+    ));
     // No SPD at all.
     let mut d = dispatch(1, 1, 0);
     d.spd = 0;
@@ -469,7 +540,10 @@ fn preloads_and_special_values() {
     );
     m.u32s(FAU, &ptr(OUT));
     // TSD: 16 << 2 = 64 bytes of TLS per thread at 0x7000_0000 (stored >> 8); WLS of 2^(5-1) = 16 bytes, 2 instances.
-    m.u32s(TSD, &[2, 1 | 5 << 8, 0x7000_0000 >> 8, 0, 0x6000_0000, 0, 0, 0]);
+    m.u32s(
+        TSD,
+        &[2, 1 | 5 << 8, 0x7000_0000 >> 8, 0, 0x6000_0000, 0, 0, 0],
+    );
     let mut d = dispatch(20, 3, 2);
     d.tsd = TSD;
     d.offset = [2, 0, 0];
@@ -481,7 +555,11 @@ fn preloads_and_special_values() {
         assert_eq!(m.get32(base + 4), 0x7000_0000 + 64 * l, "TLS slot");
         assert_eq!(m.get32(base + 8), l, "r55: local id x | y << 16");
         assert_eq!(m.get32(base + 12), wg, "r57: workgroup id");
-        assert_eq!(m.get32(base + 16), g + 2, "r60: global id, job offset included");
+        assert_eq!(
+            m.get32(base + 16),
+            g + 2,
+            "r60: global id, job offset included"
+        );
         assert_eq!(m.get32(base + 20), l % 16, "lane id");
         assert_eq!(m.get32(base + 24), l / 16, "warp id");
     }
