@@ -34,6 +34,8 @@ pub(crate) struct Context {
     pub fau: Vec<u32>,
     /// The shader resource table.
     pub srt: u64,
+    /// Its entries (the low bits of the SRT pointer).
+    pub srt_count: u32,
     /// Thread-local storage: base and bytes per thread (0: none).
     pub tls: (u64, u64),
     /// Workgroup-local storage: base, bytes per instance, instances (0: none).
@@ -583,22 +585,62 @@ impl Exec<'_, '_> {
                 self.atomic(mem, va, op, wide, data, ret, compare)?;
             }
             Op::LeaBufImm { sr, table, index } => {
-                let mut res = [0u8; 16];
-                let at = self.ctx.srt.wrapping_add(16 * u64::from(table));
-                mem.read(at, &mut res)
-                    .map_err(|err| Fault::Mem { err, pc: self.va })?;
-                let descs =
-                    u64::from_le_bytes(res[..8].try_into().unwrap_or_default()) & ((1 << 56) - 1);
-                let mut buf = [0u8; 16];
-                let at = descs.wrapping_add(32 * u64::from(index));
-                mem.read(at, &mut buf)
-                    .map_err(|err| Fault::Mem { err, pc: self.va })?;
-                let addr = u64::from_le_bytes(buf[8..16].try_into().unwrap_or_default());
+                let handle = u32::from(table) << 24 | u32::from(index);
+                let (addr, _) = self.buffer(mem, handle)?;
                 let r = addr.wrapping_add(u64::from(self.src(s0)?));
                 self.set_staging(sr, &[r as u32, (r >> 32) as u32])?;
             }
+            Op::LeaBuffer { sr } => {
+                let (addr, _) = self.buffer(mem, self.src(s1)?)?;
+                let r = addr.wrapping_add(u64::from(self.src(s0)?));
+                self.set_staging(sr, &[r as u32, (r >> 32) as u32])?;
+            }
+            Op::LdBuffer {
+                bytes,
+                lane,
+                unsigned,
+                sr,
+            } => {
+                let (addr, size) = self.buffer(mem, self.src(s1)?)?;
+                let off = u64::from(self.src(s0)?);
+                let n = usize::from(bytes);
+                let mut buf = [0u8; 16];
+                // Out of the buffer's bounds reads zeros (robust buffer access) \[model\].
+                if off + n as u64 <= size {
+                    mem.read(addr.wrapping_add(off), &mut buf[..n])
+                        .map_err(|err| Fault::Mem { err, pc: self.va })?;
+                }
+                self.load_lanes(&buf[..n], lane, unsigned, sr)?;
+            }
         }
         Ok(Next::Step)
+    }
+
+    /// The buffer a resource handle names: (address, size in bytes) from the Buffer descriptor `index` (bits 0..23)
+    /// of resource table entry `table` (bits 24..29). A table past the SRT's count or a descriptor past the table's
+    /// size is a DATA_INVALID_FAULT.
+    fn buffer(&self, mem: &mut dyn CsMemory, handle: u32) -> Result<(u64, u64), Fault> {
+        let (table, index) = (handle >> 24, u64::from(handle & 0xFF_FFFF));
+        let invalid = Fault::exception(exception::DATA_INVALID_FAULT, self.va);
+        if table >= self.ctx.srt_count {
+            return Err(invalid);
+        }
+        let pc = self.va;
+        let mut res = [0u8; 16];
+        mem.read(self.ctx.srt.wrapping_add(16 * u64::from(table)), &mut res)
+            .map_err(|err| Fault::Mem { err, pc })?;
+        let le = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
+        let descs = le(&res[..8]) & ((1 << 56) - 1);
+        if 32 * (index + 1) > le(&res[8..]) {
+            return Err(invalid);
+        }
+        let mut desc = [0u8; 16];
+        mem.read(descs.wrapping_add(32 * index), &mut desc)
+            .map_err(|err| Fault::Mem { err, pc })?;
+        let size = u64::from(u32::from_le_bytes(
+            desc[4..8].try_into().unwrap_or_default(),
+        ));
+        Ok((le(&desc[8..]), size))
     }
 
     fn branch_taken(&self, s: Src, half: Option<u8>, eq: bool) -> Result<bool, Fault> {

@@ -93,6 +93,7 @@ pub(crate) fn run_with_budgets(
         regs,
         preload: word(&spd, 1) as u16,
         srt: d.srt & DESC_MASK,
+        srt_count: (d.srt & !DESC_MASK) as u32,
         local,
         offset: d.offset,
         budgets,

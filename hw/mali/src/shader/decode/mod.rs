@@ -547,6 +547,24 @@ pub enum Op {
         /// Unsigned byte offset.
         offset: u8,
     },
+    /// `LD_BUFFER.i8`..`.i128`: `bytes` at the byte offset (source 0) in the buffer the resource handle (source 1:
+    /// table in bits 24..29, descriptor index in bits 0..23) names; zeros when out of the buffer's bounds.
+    LdBuffer {
+        /// Access size in bytes.
+        bytes: u8,
+        /// `Load lane` field (interpreted per size).
+        lane: u8,
+        /// Zero-extend (else sign-extend) narrow loads.
+        unsigned: bool,
+        /// First staging register.
+        sr: u8,
+    },
+    /// `LEA_BUFFER`: the address of the byte offset (source 0) in the buffer the handle (source 1) names, into two
+    /// staging registers.
+    LeaBuffer {
+        /// First staging register (a pair).
+        sr: u8,
+    },
     /// `LEA_BUF_IMM`: the address of buffer `index` of resource table `table`, plus the source, into two staging
     /// registers.
     LeaBufImm {
@@ -737,8 +755,6 @@ fn unimplemented_name(op: u16) -> &'static str {
         0x41 | 0x54..=0x56 | 0x5C | 0x5D | 0x64 | 0x6C | 0x6D => "LD_VAR",
         0x66 | 0x76 => "LD_ATTR/LD_TEX",
         0x67 | 0x77 => "LEA_ATTR/LEA_TEX",
-        0x6A => "LD_BUFFER",
-        0x6B => "LEA_BUFFER",
         0x71 => "ST_CVT",
         0x78 => "LD_TILE",
         0x79 => "ST_TILE",
@@ -850,6 +866,23 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                 }
             } else {
                 Op::Store { bytes, sr, offset }
+            }
+        }
+        0x06A => {
+            has_dest = false;
+            nsrc = 2;
+            Op::LdBuffer {
+                bytes: [1, 2, 3, 4, 6, 8, 12, 16][bits(w, 27, 3) as usize],
+                lane: bits(w, 36, 3) as u8,
+                unsigned: bit(w, 39),
+                sr: bits(w, 40, 6) as u8,
+            }
+        }
+        0x06B => {
+            has_dest = false;
+            nsrc = 2;
+            Op::LeaBuffer {
+                sr: bits(w, 40, 6) as u8,
             }
         }
         0x068 | 0x069 | 0x120 => {

@@ -434,6 +434,52 @@ fn memory_access() {
         decode(0x0069_8000_1800_0008).unwrap().op,
         Op::Atom { ret: None, .. }
     ));
+    // LD_BUFFER.i32.unsigned.slot0.wait0 @r2, r1, 0x1000000 (panvk's SSBO load)
+    let i = decode(0x086A_8282_1800_C401).unwrap();
+    assert_eq!(
+        i.op,
+        Op::LdBuffer {
+            bytes: 4,
+            lane: 0,
+            unsigned: true,
+            sr: 2
+        }
+    );
+    assert_eq!(&i.src[..2], &[r(1), Src::Imm(0x0100_0000)]);
+    // LD_BUFFER.i64.unsigned.slot0 @r2:r3, r1, u2 / LD_BUFFER.i8.slot0.w0 @r2, r1, u2
+    assert!(matches!(
+        decode(0x006A_82F4_2800_8201).unwrap().op,
+        Op::LdBuffer {
+            bytes: 8,
+            lane: 7,
+            ..
+        }
+    ));
+    assert!(matches!(
+        decode(0x006A_8262_0000_8201).unwrap().op,
+        Op::LdBuffer {
+            bytes: 1,
+            lane: 6,
+            unsigned: false,
+            ..
+        }
+    ));
+    // LEA_BUFFER.slot1.wait1 @r2:r3, ^r1, ^r2
+    let i = decode(0x106B_8204_4000_4241).unwrap();
+    assert_eq!(i.op, Op::LeaBuffer { sr: 2 });
+    assert_eq!(
+        &i.src[..2],
+        &[
+            Src::Reg {
+                n: 1,
+                discard: true
+            },
+            Src::Reg {
+                n: 2,
+                discard: true
+            }
+        ]
+    );
     // LEA_BUF_IMM.slot0 @r2:r3, r1, table:0x2, index:0x3
     assert_eq!(
         decode(0x005E_8204_0000_3201).unwrap().op,
