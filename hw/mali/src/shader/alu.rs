@@ -126,7 +126,7 @@ pub fn fcmp(cmp: Cmp, a: f32, b: f32) -> bool {
         Cmp::Ne => a != b,
         Cmp::Lt => a < b,
         Cmp::Le => a <= b,
-        Cmp::GtLt => a < b || a > b,
+        Cmp::GtLt => a.partial_cmp(&b).is_some_and(|o| o.is_ne()),
         Cmp::Total => !a.is_nan() && !b.is_nan(),
     }
 }

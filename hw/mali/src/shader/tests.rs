@@ -511,6 +511,16 @@ fn unusable_descriptors_are_data_faults_and_empty_grids_run_nothing() {
             ..
         }
     ));
+    // A binary that is not 8-byte aligned.
+    m.u32s(SPD + 8, &ptr(CODE + 4));
+    let err = run(&mut m, &dispatch(1, 1, 0)).unwrap_err();
+    assert!(matches!(
+        err,
+        Fault::Exception {
+            code: exception::DATA_INVALID_FAULT,
+            ..
+        }
+    ));
     // No SPD at all.
     let mut d = dispatch(1, 1, 0);
     d.spd = 0;
