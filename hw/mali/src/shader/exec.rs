@@ -2,10 +2,13 @@
 //! Running compute threads (`Documentation/hardware.md#shader-core`): per-thread register files, the FAU, the special
 //! FAU values, global memory through the group's AS, barriers within a workgroup, and the step budgets.
 //!
-//! A workgroup runs thread by thread: each thread runs until it ends or reaches a `BARRIER`; when every thread waits
-//! at a barrier they are all released, and when every thread has ended the workgroup is done. Threads that disagree
-//! (some ended, others wait) are an INSTR_BARRIER_FAULT. Memory is sequentially consistent, so this order is one the
-//! hardware could have produced for any shader whose result does not depend on unsynchronised races.
+//! A workgroup runs warp by warp (16 threads each). In a warp the threads at the lowest PC run the instruction there
+//! together, lane by lane, while the others wait, so divergent paths reconverge where they meet again and warp-wide
+//! instructions (`WMASK`, `CLPER`) see exactly the lanes that reached them. A warp runs until each thread has ended
+//! or reached a `BARRIER`; when every thread of the workgroup waits at a barrier they are all released, and when every
+//! thread has ended the workgroup is done. Threads that disagree (some ended, others wait) are an
+//! INSTR_BARRIER_FAULT. Memory is sequentially consistent, so this order is one the hardware could have produced for
+//! any shader whose result does not depend on unsynchronised races.
 
 use super::alu;
 use super::decode::{
@@ -118,8 +121,8 @@ impl<'a> Core<'a> {
             }
         }
         loop {
-            for t in threads.iter_mut().filter(|t| t.state == State::Ready) {
-                self.run_thread(t, wg_linear, mem)?;
+            for warp in threads.chunks_mut(WARP_SIZE as usize) {
+                self.run_warp(warp, wg_linear, mem)?;
             }
             let waiting = threads.iter().filter(|t| t.state == State::Barrier).count();
             if waiting == 0 {
@@ -172,20 +175,38 @@ impl<'a> Core<'a> {
         }
     }
 
-    fn run_thread(
+    /// Runs a warp until each of its threads has ended or waits at a barrier. The threads at the lowest PC run the
+    /// instruction there together (they are the active lanes, in lane order); the others wait, so divergent paths
+    /// reconverge where they meet again, as a SIMT warp does.
+    fn run_warp(
         &mut self,
-        t: &mut Thread,
+        warp: &mut [Thread],
         wg_linear: u64,
         mem: &mut dyn CsMemory,
     ) -> Result<(), Fault> {
         loop {
-            let va = self.va(t.pc);
-            t.steps += 1;
-            self.steps += 1;
-            if t.steps > self.ctx.budgets.0 || self.steps > self.ctx.budgets.1 {
-                return Err(Fault::budget(va));
+            let ready = warp.iter().filter(|t| t.state == State::Ready);
+            let Some(pc) = ready.map(|t| t.pc).min() else {
+                return Ok(());
+            };
+            let va = self.va(pc);
+            // Bit i: lane i runs this instruction.
+            let active = warp.iter().enumerate().fold(0u32, |m, (i, t)| {
+                if t.state == State::Ready && t.pc == pc {
+                    m | 1 << i
+                } else {
+                    m
+                }
+            });
+            let lanes = |i: &usize| active & (1 << i) != 0;
+            for (_, t) in warp.iter_mut().enumerate().filter(|(i, _)| lanes(i)) {
+                t.steps += 1;
+                self.steps += 1;
+                if t.steps > self.ctx.budgets.0 || self.steps > self.ctx.budgets.1 {
+                    return Err(Fault::budget(va));
+                }
             }
-            let instr = match self.prog.at(t.pc, mem) {
+            let instr = match self.prog.at(pc, mem) {
                 Fetched::Instr(i) => *i,
                 Fetched::Bad(e) => return Err(Fault::decode(e, va)),
                 Fetched::OutOfRange => {
@@ -193,28 +214,89 @@ impl<'a> Core<'a> {
                 }
                 Fetched::Mem(e) => return Err(Fault::Mem { err: e, pc: va }),
             };
-            let next = Exec {
-                ctx: self.ctx,
-                t,
+            let at = At {
                 va,
                 wg_linear,
                 base: self.prog.base(),
-            }
-            .instr(&instr, mem)?;
-            match next {
-                Next::Barrier => {
-                    t.state = State::Barrier;
-                    return Ok(());
+            };
+            match instr.op {
+                Op::Wmask { .. } | Op::Clper { .. } => {
+                    let results = self.warp_wide(&instr, warp, active, &at)?;
+                    for (i, t) in warp.iter_mut().enumerate().filter(|(i, _)| lanes(i)) {
+                        Exec::new(self.ctx, t, &at).write(instr.dest, results[i])?;
+                        t.pc += 1;
+                    }
                 }
-                Next::Step => t.pc += 1,
-                Next::Jump(pc) => t.pc = pc,
+                _ => {
+                    for (_, t) in warp.iter_mut().enumerate().filter(|(i, _)| lanes(i)) {
+                        match Exec::new(self.ctx, t, &at).instr(&instr, mem)? {
+                            Next::Barrier => t.state = State::Barrier,
+                            Next::Step => t.pc += 1,
+                            Next::Jump(to) => t.pc = to,
+                        }
+                    }
+                }
             }
             if instr.flow == Flow::End {
-                t.state = State::Done;
-                return Ok(());
+                for (_, t) in warp.iter_mut().enumerate().filter(|(i, _)| lanes(i)) {
+                    t.state = State::Done;
+                }
             }
         }
     }
+
+    /// `WMASK` and `CLPER` for the active lanes of `warp` (other lanes get 0 and are not written). Lanes form
+    /// clusters of the instruction's subgroup size; a lane index or mask bit counts from the start of its cluster.
+    fn warp_wide(
+        &self,
+        instr: &Instr,
+        warp: &mut [Thread],
+        active: u32,
+        at: &At,
+    ) -> Result<[u32; WARP_SIZE as usize], Fault> {
+        let n = warp.len();
+        let mut a = [None; WARP_SIZE as usize];
+        let mut b = [0u32; WARP_SIZE as usize];
+        let lanes = |i: &usize| active & (1 << i) != 0;
+        for (i, t) in warp.iter_mut().enumerate().filter(|(i, _)| lanes(i)) {
+            let e = Exec::new(self.ctx, t, at);
+            a[i] = Some(e.src(instr.src[0])?);
+            b[i] = e.src(instr.src[1])?;
+        }
+        let cluster = |c: u8, i: usize| (i & !(usize::from(c) - 1), usize::from(c));
+        let mut out = [0u32; WARP_SIZE as usize];
+        for i in (0..n).filter(lanes) {
+            out[i] = match instr.op {
+                Op::Wmask { subgroup } => {
+                    let (base, c) = cluster(subgroup, i);
+                    (0..c).fold(0, |m, j| match a.get(base + j) {
+                        Some(Some(v)) if *v != 0 => m | 1 << j,
+                        _ => m,
+                    })
+                }
+                Op::Clper {
+                    subgroup,
+                    xor,
+                    inactive,
+                    lane,
+                } => {
+                    let (base, c) = cluster(subgroup, i);
+                    let sel = ((b[i] >> (8 * u32::from(lane))) & 0xFF) as usize;
+                    let j = if xor { (i - base) ^ sel } else { sel } & (c - 1);
+                    a.get(base + j).copied().flatten().unwrap_or(inactive)
+                }
+                _ => 0,
+            };
+        }
+        Ok(out)
+    }
+}
+
+/// Where an instruction runs: its VA, the workgroup's index in the job, the binary's base.
+struct At {
+    va: u64,
+    wg_linear: u64,
+    base: u64,
 }
 
 /// One instruction of one thread.
@@ -227,7 +309,17 @@ struct Exec<'a, 'b> {
     base: u64,
 }
 
-impl Exec<'_, '_> {
+impl<'a, 'b> Exec<'a, 'b> {
+    fn new(ctx: &'a Context, t: &'b mut Thread, at: &At) -> Self {
+        Self {
+            ctx,
+            t,
+            va: at.va,
+            wg_linear: at.wg_linear,
+            base: at.base,
+        }
+    }
+
     fn bad(&self, what: &'static str) -> Fault {
         Fault::decode(DecodeError::Invalid(what), self.va)
     }
@@ -551,6 +643,8 @@ impl Exec<'_, '_> {
                 }
             }
             Op::Barrier => return Ok(Next::Barrier),
+            // The warp runs these for all its active lanes at once (`Core::warp_wide`).
+            Op::Wmask { .. } | Op::Clper { .. } => return Err(self.bad("warp-wide operation")),
             Op::Load {
                 bytes,
                 lane,

@@ -77,7 +77,7 @@ pub(crate) fn run_with_budgets(
         _ => return Err(invalid(spd_va)),
     };
     let binary = dword(&spd, 2);
-    if w0 & 0xF != 8 || binary == 0 || binary % 8 != 0 {
+    if w0 & 0xF != 8 || binary == 0 || !binary.is_multiple_of(8) {
         return Err(invalid(spd_va));
     }
     let local = [

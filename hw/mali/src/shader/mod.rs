@@ -3,13 +3,14 @@
 //! (`Documentation/hardware.md#shader-core`).
 //!
 //! * [`decode()`] turns a 64-bit instruction word into an [`Instr`] for the subset the model executes (moves, integer
-//!   and float arithmetic, shifts and logic, selects and compares, conversions, branches, barriers, global loads,
-//!   stores and atomics, `LEA_BUF_IMM`, the special FAU values).
+//!   and float arithmetic, shifts and logic, selects and compares, conversions, branches, barriers, warp masks and
+//!   cross-lane permutes, global and buffer loads, stores and atomics, the special FAU values).
 //! * `program` fetches a binary through the group's AS as far as execution reaches and keeps decoded programs in a
 //!   cache keyed by address and checked against the binary's words, so no thread decodes anything.
-//! * `exec` runs workgroups: a register file per thread (the SPD's allocation), the FAU words, preloaded IDs, thread-
-//!   and workgroup-local storage, barriers, step budgets; every memory access goes through the same MMU port as the
-//!   command stream, with its translation, permission checks and fault reporting.
+//! * `exec` runs workgroups as warps of 16 threads that execute their active lanes together: a register file per
+//!   thread (the SPD's allocation), the FAU words, preloaded IDs, thread- and workgroup-local storage, barriers, step
+//!   budgets; every memory access goes through the same MMU port as the command stream, with its translation,
+//!   permission checks and fault reporting.
 //! * `launch` reads the descriptors (SPD, TSD, FAU, SRT) a RUN's staging registers select and runs the grid.
 //!
 //! Faults a thread raises stop the job and are reported by the RUN instruction as a CS fault: MMU faults with the

@@ -658,3 +658,46 @@ fn buffer_loads_out_of_bounds_read_zero_and_bad_handles_fault() {
         }
     );
 }
+
+#[test]
+fn warps_run_their_active_lanes_together_and_reconverge() {
+    let mut m = Mem::new();
+    m.spd(0);
+    m.words(
+        CODE,
+        &[
+            0x00B4_C100_1080_C03C, // RSHIFT_AND.i32 r1, r60, 0x0.b00, u0 (r1 = odd)
+            0x0095_C430_0000_0001, // WMASK.subgroup16 r4, r1
+            0x00A0_C530_100F_813C, // CLPER.i32.subgroup16 r5, r60, u1.b00
+            0x00A0_C631_100F_823C, // CLPER.i32.subgroup16.xor r6, r60, u2.b00
+            0x001F_C000_0000_0101, // BRANCHZ r1, offset:1 (odd lanes skip the next)
+            0x0095_C730_0000_00C1, // WMASK.subgroup16 r7, 0xFFFFFFFF
+            0x01A3_C800_0047_3C84, // SHADDX.u64 r8, u4, r60, shift:4
+            0x7861_4408_3800_0008, // STORE.i128.slot0.end @r4:r5:r6:r7, r8, offset:0
+        ],
+    );
+    // u0 = 1, u1 = lane 7, u2 = 1, u4:u5 = OUT.
+    m.u32s(FAU, &[1, 7, 1, 0, ptr(OUT)[0], ptr(OUT)[1]]);
+    // 20 threads: a full warp and a warp of 4 lanes.
+    run(&mut m, &dispatch(20, 1, 6)).unwrap();
+    for g in 0..20u32 {
+        let o = OUT + 16 * u64::from(g);
+        let (warp, lane) = (g / 16, g % 16);
+        let wmask = if warp == 0 { 0xAAAA } else { 0b1010 };
+        assert_eq!(m.get32(o), wmask, "WMASK of the odd lanes, lane {g}");
+        let bcast = if warp == 0 { 7 } else { 0 };
+        assert_eq!(
+            m.get32(o + 4),
+            bcast,
+            "lane 7's value, or 0 when it is inactive ({g})"
+        );
+        assert_eq!(m.get32(o + 8), g ^ 1, "xor shuffle ({g})");
+        let even = if warp == 0 { 0x5555 } else { 0b0101 };
+        let inside = if lane % 2 == 0 { even } else { 0 };
+        assert_eq!(
+            m.get32(o + 12),
+            inside,
+            "WMASK inside the branch sees the even lanes only ({g})"
+        );
+    }
+}

@@ -96,6 +96,26 @@ pub const IMMEDIATES: [u32; 32] = [
     0x4248_0000,
 ];
 
+/// The values `CLPER` returns for an inactive lane (`Inactive result`).
+const INACTIVE_RESULTS: [u32; 16] = [
+    0,
+    0xFFFF_FFFF,
+    1,
+    0x0001_0001,
+    0x8000_0000,
+    0x7FFF_FFFF,
+    0x8000_8000,
+    0x7FFF_7FFF,
+    0x8080_8080,
+    0x7F7F_7F7F,
+    0x3F80_0000,
+    0x3C00_3C00,
+    0xFF80_0000,
+    0x7F80_0000,
+    0xFC00_FC00,
+    0x7C00_7C00,
+];
+
 /// FAU special entries the model provides (`Documentation/hardware.md#shader-core`).
 pub mod special {
     /// Page 0, entry 2: warp index within the workgroup.
@@ -508,6 +528,23 @@ pub enum Op {
         /// The target is an absolute address (low 32 bits) rather than a byte offset from the next instruction.
         absolute: bool,
     },
+    /// `WMASK`: the mask of the active lanes of this lane's cluster whose source is nonzero.
+    Wmask {
+        /// Cluster (subgroup) size: 2, 4, 8 or 16 lanes.
+        subgroup: u8,
+    },
+    /// `CLPER.i32`: source 0 as lane `B` (byte `lane` of source 1) of this lane's cluster holds it, or `inactive`
+    /// when that lane is not active; with `xor`, the lane is this lane's index XOR `B`.
+    Clper {
+        /// Cluster (subgroup) size: 2, 4, 8 or 16 lanes.
+        subgroup: u8,
+        /// `lane_op` xor (else none).
+        xor: bool,
+        /// `inactive_result` value.
+        inactive: u32,
+        /// Byte of source 1 holding the lane.
+        lane: u8,
+    },
     /// `BARRIER`: wait for every thread of the workgroup.
     Barrier,
     /// `LOAD.i8`..`LOAD.i128`: `bytes` from the 64-bit address source plus `offset` into staging registers.
@@ -761,7 +798,6 @@ fn unimplemented_name(op: u16) -> &'static str {
         0x7D => "ATEST",
         0x7E => "ZS_EMIT",
         0x7F => "BLEND",
-        0x95 => "WMASK",
         0x98 => "FLUSH",
         0x99 => "FREXPM/FREXPE",
         0x9C => "SFU table operation",
@@ -1027,6 +1063,30 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                 fmod: fmod(w, 0)?,
             }
         }
+        0x0A0 | 0x0A8 if bits(w, 16, 4) == 15 => {
+            nsrc = 2;
+            let xor = match bits(w, 32, 2) {
+                0 => false,
+                1 => true,
+                _ => return unimpl("CLPER.accumulate/.shift"),
+            };
+            let lane = match bits(w, 26, 4) {
+                l @ 4..=7 => (l - 4) as u8,
+                _ => return Err(DecodeError::Invalid("CLPER lane")),
+            };
+            Op::Clper {
+                subgroup: 2 << bits(w, 36, 2),
+                xor,
+                inactive: INACTIVE_RESULTS[bits(w, 22, 4) as usize],
+                lane,
+            }
+        }
+        0x095 => {
+            nsrc = 1;
+            Op::Wmask {
+                subgroup: 2 << bits(w, 36, 2),
+            }
+        }
         0x0A0 | 0x0A8 | 0x1A3 | 0x1AB => {
             nsrc = 2;
             let wide = opcode & 0x100 != 0;
@@ -1048,7 +1108,7 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                     10 => return unimpl("IMULD.u64"),
                     6 => return unimpl("SEG_ADD.u64"),
                     11 => return unimpl("HADD"),
-                    15 => return unimpl("CLPER"),
+                    15 => return unimpl("CLPER on 64 bits"),
                     _ => return Err(DecodeError::Invalid("reserved integer operation")),
                 };
                 let ty = match (wide, signed) {

@@ -316,6 +316,41 @@ fn conversions_and_moves() {
 }
 
 #[test]
+fn warp_wide_operations() {
+    // WMASK.subgroup16 r4, r1
+    let i = decode(0x0095_C430_0000_0001).unwrap();
+    assert_eq!(i.op, Op::Wmask { subgroup: 16 });
+    assert_eq!(i.src[0], r(1));
+    // WMASK.subgroup4 r7, r1
+    assert_eq!(
+        decode(0x0095_C710_0000_0001).unwrap().op,
+        Op::Wmask { subgroup: 4 }
+    );
+    // CLPER.i32.subgroup16 r5, r60, u1.b00
+    let i = decode(0x00A0_C530_100F_813C).unwrap();
+    assert_eq!(
+        i.op,
+        Op::Clper {
+            subgroup: 16,
+            xor: false,
+            inactive: 0,
+            lane: 0
+        }
+    );
+    assert_eq!(&i.src[..2], &[r(60), Src::Uniform(1)]);
+    // CLPER.i32.subgroup4.xor.umax r6, r60, u2.b00
+    assert_eq!(
+        decode(0x00A0_C611_104F_823C).unwrap().op,
+        Op::Clper {
+            subgroup: 4,
+            xor: true,
+            inactive: u32::MAX,
+            lane: 0
+        }
+    );
+}
+
+#[test]
 fn control_flow() {
     // BRANCHZ.eq.reconverge r1, offset:-3
     let i = decode(0x501F_C017_FFFF_FD01).unwrap();
