@@ -19,7 +19,7 @@ use super::program::{Fetched, Program};
 use super::{exception, Fault, WARP_SIZE};
 use crate::cs::machine::CsMemory;
 
-/// Instructions one thread may execute in a RUN before the job faults.
+/// Instructions one warp (so any of its threads) may issue in a RUN before the job faults.
 pub const THREAD_STEP_BUDGET: u64 = 1 << 20;
 /// Instructions all threads of a RUN may execute before the job faults.
 pub const JOB_STEP_BUDGET: u64 = 1 << 28;
@@ -47,7 +47,7 @@ pub(crate) struct Context {
     pub local: [u32; 3],
     /// Job offset in invocations (added to global IDs).
     pub offset: [u32; 3],
-    /// Per-thread and per-job step budgets.
+    /// Per-warp and per-job step budgets (instructions issued by a warp; instructions run by all threads).
     pub budgets: (u64, u64),
 }
 
@@ -65,7 +65,6 @@ struct Thread {
     state: State,
     /// Index within the workgroup.
     linear: u32,
-    steps: u64,
 }
 
 /// Runs workgroups of one RUN.
@@ -120,9 +119,11 @@ impl<'a> Core<'a> {
                 }
             }
         }
+        // Instructions each warp has issued (the per-thread budget: no thread runs more than its warp).
+        let mut issued = vec![0u64; threads.len().div_ceil(WARP_SIZE as usize)];
         loop {
-            for warp in threads.chunks_mut(WARP_SIZE as usize) {
-                self.run_warp(warp, wg_linear, mem)?;
+            for (warp, n) in threads.chunks_mut(WARP_SIZE as usize).zip(&mut issued) {
+                self.run_warp(warp, n, wg_linear, mem)?;
             }
             let waiting = threads.iter().filter(|t| t.state == State::Barrier).count();
             if waiting == 0 {
@@ -171,7 +172,6 @@ impl<'a> Core<'a> {
             pc: 0,
             state: State::Ready,
             linear,
-            steps: 0,
         }
     }
 
@@ -181,30 +181,31 @@ impl<'a> Core<'a> {
     fn run_warp(
         &mut self,
         warp: &mut [Thread],
+        issued: &mut u64,
         wg_linear: u64,
         mem: &mut dyn CsMemory,
     ) -> Result<(), Fault> {
         loop {
-            let ready = warp.iter().filter(|t| t.state == State::Ready);
-            let Some(pc) = ready.map(|t| t.pc).min() else {
+            // The lowest PC of a ready lane, and the lanes there (bit i: lane i runs this instruction).
+            let (pc, active) =
+                warp.iter()
+                    .enumerate()
+                    .fold((usize::MAX, 0u32), |(pc, m), (i, t)| {
+                        match (t.state == State::Ready, t.pc.cmp(&pc)) {
+                            (false, _) | (true, std::cmp::Ordering::Greater) => (pc, m),
+                            (true, std::cmp::Ordering::Less) => (t.pc, 1 << i),
+                            (true, std::cmp::Ordering::Equal) => (pc, m | 1 << i),
+                        }
+                    });
+            if active == 0 {
                 return Ok(());
-            };
+            }
             let va = self.va(pc);
-            // Bit i: lane i runs this instruction.
-            let active = warp.iter().enumerate().fold(0u32, |m, (i, t)| {
-                if t.state == State::Ready && t.pc == pc {
-                    m | 1 << i
-                } else {
-                    m
-                }
-            });
             let lanes = |i: &usize| active & (1 << i) != 0;
-            for (_, t) in warp.iter_mut().enumerate().filter(|(i, _)| lanes(i)) {
-                t.steps += 1;
-                self.steps += 1;
-                if t.steps > self.ctx.budgets.0 || self.steps > self.ctx.budgets.1 {
-                    return Err(Fault::budget(va));
-                }
+            *issued += 1;
+            self.steps += u64::from(active.count_ones());
+            if *issued > self.ctx.budgets.0 || self.steps > self.ctx.budgets.1 {
+                return Err(Fault::budget(va));
             }
             let instr = match self.prog.at(pc, mem) {
                 Fetched::Instr(i) => *i,

@@ -394,7 +394,8 @@ fn a_shader_that_never_ends_uses_up_its_budget() {
     m.spd(0);
     // BRANCHZ 0xFFFFFFFF, offset:-1 (to itself); NOP.end
     m.words(CODE, &[0x001F_C007_FFFF_FFC1, 0x7800_C000_0000_0000]);
-    let err = run_with_budgets(&dispatch(2, 1, 0), &mut m, 0, (1000, 1500)).unwrap_err();
+    // The per-warp budget: the warp issues the branch 1000 times, then faults on the 1001st.
+    let err = run_with_budgets(&dispatch(2, 1, 0), &mut m, 0, (1000, u64::MAX)).unwrap_err();
     assert_eq!(
         err,
         Fault::Exception {
@@ -403,8 +404,8 @@ fn a_shader_that_never_ends_uses_up_its_budget() {
             fatal: true
         }
     );
-    // The job budget catches it across threads too.
-    let err = run_with_budgets(&dispatch(2, 1, 0), &mut m, 0, (1000, 1200)).unwrap_err();
+    // The job budget counts every thread: two threads use up 1500 in 750 issues.
+    let err = run_with_budgets(&dispatch(2, 1, 0), &mut m, 0, (u64::MAX, 1500)).unwrap_err();
     assert!(matches!(
         err,
         Fault::Exception {
@@ -412,6 +413,12 @@ fn a_shader_that_never_ends_uses_up_its_budget() {
             ..
         }
     ));
+    // A shader that ends is not affected by a budget it stays inside.
+    m.words(CODE, &[0x7800_C000_0000_0000]);
+    assert_eq!(
+        run_with_budgets(&dispatch(2, 1, 0), &mut m, 0, (1, 2)),
+        Ok(2)
+    );
 }
 
 #[test]
