@@ -612,6 +612,38 @@ impl<'a, 'b> Exec<'a, 'b> {
                 };
                 self.write(i.dest, r)?;
             }
+            Op::Frexp { exponent, half } => {
+                let m = super::decode::FMod {
+                    half,
+                    ..Default::default()
+                };
+                let (mant, exp) = float::frexp(float::operand(self.src(s0)?, m, ftz));
+                let r = if exponent {
+                    exp as u32
+                } else {
+                    float::result(mant, super::decode::Clamp::None, ftz)
+                };
+                self.write(i.dest, r)?;
+            }
+            Op::Ldexp { fmod, round } => {
+                let x = float::operand(self.src(s0)?, fmod, ftz);
+                let r = float::ldexp(x, self.src(s1)? as i32, round);
+                self.write(i.dest, float::result(r, super::decode::Clamp::None, ftz))?;
+            }
+            Op::V2f32ToV2f16 { mods, round, clamp } => {
+                let half = |v: u32, m| -> u32 {
+                    let x = f32::from_bits(float::result(float::operand(v, m, ftz), clamp, false));
+                    u32::from(float::f32_to_f16(x, round))
+                };
+                let r = half(self.src(s0)?, mods[0]) | half(self.src(s1)?, mods[1]) << 16;
+                self.write(i.dest, r)?;
+            }
+            Op::MkvecV2i8 { lanes } => {
+                let a = (self.src(s0)? >> (8 * u32::from(lanes[0]))) & 0xFF;
+                let b = (self.src(s1)? >> (8 * u32::from(lanes[1]))) & 0xFF;
+                let c = self.src(s2)? & 0xFFFF;
+                self.write(i.dest, a | b << 8 | c << 16)?;
+            }
             Op::MkvecV2i16 { halves } => {
                 let lo = (self.src(s0)? >> (16 * u32::from(halves[0]))) & 0xFFFF;
                 let hi = (self.src(s1)? >> (16 * u32::from(halves[1]))) & 0xFFFF;

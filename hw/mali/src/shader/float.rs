@@ -149,6 +149,100 @@ pub fn to_u32(x: f32, mode: Round) -> u32 {
     round_integral(x, mode) as u32
 }
 
+/// `frexp()`: (mantissa in [0.5, 1) with `x`'s sign, exponent); zero, infinity and NaN give (x, 0).
+pub fn frexp(x: f32) -> (f32, i32) {
+    if x == 0.0 || !x.is_finite() {
+        return (x, 0);
+    }
+    // Scale subnormals into the normal range first.
+    let (x, bias) = if x.is_subnormal() {
+        (x * 2f32.powi(32), -32)
+    } else {
+        (x, 0)
+    };
+    let bits = x.to_bits();
+    let e = ((bits >> 23) & 0xFF) as i32 - 126;
+    let m = f32::from_bits((bits & 0x807F_FFFF) | 126 << 23);
+    (m, e + bias)
+}
+
+/// `ldexp()`: x · 2^e, one rounding in `mode`.
+pub fn ldexp(x: f32, e: i32, mode: Round) -> f32 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    // Two steps keep every intermediate exact in f64 (|e| beyond 400 saturates anyway).
+    let e = e.clamp(-400, 400);
+    let v = f64::from(x) * 2f64.powi(e / 2) * 2f64.powi(e - e / 2);
+    round_f64(v, mode)
+}
+
+/// Rounds any finite f64 to f32 in `mode` (overflow to infinity, or to the largest finite value when rounding towards
+/// zero).
+fn round_f64(v: f64, mode: Round) -> f32 {
+    let near = v as f32;
+    if f64::from(near) == v {
+        return near;
+    }
+    if near.is_infinite() {
+        let towards_zero = match mode {
+            Round::Rte => false,
+            Round::Rtz => true,
+            Round::Rtp => v < 0.0,
+            Round::Rtn => v > 0.0,
+        };
+        return if towards_zero {
+            f32::MAX.copysign(near)
+        } else {
+            near
+        };
+    }
+    f64_to_f32(v, mode)
+}
+
+/// Converts `x` to f16 bits, rounded in `mode` (NaN stays NaN, overflow goes to infinity or, rounding towards zero,
+/// to the largest finite f16).
+pub fn f32_to_f16(x: f32, mode: Round) -> u16 {
+    let sign = if x.is_sign_negative() { 0x8000 } else { 0 };
+    if x.is_nan() {
+        return sign | 0x7E00 | ((x.to_bits() >> 13) & 0x1FF) as u16;
+    }
+    if x.is_infinite() {
+        return sign | 0x7C00;
+    }
+    let a = f64::from(x.abs());
+    if a == 0.0 {
+        return sign;
+    }
+    // The binade of `a` (not below the subnormal one), and `a` in units of its f16 ulp: exact in f64.
+    let e = ((a.to_bits() >> 52) as i32 - 1023).max(-14);
+    let q = a / 2f64.powi(e - 10);
+    let away = match mode {
+        Round::Rte => None,
+        Round::Rtz => Some(false),
+        Round::Rtp => Some(sign == 0),
+        Round::Rtn => Some(sign != 0),
+    };
+    let qi = match away {
+        None => q.round_ties_even(),
+        Some(true) => q.ceil(),
+        Some(false) => q.floor(),
+    } as u32;
+    let (mut e, mut qi) = (e, qi);
+    if qi == 2048 {
+        e += 1;
+        qi = 1024;
+    }
+    if e > 15 {
+        return sign | if away == Some(false) { 0x7BFF } else { 0x7C00 };
+    }
+    if qi < 1024 {
+        // Subnormal (e is -14 here).
+        return sign | qi as u16;
+    }
+    sign | ((e + 15) as u16) << 10 | (qi - 1024) as u16
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +286,49 @@ mod tests {
         assert_eq!(result(tiny, Clamp::None, true), 0);
         assert_eq!(result(-tiny, Clamp::None, true), 0x8000_0000);
         assert_eq!(operand(1, FMod::default(), true), 0.0);
+    }
+
+    #[test]
+    fn frexp_ldexp_and_f16_conversion() {
+        assert_eq!(frexp(8.0), (0.5, 4));
+        assert_eq!(frexp(-0.75), (-0.75, 0));
+        assert_eq!(frexp(f32::from_bits(1)), (0.5, -148));
+        assert_eq!(frexp(0.0), (0.0, 0));
+        assert_eq!(ldexp(0.75, 4, Round::Rte), 12.0);
+        assert_eq!(ldexp(1.0, -149, Round::Rte).to_bits(), 1);
+        assert_eq!(
+            ldexp(1.5, -149, Round::Rtz).to_bits(),
+            1,
+            "1.5 x 2^-149 rounds down to the smallest subnormal"
+        );
+        assert_eq!(ldexp(1.5, -149, Round::Rtp).to_bits(), 2);
+        assert_eq!(ldexp(1.0, 200, Round::Rte), f32::INFINITY);
+        assert_eq!(ldexp(1.0, 200, Round::Rtz), f32::MAX);
+        assert_eq!(f32_to_f16(1.0, Round::Rte), 0x3C00);
+        assert_eq!(f32_to_f16(-2.0, Round::Rte), 0xC000);
+        assert_eq!(f32_to_f16(65504.0, Round::Rte), 0x7BFF);
+        assert_eq!(f32_to_f16(65520.0, Round::Rte), 0x7C00);
+        assert_eq!(f32_to_f16(65520.0, Round::Rtz), 0x7BFF);
+        assert_eq!(f32_to_f16(1e9, Round::Rtn), 0x7BFF);
+        assert_eq!(f32_to_f16(-1e9, Round::Rtn), 0xFC00);
+        assert_eq!(f32_to_f16(2f32.powi(-24), Round::Rte), 0x0001);
+        assert_eq!(
+            f32_to_f16(2f32.powi(-25), Round::Rte),
+            0,
+            "a tie rounds to even (zero)"
+        );
+        assert_eq!(f32_to_f16(2f32.powi(-25), Round::Rtp), 1);
+        // 1 + 2^-11 is a tie between 1.0 and 1 + 2^-10.
+        assert_eq!(f32_to_f16(1.0 + 2f32.powi(-11), Round::Rte), 0x3C00);
+        assert_eq!(f32_to_f16(1.0 + 2f32.powi(-11), Round::Rtp), 0x3C01);
+        assert_eq!(f32_to_f16(f32::NAN, Round::Rte) & 0x7E00, 0x7E00);
+        for h in [0x0001u16, 0x03FF, 0x0400, 0x3555, 0x7BFF, 0x8001, 0xC3FF] {
+            assert_eq!(
+                f32_to_f16(f16_to_f32(h), Round::Rte),
+                h,
+                "{h:#x} round-trips"
+            );
+        }
     }
 
     #[test]

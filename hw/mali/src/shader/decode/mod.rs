@@ -505,6 +505,34 @@ pub enum Op {
         /// The byte or half selected from the source (8/16-bit integer sources, f16).
         lane: u8,
     },
+    /// `FREXPM.f32` (the mantissa in [0.5, 1) with the source's sign) or `FREXPE.f32` (the exponent), as `frexp()`.
+    Frexp {
+        /// The exponent (else the mantissa).
+        exponent: bool,
+        /// The f16 half to widen from, if any.
+        half: Option<u8>,
+    },
+    /// `LDEXP.f32`: A · 2^B (B a signed integer), rounded in `round`.
+    Ldexp {
+        /// Source modifiers of A.
+        fmod: FMod,
+        /// Round mode of a subnormal result.
+        round: Round,
+    },
+    /// `V2F32_TO_V2F16`: A and B converted to f16, A in the low half.
+    V2f32ToV2f16 {
+        /// Source modifiers.
+        mods: [FMod; 2],
+        /// Round mode.
+        round: Round,
+        /// Clamp applied before conversion.
+        clamp: Clamp,
+    },
+    /// `MKVEC.v2i8`: byte `lanes[0]` of A | byte `lanes[1]` of B << 8 | the low half of C << 16.
+    MkvecV2i8 {
+        /// Bytes selected from A and B.
+        lanes: [u8; 2],
+    },
     /// `MKVEC.v2i16`: the low result half from A's selected half, the high from B's.
     MkvecV2i16 {
         /// Half selected from A and from B.
@@ -799,7 +827,6 @@ fn unimplemented_name(op: u16) -> &'static str {
         0x7E => "ZS_EMIT",
         0x7F => "BLEND",
         0x98 => "FLUSH",
-        0x99 => "FREXPM/FREXPE",
         0x9C => "SFU table operation",
         0xA1 | 0xA2 | 0xA9 | 0xAA => "16/8-bit vector integer arithmetic",
         0xA5 => "16-bit vector float arithmetic",
@@ -807,7 +834,6 @@ fn unimplemented_name(op: u16) -> &'static str {
         0xB5 | 0xB6 => "16/8-bit vector shift",
         0xB9 | 0xBA => "MUX.v2i16/v4i8",
         0xBC => "CUBE_SSEL/CUBE_TSEL",
-        0xBD => "MKVEC.v2i8",
         0xC0 | 0xC1 => "CUBEFACE",
         0xC2 => "IDP",
         0xF1 | 0xF2 | 0xF9 | 0xFA => "ICMP on 16/8-bit vectors",
@@ -1135,7 +1161,23 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                 0 => FOp::Add,
                 2 => FOp::Min,
                 3 => FOp::Max,
-                6 => return unimpl("LDEXP.f32"),
+                6 => {
+                    return finish(
+                        w,
+                        Op::Ldexp {
+                            fmod: FMod {
+                                neg: bit(w, 38),
+                                abs: bit(w, 39),
+                                half: None,
+                            },
+                            round: round(w),
+                        },
+                        2,
+                        true,
+                        flow,
+                        page,
+                    )
+                }
                 8 => return unimpl("FEXP.f32"),
                 9 => return unimpl("FADD_LSCALE.f32"),
                 14 => return unimpl("FATAN_ASSIST.f32"),
@@ -1222,6 +1264,41 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                 mods: [fmod(w, 0)?, fmod(w, 1)?],
             }
         }
+        0x099 => {
+            nsrc = 1;
+            if bits(w, 24, 2) != 0 {
+                return unimpl("FREXPM/FREXPE.sqrt/.log");
+            }
+            let exponent = match bits(w, 16, 4) {
+                0 => false,
+                2 => true,
+                1 | 3 => return unimpl("FREXPM/FREXPE.v2f16"),
+                _ => return Err(DecodeError::Invalid("reserved FREXP operation")),
+            };
+            Op::Frexp {
+                exponent,
+                half: fmod(w, 0)?.half,
+            }
+        }
+        0x0A5 if bits(w, 16, 4) == 4 => {
+            nsrc = 2;
+            let plain = |i: u32| FMod {
+                neg: bit(w, 34 + (2 - i) * 2),
+                abs: bit(w, 35 + (2 - i) * 2),
+                half: None,
+            };
+            Op::V2f32ToV2f16 {
+                mods: [plain(0), plain(1)],
+                round: round(w),
+                clamp: clamp(w),
+            }
+        }
+        0x0BD => {
+            nsrc = 3;
+            Op::MkvecV2i8 {
+                lanes: [bits(w, 38, 2) as u8, bits(w, 36, 2) as u8],
+            }
+        }
         0x0A1 if bits(w, 16, 4) == 5 => {
             nsrc = 2;
             Op::MkvecV2i16 {
@@ -1246,6 +1323,18 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
         }
         _ => return unimpl(unimplemented_name(opcode)),
     };
+    finish(w, op, nsrc, has_dest, flow, page)
+}
+
+/// The sources and destination common to every instruction.
+fn finish(
+    w: u64,
+    op: Op,
+    nsrc: u32,
+    has_dest: bool,
+    flow: Flow,
+    page: u8,
+) -> Result<Instr, DecodeError> {
     let mut src = [Src::None; 4];
     for (i, s) in src.iter_mut().enumerate().take(nsrc as usize) {
         *s = source(bits(w, 8 * i as u32, 8), page)?;

@@ -351,6 +351,55 @@ fn warp_wide_operations() {
 }
 
 #[test]
+fn frexp_ldexp_packing() {
+    // FREXPM.f32 r1, r2 / FREXPE.f32 r1, r2.h1
+    assert_eq!(
+        decode(0x0099_C100_0000_0002).unwrap().op,
+        Op::Frexp {
+            exponent: false,
+            half: None
+        }
+    );
+    assert_eq!(
+        decode(0x0099_C100_2002_0002).unwrap().op,
+        Op::Frexp {
+            exponent: true,
+            half: Some(1)
+        }
+    );
+    // FREXPM.f32.sqrt r1, r2: the argument-reduction forms are not executed.
+    assert!(matches!(
+        decode(0x0099_C100_0100_0002),
+        Err(DecodeError::Unimplemented { .. })
+    ));
+    // LDEXP.f32.rtz r1, r2.neg, r3
+    let neg = FMod {
+        neg: true,
+        ..FMod::default()
+    };
+    assert_eq!(
+        decode(0x00A4_C140_C006_0302).unwrap().op,
+        Op::Ldexp {
+            fmod: neg,
+            round: Round::Rtz
+        }
+    );
+    // V2F32_TO_V2F16.rtp r1, r2, r3.neg
+    assert_eq!(
+        decode(0x00A5_C110_4004_0302).unwrap().op,
+        Op::V2f32ToV2f16 {
+            mods: [FMod::default(), neg],
+            round: Round::Rtp,
+            clamp: Clamp::None
+        }
+    );
+    // MKVEC.v2i8 r1, r2.b1, r3.b2, r4
+    let i = decode(0x00BD_C160_0004_0302).unwrap();
+    assert_eq!(i.op, Op::MkvecV2i8 { lanes: [1, 2] });
+    assert_eq!(&i.src[..3], &[r(2), r(3), r(4)]);
+}
+
+#[test]
 fn control_flow() {
     // BRANCHZ.eq.reconverge r1, offset:-3
     let i = decode(0x501F_C017_FFFF_FD01).unwrap();
