@@ -4,7 +4,7 @@
 //! (`Documentation/hardware.md#shader-core`).
 
 use super::exec::{Context, Core};
-use super::{exception, Fault, JOB_STEP_BUDGET, MAX_WORKGROUP_THREADS, THREAD_STEP_BUDGET};
+use super::{exception, Fault, JOB_STEP_BUDGET, MAX_WORKGROUP_THREADS, WARP_STEP_BUDGET};
 use crate::cs::machine::CsMemory;
 
 /// What the compute staging registers hold for one RUN (after the RUN word's selects are applied).
@@ -46,7 +46,7 @@ fn dword(b: &[u8], i: usize) -> u64 {
 /// Runs `d`'s grid to completion, or to the first fault. `pc` is the RUN instruction's address (what faults of the
 /// descriptors report). Returns the number of instructions executed.
 pub(crate) fn run_compute(d: &Dispatch, mem: &mut dyn CsMemory, pc: u64) -> Result<u64, Fault> {
-    run_with_budgets(d, mem, pc, (THREAD_STEP_BUDGET, JOB_STEP_BUDGET))
+    run_with_budgets(d, mem, pc, (WARP_STEP_BUDGET, JOB_STEP_BUDGET))
 }
 
 /// [`run_compute`] with explicit (per-thread, per-job) step budgets.

@@ -29,7 +29,7 @@ mod program;
 mod tests;
 
 pub use decode::{decode, DecodeError, Instr, Op, Src};
-pub use exec::{JOB_STEP_BUDGET, THREAD_STEP_BUDGET};
+pub use exec::{JOB_STEP_BUDGET, WARP_STEP_BUDGET};
 
 use crate::cs::machine::MemError;
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::exec::{JOB_STEP_BUDGET, THREAD_STEP_BUDGET};
+use super::exec::{JOB_STEP_BUDGET, WARP_STEP_BUDGET};
 use super::launch::{run_with_budgets, Dispatch};
 use super::{exception, Fault};
 use crate::cs::machine::{CsMemory, MemError};
@@ -144,7 +144,7 @@ fn dispatch(local: u32, groups: u32, fau_words: usize) -> Dispatch {
 }
 
 fn run(m: &mut Mem, d: &Dispatch) -> Result<u64, Fault> {
-    run_with_budgets(d, m, 0x99_0000, (THREAD_STEP_BUDGET, JOB_STEP_BUDGET))
+    run_with_budgets(d, m, 0x99_0000, (WARP_STEP_BUDGET, JOB_STEP_BUDGET))
 }
 
 fn ptr(va: u64) -> [u32; 2] {
