@@ -140,6 +140,40 @@ fn run_compute_indirect_takes_its_grid_from_memory_like_panvk() {
     assert_eq!(t.mem32(SYNC_VA + 8), 0);
 }
 
+/// The RUN word's selects pick the staging pairs: SRT r0 + 2·sel, FAU r8 + 2·sel, SPD r16 + 2·sel, TSD r24 + 2·sel; the
+/// pairs the zero selects name hold garbage here. The job offset (r34) moves the global IDs.
+#[test]
+fn run_compute_uses_the_selected_staging_registers_and_the_job_offset() {
+    let t = setup(&TRIPLE, &triple_fau());
+    for i in 0..200 {
+        t.set32(INPUT + 4 * i, 7 * i as u32);
+    }
+    let mut stream = staging(4, 16, 2);
+    stream.extend([
+        // Move the FAU pointer to r12 (select 2) and the SPD pointer to r22 (select 3); poison r8 and r16.
+        move48(12, FAU),
+        move32(13, 2 << 24),
+        move48(22, SPD),
+        move48(8, UNMAPPED_VA),
+        move48(16, UNMAPPED_VA),
+        move32(34, 100),
+        // RUN_COMPUTE: SRT select 1, SPD select 3, TSD select 1, FAU select 2.
+        4 << 56 | 1 << 40 | 3 << 42 | 1 << 44 | 2 << 46,
+        wait(0xFF),
+    ]);
+    run_job(&t, &stream);
+    assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+    for g in 100..132u64 {
+        assert_eq!(
+            t.mem32(OUTPUT + 4 * g),
+            7 * g as u32 * 3 + g as u32,
+            "out[{g}]"
+        );
+    }
+    assert_eq!(t.mem32(OUTPUT + 4 * 99), 0, "nothing below the job offset");
+    assert_eq!(t.mem32(OUTPUT + 4 * 132), 0, "nothing past the grid");
+}
+
 #[test]
 fn a_barrier_orders_the_threads_of_each_workgroup() {
     let rotate = [
