@@ -23,6 +23,7 @@ pub mod decode;
 mod alu;
 pub(crate) mod exec;
 mod float;
+mod lanes;
 pub(crate) mod launch;
 mod program;
 #[cfg(test)]

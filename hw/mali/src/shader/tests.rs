@@ -782,3 +782,59 @@ mod random_programs {
         }
     }
 }
+
+#[test]
+fn sixteen_and_eight_bit_lanes() {
+    let mut m = Mem::new();
+    m.spd(0);
+    m.words(
+        CODE,
+        &[
+            0x0091_C400_0000_0080, // MOV.i32 r4, u0
+            0x0091_C500_0000_0081, // MOV.i32 r5, u1
+            0x0091_C600_0000_0082, // MOV.i32 r6, u2
+            0x0091_C700_0000_0083, // MOV.i32 r7, u3
+            0x00A9_C020_4400_0504, // IADD.v2s16.saturate r0, r4, r5.h10
+            0x0061_4002_1800_0088, // STORE.i32.slot0 @r0, u8, offset:0
+            0x00A2_C000_4001_0504, // ISUB.v4u8.saturate r0, r4, r5
+            0x0061_4002_1800_0488, // STORE.i32.slot0 @r0, u8, offset:4
+            0x00A1_C050_080A_0504, // IMUL.v2i16 r0, r4.b20, r5
+            0x0061_4002_1800_0888, // STORE.i32.slot0 @r0, u8, offset:8
+            0x00B5_C021_15C0_0604, // LSHIFT_OR.v2i16 r0, r4, r6.b11, 0x0
+            0x0061_4002_1800_0C88, // STORE.i32.slot0 @r0, u8, offset:12
+            0x00B6_C00C_1007_0604, // RSHIFT_AND.v4i8.signed r0, r4, r6.b00, r7.not
+            0x0061_4002_1800_1088, // STORE.i32.slot0 @r0, u8, offset:16
+            0x00B9_C000_1A07_0504, // MUX.v2i16.neg r0, r4.h10, r5, r7
+            0x0061_4002_1800_1488, // STORE.i32.slot0 @r0, u8, offset:20
+            0x0159_C004_0706_0504, // CSEL.v2s16.lt r0, r4, r5, r6, r7
+            0x0061_4002_1800_1888, // STORE.i32.slot0 @r0, u8, offset:24
+            0x00F9_C024_80C0_0504, // ICMP_OR.v2s16.lt.m1 r0, r4, r5.h00, 0x0
+            0x0061_4002_1800_1C88, // STORE.i32.slot0 @r0, u8, offset:28
+            0x00F2_C003_0106_0504, // ICMP_AND.v4u8.ne.i1 r0, r4, r5, r6
+            0x0061_4002_1800_2088, // STORE.i32.slot0 @r0, u8, offset:32
+            0x00BA_C003_0007_0504, // MUX.v4i8.bit r0, r4, r5, r7
+            0x7861_4002_1800_2488, // STORE.i32.slot0.end @r0, u8, offset:36
+        ],
+    );
+    let mut fau = [0u32; 10];
+    fau[..4].copy_from_slice(&[0x7FF0_8005, 0x0020_FFF0, 0x0000_0403, 0x00FF_8001]);
+    fau[8..].copy_from_slice(&ptr(OUT));
+    m.u32s(FAU, &fau);
+    run(&mut m, &dispatch(1, 1, 10)).unwrap();
+    let got: Vec<u32> = (0..10).map(|k| m.get32(OUT + 4 * k)).collect();
+    assert_eq!(
+        got,
+        [
+            0x7FE0_8025, // (-32763 + 32, 32752 - 16), saturating signed
+            0x7FD0_0000, // bytes 05-F0, 80-FF, F0-20, 7F-00 saturating at 0
+            0x00A0_F100, // (0xF0 * 0xFFF0, 0x05 * 0x20) from bytes 2 and 0
+            0xFF00_0050, // each half << 4 (byte 1 of r6)
+            0x0F00_7000, // signed bytes >> 3, AND !r7
+            0x0020_7FF0, // lane 0: mask negative -> A (r4.h1); lane 1: B
+            0x00FF_0403, // lane 0: -32763 < -16 -> r6; lane 1: r7
+            0x0000_FFFF, // lane 0 true (m1), lane 1 false
+            0x0000_0101, // all bytes differ, AND r6's nonzero bytes
+            0x00F0_FFF1, // bitwise select
+        ]
+    );
+}

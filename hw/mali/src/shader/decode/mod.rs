@@ -19,8 +19,8 @@ use fields::{
     source, unimplemented_name, widen,
 };
 pub use op::{
-    AtomOp, Clamp, Cmp, CmpTy, Cvt, FMod, FOp, IntOp, IntTy, Logic, MuxMode, Op, ResultType, Round,
-    Unary, Widen,
+    AtomOp, Clamp, Cmp, CmpTy, Cvt, FMod, FOp, IntOp, IntTy, Lanes, Logic, MuxMode, Op, ResultType,
+    Round, Unary, Widen,
 };
 use operand::INACTIVE_RESULTS;
 pub use operand::{special, Dest, Flow, Instr, Src, IMMEDIATES};
@@ -44,6 +44,14 @@ pub enum DecodeError {
 impl DecodeError {
     fn unimplemented(name: &'static str, opcode: u16) -> Self {
         Self::Unimplemented { name, opcode }
+    }
+}
+
+/// Whether `v` is a defined lane swizzle: `Swizzles (16-bit)` has 14 values, `Swizzles (8-bit)` 12.
+fn swizzle_defined(lanes: Lanes, v: u8) -> bool {
+    match lanes {
+        Lanes::V2 => v < 14,
+        Lanes::V4 => v < 12,
     }
 }
 
@@ -495,6 +503,116 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
             nsrc = 3;
             Op::MkvecV2i8 {
                 lanes: [bits(w, 38, 2) as u8, bits(w, 36, 2) as u8],
+            }
+        }
+        0x0A1 | 0x0A2 | 0x0A9 | 0x0AA if matches!(bits(w, 16, 4), 0 | 1 | 10) => {
+            nsrc = 2;
+            let lanes = if opcode & 0xF == 1 || opcode & 0xF == 9 {
+                Lanes::V2
+            } else {
+                Lanes::V4
+            };
+            let swz = [bits(w, 36, 4) as u8, bits(w, 26, 4) as u8];
+            if swz.iter().any(|v| !swizzle_defined(lanes, *v)) {
+                return Err(DecodeError::Invalid("reserved lane swizzle"));
+            }
+            Op::IntV {
+                op: match bits(w, 16, 4) {
+                    0 => IntOp::Add,
+                    1 => IntOp::Sub,
+                    _ => IntOp::Mul,
+                },
+                lanes,
+                signed: opcode & 0x08 != 0,
+                saturate: bit(w, 30),
+                swz,
+            }
+        }
+        0x0B5 | 0x0B6 => {
+            nsrc = 3;
+            let lanes = if opcode == 0x0B5 {
+                Lanes::V2
+            } else {
+                Lanes::V4
+            };
+            let logic = match bits(w, 24, 2) {
+                0 => Logic::And,
+                1 => Logic::Or,
+                2 => Logic::Xor,
+                _ => return Err(DecodeError::Invalid("reserved shift operation")),
+            };
+            let lane = match bits(w, 26, 4) {
+                l @ 4..=7 => (l - 4) as u8,
+                _ => return Err(DecodeError::Invalid("shift lane")),
+            };
+            let swz = bits(w, 36, 4) as u8;
+            if !swizzle_defined(lanes, swz) {
+                return Err(DecodeError::Invalid("reserved lane swizzle"));
+            }
+            Op::ShiftV {
+                lanes,
+                left: bit(w, 32),
+                logic,
+                signed: bit(w, 34),
+                not_b: bit(w, 35),
+                not_result: bit(w, 30),
+                swz,
+                lane,
+            }
+        }
+        0x0B9 | 0x0BA => {
+            nsrc = 3;
+            let (lanes, swz) = if opcode == 0x0B9 {
+                let s = |i: u32| bits(w, 24 + (2 - i) * 2, 2) as u8;
+                (Lanes::V2, [s(0), s(1), s(2)])
+            } else {
+                (Lanes::V4, [0; 3])
+            };
+            Op::MuxV {
+                lanes,
+                mode: match bits(w, 32, 2) {
+                    0 => MuxMode::Neg,
+                    1 => MuxMode::IntZero,
+                    2 => MuxMode::FpZero,
+                    _ => MuxMode::Bit,
+                },
+                swz,
+            }
+        }
+        0x151 | 0x159 => {
+            nsrc = 4;
+            Op::CselV {
+                cmp: cmp(w, false)?,
+                signed: opcode == 0x159,
+            }
+        }
+        0x0F1 | 0x0F2 | 0x0F9 | 0x0FA => {
+            nsrc = 3;
+            let lanes = if opcode & 0xF == 1 || opcode & 0xF == 9 {
+                Lanes::V2
+            } else {
+                Lanes::V4
+            };
+            let and = match bits(w, 24, 2) {
+                0 => false,
+                1 => true,
+                _ => return Err(DecodeError::Invalid("reserved compare operation")),
+            };
+            let result = result_type(w)?;
+            if lanes == Lanes::V4 && result == ResultType::F1 {
+                return Err(DecodeError::Invalid("f1 result on 8-bit lanes"));
+            }
+            let swz = [bits(w, 36, 4) as u8, bits(w, 26, 4) as u8];
+            if swz.iter().any(|v| !swizzle_defined(lanes, *v)) {
+                return Err(DecodeError::Invalid("reserved lane swizzle"));
+            }
+            Op::IcmpV {
+                lanes,
+                cmp: cmp(w, false)?,
+                signed: opcode & 0x08 != 0,
+                and,
+                result,
+                swz,
             }
         }
         0x0A1 if bits(w, 16, 4) == 5 => {

@@ -374,6 +374,70 @@ pub enum Op {
         /// Bytes selected from A and B.
         lanes: [u8; 2],
     },
+    /// `IADD`/`ISUB`/`IMUL` on 16- or 8-bit lanes, each source swizzled (`swz`: the `Swizzles (16-bit)` or
+    /// `Swizzles (8-bit)` value), wrapping or saturating per lane.
+    IntV {
+        /// Operation.
+        op: IntOp,
+        /// Lane layout.
+        lanes: Lanes,
+        /// Signed lanes (sign-extended byte selects, signed saturation).
+        signed: bool,
+        /// Saturate instead of wrapping (add/sub).
+        saturate: bool,
+        /// Swizzles of A and B.
+        swz: [u8; 2],
+    },
+    /// `LSHIFT_*`/`RSHIFT_*` on 16- or 8-bit lanes; lane i shifts by byte `lane` of the shift operand.
+    ShiftV {
+        /// Lane layout.
+        lanes: Lanes,
+        /// Left shift.
+        left: bool,
+        /// Combining operation with B.
+        logic: Logic,
+        /// Arithmetic right shift.
+        signed: bool,
+        /// Invert B.
+        not_b: bool,
+        /// Invert the result.
+        not_result: bool,
+        /// Swizzle of A.
+        swz: u8,
+        /// Byte of the shift operand holding the amount.
+        lane: u8,
+    },
+    /// `MUX.v2i16`/`.v4i8`, lane by lane (16-bit sources swizzled).
+    MuxV {
+        /// Lane layout.
+        lanes: Lanes,
+        /// Mask test.
+        mode: MuxMode,
+        /// Swizzles of A, B and the mask (`.v2i16` only; identity for `.v4i8`).
+        swz: [u8; 3],
+    },
+    /// `CSEL.v2u16`/`.v2s16`, lane by lane.
+    CselV {
+        /// Condition.
+        cmp: Cmp,
+        /// Signed comparison.
+        signed: bool,
+    },
+    /// `ICMP_OR`/`ICMP_AND` on 16- or 8-bit lanes.
+    IcmpV {
+        /// Lane layout.
+        lanes: Lanes,
+        /// Condition.
+        cmp: Cmp,
+        /// Signed comparison.
+        signed: bool,
+        /// AND (rather than OR) with C.
+        and: bool,
+        /// Result encoding (`f1` is the f16 1.0 in 16-bit lanes).
+        result: ResultType,
+        /// Swizzles of A and B.
+        swz: [u8; 2],
+    },
     /// `MKVEC.v2i16`: the low result half from A's selected half, the high from B's.
     MkvecV2i16 {
         /// Half selected from A and from B.
@@ -481,6 +545,15 @@ pub enum Op {
         /// Buffer descriptor within it.
         index: u8,
     },
+}
+
+/// The lanes of a 16- or 8-bit vector operation: their width and count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lanes {
+    /// Two 16-bit lanes (`.v2i16`, `.v2u16`, `.v2s16`).
+    V2,
+    /// Four 8-bit lanes (`.v4i8`, `.v4u8`, `.v4s8`).
+    V4,
 }
 
 /// Comparison type of `CSEL`.

@@ -400,6 +400,73 @@ fn frexp_ldexp_packing() {
 }
 
 #[test]
+fn sixteen_and_eight_bit_lanes() {
+    // IADD.v2s16.saturate r1, r2.h10, r3.h11
+    assert_eq!(
+        decode(0x00A9_C110_4C00_0302).unwrap().op,
+        Op::IntV {
+            op: IntOp::Add,
+            lanes: Lanes::V2,
+            signed: true,
+            saturate: true,
+            swz: [1, 3]
+        }
+    );
+    // IMUL.v2i16 r1, r2.b20, r3
+    assert_eq!(
+        decode(0x00A1_C150_080A_0302).unwrap().op,
+        Op::IntV {
+            op: IntOp::Mul,
+            lanes: Lanes::V2,
+            signed: false,
+            saturate: false,
+            swz: [5, 2]
+        }
+    );
+    // RSHIFT_AND.v4i8.signed r1, r2, r3.b00, r4.not
+    assert!(matches!(
+        decode(0x00B6_C10C_1004_0302).unwrap().op,
+        Op::ShiftV {
+            lanes: Lanes::V4,
+            left: false,
+            signed: true,
+            not_b: true,
+            lane: 0,
+            ..
+        }
+    ));
+    // MUX.v2i16.neg r1, r2.h10, r3, r4
+    assert_eq!(
+        decode(0x00B9_C100_1A04_0302).unwrap().op,
+        Op::MuxV {
+            lanes: Lanes::V2,
+            mode: MuxMode::Neg,
+            swz: [1, 2, 2]
+        }
+    );
+    // CSEL.v2s16.lt r1, r2, r3, r4, r5
+    assert_eq!(
+        decode(0x0159_C104_0504_0302).unwrap().op,
+        Op::CselV {
+            cmp: Cmp::Lt,
+            signed: true
+        }
+    );
+    // ICMP_OR.v2s16.lt.m1 r1, r2, r3.h00, 0x0
+    assert_eq!(
+        decode(0x00F9_C124_80C0_0302).unwrap().op,
+        Op::IcmpV {
+            lanes: Lanes::V2,
+            cmp: Cmp::Lt,
+            signed: true,
+            and: false,
+            result: ResultType::M1,
+            swz: [2, 0]
+        }
+    );
+}
+
+#[test]
 fn control_flow() {
     // BRANCHZ.eq.reconverge r1, offset:-3
     let i = decode(0x501F_C017_FFFF_FD01).unwrap();

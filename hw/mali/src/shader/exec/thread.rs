@@ -5,9 +5,10 @@
 
 use super::super::alu;
 use super::super::decode::{
-    special, Clamp, CmpTy, Cvt, DecodeError, Dest, FMod, FOp, Instr, IntTy, Op, Src, Unary,
+    special, Clamp, CmpTy, Cvt, DecodeError, Dest, FMod, FOp, Instr, IntTy, Lanes, Op, Src, Unary,
 };
 use super::super::float;
+use super::super::lanes;
 use super::super::{exception, Fault, WARP_SIZE};
 use super::{Context, Next, Thread};
 use crate::cs::machine::CsMemory;
@@ -359,6 +360,83 @@ impl<'a, 'b> Exec<'a, 'b> {
                 let b = (self.src(s1)? >> (8 * u32::from(lanes[1]))) & 0xFF;
                 let c = self.src(s2)? & 0xFFFF;
                 self.write(i.dest, a | b << 8 | c << 16)?;
+            }
+            Op::IntV {
+                op,
+                lanes,
+                signed,
+                saturate,
+                swz,
+            } => {
+                let a = lanes::split(self.src(s0)?, lanes, swz[0], signed);
+                let b = lanes::split(self.src(s1)?, lanes, swz[1], signed);
+                let r =
+                    std::array::from_fn(|k| lanes::int(op, lanes, a[k], b[k], signed, saturate));
+                self.write(i.dest, lanes::join(r, lanes))?;
+            }
+            Op::ShiftV {
+                lanes,
+                left,
+                logic,
+                signed,
+                not_b,
+                not_result,
+                swz,
+                lane,
+            } => {
+                let a = lanes::split(self.src(s0)?, lanes, swz, signed);
+                let amount = (self.src(s1)? >> (8 * u32::from(lane))) & 0xFF;
+                let b = lanes::plain(self.src(s2)?, lanes);
+                let r = std::array::from_fn(|k| {
+                    lanes::shift(
+                        lanes, a[k], amount, b[k], left, signed, logic, not_b, not_result,
+                    )
+                });
+                self.write(i.dest, lanes::join(r, lanes))?;
+            }
+            Op::MuxV { lanes, mode, swz } => {
+                let a = lanes::split(self.src(s0)?, lanes, swz[0], false);
+                let b = lanes::split(self.src(s1)?, lanes, swz[1], false);
+                let m = lanes::split(self.src(s2)?, lanes, swz[2], false);
+                let r = std::array::from_fn(|k| lanes::mux(lanes, mode, a[k], b[k], m[k]));
+                self.write(i.dest, lanes::join(r, lanes))?;
+            }
+            Op::CselV { cmp, signed } => {
+                let l = Lanes::V2;
+                let (a, b) = (
+                    lanes::plain(self.src(s0)?, l),
+                    lanes::plain(self.src(s1)?, l),
+                );
+                let (t, f) = (
+                    lanes::plain(self.src(s2)?, l),
+                    lanes::plain(self.src(s3)?, l),
+                );
+                let r = std::array::from_fn(|k| {
+                    if lanes::cmp(l, cmp, a[k], b[k], signed) {
+                        t[k]
+                    } else {
+                        f[k]
+                    }
+                });
+                self.write(i.dest, lanes::join(r, l))?;
+            }
+            Op::IcmpV {
+                lanes,
+                cmp,
+                signed,
+                and,
+                result,
+                swz,
+            } => {
+                let a = lanes::split(self.src(s0)?, lanes, swz[0], signed);
+                let b = lanes::split(self.src(s1)?, lanes, swz[1], signed);
+                let c = lanes::plain(self.src(s2)?, lanes);
+                let r = std::array::from_fn(|k| {
+                    let v = lanes::cmp(lanes, cmp, a[k], b[k], signed);
+                    let v = if and { v && c[k] != 0 } else { v || c[k] != 0 };
+                    lanes::boolean(lanes, v, result)
+                });
+                self.write(i.dest, lanes::join(r, lanes))?;
             }
             Op::MkvecV2i16 { halves } => {
                 let lo = (self.src(s0)? >> (16 * u32::from(halves[0]))) & 0xFFFF;
