@@ -173,7 +173,6 @@ pub(super) fn unimplemented_name(op: u16) -> &'static str {
         0xC0 | 0xC1 => "CUBEFACE",
         0xC2 => "IDP",
         0xF5 => "FCMP.v2f16",
-        0x111 | 0x112 => "IADD_IMM on vectors",
         0x115 => "FADD_IMM.v2f16",
         0x125 | 0x128..=0x12A | 0x12F => "TEX",
         0x130..=0x132 | 0x137..=0x13A | 0x13F => "VAR_TEX",
