@@ -149,6 +149,26 @@ pub fn to_u32(x: f32, mode: Round) -> u32 {
     round_integral(x, mode) as u32
 }
 
+/// `FLUSH.f32` on `x`.
+pub fn flush_special(x: f32, flush_nan: bool, quiet_nan: bool, ftz: bool, flush_inf: bool) -> f32 {
+    if x.is_nan() {
+        if flush_nan {
+            return 0.0;
+        }
+        if quiet_nan {
+            return f32::from_bits(x.to_bits() | 0x0040_0000);
+        }
+        return x;
+    }
+    if flush_inf && x.is_infinite() {
+        return f32::MAX.copysign(x);
+    }
+    if ftz {
+        return flush(x);
+    }
+    x
+}
+
 /// `frexp()`: (mantissa in [0.5, 1) with `x`'s sign, exponent); zero, infinity and NaN give (x, 0).
 pub fn frexp(x: f32) -> (f32, i32) {
     if x == 0.0 || !x.is_finite() {
@@ -286,6 +306,36 @@ mod tests {
         assert_eq!(result(tiny, Clamp::None, true), 0);
         assert_eq!(result(-tiny, Clamp::None, true), 0x8000_0000);
         assert_eq!(operand(1, FMod::default(), true), 0.0);
+    }
+
+    #[test]
+    fn flush_replaces_what_its_modifiers_name() {
+        let snan = f32::from_bits(0x7F80_0001);
+        assert_eq!(flush_special(snan, true, false, false, false).to_bits(), 0);
+        assert_eq!(
+            flush_special(snan, false, true, false, false).to_bits(),
+            0x7FC0_0001
+        );
+        assert_eq!(
+            flush_special(snan, false, false, false, false).to_bits(),
+            0x7F80_0001
+        );
+        assert_eq!(
+            flush_special(f32::NEG_INFINITY, false, false, false, true),
+            f32::MIN
+        );
+        assert_eq!(
+            flush_special(f32::INFINITY, false, false, false, false),
+            f32::INFINITY
+        );
+        assert_eq!(
+            flush_special(-f32::from_bits(1), false, false, true, false).to_bits(),
+            0x8000_0000
+        );
+        assert_eq!(
+            flush_special(f32::from_bits(1), false, false, false, false).to_bits(),
+            1
+        );
     }
 
     #[test]

@@ -164,7 +164,7 @@ pub(super) fn unimplemented_name(op: u16) -> &'static str {
         0x7D => "ATEST",
         0x7E => "ZS_EMIT",
         0x7F => "BLEND",
-        0x98 => "FLUSH",
+        0x98 => "FLUSH.v2f16",
         0x9C => "SFU table operation",
         0xA1 | 0xA2 | 0xA9 | 0xAA => "HADD/CLPER on 16/8-bit vectors",
         0xA5 => "16-bit vector float arithmetic",

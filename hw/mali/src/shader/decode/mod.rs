@@ -470,6 +470,20 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                 mods: [fmod(w, 0)?, fmod(w, 1)?],
             }
         }
+        0x098 if bits(w, 16, 4) == 0 => {
+            nsrc = 1;
+            let nan = bits(w, 8, 2);
+            if nan == 3 {
+                return Err(DecodeError::Invalid("reserved NaN mode"));
+            }
+            Op::Flush {
+                fmod: fmod(w, 0)?,
+                flush_nan: nan == 1,
+                quiet_nan: nan == 2,
+                ftz: bit(w, 10),
+                flush_inf: bit(w, 11),
+            }
+        }
         0x099 => {
             nsrc = 1;
             if bits(w, 24, 2) != 0 {

@@ -353,6 +353,19 @@ pub enum Op {
         /// The f16 half to widen from, if any.
         half: Option<u8>,
     },
+    /// `FLUSH.f32`: special values replaced as the modifiers say.
+    Flush {
+        /// Source modifiers.
+        fmod: FMod,
+        /// NaNs become +0 (`flush_nan`).
+        flush_nan: bool,
+        /// Signaling NaNs become quiet (`quiet_nan`).
+        quiet_nan: bool,
+        /// Subnormals become zero of the same sign (`ftz`).
+        ftz: bool,
+        /// Infinities become the largest finite value of the same sign (`flush_inf`).
+        flush_inf: bool,
+    },
     /// `LDEXP.f32`: A · 2^B (B a signed integer), rounded in `round`.
     Ldexp {
         /// Source modifiers of A.

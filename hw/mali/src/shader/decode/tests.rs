@@ -351,6 +351,40 @@ fn warp_wide_operations() {
 }
 
 #[test]
+fn flush() {
+    // FLUSH.f32.flush_nan.ftz.flush_inf r1, r2.neg
+    let neg = FMod {
+        neg: true,
+        ..FMod::default()
+    };
+    assert_eq!(
+        decode(0x0098_C140_0000_0D02).unwrap().op,
+        Op::Flush {
+            fmod: neg,
+            flush_nan: true,
+            quiet_nan: false,
+            ftz: true,
+            flush_inf: true
+        }
+    );
+    // FLUSH.f32.quiet_nan r1, r2.h1
+    let h1 = FMod {
+        half: Some(1),
+        ..FMod::default()
+    };
+    assert_eq!(
+        decode(0x0098_C100_2000_0202).unwrap().op,
+        Op::Flush {
+            fmod: h1,
+            flush_nan: false,
+            quiet_nan: true,
+            ftz: false,
+            flush_inf: false
+        }
+    );
+}
+
+#[test]
 fn frexp_ldexp_packing() {
     // FREXPM.f32 r1, r2 / FREXPE.f32 r1, r2.h1
     assert_eq!(

@@ -342,6 +342,18 @@ impl<'a, 'b> Exec<'a, 'b> {
                 };
                 self.write(i.dest, r)?;
             }
+            Op::Flush {
+                fmod,
+                flush_nan,
+                quiet_nan,
+                ftz: f,
+                flush_inf,
+            } => {
+                // The instruction's own modifiers, not the SPD's flush-to-zero mode, decide.
+                let x = float::operand(self.src(s0)?, fmod, false);
+                let r = float::flush_special(x, flush_nan, quiet_nan, f, flush_inf);
+                self.write(i.dest, r.to_bits())?;
+            }
             Op::Ldexp { fmod, round } => {
                 let x = float::operand(self.src(s0)?, fmod, ftz);
                 let r = float::ldexp(x, self.src(s1)? as i32, round);
