@@ -223,14 +223,23 @@ fn round_f64(v: f64, mode: Round) -> f32 {
 /// Converts `x` to f16 bits, rounded in `mode` (NaN stays NaN, overflow goes to infinity or, rounding towards zero,
 /// to the largest finite f16).
 pub fn f32_to_f16(x: f32, mode: Round) -> u16 {
+    if x.is_nan() {
+        let sign = if x.is_sign_negative() { 0x8000 } else { 0 };
+        return sign | 0x7E00 | ((x.to_bits() >> 13) & 0x1FF) as u16;
+    }
+    f64_to_f16(f64::from(x), mode)
+}
+
+/// Converts `x` to f16 bits with one rounding in `mode` (a NaN becomes the quiet NaN of its sign).
+pub fn f64_to_f16(x: f64, mode: Round) -> u16 {
     let sign = if x.is_sign_negative() { 0x8000 } else { 0 };
     if x.is_nan() {
-        return sign | 0x7E00 | ((x.to_bits() >> 13) & 0x1FF) as u16;
+        return sign | 0x7E00;
     }
     if x.is_infinite() {
         return sign | 0x7C00;
     }
-    let a = f64::from(x.abs());
+    let a = x.abs();
     if a == 0.0 {
         return sign;
     }

@@ -714,11 +714,11 @@ mod random_programs {
     use proptest::prelude::*;
 
     /// Primary opcodes the model executes, so random words mostly decode and run.
-    const OPCODES: [u64; 40] = [
+    const OPCODES: [u64; 44] = [
         0x000, 0x01F, 0x02F, 0x045, 0x150, 0x154, 0x158, 0x05E, 0x060, 0x061, 0x068, 0x069, 0x120,
         0x06A, 0x06B, 0x090, 0x091, 0x095, 0x09C, 0x0A0, 0x0A8, 0x1A3, 0x1AB, 0x0A4, 0x0B2, 0x0B4,
         0x1B7, 0x0B8, 0x0F0, 0x110, 0x0A1, 0x0A9, 0x0AA, 0x0B5, 0x0B6, 0x0B9, 0x151, 0x0F9, 0x099,
-        0x0BD,
+        0x0BD, 0x0A5, 0x0B3, 0x0F5, 0x155,
     ];
 
     /// A source byte: a low register, a uniform, or a constant.
@@ -836,6 +836,54 @@ fn sixteen_and_eight_bit_lanes() {
             0x0000_FFFF, // lane 0 true (m1), lane 1 false
             0x0000_0101, // all bytes differ, AND r6's nonzero bytes
             0x00F0_FFF1, // bitwise select
+        ]
+    );
+}
+
+#[test]
+fn f16_pairs() {
+    let mut m = Mem::new();
+    m.spd(0);
+    m.words(
+        CODE,
+        &[
+            0x0091_C400_0000_0080, // MOV.i32 r4, u0
+            0x0091_C500_0000_0081, // MOV.i32 r5, u1
+            0x0091_C600_0000_0082, // MOV.i32 r6, u2
+            0x0091_C700_0000_0083, // MOV.i32 r7, u3
+            0x00A5_C000_2400_0504, // FADD.v2f16 r0, r4, r5.h10
+            0x0061_4002_1800_0088, // STORE.i32.slot0 @r0, u8, offset:0
+            0x00A5_C040_2802_0504, // FMIN.v2f16 r0, r4.neg, r5
+            0x0061_4002_1800_0488, // STORE.i32.slot0 @r0, u8, offset:4
+            0x00A5_C023_2803_0504, // FMAX.v2f16.clamp_0_1 r0, r4, r5.abs
+            0x0061_4002_1800_0888, // STORE.i32.slot0 @r0, u8, offset:8
+            0x00B3_C004_2E06_0504, // FMA.v2f16 r0, r4, r5.h11, r6.neg
+            0x0061_4002_1800_0C88, // STORE.i32.slot0 @r0, u8, offset:12
+            0x00F5_C004_A8C0_0504, // FCMP_OR.v2f16.lt.m1 r0, r4, r5, 0x0
+            0x0061_4002_1800_1088, // STORE.i32.slot0 @r0, u8, offset:16
+            0x00F5_C003_6106_0504, // FCMP_AND.v2f16.ne.f1 r0, r4, r5.h00, r6
+            0x0061_4002_1800_1488, // STORE.i32.slot0 @r0, u8, offset:20
+            0x0155_C001_0706_0504, // CSEL.v2f16.gt r0, r4, r5, r6, r7
+            0x7861_4002_1800_1888, // STORE.i32.slot0.end @r0, u8, offset:24
+        ],
+    );
+    let mut fau = [0u32; 10];
+    // r4 = (1.5, -2.0), r5 = (0.25, 3.0), r6 = (1.0, 0.0), r7 = (NaN, 10.0); low lane first.
+    fau[..4].copy_from_slice(&[0xC000_3E00, 0x4200_3400, 0x0000_3C00, 0x4900_7E00]);
+    fau[8..].copy_from_slice(&ptr(OUT));
+    m.u32s(FAU, &fau);
+    run(&mut m, &dispatch(1, 1, 10)).unwrap();
+    let got: Vec<u32> = (0..7).map(|k| m.get32(OUT + 4 * k)).collect();
+    assert_eq!(
+        got,
+        [
+            0xBF00_4480, // (1.5 + 3.0, -2.0 + 0.25)
+            0x4000_BE00, // (min(-1.5, 0.25), min(2.0, 3.0))
+            0x3C00_3C00, // max(.., |r5|) clamped to [0, 1]
+            0xC600_4300, // (1.5 * 3 - 1, -2 * 3 - 0)
+            0xFFFF_0000, // (1.5 < 0.25, -2 < 3) as m1
+            0x0000_3C00, // (0.25 != 1.5 and 1.0, .. and 0.0) as f1
+            0x4900_3C00, // (1.5 > 0.25 ? r6 : r7, -2 > 3 ? r6 : r7)
         ]
     );
 }

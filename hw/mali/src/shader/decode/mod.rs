@@ -47,6 +47,20 @@ impl DecodeError {
     }
 }
 
+/// Source `i`'s negate and absolute-value bits (16-bit float sources carry their swizzle separately).
+fn fmod16(w: u64, i: u32) -> FMod {
+    FMod {
+        neg: bit(w, 34 + (2 - i) * 2),
+        abs: bit(w, 35 + (2 - i) * 2),
+        half: None,
+    }
+}
+
+/// Source `i`'s 2-bit `Swizzles (16-bit)` value (h00, h10, h01, h11).
+fn swizzle16(w: u64, i: u32) -> u8 {
+    bits(w, 24 + (2 - i) * 2, 2) as u8
+}
+
 /// Whether `v` is a defined lane swizzle: `Swizzles (16-bit)` has 14 values, `Swizzles (8-bit)` 12.
 fn swizzle_defined(lanes: Lanes, v: u8) -> bool {
     match lanes {
@@ -499,6 +513,46 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                 exponent,
                 half: fmod(w, 0)?.half,
             }
+        }
+        0x0A5 if matches!(bits(w, 16, 4), 0 | 2 | 3) => {
+            nsrc = 2;
+            Op::F16Bin {
+                op: match bits(w, 16, 4) {
+                    0 => FOp::Add,
+                    2 => FOp::Min,
+                    _ => FOp::Max,
+                },
+                mods: [fmod16(w, 0), fmod16(w, 1)],
+                swz: [swizzle16(w, 0), swizzle16(w, 1)],
+                clamp: clamp(w),
+            }
+        }
+        0x0B3 => {
+            nsrc = 3;
+            Op::F16Fma {
+                mods: [fmod16(w, 0), fmod16(w, 1), fmod16(w, 2)],
+                swz: [swizzle16(w, 0), swizzle16(w, 1), swizzle16(w, 2)],
+                clamp: clamp(w),
+            }
+        }
+        0x0F5 => {
+            nsrc = 3;
+            let and = match bits(w, 24, 2) {
+                0 => false,
+                1 => true,
+                _ => return Err(DecodeError::Invalid("reserved compare operation")),
+            };
+            Op::F16Cmp {
+                cmp: cmp(w, true)?,
+                and,
+                result: result_type(w)?,
+                mods: [fmod16(w, 0), fmod16(w, 1)],
+                swz: [swizzle16(w, 0), swizzle16(w, 1)],
+            }
+        }
+        0x155 => {
+            nsrc = 4;
+            Op::CselF16 { cmp: cmp(w, true)? }
         }
         0x0A5 if bits(w, 16, 4) == 4 => {
             nsrc = 2;

@@ -387,6 +387,44 @@ pub enum Op {
         /// Bytes selected from A and B.
         lanes: [u8; 2],
     },
+    /// `FADD`/`FMIN`/`FMAX.v2f16`: lane by lane on f16 pairs, one rounding to f16 (to nearest even).
+    F16Bin {
+        /// Operation.
+        op: FOp,
+        /// Negate/abs of A and B.
+        mods: [FMod; 2],
+        /// 16-bit swizzles of A and B.
+        swz: [u8; 2],
+        /// Destination clamp.
+        clamp: Clamp,
+    },
+    /// `FMA.v2f16`.
+    F16Fma {
+        /// Negate/abs of A, B and C.
+        mods: [FMod; 3],
+        /// 16-bit swizzles of A, B and C.
+        swz: [u8; 3],
+        /// Destination clamp.
+        clamp: Clamp,
+    },
+    /// `FCMP_OR`/`FCMP_AND.v2f16`.
+    F16Cmp {
+        /// Condition.
+        cmp: Cmp,
+        /// AND (rather than OR) with C's lanes.
+        and: bool,
+        /// Result encoding per lane (`f1` is the f16 1.0).
+        result: ResultType,
+        /// Negate/abs of A and B.
+        mods: [FMod; 2],
+        /// 16-bit swizzles of A and B.
+        swz: [u8; 2],
+    },
+    /// `CSEL.v2f16`: lane by lane, `cmp(A, B) ? C : D` on f16 lanes.
+    CselF16 {
+        /// Condition.
+        cmp: Cmp,
+    },
     /// `IADD`/`ISUB`/`IMUL` on 16- or 8-bit lanes, each source swizzled (`swz`: the `Swizzles (16-bit)` or
     /// `Swizzles (8-bit)` value), wrapping or saturating per lane.
     IntV {

@@ -501,6 +501,49 @@ fn sixteen_and_eight_bit_lanes() {
 }
 
 #[test]
+fn f16_pairs() {
+    let neg = FMod {
+        neg: true,
+        ..FMod::default()
+    };
+    // FADD.v2f16 r0, r4, r5.h10
+    assert_eq!(
+        decode(0x00A5_C000_2400_0504).unwrap().op,
+        Op::F16Bin {
+            op: FOp::Add,
+            mods: [FMod::default(); 2],
+            swz: [2, 1],
+            clamp: Clamp::None
+        }
+    );
+    // FMA.v2f16 r0, r4, r5.h11, r6.neg
+    assert_eq!(
+        decode(0x00B3_C004_2E06_0504).unwrap().op,
+        Op::F16Fma {
+            mods: [FMod::default(), FMod::default(), neg],
+            swz: [2, 3, 2],
+            clamp: Clamp::None
+        }
+    );
+    // FCMP_AND.v2f16.ne.f1 r0, r4, r5.h00, r6
+    assert_eq!(
+        decode(0x00F5_C003_6106_0504).unwrap().op,
+        Op::F16Cmp {
+            cmp: Cmp::Ne,
+            and: true,
+            result: ResultType::F1,
+            mods: [FMod::default(); 2],
+            swz: [2, 0]
+        }
+    );
+    // CSEL.v2f16.gt r0, r4, r5, r6, r7
+    assert_eq!(
+        decode(0x0155_C001_0706_0504).unwrap().op,
+        Op::CselF16 { cmp: Cmp::Gt }
+    );
+}
+
+#[test]
 fn control_flow() {
     // BRANCHZ.eq.reconverge r1, offset:-3
     let i = decode(0x501F_C017_FFFF_FD01).unwrap();

@@ -13,6 +13,7 @@
 //! `thread` holds one instruction of one thread (operands, ALU, control flow), `memory` the loads, stores, atomics and
 //! buffer accesses.
 
+mod half;
 mod memory;
 mod thread;
 

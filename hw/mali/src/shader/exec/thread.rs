@@ -490,6 +490,9 @@ impl<'a, 'b> Exec<'a, 'b> {
             | Op::LeaBufImm { .. }
             | Op::LeaBuffer { .. }
             | Op::LdBuffer { .. } => return self.memory(i, mem),
+            Op::F16Bin { .. } | Op::F16Fma { .. } | Op::F16Cmp { .. } | Op::CselF16 { .. } => {
+                return self.half(i)
+            }
         }
         Ok(Next::Step)
     }
