@@ -714,11 +714,11 @@ mod random_programs {
     use proptest::prelude::*;
 
     /// Primary opcodes the model executes, so random words mostly decode and run.
-    const OPCODES: [u64; 44] = [
+    const OPCODES: [u64; 45] = [
         0x000, 0x01F, 0x02F, 0x045, 0x150, 0x154, 0x158, 0x05E, 0x060, 0x061, 0x068, 0x069, 0x120,
         0x06A, 0x06B, 0x090, 0x091, 0x095, 0x09C, 0x0A0, 0x0A8, 0x1A3, 0x1AB, 0x0A4, 0x0B2, 0x0B4,
         0x1B7, 0x0B8, 0x0F0, 0x110, 0x0A1, 0x0A9, 0x0AA, 0x0B5, 0x0B6, 0x0B9, 0x151, 0x0F9, 0x099,
-        0x0BD, 0x0A5, 0x0B3, 0x0F5, 0x155,
+        0x0BD, 0x0A5, 0x0B3, 0x0F5, 0x155, 0x098,
     ];
 
     /// A source byte: a low register, a uniform, or a constant.
@@ -884,6 +884,65 @@ fn f16_pairs() {
             0xFFFF_0000, // (1.5 < 0.25, -2 < 3) as m1
             0x0000_3C00, // (0.25 != 1.5 and 1.0, .. and 0.0) as f1
             0x4900_3C00, // (1.5 > 0.25 ? r6 : r7, -2 > 3 ? r6 : r7)
+        ]
+    );
+}
+
+#[test]
+fn pair_conversions_and_lane_unaries() {
+    let mut m = Mem::new();
+    m.spd(0);
+    m.words(
+        CODE,
+        &[
+            0x0091_C400_0000_0080, // MOV.i32 r4, u0
+            0x0091_C500_0000_0081, // MOV.i32 r5, u1
+            0x0091_C600_0000_0082, // MOV.i32 r6, u2
+            0x0090_C010_C007_0004, // V2S16_TO_V2F16.rtz r0, r4.h10
+            0x0061_4002_1800_0088, // STORE.i32.slot0 @r0, u8, offset:0
+            0x0090_C020_0017_0004, // V2U16_TO_V2F16 r0, r4
+            0x0061_4002_1800_0488, // STORE.i32.slot0 @r0, u8, offset:4
+            0x0090_C040_A00E_0005, // V2F16_TO_V2S16.rtn r0, r5.neg
+            0x0061_4002_1800_0888, // STORE.i32.slot0 @r0, u8, offset:8
+            0x0090_C000_F01E_0006, // V2F16_TO_V2U16.rtz r0, r6.h11
+            0x0061_4002_1800_0C88, // STORE.i32.slot0 @r0, u8, offset:12
+            0x0090_C000_F00A_0005, // F16_TO_S32.rtz r0, r5.h11
+            0x0061_4002_1800_1088, // STORE.i32.slot0 @r0, u8, offset:16
+            0x0090_C000_301A_0006, // F16_TO_U32 r0, r6.h11
+            0x0061_4002_1800_1488, // STORE.i32.slot0 @r0, u8, offset:20
+            0x0090_C000_600F_0005, // FROUND.v2f16.rtp r0, r5
+            0x0061_4002_1800_1888, // STORE.i32.slot0 @r0, u8, offset:24
+            0x0091_C000_1005_0004, // CLZ.v2u16 r0, r4.h10
+            0x0061_4002_1800_1C88, // STORE.i32.slot0 @r0, u8, offset:28
+            0x0091_C000_0006_0004, // CLZ.v4u8 r0, r4
+            0x0061_4002_1800_2088, // STORE.i32.slot0 @r0, u8, offset:32
+            0x0091_C020_0009_0004, // IABS.v2s16 r0, r4
+            0x0061_4002_1800_2488, // STORE.i32.slot0 @r0, u8, offset:36
+            0x0091_C000_000A_0004, // IABS.v4s8 r0, r4
+            0x7861_4002_1800_2888, // STORE.i32.slot0.end @r0, u8, offset:40
+        ],
+    );
+    let mut fau = [0u32; 10];
+    // r4 = (i16 -32767, 7), r5 = (f16 1.5, -inf), r6 = (f16 NaN, 192.0); low lane first.
+    fau[..3].copy_from_slice(&[0x0007_8001, 0xFC00_3E00, 0x5A00_7E00]);
+    fau[8..].copy_from_slice(&ptr(OUT));
+    m.u32s(FAU, &fau);
+    run(&mut m, &dispatch(1, 1, 10)).unwrap();
+    let got: Vec<u32> = (0..11).map(|k| m.get32(OUT + 4 * k)).collect();
+    assert_eq!(
+        got,
+        [
+            0xF7FF_4700, // (7.0, -32752.0): -32767 rounded towards zero
+            0x4700_7800, // (32768.0 from 32769 to nearest, 7.0)
+            0x7FFF_FFFE, // (-1.5 rounded down = -2, +inf saturated)
+            0x00C0_00C0, // 192.0 twice
+            0x8000_0000, // -inf saturates to i32::MIN
+            0x0000_00C0, // 192
+            0xFC00_4000, // (1.5 rounded up = 2.0, -inf)
+            0x0000_000D, // clz16 of (7, 0x8001)
+            0x0805_0007, // clz8 of (0x01, 0x80, 0x07, 0x00)
+            0x0007_7FFF, // |-32767|, |7|
+            0x0007_8001, // |1|, |-128| = 0x80, |7|, |0|
         ]
     );
 }

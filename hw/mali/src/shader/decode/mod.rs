@@ -19,8 +19,8 @@ use fields::{
     source, unimplemented_name, widen,
 };
 pub use op::{
-    AtomOp, Clamp, Cmp, CmpTy, Cvt, FMod, FOp, IntOp, IntTy, Lanes, Logic, MuxMode, Op, ResultType,
-    Round, Unary, Widen,
+    AtomOp, Clamp, Cmp, CmpTy, Cvt, FMod, FOp, IntOp, IntTy, Lanes, Logic, MuxMode, Op, PairCvt,
+    ResultType, Round, Unary, Widen,
 };
 use operand::INACTIVE_RESULTS;
 pub use operand::{special, Dest, Flow, Instr, Src, IMMEDIATES};
@@ -245,7 +245,38 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                 17 => Cvt::U8ToF32,
                 11 => Cvt::F16ToF32,
                 13 => Cvt::Fround,
-                _ => return unimpl("conversion on 16/8-bit vectors"),
+                10 => Cvt::F16ToS32,
+                26 => Cvt::F16ToU32,
+                7 | 23 | 14 | 30 | 15 => {
+                    let kind = match sec {
+                        7 => PairCvt::S16ToF16,
+                        23 => PairCvt::U16ToF16,
+                        14 => PairCvt::F16ToS16,
+                        30 => PairCvt::F16ToU16,
+                        _ => PairCvt::Fround,
+                    };
+                    let swz = match kind {
+                        PairCvt::S16ToF16 | PairCvt::U16ToF16 => bits(w, 36, 4) as u8,
+                        _ => bits(w, 28, 2) as u8,
+                    };
+                    if !swizzle_defined(Lanes::V2, swz) {
+                        return Err(DecodeError::Invalid("reserved lane swizzle"));
+                    }
+                    return finish(
+                        w,
+                        Op::PairCvt {
+                            kind,
+                            round: round(w),
+                            fmod: fmod16(w, 0),
+                            swz,
+                        },
+                        1,
+                        true,
+                        flow,
+                        page,
+                    );
+                }
+                _ => return unimpl("8-bit vector conversion"),
             };
             let (fm, lane) = match kind {
                 Cvt::F32ToS32 | Cvt::F32ToU32 => (
@@ -263,6 +294,7 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                 Cvt::S8ToS32 | Cvt::U8ToU32 | Cvt::S8ToF32 | Cvt::U8ToF32 => {
                     (FMod::default(), bits(w, 28, 2) as u8)
                 }
+                Cvt::F16ToS32 | Cvt::F16ToU32 => (fmod16(w, 0), half_of_swizzle(bits(w, 28, 2))),
                 Cvt::F16ToF32 => (
                     FMod {
                         neg: bit(w, 38),
@@ -294,7 +326,34 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                 12 => Unary::Popcount,
                 13 => Unary::Bitrev,
                 14 => Unary::Not,
-                5 | 6 | 9 | 10 => return unimpl("CLZ/IABS on 16/8-bit vectors"),
+                5 | 6 | 9 | 10 => {
+                    let sec = bits(w, 16, 4);
+                    let lanes = if sec == 5 || sec == 9 {
+                        Lanes::V2
+                    } else {
+                        Lanes::V4
+                    };
+                    let swz = match sec {
+                        5 => bits(w, 28, 2) as u8,
+                        9 => bits(w, 36, 4) as u8,
+                        _ => 0,
+                    };
+                    if !swizzle_defined(lanes, swz) {
+                        return Err(DecodeError::Invalid("reserved lane swizzle"));
+                    }
+                    return finish(
+                        w,
+                        Op::LaneUnary {
+                            abs: sec >= 9,
+                            lanes,
+                            swz,
+                        },
+                        1,
+                        true,
+                        flow,
+                        page,
+                    );
+                }
                 _ => return Err(DecodeError::Invalid("reserved opcode 0x91 operation")),
             };
             if u == Unary::Iabs && bits(w, 36, 4) != 0 {

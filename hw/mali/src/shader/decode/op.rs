@@ -186,6 +186,10 @@ pub enum Cvt {
     U8ToF32,
     /// `F16_TO_F32`.
     F16ToF32,
+    /// `F16_TO_S32` (saturating, NaN to 0).
+    F16ToS32,
+    /// `F16_TO_U32` (saturating, NaN to 0).
+    F16ToU32,
     /// `FROUND.f32`.
     Fround,
 }
@@ -386,6 +390,26 @@ pub enum Op {
     MkvecV2i8 {
         /// Bytes selected from A and B.
         lanes: [u8; 2],
+    },
+    /// Conversions and rounding on pairs: each lane converted in `round`.
+    PairCvt {
+        /// Which conversion.
+        kind: PairCvt,
+        /// Round mode.
+        round: Round,
+        /// Negate/abs (f16 sources).
+        fmod: FMod,
+        /// The source's 16-bit swizzle.
+        swz: u8,
+    },
+    /// `CLZ` (`abs`: `IABS`) on 16- or 8-bit lanes.
+    LaneUnary {
+        /// `IABS` rather than `CLZ`.
+        abs: bool,
+        /// Lane layout.
+        lanes: Lanes,
+        /// The source's swizzle.
+        swz: u8,
     },
     /// `FADD`/`FMIN`/`FMAX.v2f16`: lane by lane on f16 pairs, one rounding to f16 (to nearest even).
     F16Bin {
@@ -605,6 +629,21 @@ pub enum Lanes {
     V2,
     /// Four 8-bit lanes (`.v4i8`, `.v4u8`, `.v4s8`).
     V4,
+}
+
+/// Conversions on f16 or 16-bit integer pairs (opcode 0x90).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairCvt {
+    /// `V2S16_TO_V2F16`.
+    S16ToF16,
+    /// `V2U16_TO_V2F16`.
+    U16ToF16,
+    /// `V2F16_TO_V2S16` (saturating, NaN to 0).
+    F16ToS16,
+    /// `V2F16_TO_V2U16` (saturating, NaN to 0).
+    F16ToU16,
+    /// `FROUND.v2f16`.
+    Fround,
 }
 
 /// Comparison type of `CSEL`.

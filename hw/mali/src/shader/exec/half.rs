@@ -3,7 +3,7 @@
 //! `Documentation/hardware.md#shader-core`): each lane is widened exactly, computed in f64 and rounded once to f16
 //! (to nearest even); the SPD's flush-to-zero mode flushes f16 subnormal inputs and results.
 
-use super::super::decode::{Clamp, FMod, FOp, Instr, Op};
+use super::super::decode::{Clamp, FMod, FOp, Instr, Op, PairCvt};
 use super::super::{alu, float, lanes, Fault};
 use super::thread::Exec;
 use super::Next;
@@ -118,6 +118,38 @@ impl Exec<'_, '_> {
                         t[k]
                     } else {
                         f[k]
+                    }
+                })
+            }
+            Op::PairCvt {
+                kind,
+                round,
+                fmod,
+                swz,
+            } => {
+                let signed = kind == PairCvt::S16ToF16;
+                let a = lanes::split(self.src(s0)?, l, swz, signed);
+                std::array::from_fn(|k| match kind {
+                    PairCvt::S16ToF16 => {
+                        u32::from(float::f64_to_f16(f64::from(a[k] as u16 as i16), round))
+                    }
+                    PairCvt::U16ToF16 => u32::from(float::f64_to_f16(f64::from(a[k]), round)),
+                    PairCvt::F16ToS16 | PairCvt::F16ToU16 => {
+                        let x = float::round_integral(value(a[k], fmod, ftz) as f32, round);
+                        let (lo, hi) = if kind == PairCvt::F16ToS16 {
+                            (-32768.0, 32767.0)
+                        } else {
+                            (0.0, 65535.0)
+                        };
+                        if x.is_nan() {
+                            0
+                        } else {
+                            x.clamp(lo, hi) as i32 as u32 & 0xFFFF
+                        }
+                    }
+                    PairCvt::Fround => {
+                        let x = float::round_integral(value(a[k], fmod, ftz) as f32, round);
+                        lane_result(f64::from(x), Clamp::None, ftz)
                     }
                 })
             }

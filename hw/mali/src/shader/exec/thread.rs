@@ -315,6 +315,18 @@ impl<'a, 'b> Exec<'a, 'b> {
                     Cvt::U8ToU32 => u32::from(byte),
                     Cvt::S8ToF32 => f32::from(byte as i8).to_bits(),
                     Cvt::U8ToF32 => f32::from(byte).to_bits(),
+                    Cvt::F16ToS32 | Cvt::F16ToU32 => {
+                        let m = FMod {
+                            half: Some(lane),
+                            ..fmod
+                        };
+                        let x = float::operand(v, m, ftz);
+                        if kind == Cvt::F16ToS32 {
+                            float::to_s32(x, round)
+                        } else {
+                            float::to_u32(x, round)
+                        }
+                    }
                     Cvt::F16ToF32 => {
                         let m = FMod {
                             half: Some(lane),
@@ -490,8 +502,23 @@ impl<'a, 'b> Exec<'a, 'b> {
             | Op::LeaBufImm { .. }
             | Op::LeaBuffer { .. }
             | Op::LdBuffer { .. } => return self.memory(i, mem),
-            Op::F16Bin { .. } | Op::F16Fma { .. } | Op::F16Cmp { .. } | Op::CselF16 { .. } => {
-                return self.half(i)
+            Op::F16Bin { .. }
+            | Op::F16Fma { .. }
+            | Op::F16Cmp { .. }
+            | Op::CselF16 { .. }
+            | Op::PairCvt { .. } => return self.half(i),
+            Op::LaneUnary { abs, lanes, swz } => {
+                let a = lanes::split(self.src(s0)?, lanes, swz, abs);
+                let bits = lanes.bits();
+                let r = std::array::from_fn(|k| {
+                    if abs {
+                        let x = ((a[k] << (32 - bits)) as i32) >> (32 - bits);
+                        x.unsigned_abs()
+                    } else {
+                        (a[k] << (32 - bits)).leading_zeros().min(bits)
+                    }
+                });
+                self.write(i.dest, lanes::join(r, lanes))?;
             }
         }
         Ok(Next::Step)
