@@ -2,7 +2,9 @@
 //! Reading the fields shared by many instructions: bit ranges, source bytes, the destination and flow fields, widen
 //! and float-modifier fields, conditions, result types, clamps, round modes, lane selects.
 
-use super::{Clamp, Cmp, DecodeError, Dest, FMod, Flow, ResultType, Round, Src, Widen, IMMEDIATES};
+use super::{
+    Clamp, Cmp, DecodeError, Dest, FMod, Flow, Lanes, ResultType, Round, Src, Widen, IMMEDIATES,
+};
 
 pub(super) fn bits(w: u64, lo: u32, n: u32) -> u32 {
     ((w >> lo) & ((1u64 << n) - 1)) as u32
@@ -177,5 +179,27 @@ pub(super) fn unimplemented_name(op: u16) -> &'static str {
         0x160..=0x163 => "FMA_RSCALE",
         0x191 => "NOT_OLD.i64",
         _ => "opcode",
+    }
+}
+
+/// Source `i`'s negate and absolute-value bits (16-bit float sources carry their swizzle separately).
+pub(super) fn fmod16(w: u64, i: u32) -> FMod {
+    FMod {
+        neg: bit(w, 34 + (2 - i) * 2),
+        abs: bit(w, 35 + (2 - i) * 2),
+        half: None,
+    }
+}
+
+/// Source `i`'s 2-bit `Swizzles (16-bit)` value (h00, h10, h01, h11).
+pub(super) fn swizzle16(w: u64, i: u32) -> u8 {
+    bits(w, 24 + (2 - i) * 2, 2) as u8
+}
+
+/// Whether `v` is a defined lane swizzle: `Swizzles (16-bit)` has 14 values, `Swizzles (8-bit)` 12.
+pub(super) fn swizzle_defined(lanes: Lanes, v: u8) -> bool {
+    match lanes {
+        Lanes::V2 => v < 14,
+        Lanes::V4 => v < 12,
     }
 }

@@ -9,14 +9,16 @@
 //! core reports as INSTR_INVALID_ENC when (and only when) a thread reaches it.
 
 mod fields;
+mod memory;
 mod op;
 mod operand;
 #[cfg(test)]
 mod tests;
+mod vector;
 
 use fields::{
-    bit, bits, branch_half, clamp, cmp, dest, flow, fmod, half_of_swizzle, result_type, round,
-    source, unimplemented_name, widen,
+    bit, bits, branch_half, clamp, cmp, dest, flow, fmod, fmod16, half_of_swizzle, result_type,
+    round, source, swizzle_defined, unimplemented_name, widen,
 };
 pub use op::{
     AtomOp, Clamp, Cmp, CmpTy, Cvt, FMod, FOp, IntOp, IntTy, Lanes, Logic, MuxMode, Op, PairCvt,
@@ -44,28 +46,6 @@ pub enum DecodeError {
 impl DecodeError {
     fn unimplemented(name: &'static str, opcode: u16) -> Self {
         Self::Unimplemented { name, opcode }
-    }
-}
-
-/// Source `i`'s negate and absolute-value bits (16-bit float sources carry their swizzle separately).
-fn fmod16(w: u64, i: u32) -> FMod {
-    FMod {
-        neg: bit(w, 34 + (2 - i) * 2),
-        abs: bit(w, 35 + (2 - i) * 2),
-        half: None,
-    }
-}
-
-/// Source `i`'s 2-bit `Swizzles (16-bit)` value (h00, h10, h01, h11).
-fn swizzle16(w: u64, i: u32) -> u8 {
-    bits(w, 24 + (2 - i) * 2, 2) as u8
-}
-
-/// Whether `v` is a defined lane swizzle: `Swizzles (16-bit)` has 14 values, `Swizzles (8-bit)` 12.
-fn swizzle_defined(lanes: Lanes, v: u8) -> bool {
-    match lanes {
-        Lanes::V2 => v < 14,
-        Lanes::V4 => v < 12,
     }
 }
 
@@ -122,110 +102,11 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
                 ty,
             }
         }
-        0x05E => {
-            has_dest = false;
-            nsrc = 1;
-            Op::LeaBufImm {
-                sr: bits(w, 40, 6) as u8,
-                table: bits(w, 8, 4) as u8,
-                index: bits(w, 12, 8) as u8,
-            }
+        _ if let Some(d) = memory::decode(opcode, w)? => {
+            return finish(w, d.0, d.1, d.2, flow, page)
         }
-        0x060 | 0x061 => {
-            has_dest = false;
-            nsrc = 1;
-            let size = bits(w, 27, 3);
-            let bytes = [1, 2, 3, 4, 6, 8, 12, 16][size as usize];
-            let sr = bits(w, 40, 6) as u8;
-            let offset = bits(w, 8, 16) as u16 as i16;
-            if opcode == 0x060 {
-                Op::Load {
-                    bytes,
-                    lane: bits(w, 36, 3) as u8,
-                    unsigned: bit(w, 39),
-                    sr,
-                    offset,
-                }
-            } else {
-                Op::Store { bytes, sr, offset }
-            }
-        }
-        0x06A => {
-            has_dest = false;
-            nsrc = 2;
-            Op::LdBuffer {
-                bytes: [1, 2, 3, 4, 6, 8, 12, 16][bits(w, 27, 3) as usize],
-                lane: bits(w, 36, 3) as u8,
-                unsigned: bit(w, 39),
-                sr: bits(w, 40, 6) as u8,
-            }
-        }
-        0x06B => {
-            has_dest = false;
-            nsrc = 2;
-            Op::LeaBuffer {
-                sr: bits(w, 40, 6) as u8,
-            }
-        }
-        0x068 | 0x069 | 0x120 => {
-            has_dest = false;
-            nsrc = 1;
-            let wide = match bits(w, 27, 3) {
-                3 => false,
-                5 => true,
-                _ => return Err(DecodeError::Invalid("atomic memory width")),
-            };
-            let offset = bits(w, 8, 8) as u8;
-            let sr40 = bits(w, 40, 6) as u8;
-            if opcode == 0x069 {
-                let op = match bits(w, 22, 4) {
-                    0 => AtomOp::Inc,
-                    1 => AtomOp::Dec,
-                    2 => AtomOp::Umax1,
-                    3 => AtomOp::Smax1,
-                    4 => AtomOp::Or1,
-                    _ => return Err(DecodeError::Invalid("reserved atomic-with-1 operation")),
-                };
-                // Without a return, Mesa sets the staging count to 0 (and the read flag as a placeholder).
-                let ret = (bits(w, 33, 3) != 0).then_some(sr40);
-                Op::Atom {
-                    op,
-                    wide,
-                    data: None,
-                    ret,
-                    compare: false,
-                    offset,
-                }
-            } else {
-                let op = match bits(w, 22, 4) {
-                    2 => AtomOp::Add,
-                    8 => AtomOp::Smin,
-                    9 => AtomOp::Smax,
-                    10 => AtomOp::Umin,
-                    11 => AtomOp::Umax,
-                    12 => AtomOp::And,
-                    13 => AtomOp::Or,
-                    14 => AtomOp::Xor,
-                    15 => AtomOp::Xchg,
-                    _ => return Err(DecodeError::Invalid("reserved atomic operation")),
-                };
-                let ret = (opcode == 0x120).then_some(bits(w, 16, 6) as u8);
-                let compare = opcode == 0x120 && bit(w, 26);
-                if compare && op != AtomOp::Xchg {
-                    return Err(DecodeError::Invalid(".compare without axchg"));
-                }
-                if op == AtomOp::Xchg && ret.is_none() {
-                    return Err(DecodeError::Invalid("axchg must return"));
-                }
-                Op::Atom {
-                    op,
-                    wide,
-                    data: Some(sr40),
-                    ret,
-                    compare,
-                    offset,
-                }
-            }
+        _ if let Some(d) = vector::decode(opcode, w)? => {
+            return finish(w, d.0, d.1, d.2, flow, page)
         }
         0x090 => {
             nsrc = 1;
@@ -571,175 +452,6 @@ pub fn decode(w: u64) -> Result<Instr, DecodeError> {
             Op::Frexp {
                 exponent,
                 half: fmod(w, 0)?.half,
-            }
-        }
-        0x0A5 if matches!(bits(w, 16, 4), 0 | 2 | 3) => {
-            nsrc = 2;
-            Op::F16Bin {
-                op: match bits(w, 16, 4) {
-                    0 => FOp::Add,
-                    2 => FOp::Min,
-                    _ => FOp::Max,
-                },
-                mods: [fmod16(w, 0), fmod16(w, 1)],
-                swz: [swizzle16(w, 0), swizzle16(w, 1)],
-                clamp: clamp(w),
-            }
-        }
-        0x0B3 => {
-            nsrc = 3;
-            Op::F16Fma {
-                mods: [fmod16(w, 0), fmod16(w, 1), fmod16(w, 2)],
-                swz: [swizzle16(w, 0), swizzle16(w, 1), swizzle16(w, 2)],
-                clamp: clamp(w),
-            }
-        }
-        0x0F5 => {
-            nsrc = 3;
-            let and = match bits(w, 24, 2) {
-                0 => false,
-                1 => true,
-                _ => return Err(DecodeError::Invalid("reserved compare operation")),
-            };
-            Op::F16Cmp {
-                cmp: cmp(w, true)?,
-                and,
-                result: result_type(w)?,
-                mods: [fmod16(w, 0), fmod16(w, 1)],
-                swz: [swizzle16(w, 0), swizzle16(w, 1)],
-            }
-        }
-        0x155 => {
-            nsrc = 4;
-            Op::CselF16 { cmp: cmp(w, true)? }
-        }
-        0x0A5 if bits(w, 16, 4) == 4 => {
-            nsrc = 2;
-            let plain = |i: u32| FMod {
-                neg: bit(w, 34 + (2 - i) * 2),
-                abs: bit(w, 35 + (2 - i) * 2),
-                half: None,
-            };
-            Op::V2f32ToV2f16 {
-                mods: [plain(0), plain(1)],
-                round: round(w),
-                clamp: clamp(w),
-            }
-        }
-        0x0BD => {
-            nsrc = 3;
-            Op::MkvecV2i8 {
-                lanes: [bits(w, 38, 2) as u8, bits(w, 36, 2) as u8],
-            }
-        }
-        0x0A1 | 0x0A2 | 0x0A9 | 0x0AA if matches!(bits(w, 16, 4), 0 | 1 | 10) => {
-            nsrc = 2;
-            let lanes = if opcode & 0xF == 1 || opcode & 0xF == 9 {
-                Lanes::V2
-            } else {
-                Lanes::V4
-            };
-            let swz = [bits(w, 36, 4) as u8, bits(w, 26, 4) as u8];
-            if swz.iter().any(|v| !swizzle_defined(lanes, *v)) {
-                return Err(DecodeError::Invalid("reserved lane swizzle"));
-            }
-            Op::IntV {
-                op: match bits(w, 16, 4) {
-                    0 => IntOp::Add,
-                    1 => IntOp::Sub,
-                    _ => IntOp::Mul,
-                },
-                lanes,
-                signed: opcode & 0x08 != 0,
-                saturate: bit(w, 30),
-                swz,
-            }
-        }
-        0x0B5 | 0x0B6 => {
-            nsrc = 3;
-            let lanes = if opcode == 0x0B5 {
-                Lanes::V2
-            } else {
-                Lanes::V4
-            };
-            let logic = match bits(w, 24, 2) {
-                0 => Logic::And,
-                1 => Logic::Or,
-                2 => Logic::Xor,
-                _ => return Err(DecodeError::Invalid("reserved shift operation")),
-            };
-            let lane = match bits(w, 26, 4) {
-                l @ 4..=7 => (l - 4) as u8,
-                _ => return Err(DecodeError::Invalid("shift lane")),
-            };
-            let swz = bits(w, 36, 4) as u8;
-            if !swizzle_defined(lanes, swz) {
-                return Err(DecodeError::Invalid("reserved lane swizzle"));
-            }
-            Op::ShiftV {
-                lanes,
-                left: bit(w, 32),
-                logic,
-                signed: bit(w, 34),
-                not_b: bit(w, 35),
-                not_result: bit(w, 30),
-                swz,
-                lane,
-            }
-        }
-        0x0B9 | 0x0BA => {
-            nsrc = 3;
-            let (lanes, swz) = if opcode == 0x0B9 {
-                let s = |i: u32| bits(w, 24 + (2 - i) * 2, 2) as u8;
-                (Lanes::V2, [s(0), s(1), s(2)])
-            } else {
-                (Lanes::V4, [0; 3])
-            };
-            Op::MuxV {
-                lanes,
-                mode: match bits(w, 32, 2) {
-                    0 => MuxMode::Neg,
-                    1 => MuxMode::IntZero,
-                    2 => MuxMode::FpZero,
-                    _ => MuxMode::Bit,
-                },
-                swz,
-            }
-        }
-        0x151 | 0x159 => {
-            nsrc = 4;
-            Op::CselV {
-                cmp: cmp(w, false)?,
-                signed: opcode == 0x159,
-            }
-        }
-        0x0F1 | 0x0F2 | 0x0F9 | 0x0FA => {
-            nsrc = 3;
-            let lanes = if opcode & 0xF == 1 || opcode & 0xF == 9 {
-                Lanes::V2
-            } else {
-                Lanes::V4
-            };
-            let and = match bits(w, 24, 2) {
-                0 => false,
-                1 => true,
-                _ => return Err(DecodeError::Invalid("reserved compare operation")),
-            };
-            let result = result_type(w)?;
-            if lanes == Lanes::V4 && result == ResultType::F1 {
-                return Err(DecodeError::Invalid("f1 result on 8-bit lanes"));
-            }
-            let swz = [bits(w, 36, 4) as u8, bits(w, 26, 4) as u8];
-            if swz.iter().any(|v| !swizzle_defined(lanes, *v)) {
-                return Err(DecodeError::Invalid("reserved lane swizzle"));
-            }
-            Op::IcmpV {
-                lanes,
-                cmp: cmp(w, false)?,
-                signed: opcode & 0x08 != 0,
-                and,
-                result,
-                swz,
             }
         }
         0x0A1 if bits(w, 16, 4) == 5 => {
