@@ -11,7 +11,8 @@
 //!   memory port ([`Mali::gpu_read`], [`Mali::gpu_write`], ...) is how everything the GPU does touches memory.
 //! * The MCU ([`csf`]) modelled natively: it publishes the CSF interfaces through AS 0, answers the global, CSG and CS
 //!   REQ/ACK protocols on doorbells, and runs each started CS's ring through its group's AS with the v10
-//!   command-stream interpreter in [`cs`] (no shaders: RUN_* work is validated and completes at once).
+//!   command-stream interpreter in [`cs`]; compute work (RUN_COMPUTE, RUN_COMPUTE_INDIRECT) runs on the Valhall shader
+//!   core in [`shader`], other RUN_* work is validated and completes at once.
 //! * [`fields`] gives the registers whose bits the model decodes named fields ([`register_fields!`]).
 //! * [`regmap`] names the blocks of the MMIO window and the bit fields of every register, for dumps and tools.
 //! * Time is explicit ([`Mali::advance`], [`Mali::run_until_idle`]) or follows real time on a [`ModelThread`].
@@ -39,6 +40,7 @@ mod irq;
 pub mod mmu;
 pub mod regmap;
 pub mod regs;
+pub mod shader;
 mod thread;
 
 pub use config::{GpuIds, MaliConfig, Timing};

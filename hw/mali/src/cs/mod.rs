@@ -9,10 +9,10 @@
 //!   faults apply to every fetch, load, store and sync-object access.
 //!
 //! What the interpreter does **not** do \[model\]:
-//! * It runs no shaders. RUN_COMPUTE / RUN_COMPUTE_INDIRECT / RUN_TILING / RUN_IDVS / RUN_FRAGMENT / RUN_FULLSCREEN are
-//!   decoded, their mandatory descriptors (shader program, thread storage, tiler context, framebuffer descriptor) are
-//!   read through the MMU to check they are mapped, and the work then completes at once on the endpoint scoreboard
-//!   entry. FINISH_TILING / FINISH_FRAGMENT / HEAP_OPERATION only count; HEAP_SET latches the heap context.
+//! * It runs no graphics work. RUN_COMPUTE / RUN_COMPUTE_INDIRECT run their grid on the shader core
+//!   ([`crate::shader`]) before retiring; RUN_TILING / RUN_IDVS / RUN_FRAGMENT / RUN_FULLSCREEN are decoded, their
+//!   mandatory descriptors (shader program, thread storage, tiler context, framebuffer descriptor) are read through the
+//!   MMU to check they are mapped, and the work then completes at once on the endpoint scoreboard entry. FINISH_TILING / FINISH_FRAGMENT / HEAP_OPERATION only count; HEAP_SET latches the heap context.
 //! * Asynchronous operations (LOAD/STORE_MULTIPLE, FLUSH_CACHE2, SYNC_ADD/SET with a wait mask, STORE_STATE, RUN_*)
 //!   take effect when issued (operands are read at issue, `Documentation/hardware.md#semantics`) and occupy their
 //!   scoreboard entry until the end of the batch, so a WAIT on that entry yields the stream for one batch. An

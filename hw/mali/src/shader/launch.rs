@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+//! From a RUN_COMPUTE's staging registers to executed workgroups: the Shader Program, Local Storage and FAU
+//! descriptors read through the MMU, the workgroup grid, and the workgroups run in order
+//! (`Documentation/hardware.md#shader-core`).
+
+use super::exec::{Context, Core};
+use super::{exception, Fault, JOB_STEP_BUDGET, MAX_WORKGROUP_THREADS, WARP_STEP_BUDGET};
+use crate::cs::machine::CsMemory;
+
+/// What the compute staging registers hold for one RUN (after the RUN word's selects are applied).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Dispatch {
+    /// Shader resource table pointer (low 6 bits: table count).
+    pub srt: u64,
+    /// FAU pointer: address in bits 0..55, count of 64-bit words in bits 56..63.
+    pub fau: u64,
+    /// Shader program descriptor pointer.
+    pub spd: u64,
+    /// Thread storage descriptor pointer (0: none).
+    pub tsd: u64,
+    /// r33: `Compute size workgroup`.
+    pub wg_size: u32,
+    /// r34..r36: job offset in invocations.
+    pub offset: [u32; 3],
+    /// r37..r39: job size in workgroups.
+    pub size: [u32; 3],
+}
+
+/// Descriptor pointers are 64-byte aligned; the low bits carry flags or counts.
+const DESC_MASK: u64 = !0x3F;
+
+fn read<const N: usize>(mem: &mut dyn CsMemory, va: u64, pc: u64) -> Result<[u8; N], Fault> {
+    let mut b = [0u8; N];
+    mem.read(va, &mut b).map_err(|err| Fault::Mem { err, pc })?;
+    Ok(b)
+}
+
+fn word(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
+}
+
+fn dword(b: &[u8], i: usize) -> u64 {
+    u64::from(word(b, i)) | u64::from(word(b, i + 1)) << 32
+}
+
+/// Runs `d`'s grid to completion, or to the first fault. `pc` is the RUN instruction's address (what faults of the
+/// descriptors report). Returns the number of instructions executed.
+pub(crate) fn run_compute(d: &Dispatch, mem: &mut dyn CsMemory, pc: u64) -> Result<u64, Fault> {
+    run_with_budgets(d, mem, pc, (WARP_STEP_BUDGET, JOB_STEP_BUDGET))
+}
+
+/// [`run_compute`] with explicit (per-thread, per-job) step budgets.
+pub(crate) fn run_with_budgets(
+    d: &Dispatch,
+    mem: &mut dyn CsMemory,
+    pc: u64,
+    budgets: (u64, u64),
+) -> Result<u64, Fault> {
+    let invalid = |va| Fault::Exception {
+        code: exception::DATA_INVALID_FAULT,
+        va,
+        fatal: false,
+    };
+    let spd_va = d.spd & DESC_MASK;
+    if spd_va == 0 {
+        return Err(invalid(pc));
+    }
+    let spd: [u8; 32] = read(mem, spd_va, pc)?;
+    if d.size.contains(&0) {
+        // An empty grid runs nothing; the descriptor was still fetched.
+        return Ok(0);
+    }
+    let w0 = word(&spd, 0);
+    let regs = match w0 >> 30 {
+        0 => 64,
+        2 => 32,
+        _ => return Err(invalid(spd_va)),
+    };
+    let binary = dword(&spd, 2);
+    if w0 & 0xF != 8 || binary == 0 || !binary.is_multiple_of(8) {
+        return Err(invalid(spd_va));
+    }
+    let local = [
+        (d.wg_size & 0x3FF) + 1,
+        ((d.wg_size >> 10) & 0x3FF) + 1,
+        ((d.wg_size >> 20) & 0x3FF) + 1,
+    ];
+    if local.iter().product::<u32>() > MAX_WORKGROUP_THREADS {
+        return Err(invalid(pc));
+    }
+    let mut ctx = Context {
+        ftz: (w0 >> 17) & 3 != 0,
+        regs,
+        preload: word(&spd, 1) as u16,
+        srt: d.srt & DESC_MASK,
+        srt_count: (d.srt & !DESC_MASK) as u32,
+        local,
+        offset: d.offset,
+        budgets,
+        ..Context::default()
+    };
+    let fau_va = d.fau & ((1 << 56) - 1);
+    let fau_count = (d.fau >> 56) as usize;
+    if fau_count != 0 {
+        let mut buf = vec![0u8; 8 * fau_count];
+        mem.read(fau_va, &mut buf)
+            .map_err(|err| Fault::Mem { err, pc })?;
+        ctx.fau = buf.chunks_exact(4).map(|c| word(c, 0)).collect();
+    }
+    let tsd_va = d.tsd & DESC_MASK;
+    if tsd_va != 0 {
+        let tsd: [u8; 32] = read(mem, tsd_va, pc)?;
+        let tls_base = (dword(&tsd, 2) & ((1 << 48) - 1)) << 8;
+        if tls_base != 0 {
+            ctx.tls = (tls_base, 16 << (word(&tsd, 0) & 0x1F));
+        }
+        let w1 = word(&tsd, 1);
+        let (instances, scale) = (w1 & 0x1F, (w1 >> 8) & 0x1F);
+        let wls_base = dword(&tsd, 4);
+        if instances < 31 && scale != 0 && wls_base != 0 {
+            ctx.wls = (wls_base, 1 << (scale - 1), 1 << instances);
+        }
+    }
+
+    let mut core = Core::new(&ctx, binary, mem);
+    let [nx, ny, nz] = d.size.map(u64::from);
+    let mut result = Ok(());
+    'grid: for z in 0..nz {
+        for y in 0..ny {
+            for x in 0..nx {
+                let linear = x + nx * (y + ny * z);
+                if let Err(e) = core.run_workgroup([x as u32, y as u32, z as u32], linear, mem) {
+                    result = Err(e);
+                    break 'grid;
+                }
+            }
+        }
+    }
+    let steps = core.steps;
+    core.finish();
+    result.map(|()| steps)
+}
