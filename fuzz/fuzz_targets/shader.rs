@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+//! Shader binaries run by the model's Valhall shader core through the real driver: a RUN_COMPUTE job (GROUP_SUBMIT)
+//! whose Shader Program Descriptor names a binary built from the input — words with an executed primary opcode,
+//! plausible sources and destinations, plain or `.end` flow and fuzzed modifier bits, or raw words — over a fuzzed
+//! grid, with FAU words that point into a mapped buffer or are fuzzed. Every job ends (done or faulted) within 5 s,
+//! its fence signals, GROUP_GET_STATE answers, the consistency checker passes, nothing panics in the driver or the
+//! model, and closing the file gives every frame back.
+#![no_main]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arbitrary::Arbitrary;
+use kernel::uaccess::UserPtr;
+use libfuzzer_sys::fuzz_target;
+use rk3588_platform::Rk3588;
+use tyr::debugfs::{self, Baseline};
+use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::uapi::ioctl::*;
+use tyr::uapi::*;
+
+/// The shader's BO: binary at +0 (one page), SPD at +0x1000, FAU at +0x1100, data from +0x2000.
+const CODE_VA: u64 = 0x100_0000;
+const SPD: u64 = CODE_VA + 0x1000;
+const FAU: u64 = CODE_VA + 0x1100;
+const DATA: u64 = CODE_VA + 0x2000;
+const BO_SIZE: u64 = 0x1_0000;
+const STREAM_VA: u64 = 0x200_0000;
+/// A shader that never ends is stopped by the core's step budget; the job timeout bounds anything else.
+const JOB_TIMEOUT: Duration = Duration::from_millis(500);
+const HANG_MS: u64 = 5_000;
+
+/// Primary opcodes the shader core executes (`Documentation/hardware.md#shader-core`), so most words decode.
+const OPCODES: [u64; 45] = [
+    0x000, 0x01F, 0x02F, 0x045, 0x150, 0x154, 0x158, 0x05E, 0x060, 0x061, 0x068, 0x069, 0x120,
+    0x06A, 0x06B, 0x090, 0x091, 0x095, 0x09C, 0x0A0, 0x0A8, 0x1A3, 0x1AB, 0x0A4, 0x0B2, 0x0B4,
+    0x1B7, 0x0B8, 0x0F0, 0x110, 0x0A1, 0x0A9, 0x0AA, 0x0B5, 0x0B6, 0x0B9, 0x151, 0x0F9, 0x099,
+    0x0BD, 0x0A5, 0x0B3, 0x0F5, 0x155, 0x098,
+];
+
+#[derive(Arbitrary, Debug)]
+enum Word {
+    Executed {
+        op: u8,
+        srcs: [u8; 4],
+        dest: u8,
+        flow: u8,
+        modifiers: u8,
+    },
+    Raw(u64),
+}
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    words: Vec<Word>,
+    /// FAU words after the two data pointers.
+    fau: Vec<u32>,
+    local: u8,
+    groups: u8,
+    /// Registers the SPD allocates: 64 or 32.
+    small_regs: bool,
+}
+
+/// A source byte: a low register, a uniform, or a constant.
+fn source(b: u8) -> u64 {
+    match b % 3 {
+        0 => u64::from(b % 12),
+        1 => 0x80 + u64::from(b % 8),
+        _ => 0xC0 + u64::from(b % 32),
+    }
+}
+
+fn encode(w: &Word) -> u64 {
+    match *w {
+        Word::Executed {
+            op,
+            srcs,
+            dest,
+            flow,
+            modifiers,
+        } => {
+            let s = srcs
+                .iter()
+                .enumerate()
+                .fold(0, |a, (i, &b)| a | source(b) << (8 * i));
+            let flow = [0u64, 0, 15, 10, 1][usize::from(flow) % 5];
+            u64::from(modifiers) << 32
+                | s
+                | (0xC0 | u64::from(dest % 12)) << 40
+                | OPCODES[usize::from(op) % 45] << 48
+                | flow << 59
+        }
+        Word::Raw(v) => v,
+    }
+}
+
+struct Device {
+    dev: Arc<TyrDrmDevice>,
+    baseline: Baseline,
+    _soc: Rk3588,
+}
+
+thread_local! {
+    static DEVICE: Device = {
+        let soc = Rk3588::new().expect("board");
+        let dev = probe(soc.gpu()).expect("probe");
+        debugfs::device::set_job_timeout(&dev, JOB_TIMEOUT);
+        let baseline = Baseline::capture(&dev);
+        Device { dev, baseline, _soc: soc }
+    };
+}
+
+fn ioctl<T>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
+    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
+}
+
+fn arr<E>(v: &[E]) -> drm_panthor_obj_array {
+    drm_panthor_obj_array {
+        stride: size_of::<E>() as u32,
+        count: v.len() as u32,
+        array: v.as_ptr() as u64,
+    }
+}
+
+/// A BO mapped at `va`, holding `bytes` from its start.
+fn bo_at(d: &Device, f: &TyrDrmFile, vm: u32, va: u64, bytes: &[u8]) {
+    let mut bo = drm_panthor_bo_create {
+        size: BO_SIZE,
+        ..Default::default()
+    };
+    ioctl(f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut bo).expect("BO_CREATE");
+    let ops = [drm_panthor_vm_bind_op {
+        bo_handle: bo.handle,
+        va,
+        size: BO_SIZE,
+        ..Default::default()
+    }];
+    let mut bind = drm_panthor_vm_bind {
+        vm_id: vm,
+        ops: arr(&ops),
+        ..Default::default()
+    };
+    ioctl(f, DRM_IOCTL_PANTHOR_VM_BIND, &mut bind).expect("VM_BIND");
+    let obj = f.objects().lookup(bo.handle).expect("BO");
+    let mut at = 0usize;
+    for (run, len) in debugfs::gems::sg_range(&obj, 0, BO_SIZE).expect("pages") {
+        let n = (len as usize).min(bytes.len().saturating_sub(at));
+        if n == 0 {
+            break;
+        }
+        d.dev
+            .data()
+            .ram()
+            .write(run, &bytes[at..at + n])
+            .expect("RAM");
+        at += n;
+    }
+}
+
+fn move48(r: u64, v: u64) -> u64 {
+    1 << 56 | r << 48 | (v & 0xFFFF_FFFF_FFFF)
+}
+
+fn move32(r: u64, v: u32) -> u64 {
+    2 << 56 | r << 48 | u64::from(v)
+}
+
+fuzz_target!(|input: Input| {
+    let mut image = vec![0u8; 0x2000];
+    for (i, w) in input.words.iter().take(512).enumerate() {
+        image[8 * i..8 * i + 8].copy_from_slice(&encode(w).to_le_bytes());
+    }
+    // SPD: shader, compute stage, r55..r62 preloaded, the binary; 32 registers when asked.
+    let spd = (SPD - CODE_VA) as usize;
+    let word0: u32 = 8 | 1 << 4 | if input.small_regs { 1 << 8 } else { 0 };
+    image[spd..spd + 4].copy_from_slice(&word0.to_le_bytes());
+    image[spd + 4..spd + 8].copy_from_slice(&0x7F80u32.to_le_bytes());
+    image[spd + 8..spd + 16].copy_from_slice(&CODE_VA.to_le_bytes());
+    let mut fau: Vec<u32> = vec![
+        DATA as u32,
+        (DATA >> 32) as u32,
+        (DATA + 0x4000) as u32,
+        (DATA >> 32) as u32,
+    ];
+    fau.extend(input.fau.iter().take(28));
+    let fau_at = (FAU - CODE_VA) as usize;
+    for (k, w) in fau.iter().enumerate() {
+        image[fau_at + 4 * k..fau_at + 4 * k + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    let local = u32::from(input.local % 64) + 1;
+    let groups = u32::from(input.groups % 4) + 1;
+    let stream: Vec<u64> = vec![
+        move48(0, 0),
+        move48(8, FAU),
+        move32(9, (fau.len() as u32).div_ceil(2) << 24),
+        move48(16, SPD),
+        move48(24, 0),
+        move32(32, 0),
+        move32(33, local - 1),
+        move32(34, 0),
+        move32(35, 0),
+        move32(36, 0),
+        move32(37, groups),
+        move32(38, 1),
+        move32(39, 1),
+        4 << 56,              // RUN_COMPUTE
+        3 << 56 | 0xFF << 16, // WAIT all
+    ];
+    let stream_bytes: Vec<u8> = stream.iter().flat_map(|w| w.to_le_bytes()).collect();
+
+    DEVICE.with(|d| {
+        let f = TyrDrmFile::open(&d.dev, RENDER_CLIENT).expect("open");
+        let mut vm = drm_panthor_vm_create::default();
+        ioctl(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).expect("VM_CREATE");
+        bo_at(d, &f, vm.id, CODE_VA, &image);
+        bo_at(d, &f, vm.id, STREAM_VA, &stream_bytes);
+        let queues = [drm_panthor_queue_create {
+            priority: 0,
+            ringbuf_size: 4096,
+            ..Default::default()
+        }];
+        let mut g = drm_panthor_group_create {
+            queues: arr(&queues),
+            max_compute_cores: 1,
+            max_fragment_cores: 1,
+            max_tiler_cores: 1,
+            priority: 1,
+            compute_core_mask: 1,
+            fragment_core_mask: 1,
+            tiler_core_mask: 1,
+            vm_id: vm.id,
+            ..Default::default()
+        };
+        ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut g).expect("GROUP_CREATE");
+        let mut c = drm_syncobj_create::default();
+        ioctl(&f, DRM_IOCTL_SYNCOBJ_CREATE, &mut c).expect("SYNCOBJ_CREATE");
+        let syncs = [drm_panthor_sync_op {
+            flags: 1 << 31,
+            handle: c.handle,
+            timeline_value: 0,
+        }];
+        let subs = [drm_panthor_queue_submit {
+            queue_index: 0,
+            stream_size: stream_bytes.len() as u32,
+            stream_addr: STREAM_VA,
+            syncs: arr(&syncs),
+            ..Default::default()
+        }];
+        let mut s = drm_panthor_group_submit {
+            group_handle: g.group_handle,
+            pad: 0,
+            queue_submits: arr(&subs),
+        };
+        ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut s).expect("GROUP_SUBMIT");
+        let hs = [c.handle];
+        let mut w = drm_syncobj_wait {
+            handles: hs.as_ptr() as u64,
+            count_handles: 1,
+            timeout_nsec: (kernel::time::ktime_get_ns() + HANG_MS * 1_000_000) as i64,
+            ..Default::default()
+        };
+        if let Err(e) = ioctl(&f, DRM_IOCTL_SYNCOBJ_WAIT, &mut w) {
+            panic!("the job did not end {HANG_MS} ms after submission ({e:?})");
+        }
+        let mut st = drm_panthor_group_get_state {
+            group_handle: g.group_handle,
+            ..Default::default()
+        };
+        ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &mut st).expect("GROUP_GET_STATE");
+        if let Err(e) = debugfs::check_files(&[&f]) {
+            panic!("consistency checker: {e}");
+        }
+        drop(f);
+        if let Err(e) = d.baseline.check(&[], &d.dev, Duration::from_secs(5)) {
+            panic!("after closing the file: {e}");
+        }
+    });
+});
