@@ -71,6 +71,8 @@ struct free_page {
 
 struct kpeer_pool {
 	uint8_t *base;
+	/* The slice's size, and what this pool may use of it. */
+	size_t slice;
 	size_t bytes;
 	size_t used;
 	struct free_page *free;
@@ -87,7 +89,7 @@ struct kpeer_pool *kpeer_pool_new(size_t bytes)
 	bytes = ALIGN(bytes, (size_t)SZ_2M);
 	pthread_mutex_lock(&region_lock);
 	for (struct kpeer_pool **pp = &spare_pools; *pp; pp = &(*pp)->next_spare) {
-		if ((*pp)->bytes >= bytes) {
+		if ((*pp)->slice >= bytes) {
 			pool = *pp;
 			*pp = pool->next_spare;
 			break;
@@ -106,13 +108,14 @@ struct kpeer_pool *kpeer_pool_new(size_t bytes)
 			pool = calloc(1, sizeof(*pool));
 			if (pool) {
 				pool->base = region + region_used;
-				pool->bytes = bytes;
+				pool->slice = bytes;
 				region_used += bytes;
 			}
 		}
 	}
 	pthread_mutex_unlock(&region_lock);
 	if (pool) {
+		pool->bytes = bytes;
 		pool->used = 0;
 		pool->free = NULL;
 		pool->live = 0;

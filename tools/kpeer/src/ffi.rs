@@ -41,7 +41,12 @@ extern "C" {
     pub fn kpeer_heap_bytes() -> i64;
     pub fn kpeer_warn_count() -> core::ffi::c_ulong;
 
-    pub fn kpeer_pgtable_new(pool: *mut kpeer_pool, ias: u32, oas: u32, coherent: i32) -> *mut kpeer_pgtable;
+    pub fn kpeer_pgtable_new(
+        pool: *mut kpeer_pool,
+        ias: u32,
+        oas: u32,
+        coherent: i32,
+    ) -> *mut kpeer_pgtable;
     pub fn kpeer_pgtable_free(pt: *mut kpeer_pgtable);
     pub fn kpeer_pgtable_map_pages(
         pt: *mut kpeer_pgtable,
@@ -52,14 +57,30 @@ extern "C" {
         prot: i32,
         mapped: *mut usize,
     ) -> i32;
-    pub fn kpeer_pgtable_unmap_pages(pt: *mut kpeer_pgtable, iova: u64, pgsize: usize, pgcount: usize) -> usize;
+    pub fn kpeer_pgtable_unmap_pages(
+        pt: *mut kpeer_pgtable,
+        iova: u64,
+        pgsize: usize,
+        pgcount: usize,
+    ) -> usize;
     pub fn kpeer_pgtable_iova_to_phys(pt: *mut kpeer_pgtable, iova: u64) -> u64;
     pub fn kpeer_pgtable_for_each_leaf(pt: *mut kpeer_pgtable, f: kpeer_leaf_fn, ctx: *mut c_void);
     pub fn kpeer_pgtable_tables_live(pt: *const kpeer_pgtable) -> usize;
 
-    pub fn kpeer_gpuvm_new(start: u64, range: u64, reserve_offset: u64, reserve_range: u64) -> *mut kpeer_gpuvm;
+    pub fn kpeer_gpuvm_new(
+        start: u64,
+        range: u64,
+        reserve_offset: u64,
+        reserve_range: u64,
+    ) -> *mut kpeer_gpuvm;
     pub fn kpeer_gpuvm_free(vm: *mut kpeer_gpuvm);
-    pub fn kpeer_gpuvm_map(vm: *mut kpeer_gpuvm, addr: u64, range: u64, obj: i64, offset: u64) -> i32;
+    pub fn kpeer_gpuvm_map(
+        vm: *mut kpeer_gpuvm,
+        addr: u64,
+        range: u64,
+        obj: i64,
+        offset: u64,
+    ) -> i32;
     pub fn kpeer_gpuvm_unmap(vm: *mut kpeer_gpuvm, addr: u64, range: u64) -> i32;
     pub fn kpeer_gpuvm_steps(vm: *const kpeer_gpuvm) -> kpeer_steps;
     pub fn kpeer_gpuvm_num_vas(vm: *const kpeer_gpuvm) -> usize;
@@ -84,7 +105,12 @@ mod absent {
     pub unsafe fn kpeer_warn_count() -> core::ffi::c_ulong {
         0
     }
-    pub unsafe fn kpeer_pgtable_new(_: *mut kpeer_pool, _: u32, _: u32, _: i32) -> *mut kpeer_pgtable {
+    pub unsafe fn kpeer_pgtable_new(
+        _: *mut kpeer_pool,
+        _: u32,
+        _: u32,
+        _: i32,
+    ) -> *mut kpeer_pgtable {
         null_mut()
     }
     pub unsafe fn kpeer_pgtable_free(_: *mut kpeer_pgtable) {}
@@ -99,13 +125,23 @@ mod absent {
     ) -> i32 {
         -19
     }
-    pub unsafe fn kpeer_pgtable_unmap_pages(_: *mut kpeer_pgtable, _: u64, _: usize, _: usize) -> usize {
+    pub unsafe fn kpeer_pgtable_unmap_pages(
+        _: *mut kpeer_pgtable,
+        _: u64,
+        _: usize,
+        _: usize,
+    ) -> usize {
         0
     }
     pub unsafe fn kpeer_pgtable_iova_to_phys(_: *mut kpeer_pgtable, _: u64) -> u64 {
         0
     }
-    pub unsafe fn kpeer_pgtable_for_each_leaf(_: *mut kpeer_pgtable, _: kpeer_leaf_fn, _: *mut c_void) {}
+    pub unsafe fn kpeer_pgtable_for_each_leaf(
+        _: *mut kpeer_pgtable,
+        _: kpeer_leaf_fn,
+        _: *mut c_void,
+    ) {
+    }
     pub unsafe fn kpeer_pgtable_tables_live(_: *const kpeer_pgtable) -> usize {
         0
     }

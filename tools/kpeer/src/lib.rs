@@ -37,7 +37,10 @@ pub enum Error {
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Error::Unavailable => write!(f, "kernel C peer unavailable (run scripts/fetch-kernel-peer.sh)"),
+            Error::Unavailable => write!(
+                f,
+                "kernel C peer unavailable (run scripts/fetch-kernel-peer.sh)"
+            ),
             Error::NoMemory => write!(f, "out of memory"),
             Error::Errno(e) => write!(f, "errno {e}"),
         }
@@ -93,7 +96,9 @@ impl PagePool {
         }
         // SAFETY: plain allocation; the result is checked for null.
         let raw = unsafe { ffi::kpeer_pool_new(bytes) };
-        NonNull::new(raw).map(|raw| PagePool { raw }).ok_or(Error::NoMemory)
+        NonNull::new(raw)
+            .map(|raw| PagePool { raw })
+            .ok_or(Error::NoMemory)
     }
 
     /// Pages handed out and not yet freed.
@@ -135,11 +140,20 @@ impl<'p> KernelPgtable<'p> {
 
     /// Another IAS/OAS or walk coherency (`arm_64_lpae_alloc_pgtable_s1` checks them: `Errno(EINVAL)` style failures
     /// come back as `NoMemory`, since the allocator only says NULL).
-    pub fn with_config(pool: &'p PagePool, ias: u32, oas: u32, coherent: bool) -> Result<Self, Error> {
+    pub fn with_config(
+        pool: &'p PagePool,
+        ias: u32,
+        oas: u32,
+        coherent: bool,
+    ) -> Result<Self, Error> {
         // SAFETY: `pool` is live for 'p, which outlives the table.
-        let raw = unsafe { ffi::kpeer_pgtable_new(pool.raw.as_ptr(), ias, oas, i32::from(coherent)) };
+        let raw =
+            unsafe { ffi::kpeer_pgtable_new(pool.raw.as_ptr(), ias, oas, i32::from(coherent)) };
         NonNull::new(raw)
-            .map(|raw| KernelPgtable { raw, _pool: PhantomData })
+            .map(|raw| KernelPgtable {
+                raw,
+                _pool: PhantomData,
+            })
             .ok_or(Error::NoMemory)
     }
 
@@ -157,7 +171,15 @@ impl<'p> KernelPgtable<'p> {
         let mut mapped = 0usize;
         // SAFETY: `raw` is live and exclusively ours; `mapped` is a valid out-pointer.
         let ret = unsafe {
-            ffi::kpeer_pgtable_map_pages(self.raw.as_ptr(), iova, paddr, pgsize, pgcount, prot as i32, &mut mapped)
+            ffi::kpeer_pgtable_map_pages(
+                self.raw.as_ptr(),
+                iova,
+                paddr,
+                pgsize,
+                pgcount,
+                prot as i32,
+                &mut mapped,
+            )
         };
         (mapped, check(ret))
     }
@@ -179,12 +201,20 @@ impl<'p> KernelPgtable<'p> {
         unsafe extern "C" fn push(ctx: *mut c_void, level: i32, iova: u64, pte: u64) {
             // SAFETY: `ctx` is the `&mut Vec<Leaf>` passed below, alive for the whole walk.
             let v = unsafe { &mut *ctx.cast::<Vec<Leaf>>() };
-            v.push(Leaf { level: level as u32, iova, pte });
+            v.push(Leaf {
+                level: level as u32,
+                iova,
+                pte,
+            });
         }
         let mut v: Vec<Leaf> = Vec::new();
         // SAFETY: `raw` is live; the callback only touches `v`, which outlives the call.
         unsafe {
-            ffi::kpeer_pgtable_for_each_leaf(self.raw.as_ptr(), push, (&mut v as *mut Vec<Leaf>).cast())
+            ffi::kpeer_pgtable_for_each_leaf(
+                self.raw.as_ptr(),
+                push,
+                (&mut v as *mut Vec<Leaf>).cast(),
+            )
         };
         v
     }
@@ -234,12 +264,20 @@ impl KernelGpuVm {
         let (ro, rr) = reserve.unwrap_or((0, 0));
         // SAFETY: plain constructor; the result is checked for null.
         let raw = unsafe { ffi::kpeer_gpuvm_new(start, range, ro, rr) };
-        NonNull::new(raw).map(|raw| KernelGpuVm { raw }).ok_or(Error::NoMemory)
+        NonNull::new(raw)
+            .map(|raw| KernelGpuVm { raw })
+            .ok_or(Error::NoMemory)
     }
 
     /// `drm_gpuvm_sm_map` of `[addr, addr + range)` to object `obj` at `offset` (`None`: a null mapping), every step
     /// applied at once.
-    pub fn sm_map(&mut self, addr: u64, range: u64, obj: Option<u32>, offset: u64) -> Result<(), Error> {
+    pub fn sm_map(
+        &mut self,
+        addr: u64,
+        range: u64,
+        obj: Option<u32>,
+        offset: u64,
+    ) -> Result<(), Error> {
         let obj = obj.map_or(-1, i64::from);
         // SAFETY: `raw` is live and exclusively ours.
         check(unsafe { ffi::kpeer_gpuvm_map(self.raw.as_ptr(), addr, range, obj, offset) })
@@ -268,11 +306,18 @@ impl KernelGpuVm {
         unsafe extern "C" fn push(ctx: *mut c_void, addr: u64, range: u64, obj: i64, offset: u64) {
             // SAFETY: `ctx` is the `&mut Vec<Va>` passed below, alive for the whole walk.
             let v = unsafe { &mut *ctx.cast::<Vec<Va>>() };
-            v.push(Va { addr, range, obj: u32::try_from(obj).ok(), offset });
+            v.push(Va {
+                addr,
+                range,
+                obj: u32::try_from(obj).ok(),
+                offset,
+            });
         }
         let mut v: Vec<Va> = Vec::new();
         // SAFETY: `raw` is live; the callback only touches `v`, which outlives the call.
-        unsafe { ffi::kpeer_gpuvm_for_each_va(self.raw.as_ptr(), push, (&mut v as *mut Vec<Va>).cast()) };
+        unsafe {
+            ffi::kpeer_gpuvm_for_each_va(self.raw.as_ptr(), push, (&mut v as *mut Vec<Va>).cast())
+        };
         v
     }
 }
