@@ -72,7 +72,9 @@ fn iova_beyond_ias_or_paddr_beyond_oas_is_erange() {
 #[test]
 fn iova_to_phys_ignores_bits_above_the_ias() {
     let mut pt = table();
-    pt.map_pages(0x66000, 0x1_2345_6000, SZ_4K, 1, RW).1.unwrap();
+    pt.map_pages(0x66000, 0x1_2345_6000, SZ_4K, 1, RW)
+        .1
+        .unwrap();
     assert_eq!(pt.iova_to_phys((1 << 48) | 0x66123), 0x1_2345_6123);
     assert_eq!(pt.unmap_pages((1 << 48) | 0x66000, SZ_4K, 1, None), 0);
     assert_eq!(pt.iova_to_phys(0x66123), 0x1_2345_6123);
