@@ -111,7 +111,7 @@ fn kernel_exec(vm: &mut Option<KernelGpuVm>, c: &Command) -> bool {
             range,
             reserve,
         } => {
-            *vm = None;
+            drop(vm.take());
             *vm = Some(KernelGpuVm::new(start, range, reserve).expect("kernel C VM"));
             true
         }
