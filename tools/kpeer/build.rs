@@ -29,15 +29,23 @@ fn main() {
     let src = std::env::var_os("TYR_KPEER_SRC")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest.join("../../build/kpeer/linux"));
-    // Watch the tree if it is there, else the directory it would appear in (the fetch script creates it in one
-    // rename), so that fetching the sources rebuilds the crate with the peer.
+    // Watch the tree if it is there; else, for the default location, the nearest directory of it that exists (the
+    // fetch script creates the tree in one rename), so that fetching the sources rebuilds the crate with the peer. A
+    // missing TYR_KPEER_SRC is watched through the variable alone (never a parent that could be the whole disk).
+    let default = std::env::var_os("TYR_KPEER_SRC").is_none();
     let watch = if src.is_dir() {
-        src.clone()
+        Some(src.clone())
+    } else if default {
+        src.ancestors()
+            .skip(1)
+            .take(2)
+            .find(|p| p.is_dir())
+            .map(Path::to_path_buf)
     } else {
-        src.parent().map_or(src.clone(), Path::to_path_buf)
+        None
     };
-    if watch.exists() {
-        println!("cargo:rerun-if-changed={}", watch.display());
+    if let Some(w) = watch {
+        println!("cargo:rerun-if-changed={}", w.display());
     }
     if !NEEDED.iter().all(|f| src.join(f).is_file()) {
         println!("cargo:rustc-env=TYR_KPEER_SRC_USED=");

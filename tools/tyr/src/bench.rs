@@ -219,7 +219,7 @@ pub fn plot(rows: &[Row]) -> Result<String, BenchError> {
             .draw()
             .map_err(|x| e(&x))?;
 
-        // io-pgtable ns/page per workload (map), ours and aarch64-paging side by side.
+        // io-pgtable ns/page per workload (map, warm), ours and the peer's side by side.
         let pg: Vec<&Row> = rows
             .iter()
             .filter(|r| r.bench == "io_pgtable" && r.op == "map" && plotted(r))
