@@ -131,13 +131,13 @@ pub fn report(rows: &[Row], svg: Option<&str>) -> String {
         for r in rows.iter().filter(|r| r.bench == b && r.peer_name == peer) {
             writeln!(
                 out,
-                "| {} | {} | {} | {} | {:.1} | {:.1} | {:.2}x |",
+                "| {} | {} | {} | {} | {} | {} | {:.2}x |",
                 r.workload,
                 r.op,
                 r.warmth.as_deref().unwrap_or("-"),
                 r.unit,
-                r.ours,
-                r.peer,
+                figure(r.ours),
+                figure(r.peer),
                 r.ratio()
             )
             .ok();
@@ -151,6 +151,16 @@ pub fn report(rows: &[Row], svg: Option<&str>) -> String {
         .ok();
     }
     out
+}
+
+/// A figure with three significant digits or one decimal, whichever shows more (a 1 GiB unmap in one call is a few
+/// hundredths of a ns per page).
+fn figure(v: f64) -> String {
+    match v.abs() {
+        a if a >= 10.0 => format!("{v:.1}"),
+        a if a >= 1.0 => format!("{v:.2}"),
+        _ => format!("{v:.3}"),
+    }
 }
 
 /// Whether a row is a warm (or warmth-less) timing, the kind the plots show.
@@ -301,12 +311,13 @@ mod tests {
 {"bench":"gpuvm","workload":"disjoint 10^4","op":"map+unmap","warmth":"warm","unit":"ns/op","x":10000,"ours":300,"peer":100,"peer_name":"BTreeMap"}
 {"bench":"gpuvm","workload":"overlap","op":"map+unmap","unit":"op","x":null,"ours":500,"peer":null,"peer_name":"BTreeMap"}
 {"bench":"io_pgtable","workload":"4k-1g","op":"map","warmth":"warm","unit":"ns/page","x":null,"ours":20,"peer":40,"peer_name":"kernel C"}
+{"bench":"io_pgtable","workload":"1g-unmap","op":"unmap","warmth":"warm","unit":"ns/page","x":null,"ours":0.0412,"peer":0.0206,"peer_name":"kernel C"}
 not a row"#;
 
     #[test]
     fn rows_parse_and_rows_without_both_figures_are_dropped() {
         let rows = parse(ROWS);
-        assert_eq!(rows.len(), 6);
+        assert_eq!(rows.len(), 7);
         assert_eq!(rows[0].ratio(), 2.0);
         assert_eq!(rows[1].warmth.as_deref(), Some("cold"));
         assert_eq!(rows[3].warmth, None);
@@ -332,6 +343,10 @@ not a row"#;
         );
         assert!(
             md.contains("| 4k-1g | map | warm | ns/page | 20.0 | 40.0 | 0.50x |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 1g-unmap | unmap | warm | ns/page | 0.041 | 0.021 | 2.00x |"),
             "{md}"
         );
         assert!(md.contains("](bench-report.svg)"));
