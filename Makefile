@@ -11,8 +11,8 @@ VECTORS := tests/vectors
 TYR := $(or $(CARGO_TARGET_DIR),target)/release/tyr
 SHIM := $(or $(CARGO_TARGET_DIR),target)/release/libtyr_drm_shim.so
 
-.PHONY: all run test lint fmt clippy unit bench doc deps uapi-headers igt-ports igt-suite igt shim fuzz fuzz-tyr \
-	cargo-fuzz asan clean panvk panvk-deps vk-clients vk-test vk-compute vk-spirv
+.PHONY: all run test lint fmt clippy unit bench kpeer-sources doc deps uapi-headers igt-ports igt-suite igt shim fuzz \
+	fuzz-tyr cargo-fuzz asan clean panvk panvk-deps vk-clients vk-test vk-compute vk-spirv
 
 # Our C ports of the IGT panthor tests (tests/igt), built against libdrm and the kernel's uAPI header.
 IGT_PORTS := panthor_query panthor_gem panthor_vm panthor_group
@@ -116,14 +116,24 @@ fmt:
 	$(CARGO) fmt --all
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
 
-## bench: every crate's benchmarks (each prints our figure, the peer's from the same run, and the ratio), then
-## `tyr bench` gathers their rows into target/bench-report.md and target/bench-report.svg.
+## bench: fetch the kernel C peer's sources (drm_gpuvm.c, io-pgtable-arm.c from Debian's linux-source-6.12, into
+## build/kpeer), then every crate's benchmarks (each prints our figure, the kernel C's from the same process, and the
+## ratio, cold and warm; BENCH_RUNS warm runs), then `tyr bench` gathers their rows into target/bench-report.md and
+## target/bench-report.svg.
 BENCH_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
-bench: deps
+BENCH_RUNS ?= 5
+KPEER_SRC := build/kpeer/linux/drivers/gpu/drm/drm_gpuvm.c
+bench: deps kpeer-sources
 	$(CARGO) build --release --locked -p tyr-cli
 	rm -rf $(BENCH_DIR)/bench
-	TYR_BENCH_OUT=$(BENCH_DIR)/bench $(CARGO) bench --workspace --locked
+	TYR_BENCH_OUT=$(BENCH_DIR)/bench TYR_BENCH_RUNS=$(BENCH_RUNS) $(CARGO) bench --workspace --locked
 	$(TYR) bench --dir $(BENCH_DIR)/bench --out $(BENCH_DIR)/bench-report.md
+
+## kpeer-sources: the kernel C files the benchmark peer (tools/kpeer) compiles (does nothing once they are there).
+kpeer-sources: $(KPEER_SRC)
+
+$(KPEER_SRC):
+	scripts/fetch-kernel-peer.sh
 
 ## doc: API docs, warnings as errors.
 doc: deps

@@ -1,281 +1,294 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
-//! io-pgtable ARM LPAE S1 map/unmap cost, per page or block, against the `aarch64-paging` crate on the same workloads
-//! in the same run, and against the kernel's own C (`io-pgtable-arm.c` built in userspace) as measured on this
-//! machine (figures recorded in `Documentation/testing.md#benchmarks`).
+//! io-pgtable ARM LPAE S1 map/unmap cost per page or block: ours against the kernel's own `io-pgtable-arm.c`
+//! (`tyr-kpeer`, built from the downloaded 6.12 sources) on the same calls, in the same process and run.
 //!
-//! Workloads (map and unmap timed separately; setup and teardown are outside the timed part):
-//! * `1g-4k-per-call`: 1 GiB as 4 KiB pages, one `map_pages` call per page;
-//! * `1g-4k-panthor`: 1 GiB as 4 KiB pages in Panthor's 512-page calls (one L3 table per call);
-//! * `1g-2m-blocks`: 1 GiB as 2 MiB blocks (512 blocks per call);
-//! * `scattered-4k`: 65 536 4 KiB pages 2 MiB apart, so every page needs a fresh L3 table (and every 512th a fresh
-//!   L2 table).
+//! Workloads (the calls are computed before timing; map and unmap timed separately):
+//! * `1g-4k-per-call`: 1 GiB as 4 KiB pages, one `map_pages`/`unmap_pages` call per page;
+//! * `1g-4k-panthor`: 1 GiB as 4 KiB pages through Panthor's loop (`panthor_vm_map_pages`' `get_pgsize`), with the
+//!   physical address one page off the IOVA so no block fits: alternating 511- and 1-page calls. Its unmap is the
+//!   same 1 GiB in one Panthor unmap (`get_pgsize` of the range: one 2M×512 call that frees every L3 table);
+//! * `1g-2m-blocks`: 512 2 MiB blocks in one call, unmapped in one call;
+//! * `scattered-4k`: 65 536 4 KiB pages 2 MiB apart (every page a fresh L3 table, every 512th a fresh L2 table).
 //!
-//! Our table pages come from a `ReservedPtPool` filled before the timed part, as Panthor reserves them in the ioctl;
-//! zeroing them is inside the timed part, as in the kernel. The peer allocates its tables on the heap; it is forced to
-//! use pages (`NO_BLOCK_MAPPINGS`) where the workload is pages, and its unmap is a remap without VALID (it has no
-//! separate unmap). After criterion's runs, `main` prints a table: ours, the peer's, the ratio, and the kernel C figure.
+//! Each side runs each workload **cold** (a fresh page allocator whose memory was never touched, then a fresh table)
+//! and **warm** (fresh tables over the same allocator again, freed table pages reused; best of the runs). Our table
+//! pages come from a `ReservedPtPool` filled before the timed part, as Panthor reserves them in the ioctl; the
+//! kernel's come through `cfg->alloc` from a preallocated pool as Panthor's `alloc_pt` takes them. Both zero each
+//! table page inside the timed part, as the kernel does. Without the kernel sources only our figures are printed.
+//!
+//! `cargo bench -p kernel --bench io_pgtable` (or `make bench`); `TYR_BENCH_RUNS` sets the warm runs (default 5).
 
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use aarch64_paging::descriptor::El1Attributes;
-use aarch64_paging::idmap::IdMap;
-use aarch64_paging::paging::{Constraints, El1And0, MemoryRegion};
-use criterion::{BenchmarkId, Criterion, Throughput};
 use hw_mem::{Ram, RamConfig};
 use kernel::io_pgtable::prot::{CACHE, READ, WRITE};
 use kernel::io_pgtable::{
     ArmLpaeS1, Config, IoPageTable, NoFlush, ReservedPtPool, SZ_1G, SZ_2M, SZ_4K,
 };
+use tyr_kpeer::{KernelPgtable, PagePool};
 
 const PROT: u32 = READ | WRITE | CACHE;
 const SCATTERED: usize = 65_536;
+/// Enough pool for the largest workload (scattered: 65 536 L3 tables and their parents).
+const POOL_BYTES: usize = 512 << 20;
 
-/// One workload: a list of (iova, pa, pgsize, pgcount) calls, and the number of pages/blocks it maps.
+/// One call: (iova, pa, pgsize, pgcount); an unmap ignores `pa`.
+type Call = (u64, u64, usize, usize);
+
+/// One workload: its map calls, its unmap calls, and how many units (pages or blocks) they cover.
 struct Workload {
     name: &'static str,
-    calls: Vec<(usize, u64, usize, usize)>,
+    map: Vec<Call>,
+    unmap: Vec<Call>,
     units: u64,
     unit: &'static str,
-    /// The kernel C figures (`Documentation/testing.md#benchmarks`, ns per unit), the fast end of each measured range:
-    /// map, unmap (None where none was measured).
-    kernel_c: (Option<f64>, Option<f64>),
+}
+
+/// Panthor's `get_pgsize`: pages up to the next 2 MiB boundary, else 2 MiB blocks up to the next 1 GiB boundary.
+fn get_pgsize(addr: u64, size: u64) -> (usize, usize) {
+    let blk = addr.wrapping_neg() % SZ_2M as u64;
+    if blk != 0 || size < SZ_2M as u64 {
+        let len = if blk == 0 { size } else { blk.min(size) };
+        return (SZ_4K, (len / SZ_4K as u64) as usize);
+    }
+    let to_1g = match addr.wrapping_neg() % SZ_1G as u64 {
+        0 => SZ_1G as u64,
+        d => d,
+    };
+    (SZ_2M, (to_1g.min(size) / SZ_2M as u64) as usize)
+}
+
+/// Panthor's map loop over one contiguous range (`get_pgsize(iova | paddr, left)` per call).
+fn panthor_map_calls(iova: u64, pa: u64, size: u64) -> Vec<Call> {
+    let (mut off, mut calls) = (0, Vec::new());
+    while off < size {
+        let (pgsize, n) = get_pgsize((iova + off) | (pa + off), size - off);
+        calls.push((iova + off, pa + off, pgsize, n));
+        off += (pgsize * n) as u64;
+    }
+    calls
+}
+
+/// Panthor's unmap loop (`get_pgsize(iova, left)` per call).
+fn panthor_unmap_calls(iova: u64, size: u64) -> Vec<Call> {
+    let (mut off, mut calls) = (0, Vec::new());
+    while off < size {
+        let (pgsize, n) = get_pgsize(iova + off, size - off);
+        calls.push((iova + off, 0, pgsize, n));
+        off += (pgsize * n) as u64;
+    }
+    calls
 }
 
 fn workloads() -> Vec<Workload> {
-    let base = SZ_1G; // IOVA 1 GiB.. keeps clear of 0 for the peer's identity map.
-    let pages = SZ_1G / SZ_4K;
+    let base = SZ_1G as u64;
+    let pages = (SZ_1G / SZ_4K) as u64;
+    let per_page: Vec<Call> = (0..pages)
+        .map(|i| (base + i * 4096, base + i * 4096, SZ_4K, 1))
+        .collect();
+    let scattered: Vec<Call> = (0..SCATTERED as u64)
+        .map(|i| (base + i * SZ_2M as u64, base + i * SZ_2M as u64, SZ_4K, 1))
+        .collect();
     vec![
         Workload {
             name: "1g-4k-per-call",
-            calls: (0..pages)
-                .map(|i| (base + i * SZ_4K, (base + i * SZ_4K) as u64, SZ_4K, 1))
-                .collect(),
-            units: pages as u64,
+            map: per_page.clone(),
+            unmap: per_page,
+            units: pages,
             unit: "page",
-            kernel_c: (Some(23.0), Some(18.0)),
         },
         Workload {
             name: "1g-4k-panthor",
-            calls: (0..pages / 512)
-                .map(|i| (base + i * SZ_2M, (base + i * SZ_2M) as u64, SZ_4K, 512))
-                .collect(),
-            units: pages as u64,
+            map: panthor_map_calls(base, base + SZ_4K as u64, SZ_1G as u64),
+            unmap: panthor_unmap_calls(base, SZ_1G as u64),
+            units: pages,
             unit: "page",
-            kernel_c: (Some(6.5), None),
         },
         Workload {
-            // Starts 2 MiB into a 1 GiB region so that neither side can use a 1 GiB block; ours needs two calls (one
-            // per L2 table), the peer one range.
             name: "1g-2m-blocks",
-            calls: vec![
-                (base + SZ_2M, (base + SZ_2M) as u64, SZ_2M, 511),
-                (2 * SZ_1G, (2 * SZ_1G) as u64, SZ_2M, 1),
-            ],
+            map: vec![(base, base, SZ_2M, 512)],
+            unmap: vec![(base, 0, SZ_2M, 512)],
             units: 512,
             unit: "block",
-            kernel_c: (Some(5.0), None),
         },
         Workload {
             name: "scattered-4k",
-            calls: (0..SCATTERED)
-                .map(|i| (base + i * SZ_2M, (base + i * SZ_2M) as u64, SZ_4K, 1))
-                .collect(),
+            map: scattered.clone(),
+            unmap: scattered,
             units: SCATTERED as u64,
             unit: "page",
-            kernel_c: (Some(1500.0), Some(100.0)),
         },
     ]
 }
 
-fn tables_needed(w: &Workload) -> usize {
-    w.calls
-        .iter()
-        .map(|&(iova, _, pgsize, n)| ReservedPtPool::pages_needed(iova as u64, (pgsize * n) as u64))
-        .sum()
+/// Table pages the map calls need below the root: one per distinct 2 MiB (L3), 1 GiB (L2) and 512 GiB (L1) region.
+fn tables_needed(calls: &[Call]) -> usize {
+    let mut l3 = HashSet::new();
+    let (mut l2, mut l1) = (HashSet::new(), HashSet::new());
+    for &(iova, _, pgsize, n) in calls {
+        let end = iova + (pgsize * n) as u64;
+        let mut a = iova;
+        while a < end {
+            if pgsize == SZ_4K {
+                l3.insert(a >> 21);
+            }
+            l2.insert(a >> 30);
+            l1.insert(a >> 39);
+            a = ((a >> 21) + 1) << 21;
+        }
+    }
+    l3.len() + l2.len() + l1.len()
+}
+
+/// One side's timings of one workload, ns per unit.
+#[derive(Clone, Copy, Debug, Default)]
+struct Figures {
+    cold_map: f64,
+    cold_unmap: f64,
+    warm_map: f64,
+    warm_unmap: f64,
+}
+
+/// Cold run then `runs` warm runs: `new_alloc` makes a fresh allocator, `run(alloc)` builds a fresh table on it (not
+/// timed) and returns the map and unmap times in ns.
+fn measure<A>(
+    w: &Workload,
+    runs: usize,
+    new_alloc: impl Fn() -> A,
+    run: impl Fn(&A) -> (f64, f64),
+) -> Figures {
+    let alloc = new_alloc();
+    let (m, u) = run(&alloc);
+    let units = w.units as f64;
+    let mut f = Figures {
+        cold_map: m / units,
+        cold_unmap: u / units,
+        warm_map: f64::MAX,
+        warm_unmap: f64::MAX,
+    };
+    for _ in 0..runs {
+        let (m, u) = run(&alloc);
+        f.warm_map = f.warm_map.min(m / units);
+        f.warm_unmap = f.warm_unmap.min(u / units);
+    }
+    f
 }
 
 type Ours = ArmLpaeS1<ReservedPtPool, NoFlush>;
 
-fn fresh_table(ram: &Arc<Ram>, w: &Workload) -> Ours {
+fn ours(w: &Workload, ram: &Arc<Ram>) -> (f64, f64) {
     let mut pool = ReservedPtPool::new(ram.clone());
     pool.reserve(1).unwrap();
-    let mut pt = ArmLpaeS1::new(ram.clone(), Config::PANTHOR_RK3588, pool, NoFlush).unwrap();
-    // Worst case per call; shared tables make the real need smaller. Not timed.
-    pt.alloc_mut()
-        .reserve(tables_needed(w).min(200_000))
-        .unwrap();
-    pt
+    let mut pt: Ours = ArmLpaeS1::new(ram.clone(), Config::PANTHOR_RK3588, pool, NoFlush).unwrap();
+    pt.alloc_mut().reserve(tables_needed(&w.map)).unwrap();
+    let mut bad = 0;
+    let t = Instant::now();
+    for &(iova, pa, pgsize, n) in &w.map {
+        let (mapped, r) = pt.map_pages(iova as usize, pa, pgsize, n, PROT);
+        bad += usize::from(r.is_err() || mapped != pgsize * n);
+    }
+    let map = t.elapsed().as_nanos() as f64;
+    let t = Instant::now();
+    for &(iova, _, pgsize, n) in &w.unmap {
+        let unmapped = pt.unmap_pages(iova as usize, pgsize, n, None);
+        bad += usize::from(unmapped != pgsize * n);
+    }
+    let unmap = t.elapsed().as_nanos() as f64;
+    assert_eq!(bad, 0, "{}: our calls failed", w.name);
+    (map, unmap)
 }
 
-fn our_map(pt: &mut Ours, w: &Workload) {
-    for &(iova, pa, pgsize, n) in &w.calls {
+fn kernel_c(w: &Workload, pool: &PagePool) -> (f64, f64) {
+    let mut pt = KernelPgtable::new(pool).expect("kernel C table");
+    let mut bad = 0;
+    let t = Instant::now();
+    for &(iova, pa, pgsize, n) in &w.map {
         let (mapped, r) = pt.map_pages(iova, pa, pgsize, n, PROT);
-        debug_assert!(r.is_ok() && mapped == pgsize * n);
-        std::hint::black_box(mapped);
+        bad += usize::from(r.is_err() || mapped != pgsize * n);
     }
-}
-
-fn our_unmap(pt: &mut Ours, w: &Workload) {
-    for &(iova, _, pgsize, n) in &w.calls {
-        std::hint::black_box(pt.unmap_pages(iova, pgsize, n, None));
+    let map = t.elapsed().as_nanos() as f64;
+    let t = Instant::now();
+    for &(iova, _, pgsize, n) in &w.unmap {
+        let unmapped = pt.unmap_pages(iova, pgsize, n);
+        bad += usize::from(unmapped != pgsize * n);
     }
+    let unmap = t.elapsed().as_nanos() as f64;
+    assert_eq!(bad, 0, "{}: the kernel's calls failed", w.name);
+    (map, unmap)
 }
 
-fn peer_flags() -> El1Attributes {
-    El1Attributes::VALID
-        | El1Attributes::ATTRIBUTE_INDEX_1
-        | El1Attributes::INNER_SHAREABLE
-        | El1Attributes::ACCESSED
-        | El1Attributes::NON_GLOBAL
-        | El1Attributes::USER
-}
-
-fn peer_new() -> IdMap<El1And0> {
-    IdMap::with_asid(1, 0, El1And0)
-}
-
-fn peer_constraints(w: &Workload) -> Constraints {
-    if w.unit == "page" {
-        Constraints::NO_BLOCK_MAPPINGS
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this too: one warm run is enough there.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let runs = if quick {
+        1
     } else {
-        Constraints::empty()
-    }
-}
-
-fn peer_map(m: &mut IdMap<El1And0>, w: &Workload, flags: El1Attributes) {
-    let c = peer_constraints(w);
-    // The peer maps whole ranges; give it the workload's calls merged where they are contiguous.
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for &(iova, _, pgsize, n) in &w.calls {
-        match ranges.last_mut() {
-            Some(last) if last.1 == iova && w.unit == "block" => last.1 = iova + pgsize * n,
-            _ => ranges.push((iova, iova + pgsize * n)),
-        }
-    }
-    for (start, end) in ranges {
-        m.map_range_with_constraints(&MemoryRegion::new(start, end), flags, c)
-            .expect("peer map");
-    }
-}
-
-/// Runs `setup` then `run` `iters` times and returns the time spent in `run` only (setup and drop are not timed).
-fn timed<S>(iters: u64, mut setup: impl FnMut() -> S, mut run: impl FnMut(&mut S)) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        let mut state = setup();
-        let t = Instant::now();
-        run(&mut state);
-        total += t.elapsed();
-        drop(state);
-    }
-    total
-}
-
-fn bench(c: &mut Criterion) {
-    let ram = Arc::new(Ram::new(RamConfig::default()).unwrap());
-    for w in workloads() {
-        let mut g = c.benchmark_group(format!("io_pgtable/{}", w.name));
-        g.sample_size(10)
-            .warm_up_time(Duration::from_millis(300))
-            .measurement_time(Duration::from_secs(2));
-        g.throughput(Throughput::Elements(w.units));
-        g.bench_function(BenchmarkId::new("map", "tyr"), |b| {
-            b.iter_custom(|iters| timed(iters, || fresh_table(&ram, &w), |pt| our_map(pt, &w)))
-        });
-        g.bench_function(BenchmarkId::new("map", "aarch64-paging"), |b| {
-            b.iter_custom(|iters| timed(iters, peer_new, |m| peer_map(m, &w, peer_flags())))
-        });
-        g.bench_function(BenchmarkId::new("unmap", "tyr"), |b| {
-            let setup = || {
-                let mut pt = fresh_table(&ram, &w);
-                our_map(&mut pt, &w);
-                pt
-            };
-            b.iter_custom(|iters| timed(iters, setup, |pt| our_unmap(pt, &w)))
-        });
-        g.bench_function(BenchmarkId::new("unmap", "aarch64-paging"), |b| {
-            let setup = || {
-                let mut m = peer_new();
-                peer_map(&mut m, &w, peer_flags());
-                m
-            };
-            b.iter_custom(|iters| timed(iters, setup, |m| peer_map(m, &w, El1Attributes::empty())))
-        });
-        g.finish();
-    }
-}
-
-/// Mean ns per iteration of one benchmark, from criterion's own estimates.
-fn mean_ns(root: &Path, group: &str, func: &str, param: &str) -> Option<f64> {
-    let p = root
-        .join(group.replace('/', "_"))
-        .join(func)
-        .join(param)
-        .join("new/estimates.json");
-    let s = std::fs::read_to_string(p).ok()?;
-    let i = s.find("\"mean\"")?;
-    let rest = &s[i..];
-    let j = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    rest[j..].split([',', '}']).next()?.trim().parse().ok()
-}
-
-fn report() {
-    let root = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
-        .join("criterion");
+        std::env::var("TYR_BENCH_RUNS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(5)
+    };
     record_reset();
+    println!("io_pgtable: ns per unit, tyr and the kernel's C (io-pgtable-arm.c) in this run; ratio = tyr / kernel C");
+    if !tyr_kpeer::available() {
+        println!("  (kernel C peer unavailable: run scripts/fetch-kernel-peer.sh or make bench)");
+    }
     println!(
-        "\nio_pgtable: ns per unit (mean), ours vs aarch64-paging in this run, and the kernel's C"
-    );
-    println!(
-        "{:<16} {:<6} {:>5} {:>12} {:>12} {:>10} {:>10} {:>10}",
-        "workload", "op", "unit", "tyr", "aarch64-pg", "peer/tyr", "kernel-C", "C/tyr"
+        "{:<16} {:<6} {:<5} {:>5} {:>10} {:>10} {:>8}",
+        "workload", "op", "warm", "unit", "tyr", "kernel C", "ratio"
     );
     for w in workloads() {
-        let group = format!("io_pgtable/{}", w.name);
-        for (op, c) in [("map", w.kernel_c.0), ("unmap", w.kernel_c.1)] {
-            let ours = mean_ns(&root, &group, op, "tyr").map(|n| n / w.units as f64);
-            let peer = mean_ns(&root, &group, op, "aarch64-paging").map(|n| n / w.units as f64);
-            let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
-            let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
-                (Some(a), Some(b)) => format!("{:.2}x", a / b),
-                _ => "-".to_string(),
-            };
-            if let (Some(o), Some(p)) = (ours, peer) {
-                record(w.name, op, w.unit, None, o, p, "aarch64-paging");
-            }
+        let o = measure(
+            &w,
+            runs,
+            || Arc::new(Ram::new(RamConfig::default()).unwrap()),
+            |ram| ours(&w, ram),
+        );
+        let c = tyr_kpeer::available().then(|| {
+            measure(
+                &w,
+                runs,
+                || PagePool::new(POOL_BYTES).unwrap(),
+                |pool| kernel_c(&w, pool),
+            )
+        });
+        let rows = [
+            ("map", "cold", o.cold_map, c.map(|c| c.cold_map)),
+            ("map", "warm", o.warm_map, c.map(|c| c.warm_map)),
+            ("unmap", "cold", o.cold_unmap, c.map(|c| c.cold_unmap)),
+            ("unmap", "warm", o.warm_unmap, c.map(|c| c.warm_unmap)),
+        ];
+        for (op, warmth, ours, peer) in rows {
+            let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+            let ratio = peer.map_or("-".to_string(), |p| format!("{:.2}x", ours / p));
             println!(
-                "{:<16} {:<6} {:>5} {:>12} {:>12} {:>10} {:>10} {:>10}",
+                "{:<16} {op:<6} {warmth:<5} {:>5} {:>10} {:>10} {ratio:>8}",
+                w.name,
+                w.unit,
+                fmt(Some(ours)),
+                fmt(peer)
+            );
+            record(
                 w.name,
                 op,
-                w.unit,
-                f(ours),
-                f(peer),
-                ratio(peer, ours),
-                f(c),
-                ratio(c, ours)
+                warmth,
+                &format!("ns/{}", w.unit),
+                ours,
+                peer.unwrap_or(f64::NAN),
+                "kernel C",
             );
         }
     }
 }
 
-fn main() {
-    let mut c = Criterion::default().configure_from_args();
-    bench(&mut c);
-    c.final_summary();
-    report();
-}
-
-/// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/io_pgtable.jsonl` (nothing when the variable is unset):
-/// `x` is the row's position on a plot's x axis (live VAs), `ours`/`peer` the figures of this run.
+/// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/io_pgtable.jsonl` (nothing when the variable is unset).
 fn record(
     workload: &str,
     op: &str,
+    warmth: &str,
     unit: &str,
-    x: Option<f64>,
     ours: f64,
     peer: f64,
     peer_name: &str,
@@ -293,8 +306,7 @@ fn record(
         }
     };
     let line = format!(
-        "{{\"bench\":\"io_pgtable\",\"workload\":{workload:?},\"op\":{op:?},\"unit\":{unit:?},\"x\":{},\"ours\":{},\"peer\":{},\"peer_name\":{peer_name:?}}}\n",
-        x.map_or("null".to_string(), num),
+        "{{\"bench\":\"io_pgtable\",\"workload\":{workload:?},\"op\":{op:?},\"warmth\":{warmth:?},\"unit\":{unit:?},\"x\":null,\"ours\":{},\"peer\":{},\"peer_name\":{peer_name:?}}}\n",
         num(ours),
         num(peer)
     );

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! GPUVM benchmark: `cargo bench -p tyr-cli --bench gpuvm` (or `make bench`).
 //!
-//! Each workload (`tyr_cli::replay::workload`) runs twice in this process:
+//! Each workload (`tyr_cli::replay::workload`) runs in this process through:
 //! - **tyr**: `kernel::drm::gpuvm` driven as `tyr replay gpuvm --time` drives it (vm_bo obtained under the VM resv,
 //!   VA nodes and tree nodes pre-allocated per bind, every step applied at once, deferred vm_bo cleanup);
-//! - **peer**: the same request semantics on `std::collections::BTreeMap` with no GPUVM machinery at all (no
+//! - **kernel C**: the kernel's own `drm_gpuvm.c` (`tyr-kpeer`, built from the downloaded 6.12 sources) driven the
+//!   same way (vm_bo obtained per map, a per-VM cache of 3 VA nodes, every step applied at once and counted);
+//! - **BTreeMap**: the same request semantics on `std::collections::BTreeMap` with no GPUVM machinery at all (no
 //!   objects, vm_bos, steps, pre-allocation or locks) — the floor an ordered map gives.
 //!
-//! Printed per workload: ns/op for both and their ratio, the kernel's C GPUVM figure
-//! (`Documentation/testing.md#benchmarks`, measured in userspace on this machine's class of hardware, not in this run)
-//! and our speed-up over it, and the heap bytes per live VA at the peak (a counting allocator wraps the system one).
+//! tyr and the kernel's C run each workload cold (the first run in the process) and warm (best of the later runs,
+//! `TYR_BENCH_RUNS`, default 5). Printed per workload: ns/op for each and the ratios, and the heap bytes per live VA
+//! at the peak (ours through a counting allocator wrapping the system one; the C's as its kmalloc counts them,
+//! `malloc_usable_size` per live allocation).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
@@ -19,6 +22,7 @@ use std::time::Instant;
 
 use tyr_cli::replay::gpuvm::{time, Command, Replay};
 use tyr_cli::replay::workload;
+use tyr_kpeer::KernelGpuVm;
 
 /// The system allocator, counting live heap bytes.
 struct Counting;
@@ -99,6 +103,58 @@ impl Peer {
     }
 }
 
+/// Runs one command on the kernel's C GPUVM (an `init` replaces the VM); `false` if the kernel rejected it.
+fn kernel_exec(vm: &mut Option<KernelGpuVm>, c: &Command) -> bool {
+    match *c {
+        Command::Init {
+            start,
+            range,
+            reserve,
+        } => {
+            drop(vm.take());
+            *vm = Some(KernelGpuVm::new(start, range, reserve).expect("kernel C VM"));
+            true
+        }
+        Command::Map {
+            addr,
+            range,
+            obj,
+            offset,
+        } => vm
+            .as_mut()
+            .is_some_and(|v| v.sm_map(addr, range, obj, offset).is_ok()),
+        Command::Unmap { addr, range } => {
+            vm.as_mut().is_some_and(|v| v.sm_unmap(addr, range).is_ok())
+        }
+        Command::Dump => true,
+    }
+}
+
+/// The kernel's C on `cmds` as `time` runs ours: leading `init`s untimed, every later command under one clock pair.
+fn kernel_ns_per_op(cmds: &[Command]) -> f64 {
+    let mut vm = None;
+    let first = cmds
+        .iter()
+        .position(|c| !matches!(c, Command::Init { .. }))
+        .unwrap_or(cmds.len());
+    for c in &cmds[..first] {
+        kernel_exec(&mut vm, c);
+    }
+    let ops = cmds[first..]
+        .iter()
+        .filter(|c| matches!(c, Command::Map { .. } | Command::Unmap { .. }))
+        .count();
+    let mut errors = 0;
+    let t0 = Instant::now();
+    for c in &cmds[first..] {
+        errors += usize::from(!kernel_exec(&mut vm, c));
+    }
+    let ns = t0.elapsed().as_nanos() as f64;
+    assert_eq!(errors, 0, "the kernel's C rejected workload commands");
+    drop(vm);
+    ns / ops.max(1) as f64
+}
+
 fn peer_ns_per_op(cmds: &[Command]) -> f64 {
     let mut p = Peer::default();
     let (init, rest) = cmds.split_at(1);
@@ -115,6 +171,18 @@ fn peer_ns_per_op(cmds: &[Command]) -> f64 {
     let ns = t0.elapsed().as_nanos() as f64;
     black_box(steps);
     ns / ops.max(1) as f64
+}
+
+/// Heap bytes per live VA after the maps of a disjoint workload (`n` VAs live), as the kernel's C kmalloc counts them.
+fn kernel_bytes_per_va(cmds: &[Command], n: usize) -> f64 {
+    let before = tyr_kpeer::heap_bytes();
+    let mut vm = None;
+    for c in &cmds[..=n] {
+        kernel_exec(&mut vm, c);
+    }
+    let bytes = (tyr_kpeer::heap_bytes() - before) as f64 / n as f64;
+    drop(vm);
+    bytes
 }
 
 /// Heap bytes per live VA after the maps of a disjoint workload (`n` VAs live), GPUVM's and the peer's.
@@ -141,78 +209,133 @@ fn best_of(runs: usize, f: impl Fn() -> f64) -> f64 {
     (0..runs).map(|_| f()).fold(f64::INFINITY, f64::min)
 }
 
+/// The first run (cold) and the best of `runs` more (warm).
+fn cold_warm(runs: usize, f: impl Fn() -> f64) -> (f64, f64) {
+    let cold = f();
+    (cold, best_of(runs, f))
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this too: keep that quick.
     let quick = !std::env::args().any(|a| a == "--bench");
     let scale = if quick { 100 } else { 1 };
+    let runs = std::env::var("TYR_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let kc = tyr_kpeer::available();
+    if !kc {
+        println!("(kernel C peer unavailable: run scripts/fetch-kernel-peer.sh or make bench)");
+    }
     println!(
-        "{:<28} {:>10} {:>10} {:>7} {:>9} {:>8} {:>10} {:>10}",
+        "{:<28} {:<5} {:>10} {:>10} {:>7} {:>10} {:>7} {:>9} {:>9} {:>9}",
         "workload",
+        "warm",
         "tyr ns/op",
-        "peer ns/op",
-        "ratio",
-        "kernel C",
-        "speedup",
+        "C ns/op",
+        "tyr/C",
+        "BTree ns",
+        "tyr/BT",
         "B/VA tyr",
-        "B/VA peer"
+        "B/VA C",
+        "B/VA BT"
     );
     record_reset();
-    let cases: [(&str, Vec<Command>, Option<usize>, f64); 4] = [
+    let cases: [(&str, Vec<Command>, Option<usize>); 4] = [
         (
             "disjoint 10^4 map+unmap",
             workload::disjoint(10_000 / scale, 1),
             Some(10_000 / scale),
-            300.0,
         ),
         (
             "disjoint 10^5 map+unmap",
             workload::disjoint(100_000 / scale, 1),
             Some(100_000 / scale),
-            550.0,
         ),
         (
             "disjoint 10^6 map+unmap",
             workload::disjoint(1_000_000 / scale, 1),
             Some(1_000_000 / scale),
-            1800.0,
         ),
         (
             "overlap 2*10^5 in 20000 pg",
             workload::overlap(200_000 / scale, 20_000, 1),
             None,
-            460.0,
         ),
     ];
-    for (name, cmds, live, kernel_c) in cases {
-        let runs = if cmds.len() > 1_000_000 { 2 } else { 5 };
-        let ours = best_of(runs, || {
+    for (name, cmds, live) in cases {
+        let runs = if cmds.len() > 1_000_000 {
+            runs.min(2)
+        } else {
+            runs
+        };
+        let ours = cold_warm(runs, || {
             time(&cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN)
         });
+        let c = if kc {
+            cold_warm(runs, || kernel_ns_per_op(&cmds))
+        } else {
+            (f64::NAN, f64::NAN)
+        };
         let peer = best_of(runs, || peer_ns_per_op(&cmds));
         let (b_ours, b_peer) = live.map_or((f64::NAN, f64::NAN), |n| bytes_per_va(&cmds, n));
+        let b_c = live
+            .filter(|_| kc)
+            .map_or(f64::NAN, |n| kernel_bytes_per_va(&cmds, n));
+        let x = live.map(|n| n as f64);
         record(
             name,
             "map+unmap",
-            "op",
-            live.map(|n| n as f64),
-            ours,
+            "cold",
+            "ns/op",
+            x,
+            ours.0,
+            c.0,
+            "kernel C",
+        );
+        record(
+            name,
+            "map+unmap",
+            "warm",
+            "ns/op",
+            x,
+            ours.1,
+            c.1,
+            "kernel C",
+        );
+        record(
+            name,
+            "map+unmap",
+            "warm",
+            "ns/op",
+            x,
+            ours.1,
             peer,
             "BTreeMap",
         );
-        println!(
-            "{name:<28} {ours:>10.1} {peer:>10.1} {:>6.2}x {kernel_c:>9.0} {:>7.2}x {b_ours:>10.0} {b_peer:>10.0}",
-            ours / peer,
-            kernel_c / ours,
-        );
+        if live.is_some() {
+            record(name, "live VAs", "-", "B/VA", x, b_ours, b_c, "kernel C");
+            record(name, "live VAs", "-", "B/VA", x, b_ours, b_peer, "BTreeMap");
+        }
+        for (warmth, o, k) in [("cold", ours.0, c.0), ("warm", ours.1, c.1)] {
+            let bt = if warmth == "warm" { peer } else { f64::NAN };
+            println!(
+                "{name:<28} {warmth:<5} {o:>10.1} {k:>10.1} {:>6.2}x {bt:>10.1} {:>6.2}x {b_ours:>9.0} {b_c:>9.0} {b_peer:>9.0}",
+                o / k,
+                o / bt,
+            );
+        }
     }
-    println!("ratio = tyr/peer (same run); speedup = kernel C figure / tyr; B/VA = heap bytes per live VA");
+    println!("tyr/C and tyr/BT: ours over the peer's, same run (below 1: faster); B/VA = heap bytes per live VA");
 }
 
 /// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/gpuvm.jsonl` (nothing when the variable is unset):
 /// `x` is the row's position on a plot's x axis (live VAs), `ours`/`peer` the figures of this run.
+#[allow(clippy::too_many_arguments)]
 fn record(
     workload: &str,
     op: &str,
+    warmth: &str,
     unit: &str,
     x: Option<f64>,
     ours: f64,
@@ -232,7 +355,7 @@ fn record(
         }
     };
     let line = format!(
-        "{{\"bench\":\"gpuvm\",\"workload\":{workload:?},\"op\":{op:?},\"unit\":{unit:?},\"x\":{},\"ours\":{},\"peer\":{},\"peer_name\":{peer_name:?}}}\n",
+        "{{\"bench\":\"gpuvm\",\"workload\":{workload:?},\"op\":{op:?},\"warmth\":{warmth:?},\"unit\":{unit:?},\"x\":{},\"ours\":{},\"peer\":{},\"peer_name\":{peer_name:?}}}\n",
         x.map_or("null".to_string(), num),
         num(ours),
         num(peer)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr bench`: assembles the rows every benchmark wrote to `$TYR_BENCH_OUT/*.jsonl` (`make bench` sets it) into a
-//! short Markdown report — per row our figure, the peer's from the same run and the ratio — and an SVG with two
-//! plots: GPUVM ns/op against live VAs, and io-pgtable ns/page per workload.
+//! short Markdown report — one table per benchmark and peer (the kernel's own C, built from its sources and run in
+//! the same process, or a Rust baseline), each row our figure, the peer's from the same run and the ratio, cold and
+//! warm — and an SVG with two plots: GPUVM ns/op against live VAs, and io-pgtable ns/page per workload (warm).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -37,13 +38,15 @@ pub struct Row {
     pub workload: String,
     /// Operation.
     pub op: String,
-    /// Unit of the figures (ns per this).
+    /// `cold` (first run on a fresh allocator), `warm` (allocator reused) or none.
+    pub warmth: Option<String>,
+    /// Unit of the figures (`ns/page`, `ns/op`, `B/VA`; a bare noun means ns per that).
     pub unit: String,
     /// Position on a plot's x axis (live VAs), if any.
     pub x: Option<f64>,
-    /// Our ns per unit.
+    /// Our figure.
     pub ours: f64,
-    /// The peer's ns per unit in the same run.
+    /// The peer's figure in the same run.
     pub peer: f64,
     /// The peer.
     pub peer_name: String,
@@ -65,6 +68,10 @@ pub fn parse(text: &str) -> Vec<Row> {
                 bench: v["bench"].as_str()?.to_string(),
                 workload: v["workload"].as_str()?.to_string(),
                 op: v["op"].as_str()?.to_string(),
+                warmth: v["warmth"]
+                    .as_str()
+                    .filter(|w| *w != "-")
+                    .map(str::to_string),
                 unit: v["unit"].as_str().unwrap_or("op").to_string(),
                 x: v["x"].as_f64(),
                 ours: v["ours"].as_f64()?,
@@ -101,33 +108,36 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Row>, BenchError> {
     Ok(rows)
 }
 
-/// The Markdown report: one table per benchmark.
+/// The Markdown report: one table per benchmark and peer, in the order the rows came.
 pub fn report(rows: &[Row], svg: Option<&str>) -> String {
     let mut out = String::from("# Benchmark report\n\n");
     out.push_str(
-        "Every figure is ns per unit, ours and the peer's measured in the same run on this machine; ratio = ours / \
-         peer (below 1 is faster than the peer).\n",
+        "Every figure was measured in the same run on this machine, ours and the peer's on the same workload; ratio = \
+         ours / peer (below 1: ours is faster or smaller). Cold: the first run on a fresh allocator; warm: the \
+         allocator reused (best of the runs). Units: ns per page, block or op, or heap bytes per live VA.\n",
     );
-    let mut benches: Vec<&str> = rows.iter().map(|r| r.bench.as_str()).collect();
-    benches.dedup();
-    for b in benches {
-        let peer = rows
-            .iter()
-            .find(|r| r.bench == b)
-            .map_or("peer", |r| r.peer_name.as_str());
+    let mut groups: Vec<(&str, &str)> = Vec::new();
+    for r in rows {
+        let g = (r.bench.as_str(), r.peer_name.as_str());
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    for (b, peer) in groups {
         writeln!(out, "\n## {b} (peer: {peer})\n").ok();
         out.push_str(
-            "| workload | op | unit | ours ns | peer ns | ratio |\n|---|---|---|---:|---:|---:|\n",
+            "| workload | op | warmth | unit | tyr | peer | ratio |\n|---|---|---|---|---:|---:|---:|\n",
         );
-        for r in rows.iter().filter(|r| r.bench == b) {
+        for r in rows.iter().filter(|r| r.bench == b && r.peer_name == peer) {
             writeln!(
                 out,
-                "| {} | {} | {} | {:.1} | {:.1} | {:.2}x |",
+                "| {} | {} | {} | {} | {} | {} | {:.2}x |",
                 r.workload,
                 r.op,
+                r.warmth.as_deref().unwrap_or("-"),
                 r.unit,
-                r.ours,
-                r.peer,
+                figure(r.ours),
+                figure(r.peer),
                 r.ratio()
             )
             .ok();
@@ -143,6 +153,21 @@ pub fn report(rows: &[Row], svg: Option<&str>) -> String {
     out
 }
 
+/// A figure with three significant digits or one decimal, whichever shows more (a 1 GiB unmap in one call is a few
+/// hundredths of a ns per page).
+fn figure(v: f64) -> String {
+    match v.abs() {
+        a if a >= 10.0 => format!("{v:.1}"),
+        a if a >= 1.0 => format!("{v:.2}"),
+        _ => format!("{v:.3}"),
+    }
+}
+
+/// Whether a row is a warm (or warmth-less) timing, the kind the plots show.
+fn plotted(r: &Row) -> bool {
+    r.warmth.as_deref() != Some("cold") && !r.unit.starts_with("B/")
+}
+
 /// Draws the two plots into an SVG document.
 pub fn plot(rows: &[Row]) -> Result<String, BenchError> {
     let mut svg = String::new();
@@ -155,7 +180,13 @@ pub fn plot(rows: &[Row]) -> Result<String, BenchError> {
         // GPUVM ns/op against live VAs (log x): ours and the peer's.
         let gpuvm: Vec<&Row> = rows
             .iter()
-            .filter(|r| r.bench == "gpuvm" && r.x.is_some())
+            .filter(|r| r.bench == "gpuvm" && r.x.is_some() && plotted(r))
+            .collect();
+        // One peer per chart: the first one the rows name (the kernel's C when it ran).
+        let first_peer = gpuvm.first().map(|r| r.peer_name.clone());
+        let gpuvm: Vec<&Row> = gpuvm
+            .into_iter()
+            .filter(|r| Some(&r.peer_name) == first_peer.as_ref())
             .collect();
         let xs = |f: &dyn Fn(&Row) -> f64| gpuvm.iter().map(|r| f(r)).collect::<Vec<f64>>();
         let (xmin, xmax) = xs(&|r| r.x.unwrap_or(1.0))
@@ -198,10 +229,10 @@ pub fn plot(rows: &[Row]) -> Result<String, BenchError> {
             .draw()
             .map_err(|x| e(&x))?;
 
-        // io-pgtable ns/page per workload (map), ours and aarch64-paging side by side.
+        // io-pgtable ns/page per workload (map, warm), ours and the peer's side by side.
         let pg: Vec<&Row> = rows
             .iter()
-            .filter(|r| r.bench == "io_pgtable" && r.op == "map")
+            .filter(|r| r.bench == "io_pgtable" && r.op == "map" && plotted(r))
             .collect();
         let ymax = pg.iter().map(|r| r.ours.max(r.peer)).fold(1.0f64, f64::max) * 1.15;
         let n = pg.len().max(1) as i32;
@@ -273,29 +304,49 @@ pub fn run(dir: &Path, out: &Path) -> Result<String, BenchError> {
 mod tests {
     use super::*;
 
-    const ROWS: &str = r#"{"bench":"gpuvm","workload":"disjoint 10^4","op":"map+unmap","unit":"op","x":10000,"ours":300,"peer":150,"peer_name":"BTreeMap"}
-{"bench":"gpuvm","workload":"disjoint 10^5","op":"map+unmap","unit":"op","x":100000,"ours":400,"peer":250,"peer_name":"BTreeMap"}
+    const ROWS: &str = r#"{"bench":"gpuvm","workload":"disjoint 10^4","op":"map+unmap","warmth":"warm","unit":"ns/op","x":10000,"ours":300,"peer":150,"peer_name":"kernel C"}
+{"bench":"gpuvm","workload":"disjoint 10^4","op":"map+unmap","warmth":"cold","unit":"ns/op","x":10000,"ours":900,"peer":600,"peer_name":"kernel C"}
+{"bench":"gpuvm","workload":"disjoint 10^5","op":"map+unmap","warmth":"warm","unit":"ns/op","x":100000,"ours":400,"peer":250,"peer_name":"kernel C"}
+{"bench":"gpuvm","workload":"disjoint 10^4","op":"live VAs","warmth":"-","unit":"B/VA","x":10000,"ours":76,"peer":120,"peer_name":"kernel C"}
+{"bench":"gpuvm","workload":"disjoint 10^4","op":"map+unmap","warmth":"warm","unit":"ns/op","x":10000,"ours":300,"peer":100,"peer_name":"BTreeMap"}
 {"bench":"gpuvm","workload":"overlap","op":"map+unmap","unit":"op","x":null,"ours":500,"peer":null,"peer_name":"BTreeMap"}
-{"bench":"io_pgtable","workload":"4k-1g","op":"map","unit":"page","x":null,"ours":20,"peer":40,"peer_name":"aarch64-paging"}
+{"bench":"io_pgtable","workload":"4k-1g","op":"map","warmth":"warm","unit":"ns/page","x":null,"ours":20,"peer":40,"peer_name":"kernel C"}
+{"bench":"io_pgtable","workload":"1g-unmap","op":"unmap","warmth":"warm","unit":"ns/page","x":null,"ours":0.0412,"peer":0.0206,"peer_name":"kernel C"}
 not a row"#;
 
     #[test]
     fn rows_parse_and_rows_without_both_figures_are_dropped() {
         let rows = parse(ROWS);
-        assert_eq!(rows.len(), 3);
+        assert_eq!(rows.len(), 7);
         assert_eq!(rows[0].ratio(), 2.0);
+        assert_eq!(rows[1].warmth.as_deref(), Some("cold"));
+        assert_eq!(rows[3].warmth, None);
     }
 
     #[test]
     fn the_report_has_our_figure_the_peers_and_the_ratio_per_row() {
         let md = report(&parse(ROWS), Some("bench-report.svg"));
+        assert!(md.contains("## gpuvm (peer: kernel C)"), "{md}");
         assert!(md.contains("## gpuvm (peer: BTreeMap)"), "{md}");
+        assert!(md.find("(peer: kernel C)") < md.find("(peer: BTreeMap)"));
         assert!(
-            md.contains("| disjoint 10^4 | map+unmap | op | 300.0 | 150.0 | 2.00x |"),
+            md.contains("| disjoint 10^4 | map+unmap | warm | ns/op | 300.0 | 150.0 | 2.00x |"),
             "{md}"
         );
         assert!(
-            md.contains("| 4k-1g | map | page | 20.0 | 40.0 | 0.50x |"),
+            md.contains("| disjoint 10^4 | map+unmap | cold | ns/op | 900.0 | 600.0 | 1.50x |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| disjoint 10^4 | live VAs | - | B/VA | 76.0 | 120.0 | 0.63x |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 4k-1g | map | warm | ns/page | 20.0 | 40.0 | 0.50x |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 1g-unmap | unmap | warm | ns/page | 0.041 | 0.021 | 2.00x |"),
             "{md}"
         );
         assert!(md.contains("](bench-report.svg)"));

@@ -227,6 +227,10 @@ enum ReplayKind {
         /// instead of the transcript.
         #[arg(long)]
         time: bool,
+        /// With --time: run N times, each on a fresh table over the same RAM; ns_per_op is the best run,
+        /// first_ns_per_op the first (cold) one.
+        #[arg(long, default_value_t = 1, requires = "time", value_parser = clap::value_parser!(u32).range(1..))]
+        reps: u32,
         /// The script to replay.
         file: PathBuf,
     },
@@ -240,6 +244,10 @@ enum ReplayKind {
         /// instead of the transcript.
         #[arg(long)]
         time: bool,
+        /// With --time: run N times, each on a fresh VM over the same allocator; ns_per_op is the best run,
+        /// first_ns_per_op the first (cold) one.
+        #[arg(long, default_value_t = 1, requires = "time", value_parser = clap::value_parser!(u32).range(1..))]
+        reps: u32,
         /// The script to replay.
         file: PathBuf,
     },
@@ -260,16 +268,23 @@ fn main() -> ExitCode {
         Command::Info { json: true } => tyr_cli::info::run_json(),
         Command::Hw { cmd } => hw::run(cmd),
         Command::Replay {
-            kind: ReplayKind::Pgtable { time, file },
-        } => tyr_cli::replay::pgtable::run_file(&file, time),
+            kind: ReplayKind::Pgtable { time, reps, file },
+        } if time => tyr_cli::replay::pgtable::run_file_reps(&file, reps as usize),
+        Command::Replay {
+            kind: ReplayKind::Pgtable { file, .. },
+        } => tyr_cli::replay::pgtable::run_file(&file, false),
         Command::Replay {
             kind:
                 ReplayKind::Gpuvm {
-                    no_list,
-                    time,
+                    time: true,
+                    reps,
                     file,
+                    ..
                 },
-        } => tyr_cli::replay::gpuvm::run_file(&file, !no_list, time),
+        } => tyr_cli::replay::gpuvm::run_file_reps(&file, reps as usize),
+        Command::Replay {
+            kind: ReplayKind::Gpuvm { no_list, file, .. },
+        } => tyr_cli::replay::gpuvm::run_file(&file, !no_list, false),
         Command::Replay {
             kind: ReplayKind::All { dir },
         } => return replay_all(&dir),
