@@ -25,7 +25,7 @@ IGT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Itests/igt -Ibuild/uapi/usr/
 # libraries, a Python venv for meson, and the Vulkan loader the clients link against.
 PANVK_DEB_PACKAGES ?= bison flex g++ pkg-config zlib1g-dev libdrm-dev python3-venv libvulkan-dev
 PANVK_ICD := build/panvk/share/vulkan/icd.d/panfrost_icd.$(shell uname -m).json
-VK_TESTS := vk_device vk_external vk_compute
+VK_TESTS := vk_device vk_external vk_compute vk_transfer
 VK_BIN := build/vk
 VK_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Itests/vk -Ibuild/uapi/usr/include
 # A Vulkan client's environment: the loader sees panvk's ICD only and no implicit layers (the system's Mesa layers,
