@@ -54,9 +54,10 @@ static void *xmalloc(struct vk_ctx *ctx, size_t n)
 	return p;
 }
 
-/* One vkCmdFillBuffer of `size` bytes (or VK_WHOLE_SIZE) at `offset` in a buffer of offset + size + GUARD bytes. */
+/* vkCmdFillBuffer of `size` bytes (or VK_WHOLE_SIZE) at `offset` in a buffer of `buf_size` bytes, as `pieces`
+ * consecutive fills each submitted on its own (one piece: one command). */
 static void fill_case(struct vk_ctx *ctx, VkDeviceSize offset, VkDeviceSize size, VkDeviceSize buf_size,
-		      uint32_t value)
+		      uint32_t value, uint32_t pieces)
 {
 	struct vk_buf b;
 	char what[96];
@@ -74,9 +75,14 @@ static void fill_case(struct vk_ctx *ctx, VkDeviceSize offset, VkDeviceSize size
 		memcpy(want, b.map, buf_size);
 		for (VkDeviceSize i = 0; i < n; i += 4)
 			memcpy(want + offset + i, &value, 4);
-		cmd = vk_cmd_begin(ctx);
-		if (ctx->result == VK_LITE_SUCCESS) {
-			vkCmdFillBuffer(cmd, b.buf, offset, size, value);
+		for (uint32_t p = 0; p < pieces && ctx->result == VK_LITE_SUCCESS; p++) {
+			VkDeviceSize step = n / pieces, at = offset + p * step;
+
+			cmd = vk_cmd_begin(ctx);
+			if (ctx->result != VK_LITE_SUCCESS)
+				break;
+			vkCmdFillBuffer(cmd, b.buf, at, pieces == 1 ? size : p + 1 < pieces ? step : n - p * step,
+					value);
 			vk_cmd_submit_wait(ctx, cmd);
 		}
 		if (ctx->result == VK_LITE_SUCCESS)
@@ -104,7 +110,7 @@ static void fill_small(struct vk_ctx *ctx)
 	for (size_t s = 0; s < N(small_sizes) && ctx->result == VK_LITE_SUCCESS; s++)
 		for (size_t o = 0; o < N(offsets) && ctx->result == VK_LITE_SUCCESS; o++)
 			fill_case(ctx, offsets[o], small_sizes[s], offsets[o] + small_sizes[s] + GUARD,
-				  0xa0000000u | (uint32_t)(s << 8 | o));
+				  0xa0000000u | (uint32_t)(s << 8 | o), 1);
 }
 
 /* VK_WHOLE_SIZE fills from the offset to the end rounded down to a word: buffer sizes that are not a multiple of 4
@@ -117,23 +123,32 @@ static void fill_whole_size(struct vk_ctx *ctx)
 	for (size_t s = 0; s < N(sizes) && ctx->result == VK_LITE_SUCCESS; s++)
 		for (size_t o = 0; o < 3 && ctx->result == VK_LITE_SUCCESS; o++)
 			if (offsets[o] < sizes[s])
-				fill_case(ctx, offsets[o], VK_WHOLE_SIZE, sizes[s], 0x5a5a0000u | (uint32_t)s);
+				fill_case(ctx, offsets[o], VK_WHOLE_SIZE, sizes[s], 0x5a5a0000u | (uint32_t)s, 1);
 }
 
-/* Large fills: 64 KiB and 1 MiB around their boundaries, and 64 MiB. */
+/* Large fills: 64 KiB and 1 MiB around their boundaries, 4 MiB in one command, and a whole 64 MiB buffer. The
+ * model's shader core runs a 64 MiB fill (16 Mi invocations) in more than Panthor's 5 s job timeout, so that one is
+ * eight fills of 8 MiB, each its own submission; the last word of the 64 MiB buffer and the tail fill at 64 MiB - 4 KiB
+ * check offsets near the top. */
 static void fill_large(struct vk_ctx *ctx)
 {
 	static const struct {
-		uint32_t offset, size;
+		uint32_t offset, size, buf_size, pieces;
 	} cases[] = {
-		{ 0, 64 * KIB }, { 4, 64 * KIB - 4 }, { 12, 64 * KIB + 4 }, { 0, MIB - 4 }, { 4092, MIB + 4 },
-		{ 0, 64 * MIB }, { 4, 64 * MIB - 8 },
+		{ 0, 64 * KIB, 64 * KIB + GUARD, 1 },
+		{ 4, 64 * KIB - 4, 64 * KIB + GUARD, 1 },
+		{ 12, 64 * KIB + 4, 64 * KIB + 16 + GUARD, 1 },
+		{ 0, MIB - 4, MIB, 1 },
+		{ 4092, MIB + 4, MIB + 4096 + GUARD, 1 },
+		{ 4, 4 * MIB, 4 * MIB + 4 + GUARD, 1 },
+		{ 64 * MIB - 4096, 4092, 64 * MIB, 1 },
+		{ 0, 64 * MIB, 64 * MIB, 8 },
 	};
 
 	open_compute(ctx);
 	for (size_t c = 0; c < N(cases) && ctx->result == VK_LITE_SUCCESS; c++)
-		fill_case(ctx, cases[c].offset, cases[c].size, (VkDeviceSize)cases[c].offset + cases[c].size + GUARD,
-			  0x0f1e2d3cu + (uint32_t)c);
+		fill_case(ctx, cases[c].offset, cases[c].size, cases[c].buf_size, 0x0f1e2d3cu + (uint32_t)c,
+			  cases[c].pieces);
 }
 
 /* One vkCmdUpdateBuffer of `size` bytes at `offset` (size <= 65536, the command's limit). */
@@ -190,7 +205,7 @@ static void update_large(struct vk_ctx *ctx)
 /* vkCmdCopyBuffer of the given regions from a patterned `src` of `src_size` bytes into a patterned `dst` of
  * `dst_size` bytes; both buffers are checked (the source must be untouched). */
 static void copy_case(struct vk_ctx *ctx, const char *what, VkDeviceSize src_size, VkDeviceSize dst_size,
-		      const VkBufferCopy *regions, uint32_t n)
+		      const VkBufferCopy *regions, uint32_t n, uint32_t pieces)
 {
 	struct vk_buf src, dst;
 	uint8_t *want_src = NULL, *want_dst = NULL;
@@ -211,9 +226,26 @@ static void copy_case(struct vk_ctx *ctx, const char *what, VkDeviceSize src_siz
 		memcpy(want_dst, dst.map, dst_size);
 		for (uint32_t r = 0; r < n; r++)
 			memcpy(want_dst + regions[r].dstOffset, want_src + regions[r].srcOffset, regions[r].size);
-		cmd = vk_cmd_begin(ctx);
-		if (ctx->result == VK_LITE_SUCCESS) {
-			vkCmdCopyBuffer(cmd, src.buf, dst.buf, n, regions);
+		if (pieces == 1) {
+			cmd = vk_cmd_begin(ctx);
+			if (ctx->result == VK_LITE_SUCCESS) {
+				vkCmdCopyBuffer(cmd, src.buf, dst.buf, n, regions);
+				vk_cmd_submit_wait(ctx, cmd);
+			}
+		}
+		/* Split (one region only): `pieces` consecutive parts, each its own submission. */
+		for (uint32_t p = 0; pieces > 1 && p < pieces && ctx->result == VK_LITE_SUCCESS; p++) {
+			VkDeviceSize step = regions[0].size / pieces;
+			const VkBufferCopy part = {
+				regions[0].srcOffset + p * step,
+				regions[0].dstOffset + p * step,
+				p + 1 < pieces ? step : regions[0].size - p * step,
+			};
+
+			cmd = vk_cmd_begin(ctx);
+			if (ctx->result != VK_LITE_SUCCESS)
+				break;
+			vkCmdCopyBuffer(cmd, src.buf, dst.buf, 1, &part);
 			vk_cmd_submit_wait(ctx, cmd);
 		}
 		if (ctx->result == VK_LITE_SUCCESS) {
@@ -244,7 +276,7 @@ static void copy_small(struct vk_ctx *ctx)
 			const VkBufferCopy region = { so, dof, size };
 
 			snprintf(what, sizeof(what), "copy src offset %u dst offset %u size %u", so, dof, size);
-			copy_case(ctx, what, so + size + GUARD, dof + size + GUARD, &region, 1);
+			copy_case(ctx, what, so + size + GUARD, dof + size + GUARD, &region, 1, 1);
 		}
 }
 
@@ -257,17 +289,20 @@ static void copy_regions(struct vk_ctx *ctx)
 	};
 
 	open_compute(ctx);
-	copy_case(ctx, "copy 6 regions", 16 * KIB, 32 * KIB, regions, N(regions));
+	copy_case(ctx, "copy 6 regions", 16 * KIB, 32 * KIB, regions, N(regions), 1);
 }
 
-/* Large copies: a 64 KiB and 1 MiB boundary set, and 64 MiB. */
+/* Large copies: a 64 KiB and 1 MiB boundary set (each chunk size panvk picks: 16, 8 and 4 bytes), 4 MiB in one
+ * command, and 64 MiB as eight 8 MiB copies in their own submissions (in one command the model's shader core takes
+ * longer than Panthor's 5 s job timeout). */
 static void copy_large(struct vk_ctx *ctx)
 {
 	static const struct {
-		uint32_t src_offset, dst_offset, size;
+		uint32_t src_offset, dst_offset, size, pieces;
 	} cases[] = {
-		{ 0, 0, 64 * KIB }, { 4, 8, 64 * KIB + 4 }, { 4092, 12, MIB - 4 }, { 0, 4, MIB + 4 },
-		{ 0, 0, 64 * MIB }, { 12, 4, 64 * MIB - 16 },
+		{ 0, 0, 64 * KIB, 1 },	 { 8, 8, 64 * KIB + 8, 1 }, { 4, 8, 64 * KIB + 4, 1 },
+		{ 4092, 12, MIB - 4, 1 }, { 0, 4, MIB + 4, 1 },	    { 16, 32, 4 * MIB, 1 },
+		{ 0, 0, 64 * MIB, 8 },
 	};
 	char what[96];
 
@@ -278,7 +313,7 @@ static void copy_large(struct vk_ctx *ctx)
 		snprintf(what, sizeof(what), "copy src offset %u dst offset %u size %u", cases[c].src_offset,
 			 cases[c].dst_offset, cases[c].size);
 		copy_case(ctx, what, (VkDeviceSize)cases[c].src_offset + cases[c].size + GUARD,
-			  (VkDeviceSize)cases[c].dst_offset + cases[c].size + GUARD, &region, 1);
+			  (VkDeviceSize)cases[c].dst_offset + cases[c].size + GUARD, &region, 1, cases[c].pieces);
 	}
 }
 
