@@ -17,6 +17,7 @@
 #include "shaders/alu_uint.spv.h"
 #include "shaders/atomics.spv.h"
 #include "shaders/diverge.spv.h"
+#include "shaders/oob_store.spv.h"
 #include "shaders/push.spv.h"
 #include "shaders/reduce.spv.h"
 
@@ -24,9 +25,9 @@
 /* What the output buffer holds before a dispatch: a word no check expects. */
 #define POISON 0xdeadbeefu
 
-/* One dispatch of a shader with storage buffers `in` (binding 0) and `out` (binding 1), `push_size` bytes of push
- * constants and `groups` workgroups along X. `in` is read back after the dispatch (the atomics shader writes it);
- * `out` starts as POISON words. */
+/* One dispatch on ctx's device (opened by run_job, or already open) of a shader with storage buffers `in` (binding
+ * 0) and `out` (binding 1), `push_size` bytes of push constants and `groups` workgroups along X. `in` is read back
+ * after the dispatch (the atomics shader writes it); `out` starts as POISON words. */
 struct job {
 	const uint32_t *spv;
 	size_t spv_size;
@@ -37,9 +38,33 @@ struct job {
 	const void *push;
 	uint32_t push_size;
 	uint32_t groups;
+	/* When set: the submission is expected to fail; its VkResult (the first of submit, fence wait and fence status
+	 * that is not VK_SUCCESS) lands here instead of failing the subtest. */
+	VkResult *fault;
 };
 
-static void run_job(struct vk_ctx *ctx, struct job *j)
+static void submit_expecting_fault(struct vk_ctx *ctx, VkCommandBuffer cmd, VkResult *fault)
+{
+	const VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+	const VkSubmitInfo si = {
+		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+		.commandBufferCount = 1,
+		.pCommandBuffers = &cmd,
+	};
+	VkFence fence = VK_NULL_HANDLE;
+
+	vk_ok(ctx, vkEndCommandBuffer(cmd));
+	vk_ok(ctx, vkCreateFence(ctx->dev, &fci, NULL, &fence));
+	*fault = vkQueueSubmit(ctx->queue, 1, &si, fence);
+	if (*fault == VK_SUCCESS)
+		*fault = vkWaitForFences(ctx->dev, 1, &fence, VK_TRUE, VK_LITE_TIMEOUT_NS);
+	if (*fault == VK_SUCCESS)
+		*fault = vkGetFenceStatus(ctx->dev, fence);
+	vkDestroyFence(ctx->dev, fence, NULL);
+	/* A lost device keeps its command buffers; vk_close_device frees the pool. */
+}
+
+static void run_job_on(struct vk_ctx *ctx, struct job *j)
 {
 	struct vk_buf in = { 0 }, out = { 0 };
 	VkShaderModule module = VK_NULL_HANDLE;
@@ -50,8 +75,6 @@ static void run_job(struct vk_ctx *ctx, struct job *j)
 	VkDescriptorSet set = VK_NULL_HANDLE;
 	VkCommandBuffer cmd;
 
-	vk_open_device(ctx, VK_QUEUE_COMPUTE_BIT);
-	vk_return_if_failed(ctx);
 	vk_buf_create(ctx, &in, j->in_size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
 	vk_return_if_failed(ctx);
 	vk_buf_create(ctx, &out, j->out_size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
@@ -137,7 +160,10 @@ static void run_job(struct vk_ctx *ctx, struct job *j)
 	};
 	vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0,
 			     NULL, 0, NULL);
-	vk_cmd_submit_wait(ctx, cmd);
+	if (j->fault)
+		submit_expecting_fault(ctx, cmd, j->fault);
+	else
+		vk_cmd_submit_wait(ctx, cmd);
 	if (ctx->result == VK_LITE_SUCCESS) {
 		memcpy(j->in, in.map, j->in_size);
 		memcpy(j->out, out.map, j->out_size);
@@ -150,6 +176,13 @@ static void run_job(struct vk_ctx *ctx, struct job *j)
 	vkDestroyShaderModule(ctx->dev, module, NULL);
 	vk_buf_destroy(ctx, &in);
 	vk_buf_destroy(ctx, &out);
+}
+
+static void run_job(struct vk_ctx *ctx, struct job *j)
+{
+	vk_open_device(ctx, VK_QUEUE_COMPUTE_BIT);
+	vk_return_if_failed(ctx);
+	run_job_on(ctx, j);
 }
 
 /* Compares `n` words; names the result (`names[k % per]` of invocation k / per, lane) of the first mismatch. */
@@ -218,7 +251,7 @@ static const char *const int_names[] = { "a+b", "a-b", "a*b", "a/b", "a%b",  "mi
 static void alu_int(struct vk_ctx *ctx)
 {
 	static uint32_t in[INV * 8], out[INV * 64], want[INV * 64];
-	struct job j = { alu_int_spv, sizeof(alu_int_spv), in, sizeof(in), out, sizeof(out), NULL, 0, GROUPS };
+	struct job j = { alu_int_spv, sizeof(alu_int_spv), in, sizeof(in), out, sizeof(out), NULL, 0, GROUPS, NULL };
 
 	make_int_inputs(in, 1);
 	for (uint32_t i = 0; i < INV; i++)
@@ -259,7 +292,7 @@ static const char *const uint_names[] = { "a+b",  "a-b",  "a*b",    "a/b",     "
 static void alu_uint(struct vk_ctx *ctx)
 {
 	static uint32_t in[INV * 8], out[INV * 56], want[INV * 56];
-	struct job j = { alu_uint_spv, sizeof(alu_uint_spv), in, sizeof(in), out, sizeof(out), NULL, 0, GROUPS };
+	struct job j = { alu_uint_spv, sizeof(alu_uint_spv), in, sizeof(in), out, sizeof(out), NULL, 0, GROUPS, NULL };
 
 	make_int_inputs(in, 1);
 	for (uint32_t i = 0; i < INV; i++)
@@ -304,7 +337,7 @@ static void alu_float(struct vk_ctx *ctx)
 	static uint32_t out[INV * 48], want[INV * 48];
 	static const float fixed[] = { 0.0f, -0.0f, 1.0f, -1.0f, 2.5f, -2.5f, 0.125f, -3.875f, 1000.5f, -65535.0f,
 				       2.0f, -2.0f, 0.5f, -0.5f, 7.75f, 3.0f };
-	struct job j = { alu_float_spv, sizeof(alu_float_spv), in, sizeof(in), out, sizeof(out), NULL, 0, GROUPS };
+	struct job j = { alu_float_spv, sizeof(alu_float_spv), in, sizeof(in), out, sizeof(out), NULL, 0, GROUPS, NULL };
 	uint32_t s = 0xabcdefu;
 
 	for (uint32_t k = 0; k < INV * 8; k++)
@@ -336,7 +369,7 @@ static void alu_float(struct vk_ctx *ctx)
 static void diverge(struct vk_ctx *ctx)
 {
 	static uint32_t in[INV], out[INV * 2], want[INV * 2];
-	struct job j = { diverge_spv, sizeof(diverge_spv), in, sizeof(in), out, sizeof(out), NULL, 0, GROUPS };
+	struct job j = { diverge_spv, sizeof(diverge_spv), in, sizeof(in), out, sizeof(out), NULL, 0, GROUPS, NULL };
 	uint32_t s = 0x77u;
 
 	for (uint32_t i = 0; i < INV; i++)
@@ -373,7 +406,7 @@ static void reduce(struct vk_ctx *ctx)
 {
 	enum { WG = 128, NG = 6 };
 	static uint32_t in[WG * NG], out[2 * NG + WG * NG], want[2 * NG + WG * NG];
-	struct job j = { reduce_spv, sizeof(reduce_spv), in, sizeof(in), out, sizeof(out), NULL, 0, NG };
+	struct job j = { reduce_spv, sizeof(reduce_spv), in, sizeof(in), out, sizeof(out), NULL, 0, NG, NULL };
 	uint32_t s = 0x31337u;
 
 	for (uint32_t k = 0; k < WG * NG; k++)
@@ -405,7 +438,7 @@ static int cmp_u32(const void *a, const void *b)
 static void atomics(struct vk_ctx *ctx)
 {
 	static uint32_t in[8 + INV], ret[8 * INV], sorted[INV + 1];
-	struct job j = { atomics_spv, sizeof(atomics_spv), in, sizeof(in), ret, sizeof(ret), NULL, 0, GROUPS };
+	struct job j = { atomics_spv, sizeof(atomics_spv), in, sizeof(in), ret, sizeof(ret), NULL, 0, GROUPS, NULL };
 	const uint32_t init[8] = { 1000, 0x7fffffff, 0x80000000u, 0xffffffffu, 0, 0x0f0f0f0fu, 0, 0 };
 	uint32_t s = 0xfeedu, sum = init[0], xr = init[5], or_all = 0, and_all = init[3];
 	int32_t mn = (int32_t)init[1], mx = (int32_t)init[2];
@@ -497,7 +530,7 @@ static void push_constants(struct vk_ctx *ctx)
 		float f[4];
 		uint32_t count;
 	} pc = { 2654435761u, 12345, { -7, 3 }, { 1.5f, -0.25f, 1e30f, -0.0f }, INV - 17 };
-	struct job j = { push_spv, sizeof(push_spv), in, sizeof(in), out, sizeof(out), &pc, sizeof(pc), GROUPS };
+	struct job j = { push_spv, sizeof(push_spv), in, sizeof(in), out, sizeof(out), &pc, sizeof(pc), GROUPS, NULL };
 
 	for (uint32_t i = 0; i < INV; i++)
 		in[i] = i * 0x01010101u;
@@ -517,9 +550,55 @@ static void push_constants(struct vk_ctx *ctx)
 	check_words(ctx, "push constants", out, want, N(out), NULL, 1);
 }
 
+/* A store through a descriptor far past its buffer (robustness off: no bounds check) reaches an address no
+ * allocation covers: the GPU faults, the submission reports the device lost, and a second device opened afterwards
+ * runs the same shader in bounds with every word right. The first run in bounds on the same shader is the control. */
+static void oob_store(struct vk_ctx *ctx)
+{
+	static uint32_t in[INV], out[INV], want[INV];
+	uint32_t index = 5000;
+	VkResult fault = VK_SUCCESS;
+	struct job j = { oob_store_spv, sizeof(oob_store_spv), in, sizeof(in), out, sizeof(out), &index, 4, GROUPS,
+			 NULL };
+	struct vk_ctx *peer;
+
+	for (uint32_t i = 0; i < INV; i++)
+		in[i] = 0x0a000000u + i;
+	/* Control: index 0 lands in the buffer. */
+	index = 0;
+	run_job(ctx, &j);
+	vk_return_if_failed(ctx);
+	want[0] = 0xbad;
+	for (uint32_t i = 1; i < INV; i++)
+		want[i] = in[i];
+	check_words(ctx, "in-bounds run", out, want, INV, NULL, 1);
+	vk_return_if_failed(ctx);
+
+	/* 3 GiB past the buffer. */
+	index = 3u << 28;
+	j.fault = &fault;
+	run_job_on(ctx, &j);
+	vk_return_if_failed(ctx);
+	vk_check_f(ctx, fault == VK_ERROR_DEVICE_LOST, "out-of-bounds store: submission returned %s, want %s",
+		   vk_result_name(fault), vk_result_name(VK_ERROR_DEVICE_LOST));
+
+	peer = vk_open_peer(ctx, VK_QUEUE_COMPUTE_BIT);
+	vk_return_if_failed(ctx);
+	index = 0;
+	j.fault = NULL;
+	memset(out, 0, sizeof(out));
+	run_job_on(peer, &j);
+	if (peer->result != VK_LITE_SUCCESS) {
+		ctx->result = peer->result;
+		return;
+	}
+	check_words(ctx, "run on a second device after the fault", out, want, INV, NULL, 1);
+}
+
 static const struct vk_subtest tests[] = {
 	{ "alu-int", alu_int }, { "alu-uint", alu_uint }, { "alu-float", alu_float }, { "diverge", diverge },
 	{ "reduce", reduce },	{ "atomics", atomics },	  { "push-constants", push_constants },
+	{ "oob-store-faults", oob_store },
 };
 
 int main(int argc, char **argv)
