@@ -16,6 +16,7 @@
 #include "shaders/alu_int.spv.h"
 #include "shaders/alu_uint.spv.h"
 #include "shaders/atomics.spv.h"
+#include "shaders/convert.spv.h"
 #include "shaders/diverge.spv.h"
 #include "shaders/oob_store.spv.h"
 #include "shaders/push.spv.h"
@@ -366,6 +367,50 @@ static void alu_float(struct vk_ctx *ctx)
 	check_words(ctx, "vec4", out, want, N(out), float_names, 12);
 }
 
+static const char *const convert_names[] = { "int(f)", "uint(|f|)", "float(int(w))", "float(w)", "w/(w>>16|1)",
+					     "int(w)/-3" };
+
+/* Conversions at the ends of their ranges: floats up to just below 2^31 (int) and 2^32 (uint), words whose float
+ * rounds (ties to even, carries into the exponent), INT_MIN and UINT_MAX. */
+static void convert(struct vk_ctx *ctx)
+{
+	static uint32_t in[INV * 2], out[INV * 6], want[INV * 6];
+	static const float floats[] = { 2147483520.0f, -2147483648.0f, 4294967040.0f, 0.999999940f, -0.999999940f,
+					1.5f, -1.5f, 16777217.0f, 1e-30f, -1e-30f, 8388608.5f, 123456.789f };
+	static const uint32_t words[] = { 0, 1, 0xffffffffu, 0x80000000u, 0x7fffffffu, 0x01000001u, 0x01000003u,
+					  0xfffffe80u, 0xffffff80u, 0x7fffffc0u, 0x80000040u, 0xfffffffdu };
+	struct job j = { convert_spv, sizeof(convert_spv), in, sizeof(in), out, sizeof(out), NULL, 0, GROUPS, NULL };
+	uint32_t s = 0x5eedu;
+
+	for (uint32_t i = 0; i < INV; i++) {
+		float f = i < N(floats) ? floats[i] : (float)((int32_t)rng(&s) >> (i % 24));
+
+		in[2 * i] = i < N(words) ? words[i] : rng(&s) >> (i % 32);
+		/* Keep uint(|f|) in range: |f| < 2^32 always holds here; int(f) needs f in [-2^31, 2^31). */
+		if (f >= 2147483648.0f)
+			f = 2147483520.0f;
+		in[2 * i + 1] = fbits(f);
+	}
+	for (uint32_t i = 0; i < INV; i++) {
+		uint32_t w = in[2 * i], *o = &want[6 * i];
+		float f;
+
+		memcpy(&f, &in[2 * i + 1], 4);
+		o[0] = (uint32_t)(int32_t)f;
+		o[1] = (uint32_t)fabsf(f);
+		o[2] = fbits((float)(int32_t)w);
+		o[3] = fbits((float)w);
+		o[4] = w / ((w >> 16) | 1);
+		o[5] = (uint32_t)((int32_t)w / -3);
+	}
+	run_job(ctx, &j);
+	vk_return_if_failed(ctx);
+	/* Six results per invocation (check_words names vec4 groups): the first mismatch with its result's name. */
+	for (uint32_t k = 0; k < N(out); k++)
+		vk_check_f(ctx, out[k] == want[k], "invocation %u %s = 0x%08x, want 0x%08x", k / 6, convert_names[k % 6],
+			   out[k], want[k]);
+}
+
 static void diverge(struct vk_ctx *ctx)
 {
 	static uint32_t in[INV], out[INV * 2], want[INV * 2];
@@ -598,7 +643,7 @@ static void oob_store(struct vk_ctx *ctx)
 static const struct vk_subtest tests[] = {
 	{ "alu-int", alu_int }, { "alu-uint", alu_uint }, { "alu-float", alu_float }, { "diverge", diverge },
 	{ "reduce", reduce },	{ "atomics", atomics },	  { "push-constants", push_constants },
-	{ "oob-store-faults", oob_store },
+	{ "convert", convert },	{ "oob-store-faults", oob_store },
 };
 
 int main(int argc, char **argv)
