@@ -188,8 +188,8 @@ $(VK_BIN)/%: tests/vk/%.c tests/vk/lib/vk_lite.c tests/vk/lib/vk_lite.h $(UAPI_H
 $(VK_BIN)/vk_compute: tests/vk/shaders/times3.spv.h
 $(VK_BIN)/vk_shader: $(patsubst %.comp,%.spv.h,$(filter-out tests/vk/shaders/times3.comp,$(wildcard tests/vk/shaders/*.comp)))
 
-## vk-test: the Vulkan clients (vk_device, vk_external, and vk_compute, whose shaders the model's shader core runs) on
-## panvk through the shim; fails if any subtest fails.
+## vk-test: the Vulkan clients (vk_device, vk_external, and vk_compute, vk_transfer and vk_shader, whose shaders the
+## model's shader core runs) on panvk through the shim; fails if any subtest fails.
 vk-test: shim panvk vk-clients
 	$(VK_ENV) $(TYR) igt --shim $(SHIM) $(addprefix $(VK_BIN)/,$(VK_TESTS))
 
