@@ -25,7 +25,7 @@ IGT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Itests/igt -Ibuild/uapi/usr/
 # libraries, a Python venv for meson, and the Vulkan loader the clients link against.
 PANVK_DEB_PACKAGES ?= bison flex g++ pkg-config zlib1g-dev libdrm-dev python3-venv libvulkan-dev
 PANVK_ICD := build/panvk/share/vulkan/icd.d/panfrost_icd.$(shell uname -m).json
-VK_TESTS := vk_device vk_external vk_compute
+VK_TESTS := vk_device vk_external vk_compute vk_transfer vk_shader
 VK_BIN := build/vk
 VK_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Itests/vk -Ibuild/uapi/usr/include
 # A Vulkan client's environment: the loader sees panvk's ICD only and no implicit layers (the system's Mesa layers,
@@ -183,12 +183,13 @@ vk-clients: deps panvk-deps $(addprefix $(VK_BIN)/,$(VK_TESTS))
 
 $(VK_BIN)/%: tests/vk/%.c tests/vk/lib/vk_lite.c tests/vk/lib/vk_lite.h $(UAPI_HEADER)
 	@mkdir -p $(VK_BIN)
-	$(CC) $(VK_CFLAGS) -o $@ $< tests/vk/lib/vk_lite.c -lvulkan
+	$(CC) $(VK_CFLAGS) -o $@ $< tests/vk/lib/vk_lite.c -lvulkan -lm
 
 $(VK_BIN)/vk_compute: tests/vk/shaders/times3.spv.h
+$(VK_BIN)/vk_shader: $(patsubst %.comp,%.spv.h,$(filter-out tests/vk/shaders/times3.comp,$(wildcard tests/vk/shaders/*.comp)))
 
-## vk-test: the Vulkan clients (vk_device, vk_external, and vk_compute, whose shaders the model's shader core runs) on
-## panvk through the shim; fails if any subtest fails.
+## vk-test: the Vulkan clients (vk_device, vk_external, and vk_compute, vk_transfer and vk_shader, whose shaders the
+## model's shader core runs) on panvk through the shim; fails if any subtest fails.
 vk-test: shim panvk vk-clients
 	$(VK_ENV) $(TYR) igt --shim $(SHIM) $(addprefix $(VK_BIN)/,$(VK_TESTS))
 

@@ -28,6 +28,8 @@ pub(crate) struct Dispatch {
 
 /// Descriptor pointers are 64-byte aligned; the low bits carry flags or counts.
 const DESC_MASK: u64 = !0x3F;
+/// The Shader Program descriptor is 32-byte aligned (Mesa packs two to a 64-byte line), so its pointer keeps bit 5.
+const SPD_MASK: u64 = !0x1F;
 
 fn read<const N: usize>(mem: &mut dyn CsMemory, va: u64, pc: u64) -> Result<[u8; N], Fault> {
     let mut b = [0u8; N];
@@ -61,7 +63,7 @@ pub(crate) fn run_with_budgets(
         va,
         fatal: false,
     };
-    let spd_va = d.spd & DESC_MASK;
+    let spd_va = d.spd & SPD_MASK;
     if spd_va == 0 {
         return Err(invalid(pc));
     }

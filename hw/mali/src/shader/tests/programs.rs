@@ -226,3 +226,26 @@ fn preloads_and_special_values() {
         assert_eq!(m.get32(base + 24), l / 16, "warp id");
     }
 }
+
+#[test]
+fn an_spd_at_a_32_byte_boundary_is_read_there_not_at_its_64_byte_line() {
+    // panvk allocates Shader Program descriptors 32 bytes apart: two pipelines' SPDs share a 64-byte line. The one at
+    // +0x20 runs TRIPLE at CODE + 0x1000; the one at the line's start names a binary at CODE that would store
+    // global_id.x instead.
+    let mut m = Mem::new();
+    m.spd(0);
+    let mut other = TRIPLE;
+    other[5] = 0x7861_7C02_1800_0006; // STORE.i32.slot0.end @r60, r6, offset:0
+    m.words(CODE, &other);
+    m.words(CODE + 0x1000, &TRIPLE);
+    m.u32s(SPD + 0x20, &[8 | 1 << 4, 0x7F80, (CODE + 0x1000) as u32, 0]);
+    m.u32s(BUF, &[10, 20, 30, 40]);
+    m.u32s(FAU, &[ptr(BUF)[0], ptr(BUF)[1], ptr(OUT)[0], ptr(OUT)[1]]);
+    let d = Dispatch {
+        spd: SPD + 0x20,
+        ..dispatch(4, 1, 4)
+    };
+    run(&mut m, &d).unwrap();
+    let out: Vec<u32> = (0..4).map(|i| m.get32(OUT + 4 * i)).collect();
+    assert_eq!(out, [30, 61, 92, 123], "TRIPLE ran, from the SPD at +0x20");
+}
