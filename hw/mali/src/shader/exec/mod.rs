@@ -82,8 +82,11 @@ struct Thread {
 pub(crate) struct Core<'a> {
     ctx: &'a Context,
     prog: Program,
-    /// Instructions executed so far in this RUN.
+    /// Instructions executed so far in this RUN (by this core).
     pub steps: u64,
+    /// Instructions other workers had executed in this RUN when this workgroup started (they count against the job
+    /// budget too).
+    pub others: u64,
 }
 
 /// How an instruction moves its thread.
@@ -97,18 +100,19 @@ enum Next {
 }
 
 impl<'a> Core<'a> {
-    /// A core running `ctx`'s program at `binary`.
-    pub fn new(ctx: &'a Context, binary: u64, mem: &mut dyn CsMemory) -> Self {
+    /// A core running `ctx` with an already opened program (a worker's copy).
+    pub fn from_program(ctx: &'a Context, prog: Program) -> Self {
         Self {
             ctx,
-            prog: Program::open(binary, mem),
+            prog,
             steps: 0,
+            others: 0,
         }
     }
 
-    /// Puts the decoded program back in the cache.
-    pub fn finish(self) {
-        self.prog.keep();
+    /// The program, as far as this core fetched it.
+    pub fn into_program(self) -> Program {
+        self.prog
     }
 
     fn va(&self, pc: usize) -> u64 {
@@ -216,7 +220,7 @@ impl<'a> Core<'a> {
             let lanes = |i: &usize| active & (1 << i) != 0;
             *issued += 1;
             self.steps += u64::from(active.count_ones());
-            if *issued > self.ctx.budgets.0 || self.steps > self.ctx.budgets.1 {
+            if *issued > self.ctx.budgets.0 || self.steps + self.others > self.ctx.budgets.1 {
                 return Err(Fault::budget(va));
             }
             let instr = match self.prog.at(pc, mem) {
