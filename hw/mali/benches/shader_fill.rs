@@ -91,7 +91,11 @@ fn fill(t: &Gpu, pages: &[u64], len: u32) -> f64 {
     t.submit(0, 0, &preamble(0, STREAM_VA, len, SYNC_VA));
     t.settle();
     let secs = start.elapsed().as_secs_f64();
-    assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0, "the fill faulted");
+    assert_eq!(
+        t.cs_events(0, 0, cs::FAULT | cs::FATAL),
+        0,
+        "the fill faulted"
+    );
     for pa in pages.iter().step_by(97) {
         assert_eq!(t.r.ram.read_u32(*pa).unwrap(), VALUE, "filled");
     }

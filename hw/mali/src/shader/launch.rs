@@ -129,8 +129,8 @@ pub(crate) fn run_with_budgets(
     let total = size.iter().product::<u64>();
     let workers = parallel::workers().min(usize::try_from(total).unwrap_or(usize::MAX));
     let prog = Program::open(binary, mem);
-    let shared = if workers > 1 { mem.shared() } else { None };
-    let used = if shared.is_some() { workers } else { 1 };
+    let shared = mem.shared();
+    let used = if shared.is_some() { workers.max(1) } else { 1 };
     let (steps, result, prog) = match shared {
         Some(shared) => {
             let (out, refusal) = parallel::run_grid(&ctx, prog, size, shared, workers);

@@ -257,41 +257,32 @@ pub(crate) fn run_grid(
     let stop = AtomicU64::new(u64::MAX);
     let job_steps = AtomicU64::new(0);
     let atomics = Atomics(std::array::from_fn(|_| Mutex::new(())));
-    let results: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                let (prog, shared, atomics) = (prog.clone(), &shared, &atomics);
-                let (next, stop, job_steps) = (&next, &stop, &job_steps);
-                s.spawn(move || {
-                    let mut port = WorkerPort::new(shared, atomics);
-                    let mut core = Core::from_program(ctx, prog);
-                    let mut fault = None;
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= total || i > stop.load(Ordering::Acquire) {
-                            break;
-                        }
-                        let mine = core.steps;
-                        core.others = job_steps.load(Ordering::Relaxed);
-                        let r = core.run_workgroup(coords(i, size), i, &mut port);
-                        port.held = None;
-                        job_steps.fetch_add(core.steps - mine, Ordering::Relaxed);
-                        if let Err(e) = r {
-                            stop.fetch_min(i, Ordering::AcqRel);
-                            fault = Some((i, e, port.refused.take()));
-                            break;
-                        }
-                        port.refused = None;
-                    }
-                    (core.steps, fault, core.into_program())
+    let grid = Grid {
+        ctx,
+        size,
+        total,
+        shared: &shared,
+        atomics: &atomics,
+        next: &next,
+        stop: &stop,
+        job_steps: &job_steps,
+    };
+    let results: Vec<_> = if workers <= 1 {
+        vec![grid.work(prog.clone())]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    let (grid, prog) = (&grid, prog.clone());
+                    s.spawn(move || grid.work(prog))
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
     let mut out = Outcome {
         steps: 0,
         fault: None,
@@ -311,6 +302,52 @@ pub(crate) fn run_grid(
         }
     }
     (out, refusal)
+}
+
+/// What the workers of one grid share.
+struct Grid<'g, 'a> {
+    ctx: &'g Context,
+    size: [u64; 3],
+    total: u64,
+    shared: &'g SharedAs<'a>,
+    atomics: &'g Atomics,
+    /// The next workgroup to take.
+    next: &'g AtomicU64,
+    /// The lowest faulting workgroup so far (none after it is taken).
+    stop: &'g AtomicU64,
+    /// Thread-instructions of finished workgroups (the job budget).
+    job_steps: &'g AtomicU64,
+}
+
+/// What one worker did: thread-instructions, its fault (workgroup, fault, access to replay), its program.
+type Work = (u64, Option<(u64, Fault, Option<Refusal>)>, Program);
+
+impl Grid<'_, '_> {
+    /// One worker: takes workgroups in order until none is left or one at or before it faulted.
+    fn work(&self, prog: Program) -> Work {
+        let mut port = WorkerPort::new(self.shared, self.atomics);
+        let mut core = Core::from_program(self.ctx, prog);
+        let mut fault = None;
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            if i >= self.total || i > self.stop.load(Ordering::Acquire) {
+                break;
+            }
+            let mine = core.steps;
+            core.others = self.job_steps.load(Ordering::Relaxed);
+            let r = core.run_workgroup(coords(i, self.size), i, &mut port);
+            port.held = None;
+            self.job_steps
+                .fetch_add(core.steps - mine, Ordering::Relaxed);
+            if let Err(e) = r {
+                self.stop.fetch_min(i, Ordering::AcqRel);
+                fault = Some((i, e, port.refused.take()));
+                break;
+            }
+            port.refused = None;
+        }
+        (core.steps, fault, core.into_program())
+    }
 }
 
 /// Repeats `r` through `mem` (see [`run_grid`]).
