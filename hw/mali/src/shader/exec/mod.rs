@@ -162,7 +162,10 @@ impl<'a> Core<'a> {
         issued.clear();
         issued.resize(threads.len().div_ceil(WARP_SIZE as usize), 0);
         loop {
-            for (warp, n) in threads.chunks_mut(WARP_SIZE as usize).zip(issued.iter_mut()) {
+            for (warp, n) in threads
+                .chunks_mut(WARP_SIZE as usize)
+                .zip(issued.iter_mut())
+            {
                 self.run_warp(warp, n, wg_linear, mem)?;
             }
             let waiting = threads.iter().filter(|t| t.state == State::Barrier).count();
@@ -231,18 +234,19 @@ impl<'a> Core<'a> {
         loop {
             // The lowest PC of a ready lane, and the lanes there (bit i: lane i runs this instruction); `ready` holds
             // every ready lane.
-            let (pc, active, ready) = match converged.take() {
-                Some((pc, m)) => (pc, m, m),
-                None => warp.iter().enumerate().fold(
-                    (usize::MAX, 0u32, 0u32),
-                    |(pc, m, r), (i, t)| match (t.state == State::Ready, t.pc.cmp(&pc)) {
-                        (false, _) => (pc, m, r),
-                        (true, std::cmp::Ordering::Greater) => (pc, m, r | 1 << i),
-                        (true, std::cmp::Ordering::Less) => (t.pc, 1 << i, r | 1 << i),
-                        (true, std::cmp::Ordering::Equal) => (pc, m | 1 << i, r | 1 << i),
-                    },
-                ),
-            };
+            let (pc, active, ready) =
+                match converged.take() {
+                    Some((pc, m)) => (pc, m, m),
+                    None => warp.iter().enumerate().fold(
+                        (usize::MAX, 0u32, 0u32),
+                        |(pc, m, r), (i, t)| match (t.state == State::Ready, t.pc.cmp(&pc)) {
+                            (false, _) => (pc, m, r),
+                            (true, std::cmp::Ordering::Greater) => (pc, m, r | 1 << i),
+                            (true, std::cmp::Ordering::Less) => (t.pc, 1 << i, r | 1 << i),
+                            (true, std::cmp::Ordering::Equal) => (pc, m | 1 << i, r | 1 << i),
+                        },
+                    ),
+                };
             if active == 0 {
                 return Ok(());
             }
