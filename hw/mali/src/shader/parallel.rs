@@ -11,6 +11,10 @@
 //! port, and a worker port holds one of [`ATOMIC_STRIPES`] locks (picked by the address) from `atomic_check` to the
 //! `write`.
 //!
+//! Workgroups that share storage do not overlap: workgroups whose workgroup-local storage instance (`i mod instances`)
+//! is the same take turns, and those of a shader with thread-local storage (one set of per-thread slots for the whole
+//! dispatch in the model) run one at a time.
+//!
 //! Workers take workgroups in dispatch order from a shared counter. A workgroup that faults stops every worker from
 //! taking workgroups after it, while the ones before it run to their end, so the fault reported is that of the
 //! lowest faulting workgroup in dispatch order, the same one a sequential run reports; its refused access is then
@@ -33,6 +37,9 @@ pub const MAX_WORKERS: usize = 64;
 
 /// Locks serialising atomics whose addresses hash alike.
 pub const ATOMIC_STRIPES: usize = 64;
+
+/// Locks for workgroup-local storage instances (instances beyond it share locks).
+const STORAGE_LOCKS: usize = 64;
 
 /// Configured worker count; 0 until first asked.
 static WORKERS: AtomicUsize = AtomicUsize::new(0);
@@ -257,6 +264,7 @@ pub(crate) fn run_grid(
     let stop = AtomicU64::new(u64::MAX);
     let job_steps = AtomicU64::new(0);
     let atomics = Atomics(std::array::from_fn(|_| Mutex::new(())));
+    let storage = std::array::from_fn(|_| Mutex::new(()));
     let grid = Grid {
         ctx,
         size,
@@ -266,6 +274,7 @@ pub(crate) fn run_grid(
         next: &next,
         stop: &stop,
         job_steps: &job_steps,
+        storage: &storage,
     };
     let results: Vec<_> = if workers <= 1 {
         vec![grid.work(prog.clone())]
@@ -317,12 +326,26 @@ struct Grid<'g, 'a> {
     stop: &'g AtomicU64,
     /// Thread-instructions of finished workgroups (the job budget).
     job_steps: &'g AtomicU64,
+    /// Locks for the storage workgroups share (see [`Grid::storage_lock`]).
+    storage: &'g [Mutex<()>; STORAGE_LOCKS],
 }
 
 /// What one worker did: thread-instructions, its fault (workgroup, fault, access to replay), its program.
 type Work = (u64, Option<(u64, Fault, Option<Refusal>)>, Program);
 
 impl Grid<'_, '_> {
+    /// The lock workgroup `i` holds while it runs, if it shares storage with others: thread-local storage is one set
+    /// of slots indexed by the thread's local index, shared by every workgroup, so workgroups of a shader with TLS run
+    /// one at a time; workgroup-local storage instance `i mod instances` is shared by the workgroups with the same
+    /// instance (as on hardware, where a core does not start a workgroup before its instance is free).
+    fn storage_lock(&self, i: u64) -> Option<&Mutex<()>> {
+        if self.ctx.tls.1 != 0 {
+            return Some(&self.storage[0]);
+        }
+        let instances = self.ctx.wls.2;
+        (instances != 0).then(|| &self.storage[((i % instances) % STORAGE_LOCKS as u64) as usize])
+    }
+
     /// One worker: takes workgroups in order until none is left or one at or before it faulted.
     fn work(&self, prog: Program) -> Work {
         let mut port = WorkerPort::new(self.shared, self.atomics);
@@ -333,6 +356,7 @@ impl Grid<'_, '_> {
             if i >= self.total || i > self.stop.load(Ordering::Acquire) {
                 break;
             }
+            let _storage = self.storage_lock(i).map(Mutex::lock);
             let mine = core.steps;
             core.others = self.job_steps.load(Ordering::Relaxed);
             let r = core.run_workgroup(coords(i, self.size), i, &mut port);
