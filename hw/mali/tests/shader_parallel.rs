@@ -304,3 +304,30 @@ fn workgroups_sharing_a_local_storage_instance_take_turns() {
         }
     });
 }
+
+#[test]
+fn a_budget_fault_is_the_same_with_every_worker_count() {
+    // Every workgroup loops forever: the first workgroup's warp uses up its budget, at the branch.
+    let spin = [
+        0x001F_C007_FFFF_FFC1, // BRANCHZ 0xFFFFFFFF, offset:-1
+        0x7800_C000_0000_0000, // NOP.end
+    ];
+    let runs = in_each_mode(|| {
+        let (t, _, _) = setup(&spin, 0, 0, 1, &[]);
+        dispatch(&t, 1, 8);
+        (
+            t.cs_events(0, 0, cs::FATAL) != 0,
+            t.cs_out(0, 0, cs::FATAL_WORD) & 0xFF,
+            t.cs_out64(0, 0, cs::FATAL_INFO),
+        )
+    });
+    assert_eq!(
+        runs[0],
+        (
+            true,
+            u32::from(hw_mali::shader::exception::CS_UNRECOVERABLE),
+            CODE_VA
+        )
+    );
+    assert!(runs.iter().all(|r| *r == runs[0]), "{runs:?}");
+}

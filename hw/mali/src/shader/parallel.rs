@@ -358,7 +358,8 @@ impl Grid<'_, '_> {
             }
             let _storage = self.storage_lock(i).map(Mutex::lock);
             let mine = core.steps;
-            core.others = self.job_steps.load(Ordering::Relaxed);
+            // Every workgroup this core finished is in `job_steps` too.
+            core.others = self.job_steps.load(Ordering::Relaxed).saturating_sub(mine);
             let r = core.run_workgroup(coords(i, self.size), i, &mut port);
             port.held = None;
             self.job_steps
