@@ -231,7 +231,13 @@ fn atomics_as_panvk_compiles_them() {
     assert_eq!(v(4), xs.iter().fold(0, |a, x| a ^ x), "xor");
     assert_eq!(v(5), 0, "and");
     assert_eq!(v(6), 128, "every increment counted");
-    assert_eq!(v(7), 128, "the compare-and-swap chain ran 0 -> 128");
+    // Each invocation tries its link of the chain once, so how far it gets depends on the order workgroups run in
+    // (they may run in parallel, as on hardware); the first workgroup's own links always succeed, in lane order.
+    assert!(
+        (32..=128).contains(&v(7)),
+        "the compare-and-swap chain ran 0 -> {}",
+        v(7)
+    );
     let smax = xs.iter().map(|x| *x as i32 - 20000).max().unwrap();
     assert_eq!(v(64 + 8) as i32, smax.max(0), "signed max");
     assert_eq!(v(64 + 9) as i32, 0, "signed min against the initial 0");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr trace -- <command>`: runs a DRM client through the drm-shim with `TYR_LOG` set and the shim writing JSON
 //! lines to a file (`TYR_TRACE_FILE`), then renders them as a timeline — ioctls with their result and duration, the
-//! bind jobs and GPUVM ops under them, AS commands (TLB locks and flushes), IRQ lines, faults and job submissions — and
+//! bind jobs and GPUVM ops under them, AS commands (TLB locks and flushes), IRQ lines, faults, job submissions and the
+//! shader core's dispatches (grid, shader, thread-instructions, workers, fault) — and
 //! a summary. Without a command it traces the in-process demo workload of `tyr vm`.
 //!
 //! The records are those of `tracing-subscriber`'s JSON formatter with span events on: a span's `new` and `close`
@@ -260,6 +261,7 @@ fn describe(r: &Row) -> String {
             f.get("as_nr").map_or("?".into(), hex_or),
             f.get("command").and_then(Value::as_str).unwrap_or("?")
         ),
+        (RowKind::Event, "dispatch") if r.target == "hw_mali::shader" => dispatch_line(f),
         (RowKind::Event, "IRQ raised") => {
             format!(
                 "IRQ {} raised",
@@ -275,6 +277,25 @@ fn describe(r: &Row) -> String {
             format!("{lvl}{msg}{}", rest(&[]))
         }
     }
+}
+
+/// A shader-core dispatch: grid, shader, thread-instructions, workers, and its fault if any.
+fn dispatch_line(f: &Map<String, Value>) -> String {
+    let s = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("?");
+    let n = |k: &str| f.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let fault = match s("fault") {
+        "" | "?" => String::new(),
+        e => format!(" !! fault: {e}"),
+    };
+    format!(
+        "shader dispatch {} workgroups of {} ({} workgroups) shader {} {} thread-instructions on {} worker(s){fault}",
+        s("groups"),
+        s("local"),
+        n("workgroups"),
+        f.get("shader").map_or("?".into(), hex_or),
+        n("thread_instructions"),
+        n("workers"),
+    )
 }
 
 /// Renders rows as a timeline and a summary.
@@ -306,7 +327,7 @@ pub fn render(rows: &[Row]) -> String {
 }
 
 /// Counts per kind: ioctls (with failures and time), bind jobs and ops, AS commands, TLB flushes, IRQs, faults, job
-/// submissions.
+/// submissions, shader dispatches (with their thread-instructions and faults).
 pub fn summary(rows: &[Row]) -> String {
     let mut ioctls: BTreeMap<String, (u64, u64, f64)> = BTreeMap::new();
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
@@ -350,6 +371,21 @@ pub fn summary(rows: &[Row]) -> String {
             }
             (RowKind::Event, m) if m.starts_with("TLB flush") => {
                 *counts.entry("TLB flushes".into()).or_default() += 1
+            }
+            (RowKind::Event, "dispatch") if r.target == "hw_mali::shader" => {
+                *counts.entry("shader dispatches".into()).or_default() += 1;
+                *counts
+                    .entry("shader thread-instructions".into())
+                    .or_default() += f
+                    .get("thread_instructions")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                if f.get("fault")
+                    .and_then(Value::as_str)
+                    .is_some_and(|e| !e.is_empty())
+                {
+                    *counts.entry("shader faults".into()).or_default() += 1;
+                }
             }
             (RowKind::Event, "IRQ raised") => {
                 let l = f.get("line").and_then(Value::as_str).unwrap_or("?");
@@ -466,6 +502,47 @@ mod tests {
         assert_eq!(parse_duration_ns("12.5µs"), Some(12_500.0));
         assert_eq!(parse_duration_ns("1.5ms"), Some(1_500_000.0));
         assert_eq!(parse_duration_ns("2s"), Some(2e9));
+    }
+
+    #[test]
+    fn shader_dispatches_show_their_grid_work_and_fault() {
+        let line = |fault: &str| {
+            format!(
+                "{{\"timestamp\":\"0.5s\",\"level\":\"INFO\",\"fields\":{{\"message\":\"dispatch\",\"shader\":17825792,\"local\":\"64x1x1\",\"groups\":\"256x1x1\",\"workgroups\":256,\"thread_instructions\":98304,\"workers\":2,\"fault\":\"{fault}\"}},\"target\":\"hw_mali::shader\",\"threadId\":\"ThreadId(4)\"}}"
+            )
+        };
+        let text = [
+            line(""),
+            line("workgroup 16: MMU fault 0xc1 at 0x41001000 (instruction 0x1100028)"),
+        ]
+        .join("\n");
+        let rows = rows(&text);
+        assert_eq!(rows.len(), 2);
+        let ok = describe(&rows[0]);
+        assert_eq!(
+            ok,
+            "shader dispatch 256x1x1 workgroups of 64x1x1 (256 workgroups) shader 0x1100000 98304 thread-instructions on 2 worker(s)"
+        );
+        let bad = describe(&rows[1]);
+        assert!(
+            bad.ends_with(
+                "!! fault: workgroup 16: MMU fault 0xc1 at 0x41001000 (instruction 0x1100028)"
+            ),
+            "{bad}"
+        );
+        let sum = summary(&rows);
+        assert!(
+            sum.contains("shader dispatches                   2"),
+            "{sum}"
+        );
+        assert!(
+            sum.contains("shader thread-instructions     196608"),
+            "{sum}"
+        );
+        assert!(
+            sum.contains("shader faults                       1"),
+            "{sum}"
+        );
     }
 
     /// Runs in a child process of the test binary (see below): writes the demo's trace to `TYR_TRACE_DEMO_OUT`.

@@ -42,6 +42,11 @@ pub(crate) trait CsMemory {
     fn latest_flush_id(&self) -> u32;
     /// A cache flush completed (bumps LATEST_FLUSH_ID).
     fn flushed(&mut self);
+    /// A read-only snapshot of the group's AS that shader-core workers on other host threads translate through
+    /// (`crate::shader::parallel`); `None` (the default) keeps the shader core on this port, one workgroup at a time.
+    fn shared(&mut self) -> Option<crate::shader::parallel::SharedAs<'_>> {
+        None
+    }
 }
 
 /// A fault or fatal error raised by a stream, delivered through the CS interface

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! From a RUN_COMPUTE's staging registers to executed workgroups: the Shader Program, Local Storage and FAU
-//! descriptors read through the MMU, the workgroup grid, and the workgroups run in order
+//! descriptors read through the MMU, the workgroup grid, and its workgroups run on the model thread in order or on
+//! several host threads (`parallel`); each dispatch is a `dispatch` event of target `hw_mali::shader`
 //! (`Documentation/hardware.md#shader-core`).
 
 use super::exec::{Context, Core};
+use super::parallel;
+use super::program::Program;
 use super::{exception, Fault, JOB_STEP_BUDGET, MAX_WORKGROUP_THREADS, WARP_STEP_BUDGET};
 use crate::cs::machine::CsMemory;
 
@@ -124,21 +127,67 @@ pub(crate) fn run_with_budgets(
         }
     }
 
-    let mut core = Core::new(&ctx, binary, mem);
-    let [nx, ny, nz] = d.size.map(u64::from);
-    let mut result = Ok(());
-    'grid: for z in 0..nz {
-        for y in 0..ny {
-            for x in 0..nx {
-                let linear = x + nx * (y + ny * z);
-                if let Err(e) = core.run_workgroup([x as u32, y as u32, z as u32], linear, mem) {
-                    result = Err(e);
-                    break 'grid;
+    let size = d.size.map(u64::from);
+    let total = size.iter().product::<u64>();
+    let workers = parallel::workers().min(usize::try_from(total).unwrap_or(usize::MAX));
+    let prog = Program::open(binary, mem);
+    let shared = mem.shared();
+    let used = if shared.is_some() { workers.max(1) } else { 1 };
+    let (steps, result, prog) = match shared {
+        Some(shared) => {
+            let (out, refusal) = parallel::run_grid(&ctx, prog, size, shared, workers);
+            parallel::replay(refusal, mem);
+            (out.steps, out.fault, out.prog)
+        }
+        None => {
+            let mut core = Core::from_program(&ctx, prog);
+            let mut fault = None;
+            for i in 0..total {
+                if let Err(e) = core.run_workgroup(parallel::coords(i, size), i, mem) {
+                    fault = Some((i, e));
+                    break;
                 }
             }
+            (core.steps, fault, core.into_program())
         }
+    };
+    prog.keep();
+    trace_dispatch(d, &ctx, binary, steps, used, result.as_ref());
+    match result {
+        Some((_, f)) => Err(f),
+        None => Ok(steps),
     }
-    let steps = core.steps;
-    core.finish();
-    result.map(|()| steps)
+}
+
+/// The `dispatch` event `tyr trace` shows for each grid the core ran.
+fn trace_dispatch(
+    d: &Dispatch,
+    ctx: &Context,
+    binary: u64,
+    steps: u64,
+    workers: usize,
+    fault: Option<&(u64, Fault)>,
+) {
+    let [lx, ly, lz] = ctx.local;
+    let [gx, gy, gz] = d.size;
+    let fault = fault.map(|(wg, f)| match f {
+        Fault::Exception { code, va, fatal } => {
+            format!(
+                "workgroup {wg}: exception {code:#04x} at {va:#x}{}",
+                if *fatal { " (fatal)" } else { "" }
+            )
+        }
+        Fault::Mem { err, pc } => format!("workgroup {wg}: {err} (instruction {pc:#x})"),
+    });
+    tracing::info!(
+        target: "hw_mali::shader",
+        shader = binary,
+        local = format!("{lx}x{ly}x{lz}"),
+        groups = format!("{gx}x{gy}x{gz}"),
+        workgroups = u64::from(gx) * u64::from(gy) * u64::from(gz),
+        thread_instructions = steps,
+        workers,
+        fault = fault.as_deref().unwrap_or(""),
+        "dispatch"
+    );
 }

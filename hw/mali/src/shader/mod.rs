@@ -25,6 +25,7 @@ pub(crate) mod exec;
 mod float;
 mod lanes;
 pub(crate) mod launch;
+pub mod parallel;
 mod program;
 #[cfg(test)]
 mod tests;

@@ -46,7 +46,7 @@ pub(crate) enum Fetched<'a> {
 }
 
 /// A shader binary at a GPU VA, fetched and decoded as far as execution has reached.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Program {
     base: u64,
     words: Vec<u64>,
@@ -97,6 +97,11 @@ impl Program {
             }
             c.insert(self.base, self);
         });
+    }
+
+    /// Instruction words fetched so far.
+    pub fn fetched(&self) -> usize {
+        self.words.len()
     }
 
     /// The binary's GPU VA.

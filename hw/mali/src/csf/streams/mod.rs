@@ -275,6 +275,21 @@ impl CsMemory for Port<'_> {
     fn flushed(&mut self) {
         self.st.bump_flush_id();
     }
+
+    fn shared(&mut self) -> Option<crate::shader::parallel::SharedAs<'_>> {
+        let space = self.st.spaces.get(self.as_nr)?;
+        let faulted = space
+            .fault_pending()
+            .then(|| space.read_reg(mmu::FAULTSTATUS).unwrap_or(0) as u8);
+        Some(crate::shader::parallel::SharedAs {
+            ram: &self.st.ram,
+            walker: &self.st.walker,
+            cfg: space.live_config(),
+            tlb: space.tlb().clone(),
+            locked: space.locked_region(),
+            faulted,
+        })
+    }
 }
 
 // ---- requests from the host -------------------------------------------------------------------------------------

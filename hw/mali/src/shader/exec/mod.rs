@@ -82,8 +82,15 @@ struct Thread {
 pub(crate) struct Core<'a> {
     ctx: &'a Context,
     prog: Program,
-    /// Instructions executed so far in this RUN.
+    /// Instructions executed so far in this RUN (by this core).
     pub steps: u64,
+    /// Instructions other workers had executed in this RUN when this workgroup started (they count against the job
+    /// budget too).
+    pub others: u64,
+    /// The threads of the workgroup running (kept to reuse the allocation).
+    threads: Vec<Thread>,
+    /// Instructions each warp of it has issued (likewise).
+    issued: Vec<u64>,
 }
 
 /// How an instruction moves its thread.
@@ -97,18 +104,21 @@ enum Next {
 }
 
 impl<'a> Core<'a> {
-    /// A core running `ctx`'s program at `binary`.
-    pub fn new(ctx: &'a Context, binary: u64, mem: &mut dyn CsMemory) -> Self {
+    /// A core running `ctx` with an already opened program (a worker's copy).
+    pub fn from_program(ctx: &'a Context, prog: Program) -> Self {
         Self {
             ctx,
-            prog: Program::open(binary, mem),
+            prog,
             steps: 0,
+            others: 0,
+            threads: Vec::new(),
+            issued: Vec::new(),
         }
     }
 
-    /// Puts the decoded program back in the cache.
-    pub fn finish(self) {
-        self.prog.keep();
+    /// The program, as far as this core fetched it.
+    pub fn into_program(self) -> Program {
+        self.prog
     }
 
     fn va(&self, pc: usize) -> u64 {
@@ -122,8 +132,25 @@ impl<'a> Core<'a> {
         wg_linear: u64,
         mem: &mut dyn CsMemory,
     ) -> Result<(), Fault> {
+        // The thread and budget vectors are reused from workgroup to workgroup.
+        let mut threads = std::mem::take(&mut self.threads);
+        let mut issued = std::mem::take(&mut self.issued);
+        let r = self.run_threads(&mut threads, &mut issued, wg, wg_linear, mem);
+        self.threads = threads;
+        self.issued = issued;
+        r
+    }
+
+    fn run_threads(
+        &mut self,
+        threads: &mut Vec<Thread>,
+        issued: &mut Vec<u64>,
+        wg: [u32; 3],
+        wg_linear: u64,
+        mem: &mut dyn CsMemory,
+    ) -> Result<(), Fault> {
         let [sx, sy, sz] = self.ctx.local;
-        let mut threads = Vec::with_capacity((sx * sy * sz) as usize);
+        threads.clear();
         for z in 0..sz {
             for y in 0..sy {
                 for x in 0..sx {
@@ -132,9 +159,13 @@ impl<'a> Core<'a> {
             }
         }
         // Instructions each warp has issued (the per-thread budget: no thread runs more than its warp).
-        let mut issued = vec![0u64; threads.len().div_ceil(WARP_SIZE as usize)];
+        issued.clear();
+        issued.resize(threads.len().div_ceil(WARP_SIZE as usize), 0);
         loop {
-            for (warp, n) in threads.chunks_mut(WARP_SIZE as usize).zip(&mut issued) {
+            for (warp, n) in threads
+                .chunks_mut(WARP_SIZE as usize)
+                .zip(issued.iter_mut())
+            {
                 self.run_warp(warp, n, wg_linear, mem)?;
             }
             let waiting = threads.iter().filter(|t| t.state == State::Barrier).count();
@@ -149,7 +180,7 @@ impl<'a> Core<'a> {
                     self.va(pc),
                 ));
             }
-            for t in &mut threads {
+            for t in threads.iter_mut() {
                 t.state = State::Ready;
                 t.pc += 1;
             }
@@ -197,26 +228,34 @@ impl<'a> Core<'a> {
         wg_linear: u64,
         mem: &mut dyn CsMemory,
     ) -> Result<(), Fault> {
+        // The lanes that ran the last instruction, when they are all the ready lanes and all went on to the next
+        // instruction: they run it together again without looking at the others (the warp is converged).
+        let mut converged: Option<(usize, u32)> = None;
         loop {
-            // The lowest PC of a ready lane, and the lanes there (bit i: lane i runs this instruction).
-            let (pc, active) =
-                warp.iter()
-                    .enumerate()
-                    .fold((usize::MAX, 0u32), |(pc, m), (i, t)| {
-                        match (t.state == State::Ready, t.pc.cmp(&pc)) {
-                            (false, _) | (true, std::cmp::Ordering::Greater) => (pc, m),
-                            (true, std::cmp::Ordering::Less) => (t.pc, 1 << i),
-                            (true, std::cmp::Ordering::Equal) => (pc, m | 1 << i),
-                        }
-                    });
+            // The lowest PC of a ready lane, and the lanes there (bit i: lane i runs this instruction); `ready` holds
+            // every ready lane.
+            let (pc, active, ready) =
+                match converged.take() {
+                    Some((pc, m)) => (pc, m, m),
+                    None => warp.iter().enumerate().fold(
+                        (usize::MAX, 0u32, 0u32),
+                        |(pc, m, r), (i, t)| match (t.state == State::Ready, t.pc.cmp(&pc)) {
+                            (false, _) => (pc, m, r),
+                            (true, std::cmp::Ordering::Greater) => (pc, m, r | 1 << i),
+                            (true, std::cmp::Ordering::Less) => (t.pc, 1 << i, r | 1 << i),
+                            (true, std::cmp::Ordering::Equal) => (pc, m | 1 << i, r | 1 << i),
+                        },
+                    ),
+                };
             if active == 0 {
                 return Ok(());
             }
+            let mut stepped = true;
             let va = self.va(pc);
             let lanes = |i: &usize| active & (1 << i) != 0;
             *issued += 1;
             self.steps += u64::from(active.count_ones());
-            if *issued > self.ctx.budgets.0 || self.steps > self.ctx.budgets.1 {
+            if *issued > self.ctx.budgets.0 || self.steps + self.others > self.ctx.budgets.1 {
                 return Err(Fault::budget(va));
             }
             let instr = match self.prog.at(pc, mem) {
@@ -243,9 +282,15 @@ impl<'a> Core<'a> {
                 _ => {
                     for (_, t) in warp.iter_mut().enumerate().filter(|(i, _)| lanes(i)) {
                         match Exec::new(self.ctx, t, &at).instr(&instr, mem)? {
-                            Next::Barrier => t.state = State::Barrier,
+                            Next::Barrier => {
+                                t.state = State::Barrier;
+                                stepped = false;
+                            }
                             Next::Step => t.pc += 1,
-                            Next::Jump(to) => t.pc = to,
+                            Next::Jump(to) => {
+                                t.pc = to;
+                                stepped = false;
+                            }
                         }
                     }
                 }
@@ -254,6 +299,8 @@ impl<'a> Core<'a> {
                 for (_, t) in warp.iter_mut().enumerate().filter(|(i, _)| lanes(i)) {
                     t.state = State::Done;
                 }
+            } else if stepped && active == ready {
+                converged = Some((pc + 1, active));
             }
         }
     }
