@@ -7,17 +7,11 @@
 //! model, and closing the file gives every frame back.
 #![no_main]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use kernel::uaccess::UserPtr;
 use libfuzzer_sys::fuzz_target;
-use rk3588_platform::Rk3588;
-use tyr::debugfs::{self, Baseline};
-use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
-use tyr::uapi::ioctl::*;
-use tyr::uapi::*;
+use tyr_fuzz::*;
 
 /// The shader's BO: binary at +0 (one page), SPD at +0x1000, FAU at +0x1100, data from +0x2000.
 const CODE_VA: u64 = 0x100_0000;
@@ -94,67 +88,8 @@ fn encode(w: &Word) -> u64 {
     }
 }
 
-struct Device {
-    dev: Arc<TyrDrmDevice>,
-    baseline: Baseline,
-    _soc: Rk3588,
-}
-
 thread_local! {
-    static DEVICE: Device = {
-        let soc = Rk3588::new().expect("board");
-        let dev = probe(soc.gpu()).expect("probe");
-        debugfs::device::set_job_timeout(&dev, JOB_TIMEOUT);
-        let baseline = Baseline::capture(&dev);
-        Device { dev, baseline, _soc: soc }
-    };
-}
-
-fn ioctl<T>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
-    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
-}
-
-fn arr<E>(v: &[E]) -> drm_panthor_obj_array {
-    drm_panthor_obj_array {
-        stride: size_of::<E>() as u32,
-        count: v.len() as u32,
-        array: v.as_ptr() as u64,
-    }
-}
-
-/// A BO mapped at `va`, holding `bytes` from its start.
-fn bo_at(d: &Device, f: &TyrDrmFile, vm: u32, va: u64, bytes: &[u8]) {
-    let mut bo = drm_panthor_bo_create {
-        size: BO_SIZE,
-        ..Default::default()
-    };
-    ioctl(f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut bo).expect("BO_CREATE");
-    let ops = [drm_panthor_vm_bind_op {
-        bo_handle: bo.handle,
-        va,
-        size: BO_SIZE,
-        ..Default::default()
-    }];
-    let mut bind = drm_panthor_vm_bind {
-        vm_id: vm,
-        ops: arr(&ops),
-        ..Default::default()
-    };
-    ioctl(f, DRM_IOCTL_PANTHOR_VM_BIND, &mut bind).expect("VM_BIND");
-    let obj = f.objects().lookup(bo.handle).expect("BO");
-    let mut at = 0usize;
-    for (run, len) in debugfs::gems::sg_range(&obj, 0, BO_SIZE).expect("pages") {
-        let n = (len as usize).min(bytes.len().saturating_sub(at));
-        if n == 0 {
-            break;
-        }
-        d.dev
-            .data()
-            .ram()
-            .write(run, &bytes[at..at + n])
-            .expect("RAM");
-        at += n;
-    }
+    static DEVICE: Device = Device::boot(Some(JOB_TIMEOUT));
 }
 
 fn move48(r: u64, v: u64) -> u64 {
@@ -209,70 +144,17 @@ fuzz_target!(|input: Input| {
     let stream_bytes: Vec<u8> = stream.iter().flat_map(|w| w.to_le_bytes()).collect();
 
     DEVICE.with(|d| {
-        let f = TyrDrmFile::open(&d.dev, RENDER_CLIENT).expect("open");
-        let mut vm = drm_panthor_vm_create::default();
-        ioctl(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).expect("VM_CREATE");
-        bo_at(d, &f, vm.id, CODE_VA, &image);
-        bo_at(d, &f, vm.id, STREAM_VA, &stream_bytes);
-        let queues = [drm_panthor_queue_create {
-            priority: 0,
-            ringbuf_size: 4096,
-            ..Default::default()
-        }];
-        let mut g = drm_panthor_group_create {
-            queues: arr(&queues),
-            max_compute_cores: 1,
-            max_fragment_cores: 1,
-            max_tiler_cores: 1,
-            priority: 1,
-            compute_core_mask: 1,
-            fragment_core_mask: 1,
-            tiler_core_mask: 1,
-            vm_id: vm.id,
-            ..Default::default()
-        };
-        ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut g).expect("GROUP_CREATE");
-        let mut c = drm_syncobj_create::default();
-        ioctl(&f, DRM_IOCTL_SYNCOBJ_CREATE, &mut c).expect("SYNCOBJ_CREATE");
-        let syncs = [drm_panthor_sync_op {
-            flags: 1 << 31,
-            handle: c.handle,
-            timeline_value: 0,
-        }];
-        let subs = [drm_panthor_queue_submit {
-            queue_index: 0,
-            stream_size: stream_bytes.len() as u32,
-            stream_addr: STREAM_VA,
-            syncs: arr(&syncs),
-            ..Default::default()
-        }];
-        let mut s = drm_panthor_group_submit {
-            group_handle: g.group_handle,
-            pad: 0,
-            queue_submits: arr(&subs),
-        };
-        ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut s).expect("GROUP_SUBMIT");
-        let hs = [c.handle];
-        let mut w = drm_syncobj_wait {
-            handles: hs.as_ptr() as u64,
-            count_handles: 1,
-            timeout_nsec: (kernel::time::ktime_get_ns() + HANG_MS * 1_000_000) as i64,
-            ..Default::default()
-        };
-        if let Err(e) = ioctl(&f, DRM_IOCTL_SYNCOBJ_WAIT, &mut w) {
-            panic!("the job did not end {HANG_MS} ms after submission ({e:?})");
-        }
-        let mut st = drm_panthor_group_get_state {
-            group_handle: g.group_handle,
-            ..Default::default()
-        };
-        ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &mut st).expect("GROUP_GET_STATE");
-        if let Err(e) = debugfs::check_files(&[&f]) {
-            panic!("consistency checker: {e}");
-        }
-        drop(f);
-        if let Err(e) = d.baseline.check(&[], &d.dev, Duration::from_secs(5)) {
-            panic!("after closing the file: {e}");
-        }
+        let f = d.open();
+        let vm = vm_create(&f);
+        let code = bo_at(&f, vm, CODE_VA, BO_SIZE, 0);
+        d.write_bo(&f, code, &image);
+        let stream = bo_at(&f, vm, STREAM_VA, BO_SIZE, 0);
+        d.write_bo(&f, stream, &stream_bytes);
+        let g = group(&f, vm);
+        let out = syncobj(&f);
+        submit(&f, g, STREAM_VA, stream_bytes.len() as u32, out).expect("GROUP_SUBMIT");
+        wait_all_or_hang(&f, &[out], HANG_MS);
+        group_state_and_check(&f, g);
+        d.close_and_check(f);
     });
 });

@@ -7,18 +7,15 @@
 //! closing the file gives every frame back.
 #![no_main]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use kernel::uaccess::UserPtr;
 use libfuzzer_sys::fuzz_target;
-use rk3588_platform::Rk3588;
-use tyr::debugfs::{self, Baseline, FileSnapshot};
-use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::debugfs::{self, FileSnapshot};
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
 use tyr_cli::fuzz::errno;
+use tyr_fuzz::{ioctl, Device};
 
 #[derive(Arbitrary, Debug)]
 enum Nested {
@@ -66,23 +63,8 @@ struct Input {
     extra: Vec<u8>,
 }
 
-struct Device {
-    dev: Arc<TyrDrmDevice>,
-    baseline: Baseline,
-    _soc: Rk3588,
-}
-
 thread_local! {
-    static DEVICE: Device = {
-        let soc = Rk3588::new().expect("board");
-        let dev = probe(soc.gpu()).expect("probe");
-        let baseline = Baseline::capture(&dev);
-        Device { dev, baseline, _soc: soc }
-    };
-}
-
-fn ioctl<T>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
-    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
+    static DEVICE: Device = Device::boot(None);
 }
 
 /// Lays `a` out: `stride * count` bytes from the input's bytes, with the 8-byte nested-pointer field at
@@ -124,7 +106,7 @@ fn obj_array(bytes: &[u8], a: &Array) -> drm_panthor_obj_array {
 
 fuzz_target!(|input: Input| {
     DEVICE.with(|d| {
-        let f = TyrDrmFile::open(&d.dev, RENDER_CLIENT).expect("open");
+        let f = d.open();
         let mut vm = drm_panthor_vm_create::default();
         ioctl(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).expect("VM_CREATE");
         for _ in 0..2 {
@@ -243,9 +225,6 @@ fuzz_target!(|input: Input| {
                 panic!("consistency checker after {call:?}: {e}");
             }
         }
-        drop(f);
-        if let Err(e) = d.baseline.check(&[], &d.dev, Duration::from_secs(5)) {
-            panic!("after closing the file: {e}");
-        }
+        d.close_and_check(f);
     });
 });

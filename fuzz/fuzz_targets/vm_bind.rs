@@ -9,16 +9,14 @@
 #![no_main]
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use kernel::uaccess::UserPtr;
 use libfuzzer_sys::fuzz_target;
-use rk3588_platform::Rk3588;
-use tyr::debugfs::{self, Baseline};
-use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::debugfs;
+use tyr::drm_device::TyrDrmFile;
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
+use tyr_fuzz::{ioctl, Device};
 use tyr_models::va_space::{RawOp, VaSpace, PAGE};
 
 /// Where the ops' VAs fall: a 1 MiB window at 16 MiB most of the time, so mappings overlap.
@@ -54,23 +52,8 @@ struct Input {
     calls: Vec<Vec<FuzzOp>>,
 }
 
-struct Device {
-    dev: Arc<TyrDrmDevice>,
-    baseline: Baseline,
-    _soc: Rk3588,
-}
-
 thread_local! {
-    static DEVICE: Device = {
-        let soc = Rk3588::new().expect("board");
-        let dev = probe(soc.gpu()).expect("probe");
-        let baseline = Baseline::capture(&dev);
-        Device { dev, baseline, _soc: soc }
-    };
-}
-
-fn ioctl<T>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
-    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
+    static DEVICE: Device = Device::boot(None);
 }
 
 fn raw_op(op: &FuzzOp, handles: &[u32], limit: u64) -> RawOp {
@@ -151,7 +134,7 @@ fn check(f: &TyrDrmFile, vm_id: u32, model: &VaSpace, handles: &[u32], when: &st
 
 fuzz_target!(|input: Input| {
     DEVICE.with(|d| {
-        let f = TyrDrmFile::open(&d.dev, RENDER_CLIENT).expect("open");
+        let f = d.open();
         let mut vm = drm_panthor_vm_create::default();
         ioctl(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).expect("VM_CREATE");
         let view = debugfs::vm(&f, vm.id).expect("VM");
@@ -213,9 +196,6 @@ fuzz_target!(|input: Input| {
             check(&f, vm.id, &model, &handles, &format!("after call {n}"));
         }
         drop(view);
-        drop(f);
-        if let Err(e) = d.baseline.check(&[], &d.dev, Duration::from_secs(5)) {
-            panic!("after closing the file: {e}");
-        }
+        d.close_and_check(f);
     });
 });

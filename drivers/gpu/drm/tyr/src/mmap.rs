@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use kernel::drm::gem::IntoGemObject;
-use kernel::error::code::EINVAL;
+use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::error::Result;
 
 use crate::gem::TyrDrmFile;
@@ -77,6 +77,11 @@ pub fn mmap(f: &TyrDrmFile, req: MmapRequest) -> Result<CpuMapping> {
     if req.len == 0 || !req.offset.is_multiple_of(PAGE) {
         return Err(EINVAL);
     }
+    // `do_mmap`'s overflow check, before the driver sees the request: a length that rounds up past the address
+    // space is ENOMEM. (Its EOVERFLOW check of the end page cannot trigger with 64-bit byte offsets.)
+    let Some(len) = req.len.checked_next_multiple_of(PAGE) else {
+        return Err(ENOMEM);
+    };
     let mmio = f.data().user_mmio_offset();
     if req.offset >= mmio {
         // Only the LATEST_FLUSH_ID page exists there: shared, one page, read-only, not executable.
@@ -86,7 +91,6 @@ pub fn mmap(f: &TyrDrmFile, req: MmapRequest) -> Result<CpuMapping> {
         let phys = f.device().data().hw().iomem().phys_base() + USER_PAGE_OFFSET;
         return Ok(CpuMapping::FlushId { phys });
     }
-    let len = req.len.next_multiple_of(PAGE);
     let obj = f.mmap_object(req.offset, len)?;
     // The shmem helper refuses copy-on-write mappings; a NO_MMAP BO has no CPU mapping at all.
     if !req.shared || obj.flags() & bo_flags::NO_MMAP != 0 {

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use kernel::code::{E2BIG, EACCES, EFAULT, EINVAL, ENOENT, EPERM};
+use kernel::code::{E2BIG, EACCES, EFAULT, EINVAL, ENOENT, ENOMEM, EPERM};
 use tyr::drm_device::TyrDrmFile;
 use tyr::uapi::bo_flags;
 use tyr::uapi::ioctl::*;
@@ -363,6 +363,12 @@ fn mmap_grants_bo_runs_and_the_flush_id_page_by_panthors_rules() {
         mmap(&f, req(off(h), 3 * K)).err(),
         Some(EINVAL),
         "longer than the BO"
+    );
+    // Found by the `ioctls` fuzz target (the length rounding overflowed): `do_mmap`'s own check comes first.
+    assert_eq!(
+        mmap(&f, req(off(h), u64::MAX - 10)).err(),
+        Some(ENOMEM),
+        "a length that rounds up past the address space"
     );
 
     let ro = |offset, len| MmapRequest {

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+//! What the fuzz targets share: a device booted once per process, ioctls with real pointers, BOs mapped at fixed VAs
+//! and filled through their pages, a one-queue group, and the end-of-input check that closing a file gives every
+//! frame back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kernel::uaccess::UserPtr;
+use rk3588_platform::Rk3588;
+use tyr::debugfs::{self, Baseline};
+use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::uapi::ioctl::*;
+use tyr::uapi::*;
+
+/// A booted board and its probed device, with the baseline a closed file must return RAM to.
+pub struct Device {
+    /// The DRM device.
+    pub dev: Arc<TyrDrmDevice>,
+    baseline: Baseline,
+    _soc: Rk3588,
+}
+
+impl Device {
+    /// Boots a board and probes the device, with the scheduler's job timeout set to `job_timeout` when given.
+    pub fn boot(job_timeout: Option<Duration>) -> Device {
+        let soc = Rk3588::new().expect("board");
+        let dev = probe(soc.gpu()).expect("probe");
+        if let Some(t) = job_timeout {
+            debugfs::device::set_job_timeout(&dev, t);
+        }
+        let baseline = Baseline::capture(&dev);
+        Device {
+            dev,
+            baseline,
+            _soc: soc,
+        }
+    }
+
+    /// A render-node file.
+    pub fn open(&self) -> Arc<TyrDrmFile> {
+        TyrDrmFile::open(&self.dev, RENDER_CLIENT).expect("open")
+    }
+
+    /// Closes `f` (it must be the last reference) and checks that RAM is back at the baseline: every frame the
+    /// file's objects held came back.
+    pub fn close_and_check(&self, f: Arc<TyrDrmFile>) {
+        drop(f);
+        if let Err(e) = self.baseline.check(&[], &self.dev, Duration::from_secs(5)) {
+            panic!("after closing the file: {e}");
+        }
+    }
+
+    /// Writes `bytes` at the start of BO `handle` of `f`, through its pages as the CPU would.
+    pub fn write_bo(&self, f: &TyrDrmFile, handle: u32, bytes: &[u8]) {
+        let obj = f.objects().lookup(handle).expect("BO");
+        let mut at = 0usize;
+        for (run, len) in debugfs::gems::sg_range(&obj, 0, obj_size(&obj)).expect("pages") {
+            let n = (len as usize).min(bytes.len().saturating_sub(at));
+            if n == 0 {
+                break;
+            }
+            self.dev
+                .data()
+                .ram()
+                .write(run, &bytes[at..at + n])
+                .expect("RAM");
+            at += n;
+        }
+    }
+}
+
+fn obj_size(obj: &tyr::gem::TyrObject) -> u64 {
+    use kernel::drm::gem::IntoGemObject;
+    obj.gem().size()
+}
+
+/// `ioctl(fd, cmd, arg)` on `f` with `arg`'s address as the user pointer.
+pub fn ioctl<T>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
+    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
+}
+
+/// An object array over `v`.
+pub fn arr<E>(v: &[E]) -> drm_panthor_obj_array {
+    drm_panthor_obj_array {
+        stride: size_of::<E>() as u32,
+        count: v.len() as u32,
+        array: v.as_ptr() as u64,
+    }
+}
+
+/// A new VM of `f` with default arguments.
+pub fn vm_create(f: &TyrDrmFile) -> u32 {
+    let mut vm = drm_panthor_vm_create::default();
+    ioctl(f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).expect("VM_CREATE");
+    vm.id
+}
+
+/// A BO of `size` bytes mapped at `va` in VM `vm` with the map `flags`.
+pub fn bo_at(f: &TyrDrmFile, vm: u32, va: u64, size: u64, flags: u32) -> u32 {
+    let mut bo = drm_panthor_bo_create {
+        size,
+        ..Default::default()
+    };
+    ioctl(f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut bo).expect("BO_CREATE");
+    let ops = [drm_panthor_vm_bind_op {
+        flags,
+        bo_handle: bo.handle,
+        va,
+        size,
+        ..Default::default()
+    }];
+    let mut bind = drm_panthor_vm_bind {
+        vm_id: vm,
+        ops: arr(&ops),
+        ..Default::default()
+    };
+    ioctl(f, DRM_IOCTL_PANTHOR_VM_BIND, &mut bind).expect("VM_BIND");
+    bo.handle
+}
+
+/// A group of one 4 KiB-ring queue on VM `vm`, one core of each kind (IGT's `group_create_simple`).
+pub fn group(f: &TyrDrmFile, vm: u32) -> u32 {
+    let queues = [drm_panthor_queue_create {
+        priority: 0,
+        ringbuf_size: 4096,
+        ..Default::default()
+    }];
+    let mut g = drm_panthor_group_create {
+        queues: arr(&queues),
+        max_compute_cores: 1,
+        max_fragment_cores: 1,
+        max_tiler_cores: 1,
+        priority: 1,
+        compute_core_mask: 1,
+        fragment_core_mask: 1,
+        tiler_core_mask: 1,
+        vm_id: vm,
+        ..Default::default()
+    };
+    ioctl(f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut g).expect("GROUP_CREATE");
+    g.group_handle
+}
+
+/// A new binary syncobj of `f`.
+pub fn syncobj(f: &TyrDrmFile) -> u32 {
+    let mut c = drm_syncobj_create::default();
+    ioctl(f, DRM_IOCTL_SYNCOBJ_CREATE, &mut c).expect("SYNCOBJ_CREATE");
+    c.handle
+}
+
+/// GROUP_SUBMIT of one job on queue 0 of `group`: `size` bytes of stream at `addr`, signalling syncobj `out`.
+pub fn submit(f: &TyrDrmFile, group: u32, addr: u64, size: u32, out: u32) -> kernel::Result {
+    let syncs = [drm_panthor_sync_op {
+        flags: 1 << 31, // SIGNAL, binary syncobj
+        handle: out,
+        timeline_value: 0,
+    }];
+    let subs = [drm_panthor_queue_submit {
+        queue_index: 0,
+        stream_size: size,
+        stream_addr: addr,
+        syncs: arr(&syncs),
+        ..Default::default()
+    }];
+    let mut s = drm_panthor_group_submit {
+        group_handle: group,
+        pad: 0,
+        queue_submits: arr(&subs),
+    };
+    ioctl(f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut s)
+}
+
+/// Waits for every syncobj of `handles` to signal, failing the input if that takes more than `ms` milliseconds:
+/// a job that outlives the job timeout by that much is a hang.
+pub fn wait_all_or_hang(f: &TyrDrmFile, handles: &[u32], ms: u64) {
+    if handles.is_empty() {
+        return;
+    }
+    let mut w = drm_syncobj_wait {
+        handles: handles.as_ptr() as u64,
+        count_handles: handles.len() as u32,
+        timeout_nsec: (kernel::time::ktime_get_ns() + ms * 1_000_000) as i64,
+        flags: 1, // WAIT_ALL
+        ..Default::default()
+    };
+    if let Err(e) = ioctl(f, DRM_IOCTL_SYNCOBJ_WAIT, &mut w) {
+        panic!("jobs not finished {ms} ms after submission ({e:?}): a hang past the job timeout");
+    }
+}
+
+/// GROUP_GET_STATE answers, and the consistency checker passes on `f`.
+pub fn group_state_and_check(f: &TyrDrmFile, group: u32) {
+    let mut st = drm_panthor_group_get_state {
+        group_handle: group,
+        ..Default::default()
+    };
+    ioctl(f, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &mut st).expect("GROUP_GET_STATE");
+    if let Err(e) = debugfs::check_files(&[f]) {
+        panic!("consistency checker: {e}");
+    }
+}
