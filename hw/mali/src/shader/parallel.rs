@@ -2,10 +2,10 @@
 //! Workgroups of one dispatch on several host threads (`Documentation/hardware.md#parallel-workgroups`).
 //!
 //! A RUN holds the model thread for its whole grid, so the group's AS cannot change while it runs: no register
-//! write, AS command or reset can come in between. Workers therefore translate through a [`SharedAs`] snapshot of it
+//! write, AS command or reset can come in between. Workers therefore translate through a `SharedAs` snapshot of it
 //! (its live configuration, lock and fault state, and a copy of its TLB, stale entries included) and reach RAM
 //! directly; RAM accessors are atomic, so concurrent workgroups race exactly as the shader lets them. Each worker
-//! has its own [`WorkerPort`]: its own TLB copy, filled by its own walks, and a one-entry fast path in front of it.
+//! has its own `WorkerPort`: its own TLB copy, filled by its own walks, and a one-entry fast path in front of it.
 //!
 //! Atomics stay atomic across workers: the shader core's read-modify-write is `atomic_check`, `read`, `write` on one
 //! port, and a worker port holds one of [`ATOMIC_STRIPES`] locks (picked by the address) from `atomic_check` to the
