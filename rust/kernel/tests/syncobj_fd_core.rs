@@ -4,35 +4,19 @@
 //!
 //! Descriptors are real ones of this process; every poll is bounded, so a lost wake-up fails instead of hanging.
 
+mod syncobj_dispatch;
 mod syncobj_fd_common;
+use syncobj_dispatch::RenderFile;
 use syncobj_fd_common::*;
 
 // ---- through the DRM core's dispatcher ----
 
-struct File(SyncobjTable);
-
-impl ioctl::SyncobjFile for File {
-    fn syncobjs(&self) -> &SyncobjTable {
-        &self.0
-    }
-}
-
 #[test]
 fn a_6_12_client_passes_the_16_byte_handle_struct_and_the_point_reads_as_zero() {
-    use kernel::drm::ioctl::{dispatch, Caller, IoctlTables};
     use kernel::uapi::ioctl::{iowr, DRM_IOCTL_SYNCOBJ_EVENTFD};
 
-    let core = ioctl::ioctl_descs::<File>();
-    let tables = IoctlTables {
-        core: &core,
-        driver: &[],
-    };
-    let file = File(SyncobjTable::new());
-    let render = Caller {
-        render_node: true,
-        ..Caller::default()
-    };
-    let h = create(&file.0, 1);
+    let file = RenderFile::new();
+    let h = create(file.table(), 1);
     /// 6.12's `struct drm_syncobj_handle`.
     #[repr(C)]
     struct Old {
@@ -47,14 +31,7 @@ fn a_6_12_client_passes_the_16_byte_handle_struct_and_the_point_reads_as_zero() 
         fd: -1,
         pad: 0,
     };
-    dispatch(
-        &tables,
-        &file,
-        render,
-        iowr(0xc1, 16),
-        UserPtr(&mut old as *mut _ as usize),
-    )
-    .unwrap();
+    file.call(iowr(0xc1, 16), &mut old).unwrap();
     assert!(readable_now(old.fd));
     let sync = old.fd;
     let mut old = Old {
@@ -63,14 +40,7 @@ fn a_6_12_client_passes_the_16_byte_handle_struct_and_the_point_reads_as_zero() 
         fd: -1,
         pad: 0,
     };
-    dispatch(
-        &tables,
-        &file,
-        render,
-        iowr(0xc1, 16),
-        UserPtr(&mut old as *mut _ as usize),
-    )
-    .unwrap();
+    file.call(iowr(0xc1, 16), &mut old).unwrap();
     let obj_fd = old.fd;
     let mut back = Old {
         handle: 0,
@@ -78,17 +48,10 @@ fn a_6_12_client_passes_the_16_byte_handle_struct_and_the_point_reads_as_zero() 
         fd: obj_fd,
         pad: 0,
     };
-    dispatch(
-        &tables,
-        &file,
-        render,
-        iowr(0xc2, 16),
-        UserPtr(&mut back as *mut _ as usize),
-    )
-    .unwrap();
+    file.call(iowr(0xc2, 16), &mut back).unwrap();
     assert!(Arc::ptr_eq(
-        &file.0.lookup(back.handle).unwrap(),
-        &file.0.lookup(h).unwrap()
+        &file.table().lookup(back.handle).unwrap(),
+        &file.table().lookup(h).unwrap()
     ));
     let efd = eventfd();
     let mut e = drm_syncobj_eventfd {
@@ -98,14 +61,7 @@ fn a_6_12_client_passes_the_16_byte_handle_struct_and_the_point_reads_as_zero() 
         fd: efd,
         pad: 0,
     };
-    dispatch(
-        &tables,
-        &file,
-        render,
-        DRM_IOCTL_SYNCOBJ_EVENTFD,
-        UserPtr(&mut e as *mut _ as usize),
-    )
-    .unwrap();
+    file.call(DRM_IOCTL_SYNCOBJ_EVENTFD, &mut e).unwrap();
     assert_eq!(eventfd_read(efd), Some(1));
     for fd in [sync, obj_fd, efd] {
         close(fd);

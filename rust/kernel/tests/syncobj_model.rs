@@ -5,7 +5,9 @@
 //! through `uaccess`); every errno follows `Documentation/uapi.md#per-ioctl-checks`.
 
 mod syncobj_common;
+mod syncobj_dispatch;
 use syncobj_common::*;
+use syncobj_dispatch::RenderFile;
 
 // ---- model ----
 
@@ -95,64 +97,24 @@ proptest! {
 
 // ---- through the DRM core's dispatcher ----
 
-struct File(SyncobjTable);
-
-impl ioctl::SyncobjFile for File {
-    fn syncobjs(&self) -> &SyncobjTable {
-        &self.0
-    }
-}
-
 #[test]
 fn the_core_table_entries_run_the_handlers_on_a_render_node() {
-    use kernel::drm::ioctl::{dispatch, Caller, IoctlTables};
-    use kernel::uaccess::UserPtr;
     use kernel::uapi::ioctl::{iowr, DRM_IOCTL_SYNCOBJ_CREATE, DRM_IOCTL_SYNCOBJ_SIGNAL};
 
-    let core = ioctl::ioctl_descs::<File>();
-    let tables = IoctlTables {
-        core: &core,
-        driver: &[],
-    };
-    let file = File(SyncobjTable::new());
-    let render = Caller {
-        render_node: true,
-        ..Caller::default()
-    };
+    let file = RenderFile::new();
     let mut c = drm_syncobj_create {
         handle: 0,
         flags: 0,
     };
-    dispatch(
-        &tables,
-        &file,
-        render,
-        DRM_IOCTL_SYNCOBJ_CREATE,
-        UserPtr(&mut c as *mut _ as usize),
-    )
-    .unwrap();
+    file.call(DRM_IOCTL_SYNCOBJ_CREATE, &mut c).unwrap();
     assert_eq!(c.handle, 1);
     let handles = [c.handle];
     let mut s = array(&handles);
-    dispatch(
-        &tables,
-        &file,
-        render,
-        DRM_IOCTL_SYNCOBJ_SIGNAL,
-        UserPtr(&mut s as *mut _ as usize),
-    )
-    .unwrap();
+    file.call(DRM_IOCTL_SYNCOBJ_SIGNAL, &mut s).unwrap();
     // A pre-deadline client passes the 32-byte wait struct: zero-extended, and first_signaled comes back.
     let mut w = wait_args(&handles, 0, 0);
     w.first_signaled = 7;
     let old_wait = iowr(0xc3, 32);
-    dispatch(
-        &tables,
-        &file,
-        render,
-        old_wait,
-        UserPtr(&mut w as *mut _ as usize),
-    )
-    .unwrap();
+    file.call(old_wait, &mut w).unwrap();
     assert_eq!(w.first_signaled, 0);
 }
