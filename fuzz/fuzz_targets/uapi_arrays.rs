@@ -15,7 +15,7 @@ use tyr::debugfs::{self, FileSnapshot};
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
 use tyr_cli::fuzz::errno;
-use tyr_fuzz::{ioctl, Device};
+use tyr_fuzz::{group, ioctl, syncobj, vm_create, Device};
 
 #[derive(Arbitrary, Debug)]
 enum Nested {
@@ -107,39 +107,16 @@ fn obj_array(bytes: &[u8], a: &Array) -> drm_panthor_obj_array {
 fuzz_target!(|input: Input| {
     DEVICE.with(|d| {
         let f = d.open();
-        let mut vm = drm_panthor_vm_create::default();
-        ioctl(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).expect("VM_CREATE");
+        let vm = vm_create(&f);
         for _ in 0..2 {
             let mut bo = drm_panthor_bo_create {
                 size: 0x4000,
                 ..Default::default()
             };
             ioctl(&f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut bo).expect("BO_CREATE");
-            let mut s = drm_syncobj_create::default();
-            ioctl(&f, DRM_IOCTL_SYNCOBJ_CREATE, &mut s).expect("SYNCOBJ_CREATE");
+            syncobj(&f);
         }
-        let q = [drm_panthor_queue_create {
-            priority: 0,
-            ringbuf_size: 4096,
-            ..Default::default()
-        }];
-        let mut g = drm_panthor_group_create {
-            queues: drm_panthor_obj_array {
-                stride: size_of::<drm_panthor_queue_create>() as u32,
-                count: 1,
-                array: q.as_ptr() as u64,
-            },
-            max_compute_cores: 1,
-            max_fragment_cores: 1,
-            max_tiler_cores: 1,
-            priority: 1,
-            compute_core_mask: 1,
-            fragment_core_mask: 1,
-            tiler_core_mask: 1,
-            vm_id: vm.id,
-            ..Default::default()
-        };
-        ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut g).expect("GROUP_CREATE");
+        let g = group(&f, vm);
 
         for call in input.calls.iter().take(16) {
             let before = FileSnapshot::take(&f);
@@ -160,7 +137,7 @@ fuzz_target!(|input: Input| {
                     // drm_panthor_vm_bind_op: syncs (an obj_array) at byte 32, its `array` at 40.
                     let bytes = layout(ops, &input.extra, Some(40));
                     let mut b = drm_panthor_vm_bind {
-                        vm_id: vm.id,
+                        vm_id: vm,
                         flags: u32::from(*flags % 4),
                         ops: obj_array(&bytes, ops),
                     };
@@ -184,7 +161,7 @@ fuzz_target!(|input: Input| {
                         compute_core_mask: u64::from(*masks % 4),
                         fragment_core_mask: 1,
                         tiler_core_mask: 1,
-                        vm_id: vm.id,
+                        vm_id: vm,
                         ..Default::default()
                     };
                     (
@@ -196,7 +173,7 @@ fuzz_target!(|input: Input| {
                     // drm_panthor_queue_submit: syncs at byte 24, its `array` at 32.
                     let bytes = layout(subs, &input.extra, Some(32));
                     let mut s = drm_panthor_group_submit {
-                        group_handle: g.group_handle,
+                        group_handle: g,
                         pad: 0,
                         queue_submits: obj_array(&bytes, subs),
                     };

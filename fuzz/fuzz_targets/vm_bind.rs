@@ -16,7 +16,7 @@ use tyr::debugfs;
 use tyr::drm_device::TyrDrmFile;
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
-use tyr_fuzz::{ioctl, Device};
+use tyr_fuzz::{ioctl, vm_create, Device};
 use tyr_models::va_space::{RawOp, VaSpace, PAGE};
 
 /// Where the ops' VAs fall: a 1 MiB window at 16 MiB most of the time, so mappings overlap.
@@ -135,9 +135,8 @@ fn check(f: &TyrDrmFile, vm_id: u32, model: &VaSpace, handles: &[u32], when: &st
 fuzz_target!(|input: Input| {
     DEVICE.with(|d| {
         let f = d.open();
-        let mut vm = drm_panthor_vm_create::default();
-        ioctl(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).expect("VM_CREATE");
-        let view = debugfs::vm(&f, vm.id).expect("VM");
+        let vm = vm_create(&f);
+        let view = debugfs::vm(&f, vm).expect("VM");
         let mut model = VaSpace::new(view.kernel_area().start.min(view.va_range().end));
         let mut handles = Vec::new();
         for &pages in input.bos.iter().take(6) {
@@ -168,7 +167,7 @@ fuzz_target!(|input: Input| {
                 })
                 .collect();
             let mut args = drm_panthor_vm_bind {
-                vm_id: vm.id,
+                vm_id: vm,
                 ops: drm_panthor_obj_array {
                     stride: size_of::<drm_panthor_vm_bind_op>() as u32,
                     count: ops.len() as u32,
@@ -193,7 +192,7 @@ fuzz_target!(|input: Input| {
                 }
                 (got, want) => panic!("call {n}: {raw:?}: driver {got:?}, model {want:?}"),
             }
-            check(&f, vm.id, &model, &handles, &format!("after call {n}"));
+            check(&f, vm, &model, &handles, &format!("after call {n}"));
         }
         drop(view);
         d.close_and_check(f);
