@@ -9,7 +9,8 @@
 # the seeds fails at once) and grows a working copy under build/fuzz/corpus/<target>, never the committed one.
 # A finding is left in fuzz/artifacts/<target>/ with libFuzzer's reproduction command; the script exits non-zero.
 # FUZZ_CODEGEN_UNITS (default 1, cargo-fuzz's own default) trades run speed for build time: CI, which runs each target
-# for seconds, builds with 16.
+# for seconds, builds with 16. FUZZ_SEED fixes libFuzzer's random seed (CI sets it, so a finding there is the same
+# mutation sequence when replayed here; unset, each run explores afresh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,7 +41,7 @@ for t in "${targets[@]}"; do
 	fi
 	status=0
 	(cd fuzz && "${cargo_nightly[@]}" fuzz run --codegen-units "${FUZZ_CODEGEN_UNITS:-1}" "$t" "../$work" "corpus/$t" -- \
-		-max_total_time="$seconds" -print_final_stats=1 -close_fd_mask=1) >"$log" 2>&1 || status=$?
+		-max_total_time="$seconds" -print_final_stats=1 -close_fd_mask=1 ${FUZZ_SEED:+-seed="$FUZZ_SEED"}) >"$log" 2>&1 || status=$?
 	stat() { awk -v k="stat::$1:" '$1 == k {s += $2} END {print s + 0}' "$log"; }
 	execs=$(stat number_of_executed_units)
 	rate=$(stat average_exec_per_sec)

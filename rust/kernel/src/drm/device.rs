@@ -132,7 +132,12 @@ impl<O: IntoGemObject> VmaOffsetManager<O> {
             }
             at = start + len;
         }
-        if at + size > MMAP_OFFSET_START + MMAP_OFFSET_SIZE {
+        // An object larger than the whole space (BO_CREATE allocates lazily, so such sizes exist) is `ENOSPC`
+        // as `drm_mm_insert_node` answers, never an overflow.
+        if at
+            .checked_add(size)
+            .is_none_or(|end| end > MMAP_OFFSET_START + MMAP_OFFSET_SIZE)
+        {
             return Err(ENOSPC);
         }
         alloc::check()?;
@@ -346,5 +351,18 @@ mod tests {
             MMAP_OFFSET_START,
             "the hole is reused"
         );
+    }
+
+    #[test]
+    fn an_object_larger_than_the_offset_space_is_enospc_not_an_overflow() {
+        let m = VmaOffsetManager::<GemObject>::new();
+        let small = Arc::new(GemObject::new(0x1000, None).unwrap());
+        m.create_offset(&small).unwrap();
+        for size in [u64::MAX & !0xfff, MMAP_OFFSET_SIZE] {
+            let huge = Arc::new(GemObject::new(size, None).unwrap());
+            assert_eq!(m.create_offset(&huge), Err(ENOSPC), "size {size:#x}");
+        }
+        let fits = Arc::new(GemObject::new(MMAP_OFFSET_SIZE - 0x1000, None).unwrap());
+        assert_eq!(m.create_offset(&fits).unwrap(), MMAP_OFFSET_START + 0x1000);
     }
 }

@@ -127,6 +127,10 @@ impl TyrFile {
             id => Some((id, self.vms.get(id)?.gpuvm().resv().clone())),
         };
         let size = args.size.checked_add(PAGE - 1).ok_or(EINVAL)? & !(PAGE - 1);
+        // `shmem_file_setup` refuses a size past MAX_LFS_FILESIZE (a negative `loff_t`).
+        if size > i64::MAX as u64 {
+            return Err(EINVAL);
+        }
         let bo = match &self.offsets {
             Some(offsets) => TyrObject::create(offsets, &self.ram, size, args.flags, exclusive)?,
             None => TyrObject::new(&self.ram, size, args.flags, exclusive)?,

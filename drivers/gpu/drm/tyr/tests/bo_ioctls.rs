@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use kernel::code::{E2BIG, EACCES, EFAULT, EINVAL, ENOENT, ENOMEM, EPERM};
+use kernel::code::{E2BIG, EACCES, EFAULT, EINVAL, ENOENT, ENOMEM, ENOSPC, EPERM};
 use tyr::drm_device::TyrDrmFile;
 use tyr::uapi::bo_flags;
 use tyr::uapi::ioctl::*;
@@ -118,6 +118,28 @@ fn bo_offsets_are_taken_at_create_in_a_space_the_firmware_already_uses() {
     ioctl(&f, DRM_IOCTL_GEM_CLOSE, &mut c).unwrap();
     let d = bo_create(&f, K, 0);
     assert_eq!(off(d), oa + 3 * K);
+}
+
+/// Sizes no fake-offset space can hold: past MAX_LFS_FILESIZE the shmem file is refused (`EINVAL`); below it the
+/// object exists but `drm_vma_offset_add` finds no hole (`ENOSPC`). Found by the ioctls libFuzzer target: the offset
+/// search overflowed on a size near 2^64.
+#[test]
+fn bo_create_sizes_past_the_offset_space_fail_cleanly() {
+    let s = setup();
+    let f = s.open();
+    let create = |size: u64| {
+        let mut c = drm_panthor_bo_create {
+            size,
+            ..Default::default()
+        };
+        ioctl(&f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut c).map(|()| c.handle)
+    };
+    assert_eq!(create(u64::MAX - 0xfff), Err(EINVAL));
+    assert_eq!(create(u64::MAX), Err(EINVAL));
+    assert_eq!(create(1 << 63), Err(EINVAL));
+    assert_eq!(create(i64::MAX as u64 & !0xfff), Err(ENOSPC));
+    assert_eq!(create(1 << 47), Err(ENOSPC));
+    assert!(create(K).is_ok(), "the device still creates objects");
 }
 
 #[test]
