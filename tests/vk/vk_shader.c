@@ -68,12 +68,7 @@ static void submit_expecting_fault(struct vk_ctx *ctx, VkCommandBuffer cmd, VkRe
 static void run_job_on(struct vk_ctx *ctx, struct job *j)
 {
 	struct vk_buf in = { 0 }, out = { 0 };
-	VkShaderModule module = VK_NULL_HANDLE;
-	VkDescriptorSetLayout dsl = VK_NULL_HANDLE;
-	VkPipelineLayout layout = VK_NULL_HANDLE;
-	VkPipeline pipeline = VK_NULL_HANDLE;
-	VkDescriptorPool dpool = VK_NULL_HANDLE;
-	VkDescriptorSet set = VK_NULL_HANDLE;
+	struct vk_compute pipe = { 0 };
 	VkCommandBuffer cmd;
 
 	vk_buf_create(ctx, &in, j->in_size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
@@ -84,83 +79,11 @@ static void run_job_on(struct vk_ctx *ctx, struct job *j)
 	for (size_t k = 0; k < j->out_size / 4; k++)
 		((uint32_t *)out.map)[k] = POISON;
 
-	const VkShaderModuleCreateInfo smci = {
-		.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-		.codeSize = j->spv_size,
-		.pCode = j->spv,
-	};
-	vk_ok(ctx, vkCreateShaderModule(ctx->dev, &smci, NULL, &module));
-	const VkDescriptorSetLayoutBinding bindings[] = {
-		{ 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
-		{ 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
-	};
-	const VkDescriptorSetLayoutCreateInfo dslci = {
-		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-		.bindingCount = 2,
-		.pBindings = bindings,
-	};
-	vk_ok(ctx, vkCreateDescriptorSetLayout(ctx->dev, &dslci, NULL, &dsl));
-	const VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 128 };
-	const VkPipelineLayoutCreateInfo plci = {
-		.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-		.setLayoutCount = 1,
-		.pSetLayouts = &dsl,
-		.pushConstantRangeCount = 1,
-		.pPushConstantRanges = &pcr,
-	};
-	vk_ok(ctx, vkCreatePipelineLayout(ctx->dev, &plci, NULL, &layout));
-	const VkComputePipelineCreateInfo cpci = {
-		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-		.stage = {
-			.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-			.stage = VK_SHADER_STAGE_COMPUTE_BIT,
-			.module = module,
-			.pName = "main",
-		},
-		.layout = layout,
-	};
-	vk_ok(ctx, vkCreateComputePipelines(ctx->dev, VK_NULL_HANDLE, 1, &cpci, NULL, &pipeline));
-	const VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2 };
-	const VkDescriptorPoolCreateInfo dpci = {
-		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-		.maxSets = 1,
-		.poolSizeCount = 1,
-		.pPoolSizes = &ps,
-	};
-	vk_ok(ctx, vkCreateDescriptorPool(ctx->dev, &dpci, NULL, &dpool));
-	const VkDescriptorSetAllocateInfo dsai = {
-		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-		.descriptorPool = dpool,
-		.descriptorSetCount = 1,
-		.pSetLayouts = &dsl,
-	};
-	vk_ok(ctx, vkAllocateDescriptorSets(ctx->dev, &dsai, &set));
-	const VkDescriptorBufferInfo bi[] = {
-		{ in.buf, 0, VK_WHOLE_SIZE },
-		{ out.buf, 0, VK_WHOLE_SIZE },
-	};
-	const VkWriteDescriptorSet writes[] = {
-		{ .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 0, .descriptorCount = 1,
-		  .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &bi[0] },
-		{ .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 1, .descriptorCount = 1,
-		  .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &bi[1] },
-	};
-	vkUpdateDescriptorSets(ctx->dev, 2, writes, 0, NULL);
-
+	vk_compute_create(ctx, &pipe, j->spv, j->spv_size, &in, &out);
+	vk_return_if_failed(ctx);
 	cmd = vk_cmd_begin(ctx);
 	vk_return_if_failed(ctx);
-	vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
-	vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &set, 0, NULL);
-	if (j->push_size)
-		vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, j->push_size, j->push);
-	vkCmdDispatch(cmd, j->groups, 1, 1);
-	const VkMemoryBarrier mb = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-		.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-		.dstAccessMask = VK_ACCESS_HOST_READ_BIT,
-	};
-	vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0,
-			     NULL, 0, NULL);
+	vk_compute_record(&pipe, cmd, j->push, j->push_size, j->groups);
 	if (j->fault)
 		submit_expecting_fault(ctx, cmd, j->fault);
 	else
@@ -170,11 +93,7 @@ static void run_job_on(struct vk_ctx *ctx, struct job *j)
 		memcpy(j->out, out.map, j->out_size);
 	}
 
-	vkDestroyDescriptorPool(ctx->dev, dpool, NULL);
-	vkDestroyPipeline(ctx->dev, pipeline, NULL);
-	vkDestroyPipelineLayout(ctx->dev, layout, NULL);
-	vkDestroyDescriptorSetLayout(ctx->dev, dsl, NULL);
-	vkDestroyShaderModule(ctx->dev, module, NULL);
+	vk_compute_destroy(ctx, &pipe);
 	vk_buf_destroy(ctx, &in);
 	vk_buf_destroy(ctx, &out);
 }

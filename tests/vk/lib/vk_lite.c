@@ -316,6 +316,107 @@ void vk_cmd_submit_wait(struct vk_ctx *ctx, VkCommandBuffer cmd)
 	vkFreeCommandBuffers(ctx->dev, ctx->pool, 1, &cmd);
 }
 
+void vk_compute_create(struct vk_ctx *ctx, struct vk_compute *c, const uint32_t *spv, size_t spv_size,
+		       const struct vk_buf *b0, const struct vk_buf *b1)
+{
+	memset(c, 0, sizeof(*c));
+	const VkShaderModuleCreateInfo smci = {
+		.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+		.codeSize = spv_size,
+		.pCode = spv,
+	};
+	vk_ok(ctx, vkCreateShaderModule(ctx->dev, &smci, NULL, &c->module));
+	const VkDescriptorSetLayoutBinding bindings[] = {
+		{ 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
+		{ 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL },
+	};
+	const VkDescriptorSetLayoutCreateInfo dslci = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+		.bindingCount = 2,
+		.pBindings = bindings,
+	};
+	vk_ok(ctx, vkCreateDescriptorSetLayout(ctx->dev, &dslci, NULL, &c->dsl));
+	const VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 128 };
+	const VkPipelineLayoutCreateInfo plci = {
+		.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+		.setLayoutCount = 1,
+		.pSetLayouts = &c->dsl,
+		.pushConstantRangeCount = 1,
+		.pPushConstantRanges = &pcr,
+	};
+	vk_ok(ctx, vkCreatePipelineLayout(ctx->dev, &plci, NULL, &c->layout));
+	const VkComputePipelineCreateInfo cpci = {
+		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+		.stage = {
+			.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+			.stage = VK_SHADER_STAGE_COMPUTE_BIT,
+			.module = c->module,
+			.pName = "main",
+		},
+		.layout = c->layout,
+	};
+	vk_ok(ctx, vkCreateComputePipelines(ctx->dev, VK_NULL_HANDLE, 1, &cpci, NULL, &c->pipeline));
+	const VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2 };
+	const VkDescriptorPoolCreateInfo dpci = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+		.maxSets = 1,
+		.poolSizeCount = 1,
+		.pPoolSizes = &ps,
+	};
+	vk_ok(ctx, vkCreateDescriptorPool(ctx->dev, &dpci, NULL, &c->dpool));
+	const VkDescriptorSetAllocateInfo dsai = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+		.descriptorPool = c->dpool,
+		.descriptorSetCount = 1,
+		.pSetLayouts = &c->dsl,
+	};
+	vk_ok(ctx, vkAllocateDescriptorSets(ctx->dev, &dsai, &c->set));
+	const VkDescriptorBufferInfo bi[] = {
+		{ b0->buf, 0, VK_WHOLE_SIZE },
+		{ b1->buf, 0, VK_WHOLE_SIZE },
+	};
+	const VkWriteDescriptorSet writes[] = {
+		{ .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = c->set, .dstBinding = 0, .descriptorCount = 1,
+		  .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &bi[0] },
+		{ .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = c->set, .dstBinding = 1, .descriptorCount = 1,
+		  .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &bi[1] },
+	};
+	vkUpdateDescriptorSets(ctx->dev, 2, writes, 0, NULL);
+}
+
+void vk_compute_record(const struct vk_compute *c, VkCommandBuffer cmd, const void *push, uint32_t push_size,
+		       uint32_t groups)
+{
+	const VkMemoryBarrier mb = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+		.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+		.dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+	};
+
+	vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipeline);
+	vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->set, 0, NULL);
+	if (push_size)
+		vkCmdPushConstants(cmd, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size, push);
+	vkCmdDispatch(cmd, groups, 1, 1);
+	vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0,
+			     NULL, 0, NULL);
+}
+
+void vk_compute_destroy(struct vk_ctx *ctx, struct vk_compute *c)
+{
+	if (c->dpool)
+		vkDestroyDescriptorPool(ctx->dev, c->dpool, NULL);
+	if (c->pipeline)
+		vkDestroyPipeline(ctx->dev, c->pipeline, NULL);
+	if (c->layout)
+		vkDestroyPipelineLayout(ctx->dev, c->layout, NULL);
+	if (c->dsl)
+		vkDestroyDescriptorSetLayout(ctx->dev, c->dsl, NULL);
+	if (c->module)
+		vkDestroyShaderModule(ctx->dev, c->module, NULL);
+	memset(c, 0, sizeof(*c));
+}
+
 int vk_main(int argc, char **argv, const struct vk_subtest *tests, size_t n)
 {
 	const char *only = NULL;

@@ -102,4 +102,23 @@ VkCommandBuffer vk_cmd_begin(struct vk_ctx *ctx);
 /* Ends `cmd`, submits it with a fence and waits for the fence (bounded); frees `cmd`. */
 void vk_cmd_submit_wait(struct vk_ctx *ctx, VkCommandBuffer cmd);
 
+/* A compute pipeline of one SPIR-V shader over two storage buffers (set 0, bindings 0 and 1) with a 128-byte push
+ * constant range, and its descriptor set written. */
+struct vk_compute {
+	VkShaderModule module;
+	VkDescriptorSetLayout dsl;
+	VkPipelineLayout layout;
+	VkPipeline pipeline;
+	VkDescriptorPool dpool;
+	VkDescriptorSet set;
+};
+void vk_compute_create(struct vk_ctx *ctx, struct vk_compute *c, const uint32_t *spv, size_t spv_size,
+		       const struct vk_buf *b0, const struct vk_buf *b1);
+/* Records into `cmd`: the pipeline and its set bound, `push_size` bytes of push constants (none when 0), a dispatch
+ * of `groups` workgroups along X, and a barrier making the shader's writes visible to the host. */
+void vk_compute_record(const struct vk_compute *c, VkCommandBuffer cmd, const void *push, uint32_t push_size,
+		       uint32_t groups);
+/* Destroys what vk_compute_create made (handles it did not make are skipped). */
+void vk_compute_destroy(struct vk_ctx *ctx, struct vk_compute *c);
+
 #endif
