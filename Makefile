@@ -11,7 +11,7 @@ VECTORS := tests/vectors
 TYR := $(or $(CARGO_TARGET_DIR),target)/release/tyr
 SHIM := $(or $(CARGO_TARGET_DIR),target)/release/libtyr_drm_shim.so
 
-.PHONY: all run test lint fmt clippy unit bench kpeer-sources doc deps uapi-headers igt-ports igt-suite igt shim fuzz \
+.PHONY: all run test lint fmt clippy unit bench kpeer-sources doc deps uapi-headers igt-ports igt-suite igt shim fuzz fuzz-coverage \
 	fuzz-tyr cargo-fuzz asan clean panvk panvk-deps vk-clients vk-test vk-compute vk-spirv
 
 # Our C ports of the IGT panthor tests (tests/igt), built against libdrm and the kernel's uAPI header.
@@ -89,6 +89,14 @@ fuzz: deps cargo-fuzz
 
 cargo-fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked --version 0.13.2
+
+## fuzz-coverage: which of the project's lines the libFuzzer targets' corpora reach (FUZZ_TARGETS narrows it): a
+## summary per component and the files with the most unreached lines (build/fuzz/coverage/summary.txt), llvm-cov's
+## table and an HTML view of the sources with counts. Installs the nightly llvm-tools when missing.
+fuzz-coverage: deps cargo-fuzz
+	@rustup component list --toolchain nightly --installed | grep -q '^llvm-tools' || \
+		rustup component add llvm-tools --toolchain nightly
+	scripts/fuzz-coverage.sh $(FUZZ_TARGETS)
 
 ## fuzz-tyr: the long structure-aware ioctl campaign of `tyr fuzz`: FUZZ_SEEDS seeds of FUZZ_ITERATIONS steps each on
 ## 3 files, FUZZ_JOBS seeds at a time (one process each: a seed's board, descriptors and panic count are its own),
