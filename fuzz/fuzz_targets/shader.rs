@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Shader binaries run by the model's Valhall shader core through the real driver: a RUN_COMPUTE job (GROUP_SUBMIT)
-//! whose Shader Program Descriptor names a binary built from the input — words with an executed primary opcode,
-//! plausible sources and destinations, plain or `.end` flow and fuzzed modifier bits, or raw words — over a fuzzed
+//! whose Shader Program Descriptor names a binary built from the input — mostly compiler-made words of every executed
+//! operation ([`SHADER_TEMPLATES`]) with their registers, uniforms and flow replaced (kept only while the word still
+//! decodes), and words with an executed primary opcode, plausible sources and destinations, plain or `.end` flow and
+//! fuzzed modifier bits, or raw words — over a fuzzed
 //! grid, with FAU words that point into a mapped buffer or are fuzzed. Every job ends (done or faulted) within 5 s,
 //! its fence signals, GROUP_GET_STATE answers, the consistency checker passes, nothing panics in the driver or the
 //! model, and closing the file gives every frame back.
@@ -10,7 +12,9 @@
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
+use hw_mali::shader::{decode, Src};
 use libfuzzer_sys::fuzz_target;
+use tyr_fuzz::shader_words::SHADER_TEMPLATES;
 use tyr_fuzz::*;
 
 /// The shader's BO: binary at +0 (one page), SPD at +0x1000, FAU at +0x1100, data from +0x2000.
@@ -34,6 +38,14 @@ const OPCODES: [u64; 45] = [
 
 #[derive(Arbitrary, Debug)]
 enum Word {
+    /// A template word with its register sources (`regs[0..4]`), uniform sources, destination or staging register
+    /// (`regs[4]`) and flow replaced where the result still decodes.
+    Template {
+        which: u16,
+        regs: [u8; 5],
+        uniform: u8,
+        flow: u8,
+    },
     Executed {
         op: u8,
         srcs: [u8; 4],
@@ -64,8 +76,39 @@ fn source(b: u8) -> u64 {
     }
 }
 
-fn encode(w: &Word) -> u64 {
+/// A template with its operands replaced: register sources keep their discard bit and take `regs[i] % nregs`,
+/// uniform sources take `uniform`, the destination byte's register takes `regs[4] % nregs`, and the flow field one of
+/// none, `.wait0`, `.wait`, `.end`, `.reconverge`; each change is kept only if the word still decodes.
+fn template(which: u16, regs: [u8; 5], uniform: u8, flow: u8, nregs: u8) -> u64 {
+    let mut w = SHADER_TEMPLATES[usize::from(which) % SHADER_TEMPLATES.len()].0;
+    let keep = |w: u64, new: u64| if decode(new).is_ok() { new } else { w };
+    let byte = |w: u64, i: u32, v: u64| w & !(0xFF << (8 * i)) | (v & 0xFF) << (8 * i);
+    if let Ok(instr) = decode(w) {
+        for (i, src) in instr.src.iter().enumerate() {
+            let i = i as u32;
+            let old = (w >> (8 * i)) & 0xFF;
+            let new = match src {
+                Src::Reg { .. } => old & 0x40 | u64::from(regs[i as usize] % nregs),
+                Src::Uniform(_) => 0x80 | u64::from(uniform & 0x3F),
+                _ => continue,
+            };
+            w = keep(w, byte(w, i, new));
+        }
+    }
+    let dest = (w >> 40) & 0xFF;
+    w = keep(w, byte(w, 5, dest & 0xC0 | u64::from(regs[4] % nregs)));
+    let flow = [0u64, 1, 9, 15, 10][usize::from(flow) % 5];
+    keep(w, w & !(0xF << 59) | flow << 59)
+}
+
+fn encode(w: &Word, nregs: u8) -> u64 {
     match *w {
+        Word::Template {
+            which,
+            regs,
+            uniform,
+            flow,
+        } => template(which, regs, uniform, flow, nregs),
         Word::Executed {
             op,
             srcs,
@@ -103,7 +146,8 @@ fn move32(r: u64, v: u32) -> u64 {
 fuzz_target!(|input: Input| {
     let mut image = vec![0u8; 0x2000];
     for (i, w) in input.words.iter().take(512).enumerate() {
-        image[8 * i..8 * i + 8].copy_from_slice(&encode(w).to_le_bytes());
+        let nregs = if input.small_regs { 32 } else { 64 };
+        image[8 * i..8 * i + 8].copy_from_slice(&encode(w, nregs).to_le_bytes());
     }
     // SPD: shader, compute stage, r55..r62 preloaded, the binary; 32 registers when asked.
     let spd = (SPD - CODE_VA) as usize;

@@ -3,6 +3,8 @@
 //! and filled through their pages, a one-queue group, and the end-of-input check that closing a file gives every
 //! frame back.
 
+pub mod shader_words;
+
 use std::sync::Arc;
 use std::time::Duration;
 
