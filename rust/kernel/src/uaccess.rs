@@ -3,9 +3,11 @@
 //!
 //! In the kernel, `copy_from_user`/`copy_to_user` fault-check every access and return `-EFAULT` for a bad pointer. Here
 //! the "user" is the calling process itself (a Rust test, or a C client through the drm-shim), so a bad pointer would
-//! crash the process if dereferenced. Every copy therefore goes through `process_vm_readv`/`process_vm_writev` on our
-//! own pid: the host kernel checks the user range and reports `EFAULT` for unmapped memory or a write to a read-only
-//! page, exactly as `copy_*_user` would. No Rust reference to user memory is ever formed.
+//! crash the process if dereferenced. Copies therefore go through [`fixup`]'s routine, which is what the kernel's are:
+//! a copy whose faults resume at a fixup that reports the bytes left, so unmapped memory or a write to a read-only
+//! page is `EFAULT`, exactly as `copy_*_user` gives, at the cost of a plain copy. Where that handler cannot be
+//! installed, copies go through `process_vm_readv`/`process_vm_writev` on our own pid, whose range checks give the
+//! same answers at the cost of a system call each. No Rust reference to user memory is ever formed.
 //!
 //! As upstream, a [`UserSlice`] is read once, front to back, through a [`UserSliceReader`], and written through a
 //! [`UserSliceWriter`], which makes double-fetch bugs hard to write.
@@ -15,6 +17,8 @@ use core::mem::{size_of, MaybeUninit};
 use crate::error::code::EFAULT;
 use crate::error::Result;
 use crate::transmute::{AsBytes, FromBytes};
+
+pub mod fixup;
 
 /// An address in the calling process, as an ioctl argument carries it (`__u64` in the uAPI).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -40,6 +44,18 @@ fn copy(local: *mut u8, user: usize, len: usize, write: bool) -> Result {
     }
     if user.checked_add(len).is_none() || len > isize::MAX as usize {
         return Err(EFAULT);
+    }
+    if fixup::install() {
+        // SAFETY: `local` is the caller's buffer of `len` bytes (writable when reading from the user); the user range
+        // does not wrap (checked above) and any fault in it ends the copy at the fixup.
+        let left = unsafe {
+            if write {
+                fixup::copy(user as *mut u8, local, len)
+            } else {
+                fixup::copy(local, user as *const u8, len)
+            }
+        };
+        return if left == 0 { Ok(()) } else { Err(EFAULT) };
     }
     let liov = libc::iovec {
         iov_base: local.cast(),

@@ -74,4 +74,6 @@ real! {
     sysinfo(info: *mut libc::sysinfo) -> c_int, fail -1;
     lseek64(fd: c_int, off: libc::off64_t, whence: c_int) -> libc::off64_t, fail -1;
     sysconf(name: c_int) -> libc::c_long, fail -1;
+    sigaction(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction) -> c_int, fail -1;
+    signal(sig: c_int, handler: libc::sighandler_t) -> libc::sighandler_t, fail libc::SIG_ERR;
 }

@@ -211,6 +211,23 @@ fn bad_pointers_fds_and_commands_are_errnos_and_dups_share_the_file() {
     assert_eq!(run("errors", &[]), "ok\n");
 }
 
+/// The driver's user-copy fixup and a program's own SIGSEGV/SIGBUS handlers, set before or after the first ioctl:
+/// bad pointers stay EFAULT, a crash reaches the program's handler, and SIG_DFL restored is death by SIGSEGV.
+#[test]
+fn a_programs_segv_handlers_and_the_user_copy_fixup_live_together() {
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(run("segv_handlers", &["before"]), "ok\n");
+    assert_eq!(run("segv_handlers", &["after"]), "ok\n");
+    let out = run_with("segv_handlers", &["dfl"], &[]);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGSEGV),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn fork_child_gets_a_fresh_device_and_parent_keeps_its_own() {
     assert_eq!(run("fork", &[]), "ok\n");

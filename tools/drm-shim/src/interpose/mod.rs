@@ -29,5 +29,6 @@ mod dirs;
 mod links;
 mod memory;
 mod open;
+mod signals;
 mod stat;
 mod sysinfo;
