@@ -106,16 +106,13 @@ static FORWARD: [AtomicPtr<libc::sigaction>; 2] = [
     AtomicPtr::new(core::ptr::null_mut()),
 ];
 /// Every forwarding record ever made, so that none is unreachable (they are few: one per `sigaction` the process
-/// makes on these two signals).
+/// makes on these two signals). Boxed so that a record never moves when the vector grows.
+#[allow(clippy::vec_box)]
 static RECORDS: Mutex<Vec<Box<libc::sigaction>>> = Mutex::new(Vec::new());
 
 /// The C library's `sigaction`, found past any interposer (the drm-shim stands in front of it, and its `sigaction`
 /// forwards to [`chain_sigaction`] once the handler is installed, which must not be asked to install the handler).
-fn real_sigaction(
-    sig: c_int,
-    act: *const libc::sigaction,
-    old: *mut libc::sigaction,
-) -> c_int {
+fn real_sigaction(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction) -> c_int {
     type SigactionFn =
         unsafe extern "C" fn(c_int, *const libc::sigaction, *mut libc::sigaction) -> c_int;
     // SAFETY: `dlsym` with RTLD_NEXT and a NUL-terminated name has no other precondition.
@@ -298,7 +295,9 @@ extern "C" fn on_fault(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c
 
 /// Gives a fault that is not the copy routine's to the action the process has for it.
 fn forward(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
-    let act = slot(sig).map_or(core::ptr::null_mut(), |i| FORWARD[i].load(Ordering::Acquire));
+    let act = slot(sig).map_or(core::ptr::null_mut(), |i| {
+        FORWARD[i].load(Ordering::Acquire)
+    });
     // SAFETY: a non-null `FORWARD` entry is a record that is never freed.
     let (handler, flags) = match unsafe { act.as_ref() } {
         Some(a) => (a.sa_sigaction, a.sa_flags),
@@ -388,7 +387,7 @@ mod tests {
 
     fn null_read() {
         // SAFETY: deliberately not sound: the fault is what the test is about, and it ends the child process.
-        unsafe { core::ptr::read_volatile(8 as *const u64) };
+        unsafe { core::ptr::read_volatile(core::ptr::without_provenance::<u64>(8)) };
     }
 
     extern "C" fn exit_42(_: c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
@@ -408,7 +407,10 @@ mod tests {
             assert!(unsafe { chain_sigaction(libc::SIGSEGV, &act, core::ptr::null_mut()) });
             null_read();
         });
-        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 42, "{status:#x}");
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 42,
+            "{status:#x}"
+        );
 
         let status = in_child(|| {
             assert!(install());
@@ -443,11 +445,14 @@ mod tests {
             }
             let mut out = [0u8; 8];
             // SAFETY: `out` is valid; the user side is unmapped.
-            if unsafe { copy(out.as_mut_ptr(), 8 as *const u8, 8) } != 8 {
+            if unsafe { copy(out.as_mut_ptr(), core::ptr::without_provenance(8), 8) } != 8 {
                 // SAFETY: as above.
                 unsafe { libc::_exit(2) };
             }
         });
-        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{status:#x}");
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "{status:#x}"
+        );
     }
 }
