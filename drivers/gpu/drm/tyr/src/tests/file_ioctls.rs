@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
-//! The file-level Panthor ioctls with real user pointers (copied with `process_vm_readv`, as the shim will pass
+//! The file-level Panthor ioctls with real user pointers (copied by `kernel::uaccess`, as the shim will pass
 //! them): BO_CREATE's rules, VM_CREATE/DESTROY/GET_STATE, and synchronous VM_BIND rewriting `ops.count`.
 
 use std::sync::Arc;
