@@ -25,7 +25,11 @@ fn cycle_count_follows_the_core_clock_and_the_timestamp_does_not() {
     r.gpu.set_core_clock_hz(1_000_000_000);
     r.gpu.advance(1_000_000); // 1 ms at 1 GHz
     let (c2, t2) = (r.r64(gpu::CYCLE_COUNT), r.r64(gpu::TIMESTAMP));
-    assert_eq!(c2 - c1, 1_000_000, "cycles at the new rate from the change on");
+    assert_eq!(
+        c2 - c1,
+        1_000_000,
+        "cycles at the new rate from the change on"
+    );
     assert_eq!(t2 - t1, 24_000, "the timestamp rate does not change");
     assert_eq!(r.gpu.core_clock_changes(), 1);
     r.gpu.set_core_clock_hz(1_000_000_000);
@@ -64,13 +68,20 @@ fn a_faster_clock_runs_more_batches_and_activity_records_busy_then_idle() {
         "{fast} batches at 990 MHz (one per {EXEC_BATCH_CYCLES} cycles)"
     );
     let mid = t.r.gpu.activity();
-    assert_eq!(mid.busy_ns - start.busy_ns, 2_000_000, "busy the whole time");
+    assert_eq!(
+        mid.busy_ns - start.busy_ns,
+        2_000_000,
+        "busy the whole time"
+    );
     assert_eq!(mid.idle_ns, start.idle_ns);
 
     t.csg_request(0, csg::STATE_SUSPEND, 0, 0);
     t.r.gpu.advance(500_000);
     let end = t.r.gpu.activity();
     assert!(!end.busy);
-    assert!(end.busy_ns - mid.busy_ns < 10_000, "busy stops with the stream");
+    assert!(
+        end.busy_ns - mid.busy_ns < 10_000,
+        "busy stops with the stream"
+    );
     assert!(end.idle_ns - mid.idle_ns >= 490_000);
 }
