@@ -7,6 +7,8 @@
 //!   tiler heaps);
 //! * [`device`]: the device's own state ([`DeviceInfo`]: identity and firmware; the AS slots, the CSG slots, the
 //!   MCU's VM);
+//! * [`mod@devfreq`]: the GPU's frequency scaling ([`DevfreqView`]: frequency and clock rate, voltage, governor,
+//!   range, transition statistics and trace, recorded busy/idle time);
 //! * [`groups`]: a file's scheduling groups and their queues ([`GroupView`]);
 //! * [`gems`]: a BO's label and pages;
 //! * [`check`]: the consistency checker, which verifies every VM's VA list against its page table and accounts for
@@ -18,6 +20,7 @@
 
 pub mod check;
 pub mod device;
+pub mod devfreq;
 pub mod gems;
 pub mod groups;
 pub mod pgtable;
@@ -26,6 +29,7 @@ pub mod vms;
 
 pub use check::{check_files, Baseline, CheckError, FileSnapshot, Owner, Verdict, VmSnapshot};
 pub use device::{DeviceInfo, FirmwareSection};
+pub use devfreq::{devfreq, DevfreqView};
 pub use groups::GroupView;
 #[cfg(test)]
 pub(crate) use vm_check::check_vm;
