@@ -230,6 +230,8 @@ pub struct Devfreq {
     /// `devfreq_list_lock`: serialises governor changes.
     gov_lock: Mutex<()>,
     wake: Condvar,
+    /// Signalled after every frequency change.
+    changed: Condvar,
     worker: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -304,6 +306,7 @@ impl Devfreq {
             opp,
             gov_lock: Mutex::new(()),
             wake: Condvar::new(),
+            changed: Condvar::new(),
             worker: std::sync::Mutex::new(None),
         });
         {
@@ -406,6 +409,7 @@ impl Devfreq {
             st.resume_freq = f;
         }
         let _ = cur;
+        self.changed.notify_all();
         Ok(())
     }
 
@@ -670,6 +674,27 @@ impl Devfreq {
     /// The last status the device reported to the governor.
     pub fn last_status(&self) -> DevStatus {
         self.state().last_status
+    }
+
+    /// Waits (up to `timeout`) until `cond` holds for the frequency devfreq set, re-checking after each change;
+    /// returns whether it holds. For tests and tools that watch the governor work.
+    pub fn wait_freq(&self, timeout: Duration, mut cond: impl FnMut(u64) -> bool) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut st = self.state();
+        loop {
+            if cond(st.previous_freq) {
+                return true;
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st = self
+                .changed
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
     }
 
     /// The allowed range now (what `min_freq` and `max_freq` show).

@@ -81,3 +81,13 @@ pub fn with_suspended<R>(dev: &TyrDrmDevice, f: impl FnOnce() -> R) -> kernel::R
     d.resume()?;
     Ok(r)
 }
+
+/// Waits (up to `timeout`) until `cond` holds for the frequency devfreq set on `dev`, woken at each change; returns
+/// whether it holds.
+pub fn wait_freq(
+    dev: &TyrDrmDevice,
+    timeout: std::time::Duration,
+    cond: impl FnMut(u64) -> bool,
+) -> bool {
+    dev.data().devfreq().devfreq().wait_freq(timeout, cond)
+}

@@ -19,8 +19,8 @@
 //! already queued ([`device::settle`], [`VmView::deferred_cleanup`]) or set a knob ([`device::set_job_timeout`]).
 
 pub mod check;
-pub mod device;
 pub mod devfreq;
+pub mod device;
 pub mod gems;
 pub mod groups;
 pub mod pgtable;
@@ -28,8 +28,8 @@ mod vm_check;
 pub mod vms;
 
 pub use check::{check_files, Baseline, CheckError, FileSnapshot, Owner, Verdict, VmSnapshot};
-pub use device::{DeviceInfo, FirmwareSection};
 pub use devfreq::{devfreq, DevfreqView};
+pub use device::{DeviceInfo, FirmwareSection};
 pub use groups::GroupView;
 #[cfg(test)]
 pub(crate) use vm_check::check_vm;

@@ -17,7 +17,11 @@ fn init_moves_the_boot_clock_to_the_recommended_opp() {
     assert_eq!(soc.board().gpu().core_clock_hz(), 198 * MHZ);
     let time = FakeTime::new(0);
     let d = TyrDevfreq::init_with(soc.gpu(), Worker::Manual(time.clone())).unwrap();
-    assert_eq!(d.current_frequency(), 300 * MHZ, "198 MHz -> the OPP at or above");
+    assert_eq!(
+        d.current_frequency(),
+        300 * MHZ,
+        "198 MHz -> the OPP at or above"
+    );
     assert_eq!(soc.board().gpu().core_clock_hz(), 300 * MHZ, "CPLL / 5");
     assert_eq!(d.fast_rate(), 1000 * MHZ);
     assert_eq!(d.opp().voltage(), 675_000);
@@ -36,7 +40,11 @@ fn recorded_load_drives_the_gpu_clock() {
     time.advance(50 * MS);
     assert!(d.devfreq().run_pending());
     assert_eq!(d.current_frequency(), 1000 * MHZ);
-    assert_eq!(soc.board().gpu().core_clock_hz(), 850 * MHZ, "NPLL: the best at or below 1 GHz");
+    assert_eq!(
+        soc.board().gpu().core_clock_hz(),
+        850 * MHZ,
+        "NPLL: the best at or below 1 GHz"
+    );
     // `dev_pm_opp_set_rate` takes the voltage of the OPP at or above the rate the clock can make: 900 MHz's.
     assert_eq!(d.opp().voltage(), 800_000);
     // 30 % busy at the real 850 MHz: 850 * 30 / 100 * 100 / 43 = 593 MHz -> 600 MHz (GPLL / 2 = 594 MHz).
@@ -88,7 +96,8 @@ fn a_device_without_clock_or_opps_is_refused() {
         TyrDevfreq::init_with(&bare, Worker::Manual(time.clone())).err(),
         Some(kernel::code::ENOENT)
     );
-    let mut no_opp = kernel::platform::Device::new("x.gpu", vec![], vec![], vec![], g.ram().clone());
+    let mut no_opp =
+        kernel::platform::Device::new("x.gpu", vec![], vec![], vec![], g.ram().clone());
     no_opp.add_clock("core", kernel::clk::FakeClk::new(1, 0));
     assert_eq!(
         TyrDevfreq::init_with(&no_opp, Worker::Manual(time)).err(),
