@@ -16,14 +16,14 @@
 //! | `userspace/set_freq` | 0644 | the requested frequency or `undefined` | a frequency — `userspace` only |
 //!
 //! An attribute the current governor does not have is `ENOENT`, as the missing file is; writing a read-only
-//! attribute is `EINVAL` (what the kernel's write path answers for a file without `store` when the caller may open
-//! it for writing at all). An empty write changes nothing (sysfs does not call `store` for 0 bytes).
+//! attribute is `EACCES`, what opening it for writing answers (sysfs checks the mode and the `store` at open, for
+//! root too). An empty write changes nothing (sysfs does not call `store` for 0 bytes).
 
 use std::fmt::Write as _;
 
 use super::governor::{self, Governor, NAME_LEN};
 use super::{Devfreq, TimerKind, QOS_DEFAULT_VALUE, QOS_MAX_DEFAULT};
-use crate::error::code::{EFBIG, EINVAL, ENOENT};
+use crate::error::code::{EACCES, EFBIG, EINVAL, ENOENT};
 use crate::error::Result;
 
 /// `PAGE_SIZE`: the most a sysfs `show` may return.
@@ -201,12 +201,12 @@ impl Devfreq {
     }
 
     /// Writes `buf` to attribute `name` (`store`), with the kernel's parsing and errnos: `ENOENT` for an attribute
-    /// the device does not have now, `EINVAL` for a read-only one or a value that does not parse. A failed write
-    /// changes nothing.
+    /// the device does not have now, `EACCES` for a read-only one, `EINVAL` for a value that does not parse. A failed
+    /// write changes nothing.
     pub fn store(&self, name: &str, buf: &str) -> Result {
         let a = self.has_attribute(name).ok_or(ENOENT)?;
         if a.mode & 0o200 == 0 {
-            return Err(EINVAL);
+            return Err(EACCES);
         }
         if buf.is_empty() {
             return Ok(());

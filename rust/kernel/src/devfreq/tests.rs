@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::clk::{Clk, FakeClk};
-use crate::error::code::{EINVAL, ENOENT};
+use crate::error::code::{EACCES, EINVAL, ENOENT};
 use crate::opp::{OppNode, Table};
 
 const MHZ: u64 = 1_000_000;
@@ -243,7 +243,7 @@ fn min_and_max_writes_clamp_with_the_kernels_rounding() {
         }
         assert_eq!(r.df.freq_range(), before);
     }
-    assert_eq!(r.df.store("cur_freq", "1"), Err(EINVAL), "read-only");
+    assert_eq!(r.df.store("cur_freq", "1"), Err(EACCES), "read-only");
     assert_eq!(r.df.store("nope", "1"), Err(ENOENT));
     assert_eq!(r.df.show("nope"), Err(ENOENT));
 }

@@ -254,7 +254,7 @@ pub fn show(dev: &TyrDrmDevice, name: &str) -> Result<String> {
 }
 
 /// Writes `value` to the devfreq attribute `name` of `dev`, with the kernel's parsing and errnos (`EINVAL` for a
-/// value that does not parse or a read-only attribute, `ENOENT` for a missing one).
+/// value that does not parse, `EACCES` for a read-only attribute, `ENOENT` for a missing one).
 pub fn store(dev: &TyrDrmDevice, name: &str, value: &str) -> Result {
     dev.data().devfreq().devfreq().store(name, value)
 }
