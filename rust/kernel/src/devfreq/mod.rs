@@ -386,9 +386,9 @@ impl Devfreq {
         (min, max)
     }
 
-    /// `devfreq_set_target`: asks the profile for `new_freq`, then accounts the change.
+    /// `devfreq_set_target`: asks the profile for `new_freq`, then accounts the change. (The kernel also reads the
+    /// current frequency here, for its transition notifiers, which this core does not have.)
     fn set_target(&self, st: &mut State, new_freq: u64, flags: u32) -> Result {
-        let cur = self.profile.get_cur_freq().unwrap_or(st.previous_freq);
         let mut f = new_freq;
         self.profile.target(&mut f, flags)?;
         if self.update_status(st, f).is_err() {
@@ -408,7 +408,6 @@ impl Devfreq {
         if st.suspend_freq != 0 {
             st.resume_freq = f;
         }
-        let _ = cur;
         self.changed.notify_all();
         Ok(())
     }

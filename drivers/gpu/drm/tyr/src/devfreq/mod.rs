@@ -17,7 +17,7 @@
 //!   monitor again.
 //!
 //! The devfreq device's sysfs attributes (`/sys/devices/platform/fb000000.gpu/devfreq/fb000000.gpu/<name>`) are
-//! [`show`], [`store`] and [`attributes`]; its state for tools is [`crate::debugfs::devfreq`].
+//! [`show`], [`store`] and [`attributes`]; its state for tools is [`mod@crate::debugfs::devfreq`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
