@@ -2,17 +2,17 @@
 //! Panthor's devfreq (`panthor_devfreq.c`): the GPU's core clock scaled over the OPP table by `simple_ondemand`,
 //! from the busy and idle time the scheduler records.
 //!
-//! * At probe ([`TyrDevfreq::init`], before the GPU itself is brought up, as `panthor_device_init` orders it): the
+//! * At probe (`TyrDevfreq::init`, before the GPU itself is brought up, as `panthor_device_init` orders it): the
 //!   OPP table from the device tree, the core clock's rate taken as the initial frequency and moved to the OPP the
 //!   devfreq core recommends for it (at or above: 198 MHz becomes 300 MHz), the fastest OPP noted (`fast_rate`), and
 //!   the devfreq device added with `simple_ondemand` at Panthor's thresholds (up 45 %, down differential 5 %),
 //!   polling every 50 ms on a delayed timer.
 //! * The scheduler records the GPU busy when it writes jobs to a resident group's ring and after a tick that left a
-//!   busy group resident, idle after a tick that left none ([`TyrDevfreq::record_busy`],
-//!   [`TyrDevfreq::record_idle`]); `get_dev_status` hands the governor the busy and total time since its last call,
+//!   busy group resident, idle after a tick that left none (`TyrDevfreq::record_busy`,
+//!   `TyrDevfreq::record_idle`); `get_dev_status` hands the governor the busy and total time since its last call,
 //!   and the clock's real rate.
 //! * `target` takes the recommended OPP and sets it (`dev_pm_opp_set_rate`: supply and clock).
-//! * [`TyrDevfreq::suspend`] and [`TyrDevfreq::resume`] are `panthor_devfreq_suspend/resume`, for the runtime-PM
+//! * `TyrDevfreq::suspend` and `TyrDevfreq::resume` are `panthor_devfreq_suspend/resume`, for the runtime-PM
 //!   path: suspend stops the load monitor (the devfreq core nests them); resume starts the accounting afresh and the
 //!   monitor again.
 //!
