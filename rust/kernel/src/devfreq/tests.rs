@@ -232,6 +232,17 @@ fn min_and_max_writes_clamp_with_the_kernels_rounding() {
         300 * MHZ,
         "the lowest OPP, the closest one"
     );
+    // The kHz values are s32 requests: 2^32 kHz truncates to 0 (no minimum), and 2^32 - 1 kHz to -1, which is
+    // PM_QOS_DEFAULT_VALUE (no maximum).
+    r.df.store("min_freq", "4294967296000").unwrap();
+    assert_eq!(
+        r.df.show("min_freq").unwrap(),
+        "1000\n",
+        "no minimum; still clamped to max"
+    );
+    r.df.store("max_freq", "4294967295000").unwrap();
+    assert_eq!(r.df.show("max_freq").unwrap(), "1000000000\n");
+    assert_eq!(r.df.show("min_freq").unwrap(), "300000000\n");
     // Errors: nothing parses.
     for bad in ["", "abc", "-5", " x"] {
         let before = r.df.freq_range();
