@@ -8,6 +8,9 @@
 //! * The GPU's interrupt outputs are found by name like `platform_get_irq_byname` ([`Board::irq_byname`]) and delivered
 //!   to a handler thread either by blocking on the [`IrqLine`] or with [`Board::spawn_irq_handler`].
 //!
+//! * [`cru::GpuClock`] is the clock controller's GPU clock: the rate the kernel sets, limited to what the PLLs and
+//!   the divider give, becomes the Mali's core clock.
+//!
 //! Depends only on `hw-mem` and `hw-mali`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,6 +20,8 @@ use std::time::Duration;
 
 use hw_mali::{BusError, IrqKind, IrqLine, Mali, MaliConfig, ModelThread};
 use hw_mem::{MemError, PhysAddr, Ram, RamConfig};
+
+pub mod cru;
 
 pub use hw_mali;
 pub use hw_mem;
@@ -174,6 +179,7 @@ pub struct Board {
     ram: Arc<Ram>,
     gpu: Arc<Mali>,
     io: Io,
+    gpu_clk: cru::GpuClock,
 }
 
 impl Board {
@@ -191,7 +197,13 @@ impl Board {
             unmapped: AtomicU64::new(0),
             misaligned: AtomicU64::new(0),
         };
-        Ok(Self { ram, gpu, io })
+        let gpu_clk = cru::GpuClock::new(gpu.clone());
+        Ok(Self {
+            ram,
+            gpu,
+            io,
+            gpu_clk,
+        })
     }
 
     /// The default RK3588 board (4 GiB, G610 MP4 with real latencies, clock stepped manually until a model thread runs).
@@ -207,6 +219,11 @@ impl Board {
     /// The GPU model (for tests and tools; a driver reaches it only through [`Board::io`] and the IRQ lines).
     pub fn gpu(&self) -> &Arc<Mali> {
         &self.gpu
+    }
+
+    /// The clock controller's GPU clock (`clk_gpu_src`), which drives the GPU's core clock.
+    pub fn gpu_clock(&self) -> &cru::GpuClock {
+        &self.gpu_clk
     }
 
     /// The CPU's MMIO surface.

@@ -148,7 +148,8 @@ pub struct MaliConfig {
     pub tlb_entries: usize,
     /// Frequency of the TIMESTAMP counter (the SoC's arch timer: 24 MHz on RK3588).
     pub timestamp_hz: u64,
-    /// Frequency of CYCLE_COUNT (the GPU core clock: 198 MHz on RK3588 boards).
+    /// The GPU core clock at power-on (198 MHz on RK3588 boards); the SoC's clock controller changes it later
+    /// ([`crate::Mali::set_core_clock_hz`]).
     pub gpu_clock_hz: u64,
 }
 

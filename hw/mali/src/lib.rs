@@ -15,6 +15,8 @@
 //!   core in [`shader`], other RUN_* work is validated and completes at once.
 //! * [`fields`] gives the registers whose bits the model decodes named fields ([`register_fields!`]).
 //! * [`regmap`] names the blocks of the MMIO window and the bit fields of every register, for dumps and tools.
+//! * The core clock is an input the SoC sets ([`Mali::set_core_clock_hz`]): CYCLE_COUNT and the command streams'
+//!   speed follow it, TIMESTAMP does not; [`Mali::activity`] records busy and idle model time.
 //! * Time is explicit ([`Mali::advance`], [`Mali::run_until_idle`]) or follows real time on a [`ModelThread`].
 //!
 //! Depends only on `hw-mem`, never on `kernel` or `tyr`.
@@ -44,7 +46,7 @@ pub mod shader;
 mod thread;
 
 pub use config::{GpuIds, MaliConfig, Timing};
-pub use device::{Mali, RegValue};
+pub use device::{Activity, Mali, RegValue};
 pub use error::{BusError, BusStats, PortError};
 pub use irq::{IrqKind, IrqLine, IrqRegs};
 pub use thread::ModelThread;

@@ -43,6 +43,7 @@ pub mod code {
         EACCES = 13, "Permission denied.";
         EFAULT = 14, "Bad address.";
         EBUSY = 16, "Device or resource busy.";
+        EFBIG = 27, "File too large.";
         EEXIST = 17, "File exists.";
         ENODEV = 19, "No such device.";
         EINVAL = 22, "Invalid argument.";

@@ -34,6 +34,10 @@ pub struct Device {
     ram: Arc<Ram>,
     /// Firmware images installed for this device, by the name drivers request ([`crate::firmware`]).
     firmware: Vec<(String, Arc<[u8]>)>,
+    /// Clocks by `clock-names` entry, in order ([`crate::clk`]).
+    clocks: Vec<(String, Arc<dyn crate::clk::ClkOps>)>,
+    /// The `operating-points-v2` table the node points at ([`crate::opp`]).
+    opps: Vec<crate::opp::OppNode>,
 }
 
 impl Device {
@@ -53,6 +57,8 @@ impl Device {
             irqs,
             ram,
             firmware: Vec::new(),
+            clocks: Vec::new(),
+            opps: Vec::new(),
         }
     }
 
@@ -107,6 +113,30 @@ impl Device {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, d)| d.clone())
+    }
+
+    /// Attaches the clock `ops` under its `clock-names` entry `con_id` (the board's clock controller).
+    pub fn add_clock(&mut self, con_id: impl Into<String>, ops: Arc<dyn crate::clk::ClkOps>) {
+        self.clocks.push((con_id.into(), ops));
+    }
+
+    /// The clock named `con_id` (`None`: the first), for [`crate::clk::Clk::get`].
+    pub(crate) fn clock(&self, con_id: Option<&str>) -> Option<crate::clk::Clk> {
+        let (n, ops) = match con_id {
+            None => self.clocks.first()?,
+            Some(c) => self.clocks.iter().find(|(n, _)| n == c)?,
+        };
+        Some(crate::clk::Clk::new(n.clone(), ops.clone()))
+    }
+
+    /// Sets the node's `operating-points-v2` table (the OPP nodes, in any order).
+    pub fn set_opp_table(&mut self, opps: Vec<crate::opp::OppNode>) {
+        self.opps = opps;
+    }
+
+    /// The node's OPP table as the device tree lists it, for [`crate::opp::Table::of_add_table`].
+    pub(crate) fn opp_nodes(&self) -> &[crate::opp::OppNode] {
+        &self.opps
     }
 
     /// `ENODEV` unless the device is compatible with one of `ids` (`of_match_table`).

@@ -3,7 +3,7 @@
 //! interconnect provide on a real board.
 //!
 //! This is the one place that knows both sides: it implements `kernel::io::MmioBus` over the board's bus and
-//! `kernel::irq::IrqLine` over its interrupt lines, and describes the GPU as a `kernel::platform::Device`. Drivers
+//! `kernel::irq::IrqLine` over its interrupt lines, and describes the GPU as a `kernel::platform::Device` with its `core` clock (the CRU's GPU clock) and its OPP table. Drivers
 //! (`tyr`) only ever see the kernel types, so they reach the model exactly as they would reach silicon.
 
 use std::sync::Arc;
@@ -51,6 +51,53 @@ impl IrqLine for Line {
 
     fn wait_asserted(&self, timeout: Duration) -> bool {
         self.0.irq(self.1).wait_asserted(timeout)
+    }
+}
+
+/// The GPU node's clocks: `clocks = <&cru CLK_GPU>, ...` with `clock-names = "core", ...`. Only `core` is modelled
+/// (Panthor requires it; `coregroup` and `stacks` are optional to it).
+pub const GPU_CLOCK_NAMES: [&str; 1] = ["core"];
+
+/// The GPU's OPP table (`gpu_opp_table` in `rk3588-opp.dtsi`): MHz and the target voltage in µV; every OPP allows up
+/// to 850 mV.
+pub const GPU_OPPS: [(u64, u32); 8] = [
+    (300, 675_000),
+    (400, 675_000),
+    (500, 675_000),
+    (600, 675_000),
+    (700, 700_000),
+    (800, 750_000),
+    (900, 800_000),
+    (1000, 850_000),
+];
+
+/// The GPU node's `operating-points-v2` table as OPP nodes.
+pub fn gpu_opp_nodes() -> Vec<kernel::opp::OppNode> {
+    GPU_OPPS
+        .iter()
+        .map(|&(mhz, uv)| kernel::opp::OppNode {
+            hz: mhz * 1_000_000,
+            microvolt: [uv, uv, 850_000],
+            suspend: false,
+        })
+        .collect()
+}
+
+/// The CRU's GPU clock as a kernel clock provider.
+struct GpuClk(Arc<Board>);
+
+impl kernel::clk::ClkOps for GpuClk {
+    fn rate(&self) -> u64 {
+        self.0.gpu_clock().rate()
+    }
+
+    fn round_rate(&self, rate: u64) -> u64 {
+        self.0.gpu_clock().round_rate(rate)
+    }
+
+    fn set_rate(&self, rate: u64) -> Result {
+        self.0.gpu_clock().set_rate(rate);
+        Ok(())
     }
 }
 
@@ -106,6 +153,8 @@ impl Rk3588 {
         if let Some(image) = image {
             gpu.add_firmware(GPU_FIRMWARE, image);
         }
+        gpu.add_clock(GPU_CLOCK_NAMES[0], Arc::new(GpuClk(board.clone())));
+        gpu.set_opp_table(gpu_opp_nodes());
         Ok(Self {
             board,
             gpu,
@@ -152,6 +201,23 @@ mod tests {
             kernel::firmware::request_firmware(bare.gpu(), GPU_FIRMWARE).err(),
             Some(kernel::code::ENOENT)
         );
+    }
+
+    #[test]
+    fn the_gpu_node_has_its_core_clock_and_opp_table() {
+        let soc = Rk3588::new().unwrap();
+        let clk = kernel::clk::Clk::get(soc.gpu(), Some("core")).unwrap();
+        assert_eq!(clk.get_rate(), 198_000_000, "what boards log at probe");
+        let opp = kernel::opp::Table::of_add_table(soc.gpu(), clk.clone()).unwrap();
+        assert_eq!(opp.count(), 8);
+        opp.set_rate(400_000_000).unwrap();
+        assert_eq!(clk.get_rate(), 396_000_000, "the PLLs cannot make 400 MHz");
+        assert_eq!(
+            soc.board().gpu().core_clock_hz(),
+            396_000_000,
+            "the GPU runs at it"
+        );
+        assert_eq!(opp.voltage(), 675_000);
     }
 
     #[test]

@@ -116,11 +116,7 @@ pub(super) fn arm_idle_timer(st: &mut State) {
     if !st.mcu.latched.idle_en {
         return;
     }
-    if let Some(ns) = timer_ns(
-        st.mcu.latched.idle_timer,
-        st.cfg.timestamp_hz,
-        st.cfg.gpu_clock_hz,
-    ) {
+    if let Some(ns) = timer_ns(st.mcu.latched.idle_timer, st.cfg.timestamp_hz, st.core_hz()) {
         let gen = st.mcu.idle_gen;
         st.schedule(ns, Event::McuIdle(gen));
     }

@@ -21,7 +21,7 @@ mod streams;
 
 pub(crate) use glb::idle_timer_expired;
 use glb::{arm_idle_timer, serve_global};
-pub use streams::{CsgLatched, EXEC_BATCH_INSTRS, EXEC_BATCH_NS, SAVE_STRIDE};
+pub use streams::{CsgLatched, EXEC_BATCH_CYCLES, EXEC_BATCH_INSTRS, EXEC_BATCH_NS, SAVE_STRIDE};
 
 use crate::device::{Event, State};
 use crate::error::PortError;
@@ -143,6 +143,11 @@ pub(crate) struct Mcu {
 }
 
 impl Mcu {
+    /// Whether the MCU runs (booted and not stopped).
+    pub(crate) fn running(&self) -> bool {
+        self.running
+    }
+
     pub(crate) fn stop(&mut self) {
         self.running = false;
         self.halt_seen = false;

@@ -36,7 +36,7 @@ impl State {
         if let Some(t) = self.cycles_since.take() {
             self.cycles_accumulated = self
                 .cycles_accumulated
-                .wrapping_add(scale(self.now - t, self.cfg.gpu_clock_hz));
+                .wrapping_add(scale(self.now - t, self.core_hz()));
         }
         self.mcu_control = mcu::CONTROL_DISABLE;
         self.mcu_status = mcu::STATUS_DISABLED;
@@ -214,7 +214,7 @@ impl State {
                 } else if let Some(t) = self.cycles_since.take() {
                     self.cycles_accumulated = self
                         .cycles_accumulated
-                        .wrapping_add(scale(self.now - t, self.cfg.gpu_clock_hz));
+                        .wrapping_add(scale(self.now - t, self.core_hz()));
                 }
             }
             gpu_command::FLUSH_CACHES => {

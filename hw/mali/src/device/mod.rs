@@ -6,6 +6,7 @@
 //! ([`Mali::advance`], [`Mali::run_until_idle`]) or while a [`crate::ModelThread`] runs it against real time. A latency
 //! of 0 completes the operation inside the register write that started it.
 
+mod clock;
 mod gpu_control;
 mod introspect;
 mod mmio;
@@ -25,6 +26,8 @@ use crate::irq::{IrqKind, IrqLine, IrqRegs};
 use crate::mmu::{AccessType, AddressSpace, CommandStart, Completed, TranslateError, Walker};
 use crate::regs::{block, gpu, gpu_command, gpu_irq, gpu_status, irq, mcu, mmu};
 use crate::AS_COUNT;
+pub use clock::Activity;
+use clock::ClockState;
 
 /// Registers of one power domain (offsets of its 64-bit registers).
 struct DomainRegs {
@@ -131,6 +134,8 @@ pub(crate) struct State {
     timestamp_offset: u64,
     cycles_accumulated: u64,
     cycles_since: Option<u64>,
+    /// The core clock input and the activity record (`clock`).
+    clock_in: ClockState,
     domains: [Domain; 4],
     resetting: bool,
     flushes_pending: u32,
@@ -216,6 +221,7 @@ impl State {
             timestamp_offset: 0,
             cycles_accumulated: 0,
             cycles_since: None,
+            clock_in: ClockState::new(cfg.gpu_clock_hz),
             domains,
             resetting: false,
             flushes_pending: 0,
@@ -338,6 +344,7 @@ impl State {
             Event::McuIdle(gen) => crate::csf::idle_timer_expired(self, gen),
             Event::CsExec(gen) => crate::csf::exec_batch(self, gen),
         }
+        self.update_activity();
     }
 
     pub(crate) fn bump_flush_id(&mut self) {
@@ -351,7 +358,7 @@ impl State {
     pub(crate) fn cycle_count(&self) -> u64 {
         let running = self
             .cycles_since
-            .map_or(0, |t| scale(self.now - t, self.cfg.gpu_clock_hz));
+            .map_or(0, |t| scale(self.now - t, self.core_hz()));
         self.cycles_accumulated.wrapping_add(running)
     }
 }
@@ -405,6 +412,7 @@ struct Locked<'a> {
 
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
+        self.st.update_activity();
         self.mali.lines[IrqKind::Job.index()].set_level(self.st.job_irq.stat() != 0);
         self.mali.lines[IrqKind::Mmu.index()].set_level(self.st.mmu_irq.stat() != 0);
         self.mali.lines[IrqKind::Gpu.index()].set_level(self.st.gpu_irq.stat() != 0);
@@ -576,6 +584,27 @@ impl Mali {
             let Some(at) = st.next_event() else { break };
             st.advance_to(at);
         }
+    }
+
+    /// The core clock rate the SoC's clock controller feeds the GPU, in Hz.
+    pub fn core_clock_hz(&self) -> u64 {
+        self.lock().core_hz()
+    }
+
+    /// The SoC's clock controller changes the core clock to `hz` (not a GPU register; the board calls this when
+    /// the kernel sets the clock's rate). CYCLE_COUNT and the command streams' speed follow from now on.
+    pub fn set_core_clock_hz(&self, hz: u64) {
+        self.lock().set_core_hz(hz);
+    }
+
+    /// Core clock rate changes so far.
+    pub fn core_clock_changes(&self) -> u64 {
+        self.lock().clock_in.changes
+    }
+
+    /// Busy and idle model time so far: busy while some started command stream has work.
+    pub fn activity(&self) -> Activity {
+        self.lock().activity()
     }
 
     pub(crate) fn start_realtime(&self) {

@@ -13,6 +13,7 @@ use kernel::error::Result;
 use kernel::page::Ram;
 use kernel::platform;
 
+use crate::devfreq::TyrDevfreq;
 use crate::driver::TyrDevice;
 use crate::file::TyrFile;
 use crate::gem::{TyrDriver, TyrObject};
@@ -32,12 +33,14 @@ pub struct TyrData {
     hw: TyrDevice,
     csif_info: drm_panthor_csif_info,
     va_bits: u32,
+    devfreq: Arc<TyrDevfreq>,
 }
 
 impl Drop for TyrData {
     fn drop(&mut self) {
         // The scheduler stops (and terminates resident groups) while the MCU still runs.
         self.sched.shutdown();
+        self.devfreq.remove();
     }
 }
 
@@ -45,6 +48,11 @@ impl TyrData {
     /// The scheduler.
     pub(crate) fn sched(&self) -> &Arc<Scheduler> {
         &self.sched
+    }
+
+    /// The GPU's frequency scaling.
+    pub(crate) fn devfreq(&self) -> &Arc<TyrDevfreq> {
+        &self.devfreq
     }
 
     /// The probed GPU.
@@ -76,15 +84,19 @@ impl TyrData {
 /// Probes `pdev` (reset, L2, firmware and MCU boot, IRQs) and registers the DRM device (`panthor_probe` →
 /// `panthor_device_init` → `drm_dev_register`).
 pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
-    let hw = TyrDevice::probe(pdev)?;
+    // `panthor_device_init`: devfreq (clock and OPP) before the GPU is brought up.
+    let devfreq = TyrDevfreq::init(pdev)?;
+    let hw = TyrDevice::probe(pdev).inspect_err(|_| devfreq.remove())?;
     let va_bits = hw.gpu_info().mmu_features & 0xff;
-    let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram())?;
+    let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram()).inspect_err(|_| devfreq.remove())?;
+    sched.set_devfreq(devfreq.clone());
     let offsets = hw.offsets().clone();
     let data = TyrData {
         sched,
         csif_info: hw.csif_info(),
         hw,
         va_bits,
+        devfreq,
     };
     let dev = Device::with_offsets(data, offsets)?;
     // `drm_dev_init` names the device after its parent: the platform device (`fb000000.gpu`).

@@ -9,6 +9,7 @@
 //! * [`gem`]: the driver type and its buffer objects;
 //! * [`mmap`]: what backs a CPU mapping of a file;
 //! * [`uapi`]: the uAPI, generated from the kernel's header, with the flag sets Panthor's clients use;
+//! * [`devfreq`]: Panthor's frequency scaling of the GPU clock, and its sysfs attributes;
 //! * [`debugfs`]: read-only snapshots for tools and tests (VMs and their page tables, AS and CSG slots, groups,
 //!   heaps, firmware) and the consistency checker.
 //!
@@ -30,6 +31,7 @@
 //! and the shim).
 
 pub mod debugfs;
+pub mod devfreq;
 pub mod drm_device;
 pub mod gem;
 pub mod mmap;

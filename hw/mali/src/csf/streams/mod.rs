@@ -3,12 +3,12 @@
 //! run, and how their progress, blocking and faults reach the host (`Documentation/hardware.md#csg-and-cs-interfaces`).
 //!
 //! Execution is event driven. Anything that may give a stream work (a CSG START/RESUME, a CS START, a CSG doorbell
-//! bit, a per-CSG doorbell, a completed SYNC_ADD/SET) schedules one [`Event::CsExec`] batch [`EXEC_BATCH_NS`] later,
+//! bit, a per-CSG doorbell, a completed SYNC_ADD/SET) schedules one [`Event::CsExec`] batch [`EXEC_BATCH_CYCLES`] GPU cycles later,
 //! unless one is already pending. A batch runs every stream that has work for at most [`EXEC_BATCH_INSTRS`]
 //! instructions each, retires outstanding asynchronous operations, reports events, and schedules the next batch only
 //! while some stream still has work. A stream blocked in SYNC_WAIT is not run again until a sync object was written
 //! by some stream or the host rang a doorbell (the "sync epoch" moved), so waiting costs nothing; a stream in an
-//! infinite loop costs one bounded batch per [`EXEC_BATCH_NS`] of model time and never starves the model thread.
+//! infinite loop costs one bounded batch per [`EXEC_BATCH_CYCLES`] cycles of model time and never starves the model thread.
 //!
 //! State across SUSPEND/RESUME lives where silicon keeps it: in the group's suspend buffer (MCU VA `suspend_buf`,
 //! through AS 0), one [`SAVE_STRIDE`]-byte record per CS, so a group resumed in another slot continues exactly where
@@ -31,7 +31,9 @@ pub(crate) use events::publish_csg_status;
 use events::{config_fault, cs_event, csg_event, report};
 use suspend::{restore, save};
 
-/// Model time one execution batch takes.
+/// GPU cycles one execution batch takes: its model time follows the core clock ([`crate::Mali::set_core_clock_hz`]).
+pub const EXEC_BATCH_CYCLES: u64 = 198;
+/// Model time one execution batch takes at the default core clock (198 MHz, [`crate::MaliConfig`]).
 pub const EXEC_BATCH_NS: u64 = 1_000;
 /// Instructions each stream may execute per batch.
 pub const EXEC_BATCH_INSTRS: u32 = 256;
@@ -495,7 +497,8 @@ pub(crate) fn kick(st: &mut State) {
     }
     st.mcu.exec.scheduled = true;
     let gen = st.mcu.exec.gen;
-    st.schedule(EXEC_BATCH_NS, Event::CsExec(gen));
+    let ns = st.cycles_to_ns(EXEC_BATCH_CYCLES);
+    st.schedule(ns, Event::CsExec(gen));
 }
 
 /// One batch (the [`Event::CsExec`] of generation `gen`).

@@ -7,6 +7,8 @@
 //!   tiler heaps);
 //! * [`device`]: the device's own state ([`DeviceInfo`]: identity and firmware; the AS slots, the CSG slots, the
 //!   MCU's VM);
+//! * [`mod@devfreq`]: the GPU's frequency scaling ([`DevfreqView`]: frequency and clock rate, voltage, governor,
+//!   range, transition statistics and trace, recorded busy/idle time);
 //! * [`groups`]: a file's scheduling groups and their queues ([`GroupView`]);
 //! * [`gems`]: a BO's label and pages;
 //! * [`check`]: the consistency checker, which verifies every VM's VA list against its page table and accounts for
@@ -17,6 +19,7 @@
 //! already queued ([`device::settle`], [`VmView::deferred_cleanup`]) or set a knob ([`device::set_job_timeout`]).
 
 pub mod check;
+pub mod devfreq;
 pub mod device;
 pub mod gems;
 pub mod groups;
@@ -25,6 +28,7 @@ mod vm_check;
 pub mod vms;
 
 pub use check::{check_files, Baseline, CheckError, FileSnapshot, Owner, Verdict, VmSnapshot};
+pub use devfreq::{devfreq, DevfreqView};
 pub use device::{DeviceInfo, FirmwareSection};
 pub use groups::GroupView;
 #[cfg(test)]

@@ -102,6 +102,8 @@ pub(crate) struct Scheduler {
     stop: AtomicBool,
     worker: Mutex<Option<JoinHandle<()>>>,
     late_acks: AtomicU64,
+    /// Where busy and idle time are recorded (`panthor_devfreq_record_busy/idle`), once set.
+    devfreq: std::sync::OnceLock<Arc<crate::devfreq::TyrDevfreq>>,
 }
 
 impl Scheduler {
@@ -146,6 +148,7 @@ impl Scheduler {
             stop: AtomicBool::new(false),
             worker: Mutex::new(None),
             late_acks: AtomicU64::new(0),
+            devfreq: std::sync::OnceLock::new(),
         })?;
         let weak = Arc::downgrade(&sched);
         let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
@@ -173,6 +176,11 @@ impl Scheduler {
     pub(crate) fn kick(&self) {
         *self.kicked.lock() = true;
         self.wake.notify_all();
+    }
+
+    /// Records busy and idle time in `devfreq` from now on.
+    pub(crate) fn set_devfreq(&self, devfreq: Arc<crate::devfreq::TyrDevfreq>) {
+        let _ = self.devfreq.set(devfreq);
     }
 
     /// What GROUP_CREATE needs from the device.
@@ -340,10 +348,27 @@ impl Scheduler {
             if ran > 0 {
                 if let Some(s) = g.state().slot {
                     self.ring_doorbell(s as usize + 1);
+                    // `queue_run_job` on a group with a slot: the GPU is busy now, whatever the next tick says.
+                    if let Some(d) = self.devfreq.get() {
+                        d.record_busy();
+                    }
                 }
             }
         }
         self.tick(&mut inner);
+        // `tick_work`: idle when every resident group is idle, busy otherwise.
+        if let Some(d) = self.devfreq.get() {
+            let busy = inner
+                .slots
+                .iter()
+                .flatten()
+                .any(|(g, _)| g.queues.iter().any(|q| q.has_in_flight()));
+            if busy {
+                d.record_busy();
+            } else {
+                d.record_idle();
+            }
+        }
     }
 }
 
