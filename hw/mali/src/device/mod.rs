@@ -10,6 +10,9 @@ mod gpu_control;
 mod introspect;
 mod mmio;
 mod port;
+mod power;
+
+pub use power::PowerState;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -132,6 +135,7 @@ pub(crate) struct State {
     cycles_accumulated: u64,
     cycles_since: Option<u64>,
     domains: [Domain; 4],
+    power_stats: power::PowerStats,
     resetting: bool,
     flushes_pending: u32,
     mcu_control: u32,
@@ -217,6 +221,7 @@ impl State {
             cycles_accumulated: 0,
             cycles_since: None,
             domains,
+            power_stats: power::PowerStats::default(),
             resetting: false,
             flushes_pending: 0,
             mcu_control: 0,
@@ -311,6 +316,7 @@ impl State {
                 }
                 d.trans &= !bits;
                 self.gpu_irq.raise(gpu_irq::POWER_CHANGED_SINGLE);
+                self.power_changed(domain, bits, on);
                 if self.domains.iter().all(|d| d.trans == 0) {
                     self.gpu_irq.raise(gpu_irq::POWER_CHANGED_ALL);
                 }
@@ -333,6 +339,7 @@ impl State {
             Event::McuStop => {
                 self.mcu_status = mcu::STATUS_DISABLED;
                 self.mcu.stop();
+                self.mcu_cores_off();
             }
             Event::Doorbell(i) => crate::csf::doorbell(self, i),
             Event::McuIdle(gen) => crate::csf::idle_timer_expired(self, gen),
