@@ -92,10 +92,11 @@ impl State {
         }
     }
 
-    /// A power transition of `bits` completed: units behind a powered-down L2 cannot come up (and an L2 that went
-    /// down takes them along); a unit that came up lets waiting work run again.
+    /// A power transition of `bits` completed: an L2 that went down takes the units behind it along (and a
+    /// firmware power-up of the cores that completes after it does not count); a unit that came up lets waiting
+    /// work run again. Register-level PWRON of the cores by the host is honoured whatever the L2 does.
     pub(super) fn power_changed(&mut self, domain: usize, bits: u64, on: bool) {
-        if domain != L2 && on && !self.l2_ready() {
+        if (domain == SHADER || domain == TILER) && on && !self.l2_ready() && self.mcu.running {
             self.domains[domain].ready &= !bits;
             return;
         }
