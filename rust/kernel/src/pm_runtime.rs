@@ -133,6 +133,8 @@ struct Shared {
     cond: Condvar,
     ops: Mutex<Option<Weak<dyn RuntimePmOps>>>,
     clock: Clock,
+    /// The PM worker's thread: it runs callbacks, so it must never wait for a transition (its own) to end.
+    worker_thread: std::sync::OnceLock<std::thread::ThreadId>,
 }
 
 /// One device's runtime-PM state (`dev->power`'s runtime fields) and its PM worker.
@@ -180,11 +182,15 @@ impl PmRuntime {
             cond: Condvar::new(),
             ops: Mutex::new(None),
             clock,
+            worker_thread: std::sync::OnceLock::new(),
         })?;
         let s = shared.clone();
         let worker = std::thread::Builder::new()
             .name("pm_wq".into())
-            .spawn(move || s.worker())
+            .spawn(move || {
+                let _ = s.worker_thread.set(std::thread::current().id());
+                s.worker()
+            })
             .map_err(|_| crate::error::code::ENOMEM)?;
         Ok(Self {
             shared,
@@ -545,7 +551,11 @@ impl Drop for PmRuntime {
         self.shared.lock().stop = true;
         self.shared.cond.notify_all();
         if let Some(w) = self.worker.take() {
-            let _ = w.join();
+            // Dropped from one of its own callbacks (the callback held the last reference to its owner): the
+            // worker stops by itself once the callback returns.
+            if !self.shared.on_worker() {
+                let _ = w.join();
+            }
         }
     }
 }
@@ -606,8 +616,17 @@ impl Shared {
         e
     }
 
-    /// Waits while a transition runs.
+    /// Whether the caller runs on the PM worker (inside a callback, or a request it serves).
+    fn on_worker(&self) -> bool {
+        self.worker_thread.get() == Some(&std::thread::current().id())
+    }
+
+    /// Waits while a transition runs. On the PM worker itself the running transition is the caller's own: nothing
+    /// to wait for.
     fn wait_stable<'a>(&self, mut st: Guard<'a>) -> Guard<'a> {
+        if self.on_worker() {
+            return st;
+        }
         while matches!(st.status, RpmStatus::Suspending | RpmStatus::Resuming) {
             st = self.cond.wait(st).unwrap_or_else(|e| e.into_inner());
         }

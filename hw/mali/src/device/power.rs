@@ -96,7 +96,11 @@ impl State {
     /// firmware power-up of the cores that completes after it does not count); a unit that came up lets waiting
     /// work run again. Register-level PWRON of the cores by the host is honoured whatever the L2 does.
     pub(super) fn power_changed(&mut self, domain: usize, bits: u64, on: bool) {
-        if (domain == SHADER || domain == TILER) && on && !self.l2_ready() && self.mcu.running {
+        if (domain == SHADER || domain == TILER)
+            && on
+            && !self.l2_ready()
+            && self.mcu_status == mcu::STATUS_ENABLED
+        {
             self.domains[domain].ready &= !bits;
             return;
         }

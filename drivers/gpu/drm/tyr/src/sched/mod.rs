@@ -36,6 +36,7 @@ pub(crate) mod iface;
 pub(crate) mod queue;
 mod rotation;
 pub(crate) mod submit;
+mod suspend;
 
 use csg::{fail_group, terminate_off_slot};
 
@@ -102,11 +103,20 @@ pub(crate) struct Scheduler {
     stop: AtomicBool,
     worker: Mutex<Option<JoinHandle<()>>>,
     late_acks: AtomicU64,
+    /// The device's runtime PM and the reference the scheduler holds while groups are active ([`suspend`]).
+    pm: suspend::PmLink,
 }
 
 impl Scheduler {
     /// The scheduler of the device whose MCU runs `fw`; its worker starts at once. [`Self::shutdown`] stops it.
-    pub(crate) fn new(fw: &Firmware, io: &IoMem, ram: &Arc<Ram>) -> Result<Arc<Scheduler>> {
+    /// With `pm`, every round that touches the GPU holds a runtime-PM reference, and the scheduler holds one more
+    /// while jobs are in flight ([`suspend`]).
+    pub(crate) fn new(
+        fw: &Firmware,
+        io: &IoMem,
+        ram: &Arc<Ram>,
+        pm: Option<Arc<kernel::pm_runtime::PmRuntime>>,
+    ) -> Result<Arc<Scheduler>> {
         let ifaces = fw.interfaces();
         let mem = fw.shared().clone();
         let csif = fw.csif_info();
@@ -146,6 +156,7 @@ impl Scheduler {
             stop: AtomicBool::new(false),
             worker: Mutex::new(None),
             late_acks: AtomicU64::new(0),
+            pm: suspend::PmLink::new(pm),
         })?;
         let weak = Arc::downgrade(&sched);
         let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
@@ -280,11 +291,17 @@ impl Scheduler {
         self.late_acks.load(Ordering::Relaxed)
     }
 
-    /// One round of the worker (see the module documentation).
-    fn run_once(&self) {
+    /// One round of the worker (see the module documentation). Without `hw` (the device is not runtime-active and
+    /// nothing needs it) only what needs no GPU is done: jobs go to the rings of groups off slots and dead groups
+    /// off slots are terminated. Returns whether the round did anything.
+    fn run_once(&self, hw: bool) -> bool {
         let mut inner = self.inner();
-        let bits = self.irq.take_csg_events();
+        let bits = if hw { self.irq.take_csg_events() } else { 0 };
+        let mut did = bits != 0;
         for s in 0..inner.slots.len() {
+            if !hw {
+                break;
+            }
             // A resident group whose VM has an unhandled fault has its interrupts processed whatever the events
             // (`tick_ctx_init`): that is where it turns fatal.
             let faulted = inner.slots[s]
@@ -313,9 +330,10 @@ impl Scheduler {
                     st.slot,
                 )
             };
-            if !dead || g.state().terminated {
+            if !dead || g.state().terminated || (slot.is_some() && !hw) {
                 continue;
             }
+            did = true;
             match slot {
                 Some(s) => {
                     let _ = self.evict(&mut inner, s as usize, true);
@@ -338,12 +356,18 @@ impl Scheduler {
                 ran += q.run_ready(g.sync_va(i), timeout, resident).unwrap_or(0);
             }
             if ran > 0 {
-                if let Some(s) = g.state().slot {
+                did = true;
+                if let Some(s) = g.state().slot.filter(|_| hw) {
                     self.ring_doorbell(s as usize + 1);
                 }
             }
         }
-        self.tick(&mut inner);
+        if hw {
+            let resident = inner.slots.iter().flatten().count();
+            self.tick(&mut inner);
+            did |= inner.slots.iter().flatten().count() != resident;
+        }
+        did
     }
 }
 
@@ -353,7 +377,14 @@ fn worker(sched: Weak<Scheduler>) {
         if s.stop.load(Ordering::Acquire) {
             return;
         }
-        s.run_once();
+        let hw = s.pm_get();
+        let did = s.run_once(hw);
+        if hw {
+            s.pm_put(did);
+        } else if s.needs_gpu() {
+            // Work that needs the GPU appeared in a round without it: go again at once, resuming it.
+            continue;
+        }
         let busy = s.inner().groups.iter().any(|g| g.busy());
         let wait = if busy { TICK } else { IDLE_POLL };
         let mut kicked = s.kicked.lock();
