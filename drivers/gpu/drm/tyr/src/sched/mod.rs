@@ -296,6 +296,7 @@ impl Scheduler {
     /// off slots are terminated. Returns whether the round did anything.
     fn run_once(&self, hw: bool) -> bool {
         let mut inner = self.inner();
+        let hw = hw && !self.is_suspended();
         let bits = if hw { self.irq.take_csg_events() } else { 0 };
         let mut did = bits != 0;
         for s in 0..inner.slots.len() {
@@ -381,7 +382,7 @@ fn worker(sched: Weak<Scheduler>) {
         let did = s.run_once(hw);
         if hw {
             s.pm_put(did);
-        } else if s.needs_gpu() {
+        } else if s.needs_gpu() && !s.is_suspended() {
             // Work that needs the GPU appeared in a round without it: go again at once, resuming it.
             continue;
         }

@@ -17,6 +17,7 @@
 
 use kernel::pm_runtime::PmRuntime;
 use kernel::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::Scheduler;
@@ -26,6 +27,10 @@ pub(super) struct PmLink {
     pm: Option<Arc<PmRuntime>>,
     /// Whether the scheduler holds its "groups are active" reference (`sched->pm.has_ref`).
     has_ref: Mutex<bool>,
+    /// Between [`Scheduler::suspend`] and [`Scheduler::resume`]: no round touches the GPU, whatever reference it
+    /// got (during a system sleep runtime PM is disabled, and a resume request on a still-ACTIVE device succeeds
+    /// without waking anything).
+    suspended: AtomicBool,
 }
 
 impl PmLink {
@@ -33,6 +38,7 @@ impl PmLink {
         Self {
             pm,
             has_ref: Mutex::new(false),
+            suspended: AtomicBool::new(false),
         }
     }
 }
@@ -91,6 +97,7 @@ impl Scheduler {
     /// acknowledge). The MCU must still run.
     pub(crate) fn suspend(&self) {
         let mut inner = self.inner();
+        self.pm.suspended.store(true, Ordering::Release);
         for s in 0..inner.slots.len() {
             if inner.slots[s].is_some() {
                 // A failed suspend has terminated the group (its fences fail); nothing else to undo.
@@ -101,7 +108,16 @@ impl Scheduler {
 
     /// `panthor_sched_resume`: a round at once, which schedules the runnable groups again.
     pub(crate) fn resume(&self) {
+        {
+            let _inner = self.inner();
+            self.pm.suspended.store(false, Ordering::Release);
+        }
         self.kick();
+    }
+
+    /// Whether the scheduler is suspended (read under the scheduler's lock for a decision that touches the GPU).
+    pub(super) fn is_suspended(&self) -> bool {
+        self.pm.suspended.load(Ordering::Acquire)
     }
 
     /// Drops the scheduler's own reference (`panthor_sched_unplug`), before the device goes away.
