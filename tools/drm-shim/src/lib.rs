@@ -39,7 +39,8 @@
 //! open; descriptors it inherited answer `ENODEV`.
 //!
 //! # Modules
-//! * `vfs`: the fake nodes, directories, links and sysfs attributes, as data.
+//! * `vfs`: the fake nodes, directories, links and sysfs attributes, as data; `sysfs_attr`: the live attributes
+//!   (`power/control`, ...) whose reads and writes reach the driver.
 //! * `device`: the board booted on first open (once per process, again in a fork child), the table of DRM
 //!   descriptors and the BO mappings.
 //! * `fs` and `drm`: what the shim answers for each call; `interpose` holds the exported libc entry points.
@@ -61,5 +62,6 @@ mod fs;
 #[cfg(not(test))]
 mod interpose;
 mod real;
+mod sysfs_attr;
 mod trace;
 mod vfs;

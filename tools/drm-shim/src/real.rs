@@ -74,4 +74,6 @@ real! {
     sysinfo(info: *mut libc::sysinfo) -> c_int, fail -1;
     lseek64(fd: c_int, off: libc::off64_t, whence: c_int) -> libc::off64_t, fail -1;
     sysconf(name: c_int) -> libc::c_long, fail -1;
+    read(fd: c_int, buf: *mut c_void, len: size_t) -> ssize_t, fail -1;
+    write(fd: c_int, buf: *const c_void, len: size_t) -> ssize_t, fail -1;
 }

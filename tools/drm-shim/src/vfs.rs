@@ -64,6 +64,8 @@ pub enum Node {
     Chr(Minor),
     /// debugfs `sync/sw_sync`: each open is a new software sync timeline (`kernel::sw_sync`).
     SwSync,
+    /// A live sysfs attribute of the driver (`crate::sysfs_attr`), with its mode.
+    Attr(u32),
 }
 
 /// Where debugfs shows the software sync timeline (`CONFIG_SW_SYNC`), which test suites use as a fence producer.
@@ -89,6 +91,10 @@ fn build() -> BTreeMap<String, Node> {
     );
     add(GPU_SYSFS, Node::Dir);
     add(&format!("{GPU_SYSFS}/drm"), Node::Dir);
+    add(&format!("{GPU_SYSFS}/power"), Node::Dir);
+    for (path, mode) in crate::sysfs_attr::ATTRS {
+        add(&format!("{GPU_SYSFS}/{path}"), Node::Attr(*mode));
+    }
     // Upstream's platform uevent (`of_device_uevent`): what libdrm's drmParsePlatformDeviceInfo parses.
     let mut uevent = format!(
         "DRIVER=panthor\nOF_NAME=gpu\nOF_FULLNAME=/gpu@fb000000\nOF_COMPATIBLE_N={}\n",
@@ -229,7 +235,7 @@ pub fn resolve(path: &str, follow_last: bool) -> Resolved {
                     rest.push_front(part.to_string());
                 }
             }
-            Some(Node::File(_) | Node::Chr(_) | Node::SwSync)
+            Some(Node::File(_) | Node::Chr(_) | Node::SwSync | Node::Attr(_))
                 if rest.iter().any(|r| !r.is_empty()) =>
             {
                 return Resolved::Error(libc::ENOTDIR)
@@ -266,7 +272,7 @@ pub fn list(dir: &str) -> Vec<(String, u8, u64)> {
                 Node::File(_) => libc::DT_REG,
                 Node::Link(_) => libc::DT_LNK,
                 Node::Chr(_) => libc::DT_CHR,
-                Node::SwSync => libc::DT_REG,
+                Node::SwSync | Node::Attr(_) => libc::DT_REG,
             };
             Some((name.to_string(), ty, inode(p)))
         })
@@ -336,6 +342,7 @@ impl FakeStat {
             Node::Chr(m) => (libc::S_IFCHR | 0o666, (DRM_MAJOR, m.number()), 0),
             // debugfs_create_file("sw_sync", 0644, ...).
             Node::SwSync => (libc::S_IFREG | 0o644, (0, 0), 0),
+            Node::Attr(m) => (libc::S_IFREG | m, (0, 0), 4096),
         };
         let mode = match chmodded(path) {
             Some(perm) => (mode & libc::S_IFMT) | perm,

@@ -293,3 +293,12 @@ fn sysinfo_and_sysconf_report_the_boards_ram_not_the_hosts() {
 fn a_dma_buf_seeks_as_dma_buf_llseek_and_reports_its_size() {
     assert_eq!(run("dma_buf_file", &[]), "ok\n");
 }
+
+#[test]
+fn the_gpus_power_files_read_live_values_and_take_writes_with_the_kernels_errnos() {
+    assert_eq!(
+        run("sysfs_power", &[]),
+        "autosuspend_delay_ms 50\nidle: suspended\ncontrol auto\nafter on: active\nusage 1\ncontrol on\n\
+         autosuspend_delay_ms 20\nafter auto: suspended\nruntime_enabled enabled\nok\n"
+    );
+}

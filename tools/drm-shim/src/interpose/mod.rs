@@ -30,4 +30,5 @@ mod links;
 mod memory;
 mod open;
 mod stat;
+mod sysfs_io;
 mod sysinfo;
