@@ -14,6 +14,9 @@ use kernel::sysfs::Attribute;
 
 use crate::drm_device::TyrDrmDevice;
 
+/// A writable attribute's handler of the written text.
+pub type StoreText = Box<dyn Fn(&str) -> Result + Send + Sync>;
+
 /// Every attribute's path, in registration order.
 pub fn paths(dev: &TyrDrmDevice) -> Vec<String> {
     dev.data().sysfs().paths()
@@ -57,7 +60,7 @@ pub fn add(
     dev: &TyrDrmDevice,
     path: &str,
     show: impl Fn() -> Result<String> + Send + Sync + 'static,
-    store: Option<Box<dyn Fn(&str) -> Result + Send + Sync>>,
+    store: Option<StoreText>,
 ) -> Result {
     let show = Box::new(show);
     let attr = match store {
