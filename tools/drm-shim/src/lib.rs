@@ -25,6 +25,10 @@
 //!   sync_files, syncobj files) are real descriptors; `ioctl` on a sync_file, dma-buf or sw_sync timeline reaches its
 //!   kernel-crate handler, and `poll`/`select`/`epoll` work on them unchanged (a sync_file is readable once its
 //!   fence has signalled). `lseek`/`lseek64` on a dma-buf follow `dma_buf_llseek` (`SEEK_END` gives its size).
+//! * Live sysfs attributes (`read`, `write`, `lseek` of their descriptors; `fopen` gives a cookie stream): the GPU's
+//!   `power/` files (`control`, `runtime_status`, `autosuspend_delay_ms`, ...) reach the driver's `show`/`store`
+//!   with the kernel's sysfs semantics (`sysfs_attr`); every other descriptor's `read`/`write` goes to libc after
+//!   one atomic load.
 //! * Memory (`mmap`, `mmap64`, `munmap`): BO offsets map the BO's RAM runs from the RAM memfd into one reservation,
 //!   so the program, the driver and the GPU model share the bytes; the flush-ID offset maps a read-only page with
 //!   LATEST_FLUSH_ID. A mapping holds its BO until its last page is unmapped. Mapping a dma-buf is refused (`ENODEV`,
