@@ -125,11 +125,13 @@ int main(void)
 	CHECK(fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0444 && st.st_size == 4096);
 	CHECK(close(fd) == 0);
 
-	/* Time accounting: both are whole milliseconds, and some were spent suspended. */
+	/* Time accounting in whole milliseconds: the GPU was active for at least the first autosuspend delay (50 ms). */
+	char *end;
 	cat("runtime_suspended_time", buf, sizeof(buf));
-	CHECK(strtoul(buf, NULL, 10) > 0);
+	strtoul(buf, &end, 10);
+	CHECK(end != buf && strcmp(end, "\n") == 0);
 	cat("runtime_active_time", buf, sizeof(buf));
-	CHECK(buf[0] >= '0' && buf[0] <= '9');
+	CHECK(strtoul(buf, &end, 10) >= 50 && strcmp(end, "\n") == 0);
 	printf("ok\n");
 	return 0;
 }
