@@ -108,6 +108,8 @@ struct State {
     request: Request,
     needs_force_resume: bool,
     accounting_timestamp: u64,
+    /// The thread running a callback now, if any.
+    in_callback: Option<std::thread::ThreadId>,
     active_time: u64,
     suspended_time: u64,
     stop: bool,
@@ -175,6 +177,7 @@ impl PmRuntime {
                 request: Request::None,
                 needs_force_resume: false,
                 accounting_timestamp: now,
+                in_callback: None,
                 active_time: 0,
                 suspended_time: 0,
                 stop: false,
@@ -599,12 +602,18 @@ impl Shared {
 
     /// Runs `runtime_resume` (`resume`) or `runtime_suspend` without the lock.
     fn call(&self, resume: bool) -> Result {
+        let me = std::thread::current().id();
+        self.lock().in_callback = Some(me);
         let ops = self.ops.lock().as_ref().and_then(Weak::upgrade);
-        match ops {
+        let r = match &ops {
             Some(o) if resume => o.runtime_resume(),
             Some(o) => o.runtime_suspend(),
             None => Ok(()),
-        }
+        };
+        self.lock().in_callback = None;
+        // The callbacks' owner may go away with this last reference: after the state is consistent again.
+        drop(ops);
+        r
     }
 
     /// Records a callback's error as `rpm_callback` does; `EACCES` counts as `EAGAIN`.
@@ -616,15 +625,15 @@ impl Shared {
         e
     }
 
-    /// Whether the caller runs on the PM worker (inside a callback, or a request it serves).
+    /// Whether the caller runs on the PM worker.
     fn on_worker(&self) -> bool {
         self.worker_thread.get() == Some(&std::thread::current().id())
     }
 
-    /// Waits while a transition runs. On the PM worker itself the running transition is the caller's own: nothing
-    /// to wait for.
+    /// Waits while a transition runs. From inside a callback the running transition is the caller's own (its owner
+    /// being torn down from there, say): nothing to wait for.
     fn wait_stable<'a>(&self, mut st: Guard<'a>) -> Guard<'a> {
-        if self.on_worker() {
+        if st.in_callback == Some(std::thread::current().id()) {
             return st;
         }
         while matches!(st.status, RpmStatus::Suspending | RpmStatus::Resuming) {
@@ -706,6 +715,10 @@ impl Shared {
                     return (st, Err(EINPROGRESS));
                 }
                 st = self.wait_stable(st);
+                if matches!(st.status, RpmStatus::Suspending | RpmStatus::Resuming) {
+                    // Called from inside the running callback: it cannot wait for itself.
+                    return (st, Err(EINPROGRESS));
+                }
                 continue;
             }
             if flags & RPM_ASYNC != 0 {
@@ -766,6 +779,10 @@ impl Shared {
                     return (st, Err(EINPROGRESS));
                 }
                 st = self.wait_stable(st);
+                if matches!(st.status, RpmStatus::Suspending | RpmStatus::Resuming) {
+                    // Called from inside the running callback: it cannot wait for itself.
+                    return (st, Err(EINPROGRESS));
+                }
                 continue;
             }
             if flags & RPM_ASYNC != 0 {

@@ -322,3 +322,51 @@ fn the_power_attributes_are_registered_by_path() {
     assert_eq!(set.find("power/runtime_status").unwrap().mode(), 0o444);
     drop(set);
 }
+
+/// Callbacks that reach back into their own device: a resume request from inside `runtime_suspend` fails instead of
+/// waiting for itself, and the device's last reference may be dropped there (its owner torn down from the worker).
+struct Reentrant {
+    pm: StdMutex<Option<Arc<PmRuntime>>>,
+    seen: std::sync::mpsc::Sender<Result<i32>>,
+}
+
+impl RuntimePmOps for Reentrant {
+    fn runtime_suspend(&self) -> Result {
+        let pm = self.pm.lock().unwrap().take().unwrap();
+        let r = pm.get_sync();
+        pm.put_noidle();
+        pm.disable();
+        drop(pm);
+        self.seen.send(r).unwrap();
+        Ok(())
+    }
+    fn runtime_resume(&self) -> Result {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_callback_may_reach_back_into_its_device_and_drop_it() {
+    let pm = Arc::new(PmRuntime::new_manual_clock(0).unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let ops = Arc::new(Reentrant {
+        pm: StdMutex::new(Some(pm.clone())),
+        seen: tx,
+    });
+    let weak: Weak<dyn RuntimePmOps> = Arc::downgrade(&(ops.clone() as Arc<dyn RuntimePmOps>));
+    pm.set_ops(weak);
+    pm.set_active().unwrap();
+    pm.enable();
+    pm.get_noresume();
+    pm.set_autosuspend_delay(10);
+    pm.use_autosuspend(true);
+    pm.put_autosuspend().unwrap();
+    let clock = Arc::downgrade(&pm);
+    drop(pm);
+    // The callback now holds the last reference; the timer fires on the worker.
+    clock.upgrade().unwrap().advance_clock(10 * MS);
+    let r = rx
+        .recv_timeout(BOUND)
+        .expect("the callback ran and returned");
+    assert_eq!(r, Err(EINPROGRESS));
+}
