@@ -121,3 +121,43 @@ fn halt_powers_the_cores_down_and_the_mcu_restarts_from_its_memory() {
     assert_eq!(t.mem32(RESULT_VA), 0x1234);
     assert_ne!(t.r.gpu.power_state().shader_ready, 0);
 }
+
+#[test]
+fn the_power_off_timer_takes_idle_cores_down_and_work_brings_them_back() {
+    let t = one_queue();
+    // The global init's CFG_POWEROFF_TIMER, as Panthor programs it: 10 ms at the 24 MHz system timer.
+    t.wr(GLB_INPUT_VA + glb::POWEROFF_TIMER, 235);
+    let req = t.rd(GLB_INPUT_VA + glb::REQ);
+    let ack = t.rd(hw_mali::csf::GLB_OUTPUT_VA + glb::ACK);
+    t.wr(
+        GLB_INPUT_VA + glb::REQ,
+        (req & !glb::CFG_POWEROFF_TIMER) | (!ack & glb::CFG_POWEROFF_TIMER),
+    );
+    t.ring_doorbell(0);
+    t.settle();
+    assert_eq!(t.r.gpu.mcu_latched().poweroff_timer, 235);
+    submit_store(&t);
+    // Run the job, then stop just short of the timer: the cores are still up.
+    let start = t.r.gpu.now_ns();
+    while t.r.gpu.power_state().shader_ready == 0 || t.mem64(SYNC_VA) == 0 {
+        t.r.gpu.step().expect("the job runs");
+    }
+    let done = t.r.gpu.now_ns();
+    assert!(done - start < 1_000_000);
+    t.r.gpu.advance(9_000_000);
+    let before = t.r.gpu.power_state();
+    assert_ne!(
+        before.shader_ready, 0,
+        "9 ms after the job the cores are still up"
+    );
+    t.settle();
+    let p = t.r.gpu.power_state();
+    assert_eq!((p.shader_ready, p.tiler_ready), (0, 0));
+    assert_eq!(p.idle_power_offs, before.idle_power_offs + 1);
+    assert_ne!(p.l2_ready, 0, "the L2 is the host's");
+    t.set32(RESULT_VA, 0);
+    submit_store(&t);
+    t.settle();
+    assert_eq!(t.mem32(RESULT_VA), 0x1234, "work powers them up again");
+    assert_eq!(t.mem64(SYNC_VA), 2);
+}

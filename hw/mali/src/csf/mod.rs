@@ -281,7 +281,9 @@ pub(crate) fn exec_batch(st: &mut State, gen: u64) {
         streams::park(st, gen);
         return;
     }
+    st.cancel_cores_off();
     match streams::batch(st, gen) {
+        Ok(_) if !st.mcu.exec.any_work() => st.arm_cores_off(),
         Ok(_) => {}
         Err(PortError::Stalled { .. }) => st.schedule(STALL_RETRY_NS, Event::CsExec(gen)),
         Err(_) => {

@@ -93,6 +93,8 @@ pub(crate) enum Event {
     McuIdle(u64),
     /// A batch of command-stream execution (of the given generation) is due.
     CsExec(u64),
+    /// The firmware's shader power-off timer (of the given generation) expired.
+    CoresOff(u64),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -344,6 +346,7 @@ impl State {
             Event::Doorbell(i) => crate::csf::doorbell(self, i),
             Event::McuIdle(gen) => crate::csf::idle_timer_expired(self, gen),
             Event::CsExec(gen) => crate::csf::exec_batch(self, gen),
+            Event::CoresOff(gen) => self.cores_off_expired(gen),
         }
     }
 

@@ -10,6 +10,8 @@
 //!   tiler READY. A batch that finds them down asks for the cores and tiler (the usual PWRTRANS → READY transition,
 //!   with the POWER_CHANGED interrupts) and waits; with the L2 down it cannot even do that, and simply waits for the
 //!   L2: nothing runs, nothing faults, no result is produced until the host powers the L2 again;
+//! * once no stream has work, the firmware's power-off timer (`poweroff_timer`, which Panthor sets to 10 ms) takes
+//!   the shader cores and tiler down, and the next work powers them up again;
 //! * a GLB HALT and an MCU stop power the shader cores and tiler down (the firmware's power-down on halt);
 //! * powering the L2 down takes the shader cores, tiler and core stacks behind it down too.
 //!
@@ -41,6 +43,8 @@ pub struct PowerState {
     pub mcu_status: u32,
     /// Execution batches that found the cores down and waited for them.
     pub exec_waits: u64,
+    /// Times the firmware's power-off timer took the idle cores down.
+    pub idle_power_offs: u64,
 }
 
 impl State {
@@ -84,7 +88,35 @@ impl State {
         self.cores_ready()
     }
 
-    /// The firmware powers the shader cores and the tiler down (halt, stop).
+    /// No stream has work left: the firmware's shader power-off timer (`poweroff_timer`, latched from the global
+    /// interface; Panthor programs 10 ms) starts, and the cores and tiler go down when it expires with still
+    /// nothing to run. Work in between cancels it. A zero timer (never configured) keeps them up.
+    pub(crate) fn arm_cores_off(&mut self) {
+        self.power_stats.cores_off_gen += 1;
+        let word = self.mcu.latched.poweroff_timer;
+        if let Some(ns) = crate::csf::timer_ns(word, self.cfg.timestamp_hz, self.cfg.gpu_clock_hz) {
+            let gen = self.power_stats.cores_off_gen;
+            self.schedule(ns, Event::CoresOff(gen));
+        }
+    }
+
+    /// Work ran: a pending power-off is stale.
+    pub(crate) fn cancel_cores_off(&mut self) {
+        self.power_stats.cores_off_gen += 1;
+    }
+
+    pub(super) fn cores_off_expired(&mut self, gen: u64) {
+        if gen != self.power_stats.cores_off_gen || self.mcu_status != mcu::STATUS_ENABLED {
+            return;
+        }
+        if self.mcu.exec.any_work() || self.domains[SHADER].ready | self.domains[TILER].ready == 0 {
+            return;
+        }
+        self.power_stats.idle_power_offs += 1;
+        self.mcu_cores_off();
+    }
+
+    /// The firmware powers the shader cores and the tiler down (halt, stop, power-off timer).
     pub(crate) fn mcu_cores_off(&mut self) {
         for d in [SHADER, TILER] {
             let ready = self.domains[d].ready;
@@ -116,10 +148,14 @@ impl State {
     }
 }
 
-/// Power counters kept beside the domains.
+/// Power counters kept beside the domains, and the power-off timer's generation.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct PowerStats {
     pub(crate) exec_waits: u64,
+    /// Bumped by work and by each arming: an expiry of an older generation is stale.
+    cores_off_gen: u64,
+    /// Times the power-off timer took the cores down.
+    pub(crate) idle_power_offs: u64,
 }
 
 impl Mali {
@@ -134,6 +170,7 @@ impl Mali {
             transitioning: st.domains.iter().fold(0, |a, d| a | d.trans),
             mcu_status: st.mcu_status,
             exec_waits: st.power_stats.exec_waits,
+            idle_power_offs: st.power_stats.idle_power_offs,
         }
     }
 }
