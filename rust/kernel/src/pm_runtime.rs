@@ -364,8 +364,8 @@ impl PmRuntime {
         let _ = self.shared.rpm_resume(st, 0);
     }
 
-    /// `pm_runtime_allow` (power/control = "auto"): drops the reference [`Self::forbid`] took and lets the device
-    /// idle; a no-op when already allowed.
+    /// `pm_runtime_allow` (power/control = "auto"): drops the reference [`Self::forbid`] took and queues an idle
+    /// check (the suspend, if due, runs on the PM worker); a no-op when already allowed.
     pub fn allow(&self) {
         let mut st = self.shared.lock();
         if st.runtime_auto {
@@ -373,7 +373,7 @@ impl PmRuntime {
         }
         st.runtime_auto = true;
         if drop_usage(&mut st).is_ok() && st.usage_count == 0 {
-            let _ = self.shared.rpm_idle(st, RPM_AUTO);
+            let _ = self.shared.rpm_idle(st, RPM_AUTO | RPM_ASYNC);
         }
     }
 
