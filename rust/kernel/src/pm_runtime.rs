@@ -668,7 +668,8 @@ impl Shared {
             Err(EINVAL)
         } else if st.disable_depth > 0 {
             Err(EACCES)
-        } else if st.usage_count > 0 {
+        } else if st.usage_count > 0 || st.request == Request::Resume {
+            // A pending resume request takes precedence over a suspend.
             Err(EAGAIN)
         } else {
             Ok(())
