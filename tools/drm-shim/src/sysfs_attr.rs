@@ -12,9 +12,10 @@
 //! * `fopen` gives a stdio stream over the same (libc's stdio reads through its own internal calls, which the
 //!   shim does not see, so the stream is a `fopencookie` one).
 //!
-//! The files are in the fake tree from the start ([`ATTRS`], so that `ls`, `stat` and `access` work before the
-//! board boots); the first read or write of one boots it, as any access to the device would on a running system.
-//! A unit test holds [`ATTRS`] to the driver's own list.
+//! The files are in the fake tree from the start ([`ATTRS`], with the directories on their way, so that `ls`,
+//! `stat` and `access` work before the board boots); the first read or write of one boots it, as any access to the
+//! device would on a running system. A unit test holds [`ATTRS`] to the driver's own list: an attribute the driver
+//! registers at probe (`tyr::sysfs::add`) is added here too.
 
 use core::ffi::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -91,8 +91,13 @@ fn build() -> BTreeMap<String, Node> {
     );
     add(GPU_SYSFS, Node::Dir);
     add(&format!("{GPU_SYSFS}/drm"), Node::Dir);
-    add(&format!("{GPU_SYSFS}/power"), Node::Dir);
     for (path, mode) in crate::sysfs_attr::ATTRS {
+        // Each directory on the way (`power`, `devfreq/<dev>`) exists too.
+        let mut dir = GPU_SYSFS.to_string();
+        for part in path.split('/').take(path.split('/').count() - 1) {
+            dir = format!("{dir}/{part}");
+            add(&dir, Node::Dir);
+        }
         add(&format!("{GPU_SYSFS}/{path}"), Node::Attr(*mode));
     }
     // Upstream's platform uevent (`of_device_uevent`): what libdrm's drmParsePlatformDeviceInfo parses.
@@ -474,5 +479,13 @@ mod tests {
         assert!(matches!(resolve("renderD128", true), Resolved::Untouched));
         let names: Vec<String> = list("/dev/dri").into_iter().map(|e| e.0).collect();
         assert_eq!(names, ["by-path", "card0", "renderD128"]);
+        // The live attributes' directory lists them, each a regular file.
+        let power: Vec<(String, u8)> = list(&format!("{GPU_SYSFS}/power"))
+            .into_iter()
+            .map(|e| (e.0, e.1))
+            .collect();
+        assert_eq!(power.len(), crate::sysfs_attr::ATTRS.len());
+        assert!(power.iter().all(|(_, t)| *t == libc::DT_REG));
+        assert!(power.iter().any(|(n, _)| n == "control"));
     }
 }
