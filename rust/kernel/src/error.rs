@@ -62,6 +62,7 @@ pub mod code {
         EOPNOTSUPP = 95, "Operation not supported on transport endpoint.";
         ETIMEDOUT = 110, "Connection timed out.";
         EALREADY = 114, "Operation already in progress.";
+        EINPROGRESS = 115, "Operation now in progress.";
         ECANCELED = 125, "Operation canceled.";
     }
 }

@@ -207,6 +207,8 @@ pub enum Tracked {
     Dir(Arc<str>),
     /// An open sw_sync timeline, shared by every descriptor that refers to it.
     SwSync(Arc<SwSyncOpen>),
+    /// An open live sysfs attribute.
+    Attr(Arc<crate::sysfs_attr::AttrOpen>),
 }
 
 /// An open of debugfs `sync/sw_sync`: a software sync timeline, released (its pending fences signalled with ENOENT)

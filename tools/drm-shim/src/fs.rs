@@ -36,6 +36,10 @@ fn check(r: c_int) -> Outcome<c_int> {
 }
 
 /// A fresh memfd named `name` to stand for something fake, close-on-exec when `flags` asks for it.
+pub(crate) fn memfd_for(name: &str, flags: c_int) -> Result<c_int, i32> {
+    memfd(name, flags)
+}
+
 fn memfd(name: &str, flags: c_int) -> Result<c_int, i32> {
     let name = CString::new(name).map_err(|_| libc::EINVAL)?;
     let mfd = if flags & libc::O_CLOEXEC != 0 {
@@ -144,7 +148,7 @@ pub fn at_path(dirfd: c_int, path: Option<&str>) -> Option<String> {
     }
     match lookup(dirfd) {
         Some(Tracked::Dir(d)) => Some(format!("{d}/{path}")),
-        Some(Tracked::Drm(_) | Tracked::SwSync(_)) => None,
+        Some(Tracked::Drm(_) | Tracked::SwSync(_) | Tracked::Attr(_)) => None,
         // Only a descriptor number can name one of ours there, so other names never cost the readlink.
         None if dirfd >= 0 && !path.is_empty() && path.bytes().all(|b| b.is_ascii_digit()) => {
             let dir = real_link(&format!("/proc/self/fd/{dirfd}"))?;
@@ -214,6 +218,9 @@ fn open_again(t: Tracked, flags: c_int) -> Outcome<c_int> {
         Tracked::Dir(p) => open_dir(&p, flags),
         // Opening the debugfs file again makes another timeline.
         Tracked::SwSync(_) => open_sw_sync(flags),
+        Tracked::Attr(a) => {
+            crate::sysfs_attr::open(&format!("{}/{}", vfs::GPU_SYSFS, a.path), flags)
+        }
     }
 }
 
@@ -241,6 +248,7 @@ pub fn open(
                     Node::Chr(m) => open_node(*m, flags),
                     Node::SwSync => open_sw_sync(flags),
                     Node::File(s) => open_file(&c, s, flags),
+                    Node::Attr(_) => crate::sysfs_attr::open(&c, flags),
                     Node::Dir => open_dir(&c, flags),
                     Node::Link(_) => Outcome::Fail(libc::ELOOP),
                 }
@@ -283,6 +291,13 @@ pub fn stat_path(
                 fill(&FakeStat::of(vfs::SW_SYNC_PATH, &Node::SwSync));
                 return Outcome::Done(0);
             }
+            Some(Tracked::Attr(a)) => {
+                let path = format!("{}/{}", vfs::GPU_SYSFS, a.path);
+                if let Resolved::Fake(c, node) = vfs::resolve(&path, true) {
+                    fill(&FakeStat::of(&c, node));
+                    return Outcome::Done(0);
+                }
+            }
             None => {}
         }
     }
@@ -319,6 +334,17 @@ pub fn stat_fd(fd: c_int) -> Option<FakeStat> {
             }
             FakeStat::of(vfs::SW_SYNC_PATH, &Node::SwSync)
         }
+        Tracked::Attr(a) => {
+            if fd_key(fd) != Some(a.key) {
+                device::untrack(fd);
+                return None;
+            }
+            let path = format!("{}/{}", vfs::GPU_SYSFS, a.path);
+            match vfs::resolve(&path, true) {
+                Resolved::Fake(c, node) => FakeStat::of(&c, node),
+                _ => return None,
+            }
+        }
     };
     trace::line(format_args!("fstat({fd}) = fake mode {:#o}", st.mode));
     Some(st)
@@ -330,6 +356,7 @@ fn proc_fd_target(path: &str) -> Option<String> {
         Tracked::Drm(d) => Some(d.minor.dev_path().to_string()),
         Tracked::Dir(p) => Some(p.to_string()),
         Tracked::SwSync(_) => Some(vfs::SW_SYNC_PATH.to_string()),
+        Tracked::Attr(a) => Some(format!("{}/{}", vfs::GPU_SYSFS, a.path)),
     }
 }
 
@@ -430,6 +457,9 @@ pub fn access(
         Resolved::Error(e) => Outcome::Fail(e),
         Resolved::Real(r) => with_c(&r, |c| check(reaccess(c))),
         Resolved::Fake(_, Node::File(_) | Node::Dir) if mode & libc::W_OK != 0 => {
+            Outcome::Fail(libc::EACCES)
+        }
+        Resolved::Fake(_, Node::Attr(m)) if mode & libc::W_OK != 0 && m & 0o200 == 0 => {
             Outcome::Fail(libc::EACCES)
         }
         Resolved::Fake(..) => Outcome::Done(0),
@@ -624,6 +654,18 @@ pub fn fopen(
                 _ => return Outcome::Fail(libc::EINVAL),
             } | if m.contains('e') { libc::O_CLOEXEC } else { 0 };
             match open(Some(p), flags, |_| -1) {
+                Outcome::Done(fd) if matches!(lookup(fd), Some(Tracked::Attr(_))) => {
+                    let cm = CString::new(m.replace('x', "")).unwrap_or_default();
+                    match crate::sysfs_attr::fdopen(fd, &cm) {
+                        Ok(f) => Outcome::Done(f),
+                        Err(e) => {
+                            device::untrack(fd);
+                            // SAFETY: `fd` is owned here.
+                            unsafe { real::close(fd) };
+                            Outcome::Fail(e)
+                        }
+                    }
+                }
                 Outcome::Done(fd) => {
                     let cm = CString::new(m.replace('x', "")).unwrap_or_default();
                     // SAFETY: `fd` is the descriptor just opened and `cm` a NUL-terminated mode.

@@ -25,6 +25,13 @@
 //!   sync_files, syncobj files) are real descriptors; `ioctl` on a sync_file, dma-buf or sw_sync timeline reaches its
 //!   kernel-crate handler, and `poll`/`select`/`epoll` work on them unchanged (a sync_file is readable once its
 //!   fence has signalled). `lseek`/`lseek64` on a dma-buf follow `dma_buf_llseek` (`SEEK_END` gives its size).
+//! * Live sysfs attributes (`read`, `write`, `lseek` of their descriptors; `fopen` gives a cookie stream): the GPU's
+//!   `power/` files (`control`, `runtime_status`, `autosuspend_delay_ms`, ...) and devfreq files
+//!   (`devfreq/fb000000.gpu/cur_freq`, `governor`, `min_freq`, `trans_stat`, ..., also reached through
+//!   `/sys/class/devfreq/fb000000.gpu`) reach the driver's `show`/`store` with the kernel's sysfs semantics
+//!   (`sysfs_attr`); `sigaction`/`signal` of SIGSEGV and SIGBUS keep the driver's user-copy fault fixup in front of
+//!   the program's handler (`interpose::signals`); every other descriptor's `read`/`write` goes to libc after
+//!   one atomic load.
 //! * Memory (`mmap`, `mmap64`, `munmap`): BO offsets map the BO's RAM runs from the RAM memfd into one reservation,
 //!   so the program, the driver and the GPU model share the bytes; the flush-ID offset maps a read-only page with
 //!   LATEST_FLUSH_ID. A mapping holds its BO until its last page is unmapped. Mapping a dma-buf is refused (`ENODEV`,
@@ -39,7 +46,8 @@
 //! open; descriptors it inherited answer `ENODEV`.
 //!
 //! # Modules
-//! * `vfs`: the fake nodes, directories, links and sysfs attributes, as data.
+//! * `vfs`: the fake nodes, directories, links and sysfs attributes, as data; `sysfs_attr`: the live attributes
+//!   (`power/control`, ...) whose reads and writes reach the driver.
 //! * `device`: the board booted on first open (once per process, again in a fork child), the table of DRM
 //!   descriptors and the BO mappings.
 //! * `fs` and `drm`: what the shim answers for each call; `interpose` holds the exported libc entry points.
@@ -61,5 +69,6 @@ mod fs;
 #[cfg(not(test))]
 mod interpose;
 mod real;
+mod sysfs_attr;
 mod trace;
 mod vfs;

@@ -76,4 +76,6 @@ real! {
     sysconf(name: c_int) -> libc::c_long, fail -1;
     sigaction(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction) -> c_int, fail -1;
     signal(sig: c_int, handler: libc::sighandler_t) -> libc::sighandler_t, fail libc::SIG_ERR;
+    read(fd: c_int, buf: *mut c_void, len: size_t) -> ssize_t, fail -1;
+    write(fd: c_int, buf: *const c_void, len: size_t) -> ssize_t, fail -1;
 }

@@ -64,6 +64,8 @@ pub enum Node {
     Chr(Minor),
     /// debugfs `sync/sw_sync`: each open is a new software sync timeline (`kernel::sw_sync`).
     SwSync,
+    /// A live sysfs attribute of the driver (`crate::sysfs_attr`), with its mode.
+    Attr(u32),
 }
 
 /// Where debugfs shows the software sync timeline (`CONFIG_SW_SYNC`), which test suites use as a fence producer.
@@ -89,6 +91,15 @@ fn build() -> BTreeMap<String, Node> {
     );
     add(GPU_SYSFS, Node::Dir);
     add(&format!("{GPU_SYSFS}/drm"), Node::Dir);
+    for (path, mode) in crate::sysfs_attr::ATTRS {
+        // Each directory on the way (`power`, `devfreq/<dev>`) exists too.
+        let mut dir = GPU_SYSFS.to_string();
+        for part in path.split('/').take(path.split('/').count() - 1) {
+            dir = format!("{dir}/{part}");
+            add(&dir, Node::Dir);
+        }
+        add(&format!("{GPU_SYSFS}/{path}"), Node::Attr(*mode));
+    }
     // Upstream's platform uevent (`of_device_uevent`): what libdrm's drmParsePlatformDeviceInfo parses.
     let mut uevent = format!(
         "DRIVER=panthor\nOF_NAME=gpu\nOF_FULLNAME=/gpu@fb000000\nOF_COMPATIBLE_N={}\n",
@@ -113,6 +124,12 @@ fn build() -> BTreeMap<String, Node> {
     add(
         &format!("{GPU_SYSFS}/subsystem"),
         Node::Link("../../../bus/platform".into()),
+    );
+    // The devfreq class lists the GPU's devfreq device (`devfreq/fb000000.gpu` under the platform device).
+    add("/sys/class/devfreq", Node::Dir);
+    add(
+        "/sys/class/devfreq/fb000000.gpu",
+        Node::Link("../../devices/platform/fb000000.gpu/devfreq/fb000000.gpu".into()),
     );
     add("/sys/bus/platform/drivers/panthor", Node::Dir);
     add("/sys/kernel/debug/sync", Node::Dir);
@@ -229,7 +246,7 @@ pub fn resolve(path: &str, follow_last: bool) -> Resolved {
                     rest.push_front(part.to_string());
                 }
             }
-            Some(Node::File(_) | Node::Chr(_) | Node::SwSync)
+            Some(Node::File(_) | Node::Chr(_) | Node::SwSync | Node::Attr(_))
                 if rest.iter().any(|r| !r.is_empty()) =>
             {
                 return Resolved::Error(libc::ENOTDIR)
@@ -266,7 +283,7 @@ pub fn list(dir: &str) -> Vec<(String, u8, u64)> {
                 Node::File(_) => libc::DT_REG,
                 Node::Link(_) => libc::DT_LNK,
                 Node::Chr(_) => libc::DT_CHR,
-                Node::SwSync => libc::DT_REG,
+                Node::SwSync | Node::Attr(_) => libc::DT_REG,
             };
             Some((name.to_string(), ty, inode(p)))
         })
@@ -336,6 +353,7 @@ impl FakeStat {
             Node::Chr(m) => (libc::S_IFCHR | 0o666, (DRM_MAJOR, m.number()), 0),
             // debugfs_create_file("sw_sync", 0644, ...).
             Node::SwSync => (libc::S_IFREG | 0o644, (0, 0), 0),
+            Node::Attr(m) => (libc::S_IFREG | m, (0, 0), 4096),
         };
         let mode = match chmodded(path) {
             Some(perm) => (mode & libc::S_IFMT) | perm,
@@ -467,5 +485,17 @@ mod tests {
         assert!(matches!(resolve("renderD128", true), Resolved::Untouched));
         let names: Vec<String> = list("/dev/dri").into_iter().map(|e| e.0).collect();
         assert_eq!(names, ["by-path", "card0", "renderD128"]);
+        // The live attributes' directory lists them, each a regular file.
+        let power: Vec<(String, u8)> = list(&format!("{GPU_SYSFS}/power"))
+            .into_iter()
+            .map(|e| (e.0, e.1))
+            .collect();
+        let power_attrs = crate::sysfs_attr::ATTRS
+            .iter()
+            .filter(|(p, _)| p.starts_with("power/"))
+            .count();
+        assert_eq!(power.len(), power_attrs);
+        assert!(power.iter().all(|(_, t)| *t == libc::DT_REG));
+        assert!(power.iter().any(|(n, _)| n == "control"));
     }
 }

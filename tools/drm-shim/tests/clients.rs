@@ -310,3 +310,24 @@ fn sysinfo_and_sysconf_report_the_boards_ram_not_the_hosts() {
 fn a_dma_buf_seeks_as_dma_buf_llseek_and_reports_its_size() {
     assert_eq!(run("dma_buf_file", &[]), "ok\n");
 }
+
+#[test]
+fn the_gpus_devfreq_files_show_the_opp_table_and_take_governor_and_limit_writes() {
+    let out = run("sysfs_devfreq", &[]);
+    assert_eq!(
+        out,
+        "name fb000000.gpu\ngovernor simple_ondemand\n\
+         available 300000000 400000000 500000000 600000000 700000000 800000000 900000000 1000000000\n\
+         performance cur_freq 1000000000\nmax 500 MHz cur_freq 500000000\nuserspace cur_freq 400000000\n\
+         still userspace\nok\n"
+    );
+}
+
+#[test]
+fn the_gpus_power_files_read_live_values_and_take_writes_with_the_kernels_errnos() {
+    assert_eq!(
+        run("sysfs_power", &[]),
+        "autosuspend_delay_ms 50\nidle: suspended\ncontrol auto\nafter on: active\nusage 1\ncontrol on\n\
+         autosuspend_delay_ms 20\nafter auto: suspended\nruntime_enabled enabled\nok\n"
+    );
+}

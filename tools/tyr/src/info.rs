@@ -121,7 +121,11 @@ pub fn queries_json(f: &TyrDrmFile) -> kernel::Result<serde_json::Value> {
     }))
 }
 
-fn ioctl<T: AsBytes + FromBytes>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
+pub(crate) fn ioctl<T: AsBytes + FromBytes>(
+    f: &TyrDrmFile,
+    cmd: u32,
+    arg: &mut T,
+) -> kernel::Result {
     f.ioctl(cmd, UserPtr(arg as *mut T as usize))
 }
 

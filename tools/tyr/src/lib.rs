@@ -6,6 +6,7 @@ pub mod check;
 pub mod fuzz;
 pub mod igt;
 pub mod info;
+pub mod pm;
 pub mod replay;
 pub mod trace;
 pub mod views;

@@ -30,6 +30,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The GPU's power management through a scripted day: probe, autosuspend when idle, a query that resumes it, a
+    /// system suspend/resume; the runtime status, usage, references and transition latencies after each step.
+    Pm,
     /// Look at the modelled hardware directly (no driver): `tyr hw regs [--json]`.
     Hw {
         #[command(subcommand)]
@@ -267,6 +270,7 @@ fn main() -> ExitCode {
         Command::Info { json: false } => tyr_cli::info::run(),
         Command::Info { json: true } => tyr_cli::info::run_json(),
         Command::Hw { cmd } => hw::run(cmd),
+        Command::Pm => tyr_cli::pm::run(),
         Command::Replay {
             kind: ReplayKind::Pgtable { time, reps, file },
         } if time => tyr_cli::replay::pgtable::run_file_reps(&file, reps as usize),

@@ -171,6 +171,7 @@ pub(super) fn serve_global(st: &mut State) -> Result<(), PortError> {
         wr(st, GLB_OUTPUT_VA + glb::HALT_STATUS, 0)?;
         st.mcu.running = false;
         st.mcu_status = mcu::STATUS_HALT;
+        st.mcu_cores_off();
         return Ok(());
     }
     st.mcu.halt_seen = halt;

@@ -281,13 +281,27 @@ pub(crate) fn exec_batch(st: &mut State, gen: u64) {
     if !st.mcu.running {
         return;
     }
+    if !st.exec_power_ready() {
+        // No work runs on unpowered cores: the batch waits for the power-up ([`power_up`]).
+        streams::park(st, gen);
+        return;
+    }
+    st.cancel_cores_off();
     match streams::batch(st, gen) {
+        Ok(_) if !st.mcu.exec.any_work() => st.arm_cores_off(),
         Ok(_) => {}
         Err(PortError::Stalled { .. }) => st.schedule(STALL_RETRY_NS, Event::CsExec(gen)),
         Err(_) => {
             st.mcu.running = false;
             st.mcu_status = mcu::STATUS_FATAL;
         }
+    }
+}
+
+/// A domain finished powering up while the MCU runs: work parked for it may go on.
+pub(crate) fn power_up(st: &mut State) {
+    if st.mcu.running {
+        streams::kick(st);
     }
 }
 

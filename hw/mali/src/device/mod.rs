@@ -11,6 +11,9 @@ mod gpu_control;
 mod introspect;
 mod mmio;
 mod port;
+mod power;
+
+pub use power::PowerState;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -93,6 +96,8 @@ pub(crate) enum Event {
     McuIdle(u64),
     /// A batch of command-stream execution (of the given generation) is due.
     CsExec(u64),
+    /// The firmware's shader power-off timer (of the given generation) expired.
+    CoresOff(u64),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -137,6 +142,7 @@ pub(crate) struct State {
     /// The core clock input and the activity record (`clock`).
     clock_in: ClockState,
     domains: [Domain; 4],
+    power_stats: power::PowerStats,
     resetting: bool,
     flushes_pending: u32,
     mcu_control: u32,
@@ -223,6 +229,7 @@ impl State {
             cycles_since: None,
             clock_in: ClockState::new(cfg.gpu_clock_hz),
             domains,
+            power_stats: power::PowerStats::default(),
             resetting: false,
             flushes_pending: 0,
             mcu_control: 0,
@@ -317,6 +324,7 @@ impl State {
                 }
                 d.trans &= !bits;
                 self.gpu_irq.raise(gpu_irq::POWER_CHANGED_SINGLE);
+                self.power_changed(domain, bits, on);
                 if self.domains.iter().all(|d| d.trans == 0) {
                     self.gpu_irq.raise(gpu_irq::POWER_CHANGED_ALL);
                 }
@@ -339,10 +347,12 @@ impl State {
             Event::McuStop => {
                 self.mcu_status = mcu::STATUS_DISABLED;
                 self.mcu.stop();
+                self.mcu_cores_off();
             }
             Event::Doorbell(i) => crate::csf::doorbell(self, i),
             Event::McuIdle(gen) => crate::csf::idle_timer_expired(self, gen),
             Event::CsExec(gen) => crate::csf::exec_batch(self, gen),
+            Event::CoresOff(gen) => self.cores_off_expired(gen),
         }
         self.update_activity();
     }

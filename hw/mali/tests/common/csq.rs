@@ -96,6 +96,8 @@ impl Gpu {
         map(RO_VA, RW_CACHED | AP_RO | XN | PXN);
         r.enable_as(GROUP_AS, pt1.root);
 
+        // The L2 first, as the driver powers it before the MCU boots: no stream work runs without it.
+        r.w32(gpu::L2_PRESENT + gpu::PWR_ON_DELTA, 1);
         r.w32(JOB_CLEAR, 0xFFFF_FFFF);
         r.w32(JOB_MASK, 0xFFFF_FFFF);
         r.w32(gpu::MCU_CONTROL, mcu::CONTROL_AUTO);

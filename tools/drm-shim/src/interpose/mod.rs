@@ -31,4 +31,5 @@ mod memory;
 mod open;
 mod signals;
 mod stat;
+mod sysfs_io;
 mod sysinfo;

@@ -35,8 +35,8 @@ pub(crate) const OF_MATCH: [&str; 1] = ["arm,mali-valhall-csf"];
 /// How long a soft reset may take before Panthor looks at RAWSTAT (`panthor_gpu_soft_reset`).
 const RESET_TIMEOUT: Duration = Duration::from_millis(100);
 /// Power-transition timeout and poll interval (`panthor_gpu_block_power_on`: 20 ms, 100 µs).
-const POWER_TIMEOUT: Duration = Duration::from_millis(20);
-const POWER_POLL: Duration = Duration::from_micros(100);
+pub(crate) const POWER_TIMEOUT: Duration = Duration::from_millis(20);
+pub(crate) const POWER_POLL: Duration = Duration::from_micros(100);
 /// MMU IRQ mask Panthor enables: one page-fault bit per AS (0..15).
 const MMU_IRQ_MASK: u32 = 0xffff;
 
@@ -167,7 +167,7 @@ impl TyrDevice {
 }
 
 /// `panthor_irq_resume`: clear, then unmask.
-fn irq_resume(io: &IoMem, block: usize, mask: u32) -> Result {
+pub(crate) fn irq_resume(io: &IoMem, block: usize, mask: u32) -> Result {
     io.write32(block + irq::CLEAR, mask)?;
     io.write32(block + irq::MASK, mask)
 }
@@ -187,7 +187,7 @@ fn soft_reset(io: &IoMem, gpu_irq: &dyn IrqLine) -> Result {
 
 /// `panthor_gpu_block_power_on` for the L2 (mask = L2_PRESENT): wait for no transition, request power, wait for
 /// READY.
-fn l2_power_on(io: &IoMem, mask: u32) -> Result {
+pub(crate) fn l2_power_on(io: &IoMem, mask: u32) -> Result {
     io.poll32(
         gpu::L2_PWRTRANS,
         |v| v & mask == 0,

@@ -29,6 +29,8 @@ pub use crate::gem::{TyrDrmDevice, TyrDrmFile};
 
 /// The device's data: the probed GPU and the services every file shares.
 pub struct TyrData {
+    pm: crate::pm::DevicePm,
+    sysfs: kernel::sysfs::AttributeSet,
     sched: Arc<Scheduler>,
     hw: TyrDevice,
     csif_info: drm_panthor_csif_info,
@@ -38,13 +40,26 @@ pub struct TyrData {
 
 impl Drop for TyrData {
     fn drop(&mut self) {
-        // The scheduler stops (and terminates resident groups) while the MCU still runs.
+        // `panthor_device_unplug`: the GPU resumed and runtime PM off for the teardown; the scheduler stops (and
+        // terminates resident groups) while the MCU still runs, and drops its PM reference.
+        self.pm.unplug();
         self.sched.shutdown();
         self.devfreq.remove();
+        self.sched.pm_unplug();
     }
 }
 
 impl TyrData {
+    /// Power management.
+    pub(crate) fn pm(&self) -> &crate::pm::DevicePm {
+        &self.pm
+    }
+
+    /// The device's sysfs attributes (see [`crate::sysfs`]).
+    pub fn sysfs(&self) -> &kernel::sysfs::AttributeSet {
+        &self.sysfs
+    }
+
     /// The scheduler.
     pub(crate) fn sched(&self) -> &Arc<Scheduler> {
         &self.sched
@@ -88,19 +103,30 @@ pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
     let devfreq = TyrDevfreq::init(pdev)?;
     let hw = TyrDevice::probe(pdev).inspect_err(|_| devfreq.remove())?;
     let va_bits = hw.gpu_info().mmu_features & 0xff;
-    let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram()).inspect_err(|_| devfreq.remove())?;
+    let pm = crate::pm::DevicePm::new().inspect_err(|_| devfreq.remove())?;
+    let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram(), Some(pm.runtime().clone()))
+        .inspect_err(|_| devfreq.remove())?;
     sched.set_devfreq(devfreq.clone());
     let offsets = hw.offsets().clone();
+    let sysfs = kernel::sysfs::AttributeSet::new();
+    kernel::pm_runtime::sysfs::add_power_attributes(&sysfs, pm.runtime())
+        .and_then(|()| {
+            crate::devfreq::add_sysfs(&sysfs, &format!("devfreq/{}", pdev.name()), &devfreq)
+        })
+        .inspect_err(|_| devfreq.remove())?;
     let data = TyrData {
+        pm,
+        sysfs,
         sched,
         csif_info: hw.csif_info(),
         hw,
         va_bits,
         devfreq,
     };
-    let dev = Device::with_offsets(data, offsets)?;
+    let dev: Arc<TyrDrmDevice> = Device::with_offsets(data, offsets)?;
     // `drm_dev_init` names the device after its parent: the platform device (`fb000000.gpu`).
     dev.set_unique(pdev.name());
+    dev.data().pm.probed(&dev);
     Ok(dev)
 }
 

@@ -92,6 +92,7 @@ fn dev_query_ioctl(f: &TyrDrmFile, d: &mut IoctlData) -> Result {
         csif_info: data.csif_info(),
         iomem: data.hw().iomem(),
         high_priority_allowed: caller.master || caller.sys_nice,
+        pm: Some(data.pm()),
     };
     dev_query(&src, d.get()?)
 }

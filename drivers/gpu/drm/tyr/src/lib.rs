@@ -10,6 +10,8 @@
 //! * [`mmap`]: what backs a CPU mapping of a file;
 //! * [`uapi`]: the uAPI, generated from the kernel's header, with the flag sets Panthor's clients use;
 //! * [`devfreq`]: Panthor's frequency scaling of the GPU clock, and its sysfs attributes;
+//! * [`pm`]: runtime power management and system suspend/resume, as Panthor does them;
+//! * [`sysfs`]: the device's sysfs attributes (`power/control`, `power/runtime_status`, ...) by path;
 //! * [`debugfs`]: read-only snapshots for tools and tests (VMs and their page tables, AS and CSG slots, groups,
 //!   heaps, firmware) and the consistency checker.
 //!
@@ -35,6 +37,8 @@ pub mod devfreq;
 pub mod drm_device;
 pub mod gem;
 pub mod mmap;
+pub mod pm;
+pub mod sysfs;
 pub mod uapi;
 
 mod driver;

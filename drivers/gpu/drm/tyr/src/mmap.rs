@@ -63,13 +63,22 @@ pub enum CpuMapping {
 
 /// What a client reads from a [`CpuMapping::FlushId`] page now: the GPU's LATEST_FLUSH_ID register (0 if the read
 /// fails, which only makes the client flush caches it could have skipped).
+///
+/// While the GPU is not runtime-active the page is Panthor's dummy page, which holds 1 (`panthor_mmio_vm_fault`):
+/// the read neither wakes the GPU nor touches its registers.
 pub fn read_flush_id(f: &TyrDrmFile) -> u32 {
-    f.device()
-        .data()
+    let data = f.device().data();
+    let rpm = data.pm().runtime();
+    if !rpm.get_if_active() {
+        return 1;
+    }
+    let id = data
         .hw()
         .iomem()
         .read32(USER_PAGE_OFFSET as usize)
-        .unwrap_or(0)
+        .unwrap_or(0);
+    let _ = rpm.put();
+    id
 }
 
 /// `panthor_mmap`: checks `req` against the file and says what to map.

@@ -33,6 +33,8 @@ pub(crate) struct QuerySource<'a> {
     pub(crate) iomem: &'a IoMem,
     /// Whether the caller may use the HIGH and REALTIME priorities (CAP_SYS_NICE or DRM master).
     pub(crate) high_priority_allowed: bool,
+    /// The device's power management: the GPU is resumed around the timestamp sampling.
+    pub(crate) pm: Option<&'a crate::pm::DevicePm>,
 }
 
 const ALL_TIMESTAMP_FLAGS: u32 =
@@ -87,6 +89,8 @@ pub(crate) fn dev_query(src: &QuerySource<'_>, args: &mut drm_panthor_dev_query)
         }
         _ => {
             let input: drm_panthor_timestamp_info = copy_struct_from_user(ptr, usize_)?;
+            // `panthor_query_timestamp_info`: the registers are read with the GPU resumed.
+            let _pm = src.pm.map(crate::pm::DevicePm::get).transpose()?;
             let info = sample_timestamps(src.iomem, input.flags)?;
             set_uobj(ptr, usize_, &info)
         }

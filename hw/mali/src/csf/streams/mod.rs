@@ -501,6 +501,14 @@ pub(crate) fn kick(st: &mut State) {
     st.schedule(ns, Event::CsExec(gen));
 }
 
+/// The batch of generation `gen` could not run (its cores are down): none is pending any more, the next
+/// [`kick`] schedules one.
+pub(crate) fn park(st: &mut State, gen: u64) {
+    if gen == st.mcu.exec.gen {
+        st.mcu.exec.scheduled = false;
+    }
+}
+
 /// One batch (the [`Event::CsExec`] of generation `gen`).
 pub(crate) fn batch(st: &mut State, gen: u64) -> Result<(), PortError> {
     if gen != st.mcu.exec.gen {

@@ -13,6 +13,7 @@
 //! * [`gems`]: a BO's label and pages;
 //! * [`check`]: the consistency checker, which verifies every VM's VA list against its page table and accounts for
 //!   every frame of RAM ([`check_files`], [`Baseline`], [`FileSnapshot`]);
+//! * [`pm`]: the power state ([`pm::PmView`]: runtime status, usage, transition counts and latencies);
 //! * [`pgtable`]: the driver's page-table op loop on a caller's page table, for the reference vectors.
 //!
 //! Nothing here changes what a client can observe; the few entries that act only wait for or finish work the driver
@@ -24,6 +25,7 @@ pub mod device;
 pub mod gems;
 pub mod groups;
 pub mod pgtable;
+pub mod pm;
 mod vm_check;
 pub mod vms;
 

@@ -264,5 +264,37 @@ pub fn attributes(dev: &TyrDrmDevice) -> Vec<devfreq::sysfs::Attribute> {
     dev.data().devfreq().devfreq().attributes()
 }
 
+/// Registers the devfreq device's attributes in `set` under `dir` (`devfreq/<device name>/`, where the devfreq class
+/// puts them): the ones the probe-time governor has, plus `userspace/set_freq`, which the userspace governor adds.
+/// A file the current governor does not have reads and writes as `ENOENT` (the kernel adds and removes such files
+/// with the governor; the shim's tree is fixed).
+pub(crate) fn add_sysfs(set: &kernel::sysfs::AttributeSet, dir: &str, tyr: &TyrDevfreq) -> Result {
+    let mut attrs = tyr.devfreq().attributes();
+    if !attrs.iter().any(|a| a.name == "userspace/set_freq") {
+        attrs.push(devfreq::sysfs::Attribute {
+            name: "userspace/set_freq",
+            mode: 0o644,
+        });
+    }
+    for a in attrs {
+        let path = format!("{dir}/{}", a.name);
+        let d = tyr.devfreq().clone();
+        let show: kernel::sysfs::ShowFn = Box::new(move || d.show(a.name));
+        let attr = if a.mode & 0o200 != 0 {
+            let d = tyr.devfreq().clone();
+            let store: kernel::sysfs::StoreFn = Box::new(move |buf: &[u8]| {
+                let text = core::str::from_utf8(buf).map_err(|_| kernel::error::code::EINVAL)?;
+                d.store(a.name, text)?;
+                Ok(buf.len())
+            });
+            kernel::sysfs::Attribute::read_write(&path, show, store)
+        } else {
+            kernel::sysfs::Attribute::read_only(&path, show)
+        };
+        set.add(attr)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@ pub(crate) mod iface;
 pub(crate) mod image;
 pub(crate) mod job_irq;
 pub(crate) mod shared;
+mod suspend;
 
 use core::ops::Range;
 use std::sync::Arc;
@@ -202,26 +203,33 @@ impl McuRun {
     /// `panthor_fw_start`: unmask the JOB IRQ, MCU_CONTROL ← AUTO, wait for the GLB interrupt (or RAWSTAT's GLB bit at
     /// the deadline), then require MCU_STATUS ENABLED. `ETIMEDOUT` if the MCU never signals, `EIO` if it reports FATAL.
     fn start(io: &IoMem, job: &Arc<JobIrq>) -> Result<Self> {
-        job.start_boot();
         // From here on the MCU may run: dropping the guard stops it.
         let run = Self {
             io: io.clone(),
             irq: job.clone(),
         };
-        io.write32(JOB_IRQ_BASE + irq::CLEAR, job_bits::ALL)?;
-        io.write32(JOB_IRQ_BASE + irq::MASK, job_bits::ALL)?;
-        io.write32(gpu::MCU_CONTROL, gpu::mcu::CONTROL_AUTO)?;
-        let status = || io.read32(gpu::MCU_STATUS).map(|s| s & gpu::mcu::MASK);
-        job.wait_until(BOOT_TIMEOUT, || {
-            job.booted() || status() == Ok(gpu::mcu::STATUS_FATAL)
-        });
-        let signalled =
-            job.booted() || io.read32(JOB_IRQ_BASE + irq::RAWSTAT)? & job_bits::GLB != 0;
-        match status()? {
-            gpu::mcu::STATUS_ENABLED if signalled => Ok(run),
-            gpu::mcu::STATUS_FATAL => Err(EIO),
-            _ => Err(ETIMEDOUT),
-        }
+        boot_mcu(io, job)?;
+        Ok(run)
+    }
+}
+
+/// The boot half of `panthor_fw_start` (also how a halted or reset MCU is started again): forget the last boot,
+/// unmask the JOB IRQ, MCU_CONTROL ← AUTO, wait for the GLB interrupt (or RAWSTAT's GLB bit at the deadline), then
+/// require MCU_STATUS ENABLED. `ETIMEDOUT` if the MCU never signals, `EIO` if it reports FATAL.
+fn boot_mcu(io: &IoMem, job: &JobIrq) -> Result {
+    job.start_boot();
+    io.write32(JOB_IRQ_BASE + irq::CLEAR, job_bits::ALL)?;
+    io.write32(JOB_IRQ_BASE + irq::MASK, job_bits::ALL)?;
+    io.write32(gpu::MCU_CONTROL, gpu::mcu::CONTROL_AUTO)?;
+    let status = || io.read32(gpu::MCU_STATUS).map(|s| s & gpu::mcu::MASK);
+    job.wait_until(BOOT_TIMEOUT, || {
+        job.booted() || status() == Ok(gpu::mcu::STATUS_FATAL)
+    });
+    let signalled = job.booted() || io.read32(JOB_IRQ_BASE + irq::RAWSTAT)? & job_bits::GLB != 0;
+    match status()? {
+        gpu::mcu::STATUS_ENABLED if signalled => Ok(()),
+        gpu::mcu::STATUS_FATAL => Err(EIO),
+        _ => Err(ETIMEDOUT),
     }
 }
 

@@ -16,6 +16,7 @@
 
 mod client;
 mod regs;
+mod suspend;
 #[cfg(test)]
 mod tests;
 

@@ -36,6 +36,7 @@ pub(crate) mod iface;
 pub(crate) mod queue;
 mod rotation;
 pub(crate) mod submit;
+mod suspend;
 
 use csg::{fail_group, terminate_off_slot};
 
@@ -104,11 +105,20 @@ pub(crate) struct Scheduler {
     late_acks: AtomicU64,
     /// Where busy and idle time are recorded (`panthor_devfreq_record_busy/idle`), once set.
     devfreq: std::sync::OnceLock<Arc<crate::devfreq::TyrDevfreq>>,
+    /// The device's runtime PM and the reference the scheduler holds while groups are active ([`suspend`]).
+    pm: suspend::PmLink,
 }
 
 impl Scheduler {
     /// The scheduler of the device whose MCU runs `fw`; its worker starts at once. [`Self::shutdown`] stops it.
-    pub(crate) fn new(fw: &Firmware, io: &IoMem, ram: &Arc<Ram>) -> Result<Arc<Scheduler>> {
+    /// With `pm`, every round that touches the GPU holds a runtime-PM reference, and the scheduler holds one more
+    /// while jobs are in flight ([`suspend`]).
+    pub(crate) fn new(
+        fw: &Firmware,
+        io: &IoMem,
+        ram: &Arc<Ram>,
+        pm: Option<Arc<kernel::pm_runtime::PmRuntime>>,
+    ) -> Result<Arc<Scheduler>> {
         let ifaces = fw.interfaces();
         let mem = fw.shared().clone();
         let csif = fw.csif_info();
@@ -149,6 +159,7 @@ impl Scheduler {
             worker: Mutex::new(None),
             late_acks: AtomicU64::new(0),
             devfreq: std::sync::OnceLock::new(),
+            pm: suspend::PmLink::new(pm),
         })?;
         let weak = Arc::downgrade(&sched);
         let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
@@ -288,11 +299,18 @@ impl Scheduler {
         self.late_acks.load(Ordering::Relaxed)
     }
 
-    /// One round of the worker (see the module documentation).
-    fn run_once(&self) {
+    /// One round of the worker (see the module documentation). Without `hw` (the device is not runtime-active and
+    /// nothing needs it) only what needs no GPU is done: jobs go to the rings of groups off slots and dead groups
+    /// off slots are terminated. Returns whether the round did anything.
+    fn run_once(&self, hw: bool) -> bool {
         let mut inner = self.inner();
-        let bits = self.irq.take_csg_events();
+        let hw = hw && !self.is_suspended();
+        let bits = if hw { self.irq.take_csg_events() } else { 0 };
+        let mut did = bits != 0;
         for s in 0..inner.slots.len() {
+            if !hw {
+                break;
+            }
             // A resident group whose VM has an unhandled fault has its interrupts processed whatever the events
             // (`tick_ctx_init`): that is where it turns fatal.
             let faulted = inner.slots[s]
@@ -321,9 +339,10 @@ impl Scheduler {
                     st.slot,
                 )
             };
-            if !dead || g.state().terminated {
+            if !dead || g.state().terminated || (slot.is_some() && !hw) {
                 continue;
             }
+            did = true;
             match slot {
                 Some(s) => {
                     let _ = self.evict(&mut inner, s as usize, true);
@@ -346,7 +365,8 @@ impl Scheduler {
                 ran += q.run_ready(g.sync_va(i), timeout, resident).unwrap_or(0);
             }
             if ran > 0 {
-                if let Some(s) = g.state().slot {
+                did = true;
+                if let Some(s) = g.state().slot.filter(|_| hw) {
                     self.ring_doorbell(s as usize + 1);
                     // `queue_run_job` on a group with a slot: the GPU is busy now, whatever the next tick says.
                     if let Some(d) = self.devfreq.get() {
@@ -355,20 +375,25 @@ impl Scheduler {
                 }
             }
         }
-        self.tick(&mut inner);
-        // `tick_work`: idle when every resident group is idle, busy otherwise.
-        if let Some(d) = self.devfreq.get() {
-            let busy = inner
-                .slots
-                .iter()
-                .flatten()
-                .any(|(g, _)| g.queues.iter().any(|q| q.has_in_flight()));
-            if busy {
-                d.record_busy();
-            } else {
-                d.record_idle();
+        if hw {
+            let resident = inner.slots.iter().flatten().count();
+            self.tick(&mut inner);
+            did |= inner.slots.iter().flatten().count() != resident;
+            // `tick_work`: idle when every resident group is idle, busy otherwise.
+            if let Some(d) = self.devfreq.get() {
+                let busy = inner
+                    .slots
+                    .iter()
+                    .flatten()
+                    .any(|(g, _)| g.queues.iter().any(|q| q.has_in_flight()));
+                if busy {
+                    d.record_busy();
+                } else {
+                    d.record_idle();
+                }
             }
         }
+        did
     }
 }
 
@@ -378,7 +403,14 @@ fn worker(sched: Weak<Scheduler>) {
         if s.stop.load(Ordering::Acquire) {
             return;
         }
-        s.run_once();
+        let hw = s.pm_get();
+        let did = s.run_once(hw);
+        if hw {
+            s.pm_put(did);
+        } else if s.needs_gpu() && !s.is_suspended() {
+            // Work that needs the GPU appeared in a round without it: go again at once, resuming it.
+            continue;
+        }
         let busy = s.inner().groups.iter().any(|g| g.busy());
         let wait = if busy { TICK } else { IDLE_POLL };
         let mut kicked = s.kicked.lock();

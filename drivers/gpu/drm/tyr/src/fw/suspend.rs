@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+//! The firmware across a suspend (`panthor_fw_suspend` = `panthor_fw_pre_reset(ptdev, false)`,
+//! `panthor_fw_resume` = `panthor_fw_post_reset`).
+//!
+//! Suspend halts the MCU gracefully: GLB HALT, doorbell 0, MCU_STATUS polled for HALT (every 10 µs, up to
+//! 100 ms). A clean halt makes the resume a *fast* one: the MCU keeps its memory, so it is simply started again. A
+//! failed halt makes it a *slow* one (the GPU block soft-resets the GPU in between). Either way the JOB interrupt is
+//! masked.
+//!
+//! Resume makes the MCU's VM live in AS 0 again, clears the HALT request on a fast resume (the firmware acts on
+//! HALT's 0 → 1 edge), boots the MCU (MCU_CONTROL AUTO, wait for the GLB interrupt) and runs the global-interface
+//! init again, which Panthor does even on a fast resume.
+
+use kernel::error::code::EINVAL;
+use kernel::error::Result;
+
+use super::iface::glb;
+use super::{boot_mcu, Firmware};
+use crate::mmu::MCU_AS;
+use crate::regs::{irq, JOB_IRQ_BASE};
+
+impl Firmware {
+    /// `panthor_fw_suspend`: halts the MCU and masks the JOB interrupt; returns whether the halt was clean (a fast
+    /// resume is possible).
+    pub(crate) fn suspend(&self) -> bool {
+        let fast = match self.halt() {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(errno = e.to_errno(), "Failed to cleanly suspend MCU");
+                false
+            }
+        };
+        // `panthor_job_irq_suspend`.
+        let _ = self.run.io.write32(JOB_IRQ_BASE + irq::MASK, 0);
+        fast
+    }
+
+    /// `panthor_fw_resume`: AS 0 for the MCU's VM, HALT cleared (fast), the MCU booted, the global interface set up
+    /// again. Errors: those of [`Firmware::load`]'s boot and init steps (`ETIMEDOUT`, `EIO`), `EBUSY`/`EINVAL` if
+    /// AS 0 cannot be programmed.
+    pub(crate) fn resume(&self, fast: bool) -> Result {
+        if self.mcu_vm.vm.activate()? != MCU_AS as u32 {
+            return Err(EINVAL);
+        }
+        // Panthor reloads every section on a slow resume, in case memory was corrupted; here the sections are
+        // booted from as they are in memory either way (reloading them belongs with the GPU reset's firmware
+        // reload), so both clear the HALT level before the boot.
+        tracing::debug!(fast, "MCU resume");
+        self.glb.update_reqs(0, glb::HALT)?;
+        boot_mcu(&self.run.io, &self.irq)?;
+        self.glb.init(&self.irq, &self.glb_config)
+    }
+}
