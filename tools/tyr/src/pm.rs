@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
-//! `tyr pm`: the GPU's power management as `tyr::debugfs::pm` shows it, through a scripted day in its life: probe,
-//! the autosuspend of an idle GPU, a TIMESTAMP_INFO query that resumes it, and a system suspend/resume.
+//! `tyr pm`: the GPU's power management as `tyr::debugfs::pm` and `tyr::debugfs::devfreq` show it, through a
+//! scripted day in its life: probe, the autosuspend of an idle GPU, a TIMESTAMP_INFO query that resumes it, a
+//! system suspend/resume, and the performance governor taking the clock to the top OPP and powersave back.
 
 use std::time::Duration;
 
 use rk3588_platform::Rk3588;
+use tyr::debugfs::devfreq::{devfreq, DevfreqView};
 use tyr::debugfs::pm::{pm, wait_for_status, PmView};
 use tyr::drm_device::{probe, TyrDrmFile, RENDER_CLIENT};
 use tyr::pm::RpmStatus;
@@ -47,6 +49,33 @@ pub fn render(stage: &str, v: &PmView) -> String {
     )
 }
 
+/// The devfreq state as lines of `key value`, the transition table as sysfs shows it.
+pub fn render_devfreq(stage: &str, v: &DevfreqView) -> String {
+    let mhz = |hz: u64| hz / 1_000_000;
+    let table: Vec<String> = v.freq_table.iter().map(|&f| mhz(f).to_string()).collect();
+    let mut out = format!(
+        "[{stage}]\n  governor {} polling_ms {} suspended {}\n  cur_freq {} MHz clock {} MHz {} uV range {}..{} MHz\n  \
+         opps {} MHz\n  busy_ms {} idle_ms {}\n  trans_stat\n",
+        v.governor,
+        v.polling_ms,
+        v.suspended,
+        mhz(v.cur_freq),
+        mhz(v.clock_rate),
+        v.microvolt,
+        mhz(v.range.0),
+        mhz(v.range.1),
+        table.join(" "),
+        v.busy_ns / 1_000_000,
+        v.idle_ns / 1_000_000,
+    );
+    for line in v.trans_stat.lines() {
+        out.push_str("    ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Runs the script on a fresh board and renders the view after each step.
 pub fn run() -> Result<String, ReplayError> {
     let soc = Rk3588::new().map_err(setup("board"))?;
@@ -76,6 +105,11 @@ pub fn run() -> Result<String, ReplayError> {
     out.push_str(&render("system suspended", &pm(&dev)));
     tyr::pm::system_resume(&dev).map_err(setup("system resume"))?;
     out.push_str(&render("system resumed", &pm(&dev)));
+    out.push_str(&render_devfreq("devfreq at boot", &devfreq(&dev)));
+    tyr::devfreq::store(&dev, "governor", "performance").map_err(setup("governor"))?;
+    out.push_str(&render_devfreq("devfreq performance", &devfreq(&dev)));
+    tyr::devfreq::store(&dev, "governor", "powersave").map_err(setup("governor"))?;
+    out.push_str(&render_devfreq("devfreq powersave", &devfreq(&dev)));
     drop(file);
     drop(dev);
     drop(soc);

@@ -262,6 +262,25 @@ fn describe(r: &Row) -> String {
             f.get("command").and_then(Value::as_str).unwrap_or("?")
         ),
         (RowKind::Event, "dispatch") if r.target == "hw_mali::shader" => dispatch_line(f),
+        (RowKind::Event, "pm transition") => format!(
+            "PM -> {} in {} us{}",
+            f.get("to").and_then(Value::as_str).unwrap_or("?"),
+            f.get("us").and_then(Value::as_u64).unwrap_or(0),
+            if f.get("clean") == Some(&Value::Bool(false)) {
+                " (MCU did not halt cleanly)"
+            } else {
+                ""
+            }
+        ),
+        (RowKind::Event, "frequency change") => {
+            let mhz = |k: &str| f.get(k).and_then(Value::as_u64).unwrap_or(0) / 1_000_000;
+            format!(
+                "GPU clock {} MHz -> {} MHz (runs at {} MHz)",
+                mhz("from_hz"),
+                mhz("to_hz"),
+                mhz("clock_hz")
+            )
+        }
         (RowKind::Event, "IRQ raised") => {
             format!(
                 "IRQ {} raised",
@@ -386,6 +405,15 @@ pub fn summary(rows: &[Row]) -> String {
                 {
                     *counts.entry("shader faults".into()).or_default() += 1;
                 }
+            }
+            (RowKind::Event, "pm transition") => {
+                let to = f.get("to").and_then(Value::as_str).unwrap_or("?");
+                *counts
+                    .entry(format!("PM transitions (to {to})"))
+                    .or_default() += 1;
+            }
+            (RowKind::Event, "frequency change") => {
+                *counts.entry("GPU frequency changes".into()).or_default() += 1
             }
             (RowKind::Event, "IRQ raised") => {
                 let l = f.get("line").and_then(Value::as_str).unwrap_or("?");

@@ -28,4 +28,14 @@ fn the_pm_view_shows_each_stage_in_its_state() {
         stage("system resumed").contains("runtime_status suspended\n"),
         "{out}"
     );
+    assert!(
+        stage("devfreq at boot").contains("cur_freq 300 MHz clock 300 MHz"),
+        "{out}"
+    );
+    let perf = stage("devfreq performance");
+    assert!(perf.contains("governor performance"), "{out}");
+    assert!(perf.contains("cur_freq 1000 MHz clock 850 MHz"), "{out}");
+    let save = stage("devfreq powersave");
+    assert!(save.contains("cur_freq 300 MHz"), "{out}");
+    assert!(save.contains("Total transition : 2"), "{out}");
 }

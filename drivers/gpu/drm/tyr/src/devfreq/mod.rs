@@ -91,7 +91,16 @@ impl Profile for Shared {
     fn target(&self, freq: &mut u64, flags: u32) -> Result {
         devfreq::recommended_opp(&self.opp, freq, flags)?;
         self.opp.set_rate(*freq)?;
-        self.current_frequency.store(*freq, Ordering::Relaxed);
+        let from = self.current_frequency.swap(*freq, Ordering::Relaxed);
+        if from != *freq {
+            tracing::info!(
+                target: "tyr::devfreq",
+                from_hz = from,
+                to_hz = *freq,
+                clock_hz = self.clk.get_rate(),
+                "frequency change"
+            );
+        }
         Ok(())
     }
 

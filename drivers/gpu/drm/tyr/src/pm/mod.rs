@@ -88,6 +88,13 @@ impl RuntimePmOps for PmOps {
         s.suspends += 1;
         s.unclean_halts += u64::from(!fast);
         s.last_suspend = Some(t.elapsed());
+        tracing::info!(
+            target: "tyr::pm",
+            to = "suspended",
+            clean = fast,
+            us = t.elapsed().as_micros() as u64,
+            "pm transition"
+        );
         Ok(())
     }
 
@@ -106,6 +113,12 @@ impl RuntimePmOps for PmOps {
             Ok(()) => {
                 s.resumes += 1;
                 s.last_resume = Some(t.elapsed());
+                tracing::info!(
+                    target: "tyr::pm",
+                    to = "active",
+                    us = t.elapsed().as_micros() as u64,
+                    "pm transition"
+                );
             }
             Err(_) => s.failed_resumes += 1,
         }
