@@ -44,7 +44,7 @@ pub mod shader;
 mod thread;
 
 pub use config::{GpuIds, MaliConfig, Timing};
-pub use device::{Mali, RegValue};
+pub use device::{InjectState, Mali, RegValue};
 pub use error::{BusError, BusStats, PortError};
 pub use irq::{IrqKind, IrqLine, IrqRegs};
 pub use thread::ModelThread;

@@ -7,8 +7,11 @@
 //! of 0 completes the operation inside the register write that started it.
 
 mod gpu_control;
+mod inject;
 mod introspect;
 mod mmio;
+
+pub use inject::InjectState;
 mod port;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -140,6 +143,8 @@ pub(crate) struct State {
     pub(crate) spaces: Vec<AddressSpace>,
     stats: BusStats,
     pub(crate) mcu: Mcu,
+    /// Hangs and faults injected for tests and tools; a GPU reset clears them.
+    pub(crate) inject: inject::Injected,
     /// Something waiters on [`Mali::wake`] care about changed (an event was scheduled or fired, a register written).
     notify: bool,
     /// Bumped whenever an event fires or a register is written, so [`Mali::wait_until`] can tell "changed" from
@@ -225,6 +230,7 @@ impl State {
             spaces,
             stats: BusStats::default(),
             mcu: Mcu::default(),
+            inject: inject::Injected::default(),
             notify: false,
             generation: 0,
             cfg,

@@ -21,6 +21,7 @@ use crate::cs::machine::{
 };
 use crate::cs::{REG_COUNT, SB_COUNT};
 mod events;
+mod progress;
 mod suspend;
 
 use crate::device::{Event, State};
@@ -29,6 +30,7 @@ use crate::mmu::AccessType;
 use crate::regs::{job_irq, mmu};
 pub(crate) use events::publish_csg_status;
 use events::{config_fault, cs_event, csg_event, report};
+pub(crate) use progress::spin;
 use suspend::{restore, save};
 
 /// Model time one execution batch takes.
@@ -83,12 +85,19 @@ pub(crate) struct Stream {
     output_va: u64,
     doorbell: u32,
     machine: Machine,
+    /// Made to spin (`crate::Mali::inject_cs_spin`): runs without progress until reset or unbound.
+    spin: bool,
+    /// The progress timer's view of it.
+    watch: progress::Watch,
 }
 
 impl Stream {
     fn has_work(&self, epoch: u64) -> bool {
         if !self.started || self.halt != Halt::None {
             return false;
+        }
+        if self.spin {
+            return true;
         }
         match self.run {
             Run::Ready | Run::Scoreboard(_) | Run::Stalled => true,
@@ -536,6 +545,7 @@ pub(crate) fn batch(st: &mut State, gen: u64) -> Result<(), PortError> {
         if idle_now {
             csg_event(st, i, csg::IDLE)?;
         }
+        progress::check(st, i)?;
     }
     kick(st);
     Ok(())
@@ -547,6 +557,15 @@ fn run_stream(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let as_nr = g.latched.as_nr as usize;
     let s = &g.streams[j as usize];
     if !s.has_work(epoch) {
+        return Ok(());
+    }
+    let now = st.model_now();
+    if s.spin {
+        let g = &mut st.mcu.exec.groups[i as usize];
+        g.busy = true;
+        let s = &mut g.streams[j as usize];
+        let pos = s.machine.pos;
+        s.watch.ran(now, pos, false);
         return Ok(());
     }
     let (input_va, output_va, mut ring) = (s.input_va, s.output_va, s.ring);
@@ -565,6 +584,8 @@ fn run_stream(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let s = &mut g.streams[j as usize];
     s.machine = m;
     s.ring = ring;
+    let stopped = !matches!(out.stop, Stop::Budget | Stop::Scoreboard(_));
+    s.watch.ran(now, pos, out.sync_updated || stopped);
     s.run = match out.stop {
         Stop::Budget | Stop::Error(_) => Run::Ready,
         Stop::Empty => Run::Empty,
