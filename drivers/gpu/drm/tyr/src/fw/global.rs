@@ -216,9 +216,14 @@ impl GlobalIface {
     /// The watchdog ping (`panthor_fw_ping_work`): toggle PING, ring, wait for the ack.
     #[cfg(test)]
     pub(crate) fn ping(&self, irq: &JobIrq) -> Result {
+        self.ping_within(irq, ACK_GRACE)
+    }
+
+    /// [`Self::ping`] waiting at most `timeout` for the ack (`ETIMEDOUT`).
+    pub(crate) fn ping_within(&self, irq: &JobIrq, timeout: Duration) -> Result {
         self.toggle_reqs(glb::PING)?;
         self.ring()?;
-        self.wait_acks(irq, glb::PING, ACK_GRACE)
+        self.wait_acks(irq, glb::PING, timeout)
     }
 
     /// Halts the MCU gracefully (`panthor_fw_halt_mcu` + `panthor_fw_wait_mcu_halted`): set HALT, ring, wait for

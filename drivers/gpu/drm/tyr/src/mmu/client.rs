@@ -31,7 +31,7 @@ pub(crate) struct AsClient {
 }
 
 impl AsClient {
-    fn slot(&self) -> MutexGuard<'_, Option<usize>> {
+    pub(super) fn slot(&self) -> MutexGuard<'_, Option<usize>> {
         self.slot.lock()
     }
 

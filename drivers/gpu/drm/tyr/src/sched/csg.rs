@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use kernel::error::code::{ECANCELED, EINVAL, ETIMEDOUT};
+use kernel::error::code::{EBUSY, ECANCELED, EINVAL, ETIMEDOUT};
 use kernel::error::{Error, Result};
 
 use super::group::Group;
@@ -98,6 +98,10 @@ impl Scheduler {
         let _span =
             tracing::debug_span!(target: "tyr::sched", "csg_start", slot = s, vm = g.vm.id(), prio)
                 .entered();
+        if self.reset_pending() {
+            // The firmware is being given up on: nothing new goes to it before the reset.
+            return Err(EBUSY);
+        }
         let as_nr = g.vm.activate()?;
         let slot = &self.slots[s];
         let res = (|| -> Result {
@@ -142,9 +146,15 @@ impl Scheduler {
             };
             csg.update(csg_in::REQ, state, csg_req::STATE_MASK)?;
             csg.toggle(csg_in::REQ, csg_out::ACK, csg_req::ENDPOINT_CONFIG)?;
-            self.glb_doorbell(s)?;
-            self.wait_csg_acks(s, csg_req::STATE_MASK | csg_req::ENDPOINT_CONFIG)
+            self.glb_doorbell(s)
         })();
+        // Once the request is out, the group holds the slot whether or not the firmware acknowledges it in time: a
+        // firmware that does not has a reset scheduled, whose pre-reset suspends the group (Panthor keeps the group
+        // bound when `csgs_upd_ctx_apply_locked` times out).
+        let acked = match res {
+            Ok(()) => self.wait_csg_acks(s, csg_req::STATE_MASK | csg_req::ENDPOINT_CONFIG),
+            Err(e) => Err(e),
+        };
         match res {
             Ok(()) => {
                 let mut st = g.state();
@@ -156,7 +166,7 @@ impl Scheduler {
                     q.resume_timeout(now);
                 }
                 inner.slots[s] = Some((g.clone(), Instant::now()));
-                Ok(())
+                acked
             }
             Err(e) => {
                 // The firmware did not take the group: it cannot run (Panthor would reset the GPU).
@@ -174,6 +184,10 @@ impl Scheduler {
         };
         let _span =
             tracing::debug_span!(target: "tyr::sched", "csg_evict", slot = s, terminate).entered();
+        if self.reset_pending() {
+            // The reset's pre-reset evicts every resident group.
+            return Err(EBUSY);
+        }
         let slot = &self.slots[s];
         let state = if terminate {
             csg_req::STATE_TERMINATE
@@ -185,6 +199,10 @@ impl Scheduler {
             .update(csg_in::REQ, state, csg_req::STATE_MASK)
             .and_then(|()| self.glb_doorbell(s))
             .and_then(|()| self.wait_csg_acks(s, csg_req::STATE_MASK));
+        if res.is_err() && self.reset_pending() {
+            // Not acknowledged: the group stays on its slot for the reset's pre-reset to deal with.
+            return res;
+        }
         // Whatever the firmware reported last still counts.
         self.process_csg_irq(inner, s);
         for cs in slot.cs.iter().take(g.queues.len()) {
