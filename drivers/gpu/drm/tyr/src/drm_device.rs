@@ -82,11 +82,12 @@ pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
     // Hang detection outside the scheduler (an AS command that never completes) schedules its reset.
     sched.set_hw_reset(hw.hw_reset().clone());
     let weak = Arc::downgrade(&sched);
-    hw.mmu().set_hang_notify(Some(kernel::alloc::try_arc(move |n: usize| {
-        if let Some(s) = weak.upgrade() {
-            s.schedule_reset(ResetCause::AsTimeout(n as u32));
-        }
-    })?));
+    hw.mmu()
+        .set_hang_notify(Some(kernel::alloc::try_arc(move |n: usize| {
+            if let Some(s) = weak.upgrade() {
+                s.schedule_reset(ResetCause::AsTimeout(n as u32));
+            }
+        })?));
     let offsets = hw.offsets().clone();
     let data = TyrData {
         sched,
