@@ -130,3 +130,11 @@ pub fn set_ping_interval(dev: &TyrDrmDevice, interval: Duration) {
 pub fn gpu_faults(dev: &TyrDrmDevice) -> (u64, Option<crate::gpu_irq::GpuFault>) {
     dev.data().hw().gpu_irq().faults()
 }
+
+/// Programs the firmware's progress timer to `units` × 1024 GPU cycles (Panthor programs 2 560 000, about 13 s at
+/// the G610's 198 MHz; a knob so that tests of a stream that makes no progress need not wait that long). A GPU reset
+/// puts Panthor's value back. `ETIMEDOUT` when the firmware does not acknowledge it.
+pub fn set_progress_timer(dev: &TyrDrmDevice, units: u32) -> kernel::error::Result {
+    let fw = dev.data().hw().fw();
+    fw.glb().set_progress_timer(fw.job_irq(), units)
+}

@@ -219,6 +219,20 @@ impl GlobalIface {
         self.ping_within(irq, ACK_GRACE)
     }
 
+    /// Programs `progress_timer` (units of 1024 GPU cycles) and has the MCU latch it (CFG_PROGRESS_TIMER). Panthor
+    /// only programs its fixed value at init; a knob for tests of the progress timer. A GPU reset restores Panthor's
+    /// value.
+    pub(crate) fn set_progress_timer(&self, irq: &JobIrq, units: u32) -> Result {
+        {
+            let _g = self.lock();
+            self.mem
+                .write_u32(self.input(glb::PROGRESS_TIMER), units & glb::TIMER_VAL_MASK)?;
+        }
+        self.toggle_reqs(glb::CFG_PROGRESS_TIMER)?;
+        self.ring()?;
+        self.wait_acks(irq, glb::CFG_PROGRESS_TIMER, ACK_GRACE)
+    }
+
     /// [`Self::ping`] waiting at most `timeout` for the ack (`ETIMEDOUT`).
     pub(crate) fn ping_within(&self, irq: &JobIrq, timeout: Duration) -> Result {
         self.toggle_reqs(glb::PING)?;
