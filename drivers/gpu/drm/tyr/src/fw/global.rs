@@ -20,8 +20,9 @@ use super::job_irq::JobIrq;
 use super::shared::SharedMem;
 use crate::regs::{doorbell, gpu};
 
-/// What Tyr actually waits: the modelled MCU is a thread sharing the host's CPUs, so under load an ack may miss
-/// Panthor's 100 ms without the firmware being dead (there is no GPU reset to recover with yet).
+/// What the global init (at probe and after a GPU reset) waits for its acks, which Panthor does not wait for at all:
+/// the modelled MCU is a thread sharing the host's CPUs, so under load an ack may miss 100 ms without the firmware
+/// being dead.
 pub(crate) const ACK_GRACE: Duration = Duration::from_secs(2);
 /// Halt: MCU_STATUS polled every 10 µs for up to 100 ms (`panthor_fw_halt_mcu`).
 const HALT_POLL: Duration = Duration::from_micros(10);

@@ -34,8 +34,9 @@ pub(crate) mod state_flags {
     /// A queue hit a fatal fault.
     pub(crate) const FATAL_FAULT: u32 = 1 << 1;
     /// Timed out because a GPU reset found it resident on a firmware that no longer answered, not because of its
-    /// own work (`DRM_PANTHOR_GROUP_STATE_INNOCENT`, uAPI 1.3).
-    pub(crate) const INNOCENT: u32 = 1 << 2;
+    /// own work (`DRM_PANTHOR_GROUP_STATE_INNOCENT`, uAPI 1.3; the `panthor_drm.h` under `build/uapi` predates it,
+    /// so the value comes from newest upstream, as [`crate::uapi`] records).
+    pub(crate) const INNOCENT: u32 = crate::uapi::DRM_PANTHOR_GROUP_STATE_INNOCENT;
 }
 
 /// What the scheduler tracks of a group.
