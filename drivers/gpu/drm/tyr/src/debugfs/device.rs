@@ -138,3 +138,9 @@ pub fn set_progress_timer(dev: &TyrDrmDevice, units: u32) -> kernel::error::Resu
     let fw = dev.data().hw().fw();
     fw.glb().set_progress_timer(fw.job_irq(), units)
 }
+
+/// The scheduler as text: CSG slots, every group (state, queues with their pending and in-flight jobs, timers, ring
+/// positions and sync objects) and the resets. Never waits for the scheduler's worker.
+pub fn sched_dump(dev: &TyrDrmDevice) -> String {
+    dev.data().sched().dump()
+}

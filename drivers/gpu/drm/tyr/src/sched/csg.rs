@@ -246,23 +246,28 @@ pub(super) fn grow_heap(g: &Group, cs: &Iface) -> Result<u64> {
 }
 
 /// A terminated group's queues: sync objects marked failed at their last seqno, jobs failed.
+/// Each queue's jobs fail with `EINVAL` if that queue is fatal, else `ETIMEDOUT` if the group timed out, else
+/// `ECANCELED` (`group_term_post_processing`).
 pub(super) fn terminate_off_slot(g: &Arc<Group>) {
-    let err: Error = {
+    let (fatal, timed_out) = {
         let mut st = g.state();
         st.terminated = true;
-        if st.fatal_queues != 0 {
-            EINVAL
-        } else if st.timed_out {
-            ETIMEDOUT
-        } else {
-            ECANCELED
-        }
+        (st.fatal_queues, st.timed_out)
     };
     for (i, q) in g.queues.iter().enumerate() {
         let _ = g.syncobjs.write_u64(16 * i as u64, q.last_written_seqno());
         let _ = g.syncobjs.write_u32(16 * i as u64 + 8, !0);
     }
-    fail_group(g, err);
+    for (i, q) in g.queues.iter().enumerate() {
+        let err: Error = if fatal & (1 << i) != 0 {
+            EINVAL
+        } else if timed_out {
+            ETIMEDOUT
+        } else {
+            ECANCELED
+        };
+        q.fail_all(err);
+    }
 }
 
 pub(super) fn fail_group(g: &Arc<Group>, err: Error) {

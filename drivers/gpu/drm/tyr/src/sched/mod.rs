@@ -33,6 +33,7 @@
 //! [`iface`] what they work on.
 
 mod csg;
+mod dump;
 pub(crate) mod group;
 pub(crate) mod heap;
 pub(crate) mod iface;
