@@ -169,7 +169,7 @@ impl Scheduler {
                 acked
             }
             Err(e) => {
-                // The firmware did not take the group: it cannot run (Panthor would reset the GPU).
+                // The request could not even be written (the shared section is unreachable): the group cannot run.
                 g.vm.idle();
                 g.state().timed_out = true;
                 Err(e)
@@ -245,8 +245,7 @@ pub(super) fn grow_heap(g: &Group, cs: &Iface) -> Result<u64> {
     }
 }
 
-/// A terminated group's queues: sync objects marked failed at their last seqno, jobs failed.
-/// Each queue's jobs fail with `EINVAL` if that queue is fatal, else `ETIMEDOUT` if the group timed out, else
+/// A terminated group's queues: sync objects marked failed at their last seqno, jobs failed. Each queue's jobs fail with `EINVAL` if that queue is fatal, else `ETIMEDOUT` if the group timed out, else
 /// `ECANCELED` (`group_term_post_processing`).
 pub(super) fn terminate_off_slot(g: &Arc<Group>) {
     let (fatal, timed_out) = {
