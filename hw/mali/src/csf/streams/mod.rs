@@ -574,8 +574,11 @@ fn run_stream(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
         Err(_) => return config_fault(st, i, j),
     };
     let mut m = std::mem::take(&mut st.mcu.exec.groups[i as usize].streams[j as usize].machine);
+    let runs_before = m.runs;
     let out = m.run(&mut Port { st, as_nr }, &ring, EXEC_BATCH_INSTRS);
     let pos = m.pos;
+    // A RUN_* issued is work the GPU did: progress, however long its grid took.
+    let ran_work = m.runs != runs_before;
     let epoch = st.mcu.exec.epoch + u64::from(out.sync_updated);
     st.mcu.exec.epoch = epoch;
     let g = &mut st.mcu.exec.groups[i as usize];
@@ -585,7 +588,8 @@ fn run_stream(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     s.machine = m;
     s.ring = ring;
     let stopped = !matches!(out.stop, Stop::Budget | Stop::Scoreboard(_));
-    s.watch.ran(now, pos, out.sync_updated || stopped);
+    s.watch
+        .ran(now, pos, out.sync_updated || ran_work || stopped);
     s.run = match out.stop {
         Stop::Budget | Stop::Error(_) => Run::Ready,
         Stop::Empty => Run::Empty,

@@ -4,8 +4,8 @@
 //! group report CSG PROGRESS_TIMER_EVENT.
 //!
 //! Progress, as the model counts it \[model\]: the stream's ring position passed the furthest point it had reached
-//! (a ring instruction retired, such as the return from a job's CALL), a sync object was updated, or the stream
-//! stopped running (its ring drained, it blocked on a sync object or an AS lock, it faulted). A stream looping
+//! (a ring instruction retired, such as the return from a job's CALL), a sync object was updated, a RUN_* was issued
+//! (compute, tiling or fragment work done, however long its grid took), or the stream stopped running (its ring drained, it blocked on a sync object or an AS lock, it faulted). A stream looping
 //! without returning to its ring makes none, and neither does one made to spin ([`crate::Mali::inject_cs_spin`]).
 
 use super::*;
