@@ -358,7 +358,7 @@ mod tests {
         let m = VmaOffsetManager::<GemObject>::new();
         let small = Arc::new(GemObject::new(0x1000, None).unwrap());
         m.create_offset(&small).unwrap();
-        for size in [u64::MAX & !0xfff, MMAP_OFFSET_SIZE] {
+        for size in [!0xfff_u64, MMAP_OFFSET_SIZE] {
             let huge = Arc::new(GemObject::new(size, None).unwrap());
             assert_eq!(m.create_offset(&huge), Err(ENOSPC), "size {size:#x}");
         }
