@@ -187,7 +187,16 @@ pub fn wait_all_or_hang(f: &TyrDrmFile, handles: &[u32], ms: u64) {
         ..Default::default()
     };
     if let Err(e) = ioctl(f, DRM_IOCTL_SYNCOBJ_WAIT, &mut w) {
-        panic!("jobs not finished {ms} ms after submission ({e:?}): a hang past the job timeout");
+        let dev = f.device();
+        let before = debugfs::device::sched_dump(dev);
+        // Does it end later (a stall) or never (a lost wake-up)?
+        w.timeout_nsec = (kernel::time::ktime_get_ns() + 20_000_000_000) as i64;
+        let later = ioctl(f, DRM_IOCTL_SYNCOBJ_WAIT, &mut w);
+        panic!(
+            "jobs not finished {ms} ms after submission ({e:?}): a hang past the job timeout; 20 s later: {later:?}\n\
+             scheduler at the deadline:\n{before}scheduler now:\n{}",
+            debugfs::device::sched_dump(dev)
+        );
     }
 }
 

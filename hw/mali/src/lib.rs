@@ -46,7 +46,7 @@ pub mod shader;
 mod thread;
 
 pub use config::{GpuIds, MaliConfig, Timing};
-pub use device::{Activity, Mali, PowerState, RegValue};
+pub use device::{Activity, InjectState, Mali, PowerState, RegValue};
 pub use error::{BusError, BusStats, PortError};
 pub use irq::{IrqKind, IrqLine, IrqRegs};
 pub use thread::ModelThread;

@@ -100,8 +100,17 @@ pub(super) fn serve_csg(st: &mut State, i: u32) -> Result<bool, PortError> {
     let db_ack = rd(st, output + csg::DOORBELL)?;
     let streams_mask = (1u32 << values::STREAM_NUM) - 1;
     let ring = (db_req ^ db_ack) & streams_mask;
+    st.mcu.unserved_cs[i as usize] |= ring;
+    // Acknowledged before the streams are served, for the reason `serve_global` gives.
+    if ring != 0 {
+        wr(
+            st,
+            output + csg::DOORBELL,
+            (db_ack & !streams_mask) | (db_req & streams_mask),
+        )?;
+    }
     for j in 0..values::STREAM_NUM {
-        if ring & (1 << j) != 0 {
+        if st.mcu.unserved_cs[i as usize] & (1 << j) != 0 {
             let (cin, cout) = cs_iface(i, j);
             let creq = rd(st, cin + cs::REQ)?;
             let cack = rd(st, cout + cs::REQ)?;
@@ -111,14 +120,8 @@ pub(super) fn serve_csg(st: &mut State, i: u32) -> Result<bool, PortError> {
                 (cack & !cs::REQ_MASK) | (creq & cs::REQ_MASK),
             )?;
             streams::cs_doorbell_bit(st, i, j)?;
+            st.mcu.unserved_cs[i as usize] &= !(1 << j);
         }
-    }
-    if ring != 0 {
-        wr(
-            st,
-            output + csg::DOORBELL,
-            (db_ack & !streams_mask) | (db_req & streams_mask),
-        )?;
     }
     if (req ^ ack) & csg::STATUS_UPDATE != 0 {
         streams::publish_csg_status(st, i)?;

@@ -126,7 +126,7 @@ pub(super) fn arm_idle_timer(st: &mut State) {
 /// the MCU reports GLB IDLE: it toggles `ack.IDLE` (unless the previous report is still unacknowledged) and raises
 /// JOB IRQ GLB when `ack_irq_mask` asks for it.
 pub(crate) fn idle_timer_expired(st: &mut State, gen: u64) {
-    if !st.mcu.running || gen != st.mcu.idle_gen || !st.mcu.latched.idle_en {
+    if !st.mcu.running || st.inject.mcu_stuck || gen != st.mcu.idle_gen || !st.mcu.latched.idle_en {
         return;
     }
     if st.mcu.exec.any_work() {
@@ -212,17 +212,25 @@ pub(super) fn serve_global(st: &mut State) -> Result<(), PortError> {
     let db_ack = rd(st, GLB_OUTPUT_VA + glb::DOORBELL)?;
     let slots = (1u32 << values::GROUP_NUM) - 1;
     let ring = (db_req ^ db_ack) & slots;
-    for i in 0..values::GROUP_NUM {
-        if ring & (1 << i) != 0 && serve_csg(st, i)? {
-            job_bits |= job_irq::csg(i);
-        }
-    }
+    st.mcu.unserved_csgs |= ring;
+    // The bits are acknowledged before the CSGs are read: a request the host makes (and rings) while they are being
+    // served then shows as a new difference and is served by the next doorbell. Acknowledging after serving would
+    // swallow it, because the host's toggle, relative to the old ack, coalesces with the one being served.
     if ring != 0 {
         wr(
             st,
             GLB_OUTPUT_VA + glb::DOORBELL,
             (db_ack & !slots) | (db_req & slots),
         )?;
+    }
+    for i in 0..values::GROUP_NUM {
+        if st.mcu.unserved_csgs & (1 << i) == 0 {
+            continue;
+        }
+        if serve_csg(st, i)? {
+            job_bits |= job_irq::csg(i);
+        }
+        st.mcu.unserved_csgs &= !(1 << i);
     }
     st.job_irq.raise(job_bits);
     Ok(())

@@ -140,6 +140,11 @@ pub(crate) struct Mcu {
     pub(crate) cs_doorbells: u64,
     /// Generation of the idle timer: an expiry whose generation is stale was cancelled by later activity.
     idle_gen: u64,
+    /// CSG slots whose GLB doorbell bit was acknowledged but whose serving has not finished (a stalled access
+    /// interrupted it): served again by the retry.
+    pub(crate) unserved_csgs: u32,
+    /// Per CSG slot, CS doorbell bits acknowledged but not yet served, likewise.
+    pub(crate) unserved_cs: [u32; values::GROUP_NUM as usize],
 }
 
 impl Mcu {
@@ -152,6 +157,8 @@ impl Mcu {
         self.running = false;
         self.halt_seen = false;
         self.idle_gen += 1;
+        self.unserved_csgs = 0;
+        self.unserved_cs = Default::default();
         self.exec.stop();
     }
 }
@@ -253,7 +260,8 @@ pub(crate) fn start(st: &mut State) {
 
 /// Doorbell `i` rang and the MCU got to it.
 pub(crate) fn doorbell(st: &mut State, i: u32) {
-    if !st.mcu.running {
+    // A hung MCU (`crate::Mali::inject_mcu_stuck`) never gets to it.
+    if !st.mcu.running || st.inject.mcu_stuck {
         return;
     }
     let served = if i == 0 {
@@ -278,7 +286,7 @@ pub(crate) fn doorbell(st: &mut State, i: u32) {
 /// One execution batch of generation `gen` (an [`Event::CsExec`]). An interface the MCU cannot reach through AS 0
 /// stops it with MCU_STATUS FATAL, as for the global interface.
 pub(crate) fn exec_batch(st: &mut State, gen: u64) {
-    if !st.mcu.running {
+    if !st.mcu.running || st.inject.mcu_stuck {
         return;
     }
     if !st.exec_power_ready() {
@@ -303,6 +311,11 @@ pub(crate) fn power_up(st: &mut State) {
     if st.mcu.running {
         streams::kick(st);
     }
+}
+
+/// See [`crate::Mali::inject_cs_spin`].
+pub(crate) fn spin(st: &mut State, i: u32, j: u32) -> bool {
+    st.mcu.running && streams::spin(st, i, j)
 }
 
 /// See [`crate::Mali::inject_tiler_oom`].

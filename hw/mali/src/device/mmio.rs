@@ -100,6 +100,8 @@ impl State {
         if r == mmu::COMMAND {
             tracing::debug!(target: "hw_mali::mmu", as_nr = n, command = mmu_command_name(AsCommand(v).code()), "AS_COMMAND");
             match space.begin_command(AsCommand(v).code()) {
+                // An AS made to hang keeps STATUS.ACTIVE set: the command never completes (until a reset).
+                CommandStart::Started if self.inject.stuck_as & (1 << n) != 0 => {}
                 CommandStart::Started => {
                     let delay = self.cfg.timing.as_command_ns;
                     self.schedule(delay, Event::AsCommand(n));

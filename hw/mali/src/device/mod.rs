@@ -8,8 +8,11 @@
 
 mod clock;
 mod gpu_control;
+mod inject;
 mod introspect;
 mod mmio;
+
+pub use inject::InjectState;
 mod port;
 mod power;
 
@@ -151,6 +154,8 @@ pub(crate) struct State {
     pub(crate) spaces: Vec<AddressSpace>,
     stats: BusStats,
     pub(crate) mcu: Mcu,
+    /// Hangs and faults injected for tests and tools; a GPU reset clears them.
+    pub(crate) inject: inject::Injected,
     /// Something waiters on [`Mali::wake`] care about changed (an event was scheduled or fired, a register written).
     notify: bool,
     /// Bumped whenever an event fires or a register is written, so [`Mali::wait_until`] can tell "changed" from
@@ -238,6 +243,7 @@ impl State {
             spaces,
             stats: BusStats::default(),
             mcu: Mcu::default(),
+            inject: inject::Injected::default(),
             notify: false,
             generation: 0,
             cfg,

@@ -94,7 +94,7 @@ impl State {
     pub(crate) fn arm_cores_off(&mut self) {
         self.power_stats.cores_off_gen += 1;
         let word = self.mcu.latched.poweroff_timer;
-        if let Some(ns) = crate::csf::timer_ns(word, self.cfg.timestamp_hz, self.cfg.gpu_clock_hz) {
+        if let Some(ns) = crate::csf::timer_ns(word, self.cfg.timestamp_hz, self.core_hz()) {
             let gen = self.power_stats.cores_off_gen;
             self.schedule(ns, Event::CoresOff(gen));
         }

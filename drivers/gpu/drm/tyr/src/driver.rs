@@ -25,8 +25,10 @@ use crate::fw::job_irq::JobIrq;
 use crate::fw::Firmware;
 use crate::gem::Offsets;
 use crate::gpu::{read_gpu_info, GpuId};
+use crate::gpu_irq::GpuIrq;
 use crate::mmu::Mmu;
 use crate::regs::{gpu, irq, JOB_IRQ_BASE, MMU_IRQ_BASE};
+use crate::reset::HwReset;
 use crate::uapi::{drm_panthor_csif_info, drm_panthor_gpu_info};
 
 /// Device-tree compatibles this driver binds to (Panthor's `dt_match`).
@@ -60,15 +62,18 @@ impl Drop for IrqsSuspended {
 /// Fields drop in declaration order: the firmware (halting and stopping the MCU, releasing AS 0) before the IRQ
 /// handlers it relies on, and those before the interrupts are masked.
 pub(crate) struct TyrDevice {
-    fw: Firmware,
+    fw: Arc<Firmware>,
     _job_irq_handler: Registration,
     _mmu_irq_handler: Registration,
+    _gpu_irq_handler: Registration,
     _irqs: IrqsSuspended,
     mmu: Arc<Mmu>,
     ram: Arc<Ram>,
     offsets: Arc<Offsets>,
     iomem: IoMem,
     gpu_info: drm_panthor_gpu_info,
+    gpu_irq: Arc<GpuIrq>,
+    reset: Arc<HwReset>,
 }
 
 impl TyrDevice {
@@ -101,6 +106,10 @@ impl TyrDevice {
         iomem.write32(gpu::COHERENCY_PROTOCOL, gpu::COHERENCY_NONE)?;
         soft_reset(&iomem, &*gpu_line)?;
         l2_power_on(&iomem, gpu_info.l2_present as u32)?;
+        // From here the GPU interrupt has its handler (faults, and the completions later resets wait for).
+        let gpu_irq = kernel::alloc::try_arc(GpuIrq::new(iomem.clone()))?;
+        let g = gpu_irq.clone();
+        let gpu_irq_handler = Registration::new("gpu", gpu_line, move || g.handle_irq())?;
 
         let mmu = Mmu::new(iomem.clone(), gpu_info.as_present);
         let m = mmu.clone();
@@ -111,18 +120,41 @@ impl TyrDevice {
         // The fake-offset space of the DRM device this GPU becomes: `drm_dev_alloc` sets it up before
         // `panthor_device_init`, so the firmware's BOs take the first offsets.
         let offsets = kernel::alloc::try_arc(Offsets::new())?;
-        let fw = Firmware::load(pdev, &iomem, &mmu, &job_irq, &gpu_info, &offsets)?;
+        let fw = kernel::alloc::try_arc(Firmware::load(
+            pdev, &iomem, &mmu, &job_irq, &gpu_info, &offsets,
+        )?)?;
+        let reset = kernel::alloc::try_arc(HwReset::new(
+            iomem.clone(),
+            pdev.ram().clone(),
+            mmu.clone(),
+            Arc::downgrade(&fw),
+            gpu_irq.clone(),
+            gpu_info.l2_present as u32,
+        ))?;
         Ok(Self {
             fw,
             _job_irq_handler: job_irq_handler,
             _mmu_irq_handler: mmu_irq_handler,
+            _gpu_irq_handler: gpu_irq_handler,
             _irqs: irqs,
             mmu,
             ram: pdev.ram().clone(),
             offsets,
             iomem,
             gpu_info,
+            gpu_irq,
+            reset,
         })
+    }
+
+    /// The hardware half of a GPU reset.
+    pub(crate) fn hw_reset(&self) -> &Arc<HwReset> {
+        &self.reset
+    }
+
+    /// The GPU interrupt's state (faults reported).
+    pub(crate) fn gpu_irq(&self) -> &GpuIrq {
+        &self.gpu_irq
     }
 
     /// What DEV_QUERY GPU_INFO reports.

@@ -18,7 +18,7 @@ use crate::driver::TyrDevice;
 use crate::file::TyrFile;
 use crate::gem::{TyrDriver, TyrObject};
 use crate::mmu::Mmu;
-use crate::sched::Scheduler;
+use crate::sched::{ResetCause, Scheduler};
 use crate::uapi::{
     drm_panthor_csif_info, drm_panthor_gpu_info, DRIVER_DESC, DRIVER_MAJOR, DRIVER_MINOR,
     DRIVER_NAME, DRIVER_PATCHLEVEL,
@@ -107,6 +107,15 @@ pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
     let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram(), Some(pm.runtime().clone()))
         .inspect_err(|_| devfreq.remove())?;
     sched.set_devfreq(devfreq.clone());
+    // Hang detection outside the scheduler (an AS command that never completes) schedules its reset.
+    sched.set_hw_reset(hw.hw_reset().clone());
+    let weak = Arc::downgrade(&sched);
+    hw.mmu()
+        .set_hang_notify(Some(kernel::alloc::try_arc(move |n: usize| {
+            if let Some(s) = weak.upgrade() {
+                s.schedule_reset(ResetCause::AsTimeout(n as u32));
+            }
+        })?));
     let offsets = hw.offsets().clone();
     let sysfs = kernel::sysfs::AttributeSet::new();
     kernel::pm_runtime::sysfs::add_power_attributes(&sysfs, pm.runtime())

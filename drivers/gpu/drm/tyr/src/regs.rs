@@ -24,6 +24,10 @@ pub(crate) mod gpu {
     pub(crate) const IRQ_BASE: usize = 0x020;
     /// GPU_COMMAND.
     pub(crate) const COMMAND: usize = 0x030;
+    /// GPU_FAULTSTATUS: exception type 7:0, access type 9:8, address valid 10.
+    pub(crate) const FAULTSTATUS: usize = 0x03c;
+    /// GPU_FAULTADDRESS (64-bit).
+    pub(crate) const FAULTADDRESS: usize = 0x040;
     /// GPU_FEATURES (64-bit).
     pub(crate) const GPU_FEATURES: usize = 0x060;
     /// THREAD_MAX_THREADS.

@@ -29,6 +29,10 @@ fn a_busy_loop_ramps_the_clock_up_and_idleness_brings_it_down() {
     let b = common::Board::boot();
     let gpu = b.soc.board().gpu().clone();
     tyr::debugfs::device::set_job_timeout(&b.dev, Duration::from_secs(120));
+    // Kept powered (`echo on > power/control`): an idle GPU would otherwise autosuspend 50 ms after its work, and
+    // runtime suspend suspends devfreq at the frequency it had (`panthor_devfreq_suspend`; the RK3588 table has no
+    // suspend OPP), so idleness could not ramp it down. The test below checks that freeze.
+    tyr::sysfs::write(&b.dev, "power/control", b"on").unwrap();
     assert!(
         wait_freq(&b.dev, WAIT, |f| f == 300 * MHZ),
         "an idle GPU settles at the lowest OPP"
@@ -294,4 +298,37 @@ fn the_cycle_counter_follows_the_clock_and_the_timestamp_does_not() {
             "timestamp at {tick_hz:.0} Hz of CPU time with the clock at {rate} (slack {slack:.4})"
         );
     }
+}
+
+/// Runtime suspend suspends devfreq where it was (no suspend OPP on RK3588) and resume starts it again: a busy GPU
+/// at the top OPP that goes idle autosuspends where the last poll left it, its monitor stopped; a resume restarts it.
+#[test]
+fn runtime_suspend_freezes_devfreq_and_resume_restarts_it() {
+    use tyr::debugfs::pm::wait_for_status;
+    use tyr::pm::RpmStatus;
+    let b = common::Board::boot();
+    tyr::debugfs::device::set_job_timeout(&b.dev, Duration::from_secs(120));
+    let c = Client::new(&b.dev, b.open());
+    c.bo_at(0x100_0000, &LOOP);
+    let g = c.group(1);
+    let out = c.syncobj();
+    c.submit(g, 0x100_0000, 8, &[], out).unwrap();
+    assert!(wait_freq(&b.dev, WAIT, |f| f == 1000 * MHZ));
+    c.destroy_group(g);
+    assert!(wait_for_status(&b.dev, RpmStatus::Suspended, WAIT));
+    let v = devfreq(&b.dev);
+    assert!(v.suspended, "devfreq is suspended with the GPU");
+    // The polls in the 50 ms before the autosuspend may already have stepped down; from the suspend on, nothing
+    // changes while it sleeps.
+    let frozen = v.cur_freq;
+    assert!(!wait_freq(&b.dev, Duration::from_millis(300), |f| f != frozen));
+    assert_eq!(devfreq(&b.dev).stats.total_trans, v.stats.total_trans);
+    // `echo on > power/control` resumes the GPU, and devfreq with it: idle but kept powered, it ramps down.
+    tyr::sysfs::write(&b.dev, "power/control", b"on").unwrap();
+    assert!(!devfreq(&b.dev).suspended, "resumed with the GPU");
+    assert!(
+        wait_freq(&b.dev, WAIT, |f| f == 300 * MHZ),
+        "{}",
+        devfreq(&b.dev).trans_stat
+    );
 }

@@ -21,6 +21,7 @@ use crate::cs::machine::{
 };
 use crate::cs::{REG_COUNT, SB_COUNT};
 mod events;
+mod progress;
 mod suspend;
 
 use crate::device::{Event, State};
@@ -29,6 +30,7 @@ use crate::mmu::AccessType;
 use crate::regs::{job_irq, mmu};
 pub(crate) use events::publish_csg_status;
 use events::{config_fault, cs_event, csg_event, report};
+pub(crate) use progress::spin;
 use suspend::{restore, save};
 
 /// GPU cycles one execution batch takes: its model time follows the core clock ([`crate::Mali::set_core_clock_hz`]).
@@ -85,12 +87,19 @@ pub(crate) struct Stream {
     output_va: u64,
     doorbell: u32,
     machine: Machine,
+    /// Made to spin (`crate::Mali::inject_cs_spin`): runs without progress until reset or unbound.
+    spin: bool,
+    /// The progress timer's view of it.
+    watch: progress::Watch,
 }
 
 impl Stream {
     fn has_work(&self, epoch: u64) -> bool {
         if !self.started || self.halt != Halt::None {
             return false;
+        }
+        if self.spin {
+            return true;
         }
         match self.run {
             Run::Ready | Run::Scoreboard(_) | Run::Stalled => true,
@@ -547,6 +556,7 @@ pub(crate) fn batch(st: &mut State, gen: u64) -> Result<(), PortError> {
         if idle_now {
             csg_event(st, i, csg::IDLE)?;
         }
+        progress::check(st, i)?;
     }
     kick(st);
     Ok(())
@@ -560,14 +570,26 @@ fn run_stream(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     if !s.has_work(epoch) {
         return Ok(());
     }
+    let now = st.model_now();
+    if s.spin {
+        let g = &mut st.mcu.exec.groups[i as usize];
+        g.busy = true;
+        let s = &mut g.streams[j as usize];
+        let pos = s.machine.pos;
+        s.watch.ran(now, pos, false);
+        return Ok(());
+    }
     let (input_va, output_va, mut ring) = (s.input_va, s.output_va, s.ring);
     ring.insert = match rd64(st, input_va) {
         Ok(v) => v,
         Err(_) => return config_fault(st, i, j),
     };
     let mut m = std::mem::take(&mut st.mcu.exec.groups[i as usize].streams[j as usize].machine);
+    let runs_before = m.runs;
     let out = m.run(&mut Port { st, as_nr }, &ring, EXEC_BATCH_INSTRS);
     let pos = m.pos;
+    // A RUN_* issued is work the GPU did: progress, however long its grid took.
+    let ran_work = m.runs != runs_before;
     let epoch = st.mcu.exec.epoch + u64::from(out.sync_updated);
     st.mcu.exec.epoch = epoch;
     let g = &mut st.mcu.exec.groups[i as usize];
@@ -576,6 +598,9 @@ fn run_stream(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let s = &mut g.streams[j as usize];
     s.machine = m;
     s.ring = ring;
+    let stopped = !matches!(out.stop, Stop::Budget | Stop::Scoreboard(_));
+    s.watch
+        .ran(now, pos, out.sync_updated || ran_work || stopped);
     s.run = match out.stop {
         Stop::Budget | Stop::Error(_) => Run::Ready,
         Stop::Empty => Run::Empty,

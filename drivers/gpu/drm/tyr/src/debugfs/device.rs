@@ -106,3 +106,41 @@ pub fn settle(dev: &TyrDrmDevice, timeout: Duration) -> bool {
 pub fn set_job_timeout(dev: &TyrDrmDevice, timeout: Duration) {
     dev.data().sched().set_job_timeout(timeout);
 }
+
+/// The GPU resets so far: how many, how many failed, whether one is pending, and the last one (cause, latency from
+/// detection to scheduling resumed, what happened to the resident groups).
+pub fn resets(dev: &TyrDrmDevice) -> crate::sched::ResetStats {
+    dev.data().sched().reset_stats()
+}
+
+/// Schedules a GPU reset, as a hang would (for tools and tests; the reset runs on the scheduler's worker).
+pub fn schedule_reset(dev: &TyrDrmDevice) {
+    dev.data()
+        .sched()
+        .schedule_reset(crate::sched::ResetCause::Requested);
+}
+
+/// Sets how often the firmware watchdog pings the MCU (Panthor's fixed 12 s, here a knob so that tests of an idle
+/// firmware that hangs need not wait that long).
+pub fn set_ping_interval(dev: &TyrDrmDevice, interval: Duration) {
+    dev.data().sched().set_ping_interval(interval);
+}
+
+/// GPU faults (GPU_FAULTSTATUS, e.g. a bus fault) the GPU interrupt reported since probe, and the last one.
+pub fn gpu_faults(dev: &TyrDrmDevice) -> (u64, Option<crate::gpu_irq::GpuFault>) {
+    dev.data().hw().gpu_irq().faults()
+}
+
+/// Programs the firmware's progress timer to `units` × 1024 GPU cycles (Panthor programs 2 560 000, about 13 s at
+/// the G610's 198 MHz; a knob so that tests of a stream that makes no progress need not wait that long). A GPU reset
+/// puts Panthor's value back. `ETIMEDOUT` when the firmware does not acknowledge it.
+pub fn set_progress_timer(dev: &TyrDrmDevice, units: u32) -> kernel::error::Result {
+    let fw = dev.data().hw().fw();
+    fw.glb().set_progress_timer(fw.job_irq(), units)
+}
+
+/// The scheduler as text: CSG slots, every group (state, queues with their pending and in-flight jobs, timers, ring
+/// positions and sync objects) and the resets. Never waits for the scheduler's worker.
+pub fn sched_dump(dev: &TyrDrmDevice) -> String {
+    dev.data().sched().dump()
+}

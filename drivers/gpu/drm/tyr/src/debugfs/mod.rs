@@ -39,5 +39,7 @@ pub use vm_check::Inconsistency;
 pub use vms::{vm, vms, VaView, VmView};
 
 pub use crate::gpu::GpuId;
+pub use crate::gpu_irq::GpuFault;
 pub use crate::sched::heap::chunk_ref;
+pub use crate::sched::{ResetCause, ResetRecord, ResetStats};
 pub use crate::vm::MmuFault;

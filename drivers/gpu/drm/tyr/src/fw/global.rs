@@ -20,8 +20,9 @@ use super::job_irq::JobIrq;
 use super::shared::SharedMem;
 use crate::regs::{doorbell, gpu};
 
-/// What Tyr actually waits: the modelled MCU is a thread sharing the host's CPUs, so under load an ack may miss
-/// Panthor's 100 ms without the firmware being dead (there is no GPU reset to recover with yet).
+/// What the global init (at probe and after a GPU reset) waits for its acks, which Panthor does not wait for at all:
+/// the modelled MCU is a thread sharing the host's CPUs, so under load an ack may miss 100 ms without the firmware
+/// being dead.
 pub(crate) const ACK_GRACE: Duration = Duration::from_secs(2);
 /// Halt: MCU_STATUS polled every 10 µs for up to 100 ms (`panthor_fw_halt_mcu`).
 const HALT_POLL: Duration = Duration::from_micros(10);
@@ -216,9 +217,28 @@ impl GlobalIface {
     /// The watchdog ping (`panthor_fw_ping_work`): toggle PING, ring, wait for the ack.
     #[cfg(test)]
     pub(crate) fn ping(&self, irq: &JobIrq) -> Result {
+        self.ping_within(irq, ACK_GRACE)
+    }
+
+    /// Programs `progress_timer` (units of 1024 GPU cycles) and has the MCU latch it (CFG_PROGRESS_TIMER). Panthor
+    /// only programs its fixed value at init; a knob for tests of the progress timer. A GPU reset restores Panthor's
+    /// value.
+    pub(crate) fn set_progress_timer(&self, irq: &JobIrq, units: u32) -> Result {
+        {
+            let _g = self.lock();
+            self.mem
+                .write_u32(self.input(glb::PROGRESS_TIMER), units & glb::TIMER_VAL_MASK)?;
+        }
+        self.toggle_reqs(glb::CFG_PROGRESS_TIMER)?;
+        self.ring()?;
+        self.wait_acks(irq, glb::CFG_PROGRESS_TIMER, ACK_GRACE)
+    }
+
+    /// [`Self::ping`] waiting at most `timeout` for the ack (`ETIMEDOUT`).
+    pub(crate) fn ping_within(&self, irq: &JobIrq, timeout: Duration) -> Result {
         self.toggle_reqs(glb::PING)?;
         self.ring()?;
-        self.wait_acks(irq, glb::PING, ACK_GRACE)
+        self.wait_acks(irq, glb::PING, timeout)
     }
 
     /// Halts the MCU gracefully (`panthor_fw_halt_mcu` + `panthor_fw_wait_mcu_halted`): set HALT, ring, wait for

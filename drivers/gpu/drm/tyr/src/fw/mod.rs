@@ -18,6 +18,7 @@ pub(crate) mod global;
 pub(crate) mod iface;
 pub(crate) mod image;
 pub(crate) mod job_irq;
+pub(crate) mod reset;
 pub(crate) mod shared;
 mod suspend;
 
@@ -178,6 +179,12 @@ impl Drop for McuVm {
 /// as Panthor's `panthor_fw_init_section_mem` does, so a reload would also start clean).
 fn load_section(s: &Section<'_>, ram: &Arc<Ram>, offsets: &Offsets) -> Result<Arc<TyrObject>> {
     let bo = TyrObject::create(offsets, ram, s.size(), 0, None)?;
+    fill_section(s, &bo, ram)?;
+    Ok(bo)
+}
+
+/// Copies section `s`'s data into `bo` and, for a ZERO section, zeroes the rest (`panthor_fw_init_section_mem`).
+fn fill_section(s: &Section<'_>, bo: &TyrObject, ram: &Ram) -> Result {
     let page = kernel::page::FRAME_SIZE;
     for (i, pa) in bo.gem().get_pages()?.into_iter().enumerate() {
         let start = i as u64 * page;
@@ -190,7 +197,7 @@ fn load_section(s: &Section<'_>, ram: &Arc<Ram>, offsets: &Offsets) -> Result<Ar
             ram.write(pa, &data[..n]).map_err(|_| EIO)?;
         }
     }
-    Ok(bo)
+    Ok(())
 }
 
 /// The MCU started by [`McuRun::start`]. Dropping it masks the JOB IRQ and stops the MCU (`panthor_fw_stop`).
@@ -208,8 +215,13 @@ impl McuRun {
             io: io.clone(),
             irq: job.clone(),
         };
-        boot_mcu(io, job)?;
+        run.boot()?;
         Ok(run)
+    }
+
+    /// The boot itself, also run again after a GPU reset (`panthor_fw_start`).
+    fn boot(&self) -> Result {
+        boot_mcu(&self.io, &self.irq)
     }
 }
 
@@ -259,6 +271,8 @@ pub(crate) struct Firmware {
     image: ImageVersion,
     glb_config: GlbConfig,
     irq: Arc<JobIrq>,
+    /// The image as requested, which a GPU reset loads again (`panthor_reload_fw_sections`).
+    raw: Vec<u8>,
     run: McuRun,
     mcu_vm: McuVm,
 }
@@ -279,6 +293,10 @@ impl Firmware {
     ) -> Result<Self> {
         let fw = request_firmware(pdev, &firmware_name(&GpuId::decode(gpu_info.gpu_id)))?;
         let img = Image::parse(fw.data())?;
+        let mut raw = Vec::new();
+        raw.try_reserve_exact(fw.data().len())
+            .map_err(|_| kernel::error::code::ENOMEM)?;
+        raw.extend_from_slice(fw.data());
         let image = ImageVersion {
             major: img.major,
             minor: img.minor,
@@ -305,6 +323,7 @@ impl Firmware {
             image,
             glb_config,
             irq: irq.clone(),
+            raw,
             run,
             mcu_vm,
         };
@@ -334,7 +353,6 @@ impl Firmware {
     }
 
     /// The global interface (requests, doorbell, halt).
-    #[cfg(test)]
     pub(crate) fn glb(&self) -> &Arc<GlobalIface> {
         &self.glb
     }

@@ -16,6 +16,7 @@
 
 mod client;
 mod regs;
+mod reset;
 mod suspend;
 #[cfg(test)]
 mod tests;
@@ -71,6 +72,8 @@ pub(crate) struct Mmu {
     /// Serialises [`Mmu::handle_irq`] between the interrupt thread and callers that need a fault settled now.
     irq: Mutex<()>,
     notify: Mutex<Option<FaultNotify>>,
+    /// Told when an AS command does not complete in time (the device schedules a reset).
+    hang: Mutex<Option<reset::HangNotify>>,
 }
 
 impl Mmu {
@@ -86,6 +89,7 @@ impl Mmu {
             }),
             irq: Mutex::new(()),
             notify: Mutex::new(None),
+            hang: Mutex::new(None),
         })
     }
 
@@ -107,7 +111,11 @@ impl Mmu {
                 AS_TIMEOUT,
             )
             .map(drop)
-            .map_err(|_| ETIMEDOUT)
+            .map_err(|_| {
+                // `AS_ACTIVE bit stuck`: only a GPU reset gets the AS back.
+                self.report_stuck(n);
+                ETIMEDOUT
+            })
     }
 
     fn command(&self, n: usize, cmd: u32) -> Result {

@@ -185,3 +185,57 @@ fn a_flush_the_as_does_not_take_is_an_error() {
     assert_eq!(VmMmu::lock_region(&*b, 0, 0x1000), Ok(()));
     assert_eq!(VmMmu::unlock_region(&*b), Ok(()));
 }
+
+#[test]
+fn a_stuck_as_command_is_reported_once_per_timeout_with_its_as() {
+    let (regs, mmu) = mmu();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    mmu.set_hang_notify(Some(Arc::new(move |n| s.lock().push(n))));
+    let user = mmu.client();
+    assert_eq!(AsClient::activate(&user, 0x1000, 0).unwrap(), 1);
+    regs.1.store(true, Ordering::Relaxed);
+    assert_eq!(user.lock_region(0x1000, 0x1000), Err(ETIMEDOUT));
+    assert_eq!(*seen.lock(), [1], "AS_ACTIVE stuck on AS 1");
+}
+
+#[test]
+fn a_reset_forgets_every_slot_and_fault_and_unmasks_the_fault_interrupts() {
+    let (regs, mmu) = mmu();
+    let user = mmu.client();
+    let mcu = mmu.mcu_client();
+    assert_eq!(AsClient::activate(&user, 0x1000, 0).unwrap(), 1);
+    assert_eq!(AsClient::activate(&mcu, 0x2000, 0).unwrap(), 0);
+    mmu.state().faulty = 1 << 1;
+    let mask = || {
+        *regs
+            .0
+            .lock()
+            .get(&((MMU_IRQ_BASE + irq::MASK) as u64))
+            .unwrap()
+    };
+    let mut masked_during = None;
+    assert_eq!(
+        mmu.around_reset(|| {
+            masked_during = Some(mask());
+            Ok(())
+        }),
+        Ok(())
+    );
+    assert_eq!(
+        masked_during,
+        Some(0),
+        "the fault interrupts are masked across the reset"
+    );
+    assert_eq!(mask(), MMU_IRQ_FAULTS);
+    assert_eq!(mmu.slots(), [], "no AS is set up after a reset");
+    assert_eq!((user.as_nr(), mcu.as_nr()), (None, None));
+    assert_eq!(mmu.state().faulty, 0);
+    // Each VM gets a slot again when next made active, the MCU's AS 0 first.
+    assert_eq!(AsClient::activate(&mcu, 0x2000, 0).unwrap(), 0);
+    assert_eq!(AsClient::activate(&user, 0x1000, 0).unwrap(), 1);
+    assert_eq!(transtab(&regs, 1), 0x1000);
+    // A failed reset still runs the post-reset, and says so.
+    assert_eq!(mmu.around_reset(|| Err(ETIMEDOUT)), Err(ETIMEDOUT));
+    assert_eq!(mmu.slots(), []);
+}

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use kernel::error::code::{ECANCELED, EINVAL, ETIMEDOUT};
+use kernel::error::code::{EBUSY, ECANCELED, EINVAL, ETIMEDOUT};
 use kernel::error::{Error, Result};
 
 use super::group::Group;
@@ -98,6 +98,10 @@ impl Scheduler {
         let _span =
             tracing::debug_span!(target: "tyr::sched", "csg_start", slot = s, vm = g.vm.id(), prio)
                 .entered();
+        if self.reset_pending() {
+            // The firmware is being given up on: nothing new goes to it before the reset.
+            return Err(EBUSY);
+        }
         let as_nr = g.vm.activate()?;
         let slot = &self.slots[s];
         let res = (|| -> Result {
@@ -142,9 +146,15 @@ impl Scheduler {
             };
             csg.update(csg_in::REQ, state, csg_req::STATE_MASK)?;
             csg.toggle(csg_in::REQ, csg_out::ACK, csg_req::ENDPOINT_CONFIG)?;
-            self.glb_doorbell(s)?;
-            self.wait_csg_acks(s, csg_req::STATE_MASK | csg_req::ENDPOINT_CONFIG)
+            self.glb_doorbell(s)
         })();
+        // Once the request is out, the group holds the slot whether or not the firmware acknowledges it in time: a
+        // firmware that does not has a reset scheduled, whose pre-reset suspends the group (Panthor keeps the group
+        // bound when `csgs_upd_ctx_apply_locked` times out).
+        let acked = match res {
+            Ok(()) => self.wait_csg_acks(s, csg_req::STATE_MASK | csg_req::ENDPOINT_CONFIG),
+            Err(e) => Err(e),
+        };
         match res {
             Ok(()) => {
                 let mut st = g.state();
@@ -156,10 +166,10 @@ impl Scheduler {
                     q.resume_timeout(now);
                 }
                 inner.slots[s] = Some((g.clone(), Instant::now()));
-                Ok(())
+                acked
             }
             Err(e) => {
-                // The firmware did not take the group: it cannot run (Panthor would reset the GPU).
+                // The request could not even be written (the shared section is unreachable): the group cannot run.
                 g.vm.idle();
                 g.state().timed_out = true;
                 Err(e)
@@ -174,6 +184,10 @@ impl Scheduler {
         };
         let _span =
             tracing::debug_span!(target: "tyr::sched", "csg_evict", slot = s, terminate).entered();
+        if self.reset_pending() {
+            // The reset's pre-reset evicts every resident group.
+            return Err(EBUSY);
+        }
         let slot = &self.slots[s];
         let state = if terminate {
             csg_req::STATE_TERMINATE
@@ -185,6 +199,10 @@ impl Scheduler {
             .update(csg_in::REQ, state, csg_req::STATE_MASK)
             .and_then(|()| self.glb_doorbell(s))
             .and_then(|()| self.wait_csg_acks(s, csg_req::STATE_MASK));
+        if res.is_err() && self.reset_pending() {
+            // Not acknowledged: the group stays on its slot for the reset's pre-reset to deal with.
+            return res;
+        }
         // Whatever the firmware reported last still counts.
         self.process_csg_irq(inner, s);
         for cs in slot.cs.iter().take(g.queues.len()) {
@@ -227,24 +245,28 @@ pub(super) fn grow_heap(g: &Group, cs: &Iface) -> Result<u64> {
     }
 }
 
-/// A terminated group's queues: sync objects marked failed at their last seqno, jobs failed.
+/// A terminated group's queues: sync objects marked failed at their last seqno, jobs failed. Each queue's jobs fail with `EINVAL` if that queue is fatal, else `ETIMEDOUT` if the group timed out, else
+/// `ECANCELED` (`group_term_post_processing`).
 pub(super) fn terminate_off_slot(g: &Arc<Group>) {
-    let err: Error = {
+    let (fatal, timed_out) = {
         let mut st = g.state();
         st.terminated = true;
-        if st.fatal_queues != 0 {
-            EINVAL
-        } else if st.timed_out {
-            ETIMEDOUT
-        } else {
-            ECANCELED
-        }
+        (st.fatal_queues, st.timed_out)
     };
     for (i, q) in g.queues.iter().enumerate() {
         let _ = g.syncobjs.write_u64(16 * i as u64, q.last_written_seqno());
         let _ = g.syncobjs.write_u32(16 * i as u64 + 8, !0);
     }
-    fail_group(g, err);
+    for (i, q) in g.queues.iter().enumerate() {
+        let err: Error = if fatal & (1 << i) != 0 {
+            EINVAL
+        } else if timed_out {
+            ETIMEDOUT
+        } else {
+            ECANCELED
+        };
+        q.fail_all(err);
+    }
 }
 
 pub(super) fn fail_group(g: &Arc<Group>, err: Error) {

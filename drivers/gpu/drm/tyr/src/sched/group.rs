@@ -33,6 +33,10 @@ pub(crate) mod state_flags {
     pub(crate) const TIMEDOUT: u32 = 1 << 0;
     /// A queue hit a fatal fault.
     pub(crate) const FATAL_FAULT: u32 = 1 << 1;
+    /// Timed out because a GPU reset found it resident on a firmware that no longer answered, not because of its
+    /// own work (`DRM_PANTHOR_GROUP_STATE_INNOCENT`, uAPI 1.3; the `panthor_drm.h` under `build/uapi` predates it,
+    /// so the value comes from newest upstream, as [`crate::uapi`] records).
+    pub(crate) const INNOCENT: u32 = crate::uapi::DRM_PANTHOR_GROUP_STATE_INNOCENT;
 }
 
 /// What the scheduler tracks of a group.
@@ -50,6 +54,8 @@ pub(crate) struct GroupState {
     pub(crate) destroyed: bool,
     /// The group was terminated; nothing more runs.
     pub(crate) terminated: bool,
+    /// It was usable when a GPU reset had to kill it (`group->innocent`).
+    pub(crate) innocent: bool,
 }
 
 /// A scheduling group.
@@ -117,6 +123,9 @@ impl Group {
         }
         if st.fatal_queues != 0 {
             s |= state_flags::FATAL_FAULT;
+        }
+        if st.innocent {
+            s |= state_flags::INNOCENT;
         }
         (s, st.fatal_queues)
     }

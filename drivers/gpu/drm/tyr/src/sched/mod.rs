@@ -24,21 +24,27 @@
 //! A GPU fault does not make the VM unusable (`panthor_vm_is_unusable` reflects failed binds only): the groups
 //! resident on it turn fatal, and the VM's next activation clears the fault, so new groups on it run.
 //!
-//! Tiler heaps grow on TILER_OOM by one chunk (`heap`). Not modelled yet: protected mode, GPU reset.
+//! Tiler heaps grow on TILER_OOM by one chunk (`heap`). A firmware that stops answering, or an AS command that never
+//! completes, schedules a GPU reset, which the worker runs at the start of its next round ([`reset`]). Not modelled
+//! yet: protected mode.
 //!
 //! Here: the scheduler, its worker and round; [`csg`] the slot side (interrupts, bind and start, evict, terminate),
-//! [`rotation`] the tick; [`group`], [`queue`], [`submit`], [`heap`] and [`iface`] what they work on.
+//! [`rotation`] the tick, [`reset`] hang detection and the GPU reset; [`group`], [`queue`], [`submit`], [`heap`] and
+//! [`iface`] what they work on.
 
 mod csg;
+mod dump;
 pub(crate) mod group;
 pub(crate) mod heap;
 pub(crate) mod iface;
 pub(crate) mod queue;
+mod reset;
 mod rotation;
 pub(crate) mod submit;
 mod suspend;
 
 use csg::{fail_group, terminate_off_slot};
+pub use reset::{ResetCause, ResetRecord, ResetStats};
 
 use kernel::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -51,6 +57,7 @@ use kernel::error::Result;
 use kernel::io::IoMem;
 use kernel::page::Ram;
 
+use crate::fw::global::GlobalIface;
 use crate::fw::job_irq::JobIrq;
 use crate::fw::Firmware;
 use crate::regs::doorbell;
@@ -61,11 +68,12 @@ use iface::{csg_in, csg_out, Iface, GLB_DOORBELL};
 
 /// Panthor's job timeout (`JOB_TIMEOUT_MS`).
 pub(crate) const JOB_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a CSG request may stay unacknowledged before Panthor gives up on the firmware (and resets the GPU).
+/// How long a CSG request may stay unacknowledged before Panthor gives up on the firmware and resets the GPU.
 pub(crate) const CSG_ACK_TIMEOUT: Duration = Duration::from_millis(100);
-/// How long Tyr waits in all: the modelled MCU is a thread sharing the host's CPUs with everything else, so an ack
-/// that misses Panthor's 100 ms under load is waited for (and counted in [`Scheduler::late_acks`]) rather than taken
-/// for a dead firmware. There is no GPU reset to fall back on yet.
+/// How long the reset's pre-reset waits for the SUSPENDs before it takes the firmware for dead: the modelled MCU is a
+/// thread sharing the host's CPUs with everything else, so an ack that misses Panthor's 100 ms under load schedules a
+/// reset (counted in [`Scheduler::late_acks`]) that a firmware which is only late then passes without loss (see
+/// [`reset`]).
 pub(crate) const CSG_ACK_GRACE: Duration = Duration::from_secs(2);
 /// The tick slice a busy group keeps its slot before it may be rotated out.
 pub(crate) const TICK: Duration = Duration::from_millis(10);
@@ -93,6 +101,9 @@ pub(crate) struct Scheduler {
     mcu_vm: Arc<Vm>,
     irq: Arc<JobIrq>,
     glb: Iface,
+    /// The global interface's request side (the watchdog's PING).
+    glb_iface: Arc<GlobalIface>,
+    reset: reset::ResetCtl,
     slots: Vec<SlotIface>,
     csif: drm_panthor_csif_info,
     suspend_size: u32,
@@ -144,6 +155,8 @@ impl Scheduler {
             mcu_vm: fw.vm().clone(),
             irq: fw.job_irq().clone(),
             glb: Iface::new(mem, ifaces.glb.pages),
+            glb_iface: fw.glb().clone(),
+            reset: reset::ResetCtl::new(),
             csif,
             suspend_size: first.suspend_size,
             protm_suspend_size: first.protm_suspend_size,
@@ -286,15 +299,13 @@ impl Scheduler {
         if self.irq.wait_until(CSG_ACK_TIMEOUT, acked) {
             return Ok(());
         }
+        // `csgs_upd_ctx_apply_locked` timing out: the firmware is taken for hung.
         self.late_acks.fetch_add(1, Ordering::Relaxed);
-        if self.irq.wait_until(CSG_ACK_GRACE - CSG_ACK_TIMEOUT, acked) {
-            Ok(())
-        } else {
-            Err(ETIMEDOUT)
-        }
+        self.schedule_reset(ResetCause::CsgTimeout(s as u32));
+        Err(ETIMEDOUT)
     }
 
-    /// CSG requests acknowledged only after Panthor's 100 ms.
+    /// CSG and GLB requests not acknowledged within Panthor's 100 ms (each scheduled a reset).
     pub(crate) fn late_acks(&self) -> u64 {
         self.late_acks.load(Ordering::Relaxed)
     }
@@ -305,8 +316,14 @@ impl Scheduler {
     fn run_once(&self, hw: bool) -> bool {
         let mut inner = self.inner();
         let hw = hw && !self.is_suspended();
+        // A scheduled reset runs on the worker, with the GPU powered (one pending while the device sleeps waits for
+        // its resume, which boots the firmware afresh anyway).
+        let reset = hw && self.reset_pending();
+        if reset {
+            self.reset_locked(&mut inner);
+        }
         let bits = if hw { self.irq.take_csg_events() } else { 0 };
-        let mut did = bits != 0;
+        let mut did = reset || bits != 0;
         for s in 0..inner.slots.len() {
             if !hw {
                 break;
@@ -392,6 +409,10 @@ impl Scheduler {
                     d.record_idle();
                 }
             }
+        }
+        drop(inner);
+        if hw {
+            self.watchdog();
         }
         did
     }

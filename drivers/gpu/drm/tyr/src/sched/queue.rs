@@ -14,7 +14,7 @@ use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 use kernel::dma_fence::DmaFence;
-use kernel::error::code::EINVAL;
+use kernel::error::code::{ECANCELED, EINVAL};
 use kernel::error::{Error, Result};
 use kernel::page::Ram;
 
@@ -152,6 +152,8 @@ struct State {
     timer: Timer,
     /// The job timeout the timer was last started with.
     timeout: Duration,
+    /// The group was terminated: jobs pushed now fail at once.
+    closed: bool,
 }
 
 /// One queue of a group.
@@ -208,6 +210,7 @@ impl Queue {
                 next_empty_seqno: 1,
                 timer: Timer::Stopped,
                 timeout: Duration::ZERO,
+                closed: false,
             }),
         })
     }
@@ -243,9 +246,18 @@ impl Queue {
             .map_err(|_| kernel::error::code::ENOMEM)
     }
 
-    /// Queues `job` (after the point of no return; room was reserved).
+    /// Queues `job` (after the point of no return; room was reserved). On a queue whose group was terminated in the
+    /// meantime (GROUP_SUBMIT checked the group before the worker terminated it) the job fails at once with
+    /// `ECANCELED`, as `queue_run_job` fails a job of a group that can no longer run: nothing runs that queue any
+    /// more, so queued it would never signal.
     pub(crate) fn push(&self, job: Job) {
-        self.state().pending.push_back(job);
+        let mut st = self.state();
+        if st.closed {
+            drop(st);
+            let _ = job.fence.signal_error(ECANCELED);
+            return;
+        }
+        st.pending.push_back(job);
     }
 
     /// Whether jobs are waiting or in flight.
@@ -369,6 +381,28 @@ impl Queue {
         }
     }
 
+    /// One line for debugfs' scheduler dump: pending and in-flight jobs (with the first in-flight seqno and whether
+    /// its dependencies are done), the job timer.
+    pub(crate) fn describe(&self, now: Instant) -> String {
+        let st = self.state();
+        let timer = match st.timer {
+            Timer::Stopped => "stopped".to_string(),
+            Timer::Running(d) => format!("running {:?} left", d.saturating_duration_since(now)),
+            Timer::Suspended(left) => format!("suspended {left:?} left"),
+        };
+        format!(
+            "q{}: pending {} (first deps done: {:?}) in flight {} (seqnos {:?}..{:?}) timer {timer} insert {:#x} extract {:#x}",
+            self.index,
+            st.pending.len(),
+            st.pending.front().map(Job::deps_done),
+            st.in_flight.len(),
+            st.in_flight.front().map(|j| j.seqno),
+            st.in_flight.back().map(|j| j.seqno),
+            self.io.read_u64(IO_INSERT).unwrap_or(!0),
+            self.io.read_u64(IO_EXTRACT_OUT).unwrap_or(!0),
+        )
+    }
+
     /// Whether the queue's timer ran out.
     pub(crate) fn timed_out(&self, now: Instant) -> bool {
         self.state().timer.expired(now)
@@ -389,15 +423,19 @@ impl Queue {
 
     /// Fails every job, in flight or pending, with `err` (the group was terminated).
     pub(crate) fn fail_all(&self, err: Error) {
-        let jobs = {
+        // Taken out whole (nothing is allocated on the way: this runs in the signalling path) and failed in
+        // submission order, in-flight jobs first.
+        let (in_flight, pending) = {
             let mut guard = self.state();
             let st = &mut *guard;
-            let mut jobs = core::mem::take(&mut st.in_flight);
-            jobs.append(&mut st.pending);
             st.timer = Timer::Stopped;
-            jobs
+            st.closed = true;
+            (
+                core::mem::take(&mut st.in_flight),
+                core::mem::take(&mut st.pending),
+            )
         };
-        for j in jobs {
+        for j in in_flight.into_iter().chain(pending) {
             let _ = j.fence.signal_error(err);
         }
     }
@@ -479,6 +517,34 @@ mod tests {
             Timer::Running(t0 + to)
         );
         assert_eq!(Timer::Suspended(ms(5)).resume(t0, false), Timer::Stopped);
+    }
+
+    #[test]
+    fn a_job_pushed_after_its_group_was_terminated_fails_at_once_with_ecanceled() {
+        use crate::vm::{NoMmu, VaLayout};
+        let ram = Arc::new(hw_mem::Ram::new(hw_mem::RamConfig::rk3588(64 << 20)).unwrap());
+        let vm = |id| {
+            let layout = VaLayout::new(48, 0, (1 << 47) - 0x1000).unwrap();
+            Vm::new(id, layout, &ram, Arc::new(NoMmu)).unwrap()
+        };
+        let (user, mcu) = (vm(1), vm(2));
+        let q = Queue::new(None, &ram, &user, &mcu, 0, 0, 0x1000).unwrap();
+        let job = |q: &Queue| {
+            let (seqno, f) = q.new_fence().unwrap();
+            (Job::new(seqno, f.clone(), 0x10_0000, 8, 0), f)
+        };
+        let (before, f1) = job(&q);
+        q.reserve(2).unwrap();
+        q.push(before);
+        // The group is terminated (GROUP_SUBMIT had already checked it): what was queued fails with its error...
+        q.fail_all(kernel::error::code::ETIMEDOUT);
+        assert_eq!(f1.error(), Some(kernel::error::code::ETIMEDOUT));
+        // ...and a job pushed afterwards, which nothing would ever run, fails at once.
+        let (after, f2) = job(&q);
+        q.push(after);
+        assert!(f2.is_signaled());
+        assert_eq!(f2.error(), Some(ECANCELED));
+        assert!(!q.busy());
     }
 
     #[test]
