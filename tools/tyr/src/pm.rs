@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! `tyr pm`: the GPU's power management as `tyr::debugfs::pm` and `tyr::debugfs::devfreq` show it, through a
 //! scripted day in its life: probe, the autosuspend of an idle GPU, a TIMESTAMP_INFO query that resumes it, a
-//! system suspend/resume, and the performance governor taking the clock to the top OPP and powersave back.
+//! system suspend/resume, the performance governor taking the clock to the top OPP and powersave back, and a GPU
+//! reset requested on the powered GPU (`tyr::debugfs::device::resets`).
 
 use std::time::Duration;
 
@@ -110,6 +111,36 @@ pub fn run() -> Result<String, ReplayError> {
     out.push_str(&render_devfreq("devfreq performance", &devfreq(&dev)));
     tyr::devfreq::store(&dev, "governor", "powersave").map_err(setup("governor"))?;
     out.push_str(&render_devfreq("devfreq powersave", &devfreq(&dev)));
+    // A reset runs on a powered GPU: keep it up, request one, wait for the scheduler's worker to run it.
+    tyr::sysfs::write(&dev, "power/control", b"on").map_err(setup("power/control"))?;
+    tyr::debugfs::device::schedule_reset(&dev);
+    let deadline = std::time::Instant::now() + BOUND;
+    let stats = loop {
+        let s = tyr::debugfs::device::resets(&dev);
+        if s.count > 0 && !s.pending {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(ReplayError::Setup("the requested reset never ran".into()));
+        }
+        std::thread::yield_now();
+    };
+    let last = stats.last.map_or("-".into(), |r| {
+        format!(
+            "{:?} in {} ok {} suspended {} innocent {} terminated {}",
+            r.cause,
+            ms(Some(r.latency)),
+            r.ok,
+            r.suspended,
+            r.innocent,
+            r.terminated
+        )
+    });
+    out.push_str(&format!(
+        "[reset requested]\n  resets {} failed {}\n  last {last}\n",
+        stats.count, stats.failed
+    ));
+    out.push_str(&render("after the reset", &pm(&dev)));
     drop(file);
     drop(dev);
     drop(soc);

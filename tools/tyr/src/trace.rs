@@ -262,6 +262,26 @@ fn describe(r: &Row) -> String {
             f.get("command").and_then(Value::as_str).unwrap_or("?")
         ),
         (RowKind::Event, "dispatch") if r.target == "hw_mali::shader" => dispatch_line(f),
+        (RowKind::Event, "GPU reset scheduled") => format!(
+            "!! GPU reset scheduled: {}",
+            f.get("cause").and_then(Value::as_str).unwrap_or("?")
+        ),
+        (RowKind::Event, "GPU reset done") => {
+            let n = |k: &str| f.get(k).and_then(Value::as_u64).unwrap_or(0);
+            format!(
+                "GPU reset {} in {} us ({}): {} group(s) suspended and resumed, {} innocent, {} terminated",
+                if f.get("ok") == Some(&Value::Bool(false)) {
+                    "FAILED"
+                } else {
+                    "done"
+                },
+                n("latency_us"),
+                f.get("cause").and_then(Value::as_str).unwrap_or("?"),
+                n("suspended"),
+                n("innocent"),
+                n("terminated"),
+            )
+        }
         (RowKind::Event, "pm transition") => format!(
             "PM -> {} in {} us{}",
             f.get("to").and_then(Value::as_str).unwrap_or("?"),
@@ -405,6 +425,9 @@ pub fn summary(rows: &[Row]) -> String {
                 {
                     *counts.entry("shader faults".into()).or_default() += 1;
                 }
+            }
+            (RowKind::Event, "GPU reset done") => {
+                *counts.entry("GPU resets".into()).or_default() += 1
             }
             (RowKind::Event, "pm transition") => {
                 let to = f.get("to").and_then(Value::as_str).unwrap_or("?");

@@ -38,4 +38,11 @@ fn the_pm_view_shows_each_stage_in_its_state() {
     let save = stage("devfreq powersave");
     assert!(save.contains("cur_freq 300 MHz"), "{out}");
     assert!(save.contains("Total transition : 2"), "{out}");
+    let reset = stage("reset requested");
+    assert!(reset.contains("resets 1 failed 0"), "{out}");
+    assert!(reset.contains("last Requested in "), "{out}");
+    assert!(
+        stage("after the reset").contains("runtime_status active\n"),
+        "{out}"
+    );
 }
