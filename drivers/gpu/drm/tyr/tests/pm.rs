@@ -35,6 +35,10 @@ fn sysfs_read(b: &Board, path: &str) -> String {
     String::from_utf8(tyr::sysfs::read(&b.dev, path).unwrap()).unwrap()
 }
 
+fn sysfs_write(b: &Board, path: &str, text: &str) {
+    tyr::sysfs::write(&b.dev, path, text.as_bytes()).unwrap();
+}
+
 /// The model's view: (L2 ready, shader ready, MCU_STATUS).
 fn hw_power(b: &Board) -> (u64, u64, u32) {
     let p = b.soc.board().gpu().power_state();
@@ -101,6 +105,11 @@ fn a_submission_resumes_the_gpu_and_its_job_completes() {
         assert_eq!(pm(&b.dev).stats.suspends, u64::from(round) + 1);
     }
     assert_eq!(c.state(g), (0, 0));
+    assert_eq!(
+        tyr::debugfs::device::firmware_reloads(&b.dev),
+        0,
+        "fast resumes boot the MCU from its memory"
+    );
     let s = pm(&b.dev).stats;
     println!(
         "suspend {:?}, resume {:?} (last of {} each)",
@@ -260,4 +269,45 @@ fn an_idle_gpu_stays_asleep_across_a_system_sleep() {
     assert_eq!(v.status, RpmStatus::Suspended, "nobody needed it");
     assert_eq!((v.stats.suspends, v.stats.resumes), (1, 0));
     assert_eq!(v.runtime_status, "suspended");
+}
+
+/// A halt the firmware does not answer (its MCU stuck when the idle GPU autosuspends) makes the suspend unclean: the
+/// GPU is soft-reset instead of its L2 powered down, and the next resume is a slow one that reloads every firmware
+/// section before booting the MCU (`panthor_fw_post_reset` with `reset.fast` false). Work runs afterwards.
+#[test]
+fn an_unanswered_halt_makes_a_slow_resume_that_reloads_the_firmware() {
+    let (b, c) = client();
+    let target = c.bo_at(TARGET, &[]);
+    c.bo_at(STREAM, &store(TARGET, 0xC0FF_EE00));
+    // Awake and idle, then the MCU hangs; nothing is resident, so only the halt asks anything of it.
+    sysfs_write(&b, "power/control", "on");
+    let v = pm(&b.dev);
+    let reloads = tyr::debugfs::device::firmware_reloads(&b.dev);
+    b.soc.board().gpu().inject_mcu_stuck();
+    sysfs_write(&b, "power/control", "auto");
+    suspended(&b);
+    let after = pm(&b.dev);
+    assert_eq!(
+        after.stats.unclean_halts,
+        v.stats.unclean_halts + 1,
+        "{after:?}"
+    );
+    assert!(
+        !b.soc.board().gpu().injected().mcu_stuck,
+        "the soft reset of an unclean suspend clears the hang"
+    );
+    let g = c.group(1);
+    let out = c.syncobj();
+    c.submit(g, STREAM, 32, &[], out).unwrap();
+    c.wait(out, LONG_MS).unwrap();
+    assert_eq!(c.fence_error(out), None);
+    assert_eq!(c.read_u32(target, 0), 0xC0FF_EE00);
+    let s = pm(&b.dev).stats;
+    assert_eq!(s.failed_resumes, 0, "{s:?}");
+    assert_eq!(s.resumes, after.stats.resumes + 1, "{s:?}");
+    assert_eq!(
+        tyr::debugfs::device::firmware_reloads(&b.dev),
+        reloads + 1,
+        "the slow resume reloaded the sections"
+    );
 }

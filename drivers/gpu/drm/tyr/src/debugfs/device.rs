@@ -126,6 +126,12 @@ pub fn set_ping_interval(dev: &TyrDrmDevice, interval: Duration) {
     dev.data().sched().set_ping_interval(interval);
 }
 
+/// How many times the firmware's sections were loaded again from the image since probe (a slow resume after an
+/// unclean halt, and every GPU reset, as `panthor_reload_fw_sections`).
+pub fn firmware_reloads(dev: &TyrDrmDevice) -> u64 {
+    dev.data().hw().fw().reloads()
+}
+
 /// GPU faults (GPU_FAULTSTATUS, e.g. a bus fault) the GPU interrupt reported since probe, and the last one.
 pub fn gpu_faults(dev: &TyrDrmDevice) -> (u64, Option<crate::gpu_irq::GpuFault>) {
     dev.data().hw().gpu_irq().faults()

@@ -273,11 +273,18 @@ pub(crate) struct Firmware {
     irq: Arc<JobIrq>,
     /// The image as requested, which a GPU reset loads again (`panthor_reload_fw_sections`).
     raw: Vec<u8>,
+    /// How many times every section was loaded again (slow resumes and GPU resets).
+    reloads: core::sync::atomic::AtomicU64,
     run: McuRun,
     mcu_vm: McuVm,
 }
 
 impl Firmware {
+    /// How many times the sections were loaded again since probe (slow resumes and GPU resets).
+    pub(crate) fn reloads(&self) -> u64 {
+        self.reloads.load(core::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Loads the firmware for `pdev` and boots the MCU (see the module documentation). The JOB IRQ handler behind `irq`
     /// must already be registered, and the MMU's IRQ handler too (a fault of the MCU lands in AS 0).
     ///
@@ -324,6 +331,7 @@ impl Firmware {
             glb_config,
             irq: irq.clone(),
             raw,
+            reloads: core::sync::atomic::AtomicU64::new(0),
             run,
             mcu_vm,
         };

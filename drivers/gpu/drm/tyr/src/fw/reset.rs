@@ -7,13 +7,11 @@
 //! section starts zeroed, the MCU boots, and the global interface is initialised again. The interfaces are not
 //! discovered again: the model's firmware publishes them at the same addresses, and Panthor keeps its pointers too.
 
-use kernel::error::code::EINVAL;
 use kernel::error::Result;
 use kernel::page::Ram;
 
 use super::image::Image;
 use super::{fill_section, Firmware, STOP_POLL, STOP_TIMEOUT};
-use crate::mmu::MCU_AS;
 use crate::regs::{gpu, irq, JOB_IRQ_BASE};
 
 impl Firmware {
@@ -32,19 +30,24 @@ impl Firmware {
         );
     }
 
-    /// `panthor_fw_post_reset` after a slow reset: AS 0 for the MCU's VM, the sections loaded again from the image
-    /// into the BOs they already have (`ram` is where they live), the MCU booted (`ETIMEDOUT`, `EIO` as at probe)
-    /// and the global interface initialised again (`ETIMEDOUT` when the MCU does not acknowledge it).
+    /// `panthor_fw_post_reset` after a slow reset: [`Firmware::resume`] with `fast` false — AS 0 for the MCU's VM,
+    /// the sections loaded again from the image into the BOs they already have (`ram` is where they live), the MCU
+    /// booted (`ETIMEDOUT`, `EIO` as at probe) and the global interface initialised again (`ETIMEDOUT` when the MCU
+    /// does not acknowledge it).
     pub(crate) fn post_reset(&self, ram: &Ram) -> Result {
-        if self.mcu_vm.vm.activate()? != MCU_AS as u32 {
-            return Err(EINVAL);
-        }
+        self.resume(false, ram)
+    }
+
+    /// `panthor_reload_fw_sections(ptdev, true)`: every section, read-only ones included, filled again from the
+    /// image.
+    pub(super) fn reload_sections(&self, ram: &Ram) -> Result {
         let img = Image::parse(&self.raw)?;
         let sections = img.sections.iter().filter(|s| !s.va.is_empty());
         for (s, loaded) in sections.zip(&self.mcu_vm.sections) {
             fill_section(s, &loaded.bo, ram)?;
         }
-        self.run.boot()?;
-        self.glb.init(&self.irq, &self.glb_config)
+        self.reloads
+            .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 }

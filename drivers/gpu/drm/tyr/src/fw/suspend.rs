@@ -8,11 +8,12 @@
 //! masked.
 //!
 //! Resume makes the MCU's VM live in AS 0 again, clears the HALT request on a fast resume (the firmware acts on
-//! HALT's 0 → 1 edge), boots the MCU (MCU_CONTROL AUTO, wait for the GLB interrupt) and runs the global-interface
+//! HALT's 0 → 1 edge) or reloads every section from the image on a slow one (the GPU reset's path), boots the MCU (MCU_CONTROL AUTO, wait for the GLB interrupt) and runs the global-interface
 //! init again, which Panthor does even on a fast resume.
 
 use kernel::error::code::EINVAL;
 use kernel::error::Result;
+use kernel::page::Ram;
 
 use super::iface::glb;
 use super::{boot_mcu, Firmware};
@@ -35,18 +36,21 @@ impl Firmware {
         fast
     }
 
-    /// `panthor_fw_resume`: AS 0 for the MCU's VM, HALT cleared (fast), the MCU booted, the global interface set up
-    /// again. Errors: those of [`Firmware::load`]'s boot and init steps (`ETIMEDOUT`, `EIO`), `EBUSY`/`EINVAL` if
-    /// AS 0 cannot be programmed.
-    pub(crate) fn resume(&self, fast: bool) -> Result {
+    /// `panthor_fw_resume` (= `panthor_fw_post_reset`): AS 0 for the MCU's VM; on a fast resume the HALT request
+    /// cleared (the firmware acts on HALT's 0 → 1 edge), on a slow one every section reloaded from the image (`ram`
+    /// is where they live), in case the halt that failed left memory corrupt; the MCU booted, the global interface
+    /// set up again (Panthor does that even on a fast resume). Errors: those of [`Firmware::load`]'s boot and init
+    /// steps (`ETIMEDOUT`, `EIO`), `EBUSY`/`EINVAL` if AS 0 cannot be programmed.
+    pub(crate) fn resume(&self, fast: bool, ram: &Ram) -> Result {
         if self.mcu_vm.vm.activate()? != MCU_AS as u32 {
             return Err(EINVAL);
         }
-        // Panthor reloads every section on a slow resume, in case memory was corrupted; here the sections are
-        // booted from as they are in memory either way (reloading them belongs with the GPU reset's firmware
-        // reload), so both clear the HALT level before the boot.
         tracing::debug!(fast, "MCU resume");
-        self.glb.update_reqs(0, glb::HALT)?;
+        if fast {
+            self.glb.update_reqs(0, glb::HALT)?;
+        } else {
+            self.reload_sections(ram)?;
+        }
         boot_mcu(&self.run.io, &self.irq)?;
         self.glb.init(&self.irq, &self.glb_config)
     }

@@ -144,7 +144,10 @@ fn resume_hw(d: &TyrData, fast: bool) -> Result {
         // `panthor_gpu_resume` does not fail; the firmware's boot below will.
         tracing::error!(errno = e.to_errno(), "GPU resume: L2 power-up failed");
     }
-    let r = d.mmu().resume().and_then(|()| d.hw().fw().resume(fast));
+    let r = d
+        .mmu()
+        .resume()
+        .and_then(|()| d.hw().fw().resume(fast, d.hw().ram()));
     if r.is_err() {
         d.mmu().suspend();
         gpu::suspend(io, l2, fast);
