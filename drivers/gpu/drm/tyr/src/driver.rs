@@ -12,12 +12,11 @@
 //! way through the guards it already holds.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use kernel::error::code::{ENODEV, ENXIO, ETIMEDOUT};
+use kernel::error::code::{ENODEV, ENXIO};
 use kernel::error::Result;
 use kernel::io::IoMem;
-use kernel::irq::{IrqLine, Registration};
+use kernel::irq::Registration;
 use kernel::page::Ram;
 use kernel::platform;
 
@@ -26,6 +25,7 @@ use crate::fw::Firmware;
 use crate::gem::Offsets;
 use crate::gpu::{read_gpu_info, GpuId};
 use crate::gpu_irq::GpuIrq;
+use crate::gpu_power::{l2_power_on, soft_reset};
 use crate::mmu::Mmu;
 use crate::regs::{gpu, irq, JOB_IRQ_BASE, MMU_IRQ_BASE};
 use crate::reset::HwReset;
@@ -34,11 +34,6 @@ use crate::uapi::{drm_panthor_csif_info, drm_panthor_gpu_info};
 /// Device-tree compatibles this driver binds to (Panthor's `dt_match`).
 pub(crate) const OF_MATCH: [&str; 1] = ["arm,mali-valhall-csf"];
 
-/// How long a soft reset may take before Panthor looks at RAWSTAT (`panthor_gpu_soft_reset`).
-const RESET_TIMEOUT: Duration = Duration::from_millis(100);
-/// Power-transition timeout and poll interval (`panthor_gpu_block_power_on`: 20 ms, 100 µs).
-pub(crate) const POWER_TIMEOUT: Duration = Duration::from_millis(20);
-pub(crate) const POWER_POLL: Duration = Duration::from_micros(100);
 /// MMU IRQ mask Panthor enables: one page-fault bit per AS (0..15).
 const MMU_IRQ_MASK: u32 = 0xffff;
 
@@ -104,7 +99,10 @@ impl TyrDevice {
         irq_resume(&iomem, MMU_IRQ_BASE, MMU_IRQ_MASK)?;
         irq_resume(&iomem, JOB_IRQ_BASE, 0)?;
         iomem.write32(gpu::COHERENCY_PROTOCOL, gpu::COHERENCY_NONE)?;
-        soft_reset(&iomem, &*gpu_line)?;
+        soft_reset(&iomem, |t| {
+            gpu_line.wait_asserted(t);
+            false
+        })?;
         l2_power_on(&iomem, gpu_info.l2_present as u32)?;
         // From here the GPU interrupt has its handler (faults, and the completions later resets wait for).
         let gpu_irq = kernel::alloc::try_arc(GpuIrq::new(iomem.clone()))?;
@@ -202,36 +200,4 @@ impl TyrDevice {
 pub(crate) fn irq_resume(io: &IoMem, block: usize, mask: u32) -> Result {
     io.write32(block + irq::CLEAR, mask)?;
     io.write32(block + irq::MASK, mask)
-}
-
-/// `panthor_gpu_soft_reset`: clear RESET_COMPLETED, issue SOFT_RESET, wait for the IRQ; on timeout succeed anyway
-/// if RAWSTAT shows the reset finished.
-fn soft_reset(io: &IoMem, gpu_irq: &dyn IrqLine) -> Result {
-    let done = gpu::irq::RESET_COMPLETED;
-    io.write32(gpu::IRQ_BASE + irq::CLEAR, done)?;
-    io.write32(gpu::COMMAND, gpu::command::SOFT_RESET)?;
-    gpu_irq.wait_asserted(RESET_TIMEOUT);
-    if io.read32(gpu::IRQ_BASE + irq::RAWSTAT)? & done == 0 {
-        return Err(ETIMEDOUT);
-    }
-    io.write32(gpu::IRQ_BASE + irq::CLEAR, done)
-}
-
-/// `panthor_gpu_block_power_on` for the L2 (mask = L2_PRESENT): wait for no transition, request power, wait for
-/// READY.
-pub(crate) fn l2_power_on(io: &IoMem, mask: u32) -> Result {
-    io.poll32(
-        gpu::L2_PWRTRANS,
-        |v| v & mask == 0,
-        POWER_POLL,
-        POWER_TIMEOUT,
-    )?;
-    io.write32(gpu::L2_PWRON, mask)?;
-    io.poll32(
-        gpu::L2_READY,
-        |v| v & mask == mask,
-        POWER_POLL,
-        POWER_TIMEOUT,
-    )?;
-    Ok(())
 }

@@ -46,6 +46,7 @@ mod file;
 mod fw;
 mod gpu;
 mod gpu_irq;
+mod gpu_power;
 mod ioctl;
 mod kbo;
 mod mmu;

@@ -5,21 +5,17 @@
 //! once, one at a time) and does the scheduling half around this.
 
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
-use kernel::error::code::{ENODEV, ETIMEDOUT};
+use kernel::error::code::ENODEV;
 use kernel::error::Result;
 use kernel::io::IoMem;
 use kernel::page::Ram;
 
-use crate::driver::l2_power_on;
 use crate::fw::Firmware;
 use crate::gpu_irq::GpuIrq;
+use crate::gpu_power::{l2_power_on, soft_reset};
 use crate::mmu::Mmu;
-use crate::regs::{gpu, irq};
-
-/// How long a soft reset may take (`panthor_gpu_soft_reset`: 100 ms).
-const SOFT_RESET_TIMEOUT: Duration = Duration::from_millis(100);
+use crate::regs::gpu;
 
 /// What a reset of the running device needs: its registers, RAM, MMU, firmware and GPU interrupt.
 pub(crate) struct HwReset {
@@ -61,25 +57,12 @@ impl HwReset {
         let fw = self.fw.upgrade().ok_or(ENODEV)?;
         fw.pre_reset();
         self.mmu.around_reset(|| {
-            self.soft_reset()?;
+            self.gpu_irq.expect(gpu::irq::RESET_COMPLETED);
+            soft_reset(&self.io, |t| {
+                self.gpu_irq.wait(gpu::irq::RESET_COMPLETED, t)
+            })?;
             l2_power_on(&self.io, self.l2_present)
         })?;
         fw.post_reset(&self.ram)
-    }
-
-    /// `panthor_gpu_soft_reset`: clear RESET_COMPLETED, SOFT_RESET, wait for the interrupt; at the deadline the
-    /// reset counts as done if RAWSTAT shows it.
-    fn soft_reset(&self) -> Result {
-        let done = gpu::irq::RESET_COMPLETED;
-        self.gpu_irq.expect(done);
-        self.io.write32(gpu::IRQ_BASE + irq::CLEAR, done)?;
-        self.io.write32(gpu::COMMAND, gpu::command::SOFT_RESET)?;
-        if self.gpu_irq.wait(done, SOFT_RESET_TIMEOUT)
-            || self.io.read32(gpu::IRQ_BASE + irq::RAWSTAT)? & done != 0
-        {
-            Ok(())
-        } else {
-            Err(ETIMEDOUT)
-        }
     }
 }
