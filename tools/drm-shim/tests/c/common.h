@@ -39,3 +39,45 @@ static inline void check_version(int fd)
 	CHECK(strcmp(name, "panthor") == 0);
 	CHECK(v.version_major == 1 && v.version_minor == 9);
 }
+
+/* `cat DIR/NAME` for a sysfs attribute: open, read to EOF `chunk` bytes at a time, close; 0, or -1 with errno if a
+ * read failed (the attribute's show returned an error). The open must succeed. */
+static inline int sysfs_cat(const char *dir, const char *name, char *out, size_t len, size_t chunk)
+{
+	char path[256];
+	size_t n = 0;
+	snprintf(path, sizeof(path), "%s%s", dir, name);
+	int fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	for (;;) {
+		size_t want = len - 1 - n < chunk ? len - 1 - n : chunk;
+		ssize_t r = read(fd, out + n, want);
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	out[n] = 0;
+	CHECK(close(fd) == 0);
+	return 0;
+}
+
+/* `echo -n S > DIR/NAME`: the write's return value, or -1 with errno from the open or the write. */
+static inline ssize_t sysfs_echo(const char *dir, const char *name, const char *s)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s%s", dir, name);
+	int fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t r = write(fd, s, strlen(s));
+	int e = errno;
+	CHECK(close(fd) == 0);
+	errno = e;
+	return r;
+}

@@ -7,40 +7,12 @@
 
 static int cat(const char *name, char *out, size_t len)
 {
-	char path[256];
-	size_t n = 0;
-	snprintf(path, sizeof(path), DEV "%s", name);
-	int fd = open(path, O_RDONLY);
-	CHECK(fd >= 0);
-	for (;;) {
-		ssize_t r = read(fd, out + n, len - 1 - n);
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += r;
-	}
-	out[n] = 0;
-	CHECK(close(fd) == 0);
-	return 0;
+	return sysfs_cat(DEV, name, out, len, len);
 }
 
 static ssize_t echo(const char *name, const char *s)
 {
-	char path[256];
-	snprintf(path, sizeof(path), DEV "%s", name);
-	int fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ssize_t r = write(fd, s, strlen(s));
-	int e = errno;
-	CHECK(close(fd) == 0);
-	errno = e;
-	return r;
+	return sysfs_echo(DEV, name, s);
 }
 
 int main(void)

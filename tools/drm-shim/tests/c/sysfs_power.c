@@ -6,37 +6,15 @@
 
 #define DEV "/sys/devices/platform/fb000000.gpu/power/"
 
-/* `cat`: open, read to EOF in small pieces, close. */
+/* `cat` in 3-byte reads (a show's text arrives over several reads); the read must succeed. */
 static void cat(const char *name, char *out, size_t len)
 {
-	char path[256];
-	size_t n = 0;
-	snprintf(path, sizeof(path), DEV "%s", name);
-	int fd = open(path, O_RDONLY);
-	CHECK(fd >= 0);
-	for (;;) {
-		ssize_t r = read(fd, out + n, 3 < len - 1 - n ? 3 : len - 1 - n);
-		CHECK(r >= 0);
-		if (r == 0)
-			break;
-		n += r;
-	}
-	out[n] = 0;
-	CHECK(close(fd) == 0);
+	CHECK(sysfs_cat(DEV, name, out, len, 3) == 0);
 }
 
-/* `echo -n $s > file`: the write's return value, errno on failure. */
 static ssize_t echo(const char *name, const char *s)
 {
-	char path[256];
-	snprintf(path, sizeof(path), DEV "%s", name);
-	int fd = open(path, O_WRONLY);
-	CHECK(fd >= 0);
-	ssize_t r = write(fd, s, strlen(s));
-	int e = errno;
-	CHECK(close(fd) == 0);
-	errno = e;
-	return r;
+	return sysfs_echo(DEV, name, s);
 }
 
 /* Polls runtime_status until it reads `want` (5 s at most): sysfs offers no notification for it. */
