@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use hw_mali::mmu::AccessType;
 use hw_mali::{InjectState, Mali};
+use kernel::code::ETIMEDOUT;
 use kernel::drm::gem::IntoGemObject;
 use kernel::transmute::{AsBytes, FromBytes};
 use rk3588_platform::Rk3588;
@@ -25,7 +26,7 @@ use tyr::debugfs::device::{
     as_slots, firmware_reloads, gpu_faults, resets, schedule_reset, set_job_timeout,
     set_ping_interval, set_progress_timer,
 };
-use tyr::debugfs::ResetStats;
+use tyr::debugfs::{ResetCause, ResetStats};
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
@@ -424,6 +425,20 @@ fn epilogue(out: &mut String, r: &Rig, c: &Client) -> Result<(), ReplayError> {
     Ok(())
 }
 
+/// How the last reset was detected, from its cause.
+fn detection(s: &ResetStats) -> String {
+    let Some(r) = s.last else {
+        return "no reset".into();
+    };
+    let how = match r.cause {
+        ResetCause::CsgTimeout(n) => format!("a request on CSG slot {n} not acknowledged"),
+        ResetCause::PingTimeout => "the watchdog's PING not acknowledged".into(),
+        ResetCause::AsTimeout(n) => format!("a command on AS {n} that did not complete"),
+        ResetCause::Requested => "a requested reset".into(),
+    };
+    format!("{how}: reset cause {:?}", r.cause)
+}
+
 /// The reset counters, the firmware reloads (every reset reloads the firmware) and the last reset's record.
 fn reset_line(out: &mut String, dev: &TyrDrmDevice, s: &ResetStats) {
     let _ = writeln!(
@@ -479,12 +494,12 @@ fn mcu_stuck() -> Result<String, ReplayError> {
     );
     let e2 = c.finish(o2)?;
     let s = wait_resets(&r.m, &r.dev, 1)?;
-    let cause = s.last.map(|l| format!("{:?}", l.cause));
-    let _ = writeln!(
-        out,
-        "  detected by the job timeout, then reset cause {}",
-        cause.as_deref().unwrap_or("-")
-    );
+    let first = if e2 == Some(ETIMEDOUT) {
+        "by the job timeout, then "
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "  detected {first}{}", detection(&s));
     reset_line(&mut out, &r.dev, &s);
     let _ = writeln!(out, "  group culprit state {}", flags(c.state(bad)?));
     let _ = writeln!(out, "  group bystander state {}", flags(c.state(by)?));
@@ -499,15 +514,18 @@ fn mcu_stuck() -> Result<String, ReplayError> {
         "[mcu-stuck idle]\n  knobs ping_interval {} ms (Panthor 12000 ms)",
         ping.as_millis()
     );
+    // Idle: the group the last job ran on was destroyed, and leaves its slot when the scheduler evicts it (a
+    // TERMINATE the stuck firmware would not acknowledge, which would be detected instead of the watchdog's PING).
+    wait_for(&r.m, "every CSG slot empty", || {
+        (0..8).all(|s| !slot_running(&r.m, s))
+    })?;
     r.m.inject_mcu_stuck();
-    let _ = writeln!(out, "  injected inject_mcu_stuck() on an idle GPU");
-    let s = wait_resets(&r.m, &r.dev, 2)?;
-    let cause = s.last.map(|l| format!("{:?}", l.cause));
     let _ = writeln!(
         out,
-        "  detected by the watchdog, reset cause {}",
-        cause.as_deref().unwrap_or("-")
+        "  injected inject_mcu_stuck() on an idle GPU (no CSG slot in use)"
     );
+    let s = wait_resets(&r.m, &r.dev, 2)?;
+    let _ = writeln!(out, "  detected {}", detection(&s));
     reset_line(&mut out, &r.dev, &s);
     epilogue(&mut out, &r, c)?;
     Ok(out)
@@ -600,12 +618,7 @@ fn as_stuck() -> Result<String, ReplayError> {
         bind.map_or_else(|e| format!("{e:?}"), |()| "ok".into())
     );
     let s = wait_resets(&r.m, &r.dev, 1)?;
-    let cause = s.last.map(|l| format!("{:?}", l.cause));
-    let _ = writeln!(
-        out,
-        "  detected reset cause {}",
-        cause.as_deref().unwrap_or("-")
-    );
+    let _ = writeln!(out, "  detected {}", detection(&s));
     reset_line(&mut out, &r.dev, &s);
     let _ = writeln!(out, "  group resident state {}", flags(c.state(g)?));
     let _ = writeln!(out, "  job before fence {}", outcome(e0));

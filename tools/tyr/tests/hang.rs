@@ -34,7 +34,7 @@ fn a_stuck_mcu_is_reset_by_the_csg_timeout_and_by_the_watchdog_when_idle() {
     line(&s, "injected inject_mcu_stuck()", &out);
     line(
         &s,
-        "detected by the job timeout, then reset cause CsgTimeout(1)",
+        "detected by the job timeout, then a request on CSG slot 1 not acknowledged: reset cause CsgTimeout(1)",
         &out,
     );
     line(&s, "resets 1 failed 0", &out);
@@ -52,7 +52,7 @@ fn a_stuck_mcu_is_reset_by_the_csg_timeout_and_by_the_watchdog_when_idle() {
     line(&idle, "knobs ping_interval 50 ms", &out);
     line(
         &idle,
-        "detected by the watchdog, reset cause PingTimeout",
+        "detected the watchdog's PING not acknowledged: reset cause PingTimeout",
         &out,
     );
     line(&idle, "resets 2 failed 0", &out);
@@ -84,7 +84,11 @@ fn a_stuck_as_fails_the_bind_resets_the_gpu_and_keeps_the_mappings() {
     let s = section(&out, "as-stuck");
     line(&s, "injected inject_as_stuck(", &out);
     assert!(s.contains("then a VM_BIND on it: ETIMEDOUT\n"), "{out}");
-    line(&s, "detected reset cause AsTimeout(", &out);
+    line(&s, "detected a command on AS ", &out);
+    assert!(
+        s.contains(" that did not complete: reset cause AsTimeout("),
+        "{out}"
+    );
     line(&s, "resets 1 failed 0", &out);
     assert!(
         s.contains(" ok true suspended 1 innocent 0 terminated 0\n"),
