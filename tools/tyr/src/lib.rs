@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod check;
 pub mod fuzz;
+pub mod hang;
 pub mod igt;
 pub mod info;
 pub mod pm;

@@ -33,6 +33,13 @@ enum Command {
     /// The GPU's power management through a scripted day: probe, autosuspend when idle, a query that resumes it, a
     /// system suspend/resume; the runtime status, usage, references and transition latencies after each step.
     Pm,
+    /// A hang injected into the GPU model and the driver's recovery: what was injected, how it was detected, the
+    /// resets and their latency, each group's state and each job's fence error, and a new job after recovery.
+    Hang {
+        /// The hang class.
+        #[arg(value_enum)]
+        class: tyr_cli::hang::Class,
+    },
     /// Look at the modelled hardware directly (no driver): `tyr hw regs [--json]`.
     Hw {
         #[command(subcommand)]
@@ -271,6 +278,7 @@ fn main() -> ExitCode {
         Command::Info { json: true } => tyr_cli::info::run_json(),
         Command::Hw { cmd } => hw::run(cmd),
         Command::Pm => tyr_cli::pm::run(),
+        Command::Hang { class } => tyr_cli::hang::run(class),
         Command::Replay {
             kind: ReplayKind::Pgtable { time, reps, file },
         } if time => tyr_cli::replay::pgtable::run_file_reps(&file, reps as usize),

@@ -1,0 +1,727 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+//! `tyr hang <CLASS>`: a hang injected into the GPU model (`hw_mali::Mali::inject_*`,
+//! `Documentation/hardware.md#fault-injection`) and the driver's detection of it and recovery from it, through the
+//! ioctls a client uses, on a freshly booted board per class.
+//!
+//! Each class boots the modelled RK3588, keeps the GPU powered (`power/control` = `on`: an idle GPU would autosuspend,
+//! which stops the firmware watchdog), opens a render file with a VM and BOs holding command streams, submits work on a
+//! culprit group (and a bystander group where the scenario has one), injects the hang and waits, bounded and on state,
+//! for the driver to notice and recover. The report says what was injected, how it was detected (the reset record's
+//! cause, a group timed out without a reset, or the GPU fault), the resets and their latency, each group's
+//! GROUP_GET_STATE flags, each job's fence error, whether the model still has anything injected, and whether a new job
+//! on a new group completes afterwards. The knobs shortened for the demonstration (job timeout, progress timer, ping
+//! interval) are printed with their values.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hw_mali::mmu::AccessType;
+use hw_mali::{InjectState, Mali};
+use kernel::code::ETIMEDOUT;
+use kernel::drm::gem::IntoGemObject;
+use kernel::transmute::{AsBytes, FromBytes};
+use rk3588_platform::Rk3588;
+use tyr::debugfs::device::{
+    as_slots, firmware_reloads, gpu_faults, resets, schedule_reset, set_job_timeout,
+    set_ping_interval, set_progress_timer,
+};
+use tyr::debugfs::{ResetCause, ResetStats};
+use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
+use tyr::uapi::ioctl::*;
+use tyr::uapi::*;
+use tyr::uapi::{op_type, sync_flags};
+
+use crate::replay::ReplayError;
+
+/// A hang class `tyr hang` can inject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Class {
+    /// The MCU stops answering while a culprit loops: a CSG request times out and the GPU is reset; then the same on
+    /// an idle GPU, caught by the firmware watchdog's PING.
+    McuStuck,
+    /// A command stream spins without progress: the firmware's progress timer times its group out, without a reset.
+    CsSpin,
+    /// An AS command never completes: the bind that issued it fails and the GPU is reset.
+    AsStuck,
+    /// A GPU bus fault: reported by the GPU interrupt, no reset; a later reset clears the fault registers.
+    BusFault,
+    /// Every class above, one board each.
+    All,
+}
+
+impl Class {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::McuStuck => "mcu-stuck",
+            Class::CsSpin => "cs-spin",
+            Class::AsStuck => "as-stuck",
+            Class::BusFault => "bus-fault",
+            Class::All => "all",
+        }
+    }
+}
+
+/// How long any one state change is waited for.
+const BOUND: Duration = Duration::from_secs(20);
+/// GPU VAs: a stream that stores a word, the BO it stores into, a stream that loops.
+const STREAM: u64 = 0x100_0000;
+const TARGET: u64 = 0x100_1000;
+const LOOPING: u64 = 0x100_2000;
+/// A free VA for the bind issued while an AS is stuck.
+const SPARE: u64 = 0x400_0000;
+/// GROUP_GET_STATE flags.
+const TIMEDOUT: u32 = 1;
+const FATAL: u32 = 2;
+const INNOCENT: u32 = 4;
+/// GPU_FAULTSTATUS.
+const GPU_FAULTSTATUS: u32 = 0x3c;
+
+/// A stream that stores `value` at `va` and waits for the store (MOVE48, MOVE32, STORE_MULTIPLE, WAIT; the stream of
+/// `Documentation/hardware.md#the-igt-group_submit-stream`).
+fn store(va: u64, value: u32) -> [u64; 4] {
+    [
+        0x0144_0000_0000_0000 | va,
+        0x0246_0000_0000_0000 | u64::from(value),
+        0x1546_4400_0001_0000,
+        0x0300_0000_00FF_0000,
+    ]
+}
+
+/// A stream that branches to itself forever (BRANCH ALWAYS, offset -1).
+const LOOP: [u64; 1] = [0x1600_0000_6000_FFFF];
+
+fn setup<E: std::fmt::Debug>(what: &str) -> impl FnOnce(E) -> ReplayError + '_ {
+    move |e| ReplayError::Setup(format!("{what}: {e:?}"))
+}
+
+fn fail(what: impl Into<String>) -> ReplayError {
+    ReplayError::Setup(what.into())
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+/// GROUP_GET_STATE's flags by name.
+fn flags(state: u32) -> String {
+    let names: Vec<&str> = [
+        (TIMEDOUT, "TIMEDOUT"),
+        (FATAL, "FATAL"),
+        (INNOCENT, "INNOCENT"),
+    ]
+    .iter()
+    .filter(|(b, _)| state & b != 0)
+    .map(|&(_, n)| n)
+    .collect();
+    if names.is_empty() {
+        "0 (none)".to_string()
+    } else {
+        format!("{state} ({})", names.join("|"))
+    }
+}
+
+/// A fence's outcome: `ok` or the errno it signalled with.
+fn outcome(e: Option<kernel::Error>) -> String {
+    e.map_or("ok".into(), |e| format!("{e:?}"))
+}
+
+/// `ioctl(fd, cmd, arg)` naming the call on failure.
+fn call<T: AsBytes + FromBytes>(
+    f: &TyrDrmFile,
+    cmd: u32,
+    arg: &mut T,
+    what: &str,
+) -> Result<(), ReplayError> {
+    crate::info::ioctl(f, cmd, arg).map_err(setup(what))
+}
+
+/// Waits for `cond`, checking it whenever the model changes (or every millisecond), up to [`BOUND`].
+fn wait_for(m: &Mali, what: &str, mut cond: impl FnMut() -> bool) -> Result<(), ReplayError> {
+    let deadline = Instant::now() + BOUND;
+    while !cond() {
+        if Instant::now() > deadline {
+            return Err(fail(format!("timed out waiting for {what}")));
+        }
+        m.wait_until(Duration::from_millis(1), &mut cond);
+    }
+    Ok(())
+}
+
+/// Waits until `n` resets have run and none is pending.
+fn wait_resets(m: &Mali, dev: &TyrDrmDevice, n: u64) -> Result<ResetStats, ReplayError> {
+    wait_for(m, "the reset", || {
+        let s = resets(dev);
+        s.count >= n && !s.pending
+    })?;
+    Ok(resets(dev))
+}
+
+/// Whether CSG slot `s` runs a group.
+fn slot_running(m: &Mali, s: u32) -> bool {
+    m.csg_latched(s).is_some_and(|l| l.running)
+}
+
+/// A render file and one of its VMs.
+struct Client {
+    dev: Arc<TyrDrmDevice>,
+    f: Arc<TyrDrmFile>,
+    vm: u32,
+}
+
+impl Client {
+    fn new(dev: &Arc<TyrDrmDevice>, f: Arc<TyrDrmFile>) -> Result<Client, ReplayError> {
+        let mut a = drm_panthor_vm_create::default();
+        call(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut a, "VM_CREATE")?;
+        Ok(Client {
+            dev: dev.clone(),
+            f,
+            vm: a.id,
+        })
+    }
+
+    /// GROUP_CREATE: one 4 KiB queue, one core of each kind, medium priority, on the client's VM.
+    fn group(&self) -> Result<u32, ReplayError> {
+        let qs = [drm_panthor_queue_create {
+            ringbuf_size: 4096,
+            ..Default::default()
+        }];
+        let mut a = drm_panthor_group_create {
+            queues: arr(&qs),
+            max_compute_cores: 1,
+            max_fragment_cores: 1,
+            max_tiler_cores: 1,
+            priority: 1,
+            compute_core_mask: 1,
+            fragment_core_mask: 1,
+            tiler_core_mask: 1,
+            vm_id: self.vm,
+            ..Default::default()
+        };
+        call(
+            &self.f,
+            DRM_IOCTL_PANTHOR_GROUP_CREATE,
+            &mut a,
+            "GROUP_CREATE",
+        )?;
+        Ok(a.group_handle)
+    }
+
+    fn destroy_group(&self, h: u32) -> Result<(), ReplayError> {
+        let mut a = drm_panthor_group_destroy {
+            group_handle: h,
+            pad: 0,
+        };
+        call(
+            &self.f,
+            DRM_IOCTL_PANTHOR_GROUP_DESTROY,
+            &mut a,
+            "GROUP_DESTROY",
+        )
+    }
+
+    /// GROUP_GET_STATE's state flags.
+    fn state(&self, h: u32) -> Result<u32, ReplayError> {
+        let mut s = drm_panthor_group_get_state {
+            group_handle: h,
+            ..Default::default()
+        };
+        call(
+            &self.f,
+            DRM_IOCTL_PANTHOR_GROUP_GET_STATE,
+            &mut s,
+            "GROUP_GET_STATE",
+        )?;
+        Ok(s.state)
+    }
+
+    /// VM_GET_STATE: 0 usable, 1 unusable.
+    fn vm_state(&self) -> Result<u32, ReplayError> {
+        let mut s = drm_panthor_vm_get_state {
+            vm_id: self.vm,
+            state: !0,
+        };
+        call(
+            &self.f,
+            DRM_IOCTL_PANTHOR_VM_GET_STATE,
+            &mut s,
+            "VM_GET_STATE",
+        )?;
+        Ok(s.state)
+    }
+
+    fn bo(&self) -> Result<u32, ReplayError> {
+        let mut a = drm_panthor_bo_create {
+            size: 4096,
+            ..Default::default()
+        };
+        call(&self.f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut a, "BO_CREATE")?;
+        Ok(a.handle)
+    }
+
+    /// A synchronous VM_BIND mapping 4 KiB of `bo` at `va`.
+    fn map(&self, bo: u32, va: u64) -> kernel::Result {
+        let ops = [drm_panthor_vm_bind_op {
+            flags: op_type::MAP,
+            bo_handle: bo,
+            va,
+            size: 4096,
+            ..Default::default()
+        }];
+        let mut a = drm_panthor_vm_bind {
+            vm_id: self.vm,
+            flags: 0,
+            ops: arr(&ops),
+        };
+        crate::info::ioctl(&self.f, DRM_IOCTL_PANTHOR_VM_BIND, &mut a)
+    }
+
+    /// A new 4 KiB BO mapped at `va`, holding `words`.
+    fn bo_at(&self, va: u64, words: &[u64]) -> Result<u32, ReplayError> {
+        let h = self.bo()?;
+        self.map(h, va).map_err(setup("VM_BIND"))?;
+        self.write(h, words)?;
+        Ok(h)
+    }
+
+    /// Writes `words` at the start of BO `h` through its pages, as the CPU would.
+    fn write(&self, h: u32, words: &[u64]) -> Result<(), ReplayError> {
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let bo = self.f.objects().lookup(h).map_err(setup("BO lookup"))?;
+        let pages = bo.gem().get_pages().map_err(setup("BO pages"))?;
+        self.dev
+            .data()
+            .ram()
+            .write(pages[0], &bytes)
+            .map_err(setup("RAM write"))
+    }
+
+    /// The u32 at the start of BO `h`.
+    fn read_u32(&self, h: u32) -> Result<u32, ReplayError> {
+        let bo = self.f.objects().lookup(h).map_err(setup("BO lookup"))?;
+        let pages = bo.gem().get_pages().map_err(setup("BO pages"))?;
+        let mut b = [0u8; 4];
+        self.dev
+            .data()
+            .ram()
+            .read(pages[0], &mut b)
+            .map_err(setup("RAM read"))?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn syncobj(&self) -> Result<u32, ReplayError> {
+        let mut c = drm_syncobj_create::default();
+        call(&self.f, DRM_IOCTL_SYNCOBJ_CREATE, &mut c, "SYNCOBJ_CREATE")?;
+        Ok(c.handle)
+    }
+
+    /// GROUP_SUBMIT of one job on queue 0 of `g`: `size` bytes of stream at `addr`, signalling syncobj `out`.
+    fn submit(&self, g: u32, addr: u64, size: u32, out: u32) -> Result<(), ReplayError> {
+        let syncs = [drm_panthor_sync_op {
+            flags: sync_flags::SIGNAL,
+            handle: out,
+            timeline_value: 0,
+        }];
+        let subs = [drm_panthor_queue_submit {
+            queue_index: 0,
+            stream_size: size,
+            stream_addr: addr,
+            syncs: arr(&syncs),
+            ..Default::default()
+        }];
+        let mut a = drm_panthor_group_submit {
+            group_handle: g,
+            pad: 0,
+            queue_submits: arr(&subs),
+        };
+        call(
+            &self.f,
+            DRM_IOCTL_PANTHOR_GROUP_SUBMIT,
+            &mut a,
+            "GROUP_SUBMIT",
+        )
+    }
+
+    /// SYNCOBJ_WAIT on `h` (WAIT_FOR_SUBMIT) for up to [`BOUND`], then the error its fence signalled with, as the
+    /// fence carries it (`None`: success).
+    fn finish(&self, h: u32) -> Result<Option<kernel::Error>, ReplayError> {
+        let hs = [h];
+        let deadline = kernel::time::ktime_get_ns() + BOUND.as_nanos() as u64;
+        let mut w = drm_syncobj_wait {
+            handles: hs.as_ptr() as u64,
+            count_handles: 1,
+            timeout_nsec: deadline as i64,
+            flags: DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT,
+            ..Default::default()
+        };
+        call(&self.f, DRM_IOCTL_SYNCOBJ_WAIT, &mut w, "SYNCOBJ_WAIT")?;
+        let fence = self
+            .f
+            .syncobjs()
+            .lookup(h)
+            .map_err(setup("syncobj lookup"))?
+            .fence()
+            .ok_or_else(|| fail("a waited syncobj holds no fence"))?;
+        Ok(fence.error())
+    }
+
+    /// A store job on a new group, which is destroyed after: the job's outcome and the group's state flags.
+    fn new_group_job(&self) -> Result<(Option<kernel::Error>, u32), ReplayError> {
+        let g = self.group()?;
+        let out = self.syncobj()?;
+        self.submit(g, STREAM, 32, out)?;
+        let e = self.finish(out)?;
+        let s = self.state(g)?;
+        self.destroy_group(g)?;
+        Ok((e, s))
+    }
+}
+
+/// One booted board, kept powered, and a client on it.
+struct Rig {
+    m: Arc<Mali>,
+    c: Client,
+    dev: Arc<TyrDrmDevice>,
+    /// Dropped last: the device's teardown still talks to the board.
+    _soc: Rk3588,
+}
+
+impl Rig {
+    fn boot() -> Result<Rig, ReplayError> {
+        let soc = Rk3588::new().map_err(setup("board"))?;
+        let dev = probe(soc.gpu()).map_err(setup("probe"))?;
+        tyr::sysfs::write(&dev, "power/control", b"on").map_err(setup("power/control"))?;
+        let f = TyrDrmFile::open(&dev, RENDER_CLIENT).map_err(setup("open"))?;
+        let c = Client::new(&dev, f)?;
+        Ok(Rig {
+            m: soc.board().gpu().clone(),
+            c,
+            dev,
+            _soc: soc,
+        })
+    }
+}
+
+/// The common tail of every report: what is still injected, and a new job on a new group.
+fn epilogue(out: &mut String, r: &Rig, c: &Client) -> Result<(), ReplayError> {
+    let inj = r.m.injected();
+    let _ = writeln!(
+        out,
+        "  injected after {}",
+        if inj == InjectState::default() {
+            "clear".to_string()
+        } else {
+            format!("{inj:?}")
+        }
+    );
+    let (e, s) = c.new_group_job()?;
+    let _ = writeln!(
+        out,
+        "  recovery new group: job {} state {}",
+        outcome(e),
+        flags(s)
+    );
+    Ok(())
+}
+
+/// How the last reset was detected, from its cause.
+fn detection(s: &ResetStats) -> String {
+    let Some(r) = s.last else {
+        return "no reset".into();
+    };
+    let how = match r.cause {
+        ResetCause::CsgTimeout(n) => format!("a request on CSG slot {n} not acknowledged"),
+        ResetCause::PingTimeout => "the watchdog's PING not acknowledged".into(),
+        ResetCause::AsTimeout(n) => format!("a command on AS {n} that did not complete"),
+        ResetCause::Requested => "a requested reset".into(),
+    };
+    format!("{how}: reset cause {:?}", r.cause)
+}
+
+/// The reset counters, the firmware reloads (every reset reloads the firmware) and the last reset's record.
+fn reset_line(out: &mut String, dev: &TyrDrmDevice, s: &ResetStats) {
+    let _ = writeln!(
+        out,
+        "  resets {} failed {} firmware_reloads {}",
+        s.count,
+        s.failed,
+        firmware_reloads(dev)
+    );
+    if let Some(r) = s.last {
+        let _ = writeln!(
+            out,
+            "  last reset cause {:?} latency {} ok {} suspended {} innocent {} terminated {}",
+            r.cause,
+            ms(r.latency),
+            r.ok,
+            r.suspended,
+            r.innocent,
+            r.terminated
+        );
+    }
+}
+
+/// The MCU hangs while a culprit loops on slot 1 and a bystander sits idle on slot 0; then, after that reset, the MCU
+/// hangs on an idle GPU.
+fn mcu_stuck() -> Result<String, ReplayError> {
+    let r = Rig::boot()?;
+    let c = &r.c;
+    let mut out = String::from("[mcu-stuck]\n");
+    c.bo_at(TARGET, &[])?;
+    c.bo_at(STREAM, &store(TARGET, 0x1111))?;
+    c.bo_at(LOOPING, &LOOP)?;
+    let by = c.group()?;
+    let o1 = c.syncobj()?;
+    c.submit(by, STREAM, 32, o1)?;
+    let e1 = c.finish(o1)?;
+    let timeout = Duration::from_millis(300);
+    set_job_timeout(&r.dev, timeout);
+    let ping = Duration::from_millis(50);
+    let _ = writeln!(
+        out,
+        "  knobs job_timeout {} ms (Panthor 5000 ms)",
+        timeout.as_millis()
+    );
+    let bad = c.group()?;
+    let o2 = c.syncobj()?;
+    c.submit(bad, LOOPING, 8, o2)?;
+    wait_for(&r.m, "the culprit on CSG slot 1", || slot_running(&r.m, 1))?;
+    r.m.inject_mcu_stuck();
+    let _ = writeln!(
+        out,
+        "  injected inject_mcu_stuck() with the culprit looping on CSG slot 1 and the bystander idle on slot 0"
+    );
+    let e2 = c.finish(o2)?;
+    let s = wait_resets(&r.m, &r.dev, 1)?;
+    let first = if e2 == Some(ETIMEDOUT) {
+        "by the job timeout, then "
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "  detected {first}{}", detection(&s));
+    reset_line(&mut out, &r.dev, &s);
+    let _ = writeln!(out, "  group culprit state {}", flags(c.state(bad)?));
+    let _ = writeln!(out, "  group bystander state {}", flags(c.state(by)?));
+    let _ = writeln!(out, "  job culprit fence {}", outcome(e2));
+    let _ = writeln!(out, "  job bystander fence {}", outcome(e1));
+    epilogue(&mut out, &r, c)?;
+
+    // The same hang on an idle GPU: nothing waits on the firmware but the watchdog.
+    set_ping_interval(&r.dev, ping);
+    let _ = writeln!(
+        out,
+        "[mcu-stuck idle]\n  knobs ping_interval {} ms (Panthor 12000 ms)",
+        ping.as_millis()
+    );
+    // Idle: the group the last job ran on was destroyed, and leaves its slot when the scheduler evicts it (a
+    // TERMINATE the stuck firmware would not acknowledge, which would be detected instead of the watchdog's PING).
+    wait_for(&r.m, "every CSG slot empty", || {
+        (0..8).all(|s| !slot_running(&r.m, s))
+    })?;
+    r.m.inject_mcu_stuck();
+    let _ = writeln!(
+        out,
+        "  injected inject_mcu_stuck() on an idle GPU (no CSG slot in use)"
+    );
+    let s = wait_resets(&r.m, &r.dev, 2)?;
+    let _ = writeln!(out, "  detected {}", detection(&s));
+    reset_line(&mut out, &r.dev, &s);
+    epilogue(&mut out, &r, c)?;
+    Ok(out)
+}
+
+/// A stream made to spin after a job that completed: the next job makes no progress and the progress timer trips.
+fn cs_spin() -> Result<String, ReplayError> {
+    let r = Rig::boot()?;
+    let c = &r.c;
+    let mut out = String::from("[cs-spin]\n");
+    c.bo_at(TARGET, &[])?;
+    c.bo_at(STREAM, &store(TARGET, 7))?;
+    set_job_timeout(&r.dev, Duration::from_secs(60));
+    // The progress timer counts GPU cycles: pin the lowest OPP so that its period in real time stays short.
+    tyr::devfreq::store(&r.dev, "governor", "powersave").map_err(setup("governor"))?;
+    let units = 10_000;
+    set_progress_timer(&r.dev, units).map_err(setup("progress timer"))?;
+    let _ = writeln!(
+        out,
+        "  knobs job_timeout 60000 ms, progress_timer {units} x 1024 cycles (about 34 ms at 300 MHz, governor \
+         powersave; Panthor 2560000)"
+    );
+    let by = c.group()?;
+    let o0 = c.syncobj()?;
+    c.submit(by, STREAM, 32, o0)?;
+    let e0 = c.finish(o0)?;
+    let g = c.group()?;
+    let o1 = c.syncobj()?;
+    c.submit(g, STREAM, 32, o1)?;
+    let e1 = c.finish(o1)?;
+    let slot = (0..8u32)
+        .rev()
+        .find(|&s| slot_running(&r.m, s))
+        .ok_or_else(|| fail("no group resident"))?;
+    if !r.m.inject_cs_spin(slot, 0) {
+        return Err(fail(format!("CS 0 of CSG slot {slot} took no spin")));
+    }
+    let _ = writeln!(
+        out,
+        "  injected inject_cs_spin({slot}, 0) on the culprit's stream after its first job completed ({})",
+        outcome(e1)
+    );
+    let o2 = c.syncobj()?;
+    c.submit(g, STREAM, 32, o2)?;
+    let e2 = c.finish(o2)?;
+    let s = resets(&r.dev);
+    let st = c.state(g)?;
+    let _ = writeln!(
+        out,
+        "  detected {}",
+        if st & TIMEDOUT != 0 && s.count == 0 {
+            "by the progress timer: the group TIMEDOUT without a reset"
+        } else {
+            "otherwise"
+        }
+    );
+    reset_line(&mut out, &r.dev, &s);
+    let _ = writeln!(out, "  group culprit state {}", flags(st));
+    let _ = writeln!(out, "  group bystander state {}", flags(c.state(by)?));
+    let _ = writeln!(out, "  job culprit fence {}", outcome(e2));
+    let _ = writeln!(out, "  job bystander fence {}", outcome(e0));
+    epilogue(&mut out, &r, c)?;
+    Ok(out)
+}
+
+/// The VM's AS hangs after a job ran: the next bind on that VM locks the region and the LOCK never completes.
+fn as_stuck() -> Result<String, ReplayError> {
+    let r = Rig::boot()?;
+    let c = &r.c;
+    let mut out = String::from("[as-stuck]\n");
+    let target = c.bo_at(TARGET, &[])?;
+    let stream = c.bo_at(STREAM, &store(TARGET, 1))?;
+    let _ = writeln!(out, "  knobs none (Panthor's 100 ms AS timeout)");
+    let g = c.group()?;
+    let o = c.syncobj()?;
+    c.submit(g, STREAM, 32, o)?;
+    let e0 = c.finish(o)?;
+    let (as_nr, _) = as_slots(&r.dev)
+        .into_iter()
+        .find(|(n, _)| *n != 0)
+        .ok_or_else(|| fail("the VM holds no AS"))?;
+    if !r.m.inject_as_stuck(as_nr as usize) {
+        return Err(fail(format!("AS {as_nr} does not exist")));
+    }
+    let spare = c.bo()?;
+    let bind = c.map(spare, SPARE);
+    let _ = writeln!(
+        out,
+        "  injected inject_as_stuck({as_nr}) on the VM's AS, then a VM_BIND on it: {}",
+        bind.map_or_else(|e| format!("{e:?}"), |()| "ok".into())
+    );
+    let s = wait_resets(&r.m, &r.dev, 1)?;
+    let _ = writeln!(out, "  detected {}", detection(&s));
+    reset_line(&mut out, &r.dev, &s);
+    let _ = writeln!(out, "  group resident state {}", flags(c.state(g)?));
+    let _ = writeln!(out, "  job before fence {}", outcome(e0));
+    // The same group, VM and mapping run again.
+    c.write(stream, &store(TARGET, 2))?;
+    let o2 = c.syncobj()?;
+    c.submit(g, STREAM, 32, o2)?;
+    let e2 = c.finish(o2)?;
+    let _ = writeln!(
+        out,
+        "  job after on the same group fence {} stored {:#x}",
+        outcome(e2),
+        c.read_u32(target)?
+    );
+    let _ = writeln!(
+        out,
+        "  vm state {} (the failed page-table update made it unusable for binds)",
+        c.vm_state()?
+    );
+    // New work goes on another VM of the file.
+    let d = Client::new(&r.dev, c.f.clone())?;
+    d.bo_at(TARGET, &[])?;
+    d.bo_at(STREAM, &store(TARGET, 3))?;
+    epilogue(&mut out, &r, &d)?;
+    Ok(out)
+}
+
+/// A GPU bus fault: the interrupt reports it and the driver goes on; a requested reset then clears it.
+fn bus_fault() -> Result<String, ReplayError> {
+    let r = Rig::boot()?;
+    let c = &r.c;
+    let mut out = String::from("[bus-fault]\n");
+    c.bo_at(TARGET, &[])?;
+    c.bo_at(STREAM, &store(TARGET, 0x66))?;
+    let _ = writeln!(out, "  knobs none");
+    let pa = 0x8765_4000;
+    r.m.inject_bus_fault(pa, AccessType::Read);
+    let _ = writeln!(out, "  injected inject_bus_fault({pa:#x}, Read)");
+    wait_for(&r.m, "the GPU fault interrupt", || {
+        gpu_faults(&r.dev).0 >= 1
+    })?;
+    let (n, f) = gpu_faults(&r.dev);
+    let f = f.ok_or_else(|| fail("a GPU fault counted but not recorded"))?;
+    let _ = writeln!(
+        out,
+        "  detected GPU fault status {:#x} (exception {:#x}) address {:#x}, faults {n}",
+        f.status,
+        f.status & 0xff,
+        f.address
+    );
+    let (e, s) = c.new_group_job()?;
+    let _ = writeln!(
+        out,
+        "  job after the fault fence {} state {}",
+        outcome(e),
+        flags(s)
+    );
+    reset_line(&mut out, &r.dev, &resets(&r.dev));
+    let before =
+        r.m.read32(GPU_FAULTSTATUS)
+            .map_err(setup("GPU_FAULTSTATUS"))?;
+    schedule_reset(&r.dev);
+    let s = wait_resets(&r.m, &r.dev, 1)?;
+    let after =
+        r.m.read32(GPU_FAULTSTATUS)
+            .map_err(setup("GPU_FAULTSTATUS"))?;
+    let _ = writeln!(
+        out,
+        "  requested reset: GPU_FAULTSTATUS {before:#x} -> {after:#x}, faults {}",
+        gpu_faults(&r.dev).0
+    );
+    reset_line(&mut out, &r.dev, &s);
+    epilogue(&mut out, &r, c)?;
+    Ok(out)
+}
+
+/// Runs `class` (every class for [`Class::All`], each on its own board) and renders the report.
+pub fn run(class: Class) -> Result<String, ReplayError> {
+    match class {
+        Class::McuStuck => mcu_stuck(),
+        Class::CsSpin => cs_spin(),
+        Class::AsStuck => as_stuck(),
+        Class::BusFault => bus_fault(),
+        Class::All => {
+            let mut out = String::new();
+            for c in [
+                Class::McuStuck,
+                Class::CsSpin,
+                Class::AsStuck,
+                Class::BusFault,
+            ] {
+                out.push_str(&run(c)?);
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// `drm_panthor_obj_array` over `v`.
+fn arr<E>(v: &[E]) -> drm_panthor_obj_array {
+    drm_panthor_obj_array {
+        stride: size_of::<E>() as u32,
+        count: v.len() as u32,
+        array: v.as_ptr() as u64,
+    }
+}
