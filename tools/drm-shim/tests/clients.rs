@@ -327,7 +327,7 @@ fn the_gpus_devfreq_files_show_the_opp_table_and_take_governor_and_limit_writes(
 fn the_gpus_power_files_read_live_values_and_take_writes_with_the_kernels_errnos() {
     assert_eq!(
         run("sysfs_power", &[]),
-        "autosuspend_delay_ms 50\nidle: suspended\ncontrol auto\nafter on: active\nusage 1\ncontrol on\n\
+        "autosuspend_delay_ms 50\nidle: suspended\ncontrol auto\nafter on: active\nusage held\ncontrol on\n\
          autosuspend_delay_ms 20\nafter auto: suspended\nruntime_enabled enabled\nok\n"
     );
 }

@@ -146,7 +146,13 @@ fn power_control_on_keeps_the_gpu_up_and_auto_lets_it_sleep() {
     assert_eq!(pm(&b.dev).status, RpmStatus::Active);
     assert_eq!(sysfs_read(&b, "power/control"), "on\n");
     assert_eq!(sysfs_read(&b, "power/runtime_status"), "active\n");
-    assert_eq!(sysfs_read(&b, "power/runtime_usage"), "1\n");
+    // control's own reference; the scheduler's worker holds another for the length of a round that touches the GPU
+    // (a tick or the watchdog's ping), so a read may land inside one.
+    let usage: u32 = sysfs_read(&b, "power/runtime_usage")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&usage), "usage {usage}");
     // Ten delays later it is still up.
     assert!(!wait_for_status(
         &b.dev,
