@@ -8,12 +8,12 @@ pub mod shader_words;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
 use tyr::debugfs::{self, Baseline};
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::uapi::ioctl::*;
 use tyr::uapi::*;
+use tyr_cli::client;
 
 /// A booted board and its probed device, with the baseline a closed file must return RAM to.
 pub struct Device {
@@ -77,100 +77,28 @@ fn obj_size(obj: &tyr::gem::TyrObject) -> u64 {
     obj.gem().size()
 }
 
-/// `ioctl(fd, cmd, arg)` on `f` with `arg`'s address as the user pointer.
-pub fn ioctl<T>(f: &TyrDrmFile, cmd: u32, arg: &mut T) -> kernel::Result {
-    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
-}
-
-/// An object array over `v`.
-pub fn arr<E>(v: &[E]) -> drm_panthor_obj_array {
-    drm_panthor_obj_array {
-        stride: size_of::<E>() as u32,
-        count: v.len() as u32,
-        array: v.as_ptr() as u64,
-    }
-}
+pub use tyr_cli::client::{arr, ioctl, submit};
 
 /// A new VM of `f` with default arguments.
 pub fn vm_create(f: &TyrDrmFile) -> u32 {
-    let mut vm = drm_panthor_vm_create::default();
-    ioctl(f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut vm).expect("VM_CREATE");
-    vm.id
+    client::vm_create(f).expect("VM_CREATE")
 }
 
 /// A BO of `size` bytes mapped at `va` in VM `vm` with the map `flags`.
 pub fn bo_at(f: &TyrDrmFile, vm: u32, va: u64, size: u64, flags: u32) -> u32 {
-    let mut bo = drm_panthor_bo_create {
-        size,
-        ..Default::default()
-    };
-    ioctl(f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut bo).expect("BO_CREATE");
-    let ops = [drm_panthor_vm_bind_op {
-        flags,
-        bo_handle: bo.handle,
-        va,
-        size,
-        ..Default::default()
-    }];
-    let mut bind = drm_panthor_vm_bind {
-        vm_id: vm,
-        ops: arr(&ops),
-        ..Default::default()
-    };
-    ioctl(f, DRM_IOCTL_PANTHOR_VM_BIND, &mut bind).expect("VM_BIND");
-    bo.handle
+    let bo = client::bo_create(f, size).expect("BO_CREATE");
+    client::map(f, vm, bo, va, size, flags).expect("VM_BIND");
+    bo
 }
 
 /// A group of one 4 KiB-ring queue on VM `vm`, one core of each kind (IGT's `group_create_simple`).
 pub fn group(f: &TyrDrmFile, vm: u32) -> u32 {
-    let queues = [drm_panthor_queue_create {
-        priority: 0,
-        ringbuf_size: 4096,
-        ..Default::default()
-    }];
-    let mut g = drm_panthor_group_create {
-        queues: arr(&queues),
-        max_compute_cores: 1,
-        max_fragment_cores: 1,
-        max_tiler_cores: 1,
-        priority: 1,
-        compute_core_mask: 1,
-        fragment_core_mask: 1,
-        tiler_core_mask: 1,
-        vm_id: vm,
-        ..Default::default()
-    };
-    ioctl(f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut g).expect("GROUP_CREATE");
-    g.group_handle
+    client::group_create(f, vm).expect("GROUP_CREATE")
 }
 
 /// A new binary syncobj of `f`.
 pub fn syncobj(f: &TyrDrmFile) -> u32 {
-    let mut c = drm_syncobj_create::default();
-    ioctl(f, DRM_IOCTL_SYNCOBJ_CREATE, &mut c).expect("SYNCOBJ_CREATE");
-    c.handle
-}
-
-/// GROUP_SUBMIT of one job on queue 0 of `group`: `size` bytes of stream at `addr`, signalling syncobj `out`.
-pub fn submit(f: &TyrDrmFile, group: u32, addr: u64, size: u32, out: u32) -> kernel::Result {
-    let syncs = [drm_panthor_sync_op {
-        flags: 1 << 31, // SIGNAL, binary syncobj
-        handle: out,
-        timeline_value: 0,
-    }];
-    let subs = [drm_panthor_queue_submit {
-        queue_index: 0,
-        stream_size: size,
-        stream_addr: addr,
-        syncs: arr(&syncs),
-        ..Default::default()
-    }];
-    let mut s = drm_panthor_group_submit {
-        group_handle: group,
-        pad: 0,
-        queue_submits: arr(&subs),
-    };
-    ioctl(f, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &mut s)
+    client::syncobj_create(f).expect("SYNCOBJ_CREATE")
 }
 
 /// Waits for every syncobj of `handles` to signal, failing the input if that takes more than `ms` milliseconds:

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use kernel::transmute::{AsBytes, FromBytes};
-use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
 use tyr::debugfs::{check_files, Baseline};
 use tyr::drm_device::{probe, TyrDrmFile, RENDER_CLIENT};
@@ -36,8 +35,7 @@ fn ioctl<T: AsBytes + FromBytes>(
     arg: &mut T,
     what: &str,
 ) -> Result<(), CheckError> {
-    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
-        .map_err(|e| CheckError::Setup(format!("{what}: {e:?}")))
+    crate::client::ioctl(f, cmd, arg).map_err(|e| CheckError::Setup(format!("{what}: {e:?}")))
 }
 
 /// The scripted workload: two files, VMs, private, exclusive and shared BOs, 2 MiB blocks split by partial unmaps.

@@ -29,9 +29,10 @@ use tyr::debugfs::device::{
 use tyr::debugfs::{ResetCause, ResetStats};
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
 use tyr::uapi::ioctl::*;
+use tyr::uapi::op_type;
 use tyr::uapi::*;
-use tyr::uapi::{op_type, sync_flags};
 
+use crate::client;
 use crate::replay::ReplayError;
 
 /// A hang class `tyr hang` can inject.
@@ -134,7 +135,7 @@ fn call<T: AsBytes + FromBytes>(
     arg: &mut T,
     what: &str,
 ) -> Result<(), ReplayError> {
-    crate::info::ioctl(f, cmd, arg).map_err(setup(what))
+    client::ioctl(f, cmd, arg).map_err(setup(what))
 }
 
 /// Waits for `cond`, checking it whenever the model changes (or every millisecond), up to [`BOUND`].
@@ -172,40 +173,17 @@ struct Client {
 
 impl Client {
     fn new(dev: &Arc<TyrDrmDevice>, f: Arc<TyrDrmFile>) -> Result<Client, ReplayError> {
-        let mut a = drm_panthor_vm_create::default();
-        call(&f, DRM_IOCTL_PANTHOR_VM_CREATE, &mut a, "VM_CREATE")?;
+        let vm = client::vm_create(&f).map_err(setup("VM_CREATE"))?;
         Ok(Client {
             dev: dev.clone(),
             f,
-            vm: a.id,
+            vm,
         })
     }
 
     /// GROUP_CREATE: one 4 KiB queue, one core of each kind, medium priority, on the client's VM.
     fn group(&self) -> Result<u32, ReplayError> {
-        let qs = [drm_panthor_queue_create {
-            ringbuf_size: 4096,
-            ..Default::default()
-        }];
-        let mut a = drm_panthor_group_create {
-            queues: arr(&qs),
-            max_compute_cores: 1,
-            max_fragment_cores: 1,
-            max_tiler_cores: 1,
-            priority: 1,
-            compute_core_mask: 1,
-            fragment_core_mask: 1,
-            tiler_core_mask: 1,
-            vm_id: self.vm,
-            ..Default::default()
-        };
-        call(
-            &self.f,
-            DRM_IOCTL_PANTHOR_GROUP_CREATE,
-            &mut a,
-            "GROUP_CREATE",
-        )?;
-        Ok(a.group_handle)
+        client::group_create(&self.f, self.vm).map_err(setup("GROUP_CREATE"))
     }
 
     fn destroy_group(&self, h: u32) -> Result<(), ReplayError> {
@@ -252,29 +230,12 @@ impl Client {
     }
 
     fn bo(&self) -> Result<u32, ReplayError> {
-        let mut a = drm_panthor_bo_create {
-            size: 4096,
-            ..Default::default()
-        };
-        call(&self.f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut a, "BO_CREATE")?;
-        Ok(a.handle)
+        client::bo_create(&self.f, 4096).map_err(setup("BO_CREATE"))
     }
 
     /// A synchronous VM_BIND mapping 4 KiB of `bo` at `va`.
     fn map(&self, bo: u32, va: u64) -> kernel::Result {
-        let ops = [drm_panthor_vm_bind_op {
-            flags: op_type::MAP,
-            bo_handle: bo,
-            va,
-            size: 4096,
-            ..Default::default()
-        }];
-        let mut a = drm_panthor_vm_bind {
-            vm_id: self.vm,
-            flags: 0,
-            ops: arr(&ops),
-        };
-        crate::info::ioctl(&self.f, DRM_IOCTL_PANTHOR_VM_BIND, &mut a)
+        client::map(&self.f, self.vm, bo, va, 4096, op_type::MAP)
     }
 
     /// A new 4 KiB BO mapped at `va`, holding `words`.
@@ -311,36 +272,12 @@ impl Client {
     }
 
     fn syncobj(&self) -> Result<u32, ReplayError> {
-        let mut c = drm_syncobj_create::default();
-        call(&self.f, DRM_IOCTL_SYNCOBJ_CREATE, &mut c, "SYNCOBJ_CREATE")?;
-        Ok(c.handle)
+        client::syncobj_create(&self.f).map_err(setup("SYNCOBJ_CREATE"))
     }
 
     /// GROUP_SUBMIT of one job on queue 0 of `g`: `size` bytes of stream at `addr`, signalling syncobj `out`.
     fn submit(&self, g: u32, addr: u64, size: u32, out: u32) -> Result<(), ReplayError> {
-        let syncs = [drm_panthor_sync_op {
-            flags: sync_flags::SIGNAL,
-            handle: out,
-            timeline_value: 0,
-        }];
-        let subs = [drm_panthor_queue_submit {
-            queue_index: 0,
-            stream_size: size,
-            stream_addr: addr,
-            syncs: arr(&syncs),
-            ..Default::default()
-        }];
-        let mut a = drm_panthor_group_submit {
-            group_handle: g,
-            pad: 0,
-            queue_submits: arr(&subs),
-        };
-        call(
-            &self.f,
-            DRM_IOCTL_PANTHOR_GROUP_SUBMIT,
-            &mut a,
-            "GROUP_SUBMIT",
-        )
+        client::submit(&self.f, g, addr, size, out).map_err(setup("GROUP_SUBMIT"))
     }
 
     /// SYNCOBJ_WAIT on `h` (WAIT_FOR_SUBMIT) for up to [`BOUND`], then the error its fence signalled with, as the
@@ -714,14 +651,5 @@ pub fn run(class: Class) -> Result<String, ReplayError> {
             }
             Ok(out)
         }
-    }
-}
-
-/// `drm_panthor_obj_array` over `v`.
-fn arr<E>(v: &[E]) -> drm_panthor_obj_array {
-    drm_panthor_obj_array {
-        stride: size_of::<E>() as u32,
-        count: v.len() as u32,
-        array: v.as_ptr() as u64,
     }
 }

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use kernel::transmute::{AsBytes, FromBytes};
-use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
 use tyr::debugfs::{DeviceInfo, GpuId};
 use tyr::drm_device::{probe, TyrDrmDevice, TyrDrmFile, RENDER_CLIENT};
@@ -121,13 +120,7 @@ pub fn queries_json(f: &TyrDrmFile) -> kernel::Result<serde_json::Value> {
     }))
 }
 
-pub(crate) fn ioctl<T: AsBytes + FromBytes>(
-    f: &TyrDrmFile,
-    cmd: u32,
-    arg: &mut T,
-) -> kernel::Result {
-    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
-}
+pub(crate) use crate::client::ioctl;
 
 fn dev_query<T: AsBytes + FromBytes + Default>(f: &TyrDrmFile, kind: u32) -> kernel::Result<T> {
     let mut out = T::default();

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod client;
 pub mod fuzz;
 pub mod hang;
 pub mod igt;

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use kernel::drm::gem::IntoGemObject;
 use kernel::io_pgtable::{EntryKind, PtStats, PteAttrs, Visit};
 use kernel::transmute::{AsBytes, FromBytes};
-use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
 use serde_json::{json, Value};
 use tyr::debugfs::VmView;

@@ -42,8 +42,7 @@ fn ioctl<T: AsBytes + FromBytes>(
     arg: &mut T,
     what: &str,
 ) -> Result<(), ViewError> {
-    f.ioctl(cmd, UserPtr(arg as *mut T as usize))
-        .map_err(|e| ViewError::Setup(format!("{what}: {e:?}")))
+    crate::client::ioctl(f, cmd, arg).map_err(|e| ViewError::Setup(format!("{what}: {e:?}")))
 }
 
 impl Session {
