@@ -126,16 +126,28 @@ fmt:
 
 ## bench: fetch the kernel C peer's sources (drm_gpuvm.c, io-pgtable-arm.c from Debian's linux-source-6.12, into
 ## build/kpeer), then every crate's benchmarks (each prints our figure, the kernel C's from the same process, and the
-## ratio, cold and warm; BENCH_RUNS warm runs), then `tyr bench` gathers their rows into target/bench-report.md and
-## target/bench-report.svg.
+## ratio, cold and warm; BENCH_RUNS warm runs; VM_BIND also from a C client through the shim), then the end-to-end
+## figures (`tyr e2e`, BENCH_REPS repetitions: the IGT ports through the shim, the real IGT when IGT_BUILD is given,
+## `tyr fuzz` ioctls per second, panvk's vulkaninfo start-up), then `tyr bench` gathers every row into
+## target/bench-report.md and target/bench-report.svg, appends this run to BENCH_HISTORY and shows each figure's trend
+## across the runs there.
 BENCH_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 BENCH_RUNS ?= 5
+BENCH_REPS ?= 3
+BENCH_FUZZ_ITERATIONS ?= 5000
+BENCH_HISTORY ?= build/bench-history.jsonl
 KPEER_SRC := build/kpeer/linux/drivers/gpu/drm/drm_gpuvm.c
-bench: deps kpeer-sources
-	$(CARGO) build --release --locked -p tyr-cli
+bench: deps kpeer-sources shim igt-ports panvk
+	@command -v vulkaninfo >/dev/null || $(MAKE) panvk-deps PANVK_DEB_PACKAGES=vulkan-tools
 	rm -rf $(BENCH_DIR)/bench
-	TYR_BENCH_OUT=$(BENCH_DIR)/bench TYR_BENCH_RUNS=$(BENCH_RUNS) $(CARGO) bench --workspace --locked
-	$(TYR) bench --dir $(BENCH_DIR)/bench --out $(BENCH_DIR)/bench-report.md
+	TYR_BENCH_OUT=$(BENCH_DIR)/bench TYR_BENCH_RUNS=$(BENCH_RUNS) TYR_SHIM=$(abspath $(SHIM)) \
+		$(CARGO) bench --workspace --locked
+	$(VK_ENV) $(TYR) e2e --dir $(BENCH_DIR)/bench --shim $(SHIM) --reps $(BENCH_REPS) \
+		--igt-ports $(addprefix $(IGT_BIN)/,$(IGT_PORTS)) \
+		$(if $(IGT_BUILD),--igt $$(find $(IGT_BUILD)/tests -maxdepth 2 -type f -name 'panthor_*' -perm -u+x | sort)) \
+		--fuzz-iterations $(BENCH_FUZZ_ITERATIONS) --vulkaninfo $$(command -v vulkaninfo)
+	$(TYR) bench --dir $(BENCH_DIR)/bench --out $(BENCH_DIR)/bench-report.md --history $(BENCH_HISTORY) \
+		--rev "$$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
 ## kpeer-sources: the kernel C files the benchmark peer (tools/kpeer) compiles (does nothing once they are there).
 kpeer-sources: $(KPEER_SRC)

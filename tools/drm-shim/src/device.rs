@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 
-use kernel::drm::auth::{as_task, Capabilities, NodeType, Opener};
+use kernel::drm::auth::{as_task_lazy, Capabilities, NodeType, Opener};
 use kernel::sw_sync::SwSyncTimeline;
 use kernel::uaccess::UserPtr;
 use lock_api::RawMutex as _;
@@ -187,9 +187,10 @@ impl DrmOpen {
     }
 
     /// `ioctl` on the file as the calling thread: its capabilities now, not the opener's, are what `capable()`
-    /// checks see (`DRM_ROOT_ONLY`, SET/DROP_MASTER, Panthor's priorities).
+    /// checks see (`DRM_ROOT_ONLY`, SET/DROP_MASTER, Panthor's priorities), read (`capget`) only if the call makes
+    /// such a check.
     pub fn ioctl(&self, cmd: u32, arg: UserPtr) -> kernel::Result {
-        as_task(capabilities(), || self.file.ioctl(cmd, arg))
+        as_task_lazy(capabilities, || self.file.ioctl(cmd, arg))
     }
 
     /// Whether the file belongs to this process's current device (not inherited across fork).

@@ -35,11 +35,17 @@ fn drm_of(fd: c_int) -> Option<Arc<DrmOpen>> {
 /// `ioctl` on a DRM descriptor: the whole DRM ioctl path of the driver (`drm_ioctl`). On the kernel's other files
 /// (sync_files, dma-bufs) their own ioctls; anything else is libc's.
 pub fn ioctl(fd: c_int, req: u64, arg: *mut c_void) -> Outcome<c_int> {
-    if let Some(t) = sw_sync_of(fd) {
-        return sw_sync_ioctl(fd, &t, req, arg);
-    }
-    let Some(d) = drm_of(fd) else {
-        return file_ioctl(fd, req, arg);
+    // One look in the descriptor table, one check that the number is still ours.
+    let d = match lookup(fd) {
+        Some(Tracked::Drm(d)) if fd_key(fd) == Some(d.key) => d,
+        Some(Tracked::SwSync(t)) if fd_key(fd) == Some(t.key) => {
+            return sw_sync_ioctl(fd, &t, req, arg);
+        }
+        Some(Tracked::Drm(_) | Tracked::SwSync(_)) => {
+            untrack(fd);
+            return file_ioctl(fd, req, arg);
+        }
+        _ => return file_ioctl(fd, req, arg),
     };
     // The kernel's ioctl command is an `unsigned int`; glibc passes the caller's `unsigned long` through.
     let cmd = req as u32;
@@ -55,19 +61,7 @@ pub fn ioctl(fd: c_int, req: u64, arg: *mut c_void) -> Outcome<c_int> {
     out
 }
 
-/// The sw_sync timeline behind `fd`, if `fd` is one of the shim's (a reused number is forgotten, as for DRM files).
-fn sw_sync_of(fd: c_int) -> Option<Arc<SwSyncOpen>> {
-    let Some(Tracked::SwSync(t)) = lookup(fd) else {
-        return None;
-    };
-    if fd_key(fd) != Some(t.key) {
-        untrack(fd);
-        return None;
-    }
-    Some(t)
-}
-
-/// `sw_sync_ioctl`: CREATE_FENCE and INC on the timeline; a timeline inherited across fork answers `ENODEV` (its
+/// `sw_sync_ioctl` (a reused number was forgotten before, as for DRM files): CREATE_FENCE and INC on the timeline; a timeline inherited across fork answers `ENODEV` (its
 /// fences and their waiters stayed with the parent).
 fn sw_sync_ioctl(fd: c_int, t: &SwSyncOpen, req: u64, arg: *mut c_void) -> Outcome<c_int> {
     let cmd = req as u32;

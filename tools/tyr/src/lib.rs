@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod check;
 pub mod client;
+pub mod e2e;
 pub mod fuzz;
 pub mod hang;
 pub mod igt;

@@ -145,6 +145,37 @@ enum Command {
         /// The report; the plot goes beside it with the extension `.svg`.
         #[arg(long, default_value = "target/bench-report.md")]
         out: PathBuf,
+        /// History of earlier runs' figures: this run's are appended and the report shows each one's trend.
+        #[arg(long)]
+        history: Option<PathBuf>,
+        /// The source revision measured, recorded in the history.
+        #[arg(long, default_value = "?")]
+        rev: String,
+    },
+    /// Measure the end-to-end figures `make bench` tracks across runs (the IGT ports and the real IGT through the
+    /// shim, `tyr fuzz` ioctls per second, panvk's vulkaninfo start-up) into DIR/e2e.jsonl for `tyr bench`.
+    E2e {
+        /// Where to write `e2e.jsonl`.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+        /// The drm-shim library.
+        #[arg(long)]
+        shim: PathBuf,
+        /// Repetitions of each figure (best and median are reported).
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+        /// Our IGT port binaries.
+        #[arg(long, num_args = 1..)]
+        igt_ports: Vec<PathBuf>,
+        /// Real IGT binaries.
+        #[arg(long, num_args = 1..)]
+        igt: Vec<PathBuf>,
+        /// `tyr fuzz` steps per repetition (0: no fuzz figure).
+        #[arg(long, default_value_t = 0)]
+        fuzz_iterations: u64,
+        /// The vulkaninfo binary (its loader environment is this process's).
+        #[arg(long)]
+        vulkaninfo: Option<PathBuf>,
     },
     /// Print a synthetic, seeded GPUVM workload as a script for `tyr replay gpuvm --no-list --time`.
     Gen {
@@ -334,7 +365,41 @@ fn main() -> ExitCode {
             json,
             command,
         } => return trace(&shim, &filter, json, &command),
-        Command::Bench { dir, out } => match tyr_cli::bench::run(&dir, &out) {
+        Command::E2e {
+            dir,
+            shim,
+            reps,
+            igt_ports,
+            igt,
+            fuzz_iterations,
+            vulkaninfo,
+        } => {
+            let opts = tyr_cli::e2e::Options {
+                shim,
+                reps,
+                igt_ports,
+                igt,
+                fuzz_iterations,
+                vulkaninfo,
+            };
+            let res = tyr_cli::e2e::run(&opts).and_then(|f| tyr_cli::e2e::write(&dir, &f));
+            return match res {
+                Ok(table) => {
+                    emit(&table);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("tyr e2e: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Command::Bench {
+            dir,
+            out,
+            history,
+            rev,
+        } => match tyr_cli::bench::run(&dir, &out, history.as_deref(), unix_now(), &rev) {
             Ok(md) => {
                 emit(&md);
                 return ExitCode::SUCCESS;
@@ -531,4 +596,11 @@ fn emit(s: &str) {
     {
         std::process::exit(0);
     }
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

@@ -63,17 +63,23 @@ pub struct Capabilities {
     pub sys_nice: bool,
 }
 
-std::thread_local! {
-    /// The capabilities of the call this thread is making, while [`as_task`] runs it.
-    static CURRENT: core::cell::Cell<Option<Capabilities>> = const { core::cell::Cell::new(None) };
+/// Where the capabilities of the call a thread is making come from.
+#[derive(Clone, Copy)]
+enum CallerCaps {
+    /// Known when the call started.
+    Known(Capabilities),
+    /// Read from the task only if a permission check asks (most calls make none), at most once per call.
+    Lazy(fn() -> Capabilities),
 }
 
-/// Runs `f` as a task holding `caps`: the permission checks made during it (`DRM_ROOT_ONLY`, SET/DROP_MASTER's
-/// CAP_SYS_ADMIN rule, a driver's CAP_SYS_NICE check) see these, as the kernel checks the calling task's
-/// credentials at the time of the call rather than the opener's. Outside it, a file's calls use the capabilities
-/// its opener had.
-pub fn as_task<R>(caps: Capabilities, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Capabilities>);
+std::thread_local! {
+    /// The capabilities of the call this thread is making, while [`as_task`] or [`as_task_lazy`] runs it.
+    static CURRENT: core::cell::Cell<Option<CallerCaps>> = const { core::cell::Cell::new(None) };
+}
+
+/// Runs `f` with `caps` as the thread's call capabilities, restoring the previous ones afterwards (also on unwind).
+fn with_caller<R>(caps: CallerCaps, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<CallerCaps>);
     impl Drop for Restore {
         fn drop(&mut self) {
             CURRENT.with(|c| c.set(self.0));
@@ -83,12 +89,36 @@ pub fn as_task<R>(caps: Capabilities, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// The capabilities of the current call: those [`as_task`] set, else `opener`'s.
+/// Runs `f` as a task holding `caps`: the permission checks made during it (`DRM_ROOT_ONLY`, SET/DROP_MASTER's
+/// CAP_SYS_ADMIN rule, a driver's CAP_SYS_NICE check) see these, as the kernel checks the calling task's
+/// credentials at the time of the call rather than the opener's. Outside it, a file's calls use the capabilities
+/// its opener had.
+pub fn as_task<R>(caps: Capabilities, f: impl FnOnce() -> R) -> R {
+    with_caller(CallerCaps::Known(caps), f)
+}
+
+/// [`as_task`] with the task's capabilities read by `read` when the first permission check of the call asks, as
+/// `capable()` reads `current`'s credentials only where a check is made: a call that checks nothing (nearly every
+/// ioctl) never reads them.
+pub fn as_task_lazy<R>(read: fn() -> Capabilities, f: impl FnOnce() -> R) -> R {
+    with_caller(CallerCaps::Lazy(read), f)
+}
+
+/// The capabilities of the current call: those [`as_task`] set (or [`as_task_lazy`]'s reader gives, then kept for
+/// the rest of the call), else `opener`'s.
 pub(crate) fn current_caps(opener: Opener) -> Capabilities {
-    CURRENT.with(|c| c.get()).unwrap_or(Capabilities {
-        sys_admin: opener.sys_admin,
-        sys_nice: opener.sys_nice,
-    })
+    match CURRENT.with(|c| c.get()) {
+        Some(CallerCaps::Known(caps)) => caps,
+        Some(CallerCaps::Lazy(read)) => {
+            let caps = read();
+            CURRENT.with(|c| c.set(Some(CallerCaps::Known(caps))));
+            caps
+        }
+        None => Capabilities {
+            sys_admin: opener.sys_admin,
+            sys_nice: opener.sys_nice,
+        },
+    }
 }
 
 /// `DRM_IF_MAJOR`: the DRM interface version `SET_VERSION` reports.
@@ -227,7 +257,17 @@ impl Auth {
 
     /// The permission view of file `id` now (`drm_ioctl_permit`'s inputs), with the current call's capabilities.
     pub(crate) fn caller(&self, id: u64, opener: Opener) -> Caller {
-        let caps = current_caps(opener);
+        self.caller_view(id, opener, true)
+    }
+
+    /// [`Self::caller`] for `drm_ioctl_permit`, which reads the task's capabilities (`capable()`) only for a
+    /// `ROOT_ONLY` ioctl: with `caps` false they are not read and both read as absent.
+    pub(crate) fn caller_view(&self, id: u64, opener: Opener, caps: bool) -> Caller {
+        let caps = if caps {
+            current_caps(opener)
+        } else {
+            Capabilities::default()
+        };
         let base = Caller {
             render_node: opener.node == NodeType::Render,
             authenticated: false,
@@ -479,6 +519,32 @@ mod tests {
         assert!(
             a.caller(1, ROOT_PRIMARY).sys_admin,
             "restored after the call"
+        );
+    }
+
+    #[test]
+    fn lazy_capabilities_are_read_once_and_only_when_checked() {
+        use core::sync::atomic::{AtomicU32, Ordering};
+        static READS: AtomicU32 = AtomicU32::new(0);
+        fn read() -> Capabilities {
+            READS.fetch_add(1, Ordering::Relaxed);
+            Capabilities {
+                sys_admin: false,
+                sys_nice: true,
+            }
+        }
+        let a = Auth::default();
+        a.open(1, ROOT_PRIMARY).unwrap();
+        as_task_lazy(read, || ());
+        assert_eq!(READS.load(Ordering::Relaxed), 0, "no check, no read");
+        let (first, second) = as_task_lazy(read, || {
+            (a.caller(1, ROOT_PRIMARY), a.caller(1, ROOT_PRIMARY))
+        });
+        assert_eq!(READS.load(Ordering::Relaxed), 1, "read once per call");
+        assert!(first.sys_nice && !first.sys_admin && second == first);
+        assert!(
+            a.caller(1, ROOT_PRIMARY).sys_admin,
+            "the opener's again after the call"
         );
     }
 

@@ -179,11 +179,12 @@ impl<T: DeviceDriver> File<T> {
         }
         let _entered = span.enter();
         // `drm_ioctl_kernel` checks the unplug again after the copy-in, then the permission of that moment.
-        let caller = || {
+        let caller = |flags: IoctlFlags| {
             if self.dev.is_unplugged() {
                 Err(ENODEV)
             } else {
-                Ok(self.caller())
+                let caps = flags.contains(IoctlFlags::ROOT_ONLY);
+                Ok(self.dev.auth.caller_view(self.id, self.opener, caps))
             }
         };
         let res = dispatch_with(&tables, self, caller, cmd, arg);

@@ -78,10 +78,22 @@ pub struct Caller {
 
 /// The kernel-side copy of an ioctl argument, as a handler sees it.
 ///
+/// Arguments up to this many bytes are copied into a buffer on the dispatcher's stack, as `drm_ioctl` does with its
+/// `stack_kdata[128]`; larger ones into an allocation.
+const STACK_KDATA: usize = 128;
+
+/// Where an argument's kernel copy lives.
+enum KData {
+    /// `drm_ioctl`'s `stack_kdata`.
+    Stack([u64; STACK_KDATA / 8]),
+    /// `kmalloc`'d for a larger argument.
+    Heap(Vec<u64>),
+}
+
 /// # Invariants
-/// `buf` holds at least `len` bytes; `len >= ` the size in the kernel's command for this ioctl.
+/// `buf` holds at least `len` initialised bytes; `len >= ` the size in the kernel's command for this ioctl.
 pub struct IoctlData {
-    buf: Vec<u64>,
+    buf: KData,
     len: usize,
 }
 
@@ -92,16 +104,40 @@ impl IoctlData {
         if size_of::<T>() > self.len || align_of::<T>() > align_of::<u64>() {
             return Err(EINVAL);
         }
-        // SAFETY: the buffer is 8-byte aligned (a `Vec<u64>`), at least `size_of::<T>()` bytes long (checked), fully
+        // SAFETY: the buffer is 8-byte aligned (`u64` words), at least `size_of::<T>()` bytes long (checked), fully
         // initialised, and `T: FromBytes` accepts every bit pattern; `T: AsBytes` makes writes through it keep every
         // byte initialised. The returned borrow is tied to `&mut self`.
-        Ok(unsafe { &mut *(self.buf.as_mut_ptr().cast::<T>()) })
+        Ok(unsafe { &mut *(self.words().as_mut_ptr().cast::<T>()) })
     }
 
     /// The raw bytes.
     pub fn bytes(&mut self) -> &mut [u8] {
-        // SAFETY: `buf` holds at least `len` initialised bytes (type invariant); u8 has no alignment needs.
-        unsafe { core::slice::from_raw_parts_mut(self.buf.as_mut_ptr().cast::<u8>(), self.len) }
+        let len = self.len;
+        let words = self.words();
+        // SAFETY: `words` holds at least `len` initialised bytes (type invariant); u8 has no alignment needs; the
+        // slice borrows `self` mutably.
+        unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), len) }
+    }
+
+    /// A zeroed buffer of `len` bytes: on the stack up to [`STACK_KDATA`], else allocated (`ENOMEM` if it cannot be).
+    fn zeroed(len: usize) -> Result<Self> {
+        let buf = if len <= STACK_KDATA {
+            KData::Stack([0; STACK_KDATA / 8])
+        } else {
+            let mut v = Vec::new();
+            v.try_reserve_exact(len.div_ceil(8)).map_err(|_| ENOMEM)?;
+            v.resize(len.div_ceil(8), 0u64);
+            KData::Heap(v)
+        };
+        // INVARIANT: both buffers hold at least `len` zeroed bytes.
+        Ok(IoctlData { buf, len })
+    }
+
+    fn words(&mut self) -> &mut [u64] {
+        match &mut self.buf {
+            KData::Stack(a) => a,
+            KData::Heap(v) => v,
+        }
     }
 }
 
@@ -163,17 +199,18 @@ pub fn dispatch<C: ?Sized>(
     cmd: u32,
     arg: UserPtr,
 ) -> Result {
-    dispatch_with(tables, ctx, || Ok(caller), cmd, arg)
+    dispatch_with(tables, ctx, |_| Ok(caller), cmd, arg)
 }
 
 /// [`dispatch`] with the caller's permission view taken after the copy-in, where `drm_ioctl_kernel` looks at it:
 /// `caller` may fail (`ENODEV` for a device unplugged meanwhile), and sees the master and authentication state of
-/// that moment. Order: type (`ENOTTY`), table lookup and empty slots (`EINVAL`), copy-in (`EFAULT`), `caller` and
+/// that moment. It is given the ioctl's flags: the task's capabilities matter only for `ROOT_ONLY`, and
+/// `drm_ioctl_permit` calls `capable()` only then. Order: type (`ENOTTY`), table lookup and empty slots (`EINVAL`), copy-in (`EFAULT`), `caller` and
 /// `drm_ioctl_permit` (`EACCES`), the handler, then the copy-out whatever the result.
 pub fn dispatch_with<C: ?Sized>(
     tables: &IoctlTables<'_, C>,
     ctx: &C,
-    caller: impl FnOnce() -> Result<Caller>,
+    caller: impl FnOnce(IoctlFlags) -> Result<Caller>,
     cmd: u32,
     arg: UserPtr,
 ) -> Result {
@@ -194,15 +231,11 @@ pub fn dispatch_with<C: ?Sized>(
     };
     let ksize = in_size.max(out_size).max(ioc_size(desc.cmd));
 
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(ksize.div_ceil(8))
-        .map_err(|_| ENOMEM)?;
-    buf.resize(ksize.div_ceil(8), 0u64);
-    let mut data = IoctlData { buf, len: ksize };
+    let mut data = IoctlData::zeroed(ksize)?;
     let user = UserSlice::new(arg, user_size);
     user.reader().read_slice(&mut data.bytes()[..in_size])?;
 
-    let res = caller()
+    let res = caller(desc.flags)
         .and_then(|c| permit(desc.flags, c))
         .and_then(|()| (desc.func)(ctx, &mut data));
     if out_size > 0 {
@@ -415,7 +448,7 @@ mod tests {
         let r = dispatch_with(
             &TABLES,
             &ctx,
-            || {
+            |_| {
                 asked.set(true);
                 Ok(RENDER)
             },
@@ -431,7 +464,7 @@ mod tests {
         let r = dispatch_with(
             &TABLES,
             &ctx,
-            || Err(ENODEV),
+            |_| Err(ENODEV),
             iowr(0x40, 16),
             UserPtr(buf.as_mut_ptr() as usize),
         );

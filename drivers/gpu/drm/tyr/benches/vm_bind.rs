@@ -9,6 +9,10 @@
 //! - **bare**: the same two changes made directly on a `GpuVmCore` whose steps write an io-pgtable (`RamPtAlloc`),
 //!   with a vm_bo obtained once — the floor those two libraries give.
 //!
+//! - **C client through the shim** (when the drm-shim library is there: `$TYR_SHIM`, or `libtyr_drm_shim.so` beside
+//!   this benchmark's profile directory, which `make bench` builds): `benches/c/vm_bind_client.c`, compiled here with
+//!   `$CC`, makes the same two ioctls as an unmodified program does through `LD_PRELOAD`, in its own process.
+//!
 //! The target is tyr ≤ 3× bare.
 
 use std::hint::black_box;
@@ -201,15 +205,98 @@ fn tyr_ns(dev: &Arc<TyrDrmDevice>, size: u64, iters: u32) -> f64 {
     t0.elapsed().as_nanos() as f64 / f64::from(iters)
 }
 
+/// The drm-shim library: `$TYR_SHIM`, else the release build beside this benchmark (`<target>/release/deps/vm_bind-…`).
+fn shim() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("TYR_SHIM") {
+        return Some(p.into());
+    }
+    let exe = std::env::current_exe().ok()?;
+    let so = exe.parent()?.parent()?.join("libtyr_drm_shim.so");
+    so.is_file().then_some(so)
+}
+
+/// Compiles `benches/c/vm_bind_client.c` against the kernel's uAPI headers (`$TYR_UAPI_INCLUDE`, else the tree's
+/// `build/uapi/usr/include`) next to this benchmark's binary; the client's path, or why not.
+fn c_client() -> Result<std::path::PathBuf, String> {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = manifest.join("benches/c/vm_bind_client.c");
+    let include = std::env::var_os("TYR_UAPI_INCLUDE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| manifest.join("../../../../build/uapi/usr/include"));
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = exe
+        .parent()
+        .ok_or("benchmark binary has no directory")?
+        .join("vm_bind_client");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let st = std::process::Command::new(&cc)
+        .args(["-std=gnu11", "-O2", "-Wall", "-Werror"])
+        .arg("-I")
+        .arg(&include)
+        .arg("-o")
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .map_err(|e| format!("{cc}: {e}"))?;
+    if !st.success() {
+        return Err(format!("{cc} failed on {}", src.display()));
+    }
+    Ok(out)
+}
+
+/// ns per map+unmap iteration of the C client through the shim (best of 5 runs in one process), or why not.
+fn shim_ns(
+    client: &std::path::Path,
+    so: &std::path::Path,
+    size: u64,
+    iters: u32,
+) -> Result<f64, String> {
+    let out = std::process::Command::new(client)
+        .args([format!("{size:#x}"), iters.to_string(), "5".to_string()])
+        .env("LD_PRELOAD", so)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "exit {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    text.lines()
+        .find_map(|l| l.strip_prefix("ns_per_iter="))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("no ns_per_iter= line in {text:?}"))
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a plain build of the target (`cargo test --benches`) runs a short pass.
     let quick = !std::env::args().any(|a| a == "--bench");
     let soc = Rk3588::new().unwrap();
     let dev = probe(soc.gpu()).unwrap();
     record_reset();
+    // The C client through the shim, when the library is there.
+    let client = match shim() {
+        Some(so) if so.is_file() => match c_client() {
+            Ok(c) => Some((c, so)),
+            Err(e) => {
+                println!("(no C client row: {e})");
+                None
+            }
+        },
+        Some(so) => {
+            println!("(no C client row: {} is missing)", so.display());
+            None
+        }
+        None => {
+            println!("(no C client row: build the shim, `cargo build --release -p tyr-drm-shim`, or set TYR_SHIM)");
+            None
+        }
+    };
     println!(
-        "{:<22} {:>12} {:>12} {:>8}",
-        "VM_BIND map+unmap", "tyr ns", "bare ns", "ratio"
+        "{:<22} {:>12} {:>12} {:>8} {:>14} {:>8}",
+        "VM_BIND map+unmap", "tyr ns", "bare ns", "ratio", "C+shim ns", "ratio"
     );
     for (name, size, iters) in [
         ("4 KiB BO", 0x1000u64, 20_000u32),
@@ -228,9 +315,35 @@ fn main() {
             bare,
             "bare GPUVM + io-pgtable",
         );
-        println!("{name:<22} {ours:>12.0} {bare:>12.0} {:>7.2}x", ours / bare);
+        let shim = client
+            .as_ref()
+            .map(|(c, so)| shim_ns(c, so, size, iters))
+            .transpose()
+            .unwrap_or_else(|e| {
+                println!("(C client failed: {e})");
+                None
+            });
+        if let Some(c) = shim {
+            record(
+                &format!("{name}, C client through the shim"),
+                "VM_BIND map+unmap",
+                "iteration",
+                None,
+                c,
+                bare,
+                "bare GPUVM + io-pgtable",
+            );
+        }
+        let c = shim.map_or_else(
+            || format!("{:>14} {:>8}", "-", "-"),
+            |c| format!("{c:>14.0} {:>7.2}x", c / bare),
+        );
+        println!(
+            "{name:<22} {ours:>12.0} {bare:>12.0} {:>7.2}x {c}",
+            ours / bare
+        );
     }
-    println!("ratio = tyr / bare (same run); the target is <= 3x");
+    println!("ratio = tyr (or the C client) / bare, same run; the target is <= 3x");
 }
 
 /// Appends one row for `tyr bench`'s report to `$TYR_BENCH_OUT/vm_bind.jsonl` (nothing when the variable is unset):

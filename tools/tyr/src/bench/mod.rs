@@ -2,13 +2,18 @@
 //! `tyr bench`: assembles the rows every benchmark wrote to `$TYR_BENCH_OUT/*.jsonl` (`make bench` sets it) into a
 //! short Markdown report — one table per benchmark and peer (the kernel's own C, built from its sources and run in
 //! the same process, or a Rust baseline), each row our figure, the peer's from the same run and the ratio, cold and
-//! warm — and an SVG with two plots: GPUVM ns/op against live VAs, and io-pgtable ns/page per workload (warm).
+//! warm — and an SVG with two plots: GPUVM ns/op against live VAs, and io-pgtable ns/page per workload (warm). The
+//! end-to-end figures (`tyr e2e`) and every ratio are also set beside earlier runs' from a history file ([`trend`]).
+
+pub mod trend;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use serde_json::Value;
+
+use crate::e2e::Figure;
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -82,8 +87,8 @@ pub fn parse(text: &str) -> Vec<Row> {
         .collect()
 }
 
-/// Reads every `*.jsonl` in `dir`, in name order.
-pub fn read_dir(dir: &Path) -> Result<Vec<Row>, BenchError> {
+/// Reads every `*.jsonl` in `dir`, in name order: the peer rows, then the end-to-end figures.
+pub fn read_all(dir: &Path) -> Result<(Vec<Row>, Vec<Figure>), BenchError> {
     let io = |err| BenchError::Io {
         path: dir.to_path_buf(),
         err,
@@ -95,17 +100,28 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Row>, BenchError> {
         .collect();
     paths.sort();
     let mut rows = Vec::new();
+    let mut figs = Vec::new();
     for p in paths {
         let text = std::fs::read_to_string(&p).map_err(|err| BenchError::Io {
             path: p.clone(),
             err,
         })?;
         rows.extend(parse(&text));
+        figs.extend(
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter_map(|v| Figure::from_row(&v)),
+        );
     }
-    if rows.is_empty() {
+    if rows.is_empty() && figs.is_empty() {
         return Err(BenchError::Empty(dir.to_path_buf()));
     }
-    Ok(rows)
+    Ok((rows, figs))
+}
+
+/// Reads every `*.jsonl` in `dir`: the peer rows.
+pub fn read_dir(dir: &Path) -> Result<Vec<Row>, BenchError> {
+    read_all(dir).map(|(rows, _)| rows)
 }
 
 /// The Markdown report: one table per benchmark and peer, in the order the rows came.
@@ -280,9 +296,17 @@ pub fn plot(rows: &[Row]) -> Result<String, BenchError> {
     Ok(svg)
 }
 
-/// Reads `dir`, writes the report to `out` and the plot next to it (same name, `.svg`); returns the report.
-pub fn run(dir: &Path, out: &Path) -> Result<String, BenchError> {
-    let rows = read_dir(dir)?;
+/// Reads `dir`, writes the report to `out` and the plot next to it (same name, `.svg`); returns the report. With a
+/// `history` file, this run's figures are appended to it (run `run_id`, revision `rev`) and the report shows their
+/// trend against the runs already there.
+pub fn run(
+    dir: &Path,
+    out: &Path,
+    history: Option<&Path>,
+    run_id: u64,
+    rev: &str,
+) -> Result<String, BenchError> {
+    let (rows, figs) = read_all(dir)?;
     let svg_path = out.with_extension("svg");
     let svg = plot(&rows)?;
     let write = |p: &Path, s: &str| {
@@ -295,7 +319,13 @@ pub fn run(dir: &Path, out: &Path) -> Result<String, BenchError> {
     let name = svg_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned());
-    let md = report(&rows, name.as_deref());
+    let mut md = report(&rows, name.as_deref());
+    if let Some(h) = history {
+        let earlier = trend::read_and_append(h, &trend::points(run_id, rev, &rows, &figs))?;
+        md.push_str(&trend::report(&figs, &rows, &earlier));
+    } else {
+        md.push_str(&trend::report(&figs, &rows, &[]));
+    }
     write(out, &md)?;
     Ok(md)
 }
