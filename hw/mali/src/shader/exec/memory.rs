@@ -32,7 +32,10 @@ impl Exec<'_, '_> {
                 let va = self.src64(s0)?.wrapping_add(offset as i64 as u64);
                 let n = usize::from(bytes);
                 let words = self.staging(sr, n.div_ceil(4))?;
-                let data: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                let mut data = [0u8; 16];
+                for (d, w) in data.chunks_exact_mut(4).zip(words) {
+                    d.copy_from_slice(&w.to_le_bytes());
+                }
                 mem.write(va, &data[..n])
                     .map_err(|err| Fault::Mem { err, pc: self.va })?;
             }
@@ -168,10 +171,12 @@ impl Exec<'_, '_> {
         compare: bool,
     ) -> Result<(), Fault> {
         let words = if wide { 2 } else { 1 };
+        let count = if compare { 2 * words } else { words };
         let operands = match data {
-            Some(sr) => self.staging(sr, if compare { 2 * words } else { words })?,
-            None => Vec::new(),
+            Some(sr) => self.staging(sr, count)?,
+            None => [0; 4],
         };
+        let operands = &operands[..if data.is_some() { count } else { 0 }];
         let val = |k: usize| -> u64 {
             let lo = u64::from(operands.get(k * words).copied().unwrap_or(0));
             let hi = if wide {

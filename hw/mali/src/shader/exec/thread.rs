@@ -139,16 +139,21 @@ impl<'a, 'b> Exec<'a, 'b> {
         Ok(())
     }
 
-    pub(super) fn staging(&self, sr: u8, count: usize) -> Result<Vec<u32>, Fault> {
-        (0..count)
-            .map(|i| {
-                let n = sr as usize + i;
-                if n >= 64 {
-                    return Err(self.bad("staging registers past r63"));
-                }
-                Ok(self.t.r[self.check_reg(n as u8)?])
-            })
-            .collect()
+    /// Staging registers `sr..sr + count` (at most four: a 16-byte access or a wide compare-and-swap), in a fixed
+    /// buffer so a memory instruction allocates nothing; words past `count` are zero.
+    pub(super) fn staging(&self, sr: u8, count: usize) -> Result<[u32; 4], Fault> {
+        if count > 4 {
+            return Err(self.bad("more than four staging registers"));
+        }
+        let mut out = [0u32; 4];
+        for (i, w) in out.iter_mut().enumerate().take(count) {
+            let n = sr as usize + i;
+            if n >= 64 {
+                return Err(self.bad("staging registers past r63"));
+            }
+            *w = self.t.r[self.check_reg(n as u8)?];
+        }
+        Ok(out)
     }
 
     pub(super) fn instr(mut self, i: &Instr, mem: &mut dyn CsMemory) -> Result<Next, Fault> {
