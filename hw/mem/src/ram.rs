@@ -258,6 +258,38 @@ impl Ram {
             .ok_or(MemError::OutOfMemory { count })
     }
 
+    /// Faults in the host pages behind `[pa, pa + len)` now, writable, without changing their contents: memory a
+    /// driver obtained from the kernel's page allocator is resident, so code that reserves frames ahead of a hot path
+    /// (a page-table pool) calls this to keep the host's first-touch cost out of that path. A host without
+    /// `MADV_POPULATE_WRITE` gets each page touched instead.
+    pub fn populate(&self, pa: PhysAddr, len: u64) -> Result<()> {
+        let p = self.ptr(pa, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let first = pa & !(FRAME_SIZE - 1);
+        let end = (pa + len).next_multiple_of(FRAME_SIZE).min(self.size);
+        if self
+            ._map
+            .advise_range(
+                memmap2::Advice::PopulateWrite,
+                first as usize,
+                (end - first) as usize,
+            )
+            .is_ok()
+        {
+            return Ok(());
+        }
+        let mut off = 0;
+        while off < len {
+            // SAFETY: `off < len` and `[p, p + len)` is inside the mapping (checked by `ptr`); RAM is only accessed
+            // through atomics (type invariant), and an OR with 0 writes back what is there.
+            unsafe { AtomicU8::from_ptr(p.add(off as usize)) }.fetch_or(0, Ordering::Relaxed);
+            off = (pa + off + FRAME_SIZE) / FRAME_SIZE * FRAME_SIZE - pa;
+        }
+        Ok(())
+    }
+
     /// Returns one frame to the allocator.
     pub fn free_frame(&self, pa: PhysAddr) -> Result<()> {
         self.free_frames(pa, 1)
@@ -296,6 +328,36 @@ impl Ram {
         }
         frames.release(first, count);
         Ok(())
+    }
+
+    /// Returns each frame of `pas` to the allocator under one lock, as [`Ram::free_frame`] would one by one: frames
+    /// that are misaligned, outside RAM, reserved or not allocated are skipped (and a later duplicate of a frame
+    /// already freed is not allocated any more). Returns the first such address's error after freeing the rest.
+    pub fn free_frame_list(&self, pas: &[PhysAddr]) -> Result<()> {
+        let mut first_err = None;
+        let mut frames = self.frames.lock();
+        for &pa in pas {
+            let err = if !pa.is_multiple_of(FRAME_SIZE) {
+                MemError::Misaligned {
+                    pa,
+                    align: FRAME_SIZE,
+                }
+            } else if !self.contains(pa, FRAME_SIZE) {
+                MemError::OutOfRange {
+                    pa,
+                    len: FRAME_SIZE,
+                }
+            } else if !frames.is_used(pa >> FRAME_SHIFT)
+                || self.reserved.iter().any(|r| r.contains(&pa))
+            {
+                MemError::NotAllocated { pa }
+            } else {
+                frames.release(pa >> FRAME_SHIFT, 1);
+                continue;
+            };
+            first_err.get_or_insert(err);
+        }
+        first_err.map_or(Ok(()), Err)
     }
 
     /// Whether the frame holding `pa` is allocated (handed out and not yet freed), for consistency checkers that

@@ -253,3 +253,37 @@ fn copies_never_tear_aligned_words_written_concurrently() {
         stop.store(true, Ordering::Relaxed);
     });
 }
+
+#[test]
+fn populate_keeps_contents_and_refuses_what_is_not_ram() {
+    let ram = small();
+    ram.write_u64(0x3008, 0xdead_beef).unwrap();
+    ram.populate(0x3000, 3 * FRAME_SIZE).unwrap();
+    ram.populate(0x3004, 1).unwrap();
+    ram.populate(0x5000, 0).unwrap();
+    assert_eq!(ram.read_u64(0x3008).unwrap(), 0xdead_beef);
+    assert_eq!(ram.read_u64(0x4000).unwrap(), 0);
+    assert!(matches!(
+        ram.populate(0x0FF_F000, 2 * FRAME_SIZE),
+        Err(MemError::OutOfRange { .. })
+    ));
+    assert!(ram.populate(ram.size() - FRAME_SIZE, FRAME_SIZE).is_ok());
+    assert!(ram.populate(ram.size(), 1).is_err());
+}
+
+#[test]
+fn free_frame_list_frees_the_good_frames_and_reports_the_first_bad_one() {
+    let ram = small();
+    let before = ram.stats().free_frames;
+    let a = ram.alloc_frame().unwrap();
+    let b = ram.alloc_frame().unwrap();
+    let c = ram.alloc_frame().unwrap();
+    ram.free_frame_list(&[a, b]).unwrap();
+    assert!(!ram.is_allocated(a) && !ram.is_allocated(b) && ram.is_allocated(c));
+    // A duplicate, a reserved frame, a hole, a misaligned address: each skipped, the first one reported.
+    let r = ram.free_frame_list(&[c, c, 0, 0x100_0000, c + 8]);
+    assert!(matches!(r, Err(MemError::NotAllocated { pa }) if pa == c));
+    assert!(!ram.is_allocated(c));
+    assert_eq!(ram.stats().free_frames, before);
+    assert!(ram.free_frame_list(&[]).is_ok());
+}

@@ -16,7 +16,8 @@
 //! kernel's come through `cfg->alloc` from a preallocated pool as Panthor's `alloc_pt` takes them. Both zero each
 //! table page inside the timed part, as the kernel does. Without the kernel sources only our figures are printed.
 //!
-//! `cargo bench -p kernel --bench io_pgtable` (or `make bench`); `TYR_BENCH_RUNS` sets the warm runs (default 5).
+//! `cargo bench -p kernel --bench io_pgtable` (or `make bench`); `TYR_BENCH_RUNS` sets the warm runs (default 5),
+//! `TYR_BENCH_ONLY` keeps the workloads whose name contains it (for profiling one).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -239,7 +240,11 @@ fn main() {
         "{:<16} {:<6} {:<5} {:>5} {:>10} {:>10} {:>8}",
         "workload", "op", "warm", "unit", "tyr", "kernel C", "ratio"
     );
+    let only = std::env::var("TYR_BENCH_ONLY").ok();
     for w in workloads() {
+        if only.as_deref().is_some_and(|o| !w.name.contains(o)) {
+            continue;
+        }
         let o = measure(
             &w,
             runs,
@@ -261,7 +266,8 @@ fn main() {
             ("unmap", "warm", o.warm_unmap, c.map(|c| c.warm_unmap)),
         ];
         for (op, warmth, ours, peer) in rows {
-            let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+            // Three significant digits: the whole-table unmap costs hundredths of a ns per page.
+            let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
             let ratio = peer.map_or("-".to_string(), |p| format!("{:.2}x", ours / p));
             println!(
                 "{:<16} {op:<6} {warmth:<5} {:>5} {:>10} {:>10} {ratio:>8}",

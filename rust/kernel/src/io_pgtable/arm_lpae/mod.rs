@@ -72,6 +72,8 @@ pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
     /// The last-level table the previous update walked to, keyed by the IOVA bits above it: consecutive calls in the
     /// same 2 MiB skip the upper levels. Dropped whenever any table is freed, so it only ever names a live table.
     walk_cache: Option<(usize, PhysAddr)>,
+    /// Tables unlinked by the operation under way, not yet given back to `alloc` (empty between operations).
+    freed: update::FreeBatch,
     alloc: A,
     flush: F,
 }
@@ -136,6 +138,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             mair: mair_value(),
             tables_live: 1,
             walk_cache: None,
+            freed: update::FreeBatch::new(),
             alloc,
             flush,
         })

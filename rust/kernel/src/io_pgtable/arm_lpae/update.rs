@@ -24,12 +24,35 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             flush: &mut self.flush,
             tables_live: &mut self.tables_live,
             walk_cache: &mut self.walk_cache,
+            freed: &mut self.freed,
+        }
+    }
+}
+
+/// How many unlinked table pages an update holds before handing them to the allocator in one call.
+const FREE_BATCH: usize = 64;
+
+/// Table pages an update has unlinked and not yet handed back: an unmap that frees a run of tables gives them to
+/// [`PtAlloc::free_pts`] together instead of one call per table. Always empty between operations (the
+/// [`Updater`] empties it when it drops).
+#[derive(Debug)]
+pub(super) struct FreeBatch {
+    len: usize,
+    pas: [PhysAddr; FREE_BATCH],
+}
+
+impl FreeBatch {
+    /// An empty batch.
+    pub(super) const fn new() -> Self {
+        Self {
+            len: 0,
+            pas: [0; FREE_BATCH],
         }
     }
 }
 
 /// The mutable view of an [`ArmLpaeS1`] that map and unmap work through.
-pub(super) struct Updater<'a, A, F> {
+pub(super) struct Updater<'a, A: PtAlloc, F> {
     ram: &'a Ram,
     geom: Geometry,
     coherent: bool,
@@ -38,6 +61,37 @@ pub(super) struct Updater<'a, A, F> {
     flush: &'a mut F,
     tables_live: &'a mut usize,
     walk_cache: &'a mut Option<(usize, PhysAddr)>,
+    freed: &'a mut FreeBatch,
+}
+
+impl<A: PtAlloc, F> Drop for Updater<'_, A, F> {
+    /// Hands the tables the operation unlinked back to the allocator, so none is held past the operation.
+    fn drop(&mut self) {
+        self.flush_freed();
+    }
+}
+
+impl<A: PtAlloc, F> Updater<'_, A, F> {
+    /// Gives the batched table pages to the allocator.
+    #[inline]
+    fn flush_freed(&mut self) {
+        if self.freed.len != 0 {
+            self.alloc
+                .free_pts(self.ram, &self.freed.pas[..self.freed.len]);
+            self.freed.len = 0;
+        }
+    }
+
+    /// Queues `table`, no longer referenced by the table tree, for the allocator.
+    #[inline]
+    fn release_table(&mut self, table: PhysAddr) {
+        if self.freed.len == FREE_BATCH {
+            self.flush_freed();
+        }
+        self.freed.pas[self.freed.len] = table;
+        self.freed.len += 1;
+        *self.tables_live -= 1;
+    }
 }
 
 impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
@@ -46,17 +100,6 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
     /// kernel's places to keep the structure (and a future cost model) honest.
     #[inline(always)]
     fn sync_ptes(&self, _table: PhysAddr, _first: usize, _count: usize) {}
-
-    /// A zeroed table page from the allocator, counted live.
-    fn alloc_table(&mut self) -> Result<PhysAddr> {
-        let pa = self.alloc.alloc_pt(self.ram)?;
-        if self.ram.zero(pa, SZ_4K as u64).is_err() {
-            self.alloc.free_pt(self.ram, pa);
-            return Err(EFAULT);
-        }
-        *self.tables_live += 1;
-        Ok(pa)
-    }
 
     /// Frees the table at `lvl` and every table below it (`__arm_lpae_free_pgtable`).
     pub(super) fn free_pgtable(&mut self, lvl: u32, table: PhysAddr) {
@@ -71,8 +114,7 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
                 }
             }
         }
-        self.alloc.free_pt(self.ram, table);
-        *self.tables_live -= 1;
+        self.release_table(table);
     }
 
     /// Where a walk for a `pgsize` entry at `iova` may start: the cached last-level table when it covers `iova`, the
@@ -101,6 +143,11 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
 
     /// `__arm_lpae_map` from the root: descends to the level whose entries are `pgsize` bytes, creating tables on the
     /// way, then writes up to `pgcount` leaves in that one table.
+    ///
+    /// A table created for the leaves themselves is filled whole (the leaves, zeros around them) before its table
+    /// entry is written, where the kernel installs it zeroed and then writes the leaves: the same end state, every
+    /// store a single 64-bit store, and a walker that races the map sees either no table or the finished one — one
+    /// of the orders it could already see — while the page is written once instead of zeroed, read back and written.
     pub(super) fn map(
         &mut self,
         iova: usize,
@@ -126,13 +173,39 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
             }
             let mut pte = Pte::from_bits(ptes[idx].load(Ordering::Relaxed));
             if pte.is_empty() {
-                let next = self.alloc_table()?;
+                let next = self.alloc.alloc_pt(ram)?;
+                let Ok(next_ptes) = ram.frame_u64s(next) else {
+                    self.alloc.free_pt(ram, next);
+                    return Err(EFAULT);
+                };
+                *self.tables_live += 1;
+                let leaves = pgsize == block_size(lvl + 1);
+                let n = if leaves {
+                    let first = self.geom.idx(iova, lvl + 1);
+                    let n = pgcount.min(PTES_PER_TABLE - first);
+                    fill_table(
+                        next_ptes,
+                        first,
+                        n,
+                        Pte::leaf(paddr, lvl + 1, attrs),
+                        pgsize,
+                    );
+                    n
+                } else {
+                    fill_table(next_ptes, 0, 0, Pte::EMPTY, 0);
+                    0
+                };
                 // arm_lpae_install_table(): with a non-coherent walk, the new entry is marked synced so later walks
                 // skip the sync.
                 pte = Pte::table(next, !self.coherent);
-                // Release: the zeroed table must be visible before the entry that points at it (`dma_wmb`).
+                // Release: the table's contents must be visible before the entry that points at it (`dma_wmb`).
                 ptes[idx].store(pte.bits(), Ordering::Release);
                 self.sync_ptes(table, idx, 1);
+                if leaves {
+                    self.sync_ptes(next, 0, PTES_PER_TABLE);
+                    self.remember(iova, lvl + 1, next);
+                    return Ok(n * pgsize);
+                }
             } else if pte.is_leaf(lvl) {
                 // A block is in the way: the caller must unmap first.
                 return Err(EEXIST);
@@ -162,6 +235,9 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
         let targets = &ptes[idx..idx + n];
         for (i, e) in targets.iter().enumerate() {
             let old = Pte::from_bits(e.load(Ordering::Relaxed));
+            if old.is_empty() {
+                continue;
+            }
             if old.is_leaf(lvl) {
                 return Err(EEXIST);
             }
@@ -183,6 +259,10 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
     }
 
     /// `__arm_lpae_unmap` from the root.
+    ///
+    /// At the target level each entry is cleared as it is checked (a table entry before its table is freed, as the
+    /// kernel does), where the kernel checks the run and then clears it: the same entries end empty, and tables
+    /// unlinked by the run reach the allocator together when the operation ends.
     pub(super) fn unmap(
         &mut self,
         iova: usize,
@@ -211,17 +291,14 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
                     if pte.is_empty() {
                         break;
                     }
+                    e.store(0, Ordering::Relaxed);
                     if !pte.is_leaf(lvl) {
                         // A table where a leaf of this size would sit: the whole table goes.
-                        e.store(0, Ordering::Relaxed);
                         self.sync_ptes(table, idx + i, 1);
                         self.flush.tlb_flush_walk(iova + i * pgsize, pgsize, SZ_4K);
                         self.free_pgtable(lvl + 1, pte.paddr());
                     }
                     cleared += 1;
-                }
-                for e in &ptes[idx..idx + cleared] {
-                    e.store(0, Ordering::Relaxed);
                 }
                 self.sync_ptes(table, idx, cleared);
                 if let Some(g) = gather.as_deref_mut() {
@@ -238,5 +315,24 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
             table = pte.paddr();
         }
         0
+    }
+}
+
+/// Writes a whole table that no walker can reach yet: `n` leaves from `first`, starting with `leaf` and each `size`
+/// bytes further on, and zero in every other entry.
+#[inline]
+fn fill_table(ptes: &[AtomicU64; PTES_PER_TABLE], first: usize, n: usize, leaf: Pte, size: usize) {
+    let (before, rest) = ptes.split_at(first);
+    let (run, after) = rest.split_at(n);
+    for e in before {
+        e.store(0, Ordering::Relaxed);
+    }
+    let mut pte = leaf;
+    for e in run {
+        e.store(pte.bits(), Ordering::Relaxed);
+        pte = pte.advanced(size as u64);
+    }
+    for e in after {
+        e.store(0, Ordering::Relaxed);
     }
 }
