@@ -11,6 +11,7 @@
 //! Files: `desc` the format's bits and the prot-to-attribute rules, `pte` the [`Pte`] descriptor type, `walk` the one
 //! read-side walker and what it reports, `update` map and unmap.
 
+mod cache;
 mod desc;
 mod pte;
 mod update;
@@ -71,7 +72,7 @@ pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
     tables_live: usize,
     /// The last-level table the previous update walked to, keyed by the IOVA bits above it: consecutive calls in the
     /// same 2 MiB skip the upper levels. Dropped whenever any table is freed, so it only ever names a live table.
-    walk_cache: Option<(usize, PhysAddr)>,
+    walk_cache: Option<cache::WalkCache>,
     /// Tables unlinked by the operation under way, not yet given back to `alloc` (empty between operations).
     freed: update::FreeBatch,
     alloc: A,
@@ -246,6 +247,12 @@ impl<A: PtAlloc, F: FlushOps> IoPageTable for ArmLpaeS1<A, F> {
             return (0, Err(EINVAL));
         }
         let attrs = prot_to_pte(prot);
+        if pgsize == SZ_4K {
+            if let Some(n) = self.map_cached(iova, paddr, pgcount, attrs) {
+                fence(Ordering::Release);
+                return (n, Ok(()));
+            }
+        }
         let res = self.updater().map(iova, paddr, pgsize, pgcount, attrs);
         // Every entry of the new mapping is visible before anything can start a walk for it (`wmb`).
         fence(Ordering::Release);
@@ -267,6 +274,12 @@ impl<A: PtAlloc, F: FlushOps> IoPageTable for ArmLpaeS1<A, F> {
         }
         if (iova as i64) >> self.cfg.ias != 0 {
             return 0;
+        }
+        let mut gather = gather;
+        if pgsize == SZ_4K {
+            if let Some(n) = self.unmap_cached(iova, pgcount, &mut gather) {
+                return n;
+            }
         }
         self.updater().unmap(iova, pgsize, pgcount, gather)
     }

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hw_mem::{PhysAddr, Ram};
 
-use super::desc::{block_size, lvl_shift, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_TABLE};
+use super::cache::WalkCache;
+use super::desc::{block_size, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_TABLE};
 use super::{ArmLpaeS1, Geometry, Pte};
 use crate::error::code::{EEXIST, EFAULT, EINVAL};
 use crate::error::Result;
@@ -60,7 +61,7 @@ pub(super) struct Updater<'a, A: PtAlloc, F> {
     alloc: &'a mut A,
     flush: &'a mut F,
     tables_live: &'a mut usize,
-    walk_cache: &'a mut Option<(usize, PhysAddr)>,
+    walk_cache: &'a mut Option<WalkCache>,
     freed: &'a mut FreeBatch,
 }
 
@@ -94,7 +95,7 @@ impl<A: PtAlloc, F> Updater<'_, A, F> {
     }
 }
 
-impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
+impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
     /// Where the kernel cleans CPU caches over freshly written entries so a non-coherent walker sees them
     /// (`__arm_lpae_sync_pte`). The modelled RAM is coherent, so there is nothing to clean; the call stays at the
     /// kernel's places to keep the structure (and a future cost model) honest.
@@ -117,27 +118,38 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
         self.release_table(table);
     }
 
-    /// Where a walk for a `pgsize` entry at `iova` may start: the cached last-level table when it covers `iova`, the
-    /// root otherwise. Skipping the upper levels changes nothing observable: a cached table is live, so every entry
-    /// above it is the table entry the full walk would follow.
+    /// Where a walk for a `pgsize` entry at `iova` may start: the cached last-level table, with its entries, when it
+    /// covers `iova`; the root otherwise. Skipping the upper levels changes nothing observable: a cached table is live,
+    /// so every entry above it is the table entry the full walk would follow.
     #[inline]
-    fn start(&self, iova: usize, pgsize: usize) -> (PhysAddr, u32) {
+    fn start(
+        &self,
+        iova: usize,
+        pgsize: usize,
+    ) -> (PhysAddr, u32, Option<&'a [AtomicU64; PTES_PER_TABLE]>) {
         const LAST: u32 = MAX_LEVELS - 1;
-        match *self.walk_cache {
-            Some((key, table))
-                if pgsize == block_size(LAST) && key == iova >> lvl_shift(LAST - 1) =>
-            {
-                (table, LAST)
+        if pgsize == block_size(LAST) {
+            if let Some(c) = *self.walk_cache {
+                // SAFETY: `self.ram` is the RAM of the table the cache belongs to (`ArmLpaeS1::updater`).
+                if let Some((table, ptes)) = unsafe { c.lookup(self.ram, iova) } {
+                    return (table, LAST, Some(ptes));
+                }
             }
-            _ => (self.pgd, self.geom.start_level),
         }
+        (self.pgd, self.geom.start_level, None)
     }
 
-    /// Caches `table` when it is a last-level table reached below the root.
+    /// Caches `table`, whose entries are `ptes`, when it is a last-level table reached below the root.
     #[inline]
-    fn remember(&mut self, iova: usize, lvl: u32, table: PhysAddr) {
+    fn remember(
+        &mut self,
+        iova: usize,
+        lvl: u32,
+        table: PhysAddr,
+        ptes: &[AtomicU64; PTES_PER_TABLE],
+    ) {
         if lvl == MAX_LEVELS - 1 && lvl != self.geom.start_level {
-            *self.walk_cache = Some((iova >> lvl_shift(lvl - 1), table));
+            *self.walk_cache = Some(WalkCache::new(iova, table, ptes));
         }
     }
 
@@ -157,12 +169,15 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
         attrs: PteAttrs,
     ) -> Result<usize> {
         let ram = self.ram;
-        let (mut table, mut lvl) = self.start(iova, pgsize);
+        let (mut table, mut lvl, mut cached) = self.start(iova, pgsize);
         loop {
-            let ptes = ram.frame_u64s(table).map_err(|_| EFAULT)?;
+            let ptes = match cached.take() {
+                Some(ptes) => ptes,
+                None => ram.frame_u64s(table).map_err(|_| EFAULT)?,
+            };
             let idx = self.geom.idx(iova, lvl);
             if pgsize == block_size(lvl) {
-                self.remember(iova, lvl, table);
+                self.remember(iova, lvl, table, ptes);
                 let n = pgcount.min(PTES_PER_TABLE - idx);
                 self.init_ptes(ptes, table, iova, idx, lvl, n, paddr, attrs)?;
                 return Ok(n * pgsize);
@@ -203,7 +218,7 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
                 self.sync_ptes(table, idx, 1);
                 if leaves {
                     self.sync_ptes(next, 0, PTES_PER_TABLE);
-                    self.remember(iova, lvl + 1, next);
+                    self.remember(iova, lvl + 1, next, next_ptes);
                     return Ok(n * pgsize);
                 }
             } else if pte.is_leaf(lvl) {
@@ -271,10 +286,14 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
         mut gather: Option<&mut IotlbGather>,
     ) -> usize {
         let ram = self.ram;
-        let (mut table, start) = self.start(iova, pgsize);
+        let (mut table, start, mut cached) = self.start(iova, pgsize);
         for lvl in start..MAX_LEVELS {
-            let Ok(ptes) = ram.frame_u64s(table) else {
-                return 0;
+            let ptes = match cached.take() {
+                Some(ptes) => ptes,
+                None => match ram.frame_u64s(table) {
+                    Ok(ptes) => ptes,
+                    Err(_) => return 0,
+                },
             };
             let idx = self.geom.idx(iova, lvl);
             let pte = Pte::from_bits(ptes[idx].load(Ordering::Relaxed));
@@ -283,7 +302,7 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
                 return 0;
             }
             if pgsize == block_size(lvl) {
-                self.remember(iova, lvl, table);
+                self.remember(iova, lvl, table, ptes);
                 let n = pgcount.min(PTES_PER_TABLE - idx);
                 let mut cleared = 0;
                 for (i, e) in ptes[idx..idx + n].iter().enumerate() {
