@@ -106,6 +106,22 @@ impl FrameBitmap {
         self.hint = self.hint.min((first / 64) as usize);
     }
 
+    /// Returns frame `f` if it is in use (a valid frame number); whether it was.
+    #[inline]
+    pub(crate) fn release_one(&mut self, f: u64) -> bool {
+        let Some(w) = self.words.get_mut((f / 64) as usize) else {
+            return false;
+        };
+        let bit = 1 << (f % 64);
+        if f >= self.nframes || *w & bit == 0 {
+            return false;
+        }
+        *w &= !bit;
+        self.free += 1;
+        self.hint = self.hint.min((f / 64) as usize);
+        true
+    }
+
     fn advance_hint(&mut self) {
         while self.hint < self.words.len() && self.words[self.hint] == !0 {
             self.hint += 1;

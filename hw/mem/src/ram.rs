@@ -347,13 +347,12 @@ impl Ram {
                     pa,
                     len: FRAME_SIZE,
                 }
-            } else if !frames.is_used(pa >> FRAME_SHIFT)
-                || self.reserved.iter().any(|r| r.contains(&pa))
+            } else if !self.reserved.iter().any(|r| r.contains(&pa))
+                && frames.release_one(pa >> FRAME_SHIFT)
             {
-                MemError::NotAllocated { pa }
-            } else {
-                frames.release(pa >> FRAME_SHIFT, 1);
                 continue;
+            } else {
+                MemError::NotAllocated { pa }
             };
             first_err.get_or_insert(err);
         }

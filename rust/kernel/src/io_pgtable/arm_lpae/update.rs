@@ -312,10 +312,16 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
                     }
                     e.store(0, Ordering::Relaxed);
                     if !pte.is_leaf(lvl) {
-                        // A table where a leaf of this size would sit: the whole table goes.
+                        // A table where a leaf of this size would sit: the whole table goes. A last-level table
+                        // holds no tables, so it is freed without reading it.
                         self.sync_ptes(table, idx + i, 1);
                         self.flush.tlb_flush_walk(iova + i * pgsize, pgsize, SZ_4K);
-                        self.free_pgtable(lvl + 1, pte.paddr());
+                        if lvl + 1 == MAX_LEVELS - 1 {
+                            *self.walk_cache = None;
+                            self.release_table(pte.paddr());
+                        } else {
+                            self.free_pgtable(lvl + 1, pte.paddr());
+                        }
                     }
                     cleared += 1;
                 }
@@ -339,19 +345,29 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
 
 /// Writes a whole table that no walker can reach yet: `n` leaves from `first`, starting with `leaf` and each `size`
 /// bytes further on, and zero in every other entry.
+///
+/// An entry that already reads zero is not written: a table page that comes back clean (its leaves were unmapped
+/// before it was freed) is then only read, which costs half the memory traffic of writing it (no line is fetched
+/// for ownership and none is written back) when the tables outgrow the caches.
 #[inline]
 fn fill_table(ptes: &[AtomicU64; PTES_PER_TABLE], first: usize, n: usize, leaf: Pte, size: usize) {
     let (before, rest) = ptes.split_at(first);
     let (run, after) = rest.split_at(n);
-    for e in before {
-        e.store(0, Ordering::Relaxed);
-    }
+    zero_entries(before);
     let mut pte = leaf;
     for e in run {
         e.store(pte.bits(), Ordering::Relaxed);
         pte = pte.advanced(size as u64);
     }
-    for e in after {
-        e.store(0, Ordering::Relaxed);
+    zero_entries(after);
+}
+
+/// Makes every entry of `ptes` zero, writing only those that are not.
+#[inline]
+fn zero_entries(ptes: &[AtomicU64]) {
+    for e in ptes {
+        if e.load(Ordering::Relaxed) != 0 {
+            e.store(0, Ordering::Relaxed);
+        }
     }
 }
