@@ -336,25 +336,46 @@ impl Ram {
     pub fn free_frame_list(&self, pas: &[PhysAddr]) -> Result<()> {
         let mut first_err = None;
         let mut frames = self.frames.lock();
-        for &pa in pas {
-            let err = if !pa.is_multiple_of(FRAME_SIZE) {
-                MemError::Misaligned {
-                    pa,
-                    align: FRAME_SIZE,
-                }
-            } else if !self.contains(pa, FRAME_SIZE) {
-                MemError::OutOfRange {
-                    pa,
-                    len: FRAME_SIZE,
-                }
-            } else if !self.reserved.iter().any(|r| r.contains(&pa))
-                && frames.release_one(pa >> FRAME_SHIFT)
+        let mut rest = pas;
+        while !rest.is_empty() {
+            // Table pages often come back in the order they were handed out: a run of consecutive frames, either way,
+            // is checked and released a bitmap word at a time.
+            let (len, low) = consecutive_run(rest);
+            let bytes = len as u64 * FRAME_SIZE;
+            let (run, tail) = rest.split_at(len);
+            rest = tail;
+            if len > 1
+                && low.is_multiple_of(FRAME_SIZE)
+                && self.contains(low, bytes)
+                && !self
+                    .reserved
+                    .iter()
+                    .any(|r| low < r.end && low + bytes > r.start)
+                && frames.all_used(low >> FRAME_SHIFT, len as u64)
             {
+                frames.release(low >> FRAME_SHIFT, len as u64);
                 continue;
-            } else {
-                MemError::NotAllocated { pa }
-            };
-            first_err.get_or_insert(err);
+            }
+            for &pa in run {
+                let err = if !pa.is_multiple_of(FRAME_SIZE) {
+                    MemError::Misaligned {
+                        pa,
+                        align: FRAME_SIZE,
+                    }
+                } else if !self.contains(pa, FRAME_SIZE) {
+                    MemError::OutOfRange {
+                        pa,
+                        len: FRAME_SIZE,
+                    }
+                } else if !self.reserved.iter().any(|r| r.contains(&pa))
+                    && frames.release_one(pa >> FRAME_SHIFT)
+                {
+                    continue;
+                } else {
+                    MemError::NotAllocated { pa }
+                };
+                first_err.get_or_insert(err);
+            }
         }
         first_err.map_or(Ok(()), Err)
     }
@@ -377,6 +398,23 @@ impl Ram {
             free_frames: self.frames.lock().free(),
         }
     }
+}
+
+/// The length of the run of frame addresses at the start of `pas` (non-empty) that step by one frame, up or down, and
+/// its lowest address.
+fn consecutive_run(pas: &[PhysAddr]) -> (usize, PhysAddr) {
+    let first = pas[0];
+    let step = match pas.get(1) {
+        Some(&next) if next == first.wrapping_add(FRAME_SIZE) => FRAME_SIZE,
+        Some(&next) if next == first.wrapping_sub(FRAME_SIZE) => FRAME_SIZE.wrapping_neg(),
+        _ => return (1, first),
+    };
+    let len = 1 + pas
+        .windows(2)
+        .take_while(|w| w[1] == w[0].wrapping_add(step))
+        .count();
+    let last = pas[len - 1];
+    (len, first.min(last))
 }
 
 /// Scalar little-endian accessors, generated per width.

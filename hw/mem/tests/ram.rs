@@ -287,3 +287,26 @@ fn free_frame_list_frees_the_good_frames_and_reports_the_first_bad_one() {
     assert_eq!(ram.stats().free_frames, before);
     assert!(ram.free_frame_list(&[]).is_ok());
 }
+
+#[test]
+fn free_frame_list_takes_runs_either_way_and_checks_them_whole() {
+    let ram = small();
+    let before = ram.stats().free_frames;
+    let run = ram.alloc_frames(8, FRAME_SIZE).unwrap();
+    let up: Vec<u64> = (0..4).map(|i| run + i * FRAME_SIZE).collect();
+    let down: Vec<u64> = (4..8).rev().map(|i| run + i * FRAME_SIZE).collect();
+    ram.free_frame_list(&down).unwrap();
+    assert!((4..8).all(|i| !ram.is_allocated(run + i * FRAME_SIZE)));
+    assert!((0..4).all(|i| ram.is_allocated(run + i * FRAME_SIZE)));
+    // A run with one frame already free: the others still go, the free one is reported.
+    ram.free_frame(up[2]).unwrap();
+    let r = ram.free_frame_list(&up);
+    assert!(matches!(r, Err(MemError::NotAllocated { pa }) if pa == up[2]));
+    assert_eq!(ram.stats().free_frames, before);
+    // A run reaching into the reserved first frame frees nothing reserved.
+    let low = ram.alloc_frame().unwrap();
+    assert_eq!(low, FRAME_SIZE, "lowest free frame first");
+    assert!(ram.free_frame_list(&[FRAME_SIZE, 0]).is_err());
+    assert!(!ram.is_allocated(FRAME_SIZE) && !ram.is_allocated(0));
+    assert_eq!(ram.stats().free_frames, before);
+}

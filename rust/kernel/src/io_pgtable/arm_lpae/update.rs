@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use hw_mem::{PhysAddr, Ram};
 
 use super::cache::WalkCache;
-use super::desc::{block_size, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_TABLE};
+use super::desc::{block_size, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_MASK, TYPE_TABLE};
 use super::{ArmLpaeS1, Geometry, Pte};
 use crate::error::code::{EEXIST, EFAULT, EINVAL};
 use crate::error::Result;
@@ -304,27 +304,7 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
             if pgsize == block_size(lvl) {
                 self.remember(iova, lvl, table, ptes);
                 let n = pgcount.min(PTES_PER_TABLE - idx);
-                let mut cleared = 0;
-                for (i, e) in ptes[idx..idx + n].iter().enumerate() {
-                    let pte = Pte::from_bits(e.load(Ordering::Relaxed));
-                    if pte.is_empty() {
-                        break;
-                    }
-                    e.store(0, Ordering::Relaxed);
-                    if !pte.is_leaf(lvl) {
-                        // A table where a leaf of this size would sit: the whole table goes. A last-level table
-                        // holds no tables, so it is freed without reading it.
-                        self.sync_ptes(table, idx + i, 1);
-                        self.flush.tlb_flush_walk(iova + i * pgsize, pgsize, SZ_4K);
-                        if lvl + 1 == MAX_LEVELS - 1 {
-                            *self.walk_cache = None;
-                            self.release_table(pte.paddr());
-                        } else {
-                            self.free_pgtable(lvl + 1, pte.paddr());
-                        }
-                    }
-                    cleared += 1;
-                }
+                let cleared = self.clear_run(&ptes[idx..idx + n], table, iova, idx, lvl);
                 self.sync_ptes(table, idx, cleared);
                 if let Some(g) = gather.as_deref_mut() {
                     for j in 0..cleared {
@@ -340,6 +320,100 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
             table = pte.paddr();
         }
         0
+    }
+}
+
+impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
+    /// The target level of `__arm_lpae_unmap`: clears the entries of `run` (entries `idx..` of the table at `lvl`
+    /// that maps `iova`) until an empty one, freeing the next-level table of each table entry met (cleared first, as
+    /// the kernel does), and returns how many it cleared.
+    ///
+    /// Entries are read eight at a time: a group of eight leaves, the common case, is cleared with one test for the
+    /// group; any other group is taken entry by entry from the values read.
+    fn clear_run(
+        &mut self,
+        run: &[AtomicU64],
+        table: PhysAddr,
+        iova: usize,
+        idx: usize,
+        lvl: u32,
+    ) -> usize {
+        const GROUP: usize = 8;
+        let leaf = Pte::leaf(0, lvl, PteAttrs::empty()).type_bits();
+        let pgsize = block_size(lvl);
+        let mut cleared = 0;
+        let mut groups = run.chunks_exact(GROUP);
+        for group in groups.by_ref() {
+            let mut v = [0u64; GROUP];
+            for (x, e) in v.iter_mut().zip(group) {
+                *x = e.load(Ordering::Relaxed);
+            }
+            let all = v.iter().fold(!0, |a, x| a & x);
+            let any = v.iter().fold(0, |a, x| a | x);
+            if all & TYPE_MASK == leaf && any & TYPE_MASK == leaf {
+                for e in group {
+                    e.store(0, Ordering::Relaxed);
+                }
+                cleared += GROUP;
+                continue;
+            }
+            for (e, &bits) in group.iter().zip(&v) {
+                if !self.clear_entry(
+                    e,
+                    Pte::from_bits(bits),
+                    table,
+                    iova,
+                    idx,
+                    cleared,
+                    lvl,
+                    pgsize,
+                ) {
+                    return cleared;
+                }
+                cleared += 1;
+            }
+        }
+        for e in groups.remainder() {
+            let pte = Pte::from_bits(e.load(Ordering::Relaxed));
+            if !self.clear_entry(e, pte, table, iova, idx, cleared, lvl, pgsize) {
+                break;
+            }
+            cleared += 1;
+        }
+        cleared
+    }
+
+    /// One entry of [`Self::clear_run`], the `i`-th of the run, which read `pte`: false (and nothing done) if it is
+    /// empty; otherwise clears it and, if it is a table, frees the table. A last-level table holds no tables, so it is
+    /// freed without being read.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn clear_entry(
+        &mut self,
+        e: &AtomicU64,
+        pte: Pte,
+        table: PhysAddr,
+        iova: usize,
+        idx: usize,
+        i: usize,
+        lvl: u32,
+        pgsize: usize,
+    ) -> bool {
+        if pte.is_empty() {
+            return false;
+        }
+        e.store(0, Ordering::Relaxed);
+        if !pte.is_leaf(lvl) {
+            self.sync_ptes(table, idx + i, 1);
+            self.flush.tlb_flush_walk(iova + i * pgsize, pgsize, SZ_4K);
+            if lvl + 1 == MAX_LEVELS - 1 {
+                *self.walk_cache = None;
+                self.release_table(pte.paddr());
+            } else {
+                self.free_pgtable(lvl + 1, pte.paddr());
+            }
+        }
+        true
     }
 }
 
