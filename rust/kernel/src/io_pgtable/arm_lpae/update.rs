@@ -436,9 +436,21 @@ fn fill_table(ptes: &[AtomicU64; PTES_PER_TABLE], first: usize, n: usize, leaf: 
     zero_entries(after);
 }
 
-/// Makes every entry of `ptes` zero, writing only those that are not.
+/// Makes every entry of `ptes` zero, writing only those that are not; read eight at a time, with one test per
+/// group.
 #[inline]
 fn zero_entries(ptes: &[AtomicU64]) {
+    let mut groups = ptes.chunks_exact(8);
+    for group in groups.by_ref() {
+        if group.iter().fold(0, |a, e| a | e.load(Ordering::Relaxed)) != 0 {
+            zero_dirty(group);
+        }
+    }
+    zero_dirty(groups.remainder());
+}
+
+/// Stores zero in each entry of `ptes` that is not zero.
+fn zero_dirty(ptes: &[AtomicU64]) {
     for e in ptes {
         if e.load(Ordering::Relaxed) != 0 {
             e.store(0, Ordering::Relaxed);
