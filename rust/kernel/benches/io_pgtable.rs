@@ -12,10 +12,10 @@
 //!
 //! Each side runs each workload **cold** (a fresh page allocator whose memory was never touched, then a fresh table)
 //! and then **warm** (a fresh table over the same allocator again, freed table pages reused), in several rounds; each
-//! figure is the best of its rounds. Our table
-//! pages come from a `ReservedPtPool` filled before the timed part, as Panthor reserves them in the ioctl; the
-//! kernel's come through `cfg->alloc` from a preallocated pool as Panthor's `alloc_pt` takes them. Both zero each
-//! table page inside the timed part, as the kernel does. Without the kernel sources only our figures are printed.
+//! figure is the best of its rounds. Our table pages come from a `ReservedPtPool` filled (and made resident) before
+//! the timed part, as Panthor reserves them in the ioctl; the kernel's come through `cfg->alloc` from a preallocated
+//! pool as Panthor's `alloc_pt` takes them. Both make each new table page zero inside the timed part, as the kernel
+//! does. Without the kernel sources only our figures are printed.
 //!
 //! `cargo bench -p kernel --bench io_pgtable` (or `make bench`); `TYR_BENCH_RUNS` sets the rounds (default 5),
 //! `TYR_BENCH_ONLY` keeps the workloads whose name contains it (for profiling one).
@@ -175,13 +175,7 @@ fn measure<A>(
         let (m, u) = run(&alloc);
         f.cold_map = f.cold_map.min(m / units);
         f.cold_unmap = f.cold_unmap.min(u / units);
-        if std::env::var_os("DBG").is_some() {
-            eprintln!("cold {:.2} {:.2}", m / units, u / units);
-        }
         let (m, u) = run(&alloc);
-        if std::env::var_os("DBG").is_some() {
-            eprintln!("warm {:.2} {:.2}", m / units, u / units);
-        }
         f.warm_map = f.warm_map.min(m / units);
         f.warm_unmap = f.warm_unmap.min(u / units);
     }

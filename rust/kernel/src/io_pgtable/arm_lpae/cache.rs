@@ -59,10 +59,9 @@ impl WalkCache {
     #[inline]
     pub(super) unsafe fn lookup<'a>(
         &self,
-        ram: &'a Ram,
+        _ram: &'a Ram,
         iova: usize,
     ) -> Option<(PhysAddr, &'a [AtomicU64; PTES_PER_TABLE])> {
-        let _ = ram;
         if self.key != Self::key(iova) {
             return None;
         }

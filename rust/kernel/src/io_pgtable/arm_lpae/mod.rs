@@ -9,7 +9,8 @@
 
 //!
 //! Files: `desc` the format's bits and the prot-to-attribute rules, `pte` the [`Pte`] descriptor type, `walk` the one
-//! read-side walker and what it reports, `update` map and unmap.
+//! read-side walker and what it reports, `update` map and unmap, `cache` the last-level table the previous call
+//! reached and the 4 KiB fast paths through it.
 
 mod cache;
 mod desc;
@@ -62,6 +63,10 @@ pub struct Tcr {
 ///   counts those frames, the root included.
 /// * `cfg` is restricted as the kernel restricts it: `pgsize_bitmap` contains 4 KiB and only 4K/2M/1G,
 ///   `13 <= ias <= 48`, `oas` one of the TCR.IPS sizes up to 48.
+/// * `ram` is never replaced, so the entry views `walk_cache` keeps stay inside its mapping; `walk_cache` names a live
+///   last-level table of this tree (see [`cache::WalkCache`]).
+/// * `freed` is empty between operations: a table page leaves `tables_live` when it is queued there and reaches
+///   `alloc` before the operation returns.
 pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
     ram: Arc<Ram>,
     cfg: Config,
