@@ -64,7 +64,7 @@ pub struct Tcr {
 /// * `cfg` is restricted as the kernel restricts it: `pgsize_bitmap` contains 4 KiB and only 4K/2M/1G,
 ///   `13 <= ias <= 48`, `oas` one of the TCR.IPS sizes up to 48.
 /// * `ram` is never replaced, so the entry views `walk_cache` keeps stay inside its mapping; `walk_cache` names a live
-///   last-level table of this tree (see [`cache::WalkCache`]).
+///   last-level table of this tree (see `cache::WalkCache`).
 /// * `freed` is empty between operations: a table page leaves `tables_live` when it is queued there and reaches
 ///   `alloc` before the operation returns.
 pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
