@@ -263,7 +263,7 @@ impl Ram {
     /// (a page-table pool) calls this to keep the host's first-touch cost out of that path. A host without
     /// `MADV_POPULATE_WRITE` gets each page touched instead.
     pub fn populate(&self, pa: PhysAddr, len: u64) -> Result<()> {
-        let p = self.ptr(pa, len)?;
+        self.ptr(pa, len)?;
         if len == 0 {
             return Ok(());
         }
@@ -282,9 +282,13 @@ impl Ram {
         }
         let mut off = 0;
         while off < len {
-            // SAFETY: `off < len` and `[p, p + len)` is inside the mapping (checked by `ptr`); RAM is only accessed
-            // through atomics (type invariant), and an OR with 0 writes back what is there.
-            unsafe { AtomicU8::from_ptr(p.add(off as usize)) }.fetch_or(0, Ordering::Relaxed);
+            // The aligned word holding byte `off`: in the same frame, so RAM too.
+            let word = (pa + off) & !7;
+            // SAFETY: `word` lies in the frame of `pa + off`, which is inside `[pa, pa + len)` (checked by `ptr`);
+            // frames are wholly RAM or wholly hole, so the word is inside the mapping, and it is 8-aligned. RAM is
+            // only accessed through atomics (type invariant), and an OR with 0 writes back what is there.
+            unsafe { AtomicU64::from_ptr(self.base.add(word as usize).cast::<u64>()) }
+                .fetch_or(0, Ordering::Relaxed);
             off = (pa + off + FRAME_SIZE) / FRAME_SIZE * FRAME_SIZE - pa;
         }
         Ok(())
