@@ -96,14 +96,52 @@ impl FrameBitmap {
         None
     }
 
-    /// Returns `[first, first + count)`; every frame must be in use (checked by the caller).
+    /// Whether every frame of `[first, first + count)` is in use (frames beyond the end count as in use).
+    pub(crate) fn all_used(&self, first: u64, count: u64) -> bool {
+        let end = (first + count).min(self.nframes);
+        let mut f = first;
+        while f < end {
+            let (w, bit) = ((f / 64) as usize, f % 64);
+            let n = (64 - bit).min(end - f);
+            let mask = (!0u64 >> (64 - n)) << bit;
+            if self.words[w] & mask != mask {
+                return false;
+            }
+            f += n;
+        }
+        true
+    }
+
+    /// Returns `[first, first + count)`, a word of the bitmap at a time; every frame must be in use (checked by the
+    /// caller).
     pub(crate) fn release(&mut self, first: u64, count: u64) {
-        for f in first..first + count {
-            debug_assert!(self.is_used(f));
-            self.words[(f / 64) as usize] &= !(1 << (f % 64));
+        debug_assert!(self.all_used(first, count));
+        let end = first + count;
+        let mut f = first;
+        while f < end {
+            let (w, bit) = ((f / 64) as usize, f % 64);
+            let n = (64 - bit).min(end - f);
+            self.words[w] &= !((!0u64 >> (64 - n)) << bit);
+            f += n;
         }
         self.free += count;
         self.hint = self.hint.min((first / 64) as usize);
+    }
+
+    /// Returns frame `f` if it is in use (a valid frame number); whether it was.
+    #[inline]
+    pub(crate) fn release_one(&mut self, f: u64) -> bool {
+        let Some(w) = self.words.get_mut((f / 64) as usize) else {
+            return false;
+        };
+        let bit = 1 << (f % 64);
+        if f >= self.nframes || *w & bit == 0 {
+            return false;
+        }
+        *w &= !bit;
+        self.free += 1;
+        self.hint = self.hint.min((f / 64) as usize);
+        true
     }
 
     fn advance_hint(&mut self) {
@@ -147,5 +185,24 @@ mod tests {
         assert_eq!(b.alloc_run(600, 1), Some(1024));
         assert_eq!(b.free(), 4096 - 1 - 512 - 3 - 600);
         assert_eq!(b.alloc_run(5000, 1), None);
+    }
+
+    #[test]
+    fn word_wise_checks_and_releases_match_frame_by_frame() {
+        let mut b = FrameBitmap::new(300);
+        assert_eq!(b.alloc_run(300, 1), Some(0));
+        assert!(
+            b.all_used(0, 300) && b.all_used(290, 20),
+            "frames past the end count as used"
+        );
+        b.release(60, 70);
+        assert_eq!(b.free(), 70);
+        assert!((60..130).all(|f| !b.is_used(f)));
+        assert!(b.is_used(59) && b.is_used(130));
+        assert!(
+            !b.all_used(0, 61) && b.all_used(0, 60) && !b.all_used(129, 2) && b.all_used(130, 170)
+        );
+        assert!(b.release_one(200) && !b.release_one(200) && !b.release_one(300));
+        assert_eq!(b.alloc_one(), Some(60));
     }
 }

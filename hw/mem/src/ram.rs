@@ -258,6 +258,42 @@ impl Ram {
             .ok_or(MemError::OutOfMemory { count })
     }
 
+    /// Faults in the host pages behind `[pa, pa + len)` now, writable, without changing their contents: memory a
+    /// driver obtained from the kernel's page allocator is resident, so code that reserves frames ahead of a hot path
+    /// (a page-table pool) calls this to keep the host's first-touch cost out of that path. A host without
+    /// `MADV_POPULATE_WRITE` gets each page touched instead.
+    pub fn populate(&self, pa: PhysAddr, len: u64) -> Result<()> {
+        self.ptr(pa, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let first = pa & !(FRAME_SIZE - 1);
+        let end = (pa + len).next_multiple_of(FRAME_SIZE).min(self.size);
+        if self
+            ._map
+            .advise_range(
+                memmap2::Advice::PopulateWrite,
+                first as usize,
+                (end - first) as usize,
+            )
+            .is_ok()
+        {
+            return Ok(());
+        }
+        let mut off = 0;
+        while off < len {
+            // The aligned word holding byte `off`: in the same frame, so RAM too.
+            let word = (pa + off) & !7;
+            // SAFETY: `word` lies in the frame of `pa + off`, which is inside `[pa, pa + len)` (checked by `ptr`);
+            // frames are wholly RAM or wholly hole, so the word is inside the mapping, and it is 8-aligned. RAM is
+            // only accessed through atomics (type invariant), and an OR with 0 writes back what is there.
+            unsafe { AtomicU64::from_ptr(self.base.add(word as usize).cast::<u64>()) }
+                .fetch_or(0, Ordering::Relaxed);
+            off = (pa + off + FRAME_SIZE) / FRAME_SIZE * FRAME_SIZE - pa;
+        }
+        Ok(())
+    }
+
     /// Returns one frame to the allocator.
     pub fn free_frame(&self, pa: PhysAddr) -> Result<()> {
         self.free_frames(pa, 1)
@@ -298,6 +334,56 @@ impl Ram {
         Ok(())
     }
 
+    /// Returns each frame of `pas` to the allocator under one lock, as [`Ram::free_frame`] would one by one: frames
+    /// that are misaligned, outside RAM, reserved or not allocated are skipped (and a later duplicate of a frame
+    /// already freed is not allocated any more). Returns the first such address's error after freeing the rest.
+    pub fn free_frame_list(&self, pas: &[PhysAddr]) -> Result<()> {
+        let mut first_err = None;
+        let mut frames = self.frames.lock();
+        let mut rest = pas;
+        while !rest.is_empty() {
+            // Table pages often come back in the order they were handed out: a run of consecutive frames, either way,
+            // is checked and released a bitmap word at a time.
+            let (len, low) = consecutive_run(rest);
+            let bytes = len as u64 * FRAME_SIZE;
+            let (run, tail) = rest.split_at(len);
+            rest = tail;
+            if len > 1
+                && low.is_multiple_of(FRAME_SIZE)
+                && self.contains(low, bytes)
+                && !self
+                    .reserved
+                    .iter()
+                    .any(|r| low < r.end && low + bytes > r.start)
+                && frames.all_used(low >> FRAME_SHIFT, len as u64)
+            {
+                frames.release(low >> FRAME_SHIFT, len as u64);
+                continue;
+            }
+            for &pa in run {
+                let err = if !pa.is_multiple_of(FRAME_SIZE) {
+                    MemError::Misaligned {
+                        pa,
+                        align: FRAME_SIZE,
+                    }
+                } else if !self.contains(pa, FRAME_SIZE) {
+                    MemError::OutOfRange {
+                        pa,
+                        len: FRAME_SIZE,
+                    }
+                } else if !self.reserved.iter().any(|r| r.contains(&pa))
+                    && frames.release_one(pa >> FRAME_SHIFT)
+                {
+                    continue;
+                } else {
+                    MemError::NotAllocated { pa }
+                };
+                first_err.get_or_insert(err);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
     /// Whether the frame holding `pa` is allocated (handed out and not yet freed), for consistency checkers that
     /// account for every frame. Holes, reserved frames and addresses outside RAM are not allocated.
     pub fn is_allocated(&self, pa: PhysAddr) -> bool {
@@ -316,6 +402,23 @@ impl Ram {
             free_frames: self.frames.lock().free(),
         }
     }
+}
+
+/// The length of the run of frame addresses at the start of `pas` (non-empty) that step by one frame, up or down, and
+/// its lowest address.
+fn consecutive_run(pas: &[PhysAddr]) -> (usize, PhysAddr) {
+    let first = pas[0];
+    let step = match pas.get(1) {
+        Some(&next) if next == first.wrapping_add(FRAME_SIZE) => FRAME_SIZE,
+        Some(&next) if next == first.wrapping_sub(FRAME_SIZE) => FRAME_SIZE.wrapping_neg(),
+        _ => return (1, first),
+    };
+    let len = 1 + pas
+        .windows(2)
+        .take_while(|w| w[1] == w[0].wrapping_add(step))
+        .count();
+    let last = pas[len - 1];
+    (len, first.min(last))
 }
 
 /// Scalar little-endian accessors, generated per width.

@@ -253,3 +253,60 @@ fn copies_never_tear_aligned_words_written_concurrently() {
         stop.store(true, Ordering::Relaxed);
     });
 }
+
+#[test]
+fn populate_keeps_contents_and_refuses_what_is_not_ram() {
+    let ram = small();
+    ram.write_u64(0x3008, 0xdead_beef).unwrap();
+    ram.populate(0x3000, 3 * FRAME_SIZE).unwrap();
+    ram.populate(0x3004, 1).unwrap();
+    ram.populate(0x5000, 0).unwrap();
+    assert_eq!(ram.read_u64(0x3008).unwrap(), 0xdead_beef);
+    assert_eq!(ram.read_u64(0x4000).unwrap(), 0);
+    assert!(matches!(
+        ram.populate(0x0FF_F000, 2 * FRAME_SIZE),
+        Err(MemError::OutOfRange { .. })
+    ));
+    assert!(ram.populate(ram.size() - FRAME_SIZE, FRAME_SIZE).is_ok());
+    assert!(ram.populate(ram.size(), 1).is_err());
+}
+
+#[test]
+fn free_frame_list_frees_the_good_frames_and_reports_the_first_bad_one() {
+    let ram = small();
+    let before = ram.stats().free_frames;
+    let a = ram.alloc_frame().unwrap();
+    let b = ram.alloc_frame().unwrap();
+    let c = ram.alloc_frame().unwrap();
+    ram.free_frame_list(&[a, b]).unwrap();
+    assert!(!ram.is_allocated(a) && !ram.is_allocated(b) && ram.is_allocated(c));
+    // A duplicate, a reserved frame, a hole, a misaligned address: each skipped, the first one reported.
+    let r = ram.free_frame_list(&[c, c, 0, 0x100_0000, c + 8]);
+    assert!(matches!(r, Err(MemError::NotAllocated { pa }) if pa == c));
+    assert!(!ram.is_allocated(c));
+    assert_eq!(ram.stats().free_frames, before);
+    assert!(ram.free_frame_list(&[]).is_ok());
+}
+
+#[test]
+fn free_frame_list_takes_runs_either_way_and_checks_them_whole() {
+    let ram = small();
+    let before = ram.stats().free_frames;
+    let run = ram.alloc_frames(8, FRAME_SIZE).unwrap();
+    let up: Vec<u64> = (0..4).map(|i| run + i * FRAME_SIZE).collect();
+    let down: Vec<u64> = (4..8).rev().map(|i| run + i * FRAME_SIZE).collect();
+    ram.free_frame_list(&down).unwrap();
+    assert!((4..8).all(|i| !ram.is_allocated(run + i * FRAME_SIZE)));
+    assert!((0..4).all(|i| ram.is_allocated(run + i * FRAME_SIZE)));
+    // A run with one frame already free: the others still go, the free one is reported.
+    ram.free_frame(up[2]).unwrap();
+    let r = ram.free_frame_list(&up);
+    assert!(matches!(r, Err(MemError::NotAllocated { pa }) if pa == up[2]));
+    assert_eq!(ram.stats().free_frames, before);
+    // A run reaching into the reserved first frame frees nothing reserved.
+    let low = ram.alloc_frame().unwrap();
+    assert_eq!(low, FRAME_SIZE, "lowest free frame first");
+    assert!(ram.free_frame_list(&[FRAME_SIZE, 0]).is_err());
+    assert!(!ram.is_allocated(FRAME_SIZE) && !ram.is_allocated(0));
+    assert_eq!(ram.stats().free_frames, before);
+}

@@ -15,6 +15,13 @@ pub trait PtAlloc {
     fn alloc_pt(&mut self, ram: &Ram) -> Result<PhysAddr>;
     /// Takes back a table page that is no longer referenced by the table.
     fn free_pt(&mut self, ram: &Ram, pa: PhysAddr);
+    /// Takes back several table pages at once (an unmap that frees a run of tables); by default one
+    /// [`PtAlloc::free_pt`] each.
+    fn free_pts(&mut self, ram: &Ram, pas: &[PhysAddr]) {
+        for &pa in pas {
+            self.free_pt(ram, pa);
+        }
+    }
 }
 
 /// Allocates table pages straight from the RAM's frame allocator and returns them there.
@@ -30,6 +37,11 @@ impl PtAlloc for RamPtAlloc {
         // The table only frees pages it was given, so this cannot fail; a failure would be a table-corruption bug and
         // leaking the frame is the safe reaction.
         let _ = ram.free_frame(pa);
+    }
+
+    fn free_pts(&mut self, ram: &Ram, pas: &[PhysAddr]) {
+        // As `free_pt`, under one lock of the frame allocator.
+        let _ = ram.free_frame_list(pas);
     }
 }
 
@@ -57,7 +69,8 @@ impl ReservedPtPool {
         }
     }
 
-    /// Reserves `count` more frames now. On failure the pool is as it was.
+    /// Reserves `count` more frames now, resident ([`Ram::populate`]) as the kernel's pages are. On failure the pool is
+    /// as it was.
     pub fn reserve(&mut self, count: usize) -> Result {
         self.pages.try_reserve(count).map_err(|_| ENOMEM)?;
         let before = self.pages.len();
@@ -76,6 +89,7 @@ impl ReservedPtPool {
                 }
             }
         }
+        populate(&self.ram, &self.pages[before..]);
         Ok(())
     }
 
@@ -154,6 +168,10 @@ impl PtAlloc for ReservedPtPool {
     fn free_pt(&mut self, ram: &Ram, pa: PhysAddr) {
         let _ = ram.free_frame(pa);
     }
+
+    fn free_pts(&mut self, ram: &Ram, pas: &[PhysAddr]) {
+        let _ = ram.free_frame_list(pas);
+    }
 }
 
 impl<A: PtAlloc + ?Sized> PtAlloc for &mut A {
@@ -163,6 +181,31 @@ impl<A: PtAlloc + ?Sized> PtAlloc for &mut A {
 
     fn free_pt(&mut self, ram: &Ram, pa: PhysAddr) {
         (**self).free_pt(ram, pa)
+    }
+
+    fn free_pts(&mut self, ram: &Ram, pas: &[PhysAddr]) {
+        (**self).free_pts(ram, pas)
+    }
+}
+
+/// Faults in the host pages behind `frames` ([`Ram::populate`]), one call per run of consecutive frames: reserved
+/// pages are resident memory in the kernel, so the first table written into one pays no host page fault. Failure
+/// only leaves the first touch to the map.
+fn populate(ram: &Ram, frames: &[PhysAddr]) {
+    let mut run: Option<(PhysAddr, u64)> = None;
+    for &pa in frames {
+        run = match run {
+            Some((start, len)) if start + len == pa => Some((start, len + FRAME_SIZE)),
+            Some((start, len)) if pa + FRAME_SIZE == start => Some((pa, len + FRAME_SIZE)),
+            Some((start, len)) => {
+                let _ = ram.populate(start, len);
+                Some((pa, FRAME_SIZE))
+            }
+            None => Some((pa, FRAME_SIZE)),
+        };
+    }
+    if let Some((start, len)) = run {
+        let _ = ram.populate(start, len);
     }
 }
 

@@ -9,8 +9,10 @@
 
 //!
 //! Files: `desc` the format's bits and the prot-to-attribute rules, `pte` the [`Pte`] descriptor type, `walk` the one
-//! read-side walker and what it reports, `update` map and unmap.
+//! read-side walker and what it reports, `update` map and unmap, `cache` the last-level table the previous call
+//! reached and the 4 KiB fast paths through it.
 
+mod cache;
 mod desc;
 mod pte;
 mod update;
@@ -61,6 +63,10 @@ pub struct Tcr {
 ///   counts those frames, the root included.
 /// * `cfg` is restricted as the kernel restricts it: `pgsize_bitmap` contains 4 KiB and only 4K/2M/1G,
 ///   `13 <= ias <= 48`, `oas` one of the TCR.IPS sizes up to 48.
+/// * `ram` is never replaced, so the entry views `walk_cache` keeps stay inside its mapping; `walk_cache` names a live
+///   last-level table of this tree (see `cache::WalkCache`).
+/// * `freed` is empty between operations: a table page leaves `tables_live` when it is queued there and reaches
+///   `alloc` before the operation returns.
 pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
     ram: Arc<Ram>,
     cfg: Config,
@@ -71,7 +77,9 @@ pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
     tables_live: usize,
     /// The last-level table the previous update walked to, keyed by the IOVA bits above it: consecutive calls in the
     /// same 2 MiB skip the upper levels. Dropped whenever any table is freed, so it only ever names a live table.
-    walk_cache: Option<(usize, PhysAddr)>,
+    walk_cache: Option<cache::WalkCache>,
+    /// Tables unlinked by the operation under way, not yet given back to `alloc` (empty between operations).
+    freed: update::FreeBatch,
     alloc: A,
     flush: F,
 }
@@ -136,6 +144,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             mair: mair_value(),
             tables_live: 1,
             walk_cache: None,
+            freed: update::FreeBatch::new(),
             alloc,
             flush,
         })
@@ -243,6 +252,12 @@ impl<A: PtAlloc, F: FlushOps> IoPageTable for ArmLpaeS1<A, F> {
             return (0, Err(EINVAL));
         }
         let attrs = prot_to_pte(prot);
+        if pgsize == SZ_4K {
+            if let Some(n) = self.map_cached(iova, paddr, pgcount, attrs) {
+                fence(Ordering::Release);
+                return (n, Ok(()));
+            }
+        }
         let res = self.updater().map(iova, paddr, pgsize, pgcount, attrs);
         // Every entry of the new mapping is visible before anything can start a walk for it (`wmb`).
         fence(Ordering::Release);
@@ -264,6 +279,12 @@ impl<A: PtAlloc, F: FlushOps> IoPageTable for ArmLpaeS1<A, F> {
         }
         if (iova as i64) >> self.cfg.ias != 0 {
             return 0;
+        }
+        let mut gather = gather;
+        if pgsize == SZ_4K {
+            if let Some(n) = self.unmap_cached(iova, pgcount, &mut gather) {
+                return n;
+            }
         }
         self.updater().unmap(iova, pgsize, pgcount, gather)
     }

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hw_mem::{PhysAddr, Ram};
 
-use super::desc::{block_size, lvl_shift, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_TABLE};
+use super::cache::WalkCache;
+use super::desc::{block_size, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_MASK, TYPE_TABLE};
 use super::{ArmLpaeS1, Geometry, Pte};
 use crate::error::code::{EEXIST, EFAULT, EINVAL};
 use crate::error::Result;
@@ -24,12 +25,35 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             flush: &mut self.flush,
             tables_live: &mut self.tables_live,
             walk_cache: &mut self.walk_cache,
+            freed: &mut self.freed,
+        }
+    }
+}
+
+/// How many unlinked table pages an update holds before handing them to the allocator in one call.
+const FREE_BATCH: usize = 64;
+
+/// Table pages an update has unlinked and not yet handed back: an unmap that frees a run of tables gives them to
+/// [`PtAlloc::free_pts`] together instead of one call per table. Always empty between operations (the
+/// [`Updater`] empties it when it drops).
+#[derive(Debug)]
+pub(super) struct FreeBatch {
+    len: usize,
+    pas: [PhysAddr; FREE_BATCH],
+}
+
+impl FreeBatch {
+    /// An empty batch.
+    pub(super) const fn new() -> Self {
+        Self {
+            len: 0,
+            pas: [0; FREE_BATCH],
         }
     }
 }
 
 /// The mutable view of an [`ArmLpaeS1`] that map and unmap work through.
-pub(super) struct Updater<'a, A, F> {
+pub(super) struct Updater<'a, A: PtAlloc, F> {
     ram: &'a Ram,
     geom: Geometry,
     coherent: bool,
@@ -37,26 +61,46 @@ pub(super) struct Updater<'a, A, F> {
     alloc: &'a mut A,
     flush: &'a mut F,
     tables_live: &'a mut usize,
-    walk_cache: &'a mut Option<(usize, PhysAddr)>,
+    walk_cache: &'a mut Option<WalkCache>,
+    freed: &'a mut FreeBatch,
 }
 
-impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
+impl<A: PtAlloc, F> Drop for Updater<'_, A, F> {
+    /// Hands the tables the operation unlinked back to the allocator, so none is held past the operation.
+    fn drop(&mut self) {
+        self.flush_freed();
+    }
+}
+
+impl<A: PtAlloc, F> Updater<'_, A, F> {
+    /// Gives the batched table pages to the allocator.
+    #[inline]
+    fn flush_freed(&mut self) {
+        if self.freed.len != 0 {
+            self.alloc
+                .free_pts(self.ram, &self.freed.pas[..self.freed.len]);
+            self.freed.len = 0;
+        }
+    }
+
+    /// Queues `table`, no longer referenced by the table tree, for the allocator.
+    #[inline]
+    fn release_table(&mut self, table: PhysAddr) {
+        if self.freed.len == FREE_BATCH {
+            self.flush_freed();
+        }
+        self.freed.pas[self.freed.len] = table;
+        self.freed.len += 1;
+        *self.tables_live -= 1;
+    }
+}
+
+impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
     /// Where the kernel cleans CPU caches over freshly written entries so a non-coherent walker sees them
     /// (`__arm_lpae_sync_pte`). The modelled RAM is coherent, so there is nothing to clean; the call stays at the
     /// kernel's places to keep the structure (and a future cost model) honest.
     #[inline(always)]
     fn sync_ptes(&self, _table: PhysAddr, _first: usize, _count: usize) {}
-
-    /// A zeroed table page from the allocator, counted live.
-    fn alloc_table(&mut self) -> Result<PhysAddr> {
-        let pa = self.alloc.alloc_pt(self.ram)?;
-        if self.ram.zero(pa, SZ_4K as u64).is_err() {
-            self.alloc.free_pt(self.ram, pa);
-            return Err(EFAULT);
-        }
-        *self.tables_live += 1;
-        Ok(pa)
-    }
 
     /// Frees the table at `lvl` and every table below it (`__arm_lpae_free_pgtable`).
     pub(super) fn free_pgtable(&mut self, lvl: u32, table: PhysAddr) {
@@ -71,36 +115,51 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
                 }
             }
         }
-        self.alloc.free_pt(self.ram, table);
-        *self.tables_live -= 1;
+        self.release_table(table);
     }
 
-    /// Where a walk for a `pgsize` entry at `iova` may start: the cached last-level table when it covers `iova`, the
-    /// root otherwise. Skipping the upper levels changes nothing observable: a cached table is live, so every entry
-    /// above it is the table entry the full walk would follow.
+    /// Where a walk for a `pgsize` entry at `iova` may start: the cached last-level table, with its entries, when it
+    /// covers `iova`; the root otherwise. Skipping the upper levels changes nothing observable: a cached table is live,
+    /// so every entry above it is the table entry the full walk would follow.
     #[inline]
-    fn start(&self, iova: usize, pgsize: usize) -> (PhysAddr, u32) {
+    fn start(
+        &self,
+        iova: usize,
+        pgsize: usize,
+    ) -> (PhysAddr, u32, Option<&'a [AtomicU64; PTES_PER_TABLE]>) {
         const LAST: u32 = MAX_LEVELS - 1;
-        match *self.walk_cache {
-            Some((key, table))
-                if pgsize == block_size(LAST) && key == iova >> lvl_shift(LAST - 1) =>
-            {
-                (table, LAST)
+        if pgsize == block_size(LAST) {
+            if let Some(c) = *self.walk_cache {
+                // SAFETY: `self.ram` is the RAM of the table the cache belongs to (`ArmLpaeS1::updater`).
+                if let Some((table, ptes)) = unsafe { c.lookup(self.ram, iova) } {
+                    return (table, LAST, Some(ptes));
+                }
             }
-            _ => (self.pgd, self.geom.start_level),
         }
+        (self.pgd, self.geom.start_level, None)
     }
 
-    /// Caches `table` when it is a last-level table reached below the root.
+    /// Caches `table`, whose entries are `ptes`, when it is a last-level table reached below the root.
     #[inline]
-    fn remember(&mut self, iova: usize, lvl: u32, table: PhysAddr) {
+    fn remember(
+        &mut self,
+        iova: usize,
+        lvl: u32,
+        table: PhysAddr,
+        ptes: &[AtomicU64; PTES_PER_TABLE],
+    ) {
         if lvl == MAX_LEVELS - 1 && lvl != self.geom.start_level {
-            *self.walk_cache = Some((iova >> lvl_shift(lvl - 1), table));
+            *self.walk_cache = Some(WalkCache::new(iova, table, ptes));
         }
     }
 
     /// `__arm_lpae_map` from the root: descends to the level whose entries are `pgsize` bytes, creating tables on the
     /// way, then writes up to `pgcount` leaves in that one table.
+    ///
+    /// A table created for the leaves themselves is filled whole (the leaves, zeros around them) before its table
+    /// entry is written, where the kernel installs it zeroed and then writes the leaves: the same end state, every
+    /// store a single 64-bit store, and a walker that races the map sees either no table or the finished one — one
+    /// of the orders it could already see — while the page is written once instead of zeroed, read back and written.
     pub(super) fn map(
         &mut self,
         iova: usize,
@@ -110,12 +169,15 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
         attrs: PteAttrs,
     ) -> Result<usize> {
         let ram = self.ram;
-        let (mut table, mut lvl) = self.start(iova, pgsize);
+        let (mut table, mut lvl, mut cached) = self.start(iova, pgsize);
         loop {
-            let ptes = ram.frame_u64s(table).map_err(|_| EFAULT)?;
+            let ptes = match cached.take() {
+                Some(ptes) => ptes,
+                None => ram.frame_u64s(table).map_err(|_| EFAULT)?,
+            };
             let idx = self.geom.idx(iova, lvl);
             if pgsize == block_size(lvl) {
-                self.remember(iova, lvl, table);
+                self.remember(iova, lvl, table, ptes);
                 let n = pgcount.min(PTES_PER_TABLE - idx);
                 self.init_ptes(ptes, table, iova, idx, lvl, n, paddr, attrs)?;
                 return Ok(n * pgsize);
@@ -126,13 +188,39 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
             }
             let mut pte = Pte::from_bits(ptes[idx].load(Ordering::Relaxed));
             if pte.is_empty() {
-                let next = self.alloc_table()?;
+                let next = self.alloc.alloc_pt(ram)?;
+                let Ok(next_ptes) = ram.frame_u64s(next) else {
+                    self.alloc.free_pt(ram, next);
+                    return Err(EFAULT);
+                };
+                *self.tables_live += 1;
+                let leaves = pgsize == block_size(lvl + 1);
+                let n = if leaves {
+                    let first = self.geom.idx(iova, lvl + 1);
+                    let n = pgcount.min(PTES_PER_TABLE - first);
+                    fill_table(
+                        next_ptes,
+                        first,
+                        n,
+                        Pte::leaf(paddr, lvl + 1, attrs),
+                        pgsize,
+                    );
+                    n
+                } else {
+                    fill_table(next_ptes, 0, 0, Pte::EMPTY, 0);
+                    0
+                };
                 // arm_lpae_install_table(): with a non-coherent walk, the new entry is marked synced so later walks
                 // skip the sync.
                 pte = Pte::table(next, !self.coherent);
-                // Release: the zeroed table must be visible before the entry that points at it (`dma_wmb`).
+                // Release: the table's contents must be visible before the entry that points at it (`dma_wmb`).
                 ptes[idx].store(pte.bits(), Ordering::Release);
                 self.sync_ptes(table, idx, 1);
+                if leaves {
+                    self.sync_ptes(next, 0, PTES_PER_TABLE);
+                    self.remember(iova, lvl + 1, next, next_ptes);
+                    return Ok(n * pgsize);
+                }
             } else if pte.is_leaf(lvl) {
                 // A block is in the way: the caller must unmap first.
                 return Err(EEXIST);
@@ -162,6 +250,9 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
         let targets = &ptes[idx..idx + n];
         for (i, e) in targets.iter().enumerate() {
             let old = Pte::from_bits(e.load(Ordering::Relaxed));
+            if old.is_empty() {
+                continue;
+            }
             if old.is_leaf(lvl) {
                 return Err(EEXIST);
             }
@@ -183,6 +274,10 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
     }
 
     /// `__arm_lpae_unmap` from the root.
+    ///
+    /// At the target level each entry is cleared as it is checked (a table entry before its table is freed, as the
+    /// kernel does), where the kernel checks the run and then clears it: the same entries end empty, and tables
+    /// unlinked by the run reach the allocator together when the operation ends.
     pub(super) fn unmap(
         &mut self,
         iova: usize,
@@ -191,10 +286,14 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
         mut gather: Option<&mut IotlbGather>,
     ) -> usize {
         let ram = self.ram;
-        let (mut table, start) = self.start(iova, pgsize);
+        let (mut table, start, mut cached) = self.start(iova, pgsize);
         for lvl in start..MAX_LEVELS {
-            let Ok(ptes) = ram.frame_u64s(table) else {
-                return 0;
+            let ptes = match cached.take() {
+                Some(ptes) => ptes,
+                None => match ram.frame_u64s(table) {
+                    Ok(ptes) => ptes,
+                    Err(_) => return 0,
+                },
             };
             let idx = self.geom.idx(iova, lvl);
             let pte = Pte::from_bits(ptes[idx].load(Ordering::Relaxed));
@@ -203,26 +302,9 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
                 return 0;
             }
             if pgsize == block_size(lvl) {
-                self.remember(iova, lvl, table);
+                self.remember(iova, lvl, table, ptes);
                 let n = pgcount.min(PTES_PER_TABLE - idx);
-                let mut cleared = 0;
-                for (i, e) in ptes[idx..idx + n].iter().enumerate() {
-                    let pte = Pte::from_bits(e.load(Ordering::Relaxed));
-                    if pte.is_empty() {
-                        break;
-                    }
-                    if !pte.is_leaf(lvl) {
-                        // A table where a leaf of this size would sit: the whole table goes.
-                        e.store(0, Ordering::Relaxed);
-                        self.sync_ptes(table, idx + i, 1);
-                        self.flush.tlb_flush_walk(iova + i * pgsize, pgsize, SZ_4K);
-                        self.free_pgtable(lvl + 1, pte.paddr());
-                    }
-                    cleared += 1;
-                }
-                for e in &ptes[idx..idx + cleared] {
-                    e.store(0, Ordering::Relaxed);
-                }
+                let cleared = self.clear_run(&ptes[idx..idx + n], table, iova, idx, lvl);
                 self.sync_ptes(table, idx, cleared);
                 if let Some(g) = gather.as_deref_mut() {
                     for j in 0..cleared {
@@ -238,5 +320,140 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
             table = pte.paddr();
         }
         0
+    }
+}
+
+impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
+    /// The target level of `__arm_lpae_unmap`: clears the entries of `run` (entries `idx..` of the table at `lvl`
+    /// that maps `iova`) until an empty one, freeing the next-level table of each table entry met (cleared first, as
+    /// the kernel does), and returns how many it cleared.
+    ///
+    /// Entries are read eight at a time: a group of eight leaves, the common case, is cleared with one test for the
+    /// group; any other group is taken entry by entry from the values read.
+    fn clear_run(
+        &mut self,
+        run: &[AtomicU64],
+        table: PhysAddr,
+        iova: usize,
+        idx: usize,
+        lvl: u32,
+    ) -> usize {
+        const GROUP: usize = 8;
+        let leaf = Pte::leaf(0, lvl, PteAttrs::empty()).type_bits();
+        let pgsize = block_size(lvl);
+        let mut cleared = 0;
+        let mut groups = run.chunks_exact(GROUP);
+        for group in groups.by_ref() {
+            let mut v = [0u64; GROUP];
+            for (x, e) in v.iter_mut().zip(group) {
+                *x = e.load(Ordering::Relaxed);
+            }
+            let all = v.iter().fold(!0, |a, x| a & x);
+            let any = v.iter().fold(0, |a, x| a | x);
+            if all & TYPE_MASK == leaf && any & TYPE_MASK == leaf {
+                for e in group {
+                    e.store(0, Ordering::Relaxed);
+                }
+                cleared += GROUP;
+                continue;
+            }
+            for (e, &bits) in group.iter().zip(&v) {
+                if !self.clear_entry(
+                    e,
+                    Pte::from_bits(bits),
+                    table,
+                    iova,
+                    idx,
+                    cleared,
+                    lvl,
+                    pgsize,
+                ) {
+                    return cleared;
+                }
+                cleared += 1;
+            }
+        }
+        for e in groups.remainder() {
+            let pte = Pte::from_bits(e.load(Ordering::Relaxed));
+            if !self.clear_entry(e, pte, table, iova, idx, cleared, lvl, pgsize) {
+                break;
+            }
+            cleared += 1;
+        }
+        cleared
+    }
+
+    /// One entry of [`Self::clear_run`], the `i`-th of the run, which read `pte`: false (and nothing done) if it is
+    /// empty; otherwise clears it and, if it is a table, frees the table. A last-level table holds no tables, so it is
+    /// freed without being read.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn clear_entry(
+        &mut self,
+        e: &AtomicU64,
+        pte: Pte,
+        table: PhysAddr,
+        iova: usize,
+        idx: usize,
+        i: usize,
+        lvl: u32,
+        pgsize: usize,
+    ) -> bool {
+        if pte.is_empty() {
+            return false;
+        }
+        e.store(0, Ordering::Relaxed);
+        if !pte.is_leaf(lvl) {
+            self.sync_ptes(table, idx + i, 1);
+            self.flush.tlb_flush_walk(iova + i * pgsize, pgsize, SZ_4K);
+            if lvl + 1 == MAX_LEVELS - 1 {
+                *self.walk_cache = None;
+                self.release_table(pte.paddr());
+            } else {
+                self.free_pgtable(lvl + 1, pte.paddr());
+            }
+        }
+        true
+    }
+}
+
+/// Writes a whole table that no walker can reach yet: `n` leaves from `first`, starting with `leaf` and each `size`
+/// bytes further on, and zero in every other entry.
+///
+/// An entry that already reads zero is not written: a table page that comes back clean (its leaves were unmapped
+/// before it was freed) is then only read, which costs half the memory traffic of writing it (no line is fetched
+/// for ownership and none is written back) when the tables outgrow the caches.
+#[inline]
+fn fill_table(ptes: &[AtomicU64; PTES_PER_TABLE], first: usize, n: usize, leaf: Pte, size: usize) {
+    let (before, rest) = ptes.split_at(first);
+    let (run, after) = rest.split_at(n);
+    zero_entries(before);
+    let mut pte = leaf;
+    for e in run {
+        e.store(pte.bits(), Ordering::Relaxed);
+        pte = pte.advanced(size as u64);
+    }
+    zero_entries(after);
+}
+
+/// Makes every entry of `ptes` zero, writing only those that are not; read eight at a time, with one test per
+/// group.
+#[inline]
+fn zero_entries(ptes: &[AtomicU64]) {
+    let mut groups = ptes.chunks_exact(8);
+    for group in groups.by_ref() {
+        if group.iter().fold(0, |a, e| a | e.load(Ordering::Relaxed)) != 0 {
+            zero_dirty(group);
+        }
+    }
+    zero_dirty(groups.remainder());
+}
+
+/// Stores zero in each entry of `ptes` that is not zero.
+fn zero_dirty(ptes: &[AtomicU64]) {
+    for e in ptes {
+        if e.load(Ordering::Relaxed) != 0 {
+            e.store(0, Ordering::Relaxed);
+        }
     }
 }

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+//! [`WalkCache`]: the last-level table the previous update reached, with a view of its entries, so that consecutive
+//! calls in the same 2 MiB neither walk from the root nor check the table's address in RAM again; and the 4 KiB map
+//! and unmap fast paths that work in that table alone.
+
+use core::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hw_mem::{PhysAddr, Ram};
+
+use super::desc::{lvl_shift, PteAttrs, GRANULE_SHIFT, MAX_LEVELS, PTES_PER_TABLE};
+use super::{ArmLpaeS1, Pte};
+use crate::io_pgtable::{FlushOps, IotlbGather, PtAlloc, SZ_4K};
+
+/// The last-level table an update last reached.
+///
+/// # Invariants
+/// * `table` is a live last-level table of the [`super::ArmLpaeS1`] that holds the cache, below its root (the cache
+///   is dropped whenever a table is freed).
+/// * `ptes` points to `table`'s 512 entries, as `Ram::frame_u64s` returned them for the [`Ram`] that table holds,
+///   which it keeps alive and never replaces.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct WalkCache {
+    key: usize,
+    table: PhysAddr,
+    ptes: NonNull<[AtomicU64; PTES_PER_TABLE]>,
+}
+
+// SAFETY: `ptes` points into a `Ram` mapping, which is shared between threads by design (`Ram: Send + Sync`, accessed
+// only through atomics); the cache itself holds no thread-bound state.
+unsafe impl Send for WalkCache {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for WalkCache {}
+
+/// The last level: 4 KiB pages.
+const LAST: u32 = MAX_LEVELS - 1;
+
+impl WalkCache {
+    /// The cache entry for the last-level table `table` covering `iova`, whose entries `ptes` are.
+    #[inline]
+    pub(super) fn new(iova: usize, table: PhysAddr, ptes: &[AtomicU64; PTES_PER_TABLE]) -> Self {
+        Self {
+            key: Self::key(iova),
+            table,
+            ptes: NonNull::from(ptes),
+        }
+    }
+
+    /// The IOVA bits above the last level: equal for every IOVA one last-level table covers.
+    #[inline]
+    fn key(iova: usize) -> usize {
+        iova >> lvl_shift(LAST - 1)
+    }
+
+    /// The cached table and its entries when it covers `iova`.
+    ///
+    /// # Safety
+    /// `ram` is the RAM of the table that holds the cache.
+    #[inline]
+    pub(super) unsafe fn lookup<'a>(
+        &self,
+        _ram: &'a Ram,
+        iova: usize,
+    ) -> Option<(PhysAddr, &'a [AtomicU64; PTES_PER_TABLE])> {
+        if self.key != Self::key(iova) {
+            return None;
+        }
+        // SAFETY: `ptes` came from `ram.frame_u64s` (type invariant; `ram` is that RAM by the caller's promise), so it
+        // points to 512 atomics inside the mapping, which lives as long as `ram` is borrowed.
+        Some((self.table, unsafe { self.ptes.as_ref() }))
+    }
+}
+
+impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
+    /// A 4 KiB map inside the cached last-level table: when the cache covers `iova` and every target entry is empty,
+    /// writes the leaves (what the full walk would do there) and returns the bytes mapped; otherwise writes nothing
+    /// and returns `None` for the full path (`__arm_lpae_map` and its checks) to handle the call.
+    #[inline]
+    pub(super) fn map_cached(
+        &self,
+        iova: usize,
+        paddr: PhysAddr,
+        pgcount: usize,
+        attrs: PteAttrs,
+    ) -> Option<usize> {
+        let cache = self.walk_cache.as_ref()?;
+        // SAFETY: `self.ram` is the RAM of the table that holds the cache.
+        let (_, ptes) = unsafe { cache.lookup(&self.ram, iova) }?;
+        let idx = (iova >> GRANULE_SHIFT) % PTES_PER_TABLE;
+        let n = pgcount.min(PTES_PER_TABLE - idx);
+        let run = &ptes[idx..idx + n];
+        if run.iter().any(|e| e.load(Ordering::Relaxed) != 0) {
+            return None;
+        }
+        let mut pte = Pte::leaf(paddr, LAST, attrs);
+        for e in run {
+            e.store(pte.bits(), Ordering::Relaxed);
+            pte = pte.advanced(SZ_4K as u64);
+        }
+        Some(n * SZ_4K)
+    }
+
+    /// A 4 KiB unmap inside the cached last-level table: clears the run of page leaves from `iova` (up to `pgcount`,
+    /// within the table, until an empty entry) and gathers them, as the full path would. An entry that is neither
+    /// empty nor a page is left, with the rest of the call, to the full path; `None` when the cache does not cover
+    /// `iova`.
+    #[inline]
+    pub(super) fn unmap_cached(
+        &mut self,
+        iova: usize,
+        pgcount: usize,
+        gather: &mut Option<&mut IotlbGather>,
+    ) -> Option<usize> {
+        let cache = self.walk_cache.as_ref()?;
+        // SAFETY: `self.ram` is the RAM of the table that holds the cache.
+        let (_, ptes) = unsafe { cache.lookup(&self.ram, iova) }?;
+        let idx = (iova >> GRANULE_SHIFT) % PTES_PER_TABLE;
+        let n = pgcount.min(PTES_PER_TABLE - idx);
+        let mut cleared = 0;
+        let mut rest = 0;
+        for e in &ptes[idx..idx + n] {
+            let pte = Pte::from_bits(e.load(Ordering::Relaxed));
+            if pte.is_empty() {
+                break;
+            }
+            if !pte.is_leaf(LAST) {
+                if cleared == 0 {
+                    return None;
+                }
+                rest = n - cleared;
+                break;
+            }
+            e.store(0, Ordering::Relaxed);
+            cleared += 1;
+        }
+        if let Some(g) = gather.as_deref_mut() {
+            for j in 0..cleared {
+                self.flush.tlb_add_page(g, iova + j * SZ_4K, SZ_4K);
+            }
+        }
+        let mut bytes = cleared * SZ_4K;
+        if rest != 0 {
+            bytes += self
+                .updater()
+                .unmap(iova + bytes, SZ_4K, rest, gather.as_deref_mut());
+        }
+        Some(bytes)
+    }
+}
