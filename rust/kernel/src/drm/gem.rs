@@ -51,8 +51,7 @@ impl GpuvaList {
 /// allocated while it is held: allocation points reached meanwhile fail and are counted
 /// ([`crate::sync::lockdep::lock_held`]).
 pub struct GpuvaGuard<'a> {
-    list: MutexGuard<'a, GpuvaList>,
-    _held: lockdep::LockHeld,
+    list: crate::sync::mutex::HeldGuard<'a, GpuvaList>,
 }
 
 impl core::ops::Deref for GpuvaGuard<'_> {
@@ -123,10 +122,8 @@ impl GemObject {
     /// Nothing may be allocated while it is held.
     #[inline]
     pub fn gpuva_lock(&self) -> GpuvaGuard<'_> {
-        let list = self.gpuva.lock();
         GpuvaGuard {
-            list,
-            _held: lockdep::lock_held(self.gpuva.class()),
+            list: self.gpuva.lock_held(),
         }
     }
 

@@ -33,6 +33,17 @@ impl<T> Mutex<T> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Locks like [`Self::lock`] and marks the hold for the check ([`lockdep::lock_held`]) until the guard drops:
+    /// what the class forbids while held (allocating, for [`LockClass::no_alloc`]) is caught, and a learned class
+    /// ([`LockClass::new`]) learns whether it is held while allocating.
+    pub fn lock_held(&self) -> HeldGuard<'_, T> {
+        let guard = self.lock();
+        HeldGuard {
+            guard,
+            _held: lockdep::lock_held(self.class),
+        }
+    }
+
     /// Locks if free (`mutex_trylock`); not checked, as a trylock cannot wait.
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         match self.inner.try_lock() {
@@ -55,6 +66,27 @@ impl<T> Mutex<T> {
     /// Mutable access without locking, through a unique reference.
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A held [`Mutex`] whose hold the check knows of ([`Mutex::lock_held`]).
+pub struct HeldGuard<'a, T> {
+    // Dropped first: the hold ends as the lock is released.
+    guard: MutexGuard<'a, T>,
+    _held: lockdep::LockHeld,
+}
+
+impl<T> core::ops::Deref for HeldGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> core::ops::DerefMut for HeldGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
     }
 }
 

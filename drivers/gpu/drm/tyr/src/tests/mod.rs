@@ -23,7 +23,7 @@ fn assert_signalling_clean() {
     assert_eq!(
         kernel::sync::lockdep::global_violations(),
         0,
-        "a resv/gpuva lock was taken while signalling"
+        "a resv lock was taken while signalling, or a lock class taken while signalling was held while allocating"
     );
     assert_eq!(
         kernel::alloc::fault::global_violations(),

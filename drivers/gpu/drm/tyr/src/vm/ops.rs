@@ -92,7 +92,7 @@ impl Vm {
         // VA nodes left over by earlier ops first (a slab cache in the kernel), then fresh ones.
         let mut vas = VaPrealloc::empty(&self.gpuvm);
         {
-            let mut cache = self.va_cache.lock();
+            let mut cache = self.va_cache.lock_held();
             while let Some(node) = cache.take() {
                 // Both hold at most three, so `vas` is never full here; were it, the spare node would just be freed.
                 if let Err(spare) = vas.put(node) {
@@ -102,10 +102,17 @@ impl Vm {
             }
         }
         vas.top_up(3)?;
+        // Table pages: what the cache holds, taken under its lock without allocating (the bind job takes that lock
+        // while signalling, so nothing may ever allocate under it), then fresh frames for the rest, outside it.
+        let needed = Self::pt_pages_for(&kind, va, size);
         let mut pt_pages = ReservedPtPool::new(self.ram.clone());
-        let mut cache = self.pt_cache.lock();
-        pt_pages.refill_from(&mut cache, Self::pt_pages_for(&kind, va, size))?;
-        drop(cache);
+        pt_pages.reserve_slots(needed)?;
+        let taken = pt_pages.take_from(&mut self.pt_cache.lock_held(), needed);
+        if let Err(e) = pt_pages.reserve(needed - taken) {
+            // Back to the cache (within its capacity, no allocation), so that a failed prepare leaves it as it was.
+            pt_pages.drain_into(&mut self.pt_cache.lock_held());
+            return Err(e);
+        }
         Ok(PreparedOp {
             kind,
             va,
@@ -218,8 +225,9 @@ impl Vm {
 
     /// Applies a prepared op in the fence-signalling path (the bind job): a [`PtUpdateContext`] locks the region in
     /// the MMU, GPUVM's steps write the page tables, the context flushes and unlocks the region. Nothing here
-    /// allocates or takes a resv lock (the steps take the BOs' gpuva locks, which is allowed); the vm_bos the op released wait for [`Self::deferred_cleanup`], which
-    /// the caller runs once it has signalled. A failure (which preparation rules out, but for an MMU that does not
+    /// allocates or takes a resv lock (the steps take the BOs' gpuva locks, which is allowed, and spare pages and VA
+    /// nodes go back to the VM's caches under their locks, under which nothing ever allocates); the vm_bos the op
+    /// released wait for [`Self::deferred_cleanup`], which the caller runs once it has signalled. A failure (which preparation rules out, but for an MMU that does not
     /// answer) marks the VM unusable.
     pub(crate) fn apply(&self, mut op: PreparedOp) -> Result {
         let span = tracing::debug_span!(
@@ -277,10 +285,10 @@ impl Vm {
             res
         };
         // Pages the op did not use go back to the cache (within its capacity: no allocation here) or to RAM.
-        op.pt_pages.drain_into(&mut self.pt_cache.lock());
+        op.pt_pages.drain_into(&mut self.pt_cache.lock_held());
         {
             // Unused VA nodes (and those the steps freed) back to the cache: fixed slots, no allocation.
-            let mut cache = self.va_cache.lock();
+            let mut cache = self.va_cache.lock_held();
             while let Some(node) = op.vas.take() {
                 if let Err(spare) = cache.put(node) {
                     // The cache is full: the node is freed (freeing is allowed while signalling).
