@@ -90,7 +90,63 @@ crate::register_fields! {
         /// How many units of [`crate::csf::glb::TIMER_UNIT`] ticks.
         30:0 count, set_count;
         /// 1: ticks of the GPU cycle counter; 0: of the system timer.
-        31:31 source_gpu, set_source_gpu;
+        31:31 source_gpu, set_source_gpu = SOURCE_GPU;
+    }
+}
+
+crate::register_fields! {
+    /// The JOB IRQ registers (RAWSTAT/CLEAR/MASK/STAT, `Documentation/hardware.md#job_control`): one bit per CSG slot
+    /// and one for the global interface.
+    pub struct JobIrq(u32) {
+        /// CSG slot bits, slot `n` at bit `n`.
+        30:0 csg, set_csg;
+        /// The global interface needs attention.
+        31:31 glb, set_glb = GLB;
+    }
+}
+
+impl JobIrq {
+    /// The bit of CSG slot `slot` (`slot` < 31; higher slots wrap, as no GPU has that many).
+    pub const fn csg_slot(slot: u32) -> Self {
+        Self(0).set_csg(1 << (slot % 31))
+    }
+}
+
+crate::register_fields! {
+    /// The global interface's `req` (input) and `ack` (output) words, and `ack_irq_mask`, which selects the same bits
+    /// (`Documentation/hardware.md#global-interface`). Request bits 10:0 are acknowledged by copying them into `ack`
+    /// (HALT excepted); event bits 26:20 go the other way: the MCU toggles them in `ack`, the host copies them back.
+    pub struct GlbReq(u32) {
+        /// HALT (level; its 0→1 edge halts the MCU, never acknowledged through `ack`).
+        0:0 halt, set_halt = HALT;
+        /// Latch `progress_timer` (toggle).
+        1:1 cfg_progress_timer, set_cfg_progress_timer = CFG_PROGRESS_TIMER;
+        /// Latch `core_en_mask` (toggle).
+        2:2 cfg_alloc_en, set_cfg_alloc_en = CFG_ALLOC_EN;
+        /// Latch `poweroff_timer` (toggle).
+        3:3 cfg_poweroff_timer, set_cfg_poweroff_timer = CFG_POWEROFF_TIMER;
+        /// PROTM_ENTER (toggle; acknowledged, protected mode is not modelled).
+        4:4 protm_enter, set_protm_enter = PROTM_ENTER;
+        /// PERFCNT_EN (acknowledged, counters are not modelled).
+        5:5 perfcnt_en, set_perfcnt_en = PERFCNT_EN;
+        /// PERFCNT_SAMPLE (toggle; acknowledged).
+        6:6 perfcnt_sample, set_perfcnt_sample = PERFCNT_SAMPLE;
+        /// COUNTER_EN (level): timestamp propagation to the cores.
+        7:7 counter_en, set_counter_en = COUNTER_EN;
+        /// PING (toggle).
+        8:8 ping, set_ping = PING;
+        /// FWCFG_UPDATE (toggle; acknowledged).
+        9:9 fwcfg_update, set_fwcfg_update = FWCFG_UPDATE;
+        /// IDLE_EN (level): report IDLE after `idle_timer` of idleness.
+        10:10 idle_en, set_idle_en = IDLE_EN;
+        /// The request bits (`GLB_REQ_MASK`).
+        10:0 reqs, set_reqs = REQS;
+        /// SLEEP (outside the request bits; ignored).
+        12:12 sleep, set_sleep = SLEEP;
+        /// IDLE event: the MCU toggles it in `ack`; the host acknowledges by copying it into `req`.
+        26:26 idle, set_idle = IDLE;
+        /// The event bits (`GLB_EVT_MASK`).
+        26:20 evts, set_evts = EVTS;
     }
 }
 
@@ -147,6 +203,32 @@ mod tests {
         assert_eq!(
             (s.exception_type(), s.access_type(), s.source_id()),
             (0xCB, 3, 0xBEEF)
+        );
+    }
+
+    #[test]
+    fn glb_and_job_irq_bits_sit_where_panthor_puts_them() {
+        // GLB_HALT BIT(0), GLB_PING BIT(8), GLB_IDLE_EN BIT(10), GLB_IDLE BIT(26), GLB_REQ_MASK GENMASK(10, 0),
+        // GLB_EVT_MASK GENMASK(26, 20); JOB_INT_GLOBAL_IF BIT(31), JOB_INT_CSG_IF(x) BIT(x).
+        assert_eq!(
+            (
+                GlbReq::HALT.0,
+                GlbReq::PING.0,
+                GlbReq::IDLE_EN.0,
+                GlbReq::IDLE.0
+            ),
+            (1, 1 << 8, 1 << 10, 1 << 26)
+        );
+        assert_eq!((GlbReq::REQS.0, GlbReq::EVTS.0), (0x7FF, 0x07F0_0000));
+        assert_eq!(
+            crate::csf::glb::PANTHOR_ACK_IRQ_MASK,
+            0x0400_050E,
+            "CFG_ALLOC_EN | PING | CFG_PROGRESS_TIMER | CFG_POWEROFF_TIMER | IDLE_EN | IDLE"
+        );
+        assert_eq!((JobIrq::GLB.0, JobIrq::csg_slot(5).0), (1 << 31, 1 << 5));
+        assert_eq!(
+            (JobIrq(0x8000_0003).glb(), JobIrq(0x8000_0003).csg()),
+            (1, 3)
         );
     }
 

@@ -10,7 +10,8 @@ use common::csq::op::*;
 use common::csq::*;
 use hw_mali::cs::exception;
 use hw_mali::csf::{self, cs, csg, EXEC_BATCH_NS};
-use hw_mali::regs::{block, job_irq, mmu};
+use hw_mali::fields::JobIrq;
+use hw_mali::regs::{block, mmu};
 
 /// A started group 0 with one queue.
 fn one_queue() -> Gpu {
@@ -97,7 +98,7 @@ fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
         (SYNC_VA, 1, 0)
     );
     assert_ne!(t.csg_events(0, csg::SYNC_UPDATE), 0, "SYNC_UPDATE raised");
-    assert_ne!(t.r.r32(JOB_RAWSTAT) & job_irq::csg(0), 0);
+    assert_ne!(t.r.r32(JOB_RAWSTAT) & JobIrq::csg_slot(0).0, 0);
 
     // Panthor's tick: STATUS_UPDATE then the idle test of `Documentation/hardware.md#csg-and-cs-interfaces`.
     t.ack_csg_events(0, csg::SYNC_UPDATE | csg::IDLE);
@@ -463,7 +464,7 @@ fn assert_fatal(t: &Gpu, code: u8, info: u64) {
     assert_eq!(t.cs_out64(0, 0, cs::FATAL_INFO), info);
     let (_, gout) = csf::csg_iface(0);
     assert_ne!(t.rd(gout + csg::CS_IRQ) & 1, 0, "cs_irq_req flags CS 0");
-    assert_ne!(t.r.r32(JOB_RAWSTAT) & job_irq::csg(0), 0);
+    assert_ne!(t.r.r32(JOB_RAWSTAT) & JobIrq::csg_slot(0).0, 0);
 }
 
 #[test]
@@ -819,7 +820,7 @@ fn csg_state_requests_are_acknowledged_with_the_slots_job_irq() {
         t.r.w32(JOB_CLEAR, 0xFFFF_FFFF);
         t.csg_request(0, state, 0, 0);
         assert_eq!(t.rd(output + csg::ACK) & csg::STATE_MASK, state);
-        assert_eq!(t.r.r32(JOB_RAWSTAT), job_irq::csg(0), "state {state}");
+        assert_eq!(t.r.r32(JOB_RAWSTAT), JobIrq::csg_slot(0).0, "state {state}");
         assert_eq!(
             t.r.gpu.csg_latched(0).unwrap().running,
             state == csg::STATE_RESUME

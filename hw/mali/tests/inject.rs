@@ -8,6 +8,7 @@ use common::csq::op::*;
 use common::csq::*;
 use common::*;
 use hw_mali::csf::{self, csg, glb, GLB_INPUT_VA, GLB_OUTPUT_VA};
+use hw_mali::fields::{GlbReq, JobIrq};
 use hw_mali::mmu::AccessType;
 use hw_mali::regs::{gpu, gpu_irq, irq, mcu, mmu};
 use hw_mali::InjectState;
@@ -17,7 +18,7 @@ fn set_progress_timer(t: &Gpu, units: u32) {
     t.wr(GLB_INPUT_VA + glb::PROGRESS_TIMER, units);
     let req = t.rd(GLB_INPUT_VA + glb::REQ);
     let ack = t.rd(GLB_OUTPUT_VA + glb::ACK);
-    let bit = glb::CFG_PROGRESS_TIMER;
+    let bit = GlbReq::CFG_PROGRESS_TIMER.0;
     t.wr(GLB_INPUT_VA + glb::REQ, (req & !bit) | (!ack & bit));
     t.ring_doorbell(0);
     t.settle();
@@ -57,7 +58,7 @@ fn a_stream_looping_without_progress_trips_the_progress_timer() {
         "a whole period without progress"
     );
     assert_ne!(
-        t.r.r32(JOB_RAWSTAT) & hw_mali::regs::job_irq::csg(0),
+        t.r.r32(JOB_RAWSTAT) & JobIrq::csg_slot(0).0,
         0,
         "with the slot's JOB IRQ"
     );

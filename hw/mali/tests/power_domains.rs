@@ -8,6 +8,7 @@ mod common;
 use common::csq::op::*;
 use common::csq::*;
 use hw_mali::csf::{csg, glb, GLB_INPUT_VA};
+use hw_mali::fields::GlbReq;
 use hw_mali::regs::{gpu, mcu};
 
 const L2_PWRON: u32 = gpu::L2_PRESENT + gpu::PWR_ON_DELTA;
@@ -94,7 +95,7 @@ fn halt_powers_the_cores_down_and_the_mcu_restarts_from_its_memory() {
     t.csg_request(0, csg::STATE_SUSPEND, 0, 0);
     t.settle();
     let req = t.rd(GLB_INPUT_VA + glb::REQ);
-    t.wr(GLB_INPUT_VA + glb::REQ, req | glb::HALT);
+    t.wr(GLB_INPUT_VA + glb::REQ, req | GlbReq::HALT.0);
     t.ring_doorbell(0);
     t.settle();
     let halted = t.r.gpu.power_state();
@@ -103,7 +104,7 @@ fn halt_powers_the_cores_down_and_the_mcu_restarts_from_its_memory() {
     assert_ne!(halted.l2_ready, 0, "the L2 is the host's to power down");
     let latched = t.r.gpu.mcu_latched();
     // Clear HALT (the firmware acts on 0 -> 1 edges) and restart in AUTO: no reload, the same interfaces.
-    t.wr(GLB_INPUT_VA + glb::REQ, req & !glb::HALT);
+    t.wr(GLB_INPUT_VA + glb::REQ, req & !GlbReq::HALT.0);
     t.r.w32(gpu::MCU_CONTROL, mcu::CONTROL_AUTO);
     t.settle();
     assert_eq!(t.r.r32(gpu::MCU_STATUS), mcu::STATUS_ENABLED);
@@ -131,7 +132,7 @@ fn the_power_off_timer_takes_idle_cores_down_and_work_brings_them_back() {
     let ack = t.rd(hw_mali::csf::GLB_OUTPUT_VA + glb::ACK);
     t.wr(
         GLB_INPUT_VA + glb::REQ,
-        (req & !glb::CFG_POWEROFF_TIMER) | (!ack & glb::CFG_POWEROFF_TIMER),
+        (req & !GlbReq::CFG_POWEROFF_TIMER.0) | (!ack & GlbReq::CFG_POWEROFF_TIMER.0),
     );
     t.ring_doorbell(0);
     t.settle();

@@ -25,9 +25,9 @@ pub use streams::{CsgLatched, EXEC_BATCH_CYCLES, EXEC_BATCH_INSTRS, EXEC_BATCH_N
 
 use crate::device::{Event, State};
 use crate::error::PortError;
-use crate::fields::TimerWord;
+use crate::fields::{JobIrq, TimerWord};
 use crate::mmu::AccessType;
-use crate::regs::{job_irq, mcu};
+use crate::regs::mcu;
 
 /// MCU VA of the shared interface section (`CSF_MCU_SHARED_REGION_START`).
 pub const SHARED_VA: u64 = 0x0400_0000;
@@ -248,7 +248,7 @@ pub(crate) fn start(st: &mut State) {
             st.mcu.running = true;
             st.mcu.halt_seen = false;
             st.mcu_status = mcu::STATUS_ENABLED;
-            st.job_irq.raise(job_irq::GLB);
+            st.job_irq.raise(JobIrq::GLB.0);
         }
         Err(PortError::Stalled { .. }) => st.schedule(STALL_RETRY_NS, Event::McuStart),
         Err(_) => {
@@ -392,12 +392,12 @@ mod tests {
         // Panthor's 800 µs idle timer at 24 MHz: 19 units of 1024 ticks.
         assert_eq!(timer_ns(19, 24_000_000, 198_000_000), Some(810_666));
         assert_eq!(
-            timer_ns(glb::TIMER_SOURCE_GPU | 198, 24_000_000, 198_000_000),
+            timer_ns(TimerWord::SOURCE_GPU.0 | 198, 24_000_000, 198_000_000),
             Some(1_024_000)
         );
         assert_eq!(timer_ns(0, 24_000_000, 198_000_000), None);
         assert_eq!(
-            timer_ns(glb::TIMER_SOURCE_GPU, 24_000_000, 198_000_000),
+            timer_ns(TimerWord::SOURCE_GPU.0, 24_000_000, 198_000_000),
             None
         );
     }

@@ -13,7 +13,7 @@ pub(super) fn csg_event(st: &mut State, i: u32, bit: u32) -> Result<(), PortErro
         wr(st, output + csg::ACK, ack ^ bit)?;
     }
     if rd(st, input + csg::ACK_IRQ_MASK)? & bit != 0 {
-        st.job_irq.raise(job_irq::csg(i));
+        st.job_irq.raise(JobIrq::csg_slot(i).0);
     }
     Ok(())
 }
@@ -33,7 +33,7 @@ pub(super) fn cs_event(st: &mut State, i: u32, j: u32, bit: u32) -> Result<(), P
         wr(st, gout + csg::CS_IRQ, irq_req ^ (1 << j))?;
     }
     if rd(st, cin + cs::ACK_IRQ_MASK)? & bit != 0 {
-        st.job_irq.raise(job_irq::csg(i));
+        st.job_irq.raise(JobIrq::csg_slot(i).0);
     }
     Ok(())
 }

@@ -26,8 +26,9 @@ mod suspend;
 
 use crate::device::{Event, State};
 use crate::error::PortError;
+use crate::fields::JobIrq;
 use crate::mmu::AccessType;
-use crate::regs::{job_irq, mmu};
+use crate::regs::mmu;
 pub(crate) use events::publish_csg_status;
 use events::{config_fault, cs_event, csg_event, report};
 pub(crate) use progress::spin;
