@@ -117,12 +117,16 @@ pub(crate) const JOB_IRQ_BASE: usize = 0x1000;
 /// MMU_CONTROL IRQ block base.
 pub(crate) const MMU_IRQ_BASE: usize = 0x2000;
 
-/// JOB IRQ bits (`Documentation/hardware.md#job_control`): bit `i` < 31 is CSG slot `i`, bit 31 the global interface.
-pub(crate) mod job_irq {
-    /// The global interface needs attention (and, before boot, "the MCU booted").
-    pub(crate) const GLB: u32 = 1 << 31;
-    /// Every bit: what Panthor clears and unmasks when it starts the MCU.
-    pub(crate) const ALL: u32 = 0xffff_ffff;
+kernel::register_fields! {
+    /// A JOB IRQ word (RAWSTAT/CLEAR/MASK/STATUS, `Documentation/hardware.md#job_control`; `JOB_INT_*`).
+    pub(crate) struct JobIrqBits(u32) {
+        /// CSG slot `i` needs attention, at bit `i` (`JOB_INT_CSG_IF(i)`).
+        30:0 csg, set_csg;
+        /// The global interface needs attention, and, before boot, "the MCU booted" (`JOB_INT_GLOBAL_IF`).
+        31:31 glb, set_glb = GLB;
+        /// Every bit: what Panthor clears and unmasks when it starts the MCU.
+        31:0 all, set_all = ALL;
+    }
 }
 
 /// Doorbell pages (`CSF_DOORBELL(i)`): ring doorbell `i` by writing 1 at `doorbell(i)`.
