@@ -151,14 +151,111 @@ crate::register_fields! {
 }
 
 crate::register_fields! {
-    /// A CSG interface `req`/`ack` word (`Documentation/hardware.md#csg-and-cs-interfaces`).
+    /// A CSG interface `req`/`ack` word, and `ack_irq_mask`, which selects the same bits
+    /// (`Documentation/hardware.md#csg-and-cs-interfaces`; Panthor's `CSG_*`).
     pub struct CsgReq(u32) {
-        /// STATE: terminate, start, suspend, resume ([`crate::csf::csg::STATE_MASK`]).
-        2:0 state, set_state;
-        /// ENDPOINT_CONFIG toggle.
-        4:4 endpoint_config, set_endpoint_config;
-        /// STATUS_UPDATE toggle.
-        5:5 status_update, set_status_update;
+        /// STATE: [`crate::csf::csg::STATE_TERMINATE`], `_START`, `_SUSPEND`, `_RESUME` (a level).
+        2:0 state, set_state = STATE;
+        /// ENDPOINT_CONFIG (toggle): latch `endpoint_req`.
+        4:4 endpoint_config, set_endpoint_config = ENDPOINT_CONFIG;
+        /// STATUS_UPDATE (toggle): publish the status words.
+        5:5 status_update, set_status_update = STATUS_UPDATE;
+        /// SYNC_UPDATE event.
+        28:28 sync_update, set_sync_update = SYNC_UPDATE;
+        /// IDLE event.
+        29:29 idle, set_idle = IDLE;
+        /// DOORBELL event (defined, unused by Panthor).
+        30:30 doorbell, set_doorbell = DOORBELL;
+        /// PROGRESS_TIMER_EVENT.
+        31:31 progress_timer_event, set_progress_timer_event = PROGRESS_TIMER_EVENT;
+    }
+}
+
+impl CsgReq {
+    /// The request bits the MCU acknowledges by copying them into `ack` (`CSG_REQ_MASK`).
+    pub const ACKED: Self = Self(Self::STATE.0 | Self::ENDPOINT_CONFIG.0 | Self::STATUS_UPDATE.0);
+}
+
+crate::register_fields! {
+    /// A CSG's `endpoint_req` word (Panthor's `CSG_EP_REQ_*`).
+    pub struct CsgEndpointReq(u32) {
+        /// Compute endpoints the group may use.
+        7:0 compute, set_compute;
+        /// Fragment endpoints.
+        15:8 fragment, set_fragment;
+        /// Tiler endpoints.
+        19:16 tiler, set_tiler;
+        /// Exclusive use of the compute endpoints.
+        20:20 exclusive_compute, set_exclusive_compute;
+        /// Exclusive use of the fragment endpoints.
+        21:21 exclusive_fragment, set_exclusive_fragment;
+        /// The group's priority.
+        31:28 priority, set_priority;
+    }
+}
+
+crate::register_fields! {
+    /// A CS interface `req`/`ack` word, and `ack_irq_mask` (`Documentation/hardware.md#csg-and-cs-interfaces`;
+    /// Panthor's `CS_*`).
+    pub struct CsReq(u32) {
+        /// STATE: [`crate::csf::cs::STATE_STOP`] or `_START` (a level).
+        2:0 state, set_state = STATE;
+        /// EXTRACT_EVENT (toggle).
+        4:4 extract_event, set_extract_event = EXTRACT_EVENT;
+        /// IDLE_SYNC_WAIT (config level).
+        8:8 idle_sync_wait, set_idle_sync_wait = IDLE_SYNC_WAIT;
+        /// IDLE_PROTM_PENDING (config level).
+        9:9 idle_protm_pending, set_idle_protm_pending = IDLE_PROTM_PENDING;
+        /// IDLE_EMPTY (config level).
+        10:10 idle_empty, set_idle_empty = IDLE_EMPTY;
+        /// IDLE_RESOURCE_REQ (config level).
+        11:11 idle_resource_req, set_idle_resource_req = IDLE_RESOURCE_REQ;
+        /// TILER_OOM event.
+        26:26 tiler_oom, set_tiler_oom = TILER_OOM;
+        /// PROTM_PENDING event.
+        27:27 protm_pending, set_protm_pending = PROTM_PENDING;
+        /// FATAL event.
+        30:30 fatal, set_fatal = FATAL;
+        /// FAULT event.
+        31:31 fault, set_fault = FAULT;
+    }
+}
+
+impl CsReq {
+    /// The request bits the MCU acknowledges by copying them into `ack`: STATE, EXTRACT_EVENT and the IDLE_* levels.
+    pub const ACKED: Self = Self(
+        Self::STATE.0
+            | Self::EXTRACT_EVENT.0
+            | Self::IDLE_SYNC_WAIT.0
+            | Self::IDLE_PROTM_PENDING.0
+            | Self::IDLE_EMPTY.0
+            | Self::IDLE_RESOURCE_REQ.0,
+    );
+}
+
+crate::register_fields! {
+    /// A CS's `config` word (Panthor's `CS_CONFIG_*`).
+    pub struct CsConfig(u32) {
+        /// The stream's priority.
+        3:0 priority, set_priority;
+        /// The doorbell page that rings it.
+        15:8 doorbell, set_doorbell;
+    }
+}
+
+crate::register_fields! {
+    /// A CS control block's `features` word (`CS_FEATURES_*`).
+    pub struct CsFeatures(u32) {
+        /// Work registers, minus one.
+        7:0 work_regs, set_work_regs;
+        /// Scoreboard entries.
+        15:8 scoreboards, set_scoreboards;
+        /// The CS can run compute work.
+        16:16 compute, set_compute = COMPUTE;
+        /// Fragment work.
+        17:17 fragment, set_fragment = FRAGMENT;
+        /// Tiler work.
+        18:18 tiler, set_tiler = TILER;
     }
 }
 
@@ -229,6 +326,26 @@ mod tests {
         assert_eq!(
             (JobIrq(0x8000_0003).glb(), JobIrq(0x8000_0003).csg()),
             (1, 3)
+        );
+    }
+
+    #[test]
+    fn csg_and_cs_words_match_panthor() {
+        // CSG_REQ_MASK = STATE 2:0 | ENDPOINT_CONFIG BIT(4) | STATUS_UPDATE BIT(5); CSG_PROGRESS_TIMER_EVENT BIT(31).
+        assert_eq!(CsgReq::ACKED.0, 0x37);
+        assert_eq!(CsgReq::PROGRESS_TIMER_EVENT.0, 1 << 31);
+        // CS: STATE 2:0, EXTRACT_EVENT BIT(4), IDLE_* 11:8; TILER_OOM BIT(26), FATAL BIT(30), FAULT BIT(31).
+        assert_eq!(CsReq::ACKED.0, 0xF17);
+        assert_eq!(
+            (CsReq::TILER_OOM.0, CsReq::FATAL.0, CsReq::FAULT.0),
+            (1 << 26, 1 << 30, 1 << 31)
+        );
+        assert_eq!(CsgEndpointReq(0x3001_0101).priority(), 3);
+        assert_eq!(CsConfig(0x0000_0502).doorbell(), 5);
+        let f = CsFeatures(0x0007_0813);
+        assert_eq!(
+            (f.work_regs(), f.scoreboards(), f.compute(), f.tiler()),
+            (0x13, 8, 1, 1)
         );
     }
 

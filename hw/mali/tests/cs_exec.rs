@@ -11,6 +11,7 @@ use common::csq::*;
 use hw_mali::cs::exception;
 use hw_mali::csf::{self, cs, csg, EXEC_BATCH_NS};
 use hw_mali::fields::JobIrq;
+use hw_mali::fields::{CsReq, CsgReq};
 use hw_mali::regs::{block, mmu};
 
 /// A started group 0 with one queue.
@@ -97,12 +98,16 @@ fn igt_group_submit_writes_deadbeef_and_signals_the_queue_sync_object() {
         (u64::from(r[92]) | u64::from(r[93]) << 32, r[94], r[95]),
         (SYNC_VA, 1, 0)
     );
-    assert_ne!(t.csg_events(0, csg::SYNC_UPDATE), 0, "SYNC_UPDATE raised");
+    assert_ne!(
+        t.csg_events(0, CsgReq::SYNC_UPDATE.0),
+        0,
+        "SYNC_UPDATE raised"
+    );
     assert_ne!(t.r.r32(JOB_RAWSTAT) & JobIrq::csg_slot(0).0, 0);
 
     // Panthor's tick: STATUS_UPDATE then the idle test of `Documentation/hardware.md#csg-and-cs-interfaces`.
-    t.ack_csg_events(0, csg::SYNC_UPDATE | csg::IDLE);
-    t.csg_request(0, csg::STATE_START, csg::STATUS_UPDATE, 0);
+    t.ack_csg_events(0, CsgReq::SYNC_UPDATE.0 | CsgReq::IDLE.0);
+    t.csg_request(0, csg::STATE_START, CsgReq::STATUS_UPDATE.0, 0);
     assert_eq!(t.cs_out(0, 0, cs::STATUS_BLOCKED_REASON), 0);
     assert_eq!(t.cs_out(0, 0, cs::STATUS_SCOREBOARDS), 0);
     assert_eq!(
@@ -134,7 +139,7 @@ fn second_job_on_the_same_queue_bumps_the_seqno_and_keeps_registers() {
 fn a_group_that_ran_work_reports_idle_when_its_ring_drains() {
     let t = one_queue();
     run_job(&t, &[NOP]);
-    assert_ne!(t.csg_events(0, csg::IDLE), 0);
+    assert_ne!(t.csg_events(0, CsgReq::IDLE.0), 0);
 }
 
 // ---- per-instruction semantics -----------------------------------------------------------------------------------
@@ -453,13 +458,13 @@ fn run_compute_reads_its_shader_descriptor_and_completes() {
         ],
     );
     assert_eq!(regs(&t)[9], 1);
-    assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+    assert_eq!(t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0), 0);
 }
 
 // ---- faults ------------------------------------------------------------------------------------------------------
 
 fn assert_fatal(t: &Gpu, code: u8, info: u64) {
-    assert_ne!(t.cs_events(0, 0, cs::FATAL), 0, "FATAL raised");
+    assert_ne!(t.cs_events(0, 0, CsReq::FATAL.0), 0, "FATAL raised");
     assert_eq!(t.cs_out(0, 0, cs::FATAL_WORD) & 0xFF, u32::from(code));
     assert_eq!(t.cs_out64(0, 0, cs::FATAL_INFO), info);
     let (_, gout) = csf::csg_iface(0);
@@ -537,7 +542,7 @@ fn fetch_from_an_unmapped_ring_faults_in_the_group_as() {
     t.program_group(0, 1);
     let (cin, _) = csf::cs_iface(0, 0);
     t.wr64(cin + cs::RINGBUF_BASE, UNMAPPED_VA);
-    t.csg_request(0, csg::STATE_START, csg::ENDPOINT_CONFIG, 1);
+    t.csg_request(0, csg::STATE_START, CsgReq::ENDPOINT_CONFIG.0, 1);
     let (io_in, _) = Gpu::io(0, 0);
     t.wr64(io_in, 8);
     t.ring_doorbell(1);
@@ -556,7 +561,7 @@ fn fetch_from_an_unmapped_ring_faults_in_the_group_as() {
         t.r.r64(common::as_reg(GROUP_AS, mmu::FAULTADDRESS)),
         UNMAPPED_VA
     );
-    assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
+    assert_ne!(t.cs_events(0, 0, CsReq::FAULT.0), 0);
     assert_eq!(t.cs_out(0, 0, cs::FAULT_WORD) & 0xF8, 0xC0);
     assert_eq!(t.cs_out64(0, 0, cs::FAULT_INFO), UNMAPPED_VA);
     assert_eq!(
@@ -588,7 +593,7 @@ fn store_to_a_read_only_page_faults_and_fails_the_job_sync_object() {
         "permission fault, level 3"
     );
     assert_eq!(t.r.r64(common::as_reg(GROUP_AS, mmu::FAULTADDRESS)), RO_VA);
-    assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
+    assert_ne!(t.cs_events(0, 0, CsReq::FAULT.0), 0);
     assert_eq!(t.cs_out(0, 0, cs::FAULT_WORD), 0xCB);
     assert_eq!(t.cs_out64(0, 0, cs::FAULT_INFO), RO_VA);
     let extract = t.output_extract(0, 0);
@@ -599,7 +604,7 @@ fn store_to_a_read_only_page_faults_and_fails_the_job_sync_object() {
     assert_eq!(t.mem64(SYNC_VA), 0, "halted until acknowledged");
 
     t.r.w32(MMU_CLEAR, 1 << GROUP_AS);
-    t.ack_cs_events(0, 0, cs::FAULT);
+    t.ack_cs_events(0, 0, CsReq::FAULT.0);
     t.settle();
     assert_eq!(regs(&t)[3], 0, "rest of the user stream abandoned");
     assert_eq!(t.mem64(SYNC_VA), 1);
@@ -615,7 +620,7 @@ fn store_to_a_read_only_page_faults_and_fails_the_job_sync_object() {
 fn misaligned_sync_object_is_a_data_fault() {
     let t = one_queue();
     run_ring(&t, &[move48(0, SYNC_VA + 4), sync_add64(0, 0, false)]);
-    assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
+    assert_ne!(t.cs_events(0, 0, CsReq::FAULT.0), 0);
     assert_eq!(
         t.cs_out(0, 0, cs::FAULT_WORD),
         u32::from(exception::DATA_INVALID_FAULT)
@@ -645,8 +650,8 @@ fn a_cs_with_an_unusable_ring_is_fatal_with_a_config_fault() {
     t.program_group(0, 1);
     let (cin, _) = csf::cs_iface(0, 0);
     t.wr(cin + cs::RINGBUF_SIZE, 3000);
-    t.csg_request(0, csg::STATE_START, csg::ENDPOINT_CONFIG, 1);
-    assert_ne!(t.cs_events(0, 0, cs::FATAL), 0);
+    t.csg_request(0, csg::STATE_START, CsgReq::ENDPOINT_CONFIG.0, 1);
+    assert_ne!(t.cs_events(0, 0, CsReq::FATAL.0), 0);
     assert_eq!(
         t.cs_out(0, 0, cs::FATAL_WORD),
         u32::from(exception::CS_CONFIG_FAULT)
@@ -657,8 +662,8 @@ fn a_cs_with_an_unusable_ring_is_fatal_with_a_config_fault() {
 
 /// Panthor's tick reads the blocked state after a STATUS_UPDATE (`Documentation/hardware.md#csg-and-cs-interfaces`).
 fn status_update(t: &Gpu, g: u32) {
-    let state = t.rd(csf::csg_iface(g).0 + csg::REQ) & csg::STATE_MASK;
-    t.csg_request(g, state, csg::STATUS_UPDATE, 0);
+    let state = t.rd(csf::csg_iface(g).0 + csg::REQ) & CsgReq::STATE.0;
+    t.csg_request(g, state, CsgReq::STATUS_UPDATE.0, 0);
 }
 
 #[test]
@@ -752,7 +757,7 @@ fn sync_wait_in_inherit_mode_takes_the_producers_error() {
             sync_wait32(0, 2, 1),
         ],
     );
-    assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
+    assert_ne!(t.cs_events(0, 0, CsReq::FAULT.0), 0);
     assert_eq!(
         t.cs_out(0, 0, cs::FAULT_WORD),
         u32::from(exception::CS_INHERIT_FAULT)
@@ -804,11 +809,11 @@ fn csg_start_latches_endpoint_priority_and_as() {
     assert_eq!(l.allow, [1, 1, 1]);
     let (input, output) = csf::csg_iface(0);
     t.wr(input + csg::ENDPOINT_REQ, 0x3001_0101);
-    t.csg_request(0, csg::STATE_START, csg::ENDPOINT_CONFIG, 0);
+    t.csg_request(0, csg::STATE_START, CsgReq::ENDPOINT_CONFIG.0, 0);
     assert_eq!(t.r.gpu.csg_latched(0).unwrap().priority, 3);
     assert_eq!(
-        t.rd(output + csg::ACK) & csg::ENDPOINT_CONFIG,
-        t.rd(input + csg::REQ) & csg::ENDPOINT_CONFIG
+        t.rd(output + csg::ACK) & CsgReq::ENDPOINT_CONFIG.0,
+        t.rd(input + csg::REQ) & CsgReq::ENDPOINT_CONFIG.0
     );
 }
 
@@ -819,7 +824,7 @@ fn csg_state_requests_are_acknowledged_with_the_slots_job_irq() {
     for state in [csg::STATE_SUSPEND, csg::STATE_RESUME, csg::STATE_TERMINATE] {
         t.r.w32(JOB_CLEAR, 0xFFFF_FFFF);
         t.csg_request(0, state, 0, 0);
-        assert_eq!(t.rd(output + csg::ACK) & csg::STATE_MASK, state);
+        assert_eq!(t.rd(output + csg::ACK) & CsgReq::STATE.0, state);
         assert_eq!(t.r.r32(JOB_RAWSTAT), JobIrq::csg_slot(0).0, "state {state}");
         assert_eq!(
             t.r.gpu.csg_latched(0).unwrap().running,
@@ -856,7 +861,7 @@ fn suspend_and_resume_in_another_slot_keep_registers_and_position() {
     );
     // Panthor stops the CS (no doorbell) and unbinds; the slot is reused later for the resume in slot 3.
     let (cin, _) = csf::cs_iface(0, 0);
-    t.wr(cin + cs::REQ, t.rd(cin + cs::REQ) & !cs::STATE_MASK);
+    t.wr(cin + cs::REQ, t.rd(cin + cs::REQ) & !CsReq::STATE.0);
 
     // Re-bind in slot 3: same ring/io pages, same suspend buffer.
     let (cin3, _) = csf::cs_iface(3, 0);
@@ -867,7 +872,7 @@ fn suspend_and_resume_in_another_slot_keep_registers_and_position() {
     t.wr64(cin3 + cs::RINGBUF_INPUT, io_in);
     t.wr64(cin3 + cs::RINGBUF_OUTPUT, io_out);
     t.wr64(in3 + csg::SUSPEND_BUF, SUSPEND_VA);
-    t.csg_request(3, csg::STATE_RESUME, csg::ENDPOINT_CONFIG, 1);
+    t.csg_request(3, csg::STATE_RESUME, CsgReq::ENDPOINT_CONFIG.0, 1);
     t.settle();
     assert_eq!(t.mem32(RESULT_VA), 0, "still blocked after the resume");
     t.set32(SYNC_VA + 0x80, 1);
@@ -894,10 +899,17 @@ fn terminate_discards_stream_state() {
 fn events_outside_the_ack_irq_mask_raise_no_job_irq() {
     let t = one_queue();
     let (input, _) = csf::csg_iface(0);
-    t.wr(input + csg::ACK_IRQ_MASK, !(csg::SYNC_UPDATE | csg::IDLE));
+    t.wr(
+        input + csg::ACK_IRQ_MASK,
+        !(CsgReq::SYNC_UPDATE.0 | CsgReq::IDLE.0),
+    );
     t.r.w32(JOB_CLEAR, 0xFFFF_FFFF);
     run_job(&t, &[NOP]);
-    assert_ne!(t.csg_events(0, csg::SYNC_UPDATE), 0, "event still toggled");
+    assert_ne!(
+        t.csg_events(0, CsgReq::SYNC_UPDATE.0),
+        0,
+        "event still toggled"
+    );
     assert_eq!(t.r.r32(JOB_RAWSTAT), 0);
 }
 
@@ -915,14 +927,14 @@ fn tiler_oom_reports_the_heap_and_waits_for_the_host() {
         ],
     );
     assert!(t.r.gpu.inject_tiler_oom(0, 0));
-    assert_ne!(t.cs_events(0, 0, cs::TILER_OOM), 0);
+    assert_ne!(t.cs_events(0, 0, CsReq::TILER_OOM.0), 0);
     assert_eq!(t.cs_out(0, 0, cs::HEAP_VT_START), 2);
     assert_eq!(t.cs_out(0, 0, cs::HEAP_VT_END), 1);
     assert_eq!(t.cs_out64(0, 0, cs::HEAP_ADDRESS), 0xABC0_0000);
     t.submit(0, 0, &[move32(9, 1)]);
     t.settle();
     assert_eq!(regs(&t)[9], 0, "halted until acknowledged");
-    t.ack_cs_events(0, 0, cs::TILER_OOM);
+    t.ack_cs_events(0, 0, CsReq::TILER_OOM.0);
     t.settle();
     assert_eq!(regs(&t)[9], 1);
 }

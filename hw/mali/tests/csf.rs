@@ -6,6 +6,7 @@ mod common;
 use common::pte::*;
 use common::*;
 use hw_mali::csf::{self, glb, values, GLB_INPUT_VA, GLB_OUTPUT_VA, SHARED_SIZE, SHARED_VA};
+use hw_mali::fields::CsgReq;
 use hw_mali::fields::{GlbReq, JobIrq};
 use hw_mali::regs::{as_command, block, gpu, irq, mcu, mmu};
 use hw_mali::{IrqKind, PortError};
@@ -214,7 +215,7 @@ fn csg_start_is_acknowledged_on_its_glb_doorbell_bit() {
     let r = booted();
     let (input, output) = csf::csg_iface(2);
     wr(&r, input + csf::csg::ACK_IRQ_MASK, 0xFFFF_FFFF);
-    wr(&r, input + csf::csg::REQ, 1 | csf::csg::ENDPOINT_CONFIG); // START + toggle
+    wr(&r, input + csf::csg::REQ, 1 | CsgReq::ENDPOINT_CONFIG.0); // START + toggle
     let db = rd(&r, GLB_INPUT_VA + glb::DOORBELL);
     wr(&r, GLB_INPUT_VA + glb::DOORBELL, db ^ (1 << 2));
     r.w32(block::DOORBELL_BASE, 1);

@@ -10,6 +10,7 @@ use common::*;
 use hw_mali::csf::{
     self, cs, csg, glb, values, GLB_INPUT_VA, GLB_OUTPUT_VA, SHARED_SIZE, SHARED_VA,
 };
+use hw_mali::fields::{CsFeatures, CsReq, CsgReq};
 use hw_mali::fields::{GlbReq, JobIrq, TimerWord};
 use hw_mali::regs::{block, gpu, irq, mcu};
 use hw_mali::Timing;
@@ -171,17 +172,16 @@ fn derived_csif_info_matches_the_real_g610() {
     let group_num = rd(&r, SHARED_VA + glb::GROUP_NUM);
     let csg_slot_count = group_num.min(31).min(16);
     let cs_slot_count = rd(&r, csf::csg_control_va(0) + csg::STREAM_NUM);
-    let features = rd(&r, csf::cs_control_va(0, 0) + cs::FEATURES);
-    let cs_reg_count = (features & cs::FEATURES_WORK_REGS_MASK) + 1;
-    let scoreboards = (features >> cs::FEATURES_SCOREBOARDS_SHIFT) & 0xFF;
+    let features = CsFeatures(rd(&r, csf::cs_control_va(0, 0) + cs::FEATURES));
+    let cs_reg_count = features.work_regs() + 1;
+    let scoreboards = features.scoreboards();
     assert_eq!(
         (csg_slot_count, cs_slot_count, cs_reg_count, scoreboards),
         (8, 8, 96, 8)
     );
-    let kinds = cs::FEATURES_COMPUTE | cs::FEATURES_FRAGMENT | cs::FEATURES_TILER;
     assert_eq!(
-        features & kinds,
-        kinds,
+        (features.compute(), features.fragment(), features.tiler()),
+        (1, 1, 1),
         "every CS takes compute, fragment and tiler work"
     );
     assert_eq!(rd(&r, SHARED_VA + glb::GROUP_STRIDE), 0x100);
@@ -448,7 +448,7 @@ fn csg_request(r: &Rig, i: u32, state: u32, toggles: u32) {
     wr(r, input + csg::ACK_IRQ_MASK, 0xFFFF_FFFF);
     let req = rd(r, input + csg::REQ);
     let ack = rd(r, output + csg::ACK);
-    let req = (req & !csg::STATE_MASK) | state;
+    let req = (req & !CsgReq::STATE.0) | state;
     wr(
         r,
         input + csg::REQ,
@@ -477,7 +477,7 @@ fn csg_state_changes_are_acknowledged_in_order() {
     ] {
         r.w32(JOB_CLEAR, 0xFFFF_FFFF);
         csg_request(&r, 1, state, 0);
-        assert_eq!(rd(&r, output + csg::ACK) & csg::STATE_MASK, state);
+        assert_eq!(rd(&r, output + csg::ACK) & CsgReq::STATE.0, state);
         assert_eq!(r.r32(JOB_RAWSTAT), JobIrq::csg_slot(1).0, "state {state}");
     }
 }
@@ -486,12 +486,12 @@ fn csg_state_changes_are_acknowledged_in_order() {
 fn csg_status_update_reports_an_idle_group() {
     let r = booted();
     let (_, output) = csf::csg_iface(0);
-    csg_request(&r, 0, csg::STATE_START, csg::STATUS_UPDATE);
+    csg_request(&r, 0, csg::STATE_START, CsgReq::STATUS_UPDATE.0);
     assert_eq!(rd(&r, output + csg::STATUS_STATE) & 1, 1);
     let (input, _) = csf::csg_iface(0);
     assert_eq!(
-        rd(&r, output + csg::ACK) & csg::STATUS_UPDATE,
-        rd(&r, input + csg::REQ) & csg::STATUS_UPDATE
+        rd(&r, output + csg::ACK) & CsgReq::STATUS_UPDATE.0,
+        rd(&r, input + csg::REQ) & CsgReq::STATUS_UPDATE.0
     );
 }
 
@@ -521,13 +521,14 @@ fn cs_start_is_acknowledged_through_its_csg_doorbell_bit() {
     let (cin, cout) = csf::cs_iface(0, 2);
     wr(&r, cin + cs::CONFIG, 0x100);
     wr(&r, cin + cs::ACK_IRQ_MASK, 0xFFFF_FFFF);
-    let req = cs::STATE_START | cs::EXTRACT_EVENT | cs::IDLE_SYNC_WAIT | cs::IDLE_EMPTY;
+    let req =
+        cs::STATE_START | CsReq::EXTRACT_EVENT.0 | CsReq::IDLE_SYNC_WAIT.0 | CsReq::IDLE_EMPTY.0;
     assert_eq!(req & 0x517, 0x511);
     wr(&r, cin + cs::REQ, req);
     let (gin, gout) = csf::csg_iface(0);
     wr(&r, gin + csg::DOORBELL, 1 << 2);
-    csg_request(&r, 0, csg::STATE_START, csg::ENDPOINT_CONFIG);
-    assert_eq!(rd(&r, cout + cs::ACK) & cs::REQ_MASK, req);
+    csg_request(&r, 0, csg::STATE_START, CsgReq::ENDPOINT_CONFIG.0);
+    assert_eq!(rd(&r, cout + cs::ACK) & CsReq::ACKED.0, req);
     assert_eq!(rd(&r, gout + csg::DOORBELL) & (1 << 2), 1 << 2);
     assert_eq!(rd(&r, gout + csg::ACK) & 0x17, 0x11);
 }

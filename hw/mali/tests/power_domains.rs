@@ -8,6 +8,7 @@ mod common;
 use common::csq::op::*;
 use common::csq::*;
 use hw_mali::csf::{csg, glb, GLB_INPUT_VA};
+use hw_mali::fields::CsgReq;
 use hw_mali::fields::GlbReq;
 use hw_mali::regs::{gpu, mcu};
 
@@ -115,7 +116,7 @@ fn halt_powers_the_cores_down_and_the_mcu_restarts_from_its_memory() {
     );
     // The group resumed from its suspend buffer runs work on freshly powered cores.
     t.program_group(0, 1);
-    t.csg_request(0, csg::STATE_RESUME, csg::ENDPOINT_CONFIG, 1);
+    t.csg_request(0, csg::STATE_RESUME, CsgReq::ENDPOINT_CONFIG.0, 1);
     t.set32(RESULT_VA, 0);
     submit_store(&t);
     t.settle();

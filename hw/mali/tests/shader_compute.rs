@@ -10,6 +10,7 @@ mod common;
 use common::csq::op::*;
 use common::csq::*;
 use hw_mali::csf::{cs, csg};
+use hw_mali::fields::CsReq;
 use hw_mali::regs::mmu;
 use hw_mali::shader::exception;
 
@@ -103,7 +104,7 @@ fn run_compute_computes_in_times_three_plus_the_global_id() {
         assert_eq!(t.mem32(OUTPUT + 4 * i), expected, "out[{i}]");
     }
     assert_eq!(t.mem32(OUTPUT + 4 * n), 0, "nothing written past the grid");
-    assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+    assert_eq!(t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0), 0);
     assert_eq!(
         t.r.gpu.cs_registers(0, 0).unwrap()[70],
         1,
@@ -162,7 +163,7 @@ fn run_compute_uses_the_selected_staging_registers_and_the_job_offset() {
         wait(0xFF),
     ]);
     run_job(&t, &stream);
-    assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+    assert_eq!(t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0), 0);
     for g in 100..132u64 {
         assert_eq!(
             t.mem32(OUTPUT + 4 * g),
@@ -216,12 +217,12 @@ fn a_store_to_an_unmapped_page_is_an_mmu_fault_and_fails_the_job() {
         t.r.r64(common::as_reg(GROUP_AS, mmu::FAULTADDRESS)),
         UNMAPPED_VA + 0x40
     );
-    assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
+    assert_ne!(t.cs_events(0, 0, CsReq::FAULT.0), 0);
     assert_eq!(t.cs_out(0, 0, cs::FAULT_WORD) & 0xF8, 0xC0);
     assert_eq!(t.cs_out64(0, 0, cs::FAULT_INFO), UNMAPPED_VA + 0x40);
 
     t.r.w32(MMU_CLEAR, 1 << GROUP_AS);
-    t.ack_cs_events(0, 0, cs::FAULT);
+    t.ack_cs_events(0, 0, CsReq::FAULT.0);
     t.settle();
     assert_eq!(
         t.r.gpu.cs_registers(0, 0).unwrap()[70],
@@ -264,7 +265,7 @@ fn an_instruction_the_model_does_not_execute_is_an_encoding_fault_at_its_address
     let mut stream = staging(4, 4, 1);
     stream.extend([run_compute(0), wait(0xFF)]);
     run_job(&t, &stream);
-    assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
+    assert_ne!(t.cs_events(0, 0, CsReq::FAULT.0), 0);
     assert_eq!(
         t.cs_out(0, 0, cs::FAULT_WORD),
         u32::from(exception::INSTR_INVALID_ENC)
@@ -284,7 +285,7 @@ fn a_shader_that_never_ends_is_fatal_once_its_budget_is_used() {
     let mut stream = staging(0, 1, 1);
     stream.extend([run_compute(0), wait(0xFF)]);
     run_job(&t, &stream);
-    assert_ne!(t.cs_events(0, 0, cs::FATAL), 0);
+    assert_ne!(t.cs_events(0, 0, CsReq::FATAL.0), 0);
     assert_eq!(
         t.cs_out(0, 0, cs::FATAL_WORD) & 0xFF,
         u32::from(exception::CS_UNRECOVERABLE)

@@ -9,7 +9,7 @@ mod common;
 
 use common::csq::op::*;
 use common::csq::*;
-use hw_mali::csf::cs;
+use hw_mali::fields::CsReq;
 
 const BINARY: u64 = CODE_VA;
 const SPD: u64 = CODE_VA + 0x1000;
@@ -193,7 +193,11 @@ fn dispatch_2d(t: &Gpu, x: u32, y: u32, groups: u32) {
         &preamble(0, STREAM_VA, 8 * stream.len() as u32, SYNC_VA),
     );
     t.settle();
-    assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0, "no fault");
+    assert_eq!(
+        t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0),
+        0,
+        "no fault"
+    );
     assert_eq!(
         (t.mem64(SYNC_VA), t.mem32(SYNC_VA + 8)),
         (1, 0),

@@ -6,6 +6,7 @@
 
 mod common;
 
+use hw_mali::fields::CsReq;
 use std::sync::Mutex;
 
 use common::csq::op::*;
@@ -176,7 +177,7 @@ fn several_workers_write_the_bytes_one_worker_writes() {
             .map(|_| {
                 let (t, _, out) = setup(&TRIPLE, IN, OUT, 16, &[]);
                 dispatch(&t, 64, 256);
-                assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+                assert_eq!(t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0), 0);
                 bytes(&t, &out)
             })
             .collect::<Vec<_>>()
@@ -200,7 +201,7 @@ fn atomics_stay_atomic_across_workers() {
         let counter_pa = input[0];
         t.r.ram.write_u32(counter_pa, 0).unwrap();
         dispatch(&t, 32, n / 32);
-        assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+        assert_eq!(t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0), 0);
         assert_eq!(t.r.ram.read_u32(counter_pa).unwrap(), n, "every increment");
         let b = bytes(&t, &out);
         let mut tickets: Vec<u32> = b
@@ -225,7 +226,7 @@ fn the_lowest_faulting_workgroup_is_reported_every_time() {
                 let (t, _, _) = setup(&TRIPLE, IN, OUT, 4, &[1, 3]);
                 dispatch(&t, 64, 64);
                 (
-                    t.cs_events(0, 0, cs::FAULT) != 0,
+                    t.cs_events(0, 0, CsReq::FAULT.0) != 0,
                     t.cs_out(0, 0, cs::FAULT_WORD),
                     t.cs_out64(0, 0, cs::FAULT_INFO),
                     t.r.r32(MMU_RAWSTAT) & (1 << GROUP_AS) != 0,
@@ -292,7 +293,7 @@ fn workgroups_sharing_a_local_storage_instance_take_turns() {
                 &preamble(0, STREAM_VA, 8 * stream.len() as u32, SYNC_VA),
             );
             t.settle();
-            assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+            assert_eq!(t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0), 0);
             let b = bytes(&t, &out);
             for g in 0..n {
                 let (wg, l) = (g / 64, g % 64);
@@ -316,7 +317,7 @@ fn a_budget_fault_is_the_same_with_every_worker_count() {
         let (t, _, _) = setup(&spin, 0, 0, 1, &[]);
         dispatch(&t, 1, 8);
         (
-            t.cs_events(0, 0, cs::FATAL) != 0,
+            t.cs_events(0, 0, CsReq::FATAL.0) != 0,
             t.cs_out(0, 0, cs::FATAL_WORD) & 0xFF,
             t.cs_out64(0, 0, cs::FATAL_INFO),
         )

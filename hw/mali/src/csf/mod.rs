@@ -68,7 +68,13 @@ pub mod values {
     /// CS slots per CSG.
     pub const STREAM_NUM: u32 = 8;
     /// CS features: 96 registers (field = count − 1), 8 scoreboards, COMPUTE | FRAGMENT | TILER.
-    pub const CS_FEATURES: u32 = 0x0007_085F;
+    pub const CS_FEATURES: u32 = crate::fields::CsFeatures(0)
+        .set_work_regs(95)
+        .set_scoreboards(8)
+        .set_compute(1)
+        .set_fragment(1)
+        .set_tiler(1)
+        .0;
     /// Per-group suspend buffer size.
     pub const SUSPEND_SIZE: u32 = 0x2000;
     /// Per-group protected-mode suspend buffer size.

@@ -68,7 +68,7 @@ impl GpuIrq {
             tracing::warn!(
                 target: "tyr::gpu",
                 status,
-                exception_type = status & 0xff,
+                exception_type = gpu::FaultStatus(status).exception_type(),
                 address,
                 "GPU fault"
             );

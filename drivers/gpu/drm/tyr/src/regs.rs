@@ -24,8 +24,20 @@ pub(crate) mod gpu {
     pub(crate) const IRQ_BASE: usize = 0x020;
     /// GPU_COMMAND.
     pub(crate) const COMMAND: usize = 0x030;
-    /// GPU_FAULTSTATUS: exception type 7:0, access type 9:8, address valid 10.
+    /// GPU_FAULTSTATUS ([`FaultStatus`]).
     pub(crate) const FAULTSTATUS: usize = 0x03c;
+
+    kernel::register_fields! {
+        /// GPU_FAULTSTATUS (`GPU_FAULTSTATUS_*` of `panthor_regs.h`).
+        pub(crate) struct FaultStatus(u32) {
+            /// The exception type.
+            7:0 exception_type, set_exception_type;
+            /// The access type.
+            9:8 access_type, set_access_type;
+            /// GPU_FAULTADDRESS holds the faulting address.
+            10:10 address_valid, set_address_valid;
+        }
+    }
     /// GPU_FAULTADDRESS (64-bit).
     pub(crate) const FAULTADDRESS: usize = 0x040;
     /// GPU_FEATURES (64-bit).

@@ -2,6 +2,7 @@
 //! Events to the host: CSG and CS event toggles with their JOB IRQ bits, fault reports and status publishing.
 
 use super::*;
+use crate::fields::CsReq;
 
 /// Toggles CSG `i`'s event `bit` in `ack` (unless the previous one is unacknowledged) and raises the CSG's JOB IRQ
 /// bit if `ack_irq_mask` asks for it.
@@ -42,9 +43,9 @@ pub(super) fn cs_event(st: &mut State, i: u32, j: u32, bit: u32) -> Result<(), P
 pub(super) fn report(st: &mut State, i: u32, j: u32, e: CsError) -> Result<(), PortError> {
     let (_, cout) = cs_iface(i, j);
     let (bit, word, info) = if e.fatal {
-        (cs::FATAL, cs::FATAL_WORD, cs::FATAL_INFO)
+        (CsReq::FATAL.0, cs::FATAL_WORD, cs::FATAL_INFO)
     } else {
-        (cs::FAULT, cs::FAULT_WORD, cs::FAULT_INFO)
+        (CsReq::FAULT.0, cs::FAULT_WORD, cs::FAULT_INFO)
     };
     wr(st, cout + word, u32::from(e.code))?;
     wr64(st, cout + info, e.info)?;

@@ -20,13 +20,13 @@ use crate::cs::machine::{
     CsError, CsMemory, Frame, Machine, MemError, Ring, Stop, SyncWait, MAX_FRAMES,
 };
 use crate::cs::{REG_COUNT, SB_COUNT};
+use crate::fields::{CsConfig, CsReq, CsgEndpointReq, CsgReq, JobIrq};
 mod events;
 mod progress;
 mod suspend;
 
 use crate::device::{Event, State};
 use crate::error::PortError;
-use crate::fields::JobIrq;
 use crate::mmu::AccessType;
 use crate::regs::mmu;
 pub(crate) use events::publish_csg_status;
@@ -381,7 +381,7 @@ pub(crate) fn latch_endpoint(st: &mut State, i: u32) -> Result<(), PortError> {
     let ep = rd(st, input + csg::ENDPOINT_REQ)?;
     let l = &mut st.mcu.exec.groups[i as usize].latched;
     l.endpoint_req = ep;
-    l.priority = ep >> 28;
+    l.priority = CsgEndpointReq(ep).priority();
     Ok(())
 }
 
@@ -394,8 +394,8 @@ pub(crate) fn cs_doorbell_bit(st: &mut State, i: u32, j: u32) -> Result<(), Port
     let ack = rd(st, cout + cs::ACK)?;
     let s = &mut st.mcu.exec.groups[i as usize].streams[j as usize];
     match s.halt {
-        Halt::Fault if (req ^ ack) & cs::FAULT == 0 => s.halt = Halt::None,
-        Halt::Oom if (req ^ ack) & cs::TILER_OOM == 0 => s.halt = Halt::None,
+        Halt::Fault if (req ^ ack) & CsReq::FAULT.0 == 0 => s.halt = Halt::None,
+        Halt::Oom if (req ^ ack) & CsReq::TILER_OOM.0 == 0 => s.halt = Halt::None,
         _ => {}
     }
     if s.run == Run::Empty {
@@ -411,7 +411,7 @@ pub(crate) fn cs_doorbell_bit(st: &mut State, i: u32, j: u32) -> Result<(), Port
 /// re-binds it.
 fn cs_level(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let (cin, _) = cs_iface(i, j);
-    let want = rd(st, cin + cs::REQ)? & cs::STATE_MASK == cs::STATE_START;
+    let want = rd(st, cin + cs::REQ)? & CsReq::STATE.0 == cs::STATE_START;
     let g = &st.mcu.exec.groups[i as usize];
     let started = g.streams[j as usize].started;
     if want && !started && g.latched.running {
@@ -447,7 +447,7 @@ fn start_cs(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
         };
         s.input_va = input_va;
         s.output_va = output_va;
-        s.doorbell = (config >> 8) & 0xFF;
+        s.doorbell = CsConfig(config).doorbell();
     }
     let valid = size.is_power_of_two()
         && size >= 8
@@ -552,10 +552,10 @@ pub(crate) fn batch(st: &mut State, gen: u64) -> Result<(), PortError> {
             g.busy = false;
         }
         if sync_update {
-            csg_event(st, i, csg::SYNC_UPDATE)?;
+            csg_event(st, i, CsgReq::SYNC_UPDATE.0)?;
         }
         if idle_now {
-            csg_event(st, i, csg::IDLE)?;
+            csg_event(st, i, CsgReq::IDLE.0)?;
         }
         progress::check(st, i)?;
     }
@@ -645,6 +645,6 @@ pub(crate) fn tiler_oom(st: &mut State, i: u32, j: u32) -> Result<bool, PortErro
     wr(st, cout + cs::HEAP_FRAG_END, counts[2])?;
     wr64(st, cout + cs::HEAP_ADDRESS, ctx)?;
     st.mcu.exec.groups[i as usize].streams[j as usize].halt = Halt::Oom;
-    cs_event(st, i, j, cs::TILER_OOM)?;
+    cs_event(st, i, j, CsReq::TILER_OOM.0)?;
     Ok(true)
 }

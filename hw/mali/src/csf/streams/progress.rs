@@ -10,6 +10,7 @@
 
 use super::*;
 use crate::csf::timer_ns;
+use crate::fields::CsgReq;
 use crate::fields::TimerWord;
 
 /// One stream's progress watch.
@@ -65,7 +66,7 @@ pub(super) fn check(st: &mut State, i: u32) -> Result<(), PortError> {
         tripped |= s.watch.expired(now, period);
     }
     if tripped {
-        events::csg_event(st, i, csg::PROGRESS_TIMER_EVENT)?;
+        events::csg_event(st, i, CsgReq::PROGRESS_TIMER_EVENT.0)?;
     }
     Ok(())
 }

@@ -37,7 +37,8 @@ use crate::vm::MmuFault;
 
 pub(crate) use client::AsClient;
 pub(crate) use regs::{
-    as_cmd, as_reg, lockaddr, mair_to_memattr, MMU_IRQ_FAULTS, TRANSCFG_ENABLED, TRANSCFG_UNMAPPED,
+    as_cmd, as_reg, lockaddr, mair_to_memattr, AsFaultStatus, MMU_IRQ_FAULTS, TRANSCFG_ENABLED,
+    TRANSCFG_UNMAPPED,
 };
 
 /// Number of address spaces of the G610.
@@ -165,14 +166,14 @@ impl Mmu {
                 continue;
             }
             let b = as_reg::base(n);
-            let status = self.io.read32(b + as_reg::FAULTSTATUS).unwrap_or(0);
+            let status = AsFaultStatus(self.io.read32(b + as_reg::FAULTSTATUS).unwrap_or(0));
             let addr = self.io.read64(b + as_reg::FAULTADDRESS).unwrap_or(0);
             let fault = MmuFault {
                 as_nr: n as u32,
                 addr,
-                exception_type: status & 0xff,
-                access_type: (status >> 8) & 0x3,
-                source_id: status >> 16,
+                exception_type: status.exception_type(),
+                access_type: status.access_type(),
+                source_id: status.source_id(),
             };
             tracing::warn!(
                 as_nr = n,

@@ -28,6 +28,18 @@ pub(crate) mod as_reg {
     pub(crate) const STATUS_ACTIVE: u32 = 1 << 0;
 }
 
+kernel::register_fields! {
+    /// AS_FAULTSTATUS (`AS_FAULTSTATUS_*` of `panthor_regs.h`).
+    pub(crate) struct AsFaultStatus(u32) {
+        /// The exception type.
+        7:0 exception_type, set_exception_type;
+        /// The access type (atomic, execute, read, write).
+        9:8 access_type, set_access_type;
+        /// The requester's source id.
+        31:16 source_id, set_source_id;
+    }
+}
+
 /// AS_COMMAND values.
 pub(crate) mod as_cmd {
     /// Make TRANSTAB/MEMATTR/TRANSCFG live.
