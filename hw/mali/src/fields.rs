@@ -234,6 +234,26 @@ impl CsReq {
 }
 
 crate::register_fields! {
+    /// A CS's `status_wait` word (Panthor's `CS_STATUS_WAIT_*`): what a blocked stream waits for.
+    pub struct CsStatusWait(u32) {
+        /// The scoreboard entries waited for.
+        15:0 scoreboards, set_scoreboards;
+        /// Where the scoreboard wait comes from (8: a WAIT instruction).
+        19:16 sb_source, set_sb_source;
+        /// The sync wait's condition (0 LE, 1 GT).
+        27:24 sync_cond, set_sync_cond;
+        /// Waiting for progress.
+        28:28 progress, set_progress;
+        /// Waiting for protected mode.
+        29:29 protm, set_protm;
+        /// The sync object waited on is 64-bit.
+        30:30 sync_64b, set_sync_64b;
+        /// Waiting on a sync object.
+        31:31 sync, set_sync;
+    }
+}
+
+crate::register_fields! {
     /// A CS's `config` word (Panthor's `CS_CONFIG_*`).
     pub struct CsConfig(u32) {
         /// The stream's priority.

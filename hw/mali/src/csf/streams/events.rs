@@ -2,7 +2,7 @@
 //! Events to the host: CSG and CS event toggles with their JOB IRQ bits, fault reports and status publishing.
 
 use super::*;
-use crate::fields::CsReq;
+use crate::fields::{CsReq, CsStatusWait};
 
 /// Toggles CSG `i`'s event `bit` in `ack` (unless the previous one is unacknowledged) and raises the CSG's JOB IRQ
 /// bit if `ack_irq_mask` asks for it.
@@ -93,15 +93,24 @@ fn publish_cs_status(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let busy = u32::from(s.machine.busy_entries());
     let resource = u32::from(s.machine.req_resource);
     let (wait, blocked, sync) = match (s.started, s.run) {
-        (true, Run::Scoreboard(mask)) => (u32::from(mask) | 8 << 16, 1, None),
+        (true, Run::Scoreboard(mask)) => (
+            CsStatusWait(0)
+                .set_scoreboards(u32::from(mask))
+                .set_sb_source(8),
+            1,
+            None,
+        ),
         (true, Run::Sync { wait, .. }) => {
-            let w = wait.cond << 24 | u32::from(wait.wide) << 30 | 1 << 31;
+            let w = CsStatusWait(0)
+                .set_sync_cond(wait.cond)
+                .set_sync_64b(u32::from(wait.wide))
+                .set_sync(1);
             (w, 3, Some(wait))
         }
-        _ => (0, 0, None),
+        _ => (CsStatusWait(0), 0, None),
     };
     wr64(st, cout + cs::STATUS_CMD_PTR, pc)?;
-    wr(st, cout + cs::STATUS_WAIT, wait)?;
+    wr(st, cout + cs::STATUS_WAIT, wait.0)?;
     wr(st, cout + cs::STATUS_REQ_RESOURCE, resource)?;
     wr(st, cout + cs::STATUS_SCOREBOARDS, busy)?;
     wr(st, cout + cs::STATUS_BLOCKED_REASON, blocked)?;
