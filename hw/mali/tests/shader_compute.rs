@@ -36,14 +36,7 @@ const TRIPLE: [u64; 6] = [
 
 /// A started queue with `binary` loaded, a compute SPD (64 registers, r55..r62 preloaded) and the FAU words `fau`.
 fn setup(binary: &[u64], fau: &[u32]) -> Gpu {
-    let t = Gpu::new();
-    t.start_group(0, 1);
-    t.r.w32(JOB_CLEAR, 0xFFFF_FFFF);
-    t.code(BINARY, binary);
-    // Type 8 (shader), stage 1 (compute), preload r55..r62, binary address.
-    t.set32(SPD, 8 | 1 << 4);
-    t.set32(SPD + 4, 0x7F80);
-    t.set64(SPD + 8, BINARY);
+    let t = Gpu::compute_queue(BINARY, binary, SPD);
     for (k, w) in fau.iter().enumerate() {
         t.set32(FAU + 4 * k as u64, *w);
     }

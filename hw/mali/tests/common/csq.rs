@@ -226,6 +226,25 @@ impl Gpu {
         self.r.gpu.advance(DOORBELL_NS);
     }
 
+    /// A started group 0 with one queue and the JOB IRQs cleared.
+    pub fn one_queue() -> Self {
+        let t = Self::new();
+        t.start_group(0, 1);
+        t.r.w32(JOB_CLEAR, 0xFFFF_FFFF);
+        t
+    }
+
+    /// [`Self::one_queue`] with `binary` at `binary_va` and a compute shader program descriptor at `spd` pointing at
+    /// it: type 8 (shader), stage 1 (compute), r55..r62 preloaded.
+    pub fn compute_queue(binary_va: u64, binary: &[u64], spd: u64) -> Self {
+        let t = Self::one_queue();
+        t.code(binary_va, binary);
+        t.set32(spd, 8 | 1 << 4);
+        t.set32(spd + 4, 0x7F80);
+        t.set64(spd + 8, binary_va);
+        t
+    }
+
     /// `csg_slot_prog_locked` + START for queues `0..queues` (`Documentation/hardware.md#csg-and-cs-interfaces` step
     /// 4).
     pub fn start_group(&self, g: u32, queues: u32) {
