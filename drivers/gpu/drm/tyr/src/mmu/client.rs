@@ -92,8 +92,10 @@ impl AsClient {
             // (`Documentation/hardware.md#driver-sequences`).
             st.faulty &= !(1 << n);
             mmu.io.write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n)?;
-            mmu.io
-                .write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty)?;
+            mmu.io.write32(
+                MMU_IRQ_BASE + irq::MASK,
+                MmuIrqBits::PAGE_FAULTS.0 & !st.faulty,
+            )?;
         }
         mmu.enable(n, transtab, memattr, TRANSCFG_ENABLED)?;
         match st.slots[n].as_mut() {

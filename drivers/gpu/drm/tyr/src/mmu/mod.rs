@@ -37,8 +37,8 @@ use crate::vm::MmuFault;
 
 pub(crate) use client::AsClient;
 pub(crate) use regs::{
-    as_cmd, as_reg, lockaddr, mair_to_memattr, AsFaultStatus, MMU_IRQ_FAULTS, TRANSCFG_ENABLED,
-    TRANSCFG_UNMAPPED,
+    as_cmd, as_reg, lockaddr, mair_to_memattr, AsFaultStatus, AsStatus, MmuIrqBits,
+    TRANSCFG_ENABLED, TRANSCFG_UNMAPPED,
 };
 
 /// Number of address spaces of the G610.
@@ -107,7 +107,7 @@ impl Mmu {
         self.io
             .poll32(
                 as_reg::base(n) + as_reg::STATUS,
-                |s| s & as_reg::STATUS_ACTIVE == 0,
+                |s| AsStatus(s).active() == 0,
                 Duration::from_micros(10),
                 AS_TIMEOUT,
             )
@@ -157,7 +157,7 @@ impl Mmu {
         let Ok(stat) = self.io.read32(MMU_IRQ_BASE + irq::STAT) else {
             return IrqReturn::None;
         };
-        let pending = stat & MMU_IRQ_FAULTS;
+        let pending = MmuIrqBits(stat).page_faults();
         if pending == 0 {
             return IrqReturn::None;
         }
@@ -190,8 +190,10 @@ impl Mmu {
                     .io
                     .write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n)
                     .and_then(|()| {
-                        self.io
-                            .write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty)
+                        self.io.write32(
+                            MMU_IRQ_BASE + irq::MASK,
+                            MmuIrqBits::PAGE_FAULTS.0 & !st.faulty,
+                        )
                     });
                 if let Err(e) = acked {
                     // The interrupt stays raised and is seen again by the next pass; nothing else depends on it.
