@@ -27,8 +27,9 @@ mod monitor;
 use monitor::monitor_thread;
 pub mod sysfs;
 
+use crate::sync::MutexGuard;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -481,11 +482,7 @@ impl Devfreq {
             if now >= deadline {
                 return false;
             }
-            st = self
-                .changed
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            st = st.wait_timeout(&self.changed, deadline - now).0;
         }
     }
 

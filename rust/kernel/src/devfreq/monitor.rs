@@ -240,7 +240,7 @@ pub(super) fn monitor_thread(df: Weak<Devfreq>) {
                 d.run_pending();
             }
             Some(w) => {
-                let _ = d.wake.wait_timeout(st, w);
+                let _ = st.wait_timeout(&d.wake, w);
             }
         }
     }

@@ -36,8 +36,9 @@
 pub mod sysfs;
 mod transitions;
 
+use crate::sync::MutexGuard;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -541,12 +542,7 @@ impl PmRuntime {
             if now >= deadline {
                 return false;
             }
-            st = self
-                .shared
-                .cond
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            st = st.wait_timeout(&self.shared.cond, deadline - now).0;
         }
     }
 }

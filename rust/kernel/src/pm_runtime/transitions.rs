@@ -71,7 +71,7 @@ impl Shared {
             return st;
         }
         while matches!(st.status, RpmStatus::Suspending | RpmStatus::Resuming) {
-            st = self.cond.wait(st).unwrap_or_else(|e| e.into_inner());
+            st = st.wait(&self.cond);
         }
         st
     }
@@ -303,12 +303,9 @@ impl Shared {
             }
             st = match (&self.clock, st.timer_expires) {
                 (Clock::Monotonic, t) if t != 0 => {
-                    self.cond
-                        .wait_timeout(st, Duration::from_nanos(t - now))
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
+                    st.wait_timeout(&self.cond, Duration::from_nanos(t - now)).0
                 }
-                _ => self.cond.wait(st).unwrap_or_else(|e| e.into_inner()),
+                _ => st.wait(&self.cond),
             };
         }
     }

@@ -15,9 +15,9 @@
 //! gpuva lock, which upstream Panthor takes in the bind job's run (`panthor_vma_link`, `drm_gpuva_unlink_defer`).
 //! Taking it while signalling is fine; allocating (or, by the same token, waiting for a fence) while holding it is
 //! what would close the `dma_fence_map` -> lock -> `fs_reclaim` -> `dma_fence_map` cycle. The rule is checked from
-//! the other side: a holder of such a lock marks the hold with [`lock_held`], which is a
-//! [`crate::alloc::fault::NoAllocSection`] for as long as the lock is held, so an allocation point reached there
-//! fails and is counted wherever it happens, in a signalling section or not.
+//! the other side: every hold of a lock is marked ([`lock_held`], which a [`crate::sync::Mutex`] guard does for as
+//! long as it lives), and the hold of such a lock is a [`crate::alloc::fault::NoAllocSection`], so an allocation point
+//! reached there fails and is counted wherever it happens, in a signalling section or not.
 //!
 //! Lockdep also learns, per class, what the class's locks have been seen doing, and reports the combination that
 //! closes the cycle even when the two halves happen far apart: a class taken inside a signalling section
@@ -26,9 +26,8 @@
 //! pages back is caught when the ioctl path refills from the same cache while holding its lock: each half alone is
 //! legal. The rule applies to the classes made with [`LockClass::new`]; the catch-all classes of locks made without a
 //! class of their own ([`MUTEX_CLASS`], [`WW_MUTEX_CLASS`]) lump unrelated locks together, which lockdep never does,
-//! and learn nothing. A hold is known to the check while its holder marks it ([`lock_held`], or
-//! [`crate::sync::Mutex::lock_held`], which takes the lock and marks it); taking the lock is noted on every blocking
-//! acquisition.
+//! and learn nothing. Every hold of a [`crate::sync::Mutex`] is known to the check until its guard drops, and
+//! taking the lock is noted on every blocking acquisition.
 //!
 //! A violation is recorded, per thread ([`violations`]) and process-wide ([`global_violations`], for paths that
 //! run on worker threads), and logged; tests assert on the counters. Recording rather than panicking keeps a worker
@@ -97,7 +96,8 @@ impl LockClass {
     }
 
     /// A class named `name` that may be taken inside a [`SignallingSection`] because nothing is ever allocated while
-    /// a lock of it is held: its holders mark the hold with [`lock_held`], under which allocating is a violation.
+    /// a lock of it is held: a hold ([`lock_held`], every [`crate::sync::Mutex`] guard) is a section where
+    /// allocating is a violation.
     pub const fn no_alloc(name: &'static str) -> Self {
         Self::make(name, false, true, false)
     }
@@ -237,9 +237,10 @@ pub(crate) fn alloc_point() {
     }
 }
 
-/// The hold of a lock whose class forbids allocation ([`LockClass::no_alloc`]): from [`lock_held`] until dropped,
-/// which the holder does when it releases the lock. Allocation points reached meanwhile fail and are counted
-/// ([`crate::alloc::fault::violations`]).
+/// The hold of a lock, from [`lock_held`] until dropped, which the holder does when it releases the lock. For a class
+/// that forbids allocation ([`LockClass::no_alloc`]), allocation points reached meanwhile fail and are counted
+/// ([`crate::alloc::fault::violations`]); a learned class ([`LockClass::new`]) learns that it is held while
+/// allocating.
 #[must_use = "the hold ends when the guard drops"]
 pub struct LockHeld {
     _no_alloc: Option<NoAllocSection>,
@@ -403,7 +404,6 @@ mod tests {
         {
             let _s = dma_fence_begin_signalling();
             let _g = m.lock();
-            let _held = lock_held(m.class());
         }
         assert_eq!(violations(), before);
         assert_eq!(alloc::fault::violations(), allocs);
@@ -416,7 +416,6 @@ mod tests {
         let before = alloc::fault::violations();
         {
             let _g = m.lock();
-            let _held = lock_held(m.class());
             assert!(
                 alloc::try_box(1u8).is_err(),
                 "outside any signalling section"
@@ -426,7 +425,6 @@ mod tests {
         {
             let _s = dma_fence_begin_signalling();
             let _g = m.lock();
-            let _held = lock_held(m.class());
             assert!(alloc::try_vec::<u8>(4).is_err());
         }
         assert_eq!(alloc::fault::violations(), before + 2);
@@ -466,13 +464,13 @@ mod tests {
         // Taken while signalling, never held while allocating: fine so far.
         {
             let _s = dma_fence_begin_signalling();
-            drop(m.lock_held());
+            drop(m.lock());
         }
         assert!(CACHE.taken_while_signalling() && !CACHE.held_while_allocating());
         assert_eq!(violations(), before);
         // Then held while allocating, outside any section: the cycle closes here.
         {
-            let _g = m.lock_held();
+            let _g = m.lock();
             assert!(
                 alloc::try_box(1u8).is_ok(),
                 "the allocation itself is not refused"
@@ -491,7 +489,7 @@ mod tests {
         static OTHER: LockClass = LockClass::new("test_cache_other");
         let m = Mutex::with_class((), &OTHER);
         {
-            let _g = m.lock_held();
+            let _g = m.lock();
             assert!(alloc::try_vec::<u8>(8).is_ok());
         }
         assert_eq!(violations(), before + 2);
@@ -510,10 +508,10 @@ mod tests {
         let before = violations();
         {
             let _s = dma_fence_begin_signalling();
-            drop(m.lock_held());
+            drop(m.lock());
         }
         // Taken, released, then allocated: the shape of a cache refilled outside its lock.
-        drop(m.lock_held());
+        drop(m.lock());
         assert!(alloc::try_box(1u8).is_ok());
         assert!(!CACHE.held_while_allocating());
         // The catch-all class learns nothing, whatever its locks do.
@@ -523,7 +521,7 @@ mod tests {
             drop(any.lock());
         }
         {
-            let _g = any.lock_held();
+            let _g = any.lock();
             assert!(alloc::try_box(1u8).is_ok());
         }
         assert!(!MUTEX_CLASS.taken_while_signalling() && !MUTEX_CLASS.held_while_allocating());
@@ -535,8 +533,8 @@ mod tests {
         static A: LockClass = LockClass::new("test_hold_a");
         static B: LockClass = LockClass::new("test_hold_b");
         let (a, b) = (Mutex::with_class((), &A), Mutex::with_class((), &B));
-        let ga = a.lock_held();
-        let gb = b.lock_held();
+        let ga = a.lock();
+        let gb = b.lock();
         drop(ga);
         assert!(alloc::try_box(1u8).is_ok());
         drop(gb);

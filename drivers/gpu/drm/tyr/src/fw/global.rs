@@ -8,7 +8,8 @@
 //! no atomic read-modify-write on this memory.
 
 use kernel::sync::Mutex;
-use std::sync::{Arc, MutexGuard};
+use kernel::sync::MutexGuard;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kernel::error::code::{EINVAL, EIO, ETIMEDOUT};

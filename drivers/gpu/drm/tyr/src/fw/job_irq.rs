@@ -7,7 +7,8 @@
 //! wakes.
 
 use kernel::sync::Mutex;
-use std::sync::{Arc, Condvar, MutexGuard};
+use kernel::sync::MutexGuard;
+use std::sync::{Arc, Condvar};
 use std::time::{Duration, Instant};
 
 use kernel::io::IoMem;
@@ -143,11 +144,7 @@ impl JobIrq {
             let st = self.state();
             if st.seq == seen {
                 let slice = (deadline - now).min(RECHECK);
-                drop(
-                    self.wake
-                        .wait_timeout(st, slice)
-                        .unwrap_or_else(|e| e.into_inner()),
-                );
+                drop(st.wait_timeout(&self.wake, slice));
             }
         }
     }

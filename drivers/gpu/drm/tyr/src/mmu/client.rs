@@ -3,8 +3,9 @@
 //! page-table updates, and where its faults go. It is the [`VmMmu`] hook the VM calls.
 
 use kernel::sync::Mutex;
+use kernel::sync::MutexGuard;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 use kernel::error::code::{EBUSY, EINVAL};
 use kernel::error::Result;

@@ -22,8 +22,9 @@ mod suspend;
 mod tests;
 
 use kernel::sync::Mutex;
+use kernel::sync::MutexGuard;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use kernel::error::code::ETIMEDOUT;

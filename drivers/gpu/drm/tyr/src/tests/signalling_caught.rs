@@ -100,7 +100,7 @@ fn refill_under_the_cache_lock() {
     // The old refill: whatever the cache has, then fresh frames, all under its lock.
     let mut pool = ReservedPtPool::new(ram.clone());
     {
-        let mut cache = vm.pt_cache.lock_held();
+        let mut cache = vm.pt_cache.lock();
         let want = cache.remaining() + 4;
         pool.reserve_slots(want).unwrap();
         let taken = pool.take_from(&mut cache, want);
@@ -113,7 +113,7 @@ fn refill_under_the_cache_lock() {
         "one per allocation point reached under the lock: the pool's slots and four fresh frames"
     );
     assert_eq!(lockdep::last_violation(), Some("tyr_vm_pt_cache"));
-    pool.drain_into(&mut vm.pt_cache.lock_held());
+    pool.drain_into(&mut vm.pt_cache.lock());
 
     // Every later bind job's give-back reports it again.
     let op = vm.prepare_unmap(0x10_0000, 4 * K).unwrap();

@@ -40,10 +40,11 @@ pub(crate) use ops::PreparedOp;
 pub(crate) use steps::VmData;
 
 use core::ops::Range;
+use kernel::sync::MutexGuard;
 use kernel::sync::{LockClass, Mutex};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 use kernel::dma_fence::DmaFence;
 use kernel::drm::gpuvm::{GpuVm, GpuVmCore, GpuVmRef, VaPrealloc};

@@ -92,7 +92,7 @@ impl Vm {
         // VA nodes left over by earlier ops first (a slab cache in the kernel), then fresh ones.
         let mut vas = VaPrealloc::empty(&self.gpuvm);
         {
-            let mut cache = self.va_cache.lock_held();
+            let mut cache = self.va_cache.lock();
             while let Some(node) = cache.take() {
                 // Both hold at most three, so `vas` is never full here; were it, the spare node would just be freed.
                 if let Err(spare) = vas.put(node) {
@@ -107,10 +107,10 @@ impl Vm {
         let needed = Self::pt_pages_for(&kind, va, size);
         let mut pt_pages = ReservedPtPool::new(self.ram.clone());
         pt_pages.reserve_slots(needed)?;
-        let taken = pt_pages.take_from(&mut self.pt_cache.lock_held(), needed);
+        let taken = pt_pages.take_from(&mut self.pt_cache.lock(), needed);
         if let Err(e) = pt_pages.reserve(needed - taken) {
             // Back to the cache (within its capacity, no allocation), so that a failed prepare leaves it as it was.
-            pt_pages.drain_into(&mut self.pt_cache.lock_held());
+            pt_pages.drain_into(&mut self.pt_cache.lock());
             return Err(e);
         }
         Ok(PreparedOp {
@@ -285,10 +285,10 @@ impl Vm {
             res
         };
         // Pages the op did not use go back to the cache (within its capacity: no allocation here) or to RAM.
-        op.pt_pages.drain_into(&mut self.pt_cache.lock_held());
+        op.pt_pages.drain_into(&mut self.pt_cache.lock());
         {
             // Unused VA nodes (and those the steps freed) back to the cache: fixed slots, no allocation.
-            let mut cache = self.va_cache.lock_held();
+            let mut cache = self.va_cache.lock();
             while let Some(node) = op.vas.take() {
                 if let Err(spare) = cache.put(node) {
                     // The cache is full: the node is freed (freeing is allowed while signalling).
