@@ -279,6 +279,38 @@ crate::register_fields! {
     }
 }
 
+crate::register_fields! {
+    /// The header word of a firmware image entry (`Documentation/hardware.md#firmware-image`).
+    pub struct FwEntryHeader(u32) {
+        /// The entry type (0 IFACE).
+        7:0 entry_type, set_entry_type;
+        /// The entry's size in bytes, header word included.
+        15:8 size, set_size;
+        /// An entry a loader that does not know its type may skip.
+        31:31 optional, set_optional;
+    }
+}
+
+crate::register_fields! {
+    /// The flags of a firmware image IFACE entry: how the MCU maps the section.
+    pub struct FwSectionFlags(u32) {
+        /// Readable.
+        0:0 read, set_read = RD;
+        /// Writable.
+        1:1 write, set_write = WR;
+        /// Executable.
+        2:2 exec, set_exec = EX;
+        /// Cache mode (1: cached).
+        4:3 cache_mode, set_cache_mode;
+        /// Protected mode only.
+        5:5 protected, set_protected;
+        /// Shared with the host.
+        30:30 shared, set_shared = SHARED;
+        /// Zero-filled beyond its data.
+        31:31 zero, set_zero = ZERO;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

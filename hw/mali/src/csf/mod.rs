@@ -334,25 +334,26 @@ pub(crate) fn tiler_oom(st: &mut State, i: u32, j: u32) -> bool {
 /// [`CODE_VA`] carrying a short marker, so that a loader exercises read-only and executable mappings.
 pub fn firmware_image() -> Vec<u8> {
     const MAGIC: u32 = 0xC3F1_3A6E;
-    const RD: u32 = 1 << 0;
-    const WR: u32 = 1 << 1;
-    const EX: u32 = 1 << 2;
-    const CACHED: u32 = 1 << 3;
-    const SHARED: u32 = 1 << 30;
-    const ZERO: u32 = 1 << 31;
+    use crate::fields::{FwEntryHeader, FwSectionFlags as F};
     const HEADER: usize = 20;
     let marker = b"tyr native MCU model\0\0\0\0";
 
     // (flags, va_start, va_end, has data, name); entry = word + 5 u32 + name, names padded to 4 bytes.
     let sections: [(u32, u64, u64, bool, &[u8]); 2] = [
         (
-            RD | WR | SHARED | ZERO,
+            F::RD.0 | F::WR.0 | F::SHARED.0 | F::ZERO.0,
             SHARED_VA,
             SHARED_VA + SHARED_SIZE,
             false,
             b"shared\0\0",
         ),
-        (RD | EX | CACHED, CODE_VA, CODE_VA + 0x1000, true, b"code"),
+        (
+            F::RD.0 | F::EX.0 | F(0).set_cache_mode(1).0,
+            CODE_VA,
+            CODE_VA + 0x1000,
+            true,
+            b"code",
+        ),
     ];
     let entries_len: usize = sections.iter().map(|s| 24 + s.4.len()).sum();
     let data_start = (HEADER + entries_len) as u32;
@@ -369,7 +370,8 @@ pub fn firmware_image() -> Vec<u8> {
         } else {
             (0, 0)
         };
-        out.extend_from_slice(&(size << 8).to_le_bytes()); // type 0 = IFACE
+        let header = FwEntryHeader(0).set_entry_type(0).set_size(size); // type 0 = IFACE
+        out.extend_from_slice(&header.0.to_le_bytes());
         for w in [flags, va_start as u32, va_end as u32, ds, de] {
             out.extend_from_slice(&w.to_le_bytes());
         }
@@ -416,9 +418,8 @@ mod tests {
         assert_eq!(img[5], 0, "major must be 0");
         assert!(w(16) as usize <= img.len());
         // First entry: IFACE, 4-byte multiple size, shared section at 0x0400_0000.
-        let e = w(20);
-        assert_eq!(e & 0xFF, 0);
-        assert_eq!((e >> 8) & 0xFF, 32);
+        let e = crate::fields::FwEntryHeader(w(20));
+        assert_eq!((e.entry_type(), e.size()), (0, 32));
         assert_eq!(w(28) as u64, SHARED_VA);
     }
 }

@@ -28,6 +28,16 @@ pub(crate) mod gpu {
     pub(crate) const FAULTSTATUS: usize = 0x03c;
 
     kernel::register_fields! {
+        /// MMU_FEATURES.
+        pub(crate) struct MmuFeatures(u32) {
+            /// Virtual address bits.
+            7:0 va_bits, set_va_bits;
+            /// Physical address bits.
+            15:8 pa_bits, set_pa_bits;
+        }
+    }
+
+    kernel::register_fields! {
         /// GPU_FAULTSTATUS (`GPU_FAULTSTATUS_*` of `panthor_regs.h`).
         pub(crate) struct FaultStatus(u32) {
             /// The exception type.

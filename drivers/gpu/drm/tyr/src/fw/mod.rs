@@ -309,7 +309,13 @@ impl Firmware {
             minor: img.minor,
             version_hash: img.version_hash,
         };
-        let mcu_vm = McuVm::load(&img, pdev.ram(), offsets, mmu, gpu_info.mmu_features & 0xff)?;
+        let mcu_vm = McuVm::load(
+            &img,
+            pdev.ram(),
+            offsets,
+            mmu,
+            gpu::MmuFeatures(gpu_info.mmu_features).va_bits(),
+        )?;
         let run = McuRun::start(io, irq)?;
         let ifaces = iface::discover(&mcu_vm.shared)?;
         let glb = kernel::alloc::try_arc(GlobalIface::new(
