@@ -93,13 +93,7 @@ fn dispatch(t: &Gpu, local: u32, groups: u32) {
         run_compute(0),
         wait(0xFF),
     ];
-    t.code(STREAM_VA, &stream);
-    t.submit(
-        0,
-        0,
-        &preamble(0, STREAM_VA, 8 * stream.len() as u32, SYNC_VA),
-    );
-    t.settle();
+    t.run_job(&stream);
 }
 
 fn bytes(t: &Gpu, pages: &[u64]) -> Vec<u8> {

@@ -245,6 +245,18 @@ impl Gpu {
         t
     }
 
+    /// Runs `stream`, written at [`STREAM_VA`], as one job of queue 0 of group 0 behind Panthor's preamble (which
+    /// signals [`SYNC_VA`]), and settles.
+    pub fn run_job(&self, stream: &[u64]) {
+        self.code(STREAM_VA, stream);
+        self.submit(
+            0,
+            0,
+            &op::preamble(0, STREAM_VA, 8 * stream.len() as u32, SYNC_VA),
+        );
+        self.settle();
+    }
+
     /// `csg_slot_prog_locked` + START for queues `0..queues` (`Documentation/hardware.md#csg-and-cs-interfaces` step
     /// 4).
     pub fn start_group(&self, g: u32, queues: u32) {

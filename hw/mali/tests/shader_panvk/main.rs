@@ -72,13 +72,7 @@ fn dispatch_2d(t: &Gpu, x: u32, y: u32, groups: u32) {
         run_compute(0),
         wait(0xFF),
     ];
-    t.code(STREAM_VA, &stream);
-    t.submit(
-        0,
-        0,
-        &preamble(0, STREAM_VA, 8 * stream.len() as u32, SYNC_VA),
-    );
-    t.settle();
+    t.run_job(&stream);
     assert_eq!(
         t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0),
         0,

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crate::gem::TyrObject;
 use crate::vm::queue::BindJob;
-use crate::vm::{NoMmu, VaLayout, Vm, PT_CACHE_CLASS, VA_CACHE_CLASS};
-use hw_mem::{Ram, RamConfig};
+use crate::vm::{Vm, PT_CACHE_CLASS, VA_CACHE_CLASS};
+use hw_mem::Ram;
 use kernel::drm::gem::IntoGemObject;
 use kernel::sync::lockdep;
 
@@ -19,17 +19,11 @@ const K: u64 = 0x1000;
 const M: u64 = 0x10_0000;
 
 fn ram() -> Arc<Ram> {
-    Arc::new(Ram::new(RamConfig::rk3588(64 * M)).unwrap())
+    super::ram(64 * M)
 }
 
 fn vm(ram: &Arc<Ram>) -> Arc<Vm> {
-    Vm::new(
-        1,
-        VaLayout::new(48, 0, 1 << 48).unwrap(),
-        ram,
-        Arc::new(NoMmu),
-    )
-    .unwrap()
+    super::vm_without_mmu(ram)
 }
 
 #[test]

@@ -8,11 +8,9 @@
 //! filtered to that one test) and the other tests' process stays clean.
 
 use std::process::Command;
-use std::sync::Arc;
 
 use crate::gem::TyrObject;
-use crate::vm::{NoMmu, VaLayout, Vm, PT_CACHE_CLASS};
-use hw_mem::{Ram, RamConfig};
+use crate::vm::PT_CACHE_CLASS;
 use kernel::drm::gem::IntoGemObject;
 use kernel::io_pgtable::ReservedPtPool;
 use kernel::sync::lockdep;
@@ -73,14 +71,8 @@ const CHILD: &str = "TYR_TEST_SIGNALLING_CAUGHT_CHILD";
 /// cache's lock is held. The bind job takes that lock while signalling, so the check reports the pair, whichever
 /// comes first.
 fn refill_under_the_cache_lock() {
-    let ram = Arc::new(Ram::new(RamConfig::rk3588(64 << 20)).unwrap());
-    let vm = Vm::new(
-        1,
-        VaLayout::new(48, 0, 1 << 48).unwrap(),
-        &ram,
-        Arc::new(NoMmu),
-    )
-    .unwrap();
+    let ram = super::ram(64 << 20);
+    let vm = super::vm_without_mmu(&ram);
     let bo = TyrObject::new(&ram, 4 * K, 0, None).unwrap();
     let before = lockdep::violations();
 
@@ -128,14 +120,8 @@ fn refill_under_the_cache_lock() {
 
 /// The body: breaks the rule twice and checks that both are counted.
 fn violate_and_count() {
-    let ram = Arc::new(Ram::new(RamConfig::rk3588(64 << 20)).unwrap());
-    let vm = Vm::new(
-        1,
-        VaLayout::new(48, 0, 1 << 48).unwrap(),
-        &ram,
-        Arc::new(NoMmu),
-    )
-    .unwrap();
+    let ram = super::ram(64 << 20);
+    let vm = super::vm_without_mmu(&ram);
     let bo = TyrObject::new(&ram, 4 * K, 0, None).unwrap();
     vm.execute(vm.prepare_map(&bo, 0, 0x10_0000, 4 * K, 0).unwrap())
         .unwrap();
