@@ -2,10 +2,11 @@
 //! A Panthor-shaped bring-up through the board's MMIO and IRQ lines only, with the model on its own thread: IRQ setup,
 //! L2 power-up, AS 0 for the MCU, MCU boot and the first global request. Waits block on IRQ lines, never sleep.
 
+use hw_board::hw_mali::fields::{GlbReq, JobIrq};
 use std::time::Duration;
 
 use hw_board::hw_mali::csf::{self, glb, GLB_INPUT_VA, GLB_OUTPUT_VA, SHARED_SIZE, SHARED_VA};
-use hw_board::hw_mali::regs::{as_command, block, gpu, gpu_irq, irq, job_irq, mcu, mmu};
+use hw_board::hw_mali::regs::{as_command, block, gpu, gpu_irq, irq, mcu, mmu};
 use hw_board::{Board, MALI_BASE};
 use hw_mali::IrqKind;
 use hw_mem::Ram;
@@ -106,13 +107,13 @@ fn panthor_style_bring_up_boots_the_mcu_and_answers_a_ping() {
     assert!(b.irq(IrqKind::Job).wait_asserted(WAIT));
     assert_eq!(
         io.read32(reg(block::JOB_CONTROL + irq::STAT)).unwrap(),
-        job_irq::GLB
+        JobIrq::GLB.0
     );
     assert_eq!(
         io.read32(reg(gpu::MCU_STATUS)).unwrap(),
         mcu::STATUS_ENABLED
     );
-    io.write32(reg(block::JOB_CONTROL + irq::CLEAR), job_irq::GLB)
+    io.write32(reg(block::JOB_CONTROL + irq::CLEAR), JobIrq::GLB.0)
         .unwrap();
 
     // Discovery: the CPU reads the control block the MCU wrote (through the RAM behind AS 0's mapping).
@@ -128,13 +129,13 @@ fn panthor_style_bring_up_boots_the_mcu_and_answers_a_ping() {
     gpu.gpu_write_u32(0, GLB_INPUT_VA + glb::ACK_IRQ_MASK, 0x0400_050E)
         .unwrap();
     let ack = gpu.gpu_read_u32(0, GLB_OUTPUT_VA + glb::REQ).unwrap();
-    gpu.gpu_write_u32(0, GLB_INPUT_VA + glb::REQ, ack ^ glb::PING)
+    gpu.gpu_write_u32(0, GLB_INPUT_VA + glb::REQ, ack ^ GlbReq::PING.0)
         .unwrap();
     io.write32(reg(block::DOORBELL_BASE), 1).unwrap();
     assert!(b.irq(IrqKind::Job).wait_asserted(WAIT));
     assert_eq!(
-        gpu.gpu_read_u32(0, GLB_OUTPUT_VA + glb::REQ).unwrap() & glb::PING,
-        (ack ^ glb::PING) & glb::PING
+        gpu.gpu_read_u32(0, GLB_OUTPUT_VA + glb::REQ).unwrap() & GlbReq::PING.0,
+        (ack ^ GlbReq::PING.0) & GlbReq::PING.0
     );
     assert_eq!(io.stats(), hw_board::IoStats::default());
 }

@@ -9,13 +9,13 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use hw_mali::fields::CsReq;
 use std::time::Instant;
 
 use common::csq::op::*;
 use common::csq::*;
 use common::pte::*;
 use common::{as_reg, Pt};
-use hw_mali::csf::cs;
 use hw_mali::regs::mmu;
 use hw_mali::shader::parallel::{set_workers, workers};
 
@@ -92,7 +92,7 @@ fn fill(t: &Gpu, pages: &[u64], len: u32) -> f64 {
     t.settle();
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(
-        t.cs_events(0, 0, cs::FAULT | cs::FATAL),
+        t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0),
         0,
         "the fill faulted"
     );

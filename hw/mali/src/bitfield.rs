@@ -15,16 +15,19 @@
 ///         /// Bits 7:0.
 ///         7:0 code, set_code;
 ///         /// Bit 10 alone.
-///         10:10 valid, set_valid;
+///         10:10 valid, set_valid = VALID;
 ///     }
 /// }
 /// let r = Example(0).set_code(0x1ff).set_valid(1);
 /// assert_eq!((r.code(), r.valid(), r.0), (0xff, 1, 0x4ff));
+/// assert_eq!(Example::VALID.0, 1 << 10);
 /// ```
 ///
 /// A field is `hi:lo getter, setter;` (inclusive bit numbers, `hi >= lo`, checked at compile time). The getter returns
 /// the field shifted down to bit 0; the setter returns the word with the field replaced by the low bits of its
-/// argument (higher bits are dropped, as the hardware drops them). `Debug` prints every field.
+/// argument (higher bits are dropped, as the hardware drops them). `hi:lo getter, setter = NAME;` also declares
+/// `NAME`, the word with only that field's bits set (for request bits that are toggled, or combined into a mask).
+/// `Debug` prints every field.
 #[macro_export]
 macro_rules! register_fields {
     (
@@ -32,7 +35,7 @@ macro_rules! register_fields {
         $vis:vis struct $name:ident($ty:ty) {
             $(
                 $(#[$fmeta:meta])*
-                $hi:literal : $lo:literal $get:ident, $set:ident;
+                $hi:literal : $lo:literal $get:ident, $set:ident $(= $all:ident)?;
             )*
         }
     ) => {
@@ -43,6 +46,12 @@ macro_rules! register_fields {
 
         impl $name {
             $(
+                $(
+                    #[doc = concat!("The word with every bit of `", stringify!($get), "` (bits ", stringify!($hi), ":",
+                        stringify!($lo), ") set and the others clear.")]
+                    pub const $all: Self = Self(0).$set(<$ty>::MAX);
+                )?
+
                 $(#[$fmeta])*
                 #[inline]
                 pub const fn $get(self) -> $ty {
@@ -93,8 +102,14 @@ mod tests {
             /// The top bit.
             63:63 top, set_top;
             /// A middle field.
-            15:4 mid, set_mid;
+            15:4 mid, set_mid = MID;
         }
+    }
+
+    #[test]
+    fn a_named_field_constant_sets_only_that_field() {
+        assert_eq!(Wide::MID.0, 0xFFF0);
+        assert_eq!(Wide::MID.mid(), 0xFFF);
     }
 
     #[test]

@@ -237,16 +237,6 @@ pub mod mcu {
     pub const STATUS_FATAL: u32 = 3;
 }
 
-/// JOB IRQ bits (`Documentation/hardware.md#job_control`).
-pub mod job_irq {
-    /// The global interface needs attention.
-    pub const GLB: u32 = 1 << 31;
-    /// CSG slot `i` needs attention (`i` < 31).
-    pub const fn csg(i: u32) -> u32 {
-        1 << (i & 31)
-    }
-}
-
 /// MMU_CONTROL and the per-AS registers (`Documentation/hardware.md#mmu_control-and-address-spaces`).
 pub mod mmu {
     /// Base of the MMU IRQ block (RAWSTAT/CLEAR/MASK/STATUS, see [`super::irq`]).

@@ -6,7 +6,9 @@ mod common;
 use common::pte::*;
 use common::*;
 use hw_mali::csf::{self, glb, values, GLB_INPUT_VA, GLB_OUTPUT_VA, SHARED_SIZE, SHARED_VA};
-use hw_mali::regs::{as_command, block, gpu, irq, job_irq, mcu, mmu};
+use hw_mali::fields::CsgReq;
+use hw_mali::fields::{GlbReq, JobIrq};
+use hw_mali::regs::{as_command, block, gpu, irq, mcu, mmu};
 use hw_mali::{IrqKind, PortError};
 
 const JOB_RAWSTAT: u32 = block::JOB_CONTROL + irq::RAWSTAT;
@@ -67,7 +69,7 @@ fn mcu_start_reports_enabled_and_raises_the_glb_job_irq() {
     );
     r.gpu.run_until_idle();
     assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_ENABLED);
-    assert_eq!(r.r32(JOB_RAWSTAT), job_irq::GLB);
+    assert_eq!(r.r32(JOB_RAWSTAT), JobIrq::GLB.0);
     assert!(r.gpu.irq_line(IrqKind::Job).is_asserted());
 }
 
@@ -120,13 +122,13 @@ fn mcu_start_without_a_shared_section_mapping_is_fatal() {
 fn ping_is_acknowledged_with_a_glb_irq() {
     let r = booted();
     wr(&r, GLB_INPUT_VA + glb::ACK_IRQ_MASK, 0x0400_050E);
-    toggle_and_ring(&r, glb::PING);
+    toggle_and_ring(&r, GlbReq::PING.0);
     let (req, ack) = (
         rd(&r, GLB_INPUT_VA + glb::REQ),
         rd(&r, GLB_OUTPUT_VA + glb::REQ),
     );
-    assert_eq!(req & glb::PING, ack & glb::PING);
-    assert_eq!(r.r32(JOB_RAWSTAT), job_irq::GLB);
+    assert_eq!(req & GlbReq::PING.0, ack & GlbReq::PING.0);
+    assert_eq!(r.r32(JOB_RAWSTAT), JobIrq::GLB.0);
     assert_eq!(r.gpu.mcu_latched().pings, 1);
 }
 
@@ -134,10 +136,10 @@ fn ping_is_acknowledged_with_a_glb_irq() {
 fn ack_outside_the_irq_mask_raises_no_irq() {
     let r = booted();
     wr(&r, GLB_INPUT_VA + glb::ACK_IRQ_MASK, 0);
-    toggle_and_ring(&r, glb::PING);
+    toggle_and_ring(&r, GlbReq::PING.0);
     assert_eq!(
-        rd(&r, GLB_OUTPUT_VA + glb::REQ) & glb::PING,
-        rd(&r, GLB_INPUT_VA + glb::REQ) & glb::PING
+        rd(&r, GLB_OUTPUT_VA + glb::REQ) & GlbReq::PING.0,
+        rd(&r, GLB_INPUT_VA + glb::REQ) & GlbReq::PING.0
     );
     assert_eq!(r.r32(JOB_RAWSTAT), 0);
 }
@@ -149,11 +151,11 @@ fn global_init_latches_timers_and_core_mask() {
     wr(&r, GLB_INPUT_VA + glb::POWEROFF_TIMER, 235);
     wr(&r, GLB_INPUT_VA + glb::PROGRESS_TIMER, 2_560_000);
     wr(&r, GLB_INPUT_VA + glb::IDLE_TIMER, 19);
-    let req = rd(&r, GLB_INPUT_VA + glb::REQ) | glb::IDLE_EN;
+    let req = rd(&r, GLB_INPUT_VA + glb::REQ) | GlbReq::IDLE_EN.0;
     wr(&r, GLB_INPUT_VA + glb::REQ, req);
     toggle_and_ring(
         &r,
-        glb::CFG_ALLOC_EN | glb::CFG_POWEROFF_TIMER | glb::CFG_PROGRESS_TIMER,
+        GlbReq::CFG_ALLOC_EN.0 | GlbReq::CFG_POWEROFF_TIMER.0 | GlbReq::CFG_PROGRESS_TIMER.0,
     );
     let l = r.gpu.mcu_latched();
     assert_eq!(
@@ -165,7 +167,7 @@ fn global_init_latches_timers_and_core_mask() {
         ),
         (0x5_0005, 235, 2_560_000, 19)
     );
-    let mask = glb::REQ_MASK & !glb::HALT;
+    let mask = GlbReq::REQS.0 & !GlbReq::HALT.0;
     assert_eq!(
         rd(&r, GLB_OUTPUT_VA + glb::REQ) & mask,
         rd(&r, GLB_INPUT_VA + glb::REQ) & mask,
@@ -177,11 +179,11 @@ fn global_init_latches_timers_and_core_mask() {
 fn halt_request_halts_the_mcu_without_acknowledging_halt() {
     let r = booted();
     let req = rd(&r, GLB_INPUT_VA + glb::REQ);
-    wr(&r, GLB_INPUT_VA + glb::REQ, req | glb::HALT);
+    wr(&r, GLB_INPUT_VA + glb::REQ, req | GlbReq::HALT.0);
     r.w32(block::DOORBELL_BASE, 1);
     r.gpu.run_until_idle();
     assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_HALT);
-    assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::REQ) & glb::HALT, 0);
+    assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::REQ) & GlbReq::HALT.0, 0);
     assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::HALT_STATUS), 0);
 }
 
@@ -189,14 +191,14 @@ fn halt_request_halts_the_mcu_without_acknowledging_halt() {
 fn mcu_restarts_after_halt_when_control_is_written_again() {
     let r = booted();
     let req = rd(&r, GLB_INPUT_VA + glb::REQ);
-    wr(&r, GLB_INPUT_VA + glb::REQ, req | glb::HALT);
+    wr(&r, GLB_INPUT_VA + glb::REQ, req | GlbReq::HALT.0);
     r.w32(block::DOORBELL_BASE, 1);
     r.gpu.run_until_idle();
-    wr(&r, GLB_INPUT_VA + glb::REQ, req & !glb::HALT);
+    wr(&r, GLB_INPUT_VA + glb::REQ, req & !GlbReq::HALT.0);
     r.w32(gpu::MCU_CONTROL, mcu::CONTROL_AUTO);
     r.gpu.run_until_idle();
     assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_ENABLED);
-    toggle_and_ring(&r, glb::PING);
+    toggle_and_ring(&r, GlbReq::PING.0);
     assert_eq!(r.gpu.mcu_latched().pings, 1);
 }
 
@@ -213,7 +215,7 @@ fn csg_start_is_acknowledged_on_its_glb_doorbell_bit() {
     let r = booted();
     let (input, output) = csf::csg_iface(2);
     wr(&r, input + csf::csg::ACK_IRQ_MASK, 0xFFFF_FFFF);
-    wr(&r, input + csf::csg::REQ, 1 | csf::csg::ENDPOINT_CONFIG); // START + toggle
+    wr(&r, input + csf::csg::REQ, 1 | CsgReq::ENDPOINT_CONFIG.0); // START + toggle
     let db = rd(&r, GLB_INPUT_VA + glb::DOORBELL);
     wr(&r, GLB_INPUT_VA + glb::DOORBELL, db ^ (1 << 2));
     r.w32(block::DOORBELL_BASE, 1);
@@ -223,7 +225,7 @@ fn csg_start_is_acknowledged_on_its_glb_doorbell_bit() {
         rd(&r, GLB_OUTPUT_VA + glb::DOORBELL) & 4,
         rd(&r, GLB_INPUT_VA + glb::DOORBELL) & 4
     );
-    assert_eq!(r.r32(JOB_RAWSTAT), job_irq::csg(2));
+    assert_eq!(r.r32(JOB_RAWSTAT), JobIrq::csg_slot(2).0);
 }
 
 #[test]
@@ -272,7 +274,7 @@ fn a_doorbell_served_while_the_host_locks_the_shared_section_waits_for_the_unloc
     wr(
         &r,
         GLB_INPUT_VA + glb::REQ,
-        ((ack ^ glb::PING) & glb::PING) | (req & !glb::PING),
+        ((ack ^ GlbReq::PING.0) & GlbReq::PING.0) | (req & !GlbReq::PING.0),
     );
     r.w64(as_reg(0, mmu::LOCKADDR), SHARED_VA | 20);
     r.as_cmd_nowait(0, as_command::LOCK);

@@ -10,7 +10,9 @@ use common::*;
 use hw_mali::csf::{
     self, cs, csg, glb, values, GLB_INPUT_VA, GLB_OUTPUT_VA, SHARED_SIZE, SHARED_VA,
 };
-use hw_mali::regs::{block, gpu, irq, job_irq, mcu};
+use hw_mali::fields::{CsFeatures, CsReq, CsgReq};
+use hw_mali::fields::{GlbReq, JobIrq, TimerWord};
+use hw_mali::regs::{block, gpu, irq, mcu};
 use hw_mali::Timing;
 
 const JOB_RAWSTAT: u32 = block::JOB_CONTROL + irq::RAWSTAT;
@@ -86,10 +88,10 @@ fn global_init(r: &Rig, idle_timer: u32) {
         glb::PANTHOR_ACK_IRQ_MASK,
     );
     wr(r, GLB_INPUT_VA + glb::IDLE_TIMER, idle_timer);
-    glb_update(r, glb::IDLE_EN, glb::IDLE_EN);
+    glb_update(r, GlbReq::IDLE_EN.0, GlbReq::IDLE_EN.0);
     glb_toggle(
         r,
-        glb::CFG_ALLOC_EN | glb::CFG_POWEROFF_TIMER | glb::CFG_PROGRESS_TIMER,
+        GlbReq::CFG_ALLOC_EN.0 | GlbReq::CFG_POWEROFF_TIMER.0 | GlbReq::CFG_PROGRESS_TIMER.0,
     );
     ring(r, 0);
     r.gpu.advance(DOORBELL_NS);
@@ -97,7 +99,7 @@ fn global_init(r: &Rig, idle_timer: u32) {
 }
 
 fn glb_idle_pending(r: &Rig) -> bool {
-    (rd(r, GLB_INPUT_VA + glb::REQ) ^ rd(r, GLB_OUTPUT_VA + glb::ACK)) & glb::IDLE != 0
+    (rd(r, GLB_INPUT_VA + glb::REQ) ^ rd(r, GLB_OUTPUT_VA + glb::ACK)) & GlbReq::IDLE.0 != 0
 }
 
 // ---- discovery --------------------------------------------------------------------------------------------------
@@ -170,17 +172,16 @@ fn derived_csif_info_matches_the_real_g610() {
     let group_num = rd(&r, SHARED_VA + glb::GROUP_NUM);
     let csg_slot_count = group_num.min(31).min(16);
     let cs_slot_count = rd(&r, csf::csg_control_va(0) + csg::STREAM_NUM);
-    let features = rd(&r, csf::cs_control_va(0, 0) + cs::FEATURES);
-    let cs_reg_count = (features & cs::FEATURES_WORK_REGS_MASK) + 1;
-    let scoreboards = (features >> cs::FEATURES_SCOREBOARDS_SHIFT) & 0xFF;
+    let features = CsFeatures(rd(&r, csf::cs_control_va(0, 0) + cs::FEATURES));
+    let cs_reg_count = features.work_regs() + 1;
+    let scoreboards = features.scoreboards();
     assert_eq!(
         (csg_slot_count, cs_slot_count, cs_reg_count, scoreboards),
         (8, 8, 96, 8)
     );
-    let kinds = cs::FEATURES_COMPUTE | cs::FEATURES_FRAGMENT | cs::FEATURES_TILER;
     assert_eq!(
-        features & kinds,
-        kinds,
+        (features.compute(), features.fragment(), features.tiler()),
+        (1, 1, 1),
         "every CS takes compute, fragment and tiler work"
     );
     assert_eq!(rd(&r, SHARED_VA + glb::GROUP_STRIDE), 0x100);
@@ -280,20 +281,20 @@ fn control_blocks_are_republished_identically_after_a_slow_reset() {
 #[test]
 fn counter_enable_is_a_level_the_mcu_follows_and_acknowledges() {
     let r = booted();
-    glb_update(&r, glb::COUNTER_EN, glb::COUNTER_EN);
+    glb_update(&r, GlbReq::COUNTER_EN.0, GlbReq::COUNTER_EN.0);
     ring(&r, 0);
     r.gpu.run_until_idle();
     assert!(r.gpu.mcu_latched().counter_en);
     assert_eq!(
-        rd(&r, GLB_OUTPUT_VA + glb::ACK) & glb::COUNTER_EN,
-        glb::COUNTER_EN,
+        rd(&r, GLB_OUTPUT_VA + glb::ACK) & GlbReq::COUNTER_EN.0,
+        GlbReq::COUNTER_EN.0,
         "level acknowledged by copy"
     );
-    glb_update(&r, glb::COUNTER_EN, 0);
+    glb_update(&r, GlbReq::COUNTER_EN.0, 0);
     ring(&r, 0);
     r.gpu.run_until_idle();
     assert!(!r.gpu.mcu_latched().counter_en);
-    assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::ACK) & glb::COUNTER_EN, 0);
+    assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::ACK) & GlbReq::COUNTER_EN.0, 0);
 }
 
 #[test]
@@ -304,20 +305,20 @@ fn doorbell_is_served_only_after_its_latency() {
         GLB_INPUT_VA + glb::ACK_IRQ_MASK,
         glb::PANTHOR_ACK_IRQ_MASK,
     );
-    glb_toggle(&r, glb::PING);
+    glb_toggle(&r, GlbReq::PING.0);
     ring(&r, 0);
     r.gpu.advance(DOORBELL_NS - 1);
     assert_eq!(r.gpu.mcu_latched().pings, 0);
     assert_eq!(r.r32(JOB_RAWSTAT), 0);
     r.gpu.advance(1);
     assert_eq!(r.gpu.mcu_latched().pings, 1);
-    assert_eq!(r.r32(JOB_RAWSTAT), job_irq::GLB);
+    assert_eq!(r.r32(JOB_RAWSTAT), JobIrq::GLB.0);
 }
 
 #[test]
 fn unhandled_toggles_are_acknowledged_without_side_effects() {
     let r = booted();
-    let toggles = glb::PROTM_ENTER | glb::PERFCNT_SAMPLE | glb::FWCFG_UPDATE;
+    let toggles = GlbReq::PROTM_ENTER.0 | GlbReq::PERFCNT_SAMPLE.0 | GlbReq::FWCFG_UPDATE.0;
     glb_toggle(&r, toggles);
     ring(&r, 0);
     r.gpu.run_until_idle();
@@ -340,7 +341,7 @@ fn idle_timer_reports_glb_idle_one_period_after_the_last_doorbell() {
     assert_eq!(r.r32(JOB_RAWSTAT), 0);
     r.gpu.advance(1);
     assert!(glb_idle_pending(&r), "ack.IDLE toggled");
-    assert_eq!(r.r32(JOB_RAWSTAT), job_irq::GLB, "IDLE is in ack_irq_mask");
+    assert_eq!(r.r32(JOB_RAWSTAT), JobIrq::GLB.0, "IDLE is in ack_irq_mask");
     assert_eq!(r.gpu.mcu_latched().idle_reports, 1);
 }
 
@@ -368,13 +369,13 @@ fn an_unacknowledged_idle_event_is_not_reported_twice() {
     assert_eq!(r.gpu.mcu_latched().idle_reports, 1);
     r.w32(JOB_CLEAR, 0xFFFF_FFFF);
     // The host rings without acknowledging IDLE: the next expiry finds the event still pending.
-    glb_toggle(&r, glb::PING);
+    glb_toggle(&r, GlbReq::PING.0);
     ring(&r, 0);
     r.gpu.run_until_idle();
     assert_eq!(r.gpu.mcu_latched().idle_reports, 1);
     // Acknowledge (copy ack.IDLE into req, as Panthor's GLB event handler does) and ring: a new report follows.
     let ack = rd(&r, GLB_OUTPUT_VA + glb::ACK);
-    glb_update(&r, glb::IDLE, ack);
+    glb_update(&r, GlbReq::IDLE.0, ack);
     ring(&r, 0);
     r.gpu.run_until_idle();
     assert_eq!(r.gpu.mcu_latched().idle_reports, 2);
@@ -390,7 +391,7 @@ fn no_idle_event_without_idle_en() {
         glb::PANTHOR_ACK_IRQ_MASK,
     );
     wr(&r, GLB_INPUT_VA + glb::IDLE_TIMER, IDLE_TIMER_800US);
-    glb_toggle(&r, glb::PING);
+    glb_toggle(&r, GlbReq::PING.0);
     ring(&r, 0);
     r.gpu.run_until_idle();
     r.w32(JOB_CLEAR, 0xFFFF_FFFF);
@@ -406,7 +407,7 @@ fn idle_event_outside_ack_irq_mask_raises_no_irq() {
     wr(
         &r,
         GLB_INPUT_VA + glb::ACK_IRQ_MASK,
-        glb::PANTHOR_ACK_IRQ_MASK & !glb::IDLE,
+        glb::PANTHOR_ACK_IRQ_MASK & !GlbReq::IDLE.0,
     );
     r.gpu.run_until_idle();
     assert!(glb_idle_pending(&r));
@@ -417,7 +418,7 @@ fn idle_event_outside_ack_irq_mask_raises_no_irq() {
 fn halt_cancels_the_idle_timer() {
     let r = booted();
     global_init(&r, IDLE_TIMER_800US);
-    glb_update(&r, glb::HALT, glb::HALT);
+    glb_update(&r, GlbReq::HALT.0, GlbReq::HALT.0);
     ring(&r, 0);
     r.gpu.run_until_idle();
     assert_eq!(r.r32(gpu::MCU_STATUS), mcu::STATUS_HALT);
@@ -432,7 +433,7 @@ fn halt_cancels_the_idle_timer() {
 fn idle_timer_in_gpu_cycles_uses_the_core_clock() {
     let r = booted();
     // 198 units of 1024 cycles at 198 MHz = 1024 µs (the same count of 24 MHz system-timer ticks would be 8448 µs).
-    global_init(&r, glb::TIMER_SOURCE_GPU | 198);
+    global_init(&r, TimerWord::SOURCE_GPU.0 | 198);
     r.gpu.advance(1_024_000 - 1);
     assert!(!glb_idle_pending(&r));
     r.gpu.advance(1);
@@ -447,7 +448,7 @@ fn csg_request(r: &Rig, i: u32, state: u32, toggles: u32) {
     wr(r, input + csg::ACK_IRQ_MASK, 0xFFFF_FFFF);
     let req = rd(r, input + csg::REQ);
     let ack = rd(r, output + csg::ACK);
-    let req = (req & !csg::STATE_MASK) | state;
+    let req = (req & !CsgReq::STATE.0) | state;
     wr(
         r,
         input + csg::REQ,
@@ -476,8 +477,8 @@ fn csg_state_changes_are_acknowledged_in_order() {
     ] {
         r.w32(JOB_CLEAR, 0xFFFF_FFFF);
         csg_request(&r, 1, state, 0);
-        assert_eq!(rd(&r, output + csg::ACK) & csg::STATE_MASK, state);
-        assert_eq!(r.r32(JOB_RAWSTAT), job_irq::csg(1), "state {state}");
+        assert_eq!(rd(&r, output + csg::ACK) & CsgReq::STATE.0, state);
+        assert_eq!(r.r32(JOB_RAWSTAT), JobIrq::csg_slot(1).0, "state {state}");
     }
 }
 
@@ -485,12 +486,12 @@ fn csg_state_changes_are_acknowledged_in_order() {
 fn csg_status_update_reports_an_idle_group() {
     let r = booted();
     let (_, output) = csf::csg_iface(0);
-    csg_request(&r, 0, csg::STATE_START, csg::STATUS_UPDATE);
+    csg_request(&r, 0, csg::STATE_START, CsgReq::STATUS_UPDATE.0);
     assert_eq!(rd(&r, output + csg::STATUS_STATE) & 1, 1);
     let (input, _) = csf::csg_iface(0);
     assert_eq!(
-        rd(&r, output + csg::ACK) & csg::STATUS_UPDATE,
-        rd(&r, input + csg::REQ) & csg::STATUS_UPDATE
+        rd(&r, output + csg::ACK) & CsgReq::STATUS_UPDATE.0,
+        rd(&r, input + csg::REQ) & CsgReq::STATUS_UPDATE.0
     );
 }
 
@@ -505,7 +506,10 @@ fn two_csgs_served_by_one_doorbell_raise_both_job_irq_bits() {
     wr(&r, GLB_INPUT_VA + glb::DOORBELL, (1 << 3) | (1 << 5));
     ring(&r, 0);
     r.gpu.advance(DOORBELL_NS);
-    assert_eq!(r.r32(JOB_RAWSTAT), job_irq::csg(3) | job_irq::csg(5));
+    assert_eq!(
+        r.r32(JOB_RAWSTAT),
+        JobIrq::csg_slot(3).0 | JobIrq::csg_slot(5).0
+    );
     assert_eq!(rd(&r, GLB_OUTPUT_VA + glb::DOORBELL), (1 << 3) | (1 << 5));
 }
 
@@ -517,13 +521,14 @@ fn cs_start_is_acknowledged_through_its_csg_doorbell_bit() {
     let (cin, cout) = csf::cs_iface(0, 2);
     wr(&r, cin + cs::CONFIG, 0x100);
     wr(&r, cin + cs::ACK_IRQ_MASK, 0xFFFF_FFFF);
-    let req = cs::STATE_START | cs::EXTRACT_EVENT | cs::IDLE_SYNC_WAIT | cs::IDLE_EMPTY;
+    let req =
+        cs::STATE_START | CsReq::EXTRACT_EVENT.0 | CsReq::IDLE_SYNC_WAIT.0 | CsReq::IDLE_EMPTY.0;
     assert_eq!(req & 0x517, 0x511);
     wr(&r, cin + cs::REQ, req);
     let (gin, gout) = csf::csg_iface(0);
     wr(&r, gin + csg::DOORBELL, 1 << 2);
-    csg_request(&r, 0, csg::STATE_START, csg::ENDPOINT_CONFIG);
-    assert_eq!(rd(&r, cout + cs::ACK) & cs::REQ_MASK, req);
+    csg_request(&r, 0, csg::STATE_START, CsgReq::ENDPOINT_CONFIG.0);
+    assert_eq!(rd(&r, cout + cs::ACK) & CsReq::ACKED.0, req);
     assert_eq!(rd(&r, gout + csg::DOORBELL) & (1 << 2), 1 << 2);
     assert_eq!(rd(&r, gout + csg::ACK) & 0x17, 0x11);
 }

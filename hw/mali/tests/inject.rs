@@ -8,6 +8,8 @@ use common::csq::op::*;
 use common::csq::*;
 use common::*;
 use hw_mali::csf::{self, csg, glb, GLB_INPUT_VA, GLB_OUTPUT_VA};
+use hw_mali::fields::CsgReq;
+use hw_mali::fields::{GlbReq, JobIrq};
 use hw_mali::mmu::AccessType;
 use hw_mali::regs::{gpu, gpu_irq, irq, mcu, mmu};
 use hw_mali::InjectState;
@@ -17,7 +19,7 @@ fn set_progress_timer(t: &Gpu, units: u32) {
     t.wr(GLB_INPUT_VA + glb::PROGRESS_TIMER, units);
     let req = t.rd(GLB_INPUT_VA + glb::REQ);
     let ack = t.rd(GLB_OUTPUT_VA + glb::ACK);
-    let bit = glb::CFG_PROGRESS_TIMER;
+    let bit = GlbReq::CFG_PROGRESS_TIMER.0;
     t.wr(GLB_INPUT_VA + glb::REQ, (req & !bit) | (!ack & bit));
     t.ring_doorbell(0);
     t.settle();
@@ -46,18 +48,18 @@ fn a_stream_looping_without_progress_trips_the_progress_timer() {
     t.submit(0, 0, &[branch(0, 6, -1)]);
     t.r.gpu.advance(PERIOD_NS / 2);
     assert_eq!(
-        t.csg_events(0, csg::PROGRESS_TIMER_EVENT),
+        t.csg_events(0, CsgReq::PROGRESS_TIMER_EVENT.0),
         0,
         "half a period"
     );
     t.r.gpu.advance(PERIOD_NS);
     assert_ne!(
-        t.csg_events(0, csg::PROGRESS_TIMER_EVENT),
+        t.csg_events(0, CsgReq::PROGRESS_TIMER_EVENT.0),
         0,
         "a whole period without progress"
     );
     assert_ne!(
-        t.r.r32(JOB_RAWSTAT) & hw_mali::regs::job_irq::csg(0),
+        t.r.r32(JOB_RAWSTAT) & JobIrq::csg_slot(0).0,
         0,
         "with the slot's JOB IRQ"
     );
@@ -83,7 +85,7 @@ fn a_stream_that_keeps_retiring_ring_work_does_not_trip_it() {
         t.r.gpu.advance(PERIOD_NS / 8);
     }
     assert_eq!(t.mem32(RESULT_VA), 39);
-    assert_eq!(t.csg_events(0, csg::PROGRESS_TIMER_EVENT), 0);
+    assert_eq!(t.csg_events(0, CsgReq::PROGRESS_TIMER_EVENT.0), 0);
 }
 
 #[test]
@@ -94,7 +96,7 @@ fn an_injected_spin_trips_the_progress_timer_until_a_reset() {
     assert!(!t.r.gpu.inject_cs_spin(0, 1), "CS 1 was never started");
     assert!(t.r.gpu.inject_cs_spin(0, 0));
     t.r.gpu.advance(2 * PERIOD_NS);
-    assert_ne!(t.csg_events(0, csg::PROGRESS_TIMER_EVENT), 0);
+    assert_ne!(t.csg_events(0, CsgReq::PROGRESS_TIMER_EVENT.0), 0);
     soft_reset(&t);
     assert_eq!(t.r.r32(gpu::MCU_STATUS), mcu::STATUS_DISABLED);
     assert_eq!(t.r.gpu.next_event_ns(), None, "nothing spins any more");
@@ -112,11 +114,11 @@ fn a_stuck_mcu_acknowledges_nothing_until_a_reset() {
         }
     );
     t.program_group(0, 1);
-    t.csg_request(0, csg::STATE_START, csg::ENDPOINT_CONFIG, 1);
+    t.csg_request(0, csg::STATE_START, CsgReq::ENDPOINT_CONFIG.0, 1);
     t.settle();
     let (input, output) = csf::csg_iface(0);
     assert_ne!(
-        (t.rd(input + csg::REQ) ^ t.rd(output + csg::ACK)) & csg::STATE_MASK,
+        (t.rd(input + csg::REQ) ^ t.rd(output + csg::ACK)) & CsgReq::STATE.0,
         0,
         "START is not acknowledged"
     );

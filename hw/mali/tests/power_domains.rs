@@ -8,18 +8,12 @@ mod common;
 use common::csq::op::*;
 use common::csq::*;
 use hw_mali::csf::{csg, glb, GLB_INPUT_VA};
+use hw_mali::fields::CsgReq;
+use hw_mali::fields::GlbReq;
 use hw_mali::regs::{gpu, mcu};
 
 const L2_PWRON: u32 = gpu::L2_PRESENT + gpu::PWR_ON_DELTA;
 const L2_PWROFF: u32 = gpu::L2_PRESENT + gpu::PWR_OFF_DELTA;
-
-/// A started group 0 with one queue.
-fn one_queue() -> Gpu {
-    let t = Gpu::new();
-    t.start_group(0, 1);
-    t.r.w32(JOB_CLEAR, 0xFFFF_FFFF);
-    t
-}
 
 /// Submits a job storing 0x1234 at RESULT_VA (queue 0 of group 0, behind Panthor's preamble signalling SYNC_VA).
 fn submit_store(t: &Gpu) {
@@ -39,7 +33,7 @@ fn submit_store(t: &Gpu) {
 
 #[test]
 fn work_powers_the_shader_cores_and_tiler_itself() {
-    let t = one_queue();
+    let t = Gpu::one_queue();
     let before = t.r.gpu.power_state();
     assert_ne!(before.l2_ready, 0);
     assert_eq!(
@@ -62,7 +56,7 @@ fn work_powers_the_shader_cores_and_tiler_itself() {
 
 #[test]
 fn with_the_l2_down_no_work_runs_until_it_comes_back() {
-    let t = one_queue();
+    let t = Gpu::one_queue();
     t.r.w32(L2_PWROFF, 1);
     t.settle();
     let off = t.r.gpu.power_state();
@@ -85,7 +79,7 @@ fn with_the_l2_down_no_work_runs_until_it_comes_back() {
 
 #[test]
 fn halt_powers_the_cores_down_and_the_mcu_restarts_from_its_memory() {
-    let t = one_queue();
+    let t = Gpu::one_queue();
     submit_store(&t);
     t.settle();
     assert_ne!(t.r.gpu.power_state().shader_ready, 0);
@@ -94,7 +88,7 @@ fn halt_powers_the_cores_down_and_the_mcu_restarts_from_its_memory() {
     t.csg_request(0, csg::STATE_SUSPEND, 0, 0);
     t.settle();
     let req = t.rd(GLB_INPUT_VA + glb::REQ);
-    t.wr(GLB_INPUT_VA + glb::REQ, req | glb::HALT);
+    t.wr(GLB_INPUT_VA + glb::REQ, req | GlbReq::HALT.0);
     t.ring_doorbell(0);
     t.settle();
     let halted = t.r.gpu.power_state();
@@ -103,7 +97,7 @@ fn halt_powers_the_cores_down_and_the_mcu_restarts_from_its_memory() {
     assert_ne!(halted.l2_ready, 0, "the L2 is the host's to power down");
     let latched = t.r.gpu.mcu_latched();
     // Clear HALT (the firmware acts on 0 -> 1 edges) and restart in AUTO: no reload, the same interfaces.
-    t.wr(GLB_INPUT_VA + glb::REQ, req & !glb::HALT);
+    t.wr(GLB_INPUT_VA + glb::REQ, req & !GlbReq::HALT.0);
     t.r.w32(gpu::MCU_CONTROL, mcu::CONTROL_AUTO);
     t.settle();
     assert_eq!(t.r.r32(gpu::MCU_STATUS), mcu::STATUS_ENABLED);
@@ -114,7 +108,7 @@ fn halt_powers_the_cores_down_and_the_mcu_restarts_from_its_memory() {
     );
     // The group resumed from its suspend buffer runs work on freshly powered cores.
     t.program_group(0, 1);
-    t.csg_request(0, csg::STATE_RESUME, csg::ENDPOINT_CONFIG, 1);
+    t.csg_request(0, csg::STATE_RESUME, CsgReq::ENDPOINT_CONFIG.0, 1);
     t.set32(RESULT_VA, 0);
     submit_store(&t);
     t.settle();
@@ -124,14 +118,14 @@ fn halt_powers_the_cores_down_and_the_mcu_restarts_from_its_memory() {
 
 #[test]
 fn the_power_off_timer_takes_idle_cores_down_and_work_brings_them_back() {
-    let t = one_queue();
+    let t = Gpu::one_queue();
     // The global init's CFG_POWEROFF_TIMER, as Panthor programs it: 10 ms at the 24 MHz system timer.
     t.wr(GLB_INPUT_VA + glb::POWEROFF_TIMER, 235);
     let req = t.rd(GLB_INPUT_VA + glb::REQ);
     let ack = t.rd(hw_mali::csf::GLB_OUTPUT_VA + glb::ACK);
     t.wr(
         GLB_INPUT_VA + glb::REQ,
-        (req & !glb::CFG_POWEROFF_TIMER) | (!ack & glb::CFG_POWEROFF_TIMER),
+        (req & !GlbReq::CFG_POWEROFF_TIMER.0) | (!ack & GlbReq::CFG_POWEROFF_TIMER.0),
     );
     t.ring_doorbell(0);
     t.settle();

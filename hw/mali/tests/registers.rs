@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use hw_mali::regs::{block, gpu, gpu_irq, gpu_status, irq, job_irq, mmu};
+use hw_mali::fields::JobIrq;
+use hw_mali::regs::{block, gpu, gpu_irq, gpu_status, irq, mmu};
 use hw_mali::{BusError, IrqKind, Timing};
 
 const GPU_RAWSTAT: u32 = gpu::IRQ_BASE + irq::RAWSTAT;
@@ -364,7 +365,7 @@ fn waiting_thread_wakes_on_reset_completion_from_the_model_thread() {
 
 #[test]
 fn job_irq_glb_bit_is_bit_31() {
-    assert_eq!(job_irq::GLB, 0x8000_0000);
+    assert_eq!(JobIrq::GLB.0, 0x8000_0000);
 }
 
 #[test]

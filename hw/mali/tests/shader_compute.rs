@@ -10,6 +10,7 @@ mod common;
 use common::csq::op::*;
 use common::csq::*;
 use hw_mali::csf::{cs, csg};
+use hw_mali::fields::CsReq;
 use hw_mali::regs::mmu;
 use hw_mali::shader::exception;
 
@@ -35,14 +36,7 @@ const TRIPLE: [u64; 6] = [
 
 /// A started queue with `binary` loaded, a compute SPD (64 registers, r55..r62 preloaded) and the FAU words `fau`.
 fn setup(binary: &[u64], fau: &[u32]) -> Gpu {
-    let t = Gpu::new();
-    t.start_group(0, 1);
-    t.r.w32(JOB_CLEAR, 0xFFFF_FFFF);
-    t.code(BINARY, binary);
-    // Type 8 (shader), stage 1 (compute), preload r55..r62, binary address.
-    t.set32(SPD, 8 | 1 << 4);
-    t.set32(SPD + 4, 0x7F80);
-    t.set64(SPD + 8, BINARY);
+    let t = Gpu::compute_queue(BINARY, binary, SPD);
     for (k, w) in fau.iter().enumerate() {
         t.set32(FAU + 4 * k as u64, *w);
     }
@@ -72,17 +66,6 @@ fn staging(fau_words: u32, local: u32, groups: u32) -> Vec<u64> {
     ]
 }
 
-/// Runs `stream` as one job of queue 0 behind Panthor's preamble and settles.
-fn run_job(t: &Gpu, stream: &[u64]) {
-    t.code(STREAM_VA, stream);
-    t.submit(
-        0,
-        0,
-        &preamble(0, STREAM_VA, 8 * stream.len() as u32, SYNC_VA),
-    );
-    t.settle();
-}
-
 fn triple_fau() -> Vec<u32> {
     [ptr(INPUT), ptr(OUTPUT)].concat()
 }
@@ -96,14 +79,14 @@ fn run_compute_computes_in_times_three_plus_the_global_id() {
     }
     let mut stream = staging(4, 64, 3);
     stream.extend([run_compute(0), wait(0xFF), move32(70, 1)]);
-    run_job(&t, &stream);
+    t.run_job(&stream);
 
     for i in 0..n {
         let expected = (0x1000 + 5 * i as u32) * 3 + i as u32;
         assert_eq!(t.mem32(OUTPUT + 4 * i), expected, "out[{i}]");
     }
     assert_eq!(t.mem32(OUTPUT + 4 * n), 0, "nothing written past the grid");
-    assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+    assert_eq!(t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0), 0);
     assert_eq!(
         t.r.gpu.cs_registers(0, 0).unwrap()[70],
         1,
@@ -132,7 +115,7 @@ fn run_compute_indirect_takes_its_grid_from_memory_like_panvk() {
         44 << 56 | 2,
         wait(0xFF),
     ]);
-    run_job(&t, &stream);
+    t.run_job(&stream);
     for i in 0..40u64 {
         assert_eq!(t.mem32(OUTPUT + 4 * i), 4 * i as u32, "out[{i}]");
     }
@@ -161,8 +144,8 @@ fn run_compute_uses_the_selected_staging_registers_and_the_job_offset() {
         4 << 56 | 1 << 40 | 3 << 42 | 1 << 44 | 2 << 46,
         wait(0xFF),
     ]);
-    run_job(&t, &stream);
-    assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+    t.run_job(&stream);
+    assert_eq!(t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0), 0);
     for g in 100..132u64 {
         assert_eq!(
             t.mem32(OUTPUT + 4 * g),
@@ -190,7 +173,7 @@ fn a_barrier_orders_the_threads_of_each_workgroup() {
     let t = setup(&rotate, &[ptr(INPUT), ptr(OUTPUT), [15, 0]].concat());
     let mut stream = staging(6, 16, 2);
     stream.extend([run_compute(0), wait(0xFF)]);
-    run_job(&t, &stream);
+    t.run_job(&stream);
     for i in 0..32u64 {
         assert_eq!(t.mem32(OUTPUT + 4 * i), ((i + 1) % 16) as u32, "out[{i}]");
     }
@@ -204,7 +187,7 @@ fn a_store_to_an_unmapped_page_is_an_mmu_fault_and_fails_the_job() {
     let t = setup(&STORE_TO_U0, &ptr(UNMAPPED_VA + 0x40));
     let mut stream = staging(2, 1, 1);
     stream.extend([run_compute(0), wait(0xFF), move32(70, 1)]);
-    run_job(&t, &stream);
+    t.run_job(&stream);
 
     assert_ne!(t.r.r32(MMU_RAWSTAT) & (1 << GROUP_AS), 0, "MMU IRQ");
     assert_eq!(
@@ -216,12 +199,12 @@ fn a_store_to_an_unmapped_page_is_an_mmu_fault_and_fails_the_job() {
         t.r.r64(common::as_reg(GROUP_AS, mmu::FAULTADDRESS)),
         UNMAPPED_VA + 0x40
     );
-    assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
+    assert_ne!(t.cs_events(0, 0, CsReq::FAULT.0), 0);
     assert_eq!(t.cs_out(0, 0, cs::FAULT_WORD) & 0xF8, 0xC0);
     assert_eq!(t.cs_out64(0, 0, cs::FAULT_INFO), UNMAPPED_VA + 0x40);
 
     t.r.w32(MMU_CLEAR, 1 << GROUP_AS);
-    t.ack_cs_events(0, 0, cs::FAULT);
+    t.ack_cs_events(0, 0, CsReq::FAULT.0);
     t.settle();
     assert_eq!(
         t.r.gpu.cs_registers(0, 0).unwrap()[70],
@@ -241,7 +224,7 @@ fn a_store_to_a_read_only_page_is_a_permission_fault() {
     let t = setup(&STORE_TO_U0, &ptr(RO_VA + 8));
     let mut stream = staging(2, 1, 1);
     stream.extend([run_compute(0), wait(0xFF)]);
-    run_job(&t, &stream);
+    t.run_job(&stream);
     assert_eq!(
         t.r.r32(common::as_reg(GROUP_AS, mmu::FAULTSTATUS)) & 0xFF,
         0xCB,
@@ -263,8 +246,8 @@ fn an_instruction_the_model_does_not_execute_is_an_encoding_fault_at_its_address
     );
     let mut stream = staging(4, 4, 1);
     stream.extend([run_compute(0), wait(0xFF)]);
-    run_job(&t, &stream);
-    assert_ne!(t.cs_events(0, 0, cs::FAULT), 0);
+    t.run_job(&stream);
+    assert_ne!(t.cs_events(0, 0, CsReq::FAULT.0), 0);
     assert_eq!(
         t.cs_out(0, 0, cs::FAULT_WORD),
         u32::from(exception::INSTR_INVALID_ENC)
@@ -283,8 +266,8 @@ fn a_shader_that_never_ends_is_fatal_once_its_budget_is_used() {
     );
     let mut stream = staging(0, 1, 1);
     stream.extend([run_compute(0), wait(0xFF)]);
-    run_job(&t, &stream);
-    assert_ne!(t.cs_events(0, 0, cs::FATAL), 0);
+    t.run_job(&stream);
+    assert_ne!(t.cs_events(0, 0, CsReq::FATAL.0), 0);
     assert_eq!(
         t.cs_out(0, 0, cs::FATAL_WORD) & 0xFF,
         u32::from(exception::CS_UNRECOVERABLE)

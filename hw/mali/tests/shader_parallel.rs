@@ -6,11 +6,13 @@
 
 mod common;
 
+use hw_mali::fields::CsReq;
 use std::sync::Mutex;
 
 use common::csq::op::*;
 use common::csq::*;
 use common::pte::*;
+use common::shaders::SHARED_REVERSE;
 use common::{as_reg, frame_of, Pt};
 use hw_mali::csf::cs;
 use hw_mali::regs::mmu;
@@ -42,54 +44,10 @@ const TICKETS: [u64; 3] = [
     0x7861_4402_1800_0006, // STORE.i32.slot0.end @r4, r6, offset:0
 ];
 
-/// Mesa's panvk compile of (`shader_panvk.rs`), each workgroup reversing its inputs through workgroup-local storage:
-/// ```glsl
-/// layout(local_size_x = 64) in;
-/// shared uint s[64];
-/// void main() {
-///     uint l = gl_LocalInvocationID.x, g = gl_GlobalInvocationID.x;
-///     s[l] = src.v[g];
-///     barrier();
-///     dst.v[g] = s[63u - l] + l * pc.k + gl_WorkGroupID.x;
-/// }
-/// ```
-const SHARED_REVERSE: [u64; 24] = [
-    0x0090_C000_0014_0077, // U16_TO_U32 r0, ^r55.h00
-    0x00A8_C100_0000_8079, // IADD.s32 r1, ^r57, u0
-    0x00B4_C201_19C0_C901, // LSHIFT_OR.i32 r2, r1, 0x7060504.b22, 0x0
-    0x00A8_C200_0000_0042, // IADD.s32 r2, ^r2, r0
-    0x00B4_C201_19C0_C842, // LSHIFT_OR.i32 r2, ^r2, 0x3020100.b22, 0x0
-    0x006A_8382_1800_C402, // LD_BUFFER.i32.unsigned.slot0 @r3, r2, 0x1000000
-    0x00B4_C401_19C0_C800, // LSHIFT_OR.i32 r4, r0, 0x3020100.b22, 0x0
-    0x02A0_C400_0000_44E6, // IADD.u32 r4, workgroup_local_pointer.w0, ^r4
-    0x0A91_C500_0000_00E7, // MOV.i32.wait0 r5, workgroup_local_pointer.w1
-    0x1061_4302_5800_0044, // STORE.i32.slot1.wait1 @r3, ^r4, offset:0
-    0x4845_C001_C000_0000, // BARRIER.slot7.wait
-    0x00A8_C300_0001_00C0, // ISUB.s32 r3, 0x0, r0
-    0x00B4_C301_19C0_C843, // LSHIFT_OR.i32 r3, ^r3, 0x3020100.b22, 0x0
-    0x0110_C300_0000_FC43, // IADD_IMM.i32 r3, ^r3, #0xFC
-    0x02A0_C300_0000_43E6, // IADD.u32 r3, workgroup_local_pointer.w0, ^r3
-    0x0091_C400_0000_0043, // MOV.i32 r4, ^r3
-    0x0291_C500_0000_00E7, // MOV.i32 r5, workgroup_local_pointer.w1
-    0x0060_8382_9800_0044, // LOAD.i32.unsigned.slot2 @r3, ^r4, offset:0
-    0x20A0_C000_000A_8440, // IMUL.i32.wait2 r0, ^r0, u4
-    0x00A8_C000_0000_4043, // IADD.s32 r0, ^r3, ^r0
-    0x00A8_C000_0000_4140, // IADD.s32 r0, ^r0, ^r1
-    0x0110_C101_0000_01C0, // IADD_IMM.i32 r1, 0x0, #0x1000001
-    0x086B_8204_0000_4142, // LEA_BUFFER.slot0.wait0 @r2:r3, ^r2, ^r1
-    0x7861_4002_5800_0042, // STORE.i32.slot1.end @r0, ^r2, offset:0
-];
-
 /// A started queue with `binary`, a compute SPD and FAU words u0:u1 = `a`, u2:u3 = `b`; `pages` 4 KiB pages mapped
 /// at IN and at OUT, except the OUT pages in `holes`. Returns the input and output pages' PAs.
 fn setup(binary: &[u64], a: u64, b: u64, pages: u64, holes: &[u64]) -> (Gpu, Vec<u64>, Vec<u64>) {
-    let t = Gpu::new();
-    t.start_group(0, 1);
-    t.r.w32(JOB_CLEAR, 0xFFFF_FFFF);
-    t.code(CODE_VA, binary);
-    t.set32(SPD, 8 | 1 << 4);
-    t.set32(SPD + 4, 0x7F80);
-    t.set64(SPD + 8, CODE_VA);
+    let t = Gpu::compute_queue(CODE_VA, binary, SPD);
     t.set64(FAU, a);
     t.set64(FAU + 8, b);
     let root = t.r.r64(as_reg(GROUP_AS, mmu::TRANSTAB)) & 0x0000_FFFF_FFFF_F000;
@@ -135,13 +93,7 @@ fn dispatch(t: &Gpu, local: u32, groups: u32) {
         run_compute(0),
         wait(0xFF),
     ];
-    t.code(STREAM_VA, &stream);
-    t.submit(
-        0,
-        0,
-        &preamble(0, STREAM_VA, 8 * stream.len() as u32, SYNC_VA),
-    );
-    t.settle();
+    t.run_job(&stream);
 }
 
 fn bytes(t: &Gpu, pages: &[u64]) -> Vec<u8> {
@@ -176,7 +128,7 @@ fn several_workers_write_the_bytes_one_worker_writes() {
             .map(|_| {
                 let (t, _, out) = setup(&TRIPLE, IN, OUT, 16, &[]);
                 dispatch(&t, 64, 256);
-                assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+                assert_eq!(t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0), 0);
                 bytes(&t, &out)
             })
             .collect::<Vec<_>>()
@@ -200,7 +152,7 @@ fn atomics_stay_atomic_across_workers() {
         let counter_pa = input[0];
         t.r.ram.write_u32(counter_pa, 0).unwrap();
         dispatch(&t, 32, n / 32);
-        assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+        assert_eq!(t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0), 0);
         assert_eq!(t.r.ram.read_u32(counter_pa).unwrap(), n, "every increment");
         let b = bytes(&t, &out);
         let mut tickets: Vec<u32> = b
@@ -225,7 +177,7 @@ fn the_lowest_faulting_workgroup_is_reported_every_time() {
                 let (t, _, _) = setup(&TRIPLE, IN, OUT, 4, &[1, 3]);
                 dispatch(&t, 64, 64);
                 (
-                    t.cs_events(0, 0, cs::FAULT) != 0,
+                    t.cs_events(0, 0, CsReq::FAULT.0) != 0,
                     t.cs_out(0, 0, cs::FAULT_WORD),
                     t.cs_out64(0, 0, cs::FAULT_INFO),
                     t.r.r32(MMU_RAWSTAT) & (1 << GROUP_AS) != 0,
@@ -292,7 +244,7 @@ fn workgroups_sharing_a_local_storage_instance_take_turns() {
                 &preamble(0, STREAM_VA, 8 * stream.len() as u32, SYNC_VA),
             );
             t.settle();
-            assert_eq!(t.cs_events(0, 0, cs::FAULT | cs::FATAL), 0);
+            assert_eq!(t.cs_events(0, 0, CsReq::FAULT.0 | CsReq::FATAL.0), 0);
             let b = bytes(&t, &out);
             for g in 0..n {
                 let (wg, l) = (g / 64, g % 64);
@@ -316,7 +268,7 @@ fn a_budget_fault_is_the_same_with_every_worker_count() {
         let (t, _, _) = setup(&spin, 0, 0, 1, &[]);
         dispatch(&t, 1, 8);
         (
-            t.cs_events(0, 0, cs::FATAL) != 0,
+            t.cs_events(0, 0, CsReq::FATAL.0) != 0,
             t.cs_out(0, 0, cs::FATAL_WORD) & 0xFF,
             t.cs_out64(0, 0, cs::FATAL_INFO),
         )

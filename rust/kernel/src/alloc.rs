@@ -124,6 +124,7 @@ pub mod fault {
     static GLOBAL_VIOLATIONS: AtomicU64 = AtomicU64::new(0);
 
     pub(super) fn should_fail() -> bool {
+        crate::sync::lockdep::alloc_point();
         if NO_ALLOC_DEPTH.get() > 0 {
             VIOLATIONS.set(VIOLATIONS.get() + 1);
             GLOBAL_VIOLATIONS.fetch_add(1, Ordering::Relaxed);

@@ -25,10 +25,11 @@
 //! does not have.
 
 use crate::sync::Mutex;
+use crate::sync::MutexGuard;
 use std::fs;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 use crate::dma_fence::{CallbackId, DmaFence};
 use crate::drm::syncobj::Syncobj;

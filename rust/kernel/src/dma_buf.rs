@@ -8,10 +8,11 @@
 //! forgotten in the child, as [`crate::anon_file`] does.
 
 use crate::sync::Mutex;
+use crate::sync::MutexGuard;
 use core::mem::size_of;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 
 use crate::anon_file::{key_of, FileKey};
 use crate::dma_fence::{DmaFence, FenceNames};

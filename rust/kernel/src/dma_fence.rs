@@ -9,8 +9,9 @@
 //! a callback that tries to allocate, or to take a resv or gpuva lock, is caught by tests.
 
 use crate::sync::Mutex;
+use crate::sync::MutexGuard;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, MutexGuard};
+use std::sync::{Arc, Condvar};
 use std::time::{Duration, Instant};
 
 use crate::alloc;
@@ -249,12 +250,7 @@ impl DmaFence {
                 },
                 None => Duration::from_secs(3600),
             };
-            st = self
-                .0
-                .cond
-                .wait_timeout(st, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            st = st.wait_timeout(&self.0.cond, left).0;
         }
         Ok(())
     }

@@ -35,6 +35,7 @@
 
 pub mod alloc;
 pub mod anon_file;
+pub mod bitfield;
 pub mod clk;
 pub mod devfreq;
 pub mod dma_buf;

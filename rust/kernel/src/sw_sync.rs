@@ -11,8 +11,8 @@
 //! `ENOENT`, as `sw_sync_debugfs_release` does.
 
 use crate::sync::Mutex;
+use crate::sync::MutexGuard;
 use std::os::fd::RawFd;
-use std::sync::MutexGuard;
 
 use crate::dma_fence::{DmaFence, FenceNames};
 use crate::error::code::{EFAULT, ENOENT, ENOMEM, ENOTTY};

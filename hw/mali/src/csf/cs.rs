@@ -9,8 +9,6 @@ pub const INPUT_VA: u64 = 0x04;
 pub const OUTPUT_VA: u64 = 0x08;
 /// Input/output: req / ack.
 pub const REQ: u64 = 0x00;
-/// The request bits the MCU acknowledges by copying: STATE 2:0, EXTRACT_EVENT 4, IDLE_* 11:8.
-pub const REQ_MASK: u32 = 0xF17;
 
 /// Output: ack (the same word offset as `req`).
 pub const ACK: u64 = 0x00;
@@ -77,38 +75,7 @@ pub const OUTPUT_SIZE: u64 = 0xD8;
 /// Bytes of the control block Panthor reads.
 pub const CONTROL_SIZE: u64 = 0x0C;
 
-/// req bits 2:0: STATE.
-pub const STATE_MASK: u32 = 0x7;
 /// STATE: stop.
 pub const STATE_STOP: u32 = 0;
 /// STATE: start.
 pub const STATE_START: u32 = 1;
-/// req bit 4: EXTRACT_EVENT.
-pub const EXTRACT_EVENT: u32 = 1 << 4;
-/// req bit 8: IDLE_SYNC_WAIT (config level).
-pub const IDLE_SYNC_WAIT: u32 = 1 << 8;
-/// req bit 9: IDLE_PROTM_PENDING (config level).
-pub const IDLE_PROTM_PENDING: u32 = 1 << 9;
-/// req bit 10: IDLE_EMPTY (config level).
-pub const IDLE_EMPTY: u32 = 1 << 10;
-/// req bit 11: IDLE_RESOURCE_REQ (config level).
-pub const IDLE_RESOURCE_REQ: u32 = 1 << 11;
-/// Event bit 26: TILER_OOM.
-pub const TILER_OOM: u32 = 1 << 26;
-/// Event bit 27: PROTM_PENDING.
-pub const PROTM_PENDING: u32 = 1 << 27;
-/// Event bit 30: FATAL.
-pub const FATAL: u32 = 1 << 30;
-/// Event bit 31: FAULT.
-pub const FAULT: u32 = 1 << 31;
-
-/// Control `features` bits 7:0: work registers − 1.
-pub const FEATURES_WORK_REGS_MASK: u32 = 0xFF;
-/// Control `features` bits 15:8: scoreboard entries.
-pub const FEATURES_SCOREBOARDS_SHIFT: u32 = 8;
-/// Control `features` bit 16: the CS can run compute work.
-pub const FEATURES_COMPUTE: u32 = 1 << 16;
-/// Control `features` bit 17: fragment work.
-pub const FEATURES_FRAGMENT: u32 = 1 << 17;
-/// Control `features` bit 18: tiler work.
-pub const FEATURES_TILER: u32 = 1 << 18;

@@ -55,8 +55,6 @@ pub const INPUT_SIZE: u64 = 0x58;
 pub const OUTPUT_SIZE: u64 = 0x20;
 /// Bytes of the control block Panthor reads.
 pub const CONTROL_SIZE: u64 = 0x1C;
-/// req bits 2:0: STATE (0 TERMINATE, 1 START, 2 SUSPEND, 3 RESUME).
-pub const STATE_MASK: u32 = 0x7;
 /// STATE: terminate.
 pub const STATE_TERMINATE: u32 = 0;
 /// STATE: start.
@@ -65,23 +63,9 @@ pub const STATE_START: u32 = 1;
 pub const STATE_SUSPEND: u32 = 2;
 /// STATE: resume.
 pub const STATE_RESUME: u32 = 3;
-/// req bit 4: ENDPOINT_CONFIG (toggle).
-pub const ENDPOINT_CONFIG: u32 = 1 << 4;
-/// req bit 5: STATUS_UPDATE (toggle).
-pub const STATUS_UPDATE: u32 = 1 << 5;
-/// Event bit 28: SYNC_UPDATE.
-pub const SYNC_UPDATE: u32 = 1 << 28;
-/// Event bit 29: IDLE.
-pub const IDLE: u32 = 1 << 29;
-/// Event bit 30: DOORBELL (defined, unused by Panthor).
-pub const DOORBELL_EVENT: u32 = 1 << 30;
-/// Event bit 31: PROGRESS_TIMER_EVENT.
-pub const PROGRESS_TIMER_EVENT: u32 = 1 << 31;
-/// The request bits the MCU acknowledges by copying.
-pub const REQ_MASK: u32 = STATE_MASK | ENDPOINT_CONFIG | STATUS_UPDATE;
 
 use super::*;
-use crate::fields::CsgReq;
+use crate::fields::{CsReq, CsgReq};
 
 /// Serves CSG `i` (its GLB doorbell bit differed): STATE, ENDPOINT_CONFIG, the per-CS doorbell bits, STATUS_UPDATE,
 /// then acknowledges by copying `req` into `ack`; returns whether a JOB IRQ for the slot is due.
@@ -90,9 +74,10 @@ pub(super) fn serve_csg(st: &mut State, i: u32) -> Result<bool, PortError> {
     let req = rd(st, input + csg::REQ)?;
     let ack = rd(st, output + csg::REQ)?;
     let irq_mask = rd(st, input + csg::ACK_IRQ_MASK)?;
-    if CsgReq(req).state() != CsgReq(ack).state() {
+    let changed = CsgReq(req ^ ack);
+    if changed.state() != 0 {
         streams::csg_state(st, i, CsgReq(req).state())?;
-    } else if (req ^ ack) & csg::ENDPOINT_CONFIG != 0 {
+    } else if changed.endpoint_config() != 0 {
         streams::latch_endpoint(st, i)?;
     }
 
@@ -117,20 +102,21 @@ pub(super) fn serve_csg(st: &mut State, i: u32) -> Result<bool, PortError> {
             wr(
                 st,
                 cout + cs::REQ,
-                (cack & !cs::REQ_MASK) | (creq & cs::REQ_MASK),
+                (cack & !CsReq::ACKED.0) | (creq & CsReq::ACKED.0),
             )?;
             streams::cs_doorbell_bit(st, i, j)?;
             st.mcu.unserved_cs[i as usize] &= !(1 << j);
         }
     }
-    if (req ^ ack) & csg::STATUS_UPDATE != 0 {
+    if changed.status_update() != 0 {
         streams::publish_csg_status(st, i)?;
     }
     // Events the MCU raised meanwhile (ack toggles) must survive the copy: re-read ack, copy only request bits.
     let ack_now = rd(st, output + csg::REQ)?;
-    let new_ack = (ack_now & !csg::REQ_MASK) | (req & csg::REQ_MASK);
+    let acked = CsgReq::ACKED.0;
+    let new_ack = (ack_now & !acked) | (req & acked);
     if new_ack != ack_now {
         wr(st, output + csg::REQ, new_ack)?;
     }
-    Ok((new_ack ^ ack) & irq_mask & csg::REQ_MASK != 0)
+    Ok((new_ack ^ ack) & irq_mask & acked != 0)
 }

@@ -58,44 +58,15 @@ pub const INPUT_SIZE: u64 = 0x84;
 /// Bytes of the output page the interface defines (up to `perfcnt_insert`).
 pub const OUTPUT_SIZE: u64 = 0x1C;
 
-/// req bit 0: HALT (level, never acknowledged through `ack`).
-pub const HALT: u32 = 1 << 0;
-/// req bit 1: latch `progress_timer`.
-pub const CFG_PROGRESS_TIMER: u32 = 1 << 1;
-/// req bit 2: latch `core_en_mask`.
-pub const CFG_ALLOC_EN: u32 = 1 << 2;
-/// req bit 3: latch `poweroff_timer`.
-pub const CFG_POWEROFF_TIMER: u32 = 1 << 3;
-/// req bit 4: PROTM_ENTER (toggle; acknowledged, protected mode is not modelled).
-pub const PROTM_ENTER: u32 = 1 << 4;
-/// req bit 5: PERFCNT_EN (acknowledged, counters are not modelled).
-pub const PERFCNT_EN: u32 = 1 << 5;
-/// req bit 6: PERFCNT_SAMPLE (toggle; acknowledged).
-pub const PERFCNT_SAMPLE: u32 = 1 << 6;
-/// req bit 7: COUNTER_EN (level): timestamp propagation to the cores.
-pub const COUNTER_EN: u32 = 1 << 7;
-/// req bit 8: PING.
-pub const PING: u32 = 1 << 8;
-/// req bit 9: FWCFG_UPDATE (toggle; acknowledged).
-pub const FWCFG_UPDATE: u32 = 1 << 9;
-/// req bit 10: IDLE_EN (level): report GLB IDLE after `idle_timer` of idleness.
-pub const IDLE_EN: u32 = 1 << 10;
-/// req bit 12: SLEEP (outside the request mask; ignored).
-pub const SLEEP: u32 = 1 << 12;
-/// Event bit 26: IDLE. The MCU toggles it in `ack`; the host acknowledges by copying it into `req`.
-pub const IDLE: u32 = 1 << 26;
-/// Request bits (10:0) (`GLB_REQ_MASK`).
-pub const REQ_MASK: u32 = 0x7FF;
-/// Event bits (26:20) (`GLB_EVT_MASK`).
-pub const EVT_MASK: u32 = 0x07F0_0000;
 /// What Panthor writes to `ack_irq_mask` at init: CFG_ALLOC_EN | PING | CFG_PROGRESS_TIMER | CFG_POWEROFF_TIMER |
-/// IDLE_EN | IDLE.
-pub const PANTHOR_ACK_IRQ_MASK: u32 = 0x0400_050E;
+/// IDLE_EN | IDLE (the bits are [`GlbReq`]'s).
+pub const PANTHOR_ACK_IRQ_MASK: u32 = GlbReq::CFG_ALLOC_EN.0
+    | GlbReq::PING.0
+    | GlbReq::CFG_PROGRESS_TIMER.0
+    | GlbReq::CFG_POWEROFF_TIMER.0
+    | GlbReq::IDLE_EN.0
+    | GlbReq::IDLE.0;
 
-/// Timer words (`idle_timer`, `poweroff_timer`): bits 30:0 count units of [`TIMER_UNIT`] ticks.
-pub const TIMER_COUNT_MASK: u32 = 0x7FFF_FFFF;
-/// Timer words: bit 31 set = the ticks are GPU cycles, clear = system (arch) timer ticks.
-pub const TIMER_SOURCE_GPU: u32 = 1 << 31;
 /// Ticks per unit of a timer word's count.
 pub const TIMER_UNIT: u64 = 1024;
 
@@ -108,6 +79,7 @@ pub const HALT_STATUS_WATCHDOG: u32 = 0x4F;
 
 use super::csg::serve_csg;
 use super::*;
+use crate::fields::{GlbReq, JobIrq};
 
 /// Work reached the MCU (a doorbell): restart the idle timer if IDLE_EN is on. Any expiry already scheduled is now
 /// stale.
@@ -145,26 +117,26 @@ pub(crate) fn idle_timer_expired(st: &mut State, gen: u64) {
 }
 
 fn report_idle(st: &mut State) -> Result<(), PortError> {
-    let req = rd(st, GLB_INPUT_VA + glb::REQ)?;
-    let ack = rd(st, GLB_OUTPUT_VA + glb::ACK)?;
-    if (req ^ ack) & glb::IDLE != 0 {
+    let req = GlbReq(rd(st, GLB_INPUT_VA + glb::REQ)?);
+    let ack = GlbReq(rd(st, GLB_OUTPUT_VA + glb::ACK)?);
+    if req.idle() != ack.idle() {
         return Ok(());
     }
-    wr(st, GLB_OUTPUT_VA + glb::ACK, ack ^ glb::IDLE)?;
+    wr(st, GLB_OUTPUT_VA + glb::ACK, ack.set_idle(ack.idle() ^ 1).0)?;
     st.mcu.latched.idle_reports += 1;
-    if rd(st, GLB_INPUT_VA + glb::ACK_IRQ_MASK)? & glb::IDLE != 0 {
-        st.job_irq.raise(job_irq::GLB);
+    if GlbReq(rd(st, GLB_INPUT_VA + glb::ACK_IRQ_MASK)?).idle() != 0 {
+        st.job_irq.raise(JobIrq::GLB.0);
     }
     Ok(())
 }
 
 pub(super) fn serve_global(st: &mut State) -> Result<(), PortError> {
-    let req = rd(st, GLB_INPUT_VA + glb::REQ)?;
-    let ack = rd(st, GLB_OUTPUT_VA + glb::REQ)?;
+    let req = GlbReq(rd(st, GLB_INPUT_VA + glb::REQ)?);
+    let ack = GlbReq(rd(st, GLB_OUTPUT_VA + glb::REQ)?);
     let irq_mask = rd(st, GLB_INPUT_VA + glb::ACK_IRQ_MASK)?;
 
     // HALT is a level whose 0→1 edge halts the MCU; it is never copied into ack.
-    let halt = req & glb::HALT != 0;
+    let halt = req.halt() != 0;
     if halt && !st.mcu.halt_seen {
         st.mcu.halt_seen = true;
         st.mcu.exec.stop();
@@ -176,35 +148,36 @@ pub(super) fn serve_global(st: &mut State) -> Result<(), PortError> {
     }
     st.mcu.halt_seen = halt;
 
-    let mask = glb::REQ_MASK & !glb::HALT;
-    let pending = (req ^ ack) & mask;
-    if pending & glb::CFG_PROGRESS_TIMER != 0 {
+    // The request bits the MCU acknowledges: all but HALT.
+    let acked = GlbReq::REQS.set_halt(0).0;
+    let pending = GlbReq((req.0 ^ ack.0) & acked);
+    if pending.cfg_progress_timer() != 0 {
         st.mcu.latched.progress_timer = rd(st, GLB_INPUT_VA + glb::PROGRESS_TIMER)?;
     }
-    if pending & glb::CFG_POWEROFF_TIMER != 0 {
+    if pending.cfg_poweroff_timer() != 0 {
         st.mcu.latched.poweroff_timer = rd(st, GLB_INPUT_VA + glb::POWEROFF_TIMER)?;
     }
-    if pending & glb::CFG_ALLOC_EN != 0 {
+    if pending.cfg_alloc_en() != 0 {
         let lo = rd(st, GLB_INPUT_VA + glb::CORE_EN_MASK)?;
         let hi = rd(st, GLB_INPUT_VA + glb::CORE_EN_MASK + 4)?;
         st.mcu.latched.core_en_mask = u64::from(hi) << 32 | u64::from(lo);
     }
-    if pending & glb::IDLE_EN != 0 {
+    if pending.idle_en() != 0 {
         st.mcu.latched.idle_timer = rd(st, GLB_INPUT_VA + glb::IDLE_TIMER)?;
     }
-    if pending & glb::PING != 0 {
+    if pending.ping() != 0 {
         st.mcu.latched.pings += 1;
     }
-    st.mcu.latched.counter_en = req & glb::COUNTER_EN != 0;
-    st.mcu.latched.idle_en = req & glb::IDLE_EN != 0;
-    let new_ack = (ack & !mask) | (req & mask);
-    if new_ack != ack {
+    st.mcu.latched.counter_en = req.counter_en() != 0;
+    st.mcu.latched.idle_en = req.idle_en() != 0;
+    let new_ack = (ack.0 & !acked) | (req.0 & acked);
+    if new_ack != ack.0 {
         wr(st, GLB_OUTPUT_VA + glb::REQ, new_ack)?;
     }
-    let mut job_bits = if (new_ack ^ ack) & irq_mask != 0 {
-        job_irq::GLB
+    let mut job_bits = if (new_ack ^ ack.0) & irq_mask != 0 {
+        JobIrq::GLB
     } else {
-        0
+        JobIrq(0)
     };
 
     // Per-CSG doorbells: serve every slot whose bit differs, then acknowledge the bits.
@@ -228,10 +201,10 @@ pub(super) fn serve_global(st: &mut State) -> Result<(), PortError> {
             continue;
         }
         if serve_csg(st, i)? {
-            job_bits |= job_irq::csg(i);
+            job_bits.0 |= JobIrq::csg_slot(i).0;
         }
         st.mcu.unserved_csgs &= !(1 << i);
     }
-    st.job_irq.raise(job_bits);
+    st.job_irq.raise(job_bits.0);
     Ok(())
 }

@@ -25,9 +25,9 @@ pub use streams::{CsgLatched, EXEC_BATCH_CYCLES, EXEC_BATCH_INSTRS, EXEC_BATCH_N
 
 use crate::device::{Event, State};
 use crate::error::PortError;
-use crate::fields::TimerWord;
+use crate::fields::{JobIrq, TimerWord};
 use crate::mmu::AccessType;
-use crate::regs::{job_irq, mcu};
+use crate::regs::mcu;
 
 /// MCU VA of the shared interface section (`CSF_MCU_SHARED_REGION_START`).
 pub const SHARED_VA: u64 = 0x0400_0000;
@@ -68,7 +68,13 @@ pub mod values {
     /// CS slots per CSG.
     pub const STREAM_NUM: u32 = 8;
     /// CS features: 96 registers (field = count − 1), 8 scoreboards, COMPUTE | FRAGMENT | TILER.
-    pub const CS_FEATURES: u32 = 0x0007_085F;
+    pub const CS_FEATURES: u32 = crate::fields::CsFeatures(0)
+        .set_work_regs(95)
+        .set_scoreboards(8)
+        .set_compute(1)
+        .set_fragment(1)
+        .set_tiler(1)
+        .0;
     /// Per-group suspend buffer size.
     pub const SUSPEND_SIZE: u32 = 0x2000;
     /// Per-group protected-mode suspend buffer size.
@@ -248,7 +254,7 @@ pub(crate) fn start(st: &mut State) {
             st.mcu.running = true;
             st.mcu.halt_seen = false;
             st.mcu_status = mcu::STATUS_ENABLED;
-            st.job_irq.raise(job_irq::GLB);
+            st.job_irq.raise(JobIrq::GLB.0);
         }
         Err(PortError::Stalled { .. }) => st.schedule(STALL_RETRY_NS, Event::McuStart),
         Err(_) => {
@@ -328,25 +334,26 @@ pub(crate) fn tiler_oom(st: &mut State, i: u32, j: u32) -> bool {
 /// [`CODE_VA`] carrying a short marker, so that a loader exercises read-only and executable mappings.
 pub fn firmware_image() -> Vec<u8> {
     const MAGIC: u32 = 0xC3F1_3A6E;
-    const RD: u32 = 1 << 0;
-    const WR: u32 = 1 << 1;
-    const EX: u32 = 1 << 2;
-    const CACHED: u32 = 1 << 3;
-    const SHARED: u32 = 1 << 30;
-    const ZERO: u32 = 1 << 31;
+    use crate::fields::{FwEntryHeader, FwSectionFlags as F};
     const HEADER: usize = 20;
     let marker = b"tyr native MCU model\0\0\0\0";
 
     // (flags, va_start, va_end, has data, name); entry = word + 5 u32 + name, names padded to 4 bytes.
     let sections: [(u32, u64, u64, bool, &[u8]); 2] = [
         (
-            RD | WR | SHARED | ZERO,
+            F::RD.0 | F::WR.0 | F::SHARED.0 | F::ZERO.0,
             SHARED_VA,
             SHARED_VA + SHARED_SIZE,
             false,
             b"shared\0\0",
         ),
-        (RD | EX | CACHED, CODE_VA, CODE_VA + 0x1000, true, b"code"),
+        (
+            F::RD.0 | F::EX.0 | F(0).set_cache_mode(1).0,
+            CODE_VA,
+            CODE_VA + 0x1000,
+            true,
+            b"code",
+        ),
     ];
     let entries_len: usize = sections.iter().map(|s| 24 + s.4.len()).sum();
     let data_start = (HEADER + entries_len) as u32;
@@ -363,7 +370,8 @@ pub fn firmware_image() -> Vec<u8> {
         } else {
             (0, 0)
         };
-        out.extend_from_slice(&(size << 8).to_le_bytes()); // type 0 = IFACE
+        let header = FwEntryHeader(0).set_entry_type(0).set_size(size); // type 0 = IFACE
+        out.extend_from_slice(&header.0.to_le_bytes());
         for w in [flags, va_start as u32, va_end as u32, ds, de] {
             out.extend_from_slice(&w.to_le_bytes());
         }
@@ -392,12 +400,12 @@ mod tests {
         // Panthor's 800 µs idle timer at 24 MHz: 19 units of 1024 ticks.
         assert_eq!(timer_ns(19, 24_000_000, 198_000_000), Some(810_666));
         assert_eq!(
-            timer_ns(glb::TIMER_SOURCE_GPU | 198, 24_000_000, 198_000_000),
+            timer_ns(TimerWord::SOURCE_GPU.0 | 198, 24_000_000, 198_000_000),
             Some(1_024_000)
         );
         assert_eq!(timer_ns(0, 24_000_000, 198_000_000), None);
         assert_eq!(
-            timer_ns(glb::TIMER_SOURCE_GPU, 24_000_000, 198_000_000),
+            timer_ns(TimerWord::SOURCE_GPU.0, 24_000_000, 198_000_000),
             None
         );
     }
@@ -410,9 +418,8 @@ mod tests {
         assert_eq!(img[5], 0, "major must be 0");
         assert!(w(16) as usize <= img.len());
         // First entry: IFACE, 4-byte multiple size, shared section at 0x0400_0000.
-        let e = w(20);
-        assert_eq!(e & 0xFF, 0);
-        assert_eq!((e >> 8) & 0xFF, 32);
+        let e = crate::fields::FwEntryHeader(w(20));
+        assert_eq!((e.entry_type(), e.size()), (0, 32));
         assert_eq!(w(28) as u64, SHARED_VA);
     }
 }

@@ -6,6 +6,7 @@
 //! `Documentation/hardware.md#encodings`.
 #![allow(dead_code)]
 
+use hw_mali::fields::{CsReq, CsgReq};
 use std::collections::HashMap;
 
 use super::pte::*;
@@ -191,8 +192,12 @@ impl Gpu {
         self.wr(cin + cs::CONFIG, (g + 1) << 8);
         self.wr(cin + cs::ACK_IRQ_MASK, 0xFFFF_FFFF);
         let req = self.rd(cin + cs::REQ);
-        let mask = cs::STATE_MASK | cs::EXTRACT_EVENT | cs::IDLE_SYNC_WAIT | cs::IDLE_EMPTY;
-        let val = cs::STATE_START | cs::EXTRACT_EVENT | cs::IDLE_SYNC_WAIT | cs::IDLE_EMPTY;
+        let mask =
+            CsReq::STATE.0 | CsReq::EXTRACT_EVENT.0 | CsReq::IDLE_SYNC_WAIT.0 | CsReq::IDLE_EMPTY.0;
+        let val = cs::STATE_START
+            | CsReq::EXTRACT_EVENT.0
+            | CsReq::IDLE_SYNC_WAIT.0
+            | CsReq::IDLE_EMPTY.0;
         self.wr(cin + cs::REQ, (req & !mask) | val);
     }
 
@@ -205,7 +210,7 @@ impl Gpu {
             let db_ack = self.rd(output + csg::DOORBELL);
             self.wr(input + csg::DOORBELL, (db & !cs_mask) | (!db_ack & cs_mask));
         }
-        let req = (self.rd(input + csg::REQ) & !csg::STATE_MASK) | state;
+        let req = (self.rd(input + csg::REQ) & !CsgReq::STATE.0) | state;
         let ack = self.rd(output + csg::ACK);
         self.wr(
             input + csg::REQ,
@@ -221,11 +226,47 @@ impl Gpu {
         self.r.gpu.advance(DOORBELL_NS);
     }
 
+    /// A started group 0 with one queue and the JOB IRQs cleared.
+    pub fn one_queue() -> Self {
+        let t = Self::new();
+        t.start_group(0, 1);
+        t.r.w32(JOB_CLEAR, 0xFFFF_FFFF);
+        t
+    }
+
+    /// [`Self::one_queue`] with `binary` at `binary_va` and a compute shader program descriptor at `spd` pointing at
+    /// it: type 8 (shader), stage 1 (compute), r55..r62 preloaded.
+    pub fn compute_queue(binary_va: u64, binary: &[u64], spd: u64) -> Self {
+        let t = Self::one_queue();
+        t.code(binary_va, binary);
+        t.set32(spd, 8 | 1 << 4);
+        t.set32(spd + 4, 0x7F80);
+        t.set64(spd + 8, binary_va);
+        t
+    }
+
+    /// Runs `stream`, written at [`STREAM_VA`], as one job of queue 0 of group 0 behind Panthor's preamble (which
+    /// signals [`SYNC_VA`]), and settles.
+    pub fn run_job(&self, stream: &[u64]) {
+        self.code(STREAM_VA, stream);
+        self.submit(
+            0,
+            0,
+            &op::preamble(0, STREAM_VA, 8 * stream.len() as u32, SYNC_VA),
+        );
+        self.settle();
+    }
+
     /// `csg_slot_prog_locked` + START for queues `0..queues` (`Documentation/hardware.md#csg-and-cs-interfaces` step
     /// 4).
     pub fn start_group(&self, g: u32, queues: u32) {
         self.program_group(g, queues);
-        self.csg_request(g, csg::STATE_START, csg::ENDPOINT_CONFIG, (1 << queues) - 1);
+        self.csg_request(
+            g,
+            csg::STATE_START,
+            CsgReq::ENDPOINT_CONFIG.0,
+            (1 << queues) - 1,
+        );
     }
 
     pub fn program_group(&self, g: u32, queues: u32) {
@@ -284,7 +325,7 @@ impl Gpu {
         let req = self.rd(cin + cs::REQ);
         let ack = self.rd(cout + cs::ACK);
         self.wr(cin + cs::REQ, (req & !bits) | (ack & bits));
-        let state = self.rd(gin + csg::REQ) & csg::STATE_MASK;
+        let state = self.rd(gin + csg::REQ) & CsgReq::STATE.0;
         self.csg_request(g, state, 0, 1 << q);
     }
     /// Acknowledges CSG events (copy ack into req).

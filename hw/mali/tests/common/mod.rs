@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod csq;
+pub mod shaders;
 
 use std::sync::Arc;
 

@@ -11,8 +11,8 @@
 //! id, so the device, not the caller, decides who is master and who is authenticated.
 
 use crate::sync::Mutex;
+use crate::sync::MutexGuard;
 use std::collections::BTreeMap;
-use std::sync::MutexGuard;
 
 use super::ioctl::Caller;
 use crate::alloc;

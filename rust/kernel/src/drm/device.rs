@@ -7,9 +7,10 @@
 //! [`DeviceDriver::IOCTLS`].
 
 use crate::sync::Mutex;
+use crate::sync::MutexGuard;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use super::auth::Auth;
 use super::driver::Driver;

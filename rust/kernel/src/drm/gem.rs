@@ -8,10 +8,11 @@
 //! `Arc`, and a per-file [`HandleTable`] maps handles to them.
 
 use crate::drm::gpuvm::list::List;
+use crate::sync::MutexGuard;
 use crate::sync::{lockdep, Mutex};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 use hw_mem::{PhysAddr, Ram, FRAME_SIZE};
 
@@ -48,11 +49,10 @@ impl GpuvaList {
 }
 
 /// The held gpuva lock of a GEM object (`drm_gem_gpuva_lock`). Its class is signalling-safe, and nothing may be
-/// allocated while it is held: allocation points reached meanwhile fail and are counted
-/// ([`crate::sync::lockdep::lock_held`]).
+/// allocated while it is held: allocation points reached meanwhile fail and are counted (the hold a
+/// [`crate::sync::Mutex`] guard marks, [`crate::sync::lockdep::lock_held`]).
 pub struct GpuvaGuard<'a> {
     list: MutexGuard<'a, GpuvaList>,
-    _held: lockdep::LockHeld,
 }
 
 impl core::ops::Deref for GpuvaGuard<'_> {
@@ -123,10 +123,8 @@ impl GemObject {
     /// Nothing may be allocated while it is held.
     #[inline]
     pub fn gpuva_lock(&self) -> GpuvaGuard<'_> {
-        let list = self.gpuva.lock();
         GpuvaGuard {
-            list,
-            _held: lockdep::lock_held(self.gpuva.class()),
+            list: self.gpuva.lock(),
         }
     }
 

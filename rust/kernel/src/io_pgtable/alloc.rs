@@ -100,16 +100,21 @@ impl ReservedPtPool {
         Ok(Self { ram, pages })
     }
 
-    /// Moves up to `count` pages from `from` into this pool, then reserves fresh frames for the rest; returns how
-    /// many came from `from`. On failure nothing moved and nothing was reserved.
-    pub fn refill_from(&mut self, from: &mut ReservedPtPool, count: usize) -> Result<usize> {
-        self.pages.try_reserve(count).map_err(|_| ENOMEM)?;
-        let taken = count.min(from.pages.len());
-        let fresh = count - taken;
-        self.reserve(fresh)?;
+    /// Makes room for `count` more pages without reserving frames, so that [`Self::take_from`] can fill it without
+    /// allocating.
+    pub fn reserve_slots(&mut self, count: usize) -> Result {
+        crate::alloc::try_reserve(&mut self.pages, count).map_err(|_| ENOMEM)
+    }
+
+    /// Moves up to `count` pages from `from` into this pool, as many as this pool has room for
+    /// ([`Self::reserve_slots`]), and returns how many moved. Never allocates, so it may run under the lock of a
+    /// cache that the fence-signalling path also takes.
+    pub fn take_from(&mut self, from: &mut ReservedPtPool, count: usize) -> usize {
+        let room = self.pages.capacity() - self.pages.len();
+        let taken = count.min(from.pages.len()).min(room);
         let at = from.pages.len() - taken;
         self.pages.extend(from.pages.drain(at..));
-        Ok(taken)
+        taken
     }
 
     /// Moves this pool's pages into `to` while `to` has spare capacity (never allocating), and gives the rest back

@@ -15,9 +15,19 @@
 //! gpuva lock, which upstream Panthor takes in the bind job's run (`panthor_vma_link`, `drm_gpuva_unlink_defer`).
 //! Taking it while signalling is fine; allocating (or, by the same token, waiting for a fence) while holding it is
 //! what would close the `dma_fence_map` -> lock -> `fs_reclaim` -> `dma_fence_map` cycle. The rule is checked from
-//! the other side: a holder of such a lock marks the hold with [`lock_held`], which is a
-//! [`crate::alloc::fault::NoAllocSection`] for as long as the lock is held, so an allocation point reached there
-//! fails and is counted wherever it happens, in a signalling section or not.
+//! the other side: every hold of a lock is marked ([`lock_held`], which a [`crate::sync::Mutex`] guard does for as
+//! long as it lives), and the hold of such a lock is a [`crate::alloc::fault::NoAllocSection`], so an allocation point
+//! reached there fails and is counted wherever it happens, in a signalling section or not.
+//!
+//! Lockdep also learns, per class, what the class's locks have been seen doing, and reports the combination that
+//! closes the cycle even when the two halves happen far apart: a class taken inside a signalling section
+//! (`dma_fence_map` -> lock) that is, anywhere and at any time, held while allocating (lock -> `fs_reclaim`), is a
+//! violation, whichever of the two is seen first. This is how a cache lock that the signalling path takes to give
+//! pages back is caught when the ioctl path refills from the same cache while holding its lock: each half alone is
+//! legal. The rule applies to the classes made with [`LockClass::new`]; the catch-all classes of locks made without a
+//! class of their own ([`MUTEX_CLASS`], [`WW_MUTEX_CLASS`]) lump unrelated locks together, which lockdep never does,
+//! and learn nothing. Every hold of a [`crate::sync::Mutex`] is known to the check until its guard drops, and
+//! taking the lock is noted on every blocking acquisition.
 //!
 //! A violation is recorded, per thread ([`violations`]) and process-wide ([`global_violations`], for paths that
 //! run on worker threads), and logged; tests assert on the counters. Recording rather than panicking keeps a worker
@@ -30,7 +40,7 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::alloc::fault::NoAllocSection;
 
@@ -43,35 +53,53 @@ pub struct LockClass {
     name: &'static str,
     signalling_unsafe: bool,
     no_alloc: bool,
+    /// Whether the class takes part in the learned rule (see the [module documentation](self)).
+    learns: bool,
+    /// A lock of the class was taken (blocking) inside a signalling section.
+    taken_signalling: AtomicBool,
+    /// A lock of the class was held, its hold marked, at an allocation point.
+    held_allocating: AtomicBool,
 }
 
 impl LockClass {
-    /// A class named `name` that may be taken anywhere, the fence-signalling path included.
-    pub const fn new(name: &'static str) -> Self {
+    const fn make(
+        name: &'static str,
+        signalling_unsafe: bool,
+        no_alloc: bool,
+        learns: bool,
+    ) -> Self {
         LockClass {
             name,
-            signalling_unsafe: false,
-            no_alloc: false,
+            signalling_unsafe,
+            no_alloc,
+            learns,
+            taken_signalling: AtomicBool::new(false),
+            held_allocating: AtomicBool::new(false),
         }
+    }
+
+    /// A class named `name` that may be taken anywhere, the fence-signalling path included, provided that, once it
+    /// has been, no lock of it is ever held while allocating (and the other way round): the learned rule of the
+    /// [module documentation](self).
+    pub const fn new(name: &'static str) -> Self {
+        Self::make(name, false, false, true)
+    }
+
+    /// A catch-all class for locks made without a class of their own: no rule applies to it.
+    const fn catch_all(name: &'static str) -> Self {
+        Self::make(name, false, false, false)
     }
 
     /// A class named `name` that must never be taken inside a [`SignallingSection`].
     pub const fn signalling_unsafe(name: &'static str) -> Self {
-        LockClass {
-            name,
-            signalling_unsafe: true,
-            no_alloc: false,
-        }
+        Self::make(name, true, false, false)
     }
 
     /// A class named `name` that may be taken inside a [`SignallingSection`] because nothing is ever allocated while
-    /// a lock of it is held: its holders mark the hold with [`lock_held`], under which allocating is a violation.
+    /// a lock of it is held: a hold ([`lock_held`], every [`crate::sync::Mutex`] guard) is a section where
+    /// allocating is a violation.
     pub const fn no_alloc(name: &'static str) -> Self {
-        LockClass {
-            name,
-            signalling_unsafe: false,
-            no_alloc: true,
-        }
+        Self::make(name, false, true, false)
     }
 
     /// Whether allocating while holding a lock of the class is a violation.
@@ -88,6 +116,18 @@ impl LockClass {
     pub fn is_signalling_unsafe(&self) -> bool {
         self.signalling_unsafe
     }
+
+    /// Whether a lock of the class has been taken inside a signalling section so far (learned classes only; always
+    /// `false` when the check is compiled out).
+    pub fn taken_while_signalling(&self) -> bool {
+        self.taken_signalling.load(Ordering::Relaxed)
+    }
+
+    /// Whether a lock of the class has been held at an allocation point so far (learned classes only; always `false`
+    /// when the check is compiled out).
+    pub fn held_while_allocating(&self) -> bool {
+        self.held_allocating.load(Ordering::Relaxed)
+    }
 }
 
 /// Reservation objects' ww-mutex (`reservation_ww_class`): taken around fence waits and allocations.
@@ -103,13 +143,18 @@ pub static GEM_GPUVA_CLASS: LockClass = LockClass::no_alloc("drm_gem_object_gpuv
 pub static GEM_PAGES_CLASS: LockClass = LockClass::signalling_unsafe("drm_gem_shmem_pages_lock");
 
 /// The class of a [`crate::sync::Mutex`] made with `Default`.
-pub static MUTEX_CLASS: LockClass = LockClass::new("mutex");
+pub static MUTEX_CLASS: LockClass = LockClass::catch_all("mutex");
 
 /// The class of a [`crate::sync::WwMutex`] created without one.
-pub static WW_MUTEX_CLASS: LockClass = LockClass::new("ww_mutex");
+pub static WW_MUTEX_CLASS: LockClass = LockClass::catch_all("ww_mutex");
+
+/// Held locks a thread keeps track of (lockdep's `MAX_LOCK_DEPTH` is 48; this stack nests far less). Deeper holds
+/// are not tracked.
+const MAX_HELD: usize = 16;
 
 thread_local! {
     static DEPTH: Cell<u32> = const { Cell::new(0) };
+    static HELD: Cell<[Option<&'static LockClass>; MAX_HELD]> = const { Cell::new([None; MAX_HELD]) };
     static VIOLATIONS: Cell<u64> = const { Cell::new(0) };
     static LAST: Cell<Option<&'static str>> = const { Cell::new(None) };
 }
@@ -158,30 +203,93 @@ pub fn in_signalling_section() -> bool {
 
 /// Notes a blocking acquisition of a lock of `class` (`lock_acquire`): a violation if the class is
 /// signalling-unsafe and the thread is inside a [`SignallingSection`].
+///
+/// For a learned class inside a section, it is also noted that the class is taken while signalling, and a violation
+/// if a lock of the class has been held while allocating.
 #[inline]
 pub fn lock_acquire(class: &'static LockClass) {
-    if ENABLED && class.signalling_unsafe && DEPTH.get() > 0 {
-        record(class);
+    if ENABLED && DEPTH.get() > 0 {
+        if class.signalling_unsafe {
+            record(class);
+        }
+        if class.learns {
+            class.taken_signalling.store(true, Ordering::Relaxed);
+            if class.held_allocating.load(Ordering::Relaxed) {
+                record_learned(class);
+            }
+        }
     }
 }
 
-/// The hold of a lock whose class forbids allocation ([`LockClass::no_alloc`]): from [`lock_held`] until dropped,
-/// which the holder does when it releases the lock. Allocation points reached meanwhile fail and are counted
-/// ([`crate::alloc::fault::violations`]).
+/// An allocation point reached on the calling thread (called by [`crate::alloc`]): every held, marked lock of a
+/// learned class is noted as held while allocating, and is a violation if its class has been taken while signalling.
+pub(crate) fn alloc_point() {
+    if !ENABLED {
+        return;
+    }
+    for class in HELD.get().into_iter().flatten() {
+        if class.learns {
+            class.held_allocating.store(true, Ordering::Relaxed);
+            if class.taken_signalling.load(Ordering::Relaxed) {
+                record_learned(class);
+            }
+        }
+    }
+}
+
+/// The hold of a lock, from [`lock_held`] until dropped, which the holder does when it releases the lock. For a class
+/// that forbids allocation ([`LockClass::no_alloc`]), allocation points reached meanwhile fail and are counted
+/// ([`crate::alloc::fault::violations`]); a learned class ([`LockClass::new`]) learns that it is held while
+/// allocating.
 #[must_use = "the hold ends when the guard drops"]
 pub struct LockHeld {
     _no_alloc: Option<NoAllocSection>,
+    /// The class, while the hold is on this thread's stack of tracked holds.
+    tracked: Option<&'static LockClass>,
     /// The hold belongs to the thread that took the lock.
     _not_send: PhantomData<*const ()>,
 }
 
 /// Notes that the calling thread now holds a lock of `class` (acquired blocking or not). For a class that forbids
-/// allocation ([`LockClass::no_alloc`]) the returned hold is a no-allocation section; for any other class, and when
-/// the check is compiled out, it does nothing.
+/// allocation ([`LockClass::no_alloc`]) the returned hold is a no-allocation section; for a learned class
+/// ([`LockClass::new`]) allocation points reached during the hold teach the class that it is held while allocating;
+/// for the other classes, and when the check is compiled out, it does nothing.
 pub fn lock_held(class: &'static LockClass) -> LockHeld {
+    let tracked = (ENABLED && class.learns && push_held(class)).then_some(class);
     LockHeld {
         _no_alloc: (ENABLED && class.no_alloc).then(NoAllocSection::begin),
+        tracked,
         _not_send: PhantomData,
+    }
+}
+
+impl Drop for LockHeld {
+    fn drop(&mut self) {
+        if let Some(class) = self.tracked {
+            // Holds may end in any order: the latest hold of the class goes.
+            let mut held = HELD.get();
+            if let Some(slot) = held
+                .iter_mut()
+                .rev()
+                .find(|c| c.is_some_and(|c| core::ptr::eq(c, class)))
+            {
+                *slot = None;
+            }
+            HELD.set(held);
+        }
+    }
+}
+
+/// Puts `class` on the calling thread's stack of tracked holds; `false` when the stack is full.
+fn push_held(class: &'static LockClass) -> bool {
+    let mut held = HELD.get();
+    match held.iter_mut().find(|c| c.is_none()) {
+        Some(slot) => {
+            *slot = Some(class);
+            HELD.set(held);
+            true
+        }
+        None => false,
     }
 }
 
@@ -191,6 +299,18 @@ fn record(class: &'static LockClass) {
     LAST.set(Some(class.name));
     GLOBAL_VIOLATIONS.fetch_add(1, Ordering::Relaxed);
     tracing::error!(target: "lockdep", class = class.name, "lock taken inside a fence-signalling section");
+}
+
+#[cold]
+fn record_learned(class: &'static LockClass) {
+    VIOLATIONS.set(VIOLATIONS.get() + 1);
+    LAST.set(Some(class.name));
+    GLOBAL_VIOLATIONS.fetch_add(1, Ordering::Relaxed);
+    tracing::error!(
+        target: "lockdep",
+        class = class.name,
+        "lock class taken inside a fence-signalling section is held while allocating"
+    );
 }
 
 /// Violations this thread recorded so far.
@@ -284,7 +404,6 @@ mod tests {
         {
             let _s = dma_fence_begin_signalling();
             let _g = m.lock();
-            let _held = lock_held(m.class());
         }
         assert_eq!(violations(), before);
         assert_eq!(alloc::fault::violations(), allocs);
@@ -297,7 +416,6 @@ mod tests {
         let before = alloc::fault::violations();
         {
             let _g = m.lock();
-            let _held = lock_held(m.class());
             assert!(
                 alloc::try_box(1u8).is_err(),
                 "outside any signalling section"
@@ -307,7 +425,6 @@ mod tests {
         {
             let _s = dma_fence_begin_signalling();
             let _g = m.lock();
-            let _held = lock_held(m.class());
             assert!(alloc::try_vec::<u8>(4).is_err());
         }
         assert_eq!(alloc::fault::violations(), before + 2);
@@ -337,5 +454,90 @@ mod tests {
             assert!(alloc::try_box(1u8).is_err());
         }
         assert_eq!(alloc::fault::violations(), before + 1);
+    }
+
+    #[test]
+    fn a_class_taken_while_signalling_and_held_while_allocating_is_caught_in_either_order() {
+        static CACHE: LockClass = LockClass::new("test_cache");
+        let m = Mutex::with_class((), &CACHE);
+        let before = violations();
+        // Taken while signalling, never held while allocating: fine so far.
+        {
+            let _s = dma_fence_begin_signalling();
+            drop(m.lock());
+        }
+        assert!(CACHE.taken_while_signalling() && !CACHE.held_while_allocating());
+        assert_eq!(violations(), before);
+        // Then held while allocating, outside any section: the cycle closes here.
+        {
+            let _g = m.lock();
+            assert!(
+                alloc::try_box(1u8).is_ok(),
+                "the allocation itself is not refused"
+            );
+        }
+        assert_eq!(violations(), before + 1);
+        assert_eq!(last_violation(), Some("test_cache"));
+        // And every later acquisition inside a section reports it again.
+        {
+            let _s = dma_fence_begin_signalling();
+            drop(m.lock());
+        }
+        assert_eq!(violations(), before + 2);
+
+        // The other order: held while allocating first, then taken while signalling.
+        static OTHER: LockClass = LockClass::new("test_cache_other");
+        let m = Mutex::with_class((), &OTHER);
+        {
+            let _g = m.lock();
+            assert!(alloc::try_vec::<u8>(8).is_ok());
+        }
+        assert_eq!(violations(), before + 2);
+        {
+            let _s = dma_fence_begin_signalling();
+            drop(m.lock());
+        }
+        assert_eq!(violations(), before + 3);
+        assert_eq!(last_violation(), Some("test_cache_other"));
+    }
+
+    #[test]
+    fn allocating_after_the_hold_ends_or_under_a_catch_all_class_teaches_nothing() {
+        static CACHE: LockClass = LockClass::new("test_cache_released");
+        let m = Mutex::with_class((), &CACHE);
+        let before = violations();
+        {
+            let _s = dma_fence_begin_signalling();
+            drop(m.lock());
+        }
+        // Taken, released, then allocated: the shape of a cache refilled outside its lock.
+        drop(m.lock());
+        assert!(alloc::try_box(1u8).is_ok());
+        assert!(!CACHE.held_while_allocating());
+        // The catch-all class learns nothing, whatever its locks do.
+        let any = Mutex::new(());
+        {
+            let _s = dma_fence_begin_signalling();
+            drop(any.lock());
+        }
+        {
+            let _g = any.lock();
+            assert!(alloc::try_box(1u8).is_ok());
+        }
+        assert!(!MUTEX_CLASS.taken_while_signalling() && !MUTEX_CLASS.held_while_allocating());
+        assert_eq!(violations(), before);
+    }
+
+    #[test]
+    fn holds_end_in_any_order() {
+        static A: LockClass = LockClass::new("test_hold_a");
+        static B: LockClass = LockClass::new("test_hold_b");
+        let (a, b) = (Mutex::with_class((), &A), Mutex::with_class((), &B));
+        let ga = a.lock();
+        let gb = b.lock();
+        drop(ga);
+        assert!(alloc::try_box(1u8).is_ok());
+        drop(gb);
+        assert!(!A.held_while_allocating() && B.held_while_allocating());
     }
 }

@@ -13,5 +13,5 @@ pub mod mutex;
 pub mod ww_mutex;
 
 pub use lockdep::{dma_fence_begin_signalling, LockClass, SignallingSection};
-pub use mutex::Mutex;
+pub use mutex::{Mutex, MutexGuard};
 pub use ww_mutex::{WwAcquireCtx, WwMutex, WwMutexGuard};

@@ -102,7 +102,7 @@ pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
     // `panthor_device_init`: devfreq (clock and OPP) before the GPU is brought up.
     let devfreq = TyrDevfreq::init(pdev)?;
     let hw = TyrDevice::probe(pdev).inspect_err(|_| devfreq.remove())?;
-    let va_bits = hw.gpu_info().mmu_features & 0xff;
+    let va_bits = crate::regs::gpu::MmuFeatures(hw.gpu_info().mmu_features).va_bits();
     let pm = crate::pm::DevicePm::new().inspect_err(|_| devfreq.remove())?;
     let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram(), Some(pm.runtime().clone()))
         .inspect_err(|_| devfreq.remove())?;

@@ -4,7 +4,8 @@
 //! bits (RESET_COMPLETED, CLEAN_CACHES_COMPLETED) wake whoever waits for them (Panthor's `reqs_acked`).
 
 use kernel::sync::Mutex;
-use std::sync::{Condvar, MutexGuard};
+use kernel::sync::MutexGuard;
+use std::sync::Condvar;
 use std::time::{Duration, Instant};
 
 use kernel::io::IoMem;
@@ -68,7 +69,7 @@ impl GpuIrq {
             tracing::warn!(
                 target: "tyr::gpu",
                 status,
-                exception_type = status & 0xff,
+                exception_type = gpu::FaultStatus(status).exception_type(),
                 address,
                 "GPU fault"
             );
@@ -107,11 +108,7 @@ impl GpuIrq {
             if now >= deadline {
                 return false;
             }
-            st = self
-                .wake
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            st = st.wait_timeout(&self.wake, deadline - now).0;
         }
     }
 

@@ -24,8 +24,30 @@ pub(crate) mod gpu {
     pub(crate) const IRQ_BASE: usize = 0x020;
     /// GPU_COMMAND.
     pub(crate) const COMMAND: usize = 0x030;
-    /// GPU_FAULTSTATUS: exception type 7:0, access type 9:8, address valid 10.
+    /// GPU_FAULTSTATUS ([`FaultStatus`]).
     pub(crate) const FAULTSTATUS: usize = 0x03c;
+
+    kernel::register_fields! {
+        /// MMU_FEATURES.
+        pub(crate) struct MmuFeatures(u32) {
+            /// Virtual address bits.
+            7:0 va_bits, set_va_bits;
+            /// Physical address bits.
+            15:8 pa_bits, set_pa_bits;
+        }
+    }
+
+    kernel::register_fields! {
+        /// GPU_FAULTSTATUS (`GPU_FAULTSTATUS_*` of `panthor_regs.h`).
+        pub(crate) struct FaultStatus(u32) {
+            /// The exception type.
+            7:0 exception_type, set_exception_type;
+            /// The access type.
+            9:8 access_type, set_access_type;
+            /// GPU_FAULTADDRESS holds the faulting address.
+            10:10 address_valid, set_address_valid;
+        }
+    }
     /// GPU_FAULTADDRESS (64-bit).
     pub(crate) const FAULTADDRESS: usize = 0x040;
     /// GPU_FEATURES (64-bit).
@@ -117,12 +139,16 @@ pub(crate) const JOB_IRQ_BASE: usize = 0x1000;
 /// MMU_CONTROL IRQ block base.
 pub(crate) const MMU_IRQ_BASE: usize = 0x2000;
 
-/// JOB IRQ bits (`Documentation/hardware.md#job_control`): bit `i` < 31 is CSG slot `i`, bit 31 the global interface.
-pub(crate) mod job_irq {
-    /// The global interface needs attention (and, before boot, "the MCU booted").
-    pub(crate) const GLB: u32 = 1 << 31;
-    /// Every bit: what Panthor clears and unmasks when it starts the MCU.
-    pub(crate) const ALL: u32 = 0xffff_ffff;
+kernel::register_fields! {
+    /// A JOB IRQ word (RAWSTAT/CLEAR/MASK/STATUS, `Documentation/hardware.md#job_control`; `JOB_INT_*`).
+    pub(crate) struct JobIrqBits(u32) {
+        /// CSG slot `i` needs attention, at bit `i` (`JOB_INT_CSG_IF(i)`).
+        30:0 csg, set_csg;
+        /// The global interface needs attention, and, before boot, "the MCU booted" (`JOB_INT_GLOBAL_IF`).
+        31:31 glb, set_glb = GLB;
+        /// Every bit: what Panthor clears and unmasks when it starts the MCU.
+        31:0 all, set_all = ALL;
+    }
 }
 
 /// Doorbell pages (`CSF_DOORBELL(i)`): ring doorbell `i` by writing 1 at `doorbell(i)`.

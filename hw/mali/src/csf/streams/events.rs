@@ -2,6 +2,7 @@
 //! Events to the host: CSG and CS event toggles with their JOB IRQ bits, fault reports and status publishing.
 
 use super::*;
+use crate::fields::{CsReq, CsStatusWait};
 
 /// Toggles CSG `i`'s event `bit` in `ack` (unless the previous one is unacknowledged) and raises the CSG's JOB IRQ
 /// bit if `ack_irq_mask` asks for it.
@@ -13,7 +14,7 @@ pub(super) fn csg_event(st: &mut State, i: u32, bit: u32) -> Result<(), PortErro
         wr(st, output + csg::ACK, ack ^ bit)?;
     }
     if rd(st, input + csg::ACK_IRQ_MASK)? & bit != 0 {
-        st.job_irq.raise(job_irq::csg(i));
+        st.job_irq.raise(JobIrq::csg_slot(i).0);
     }
     Ok(())
 }
@@ -33,7 +34,7 @@ pub(super) fn cs_event(st: &mut State, i: u32, j: u32, bit: u32) -> Result<(), P
         wr(st, gout + csg::CS_IRQ, irq_req ^ (1 << j))?;
     }
     if rd(st, cin + cs::ACK_IRQ_MASK)? & bit != 0 {
-        st.job_irq.raise(job_irq::csg(i));
+        st.job_irq.raise(JobIrq::csg_slot(i).0);
     }
     Ok(())
 }
@@ -42,9 +43,9 @@ pub(super) fn cs_event(st: &mut State, i: u32, j: u32, bit: u32) -> Result<(), P
 pub(super) fn report(st: &mut State, i: u32, j: u32, e: CsError) -> Result<(), PortError> {
     let (_, cout) = cs_iface(i, j);
     let (bit, word, info) = if e.fatal {
-        (cs::FATAL, cs::FATAL_WORD, cs::FATAL_INFO)
+        (CsReq::FATAL.0, cs::FATAL_WORD, cs::FATAL_INFO)
     } else {
-        (cs::FAULT, cs::FAULT_WORD, cs::FAULT_INFO)
+        (CsReq::FAULT.0, cs::FAULT_WORD, cs::FAULT_INFO)
     };
     wr(st, cout + word, u32::from(e.code))?;
     wr64(st, cout + info, e.info)?;
@@ -92,15 +93,24 @@ fn publish_cs_status(st: &mut State, i: u32, j: u32) -> Result<(), PortError> {
     let busy = u32::from(s.machine.busy_entries());
     let resource = u32::from(s.machine.req_resource);
     let (wait, blocked, sync) = match (s.started, s.run) {
-        (true, Run::Scoreboard(mask)) => (u32::from(mask) | 8 << 16, 1, None),
+        (true, Run::Scoreboard(mask)) => (
+            CsStatusWait(0)
+                .set_scoreboards(u32::from(mask))
+                .set_sb_source(8),
+            1,
+            None,
+        ),
         (true, Run::Sync { wait, .. }) => {
-            let w = wait.cond << 24 | u32::from(wait.wide) << 30 | 1 << 31;
+            let w = CsStatusWait(0)
+                .set_sync_cond(wait.cond)
+                .set_sync_64b(u32::from(wait.wide))
+                .set_sync(1);
             (w, 3, Some(wait))
         }
-        _ => (0, 0, None),
+        _ => (CsStatusWait(0), 0, None),
     };
     wr64(st, cout + cs::STATUS_CMD_PTR, pc)?;
-    wr(st, cout + cs::STATUS_WAIT, wait)?;
+    wr(st, cout + cs::STATUS_WAIT, wait.0)?;
     wr(st, cout + cs::STATUS_REQ_RESOURCE, resource)?;
     wr(st, cout + cs::STATUS_SCOREBOARDS, busy)?;
     wr(st, cout + cs::STATUS_BLOCKED_REASON, blocked)?;

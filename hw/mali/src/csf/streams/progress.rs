@@ -9,8 +9,9 @@
 //! without returning to its ring makes none, and neither does one made to spin ([`crate::Mali::inject_cs_spin`]).
 
 use super::*;
-use crate::csf::glb::{TIMER_COUNT_MASK, TIMER_SOURCE_GPU};
 use crate::csf::timer_ns;
+use crate::fields::CsgReq;
+use crate::fields::TimerWord;
 
 /// One stream's progress watch.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,8 +48,9 @@ impl Watch {
 
 /// The progress period the MCU latched, in model ns (`None`: 0, no timer).
 fn period(st: &State) -> Option<u64> {
-    let count = st.mcu.latched.progress_timer & TIMER_COUNT_MASK;
-    timer_ns(count | TIMER_SOURCE_GPU, st.cfg.timestamp_hz, st.core_hz())
+    // The progress timer counts GPU cycles whatever the word's source bit says.
+    let word = TimerWord(st.mcu.latched.progress_timer).set_source_gpu(1);
+    timer_ns(word.0, st.cfg.timestamp_hz, st.core_hz())
 }
 
 /// After a batch: raises PROGRESS_TIMER_EVENT for running group `i` if one of its streams went a whole period
@@ -64,7 +66,7 @@ pub(super) fn check(st: &mut State, i: u32) -> Result<(), PortError> {
         tripped |= s.watch.expired(now, period);
     }
     if tripped {
-        events::csg_event(st, i, csg::PROGRESS_TIMER_EVENT)?;
+        events::csg_event(st, i, CsgReq::PROGRESS_TIMER_EVENT.0)?;
     }
     Ok(())
 }

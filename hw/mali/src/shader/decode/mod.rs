@@ -10,6 +10,7 @@
 
 mod fields;
 mod memory;
+mod modifiers;
 mod op;
 mod operand;
 #[cfg(test)]
@@ -20,10 +21,11 @@ use fields::{
     bit, bits, branch_half, clamp, cmp, dest, flow, fmod, fmod16, half_of_swizzle, result_type,
     round, source, swizzle_defined, unimplemented_name, widen,
 };
-pub use op::{
-    AtomOp, Clamp, Cmp, CmpTy, Cvt, FMod, FOp, IntOp, IntTy, Lanes, Logic, MuxMode, Op, PairCvt,
+pub use modifiers::{
+    AtomOp, Clamp, Cmp, CmpTy, Cvt, FMod, FOp, IntOp, IntTy, Lanes, Logic, MuxMode, PairCvt,
     ResultType, Round, Unary, Widen,
 };
+pub use op::Op;
 use operand::INACTIVE_RESULTS;
 pub use operand::{special, Dest, Flow, Instr, Src, IMMEDIATES};
 

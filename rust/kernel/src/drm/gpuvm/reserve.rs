@@ -3,9 +3,9 @@
 //! ioctl path and the steps draw on, and the deferred list, whose slots are reserved when a vm_bo is created so that
 //! dropping its last reference in a step only pushes (`drm_gpuvm_bo_deferred_cleanup` frees it later).
 
+use crate::sync::MutexGuard;
 use core::ptr::NonNull;
 use std::sync::atomic::Ordering;
-use std::sync::MutexGuard;
 
 use super::btree::NodePool;
 use super::va::GpuVaAlloc;

@@ -12,9 +12,10 @@
 //! upstream, because QUERY reports it.
 
 use crate::sync::Mutex;
+use crate::sync::MutexGuard;
 use core::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 use crate::alloc;
 use crate::dma_fence::{CallbackId, DmaFence, FenceNames};

@@ -21,9 +21,10 @@ mod table;
 mod wait;
 
 use crate::sync::Mutex;
+use crate::sync::MutexGuard;
 use core::ops::Deref;
 use core::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use crate::alloc;
 use crate::dma_fence::{DmaFence, FenceNames};

@@ -2,7 +2,8 @@
 //! Per-file syncobj handles (`file_private->syncobj_idr`).
 
 use crate::sync::Mutex;
-use std::sync::{Arc, MutexGuard};
+use crate::sync::MutexGuard;
+use std::sync::Arc;
 
 use super::{CreateFlags, Syncobj};
 use crate::alloc;

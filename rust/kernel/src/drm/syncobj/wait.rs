@@ -7,9 +7,10 @@
 //! waiter beforehand, and unregistered by [`Registrations`]'s `Drop` however the wait ends.
 
 use crate::sync::Mutex;
+use crate::sync::MutexGuard;
 use core::ops::Deref;
 use core::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, MutexGuard};
+use std::sync::{Arc, Condvar};
 use std::time::{Duration, Instant};
 
 use super::chain::Slot;
@@ -118,14 +119,9 @@ impl Waker {
         while *g == seen {
             g = match deadline {
                 Deadline::Poll => return,
-                Deadline::Never => self.cond.wait(g).unwrap_or_else(|e| e.into_inner()),
+                Deadline::Never => g.wait(&self.cond),
                 Deadline::At(t) => match t.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => {
-                        self.cond
-                            .wait_timeout(g, left)
-                            .unwrap_or_else(|e| e.into_inner())
-                            .0
-                    }
+                    Some(left) if !left.is_zero() => g.wait_timeout(&self.cond, left).0,
                     _ => return,
                 },
             };

@@ -8,14 +8,16 @@
 //! no atomic read-modify-write on this memory.
 
 use kernel::sync::Mutex;
-use std::sync::{Arc, MutexGuard};
+use kernel::sync::MutexGuard;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kernel::error::code::{EINVAL, EIO, ETIMEDOUT};
 use kernel::error::Result;
 use kernel::io::IoMem;
 
-use super::iface::{glb, GlbInfo};
+use super::iface::glb::{self, Req, Timer};
+use super::iface::GlbInfo;
 use super::job_irq::JobIrq;
 use super::shared::SharedMem;
 use crate::regs::{doorbell, gpu};
@@ -36,22 +38,24 @@ pub(crate) const IDLE_TIMER_US: u32 = 800;
 pub(crate) const PROGRESS_TIMER: u32 = 2_560_000;
 /// The acks that raise the JOB IRQ (Panthor's init: CFG_ALLOC_EN | PING | CFG_PROGRESS_TIMER | CFG_POWEROFF_TIMER |
 /// IDLE_EN | IDLE).
-pub(crate) const ACK_IRQ_MASK: u32 = glb::CFG_ALLOC_EN
-    | glb::PING
-    | glb::CFG_PROGRESS_TIMER
-    | glb::CFG_POWEROFF_TIMER
-    | glb::IDLE_EN
-    | glb::IDLE;
+pub(crate) const ACK_IRQ_MASK: Req = Req::CFG_ALLOC_EN
+    .or(Req::PING)
+    .or(Req::CFG_PROGRESS_TIMER)
+    .or(Req::CFG_POWEROFF_TIMER)
+    .or(Req::IDLE_EN)
+    .or(Req::IDLE);
 /// The toggle requests of the global init.
-const INIT_TOGGLES: u32 = glb::CFG_ALLOC_EN | glb::CFG_POWEROFF_TIMER | glb::CFG_PROGRESS_TIMER;
+const INIT_TOGGLES: Req = Req::CFG_ALLOC_EN
+    .or(Req::CFG_POWEROFF_TIMER)
+    .or(Req::CFG_PROGRESS_TIMER);
 /// The level requests of the global init (COUNTER_EN since uAPI 1.6, which Tyr implements).
-const INIT_LEVELS: u32 = glb::IDLE_EN | glb::COUNTER_EN;
+const INIT_LEVELS: Req = Req::IDLE_EN.or(Req::COUNTER_EN);
 
 /// `panthor_fw_conv_timeout`: `us` microseconds as a firmware timer word counting 1024-tick units of a `rate_hz`
 /// architected timer, rounded up and saturated to the 31-bit field.
 pub(crate) fn conv_timeout(us: u32, rate_hz: u64) -> u32 {
     let units = (u64::from(us) * rate_hz).div_ceil(1_000_000 << 10);
-    units.min(u64::from(glb::TIMER_VAL_MASK)) as u32
+    units.min(u64::from(Timer::COUNT.count())) as u32
 }
 
 /// What the global init wrote, so callers and tests can compare it with what the MCU latched.
@@ -78,7 +82,7 @@ impl GlbConfig {
             poweroff_timer: conv_timeout(POWEROFF_TIMER_US, timer_hz),
             progress_timer: PROGRESS_TIMER,
             idle_timer: conv_timeout(IDLE_TIMER_US, timer_hz),
-            ack_irq_mask: ACK_IRQ_MASK,
+            ack_irq_mask: ACK_IRQ_MASK.0,
         }
     }
 }
@@ -116,13 +120,13 @@ impl GlobalIface {
     }
 
     /// The host's `req` word.
-    pub(crate) fn req(&self) -> Result<u32> {
-        self.mem.read_u32(self.input(glb::REQ))
+    pub(crate) fn req(&self) -> Result<Req> {
+        self.mem.read_u32(self.input(glb::REQ)).map(Req)
     }
 
     /// The MCU's `ack` word.
-    pub(crate) fn ack(&self) -> Result<u32> {
-        self.mem.read_u32(self.output(glb::ACK))
+    pub(crate) fn ack(&self) -> Result<Req> {
+        self.mem.read_u32(self.output(glb::ACK)).map(Req)
     }
 
     /// The MCU's `halt_status` word.
@@ -130,25 +134,26 @@ impl GlobalIface {
         self.mem.read_u32(self.output(glb::HALT_STATUS))
     }
 
-    /// Requests the toggle requests `mask`: each bit of `req` becomes the opposite of `ack`'s.
-    pub(crate) fn toggle_reqs(&self, mask: u32) -> Result {
+    /// Requests the toggle requests `mask`: each of its bits in `req` becomes the opposite of `ack`'s.
+    pub(crate) fn toggle_reqs(&self, mask: Req) -> Result {
         let _g = self.lock();
-        let (req, ack) = (self.req()?, self.ack()?);
+        let (req, ack) = (self.req()?.0, self.ack()?.0);
+        let mask = mask.0;
         self.mem
             .write_u32(self.input(glb::REQ), ((ack ^ mask) & mask) | (req & !mask))
     }
 
-    /// Sets the level fields `mask` of `req` to `val`, leaving the other bits alone.
-    pub(crate) fn update_reqs(&self, val: u32, mask: u32) -> Result {
+    /// Sets the level fields `mask` of `req` to `val`'s, leaving the other bits alone.
+    pub(crate) fn update_reqs(&self, val: Req, mask: Req) -> Result {
         let _g = self.lock();
-        let req = self.req()?;
+        let req = self.req()?.0;
         self.mem
-            .write_u32(self.input(glb::REQ), (req & !mask) | (val & mask))
+            .write_u32(self.input(glb::REQ), (req & !mask.0) | (val.0 & mask.0))
     }
 
     /// Whether every request in `mask` is acknowledged (`ack` equals `req` there).
-    pub(crate) fn acked(&self, mask: u32) -> Result<bool> {
-        Ok((self.req()? ^ self.ack()?) & mask == 0)
+    pub(crate) fn acked(&self, mask: Req) -> Result<bool> {
+        Ok((self.req()?.0 ^ self.ack()?.0) & mask.0 == 0)
     }
 
     /// Rings the global doorbell: the MCU re-reads `req`.
@@ -158,8 +163,8 @@ impl GlobalIface {
 
     /// Waits until every request in `mask` is acknowledged; `ETIMEDOUT` after `timeout`. HALT is refused (`EINVAL`):
     /// the MCU never acknowledges it through `ack`.
-    pub(crate) fn wait_acks(&self, irq: &JobIrq, mask: u32, timeout: Duration) -> Result {
-        if mask & glb::HALT != 0 {
+    pub(crate) fn wait_acks(&self, irq: &JobIrq, mask: Req, timeout: Duration) -> Result {
+        if mask.halt() != 0 {
             return Err(EINVAL);
         }
         let mut failed = None;
@@ -197,21 +202,21 @@ impl GlobalIface {
         self.update_reqs(INIT_LEVELS, INIT_LEVELS)?;
         self.toggle_reqs(INIT_TOGGLES)?;
         self.ring()?;
-        self.wait_acks(irq, INIT_TOGGLES | INIT_LEVELS, ACK_GRACE)
+        self.wait_acks(irq, INIT_TOGGLES.or(INIT_LEVELS), ACK_GRACE)
     }
 
     /// Acknowledges the global events the MCU raised (copies their `ack` bits into `req`), as Panthor's
     /// `sched_process_global_irq_locked` does; returns the events. Only IDLE is defined to matter, and it will feed the
     /// scheduler's tick once there is one.
-    pub(crate) fn process_events(&self) -> Result<u32> {
+    pub(crate) fn process_events(&self) -> Result<Req> {
         let _g = self.lock();
         let (req, ack) = (self.req()?, self.ack()?);
-        let evts = (req ^ ack) & glb::EVT_MASK;
+        let evts = Req(req.0 ^ ack.0).evts();
         if evts != 0 {
             self.mem
-                .write_u32(self.input(glb::REQ), (req & !evts) | (ack & evts))?;
+                .write_u32(self.input(glb::REQ), req.set_evts(ack.evts()).0)?;
         }
-        Ok(evts)
+        Ok(Req(0).set_evts(evts))
     }
 
     /// The watchdog ping (`panthor_fw_ping_work`): toggle PING, ring, wait for the ack.
@@ -227,24 +232,24 @@ impl GlobalIface {
         {
             let _g = self.lock();
             self.mem
-                .write_u32(self.input(glb::PROGRESS_TIMER), units & glb::TIMER_VAL_MASK)?;
+                .write_u32(self.input(glb::PROGRESS_TIMER), Timer(0).set_count(units).0)?;
         }
-        self.toggle_reqs(glb::CFG_PROGRESS_TIMER)?;
+        self.toggle_reqs(Req::CFG_PROGRESS_TIMER)?;
         self.ring()?;
-        self.wait_acks(irq, glb::CFG_PROGRESS_TIMER, ACK_GRACE)
+        self.wait_acks(irq, Req::CFG_PROGRESS_TIMER, ACK_GRACE)
     }
 
     /// [`Self::ping`] waiting at most `timeout` for the ack (`ETIMEDOUT`).
     pub(crate) fn ping_within(&self, irq: &JobIrq, timeout: Duration) -> Result {
-        self.toggle_reqs(glb::PING)?;
+        self.toggle_reqs(Req::PING)?;
         self.ring()?;
-        self.wait_acks(irq, glb::PING, timeout)
+        self.wait_acks(irq, Req::PING, timeout)
     }
 
     /// Halts the MCU gracefully (`panthor_fw_halt_mcu` + `panthor_fw_wait_mcu_halted`): set HALT, ring, wait for
     /// MCU_STATUS HALT (`ETIMEDOUT`), and require `halt_status` OK (`EIO` for a panic or watchdog halt).
     pub(crate) fn halt(&self) -> Result {
-        self.update_reqs(glb::HALT, glb::HALT)?;
+        self.update_reqs(Req::HALT, Req::HALT)?;
         self.ring()?;
         self.io.poll32(
             gpu::MCU_STATUS,
@@ -279,9 +284,6 @@ mod tests {
         assert_eq!(conv_timeout(1, 1_024_000_000), 1);
         assert_eq!(conv_timeout(1, 1_024_000_001), 2);
         assert_eq!(conv_timeout(0, 24_000_000), 0);
-        assert_eq!(
-            conv_timeout(u32::MAX, u64::from(u32::MAX)),
-            glb::TIMER_VAL_MASK
-        );
+        assert_eq!(conv_timeout(u32::MAX, u64::from(u32::MAX)), 0x7fff_ffff);
     }
 }

@@ -56,27 +56,47 @@ pub(crate) mod glb {
     /// Bytes of the control block.
     pub(crate) const CONTROL_SIZE: u64 = 0x20;
 
-    /// `req`: HALT (a level, never acknowledged through `ack`).
-    pub(crate) const HALT: u32 = 1 << 0;
-    /// `req`: latch `progress_timer` (toggle).
-    pub(crate) const CFG_PROGRESS_TIMER: u32 = 1 << 1;
-    /// `req`: latch `core_en_mask` (toggle).
-    pub(crate) const CFG_ALLOC_EN: u32 = 1 << 2;
-    /// `req`: latch `poweroff_timer` (toggle).
-    pub(crate) const CFG_POWEROFF_TIMER: u32 = 1 << 3;
-    /// `req`: timestamp propagation to the cores (level; set from uAPI 1.6).
-    pub(crate) const COUNTER_EN: u32 = 1 << 7;
-    /// `req`: watchdog ping (toggle).
-    pub(crate) const PING: u32 = 1 << 8;
-    /// `req`: report GLB IDLE after `idle_timer` (level).
-    pub(crate) const IDLE_EN: u32 = 1 << 10;
-    /// Event: the GPU went idle.
-    pub(crate) const IDLE: u32 = 1 << 26;
-    /// Event bits (`GLB_EVT_MASK`).
-    pub(crate) const EVT_MASK: u32 = 0x07f0_0000;
+    kernel::register_fields! {
+        /// `req` (input), `ack` (output) and `ack_irq_mask` (input): the bits of `panthor_fw.h`'s `GLB_*`. Requests
+        /// are acknowledged by the MCU copying them into `ack` (HALT never is); events go the other way.
+        pub(crate) struct Req(u32) {
+            /// HALT (a level, never acknowledged through `ack`).
+            0:0 halt, set_halt = HALT;
+            /// Latch `progress_timer` (toggle).
+            1:1 cfg_progress_timer, set_cfg_progress_timer = CFG_PROGRESS_TIMER;
+            /// Latch `core_en_mask` (toggle).
+            2:2 cfg_alloc_en, set_cfg_alloc_en = CFG_ALLOC_EN;
+            /// Latch `poweroff_timer` (toggle).
+            3:3 cfg_poweroff_timer, set_cfg_poweroff_timer = CFG_POWEROFF_TIMER;
+            /// Timestamp propagation to the cores (level; set from uAPI 1.6).
+            7:7 counter_en, set_counter_en = COUNTER_EN;
+            /// Watchdog ping (toggle).
+            8:8 ping, set_ping = PING;
+            /// Report GLB IDLE after `idle_timer` (level).
+            10:10 idle_en, set_idle_en = IDLE_EN;
+            /// Event: the GPU went idle.
+            26:26 idle, set_idle = IDLE;
+            /// The event bits (`GLB_EVT_MASK`).
+            26:20 evts, set_evts = EVTS;
+        }
+    }
 
-    /// Timer words: bits 30:0 count units of 1024 ticks.
-    pub(crate) const TIMER_VAL_MASK: u32 = 0x7fff_ffff;
+    impl Req {
+        /// The bits set in either word.
+        pub(crate) const fn or(self, other: Req) -> Req {
+            Req(self.0 | other.0)
+        }
+    }
+
+    kernel::register_fields! {
+        /// A timer word (`progress_timer`, `poweroff_timer`, `idle_timer`).
+        pub(crate) struct Timer(u32) {
+            /// Units of 1024 ticks (`GLB_TIMER_VAL`).
+            30:0 count, set_count = COUNT;
+            /// The ticks are GPU cycles rather than system-timer ticks (`GLB_TIMER_SOURCE_GPU_COUNTER`).
+            31:31 source_gpu, set_source_gpu;
+        }
+    }
 }
 
 /// CSG interface layout (`struct panthor_fw_csg_control_iface` and the sizes of its pages).
@@ -132,22 +152,26 @@ pub(crate) const UNPRESERVED_REG_COUNT: u32 = 4;
 /// CSG slots Panthor can drive: one JOB IRQ bit (0..30) and one CSG priority (`MAX_CSG_PRIO` + 1) per slot.
 const MAX_CSG_SLOTS: u32 = 16;
 
-/// An interface version word (`CSF_IFACE_VERSION_*`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct IfaceVersion(pub(crate) u32);
+kernel::register_fields! {
+    /// An interface version word (`CSF_IFACE_VERSION_*`); versions order as their words do.
+    #[derive(PartialOrd, Ord)]
+    pub(crate) struct IfaceVersion(u32) {
+        /// Major.
+        31:24 major, set_major;
+        /// Minor.
+        23:16 minor, set_minor;
+        /// Patch.
+        15:0 patch, set_patch;
+    }
+}
 
-impl IfaceVersion {
-    /// Major (31:24).
-    pub(crate) fn major(self) -> u32 {
-        self.0 >> 24
-    }
-    /// Minor (23:16).
-    pub(crate) fn minor(self) -> u32 {
-        (self.0 >> 16) & 0xff
-    }
-    /// Patch (15:0).
-    pub(crate) fn patch(self) -> u32 {
-        self.0 & 0xffff
+kernel::register_fields! {
+    /// A CS interface's `features` word (`CS_FEATURES_*`).
+    pub(crate) struct CsFeatures(u32) {
+        /// Work registers, minus one.
+        7:0 work_regs, set_work_regs;
+        /// Scoreboard slots.
+        15:8 scoreboards, set_scoreboards;
     }
 }
 
@@ -377,8 +401,8 @@ impl Interfaces {
         drm_panthor_csif_info {
             csg_slot_count: self.glb.group_num.min(MAX_CSG_SLOTS),
             cs_slot_count: csg0.stream_num,
-            cs_reg_count: (cs_features & 0xff) + 1,
-            scoreboard_slot_count: (cs_features >> 8) & 0xff,
+            cs_reg_count: CsFeatures(cs_features).work_regs() + 1,
+            scoreboard_slot_count: CsFeatures(cs_features).scoreboards(),
             unpreserved_cs_reg_count: UNPRESERVED_REG_COUNT,
             ..Default::default()
         }
@@ -452,6 +476,27 @@ mod tests {
         );
         let (input, _) = model::cs_iface(7, 7);
         assert_eq!(ifaces.csgs[7].streams[7].pages.input, input - SHARED_VA);
+    }
+
+    #[test]
+    fn typed_words_put_the_bits_where_panthor_does() {
+        // GLB_HALT BIT(0), GLB_PING BIT(8), GLB_IDLE BIT(26), GLB_EVT_MASK GENMASK(26, 20), GLB_TIMER_VAL GENMASK(30, 0).
+        assert_eq!(
+            (glb::Req::HALT.0, glb::Req::PING.0, glb::Req::IDLE.0),
+            (1, 1 << 8, 1 << 26)
+        );
+        assert_eq!(
+            (glb::Req::EVTS.0, glb::Timer::COUNT.0),
+            (0x07f0_0000, 0x7fff_ffff)
+        );
+        // JOB_INT_GLOBAL_IF BIT(31); CSG slot bits below it.
+        let stat = crate::regs::JobIrqBits(0x8000_0005);
+        assert_eq!((stat.glb(), stat.csg()), (1, 5));
+        let v = IfaceVersion(0x0103_0002);
+        assert_eq!((v.major(), v.minor(), v.patch()), (1, 3, 2));
+        assert!(IfaceVersion(0x0101_0000) < v);
+        let f = CsFeatures(0x0007_0813);
+        assert_eq!((f.work_regs(), f.scoreboards()), (0x13, 8));
     }
 
     #[test]

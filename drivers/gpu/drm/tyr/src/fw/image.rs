@@ -38,8 +38,17 @@ pub(crate) mod entry_type {
     pub(crate) const BUILD_INFO_METADATA: u8 = 6;
 }
 
-/// Entry word bit 31: an entry of unknown type with this bit is skipped rather than failing the load.
-const ENTRY_OPTIONAL: u32 = 1 << 31;
+kernel::register_fields! {
+    /// An entry's header word (`CSF_FW_BINARY_ENTRY_*`).
+    pub(crate) struct EntryHeader(u32) {
+        /// The entry type ([`entry_type`]).
+        7:0 entry_type, set_entry_type;
+        /// The entry's size in bytes, header included.
+        15:8 size, set_size;
+        /// An entry of unknown type with this bit is skipped rather than failing the load.
+        31:31 optional, set_optional = OPTIONAL;
+    }
+}
 
 /// How a section is cached (IFACE flags bits 4:3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,33 +63,36 @@ pub(crate) enum CacheMode {
     CachedCoherent,
 }
 
-/// The flags of an IFACE entry (`CSF_FW_BINARY_IFACE_ENTRY_*`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct SectionFlags(u32);
+kernel::register_fields! {
+    /// The flags of an IFACE entry (`CSF_FW_BINARY_IFACE_ENTRY_*`).
+    #[derive(Hash)]
+    pub(crate) struct SectionFlags(u32) {
+        /// The MCU may read the section.
+        0:0 readable, set_readable = RD;
+        /// The MCU may write the section (absent: mapped read-only).
+        1:1 writable_bit, set_writable = WR;
+        /// The MCU may execute the section (absent: mapped no-exec).
+        2:2 executable_bit, set_executable = EX;
+        /// How the section is cached ([`CacheMode`]).
+        4:3 cache_mode_bits, set_cache_mode = CACHE_MODE;
+        /// Protected-mode section: skipped (protected mode is not supported).
+        5:5 protected_bit, set_protected = PROT;
+        /// Shared with the host: the driver keeps a CPU view of it.
+        30:30 shared_bit, set_shared = SHARED;
+        /// The part of the section beyond the copied data is zero-filled.
+        31:31 zero_bit, set_zero = ZERO;
+    }
+}
 
 impl SectionFlags {
-    /// The MCU may read the section.
-    pub(crate) const RD: u32 = 1 << 0;
-    /// The MCU may write the section (absent: mapped read-only).
-    pub(crate) const WR: u32 = 1 << 1;
-    /// The MCU may execute the section (absent: mapped no-exec).
-    pub(crate) const EX: u32 = 1 << 2;
-    /// Cache mode field, bits 4:3.
-    pub(crate) const CACHE_MODE_MASK: u32 = 3 << 3;
-    /// Protected-mode section: skipped (protected mode is not supported).
-    pub(crate) const PROT: u32 = 1 << 5;
-    /// Shared with the host: the driver keeps a CPU view of it.
-    pub(crate) const SHARED: u32 = 1 << 30;
-    /// The part of the section beyond the copied data is zero-filled.
-    pub(crate) const ZERO: u32 = 1 << 31;
     /// Every bit a driver understands; anything else fails the load.
-    pub(crate) const KNOWN: u32 = Self::RD
-        | Self::WR
-        | Self::EX
-        | Self::CACHE_MODE_MASK
-        | Self::PROT
-        | Self::SHARED
-        | Self::ZERO;
+    pub(crate) const KNOWN: u32 = Self::RD.0
+        | Self::WR.0
+        | Self::EX.0
+        | Self::CACHE_MODE.0
+        | Self::PROT.0
+        | Self::SHARED.0
+        | Self::ZERO.0;
 
     /// `EINVAL` if `bits` holds a flag the drivers do not know.
     pub(crate) fn from_bits(bits: u32) -> Result<Self> {
@@ -95,38 +107,34 @@ impl SectionFlags {
         self.0
     }
 
-    fn has(self, bit: u32) -> bool {
-        self.0 & bit != 0
-    }
-
     /// Whether the MCU may write the section.
     pub(crate) fn writable(self) -> bool {
-        self.has(Self::WR)
+        self.writable_bit() != 0
     }
 
     /// Whether the MCU may execute the section.
     pub(crate) fn executable(self) -> bool {
-        self.has(Self::EX)
+        self.executable_bit() != 0
     }
 
     /// Whether the section is protected-mode only.
     pub(crate) fn protected(self) -> bool {
-        self.has(Self::PROT)
+        self.protected_bit() != 0
     }
 
     /// Whether the host keeps a view of the section.
     pub(crate) fn shared(self) -> bool {
-        self.has(Self::SHARED)
+        self.shared_bit() != 0
     }
 
     /// Whether the rest of the section is zero-filled.
     pub(crate) fn zero(self) -> bool {
-        self.has(Self::ZERO)
+        self.zero_bit() != 0
     }
 
     /// The cache mode.
     pub(crate) fn cache_mode(self) -> CacheMode {
-        match (self.0 & Self::CACHE_MODE_MASK) >> 3 {
+        match self.cache_mode_bits() {
             0 => CacheMode::None,
             1 => CacheMode::Cached,
             2 => CacheMode::UncachedCoherent,
@@ -195,13 +203,13 @@ impl<'a> Image<'a> {
         let mut sections = Vec::new();
         let mut off = HEADER_SIZE;
         while off < size {
-            let word = entries.u32(off)?;
-            let len = ((word >> 8) & 0xff) as usize;
+            let word = EntryHeader(entries.u32(off)?);
+            let len = word.size() as usize;
             if len < 4 || !len.is_multiple_of(4) || off + len > size {
                 return Err(EINVAL);
             }
             let body = Reader(&bytes[off + 4..off + len]);
-            match (word & 0xff) as u8 {
+            match word.entry_type() as u8 {
                 entry_type::IFACE => {
                     if let Some(s) = parse_iface(bytes, body)? {
                         kernel::alloc::try_push(&mut sections, s)?;
@@ -212,7 +220,7 @@ impl<'a> Image<'a> {
                 | entry_type::TRACE_BUFFER
                 | entry_type::TIMELINE_METADATA
                 | entry_type::BUILD_INFO_METADATA => {}
-                _ if word & ENTRY_OPTIONAL != 0 => {}
+                _ if word.optional() != 0 => {}
                 _ => return Err(EINVAL),
             }
             off += len;

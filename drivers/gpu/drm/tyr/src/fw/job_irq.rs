@@ -7,13 +7,14 @@
 //! wakes.
 
 use kernel::sync::Mutex;
-use std::sync::{Arc, Condvar, MutexGuard};
+use kernel::sync::MutexGuard;
+use std::sync::{Arc, Condvar};
 use std::time::{Duration, Instant};
 
 use kernel::io::IoMem;
 use kernel::irq::IrqReturn;
 
-use crate::regs::{irq, job_irq, JOB_IRQ_BASE};
+use crate::regs::{irq, JobIrqBits, JOB_IRQ_BASE};
 
 /// How long a waiter sleeps before looking at the condition again without an interrupt. Panthor sleeps until the
 /// timeout; re-checking also notices state the MCU changes without raising the IRQ (an ack outside `ack_irq_mask`,
@@ -73,16 +74,17 @@ impl JobIrq {
             return IrqReturn::None;
         }
         let _ = self.io.write32(JOB_IRQ_BASE + irq::CLEAR, stat);
+        let bits = JobIrqBits(stat);
         let was_booted = {
             let mut st = self.state();
             let was = st.booted;
-            if stat & job_irq::GLB != 0 {
+            if bits.glb() != 0 {
                 st.booted = true;
             }
-            st.csg_events |= stat & !job_irq::GLB;
+            st.csg_events |= bits.csg();
             was
         };
-        if was_booted && stat & job_irq::GLB != 0 {
+        if was_booted && bits.glb() != 0 {
             let notify = self.glb_notify.lock().clone();
             if let Some(n) = notify {
                 n();
@@ -92,7 +94,7 @@ impl JobIrq {
         st.seq += 1;
         drop(st);
         self.wake.notify_all();
-        if stat & !job_irq::GLB != 0 {
+        if bits.csg() != 0 {
             let notify = self.csg_notify.lock().clone();
             if let Some(n) = notify {
                 n();
@@ -142,11 +144,7 @@ impl JobIrq {
             let st = self.state();
             if st.seq == seen {
                 let slice = (deadline - now).min(RECHECK);
-                drop(
-                    self.wake
-                        .wait_timeout(st, slice)
-                        .unwrap_or_else(|e| e.into_inner()),
-                );
+                drop(st.wait_timeout(&self.wake, slice));
             }
         }
     }

@@ -37,7 +37,7 @@ use kernel::platform;
 use crate::gem::{Offsets, TyrObject};
 use crate::gpu::GpuId;
 use crate::mmu::{AsClient, Mmu, MCU_AS};
-use crate::regs::{gpu, irq, job_irq as job_bits, JOB_IRQ_BASE};
+use crate::regs::{gpu, irq, JobIrqBits, JOB_IRQ_BASE};
 use crate::uapi::map_flags;
 use crate::uapi::{drm_panthor_csif_info, drm_panthor_gpu_info};
 use crate::vm::{Vm, VmMmu};
@@ -230,14 +230,14 @@ impl McuRun {
 /// require MCU_STATUS ENABLED. `ETIMEDOUT` if the MCU never signals, `EIO` if it reports FATAL.
 fn boot_mcu(io: &IoMem, job: &JobIrq) -> Result {
     job.start_boot();
-    io.write32(JOB_IRQ_BASE + irq::CLEAR, job_bits::ALL)?;
-    io.write32(JOB_IRQ_BASE + irq::MASK, job_bits::ALL)?;
+    io.write32(JOB_IRQ_BASE + irq::CLEAR, JobIrqBits::ALL.0)?;
+    io.write32(JOB_IRQ_BASE + irq::MASK, JobIrqBits::ALL.0)?;
     io.write32(gpu::MCU_CONTROL, gpu::mcu::CONTROL_AUTO)?;
     let status = || io.read32(gpu::MCU_STATUS).map(|s| s & gpu::mcu::MASK);
     job.wait_until(BOOT_TIMEOUT, || {
         job.booted() || status() == Ok(gpu::mcu::STATUS_FATAL)
     });
-    let signalled = job.booted() || io.read32(JOB_IRQ_BASE + irq::RAWSTAT)? & job_bits::GLB != 0;
+    let signalled = job.booted() || JobIrqBits(io.read32(JOB_IRQ_BASE + irq::RAWSTAT)?).glb() != 0;
     match status()? {
         gpu::mcu::STATUS_ENABLED if signalled => Ok(()),
         gpu::mcu::STATUS_FATAL => Err(EIO),
@@ -309,7 +309,13 @@ impl Firmware {
             minor: img.minor,
             version_hash: img.version_hash,
         };
-        let mcu_vm = McuVm::load(&img, pdev.ram(), offsets, mmu, gpu_info.mmu_features & 0xff)?;
+        let mcu_vm = McuVm::load(
+            &img,
+            pdev.ram(),
+            offsets,
+            mmu,
+            gpu::MmuFeatures(gpu_info.mmu_features).va_bits(),
+        )?;
         let run = McuRun::start(io, irq)?;
         let ifaces = iface::discover(&mcu_vm.shared)?;
         let glb = kernel::alloc::try_arc(GlobalIface::new(

@@ -47,7 +47,7 @@ impl Firmware {
         }
         tracing::debug!(fast, "MCU resume");
         if fast {
-            self.glb.update_reqs(0, glb::HALT)?;
+            self.glb.update_reqs(glb::Req(0), glb::Req::HALT)?;
         } else {
             self.reload_sections(ram)?;
         }

@@ -3,8 +3,9 @@
 //! page-table updates, and where its faults go. It is the [`VmMmu`] hook the VM calls.
 
 use kernel::sync::Mutex;
+use kernel::sync::MutexGuard;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 use kernel::error::code::{EBUSY, EINVAL};
 use kernel::error::Result;
@@ -92,8 +93,10 @@ impl AsClient {
             // (`Documentation/hardware.md#driver-sequences`).
             st.faulty &= !(1 << n);
             mmu.io.write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n)?;
-            mmu.io
-                .write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty)?;
+            mmu.io.write32(
+                MMU_IRQ_BASE + irq::MASK,
+                MmuIrqBits::PAGE_FAULTS.0 & !st.faulty,
+            )?;
         }
         mmu.enable(n, transtab, memattr, TRANSCFG_ENABLED)?;
         match st.slots[n].as_mut() {

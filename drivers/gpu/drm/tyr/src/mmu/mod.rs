@@ -22,8 +22,9 @@ mod suspend;
 mod tests;
 
 use kernel::sync::Mutex;
+use kernel::sync::MutexGuard;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use kernel::error::code::ETIMEDOUT;
@@ -37,7 +38,8 @@ use crate::vm::MmuFault;
 
 pub(crate) use client::AsClient;
 pub(crate) use regs::{
-    as_cmd, as_reg, lockaddr, mair_to_memattr, MMU_IRQ_FAULTS, TRANSCFG_ENABLED, TRANSCFG_UNMAPPED,
+    as_cmd, as_reg, lockaddr, mair_to_memattr, AsFaultStatus, AsStatus, MmuIrqBits,
+    TRANSCFG_ENABLED, TRANSCFG_UNMAPPED,
 };
 
 /// Number of address spaces of the G610.
@@ -106,7 +108,7 @@ impl Mmu {
         self.io
             .poll32(
                 as_reg::base(n) + as_reg::STATUS,
-                |s| s & as_reg::STATUS_ACTIVE == 0,
+                |s| AsStatus(s).active() == 0,
                 Duration::from_micros(10),
                 AS_TIMEOUT,
             )
@@ -156,7 +158,7 @@ impl Mmu {
         let Ok(stat) = self.io.read32(MMU_IRQ_BASE + irq::STAT) else {
             return IrqReturn::None;
         };
-        let pending = stat & MMU_IRQ_FAULTS;
+        let pending = MmuIrqBits(stat).page_faults();
         if pending == 0 {
             return IrqReturn::None;
         }
@@ -165,14 +167,14 @@ impl Mmu {
                 continue;
             }
             let b = as_reg::base(n);
-            let status = self.io.read32(b + as_reg::FAULTSTATUS).unwrap_or(0);
+            let status = AsFaultStatus(self.io.read32(b + as_reg::FAULTSTATUS).unwrap_or(0));
             let addr = self.io.read64(b + as_reg::FAULTADDRESS).unwrap_or(0);
             let fault = MmuFault {
                 as_nr: n as u32,
                 addr,
-                exception_type: status & 0xff,
-                access_type: (status >> 8) & 0x3,
-                source_id: status >> 16,
+                exception_type: status.exception_type(),
+                access_type: status.access_type(),
+                source_id: status.source_id(),
             };
             tracing::warn!(
                 as_nr = n,
@@ -189,8 +191,10 @@ impl Mmu {
                     .io
                     .write32(MMU_IRQ_BASE + irq::CLEAR, 1 << n)
                     .and_then(|()| {
-                        self.io
-                            .write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS & !st.faulty)
+                        self.io.write32(
+                            MMU_IRQ_BASE + irq::MASK,
+                            MmuIrqBits::PAGE_FAULTS.0 & !st.faulty,
+                        )
                     });
                 if let Err(e) = acked {
                     // The interrupt stays raised and is seen again by the next pass; nothing else depends on it.

@@ -20,12 +20,22 @@ pub(crate) mod as_reg {
     pub(crate) const FAULTSTATUS: usize = 0x1c;
     /// Faulting address.
     pub(crate) const FAULTADDRESS: usize = 0x20;
-    /// Status: bit 0 set while a command runs.
+    /// Status ([`super::AsStatus`]).
     pub(crate) const STATUS: usize = 0x28;
     /// Translation configuration.
     pub(crate) const TRANSCFG: usize = 0x30;
-    /// AS_STATUS: a command is being processed.
-    pub(crate) const STATUS_ACTIVE: u32 = 1 << 0;
+}
+
+kernel::register_fields! {
+    /// AS_FAULTSTATUS (`AS_FAULTSTATUS_*` of `panthor_regs.h`).
+    pub(crate) struct AsFaultStatus(u32) {
+        /// The exception type.
+        7:0 exception_type, set_exception_type;
+        /// The access type (atomic, execute, read, write).
+        9:8 access_type, set_access_type;
+        /// The requester's source id.
+        31:16 source_id, set_source_id;
+    }
 }
 
 /// AS_COMMAND values.
@@ -44,8 +54,24 @@ pub(crate) mod as_cmd {
 pub(crate) const TRANSCFG_ENABLED: u64 = 0x0000_0000_4200_01C6;
 /// AS_TRANSCFG of a disabled AS: ADRMODE UNMAPPED.
 pub(crate) const TRANSCFG_UNMAPPED: u64 = 0x1;
-/// MMU_IRQ_MASK Panthor enables: the page-fault bits.
-pub(crate) const MMU_IRQ_FAULTS: u32 = 0xffff;
+kernel::register_fields! {
+    /// An MMU IRQ word (RAWSTAT/CLEAR/MASK/STATUS): one page-fault and one bus-error bit per AS. Panthor enables,
+    /// clears and handles the page-fault bits ([`MmuIrqBits::PAGE_FAULTS`]).
+    pub(crate) struct MmuIrqBits(u32) {
+        /// Page faults, AS `n` at bit `n`.
+        15:0 page_faults, set_page_faults = PAGE_FAULTS;
+        /// Bus errors, AS `n` at bit `16 + n`.
+        31:16 bus_errors, set_bus_errors;
+    }
+}
+
+kernel::register_fields! {
+    /// AS_STATUS.
+    pub(crate) struct AsStatus(u32) {
+        /// A command is being processed.
+        0:0 active, set_active = ACTIVE;
+    }
+}
 
 /// Panthor's `mair_to_memattr`: the io-pgtable MAIR turned into AS_MEMATTR bytes for a non-coherent GPU.
 pub(crate) fn mair_to_memattr(mair: u64) -> u64 {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use kernel::error::Result;
 
-use super::{Mmu, MMU_IRQ_FAULTS};
+use super::{Mmu, MmuIrqBits};
 use crate::regs::{irq, MMU_IRQ_BASE};
 
 /// Who is told that AS `n` did not finish a command in time; must not block or allocate.
@@ -52,8 +52,11 @@ impl Mmu {
         // `panthor_mmu_irq_resume` with every AS's fault bit.
         let resumed = self
             .io
-            .write32(MMU_IRQ_BASE + irq::CLEAR, MMU_IRQ_FAULTS)
-            .and_then(|()| self.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS));
+            .write32(MMU_IRQ_BASE + irq::CLEAR, MmuIrqBits::PAGE_FAULTS.0)
+            .and_then(|()| {
+                self.io
+                    .write32(MMU_IRQ_BASE + irq::MASK, MmuIrqBits::PAGE_FAULTS.0)
+            });
         res.and(resumed)
     }
 }

@@ -37,8 +37,10 @@ impl Mmu {
             let mut st = self.state();
             st.faulty = 0;
         }
-        self.io.write32(MMU_IRQ_BASE + irq::CLEAR, MMU_IRQ_FAULTS)?;
-        self.io.write32(MMU_IRQ_BASE + irq::MASK, MMU_IRQ_FAULTS)
+        self.io
+            .write32(MMU_IRQ_BASE + irq::CLEAR, MmuIrqBits::PAGE_FAULTS.0)?;
+        self.io
+            .write32(MMU_IRQ_BASE + irq::MASK, MmuIrqBits::PAGE_FAULTS.0)
     }
 
     /// Whether any AS is in use (for the PM checks in tests and debugfs).

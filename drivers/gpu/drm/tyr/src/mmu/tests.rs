@@ -17,9 +17,9 @@ struct Regs(Mutex<std::collections::BTreeMap<u64, u32>>, AtomicBool);
 
 impl MmioBus for Regs {
     fn read32(&self, pa: u64) -> Result<u32> {
-        let v = *self.0.lock().get(&pa).unwrap_or(&0) & !as_reg::STATUS_ACTIVE;
+        let v = *self.0.lock().get(&pa).unwrap_or(&0) & !AsStatus::ACTIVE.0;
         Ok(if self.1.load(Ordering::Relaxed) {
-            v | as_reg::STATUS_ACTIVE
+            v | AsStatus::ACTIVE.0
         } else {
             v
         })
@@ -121,7 +121,7 @@ fn a_fault_flags_the_client_until_it_is_activated_again_and_leaves_other_users_a
     );
     assert_eq!(
         reg(&regs, MMU_IRQ_BASE + irq::MASK),
-        MMU_IRQ_FAULTS & !(1 << 1),
+        MmuIrqBits::PAGE_FAULTS.0 & !(1 << 1),
         "masked until re-enabled"
     );
     assert_eq!(
@@ -139,7 +139,10 @@ fn a_fault_flags_the_client_until_it_is_activated_again_and_leaves_other_users_a
     assert_eq!(AsClient::activate(&a, 0x1000, 0).unwrap(), 1);
     assert!(!a.has_unhandled_faults());
     assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::CLEAR), 1 << 1);
-    assert_eq!(reg(&regs, MMU_IRQ_BASE + irq::MASK), MMU_IRQ_FAULTS);
+    assert_eq!(
+        reg(&regs, MMU_IRQ_BASE + irq::MASK),
+        MmuIrqBits::PAGE_FAULTS.0
+    );
     assert_eq!(
         reg(&regs, as_reg::base(1) + as_reg::TRANSCFG),
         TRANSCFG_ENABLED as u32
@@ -227,7 +230,7 @@ fn a_reset_forgets_every_slot_and_fault_and_unmasks_the_fault_interrupts() {
         Some(0),
         "the fault interrupts are masked across the reset"
     );
-    assert_eq!(mask(), MMU_IRQ_FAULTS);
+    assert_eq!(mask(), MmuIrqBits::PAGE_FAULTS.0);
     assert_eq!(mmu.slots(), [], "no AS is set up after a reset");
     assert_eq!((user.as_nr(), mcu.as_nr()), (None, None));
     assert_eq!(mmu.state().faulty, 0);

@@ -10,7 +10,9 @@ use kernel::error::code::{EBUSY, ECANCELED, EINVAL, ETIMEDOUT};
 use kernel::error::{Error, Result};
 
 use super::group::Group;
-use super::iface::{cs_in, cs_out, cs_req, csg_in, csg_out, csg_req, Iface};
+use super::iface::{
+    cs_in, cs_out, cs_req, csg_in, csg_out, csg_req, CsConfig, CsReq, CsgEndpointReq, CsgReq, Iface,
+};
 use super::{Inner, Scheduler};
 
 impl Scheduler {
@@ -28,28 +30,30 @@ impl Scheduler {
             return;
         };
         let _ = csg.set_input(csg_in::CS_IRQ_ACK, cs_req_bits);
-        let events = csg
-            .ack_events(csg_in::REQ, csg_out::ACK, csg_req::EVT_MASK)
-            .unwrap_or(0);
-        tracing::debug!(target: "tyr::sched", slot = s, events, cs_irqs = cs_req_bits ^ cs_ack_bits, "csg irq");
+        let events = CsgReq(
+            csg.ack_events(csg_in::REQ, csg_out::ACK, CsgReq::EVENTS.0)
+                .unwrap_or(0),
+        );
+        tracing::debug!(target: "tyr::sched", slot = s, events = events.0, cs_irqs = cs_req_bits ^ cs_ack_bits, "csg irq");
         let mut resume = 0u32;
         for (j, cs) in slot.cs.iter().enumerate().take(g.queues.len()) {
             if (cs_req_bits ^ cs_ack_bits) & (1 << j) == 0 {
                 continue;
             }
-            let ev = cs
-                .ack_events(cs_in::REQ, cs_out::ACK, cs_req::EVT_MASK)
-                .unwrap_or(0);
-            if ev & (cs_req::FATAL | cs_req::FAULT) != 0 {
+            let ev = CsReq(
+                cs.ack_events(cs_in::REQ, cs_out::ACK, CsReq::EVENTS.0)
+                    .unwrap_or(0),
+            );
+            if ev.fatal() != 0 || ev.fault() != 0 {
                 // A stream fault may come from a page fault the MMU interrupt thread has not handled yet: handle it
                 // now, so that the VM's fault is flagged (and the AS disabled) before any job below signals,
                 // whichever interrupt thread runs first.
                 g.vm.sync_faults();
             }
-            if ev & cs_req::FATAL != 0 {
+            if ev.fatal() != 0 {
                 g.state().fatal_queues |= 1 << j;
             }
-            if ev & cs_req::TILER_OOM != 0 {
+            if ev.tiler_oom() != 0 {
                 match grow_heap(&g, cs) {
                     Ok(chunk) => {
                         let _ = cs.set_input64(cs_in::HEAP_START, chunk);
@@ -59,11 +63,11 @@ impl Scheduler {
                     Err(_) => g.state().fatal_queues |= 1 << j,
                 }
             }
-            if ev & (cs_req::FAULT | cs_req::TILER_OOM) != 0 {
+            if ev.fault() != 0 || ev.tiler_oom() != 0 {
                 resume |= 1 << j;
             }
         }
-        if events & csg_req::PROGRESS_TIMER_EVENT != 0 {
+        if events.progress_timer_event() != 0 {
             g.state().timed_out = true;
         }
         if g.vm.has_unhandled_faults() {
@@ -112,27 +116,32 @@ impl Scheduler {
                 cs.set_input(cs_in::RINGBUF_SIZE, q.ring.size() as u32)?;
                 cs.set_input64(cs_in::RINGBUF_INPUT, q.input_va())?;
                 cs.set_input64(cs_in::RINGBUF_OUTPUT, q.output_va())?;
-                cs.set_input(cs_in::CONFIG, u32::from(q.priority) | ((s as u32 + 1) << 8))?;
+                let config = CsConfig(0)
+                    .set_priority(u32::from(q.priority))
+                    .set_doorbell(s as u32 + 1);
+                cs.set_input(cs_in::CONFIG, config.0)?;
                 cs.set_input(cs_in::ACK_IRQ_MASK, 0xffff_ffff)?;
-                let start = cs_req::STATE_START
-                    | cs_req::EXTRACT_EVENT
-                    | cs_req::IDLE_SYNC_WAIT
-                    | cs_req::IDLE_EMPTY;
-                let mask = cs_req::STATE_MASK
-                    | cs_req::EXTRACT_EVENT
-                    | cs_req::IDLE_SYNC_WAIT
-                    | cs_req::IDLE_EMPTY;
-                cs.update(cs_in::REQ, start, mask)?;
+                let start = CsReq(0)
+                    .set_state(cs_req::STATE_START)
+                    .set_extract_event(1)
+                    .set_idle_sync_wait(1)
+                    .set_idle_empty(1);
+                let mask = CsReq::STATE.0
+                    | CsReq::EXTRACT_EVENT.0
+                    | CsReq::IDLE_SYNC_WAIT.0
+                    | CsReq::IDLE_EMPTY.0;
+                cs.update(cs_in::REQ, start.0, mask)?;
             }
             let csg = &slot.csg;
             csg.set_input64(csg_in::ALLOW_COMPUTE, g.compute_core_mask)?;
             csg.set_input64(csg_in::ALLOW_FRAGMENT, g.fragment_core_mask)?;
             csg.set_input(csg_in::ALLOW_OTHER, g.tiler_core_mask as u32)?;
-            let ep = u32::from(g.max_compute_cores)
-                | u32::from(g.max_fragment_cores) << 8
-                | u32::from(g.max_tiler_cores) << 16
-                | prio << 28;
-            csg.set_input(csg_in::ENDPOINT_REQ, ep)?;
+            let ep = CsgEndpointReq(0)
+                .set_compute(u32::from(g.max_compute_cores))
+                .set_fragment(u32::from(g.max_fragment_cores))
+                .set_tiler(u32::from(g.max_tiler_cores))
+                .set_priority(prio);
+            csg.set_input(csg_in::ENDPOINT_REQ, ep.0)?;
             csg.set_input(csg_in::CONFIG, as_nr)?;
             csg.set_input64(csg_in::SUSPEND_BUF, g.suspend.va())?;
             csg.set_input64(csg_in::PROTM_SUSPEND_BUF, g.protm_suspend.va())?;
@@ -144,15 +153,15 @@ impl Scheduler {
             } else {
                 csg_req::STATE_START
             };
-            csg.update(csg_in::REQ, state, csg_req::STATE_MASK)?;
-            csg.toggle(csg_in::REQ, csg_out::ACK, csg_req::ENDPOINT_CONFIG)?;
+            csg.update(csg_in::REQ, state, CsgReq::STATE.0)?;
+            csg.toggle(csg_in::REQ, csg_out::ACK, CsgReq::ENDPOINT_CONFIG.0)?;
             self.glb_doorbell(s)
         })();
         // Once the request is out, the group holds the slot whether or not the firmware acknowledges it in time: a
         // firmware that does not has a reset scheduled, whose pre-reset suspends the group (Panthor keeps the group
         // bound when `csgs_upd_ctx_apply_locked` times out).
         let acked = match res {
-            Ok(()) => self.wait_csg_acks(s, csg_req::STATE_MASK | csg_req::ENDPOINT_CONFIG),
+            Ok(()) => self.wait_csg_acks(s, CsgReq::STATE.0 | CsgReq::ENDPOINT_CONFIG.0),
             Err(e) => Err(e),
         };
         match res {
@@ -196,9 +205,9 @@ impl Scheduler {
         };
         let res = slot
             .csg
-            .update(csg_in::REQ, state, csg_req::STATE_MASK)
+            .update(csg_in::REQ, state, CsgReq::STATE.0)
             .and_then(|()| self.glb_doorbell(s))
-            .and_then(|()| self.wait_csg_acks(s, csg_req::STATE_MASK));
+            .and_then(|()| self.wait_csg_acks(s, CsgReq::STATE.0));
         if res.is_err() && self.reset_pending() {
             // Not acknowledged: the group stays on its slot for the reset's pre-reset to deal with.
             return res;
@@ -206,7 +215,7 @@ impl Scheduler {
         // Whatever the firmware reported last still counts.
         self.process_csg_irq(inner, s);
         for cs in slot.cs.iter().take(g.queues.len()) {
-            let _ = cs.update(cs_in::REQ, cs_req::STATE_STOP, cs_req::STATE_MASK);
+            let _ = cs.update(cs_in::REQ, cs_req::STATE_STOP, CsReq::STATE.0);
         }
         inner.slots[s] = None;
         g.state().slot = None;

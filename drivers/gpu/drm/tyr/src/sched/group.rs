@@ -4,8 +4,9 @@
 //! and the state GROUP_GET_STATE reports.
 
 use kernel::sync::Mutex;
+use kernel::sync::MutexGuard;
 use std::collections::BTreeMap;
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 use kernel::error::code::{EACCES, EBUSY, EINVAL};
 use kernel::error::Result;

@@ -26,7 +26,7 @@ pub(crate) mod csg_in {
     pub(crate) const ALLOW_FRAGMENT: u64 = 0x28;
     /// `allow_other` (tiler mask).
     pub(crate) const ALLOW_OTHER: u64 = 0x30;
-    /// `endpoint_req`.
+    /// `endpoint_req` ([`CsgEndpointReq`]).
     pub(crate) const ENDPOINT_REQ: u64 = 0x34;
     /// `suspend_buf` (u64).
     pub(crate) const SUSPEND_BUF: u64 = 0x40;
@@ -46,10 +46,8 @@ pub(crate) mod csg_out {
     pub(crate) const CS_IRQ_REQ: u64 = 0x0c;
 }
 
-/// CSG `req`/`ack` bits.
+/// CSG `req`/`ack` STATE values (the [`CsgReq::state`] field).
 pub(crate) mod csg_req {
-    /// The state field.
-    pub(crate) const STATE_MASK: u32 = 0x7;
     /// State: terminate.
     pub(crate) const STATE_TERMINATE: u32 = 0;
     /// State: start.
@@ -58,23 +56,49 @@ pub(crate) mod csg_req {
     pub(crate) const STATE_SUSPEND: u32 = 2;
     /// State: resume.
     pub(crate) const STATE_RESUME: u32 = 3;
-    /// Toggle: latch `endpoint_req`.
-    pub(crate) const ENDPOINT_CONFIG: u32 = 1 << 4;
-    /// Event: a sync object was updated.
-    pub(crate) const SYNC_UPDATE: u32 = 1 << 28;
-    /// Event: the group became idle.
-    pub(crate) const IDLE: u32 = 1 << 29;
-    /// Event: progress timeout.
-    pub(crate) const PROGRESS_TIMER_EVENT: u32 = 1 << 31;
+}
+
+kernel::register_fields! {
+    /// A CSG `req`/`ack` word (`panthor_fw.h`'s `CSG_*`).
+    pub(crate) struct CsgReq(u32) {
+        /// The state ([`csg_req`]; a level).
+        2:0 state, set_state = STATE;
+        /// Toggle: latch `endpoint_req`.
+        4:4 endpoint_config, set_endpoint_config = ENDPOINT_CONFIG;
+        /// Event: a sync object was updated.
+        28:28 sync_update, set_sync_update = SYNC_UPDATE;
+        /// Event: the group became idle.
+        29:29 idle, set_idle = IDLE;
+        /// Event: progress timeout.
+        31:31 progress_timer_event, set_progress_timer_event = PROGRESS_TIMER_EVENT;
+    }
+}
+
+impl CsgReq {
     /// The events the host acknowledges.
-    pub(crate) const EVT_MASK: u32 = SYNC_UPDATE | IDLE | PROGRESS_TIMER_EVENT;
+    pub(crate) const EVENTS: Self =
+        Self(Self::SYNC_UPDATE.0 | Self::IDLE.0 | Self::PROGRESS_TIMER_EVENT.0);
+}
+
+kernel::register_fields! {
+    /// A CSG's `endpoint_req` word (`CSG_EP_REQ_*`).
+    pub(crate) struct CsgEndpointReq(u32) {
+        /// Compute endpoints.
+        7:0 compute, set_compute;
+        /// Fragment endpoints.
+        15:8 fragment, set_fragment;
+        /// Tiler endpoints.
+        19:16 tiler, set_tiler;
+        /// The group's priority.
+        31:28 priority, set_priority;
+    }
 }
 
 /// CS input-page words.
 pub(crate) mod cs_in {
     /// `req`.
     pub(crate) const REQ: u64 = 0x00;
-    /// `config`: priority 3:0, doorbell 15:8.
+    /// `config` ([`CsConfig`]).
     pub(crate) const CONFIG: u64 = 0x04;
     /// `ack_irq_mask`.
     pub(crate) const ACK_IRQ_MASK: u64 = 0x0c;
@@ -106,30 +130,50 @@ pub(crate) mod cs_out {
     pub(crate) const HEAP_ADDRESS: u64 = 0xd0;
 }
 
-/// CS `req`/`ack` bits.
+/// CS `req`/`ack` STATE values (the [`CsReq::state`] field).
 pub(crate) mod cs_req {
-    /// The state field.
-    pub(crate) const STATE_MASK: u32 = 0x7;
     /// State: stop.
     pub(crate) const STATE_STOP: u32 = 0;
     /// State: start.
     pub(crate) const STATE_START: u32 = 1;
-    /// Written 1 at every start.
-    pub(crate) const EXTRACT_EVENT: u32 = 1 << 4;
-    /// A CS blocked in SYNC_WAIT counts as idle.
-    pub(crate) const IDLE_SYNC_WAIT: u32 = 1 << 8;
-    /// A CS with an empty ring counts as idle.
-    pub(crate) const IDLE_EMPTY: u32 = 1 << 10;
-    /// Event: tiler heap exhausted.
-    pub(crate) const TILER_OOM: u32 = 1 << 26;
-    /// Event: protected mode pending.
-    pub(crate) const PROTM_PENDING: u32 = 1 << 27;
-    /// Event: fatal error.
-    pub(crate) const FATAL: u32 = 1 << 30;
-    /// Event: recoverable fault.
-    pub(crate) const FAULT: u32 = 1 << 31;
+}
+
+kernel::register_fields! {
+    /// A CS `req`/`ack` word (`panthor_fw.h`'s `CS_*`).
+    pub(crate) struct CsReq(u32) {
+        /// The state ([`cs_req`]; a level).
+        2:0 state, set_state = STATE;
+        /// Written 1 at every start.
+        4:4 extract_event, set_extract_event = EXTRACT_EVENT;
+        /// A CS blocked in SYNC_WAIT counts as idle.
+        8:8 idle_sync_wait, set_idle_sync_wait = IDLE_SYNC_WAIT;
+        /// A CS with an empty ring counts as idle.
+        10:10 idle_empty, set_idle_empty = IDLE_EMPTY;
+        /// Event: tiler heap exhausted.
+        26:26 tiler_oom, set_tiler_oom = TILER_OOM;
+        /// Event: protected mode pending.
+        27:27 protm_pending, set_protm_pending = PROTM_PENDING;
+        /// Event: fatal error.
+        30:30 fatal, set_fatal = FATAL;
+        /// Event: recoverable fault.
+        31:31 fault, set_fault = FAULT;
+    }
+}
+
+impl CsReq {
     /// The events the host looks at.
-    pub(crate) const EVT_MASK: u32 = TILER_OOM | PROTM_PENDING | FATAL | FAULT;
+    pub(crate) const EVENTS: Self =
+        Self(Self::TILER_OOM.0 | Self::PROTM_PENDING.0 | Self::FATAL.0 | Self::FAULT.0);
+}
+
+kernel::register_fields! {
+    /// A CS's `config` word (`CS_CONFIG_*`).
+    pub(crate) struct CsConfig(u32) {
+        /// The stream's priority.
+        3:0 priority, set_priority;
+        /// The doorbell page that rings it.
+        15:8 doorbell, set_doorbell;
+    }
 }
 
 /// GLB input/output `doorbell_req`/`doorbell_ack` (bit `i` = CSG slot `i`).

@@ -47,8 +47,9 @@ use csg::{fail_group, terminate_off_slot};
 pub use reset::{ResetCause, ResetRecord, ResetStats};
 
 use kernel::sync::Mutex;
+use kernel::sync::MutexGuard;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -436,11 +437,7 @@ fn worker(sched: Weak<Scheduler>) {
         let wait = if busy { TICK } else { IDLE_POLL };
         let mut kicked = s.kicked.lock();
         if !*kicked {
-            kicked = s
-                .wake
-                .wait_timeout(kicked, wait)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            kicked = kicked.wait_timeout(&s.wake, wait).0;
         }
         *kicked = false;
     }

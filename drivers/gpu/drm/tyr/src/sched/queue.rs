@@ -9,8 +9,9 @@
 //! it completes with that job, or at once (with that job's error, if any) when that job is already done.
 
 use kernel::sync::Mutex;
+use kernel::sync::MutexGuard;
 use std::collections::VecDeque;
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kernel::dma_fence::DmaFence;

@@ -39,7 +39,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::group::Group;
-use super::iface::{cs_in, cs_req, csg_in, csg_out, csg_req, GLB_DOORBELL};
+use super::iface::{cs_in, cs_req, csg_in, csg_out, csg_req, CsReq, CsgReq, GLB_DOORBELL};
 use super::{terminate_off_slot, Inner, Scheduler, CSG_ACK_GRACE, CSG_ACK_TIMEOUT};
 use crate::regs::doorbell;
 use crate::reset::HwReset;
@@ -248,7 +248,7 @@ impl Scheduler {
             };
             let _ = self.slots[*s]
                 .csg
-                .update(csg_in::REQ, state, csg_req::STATE_MASK);
+                .update(csg_in::REQ, state, CsgReq::STATE.0);
             mask |= 1 << s;
         }
         let silent = self.request_slots(mask, CSG_ACK_GRACE);
@@ -265,7 +265,7 @@ impl Scheduler {
                 let _ = self.slots[*s].csg.update(
                     csg_in::REQ,
                     csg_req::STATE_TERMINATE,
-                    csg_req::STATE_MASK,
+                    CsgReq::STATE.0,
                 );
             }
             // The reset terminates them anyway: this wait only gives a firmware that woke up its chance.
@@ -274,7 +274,7 @@ impl Scheduler {
         for (s, g) in &resident {
             self.process_csg_irq(inner, *s);
             for cs in self.slots[*s].cs.iter().take(g.queues.len()) {
-                let _ = cs.update(cs_in::REQ, cs_req::STATE_STOP, cs_req::STATE_MASK);
+                let _ = cs.update(cs_in::REQ, cs_req::STATE_STOP, CsReq::STATE.0);
             }
             inner.slots[*s] = None;
             g.state().slot = None;
@@ -307,7 +307,7 @@ impl Scheduler {
                 .filter(|&s| {
                     !self.slots[s]
                         .csg
-                        .acked(csg_in::REQ, csg_out::ACK, csg_req::STATE_MASK)
+                        .acked(csg_in::REQ, csg_out::ACK, CsgReq::STATE.0)
                         .unwrap_or(false)
                 })
                 .fold(0u32, |m, s| m | 1 << s)

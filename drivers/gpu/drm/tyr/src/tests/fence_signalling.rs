@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The fence-signalling path of bind jobs: from the point of no return to its fence's signal a job takes no resv lock
-//! and allocates nothing (the BOs' gpuva locks it takes to link and unlink VAs are allowed) (checked by `kernel::sync::lockdep` and the no-allocation section), and the
-//! vm_bos its ops released are freed only after the signal.
+//! and allocates nothing (the BOs' gpuva locks it takes to link and unlink VAs are allowed), the cache locks it takes
+//! are never held while allocating anywhere (checked by `kernel::sync::lockdep` and the no-allocation section), and
+//! the vm_bos its ops released are freed only after the signal.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,8 +10,8 @@ use std::time::Duration;
 
 use crate::gem::TyrObject;
 use crate::vm::queue::BindJob;
-use crate::vm::{NoMmu, VaLayout, Vm};
-use hw_mem::{Ram, RamConfig};
+use crate::vm::{Vm, PT_CACHE_CLASS, VA_CACHE_CLASS};
+use hw_mem::Ram;
 use kernel::drm::gem::IntoGemObject;
 use kernel::sync::lockdep;
 
@@ -18,17 +19,11 @@ const K: u64 = 0x1000;
 const M: u64 = 0x10_0000;
 
 fn ram() -> Arc<Ram> {
-    Arc::new(Ram::new(RamConfig::rk3588(64 * M)).unwrap())
+    super::ram(64 * M)
 }
 
 fn vm(ram: &Arc<Ram>) -> Arc<Vm> {
-    Vm::new(
-        1,
-        VaLayout::new(48, 0, 1 << 48).unwrap(),
-        ram,
-        Arc::new(NoMmu),
-    )
-    .unwrap()
+    super::vm_without_mmu(ram)
 }
 
 #[test]
@@ -128,5 +123,46 @@ fn bind_jobs_that_map_remap_and_unmap_stay_clean() {
     for bo in &bos {
         assert_eq!(bo.gem().gpuva_lock().len(), 0);
     }
+    super::assert_signalling_clean();
+}
+
+#[test]
+fn the_caches_the_bind_job_locks_are_never_held_while_allocating() {
+    let ram = ram();
+    let vm = vm(&ram);
+    let bo = TyrObject::new(&ram, 8 * M, 0, None).unwrap();
+    // The first map finds the page-table cache empty and reserves fresh frames; the unmap gives its spare pages back
+    // to the cache under its lock while signalling; the second map takes them from there, and more frames than the
+    // cache holds.
+    for round in 0..2u64 {
+        let va = 0x4000_0000 * (round + 1);
+        let map = BindJob::new(
+            &vm,
+            vec![vm.prepare_map(&bo, 0, va, 8 * M, 0).unwrap()],
+            vec![],
+        )
+        .unwrap();
+        let map_fence = map.fence().clone();
+        vm.submit(map).unwrap();
+        map_fence.wait_timeout(Duration::from_secs(5)).unwrap();
+        let unmap = BindJob::new(
+            &vm,
+            vec![vm.prepare_unmap(va + 4 * K, 4 * M).unwrap()],
+            vec![],
+        )
+        .unwrap();
+        let unmap_fence = unmap.fence().clone();
+        vm.submit(unmap).unwrap();
+        unmap_fence.wait_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(map_fence.error(), None);
+        assert_eq!(unmap_fence.error(), None);
+    }
+    assert!(!vm.is_unusable());
+    // The bind job took both cache locks while signalling (learned in debug builds, where the check is compiled);
+    // nothing, in this test or any other of the process, allocated while holding them.
+    assert_eq!(PT_CACHE_CLASS.taken_while_signalling(), lockdep::ENABLED);
+    assert_eq!(VA_CACHE_CLASS.taken_while_signalling(), lockdep::ENABLED);
+    assert!(!PT_CACHE_CLASS.held_while_allocating());
+    assert!(!VA_CACHE_CLASS.held_while_allocating());
     super::assert_signalling_clean();
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::driver::TyrDevice;
 use crate::fw::global::GlbConfig;
 use hw_mali::csf::{glb, CODE_VA, GLB_INPUT_VA, GLB_OUTPUT_VA, SHARED_VA};
+use hw_mali::fields::GlbReq;
 use hw_mali::mmu::FaultClass;
 use hw_mali::regs::{block, gpu as mgpu, irq as mirq, mcu, mmu as mmmu};
 use hw_mali::{Mali, PortError};
@@ -16,11 +17,11 @@ use kernel::code::{EINVAL, EIO, ENOENT};
 use rk3588_platform::Rk3588;
 
 /// The init requests whose ack must match req: the three CFG toggles and the IDLE_EN / COUNTER_EN levels.
-const INIT_BITS: u32 = glb::CFG_ALLOC_EN
-    | glb::CFG_POWEROFF_TIMER
-    | glb::CFG_PROGRESS_TIMER
-    | glb::IDLE_EN
-    | glb::COUNTER_EN;
+const INIT_BITS: u32 = GlbReq::CFG_ALLOC_EN.0
+    | GlbReq::CFG_POWEROFF_TIMER.0
+    | GlbReq::CFG_PROGRESS_TIMER.0
+    | GlbReq::IDLE_EN.0
+    | GlbReq::COUNTER_EN.0;
 /// AS 0's TRANSCFG register.
 const AS0_TRANSCFG: u32 = mmmu::AS_BASE + 0x30;
 
@@ -91,10 +92,10 @@ fn global_init_is_acknowledged_for_every_init_bit() {
     let ack = as0_word(&soc, GLB_OUTPUT_VA + glb::ACK);
     assert_eq!(req & INIT_BITS, ack & INIT_BITS);
     assert_eq!(
-        req & (glb::IDLE_EN | glb::COUNTER_EN),
-        glb::IDLE_EN | glb::COUNTER_EN
+        req & (GlbReq::IDLE_EN.0 | GlbReq::COUNTER_EN.0),
+        GlbReq::IDLE_EN.0 | GlbReq::COUNTER_EN.0
     );
-    assert_eq!(req & glb::HALT, 0);
+    assert_eq!(req & GlbReq::HALT.0, 0);
     assert_eq!(
         as0_word(&soc, GLB_INPUT_VA + glb::ACK_IRQ_MASK),
         glb::PANTHOR_ACK_IRQ_MASK
@@ -229,8 +230,14 @@ fn the_driver_and_the_mcu_see_the_same_shared_words() {
     let soc = Rk3588::new().unwrap();
     let dev = TyrDevice::probe(soc.gpu()).unwrap();
     let glb = dev.fw().glb();
-    assert_eq!(glb.req().unwrap(), as0_word(&soc, GLB_INPUT_VA + glb::REQ));
-    assert_eq!(glb.ack().unwrap(), as0_word(&soc, GLB_OUTPUT_VA + glb::ACK));
+    assert_eq!(
+        glb.req().unwrap().0,
+        as0_word(&soc, GLB_INPUT_VA + glb::REQ)
+    );
+    assert_eq!(
+        glb.ack().unwrap().0,
+        as0_word(&soc, GLB_OUTPUT_VA + glb::ACK)
+    );
 }
 
 #[test]
@@ -256,7 +263,7 @@ fn a_glb_idle_event_is_acknowledged_by_the_job_irq_handler() {
     wait_for("the IDLE acknowledgement", || {
         let req = as0_word(&soc, GLB_INPUT_VA + glb::REQ);
         let ack = as0_word(&soc, GLB_OUTPUT_VA + glb::ACK);
-        (req ^ ack) & glb::IDLE == 0 && ack & glb::IDLE != 0
+        (req ^ ack) & GlbReq::IDLE.0 == 0 && ack & GlbReq::IDLE.0 != 0
     });
 }
 
@@ -267,7 +274,7 @@ fn halt_halts_the_mcu_through_the_global_interface() {
     dev.fw().halt().unwrap();
     assert_eq!(mcu_status(&soc), mcu::STATUS_HALT);
     assert_ne!(
-        as0_word(&soc, GLB_INPUT_VA + glb::REQ) & glb::HALT,
+        as0_word(&soc, GLB_INPUT_VA + glb::REQ) & GlbReq::HALT.0,
         0,
         "HALT requested in req"
     );

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::gem::TyrObject;
 use crate::vm::queue::BindJob;
-use crate::vm::{NoMmu, VaLayout, Vm};
-use hw_mem::{Ram, RamConfig};
+use crate::vm::Vm;
+use hw_mem::Ram;
 use kernel::code::{ECANCELED, EIO};
 use kernel::dma_fence::DmaFence;
 
@@ -16,14 +16,8 @@ const K: u64 = 0x1000;
 const LONG: Duration = Duration::from_secs(10);
 
 fn setup() -> (Arc<Ram>, Arc<Vm>, Arc<TyrObject>) {
-    let ram = Arc::new(Ram::new(RamConfig::rk3588(64 << 20)).unwrap());
-    let vm = Vm::new(
-        1,
-        VaLayout::new(48, 0, 1 << 48).unwrap(),
-        &ram,
-        Arc::new(NoMmu),
-    )
-    .unwrap();
+    let ram = super::ram(64 << 20);
+    let vm = super::vm_without_mmu(&ram);
     let bo = TyrObject::new(&ram, 16 * K, 0, None).unwrap();
     (ram, vm, bo)
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::gem::TyrObject;
 use crate::uapi::map_flags;
-use crate::vm::{flags_to_prot, NoMmu, VaLayout, Vm};
-use hw_mem::{Ram, RamConfig};
+use crate::vm::{flags_to_prot, VaLayout, Vm};
+use hw_mem::Ram;
 use kernel::code::{EINVAL, ENOMEM};
 use kernel::drm::gem::IntoGemObject;
 use kernel::io_pgtable::prot;
@@ -20,12 +20,11 @@ const K: u64 = 0x1000;
 const M: u64 = 0x10_0000;
 
 fn ram() -> Arc<Ram> {
-    Arc::new(Ram::new(RamConfig::rk3588(256 * M)).unwrap())
+    super::ram(256 * M)
 }
 
 fn vm(ram: &Arc<Ram>) -> Arc<Vm> {
-    let layout = VaLayout::new(48, 0, 1 << 48).unwrap();
-    Vm::new(1, layout, ram, Arc::new(NoMmu)).unwrap()
+    super::vm_without_mmu(ram)
 }
 
 fn bo(ram: &Arc<Ram>, size: u64) -> Arc<TyrObject> {

@@ -3,7 +3,8 @@
 //! `Documentation/uapi.md#vm_create`, in Panthor's order, each answered with Panthor's errno.
 
 use kernel::sync::Mutex;
-use std::sync::{Arc, MutexGuard};
+use kernel::sync::MutexGuard;
+use std::sync::Arc;
 
 use kernel::error::code::{EBUSY, EINVAL};
 use kernel::error::{Error, Result};

@@ -40,10 +40,11 @@ pub(crate) use ops::PreparedOp;
 pub(crate) use steps::VmData;
 
 use core::ops::Range;
-use kernel::sync::Mutex;
+use kernel::sync::MutexGuard;
+use kernel::sync::{LockClass, Mutex};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 use kernel::dma_fence::DmaFence;
 use kernel::drm::gpuvm::{GpuVm, GpuVmCore, GpuVmRef, VaPrealloc};
@@ -107,8 +108,15 @@ pub(crate) struct Vm {
 /// start, and the kernel BOs the MCU reads (suspend buffers, queue user-I/O pages) are allocated after it.
 pub(crate) const MCU_AUTO_VA: Range<u64> = 0x0400_0000..0x0800_0000;
 
+/// The class of a VM's cache of spare page-table pages: the bind job gives pages back under it while signalling, so
+/// nothing may allocate while it is held (the check learns both and reports the pair).
+pub(crate) static PT_CACHE_CLASS: LockClass = LockClass::new("tyr_vm_pt_cache");
+
+/// The class of a VM's cache of spare VA nodes, under the same rule as [`PT_CACHE_CLASS`].
+pub(crate) static VA_CACHE_CLASS: LockClass = LockClass::new("tyr_vm_va_cache");
+
 /// Spare page-table pages a VM keeps between ops.
-const PT_CACHE_PAGES: usize = 64;
+pub(crate) const PT_CACHE_PAGES: usize = 64;
 
 impl Vm {
     /// Creates VM `id` with `layout`, its page table in `ram` and its TLB maintenance through `mmu`. User binds may
@@ -183,9 +191,12 @@ impl Vm {
             bind_queue: kernel::alloc::try_arc(BindQueue::new())?,
             fence_ctx: DmaFence::context_alloc(),
             seqno: AtomicU64::new(0),
-            pt_cache: Mutex::new(ReservedPtPool::with_capacity(ram.clone(), PT_CACHE_PAGES)?),
+            pt_cache: Mutex::with_class(
+                ReservedPtPool::with_capacity(ram.clone(), PT_CACHE_PAGES)?,
+                &PT_CACHE_CLASS,
+            ),
             fault: Mutex::new(None),
-            va_cache: Mutex::new(VaPrealloc::empty(&gpuvm2)),
+            va_cache: Mutex::with_class(VaPrealloc::empty(&gpuvm2), &VA_CACHE_CLASS),
             auto_va,
             kva: Mutex::new(BTreeMap::new()),
         })?;

@@ -102,10 +102,17 @@ impl Vm {
             }
         }
         vas.top_up(3)?;
+        // Table pages: what the cache holds, taken under its lock without allocating (the bind job takes that lock
+        // while signalling, so nothing may ever allocate under it), then fresh frames for the rest, outside it.
+        let needed = Self::pt_pages_for(&kind, va, size);
         let mut pt_pages = ReservedPtPool::new(self.ram.clone());
-        let mut cache = self.pt_cache.lock();
-        pt_pages.refill_from(&mut cache, Self::pt_pages_for(&kind, va, size))?;
-        drop(cache);
+        pt_pages.reserve_slots(needed)?;
+        let taken = pt_pages.take_from(&mut self.pt_cache.lock(), needed);
+        if let Err(e) = pt_pages.reserve(needed - taken) {
+            // Back to the cache (within its capacity, no allocation), so that a failed prepare leaves it as it was.
+            pt_pages.drain_into(&mut self.pt_cache.lock());
+            return Err(e);
+        }
         Ok(PreparedOp {
             kind,
             va,
@@ -218,8 +225,9 @@ impl Vm {
 
     /// Applies a prepared op in the fence-signalling path (the bind job): a [`PtUpdateContext`] locks the region in
     /// the MMU, GPUVM's steps write the page tables, the context flushes and unlocks the region. Nothing here
-    /// allocates or takes a resv lock (the steps take the BOs' gpuva locks, which is allowed); the vm_bos the op released wait for [`Self::deferred_cleanup`], which
-    /// the caller runs once it has signalled. A failure (which preparation rules out, but for an MMU that does not
+    /// allocates or takes a resv lock (the steps take the BOs' gpuva locks, which is allowed, and spare pages and VA
+    /// nodes go back to the VM's caches under their locks, under which nothing ever allocates); the vm_bos the op
+    /// released wait for [`Self::deferred_cleanup`], which the caller runs once it has signalled. A failure (which preparation rules out, but for an MMU that does not
     /// answer) marks the VM unusable.
     pub(crate) fn apply(&self, mut op: PreparedOp) -> Result {
         let span = tracing::debug_span!(

@@ -11,8 +11,9 @@
 //! frees its op context after `drm_sched` signalled).
 
 use kernel::sync::Mutex;
+use kernel::sync::MutexGuard;
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Weak};
 use std::time::Duration;
 
 use kernel::dma_fence::DmaFence;
@@ -245,10 +246,7 @@ fn worker(q: Weak<BindQueue>) {
                 if st.stopped {
                     break None;
                 }
-                let (s, timeout) = queue
-                    .cond
-                    .wait_timeout(st, DEP_POLL)
-                    .unwrap_or_else(|e| e.into_inner());
+                let (s, timeout) = st.wait_timeout(&queue.cond, DEP_POLL);
                 st = s;
                 // Without a job for a while, let the queue go if nobody else holds it.
                 if timeout.timed_out() && st.jobs.is_empty() && Arc::strong_count(&queue) == 1 {

@@ -3,11 +3,11 @@
 
 use super::*;
 
-const RD: u32 = SectionFlags::RD;
-const WR: u32 = SectionFlags::WR;
-const EX: u32 = SectionFlags::EX;
-const SHARED: u32 = SectionFlags::SHARED;
-const ZERO: u32 = SectionFlags::ZERO;
+const RD: u32 = SectionFlags::RD.0;
+const WR: u32 = SectionFlags::WR.0;
+const EX: u32 = SectionFlags::EX.0;
+const SHARED: u32 = SectionFlags::SHARED.0;
+const ZERO: u32 = SectionFlags::ZERO.0;
 const CACHED: u32 = 1 << 3;
 
 /// Builds images field by field, so each test states only the field it breaks.
@@ -195,7 +195,7 @@ fn known_non_iface_entries_are_skipped() {
 #[test]
 fn an_unknown_entry_is_einval_unless_optional() {
     let mut b = Builder::valid();
-    b.raw_entry(4 << 8 | 5 | ENTRY_OPTIONAL, &[]);
+    b.raw_entry(4 << 8 | 5 | EntryHeader::OPTIONAL.0, &[]);
     assert!(Image::parse(&b.build()).is_ok());
     b.raw_entry(4 << 8 | 5, &[]);
     assert_eq!(Image::parse(&b.build()), Err(EINVAL));
@@ -213,7 +213,7 @@ fn an_unknown_section_flag_is_einval() {
 #[test]
 fn a_protected_section_is_skipped() {
     let mut b = Builder::valid();
-    b.iface(RD | SectionFlags::PROT, 0x1000, 0x2000, 0, 0, b"");
+    b.iface(RD | SectionFlags::PROT.0, 0x1000, 0x2000, 0, 0, b"");
     assert_eq!(Image::parse(&b.build()).unwrap().sections.len(), 1);
 }
 
