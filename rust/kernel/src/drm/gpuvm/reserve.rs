@@ -4,7 +4,7 @@
 //! dropping its last reference in a step only pushes (`drm_gpuvm_bo_deferred_cleanup` frees it later).
 
 use core::ptr::NonNull;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::sync::MutexGuard;
 
 use super::btree::NodePool;
@@ -44,6 +44,59 @@ pub(super) struct Deferred<T: DriverGpuVm> {
     pub(super) live: usize,
 }
 
+/// The held lock of a VM's spare-node reserve; publishes the reserve's surplus ([`GpuVm::spare_surplus`]) when it
+/// is released, so that the figure read without the lock is the one the last holder left.
+pub(crate) struct SpareGuard<'a, T: DriverGpuVm> {
+    guard: MutexGuard<'a, Spare<T>>,
+    surplus: &'a AtomicIsize,
+}
+
+impl<T: DriverGpuVm> core::ops::Deref for SpareGuard<'_, T> {
+    type Target = Spare<T>;
+    fn deref(&self) -> &Spare<T> {
+        &self.guard
+    }
+}
+
+impl<T: DriverGpuVm> core::ops::DerefMut for SpareGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut Spare<T> {
+        &mut self.guard
+    }
+}
+
+impl<T: DriverGpuVm> Drop for SpareGuard<'_, T> {
+    fn drop(&mut self) {
+        // Node counts are far below `isize::MAX` (each node is a heap allocation).
+        let surplus = self.guard.pool.len() as isize - self.guard.reserved as isize;
+        self.surplus.store(surplus, Ordering::Release);
+    }
+}
+
+/// The held lock of a VM's deferred list; publishes the list's length ([`GpuVm::deferred_queued`]) when released.
+pub(super) struct DeferredGuard<'a, T: DriverGpuVm> {
+    guard: MutexGuard<'a, Deferred<T>>,
+    queued: &'a AtomicUsize,
+}
+
+impl<T: DriverGpuVm> core::ops::Deref for DeferredGuard<'_, T> {
+    type Target = Deferred<T>;
+    fn deref(&self) -> &Deferred<T> {
+        &self.guard
+    }
+}
+
+impl<T: DriverGpuVm> core::ops::DerefMut for DeferredGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut Deferred<T> {
+        &mut self.guard
+    }
+}
+
+impl<T: DriverGpuVm> Drop for DeferredGuard<'_, T> {
+    fn drop(&mut self) {
+        self.queued.store(self.guard.list.len(), Ordering::Release);
+    }
+}
+
 /// Reserves one slot on the deferred list for a new vm_bo; released unless committed.
 pub(crate) struct DeferredSlot<'a, T: DriverGpuVm> {
     vm: &'a GpuVm<T>,
@@ -66,8 +119,11 @@ impl<T: DriverGpuVm> Drop for DeferredSlot<'_, T> {
 }
 
 impl<T: DriverGpuVm> GpuVm<T> {
-    pub(super) fn deferred(&self) -> MutexGuard<'_, Deferred<T>> {
-        self.deferred.lock()
+    pub(super) fn deferred(&self) -> DeferredGuard<'_, T> {
+        DeferredGuard {
+            guard: self.deferred.lock(),
+            queued: &self.deferred_queued,
+        }
     }
 
     /// Makes room on the deferred list for one more vm_bo.
@@ -91,8 +147,11 @@ impl<T: DriverGpuVm> GpuVm<T> {
         d.list.push(bo);
     }
 
-    pub(super) fn spare(&self) -> MutexGuard<'_, Spare<T>> {
-        self.spare.lock()
+    pub(super) fn spare(&self) -> SpareGuard<'_, T> {
+        SpareGuard {
+            guard: self.spare.lock(),
+            surplus: &self.spare_surplus,
+        }
     }
 
     /// The VA tree's height after the last change (for sizing reservations outside the core).
@@ -103,6 +162,12 @@ impl<T: DriverGpuVm> GpuVm<T> {
     /// Reserves `n` more tree nodes and refills the reserve to cover every reservation, allocating (the ioctl path
     /// of [`VaPrealloc`]). On failure nothing more is reserved; nodes allocated before the failure stay as spares.
     pub(crate) fn reserve_tree_nodes(&self, n: usize) -> Result {
+        // Nothing more reserved and no reserved node drawn on since the lock was last released: nothing to do. (A
+        // step running meanwhile on another thread may draw on the reserve right after, as it may right after the
+        // locked refill: the steps check the reserve themselves.)
+        if n == 0 && self.spare_surplus.load(Ordering::Acquire) >= 0 {
+            return Ok(());
+        }
         let mut sp = self.spare();
         while sp.pool.len() < sp.reserved + n {
             sp.pool.add(NodePool::alloc_node()?);
@@ -126,6 +191,11 @@ impl<T: DriverGpuVm> GpuVm<T> {
     /// object's gpuva list and from the extobj/evict lists, then frees it. Takes the VM resv itself for a pair on
     /// those lists, so it must not be called with that resv held.
     pub fn deferred_cleanup(&self) {
+        // Nothing queued as of the last release of the list's lock: nothing to free (a vm_bo queued meanwhile by
+        // another thread is freed by a later call, as it would be had it been queued just after this one).
+        if self.deferred_queued.load(Ordering::Acquire) == 0 {
+            return;
+        }
         loop {
             // Pop under the leaf mutex, then work without it: the list keeps its capacity (the invariant).
             let Some(ptr) = self.deferred().list.pop() else {

@@ -5,7 +5,7 @@
 use core::marker::PhantomData;
 use core::sync::atomic::Ordering;
 
-use super::btree::{Node, Tree, TreeMut};
+use super::btree::{Hit, Tree, TreeMut};
 use super::{
     CoreState, DriverGpuVm, GpuVa, GpuVmCore, OpMap, OpMapRequest, OpRemap, OpUnmap, RemapPart,
     VmBoRef,
@@ -45,7 +45,9 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         // The walk holds no reference into the tree across a step: each VA is read into a `VaSnap` (plain values)
         // while the tree is borrowed shared, the step is handed the VA's key, and the next VA is found before the step
         // changes the tree (a step only removes or splits its own VA, below the next one's start).
-        let mut cur = first_intersecting(tree, addr, req_end).map(|n| VaSnap::of(&n.val, vm_bo));
+        let mut cur = tree
+            .first_overlap(addr, req_end)
+            .and_then(|h| VaSnap::of(h, vm_bo));
         while let Some(VaSnap {
             addr: va_addr,
             end: va_end,
@@ -58,7 +60,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             cur = if stop {
                 None
             } else {
-                next_intersecting(tree, key, req_end).map(|n| VaSnap::of(&n.val, vm_bo))
+                next_intersecting(tree, key, req_end).and_then(|h| VaSnap::of(h, vm_bo))
             };
             if va_addr == addr {
                 let keep = same_obj && va_off == gem_offset;
@@ -154,8 +156,23 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         }
         let pool = &mut spare.pool;
         let _signalling = NoAllocSection::begin();
-        // As in `sm_map`: plain values across the steps, never a reference into the tree.
-        let mut cur = first_intersecting(tree, addr, req_end).map(|n| VaSnap::of(&n.val, None));
+        // As in `sm_map`: plain values across the steps, never a reference into the tree. A VA wholly inside the
+        // range is not read at all (its key and end come from its leaf); one straddling an edge is, for its offset.
+        let snap = |h: Hit<'_, GpuVa<T>>| {
+            if h.key < addr || h.end > req_end {
+                VaSnap::of(h, None)
+            } else {
+                // The step takes it out and unlinks it: start loading it now, while the removal descends.
+                h.prefetch_entry();
+                Some(VaSnap {
+                    addr: h.key,
+                    end: h.end,
+                    offset: 0,
+                    same_obj: false,
+                })
+            }
+        };
+        let mut cur = tree.first_overlap(addr, req_end).and_then(snap);
         while let Some(VaSnap {
             addr: va_addr,
             end: va_end,
@@ -167,7 +184,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             cur = if va_end >= req_end {
                 None
             } else {
-                next_intersecting(tree, key, req_end).map(|n| VaSnap::of(&n.val, None))
+                next_intersecting(tree, key, req_end).and_then(snap)
             };
             let prev = (va_addr < addr).then(|| RemapPart {
                 addr: va_addr,
@@ -201,39 +218,28 @@ struct VaSnap {
 }
 
 impl VaSnap {
-    fn of<T: DriverGpuVm>(va: &GpuVa<T>, req: Option<&VmBoRef<T>>) -> Self {
-        VaSnap {
-            addr: va.addr(),
-            end: va.end(),
+    /// The VA of `hit`, read (its offset and object) for a request mapping `req`.
+    fn of<T: DriverGpuVm>(hit: Hit<'_, GpuVa<T>>, req: Option<&VmBoRef<T>>) -> Option<Self> {
+        let va = &hit.node()?.val;
+        Some(VaSnap {
+            addr: hit.key,
+            end: hit.end,
             offset: va.gem_offset(),
             same_obj: va.same_obj(req),
-        }
+        })
     }
 }
 
-/// The first VA intersecting `[addr, end)`: the one starting at or below `addr` if it reaches past it, else the
-/// first one starting inside.
-pub(super) fn first_intersecting<T: DriverGpuVm>(
-    tree: &Tree<GpuVa<T>>,
-    addr: u64,
-    end: u64,
-) -> Option<&Node<GpuVa<T>>> {
-    match tree.floor(addr) {
-        Some(n) if n.val.end() > addr => Some(n),
-        _ => next_intersecting(tree, addr, end),
-    }
-}
-
-/// The first VA starting in `(after, end)`.
-pub(super) fn next_intersecting<T: DriverGpuVm>(
+/// The first VA starting in `(after, end)`, with its key and end read from its leaf.
+fn next_intersecting<T: DriverGpuVm>(
     tree: &Tree<GpuVa<T>>,
     after: u64,
     end: u64,
-) -> Option<&Node<GpuVa<T>>> {
+) -> Option<Hit<'_, GpuVa<T>>> {
     after
         .checked_add(1)
         .and_then(|k| tree.ceil(k))
-        .filter(|n| n.key < end)
+        .filter(|h| h.key < end)
 }
 
 /// Hands the VA with key `key` (in `tree`, see the callers) to the driver's unmap step.

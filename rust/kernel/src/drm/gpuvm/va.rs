@@ -7,7 +7,7 @@ use core::mem::MaybeUninit;
 use core::ops::Range;
 use core::ptr::{self, NonNull};
 
-use super::btree::{Node, TreeMut};
+use super::btree::{Node, Span, TreeMut};
 use super::list::Links;
 use super::{DriverGpuVm, ObjectOf, VmBoRef};
 use crate::alloc;
@@ -223,6 +223,12 @@ impl<T: DriverGpuVm> GpuVa<T> {
         // SAFETY: `data` is initialised when `has_data` is set (type invariant).
         self.has_data
             .then(|| unsafe { self.data.assume_init_mut() })
+    }
+}
+
+impl<T: DriverGpuVm> Span for GpuVa<T> {
+    fn span_end(&self) -> u64 {
+        self.end()
     }
 }
 

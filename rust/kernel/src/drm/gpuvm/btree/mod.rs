@@ -15,8 +15,10 @@
 
 mod node;
 
-use node::{ceil, floor, insert, remove, Slots, B, MAX_HEIGHT};
-pub(crate) use node::{BNode, Node, NodePool};
+#[cfg(test)]
+use node::B;
+use node::{ceil, first_overlap, floor, insert, prefetch, remove, Slots, MAX_HEIGHT};
+pub(crate) use node::{BNode, Hit, Node, NodePool, Span};
 
 /// The tree. `len` counts its entries; `height` its levels (1 for a lone leaf).
 pub(crate) struct Tree<V> {
@@ -29,7 +31,7 @@ impl<V> Tree<V> {
     /// An empty tree: one empty leaf (allocated here, at VM creation).
     pub(crate) fn new() -> Result<Self, crate::alloc::AllocError> {
         let mut root = NodePool::alloc_node()?;
-        root.slots = Slots::Leaf([const { None }; B]);
+        root.slots = Slots::leaf();
         Ok(Tree {
             root,
             len: 0,
@@ -53,33 +55,6 @@ impl<V> Tree<V> {
         (0..inserts).map(|i| self.height + 1 + i).sum()
     }
 
-    /// Inserts `node`, taking split nodes from `pool`; gives it back, with nothing changed, if its key exists or if
-    /// `pool` holds fewer nodes than the insertion may take ([`Self::nodes_needed`]`(1)`): a tree change never
-    /// allocates, not even when a caller's reserve accounting is wrong.
-    pub(crate) fn insert(
-        &mut self,
-        node: Box<Node<V>>,
-        pool: &mut NodePool<V>,
-    ) -> Result<(), Box<Node<V>>> {
-        // One split per level plus a new root at most: with that many spares every `pop` below finds one.
-        if pool.len() < self.nodes_needed(1) {
-            return Err(node);
-        }
-        if let Some((skey, sib)) = insert(&mut self.root, node, pool)? {
-            let old = core::mem::replace(&mut self.root, pool.pop(false));
-            self.root.keys[0] = old.keys[0];
-            self.root.keys[1] = skey;
-            if let Slots::Internal(c) = &mut self.root.slots {
-                c[0] = Some(old);
-                c[1] = Some(sib);
-            }
-            self.root.len = 2;
-            self.height += 1;
-        }
-        self.len += 1;
-        Ok(())
-    }
-
     /// Removes and returns the entry with `key`, returning emptied nodes to `pool`.
     pub(crate) fn remove(&mut self, key: u64, pool: &mut NodePool<V>) -> Option<Box<Node<V>>> {
         let v = remove(&mut self.root, key, pool)?;
@@ -98,7 +73,7 @@ impl<V> Tree<V> {
                 }
                 None => {
                     self.root.len = 0;
-                    self.root.slots = Slots::Leaf([const { None }; B]);
+                    self.root.slots = Slots::leaf();
                     self.height = 1;
                 }
             }
@@ -106,68 +81,22 @@ impl<V> Tree<V> {
         Some(v)
     }
 
-    /// Puts `node` in the place of the entry with `key`, in place, and returns that entry. The new key may differ
-    /// from `key` as long as the order of the tree stays what it was (no entry between the two keys, and the new key
-    /// still inside the leaf's routing bounds); otherwise, or if `key` is absent, `node` comes back untouched and
-    /// nothing changes. No node is split or freed. (Tests; the remap uses [`Self::slot`], which lets it read the old
-    /// entry on the same descent.)
-    #[cfg(test)]
-    pub(crate) fn replace(
-        &mut self,
-        key: u64,
-        node: Box<Node<V>>,
-    ) -> Result<Box<Node<V>>, Box<Node<V>>> {
-        match self.slot(key, node.key) {
-            Some(s) if s.fits => Ok(s.put(node)),
-            _ => Err(node),
-        }
-    }
-
-    /// The place of the entry with `key`, in one descent, and whether an entry keyed `new` could take it without
-    /// changing the order of the tree (see [`Self::replace`]). `None` if `key` is absent.
-    pub(crate) fn slot(&mut self, key: u64, new: u64) -> Option<EntrySlot<'_, V>> {
-        // The least separator to the right of the path: every key routed here must stay below it.
-        let mut bound = u64::MAX;
-        let mut n = &mut *self.root;
-        loop {
-            let i = n.route(key);
-            if i + 1 < n.len {
-                bound = bound.min(n.keys[i + 1]);
-            }
-            let len = n.len;
-            match &mut n.slots {
-                Slots::Internal(c) => n = c[i].as_deref_mut()?,
-                Slots::Leaf(vals) => {
-                    let pos = n.keys[..len].partition_point(|k| *k < key);
-                    if pos == len || n.keys[pos] != key {
-                        return None;
-                    }
-                    let next = if pos + 1 < len {
-                        n.keys[pos + 1]
-                    } else {
-                        bound
-                    };
-                    let fits = new == key || (new > key && new < next.min(bound));
-                    let (key, entry) = (&mut n.keys[pos], vals[pos].as_mut()?);
-                    return Some(EntrySlot { key, entry, fits });
-                }
-            }
-        }
-    }
-
     /// The entry with `key`.
     pub(crate) fn get(&self, key: u64) -> Option<&Node<V>> {
         let mut n = &*self.root;
         loop {
             match &n.slots {
-                Slots::Leaf(vals) => {
-                    let pos = n.keys[..n.len].partition_point(|k| *k < key);
+                Slots::Leaf { vals, .. } => {
+                    let pos = n.lower(key);
                     return vals[..n.len]
                         .get(pos)
                         .filter(|_| n.keys[pos] == key)
                         .and_then(|v| v.as_deref());
                 }
-                Slots::Internal(c) => n = c[n.route(key)].as_deref()?,
+                Slots::Internal(c) => {
+                    n = c[n.route(key)].as_deref()?;
+                    prefetch(n);
+                }
             }
         }
     }
@@ -176,13 +105,13 @@ impl<V> Tree<V> {
     pub(crate) fn get_mut(&mut self, key: u64) -> Option<&mut Node<V>> {
         let mut n = &mut *self.root;
         loop {
-            let i = n.route(key);
+            let leaf = matches!(n.slots, Slots::Leaf { .. });
+            let i = if leaf { n.lower(key) } else { n.route(key) };
             let len = n.len;
             match &mut n.slots {
-                Slots::Leaf(vals) => {
-                    let pos = n.keys[..len].partition_point(|k| *k < key);
-                    if pos < len && n.keys[pos] == key {
-                        return vals[pos].as_deref_mut();
+                Slots::Leaf { vals, .. } => {
+                    if i < len && n.keys[i] == key {
+                        return vals[i].as_deref_mut();
                     }
                     return None;
                 }
@@ -193,12 +122,18 @@ impl<V> Tree<V> {
 
     /// The entry with the greatest key `<= key`.
     pub(crate) fn floor(&self, key: u64) -> Option<&Node<V>> {
-        floor(&self.root, key)
+        floor(&self.root, key).and_then(|h| h.node())
     }
 
-    /// The entry with the smallest key `>= key`.
-    pub(crate) fn ceil(&self, key: u64) -> Option<&Node<V>> {
+    /// The entry with the smallest key `>= key`, with its key and end read from its leaf.
+    pub(crate) fn ceil(&self, key: u64) -> Option<Hit<'_, V>> {
         ceil(&self.root, key)
+    }
+
+    /// The first entry, in key order, that intersects `[addr, end)`, with its key and end read from its leaf: one
+    /// descent, and no entry read.
+    pub(crate) fn first_overlap(&self, addr: u64, end: u64) -> Option<Hit<'_, V>> {
+        first_overlap(&self.root, addr, end)
     }
 
     /// In-order iteration (no allocation: the path lives in a fixed array).
@@ -218,7 +153,7 @@ impl<V> Tree<V> {
         fn go<V>(n: &mut BNode<V>, pool: &mut NodePool<V>, f: &mut impl FnMut(Box<Node<V>>)) {
             let len = n.len;
             match &mut n.slots {
-                Slots::Leaf(vals) => vals[..len]
+                Slots::Leaf { vals, .. } => vals[..len]
                     .iter_mut()
                     .filter_map(Option::take)
                     .for_each(&mut *f),
@@ -232,15 +167,17 @@ impl<V> Tree<V> {
             n.len = 0;
         }
         go(&mut self.root, pool, f);
-        self.root.slots = Slots::Leaf([const { None }; B]);
+        self.root.slots = Slots::leaf();
         self.len = 0;
         self.height = 1;
     }
+}
 
+impl<V: Span> Tree<V> {
     /// Checks ordering, routing bounds and counts (tests).
     #[cfg(test)]
     pub(crate) fn check(&self) -> usize {
-        fn go<V>(
+        fn go<V: Span>(
             n: &BNode<V>,
             lo: Option<u64>,
             hi: Option<u64>,
@@ -249,7 +186,7 @@ impl<V> Tree<V> {
         ) -> usize {
             assert!(n.len <= B);
             match &n.slots {
-                Slots::Leaf(vals) => {
+                Slots::Leaf { ends, vals } => {
                     assert_eq!(
                         *leaf_depth.get_or_insert(depth),
                         depth,
@@ -259,6 +196,7 @@ impl<V> Tree<V> {
                         assert!(lo.is_none_or(|lo| k >= lo) && hi.is_none_or(|hi| k < hi));
                         assert!(i == 0 || n.keys[i - 1] < k);
                         assert_eq!(v.as_ref().map(|v| v.key), Some(k));
+                        assert_eq!(v.as_ref().map(|v| v.val.span_end()), Some(ends[i]));
                     }
                     assert!(vals[n.len..].iter().all(Option::is_none));
                     n.len
@@ -287,17 +225,100 @@ impl<V> Tree<V> {
         assert_eq!(leaf_depth, Some(self.height));
         c
     }
+    /// Inserts `node`, taking split nodes from `pool`; gives it back, with nothing changed, if its key exists or if
+    /// `pool` holds fewer nodes than the insertion may take ([`Self::nodes_needed`]`(1)`): a tree change never
+    /// allocates, not even when a caller's reserve accounting is wrong.
+    pub(crate) fn insert(
+        &mut self,
+        node: Box<Node<V>>,
+        pool: &mut NodePool<V>,
+    ) -> Result<(), Box<Node<V>>> {
+        // One split per level plus a new root at most: with that many spares every `pop` below finds one.
+        if pool.len() < self.nodes_needed(1) {
+            return Err(node);
+        }
+        let end = node.val.span_end();
+        if let Some((skey, sib)) = insert(&mut self.root, node, end, pool)? {
+            let old = core::mem::replace(&mut self.root, pool.pop(false));
+            self.root.keys[0] = old.keys[0];
+            self.root.keys[1] = skey;
+            if let Slots::Internal(c) = &mut self.root.slots {
+                c[0] = Some(old);
+                c[1] = Some(sib);
+            }
+            self.root.len = 2;
+            self.height += 1;
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Puts `node` in the place of the entry with `key`, in place, and returns that entry. The new key may differ
+    /// from `key` as long as the order of the tree stays what it was (no entry between the two keys, and the new key
+    /// still inside the leaf's routing bounds); otherwise, or if `key` is absent, `node` comes back untouched and
+    /// nothing changes. No node is split or freed. (Tests; the remap uses [`Self::slot`], which lets it read the old
+    /// entry on the same descent.)
+    #[cfg(test)]
+    pub(crate) fn replace(
+        &mut self,
+        key: u64,
+        node: Box<Node<V>>,
+    ) -> Result<Box<Node<V>>, Box<Node<V>>> {
+        match self.slot(key, node.key) {
+            Some(s) if s.fits => Ok(s.put(node)),
+            _ => Err(node),
+        }
+    }
+
+    /// The place of the entry with `key`, in one descent, and whether an entry keyed `new` could take it without
+    /// changing the order of the tree (see [`Self::replace`]). `None` if `key` is absent.
+    pub(crate) fn slot(&mut self, key: u64, new: u64) -> Option<EntrySlot<'_, V>> {
+        // The least separator to the right of the path: every key routed here must stay below it.
+        let mut bound = u64::MAX;
+        let mut n = &mut *self.root;
+        loop {
+            let leaf = matches!(n.slots, Slots::Leaf { .. });
+            let i = if leaf { n.lower(key) } else { n.route(key) };
+            if !leaf && i + 1 < n.len {
+                bound = bound.min(n.keys[i + 1]);
+            }
+            let len = n.len;
+            match &mut n.slots {
+                Slots::Internal(c) => n = c[i].as_deref_mut()?,
+                Slots::Leaf { ends, vals } => {
+                    let pos = i;
+                    if pos == len || n.keys[pos] != key {
+                        return None;
+                    }
+                    let next = if pos + 1 < len {
+                        n.keys[pos + 1]
+                    } else {
+                        bound
+                    };
+                    let fits = new == key || (new > key && new < next.min(bound));
+                    let (key, end, entry) = (&mut n.keys[pos], &mut ends[pos], vals[pos].as_mut()?);
+                    return Some(EntrySlot {
+                        key,
+                        end,
+                        entry,
+                        fits,
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// The place of one entry in a leaf ([`Tree::slot`]): the entry, readable, and the means to put another in its place.
 pub(crate) struct EntrySlot<'a, V> {
     key: &'a mut u64,
+    end: &'a mut u64,
     entry: &'a mut Box<Node<V>>,
     /// Whether the key asked about can take this place.
     pub(crate) fits: bool,
 }
 
-impl<V> EntrySlot<'_, V> {
+impl<V: Span> EntrySlot<'_, V> {
     /// The entry in this place.
     pub(crate) fn entry(&self) -> &Node<V> {
         self.entry
@@ -307,6 +328,7 @@ impl<V> EntrySlot<'_, V> {
     pub(crate) fn put(self, node: Box<Node<V>>) -> Box<Node<V>> {
         debug_assert!(self.fits);
         *self.key = node.key;
+        *self.end = node.val.span_end();
         core::mem::replace(self.entry, node)
     }
 }
@@ -317,7 +339,7 @@ pub(crate) struct TreeMut<'a, V> {
     pub(crate) pool: &'a mut NodePool<V>,
 }
 
-impl<V> TreeMut<'_, V> {
+impl<V: Span> TreeMut<'_, V> {
     /// Inserts, drawing split nodes from the reserve.
     pub(crate) fn insert(&mut self, node: Box<Node<V>>) -> Result<(), Box<Node<V>>> {
         self.tree.insert(node, self.pool)
@@ -348,7 +370,7 @@ impl<'a, V> Iterator for Iter<'a, V> {
             }
             self.stack[self.depth - 1].1 += 1;
             match &n.slots {
-                Slots::Leaf(vals) => return vals[i].as_deref(),
+                Slots::Leaf { vals, .. } => return vals[i].as_deref(),
                 Slots::Internal(c) => {
                     if self.depth < MAX_HEIGHT {
                         self.stack[self.depth] = (c[i].as_deref(), 0);

@@ -5,6 +5,12 @@ use super::*;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
+impl Span for () {
+    fn span_end(&self) -> u64 {
+        0
+    }
+}
+
 fn pool(n: usize) -> NodePool<()> {
     let mut p = NodePool::default();
     for _ in 0..n {
@@ -125,4 +131,57 @@ fn ascending_inserts_then_removals_return_every_node() {
     t.check();
     assert_eq!((t.len(), t.height()), (0, 1));
     assert!(p.len() > before);
+}
+
+/// An interval entry for the overlap search: its end (the key is its start).
+struct Iv(u64);
+
+impl Span for Iv {
+    fn span_end(&self) -> u64 {
+        self.0
+    }
+}
+
+proptest! {
+    // Each case sweeps every address: fewer cases than the default suffice.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn first_overlap_and_ceil_answer_from_the_leaves(
+        slots in proptest::collection::btree_map(0u64..300, 1u64..4, 0..250),
+        gone in proptest::collection::vec(0u64..300, 0..120),
+    ) {
+        // Disjoint intervals [10 * s, 10 * s + 3 * len), some removed again so that stale separators exist.
+        let mut t = Tree::new().unwrap();
+        let mut p = NodePool::default();
+        let mut m = std::collections::BTreeMap::new();
+        for (&s, &len) in &slots {
+            while p.len() < t.nodes_needed(1) {
+                p.add(NodePool::alloc_node().unwrap());
+            }
+            let (a, e) = (10 * s, 10 * s + 3 * len);
+            prop_assert!(t.insert(Box::new(Node::new(a, Iv(e))), &mut p).is_ok());
+            m.insert(a, e);
+        }
+        for s in gone {
+            prop_assert_eq!(t.remove(10 * s, &mut p).map(|n| n.val.0), m.remove(&(10 * s)));
+        }
+        t.check();
+        for addr in 0..3010u64 {
+            for len in [1u64, 4, 25] {
+                let end = addr + len;
+                let want = m
+                    .range(..end)
+                    .find(|(&a, &e)| e > addr && a < end)
+                    .map(|(&a, &e)| (a, e));
+                let got = t.first_overlap(addr, end).map(|h| {
+                    let n = h.node().unwrap();
+                    assert_eq!((n.key, n.val.0), (h.key, h.end));
+                    (h.key, h.end)
+                });
+                prop_assert_eq!(got, want);
+            }
+            let want = m.range(addr..).next().map(|(&a, &e)| (a, e));
+            prop_assert_eq!(t.ceil(addr).map(|h| (h.key, h.end)), want);
+        }
+    }
 }
