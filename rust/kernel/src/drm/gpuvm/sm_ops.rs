@@ -5,7 +5,7 @@
 use core::marker::PhantomData;
 use core::sync::atomic::Ordering;
 
-use super::btree::{Hit, Tree, TreeMut};
+use super::btree::{Hit, Path, Tree, TreeMut};
 use super::{
     CoreState, DriverGpuVm, GpuVa, GpuVmCore, OpMap, OpMapRequest, OpRemap, OpUnmap, RemapPart,
     VmBoRef,
@@ -45,9 +45,10 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         // The walk holds no reference into the tree across a step: each VA is read into a `VaSnap` (plain values)
         // while the tree is borrowed shared, the step is handed the VA's key, and the next VA is found before the step
         // changes the tree (a step only removes or splits its own VA, below the next one's start).
-        let mut cur = tree
-            .first_overlap(addr, req_end)
-            .and_then(|h| VaSnap::of(h, vm_bo));
+        let (first, path) = tree.first_overlap_path(addr, req_end);
+        let mut cur = first.and_then(|h| VaSnap::of(h, vm_bo));
+        // The search's way down to `addr`'s leaf, for the map's insertion while no step has changed the tree.
+        let mut fresh = Some(path);
         while let Some(VaSnap {
             addr: va_addr,
             end: va_end,
@@ -56,6 +57,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         }) = cur
         {
             let key = va_addr;
+            fresh = None;
             let stop = va_end >= req_end;
             cur = if stop {
                 None
@@ -65,7 +67,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             if va_addr == addr {
                 let keep = same_obj && va_off == gem_offset;
                 if va_end <= req_end {
-                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
+                    step_unmap(data, TreeMut { tree, pool }, key, keep, None, ctx)?;
                 } else {
                     let next = RemapPart {
                         addr: req_end,
@@ -107,7 +109,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             } else {
                 let keep = same_obj && va_off == gem_offset.wrapping_add(va_addr - addr);
                 if va_end <= req_end {
-                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
+                    step_unmap(data, TreeMut { tree, pool }, key, keep, None, ctx)?;
                 } else {
                     let next = RemapPart {
                         addr: req_end,
@@ -133,6 +135,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             flags,
             vm_bo,
             tree: TreeMut { tree, pool },
+            path: fresh,
             _op: PhantomData,
         };
         let res = data.sm_step_map(op, ctx).map(drop);
@@ -172,7 +175,10 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
                 })
             }
         };
-        let mut cur = tree.first_overlap(addr, req_end).and_then(snap);
+        let (first, path) = tree.first_overlap_path(addr, req_end);
+        let mut cur = first.and_then(snap);
+        // The search's way down, for the first VA's removal (no step has changed the tree yet).
+        let mut fresh = Some(path);
         while let Some(VaSnap {
             addr: va_addr,
             end: va_end,
@@ -199,8 +205,9 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             if prev.is_some() || next.is_some() {
                 step_remap(data, TreeMut { tree, pool }, key, prev, next, false, ctx)?;
             } else {
-                step_unmap(data, TreeMut { tree, pool }, key, false, ctx)?;
+                step_unmap(data, TreeMut { tree, pool }, key, false, fresh.take(), ctx)?;
             }
+            fresh = None;
         }
         vm.height_hint.store(tree.height(), Ordering::Relaxed);
         Ok(())
@@ -242,15 +249,17 @@ fn next_intersecting<T: DriverGpuVm>(
         .filter(|h| h.key < end)
 }
 
-/// Hands the VA with key `key` (in `tree`, see the callers) to the driver's unmap step.
+/// Hands the VA with key `key` (in `tree`, see the callers) to the driver's unmap step; `path` is the way its search
+/// went, if nothing changed the tree since.
 fn step_unmap<T: DriverGpuVm>(
     data: &mut T,
     tree: TreeMut<'_, GpuVa<T>>,
     key: u64,
     keep: bool,
+    path: Option<Path>,
     ctx: &mut T::SmContext<'_>,
 ) -> Result {
-    let op = OpUnmap::new(tree, key, keep);
+    let op = OpUnmap::new(tree, key, keep, path);
     data.sm_step_unmap(op, ctx).map(drop)
 }
 

@@ -7,7 +7,7 @@ use core::mem::MaybeUninit;
 use core::ops::Range;
 use core::ptr::{self, NonNull};
 
-use super::btree::{Node, Span, TreeMut};
+use super::btree::{Node, Path, Span, TreeMut};
 use super::list::Links;
 use super::{DriverGpuVm, ObjectOf, VmBoRef};
 use crate::alloc;
@@ -292,8 +292,14 @@ pub struct GpuVaRemoved<T: DriverGpuVm> {
 }
 
 impl<T: DriverGpuVm> GpuVaRemoved<T> {
-    pub(super) fn take(tree: &mut TreeMut<'_, GpuVa<T>>, key: u64) -> Self {
-        match tree.remove(key) {
+    /// Takes the VA with `key` out of `tree` (along `path`, the way its search went, when nothing changed since) and
+    /// unlinks it.
+    pub(super) fn take(tree: &mut TreeMut<'_, GpuVa<T>>, key: u64, path: Option<&Path>) -> Self {
+        let node = match path {
+            Some(p) => tree.remove_along(p, key),
+            None => tree.remove(key),
+        };
+        match node {
             Some(n) => Self::unlinked(n),
             // The op was built from this very key with the tree borrowed mutably ever since.
             None => unreachable!("GPUVM op refers to a VA that is not in the tree"),

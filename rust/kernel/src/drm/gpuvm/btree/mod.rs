@@ -15,10 +15,11 @@
 
 mod node;
 
-#[cfg(test)]
-use node::B;
-use node::{ceil, first_overlap, floor, insert, prefetch, remove, Slots, MAX_HEIGHT};
-pub(crate) use node::{BNode, Hit, Node, NodePool, Span};
+use node::{
+    ceil, first_overlap, floor, insert, leaf_put, leaf_take, prefetch, remove, Slots, B,
+    MAX_HEIGHT, PAD,
+};
+pub(crate) use node::{BNode, Hit, Node, NodePool, Path, Span};
 
 /// The tree. `len` counts its entries; `height` its levels (1 for a lone leaf).
 pub(crate) struct Tree<V> {
@@ -73,6 +74,7 @@ impl<V> Tree<V> {
                 }
                 None => {
                     self.root.len = 0;
+                    self.root.keys = [PAD; B];
                     self.root.slots = Slots::leaf();
                     self.height = 1;
                 }
@@ -133,7 +135,47 @@ impl<V> Tree<V> {
     /// The first entry, in key order, that intersects `[addr, end)`, with its key and end read from its leaf: one
     /// descent, and no entry read.
     pub(crate) fn first_overlap(&self, addr: u64, end: u64) -> Option<Hit<'_, V>> {
-        first_overlap(&self.root, addr, end)
+        first_overlap(&self.root, addr, end, &mut Path::root())
+    }
+
+    /// [`Self::first_overlap`], with the way down to the leaf `addr` belongs in: as long as nothing changes, a VA
+    /// found in that leaf can be removed, and one starting at `addr` inserted, along it without a search
+    /// ([`Self::remove_along`], [`Self::insert_along`]).
+    pub(crate) fn first_overlap_path(&self, addr: u64, end: u64) -> (Option<Hit<'_, V>>, Path) {
+        let mut path = Path::root();
+        (first_overlap(&self.root, addr, end, &mut path), path)
+    }
+
+    /// The node at the end of `path`, mutably, if it is a leaf.
+    fn leaf_along<'a>(root: &'a mut BNode<V>, path: &Path) -> Option<&'a mut BNode<V>> {
+        let mut n = root;
+        for &i in &path.idx[..path.depth] {
+            match &mut n.slots {
+                Slots::Internal(c) => n = c.get_mut(usize::from(i))?.as_deref_mut()?,
+                Slots::Leaf { .. } => return None,
+            }
+        }
+        if matches!(n.slots, Slots::Leaf { .. }) {
+            Some(n)
+        } else {
+            None
+        }
+    }
+
+    /// Removes the entry with `key` as [`Self::remove`] does, taking it straight out of the leaf `path` leads to
+    /// when it is there and the leaf keeps other entries. `path` must have been recorded by a search of this tree
+    /// with nothing changed since.
+    pub(crate) fn remove_along(
+        &mut self,
+        path: &Path,
+        key: u64,
+        pool: &mut NodePool<V>,
+    ) -> Option<Box<Node<V>>> {
+        if let Some(v) = Self::leaf_along(&mut self.root, path).and_then(|l| leaf_take(l, key)) {
+            self.len -= 1;
+            return Some(v);
+        }
+        self.remove(key, pool)
     }
 
     /// In-order iteration (no allocation: the path lives in a fixed array).
@@ -167,6 +209,7 @@ impl<V> Tree<V> {
             n.len = 0;
         }
         go(&mut self.root, pool, f);
+        self.root.keys = [PAD; B];
         self.root.slots = Slots::leaf();
         self.len = 0;
         self.height = 1;
@@ -174,6 +217,31 @@ impl<V> Tree<V> {
 }
 
 impl<V: Span> Tree<V> {
+    /// Inserts `node` as [`Self::insert`] does, straight into the leaf `path` leads to when it has room (no split, so
+    /// no spare node needed). `path` must have been recorded by a search for the node's key in this tree
+    /// ([`Self::first_overlap_path`]) with nothing changed since.
+    pub(crate) fn insert_along(
+        &mut self,
+        path: &Path,
+        node: Box<Node<V>>,
+        pool: &mut NodePool<V>,
+    ) -> Result<(), Box<Node<V>>> {
+        let node = match Self::leaf_along(&mut self.root, path) {
+            Some(leaf) => {
+                let end = node.val.span_end();
+                match leaf_put(leaf, node, end) {
+                    Ok(()) => {
+                        self.len += 1;
+                        return Ok(());
+                    }
+                    Err(node) => node,
+                }
+            }
+            None => node,
+        };
+        self.insert(node, pool)
+    }
+
     /// Checks ordering, routing bounds and counts (tests).
     #[cfg(test)]
     pub(crate) fn check(&self) -> usize {
@@ -185,6 +253,10 @@ impl<V: Span> Tree<V> {
             leaf_depth: &mut Option<usize>,
         ) -> usize {
             assert!(n.len <= B);
+            assert!(
+                n.keys[n.len..].iter().all(|&k| k == PAD),
+                "keys past the length not padded"
+            );
             match &n.slots {
                 Slots::Leaf { ends, vals } => {
                     assert_eq!(
@@ -343,6 +415,20 @@ impl<V: Span> TreeMut<'_, V> {
     /// Inserts, drawing split nodes from the reserve.
     pub(crate) fn insert(&mut self, node: Box<Node<V>>) -> Result<(), Box<Node<V>>> {
         self.tree.insert(node, self.pool)
+    }
+
+    /// Inserts along a fresh search path ([`Tree::insert_along`]), drawing split nodes from the reserve.
+    pub(crate) fn insert_along(
+        &mut self,
+        path: &Path,
+        node: Box<Node<V>>,
+    ) -> Result<(), Box<Node<V>>> {
+        self.tree.insert_along(path, node, self.pool)
+    }
+
+    /// Removes along a fresh search path ([`Tree::remove_along`]), returning emptied nodes to the reserve.
+    pub(crate) fn remove_along(&mut self, path: &Path, key: u64) -> Option<Box<Node<V>>> {
+        self.tree.remove_along(path, key, self.pool)
     }
 
     /// Removes, returning emptied nodes to the reserve.

@@ -52,9 +52,12 @@ impl<V> Slots<V> {
     }
 }
 
+/// What a node's keys past its length hold, so that a search can count over all of them.
+pub(super) const PAD: u64 = u64::MAX;
+
 /// A tree node. In a leaf, `keys[..len]` are the entries' keys, ascending, and `ends[..len]` their ends. In an
 /// internal node, child `i` holds keys `>= keys[i]` (for `i > 0`) and `< keys[i + 1]`; `keys[0]` is a lower bound
-/// kept only for splits.
+/// kept only for splits. In both, `keys[len..]` are [`PAD`].
 ///
 /// Laid out in the order a search reads it: the keys (two cache lines), the length and kind, then the ends and
 /// children or entries.
@@ -69,22 +72,19 @@ impl<V> BNode<V> {
     pub(super) fn blank() -> Self {
         BNode {
             len: 0,
-            keys: [0; B],
+            keys: [PAD; B],
             slots: Slots::internal(),
         }
     }
 
-    /// How many of `keys[from..len]` pass `f`, for an `f` that holds for a prefix of the sorted keys: a binary
-    /// search over the whole array, the keys past `len` counting as failing, in steps of 8, 4, 2 and 1 (which count
-    /// up to 15) and a last one for the 16th key, with no branch to mispredict on random keys.
+    /// How many keys from `from` on are `<= key` (`strict`: `< key`). Every key past `len` is [`PAD`], which is
+    /// counted only when `key` is `u64::MAX` and not strict (the callers clamp to `len`). A plain count over the
+    /// whole array: sixteen independent compares, no branch to mispredict and no chain of dependent loads.
     #[inline]
-    fn count(&self, from: usize, f: impl Fn(u64) -> bool) -> usize {
-        const _: () = assert!(B == 16, "the search's steps are those of 16 keys");
+    fn count(&self, from: usize, key: u64, strict: bool) -> usize {
         let mut n = 0;
-        for half in [8, 4, 2, 1, 1] {
-            let j = from + n + half - 1;
-            let pass = (j < self.len) & f(self.keys[j.min(B - 1)]);
-            n += half * usize::from(pass);
+        for &k in &self.keys[from..] {
+            n += usize::from(if strict { k < key } else { k <= key });
         }
         n
     }
@@ -92,19 +92,19 @@ impl<V> BNode<V> {
     /// The child to follow for `key` in an internal node: the number of separators `keys[1..len]` at or below it.
     #[inline]
     pub(super) fn route(&self, key: u64) -> usize {
-        self.count(1, |k| k <= key)
+        self.count(1, key, false).min(self.len.saturating_sub(1))
     }
 
     /// In a leaf, the number of keys `< key` (where `key` is or would go).
     #[inline]
     pub(super) fn lower(&self, key: u64) -> usize {
-        self.count(0, |k| k < key)
+        self.count(0, key, true)
     }
 
     /// In a leaf, the number of keys `<= key`.
     #[inline]
     pub(super) fn upper(&self, key: u64) -> usize {
-        self.count(0, |k| k <= key)
+        self.count(0, key, false).min(self.len)
     }
 
     /// The entry at `i` of a leaf, with its key and end.
@@ -141,6 +141,35 @@ impl<V> BNode<V> {
                 Slots::Internal(c) => n = c[0].as_deref()?,
                 Slots::Leaf { .. } => return n.hit(0),
             }
+        }
+    }
+}
+
+/// The way down to a leaf: the child taken at each level. Plain indices, not pointers: it is only followed again
+/// (by [`super::Tree::insert_along`] and [`super::Tree::remove_along`]) while the tree is borrowed mutably, and only
+/// by callers that changed nothing since the search that recorded it; even then the leaf reached is checked.
+#[derive(Clone, Copy)]
+pub(crate) struct Path {
+    pub(super) idx: [u8; MAX_HEIGHT],
+    pub(super) depth: usize,
+}
+
+impl Path {
+    /// The way to the root.
+    pub(super) const fn root() -> Self {
+        Path {
+            idx: [0; MAX_HEIGHT],
+            depth: 0,
+        }
+    }
+
+    /// Notes that the search went down child `i`. (A tree higher than the array, which cannot be built, leaves the
+    /// path short: it then leads to an internal node, and the callers fall back to a search.)
+    #[inline]
+    fn push(&mut self, i: usize) {
+        if let Some(slot) = self.idx.get_mut(self.depth) {
+            *slot = i as u8;
+            self.depth += 1;
         }
     }
 }
@@ -218,15 +247,17 @@ fn insert_at(a: &mut [u64; B], at: usize, v: u64) {
     }
 }
 
-/// Removes `a[at]`, moving `a[at + 1..]` one place left (the last element is kept as it was).
+/// Removes `a[at]`, moving `a[at + 1..]` one place left; the last element becomes `fill`.
 #[inline]
-fn remove_at(a: &mut [u64; B], at: usize) {
+fn remove_at(a: &mut [u64; B], at: usize, fill: u64) {
     let old = *a;
     for (j, x) in a.iter_mut().enumerate() {
         *x = if j < at {
             old[j]
+        } else if j + 1 < B {
+            old[j + 1]
         } else {
-            old[(j + 1).min(B - 1)]
+            fill
         };
     }
 }
@@ -280,6 +311,7 @@ impl<V> NodePool<V> {
 
     pub(super) fn push(&mut self, mut n: Box<BNode<V>>) {
         n.len = 0;
+        n.keys = [PAD; B];
         n.slots = Slots::internal();
         if let Slots::Internal(c) = &mut n.slots {
             c[0] = self.head.take();
@@ -356,6 +388,7 @@ fn put_or_split<V>(
     let half = B / 2;
     let mut right = pool.pop(matches!(n.slots, Slots::Leaf { .. }));
     right.keys[..B - half].copy_from_slice(&n.keys[half..]);
+    n.keys[half..].fill(PAD);
     match (&mut n.slots, &mut right.slots) {
         (Slots::Leaf { ends: ea, vals: a }, Slots::Leaf { ends: eb, vals: b }) => {
             eb[..B - half].copy_from_slice(&ea[half..]);
@@ -404,6 +437,41 @@ pub(super) fn insert<V>(
     Ok(put_or_split(n, pos, key, Item::Val(node, end), pool))
 }
 
+/// Puts `node`, which ends at `end`, into the leaf `n` if it has room and does not hold its key; gives it back
+/// otherwise. The caller routed the key to this leaf.
+pub(super) fn leaf_put<V>(
+    n: &mut BNode<V>,
+    node: Box<Node<V>>,
+    end: u64,
+) -> Result<(), Box<Node<V>>> {
+    let key = node.key;
+    let pos = n.lower(key);
+    if n.len >= B || !matches!(n.slots, Slots::Leaf { .. }) || (pos < n.len && n.keys[pos] == key) {
+        return Err(node);
+    }
+    put(n, pos, key, Item::Val(node, end));
+    Ok(())
+}
+
+/// Takes the entry with `key` out of the leaf `n`, unless that would empty it (the caller then removes it from the
+/// tree, which unlinks the emptied leaf).
+pub(super) fn leaf_take<V>(n: &mut BNode<V>, key: u64) -> Option<Box<Node<V>>> {
+    let len = n.len;
+    let pos = n.lower(key);
+    if len < 2 || pos == len || n.keys[pos] != key {
+        return None;
+    }
+    let Slots::Leaf { ends, vals } = &mut n.slots else {
+        return None;
+    };
+    let v = vals[pos].take();
+    remove_at(&mut n.keys, pos, PAD);
+    remove_at(ends, pos, 0);
+    shift_left(vals, pos, len);
+    n.len -= 1;
+    v
+}
+
 /// Removes `key` from the subtree at `n`, freeing children that empty.
 pub(super) fn remove<V>(
     n: &mut BNode<V>,
@@ -422,8 +490,8 @@ pub(super) fn remove<V>(
                 return None;
             }
             let v = vals[pos].take();
-            remove_at(&mut n.keys, pos);
-            remove_at(ends, pos);
+            remove_at(&mut n.keys, pos, PAD);
+            remove_at(ends, pos, 0);
             shift_left(vals, pos, len);
             n.len -= 1;
             v
@@ -438,7 +506,7 @@ pub(super) fn remove<V>(
                     pool.push(c);
                 }
                 shift_left(children, i, len);
-                remove_at(&mut n.keys, i);
+                remove_at(&mut n.keys, i, PAD);
                 n.len -= 1;
             }
             Some(v)
@@ -499,13 +567,19 @@ pub(super) fn ceil<V>(mut n: &BNode<V>, key: u64) -> Option<Hit<'_, V>> {
 /// `addr` if it reaches past `addr`, else the first one starting in `(addr, end)`. Both candidates are neighbours
 /// in the leaf reached, or the last (first) entry of the nearest subtree left (right) of the path; their ends come
 /// from the leaves, so no entry is read.
-pub(super) fn first_overlap<V>(mut n: &BNode<V>, addr: u64, end: u64) -> Option<Hit<'_, V>> {
+pub(super) fn first_overlap<'a, V>(
+    mut n: &'a BNode<V>,
+    addr: u64,
+    end: u64,
+    path: &mut Path,
+) -> Option<Hit<'a, V>> {
     let mut left: Option<&BNode<V>> = None;
     let mut right: Option<&BNode<V>> = None;
     loop {
         match &n.slots {
             Slots::Internal(c) => {
                 let i = n.route(addr);
+                path.push(i);
                 if i > 0 {
                     left = c[i - 1].as_deref();
                 }

@@ -185,3 +185,30 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn inserts_and_removals_along_a_search_path_match_a_btreeset(
+        ops in proptest::collection::vec((any::<bool>(), 0u64..300), 0..700),
+    ) {
+        // Every change goes along the path of a search made just before it: straight into (out of) the leaf when
+        // it has room (keeps another entry), through the full insertion (removal) otherwise.
+        let mut t = Tree::new().unwrap();
+        let mut p = NodePool::default();
+        let mut m = BTreeSet::new();
+        for (ins, k) in ops {
+            let (_, path) = t.first_overlap_path(k, k + 1);
+            if ins {
+                while p.len() < t.nodes_needed(1) {
+                    p.add(NodePool::alloc_node().unwrap());
+                }
+                let got = t.insert_along(&path, Box::new(Node::new(k, Iv(k + 1))), &mut p);
+                prop_assert_eq!(got.is_ok(), m.insert(k));
+            } else {
+                prop_assert_eq!(t.remove_along(&path, k, &mut p).map(|n| n.key), m.take(&k));
+            }
+            t.check();
+        }
+        prop_assert_eq!(t.iter().map(|n| n.key).collect::<Vec<_>>(), m.iter().copied().collect::<Vec<_>>());
+    }
+}
