@@ -40,7 +40,7 @@ use core::marker::{PhantomData, PhantomPinned};
 use core::ops::Range;
 use core::pin::Pin;
 use core::ptr::NonNull;
-use std::sync::atomic::{AtomicIsize, AtomicUsize};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use crate::sync::Mutex;
@@ -201,13 +201,8 @@ pub struct GpuVm<T: DriverGpuVm> {
     spare: Mutex<Spare<T>>,
     /// The VA tree's height after the last change, readable without the core (for reservations).
     height_hint: AtomicUsize,
-    /// Spare tree nodes beyond every reservation (`spare`'s pool length minus its reserved count, negative when the
-    /// steps drew on reserved nodes), as of the last release of the `spare` lock: lets a [`VaPrealloc`] whose
-    /// reservation already stands skip the lock when nothing needs refilling.
-    spare_surplus: AtomicIsize,
-    /// Entries on the deferred list, as of the last release of its lock: lets [`GpuVm::deferred_cleanup`] return at
-    /// once, without the lock, when nothing is queued.
-    deferred_queued: AtomicUsize,
+    /// What the reserves' holders last left, readable without their locks.
+    hints: reserve::Hints,
     /// vm_bos and VAs point back at the VM: it is constructed in place and never moves (`drm_gpuvm_init` on
     /// embedded memory, upstream).
     #[pin]
@@ -263,8 +258,7 @@ impl<T: DriverGpuVm> GpuVm<T> {
             deferred: Mutex::new(Deferred { list: Vec::new(), live: 0 }),
             spare: Mutex::new(Spare { pool: NodePool::default(), reserved: 0 }),
             height_hint: AtomicUsize::new(1),
-            spare_surplus: AtomicIsize::new(0),
-            deferred_queued: AtomicUsize::new(0),
+            hints: reserve::Hints::default(),
             _pin: PhantomPinned,
         }? Error))?;
         Ok(GpuVmCore {

@@ -7,7 +7,7 @@ use core::ptr::NonNull;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::sync::MutexGuard;
 
-use super::btree::NodePool;
+use super::btree::{NodePool, Reserve};
 use super::va::GpuVaAlloc;
 use super::{DriverGpuVm, GpuVa, GpuVm, GpuVmBo, GpuVmRef};
 use crate::alloc;
@@ -44,11 +44,27 @@ pub(super) struct Deferred<T: DriverGpuVm> {
     pub(super) live: usize,
 }
 
-/// The held lock of a VM's spare-node reserve; publishes the reserve's surplus ([`GpuVm::spare_surplus`]) when it
-/// is released, so that the figure read without the lock is the one the last holder left.
+/// Figures the holders of the VM's reserve locks publish when they release them, so that the fast paths can read
+/// them without the locks.
+#[derive(Default)]
+pub(crate) struct Hints {
+    /// Spare tree nodes beyond every reservation (the pool's length minus the reserved count; negative when the
+    /// steps drew on reserved nodes): lets a [`VaPrealloc`] whose reservation already stands skip the lock when
+    /// nothing needs refilling.
+    spare_surplus: AtomicIsize,
+    /// The spare tree nodes in the pool ([`LazySpare`]).
+    spare_len: AtomicUsize,
+    /// Entries on the deferred list: lets [`GpuVm::deferred_cleanup`] return at once, without the lock, when nothing
+    /// is queued.
+    deferred_queued: AtomicUsize,
+}
+
+/// The held lock of a VM's spare-node reserve; publishes the reserve's surplus and length ([`Hints`]) when it is
+/// released, so that the figure read without the lock is the one the last holder left.
 pub(crate) struct SpareGuard<'a, T: DriverGpuVm> {
     guard: MutexGuard<'a, Spare<T>>,
     surplus: &'a AtomicIsize,
+    len: &'a AtomicUsize,
 }
 
 impl<T: DriverGpuVm> core::ops::Deref for SpareGuard<'_, T> {
@@ -69,10 +85,40 @@ impl<T: DriverGpuVm> Drop for SpareGuard<'_, T> {
         // Node counts are far below `isize::MAX` (each node is a heap allocation).
         let surplus = self.guard.pool.len() as isize - self.guard.reserved as isize;
         self.surplus.store(surplus, Ordering::Release);
+        self.len.store(self.guard.pool.len(), Ordering::Release);
     }
 }
 
-/// The held lock of a VM's deferred list; publishes the list's length ([`GpuVm::deferred_queued`]) when released.
+/// The VM's node reserve as the steps of one `sm_map`/`sm_unmap` reach it: its lock is taken the first time a tree
+/// change needs a spare node (a split) or gives one back (an emptied node), and held until the walk ends. Most
+/// changes need neither, and take no lock.
+pub(crate) struct LazySpare<'a, T: DriverGpuVm> {
+    vm: &'a GpuVm<T>,
+    guard: Option<SpareGuard<'a, T>>,
+}
+
+impl<'a, T: DriverGpuVm> LazySpare<'a, T> {
+    /// The reserve of `vm`, not locked yet.
+    pub(crate) fn new(vm: &'a GpuVm<T>) -> Self {
+        LazySpare { vm, guard: None }
+    }
+
+    /// Whether the reserve holds at least `n` nodes. Only the holder of the VM's core takes nodes out (its steps),
+    /// so the length published at the last release of the lock is a lower bound of the current one for it; the
+    /// lock is taken only when that bound falls short.
+    pub(crate) fn holds(&mut self, n: usize) -> bool {
+        self.vm.hints.spare_len.load(Ordering::Acquire) >= n || self.nodes().len() >= n
+    }
+}
+
+impl<T: DriverGpuVm> Reserve<GpuVa<T>> for LazySpare<'_, T> {
+    fn nodes(&mut self) -> &mut NodePool<GpuVa<T>> {
+        let vm = self.vm;
+        &mut self.guard.get_or_insert_with(|| vm.spare()).pool
+    }
+}
+
+/// The held lock of a VM's deferred list; publishes the list's length ([`Hints`]) when released.
 pub(super) struct DeferredGuard<'a, T: DriverGpuVm> {
     guard: MutexGuard<'a, Deferred<T>>,
     queued: &'a AtomicUsize,
@@ -122,7 +168,7 @@ impl<T: DriverGpuVm> GpuVm<T> {
     pub(super) fn deferred(&self) -> DeferredGuard<'_, T> {
         DeferredGuard {
             guard: self.deferred.lock(),
-            queued: &self.deferred_queued,
+            queued: &self.hints.deferred_queued,
         }
     }
 
@@ -150,7 +196,8 @@ impl<T: DriverGpuVm> GpuVm<T> {
     pub(super) fn spare(&self) -> SpareGuard<'_, T> {
         SpareGuard {
             guard: self.spare.lock(),
-            surplus: &self.spare_surplus,
+            surplus: &self.hints.spare_surplus,
+            len: &self.hints.spare_len,
         }
     }
 
@@ -165,7 +212,7 @@ impl<T: DriverGpuVm> GpuVm<T> {
         // Nothing more reserved and no reserved node drawn on since the lock was last released: nothing to do. (A
         // step running meanwhile on another thread may draw on the reserve right after, as it may right after the
         // locked refill: the steps check the reserve themselves.)
-        if n == 0 && self.spare_surplus.load(Ordering::Acquire) >= 0 {
+        if n == 0 && self.hints.spare_surplus.load(Ordering::Acquire) >= 0 {
             return Ok(());
         }
         let mut sp = self.spare();
@@ -193,7 +240,7 @@ impl<T: DriverGpuVm> GpuVm<T> {
     pub fn deferred_cleanup(&self) {
         // Nothing queued as of the last release of the list's lock: nothing to free (a vm_bo queued meanwhile by
         // another thread is freed by a later call, as it would be had it been queued just after this one).
-        if self.deferred_queued.load(Ordering::Acquire) == 0 {
+        if self.hints.deferred_queued.load(Ordering::Acquire) == 0 {
             return;
         }
         loop {

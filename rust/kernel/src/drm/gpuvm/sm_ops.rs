@@ -10,6 +10,7 @@ use super::{
     CoreState, DriverGpuVm, GpuVa, GpuVmCore, OpMap, OpMapRequest, OpRemap, OpUnmap, RemapPart,
     VmBoRef,
 };
+use super::reserve::LazySpare;
 use crate::alloc::fault::NoAllocSection;
 use crate::error::code::{EINVAL, ENOMEM};
 use crate::error::Result;
@@ -35,12 +36,12 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         // In immediate mode the steps run in the fence-signalling path: any allocation through `kernel::alloc` there
         // fails and is counted (`dma_fence_begin_signalling` lockdep annotation in the kernel).
         let (CoreState { data, tree }, vm) = self.parts();
-        let mut spare = vm.spare();
+        let mut spare = LazySpare::new(vm);
         // Reserve check before any step: three insertions at most (new VA, prev, next).
-        if spare.pool.len() < tree.nodes_needed(3) {
+        if !spare.holds(tree.nodes_needed(3)) {
             return Err(ENOMEM);
         }
-        let pool = &mut spare.pool;
+        let pool = &mut spare;
         let _signalling = NoAllocSection::begin();
         // The walk holds no reference into the tree across a step: each VA is read into a `VaSnap` (plain values)
         // while the tree is borrowed shared, the step is handed the VA's key, and the next VA is found before the step
@@ -152,12 +153,12 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         }
         let req_end = addr + range;
         let (CoreState { data, tree }, vm) = self.parts();
-        let mut spare = vm.spare();
+        let mut spare = LazySpare::new(vm);
         // Reserve check before any step: two insertions at most (prev and next of a VA split in three).
-        if spare.pool.len() < tree.nodes_needed(2) {
+        if !spare.holds(tree.nodes_needed(2)) {
             return Err(ENOMEM);
         }
-        let pool = &mut spare.pool;
+        let pool = &mut spare;
         let _signalling = NoAllocSection::begin();
         // As in `sm_map`: plain values across the steps, never a reference into the tree. A VA wholly inside the
         // range is not read at all (its key and end come from its leaf); one straddling an edge is, for its offset.

@@ -21,6 +21,7 @@ use node::{
 };
 pub(crate) use node::{BNode, Hit, Node, NodePool, Path, Span};
 
+
 /// The tree. `len` counts its entries; `height` its levels (1 for a lone leaf).
 pub(crate) struct Tree<V> {
     root: Box<BNode<V>>,
@@ -164,18 +165,24 @@ impl<V> Tree<V> {
 
     /// Removes the entry with `key` as [`Self::remove`] does, taking it straight out of the leaf `path` leads to
     /// when it is there and the leaf keeps other entries. `path` must have been recorded by a search of this tree
-    /// with nothing changed since.
+    /// with nothing changed since. (Tests; [`TreeMut::remove_along`] reaches the reserve only for the fallback.)
+    #[cfg(test)]
     pub(crate) fn remove_along(
         &mut self,
         path: &Path,
         key: u64,
         pool: &mut NodePool<V>,
     ) -> Option<Box<Node<V>>> {
-        if let Some(v) = Self::leaf_along(&mut self.root, path).and_then(|l| leaf_take(l, key)) {
-            self.len -= 1;
-            return Some(v);
-        }
-        self.remove(key, pool)
+        self.try_remove_along(path, key)
+            .or_else(|| self.remove(key, pool))
+    }
+
+    /// The fast half of [`Self::remove_along`]: `None` when the entry is not in the leaf `path` leads to or is its
+    /// last entry (the caller then removes it with [`Self::remove`]).
+    pub(crate) fn try_remove_along(&mut self, path: &Path, key: u64) -> Option<Box<Node<V>>> {
+        let v = Self::leaf_along(&mut self.root, path).and_then(|l| leaf_take(l, key))?;
+        self.len -= 1;
+        Some(v)
     }
 
     /// In-order iteration (no allocation: the path lives in a fixed array).
@@ -219,27 +226,35 @@ impl<V> Tree<V> {
 impl<V: Span> Tree<V> {
     /// Inserts `node` as [`Self::insert`] does, straight into the leaf `path` leads to when it has room (no split, so
     /// no spare node needed). `path` must have been recorded by a search for the node's key in this tree
-    /// ([`Self::first_overlap_path`]) with nothing changed since.
+    /// ([`Self::first_overlap_path`]) with nothing changed since. (Tests; [`TreeMut::insert_along`] reaches the
+    /// reserve only for the fallback.)
+    #[cfg(test)]
     pub(crate) fn insert_along(
         &mut self,
         path: &Path,
         node: Box<Node<V>>,
         pool: &mut NodePool<V>,
     ) -> Result<(), Box<Node<V>>> {
-        let node = match Self::leaf_along(&mut self.root, path) {
-            Some(leaf) => {
-                let end = node.val.span_end();
-                match leaf_put(leaf, node, end) {
-                    Ok(()) => {
-                        self.len += 1;
-                        return Ok(());
-                    }
-                    Err(node) => node,
-                }
-            }
-            None => node,
+        match self.try_insert_along(path, node) {
+            Ok(()) => Ok(()),
+            Err(node) => self.insert(node, pool),
+        }
+    }
+
+    /// The fast half of [`Self::insert_along`]: gives the node back when the leaf `path` leads to is full (or holds
+    /// its key); the caller then inserts it with [`Self::insert`].
+    pub(crate) fn try_insert_along(
+        &mut self,
+        path: &Path,
+        node: Box<Node<V>>,
+    ) -> Result<(), Box<Node<V>>> {
+        let Some(leaf) = Self::leaf_along(&mut self.root, path) else {
+            return Err(node);
         };
-        self.insert(node, pool)
+        let end = node.val.span_end();
+        leaf_put(leaf, node, end)?;
+        self.len += 1;
+        Ok(())
     }
 
     /// Checks ordering, routing bounds and counts (tests).
@@ -405,35 +420,53 @@ impl<V: Span> EntrySlot<'_, V> {
     }
 }
 
+/// Where a tree's changes find spare nodes: a [`NodePool`], or something that reaches one only when a change needs
+/// it (the VM's reserve, whose lock is then taken: see `gpuvm::reserve::LazySpare`).
+pub(crate) trait Reserve<V> {
+    /// The spare nodes.
+    fn nodes(&mut self) -> &mut NodePool<V>;
+}
+
+impl<V> Reserve<V> for NodePool<V> {
+    fn nodes(&mut self) -> &mut NodePool<V> {
+        self
+    }
+}
+
 /// A tree with the node reserve its changes draw on: what a step operation holds.
 pub(crate) struct TreeMut<'a, V> {
     pub(crate) tree: &'a mut Tree<V>,
-    pub(crate) pool: &'a mut NodePool<V>,
+    pub(crate) pool: &'a mut dyn Reserve<V>,
 }
 
 impl<V: Span> TreeMut<'_, V> {
     /// Inserts, drawing split nodes from the reserve.
     pub(crate) fn insert(&mut self, node: Box<Node<V>>) -> Result<(), Box<Node<V>>> {
-        self.tree.insert(node, self.pool)
+        self.tree.insert(node, self.pool.nodes())
     }
 
-    /// Inserts along a fresh search path ([`Tree::insert_along`]), drawing split nodes from the reserve.
+    /// Inserts along a fresh search path ([`Tree::insert_along`]); the reserve is reached only for a split.
     pub(crate) fn insert_along(
         &mut self,
         path: &Path,
         node: Box<Node<V>>,
     ) -> Result<(), Box<Node<V>>> {
-        self.tree.insert_along(path, node, self.pool)
+        match self.tree.try_insert_along(path, node) {
+            Ok(()) => Ok(()),
+            Err(node) => self.tree.insert(node, self.pool.nodes()),
+        }
     }
 
-    /// Removes along a fresh search path ([`Tree::remove_along`]), returning emptied nodes to the reserve.
+    /// Removes along a fresh search path ([`Tree::remove_along`]); the reserve is reached only when a leaf empties.
     pub(crate) fn remove_along(&mut self, path: &Path, key: u64) -> Option<Box<Node<V>>> {
-        self.tree.remove_along(path, key, self.pool)
+        self.tree
+            .try_remove_along(path, key)
+            .or_else(|| self.tree.remove(key, self.pool.nodes()))
     }
 
     /// Removes, returning emptied nodes to the reserve.
     pub(crate) fn remove(&mut self, key: u64) -> Option<Box<Node<V>>> {
-        self.tree.remove(key, self.pool)
+        self.tree.remove(key, self.pool.nodes())
     }
 }
 
