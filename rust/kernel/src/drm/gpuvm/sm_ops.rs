@@ -6,11 +6,11 @@ use core::marker::PhantomData;
 use core::sync::atomic::Ordering;
 
 use super::btree::{Hit, Path, Tree, TreeMut};
+use super::reserve::LazySpare;
 use super::{
     CoreState, DriverGpuVm, GpuVa, GpuVmCore, OpMap, OpMapRequest, OpRemap, OpUnmap, RemapPart,
     VmBoRef,
 };
-use super::reserve::LazySpare;
 use crate::alloc::fault::NoAllocSection;
 use crate::error::code::{EINVAL, ENOMEM};
 use crate::error::Result;

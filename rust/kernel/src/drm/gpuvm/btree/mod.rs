@@ -21,7 +21,6 @@ use node::{
 };
 pub(crate) use node::{BNode, Hit, Node, NodePool, Path, Span};
 
-
 /// The tree. `len` counts its entries; `height` its levels (1 for a lone leaf).
 pub(crate) struct Tree<V> {
     root: Box<BNode<V>>,
@@ -180,7 +179,7 @@ impl<V> Tree<V> {
     /// The fast half of [`Self::remove_along`]: `None` when the entry is not in the leaf `path` leads to or is its
     /// last entry (the caller then removes it with [`Self::remove`]).
     pub(crate) fn try_remove_along(&mut self, path: &Path, key: u64) -> Option<Box<Node<V>>> {
-        let v = Self::leaf_along(&mut self.root, path).and_then(|l| leaf_take(l, key))?;
+        let v = Self::leaf_along(&mut self.root, path).and_then(|l| leaf_take(l, key, path.at))?;
         self.len -= 1;
         Some(v)
     }
@@ -252,7 +251,7 @@ impl<V: Span> Tree<V> {
             return Err(node);
         };
         let end = node.val.span_end();
-        leaf_put(leaf, node, end)?;
+        leaf_put(leaf, node, end, path.at)?;
         self.len += 1;
         Ok(())
     }

@@ -152,6 +152,9 @@ impl<V> BNode<V> {
 pub(crate) struct Path {
     pub(super) idx: [u8; MAX_HEIGHT],
     pub(super) depth: usize,
+    /// In the leaf, the number of keys at or below the address searched for: where a new key equal to it goes,
+    /// and one past an entry keyed by it. A hint, checked before use.
+    pub(super) at: usize,
 }
 
 impl Path {
@@ -160,6 +163,7 @@ impl Path {
         Path {
             idx: [0; MAX_HEIGHT],
             depth: 0,
+            at: 0,
         }
     }
 
@@ -231,19 +235,19 @@ fn prefetch_line(p: *const u8) {
     let _ = p;
 }
 
-/// Puts `v` at `at` in `a`, moving `a[at..B - 1]` one place right (the last element is dropped: the caller's node has
-/// room). Over the whole array, so that it compiles to selects rather than a `memmove` call.
+/// Puts `v` at `at` (below `B`) in `a`, moving `a[at..B - 1]` one place right (the last element is dropped: the
+/// caller's node has room). A two-way select between the array and its shifted copy over every element, which
+/// compiles to vector blends rather than a `memmove` call.
 #[inline]
 fn insert_at(a: &mut [u64; B], at: usize, v: u64) {
     let old = *a;
+    let mut shifted = [v; B];
+    shifted[1..].copy_from_slice(&old[..B - 1]);
     for (j, x) in a.iter_mut().enumerate() {
-        *x = if j < at {
-            old[j]
-        } else if j == at {
-            v
-        } else {
-            old[j - 1]
-        };
+        *x = if j < at { old[j] } else { shifted[j] };
+    }
+    if let Some(x) = a.get_mut(at) {
+        *x = v;
     }
 }
 
@@ -251,14 +255,10 @@ fn insert_at(a: &mut [u64; B], at: usize, v: u64) {
 #[inline]
 fn remove_at(a: &mut [u64; B], at: usize, fill: u64) {
     let old = *a;
+    let mut shifted = [fill; B];
+    shifted[..B - 1].copy_from_slice(&old[1..]);
     for (j, x) in a.iter_mut().enumerate() {
-        *x = if j < at {
-            old[j]
-        } else if j + 1 < B {
-            old[j + 1]
-        } else {
-            fill
-        };
+        *x = if j < at { old[j] } else { shifted[j] };
     }
 }
 
@@ -438,14 +438,22 @@ pub(super) fn insert<V>(
 }
 
 /// Puts `node`, which ends at `end`, into the leaf `n` if it has room and does not hold its key; gives it back
-/// otherwise. The caller routed the key to this leaf.
+/// otherwise. The caller routed the key to this leaf; `hint` is where it probably goes (checked).
 pub(super) fn leaf_put<V>(
     n: &mut BNode<V>,
     node: Box<Node<V>>,
     end: u64,
+    hint: usize,
 ) -> Result<(), Box<Node<V>>> {
     let key = node.key;
-    let pos = n.lower(key);
+    let pos = if hint <= n.len
+        && (hint == 0 || n.keys[hint - 1] < key)
+        && (hint == n.len || n.keys[hint] > key)
+    {
+        hint
+    } else {
+        n.lower(key)
+    };
     if n.len >= B || !matches!(n.slots, Slots::Leaf { .. }) || (pos < n.len && n.keys[pos] == key) {
         return Err(node);
     }
@@ -454,10 +462,13 @@ pub(super) fn leaf_put<V>(
 }
 
 /// Takes the entry with `key` out of the leaf `n`, unless that would empty it (the caller then removes it from the
-/// tree, which unlinks the emptied leaf).
-pub(super) fn leaf_take<V>(n: &mut BNode<V>, key: u64) -> Option<Box<Node<V>>> {
+/// tree, which unlinks the emptied leaf). `hint` is probably one past its position (checked).
+pub(super) fn leaf_take<V>(n: &mut BNode<V>, key: u64, hint: usize) -> Option<Box<Node<V>>> {
     let len = n.len;
-    let pos = n.lower(key);
+    let pos = match hint.checked_sub(1) {
+        Some(p) if p < len && n.keys[p] == key => p,
+        _ => n.lower(key),
+    };
     if len < 2 || pos == len || n.keys[pos] != key {
         return None;
     }
@@ -591,6 +602,7 @@ pub(super) fn first_overlap<'a, V>(
             }
             Slots::Leaf { .. } => {
                 let pos = n.upper(addr);
+                path.at = pos;
                 let below = match pos {
                     0 => left.and_then(BNode::last),
                     _ => n.hit(pos - 1),
