@@ -123,6 +123,7 @@ pub mod fault {
     /// Violations of every thread (a worker thread's signalling path included).
     static GLOBAL_VIOLATIONS: AtomicU64 = AtomicU64::new(0);
 
+    #[inline]
     pub(super) fn should_fail() -> bool {
         if NO_ALLOC_DEPTH.get() > 0 {
             VIOLATIONS.set(VIOLATIONS.get() + 1);
@@ -220,6 +221,7 @@ pub mod fault {
 
     impl NoAllocSection {
         /// Enters a no-allocation section on this thread.
+        #[inline]
         pub fn begin() -> Self {
             NO_ALLOC_DEPTH.set(NO_ALLOC_DEPTH.get() + 1);
             NoAllocSection(())
@@ -227,6 +229,7 @@ pub mod fault {
     }
 
     impl Drop for NoAllocSection {
+        #[inline]
         fn drop(&mut self) {
             NO_ALLOC_DEPTH.set(NO_ALLOC_DEPTH.get() - 1);
         }
