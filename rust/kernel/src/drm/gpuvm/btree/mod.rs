@@ -5,13 +5,19 @@
 //! GPUVM's VAs never overlap, so the only VA that can contain an address is the one with the greatest start at or
 //! below it: a tree keyed by start answers every question the interval tree of `drm_gpuvm.c` answers, in O(log n).
 //! A B+-tree keeps 16 keys per node in one array, so a lookup touches a handful of cache lines where a binary tree
-//! touches one per level — what matters at 10^5–10^6 live VAs.
+//! touches one per level — what matters at 10^5–10^6 live VAs. Leaves also keep each entry's end ([`Span`]), so
+//! [`Tree::first_overlap`] finds the first entry overlapping a range in one descent without reading any entry.
 //!
 //! VA nodes are boxed and owned by the caller until inserted ([`super::GpuVaAlloc`]), and come back out on removal.
 //! Tree nodes are taken from a [`NodePool`] that the driver fills in the ioctl (as the kernel's maple tree is
 //! filled by `mas_preallocate`), and return to it when a node empties: inserting and removing never allocate. A node
 //! that empties is unlinked; nodes that merely shrink are not merged (routing stays correct, since separators only
 //! bound their subtrees), so the height is bounded by the logarithm of the peak size.
+//!
+//! A search can record its way down ([`Path`]: child indices and the leaf position, never pointers). A caller that
+//! has changed nothing since hands it back to insert or remove in that leaf without searching again
+//! ([`TreeMut::insert_along`], [`TreeMut::remove_along`]); a full leaf, or one the removal would empty, falls back to
+//! the full operation, and the reserve ([`Reserve`]) is reached only then.
 
 mod node;
 
