@@ -287,7 +287,7 @@ impl<V: Span> Tree<V> {
                     for (i, (&k, v)) in n.keys[..n.len].iter().zip(vals).enumerate() {
                         assert!(lo.is_none_or(|lo| k >= lo) && hi.is_none_or(|hi| k < hi));
                         assert!(i == 0 || n.keys[i - 1] < k);
-                        assert_eq!(v.as_ref().map(|v| v.key), Some(k));
+                        assert_eq!(v.as_ref().map(|v| v.key()), Some(k));
                         assert_eq!(v.as_ref().map(|v| v.val.span_end()), Some(ends[i]));
                     }
                     assert!(vals[n.len..].iter().all(Option::is_none));
@@ -356,7 +356,7 @@ impl<V: Span> Tree<V> {
         key: u64,
         node: Box<Node<V>>,
     ) -> Result<Box<Node<V>>, Box<Node<V>>> {
-        match self.slot(key, node.key) {
+        match self.slot(key, node.key()) {
             Some(s) if s.fits => Ok(s.put(node)),
             _ => Err(node),
         }
@@ -419,7 +419,7 @@ impl<V: Span> EntrySlot<'_, V> {
     /// Puts `node` in this place, returning the entry that was there. Only for a node whose key [`Self::fits`].
     pub(crate) fn put(self, node: Box<Node<V>>) -> Box<Node<V>> {
         debug_assert!(self.fits);
-        *self.key = node.key;
+        *self.key = node.key();
         *self.end = node.val.span_end();
         core::mem::replace(self.entry, node)
     }

@@ -2,22 +2,32 @@
 //! The VA tree's nodes and the recursive walks over them: entries ([`Node`]), tree nodes ([`BNode`]) and their
 //! reserve ([`NodePool`]), and insertion, removal and the floor/ceiling searches below a root.
 
-/// One VA node, owning its value.
+/// One VA node, owning its value; its key is the value's start ([`Span`]), not stored a second time.
 pub(crate) struct Node<V> {
-    pub(crate) key: u64,
     pub(crate) val: V,
 }
 
 impl<V> Node<V> {
     /// A detached node.
-    pub(crate) fn new(key: u64, val: V) -> Self {
-        Node { key, val }
+    pub(crate) fn new(val: V) -> Self {
+        Node { val }
     }
 }
 
-/// What the tree needs to know of an entry besides its key: where it ends. Leaves keep each entry's end beside its
-/// key, so that the interval searches ([`first_overlap`], [`ceil`]) answer from the leaf without reading the entry.
+impl<V: Span> Node<V> {
+    /// The key: where the entry starts.
+    #[inline]
+    pub(crate) fn key(&self) -> u64 {
+        self.val.span_start()
+    }
+}
+
+/// What the tree needs to know of an entry: where it starts (its key) and where it ends. Leaves keep each entry's
+/// key and end, so that the searches ([`first_overlap`], [`ceil`], ...) answer from the leaf without reading the
+/// entry; an entry's start does not change while it is in the tree.
 pub(crate) trait Span {
+    /// The first address the entry covers: its key.
+    fn span_start(&self) -> u64;
     /// One past the last address the entry covers.
     fn span_end(&self) -> u64;
 }
@@ -409,13 +419,13 @@ fn put_or_split<V>(
 
 /// Inserts `node`, which ends at `end`, into the subtree at `n`; on a split, returns the new right sibling and its
 /// lower bound.
-pub(super) fn insert<V>(
+pub(super) fn insert<V: Span>(
     n: &mut BNode<V>,
     node: Box<Node<V>>,
     end: u64,
     pool: &mut NodePool<V>,
 ) -> Result<Split<V>, Box<Node<V>>> {
-    let key = node.key;
+    let key = node.key();
     if let Slots::Internal(_) = n.slots {
         let i = n.route(key);
         let Slots::Internal(children) = &mut n.slots else {
@@ -439,13 +449,13 @@ pub(super) fn insert<V>(
 
 /// Puts `node`, which ends at `end`, into the leaf `n` if it has room and does not hold its key; gives it back
 /// otherwise. The caller routed the key to this leaf; `hint` is where it probably goes (checked).
-pub(super) fn leaf_put<V>(
+pub(super) fn leaf_put<V: Span>(
     n: &mut BNode<V>,
     node: Box<Node<V>>,
     end: u64,
     hint: usize,
 ) -> Result<(), Box<Node<V>>> {
-    let key = node.key;
+    let key = node.key();
     let pos = if hint <= n.len
         && (hint == 0 || n.keys[hint - 1] < key)
         && (hint == n.len || n.keys[hint] > key)
