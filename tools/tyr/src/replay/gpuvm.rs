@@ -6,6 +6,7 @@
 //! are pre-allocated, `sm_map` hands the steps to the driver, which prints and applies each one at once, then the
 //! vm_bo reference is dropped and the deferred vm_bos are cleaned up.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -258,12 +259,10 @@ impl Objects {
                 .as_ref()
                 .ok_or_else(|| ReplayError::Setup("object table".into()));
         }
-        if !self.other.contains_key(&id) {
-            self.other.insert(id, new()?);
-        }
-        self.other
-            .get(&id)
-            .ok_or_else(|| ReplayError::Setup("object table".into()))
+        Ok(match self.other.entry(id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(new()?),
+        })
     }
 }
 
@@ -572,6 +571,22 @@ mod tests {
         assert_eq!(parse("init 0 1\nmap 1 2 x 0\n").unwrap_err().line, 2);
         assert_eq!(parse("init 0\n").unwrap_err().line, 1);
         assert_eq!(parse("frob\n").unwrap_err().line, 1);
+    }
+
+    #[test]
+    fn small_and_large_object_ids_name_distinct_objects() {
+        // Ids below the table's bound and far above it (kept in the map) each get an object of their own, found again
+        // on the next use: the same id and offset keeps the VA (keep=1), another id does not.
+        let cmds = parse(
+            "init 0 0x100000\nmap 0x1000 0x1000 7 0\nmap 0x2000 0x1000 4000000000 0\n\
+             map 0x1000 0x1000 7 0\nmap 0x2000 0x1000 4000000000 0\nmap 0x2000 0x1000 7 0x1000\ndump\n",
+        )
+        .unwrap();
+        let out = replay(&cmds, false).unwrap();
+        assert!(out.contains("unmap [0x1000,0x1000,7,0x0] keep=1"), "{out}");
+        assert!(out.contains("unmap [0x2000,0x1000,4000000000,0x0] keep=1"), "{out}");
+        assert!(out.contains("unmap [0x2000,0x1000,4000000000,0x0] keep=0"), "{out}");
+        assert!(out.ends_with("vas 2\n  [0x1000,0x1000,7,0x0]\n  [0x2000,0x1000,7,0x1000]\n"), "{out}");
     }
 
     #[test]

@@ -95,7 +95,11 @@ impl<V> BNode<V> {
     fn count(&self, from: usize, key: u64, strict: bool) -> usize {
         let pass = |k: u64| if strict { k < key } else { k <= key };
         let half = B / 2;
-        let base = if pass(self.keys[half - 1]) { half } else { from };
+        let base = if pass(self.keys[half - 1]) {
+            half
+        } else {
+            from
+        };
         let mut n = base - from;
         for &k in self.keys[base..].iter().take(half) {
             n += usize::from(pass(k));
