@@ -584,9 +584,18 @@ mod tests {
         .unwrap();
         let out = replay(&cmds, false).unwrap();
         assert!(out.contains("unmap [0x1000,0x1000,7,0x0] keep=1"), "{out}");
-        assert!(out.contains("unmap [0x2000,0x1000,4000000000,0x0] keep=1"), "{out}");
-        assert!(out.contains("unmap [0x2000,0x1000,4000000000,0x0] keep=0"), "{out}");
-        assert!(out.ends_with("vas 2\n  [0x1000,0x1000,7,0x0]\n  [0x2000,0x1000,7,0x1000]\n"), "{out}");
+        assert!(
+            out.contains("unmap [0x2000,0x1000,4000000000,0x0] keep=1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("unmap [0x2000,0x1000,4000000000,0x0] keep=0"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("vas 2\n  [0x1000,0x1000,7,0x0]\n  [0x2000,0x1000,7,0x1000]\n"),
+            "{out}"
+        );
     }
 
     #[test]
