@@ -123,6 +123,7 @@ pub mod fault {
     /// Violations of every thread (a worker thread's signalling path included).
     static GLOBAL_VIOLATIONS: AtomicU64 = AtomicU64::new(0);
 
+    #[inline]
     pub(super) fn should_fail() -> bool {
         crate::sync::lockdep::alloc_point();
         if NO_ALLOC_DEPTH.get() > 0 {
@@ -221,6 +222,7 @@ pub mod fault {
 
     impl NoAllocSection {
         /// Enters a no-allocation section on this thread.
+        #[inline]
         pub fn begin() -> Self {
             NO_ALLOC_DEPTH.set(NO_ALLOC_DEPTH.get() + 1);
             NoAllocSection(())
@@ -228,6 +230,7 @@ pub mod fault {
     }
 
     impl Drop for NoAllocSection {
+        #[inline]
         fn drop(&mut self) {
             NO_ALLOC_DEPTH.set(NO_ALLOC_DEPTH.get() - 1);
         }

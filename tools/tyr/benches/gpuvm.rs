@@ -10,7 +10,7 @@
 //!   objects, vm_bos, steps, pre-allocation or locks) — the floor an ordered map gives.
 //!
 //! tyr and the kernel's C run each workload cold (the first run in the process) and warm (best of the later runs,
-//! `TYR_BENCH_RUNS`, default 5). Printed per workload: ns/op for each and the ratios, and the heap bytes per live VA
+//! `TYR_BENCH_RUNS`, default 5, in which tyr, the kernel's C and the `BTreeMap` take turns). Printed per workload: ns/op for each and the ratios, and the heap bytes per live VA
 //! at the peak (ours through a counting allocator wrapping the system one; the C's as its kmalloc counts them,
 //! `malloc_usable_size` per live allocation).
 
@@ -205,16 +205,6 @@ fn bytes_per_va(cmds: &[Command], n: usize) -> (f64, f64) {
     (ours, peer)
 }
 
-fn best_of(runs: usize, f: impl Fn() -> f64) -> f64 {
-    (0..runs).map(|_| f()).fold(f64::INFINITY, f64::min)
-}
-
-/// The first run (cold) and the best of `runs` more (warm).
-fn cold_warm(runs: usize, f: impl Fn() -> f64) -> (f64, f64) {
-    let cold = f();
-    (cold, best_of(runs, f))
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this too: keep that quick.
     let quick = !std::env::args().any(|a| a == "--bench");
@@ -263,21 +253,42 @@ fn main() {
             None,
         ),
     ];
+    // Further arguments (`cargo bench -p tyr-cli --bench gpuvm -- 10^6`) keep only the workloads whose name contains
+    // one of them.
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     for (name, cmds, live) in cases {
+        if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
         let runs = if cmds.len() > 1_000_000 {
             runs.min(2)
         } else {
             runs
         };
-        let ours = cold_warm(runs, || {
-            time(&cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN)
-        });
-        let c = if kc {
-            cold_warm(runs, || kernel_ns_per_op(&cmds))
-        } else {
-            (f64::NAN, f64::NAN)
+        // Cold: the first run of each in this process. Warm: the best of `runs` more, the three taking turns so that
+        // a change in the machine's load during the measurement falls on each of them alike.
+        let ours_once = || time(&cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN);
+        let c_once = || {
+            if kc {
+                kernel_ns_per_op(&cmds)
+            } else {
+                f64::NAN
+            }
         };
-        let peer = best_of(runs, || peer_ns_per_op(&cmds));
+        let mut ours = (ours_once(), f64::INFINITY);
+        let mut c = (c_once(), f64::INFINITY);
+        let mut peer = f64::INFINITY;
+        for _ in 0..runs {
+            ours.1 = ours.1.min(ours_once());
+            c.1 = c.1.min(c_once());
+            peer = peer.min(peer_ns_per_op(&cmds));
+        }
+        if !kc {
+            c.1 = f64::NAN;
+        }
         let (b_ours, b_peer) = live.map_or((f64::NAN, f64::NAN), |n| bytes_per_va(&cmds, n));
         let b_c = live
             .filter(|_| kc)

@@ -6,6 +6,7 @@
 //! are pre-allocated, `sm_map` hands the steps to the driver, which prints and applies each one at once, then the
 //! vm_bo reference is dropped and the deferred vm_bos are cleaned up.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -227,8 +228,42 @@ impl DriverGpuVm for ReplayVm {
 /// bind, outside the steps; nodes freed by unmaps go back into it).
 pub struct Replay {
     core: Option<GpuVmCore<ReplayVm>>,
-    objs: HashMap<u32, Arc<GemObject>>,
+    objs: Objects,
     pool: Option<VaPrealloc<ReplayVm>>,
+}
+
+/// The script's objects by id: small ids (what scripts use) in a table, any other in a map.
+#[derive(Default)]
+struct Objects {
+    small: Vec<Option<Arc<GemObject>>>,
+    other: HashMap<u32, Arc<GemObject>>,
+}
+
+impl Objects {
+    /// Ids below this are kept in the table.
+    const SMALL: u32 = 1024;
+
+    /// The object `id`, created on first use.
+    fn get_or_create(&mut self, id: u32) -> Result<&Arc<GemObject>, ReplayError> {
+        let new = || GemObject::new(OBJ_SIZE, None).map(Arc::new).map_err(setup);
+        if id < Self::SMALL {
+            let i = id as usize;
+            if self.small.len() <= i {
+                self.small.resize(i + 1, None);
+            }
+            let slot = &mut self.small[i];
+            if slot.is_none() {
+                *slot = Some(new()?);
+            }
+            return slot
+                .as_ref()
+                .ok_or_else(|| ReplayError::Setup("object table".into()));
+        }
+        Ok(match self.other.entry(id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(new()?),
+        })
+    }
 }
 
 /// Objects are never backed by RAM here; their size only has to cover every offset a script uses.
@@ -249,7 +284,7 @@ impl Replay {
     pub fn new() -> Self {
         Replay {
             core: None,
-            objs: HashMap::new(),
+            objs: Objects::default(),
             pool: None,
         }
     }
@@ -257,12 +292,6 @@ impl Replay {
     /// The VM, once `init` ran.
     pub fn core(&self) -> Option<&GpuVmCore<ReplayVm>> {
         self.core.as_ref()
-    }
-
-    fn core_mut(&mut self) -> Result<&mut GpuVmCore<ReplayVm>, ReplayError> {
-        self.core
-            .as_mut()
-            .ok_or_else(|| ReplayError::Setup("map/unmap before init".into()))
     }
 
     /// Runs one command, printing its steps into `out` if given. `Ok(Err(e))` is the kernel's answer to the request.
@@ -334,17 +363,13 @@ impl Replay {
 
     /// The vm_bo of script object `id`, creating the object on first use (each with its own resv: external).
     fn vm_bo(&mut self, id: u32) -> Result<VmBoRef<ReplayVm>, ReplayError> {
-        let obj = match self.objs.get(&id) {
-            Some(o) => o.clone(),
-            None => {
-                let o = Arc::new(GemObject::new(OBJ_SIZE, None).map_err(setup)?);
-                self.objs.insert(id, o.clone());
-                o
-            }
-        };
-        let core = self.core_mut()?;
+        let obj = self.objs.get_or_create(id)?;
+        let core = self
+            .core
+            .as_ref()
+            .ok_or_else(|| ReplayError::Setup("map/unmap before init".into()))?;
         let mut held = core.resv().lock();
-        core.obtain(&obj, id, &mut held).map_err(setup)
+        core.obtain(obj, id, &mut held).map_err(setup)
     }
 
     /// Prints the VA list: `vas N`, then each node in address order, the kernel-reserved one included.
@@ -546,6 +571,31 @@ mod tests {
         assert_eq!(parse("init 0 1\nmap 1 2 x 0\n").unwrap_err().line, 2);
         assert_eq!(parse("init 0\n").unwrap_err().line, 1);
         assert_eq!(parse("frob\n").unwrap_err().line, 1);
+    }
+
+    #[test]
+    fn small_and_large_object_ids_name_distinct_objects() {
+        // Ids below the table's bound and far above it (kept in the map) each get an object of their own, found again
+        // on the next use: the same id and offset keeps the VA (keep=1), another id does not.
+        let cmds = parse(
+            "init 0 0x100000\nmap 0x1000 0x1000 7 0\nmap 0x2000 0x1000 4000000000 0\n\
+             map 0x1000 0x1000 7 0\nmap 0x2000 0x1000 4000000000 0\nmap 0x2000 0x1000 7 0x1000\ndump\n",
+        )
+        .unwrap();
+        let out = replay(&cmds, false).unwrap();
+        assert!(out.contains("unmap [0x1000,0x1000,7,0x0] keep=1"), "{out}");
+        assert!(
+            out.contains("unmap [0x2000,0x1000,4000000000,0x0] keep=1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("unmap [0x2000,0x1000,4000000000,0x0] keep=0"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("vas 2\n  [0x1000,0x1000,7,0x0]\n  [0x2000,0x1000,7,0x1000]\n"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -64,6 +64,7 @@ impl List {
     /// # Safety
     /// The caller holds the lock that guards the list; `item` is valid, on no list, and stays valid and in place
     /// until it is removed with [`Self::remove`].
+    #[inline]
     pub(crate) unsafe fn push_back(&self, item: NonNull<Links>) {
         let item = item.as_ptr();
         let last = self.last.load(Relaxed);
@@ -86,6 +87,7 @@ impl List {
     ///
     /// # Safety
     /// The caller holds the lock that guards the list, and `item` is on this list.
+    #[inline]
     pub(crate) unsafe fn remove(&self, item: NonNull<Links>) {
         let item = item.as_ptr();
         // SAFETY: `item` is on this list (caller), so it and its neighbours are alive (`push_back`'s contract).

@@ -63,7 +63,6 @@ use crate::error::code::EINVAL;
 use crate::error::{Error, Result};
 use btree::{NodePool, Tree};
 use reserve::{Deferred, Spare};
-use sm_ops::first_intersecting;
 
 /// The GEM object type of a VM: the driver's, never declared a second time.
 pub type ObjectOf<T> = <<T as DriverGpuVm>::Driver as Driver>::Object;
@@ -202,6 +201,8 @@ pub struct GpuVm<T: DriverGpuVm> {
     spare: Mutex<Spare<T>>,
     /// The VA tree's height after the last change, readable without the core (for reservations).
     height_hint: AtomicUsize,
+    /// What the reserves' holders last left, readable without their locks.
+    hints: reserve::Hints,
     /// vm_bos and VAs point back at the VM: it is constructed in place and never moves (`drm_gpuvm_init` on
     /// embedded memory, upstream).
     #[pin]
@@ -257,6 +258,7 @@ impl<T: DriverGpuVm> GpuVm<T> {
             deferred: Mutex::new(Deferred { list: Vec::new(), live: 0 }),
             spare: Mutex::new(Spare { pool: NodePool::default(), reserved: 0 }),
             height_hint: AtomicUsize::new(1),
+            hints: reserve::Hints::default(),
             _pin: PhantomPinned,
         }? Error))?;
         Ok(GpuVmCore {
@@ -522,7 +524,11 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
     /// The first VA, in address order, that intersects `[addr, addr + range)` (`drm_gpuva_find_first`).
     pub fn find_first(&self, addr: u64, range: u64) -> Option<&GpuVa<T>> {
         let end = addr.checked_add(range)?;
-        first_intersecting(&self.state().tree, addr, end).map(|n| &n.val)
+        self.state()
+            .tree
+            .first_overlap(addr, end)
+            .and_then(|h| h.node())
+            .map(|n| &n.val)
     }
 
     /// The VA that contains `addr`.

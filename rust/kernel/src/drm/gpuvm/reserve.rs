@@ -5,9 +5,9 @@
 
 use crate::sync::MutexGuard;
 use core::ptr::NonNull;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
-use super::btree::NodePool;
+use super::btree::{NodePool, Reserve};
 use super::va::GpuVaAlloc;
 use super::{DriverGpuVm, GpuVa, GpuVm, GpuVmBo, GpuVmRef};
 use crate::alloc;
@@ -44,6 +44,105 @@ pub(super) struct Deferred<T: DriverGpuVm> {
     pub(super) live: usize,
 }
 
+/// Figures the holders of the VM's reserve locks publish when they release them, so that the fast paths can read
+/// them without the locks.
+#[derive(Default)]
+pub(crate) struct Hints {
+    /// Spare tree nodes beyond every reservation (the pool's length minus the reserved count; negative when the
+    /// steps drew on reserved nodes): lets a [`VaPrealloc`] whose reservation already stands skip the lock when
+    /// nothing needs refilling.
+    spare_surplus: AtomicIsize,
+    /// The spare tree nodes in the pool ([`LazySpare`]).
+    spare_len: AtomicUsize,
+    /// Entries on the deferred list: lets [`GpuVm::deferred_cleanup`] return at once, without the lock, when nothing
+    /// is queued.
+    deferred_queued: AtomicUsize,
+}
+
+/// The held lock of a VM's spare-node reserve; publishes the reserve's surplus and length ([`Hints`]) when it is
+/// released, so that the figure read without the lock is the one the last holder left.
+pub(crate) struct SpareGuard<'a, T: DriverGpuVm> {
+    guard: MutexGuard<'a, Spare<T>>,
+    surplus: &'a AtomicIsize,
+    len: &'a AtomicUsize,
+}
+
+impl<T: DriverGpuVm> core::ops::Deref for SpareGuard<'_, T> {
+    type Target = Spare<T>;
+    fn deref(&self) -> &Spare<T> {
+        &self.guard
+    }
+}
+
+impl<T: DriverGpuVm> core::ops::DerefMut for SpareGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut Spare<T> {
+        &mut self.guard
+    }
+}
+
+impl<T: DriverGpuVm> Drop for SpareGuard<'_, T> {
+    fn drop(&mut self) {
+        // Node counts are far below `isize::MAX` (each node is a heap allocation).
+        let surplus = self.guard.pool.len() as isize - self.guard.reserved as isize;
+        self.surplus.store(surplus, Ordering::Release);
+        self.len.store(self.guard.pool.len(), Ordering::Release);
+    }
+}
+
+/// The VM's node reserve as the steps of one `sm_map`/`sm_unmap` reach it: its lock is taken the first time a tree
+/// change needs a spare node (a split) or gives one back (an emptied node), and held until the walk ends. Most
+/// changes need neither, and take no lock.
+pub(crate) struct LazySpare<'a, T: DriverGpuVm> {
+    vm: &'a GpuVm<T>,
+    guard: Option<SpareGuard<'a, T>>,
+}
+
+impl<'a, T: DriverGpuVm> LazySpare<'a, T> {
+    /// The reserve of `vm`, not locked yet.
+    pub(crate) fn new(vm: &'a GpuVm<T>) -> Self {
+        LazySpare { vm, guard: None }
+    }
+
+    /// Whether the reserve holds at least `n` nodes. Only the holder of the VM's core takes nodes out (its steps),
+    /// so the length published at the last release of the lock is a lower bound of the current one for it; the
+    /// lock is taken only when that bound falls short.
+    pub(crate) fn holds(&mut self, n: usize) -> bool {
+        self.vm.hints.spare_len.load(Ordering::Acquire) >= n || self.nodes().len() >= n
+    }
+}
+
+impl<T: DriverGpuVm> Reserve<GpuVa<T>> for LazySpare<'_, T> {
+    fn nodes(&mut self) -> &mut NodePool<GpuVa<T>> {
+        let vm = self.vm;
+        &mut self.guard.get_or_insert_with(|| vm.spare()).pool
+    }
+}
+
+/// The held lock of a VM's deferred list; publishes the list's length ([`Hints`]) when released.
+pub(super) struct DeferredGuard<'a, T: DriverGpuVm> {
+    guard: MutexGuard<'a, Deferred<T>>,
+    queued: &'a AtomicUsize,
+}
+
+impl<T: DriverGpuVm> core::ops::Deref for DeferredGuard<'_, T> {
+    type Target = Deferred<T>;
+    fn deref(&self) -> &Deferred<T> {
+        &self.guard
+    }
+}
+
+impl<T: DriverGpuVm> core::ops::DerefMut for DeferredGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut Deferred<T> {
+        &mut self.guard
+    }
+}
+
+impl<T: DriverGpuVm> Drop for DeferredGuard<'_, T> {
+    fn drop(&mut self) {
+        self.queued.store(self.guard.list.len(), Ordering::Release);
+    }
+}
+
 /// Reserves one slot on the deferred list for a new vm_bo; released unless committed.
 pub(crate) struct DeferredSlot<'a, T: DriverGpuVm> {
     vm: &'a GpuVm<T>,
@@ -66,8 +165,11 @@ impl<T: DriverGpuVm> Drop for DeferredSlot<'_, T> {
 }
 
 impl<T: DriverGpuVm> GpuVm<T> {
-    pub(super) fn deferred(&self) -> MutexGuard<'_, Deferred<T>> {
-        self.deferred.lock()
+    pub(super) fn deferred(&self) -> DeferredGuard<'_, T> {
+        DeferredGuard {
+            guard: self.deferred.lock(),
+            queued: &self.hints.deferred_queued,
+        }
     }
 
     /// Makes room on the deferred list for one more vm_bo.
@@ -91,8 +193,12 @@ impl<T: DriverGpuVm> GpuVm<T> {
         d.list.push(bo);
     }
 
-    pub(super) fn spare(&self) -> MutexGuard<'_, Spare<T>> {
-        self.spare.lock()
+    pub(super) fn spare(&self) -> SpareGuard<'_, T> {
+        SpareGuard {
+            guard: self.spare.lock(),
+            surplus: &self.hints.spare_surplus,
+            len: &self.hints.spare_len,
+        }
     }
 
     /// The VA tree's height after the last change (for sizing reservations outside the core).
@@ -103,6 +209,12 @@ impl<T: DriverGpuVm> GpuVm<T> {
     /// Reserves `n` more tree nodes and refills the reserve to cover every reservation, allocating (the ioctl path
     /// of [`VaPrealloc`]). On failure nothing more is reserved; nodes allocated before the failure stay as spares.
     pub(crate) fn reserve_tree_nodes(&self, n: usize) -> Result {
+        // Nothing more reserved and no reserved node drawn on since the lock was last released: nothing to do. (A
+        // step running meanwhile on another thread may draw on the reserve right after, as it may right after the
+        // locked refill: the steps check the reserve themselves.)
+        if n == 0 && self.hints.spare_surplus.load(Ordering::Acquire) >= 0 {
+            return Ok(());
+        }
         let mut sp = self.spare();
         while sp.pool.len() < sp.reserved + n {
             sp.pool.add(NodePool::alloc_node()?);
@@ -126,6 +238,11 @@ impl<T: DriverGpuVm> GpuVm<T> {
     /// object's gpuva list and from the extobj/evict lists, then frees it. Takes the VM resv itself for a pair on
     /// those lists, so it must not be called with that resv held.
     pub fn deferred_cleanup(&self) {
+        // Nothing queued as of the last release of the list's lock: nothing to free (a vm_bo queued meanwhile by
+        // another thread is freed by a later call, as it would be had it been queued just after this one).
+        if self.hints.deferred_queued.load(Ordering::Acquire) == 0 {
+            return;
+        }
         loop {
             // Pop under the leaf mutex, then work without it: the list keeps its capacity (the invariant).
             let Some(ptr) = self.deferred().list.pop() else {

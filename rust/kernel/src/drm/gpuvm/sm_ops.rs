@@ -5,7 +5,8 @@
 use core::marker::PhantomData;
 use core::sync::atomic::Ordering;
 
-use super::btree::{Node, Tree, TreeMut};
+use super::btree::{Hit, Path, Tree, TreeMut};
+use super::reserve::LazySpare;
 use super::{
     CoreState, DriverGpuVm, GpuVa, GpuVmCore, OpMap, OpMapRequest, OpRemap, OpUnmap, RemapPart,
     VmBoRef,
@@ -35,17 +36,20 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         // In immediate mode the steps run in the fence-signalling path: any allocation through `kernel::alloc` there
         // fails and is counted (`dma_fence_begin_signalling` lockdep annotation in the kernel).
         let (CoreState { data, tree }, vm) = self.parts();
-        let mut spare = vm.spare();
+        let mut spare = LazySpare::new(vm);
         // Reserve check before any step: three insertions at most (new VA, prev, next).
-        if spare.pool.len() < tree.nodes_needed(3) {
+        if !spare.holds(tree.nodes_needed(3)) {
             return Err(ENOMEM);
         }
-        let pool = &mut spare.pool;
+        let pool = &mut spare;
         let _signalling = NoAllocSection::begin();
         // The walk holds no reference into the tree across a step: each VA is read into a `VaSnap` (plain values)
         // while the tree is borrowed shared, the step is handed the VA's key, and the next VA is found before the step
         // changes the tree (a step only removes or splits its own VA, below the next one's start).
-        let mut cur = first_intersecting(tree, addr, req_end).map(|n| VaSnap::of(&n.val, vm_bo));
+        let (first, path) = tree.first_overlap_path(addr, req_end);
+        let mut cur = first.and_then(|h| VaSnap::of(h, vm_bo));
+        // The search's way down to `addr`'s leaf, for the map's insertion while no step has changed the tree.
+        let mut fresh = Some(path);
         while let Some(VaSnap {
             addr: va_addr,
             end: va_end,
@@ -54,16 +58,17 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         }) = cur
         {
             let key = va_addr;
+            fresh = None;
             let stop = va_end >= req_end;
             cur = if stop {
                 None
             } else {
-                next_intersecting(tree, key, req_end).map(|n| VaSnap::of(&n.val, vm_bo))
+                next_intersecting(tree, key, req_end).and_then(|h| VaSnap::of(h, vm_bo))
             };
             if va_addr == addr {
                 let keep = same_obj && va_off == gem_offset;
                 if va_end <= req_end {
-                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
+                    step_unmap(data, TreeMut { tree, pool }, key, keep, None, ctx)?;
                 } else {
                     let next = RemapPart {
                         addr: req_end,
@@ -105,7 +110,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             } else {
                 let keep = same_obj && va_off == gem_offset.wrapping_add(va_addr - addr);
                 if va_end <= req_end {
-                    step_unmap(data, TreeMut { tree, pool }, key, keep, ctx)?;
+                    step_unmap(data, TreeMut { tree, pool }, key, keep, None, ctx)?;
                 } else {
                     let next = RemapPart {
                         addr: req_end,
@@ -131,6 +136,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             flags,
             vm_bo,
             tree: TreeMut { tree, pool },
+            path: fresh,
             _op: PhantomData,
         };
         let res = data.sm_step_map(op, ctx).map(drop);
@@ -147,15 +153,33 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
         }
         let req_end = addr + range;
         let (CoreState { data, tree }, vm) = self.parts();
-        let mut spare = vm.spare();
+        let mut spare = LazySpare::new(vm);
         // Reserve check before any step: two insertions at most (prev and next of a VA split in three).
-        if spare.pool.len() < tree.nodes_needed(2) {
+        if !spare.holds(tree.nodes_needed(2)) {
             return Err(ENOMEM);
         }
-        let pool = &mut spare.pool;
+        let pool = &mut spare;
         let _signalling = NoAllocSection::begin();
-        // As in `sm_map`: plain values across the steps, never a reference into the tree.
-        let mut cur = first_intersecting(tree, addr, req_end).map(|n| VaSnap::of(&n.val, None));
+        // As in `sm_map`: plain values across the steps, never a reference into the tree. A VA wholly inside the
+        // range is not read at all (its key and end come from its leaf); one straddling an edge is, for its offset.
+        let snap = |h: Hit<'_, GpuVa<T>>| {
+            if h.key < addr || h.end > req_end {
+                VaSnap::of(h, None)
+            } else {
+                // The step takes it out and unlinks it: start loading it now, while the removal descends.
+                h.prefetch_entry();
+                Some(VaSnap {
+                    addr: h.key,
+                    end: h.end,
+                    offset: 0,
+                    same_obj: false,
+                })
+            }
+        };
+        let (first, path) = tree.first_overlap_path(addr, req_end);
+        let mut cur = first.and_then(snap);
+        // The search's way down, for the first VA's removal (no step has changed the tree yet).
+        let mut fresh = Some(path);
         while let Some(VaSnap {
             addr: va_addr,
             end: va_end,
@@ -167,7 +191,7 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             cur = if va_end >= req_end {
                 None
             } else {
-                next_intersecting(tree, key, req_end).map(|n| VaSnap::of(&n.val, None))
+                next_intersecting(tree, key, req_end).and_then(snap)
             };
             let prev = (va_addr < addr).then(|| RemapPart {
                 addr: va_addr,
@@ -182,8 +206,9 @@ impl<T: DriverGpuVm> GpuVmCore<T> {
             if prev.is_some() || next.is_some() {
                 step_remap(data, TreeMut { tree, pool }, key, prev, next, false, ctx)?;
             } else {
-                step_unmap(data, TreeMut { tree, pool }, key, false, ctx)?;
+                step_unmap(data, TreeMut { tree, pool }, key, false, fresh.take(), ctx)?;
             }
+            fresh = None;
         }
         vm.height_hint.store(tree.height(), Ordering::Relaxed);
         Ok(())
@@ -201,50 +226,41 @@ struct VaSnap {
 }
 
 impl VaSnap {
-    fn of<T: DriverGpuVm>(va: &GpuVa<T>, req: Option<&VmBoRef<T>>) -> Self {
-        VaSnap {
-            addr: va.addr(),
-            end: va.end(),
+    /// The VA of `hit`, read (its offset and object) for a request mapping `req`.
+    fn of<T: DriverGpuVm>(hit: Hit<'_, GpuVa<T>>, req: Option<&VmBoRef<T>>) -> Option<Self> {
+        let va = &hit.node()?.val;
+        Some(VaSnap {
+            addr: hit.key,
+            end: hit.end,
             offset: va.gem_offset(),
             same_obj: va.same_obj(req),
-        }
+        })
     }
 }
 
-/// The first VA intersecting `[addr, end)`: the one starting at or below `addr` if it reaches past it, else the
-/// first one starting inside.
-pub(super) fn first_intersecting<T: DriverGpuVm>(
-    tree: &Tree<GpuVa<T>>,
-    addr: u64,
-    end: u64,
-) -> Option<&Node<GpuVa<T>>> {
-    match tree.floor(addr) {
-        Some(n) if n.val.end() > addr => Some(n),
-        _ => next_intersecting(tree, addr, end),
-    }
-}
-
-/// The first VA starting in `(after, end)`.
-pub(super) fn next_intersecting<T: DriverGpuVm>(
+/// The first VA starting in `(after, end)`, with its key and end read from its leaf.
+fn next_intersecting<T: DriverGpuVm>(
     tree: &Tree<GpuVa<T>>,
     after: u64,
     end: u64,
-) -> Option<&Node<GpuVa<T>>> {
+) -> Option<Hit<'_, GpuVa<T>>> {
     after
         .checked_add(1)
         .and_then(|k| tree.ceil(k))
-        .filter(|n| n.key < end)
+        .filter(|h| h.key < end)
 }
 
-/// Hands the VA with key `key` (in `tree`, see the callers) to the driver's unmap step.
+/// Hands the VA with key `key` (in `tree`, see the callers) to the driver's unmap step; `path` is the way its search
+/// went, if nothing changed the tree since.
 fn step_unmap<T: DriverGpuVm>(
     data: &mut T,
     tree: TreeMut<'_, GpuVa<T>>,
     key: u64,
     keep: bool,
+    path: Option<Path>,
     ctx: &mut T::SmContext<'_>,
 ) -> Result {
-    let op = OpUnmap::new(tree, key, keep);
+    let op = OpUnmap::new(tree, key, keep, path);
     data.sm_step_unmap(op, ctx).map(drop)
 }
 

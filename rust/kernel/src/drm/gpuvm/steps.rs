@@ -8,7 +8,7 @@
 use core::marker::PhantomData;
 use core::ops::Range;
 
-use super::btree::{Node, TreeMut};
+use super::btree::{Node, Path, TreeMut};
 use super::va::{GpuVa, GpuVaAlloc, GpuVaRemoved};
 use super::{DriverGpuVm, ObjectOf, VmBoRef};
 
@@ -44,6 +44,8 @@ pub struct OpMap<'op, T: DriverGpuVm> {
     pub(super) flags: u32,
     pub(super) vm_bo: Option<&'op VmBoRef<T>>,
     pub(super) tree: TreeMut<'op, GpuVa<T>>,
+    /// The way to the new VA's leaf, when no step changed the tree since `sm_map` searched it.
+    pub(super) path: Option<Path>,
     pub(super) _op: Invariant<'op>,
 }
 
@@ -88,7 +90,11 @@ impl<'op, T: DriverGpuVm> OpMap<'op, T> {
             self.vm_bo.cloned(),
             data,
         );
-        if self.tree.insert(node).is_err() {
+        let inserted = match &self.path {
+            Some(path) => self.tree.insert_along(path, node),
+            None => self.tree.insert(node),
+        };
+        if inserted.is_err() {
             // `sm_map` emitted this map after every overlapping VA was removed by ops whose tokens prove it, and checked
             // before the first step that the node reserve covers three insertions.
             unreachable!("GPUVM map over a live VA or past the node reserve");
@@ -117,18 +123,26 @@ pub struct OpUnmap<'op, T: DriverGpuVm> {
     key: u64,
     keep: bool,
     tree: TreeMut<'op, GpuVa<T>>,
+    /// The way to the VA's leaf, when nothing changed the tree since the search that found the VA.
+    path: Option<Path>,
     _op: Invariant<'op>,
 }
 
 impl<'op, T: DriverGpuVm> OpUnmap<'op, T> {
     /// The unmap of the VA with `key`, which must be in `tree`.
-    pub(super) fn new(tree: TreeMut<'op, GpuVa<T>>, key: u64, keep: bool) -> Self {
+    pub(super) fn new(
+        tree: TreeMut<'op, GpuVa<T>>,
+        key: u64,
+        keep: bool,
+        path: Option<Path>,
+    ) -> Self {
         debug_assert!(tree.tree.get(key).is_some());
         // INVARIANT: the callers (`sm_map`/`sm_unmap`) pass the key of a VA they just read from `tree`.
         OpUnmap {
             key,
             keep,
             tree,
+            path,
             _op: PhantomData,
         }
     }
@@ -145,7 +159,7 @@ impl<'op, T: DriverGpuVm> OpUnmap<'op, T> {
 
     /// Removes the VA from the tree and unlinks it from its vm_bo (`drm_gpuva_unmap` + `drm_gpuva_unlink`).
     pub fn remove(mut self) -> (OpUnmapped<'op, T>, GpuVaRemoved<T>) {
-        let removed = GpuVaRemoved::take(&mut self.tree, self.key);
+        let removed = GpuVaRemoved::take(&mut self.tree, self.key, self.path.as_ref());
         (OpUnmapped(PhantomData, PhantomData), removed)
     }
 }
