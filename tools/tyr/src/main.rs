@@ -136,6 +136,27 @@ enum Command {
         #[arg(last = true)]
         command: Vec<std::ffi::OsString>,
     },
+    /// Turn the DRM ioctls of a client (run through the drm-shim, or a trace it wrote) into a seed of the `ioctls`
+    /// fuzz target: a script of the same calls with what the kernel read from the caller's memory
+    /// (`Documentation/testing.md#seeds-from-traces`).
+    FuzzSeed {
+        /// The shim library.
+        #[arg(long, default_value = "target/release/libtyr_drm_shim.so")]
+        shim: PathBuf,
+        /// Convert this trace (JSON lines from `TYR_TRACE_FILE`, taken with
+        /// `TYR_LOG=kernel::drm=debug,kernel::uaccess=trace`) instead of running a command.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Keep the first N ioctls only.
+        #[arg(long, default_value_t = 256)]
+        max: usize,
+        /// The seed file to write.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// The client and its arguments (after `--`).
+        #[arg(last = true)]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Assemble the rows the benchmarks wrote (`make bench` runs them with `TYR_BENCH_OUT=DIR`) into a Markdown report
     /// — our figure, the peer's from the same run, the ratio — and an SVG plot next to it.
     Bench {
@@ -334,6 +355,13 @@ fn main() -> ExitCode {
             json,
             command,
         } => return trace(&shim, &filter, json, &command),
+        Command::FuzzSeed {
+            shim,
+            from,
+            max,
+            out,
+            command,
+        } => return fuzz_seed(&shim, from.as_deref(), max, &out, &command),
         Command::Bench { dir, out } => match tyr_cli::bench::run(&dir, &out) {
             Ok(md) => {
                 emit(&md);
@@ -464,6 +492,52 @@ fn trace(
             ExitCode::FAILURE
         }
     }
+}
+
+fn fuzz_seed(
+    shim: &std::path::Path,
+    from: Option<&std::path::Path>,
+    max: usize,
+    out: &std::path::Path,
+    command: &[std::ffi::OsString],
+) -> ExitCode {
+    use tyr_cli::fuzz::{from_trace, seed};
+    let text = match (from, command.is_empty()) {
+        (Some(p), true) => std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display())),
+        (None, false) => tyr_cli::trace::run_command(shim, from_trace::TRACE_FILTER, command)
+            .map_err(|e| e.to_string())
+            .and_then(|(t, status)| {
+                if !status.success() {
+                    eprintln!("tyr fuzz-seed: the command exited with {status} (its ioctls are kept)");
+                }
+                Ok(t)
+            }),
+        _ => Err("give either --from TRACE or a command after `--`".into()),
+    };
+    let ioctls = match text {
+        Ok(t) => from_trace::ioctls(&t),
+        Err(e) => {
+            eprintln!("tyr fuzz-seed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let steps = from_trace::steps(&ioctls, tyr_cli::fuzz::input::FILES, max);
+    let (bytes, n) = seed::encode(&steps, &[]);
+    if let Err(e) = std::fs::write(out, &bytes) {
+        eprintln!("tyr fuzz-seed: {}: {e}", out.display());
+        return ExitCode::FAILURE;
+    }
+    emit(&format!(
+        "{}: {} ioctls traced, {n} steps, {} bytes\n",
+        out.display(),
+        ioctls.len(),
+        bytes.len()
+    ));
+    if ioctls.is_empty() {
+        eprintln!("tyr fuzz-seed: no ioctl in the trace (was it taken with {})?", from_trace::TRACE_FILTER);
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
 
 fn view(res: Result<String, tyr_cli::views::ViewError>) -> ExitCode {
