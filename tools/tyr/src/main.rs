@@ -501,7 +501,7 @@ fn fuzz_seed(
     out: &std::path::Path,
     command: &[std::ffi::OsString],
 ) -> ExitCode {
-    use tyr_cli::fuzz::{from_trace, seed};
+    use tyr_cli::fuzz::from_trace;
     let text = match (from, command.is_empty()) {
         (Some(p), true) => std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display())),
         (None, false) => tyr_cli::trace::run_command(shim, from_trace::TRACE_FILTER, command)
@@ -514,26 +514,23 @@ fn fuzz_seed(
             }),
         _ => Err("give either --from TRACE or a command after `--`".into()),
     };
-    let ioctls = match text {
-        Ok(t) => from_trace::ioctls(&t),
+    let (bytes, ioctls, n) = match text {
+        Ok(t) => from_trace::seed(&t, max),
         Err(e) => {
             eprintln!("tyr fuzz-seed: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let steps = from_trace::steps(&ioctls, tyr_cli::fuzz::input::FILES, max);
-    let (bytes, n) = seed::encode(&steps, &[]);
     if let Err(e) = std::fs::write(out, &bytes) {
         eprintln!("tyr fuzz-seed: {}: {e}", out.display());
         return ExitCode::FAILURE;
     }
     emit(&format!(
-        "{}: {} ioctls traced, {n} steps, {} bytes\n",
+        "{}: {ioctls} ioctls traced, {n} steps, {} bytes\n",
         out.display(),
-        ioctls.len(),
         bytes.len()
     ));
-    if ioctls.is_empty() {
+    if ioctls == 0 {
         eprintln!("tyr fuzz-seed: no ioctl in the trace (was it taken with {})?", from_trace::TRACE_FILTER);
         return ExitCode::FAILURE;
     }

@@ -16,7 +16,8 @@
 //!   only wrote (DEV_QUERY's answer), so a replay has room for every write;
 //! * each such pointer becomes a [`Link`] (the field zeroed: the executor writes the buffer's new address there);
 //!   ranges no pointer leads to are left out, and a pointer the call never followed keeps its value;
-//! * files are numbered in the order the trace first uses them; past the executor's `files` the rest share the last.
+//! * files are numbered in the order the trace first uses them, round robin over the executor's files, and an index
+//!   that served another traced file is re-opened before it serves the next.
 //!
 //! What the trace cannot give is left out: ioctls on sync_files, dma-bufs and sw_sync timelines (not DRM file
 //! ioctls), CPU writes through mappings (a replayed job's command stream is whatever the BO holds), and descriptor
@@ -228,20 +229,45 @@ pub fn call(t: &TracedIoctl, file: usize) -> Call {
     }
 }
 
-/// The steps that replay a trace's ioctls on an executor of `files` files, at most `max` of them.
+/// The steps that replay a trace's ioctls on an executor of `files` files, at most `max` of them. Files are given
+/// indices in the order the trace first uses them, round robin; an index that served another traced file before is
+/// re-opened first (a client that closes a file and opens another, as IGT's subtests do, finds the new one empty,
+/// so its handles are numbered as in the trace). A [`Step::Reopen`] counts against `max`.
 pub fn steps(ioctls: &[TracedIoctl], files: usize, max: usize) -> Vec<Step> {
-    let mut order: Vec<u64> = Vec::new();
-    ioctls
-        .iter()
-        .take(max)
-        .map(|t| {
-            let n = order.iter().position(|&f| f == t.file).unwrap_or_else(|| {
-                order.push(t.file);
-                order.len() - 1
-            });
-            Step::Ioctl(call(t, n.min(files.max(1) - 1)))
-        })
-        .collect()
+    let files = files.max(1);
+    let mut seen: Vec<u64> = Vec::new();
+    // Which traced file each index serves now.
+    let mut serving: Vec<Option<u64>> = vec![None; files];
+    let mut out = Vec::new();
+    for t in ioctls {
+        let index = match seen.iter().position(|&f| f == t.file) {
+            Some(n) => n % files,
+            None => {
+                seen.push(t.file);
+                (seen.len() - 1) % files
+            }
+        };
+        if serving[index] != Some(t.file) {
+            if serving[index].is_some() {
+                out.push(Step::Reopen { file: index });
+            }
+            serving[index] = Some(t.file);
+        }
+        out.push(Step::Ioctl(call(t, index)));
+        if out.len() >= max {
+            break;
+        }
+    }
+    out.truncate(max);
+    out
+}
+
+/// The seed of a trace's first `max` steps for the `ioctls` target's executor ([`super::input::FILES`] files), with
+/// no choices after the script; and how many ioctls the trace holds and how many steps the seed.
+pub fn seed(jsonl: &str, max: usize) -> (Vec<u8>, usize, usize) {
+    let traced = ioctls(jsonl);
+    let (bytes, n) = super::seed::encode(&steps(&traced, super::input::FILES, max), &[]);
+    (bytes, traced.len(), n)
 }
 
 #[cfg(test)]
@@ -336,21 +362,25 @@ mod tests {
     }
 
     #[test]
-    fn files_are_numbered_by_first_use() {
+    fn files_are_numbered_by_first_use_and_reopened_for_a_new_file() {
         let t = |file| TracedIoctl {
             file,
             cmd: DRM_IOCTL_PANTHOR_DEV_QUERY,
             arg: 0x1000,
             ..Default::default()
         };
-        let s = steps(&[t(7), t(3), t(7), t(11), t(12)], 3, 10);
-        let files: Vec<usize> = s
+        let s = steps(&[t(7), t(3), t(7), t(11), t(12), t(12), t(3)], 3, 20);
+        let shape: Vec<String> = s
             .iter()
             .map(|s| match s {
-                Step::Ioctl(c) => c.file,
-                _ => 99,
+                Step::Ioctl(c) => format!("f{}", c.file),
+                Step::Reopen { file } => format!("reopen{file}"),
+                _ => "?".into(),
             })
             .collect();
-        assert_eq!(files, vec![0, 1, 0, 2, 2]);
+        assert_eq!(
+            shape,
+            ["f0", "f1", "f0", "f2", "reopen0", "f0", "f0", "f1"]
+        );
     }
 }
