@@ -150,6 +150,10 @@ enum Command {
         /// Keep the first N ioctls only.
         #[arg(long, default_value_t = 256)]
         max: usize,
+        /// Write the scripted scenarios (sync_file, dma-buf, sw_sync, timeline syncobjs) as seeds into the
+        /// directory `--out` instead.
+        #[arg(long)]
+        scenarios: bool,
         /// The seed file to write.
         #[arg(long, short)]
         out: PathBuf,
@@ -359,9 +363,24 @@ fn main() -> ExitCode {
             shim,
             from,
             max,
+            scenarios,
             out,
             command,
-        } => return fuzz_seed(&shim, from.as_deref(), max, &out, &command),
+        } => {
+            if scenarios {
+                return match tyr_cli::fuzz::scenarios::write_all(&out) {
+                    Ok(files) => {
+                        files.iter().for_each(|f| emit(&format!("{}\n", f.display())));
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("tyr fuzz-seed: {}: {e}", out.display());
+                        ExitCode::FAILURE
+                    }
+                };
+            }
+            return fuzz_seed(&shim, from.as_deref(), max, &out, &command);
+        }
         Command::Bench { dir, out } => match tyr_cli::bench::run(&dir, &out) {
             Ok(md) => {
                 emit(&md);

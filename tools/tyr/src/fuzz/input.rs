@@ -99,7 +99,7 @@ pub fn run(
         let step = match scripted.next() {
             Some(s) => {
                 run.scripted += 1;
-                s
+                s.resolve(&ex.view().fds)
             }
             None if choices.is_empty() || out.get() => break,
             None => gen.next(&ex.view()),

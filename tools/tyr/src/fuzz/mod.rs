@@ -21,6 +21,7 @@ pub mod fds;
 pub mod from_trace;
 pub mod gen;
 pub mod input;
+pub mod scenarios;
 pub mod script;
 pub mod seed;
 

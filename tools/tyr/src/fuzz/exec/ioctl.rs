@@ -88,7 +88,9 @@ impl Executor {
                 })
                 .map(|k| (k.cmd == DRM_IOCTL_PRIME_HANDLE_TO_FD, 8)),
             Target::Fd(_) => match c.cmd {
-                kernel::sync_file::SYNC_IOC_MERGE => Some((false, 36)),
+                kernel::sync_file::SYNC_IOC_MERGE | kernel::sw_sync::SW_SYNC_IOC_CREATE_FENCE => {
+                    Some((false, 36))
+                }
                 kernel::dma_buf::DMA_BUF_IOCTL_EXPORT_SYNC_FILE => Some((false, 4)),
                 _ => None,
             },
@@ -101,6 +103,10 @@ impl Executor {
         let result = match target {
             Target::File(file) => self.files[file].ioctl(c.cmd, UserPtr(ptr)),
             // Not a sync_file or dma-buf: what the real ioctl answers for a pipe, memfd or eventfd, or a closed fd.
+            Target::Fd(fd) if self.tracked.sw_sync(fd).is_some() => self
+                .tracked
+                .sw_sync(fd)
+                .map_or(Err(EBADF), |t| t.ioctl(c.cmd, UserPtr(ptr))),
             Target::Fd(fd) => kernel::dma_buf::file_ioctl(fd, c.cmd, UserPtr(ptr)).unwrap_or(
                 if fds::is_open(fd) {
                     Err(ENOTTY)
