@@ -367,19 +367,24 @@ fn main() -> ExitCode {
             out,
             command,
         } => {
-            if scenarios {
-                return match tyr_cli::fuzz::scenarios::write_all(&out) {
-                    Ok(files) => {
-                        files.iter().for_each(|f| emit(&format!("{}\n", f.display())));
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => {
-                        eprintln!("tyr fuzz-seed: {}: {e}", out.display());
-                        ExitCode::FAILURE
-                    }
-                };
-            }
-            return fuzz_seed(&shim, from.as_deref(), max, &out, &command);
+            let what = tyr_cli::fuzz::from_trace::SeedCommand {
+                shim: &shim,
+                from: from.as_deref(),
+                max,
+                scenarios,
+                out: &out,
+                command: &command,
+            };
+            return match what.run() {
+                Ok(report) => {
+                    emit(&report);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("tyr fuzz-seed: {e}");
+                    ExitCode::FAILURE
+                }
+            };
         }
         Command::Bench { dir, out } => match tyr_cli::bench::run(&dir, &out) {
             Ok(md) => {
@@ -511,49 +516,6 @@ fn trace(
             ExitCode::FAILURE
         }
     }
-}
-
-fn fuzz_seed(
-    shim: &std::path::Path,
-    from: Option<&std::path::Path>,
-    max: usize,
-    out: &std::path::Path,
-    command: &[std::ffi::OsString],
-) -> ExitCode {
-    use tyr_cli::fuzz::from_trace;
-    let text = match (from, command.is_empty()) {
-        (Some(p), true) => std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display())),
-        (None, false) => tyr_cli::trace::run_command(shim, from_trace::TRACE_FILTER, command)
-            .map_err(|e| e.to_string())
-            .and_then(|(t, status)| {
-                if !status.success() {
-                    eprintln!("tyr fuzz-seed: the command exited with {status} (its ioctls are kept)");
-                }
-                Ok(t)
-            }),
-        _ => Err("give either --from TRACE or a command after `--`".into()),
-    };
-    let (bytes, ioctls, n) = match text {
-        Ok(t) => from_trace::seed(&t, max),
-        Err(e) => {
-            eprintln!("tyr fuzz-seed: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    if let Err(e) = std::fs::write(out, &bytes) {
-        eprintln!("tyr fuzz-seed: {}: {e}", out.display());
-        return ExitCode::FAILURE;
-    }
-    emit(&format!(
-        "{}: {ioctls} ioctls traced, {n} steps, {} bytes\n",
-        out.display(),
-        bytes.len()
-    ));
-    if ioctls == 0 {
-        eprintln!("tyr fuzz-seed: no ioctl in the trace (was it taken with {})?", from_trace::TRACE_FILTER);
-        return ExitCode::FAILURE;
-    }
-    ExitCode::SUCCESS
 }
 
 fn view(res: Result<String, tyr_cli::views::ViewError>) -> ExitCode {

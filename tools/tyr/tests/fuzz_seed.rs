@@ -155,11 +155,16 @@ fn the_scenarios_run_clean_and_their_descriptor_calls_succeed() {
     for (name, script) in scenarios::all() {
         let (bytes, n) = seed::encode_script(&script, &[]);
         assert_eq!(n, script.len(), "{name}: every step has an encoding");
-        let run = input::run(&mut ex, &bytes, FILES, MAX_STEPS).unwrap_or_else(|m| panic!("{name}: {m}"));
+        let run =
+            input::run(&mut ex, &bytes, FILES, MAX_STEPS).unwrap_or_else(|m| panic!("{name}: {m}"));
         assert_eq!(run.scripted, script.len());
         let ok = |k: &str| run.stats.per_ioctl.get(k).map_or(0, |x| x.0);
         let want: &[(&str, u64)] = match name {
-            "sync_file" => &[("SYNC_IOC_MERGE", 2), ("SYNC_IOC_FILE_INFO", 2), ("SYNCOBJ_FD_TO_HANDLE", 2)],
+            "sync_file" => &[
+                ("SYNC_IOC_MERGE", 2),
+                ("SYNC_IOC_FILE_INFO", 2),
+                ("SYNCOBJ_FD_TO_HANDLE", 2),
+            ],
             "dma_buf" => &[
                 ("DMA_BUF_EXPORT_SYNC_FILE", 2),
                 ("DMA_BUF_IMPORT_SYNC_FILE", 2),
@@ -171,10 +176,19 @@ fn the_scenarios_run_clean_and_their_descriptor_calls_succeed() {
                 ("SYNCOBJ_FD_TO_HANDLE", 2),
                 ("SYNCOBJ_EVENTFD", 1),
             ],
-            _ => &[("SYNCOBJ_TIMELINE_SIGNAL", 3), ("SYNCOBJ_TRANSFER", 4), ("SYNCOBJ_TIMELINE_WAIT", 2)],
+            _ => &[
+                ("SYNCOBJ_TIMELINE_SIGNAL", 3),
+                ("SYNCOBJ_TRANSFER", 4),
+                ("SYNCOBJ_TIMELINE_WAIT", 2),
+            ],
         };
         for &(k, n) in want {
-            assert!(ok(k) >= n, "{name}: {k} succeeded {} times, want {n}\n{}", ok(k), run.stats);
+            assert!(
+                ok(k) >= n,
+                "{name}: {k} succeeded {} times, want {n}\n{}",
+                ok(k),
+                run.stats
+            );
         }
     }
 }

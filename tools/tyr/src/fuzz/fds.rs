@@ -186,7 +186,10 @@ impl Tracked {
 
     /// Each sw_sync timeline's descriptor and current point.
     pub fn sw_sync_points(&self) -> Vec<(RawFd, u32)> {
-        self.timelines.iter().map(|(fd, t)| (*fd, t.value())).collect()
+        self.timelines
+            .iter()
+            .map(|(fd, t)| (*fd, t.value()))
+            .collect()
     }
 
     /// Closes `fd`, dropping its timeline first if it stands for one.

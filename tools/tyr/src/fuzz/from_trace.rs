@@ -158,7 +158,11 @@ pub fn call(t: &TracedIoctl, file: usize) -> Call {
     }
     let mut regions: Vec<Region> = Vec::new();
     for &start in &targets {
-        let next = targets.range(start + 1..).next().copied().unwrap_or(u64::MAX);
+        let next = targets
+            .range(start + 1..)
+            .next()
+            .copied()
+            .unwrap_or(u64::MAX);
         let mut end = start;
         let mut first = usize::MAX;
         for x in touched.iter().filter(|x| x.1 > start && x.0 < next) {
@@ -270,6 +274,60 @@ pub fn seed(jsonl: &str, max: usize) -> (Vec<u8>, usize, usize) {
     (bytes, traced.len(), n)
 }
 
+/// What `tyr fuzz-seed` was asked for.
+pub struct SeedCommand<'a> {
+    /// The shim library a command runs under.
+    pub shim: &'a std::path::Path,
+    /// A trace to convert instead of running a command.
+    pub from: Option<&'a std::path::Path>,
+    /// Steps kept at most.
+    pub max: usize,
+    /// Write the scripted scenarios ([`super::scenarios`]) into the directory `out` instead.
+    pub scenarios: bool,
+    /// The seed file (or, for the scenarios, directory).
+    pub out: &'a std::path::Path,
+    /// The client and its arguments.
+    pub command: &'a [std::ffi::OsString],
+}
+
+impl SeedCommand<'_> {
+    /// Writes the seed(s); returns what to print, or why nothing was written.
+    pub fn run(&self) -> Result<String, String> {
+        let out = self.out.display();
+        if self.scenarios {
+            let files = super::scenarios::write_all(self.out).map_err(|e| format!("{out}: {e}"))?;
+            return Ok(files.iter().map(|f| format!("{}\n", f.display())).collect());
+        }
+        let text = match (self.from, self.command.is_empty()) {
+            (Some(p), true) => {
+                std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?
+            }
+            (None, false) => {
+                let (t, status) = crate::trace::run_command(self.shim, TRACE_FILTER, self.command)
+                    .map_err(|e| e.to_string())?;
+                if !status.success() {
+                    eprintln!(
+                        "tyr fuzz-seed: the command exited with {status} (its ioctls are kept)"
+                    );
+                }
+                t
+            }
+            _ => return Err("give either --from TRACE or a command after `--`".into()),
+        };
+        let (bytes, ioctls, n) = seed(&text, self.max);
+        if ioctls == 0 {
+            return Err(format!(
+                "no ioctl in the trace (was it taken with {TRACE_FILTER})?"
+            ));
+        }
+        std::fs::write(self.out, &bytes).map_err(|e| format!("{out}: {e}"))?;
+        Ok(format!(
+            "{out}: {ioctls} ioctls traced, {n} steps, {} bytes\n",
+            bytes.len()
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,10 +396,13 @@ mod tests {
             ..Default::default()
         };
         let c = call(&t, 0);
-        assert_eq!(c.bufs, vec![Buf {
-            ptr: PtrKind::Valid,
-            bytes: vec![0; 112]
-        }]);
+        assert_eq!(
+            c.bufs,
+            vec![Buf {
+                ptr: PtrKind::Valid,
+                bytes: vec![0; 112]
+            }]
+        );
         assert_eq!(c.links.len(), 1);
     }
 
@@ -378,9 +439,6 @@ mod tests {
                 _ => "?".into(),
             })
             .collect();
-        assert_eq!(
-            shape,
-            ["f0", "f1", "f0", "f2", "reopen0", "f0", "f0", "f1"]
-        );
+        assert_eq!(shape, ["f0", "f1", "f0", "f2", "reopen0", "f0", "f0", "f1"]);
     }
 }

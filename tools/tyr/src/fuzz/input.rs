@@ -89,10 +89,7 @@ pub fn run(
     }));
     let mut run = InputRun::default();
     let fail = |what: String, steps: &[Step]| {
-        format!(
-            "{what}\nscript ({files} files):\n{}",
-            script::print(steps)
-        )
+        format!("{what}\nscript ({files} files):\n{}", script::print(steps))
     };
     let mut scripted = script_steps.into_iter().take(max_steps);
     while run.steps.len() < max_steps {

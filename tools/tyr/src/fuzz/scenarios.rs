@@ -194,7 +194,11 @@ fn dma_buf() -> Vec<Scripted> {
     let dmabuf = |c: Call| on_fd(r(FdKind::DmaBuf, 0), c, &[]);
     vec![
         on(call(0, DRM_IOCTL_PANTHOR_BO_CREATE, bo)),
-        on(call(0, DRM_IOCTL_PRIME_HANDLE_TO_FD, u32s(&[1, 0x8_0002, 0]))),
+        on(call(
+            0,
+            DRM_IOCTL_PRIME_HANDLE_TO_FD,
+            u32s(&[1, 0x8_0002, 0]),
+        )),
         dmabuf(call(0, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, u32s(&[3, 0]))),
         syncobj_create(0, true),
         on(syncobj_handle(0, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, 1, 1, 0)),
@@ -258,7 +262,11 @@ fn sw_sync() -> Vec<Scripted> {
             &[(16, r(FdKind::Eventfd, 0))],
         ),
         on(call(0, DRM_IOCTL_PANTHOR_BO_CREATE, bo)),
-        on(call(0, DRM_IOCTL_PRIME_HANDLE_TO_FD, u32s(&[1, 0x8_0002, 0]))),
+        on(call(
+            0,
+            DRM_IOCTL_PRIME_HANDLE_TO_FD,
+            u32s(&[1, 0x8_0002, 0]),
+        )),
         on_fd(
             r(FdKind::DmaBuf, 0),
             call(0, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, u32s(&[2, 0])),
@@ -269,7 +277,13 @@ fn sw_sync() -> Vec<Scripted> {
         sw_inc(0, 1),
         on(timeline(0, DRM_IOCTL_SYNCOBJ_QUERY, &[2], &[0], 1)),
         sw_inc(0, 1),
-        on(timeline(0, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &[2, 1], &[5, 0], 1)),
+        on(timeline(
+            0,
+            DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT,
+            &[2, 1],
+            &[5, 0],
+            1,
+        )),
         file_info(3, 4),
     ]
 }
@@ -282,19 +296,43 @@ fn timeline_chain() -> Vec<Scripted> {
         syncobj_create(0, false),
         syncobj_create(0, true),
         syncobj_create(0, false),
-        on(timeline(0, DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, &[1], &[5], 0)),
-        on(timeline(0, DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, &[1], &[2], 0)),
+        on(timeline(
+            0,
+            DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL,
+            &[1],
+            &[5],
+            0,
+        )),
+        on(timeline(
+            0,
+            DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL,
+            &[1],
+            &[2],
+            0,
+        )),
         Step::SwSync.into(),
         sw_fence(0, 3),
         with_fds(
             syncobj_handle(0, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE, 1, 3, 7),
             &[(8, r(FdKind::SyncFile, 0))],
         ),
-        on(timeline(0, DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, &[1, 3], &[9, 1], 0)),
+        on(timeline(
+            0,
+            DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL,
+            &[1, 3],
+            &[9, 1],
+            0,
+        )),
         on(timeline(0, DRM_IOCTL_SYNCOBJ_QUERY, &[1, 3], &[0, 0], 0)),
         on(timeline(0, DRM_IOCTL_SYNCOBJ_QUERY, &[1], &[0], 1)),
         on(timeline(0, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &[1], &[12], 4)),
-        on(timeline(0, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &[1, 3], &[5, 1], 1)),
+        on(timeline(
+            0,
+            DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT,
+            &[1, 3],
+            &[5, 1],
+            1,
+        )),
         on(timeline(0, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &[1], &[7], 0)),
         transfer(0, 1, 5, 2, 0),
         transfer(0, 2, 0, 1, 11),
@@ -302,7 +340,13 @@ fn timeline_chain() -> Vec<Scripted> {
         transfer(0, 3, 4, 1, 3),
         on(syncobj_handle(0, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD, 1, 3, 9)),
         sw_inc(0, 3),
-        on(timeline(0, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &[1, 3], &[11, 4], 1)),
+        on(timeline(
+            0,
+            DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT,
+            &[1, 3],
+            &[11, 4],
+            1,
+        )),
         on(timeline(0, DRM_IOCTL_SYNCOBJ_QUERY, &[1, 3], &[0, 0], 0)),
         on(with_buf(
             call(0, DRM_IOCTL_SYNCOBJ_RESET, u32s(&[0, 0, 3, 0])),

@@ -198,7 +198,9 @@ pub fn encode_script(script: &[Scripted], choices: &[u8]) -> (Vec<u8>, usize) {
                     .links
                     .iter()
                     .filter(|l| l.buf < nbufs && l.offset <= u16::MAX as usize)
-                    .filter(|l| matches!(l.at, Loc::Arg) || matches!(l.at, Loc::Buf(i) if i < nbufs))
+                    .filter(|l| {
+                        matches!(l.at, Loc::Arg) || matches!(l.at, Loc::Buf(i) if i < nbufs)
+                    })
                     .take(u8::MAX as usize)
                     .collect();
                 body.push(links.len() as u8);
