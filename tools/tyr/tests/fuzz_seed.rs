@@ -17,6 +17,13 @@ use tyr_cli::fuzz::from_trace::{self, TracedIoctl, TRACE_FILTER};
 use tyr_cli::fuzz::input::{self, FILES, MAX_STEPS};
 use tyr_cli::fuzz::seed;
 
+/// The executor's checks count descriptors and anonymous files process-wide: one test at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[derive(Clone, Default)]
 struct Records(Arc<Mutex<Vec<u8>>>);
 
@@ -88,6 +95,7 @@ fn shape(t: &[TracedIoctl]) -> (Vec<Step>, Vec<Option<i64>>) {
 
 #[test]
 fn a_converted_trace_replays_the_same_ioctls_through_the_targets_input_path() {
+    let _serial = serial();
     let ex = Executor::new(FILES).unwrap();
     let files = ex.files().to_vec();
     let ((), client) = traced(|| client_workload(&files[0], &files[1]));
@@ -117,6 +125,7 @@ fn a_converted_trace_replays_the_same_ioctls_through_the_targets_input_path() {
 
 #[test]
 fn a_seed_with_choices_runs_generated_steps_after_its_script() {
+    let _serial = serial();
     let ex = Executor::new(FILES).unwrap();
     let files = ex.files().to_vec();
     let ((), client) = traced(|| client_workload(&files[0], &files[1]));
@@ -131,11 +140,17 @@ fn a_seed_with_choices_runs_generated_steps_after_its_script() {
 
 #[test]
 fn the_committed_trace_seeds_replay_clean() {
+    let _serial = serial();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/ioctls");
+    // Listed first: the directory's descriptor must be closed before the runs count descriptors.
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
     let mut ex = Executor::new(FILES).unwrap();
     let mut seeds = 0;
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let p = e.unwrap().path();
+    for p in paths {
         let bytes = std::fs::read(&p).unwrap();
         if !bytes.starts_with(seed::MAGIC) {
             continue;
@@ -150,6 +165,7 @@ fn the_committed_trace_seeds_replay_clean() {
 
 #[test]
 fn the_scenarios_run_clean_and_their_descriptor_calls_succeed() {
+    let _serial = serial();
     use tyr_cli::fuzz::scenarios;
     let mut ex = Executor::new(FILES).unwrap();
     for (name, script) in scenarios::all() {
