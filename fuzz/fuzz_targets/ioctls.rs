@@ -14,16 +14,9 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use tyr_cli::fuzz::exec::Executor;
 use tyr_cli::fuzz::input::{self, FILES, MAX_STEPS};
-
-#[derive(Arbitrary, Debug)]
-struct Input {
-    /// An optional script, then the generator's choices (`tyr_cli::fuzz::seed`).
-    bytes: Vec<u8>,
-}
 
 thread_local! {
     static EXECUTOR: RefCell<Executor> = RefCell::new(Executor::new(FILES).expect("boot"));
@@ -40,9 +33,11 @@ fuzz_target!(init: {
     // SAFETY: `report` is an `extern "C" fn()` that only reads an atomic and writes to stderr, which stays valid
     // until the process ends.
     unsafe { libc::atexit(report) };
-}, |input: Input| {
+}, |data: &[u8]| {
+    // The input's bytes as they are (an optional script, then the generator's choices: `tyr_cli::fuzz::seed`), so
+    // that a seed file is exactly what `input::run` gets here and in its tests.
     EXECUTOR.with(|ex| {
-        match input::run(&mut ex.borrow_mut(), &input.bytes, FILES, MAX_STEPS) {
+        match input::run(&mut ex.borrow_mut(), data, FILES, MAX_STEPS) {
             Ok(run) => {
                 IOCTLS.fetch_add(run.stats.ioctls, Ordering::Relaxed);
             }

@@ -150,6 +150,10 @@ enum Command {
         /// Keep the first N ioctls only.
         #[arg(long, default_value_t = 256)]
         max: usize,
+        /// Steps per seed at most: a longer trace is cut where the client moves to a new file (IGT's subtests) into
+        /// seeds OUT-1, OUT-2, ...
+        #[arg(long, default_value_t = 64)]
+        piece: usize,
         /// Write the scripted scenarios (sync_file, dma-buf, sw_sync, timeline syncobjs) as seeds into the
         /// directory `--out` instead.
         #[arg(long)]
@@ -363,6 +367,7 @@ fn main() -> ExitCode {
             shim,
             from,
             max,
+            piece,
             scenarios,
             out,
             command,
@@ -371,6 +376,7 @@ fn main() -> ExitCode {
                 shim: &shim,
                 from: from.as_deref(),
                 max,
+                piece,
                 scenarios,
                 out: &out,
                 command: &command,

@@ -266,12 +266,38 @@ pub fn steps(ioctls: &[TracedIoctl], files: usize, max: usize) -> Vec<Step> {
     out
 }
 
-/// The seed of a trace's first `max` steps for the `ioctls` target's executor ([`super::input::FILES`] files), with
-/// no choices after the script; and how many ioctls the trace holds and how many steps the seed.
-pub fn seed(jsonl: &str, max: usize) -> (Vec<u8>, usize, usize) {
+/// `steps` cut into pieces of at most `size` steps (at least one segment each), each cut just before a
+/// [`Step::Reopen`]: a piece then starts where the client moved to a new file (an IGT subtest opening its own), so it
+/// runs on its own on a fresh executor as it did in the whole.
+pub fn split(steps: Vec<Step>, size: usize) -> Vec<Vec<Step>> {
+    let mut segments: Vec<Vec<Step>> = vec![Vec::new()];
+    for s in steps {
+        if matches!(s, Step::Reopen { .. }) {
+            segments.push(Vec::new());
+        }
+        segments.last_mut().expect("one").push(s);
+    }
+    let mut pieces: Vec<Vec<Step>> = Vec::new();
+    for seg in segments.into_iter().filter(|s| !s.is_empty()) {
+        match pieces.last_mut() {
+            Some(p) if p.len() + seg.len() <= size => p.extend(seg),
+            _ => pieces.push(seg),
+        }
+    }
+    pieces
+}
+
+/// The seeds of a trace's first `max` steps for the `ioctls` target's executor ([`super::input::FILES`] files), cut
+/// into pieces of at most `piece` steps ([`split`]), with no choices after the scripts; and how many ioctls the trace
+/// holds.
+pub fn seeds(jsonl: &str, max: usize, piece: usize) -> (Vec<Vec<u8>>, usize) {
     let traced = ioctls(jsonl);
-    let (bytes, n) = super::seed::encode(&steps(&traced, super::input::FILES, max), &[]);
-    (bytes, traced.len(), n)
+    let all = steps(&traced, super::input::FILES, max);
+    let seeds = split(all, piece.max(1))
+        .iter()
+        .map(|p| super::seed::encode(p, &[]).0)
+        .collect();
+    (seeds, traced.len())
 }
 
 /// What `tyr fuzz-seed` was asked for.
@@ -282,6 +308,8 @@ pub struct SeedCommand<'a> {
     pub from: Option<&'a std::path::Path>,
     /// Steps kept at most.
     pub max: usize,
+    /// Steps per seed at most: a longer trace is cut at file changes into several seeds.
+    pub piece: usize,
     /// Write the scripted scenarios ([`super::scenarios`]) into the directory `out` instead.
     pub scenarios: bool,
     /// The seed file (or, for the scenarios, directory).
@@ -314,16 +342,27 @@ impl SeedCommand<'_> {
             }
             _ => return Err("give either --from TRACE or a command after `--`".into()),
         };
-        let (bytes, ioctls, n) = seed(&text, self.max);
+        let (seeds, ioctls) = seeds(&text, self.max, self.piece);
         if ioctls == 0 {
             return Err(format!(
                 "no ioctl in the trace (was it taken with {TRACE_FILTER})?"
             ));
         }
-        std::fs::write(self.out, &bytes).map_err(|e| format!("{out}: {e}"))?;
+        let mut report = String::new();
+        for (i, bytes) in seeds.iter().enumerate() {
+            let path = if seeds.len() == 1 {
+                self.out.to_path_buf()
+            } else {
+                let mut name = self.out.as_os_str().to_owned();
+                name.push(format!("-{}", i + 1));
+                name.into()
+            };
+            std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            report += &format!("{}: {} bytes\n", path.display(), bytes.len());
+        }
         Ok(format!(
-            "{out}: {ioctls} ioctls traced, {n} steps, {} bytes\n",
-            bytes.len()
+            "{ioctls} ioctls traced, {} seeds\n{report}",
+            seeds.len()
         ))
     }
 }
@@ -420,6 +459,40 @@ mod tests {
         assert_eq!(c.bufs.len(), 1);
         assert_eq!(c.bufs[0].bytes.len(), 0x70);
         assert_eq!(c.bufs[0].bytes[0x40], 2);
+    }
+
+    #[test]
+    fn long_scripts_are_cut_before_reopens_into_pieces_that_fit() {
+        let q = |file| {
+            Step::Ioctl(call(
+                &TracedIoctl {
+                    cmd: DRM_IOCTL_PANTHOR_DEV_QUERY,
+                    arg: 0x1000,
+                    ..Default::default()
+                },
+                file,
+            ))
+        };
+        let r = |file| Step::Reopen { file };
+        let s = vec![
+            q(0),
+            q(0),
+            q(1),
+            r(0),
+            q(0),
+            r(1),
+            q(1),
+            q(1),
+            q(1),
+            r(0),
+            q(0),
+        ];
+        let pieces = split(s.clone(), 5);
+        assert_eq!(pieces.iter().map(Vec::len).collect::<Vec<_>>(), [5, 4, 2]);
+        assert_eq!(pieces.concat(), s);
+        assert!(matches!(pieces[1][0], Step::Reopen { .. }));
+        // A segment longer than a piece stays whole.
+        assert_eq!(split(s, 2).len(), 4);
     }
 
     #[test]
