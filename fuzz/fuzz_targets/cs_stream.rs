@@ -75,11 +75,13 @@ struct Heap {
 }
 
 #[derive(Arbitrary, Debug)]
-struct Rival {
-    /// GROUP_CREATE's priority (this % 3: low, medium, high).
-    priority: u8,
-    /// On a VM of its own rather than the fuzzed stream's.
-    own_vm: bool,
+struct Rivals {
+    /// How many (this % 13): past 7, more busy groups than the 8 CSG slots.
+    count: u8,
+    /// Rival i's GROUP_CREATE priority: bits 2i..2i+2, modulo 3 (low, medium, high).
+    priorities: u32,
+    /// Rival i on a VM of its own (bit i) rather than the fuzzed stream's: past 7 VMs, more than address spaces.
+    own_vm: u16,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -89,8 +91,8 @@ struct Input {
     jobs: u8,
     /// A tiler heap and a job that latches it while TILER_OOMs come.
     heap: Option<Heap>,
-    /// Spinning groups beside the fuzzed one (at most 12).
-    rivals: Vec<Rival>,
+    /// Spinning groups beside the fuzzed one.
+    rivals: Option<Rivals>,
 }
 
 /// v10 opcodes (`Documentation/hardware.md#cs-instructions`), drawn most of the time.
@@ -163,12 +165,17 @@ fuzz_target!(|input: Input| {
             }
         }
         let mut groups = vec![g];
-        if !input.rivals.is_empty() {
+        let rivals = input
+            .rivals
+            .as_ref()
+            .map_or(0, |r| usize::from(r.count % 13));
+        if rivals > 0 {
             let spin = bo_at(&f, vm, SPIN_VA, 0x1000, 0);
             d.write_bo(&f, spin, &SPIN.to_le_bytes());
         }
-        for r in input.rivals.iter().take(12) {
-            let rvm = if r.own_vm {
+        for i in 0..rivals {
+            let r = input.rivals.as_ref().expect("rivals > 0");
+            let rvm = if r.own_vm >> i & 1 != 0 {
                 let v = vm_create(&f);
                 let b = bo_at(&f, v, SPIN_VA, 0x1000, 0);
                 d.write_bo(&f, b, &SPIN.to_le_bytes());
@@ -176,7 +183,7 @@ fuzz_target!(|input: Input| {
             } else {
                 vm
             };
-            let Ok(rg) = group_at(&f, rvm, r.priority % 3) else {
+            let Ok(rg) = group_at(&f, rvm, (r.priorities >> (2 * i) & 3) as u8 % 3) else {
                 continue;
             };
             groups.push(rg);

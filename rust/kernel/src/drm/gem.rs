@@ -168,9 +168,16 @@ impl GemObject {
                 return Err(ENOMEM);
             }
         }
-        for pa in &frames {
-            // Fresh shmem pages read as zero.
-            let _ = ram.zero(*pa, FRAME_SIZE);
+        // Fresh shmem pages read as zero: cleared a contiguous run at a time, so that RAM can give whole runs back to
+        // the host rather than write them (`Ram::zero`), and a large object commits no host memory until used.
+        let mut i = 0;
+        while i < frames.len() {
+            let mut j = i + 1;
+            while j < frames.len() && frames[j] == frames[j - 1] + FRAME_SIZE {
+                j += 1;
+            }
+            let _ = ram.zero(frames[i], (j - i) as u64 * FRAME_SIZE);
+            i = j;
         }
         copy.extend_from_slice(&frames);
         *pages = Some(frames);
