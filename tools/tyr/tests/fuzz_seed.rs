@@ -208,3 +208,37 @@ fn the_scenarios_run_clean_and_their_descriptor_calls_succeed() {
         }
     }
 }
+
+/// Regression (the `ioctls` target, a mutated seed): a script's link whose offset lies past the end of the bytes it
+/// patches made the executor grow those bytes past the region laid out for them and copy over the guard page.
+#[test]
+fn a_link_past_the_end_of_its_argument_is_not_written() {
+    use tyr_cli::fuzz::call::{Buf, Call, Link, Loc, PtrKind};
+    let _serial = serial();
+    let call = Call {
+        file: 0,
+        cmd: DRM_IOCTL_PANTHOR_VM_CREATE,
+        arg: PtrKind::Valid,
+        bytes: vec![0; 16],
+        bufs: vec![Buf {
+            ptr: PtrKind::Valid,
+            bytes: vec![1; 8],
+        }],
+        links: vec![
+            Link {
+                at: Loc::Arg,
+                offset: 0x3000,
+                buf: 0,
+            },
+            Link {
+                at: Loc::Buf(0),
+                offset: 4,
+                buf: 0,
+            },
+        ],
+    };
+    let (bytes, _) = seed::encode(&[Step::Ioctl(call)], &[]);
+    let mut ex = Executor::new(FILES).unwrap();
+    let run = input::run(&mut ex, &bytes, FILES, MAX_STEPS).unwrap();
+    assert_eq!(run.stats.per_ioctl.get("VM_CREATE").map(|x| x.0), Some(1));
+}

@@ -39,13 +39,16 @@ impl Executor {
         arg.resize(arg_len, 0);
         for l in &c.links {
             let a = addrs.get(l.buf).copied().unwrap_or(0) as u64;
-            match l.at {
-                Loc::Arg => arg.put64(l.offset, a),
-                Loc::Buf(i) => {
-                    if let Some(b) = contents.get_mut(i) {
-                        b.put64(l.offset, a);
-                    }
-                }
+            // A pointer field past the end of what it would patch (a script's link, fuzzed) is not written: the
+            // regions are laid out for the bytes as they are.
+            let target = match l.at {
+                Loc::Arg => Some(&mut arg),
+                Loc::Buf(i) => contents.get_mut(i),
+            };
+            if let Some(t) =
+                target.filter(|t| l.offset.checked_add(8).is_some_and(|e| e <= t.len()))
+            {
+                t.put64(l.offset, a);
             }
         }
         for ((b, r), data) in c.bufs.iter().zip(&regions).zip(&contents) {
