@@ -140,6 +140,11 @@ impl GemObject {
             return Ok(v);
         }
         let ram = self.ram.as_ref().ok_or(ENOSPC)?;
+        // More frames than RAM has free can never be had: ENOMEM now, before asking the allocator for a page list
+        // as large as the object (terabytes of object, gigabytes of list).
+        if self.size / FRAME_SIZE > ram.stats().free_frames {
+            return Err(ENOMEM);
+        }
         let n = (self.size / FRAME_SIZE) as usize;
         let mut frames = alloc::try_vec(n)?;
         let mut copy = alloc::try_vec(n)?;

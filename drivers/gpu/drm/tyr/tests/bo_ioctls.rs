@@ -473,3 +473,19 @@ fn a_large_bo_reads_zero_and_commits_no_host_memory_until_written() {
         assert_eq!(b, [0; 8]);
     }
 }
+
+/// Regression (the `ioctls` fuzz target under AddressSanitizer, which aborts on an allocation it cannot serve rather
+/// than failing it): a BO larger than RAM asked the allocator for a page list as large as the object (0x1a00002000
+/// bytes for this one) before finding RAM too small. It fails with ENOMEM first, and leaves RAM as it was.
+#[test]
+fn a_bo_larger_than_ram_is_enomem_before_any_page_list() {
+    let s = setup();
+    let f = s.open();
+    let free = s.dev.data().ram().stats().free_frames;
+    let mut a = drm_panthor_bo_create {
+        size: 0x1a00002000 / 8 * 4096,
+        ..Default::default()
+    };
+    assert_eq!(ioctl(&f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut a), Err(ENOMEM));
+    assert_eq!(s.dev.data().ram().stats().free_frames, free);
+}
