@@ -242,3 +242,20 @@ fn a_link_past_the_end_of_its_argument_is_not_written() {
     let run = input::run(&mut ex, &bytes, FILES, MAX_STEPS).unwrap();
     assert_eq!(run.stats.per_ioctl.get("VM_CREATE").map(|x| x.0), Some(1));
 }
+
+/// Regression (the `ioctls` target, a mutated seed): PRIME_HANDLE_TO_FD called with a command without the OUT
+/// direction makes the dma-buf but, as `drm_ioctl` copies out only what the caller's command says is written, never
+/// tells the caller its number. The executor took that for a wrong descriptor written back.
+#[test]
+fn a_descriptor_made_by_a_command_without_out_direction_is_not_reported_as_written() {
+    let _serial = serial();
+    let script =
+        "ioctl f=0 cmd=0xc0186445 arg=valid:005000000000000000000000000000000000000000000000\n\
+                  ioctl f=0 cmd=0x400c642d arg=valid:010000000200080000000000\n";
+    let steps = tyr_cli::fuzz::script::parse(script).unwrap();
+    let stats = tyr_cli::fuzz::replay(&steps, FILES).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        stats.per_ioctl.get("PRIME_HANDLE_TO_FD").map(|x| x.0),
+        Some(1)
+    );
+}

@@ -157,9 +157,14 @@ impl Executor {
                 }
             }
         }
-        // A success with a writable argument whose copy-back reaches the field reports the descriptor it made.
+        // A success with a writable argument whose copy-back reaches the field reports the descriptor it made (a
+        // DRM command without the OUT direction has no copy-back: `drm_ioctl` copies out only what both the
+        // caller's and the kernel's command say is written).
+        let copied_back = matches!(target, Target::Fd(_)) || c.cmd & IOC_OUT != 0;
         let wrong_fd = match (result, c.arg, &arg_after, hands_out) {
-            (Ok(()), PtrKind::Valid, Some(after), Some((_, off))) if ioc_size(c.cmd) >= off + 4 => {
+            (Ok(()), PtrKind::Valid, Some(after), Some((_, off)))
+                if copied_back && ioc_size(c.cmd) >= off + 4 =>
+            {
                 let written = after.get32(off) as i32;
                 (made.map(|m| m.0) != Some(written)).then(|| {
                     format!(

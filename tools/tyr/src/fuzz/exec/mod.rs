@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kernel::code::{EBADF, EFAULT, ENOTTY};
 use kernel::drm::gem::IntoGemObject;
-use kernel::drm::ioctl::{ioc_size, IOC_IN};
+use kernel::drm::ioctl::{ioc_size, IOC_IN, IOC_OUT};
 use kernel::error::Error;
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
