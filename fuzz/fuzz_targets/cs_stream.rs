@@ -5,6 +5,12 @@
 //! timed out — within a bound past the job timeout, its fence signalled exactly once; the group's state is readable;
 //! the consistency checker passes; nothing panics (driver, scheduler or model); and when the file closes every frame
 //! comes back.
+//!
+//! Optionally beside it: a tiler heap whose context a further job latches (HEAP_SET) while the firmware reports
+//! TILER_OOM on running streams, more often than the heap may grow, so that it runs out of chunks; and rival groups at
+//! low, medium and high priority, on the same VM or VMs of their own, each spinning until the job timeout, so that
+//! with more busy groups than CSG slots or VMs than address spaces the scheduler evicts, rotates, suspends and
+//! resumes them.
 #![no_main]
 
 use std::time::Duration;
@@ -19,6 +25,14 @@ const STREAM_VA: u64 = 0x100_0000;
 const DATA_VA: u64 = 0x200_0000;
 const RO_VA: u64 = 0x300_0000;
 const HOLE_VA: u64 = 0x400_0000;
+/// A stream that spins (BRANCH to itself), for rival groups.
+const SPIN_VA: u64 = 0x500_0000;
+/// The heap job's stream.
+const HEAP_JOB_VA: u64 = 0x600_0000;
+/// BRANCH always, by -1: to itself.
+const SPIN: u64 = 0x1600_0000_6000_FFFF;
+/// The register pair the heap job latches the heap context from.
+const HEAP_REG: u64 = 68;
 const BO_SIZE: u64 = 0x1_0000;
 /// The scheduler's job timeout while fuzzing: a spinning stream costs this much.
 const JOB_TIMEOUT: Duration = Duration::from_millis(100);
@@ -51,10 +65,34 @@ enum Addr {
 }
 
 #[derive(Arbitrary, Debug)]
+struct Heap {
+    /// Chunks at creation (1 + this % 3).
+    initial: u8,
+    /// Chunks it may grow by (this % 3).
+    growth: u8,
+    /// TILER_OOM reports (1 + this % 6).
+    ooms: u8,
+}
+
+#[derive(Arbitrary, Debug)]
+struct Rivals {
+    /// How many (this % 13): past 7, more busy groups than the 8 CSG slots.
+    count: u8,
+    /// Rival i's GROUP_CREATE priority: bits 2i..2i+2, modulo 3 (low, medium, high).
+    priorities: u32,
+    /// Rival i on a VM of its own (bit i) rather than the fuzzed stream's: past 7 VMs, more than address spaces.
+    own_vm: u16,
+}
+
+#[derive(Arbitrary, Debug)]
 struct Input {
     words: Vec<Word>,
     /// Jobs on the same queue, each the next slice of the words.
     jobs: u8,
+    /// A tiler heap and a job that latches it while TILER_OOMs come.
+    heap: Option<Heap>,
+    /// Spinning groups beside the fuzzed one.
+    rivals: Option<Rivals>,
 }
 
 /// v10 opcodes (`Documentation/hardware.md#cs-instructions`), drawn most of the time.
@@ -126,13 +164,81 @@ fuzz_target!(|input: Input| {
                 outs.push(out);
             }
         }
+        let mut groups = vec![g];
+        let rivals = input
+            .rivals
+            .as_ref()
+            .map_or(0, |r| usize::from(r.count % 13));
+        if rivals > 0 {
+            let spin = bo_at(&f, vm, SPIN_VA, 0x1000, 0);
+            d.write_bo(&f, spin, &SPIN.to_le_bytes());
+        }
+        for i in 0..rivals {
+            let r = input.rivals.as_ref().expect("rivals > 0");
+            let rvm = if r.own_vm >> i & 1 != 0 {
+                let v = vm_create(&f);
+                let b = bo_at(&f, v, SPIN_VA, 0x1000, 0);
+                d.write_bo(&f, b, &SPIN.to_le_bytes());
+                v
+            } else {
+                vm
+            };
+            let Ok(rg) = group_at(&f, rvm, (r.priorities >> (2 * i) & 3) as u8 % 3) else {
+                continue;
+            };
+            groups.push(rg);
+            let out = syncobj(&f);
+            if submit(&f, rg, SPIN_VA, 8, out).is_ok() {
+                outs.push(out);
+            }
+        }
+        let mut heap_handle = None;
+        if let Some(h) = &input.heap {
+            let initial = 1 + u32::from(h.initial % 3);
+            if let Ok((handle, ctx)) =
+                tiler_heap(&f, vm, initial, initial + u32::from(h.growth % 3))
+            {
+                heap_handle = Some(handle);
+                let job = bo_at(&f, vm, HEAP_JOB_VA, 0x1000, 0);
+                let words = [
+                    1 << 56 | HEAP_REG << 48 | ctx,
+                    48 << 56 | HEAP_REG << 40,
+                    SPIN,
+                ];
+                let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                d.write_bo(&f, job, &bytes);
+                let out = syncobj(&f);
+                if submit(&f, g, HEAP_JOB_VA, 24, out).is_ok() {
+                    outs.push(out);
+                    // The firmware reports an OOM on a running stream only (the heap job's, or whichever other
+                    // stream is running then); each waits until some stream takes it, or the jobs are over.
+                    let gpu = d.gpu();
+                    for _ in 0..1 + h.ooms % 6 {
+                        if !gpu.wait_until(Duration::from_millis(150), || {
+                            (0..8).any(|slot| gpu.inject_tiler_oom(slot, 0))
+                        }) {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
         wait_all_or_hang(&f, &outs, HANG_MS);
-        group_state_and_check(&f, g);
-        let mut destroy = drm_panthor_group_destroy {
-            group_handle: g,
-            pad: 0,
-        };
-        ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut destroy).expect("GROUP_DESTROY");
+        for &g in &groups {
+            group_state_and_check(&f, g);
+        }
+        if let Some(handle) = heap_handle {
+            let mut destroy = drm_panthor_tiler_heap_destroy { handle, pad: 0 };
+            ioctl(&f, DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, &mut destroy)
+                .expect("TILER_HEAP_DESTROY");
+        }
+        for g in groups {
+            let mut destroy = drm_panthor_group_destroy {
+                group_handle: g,
+                pad: 0,
+            };
+            ioctl(&f, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &mut destroy).expect("GROUP_DESTROY");
+        }
         d.close_and_check(f);
     });
 });

@@ -2,7 +2,8 @@
 //! Shader binaries run by the model's Valhall shader core through the real driver: a RUN_COMPUTE job (GROUP_SUBMIT)
 //! whose Shader Program Descriptor names a binary built from the input — mostly compiler-made words of every executed
 //! operation ([`SHADER_TEMPLATES`]) with their registers, uniforms and flow replaced (kept only while the word still
-//! decodes), and words with an executed primary opcode, plausible sources and destinations, plain or `.end` flow and
+//! decodes) — the float, half-float and vector ones also on their own ([`FLOAT_TEMPLATES`]) —, and words with an
+//! executed primary opcode, plausible sources and destinations, plain or `.end` flow and
 //! fuzzed modifier bits, or raw words — over a fuzzed
 //! grid, with FAU words that point into a mapped buffer or are fuzzed. Every job ends (done or faulted) within 5 s,
 //! its fence signals, GROUP_GET_STATE answers, the consistency checker passes, nothing panics in the driver or the
@@ -14,7 +15,7 @@ use std::time::Duration;
 use arbitrary::Arbitrary;
 use hw_mali::shader::{decode, Src};
 use libfuzzer_sys::fuzz_target;
-use tyr_fuzz::shader_words::SHADER_TEMPLATES;
+use tyr_fuzz::shader_words::{FLOAT_TEMPLATES, SHADER_TEMPLATES};
 use tyr_fuzz::*;
 
 /// The shader's BO: binary at +0 (one page), SPD at +0x1000, FAU at +0x1100, data from +0x2000.
@@ -42,6 +43,13 @@ enum Word {
     /// (`regs[4]`) and flow replaced where the result still decodes.
     Template {
         which: u16,
+        regs: [u8; 5],
+        uniform: u8,
+        flow: u8,
+    },
+    /// A float, half-float or vector template ([`FLOAT_TEMPLATES`]), operands replaced as for `Template`.
+    Float {
+        which: u8,
         regs: [u8; 5],
         uniform: u8,
         flow: u8,
@@ -79,8 +87,15 @@ fn source(b: u8) -> u64 {
 /// A template with its operands replaced: register sources keep their discard bit and take `regs[i] % nregs`,
 /// uniform sources take `uniform`, the destination byte's register takes `regs[4] % nregs`, and the flow field one of
 /// none, `.wait0`, `.wait`, `.end`, `.reconverge`; each change is kept only if the word still decodes.
-fn template(which: u16, regs: [u8; 5], uniform: u8, flow: u8, nregs: u8) -> u64 {
-    let mut w = SHADER_TEMPLATES[usize::from(which) % SHADER_TEMPLATES.len()].0;
+fn template(
+    table: &[(u64, &str)],
+    which: u16,
+    regs: [u8; 5],
+    uniform: u8,
+    flow: u8,
+    nregs: u8,
+) -> u64 {
+    let mut w = table[usize::from(which) % table.len()].0;
     let keep = |w: u64, new: u64| if decode(new).is_ok() { new } else { w };
     let byte = |w: u64, i: u32, v: u64| w & !(0xFF << (8 * i)) | (v & 0xFF) << (8 * i);
     if let Ok(instr) = decode(w) {
@@ -108,7 +123,20 @@ fn encode(w: &Word, nregs: u8) -> u64 {
             regs,
             uniform,
             flow,
-        } => template(which, regs, uniform, flow, nregs),
+        } => template(SHADER_TEMPLATES, which, regs, uniform, flow, nregs),
+        Word::Float {
+            which,
+            regs,
+            uniform,
+            flow,
+        } => template(
+            FLOAT_TEMPLATES,
+            u16::from(which),
+            regs,
+            uniform,
+            flow,
+            nregs,
+        ),
         Word::Executed {
             op,
             srcs,

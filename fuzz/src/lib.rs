@@ -39,6 +39,11 @@ impl Device {
         }
     }
 
+    /// The modelled GPU (for the firmware events only it can raise, such as TILER_OOM).
+    pub fn gpu(&self) -> &Arc<hw_mali::Mali> {
+        self._soc.board().gpu()
+    }
+
     /// A render-node file.
     pub fn open(&self) -> Arc<TyrDrmFile> {
         TyrDrmFile::open(&self.dev, RENDER_CLIENT).expect("open")
@@ -94,6 +99,44 @@ pub fn bo_at(f: &TyrDrmFile, vm: u32, va: u64, size: u64, flags: u32) -> u32 {
 /// A group of one 4 KiB-ring queue on VM `vm`, one core of each kind (IGT's `group_create_simple`).
 pub fn group(f: &TyrDrmFile, vm: u32) -> u32 {
     client::group_create(f, vm).expect("GROUP_CREATE")
+}
+
+/// A group of one 4 KiB-ring queue on VM `vm` at `priority` (0 low, 1 medium, 2 high), one core of each kind;
+/// `Err` when the call fails (a priority the caller may not have).
+pub fn group_at(f: &TyrDrmFile, vm: u32, priority: u8) -> kernel::Result<u32> {
+    let queues = [drm_panthor_queue_create {
+        priority: 0,
+        ringbuf_size: 4096,
+        ..Default::default()
+    }];
+    let mut g = drm_panthor_group_create {
+        queues: arr(&queues),
+        max_compute_cores: 1,
+        max_fragment_cores: 1,
+        max_tiler_cores: 1,
+        priority,
+        compute_core_mask: 1,
+        fragment_core_mask: 1,
+        tiler_core_mask: 1,
+        vm_id: vm,
+        ..Default::default()
+    };
+    ioctl(f, DRM_IOCTL_PANTHOR_GROUP_CREATE, &mut g)?;
+    Ok(g.group_handle)
+}
+
+/// A tiler heap on VM `vm` of `initial` 128 KiB chunks growing to at most `max`; its handle and context address.
+pub fn tiler_heap(f: &TyrDrmFile, vm: u32, initial: u32, max: u32) -> kernel::Result<(u32, u64)> {
+    let mut a = drm_panthor_tiler_heap_create {
+        vm_id: vm,
+        initial_chunk_count: initial,
+        chunk_size: 0x2_0000,
+        max_chunks: max,
+        target_in_flight: 1,
+        ..Default::default()
+    };
+    ioctl(f, DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, &mut a)?;
+    Ok((a.handle, a.tiler_heap_ctx_gpu_va))
 }
 
 /// A new binary syncobj of `f`.

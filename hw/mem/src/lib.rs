@@ -21,7 +21,7 @@ mod frames;
 mod ram;
 
 pub use error::MemError;
-pub use ram::{Ram, RamConfig, RamStats};
+pub use ram::{Ram, RamConfig, RamStats, RELEASE_MIN};
 
 /// A physical address on the modelled SoC's bus (40 bits wide on RK3588; kept as `u64` like the kernel's `phys_addr_t`).
 pub type PhysAddr = u64;

@@ -60,6 +60,9 @@ pub struct RamStats {
     pub free_frames: u64,
 }
 
+/// [`Ram::zero`] gives whole frames back to the host from this many bytes of them on (fewer are cheaper to write).
+pub const RELEASE_MIN: u64 = 64 * 1024;
+
 /// The system RAM.
 ///
 /// # Invariants
@@ -70,7 +73,7 @@ pub struct RamStats {
 pub struct Ram {
     memfd: memfd::Memfd,
     /// Owns the mapping `base` points into; unmapped when `Ram` drops.
-    _map: memmap2::MmapRaw,
+    map: memmap2::MmapRaw,
     base: *mut u8,
     size: u64,
     holes: Vec<Range<PhysAddr>>,
@@ -136,7 +139,7 @@ impl Ram {
         let usable_frames = frames.free();
         Ok(Self {
             memfd,
-            _map: map,
+            map,
             base,
             size: cfg.size,
             holes: cfg.holes,
@@ -231,9 +234,41 @@ impl Ram {
         Ok(())
     }
 
-    /// Zeroes `len` bytes at `pa`.
+    /// Zeroes `len` bytes at `pa`. Whole frames, from [`RELEASE_MIN`] bytes of them on, are given back to the host
+    /// instead of written: `MADV_REMOVE` punches a hole in the memfd, which then reads as zero and holds no host memory
+    /// until written again (what a freshly allocated shmem page costs the kernel). The rest is filled.
     pub fn zero(&self, pa: PhysAddr, len: u64) -> Result<()> {
+        self.ptr(pa, len)?;
+        let start = pa.next_multiple_of(FRAME_SIZE);
+        let end = (pa + len) & !(FRAME_SIZE - 1);
+        if end >= start.saturating_add(RELEASE_MIN) {
+            // SAFETY: `[start, end)` lies inside the mapping (checked by `ptr` above: `pa + len <= size`), which is a
+            // shared, writable mapping of the memfd. Its memory is only ever accessed through atomics (type
+            // invariant), never through references to plain data, so the hole reading as zero afterwards is what a
+            // store of zeros by another agent would be.
+            let released = unsafe {
+                self.map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::Remove,
+                    start as usize,
+                    (end - start) as usize,
+                )
+            };
+            if released.is_ok() {
+                self.fill(pa, start - pa, 0)?;
+                return self.fill(end, pa + len - end, 0);
+            }
+        }
         self.fill(pa, len, 0)
+    }
+
+    /// Host memory the RAM holds now: the memfd's allocated blocks, in bytes (what touching frames commits and
+    /// [`Ram::zero`] of whole frames gives back).
+    pub fn committed(&self) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        self.memfd
+            .as_file()
+            .metadata()
+            .map_or(0, |m| m.blocks() * 512)
     }
 
     /// Hands out one frame. Its contents are whatever was last written there (zero if never touched).
@@ -270,7 +305,7 @@ impl Ram {
         let first = pa & !(FRAME_SIZE - 1);
         let end = (pa + len).next_multiple_of(FRAME_SIZE).min(self.size);
         if self
-            ._map
+            .map
             .advise_range(
                 memmap2::Advice::PopulateWrite,
                 first as usize,

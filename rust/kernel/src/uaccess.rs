@@ -45,9 +45,46 @@ fn copy(local: *mut u8, user: usize, len: usize, write: bool) -> Result {
     if user.checked_add(len).is_none() || len > isize::MAX as usize {
         return Err(EFAULT);
     }
+    let res = copy_checked(local, user, len, write);
+    if res.is_ok() {
+        trace_copy(local, user, len, write);
+    }
+    res
+}
+
+/// Hex digits of the bytes a read copied, formatted only when a subscriber records them.
+struct Hex<'a>(&'a [u8]);
+
+impl core::fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// The trace records of a copy (target `kernel::uaccess`, level TRACE): `copy_from_user` with the user address and
+/// the bytes read, `copy_to_user` with the address and length written. Inside an ioctl's span these give the user
+/// memory the call touched — the argument and the arrays it points to, with what was read from them — which is what
+/// `tyr fuzz-seed` turns back into a replayable call. Off unless asked for (`TYR_LOG=kernel::uaccess=trace`); then
+/// it costs one check per copy.
+fn trace_copy(local: *mut u8, user: usize, len: usize, write: bool) {
+    if !tracing::enabled!(target: "kernel::uaccess", tracing::Level::TRACE) {
+        return;
+    }
+    if write {
+        tracing::trace!(target: "kernel::uaccess", user = user as u64, len = len as u64, "copy_to_user");
+    } else {
+        // SAFETY: the read succeeded, so every one of the `len` bytes at `local`, the caller's buffer, was written;
+        // the slice lives only for this call, while the caller still holds the buffer.
+        let bytes = unsafe { core::slice::from_raw_parts(local, len) };
+        tracing::trace!(target: "kernel::uaccess", user = user as u64, bytes = %Hex(bytes), "copy_from_user");
+    }
+}
+
+/// [`copy`] without its trace record, for a non-empty user range that does not wrap (`copy` checks both).
+fn copy_checked(local: *mut u8, user: usize, len: usize, write: bool) -> Result {
     if fixup::install() {
         // SAFETY: `local` is the caller's buffer of `len` bytes (writable when reading from the user); the user range
-        // does not wrap (checked above) and any fault in it ends the copy at the fixup.
+        // does not wrap (`copy` checked it) and any fault in it ends the copy at the fixup.
         let left = unsafe {
             if write {
                 fixup::copy(user as *mut u8, local, len)

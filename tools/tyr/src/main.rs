@@ -136,6 +136,35 @@ enum Command {
         #[arg(last = true)]
         command: Vec<std::ffi::OsString>,
     },
+    /// Turn the DRM ioctls of a client (run through the drm-shim, or a trace it wrote) into a seed of the `ioctls`
+    /// fuzz target: a script of the same calls with what the kernel read from the caller's memory
+    /// (`Documentation/testing.md#seeds-from-traces`).
+    FuzzSeed {
+        /// The shim library.
+        #[arg(long, default_value = "target/release/libtyr_drm_shim.so")]
+        shim: PathBuf,
+        /// Convert this trace (JSON lines from `TYR_TRACE_FILE`, taken with
+        /// `TYR_LOG=kernel::drm=debug,kernel::uaccess=trace`) instead of running a command.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Keep the first N ioctls only.
+        #[arg(long, default_value_t = 256)]
+        max: usize,
+        /// Steps per seed at most: a longer trace is cut where the client moves to a new file (IGT's subtests) into
+        /// seeds OUT-1, OUT-2, ...
+        #[arg(long, default_value_t = 64)]
+        piece: usize,
+        /// Write the scripted scenarios (sync_file, dma-buf, sw_sync, timeline syncobjs) as seeds into the
+        /// directory `--out` instead.
+        #[arg(long)]
+        scenarios: bool,
+        /// The seed file to write.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// The client and its arguments (after `--`).
+        #[arg(last = true)]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Assemble the rows the benchmarks wrote (`make bench` runs them with `TYR_BENCH_OUT=DIR`) into a Markdown report
     /// — our figure, the peer's from the same run, the ratio — and an SVG plot next to it.
     Bench {
@@ -390,6 +419,35 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("tyr e2e: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Command::FuzzSeed {
+            shim,
+            from,
+            max,
+            piece,
+            scenarios,
+            out,
+            command,
+        } => {
+            let what = tyr_cli::fuzz::from_trace::SeedCommand {
+                shim: &shim,
+                from: from.as_deref(),
+                max,
+                piece,
+                scenarios,
+                out: &out,
+                command: &command,
+            };
+            return match what.run() {
+                Ok(report) => {
+                    emit(&report);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("tyr fuzz-seed: {e}");
                     ExitCode::FAILURE
                 }
             };

@@ -167,11 +167,14 @@ impl<T: DeviceDriver> File<T> {
             driver: T::IOCTLS,
         };
         // One span per ioctl (what `tyr trace` shows as a timeline row); its name is looked up only when some
-        // subscriber wants the span.
+        // subscriber wants the span. The file's id and the argument's address let `tyr fuzz-seed` rebuild the call
+        // from the `copy_from_user` records inside the span.
         let span = tracing::debug_span!(
             "ioctl",
             ioctl = tracing::field::Empty,
             cmd = cmd,
+            file = self.id,
+            arg = arg.0 as u64,
             result = tracing::field::Empty
         );
         if !span.is_disabled() {

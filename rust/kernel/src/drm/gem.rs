@@ -138,6 +138,11 @@ impl GemObject {
             return Ok(v);
         }
         let ram = self.ram.as_ref().ok_or(ENOSPC)?;
+        // More frames than RAM has free can never be had: ENOMEM now, before asking the allocator for a page list
+        // as large as the object (terabytes of object, gigabytes of list).
+        if self.size / FRAME_SIZE > ram.stats().free_frames {
+            return Err(ENOMEM);
+        }
         let n = (self.size / FRAME_SIZE) as usize;
         let mut frames = alloc::try_vec(n)?;
         let mut copy = alloc::try_vec(n)?;
@@ -166,9 +171,16 @@ impl GemObject {
                 return Err(ENOMEM);
             }
         }
-        for pa in &frames {
-            // Fresh shmem pages read as zero.
-            let _ = ram.zero(*pa, FRAME_SIZE);
+        // Fresh shmem pages read as zero: cleared a contiguous run at a time, so that RAM can give whole runs back to
+        // the host rather than write them (`Ram::zero`), and a large object commits no host memory until used.
+        let mut i = 0;
+        while i < frames.len() {
+            let mut j = i + 1;
+            while j < frames.len() && frames[j] == frames[j - 1] + FRAME_SIZE {
+                j += 1;
+            }
+            let _ = ram.zero(frames[i], (j - i) as u64 * FRAME_SIZE);
+            i = j;
         }
         copy.extend_from_slice(&frames);
         *pages = Some(frames);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! What the fuzzer runs: [`Step`]s — an ioctl with its argument bytes and the user buffers it points to, a CPU
-//! mapping lookup, an ioctl on a descriptor calls handed out, making an eventfd,
+//! mapping lookup, an ioctl on a descriptor calls handed out, making an eventfd or a sw_sync timeline,
 //! closing descriptors, or re-opening a file — with every value literal, so that a step list
 //! is a replayable script ([`super::script`]).
 
@@ -97,6 +97,9 @@ pub enum Step {
     },
     /// Makes an eventfd the run tracks (for SYNCOBJ_EVENTFD).
     Eventfd,
+    /// Opens a sw_sync timeline the run tracks (a descriptor whose CREATE_FENCE and INC ioctls make and signal
+    /// fences the run controls).
+    SwSync,
     /// Closes every descriptor the run tracks.
     CloseFds,
     /// Closes the file (tearing down its VMs, handles and syncobjs) and opens a fresh one in its place.

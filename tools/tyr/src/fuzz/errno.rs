@@ -276,6 +276,17 @@ pub static KNOWN: &[Known] = &[
 /// The ioctls of the descriptors calls hand out (`sync_file_ioctl`, `dma_buf_ioctl`), by exact command: each
 /// handler answers its own numbers only, anything else on that file is `ENOTTY`.
 pub static FD_KNOWN: &[Known] = &[
+    // `sw_sync_ioctl_create_fence`: a sync_file (or its descriptor) that cannot be had.
+    Known {
+        cmd: kernel::sw_sync::SW_SYNC_IOC_CREATE_FENCE,
+        name: "SW_SYNC_IOC_CREATE_FENCE",
+        allowed: &[ENOMEM],
+    },
+    Known {
+        cmd: kernel::sw_sync::SW_SYNC_IOC_INC,
+        name: "SW_SYNC_IOC_INC",
+        allowed: &[],
+    },
     Known {
         cmd: SYNC_IOC_MERGE,
         name: "SYNC_IOC_MERGE",

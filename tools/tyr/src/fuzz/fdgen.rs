@@ -56,6 +56,10 @@ impl Gen {
             10..=16 if v.fds.iter().filter(|x| x.1 == FdKind::Eventfd).count() < 4 => {
                 Some(Step::Eventfd)
             }
+            // A sw_sync timeline to make fences on and signal: pending fences the run controls, for syncobjs,
+            // sync_files, dma-buf imports and jobs to wait on.
+            70..=72 if v.timelines.len() < 2 => Some(Step::SwSync),
+            70..=81 if !v.timelines.is_empty() => Some(self.sw_sync_step(v)),
             // On a sync_file or a dma-buf when the run holds one (now and then on any descriptor).
             17..=69 => {
                 let has = |k: FdKind| v.fds.iter().any(|x| x.1 == k);
@@ -99,6 +103,56 @@ impl Gen {
             }
             _ => None,
         }
+    }
+
+    /// CREATE_FENCE at a point near the timeline's (passed, next, a little ahead, far ahead or wrapped) or INC by a
+    /// little, mostly on a tracked timeline and now and then on another descriptor.
+    fn sw_sync_step(&mut self, v: &View) -> Step {
+        let (fd, value) = v.timelines[self.rng.gen_range(0..v.timelines.len())];
+        let fd = if self.chance(0.05) {
+            self.fd_of(v, FdKind::SyncFile)
+        } else {
+            fd
+        };
+        let mut call = Call {
+            file: 0,
+            cmd: 0,
+            arg: self.ptr_kind(),
+            bytes: Vec::new(),
+            bufs: Vec::new(),
+            links: Vec::new(),
+        };
+        call.cmd = if self.chance(0.6) {
+            let point = match self.rng.gen_range(0..10) {
+                0..=1 => value.wrapping_sub(self.rng.gen_range(0..3)),
+                2..=6 => value.wrapping_add(self.rng.gen_range(1..4)),
+                7 => value.wrapping_add(self.rng.gen_range(4..64)),
+                8 => value.wrapping_add(1 << 31),
+                _ => self.rng.gen(),
+            };
+            call.bytes = vec![0; 40];
+            call.bytes.put32(0, point);
+            call.bytes[4..13].copy_from_slice(b"fuzz-pt\0\0");
+            call.bytes.put32(36, self.rng.gen());
+            kernel::sw_sync::SW_SYNC_IOC_CREATE_FENCE
+        } else {
+            let inc = match self.rng.gen_range(0..10) {
+                0 => 0,
+                1..=7 => self.rng.gen_range(1..3),
+                8 => self.rng.gen_range(3..64),
+                _ => self.rng.gen(),
+            };
+            call.bytes.put32(0, inc);
+            kernel::sw_sync::SW_SYNC_IOC_INC
+        };
+        if self.chance(0.03) {
+            call.cmd ^= 1 << self.rng.gen_range(0..8);
+        }
+        let want = ioc_size(call.cmd);
+        if call.bytes.len() < want {
+            call.bytes.resize(want, 0);
+        }
+        Step::FdIoctl { fd, call }
     }
 
     fn sync_file_call(&mut self, c: &mut Call, v: &View) -> u32 {
@@ -375,7 +429,9 @@ impl Gen {
 /// Whether `cmd` is one of the descriptor ioctls' type bytes (for tests).
 pub fn is_fd_ioctl(cmd: u32) -> bool {
     let t = ioc_type(cmd);
-    t == kernel::sync_file::SYNC_IOC_MAGIC || t == kernel::dma_buf::DMA_BUF_BASE
+    t == kernel::sync_file::SYNC_IOC_MAGIC
+        || t == kernel::dma_buf::DMA_BUF_BASE
+        || t == kernel::sw_sync::SW_SYNC_IOC_MAGIC
 }
 
 #[cfg(test)]

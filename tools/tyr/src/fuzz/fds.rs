@@ -11,6 +11,7 @@
 use std::os::fd::RawFd;
 
 use kernel::anon_file::{key_of, FileKey};
+use kernel::sw_sync::SwSyncTimeline;
 
 /// At most this many descriptors are tracked; the oldest is closed to make room (the generator closes some before
 /// that, so a long run holds a bounded number of descriptors).
@@ -27,6 +28,8 @@ pub enum FdKind {
     SyncFile,
     /// An eventfd the fuzzer made.
     Eventfd,
+    /// A sw_sync timeline the fuzzer opened (a memfd standing for the debugfs node, as the shim's is).
+    SwSync,
 }
 
 /// An open descriptor and the identity of its file.
@@ -112,16 +115,34 @@ pub fn eventfd() -> Option<RawFd> {
     (fd >= 0).then_some(fd)
 }
 
+/// A fresh descriptor standing for an open of the sw_sync node (a memfd, as the shim gives a client).
+fn sw_sync_fd() -> Option<RawFd> {
+    // SAFETY: the name is a NUL-terminated string; memfd_create returns a new descriptor or -1.
+    let fd = unsafe { libc::memfd_create(c"tyr-sw_sync".as_ptr(), libc::MFD_CLOEXEC) };
+    (fd >= 0).then_some(fd)
+}
+
 /// Whether `fd` is open.
 pub fn is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD only queries the descriptor table.
     fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1
 }
 
-/// The tracked descriptors, oldest first.
-#[derive(Debug, Default)]
+/// The tracked descriptors, oldest first, and the sw_sync timelines of those that stand for one.
+///
+/// # Invariants
+/// Every timeline's descriptor is tracked as [`FdKind::SwSync`]; a timeline is dropped (its pending points signalled
+/// with `ENOENT`) when its descriptor is closed.
+#[derive(Default)]
 pub struct Tracked {
     fds: Vec<(RawFd, FdKind)>,
+    timelines: Vec<(RawFd, SwSyncTimeline)>,
+}
+
+impl std::fmt::Debug for Tracked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracked").field("fds", &self.fds).finish()
+    }
 }
 
 impl Tracked {
@@ -137,9 +158,44 @@ impl Tracked {
         }
         if self.fds.len() >= MAX_TRACKED {
             let (old, _) = self.fds.remove(0);
-            close(old);
+            self.release(old);
         }
         self.fds.push((fd, kind));
+    }
+
+    /// Opens a sw_sync timeline and tracks its descriptor; `None` if no descriptor or timeline could be had.
+    pub fn add_sw_sync(&mut self) -> Option<RawFd> {
+        let fd = sw_sync_fd()?;
+        match SwSyncTimeline::new("tyr-fuzz") {
+            Ok(t) => {
+                self.add(fd, FdKind::SwSync);
+                self.timelines.push((fd, t));
+                Some(fd)
+            }
+            Err(_) => {
+                close(fd);
+                None
+            }
+        }
+    }
+
+    /// The sw_sync timeline descriptor `fd` stands for.
+    pub fn sw_sync(&self, fd: RawFd) -> Option<&SwSyncTimeline> {
+        self.timelines.iter().find(|x| x.0 == fd).map(|x| &x.1)
+    }
+
+    /// Each sw_sync timeline's descriptor and current point.
+    pub fn sw_sync_points(&self) -> Vec<(RawFd, u32)> {
+        self.timelines
+            .iter()
+            .map(|(fd, t)| (*fd, t.value()))
+            .collect()
+    }
+
+    /// Closes `fd`, dropping its timeline first if it stands for one.
+    fn release(&mut self, fd: RawFd) {
+        self.timelines.retain(|x| x.0 != fd);
+        close(fd);
     }
 
     /// Closes `fd` if it is tracked (an untracked number, which a replayed or minimised script may name, is left
@@ -148,7 +204,7 @@ impl Tracked {
         match self.fds.iter().position(|x| x.0 == fd) {
             Some(i) => {
                 self.fds.remove(i);
-                close(fd);
+                self.release(fd);
                 true
             }
             None => false,
@@ -157,6 +213,7 @@ impl Tracked {
 
     /// Closes every tracked descriptor.
     pub fn close_all(&mut self) {
+        self.timelines.clear();
         for (fd, _) in self.fds.drain(..) {
             close(fd);
         }

@@ -18,8 +18,12 @@ pub mod errno;
 pub mod exec;
 pub mod fdgen;
 pub mod fds;
+pub mod from_trace;
 pub mod gen;
+pub mod input;
+pub mod scenarios;
 pub mod script;
+pub mod seed;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -6,6 +6,7 @@
 //! mmap f=1 off=0x100000000 len=0x1000 w=1 shared=1
 //! fdioctl fd=12 cmd=0xc0303e03 arg=valid:00... # SYNC_IOC_MERGE
 //! eventfd
+//! swsync
 //! closefd fd=12
 //! closefds
 //! reopen f=0
@@ -105,6 +106,7 @@ pub fn line(step: &Step) -> String {
         }
         Step::CloseFd { fd } => format!("closefd fd={fd}"),
         Step::Eventfd => "eventfd".into(),
+        Step::SwSync => "swsync".into(),
         Step::CloseFds => "closefds".into(),
         Step::Reopen { file } => format!("reopen f={file}"),
     }
@@ -137,6 +139,7 @@ pub fn parse(text: &str) -> Result<Vec<Step>, FuzzError> {
         out.push(match op {
             "closefds" => Step::CloseFds,
             "eventfd" => Step::Eventfd,
+            "swsync" => Step::SwSync,
             "closefd" => Step::CloseFd {
                 fd: getn("fd")? as i64 as i32,
             },

@@ -446,3 +446,46 @@ fn mmap_grants_bo_runs_and_the_flush_id_page_by_panthors_rules() {
         Ok(CpuMapping::FlushId { .. })
     ));
 }
+
+/// Regression (the `ioctls` fuzz target ran out of memory on a mutated IGT seed): a BO of 2.6 GiB — legal in the
+/// board's 4 GiB — had its pages cleared by writing them, which committed that much host memory at BO_CREATE. Fresh
+/// pages read as zero without costing the host anything until written, as shmem's do.
+#[test]
+fn a_large_bo_reads_zero_and_commits_no_host_memory_until_written() {
+    let s = setup();
+    let f = s.open();
+    let ram = s.dev.data().ram().clone();
+    let before = ram.committed();
+    let h = bo_create(&f, 0xa600_1000, 0);
+    assert!(
+        ram.committed() < before + (64 << 20),
+        "{} bytes committed for an untouched BO",
+        ram.committed() - before
+    );
+    let obj = f.objects().lookup(h).unwrap();
+    let pages = {
+        use kernel::drm::gem::IntoGemObject;
+        obj.gem().get_pages().unwrap()
+    };
+    let mut b = [0xffu8; 8];
+    for pa in [pages[0], pages[pages.len() / 2], *pages.last().unwrap()] {
+        ram.read(pa, &mut b).unwrap();
+        assert_eq!(b, [0; 8]);
+    }
+}
+
+/// Regression (the `ioctls` fuzz target under AddressSanitizer, which aborts on an allocation it cannot serve rather
+/// than failing it): a BO larger than RAM asked the allocator for a page list as large as the object (0x1a00002000
+/// bytes for this one) before finding RAM too small. It fails with ENOMEM first, and leaves RAM as it was.
+#[test]
+fn a_bo_larger_than_ram_is_enomem_before_any_page_list() {
+    let s = setup();
+    let f = s.open();
+    let free = s.dev.data().ram().stats().free_frames;
+    let mut a = drm_panthor_bo_create {
+        size: 0x1a00002000 / 8 * 4096,
+        ..Default::default()
+    };
+    assert_eq!(ioctl(&f, DRM_IOCTL_PANTHOR_BO_CREATE, &mut a), Err(ENOMEM));
+    assert_eq!(s.dev.data().ram().stats().free_frames, free);
+}

@@ -39,13 +39,16 @@ impl Executor {
         arg.resize(arg_len, 0);
         for l in &c.links {
             let a = addrs.get(l.buf).copied().unwrap_or(0) as u64;
-            match l.at {
-                Loc::Arg => arg.put64(l.offset, a),
-                Loc::Buf(i) => {
-                    if let Some(b) = contents.get_mut(i) {
-                        b.put64(l.offset, a);
-                    }
-                }
+            // A pointer field past the end of what it would patch (a script's link, fuzzed) is not written: the
+            // regions are laid out for the bytes as they are.
+            let target = match l.at {
+                Loc::Arg => Some(&mut arg),
+                Loc::Buf(i) => contents.get_mut(i),
+            };
+            if let Some(t) =
+                target.filter(|t| l.offset.checked_add(8).is_some_and(|e| e <= t.len()))
+            {
+                t.put64(l.offset, a);
             }
         }
         for ((b, r), data) in c.bufs.iter().zip(&regions).zip(&contents) {
@@ -88,7 +91,9 @@ impl Executor {
                 })
                 .map(|k| (k.cmd == DRM_IOCTL_PRIME_HANDLE_TO_FD, 8)),
             Target::Fd(_) => match c.cmd {
-                kernel::sync_file::SYNC_IOC_MERGE => Some((false, 36)),
+                kernel::sync_file::SYNC_IOC_MERGE | kernel::sw_sync::SW_SYNC_IOC_CREATE_FENCE => {
+                    Some((false, 36))
+                }
                 kernel::dma_buf::DMA_BUF_IOCTL_EXPORT_SYNC_FILE => Some((false, 4)),
                 _ => None,
             },
@@ -101,6 +106,10 @@ impl Executor {
         let result = match target {
             Target::File(file) => self.files[file].ioctl(c.cmd, UserPtr(ptr)),
             // Not a sync_file or dma-buf: what the real ioctl answers for a pipe, memfd or eventfd, or a closed fd.
+            Target::Fd(fd) if self.tracked.sw_sync(fd).is_some() => self
+                .tracked
+                .sw_sync(fd)
+                .map_or(Err(EBADF), |t| t.ioctl(c.cmd, UserPtr(ptr))),
             Target::Fd(fd) => kernel::dma_buf::file_ioctl(fd, c.cmd, UserPtr(ptr)).unwrap_or(
                 if fds::is_open(fd) {
                     Err(ENOTTY)
@@ -148,9 +157,14 @@ impl Executor {
                 }
             }
         }
-        // A success with a writable argument whose copy-back reaches the field reports the descriptor it made.
+        // A success with a writable argument whose copy-back reaches the field reports the descriptor it made (a
+        // DRM command without the OUT direction has no copy-back: `drm_ioctl` copies out only what both the
+        // caller's and the kernel's command say is written).
+        let copied_back = matches!(target, Target::Fd(_)) || c.cmd & IOC_OUT != 0;
         let wrong_fd = match (result, c.arg, &arg_after, hands_out) {
-            (Ok(()), PtrKind::Valid, Some(after), Some((_, off))) if ioc_size(c.cmd) >= off + 4 => {
+            (Ok(()), PtrKind::Valid, Some(after), Some((_, off)))
+                if copied_back && ioc_size(c.cmd) >= off + 4 =>
+            {
                 let written = after.get32(off) as i32;
                 (made.map(|m| m.0) != Some(written)).then(|| {
                     format!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kernel::code::{EBADF, EFAULT, ENOTTY};
 use kernel::drm::gem::IntoGemObject;
-use kernel::drm::ioctl::{ioc_size, IOC_IN};
+use kernel::drm::ioctl::{ioc_size, IOC_IN, IOC_OUT};
 use kernel::error::Error;
 use kernel::uaccess::UserPtr;
 use rk3588_platform::Rk3588;
@@ -170,6 +170,7 @@ impl Executor {
             fds: self.tracked.list().to_vec(),
             names: self.names.clone(),
             magics: self.magics.clone(),
+            timelines: self.tracked.sw_sync_points(),
         }
     }
 
@@ -237,6 +238,7 @@ impl Executor {
                 FdKind::SyncobjFile => matches!(lookup(fd), Some(AnonObject::Syncobj(_))),
                 FdKind::SyncFile => matches!(lookup(fd), Some(AnonObject::SyncFile(_))),
                 FdKind::Eventfd => true,
+                FdKind::SwSync => self.tracked.sw_sync(fd).is_some(),
             };
             if !found {
                 return Err(format!(
@@ -404,6 +406,14 @@ impl Executor {
                 };
                 Outcome {
                     result: mmap(f, req).map(drop),
+                    arg_after: None,
+                    wrong_fd: None,
+                }
+            }
+            Step::SwSync => {
+                self.tracked.add_sw_sync();
+                Outcome {
+                    result: Ok(()),
                     arg_after: None,
                     wrong_fd: None,
                 }

@@ -45,6 +45,8 @@ pub struct View {
     pub names: Vec<u32>,
     /// Magics GET_MAGIC returned.
     pub magics: Vec<u32>,
+    /// The sw_sync timelines' descriptors and their current points.
+    pub timelines: Vec<(i32, u32)>,
 }
 
 const K: u64 = 0x1000;
