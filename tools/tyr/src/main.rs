@@ -377,16 +377,7 @@ fn main() -> ExitCode {
                 None => tyr_cli::check::scripted(),
                 Some(seed) => tyr_cli::check::seeded(seed, iterations, files),
             };
-            return match res {
-                Ok(out) => {
-                    emit(&out);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("tyr check: {e}");
-                    ExitCode::FAILURE
-                }
-            };
+            return finish("tyr check", res);
         }
         Command::Trace {
             shim,
@@ -412,16 +403,7 @@ fn main() -> ExitCode {
                 vulkaninfo,
             };
             let res = tyr_cli::e2e::run(&opts).and_then(|f| tyr_cli::e2e::write(&dir, &f));
-            return match res {
-                Ok(table) => {
-                    emit(&table);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("tyr e2e: {e}");
-                    ExitCode::FAILURE
-                }
-            };
+            return finish("tyr e2e", res);
         }
         Command::FuzzSeed {
             shim,
@@ -441,32 +423,19 @@ fn main() -> ExitCode {
                 out: &out,
                 command: &command,
             };
-            return match what.run() {
-                Ok(report) => {
-                    emit(&report);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("tyr fuzz-seed: {e}");
-                    ExitCode::FAILURE
-                }
-            };
+            return finish("tyr fuzz-seed", what.run());
         }
         Command::Bench {
             dir,
             out,
             history,
             rev,
-        } => match tyr_cli::bench::run(&dir, &out, history.as_deref(), unix_now(), &rev) {
-            Ok(md) => {
-                emit(&md);
-                return ExitCode::SUCCESS;
-            }
-            Err(e) => {
-                eprintln!("tyr bench: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
+        } => {
+            return finish(
+                "tyr bench",
+                tyr_cli::bench::run(&dir, &out, history.as_deref(), unix_now(), &rev),
+            )
+        }
         Command::Vm { state, json } => return view(vm_view(&state, json)),
         Command::Pgtable {
             vm,
@@ -590,13 +559,18 @@ fn trace(
 }
 
 fn view(res: Result<String, tyr_cli::views::ViewError>) -> ExitCode {
+    finish("tyr", res)
+}
+
+/// Prints a command's output and succeeds, or prints `what: error` to stderr and fails.
+fn finish(what: &str, res: Result<String, impl std::fmt::Display>) -> ExitCode {
     match res {
         Ok(out) => {
             emit(&out);
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("tyr: {e}");
+            eprintln!("{what}: {e}");
             ExitCode::FAILURE
         }
     }

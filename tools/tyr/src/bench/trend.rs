@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::{BenchError, Row};
+use super::{figure, BenchError, Row};
 use crate::e2e::{Better, Figure};
 
 /// How many earlier values a trend shows.
@@ -136,10 +136,6 @@ fn earlier_values(history: &[Point], kind: &str, key: &str) -> Vec<f64> {
     v.into_iter().skip(skip).map(|p| p.value).collect()
 }
 
-fn fmt(v: f64) -> String {
-    super::figure(v)
-}
-
 /// The change of `now` against the median of `earlier`, as a signed percentage and whether it is better, worse or
 /// within `noise` (a fraction) of it.
 fn change(now: f64, earlier: &[f64], better: Better, noise: f64) -> String {
@@ -182,14 +178,14 @@ pub fn report(figs: &[Figure], rows: &[Row], history: &[Point]) -> String {
         out.push_str("|---|---|---:|---:|---|---|---|\n");
         for f in figs {
             let earlier = earlier_values(history, "e2e", &f.name);
-            let list: Vec<String> = earlier.iter().map(|v| fmt(*v)).collect();
+            let list: Vec<String> = earlier.iter().map(|v| figure(*v)).collect();
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 f.name,
                 f.unit,
-                fmt(f.best),
-                fmt(f.median),
+                figure(f.best),
+                figure(f.median),
                 if list.is_empty() {
                     "-".into()
                 } else {
