@@ -18,9 +18,11 @@
 mod atomic_copy;
 mod error;
 mod frames;
+mod hints;
 mod ram;
 
 pub use error::MemError;
+pub use hints::{ALL_LINES, LINE_SIZE};
 pub use ram::{Ram, RamConfig, RamStats, RELEASE_MIN};
 
 /// A physical address on the modelled SoC's bus (40 bits wide on RK3588; kept as `u64` like the kernel's `phys_addr_t`).

@@ -18,12 +18,55 @@ use crate::io_pgtable::{FlushOps, IotlbGather, PtAlloc, SZ_4K};
 /// * `table` is a live last-level table of the [`super::ArmLpaeS1`] that holds the cache, below its root (the cache
 ///   is dropped whenever a table is freed).
 /// * `ptes` points to `table`'s 512 entries, as `Ram::frame_u64s` returned them for the [`Ram`] that table holds,
-///   which it keeps alive and never replaces.
+///   which it keeps alive and never replaces; `hint` to its line hint, as `Ram::line_hint` returned it there.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct WalkCache {
     key: usize,
     table: PhysAddr,
     ptes: NonNull<[AtomicU64; PTES_PER_TABLE]>,
+    hint: NonNull<AtomicU64>,
+}
+
+/// A table's entries and its line hint ([`Ram::line_hint`]): what a writer of the table needs.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct TableView<'a> {
+    /// The 512 entries.
+    pub(super) ptes: &'a [AtomicU64; PTES_PER_TABLE],
+    /// Which 64-byte lines of the table may be non-zero.
+    pub(super) hint: &'a AtomicU64,
+}
+
+impl<'a> TableView<'a> {
+    /// The view of the table at `table` in `ram`.
+    #[inline]
+    pub(super) fn new(ram: &'a Ram, table: PhysAddr) -> Option<Self> {
+        Some(Self {
+            ptes: ram.frame_u64s(table).ok()?,
+            hint: ram.line_hint(table).ok()?,
+        })
+    }
+
+    /// Records that entries `first..first + n` may now be non-zero.
+    #[inline]
+    pub(super) fn mark(&self, first: usize, n: usize) {
+        let m = lines(first, n);
+        let old = self.hint.load(Ordering::Relaxed);
+        if old & m != m {
+            // Only the table's owner writes its hint, and it holds the table mutably: no update can be lost.
+            self.hint.store(old | m, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The bits of the 64-byte lines that entries `first..first + n` of a table occupy (eight entries a line).
+#[inline]
+pub(super) fn lines(first: usize, n: usize) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    let (a, b) = (first / 8, (first + n - 1) / 8);
+    let upto = if b >= 63 { !0 } else { (1u64 << (b + 1)) - 1 };
+    upto & !((1u64 << a) - 1)
 }
 
 // SAFETY: `ptes` points into a `Ram` mapping, which is shared between threads by design (`Ram: Send + Sync`, accessed
@@ -36,13 +79,14 @@ unsafe impl Sync for WalkCache {}
 const LAST: u32 = MAX_LEVELS - 1;
 
 impl WalkCache {
-    /// The cache entry for the last-level table `table` covering `iova`, whose entries `ptes` are.
+    /// The cache entry for the last-level table `table` covering `iova`, whose entries and hint `view` holds.
     #[inline]
-    pub(super) fn new(iova: usize, table: PhysAddr, ptes: &[AtomicU64; PTES_PER_TABLE]) -> Self {
+    pub(super) fn new(iova: usize, table: PhysAddr, view: TableView<'_>) -> Self {
         Self {
             key: Self::key(iova),
             table,
-            ptes: NonNull::from(ptes),
+            ptes: NonNull::from(view.ptes),
+            hint: NonNull::from(view.hint),
         }
     }
 
@@ -61,13 +105,20 @@ impl WalkCache {
         &self,
         _ram: &'a Ram,
         iova: usize,
-    ) -> Option<(PhysAddr, &'a [AtomicU64; PTES_PER_TABLE])> {
+    ) -> Option<(PhysAddr, TableView<'a>)> {
         if self.key != Self::key(iova) {
             return None;
         }
-        // SAFETY: `ptes` came from `ram.frame_u64s` (type invariant; `ram` is that RAM by the caller's promise), so it
-        // points to 512 atomics inside the mapping, which lives as long as `ram` is borrowed.
-        Some((self.table, unsafe { self.ptes.as_ref() }))
+        // SAFETY: `ptes` came from `ram.frame_u64s` and `hint` from `ram.line_hint` (type invariant; `ram` is that RAM
+        // by the caller's promise), so they point to 512 atomics inside the mapping and to the frame's hint word, both
+        // of which live as long as `ram` is borrowed.
+        let view = unsafe {
+            TableView {
+                ptes: self.ptes.as_ref(),
+                hint: self.hint.as_ref(),
+            }
+        };
+        Some((self.table, view))
     }
 }
 
@@ -85,13 +136,14 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
     ) -> Option<usize> {
         let cache = self.walk_cache.as_ref()?;
         // SAFETY: `self.ram` is the RAM of the table that holds the cache.
-        let (_, ptes) = unsafe { cache.lookup(&self.ram, iova) }?;
+        let (_, view) = unsafe { cache.lookup(&self.ram, iova) }?;
         let idx = (iova >> GRANULE_SHIFT) % PTES_PER_TABLE;
         let n = pgcount.min(PTES_PER_TABLE - idx);
-        let run = &ptes[idx..idx + n];
+        let run = &view.ptes[idx..idx + n];
         if run.iter().any(|e| e.load(Ordering::Relaxed) != 0) {
             return None;
         }
+        view.mark(idx, n);
         let mut pte = Pte::leaf(paddr, LAST, attrs);
         for e in run {
             e.store(pte.bits(), Ordering::Relaxed);
@@ -113,12 +165,12 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
     ) -> Option<usize> {
         let cache = self.walk_cache.as_ref()?;
         // SAFETY: `self.ram` is the RAM of the table that holds the cache.
-        let (_, ptes) = unsafe { cache.lookup(&self.ram, iova) }?;
+        let (_, view) = unsafe { cache.lookup(&self.ram, iova) }?;
         let idx = (iova >> GRANULE_SHIFT) % PTES_PER_TABLE;
         let n = pgcount.min(PTES_PER_TABLE - idx);
         let mut cleared = 0;
         let mut rest = 0;
-        for e in &ptes[idx..idx + n] {
+        for e in &view.ptes[idx..idx + n] {
             let pte = Pte::from_bits(e.load(Ordering::Relaxed));
             if pte.is_empty() {
                 break;

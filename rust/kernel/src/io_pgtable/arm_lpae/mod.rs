@@ -126,10 +126,11 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
         };
 
         let pgd = alloc.alloc_pt(&ram)?;
-        if ram.zero(pgd, SZ_4K as u64).is_err() {
+        let Some(view) = cache::TableView::new(&ram, pgd) else {
             alloc.free_pt(&ram, pgd);
             return Err(EFAULT);
-        }
+        };
+        update::clear_table(view, ram.dirty_lines(pgd));
         fence(Ordering::Release);
         let geom = Geometry {
             start_level,
