@@ -132,6 +132,15 @@ impl Ram {
         Ok(&self.hints.lines[f as usize])
     }
 
+    /// [`Ram::frame_u64s`] and [`Ram::line_hint`] of the frame at `pa` together, checked once: what a page-table
+    /// walker that may write the frame needs.
+    #[inline]
+    pub fn frame_u64s_hinted(&self, pa: PhysAddr) -> Result<(&[AtomicU64; 512], &AtomicU64)> {
+        let ptes = self.frame_u64s(pa)?;
+        // `frame_u64s` checked that `pa` is a frame-aligned address of RAM, so its frame has a hint word.
+        Ok((ptes, &self.hints.lines[(pa >> FRAME_SHIFT) as usize]))
+    }
+
     /// The lines of the frame at `pa` that may hold non-zero bytes: its hint while it is tracked, every line
     /// ([`ALL_LINES`]) otherwise, or when `pa` is not a frame-aligned address of RAM.
     pub fn dirty_lines(&self, pa: PhysAddr) -> u64 {

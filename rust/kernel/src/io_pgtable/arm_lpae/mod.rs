@@ -63,8 +63,8 @@ pub struct Tcr {
 ///   counts those frames, the root included.
 /// * `cfg` is restricted as the kernel restricts it: `pgsize_bitmap` contains 4 KiB and only 4K/2M/1G,
 ///   `13 <= ias <= 48`, `oas` one of the TCR.IPS sizes up to 48.
-/// * `ram` is never replaced, so the entry views `walk_cache` keeps stay inside its mapping; `walk_cache` names a live
-///   last-level table of this tree (see `cache::WalkCache`).
+/// * `ram` is never replaced, so the entry views `walk_cache` and `upper_cache` keep stay inside its mapping; they name
+///   a live last-level and level-2 table of this tree (see `cache::WalkCache`).
 /// * `freed` is empty between operations: a table page leaves `tables_live` when it is queued there and reaches
 ///   `alloc` before the operation returns.
 pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
@@ -78,6 +78,10 @@ pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
     /// The last-level table the previous update walked to, keyed by the IOVA bits above it: consecutive calls in the
     /// same 2 MiB skip the upper levels. Dropped whenever any table is freed, so it only ever names a live table.
     walk_cache: Option<cache::WalkCache>,
+    /// The level-2 table the previous update walked through, the same way: calls in the same 1 GiB start there.
+    upper_cache: Option<cache::WalkCache>,
+    /// The step between the last updates that walked from the root, to fetch a stream's next entries early.
+    stride: cache::Stride,
     /// Tables unlinked by the operation under way, not yet given back to `alloc` (empty between operations).
     freed: update::FreeBatch,
     alloc: A,
@@ -145,6 +149,8 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             mair: mair_value(),
             tables_live: 1,
             walk_cache: None,
+            upper_cache: None,
+            stride: cache::Stride::default(),
             freed: update::FreeBatch::new(),
             alloc,
             flush,

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hw_mem::{PhysAddr, Ram};
 
-use super::cache::{lines, TableView, WalkCache};
-use super::desc::{block_size, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_MASK, TYPE_TABLE};
+use super::cache::{lines, prefetch, Stride, TableView, WalkCache, BATCH};
+use super::desc::{block_size, lvl_shift, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_MASK, TYPE_TABLE};
 use super::{ArmLpaeS1, Geometry, Pte};
 use crate::error::code::{EEXIST, EFAULT, EINVAL};
 use crate::error::Result;
@@ -25,10 +25,17 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             flush: &mut self.flush,
             tables_live: &mut self.tables_live,
             walk_cache: &mut self.walk_cache,
+            upper_cache: &mut self.upper_cache,
+            stride: &mut self.stride,
             freed: &mut self.freed,
         }
     }
 }
+
+/// The last level, whose tables [`WalkCache`] keeps in `walk_cache`.
+const LAST: u32 = MAX_LEVELS - 1;
+/// The level whose tables it keeps in `upper_cache`.
+const UPPER: u32 = MAX_LEVELS - 2;
 
 /// How many unlinked table pages an update holds before handing them to the allocator in one call.
 const FREE_BATCH: usize = 64;
@@ -62,6 +69,8 @@ pub(super) struct Updater<'a, A: PtAlloc, F> {
     flush: &'a mut F,
     tables_live: &'a mut usize,
     walk_cache: &'a mut Option<WalkCache>,
+    upper_cache: &'a mut Option<WalkCache>,
+    stride: &'a mut Stride,
     freed: &'a mut FreeBatch,
 }
 
@@ -102,9 +111,16 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
     #[inline(always)]
     fn sync_ptes(&self, _table: PhysAddr, _first: usize, _count: usize) {}
 
+    /// Drops the cached tables: done whenever a table is freed, so that a cache only ever names a live table.
+    #[inline]
+    fn forget_walks(&mut self) {
+        *self.walk_cache = None;
+        *self.upper_cache = None;
+    }
+
     /// Frees the table at `lvl` and every table below it (`__arm_lpae_free_pgtable`).
     pub(super) fn free_pgtable(&mut self, lvl: u32, table: PhysAddr) {
-        *self.walk_cache = None;
+        self.forget_walks();
         if lvl < MAX_LEVELS - 1 {
             if let Ok(ptes) = self.ram.frame_u64s(table) {
                 for e in &ptes[..self.geom.entries(lvl)] {
@@ -127,23 +143,30 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
         iova: usize,
         pgsize: usize,
     ) -> (PhysAddr, u32, Option<TableView<'a>>) {
-        const LAST: u32 = MAX_LEVELS - 1;
-        if pgsize == block_size(LAST) {
-            if let Some(c) = *self.walk_cache {
-                // SAFETY: `self.ram` is the RAM of the table the cache belongs to (`ArmLpaeS1::updater`).
-                if let Some((table, view)) = unsafe { c.lookup(self.ram, iova) } {
-                    return (table, LAST, Some(view));
-                }
+        let caches = [
+            (*self.walk_cache).filter(|_| pgsize == block_size(LAST)),
+            (*self.upper_cache).filter(|_| pgsize <= block_size(UPPER)),
+        ];
+        for c in caches.into_iter().flatten() {
+            // SAFETY: `self.ram` is the RAM of the table the cache belongs to (`ArmLpaeS1::updater`).
+            if let Some((table, view)) = unsafe { c.lookup(self.ram, iova) } {
+                return (table, c.level(), Some(view));
             }
         }
         (self.pgd, self.geom.start_level, None)
     }
 
-    /// Caches `table`, whose entries and hint `view` holds, when it is a last-level table reached below the root.
+    /// Caches `table`, whose entries and hint `view` holds, when it is a last-level or level-2 table reached below the
+    /// root.
     #[inline]
     fn remember(&mut self, iova: usize, lvl: u32, table: PhysAddr, view: TableView<'_>) {
-        if lvl == MAX_LEVELS - 1 && lvl != self.geom.start_level {
-            *self.walk_cache = Some(WalkCache::new(iova, table, view));
+        if lvl == self.geom.start_level {
+            return;
+        }
+        if lvl == LAST {
+            *self.walk_cache = Some(WalkCache::new(iova, lvl, table, view));
+        } else if lvl == UPPER {
+            *self.upper_cache = Some(WalkCache::new(iova, lvl, table, view));
         }
     }
 
@@ -172,6 +195,9 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
                 None => TableView::new(ram, table).ok_or(EFAULT)?,
             };
             let ptes = view.ptes;
+            if lvl == UPPER {
+                self.remember(iova, lvl, table, view);
+            }
             let idx = self.geom.idx(iova, lvl);
             if pgsize == block_size(lvl) {
                 self.remember(iova, lvl, table, view);
@@ -288,6 +314,7 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
     ) -> usize {
         let ram = self.ram;
         let (mut table, start, mut cached) = self.start(iova, pgsize);
+        let mut parent = None;
         for lvl in start..MAX_LEVELS {
             let view = match cached.take() {
                 Some(view) => view,
@@ -297,6 +324,15 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
                 },
             };
             let ptes = view.ptes;
+            if lvl == UPPER {
+                self.remember(iova, lvl, table, view);
+            }
+            if lvl == MAX_LEVELS - 1 {
+                if let Some(parent) = parent {
+                    self.fetch_ahead(iova, parent);
+                }
+            }
+            parent = Some(ptes);
             let idx = self.geom.idx(iova, lvl);
             let pte = Pte::from_bits(ptes[idx].load(Ordering::Relaxed));
             if pte.is_empty() {
@@ -326,6 +362,29 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
 }
 
 impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
+    /// A walk from the root reached the last-level table for `iova` through `parent`, the level-2 table: when the
+    /// walks step by a fixed stride ([`Stride`]), fetches the last-level entry a few steps ahead into the CPU cache if
+    /// `parent` leads to it.
+    #[inline]
+    fn fetch_ahead(&mut self, iova: usize, parent: &[AtomicU64; PTES_PER_TABLE]) {
+        const L2: u32 = MAX_LEVELS - 2;
+        let Some((first, step)) = self.stride.advance(iova) else {
+            return;
+        };
+        for k in 0..BATCH {
+            let next = first.wrapping_add(step.wrapping_mul(k));
+            if next >> lvl_shift(L2 - 1) != iova >> lvl_shift(L2 - 1) {
+                return;
+            }
+            let pte = Pte::from_bits(parent[self.geom.idx(next, L2)].load(Ordering::Relaxed));
+            if pte.is_table(L2) {
+                if let Ok(ptes) = self.ram.frame_u64s(pte.paddr()) {
+                    prefetch(&ptes[self.geom.idx(next, L2 + 1)]);
+                }
+            }
+        }
+    }
+
     /// The target level of `__arm_lpae_unmap`: clears the entries of `run` (entries `idx..` of the table at `lvl`
     /// that maps `iova`) until an empty one, freeing the next-level table of each table entry met (cleared first, as
     /// the kernel does), and returns how many it cleared.
@@ -409,7 +468,7 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
             self.sync_ptes(table, idx + i, 1);
             self.flush.tlb_flush_walk(iova + i * pgsize, pgsize, SZ_4K);
             if lvl + 1 == MAX_LEVELS - 1 {
-                *self.walk_cache = None;
+                self.forget_walks();
                 self.release_table(pte.paddr());
             } else {
                 self.free_pgtable(lvl + 1, pte.paddr());
