@@ -67,7 +67,11 @@ impl LineHints {
         while f < end {
             let bit = f % 64;
             let n = (64 - bit).min(end - f);
-            let mask = if n == 64 { !0 } else { ((1u64 << n) - 1) << bit };
+            let mask = if n == 64 {
+                !0
+            } else {
+                ((1u64 << n) - 1) << bit
+            };
             let w = &self.tracked[(f / 64) as usize];
             if w.load(Ordering::Relaxed) & mask != 0 {
                 w.fetch_and(!mask, Ordering::Relaxed);
@@ -145,15 +149,16 @@ impl Ram {
     /// ([`ALL_LINES`]) otherwise, or when `pa` is not a frame-aligned address of RAM.
     pub fn dirty_lines(&self, pa: PhysAddr) -> u64 {
         match self.hint_frame(pa) {
-            Ok(f) if self.hints.is_tracked(f) => self.hints.lines[f as usize].load(Ordering::Relaxed),
+            Ok(f) if self.hints.is_tracked(f) => {
+                self.hints.lines[f as usize].load(Ordering::Relaxed)
+            }
             _ => ALL_LINES,
         }
     }
 
     /// Whether the frame at `pa` is tracked (for tests and checkers).
     pub fn is_tracked(&self, pa: PhysAddr) -> bool {
-        self.hint_frame(pa)
-            .is_ok_and(|f| self.hints.is_tracked(f))
+        self.hint_frame(pa).is_ok_and(|f| self.hints.is_tracked(f))
     }
 
     /// Forgets the hints of the frames `[pa, pa + len)` touches (a store RAM's accessors made); `len` > 0 and the range

@@ -31,7 +31,11 @@ fn the_hint_travels_with_a_frame_freed_and_taken_again_by_tracked_owners() {
     let ram = ram();
     let pa = tracked_with_line_3(&ram);
     ram.free_tracked_frames(&[pa]).unwrap();
-    assert_eq!(ram.alloc_tracked_frame().unwrap(), pa, "lowest free frame first");
+    assert_eq!(
+        ram.alloc_tracked_frame().unwrap(),
+        pa,
+        "lowest free frame first"
+    );
     assert_eq!(ram.dirty_lines(pa), 1 << 3);
 }
 
@@ -54,7 +58,11 @@ fn untracked_allocation_or_freeing_forgets_the_hint() {
     let pa = tracked_with_line_3(&ram);
     ram.free_tracked_frames(&[pa]).unwrap();
     assert_eq!(ram.alloc_frame().unwrap(), pa);
-    assert_eq!(ram.dirty_lines(pa), ALL_LINES, "a buffer may be written untracked");
+    assert_eq!(
+        ram.dirty_lines(pa),
+        ALL_LINES,
+        "a buffer may be written untracked"
+    );
 
     // A run of frames, some of them tracked before.
     let run = ram.alloc_frames(4, 4096).unwrap();
@@ -63,10 +71,13 @@ fn untracked_allocation_or_freeing_forgets_the_hint() {
     }
 }
 
+/// A store into the frame at the given address.
+type Write = dyn Fn(&Ram, u64);
+
 #[test]
 fn non_zero_stores_through_the_accessors_forget_the_hint() {
     let ram = ram();
-    let writes: [&dyn Fn(&Ram, u64); 5] = [
+    let writes: [&Write; 5] = [
         &|r, pa| r.write_u64(pa + 0x200, 7).unwrap(),
         &|r, pa| r.write_u32(pa + 0x204, 7).unwrap(),
         &|r, pa| r.write_u8(pa + 0x7ff, 1).unwrap(),

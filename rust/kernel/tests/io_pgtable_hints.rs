@@ -80,10 +80,7 @@ fn only_the_lines_the_hint_names_are_touched() {
     // A store the hint does not know of (through the raw view, which the contract forbids): the reuse does not even
     // read that line, which is what makes it cheap.
     ram.frame_u64s(old).unwrap()[300].store(0x55, Ordering::Relaxed);
-    assert_eq!(
-        pt.map_pages(B, 0x20_0000, SZ_4K, 1, RW),
-        (SZ_4K, Ok(()))
-    );
+    assert_eq!(pt.map_pages(B, 0x20_0000, SZ_4K, 1, RW), (SZ_4K, Ok(())));
     assert_eq!(l3_of(&pt, B), old);
     assert_eq!(nonzero(&ram, old), [0, 300]);
 }
@@ -91,10 +88,7 @@ fn only_the_lines_the_hint_names_are_touched() {
 #[test]
 fn a_table_page_written_through_the_accessors_is_zeroed_whole() {
     let (ram, mut pt) = table();
-    assert_eq!(
-        pt.map_pages(A, 0x10_0000, SZ_4K, 1, RW),
-        (SZ_4K, Ok(()))
-    );
+    assert_eq!(pt.map_pages(A, 0x10_0000, SZ_4K, 1, RW), (SZ_4K, Ok(())));
     let l3 = l3_of(&pt, A);
     // A debugging tool plants an entry in a line the table never wrote.
     ram.write_u64(l3 + 8 * 300, 0x30_0000 | 0x743).unwrap();

@@ -95,7 +95,7 @@ impl Stride {
         // The first time, everything up to `AHEAD`; then a batch every `BATCH` steps.
         let from = if self.run == 1 {
             1
-        } else if self.run % BATCH == 0 {
+        } else if self.run.is_multiple_of(BATCH) {
             AHEAD
         } else {
             return None;

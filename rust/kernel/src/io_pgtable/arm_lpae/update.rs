@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use hw_mem::{PhysAddr, Ram};
 
 use super::cache::{lines, prefetch, Stride, TableView, WalkCache, BATCH};
-use super::desc::{block_size, lvl_shift, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_MASK, TYPE_TABLE};
+use super::desc::{
+    block_size, lvl_shift, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_MASK, TYPE_TABLE,
+};
 use super::{ArmLpaeS1, Geometry, Pte};
 use crate::error::code::{EEXIST, EFAULT, EINVAL};
 use crate::error::Result;
@@ -138,11 +140,7 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
     /// covers `iova`; the root otherwise. Skipping the upper levels changes nothing observable: a cached table is live,
     /// so every entry above it is the table entry the full walk would follow.
     #[inline]
-    fn start(
-        &self,
-        iova: usize,
-        pgsize: usize,
-    ) -> (PhysAddr, u32, Option<TableView<'a>>) {
+    fn start(&self, iova: usize, pgsize: usize) -> (PhysAddr, u32, Option<TableView<'a>>) {
         let caches = [
             (*self.walk_cache).filter(|_| pgsize == block_size(LAST)),
             (*self.upper_cache).filter(|_| pgsize <= block_size(UPPER)),
