@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! [`WalkCache`]: the last-level (and level-2) table the previous update reached, with a view of its entries, so that
 //! consecutive calls in the same 2 MiB (1 GiB) neither walk from the root nor check the table's address in RAM again;
-//! the 4 KiB map and unmap fast paths that work in the last-level table alone; [`TableView`], a table's entries with
-//! its dirty-line hint; and [`Stride`], which fetches the entries of a stream of scattered updates ahead.
+//! the 4 KiB map and unmap fast paths that work in the last-level table alone; and [`TableView`], a table's entries
+//! with its dirty-line hint.
 
 use core::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use hw_mem::{PhysAddr, Ram};
 
+use super::ahead::fetch_ahead;
 use super::desc::{lvl_shift, PteAttrs, GRANULE_SHIFT, MAX_LEVELS, PTES_PER_TABLE};
 use super::{ArmLpaeS1, Pte};
 use crate::io_pgtable::{FlushOps, IotlbGather, PtAlloc, SZ_4K};
@@ -57,69 +58,6 @@ impl<'a> TableView<'a> {
             self.hint.store(old | m, Ordering::Relaxed);
         }
     }
-}
-
-/// How many steps of a stride ahead [`Stride`] has the next last-level entries fetched.
-const AHEAD: usize = 16;
-/// How many entries [`Stride`] has fetched at once, every that many steps: fetches issued together translate their
-/// addresses in parallel, where one per call each wait for their own page walk.
-pub(super) const BATCH: usize = 4;
-
-/// The step between the IOVAs of consecutive updates that each had to walk from the root, so that a stream of them
-/// (unmapping pages scattered at a fixed distance, each in its own last-level table) can have the entries a few calls
-/// ahead fetched into the CPU cache while this one runs: the hardware prefetchers do not follow a stream across
-/// 4 KiB pages, and without it every call waits for one memory access of its own. A hint only: it changes no entry.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Stride {
-    last: usize,
-    step: usize,
-    run: usize,
-}
-
-impl Stride {
-    /// Records a walk to `iova`; when the last walks stepped by the same amount, at least a last-level table's span
-    /// (either way) and under 1 GiB, returns the step and, every [`BATCH`] steps, the first IOVA of the next batch
-    /// to fetch ([`AHEAD`] steps on).
-    #[inline]
-    pub(super) fn advance(&mut self, iova: usize) -> Option<(usize, usize)> {
-        let step = iova.wrapping_sub(self.last);
-        let same = step == self.step;
-        self.last = iova;
-        self.step = step;
-        let span = step.min(step.wrapping_neg());
-        if !same || !(SPAN_L3..SPAN_L2).contains(&span) {
-            self.run = 0;
-            return None;
-        }
-        self.run += 1;
-        // The first time, everything up to `AHEAD`; then a batch every `BATCH` steps.
-        let from = if self.run == 1 {
-            1
-        } else if self.run.is_multiple_of(BATCH) {
-            AHEAD
-        } else {
-            return None;
-        };
-        Some((iova.wrapping_add(step.wrapping_mul(from)), step))
-    }
-}
-
-/// IOVA span of a last-level table (2 MiB) and of a level-2 table (1 GiB).
-const SPAN_L3: usize = 1 << lvl_shift(LAST - 1);
-const SPAN_L2: usize = 1 << lvl_shift(LAST - 2);
-
-/// Asks the CPU to fetch the cache line at `p` (a hint: it reads nothing and cannot fault).
-#[inline(always)]
-pub(super) fn prefetch(p: *const AtomicU64) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE, which the instruction needs, is part of the x86_64 baseline; a prefetch reads nothing
-        // architecturally and cannot fault, whatever address it is given.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 /// The bits of the 64-byte lines that entries `first..first + n` of a table occupy (eight entries a line).
@@ -224,10 +162,35 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
         Some(n * SZ_4K)
     }
 
-    /// A 4 KiB unmap inside the cached last-level table: clears the run of page leaves from `iova` (up to `pgcount`,
-    /// within the table, until an empty entry) and gathers them, as the full path would. An entry that is neither
-    /// empty nor a page is left, with the rest of the call, to the full path; `None` when the cache does not cover
-    /// `iova`.
+    /// The last-level table covering `iova` as the caches have it: the cached one, or the one the cached level-2
+    /// table's entry points to (which then becomes the cached one, the stream of such walks being fed to
+    /// [`Stride`]). `None` when neither cache covers `iova` or the level-2 entry is not a table.
+    #[inline]
+    fn last_level(&mut self, iova: usize) -> Option<TableView<'_>> {
+        if let Some(c) = self.walk_cache {
+            // SAFETY: `self.ram` is the RAM of the table that holds the cache.
+            if let Some((_, view)) = unsafe { c.lookup(&self.ram, iova) } {
+                return Some(view);
+            }
+        }
+        let upper = self.upper_cache?;
+        // SAFETY: as above.
+        let (_, parent) = unsafe { upper.lookup(&self.ram, iova) }?;
+        let pte =
+            Pte::from_bits(parent.ptes[self.geom.idx(iova, LAST - 1)].load(Ordering::Relaxed));
+        if !pte.is_table(LAST - 1) {
+            return None;
+        }
+        let view = TableView::new(&self.ram, pte.paddr())?;
+        fetch_ahead(&mut self.stride, &self.ram, self.geom, iova, parent.ptes);
+        self.walk_cache = Some(WalkCache::new(iova, LAST, pte.paddr(), view));
+        Some(view)
+    }
+
+    /// A 4 KiB unmap inside the cached last-level table, or the one the cached level-2 table leads to: clears the run
+    /// of page leaves from `iova` (up to `pgcount`, within the table, until an empty entry) and gathers them, as the
+    /// full path would. An entry that is neither empty nor a page is left, with the rest of the call, to the full
+    /// path; `None` when the caches do not cover `iova`.
     #[inline]
     pub(super) fn unmap_cached(
         &mut self,
@@ -235,9 +198,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
         pgcount: usize,
         gather: &mut Option<&mut IotlbGather>,
     ) -> Option<usize> {
-        let cache = self.walk_cache.as_ref()?;
-        // SAFETY: `self.ram` is the RAM of the table that holds the cache.
-        let (_, view) = unsafe { cache.lookup(&self.ram, iova) }?;
+        let view = self.last_level(iova)?;
         let idx = (iova >> GRANULE_SHIFT) % PTES_PER_TABLE;
         let n = pgcount.min(PTES_PER_TABLE - idx);
         let mut cleared = 0;

@@ -9,9 +9,10 @@
 
 //!
 //! Files: `desc` the format's bits and the prot-to-attribute rules, `pte` the [`Pte`] descriptor type, `walk` the one
-//! read-side walker and what it reports, `update` map and unmap, `cache` the last-level table the previous call
-//! reached and the 4 KiB fast paths through it.
+//! read-side walker and what it reports, `update` map and unmap, `cache` the last-level and level-2 tables the previous
+//! call reached and the 4 KiB fast paths through them, `ahead` the prefetch of a stream of scattered calls.
 
+mod ahead;
 mod cache;
 mod desc;
 mod pte;
@@ -81,7 +82,7 @@ pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
     /// The level-2 table the previous update walked through, the same way: calls in the same 1 GiB start there.
     upper_cache: Option<cache::WalkCache>,
     /// The step between the last updates that walked from the root, to fetch a stream's next entries early.
-    stride: cache::Stride,
+    stride: ahead::Stride,
     /// Tables unlinked by the operation under way, not yet given back to `alloc` (empty between operations).
     freed: update::FreeBatch,
     alloc: A,
@@ -150,7 +151,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             tables_live: 1,
             walk_cache: None,
             upper_cache: None,
-            stride: cache::Stride::default(),
+            stride: ahead::Stride::default(),
             freed: update::FreeBatch::new(),
             alloc,
             flush,

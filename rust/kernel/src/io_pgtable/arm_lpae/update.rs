@@ -6,10 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hw_mem::{PhysAddr, Ram};
 
-use super::cache::{lines, prefetch, Stride, TableView, WalkCache, BATCH};
-use super::desc::{
-    block_size, lvl_shift, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_MASK, TYPE_TABLE,
-};
+use super::ahead::{fetch_ahead, Stride};
+use super::cache::{lines, TableView, WalkCache};
+use super::desc::{block_size, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_MASK, TYPE_TABLE};
 use super::{ArmLpaeS1, Geometry, Pte};
 use crate::error::code::{EEXIST, EFAULT, EINVAL};
 use crate::error::Result;
@@ -190,12 +189,15 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
         loop {
             let view = match cached.take() {
                 Some(view) => view,
-                None => TableView::new(ram, table).ok_or(EFAULT)?,
+                None => {
+                    let view = TableView::new(ram, table).ok_or(EFAULT)?;
+                    if lvl == UPPER {
+                        self.remember(iova, lvl, table, view);
+                    }
+                    view
+                }
             };
             let ptes = view.ptes;
-            if lvl == UPPER {
-                self.remember(iova, lvl, table, view);
-            }
             let idx = self.geom.idx(iova, lvl);
             if pgsize == block_size(lvl) {
                 self.remember(iova, lvl, table, view);
@@ -316,18 +318,20 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
         for lvl in start..MAX_LEVELS {
             let view = match cached.take() {
                 Some(view) => view,
-                None => match TableView::new(ram, table) {
-                    Some(view) => view,
-                    None => return 0,
-                },
+                None => {
+                    let Some(view) = TableView::new(ram, table) else {
+                        return 0;
+                    };
+                    if lvl == UPPER {
+                        self.remember(iova, lvl, table, view);
+                    }
+                    view
+                }
             };
             let ptes = view.ptes;
-            if lvl == UPPER {
-                self.remember(iova, lvl, table, view);
-            }
             if lvl == MAX_LEVELS - 1 {
                 if let Some(parent) = parent {
-                    self.fetch_ahead(iova, parent);
+                    fetch_ahead(self.stride, self.ram, self.geom, iova, parent);
                 }
             }
             parent = Some(ptes);
@@ -360,29 +364,6 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
 }
 
 impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
-    /// A walk from the root reached the last-level table for `iova` through `parent`, the level-2 table: when the
-    /// walks step by a fixed stride ([`Stride`]), fetches the last-level entry a few steps ahead into the CPU cache if
-    /// `parent` leads to it.
-    #[inline]
-    fn fetch_ahead(&mut self, iova: usize, parent: &[AtomicU64; PTES_PER_TABLE]) {
-        const L2: u32 = MAX_LEVELS - 2;
-        let Some((first, step)) = self.stride.advance(iova) else {
-            return;
-        };
-        for k in 0..BATCH {
-            let next = first.wrapping_add(step.wrapping_mul(k));
-            if next >> lvl_shift(L2 - 1) != iova >> lvl_shift(L2 - 1) {
-                return;
-            }
-            let pte = Pte::from_bits(parent[self.geom.idx(next, L2)].load(Ordering::Relaxed));
-            if pte.is_table(L2) {
-                if let Ok(ptes) = self.ram.frame_u64s(pte.paddr()) {
-                    prefetch(&ptes[self.geom.idx(next, L2 + 1)]);
-                }
-            }
-        }
-    }
-
     /// The target level of `__arm_lpae_unmap`: clears the entries of `run` (entries `idx..` of the table at `lvl`
     /// that maps `iova`) until an empty one, freeing the next-level table of each table entry met (cleared first, as
     /// the kernel does), and returns how many it cleared.
