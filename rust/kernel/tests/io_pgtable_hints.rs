@@ -192,3 +192,28 @@ fn a_descending_stream_and_one_with_holes_too() {
     scattered_stream(SZ_1G + 60 * SZ_2M, -(SZ_2M as isize), 100, &[]);
     scattered_stream(SZ_1G - 20 * SZ_2M, 3 * SZ_2M as isize, 60, &[7, 30, 31, 59]);
 }
+
+#[test]
+fn a_page_unmap_through_the_cached_level_2_table_meets_blocks_and_holes_as_a_walk_does() {
+    let (_ram, mut pt) = table();
+    // A page at `A` leaves `A`'s level-2 table cached; `B` holds a 2 MiB block, the region after it nothing.
+    assert_eq!(pt.map_pages(A, 0x10_0000, SZ_4K, 1, RW), (SZ_4K, Ok(())));
+    assert_eq!(pt.map_pages(B, 0x20_0000, SZ_2M, 1, RW), (SZ_2M, Ok(())));
+    assert_eq!(
+        pt.map_pages(A + SZ_4K, 0x11_0000, SZ_4K, 1, RW),
+        (SZ_4K, Ok(()))
+    );
+    assert_eq!(
+        pt.unmap_pages(B + SZ_4K, SZ_4K, 1, None),
+        0,
+        "a block is not split"
+    );
+    assert_eq!(pt.iova_to_phys(B + SZ_4K), 0x20_1000);
+    assert_eq!(pt.unmap_pages(B + SZ_2M, SZ_4K, 1, None), 0, "a hole");
+    // Back in `A`'s table from elsewhere: a run stops at its first hole.
+    let mut gather = IotlbGather::default();
+    assert_eq!(pt.unmap_pages(A, SZ_4K, 3, Some(&mut gather)), 2 * SZ_4K);
+    assert_eq!((gather.start, gather.end), (A, A + 2 * SZ_4K - 1));
+    assert_eq!(pt.iova_to_phys(A), 0);
+    assert_eq!(pt.iova_to_phys(B), 0x20_0000);
+}
