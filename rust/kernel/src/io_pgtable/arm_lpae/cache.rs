@@ -14,18 +14,17 @@ use super::desc::{lvl_shift, PteAttrs, GRANULE_SHIFT, MAX_LEVELS, PTES_PER_TABLE
 use super::{ArmLpaeS1, Pte};
 use crate::io_pgtable::{FlushOps, IotlbGather, PtAlloc, SZ_4K};
 
-/// A table an update last reached at a given level (the last one, or level 2).
+/// A table an update last reached at level `LVL` (the last one, or level 2).
 ///
 /// # Invariants
-/// * `table` is a live table at level `lvl` of the [`super::ArmLpaeS1`] that holds the cache, below its root (the
-///   cache is dropped whenever a table is freed), covering the IOVAs whose bits from `lvl_shift(lvl - 1)` up are
+/// * `table` is a live table at level `LVL` of the [`super::ArmLpaeS1`] that holds the cache, below its root (the
+///   cache is dropped whenever a table is freed), covering the IOVAs whose bits from `lvl_shift(LVL - 1)` up are
 ///   `key`.
 /// * `ptes` points to `table`'s 512 entries, as `Ram::frame_u64s` returned them for the [`Ram`] that table holds,
 ///   which it keeps alive and never replaces; `hint` to its line hint, as `Ram::line_hint` returned it there.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct WalkCache {
+pub(super) struct WalkCache<const LVL: u32> {
     key: usize,
-    lvl: u32,
     table: PhysAddr,
     ptes: NonNull<[AtomicU64; PTES_PER_TABLE]>,
     hint: NonNull<AtomicU64>,
@@ -66,44 +65,41 @@ pub(super) fn lines(first: usize, n: usize) -> u64 {
     if n == 0 {
         return 0;
     }
-    let (a, b) = (first / 8, (first + n - 1) / 8);
-    let upto = if b >= 63 { !0 } else { (1u64 << (b + 1)) - 1 };
-    upto & !((1u64 << a) - 1)
+    // Entries of a 512-entry table: lines 0..=63.
+    let (a, b) = ((first / 8) % 64, ((first + n - 1) / 8) % 64);
+    (u64::MAX << a) & (u64::MAX >> (63 - b))
 }
 
 // SAFETY: `ptes` points into a `Ram` mapping, which is shared between threads by design (`Ram: Send + Sync`, accessed
 // only through atomics); the cache itself holds no thread-bound state.
-unsafe impl Send for WalkCache {}
+unsafe impl<const LVL: u32> Send for WalkCache<LVL> {}
 // SAFETY: as for `Send`.
-unsafe impl Sync for WalkCache {}
+unsafe impl<const LVL: u32> Sync for WalkCache<LVL> {}
 
 /// The last level: 4 KiB pages.
 const LAST: u32 = MAX_LEVELS - 1;
 
-impl WalkCache {
-    /// The cache entry for the table `table` at `lvl` (at least 1) covering `iova`, whose entries and hint `view`
-    /// holds.
+/// The cache of the last-level table.
+pub(super) type LastCache = WalkCache<LAST>;
+/// The cache of the level-2 table.
+pub(super) type UpperCache = WalkCache<{ LAST - 1 }>;
+
+impl<const LVL: u32> WalkCache<LVL> {
+    /// The cache entry for the table `table` at `LVL` covering `iova`, whose entries and hint `view` holds.
     #[inline]
-    pub(super) fn new(iova: usize, lvl: u32, table: PhysAddr, view: TableView<'_>) -> Self {
+    pub(super) fn new(iova: usize, table: PhysAddr, view: TableView<'_>) -> Self {
         Self {
-            key: Self::key(iova, lvl),
-            lvl,
+            key: Self::key(iova),
             table,
             ptes: NonNull::from(view.ptes),
             hint: NonNull::from(view.hint),
         }
     }
 
-    /// The IOVA bits above level `lvl`: equal for every IOVA one table at `lvl` covers.
+    /// The IOVA bits above level `LVL`: equal for every IOVA one table at `LVL` covers.
     #[inline]
-    fn key(iova: usize, lvl: u32) -> usize {
-        iova >> lvl_shift(lvl - 1)
-    }
-
-    /// The level of the cached table.
-    #[inline]
-    pub(super) fn level(&self) -> u32 {
-        self.lvl
+    fn key(iova: usize) -> usize {
+        iova >> lvl_shift(LVL - 1)
     }
 
     /// The cached table and its entries when it covers `iova`.
@@ -116,7 +112,7 @@ impl WalkCache {
         _ram: &'a Ram,
         iova: usize,
     ) -> Option<(PhysAddr, TableView<'a>)> {
-        if self.key != Self::key(iova, self.lvl) {
+        if self.key != Self::key(iova) {
             return None;
         }
         // SAFETY: `ptes` came from `ram.frame_u64s` and `hint` from `ram.line_hint` (type invariant; `ram` is that RAM
@@ -136,7 +132,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
     /// A 4 KiB map inside the cached last-level table: when the cache covers `iova` and every target entry is empty,
     /// writes the leaves (what the full walk would do there) and returns the bytes mapped; otherwise writes nothing
     /// and returns `None` for the full path (`__arm_lpae_map` and its checks) to handle the call.
-    #[inline]
+    #[inline(always)]
     pub(super) fn map_cached(
         &self,
         iova: usize,
@@ -183,7 +179,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
         }
         let view = TableView::new(&self.ram, pte.paddr())?;
         fetch_ahead(&mut self.stride, &self.ram, self.geom, iova, parent.ptes);
-        self.walk_cache = Some(WalkCache::new(iova, LAST, pte.paddr(), view));
+        self.walk_cache = Some(WalkCache::new(iova, pte.paddr(), view));
         Some(view)
     }
 

@@ -78,9 +78,9 @@ pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
     tables_live: usize,
     /// The last-level table the previous update walked to, keyed by the IOVA bits above it: consecutive calls in the
     /// same 2 MiB skip the upper levels. Dropped whenever any table is freed, so it only ever names a live table.
-    walk_cache: Option<cache::WalkCache>,
+    walk_cache: Option<cache::LastCache>,
     /// The level-2 table the previous update walked through, the same way: calls in the same 1 GiB start there.
-    upper_cache: Option<cache::WalkCache>,
+    upper_cache: Option<cache::UpperCache>,
     /// The step between the last updates that walked from the root, to fetch a stream's next entries early.
     stride: ahead::Stride,
     /// Tables unlinked by the operation under way, not yet given back to `alloc` (empty between operations).

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use hw_mem::{PhysAddr, Ram};
 
 use super::ahead::{fetch_ahead, Stride};
-use super::cache::{lines, TableView, WalkCache};
+use super::cache::{lines, LastCache, TableView, UpperCache, WalkCache};
 use super::desc::{block_size, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_MASK, TYPE_TABLE};
 use super::{ArmLpaeS1, Geometry, Pte};
 use crate::error::code::{EEXIST, EFAULT, EINVAL};
@@ -69,8 +69,8 @@ pub(super) struct Updater<'a, A: PtAlloc, F> {
     alloc: &'a mut A,
     flush: &'a mut F,
     tables_live: &'a mut usize,
-    walk_cache: &'a mut Option<WalkCache>,
-    upper_cache: &'a mut Option<WalkCache>,
+    walk_cache: &'a mut Option<LastCache>,
+    upper_cache: &'a mut Option<UpperCache>,
     stride: &'a mut Stride,
     freed: &'a mut FreeBatch,
 }
@@ -140,14 +140,20 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
     /// so every entry above it is the table entry the full walk would follow.
     #[inline]
     fn start(&self, iova: usize, pgsize: usize) -> (PhysAddr, u32, Option<TableView<'a>>) {
-        let caches = [
-            (*self.walk_cache).filter(|_| pgsize == block_size(LAST)),
-            (*self.upper_cache).filter(|_| pgsize <= block_size(UPPER)),
-        ];
-        for c in caches.into_iter().flatten() {
-            // SAFETY: `self.ram` is the RAM of the table the cache belongs to (`ArmLpaeS1::updater`).
-            if let Some((table, view)) = unsafe { c.lookup(self.ram, iova) } {
-                return (table, c.level(), Some(view));
+        if pgsize == block_size(LAST) {
+            if let Some(c) = *self.walk_cache {
+                // SAFETY: `self.ram` is the RAM of the table the cache belongs to (`ArmLpaeS1::updater`).
+                if let Some((table, view)) = unsafe { c.lookup(self.ram, iova) } {
+                    return (table, LAST, Some(view));
+                }
+            }
+        }
+        if pgsize <= block_size(UPPER) {
+            if let Some(c) = *self.upper_cache {
+                // SAFETY: as above.
+                if let Some((table, view)) = unsafe { c.lookup(self.ram, iova) } {
+                    return (table, UPPER, Some(view));
+                }
             }
         }
         (self.pgd, self.geom.start_level, None)
@@ -161,9 +167,9 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
             return;
         }
         if lvl == LAST {
-            *self.walk_cache = Some(WalkCache::new(iova, lvl, table, view));
+            *self.walk_cache = Some(WalkCache::new(iova, table, view));
         } else if lvl == UPPER {
-            *self.upper_cache = Some(WalkCache::new(iova, lvl, table, view));
+            *self.upper_cache = Some(WalkCache::new(iova, table, view));
         }
     }
 
