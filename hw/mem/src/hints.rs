@@ -5,7 +5,8 @@
 //!
 //! A hint is worth something only while everything that writes the frame keeps it up to date. So a frame is
 //! **tracked** or not:
-//! * A frame that was never written is tracked with a clean hint (the memfd starts as a hole, which reads as zero).
+//! * A frame that was never written is tracked with a clean hint (the memfd starts as a hole, which reads as zero); a
+//!   tracked frame that [`Ram::zero`] clears whole gets a clean hint again.
 //! * [`Ram::alloc_tracked_frame`] hands a frame to an owner that promises to record in the hint every line it stores a
 //!   non-zero value in through the raw views ([`Ram::u64_slice`], [`Ram::frame_u64s`]): a page table. The frame stays
 //!   tracked through [`Ram::free_tracked_frames`], the hint travelling with it to its next tracked owner.
@@ -58,6 +59,15 @@ impl LineHints {
         if !self.is_tracked(f) {
             self.lines[f as usize].store(ALL_LINES, Ordering::Relaxed);
             self.tracked[(f / 64) as usize].fetch_or(1 << (f % 64), Ordering::Relaxed);
+        }
+    }
+
+    /// Gives the tracked frames among `first..first + count`, which now read zero, a clean hint.
+    pub(crate) fn clear_tracked(&self, first: u64, count: u64) {
+        for f in first..first + count {
+            if self.is_tracked(f) {
+                self.lines[f as usize].store(0, Ordering::Relaxed);
+            }
         }
     }
 

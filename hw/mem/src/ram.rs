@@ -252,7 +252,8 @@ impl Ram {
 
     /// Zeroes `len` bytes at `pa`. Whole frames, from [`RELEASE_MIN`] bytes of them on, are given back to the host
     /// instead of written: `MADV_REMOVE` punches a hole in the memfd, which then reads as zero and holds no host memory
-    /// until written again (what a freshly allocated shmem page costs the kernel). The rest is filled.
+    /// until written again (what a freshly allocated shmem page costs the kernel). The rest is filled. Whole frames
+    /// that are tracked get a clean dirty-line hint.
     pub fn zero(&self, pa: PhysAddr, len: u64) -> Result<()> {
         self.ptr(pa, len)?;
         let start = pa.next_multiple_of(FRAME_SIZE);
@@ -271,10 +272,23 @@ impl Ram {
             };
             if released.is_ok() {
                 self.fill(pa, start - pa, 0)?;
-                return self.fill(end, pa + len - end, 0);
+                self.fill(end, pa + len - end, 0)?;
+                self.clean_whole_frames(start, end);
+                return Ok(());
             }
         }
-        self.fill(pa, len, 0)
+        self.fill(pa, len, 0)?;
+        self.clean_whole_frames(start, end);
+        Ok(())
+    }
+
+    /// The frames of `[start, end)` (frame-aligned, possibly empty or inverted) read zero now: the tracked ones get a
+    /// clean hint.
+    fn clean_whole_frames(&self, start: PhysAddr, end: PhysAddr) {
+        if end > start {
+            self.hints
+                .clear_tracked(start >> FRAME_SHIFT, (end - start) >> FRAME_SHIFT);
+        }
     }
 
     /// Host memory the RAM holds now: the memfd's allocated blocks, in bytes (what touching frames commits and

@@ -116,3 +116,25 @@ fn bad_addresses_report_every_line_dirty() {
     assert!(ram.line_hint(0x1008).is_err());
     assert!(ram.frame_u64s_hinted(64 << 20).is_err());
 }
+
+#[test]
+fn zeroing_whole_frames_cleans_the_tracked_ones_only() {
+    let ram = ram();
+    // Sixteen tracked frames (64 KiB, which `zero` gives back to the host where it can), then one untracked.
+    let first = tracked_with_line_3(&ram);
+    for i in 1..16 {
+        assert_eq!(tracked_with_line_3(&ram), first + i * 4096);
+    }
+    let buffer = ram.alloc_frame().unwrap();
+    assert_eq!(buffer, first + 16 * 4096);
+    ram.zero(first, 17 * 4096).unwrap();
+    // And one zeroed by a fill (under 64 KiB).
+    let small = tracked_with_line_3(&ram);
+    ram.zero(small, 4096).unwrap();
+    assert_eq!(ram.dirty_lines(small), 0);
+    for i in 0..16 {
+        assert_eq!(ram.dirty_lines(first + i * 4096), 0);
+        assert_eq!(ram.read_u64(first + i * 4096 + 3 * 64).unwrap(), 0);
+    }
+    assert_eq!(ram.dirty_lines(buffer), ALL_LINES);
+}

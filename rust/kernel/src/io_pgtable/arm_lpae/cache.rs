@@ -20,8 +20,8 @@ use crate::io_pgtable::{FlushOps, IotlbGather, PtAlloc, SZ_4K};
 /// * `table` is a live table at level `LVL` of the [`super::ArmLpaeS1`] that holds the cache, below its root (the
 ///   cache is dropped whenever a table is freed), covering the IOVAs whose bits from `lvl_shift(LVL - 1)` up are
 ///   `key`.
-/// * `ptes` points to `table`'s 512 entries, as `Ram::frame_u64s` returned them for the [`Ram`] that table holds,
-///   which it keeps alive and never replaces; `hint` to its line hint, as `Ram::line_hint` returned it there.
+/// * `ptes` points to `table`'s 512 entries and `hint` to its line hint, as `Ram::frame_u64s_hinted` returned them
+///   for the [`Ram`] that table holds, which it keeps alive and never replaces.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct WalkCache<const LVL: u32> {
     key: usize,
@@ -115,7 +115,7 @@ impl<const LVL: u32> WalkCache<LVL> {
         if self.key != Self::key(iova) {
             return None;
         }
-        // SAFETY: `ptes` came from `ram.frame_u64s` and `hint` from `ram.line_hint` (type invariant; `ram` is that RAM
+        // SAFETY: `ptes` and `hint` came from `ram.frame_u64s_hinted` (type invariant; `ram` is that RAM
         // by the caller's promise), so they point to 512 atomics inside the mapping and to the frame's hint word, both
         // of which live as long as `ram` is borrowed.
         let view = unsafe {
