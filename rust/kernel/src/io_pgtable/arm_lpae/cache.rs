@@ -161,7 +161,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
     /// The last-level table covering `iova` as the caches have it: the cached one, or the one the cached level-2
     /// table's entry points to (which then becomes the cached one, the stream of such walks being fed to
     /// [`Stride`]). `None` when neither cache covers `iova` or the level-2 entry is not a table.
-    #[inline]
+    #[inline(always)]
     fn last_level(&mut self, iova: usize) -> Option<TableView<'_>> {
         if let Some(c) = self.walk_cache {
             // SAFETY: `self.ram` is the RAM of the table that holds the cache.
@@ -187,7 +187,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
     /// of page leaves from `iova` (up to `pgcount`, within the table, until an empty entry) and gathers them, as the
     /// full path would. An entry that is neither empty nor a page is left, with the rest of the call, to the full
     /// path; `None` when the caches do not cover `iova`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn unmap_cached(
         &mut self,
         iova: usize,
