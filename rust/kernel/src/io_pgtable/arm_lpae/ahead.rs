@@ -44,7 +44,7 @@ impl Stride {
             return None;
         }
         self.run += 1;
-        // The first time, everything up to `AHEAD`; then a batch every `BATCH` steps.
+        // The first time a stride repeats, the next `BATCH` steps; then, every `BATCH` steps, the batch `AHEAD` on.
         let from = if self.run == 1 {
             1
         } else if self.run.is_multiple_of(BATCH) {
@@ -100,5 +100,57 @@ pub(super) fn fetch_ahead(
                 prefetch(&ptes[geom.idx(next, L2 + 1)]);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MB2: usize = 2 << 20;
+
+    #[test]
+    fn a_steady_stride_asks_for_a_batch_every_batch_steps() {
+        let mut s = Stride::default();
+        let base = 1 << 30;
+        let got: Vec<_> = (0..10).map(|i| s.advance(base + i * MB2)).collect();
+        // The first walk has no step yet and the second no repeat; from the third on the stride holds.
+        assert_eq!(got[..2], [None, None]);
+        assert_eq!(got[2], Some((base + 3 * MB2, MB2)));
+        let batches: Vec<_> = (3..10).filter_map(|i| got[i].map(|b| (i, b))).collect();
+        assert_eq!(
+            batches,
+            [
+                (5, (base + (5 + AHEAD) * MB2, MB2)),
+                (9, (base + (9 + AHEAD) * MB2, MB2))
+            ]
+        );
+    }
+
+    #[test]
+    fn descending_strides_count_and_short_long_or_broken_ones_do_not() {
+        let mut s = Stride::default();
+        let top = 1 << 30;
+        assert!(
+            (0..3).map(|i| s.advance(top - i * MB2)).last().flatten()
+                == Some((top - 3 * MB2, MB2.wrapping_neg()))
+        );
+        let mut s = Stride::default();
+        assert!(
+            (0..8).all(|i| s.advance(i * 4096).is_none()),
+            "inside one last-level table"
+        );
+        let mut s = Stride::default();
+        assert!(
+            (0..8).all(|i| s.advance(i << 30).is_none()),
+            "a level-2 table apart"
+        );
+        let mut s = Stride::default();
+        for i in 0..3 {
+            s.advance(i * MB2);
+        }
+        assert_eq!(s.advance(7 * MB2), None, "the stride broke");
+        assert_eq!(s.advance(11 * MB2), None, "a new one has not repeated yet");
+        assert!(s.advance(15 * MB2).is_some());
     }
 }
