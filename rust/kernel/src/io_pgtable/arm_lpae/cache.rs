@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hw_mem::{PhysAddr, Ram};
 
-use super::ahead::fetch_ahead;
 use super::desc::{lvl_shift, PteAttrs, GRANULE_SHIFT, MAX_LEVELS, PTES_PER_TABLE};
 use super::{ArmLpaeS1, Pte};
 use crate::io_pgtable::{FlushOps, IotlbGather, PtAlloc, SZ_4K};
@@ -159,8 +158,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
     }
 
     /// The last-level table covering `iova` as the caches have it: the cached one, or the one the cached level-2
-    /// table's entry points to (which then becomes the cached one, the stream of such walks being fed to
-    /// [`Stride`]). `None` when neither cache covers `iova` or the level-2 entry is not a table.
+    /// table's entry points to (which then becomes the cached one). `None` when neither cache covers `iova` or the level-2 entry is not a table.
     #[inline(always)]
     fn last_level(&mut self, iova: usize) -> Option<TableView<'_>> {
         if let Some(c) = self.walk_cache {
@@ -178,7 +176,6 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             return None;
         }
         let view = TableView::new(&self.ram, pte.paddr())?;
-        fetch_ahead(&mut self.stride, &self.ram, self.geom, iova, parent.ptes);
         self.walk_cache = Some(WalkCache::new(iova, pte.paddr(), view));
         Some(view)
     }

@@ -10,9 +10,8 @@
 //!
 //! Files: `desc` the format's bits and the prot-to-attribute rules, `pte` the [`Pte`] descriptor type, `walk` the one
 //! read-side walker and what it reports, `update` map and unmap, `cache` the last-level and level-2 tables the previous
-//! call reached and the 4 KiB fast paths through them, `ahead` the prefetch of a stream of scattered calls.
+//! call reached and the 4 KiB fast paths through them.
 
-mod ahead;
 mod cache;
 mod desc;
 mod pte;
@@ -81,8 +80,6 @@ pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
     walk_cache: Option<cache::LastCache>,
     /// The level-2 table the previous update walked through, the same way: calls in the same 1 GiB start there.
     upper_cache: Option<cache::UpperCache>,
-    /// The step between the last updates that walked from the root, to fetch a stream's next entries early.
-    stride: ahead::Stride,
     /// Tables unlinked by the operation under way, not yet given back to `alloc` (empty between operations).
     freed: update::FreeBatch,
     alloc: A,
@@ -151,7 +148,6 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             tables_live: 1,
             walk_cache: None,
             upper_cache: None,
-            stride: ahead::Stride::default(),
             freed: update::FreeBatch::new(),
             alloc,
             flush,

@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hw_mem::{PhysAddr, Ram};
 
-use super::ahead::{fetch_ahead, Stride};
 use super::cache::{lines, LastCache, TableView, UpperCache, WalkCache};
 use super::desc::{block_size, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_MASK, TYPE_TABLE};
 use super::{ArmLpaeS1, Geometry, Pte};
@@ -27,7 +26,6 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             tables_live: &mut self.tables_live,
             walk_cache: &mut self.walk_cache,
             upper_cache: &mut self.upper_cache,
-            stride: &mut self.stride,
             freed: &mut self.freed,
         }
     }
@@ -71,7 +69,6 @@ pub(super) struct Updater<'a, A: PtAlloc, F> {
     tables_live: &'a mut usize,
     walk_cache: &'a mut Option<LastCache>,
     upper_cache: &'a mut Option<UpperCache>,
-    stride: &'a mut Stride,
     freed: &'a mut FreeBatch,
 }
 
@@ -320,7 +317,6 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
     ) -> usize {
         let ram = self.ram;
         let (mut table, start, mut cached) = self.start(iova, pgsize);
-        let mut parent = None;
         for lvl in start..MAX_LEVELS {
             let view = match cached.take() {
                 Some(view) => view,
@@ -335,12 +331,6 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
                 }
             };
             let ptes = view.ptes;
-            if lvl == MAX_LEVELS - 1 {
-                if let Some(parent) = parent {
-                    fetch_ahead(self.stride, self.ram, self.geom, iova, parent);
-                }
-            }
-            parent = Some(ptes);
             let idx = self.geom.idx(iova, lvl);
             let pte = Pte::from_bits(ptes[idx].load(Ordering::Relaxed));
             if pte.is_empty() {
