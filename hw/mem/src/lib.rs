@@ -11,6 +11,9 @@
 //!   peripheral window at `0xF000_0000`) is a [`MemError`], never a panic and never undefined behaviour. Naturally aligned
 //!   8/16/32/64-bit accesses are single-copy atomic, as a bus transaction on the real SoC is.
 //! * A frame allocator hands out 4 KiB frames, singly or as physically contiguous runs, from the usable part of RAM.
+//! * Per frame, a dirty-line hint (which 64-byte lines may be non-zero) lets a page table reuse a freed table page by
+//!   zeroing only what its last table wrote; it holds while the frame passes between tracked owners, and any other
+//!   allocation, free or non-zero store through the accessors forgets it (`hints`).
 //!
 //! Callers never hold a plain reference or raw pointer into RAM; the only views handed out are slices of atomics
 //! ([`Ram::u64_slice`]), which stay sound while other threads (or the GPU model) access the same memory.
@@ -18,9 +21,11 @@
 mod atomic_copy;
 mod error;
 mod frames;
+mod hints;
 mod ram;
 
 pub use error::MemError;
+pub use hints::{ALL_LINES, LINE_SIZE};
 pub use ram::{Ram, RamConfig, RamStats, RELEASE_MIN};
 
 /// A physical address on the modelled SoC's bus (40 bits wide on RK3588; kept as `u64` like the kernel's `phys_addr_t`).

@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 
 use crate::atomic_copy;
 use crate::frames::FrameBitmap;
+use crate::hints::LineHints;
 use crate::{MemError, PhysAddr, Result, FRAME_SHIFT, FRAME_SIZE};
 
 /// How the physical address space is laid out.
@@ -79,7 +80,9 @@ pub struct Ram {
     holes: Vec<Range<PhysAddr>>,
     reserved: Vec<Range<PhysAddr>>,
     usable_frames: u64,
-    frames: Mutex<FrameBitmap>,
+    pub(crate) frames: Mutex<FrameBitmap>,
+    /// Which lines of each frame may be dirty, for page-table owners (see `hints`).
+    pub(crate) hints: LineHints,
 }
 
 // SAFETY: the mapping is shared memory that is only ever accessed through atomics (the copies in `atomic_copy` too;
@@ -146,6 +149,7 @@ impl Ram {
             reserved: cfg.reserved,
             usable_frames,
             frames: Mutex::new(frames),
+            hints: LineHints::new(nframes),
         })
     }
 
@@ -155,6 +159,8 @@ impl Ram {
     }
 
     /// The memfd backing RAM: file offset `pa` holds physical address `pa`, so a client can `mmap` a frame run.
+    /// Stores through such a mapping are not seen by the dirty-line hints, so only frames that are allocated and
+    /// untracked (buffer objects) may be written through it.
     pub fn memfd(&self) -> BorrowedFd<'_> {
         self.memfd.as_file().as_fd()
     }
@@ -183,6 +189,10 @@ impl Ram {
 
     /// A view of `count` naturally aligned 64-bit words at `pa`, for code that walks tables in RAM (page tables, ring
     /// buffers). Stores through it are single-copy atomic, like the 64-bit stores a CPU or GPU makes.
+    ///
+    /// Stores through it are not seen by the dirty-line hints: the tracked owner of a frame
+    /// ([`Ram::alloc_tracked_frame`]) records the lines it writes in [`Ram::line_hint`]; anyone else must only store
+    /// into frames that are untracked (allocated with [`Ram::alloc_frame`] or [`Ram::alloc_frames`]).
     #[inline]
     pub fn u64_slice(&self, pa: PhysAddr, count: usize) -> Result<&[AtomicU64]> {
         if !pa.is_multiple_of(8) {
@@ -223,6 +233,9 @@ impl Ram {
         let p = self.ptr(pa, buf.len() as u64)?;
         // SAFETY: as in `read`, with the direction reversed.
         unsafe { atomic_copy::write(p, buf) };
+        if !buf.is_empty() {
+            self.untrack_range(pa, buf.len() as u64);
+        }
         Ok(())
     }
 
@@ -231,12 +244,16 @@ impl Ram {
         let p = self.ptr(pa, len)?;
         // SAFETY: the range is inside the mapping (checked by `ptr`), only accessed through atomics (type invariant).
         unsafe { atomic_copy::fill(p, len as usize, byte) };
+        if byte != 0 && len != 0 {
+            self.untrack_range(pa, len);
+        }
         Ok(())
     }
 
     /// Zeroes `len` bytes at `pa`. Whole frames, from [`RELEASE_MIN`] bytes of them on, are given back to the host
     /// instead of written: `MADV_REMOVE` punches a hole in the memfd, which then reads as zero and holds no host memory
-    /// until written again (what a freshly allocated shmem page costs the kernel). The rest is filled.
+    /// until written again (what a freshly allocated shmem page costs the kernel). The rest is filled. Whole frames
+    /// that are tracked get a clean dirty-line hint.
     pub fn zero(&self, pa: PhysAddr, len: u64) -> Result<()> {
         self.ptr(pa, len)?;
         let start = pa.next_multiple_of(FRAME_SIZE);
@@ -255,10 +272,23 @@ impl Ram {
             };
             if released.is_ok() {
                 self.fill(pa, start - pa, 0)?;
-                return self.fill(end, pa + len - end, 0);
+                self.fill(end, pa + len - end, 0)?;
+                self.clean_whole_frames(start, end);
+                return Ok(());
             }
         }
-        self.fill(pa, len, 0)
+        self.fill(pa, len, 0)?;
+        self.clean_whole_frames(start, end);
+        Ok(())
+    }
+
+    /// The frames of `[start, end)` (frame-aligned, possibly empty or inverted) read zero now: the tracked ones get a
+    /// clean hint.
+    fn clean_whole_frames(&self, start: PhysAddr, end: PhysAddr) {
+        if end > start {
+            self.hints
+                .clear_tracked(start >> FRAME_SHIFT, (end - start) >> FRAME_SHIFT);
+        }
     }
 
     /// Host memory the RAM holds now: the memfd's allocated blocks, in bytes (what touching frames commits and
@@ -272,12 +302,15 @@ impl Ram {
     }
 
     /// Hands out one frame. Its contents are whatever was last written there (zero if never touched).
+    /// The frame leaves the dirty-line tracking (see [`Ram::alloc_tracked_frame`]).
     pub fn alloc_frame(&self) -> Result<PhysAddr> {
-        self.frames
+        let f = self
+            .frames
             .lock()
             .alloc_one()
-            .map(|f| f << FRAME_SHIFT)
-            .ok_or(MemError::OutOfMemory { count: 1 })
+            .ok_or(MemError::OutOfMemory { count: 1 })?;
+        self.hints.untrack(f, 1);
+        Ok(f << FRAME_SHIFT)
     }
 
     /// Hands out `count` physically contiguous frames, the first aligned to `align` bytes (a power of two, at least
@@ -286,11 +319,13 @@ impl Ram {
         if !align.is_power_of_two() || align < FRAME_SIZE {
             return Err(MemError::Misaligned { pa: 0, align });
         }
-        self.frames
+        let f = self
+            .frames
             .lock()
             .alloc_run(count, align >> FRAME_SHIFT)
-            .map(|f| f << FRAME_SHIFT)
-            .ok_or(MemError::OutOfMemory { count })
+            .ok_or(MemError::OutOfMemory { count })?;
+        self.hints.untrack(f, count);
+        Ok(f << FRAME_SHIFT)
     }
 
     /// Faults in the host pages behind `[pa, pa + len)` now, writable, without changing their contents: memory a
@@ -366,13 +401,20 @@ impl Ram {
             });
         }
         frames.release(first, count);
+        self.hints.untrack(first, count);
         Ok(())
     }
 
     /// Returns each frame of `pas` to the allocator under one lock, as [`Ram::free_frame`] would one by one: frames
     /// that are misaligned, outside RAM, reserved or not allocated are skipped (and a later duplicate of a frame
     /// already freed is not allocated any more). Returns the first such address's error after freeing the rest.
+    /// The frames leave the dirty-line tracking ([`Ram::free_tracked_frames`] keeps it).
     pub fn free_frame_list(&self, pas: &[PhysAddr]) -> Result<()> {
+        self.free_list(pas, true)
+    }
+
+    /// [`Ram::free_frame_list`], forgetting the freed frames' line hints when `forget` is set.
+    pub(crate) fn free_list(&self, pas: &[PhysAddr], forget: bool) -> Result<()> {
         let mut first_err = None;
         let mut frames = self.frames.lock();
         let mut rest = pas;
@@ -393,6 +435,9 @@ impl Ram {
                 && frames.all_used(low >> FRAME_SHIFT, len as u64)
             {
                 frames.release(low >> FRAME_SHIFT, len as u64);
+                if forget {
+                    self.hints.untrack(low >> FRAME_SHIFT, len as u64);
+                }
                 continue;
             }
             for &pa in run {
@@ -409,6 +454,9 @@ impl Ram {
                 } else if !self.reserved.iter().any(|r| r.contains(&pa))
                     && frames.release_one(pa >> FRAME_SHIFT)
                 {
+                    if forget {
+                        self.hints.untrack(pa >> FRAME_SHIFT, 1);
+                    }
                     continue;
                 } else {
                     MemError::NotAllocated { pa }
@@ -485,6 +533,9 @@ macro_rules! scalar_accessors {
                     if pa % size_of::<$t>() as u64 == 0 {
                         // SAFETY: as in the read accessor.
                         unsafe { &*(p as *const $atomic) }.store(v.to_le(), Ordering::Relaxed);
+                        if v != 0 {
+                            self.untrack_range(pa, size_of::<$t>() as u64);
+                        }
                         Ok(())
                     } else {
                         self.write(pa, &v.to_le_bytes())

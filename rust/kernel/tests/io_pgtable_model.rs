@@ -2,8 +2,10 @@
 //! Property tests: random `map_pages`/`unmap_pages` calls on [`ArmLpaeS1`] against the independent reference model
 //! `tyr_models::pgtable` (written from `Documentation/hardware.md#page-table-format`, shared with the fuzz targets).
 //! After every call the table's leaves (address, level, descriptor), `iova_to_phys` at probe points, `tables_live`
-//! and the RAM frames in use must equal the model's.
+//! and the RAM frames in use must equal the model's, and every table page's dirty-line hint must cover its non-zero
+//! lines.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use hw_mem::{Ram, RamConfig};
@@ -65,6 +67,23 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Every (table, line) holding a non-zero entry that the table page's dirty-line hint calls clean: a page reused
+/// with such a line would keep a stale entry.
+fn lines_missing_from_hints(ram: &Ram, pt: &ArmLpaeS1) -> Vec<(u64, usize)> {
+    let mut missing = Vec::new();
+    pt.for_each_table(|t| {
+        let dirty = ram.dirty_lines(t);
+        let ptes = ram.frame_u64s(t).unwrap();
+        for (line, entries) in ptes.chunks(8).enumerate() {
+            let nonzero = entries.iter().any(|e| e.load(Ordering::Relaxed) != 0);
+            if nonzero && dirty & (1 << line) == 0 {
+                missing.push((t, line));
+            }
+        }
+    });
+    missing
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
@@ -92,6 +111,7 @@ proptest! {
             prop_assert_eq!(leaves, m.leaves(), "after {:?}", op);
             prop_assert_eq!(pt.tables_live(), m.tables_live(), "after {:?}", op);
             prop_assert_eq!(ram.stats().free_frames + pt.tables_live() as u64, free0, "table pages leaked or double-freed");
+            prop_assert_eq!(lines_missing_from_hints(&ram, &pt), Vec::<(u64, usize)>::new(), "after {:?}", op);
         }
         // Probe translations at and around every leaf and in the gaps.
         let probes: Vec<u64> = m.leaves().iter().flat_map(|&(i, _, _)| [i as u64, i as u64 + 0x123, i as u64 + 0x1f_f000]).collect();

@@ -9,7 +9,12 @@ use crate::error::{code::ENOMEM, Result};
 
 /// Supplies and takes back 4 KiB page-table pages in RAM.
 ///
-/// The page table zeroes every page it is handed before use, so an allocator may return dirty frames.
+/// The page table zeroes every page it is handed before use, so an allocator may return dirty frames. It zeroes only
+/// the lines [`Ram::dirty_lines`] reports, and keeps the line hint of each of its pages up to date
+/// ([`Ram::line_hint`]): an allocator that takes frames with [`Ram::alloc_tracked_frame`] and gives back freed tables
+/// with [`Ram::free_tracked_frames`] lets the next table zero only what the last one wrote. Frames from
+/// [`Ram::alloc_frame`], or written through RAM's accessors, are untracked and zeroed whole. An allocator must not store
+/// into a tracked frame through [`Ram::frame_u64s`] or [`Ram::u64_slice`] without recording the lines in its hint.
 pub trait PtAlloc {
     /// A frame for a new table.
     fn alloc_pt(&mut self, ram: &Ram) -> Result<PhysAddr>;
@@ -24,24 +29,25 @@ pub trait PtAlloc {
     }
 }
 
-/// Allocates table pages straight from the RAM's frame allocator and returns them there.
+/// Allocates table pages straight from the RAM's frame allocator and returns them there, tracked
+/// ([`Ram::alloc_tracked_frame`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RamPtAlloc;
 
 impl PtAlloc for RamPtAlloc {
     fn alloc_pt(&mut self, ram: &Ram) -> Result<PhysAddr> {
-        ram.alloc_frame().map_err(|_| ENOMEM)
+        ram.alloc_tracked_frame().map_err(|_| ENOMEM)
     }
 
     fn free_pt(&mut self, ram: &Ram, pa: PhysAddr) {
         // The table only frees pages it was given, so this cannot fail; a failure would be a table-corruption bug and
         // leaking the frame is the safe reaction.
-        let _ = ram.free_frame(pa);
+        let _ = ram.free_tracked_frames(&[pa]);
     }
 
     fn free_pts(&mut self, ram: &Ram, pas: &[PhysAddr]) {
         // As `free_pt`, under one lock of the frame allocator.
-        let _ = ram.free_frame_list(pas);
+        let _ = ram.free_tracked_frames(pas);
     }
 }
 
@@ -50,7 +56,8 @@ impl PtAlloc for RamPtAlloc {
 /// A VM_BIND reserves, in the ioctl, the worst-case number of table pages its range can need
 /// ([`ReservedPtPool::pages_needed`]); the bind job then maps with this pool as the table's allocator and cannot fail
 /// for lack of memory. An empty pool refuses with `ENOMEM` instead of allocating. Freed tables go straight back to RAM;
-/// pages left over are returned by [`ReservedPtPool::release`] or when the pool drops.
+/// pages left over are returned by [`ReservedPtPool::release`] or when the pool drops. Its frames are tracked
+/// ([`Ram::alloc_tracked_frame`]), so a page that held a table is zeroed only where that table wrote.
 ///
 /// # Invariants
 /// Every frame in `pages` was allocated from `ram` by [`ReservedPtPool::reserve`] and is owned by the pool.
@@ -78,13 +85,12 @@ impl ReservedPtPool {
             // Frames count as allocations for fault injection, like `alloc_pages` in the kernel.
             match crate::alloc::check()
                 .map_err(|_| ())
-                .and_then(|()| self.ram.alloc_frame().map_err(|_| ()))
+                .and_then(|()| self.ram.alloc_tracked_frame().map_err(|_| ()))
             {
                 Ok(pa) => self.pages.push(pa),
                 Err(_) => {
-                    for pa in self.pages.drain(before..) {
-                        let _ = self.ram.free_frame(pa);
-                    }
+                    let _ = self.ram.free_tracked_frames(&self.pages[before..]);
+                    self.pages.truncate(before);
                     return Err(ENOMEM);
                 }
             }
@@ -153,9 +159,8 @@ impl ReservedPtPool {
 
     /// Gives the unused pages back to RAM.
     pub fn release(&mut self) {
-        for pa in self.pages.drain(..) {
-            let _ = self.ram.free_frame(pa);
-        }
+        let _ = self.ram.free_tracked_frames(&self.pages);
+        self.pages.clear();
     }
 }
 
@@ -171,11 +176,11 @@ impl PtAlloc for ReservedPtPool {
     }
 
     fn free_pt(&mut self, ram: &Ram, pa: PhysAddr) {
-        let _ = ram.free_frame(pa);
+        let _ = ram.free_tracked_frames(&[pa]);
     }
 
     fn free_pts(&mut self, ram: &Ram, pas: &[PhysAddr]) {
-        let _ = ram.free_frame_list(pas);
+        let _ = ram.free_tracked_frames(pas);
     }
 }
 

@@ -9,8 +9,8 @@
 
 //!
 //! Files: `desc` the format's bits and the prot-to-attribute rules, `pte` the [`Pte`] descriptor type, `walk` the one
-//! read-side walker and what it reports, `update` map and unmap, `cache` the last-level table the previous call
-//! reached and the 4 KiB fast paths through it.
+//! read-side walker and what it reports, `update` map and unmap, `cache` the last-level and level-2 tables the previous
+//! call reached and the 4 KiB fast paths through them.
 
 mod cache;
 mod desc;
@@ -63,8 +63,8 @@ pub struct Tcr {
 ///   counts those frames, the root included.
 /// * `cfg` is restricted as the kernel restricts it: `pgsize_bitmap` contains 4 KiB and only 4K/2M/1G,
 ///   `13 <= ias <= 48`, `oas` one of the TCR.IPS sizes up to 48.
-/// * `ram` is never replaced, so the entry views `walk_cache` keeps stay inside its mapping; `walk_cache` names a live
-///   last-level table of this tree (see `cache::WalkCache`).
+/// * `ram` is never replaced, so the entry views `walk_cache` and `upper_cache` keep stay inside its mapping; they name
+///   a live last-level and level-2 table of this tree (see `cache::WalkCache`).
 /// * `freed` is empty between operations: a table page leaves `tables_live` when it is queued there and reaches
 ///   `alloc` before the operation returns.
 pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
@@ -77,7 +77,9 @@ pub struct ArmLpaeS1<A: PtAlloc = RamPtAlloc, F: FlushOps = NoFlush> {
     tables_live: usize,
     /// The last-level table the previous update walked to, keyed by the IOVA bits above it: consecutive calls in the
     /// same 2 MiB skip the upper levels. Dropped whenever any table is freed, so it only ever names a live table.
-    walk_cache: Option<cache::WalkCache>,
+    walk_cache: Option<cache::LastCache>,
+    /// The level-2 table the previous update walked through, the same way: calls in the same 1 GiB start there.
+    upper_cache: Option<cache::UpperCache>,
     /// Tables unlinked by the operation under way, not yet given back to `alloc` (empty between operations).
     freed: update::FreeBatch,
     alloc: A,
@@ -126,10 +128,11 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
         };
 
         let pgd = alloc.alloc_pt(&ram)?;
-        if ram.zero(pgd, SZ_4K as u64).is_err() {
+        let Some(view) = cache::TableView::new(&ram, pgd) else {
             alloc.free_pt(&ram, pgd);
             return Err(EFAULT);
-        }
+        };
+        update::clear_table(view, ram.dirty_lines(pgd));
         fence(Ordering::Release);
         let geom = Geometry {
             start_level,
@@ -144,6 +147,7 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             mair: mair_value(),
             tables_live: 1,
             walk_cache: None,
+            upper_cache: None,
             freed: update::FreeBatch::new(),
             alloc,
             flush,

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hw_mem::{PhysAddr, Ram};
 
-use super::cache::WalkCache;
+use super::cache::{lines, LastCache, TableView, UpperCache, WalkCache};
 use super::desc::{block_size, PteAttrs, MAX_LEVELS, PTES_PER_TABLE, TYPE_MASK, TYPE_TABLE};
 use super::{ArmLpaeS1, Geometry, Pte};
 use crate::error::code::{EEXIST, EFAULT, EINVAL};
@@ -25,10 +25,16 @@ impl<A: PtAlloc, F: FlushOps> ArmLpaeS1<A, F> {
             flush: &mut self.flush,
             tables_live: &mut self.tables_live,
             walk_cache: &mut self.walk_cache,
+            upper_cache: &mut self.upper_cache,
             freed: &mut self.freed,
         }
     }
 }
+
+/// The last level, whose tables [`WalkCache`] keeps in `walk_cache`.
+const LAST: u32 = MAX_LEVELS - 1;
+/// The level whose tables it keeps in `upper_cache`.
+const UPPER: u32 = MAX_LEVELS - 2;
 
 /// How many unlinked table pages an update holds before handing them to the allocator in one call.
 const FREE_BATCH: usize = 64;
@@ -61,7 +67,8 @@ pub(super) struct Updater<'a, A: PtAlloc, F> {
     alloc: &'a mut A,
     flush: &'a mut F,
     tables_live: &'a mut usize,
-    walk_cache: &'a mut Option<WalkCache>,
+    walk_cache: &'a mut Option<LastCache>,
+    upper_cache: &'a mut Option<UpperCache>,
     freed: &'a mut FreeBatch,
 }
 
@@ -102,9 +109,16 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
     #[inline(always)]
     fn sync_ptes(&self, _table: PhysAddr, _first: usize, _count: usize) {}
 
+    /// Drops the cached tables: done whenever a table is freed, so that a cache only ever names a live table.
+    #[inline]
+    fn forget_walks(&mut self) {
+        *self.walk_cache = None;
+        *self.upper_cache = None;
+    }
+
     /// Frees the table at `lvl` and every table below it (`__arm_lpae_free_pgtable`).
     pub(super) fn free_pgtable(&mut self, lvl: u32, table: PhysAddr) {
-        *self.walk_cache = None;
+        self.forget_walks();
         if lvl < MAX_LEVELS - 1 {
             if let Ok(ptes) = self.ram.frame_u64s(table) {
                 for e in &ptes[..self.geom.entries(lvl)] {
@@ -122,34 +136,37 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
     /// covers `iova`; the root otherwise. Skipping the upper levels changes nothing observable: a cached table is live,
     /// so every entry above it is the table entry the full walk would follow.
     #[inline]
-    fn start(
-        &self,
-        iova: usize,
-        pgsize: usize,
-    ) -> (PhysAddr, u32, Option<&'a [AtomicU64; PTES_PER_TABLE]>) {
-        const LAST: u32 = MAX_LEVELS - 1;
+    fn start(&self, iova: usize, pgsize: usize) -> (PhysAddr, u32, Option<TableView<'a>>) {
         if pgsize == block_size(LAST) {
             if let Some(c) = *self.walk_cache {
                 // SAFETY: `self.ram` is the RAM of the table the cache belongs to (`ArmLpaeS1::updater`).
-                if let Some((table, ptes)) = unsafe { c.lookup(self.ram, iova) } {
-                    return (table, LAST, Some(ptes));
+                if let Some((table, view)) = unsafe { c.lookup(self.ram, iova) } {
+                    return (table, LAST, Some(view));
+                }
+            }
+        }
+        if pgsize <= block_size(UPPER) {
+            if let Some(c) = *self.upper_cache {
+                // SAFETY: as above.
+                if let Some((table, view)) = unsafe { c.lookup(self.ram, iova) } {
+                    return (table, UPPER, Some(view));
                 }
             }
         }
         (self.pgd, self.geom.start_level, None)
     }
 
-    /// Caches `table`, whose entries are `ptes`, when it is a last-level table reached below the root.
+    /// Caches `table`, whose entries and hint `view` holds, when it is a last-level or level-2 table reached below the
+    /// root.
     #[inline]
-    fn remember(
-        &mut self,
-        iova: usize,
-        lvl: u32,
-        table: PhysAddr,
-        ptes: &[AtomicU64; PTES_PER_TABLE],
-    ) {
-        if lvl == MAX_LEVELS - 1 && lvl != self.geom.start_level {
-            *self.walk_cache = Some(WalkCache::new(iova, table, ptes));
+    fn remember(&mut self, iova: usize, lvl: u32, table: PhysAddr, view: TableView<'_>) {
+        if lvl == self.geom.start_level {
+            return;
+        }
+        if lvl == LAST {
+            *self.walk_cache = Some(WalkCache::new(iova, table, view));
+        } else if lvl == UPPER {
+            *self.upper_cache = Some(WalkCache::new(iova, table, view));
         }
     }
 
@@ -160,6 +177,8 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
     /// entry is written, where the kernel installs it zeroed and then writes the leaves: the same end state, every
     /// store a single 64-bit store, and a walker that races the map sees either no table or the finished one — one
     /// of the orders it could already see — while the page is written once instead of zeroed, read back and written.
+    /// Of a new table page only the lines its RAM line hint calls dirty are zeroed ([`fill_table`]); every store into a
+    /// table here records its line in the table's hint.
     pub(super) fn map(
         &mut self,
         iova: usize,
@@ -171,15 +190,22 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
         let ram = self.ram;
         let (mut table, mut lvl, mut cached) = self.start(iova, pgsize);
         loop {
-            let ptes = match cached.take() {
-                Some(ptes) => ptes,
-                None => ram.frame_u64s(table).map_err(|_| EFAULT)?,
+            let view = match cached.take() {
+                Some(view) => view,
+                None => {
+                    let view = TableView::new(ram, table).ok_or(EFAULT)?;
+                    if lvl == UPPER {
+                        self.remember(iova, lvl, table, view);
+                    }
+                    view
+                }
             };
+            let ptes = view.ptes;
             let idx = self.geom.idx(iova, lvl);
             if pgsize == block_size(lvl) {
-                self.remember(iova, lvl, table, ptes);
+                self.remember(iova, lvl, table, view);
                 let n = pgcount.min(PTES_PER_TABLE - idx);
-                self.init_ptes(ptes, table, iova, idx, lvl, n, paddr, attrs)?;
+                self.init_ptes(view, table, iova, idx, lvl, n, paddr, attrs)?;
                 return Ok(n * pgsize);
             }
             // No tables below the last level: `pgsize` matched no level (e.g. several bits set).
@@ -189,17 +215,19 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
             let mut pte = Pte::from_bits(ptes[idx].load(Ordering::Relaxed));
             if pte.is_empty() {
                 let next = self.alloc.alloc_pt(ram)?;
-                let Ok(next_ptes) = ram.frame_u64s(next) else {
+                let Some(next_view) = TableView::new(ram, next) else {
                     self.alloc.free_pt(ram, next);
                     return Err(EFAULT);
                 };
                 *self.tables_live += 1;
+                let dirty = ram.dirty_lines(next);
                 let leaves = pgsize == block_size(lvl + 1);
                 let n = if leaves {
                     let first = self.geom.idx(iova, lvl + 1);
                     let n = pgcount.min(PTES_PER_TABLE - first);
                     fill_table(
-                        next_ptes,
+                        next_view,
+                        dirty,
                         first,
                         n,
                         Pte::leaf(paddr, lvl + 1, attrs),
@@ -207,18 +235,19 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
                     );
                     n
                 } else {
-                    fill_table(next_ptes, 0, 0, Pte::EMPTY, 0);
+                    clear_table(next_view, dirty);
                     0
                 };
                 // arm_lpae_install_table(): with a non-coherent walk, the new entry is marked synced so later walks
                 // skip the sync.
                 pte = Pte::table(next, !self.coherent);
+                view.mark(idx, 1);
                 // Release: the table's contents must be visible before the entry that points at it (`dma_wmb`).
                 ptes[idx].store(pte.bits(), Ordering::Release);
                 self.sync_ptes(table, idx, 1);
                 if leaves {
                     self.sync_ptes(next, 0, PTES_PER_TABLE);
-                    self.remember(iova, lvl + 1, next, next_ptes);
+                    self.remember(iova, lvl + 1, next, next_view);
                     return Ok(n * pgsize);
                 }
             } else if pte.is_leaf(lvl) {
@@ -237,7 +266,7 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
     #[allow(clippy::too_many_arguments)]
     fn init_ptes(
         &mut self,
-        ptes: &[AtomicU64; PTES_PER_TABLE],
+        view: TableView<'_>,
         table: PhysAddr,
         iova: usize,
         idx: usize,
@@ -247,7 +276,7 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
         attrs: PteAttrs,
     ) -> Result {
         let sz = block_size(lvl);
-        let targets = &ptes[idx..idx + n];
+        let targets = &view.ptes[idx..idx + n];
         for (i, e) in targets.iter().enumerate() {
             let old = Pte::from_bits(e.load(Ordering::Relaxed));
             if old.is_empty() {
@@ -264,6 +293,7 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
                 self.free_pgtable(lvl + 1, old.paddr());
             }
         }
+        view.mark(idx, n);
         let mut pte = Pte::leaf(paddr, lvl, attrs);
         for e in targets {
             e.store(pte.bits(), Ordering::Relaxed);
@@ -288,13 +318,19 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
         let ram = self.ram;
         let (mut table, start, mut cached) = self.start(iova, pgsize);
         for lvl in start..MAX_LEVELS {
-            let ptes = match cached.take() {
-                Some(ptes) => ptes,
-                None => match ram.frame_u64s(table) {
-                    Ok(ptes) => ptes,
-                    Err(_) => return 0,
-                },
+            let view = match cached.take() {
+                Some(view) => view,
+                None => {
+                    let Some(view) = TableView::new(ram, table) else {
+                        return 0;
+                    };
+                    if lvl == UPPER {
+                        self.remember(iova, lvl, table, view);
+                    }
+                    view
+                }
             };
+            let ptes = view.ptes;
             let idx = self.geom.idx(iova, lvl);
             let pte = Pte::from_bits(ptes[idx].load(Ordering::Relaxed));
             if pte.is_empty() {
@@ -302,7 +338,7 @@ impl<'a, A: PtAlloc, F: FlushOps> Updater<'a, A, F> {
                 return 0;
             }
             if pgsize == block_size(lvl) {
-                self.remember(iova, lvl, table, ptes);
+                self.remember(iova, lvl, table, view);
                 let n = pgcount.min(PTES_PER_TABLE - idx);
                 let cleared = self.clear_run(&ptes[idx..idx + n], table, iova, idx, lvl);
                 self.sync_ptes(table, idx, cleared);
@@ -407,7 +443,7 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
             self.sync_ptes(table, idx + i, 1);
             self.flush.tlb_flush_walk(iova + i * pgsize, pgsize, SZ_4K);
             if lvl + 1 == MAX_LEVELS - 1 {
-                *self.walk_cache = None;
+                self.forget_walks();
                 self.release_table(pte.paddr());
             } else {
                 self.free_pgtable(lvl + 1, pte.paddr());
@@ -418,22 +454,51 @@ impl<A: PtAlloc, F: FlushOps> Updater<'_, A, F> {
 }
 
 /// Writes a whole table that no walker can reach yet: `n` leaves from `first`, starting with `leaf` and each `size`
-/// bytes further on, and zero in every other entry.
+/// bytes further on, and zero in every other entry; then sets the table's line hint to the lines of the leaves.
 ///
-/// An entry that already reads zero is not written: a table page that comes back clean (its leaves were unmapped
-/// before it was freed) is then only read, which costs half the memory traffic of writing it (no line is fetched
-/// for ownership and none is written back) when the tables outgrow the caches.
+/// `dirty` are the lines that may hold stale bytes (the page's [`hw_mem::Ram::dirty_lines`]); the others read zero
+/// already and are not touched at all, so reusing a table page costs what its last owner wrote into it rather than
+/// 4 KiB. In a dirty line, an entry outside the leaves that already reads zero is not written either (a line that
+/// came back clean is only read, with no fetch for ownership and no write-back).
 #[inline]
-fn fill_table(ptes: &[AtomicU64; PTES_PER_TABLE], first: usize, n: usize, leaf: Pte, size: usize) {
-    let (before, rest) = ptes.split_at(first);
-    let (run, after) = rest.split_at(n);
-    zero_entries(before);
+fn fill_table(view: TableView<'_>, dirty: u64, first: usize, n: usize, leaf: Pte, size: usize) {
+    let ptes = view.ptes;
+    let end = first + n;
+    // Lines wholly covered by the leaves are overwritten below.
+    let mut stale = dirty & !full_lines(first, n);
+    while stale != 0 {
+        let line = stale.trailing_zeros() as usize;
+        stale &= stale - 1;
+        let (lo, hi) = (line * 8, line * 8 + 8);
+        if hi <= first || lo >= end {
+            zero_entries(&ptes[lo..hi]);
+        } else {
+            zero_entries(&ptes[lo..first.max(lo)]);
+            zero_entries(&ptes[end.min(hi)..hi]);
+        }
+    }
     let mut pte = leaf;
-    for e in run {
+    for e in &ptes[first..end] {
         e.store(pte.bits(), Ordering::Relaxed);
         pte = pte.advanced(size as u64);
     }
-    zero_entries(after);
+    view.hint.store(lines(first, n), Ordering::Relaxed);
+}
+
+/// Makes every entry of a table that no walker can reach zero, touching only the `dirty` lines, and its hint clean.
+pub(super) fn clear_table(view: TableView<'_>, dirty: u64) {
+    fill_table(view, dirty, 0, 0, Pte::EMPTY, 0);
+}
+
+/// The bits of the lines that entries `first..first + n` fill entirely.
+#[inline]
+fn full_lines(first: usize, n: usize) -> u64 {
+    let (a, b) = (first.div_ceil(8), (first + n) / 8);
+    if a >= b {
+        0
+    } else {
+        lines(a * 8, (b - a) * 8)
+    }
 }
 
 /// Makes every entry of `ptes` zero, writing only those that are not; read eight at a time, with one test per

@@ -349,7 +349,7 @@ mod tests {
             .is_ok());
         let l3 = pt.walk(0x7000).entries()[2].pte.paddr();
         // Corrupt the neighbouring level-3 entry into a block-type descriptor, which level 3 reserves.
-        pt.ram().frame_u64s(l3).unwrap()[8].store(0x300_0001, Ordering::Relaxed);
+        pt.ram().write_u64(l3 + 8 * 8, 0x300_0001).unwrap();
         assert_eq!(pt.walk(0x8000).entries()[3].kind, EntryKind::Invalid);
         assert_eq!(
             pt.stats().pages_4k,
