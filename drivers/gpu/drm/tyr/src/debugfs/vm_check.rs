@@ -154,7 +154,7 @@ struct Snapshot {
 fn snapshot(vm: &Vm) -> Snapshot {
     // Room for the whole cache first: nothing allocates under its lock, which the signalling path takes.
     let mut spare = Vec::with_capacity(crate::vm::PT_CACHE_PAGES);
-    spare.extend_from_slice(vm.pt_cache.lock().pages());
+    spare.extend_from_slice(vm.caches.lock().pt.pages());
     let mut core = vm.core();
     let mut vas = Vec::new();
     let mut vm_bos = Vec::new();

@@ -22,6 +22,7 @@
 
 pub(crate) mod bind;
 pub(crate) mod bind_async;
+mod cache;
 mod kva;
 mod layout;
 mod mmu;
@@ -31,6 +32,7 @@ pub(crate) mod queue;
 mod steps;
 pub(crate) mod update;
 
+pub(crate) use cache::{OpCaches, CACHE_CLASS, PT_CACHE_PAGES};
 pub(crate) use layout::VaLayout;
 pub use mmu::MmuFault;
 #[cfg(test)]
@@ -40,18 +42,18 @@ pub(crate) use ops::PreparedOp;
 pub(crate) use steps::VmData;
 
 use core::ops::Range;
+use kernel::sync::Mutex;
 use kernel::sync::MutexGuard;
-use kernel::sync::{LockClass, Mutex};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use kernel::dma_fence::DmaFence;
-use kernel::drm::gpuvm::{GpuVm, GpuVmCore, GpuVmRef, VaPrealloc};
+use kernel::drm::gpuvm::{GpuVm, GpuVmCore, GpuVmRef};
 use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::error::Result;
 use kernel::io_pgtable::{
-    prot, ArmLpaeS1, Config, IoPageTable, PtStats, ReservedPtPool, Tcr, Visit, SZ_2M, SZ_4K,
+    prot, ArmLpaeS1, Config, IoPageTable, PtStats, ReservedPtPool, Visit, SZ_2M, SZ_4K,
 };
 use kernel::page::{PhysAddr, Ram};
 
@@ -93,12 +95,10 @@ pub(crate) struct Vm {
     bind_queue: Arc<BindQueue>,
     fence_ctx: u64,
     seqno: AtomicU64,
-    /// Spare page-table pages left over by earlier ops (Panthor draws them from a slab cache).
-    pub(crate) pt_cache: Mutex<ReservedPtPool>,
+    /// Spare page-table pages, VA nodes and pool room left over by earlier ops, under one lock.
+    pub(crate) caches: Mutex<OpCaches>,
     /// The last GPU fault reported for this VM's address space.
     fault: Mutex<Option<MmuFault>>,
-    /// Spare VA nodes left over by earlier ops.
-    va_cache: Mutex<VaPrealloc<VmData>>,
     /// Where kernel BOs get their VAs (`kernel_auto_va`), and what is allocated there (start → end).
     auto_va: Range<u64>,
     kva: Mutex<BTreeMap<u64, u64>>,
@@ -107,16 +107,6 @@ pub(crate) struct Vm {
 /// The MCU VM's kernel auto-VA area (`CSF_MCU_SHARED_REGION_START`, 64 MiB): the shared firmware section sits at its
 /// start, and the kernel BOs the MCU reads (suspend buffers, queue user-I/O pages) are allocated after it.
 pub(crate) const MCU_AUTO_VA: Range<u64> = 0x0400_0000..0x0800_0000;
-
-/// The class of a VM's cache of spare page-table pages: the bind job gives pages back under it while signalling, so
-/// nothing may allocate while it is held (the check learns both and reports the pair).
-pub(crate) static PT_CACHE_CLASS: LockClass = LockClass::new("tyr_vm_pt_cache");
-
-/// The class of a VM's cache of spare VA nodes, under the same rule as [`PT_CACHE_CLASS`].
-pub(crate) static VA_CACHE_CLASS: LockClass = LockClass::new("tyr_vm_va_cache");
-
-/// Spare page-table pages a VM keeps between ops.
-pub(crate) const PT_CACHE_PAGES: usize = 64;
 
 impl Vm {
     /// Creates VM `id` with `layout`, its page table in `ram` and its TLB maintenance through `mmu`. User binds may
@@ -178,7 +168,6 @@ impl Vm {
         // and handed out to kernel BOs by `kva`.
         let core = GpuVm::new("tyr-vm", &r_obj, layout.full(), 0..0, data)?;
         let gpuvm = core.vm().clone();
-        let gpuvm2 = gpuvm.clone();
         let vm = kernel::alloc::try_arc(Vm {
             id,
             layout,
@@ -191,12 +180,14 @@ impl Vm {
             bind_queue: kernel::alloc::try_arc(BindQueue::new())?,
             fence_ctx: DmaFence::context_alloc(),
             seqno: AtomicU64::new(0),
-            pt_cache: Mutex::with_class(
-                ReservedPtPool::with_capacity(ram.clone(), PT_CACHE_PAGES)?,
-                &PT_CACHE_CLASS,
+            caches: Mutex::with_class(
+                OpCaches::new(ReservedPtPool::with_capacity(
+                    ram.clone(),
+                    PT_CACHE_PAGES,
+                )?),
+                &CACHE_CLASS,
             ),
             fault: Mutex::new(None),
-            va_cache: Mutex::with_class(VaPrealloc::empty(&gpuvm2), &VA_CACHE_CLASS),
             auto_va,
             kva: Mutex::new(BTreeMap::new()),
         })?;
@@ -262,9 +253,17 @@ impl Vm {
 
     /// Makes the VM active on the GPU (`panthor_vm_active`): an address-space slot programmed with this VM's page
     /// table. `EBUSY` when every slot is held by an active VM, `ENODEV` without an MMU.
+    ///
+    /// The op lock is held across the activation, as `panthor_vm_active` holds the VM's `op_lock`: no page-table
+    /// update runs meanwhile, so a VM that has no slot when an update starts gets none before it ends, and the
+    /// update's region lock and flush ([`VmMmu::lock_region`]) have nothing to do for it.
     pub(crate) fn activate(&self) -> Result<u32> {
-        let (ttbr, _, mair) = self.as_config();
-        self.mmu.clone().activate(ttbr, mair)
+        let mut core = self.core();
+        let pt = &core.data().pt;
+        let (ttbr, mair) = (pt.ttbr(), pt.mair());
+        let res = self.mmu.clone().activate(ttbr, mair);
+        drop(core);
+        res
     }
 
     /// The GPU no longer runs work on this VM (`panthor_vm_idle`); its slot may be reused.
@@ -328,13 +327,6 @@ impl Vm {
         self.core.lock()
     }
 
-    /// The page table's root (TRANSTAB), TCR and MAIR, for programming an address space.
-    pub(crate) fn as_config(&self) -> (PhysAddr, Tcr, u64) {
-        let mut core = self.core();
-        let pt = &core.data().pt;
-        (pt.ttbr(), pt.tcr(), pt.mair())
-    }
-
     /// The physical address `iova` translates to in this VM's page table (0 when unmapped).
     pub(crate) fn iova_to_phys(&self, iova: u64) -> PhysAddr {
         self.core().data().pt.iova_to_phys(iova as usize)
@@ -358,7 +350,7 @@ impl Vm {
     /// Frames the VM holds for page tables: live tables and spare pages kept for later ops.
     pub(crate) fn pt_frames(&self) -> usize {
         let live = self.tables_live();
-        live + self.pt_cache.lock().pages().len()
+        live + self.caches.lock().pt.pages().len()
     }
 
     /// Table pages per level and leaves per size (the statistics half of `tyr vm`).

@@ -6,22 +6,23 @@ use core::ops::Range;
 use std::sync::Arc;
 
 use kernel::drm::gem::IntoGemObject;
-use kernel::drm::gpuvm::{GpuVmBo, OpMapRequest, VaPrealloc, VmBoRef};
+use kernel::drm::gpuvm::{GpuVmBo, OpMapRequest, VmBoRef};
 use kernel::error::code::EINVAL;
 use kernel::error::Result;
 use kernel::io_pgtable::ReservedPtPool;
 
+use super::cache::OpResources;
 use super::update::PtUpdateContext;
 use super::{flags_to_prot, Vm, VmData, BLOCK, PAGE};
-use crate::gem::TyrObject;
+use crate::gem::{SgView, TyrObject};
 use crate::uapi::map_flags;
 
 /// What a prepared op does.
 enum OpKind {
+    /// A map of `vm_bo`'s object from `bo_offset`, whose pages were pinned when the op was prepared.
     Map {
         vm_bo: VmBoRef<VmData>,
         bo_offset: u64,
-        chunks: Vec<(u64, u64)>,
         flags: u32,
     },
     MapSparse {
@@ -46,18 +47,15 @@ pub(crate) struct PreparedOp {
     kind: OpKind,
     va: u64,
     size: u64,
-    vas: VaPrealloc<VmData>,
-    pt_pages: ReservedPtPool,
+    res: OpResources,
 }
 
-impl PreparedOp {
-    /// The range the op locks in the MMU: the op's range widened to 2 MiB boundaries (a block split at either end
-    /// re-maps inside them).
-    pub(crate) fn lock_range(&self) -> Range<u64> {
-        let start = self.va & !(BLOCK - 1);
-        let end = self.va.saturating_add(self.size).saturating_add(BLOCK - 1) & !(BLOCK - 1);
-        start..end.max(start)
-    }
+/// The range an op over `[va, va + size)` locks in the MMU: widened to 2 MiB boundaries (a block split at either end
+/// re-maps inside them).
+fn lock_range(va: u64, size: u64) -> Range<u64> {
+    let start = va & !(BLOCK - 1);
+    let end = va.saturating_add(size).saturating_add(BLOCK - 1) & !(BLOCK - 1);
+    start..end.max(start)
 }
 
 impl Vm {
@@ -88,37 +86,26 @@ impl Vm {
         }
     }
 
+    /// VA nodes an op can need: a map, the new VA and the two pieces of a VA it splits; an unmap, the two pieces of a
+    /// VA it splits (each piece's node comes back before the next split).
+    fn va_nodes_for(kind: &OpKind) -> usize {
+        match kind {
+            OpKind::Unmap => 2,
+            _ => 3,
+        }
+    }
+
     fn prepare(&self, kind: OpKind, va: u64, size: u64) -> Result<PreparedOp> {
-        // VA nodes left over by earlier ops first (a slab cache in the kernel), then fresh ones.
-        let mut vas = VaPrealloc::empty(&self.gpuvm);
-        {
-            let mut cache = self.va_cache.lock();
-            while let Some(node) = cache.take() {
-                // Both hold at most three, so `vas` is never full here; were it, the spare node would just be freed.
-                if let Err(spare) = vas.put(node) {
-                    drop(spare);
-                    break;
-                }
-            }
-        }
-        vas.top_up(3)?;
-        // Table pages: what the cache holds, taken under its lock without allocating (the bind job takes that lock
-        // while signalling, so nothing may ever allocate under it), then fresh frames for the rest, outside it.
-        let needed = Self::pt_pages_for(&kind, va, size);
-        let mut pt_pages = ReservedPtPool::new(self.ram.clone());
-        pt_pages.reserve_slots(needed)?;
-        let taken = pt_pages.take_from(&mut self.pt_cache.lock(), needed);
-        if let Err(e) = pt_pages.reserve(needed - taken) {
-            // Back to the cache (within its capacity, no allocation), so that a failed prepare leaves it as it was.
-            pt_pages.drain_into(&mut self.pt_cache.lock());
-            return Err(e);
-        }
+        // VA nodes and table pages left over by earlier ops first (slab caches in the kernel), then fresh ones.
+        let res = self.take_op_resources(
+            Self::va_nodes_for(&kind),
+            Self::pt_pages_for(&kind, va, size),
+        )?;
         Ok(PreparedOp {
             kind,
             va,
             size,
-            vas,
-            pt_pages,
+            res,
         })
     }
 
@@ -171,16 +158,17 @@ impl Vm {
         if self.is_unusable() {
             return Err(EINVAL);
         }
-        let chunks = bo.sg_range(bo_offset, size)?;
+        // The pages are pinned now; the job reads their chunks in place.
+        bo.sg_view(bo_offset, size)?;
         let vm_bo = {
-            let mut exec = self.gpuvm.exec_lock(1, &[bo.gem().resv()])?;
-            GpuVmBo::obtain(&self.gpuvm, bo, (), &mut exec)?
+            // The VM resv alone guards the VM's vm_bo lists, as in `panthor_vm_prepare_map_op_ctx`.
+            let mut resv = self.gpuvm.resv().lock();
+            GpuVmBo::obtain(&self.gpuvm, bo, (), &mut resv)?
         };
         self.prepare(
             OpKind::Map {
                 vm_bo,
                 bo_offset,
-                chunks,
                 flags,
             },
             va,
@@ -229,7 +217,7 @@ impl Vm {
     /// nodes go back to the VM's caches under their locks, under which nothing ever allocates); the vm_bos the op
     /// released wait for [`Self::deferred_cleanup`], which the caller runs once it has signalled. A failure (which preparation rules out, but for an MMU that does not
     /// answer) marks the VM unusable.
-    pub(crate) fn apply(&self, mut op: PreparedOp) -> Result {
+    pub(crate) fn apply(&self, op: PreparedOp) -> Result {
         let span = tracing::debug_span!(
             "vm_bind_op",
             vm = self.id,
@@ -239,70 +227,80 @@ impl Vm {
             result = tracing::field::Empty
         );
         let _entered = span.enter();
-        let res = {
-            let mut core = self.core();
-            core::mem::swap(core.data().pt.alloc_mut(), &mut op.pt_pages);
-            let (chunks, prot): (&[(u64, u64)], u32) = match &op.kind {
-                OpKind::Map { chunks, flags, .. } => (chunks, flags_to_prot(*flags)),
-                OpKind::MapSparse { flags } => (&[], flags_to_prot(*flags)),
-                OpKind::Unmap => (&[], 0),
-            };
-            let res = PtUpdateContext::new(self, op.lock_range(), &mut op.vas, chunks, prot)
-                .and_then(|mut ctx| {
-                    let res = match &op.kind {
-                        OpKind::Map {
-                            vm_bo,
-                            bo_offset,
-                            flags,
-                            ..
-                        } => {
-                            let req = OpMapRequest {
-                                addr: op.va,
-                                range: op.size,
-                                gem_offset: *bo_offset,
-                                vm_bo: Some(vm_bo),
-                                flags: *flags,
-                            };
-                            core.sm_map(req, &mut ctx)
-                        }
-                        OpKind::MapSparse { flags } => {
-                            let req = OpMapRequest {
-                                addr: op.va,
-                                range: op.size,
-                                gem_offset: 0,
-                                vm_bo: None,
-                                flags: *flags,
-                            };
-                            core.sm_map(req, &mut ctx)
-                        }
-                        OpKind::Unmap => core.sm_unmap(op.va, op.size, &mut ctx),
-                    };
-                    // The flush runs whatever the steps did: a half-applied op must not stay cached either.
-                    let flushed = ctx.finish();
-                    res.and(flushed)
-                });
-            core::mem::swap(core.data().pt.alloc_mut(), &mut op.pt_pages);
-            res
+        let PreparedOp {
+            kind,
+            va,
+            size,
+            mut res,
+        } = op;
+        let lock_range = lock_range(va, size);
+        // A map's chunks, read in place: the pages were pinned when the op was prepared.
+        let (sg, prot) = match &kind {
+            OpKind::Map {
+                vm_bo,
+                bo_offset,
+                flags,
+            } => (
+                vm_bo.obj().pinned_sg_view(*bo_offset, size),
+                flags_to_prot(*flags),
+            ),
+            OpKind::MapSparse { flags } => (Some(SgView::default()), flags_to_prot(*flags)),
+            OpKind::Unmap => (Some(SgView::default()), 0),
         };
-        // Pages the op did not use go back to the cache (within its capacity: no allocation here) or to RAM.
-        op.pt_pages.drain_into(&mut self.pt_cache.lock());
-        {
-            // Unused VA nodes (and those the steps freed) back to the cache: fixed slots, no allocation.
-            let mut cache = self.va_cache.lock();
-            while let Some(node) = op.vas.take() {
-                if let Err(spare) = cache.put(node) {
-                    // The cache is full: the node is freed (freeing is allowed while signalling).
-                    drop(spare);
-                    break;
-                }
+        let result = match sg {
+            // Preparation pinned them; were they not, the op fails before anything is touched.
+            None => Err(EINVAL),
+            Some(sg) => {
+                let mut core = self.core();
+                core::mem::swap(core.data().pt.alloc_mut(), &mut res.pt_pages);
+                let result = PtUpdateContext::new(self, lock_range, &mut res.vas, sg, prot)
+                    .and_then(|mut ctx| {
+                        let stepped = match &kind {
+                            OpKind::Map {
+                                vm_bo,
+                                bo_offset,
+                                flags,
+                            } => {
+                                let req = OpMapRequest {
+                                    addr: va,
+                                    range: size,
+                                    gem_offset: *bo_offset,
+                                    vm_bo: Some(vm_bo),
+                                    flags: *flags,
+                                };
+                                core.sm_map(req, &mut ctx)
+                            }
+                            OpKind::MapSparse { flags } => {
+                                let req = OpMapRequest {
+                                    addr: va,
+                                    range: size,
+                                    gem_offset: 0,
+                                    vm_bo: None,
+                                    flags: *flags,
+                                };
+                                core.sm_map(req, &mut ctx)
+                            }
+                            OpKind::Unmap => core.sm_unmap(va, size, &mut ctx),
+                        };
+                        // The flush runs whatever the steps did: a half-applied op must not stay cached either.
+                        let flushed = ctx.finish();
+                        stepped.and(flushed)
+                    });
+                core::mem::swap(core.data().pt.alloc_mut(), &mut res.pt_pages);
+                result
             }
-        }
-        if let Err(e) = res {
+        };
+        // Pages and VA nodes the op did not use (and those its steps freed) go back to the caches: fixed room, no
+        // allocation.
+        self.give_back_op_resources(res);
+        // The op's vm_bo reference goes here: a last one only queues the pair for `deferred_cleanup`.
+        drop(kind);
+        if let Err(e) = result {
             span.record("result", e.to_errno());
             tracing::warn!(vm = self.id, "bind op failed: VM unusable");
             self.mark_unusable();
         }
-        res
+        result
     }
 
     /// Applies a prepared op outside any fence-signalling path (a synchronous bind, kernel BOs, VM destruction):

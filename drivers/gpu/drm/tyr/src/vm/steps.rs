@@ -116,7 +116,7 @@ impl DriverGpuVm for VmData {
         tracing::trace!(target: "tyr::gpuvm", va = addr, size = range, sparse = op.vm_bo().is_none(), "sm_step_map");
         match op.vm_bo() {
             None => self.map_dummy(addr, range, prot)?,
-            Some(_) => map_sg(&mut self.pt, addr, ctx.chunks.iter().copied(), prot)?,
+            Some(_) => map_sg(&mut self.pt, addr, ctx.chunks.chunks(), prot)?,
         }
         Ok(op.insert(va, VaInfo { prot }))
     }
