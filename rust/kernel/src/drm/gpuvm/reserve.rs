@@ -35,7 +35,8 @@ impl<T: DriverGpuVm> Spare<T> {
 /// vm_bos whose last reference dropped, waiting for [`GpuVm::deferred_cleanup`].
 ///
 /// # Invariants
-/// * `list.capacity() >= live`, where `live` counts the vm_bos of this VM not yet cleaned up; so pushing any of them
+/// * `list.capacity() >= live`, where `live` counts the vm_bos of this VM that may still be queued: created and not
+///   yet popped off the list by `deferred_cleanup` (a popped zombie is never queued again); so pushing any of them
 ///   never allocates.
 /// * every entry is a zombie vm_bo of this VM (count zero), allocated and on no other list of the VM's but the
 ///   ones `deferred_cleanup` takes it off; it is freed only by `deferred_cleanup`, after being popped.
@@ -244,9 +245,16 @@ impl<T: DriverGpuVm> GpuVm<T> {
             return;
         }
         loop {
-            // Pop under the leaf mutex, then work without it: the list keeps its capacity (the invariant).
-            let Some(ptr) = self.deferred().list.pop() else {
-                break;
+            // Pop under the leaf mutex, then work without it: the list keeps its capacity (the invariant). The popped
+            // pair needs its slot no more (a zombie is never queued again), so it stops counting as live at once,
+            // and whether more are queued is read in the same hold: one hold per pair.
+            let (ptr, more) = {
+                let mut d = self.deferred();
+                let Some(ptr) = d.list.pop() else {
+                    break;
+                };
+                d.live -= 1;
+                (ptr, !d.list.is_empty())
             };
             // SAFETY: a deferred vm_bo stays allocated until freed below (`Deferred`'s invariant), and only shared
             // references to it exist: its count is zero, and the lists hand out none for a zombie.
@@ -266,10 +274,14 @@ impl<T: DriverGpuVm> GpuVm<T> {
                 }
             }
             debug_assert!(bo.va_count() == 0, "a zombie vm_bo with VAs");
-            self.deferred().live -= 1;
             // SAFETY: the pair came from `Box::leak` in `GpuVmBo::obtain`, its count is zero and it is on no list
             // any more: nothing refers to it. Dropping it drops its VM reference; `self` is borrowed from another.
             drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+            // A pair queued after the list was seen empty is freed by a later call, as one queued just after this
+            // call would be.
+            if !more {
+                break;
+            }
         }
     }
 }
