@@ -4,9 +4,9 @@
 //!
 //! A bind goes in two halves, as in Panthor:
 //! - **prepare** ([`Vm::prepare_map`], [`Vm::prepare_map_sparse`], [`Vm::prepare_unmap`]), in the ioctl: every check
-//!   that can fail, the BO's pages pinned and turned into contiguous chunks, the vm_bo obtained under the VM resv (and
-//!   the BO's, for an external object), three VA nodes, the VA-tree nodes and the page-table pages the op can need —
-//!   all allocated here, so that
+//!   that can fail, the BO's pages pinned (their contiguous chunks are computed once per BO), the vm_bo obtained under
+//!   the VM resv, the VA nodes (three for a map, two for an unmap), the VA-tree nodes and the page-table pages the op
+//!   can need — taken from the VM's op caches ([`cache`]) or allocated here, so that
 //! - **execute** ([`Vm::apply`] in a bind job, [`Vm::execute`] for a synchronous bind), cannot fail or allocate: it
 //!   opens a [`update::PtUpdateContext`], which locks the affected region in the MMU, lets GPUVM hand it the steps,
 //!   writes the page tables in each step, and flushes and unlocks the region when the context ends.
