@@ -10,7 +10,7 @@ use std::sync::Arc;
 use kernel::drm::gem::{HandleTable, IntoGemObject};
 use kernel::drm::syncobj::SyncobjTable;
 use kernel::error::code::EINVAL;
-use kernel::error::Result;
+use kernel::error::{Error, Result};
 use kernel::page::Ram;
 
 use crate::gem::{Offsets, TyrObject};
@@ -173,11 +173,14 @@ impl TyrFile {
         objects: &HandleTable<TyrObject>,
         args: &mut drm_panthor_vm_bind,
     ) -> Result {
-        let vm = self.vms.get(args.vm_id)?;
-        // A synchronous bind usually has a few ops: they are read onto the stack.
-        let mut buf = [const { MaybeUninit::uninit() }; SYNC_OPS_ON_STACK];
-        let ops = get_uobj_array_in::<drm_panthor_vm_bind_op>(&args.ops, &mut buf)?;
-        match bind_sync(&vm, &ops, |h| objects.lookup(h).ok()) {
+        // The VM is used in place, its pool shared meanwhile: nothing in a bind creates or destroys VMs.
+        let res = self.vms.with(args.vm_id, |vm| {
+            // A synchronous bind usually has a few ops: they are read onto the stack.
+            let mut buf = [const { MaybeUninit::uninit() }; SYNC_OPS_ON_STACK];
+            let ops = get_uobj_array_in::<drm_panthor_vm_bind_op>(&args.ops, &mut buf)?;
+            Ok::<_, Error>(bind_sync(vm, &ops, |h| objects.lookup(h).ok()))
+        })?;
+        match res? {
             Ok(()) => Ok(()),
             Err((i, e)) => {
                 args.ops.count = i;

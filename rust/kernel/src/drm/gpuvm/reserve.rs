@@ -348,6 +348,16 @@ impl<T: DriverGpuVm> VaPrealloc<T> {
         Ok(())
     }
 
+    /// Whether [`Self::top_up`]`(n)` would have nothing to do: `n` VA nodes held, the VA-tree nodes their insertion
+    /// may need reserved, and the VM's reserve holding every reserved node. Allocates nothing and takes no lock, so
+    /// that a holder of a lock nothing may allocate under can decide whether a pool will do as it is.
+    pub fn ready(&self, n: usize) -> bool {
+        n <= 3
+            && self.len() >= n
+            && self.tree_nodes >= Spare::<T>::nodes_for(self.vm.height_hint(), n)
+            && self.vm.hints.spare_surplus.load(Ordering::Acquire) >= 0
+    }
+
     /// The VM this pool reserves in.
     pub fn vm(&self) -> &GpuVmRef<T> {
         &self.vm

@@ -54,6 +54,28 @@ pub struct GpuVmBo<T: DriverGpuVm> {
     data: T::VmBoData,
 }
 
+/// The object [`GpuVmBo::obtain_any`] is given: a reference to clone for a new pair, or one to hand over to it.
+enum ObjArg<'a, O> {
+    Borrowed(&'a Arc<O>),
+    Owned(Arc<O>),
+}
+
+impl<O> ObjArg<'_, O> {
+    fn get(&self) -> &Arc<O> {
+        match self {
+            ObjArg::Borrowed(o) => o,
+            ObjArg::Owned(o) => o,
+        }
+    }
+
+    fn into_arc(self) -> Arc<O> {
+        match self {
+            ObjArg::Borrowed(o) => o.clone(),
+            ObjArg::Owned(o) => o,
+        }
+    }
+}
+
 /// The address of `vm`, as [`GemEntry::vm`] records it.
 fn vm_id<T: DriverGpuVm>(vm: &GpuVm<T>) -> usize {
     vm as *const GpuVm<T> as usize
@@ -73,15 +95,34 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         data: T::VmBoData,
         held: &mut impl ResvHeld,
     ) -> Result<VmBoRef<T>> {
+        Self::obtain_any(vm, ObjArg::Borrowed(obj), data, held)
+    }
+
+    /// [`Self::obtain`] given a reference to the object to keep: a new pair takes it over instead of taking one of
+    /// its own (an existing pair drops it).
+    pub fn obtain_owned(
+        vm: &Pin<Arc<GpuVm<T>>>,
+        obj: Arc<ObjectOf<T>>,
+        data: T::VmBoData,
+        held: &mut impl ResvHeld,
+    ) -> Result<VmBoRef<T>> {
+        Self::obtain_any(vm, ObjArg::Owned(obj), data, held)
+    }
+
+    fn obtain_any(
+        vm: &Pin<Arc<GpuVm<T>>>,
+        obj: ObjArg<'_, ObjectOf<T>>,
+        data: T::VmBoData,
+        held: &mut impl ResvHeld,
+    ) -> Result<VmBoRef<T>> {
         if !held.holds(vm.resv()) {
             return Err(EINVAL);
         }
-        let gem = obj.gem();
         // An existing pair needs nothing allocated: look it up first (the lookup allocates nothing under the lock).
-        if let Some(found) = Self::find(&gem.gpuva_lock(), vm) {
+        if let Some(found) = Self::find(&obj.get().gem().gpuva_lock(), vm) {
             return Ok(found);
         }
-        let extobj = vm.is_extobj(obj);
+        let extobj = vm.is_extobj(obj.get());
         let lists = vm.resv_lists(held)?;
         if extobj {
             alloc::try_reserve(&mut lists.extobj, 1)?;
@@ -95,12 +136,15 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
             refcount: AtomicUsize::new(1),
             vas: List::new(),
             vm: vm.clone(),
-            obj: obj.clone(),
+            obj: obj.into_arc(),
             evicted: AtomicBool::new(false),
             extobj,
             data,
         })?;
-        let list = gem.gpuva_lock();
+        let obj: *const ObjectOf<T> = Arc::as_ptr(&new.obj);
+        // SAFETY: the object is kept alive by the reference the new pair holds, and the pair outlives `list`: it is
+        // freed below only after `list` is dropped, or leaked and returned.
+        let list = unsafe { &*obj }.gem().gpuva_lock();
         // Looked up again: the pair may have been created while the lock was dropped.
         if let Some(found) = Self::find(&list, vm) {
             drop(list);

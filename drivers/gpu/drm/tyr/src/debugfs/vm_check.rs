@@ -172,6 +172,10 @@ fn snapshot(vm: &Vm) -> Snapshot {
         );
     }
     let data = core.data();
+    // And what the last synchronous op left under the op lock.
+    if let Some(kept) = &data.sync_spare {
+        spare.extend_from_slice(kept.pt_pages.pages());
+    }
     let mut leaves = Vec::new();
     data.pt.for_each_leaf(|l| {
         leaves.push((l.iova as u64, l.size() as u64, l.paddr(), l.attrs().bits()))

@@ -13,6 +13,7 @@ use kernel::error::Result;
 use kernel::io_pgtable::ReservedPtPool;
 use kernel::sync::LockClass;
 
+use super::ops::PendingOp;
 use super::{Vm, VmData};
 
 /// The class of a VM's op caches: the bind job gives spare pages and VA nodes back under it while signalling, so
@@ -49,6 +50,14 @@ pub(crate) struct OpResources {
     pub(crate) vas: VaPrealloc<VmData>,
     /// The page-table pages the op can need.
     pub(crate) pt_pages: ReservedPtPool,
+}
+
+impl OpResources {
+    /// Whether these are enough, as they are, for an op needing `nodes` VA nodes and `pages` pages. Allocates
+    /// nothing and takes no lock.
+    fn ready(&self, nodes: usize, pages: usize) -> bool {
+        self.pt_pages.remaining() >= pages && self.vas.ready(nodes)
+    }
 }
 
 impl Vm {
@@ -129,5 +138,55 @@ impl Vm {
         // Freed after the lock: a second pool's room, and a second set of nodes with its VA-tree reservation.
         drop(spare_room);
         drop(spare_vas);
+    }
+}
+
+impl Vm {
+    /// A synchronous bind's op, applied at once (`panthor_vm_exec_op` then `panthor_vm_cleanup_op_ctx`), as
+    /// [`Vm::reserve`] then [`Vm::execute`] would, with one difference: what the previous synchronous op left over is
+    /// kept under the op lock ([`VmData::sync_spare`]) and used again when it is enough, so that a run of synchronous
+    /// binds does not go through the op caches' lock. When it is not enough, the op's VA nodes and pages are taken as
+    /// [`Vm::reserve`] takes them, before anything changes (`ENOMEM` then changes nothing), and the leftovers
+    /// replace it.
+    pub(crate) fn execute_pending(&self, op: PendingOp) -> Result {
+        let span = op.span(self);
+        let _entered = span.enter();
+        let (nodes, pages) = op.needs();
+        let mut core = self.core();
+        let mut res = match core.data().sync_spare.take_if(|r| r.ready(nodes, pages)) {
+            Some(res) => res,
+            None => {
+                // Taken outside the op lock, which nothing may allocate under (the bind job takes it while
+                // signalling); whatever was kept goes back to the caches.
+                let short = core.data().sync_spare.take();
+                drop(core);
+                if let Some(short) = short {
+                    self.give_back_op_resources(short);
+                }
+                let res = match self.take_op_resources(nodes, pages) {
+                    Ok(res) => res,
+                    Err(e) => {
+                        // Nothing changed; a vm_bo the op alone held is freed now, as after any other op.
+                        drop(op);
+                        self.deferred_cleanup();
+                        return Err(e);
+                    }
+                };
+                core = self.core();
+                res
+            }
+        };
+        let result = self.apply_locked(&mut core, op.kind(), op.va(), op.size(), &mut res);
+        let displaced = core.data().sync_spare.replace(res);
+        drop(core);
+        if let Some(displaced) = displaced {
+            // Another synchronous op left its own meanwhile: this one's go back to the caches.
+            self.give_back_op_resources(displaced);
+        }
+        // The op's vm_bo reference goes here: a last one only queues the pair for the cleanup below.
+        drop(op);
+        let result = self.note_result(&span, result);
+        self.deferred_cleanup();
+        result
     }
 }

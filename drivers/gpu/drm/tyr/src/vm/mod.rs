@@ -3,11 +3,14 @@
 //! mode and on an ARM LPAE stage-1 page table from `kernel::io_pgtable`.
 //!
 //! A bind goes in two halves, as in Panthor:
-//! - **prepare** ([`Vm::prepare_map`], [`Vm::prepare_map_sparse`], [`Vm::prepare_unmap`]), in the ioctl: every check
-//!   that can fail, the BO's pages pinned (their contiguous chunks are computed once per BO), the vm_bo obtained under
-//!   the VM resv, the VA nodes (three for a map, two for an unmap), the VA-tree nodes and the page-table pages the op
-//!   can need — taken from the VM's op caches ([`cache`]) or allocated here, so that
-//! - **execute** ([`Vm::apply`] in a bind job, [`Vm::execute`] for a synchronous bind), cannot fail or allocate: it
+//! - **prepare** ([`Vm::prepare_map`], [`Vm::prepare_unmap`], or [`Vm::pending_map`], [`Vm::pending_map_sparse`],
+//!   [`Vm::pending_unmap`] followed by [`Vm::reserve`]), in the ioctl: every check that can fail, the BO's pages
+//!   pinned (their contiguous chunks are computed once per BO), the vm_bo obtained under the VM resv, the VA nodes
+//!   (three for a map, two for an unmap), the VA-tree nodes and the page-table pages the op can need — taken from the
+//!   VM's op caches ([`cache`]) or allocated here, so that
+//! - **execute** ([`Vm::apply`] in a bind job, [`Vm::execute`] or, for VM_BIND's synchronous ops,
+//!   [`Vm::execute_pending`], which reuses what the previous synchronous op left under the op lock), cannot fail or
+//!   allocate: it
 //!   opens a [`update::PtUpdateContext`], which locks the affected region in the MMU, lets GPUVM hand it the steps,
 //!   writes the page tables in each step, and flushes and unlocks the region when the context ends.
 //!
@@ -38,7 +41,7 @@ pub use mmu::MmuFault;
 #[cfg(test)]
 pub(crate) use mmu::NoMmu;
 pub(crate) use mmu::VmMmu;
-pub(crate) use ops::PreparedOp;
+pub(crate) use ops::{PendingOp, PreparedOp};
 pub(crate) use steps::VmData;
 
 use core::ops::Range;
@@ -159,6 +162,7 @@ impl Vm {
             pt,
             ram: ram.clone(),
             dummy,
+            sync_spare: None,
         };
         if ram.zero(dummy, PAGE).is_err() {
             return Err(ENOMEM);
@@ -343,14 +347,20 @@ impl Vm {
     }
 
     /// Page-table pages in use, the root included.
+    #[cfg(test)]
     pub(crate) fn tables_live(&self) -> usize {
         self.core().data().pt.tables_live()
     }
 
     /// Frames the VM holds for page tables: live tables and spare pages kept for later ops.
     pub(crate) fn pt_frames(&self) -> usize {
-        let live = self.tables_live();
-        live + self.caches.lock().pt.pages().len()
+        let (live, kept) = {
+            let mut core = self.core();
+            let data = core.data();
+            let kept = data.sync_spare.as_ref().map_or(0, |r| r.pt_pages.remaining());
+            (data.pt.tables_live(), kept)
+        };
+        live + kept + self.caches.lock().pt.pages().len()
     }
 
     /// Table pages per level and leaves per size (the statistics half of `tyr vm`).
@@ -438,6 +448,14 @@ impl Vm {
                 flags: v.flags(),
             })
             .collect()
+    }
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        // What the last synchronous op left refers to the GPUVM, which holds it: released here, or neither would go.
+        let spare = self.core.get_mut().data().sync_spare.take();
+        drop(spare);
     }
 }
 

@@ -13,11 +13,13 @@ use kernel::io_pgtable::{prot, ArmLpaeS1, EntryKind, IoPageTable, ReservedPtPool
 use kernel::page::{PhysAddr, Ram};
 
 use super::pgtable::{map_range, map_sg, unmap_range};
+use super::cache::OpResources;
 use super::update::PtUpdateContext;
 use super::{BLOCK, PAGE};
 use crate::gem::TyrDriver;
 
-/// The VM's own part of GPUVM: the page table and the dummy page of sparse mappings.
+/// The VM's own part of GPUVM: the page table, the dummy page of sparse mappings, and what the last synchronous op
+/// left over.
 ///
 /// # Invariants
 /// `dummy` is a frame of `ram` owned by this VM, freed when it drops.
@@ -25,6 +27,9 @@ pub(crate) struct VmData {
     pub(crate) pt: ArmLpaeS1<ReservedPtPool>,
     pub(super) ram: Arc<Ram>,
     pub(crate) dummy: PhysAddr,
+    /// VA nodes and page-table pages the last synchronous op did not use, kept under the op lock for the next one
+    /// ([`super::Vm::execute_pending`]). It refers to the VM's GPUVM, so the VM empties it when it goes.
+    pub(crate) sync_spare: Option<OpResources>,
 }
 
 impl Drop for VmData {
