@@ -88,7 +88,8 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
     /// allocated before the object's gpuva lock is taken for linking, and nothing allocates under it; unlike
     /// upstream, an existing pair is looked up first, so that finding one allocates nothing, and the lookup is
     /// repeated under the lock before linking (a pair created meanwhile wins and the new one is freed after the
-    /// lock). On failure nothing changed. `EINVAL` if `held` does not hold the VM's resv.
+    /// lock). An object that had no pair when its gpuva lock was last released skips the first lookup. On failure
+    /// nothing changed. `EINVAL` if `held` does not hold the VM's resv.
     pub fn obtain(
         vm: &Pin<Arc<GpuVm<T>>>,
         obj: &Arc<ObjectOf<T>>,
@@ -118,9 +119,13 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         if !held.holds(vm.resv()) {
             return Err(EINVAL);
         }
-        // An existing pair needs nothing allocated: look it up first (the lookup allocates nothing under the lock).
-        if let Some(found) = Self::find(&obj.get().gem().gpuva_lock(), vm) {
-            return Ok(found);
+        // An existing pair needs nothing allocated: look it up first (the lookup allocates nothing under the lock),
+        // unless the object had no pair at all when its lock was last released — the object's first mapping, the
+        // common case — where the lookup under the lock below is the only one.
+        if obj.get().gem().has_vm_bos_hint() {
+            if let Some(found) = Self::find(&obj.get().gem().gpuva_lock(), vm) {
+                return Ok(found);
+            }
         }
         let extobj = vm.is_extobj(obj.get());
         let lists = vm.resv_lists(held)?;
