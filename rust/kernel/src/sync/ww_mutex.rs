@@ -142,7 +142,11 @@ impl<T> WwMutex<T> {
 
     /// Takes the lock for `stamp` as soon as `wait_for(owner)` stops holding: at once if it is free, else sleeping
     /// until an unlock. Returns the owner for which `wait_for` said not to wait (the lock is not taken then).
-    fn take_or_wait(&self, stamp: u64, wait_for: impl Fn(u64) -> bool) -> core::result::Result<(), u64> {
+    fn take_or_wait(
+        &self,
+        stamp: u64,
+        wait_for: impl Fn(u64) -> bool,
+    ) -> core::result::Result<(), u64> {
         if self.try_take(stamp) {
             return Ok(());
         }
@@ -261,7 +265,8 @@ impl<T> WwMutex<T> {
     /// Locks without a context if free (`ww_mutex_trylock`).
     pub fn try_lock(&self) -> Option<WwMutexGuard<'_, T>> {
         // INVARIANT: taken with the no-context stamp for this guard.
-        self.try_take(NO_CTX).then_some(WwMutexGuard { mutex: self })
+        self.try_take(NO_CTX)
+            .then_some(WwMutexGuard { mutex: self })
     }
 
     /// Mutable access without locking, through a unique reference.

@@ -41,21 +41,23 @@ impl SgView<'_> {
     /// The `(address, length)` chunks of the range, in order.
     pub(crate) fn chunks(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
         let (mut skip, mut left) = (self.offset, self.size);
-        self.sg.iter().map_while(move |&(pa, len)| {
-            if left == 0 {
-                return None;
-            }
-            if skip >= len {
-                skip -= len;
-                return Some(None);
-            }
-            let take = (len - skip).min(left);
-            let chunk = (pa + skip, take);
-            left -= take;
-            skip = 0;
-            Some(Some(chunk))
-        })
-        .flatten()
+        self.sg
+            .iter()
+            .map_while(move |&(pa, len)| {
+                if left == 0 {
+                    return None;
+                }
+                if skip >= len {
+                    skip -= len;
+                    return Some(None);
+                }
+                let take = (len - skip).min(left);
+                let chunk = (pa + skip, take);
+                left -= take;
+                skip = 0;
+                Some(Some(chunk))
+            })
+            .flatten()
     }
 }
 
@@ -153,11 +155,7 @@ impl TyrObject {
                 self.sg.get_or_init(|| chunks)
             }
         };
-        Ok(SgView {
-            sg,
-            offset,
-            size,
-        })
+        Ok(SgView { sg, offset, size })
     }
 
     /// [`Self::sg_view`] of an object whose pages are pinned already (a view of it was taken before): never

@@ -222,8 +222,8 @@ pub(crate) fn bind_sync(
     bo: impl Fn(u32) -> Option<Arc<TyrObject>>,
 ) -> core::result::Result<(), (u32, Error)> {
     for (i, op) in ops.iter().enumerate() {
-        let res = prepare_sync_op(vm, op, &bo)
-            .and_then(|p| p.map_or(Ok(()), |p| vm.execute_pending(p)));
+        let res =
+            prepare_sync_op(vm, op, &bo).and_then(|p| p.map_or(Ok(()), |p| vm.execute_pending(p)));
         res.map_err(|e| (i as u32, e))?;
     }
     Ok(())

@@ -185,10 +185,7 @@ impl Vm {
             fence_ctx: DmaFence::context_alloc(),
             seqno: AtomicU64::new(0),
             caches: Mutex::with_class(
-                OpCaches::new(ReservedPtPool::with_capacity(
-                    ram.clone(),
-                    PT_CACHE_PAGES,
-                )?),
+                OpCaches::new(ReservedPtPool::with_capacity(ram.clone(), PT_CACHE_PAGES)?),
                 &CACHE_CLASS,
             ),
             fault: Mutex::new(None),
@@ -357,7 +354,10 @@ impl Vm {
         let (live, kept) = {
             let mut core = self.core();
             let data = core.data();
-            let kept = data.sync_spare.as_ref().map_or(0, |r| r.pt_pages.remaining());
+            let kept = data
+                .sync_spare
+                .as_ref()
+                .map_or(0, |r| r.pt_pages.remaining());
             (data.pt.tables_live(), kept)
         };
         live + kept + self.caches.lock().pt.pages().len()

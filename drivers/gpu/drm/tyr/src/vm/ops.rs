@@ -366,38 +366,39 @@ impl Vm {
             return Err(EINVAL);
         };
         core::mem::swap(core.data().pt.alloc_mut(), &mut res.pt_pages);
-        let result = PtUpdateContext::new(self, lock_range, &mut res.vas, sg, prot).and_then(|mut ctx| {
-            let stepped = match kind {
-                OpKind::Map {
-                    vm_bo,
-                    bo_offset,
-                    flags,
-                } => {
-                    let req = OpMapRequest {
-                        addr: va,
-                        range: size,
-                        gem_offset: *bo_offset,
-                        vm_bo: Some(vm_bo),
-                        flags: *flags,
-                    };
-                    core.sm_map(req, &mut ctx)
-                }
-                OpKind::MapSparse { flags } => {
-                    let req = OpMapRequest {
-                        addr: va,
-                        range: size,
-                        gem_offset: 0,
-                        vm_bo: None,
-                        flags: *flags,
-                    };
-                    core.sm_map(req, &mut ctx)
-                }
-                OpKind::Unmap => core.sm_unmap(va, size, &mut ctx),
-            };
-            // The flush runs whatever the steps did: a half-applied op must not stay cached either.
-            let flushed = ctx.finish();
-            stepped.and(flushed)
-        });
+        let result =
+            PtUpdateContext::new(self, lock_range, &mut res.vas, sg, prot).and_then(|mut ctx| {
+                let stepped = match kind {
+                    OpKind::Map {
+                        vm_bo,
+                        bo_offset,
+                        flags,
+                    } => {
+                        let req = OpMapRequest {
+                            addr: va,
+                            range: size,
+                            gem_offset: *bo_offset,
+                            vm_bo: Some(vm_bo),
+                            flags: *flags,
+                        };
+                        core.sm_map(req, &mut ctx)
+                    }
+                    OpKind::MapSparse { flags } => {
+                        let req = OpMapRequest {
+                            addr: va,
+                            range: size,
+                            gem_offset: 0,
+                            vm_bo: None,
+                            flags: *flags,
+                        };
+                        core.sm_map(req, &mut ctx)
+                    }
+                    OpKind::Unmap => core.sm_unmap(va, size, &mut ctx),
+                };
+                // The flush runs whatever the steps did: a half-applied op must not stay cached either.
+                let flushed = ctx.finish();
+                stepped.and(flushed)
+            });
         core::mem::swap(core.data().pt.alloc_mut(), &mut res.pt_pages);
         result
     }

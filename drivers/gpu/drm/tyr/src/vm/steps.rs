@@ -12,8 +12,8 @@ use kernel::error::Result;
 use kernel::io_pgtable::{prot, ArmLpaeS1, EntryKind, IoPageTable, ReservedPtPool};
 use kernel::page::{PhysAddr, Ram};
 
-use super::pgtable::{map_range, map_sg, unmap_range};
 use super::cache::OpResources;
+use super::pgtable::{map_range, map_sg, unmap_range};
 use super::update::PtUpdateContext;
 use super::{BLOCK, PAGE};
 use crate::gem::TyrDriver;
