@@ -84,7 +84,7 @@ impl Drop for WwAcquireCtx {
 ///
 /// # Invariants
 /// * `data` is only accessed by the thread of the context (or guard) recorded as owner in `owner`.
-/// * `owner` is [`FREE`], a context's stamp, or [`NO_CTX`]; it only leaves [`FREE`] by a compare-and-swap.
+/// * `owner` is `FREE` (0), a context's stamp, or `NO_CTX`; it only leaves `FREE` by a compare-and-swap.
 /// * `waiters` counts the threads between registering to sleep (under `sleep`) and waking up: an unlock that reads
 ///   it as zero after freeing the lock had no sleeper to wake, and one that reads more wakes them under `sleep`.
 pub struct WwMutex<T> {
