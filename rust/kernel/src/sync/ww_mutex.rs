@@ -342,6 +342,49 @@ mod tests {
     }
 
     #[test]
+    fn an_unlock_wakes_a_waiter_and_hands_it_the_lock() {
+        let m = std::sync::Arc::new(WwMutex::new(0u32));
+        let g = m.lock();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let m = m.clone();
+            std::thread::spawn(move || {
+                tx.send(()).unwrap();
+                // Blocks until the holder unlocks; a lost wake-up would leave this thread asleep and the join hung.
+                *m.lock() += 1;
+            })
+        };
+        rx.recv().unwrap();
+        drop(g);
+        waiter.join().unwrap();
+        assert_eq!(*m.lock(), 1);
+        assert!(!m.is_locked());
+    }
+
+    #[test]
+    fn an_older_context_waits_for_a_younger_owner_and_gets_the_lock() {
+        let m = std::sync::Arc::new(WwMutex::new(0u32));
+        let mut old = WwAcquireCtx::new();
+        let mut young = WwAcquireCtx::new();
+        m.lock_ctx(&mut young).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let m = m.clone();
+            std::thread::spawn(move || {
+                tx.send(()).unwrap();
+                let res = m.lock_ctx(&mut old);
+                let held = m.is_held_by(&old);
+                m.unlock_ctx(&mut old).unwrap();
+                (res, held)
+            })
+        };
+        rx.recv().unwrap();
+        m.unlock_ctx(&mut young).unwrap();
+        assert_eq!(waiter.join().unwrap(), (Ok(()), true));
+        assert!(!m.is_locked());
+    }
+
+    #[test]
     fn guard_unlocks_on_drop() {
         let m = WwMutex::new(0);
         {
