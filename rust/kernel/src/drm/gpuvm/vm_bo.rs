@@ -5,7 +5,7 @@
 use core::marker::PhantomData;
 use core::pin::Pin;
 use core::ptr::NonNull;
-use core::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::list::{Links, List};
@@ -52,6 +52,9 @@ pub struct GpuVmBo<T: DriverGpuVm> {
     evicted: AtomicBool,
     extobj: bool,
     data: T::VmBoData,
+    /// The next zombie on the VM's deferred list (`llist_node`); only touched with that list's lock held, so the
+    /// accesses are relaxed (an atomic only because the pair is shared between threads).
+    deferred_next: AtomicPtr<GpuVmBo<T>>,
 }
 
 /// The object [`GpuVmBo::obtain_any`] is given: a reference to clone for a new pair, or one to hand over to it.
@@ -84,7 +87,7 @@ fn vm_id<T: DriverGpuVm>(vm: &GpuVm<T>) -> usize {
 impl<T: DriverGpuVm> GpuVmBo<T> {
     /// Finds the vm_bo of (`vm`, `obj`) or creates it (`drm_gpuvm_bo_obtain_prealloc`), taking a reference. A new
     /// pair is linked on the object's gpuva list and, for an external object, on the VM's extobj list, which is why
-    /// the VM's resv must be held (`held`). As upstream, the pair, its deferred slot and its extobj slot are all
+    /// the VM's resv must be held (`held`). As upstream, the pair and its extobj slot are
     /// allocated before the object's gpuva lock is taken for linking, and nothing allocates under it; unlike
     /// upstream, an existing pair is looked up first, so that finding one allocates nothing, and the lookup is
     /// repeated under the lock before linking (a pair created meanwhile wins and the new one is freed after the
@@ -132,7 +135,6 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         if extobj {
             alloc::try_reserve(&mut lists.extobj, 1)?;
         }
-        let slot = vm.reserve_deferred_slot()?;
         let new = alloc::try_box(GpuVmBo {
             gem_entry: GemEntry {
                 links: Links::new(),
@@ -145,6 +147,7 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
             evicted: AtomicBool::new(false),
             extobj,
             data,
+            deferred_next: AtomicPtr::new(core::ptr::null_mut()),
         })?;
         let obj: *const ObjectOf<T> = Arc::as_ptr(&new.obj);
         // SAFETY: the object is kept alive by the reference the new pair holds, and the pair outlives `list`: it is
@@ -153,7 +156,7 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         // Looked up again: the pair may have been created while the lock was dropped.
         if let Some(found) = Self::find(&list, vm) {
             drop(list);
-            // Not linked anywhere: freed as any box, its slot released by `slot`'s drop.
+            // Not linked anywhere: freed as any box.
             drop(new);
             return Ok(found);
         }
@@ -162,8 +165,7 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         // `deferred_cleanup` takes it off before freeing it (type invariant).
         unsafe { list.vm_bos.push_back(new.cast::<Links>()) };
         drop(list);
-        // Point of no return: the reservations above make these allocation-free.
-        slot.commit();
+        // Point of no return: the reservation above makes this allocation-free.
         if extobj {
             lists.extobj.push(new);
         }
@@ -247,6 +249,19 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         self.evicted.load(Ordering::Acquire)
     }
 
+    /// The next pair on the VM's deferred list. The caller holds that list's lock.
+    pub(super) fn deferred_next(&self) -> Option<NonNull<GpuVmBo<T>>> {
+        NonNull::new(self.deferred_next.load(Ordering::Relaxed))
+    }
+
+    /// Links the pair to `next` on the VM's deferred list. The caller holds that list's lock.
+    pub(super) fn set_deferred_next(&self, next: Option<NonNull<GpuVmBo<T>>>) {
+        self.deferred_next.store(
+            next.map_or(core::ptr::null_mut(), NonNull::as_ptr),
+            Ordering::Relaxed,
+        );
+    }
+
     /// The entry on the object's gpuva list.
     pub(super) fn gem_links(&self) -> NonNull<Links> {
         // The entry is the first field (`repr(C)`), and the pointer covers the whole pair, as the one the entry was
@@ -258,7 +273,7 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
 /// A counted reference to a [`GpuVmBo`] (`ARef<GpuVmBo<T>>`): one atomic count per pair (`drm_gpuvm_bo::kref`).
 /// Dropping the last one never frees the pair on the spot — that may happen in the fence-signalling path, where
 /// neither the VM's resv (for the extobj and evict lists) nor the freeing of the object can be afforded — but puts
-/// it on the VM's deferred list, in a slot reserved when the pair was created, without allocating;
+/// it on the VM's deferred list, which it links itself into without allocating;
 /// [`GpuVm::deferred_cleanup`] unlinks and frees it later.
 ///
 /// # Invariants
