@@ -134,6 +134,7 @@ impl<T> WwMutex<T> {
     }
 
     /// Takes the lock for `stamp` if it is free: one compare-and-swap.
+    #[inline]
     fn try_take(&self, stamp: u64) -> bool {
         self.owner
             .compare_exchange(FREE, stamp, Ordering::Acquire, Ordering::Relaxed)
@@ -142,6 +143,7 @@ impl<T> WwMutex<T> {
 
     /// Takes the lock for `stamp` as soon as `wait_for(owner)` stops holding: at once if it is free, else sleeping
     /// until an unlock. Returns the owner for which `wait_for` said not to wait (the lock is not taken then).
+    #[inline]
     fn take_or_wait(
         &self,
         stamp: u64,
@@ -150,6 +152,16 @@ impl<T> WwMutex<T> {
         if self.try_take(stamp) {
             return Ok(());
         }
+        self.wait_and_take(stamp, wait_for)
+    }
+
+    /// [`Self::take_or_wait`] once the lock was found taken: sleeps under `sleep` until an unlock.
+    #[cold]
+    fn wait_and_take(
+        &self,
+        stamp: u64,
+        wait_for: impl Fn(u64) -> bool,
+    ) -> core::result::Result<(), u64> {
         // A panic while holding the inner mutex leaves nothing inconsistent (it guards no data).
         let mut sleep = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
         loop {
@@ -177,6 +189,7 @@ impl<T> WwMutex<T> {
     }
 
     /// Frees the lock and wakes the sleepers, if any.
+    #[inline]
     fn release(&self) {
         self.owner.store(FREE, Ordering::SeqCst);
         if self.waiters.load(Ordering::SeqCst) > 0 {
