@@ -138,6 +138,55 @@ fn obtain_allocates_nothing_under_the_gpuva_lock() {
 }
 
 #[test]
+fn obtain_owned_gives_a_new_pair_the_reference_and_drops_it_for_an_existing_one() {
+    let (vm, _r) = new_vm(0..G, 0..0);
+    let o = new_obj();
+    let first = {
+        let mut g = vm.resv().lock();
+        GpuVmBo::obtain_owned(vm.vm(), o.clone(), 1, &mut g).unwrap()
+    };
+    // Ours and the pair's: the one handed over, not a second.
+    assert_eq!(Arc::strong_count(&o), 2);
+    let again = {
+        let mut g = vm.resv().lock();
+        GpuVmBo::obtain_owned(vm.vm(), o.clone(), 2, &mut g).unwrap()
+    };
+    assert!(again.ptr_eq(&first));
+    assert_eq!(*again.data(), 1, "the existing pair");
+    assert_eq!(
+        Arc::strong_count(&o),
+        2,
+        "the reference handed over was dropped"
+    );
+    drop((first, again));
+    vm.deferred_cleanup();
+    assert_eq!(Arc::strong_count(&o), 1);
+}
+
+#[test]
+fn an_objects_vm_bo_hint_follows_its_list() {
+    let (vm, _r) = new_vm(0..G, 0..0);
+    let (other, _r2) = new_vm(0..G, 0..0);
+    let o = new_obj();
+    assert!(!o.has_vm_bos_hint());
+    let b = obtain(&vm, &o, 1).unwrap();
+    assert!(o.has_vm_bos_hint());
+    // A pair of another VM makes the hint true; the lookup under the lock still tells the VMs apart.
+    let c = obtain(&other, &o, 2).unwrap();
+    assert!(!c.ptr_eq(&b));
+    drop(b);
+    vm.deferred_cleanup();
+    assert!(o.has_vm_bos_hint(), "the other VM's pair is still listed");
+    drop(c);
+    other.deferred_cleanup();
+    assert!(!o.has_vm_bos_hint());
+    assert_eq!(o.gpuva_lock().len(), 0);
+    // With the hint false, obtain creates the pair with one lookup, under the lock.
+    let d = obtain(&vm, &o, 3).unwrap();
+    assert_eq!((*d.data(), o.gpuva_lock().len()), (3, 1));
+}
+
+#[test]
 fn a_zombie_is_skipped_by_the_lists_and_never_revived() {
     let (vm, _r) = new_vm(0..G, 0..0);
     let o = new_obj();

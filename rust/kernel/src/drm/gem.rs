@@ -11,7 +11,7 @@ use crate::drm::gpuvm::list::List;
 use crate::sync::MutexGuard;
 use crate::sync::{lockdep, Mutex};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use hw_mem::{PhysAddr, Ram, FRAME_SIZE};
@@ -53,6 +53,17 @@ impl GpuvaList {
 /// [`crate::sync::Mutex`] guard marks, [`crate::sync::lockdep::lock_held`]).
 pub struct GpuvaGuard<'a> {
     list: MutexGuard<'a, GpuvaList>,
+    /// The object's [`GemObject::has_vm_bos_hint`], brought up to date when the lock is released.
+    has_vm_bos: &'a AtomicBool,
+}
+
+impl Drop for GpuvaGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // A plain store: the lock is still held, so holders publish in the order they held it.
+        self.has_vm_bos
+            .store(!self.list.is_empty(), Ordering::Release);
+    }
 }
 
 impl core::ops::Deref for GpuvaGuard<'_> {
@@ -74,6 +85,8 @@ pub struct GemObject {
     pages: crate::sync::Mutex<Option<Vec<PhysAddr>>>,
     resv: Arc<DmaResv>,
     gpuva: crate::sync::Mutex<GpuvaList>,
+    /// Whether the vm_bo list was non-empty when its lock was last released.
+    has_vm_bos: AtomicBool,
 }
 
 impl GemObject {
@@ -101,6 +114,7 @@ impl GemObject {
                 },
                 &lockdep::GEM_GPUVA_CLASS,
             ),
+            has_vm_bos: AtomicBool::new(false),
         })
     }
 
@@ -125,7 +139,15 @@ impl GemObject {
     pub fn gpuva_lock(&self) -> GpuvaGuard<'_> {
         GpuvaGuard {
             list: self.gpuva.lock(),
+            has_vm_bos: &self.has_vm_bos,
         }
+    }
+
+    /// Whether the object had vm_bos when its gpuva lock was last released: read without the lock, so only a hint
+    /// (a vm_bo may be linked or freed meanwhile), for skipping a lookup that would most likely find nothing.
+    #[inline]
+    pub fn has_vm_bos_hint(&self) -> bool {
+        self.has_vm_bos.load(Ordering::Acquire)
     }
 
     /// The backing frames, allocating them on first use (`drm_gem_shmem_get_pages`). `ENOMEM` when RAM is exhausted,

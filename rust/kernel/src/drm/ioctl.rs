@@ -120,6 +120,8 @@ impl IoctlData {
     }
 
     /// A zeroed buffer of `len` bytes: on the stack up to [`STACK_KDATA`], else allocated (`ENOMEM` if it cannot be).
+    /// Inlined, so that the stack buffer is built where the dispatcher keeps it rather than copied there.
+    #[inline(always)]
     fn zeroed(len: usize) -> Result<Self> {
         let buf = if len <= STACK_KDATA {
             KData::Stack([0; STACK_KDATA / 8])

@@ -254,6 +254,7 @@ pub struct LockHeld {
 /// allocation ([`LockClass::no_alloc`]) the returned hold is a no-allocation section; for a learned class
 /// ([`LockClass::new`]) allocation points reached during the hold teach the class that it is held while allocating;
 /// for the other classes, and when the check is compiled out, it does nothing.
+#[inline]
 pub fn lock_held(class: &'static LockClass) -> LockHeld {
     let tracked = (ENABLED && class.learns && push_held(class)).then_some(class);
     LockHeld {
@@ -264,7 +265,12 @@ pub fn lock_held(class: &'static LockClass) -> LockHeld {
 }
 
 impl Drop for LockHeld {
+    // Inlined: with the check compiled out there is nothing to do, and every mutex unlock comes here.
+    #[inline]
     fn drop(&mut self) {
+        if !ENABLED {
+            return;
+        }
         if let Some(class) = self.tracked {
             // Holds may end in any order: the latest hold of the class goes.
             let mut held = HELD.get();

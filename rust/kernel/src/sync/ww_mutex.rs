@@ -11,8 +11,8 @@
 //! A lock taken without a context ([`WwMutex::lock`]) waits unconditionally, like `ww_mutex_lock(lock, NULL)`.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use super::lockdep::{self, LockClass};
 use crate::error::code::{EALREADY, EDEADLK, EINVAL};
@@ -22,6 +22,9 @@ static NEXT_STAMP: AtomicU64 = AtomicU64::new(1);
 
 /// The stamp that marks a lock held without an acquire context: older than nobody, so contexts wait for it.
 const NO_CTX: u64 = u64::MAX;
+
+/// The owner word of a free lock (stamps start at 1).
+const FREE: u64 = 0;
 
 /// An acquire context (`struct ww_acquire_ctx`): the identity and age of one multi-lock transaction.
 ///
@@ -69,25 +72,26 @@ impl Drop for WwAcquireCtx {
     }
 }
 
-#[derive(Debug, Default)]
-struct State {
-    /// Stamp of the owning context (`NO_CTX` for a context-less owner); `None` when unlocked.
-    owner: Option<u64>,
-    /// Threads sleeping on the condition variable: an unlock only wakes (a futex syscall) when there are any.
-    waiters: usize,
-}
-
 /// A wound/wait mutex protecting a `T`.
 ///
 /// The lock state is explicit rather than tied to a guard's lifetime, because a multi-lock transaction holds a
 /// changing set of locks: [`WwMutex::lock_ctx`] records the context as owner and [`WwMutex::unlock_ctx`] releases it.
 /// The data is reached through [`WwMutex::get_mut_locked`], which checks that the given context owns the lock.
 ///
+/// The owner is one atomic word, so that a free lock is taken with one compare-and-swap and an unlock without
+/// sleepers is one store (the kernel's `mutex` fast path); a thread that has to wait does so under `sleep`, the
+/// inner mutex, on `cond`.
+///
 /// # Invariants
-/// `data` is only accessed by the thread of the context (or guard) recorded as owner in `state`.
+/// * `data` is only accessed by the thread of the context (or guard) recorded as owner in `owner`.
+/// * `owner` is `FREE` (0), a context's stamp, or `NO_CTX`; it only leaves `FREE` by a compare-and-swap.
+/// * `waiters` counts the threads between registering to sleep (under `sleep`) and waking up: an unlock that reads
+///   it as zero after freeing the lock had no sleeper to wake, and one that reads more wakes them under `sleep`.
 pub struct WwMutex<T> {
     class: &'static LockClass,
-    state: Mutex<State>,
+    owner: AtomicU64,
+    waiters: AtomicUsize,
+    sleep: Mutex<()>,
     cond: Condvar,
     data: UnsafeCell<T>,
 }
@@ -108,7 +112,9 @@ impl<T> WwMutex<T> {
     pub fn with_class(data: T, class: &'static LockClass) -> Self {
         WwMutex {
             class,
-            state: Mutex::new(State::default()),
+            owner: AtomicU64::new(FREE),
+            waiters: AtomicUsize::new(0),
+            sleep: Mutex::new(()),
             cond: Condvar::new(),
             data: UnsafeCell::new(data),
         }
@@ -119,25 +125,76 @@ impl<T> WwMutex<T> {
         self.class
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the inner std mutex cannot leave `State` inconsistent (single-field writes).
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    /// The owner's stamp, `None` when free.
+    fn owner(&self) -> Option<u64> {
+        match self.owner.load(Ordering::Acquire) {
+            FREE => None,
+            o => Some(o),
+        }
     }
 
-    /// Sleeps until the next unlock.
-    fn wait<'a>(&'a self, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        st.waiters += 1;
-        let mut st = self.cond.wait(st).unwrap_or_else(|e| e.into_inner());
-        st.waiters -= 1;
-        st
+    /// Takes the lock for `stamp` if it is free: one compare-and-swap.
+    #[inline]
+    fn try_take(&self, stamp: u64) -> bool {
+        self.owner
+            .compare_exchange(FREE, stamp, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
     }
 
-    /// Releases the lock held in `st` and wakes the sleepers, if any.
-    fn release(&self, mut st: MutexGuard<'_, State>) {
-        st.owner = None;
-        let wake = st.waiters > 0;
-        drop(st);
-        if wake {
+    /// Takes the lock for `stamp` as soon as `wait_for(owner)` stops holding: at once if it is free, else sleeping
+    /// until an unlock. Returns the owner for which `wait_for` said not to wait (the lock is not taken then).
+    #[inline]
+    fn take_or_wait(
+        &self,
+        stamp: u64,
+        wait_for: impl Fn(u64) -> bool,
+    ) -> core::result::Result<(), u64> {
+        if self.try_take(stamp) {
+            return Ok(());
+        }
+        self.wait_and_take(stamp, wait_for)
+    }
+
+    /// [`Self::take_or_wait`] once the lock was found taken: sleeps under `sleep` until an unlock.
+    #[cold]
+    fn wait_and_take(
+        &self,
+        stamp: u64,
+        wait_for: impl Fn(u64) -> bool,
+    ) -> core::result::Result<(), u64> {
+        // A panic while holding the inner mutex leaves nothing inconsistent (it guards no data).
+        let mut sleep = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            // Registered before the owner is read again, so that an unlock either is seen here or sees us
+            // (`SeqCst` on both sides), and wakes us under `sleep`, which we hold until `wait` releases it.
+            self.waiters.fetch_add(1, Ordering::SeqCst);
+            let owner = self.owner.load(Ordering::SeqCst);
+            let res = if owner == FREE {
+                if self.try_take(stamp) {
+                    Some(Ok(()))
+                } else {
+                    None
+                }
+            } else if !wait_for(owner) {
+                Some(Err(owner))
+            } else {
+                sleep = self.cond.wait(sleep).unwrap_or_else(|e| e.into_inner());
+                None
+            };
+            self.waiters.fetch_sub(1, Ordering::SeqCst);
+            if let Some(res) = res {
+                return res;
+            }
+        }
+    }
+
+    /// Frees the lock and wakes the sleepers, if any.
+    #[inline]
+    fn release(&self) {
+        self.owner.store(FREE, Ordering::SeqCst);
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            // Taken so that a sleeper between reading the owner and sleeping is asleep when woken.
+            drop(self.sleep.lock().unwrap_or_else(|e| e.into_inner()));
             self.cond.notify_all();
         }
     }
@@ -150,21 +207,17 @@ impl<T> WwMutex<T> {
             return Err(EINVAL);
         }
         lockdep::lock_acquire(self.class);
-        let mut st = self.state();
-        loop {
-            match st.owner {
-                None => {
-                    st.owner = Some(ctx.stamp);
-                    ctx.held += 1;
-                    return Ok(());
-                }
-                Some(o) if o == ctx.stamp => return Err(EALREADY),
-                Some(o) if o < ctx.stamp => {
-                    ctx.contended = true;
-                    return Err(EDEADLK);
-                }
-                // Held by a younger context or by a context-less owner: wait for it.
-                Some(_) => st = self.wait(st),
+        let stamp = ctx.stamp;
+        // Held by a younger context or by a context-less owner: wait for it; by ourselves or an older one: not.
+        match self.take_or_wait(stamp, |o| o > stamp) {
+            Ok(()) => {
+                ctx.held += 1;
+                Ok(())
+            }
+            Err(o) if o == stamp => Err(EALREADY),
+            Err(_) => {
+                ctx.contended = true;
+                Err(EDEADLK)
             }
         }
     }
@@ -176,11 +229,8 @@ impl<T> WwMutex<T> {
             return Err(EINVAL);
         }
         lockdep::lock_acquire(self.class);
-        let mut st = self.state();
-        while st.owner.is_some() {
-            st = self.wait(st);
-        }
-        st.owner = Some(ctx.stamp);
+        // Nobody is waited for in vain: `ctx` holds nothing, so it cannot own this lock.
+        let _ = self.take_or_wait(ctx.stamp, |_| true);
         ctx.held += 1;
         ctx.contended = false;
         Ok(())
@@ -188,23 +238,22 @@ impl<T> WwMutex<T> {
 
     /// Unlocks a lock held by `ctx`; `EINVAL` if `ctx` does not hold it.
     pub fn unlock_ctx(&self, ctx: &mut WwAcquireCtx) -> Result {
-        let st = self.state();
-        if st.owner != Some(ctx.stamp) {
+        if self.owner() != Some(ctx.stamp) {
             return Err(EINVAL);
         }
         ctx.held -= 1;
-        self.release(st);
+        self.release();
         Ok(())
     }
 
     /// Whether `ctx` holds this lock.
     pub fn is_held_by(&self, ctx: &WwAcquireCtx) -> bool {
-        self.state().owner == Some(ctx.stamp)
+        self.owner() == Some(ctx.stamp)
     }
 
     /// Whether anyone holds this lock.
     pub fn is_locked(&self) -> bool {
-        self.state().owner.is_some()
+        self.owner().is_some()
     }
 
     /// The data, for the holder `ctx`; `EINVAL` if `ctx` does not hold the lock.
@@ -220,22 +269,17 @@ impl<T> WwMutex<T> {
     /// Locks without a context (`ww_mutex_lock(lock, NULL)`), waiting as long as it takes.
     pub fn lock(&self) -> WwMutexGuard<'_, T> {
         lockdep::lock_acquire(self.class);
-        let mut st = self.state();
-        while st.owner.is_some() {
-            st = self.wait(st);
-        }
-        st.owner = Some(NO_CTX);
+        // Whoever holds it is waited for.
+        let _ = self.take_or_wait(NO_CTX, |_| true);
+        // INVARIANT: taken with the no-context stamp for this guard.
         WwMutexGuard { mutex: self }
     }
 
     /// Locks without a context if free (`ww_mutex_trylock`).
     pub fn try_lock(&self) -> Option<WwMutexGuard<'_, T>> {
-        let mut st = self.state();
-        if st.owner.is_some() {
-            return None;
-        }
-        st.owner = Some(NO_CTX);
-        Some(WwMutexGuard { mutex: self })
+        // INVARIANT: taken with the no-context stamp for this guard.
+        self.try_take(NO_CTX)
+            .then_some(WwMutexGuard { mutex: self })
     }
 
     /// Mutable access without locking, through a unique reference.
@@ -277,7 +321,7 @@ impl<T> core::ops::DerefMut for WwMutexGuard<'_, T> {
 
 impl<T> Drop for WwMutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.mutex.release(self.mutex.state());
+        self.mutex.release();
     }
 }
 
@@ -308,6 +352,49 @@ mod tests {
         let mut a = WwAcquireCtx::new();
         assert!(m.get_mut_locked(&mut a).is_err());
         assert_eq!(m.unlock_ctx(&mut a), Err(EINVAL));
+    }
+
+    #[test]
+    fn an_unlock_wakes_a_waiter_and_hands_it_the_lock() {
+        let m = std::sync::Arc::new(WwMutex::new(0u32));
+        let g = m.lock();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let m = m.clone();
+            std::thread::spawn(move || {
+                tx.send(()).unwrap();
+                // Blocks until the holder unlocks; a lost wake-up would leave this thread asleep and the join hung.
+                *m.lock() += 1;
+            })
+        };
+        rx.recv().unwrap();
+        drop(g);
+        waiter.join().unwrap();
+        assert_eq!(*m.lock(), 1);
+        assert!(!m.is_locked());
+    }
+
+    #[test]
+    fn an_older_context_waits_for_a_younger_owner_and_gets_the_lock() {
+        let m = std::sync::Arc::new(WwMutex::new(0u32));
+        let mut old = WwAcquireCtx::new();
+        let mut young = WwAcquireCtx::new();
+        m.lock_ctx(&mut young).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let m = m.clone();
+            std::thread::spawn(move || {
+                tx.send(()).unwrap();
+                let res = m.lock_ctx(&mut old);
+                let held = m.is_held_by(&old);
+                m.unlock_ctx(&mut old).unwrap();
+                (res, held)
+            })
+        };
+        rx.recv().unwrap();
+        m.unlock_ctx(&mut young).unwrap();
+        assert_eq!(waiter.join().unwrap(), (Ok(()), true));
+        assert!(!m.is_locked());
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! fixup; [`chain_sigaction`] lets an interposer (the drm-shim's `sigaction`/`signal`) record such a handler as the
 //! one to forward to instead, which is how IGT's crash handlers and the fixup live together.
 //!
-//! Architectures: x86_64 (`rep movsb`, whose registers say how far it got) and AArch64 (a byte loop). Elsewhere
+//! Architectures: x86_64 (8-byte then 1-byte moves up to 64 bytes, `rep movsb` beyond, with the bytes left in one
+//! register throughout; a fault in an 8-byte move counts those eight as not copied) and AArch64 (a byte loop). Elsewhere
 //! [`install`] returns false and copies keep using `process_vm_readv`.
 
 use core::ffi::c_int;
@@ -29,11 +30,48 @@ core::arch::global_asm!(
     ".hidden tyr_uaccess_copy",
     ".type tyr_uaccess_copy,@function",
     "tyr_uaccess_copy:",
+    // rcx holds the bytes left throughout, so that the fixup can return it whichever instruction faulted.
     "mov rcx, rdx",
+    // Up to 64 bytes (ioctl arguments, op arrays of a few entries): eight at a time, then one at a time, as
+    // `rep movsb` takes longer to start than such a copy takes.
+    "cmp rcx, 64",
+    "ja 4f",
+    "2:",
+    "cmp rcx, 8",
+    "jb 3f",
+    ".globl tyr_uaccess_copy_fault_q1",
+    ".hidden tyr_uaccess_copy_fault_q1",
+    "tyr_uaccess_copy_fault_q1:",
+    "mov rax, qword ptr [rsi]",
+    ".globl tyr_uaccess_copy_fault_q2",
+    ".hidden tyr_uaccess_copy_fault_q2",
+    "tyr_uaccess_copy_fault_q2:",
+    "mov qword ptr [rdi], rax",
+    "add rsi, 8",
+    "add rdi, 8",
+    "sub rcx, 8",
+    "jmp 2b",
+    "3:",
+    "test rcx, rcx",
+    "jz 5f",
+    ".globl tyr_uaccess_copy_fault_b1",
+    ".hidden tyr_uaccess_copy_fault_b1",
+    "tyr_uaccess_copy_fault_b1:",
+    "mov al, byte ptr [rsi]",
+    ".globl tyr_uaccess_copy_fault_b2",
+    ".hidden tyr_uaccess_copy_fault_b2",
+    "tyr_uaccess_copy_fault_b2:",
+    "mov byte ptr [rdi], al",
+    "inc rsi",
+    "inc rdi",
+    "dec rcx",
+    "jmp 3b",
+    "4:",
     ".globl tyr_uaccess_copy_fault",
     ".hidden tyr_uaccess_copy_fault",
     "tyr_uaccess_copy_fault:",
     "rep movsb",
+    "5:",
     "xor eax, eax",
     "ret",
     ".globl tyr_uaccess_copy_fixup",
@@ -88,6 +126,15 @@ extern "C" {
     /// AArch64's second instruction that may fault (the store).
     #[cfg(target_arch = "aarch64")]
     static tyr_uaccess_copy_fault2: u8;
+    /// x86_64's short-copy instructions that may fault: the 8-byte load and store, the 1-byte load and store.
+    #[cfg(target_arch = "x86_64")]
+    static tyr_uaccess_copy_fault_q1: u8;
+    #[cfg(target_arch = "x86_64")]
+    static tyr_uaccess_copy_fault_q2: u8;
+    #[cfg(target_arch = "x86_64")]
+    static tyr_uaccess_copy_fault_b1: u8;
+    #[cfg(target_arch = "x86_64")]
+    static tyr_uaccess_copy_fault_b2: u8;
     /// Where a fault in the routine resumes: returns the bytes left.
     static tyr_uaccess_copy_fixup: u8;
 }
@@ -238,7 +285,8 @@ pub unsafe fn chain_sigaction(
 }
 
 /// Copies `len` bytes from `src` to `dst` through the fixup routine; the number of bytes not copied (0 on
-/// success). Call only after [`install`] returned true.
+/// success; after a fault, possibly up to seven more than the bytes that could not be reached, as the kernel's
+/// `copy_from_user` may also report). Call only after [`install`] returned true.
 ///
 /// # Safety
 /// The local side (`dst` for a read from the user, `src` for a write) is valid for `len` bytes; the user side may be
@@ -281,10 +329,16 @@ extern "C" fn on_fault(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c
         // Only the labels' addresses are taken (no read of the extern statics).
         let fault = &raw const tyr_uaccess_copy_fault as usize;
         #[cfg(target_arch = "aarch64")]
-        let fault2 = &raw const tyr_uaccess_copy_fault2 as usize;
-        #[cfg(not(target_arch = "aarch64"))]
-        let fault2 = fault;
-        if at == fault || at == fault2 {
+        let faulting = [fault, &raw const tyr_uaccess_copy_fault2 as usize];
+        #[cfg(target_arch = "x86_64")]
+        let faulting = [
+            fault,
+            &raw const tyr_uaccess_copy_fault_q1 as usize,
+            &raw const tyr_uaccess_copy_fault_q2 as usize,
+            &raw const tyr_uaccess_copy_fault_b1 as usize,
+            &raw const tyr_uaccess_copy_fault_b2 as usize,
+        ];
+        if faulting.contains(&at) {
             // SAFETY: as above.
             unsafe { *pc = &raw const tyr_uaccess_copy_fixup as usize };
             return;
@@ -365,6 +419,55 @@ mod tests {
         let left = unsafe { copy(out.as_mut_ptr(), page.add(0x1000 - 16), 64) };
         assert_eq!(left, 48);
         assert_eq!(&out[..16], &[0xAB; 16]);
+        // SAFETY: unmapping what is left of the mapping.
+        unsafe { libc::munmap(page.cast(), 0x1000) };
+    }
+
+    #[test]
+    fn short_copies_both_ways_report_a_fault_within_eight_bytes() {
+        assert!(install());
+        // SAFETY: a fresh anonymous two-page mapping, the second page then unmapped.
+        let page = unsafe {
+            let p = libc::mmap(
+                core::ptr::null_mut(),
+                0x2000,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(p, libc::MAP_FAILED);
+            libc::munmap(p.cast::<u8>().add(0x1000).cast(), 0x1000);
+            p.cast::<u8>()
+        };
+        // Every length up to 64 and every number of reachable bytes: whole lengths copy, and a fault leaves at least
+        // the unreachable bytes and at most seven more, the reachable ones before that copied.
+        for len in 1..=64usize {
+            for reachable in 0..=len {
+                let at = 0x1000 - reachable;
+                // SAFETY: `reachable` bytes before the unmapped page are mapped and writable.
+                unsafe { page.add(at).write_bytes(0xCD, reachable) };
+                let mut out = [0u8; 64];
+                // SAFETY: `out` is valid for `len` bytes; the user side runs into the unmapped page.
+                let left = unsafe { copy(out.as_mut_ptr(), page.add(at), len) };
+                let missing = len - reachable;
+                assert!(
+                    left >= missing && left <= missing + 7,
+                    "read {len}/{reachable}: {left}"
+                );
+                assert!(out[..len - left].iter().all(|&b| b == 0xCD));
+                let src = [0x5Au8; 64];
+                // SAFETY: `src` is valid for `len` bytes; the user side runs into the unmapped page.
+                let left = unsafe { copy(page.add(at), src.as_ptr(), len) };
+                assert!(
+                    left >= missing && left <= missing + 7,
+                    "write {len}/{reachable}: {left}"
+                );
+                // SAFETY: the bytes reported copied are mapped.
+                let written = unsafe { core::slice::from_raw_parts(page.add(at), len - left) };
+                assert!(written.iter().all(|&b| b == 0x5A));
+            }
+        }
         // SAFETY: unmapping what is left of the mapping.
         unsafe { libc::munmap(page.cast(), 0x1000) };
     }

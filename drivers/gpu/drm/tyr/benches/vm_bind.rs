@@ -4,8 +4,9 @@
 //!
 //! Each iteration maps a BO and unmaps it again:
 //! - **tyr**: two synchronous `VM_BIND` ioctls on a render-node file of the probed device (`File::ioctl`: the DRM
-//!   core's dispatch and argument copies), ops read from user memory, every Panthor check, the BO looked up by handle, vm_bo obtained under the resvs, VA/tree/page-table pages
-//!   pre-allocated, the job applied between the MMU region-lock hooks, deferred cleanup;
+//!   core's dispatch and argument copies), ops read from user memory, every Panthor check, the BO looked up by
+//!   handle, the vm_bo obtained (created by the map, freed after the unmap) under the VM resv, VA/tree/page-table
+//!   pages set aside, the op applied between the MMU region-lock hooks under the op lock, deferred cleanup;
 //! - **bare**: the same two changes made directly on a `GpuVmCore` whose steps write an io-pgtable (`RamPtAlloc`),
 //!   with a vm_bo obtained once — the floor those two libraries give.
 //!

@@ -3,13 +3,14 @@
 //! only need those (`BO_CREATE`, `VM_CREATE`, `VM_DESTROY`, `VM_BIND` synchronous, `VM_GET_STATE`), each checking
 //! its arguments in Panthor's order (`Documentation/uapi.md#per-ioctl-checks`).
 
+use core::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use kernel::drm::gem::{HandleTable, IntoGemObject};
 use kernel::drm::syncobj::SyncobjTable;
 use kernel::error::code::EINVAL;
-use kernel::error::Result;
+use kernel::error::{Error, Result};
 use kernel::page::Ram;
 
 use crate::gem::{Offsets, TyrObject};
@@ -21,10 +22,13 @@ use crate::uapi::{
     drm_panthor_vm_create, drm_panthor_vm_destroy, drm_panthor_vm_get_state,
     DRM_PANTHOR_USER_MMIO_OFFSET_32BIT, DRM_PANTHOR_USER_MMIO_OFFSET_64BIT,
 };
-use crate::uobj::get_uobj_array;
+use crate::uobj::{get_uobj_array, get_uobj_array_in};
 use crate::vm::bind::{bind_sync, MmuFactory, VmPool};
 use crate::vm::bind_async::bind_async;
 use crate::vm::Vm;
+
+/// VM_BIND ops a synchronous bind reads onto the stack; longer arrays are read onto the heap.
+const SYNC_OPS_ON_STACK: usize = 8;
 
 /// The driver's part of one open file (`struct panthor_file`); its GEM handles are the DRM file's and are passed in.
 pub struct TyrFile {
@@ -169,9 +173,14 @@ impl TyrFile {
         objects: &HandleTable<TyrObject>,
         args: &mut drm_panthor_vm_bind,
     ) -> Result {
-        let vm = self.vms.get(args.vm_id)?;
-        let ops: Vec<drm_panthor_vm_bind_op> = get_uobj_array(&args.ops)?;
-        match bind_sync(&vm, &ops, |h| objects.lookup(h).ok()) {
+        // The VM is used in place, its pool shared meanwhile: nothing in a bind creates or destroys VMs.
+        let res = self.vms.with(args.vm_id, |vm| {
+            // A synchronous bind usually has a few ops: they are read onto the stack.
+            let mut buf = [const { MaybeUninit::uninit() }; SYNC_OPS_ON_STACK];
+            let ops = get_uobj_array_in::<drm_panthor_vm_bind_op>(&args.ops, &mut buf)?;
+            Ok::<_, Error>(bind_sync(vm, &ops, |h| objects.lookup(h).ok()))
+        })?;
+        match res? {
             Ok(()) => Ok(()),
             Err((i, e)) => {
                 args.ops.count = i;

@@ -29,6 +29,38 @@ pub type TyrDrmFile = File<TyrDriver>;
 /// The DRM device's fake-offset space, as Tyr's objects live in it.
 pub(crate) type Offsets = VmaOffsetManager<TyrObject>;
 
+/// `size` bytes from `offset` of an object's physically contiguous chunks, read in place.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SgView<'a> {
+    sg: &'a [(u64, u64)],
+    offset: u64,
+    size: u64,
+}
+
+impl SgView<'_> {
+    /// The `(address, length)` chunks of the range, in order.
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let (mut skip, mut left) = (self.offset, self.size);
+        self.sg
+            .iter()
+            .map_while(move |&(pa, len)| {
+                if left == 0 {
+                    return None;
+                }
+                if skip >= len {
+                    skip -= len;
+                    return Some(None);
+                }
+                let take = (len - skip).min(left);
+                let chunk = (pa + skip, take);
+                left -= take;
+                skip = 0;
+                Some(Some(chunk))
+            })
+            .flatten()
+    }
+}
+
 /// A buffer object.
 pub struct TyrObject {
     gem: GemObject,
@@ -93,6 +125,16 @@ impl TyrObject {
     /// The chunks backing `[offset, offset + size)` of the object, pinning its pages on first use
     /// (`drm_gem_shmem_get_pages_sgt`). `EINVAL` for a range outside the object.
     pub(crate) fn sg_range(&self, offset: u64, size: u64) -> Result<Vec<(u64, u64)>> {
+        let mut out = Vec::new();
+        for chunk in self.sg_view(offset, size)?.chunks() {
+            kernel::alloc::try_push(&mut out, chunk)?;
+        }
+        Ok(out)
+    }
+
+    /// `[offset, offset + size)` of the object's chunks, read in place: pins the pages on first use, as
+    /// [`Self::sg_range`] does, without copying the chunks. `EINVAL` for a range outside the object.
+    pub(crate) fn sg_view(&self, offset: u64, size: u64) -> Result<SgView<'_>> {
         if offset
             .checked_add(size)
             .is_none_or(|end| end > self.gem.size())
@@ -113,22 +155,19 @@ impl TyrObject {
                 self.sg.get_or_init(|| chunks)
             }
         };
-        let mut out = Vec::new();
-        let (mut skip, mut left) = (offset, size);
-        for &(pa, len) in sg {
-            if left == 0 {
-                break;
-            }
-            if skip >= len {
-                skip -= len;
-                continue;
-            }
-            let take = (len - skip).min(left);
-            kernel::alloc::try_push(&mut out, (pa + skip, take))?;
-            left -= take;
-            skip = 0;
-        }
-        Ok(out)
+        Ok(SgView { sg, offset, size })
+    }
+
+    /// [`Self::sg_view`] of an object whose pages are pinned already (a view of it was taken before): never
+    /// allocates, for the bind job. `None` if they are not, or for a range outside the object.
+    pub(crate) fn pinned_sg_view(&self, offset: u64, size: u64) -> Option<SgView<'_>> {
+        let end = offset.checked_add(size)?;
+        (end <= self.gem.size()).then_some(())?;
+        Some(SgView {
+            sg: self.sg.get()?,
+            offset,
+            size,
+        })
     }
 
     /// The `BO_CREATE` flags.

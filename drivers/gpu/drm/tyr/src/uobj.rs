@@ -233,42 +233,95 @@ pub(crate) fn copy_struct_from_user<T: FromBytes + AsBytes>(
 /// `kvmalloc` would refuse (over `INT_MAX` bytes) or that fails is `ENOMEM`; then elements are copied in bulk when the
 /// stride equals the kernel size, or one by one through [`copy_struct_from_user`].
 pub(crate) fn get_uobj_array<T: UObj>(arr: &drm_panthor_obj_array) -> Result<Vec<T>> {
-    let count = arr.count as usize;
-    if count == 0 {
+    let Some(count) = checked_count::<T>(arr)? else {
         return Ok(Vec::new());
-    }
-    let stride = arr.stride as usize;
-    if stride < T::MIN_SIZE {
-        return Err(EINVAL);
-    }
-    let ksize = size_of::<T>();
-    let total = count
-        .checked_mul(ksize)
-        .filter(|&t| t <= i32::MAX as usize)
-        .ok_or(ENOMEM)?;
+    };
     let mut out: Vec<T> = Vec::new();
     out.try_reserve_exact(count).map_err(|_| ENOMEM)?;
+    read_elements(arr, &mut out.spare_capacity_mut()[..count])?;
+    // SAFETY: `read_elements` initialised the first `count` elements of the spare capacity.
+    unsafe { out.set_len(count) };
+    Ok(out)
+}
+
+/// [`get_uobj_array`] for arrays that are usually short (the ops of a VM_BIND): an array that fits in `buf` is read
+/// into it, a longer one onto the heap, with the same checks, errnos and copies.
+pub(crate) fn get_uobj_array_in<'a, T: UObj>(
+    arr: &drm_panthor_obj_array,
+    buf: &'a mut [MaybeUninit<T>],
+) -> Result<UObjSlice<'a, T>> {
+    match checked_count::<T>(arr)? {
+        Some(count) if count <= buf.len() => {
+            let out = &mut buf[..count];
+            read_elements(arr, out)?;
+            // SAFETY: `read_elements` initialised every element of `out`, and `MaybeUninit<T>` has the layout of `T`.
+            let init = unsafe { core::slice::from_raw_parts(out.as_ptr().cast::<T>(), count) };
+            Ok(UObjSlice::Borrowed(init))
+        }
+        _ => get_uobj_array(arr).map(UObjSlice::Owned),
+    }
+}
+
+/// The elements [`get_uobj_array_in`] read: in the caller's buffer, or on the heap.
+pub(crate) enum UObjSlice<'a, T> {
+    /// Read into the caller's buffer.
+    Borrowed(&'a [T]),
+    /// Too many for it (or none): read into a vector.
+    Owned(Vec<T>),
+}
+
+impl<T> core::ops::Deref for UObjSlice<'_, T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        match self {
+            UObjSlice::Borrowed(s) => s,
+            UObjSlice::Owned(v) => v,
+        }
+    }
+}
+
+/// The element count of `arr` once the checks that come before any copy passed: `None` for an empty array (not
+/// even stride-checked), `EINVAL` for a stride below `T::MIN_SIZE`, `ENOMEM` for more than `kvmalloc` gives.
+fn checked_count<T: UObj>(arr: &drm_panthor_obj_array) -> Result<Option<usize>> {
+    let count = arr.count as usize;
+    if count == 0 {
+        return Ok(None);
+    }
+    if (arr.stride as usize) < T::MIN_SIZE {
+        return Err(EINVAL);
+    }
+    count
+        .checked_mul(size_of::<T>())
+        .filter(|&t| t <= i32::MAX as usize)
+        .ok_or(ENOMEM)?;
+    Ok(Some(count))
+}
+
+/// Copies `out.len()` elements of `arr` into `out`, initialising every one on success: in bulk when the stride is
+/// the kernel size, else one by one through [`copy_struct_from_user`].
+fn read_elements<T: UObj>(arr: &drm_panthor_obj_array, out: &mut [MaybeUninit<T>]) -> Result {
+    let stride = arr.stride as usize;
     let base = UserPtr::from_u64(arr.array)?;
-    if stride == ksize {
-        let spare = out.spare_capacity_mut();
-        // SAFETY: the spare capacity holds `count` uninitialised `T`s, i.e. `total` bytes; viewing them as
-        // uninitialised bytes is always sound.
+    if stride == size_of::<T>() {
+        let total = core::mem::size_of_val(out);
+        // SAFETY: `out` is `total` bytes of possibly uninitialised memory; viewing it as uninitialised bytes is
+        // always sound.
         let raw = unsafe {
-            core::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<MaybeUninit<u8>>(), total)
+            core::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<MaybeUninit<u8>>(), total)
         };
+        // On success every byte is written, and `T: FromBytes` accepts any bit pattern.
         UserSlice::new(base, total).reader().read_raw(raw)?;
-        // SAFETY: `read_raw` initialised all `total` bytes, and `T: FromBytes` accepts any bit pattern.
-        unsafe { out.set_len(count) };
     } else {
-        for i in 0..count {
+        for (i, slot) in out.iter_mut().enumerate() {
             let p = i
                 .checked_mul(stride)
                 .and_then(|off| base.0.checked_add(off))
                 .ok_or(EFAULT)?;
-            out.push(copy_struct_from_user::<T>(UserPtr(p), stride)?);
+            slot.write(copy_struct_from_user::<T>(UserPtr(p), stride)?);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// `panthor_set_uobj()`: writes `value` to a user buffer of `usize_` bytes at `ptr`, the way DEV_QUERY answers.

@@ -255,7 +255,7 @@ impl<T: DriverGpuVm> GpuVm<T> {
             r_obj: r_obj.clone(),
             core: UnsafeCell::new(CoreState { data, tree: Tree::new()? }),
             lists: UnsafeCell::new(ResvLists { extobj: Vec::new(), evict: Vec::new() }),
-            deferred: Mutex::new(Deferred { list: Vec::new(), live: 0 }),
+            deferred: Mutex::new(Deferred { head: None, len: 0 }),
             spare: Mutex::new(Spare { pool: NodePool::default(), reserved: 0 }),
             height_hint: AtomicUsize::new(1),
             hints: reserve::Hints::default(),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The VM's reserves that keep the steps allocation-free: the VA-tree node reserve that [`VaPrealloc`]s fill in the
-//! ioctl path and the steps draw on, and the deferred list, whose slots are reserved when a vm_bo is created so that
-//! dropping its last reference in a step only pushes (`drm_gpuvm_bo_deferred_cleanup` frees it later).
+//! ioctl path and the steps draw on, and the deferred list, which a vm_bo links itself into, so that dropping its last
+//! reference in a step only pushes (`drm_gpuvm_bo_deferred_cleanup` frees it later).
 
 use crate::sync::MutexGuard;
 use core::ptr::NonNull;
@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use super::btree::{NodePool, Reserve};
 use super::va::GpuVaAlloc;
 use super::{DriverGpuVm, GpuVa, GpuVm, GpuVmBo, GpuVmRef};
-use crate::alloc;
 use crate::drm::gem::IntoGemObject;
 use crate::error::code::EINVAL;
 use crate::error::Result;
@@ -32,16 +31,18 @@ impl<T: DriverGpuVm> Spare<T> {
     }
 }
 
-/// vm_bos whose last reference dropped, waiting for [`GpuVm::deferred_cleanup`].
+/// vm_bos whose last reference dropped, waiting for [`GpuVm::deferred_cleanup`]: a stack linked through the pairs'
+/// own `deferred_next` (the kernel's `llist` of zombies), so that queuing one never allocates and nothing has to be
+/// reserved for it when a pair is created.
 ///
 /// # Invariants
-/// * `list.capacity() >= live`, where `live` counts the vm_bos of this VM not yet cleaned up; so pushing any of them
-///   never allocates.
-/// * every entry is a zombie vm_bo of this VM (count zero), allocated and on no other list of the VM's but the
-///   ones `deferred_cleanup` takes it off; it is freed only by `deferred_cleanup`, after being popped.
+/// * `head` and the `deferred_next` links from it list `len` zombie vm_bos of this VM (count zero), each allocated
+///   and on no other list of the VM's but the ones `deferred_cleanup` takes it off; a pair's `deferred_next` is only
+///   read or written with this list's lock held.
+/// * a pair listed here is freed only by `deferred_cleanup`, after being popped.
 pub(super) struct Deferred<T: DriverGpuVm> {
-    pub(super) list: Vec<NonNull<GpuVmBo<T>>>,
-    pub(super) live: usize,
+    pub(super) head: Option<NonNull<GpuVmBo<T>>>,
+    pub(super) len: usize,
 }
 
 /// Figures the holders of the VM's reserve locks publish when they release them, so that the fast paths can read
@@ -139,28 +140,7 @@ impl<T: DriverGpuVm> core::ops::DerefMut for DeferredGuard<'_, T> {
 
 impl<T: DriverGpuVm> Drop for DeferredGuard<'_, T> {
     fn drop(&mut self) {
-        self.queued.store(self.guard.list.len(), Ordering::Release);
-    }
-}
-
-/// Reserves one slot on the deferred list for a new vm_bo; released unless committed.
-pub(crate) struct DeferredSlot<'a, T: DriverGpuVm> {
-    vm: &'a GpuVm<T>,
-    committed: bool,
-}
-
-impl<T: DriverGpuVm> DeferredSlot<'_, T> {
-    /// The vm_bo was created: keep the slot.
-    pub(crate) fn commit(mut self) {
-        self.committed = true;
-    }
-}
-
-impl<T: DriverGpuVm> Drop for DeferredSlot<'_, T> {
-    fn drop(&mut self) {
-        if !self.committed {
-            self.vm.deferred().live -= 1;
-        }
+        self.queued.store(self.guard.len, Ordering::Release);
     }
 }
 
@@ -172,25 +152,16 @@ impl<T: DriverGpuVm> GpuVm<T> {
         }
     }
 
-    /// Makes room on the deferred list for one more vm_bo.
-    pub(crate) fn reserve_deferred_slot(&self) -> Result<DeferredSlot<'_, T>> {
-        let mut d = self.deferred();
-        let want = (d.live + 1).saturating_sub(d.list.len());
-        alloc::try_reserve(&mut d.list, want)?;
-        d.live += 1;
-        Ok(DeferredSlot {
-            vm: self,
-            committed: false,
-        })
-    }
-
     /// Queues a vm_bo of this VM whose last reference dropped (`drm_gpuvm_bo_defer_zombie_cleanup`). Never
-    /// allocates: its slot was reserved at creation.
+    /// allocates: the pair links itself.
     pub(crate) fn defer(&self, bo: NonNull<GpuVmBo<T>>) {
         let mut d = self.deferred();
-        debug_assert!(d.list.len() < d.list.capacity(), "deferred slot missing");
-        // INVARIANT: its count is zero and it is not freed until popped by `deferred_cleanup`.
-        d.list.push(bo);
+        // SAFETY: the pair is live (its count just reached zero; it is freed only after being popped off this list)
+        // and its link is only touched with the list's lock, held here.
+        unsafe { bo.as_ref() }.set_deferred_next(d.head);
+        // INVARIANT: a zombie of this VM, not freed until popped by `deferred_cleanup`, linked to the old head.
+        d.head = Some(bo);
+        d.len += 1;
     }
 
     pub(super) fn spare(&self) -> SpareGuard<'_, T> {
@@ -231,7 +202,7 @@ impl<T: DriverGpuVm> GpuVm<T> {
 
     /// Number of vm_bos waiting for [`Self::deferred_cleanup`].
     pub fn deferred_len(&self) -> usize {
-        self.deferred().list.len()
+        self.deferred().len
     }
 
     /// Frees the vm_bos whose last reference dropped (`drm_gpuvm_bo_deferred_cleanup`): unlinks each from its
@@ -244,9 +215,18 @@ impl<T: DriverGpuVm> GpuVm<T> {
             return;
         }
         loop {
-            // Pop under the leaf mutex, then work without it: the list keeps its capacity (the invariant).
-            let Some(ptr) = self.deferred().list.pop() else {
-                break;
+            // Pop under the leaf mutex, then work without it; whether more are queued is read in the same hold: one
+            // hold per pair.
+            let (ptr, more) = {
+                let mut d = self.deferred();
+                let Some(ptr) = d.head else {
+                    break;
+                };
+                // SAFETY: a listed pair is live until popped (`Deferred`'s invariant), and its link is read with the
+                // list's lock held.
+                d.head = unsafe { ptr.as_ref() }.deferred_next();
+                d.len -= 1;
+                (ptr, d.head.is_some())
             };
             // SAFETY: a deferred vm_bo stays allocated until freed below (`Deferred`'s invariant), and only shared
             // references to it exist: its count is zero, and the lists hand out none for a zombie.
@@ -266,10 +246,14 @@ impl<T: DriverGpuVm> GpuVm<T> {
                 }
             }
             debug_assert!(bo.va_count() == 0, "a zombie vm_bo with VAs");
-            self.deferred().live -= 1;
             // SAFETY: the pair came from `Box::leak` in `GpuVmBo::obtain`, its count is zero and it is on no list
             // any more: nothing refers to it. Dropping it drops its VM reference; `self` is borrowed from another.
             drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+            // A pair queued after the list was seen empty is freed by a later call, as one queued just after this
+            // call would be.
+            if !more {
+                break;
+            }
         }
     }
 }
@@ -334,6 +318,16 @@ impl<T: DriverGpuVm> VaPrealloc<T> {
         self.vm.reserve_tree_nodes(extra)?;
         self.tree_nodes += extra;
         Ok(())
+    }
+
+    /// Whether [`Self::top_up`]`(n)` would have nothing to do: `n` VA nodes held, the VA-tree nodes their insertion
+    /// may need reserved, and the VM's reserve holding every reserved node. Allocates nothing and takes no lock, so
+    /// that a holder of a lock nothing may allocate under can decide whether a pool will do as it is.
+    pub fn ready(&self, n: usize) -> bool {
+        n <= 3
+            && self.len() >= n
+            && self.tree_nodes >= Spare::<T>::nodes_for(self.vm.height_hint(), n)
+            && self.vm.hints.spare_surplus.load(Ordering::Acquire) >= 0
     }
 
     /// The VM this pool reserves in.

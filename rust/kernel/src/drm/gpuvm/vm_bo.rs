@@ -5,7 +5,7 @@
 use core::marker::PhantomData;
 use core::pin::Pin;
 use core::ptr::NonNull;
-use core::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::list::{Links, List};
@@ -52,6 +52,31 @@ pub struct GpuVmBo<T: DriverGpuVm> {
     evicted: AtomicBool,
     extobj: bool,
     data: T::VmBoData,
+    /// The next zombie on the VM's deferred list (`llist_node`); only touched with that list's lock held, so the
+    /// accesses are relaxed (an atomic only because the pair is shared between threads).
+    deferred_next: AtomicPtr<GpuVmBo<T>>,
+}
+
+/// The object [`GpuVmBo::obtain_any`] is given: a reference to clone for a new pair, or one to hand over to it.
+enum ObjArg<'a, O> {
+    Borrowed(&'a Arc<O>),
+    Owned(Arc<O>),
+}
+
+impl<O> ObjArg<'_, O> {
+    fn get(&self) -> &Arc<O> {
+        match self {
+            ObjArg::Borrowed(o) => o,
+            ObjArg::Owned(o) => o,
+        }
+    }
+
+    fn into_arc(self) -> Arc<O> {
+        match self {
+            ObjArg::Borrowed(o) => o.clone(),
+            ObjArg::Owned(o) => o,
+        }
+    }
 }
 
 /// The address of `vm`, as [`GemEntry::vm`] records it.
@@ -62,31 +87,54 @@ fn vm_id<T: DriverGpuVm>(vm: &GpuVm<T>) -> usize {
 impl<T: DriverGpuVm> GpuVmBo<T> {
     /// Finds the vm_bo of (`vm`, `obj`) or creates it (`drm_gpuvm_bo_obtain_prealloc`), taking a reference. A new
     /// pair is linked on the object's gpuva list and, for an external object, on the VM's extobj list, which is why
-    /// the VM's resv must be held (`held`). As upstream, the pair, its deferred slot and its extobj slot are all
+    /// the VM's resv must be held (`held`). As upstream, the pair and its extobj slot are
     /// allocated before the object's gpuva lock is taken for linking, and nothing allocates under it; unlike
     /// upstream, an existing pair is looked up first, so that finding one allocates nothing, and the lookup is
     /// repeated under the lock before linking (a pair created meanwhile wins and the new one is freed after the
-    /// lock). On failure nothing changed. `EINVAL` if `held` does not hold the VM's resv.
+    /// lock). An object that had no pair when its gpuva lock was last released skips the first lookup. On failure
+    /// nothing changed. `EINVAL` if `held` does not hold the VM's resv.
     pub fn obtain(
         vm: &Pin<Arc<GpuVm<T>>>,
         obj: &Arc<ObjectOf<T>>,
         data: T::VmBoData,
         held: &mut impl ResvHeld,
     ) -> Result<VmBoRef<T>> {
+        Self::obtain_any(vm, ObjArg::Borrowed(obj), data, held)
+    }
+
+    /// [`Self::obtain`] given a reference to the object to keep: a new pair takes it over instead of taking one of
+    /// its own (an existing pair drops it).
+    pub fn obtain_owned(
+        vm: &Pin<Arc<GpuVm<T>>>,
+        obj: Arc<ObjectOf<T>>,
+        data: T::VmBoData,
+        held: &mut impl ResvHeld,
+    ) -> Result<VmBoRef<T>> {
+        Self::obtain_any(vm, ObjArg::Owned(obj), data, held)
+    }
+
+    fn obtain_any(
+        vm: &Pin<Arc<GpuVm<T>>>,
+        obj: ObjArg<'_, ObjectOf<T>>,
+        data: T::VmBoData,
+        held: &mut impl ResvHeld,
+    ) -> Result<VmBoRef<T>> {
         if !held.holds(vm.resv()) {
             return Err(EINVAL);
         }
-        let gem = obj.gem();
-        // An existing pair needs nothing allocated: look it up first (the lookup allocates nothing under the lock).
-        if let Some(found) = Self::find(&gem.gpuva_lock(), vm) {
-            return Ok(found);
+        // An existing pair needs nothing allocated: look it up first (the lookup allocates nothing under the lock),
+        // unless the object had no pair at all when its lock was last released — the object's first mapping, the
+        // common case — where the lookup under the lock below is the only one.
+        if obj.get().gem().has_vm_bos_hint() {
+            if let Some(found) = Self::find(&obj.get().gem().gpuva_lock(), vm) {
+                return Ok(found);
+            }
         }
-        let extobj = vm.is_extobj(obj);
+        let extobj = vm.is_extobj(obj.get());
         let lists = vm.resv_lists(held)?;
         if extobj {
             alloc::try_reserve(&mut lists.extobj, 1)?;
         }
-        let slot = vm.reserve_deferred_slot()?;
         let new = alloc::try_box(GpuVmBo {
             gem_entry: GemEntry {
                 links: Links::new(),
@@ -95,16 +143,20 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
             refcount: AtomicUsize::new(1),
             vas: List::new(),
             vm: vm.clone(),
-            obj: obj.clone(),
+            obj: obj.into_arc(),
             evicted: AtomicBool::new(false),
             extobj,
             data,
+            deferred_next: AtomicPtr::new(core::ptr::null_mut()),
         })?;
-        let list = gem.gpuva_lock();
+        let obj: *const ObjectOf<T> = Arc::as_ptr(&new.obj);
+        // SAFETY: the object is kept alive by the reference the new pair holds, and the pair outlives `list`: it is
+        // freed below only after `list` is dropped, or leaked and returned.
+        let list = unsafe { &*obj }.gem().gpuva_lock();
         // Looked up again: the pair may have been created while the lock was dropped.
         if let Some(found) = Self::find(&list, vm) {
             drop(list);
-            // Not linked anywhere: freed as any box, its slot released by `slot`'s drop.
+            // Not linked anywhere: freed as any box.
             drop(new);
             return Ok(found);
         }
@@ -113,8 +165,7 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         // `deferred_cleanup` takes it off before freeing it (type invariant).
         unsafe { list.vm_bos.push_back(new.cast::<Links>()) };
         drop(list);
-        // Point of no return: the reservations above make these allocation-free.
-        slot.commit();
+        // Point of no return: the reservation above makes this allocation-free.
         if extobj {
             lists.extobj.push(new);
         }
@@ -198,6 +249,19 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
         self.evicted.load(Ordering::Acquire)
     }
 
+    /// The next pair on the VM's deferred list. The caller holds that list's lock.
+    pub(super) fn deferred_next(&self) -> Option<NonNull<GpuVmBo<T>>> {
+        NonNull::new(self.deferred_next.load(Ordering::Relaxed))
+    }
+
+    /// Links the pair to `next` on the VM's deferred list. The caller holds that list's lock.
+    pub(super) fn set_deferred_next(&self, next: Option<NonNull<GpuVmBo<T>>>) {
+        self.deferred_next.store(
+            next.map_or(core::ptr::null_mut(), NonNull::as_ptr),
+            Ordering::Relaxed,
+        );
+    }
+
     /// The entry on the object's gpuva list.
     pub(super) fn gem_links(&self) -> NonNull<Links> {
         // The entry is the first field (`repr(C)`), and the pointer covers the whole pair, as the one the entry was
@@ -209,7 +273,7 @@ impl<T: DriverGpuVm> GpuVmBo<T> {
 /// A counted reference to a [`GpuVmBo`] (`ARef<GpuVmBo<T>>`): one atomic count per pair (`drm_gpuvm_bo::kref`).
 /// Dropping the last one never frees the pair on the spot — that may happen in the fence-signalling path, where
 /// neither the VM's resv (for the extobj and evict lists) nor the freeing of the object can be afforded — but puts
-/// it on the VM's deferred list, in a slot reserved when the pair was created, without allocating;
+/// it on the VM's deferred list, which it links itself into without allocating;
 /// [`GpuVm::deferred_cleanup`] unlinks and frees it later.
 ///
 /// # Invariants

@@ -154,7 +154,7 @@ struct Snapshot {
 fn snapshot(vm: &Vm) -> Snapshot {
     // Room for the whole cache first: nothing allocates under its lock, which the signalling path takes.
     let mut spare = Vec::with_capacity(crate::vm::PT_CACHE_PAGES);
-    spare.extend_from_slice(vm.pt_cache.lock().pages());
+    spare.extend_from_slice(vm.caches.lock().pt.pages());
     let mut core = vm.core();
     let mut vas = Vec::new();
     let mut vm_bos = Vec::new();
@@ -172,6 +172,10 @@ fn snapshot(vm: &Vm) -> Snapshot {
         );
     }
     let data = core.data();
+    // And what the last synchronous op left under the op lock.
+    if let Some(kept) = &data.sync_spare {
+        spare.extend_from_slice(kept.pt_pages.pages());
+    }
     let mut leaves = Vec::new();
     data.pt.for_each_leaf(|l| {
         leaves.push((l.iova as u64, l.size() as u64, l.paddr(), l.attrs().bits()))

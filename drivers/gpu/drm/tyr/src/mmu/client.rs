@@ -3,8 +3,7 @@
 //! page-table updates, and where its faults go. It is the [`VmMmu`] hook the VM calls.
 
 use kernel::sync::Mutex;
-use kernel::sync::MutexGuard;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use kernel::error::code::{EBUSY, EINVAL};
@@ -20,20 +19,40 @@ use super::*;
 /// Where an address space's faults go.
 type FaultHandler = Box<dyn Fn(MmuFault) + Send + Sync>;
 
+/// The value of [`AsClient`]'s slot when it holds none.
+const NO_SLOT: usize = usize::MAX;
+
 /// One VM's view of the MMU: its slot, if it holds one.
+///
+/// # Invariants
+/// `slot` is the number of the slot whose [`Slot::owner`] is this client, or [`NO_SLOT`]; it only changes with the
+/// MMU's slot table locked, so that readers holding that lock see it agree with the table.
 pub(crate) struct AsClient {
     mmu: Arc<Mmu>,
     /// The one slot this client may hold (the MCU's AS 0), or `None` for a user VM's client.
     fixed: Option<usize>,
-    slot: Mutex<Option<usize>>,
+    slot: AtomicUsize,
     fault: Mutex<Option<FaultHandler>>,
     /// A fault in this client's AS has not been handled by re-programming the AS (`vm->unhandled_fault`).
     pub(super) unhandled_fault: AtomicBool,
 }
 
 impl AsClient {
-    pub(super) fn slot(&self) -> MutexGuard<'_, Option<usize>> {
-        self.slot.lock()
+    /// The slot held, if any. Read with the slot table locked, it agrees with the table; read without, it is the
+    /// state of a moment (a page-table update relies on it only for the transition from no slot to a slot, which an
+    /// activation makes under the VM's op lock, the one the update holds).
+    pub(super) fn slot(&self) -> Option<usize> {
+        match self.slot.load(Ordering::Acquire) {
+            NO_SLOT => None,
+            n => Some(n),
+        }
+    }
+
+    /// Records the slot held; the caller holds the slot table's lock (`_st`), which is what keeps `slot` and the
+    /// table in agreement.
+    pub(super) fn set_slot(&self, _st: &mut State, n: Option<usize>) {
+        // INVARIANT: written with the slot table locked, together with the table's entry.
+        self.slot.store(n.unwrap_or(NO_SLOT), Ordering::Release);
     }
 
     /// The slot held, if any.
@@ -48,8 +67,7 @@ impl AsClient {
     pub(crate) fn activate(self: &Arc<Self>, transtab: PhysAddr, memattr: u64) -> Result<u32> {
         let mmu = &self.mmu;
         let mut st = mmu.state();
-        let mut mine = self.slot();
-        let held = (*mine).filter(|&n| st.slots[n].is_some());
+        let held = self.slot().filter(|&n| st.slots[n].is_some());
         let n = match held {
             Some(n) => {
                 let faulty = st.faulty & (1 << n) != 0;
@@ -78,7 +96,7 @@ impl AsClient {
                             .map(|(n, _)| n)
                             .ok_or(EBUSY)?;
                         if let Some(old) = st.slots[victim].take().and_then(|s| s.owner.upgrade()) {
-                            *old.slot() = None;
+                            old.set_slot(&mut st, None);
                         }
                         mmu.disable(victim)?;
                         victim
@@ -110,7 +128,7 @@ impl AsClient {
                 })
             }
         }
-        *mine = Some(n);
+        self.set_slot(&mut st, Some(n));
         Ok(n as u32)
     }
 
@@ -153,7 +171,7 @@ impl AsClient {
         let mut st = self.mmu.state();
         st.tick += 1;
         let tick = st.tick;
-        if let Some(n) = *self.slot() {
+        if let Some(n) = self.slot() {
             if let Some(s) = st.slots[n].as_mut() {
                 s.active = s.active.saturating_sub(1);
                 s.last_idle = tick;
@@ -165,7 +183,8 @@ impl AsClient {
     /// the next activation that takes it programs it from scratch.
     pub(crate) fn release(&self) {
         let mut st = self.mmu.state();
-        if let Some(n) = self.slot().take() {
+        if let Some(n) = self.slot() {
+            self.set_slot(&mut st, None);
             st.slots[n] = None;
             if let Err(e) = self.mmu.disable(n) {
                 tracing::error!(
@@ -182,7 +201,7 @@ impl AsClient {
     /// as Panthor's VM keeps its `as.id`, so a scheduled group never sees the slot handed to another VM.
     pub(crate) fn disable_after_failed_update(&self) -> Result {
         let mut st = self.mmu.state();
-        let Some(n) = *self.slot() else { return Ok(()) };
+        let Some(n) = self.slot() else { return Ok(()) };
         if let Some(s) = st.slots[n].as_mut() {
             s.locked = false;
         }
@@ -204,8 +223,14 @@ impl Drop for AsClient {
 
 impl VmMmu for AsClient {
     fn lock_region(&self, iova: u64, size: u64) -> Result {
+        // The caller holds the VM's op lock, under which activations run (`Vm::activate`): a VM without a slot now
+        // gets none before the update ends, so it has nothing cached to lock or flush, and the slot table is left
+        // alone. A slot read here may be taken away before the table is locked, so it is read again there.
+        if self.slot().is_none() {
+            return Ok(());
+        }
         let mut st = self.mmu.state();
-        let Some(n) = *self.slot() else { return Ok(()) };
+        let Some(n) = self.slot() else { return Ok(()) };
         if let Some(s) = st.slots[n].as_mut() {
             s.locked = true;
         }
@@ -222,8 +247,13 @@ impl VmMmu for AsClient {
     }
 
     fn unlock_region(&self) -> Result {
+        // As in `lock_region`: without a slot now, the VM had none when the region was locked either (an activation
+        // cannot run during the update), so nothing was locked.
+        if self.slot().is_none() {
+            return Ok(());
+        }
         let mut st = self.mmu.state();
-        let Some(n) = *self.slot() else { return Ok(()) };
+        let Some(n) = self.slot() else { return Ok(()) };
         let locked = st.slots[n]
             .as_mut()
             .map(|s| core::mem::replace(&mut s.locked, false))
@@ -279,7 +309,7 @@ impl Mmu {
         Arc::new(AsClient {
             mmu: self.clone(),
             fixed: None,
-            slot: Mutex::new(None),
+            slot: AtomicUsize::new(NO_SLOT),
             fault: Mutex::new(None),
             unhandled_fault: AtomicBool::new(false),
         })
@@ -291,7 +321,7 @@ impl Mmu {
         Arc::new(AsClient {
             mmu: self.clone(),
             fixed: Some(MCU_AS),
-            slot: Mutex::new(None),
+            slot: AtomicUsize::new(NO_SLOT),
             fault: Mutex::new(None),
             unhandled_fault: AtomicBool::new(false),
         })

@@ -43,9 +43,9 @@ impl Mmu {
         // `panthor_mmu_irq_suspend`.
         let _ = self.io.write32(MMU_IRQ_BASE + irq::MASK, 0);
         let res = reset();
-        for slot in st.slots.iter_mut() {
-            if let Some(owner) = slot.take().and_then(|s| s.owner.upgrade()) {
-                *owner.slot() = None;
+        for n in 0..super::AS_COUNT {
+            if let Some(owner) = st.slots[n].take().and_then(|s| s.owner.upgrade()) {
+                owner.set_slot(&mut st, None);
             }
         }
         st.faulty = 0;

@@ -16,7 +16,7 @@ impl Mmu {
                 continue;
             };
             if let Some(owner) = slot.owner.upgrade() {
-                *owner.slot() = None;
+                owner.set_slot(&mut st, None);
             }
             if let Err(e) = self.disable(n) {
                 tracing::error!(

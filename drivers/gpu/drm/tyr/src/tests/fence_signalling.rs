@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::gem::TyrObject;
 use crate::vm::queue::BindJob;
-use crate::vm::{Vm, PT_CACHE_CLASS, VA_CACHE_CLASS};
+use crate::vm::{Vm, CACHE_CLASS};
 use hw_mem::Ram;
 use kernel::drm::gem::IntoGemObject;
 use kernel::sync::lockdep;
@@ -158,11 +158,9 @@ fn the_caches_the_bind_job_locks_are_never_held_while_allocating() {
         assert_eq!(unmap_fence.error(), None);
     }
     assert!(!vm.is_unusable());
-    // The bind job took both cache locks while signalling (learned in debug builds, where the check is compiled);
-    // nothing, in this test or any other of the process, allocated while holding them.
-    assert_eq!(PT_CACHE_CLASS.taken_while_signalling(), lockdep::ENABLED);
-    assert_eq!(VA_CACHE_CLASS.taken_while_signalling(), lockdep::ENABLED);
-    assert!(!PT_CACHE_CLASS.held_while_allocating());
-    assert!(!VA_CACHE_CLASS.held_while_allocating());
+    // The bind job took the caches' lock while signalling (learned in debug builds, where the check is compiled);
+    // nothing, in this test or any other of the process, allocated while holding it.
+    assert_eq!(CACHE_CLASS.taken_while_signalling(), lockdep::ENABLED);
+    assert!(!CACHE_CLASS.held_while_allocating());
     super::assert_signalling_clean();
 }

@@ -10,7 +10,7 @@
 use std::process::Command;
 
 use crate::gem::TyrObject;
-use crate::vm::PT_CACHE_CLASS;
+use crate::vm::CACHE_CLASS;
 use kernel::drm::gem::IntoGemObject;
 use kernel::io_pgtable::ReservedPtPool;
 use kernel::sync::lockdep;
@@ -82,7 +82,7 @@ fn refill_under_the_cache_lock() {
         let _signalling = kernel::sync::dma_fence_begin_signalling();
         vm.apply(op).unwrap();
     }
-    assert!(PT_CACHE_CLASS.taken_while_signalling());
+    assert!(CACHE_CLASS.taken_while_signalling());
     assert_eq!(
         lockdep::violations(),
         before,
@@ -92,20 +92,20 @@ fn refill_under_the_cache_lock() {
     // The old refill: whatever the cache has, then fresh frames, all under its lock.
     let mut pool = ReservedPtPool::new(ram.clone());
     {
-        let mut cache = vm.pt_cache.lock();
-        let want = cache.remaining() + 4;
+        let mut cache = vm.caches.lock();
+        let want = cache.pt.remaining() + 4;
         pool.reserve_slots(want).unwrap();
-        let taken = pool.take_from(&mut cache, want);
+        let taken = pool.take_from(&mut cache.pt, want);
         pool.reserve(want - taken).unwrap();
     }
-    assert!(PT_CACHE_CLASS.held_while_allocating());
+    assert!(CACHE_CLASS.held_while_allocating());
     assert_eq!(
         lockdep::violations(),
         before + 5,
         "one per allocation point reached under the lock: the pool's slots and four fresh frames"
     );
-    assert_eq!(lockdep::last_violation(), Some("tyr_vm_pt_cache"));
-    pool.drain_into(&mut vm.pt_cache.lock());
+    assert_eq!(lockdep::last_violation(), Some("tyr_vm_cache"));
+    pool.drain_into(&mut vm.caches.lock().pt);
 
     // Every later bind job's give-back reports it again.
     let op = vm.prepare_unmap(0x10_0000, 4 * K).unwrap();
@@ -114,7 +114,7 @@ fn refill_under_the_cache_lock() {
         vm.apply(op).unwrap();
     }
     assert_eq!(lockdep::violations(), before + 6);
-    assert_eq!(lockdep::last_violation(), Some("tyr_vm_pt_cache"));
+    assert_eq!(lockdep::last_violation(), Some("tyr_vm_cache"));
     vm.deferred_cleanup();
 }
 

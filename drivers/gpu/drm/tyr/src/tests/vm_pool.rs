@@ -146,3 +146,48 @@ fn exclusive_bos_bind_only_in_their_vm() {
     );
     assert!(!va.gpuvm().is_extobj(&bo));
 }
+
+#[test]
+fn synchronous_binds_reuse_what_the_last_one_left_and_a_dropped_vm_gives_it_back() {
+    let (ram, p) = pool();
+    let free_at_start = ram.stats().free_frames;
+    let (id, _) = p.create(0, 0).unwrap();
+    let vm = p.get(id).unwrap();
+    let bo = TyrObject::new(&ram, 4 * K, 0, None).unwrap();
+    let lookup = |_| Some(bo.clone());
+    let cycle = || {
+        assert_eq!(
+            bind_sync(&vm, &[op(0, 1, 0, 0x4000_0000, 4 * K)], lookup).err(),
+            None
+        );
+        assert_eq!(
+            bind_sync(&vm, &[op(op_type::UNMAP, 0, 0, 0x4000_0000, 4 * K)], lookup).err(),
+            None
+        );
+    };
+    // The first cycle builds the tables and leaves its spare nodes and pages under the op lock; the second's map
+    // finds them short of its worst case (the tables took some) and tops them up once.
+    cycle();
+    cycle();
+    // The spare pages sit under the op lock, not in the op caches.
+    let cached = vm.caches.lock().pt.remaining();
+    assert_eq!(cached, 0);
+    let (frames, free) = (vm.pt_frames(), ram.stats().free_frames);
+    assert!(
+        frames > vm.tables_live(),
+        "spare pages are counted as the VM's"
+    );
+    for _ in 0..8 {
+        cycle();
+        // Nothing went through the op caches, no frame was allocated or freed, and the checker accounts for the
+        // pages kept under the op lock.
+        assert_eq!(vm.caches.lock().pt.remaining(), cached);
+        assert_eq!((vm.pt_frames(), ram.stats().free_frames), (frames, free));
+        crate::debugfs::check_vm(&vm).unwrap();
+    }
+    assert!(vm.vas().is_empty());
+    // The VM goes with what its last synchronous op left (which refers to its GPUVM): every frame comes back but the
+    // BO's four.
+    drop((vm, p));
+    assert_eq!(ram.stats().free_frames, free_at_start - 4);
+}

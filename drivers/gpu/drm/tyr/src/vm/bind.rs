@@ -2,15 +2,13 @@
 //! A file's VMs and the uAPI side of VM_CREATE / VM_DESTROY / VM_GET_STATE / VM_BIND: the checks of
 //! `Documentation/uapi.md#vm_create`, in Panthor's order, each answered with Panthor's errno.
 
-use kernel::sync::Mutex;
-use kernel::sync::MutexGuard;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use kernel::error::code::{EBUSY, EINVAL};
 use kernel::error::{Error, Result};
 use kernel::page::Ram;
 
-use super::{PreparedOp, VaLayout, Vm, VmMmu};
+use super::{PendingOp, VaLayout, Vm, VmMmu};
 use crate::gem::TyrObject;
 use crate::uapi::drm_panthor_vm_bind_op;
 use crate::uapi::{map_flags, op_type};
@@ -25,12 +23,20 @@ pub(crate) const TASK_SIZE: u64 = (1 << 47) - 0x1000;
 /// Makes the MMU hook of a new VM (its address-space slot client).
 pub(crate) type MmuFactory = dyn Fn() -> Arc<dyn VmMmu> + Send + Sync;
 
+/// The table of a file's VMs, indexed by id - 1.
+type VmSlots = [Option<Arc<Vm>>; MAX_VMS_PER_FILE];
+
 /// A file's VMs (`struct panthor_vm_pool`): ids from 1, lowest free first.
+///
+/// The table is read-mostly, as the kernel's xarray read under RCU is: lookups share it ([`Self::with`] keeps it
+/// shared for the length of a call instead of taking a reference on the VM), VM_CREATE and VM_DESTROY change it
+/// alone. Neither side takes any other lock while holding it, apart from what a caller of [`Self::with`] does with
+/// the VM, which never comes back to the table.
 pub(crate) struct VmPool {
     ram: Arc<Ram>,
     va_bits: u32,
     mmu: Arc<MmuFactory>,
-    vms: Mutex<[Option<Arc<Vm>>; MAX_VMS_PER_FILE]>,
+    vms: RwLock<VmSlots>,
 }
 
 impl VmPool {
@@ -40,12 +46,18 @@ impl VmPool {
             ram,
             va_bits,
             mmu,
-            vms: Mutex::new([const { None }; MAX_VMS_PER_FILE]),
+            vms: RwLock::new([const { None }; MAX_VMS_PER_FILE]),
         }
     }
 
-    fn slots(&self) -> MutexGuard<'_, [Option<Arc<Vm>>; MAX_VMS_PER_FILE]> {
-        self.vms.lock()
+    /// The table, to change it. A panic of an earlier holder leaves it consistent (each change is one store).
+    fn slots(&self) -> RwLockWriteGuard<'_, VmSlots> {
+        self.vms.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The table, to read it.
+    fn slots_shared(&self) -> RwLockReadGuard<'_, VmSlots> {
+        self.vms.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// `VM_CREATE`: returns the new id and the start of its kernel area (the `user_va_range` written back).
@@ -64,8 +76,17 @@ impl VmPool {
 
     /// The VM with `id`; `EINVAL` when there is none (id 0 included).
     pub(crate) fn get(&self, id: u32) -> Result<Arc<Vm>> {
+        self.with(id, Arc::clone)
+    }
+
+    /// Runs `f` on the VM with `id`, the table shared meanwhile so that the VM stays in it (`EINVAL` when there is
+    /// none): a lookup for the length of one call that takes no reference on the VM. `f` must not create or destroy
+    /// VMs of this file.
+    pub(crate) fn with<R>(&self, id: u32, f: impl FnOnce(&Arc<Vm>) -> R) -> Result<R> {
         let idx = (id as usize).checked_sub(1).ok_or(EINVAL)?;
-        self.slots().get(idx).and_then(Clone::clone).ok_or(EINVAL)
+        let slots = self.slots_shared();
+        let vm = slots.get(idx).and_then(Option::as_ref).ok_or(EINVAL)?;
+        Ok(f(vm))
     }
 
     /// `VM_DESTROY`: frees the id at once and unmaps everything; the VM lives on while groups or jobs hold it.
@@ -103,7 +124,7 @@ impl VmPool {
     /// Number of live VMs.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.slots().iter().flatten().count()
+        self.slots_shared().iter().flatten().count()
     }
 
     /// Whether the file has no VM.
@@ -137,7 +158,7 @@ pub(crate) fn prepare_sync_op(
     vm: &Arc<Vm>,
     op: &drm_panthor_vm_bind_op,
     bo: &impl Fn(u32) -> Option<Arc<TyrObject>>,
-) -> Result<Option<PreparedOp>> {
+) -> Result<Option<PendingOp>> {
     if op.syncs.count != 0 {
         return Err(EINVAL);
     }
@@ -154,7 +175,7 @@ pub(crate) fn prepare_op(
     vm: &Arc<Vm>,
     op: &drm_panthor_vm_bind_op,
     bo: &impl Fn(u32) -> Option<Arc<TyrObject>>,
-) -> Result<Option<PreparedOp>> {
+) -> Result<Option<PendingOp>> {
     const PAGE: u64 = 0x1000;
     if !(op.va | op.size | op.bo_offset).is_multiple_of(PAGE) {
         return Err(EINVAL);
@@ -171,17 +192,17 @@ pub(crate) fn prepare_op(
                 if op.bo_handle != 0 || op.bo_offset != 0 {
                     return Err(EINVAL);
                 }
-                return vm.prepare_map_sparse(op.va, op.size, flags).map(Some);
+                return vm.pending_map_sparse(op.va, op.size, flags).map(Some);
             }
             let obj = bo(op.bo_handle).ok_or(EINVAL)?;
-            vm.prepare_map(&obj, op.bo_offset, op.va, op.size, flags)
+            vm.pending_map(obj, op.bo_offset, op.va, op.size, flags)
                 .map(Some)
         }
         op_type::UNMAP => {
             if flags != 0 || op.bo_handle != 0 || op.bo_offset != 0 {
                 return Err(EINVAL);
             }
-            vm.prepare_unmap(op.va, op.size).map(Some)
+            vm.pending_unmap(op.va, op.size).map(Some)
         }
         op_type::SYNC_ONLY => {
             if flags != 0 || op.bo_handle != 0 || op.bo_offset != 0 || op.va != 0 || op.size != 0 {
@@ -201,7 +222,8 @@ pub(crate) fn bind_sync(
     bo: impl Fn(u32) -> Option<Arc<TyrObject>>,
 ) -> core::result::Result<(), (u32, Error)> {
     for (i, op) in ops.iter().enumerate() {
-        let res = prepare_sync_op(vm, op, &bo).and_then(|p| p.map_or(Ok(()), |p| vm.execute(p)));
+        let res =
+            prepare_sync_op(vm, op, &bo).and_then(|p| p.map_or(Ok(()), |p| vm.execute_pending(p)));
         res.map_err(|e| (i as u32, e))?;
     }
     Ok(())

@@ -42,7 +42,9 @@ pub(crate) fn bind_async(
         if vm.is_destroyed() || vm.is_unusable() {
             return Err(EINVAL);
         }
-        let p = prepare_op(vm, op, &bo)?;
+        let p = prepare_op(vm, op, &bo)?
+            .map(|p| vm.reserve(p))
+            .transpose()?;
         if op.flags & op_type::MASK == op_type::SYNC_ONLY && op.syncs.count == 0 {
             return Err(EINVAL);
         }

@@ -25,6 +25,9 @@ pub struct MmuFault {
 /// What a VM asks of the MMU (its address-space slot client, [`crate::mmu::AsClient`]): an address-space slot while
 /// the GPU runs work on it, and around page-table updates the region lock (AS LOCK) before and the flush (FLUSH_PT,
 /// which also unlocks) after. A VM that holds no slot has nothing cached and the lock calls do nothing.
+///
+/// The VM calls [`VmMmu::lock_region`] and [`VmMmu::unlock_region`] with its op lock held, and [`VmMmu::activate`]
+/// with it held too: a VM without a slot at the start of an update cannot get one before its end.
 pub(crate) trait VmMmu: Send + Sync {
     /// Locks `[iova, iova + size)` of this VM's address space, if it has one. An error when the AS did not take
     /// the command (`ETIMEDOUT`).

@@ -3,11 +3,14 @@
 //! mode and on an ARM LPAE stage-1 page table from `kernel::io_pgtable`.
 //!
 //! A bind goes in two halves, as in Panthor:
-//! - **prepare** ([`Vm::prepare_map`], [`Vm::prepare_map_sparse`], [`Vm::prepare_unmap`]), in the ioctl: every check
-//!   that can fail, the BO's pages pinned and turned into contiguous chunks, the vm_bo obtained under the VM resv (and
-//!   the BO's, for an external object), three VA nodes, the VA-tree nodes and the page-table pages the op can need —
-//!   all allocated here, so that
-//! - **execute** ([`Vm::apply`] in a bind job, [`Vm::execute`] for a synchronous bind), cannot fail or allocate: it
+//! - **prepare** ([`Vm::prepare_map`], [`Vm::prepare_unmap`], or [`Vm::pending_map`], [`Vm::pending_map_sparse`],
+//!   [`Vm::pending_unmap`] followed by [`Vm::reserve`]), in the ioctl: every check that can fail, the BO's pages
+//!   pinned (their contiguous chunks are computed once per BO), the vm_bo obtained under the VM resv, the VA nodes
+//!   (three for a map, two for an unmap), the VA-tree nodes and the page-table pages the op can need — taken from the
+//!   VM's op caches ([`cache`]) or allocated here, so that
+//! - **execute** ([`Vm::apply`] in a bind job, [`Vm::execute`] or, for VM_BIND's synchronous ops,
+//!   [`Vm::execute_pending`], which reuses what the previous synchronous op left under the op lock), cannot fail or
+//!   allocate: it
 //!   opens a [`update::PtUpdateContext`], which locks the affected region in the MMU, lets GPUVM hand it the steps,
 //!   writes the page tables in each step, and flushes and unlocks the region when the context ends.
 //!
@@ -22,6 +25,7 @@
 
 pub(crate) mod bind;
 pub(crate) mod bind_async;
+mod cache;
 mod kva;
 mod layout;
 mod mmu;
@@ -31,27 +35,28 @@ pub(crate) mod queue;
 mod steps;
 pub(crate) mod update;
 
+pub(crate) use cache::{OpCaches, CACHE_CLASS, PT_CACHE_PAGES};
 pub(crate) use layout::VaLayout;
 pub use mmu::MmuFault;
 #[cfg(test)]
 pub(crate) use mmu::NoMmu;
 pub(crate) use mmu::VmMmu;
-pub(crate) use ops::PreparedOp;
+pub(crate) use ops::{PendingOp, PreparedOp};
 pub(crate) use steps::VmData;
 
 use core::ops::Range;
+use kernel::sync::Mutex;
 use kernel::sync::MutexGuard;
-use kernel::sync::{LockClass, Mutex};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use kernel::dma_fence::DmaFence;
-use kernel::drm::gpuvm::{GpuVm, GpuVmCore, GpuVmRef, VaPrealloc};
+use kernel::drm::gpuvm::{GpuVm, GpuVmCore, GpuVmRef};
 use kernel::error::code::{EINVAL, ENOMEM};
 use kernel::error::Result;
 use kernel::io_pgtable::{
-    prot, ArmLpaeS1, Config, IoPageTable, PtStats, ReservedPtPool, Tcr, Visit, SZ_2M, SZ_4K,
+    prot, ArmLpaeS1, Config, IoPageTable, PtStats, ReservedPtPool, Visit, SZ_2M, SZ_4K,
 };
 use kernel::page::{PhysAddr, Ram};
 
@@ -93,12 +98,10 @@ pub(crate) struct Vm {
     bind_queue: Arc<BindQueue>,
     fence_ctx: u64,
     seqno: AtomicU64,
-    /// Spare page-table pages left over by earlier ops (Panthor draws them from a slab cache).
-    pub(crate) pt_cache: Mutex<ReservedPtPool>,
+    /// Spare page-table pages, VA nodes and pool room left over by earlier ops, under one lock.
+    pub(crate) caches: Mutex<OpCaches>,
     /// The last GPU fault reported for this VM's address space.
     fault: Mutex<Option<MmuFault>>,
-    /// Spare VA nodes left over by earlier ops.
-    va_cache: Mutex<VaPrealloc<VmData>>,
     /// Where kernel BOs get their VAs (`kernel_auto_va`), and what is allocated there (start → end).
     auto_va: Range<u64>,
     kva: Mutex<BTreeMap<u64, u64>>,
@@ -107,16 +110,6 @@ pub(crate) struct Vm {
 /// The MCU VM's kernel auto-VA area (`CSF_MCU_SHARED_REGION_START`, 64 MiB): the shared firmware section sits at its
 /// start, and the kernel BOs the MCU reads (suspend buffers, queue user-I/O pages) are allocated after it.
 pub(crate) const MCU_AUTO_VA: Range<u64> = 0x0400_0000..0x0800_0000;
-
-/// The class of a VM's cache of spare page-table pages: the bind job gives pages back under it while signalling, so
-/// nothing may allocate while it is held (the check learns both and reports the pair).
-pub(crate) static PT_CACHE_CLASS: LockClass = LockClass::new("tyr_vm_pt_cache");
-
-/// The class of a VM's cache of spare VA nodes, under the same rule as [`PT_CACHE_CLASS`].
-pub(crate) static VA_CACHE_CLASS: LockClass = LockClass::new("tyr_vm_va_cache");
-
-/// Spare page-table pages a VM keeps between ops.
-pub(crate) const PT_CACHE_PAGES: usize = 64;
 
 impl Vm {
     /// Creates VM `id` with `layout`, its page table in `ram` and its TLB maintenance through `mmu`. User binds may
@@ -169,6 +162,7 @@ impl Vm {
             pt,
             ram: ram.clone(),
             dummy,
+            sync_spare: None,
         };
         if ram.zero(dummy, PAGE).is_err() {
             return Err(ENOMEM);
@@ -178,7 +172,6 @@ impl Vm {
         // and handed out to kernel BOs by `kva`.
         let core = GpuVm::new("tyr-vm", &r_obj, layout.full(), 0..0, data)?;
         let gpuvm = core.vm().clone();
-        let gpuvm2 = gpuvm.clone();
         let vm = kernel::alloc::try_arc(Vm {
             id,
             layout,
@@ -191,12 +184,11 @@ impl Vm {
             bind_queue: kernel::alloc::try_arc(BindQueue::new())?,
             fence_ctx: DmaFence::context_alloc(),
             seqno: AtomicU64::new(0),
-            pt_cache: Mutex::with_class(
-                ReservedPtPool::with_capacity(ram.clone(), PT_CACHE_PAGES)?,
-                &PT_CACHE_CLASS,
+            caches: Mutex::with_class(
+                OpCaches::new(ReservedPtPool::with_capacity(ram.clone(), PT_CACHE_PAGES)?),
+                &CACHE_CLASS,
             ),
             fault: Mutex::new(None),
-            va_cache: Mutex::with_class(VaPrealloc::empty(&gpuvm2), &VA_CACHE_CLASS),
             auto_va,
             kva: Mutex::new(BTreeMap::new()),
         })?;
@@ -262,9 +254,17 @@ impl Vm {
 
     /// Makes the VM active on the GPU (`panthor_vm_active`): an address-space slot programmed with this VM's page
     /// table. `EBUSY` when every slot is held by an active VM, `ENODEV` without an MMU.
+    ///
+    /// The op lock is held across the activation, as `panthor_vm_active` holds the VM's `op_lock`: no page-table
+    /// update runs meanwhile, so a VM that has no slot when an update starts gets none before it ends, and the
+    /// update's region lock and flush ([`VmMmu::lock_region`]) have nothing to do for it.
     pub(crate) fn activate(&self) -> Result<u32> {
-        let (ttbr, _, mair) = self.as_config();
-        self.mmu.clone().activate(ttbr, mair)
+        let mut core = self.core();
+        let pt = &core.data().pt;
+        let (ttbr, mair) = (pt.ttbr(), pt.mair());
+        let res = self.mmu.clone().activate(ttbr, mair);
+        drop(core);
+        res
     }
 
     /// The GPU no longer runs work on this VM (`panthor_vm_idle`); its slot may be reused.
@@ -328,13 +328,6 @@ impl Vm {
         self.core.lock()
     }
 
-    /// The page table's root (TRANSTAB), TCR and MAIR, for programming an address space.
-    pub(crate) fn as_config(&self) -> (PhysAddr, Tcr, u64) {
-        let mut core = self.core();
-        let pt = &core.data().pt;
-        (pt.ttbr(), pt.tcr(), pt.mair())
-    }
-
     /// The physical address `iova` translates to in this VM's page table (0 when unmapped).
     pub(crate) fn iova_to_phys(&self, iova: u64) -> PhysAddr {
         self.core().data().pt.iova_to_phys(iova as usize)
@@ -351,14 +344,23 @@ impl Vm {
     }
 
     /// Page-table pages in use, the root included.
+    #[cfg(test)]
     pub(crate) fn tables_live(&self) -> usize {
         self.core().data().pt.tables_live()
     }
 
     /// Frames the VM holds for page tables: live tables and spare pages kept for later ops.
     pub(crate) fn pt_frames(&self) -> usize {
-        let live = self.tables_live();
-        live + self.pt_cache.lock().pages().len()
+        let (live, kept) = {
+            let mut core = self.core();
+            let data = core.data();
+            let kept = data
+                .sync_spare
+                .as_ref()
+                .map_or(0, |r| r.pt_pages.remaining());
+            (data.pt.tables_live(), kept)
+        };
+        live + kept + self.caches.lock().pt.pages().len()
     }
 
     /// Table pages per level and leaves per size (the statistics half of `tyr vm`).
@@ -446,6 +448,14 @@ impl Vm {
                 flags: v.flags(),
             })
             .collect()
+    }
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        // What the last synchronous op left refers to the GPUVM, which holds it: released here, or neither would go.
+        let spare = self.core.get_mut().data().sync_spare.take();
+        drop(spare);
     }
 }
 

@@ -12,12 +12,14 @@ use kernel::error::Result;
 use kernel::io_pgtable::{prot, ArmLpaeS1, EntryKind, IoPageTable, ReservedPtPool};
 use kernel::page::{PhysAddr, Ram};
 
+use super::cache::OpResources;
 use super::pgtable::{map_range, map_sg, unmap_range};
 use super::update::PtUpdateContext;
 use super::{BLOCK, PAGE};
 use crate::gem::TyrDriver;
 
-/// The VM's own part of GPUVM: the page table and the dummy page of sparse mappings.
+/// The VM's own part of GPUVM: the page table, the dummy page of sparse mappings, and what the last synchronous op
+/// left over.
 ///
 /// # Invariants
 /// `dummy` is a frame of `ram` owned by this VM, freed when it drops.
@@ -25,6 +27,9 @@ pub(crate) struct VmData {
     pub(crate) pt: ArmLpaeS1<ReservedPtPool>,
     pub(super) ram: Arc<Ram>,
     pub(crate) dummy: PhysAddr,
+    /// VA nodes and page-table pages the last synchronous op did not use, kept under the op lock for the next one
+    /// ([`super::Vm::execute_pending`]). It refers to the VM's GPUVM, so the VM empties it when it goes.
+    pub(crate) sync_spare: Option<OpResources>,
 }
 
 impl Drop for VmData {
@@ -116,7 +121,7 @@ impl DriverGpuVm for VmData {
         tracing::trace!(target: "tyr::gpuvm", va = addr, size = range, sparse = op.vm_bo().is_none(), "sm_step_map");
         match op.vm_bo() {
             None => self.map_dummy(addr, range, prot)?,
-            Some(_) => map_sg(&mut self.pt, addr, ctx.chunks.iter().copied(), prot)?,
+            Some(_) => map_sg(&mut self.pt, addr, ctx.chunks.chunks(), prot)?,
         }
         Ok(op.insert(va, VaInfo { prot }))
     }

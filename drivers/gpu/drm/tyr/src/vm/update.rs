@@ -16,14 +16,15 @@ use kernel::drm::gpuvm::{GpuVaAlloc, VaPrealloc};
 use kernel::error::{Error, Result};
 
 use super::{Vm, VmData};
+use crate::gem::SgView;
 
 /// An open page-table update over a locked region of a VM's address space.
 pub(crate) struct PtUpdateContext<'a> {
     vm: &'a Vm,
     /// VA nodes preallocated for the op's steps; the steps put back the nodes they free.
     pub(super) vas: &'a mut VaPrealloc<VmData>,
-    /// The BO's physically contiguous chunks `(address, length)`, for a map of a BO.
-    pub(super) chunks: &'a [(u64, u64)],
+    /// The BO's physically contiguous chunks, for a map of a BO (empty otherwise).
+    pub(super) chunks: SgView<'a>,
     /// The io-pgtable protection of a map.
     pub(super) prot: u32,
     /// Whether the region has been flushed and unlocked (or the flush was tried and failed).
@@ -37,7 +38,7 @@ impl<'a> PtUpdateContext<'a> {
         vm: &'a Vm,
         region: Range<u64>,
         vas: &'a mut VaPrealloc<VmData>,
-        chunks: &'a [(u64, u64)],
+        chunks: SgView<'a>,
         prot: u32,
     ) -> Result<Self> {
         if let Err(e) = vm.mmu.lock_region(region.start, region.end - region.start) {
@@ -201,13 +202,13 @@ mod tests {
             ..Default::default()
         });
         let mut vas = VaPrealloc::empty(vm.gpuvm());
-        drop(PtUpdateContext::new(&vm, 0..0x1000, &mut vas, &[], 0).unwrap());
+        drop(PtUpdateContext::new(&vm, 0..0x1000, &mut vas, SgView::default(), 0).unwrap());
         assert_eq!(mmu.calls(), ["lock", "flush", "disable"]);
         assert!(vm.is_unusable());
 
         let (_ram, mmu, vm) = setup(ScriptedMmu::default());
         let mut vas = VaPrealloc::empty(vm.gpuvm());
-        let ctx = PtUpdateContext::new(&vm, 0..0x1000, &mut vas, &[], 0).unwrap();
+        let ctx = PtUpdateContext::new(&vm, 0..0x1000, &mut vas, SgView::default(), 0).unwrap();
         assert_eq!(ctx.finish(), Ok(()));
         assert_eq!(
             mmu.calls(),
