@@ -165,7 +165,6 @@ fn bind_op(r: &RawOp, syncs: &[drm_panthor_sync_op]) -> drm_panthor_vm_bind_op {
         va: r.va,
         size: r.size,
         syncs: tyr_fuzz::arr(syncs),
-        ..Default::default()
     }
 }
 
