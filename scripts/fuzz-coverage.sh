@@ -30,7 +30,9 @@ profiles=()
 for t in "${targets[@]}"; do
 	corpora=("corpus/$t")
 	[ -d "build/fuzz/corpus/$t" ] && corpora+=("../build/fuzz/corpus/$t")
-	if ! (cd fuzz && "${cargo_nightly[@]}" fuzz coverage --codegen-units "${FUZZ_CODEGEN_UNITS:-16}" "$t" \
+	# One replay batch at a time (cargo-fuzz runs them on a rayon pool): every target boots a device per process and
+	# bounds its jobs and teardown in real time, which parallel batches on a small shared machine can starve.
+	if ! (cd fuzz && RAYON_NUM_THREADS=1 "${cargo_nightly[@]}" fuzz coverage --codegen-units "${FUZZ_CODEGEN_UNITS:-16}" "$t" \
 		"${corpora[@]}") >"$out/$t.log" 2>&1; then
 		tail -20 "$out/$t.log" >&2
 		exit 1

@@ -47,12 +47,15 @@ enum Word {
         uniform: u8,
         flow: u8,
     },
-    /// A float, half-float or vector template ([`FLOAT_TEMPLATES`]), operands replaced as for `Template`.
+    /// A float, half-float or vector template ([`FLOAT_TEMPLATES`]), operands replaced as for `Template`, and its
+    /// round mode (bits 31:30) and clamp (33:32) fields set where the word still decodes.
     Float {
         which: u8,
         regs: [u8; 5],
         uniform: u8,
         flow: u8,
+        round: u8,
+        clamp: u8,
     },
     Executed {
         op: u8,
@@ -65,14 +68,62 @@ enum Word {
 }
 
 #[derive(Arbitrary, Debug)]
+enum Fau {
+    /// A float bit pattern where rounding, flushing and special cases differ ([`FLOATS`]).
+    Float(u8),
+    Raw(u32),
+}
+
+/// f32 and packed-f16 bit patterns where rounding, flush-to-zero and special cases show: zeros, the smallest and
+/// largest subnormals, the smallest normal, halfway cases between integers and between f16 neighbours, values just
+/// past the integer and f16 ranges, infinities, quiet and signalling NaNs.
+const FLOATS: [u32; 32] = [
+    0x0000_0000,
+    0x8000_0000,
+    0x0000_0001,
+    0x8000_0001,
+    0x007F_FFFF,
+    0x807F_FFFF,
+    0x0080_0000,
+    0x8080_0000,
+    0x3F00_0000,
+    0xBF00_0000,
+    0x3FC0_0000,
+    0xC020_0000,
+    0x4B80_0001,
+    0x4F00_0000,
+    0xCF00_0001,
+    0x4F80_0000,
+    0x477F_F000,
+    0x477F_E000,
+    0x3880_0000,
+    0x3380_0000,
+    0x3300_0000,
+    0x7F7F_FFFF,
+    0xFF7F_FFFF,
+    0x7F80_0000,
+    0xFF80_0000,
+    0x7FC0_0000,
+    0x7F80_0001,
+    0xFFC0_0001,
+    // Packed halves: two f16 subnormals, f16 max and the smallest normal, f16 inf and NaN, 0.5 and -1.5.
+    0x8001_03FF,
+    0x7BFF_0400,
+    0x7C00_7E01,
+    0x3800_BE00,
+];
+
+#[derive(Arbitrary, Debug)]
 struct Input {
     words: Vec<Word>,
     /// FAU words after the two data pointers.
-    fau: Vec<u32>,
+    fau: Vec<Fau>,
     local: u8,
     groups: u8,
     /// Registers the SPD allocates: 64 or 32.
     small_regs: bool,
+    /// The SPD's flush-to-zero mode (bits 18:17; any non-zero mode flushes).
+    ftz: u8,
 }
 
 /// A source byte: a low register, a uniform, or a constant.
@@ -129,14 +180,21 @@ fn encode(w: &Word, nregs: u8) -> u64 {
             regs,
             uniform,
             flow,
-        } => template(
-            FLOAT_TEMPLATES,
-            u16::from(which),
-            regs,
-            uniform,
-            flow,
-            nregs,
-        ),
+            round,
+            clamp,
+        } => {
+            let w = template(
+                FLOAT_TEMPLATES,
+                u16::from(which),
+                regs,
+                uniform,
+                flow,
+                nregs,
+            );
+            let keep = |w: u64, new: u64| if decode(new).is_ok() { new } else { w };
+            let w = keep(w, w & !(3 << 30) | u64::from(round & 3) << 30);
+            keep(w, w & !(3 << 32) | u64::from(clamp & 3) << 32)
+        }
         Word::Executed {
             op,
             srcs,
@@ -177,9 +235,11 @@ fuzz_target!(|input: Input| {
         let nregs = if input.small_regs { 32 } else { 64 };
         image[8 * i..8 * i + 8].copy_from_slice(&encode(w, nregs).to_le_bytes());
     }
-    // SPD: shader, compute stage, r55..r62 preloaded, the binary; 32 registers when asked.
+    // SPD: shader, compute stage, r55..r62 preloaded, the binary; 32 registers when asked (register allocation,
+    // bits 31:30: 2), flush-to-zero when asked.
     let spd = (SPD - CODE_VA) as usize;
-    let word0: u32 = 8 | 1 << 4 | if input.small_regs { 1 << 8 } else { 0 };
+    let word0: u32 =
+        8 | 1 << 4 | if input.small_regs { 2 << 30 } else { 0 } | u32::from(input.ftz & 3) << 17;
     image[spd..spd + 4].copy_from_slice(&word0.to_le_bytes());
     image[spd + 4..spd + 8].copy_from_slice(&0x7F80u32.to_le_bytes());
     image[spd + 8..spd + 16].copy_from_slice(&CODE_VA.to_le_bytes());
@@ -189,7 +249,10 @@ fuzz_target!(|input: Input| {
         (DATA + 0x4000) as u32,
         (DATA >> 32) as u32,
     ];
-    fau.extend(input.fau.iter().take(28));
+    fau.extend(input.fau.iter().take(28).map(|f| match *f {
+        Fau::Float(i) => FLOATS[usize::from(i) % FLOATS.len()],
+        Fau::Raw(v) => v,
+    }));
     let fau_at = (FAU - CODE_VA) as usize;
     for (k, w) in fau.iter().enumerate() {
         image[fau_at + 4 * k..fau_at + 4 * k + 4].copy_from_slice(&w.to_le_bytes());

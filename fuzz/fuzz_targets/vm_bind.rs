@@ -5,6 +5,13 @@
 //! what the VA list says; and the first and last page of every mapping translate to the right page of the right BO
 //! (or to the VM's dummy page for a sparse mapping). At the end the file is closed and every frame comes back.
 //!
+//! A call may be asynchronous (DRM_PANTHOR_VM_BIND_ASYNC): it signals a binary syncobj of its own or the next point
+//! of a timeline syncobj, and may wait on an earlier asynchronous call's signal (binary or timeline point), so that
+//! bind jobs queue behind each other, or name a syncobj that does not exist. A refused asynchronous call changes
+//! nothing (the model is not applied, `ops.count` is not rewritten) and a call with a bad sync fails whatever its
+//! ops; an accepted one is applied by the model at once, since its jobs run in submission order. Before a
+//! synchronous call and at the end, every outstanding signal is waited for (bounded) and the checks above run.
+//!
 //! The device is booted once per process; each input opens its own file, so inputs start from the same baseline.
 #![no_main]
 
@@ -46,10 +53,64 @@ enum Va {
 }
 
 #[derive(Arbitrary, Debug)]
+enum Mode {
+    Sync,
+    Async { signal: Signal, wait: Wait },
+}
+
+#[derive(Arbitrary, Debug)]
+enum Signal {
+    /// A new binary syncobj.
+    Binary,
+    /// The next point of the input's timeline syncobj.
+    Timeline,
+}
+
+#[derive(Arbitrary, Debug)]
+enum Wait {
+    None,
+    /// The signal of the asynchronous call this many back (1 + this).
+    Earlier(u8),
+    /// A handle no syncobj has.
+    Bogus,
+}
+
+#[derive(Arbitrary, Debug)]
+struct Call {
+    mode: Mode,
+    ops: Vec<FuzzOp>,
+}
+
+#[derive(Arbitrary, Debug)]
 struct Input {
     /// Sizes of the BOs, in pages (1..=64).
     bos: Vec<u8>,
-    calls: Vec<Vec<FuzzOp>>,
+    calls: Vec<Call>,
+}
+
+/// How long an asynchronous call's jobs may take.
+const ASYNC_BOUND_NS: u64 = 5_000_000_000;
+
+/// Waits for every `(handle, point)` of `pending` (a binary syncobj has point 0) and empties it; panics past
+/// [`ASYNC_BOUND_NS`].
+fn settle(f: &TyrDrmFile, pending: &mut Vec<(u32, u64)>) {
+    if pending.is_empty() {
+        return;
+    }
+    let handles: Vec<u32> = pending.iter().map(|p| p.0).collect();
+    let points: Vec<u64> = pending.iter().map(|p| p.1).collect();
+    let mut w = drm_syncobj_timeline_wait {
+        handles: handles.as_ptr() as u64,
+        points: points.as_ptr() as u64,
+        timeout_nsec: (kernel::time::ktime_get_ns() + ASYNC_BOUND_NS) as i64,
+        count_handles: handles.len() as u32,
+        flags: DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL | DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT,
+        ..Default::default()
+    };
+    if let Err(e) = ioctl(f, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &mut w) {
+        panic!("asynchronous binds {pending:?} not done after 5 s: {e:?}");
+    }
+    pending.clear();
 }
 
 thread_local! {
@@ -93,6 +154,69 @@ fn raw_op(op: &FuzzOp, handles: &[u32], limit: u64) -> RawOp {
         va,
         size,
     }
+}
+
+/// The uAPI op of `r`, with `syncs`.
+fn bind_op(r: &RawOp, syncs: &[drm_panthor_sync_op]) -> drm_panthor_vm_bind_op {
+    drm_panthor_vm_bind_op {
+        flags: r.flags,
+        bo_handle: r.bo,
+        bo_offset: r.offset,
+        va: r.va,
+        size: r.size,
+        syncs: tyr_fuzz::arr(syncs),
+    }
+}
+
+/// The sync ops every op of an asynchronous call carries: a signal (a new binary syncobj, or `point` of `timeline`)
+/// then a wait, if any; and whether the wait names a handle that does not exist.
+fn async_syncs(
+    f: &TyrDrmFile,
+    signal: &Signal,
+    wait: &Wait,
+    timeline: u32,
+    point: u64,
+    signals: &[(u32, u64)],
+) -> (Vec<drm_panthor_sync_op>, bool) {
+    let sig = match signal {
+        Signal::Binary => drm_panthor_sync_op {
+            flags: sync_flags::SIGNAL | sync_flags::SYNCOBJ,
+            handle: tyr_fuzz::syncobj(f),
+            timeline_value: 0,
+        },
+        Signal::Timeline => drm_panthor_sync_op {
+            flags: sync_flags::SIGNAL | sync_flags::TIMELINE_SYNCOBJ,
+            handle: timeline,
+            timeline_value: point,
+        },
+    };
+    let mut syncs = vec![sig];
+    let mut bogus = false;
+    match *wait {
+        Wait::None => {}
+        Wait::Earlier(back) if !signals.is_empty() => {
+            let (handle, point) = signals[signals.len() - 1 - usize::from(back) % signals.len()];
+            syncs.push(drm_panthor_sync_op {
+                flags: if point == 0 {
+                    sync_flags::SYNCOBJ
+                } else {
+                    sync_flags::TIMELINE_SYNCOBJ
+                },
+                handle,
+                timeline_value: point,
+            });
+        }
+        Wait::Earlier(_) => {}
+        Wait::Bogus => {
+            bogus = true;
+            syncs.push(drm_panthor_sync_op {
+                flags: sync_flags::SYNCOBJ,
+                handle: 0xdead,
+                timeline_value: 0,
+            });
+        }
+    }
+    (syncs, bogus)
 }
 
 fn check(f: &TyrDrmFile, vm_id: u32, model: &VaSpace, handles: &[u32], when: &str) {
@@ -149,23 +273,72 @@ fuzz_target!(|input: Input| {
             model.bos.insert(bo.handle, size);
             handles.push(bo.handle);
         }
+        let timeline = tyr_fuzz::syncobj(&f);
+        let mut point = 0u64;
+        // Every asynchronous call's signal, in order, and those not yet waited for.
+        let mut signals: Vec<(u32, u64)> = Vec::new();
+        let mut pending: Vec<(u32, u64)> = Vec::new();
         for (n, call) in input.calls.iter().take(16).enumerate() {
             let raw: Vec<RawOp> = call
+                .ops
                 .iter()
                 .take(16)
                 .map(|op| raw_op(op, &handles, model.limit))
                 .collect();
-            let ops: Vec<drm_panthor_vm_bind_op> = raw
-                .iter()
-                .map(|r| drm_panthor_vm_bind_op {
-                    flags: r.flags,
-                    bo_handle: r.bo,
-                    bo_offset: r.offset,
-                    va: r.va,
-                    size: r.size,
-                    ..Default::default()
-                })
-                .collect();
+            if let Mode::Async { signal, wait } = &call.mode {
+                let (sig, bogus) = async_syncs(&f, signal, wait, timeline, point + 1, &signals);
+                let ops: Vec<drm_panthor_vm_bind_op> =
+                    raw.iter().map(|r| bind_op(r, &sig)).collect();
+                let mut args = drm_panthor_vm_bind {
+                    vm_id: vm,
+                    flags: 1, // ASYNC
+                    ops: tyr_fuzz::arr(&ops),
+                };
+                let got = ioctl(&f, DRM_IOCTL_PANTHOR_VM_BIND, &mut args);
+                let mut after = model.clone();
+                let want = after.bind_raw(&raw);
+                assert_eq!(
+                    args.ops.count as usize,
+                    ops.len(),
+                    "call {n}: an asynchronous VM_BIND rewrote ops.count"
+                );
+                // The model reads ops as a synchronous VM_BIND does; an asynchronous one checks size-0 ops instead
+                // of skipping them and takes SYNC_ONLY ops with syncs, so around those only the outcome is compared.
+                let special = raw
+                    .iter()
+                    .any(|r| r.size == 0 || r.flags & op_type::MASK == op_type::SYNC_ONLY);
+                match (got, want) {
+                    // No ops: nothing to check or run; the call's answer is all there is.
+                    (Ok(()), Ok(())) if ops.is_empty() => {}
+                    (Ok(()), Ok(())) if !bogus => {
+                        model = after;
+                        let s = sig[0];
+                        let at = (s.handle, s.timeline_value);
+                        if s.flags & sync_flags::TIMELINE_SYNCOBJ != 0 {
+                            point += 1;
+                        }
+                        signals.push(at);
+                        pending.push(at);
+                    }
+                    (Err(e), Err((_, errno))) if !special => {
+                        assert_eq!(-e.to_errno(), errno, "call {n} (async): {raw:?}")
+                    }
+                    (Err(_), Err(_)) => {}
+                    // A wait on a handle that does not exist: ENOENT once every op passed its checks.
+                    (Err(e), Ok(())) if bogus && !special => {
+                        assert_eq!(e, kernel::error::code::ENOENT, "call {n}: a bogus wait")
+                    }
+                    (Err(_), Ok(())) if bogus || special => {}
+                    (got, want) => panic!(
+                        "call {n} (async, bogus wait {bogus}): {raw:?}: driver {got:?}, model {want:?}"
+                    ),
+                }
+                continue;
+            }
+            settle(&f, &mut pending);
+            check(&f, vm, &model, &handles, &format!("before call {n}"));
+            let ops: Vec<drm_panthor_vm_bind_op> =
+                raw.iter().map(|r| bind_op(r, &[])).collect();
             let mut args = drm_panthor_vm_bind {
                 vm_id: vm,
                 ops: drm_panthor_obj_array {
@@ -194,6 +367,8 @@ fuzz_target!(|input: Input| {
             }
             check(&f, vm, &model, &handles, &format!("after call {n}"));
         }
+        settle(&f, &mut pending);
+        check(&f, vm, &model, &handles, "at the end");
         drop(view);
         d.close_and_check(f);
     });

@@ -60,9 +60,17 @@ impl Device {
 
     /// Writes `bytes` at the start of BO `handle` of `f`, through its pages as the CPU would.
     pub fn write_bo(&self, f: &TyrDrmFile, handle: u32, bytes: &[u8]) {
+        self.write_bo_at(f, handle, 0, bytes);
+    }
+
+    /// Writes `bytes` at byte `offset` of BO `handle` of `f`, through its pages as the CPU would.
+    pub fn write_bo_at(&self, f: &TyrDrmFile, handle: u32, offset: usize, bytes: &[u8]) {
         let obj = f.objects().lookup(handle).expect("BO");
+        let size = obj_size(&obj);
         let mut at = 0usize;
-        for (run, len) in debugfs::gems::sg_range(&obj, 0, obj_size(&obj)).expect("pages") {
+        for (run, len) in
+            debugfs::gems::sg_range(&obj, offset as u64, size - offset as u64).expect("pages")
+        {
             let n = (len as usize).min(bytes.len().saturating_sub(at));
             if n == 0 {
                 break;
@@ -73,6 +81,30 @@ impl Device {
                 .write(run, &bytes[at..at + n])
                 .expect("RAM");
             at += n;
+        }
+    }
+
+    /// The little-endian u32 at byte `offset` (4-aligned) of BO `handle` of `f`, read through its pages.
+    pub fn read_bo_u32(&self, f: &TyrDrmFile, handle: u32, offset: usize) -> u32 {
+        let obj = f.objects().lookup(handle).expect("BO");
+        let (pa, _) = debugfs::gems::sg_range(&obj, offset as u64, 4).expect("pages")[0];
+        let mut b = [0u8; 4];
+        self.dev.data().ram().read(pa, &mut b).expect("RAM");
+        u32::from_le_bytes(b)
+    }
+
+    /// Waits until `cond` holds, checking it whenever the model changes and at least every millisecond, for up to
+    /// `bound`; whether it held.
+    pub fn wait_for(&self, bound: Duration, mut cond: impl FnMut() -> bool) -> bool {
+        let deadline = std::time::Instant::now() + bound;
+        loop {
+            if cond() {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            self.gpu().wait_until(Duration::from_millis(1), &mut cond);
         }
     }
 }
