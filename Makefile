@@ -23,7 +23,7 @@ IGT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Itests/igt -Ibuild/uapi/usr/
 # source package into build/panvk, and our headless Vulkan clients (tests/vk) that run on it through the shim. The
 # Debian packages the build and the clients need (installed once, only when missing): the Mesa build's tools and
 # libraries, a Python venv for meson, and the Vulkan loader the clients link against.
-PANVK_DEB_PACKAGES ?= bison flex g++ pkg-config zlib1g-dev libdrm-dev python3-venv libvulkan-dev
+PANVK_DEB_PACKAGES ?= bison flex g++ pkg-config zlib1g-dev libdrm-dev python3-venv libvulkan-dev ninja-build
 PANVK_ICD := build/panvk/share/vulkan/icd.d/panfrost_icd.$(shell uname -m).json
 VK_TESTS := vk_device vk_external vk_compute vk_transfer vk_shader
 VK_BIN := build/vk
