@@ -478,6 +478,18 @@ impl Ram {
         self.frames.lock().is_used(pa >> FRAME_SHIFT)
     }
 
+    /// The first of `pas` whose frame is not allocated (as [`Self::is_allocated`] says), or `None` when every one is;
+    /// the allocator is locked once for the whole sequence, so that a checker accounting for many frames does not
+    /// pay a lock per frame.
+    pub fn first_unallocated(&self, pas: impl IntoIterator<Item = PhysAddr>) -> Option<PhysAddr> {
+        let frames = self.frames.lock();
+        pas.into_iter().find(|&pa| {
+            !self.contains(pa & !(FRAME_SIZE - 1), FRAME_SIZE)
+                || self.reserved.iter().any(|r| r.contains(&pa))
+                || !frames.is_used(pa >> FRAME_SHIFT)
+        })
+    }
+
     /// Allocation figures.
     pub fn stats(&self) -> RamStats {
         RamStats {

@@ -222,6 +222,24 @@ fn is_allocated_follows_alloc_and_free() {
     assert!(!ram.is_allocated(!0xfff), "outside RAM");
 }
 
+#[test]
+fn first_unallocated_agrees_with_is_allocated_frame_by_frame() {
+    let ram = small();
+    let a = ram.alloc_frame().unwrap();
+    let b = ram.alloc_frame().unwrap();
+    assert_eq!(ram.first_unallocated([a, b + 0x10]), None);
+    assert_eq!(ram.first_unallocated([]), None);
+    ram.free_frame(a).unwrap();
+    assert_eq!(ram.first_unallocated([b, a, b]), Some(a));
+    assert_eq!(ram.first_unallocated([b, 0]), Some(0), "reserved");
+    assert_eq!(
+        ram.first_unallocated([!0xfff, b]),
+        Some(!0xfff),
+        "outside RAM"
+    );
+    ram.free_frame(b).unwrap();
+}
+
 /// Copies out of RAM are made of 64-bit atomic loads where aligned: a reader racing a writer of whole aligned words
 /// (as the GPU model writes page-table entries and ring pointers) never sees half of one word and half of another.
 #[test]

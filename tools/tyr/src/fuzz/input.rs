@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! One input of the `ioctls` fuzz target (`fuzz/fuzz_targets/ioctls.rs`) on a booted [`Executor`]: the literal steps
-//! of a seed's script ([`super::seed`]), then generator steps whose every choice is read from the input's remaining
+//! of a seed's script ([`super::seed`]; a wait among them brought within 2 ms, [`super::bounded`]), then generator steps whose every choice is read from the input's remaining
 //! bytes, each step checked as `tyr fuzz` checks it; then every file and descriptor closed and the device back at its
 //! baseline ([`Executor::reset`]). Here rather than in the target so that a test can run an input without libFuzzer.
 
@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use rand::RngCore;
 
+use super::bounded;
 use super::call::Step;
 use super::exec::Executor;
 use super::gen::Gen;
@@ -96,7 +97,9 @@ pub fn run(
         let step = match scripted.next() {
             Some(s) => {
                 run.scripted += 1;
-                s.resolve(&ex.view().fds)
+                let mut step = s.resolve(&ex.view().fds);
+                bounded::bound_blocking(&mut step, kernel::time::ktime_get_ns() as u64);
+                step
             }
             None if choices.is_empty() || out.get() => break,
             None => gen.next(&ex.view()),

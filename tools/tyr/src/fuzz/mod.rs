@@ -13,6 +13,7 @@
 //! the run began. A failing run is minimised (delta debugging over the steps, each candidate replayed on a fresh board)
 //! and printed as a script ([`script`]) that `tyr fuzz --replay` runs again.
 
+pub mod bounded;
 pub mod call;
 pub mod errno;
 pub mod exec;

@@ -75,3 +75,28 @@ fn a_snapshot_sees_a_change() {
         .unwrap()
         .contains("GEM handles"));
 }
+
+#[test]
+fn a_frame_freed_behind_its_owners_back_is_reported_with_its_owner() {
+    use kernel::drm::gem::IntoGemObject;
+    use tyr::debugfs::check::{CheckError, Owner};
+    let b = Board::boot();
+    let f = b.open();
+    let vm = vm_create(&f);
+    let h = bo_create(&f, 16 * K);
+    bind(&f, vm, &[map_op(h, 0, 0x10_0000, 16 * K, 0)]).unwrap();
+    let (_, bo) = f.objects().handles().into_iter().next().unwrap();
+    let pages = bo.gem().get_pages().unwrap();
+    let ram = b.dev.data().ram();
+    ram.free_frame(pages[2]).unwrap();
+    assert_eq!(
+        check_files(&[&f]),
+        Err(CheckError::FreeFrame {
+            pa: pages[2],
+            owner: Owner::Bo(bo.gem().id()),
+        })
+    );
+    // Given back to the BO, the frame is accounted for again.
+    assert_eq!(ram.alloc_frame().unwrap(), pages[2]);
+    assert_eq!(check_files(&[&f]).unwrap().bos, 1);
+}

@@ -8,13 +8,14 @@
 //! and the fuzzer compare before and after a failed call to show that it changed nothing.
 
 use core::fmt;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kernel::drm::gem::IntoGemObject;
 use kernel::page::PhysAddr;
 
+use super::claims::FrameClaims;
 use super::vm_check::{check_vm_frames, Inconsistency};
 use super::vms::vms;
 use crate::drm_device::{TyrDrmDevice, TyrDrmFile};
@@ -126,24 +127,13 @@ pub struct Verdict {
 /// found through the files' handles and the VMs' mappings (a BO whose handles are gone but which is still mapped
 /// is reached through its VA).
 pub fn check_files(files: &[&TyrDrmFile]) -> Result<Verdict, CheckError> {
-    check_files_owned(files).map(|(v, _)| v)
+    check_files_owned(files)
 }
 
-fn check_files_owned(
-    files: &[&TyrDrmFile],
-) -> Result<(Verdict, HashMap<PhysAddr, Owner>), CheckError> {
+fn check_files_owned(files: &[&TyrDrmFile]) -> Result<Verdict, CheckError> {
     let mut verdict = Verdict::default();
-    let mut owned: HashMap<PhysAddr, Owner> = HashMap::new();
-    let claim = |owned: &mut HashMap<PhysAddr, Owner>, pa: PhysAddr, owner: Owner| match owned
-        .insert(pa, owner)
-    {
-        Some(first) => Err(CheckError::SharedFrame {
-            pa,
-            first,
-            second: owner,
-        }),
-        None => Ok(()),
-    };
+    let space = files.first().map_or(0, |f| f.device().data().ram().size());
+    let mut owned = FrameClaims::new(space);
     let mut bos: BTreeMap<u64, Arc<crate::gem::TyrObject>> = BTreeMap::new();
     for (i, f) in files.iter().enumerate() {
         for (_, bo) in f.objects().handles() {
@@ -165,12 +155,12 @@ fn check_files_owned(
                 }
             }
             for pa in frames.tables {
-                claim(&mut owned, pa, Owner::Table { file: i, vm: id })?;
+                owned.claim(pa, Owner::Table { file: i, vm: id })?;
             }
             for pa in frames.spare {
-                claim(&mut owned, pa, Owner::Spare { file: i, vm: id })?;
+                owned.claim(pa, Owner::Spare { file: i, vm: id })?;
             }
-            claim(&mut owned, frames.dummy, Owner::Dummy { file: i, vm: id })?;
+            owned.claim(frames.dummy, Owner::Dummy { file: i, vm: id })?;
         }
     }
     verdict.bos = bos.len();
@@ -181,23 +171,21 @@ fn check_files_owned(
         let pages = bo.gem().get_pages().unwrap_or_default();
         for pa in pages {
             // A frame listed twice by one BO is as wrong as one shared by two.
-            if let Some(first) = owned.insert(pa, Owner::Bo(*id)) {
-                return Err(CheckError::SharedFrame {
-                    pa,
-                    first,
-                    second: Owner::Bo(*id),
-                });
-            }
+            owned.claim(pa, Owner::Bo(*id))?;
         }
     }
     if let Some(f) = files.first() {
         let ram = f.device().data().ram();
-        if let Some((&pa, &owner)) = owned.iter().find(|(pa, _)| !ram.is_allocated(**pa)) {
+        // Every address handed to RAM comes from a claim, so its owner is found.
+        let free = ram
+            .first_unallocated(owned.iter().map(|(pa, _)| pa))
+            .and_then(|pa| Some((pa, owned.owner(pa)?)));
+        if let Some((pa, owner)) = free {
             return Err(CheckError::FreeFrame { pa, owner });
         }
     }
     verdict.frames = owned.len();
-    Ok((verdict, owned))
+    Ok(verdict)
 }
 
 /// The frames a device holds with no file open (firmware, the MCU's VM, device buffers): what every later accounting
@@ -234,12 +222,12 @@ impl Baseline {
         loop {
             // Dma-bufs whose last descriptor is gone release their objects when reaped.
             dev.dma_buf_count();
-            let (verdict, owned) = check_files_owned(files)?;
+            let verdict = check_files_owned(files)?;
             let s = dev.data().ram().stats();
             let allocated = s.usable_frames - s.free_frames;
             // The MCU VM grows with the groups' kernel BOs (and its tables stay, as io-pgtable keeps emptied
             // tables): the device's own frames are the baseline plus whatever that VM holds now.
-            let accounted = self.device_frames + mcu_pt_frames(dev) + owned.len() as u64;
+            let accounted = self.device_frames + mcu_pt_frames(dev) + verdict.frames as u64;
             if allocated == accounted {
                 return Ok(verdict);
             }

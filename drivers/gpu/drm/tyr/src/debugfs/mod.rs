@@ -20,6 +20,7 @@
 //! already queued ([`device::settle`], [`VmView::deferred_cleanup`]) or set a knob ([`device::set_job_timeout`]).
 
 pub mod check;
+mod claims;
 pub mod devfreq;
 pub mod device;
 pub mod gems;

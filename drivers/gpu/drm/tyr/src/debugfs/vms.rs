@@ -11,7 +11,6 @@ use kernel::page::PhysAddr;
 use super::vm_check::{check_vm, Inconsistency};
 use crate::drm_device::TyrDrmFile;
 use crate::sched::heap::HeapSlot;
-use crate::vm::bind::MAX_VMS_PER_FILE;
 use crate::vm::{MmuFault, Vm};
 
 pub use crate::vm::VaView;
@@ -39,8 +38,11 @@ impl VmView {
 
 /// The VMs of `f`, by id.
 pub fn vms(f: &TyrDrmFile) -> Vec<VmView> {
-    (1..=MAX_VMS_PER_FILE as u32)
-        .filter_map(|id| vm(f, id).ok())
+    f.data()
+        .vms()
+        .all()
+        .into_iter()
+        .map(|vm| VmView::of_file(f, vm))
         .collect()
 }
 

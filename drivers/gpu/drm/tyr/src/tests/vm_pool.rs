@@ -48,6 +48,18 @@ fn ids_are_lowest_free_up_to_32_then_ebusy() {
 }
 
 #[test]
+fn all_lists_the_live_vms_in_id_order() {
+    let (_ram, p) = pool();
+    assert!(p.all().is_empty());
+    for _ in 0..4 {
+        p.create(0, 0).unwrap();
+    }
+    p.destroy(2, 0, |_| {}).unwrap();
+    let ids: Vec<u32> = p.all().iter().map(|vm| vm.id()).collect();
+    assert_eq!(ids, [1, 3, 4]);
+}
+
+#[test]
 fn create_destroy_and_state_errors() {
     let (_ram, p) = pool();
     assert_eq!(p.create(1, 0).err(), Some(EINVAL));

@@ -79,6 +79,11 @@ impl VmPool {
         self.with(id, Arc::clone)
     }
 
+    /// Every VM of the file, by id: one hold of the table (debugfs, the consistency checker).
+    pub(crate) fn all(&self) -> Vec<Arc<Vm>> {
+        self.slots_shared().iter().flatten().cloned().collect()
+    }
+
     /// Runs `f` on the VM with `id`, the table shared meanwhile so that the VM stays in it (`EINVAL` when there is
     /// none): a lookup for the length of one call that takes no reference on the VM. `f` must not create or destroy
     /// VMs of this file.
