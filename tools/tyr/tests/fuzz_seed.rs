@@ -268,3 +268,51 @@ fn a_descriptor_made_by_a_command_without_out_direction_is_not_reported_as_writt
         Some(1)
     );
 }
+
+/// A campaign once stalled on a mutated seed whose SYNCOBJ_WAIT (WAIT_FOR_SUBMIT, on a syncobj nothing will ever
+/// signal) had a timeout centuries ahead: a valid call the driver sleeps through. The target's input path bounds it.
+#[test]
+fn a_literal_wait_for_centuries_ends_within_the_bound() {
+    use tyr_cli::fuzz::call::{Buf, Call, Link, Loc, PtrKind};
+    let _serial = serial();
+    let create = Step::Ioctl(Call {
+        file: 0,
+        cmd: DRM_IOCTL_SYNCOBJ_CREATE,
+        arg: PtrKind::Valid,
+        bytes: vec![0; 8],
+        bufs: Vec::new(),
+        links: Vec::new(),
+    });
+    let mut wait = vec![0u8; 32];
+    wait[8..16].copy_from_slice(&i64::MAX.to_ne_bytes());
+    wait[16..20].copy_from_slice(&1u32.to_ne_bytes());
+    wait[20..24].copy_from_slice(&2u32.to_ne_bytes()); // WAIT_FOR_SUBMIT
+    let wait = Step::Ioctl(Call {
+        file: 0,
+        cmd: DRM_IOCTL_SYNCOBJ_WAIT,
+        arg: PtrKind::Valid,
+        bytes: wait,
+        bufs: vec![Buf {
+            ptr: PtrKind::Valid,
+            bytes: 1u32.to_ne_bytes().to_vec(),
+        }],
+        links: vec![Link {
+            at: Loc::Arg,
+            offset: 0,
+            buf: 0,
+        }],
+    });
+    let (bytes, n) = seed::encode(&[create, wait], &[]);
+    assert_eq!(n, 2);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut ex = Executor::new(FILES).unwrap();
+        let run = input::run(&mut ex, &bytes, FILES, MAX_STEPS).map(|r| r.scripted);
+        let _ = tx.send(run);
+    });
+    // A watchdog, not a measurement: unbounded, the wait would hold this test for the timeout's centuries.
+    let run = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the literal wait was not bounded");
+    assert_eq!(run, Ok(2));
+}
