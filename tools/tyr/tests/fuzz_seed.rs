@@ -93,6 +93,19 @@ fn shape(t: &[TracedIoctl]) -> (Vec<Step>, Vec<Option<i64>>) {
     )
 }
 
+/// `steps` with every SYNCOBJ_WAIT's absolute timeout left out, for comparing a replay with its trace: the input
+/// path brings a literal one within a second of the replay's clock (`tyr_cli::fuzz::bounded`).
+fn without_wait_timeouts(mut steps: Vec<Step>) -> Vec<Step> {
+    for s in &mut steps {
+        if let Step::Ioctl(c) = s {
+            if c.cmd == DRM_IOCTL_SYNCOBJ_WAIT {
+                c.bytes[8..16].fill(0);
+            }
+        }
+    }
+    steps
+}
+
 #[test]
 fn a_converted_trace_replays_the_same_ioctls_through_the_targets_input_path() {
     let _serial = serial();
@@ -120,7 +133,10 @@ fn a_converted_trace_replays_the_same_ioctls_through_the_targets_input_path() {
     assert_eq!(run.steps.len(), 12, "no generated steps without choices");
     let (steps_again, results_again) = shape(&replay);
     assert_eq!(results_again, results);
-    assert_eq!(steps_again, steps);
+    assert_eq!(
+        without_wait_timeouts(steps_again),
+        without_wait_timeouts(steps)
+    );
 }
 
 #[test]

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
-//! Literal steps that would block for long, made short. The generator only makes waits that end within 2 ms, but a
-//! seed's literal steps ([`super::seed`]) carry whatever bytes a mutation left in them: a `SYNCOBJ_WAIT` with a
-//! timeout years ahead is a valid call that the driver rightly sleeps through, and one input would then hold a fuzz
-//! campaign for as long. Before such a step runs, its absolute timeout is brought to at most 2 ms from now and
+//! Literal steps that would block for long, made shorter. The generator only makes waits that end within 2 ms, but a
+//! seed's literal steps ([`super::seed`]) carry whatever bytes a mutation left in them: a `SYNCOBJ_WAIT` with
+//! WAIT_FOR_SUBMIT on a syncobj that nothing will give a fence, and a timeout years ahead, is a valid call that the
+//! driver rightly sleeps through, and one input would then hold a fuzz campaign for as long. Before such a step runs,
+//! its absolute timeout is brought to at most [`MAX_WAIT_NS`] from now — long enough for the model's jobs that a
+//! traced client waited for (with `INT64_MAX`, as IGT and Mesa do) to end as they did in the trace — and
 //! `SYNCOBJ_TRANSFER`'s wait-for-submit flag (a wait of up to 10 s for a fence to appear) is cleared; everything else
 //! about the call (its handles, counts, flags and pointers) stays as the input has it.
 
@@ -12,8 +14,8 @@ use kernel::uapi::ioctl::{
 
 use super::call::Step;
 
-/// The longest a literal wait may last.
-pub const MAX_WAIT_NS: u64 = 2_000_000;
+/// The longest a literal wait may last: 1 s.
+pub const MAX_WAIT_NS: u64 = 1_000_000_000;
 
 /// `DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT`.
 const WAIT_FOR_SUBMIT: u32 = 1 << 1;
@@ -81,8 +83,8 @@ mod tests {
     }
 
     #[test]
-    fn far_timeouts_come_within_two_ms_and_near_ones_stay() {
-        let now = 1_000_000_000;
+    fn far_timeouts_come_within_the_bound_and_near_ones_stay() {
+        let now = 5_000_000_000;
         for (cmd, off) in [
             (DRM_IOCTL_SYNCOBJ_WAIT, 8),
             (DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, 16),

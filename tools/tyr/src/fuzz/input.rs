@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! One input of the `ioctls` fuzz target (`fuzz/fuzz_targets/ioctls.rs`) on a booted [`Executor`]: the literal steps
-//! of a seed's script ([`super::seed`]; a wait among them brought within 2 ms, [`super::bounded`]), then generator steps whose every choice is read from the input's remaining
+//! of a seed's script ([`super::seed`]; a wait among them brought within 1 s, [`super::bounded`]), then generator steps whose every choice is read from the input's remaining
 //! bytes, each step checked as `tyr fuzz` checks it; then every file and descriptor closed and the device back at its
 //! baseline ([`Executor::reset`]). Here rather than in the target so that a test can run an input without libFuzzer.
 
