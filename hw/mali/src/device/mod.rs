@@ -327,6 +327,10 @@ impl std::ops::DerefMut for Locked<'_> {
 impl Mali {
     /// A freshly powered GPU (everything at its reset values, clock at 0, stepped manually) using `ram` as system memory.
     pub fn new(ram: Arc<Ram>, cfg: MaliConfig) -> Arc<Self> {
+        // The shader core's host worker count is settled now, on the caller's thread: finding the host's parallelism
+        // reads files (the cgroup's CPU quota), and doing it at the first dispatch would open descriptors on the
+        // model thread at an arbitrary moment, under a client that counts its own (the fuzzers' descriptor oracle).
+        crate::shader::parallel::workers();
         Arc::new(Self {
             state: Mutex::new(State::new(ram, cfg)),
             lines: IrqKind::ALL.map(IrqLine::new),

@@ -62,6 +62,14 @@ pub fn workers() -> usize {
     }
 }
 
+/// The worker count if [`workers`] or [`set_workers`] has settled it, without settling it.
+pub fn workers_settled() -> Option<usize> {
+    match WORKERS.load(Ordering::Relaxed) {
+        0 => None,
+        n => Some(n),
+    }
+}
+
 /// Sets the number of host threads the shader core uses (clamped to 1..=[`MAX_WORKERS`]) for every later dispatch
 /// in this process.
 pub fn set_workers(n: usize) {
