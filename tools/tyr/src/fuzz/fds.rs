@@ -105,6 +105,15 @@ pub fn is_kernel_pipe_end(fd: RawFd) -> bool {
     fl >= 0 && fl & libc::O_ACCMODE == libc::O_WRONLY && link(fd).starts_with("pipe:")
 }
 
+/// Whether `fd` is open on a file a driver call could have made: an anonymous one (a pipe, an anon inode such as an
+/// eventfd, a memfd). A file reached by a path (`/sys/...`, `/proc/...`) is the C library's or the runtime's own —
+/// glibc's malloc reads `/sys/devices/system/cpu/online` on whichever thread first needs a new arena, at a moment
+/// no step chose — and a descriptor closed by now was nobody's to hand out.
+pub fn anonymous(fd: RawFd) -> bool {
+    let l = link(fd);
+    !l.is_empty() && (!l.starts_with('/') || l.starts_with("/memfd:"))
+}
+
 /// Whether `fd` polls readable now.
 pub use kernel::anon_file::readable;
 

@@ -45,11 +45,14 @@ impl Snapshot {
             ));
         }
         // A write-only pipe end is the kernel side's half of an anonymous file, which it releases lazily (a merged
-        // sync_file whose copy-back faulted was closed on the caller's side and waits for the next reap).
+        // sync_file whose copy-back faulted was closed on the caller's side and waits for the next reap). Only
+        // anonymous files count: another thread of the process may open a named one meanwhile (`fds::anonymous`).
         let new: Vec<i32> = later
             .fds
             .iter()
-            .filter(|x| !self.fds.contains(x) && !fds::is_kernel_pipe_end(x.0))
+            .filter(|x| {
+                !self.fds.contains(x) && !fds::is_kernel_pipe_end(x.0) && fds::anonymous(x.0)
+            })
             .map(|x| x.0)
             .collect();
         if !new.is_empty() {
@@ -96,5 +99,30 @@ mod tests {
             // SAFETY: the pipe made above.
             unsafe { libc::close(fd) };
         }
+    }
+
+    #[test]
+    fn only_anonymous_files_count_as_handed_out() {
+        use std::os::fd::AsRawFd;
+        let before = snap();
+        // What glibc's malloc opens on a new thread: a named file, not one a call could hand out.
+        let named = std::fs::File::open("/sys/devices/system/cpu/online")
+            .or_else(|_| std::fs::File::open("/proc/self/status"))
+            .unwrap();
+        let ev = fds::eventfd().unwrap();
+        assert!(!fds::anonymous(named.as_raw_fd()));
+        assert!(fds::anonymous(ev));
+        let diff = before.diff(&snap()).expect("the eventfd is new");
+        let listed: Vec<i32> = diff
+            .trim_start_matches("new descriptors [")
+            .trim_end_matches(']')
+            .split(", ")
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        assert!(listed.contains(&ev), "{diff}");
+        assert!(!listed.contains(&named.as_raw_fd()), "{diff}");
+        // SAFETY: the eventfd made above.
+        unsafe { libc::close(ev) };
+        assert!(!fds::anonymous(ev), "a closed descriptor is nobody's");
     }
 }
