@@ -212,17 +212,30 @@ impl UserSliceReader {
         self.skip(out.len())
     }
 
-    /// Whether the next `n` bytes are all zero (`check_zeroed_user`); consumes them. `EFAULT` if they cannot be read.
-    pub fn is_zeroed(&mut self, mut n: usize) -> Result<bool> {
-        let mut chunk = [0u8; 256];
-        let mut zero = true;
-        while n > 0 {
-            let k = n.min(chunk.len());
-            self.read_slice(&mut chunk[..k])?;
-            zero &= chunk[..k].iter().all(|&b| b == 0);
-            n -= k;
+    /// Whether the next `n` bytes are all zero (`check_zeroed_user`); consumes them. `EFAULT` if the range wraps or
+    /// a byte up to the first non-zero one cannot be read. As upstream, which reads word by word and stops at the
+    /// first word that is not zero, nothing after a non-zero byte is read: a non-zero byte followed by an unmapped
+    /// page is `Ok(false)` (the caller's `E2BIG`), not `EFAULT`. Reads go a page at most at a time and never cross a
+    /// 4 KiB boundary, so a chunk is readable whole or not at all, as the words upstream reads are.
+    pub fn is_zeroed(&mut self, n: usize) -> Result<bool> {
+        const GRANULE: usize = 4096;
+        static ZEROS: [u8; GRANULE] = [0; GRANULE];
+        if n > self.length || self.ptr.checked_add(n).is_none() {
+            return Err(EFAULT);
         }
-        Ok(zero)
+        let mut chunk = [0u8; GRANULE];
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(GRANULE - self.ptr % GRANULE);
+            self.read_slice(&mut chunk[..k])?;
+            left -= k;
+            // A slice comparison of bytes is one memcmp.
+            if chunk[..k] != ZEROS[..k] {
+                self.skip(left)?;
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Reads one `T`.
@@ -407,6 +420,49 @@ mod tests {
             UserSlice::new(UserPtr(16), 8).reader().is_zeroed(8),
             Err(EFAULT)
         );
+    }
+
+    #[test]
+    fn is_zeroed_stops_at_the_first_non_zero_byte_as_upstream() {
+        // SAFETY: a fresh anonymous two-page mapping, the second page then unmapped.
+        let page = unsafe {
+            let p = libc::mmap(
+                core::ptr::null_mut(),
+                0x2000,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(p, libc::MAP_FAILED);
+            libc::munmap(p.cast::<u8>().add(0x1000).cast(), 0x1000);
+            p.cast::<u8>()
+        };
+        let at = page as usize + 0x1000 - 16;
+        // SAFETY: the last byte of the mapped page.
+        unsafe { page.add(0xfff).write(1) };
+        // Zero up to the non-zero byte, then the unmapped page: upstream returns 0 (E2BIG) without reading on.
+        let mut r = UserSlice::new(UserPtr(at), 64).reader();
+        assert_eq!(r.is_zeroed(64), Ok(false));
+        assert!(r.is_empty(), "consumed");
+        // All zero up to the unmapped page: the fault is seen.
+        // SAFETY: as above.
+        unsafe { page.add(0xfff).write(0) };
+        assert_eq!(
+            UserSlice::new(UserPtr(at), 64).reader().is_zeroed(64),
+            Err(EFAULT)
+        );
+        assert_eq!(
+            UserSlice::new(UserPtr(at), 16).reader().is_zeroed(16),
+            Ok(true)
+        );
+        assert_eq!(
+            UserSlice::new(UserPtr(usize::MAX - 3), 8).reader().is_zeroed(8),
+            Err(EFAULT),
+            "a wrapping range"
+        );
+        // SAFETY: unmapping what is left of the mapping.
+        unsafe { libc::munmap(page.cast(), 0x1000) };
     }
 
     #[test]
