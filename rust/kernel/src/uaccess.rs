@@ -457,7 +457,9 @@ mod tests {
             Ok(true)
         );
         assert_eq!(
-            UserSlice::new(UserPtr(usize::MAX - 3), 8).reader().is_zeroed(8),
+            UserSlice::new(UserPtr(usize::MAX - 3), 8)
+                .reader()
+                .is_zeroed(8),
             Err(EFAULT),
             "a wrapping range"
         );

@@ -380,21 +380,24 @@ impl PmRuntime {
         }
     }
 
-    /// `pm_runtime_set_active`: with runtime PM disabled, declares the device ACTIVE and clears the runtime error.
-    /// `EAGAIN` while runtime PM is enabled.
+    /// `pm_runtime_set_active`: with runtime PM disabled or after a runtime error, declares the device ACTIVE and
+    /// clears the error. `EAGAIN` while runtime PM is enabled and working.
     pub fn set_active(&self) -> Result {
         self.set_status(RpmStatus::Active)
     }
 
-    /// `pm_runtime_set_suspended`: with runtime PM disabled, declares the device SUSPENDED and clears the runtime
-    /// error. `EAGAIN` while runtime PM is enabled.
+    /// `pm_runtime_set_suspended`: with runtime PM disabled or after a runtime error, declares the device SUSPENDED
+    /// and clears the error (how a driver recovers from a failed resume). `EAGAIN` while runtime PM is enabled and
+    /// working.
     pub fn set_suspended(&self) -> Result {
         self.set_status(RpmStatus::Suspended)
     }
 
+    /// `__pm_runtime_set_status`: allowed while runtime PM is disabled, or enabled but stopped by a runtime error
+    /// (upstream disables it for the change and enables it again, which leaves `disable_depth` as it was).
     fn set_status(&self, status: RpmStatus) -> Result {
         let mut st = self.shared.lock();
-        if st.disable_depth == 0 {
+        if st.disable_depth == 0 && st.runtime_error.is_none() {
             return Err(EAGAIN);
         }
         st.runtime_error = None;

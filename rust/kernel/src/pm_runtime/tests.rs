@@ -189,6 +189,14 @@ fn a_failed_resume_leaves_the_device_suspended() {
     );
     assert_eq!(pm.status(), RpmStatus::Suspended);
     assert_eq!(pm.runtime_error(), Some(EIO));
+    assert_eq!(pm.resume_and_get(), Err(EINVAL), "stuck on the error");
+    // As `__pm_runtime_set_status`: allowed on an enabled device with a runtime error, which it clears.
+    *ops.resume_result.lock().unwrap() = None;
+    pm.set_suspended().unwrap();
+    assert_eq!(pm.runtime_error(), None);
+    assert_eq!(pm.set_suspended(), Err(EAGAIN), "enabled and working again");
+    assert_eq!(pm.resume_and_get(), Ok(()));
+    assert_eq!(pm.status(), RpmStatus::Active);
 }
 
 #[test]

@@ -104,7 +104,7 @@ pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
     let hw = TyrDevice::probe(pdev).inspect_err(|_| devfreq.remove())?;
     let va_bits = crate::regs::gpu::MmuFeatures(hw.gpu_info().mmu_features).va_bits();
     let pm = crate::pm::DevicePm::new().inspect_err(|_| devfreq.remove())?;
-    let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram(), Some(pm.runtime().clone()))
+    let sched = Scheduler::new(hw.fw(), hw.iomem(), hw.ram(), Some(pm.gpu_rpm()))
         .inspect_err(|_| devfreq.remove())?;
     sched.set_devfreq(devfreq.clone());
     // Hang detection outside the scheduler (an AS command that never completes) schedules its reset.

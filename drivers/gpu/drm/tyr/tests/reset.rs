@@ -390,3 +390,35 @@ fn many_resets_while_other_files_bind_and_submit_lose_nothing() {
     );
     common::assert_signalling_clean();
 }
+
+/// Found by the `sched_events` fuzz target (input: MCU stuck, system sleep, MCU stuck): after a hang, a system
+/// sleep with the firmware hung and another hang, the reset that clears it must leave a scheduler that runs a new
+/// group's job.
+#[test]
+fn a_hang_across_a_system_sleep_then_another_hang_leave_work_running_after_the_reset() {
+    let b = Board::boot();
+    set_job_timeout(&b.dev, Duration::from_millis(100));
+    set_ping_interval(&b.dev, Duration::from_millis(50));
+    let m = mali(&b);
+    let c = Client::new(&b.dev, b.open());
+    let target = c.bo_at(TARGET, &[]);
+    c.bo_at(STREAM, &store(TARGET, 0x77));
+    m.inject_mcu_stuck();
+    if tyr::pm::system_suspend(&b.dev).is_ok() {
+        tyr::pm::system_resume(&b.dev).unwrap();
+    }
+    // Hung again while asleep: the resume that power/control = "on" asks for fails, fast and slow, and leaves
+    // runtime PM with an error (the slow attempt's soft reset on the way out clears the hang).
+    m.inject_mcu_stuck();
+    tyr::sysfs::write(&b.dev, "power/control", b"on").unwrap();
+    assert_eq!(tyr::debugfs::pm::pm(&b.dev).stats.failed_resumes, 1);
+    if m.injected() != hw_mali::InjectState::default() {
+        schedule_reset(&b.dev);
+    }
+    wait_for(&m, "no reset pending", || !resets(&b.dev).pending);
+    assert_eq!(m.injected(), hw_mali::InjectState::default());
+    // The scheduler's first reference fails on the error and clears it (`panthor_device_resume_and_get`); its
+    // next round resumes the GPU and runs the job.
+    store_runs(&c);
+    assert_eq!(c.read_u32(target, 0), 0x77);
+}

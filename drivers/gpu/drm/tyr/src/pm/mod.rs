@@ -27,6 +27,11 @@
 //! [`system_resume`] resumes it if it was in use, so the preempted jobs run to completion; an idle device stays
 //! asleep until someone needs it.
 //!
+//! **A failed resume** leaves runtime PM with a runtime error, which makes every later resume fail with `EINVAL`.
+//! As Panthor (`panthor_device_resume_and_get`, "Be robust against resume failures"), the failure marks recovery
+//! as needed, and the first taker of a reference that then fails sets the device SUSPENDED again, clearing the error,
+//! so that the next attempt really resumes ([`GpuRpm::resume_and_get`]).
+//!
 //! Every transition is counted and timed in [`PmStats`], which `tyr::debugfs::pm` shows.
 
 mod gpu;
@@ -67,6 +72,8 @@ pub struct PmStats {
 struct PmOps {
     dev: Weak<TyrDrmDevice>,
     stats: Arc<Mutex<PmStats>>,
+    /// Set by a failed resume (`ptdev->pm.recovery_needed`).
+    recovery_needed: Arc<AtomicBool>,
     /// The last suspend halted the MCU cleanly (`ptdev->reset.fast`).
     fast: AtomicBool,
 }
@@ -120,7 +127,10 @@ impl RuntimePmOps for PmOps {
                     "pm transition"
                 );
             }
-            Err(_) => s.failed_resumes += 1,
+            Err(_) => {
+                s.failed_resumes += 1;
+                self.recovery_needed.store(true, Ordering::Release);
+            }
         }
         r
     }
@@ -174,9 +184,49 @@ fn device_resume(d: &TyrData, fast: bool) -> Result {
 
 /// The device's power management: its runtime PM, the callbacks and their statistics.
 pub(crate) struct DevicePm {
-    rpm: Arc<PmRuntime>,
+    rpm: GpuRpm,
     ops: OnceLock<Arc<PmOps>>,
     stats: Arc<Mutex<PmStats>>,
+}
+
+/// The device's runtime PM as its users take references on it: the [`PmRuntime`], and the flag a failed resume
+/// raises so that the next taker recovers.
+#[derive(Clone)]
+pub(crate) struct GpuRpm {
+    rpm: Arc<PmRuntime>,
+    recovery_needed: Arc<AtomicBool>,
+}
+
+impl GpuRpm {
+    /// `panthor_device_resume_and_get`: `pm_runtime_resume_and_get`, and after a failure while a failed resume left
+    /// recovery needed, `pm_runtime_set_suspended` (once, for whichever thread gets there first) to clear the runtime
+    /// error. This call still fails; the next one resumes for real. A thread that fails on an error another thread's
+    /// resume left reports that error without having tried, as upstream accepts.
+    pub(crate) fn resume_and_get(&self) -> Result {
+        let r = self.rpm.resume_and_get();
+        if r.is_err()
+            && self
+                .recovery_needed
+                .compare_exchange(true, false, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            if let Err(e) = self.rpm.set_suspended() {
+                tracing::error!(
+                    errno = e.to_errno(),
+                    "clearing the failed resume's runtime error"
+                );
+            }
+        }
+        r
+    }
+}
+
+impl core::ops::Deref for GpuRpm {
+    type Target = PmRuntime;
+
+    fn deref(&self) -> &PmRuntime {
+        &self.rpm
+    }
 }
 
 impl DevicePm {
@@ -188,7 +238,10 @@ impl DevicePm {
         rpm.enable();
         rpm.get_noresume();
         Ok(Self {
-            rpm,
+            rpm: GpuRpm {
+                rpm,
+                recovery_needed: Arc::new(AtomicBool::new(false)),
+            },
             ops: OnceLock::new(),
             stats: Arc::new(Mutex::new(PmStats::default())),
         })
@@ -196,7 +249,12 @@ impl DevicePm {
 
     /// The runtime-PM state.
     pub(crate) fn runtime(&self) -> &Arc<PmRuntime> {
-        &self.rpm
+        &self.rpm.rpm
+    }
+
+    /// The runtime PM as the scheduler takes references on it.
+    pub(crate) fn gpu_rpm(&self) -> GpuRpm {
+        self.rpm.clone()
     }
 
     /// What the transitions recorded.
@@ -211,6 +269,7 @@ impl DevicePm {
             Arc::new(PmOps {
                 dev: Arc::downgrade(dev),
                 stats: self.stats.clone(),
+                recovery_needed: self.rpm.recovery_needed.clone(),
                 fast: AtomicBool::new(true),
             })
         });

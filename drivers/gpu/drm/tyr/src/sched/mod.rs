@@ -129,7 +129,7 @@ impl Scheduler {
         fw: &Firmware,
         io: &IoMem,
         ram: &Arc<Ram>,
-        pm: Option<Arc<kernel::pm_runtime::PmRuntime>>,
+        pm: Option<crate::pm::GpuRpm>,
     ) -> Result<Arc<Scheduler>> {
         let ifaces = fw.interfaces();
         let mem = fw.shared().clone();

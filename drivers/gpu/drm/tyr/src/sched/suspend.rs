@@ -15,16 +15,15 @@
 //!   acknowledge is terminated, as Panthor does. [`Scheduler::resume`] forces a round, which gives the runnable
 //!   groups slots again (RESUME from their suspend buffers).
 
-use kernel::pm_runtime::PmRuntime;
+use crate::pm::GpuRpm;
 use kernel::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use super::Scheduler;
 
 /// The scheduler's link to the device's runtime PM.
 pub(super) struct PmLink {
-    pm: Option<Arc<PmRuntime>>,
+    pm: Option<GpuRpm>,
     /// Whether the scheduler holds its "groups are active" reference (`sched->pm.has_ref`).
     has_ref: Mutex<bool>,
     /// Between [`Scheduler::suspend`] and [`Scheduler::resume`]: no round touches the GPU, whatever reference it
@@ -34,7 +33,7 @@ pub(super) struct PmLink {
 }
 
 impl PmLink {
-    pub(super) fn new(pm: Option<Arc<PmRuntime>>) -> Self {
+    pub(super) fn new(pm: Option<GpuRpm>) -> Self {
         Self {
             pm,
             has_ref: Mutex::new(false),
