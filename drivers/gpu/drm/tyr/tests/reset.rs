@@ -422,3 +422,37 @@ fn a_hang_across_a_system_sleep_then_another_hang_leave_work_running_after_the_r
     store_runs(&c);
     assert_eq!(c.read_u32(target, 0), 0x77);
 }
+
+/// Found by the `sched_events` fuzz target: hangs injected while a requested reset is still pending or running.
+/// A request made meanwhile is dropped (one reset pending at a time, as upstream's `reset.pending`), and the running
+/// reset fails if the MCU hangs during its boot; once it is over, a new request clears whatever is left, and work
+/// runs again.
+#[test]
+fn hangs_injected_around_a_running_reset_are_cleared_by_the_next_one() {
+    let b = Board::boot();
+    set_job_timeout(&b.dev, Duration::from_millis(100));
+    set_ping_interval(&b.dev, Duration::from_millis(50));
+    let m = mali(&b);
+    let c = Client::new(&b.dev, b.open());
+    let target = c.bo_at(TARGET, &[]);
+    c.bo_at(STREAM, &store(TARGET, 0x78));
+    schedule_reset(&b.dev);
+    m.inject_cs_spin(1, 0);
+    m.inject_as_stuck(5);
+    m.inject_as_stuck(1);
+    m.inject_mcu_stuck();
+    tyr::sysfs::write(&b.dev, "power/control", b"on").unwrap();
+    wait_for(&m, "the first reset", || !resets(&b.dev).pending);
+    if m.injected() != hw_mali::InjectState::default() {
+        schedule_reset(&b.dev);
+        wait_for(&m, "the second reset", || !resets(&b.dev).pending);
+    }
+    assert_eq!(m.injected(), hw_mali::InjectState::default());
+    assert!(
+        resets(&b.dev).last.is_some_and(|r| r.ok),
+        "{:?}",
+        resets(&b.dev)
+    );
+    store_runs(&c);
+    assert_eq!(c.read_u32(target, 0), 0x78);
+}

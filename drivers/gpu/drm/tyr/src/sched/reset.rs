@@ -93,9 +93,62 @@ pub struct ResetStats {
 }
 
 /// The reset state the scheduler keeps.
+/// The scheduled reset: its flag, which the fast paths read without a lock, and what scheduled it.
+///
+/// # Invariants
+/// `flag` is only written with `cause` locked, and is set whenever `cause` holds a request: a worker that finds the
+/// flag set finds the request (or is running it), so a request is never cleared unseen.
+struct PendingReset {
+    flag: AtomicBool,
+    cause: Mutex<Option<(Instant, ResetCause)>>,
+}
+
+impl PendingReset {
+    fn new() -> Self {
+        Self {
+            flag: AtomicBool::new(false),
+            cause: Mutex::new(None),
+        }
+    }
+
+    fn is_set(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+
+    /// Schedules a reset for `cause` unless one is pending (or running); whether this call scheduled it.
+    fn schedule(&self, cause: ResetCause) -> bool {
+        let mut c = self.cause.lock();
+        if self.flag.load(Ordering::Acquire) {
+            return false;
+        }
+        *c = Some((Instant::now(), cause));
+        // INVARIANT: set with `cause` locked, after the request is in place.
+        self.flag.store(true, Ordering::Release);
+        true
+    }
+
+    /// The request to run; the flag stays set while it runs (further requests are dropped, as upstream's
+    /// `reset.pending`), until [`Self::finish`]. `None` (and the flag cleared) when there is none.
+    fn take(&self) -> Option<(Instant, ResetCause)> {
+        let mut c = self.cause.lock();
+        let t = c.take();
+        if t.is_none() {
+            // INVARIANT: no request: the flag goes with it.
+            self.flag.store(false, Ordering::Release);
+        }
+        t
+    }
+
+    /// The reset ran: later requests schedule a new one.
+    fn finish(&self) {
+        let _c = self.cause.lock();
+        // INVARIANT: cleared with `cause` locked; `take` emptied it.
+        self.flag.store(false, Ordering::Release);
+    }
+}
+
 pub(super) struct ResetCtl {
-    pending: AtomicBool,
-    scheduled: Mutex<Option<(Instant, ResetCause)>>,
+    pending: PendingReset,
     hw: Mutex<Option<Arc<HwReset>>>,
     stats: Mutex<ResetStats>,
     last_ping: Mutex<Instant>,
@@ -105,8 +158,7 @@ pub(super) struct ResetCtl {
 impl ResetCtl {
     pub(super) fn new() -> Self {
         Self {
-            pending: AtomicBool::new(false),
-            scheduled: Mutex::new(None),
+            pending: PendingReset::new(),
             hw: Mutex::new(None),
             stats: Mutex::new(ResetStats::default()),
             last_ping: Mutex::new(Instant::now()),
@@ -133,17 +185,18 @@ impl Scheduler {
     /// runs it. Allocates nothing and takes no scheduler lock, so any thread may call it (the MMU does, with its
     /// own locks held).
     pub(crate) fn schedule_reset(&self, cause: ResetCause) {
-        if self.reset.pending.swap(true, Ordering::AcqRel) {
+        // The request is in place before the flag a worker looks at is set (`PendingReset`): a worker between the
+        // two used to clear the flag, find no request and drop the reset.
+        if !self.reset.pending.schedule(cause) {
             return;
         }
         tracing::warn!(target: "tyr::sched", ?cause, "GPU reset scheduled");
-        *self.reset.scheduled.lock() = Some((Instant::now(), cause));
         self.kick();
     }
 
     /// Whether a reset is scheduled and has not run yet.
     pub(crate) fn reset_pending(&self) -> bool {
-        self.reset.pending.load(Ordering::Acquire)
+        self.reset.pending.is_set()
     }
 
     /// The resets so far.
@@ -180,8 +233,7 @@ impl Scheduler {
 
     /// `panthor_device_reset_work`, run by the worker when a reset is pending (see the module documentation).
     pub(super) fn reset_locked(&self, inner: &mut Inner) {
-        let Some((detected, cause)) = self.reset.scheduled.lock().take() else {
-            self.reset.pending.store(false, Ordering::Release);
+        let Some((detected, cause)) = self.reset.pending.take() else {
             return;
         };
         let _span = tracing::warn_span!(target: "tyr::sched", "gpu_reset", ?cause).entered();
@@ -200,7 +252,7 @@ impl Scheduler {
                 }
             }
         }
-        self.reset.pending.store(false, Ordering::Release);
+        self.reset.pending.finish();
         *self.reset.last_ping.lock() = Instant::now();
         let record = ResetRecord {
             cause,
@@ -314,5 +366,60 @@ impl Scheduler {
         };
         self.irq.wait_until(timeout, || unacked() == 0);
         unacked()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    #[test]
+    fn one_reset_pending_at_a_time_and_none_while_one_runs() {
+        let p = PendingReset::new();
+        assert!(p.schedule(ResetCause::Requested));
+        assert!(!p.schedule(ResetCause::PingTimeout), "one is pending");
+        assert!(p.take().is_some_and(|(_, c)| c == ResetCause::Requested));
+        assert!(p.is_set(), "still set while it runs");
+        assert!(!p.schedule(ResetCause::Requested), "dropped while it runs");
+        p.finish();
+        assert!(!p.is_set());
+        assert!(p.take().is_none());
+        assert!(p.schedule(ResetCause::Requested));
+    }
+
+    /// A worker taking requests as fast as they come never clears a request unseen: every scheduled reset is taken.
+    #[test]
+    fn a_request_racing_the_worker_is_never_lost() {
+        let p = Arc::new(PendingReset::new());
+        let stop = Arc::new(AtomicBool::new(false));
+        let taken = Arc::new(AtomicU64::new(0));
+        let worker = {
+            let (p, stop, taken) = (p.clone(), stop.clone(), taken.clone());
+            std::thread::spawn(move || loop {
+                let stopping = stop.load(Ordering::Acquire);
+                if p.is_set() {
+                    if p.take().is_some() {
+                        taken.fetch_add(1, Ordering::Relaxed);
+                        p.finish();
+                    }
+                } else if stopping {
+                    return;
+                } else {
+                    std::hint::spin_loop();
+                }
+            })
+        };
+        let mut scheduled = 0u64;
+        for _ in 0..20_000 {
+            if p.schedule(ResetCause::Requested) {
+                scheduled += 1;
+            }
+        }
+        stop.store(true, Ordering::Release);
+        worker.join().unwrap();
+        assert_eq!(taken.load(Ordering::Relaxed), scheduled);
+        assert!(!p.is_set());
+        assert!(p.take().is_none(), "no request left behind");
     }
 }
