@@ -319,6 +319,26 @@ fn own_pid() -> libc::pid_t {
     }
 }
 
+/// For tests: a fresh readable and writable 4 KiB page with nothing mapped after it (the caller unmaps it with
+/// `munmap(page, 0x1000)` when done).
+#[cfg(test)]
+pub(crate) fn page_before_a_hole() -> *mut u8 {
+    // SAFETY: a fresh anonymous two-page mapping; its second page is unmapped again, leaving the first to the caller.
+    unsafe {
+        let p = libc::mmap(
+            core::ptr::null_mut(),
+            0x2000,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        assert_ne!(p, libc::MAP_FAILED);
+        libc::munmap(p.cast::<u8>().add(0x1000).cast(), 0x1000);
+        p.cast::<u8>()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,20 +444,7 @@ mod tests {
 
     #[test]
     fn is_zeroed_stops_at_the_first_non_zero_byte_as_upstream() {
-        // SAFETY: a fresh anonymous two-page mapping, the second page then unmapped.
-        let page = unsafe {
-            let p = libc::mmap(
-                core::ptr::null_mut(),
-                0x2000,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            );
-            assert_ne!(p, libc::MAP_FAILED);
-            libc::munmap(p.cast::<u8>().add(0x1000).cast(), 0x1000);
-            p.cast::<u8>()
-        };
+        let page = crate::uaccess::page_before_a_hole();
         let at = page as usize + 0x1000 - 16;
         // SAFETY: the last byte of the mapped page.
         unsafe { page.add(0xfff).write(1) };

@@ -398,20 +398,7 @@ mod tests {
         assert_eq!(unsafe { copy(dst.as_mut_ptr(), src.as_ptr(), 200) }, 0);
         assert_eq!(dst, src);
         // A range running from a readable page into an unmapped one copies up to the boundary.
-        // SAFETY: a fresh anonymous two-page mapping, the second page then unmapped.
-        let page = unsafe {
-            let p = libc::mmap(
-                core::ptr::null_mut(),
-                0x2000,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            );
-            assert_ne!(p, libc::MAP_FAILED);
-            libc::munmap(p.cast::<u8>().add(0x1000).cast(), 0x1000);
-            p.cast::<u8>()
-        };
+        let page = crate::uaccess::page_before_a_hole();
         // SAFETY: the first page is mapped and writable.
         unsafe { page.add(0x1000 - 16).write_bytes(0xAB, 16) };
         let mut out = [0u8; 64];
@@ -426,20 +413,7 @@ mod tests {
     #[test]
     fn short_copies_both_ways_report_a_fault_within_eight_bytes() {
         assert!(install());
-        // SAFETY: a fresh anonymous two-page mapping, the second page then unmapped.
-        let page = unsafe {
-            let p = libc::mmap(
-                core::ptr::null_mut(),
-                0x2000,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            );
-            assert_ne!(p, libc::MAP_FAILED);
-            libc::munmap(p.cast::<u8>().add(0x1000).cast(), 0x1000);
-            p.cast::<u8>()
-        };
+        let page = crate::uaccess::page_before_a_hole();
         // Every length up to 64 and every number of reachable bytes: whole lengths copy, and a fault leaves at least
         // the unreachable bytes and at most seven more, the reachable ones before that copied.
         for len in 1..=64usize {
@@ -474,6 +448,9 @@ mod tests {
 
     /// Runs `child` in a forked process and returns its wait status.
     fn in_child(child: impl FnOnce()) -> c_int {
+        // Installed before the fork: a child forked while another test thread is inside `install`'s `Once` would
+        // inherit it mid-run and wait on it forever.
+        assert!(install());
         // SAFETY: the child only runs `child` (signal-handler-level work and `_exit`), never returning to the harness.
         let pid = unsafe { libc::fork() };
         assert!(pid >= 0);

@@ -391,18 +391,25 @@ fn many_resets_while_other_files_bind_and_submit_lose_nothing() {
     common::assert_signalling_clean();
 }
 
-/// Found by the `sched_events` fuzz target (input: MCU stuck, system sleep, MCU stuck): after a hang, a system
-/// sleep with the firmware hung and another hang, the reset that clears it must leave a scheduler that runs a new
-/// group's job.
-#[test]
-fn a_hang_across_a_system_sleep_then_another_hang_leave_work_running_after_the_reset() {
+/// A board with the `sched_events` fuzz target's knobs (100 ms job timeout, 50 ms watchdog ping), a client, and the
+/// store job at [`STREAM`] that writes `value` at [`TARGET`] (returned).
+fn fuzz_rig(value: u32) -> (Board, Arc<Mali>, Client, u32) {
     let b = Board::boot();
     set_job_timeout(&b.dev, Duration::from_millis(100));
     set_ping_interval(&b.dev, Duration::from_millis(50));
     let m = mali(&b);
     let c = Client::new(&b.dev, b.open());
     let target = c.bo_at(TARGET, &[]);
-    c.bo_at(STREAM, &store(TARGET, 0x77));
+    c.bo_at(STREAM, &store(TARGET, value));
+    (b, m, c, target)
+}
+
+/// Found by the `sched_events` fuzz target (input: MCU stuck, system sleep, MCU stuck): after a hang, a system
+/// sleep with the firmware hung and another hang, the reset that clears it must leave a scheduler that runs a new
+/// group's job.
+#[test]
+fn a_hang_across_a_system_sleep_then_another_hang_leave_work_running_after_the_reset() {
+    let (b, m, c, target) = fuzz_rig(0x77);
     m.inject_mcu_stuck();
     if tyr::pm::system_suspend(&b.dev).is_ok() {
         tyr::pm::system_resume(&b.dev).unwrap();
@@ -429,13 +436,7 @@ fn a_hang_across_a_system_sleep_then_another_hang_leave_work_running_after_the_r
 /// runs again.
 #[test]
 fn hangs_injected_around_a_running_reset_are_cleared_by_the_next_one() {
-    let b = Board::boot();
-    set_job_timeout(&b.dev, Duration::from_millis(100));
-    set_ping_interval(&b.dev, Duration::from_millis(50));
-    let m = mali(&b);
-    let c = Client::new(&b.dev, b.open());
-    let target = c.bo_at(TARGET, &[]);
-    c.bo_at(STREAM, &store(TARGET, 0x78));
+    let (b, m, c, target) = fuzz_rig(0x78);
     schedule_reset(&b.dev);
     m.inject_cs_spin(1, 0);
     m.inject_as_stuck(5);
