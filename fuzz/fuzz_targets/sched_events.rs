@@ -342,21 +342,20 @@ fn run(r: &Rig, input: &Input) {
     // work does), and clear whatever no detection caught (a hang on a GPU that went idle, a stuck AS no command
     // reached) with one more reset, as an administrator's would.
     tyr::sysfs::write(&d.dev, "power/control", b"on").expect("power/control");
+    let no_reset_pending = || {
+        assert!(
+            d.wait_for(BOUND, || !resets(&d.dev).pending),
+            "a reset still pending after {BOUND:?} on a resumed GPU: {:?}",
+            resets(&d.dev)
+        );
+    };
     // A reset an event requested may still be pending or running: a request now would be dropped (one at a time,
     // as upstream), and a hang injected during it may have outlived it. Let it finish before looking.
-    assert!(
-        d.wait_for(BOUND, || !resets(&d.dev).pending),
-        "a reset still pending after {BOUND:?} on a resumed GPU: {:?}",
-        resets(&d.dev)
-    );
+    no_reset_pending();
     if gpu.injected() != hw_mali::InjectState::default() {
         schedule_reset(&d.dev);
     }
-    assert!(
-        d.wait_for(BOUND, || !resets(&d.dev).pending),
-        "a reset still pending after {BOUND:?} on a resumed GPU: {:?}",
-        resets(&d.dev)
-    );
+    no_reset_pending();
     assert_eq!(
         gpu.injected(),
         hw_mali::InjectState::default(),

@@ -470,17 +470,12 @@ impl Ram {
     /// Whether the frame holding `pa` is allocated (handed out and not yet freed), for consistency checkers that
     /// account for every frame. Holes, reserved frames and addresses outside RAM are not allocated.
     pub fn is_allocated(&self, pa: PhysAddr) -> bool {
-        if !self.contains(pa & !(FRAME_SIZE - 1), FRAME_SIZE)
-            || self.reserved.iter().any(|r| r.contains(&pa))
-        {
-            return false;
-        }
-        self.frames.lock().is_used(pa >> FRAME_SHIFT)
+        self.first_unallocated([pa]).is_none()
     }
 
     /// The first of `pas` whose frame is not allocated (as [`Self::is_allocated`] says), or `None` when every one is;
     /// the allocator is locked once for the whole sequence, so that a checker accounting for many frames does not
-    /// pay a lock per frame.
+    /// pay a lock per frame. Holes, reserved frames and addresses outside RAM are not allocated.
     pub fn first_unallocated(&self, pas: impl IntoIterator<Item = PhysAddr>) -> Option<PhysAddr> {
         let frames = self.frames.lock();
         pas.into_iter().find(|&pa| {

@@ -31,18 +31,18 @@ pub fn bound_blocking(step: &mut Step, now: u64) {
     let Step::Ioctl(call) = step else {
         return;
     };
+    if same_ioctl(call.cmd, DRM_IOCTL_SYNCOBJ_TRANSFER) {
+        if let Some(flags) = call.bytes.get_mut(24..28) {
+            let f = u32::from_ne_bytes(flags.try_into().expect("four bytes")) & !WAIT_FOR_SUBMIT;
+            flags.copy_from_slice(&f.to_ne_bytes());
+        }
+        return;
+    }
     let timeout_at = if same_ioctl(call.cmd, DRM_IOCTL_SYNCOBJ_WAIT) {
         8
     } else if same_ioctl(call.cmd, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT) {
         16
     } else {
-        if same_ioctl(call.cmd, DRM_IOCTL_SYNCOBJ_TRANSFER) {
-            if let Some(flags) = call.bytes.get_mut(24..28) {
-                let f =
-                    u32::from_ne_bytes(flags.try_into().expect("four bytes")) & !WAIT_FOR_SUBMIT;
-                flags.copy_from_slice(&f.to_ne_bytes());
-            }
-        }
         return;
     };
     if let Some(field) = call.bytes.get_mut(timeout_at..timeout_at + 8) {

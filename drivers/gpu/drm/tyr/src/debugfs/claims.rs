@@ -47,14 +47,10 @@ impl FrameClaims {
                 taken
             }
             // Outside RAM (the check that every owned frame is allocated reports it): compared one by one.
-            None => self.claims.iter().any(|&(p, _)| frame(p) == f),
+            None => self.owner(pa).is_some(),
         };
         if taken {
-            let first = self
-                .claims
-                .iter()
-                .find(|&&(p, _)| frame(p) == f)
-                .map_or(owner, |&(_, o)| o);
+            let first = self.owner(pa).unwrap_or(owner);
             return Err(CheckError::SharedFrame {
                 pa,
                 first,
