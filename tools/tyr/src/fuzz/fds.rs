@@ -117,6 +117,44 @@ pub fn anonymous(fd: RawFd) -> bool {
 /// Whether `fd` polls readable now.
 pub use kernel::anon_file::readable;
 
+/// Checks that a sync_file polls readable exactly when its fence has signalled: never before, and after once the
+/// fence's callback has written the file's byte (waiting up to `patience` for a callback that is running now).
+///
+/// `readable` polls the file, `signalled` reads the fence. The file is polled *before* the fence is read, every
+/// time: the byte is written only after the flag is set and the flag is never cleared, so a file found readable
+/// must show a signalled fence when looked at afterwards. The other order would blame the driver for a fence that
+/// signalled on another thread between the two looks.
+pub fn sync_file_agrees(
+    mut readable: impl FnMut() -> bool,
+    mut signalled: impl FnMut() -> bool,
+    patience: std::time::Duration,
+) -> Result<(), SyncFileDisagrees> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        let readable = readable();
+        let signalled = signalled();
+        if readable && !signalled {
+            return Err(SyncFileDisagrees::ReadableUnsignalled);
+        }
+        if readable == signalled {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(SyncFileDisagrees::SignalledNeverReadable);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// How a sync_file's readability and its fence disagreed ([`sync_file_agrees`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncFileDisagrees {
+    /// The file polled readable and its fence, read after, had not signalled.
+    ReadableUnsignalled,
+    /// The fence signalled but the file never became readable.
+    SignalledNeverReadable,
+}
+
 /// A fresh eventfd (close-on-exec, counter 0).
 pub fn eventfd() -> Option<RawFd> {
     // SAFETY: eventfd has no memory effects; it returns a new descriptor or -1.
@@ -276,6 +314,63 @@ mod tests {
         assert_eq!(handed_out(&new, true), None, "no dma-buf among them");
         close(r);
         close(w);
+    }
+
+    #[test]
+    fn a_fence_signalling_between_the_two_looks_is_no_finding() {
+        use kernel::dma_fence::DmaFence;
+        use kernel::sync_file::SyncFile;
+        use std::cell::Cell;
+        use std::time::Duration;
+        let fence = DmaFence::new(DmaFence::context_alloc(), 1).unwrap();
+        let fd = SyncFile::create_fd(&fence).unwrap();
+        // The fence signals (on "another thread") right after each look at it: the first look finds it unsignalled,
+        // and the file it makes readable is polled next. The old order (fence first, then poll) reported this as
+        // "readable before its fence signalled" — the campaign's one unexplained finding.
+        let signal_after_look = |fence: &DmaFence, done: &Cell<bool>| {
+            let s = fence.is_signaled();
+            if !done.replace(true) {
+                fence.signal().unwrap();
+            }
+            s
+        };
+        let done = Cell::new(false);
+        let old_order = {
+            let s = signal_after_look(&fence, &done);
+            let r = readable(fd);
+            r && !s
+        };
+        assert!(old_order, "the old order sees the race");
+        close(fd);
+
+        let fence = DmaFence::new(DmaFence::context_alloc(), 1).unwrap();
+        let fd = SyncFile::create_fd(&fence).unwrap();
+        let done = Cell::new(false);
+        assert_eq!(
+            sync_file_agrees(
+                || readable(fd),
+                || signal_after_look(&fence, &done),
+                Duration::from_secs(1)
+            ),
+            Ok(())
+        );
+        assert!(readable(fd) && fence.is_signaled());
+        close(fd);
+    }
+
+    #[test]
+    fn a_readable_file_of_an_unsignalled_fence_and_a_file_never_made_readable_are_findings() {
+        use std::time::Duration;
+        assert_eq!(
+            sync_file_agrees(|| true, || false, Duration::from_secs(1)),
+            Err(SyncFileDisagrees::ReadableUnsignalled)
+        );
+        assert_eq!(
+            sync_file_agrees(|| false, || true, Duration::from_millis(5)),
+            Err(SyncFileDisagrees::SignalledNeverReadable)
+        );
+        assert_eq!(sync_file_agrees(|| false, || false, Duration::ZERO), Ok(()));
+        assert_eq!(sync_file_agrees(|| true, || true, Duration::ZERO), Ok(()));
     }
 
     #[test]

@@ -248,25 +248,23 @@ impl Executor {
             let Some(file) = kernel::sync_file::SyncFile::from_fd(fd) else {
                 continue;
             };
-            let deadline = std::time::Instant::now() + Duration::from_secs(1);
-            loop {
-                // Read the fence first: a readable file whose fence was unsignalled just before is a bug.
-                let signalled = file.fence().is_signaled();
-                let readable = fds::readable(fd);
-                if readable && !signalled {
+            let fence = file.fence();
+            match fds::sync_file_agrees(
+                || fds::readable(fd),
+                || fence.is_signaled(),
+                Duration::from_secs(1),
+            ) {
+                Ok(()) => {}
+                Err(fds::SyncFileDisagrees::ReadableUnsignalled) => {
                     return Err(format!(
                         "sync_file {fd} polls readable before its fence signalled"
-                    ));
+                    ))
                 }
-                if readable == signalled {
-                    break;
-                }
-                if std::time::Instant::now() >= deadline {
+                Err(fds::SyncFileDisagrees::SignalledNeverReadable) => {
                     return Err(format!(
                         "sync_file {fd}: its fence signalled but the file never became readable"
-                    ));
+                    ))
                 }
-                std::thread::sleep(Duration::from_millis(1));
             }
         }
         Ok(())
