@@ -9,9 +9,13 @@
 //! - **BTreeMap**: the same request semantics on `std::collections::BTreeMap` with no GPUVM machinery at all (no
 //!   objects, vm_bos, steps, pre-allocation or locks) — the floor an ordered map gives.
 //!
-//! tyr and the kernel's C run each workload cold (the first run in the process) and warm (best of the later runs,
-//! `TYR_BENCH_RUNS`, default 5, in which tyr, the kernel's C and the `BTreeMap` take turns). Printed per workload: ns/op for each and the ratios, and the heap bytes per live VA
-//! at the peak (ours through a counting allocator wrapping the system one; the C's as its kmalloc counts them,
+//! tyr and the kernel's C run each workload cold and warm. Cold is a run in a fresh process of this benchmark (the
+//! best of `TYR_BENCH_COLD_PROCS`, default 3, per side, the two sides' processes taking turns), so neither side
+//! inherits the heap the other, or an earlier workload, left behind: whichever ran first in a shared process paid the
+//! page faults of growing the heap for both, which made the first workload's order, not the code, decide the ratio.
+//! Warm is the best of `TYR_BENCH_RUNS` runs (default 5) after one untimed run each, in which tyr, the kernel's C
+//! and the `BTreeMap` take turns. Printed per workload: ns/op for each and the ratios, and the heap bytes per live
+//! VA at the peak (ours through a counting allocator wrapping the system one; the C's as its kmalloc counts them,
 //! `malloc_usable_size` per live allocation).
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -173,6 +177,31 @@ fn peer_ns_per_op(cmds: &[Command]) -> f64 {
     ns / ops.max(1) as f64
 }
 
+/// The environment variable that makes this benchmark a child running one cold run: `<case index>:<tyr|c>`.
+const COLD_JOB: &str = "TYR_GPUVM_COLD_JOB";
+
+/// ns/op of one run of case `case` by `side` (`tyr` or `c`) in a fresh process of this benchmark, with this
+/// process's arguments (so the child builds the same workloads). Panics when the child fails: a cold figure that
+/// cannot be had would otherwise print as a ratio.
+fn cold_in_child(case: usize, side: &str) -> f64 {
+    let exe = std::env::current_exe().expect("the benchmark's own path");
+    let out = std::process::Command::new(exe)
+        .args(std::env::args().skip(1))
+        .env(COLD_JOB, format!("{case}:{side}"))
+        .output()
+        .expect("a cold-run child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "cold run {case}:{side} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix("cold_ns_per_op="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("cold run {case}:{side} printed no figure: {text:?}"))
+}
+
 /// Heap bytes per live VA after the maps of a disjoint workload (`n` VAs live), as the kernel's C kmalloc counts them.
 fn kernel_bytes_per_va(cmds: &[Command], n: usize) -> f64 {
     let before = tyr_kpeer::heap_bytes();
@@ -214,23 +243,6 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
     let kc = tyr_kpeer::available();
-    if !kc {
-        println!("(kernel C peer unavailable: run scripts/fetch-kernel-peer.sh or make bench)");
-    }
-    println!(
-        "{:<28} {:<5} {:>10} {:>10} {:>7} {:>10} {:>7} {:>9} {:>9} {:>9}",
-        "workload",
-        "warm",
-        "tyr ns/op",
-        "C ns/op",
-        "tyr/C",
-        "BTree ns",
-        "tyr/BT",
-        "B/VA tyr",
-        "B/VA C",
-        "B/VA BT"
-    );
-    record_reset();
     let cases: [(&str, Vec<Command>, Option<usize>); 4] = [
         (
             "disjoint 10^4 map+unmap",
@@ -253,13 +265,48 @@ fn main() {
             None,
         ),
     ];
+    // A child started for one cold run: run it, print the figure, and go.
+    if let Ok(job) = std::env::var(COLD_JOB) {
+        let (i, side) = job
+            .split_once(':')
+            .expect("TYR_GPUVM_COLD_JOB=<case>:<side>");
+        let cmds = &cases[i.parse::<usize>().expect("case index")].1;
+        let ns = match side {
+            "tyr" => time(cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN),
+            _ => kernel_ns_per_op(cmds),
+        };
+        println!("cold_ns_per_op={ns}");
+        return;
+    }
+    record_reset();
+    if !kc {
+        println!("(kernel C peer unavailable: run scripts/fetch-kernel-peer.sh or make bench)");
+    }
+    println!(
+        "{:<28} {:<5} {:>10} {:>10} {:>7} {:>10} {:>7} {:>9} {:>9} {:>9}",
+        "workload",
+        "warm",
+        "tyr ns/op",
+        "C ns/op",
+        "tyr/C",
+        "BTree ns",
+        "tyr/BT",
+        "B/VA tyr",
+        "B/VA C",
+        "B/VA BT"
+    );
+    let cold_procs = std::env::var("TYR_BENCH_COLD_PROCS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3usize)
+        .max(1);
     // Further arguments (`cargo bench -p tyr-cli --bench gpuvm -- 10^6`) keep only the workloads whose name contains
     // one of them.
     let filters: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    for (name, cmds, live) in cases {
+    for (i, (name, cmds, live)) in cases.into_iter().enumerate() {
         if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
             continue;
         }
@@ -268,8 +315,9 @@ fn main() {
         } else {
             runs
         };
-        // Cold: the first run of each in this process. Warm: the best of `runs` more, the three taking turns so that
-        // a change in the machine's load during the measurement falls on each of them alike.
+        // Cold: the best of `cold_procs` fresh processes per side, taking turns. Warm: after one untimed run each, the
+        // best of `runs` more, the three taking turns so that a change in the machine's load during the measurement
+        // falls on each of them alike.
         let ours_once = || time(&cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN);
         let c_once = || {
             if kc {
@@ -278,8 +326,16 @@ fn main() {
                 f64::NAN
             }
         };
-        let mut ours = (ours_once(), f64::INFINITY);
-        let mut c = (c_once(), f64::INFINITY);
+        let (mut cold_ours, mut cold_c) = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..cold_procs {
+            cold_ours = cold_ours.min(cold_in_child(i, "tyr"));
+            if kc {
+                cold_c = cold_c.min(cold_in_child(i, "c"));
+            }
+        }
+        black_box((ours_once(), c_once()));
+        let mut ours = (cold_ours, f64::INFINITY);
+        let mut c = (if kc { cold_c } else { f64::NAN }, f64::INFINITY);
         let mut peer = f64::INFINITY;
         for _ in 0..runs {
             ours.1 = ours.1.min(ours_once());
