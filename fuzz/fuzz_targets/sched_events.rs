@@ -5,8 +5,11 @@
 //! synchronous or asynchronous, waiting on a running job — that map, unmap or replace mappings jobs use; all while
 //! groups on one to three VMs run store jobs and jobs that poll a stop word.
 //!
-//! After the events the harness writes the stop word. Then: every job ends within a bound (completed, faulted, timed
-//! out or killed by a reset) with its fence signalled; a job whose fence carries an error belongs to a group whose
+//! After the events the harness writes the stop word and lets a reset they left pending or running finish. A reset
+//! fails when the MCU hangs during its boot, and then the device is given up as upstream's reset work does (unplugged:
+//! every ioctl answers `ENODEV`); the oracle is then that every job's fence has signalled once the file is closed,
+//! that the file gives every frame back, and the next input boots a new board. Otherwise: every job ends within a
+//! bound (completed, faulted, timed out or killed by a reset) with its fence signalled; a job whose fence carries an error belongs to a group whose
 //! GROUP_GET_STATE reports why (TIMEDOUT, FATAL or INNOCENT); the consistency checker passes; no reset is left pending
 //! and nothing stays injected in the model (one more requested reset clears what no detection caught); a new group on
 //! a new VM runs a store job to completion and the value lands; the sysfs attributes are written back to what they
@@ -152,8 +155,8 @@ struct Rig {
     sysfs: Vec<(String, Vec<u8>)>,
 }
 
-thread_local! {
-    static RIG: Rig = {
+impl Rig {
+    fn boot() -> Rig {
         let d = Device::boot(Some(JOB_TIMEOUT));
         set_ping_interval(&d.dev, PING);
         let sysfs = tyr::sysfs::paths(&d.dev)
@@ -162,7 +165,12 @@ thread_local! {
             .filter_map(|p| Some((p.clone(), tyr::sysfs::read(&d.dev, &p).ok()?)))
             .collect();
         Rig { d, sysfs }
-    };
+    }
+}
+
+thread_local! {
+    /// The booted board, kept between inputs; replaced after an input that left its device unplugged.
+    static RIG: std::cell::RefCell<Option<Rig>> = const { std::cell::RefCell::new(None) };
 }
 
 fn bytes(words: &[u64]) -> Vec<u8> {
@@ -287,19 +295,19 @@ fn run(r: &Rig, input: &Input) {
                 let wait = wait_on
                     .filter(|_| !jobs.is_empty())
                     .map(|j| jobs[usize::from(j) % jobs.len()].1);
+                // BO_CREATE fails only on a device a failed reset unplugged meanwhile: the bind is skipped.
+                let new_bo = || client::bo_create(&f, 0x1000).ok();
                 let (flags, bo, va) = match what {
-                    BindWhat::MapSpare => (
-                        op_type::MAP,
-                        client::bo_create(&f, 0x1000).expect("BO_CREATE"),
-                        SPARE_VA,
-                    ),
+                    BindWhat::MapSpare => match new_bo() {
+                        Some(bo) => (op_type::MAP, bo, SPARE_VA),
+                        None => continue,
+                    },
                     BindWhat::UnmapSpare => (op_type::UNMAP, 0, SPARE_VA),
                     BindWhat::UnmapData => (op_type::UNMAP, 0, DATA_VA),
-                    BindWhat::ReplaceData => (
-                        op_type::MAP,
-                        client::bo_create(&f, 0x1000).expect("BO_CREATE"),
-                        DATA_VA,
-                    ),
+                    BindWhat::ReplaceData => match new_bo() {
+                        Some(bo) => (op_type::MAP, bo, DATA_VA),
+                        None => continue,
+                    },
                 };
                 let op = drm_panthor_vm_bind_op {
                     flags,
@@ -318,6 +326,22 @@ fn run(r: &Rig, input: &Input) {
     }
 
     d.write_bo(&f, ctrl, &1u32.to_le_bytes());
+    // Keep the GPU resumed (a reset requested while it is suspended waits for the next resume, as Panthor's reset
+    // work does), and let a reset an event requested or a hang caused finish: one still pending or running may fail
+    // (an MCU hang injected during its boot), which no later reset can do once the events are over.
+    tyr::sysfs::write(&d.dev, "power/control", b"on").expect("power/control");
+    let no_reset_pending = || {
+        assert!(
+            d.wait_for(BOUND, || !resets(&d.dev).pending),
+            "a reset still pending after {BOUND:?} on a resumed GPU: {:?}",
+            resets(&d.dev)
+        );
+    };
+    no_reset_pending();
+    if resets(&d.dev).failed != 0 {
+        given_up(d, f, &jobs);
+        return;
+    }
     let outs: Vec<u32> = jobs.iter().map(|&(_, o)| o).collect();
     wait_all_or_hang(&f, &outs, BOUND.as_millis() as u64);
     for &(g, out) in &jobs {
@@ -338,20 +362,8 @@ fn run(r: &Rig, input: &Input) {
     for &g in &groups {
         group_state_and_check(&f, g);
     }
-    // Keep the GPU resumed (a reset requested while it is suspended waits for the next resume, as Panthor's reset
-    // work does), and clear whatever no detection caught (a hang on a GPU that went idle, a stuck AS no command
-    // reached) with one more reset, as an administrator's would.
-    tyr::sysfs::write(&d.dev, "power/control", b"on").expect("power/control");
-    let no_reset_pending = || {
-        assert!(
-            d.wait_for(BOUND, || !resets(&d.dev).pending),
-            "a reset still pending after {BOUND:?} on a resumed GPU: {:?}",
-            resets(&d.dev)
-        );
-    };
-    // A reset an event requested may still be pending or running: a request now would be dropped (one at a time,
-    // as upstream), and a hang injected during it may have outlived it. Let it finish before looking.
-    no_reset_pending();
+    // Clear whatever no detection caught (a hang on a GPU that went idle, a stuck AS no command reached) with one
+    // more reset, as an administrator's would.
     if gpu.injected() != hw_mali::InjectState::default() {
         schedule_reset(&d.dev);
     }
@@ -386,6 +398,40 @@ fn run(r: &Rig, input: &Input) {
     d.close_and_check(f);
 }
 
+/// The end of an input whose device a failed reset gave up (`panthor_device_reset_work`: "Failed to boot MCU after
+/// reset, making device unusable"): the device is unplugged and answers `ENODEV`; closing the file (which destroys
+/// the groups) leaves every job's fence signalled and gives every frame back.
+fn given_up(d: &Device, f: std::sync::Arc<TyrDrmFile>, jobs: &[(usize, u32)]) {
+    assert!(
+        d.wait_for(BOUND, || d.dev.is_unplugged()),
+        "a reset failed but the device was not unplugged: {:?}",
+        resets(&d.dev)
+    );
+    assert_eq!(
+        client::bo_create(&f, 0x1000).err(),
+        Some(kernel::code::ENODEV),
+        "an ioctl on an unplugged device"
+    );
+    let fences: Vec<kernel::dma_fence::DmaFence> = jobs
+        .iter()
+        .filter_map(|&(_, out)| f.syncobjs().lookup(out).ok()?.fence())
+        .collect();
+    d.close_and_check(f);
+    for fence in fences {
+        assert!(
+            fence.wait_timeout(BOUND).is_ok(),
+            "a job's fence never signalled after its device was unplugged and its file closed"
+        );
+    }
+}
+
 fuzz_target!(|input: Input| {
-    RIG.with(|r| run(r, &input));
+    RIG.with(|cell| {
+        let mut rig = cell.borrow_mut();
+        let r = rig.get_or_insert_with(Rig::boot);
+        run(r, &input);
+        if r.d.dev.is_unplugged() {
+            *rig = None;
+        }
+    });
 });

@@ -110,7 +110,8 @@ fn a_stuck_mcu_acknowledges_nothing_until_a_reset() {
         t.r.gpu.injected(),
         InjectState {
             mcu_stuck: true,
-            stuck_as: 0
+            stuck_as: 0,
+            boot_failures: 0
         }
     );
     t.program_group(0, 1);
@@ -182,4 +183,40 @@ fn a_bus_fault_reads_as_gpu_bus_fault_with_its_irq_until_a_reset() {
     soft_reset(&t);
     assert_eq!(t.r.r32(gpu::GPU_FAULTSTATUS), 0);
     assert_eq!(t.r.r32(gpu::IRQ_BASE + irq::RAWSTAT) & gpu_irq::FAULT, 0);
+}
+
+#[test]
+fn failed_mcu_boots_read_fatal_without_an_interrupt_and_outlive_resets() {
+    let t = Gpu::new();
+    t.r.gpu.inject_mcu_boot_failures(2);
+    // What the driver brings back after a reset before it boots the MCU: the MCU's AS 0 and the L2.
+    let root = t.r.r64(as_reg(0, mmu::TRANSTAB));
+    let soft_reset = |t: &Gpu| {
+        soft_reset(t);
+        t.r.enable_as(0, root);
+        t.r.w32(gpu::L2_PRESENT + gpu::PWR_ON_DELTA, 1);
+        t.r.gpu.run_until_idle();
+    };
+    let boot = || {
+        t.r.w32(JOB_CLEAR, !0);
+        t.r.w32(gpu::MCU_CONTROL, mcu::CONTROL_AUTO);
+        t.r.gpu.run_until_idle();
+        (
+            t.r.r32(gpu::MCU_STATUS),
+            t.r.r32(JOB_RAWSTAT) & JobIrq::GLB.0 != 0,
+        )
+    };
+    for left in [1, 0] {
+        soft_reset(&t);
+        assert_eq!(
+            t.r.gpu.injected().boot_failures,
+            left + 1,
+            "a reset keeps it"
+        );
+        assert_eq!(boot(), (mcu::STATUS_FATAL, false));
+        assert_eq!(t.r.gpu.injected().boot_failures, left);
+    }
+    soft_reset(&t);
+    assert_eq!(boot(), (mcu::STATUS_ENABLED, true), "the third boot works");
+    assert_eq!(t.r.gpu.injected(), InjectState::default());
 }

@@ -247,8 +247,14 @@ fn publish(st: &mut State) -> Result<(), PortError> {
 
 /// MCU_CONTROL asked for ENABLE/AUTO and the boot latency elapsed: publish the interfaces, report ENABLED and raise
 /// JOB IRQ GLB. If the shared section is not reachable through AS 0 the MCU stops with MCU_STATUS FATAL (the MMU fault
-/// is on record in AS 0).
+/// is on record in AS 0); so does a boot [`crate::Mali::inject_mcu_boot_failures`] made fail.
 pub(crate) fn start(st: &mut State) {
+    if st.inject.boot_failures > 0 {
+        st.inject.boot_failures -= 1;
+        st.mcu.running = false;
+        st.mcu_status = mcu::STATUS_FATAL;
+        return;
+    }
     match publish(st) {
         Ok(()) => {
             st.mcu.running = true;

@@ -41,7 +41,7 @@ impl State {
         self.mcu_control = mcu::CONTROL_DISABLE;
         self.mcu_status = mcu::STATUS_DISABLED;
         self.mcu.stop();
-        self.inject = super::inject::Injected::default();
+        self.inject = self.inject.after_reset();
         self.job_irq.rawstat = 0;
         self.mmu_irq.rawstat = 0;
         self.gpu_irq.rawstat = gpu_irq::RESET_COMPLETED;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Fault injection: the hangs and faults a driver must recover from, on demand, for tests and tools
-//! (`Documentation/hardware.md#fault-injection`). Each is cleared by a GPU reset (GPU_COMMAND SOFT_RESET or
-//! HARD_RESET), as on silicon, where a reset is the only way out of them.
+//! (`Documentation/hardware.md#fault-injection`). Each hang is cleared by a GPU reset (GPU_COMMAND SOFT_RESET or
+//! HARD_RESET), as on silicon, where a reset is the only way out of them; failed MCU boots are counted down by the
+//! boots themselves, whatever resets come between.
 
 use super::*;
 
@@ -12,6 +13,19 @@ pub(crate) struct Injected {
     pub(crate) mcu_stuck: bool,
     /// Address spaces whose next command never completes (AS_STATUS.ACTIVE stays set).
     pub(crate) stuck_as: u32,
+    /// How many of the next MCU boots fail (MCU_STATUS FATAL, no GLB interrupt). Not cleared by a reset: it is what
+    /// the boot after one meets.
+    pub(crate) boot_failures: u32,
+}
+
+impl Injected {
+    /// What a GPU reset leaves: the hangs are gone, the failed boots still to come are not.
+    pub(crate) fn after_reset(self) -> Self {
+        Self {
+            boot_failures: self.boot_failures,
+            ..Self::default()
+        }
+    }
 }
 
 /// What is injected now, as [`Mali::injected`] reports it.
@@ -21,6 +35,8 @@ pub struct InjectState {
     pub mcu_stuck: bool,
     /// Bit `n`: [`Mali::inject_as_stuck`] is in effect for AS `n`.
     pub stuck_as: u32,
+    /// MCU boots still to fail ([`Mali::inject_mcu_boot_failures`]).
+    pub boot_failures: u32,
 }
 
 impl State {
@@ -72,12 +88,20 @@ impl Mali {
         self.lock().gpu_bus_fault(pa, access);
     }
 
+    /// The next `n` MCU boots (MCU_CONTROL ENABLE or AUTO) fail: after the boot latency MCU_STATUS reads FATAL and
+    /// no GLB interrupt is raised, as when the firmware faults during its initialisation. A GPU reset does not clear
+    /// it: each boot, the first after a reset included, takes one.
+    pub fn inject_mcu_boot_failures(&self, n: u32) {
+        self.lock().inject.boot_failures = n;
+    }
+
     /// What is injected now.
     pub fn injected(&self) -> InjectState {
         let st = self.state.lock();
         InjectState {
             mcu_stuck: st.inject.mcu_stuck,
             stuck_as: st.inject.stuck_as,
+            boot_failures: st.inject.boot_failures,
         }
     }
 }

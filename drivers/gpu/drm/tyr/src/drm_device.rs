@@ -133,6 +133,20 @@ pub fn probe(pdev: &platform::Device) -> Result<Arc<TyrDrmDevice>> {
         devfreq,
     };
     let dev: Arc<TyrDrmDevice> = Device::with_offsets(data, offsets)?;
+    // `panthor_device_reset_work`: a reset whose MCU does not boot again unplugs the device. This runs on the
+    // scheduler's worker, which the device's teardown joins: should the reference taken here turn out to be the last,
+    // the teardown goes to a thread of its own.
+    let weak = Arc::downgrade(&dev);
+    dev.data()
+        .sched
+        .set_unplug_notify(kernel::alloc::try_arc(move || {
+            if let Some(d) = weak.upgrade() {
+                d.unplug();
+                if let Some(last) = Arc::into_inner(d) {
+                    std::thread::spawn(move || drop(last));
+                }
+            }
+        })?);
     // `drm_dev_init` names the device after its parent: the platform device (`fb000000.gpu`).
     dev.set_unique(pdev.name());
     dev.data().pm.probed(&dev);

@@ -14,7 +14,7 @@ use common::sched::{increment, store, Client, LOOP};
 use common::Board;
 use hw_mali::mmu::AccessType;
 use hw_mali::Mali;
-use kernel::code::{ECANCELED, ETIMEDOUT};
+use kernel::code::{ECANCELED, ENODEV, ETIMEDOUT};
 use tyr::debugfs::device::{
     as_slots, gpu_faults, late_acks, resets, schedule_reset, set_job_timeout, set_ping_interval,
     set_progress_timer,
@@ -431,9 +431,10 @@ fn a_hang_across_a_system_sleep_then_another_hang_leave_work_running_after_the_r
 }
 
 /// Found by the `sched_events` fuzz target: hangs injected while a requested reset is still pending or running.
-/// A request made meanwhile is dropped (one reset pending at a time, as upstream's `reset.pending`), and the running
-/// reset fails if the MCU hangs during its boot; once it is over, a new request clears whatever is left, and work
-/// runs again.
+/// A request made meanwhile is dropped (one reset pending at a time, as upstream's `reset.pending`). If the MCU hangs
+/// during the running reset's boot, that reset fails and the device is given up (as upstream: see
+/// [`a_reset_after_which_the_mcu_never_boots_unplugs_the_device`]); otherwise, once it is over, a new request clears
+/// whatever is left, and work runs again.
 #[test]
 fn hangs_injected_around_a_running_reset_are_cleared_by_the_next_one() {
     let (b, m, c, target) = fuzz_rig(0x78);
@@ -444,6 +445,10 @@ fn hangs_injected_around_a_running_reset_are_cleared_by_the_next_one() {
     m.inject_mcu_stuck();
     tyr::sysfs::write(&b.dev, "power/control", b"on").unwrap();
     wait_for(&m, "the first reset", || !resets(&b.dev).pending);
+    if resets(&b.dev).failed != 0 {
+        wait_for(&m, "the unplug", || b.dev.is_unplugged());
+        return;
+    }
     if m.injected() != hw_mali::InjectState::default() {
         schedule_reset(&b.dev);
         wait_for(&m, "the second reset", || !resets(&b.dev).pending);
@@ -456,4 +461,56 @@ fn hangs_injected_around_a_running_reset_are_cleared_by_the_next_one() {
     );
     store_runs(&c);
     assert_eq!(c.read_u32(target, 0), 0x78);
+}
+
+/// `panthor_device_reset_work`: a reset after which the MCU does not boot again ("Failed to boot MCU after reset,
+/// making device unusable") terminates every group, their jobs failing with `ECANCELED`, and unplugs the device:
+/// every later ioctl answers `ENODEV`, so does an open, and the GPU is left alone (no further reset, no boot
+/// attempt).
+#[test]
+fn a_reset_after_which_the_mcu_never_boots_unplugs_the_device() {
+    let b = boot();
+    let m = mali(&b);
+    let c = Client::new(&b.dev, b.open());
+    c.bo_at(LOOPING, &LOOP);
+    let g = c.group(1);
+    let out = c.syncobj();
+    c.submit(g, LOOPING, 8, &[], out).unwrap();
+    wait_for(&m, "the looping job on a slot", || {
+        (0..8).any(|s| slot_running(&m, s))
+    });
+    m.inject_mcu_boot_failures(1000);
+    schedule_reset(&b.dev);
+    wait_for(&m, "the device to be unplugged", || b.dev.is_unplugged());
+    let r = resets(&b.dev);
+    assert_eq!((r.count, r.failed, r.pending), (1, 1, false));
+    assert!(!r.last.unwrap().ok);
+    assert_eq!(
+        m.injected().boot_failures,
+        999,
+        "one boot was tried, the reset's"
+    );
+    assert_eq!(c.fence_error(out), Some(ECANCELED), "the looping job");
+    assert_eq!(
+        c.submit(g, LOOPING, 8, &[], out),
+        Err(ENODEV),
+        "an open file's ioctls"
+    );
+    assert_eq!(
+        tyr::drm_device::TyrDrmFile::open(&b.dev, tyr::drm_device::RENDER_CLIENT).err(),
+        Some(ENODEV),
+        "an open after (`drm_open`)"
+    );
+    // A hang reported now schedules nothing: the device is never reset again; and runtime PM and system sleep
+    // leave its hardware alone (`drm_dev_enter` fails in `panthor_device_suspend`/`_resume`).
+    schedule_reset(&b.dev);
+    let r = resets(&b.dev);
+    assert_eq!((r.count, r.pending), (1, false));
+    tyr::pm::system_suspend(&b.dev).unwrap();
+    tyr::pm::system_resume(&b.dev).unwrap();
+    tyr::sysfs::write(&b.dev, "power/control", b"auto").unwrap();
+    tyr::sysfs::write(&b.dev, "power/control", b"on").unwrap();
+    assert_eq!(m.injected().boot_failures, 999, "no boot was tried since");
+    drop(c);
+    common::assert_signalling_clean();
 }

@@ -84,7 +84,13 @@ impl RuntimePmOps for PmOps {
             return Ok(());
         };
         let t = Instant::now();
-        let fast = device_suspend(dev.data());
+        // `drm_dev_enter` fails on a device given up after a failed reset: its hardware is left alone, only devfreq
+        // stops.
+        let fast = if dev.is_unplugged() {
+            self.fast.load(Ordering::Acquire)
+        } else {
+            device_suspend(dev.data())
+        };
         self.fast.store(fast, Ordering::Release);
         // `panthor_device_suspend`: devfreq stops after the hardware is down (its monitor would otherwise sample a
         // GPU that is off).
@@ -114,7 +120,12 @@ impl RuntimePmOps for PmOps {
         if let Err(e) = dev.data().devfreq().resume() {
             tracing::error!(errno = e.to_errno(), "devfreq resume failed");
         }
-        let r = device_resume(dev.data(), self.fast.load(Ordering::Acquire));
+        // As in the suspend: an unplugged device's hardware is not brought back.
+        let r = if dev.is_unplugged() {
+            Ok(())
+        } else {
+            device_resume(dev.data(), self.fast.load(Ordering::Acquire))
+        };
         let mut s = self.stats.lock();
         match r {
             Ok(()) => {

@@ -412,6 +412,10 @@ impl Scheduler {
             }
         }
         drop(inner);
+        if reset && self.is_unplugged() {
+            self.unplug_after_failed_reset();
+            return did;
+        }
         if hw {
             self.watchdog();
         }
@@ -425,11 +429,12 @@ fn worker(sched: Weak<Scheduler>) {
         if s.stop.load(Ordering::Acquire) {
             return;
         }
-        let hw = s.pm_get();
+        // A device given up after a failed reset is never powered for a round again.
+        let hw = !s.is_unplugged() && s.pm_get();
         let did = s.run_once(hw);
         if hw {
             s.pm_put(did);
-        } else if s.needs_gpu() && !s.is_suspended() {
+        } else if s.needs_gpu() && !s.is_suspended() && !s.is_unplugged() {
             // Work that needs the GPU appeared in a round without it: go again at once, resuming it.
             continue;
         }

@@ -21,8 +21,11 @@
 //!    (always a slow reset, the firmware reloaded: Panthor's reset work always treats the firmware as hung);
 //! 3. post-reset: the reset is no longer pending and the worker carries on. Suspended groups are bound again by the
 //!    tick and RESUME from their suspend buffers, their jobs continuing where they stopped; VMs, BOs and mappings are
-//!    untouched (a VM gets an AS again when its next group is bound). A reset whose hardware half fails leaves every
-//!    group terminated (`ECANCELED`), as Panthor's `reset_failed`.
+//!    untouched (a VM gets an AS again when its next group is bound). A reset whose hardware half fails (the MCU does
+//!    not boot again) leaves every group terminated (`ECANCELED`), as Panthor's `reset_failed`, and then gives the
+//!    device up as `panthor_device_reset_work` does ("Failed to boot MCU after reset, making device unusable"): the
+//!    DRM device is unplugged (every ioctl and open answers `ENODEV`), and the scheduler neither powers the GPU for a
+//!    round nor takes a reset again.
 //!
 //! **Robustness on a loaded host.** The modelled MCU is a host thread, so an acknowledgement can miss 100 ms
 //! without the firmware being dead. Such a miss now schedules a reset, as in Panthor; the pre-reset then waits up to
@@ -153,7 +156,15 @@ pub(super) struct ResetCtl {
     stats: Mutex<ResetStats>,
     last_ping: Mutex<Instant>,
     ping_interval: Mutex<Duration>,
+    /// A reset failed and the device was given up (`panthor_device_unplug` from the reset work): the scheduler
+    /// touches the GPU no more and takes no further reset.
+    unplugged: AtomicBool,
+    /// What unplugs the DRM device (`drm_dev_unplug`), set at probe; run once, when a reset fails.
+    on_unplug: Mutex<Option<UnplugNotify>>,
 }
+
+/// Unplugs the DRM device whose scheduler gave up: [`Scheduler::set_unplug_notify`].
+pub(crate) type UnplugNotify = Arc<dyn Fn() + Send + Sync>;
 
 impl ResetCtl {
     pub(super) fn new() -> Self {
@@ -163,6 +174,8 @@ impl ResetCtl {
             stats: Mutex::new(ResetStats::default()),
             last_ping: Mutex::new(Instant::now()),
             ping_interval: Mutex::new(PING_INTERVAL),
+            unplugged: AtomicBool::new(false),
+            on_unplug: Mutex::new(None),
         }
     }
 }
@@ -181,10 +194,37 @@ impl Scheduler {
         *self.reset.hw.lock() = Some(hw);
     }
 
+    /// Gives the scheduler what unplugs the DRM device when a reset fails (probe, once the device exists).
+    pub(crate) fn set_unplug_notify(&self, f: UnplugNotify) {
+        *self.reset.on_unplug.lock() = Some(f);
+    }
+
+    /// Whether a failed reset made the device unusable.
+    pub(crate) fn is_unplugged(&self) -> bool {
+        self.reset.unplugged.load(Ordering::Acquire)
+    }
+
+    /// The end of `panthor_device_reset_work` after a failed reset: "Failed to boot MCU after reset, making device
+    /// unusable", and `panthor_device_unplug`. Runs on the worker with no scheduler lock held.
+    pub(super) fn unplug_after_failed_reset(&self) {
+        tracing::error!(
+            target: "tyr::sched",
+            "Failed to boot MCU after reset, making device unusable"
+        );
+        let notify = self.reset.on_unplug.lock().take();
+        if let Some(f) = notify {
+            f();
+        }
+    }
+
     /// `panthor_device_schedule_reset`: asks for a reset unless one is pending already, and wakes the worker, which
     /// runs it. Allocates nothing and takes no scheduler lock, so any thread may call it (the MMU does, with its
     /// own locks held).
     pub(crate) fn schedule_reset(&self, cause: ResetCause) {
+        // A device given up takes no reset: it never touches the GPU again (`drm_dev_enter` fails in the work).
+        if self.is_unplugged() {
+            return;
+        }
         // The request is in place before the flag a worker looks at is set (`PendingReset`): a worker between the
         // two used to clear the flag, find no request and drop the reset.
         if !self.reset.pending.schedule(cause) {
@@ -251,6 +291,8 @@ impl Scheduler {
                     terminate_off_slot(g);
                 }
             }
+            // Then the device is given up (the worker unplugs it once the round lets go of the scheduler).
+            self.reset.unplugged.store(true, Ordering::Release);
         }
         self.reset.pending.finish();
         *self.reset.last_ping.lock() = Instant::now();
