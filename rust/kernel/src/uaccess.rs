@@ -36,6 +36,25 @@ impl UserPtr {
     }
 }
 
+/// How many bytes from user address `addr` (of `len` asked for) belong to the caller's address space: see
+/// [`set_user_space`].
+pub type UserSpace = fn(addr: usize, len: usize) -> usize;
+
+static USER_SPACE: std::sync::OnceLock<UserSpace> = std::sync::OnceLock::new();
+
+/// Narrows what counts as the caller's memory to what `space` says, for the rest of the process: a copy reaches the
+/// bytes `space` grants from its start and faults (`EFAULT`) at the first one it does not, as at an unmapped page.
+///
+/// The driver and its "user" share one process here, so a pointer field holding an arbitrary number — what a fuzzer
+/// writes — can land in the driver's own memory, the modelled RAM, or (under AddressSanitizer) the sanitizer's
+/// shadow, none of which a real client's pointer can reach: reading terabytes of shadow zeros stalled the `ioctls`
+/// fuzz target, and a write there would corrupt the process. A fuzzing harness therefore declares the buffers it
+/// handed the driver as the whole user address space. Returns `false` (and changes nothing) if a space was set
+/// already. Without one, every address the process can read is user memory.
+pub fn set_user_space(space: UserSpace) -> bool {
+    USER_SPACE.set(space).is_ok()
+}
+
 /// Copies `len` bytes between this process's local buffer `local` and user address `user`; `write` selects the
 /// direction (local → user). Fails with `EFAULT` unless every byte was transferred.
 fn copy(local: *mut u8, user: usize, len: usize, write: bool) -> Result {
@@ -44,6 +63,16 @@ fn copy(local: *mut u8, user: usize, len: usize, write: bool) -> Result {
     }
     if user.checked_add(len).is_none() || len > isize::MAX as usize {
         return Err(EFAULT);
+    }
+    if let Some(space) = USER_SPACE.get() {
+        let reach = space(user, len).min(len);
+        if reach < len {
+            // The bytes before the "unmapped" part are transferred, as a copy faulting there would.
+            if reach > 0 {
+                let _ = copy_checked(local, user, reach, write);
+            }
+            return Err(EFAULT);
+        }
     }
     let res = copy_checked(local, user, len, write);
     if res.is_ok() {

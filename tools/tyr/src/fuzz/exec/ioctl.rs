@@ -103,6 +103,8 @@ impl Executor {
         } else {
             Vec::new()
         };
+        // The call sees only the buffers laid out above as its caller's memory.
+        let client = memory::ClientCall::enter();
         let result = match target {
             Target::File(file) => self.files[file].ioctl(c.cmd, UserPtr(ptr)),
             // Not a sync_file or dma-buf: what the real ioctl answers for a pipe, memfd or eventfd, or a closed fd.
@@ -118,6 +120,7 @@ impl Executor {
                 },
             ),
         };
+        drop(client);
         let made = hands_out
             .and_then(|(dma_buf, _)| fds::handed_out(&fds::new_since(&fds_before), dma_buf));
         if let Some((fd, kind)) = made {
