@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! What happens to running groups from outside their streams: hangs and faults injected into the GPU model (a stuck
-//! MCU, a spinning stream, a stuck AS command, a bus fault, as `tyr hang` injects them), requested resets, system
-//! sleep, the device's sysfs attributes (runtime PM's `power/` files and devfreq's) written and read, and VM_BINDs —
-//! synchronous or asynchronous, waiting on a running job — that map, unmap or replace mappings jobs use; all while
-//! groups on one to three VMs run store jobs and jobs that poll a stop word.
+//! MCU, a spinning stream, a stuck AS command, a bus fault, as `tyr hang` injects them; MCU boots that fail),
+//! requested resets, system sleep, the device's sysfs attributes (runtime PM's `power/` files and devfreq's) written
+//! and read, and VM_BINDs — synchronous or asynchronous, waiting on a running job — that map, unmap or replace
+//! mappings jobs use; all while groups on one to three VMs run store jobs and jobs that poll a stop word.
 //!
 //! After the events the harness writes the stop word and lets a reset they left pending or running finish. A reset
 //! fails when the MCU hangs during its boot, and then the device is given up as upstream's reset work does (unplugged:
@@ -99,6 +99,8 @@ enum Event {
     },
     /// Until the model changes once (or a millisecond).
     Yield,
+    /// `inject_mcu_boot_failures(n % 3)`: the next boots (a reset's, a resume's, its slow retry's) fail.
+    BootFailures { n: u8 },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -267,8 +269,10 @@ fn run(r: &Rig, input: &Input) {
             }
             Event::Reset => schedule_reset(&d.dev),
             Event::Sleep => {
+                // A resume whose firmware does not boot (fast, then slow) fails, as upstream's; the recovery is
+                // checked at the end.
                 if tyr::pm::system_suspend(&d.dev).is_ok() {
-                    tyr::pm::system_resume(&d.dev).expect("system resume after a suspend");
+                    let _ = tyr::pm::system_resume(&d.dev);
                 }
             }
             Event::Sysfs { attr, value } if !paths.is_empty() => {
@@ -322,13 +326,17 @@ fn run(r: &Rig, input: &Input) {
             Event::Yield => {
                 gpu.wait_until(Duration::from_millis(1), || false);
             }
+            Event::BootFailures { n } => gpu.inject_mcu_boot_failures(u32::from(n % 3)),
         }
     }
+    // Boots from here on work: a reset still to come recovers (one already failing gives the device up, below).
+    gpu.inject_mcu_boot_failures(0);
 
     d.write_bo(&f, ctrl, &1u32.to_le_bytes());
     // Keep the GPU resumed (a reset requested while it is suspended waits for the next resume, as Panthor's reset
-    // work does), and let a reset an event requested or a hang caused finish: one still pending or running may fail
-    // (an MCU hang injected during its boot), which no later reset can do once the events are over.
+    // work does), and let a reset an event requested or a hang caused finish: one still pending or running may have
+    // failed (a boot failure, or an MCU hang injected during its boot), which no later reset can do once the events
+    // are over.
     tyr::sysfs::write(&d.dev, "power/control", b"on").expect("power/control");
     let no_reset_pending = || {
         assert!(
