@@ -54,6 +54,37 @@ fn a_descriptor_left_open_is_a_leak() {
     assert_eq!(kernel::anon_file::live(), 0, "the last close released it");
 }
 
+/// Calls whose answer depends on when the GPU finishes a job rather than on the script: a merged sync_file holds only
+/// the fences still pending at the merge, and a timeline point's sync_file the earlier points still pending at the
+/// export (so FILE_INFO's `EINVAL` for a short array comes and goes), and waits, queries and group states see jobs
+/// done or not. A replay makes the same calls; for these only their number is compared (seen once in 12 runs of
+/// this test on a loaded machine: one FILE_INFO `EINVAL` in one replay, success in the other).
+const TIMING_DEPENDENT: [&str; 6] = [
+    "SYNC_IOC_FILE_INFO",
+    "SYNCOBJ_WAIT",
+    "SYNCOBJ_TIMELINE_WAIT",
+    "SYNCOBJ_QUERY",
+    "GROUP_GET_STATE",
+    "GROUP_SUBMIT",
+];
+
+/// `per_ioctl` with the [`TIMING_DEPENDENT`] calls' successes and failures folded into one count.
+fn deterministic(
+    per_ioctl: &std::collections::BTreeMap<String, (u64, u64)>,
+) -> std::collections::BTreeMap<String, (u64, u64)> {
+    per_ioctl
+        .iter()
+        .map(|(name, &(ok, err))| {
+            let v = if TIMING_DEPENDENT.contains(&name.as_str()) {
+                (ok + err, 0)
+            } else {
+                (ok, err)
+            };
+            (name.clone(), v)
+        })
+        .collect()
+}
+
 #[test]
 fn fixed_seeds_run_clean_and_scripts_replay() {
     let mut ok = std::collections::BTreeMap::<String, u64>::new();
@@ -113,7 +144,11 @@ fn fixed_seeds_run_clean_and_scripts_replay() {
     assert_eq!(script::parse(&text).unwrap(), steps);
     let a = fuzz::replay(&steps, 2).unwrap_or_else(|e| panic!("{e}"));
     let b = fuzz::replay(&script::parse(&text).unwrap(), 2).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(a.per_ioctl, b.per_ioctl, "a replay is deterministic");
+    assert_eq!(
+        deterministic(&a.per_ioctl),
+        deterministic(&b.per_ioctl),
+        "a replay is deterministic"
+    );
 
     a_descriptor_left_open_is_a_leak();
 }
