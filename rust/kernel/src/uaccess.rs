@@ -64,17 +64,18 @@ fn copy(local: *mut u8, user: usize, len: usize, write: bool) -> Result {
     if user.checked_add(len).is_none() || len > isize::MAX as usize {
         return Err(EFAULT);
     }
-    if let Some(space) = USER_SPACE.get() {
-        let reach = space(user, len).min(len);
-        if reach < len {
-            // The bytes before the "unmapped" part are transferred, as a copy faulting there would.
-            if reach > 0 {
-                let _ = copy_checked(local, user, reach, write);
-            }
-            return Err(EFAULT);
-        }
+    // With a narrowed space, the bytes before its "unmapped" part are transferred, as a copy faulting there would.
+    // One call site for the copy, so that it stays inlined here.
+    let reach = USER_SPACE
+        .get()
+        .map_or(len, |space| space(user, len).min(len));
+    if reach == 0 {
+        return Err(EFAULT);
     }
-    let res = copy_checked(local, user, len, write);
+    let res = copy_checked(local, user, reach, write);
+    if reach < len {
+        return Err(EFAULT);
+    }
     if res.is_ok() {
         trace_copy(local, user, len, write);
     }
