@@ -6,11 +6,12 @@
 //! mappings jobs use; all while groups on one to three VMs run store jobs and jobs that poll a stop word.
 //!
 //! After the events the harness writes the stop word and lets a reset they left pending or running finish. A reset
-//! fails when the MCU hangs during its boot, and then the device is given up as upstream's reset work does (unplugged:
-//! every ioctl answers `ENODEV`); the oracle is then that every job's fence has signalled once the file is closed,
-//! that the file gives every frame back, and the next input boots a new board. Otherwise: every job ends within a
-//! bound (completed, faulted, timed out or killed by a reset) with its fence signalled; a job whose fence carries an error belongs to a group whose
-//! GROUP_GET_STATE reports why (TIMEDOUT, FATAL or INNOCENT); the consistency checker passes; no reset is left pending
+//! fails when its MCU boot fails (an injected boot failure, or an MCU hang injected during the boot), and then the
+//! device is given up as upstream's reset work does (unplugged: every ioctl answers `ENODEV`); the oracle is then
+//! that every job's fence has signalled once the file is closed, that the file gives every frame back, and the next
+//! input boots a new board. Otherwise: every job ends within a bound (completed, faulted, timed out or killed by a
+//! reset) with its fence signalled; a job whose fence carries an error belongs to a group whose GROUP_GET_STATE
+//! reports why (TIMEDOUT, FATAL or INNOCENT); the consistency checker passes; no reset is left pending
 //! and nothing stays injected in the model (one more requested reset clears what no detection caught); a new group on
 //! a new VM runs a store job to completion and the value lands; the sysfs attributes are written back to what they
 //! were at boot; closing the file gives every frame back.

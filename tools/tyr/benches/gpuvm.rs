@@ -177,6 +177,16 @@ fn peer_ns_per_op(cmds: &[Command]) -> f64 {
     ns / ops.max(1) as f64
 }
 
+/// ns/op of one timed run of `cmds` by `side`: `tyr` (ours, as `tyr replay gpuvm --time` runs it) or anything else
+/// for the kernel's C (NaN when the C peer is not built).
+fn ns_per_op(cmds: &[Command], side: &str) -> f64 {
+    match side {
+        "tyr" => time(cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN),
+        _ if tyr_kpeer::available() => kernel_ns_per_op(cmds),
+        _ => f64::NAN,
+    }
+}
+
 /// The environment variable that makes this benchmark a child running one cold run: `<case index>:<tyr|c>`.
 const COLD_JOB: &str = "TYR_GPUVM_COLD_JOB";
 
@@ -271,11 +281,7 @@ fn main() {
             .split_once(':')
             .expect("TYR_GPUVM_COLD_JOB=<case>:<side>");
         let cmds = &cases[i.parse::<usize>().expect("case index")].1;
-        let ns = match side {
-            "tyr" => time(cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN),
-            _ => kernel_ns_per_op(cmds),
-        };
-        println!("cold_ns_per_op={ns}");
+        println!("cold_ns_per_op={}", ns_per_op(cmds, side));
         return;
     }
     record_reset();
@@ -318,14 +324,8 @@ fn main() {
         // Cold: the best of `cold_procs` fresh processes per side, taking turns. Warm: after one untimed run each, the
         // best of `runs` more, the three taking turns so that a change in the machine's load during the measurement
         // falls on each of them alike.
-        let ours_once = || time(&cmds).map(|t| t.ns_per_op()).unwrap_or(f64::NAN);
-        let c_once = || {
-            if kc {
-                kernel_ns_per_op(&cmds)
-            } else {
-                f64::NAN
-            }
-        };
+        let ours_once = || ns_per_op(&cmds, "tyr");
+        let c_once = || ns_per_op(&cmds, "c");
         let (mut cold_ours, mut cold_c) = (f64::INFINITY, f64::INFINITY);
         for _ in 0..cold_procs {
             cold_ours = cold_ours.min(cold_in_child(i, "tyr"));

@@ -86,12 +86,11 @@ impl RuntimePmOps for PmOps {
         let t = Instant::now();
         // `drm_dev_enter` fails on a device given up after a failed reset: its hardware is left alone, only devfreq
         // stops.
-        let fast = if dev.is_unplugged() {
-            self.fast.load(Ordering::Acquire)
-        } else {
-            device_suspend(dev.data())
-        };
-        self.fast.store(fast, Ordering::Release);
+        if !dev.is_unplugged() {
+            self.fast
+                .store(device_suspend(dev.data()), Ordering::Release);
+        }
+        let fast = self.fast.load(Ordering::Acquire);
         // `panthor_device_suspend`: devfreq stops after the hardware is down (its monitor would otherwise sample a
         // GPU that is off).
         if let Err(e) = dev.data().devfreq().suspend() {

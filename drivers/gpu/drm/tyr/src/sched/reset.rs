@@ -95,7 +95,6 @@ pub struct ResetStats {
     pub last: Option<ResetRecord>,
 }
 
-/// The reset state the scheduler keeps.
 /// The scheduled reset: its flag, which the fast paths read without a lock, and what scheduled it.
 ///
 /// # Invariants
@@ -150,6 +149,7 @@ impl PendingReset {
     }
 }
 
+/// The reset state the scheduler keeps.
 pub(super) struct ResetCtl {
     pending: PendingReset,
     hw: Mutex<Option<Arc<HwReset>>>,
